@@ -1,0 +1,170 @@
+"""The demo retail dataset: daily e-commerce demand with the effects of the reference recipe.
+
+Five categories x five products x five regions, daily from 2021-01-01 to 2023-12-31, with
+annual, quarterly and weekly cycles, a category trend, holiday windows, random promotions,
+Gaussian noise and a weather effect on clothing and sports. The generator is vectorised over
+items x days, so 100,000 items take seconds, and it writes in chunks of items so memory stays
+bounded whatever the catalogue size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "electronics": ("laptop", "smartphone", "tablet", "headphones", "camera"),
+    "clothing": ("shirt", "pants", "dress", "jacket", "shoes"),
+    "home": ("furniture", "appliance", "bedding", "kitchen", "decor"),
+    "sports": ("equipment", "apparel", "footwear", "accessories", "outdoor"),
+    "books": ("fiction", "nonfiction", "textbook", "childrens", "technical"),
+}
+REGIONS: tuple[str, ...] = ("North", "South", "East", "West", "Central")
+
+
+@dataclass(frozen=True)
+class CategoryProfile:
+    """Demand level range and the strength of each effect for one category."""
+
+    base_low: float
+    base_high: float
+    seasonality: float
+    trend: float
+    weather: bool
+
+
+PROFILES: dict[str, CategoryProfile] = {
+    "electronics": CategoryProfile(80, 150, 0.4, 0.03, False),
+    "clothing": CategoryProfile(60, 120, 0.6, 0.01, True),
+    "home": CategoryProfile(40, 100, 0.3, 0.02, False),
+    "sports": CategoryProfile(30, 80, 0.5, 0.01, True),
+    "books": CategoryProfile(20, 60, 0.2, -0.01, False),
+}
+
+HOLIDAYS = pd.to_datetime(
+    [
+        f"{year}-{md}"
+        for year in (2021, 2022, 2023)
+        for md in ("01-01", "07-04", "11-25" if year == 2021 else "11-24" if year == 2022 else "11-23", "12-25")
+    ]
+)
+START, END = "2021-01-01", "2023-12-31"
+PROMOTION_RATE = 0.05
+NOISE_SD = 5.0
+
+
+def item_catalogue(n_items: int) -> pd.DataFrame:
+    """The first `n_items` (item_id, category, product, region) rows.
+
+    The first 125 are the recipe's 5 x 5 x 5 grid; beyond that each category gains numbered
+    product lines (``laptop2``, ``laptop3``...), so any catalogue size keeps the same mix.
+    """
+    if n_items < 1:
+        raise ValueError(f"--items must be at least 1, got {n_items}")
+    rows: list[tuple[str, str, str, str]] = []
+    line = 1
+    while len(rows) < n_items:
+        suffix = "" if line == 1 else str(line)
+        for category, products in CATEGORIES.items():
+            for product in products:
+                for region in REGIONS:
+                    name = f"{product}{suffix}"
+                    rows.append((f"{category}_{name}_{region}", category, name, region))
+        line += 1
+    return pd.DataFrame(rows[:n_items], columns=["item_id", "category", "product", "region"])
+
+
+def holiday_boost(dates: pd.DatetimeIndex) -> np.ndarray:
+    """0.8 within two days of a holiday, 0.4 within a week; a later holiday wins ties."""
+    boost = np.zeros(len(dates))
+    day = dates.values.astype("datetime64[D]").astype(np.int64)
+    for holiday in HOLIDAYS.values.astype("datetime64[D]").astype(np.int64):
+        distance = np.abs(day - holiday)
+        boost = np.where(distance <= 2, 0.8, np.where(distance <= 7, 0.4, boost))
+    return boost
+
+
+def _chunk(items: pd.DataFrame, dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
+    n_items, n_days = len(items), len(dates)
+    profiles = [PROFILES[c] for c in items["category"]]
+    low = np.array([p.base_low for p in profiles])
+    high = np.array([p.base_high for p in profiles])
+    seasonality = np.array([p.seasonality for p in profiles])[:, None]
+    trend = np.array([p.trend for p in profiles])[:, None]
+    weather = np.array([p.weather for p in profiles])[:, None]
+
+    base = rng.uniform(low, high)[:, None]
+    i = np.arange(n_days)[None, :]
+    annual = seasonality * np.sin(2 * np.pi * i / 365)
+    quarterly = 0.2 * np.sin(2 * np.pi * i / 90)
+    weekly = 0.3 * np.sin(2 * np.pi * i / 7)
+    holiday = holiday_boost(dates)[None, :]
+    promotion = rng.random((n_items, n_days)) < PROMOTION_RATE
+    demand = base * (1 + annual + quarterly + weekly + trend * i + holiday + 0.7 * promotion)
+    demand = np.maximum(demand + rng.normal(0.0, NOISE_SD, (n_items, n_days)), 0.0)
+    demand *= 1 + np.where(weather, 0.2 * np.sin(2 * np.pi * i / 365 + np.pi / 2), 0.0)
+
+    is_holiday = np.isin(dates.values, HOLIDAYS.values).astype(np.int8)
+    frame = pd.DataFrame(
+        {
+            "timestamp": np.tile(dates.values, n_items),
+            "target_value": np.round(demand, 2).ravel(),
+            "item_id": np.repeat(items["item_id"].to_numpy(), n_days),
+            "category": np.repeat(items["category"].to_numpy(), n_days),
+            "product": np.repeat(items["product"].to_numpy(), n_days),
+            "region": np.repeat(items["region"].to_numpy(), n_days),
+            "promotion": promotion.astype(np.int8).ravel(),
+            "is_holiday": np.tile(is_holiday, n_items),
+            "day_of_week": np.tile(dates.dayofweek.values, n_items).astype(np.int8),
+            "month": np.tile(dates.month.values, n_items).astype(np.int8),
+            "quarter": np.tile(dates.quarter.values, n_items).astype(np.int8),
+        }
+    )
+    return frame
+
+
+def generate_chunks(n_items: int = 125, seed: int = 42, chunk_items: int = 5_000) -> Iterator[pd.DataFrame]:
+    """Yield the dataset in chunks of whole items, sorted by (item_id, timestamp) within each."""
+    items = item_catalogue(n_items)
+    dates = pd.date_range(START, END, freq="D")
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_items, chunk_items):
+        chunk = items.iloc[start : start + chunk_items]
+        yield _chunk(chunk, dates, rng)
+
+
+def generate(n_items: int = 125, seed: int = 42) -> pd.DataFrame:
+    """The whole dataset in memory, sorted by item then timestamp (use `write` for big ones)."""
+    frame = pd.concat(list(generate_chunks(n_items, seed)), ignore_index=True)
+    return frame.sort_values(["item_id", "timestamp"], kind="stable", ignore_index=True)
+
+
+def write(path: str | Path, n_items: int = 125, seed: int = 42) -> int:
+    """Write the dataset to `.csv` or `.parquet`, chunk by chunk; returns the number of rows."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".parquet"}:
+        raise ValueError(f"demo data is written as .csv or .parquet, not {path.name!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
+    try:
+        for chunk in generate_chunks(n_items, seed):
+            chunk["timestamp"] = chunk["timestamp"].dt.strftime("%Y-%m-%d") if suffix == ".csv" else chunk["timestamp"]
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema) if suffix == ".parquet" else pacsv.CSVWriter(path, table.schema)
+            writer.write_table(table)
+            rows += len(chunk)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows

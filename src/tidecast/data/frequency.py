@@ -1,0 +1,122 @@
+"""Frequencies: inference from timestamps, seasonal periods, and the timestamps after a series.
+
+One place for everything that depends on the pandas offset alias of a panel.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from tidecast.errors import DataError
+
+# Seasonal periods each frequency implies, most important first. Daily data has a weekly and a
+# yearly cycle, hourly a daily and a weekly one; sub-hourly periods are derived from the step.
+_PERIODS: dict[str, tuple[int, ...]] = {
+    "D": (7, 365),
+    "B": (5, 260),
+    "h": (24, 168),
+    "W": (52,),
+    "M": (12,),
+    "MS": (12,),
+    "ME": (12,),
+    "Q": (4,),
+    "QS": (4,),
+    "QE": (4,),
+    "Y": (1,),
+    "YS": (1,),
+    "YE": (1,),
+    "A": (1,),
+    "AS": (1,),
+}
+
+
+def base_alias(freq: str) -> tuple[int, str]:
+    """Split "15min" into (15, "min") and "W-SUN" into (1, "W"); normalises "H" to "h"."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    name = offset.name.split("-")[0]
+    name = {"H": "h", "T": "min", "S": "s", "A": "Y", "AS": "YS"}.get(name, name)
+    return int(offset.n), name
+
+
+def seasonal_periods(freq: str) -> tuple[int, ...]:
+    """Every seasonal period the frequency implies (e.g. (7, 365) for daily), or (1,) if none."""
+    n, name = base_alias(freq)
+    if name in ("min", "s"):
+        seconds = n * (60 if name == "min" else 1)
+        day = 86_400 // seconds if 86_400 % seconds == 0 else 0
+        periods = tuple(p for p in (3_600 // seconds if 3_600 % seconds == 0 else 0, day, 7 * day) if p > 1)
+        return periods or (1,)
+    if name == "h" and n > 1:
+        return tuple(p for p in (24 // n if 24 % n == 0 else 0, 168 // n if 168 % n == 0 else 0) if p > 1) or (1,)
+    periods = _PERIODS.get(name, (1,))
+    if n > 1:
+        periods = tuple(p // n for p in periods if p % n == 0 and p // n > 1) or (1,)
+    return periods
+
+
+def season_length(freq: str) -> int:
+    """The main seasonal period (MASE's scale, SeasonalNaive's lag): 7 for daily, 24 hourly."""
+    return seasonal_periods(freq)[0]
+
+
+def infer_frequency(timestamps: np.ndarray, indptr: np.ndarray) -> str:
+    """Infer one offset alias for a panel of sorted series (`indptr` marks series boundaries).
+
+    Uses pandas' inference on the longest series and falls back to the most common step.
+    Raises DataError when no series has two timestamps to learn from.
+    """
+    lengths = np.diff(indptr)
+    order = np.argsort(-lengths, kind="stable")[:25]
+    votes: Counter[str] = Counter()
+    for i in order:
+        if lengths[i] < 3:
+            continue
+        window = pd.DatetimeIndex(timestamps[indptr[i] : indptr[i + 1]][:400])
+        guess = pd.infer_freq(window)
+        if guess is not None:
+            votes[guess] += 1
+    if votes:
+        return normalise_alias(votes.most_common(1)[0][0])
+    steps = np.diff(timestamps.astype("datetime64[ns]").astype(np.int64))
+    starts = indptr[1:-1] - 1
+    mask = np.ones(len(steps), dtype=bool)
+    mask[starts[(starts >= 0) & (starts < len(steps))]] = False
+    steps = steps[mask & (steps > 0)]
+    if len(steps) == 0:
+        raise DataError("cannot infer the frequency: no series has two distinct timestamps; pass --freq")
+    values, counts = np.unique(steps, return_counts=True)
+    return normalise_alias(pd.tseries.frequencies.to_offset(pd.Timedelta(int(values[np.argmax(counts)]))).freqstr)
+
+
+def normalise_alias(freq: str) -> str:
+    """Canonical spelling of an alias ("H" -> "h", "T" -> "min"), validated by pandas."""
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except ValueError as exc:
+        raise DataError(f"unknown frequency {freq!r}: use a pandas offset alias such as D, h, W, MS") from exc
+    return str(offset.freqstr)
+
+
+def future_timestamps(last: np.ndarray, freq: str, horizon: int) -> np.ndarray:
+    """The `horizon` timestamps after each entry of `last`, shape (len(last), horizon).
+
+    Fixed-width frequencies are plain arithmetic; calendar ones (months, quarters, years,
+    business days) go through pandas once per distinct end date.
+    """
+    last = np.asarray(last, dtype="datetime64[ns]")
+    offset = pd.tseries.frequencies.to_offset(freq)
+    try:
+        step = pd.Timedelta(offset).to_timedelta64()
+        fixed = offset.name not in ("B", "C") and not offset.name.startswith("W")
+    except ValueError:
+        fixed = False
+    if fixed:
+        return last[:, None] + step * np.arange(1, horizon + 1)[None, :]
+    unique, inverse = np.unique(last, return_inverse=True)
+    table = np.stack(
+        [pd.date_range(pd.Timestamp(u), periods=horizon + 1, freq=offset)[1:].values for u in unique]
+    ) if len(unique) else np.empty((0, horizon), dtype="datetime64[ns]")
+    return table[inverse]

@@ -1,0 +1,86 @@
+"""The data contract: canonical column names, the dataset description, forecast column names.
+
+Only ingest renames the user's columns to these constants, and only output renames them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+ITEM_ID = "item_id"
+TIMESTAMP = "timestamp"
+TARGET = "target"
+MEAN = "mean"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What travels beside a panel: its frequency, covariate roles and the user's column names.
+
+    `freq` is a pandas offset alias ("D", "h", "W-SUN", "MS"...). The `*_col` fields keep the
+    user's original names so outputs can be written back in the user's vocabulary.
+    """
+
+    freq: str
+    known_covariates: tuple[str, ...] = ()
+    past_covariates: tuple[str, ...] = ()
+    static_columns: tuple[str, ...] = ()
+    item_col: str = ITEM_ID
+    timestamp_col: str = TIMESTAMP
+    target_col: str = TARGET
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "freq": self.freq,
+            "known_covariates": list(self.known_covariates),
+            "past_covariates": list(self.past_covariates),
+            "static_columns": list(self.static_columns),
+            "item_col": self.item_col,
+            "timestamp_col": self.timestamp_col,
+            "target_col": self.target_col,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> DatasetSpec:
+        def names(key: str) -> tuple[str, ...]:
+            value = data.get(key) or ()
+            assert isinstance(value, list | tuple)
+            return tuple(str(v) for v in value)
+
+        return cls(
+            freq=str(data["freq"]),
+            known_covariates=names("known_covariates"),
+            past_covariates=names("past_covariates"),
+            static_columns=names("static_columns"),
+            item_col=str(data.get("item_col", ITEM_ID)),
+            timestamp_col=str(data.get("timestamp_col", TIMESTAMP)),
+            target_col=str(data.get("target_col", TARGET)),
+        )
+
+
+def quantile_column(q: float) -> str:
+    """The forecast column for quantile `q`: 0.1 -> "p10", 0.5 -> "p50", 0.025 -> "p2.5"."""
+    if not 0.0 < q < 1.0:
+        raise ValueError(f"quantile must be strictly between 0 and 1, got {q}")
+    percent = round(q * 100, 6)
+    return f"p{percent:g}"
+
+
+def quantile_columns(quantiles: Sequence[float]) -> list[str]:
+    return [quantile_column(q) for q in quantiles]
+
+
+def parse_quantiles(text: str | Sequence[float]) -> tuple[float, ...]:
+    """Parse "0.1,0.5,0.9" (or a sequence) into sorted unique quantiles, each in (0, 1)."""
+    from tidecast.errors import ConfigError
+
+    items = text.split(",") if isinstance(text, str) else list(text)
+    try:
+        values = sorted({float(str(v).strip()) for v in items if str(v).strip()})
+    except ValueError as exc:
+        raise ConfigError(f"quantiles must be numbers between 0 and 1, got {text!r}") from exc
+    if not values or any(not 0.0 < v < 1.0 for v in values):
+        raise ConfigError(f"quantiles must be numbers strictly between 0 and 1, got {text!r}")
+    return tuple(values)
