@@ -1,0 +1,172 @@
+"""The one interface every model implements, as a template around private hooks.
+
+Public `fit` and `predict` handle the parts every model shares (turning the panel into arrays
+once, timing, shaping the forecast frame, monotone quantiles, non-negativity); a model only
+writes `_fit` and `_predict`, which see numpy arrays, never pandas groupbys.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Self
+
+import numpy as np
+import pandas as pd
+
+from tidecast.data.arrays import SeriesArrays
+from tidecast.data.frequency import future_timestamps
+from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, DatasetSpec, quantile_columns
+from tidecast.errors import ModelError
+
+
+@dataclass(frozen=True)
+class Tags:
+    """What a model can do, as data the AutoML reads (never inferred from signatures).
+
+    `cost` is a relative guide (SeasonalNaive ~0, AutoETS 1) used to order candidates and
+    share the time budget; `min_length` is the shortest series the model handles itself
+    (shorter ones get the model's fallback forecast).
+    """
+
+    scope: str = "local"
+    min_length: int = 1
+    cost: float = 1.0
+    known_covariates: bool = False
+    past_covariates: bool = False
+    static_features: bool = False
+    intermittent: bool = False
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Raw model output: `mean` is (n_series, horizon); `quantiles` (n_series, horizon, n_q)."""
+
+    mean: np.ndarray
+    quantiles: np.ndarray
+
+
+class Forecaster:
+    """Base of all models. Subclasses set `name`, `tags` and implement `_fit` / `_predict`."""
+
+    name: ClassVar[str] = "forecaster"
+    tags: ClassVar[Tags] = Tags()
+
+    spec_: DatasetSpec
+    horizon_: int
+    fit_seconds_: float
+
+    # ---- public template -------------------------------------------------------------
+    def fit(
+        self, panel: pd.DataFrame, spec: DatasetSpec, horizon: int, *, deadline: float | None = None
+    ) -> Self:
+        """Fit on a canonical panel; `deadline` is a `time.monotonic()` value to stop by."""
+        if horizon < 1:
+            raise ModelError(f"{self.name}: horizon must be at least 1, got {horizon}")
+        self.spec_ = spec
+        self.horizon_ = int(horizon)
+        data = self._arrays(panel)
+        if data.n_series == 0:
+            raise ModelError(f"{self.name}: cannot fit on an empty panel")
+        start = time.perf_counter()
+        self._fit(data, deadline)
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+    def predict(
+        self,
+        panel: pd.DataFrame,
+        future: pd.DataFrame | None = None,
+        quantiles: Sequence[float] = (0.1, 0.5, 0.9),
+        *,
+        deadline: float | None = None,
+    ) -> pd.DataFrame:
+        """Forecast `horizon_` steps after the end of every series in `panel`.
+
+        `panel` may be newer than the training panel (or hold other items): that is how
+        forecasts are made from fresh history without refitting.
+        """
+        if not hasattr(self, "horizon_"):
+            raise ModelError(f"{self.name}: predict called before fit")
+        quantiles = tuple(float(q) for q in quantiles)
+        data = self._arrays(panel)
+        if data.n_series == 0:
+            return empty_forecast(quantiles)
+        prediction = self._predict(data, future, quantiles, deadline)
+        prediction = finalize(prediction, data)
+        return forecast_frame(data.item_ids, data.last_timestamps(), data.freq, prediction, quantiles)
+
+    # ---- hooks -----------------------------------------------------------------------
+    def _fit(self, data: SeriesArrays, deadline: float | None) -> None:
+        raise NotImplementedError
+
+    def _predict(
+        self,
+        data: SeriesArrays,
+        future: pd.DataFrame | None,
+        quantiles: tuple[float, ...],
+        deadline: float | None,
+    ) -> Prediction:
+        raise NotImplementedError
+
+    # ---- shared helpers ---------------------------------------------------------------
+    def _arrays(self, panel: pd.DataFrame) -> SeriesArrays:
+        columns = tuple(c for c in (*self.spec_.known_covariates, *self.spec_.past_covariates) if c in panel)
+        return SeriesArrays.from_panel(panel, self.spec_.freq, columns)
+
+    def get_params(self) -> dict[str, object]:
+        """Hyper-parameters as given to `__init__` (scikit-learn convention)."""
+        return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+
+def finalize(prediction: Prediction, data: SeriesArrays) -> Prediction:
+    """Sort quantiles per step (no crossing) and clip at zero series that never went negative."""
+    quantiles = np.sort(prediction.quantiles, axis=2)
+    mean = prediction.mean
+    lengths = data.lengths
+    nonneg = np.ones(data.n_series, dtype=bool)
+    if len(data.values):
+        filled = np.where(np.isnan(data.values), 0.0, data.values)
+        starts = data.indptr[:-1].copy()
+        starts[lengths == 0] = 0
+        nonneg = np.minimum.reduceat(filled, starts) >= 0
+        nonneg[lengths == 0] = True
+    if nonneg.any():
+        mean = np.where(nonneg[:, None], np.maximum(mean, 0.0), mean)
+        quantiles = np.where(nonneg[:, None, None], np.maximum(quantiles, 0.0), quantiles)
+    return Prediction(mean=mean, quantiles=quantiles)
+
+
+def forecast_frame(
+    item_ids: np.ndarray,
+    last: np.ndarray,
+    freq: str,
+    prediction: Prediction,
+    quantiles: Sequence[float],
+) -> pd.DataFrame:
+    """The long forecast frame of the data contract: item_id, timestamp, mean, p10, ..."""
+    n, horizon = prediction.mean.shape
+    timestamps = future_timestamps(last, freq, horizon)
+    frame = pd.DataFrame(
+        {
+            ITEM_ID: np.repeat(np.asarray(item_ids, dtype=str), horizon),
+            TIMESTAMP: timestamps.reshape(-1),
+            MEAN: prediction.mean.reshape(-1),
+        }
+    )
+    for j, column in enumerate(quantile_columns(quantiles)):
+        frame[column] = prediction.quantiles[:, :, j].reshape(-1)
+    return frame
+
+
+def empty_forecast(quantiles: Sequence[float]) -> pd.DataFrame:
+    columns = [ITEM_ID, TIMESTAMP, MEAN, *quantile_columns(quantiles)]
+    frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+    frame[ITEM_ID] = frame[ITEM_ID].astype(str)
+    frame[TIMESTAMP] = pd.to_datetime(frame[TIMESTAMP])
+    return frame

@@ -1,0 +1,58 @@
+"""Turning a model's uncertainty into the requested quantiles, one way per kind of output.
+
+statsforecast gives symmetric prediction intervals by level; others give a scale per step or
+sample paths. Each helper returns an array (horizon, n_quantiles) in the order requested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy.stats import norm
+
+
+def levels_for(quantiles: Sequence[float]) -> list[float]:
+    """The central interval levels (in percent) whose bounds are the requested quantiles."""
+    levels = {round(abs(2 * q - 1) * 100, 6) for q in quantiles if abs(q - 0.5) > 1e-12}
+    return sorted(levels)
+
+
+def from_intervals(
+    center: np.ndarray, bounds: Mapping[float, tuple[np.ndarray, np.ndarray]], quantiles: Sequence[float]
+) -> np.ndarray:
+    """Quantiles from central intervals: q < 0.5 is the lower bound of level 100(1 - 2q)."""
+    out = np.empty((len(center), len(quantiles)))
+    for j, q in enumerate(quantiles):
+        if abs(q - 0.5) <= 1e-12:
+            out[:, j] = center
+            continue
+        lo, hi = bounds[round(abs(2 * q - 1) * 100, 6)]
+        out[:, j] = lo if q < 0.5 else hi
+    return out
+
+
+def normal_quantiles(center: np.ndarray, sigma: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
+    """Gaussian quantiles around `center` with per-step scale `sigma` (both shape (horizon,))."""
+    z = norm.ppf(np.asarray(quantiles, dtype=np.float64))
+    return np.asarray(center, dtype=np.float64)[:, None] + np.asarray(sigma, dtype=np.float64)[:, None] * z[None, :]
+
+
+def empirical_quantiles(samples: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
+    """Quantiles of sample paths (n_samples, horizon) -> (horizon, n_quantiles)."""
+    return np.quantile(samples, np.asarray(quantiles), axis=0).T
+
+
+def naive_fallback(y: np.ndarray, horizon: int, quantiles: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """For series too short (or too gappy) for a model: the last value, random-walk spread.
+
+    The spread is the standard deviation of the observed one-step changes, growing with the
+    square root of the step; with fewer than two observations it is zero. An empty or all-NaN
+    series forecasts zero.
+    """
+    finite = y[np.isfinite(y)]
+    level = float(finite[-1]) if len(finite) else 0.0
+    sigma = float(np.std(np.diff(finite))) if len(finite) > 2 else 0.0
+    center = np.full(horizon, level)
+    spread = sigma * np.sqrt(np.arange(1, horizon + 1))
+    return center, normal_quantiles(center, spread, quantiles)

@@ -1,0 +1,160 @@
+"""Family base for local models: one small model per series, fitted in parallel over items.
+
+A subclass writes `_fit_series(y) -> state` (any picklable object, or None for models with
+nothing to learn) and `_forecast_series(state, y, horizon, quantiles) -> (mean, quantiles)`.
+Keeping the fitted state per item lets `predict` forecast from newer history with the stored
+parameters (statsforecast's `forward`), which is how backtest windows after the first and
+forecasts from fresh history avoid refitting. Items never seen in `fit` are fitted on the fly.
+Series shorter than `tags.min_length` get `_fallback_series` and are listed in
+`fallback_items_`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tidecast.data.arrays import SeriesArrays
+from tidecast.errors import TimeLimitExceeded
+from tidecast.models.base import Forecaster, Prediction
+
+SeriesForecast = tuple[np.ndarray, np.ndarray]
+
+# Below this many series the cost of starting worker processes outweighs the gain.
+MIN_SERIES_PER_WORKER = 8
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _run_chunk(
+    func: Callable[[int], Any], indices: Sequence[int], deadline: float | None, label: str
+) -> list[Any]:
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in indices:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeLimitExceeded(f"{label} ran past its time budget")
+            out.append(func(i))
+    return out
+
+
+# The task of a worker process: set by `parallel_map` before forking, read by the children.
+_TASK: tuple[Callable[[int], Any], float | None, str] | None = None
+
+
+def _worker(indices: Sequence[int]) -> list[Any]:
+    assert _TASK is not None
+    func, deadline, label = _TASK
+    return _run_chunk(func, indices, deadline, label)
+
+
+def parallel_map(
+    func: Callable[[int], Any], n: int, n_jobs: int, deadline: float | None, label: str
+) -> list[Any]:
+    """`[func(i) for i in range(n)]` over forked worker processes, in order.
+
+    Forking shares the arrays `func` closes over without pickling them; only the results
+    travel back. With one job, or few series, it runs in this process.
+    """
+    global _TASK
+    jobs = min(n_jobs, max(1, n // MIN_SERIES_PER_WORKER))
+    if jobs <= 1 or multiprocessing.get_start_method(allow_none=True) not in (None, "fork"):
+        return _run_chunk(func, range(n), deadline, label)
+    chunks = [c.tolist() for c in np.array_split(np.arange(n), jobs * 4) if len(c)]
+    _TASK = (func, deadline, label)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            results = list(pool.map(_worker, chunks))
+    finally:
+        _TASK = None
+    return [r for chunk in results for r in chunk]
+
+
+class LocalForecaster(Forecaster):
+    """Template for per-series models; see the module docstring for the hooks."""
+
+    n_jobs: int | None = None
+    max_history: int | None = None
+
+    states_: dict[str, Any]
+    fallback_items_: list[str]
+
+    # ---- hooks for subclasses ----------------------------------------------------------
+    def _fit_series(self, y: np.ndarray) -> Any:
+        return None
+
+    def _forecast_series(
+        self, state: Any, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
+    ) -> SeriesForecast:
+        raise NotImplementedError
+
+    def _fallback_series(self, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]) -> SeriesForecast:
+        from tidecast.models.intervals import naive_fallback
+
+        return naive_fallback(y, horizon, quantiles)
+
+    @property
+    def _stateful(self) -> bool:
+        return type(self)._fit_series is not LocalForecaster._fit_series
+
+    # ---- template ---------------------------------------------------------------------
+    def _history(self, data: SeriesArrays, i: int) -> np.ndarray:
+        y = data.series(i)
+        if self.max_history is not None and len(y) > self.max_history:
+            y = y[-self.max_history :]
+        return y
+
+    def _fit(self, data: SeriesArrays, deadline: float | None) -> None:
+        self.states_ = {}
+        self.fallback_items_ = []
+        if not self._stateful:
+            return
+        min_length = self.tags.min_length
+
+        def fit_one(i: int) -> Any:
+            y = self._history(data, i)
+            return self._fit_series(y) if len(y) >= min_length else None
+
+        states = parallel_map(fit_one, data.n_series, self._jobs(), deadline, self.name)
+        self.states_ = dict(zip(data.item_ids.tolist(), states, strict=True))
+
+    def _predict(
+        self,
+        data: SeriesArrays,
+        future: pd.DataFrame | None,
+        quantiles: tuple[float, ...],
+        deadline: float | None,
+    ) -> Prediction:
+        horizon = self.horizon_
+        min_length = self.tags.min_length
+        states = [self.states_.get(item) for item in data.item_ids.tolist()]
+
+        def forecast_one(i: int) -> tuple[SeriesForecast, bool]:
+            y = self._history(data, i)
+            if len(y) < min_length or not np.isfinite(y).all():
+                return self._fallback_series(y, horizon, quantiles), True
+            state = states[i]
+            if state is None and self._stateful:
+                state = self._fit_series(y)
+            return self._forecast_series(state, y, horizon, quantiles), False
+
+        results = parallel_map(forecast_one, data.n_series, self._jobs(), deadline, self.name)
+        self.fallback_items_ = [str(data.item_ids[i]) for i, (_, used) in enumerate(results) if used]
+        mean = np.stack([np.asarray(r[0][0], dtype=np.float64) for r in results])
+        qs = np.stack([np.asarray(r[0][1], dtype=np.float64) for r in results])
+        return Prediction(mean=mean, quantiles=qs)
+
+    def _jobs(self) -> int:
+        return self.n_jobs if self.n_jobs is not None else default_jobs()
