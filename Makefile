@@ -1,0 +1,47 @@
+# Two commands set everything up on a fresh machine with Python 3.11:
+#   make demo   -> .venv, install, demo data, AutoML job, leaderboard, forecasts
+#   make test   -> dev install, ruff, mypy, pytest
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO_DATA := data/demo/sales.csv
+DEMO_RUN  := runs/demo
+
+.PHONY: demo test install dev lint typecheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+demo: $(VENV)/.installed
+	$(BIN)/tidecast demo-data --out $(DEMO_DATA) --items 125 --seed 42
+	$(BIN)/tidecast train $(DEMO_DATA) --horizon 14 --quantiles 0.1,0.5,0.9 --metric wql \
+		--item-col item_id --timestamp-col timestamp --target-col target_value \
+		--freq D --preset medium --out $(DEMO_RUN)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) runs data/demo .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,192 @@
+"""The fitted AutoForecaster on disk: a folder that describes itself.
+
+    model/
+      manifest.json     type, format and library versions, task, metrics, data fingerprint,
+                        and the SHA-256 of every payload file
+      forecaster.pkl    the fitted object (members, weights, report)
+      history.parquet   the prepared training panel, to forecast stored items
+
+The folder is written under a temporary name beside the target and renamed into place, so a
+crash never leaves a half-written model that looks complete. `load` checks the manifest's
+type and format version and each payload's digest before it unpickles anything: tidecast only
+unpickles files it wrote itself.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import pickle
+import platform
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
+from tidecast.errors import ModelError
+
+if TYPE_CHECKING:
+    from tidecast.automl.forecaster import AutoForecaster
+
+MANIFEST = "manifest.json"
+PAYLOAD = "forecaster.pkl"
+HISTORY = "history.parquet"
+ARTIFACT_TYPE = "tidecast.AutoForecaster"
+FORMAT_VERSION = 1
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def panel_fingerprint(panel: pd.DataFrame) -> str:
+    """SHA-256 over item ids, timestamps and target values, independent of file formatting."""
+    digest = hashlib.sha256()
+    digest.update(np.asarray(panel[ITEM_ID].to_numpy(), dtype=str).astype("U").tobytes())
+    digest.update(panel[TIMESTAMP].to_numpy(dtype="datetime64[ns]").tobytes())
+    digest.update(np.nan_to_num(panel[TARGET].to_numpy(dtype=np.float64), nan=-1.2345e308).tobytes())
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("tidecast", "numpy", "pandas", "statsforecast", "scipy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def build_manifest(forecaster: AutoForecaster, files: dict[str, str]) -> dict[str, Any]:
+    report = forecaster.report_
+    board = forecaster.leaderboard()
+    best_row = board.iloc[0].to_dict() if not board.empty else {}
+    return {
+        "type": ARTIFACT_TYPE,
+        "format_version": FORMAT_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": library_versions(),
+        "task": {
+            "horizon": forecaster.horizon,
+            "frequency": forecaster.spec_.freq,
+            "quantiles": list(forecaster.quantiles_),
+            "metric": forecaster.metric,
+            "preset": forecaster.preset,
+            "columns": {
+                "item": forecaster.spec_.item_col,
+                "timestamp": forecaster.spec_.timestamp_col,
+                "target": forecaster.spec_.target_col,
+            },
+        },
+        "model": {"best": report.best, "weights": forecaster.weights_, "refit": report.refit},
+        "metrics": {
+            "objective": forecaster.metric,
+            "score": None if not best_row else _json_float(best_row.get("score")),
+        },
+        "data_fingerprint": panel_fingerprint(forecaster.history_),
+        "data": {k: report.data_summary.get(k) for k in ("items", "rows", "frequency", "start", "end")},
+        "files": files,
+    }
+
+
+def _json_float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
+def save_forecaster(forecaster: AutoForecaster, path: str | Path) -> Path:
+    """Write the model folder atomically; an existing folder at `path` is replaced."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        payload = pickle.dumps((ARTIFACT_TYPE, _slim_state(forecaster)), protocol=pickle.HIGHEST_PROTOCOL)
+        buffer = io.BytesIO()
+        forecaster.history_.to_parquet(buffer, index=False)
+        history = buffer.getvalue()
+        (staging / PAYLOAD).write_bytes(payload)
+        (staging / HISTORY).write_bytes(history)
+        files = {PAYLOAD: _sha256(payload), HISTORY: _sha256(history)}
+        manifest = build_manifest(forecaster, files)
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+            os.replace(staging, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    folder = Path(path)
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise ModelError(f"{folder} is not a tidecast model folder: {MANIFEST} is missing")
+    try:
+        manifest: dict[str, Any] = json.loads(manifest_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{manifest_path} is not valid JSON: {exc}") from exc
+    if manifest.get("type") != ARTIFACT_TYPE:
+        raise ModelError(f"{folder} holds a {manifest.get('type')!r}, not a {ARTIFACT_TYPE}")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"{folder} has model format {manifest.get('format_version')}, this tidecast reads {FORMAT_VERSION}"
+        )
+    return manifest
+
+
+def load_forecaster(path: str | Path) -> AutoForecaster:
+    """Load a model folder written by `save_forecaster`, verifying every digest first."""
+    from tidecast.automl.forecaster import AutoForecaster
+
+    folder = Path(path)
+    manifest = read_manifest(folder)
+    blobs = {}
+    for name, digest in manifest.get("files", {}).items():
+        file = folder / name
+        if not file.is_file():
+            raise ModelError(f"{folder} is incomplete: {name} is missing")
+        data = file.read_bytes()
+        if _sha256(data) != digest:
+            raise ModelError(f"{file} does not match its manifest digest: the model folder was altered")
+        blobs[name] = data
+    if PAYLOAD not in blobs:
+        raise ModelError(f"{folder} manifest lists no {PAYLOAD}")
+    kind, state = pickle.loads(blobs[PAYLOAD])
+    if kind != ARTIFACT_TYPE or HISTORY not in blobs:
+        raise ModelError(f"{folder} does not contain an AutoForecaster")
+    forecaster = AutoForecaster.__new__(AutoForecaster)
+    forecaster.__dict__.update(state)
+    forecaster.history_ = pd.read_parquet(io.BytesIO(blobs[HISTORY]))
+    return forecaster
+
+
+def _slim_state(forecaster: AutoForecaster) -> dict[str, Any]:
+    """The object's state without what the folder stores elsewhere or never needs again:
+    the history (in its own Parquet file) and the backtest-only fits and forecasts."""
+    state = dict(forecaster.__dict__)
+    state.pop("history_", None)
+    report = copy.copy(forecaster.report_)
+    report.candidates = [dataclasses.replace(c, model=None, forecast=None) for c in report.candidates]
+    state["report_"] = report
+    return state

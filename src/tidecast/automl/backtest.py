@@ -1,0 +1,162 @@
+"""Run every candidate on the same backtest windows and keep its aligned forecasts and scores.
+
+A candidate is fitted once on the history before the first (oldest) window and then forecasts
+each window from the history up to that window's cutoff: parameters never see data past the
+first cutoff, state updates never see data past each window's own cutoff. With
+`refit_every_window` it is refitted at every cutoff instead (slower, closer to production).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tidecast import metrics
+from tidecast.automl.ensemble import BacktestForecast
+from tidecast.automl.windows import BacktestWindow, split_window
+from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec, quantile_columns
+from tidecast.models.base import Forecaster
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[dict[str, object]], None]
+
+
+@dataclass(frozen=True)
+class WindowData:
+    """One backtest window, materialised once and shared by every candidate."""
+
+    window: BacktestWindow
+    history: pd.DataFrame
+    actual: pd.DataFrame
+    future: pd.DataFrame | None
+    scale: np.ndarray  # per actual row: the item's in-sample seasonal MAE (MASE's scale)
+
+
+@dataclass
+class CandidateResult:
+    """What one candidate did on the backtest: scores, timings, forecasts, or why it failed."""
+
+    name: str
+    window_scores: list[float] = field(default_factory=list)
+    window_metrics: list[dict[str, float]] = field(default_factory=list)
+    fit_seconds: float = 0.0
+    predict_seconds: float = 0.0
+    forecast: BacktestForecast | None = None
+    model: Forecaster | None = None
+    error: str | None = None
+    fallback_items: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        finite = [s for s in self.window_scores if np.isfinite(s)]
+        return float(np.mean(finite)) if finite and self.error is None else float("inf")
+
+
+def prepare_windows(
+    panel: pd.DataFrame,
+    spec: DatasetSpec,
+    windows: Sequence[BacktestWindow],
+    season_length: int,
+) -> list[WindowData]:
+    """Split the panel once per window and precompute each window's MASE scale."""
+    out = []
+    for window in windows:
+        history, actual = split_window(panel, window)
+        future = None
+        if spec.known_covariates:
+            future = actual[[ITEM_ID, TIMESTAMP, *spec.known_covariates]].reset_index(drop=True)
+        scale_by_item = metrics.seasonal_scale_by_item(history, season_length)
+        scale = actual[ITEM_ID].map(scale_by_item).to_numpy(dtype=np.float64)
+        out.append(WindowData(window, history, actual.reset_index(drop=True), future, scale))
+    return out
+
+
+def _align(forecast: pd.DataFrame, actual: pd.DataFrame, quantiles: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Forecast rows in the order of `actual`; points the model did not forecast are NaN."""
+    merged = actual[[ITEM_ID, TIMESTAMP]].merge(forecast, on=[ITEM_ID, TIMESTAMP], how="left")
+    qcols = quantile_columns(quantiles)
+    return merged[MEAN].to_numpy(dtype=np.float64), merged[qcols].to_numpy(dtype=np.float64)
+
+
+def score_window(
+    data: WindowData, mean: np.ndarray, q: np.ndarray, quantiles: Sequence[float]
+) -> dict[str, float]:
+    """Every metric for one window, on the points with an observed actual."""
+    y = data.actual[TARGET].to_numpy(dtype=np.float64)
+    ok = np.isfinite(y)
+    return metrics.all_metrics(y[ok], mean[ok], q[ok], quantiles, data.scale[ok])
+
+
+def run_candidate(
+    name: str,
+    make: Callable[[], Forecaster],
+    windows: Sequence[WindowData],
+    spec: DatasetSpec,
+    horizon: int,
+    quantiles: Sequence[float],
+    metric: str,
+    deadline: float | None,
+    refit_every_window: bool = False,
+    progress: ProgressFn | None = None,
+) -> CandidateResult:
+    """Backtest one candidate; any exception becomes `error` on the result, never a crash."""
+    result = CandidateResult(name=name)
+    means, qs = [], []
+    try:
+        model = make()
+        for k, data in enumerate(windows):
+            if progress:
+                progress({"stage": "backtest", "candidate": name, "window": k + 1, "windows": len(windows)})
+            if k == 0 or refit_every_window:
+                start = time.perf_counter()
+                model.fit(data.history, spec, horizon, deadline=deadline)
+                result.fit_seconds += time.perf_counter() - start
+            start = time.perf_counter()
+            forecast = model.predict(data.history, data.future, quantiles, deadline=deadline)
+            result.predict_seconds += time.perf_counter() - start
+            mean, q = _align(forecast, data.actual, quantiles)
+            window_metrics = score_window(data, mean, q, quantiles)
+            result.window_metrics.append(window_metrics)
+            result.window_scores.append(window_metrics[metric])
+            means.append(mean)
+            qs.append(q)
+            result.fallback_items = sorted(set(result.fallback_items) | set(getattr(model, "fallback_items_", [])))
+        result.model = model
+        result.forecast = BacktestForecast(mean=np.concatenate(means), quantiles=np.concatenate(qs))
+    except Exception as exc:  # a failing candidate is logged and skipped, never fatal
+        result.error = f"{type(exc).__name__}: {exc}"
+        log.warning("candidate %s failed: %s", name, result.error)
+        log.debug("%s", traceback.format_exc())
+    return result
+
+
+def windowed_scorer(
+    windows: Sequence[WindowData], quantiles: Sequence[float], metric: str
+) -> Callable[[np.ndarray, np.ndarray], float]:
+    """A scorer over concatenated backtest forecasts: the mean of the per-window objective.
+
+    Candidates and ensembles are ranked by the same function, so leaderboard scores compare.
+    """
+    bounds = np.cumsum([0] + [len(w.actual) for w in windows])
+    ys = [w.actual[TARGET].to_numpy(dtype=np.float64) for w in windows]
+    masks = [np.isfinite(y) for y in ys]
+
+    def score(mean: np.ndarray, q: np.ndarray) -> float:
+        values = []
+        for k, w in enumerate(windows):
+            lo, hi = bounds[k], bounds[k + 1]
+            ok = masks[k]
+            values.append(
+                metrics.score_arrays(metric, ys[k][ok], mean[lo:hi][ok], q[lo:hi][ok], quantiles, w.scale[ok])
+            )
+        finite = [v for v in values if np.isfinite(v)]
+        return float(np.mean(finite)) if finite else float("inf")
+
+    return score

@@ -1,0 +1,443 @@
+"""AutoForecaster: prepare the data, backtest every candidate, ensemble, refit, forecast.
+
+    >>> from tidecast import AutoForecaster
+    >>> from tidecast.data.demo import generate
+    >>> data = generate(n_items=5)
+    >>> auto = AutoForecaster(horizon=7, preset="fast", target_col="target_value")
+    >>> forecasts = auto.fit(data).predict()          # doctest: +SKIP
+    >>> auto.leaderboard()                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tidecast.automl.backtest import CandidateResult, ProgressFn, prepare_windows, run_candidate, windowed_scorer
+from tidecast.automl.ensemble import combine, greedy_ensemble
+from tidecast.automl.presets import get_preset
+from tidecast.automl.windows import BacktestWindow
+from tidecast.data.frequency import season_length
+from tidecast.data.ingest import from_canonical, to_canonical
+from tidecast.data.io import read_table
+from tidecast.data.prepare import prepare
+from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec, parse_quantiles, quantile_columns
+from tidecast.data.summary import summarize
+from tidecast.errors import ConfigError, DataError, ModelError
+from tidecast.metrics import get_metric
+from tidecast.models.base import Forecaster
+from tidecast.models.catalog import CATALOG, make_model
+
+log = logging.getLogger(__name__)
+
+ENSEMBLE = "WeightedEnsemble"
+# The model every series gets when no candidate can be backtested at all.
+FALLBACK_MODEL = "SeasonalNaive"
+
+
+@dataclass
+class FitReport:
+    """Everything `fit` learned about the data and the candidates, for report.json."""
+
+    data_summary: dict[str, Any] = field(default_factory=dict)
+    windows: list[dict[str, Any]] = field(default_factory=list)
+    candidates: list[CandidateResult] = field(default_factory=list)
+    ensemble_weights: dict[str, float] = field(default_factory=dict)
+    ensemble_window_metrics: list[dict[str, float]] = field(default_factory=list)
+    ensemble_window_scores: list[float] = field(default_factory=list)
+    best: str = ""
+    refit: dict[str, str] = field(default_factory=dict)
+    short_series: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class AutoForecaster:
+    """Backtest candidate models, combine the best into a weighted ensemble, refit, forecast.
+
+    Hyper-parameters are stored verbatim; fitted state ends in `_`.
+    """
+
+    def __init__(
+        self,
+        horizon: int,
+        frequency: str | None = None,
+        quantiles: Sequence[float] | str = (0.1, 0.5, 0.9),
+        metric: str = "wql",
+        time_limit: float | None = None,
+        preset: str = "medium",
+        models: Sequence[str] | None = None,
+        backtest_windows: int | None = None,
+        backtest_step: int | None = None,
+        refit_every_window: bool = False,
+        refit_full: bool = True,
+        item_col: str = ITEM_ID,
+        timestamp_col: str = TIMESTAMP,
+        target_col: str = TARGET,
+        filling: dict[str, Any] | None = None,
+        aggregation: dict[str, str] | None = None,
+        n_jobs: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.horizon = horizon
+        self.frequency = frequency
+        self.quantiles = quantiles
+        self.metric = metric
+        self.time_limit = time_limit
+        self.preset = preset
+        self.models = models
+        self.backtest_windows = backtest_windows
+        self.backtest_step = backtest_step
+        self.refit_every_window = refit_every_window
+        self.refit_full = refit_full
+        self.item_col = item_col
+        self.timestamp_col = timestamp_col
+        self.target_col = target_col
+        self.filling = filling
+        self.aggregation = aggregation
+        self.n_jobs = n_jobs
+        self.seed = seed
+
+    # ---- configuration ---------------------------------------------------------------
+    def _check_config(self) -> tuple[tuple[float, ...], list[str], int]:
+        if not isinstance(self.horizon, int | np.integer) or self.horizon < 1:
+            raise ConfigError(f"horizon must be a positive integer, got {self.horizon!r}")
+        get_metric(self.metric)
+        quantiles = parse_quantiles(self.quantiles)
+        preset = get_preset(self.preset)
+        names = list(self.models) if self.models else list(preset.models)
+        unknown = [n for n in names if n not in CATALOG]
+        if unknown:
+            raise ConfigError(f"unknown model(s) {unknown}; choose from {', '.join(CATALOG)}")
+        windows = preset.backtest_windows if self.backtest_windows is None else int(self.backtest_windows)
+        if windows < 0:
+            raise ConfigError(f"backtest windows must be 0 or more, got {windows}")
+        if self.time_limit is not None and self.time_limit <= 0:
+            raise ConfigError(f"time limit must be positive seconds, got {self.time_limit}")
+        return quantiles, names, windows
+
+    # ---- fit ---------------------------------------------------------------------------
+    def fit(self, data: pd.DataFrame | str | Path, progress: ProgressFn | None = None) -> AutoForecaster:
+        """Prepare `data` (a frame in the user's columns, or a path/URL), select and refit."""
+        started = time.monotonic()
+        deadline = started + self.time_limit if self.time_limit else None
+        emit = progress or (lambda event: None)
+        panel, spec, weights = self._search(data, emit, started, deadline)
+        emit({"stage": "refit", "models": list(weights)})
+        t_refit = time.monotonic()
+        self.members_ = self._refit(panel, spec, weights, self.report_, deadline)
+        self.report_.timings["refit_seconds"] = time.monotonic() - t_refit
+        self.report_.timings["total_seconds"] = time.monotonic() - started
+        emit({"stage": "done"})
+        return self
+
+    def evaluate(self, data: pd.DataFrame | str | Path, progress: ProgressFn | None = None) -> AutoForecaster:
+        """Backtest and rank the candidates only: no refit, nothing to forecast with."""
+        started = time.monotonic()
+        deadline = started + self.time_limit if self.time_limit else None
+        self._search(data, progress or (lambda event: None), started, deadline)
+        self.report_.timings["total_seconds"] = time.monotonic() - started
+        return self
+
+    def _search(
+        self, data: pd.DataFrame | str | Path, emit: ProgressFn, started: float, deadline: float | None
+    ) -> tuple[pd.DataFrame, DatasetSpec, dict[str, float]]:
+        quantiles, names, n_windows = self._check_config()
+        report = FitReport()
+        emit({"stage": "prepare"})
+        t_prepare = time.monotonic()
+        panel, spec, summary = self._prepare(data)
+        report.timings["prepare_seconds"] = time.monotonic() - t_prepare
+        report.data_summary = summary
+        m = season_length(spec.freq)
+        self.quantiles_ = quantiles
+        self.spec_ = spec
+        self.season_length_ = m
+
+        windows, eligible = self._plan_windows(panel, n_windows, m, report)
+        report.windows = [w.to_dict() for w in windows]
+        window_data = prepare_windows(panel[panel[ITEM_ID].isin(eligible)], spec, windows, m) if windows else []
+
+        t_backtest = time.monotonic()
+        if window_data:
+            self._backtest(names, window_data, spec, quantiles, deadline, started, emit, report)
+        report.timings["backtest_seconds"] = time.monotonic() - t_backtest
+        emit({"stage": "ensemble"})
+        weights = self._select(window_data, quantiles, report)
+        self.weights_ = weights
+        self.history_ = panel
+        self.report_ = report
+        return panel, spec, weights
+
+    def _prepare(self, data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, DatasetSpec, dict[str, Any]]:
+        frame = read_table(data) if isinstance(data, str | Path) else data
+        canonical, problems = to_canonical(
+            frame, item_col=self.item_col, timestamp_col=self.timestamp_col, target_col=self.target_col
+        )
+        prepared = prepare(
+            canonical,
+            freq=self.frequency,
+            filling=_canonical_keys(self.filling, self.target_col),
+            aggregation=_canonical_keys(self.aggregation, self.target_col),
+            horizon=self.horizon,
+        )
+        spec = DatasetSpec(
+            freq=prepared.freq,
+            item_col=self.item_col,
+            timestamp_col=self.timestamp_col,
+            target_col=self.target_col,
+        )
+        summary = summarize(prepared.panel, prepared.freq, [*problems, *prepared.problems])
+        return prepared.panel, spec, summary
+
+    def _plan_windows(
+        self, panel: pd.DataFrame, n_windows: int, m: int, report: FitReport
+    ) -> tuple[list[BacktestWindow], list[str]]:
+        """Windows at the end of the history; series too short for them forecast without a score."""
+        step = self.backtest_step or self.horizon
+        lengths = panel.groupby(ITEM_ID, sort=False).size()
+        min_train = max(2 * m, 10)
+        n = n_windows
+        while n > 0:
+            needed = min_train + self.horizon + (n - 1) * step
+            eligible = lengths.index[lengths >= needed]
+            if len(eligible) >= max(1, 0.5 * len(lengths)) or n == 1:
+                break
+            n -= 1
+        if n == 0 or len(eligible) == 0:
+            report.notes.append(
+                f"no series is long enough for a backtest (need {min_train + self.horizon} steps); "
+                f"every series is forecast by {FALLBACK_MODEL} without selection"
+            )
+            report.short_series = lengths.index.astype(str).tolist()
+            return [], []
+        if n < n_windows:
+            report.notes.append(f"backtest windows reduced from {n_windows} to {n}: histories are short")
+        short = lengths.index[lengths < needed].astype(str).tolist()
+        report.short_series = short
+        if short:
+            report.notes.append(
+                f"{len(short)} series shorter than {needed} steps are left out of the backtest; "
+                "they are forecast by the selected models, or each model's naive fallback where too short"
+            )
+        windows = [BacktestWindow(index=k, offset=(n - 1 - k) * step, horizon=self.horizon) for k in range(n)]
+        return windows, eligible.astype(str).tolist()
+
+    def _backtest(
+        self,
+        names: list[str],
+        window_data: list,
+        spec: DatasetSpec,
+        quantiles: tuple[float, ...],
+        deadline: float | None,
+        started: float,
+        emit: ProgressFn,
+        report: FitReport,
+    ) -> None:
+        """Every candidate on the same windows; cheap ones first, each with a fair time share."""
+        order = sorted(names, key=lambda n: CATALOG[n].tags.cost)
+        # Keep a fifth of the budget for the ensemble and the refit.
+        budget_end = None if deadline is None else started + 0.8 * (deadline - started)
+        for i, name in enumerate(order):
+            cand_deadline = None
+            if budget_end is not None:
+                remaining = budget_end - time.monotonic()
+                weights = [max(CATALOG[n].tags.cost, 0.05) for n in order[i:]]
+                cand_deadline = time.monotonic() + max(remaining, 0.0) * weights[0] / sum(weights)
+                if remaining <= 0:
+                    report.candidates.append(CandidateResult(name=name, error="skipped: time limit reached"))
+                    continue
+            emit({"stage": "backtest", "candidate": name, "index": i + 1, "candidates": len(order),
+                  "time_left": None if deadline is None else deadline - time.monotonic()})
+            result = run_candidate(
+                name,
+                lambda name=name: make_model(name, spec.freq, n_jobs=self.n_jobs, seed=self.seed),
+                window_data,
+                spec,
+                self.horizon,
+                quantiles,
+                self.metric,
+                cand_deadline,
+                self.refit_every_window,
+                emit,
+            )
+            report.candidates.append(result)
+            emit({"stage": "candidate_done", "candidate": name, "score": result.score, "error": result.error})
+
+    def _select(self, window_data: list, quantiles: tuple[float, ...], report: FitReport) -> dict[str, float]:
+        ok = {c.name: c.forecast for c in report.candidates if c.forecast is not None and c.error is None}
+        if not ok:
+            if window_data:
+                report.notes.append(f"every candidate failed; forecasting with {FALLBACK_MODEL}")
+            report.best = FALLBACK_MODEL
+            return {FALLBACK_MODEL: 1.0}
+        score = windowed_scorer(window_data, quantiles, self.metric)
+        weights = greedy_ensemble(ok, score, size=get_preset(self.preset).ensemble_size)
+        report.ensemble_weights = weights
+        ensemble = combine(ok, weights)
+        bounds = np.cumsum([0] + [len(w.actual) for w in window_data])
+        from tidecast.automl.backtest import score_window
+
+        for k, w in enumerate(window_data):
+            lo, hi = bounds[k], bounds[k + 1]
+            metrics_k = score_window(w, ensemble.mean[lo:hi], ensemble.quantiles[lo:hi], quantiles)
+            report.ensemble_window_metrics.append(metrics_k)
+            report.ensemble_window_scores.append(metrics_k[self.metric])
+        best_single = min(report.candidates, key=lambda c: c.score)
+        ensemble_score = float(np.mean(report.ensemble_window_scores))
+        if len(weights) > 1 and ensemble_score < best_single.score:
+            report.best = ENSEMBLE
+            return weights
+        report.best = best_single.name
+        return {best_single.name: 1.0}
+
+    def _refit(
+        self,
+        panel: pd.DataFrame,
+        spec: DatasetSpec,
+        weights: dict[str, float],
+        report: FitReport,
+        deadline: float | None,
+    ) -> dict[str, Forecaster]:
+        """Refit the chosen models on all the data, or keep the backtest fit when time is short."""
+        fitted = {c.name: c.model for c in report.candidates if c.model is not None}
+        members: dict[str, Forecaster] = {}
+        for name in weights:
+            previous = fitted.get(name)
+            cost = next((c.fit_seconds for c in report.candidates if c.name == name), 0.0)
+            no_time = deadline is not None and time.monotonic() + cost > deadline
+            if previous is not None and (not self.refit_full or no_time):
+                members[name] = previous
+                report.refit[name] = "kept backtest fit (parameters from the first window's history)"
+                if no_time:
+                    report.notes.append(f"{name} not refitted: not enough time left in the budget")
+                continue
+            model = make_model(name, spec.freq, n_jobs=self.n_jobs, seed=self.seed)
+            try:
+                model.fit(panel, spec, self.horizon)
+            except Exception as exc:
+                if previous is None:
+                    raise ModelError(f"refitting {name} on all data failed: {exc}") from exc
+                model = previous
+                report.notes.append(f"{name} refit failed ({exc}); kept its backtest fit")
+            members[name] = model
+            report.refit[name] = "refitted on all data"
+        return members
+
+    # ---- predict ---------------------------------------------------------------------
+    def predict(
+        self, data: pd.DataFrame | str | Path | None = None, future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """Forecast `horizon` steps after each series' end, in the user's column names.
+
+        With `data`, forecasts from that (newer) history with the fitted models, no refit.
+        """
+        self._check_fitted()
+        panel = self.history_ if data is None else self._prepare_new(data)
+        forecast = self.predict_canonical(panel, future)
+        return from_canonical(forecast, self.spec_)
+
+    def predict_canonical(self, panel: pd.DataFrame, future: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The ensemble forecast of a prepared canonical panel, canonical columns."""
+        columns = [MEAN, *quantile_columns(self.quantiles_)]
+        combined: pd.DataFrame | None = None
+        for name, weight in self.weights_.items():
+            frame = self.members_[name].predict(panel, future, self.quantiles_)
+            if combined is None:
+                combined = frame.copy()
+                combined[columns] = frame[columns].to_numpy() * weight
+            else:
+                combined[columns] = combined[columns].to_numpy() + frame[columns].to_numpy() * weight
+        assert combined is not None
+        return combined
+
+    def _prepare_new(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
+        frame = read_table(data) if isinstance(data, str | Path) else data
+        canonical, _ = to_canonical(
+            frame, item_col=self.item_col, timestamp_col=self.timestamp_col, target_col=self.target_col
+        )
+        prepared = prepare(
+            canonical,
+            freq=self.spec_.freq,
+            filling=_canonical_keys(self.filling, self.target_col),
+            aggregation=_canonical_keys(self.aggregation, self.target_col),
+        )
+        return prepared.panel
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "members_"):
+            raise ModelError("this AutoForecaster is not fitted yet: call fit() first")
+
+    # ---- results -----------------------------------------------------------------------
+    def leaderboard(self) -> pd.DataFrame:
+        """One row per candidate and the ensemble: per-window scores, mean score, timings; best first."""
+        if not hasattr(self, "report_"):
+            raise ModelError("no leaderboard yet: call fit() or evaluate() first")
+        report = self.report_
+        n = len(report.windows)
+        rows = []
+        for c in report.candidates:
+            row: dict[str, Any] = {"model": c.name}
+            for k in range(n):
+                row[f"window_{k + 1}_{self.metric}"] = c.window_scores[k] if k < len(c.window_scores) else np.nan
+            row["score"] = c.score if c.error is None else np.nan
+            row["fit_seconds"] = round(c.fit_seconds, 3)
+            row["predict_seconds"] = round(c.predict_seconds, 3)
+            row["weight"] = report.ensemble_weights.get(c.name, 0.0)
+            row["error"] = c.error or ""
+            rows.append(row)
+        if report.ensemble_window_scores:
+            row = {"model": ENSEMBLE}
+            for k in range(n):
+                row[f"window_{k + 1}_{self.metric}"] = report.ensemble_window_scores[k]
+            row["score"] = float(np.mean(report.ensemble_window_scores))
+            members = [c for c in report.candidates if c.name in report.ensemble_weights]
+            row["fit_seconds"] = round(sum(c.fit_seconds for c in members), 3)
+            row["predict_seconds"] = round(sum(c.predict_seconds for c in members), 3)
+            row["weight"] = 1.0
+            row["error"] = ""
+            rows.append(row)
+        board = pd.DataFrame(rows)
+        if board.empty:
+            return board
+        board = board.sort_values("score", na_position="last", kind="stable").reset_index(drop=True)
+        board.insert(1, "selected", board["model"] == report.best)
+        return board
+
+    def fingerprint(self) -> str:
+        """A digest of the training panel, to tell which data a model saw."""
+        from tidecast.automl.artifact import panel_fingerprint
+
+        self._check_fitted()
+        return panel_fingerprint(self.history_)
+
+    def save(self, path: str | Path) -> Path:
+        from tidecast.automl.artifact import save_forecaster
+
+        self._check_fitted()
+        return save_forecaster(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> AutoForecaster:
+        from tidecast.automl.artifact import load_forecaster
+
+        return load_forecaster(path)
+
+
+def _canonical_keys(mapping: dict[str, Any] | None, target_col: str) -> dict[str, Any] | None:
+    """Transformation settings are keyed by the user's column names; the target becomes TARGET."""
+    if not mapping:
+        return None
+    return {(TARGET if key == target_col else key): value for key, value in mapping.items()}
+
+
+def ensure_nonempty(panel: pd.DataFrame) -> None:
+    if panel.empty:
+        raise DataError("the data has no rows after preparation")

@@ -1,0 +1,303 @@
+"""The `tidecast` command. Each command parses options and calls one library function."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tidecast.errors import TidecastError
+
+app = typer.Typer(
+    name="tidecast",
+    help="Self-hosted AutoML for time-series forecasting.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _run(action: Any) -> Any:
+    """Run `action`, turning expected errors into one line and a non-zero exit status."""
+    try:
+        return action()
+    except TidecastError as exc:
+        raise fail(str(exc)) from None
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        raise fail(str(exc)) from None
+
+
+def _parse_json_option(value: str | None, name: str) -> dict[str, Any] | None:
+    if not value:
+        return None
+    try:
+        text = Path(value).read_text() if value.endswith(".json") and Path(value).is_file() else value
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise fail(f"--{name} must be JSON (or a .json file): {exc}") from None
+    if not isinstance(parsed, dict):
+        raise fail(f"--{name} must be a JSON object keyed by column name")
+    return parsed
+
+
+class ProgressView:
+    """Rich progress for a fit: which stage, candidate and window, and the time left.
+
+    Refreshes only when an event arrives (no background thread), so forking workers is safe.
+    """
+
+    def __init__(self, time_limit: float | None) -> None:
+        self.deadline = time.monotonic() + time_limit if time_limit else None
+        self.progress = Progress(
+            TextColumn("[bold cyan]{task.fields[stage]:<9}"),
+            BarColumn(bar_width=24),
+            TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            auto_refresh=False,
+            transient=False,
+        )
+        self.task = self.progress.add_task("", total=1, stage="prepare")
+
+    def __enter__(self) -> ProgressView:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: dict[str, object]) -> None:
+        stage = str(event.get("stage", ""))
+        left = ""
+        if self.deadline is not None:
+            left = f"  [dim]{max(0.0, self.deadline - time.monotonic()):.0f}s left[/]"
+        if stage == "backtest" and "index" in event:
+            self.progress.update(
+                self.task,
+                total=float(event["candidates"]),  # type: ignore[arg-type]
+                completed=float(event["index"]) - 1,  # type: ignore[arg-type]
+                stage="backtest",
+                description=f"{event['candidate']}{left}",
+            )
+        elif stage == "backtest" and "window" in event:
+            self.progress.update(
+                self.task, description=f"{event['candidate']} window {event['window']}/{event['windows']}{left}"
+            )
+        elif stage == "candidate_done":
+            error = event.get("error")
+            score = event.get("score")
+            note = f"[red]failed: {error}[/]" if error else f"score {score:.4f}"  # type: ignore[str-format]
+            self.progress.console.print(f"  {event['candidate']:<16} {note}", highlight=False)
+            self.progress.advance(self.task)
+        elif stage in ("prepare", "ensemble", "refit", "forecast", "done"):
+            models = event.get("models")
+            self.progress.update(self.task, stage=stage, description=", ".join(models) if models else "")  # type: ignore[arg-type]
+        self.progress.refresh()
+
+
+def print_leaderboard(board: pd.DataFrame, metric: str) -> None:
+    table = Table(title=f"Leaderboard ({metric}, lower is better)", show_lines=False)
+    window_cols = [c for c in board.columns if c.startswith("window_")]
+    for name in ["model", *window_cols, "score", "weight", "fit s", "predict s"]:
+        table.add_column(name.replace(f"_{metric}", ""), justify="left" if name == "model" else "right")
+    for row in board.itertuples(index=False):
+        r = row._asdict()
+        marker = " ★" if r.get("selected") else ""
+        cells = [f"{r['model']}{marker}"]
+        cells += [_fmt(r[c]) for c in window_cols]
+        cells += [_fmt(r["score"]) if not r.get("error") else f"[red]{r['error'][:40]}[/]"]
+        cells += [f"{r['weight']:.2f}", f"{r['fit_seconds']:.1f}", f"{r['predict_seconds']:.1f}"]
+        table.add_row(*cells)
+    out.print(table)
+
+
+def _fmt(value: Any) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return "–" if number != number else f"{number:.4f}"
+
+
+@app.command("demo-data")
+def demo_data(
+    out_path: Annotated[Path, typer.Option("--out", help="Where to write: .csv or .parquet")] = Path("sales.csv"),
+    items: Annotated[int, typer.Option(help="Number of items (125 is the 5x5x5 catalogue)")] = 125,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 42,
+) -> None:
+    """Generate the demo retail sales dataset (daily, 2021-2023, promotions and holidays)."""
+    from tidecast.data import demo
+
+    start = time.perf_counter()
+    rows = _run(lambda: demo.write(out_path, n_items=items, seed=seed))
+    console.print(f"wrote {rows:,} rows for {items:,} items to {out_path} in {time.perf_counter() - start:.1f}s")
+
+
+def _auto(**kwargs: Any) -> Any:
+    from tidecast.automl.forecaster import AutoForecaster
+
+    return AutoForecaster(**kwargs)
+
+
+HorizonOpt = Annotated[int, typer.Option("--horizon", "-h", help="Steps to forecast")]
+QuantilesOpt = Annotated[str, typer.Option(help="Comma-separated quantiles")]
+MetricOpt = Annotated[str, typer.Option(help="Objective: wql, wape, mape, mase, rmse, smape")]
+ItemOpt = Annotated[str, typer.Option("--item-col", help="Item id column")]
+TimeOpt = Annotated[str, typer.Option("--timestamp-col", help="Timestamp column")]
+TargetOpt = Annotated[str, typer.Option("--target-col", help="Target column")]
+FreqOpt = Annotated[str | None, typer.Option("--freq", help="Forecast frequency (pandas alias); inferred if absent")]
+PresetOpt = Annotated[str, typer.Option(help="fast, medium or best")]
+LimitOpt = Annotated[float | None, typer.Option("--time-limit", help="Time budget in seconds")]
+WindowsOpt = Annotated[int | None, typer.Option("--backtest-windows", help="Backtest windows (preset default)")]
+ModelsOpt = Annotated[str | None, typer.Option("--models", help="Comma-separated candidate names")]
+FillOpt = Annotated[str | None, typer.Option("--filling", help='JSON, e.g. {"sales": {"middlefill": "zero"}}')]
+AggOpt = Annotated[str | None, typer.Option("--aggregation", help='JSON, e.g. {"sales": "sum"}')]
+JobsOpt = Annotated[int | None, typer.Option("--jobs", help="Worker processes (default: all cores)")]
+SeedOpt = Annotated[int, typer.Option(help="Random seed")]
+
+
+def _build(
+    horizon: int, quantiles: str, metric: str, item_col: str, timestamp_col: str, target_col: str,
+    freq: str | None, preset: str, time_limit: float | None, backtest_windows: int | None,
+    models: str | None, filling: str | None, aggregation: str | None, jobs: int | None, seed: int,
+) -> Any:
+    return _auto(
+        horizon=horizon,
+        frequency=freq,
+        quantiles=quantiles,
+        metric=metric.lower(),
+        time_limit=time_limit,
+        preset=preset,
+        models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
+        backtest_windows=backtest_windows,
+        item_col=item_col,
+        timestamp_col=timestamp_col,
+        target_col=target_col,
+        filling=_parse_json_option(filling, "filling"),
+        aggregation=_parse_json_option(aggregation, "aggregation"),
+        n_jobs=jobs,
+        seed=seed,
+    )
+
+
+@app.command()
+def train(
+    data: Annotated[str, typer.Argument(help="CSV/Parquet path, folder, glob or fsspec URL")],
+    horizon: HorizonOpt,
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("runs/latest"),
+    quantiles: QuantilesOpt = "0.1,0.5,0.9",
+    metric: MetricOpt = "wql",
+    item_col: ItemOpt = "item_id",
+    timestamp_col: TimeOpt = "timestamp",
+    target_col: TargetOpt = "target",
+    freq: FreqOpt = None,
+    preset: PresetOpt = "medium",
+    time_limit: LimitOpt = None,
+    backtest_windows: WindowsOpt = None,
+    models: ModelsOpt = None,
+    filling: FillOpt = None,
+    aggregation: AggOpt = None,
+    jobs: JobsOpt = None,
+    seed: SeedOpt = 0,
+) -> None:
+    """Run the AutoML job: backtest candidates, ensemble, refit, forecast; write DIR/*."""
+    from tidecast.reports.run import write_run
+
+    auto = _run(lambda: _build(horizon, quantiles, metric, item_col, timestamp_col, target_col, freq, preset,
+                               time_limit, backtest_windows, models, filling, aggregation, jobs, seed))
+    start = time.perf_counter()
+    with ProgressView(time_limit) as view:
+        _run(lambda: auto.fit(data, progress=view))
+        view({"stage": "forecast"})
+        forecasts = _run(auto.predict)
+    paths = write_run(auto, forecasts, out_dir)
+    print_leaderboard(auto.leaderboard(), auto.metric)
+    elapsed = time.perf_counter() - start
+    out.print(f"selected: [bold]{auto.report_.best}[/]  weights: {_weights(auto.weights_)}")
+    for note in auto.report_.notes:
+        out.print(f"[yellow]note:[/] {note}", highlight=False)
+    out.print(f"trained in {elapsed:.1f}s")
+    for label in ("forecasts", "leaderboard", "report", "model"):
+        out.print(f"{label:<12} {paths[label]}")
+
+
+def _weights(weights: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.2f}" for k, v in weights.items())
+
+
+@app.command()
+def backtest(
+    data: Annotated[str, typer.Argument(help="CSV/Parquet path, folder, glob or fsspec URL")],
+    horizon: HorizonOpt,
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("runs/backtest"),
+    quantiles: QuantilesOpt = "0.1,0.5,0.9",
+    metric: MetricOpt = "wql",
+    item_col: ItemOpt = "item_id",
+    timestamp_col: TimeOpt = "timestamp",
+    target_col: TargetOpt = "target",
+    freq: FreqOpt = None,
+    preset: PresetOpt = "medium",
+    time_limit: LimitOpt = None,
+    backtest_windows: WindowsOpt = None,
+    models: ModelsOpt = None,
+    filling: FillOpt = None,
+    aggregation: AggOpt = None,
+    jobs: JobsOpt = None,
+    seed: SeedOpt = 0,
+) -> None:
+    """Evaluate candidates on backtest windows only (no refit, no model): leaderboard + report."""
+    from tidecast.reports.run import write_evaluation
+
+    auto = _run(lambda: _build(horizon, quantiles, metric, item_col, timestamp_col, target_col, freq, preset,
+                               time_limit, backtest_windows, models, filling, aggregation, jobs, seed))
+    with ProgressView(time_limit) as view:
+        _run(lambda: auto.evaluate(data, progress=view))
+    paths = write_evaluation(auto, out_dir)
+    print_leaderboard(auto.leaderboard(), auto.metric)
+    for label, path in paths.items():
+        out.print(f"{label:<12} {path}")
+
+
+@app.command()
+def forecast(
+    model: Annotated[Path, typer.Argument(help="A run folder (with model/) or a model folder")],
+    data: Annotated[str | None, typer.Option("--data", help="Newer history to forecast from (no refit)")] = None,
+    out_path: Annotated[Path, typer.Option("--out", help="Forecast file (.csv or .parquet)")] = Path("forecasts.csv"),
+) -> None:
+    """Forecast with a trained model, from its stored history or newer data, without refitting."""
+    from tidecast.automl.forecaster import AutoForecaster
+    from tidecast.data.io import write_table
+
+    folder = model / "model" if (model / "model" / "manifest.json").is_file() else model
+    auto = _run(lambda: AutoForecaster.load(folder))
+    start = time.perf_counter()
+    frame = _run(lambda: auto.predict(data))
+    _run(lambda: write_table(frame, out_path))
+    items = frame[auto.spec_.item_col].nunique()
+    console.print(f"forecast {items:,} items x {auto.horizon} steps in {time.perf_counter() - start:.1f}s -> {out_path}")
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

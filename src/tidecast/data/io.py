@@ -1,0 +1,174 @@
+"""Reading and writing tables: CSV and Parquet, one file, a folder or a glob, any fsspec URL.
+
+Everything goes through fsspec so a local path, ``file://``, ``memory://`` and ``s3://`` (with
+s3fs installed) behave the same. Failures become DataError naming the file, because "could
+not parse" without a file name is useless when a folder holds hundreds of parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec.core import url_to_fs
+
+from tidecast.errors import DataError
+
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
+_GLOB_CHARS = frozenset("*?[")
+
+
+def read_table(
+    source: str | Path, columns: Sequence[str] | None = None, *, text_columns: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Read one CSV/Parquet file, every such file in a folder (recursively), or a glob.
+
+    The files of a folder or glob are read in sorted path order and concatenated; hidden files
+    and markers such as ``_SUCCESS`` are skipped, and so are empty parts, since writers such as
+    Spark leave them behind. `columns` restricts what is read (cheaper for wide files) and must
+    exist in every file. `text_columns` are read as strings so identifiers like ``"007"`` keep
+    their leading zeros (CSV type inference would turn them into the number 7).
+    """
+    fs, paths, label = _resolve(source)
+    frames = []
+    for path in paths:
+        name = _display(fs, path)
+        if fs.size(path) == 0:
+            if len(paths) == 1:
+                raise DataError(f"{name} is empty")
+            continue
+        frames.append(_read_one(fs, path, name, columns, text_columns))
+    if not frames:
+        raise DataError(f"{label} is empty: every file in it is empty")
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if len(frame) == 0:
+        raise DataError(f"{label} is empty: it has a header but no rows")
+    return frame
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write `frame` as ``.csv`` (optionally ``.csv.gz``) or ``.parquet``, creating folders.
+
+    Used for forecasts: CSV timestamps come out as ISO strings, which every BI tool reads.
+    """
+    target = str(path)
+    kind = _kind(target)
+    if kind is None:
+        raise DataError(f"cannot write {target!r}: use a .csv, .csv.gz or .parquet file name")
+    fs, fs_path = url_to_fs(target)
+    parent = fs._parent(fs_path)
+    if parent:
+        fs.makedirs(parent, exist_ok=True)
+    if kind == "parquet":
+        with fs.open(fs_path, "wb") as handle:
+            frame.to_parquet(handle, index=False)
+        return
+    with fs.open(fs_path, "wb", compression=_compression(target)) as handle:
+        frame.to_csv(handle, index=False)
+
+
+def _resolve(source: str | Path) -> tuple[Any, list[str], str]:
+    """The filesystem, the sorted list of files to read, and how to name the source in errors."""
+    label = str(source)
+    fs, path = url_to_fs(label)
+    if any(char in path for char in _GLOB_CHARS):
+        paths = sorted(p for p in fs.glob(path) if fs.isfile(p))
+        unsupported = [p for p in paths if _kind(p) is None]
+        if unsupported:
+            raise DataError(f"{_display(fs, unsupported[0])} is neither CSV nor Parquet (from {label})")
+    elif fs.isdir(path):
+        paths = sorted(p for p in fs.find(path) if _kind(p) is not None and not _hidden(p, path))
+    elif fs.exists(path):
+        if _kind(path) is None:
+            raise DataError(
+                f"{label} is neither CSV nor Parquet: use one of {', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)}"
+            )
+        paths = [path]
+    else:
+        raise DataError(f"{label} does not exist")
+    if not paths:
+        raise DataError(f"no CSV or Parquet files found in {label}")
+    return fs, paths, label
+
+
+def _read_one(
+    fs: Any, path: str, name: str, columns: Sequence[str] | None, text_columns: Sequence[str]
+) -> pd.DataFrame:
+    try:
+        if _kind(path) == "parquet":
+            return _read_parquet(fs, path, name, columns)
+        return _read_csv(fs, path, name, columns, text_columns)
+    except DataError:
+        raise
+    except (OSError, ValueError, pa.ArrowException, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read {name}: {exc}") from exc
+
+
+def _read_parquet(fs: Any, path: str, name: str, columns: Sequence[str] | None) -> pd.DataFrame:
+    with fs.open(path, "rb") as handle:
+        parquet = pq.ParquetFile(handle)
+        _check_columns(parquet.schema_arrow.names, columns, name)
+        return parquet.read(columns=list(columns) if columns is not None else None).to_pandas()
+
+
+def _read_csv(
+    fs: Any, path: str, name: str, columns: Sequence[str] | None, text_columns: Sequence[str]
+) -> pd.DataFrame:
+    compression = _compression(path)
+    with fs.open(path, "rb", compression=compression) as handle:
+        header = pd.read_csv(handle, nrows=0).columns.tolist()
+    _check_columns(header, columns, name)
+    dtype = {c: "string" for c in text_columns if c in header} or None
+    usecols = list(columns) if columns is not None else None
+    # pyarrow's reader is several times faster, but it infers types from the first block and
+    # fails on a later block that disagrees (a stray "n/a" in a numeric column); the C reader
+    # then reads the column as text, so ingest can point at the offending rows instead.
+    with fs.open(path, "rb", compression=compression) as handle:
+        try:
+            frame = pd.read_csv(handle, engine="pyarrow", usecols=usecols, dtype=dtype)
+        except pa.ArrowInvalid as exc:
+            if "conversion error" not in str(exc).lower():
+                raise
+            frame = None
+    if frame is None:
+        with fs.open(path, "rb", compression=compression) as handle:
+            frame = pd.read_csv(handle, usecols=usecols, dtype=dtype, low_memory=False)
+    return frame
+
+
+def _check_columns(available: list[str], wanted: Sequence[str] | None, name: str) -> None:
+    missing = [c for c in wanted or () if c not in available]
+    if missing:
+        raise DataError(f"{name} has no column(s) {missing}; available columns: {available}")
+
+
+def _kind(path: str) -> str | None:
+    lower = path.lower()
+    if lower.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    if lower.endswith(CSV_SUFFIXES):
+        return "csv"
+    return None
+
+
+def _compression(path: str) -> str | None:
+    return _COMPRESSION.get(Path(path).suffix.lower())
+
+
+def _hidden(path: str, folder: str) -> bool:
+    """Hidden files and markers (``.crc``, ``_SUCCESS``, ``_temporary/``) below `folder`."""
+    relative = path[len(folder) :] if path.startswith(folder) else path
+    return any(part.startswith((".", "_")) for part in relative.replace("\\", "/").split("/") if part)
+
+
+def _display(fs: Any, path: str) -> str:
+    """Local files by their path, remote ones by their full URL."""
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    return path if protocol in ("file", "local") else str(fs.unstrip_protocol(path))
+

@@ -1,0 +1,535 @@
+"""Forecast accuracy metrics: one definition each, as plain functions on numpy arrays.
+
+Every metric is written once, per series, over a concatenation of series marked by `indptr`
+(series i is `y[indptr[i]:indptr[i+1]]`, the layout of `SeriesArrays`). The panel-level value
+is the same definition over one segment holding every point, so the two cannot drift apart:
+
+- volume-weighted metrics (wQL, WAPE, bias) divide panel sums, so big items weigh more;
+- point-averaged metrics (MAPE, sMAPE, RMSE, coverage) average over every point;
+- MASE averages the per-series values (the M4 convention), because its scale is per series.
+
+Degenerate denominators never raise: AutoML ranks candidates on windows that may be all
+zeros, so a metric without a meaningful value returns `nan` and callers skip it. The kernels
+do not mask missing values: a `nan` in `y` or a forecast makes the result `nan`, so a broken
+forecast cannot score well by accident (`evaluate` drops missing actuals before scoring).
+
+Lower is better for every metric in `METRICS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_column
+from tidecast.errors import ConfigError, DataError
+
+# --------------------------------------------------------------------------- array helpers
+
+
+def _single(n: int) -> np.ndarray:
+    return np.array([0, n], dtype=np.int64)
+
+
+def _as_indptr(indptr: np.ndarray | Sequence[int], n: int) -> np.ndarray:
+    out = np.asarray(indptr, dtype=np.int64)
+    if out.ndim != 1 or len(out) < 1 or out[0] != 0 or out[-1] != n or np.any(np.diff(out) < 0):
+        raise ValueError(f"indptr must rise from 0 to {n} (the number of points), got {out!r}")
+    return out
+
+
+def _segment_sum(x: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Sum of each segment along axis 0; an empty segment sums to 0.
+
+    `np.add.reduceat` is exact (no cumulative-sum cancellation) but returns the next element
+    for empty segments, so it only gets the starts of non-empty ones.
+    """
+    out = np.zeros((len(indptr) - 1, *x.shape[1:]), dtype=np.float64)
+    starts = indptr[:-1]
+    nonempty = indptr[1:] > starts
+    if nonempty.any():
+        out[nonempty] = np.add.reduceat(x, starts[nonempty], axis=0)
+    return out
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, with nan wherever the denominator is 0 (no warning, no inf)."""
+    num, den = np.broadcast_arrays(np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64))
+    return np.divide(num, den, out=np.full(num.shape, np.nan), where=den != 0)
+
+
+def _points(y: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(y, dtype=np.float64)
+    f = np.asarray(f, dtype=np.float64)
+    if y.ndim != 1 or f.shape != y.shape:
+        raise ValueError(f"y and the forecast must be 1-d arrays of one length, got {y.shape} and {f.shape}")
+    return y, f
+
+
+def _mean_where(values: np.ndarray, mask: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Per-segment mean of `values` over the points where `mask` holds; nan if there are none."""
+    return _ratio(
+        _segment_sum(np.where(mask, values, 0.0), indptr), _segment_sum(mask.astype(np.float64), indptr)
+    )
+
+
+def _nanmean(values: np.ndarray) -> float:
+    """Mean of the non-nan entries, nan (without a warning) when there are none."""
+    finite = ~np.isnan(values)
+    return float(values[finite].mean()) if finite.any() else float("nan")
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def pinball_loss(y: np.ndarray, qpred: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
+    """Pinball loss per point and quantile, shape (n, Q): max(q·(y−f), (q−1)·(y−f)).
+
+    Minimised in expectation by the true q-quantile, which is why it scores quantile forecasts.
+    Crossing quantiles are scored as given, each level on its own.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    qpred = np.asarray(qpred, dtype=np.float64)
+    q = np.asarray(quantiles, dtype=np.float64)
+    if qpred.shape != (len(y), len(q)):
+        raise ValueError(f"quantile forecasts must have shape (n, Q) = {(len(y), len(q))}, got {qpred.shape}")
+    diff = y[:, None] - qpred
+    return np.asarray(np.maximum(q * diff, (q - 1.0) * diff))
+
+
+def wql_per_series(
+    y: np.ndarray, qpred: np.ndarray, quantiles: Sequence[float], indptr: np.ndarray | Sequence[int]
+) -> np.ndarray:
+    """Weighted quantile loss per series: mean over q of 2·Σ pinball_q / Σ|y|.
+
+    The AutoGluon / SageMaker definition; at q=0.5 alone it equals WAPE. nan where Σ|y| = 0.
+    """
+    if len(quantiles) == 0:
+        raise ValueError("wql needs at least one quantile")
+    loss = pinball_loss(y, qpred, quantiles)
+    ptr = _as_indptr(indptr, len(loss))
+    scale = _segment_sum(np.abs(np.asarray(y, dtype=np.float64)), ptr)
+    return np.asarray((2.0 * _ratio(_segment_sum(loss, ptr), scale[:, None])).mean(axis=1))
+
+
+def wql(y: np.ndarray, qpred: np.ndarray, quantiles: Sequence[float]) -> float:
+    """Weighted quantile loss of a panel (sums over every point, so large items weigh more)."""
+    return float(wql_per_series(y, qpred, quantiles, _single(len(y)))[0])
+
+
+def wape_per_series(y: np.ndarray, f: np.ndarray, indptr: np.ndarray | Sequence[int]) -> np.ndarray:
+    """Weighted absolute percentage error per series: Σ|y−f| / Σ|y|; nan where Σ|y| = 0."""
+    y, f = _points(y, f)
+    ptr = _as_indptr(indptr, len(y))
+    return _ratio(_segment_sum(np.abs(y - f), ptr), _segment_sum(np.abs(y), ptr))
+
+
+def wape(y: np.ndarray, f: np.ndarray) -> float:
+    """Σ|y−f| / Σ|y| over the panel; nan when every actual is 0."""
+    return float(wape_per_series(y, f, _single(len(y)))[0])
+
+
+def mape_per_series(y: np.ndarray, f: np.ndarray, indptr: np.ndarray | Sequence[int]) -> np.ndarray:
+    """Mean of |y−f|/|y| per series over the points where y ≠ 0 (a fraction, not percent).
+
+    Zero actuals are skipped because the ratio is undefined there; a series with only zeros
+    gets nan. Prefer WAPE or MASE for intermittent demand, where this skips most points.
+    """
+    y, f = _points(y, f)
+    ptr = _as_indptr(indptr, len(y))
+    nonzero = y != 0
+    ape = np.abs(y - f) / np.where(nonzero, np.abs(y), 1.0)
+    return _mean_where(ape, nonzero, ptr)
+
+
+def mape(y: np.ndarray, f: np.ndarray) -> float:
+    """MAPE over every point with y ≠ 0, as a fraction; nan when every actual is 0."""
+    return float(mape_per_series(y, f, _single(len(y)))[0])
+
+
+def smape_per_series(y: np.ndarray, f: np.ndarray, indptr: np.ndarray | Sequence[int]) -> np.ndarray:
+    """Mean of 2|y−f| / (|y|+|f|) per series, a fraction in [0, 2]; a 0/0 point counts as 0.
+
+    A point where both actual and forecast are 0 is a perfect forecast, hence 0 rather than
+    undefined. M4 reports 100 times this value (percent, 0–200): see `smape_m4`.
+    """
+    y, f = _points(y, f)
+    ptr = _as_indptr(indptr, len(y))
+    den = np.abs(y) + np.abs(f)
+    point = np.divide(2.0 * np.abs(y - f), den, out=np.zeros_like(den), where=den != 0)
+    return _mean_where(point, np.ones(len(y), dtype=bool), ptr)
+
+
+def smape(y: np.ndarray, f: np.ndarray) -> float:
+    """sMAPE over every point, as a fraction in [0, 2] (multiply by 100 for M4's percent)."""
+    return float(smape_per_series(y, f, _single(len(y)))[0])
+
+
+def smape_m4(y: np.ndarray, f: np.ndarray) -> float:
+    """sMAPE as the M4 competition publishes it: 100 · `smape`, in percent (0–200).
+
+    Use this only to compare with published M4/M3 tables; everything else in tidecast
+    (ranking, reports' raw values) uses the fraction so that all metrics share one scale.
+    """
+    return 100.0 * smape(y, f)
+
+
+def mase_scale(values: np.ndarray, indptr: np.ndarray | Sequence[int], season_length: int) -> np.ndarray:
+    """Per-series MASE scale: mean |y_t − y_{t−m}| over each series' in-sample history.
+
+    That is the in-sample error of the seasonal naive forecast, so MASE < 1 beats it. A series
+    shorter than m+1 points uses m = 1 (the naive forecast) instead of having no scale; a
+    series with fewer than 2 points has no scale (nan). Pairs with a missing value are
+    skipped. The scale is 0 for a constant series, and MASE is then undefined (see `mase`).
+    One vectorised pass over the concatenated values: each point knows its series' lag.
+    """
+    if season_length < 1:
+        raise ConfigError(f"season_length must be at least 1, got {season_length}")
+    values = np.asarray(values, dtype=np.float64)
+    ptr = _as_indptr(indptr, len(values))
+    lengths = np.diff(ptr)
+    lag_per_series = np.where(lengths >= season_length + 1, season_length, 1)
+    lag = np.repeat(lag_per_series, lengths)
+    position = np.arange(len(values)) - np.repeat(ptr[:-1], lengths)
+    valid = position >= lag
+    previous = values[np.where(valid, np.arange(len(values)) - lag, 0)]
+    diff = np.abs(values - previous)
+    valid &= ~np.isnan(diff)
+    return _mean_where(diff, valid, ptr)
+
+
+def scaled_errors(y: np.ndarray, f: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
+    """|y−f| / scale per point; nan where the scale is missing or not positive.
+
+    `scale` is per point (np.repeat a per-series scale by the series lengths) or a scalar.
+    """
+    y, f = _points(y, f)
+    s = np.broadcast_to(np.asarray(scale, dtype=np.float64), y.shape)
+    return np.divide(np.abs(y - f), s, out=np.full(len(y), np.nan), where=s > 0)
+
+
+def mase_per_series(
+    y: np.ndarray, f: np.ndarray, scale: np.ndarray | float, indptr: np.ndarray | Sequence[int]
+) -> np.ndarray:
+    """Mean absolute scaled error per series: mean |y−f| / scale of that series.
+
+    nan for a series whose scale is 0 or missing (constant or too-short history): any error
+    is infinitely worse than a perfect in-sample naive forecast, which tells a ranking
+    nothing, so such series are left out rather than blowing the panel value up to inf.
+    """
+    y, f = _points(y, f)
+    ptr = _as_indptr(indptr, len(y))
+    s = np.broadcast_to(np.asarray(scale, dtype=np.float64), y.shape)
+    has_scale = s > 0
+    errors = np.divide(np.abs(y - f), s, out=np.zeros(len(y)), where=has_scale)
+    return _mean_where(errors, has_scale, ptr)
+
+
+def mase(
+    y: np.ndarray,
+    f: np.ndarray,
+    scale: np.ndarray | float,
+    *,
+    indptr: np.ndarray | Sequence[int] | None = None,
+) -> float:
+    """MASE of a panel: the mean of the per-series values, skipping series without a scale.
+
+    Without `indptr` all points form one segment, so the value is the mean scaled error over
+    points, which equals the mean over series whenever every series has the same number of
+    points (always true inside one backtest window). nan when no series has a scale. A nan
+    forecast on a scaled point still yields nan: only scale-less series are skipped.
+    """
+    ptr = _single(len(y)) if indptr is None else indptr
+    per_series = mase_per_series(y, f, scale, ptr)
+    s = np.broadcast_to(np.asarray(scale, dtype=np.float64), np.shape(y))
+    scored = _segment_sum((s > 0).astype(np.float64), _as_indptr(ptr, len(s))) > 0
+    return float(per_series[scored].mean()) if scored.any() else float("nan")
+
+
+def rmse_per_series(y: np.ndarray, f: np.ndarray, indptr: np.ndarray | Sequence[int]) -> np.ndarray:
+    """Root mean squared error per series (in the units of y); nan for an empty series."""
+    y, f = _points(y, f)
+    ptr = _as_indptr(indptr, len(y))
+    return np.sqrt(_mean_where((y - f) ** 2, np.ones(len(y), dtype=bool), ptr))
+
+
+def rmse(y: np.ndarray, f: np.ndarray) -> float:
+    """Root mean squared error over every point; scale-dependent, so large items dominate."""
+    return float(rmse_per_series(y, f, _single(len(y)))[0])
+
+
+def bias_per_series(y: np.ndarray, f: np.ndarray, indptr: np.ndarray | Sequence[int]) -> np.ndarray:
+    """Relative bias per series: Σ(f−y) / Σ|y|; > 0 over-forecasts, nan where Σ|y| = 0."""
+    y, f = _points(y, f)
+    ptr = _as_indptr(indptr, len(y))
+    return _ratio(_segment_sum(f - y, ptr), _segment_sum(np.abs(y), ptr))
+
+
+def bias(y: np.ndarray, f: np.ndarray) -> float:
+    """Σ(f−y) / Σ|y| over the panel: the signed share of volume over- (>0) or under-forecast."""
+    return float(bias_per_series(y, f, _single(len(y)))[0])
+
+
+def mean_error_per_series(y: np.ndarray, f: np.ndarray, indptr: np.ndarray | Sequence[int]) -> np.ndarray:
+    """Mean of f−y per series, in the units of y (> 0 over-forecasts); nan for an empty series."""
+    y, f = _points(y, f)
+    ptr = _as_indptr(indptr, len(y))
+    return _mean_where(f - y, np.ones(len(y), dtype=bool), ptr)
+
+
+def mean_error(y: np.ndarray, f: np.ndarray) -> float:
+    """Mean of f−y over every point, in the units of y."""
+    return float(mean_error_per_series(y, f, _single(len(y)))[0])
+
+
+def coverage_per_series(
+    y: np.ndarray, lo: np.ndarray, hi: np.ndarray, indptr: np.ndarray | Sequence[int]
+) -> np.ndarray:
+    """Share of actuals inside [lo, hi] (bounds included) per series.
+
+    Compare with the nominal level (0.8 for p10–p90). Crossed bounds (lo > hi) cover nothing.
+    """
+    y, lo = _points(y, lo)
+    _, hi = _points(y, hi)
+    ptr = _as_indptr(indptr, len(y))
+    inside = ((lo <= y) & (y <= hi)).astype(np.float64)
+    return _mean_where(inside, np.ones(len(y), dtype=bool), ptr)
+
+
+def coverage(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
+    """Share of all actuals inside [lo, hi]; nan for no points."""
+    return float(coverage_per_series(y, lo, hi, _single(len(y)))[0])
+
+
+# --------------------------------------------------------------------------- ranking scorers
+
+PointKind = Literal["quantiles", "median", "mean"]
+
+# A ranking scorer: (y, point forecast, quantile forecasts, quantiles, MASE scale, indptr) -> value.
+Scorer = Callable[
+    [
+        np.ndarray,
+        np.ndarray,
+        np.ndarray | None,
+        Sequence[float],
+        np.ndarray | float | None,
+        np.ndarray | None,
+    ],
+    float,
+]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A ranking metric: its name, the part of a forecast it scores, and its scorer.
+
+    `forecast` says which forecast the metric reads: "quantiles" (all levels), "median" (the
+    0.5 quantile when forecast, else the mean: the median minimises absolute errors) or
+    "mean" (squared errors are minimised by the mean). Lower is better for every metric.
+    Call it like `score_arrays` without the first argument.
+    """
+
+    name: str
+    forecast: PointKind
+    score: Scorer
+
+    def __call__(
+        self,
+        y: np.ndarray,
+        mean: np.ndarray,
+        qpred: np.ndarray | None = None,
+        quantiles: Sequence[float] = (),
+        *,
+        scale: np.ndarray | float | None = None,
+        indptr: np.ndarray | None = None,
+    ) -> float:
+        return score_arrays(self, y, mean, qpred, quantiles, scale=scale, indptr=indptr)
+
+
+def _point_scorer(fn: Callable[[np.ndarray, np.ndarray], float]) -> Scorer:
+    def score(
+        y: np.ndarray,
+        point: np.ndarray,
+        qpred: np.ndarray | None,
+        quantiles: Sequence[float],
+        scale: np.ndarray | float | None,
+        indptr: np.ndarray | None,
+    ) -> float:
+        return fn(y, point)
+
+    return score
+
+
+def _wql_scorer(
+    y: np.ndarray,
+    point: np.ndarray,
+    qpred: np.ndarray | None,
+    quantiles: Sequence[float],
+    scale: np.ndarray | float | None,
+    indptr: np.ndarray | None,
+) -> float:
+    if qpred is None or len(quantiles) == 0:
+        raise ConfigError("wql scores quantile forecasts; none were given")
+    return wql(y, qpred, quantiles)
+
+
+def _mase_scorer(
+    y: np.ndarray,
+    point: np.ndarray,
+    qpred: np.ndarray | None,
+    quantiles: Sequence[float],
+    scale: np.ndarray | float | None,
+    indptr: np.ndarray | None,
+) -> float:
+    if scale is None:
+        raise ConfigError("mase needs the in-sample scale of each series (see metrics.mase_scale)")
+    return mase(y, point, scale, indptr=indptr)
+
+
+METRICS: dict[str, Metric] = {
+    "wql": Metric("wql", "quantiles", _wql_scorer),
+    "wape": Metric("wape", "median", _point_scorer(wape)),
+    "mape": Metric("mape", "median", _point_scorer(mape)),
+    "smape": Metric("smape", "median", _point_scorer(smape)),
+    "mase": Metric("mase", "median", _mase_scorer),
+    "rmse": Metric("rmse", "mean", _point_scorer(rmse)),
+}
+
+
+def get_metric(name: str) -> Metric:
+    """The ranking metric called `name` (case-insensitive); ConfigError lists the valid ones."""
+    metric = METRICS.get(name.strip().lower())
+    if metric is None:
+        raise ConfigError(f"unknown metric {name!r}; choose one of: {', '.join(METRICS)}")
+    return metric
+
+
+def _median_index(quantiles: Sequence[float]) -> int | None:
+    for i, q in enumerate(quantiles):
+        if abs(q - 0.5) < 1e-9:
+            return i
+    return None
+
+
+def score_arrays(
+    metric: str | Metric,
+    y: np.ndarray,
+    mean: np.ndarray,
+    qpred: np.ndarray | None = None,
+    quantiles: Sequence[float] = (),
+    *,
+    scale: np.ndarray | float | None = None,
+    indptr: np.ndarray | None = None,
+) -> float:
+    """Score one forecast held as arrays, fast and without pandas (the greedy ensemble's loop).
+
+    `y`, `mean` have shape (N,), `qpred` (N, Q) in the order of `quantiles`, `scale` is the
+    per-point MASE scale (only MASE reads it), `indptr` optional series boundaries (only MASE
+    reads it: without it, points are weighted equally, which matches the per-series mean
+    when every series contributes the same number of points).
+    """
+    m = get_metric(metric) if isinstance(metric, str) else metric
+    point = mean
+    if m.forecast == "median" and qpred is not None:
+        i = _median_index(quantiles)
+        if i is not None:
+            point = np.asarray(qpred)[:, i]
+    return m.score(y, point, qpred, quantiles, scale, indptr)
+
+
+# --------------------------------------------------------------------------- panel evaluation
+
+
+def _item_indptr(items: np.ndarray) -> np.ndarray:
+    """Boundaries of runs of equal item ids in an array sorted by item."""
+    if len(items) == 0:
+        return np.zeros(1, dtype=np.int64)
+    change = np.flatnonzero(items[1:] != items[:-1]) + 1
+    return np.concatenate([[0], change, [len(items)]]).astype(np.int64)
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"the {what} frame lacks the column(s) {missing}; it has {list(frame.columns)}")
+
+
+def _history_scale(history: pd.DataFrame, first_actual: pd.Series, season_length: int) -> pd.Series:
+    """Per-item MASE scale from the history rows strictly before each item's evaluated window.
+
+    Rows at or after an item's first evaluated timestamp are dropped, so passing the whole
+    panel as history cannot leak the window being scored into its own scale.
+    """
+    _require(history, [ITEM_ID, TIMESTAMP, TARGET], "history")
+    hist = history[[ITEM_ID, TIMESTAMP, TARGET]]
+    limit = hist[ITEM_ID].map(first_actual)
+    hist = hist[hist[TIMESTAMP].to_numpy() < limit.to_numpy(dtype="datetime64[ns]")]
+    hist = hist.sort_values([ITEM_ID, TIMESTAMP], kind="stable")
+    items = hist[ITEM_ID].to_numpy()
+    ptr = _item_indptr(items)
+    scale = mase_scale(hist[TARGET].to_numpy(dtype=np.float64, na_value=np.nan), ptr, season_length)
+    return pd.Series(scale, index=items[ptr[:-1]], dtype=np.float64)
+
+
+def evaluate(
+    actual: pd.DataFrame,
+    forecast: pd.DataFrame,
+    history: pd.DataFrame | None = None,
+    quantiles: Sequence[float] = (0.1, 0.5, 0.9),
+    season_length: int = 1,
+) -> dict[str, float]:
+    """Every metric for a forecast frame against actuals, joined on (item_id, timestamp).
+
+    Only rows present in both frames, with a non-missing actual, are scored. Returns wql,
+    wape, mape, smape, mase, rmse, bias and coverage. WAPE, MAPE, sMAPE and MASE score the
+    median (`p50` when the forecast has it, else `mean`) because the median is the optimal
+    point forecast for absolute errors; RMSE and bias score `mean`, optimal for squared
+    errors. Coverage is that of the outermost quantiles (p10–p90 for the default levels;
+    nominal level max(q) − min(q)), nan with fewer than two quantiles; wql is nan without
+    quantiles. MASE needs `history` (the training data; rows inside the evaluated window are
+    ignored) and is nan without it. Ratios (wape, mape, smape, bias) are fractions.
+    """
+    quantiles = sorted(float(q) for q in quantiles)
+    qcols = [quantile_column(q) for q in quantiles]
+    _require(actual, [ITEM_ID, TIMESTAMP, TARGET], "actual")
+    _require(forecast, [ITEM_ID, TIMESTAMP, MEAN, *qcols], "forecast")
+    median_col = quantile_column(0.5) if quantile_column(0.5) in forecast.columns else MEAN
+    fcols = list(dict.fromkeys([ITEM_ID, TIMESTAMP, MEAN, median_col, *qcols]))
+    joined = actual[[ITEM_ID, TIMESTAMP, TARGET]].merge(forecast[fcols], on=[ITEM_ID, TIMESTAMP], how="inner")
+    joined = joined[joined[TARGET].notna()].sort_values([ITEM_ID, TIMESTAMP], kind="stable")
+
+    y = joined[TARGET].to_numpy(dtype=np.float64)
+    mean = joined[MEAN].to_numpy(dtype=np.float64, na_value=np.nan)
+    median = joined[median_col].to_numpy(dtype=np.float64, na_value=np.nan)
+    items = joined[ITEM_ID].to_numpy()
+    ptr = _item_indptr(items)
+
+    if history is not None and len(joined):
+        first_actual = joined.groupby(ITEM_ID, sort=False)[TIMESTAMP].min()
+        per_item = _history_scale(history, first_actual, season_length)
+        scale = np.repeat(per_item.reindex(items[ptr[:-1]]).to_numpy(dtype=np.float64), np.diff(ptr))
+        mase_value = mase(y, median, scale, indptr=ptr)
+    else:
+        mase_value = float("nan")
+
+    if qcols and len(joined):
+        qpred = joined[qcols].to_numpy(dtype=np.float64, na_value=np.nan)
+        wql_value = wql(y, qpred, quantiles)
+        cov = coverage(y, qpred[:, 0], qpred[:, -1]) if len(qcols) >= 2 else float("nan")
+    else:
+        wql_value = cov = float("nan")
+
+    return {
+        "wql": wql_value,
+        "wape": wape(y, median),
+        "mape": mape(y, median),
+        "smape": smape(y, median),
+        "mase": mase_value,
+        "rmse": rmse(y, mean),
+        "bias": bias(y, mean),
+        "coverage": cov,
+    }

@@ -1,0 +1,114 @@
+"""What a training run leaves in its output folder, always under the same names.
+
+    DIR/forecasts.csv, DIR/forecasts.parquet   the forecast in the user's column names
+    DIR/leaderboard.csv                         candidates and ensemble, best first
+    DIR/report.json                             config, data summary, per-window metrics, weights
+    DIR/model/                                  the fitted AutoForecaster (see automl.artifact)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from tidecast.automl.forecaster import AutoForecaster
+
+FORECASTS_CSV = "forecasts.csv"
+FORECASTS_PARQUET = "forecasts.parquet"
+LEADERBOARD = "leaderboard.csv"
+REPORT = "report.json"
+MODEL_DIR = "model"
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe values: NaN and infinities become null, numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def build_report(auto: AutoForecaster) -> dict[str, Any]:
+    """The run's report: configuration, data, windows, every candidate's metrics, the ensemble."""
+    report = auto.report_
+    config = {
+        k: (list(v) if isinstance(v, tuple) else v)
+        for k, v in vars(auto).items()
+        if not k.endswith("_") and not k.startswith("_")
+    }
+    config["quantiles"] = list(auto.quantiles_)
+    candidates = []
+    for c in report.candidates:
+        candidates.append(
+            {
+                "model": c.name,
+                "score": c.score,
+                "window_scores": c.window_scores,
+                "window_metrics": c.window_metrics,
+                "fit_seconds": c.fit_seconds,
+                "predict_seconds": c.predict_seconds,
+                "error": c.error,
+                "fallback_items": c.fallback_items,
+            }
+        )
+    return _clean(
+        {
+            "config": config,
+            "frequency": auto.spec_.freq,
+            "season_length": auto.season_length_,
+            "data": report.data_summary,
+            "backtest_windows": report.windows,
+            "metric": auto.metric,
+            "candidates": candidates,
+            "ensemble": {
+                "weights": report.ensemble_weights,
+                "window_scores": report.ensemble_window_scores,
+                "window_metrics": report.ensemble_window_metrics,
+            },
+            "selected": report.best,
+            "final_weights": auto.weights_,
+            "refit": report.refit,
+            "short_series": {"count": len(report.short_series), "items": report.short_series[:100]},
+            "notes": report.notes,
+            "timings": report.timings,
+        }
+    )
+
+
+def write_run(auto: AutoForecaster, forecasts: pd.DataFrame, out: str | Path) -> dict[str, Path]:
+    """Write forecasts, leaderboard, report and model into `out`; returns their paths."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "forecasts": folder / FORECASTS_CSV,
+        "forecasts_parquet": folder / FORECASTS_PARQUET,
+        "leaderboard": folder / LEADERBOARD,
+        "report": folder / REPORT,
+        "model": folder / MODEL_DIR,
+    }
+    forecasts.to_csv(paths["forecasts"], index=False)
+    forecasts.to_parquet(paths["forecasts_parquet"], index=False)
+    auto.leaderboard().to_csv(paths["leaderboard"], index=False)
+    paths["report"].write_text(json.dumps(build_report(auto), indent=2, default=str))
+    auto.save(paths["model"])
+    return paths
+
+
+def write_evaluation(auto: AutoForecaster, out: str | Path) -> dict[str, Path]:
+    """Write the leaderboard and report of a backtest-only run into `out`."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"leaderboard": folder / LEADERBOARD, "report": folder / REPORT}
+    auto.leaderboard().to_csv(paths["leaderboard"], index=False)
+    paths["report"].write_text(json.dumps(build_report(auto), indent=2, default=str))
+    return paths
