@@ -81,10 +81,10 @@ def test_when_bounds_touch_or_cross_then_coverage_is_exact() -> None:
     np.testing.assert_array_equal(metrics.coverage_per_series(y, lo, hi, [0, 2, 4]), [1.0, 0.0])
 
 
-def test_when_series_differ_in_length_and_lag_then_mase_scale_is_per_series() -> None:
+def test_when_series_differ_in_length_and_lag_then_seasonal_scale_is_per_series() -> None:
     values = np.array([1.0, 3.0, 2.0, 5.0, 4.0, 2.0, 2.0, 2.0, 1.0, 4.0, 7.0, 0.0, np.nan, 2.0, 4.0])
     indptr = np.array([0, 5, 8, 10, 11, 15])
-    scale = metrics.mase_scale(values, indptr, season_length=2)
+    scale = metrics.seasonal_scale(values, indptr, season_length=2)
     # A [1,3,2,5,4] lag 2: |2-1|, |5-3|, |4-2| = 1, 2, 2 -> 5/3
     # B [2,2,2] lag 2 (3 >= m+1): |2-2| = 0 -> 0 (constant series)
     # C [1,4] shorter than m+1 -> lag 1: |4-1| = 3

@@ -178,7 +178,7 @@ def smape_m4(y: np.ndarray, f: np.ndarray) -> float:
     return 100.0 * smape(y, f)
 
 
-def mase_scale(values: np.ndarray, indptr: np.ndarray | Sequence[int], season_length: int) -> np.ndarray:
+def seasonal_scale(values: np.ndarray, indptr: np.ndarray | Sequence[int], season_length: int) -> np.ndarray:
     """Per-series MASE scale: mean |y_t − y_{t−m}| over each series' in-sample history.
 
     That is the in-sample error of the seasonal naive forecast, so MASE < 1 beats it. A series
@@ -386,7 +386,7 @@ def _mase_scorer(
     indptr: np.ndarray | None,
 ) -> float:
     if scale is None:
-        raise ConfigError("mase needs the in-sample scale of each series (see metrics.mase_scale)")
+        raise ConfigError("mase needs the in-sample scale of each series (see metrics.seasonal_scale)")
     return mase(y, point, scale, indptr=indptr)
 
 
@@ -415,13 +415,18 @@ def _median_index(quantiles: Sequence[float]) -> int | None:
     return None
 
 
+def _median(mean: np.ndarray, qpred: np.ndarray | None, quantiles: Sequence[float]) -> np.ndarray:
+    """The 0.5 quantile forecast when there is one, else the mean."""
+    i = _median_index(quantiles)
+    return mean if qpred is None or i is None else np.asarray(qpred)[:, i]
+
+
 def score_arrays(
     metric: str | Metric,
     y: np.ndarray,
     mean: np.ndarray,
     qpred: np.ndarray | None = None,
     quantiles: Sequence[float] = (),
-    *,
     scale: np.ndarray | float | None = None,
     indptr: np.ndarray | None = None,
 ) -> float:
@@ -430,15 +435,51 @@ def score_arrays(
     `y`, `mean` have shape (N,), `qpred` (N, Q) in the order of `quantiles`, `scale` is the
     per-point MASE scale (only MASE reads it), `indptr` optional series boundaries (only MASE
     reads it: without it, points are weighted equally, which matches the per-series mean
-    when every series contributes the same number of points).
+    when every series contributes the same number of points, as in one backtest window).
     """
     m = get_metric(metric) if isinstance(metric, str) else metric
-    point = mean
-    if m.forecast == "median" and qpred is not None:
-        i = _median_index(quantiles)
-        if i is not None:
-            point = np.asarray(qpred)[:, i]
+    point = _median(mean, qpred, quantiles) if m.forecast == "median" else mean
     return m.score(y, point, qpred, quantiles, scale, indptr)
+
+
+def all_metrics(
+    y: np.ndarray,
+    mean: np.ndarray,
+    qpred: np.ndarray | None = None,
+    quantiles: Sequence[float] = (),
+    scale: np.ndarray | float | None = None,
+    indptr: np.ndarray | None = None,
+    *,
+    median: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Every metric for one forecast held as arrays: the six ranking metrics, bias and coverage.
+
+    WAPE, MAPE, sMAPE and MASE score the median (the 0.5 quantile when forecast, else the
+    mean) because the median is the optimal point forecast for absolute errors; RMSE and bias
+    score the mean, optimal for squared errors. Coverage is that of the outermost quantiles
+    (p10–p90 for the default levels, nominal level max(q) − min(q)) and nan with fewer than
+    two quantiles; wql is nan without quantiles, mase without a scale. `scale` and `indptr`
+    are as in `score_arrays`; `median` overrides the median when it is forecast apart from
+    `quantiles` (a p50 column that is not one of the scored levels).
+    """
+    y, mean = _points(y, mean)
+    median = _median(mean, qpred, quantiles) if median is None else median
+    has_q = qpred is not None and len(quantiles) > 0 and len(y) > 0
+    q = np.asarray(quantiles, dtype=np.float64)
+    return {
+        "wql": wql(y, qpred, quantiles) if has_q and qpred is not None else float("nan"),
+        "wape": wape(y, median),
+        "mape": mape(y, median),
+        "smape": smape(y, median),
+        "mase": float("nan") if scale is None else mase(y, median, scale, indptr=indptr),
+        "rmse": rmse(y, mean),
+        "bias": bias(y, mean),
+        "coverage": (
+            coverage(y, qpred[:, np.argmin(q)], qpred[:, np.argmax(q)])
+            if has_q and qpred is not None and len(q) >= 2
+            else float("nan")
+        ),
+    }
 
 
 # --------------------------------------------------------------------------- panel evaluation
@@ -458,20 +499,17 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         raise DataError(f"the {what} frame lacks the column(s) {missing}; it has {list(frame.columns)}")
 
 
-def _history_scale(history: pd.DataFrame, first_actual: pd.Series, season_length: int) -> pd.Series:
-    """Per-item MASE scale from the history rows strictly before each item's evaluated window.
+def seasonal_scale_by_item(history: pd.DataFrame, season_length: int) -> pd.Series:
+    """`seasonal_scale` of every item of a history frame, as a Series indexed by item id.
 
-    Rows at or after an item's first evaluated timestamp are dropped, so passing the whole
-    panel as history cannot leak the window being scored into its own scale.
+    Map it onto actual rows (`actual[ITEM_ID].map(...)`) for a per-point MASE scale; items
+    missing from the history map to nan and are left out of MASE.
     """
     _require(history, [ITEM_ID, TIMESTAMP, TARGET], "history")
-    hist = history[[ITEM_ID, TIMESTAMP, TARGET]]
-    limit = hist[ITEM_ID].map(first_actual)
-    hist = hist[hist[TIMESTAMP].to_numpy() < limit.to_numpy(dtype="datetime64[ns]")]
-    hist = hist.sort_values([ITEM_ID, TIMESTAMP], kind="stable")
+    hist = history[[ITEM_ID, TIMESTAMP, TARGET]].sort_values([ITEM_ID, TIMESTAMP], kind="stable")
     items = hist[ITEM_ID].to_numpy()
     ptr = _item_indptr(items)
-    scale = mase_scale(hist[TARGET].to_numpy(dtype=np.float64, na_value=np.nan), ptr, season_length)
+    scale = seasonal_scale(hist[TARGET].to_numpy(dtype=np.float64, na_value=np.nan), ptr, season_length)
     return pd.Series(scale, index=items[ptr[:-1]], dtype=np.float64)
 
 
@@ -482,54 +520,43 @@ def evaluate(
     quantiles: Sequence[float] = (0.1, 0.5, 0.9),
     season_length: int = 1,
 ) -> dict[str, float]:
-    """Every metric for a forecast frame against actuals, joined on (item_id, timestamp).
+    """`all_metrics` for a forecast frame against actuals, joined on (item_id, timestamp).
 
-    Only rows present in both frames, with a non-missing actual, are scored. Returns wql,
-    wape, mape, smape, mase, rmse, bias and coverage. WAPE, MAPE, sMAPE and MASE score the
-    median (`p50` when the forecast has it, else `mean`) because the median is the optimal
-    point forecast for absolute errors; RMSE and bias score `mean`, optimal for squared
-    errors. Coverage is that of the outermost quantiles (p10–p90 for the default levels;
-    nominal level max(q) − min(q)), nan with fewer than two quantiles; wql is nan without
-    quantiles. MASE needs `history` (the training data; rows inside the evaluated window are
-    ignored) and is nan without it. Ratios (wape, mape, smape, bias) are fractions.
+    Only rows present in both frames, with a non-missing actual, are scored. The point
+    forecast for WAPE, MAPE, sMAPE and MASE is the `p50` column when the forecast has one,
+    else `mean`; RMSE and bias use `mean` (see `all_metrics`). MASE needs `history` (the
+    training data) and is nan without it; history rows at or after an item's first scored
+    timestamp are ignored, so passing the whole panel cannot leak the scored window into its
+    own scale. Ratios (wape, mape, smape, bias) are fractions.
     """
     quantiles = sorted(float(q) for q in quantiles)
     qcols = [quantile_column(q) for q in quantiles]
     _require(actual, [ITEM_ID, TIMESTAMP, TARGET], "actual")
     _require(forecast, [ITEM_ID, TIMESTAMP, MEAN, *qcols], "forecast")
-    median_col = quantile_column(0.5) if quantile_column(0.5) in forecast.columns else MEAN
-    fcols = list(dict.fromkeys([ITEM_ID, TIMESTAMP, MEAN, median_col, *qcols]))
-    joined = actual[[ITEM_ID, TIMESTAMP, TARGET]].merge(forecast[fcols], on=[ITEM_ID, TIMESTAMP], how="inner")
+    median_col = quantile_column(0.5)
+    extra = [median_col] if median_col in forecast.columns and median_col not in qcols else []
+    joined = actual[[ITEM_ID, TIMESTAMP, TARGET]].merge(
+        forecast[[ITEM_ID, TIMESTAMP, MEAN, *qcols, *extra]], on=[ITEM_ID, TIMESTAMP], how="inner"
+    )
     joined = joined[joined[TARGET].notna()].sort_values([ITEM_ID, TIMESTAMP], kind="stable")
-
-    y = joined[TARGET].to_numpy(dtype=np.float64)
-    mean = joined[MEAN].to_numpy(dtype=np.float64, na_value=np.nan)
-    median = joined[median_col].to_numpy(dtype=np.float64, na_value=np.nan)
     items = joined[ITEM_ID].to_numpy()
     ptr = _item_indptr(items)
 
-    if history is not None and len(joined):
-        first_actual = joined.groupby(ITEM_ID, sort=False)[TIMESTAMP].min()
-        per_item = _history_scale(history, first_actual, season_length)
+    scale = None
+    if history is not None:
+        first_scored = joined.groupby(ITEM_ID, sort=False)[TIMESTAMP].min()
+        limit = history[ITEM_ID].map(first_scored).to_numpy(dtype="datetime64[ns]")
+        before = history[history[TIMESTAMP].to_numpy(dtype="datetime64[ns]") < limit]
+        per_item = seasonal_scale_by_item(before, season_length)
         scale = np.repeat(per_item.reindex(items[ptr[:-1]]).to_numpy(dtype=np.float64), np.diff(ptr))
-        mase_value = mase(y, median, scale, indptr=ptr)
-    else:
-        mase_value = float("nan")
 
-    if qcols and len(joined):
-        qpred = joined[qcols].to_numpy(dtype=np.float64, na_value=np.nan)
-        wql_value = wql(y, qpred, quantiles)
-        cov = coverage(y, qpred[:, 0], qpred[:, -1]) if len(qcols) >= 2 else float("nan")
-    else:
-        wql_value = cov = float("nan")
-
-    return {
-        "wql": wql_value,
-        "wape": wape(y, median),
-        "mape": mape(y, median),
-        "smape": smape(y, median),
-        "mase": mase_value,
-        "rmse": rmse(y, mean),
-        "bias": bias(y, mean),
-        "coverage": cov,
-    }
+    median = joined[median_col].to_numpy(dtype=np.float64, na_value=np.nan) if extra else None
+    return all_metrics(
+        joined[TARGET].to_numpy(dtype=np.float64),
+        joined[MEAN].to_numpy(dtype=np.float64, na_value=np.nan),
+        joined[qcols].to_numpy(dtype=np.float64, na_value=np.nan) if qcols else None,
+        quantiles,
+        scale,
+        ptr,
+        median=median,
+    )

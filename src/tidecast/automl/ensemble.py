@@ -1,8 +1,8 @@
 """Greedy weighted ensemble over backtest forecasts (Caruana et al., 2004).
 
 Forward selection with replacement: start empty, repeatedly add the candidate whose addition
-scores best on the backtest windows, for `size` rounds; the weights are how often each
-candidate was picked. Quantiles are combined level by level with the same weights, which keeps
+scores best on the backtest windows, for `size` rounds, then keep the shortest prefix of picks
+with the best score; the weights are how often each candidate was picked in that prefix. Quantiles are combined level by level with the same weights, which keeps
 them monotone (a convex combination of sorted vectors is sorted).
 """
 
@@ -30,34 +30,37 @@ def greedy_ensemble(
 ) -> dict[str, float]:
     """Weights (summing to 1) for the candidates in `forecasts`; best single model first.
 
-    Stops early when no addition improves the score, so a clearly best model gets weight 1.
-    Ties go to the candidate listed first, which keeps the result deterministic.
+    Running all rounds (not stopping at the first round without gain) lets it reach mixes such
+    as 3:1 that pass through a tie; ties go to the candidate listed first (deterministic).
     """
     names = [n for n, f in forecasts.items() if np.isfinite(f.mean).all() and np.isfinite(f.quantiles).all()]
     if not names:
         return {}
-    counts = dict.fromkeys(names, 0)
+    picks: list[str] = []
+    trajectory: list[float] = []
     total_mean = np.zeros_like(forecasts[names[0]].mean)
     total_q = np.zeros_like(forecasts[names[0]].quantiles)
-    best_score = np.inf
     for k in range(1, size + 1):
-        trial_scores = []
-        for name in names:
-            f = forecasts[name]
-            trial_scores.append(score((total_mean + f.mean) / k, (total_q + f.quantiles) / k))
-        scores = np.asarray(trial_scores, dtype=np.float64)
+        scores = np.array(
+            [score((total_mean + forecasts[n].mean) / k, (total_q + forecasts[n].quantiles) / k) for n in names],
+            dtype=np.float64,
+        )
         scores[~np.isfinite(scores)] = np.inf
         pick = int(np.argmin(scores))
-        if k > 1 and not scores[pick] < best_score - 1e-12:
+        if not np.isfinite(scores[pick]):
             break
-        best_score = float(scores[pick])
-        counts[names[pick]] += 1
+        picks.append(names[pick])
+        trajectory.append(float(scores[pick]))
         total_mean = total_mean + forecasts[names[pick]].mean
         total_q = total_q + forecasts[names[pick]].quantiles
-    used = sum(counts.values())
-    if used == 0:
+    if not picks:
         return {}
-    return {n: c / used for n, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c > 0}
+    # Keep the shortest prefix that reaches the best score: fewer members, same accuracy.
+    path = np.asarray(trajectory)
+    best = int(np.flatnonzero(path <= path.min() + 1e-12 * max(1.0, abs(path.min())))[0])
+    chosen = picks[: best + 1]
+    counts = {n: chosen.count(n) for n in dict.fromkeys(chosen)}
+    return {n: c / len(chosen) for n, c in sorted(counts.items(), key=lambda kv: -kv[1])}
 
 
 def combine(forecasts: Mapping[str, BacktestForecast], weights: Mapping[str, float]) -> BacktestForecast:
