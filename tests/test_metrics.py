@@ -233,3 +233,37 @@ def test_when_forecast_lacks_a_quantile_column_then_data_error(
     _, actual, forecast = two_items
     with pytest.raises(DataError, match="p90"):
         metrics.evaluate(actual, forecast.drop(columns="p90"), None, QUANTILES)
+
+
+def test_when_all_metrics_then_ranking_values_match_score_arrays() -> None:
+    y = np.array([10.0, 0.0, 5.0])
+    mean = np.array([13.0, 0.0, 5.0])
+    qpred = np.array([[8.0, 10.0, 13.0], [0.0, 1.0, 2.0], [6.0, 5.0, 4.0]])
+    scale = np.full(3, 2.0)
+    result = metrics.all_metrics(y, mean, qpred, QUANTILES, scale)
+    for name in metrics.METRICS:
+        assert result[name] == pytest.approx(metrics.score_arrays(name, y, mean, qpred, QUANTILES, scale)), (
+            name
+        )
+    # bias on the mean: (3 + 0 + 0) / 15; coverage p10..p90: 10 in [8, 13], 0 in [0, 2], 5 not in [6, 4]
+    assert result["bias"] == pytest.approx(0.2)
+    assert result["coverage"] == pytest.approx(2 / 3)
+    bare = metrics.all_metrics(y, mean)
+    assert math.isnan(bare["wql"]) and math.isnan(bare["mase"]) and math.isnan(bare["coverage"])
+
+
+def test_when_history_frame_is_unsorted_then_scale_by_item_sorts_it() -> None:
+    history = _frame([("B", 2, 13.0), ("A", 2, 4.0), ("B", 1, 10.0), ("A", 1, 1.0), ("A", 3, 6.0)])
+    # A: 1, 4, 6 -> |3|, |2| -> 2.5; B: 10, 13 -> 3 (season 1)
+    scale = metrics.seasonal_scale_by_item(history, season_length=1)
+    assert scale.to_dict() == {"A": 2.5, "B": 3.0}
+
+
+def test_when_p50_is_not_a_scored_level_then_it_is_still_the_median(
+    two_items: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    _, actual, forecast = two_items
+    result = metrics.evaluate(actual, forecast, None, (0.1, 0.9))
+    # median p50 errors 0, 1, 0, 1 -> wape 2/28; wql over p10 and p90 only: (2*1.4 + 2*1.0) / 2 / 28
+    assert result["wape"] == pytest.approx(2 / 28)
+    assert result["wql"] == pytest.approx(4.8 / 56)

@@ -544,6 +544,7 @@ def evaluate(
 
     scale = None
     if history is not None:
+        _require(history, [ITEM_ID, TIMESTAMP, TARGET], "history")
         first_scored = joined.groupby(ITEM_ID, sort=False)[TIMESTAMP].min()
         limit = history[ITEM_ID].map(first_scored).to_numpy(dtype="datetime64[ns]")
         before = history[history[TIMESTAMP].to_numpy(dtype="datetime64[ns]") < limit]

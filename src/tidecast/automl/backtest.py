@@ -68,7 +68,7 @@ def prepare_windows(
     """Split the panel once per window and precompute each window's MASE scale."""
     out = []
     for window in windows:
-        history, actual = split_window(panel, window)
+        history, actual, _, _ = split_window(panel, window)
         future = None
         if spec.known_covariates:
             future = actual[[ITEM_ID, TIMESTAMP, *spec.known_covariates]].reset_index(drop=True)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -25,12 +26,12 @@ from tidecast.automl.ensemble import combine, greedy_ensemble
 from tidecast.automl.presets import get_preset
 from tidecast.automl.windows import BacktestWindow
 from tidecast.data.frequency import season_length
-from tidecast.data.ingest import from_canonical, to_canonical
+from tidecast.data.ingest import canonical_keys, from_canonical, to_canonical
 from tidecast.data.io import read_table
 from tidecast.data.prepare import prepare
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec, parse_quantiles, quantile_columns
 from tidecast.data.summary import summarize
-from tidecast.errors import ConfigError, DataError, ModelError
+from tidecast.errors import ConfigError, ModelError
 from tidecast.metrics import get_metric
 from tidecast.models.base import Forecaster
 from tidecast.models.catalog import CATALOG, make_model
@@ -162,7 +163,7 @@ class AutoForecaster:
         self.season_length_ = m
 
         windows, eligible = self._plan_windows(panel, n_windows, m, report)
-        report.windows = [w.to_dict() for w in windows]
+        report.windows = [dataclasses.asdict(w) for w in windows]
         window_data = prepare_windows(panel[panel[ITEM_ID].isin(eligible)], spec, windows, m) if windows else []
 
         t_backtest = time.monotonic()
@@ -179,7 +180,11 @@ class AutoForecaster:
     def _prepare(self, data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, DatasetSpec, dict[str, Any]]:
         frame = read_table(data) if isinstance(data, str | Path) else data
         canonical, problems = to_canonical(
-            frame, item_col=self.item_col, timestamp_col=self.timestamp_col, target_col=self.target_col
+            frame,
+            item_col=self.item_col,
+            timestamp_col=self.timestamp_col,
+            target_col=self.target_col,
+            allow_duplicates=bool(self.aggregation),
         )
         prepared = prepare(
             canonical,
@@ -361,7 +366,11 @@ class AutoForecaster:
     def _prepare_new(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
         frame = read_table(data) if isinstance(data, str | Path) else data
         canonical, _ = to_canonical(
-            frame, item_col=self.item_col, timestamp_col=self.timestamp_col, target_col=self.target_col
+            frame,
+            item_col=self.item_col,
+            timestamp_col=self.timestamp_col,
+            target_col=self.target_col,
+            allow_duplicates=bool(self.aggregation),
         )
         prepared = prepare(
             canonical,
@@ -432,12 +441,5 @@ class AutoForecaster:
 
 
 def _canonical_keys(mapping: dict[str, Any] | None, target_col: str) -> dict[str, Any] | None:
-    """Transformation settings are keyed by the user's column names; the target becomes TARGET."""
-    if not mapping:
-        return None
-    return {(TARGET if key == target_col else key): value for key, value in mapping.items()}
+    return canonical_keys(mapping, target_col) if mapping else None
 
-
-def ensure_nonempty(panel: pd.DataFrame) -> None:
-    if panel.empty:
-        raise DataError("the data has no rows after preparation")

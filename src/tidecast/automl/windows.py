@@ -42,9 +42,21 @@ class BacktestWindow:
     offset: int
     horizon: int
 
+    def __post_init__(self) -> None:
+        # offset < horizon would put actual rows past the end of the data: refuse it early,
+        # since an offset counted to the window's end instead of its cutoff is an easy slip.
+        if self.horizon < 1 or self.offset < self.horizon or self.index < 0:
+            raise ConfigError(
+                f"a backtest window needs horizon >= 1 and offset >= horizon (the offset counts the "
+                f"steps from the cutoff to the series end), got {self}; build windows with backtest_windows"
+            )
+
+    def to_dict(self) -> dict[str, int]:
+        return {"index": self.index, "offset": self.offset, "horizon": self.horizon}
+
 
 class WindowSplit(NamedTuple):
-    """The frames of one window: unpacks as `history, actual, excluded, cutoffs`.
+    """One window's frames and who took part (`split_window_detailed`).
 
     `history` and `actual` keep every column of the panel (covariates included, so the actual
     rows double as the known future covariates), sorted by (item_id, timestamp). `excluded`
@@ -160,13 +172,24 @@ def _arrays_frame(arrays: SeriesArrays, rows: np.ndarray) -> pd.DataFrame:
 
 def split_window(
     data: pd.DataFrame | SeriesArrays, window: BacktestWindow, min_history: int = 1
-) -> WindowSplit:
-    """Split a panel (long frame sorted by item and time) or its arrays for one window.
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`(history, actual)` of one window for a panel (long frame sorted by item and time).
 
     The history holds only rows at or before each series' cutoff and the actual exactly the
-    `horizon` rows after it. Series with fewer than `min_history` history rows are left out
-    of both frames and listed in `excluded` (and logged), so every candidate model sees the
-    same, complete windows.
+    `horizon` rows after it; both keep every column. Series with fewer than `min_history`
+    history rows are left out of both (and logged); `split_window_detailed` also lists them.
+    """
+    split = split_window_detailed(data, window, min_history)
+    return split.history, split.actual
+
+
+def split_window_detailed(
+    data: pd.DataFrame | SeriesArrays, window: BacktestWindow, min_history: int = 1
+) -> WindowSplit:
+    """`split_window` plus the excluded series and each included series' cutoff timestamp.
+
+    Excluding short series from a window, rather than giving them a partial one, means every
+    candidate model is scored on the same, complete windows.
     """
     if isinstance(data, SeriesArrays):
         indptr, item_ids, timestamps = data.indptr, data.item_ids, data.timestamps
@@ -200,4 +223,6 @@ def backtest_splits(
     min_history: int = 1,
 ) -> list[tuple[BacktestWindow, WindowSplit]]:
     """Every window's split, oldest first: what the AutoML fits and scores each candidate on."""
-    return [(w, split_window(data, w, min_history)) for w in backtest_windows(horizon, n_windows, step)]
+    return [
+        (w, split_window_detailed(data, w, min_history)) for w in backtest_windows(horizon, n_windows, step)
+    ]

@@ -67,7 +67,11 @@ class SeriesArrays:
         lengths = self.lengths
         keep = np.minimum(lengths, n)
         start = self.indptr[1:] - keep
-        index = np.concatenate([np.arange(s, e) for s, e in zip(start, self.indptr[1:], strict=True)]) if len(keep) else np.zeros(0, dtype=np.int64)
+        index = (
+            np.concatenate([np.arange(s, e) for s, e in zip(start, self.indptr[1:], strict=True)])
+            if len(keep)
+            else np.zeros(0, dtype=np.int64)
+        )
         return SeriesArrays(
             item_ids=self.item_ids,
             values=self.values[index],

@@ -49,7 +49,12 @@ HOLIDAYS = pd.to_datetime(
     [
         f"{year}-{md}"
         for year in (2021, 2022, 2023)
-        for md in ("01-01", "07-04", "11-25" if year == 2021 else "11-24" if year == 2022 else "11-23", "12-25")
+        for md in (
+            "01-01",
+            "07-04",
+            "11-25" if year == 2021 else "11-24" if year == 2022 else "11-23",
+            "12-25",
+        )
     ]
 )
 START, END = "2021-01-01", "2023-12-31"
@@ -158,10 +163,16 @@ def write(path: str | Path, n_items: int = 125, seed: int = 42) -> int:
     writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
     try:
         for chunk in generate_chunks(n_items, seed):
-            chunk["timestamp"] = chunk["timestamp"].dt.strftime("%Y-%m-%d") if suffix == ".csv" else chunk["timestamp"]
+            chunk["timestamp"] = (
+                chunk["timestamp"].dt.strftime("%Y-%m-%d") if suffix == ".csv" else chunk["timestamp"]
+            )
             table = pa.Table.from_pandas(chunk, preserve_index=False)
             if writer is None:
-                writer = pq.ParquetWriter(path, table.schema) if suffix == ".parquet" else pacsv.CSVWriter(path, table.schema)
+                writer = (
+                    pq.ParquetWriter(path, table.schema)
+                    if suffix == ".parquet"
+                    else pacsv.CSVWriter(path, table.schema)
+                )
             writer.write_table(table)
             rows += len(chunk)
     finally:

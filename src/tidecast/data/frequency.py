@@ -50,7 +50,9 @@ def seasonal_periods(freq: str) -> tuple[int, ...]:
         periods = tuple(p for p in (3_600 // seconds if 3_600 % seconds == 0 else 0, day, 7 * day) if p > 1)
         return periods or (1,)
     if name == "h" and n > 1:
-        return tuple(p for p in (24 // n if 24 % n == 0 else 0, 168 // n if 168 % n == 0 else 0) if p > 1) or (1,)
+        return tuple(
+            p for p in (24 // n if 24 % n == 0 else 0, 168 // n if 168 % n == 0 else 0) if p > 1
+        ) or (1,)
     periods = _PERIODS.get(name, (1,))
     if n > 1:
         periods = tuple(p // n for p in periods if p % n == 0 and p // n > 1) or (1,)
@@ -88,7 +90,9 @@ def infer_frequency(timestamps: np.ndarray, indptr: np.ndarray) -> str:
     if len(steps) == 0:
         raise DataError("cannot infer the frequency: no series has two distinct timestamps; pass --freq")
     values, counts = np.unique(steps, return_counts=True)
-    return normalise_alias(pd.tseries.frequencies.to_offset(pd.Timedelta(int(values[np.argmax(counts)]))).freqstr)
+    return normalise_alias(
+        pd.tseries.frequencies.to_offset(pd.Timedelta(int(values[np.argmax(counts)]))).freqstr
+    )
 
 
 def normalise_alias(freq: str) -> str:
@@ -116,7 +120,11 @@ def future_timestamps(last: np.ndarray, freq: str, horizon: int) -> np.ndarray:
     if fixed:
         return last[:, None] + step * np.arange(1, horizon + 1)[None, :]
     unique, inverse = np.unique(last, return_inverse=True)
-    table = np.stack(
-        [pd.date_range(pd.Timestamp(u), periods=horizon + 1, freq=offset)[1:].values for u in unique]
-    ) if len(unique) else np.empty((0, horizon), dtype="datetime64[ns]")
+    table = (
+        np.stack(
+            [pd.date_range(pd.Timestamp(u), periods=horizon + 1, freq=offset)[1:].values for u in unique]
+        )
+        if len(unique)
+        else np.empty((0, horizon), dtype="datetime64[ns]")
+    )
     return table[inverse]

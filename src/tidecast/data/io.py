@@ -171,4 +171,3 @@ def _display(fs: Any, path: str) -> str:
     """Local files by their path, remote ones by their full URL."""
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     return path if protocol in ("file", "local") else str(fs.unstrip_protocol(path))
-

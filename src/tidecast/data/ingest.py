@@ -1,0 +1,251 @@
+"""Ingest: the user's table becomes a canonical panel, or a DataError that says what to fix.
+
+This is the only module that renames the user's columns to ITEM_ID / TIMESTAMP / TARGET
+(`from_canonical` renames them back on output). Every error names the problem and shows the
+first offending rows in the user's own column names, so the user can find them in their file.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+from tidecast.data.problems import Problem, sample_items
+from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
+from tidecast.errors import ConfigError, DataError
+
+MAX_ROWS_SHOWN = 5
+V = TypeVar("V")
+
+
+def to_canonical(
+    frame: pd.DataFrame,
+    item_col: str,
+    timestamp_col: str,
+    target_col: str | None,
+    known_covariates: Sequence[str] = (),
+    past_covariates: Sequence[str] = (),
+    static_columns: Sequence[str] = (),
+    *,
+    allow_duplicates: bool = False,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Validate `frame` and return the canonical panel plus the problems noted on the way.
+
+    The panel has ``item_id`` (str), ``timestamp`` (datetime64[ns], time zones converted to UTC
+    and dropped), ``target`` (float64), then the covariate and static columns under their own
+    names, sorted by (item_id, timestamp) with a fresh index. Empty strings and NA in the target
+    are missing values (filled later by `prepare`), not errors.
+
+    `target_col=None` ingests a frame without a target: the future values of known covariates.
+    `allow_duplicates=True` keeps repeated (item, timestamp) pairs for `prepare` to aggregate
+    into a coarser frequency (transaction-level data); otherwise they are an error.
+    """
+    if len(frame) == 0:
+        raise DataError("the data is empty: it has no rows")
+    extras = [*known_covariates, *past_covariates, *static_columns]
+    columns = [item_col, timestamp_col, *([target_col] if target_col is not None else []), *extras]
+    _check_names(frame, columns, extras)
+
+    items, item_codes = _item_codes(frame, item_col)
+    timestamps, problems = _parse_timestamps(frame, timestamp_col, columns)
+    target = _parse_numeric(frame, target_col, columns) if target_col is not None else None
+    ts_ns = timestamps.view(np.int64)
+
+    step_item, step_time = np.diff(item_codes), np.diff(ts_ns)
+    if np.all((step_item > 0) | ((step_item == 0) & (step_time >= 0))):
+        order = np.arange(len(frame))
+    else:
+        order = np.lexsort((ts_ns, item_codes))
+    codes, ts_sorted = item_codes[order], ts_ns[order]
+    duplicate = (codes[1:] == codes[:-1]) & (ts_sorted[1:] == ts_sorted[:-1])
+    if duplicate.any() and not allow_duplicates:
+        first = np.flatnonzero(duplicate)[:MAX_ROWS_SHOWN]
+        positions = np.unique(np.concatenate([order[first], order[first + 1]]))
+        raise _error(
+            f"{int(duplicate.sum())} duplicate ({item_col}, {timestamp_col}) pairs: each series may "
+            f"have one row per timestamp (aggregate them first, or ask for a coarser frequency)",
+            frame,
+            positions,
+            columns,
+        )
+    if target is not None:
+        valid = np.bincount(item_codes, weights=~np.isnan(target), minlength=len(items))
+        empty = items[valid == 0]
+        if len(empty):
+            raise DataError(
+                f"{len(empty)} series have no {target_col!r} values at all: {list(sample_items(empty))}"
+            )
+
+    panel = pd.DataFrame({ITEM_ID: items.astype(object)[codes], TIMESTAMP: ts_sorted.view("datetime64[ns]")})
+    if target is not None:
+        panel[TARGET] = target[order]
+    for column in [*known_covariates, *past_covariates]:
+        panel[column] = _covariate(frame[column]).to_numpy()[order]
+    for column in static_columns:
+        panel[column] = frame[column].to_numpy()[order]
+        _check_static(panel, column, frame, order, columns)
+    return panel, problems
+
+
+def from_canonical(forecast: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
+    """Rename the canonical columns of a forecast (or panel) back to the user's names."""
+    names = {ITEM_ID: spec.item_col, TIMESTAMP: spec.timestamp_col, TARGET: spec.target_col}
+    return forecast.rename(columns={k: v for k, v in names.items() if k in forecast.columns})
+
+
+def canonical_keys(options: Mapping[str, V], target_col: str) -> dict[str, V]:
+    """Per-column options (filling, aggregation) keyed by the user's names -> canonical keys.
+
+    Users write ``{"target_value": "mean"}`` with their own target name; covariates keep their
+    names, so only the target key changes.
+    """
+    if target_col != TARGET and target_col in options and TARGET in options:
+        raise ConfigError(f"options given for both {target_col!r} and {TARGET!r}: they are the same column")
+    return {(TARGET if key == target_col else key): value for key, value in options.items()}
+
+
+def _check_names(frame: pd.DataFrame, columns: list[str], extras: list[str]) -> None:
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise DataError(f"column(s) {repeated} are given more than one role")
+    clashing = [c for c in extras if c in (ITEM_ID, TIMESTAMP, TARGET)]
+    if clashing:
+        raise DataError(f"covariate column(s) {clashing} clash with tidecast's own column names; rename them")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"missing column(s) {missing}; available columns: {[str(c) for c in frame.columns]}")
+
+
+def _item_codes(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct item ids as strings, and each row's index into them."""
+    values = frame[column]
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise _error(
+            f"column {column!r} has {int(missing.sum())} missing item ids",
+            frame,
+            np.flatnonzero(missing),
+            [column],
+        )
+    codes, uniques = pd.factorize(values)
+    # Distinct values can share a string (1 and "1"); unique() merges them and sorts the names.
+    names, inverse = np.unique(np.asarray(uniques).astype(str), return_inverse=True)
+    return names, inverse[codes].astype(np.int64)
+
+
+def _parse_timestamps(frame: pd.DataFrame, column: str, shown: list[str]) -> tuple[np.ndarray, list[Problem]]:
+    values = frame[column]
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise _error(
+            f"column {column!r} has {int(missing.sum())} missing timestamps",
+            frame,
+            np.flatnonzero(missing),
+            shown,
+        )
+    if not (pd.api.types.is_datetime64_any_dtype(values.dtype)):
+        # Numbers are read as text: 2021 is a year and 20210101 a date, not nanoseconds since 1970.
+        text = values.astype(str) if pd.api.types.is_numeric_dtype(values.dtype) else values
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                values = pd.to_datetime(text)
+            except (ValueError, TypeError, OverflowError):
+                values = pd.to_datetime(text, format="mixed", errors="coerce")
+            if not pd.api.types.is_datetime64_any_dtype(values.dtype):  # mixed UTC offsets
+                values = pd.to_datetime(text, format="mixed", errors="coerce", utc=True)
+        bad = values.isna().to_numpy()
+        if bad.any():
+            raise _error(
+                f"column {column!r} has {int(bad.sum())} values that are not timestamps",
+                frame,
+                np.flatnonzero(bad),
+                shown,
+            )
+    problems = []
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        problems.append(
+            Problem(
+                "timezone_converted",
+                f"timestamps in {column!r} carried the time zone {values.dtype.tz}",
+                count=len(values),
+                handled="converted to UTC and the time zone dropped",
+            )
+        )
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values.to_numpy(dtype="datetime64[ns]"), problems
+
+
+def _parse_numeric(frame: pd.DataFrame, column: str, shown: list[str]) -> np.ndarray:
+    values = frame[column]
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isinf(numbers)
+    else:
+        text = values.astype("string").str.strip()
+        missing = (text.isna() | (text == "")).to_numpy(dtype=bool)
+        parsed = pd.to_numeric(text.mask(missing), errors="coerce")
+        numbers = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = (np.isnan(numbers) & ~missing) | np.isinf(numbers)
+    if bad.any():
+        raise _error(
+            f"column {column!r} has {int(bad.sum())} values that are not finite numbers",
+            frame,
+            np.flatnonzero(bad),
+            shown,
+        )
+    return numbers
+
+
+def _covariate(values: pd.Series) -> pd.Series:
+    """Text columns that hold only numbers (and blanks) become numbers; others stay categories."""
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return values
+    text = values.astype("string").str.strip()
+    missing = text.isna() | (text == "")
+    parsed = pd.to_numeric(text.mask(missing), errors="coerce")
+    return parsed.astype(np.float64) if not (parsed.isna() & ~missing).any() else values
+
+
+def _check_static(
+    panel: pd.DataFrame, column: str, frame: pd.DataFrame, order: np.ndarray, shown: list[str]
+) -> None:
+    """Static attributes must hold one value per item; name the items where they do not."""
+    codes = pd.factorize(panel[column], use_na_sentinel=False)[0]
+    items = panel[ITEM_ID].to_numpy()
+    starts = np.flatnonzero(np.r_[True, items[1:] != items[:-1]])
+    low, high = np.minimum.reduceat(codes, starts), np.maximum.reduceat(codes, starts)
+    varying = np.flatnonzero(low != high)
+    if len(varying):
+        bad_items = items[starts[varying]]
+        rows = order[np.flatnonzero(np.isin(items, bad_items[:1]))]
+        raise _error(
+            f"static column {column!r} takes several values within {len(varying)} series: "
+            f"{list(sample_items(bad_items))}",
+            frame,
+            rows,
+            shown,
+        )
+
+
+def _error(problem: str, frame: pd.DataFrame, positions: np.ndarray, columns: list[str]) -> DataError:
+    """A DataError showing the first offending rows, as dicts in the user's column names."""
+    first = np.asarray(positions)[:MAX_ROWS_SHOWN]
+    picked = frame.iloc[first][list(dict.fromkeys(columns))].to_dict("records")
+    rows = [{str(k): _plain(v) for k, v in row.items()} for row in picked]
+    where = ", ".join(str(int(i)) for i in first)
+    return DataError(f"{problem} (first at row {where}, counting from 0)", rows)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value

@@ -1,0 +1,70 @@
+"""The catalog: the plain dict from model names to classes, and defaults per frequency.
+
+Explicit on purpose: adding a model is one line here, and every name the AutoML, the CLI or
+the API accepts is visible in one place. `make_model` is the one way to build a catalog model
+for a panel of a given frequency.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tidecast.data.frequency import season_length, seasonal_periods
+from tidecast.errors import ConfigError
+from tidecast.models.base import Forecaster
+from tidecast.models.baseline import Average, Naive, SeasonalNaive
+from tidecast.models.intermittent import TSB, CrostonSBA
+from tidecast.models.npts import NPTS
+from tidecast.models.statistical import MSTL, AutoARIMA, AutoETS, AutoTheta
+
+CATALOG: dict[str, type[Forecaster]] = {
+    "Naive": Naive,
+    "SeasonalNaive": SeasonalNaive,
+    "Average": Average,
+    "NPTS": NPTS,
+    "CrostonSBA": CrostonSBA,
+    "TSB": TSB,
+    "AutoETS": AutoETS,
+    "AutoARIMA": AutoARIMA,
+    "AutoTheta": AutoTheta,
+    "MSTL": MSTL,
+}
+
+# Models whose output depends on a random seed; the others ignore the `seed` run option.
+SEEDED: frozenset[str] = frozenset({"NPTS"})
+
+
+def default_params(name: str, freq: str) -> dict[str, Any]:
+    """The hyper-parameters a model gets for data of frequency `freq` (seasonal periods)."""
+    main = {"season_length": season_length(freq)}
+    table: dict[str, dict[str, Any]] = {
+        "SeasonalNaive": main,
+        "NPTS": main,
+        "AutoETS": main,
+        "AutoARIMA": main,
+        "AutoTheta": main,
+        "MSTL": {"season_length": list(seasonal_periods(freq))},
+    }
+    return dict(table.get(name, {}))
+
+
+def make_model(name: str, freq: str, **overrides: Any) -> Forecaster:
+    """Build catalog model `name` with defaults for `freq`, then `overrides` on top.
+
+    `n_jobs` goes to every model; `seed` only to the models in `SEEDED` (so a caller can pass
+    one seed to all candidates). Any other override must be a hyper-parameter of the model.
+
+    >>> make_model("SeasonalNaive", "h")
+    SeasonalNaive(season_length=24, n_jobs=1)
+    """
+    if name not in CATALOG:
+        raise ConfigError(f"unknown model {name!r}; valid names: {', '.join(CATALOG)}")
+    params = default_params(name, freq)
+    seed = overrides.pop("seed", None)
+    if seed is not None and name in SEEDED:
+        params["seed"] = seed
+    params.update(overrides)
+    try:
+        return CATALOG[name](**params)
+    except TypeError as exc:
+        raise ConfigError(f"{name} does not accept the options {sorted(params)}: {exc}") from exc
