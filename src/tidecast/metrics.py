@@ -77,12 +77,6 @@ def _mean_where(values: np.ndarray, mask: np.ndarray, indptr: np.ndarray) -> np.
     )
 
 
-def _nanmean(values: np.ndarray) -> float:
-    """Mean of the non-nan entries, nan (without a warning) when there are none."""
-    finite = ~np.isnan(values)
-    return float(values[finite].mean()) if finite.any() else float("nan")
-
-
 # --------------------------------------------------------------------------- metrics
 
 
@@ -98,7 +92,8 @@ def pinball_loss(y: np.ndarray, qpred: np.ndarray, quantiles: Sequence[float]) -
     if qpred.shape != (len(y), len(q)):
         raise ValueError(f"quantile forecasts must have shape (n, Q) = {(len(y), len(q))}, got {qpred.shape}")
     diff = y[:, None] - qpred
-    return np.asarray(np.maximum(q * diff, (q - 1.0) * diff))
+    # (q − 1{y<f})·(y−f) is the same max, in half the time: the greedy ensemble calls this a lot
+    return np.asarray((q - (diff < 0)) * diff)
 
 
 def wql_per_series(
@@ -223,10 +218,8 @@ def mase_per_series(
     """
     y, f = _points(y, f)
     ptr = _as_indptr(indptr, len(y))
-    s = np.broadcast_to(np.asarray(scale, dtype=np.float64), y.shape)
-    has_scale = s > 0
-    errors = np.divide(np.abs(y - f), s, out=np.zeros(len(y)), where=has_scale)
-    return _mean_where(errors, has_scale, ptr)
+    has_scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), y.shape) > 0
+    return _mean_where(scaled_errors(y, f, scale), has_scale, ptr)
 
 
 def mase(

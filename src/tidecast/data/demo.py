@@ -133,7 +133,7 @@ def _chunk(items: pd.DataFrame, dates: pd.DatetimeIndex, rng: np.random.Generato
 
 
 def generate_chunks(n_items: int = 125, seed: int = 42, chunk_items: int = 5_000) -> Iterator[pd.DataFrame]:
-    """Yield the dataset in chunks of whole items, sorted by (item_id, timestamp) within each."""
+    """Yield the dataset in chunks of whole items, each series contiguous and in time order."""
     items = item_catalogue(n_items)
     dates = pd.date_range(START, END, freq="D")
     rng = np.random.default_rng(seed)
