@@ -103,7 +103,7 @@ class ProgressView:
         elif stage == "candidate_done":
             error = event.get("error")
             score = event.get("score")
-            note = f"[red]failed: {error}[/]" if error else f"score {score:.4f}"  # type: ignore[str-format]
+            note = f"[red]failed: {error}[/]" if error else f"score {float(score):.4f}"  # type: ignore[arg-type]
             self.progress.console.print(f"  {event['candidate']:<16} {note}", highlight=False)
             self.progress.advance(self.task)
         elif stage in ("prepare", "ensemble", "refit", "forecast", "done"):

@@ -12,7 +12,6 @@ from tidecast.automl.windows import (
     backtest_splits,
     backtest_windows,
     split_window,
-    split_window_detailed,
     window_indices,
 )
 from tidecast.data.arrays import SeriesArrays
@@ -108,8 +107,8 @@ def test_when_given_series_arrays_then_frames_match_the_panel_split() -> None:
     panel = _panel({"A": (1, 10), "B": (3, 8)})
     arrays = SeriesArrays.from_panel(panel, "D", covariates=("promo",))
     window = backtest_windows(horizon=2, n_windows=2)[0]
-    from_panel = split_window_detailed(panel, window, min_history=3)
-    from_arrays = split_window_detailed(arrays, window, min_history=3)
+    from_panel = split_window(panel, window, min_history=3)
+    from_arrays = split_window(arrays, window, min_history=3)
     pd.testing.assert_frame_equal(from_arrays.history, from_panel.history, check_dtype=False)
     pd.testing.assert_frame_equal(from_arrays.actual, from_panel.actual, check_dtype=False)
     assert list(from_arrays.excluded) == ["B"]
@@ -145,10 +144,8 @@ def test_when_panel_is_unsorted_then_data_error() -> None:
 
 def test_when_panel_is_empty_then_split_is_empty() -> None:
     panel = pd.DataFrame({ITEM_ID: [], TIMESTAMP: pd.to_datetime([]), TARGET: []})
-    split = split_window_detailed(panel, backtest_windows(1, 1)[0])
+    split = split_window(panel, backtest_windows(1, 1)[0])
     assert len(split.history) == len(split.actual) == len(split.excluded) == 0
-    history, actual = split_window(panel, backtest_windows(1, 1)[0])
-    assert len(history) == len(actual) == 0
 
 
 def test_when_offset_is_shorter_than_horizon_then_config_error() -> None:

@@ -122,6 +122,9 @@ def run_candidate(
             forecast = model.predict(data.history, data.future, quantiles, deadline=deadline)
             result.predict_seconds += time.perf_counter() - start
             mean, q = _align(forecast, data.actual, quantiles)
+            missing = int((~np.isfinite(mean)).sum() + (~np.isfinite(q)).any(axis=1).sum())
+            if missing:
+                raise ValueError(f"no finite forecast for {missing} backtest points of window {k + 1}")
             window_metrics = score_window(data, mean, q, quantiles)
             result.window_metrics.append(window_metrics)
             result.window_scores.append(window_metrics[metric])

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ import pandas as pd
 from tidecast.automl.backtest import CandidateResult, ProgressFn, prepare_windows, run_candidate, windowed_scorer
 from tidecast.automl.ensemble import combine, greedy_ensemble
 from tidecast.automl.presets import get_preset
-from tidecast.automl.windows import BacktestWindow
+from tidecast.automl.windows import BacktestWindow, backtest_windows
 from tidecast.data.frequency import season_length
 from tidecast.data.ingest import canonical_keys, from_canonical, to_canonical
 from tidecast.data.io import read_table
@@ -232,8 +233,7 @@ class AutoForecaster:
                 f"{len(short)} series shorter than {needed} steps are left out of the backtest; "
                 "they are forecast by the selected models, or each model's naive fallback where too short"
             )
-        windows = [BacktestWindow(index=k, offset=(n - 1 - k) * step, horizon=self.horizon) for k in range(n)]
-        return windows, eligible.astype(str).tolist()
+        return list(backtest_windows(self.horizon, n, step)), eligible.astype(str).tolist()
 
     def _backtest(
         self,
@@ -263,7 +263,7 @@ class AutoForecaster:
                   "time_left": None if deadline is None else deadline - time.monotonic()})
             result = run_candidate(
                 name,
-                lambda name=name: make_model(name, spec.freq, n_jobs=self.n_jobs, seed=self.seed),
+                functools.partial(make_model, name, spec.freq, n_jobs=self.n_jobs, seed=self.seed),
                 window_data,
                 spec,
                 self.horizon,

@@ -51,12 +51,9 @@ class BacktestWindow:
                 f"steps from the cutoff to the series end), got {self}; build windows with backtest_windows"
             )
 
-    def to_dict(self) -> dict[str, int]:
-        return {"index": self.index, "offset": self.offset, "horizon": self.horizon}
-
 
 class WindowSplit(NamedTuple):
-    """One window's frames and who took part (`split_window_detailed`).
+    """One window's frames and who took part: unpacks as `history, actual, excluded, cutoffs`.
 
     `history` and `actual` keep every column of the panel (covariates included, so the actual
     rows double as the known future covariates), sorted by (item_id, timestamp). `excluded`
@@ -172,24 +169,14 @@ def _arrays_frame(arrays: SeriesArrays, rows: np.ndarray) -> pd.DataFrame:
 
 def split_window(
     data: pd.DataFrame | SeriesArrays, window: BacktestWindow, min_history: int = 1
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """`(history, actual)` of one window for a panel (long frame sorted by item and time).
+) -> WindowSplit:
+    """Split a panel (long frame sorted by item and time) or its arrays for one window.
 
     The history holds only rows at or before each series' cutoff and the actual exactly the
     `horizon` rows after it; both keep every column. Series with fewer than `min_history`
-    history rows are left out of both (and logged); `split_window_detailed` also lists them.
-    """
-    split = split_window_detailed(data, window, min_history)
-    return split.history, split.actual
-
-
-def split_window_detailed(
-    data: pd.DataFrame | SeriesArrays, window: BacktestWindow, min_history: int = 1
-) -> WindowSplit:
-    """`split_window` plus the excluded series and each included series' cutoff timestamp.
-
-    Excluding short series from a window, rather than giving them a partial one, means every
-    candidate model is scored on the same, complete windows.
+    history rows are left out of both frames, listed in `excluded` and logged: excluding
+    them, rather than giving them a partial window, scores every candidate on the same,
+    complete windows. Unpacks as `history, actual, excluded, cutoffs`.
     """
     if isinstance(data, SeriesArrays):
         indptr, item_ids, timestamps = data.indptr, data.item_ids, data.timestamps
@@ -223,6 +210,4 @@ def backtest_splits(
     min_history: int = 1,
 ) -> list[tuple[BacktestWindow, WindowSplit]]:
     """Every window's split, oldest first: what the AutoML fits and scores each candidate on."""
-    return [
-        (w, split_window_detailed(data, w, min_history)) for w in backtest_windows(horizon, n_windows, step)
-    ]
+    return [(w, split_window(data, w, min_history)) for w in backtest_windows(horizon, n_windows, step)]

@@ -1,0 +1,175 @@
+"""Filling missing values, in the vocabulary of SageMaker AutoML's ``Transformations.Filling``.
+
+Each column gets a method for four regions of each series, judged from the column's own
+observed values within that series:
+
+* ``frontfill``: cells before the first observed value (the target's series start at their
+  first observation unless its frontfill is set, which pads them back to the panel's start);
+* ``middlefill``: missing cells between the first and the last observed value, whether the
+  timestamp was absent from the data or present with an empty value;
+* ``backfill``: cells after the last observed value, up to the panel's common end date;
+* ``futurefill``: known covariates over the forecast horizon (see `prepare.fill_future`).
+
+Methods: ``none`` (leave missing), ``zero``, ``value`` (with ``<region>_value``), ``mean``,
+``median``, ``min``, ``max``; statistics are per item over its observed values, falling back to
+the whole column when an item has none. SageMaker accepts only ``none`` as frontfill; tidecast
+also accepts the other methods there.
+
+Defaults: the target has middlefill and backfill ``zero`` (SageMaker's defaults: a missing day of
+sales is usually a day without sales). Numeric covariates have front, middle and back ``mean``: a
+price or a temperature filled with zero would be a spurious shock, while the item's mean keeps
+its level (and a 0/1 flag becomes the share of days it was on). Text covariates stay missing
+unless told (only ``none`` or ``value`` make sense for them). A user's setting overrides the
+default for its region only; the shorthand ``{"target": "mean"}`` sets middlefill and backfill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from tidecast.data.schema import TARGET
+from tidecast.errors import ConfigError
+
+METHODS = ("none", "zero", "value", "mean", "median", "min", "max")
+REGIONS = ("frontfill", "middlefill", "backfill", "futurefill")
+FillingOptions = Mapping[str, str | Mapping[str, object]]
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One region's method; `value` is the constant for method "value"."""
+
+    method: str = "none"
+    value: float | str | None = None
+
+    def describe(self) -> str:
+        return f"value {self.value}" if self.method == "value" else self.method
+
+
+_NONE = Fill()
+
+
+@dataclass(frozen=True)
+class ColumnFilling:
+    """How to fill each region of one column."""
+
+    frontfill: Fill = field(default=_NONE)
+    middlefill: Fill = field(default=_NONE)
+    backfill: Fill = field(default=_NONE)
+    futurefill: Fill = field(default=_NONE)
+
+
+TARGET_DEFAULT = ColumnFilling(middlefill=Fill("zero"), backfill=Fill("zero"))
+NUMERIC_DEFAULT = ColumnFilling(frontfill=Fill("mean"), middlefill=Fill("mean"), backfill=Fill("mean"))
+TEXT_DEFAULT = ColumnFilling()
+
+
+def resolve_filling(options: FillingOptions | None, numeric: Mapping[str, bool]) -> dict[str, ColumnFilling]:
+    """The filling of every column in `numeric` (name -> is numeric): defaults, then `options`.
+
+    `options` is keyed by canonical column names (map the user's target name with
+    `ingest.canonical_keys`); values are either a method, shorthand for middle and back fill, or
+    a dict such as ``{"middlefill": "value", "middlefill_value": 3, "backfill": "zero"}``.
+    """
+    plans = {
+        column: TARGET_DEFAULT if column == TARGET else NUMERIC_DEFAULT if is_numeric else TEXT_DEFAULT
+        for column, is_numeric in numeric.items()
+    }
+    for column, spec in (options or {}).items():
+        if column not in numeric:
+            raise ConfigError(f"filling given for unknown column {column!r}; columns: {list(numeric)}")
+        settings: Mapping[str, object] = (
+            {"middlefill": spec, "backfill": spec} if isinstance(spec, str) else spec
+        )
+        plans[column] = _apply(plans[column], column, settings, numeric[column])
+    return plans
+
+
+def _apply(plan: ColumnFilling, column: str, settings: Mapping[str, object], is_numeric: bool) -> ColumnFilling:
+    unknown = [k for k in settings if k not in REGIONS and k.removesuffix("_value") not in REGIONS]
+    if unknown:
+        raise ConfigError(f"unknown filling key(s) {unknown} for {column!r}: use {', '.join(REGIONS)}")
+    for key in settings:
+        if key.endswith("_value") and settings.get(key.removesuffix("_value")) != "value":
+            raise ConfigError(f"{key!r} for {column!r} needs {key.removesuffix('_value')!r}: 'value'")
+    changes: dict[str, Fill] = {}
+    for region in REGIONS:
+        if region not in settings:
+            continue
+        method = str(settings[region]).lower()
+        if method not in METHODS:
+            raise ConfigError(f"unknown {region} method {method!r} for {column!r}: use {', '.join(METHODS)}")
+        if region == "futurefill" and column == TARGET:
+            raise ConfigError("futurefill applies to known covariates, not to the target")
+        if not is_numeric and method not in ("none", "value"):
+            raise ConfigError(f"{column!r} is not numeric: its {region} can only be 'none' or 'value'")
+        value: float | str | None = None
+        if method == "value":
+            if f"{region}_value" not in settings:
+                raise ConfigError(f"{region} 'value' for {column!r} needs {region + '_value'!r}")
+            raw = settings[f"{region}_value"]
+            value = _number(raw, column, region) if is_numeric else str(raw)
+        changes[region] = Fill(method, value)
+    return replace(plan, **changes)
+
+
+def _number(raw: object, column: str, region: str) -> float:
+    try:
+        return float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{region}_value for {column!r} must be a number, got {raw!r}") from exc
+
+
+def regions(missing: np.ndarray, indptr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Masks of the front, middle and back missing cells of each series (one pass, no loop)."""
+    n = len(missing)
+    lengths = np.diff(indptr)
+    row_series = np.repeat(np.arange(len(lengths)), lengths)
+    position = np.arange(n)
+    observed = ~missing
+    starts = indptr[:-1]
+    first = np.minimum.reduceat(np.where(observed, position, n), starts) if n else starts
+    last = np.maximum.reduceat(np.where(observed, position, -1), starts) if n else starts
+    front = position < first[row_series]
+    back = (position > last[row_series]) & ~front
+    middle = missing & ~front & ~back
+    return front, middle, back
+
+
+def item_statistic(values: np.ndarray, indptr: np.ndarray, method: str) -> np.ndarray:
+    """Per-series mean/median/min/max of observed values; the column's own where a series has none."""
+    valid = ~np.isnan(values)
+    starts = indptr[:-1]
+    count = np.add.reduceat(valid, starts)
+    if method == "mean":
+        stat = np.add.reduceat(np.where(valid, values, 0.0), starts) / np.maximum(count, 1)
+        overall = float(np.nanmean(values)) if valid.any() else np.nan
+    elif method == "min":
+        stat = np.minimum.reduceat(np.where(valid, values, np.inf), starts)
+        overall = float(np.nanmin(values)) if valid.any() else np.nan
+    elif method == "max":
+        stat = np.maximum.reduceat(np.where(valid, values, -np.inf), starts)
+        overall = float(np.nanmax(values)) if valid.any() else np.nan
+    elif method == "median":
+        row_series = np.repeat(np.arange(len(starts)), np.diff(indptr))
+        ordered = values[np.lexsort((values, row_series))]  # NaN sort last within each series
+        # The middle one or two observed values; the same index twice when the count is odd.
+        low = ordered[starts + np.maximum(count - 1, 0) // 2]
+        high = ordered[starts + count // 2]
+        stat = (low + high) / 2
+        overall = float(np.nanmedian(values)) if valid.any() else np.nan
+    else:
+        raise ConfigError(f"unknown statistic {method!r}")
+    return np.where(count > 0, stat, overall)
+
+
+def fill_value(fill: Fill, values: np.ndarray, indptr: np.ndarray) -> np.ndarray | float | str | None:
+    """What to write into the cells of `fill`: a scalar, or one value per series."""
+    if fill.method == "zero":
+        return 0.0
+    if fill.method == "value":
+        return fill.value
+    return item_statistic(values, indptr, fill.method)

@@ -1,0 +1,135 @@
+"""End-to-end runs of the `tidecast` command as a user types it, in a subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def tidecast(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "tidecast.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cli")
+
+
+@pytest.fixture(scope="module")
+def sales(workdir: Path) -> Path:
+    result = tidecast("demo-data", "--out", "sales.csv", "--items", "8", "--seed", "3", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    return workdir / "sales.csv"
+
+
+@pytest.fixture(scope="module")
+def trained(workdir: Path, sales: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    result = tidecast(
+        "train", str(sales), "--horizon", "14", "--quantiles", "0.1,0.5,0.9", "--metric", "wql",
+        "--item-col", "item_id", "--timestamp-col", "timestamp", "--target-col", "target_value",
+        "--freq", "D", "--preset", "fast", "--backtest-windows", "2", "--models",
+        "SeasonalNaive,Naive,AutoTheta", "--jobs", "1", "--out", "runs/demo", cwd=workdir,
+    )
+    assert result.returncode == 0, result.stderr
+    return workdir / "runs" / "demo", result
+
+
+def test_when_training_then_every_output_is_written_under_its_fixed_name(trained):
+    run, result = trained
+    forecasts = pd.read_csv(run / "forecasts.csv", parse_dates=["timestamp"])
+    assert list(forecasts.columns) == ["item_id", "timestamp", "mean", "p10", "p50", "p90"]
+    assert len(forecasts) == 8 * 14
+    assert forecasts["timestamp"].min() == pd.Timestamp("2024-01-01")
+    assert forecasts["timestamp"].max() == pd.Timestamp("2024-01-14")
+    assert (forecasts["p10"] <= forecasts["p50"]).all() and (forecasts["p50"] <= forecasts["p90"]).all()
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(run / "forecasts.parquet"), forecasts, check_dtype=False, check_datetimelike_compat=True
+    )
+    board = pd.read_csv(run / "leaderboard.csv")
+    assert set(board["model"]) >= {"SeasonalNaive", "Naive", "AutoTheta"}
+    assert {"window_1_wql", "window_2_wql", "score", "fit_seconds", "predict_seconds"} <= set(board.columns)
+    assert board["score"].is_monotonic_increasing
+    report = json.loads((run / "report.json").read_text())
+    assert report["data"]["items"] == 8
+    assert report["frequency"] == "D"
+    for candidate in report["candidates"]:
+        assert len(candidate["window_metrics"]) == 2
+        assert {"wql", "wape", "mape", "smape", "mase", "rmse", "coverage"} <= set(candidate["window_metrics"][0])
+    manifest = json.loads((run / "model" / "manifest.json").read_text())
+    assert manifest["type"] == "tidecast.AutoForecaster"
+    assert manifest["task"]["horizon"] == 14
+    assert len(manifest["data_fingerprint"]) == 64
+    assert "Leaderboard" in result.stdout and "forecasts" in result.stdout
+
+
+def test_when_forecasting_from_the_saved_model_then_it_matches_the_training_forecast(trained, workdir):
+    run, _ = trained
+    result = tidecast("forecast", str(run), "--out", "again.csv", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    again = pd.read_csv(workdir / "again.csv")
+    original = pd.read_csv(run / "forecasts.csv")
+    pd.testing.assert_frame_equal(again, original)
+
+
+def test_when_forecasting_from_newer_history_then_forecasts_start_after_it(trained, workdir, sales):
+    run, _ = trained
+    history = pd.read_csv(sales)
+    older = history[history["timestamp"] <= "2023-11-30"]
+    older.to_csv(workdir / "older.csv", index=False)
+    result = tidecast("forecast", str(run), "--data", "older.csv", "--out", "from_older.csv", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    forecasts = pd.read_csv(workdir / "from_older.csv", parse_dates=["timestamp"])
+    assert forecasts["timestamp"].min() == pd.Timestamp("2023-12-01")
+    assert forecasts["item_id"].nunique() == 8
+
+
+def test_when_backtesting_then_only_the_evaluation_is_written(workdir, sales):
+    result = tidecast(
+        "backtest", str(sales), "--horizon", "7", "--target-col", "target_value", "--models", "SeasonalNaive,Naive",
+        "--backtest-windows", "2", "--metric", "mase", "--out", "runs/bt", cwd=workdir,
+    )
+    assert result.returncode == 0, result.stderr
+    board = pd.read_csv(workdir / "runs" / "bt" / "leaderboard.csv")
+    assert "window_2_mase" in board.columns
+    assert not (workdir / "runs" / "bt" / "model").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target-col", "sales"], "sales"),
+        (["--metric", "accuracy"], "accuracy"),
+        (["--quantiles", "0.1,1.5"], "quantile"),
+        (["--models", "Oracle"], "Oracle"),
+    ],
+)
+def test_when_input_is_bad_then_one_line_error_and_nonzero_exit(workdir, sales, args, message):
+    base = ["train", str(sales), "--horizon", "7", "--target-col", "target_value", "--out", "runs/bad"]
+    result = tidecast(*base, *args, cwd=workdir)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_when_the_file_is_missing_then_a_clear_error(workdir):
+    result = tidecast("train", "nope.csv", "--horizon", "7", cwd=workdir)
+    assert result.returncode != 0
+    assert "nope.csv" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_when_timestamps_are_garbage_then_the_error_names_the_rows(workdir):
+    bad = workdir / "bad.csv"
+    bad.write_text("item_id,timestamp,target\na,2024-01-01,1\na,not-a-date,2\n")
+    result = tidecast("train", str(bad), "--horizon", "2", cwd=workdir)
+    assert result.returncode != 0
+    assert "not-a-date" in result.stderr
