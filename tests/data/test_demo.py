@@ -12,8 +12,17 @@ def sales() -> pd.DataFrame:
 
 def test_when_generated_then_it_has_the_recipe_columns_and_grid(sales):
     assert list(sales.columns) == [
-        "timestamp", "target_value", "item_id", "category", "product", "region",
-        "promotion", "is_holiday", "day_of_week", "month", "quarter",
+        "timestamp",
+        "target_value",
+        "item_id",
+        "category",
+        "product",
+        "region",
+        "promotion",
+        "is_holiday",
+        "day_of_week",
+        "month",
+        "quarter",
     ]
     assert sales["item_id"].nunique() == 125
     assert len(sales) == 125 * 1095
@@ -41,8 +50,18 @@ def test_when_generated_then_effects_have_the_recipe_magnitudes(sales):
 
 
 def test_when_a_day_is_near_a_holiday_then_the_boost_follows_the_window():
-    dates = pd.to_datetime(["2022-12-15", "2022-12-18", "2022-12-23", "2022-12-25", "2022-12-30", "2022-12-31",
-                            "2023-03-01", "2023-12-31"])
+    dates = pd.to_datetime(
+        [
+            "2022-12-15",
+            "2022-12-18",
+            "2022-12-23",
+            "2022-12-25",
+            "2022-12-30",
+            "2022-12-31",
+            "2023-03-01",
+            "2023-12-31",
+        ]
+    )
     # As in the recipe, every holiday in date order overwrites the boost of the days in its
     # window: Dec 18 is 7 days before Christmas (0.4), Dec 23 two days (0.8), but Christmas Day
     # itself is 7 days before New Year, which comes later in the list (0.4). Dec 30-31 are

@@ -96,7 +96,7 @@ def build_manifest(forecaster: AutoForecaster, files: dict[str, str]) -> dict[st
             "score": None if not best_row else _json_float(best_row.get("score")),
         },
         "data_fingerprint": panel_fingerprint(forecaster.history_),
-        "data": {k: report.data_summary.get(k) for k in ("items", "rows", "frequency", "start", "end")},
+        "data": {k: report.data_summary.get(k) for k in ("items", "rows", "frequency", "date_range")},
         "files": files,
     }
 

@@ -29,13 +29,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pandas as pd
 
+from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import TARGET
 from tidecast.errors import ConfigError
 
 METHODS = ("none", "zero", "value", "mean", "median", "min", "max")
 REGIONS = ("frontfill", "middlefill", "backfill", "futurefill")
-FillingOptions = Mapping[str, str | Mapping[str, object]]
+_REGION_NAMES = {"frontfill": "front", "middlefill": "middle", "backfill": "back"}
+FillingOptions = Mapping[str, "str | Mapping[str, object] | ColumnFilling"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ def resolve_filling(options: FillingOptions | None, numeric: Mapping[str, bool])
 
     `options` is keyed by canonical column names (map the user's target name with
     `ingest.canonical_keys`); values are either a method, shorthand for middle and back fill, or
-    a dict such as ``{"middlefill": "value", "middlefill_value": 3, "backfill": "zero"}``.
+    a dict such as ``{"middlefill": "value", "middlefill_value": 3, "backfill": "zero"}``, or an
+    already resolved `ColumnFilling` (as `PreparedData.filling` holds).
     """
     plans = {
         column: TARGET_DEFAULT if column == TARGET else NUMERIC_DEFAULT if is_numeric else TEXT_DEFAULT
@@ -81,6 +85,11 @@ def resolve_filling(options: FillingOptions | None, numeric: Mapping[str, bool])
     for column, spec in (options or {}).items():
         if column not in numeric:
             raise ConfigError(f"filling given for unknown column {column!r}; columns: {list(numeric)}")
+        if isinstance(spec, ColumnFilling):
+            plans[column] = spec
+            continue
+        if not isinstance(spec, str | Mapping):
+            raise ConfigError(f"filling for {column!r} must be a method name or a dict, got {spec!r}")
         settings: Mapping[str, object] = (
             {"middlefill": spec, "backfill": spec} if isinstance(spec, str) else spec
         )
@@ -88,12 +97,14 @@ def resolve_filling(options: FillingOptions | None, numeric: Mapping[str, bool])
     return plans
 
 
-def _apply(plan: ColumnFilling, column: str, settings: Mapping[str, object], is_numeric: bool) -> ColumnFilling:
+def _apply(
+    plan: ColumnFilling, column: str, settings: Mapping[str, object], is_numeric: bool
+) -> ColumnFilling:
     unknown = [k for k in settings if k not in REGIONS and k.removesuffix("_value") not in REGIONS]
     if unknown:
         raise ConfigError(f"unknown filling key(s) {unknown} for {column!r}: use {', '.join(REGIONS)}")
     for key in settings:
-        if key.endswith("_value") and settings.get(key.removesuffix("_value")) != "value":
+        if key.endswith("_value") and str(settings.get(key.removesuffix("_value"))).lower() != "value":
             raise ConfigError(f"{key!r} for {column!r} needs {key.removesuffix('_value')!r}: 'value'")
     changes: dict[str, Fill] = {}
     for region in REGIONS:
@@ -118,25 +129,38 @@ def _apply(plan: ColumnFilling, column: str, settings: Mapping[str, object], is_
 
 def _number(raw: object, column: str, region: str) -> float:
     try:
-        return float(raw)  # type: ignore[arg-type]
+        return float(str(raw))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{region}_value for {column!r} must be a number, got {raw!r}") from exc
 
 
-def regions(missing: np.ndarray, indptr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Masks of the front, middle and back missing cells of each series (one pass, no loop)."""
-    n = len(missing)
-    lengths = np.diff(indptr)
-    row_series = np.repeat(np.arange(len(lengths)), lengths)
-    position = np.arange(n)
-    observed = ~missing
-    starts = indptr[:-1]
-    first = np.minimum.reduceat(np.where(observed, position, n), starts) if n else starts
-    last = np.maximum.reduceat(np.where(observed, position, -1), starts) if n else starts
-    front = position < first[row_series]
-    back = (position > last[row_series]) & ~front
-    middle = missing & ~front & ~back
-    return front, middle, back
+def gap_regions(missing: np.ndarray, indptr: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """For "frontfill", "middlefill" and "backfill": the positions of those missing cells and
+    the series each belongs to.
+
+    Works on the positions of missing cells only (binary searches against the observed ones),
+    so a column with few gaps costs little however long the panel is.
+    """
+    observed = np.flatnonzero(~missing)
+    gaps = np.flatnonzero(missing)
+    series = np.searchsorted(indptr, gaps, side="right") - 1
+    n_series = len(indptr) - 1
+    if len(observed):
+        low = np.searchsorted(observed, indptr[:-1])
+        high = np.searchsorted(observed, indptr[1:]) - 1
+        has = low <= high
+        first = np.where(has, observed[np.minimum(low, len(observed) - 1)], len(missing))
+        last = np.where(has, observed[np.maximum(high, 0)], -1)
+    else:  # nothing observed anywhere: every gap is in front of its series' (absent) values
+        first, last = np.full(n_series, len(missing)), np.full(n_series, -1)
+    front = gaps < first[series]
+    back = (gaps > last[series]) & ~front
+    middle = ~front & ~back
+    return {
+        "frontfill": (gaps[front], series[front]),
+        "middlefill": (gaps[middle], series[middle]),
+        "backfill": (gaps[back], series[back]),
+    }
 
 
 def item_statistic(values: np.ndarray, indptr: np.ndarray, method: str) -> np.ndarray:
@@ -146,13 +170,10 @@ def item_statistic(values: np.ndarray, indptr: np.ndarray, method: str) -> np.nd
     count = np.add.reduceat(valid, starts)
     if method == "mean":
         stat = np.add.reduceat(np.where(valid, values, 0.0), starts) / np.maximum(count, 1)
-        overall = float(np.nanmean(values)) if valid.any() else np.nan
     elif method == "min":
         stat = np.minimum.reduceat(np.where(valid, values, np.inf), starts)
-        overall = float(np.nanmin(values)) if valid.any() else np.nan
     elif method == "max":
         stat = np.maximum.reduceat(np.where(valid, values, -np.inf), starts)
-        overall = float(np.nanmax(values)) if valid.any() else np.nan
     elif method == "median":
         row_series = np.repeat(np.arange(len(starts)), np.diff(indptr))
         ordered = values[np.lexsort((values, row_series))]  # NaN sort last within each series
@@ -160,10 +181,14 @@ def item_statistic(values: np.ndarray, indptr: np.ndarray, method: str) -> np.nd
         low = ordered[starts + np.maximum(count - 1, 0) // 2]
         high = ordered[starts + count // 2]
         stat = (low + high) / 2
-        overall = float(np.nanmedian(values)) if valid.any() else np.nan
     else:
         raise ConfigError(f"unknown statistic {method!r}")
-    return np.where(count > 0, stat, overall)
+    if np.all(count > 0):
+        return stat
+    overall = (
+        item_statistic(values, np.array([0, len(values)]), method) if valid.any() else np.array([np.nan])
+    )
+    return np.where(count > 0, stat, overall[0])
 
 
 def fill_value(fill: Fill, values: np.ndarray, indptr: np.ndarray) -> np.ndarray | float | str | None:
@@ -173,3 +198,64 @@ def fill_value(fill: Fill, values: np.ndarray, indptr: np.ndarray) -> np.ndarray
     if fill.method == "value":
         return fill.value
     return item_statistic(values, indptr, fill.method)
+
+
+def column_values(series: pd.Series) -> np.ndarray:
+    """A column as float64 with NaN for gaps when numeric (flags and counts too), else objects."""
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return series.to_numpy(dtype=object)
+
+
+def fill_gaps(
+    column: str,
+    values: np.ndarray,
+    indptr: np.ndarray,
+    plan: ColumnFilling,
+    names: np.ndarray,
+    problems: list[Problem],
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Fill one column's front, middle and back gaps, count them, and note them in `problems`.
+
+    Statistics come from the observed cells only, before any gap is filled.
+    """
+    counts = {name: 0 for name in _REGION_NAMES.values()}
+    missing = np.isnan(values) if values.dtype.kind == "f" else pd.isna(values)
+    if not missing.any():
+        return values, counts
+    gaps = gap_regions(missing, indptr)
+    result = values.copy()
+    used, left = [], []
+    for region, (positions, series) in gaps.items():
+        fill = getattr(plan, region)
+        if fill.method == "none" or len(positions) == 0:
+            left.append(series)
+            continue
+        value = fill_value(fill, values, indptr)
+        result[positions] = value[series] if isinstance(value, np.ndarray) else value
+        counts[_REGION_NAMES[region]] = len(positions)
+        used.append(region)
+    if used:
+        how = ", ".join(f"{region} {getattr(plan, region).describe()}" for region in used)
+        problems.append(
+            Problem(
+                "missing_values",
+                f"{column!r}: filled {counts['front']} front, {counts['middle']} middle and "
+                f"{counts['back']} back cells",
+                count=sum(counts.values()),
+                items=sample_items(names[np.concatenate([gaps[r][1] for r in used])]),
+                handled=f"filled ({how})",
+            )
+        )
+    remaining = np.concatenate(left) if left else np.zeros(0, dtype=np.int64)
+    if len(remaining):
+        problems.append(
+            Problem(
+                "missing_values_left",
+                f"{column!r}: {len(remaining)} cells stay missing",
+                count=len(remaining),
+                items=sample_items(names[np.sort(remaining)]),
+                handled="left missing (fill method none)",
+            )
+        )
+    return result, counts

@@ -90,9 +90,54 @@ def infer_frequency(timestamps: np.ndarray, indptr: np.ndarray) -> str:
     if len(steps) == 0:
         raise DataError("cannot infer the frequency: no series has two distinct timestamps; pass --freq")
     values, counts = np.unique(steps, return_counts=True)
-    return normalise_alias(
-        pd.tseries.frequencies.to_offset(pd.Timedelta(int(values[np.argmax(counts)]))).freqstr
+    step = int(values[np.argmax(counts)])
+    return _calendar_alias(step, timestamps, steps) or normalise_alias(
+        pd.tseries.frequencies.to_offset(pd.Timedelta(step)).freqstr
     )
+
+
+_DAY_NS = 86_400 * 10**9
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+def _calendar_alias(step: int, timestamps: np.ndarray, steps: np.ndarray) -> str | None:
+    """The calendar frequency a most common step stands for, when every timestamp agrees.
+
+    Series with gaps defeat `pd.infer_freq`, and their most common step alone would call
+    monthly data "31D" and business-day data "D" (whose weekends would then be filled as gaps).
+    """
+    ns = np.asarray(timestamps).astype("datetime64[ns]").view(np.int64)
+    if len(ns) > 200_000:  # a sample decides as well and keeps this cheap on large panels
+        ns = ns[:: len(ns) // 100_000]
+    if np.any(ns % _DAY_NS != 0):
+        return None
+    stamps = pd.DatetimeIndex(ns.view("datetime64[ns]"))
+    days = step / _DAY_NS
+    if days == 1 and not np.any(stamps.dayofweek >= 5) and np.any(steps == 3 * _DAY_NS):
+        return "B"
+    if days == 7 and len(np.unique(stamps.dayofweek)) == 1:
+        return f"W-{_WEEKDAYS[stamps.dayofweek[0]]}"
+    kind = _bucket(days)
+    if kind is None:
+        return None
+    prefix, cycle = {28: ("M", 1), 89: ("Q", 3), 365: ("Y", 12)}[kind]
+    if len(np.unique(stamps.month.to_numpy() % cycle)) != 1:
+        return None
+    anchor = "" if prefix == "M" else f"-{_MONTHS[stamps.month[0] - 1]}"
+    if np.all(stamps.day == 1):
+        return normalise_alias(f"{prefix}S{anchor}")
+    if np.all(stamps.is_month_end):
+        return normalise_alias(f"{prefix}E{anchor}")
+    return None
+
+
+def _bucket(days: float) -> int | None:
+    """28 for month-like steps, 89 for quarter-like ones, 365 for year-like ones."""
+    for low, high in ((28, 31), (89, 92), (365, 366)):
+        if low <= days <= high:
+            return low
+    return None
 
 
 def normalise_alias(freq: str) -> str:

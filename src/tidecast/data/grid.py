@@ -112,7 +112,9 @@ def make_grid(freq: str, anchors: np.ndarray | None = None) -> TimeGrid:
         residues = np.asarray(anchors).astype("datetime64[ns]").view(np.int64) % grid.step
         return TimeGrid(freq, "fixed", step=grid.step, phase=_mode(residues))
     base = TimeGrid(freq, grid.kind, period=grid.period, label_end=grid.label_end).ordinals(anchors)
-    return TimeGrid(freq, grid.kind, n=grid.n, period=grid.period, label_end=grid.label_end, phase=_mode(base % grid.n))
+    return TimeGrid(
+        freq, grid.kind, n=grid.n, period=grid.period, label_end=grid.label_end, phase=_mode(base % grid.n)
+    )
 
 
 def nominal_ns(freq: str) -> float:

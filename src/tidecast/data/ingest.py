@@ -50,7 +50,7 @@ def to_canonical(
     columns = [item_col, timestamp_col, *([target_col] if target_col is not None else []), *extras]
     _check_names(frame, columns, extras)
 
-    items, item_codes = _item_codes(frame, item_col)
+    items, item_codes = _item_codes(frame, item_col, columns)
     timestamps, problems = _parse_timestamps(frame, timestamp_col, columns)
     target = _parse_numeric(frame, target_col, columns) if target_col is not None else None
     ts_ns = timestamps.view(np.int64)
@@ -67,7 +67,7 @@ def to_canonical(
         positions = np.unique(np.concatenate([order[first], order[first + 1]]))
         raise _error(
             f"{int(duplicate.sum())} duplicate ({item_col}, {timestamp_col}) pairs: each series may "
-            f"have one row per timestamp (aggregate them first, or ask for a coarser frequency)",
+            "have one row per timestamp (aggregate them first, or ask for a coarser frequency)",
             frame,
             positions,
             columns,
@@ -80,13 +80,18 @@ def to_canonical(
                 f"{len(empty)} series have no {target_col!r} values at all: {list(sample_items(empty))}"
             )
 
-    panel = pd.DataFrame({ITEM_ID: items.astype(object)[codes], TIMESTAMP: ts_sorted.view("datetime64[ns]")})
+    arrays: dict[str, np.ndarray] = {
+        ITEM_ID: items.astype(object)[codes],
+        TIMESTAMP: ts_sorted.view("datetime64[ns]"),
+    }
     if target is not None:
-        panel[TARGET] = target[order]
+        arrays[TARGET] = target[order]
     for column in [*known_covariates, *past_covariates]:
-        panel[column] = _covariate(frame[column]).to_numpy()[order]
+        arrays[column] = _array(_covariate(frame[column]))[order]
     for column in static_columns:
-        panel[column] = frame[column].to_numpy()[order]
+        arrays[column] = _array(frame[column])[order]
+    panel = pd.DataFrame(arrays, copy=False)
+    for column in static_columns:
         _check_static(panel, column, frame, order, columns)
     return panel, problems
 
@@ -120,18 +125,20 @@ def _check_names(frame: pd.DataFrame, columns: list[str], extras: list[str]) -> 
         raise DataError(f"missing column(s) {missing}; available columns: {[str(c) for c in frame.columns]}")
 
 
-def _item_codes(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+def _item_codes(frame: pd.DataFrame, column: str, shown: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct item ids as strings, and each row's index into them."""
-    values = frame[column]
-    missing = values.isna().to_numpy()
-    if missing.any():
-        raise _error(
-            f"column {column!r} has {int(missing.sum())} missing item ids",
-            frame,
-            np.flatnonzero(missing),
-            [column],
-        )
+    values = _array(frame[column])
+    if len(values) > 1:  # fast path: rows already grouped by item in sorted order (the usual)
+        starts = np.r_[0, np.flatnonzero(values[1:] != values[:-1]) + 1]
+        labels = values[starts]
+        if not pd.isna(labels).any():
+            names = labels.astype(str)
+            if np.all(names[1:] > names[:-1]):
+                return names, np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(values)]))
     codes, uniques = pd.factorize(values)
+    if (codes < 0).any():
+        missing = np.flatnonzero(codes < 0)
+        raise _error(f"column {column!r} has {len(missing)} missing item ids", frame, missing, shown)
     # Distinct values can share a string (1 and "1"); unique() merges them and sorts the names.
     names, inverse = np.unique(np.asarray(uniques).astype(str), return_inverse=True)
     return names, inverse[codes].astype(np.int64)
@@ -215,21 +222,30 @@ def _check_static(
     panel: pd.DataFrame, column: str, frame: pd.DataFrame, order: np.ndarray, shown: list[str]
 ) -> None:
     """Static attributes must hold one value per item; name the items where they do not."""
-    codes = pd.factorize(panel[column], use_na_sentinel=False)[0]
+    values = panel[column].to_numpy()
     items = panel[ITEM_ID].to_numpy()
-    starts = np.flatnonzero(np.r_[True, items[1:] != items[:-1]])
-    low, high = np.minimum.reduceat(codes, starts), np.maximum.reduceat(codes, starts)
-    varying = np.flatnonzero(low != high)
-    if len(varying):
-        bad_items = items[starts[varying]]
-        rows = order[np.flatnonzero(np.isin(items, bad_items[:1]))]
+    changes = np.flatnonzero((values[1:] != values[:-1]) & (items[1:] == items[:-1]))
+    if len(changes):  # NaN != NaN: a change between two missing values is no change
+        changes = changes[~(pd.isna(values[changes]) & pd.isna(values[changes + 1]))]
+    if len(changes):
+        bad_items = np.unique(items[changes + 1])
+        rows = order[changes[0] : changes[0] + 2]
         raise _error(
-            f"static column {column!r} takes several values within {len(varying)} series: "
+            f"static column {column!r} takes several values within {len(bad_items)} series: "
             f"{list(sample_items(bad_items))}",
             frame,
             rows,
             shown,
         )
+
+
+def _array(values: pd.Series) -> np.ndarray:
+    """Plain numpy values; pandas' nullable types give None for NA, which compares like a value."""
+    if isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+            return values.to_numpy(dtype=np.float64, na_value=np.nan)
+        return values.to_numpy(dtype=object, na_value=None)
+    return values.to_numpy()
 
 
 def _error(problem: str, frame: pd.DataFrame, positions: np.ndarray, columns: list[str]) -> DataError:
@@ -238,7 +254,7 @@ def _error(problem: str, frame: pd.DataFrame, positions: np.ndarray, columns: li
     picked = frame.iloc[first][list(dict.fromkeys(columns))].to_dict("records")
     rows = [{str(k): _plain(v) for k, v in row.items()} for row in picked]
     where = ", ".join(str(int(i)) for i in first)
-    return DataError(f"{problem} (first at row {where}, counting from 0)", rows)
+    return DataError(f"{problem} ({'row' if len(first) == 1 else 'rows'} {where}, counting from 0)", rows)
 
 
 def _plain(value: object) -> object:

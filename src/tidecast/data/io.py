@@ -7,6 +7,7 @@ not parse" without a file name is useless when a folder holds hundreds of parts.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ def read_table(
     The files of a folder or glob are read in sorted path order and concatenated; hidden files
     and markers such as ``_SUCCESS`` are skipped, and so are empty parts, since writers such as
     Spark leave them behind. `columns` restricts what is read (cheaper for wide files) and must
-    exist in every file. `text_columns` are read as strings so identifiers like ``"007"`` keep
+    exist in every file. `text_columns` of CSV files are read as strings so identifiers like ``"007"`` keep
     their leading zeros (CSV type inference would turn them into the number 7).
     """
     fs, paths, label = _resolve(source)
@@ -62,7 +63,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
     if kind is None:
         raise DataError(f"cannot write {target!r}: use a .csv, .csv.gz or .parquet file name")
     fs, fs_path = url_to_fs(target)
-    parent = fs._parent(fs_path)
+    parent = posixpath.dirname(fs_path)  # fsspec paths use "/" on every platform
     if parent:
         fs.makedirs(parent, exist_ok=True)
     if kind == "parquet":
@@ -106,6 +107,8 @@ def _read_one(
         return _read_csv(fs, path, name, columns, text_columns)
     except DataError:
         raise
+    except pd.errors.EmptyDataError as exc:  # a compressed file that holds nothing
+        raise DataError(f"{name} is empty") from exc
     except (OSError, ValueError, pa.ArrowException, UnicodeDecodeError) as exc:
         raise DataError(f"cannot read {name}: {exc}") from exc
 
@@ -125,21 +128,10 @@ def _read_csv(
         header = pd.read_csv(handle, nrows=0).columns.tolist()
     _check_columns(header, columns, name)
     dtype = {c: "string" for c in text_columns if c in header} or None
-    usecols = list(columns) if columns is not None else None
-    # pyarrow's reader is several times faster, but it infers types from the first block and
-    # fails on a later block that disagrees (a stray "n/a" in a numeric column); the C reader
-    # then reads the column as text, so ingest can point at the offending rows instead.
     with fs.open(path, "rb", compression=compression) as handle:
-        try:
-            frame = pd.read_csv(handle, engine="pyarrow", usecols=usecols, dtype=dtype)
-        except pa.ArrowInvalid as exc:
-            if "conversion error" not in str(exc).lower():
-                raise
-            frame = None
-    if frame is None:
-        with fs.open(path, "rb", compression=compression) as handle:
-            frame = pd.read_csv(handle, usecols=usecols, dtype=dtype, low_memory=False)
-    return frame
+        return pd.read_csv(
+            handle, engine="pyarrow", usecols=list(columns) if columns is not None else None, dtype=dtype
+        )
 
 
 def _check_columns(available: list[str], wanted: Sequence[str] | None, name: str) -> None:

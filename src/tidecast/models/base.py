@@ -150,7 +150,7 @@ def forecast_frame(
     quantiles: Sequence[float],
 ) -> pd.DataFrame:
     """The long forecast frame of the data contract: item_id, timestamp, mean, p10, ..."""
-    n, horizon = prediction.mean.shape
+    horizon = prediction.mean.shape[1]
     timestamps = future_timestamps(last, freq, horizon)
     frame = pd.DataFrame(
         {

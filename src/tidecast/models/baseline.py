@@ -36,7 +36,9 @@ class Naive(LocalForecaster):
     def __init__(self, n_jobs: int | None = 1) -> None:
         self.n_jobs = n_jobs
 
-    def _forecast_series(self, state: Any, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]) -> SeriesForecast:
+    def _forecast_series(
+        self, state: Any, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
+    ) -> SeriesForecast:
         center = np.full(horizon, float(y[-1]))
         spread = _rms(np.diff(y)) * np.sqrt(np.arange(1, horizon + 1))
         return center, normal_quantiles(center, spread, quantiles)
@@ -56,7 +58,9 @@ class SeasonalNaive(LocalForecaster):
         self.season_length = season_length
         self.n_jobs = n_jobs
 
-    def _forecast_series(self, state: Any, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]) -> SeriesForecast:
+    def _forecast_series(
+        self, state: Any, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
+    ) -> SeriesForecast:
         m = self.season_length or 1
         if len(y) <= m:
             m = 1
@@ -88,7 +92,9 @@ class Average(LocalForecaster):
             raise ConfigError(f"Average: window must be at least 1, got {self.window}")
         super()._fit(data, deadline)
 
-    def _forecast_series(self, state: Any, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]) -> SeriesForecast:
+    def _forecast_series(
+        self, state: Any, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
+    ) -> SeriesForecast:
         if self.window is not None:
             y = y[-self.window :]
         n = len(y)

@@ -123,7 +123,9 @@ class CrostonSBA(LocalForecaster):
         _check_window(self.name, self.residual_window)
         super()._fit(data, deadline)
 
-    def _forecast_series(self, state: Any, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]) -> SeriesForecast:
+    def _forecast_series(
+        self, state: Any, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
+    ) -> SeriesForecast:
         rate = croston(y, self.alpha, debias=1.0 - self.alpha / 2.0)
         return residual_quantiles(y, rate, horizon, quantiles, self.residual_window)
 
@@ -156,6 +158,8 @@ class TSB(LocalForecaster):
         _check_window(self.name, self.residual_window)
         super()._fit(data, deadline)
 
-    def _forecast_series(self, state: Any, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]) -> SeriesForecast:
+    def _forecast_series(
+        self, state: Any, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
+    ) -> SeriesForecast:
         rate = tsb(y, self.alpha_d, self.alpha_p)
         return residual_quantiles(y, rate, horizon, quantiles, self.residual_window)

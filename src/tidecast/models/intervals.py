@@ -35,7 +35,10 @@ def from_intervals(
 def normal_quantiles(center: np.ndarray, sigma: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
     """Gaussian quantiles around `center` with per-step scale `sigma` (both shape (horizon,))."""
     z = norm.ppf(np.asarray(quantiles, dtype=np.float64))
-    return np.asarray(center, dtype=np.float64)[:, None] + np.asarray(sigma, dtype=np.float64)[:, None] * z[None, :]
+    return (
+        np.asarray(center, dtype=np.float64)[:, None]
+        + np.asarray(sigma, dtype=np.float64)[:, None] * z[None, :]
+    )
 
 
 def empirical_quantiles(samples: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:

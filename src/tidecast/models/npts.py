@@ -40,9 +40,7 @@ from tidecast.models.local import LocalForecaster, SeriesForecast
 KERNELS = ("exponential", "uniform")
 
 
-def npts_weights(
-    n_past: int, target: int, scale: float, season_length: int, exponential: bool
-) -> np.ndarray:
+def npts_weights(n_past: int, target: int, scale: float, season_length: int, exponential: bool) -> np.ndarray:
     """Unnormalised weights of the `n_past` steps before step `target` (`n_past == target`).
 
     `scale` is alpha / (L + H - 1). Weights are relative to the nearest step, so they never
@@ -135,7 +133,9 @@ class NPTS(LocalForecaster):
             raise ConfigError(f"NPTS: context_length must be at least 1, got {self.context_length}")
         super()._fit(data, deadline)
 
-    def _forecast_series(self, state: Any, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]) -> SeriesForecast:
+    def _forecast_series(
+        self, state: Any, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
+    ) -> SeriesForecast:
         if self.context_length is not None:
             y = y[-self.context_length :]
         season = (self.season_length or 1) if self.use_seasonal_model else 1

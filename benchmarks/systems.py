@@ -1,0 +1,92 @@
+"""The systems under comparison, each as fit + predict on a train frame, timed.
+
+Both return a forecast in tidecast's layout (item_id, timestamp, mean, p10, p50, p90) and the
+wall-clock seconds of fit + predict. statsforecast runs directly, one model per
+`StatsForecast(...).forecast(...)` call so that each model is timed on its own; its 80%
+interval bounds are tidecast's p10/p90 and its point forecast is the p50.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from statsforecast import StatsForecast
+from statsforecast.models import MSTL, AutoETS, AutoTheta, SeasonalNaive
+
+from common import QUANTILES, timed
+from tidecast.automl.forecaster import AutoForecaster
+
+# statsforecast model factories by name: season_length -> model (MSTL takes a list).
+STATSFORECAST: dict[str, Callable[[Any], Any]] = {
+    "SeasonalNaive": lambda m: SeasonalNaive(season_length=m),
+    "AutoETS": lambda m: AutoETS(season_length=m),
+    "AutoTheta": lambda m: AutoTheta(season_length=m),
+    "MSTL": lambda m: MSTL(season_length=m),
+}
+
+
+@dataclass
+class Run:
+    """One system's forecast, its fit + predict seconds, and what the engine reported."""
+
+    forecast: pd.DataFrame
+    seconds: float
+    leaderboard: pd.DataFrame | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def run_tidecast(train: pd.DataFrame, horizon: int, target_col: str = "target", **options: Any) -> Run:
+    """AutoForecaster (default preset unless `options` say otherwise): fit + predict, timed."""
+    auto = AutoForecaster(horizon=horizon, quantiles=QUANTILES, target_col=target_col, **options)
+    with timed() as watch:
+        forecast = auto.fit(train).predict()
+    report = auto.report_
+    timings = {k: round(float(v), 2) for k, v in report.timings.items()}
+    timings["predict_seconds"] = round(watch.seconds - timings.get("total_seconds", 0.0), 2)
+    chosen = ", ".join(f"{k} {w:.2f}" for k, w in report.ensemble_weights.items())
+    notes = [f"selected {report.best} ({chosen})", f"timings {timings}", *report.notes]
+    return Run(forecast, watch.seconds, auto.leaderboard(), timings, notes)
+
+
+def run_statsforecast(
+    train: pd.DataFrame, model: str, season: Any, freq: str, horizon: int, n_jobs: int = -1
+) -> Run:
+    """One statsforecast model used directly: `StatsForecast(...).forecast(h, level=[80])`."""
+    sf = StatsForecast(models=[STATSFORECAST[model](season)], freq=freq, n_jobs=n_jobs)
+    with timed() as watch:
+        raw = sf.forecast(
+            df=train[["item_id", "timestamp", "target"]],
+            h=horizon,
+            level=[80],
+            id_col="item_id",
+            time_col="timestamp",
+            target_col="target",
+        )
+    return Run(_to_tidecast(raw, model), watch.seconds)
+
+
+def _to_tidecast(raw: pd.DataFrame, alias: str) -> pd.DataFrame:
+    """statsforecast's `<alias>`, `<alias>-lo-80`, `<alias>-hi-80` as mean/p10/p50/p90."""
+    raw = raw.reset_index() if "item_id" not in raw.columns else raw
+    return pd.DataFrame(
+        {
+            "item_id": raw["item_id"].astype(str),
+            "timestamp": pd.to_datetime(raw["timestamp"]).astype("datetime64[ns]"),
+            "mean": raw[alias].to_numpy(),
+            "p10": raw[f"{alias}-lo-80"].to_numpy(),
+            "p50": raw[alias].to_numpy(),
+            "p90": raw[f"{alias}-hi-80"].to_numpy(),
+        }
+    )
+
+
+def warm_up(train: pd.DataFrame, freq: str, horizon: int, models: dict[str, Any]) -> None:
+    """Compile statsforecast's numba kernels on three series, so no timed run pays for JIT."""
+    items = train["item_id"].drop_duplicates().iloc[:3]
+    small = train[train["item_id"].isin(items)]
+    for name, season in models.items():
+        run_statsforecast(small, name, season, freq, horizon, n_jobs=1)

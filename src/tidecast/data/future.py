@@ -1,0 +1,80 @@
+"""Known covariates over the forecast horizon: the future grid of each series, gaps filled.
+
+A model that uses a known covariate (a planned promotion, a holiday flag) needs its value at
+every forecast step. This builds the exact steps the history implies and fills what the user
+did not provide with the column's ``futurefill`` (SageMaker's vocabulary, see `filling`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from tidecast.data.arrays import SeriesArrays
+from tidecast.data.filling import FillingOptions, column_values, fill_value, resolve_filling
+from tidecast.data.frequency import future_timestamps
+from tidecast.data.schema import ITEM_ID, TIMESTAMP
+from tidecast.errors import DataError
+
+
+def fill_future(
+    future: pd.DataFrame,
+    history: pd.DataFrame,
+    freq: str,
+    horizon: int,
+    known_covariates: Sequence[str],
+    filling: FillingOptions | None = None,
+) -> pd.DataFrame:
+    """Known covariates for the `horizon` steps after each series of `history`, gaps filled.
+
+    Returns one row per item and future step (the steps `history` implies; rows of `future`
+    outside them are ignored), filled with each column's ``futurefill`` (mean/median/min/max
+    from the item's history). `filling` is the same option as for `prepare`, or
+    `PreparedData.filling`; its entries for other columns are ignored. Cells still missing raise
+    DataError: a model that uses a known covariate cannot forecast without its future values.
+    """
+    known = list(known_covariates)
+    missing = [c for c in (ITEM_ID, TIMESTAMP, *known) if c not in future.columns]
+    if missing:
+        raise DataError(f"future covariates lack column(s) {missing}; available: {list(future.columns)}")
+    arrays = SeriesArrays.from_panel(history, freq)
+    past = {c: column_values(history[c]) for c in known}
+    options = {k: v for k, v in (filling or {}).items() if k in known}  # the rest is prepare's
+    plans = resolve_filling(options, {c: v.dtype.kind == "f" for c, v in past.items()})
+    expected = pd.DataFrame(
+        {
+            ITEM_ID: np.repeat(arrays.item_ids.astype(object), horizon),
+            TIMESTAMP: future_timestamps(arrays.last_timestamps(), freq, horizon).ravel(),
+        }
+    )
+    given = future[[ITEM_ID, TIMESTAMP, *known]].astype({ITEM_ID: str, TIMESTAMP: "datetime64[ns]"})
+    try:
+        frame = expected.merge(given, on=[ITEM_ID, TIMESTAMP], how="left", validate="one_to_one")
+    except pd.errors.MergeError as exc:
+        raise DataError("future covariates have duplicate (item_id, timestamp) rows") from exc
+    row_series = np.repeat(np.arange(arrays.n_series), horizon)
+    for column in known:
+        values = (
+            column_values(frame[column]) if past[column].dtype.kind == "f" else frame[column].to_numpy(object)
+        )
+        gap = pd.isna(values)
+        fill = plans[column].futurefill
+        if gap.any() and fill.method != "none":
+            value = fill_value(fill, past[column], arrays.indptr)
+            values[gap] = value[row_series[gap]] if isinstance(value, np.ndarray) else value
+        frame[column] = values
+    still = frame[known].isna().any(axis=1).to_numpy()
+    if still.any():
+        rows = frame.loc[still].head(5).to_dict("records")
+        raise DataError(
+            f"{int(frame[known].isna().to_numpy().sum())} future values of known covariates are missing; "
+            "provide them or set a futurefill method",
+            [{str(k): _plain(v) for k, v in row.items()} for row in rows],
+        )
+    return frame
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, pd.Timestamp) else value

@@ -1,0 +1,145 @@
+"""The AutoML engine through its Python API, on small hand-built panels."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tidecast import AutoForecaster
+from tidecast.automl.artifact import MANIFEST, read_manifest
+from tidecast.errors import ConfigError, ModelError
+
+FAST = ["SeasonalNaive", "Naive", "Average"]
+
+
+def weekly_panel(n_items: int = 4, days: int = 120, seed: int = 0) -> pd.DataFrame:
+    """Daily series that repeat the same week exactly, plus a level per item."""
+    rng = np.random.default_rng(seed)
+    week = np.array([10.0, 12, 14, 16, 18, 30, 25])
+    frames = []
+    for i in range(n_items):
+        values = week[np.arange(days) % 7] * (i + 1) + rng.normal(0, 0.01, days)
+        frames.append(
+            pd.DataFrame(
+                {"sku": f"item{i}", "date": pd.date_range("2024-01-01", periods=days, freq="D"), "sales": values}
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def make(**kwargs) -> AutoForecaster:
+    options = dict(horizon=7, item_col="sku", timestamp_col="date", target_col="sales", models=FAST, n_jobs=1)
+    options.update(kwargs)
+    return AutoForecaster(**options)
+
+
+def test_when_a_series_repeats_its_week_then_seasonal_naive_wins_and_forecasts_it():
+    auto = make().fit(weekly_panel())
+    board = auto.leaderboard()
+    assert board.iloc[0]["model"] in ("SeasonalNaive", "WeightedEnsemble")
+    assert auto.weights_ == {"SeasonalNaive": 1.0}
+    forecast = auto.predict()
+    assert list(forecast.columns) == ["sku", "date", "mean", "p10", "p50", "p90"]
+    first = forecast[forecast["sku"] == "item0"]
+    # 120 days from Monday 2024-01-01 end on a Sunday (index 119, 119 % 7 == 0): the next day
+    # is position 1 of the weekly pattern... the forecast repeats the last observed week.
+    expected = weekly_panel()["sales"].to_numpy()[113:120]
+    np.testing.assert_allclose(first["p50"].to_numpy(), expected, rtol=0, atol=1e-9)
+
+
+def test_when_fitting_then_every_candidate_is_scored_on_every_window():
+    auto = make(backtest_windows=3).fit(weekly_panel())
+    board = auto.leaderboard()
+    assert {"window_1_wql", "window_2_wql", "window_3_wql"} <= set(board.columns)
+    assert set(board["model"]) == {*FAST, "WeightedEnsemble"} or set(board["model"]) == set(FAST)
+    assert board["score"].is_monotonic_increasing
+    assert len(auto.report_.windows) == 3
+
+
+def test_when_the_metric_changes_then_the_leaderboard_uses_it():
+    auto = make(metric="mase", backtest_windows=2).fit(weekly_panel())
+    assert "window_2_mase" in auto.leaderboard().columns
+
+
+def test_when_a_candidate_fails_then_it_is_skipped_not_fatal(monkeypatch):
+    from tidecast.models.baseline import Average
+
+    def broken(self, data, deadline):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Average, "_fit", broken)
+    auto = make().fit(weekly_panel())
+    board = auto.leaderboard().set_index("model")
+    assert "boom" in board.loc["Average", "error"]
+    assert "Average" not in auto.weights_
+
+
+def test_when_saved_and_loaded_then_forecasts_are_identical(tmp_path):
+    auto = make().fit(weekly_panel())
+    path = auto.save(tmp_path / "model")
+    manifest = read_manifest(path)
+    assert manifest["task"]["horizon"] == 7
+    assert manifest["data_fingerprint"] == auto.fingerprint()
+    loaded = AutoForecaster.load(path)
+    pd.testing.assert_frame_equal(loaded.predict(), auto.predict())
+
+
+def test_when_a_model_file_is_altered_then_loading_refuses(tmp_path):
+    path = make().fit(weekly_panel()).save(tmp_path / "model")
+    payload = next(p for p in path.iterdir() if p.suffix == ".pkl")
+    payload.write_bytes(payload.read_bytes() + b"tampered")
+    with pytest.raises(ModelError, match="digest"):
+        AutoForecaster.load(path)
+
+
+def test_when_the_folder_is_not_a_model_then_loading_says_so(tmp_path):
+    (tmp_path / MANIFEST).write_text('{"type": "something.else", "format_version": 1}')
+    with pytest.raises(ModelError, match="something.else"):
+        AutoForecaster.load(tmp_path)
+
+
+def test_when_predicting_from_newer_history_then_no_refit_happens_and_dates_follow():
+    panel = weekly_panel(days=120)
+    auto = make().fit(panel[panel["date"] < "2024-04-01"])
+    members_before = {k: id(v) for k, v in auto.members_.items()}
+    forecast = auto.predict(panel)
+    assert forecast["date"].min() == panel["date"].max() + pd.Timedelta(days=1)
+    assert {k: id(v) for k, v in auto.members_.items()} == members_before
+
+
+def test_when_some_series_are_too_short_for_backtests_then_they_still_get_a_forecast():
+    panel = weekly_panel(n_items=3)
+    short = pd.DataFrame({"sku": "new", "date": pd.date_range("2024-04-20", periods=10), "sales": 5.0})
+    auto = make().fit(pd.concat([panel, short], ignore_index=True))
+    assert "new" in auto.report_.short_series
+    forecast = auto.predict()
+    assert forecast[forecast["sku"] == "new"]["mean"].notna().all()
+    assert forecast["sku"].nunique() == 4
+
+
+def test_when_no_series_is_long_enough_then_the_fallback_model_forecasts_everything():
+    tiny = pd.DataFrame({"sku": "a", "date": pd.date_range("2024-01-01", periods=6), "sales": [1.0, 2, 3, 4, 5, 6]})
+    auto = make().fit(tiny)
+    assert auto.report_.best == "SeasonalNaive"
+    assert auto.report_.notes
+    assert len(auto.predict()) == 7
+
+
+def test_when_options_are_invalid_then_config_errors_name_them():
+    with pytest.raises(ConfigError, match="accuracy"):
+        make(metric="accuracy").fit(weekly_panel())
+    with pytest.raises(ConfigError, match="Oracle"):
+        make(models=["Oracle"]).fit(weekly_panel())
+    with pytest.raises(ConfigError, match="horizon"):
+        make(horizon=0).fit(weekly_panel())
+
+
+def test_when_the_time_limit_is_tiny_then_candidates_are_skipped_but_a_forecast_comes_out():
+    auto = make(time_limit=1e-6).fit(weekly_panel())
+    assert len(auto.predict()) == 4 * 7
+
+
+def test_when_fitted_twice_with_the_same_seed_then_forecasts_are_identical():
+    panel = weekly_panel()
+    a = make(models=["NPTS", "SeasonalNaive"], seed=3).fit(panel).predict()
+    b = make(models=["NPTS", "SeasonalNaive"], seed=3).fit(panel).predict()
+    pd.testing.assert_frame_equal(a, b)

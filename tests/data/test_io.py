@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import fsspec
+import pandas as pd
+import pytest
+
+from tidecast.data.io import read_table, write_table
+from tidecast.errors import DataError
+
+FRAME = pd.DataFrame(
+    {
+        "store": ["007", "007", "b"],
+        "date": ["2021-01-01", "2021-01-02", "2021-01-01"],
+        "sales": [1.5, 2.0, 3.0],
+    }
+)
+CSV = "store,date,sales\n007,2021-01-01,1.5\n007,2021-01-02,2.0\nb,2021-01-01,3.0\n"
+
+
+def test_when_reading_a_csv_then_values_and_columns_come_back(tmp_path: Path) -> None:
+    (tmp_path / "sales.csv").write_text(CSV)
+    frame = read_table(tmp_path / "sales.csv")
+    assert list(frame.columns) == ["store", "date", "sales"]
+    assert frame["sales"].tolist() == [1.5, 2.0, 3.0]
+
+
+def test_when_text_columns_are_named_then_leading_zeros_survive(tmp_path: Path) -> None:
+    (tmp_path / "sales.csv").write_text(CSV)
+    frame = read_table(tmp_path / "sales.csv", text_columns=["store"])
+    assert frame["store"].tolist() == ["007", "007", "b"]
+
+
+def test_when_columns_are_given_then_only_they_are_read(tmp_path: Path) -> None:
+    (tmp_path / "sales.csv").write_text(CSV)
+    assert list(read_table(tmp_path / "sales.csv", columns=["store", "sales"]).columns) == ["store", "sales"]
+
+
+def test_when_a_column_is_missing_then_error_lists_the_available_ones(tmp_path: Path) -> None:
+    (tmp_path / "sales.csv").write_text(CSV)
+    with pytest.raises(DataError, match=r"no column\(s\) \['price'\].*available columns: \['store', 'date'"):
+        read_table(tmp_path / "sales.csv", columns=["store", "price"])
+
+
+def test_when_reading_a_gzipped_csv_then_it_is_decompressed(tmp_path: Path) -> None:
+    (tmp_path / "sales.csv.gz").write_bytes(gzip.compress(CSV.encode()))
+    assert read_table(tmp_path / "sales.csv.gz")["sales"].sum() == 6.5
+
+
+def test_when_reading_parquet_then_types_are_kept(tmp_path: Path) -> None:
+    frame = FRAME.assign(date=pd.to_datetime(FRAME["date"]))
+    frame.to_parquet(tmp_path / "sales.parquet")
+    result = read_table(tmp_path / "sales.parquet")
+    pd.testing.assert_frame_equal(result, frame)
+
+
+def test_when_reading_a_file_url_then_it_reads_like_a_path(tmp_path: Path) -> None:
+    (tmp_path / "sales.csv").write_text(CSV)
+    assert read_table(f"file://{tmp_path}/sales.csv")["sales"].tolist() == [1.5, 2.0, 3.0]
+
+
+def test_when_reading_a_memory_url_then_fsspec_serves_it() -> None:
+    with fsspec.open("memory://tidecast-io/sales.csv", "w") as handle:
+        handle.write(CSV)
+    frame = read_table("memory://tidecast-io/sales.csv")
+    assert frame["sales"].tolist() == [1.5, 2.0, 3.0]
+    assert frame["store"].tolist() == ["007", "007", "b"]
+
+
+def test_when_reading_a_folder_then_its_files_are_concatenated_in_order(tmp_path: Path) -> None:
+    (tmp_path / "part-0.csv").write_text("item,y\na,1\n")
+    (tmp_path / "part-1.csv").write_text("item,y\nb,2\n")
+    pd.DataFrame({"item": ["c"], "y": [3]}).to_parquet(tmp_path / "part-2.parquet")
+    (tmp_path / "_SUCCESS").write_text("")
+    (tmp_path / "empty.csv").write_text("")
+    frame = read_table(tmp_path)
+    assert frame["item"].tolist() == ["a", "b", "c"]
+    assert frame["y"].tolist() == [1, 2, 3]
+
+
+def test_when_reading_a_glob_then_only_matching_files_are_read(tmp_path: Path) -> None:
+    (tmp_path / "2021.csv").write_text("item,y\na,1\n")
+    (tmp_path / "2022.csv").write_text("item,y\na,2\n")
+    (tmp_path / "other.csv").write_text("item,y\nz,9\n")
+    assert read_table(tmp_path / "20*.csv")["y"].tolist() == [1, 2]
+
+
+def test_when_reading_a_memory_glob_then_it_works_like_a_local_one() -> None:
+    for name, value in (("a", 1), ("b", 2)):
+        with fsspec.open(f"memory://tidecast-glob/{name}.csv", "w") as handle:
+            handle.write(f"item,y\n{name},{value}\n")
+    assert read_table("memory://tidecast-glob/*.csv")["y"].tolist() == [1, 2]
+
+
+def test_when_the_file_is_empty_then_error_says_so(tmp_path: Path) -> None:
+    (tmp_path / "sales.csv").write_text("")
+    with pytest.raises(DataError, match=r"sales\.csv is empty"):
+        read_table(tmp_path / "sales.csv")
+
+
+def test_when_a_compressed_file_holds_nothing_then_error_says_it_is_empty(tmp_path: Path) -> None:
+    (tmp_path / "sales.csv.gz").write_bytes(gzip.compress(b""))
+    with pytest.raises(DataError, match=r"sales\.csv\.gz is empty"):
+        read_table(tmp_path / "sales.csv.gz")
+
+
+def test_when_the_file_has_only_a_header_then_error_says_it_is_empty(tmp_path: Path) -> None:
+    (tmp_path / "sales.csv").write_text("store,date,sales\n")
+    with pytest.raises(DataError, match="is empty: it has a header but no rows"):
+        read_table(tmp_path / "sales.csv")
+
+
+def test_when_the_csv_is_malformed_then_error_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n3,4,5,6\n")
+    with pytest.raises(DataError, match=r"cannot read .*bad\.csv"):
+        read_table(tmp_path / "bad.csv")
+
+
+def test_when_the_parquet_is_corrupt_then_error_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(DataError, match=r"cannot read .*bad\.parquet"):
+        read_table(tmp_path / "bad.parquet")
+
+
+def test_when_a_numeric_column_holds_text_then_it_is_read_as_text_for_ingest_to_judge(tmp_path: Path) -> None:
+    (tmp_path / "sales.csv").write_text("item,y\na,1\na,2\na,n/a?\n")
+    assert read_table(tmp_path / "sales.csv")["y"].tolist() == ["1", "2", "n/a?"]
+
+
+def test_when_the_path_does_not_exist_then_error_names_it(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="does not exist"):
+        read_table(tmp_path / "nope.csv")
+
+
+def test_when_the_suffix_is_unknown_then_error_lists_the_supported_ones(tmp_path: Path) -> None:
+    (tmp_path / "sales.xlsx").write_text("x")
+    with pytest.raises(DataError, match=r"neither CSV nor Parquet.*\.csv"):
+        read_table(tmp_path / "sales.xlsx")
+
+
+def test_when_writing_csv_and_parquet_then_they_read_back_the_same(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"item_id": ["a", "b"], "timestamp": pd.to_datetime(["2021-01-01", "2021-01-02"]), "p50": [1.0, 2.5]}
+    )
+    write_table(frame, tmp_path / "out" / "forecast.parquet")
+    pd.testing.assert_frame_equal(read_table(tmp_path / "out" / "forecast.parquet"), frame)
+    write_table(frame, tmp_path / "out" / "forecast.csv")
+    assert (tmp_path / "out" / "forecast.csv").read_text().splitlines()[1] == "a,2021-01-01,1.0"
+
+
+def test_when_writing_to_a_memory_url_then_it_can_be_read_back() -> None:
+    frame = pd.DataFrame({"item_id": ["a"], "mean": [1.0]})
+    write_table(frame, "memory://tidecast-out/forecast.csv.gz")
+    pd.testing.assert_frame_equal(read_table("memory://tidecast-out/forecast.csv.gz"), frame)
+
+
+def test_when_writing_an_unknown_suffix_then_error_explains(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"use a \.csv"):
+        write_table(FRAME, tmp_path / "forecast.json")
