@@ -98,7 +98,8 @@ class ProgressView:
             )
         elif stage == "backtest" and "window" in event:
             self.progress.update(
-                self.task, description=f"{event['candidate']} window {event['window']}/{event['windows']}{left}"
+                self.task,
+                description=f"{event['candidate']} window {event['window']}/{event['windows']}{left}",
             )
         elif stage == "candidate_done":
             error = event.get("error")
@@ -138,7 +139,9 @@ def _fmt(value: Any) -> str:
 
 @app.command("demo-data")
 def demo_data(
-    out_path: Annotated[Path, typer.Option("--out", help="Where to write: .csv or .parquet")] = Path("sales.csv"),
+    out_path: Annotated[Path, typer.Option("--out", help="Where to write: .csv or .parquet")] = Path(
+        "sales.csv"
+    ),
     items: Annotated[int, typer.Option(help="Number of items (125 is the 5x5x5 catalogue)")] = 125,
     seed: Annotated[int, typer.Option(help="Random seed")] = 42,
 ) -> None:
@@ -147,7 +150,9 @@ def demo_data(
 
     start = time.perf_counter()
     rows = _run(lambda: demo.write(out_path, n_items=items, seed=seed))
-    console.print(f"wrote {rows:,} rows for {items:,} items to {out_path} in {time.perf_counter() - start:.1f}s")
+    console.print(
+        f"wrote {rows:,} rows for {items:,} items to {out_path} in {time.perf_counter() - start:.1f}s"
+    )
 
 
 def _auto(**kwargs: Any) -> Any:
@@ -162,21 +167,39 @@ MetricOpt = Annotated[str, typer.Option(help="Objective: wql, wape, mape, mase, 
 ItemOpt = Annotated[str, typer.Option("--item-col", help="Item id column")]
 TimeOpt = Annotated[str, typer.Option("--timestamp-col", help="Timestamp column")]
 TargetOpt = Annotated[str, typer.Option("--target-col", help="Target column")]
-FreqOpt = Annotated[str | None, typer.Option("--freq", help="Forecast frequency (pandas alias); inferred if absent")]
+FreqOpt = Annotated[
+    str | None, typer.Option("--freq", help="Forecast frequency (pandas alias); inferred if absent")
+]
 PresetOpt = Annotated[str, typer.Option(help="fast, medium or best")]
 LimitOpt = Annotated[float | None, typer.Option("--time-limit", help="Time budget in seconds")]
-WindowsOpt = Annotated[int | None, typer.Option("--backtest-windows", help="Backtest windows (preset default)")]
+WindowsOpt = Annotated[
+    int | None, typer.Option("--backtest-windows", help="Backtest windows (preset default)")
+]
 ModelsOpt = Annotated[str | None, typer.Option("--models", help="Comma-separated candidate names")]
-FillOpt = Annotated[str | None, typer.Option("--filling", help='JSON, e.g. {"sales": {"middlefill": "zero"}}')]
+FillOpt = Annotated[
+    str | None, typer.Option("--filling", help='JSON, e.g. {"sales": {"middlefill": "zero"}}')
+]
 AggOpt = Annotated[str | None, typer.Option("--aggregation", help='JSON, e.g. {"sales": "sum"}')]
 JobsOpt = Annotated[int | None, typer.Option("--jobs", help="Worker processes (default: all cores)")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed")]
 
 
 def _build(
-    horizon: int, quantiles: str, metric: str, item_col: str, timestamp_col: str, target_col: str,
-    freq: str | None, preset: str, time_limit: float | None, backtest_windows: int | None,
-    models: str | None, filling: str | None, aggregation: str | None, jobs: int | None, seed: int,
+    horizon: int,
+    quantiles: str,
+    metric: str,
+    item_col: str,
+    timestamp_col: str,
+    target_col: str,
+    freq: str | None,
+    preset: str,
+    time_limit: float | None,
+    backtest_windows: int | None,
+    models: str | None,
+    filling: str | None,
+    aggregation: str | None,
+    jobs: int | None,
+    seed: int,
 ) -> Any:
     return _auto(
         horizon=horizon,
@@ -220,8 +243,25 @@ def train(
     """Run the AutoML job: backtest candidates, ensemble, refit, forecast; write DIR/*."""
     from tidecast.reports.run import write_run
 
-    auto = _run(lambda: _build(horizon, quantiles, metric, item_col, timestamp_col, target_col, freq, preset,
-                               time_limit, backtest_windows, models, filling, aggregation, jobs, seed))
+    auto = _run(
+        lambda: _build(
+            horizon,
+            quantiles,
+            metric,
+            item_col,
+            timestamp_col,
+            target_col,
+            freq,
+            preset,
+            time_limit,
+            backtest_windows,
+            models,
+            filling,
+            aggregation,
+            jobs,
+            seed,
+        )
+    )
     start = time.perf_counter()
     with ProgressView(time_limit) as view:
         _run(lambda: auto.fit(data, progress=view))
@@ -265,8 +305,25 @@ def backtest(
     """Evaluate candidates on backtest windows only (no refit, no model): leaderboard + report."""
     from tidecast.reports.run import write_evaluation
 
-    auto = _run(lambda: _build(horizon, quantiles, metric, item_col, timestamp_col, target_col, freq, preset,
-                               time_limit, backtest_windows, models, filling, aggregation, jobs, seed))
+    auto = _run(
+        lambda: _build(
+            horizon,
+            quantiles,
+            metric,
+            item_col,
+            timestamp_col,
+            target_col,
+            freq,
+            preset,
+            time_limit,
+            backtest_windows,
+            models,
+            filling,
+            aggregation,
+            jobs,
+            seed,
+        )
+    )
     with ProgressView(time_limit) as view:
         _run(lambda: auto.evaluate(data, progress=view))
     paths = write_evaluation(auto, out_dir)
@@ -278,8 +335,12 @@ def backtest(
 @app.command()
 def forecast(
     model: Annotated[Path, typer.Argument(help="A run folder (with model/) or a model folder")],
-    data: Annotated[str | None, typer.Option("--data", help="Newer history to forecast from (no refit)")] = None,
-    out_path: Annotated[Path, typer.Option("--out", help="Forecast file (.csv or .parquet)")] = Path("forecasts.csv"),
+    data: Annotated[
+        str | None, typer.Option("--data", help="Newer history to forecast from (no refit)")
+    ] = None,
+    out_path: Annotated[Path, typer.Option("--out", help="Forecast file (.csv or .parquet)")] = Path(
+        "forecasts.csv"
+    ),
 ) -> None:
     """Forecast with a trained model, from its stored history or newer data, without refitting."""
     from tidecast.automl.forecaster import AutoForecaster
@@ -291,12 +352,16 @@ def forecast(
     frame = _run(lambda: auto.predict(data))
     _run(lambda: write_table(frame, out_path))
     items = frame[auto.spec_.item_col].nunique()
-    console.print(f"forecast {items:,} items x {auto.horizon} steps in {time.perf_counter() - start:.1f}s -> {out_path}")
+    console.print(
+        f"forecast {items:,} items x {auto.horizon} steps in {time.perf_counter() - start:.1f}s -> {out_path}"
+    )
 
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details")] = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

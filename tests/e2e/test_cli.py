@@ -15,7 +15,12 @@ pytestmark = pytest.mark.slow
 def tidecast(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200"}
     return subprocess.run(
-        [sys.executable, "-m", "tidecast.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "tidecast.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -34,10 +39,33 @@ def sales(workdir: Path) -> Path:
 @pytest.fixture(scope="module")
 def trained(workdir: Path, sales: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
     result = tidecast(
-        "train", str(sales), "--horizon", "14", "--quantiles", "0.1,0.5,0.9", "--metric", "wql",
-        "--item-col", "item_id", "--timestamp-col", "timestamp", "--target-col", "target_value",
-        "--freq", "D", "--preset", "fast", "--backtest-windows", "2", "--models",
-        "SeasonalNaive,Naive,AutoTheta", "--jobs", "1", "--out", "runs/demo", cwd=workdir,
+        "train",
+        str(sales),
+        "--horizon",
+        "14",
+        "--quantiles",
+        "0.1,0.5,0.9",
+        "--metric",
+        "wql",
+        "--item-col",
+        "item_id",
+        "--timestamp-col",
+        "timestamp",
+        "--target-col",
+        "target_value",
+        "--freq",
+        "D",
+        "--preset",
+        "fast",
+        "--backtest-windows",
+        "2",
+        "--models",
+        "SeasonalNaive,Naive,AutoTheta",
+        "--jobs",
+        "1",
+        "--out",
+        "runs/demo",
+        cwd=workdir,
     )
     assert result.returncode == 0, result.stderr
     return workdir / "runs" / "demo", result
@@ -52,7 +80,10 @@ def test_when_training_then_every_output_is_written_under_its_fixed_name(trained
     assert forecasts["timestamp"].max() == pd.Timestamp("2024-01-14")
     assert (forecasts["p10"] <= forecasts["p50"]).all() and (forecasts["p50"] <= forecasts["p90"]).all()
     pd.testing.assert_frame_equal(
-        pd.read_parquet(run / "forecasts.parquet"), forecasts, check_dtype=False, check_datetimelike_compat=True
+        pd.read_parquet(run / "forecasts.parquet"),
+        forecasts,
+        check_dtype=False,
+        check_datetimelike_compat=True,
     )
     board = pd.read_csv(run / "leaderboard.csv")
     assert set(board["model"]) >= {"SeasonalNaive", "Naive", "AutoTheta"}
@@ -63,7 +94,9 @@ def test_when_training_then_every_output_is_written_under_its_fixed_name(trained
     assert report["frequency"] == "D"
     for candidate in report["candidates"]:
         assert len(candidate["window_metrics"]) == 2
-        assert {"wql", "wape", "mape", "smape", "mase", "rmse", "coverage"} <= set(candidate["window_metrics"][0])
+        assert {"wql", "wape", "mape", "smape", "mase", "rmse", "coverage"} <= set(
+            candidate["window_metrics"][0]
+        )
     manifest = json.loads((run / "model" / "manifest.json").read_text())
     assert manifest["type"] == "tidecast.AutoForecaster"
     assert manifest["task"]["horizon"] == 14
@@ -94,8 +127,21 @@ def test_when_forecasting_from_newer_history_then_forecasts_start_after_it(train
 
 def test_when_backtesting_then_only_the_evaluation_is_written(workdir, sales):
     result = tidecast(
-        "backtest", str(sales), "--horizon", "7", "--target-col", "target_value", "--models", "SeasonalNaive,Naive",
-        "--backtest-windows", "2", "--metric", "mase", "--out", "runs/bt", cwd=workdir,
+        "backtest",
+        str(sales),
+        "--horizon",
+        "7",
+        "--target-col",
+        "target_value",
+        "--models",
+        "SeasonalNaive,Naive",
+        "--backtest-windows",
+        "2",
+        "--metric",
+        "mase",
+        "--out",
+        "runs/bt",
+        cwd=workdir,
     )
     assert result.returncode == 0, result.stderr
     board = pd.read_csv(workdir / "runs" / "bt" / "leaderboard.csv")

@@ -78,7 +78,9 @@ def prepare_windows(
     return out
 
 
-def _align(forecast: pd.DataFrame, actual: pd.DataFrame, quantiles: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def _align(
+    forecast: pd.DataFrame, actual: pd.DataFrame, quantiles: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray]:
     """Forecast rows in the order of `actual`; points the model did not forecast are NaN."""
     merged = actual[[ITEM_ID, TIMESTAMP]].merge(forecast, on=[ITEM_ID, TIMESTAMP], how="left")
     qcols = quantile_columns(quantiles)
@@ -130,7 +132,9 @@ def run_candidate(
             result.window_scores.append(window_metrics[metric])
             means.append(mean)
             qs.append(q)
-            result.fallback_items = sorted(set(result.fallback_items) | set(getattr(model, "fallback_items_", [])))
+            result.fallback_items = sorted(
+                set(result.fallback_items) | set(getattr(model, "fallback_items_", []))
+            )
         result.model = model
         result.forecast = BacktestForecast(mean=np.concatenate(means), quantiles=np.concatenate(qs))
     except Exception as exc:  # a failing candidate is logged and skipped, never fatal

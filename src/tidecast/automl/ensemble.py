@@ -42,7 +42,10 @@ def greedy_ensemble(
     total_q = np.zeros_like(forecasts[names[0]].quantiles)
     for k in range(1, size + 1):
         scores = np.array(
-            [score((total_mean + forecasts[n].mean) / k, (total_q + forecasts[n].quantiles) / k) for n in names],
+            [
+                score((total_mean + forecasts[n].mean) / k, (total_q + forecasts[n].quantiles) / k)
+                for n in names
+            ],
             dtype=np.float64,
         )
         scores[~np.isfinite(scores)] = np.inf

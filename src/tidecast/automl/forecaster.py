@@ -1,11 +1,11 @@
 """AutoForecaster: prepare the data, backtest every candidate, ensemble, refit, forecast.
 
-    >>> from tidecast import AutoForecaster
-    >>> from tidecast.data.demo import generate
-    >>> data = generate(n_items=5)
-    >>> auto = AutoForecaster(horizon=7, preset="fast", target_col="target_value")
-    >>> forecasts = auto.fit(data).predict()          # doctest: +SKIP
-    >>> auto.leaderboard()                            # doctest: +SKIP
+>>> from tidecast import AutoForecaster
+>>> from tidecast.data.demo import generate
+>>> data = generate(n_items=5)
+>>> auto = AutoForecaster(horizon=7, preset="fast", target_col="target_value")
+>>> forecasts = auto.fit(data).predict()          # doctest: +SKIP
+>>> auto.leaderboard()                            # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tidecast.automl.backtest import CandidateResult, ProgressFn, prepare_windows, run_candidate, windowed_scorer
+from tidecast.automl.backtest import (
+    CandidateResult,
+    ProgressFn,
+    prepare_windows,
+    run_candidate,
+    windowed_scorer,
+)
 from tidecast.automl.ensemble import combine, greedy_ensemble
 from tidecast.automl.presets import get_preset
 from tidecast.automl.windows import BacktestWindow, backtest_windows
@@ -30,7 +36,15 @@ from tidecast.data.frequency import season_length
 from tidecast.data.ingest import canonical_keys, from_canonical, to_canonical
 from tidecast.data.io import read_table
 from tidecast.data.prepare import prepare
-from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec, parse_quantiles, quantile_columns
+from tidecast.data.schema import (
+    ITEM_ID,
+    MEAN,
+    TARGET,
+    TIMESTAMP,
+    DatasetSpec,
+    parse_quantiles,
+    quantile_columns,
+)
 from tidecast.data.summary import summarize
 from tidecast.errors import ConfigError, ModelError
 from tidecast.metrics import get_metric
@@ -165,7 +179,9 @@ class AutoForecaster:
 
         windows, eligible = self._plan_windows(panel, n_windows, m, report)
         report.windows = [dataclasses.asdict(w) for w in windows]
-        window_data = prepare_windows(panel[panel[ITEM_ID].isin(eligible)], spec, windows, m) if windows else []
+        window_data = (
+            prepare_windows(panel[panel[ITEM_ID].isin(eligible)], spec, windows, m) if windows else []
+        )
 
         t_backtest = time.monotonic()
         if window_data:
@@ -259,8 +275,15 @@ class AutoForecaster:
                 if remaining <= 0:
                     report.candidates.append(CandidateResult(name=name, error="skipped: time limit reached"))
                     continue
-            emit({"stage": "backtest", "candidate": name, "index": i + 1, "candidates": len(order),
-                  "time_left": None if deadline is None else deadline - time.monotonic()})
+            emit(
+                {
+                    "stage": "backtest",
+                    "candidate": name,
+                    "index": i + 1,
+                    "candidates": len(order),
+                    "time_left": None if deadline is None else deadline - time.monotonic(),
+                }
+            )
             result = run_candidate(
                 name,
                 functools.partial(make_model, name, spec.freq, n_jobs=self.n_jobs, seed=self.seed),
@@ -395,7 +418,9 @@ class AutoForecaster:
         for c in report.candidates:
             row: dict[str, Any] = {"model": c.name}
             for k in range(n):
-                row[f"window_{k + 1}_{self.metric}"] = c.window_scores[k] if k < len(c.window_scores) else np.nan
+                row[f"window_{k + 1}_{self.metric}"] = (
+                    c.window_scores[k] if k < len(c.window_scores) else np.nan
+                )
             row["score"] = c.score if c.error is None else np.nan
             row["fit_seconds"] = round(c.fit_seconds, 3)
             row["predict_seconds"] = round(c.predict_seconds, 3)
@@ -442,4 +467,3 @@ class AutoForecaster:
 
 def _canonical_keys(mapping: dict[str, Any] | None, target_col: str) -> dict[str, Any] | None:
     return canonical_keys(mapping, target_col) if mapping else None
-

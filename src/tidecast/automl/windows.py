@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from tidecast.data.arrays import SeriesArrays
+from tidecast.data.arrays import SeriesArrays, ranges
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import ConfigError, DataError
 
@@ -101,15 +101,6 @@ def backtest_cutoffs(
     return out
 
 
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenation of arange(s, s + c) for every (s, c) pair, without a Python loop."""
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
-    return (shift + np.arange(total)).astype(np.int64)
-
-
 def window_indices(
     indptr: np.ndarray, window: BacktestWindow, min_history: int = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -126,9 +117,9 @@ def window_indices(
     starts = indptr[:-1]
     history_length = np.diff(indptr) - window.offset
     included = history_length >= min_history
-    history_rows = _ranges(starts[included], history_length[included])
+    history_rows = ranges(starts[included], history_length[included])
     actual_starts = starts[included] + history_length[included]
-    actual_rows = _ranges(actual_starts, np.full(int(included.sum()), window.horizon, dtype=np.int64))
+    actual_rows = ranges(actual_starts, np.full(int(included.sum()), window.horizon, dtype=np.int64))
     return history_rows, actual_rows, included
 
 

@@ -13,6 +13,15 @@ import pandas as pd
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 
 
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(s, s + c) for every (s, c) pair, without a Python loop."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    return (shift + np.arange(total)).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class SeriesArrays:
     """A sorted panel: series i is `values[indptr[i]:indptr[i+1]]`.

@@ -1,9 +1,9 @@
 """What a training run leaves in its output folder, always under the same names.
 
-    DIR/forecasts.csv, DIR/forecasts.parquet   the forecast in the user's column names
-    DIR/leaderboard.csv                         candidates and ensemble, best first
-    DIR/report.json                             config, data summary, per-window metrics, weights
-    DIR/model/                                  the fitted AutoForecaster (see automl.artifact)
+DIR/forecasts.csv, DIR/forecasts.parquet   the forecast in the user's column names
+DIR/leaderboard.csv                         candidates and ensemble, best first
+DIR/report.json                             config, data summary, per-window metrics, weights
+DIR/model/                                  the fitted AutoForecaster (see automl.artifact)
 """
 
 from __future__ import annotations
