@@ -37,15 +37,15 @@ GAPPY = panel(
 )
 
 
-def test_when_series_have_gaps_then_defaults_fill_middle_and_back_with_zero() -> None:
+def test_when_series_have_gaps_then_defaults_fill_the_middle_with_zero_and_keep_each_end() -> None:
     result = prepare(GAPPY)
     assert result.freq == "D"
-    assert values(result.panel, "a") == [1, 0, 0, 2, 6, 0]
-    assert result.panel[TIMESTAMP].tolist()[:6] == list(pd.date_range(day(1), periods=6))
-    assert result.filled[TARGET] == {"front": 0, "middle": 2, "back": 1}
+    assert values(result.panel, "a") == [1, 0, 0, 2, 6]
+    assert result.panel[TIMESTAMP].tolist()[:5] == list(pd.date_range(day(1), periods=5))
+    assert result.filled[TARGET] == {"front": 0, "middle": 2, "back": 0}
     kinds = {p.kind: p for p in result.problems}
     assert kinds["missing_values"].items == ("a",)
-    assert kinds["missing_values"].count == 3
+    assert kinds["missing_values"].count == 2
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,9 @@ def test_when_the_shorthand_names_a_method_then_it_fills_middle_and_back() -> No
 
 
 def test_when_a_region_is_overridden_then_the_other_keeps_its_default() -> None:
-    assert values(prepare(GAPPY, filling={TARGET: {"middlefill": "max"}}).panel, "a") == [1, 6, 6, 2, 6, 0]
+    filling = {TARGET: {"middlefill": "max", "backfill": "zero"}}
+    assert values(prepare(GAPPY, filling=filling).panel, "a") == [1, 6, 6, 2, 6, 0]
+    assert values(prepare(GAPPY, filling={TARGET: {"middlefill": "max"}}).panel, "a") == [1, 6, 6, 2, 6]
 
 
 def test_when_target_frontfill_is_set_then_series_start_at_the_common_start() -> None:

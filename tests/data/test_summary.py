@@ -55,7 +55,9 @@ def test_when_the_panel_is_empty_then_the_summary_still_serialises() -> None:
 
 
 def test_when_summarizing_a_prepared_panel_then_its_problems_are_listed() -> None:
-    prepared = prepare(PANEL.drop(columns="promo"), filling={TARGET: {"middlefill": "zero"}})
+    prepared = prepare(
+        PANEL.drop(columns="promo"), filling={TARGET: {"middlefill": "zero", "backfill": "zero"}}
+    )
     summary = summarize(prepared.panel, prepared.freq, prepared.problems)
     kinds = [p["kind"] for p in summary["problems"]]  # type: ignore[union-attr, index]
     assert "negative_values" in kinds and "missing_values" in kinds

@@ -195,7 +195,7 @@ class AutoForecaster:
         return panel, spec, weights
 
     def _prepare(self, data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, DatasetSpec, dict[str, Any]]:
-        frame = read_table(data) if isinstance(data, str | Path) else data
+        frame = read_table(data, text_columns=[self.item_col]) if isinstance(data, str | Path) else data
         canonical, problems = to_canonical(
             frame,
             item_col=self.item_col,
@@ -387,7 +387,7 @@ class AutoForecaster:
         return combined
 
     def _prepare_new(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
-        frame = read_table(data) if isinstance(data, str | Path) else data
+        frame = read_table(data, text_columns=[self.item_col]) if isinstance(data, str | Path) else data
         canonical, _ = to_canonical(
             frame,
             item_col=self.item_col,

@@ -15,8 +15,11 @@ Methods: ``none`` (leave missing), ``zero``, ``value`` (with ``<region>_value``)
 the whole column when an item has none. SageMaker accepts only ``none`` as frontfill; tidecast
 also accepts the other methods there.
 
-Defaults: the target has middlefill and backfill ``zero`` (SageMaker's defaults: a missing day of
-sales is usually a day without sales). Numeric covariates have front, middle and back ``mean``: a
+Defaults: the target has middlefill ``zero`` (as SageMaker: a missing day of sales is usually a
+day without sales) and, unlike SageMaker, backfill ``none``: series that end early (M4, tourism,
+a catalogue with staggered histories) forecast from their own last observation, where padding
+them with zeros to the panel's end would invent weeks of no sales; ``{"backfill": "zero"}``
+restores SageMaker's behaviour. Numeric covariates have front, middle and back ``mean``: a
 price or a temperature filled with zero would be a spurious shock, while the item's mean keeps
 its level (and a 0/1 flag becomes the share of days it was on). Text covariates stay missing
 unless told (only ``none`` or ``value`` make sense for them). A user's setting overrides the
@@ -65,7 +68,7 @@ class ColumnFilling:
     futurefill: Fill = field(default=_NONE)
 
 
-TARGET_DEFAULT = ColumnFilling(middlefill=Fill("zero"), backfill=Fill("zero"))
+TARGET_DEFAULT = ColumnFilling(middlefill=Fill("zero"))
 NUMERIC_DEFAULT = ColumnFilling(frontfill=Fill("mean"), middlefill=Fill("mean"), backfill=Fill("mean"))
 TEXT_DEFAULT = ColumnFilling()
 
