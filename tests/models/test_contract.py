@@ -142,6 +142,10 @@ def test_when_panel_is_newer_than_training_then_forecast_starts_after_the_new_en
     assert len(grown) == 8
     first = forecast.groupby(ITEM_ID)[TIMESTAMP].min()
     assert (first[grown] > old_ends[grown] + pd.Timedelta(days=1)).all()
+    if not model._stateful:
+        # Nothing learnt in fit: the forecast is a function of the history it is given alone.
+        fresh = build(model.name).fit(PANEL, SPEC, HORIZON).predict(PANEL, quantiles=QUANTILES)
+        pd.testing.assert_frame_equal(forecast, fresh)
 
 
 def test_when_item_is_unseen_in_training_then_it_is_forecast_like_a_trained_one(fitted):
@@ -326,9 +330,12 @@ def test_when_series_is_noise_free_seasonal_then_seasonal_naive_and_npts_are_exa
 TREND = {"trend": 10.0 + 2.0 * np.arange(80) + np.random.default_rng(5).normal(0, 0.5, 80)}
 
 
-@pytest.mark.parametrize(("name", "ceiling"), [("AutoETS", 1.0), ("AutoARIMA", 1.0), ("AutoTheta", 2.0)])
+@pytest.mark.parametrize(
+    ("name", "ceiling"), [("AutoETS", 1.1), ("AutoARIMA", 0.6), ("AutoTheta", 0.6), ("MSTL", 1.1)]
+)
 def test_when_series_is_a_linear_trend_then_trend_models_stay_below_ceiling(name, ceiling):
-    # Naive is 15 off on average here (2 per step over 14 steps).
+    # Noise 0.5; Naive is 15 off on average here (2 per step over 14 steps). Ceilings are
+    # about 1.25 times the error measured when they were set.
     assert holdout_mae(name, TREND) < ceiling
 
 
@@ -346,10 +353,10 @@ CEILINGS = {
     "NPTS": 14.0,
     "CrostonSBA": 8.0,
     "TSB": 5.5,
-    "AutoETS": 1.6,
-    "AutoARIMA": 1.6,
-    "AutoTheta": 1.6,
-    "MSTL": 1.6,
+    "AutoETS": 0.95,
+    "AutoARIMA": 1.0,
+    "AutoTheta": 1.7,
+    "MSTL": 1.0,
 }
 
 

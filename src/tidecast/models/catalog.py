@@ -43,7 +43,7 @@ def default_params(name: str, freq: str) -> dict[str, Any]:
         "AutoETS": main,
         "AutoARIMA": main,
         "AutoTheta": main,
-        "MSTL": {"season_length": list(seasonal_periods(freq))},
+        "MSTL": {"season_length": seasonal_periods(freq)},
     }
     return dict(table.get(name, {}))
 
