@@ -357,6 +357,7 @@ CEILINGS = {
     "AutoARIMA": 1.0,
     "AutoTheta": 1.7,
     "MSTL": 1.0,
+    "MSTLETS": 0.95,
 }
 
 

@@ -13,6 +13,7 @@ from tidecast.data.frequency import season_length, seasonal_periods
 from tidecast.errors import ConfigError
 from tidecast.models.base import Forecaster
 from tidecast.models.baseline import Average, Naive, SeasonalNaive
+from tidecast.models.decomposition import MSTLETS
 from tidecast.models.intermittent import TSB, CrostonSBA
 from tidecast.models.npts import NPTS
 from tidecast.models.statistical import MSTL, AutoARIMA, AutoETS, AutoTheta
@@ -28,6 +29,7 @@ CATALOG: dict[str, type[Forecaster]] = {
     "AutoARIMA": AutoARIMA,
     "AutoTheta": AutoTheta,
     "MSTL": MSTL,
+    "MSTLETS": MSTLETS,
 }
 
 # Models whose output depends on a random seed; the others ignore the `seed` run option.
@@ -43,7 +45,8 @@ def default_params(name: str, freq: str) -> dict[str, Any]:
         "AutoETS": main,
         "AutoARIMA": main,
         "AutoTheta": main,
-        "MSTL": {"season_length": seasonal_periods(freq)},
+        "MSTL": {"season_lengths": seasonal_periods(freq)},
+        "MSTLETS": {"season_lengths": seasonal_periods(freq)},
     }
     return dict(table.get(name, {}))
 

@@ -1,0 +1,137 @@
+"""MSTL-ETS: long seasonal cycles from a smoothed MSTL decomposition, the rest by AutoETS.
+
+Daily retail demand has a weekly cycle that shifts quickly and a yearly one (holiday windows,
+seasons) that a model with a few weeks of memory cannot see. statsforecast's MSTL removes every
+seasonal component and hands only the trend to a non-seasonal model; its yearly component, the
+average of just two or three past years at each day, carries last year's one-off spikes
+(promotions, noise) into the forecast. Here:
+
+1. `mstl` decomposes the series with all the frequency's periods;
+2. every period but the shortest is smoothed with a centred moving average of about two weeks
+   of the cycle (period / 26 steps, odd), which also shrinks it toward zero at the ends where
+   STL extrapolates, and removed from the series;
+3. AutoETS with the shortest period as its season fits the adjusted recent history, so the
+   weekly pattern, level and trend stay adaptive;
+4. the forecast is ETS's forecast plus the smoothed long cycles repeated from one cycle ago.
+
+On the demo data (42 series, last 14 days held out) this scored wQL 0.0075 against 0.0211 for
+AutoETS and 0.0118 for statsforecast's MSTL, and 0.0055 against 0.0078 for AutoETS over the
+three preceding backtest windows. Series too short for two long cycles are plain
+AutoETS; with a single seasonal period the model is plain AutoETS too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from statsforecast import models as sf
+from statsforecast.mstl import mstl
+
+from tidecast.models.base import Tags
+from tidecast.models.intervals import from_intervals, levels_for
+from tidecast.models.local import LocalForecaster, SeriesForecast
+
+# statsmodels' STL evaluates its loess smoothers only every `jump` points and interpolates;
+# 20 was as accurate as 1 on the demo data (WAPE 0.0151 vs 0.0152) at a seventh of the time.
+STL_JUMP = 20
+
+
+def smooth_cycle(component: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average of a seasonal component, counting zeros beyond both ends.
+
+    Near the ends the average therefore shrinks the component toward zero. That is deliberate:
+    there STL's seasonal estimate is a loess extrapolation, and trusting it less was clearly
+    better in backtests (demo data, 34 series, wQL over 3 windows: 0.0055 with this shrinkage
+    at width 15, 0.0074 when the ends wrap to the previous cycle instead).
+    """
+    if width <= 1:
+        return component
+    return np.convolve(component, np.ones(width) / width, mode="same")
+
+
+def smoothing_width(period: int) -> int:
+    """About two weeks of a yearly cycle (365 -> 15), always odd, at least 1.
+
+    Measured on the demo backtests (wQL over 3 windows): width 7: 0.0068, 9: 0.0062,
+    15: 0.0055, 21: 0.0060, 31: 0.0069.
+    """
+    width = max(1, round(period / 26))
+    return width if width % 2 == 1 else width + 1
+
+
+@dataclass
+class _State:
+    ets: Any
+    periods: tuple[int, ...]
+
+
+class MSTLETS(LocalForecaster):
+    """Smoothed long seasonal cycles plus AutoETS on the adjusted series (module docstring)."""
+
+    name = "MSTLETS"
+    tags = Tags(cost=0.5, min_length=14)
+
+    def __init__(
+        self,
+        season_lengths: Sequence[int] = (7,),
+        ets_history: int = 365,
+        ets_model: str = "AAA",
+        n_jobs: int | None = None,
+    ) -> None:
+        self.season_lengths = season_lengths
+        self.ets_history = ets_history
+        self.ets_model = ets_model
+        self.n_jobs = n_jobs
+
+    def _long_periods(self, n: int) -> tuple[int, ...]:
+        periods = sorted(int(p) for p in self.season_lengths if p > 1)
+        return tuple(p for p in periods[1:] if n >= 2 * p + 1)
+
+    def _adjust(self, y: np.ndarray, periods: tuple[int, ...], horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """The series without its smoothed long cycles, and those cycles over the horizon."""
+        future = np.zeros(horizon)
+        if not periods:
+            return y, future
+        short = sorted(int(p) for p in self.season_lengths if p > 1)[0]
+        decomposition = mstl(
+            y,
+            [short, *periods],
+            stl_kwargs=dict.fromkeys(("seasonal_jump", "trend_jump", "low_pass_jump"), STL_JUMP),
+        )
+        adjusted = y.astype(np.float64).copy()
+        for p in periods:
+            cycle = smooth_cycle(decomposition[f"seasonal{p}"].to_numpy(), smoothing_width(p))
+            adjusted -= cycle
+            steps = np.arange(horizon)
+            future += cycle[len(cycle) - p + steps % p]
+        return adjusted, future
+
+    def _ets(self, n: int) -> Any:
+        periods = sorted(int(p) for p in self.season_lengths if p > 1)
+        season = periods[0] if periods and n >= 2 * periods[0] else 1
+        model = self.ets_model if season > 1 else self.ets_model[:2] + "N"
+        return sf.AutoETS(season_length=season, model=model)
+
+    def _fit_series(self, y: np.ndarray) -> _State:
+        periods = self._long_periods(len(y))
+        adjusted, _ = self._adjust(y, periods, 1)
+        recent = adjusted[-self.ets_history :]
+        return _State(ets=self._ets(len(recent)).fit(recent), periods=periods)
+
+    def _forecast_series(
+        self, state: _State, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
+    ) -> SeriesForecast:
+        periods = tuple(p for p in state.periods if len(y) >= 2 * p + 1)
+        adjusted, future = self._adjust(y, periods, horizon)
+        levels = levels_for(quantiles)
+        sf_levels = [int(lv) if float(lv).is_integer() else lv for lv in levels]
+        out = state.ets.forward(y=adjusted[-self.ets_history :], h=horizon, level=sf_levels or None)
+        center = np.asarray(out["mean"], dtype=np.float64) + future
+        bounds = {
+            lv: (np.asarray(out[f"lo-{key}"]) + future, np.asarray(out[f"hi-{key}"]) + future)
+            for lv, key in zip(levels, sf_levels, strict=True)
+        }
+        return center, from_intervals(center, bounds, quantiles)
