@@ -114,19 +114,26 @@ class ProgressView:
 
 
 def print_leaderboard(board: pd.DataFrame, metric: str) -> None:
-    table = Table(title=f"Leaderboard ({metric}, lower is better)", show_lines=False)
+    """The leaderboard as a table: short headers so it fits an 80-column terminal."""
+    table = Table(title=f"Leaderboard: {metric}, lower is better (w1 = oldest backtest window)")
     window_cols = [c for c in board.columns if c.startswith("window_")]
-    for name in ["model", *window_cols, "score", "weight", "fit s", "predict s"]:
-        table.add_column(name.replace(f"_{metric}", ""), justify="left" if name == "model" else "right")
+    table.add_column("model", no_wrap=True)
+    for k in range(len(window_cols)):
+        table.add_column(f"w{k + 1}", justify="right")
+    for name in ("score", "weight", "fit s", "pred s"):
+        table.add_column(name, justify="right", no_wrap=True)
     for row in board.itertuples(index=False):
         r = row._asdict()
-        marker = " ★" if r.get("selected") else ""
+        marker = " *" if r.get("selected") else ""
         cells = [f"{r['model']}{marker}"]
         cells += [_fmt(r[c]) for c in window_cols]
-        cells += [_fmt(r["score"]) if not r.get("error") else f"[red]{r['error'][:40]}[/]"]
+        cells += [_fmt(r["score"]) if not r.get("error") else "[red]failed[/]"]
         cells += [f"{r['weight']:.2f}", f"{r['fit_seconds']:.1f}", f"{r['predict_seconds']:.1f}"]
         table.add_row(*cells)
     out.print(table)
+    for row in board.itertuples(index=False):
+        if getattr(row, "error", ""):
+            out.print(f"[red]{row.model} failed:[/] {row.error}", highlight=False, soft_wrap=True)
 
 
 def _fmt(value: Any) -> str:
