@@ -376,8 +376,13 @@ class AutoForecaster:
         """The ensemble forecast of a prepared canonical panel, canonical columns."""
         columns = [MEAN, *quantile_columns(self.quantiles_)]
         combined: pd.DataFrame | None = None
+        self.fallback_items_: dict[str, list[str]] = {}
         for name, weight in self.weights_.items():
-            frame = self.members_[name].predict(panel, future, self.quantiles_)
+            member = self.members_[name]
+            frame = member.predict(panel, future, self.quantiles_)
+            fallback = list(getattr(member, "fallback_items_", []))
+            if fallback:
+                self.fallback_items_[name] = fallback
             if combined is None:
                 combined = frame.copy()
                 combined[columns] = frame[columns].to_numpy() * weight

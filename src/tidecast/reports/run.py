@@ -79,6 +79,13 @@ def build_report(auto: AutoForecaster) -> dict[str, Any]:
             "final_weights": auto.weights_,
             "refit": report.refit,
             "short_series": {"count": len(report.short_series), "items": report.short_series[:100]},
+            "fallback_forecasts": {
+                "how": "series too short for a model get its naive fallback (last value, random-walk spread)",
+                "by_model": {
+                    k: {"count": len(v), "items": v[:100]}
+                    for k, v in getattr(auto, "fallback_items_", {}).items()
+                },
+            },
             "notes": report.notes,
             "timings": report.timings,
         }
