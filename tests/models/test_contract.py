@@ -358,6 +358,7 @@ CEILINGS = {
     "AutoTheta": 1.7,
     "MSTL": 1.0,
     "MSTLETS": 0.95,
+    "DynamicRegression": 1.15,
 }
 
 

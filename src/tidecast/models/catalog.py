@@ -16,6 +16,7 @@ from tidecast.models.baseline import Average, Naive, SeasonalNaive
 from tidecast.models.decomposition import MSTLETS
 from tidecast.models.intermittent import TSB, CrostonSBA
 from tidecast.models.npts import NPTS
+from tidecast.models.regression import DynamicRegression
 from tidecast.models.statistical import MSTL, AutoARIMA, AutoETS, AutoTheta
 
 CATALOG: dict[str, type[Forecaster]] = {
@@ -30,6 +31,7 @@ CATALOG: dict[str, type[Forecaster]] = {
     "AutoTheta": AutoTheta,
     "MSTL": MSTL,
     "MSTLETS": MSTLETS,
+    "DynamicRegression": DynamicRegression,
 }
 
 # Models whose output depends on a random seed; the others ignore the `seed` run option.
@@ -47,6 +49,7 @@ def default_params(name: str, freq: str) -> dict[str, Any]:
         "AutoTheta": main,
         "MSTL": {"season_lengths": seasonal_periods(freq)},
         "MSTLETS": {"season_lengths": seasonal_periods(freq)},
+        "DynamicRegression": {"season_lengths": seasonal_periods(freq)},
     }
     return dict(table.get(name, {}))
 

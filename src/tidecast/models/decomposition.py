@@ -66,6 +66,8 @@ def smoothing_width(period: int) -> int:
 class _State:
     ets: Any
     periods: tuple[int, ...]
+    start: int  # where the ETS window began in the training series
+    season: int
 
 
 class MSTLETS(LocalForecaster):
@@ -118,8 +120,24 @@ class MSTLETS(LocalForecaster):
     def _fit_series(self, y: np.ndarray) -> _State:
         periods = self._long_periods(len(y))
         adjusted, _ = self._adjust(y, periods, 1)
-        recent = adjusted[-self.ets_history :]
-        return _State(ets=self._ets(len(recent)).fit(recent), periods=periods)
+        start = max(0, len(y) - self.ets_history)
+        ets = self._ets(len(y) - start)
+        return _State(
+            ets=ets.fit(adjusted[start:]), periods=periods, start=start, season=int(ets.season_length)
+        )
+
+    def _window_start(self, state: _State, n: int) -> int:
+        """Start of the ETS window in a series of length `n`, in the same seasonal phase as in fit.
+
+        ETS's `forward` replays from the seasonal states estimated at the training window's first
+        step; a window starting a few days later would shift the weekly pattern (statsforecast
+        keeps no phase). So the window start moves by whole seasons only.
+        """
+        start = n - min(self.ets_history, n)
+        start -= (start - state.start) % state.season
+        while start < 0:
+            start += state.season
+        return start
 
     def _forecast_series(
         self, state: _State, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
@@ -128,7 +146,9 @@ class MSTLETS(LocalForecaster):
         adjusted, future = self._adjust(y, periods, horizon)
         levels = levels_for(quantiles)
         sf_levels = [int(lv) if float(lv).is_integer() else lv for lv in levels]
-        out = state.ets.forward(y=adjusted[-self.ets_history :], h=horizon, level=sf_levels or None)
+        out = state.ets.forward(
+            y=adjusted[self._window_start(state, len(y)) :], h=horizon, level=sf_levels or None
+        )
         center = np.asarray(out["mean"], dtype=np.float64) + future
         bounds = {
             lv: (np.asarray(out[f"lo-{key}"]) + future, np.asarray(out[f"hi-{key}"]) + future)

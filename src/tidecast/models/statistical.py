@@ -39,6 +39,10 @@ from tidecast.models.local import LocalForecaster, SeriesForecast
 # exponential smoothing has 2 parameters, so 7 points is the least the fallback candidate fits.
 MIN_LENGTH = 7
 
+# `Tags.cost` below is each model's CPU time for what an AutoML run asks of it (fit, predict,
+# two forwards, refit, forecast) relative to AutoETS's, on the demo with these defaults:
+# AutoETS 193 ms per series, AutoARIMA 186, AutoTheta 33, MSTL 116.
+
 # MSTL uses a seasonal period only when the series covers this many cycles of it. On the demo,
 # MSTL(7, 365) on exactly two years scored 4-window wQL 0.0198 against 0.0126 for the weekly
 # period alone; at 2.08 cycles (760 days) the two tie (0.0125), and beyond the yearly one helps.
@@ -110,18 +114,30 @@ def fit_first(candidates: Sequence[Any], y: np.ndarray) -> FittedSeries:
 
 
 def _forward(model: Any, y: np.ndarray, horizon: int, level: list[float] | None) -> dict[str, Any]:
-    """`model.forward` on `y`, matching the seasonal phase for seasonal ETS models.
+    """`model.forward(y)`, with the two repairs below for ETS and Theta."""
+    sf = _statsforecast()
+    if isinstance(model, sf.AutoTheta):
+        return _forward_theta(model, y, horizon, level)
+    if isinstance(model, sf.AutoETS) and model.model_["components"][2] != "N":
+        return _forward_seasonal_ets(model, y, horizon, level)
+    return dict(model.forward(y=y, h=horizon, level=level))
+
+
+def _forward_seasonal_ets(
+    model: Any, y: np.ndarray, horizon: int, level: list[float] | None
+) -> dict[str, Any]:
+    """ETS's `forward` on `y`, from the start that matches the seasonal phase of the fit.
 
     ETS's `forward` replays the filter from the initial states estimated at the start of the
     training window, so `y` must start at the same point of the seasonal cycle. A window cut by
     `max_history` from a longer series (or fresh history from elsewhere) need not: on the demo a
     3-day shift doubled the error of `forward` (WAPE 0.0235, against 0.0109 phase-aligned and
     0.0101 refitted). So each of the `m` possible starts is replayed (~1 ms each) and the one
-    with the least squared error on the points they share wins; it was always the aligned one.
+    with the least squared error on the points they share wins: on the demo it was the aligned
+    start in all 300 seasonal fits tried (shifts of 1, 3 and 5 days).
     """
-    is_ets = isinstance(model, _statsforecast().AutoETS)
-    m = int(model.model_["m"]) if is_ets else 1
-    if not is_ets or model.model_["components"][2] == "N" or m < 2 or len(y) < 3 * m:
+    m = int(model.model_["m"])
+    if m < 2 or len(y) < 3 * m:
         return dict(model.forward(y=y, h=horizon, level=level))
     best: tuple[float, dict[str, Any]] | None = None
     for start in range(m):
@@ -132,6 +148,29 @@ def _forward(model: Any, y: np.ndarray, horizon: int, level: list[float] | None)
             best = (error, result)
     assert best is not None
     return best[1]
+
+
+def _forward_theta(model: Any, y: np.ndarray, horizon: int, level: list[float] | None) -> dict[str, Any]:
+    """Theta's `forward`, keeping the seasonal decomposition type the model was fitted with.
+
+    statsforecast 2.1's `AutoTheta.forward` re-decomposes the new history multiplicatively
+    whatever `decomposition_type` says; with the additive default here that raised the
+    3-window wQL of forward from 0.0130 to 0.0148 on the demo (a refit scores 0.0127).
+    """
+    from statsforecast.theta import auto_theta, forecast_theta
+
+    fitted = model.model_
+    state = auto_theta(
+        y=y,
+        m=fitted["m"],
+        model=fitted["modeltype"],
+        initial_smoothed=fitted["par"]["initial_smoothed"],
+        alpha=fitted["par"]["alpha"],
+        theta=fitted["par"]["theta"],
+        decomposition_type=model.decomposition_type,
+        distribution=model.distribution,
+    )
+    return dict(forecast_theta(state, horizon, level=level))
 
 
 def forecast_fitted(
@@ -210,7 +249,7 @@ def _season(season_length: int, y: np.ndarray) -> int:
 class AutoETS(_StatsForecastModel):
     """Exponential smoothing, the state-space form chosen by AICc (statsforecast's AutoETS).
 
-    Defaults measured on the demo against statsforecast's own ("ZZZ", full history: 467 ms per
+    Defaults measured on the demo against statsforecast's own ("ZZZ", full history: 470-520 ms per
     series, hold-out wQL 0.0217): `model="AZZ"` searches only additive-error forms and picks the
     same models on the full history in 187 ms; `max_history=540` brings that to ~86 ms and
     scored wQL 0.0210 (0.0117 over three earlier windows, against 0.0120). Seasonality is
@@ -249,16 +288,17 @@ class AutoETS(_StatsForecastModel):
 class AutoARIMA(_StatsForecastModel):
     """Seasonal ARIMA, orders chosen by a stepwise AICc search (statsforecast's AutoARIMA).
 
-    statsforecast's defaults cost ~3.5 s per demo series on the full history (0.54 s on the last
-    200 points). Measured on 60 demo series x 3 windows: the last 120 points scored hold-out wQL
-    0.0199 against 0.0251 on 200; conditional sums of squares in the search (`approximation`)
-    is 4x faster at equal accuracy; seasonal orders up to 1 and at most 12 models in the
-    stepwise search take 62 ms per series against 157 ms for the full search on the same 120
-    points, at the same wQL (0.0199 vs 0.0198).
+    statsforecast's defaults cost ~3.5 s per demo series on the full history. Measured on the
+    demo (hold-out wQL, then over three earlier windows): the last 120 points score 0.0179 /
+    0.0117 in 269 ms with statsforecast's search (0.0214 / 0.0124 on the last 200); seasonal
+    orders up to 1, p and q up to 3 and at most 12 models in the stepwise search keep that
+    accuracy (0.0178 / 0.0116) in 111 ms (8 models: 82 ms, 0.0182 / 0.0119). Conditional sums
+    of squares in the search (`approximation`) halve the time; exact likelihood there (209 ms)
+    gained nothing (0.0182 / 0.0117).
     """
 
     name = "AutoARIMA"
-    tags = Tags(cost=0.8, min_length=MIN_LENGTH)
+    tags = Tags(cost=1.0, min_length=MIN_LENGTH)
 
     def __init__(
         self,
@@ -306,7 +346,7 @@ class AutoTheta(_StatsForecastModel):
     """
 
     name = "AutoTheta"
-    tags = Tags(cost=0.15, min_length=MIN_LENGTH)
+    tags = Tags(cost=0.2, min_length=MIN_LENGTH)
 
     def __init__(
         self,
