@@ -96,13 +96,16 @@ def timed() -> Iterator[Stopwatch]:
 
 
 def score(
-    actual: pd.DataFrame, forecast: pd.DataFrame, history: pd.DataFrame, season_length: int
+    actual: pd.DataFrame, forecast: pd.DataFrame | None, history: pd.DataFrame, season_length: int
 ) -> dict[str, float]:
     """wQL, WAPE, MASE (per series, then averaged), sMAPE in percent (M4's), p10–p90 coverage.
 
     Uses `tidecast.metrics.evaluate`, so every system is scored by the same code. Raises when
     the forecast misses any (item, timestamp) of `actual`, so a partial forecast cannot score.
+    No forecast (a failed run) scores nothing: an empty dict.
     """
+    if forecast is None:
+        return {}
     keys = ["item_id", "timestamp"]
     covered = actual[keys].merge(forecast[keys], on=keys, how="inner")
     if len(covered) != len(actual):
@@ -163,6 +166,7 @@ def write_rows(
     table = pd.DataFrame(rows).reindex(columns=list(ROW_COLUMNS))
     table["run_at"] = stamp
     table["machine"] = machine()
+    table["engine"] = engine_version()
     path = RESULTS_DIR / f"{name}.csv"
     table.to_csv(path, index=False)
     pd.DataFrame(bars).reindex(columns=list(BAR_COLUMNS)).to_csv(
@@ -174,6 +178,28 @@ def write_rows(
 def machine() -> str:
     """One line naming the machine the timings come from."""
     return f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def engine_version() -> str:
+    """tidecast's version and commit, "+uncommitted" when `src/` differs from that commit."""
+    import subprocess
+
+    import tidecast
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=BENCH_DIR.parent, capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    version = getattr(tidecast, "__version__", "?")
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        if git("status", "--porcelain", "--", "src"):
+            commit += "+uncommitted"
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown commit"
+    return f"tidecast {version} ({commit})"
 
 
 def bar(benchmark: str, name: str, value: float, threshold: float, detail: str = "") -> dict[str, Any]:

@@ -11,8 +11,8 @@ Data: `tidecast.data.demo.generate(125, 42)` (125 daily retail series, 2021–20
 Scores: wQL (p10/p50/p90; statsforecast's 80% bounds are p10/p90), WAPE, MASE (season 7),
 sMAPE, p10–p90 coverage, seconds, and ratios to SeasonalNaive and AutoETS. Bars: tidecast's
 wQL ≤ 0.6 × AutoETS's, and its time ≤ 3 × AutoETS's. Numba kernels are compiled on three
-series before anything is timed; `--repeats N` times every system N times (alternating order)
-and keeps the fastest, listing all.
+series before anything is timed; `--repeats N` times every system N times (alternating order;
+one more round when the time ratio is within 25% of its bar) and keeps the fastest, listing all.
 
 Rerun: `.venv/bin/python benchmarks/demo_holdout.py [--repeats 2]`
 """
@@ -33,6 +33,7 @@ HORIZON = 14
 SEASON = 7
 BASELINES: dict[str, Any] = {"SeasonalNaive": 7, "AutoETS": 7, "AutoTheta": 7, "MSTL": [7, 365]}
 TIDECAST = "tidecast AutoForecaster (medium)"
+WQL_BAR, TIME_BAR = 0.6, 3.0  # tidecast ÷ AutoETS, both measured in this run
 
 
 def split(n_items: int = 125, seed: int = 42) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -45,11 +46,15 @@ def split(n_items: int = 125, seed: int = 42) -> tuple[pd.DataFrame, pd.DataFram
 
 
 def measure(train: pd.DataFrame, repeats: int) -> tuple[dict[str, Run], dict[str, list[float]]]:
-    """Run every system `repeats` times; the last run's forecast and all timings per system."""
+    """Run every system `repeats` times, and once more when the time bar is borderline.
+
+    Returns the last run's forecast and all timings per system.
+    """
     runs: dict[str, Run] = {}
     seconds: dict[str, list[float]] = {}
     systems = [TIDECAST, *(f"statsforecast {m}" for m in BASELINES)]
-    for k in range(repeats):
+    k = 0
+    while k < repeats or (k == repeats and _borderline(seconds)):
         for system in systems if k % 2 == 0 else systems[::-1]:
             if system == TIDECAST:
                 run = run_tidecast(train, HORIZON)
@@ -59,7 +64,14 @@ def measure(train: pd.DataFrame, repeats: int) -> tuple[dict[str, Run], dict[str
             runs[system] = run
             seconds.setdefault(system, []).append(run.seconds)
             print(f"  run {k + 1}: {system}: {run.seconds:.1f}s", flush=True)
+        k += 1
     return runs, seconds
+
+
+def _borderline(seconds: dict[str, list[float]]) -> bool:
+    """Whether tidecast's best time ÷ AutoETS's is within 25% of the bar (noise could flip it)."""
+    ratio = best_of(seconds[TIDECAST]) / best_of(seconds["statsforecast AutoETS"])
+    return 0.75 * TIME_BAR <= ratio <= 1.25 * TIME_BAR
 
 
 def main(repeats: int = 1) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -67,9 +79,9 @@ def main(repeats: int = 1) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     train, test = split()
     warm_up(train, "D", HORIZON, BASELINES)
     runs, seconds = measure(train, repeats)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for system, run in runs.items():
-        metrics = score(test, run.forecast, train, SEASON)
+        metrics = score(test, None if run.error else run.forecast, train, SEASON)
         times = seconds[system]
         rows.append(
             {
@@ -86,8 +98,14 @@ def main(repeats: int = 1) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     ets_times = seconds["statsforecast AutoETS"]
     per_run = ", ".join(f"{t / e:.2f}" for t, e in zip(seconds[TIDECAST], ets_times, strict=True))
     bars = [
-        bar(NAME, "demo: tidecast wQL ÷ AutoETS wQL", tide["wql_vs_autoets"], 0.6),
-        bar(NAME, "demo: tidecast time ÷ AutoETS time", tide["time_vs_autoets"], 3.0, f"per run: {per_run}"),
+        bar(NAME, "demo: tidecast wQL ÷ AutoETS wQL", tide["wql_vs_autoets"], WQL_BAR),
+        bar(
+            NAME,
+            "demo: tidecast time ÷ AutoETS time",
+            tide["time_vs_autoets"],
+            TIME_BAR,
+            f"per run: {per_run}",
+        ),
     ]
     board = runs[TIDECAST].leaderboard
     write_rows(NAME, rows, bars, {NAME: board} if board is not None else {})

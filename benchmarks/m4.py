@@ -85,7 +85,14 @@ def run(bench: Benchmark, max_series: int | None = None) -> tuple[list[dict[str,
     rows: list[dict[str, Any]] = []
     tide = run_tidecast(train, horizon)
     print(f"  {name}: tidecast {tide.seconds:.1f}s", flush=True)
-    rows.append(_row(name, TIDECAST, score(test, tide.forecast, train, bench.mase_season), tide.seconds))
+    rows.append(
+        _row(
+            name,
+            TIDECAST,
+            score(test, None if tide.error else tide.forecast, train, bench.mase_season),
+            tide.seconds,
+        )
+    )
     rows[-1]["note"] = "; ".join(tide.notes)
     for model, season in models.items():
         result = run_statsforecast(train, model, season, bench.freq, horizon)
@@ -98,16 +105,18 @@ def run(bench: Benchmark, max_series: int | None = None) -> tuple[list[dict[str,
         ref = official(bench.m4_column)
         naive2 = ref["Naive2"]
         for r in rows:
-            r["owa"] = 0.5 * (r["smape"] / naive2[0] + r["mase"] / naive2[1])
+            if "smape" in r:
+                r["owa"] = 0.5 * (r["smape"] / naive2[0] + r["mase"] / naive2[1])
         if max_series is None:
             for method, (smape, mase) in ref.items():
                 rows.append(_row(name, f"{method} (official)", {"smape": smape, "mase": mase}, float("nan")))
                 rows[-1]["owa"] = 0.5 * (smape / naive2[0] + mase / naive2[1])
         theta = ref["Theta"]
         label = f"{name}: tidecast {{}} ÷ official Theta {{}}"
+        smape, mase = rows[0].get("smape", float("nan")), rows[0].get("mase", float("nan"))
         bars = [
-            bar(name, label.format("sMAPE", "sMAPE"), rows[0]["smape"] / theta[0], 1.0, f"Theta {theta[0]}"),
-            bar(name, label.format("MASE", "MASE"), rows[0]["mase"] / theta[1], 1.0, f"Theta {theta[1]}"),
+            bar(name, label.format("sMAPE", "sMAPE"), smape / theta[0], 1.0, f"Theta {theta[0]}"),
+            bar(name, label.format("MASE", "MASE"), mase / theta[1], 1.0, f"Theta {theta[1]}"),
         ]
     leaderboards = {name: tide.leaderboard} if tide.leaderboard is not None else {}
     write_rows(name.replace("[", "_").replace("]", ""), rows, bars, leaderboards)

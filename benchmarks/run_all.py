@@ -1,7 +1,7 @@
 """Run every benchmark, rebuild `benchmarks/results.md`, and copy its table into README.md.
 
-Full run (about 20 minutes on 2 cores): the demo holdout twice (timings are the faster of
-the two, both are listed), then M4 hourly and weekly and tourism monthly, quarterly and
+Full run (about 35 minutes on 2 cores): the demo holdout (repeated when the time bar is
+borderline; timings are then the fastest, all are listed), then M4 hourly and weekly and tourism monthly, quarterly and
 yearly, every system on every series. The README block between `<!-- results:start -->` and
 `<!-- results:end -->` is replaced with the table and the bars; nothing else is touched.
 
@@ -9,6 +9,9 @@ yearly, every system on every series. The README block between `<!-- results:sta
 other dataset, written to `benchmarks/.cache/quick/` and `.cache/quick.md` (git-ignored);
 README.md and `results.md` are left alone, since a subset is not comparable with M4's
 official figures.
+
+`--report-only` rebuilds `results.md` and the README block from the CSVs already in
+`benchmarks/results/` (after running one script by hand, for instance).
 
 Rerun: `make bench`, or `.venv/bin/python benchmarks/run_all.py [--quick] [--demo-repeats N]`
 """
@@ -26,14 +29,15 @@ from report import readme_block, update_readme
 QUICK_SERIES = 40
 
 
-def main(quick: bool = False, demo_repeats: int = 2) -> None:
-    """Run all benchmarks; on a full run also refresh the README block."""
+def main(quick: bool = False, demo_repeats: int = 1, report_only: bool = False) -> None:
+    """Run all benchmarks (or none, with `report_only`); unless quick, refresh the README block."""
     started = time.perf_counter()
     if quick:
         common.use_results_dir(common.BENCH_DIR / ".cache" / "quick")
-    demo_holdout.main(1 if quick else demo_repeats)
-    for bench in m4.BENCHMARKS.values():
-        m4.run(bench, QUICK_SERIES if quick else None)
+    if not report_only:
+        demo_holdout.main(1 if quick else demo_repeats)
+        for bench in m4.BENCHMARKS.values():
+            m4.run(bench, QUICK_SERIES if quick else None)
     text = common.regenerate_markdown()
     print(text)
     if not quick and not update_readme(readme_block(common.RESULTS_DIR)):
@@ -46,6 +50,7 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="a few minutes on a subset; README untouched")
-    parser.add_argument("--demo-repeats", type=int, default=2, help="time the demo systems this many times")
+    parser.add_argument("--demo-repeats", type=int, default=1, help="time the demo systems this many times")
+    parser.add_argument("--report-only", action="store_true", help="only rebuild the tables from results/")
     args = parser.parse_args()
-    main(args.quick, args.demo_repeats)
+    main(args.quick, args.demo_repeats, args.report_only)

@@ -37,13 +37,23 @@ class Run:
     leaderboard: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    error: str | None = None  # the run failed: no forecast, nothing to score
 
 
 def run_tidecast(train: pd.DataFrame, horizon: int, target_col: str = "target", **options: Any) -> Run:
-    """AutoForecaster (default preset unless `options` say otherwise): fit + predict, timed."""
+    """AutoForecaster (default preset unless `options` say otherwise): fit + predict, timed.
+
+    A failure is returned as `Run.error` (with the leaderboard so far), so one broken dataset
+    does not stop the other benchmarks.
+    """
     auto = AutoForecaster(horizon=horizon, quantiles=QUANTILES, target_col=target_col, **options)
-    with timed() as watch:
-        forecast = auto.fit(train).predict()
+    try:
+        with timed() as watch:
+            forecast = auto.fit(train).predict()
+    except Exception as exc:
+        error = f"failed: {type(exc).__name__}: {exc}"
+        board = auto.leaderboard() if hasattr(auto, "report_") else None
+        return Run(pd.DataFrame(), watch.seconds, board, notes=[error], error=error)
     report = auto.report_
     timings = {k: round(float(v), 2) for k, v in report.timings.items()}
     timings["predict_seconds"] = round(watch.seconds - timings.get("total_seconds", 0.0), 2)
@@ -93,4 +103,6 @@ def warm_up(train: pd.DataFrame, freq: str, horizon: int, models: dict[str, Any]
     small = train[train["item_id"].isin(items.iloc[:: max(1, len(items) // 3)][:3])]
     for name, season in models.items():
         run_statsforecast(small, name, season, freq, horizon, n_jobs=1)
-    run_tidecast(small, horizon)
+    warm = run_tidecast(small, horizon)
+    if warm.error:
+        print(f"  warm-up: tidecast {warm.error}", flush=True)
