@@ -35,7 +35,8 @@ from tidecast.automl.windows import BacktestWindow, backtest_windows
 from tidecast.data.frequency import season_length
 from tidecast.data.ingest import canonical_keys, from_canonical, to_canonical
 from tidecast.data.io import read_table
-from tidecast.data.prepare import prepare
+from tidecast.data.prepare import PreparedData, prepare
+from tidecast.data.problems import Problem
 from tidecast.data.schema import (
     ITEM_ID,
     MEAN,
@@ -195,6 +196,20 @@ class AutoForecaster:
         return panel, spec, weights
 
     def _prepare(self, data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, DatasetSpec, dict[str, Any]]:
+        prepared, problems = self._canonical(data, self.frequency, self.horizon)
+        spec = DatasetSpec(
+            freq=prepared.freq,
+            item_col=self.item_col,
+            timestamp_col=self.timestamp_col,
+            target_col=self.target_col,
+        )
+        summary = summarize(prepared.panel, prepared.freq, [*problems, *prepared.problems])
+        return prepared.panel, spec, summary
+
+    def _canonical(
+        self, data: pd.DataFrame | str | Path, freq: str | None, horizon: int | None
+    ) -> tuple[PreparedData, list[Problem]]:
+        """Read, validate and prepare data given in the user's columns (training or newer)."""
         frame = read_table(data, text_columns=[self.item_col]) if isinstance(data, str | Path) else data
         canonical, problems = to_canonical(
             frame,
@@ -205,19 +220,12 @@ class AutoForecaster:
         )
         prepared = prepare(
             canonical,
-            freq=self.frequency,
+            freq=freq,
             filling=_canonical_keys(self.filling, self.target_col),
             aggregation=_canonical_keys(self.aggregation, self.target_col),
-            horizon=self.horizon,
+            horizon=horizon,
         )
-        spec = DatasetSpec(
-            freq=prepared.freq,
-            item_col=self.item_col,
-            timestamp_col=self.timestamp_col,
-            target_col=self.target_col,
-        )
-        summary = summarize(prepared.panel, prepared.freq, [*problems, *prepared.problems])
-        return prepared.panel, spec, summary
+        return prepared, problems
 
     def _plan_windows(
         self, panel: pd.DataFrame, n_windows: int, m: int, report: FitReport
@@ -392,21 +400,7 @@ class AutoForecaster:
         return combined
 
     def _prepare_new(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
-        frame = read_table(data, text_columns=[self.item_col]) if isinstance(data, str | Path) else data
-        canonical, _ = to_canonical(
-            frame,
-            item_col=self.item_col,
-            timestamp_col=self.timestamp_col,
-            target_col=self.target_col,
-            allow_duplicates=bool(self.aggregation),
-        )
-        prepared = prepare(
-            canonical,
-            freq=self.spec_.freq,
-            filling=_canonical_keys(self.filling, self.target_col),
-            aggregation=_canonical_keys(self.aggregation, self.target_col),
-        )
-        return prepared.panel
+        return self._canonical(data, self.spec_.freq, None)[0].panel
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "members_"):
