@@ -148,3 +148,27 @@ def test_when_fitted_twice_with_the_same_seed_then_forecasts_are_identical():
     a = make(models=["NPTS", "SeasonalNaive"], seed=3).fit(panel).predict()
     b = make(models=["NPTS", "SeasonalNaive"], seed=3).fit(panel).predict()
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_when_every_backtest_actual_is_zero_then_fit_falls_back_instead_of_crashing():
+    zeros = pd.DataFrame({"sku": "z", "date": pd.date_range("2024-01-01", periods=60), "sales": 0.0})
+    auto = make().fit(zeros)
+    assert auto.report_.best == "SeasonalNaive"
+    assert (auto.predict()["mean"] == 0).all()
+
+
+def test_when_a_model_fails_on_one_series_then_that_series_gets_the_fallback(monkeypatch):
+    from tidecast.models.baseline import SeasonalNaive
+
+    original = SeasonalNaive._forecast_series
+
+    def flaky(self, state, y, horizon, quantiles):
+        if y[-1] > 25:  # item2 and item3 end on 30 and 40
+            raise RuntimeError("numerical trouble")
+        return original(self, state, y, horizon, quantiles)
+
+    monkeypatch.setattr(SeasonalNaive, "_forecast_series", flaky)
+    model = make(models=["SeasonalNaive"]).fit(weekly_panel())
+    forecast = model.predict()
+    assert forecast["mean"].notna().all()
+    assert len(model.fallback_items_["SeasonalNaive"]) >= 1

@@ -316,6 +316,13 @@ class AutoForecaster:
             return {FALLBACK_MODEL: 1.0}
         score = windowed_scorer(window_data, quantiles, self.metric)
         weights = greedy_ensemble(ok, score, size=get_preset(self.preset).ensemble_size)
+        if not weights:
+            # No finite score anywhere (e.g. every backtest actual is zero, so wQL is undefined).
+            report.notes.append(
+                f"no candidate has a finite {self.metric} on the backtests; using {FALLBACK_MODEL}"
+            )
+            report.best = FALLBACK_MODEL
+            return {FALLBACK_MODEL: 1.0}
         report.ensemble_weights = weights
         ensemble = combine(ok, weights)
         bounds = np.cumsum([0] + [len(w.actual) for w in window_data])

@@ -148,10 +148,14 @@ class LocalForecaster(Forecaster):
             y = self._history(data, i)
             if len(y) < min_length or not np.isfinite(y).all():
                 return self._fallback_series(y, horizon, quantiles), True
-            state = states[i]
-            if state is None and self._stateful:
-                state = self._fit_series(y)
-            return self._forecast_series(state, y, horizon, quantiles), False
+            try:
+                state = states[i]
+                if state is None and self._stateful:
+                    state = self._fit_series(y)
+                return self._forecast_series(state, y, horizon, quantiles), False
+            except Exception:
+                # One series the model cannot handle never fails the forecast of the others.
+                return self._fallback_series(y, horizon, quantiles), True
 
         results = parallel_map(forecast_one, data.n_series, self._jobs(), deadline, self.name)
         self.fallback_items_ = [str(data.item_ids[i]) for i, (_, used) in enumerate(results) if used]
