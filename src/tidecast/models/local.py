@@ -112,23 +112,46 @@ class LocalForecaster(Forecaster):
     def _stateful(self) -> bool:
         return type(self)._fit_series is not LocalForecaster._fit_series
 
+    # ---- per-item hooks for models that need more than the values ---------------------
+    def _context(self, data: SeriesArrays, fitting: bool) -> Any:
+        """Anything computed once per fit or predict call and shared by every item (e.g. a
+        holiday table); `None` by default."""
+        return None
+
+    def _fit_item(self, y: np.ndarray, stamps: np.ndarray, context: Any) -> Any:
+        return self._fit_series(y) if len(y) >= self.tags.min_length else None
+
+    def _forecast_item(
+        self,
+        state: Any,
+        y: np.ndarray,
+        stamps: np.ndarray,
+        i: int,
+        context: Any,
+        horizon: int,
+        quantiles: tuple[float, ...],
+    ) -> SeriesForecast:
+        if state is None and self._stateful:  # an item not seen in fit
+            state = self._fit_series(y)
+        return self._forecast_series(state, y, horizon, quantiles)
+
     # ---- template ---------------------------------------------------------------------
-    def _history(self, data: SeriesArrays, i: int) -> np.ndarray:
-        y = data.series(i)
-        if self.max_history is not None and len(y) > self.max_history:
-            y = y[-self.max_history :]
-        return y
+    def _window(self, data: SeriesArrays, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Values and timestamps of series `i`, cut to the last `max_history` steps."""
+        start, end = int(data.indptr[i]), int(data.indptr[i + 1])
+        if self.max_history is not None:
+            start = max(start, end - self.max_history)
+        return data.values[start:end], data.timestamps[start:end]
 
     def _fit(self, data: SeriesArrays, deadline: float | None) -> None:
         self.states_ = {}
         self.fallback_items_ = []
         if not self._stateful:
             return
-        min_length = self.tags.min_length
+        context = self._context(data, fitting=True)
 
         def fit_one(i: int) -> Any:
-            y = self._history(data, i)
-            return self._fit_series(y) if len(y) >= min_length else None
+            return self._fit_item(*self._window(data, i), context)
 
         states = parallel_map(fit_one, data.n_series, self._jobs(), deadline, self.name)
         self.states_ = dict(zip(data.item_ids.tolist(), states, strict=True))
@@ -142,17 +165,15 @@ class LocalForecaster(Forecaster):
     ) -> Prediction:
         horizon = self.horizon_
         min_length = self.tags.min_length
+        context = self._context(data, fitting=False)
         states = [self.states_.get(item) for item in data.item_ids.tolist()]
 
         def forecast_one(i: int) -> tuple[SeriesForecast, bool]:
-            y = self._history(data, i)
+            y, stamps = self._window(data, i)
             if len(y) < min_length or not np.isfinite(y).all():
                 return self._fallback_series(y, horizon, quantiles), True
             try:
-                state = states[i]
-                if state is None and self._stateful:
-                    state = self._fit_series(y)
-                return self._forecast_series(state, y, horizon, quantiles), False
+                return self._forecast_item(states[i], y, stamps, i, context, horizon, quantiles), False
             except Exception:
                 # One series the model cannot handle never fails the forecast of the others.
                 return self._fallback_series(y, horizon, quantiles), True

@@ -58,9 +58,9 @@ from tidecast.data.calendar import as_datetime64, fourier_terms, step_index
 from tidecast.data.frequency import future_timestamps
 from tidecast.data.holidays import HolidayCalendar, holiday_features
 from tidecast.errors import ConfigError
-from tidecast.models.base import Prediction, Tags
+from tidecast.models.base import Tags
 from tidecast.models.intervals import normal_quantiles
-from tidecast.models.local import LocalForecaster, SeriesForecast, parallel_map
+from tidecast.models.local import LocalForecaster, SeriesForecast
 
 # Huber's tuning constant, in robust standard deviations. The textbook 1.345 treats holiday
 # peaks a calendar places a day off (observed days) and the promotions the median must not
@@ -349,57 +349,35 @@ class DynamicRegression(LocalForecaster):
         spread = state.sigma * np.sqrt(ratio) * (1 + TREND_DRIFT * steps) * state.scale
         return center, normal_quantiles(center, spread, quantiles)
 
-    # ---- the LocalForecaster template, with timestamps ----------------------------------------
-    def _window(self, data: SeriesArrays, i: int) -> tuple[np.ndarray, np.ndarray]:
-        start, end = int(data.indptr[i]), int(data.indptr[i + 1])
-        if self.max_history is not None:
-            start = max(start, end - self.max_history)
-        return data.values[start:end], data.timestamps[start:end]
-
+    # ---- the LocalForecaster per-item hooks, with timestamps --------------------------------
     def _holiday_table(self, data: SeriesArrays, end: Any) -> HolidayTable | None:
         if not self.holidays or len(data.timestamps) == 0:
             return None
         return HolidayTable.build(self.holidays, self.holiday_radii, data.timestamps.min(), end)
 
-    def _fit(self, data: SeriesArrays, deadline: float | None) -> None:
-        self._cycles()  # a bad configuration fails here, not inside a worker
-        self.fallback_items_ = []
-        table = self._holiday_table(data, data.timestamps.max())
-        min_length = self.tags.min_length
+    def _context(self, data: SeriesArrays, fitting: bool) -> tuple[HolidayTable | None, np.ndarray | None]:
+        if fitting:
+            self._cycles()  # a bad configuration fails here, not inside a worker
+            return self._holiday_table(data, data.timestamps.max()), None
+        ahead = future_timestamps(data.last_timestamps(), data.freq, self.horizon_)
+        return self._holiday_table(data, ahead.max()), ahead
 
-        def fit_one(i: int) -> RegressionState | None:
-            y, stamps = self._window(data, i)
-            if int(np.isfinite(y).sum()) < min_length:
-                return None
-            return self.fit_series(y, stamps, data.freq, table)
+    def _fit_item(self, y: np.ndarray, stamps: np.ndarray, context: Any) -> RegressionState | None:
+        if int(np.isfinite(y).sum()) < self.tags.min_length:
+            return None
+        return self.fit_series(y, stamps, self.spec_.freq, context[0])
 
-        states = parallel_map(fit_one, data.n_series, self._jobs(), deadline, self.name)
-        self.states_ = dict(zip(data.item_ids.tolist(), states, strict=True))
-
-    def _predict(
+    def _forecast_item(
         self,
-        data: SeriesArrays,
-        future: pd.DataFrame | None,
+        state: Any,
+        y: np.ndarray,
+        stamps: np.ndarray,
+        i: int,
+        context: Any,
+        horizon: int,
         quantiles: tuple[float, ...],
-        deadline: float | None,
-    ) -> Prediction:
-        horizon = self.horizon_
-        min_length = self.tags.min_length
-        ahead = future_timestamps(data.last_timestamps(), data.freq, horizon)
-        table = self._holiday_table(data, ahead.max())
-        states = [self.states_.get(item) for item in data.item_ids.tolist()]
-
-        def forecast_one(i: int) -> tuple[SeriesForecast, bool]:
-            y, stamps = self._window(data, i)
-            if len(y) < min_length or not np.isfinite(y).all():
-                return self._fallback_series(y, horizon, quantiles), True
-            state = states[i]
-            if state is None:  # an item not seen in fit
-                state = self.fit_series(y, stamps, data.freq, table)
-            return self.forecast_series(state, y, stamps, ahead[i], data.freq, table, quantiles), False
-
-        results = parallel_map(forecast_one, data.n_series, self._jobs(), deadline, self.name)
-        self.fallback_items_ = [str(data.item_ids[i]) for i, (_, used) in enumerate(results) if used]
-        mean = np.stack([r[0][0] for r in results])
-        qs = np.stack([r[0][1] for r in results])
-        return Prediction(mean=mean, quantiles=qs)
+    ) -> SeriesForecast:
+        table, ahead = context
+        if state is None:  # an item not seen in fit
+            state = self.fit_series(y, stamps, self.spec_.freq, table)
+        return self.forecast_series(state, y, stamps, ahead[i], self.spec_.freq, table, quantiles)
