@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -115,13 +116,18 @@ class ProgressView:
 
 def print_leaderboard(board: pd.DataFrame, metric: str) -> None:
     """The leaderboard as a table: short headers so it fits an 80-column terminal."""
-    table = Table(title=f"Leaderboard: {metric}, lower is better (w1 = oldest backtest window)")
+    table = Table(
+        title=f"Leaderboard: {metric}, lower is better (w1 = oldest backtest window)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     window_cols = [c for c in board.columns if c.startswith("window_")]
     table.add_column("model", no_wrap=True)
     for k in range(len(window_cols)):
-        table.add_column(f"w{k + 1}", justify="right")
+        table.add_column(f"w{k + 1}", justify="right", no_wrap=True, min_width=6)
     for name in ("score", "weight", "fit s", "pred s"):
-        table.add_column(name, justify="right", no_wrap=True)
+        table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
     for row in board.itertuples(index=False):
         r = row._asdict()
         marker = " *" if r.get("selected") else ""
