@@ -12,6 +12,8 @@ DEMO_RUN  := runs/demo
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	# torch first, pinned: the local CPU build; anything later that needs torch finds it in place.
+	$(BIN)/pip install --quiet torch==2.13.0
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .

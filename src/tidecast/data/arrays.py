@@ -39,8 +39,15 @@ class SeriesArrays:
     static: pd.DataFrame | None = None
 
     @classmethod
-    def from_panel(cls, panel: pd.DataFrame, freq: str, covariates: tuple[str, ...] = ()) -> SeriesArrays:
-        """Build from a long frame sorted by (item_id, timestamp)."""
+    def from_panel(
+        cls,
+        panel: pd.DataFrame,
+        freq: str,
+        covariates: tuple[str, ...] = (),
+        static_columns: tuple[str, ...] = (),
+    ) -> SeriesArrays:
+        """Build from a long frame sorted by (item_id, timestamp); static columns from each
+        series' first row (ingest checked they are constant within a series)."""
         items = panel[ITEM_ID].to_numpy()
         if len(items):
             change = np.flatnonzero(items[1:] != items[:-1]) + 1
@@ -55,6 +62,11 @@ class SeriesArrays:
             timestamps=panel[TIMESTAMP].to_numpy(dtype="datetime64[ns]"),
             freq=freq,
             covariates={c: panel[c].to_numpy() for c in covariates},
+            static=(
+                panel[list(static_columns)].iloc[starts].set_index(items[starts].astype(str))
+                if static_columns and len(items)
+                else None
+            ),
         )
 
     @property

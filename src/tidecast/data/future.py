@@ -68,9 +68,12 @@ def fill_future(
     still = frame[known].isna().any(axis=1).to_numpy()
     if still.any():
         rows = frame.loc[still].head(5).to_dict("records")
+        columns = [c for c in known if frame[c].isna().any()]
+        items = pd.unique(frame.loc[still, ITEM_ID])
         raise DataError(
-            f"{int(frame[known].isna().to_numpy().sum())} future values of known covariates are missing; "
-            "provide them or set a futurefill method",
+            f"{int(frame[known].isna().to_numpy().sum())} future values of the known covariates {columns} "
+            f"are missing for {len(items)} items (e.g. {list(items[:5])}); provide them or set a "
+            "futurefill method",
             [{str(k): _plain(v) for k, v in row.items()} for row in rows],
         )
     return frame

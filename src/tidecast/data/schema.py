@@ -18,14 +18,19 @@ MEAN = "mean"
 class DatasetSpec:
     """What travels beside a panel: its frequency, covariate roles and the user's column names.
 
-    `freq` is a pandas offset alias ("D", "h", "W-SUN", "MS"...). The `*_col` fields keep the
-    user's original names so outputs can be written back in the user's vocabulary.
+    `freq` is a pandas offset alias ("D", "h", "W-SUN", "MS"...). `holidays` are country codes
+    of the `holidays` package ("US", "US-CA" for a subdivision) and `events` the user's own
+    calendar as (ISO date, name) pairs: both are known for any date, so models that use them
+    build the same holiday features for the history and the horizon. The `*_col` fields keep
+    the user's original names so outputs can be written back in the user's vocabulary.
     """
 
     freq: str
     known_covariates: tuple[str, ...] = ()
     past_covariates: tuple[str, ...] = ()
     static_columns: tuple[str, ...] = ()
+    holidays: tuple[str, ...] = ()
+    events: tuple[tuple[str, str], ...] = ()
     item_col: str = ITEM_ID
     timestamp_col: str = TIMESTAMP
     target_col: str = TARGET
@@ -37,6 +42,8 @@ class DatasetSpec:
             "known_covariates": list(self.known_covariates),
             "past_covariates": list(self.past_covariates),
             "static_columns": list(self.static_columns),
+            "holidays": list(self.holidays),
+            "events": [list(e) for e in self.events],
             "item_col": self.item_col,
             "timestamp_col": self.timestamp_col,
             "target_col": self.target_col,
@@ -54,6 +61,8 @@ class DatasetSpec:
             known_covariates=names("known_covariates"),
             past_covariates=names("past_covariates"),
             static_columns=names("static_columns"),
+            holidays=names("holidays"),
+            events=tuple((str(d), str(n)) for d, n in data.get("events") or ()),  # type: ignore[attr-defined]
             item_col=str(data.get("item_col", ITEM_ID)),
             timestamp_col=str(data.get("timestamp_col", TIMESTAMP)),
             target_col=str(data.get("target_col", TARGET)),

@@ -18,7 +18,8 @@ import pandas as pd
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import future_timestamps
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, DatasetSpec, quantile_columns
-from tidecast.errors import ModelError
+from tidecast.data.future import fill_future
+from tidecast.errors import DataError, ModelError
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class Forecaster:
         data = self._arrays(panel)
         if data.n_series == 0:
             return empty_forecast(quantiles)
-        prediction = self._predict(data, future, quantiles, deadline)
+        prediction = self._predict(data, self._future(panel, data, future), quantiles, deadline)
         prediction = finalize(prediction, data)
         return forecast_frame(data.item_ids, data.last_timestamps(), data.freq, prediction, quantiles)
 
@@ -113,7 +114,29 @@ class Forecaster:
     # ---- shared helpers ---------------------------------------------------------------
     def _arrays(self, panel: pd.DataFrame) -> SeriesArrays:
         columns = tuple(c for c in (*self.spec_.known_covariates, *self.spec_.past_covariates) if c in panel)
-        return SeriesArrays.from_panel(panel, self.spec_.freq, columns)
+        static = tuple(c for c in self.spec_.static_columns if c in panel)
+        return SeriesArrays.from_panel(panel, self.spec_.freq, columns, static)
+
+    def _future(
+        self, panel: pd.DataFrame, data: SeriesArrays, future: pd.DataFrame | None
+    ) -> pd.DataFrame | None:
+        """The known covariates over the horizon, one row per item and step in `data`'s order.
+
+        Only models tagged `known_covariates` get them, and only when the data has some; a
+        missing frame, column or value is a DataError naming what is missing and for which
+        items, never a silent forecast without the promotion the user planned.
+        """
+        known = self.spec_.known_covariates
+        if not (self.tags.known_covariates and known):
+            return None
+        if future is None:
+            items = data.item_ids[:5].tolist()
+            raise DataError(
+                f"{self.name} uses the known covariates {list(known)}: their values over the "
+                f"{self.horizon_} forecast steps are needed (future= in Python, --future on the command "
+                f"line) for {data.n_series} items, e.g. {items}"
+            )
+        return fill_future(future, panel, self.spec_.freq, self.horizon_, known)
 
     def get_params(self) -> dict[str, object]:
         """Hyper-parameters as given to `__init__` (scikit-learn convention)."""
