@@ -5,6 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_DATA := data/demo/sales.csv
+DEMO_FUTURE := data/demo/future.csv
 DEMO_RUN  := runs/demo
 
 .PHONY: demo test install dev lint typecheck bench clean
@@ -27,10 +28,11 @@ install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
 demo: $(VENV)/.installed
-	$(BIN)/tidecast demo-data --out $(DEMO_DATA) --items 125 --seed 42
+	$(BIN)/tidecast demo-data --out $(DEMO_DATA) --items 125 --seed 42 --future-out $(DEMO_FUTURE) --horizon 14
 	$(BIN)/tidecast train $(DEMO_DATA) --horizon 14 --quantiles 0.1,0.5,0.9 --metric wql \
 		--item-col item_id --timestamp-col timestamp --target-col target_value \
-		--freq D --preset medium --out $(DEMO_RUN)
+		--known-covariates promotion,is_holiday --static-columns category,region --holidays US \
+		--future $(DEMO_FUTURE) --freq D --preset medium --out $(DEMO_RUN)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests benchmarks

@@ -157,15 +157,24 @@ def demo_data(
     ),
     items: Annotated[int, typer.Option(help="Number of items (125 is the 5x5x5 catalogue)")] = 125,
     seed: Annotated[int, typer.Option(help="Random seed")] = 42,
+    future_out: Annotated[
+        Path | None, typer.Option("--future-out", help="Also write the next days' promotions and holidays")
+    ] = None,
+    horizon: Annotated[int, typer.Option("--horizon", help="Days in the --future-out file")] = 14,
 ) -> None:
     """Generate the demo retail sales dataset (daily, 2021-2023, promotions and holidays)."""
     from tidecast.data import demo
+    from tidecast.data.io import write_table
 
     start = time.perf_counter()
     rows = _run(lambda: demo.write(out_path, n_items=items, seed=seed))
     console.print(
         f"wrote {rows:,} rows for {items:,} items to {out_path} in {time.perf_counter() - start:.1f}s"
     )
+    if future_out is not None:
+        frame = demo.future_covariates(items, seed, horizon)
+        _run(lambda: write_table(frame, future_out))
+        console.print(f"wrote the known covariates of the next {horizon} days to {future_out}")
 
 
 def _auto(**kwargs: Any) -> Any:
@@ -197,39 +206,44 @@ JobsOpt = Annotated[int | None, typer.Option("--jobs", help="Worker processes (d
 SeedOpt = Annotated[int, typer.Option(help="Random seed")]
 
 
-def _build(
-    horizon: int,
-    quantiles: str,
-    metric: str,
-    item_col: str,
-    timestamp_col: str,
-    target_col: str,
-    freq: str | None,
-    preset: str,
-    time_limit: float | None,
-    backtest_windows: int | None,
-    models: str | None,
-    filling: str | None,
-    aggregation: str | None,
-    jobs: int | None,
-    seed: int,
-) -> Any:
+KnownOpt = Annotated[
+    str | None,
+    typer.Option("--known-covariates", help="Columns known in advance, e.g. promotion,price"),
+]
+PastOpt = Annotated[
+    str | None, typer.Option("--past-covariates", help="Columns known only up to the forecast origin")
+]
+StaticOpt = Annotated[
+    str | None, typer.Option("--static-columns", help="Per-item attributes, e.g. category,region")
+]
+MetadataOpt = Annotated[
+    str | None, typer.Option("--item-metadata", help="Table of static attributes keyed by the item column")
+]
+HolidaysOpt = Annotated[
+    str | None, typer.Option("--holidays", help="Holiday country codes, e.g. US or US,GB")
+]
+EventsOpt = Annotated[
+    str | None, typer.Option("--events", help="Events table (CSV/Parquet with date and name)")
+]
+FutureOpt = Annotated[
+    str | None,
+    typer.Option("--future", help="Known covariates over the horizon (item, timestamp, covariates)"),
+]
+
+
+def _build(**options: Any) -> Any:
+    """An AutoForecaster from the shared options of `train` and `backtest`."""
+    models = options.pop("models")
     return _auto(
-        horizon=horizon,
-        frequency=freq,
-        quantiles=quantiles,
-        metric=metric.lower(),
-        time_limit=time_limit,
-        preset=preset,
+        horizon=options.pop("horizon"),
+        frequency=options.pop("freq"),
+        metric=options.pop("metric").lower(),
         models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
-        backtest_windows=backtest_windows,
-        item_col=item_col,
-        timestamp_col=timestamp_col,
-        target_col=target_col,
-        filling=_parse_json_option(filling, "filling"),
-        aggregation=_parse_json_option(aggregation, "aggregation"),
-        n_jobs=jobs,
-        seed=seed,
+        filling=_parse_json_option(options.pop("filling"), "filling"),
+        aggregation=_parse_json_option(options.pop("aggregation"), "aggregation"),
+        static_data=options.pop("item_metadata"),
+        n_jobs=options.pop("jobs"),
+        **options,
     )
 
 
@@ -250,36 +264,26 @@ def train(
     models: ModelsOpt = None,
     filling: FillOpt = None,
     aggregation: AggOpt = None,
+    known_covariates: KnownOpt = None,
+    past_covariates: PastOpt = None,
+    static_columns: StaticOpt = None,
+    item_metadata: MetadataOpt = None,
+    holidays: HolidaysOpt = None,
+    events: EventsOpt = None,
+    future: FutureOpt = None,
     jobs: JobsOpt = None,
     seed: SeedOpt = 0,
 ) -> None:
     """Run the AutoML job: backtest candidates, ensemble, refit, forecast; write DIR/*."""
+    options = {k: v for k, v in locals().items() if k not in ("data", "out_dir", "future")}
     from tidecast.reports.run import write_run
 
-    auto = _run(
-        lambda: _build(
-            horizon,
-            quantiles,
-            metric,
-            item_col,
-            timestamp_col,
-            target_col,
-            freq,
-            preset,
-            time_limit,
-            backtest_windows,
-            models,
-            filling,
-            aggregation,
-            jobs,
-            seed,
-        )
-    )
+    auto = _run(lambda: _build(**options))
     start = time.perf_counter()
     with ProgressView(time_limit) as view:
         _run(lambda: auto.fit(data, progress=view))
         view({"stage": "forecast"})
-        forecasts = _run(auto.predict)
+        forecasts = _run(lambda: auto.predict(future=future))
     paths = write_run(auto, forecasts, out_dir)
     print_leaderboard(auto.leaderboard(), auto.metric)
     elapsed = time.perf_counter() - start
@@ -312,31 +316,20 @@ def backtest(
     models: ModelsOpt = None,
     filling: FillOpt = None,
     aggregation: AggOpt = None,
+    known_covariates: KnownOpt = None,
+    past_covariates: PastOpt = None,
+    static_columns: StaticOpt = None,
+    item_metadata: MetadataOpt = None,
+    holidays: HolidaysOpt = None,
+    events: EventsOpt = None,
     jobs: JobsOpt = None,
     seed: SeedOpt = 0,
 ) -> None:
     """Evaluate candidates on backtest windows only (no refit, no model): leaderboard + report."""
+    options = {k: v for k, v in locals().items() if k not in ("data", "out_dir", "future")}
     from tidecast.reports.run import write_evaluation
 
-    auto = _run(
-        lambda: _build(
-            horizon,
-            quantiles,
-            metric,
-            item_col,
-            timestamp_col,
-            target_col,
-            freq,
-            preset,
-            time_limit,
-            backtest_windows,
-            models,
-            filling,
-            aggregation,
-            jobs,
-            seed,
-        )
-    )
+    auto = _run(lambda: _build(**options))
     with ProgressView(time_limit) as view:
         _run(lambda: auto.evaluate(data, progress=view))
     paths = write_evaluation(auto, out_dir)
@@ -354,6 +347,7 @@ def forecast(
     out_path: Annotated[Path, typer.Option("--out", help="Forecast file (.csv or .parquet)")] = Path(
         "forecasts.csv"
     ),
+    future: FutureOpt = None,
 ) -> None:
     """Forecast with a trained model, from its stored history or newer data, without refitting."""
     from tidecast.automl.forecaster import AutoForecaster
@@ -362,7 +356,7 @@ def forecast(
     folder = model / "model" if (model / "model" / "manifest.json").is_file() else model
     auto = _run(lambda: AutoForecaster.load(folder))
     start = time.perf_counter()
-    frame = _run(lambda: auto.predict(data))
+    frame = _run(lambda: auto.predict(data, future=future))
     _run(lambda: write_table(frame, out_path))
     items = frame[auto.spec_.item_col].nunique()
     console.print(

@@ -329,7 +329,9 @@ def test_when_future_values_are_missing_then_futurefill_supplies_them(method: st
 
 def test_when_future_values_are_missing_without_futurefill_then_error_shows_them() -> None:
     future = pd.DataFrame({ITEM_ID: ["a"], TIMESTAMP: pd.to_datetime([day(4)]), "promo": [1.0]})
-    with pytest.raises(DataError, match=r"3 future values of the known covariates \[.promo.\] are missing for 2 items") as info:
+    with pytest.raises(
+        DataError, match=r"3 future values of the known covariates \[.promo.\] are missing for 2 items"
+    ) as info:
         fill_future(future, HISTORY, "D", 2, ["promo"])
     assert info.value.rows[0][ITEM_ID] == "a" and info.value.rows[0][TIMESTAMP] == "2021-01-05T00:00:00"
 

@@ -179,3 +179,71 @@ def test_when_timestamps_are_garbage_then_the_error_names_the_rows(workdir):
     result = tidecast("train", str(bad), "--horizon", "2", cwd=workdir)
     assert result.returncode != 0
     assert "not-a-date" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def with_future(workdir: Path) -> tuple[Path, Path]:
+    result = tidecast(
+        "demo-data",
+        "--out",
+        "promo.csv",
+        "--items",
+        "6",
+        "--seed",
+        "5",
+        "--future-out",
+        "promo_future.csv",
+        "--horizon",
+        "7",
+        cwd=workdir,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "next 7 days" in result.stderr
+    return workdir / "promo.csv", workdir / "promo_future.csv"
+
+
+COVARIATE_ARGS = (
+    "--horizon",
+    "7",
+    "--target-col",
+    "target_value",
+    "--known-covariates",
+    "promotion,is_holiday",
+    "--static-columns",
+    "category,region",
+    "--holidays",
+    "US",
+    "--models",
+    "SeasonalNaive,DynamicRegression",
+    "--backtest-windows",
+    "1",
+    "--jobs",
+    "1",
+)
+
+
+def test_when_training_with_covariates_then_the_future_file_drives_the_forecast(workdir, with_future):
+    sales, future = with_future
+    result = tidecast(
+        "train", str(sales), *COVARIATE_ARGS, "--future", str(future), "--out", "cov", cwd=workdir
+    )
+    assert result.returncode == 0, result.stderr
+    forecasts = pd.read_csv(workdir / "cov" / "forecasts.csv")
+    assert len(forecasts) == 6 * 7 and forecasts["timestamp"].min() == "2024-01-01"
+    report = json.loads((workdir / "cov" / "report.json").read_text())
+    spec = json.loads((workdir / "cov" / "model" / "manifest.json").read_text())
+    assert "DynamicRegression" in json.dumps(report)
+    assert "promotion" in json.dumps(spec)
+    again = tidecast("forecast", "cov", "--future", str(future), "--out", "again.csv", cwd=workdir)
+    assert again.returncode == 0, again.stderr
+    pd.testing.assert_frame_equal(pd.read_csv(workdir / "again.csv"), forecasts)
+
+
+def test_when_the_future_file_lacks_a_covariate_then_training_fails_naming_it(workdir, with_future):
+    sales, future = with_future
+    pd.read_csv(future).drop(columns="promotion").to_csv(workdir / "bad_future.csv", index=False)
+    result = tidecast(
+        "train", str(sales), *COVARIATE_ARGS, "--future", "bad_future.csv", "--out", "bad", cwd=workdir
+    )
+    assert result.returncode == 2
+    assert "lack column(s) ['promotion']" in result.stderr

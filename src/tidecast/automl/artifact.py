@@ -89,6 +89,15 @@ def build_manifest(forecaster: AutoForecaster, files: dict[str, str]) -> dict[st
                 "timestamp": forecaster.spec_.timestamp_col,
                 "target": forecaster.spec_.target_col,
             },
+            # What a caller must supply (known covariates over the horizon) and what the
+            # models were told about the data; a service reads this without unpickling.
+            "covariates": {
+                "known": list(forecaster.spec_.known_covariates),
+                "past": list(forecaster.spec_.past_covariates),
+                "static": list(forecaster.spec_.static_columns),
+            },
+            "holidays": list(forecaster.spec_.holidays),
+            "events": len(forecaster.spec_.events),
         },
         "model": {"best": report.best, "weights": forecaster.weights_, "refit": report.refit},
         "metrics": {
@@ -186,6 +195,7 @@ def _slim_state(forecaster: AutoForecaster) -> dict[str, Any]:
     the history (in its own Parquet file) and the backtest-only fits and forecasts."""
     state = dict(forecaster.__dict__)
     state.pop("history_", None)
+    state.pop("_static_cache", None)
     report = copy.copy(forecaster.report_)
     report.candidates = [dataclasses.replace(c, model=None, forecast=None) for c in report.candidates]
     state["report_"] = report

@@ -47,7 +47,7 @@ from tidecast.data.schema import (
     quantile_columns,
 )
 from tidecast.data.summary import summarize
-from tidecast.errors import ConfigError, ModelError
+from tidecast.errors import ConfigError, DataError, ModelError
 from tidecast.metrics import get_metric
 from tidecast.models.base import Forecaster
 from tidecast.models.catalog import CATALOG, make_model
@@ -80,6 +80,15 @@ class AutoForecaster:
     """Backtest candidate models, combine the best into a weighted ensemble, refit, forecast.
 
     Hyper-parameters are stored verbatim; fitted state ends in `_`.
+
+    Covariates: `known_covariates` are columns known in advance (promotion, price, a holiday
+    flag): their values over the horizon come from `predict(future=...)`, and in backtests
+    from the data itself (never the target). `past_covariates` are only known up to the
+    forecast origin. `static_columns` are per-item attributes, in the data or in
+    `static_data` (an item-metadata table keyed by the item column, as a frame or a file).
+    `holidays` are country codes of the `holidays` package ("US", "GB,DE"), `events` a
+    table (or file) of date and name: models that use holidays build window features from
+    them. Models that cannot use covariates simply ignore them.
     """
 
     def __init__(
@@ -100,6 +109,12 @@ class AutoForecaster:
         target_col: str = TARGET,
         filling: dict[str, Any] | None = None,
         aggregation: dict[str, str] | None = None,
+        known_covariates: Sequence[str] | str | None = None,
+        past_covariates: Sequence[str] | str | None = None,
+        static_columns: Sequence[str] | str | None = None,
+        static_data: pd.DataFrame | str | Path | None = None,
+        holidays: Sequence[str] | str | None = None,
+        events: pd.DataFrame | str | Path | None = None,
         n_jobs: int | None = None,
         seed: int = 0,
     ) -> None:
@@ -119,6 +134,12 @@ class AutoForecaster:
         self.target_col = target_col
         self.filling = filling
         self.aggregation = aggregation
+        self.known_covariates = known_covariates
+        self.past_covariates = past_covariates
+        self.static_columns = static_columns
+        self.static_data = static_data
+        self.holidays = holidays
+        self.events = events
         self.n_jobs = n_jobs
         self.seed = seed
 
@@ -197,8 +218,14 @@ class AutoForecaster:
 
     def _prepare(self, data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, DatasetSpec, dict[str, Any]]:
         prepared, problems = self._canonical(data, self.frequency, self.horizon)
+        roles = self._roles()
         spec = DatasetSpec(
             freq=prepared.freq,
+            known_covariates=roles["known"],
+            past_covariates=roles["past"],
+            static_columns=roles["static"],
+            holidays=_names(self.holidays, "holidays"),
+            events=self._events(),
             item_col=self.item_col,
             timestamp_col=self.timestamp_col,
             target_col=self.target_col,
@@ -211,11 +238,16 @@ class AutoForecaster:
     ) -> tuple[PreparedData, list[Problem]]:
         """Read, validate and prepare data given in the user's columns (training or newer)."""
         frame = read_table(data, text_columns=[self.item_col]) if isinstance(data, str | Path) else data
+        roles = self._roles()
+        frame = self._with_static_data(frame, roles["static"])
         canonical, problems = to_canonical(
             frame,
             item_col=self.item_col,
             timestamp_col=self.timestamp_col,
             target_col=self.target_col,
+            known_covariates=roles["known"],
+            past_covariates=roles["past"],
+            static_columns=roles["static"],
             allow_duplicates=bool(self.aggregation),
         )
         prepared = prepare(
@@ -223,9 +255,113 @@ class AutoForecaster:
             freq=freq,
             filling=_canonical_keys(self.filling, self.target_col),
             aggregation=_canonical_keys(self.aggregation, self.target_col),
+            static_columns=roles["static"],
             horizon=horizon,
         )
+        self.filling_plan_ = prepared.filling
         return prepared, problems
+
+    # ---- covariates ------------------------------------------------------------------
+    def _roles(self) -> dict[str, tuple[str, ...]]:
+        """The covariate columns by role, checked: a column has one role, never the target's."""
+        roles = {
+            "known": _names(self.known_covariates, "known covariates"),
+            "past": _names(self.past_covariates, "past covariates"),
+            "static": _names(self.static_columns, "static columns"),
+        }
+        if self.static_data is not None and not roles["static"]:
+            table = self._static_table()
+            roles["static"] = tuple(str(c) for c in table.columns if c != self.item_col)
+        seen: dict[str, str] = {}
+        for role, columns in roles.items():
+            for column in columns:
+                if column in (self.item_col, self.timestamp_col, self.target_col):
+                    raise ConfigError(
+                        f"{column!r} cannot be a covariate: it is the item, time or target column"
+                    )
+                label = {
+                    "known": "a known covariate",
+                    "past": "a past covariate",
+                    "static": "a static column",
+                }[role]
+                if column in seen:
+                    raise ConfigError(f"column {column!r} is given as both {seen[column]} and {label}")
+                seen[column] = label
+        return roles
+
+    def _static_table(self) -> pd.DataFrame:
+        """The item-metadata table (cached), item ids as text, one row per item."""
+        if getattr(self, "_static_cache", None) is None:
+            source = self.static_data
+            table = (
+                read_table(source, text_columns=[self.item_col]) if isinstance(source, str | Path) else source
+            )
+            assert isinstance(table, pd.DataFrame)
+            if self.item_col not in table.columns:
+                raise DataError(
+                    f"the item metadata lacks the item column {self.item_col!r}; it has {list(table.columns)}"
+                )
+            table = table.astype({self.item_col: str})
+            duplicated = table[self.item_col][table[self.item_col].duplicated()].unique()
+            if len(duplicated):
+                raise DataError(
+                    f"the item metadata has {len(duplicated)} items on several rows: {list(duplicated[:5])}"
+                )
+            self._static_cache = table
+        return self._static_cache
+
+    def _with_static_data(self, frame: pd.DataFrame, static: tuple[str, ...]) -> pd.DataFrame:
+        """Join the item-metadata table's static columns onto the rows; every item needs a row."""
+        if self.static_data is None:
+            return frame
+        table = self._static_table()
+        columns = [c for c in static if c in table.columns]
+        missing = [c for c in static if c not in table.columns and c not in frame.columns]
+        if missing:
+            raise DataError(f"static column(s) {missing} are neither in the data nor in the item metadata")
+        if not columns:
+            return frame
+        if self.item_col not in frame.columns:
+            return frame  # to_canonical names the missing item column
+        keys = frame[self.item_col].astype(str)
+        unknown = pd.Index(keys.unique()).difference(table[self.item_col])
+        if len(unknown):
+            raise DataError(f"{len(unknown)} items have no row in the item metadata: {sorted(unknown)[:5]}")
+        lookup = table.set_index(self.item_col)[columns]
+        joined = frame.drop(columns=[c for c in columns if c in frame.columns]).copy()
+        for column in columns:
+            joined[column] = keys.map(lookup[column]).to_numpy()
+        return joined
+
+    def _events(self) -> tuple[tuple[str, str], ...]:
+        if self.events is None:
+            return ()
+        from tidecast.data.features import events_from_calendar
+        from tidecast.data.holidays import HolidayCalendar
+
+        return events_from_calendar(HolidayCalendar.from_events(self.events))
+
+    def _canonical_future(self, future: pd.DataFrame | str | Path, panel: pd.DataFrame) -> pd.DataFrame:
+        """The user's future covariates, validated and filled onto each series' horizon."""
+        from tidecast.data.future import fill_future
+
+        known = self.spec_.known_covariates
+        frame = read_table(future, text_columns=[self.item_col]) if isinstance(future, str | Path) else future
+        missing = [c for c in (self.item_col, self.timestamp_col, *known) if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"the future covariates lack column(s) {missing}; they need {self.item_col!r}, "
+                f"{self.timestamp_col!r} and every known covariate {list(known)}"
+            )
+        canonical, _ = to_canonical(
+            frame,
+            item_col=self.item_col,
+            timestamp_col=self.timestamp_col,
+            target_col=None,
+            known_covariates=known,
+        )
+        plan = getattr(self, "filling_plan_", None)
+        return fill_future(canonical, panel, self.spec_.freq, self.horizon, known, plan)
 
     def _plan_windows(
         self, panel: pd.DataFrame, n_windows: int, m: int, report: FitReport
@@ -376,15 +512,22 @@ class AutoForecaster:
 
     # ---- predict ---------------------------------------------------------------------
     def predict(
-        self, data: pd.DataFrame | str | Path | None = None, future: pd.DataFrame | None = None
+        self,
+        data: pd.DataFrame | str | Path | None = None,
+        future: pd.DataFrame | str | Path | None = None,
     ) -> pd.DataFrame:
         """Forecast `horizon` steps after each series' end, in the user's column names.
 
         With `data`, forecasts from that (newer) history with the fitted models, no refit.
+        `future` holds the known covariates over the horizon (item, timestamp and each known
+        covariate, user's column names); gaps are filled by each column's `futurefill`.
         """
         self._check_fitted()
         panel = self.history_ if data is None else self._prepare_new(data)
-        forecast = self.predict_canonical(panel, future)
+        canonical_future = None
+        if future is not None and self.spec_.known_covariates:
+            canonical_future = self._canonical_future(future, panel)
+        forecast = self.predict_canonical(panel, canonical_future)
         return from_canonical(forecast, self.spec_)
 
     def predict_canonical(self, panel: pd.DataFrame, future: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -469,6 +612,16 @@ class AutoForecaster:
         from tidecast.automl.artifact import load_forecaster
 
         return load_forecaster(path)
+
+
+def _names(value: Sequence[str] | str | None, what: str) -> tuple[str, ...]:
+    """Column names or codes from a list or one comma-separated string, stripped, in order."""
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    if any(not isinstance(v, str) for v in items):
+        raise ConfigError(f"{what} must be names, got {value!r}")
+    return tuple(dict.fromkeys(v.strip() for v in items if v.strip()))
 
 
 def _canonical_keys(mapping: dict[str, Any] | None, target_col: str) -> dict[str, Any] | None:

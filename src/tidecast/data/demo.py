@@ -157,6 +157,34 @@ def generate(n_items: int = 125, seed: int = 42) -> pd.DataFrame:
     return frame.sort_values(["item_id", "timestamp"], kind="stable", ignore_index=True)
 
 
+def future_covariates(n_items: int = 125, seed: int = 42, horizon: int = 14) -> pd.DataFrame:
+    """The known covariates of the `horizon` days after the data: planned promotions, holidays.
+
+    What a retailer knows in advance and passes as `--future`: promotions drawn at the data's
+    rate (from their own random stream, so the history does not change with the horizon) and
+    the holiday flag of the same four holidays, continued into the next year.
+    """
+    if horizon < 1:
+        raise ValueError(f"the horizon must be at least 1, got {horizon}")
+    items = item_catalogue(n_items)
+    dates = pd.date_range(pd.Timestamp(END) + pd.Timedelta(days=1), periods=horizon, freq="D")
+    rng = np.random.default_rng([seed, 1])
+    promotion = rng.random((n_items, horizon)) < PROMOTION_RATE
+    fixed = {"01-01", "07-04", "12-25"}
+    thanksgiving = {
+        pd.Timestamp(y, 11, 1) + pd.offsets.WeekOfMonth(week=3, weekday=3) for y in set(dates.year)
+    }
+    is_holiday = np.array([d.strftime("%m-%d") in fixed or d in thanksgiving for d in dates], dtype=np.int8)
+    return pd.DataFrame(
+        {
+            "item_id": np.repeat(items["item_id"].to_numpy(), horizon),
+            "timestamp": np.tile(dates.values, n_items),
+            "promotion": promotion.astype(np.int8).ravel(),
+            "is_holiday": np.tile(is_holiday, n_items),
+        }
+    )
+
+
 def write(path: str | Path, n_items: int = 125, seed: int = 42) -> int:
     """Write the dataset to `.csv` or `.parquet`, chunk by chunk; returns the number of rows."""
     import pyarrow as pa

@@ -10,6 +10,7 @@ timestamps were asked for, so a model fitted on the history finds its columns in
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -73,7 +74,9 @@ def time_features(
     return frame.astype(np.float32)
 
 
-def event_distances(values: np.ndarray, indptr: np.ndarray, cap: int = EVENT_CAP) -> tuple[np.ndarray, np.ndarray]:
+def event_distances(
+    values: np.ndarray, indptr: np.ndarray, cap: int = EVENT_CAP
+) -> tuple[np.ndarray, np.ndarray]:
     """Steps to the next and since the previous nonzero value, within each series, capped.
 
     For an indicator covariate known in advance (a promotion, a store's own holiday flag) the

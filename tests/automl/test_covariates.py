@@ -1,0 +1,186 @@
+"""Covariates, static attributes and holidays through AutoForecaster: roles, joins, the future.
+
+A test-only model that forecasts exactly 10 x the known covariate `promo` at each target
+step shows where the values come from: in backtests from the data's own future rows, at
+prediction from `future=`, aligned item by item and step by step.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tidecast import AutoForecaster
+from tidecast.data.schema import DatasetSpec
+from tidecast.errors import ConfigError, DataError
+from tidecast.models import catalog
+from tidecast.models.base import Forecaster, Prediction, Tags
+
+DAYS, HORIZON = 60, 7
+
+
+class PromoEcho(Forecaster):
+    """Forecasts 10 x `promo` at every future step; records the static table it saw."""
+
+    name = "PromoEcho"
+    tags = Tags(scope="global", known_covariates=True, static_features=True, cost=0.0)
+
+    def __init__(self, n_jobs: int | None = None) -> None:
+        self.n_jobs = n_jobs
+
+    def _fit(self, data, deadline):
+        self.static_seen_ = data.static
+
+    def _predict(self, data, future, quantiles, deadline):
+        promo = future["promo"].to_numpy(dtype=np.float64).reshape(data.n_series, self.horizon_)
+        mean = 10.0 * promo
+        return Prediction(mean=mean, quantiles=np.repeat(mean[:, :, None], len(quantiles), axis=2))
+
+
+@pytest.fixture(autouse=True)
+def echo_model(monkeypatch):
+    monkeypatch.setitem(catalog.CATALOG, "PromoEcho", PromoEcho)
+
+
+def promo_panel(n_items: int = 3) -> pd.DataFrame:
+    """Sales are exactly 10 x promo (a pseudo-random 0/1 pattern per item)."""
+    frames = []
+    for i in range(n_items):
+        promo = ((np.arange(DAYS) * (i + 3)) % 5 == 0).astype(int)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "sku": f"item{i}",
+                    "date": pd.date_range("2024-01-01", periods=DAYS, freq="D"),
+                    "sales": 10.0 * promo,
+                    "promo": promo,
+                    "price": 5.0 + i,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def future_promo(n_items: int = 3) -> pd.DataFrame:
+    dates = pd.date_range("2024-01-01", periods=DAYS + HORIZON, freq="D")[DAYS:]
+    return pd.DataFrame(
+        {
+            "sku": np.repeat([f"item{i}" for i in range(n_items)], HORIZON),
+            "date": np.tile(dates, n_items),
+            "promo": np.tile([1, 0, 0, 1, 0, 1, 1], n_items),
+        }
+    )
+
+
+def make(**kwargs) -> AutoForecaster:
+    options = dict(
+        horizon=HORIZON,
+        item_col="sku",
+        timestamp_col="date",
+        target_col="sales",
+        models=["PromoEcho"],
+        known_covariates=["promo"],
+        backtest_windows=2,
+        n_jobs=1,
+    )
+    options.update(kwargs)
+    return AutoForecaster(**options)
+
+
+def test_when_known_covariates_are_given_then_backtests_take_their_future_from_the_data():
+    auto = make().fit(promo_panel())
+    board = auto.leaderboard()
+    echo = board[board["model"] == "PromoEcho"].iloc[0]
+    # Sales are exactly 10 x promo, so a model fed the true future promo scores 0 on every window.
+    assert echo["window_1_wql"] == 0.0 and echo["window_2_wql"] == 0.0
+    assert auto.spec_.known_covariates == ("promo",)
+
+
+def test_when_the_future_is_given_then_forecasts_follow_it_item_by_item():
+    auto = make().fit(promo_panel())
+    forecast = auto.predict(future=future_promo().sample(frac=1.0, random_state=0))  # any row order
+    assert forecast["mean"].tolist() == [10.0, 0, 0, 10, 0, 10, 10] * 3
+    assert forecast["date"].min() == pd.Timestamp("2024-03-01")
+
+
+def test_when_the_future_is_missing_then_the_error_names_the_columns_and_items():
+    auto = make().fit(promo_panel())
+    with pytest.raises(DataError, match=r"known covariates \['promo'\].*--future.*3 items"):
+        auto.predict()
+
+
+def test_when_future_rows_are_missing_then_the_error_names_the_items():
+    auto = make().fit(promo_panel())
+    partial = future_promo().iloc[:-2]
+    with pytest.raises(DataError, match=r"missing for 1 items \(e.g. \['item2'\]\)"):
+        auto.predict(future=partial)
+
+
+def test_when_the_future_lacks_a_known_column_then_the_error_names_it():
+    auto = make().fit(promo_panel())
+    with pytest.raises(DataError, match=r"lack column\(s\) \['promo'\]"):
+        auto.predict(future=future_promo().drop(columns="promo"))
+
+
+def test_when_futurefill_is_set_then_missing_future_values_are_filled():
+    auto = make(filling={"promo": {"futurefill": "zero"}}).fit(promo_panel())
+    forecast = auto.predict(future=future_promo().iloc[:-2])
+    assert forecast["mean"].tolist()[-2:] == [0.0, 0.0]
+
+
+def test_when_item_metadata_is_given_then_models_see_the_static_attributes():
+    meta = pd.DataFrame({"sku": ["item0", "item1", "item2"], "region": ["N", "S", "N"], "size": [1, 2, 3]})
+    auto = make(static_data=meta).fit(promo_panel())
+    assert auto.spec_.static_columns == ("region", "size")
+    seen = auto.members_["PromoEcho"].static_seen_
+    assert seen.loc["item1", "region"] == "S" and seen.loc["item2", "size"] == 3
+
+
+def test_when_item_metadata_misses_an_item_then_the_error_names_it():
+    meta = pd.DataFrame({"sku": ["item0", "item1"], "region": ["N", "S"]})
+    with pytest.raises(DataError, match=r"1 items have no row in the item metadata: \['item2'\]"):
+        make(static_data=meta).fit(promo_panel())
+
+
+def test_when_item_metadata_repeats_an_item_then_the_error_names_it():
+    meta = pd.DataFrame({"sku": ["item0", "item0", "item1", "item2"], "region": ["N", "S", "S", "N"]})
+    with pytest.raises(DataError, match=r"1 items on several rows: \['item0'\]"):
+        make(static_data=meta).fit(promo_panel())
+
+
+def test_when_a_static_column_varies_within_an_item_then_ingest_refuses_it():
+    panel = promo_panel()
+    with pytest.raises(DataError, match="static column 'promo'"):
+        make(known_covariates=None, static_columns=["promo"]).fit(panel)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"known_covariates": ["promo"], "past_covariates": ["promo"]},
+            "both a known covariate and a past covariate",
+        ),
+        ({"known_covariates": ["sales"]}, "it is the item, time or target column"),
+        ({"known_covariates": [3]}, "must be names"),
+    ],
+)
+def test_when_covariate_roles_clash_then_config_errors_say_so(options, message):
+    with pytest.raises(ConfigError, match=message):
+        make(**options).fit(promo_panel())
+
+
+def test_when_holidays_and_events_are_given_then_the_spec_carries_them_and_survives_saving(tmp_path):
+    events = pd.DataFrame({"date": ["2024-02-14", "2025-02-14"], "name": ["Valentine", "Valentine"]})
+    auto = make(holidays="US,GB", events=events).fit(promo_panel())
+    assert auto.spec_.holidays == ("US", "GB")
+    assert auto.spec_.events == (("2024-02-14", "Valentine"), ("2025-02-14", "Valentine"))
+    auto.save(tmp_path / "model")
+    loaded = AutoForecaster.load(tmp_path / "model")
+    assert loaded.spec_ == auto.spec_
+    assert DatasetSpec.from_dict(auto.spec_.to_dict()) == auto.spec_
+    pd.testing.assert_frame_equal(loaded.predict(future=future_promo()), auto.predict(future=future_promo()))
+
+
+def test_when_a_univariate_model_is_chosen_then_no_future_is_needed():
+    auto = make(models=["SeasonalNaive"]).fit(promo_panel())
+    assert len(auto.predict()) == 3 * HORIZON
