@@ -29,6 +29,7 @@ from tidecast.automl.backtest import (
     run_candidate,
     windowed_scorer,
 )
+from tidecast.automl.calibration import QuantileCalibration, fit_calibration
 from tidecast.automl.ensemble import combine, greedy_ensemble
 from tidecast.automl.presets import get_preset
 from tidecast.automl.windows import BacktestWindow, backtest_windows
@@ -44,11 +45,12 @@ from tidecast.data.schema import (
     TIMESTAMP,
     DatasetSpec,
     parse_quantiles,
+    quantile_column,
     quantile_columns,
 )
 from tidecast.data.summary import summarize
 from tidecast.errors import ConfigError, DataError, ModelError
-from tidecast.metrics import get_metric
+from tidecast.metrics import get_metric, wql
 from tidecast.models.base import Forecaster
 from tidecast.models.catalog import CATALOG, make_model
 
@@ -74,6 +76,7 @@ class FitReport:
     short_series: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    calibration: dict[str, Any] = field(default_factory=dict)
 
 
 class AutoForecaster:
@@ -115,6 +118,7 @@ class AutoForecaster:
         static_data: pd.DataFrame | str | Path | None = None,
         holidays: Sequence[str] | str | None = None,
         events: pd.DataFrame | str | Path | None = None,
+        calibrate_quantiles: bool = True,
         n_jobs: int | None = None,
         seed: int = 0,
     ) -> None:
@@ -140,6 +144,7 @@ class AutoForecaster:
         self.static_data = static_data
         self.holidays = holidays
         self.events = events
+        self.calibrate_quantiles = calibrate_quantiles
         self.n_jobs = n_jobs
         self.seed = seed
 
@@ -211,6 +216,7 @@ class AutoForecaster:
         report.timings["backtest_seconds"] = time.monotonic() - t_backtest
         emit({"stage": "ensemble"})
         weights = self._select(window_data, quantiles, report)
+        self.calibration_ = self._calibrate(window_data, weights, quantiles, report)
         self.weights_ = weights
         self.history_ = panel
         self.report_ = report
@@ -477,6 +483,28 @@ class AutoForecaster:
         report.best = best_single.name
         return {best_single.name: 1.0}
 
+    def _calibrate(
+        self, window_data: list, weights: dict[str, float], quantiles: tuple[float, ...], report: FitReport
+    ) -> QuantileCalibration | None:
+        """Scale each level's band around the median to fit the backtests (see `calibration`)."""
+        forecasts = {
+            c.name: c.forecast for c in report.candidates if c.forecast is not None and c.error is None
+        }
+        if not self.calibrate_quantiles or not window_data or any(n not in forecasts for n in weights):
+            return None
+        ensemble = combine(forecasts, weights)
+        y = np.concatenate([w.actual[TARGET].to_numpy(dtype=np.float64) for w in window_data])
+        calibration = fit_calibration(y, ensemble.mean, ensemble.quantiles, quantiles)
+        ok = np.isfinite(y)
+        before = wql(y[ok], ensemble.quantiles[ok], quantiles)
+        after = wql(y[ok], calibration.apply(ensemble.mean, ensemble.quantiles)[ok], quantiles)
+        report.calibration = {
+            "factors": {quantile_column(q): f for q, f in zip(quantiles, calibration.factors, strict=True)},
+            "backtest_wql_before": before,
+            "backtest_wql_after": after,
+        }
+        return None if calibration.identity else calibration
+
     def _refit(
         self,
         panel: pd.DataFrame,
@@ -547,6 +575,10 @@ class AutoForecaster:
             else:
                 combined[columns] = combined[columns].to_numpy() + frame[columns].to_numpy() * weight
         assert combined is not None
+        calibration = getattr(self, "calibration_", None)
+        if calibration is not None:
+            qcols = quantile_columns(self.quantiles_)
+            combined[qcols] = calibration.apply(combined[MEAN].to_numpy(), combined[qcols].to_numpy())
         return combined
 
     def _prepare_new(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:

@@ -38,13 +38,20 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _config_value(value: Any) -> Any:
+    """An option as JSON: tables given in memory (item metadata, events) by their shape."""
+    if isinstance(value, pd.DataFrame):
+        return {"table_rows": len(value), "columns": [str(c) for c in value.columns]}
+    if isinstance(value, Path):
+        return str(value)
+    return list(value) if isinstance(value, tuple) else value
+
+
 def build_report(auto: AutoForecaster) -> dict[str, Any]:
     """The run's report: configuration, data, windows, every candidate's metrics, the ensemble."""
     report = auto.report_
     config = {
-        k: (list(v) if isinstance(v, tuple) else v)
-        for k, v in vars(auto).items()
-        if not k.endswith("_") and not k.startswith("_")
+        k: _config_value(v) for k, v in vars(auto).items() if not k.endswith("_") and not k.startswith("_")
     }
     config["quantiles"] = list(auto.quantiles_)
     candidates = []
@@ -78,6 +85,7 @@ def build_report(auto: AutoForecaster) -> dict[str, Any]:
             "selected": report.best,
             "final_weights": auto.weights_,
             "refit": report.refit,
+            "quantile_calibration": report.calibration,
             "short_series": {"count": len(report.short_series), "items": report.short_series[:100]},
             "fallback_forecasts": {
                 "how": "series too short for a model get its naive fallback (last value, random-walk spread)",
