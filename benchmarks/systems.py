@@ -40,16 +40,23 @@ class Run:
     error: str | None = None  # the run failed: no forecast, nothing to score
 
 
-def run_tidecast(train: pd.DataFrame, horizon: int, target_col: str = "target", **options: Any) -> Run:
+def run_tidecast(
+    train: pd.DataFrame,
+    horizon: int,
+    target_col: str = "target",
+    future: pd.DataFrame | None = None,
+    **options: Any,
+) -> Run:
     """AutoForecaster (default preset unless `options` say otherwise): fit + predict, timed.
 
+    `future` holds the known covariates of the forecast horizon (when `options` name some).
     A failure is returned as `Run.error` (with the leaderboard so far), so one broken dataset
     does not stop the other benchmarks.
     """
     auto = AutoForecaster(horizon=horizon, quantiles=QUANTILES, target_col=target_col, **options)
     try:
         with timed() as watch:
-            forecast = auto.fit(train).predict()
+            forecast = auto.fit(train).predict(future=future)
     except Exception as exc:
         error = f"failed: {type(exc).__name__}: {exc}"
         board = auto.leaderboard() if hasattr(auto, "report_") else None
