@@ -359,6 +359,7 @@ CEILINGS = {
     "MSTL": 1.0,
     "MSTLETS": 0.95,
     "DynamicRegression": 1.15,
+    "Prophet": 1.5,
 }
 
 

@@ -16,6 +16,7 @@ from tidecast.models.baseline import Average, Naive, SeasonalNaive
 from tidecast.models.decomposition import MSTLETS
 from tidecast.models.intermittent import TSB, CrostonSBA
 from tidecast.models.npts import NPTS
+from tidecast.models.prophet import Prophet
 from tidecast.models.regression import DynamicRegression
 from tidecast.models.statistical import MSTL, AutoARIMA, AutoETS, AutoTheta
 
@@ -32,10 +33,11 @@ CATALOG: dict[str, type[Forecaster]] = {
     "MSTL": MSTL,
     "MSTLETS": MSTLETS,
     "DynamicRegression": DynamicRegression,
+    "Prophet": Prophet,
 }
 
 # Models whose output depends on a random seed; the others ignore the `seed` run option.
-SEEDED: frozenset[str] = frozenset({"NPTS"})
+SEEDED: frozenset[str] = frozenset({"NPTS", "Prophet"})
 
 
 def default_params(name: str, freq: str) -> dict[str, Any]:

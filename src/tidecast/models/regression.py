@@ -1,8 +1,9 @@
-"""Dynamic regression per series: trend + Fourier cycles + holiday windows, fitted robustly.
+"""Dynamic regression per series: trend, cycles, holidays and known covariates, fitted robustly.
 
 The design Prophet popularised, without its Stan dependency: each series is a linear model
 
-    y ~ piecewise-linear trend + Fourier terms of each seasonal period + holiday indicators
+    y ~ piecewise-linear trend + Fourier terms of each seasonal period + holiday windows
+        + known covariates (and windows around their events)
 
 fitted by ridge-penalised least squares, reweighted iteratively with Huber weights so that
 gross outliers (a data error, a stock-out) do not drag the fit. The Huber bound is loose
@@ -14,53 +15,63 @@ gross outliers (a data error, a stock-out) do not drag the fit. The Huber bound 
   than the other columns: the trend bends only where the data insists.
 - **Cycles**: `fourier_terms` on the absolute step index (`step_index`), so a timestamp gets
   the same columns whatever series it sits in and wherever that series starts; the horizon's
-  rows line up with the history's. A period needs two full cycles in the history, else it is
-  dropped (a yearly cycle from ten months of data is a guess).
+  rows line up with the history's. The periods are the frequency's own (`season_lengths`)
+  plus, with `detect_periods`, the cycles `tidecast.data.calendar.detect_periods` finds in
+  the panel (once per fit, over the whole panel, so it costs one FFT pass, not one per
+  series). A period needs two full cycles in the history, else it is dropped.
 - **Growing cycles**: with `growing_seasonality`, every Fourier column also enters multiplied
   by (tau - 1), tau the trend's clock, which is 1 at the end of the history: Prophet's
   multiplicative seasonality, linearised, so a cycle whose amplitude scales with a trending
   level is followed, and the ridge shrinks toward the amplitude of the recent past.
-- **Holidays**: for each holiday of `holidays` (country codes of the `holidays` package), an
-  indicator within each radius of `holiday_radii` days around it (by default the day, +-2
-  and +-7 days), because demand moves for days before and after a holiday, not just on it. Only columns
-  that vary in the series' training window enter its model.
+- **Holidays**: the spec's countries and events (`DatasetSpec.holidays` / `.events`), or the
+  `holidays` parameter when it is given, each holiday with an indicator within each radius of
+  `holiday_radii` days (by default the day, +-2 and +-7 days), because demand moves for days
+  before and after a holiday, not just on it.
+- **Known covariates** (`CovariateEncoder`): numeric columns enter standardised; 0/1
+  indicators (a promotion, a store's own holiday flag) enter as they are, plus an indicator
+  "within r steps of an event" for each r of `event_radii`, from `event_distances` over the
+  history and the horizon together, so the days around a planned promotion or holiday are
+  described; text columns enter as one-hot columns of their frequent levels. Their horizon
+  values come from the `future` frame.
+- Only holiday and covariate columns that vary in a series' training window enter its model.
 - **Threads**: each fit is a few small matrix products; BLAS threads only add overhead there
   (about 200x on a 2-core machine), so they are limited to one while series are fitted,
   and the parallelism is over series.
 - **Errors**: an AR(1) on the residuals carries the last residual into the first steps (so
   forecasting from newer history than the fit's adapts the level without refitting), and
-  its innovations' spread gives normal quantiles that widen with the AR(1) variance
-  and a mild `TREND_DRIFT` per step for the trend's own extrapolation error.
+  its innovations' spread gives normal quantiles that widen with the AR(1) variance and a
+  mild `TREND_DRIFT` per step. In-sample residuals understate the error of a forecast (the
+  fit has seen them; the cycles and covariate effects are extrapolated), so with
+  `calibrate` the spread is multiplied by one factor per fit, read off a backtest: up to
+  `CALIBRATION_SERIES` series are refitted without their last `horizon` steps and the factor
+  makes their p10-p90 interval hold 80% of the held-out values (`interval_scale`).
 
-On the demo data (125 series, seed 42, last 14 days held out, periods 7 and 365) this scored
-wQL 0.0088 without holidays and 0.0079 with `holidays=("US",)` (p10-p90 coverage 0.67), at
-5 and 12 ms per series on one core, against 0.0217 for AutoETS and 0.0084 for MSTLETS.
-Without `growing_seasonality` it was 0.0172 (with US holidays): the demo's weather effect
-scales the yearly cycle with the trend. The rest of the gap to the noise-free 0.0014 is mostly promotions,
-which only known covariates can explain.
-
-Known covariates (promotion, price) are not wired through AutoForecaster yet; they would be
-more columns of `design`, taken from `data.covariates` in `_fit` and from `future` in
-`_predict`, with the same ridge penalty.
+On the demo data (125 series, seed 42, last 14 days held out, periods 7 and 365): wQL 0.0088
+without holidays or covariates, 0.0079 with US holidays (p10-p90 coverage 0.67) before
+covariates, period detection and calibration were added; see `DynamicRegression` for the
+figures with them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
-from tidecast.data.arrays import SeriesArrays
-from tidecast.data.calendar import as_datetime64, fourier_terms, step_index
+from tidecast.data.arrays import SeriesArrays, ranges
+from tidecast.data.calendar import as_datetime64, detect_periods, fourier_terms, step_index
+from tidecast.data.features import event_distances, spec_calendar
 from tidecast.data.frequency import future_timestamps
 from tidecast.data.holidays import HolidayCalendar, holiday_features
 from tidecast.errors import ConfigError
-from tidecast.models.base import Tags
+from tidecast.models.base import Prediction, Tags
 from tidecast.models.intervals import normal_quantiles
-from tidecast.models.local import LocalForecaster, SeriesForecast
+from tidecast.models.local import LocalForecaster, SeriesForecast, parallel_map
 
 # Huber's tuning constant, in robust standard deviations. The textbook 1.345 treats holiday
 # peaks a calendar places a day off (observed days) and the promotions the median must not
@@ -72,11 +83,21 @@ IRLS_ITERATIONS = 10
 # residuals would make the forecast oscillate or never return to the regression line.
 MAX_PHI = 0.95
 # Relative growth of the spread per step, for the error of extrapolating the trend and cycles,
-# which in-sample residuals cannot show. p10-p90 coverage on the demo holdout: 0.63 at 0.01,
-# 0.67 at 0.03, 0.73 at 0.06 (picked on that holdout, so kept at the cautious middle).
+# which in-sample residuals cannot show. It sets the shape over the horizon only; the level
+# comes from the calibration backtest (`interval_scale`).
 TREND_DRIFT = 0.03
 # At most one changepoint per this many observations, so short series get a plain line.
 MIN_POINTS_PER_CHANGEPOINT = 30
+# Series refitted for the calibration backtest: enough held-out values (x horizon) for an 80%
+# quantile of the errors, few enough to add a fraction of the fit's time.
+CALIBRATION_SERIES = 24
+# The calibration factor is kept in this range: a backtest window with an unusual event (or
+# a perfectly fitted one) must not make the intervals absurdly wide or collapse them.
+CALIBRATION_RANGE = (0.5, 4.0)
+# A text covariate gets one-hot columns for at most this many levels, each on at least
+# MIN_LEVEL_SHARE of the rows: rare levels would be columns a series barely sees.
+MAX_LEVELS = 10
+MIN_LEVEL_SHARE = 0.01
 _MAD_TO_SD = 1.4826
 
 
@@ -153,8 +174,9 @@ class HolidayTable:
     """Holiday indicator columns for every calendar day from `first_day`, gathered by date.
 
     Built once per fit or predict over the panel's span (plus the horizon), so each series
-    only indexes rows; the calendar covers a year either side, which makes a date's values
-    independent of the span asked for (Dec 31 sees next New Year's Day).
+    only indexes rows. Pass a calendar that covers a year either side of the span
+    (`spec_calendar` does), which makes a date's values independent of the span asked for
+    (Dec 31 sees next New Year's Day).
     """
 
     first_day: int
@@ -163,16 +185,12 @@ class HolidayTable:
 
     @classmethod
     def build(
-        cls, countries: Sequence[str], radii: Sequence[int], start: object, end: object
+        cls, calendar: HolidayCalendar, radii: Sequence[int], start: object, end: object
     ) -> HolidayTable:
         first, last = (
             int(as_datetime64([s]).astype("datetime64[D]").view(np.int64)[0]) for s in (start, end)
         )
         days = np.arange(first, last + 1).astype("datetime64[D]")
-        years = pd.DatetimeIndex(days).year
-        calendar = HolidayCalendar.from_countries(
-            countries, range(int(years.min()) - 1, int(years.max()) + 2)
-        )
         names: list[str] = []
         columns: list[np.ndarray] = []
         for radius in radii:
@@ -194,6 +212,162 @@ class HolidayTable:
         return out
 
 
+def _numeric(values: np.ndarray) -> np.ndarray | None:
+    """`values` as float64 (missing as NaN), or None for a text or categorical column."""
+    if values.dtype.kind in "biuf":
+        return values.astype(np.float64)
+    if values.dtype.kind == "O":
+        numeric = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
+        if np.isnan(numeric).sum() == pd.isna(values).sum():  # every present value is a number
+            return numeric
+    return None
+
+
+@dataclass(frozen=True)
+class CovariateEncoder:
+    """How known covariates become regression columns; learnt on the training panel.
+
+    - `indicators`: 0/1 columns; each enters as is, plus "within r steps of an event" for
+      every r in `radii` (steps to the nearest nonzero value, either side, from
+      `event_distances`), because demand moves around a promotion or a holiday, not only on it;
+    - `numeric`: (name, mean, sd) of the other numeric columns, which enter standardised
+      with the training panel's mean and sd, so one ridge penalty suits them all;
+    - `levels`: (name, levels) of text columns, one-hot over their frequent levels.
+    """
+
+    indicators: tuple[str, ...] = ()
+    numeric: tuple[tuple[str, float, float], ...] = ()
+    levels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    radii: tuple[int, ...] = ()
+
+    @classmethod
+    def learn(
+        cls, columns: Mapping[str, np.ndarray], radii: Sequence[int], max_levels: int = MAX_LEVELS
+    ) -> CovariateEncoder:
+        indicators: list[str] = []
+        numeric: list[tuple[str, float, float]] = []
+        levels: list[tuple[str, tuple[str, ...]]] = []
+        for name, raw in columns.items():
+            values = _numeric(np.asarray(raw))
+            if values is None:
+                text = pd.Series(np.asarray(raw)).dropna().astype(str)
+                counts = text.value_counts()
+                frequent = counts[counts >= MIN_LEVEL_SHARE * max(len(text), 1)].index[:max_levels]
+                if len(frequent) > 1 or (len(frequent) == 1 and len(counts) > 1):
+                    levels.append((name, tuple(sorted(str(v) for v in frequent))))
+                continue
+            present = values[np.isfinite(values)]
+            if len(present) == 0 or np.ptp(present) == 0:
+                continue  # constant: nothing a regression can learn from it
+            if np.isin(present, (0.0, 1.0)).all():
+                indicators.append(name)
+            else:
+                numeric.append((name, float(np.mean(present)), float(np.std(present))))
+        return cls(tuple(indicators), tuple(numeric), tuple(levels), tuple(int(r) for r in radii))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The column names `encode` returns, in order."""
+        out: list[str] = []
+        for name in self.indicators:
+            out.append(name)
+            out.extend(f"{name}_within_{r}" for r in self.radii)
+        out.extend(name for name, _, _ in self.numeric)
+        out.extend(f"{name}={level}" for name, values in self.levels for level in values)
+        return tuple(out)
+
+    def encode(self, columns: Mapping[str, np.ndarray], indptr: np.ndarray) -> np.ndarray:
+        """The regression columns (rows, len(names)) of series laid out by `indptr`.
+
+        Missing values count as no event / the mean / no level. Event windows stay within a
+        series; pass the history and the horizon together so the horizon sees planned events.
+        """
+        rows = int(indptr[-1]) if len(indptr) else 0
+        parts: list[np.ndarray] = []
+        for name in self.indicators:
+            raw = _numeric(np.asarray(columns[name])) if name in columns else None
+            flag = (
+                (np.nan_to_num(raw) != 0).astype(np.float32)
+                if raw is not None
+                else np.zeros(rows, np.float32)
+            )
+            parts.append(flag)
+            if self.radii:
+                to_next, since = event_distances(flag, indptr, cap=max(self.radii) + 1)
+                nearest = np.minimum(to_next, since)
+                parts.extend((nearest <= r).astype(np.float32) for r in self.radii)
+        for name, mean, sd in self.numeric:
+            raw = _numeric(np.asarray(columns[name])) if name in columns else None
+            values = np.full(rows, mean) if raw is None else np.where(np.isfinite(raw), raw, mean)
+            parts.append(((values - mean) / (sd or 1.0)).astype(np.float32))
+        for name, kept in self.levels:
+            text = pd.Series(np.asarray(columns[name])).astype(str).to_numpy() if name in columns else None
+            for level in kept:
+                hit = np.zeros(rows, dtype=np.float32) if text is None else (text == level).astype(np.float32)
+                parts.append(hit)
+        return np.column_stack(parts) if parts else np.zeros((rows, 0), dtype=np.float32)
+
+
+def with_horizon(history: np.ndarray, indptr: np.ndarray, ahead: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each series' history rows followed by its row of `ahead` (n_series, horizon), and the indptr."""
+    n, horizon = ahead.shape
+    lengths = np.diff(indptr)
+    joined_indptr = indptr + np.arange(n + 1) * horizon
+    dtype = (
+        np.result_type(history.dtype, ahead.dtype)
+        if "O" not in (history.dtype.kind, ahead.dtype.kind)
+        else object
+    )
+    joined = np.empty(len(history) + ahead.size, dtype=dtype)
+    joined[ranges(joined_indptr[:-1], lengths)] = history
+    joined[ranges(joined_indptr[:-1] + lengths, np.full(n, horizon))] = ahead.ravel()
+    return joined, joined_indptr
+
+
+@dataclass(frozen=True)
+class Exogenous:
+    """Covariate columns for a whole panel, and where each series' rows start in them.
+
+    Series i's history rows are `values[starts[i] : starts[i] + lengths[i]]`; at predict its
+    `horizon` rows follow them.
+    """
+
+    names: tuple[str, ...]
+    values: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+
+    def rows(self, i: int, start: int, stop: int) -> np.ndarray:
+        """Rows `start:stop` of series i, counted from its first history row (the horizon's
+        rows follow its last)."""
+        first = int(self.starts[i])
+        return self.values[first + start : first + stop].astype(np.float64)
+
+
+def panel_exogenous(
+    encoder: CovariateEncoder, data: SeriesArrays, future: pd.DataFrame | None = None, horizon: int = 0
+) -> Exogenous | None:
+    """The encoded known covariates of the panel, and of the horizon when `future` is given.
+
+    `future` is the frame `Forecaster.predict` hands a model: `horizon` rows per series, in
+    `data`'s order. Event windows are computed over each series' history and horizon together.
+    """
+    if not encoder.names:
+        return None
+    used = (*encoder.indicators, *(n for n, _, _ in encoder.numeric), *(n for n, _ in encoder.levels))
+    if future is None:
+        columns = {c: data.covariates[c] for c in used if c in data.covariates}
+        return Exogenous(encoder.names, encoder.encode(columns, data.indptr), data.indptr[:-1], data.lengths)
+    indptr = data.indptr + np.arange(data.n_series + 1) * horizon
+    joined: dict[str, np.ndarray] = {}
+    for c in used:
+        history = np.asarray(data.covariates.get(c, np.full(len(data.values), np.nan)))
+        joined[c], indptr = with_horizon(
+            history, data.indptr, future[c].to_numpy().reshape(data.n_series, horizon)
+        )
+    return Exogenous(encoder.names, encoder.encode(joined, indptr), indptr[:-1], data.lengths)
+
+
 @dataclass(frozen=True)
 class Layout:
     """What the columns of one series' design mean; fixed at fit so the horizon's rows match."""
@@ -205,6 +379,7 @@ class Layout:
     orders: tuple[int, ...]
     growing: bool
     holidays: tuple[str, ...]
+    covariates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,8 +393,8 @@ class RegressionState:
     sigma: float
 
 
-def design(layout: Layout, t: np.ndarray, holidays: np.ndarray) -> np.ndarray:
-    """The regression matrix for absolute step index `t` and its holiday columns."""
+def design(layout: Layout, t: np.ndarray, exogenous: np.ndarray) -> np.ndarray:
+    """The regression matrix for absolute step index `t` and its holiday and covariate columns."""
     tau = (t - layout.origin) / layout.span
     parts = [trend_columns(tau, layout.changepoints)]
     if layout.periods:
@@ -227,21 +402,45 @@ def design(layout: Layout, t: np.ndarray, holidays: np.ndarray) -> np.ndarray:
         parts.append(cycles)
         if layout.growing:
             parts.append(cycles * (tau - 1.0)[:, None])
-    parts.append(holidays)
+    parts.append(exogenous)
     return np.column_stack(parts)
 
 
+def _varying(values: np.ndarray, names: Sequence[str]) -> tuple[str, ...]:
+    varies = values.max(axis=0, initial=0.0) > values.min(axis=0, initial=0.0)
+    return tuple(name for name, v in zip(names, varies, strict=True) if v)
+
+
+def _columns(values: np.ndarray, names: Sequence[str], wanted: Sequence[str]) -> np.ndarray:
+    index = {name: j for j, name in enumerate(names)}
+    return values[:, [index[name] for name in wanted]] if wanted else np.zeros((len(values), 0))
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every series' fit or forecast shares: holidays, covariates, the horizon's stamps."""
+
+    table: HolidayTable | None
+    exogenous: Exogenous | None
+    ahead: np.ndarray | None = None
+
+
 class DynamicRegression(LocalForecaster):
-    """Robust per-series regression on trend, Fourier cycles and holidays (module docstring).
+    """Robust per-series regression on trend, cycles, holidays and known covariates.
 
     `fit` stores a `RegressionState` per item; `predict` forecasts from the history it is
-    given with those coefficients. The hooks of `LocalForecaster` see only values, and this
-    model needs each row's timestamp, so `_fit` and `_predict` are written here over the same
-    `parallel_map`, with `fit_series` / `forecast_series` as the per-series kernels.
+    given with those coefficients, taking the known covariates' horizon values from `future`.
+
+    On the demo data (125 daily series, seed 42, last 14 days held out, US holidays, known
+    covariates promotion and is_holiday): wQL 0.0036, WAPE 0.0052, p10-p90 coverage 0.69
+    (0.0079 / 0.0117 / 0.66 with US holidays alone); on the 14 days before that window, wQL
+    0.0026 and coverage 0.77. About 20 ms a series to fit on a loaded 2-core machine,
+    calibration included. With is_holiday but without the US calendar it was 0.0024 (0.84):
+    the calendar's per-holiday windows (observed days included) overlap the flag's windows.
     """
 
     name = "DynamicRegression"
-    tags = Tags(cost=0.3, min_length=14)
+    tags = Tags(cost=0.3, min_length=14, known_covariates=True)
 
     def __init__(
         self,
@@ -249,31 +448,45 @@ class DynamicRegression(LocalForecaster):
         fourier_orders: Sequence[int] | None = None,
         holidays: tuple[str, ...] = (),
         holiday_radii: tuple[int, ...] = (0, 2, 7),
+        event_radii: tuple[int, ...] = (2, 7),
+        detect_periods: bool = True,
         n_changepoints: int = 10,
         changepoint_range: float = 0.8,
         changepoint_penalty: float = 1e-2,
         ridge: float = 1e-4,
         growing_seasonality: bool = True,
         huber_c: float | None = HUBER_C,
+        calibrate: bool = True,
         n_jobs: int | None = None,
     ) -> None:
         self.season_lengths = season_lengths
         self.fourier_orders = fourier_orders
         self.holidays = holidays
         self.holiday_radii = holiday_radii
+        self.event_radii = event_radii
+        self.detect_periods = detect_periods
         self.n_changepoints = n_changepoints
         self.changepoint_range = changepoint_range
         self.changepoint_penalty = changepoint_penalty
         self.ridge = ridge
         self.growing_seasonality = growing_seasonality
         self.huber_c = huber_c
+        self.calibrate = calibrate
         self.n_jobs = n_jobs
+
+    # Learnt in fit besides the per-item states.
+    detected_periods_: tuple[int, ...] = ()
+    encoder_: CovariateEncoder = CovariateEncoder()
+    interval_scale_: float = 1.0
+    # The future frame of the predict call under way (LocalForecaster's `_context` sees no
+    # future); set and cleared by `_predict`.
+    _horizon_frame: pd.DataFrame | None = None
 
     @property
     def _stateful(self) -> bool:
         return True
 
-    # ---- per-series kernels ------------------------------------------------------------------
+    # ---- configuration -----------------------------------------------------------------------
     def _cycles(self) -> list[tuple[float, int]]:
         """(period, Fourier order) pairs; periods of 1 (no seasonality) are dropped."""
         periods = [float(p) for p in self.season_lengths]
@@ -282,23 +495,22 @@ class DynamicRegression(LocalForecaster):
             raise ConfigError(
                 f"{self.name}: {len(orders)} Fourier orders for the {len(periods)} periods {periods}"
             )
-        return [(p, int(k)) for p, k in zip(periods, orders, strict=True) if p > 1 and k > 0]
+        found = [float(p) for p in self.detected_periods_]
+        pairs = [*zip(periods, orders, strict=True), *zip(found, default_orders(found), strict=True)]
+        return [(p, int(k)) for p, k in pairs if p > 1 and k > 0]
 
-    def _layout(self, t: np.ndarray, holiday_values: np.ndarray, holiday_names: Sequence[str]) -> Layout:
-        n = len(t)
-        kept = [(p, k) for p, k in self._cycles() if n >= 2 * p]
-        count = min(self.n_changepoints, n // MIN_POINTS_PER_CHANGEPOINT)
-        changepoints = np.linspace(0.0, self.changepoint_range, count + 1)[1:] if count > 0 else np.zeros(0)
-        varies = holiday_values.max(axis=0, initial=0.0) > holiday_values.min(axis=0, initial=0.0)
-        return Layout(
-            origin=float(t[0]),
-            span=max(float(t[-1] - t[0]), 1.0),
-            changepoints=changepoints,
-            periods=tuple(p for p, _ in kept),
-            orders=tuple(k for _, k in kept),
-            growing=self.growing_seasonality,
-            holidays=tuple(name for name, v in zip(holiday_names, varies, strict=True) if v),
-        )
+    def _find_periods(self, data: SeriesArrays) -> tuple[int, ...]:
+        """Cycles the panel shows beyond `season_lengths` (see `detect_periods`), strongest first."""
+        if not self.detect_periods or len(data.values) == 0:
+            return ()
+        known = [float(p) for p in self.season_lengths if p > 1]
+        longest = int(data.lengths.max()) // 2
+        found = detect_periods(data.values, data.indptr, max_period=longest, top=3, snap_to=known)
+        return tuple(int(p) for p in found if all(abs(p - k) > 0.02 * k for k in known))
+
+    def _calendar_spec(self) -> Any:
+        """The spec whose holidays count: the `holidays` parameter's countries when given."""
+        return dataclasses.replace(self.spec_, holidays=tuple(self.holidays)) if self.holidays else self.spec_
 
     def _penalty(self, layout: Layout, n_columns: int) -> np.ndarray:
         penalty = np.full(n_columns, self.ridge)
@@ -306,18 +518,57 @@ class DynamicRegression(LocalForecaster):
         penalty[2 : 2 + len(layout.changepoints)] = self.changepoint_penalty
         return penalty
 
+    # ---- per-series kernels ------------------------------------------------------------------
+    def _layout(
+        self,
+        t: np.ndarray,
+        holidays: np.ndarray,
+        holiday_names: Sequence[str],
+        covariates: np.ndarray,
+        covariate_names: Sequence[str],
+    ) -> Layout:
+        n = len(t)
+        kept = [(p, k) for p, k in self._cycles() if n >= 2 * p]
+        count = min(self.n_changepoints, n // MIN_POINTS_PER_CHANGEPOINT)
+        changepoints = np.linspace(0.0, self.changepoint_range, count + 1)[1:] if count > 0 else np.zeros(0)
+        return Layout(
+            origin=float(t[0]),
+            span=max(float(t[-1] - t[0]), 1.0),
+            changepoints=changepoints,
+            periods=tuple(p for p, _ in kept),
+            orders=tuple(k for _, k in kept),
+            growing=self.growing_seasonality,
+            holidays=_varying(holidays, holiday_names),
+            covariates=_varying(covariates, covariate_names),
+        )
+
     def fit_series(
-        self, y: np.ndarray, stamps: np.ndarray, freq: str, table: HolidayTable | None
+        self,
+        y: np.ndarray,
+        stamps: np.ndarray,
+        freq: str,
+        table: HolidayTable | None,
+        covariates: np.ndarray | None = None,
+        covariate_names: Sequence[str] = (),
     ) -> RegressionState:
-        """Fit one series on its finite observations (see the module docstring)."""
+        """Fit one series on its finite observations (see the module docstring).
+
+        `covariates` holds the covariate columns `covariate_names` aligned with `y`.
+        """
         finite = np.isfinite(y)
         y, stamps = y[finite], stamps[finite]
+        covariates = covariates[finite] if covariates is not None else np.zeros((len(y), 0))
         t = step_index(stamps, freq)
         names = table.names if table is not None else ()
         all_holidays = table.gather(stamps, names) if table is not None else np.zeros((len(y), 0))
-        layout = self._layout(t, all_holidays, names)
-        keep = [names.index(name) for name in layout.holidays]
-        x = design(layout, t, all_holidays[:, keep])
+        layout = self._layout(t, all_holidays, names, covariates, covariate_names)
+        exogenous = np.column_stack(
+            [
+                _columns(all_holidays, names, layout.holidays),
+                _columns(covariates, covariate_names, layout.covariates),
+            ]
+        )
+        x = design(layout, t, exogenous)
         scale = float(np.mean(np.abs(y))) or 1.0
         beta = huber_ridge(x, y / scale, self._penalty(layout, x.shape[1]), self.huber_c)
         phi, sigma = ar1(y / scale - x @ beta)
@@ -332,12 +583,19 @@ class DynamicRegression(LocalForecaster):
         freq: str,
         table: HolidayTable | None,
         quantiles: tuple[float, ...],
+        covariates: np.ndarray | None = None,
+        covariate_names: Sequence[str] = (),
     ) -> SeriesForecast:
-        """Regression line over `future`, plus the last residual decaying by the AR(1)."""
+        """Regression line over `future`, plus the last residual decaying by the AR(1).
+
+        `covariates` are the covariate rows of the last observation and of `future`.
+        """
         layout = state.layout
         rows = np.concatenate([stamps[-1:], future])
         holidays = table.gather(rows, layout.holidays) if table is not None else np.zeros((len(rows), 0))
-        fitted = design(layout, step_index(rows, freq), holidays) @ state.beta
+        known = covariates if covariates is not None else np.zeros((len(rows), 0))
+        exogenous = np.column_stack([holidays, _columns(known, covariate_names, layout.covariates)])
+        fitted = design(layout, step_index(rows, freq), exogenous) @ state.beta
         # The last residual, clipped like an outlier would be, moves the first steps.
         bound = HUBER_C * state.sigma
         last = float(np.clip(y[-1] / state.scale - fitted[0], -bound, bound))
@@ -347,25 +605,130 @@ class DynamicRegression(LocalForecaster):
         phi2 = state.phi**2
         ratio = steps.astype(np.float64) if phi2 == 1.0 else (1 - phi2**steps) / (1 - phi2)
         spread = state.sigma * np.sqrt(ratio) * (1 + TREND_DRIFT * steps) * state.scale
-        return center, normal_quantiles(center, spread, quantiles)
+        return center, normal_quantiles(center, spread * self.interval_scale_, quantiles)
 
-    # ---- the LocalForecaster per-item hooks, with timestamps --------------------------------
+    # ---- panel-wide context ------------------------------------------------------------------
     def _holiday_table(self, data: SeriesArrays, end: Any) -> HolidayTable | None:
-        if not self.holidays or len(data.timestamps) == 0:
+        if len(data.timestamps) == 0:
             return None
-        return HolidayTable.build(self.holidays, self.holiday_radii, data.timestamps.min(), end)
+        start = data.timestamps.min()
+        calendar = spec_calendar(self._calendar_spec(), start, end)
+        if calendar is None or len(calendar) == 0:
+            return None
+        return HolidayTable.build(calendar, self.holiday_radii, start, end)
 
-    def _context(self, data: SeriesArrays, fitting: bool) -> tuple[HolidayTable | None, np.ndarray | None]:
+    def _context(self, data: SeriesArrays, fitting: bool) -> Context:
         if fitting:
             self._cycles()  # a bad configuration fails here, not inside a worker
-            return self._holiday_table(data, data.timestamps.max()), None
+            return Context(
+                self._holiday_table(data, data.timestamps.max()), panel_exogenous(self.encoder_, data)
+            )
         ahead = future_timestamps(data.last_timestamps(), data.freq, self.horizon_)
-        return self._holiday_table(data, ahead.max()), ahead
+        return Context(
+            self._holiday_table(data, ahead.max()),
+            panel_exogenous(self.encoder_, data, self._horizon_frame, self.horizon_),
+            ahead,
+        )
 
-    def _fit_item(self, y: np.ndarray, stamps: np.ndarray, context: Any) -> RegressionState | None:
+    # ---- fit and predict ---------------------------------------------------------------------
+    def _fit(self, data: SeriesArrays, deadline: float | None) -> None:
+        # `LocalForecaster._fit_item` sees no series index, and the covariate rows are found
+        # by it, so this model runs its own loop over the same `parallel_map`.
+        self.states_ = {}
+        self.fallback_items_ = []
+        self.detected_periods_ = self._find_periods(data)
+        known = [c for c in self.spec_.known_covariates if c in data.covariates]
+        self.encoder_ = CovariateEncoder.learn({c: data.covariates[c] for c in known}, self.event_radii)
+        self.interval_scale_ = 1.0
+        context = self._context(data, fitting=True)
+
+        def fit_one(i: int) -> RegressionState | None:
+            y, stamps = self._window(data, i)
+            return self._fit_window(y, stamps, i, context)
+
+        states = parallel_map(fit_one, data.n_series, self._jobs(), deadline, self.name)
+        self.states_ = dict(zip(data.item_ids.tolist(), states, strict=True))
+        if self.calibrate:
+            self.interval_scale_ = self._calibration(data, context, deadline)
+
+    def _fit_window(
+        self, y: np.ndarray, stamps: np.ndarray, i: int, context: Context, data_end: int = 0
+    ) -> RegressionState | None:
+        """Fit series i on `y`, which ends `data_end` steps before the series' last observation."""
         if int(np.isfinite(y).sum()) < self.tags.min_length:
             return None
-        return self.fit_series(y, stamps, self.spec_.freq, context[0])
+        exogenous = context.exogenous
+        covariates = None
+        if exogenous is not None:  # `y` may end before the series does (a backtest)
+            stop = int(exogenous.lengths[i]) - int(data_end)
+            covariates = exogenous.rows(i, stop - len(y), stop)
+        names = exogenous.names if exogenous is not None else ()
+        return self.fit_series(y, stamps, self.spec_.freq, context.table, covariates, names)
+
+    def _calibration(self, data: SeriesArrays, context: Context, deadline: float | None) -> float:
+        """The factor that makes a backtest's p10-p90 intervals hold 80% of its values.
+
+        Up to `CALIBRATION_SERIES` series, spread evenly over the panel, are refitted without
+        their last `horizon` steps and forecast them; the factor is the 80th percentile of
+        |error| / spread over all those steps, divided by the normal's 1.2816. 1 when no series
+        is long enough.
+        """
+        horizon = self.horizon_
+        lengths = data.lengths
+        eligible = np.flatnonzero(lengths >= self.tags.min_length + horizon)
+        if len(eligible) == 0:
+            return 1.0
+        take = np.unique(np.linspace(0, len(eligible) - 1, min(CALIBRATION_SERIES, len(eligible))).round())
+        chosen = eligible[take.astype(np.int64)]
+        z90 = float(norm.ppf(0.9))
+
+        def standardized_errors(k: int) -> np.ndarray:
+            i = int(chosen[k])
+            y, stamps = self._window(data, i)
+            cut = len(y) - horizon
+            if not np.isfinite(y[cut:]).all() or not np.isfinite(y[cut - 1]):
+                return np.zeros(0)
+            state = self._fit_window(y[:cut], stamps[:cut], i, context, data_end=horizon)
+            if state is None:
+                return np.zeros(0)
+            exogenous = context.exogenous
+            length = int(data.lengths[i])
+            covariates = exogenous.rows(i, length - horizon - 1, length) if exogenous is not None else None
+            names = exogenous.names if exogenous is not None else ()
+            center, q = self.forecast_series(
+                state,
+                y[:cut],
+                stamps[:cut],
+                stamps[cut:],
+                data.freq,
+                context.table,
+                (0.9,),
+                covariates,
+                names,
+            )
+            spread = (q[:, 0] - center) / z90
+            ok = spread > 0
+            return np.abs(y[cut:][ok] - center[ok]) / spread[ok]
+
+        parts = parallel_map(standardized_errors, len(chosen), self._jobs(), deadline, self.name)
+        errors = np.concatenate(parts) if parts else np.zeros(0)
+        if len(errors) == 0:
+            return 1.0
+        low, high = CALIBRATION_RANGE
+        return float(np.clip(np.quantile(errors, 0.8) / z90, low, high))
+
+    def _predict(
+        self,
+        data: SeriesArrays,
+        future: pd.DataFrame | None,
+        quantiles: tuple[float, ...],
+        deadline: float | None,
+    ) -> Prediction:
+        self._horizon_frame = future
+        try:
+            return super()._predict(data, future, quantiles, deadline)
+        finally:
+            self._horizon_frame = None
 
     def _forecast_item(
         self,
@@ -377,7 +740,17 @@ class DynamicRegression(LocalForecaster):
         horizon: int,
         quantiles: tuple[float, ...],
     ) -> SeriesForecast:
-        table, ahead = context
+        assert isinstance(context, Context) and context.ahead is not None
+        exogenous = context.exogenous
+        names = exogenous.names if exogenous is not None else ()
         if state is None:  # an item not seen in fit
-            state = self.fit_series(y, stamps, self.spec_.freq, table)
-        return self.forecast_series(state, y, stamps, ahead[i], self.spec_.freq, table, quantiles)
+            length = int(exogenous.lengths[i]) if exogenous is not None else 0
+            covariates = exogenous.rows(i, length - len(y), length) if exogenous is not None else None
+            state = self.fit_series(y, stamps, self.spec_.freq, context.table, covariates, names)
+        ahead_rows = None
+        if exogenous is not None:
+            length = int(exogenous.lengths[i])
+            ahead_rows = exogenous.rows(i, length - 1, length + horizon)
+        return self.forecast_series(
+            state, y, stamps, context.ahead[i], self.spec_.freq, context.table, quantiles, ahead_rows, names
+        )
