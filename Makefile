@@ -31,7 +31,7 @@ demo: $(VENV)/.installed
 	$(BIN)/tidecast demo-data --out $(DEMO_DATA) --items 125 --seed 42 --future-out $(DEMO_FUTURE) --horizon 14
 	$(BIN)/tidecast train $(DEMO_DATA) --horizon 14 --quantiles 0.1,0.5,0.9 --metric wql \
 		--item-col item_id --timestamp-col timestamp --target-col target_value \
-		--known-covariates promotion,is_holiday --static-columns category,region --holidays US \
+		--known-covariates promotion,is_holiday --static-columns category,region \
 		--future $(DEMO_FUTURE) --freq D --preset medium --out $(DEMO_RUN)
 
 lint: $(VENV)/.dev-installed
