@@ -113,12 +113,13 @@ class LocalForecaster(Forecaster):
         return type(self)._fit_series is not LocalForecaster._fit_series
 
     # ---- per-item hooks for models that need more than the values ---------------------
-    def _context(self, data: SeriesArrays, fitting: bool) -> Any:
+    def _context(self, data: SeriesArrays, fitting: bool, future: pd.DataFrame | None = None) -> Any:
         """Anything computed once per fit or predict call and shared by every item (e.g. a
-        holiday table); `None` by default."""
+        holiday table, the covariate rows of the panel and of `future`, the horizon's known
+        covariates at prediction); `None` by default."""
         return None
 
-    def _fit_item(self, y: np.ndarray, stamps: np.ndarray, context: Any) -> Any:
+    def _fit_item(self, y: np.ndarray, stamps: np.ndarray, i: int, context: Any) -> Any:
         return self._fit_series(y) if len(y) >= self.tags.min_length else None
 
     def _forecast_item(
@@ -151,7 +152,7 @@ class LocalForecaster(Forecaster):
         context = self._context(data, fitting=True)
 
         def fit_one(i: int) -> Any:
-            return self._fit_item(*self._window(data, i), context)
+            return self._fit_item(*self._window(data, i), i, context)
 
         states = parallel_map(fit_one, data.n_series, self._jobs(), deadline, self.name)
         self.states_ = dict(zip(data.item_ids.tolist(), states, strict=True))
@@ -165,7 +166,7 @@ class LocalForecaster(Forecaster):
     ) -> Prediction:
         horizon = self.horizon_
         min_length = self.tags.min_length
-        context = self._context(data, fitting=False)
+        context = self._context(data, fitting=False, future=future)
         states = [self.states_.get(item) for item in data.item_ids.tolist()]
 
         def forecast_one(i: int) -> tuple[SeriesForecast, bool]:

@@ -38,9 +38,9 @@ from tidecast.data.arrays import SeriesArrays
 from tidecast.data.features import spec_calendar
 from tidecast.data.frequency import future_timestamps, seasonal_periods
 from tidecast.data.holidays import holiday_key
-from tidecast.models.base import Prediction, Tags
+from tidecast.models.base import Tags
 from tidecast.models.intervals import empirical_quantiles
-from tidecast.models.local import LocalForecaster, SeriesForecast, parallel_map
+from tidecast.models.local import LocalForecaster, SeriesForecast
 from tidecast.models.regression import CovariateEncoder, Exogenous, panel_exogenous
 
 # Seasonal periods (in steps of the frequency) and the Prophet seasonality each stands for.
@@ -134,7 +134,6 @@ class Prophet(LocalForecaster):
     encoder_: CovariateEncoder = CovariateEncoder()
     holidays_: pd.DataFrame | None = None
     # The future frame of the predict call under way (LocalForecaster's `_context` sees none).
-    _horizon_frame: pd.DataFrame | None = None
 
     @property
     def _stateful(self) -> bool:
@@ -186,16 +185,15 @@ class Prophet(LocalForecaster):
         return _point(model, frame), empirical_quantiles(samples.T, quantiles)
 
     # ---- the panel ----------------------------------------------------------------------------
-    def _context(self, data: SeriesArrays, fitting: bool) -> tuple[Exogenous | None, np.ndarray | None]:
+    def _context(
+        self, data: SeriesArrays, fitting: bool, future: pd.DataFrame | None = None
+    ) -> tuple[Exogenous | None, np.ndarray | None]:
         if fitting:
             return panel_exogenous(self.encoder_, data), None
         ahead = future_timestamps(data.last_timestamps(), data.freq, self.horizon_)
-        return panel_exogenous(self.encoder_, data, self._horizon_frame, self.horizon_), ahead
+        return panel_exogenous(self.encoder_, data, future, self.horizon_), ahead
 
     def _fit(self, data: SeriesArrays, deadline: float | None) -> None:
-        # Covariate rows are found by the series' index, which `_fit_item` does not get.
-        self.states_ = {}
-        self.fallback_items_ = []
         known = [c for c in self.spec_.known_covariates if c in data.covariates]
         self.encoder_ = CovariateEncoder.learn({c: data.covariates[c] for c in known}, self.event_radii)
         self.holidays_ = None
@@ -203,29 +201,13 @@ class Prophet(LocalForecaster):
             end = future_timestamps(data.last_timestamps()[:1], data.freq, self.horizon_).max()
             calendar = spec_calendar(self.spec_, data.timestamps.min(), max(end, data.timestamps.max()))
             self.holidays_ = holidays_frame(calendar, self.holiday_window)
-        exogenous, _ = self._context(data, fitting=True)
+        super()._fit(data, deadline)
 
-        def fit_one(i: int) -> Any:
-            y, stamps = self._window(data, i)
-            if int(np.isfinite(y).sum()) < self.tags.min_length:
-                return None
-            return self.fit_series(y, stamps, _rows(exogenous, i, len(y), 0))
-
-        states = parallel_map(fit_one, data.n_series, self._jobs(), deadline, self.name)
-        self.states_ = dict(zip(data.item_ids.tolist(), states, strict=True))
-
-    def _predict(
-        self,
-        data: SeriesArrays,
-        future: pd.DataFrame | None,
-        quantiles: tuple[float, ...],
-        deadline: float | None,
-    ) -> Prediction:
-        self._horizon_frame = future
-        try:
-            return super()._predict(data, future, quantiles, deadline)
-        finally:
-            self._horizon_frame = None
+    def _fit_item(self, y: np.ndarray, stamps: np.ndarray, i: int, context: Any) -> Any:
+        if int(np.isfinite(y).sum()) < self.tags.min_length:
+            return None
+        exogenous, _ = context
+        return self.fit_series(y, stamps, _rows(exogenous, i, len(y), 0))
 
     def _forecast_item(
         self,

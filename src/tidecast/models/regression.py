@@ -69,7 +69,7 @@ from tidecast.data.features import event_distances, spec_calendar
 from tidecast.data.frequency import future_timestamps
 from tidecast.data.holidays import HolidayCalendar, holiday_features
 from tidecast.errors import ConfigError
-from tidecast.models.base import Prediction, Tags
+from tidecast.models.base import Tags
 from tidecast.models.intervals import normal_quantiles
 from tidecast.models.local import LocalForecaster, SeriesForecast, parallel_map
 
@@ -480,7 +480,6 @@ class DynamicRegression(LocalForecaster):
     interval_scale_: float = 1.0
     # The future frame of the predict call under way (LocalForecaster's `_context` sees no
     # future); set and cleared by `_predict`.
-    _horizon_frame: pd.DataFrame | None = None
 
     @property
     def _stateful(self) -> bool:
@@ -617,7 +616,7 @@ class DynamicRegression(LocalForecaster):
             return None
         return HolidayTable.build(calendar, self.holiday_radii, start, end)
 
-    def _context(self, data: SeriesArrays, fitting: bool) -> Context:
+    def _context(self, data: SeriesArrays, fitting: bool, future: pd.DataFrame | None = None) -> Context:
         if fitting:
             self._cycles()  # a bad configuration fails here, not inside a worker
             return Context(
@@ -626,30 +625,22 @@ class DynamicRegression(LocalForecaster):
         ahead = future_timestamps(data.last_timestamps(), data.freq, self.horizon_)
         return Context(
             self._holiday_table(data, ahead.max()),
-            panel_exogenous(self.encoder_, data, self._horizon_frame, self.horizon_),
+            panel_exogenous(self.encoder_, data, future, self.horizon_),
             ahead,
         )
 
     # ---- fit and predict ---------------------------------------------------------------------
     def _fit(self, data: SeriesArrays, deadline: float | None) -> None:
-        # `LocalForecaster._fit_item` sees no series index, and the covariate rows are found
-        # by it, so this model runs its own loop over the same `parallel_map`.
-        self.states_ = {}
-        self.fallback_items_ = []
         self.detected_periods_ = self._find_periods(data)
         known = [c for c in self.spec_.known_covariates if c in data.covariates]
         self.encoder_ = CovariateEncoder.learn({c: data.covariates[c] for c in known}, self.event_radii)
         self.interval_scale_ = 1.0
-        context = self._context(data, fitting=True)
-
-        def fit_one(i: int) -> RegressionState | None:
-            y, stamps = self._window(data, i)
-            return self._fit_window(y, stamps, i, context)
-
-        states = parallel_map(fit_one, data.n_series, self._jobs(), deadline, self.name)
-        self.states_ = dict(zip(data.item_ids.tolist(), states, strict=True))
+        super()._fit(data, deadline)
         if self.calibrate:
-            self.interval_scale_ = self._calibration(data, context, deadline)
+            self.interval_scale_ = self._calibration(data, self._context(data, fitting=True), deadline)
+
+    def _fit_item(self, y: np.ndarray, stamps: np.ndarray, i: int, context: Any) -> RegressionState | None:
+        return self._fit_window(y, stamps, i, context)
 
     def _fit_window(
         self, y: np.ndarray, stamps: np.ndarray, i: int, context: Context, data_end: int = 0
@@ -716,19 +707,6 @@ class DynamicRegression(LocalForecaster):
             return 1.0
         low, high = CALIBRATION_RANGE
         return float(np.clip(np.quantile(errors, 0.8) / z90, low, high))
-
-    def _predict(
-        self,
-        data: SeriesArrays,
-        future: pd.DataFrame | None,
-        quantiles: tuple[float, ...],
-        deadline: float | None,
-    ) -> Prediction:
-        self._horizon_frame = future
-        try:
-            return super()._predict(data, future, quantiles, deadline)
-        finally:
-            self._horizon_frame = None
 
     def _forecast_item(
         self,
