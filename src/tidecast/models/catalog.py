@@ -15,6 +15,7 @@ from tidecast.models.base import Forecaster
 from tidecast.models.baseline import Average, Naive, SeasonalNaive
 from tidecast.models.decomposition import MSTLETS
 from tidecast.models.intermittent import TSB, CrostonSBA
+from tidecast.models.neural import CNNQR, DeepAR
 from tidecast.models.npts import NPTS
 from tidecast.models.prophet import Prophet
 from tidecast.models.regression import DynamicRegression
@@ -34,10 +35,12 @@ CATALOG: dict[str, type[Forecaster]] = {
     "MSTLETS": MSTLETS,
     "DynamicRegression": DynamicRegression,
     "Prophet": Prophet,
+    "DeepAR": DeepAR,
+    "CNNQR": CNNQR,
 }
 
 # Models whose output depends on a random seed; the others ignore the `seed` run option.
-SEEDED: frozenset[str] = frozenset({"NPTS", "Prophet"})
+SEEDED: frozenset[str] = frozenset({"NPTS", "DeepAR", "CNNQR", "Prophet"})
 
 
 def default_params(name: str, freq: str) -> dict[str, Any]:
