@@ -92,6 +92,9 @@ class AutoForecaster:
     `holidays` are country codes of the `holidays` package ("US", "GB,DE"), `events` a
     table (or file) of date and name: models that use holidays build window features from
     them. Models that cannot use covariates simply ignore them.
+
+    `model_params` overrides candidates' hyper-parameters by name, e.g.
+    `{"DeepAR": {"max_epochs": 20}}`; an unknown option is a ConfigError when the model is built.
     """
 
     def __init__(
@@ -119,6 +122,7 @@ class AutoForecaster:
         holidays: Sequence[str] | str | None = None,
         events: pd.DataFrame | str | Path | None = None,
         calibrate_quantiles: bool = True,
+        model_params: dict[str, dict[str, Any]] | None = None,
         n_jobs: int | None = None,
         seed: int = 0,
     ) -> None:
@@ -145,6 +149,7 @@ class AutoForecaster:
         self.holidays = holidays
         self.events = events
         self.calibrate_quantiles = calibrate_quantiles
+        self.model_params = model_params
         self.n_jobs = n_jobs
         self.seed = seed
 
@@ -156,7 +161,7 @@ class AutoForecaster:
         quantiles = parse_quantiles(self.quantiles)
         preset = get_preset(self.preset)
         names = list(self.models) if self.models else list(preset.models)
-        unknown = [n for n in names if n not in CATALOG]
+        unknown = [n for n in [*names, *(self.model_params or {})] if n not in CATALOG]
         if unknown:
             raise ConfigError(f"unknown model(s) {unknown}; choose from {', '.join(CATALOG)}")
         windows = preset.backtest_windows if self.backtest_windows is None else int(self.backtest_windows)
@@ -165,6 +170,12 @@ class AutoForecaster:
         if self.time_limit is not None and self.time_limit <= 0:
             raise ConfigError(f"time limit must be positive seconds, got {self.time_limit}")
         return quantiles, names, windows
+
+    def _make(self, name: str, freq: str) -> Forecaster:
+        """Catalog model `name` with the run's jobs and seed and the user's `model_params`."""
+        return make_model(
+            name, freq, n_jobs=self.n_jobs, seed=self.seed, **(self.model_params or {}).get(name, {})
+        )
 
     # ---- fit ---------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame | str | Path, progress: ProgressFn | None = None) -> AutoForecaster:
@@ -436,7 +447,7 @@ class AutoForecaster:
             )
             result = run_candidate(
                 name,
-                functools.partial(make_model, name, spec.freq, n_jobs=self.n_jobs, seed=self.seed),
+                functools.partial(self._make, name, spec.freq),
                 window_data,
                 spec,
                 self.horizon,
@@ -526,7 +537,7 @@ class AutoForecaster:
                 if no_time:
                     report.notes.append(f"{name} not refitted: not enough time left in the budget")
                 continue
-            model = make_model(name, spec.freq, n_jobs=self.n_jobs, seed=self.seed)
+            model = self._make(name, spec.freq)
             try:
                 model.fit(panel, spec, self.horizon)
             except Exception as exc:
