@@ -1,12 +1,13 @@
 """Run every benchmark, rebuild `benchmarks/results.md`, and copy its table into README.md.
 
-Full run (about 35 minutes on 2 cores): the demo holdout (repeated when the time bar is
+Full run (about 40 minutes on 2 cores): the demo holdout (repeated when the time bar is
 borderline; timings are then the fastest, all are listed), then M4 hourly and weekly and tourism monthly, quarterly and
-yearly, every system on every series. The README block between `<!-- results:start -->` and
+yearly, then Favorita (tidecast with and without Ecuador's holiday calendar and the store
+attributes), every system on every series. The README block between `<!-- results:start -->` and
 `<!-- results:end -->` is replaced with the table and the bars; nothing else is touched.
 
 `--quick` is a smoke test of a few minutes: the demo once and the first 40 series of each
-other dataset, written to `benchmarks/.cache/quick/` and `.cache/quick.md` (git-ignored);
+other dataset (Favorita without its oil run), written to `benchmarks/.cache/quick/` and `.cache/quick.md` (git-ignored);
 README.md and `results.md` are left alone, since a subset is not comparable with M4's
 official figures.
 
@@ -23,6 +24,7 @@ import time
 
 import common
 import demo_holdout
+import favorita
 import m4
 from report import readme_block, update_readme
 
@@ -38,6 +40,7 @@ def main(quick: bool = False, demo_repeats: int = 1, report_only: bool = False) 
         demo_holdout.main(1 if quick else demo_repeats)
         for bench in m4.BENCHMARKS.values():
             m4.run(bench, QUICK_SERIES if quick else None)
+        favorita.run(QUICK_SERIES if quick else None, oil=not quick)
     text = common.regenerate_markdown()
     print(text)
     if not quick and not update_readme(readme_block(common.RESULTS_DIR)):
