@@ -1,8 +1,11 @@
-"""DeepAR and CNN-QR: determinism, covariates, early stopping, deadlines, unseen items, pickling."""
+"""DeepAR and CNN-QR: determinism, covariates, early stopping, deadlines, unseen items, pickling,
+and a torch-free import of the catalog."""
 
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -13,7 +16,9 @@ from torch import nn
 
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.models.neural import CNNQR, DeepAR
-from tidecast.models.neural.common import Batch, TrainConfig, interpolate_quantiles, train
+from tidecast.models.neural.quantiles import interpolate_quantiles
+from tidecast.models.neural.training import TrainConfig, train
+from tidecast.models.neural.windows import Batch
 
 HORIZON = 7
 SPEC = DatasetSpec(freq="D", known_covariates=("promotion",), static_columns=("region",))
@@ -151,3 +156,12 @@ def test_when_quantiles_are_interpolated_then_grid_levels_are_kept_and_tails_ext
     np.testing.assert_allclose(out[[1, 3, 4]], [-1.0, 0.0, 2.0])
     assert out[0] < -1.0 and out[5] > 2.0 and -1.0 < out[2] < 0.0
     assert np.all(np.diff(out) > 0)
+
+
+def test_when_the_catalog_and_cli_are_imported_then_torch_is_not():
+    # A fresh interpreter: this test process has imported torch already. Torch takes seconds
+    # to import, and every CLI run imports the catalog, whichever models it then trains.
+    modules = "tidecast.models.catalog, tidecast.models.neural, tidecast.automl.forecaster, tidecast.cli"
+    code = f"import sys, {modules}; assert 'torch' not in sys.modules, 'torch was imported'"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr

@@ -29,123 +29,23 @@ thread and 48 s on two, hence one thread by default.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
 from tidecast.models.base import Tags
-from tidecast.models.neural.common import (
-    Batch,
-    NeuralForecaster,
-    StaticEmbedding,
-    interpolate_quantiles,
-)
+from tidecast.models.neural.forecaster import NeuralForecaster
+
+if TYPE_CHECKING:
+    import torch
+
+    from tidecast.models.neural.nets import CNNQRNet
+    from tidecast.models.neural.windows import Batch
 
 QUANTILE_GRID = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 
 
-def dilations(context: int) -> tuple[int, ...]:
-    """1, 2, 4, ... until a kernel-2 stack sees the whole context (receptive field 2^k)."""
-    out = [1]
-    while 2 * out[-1] < context:
-        out.append(2 * out[-1])
-    return tuple(out)
-
-
-class CausalConv(nn.Module):
-    """Conv1d with kernel 2 padded on the left only, so step t sees steps <= t."""
-
-    def __init__(self, channels_in: int, channels_out: int, dilation: int) -> None:
-        super().__init__()
-        self.pad = dilation
-        self.conv = nn.Conv1d(channels_in, channels_out, kernel_size=2, dilation=dilation)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(nn.functional.pad(x, (self.pad, 0)))
-
-
-class CNNQRNet(nn.Module):
-    """Dilated causal CNN encoder, global + local MLP decoder of monotone quantiles."""
-
-    def __init__(
-        self,
-        n_known: int,
-        n_past: int,
-        cardinalities: Sequence[int],
-        n_static_real: int,
-        horizon: int,
-        context: int,
-        channels: int,
-        decoder_hidden: int,
-        local_width: int,
-        n_quantiles: int,
-        median_index: int,
-    ) -> None:
-        super().__init__()
-        self.horizon, self.local_width, self.median_index = horizon, local_width, median_index
-        self.static = StaticEmbedding(cardinalities, n_static_real)
-        width = 2 + n_known + n_past + self.static.width
-        self.convs = nn.ModuleList(
-            CausalConv(width if i == 0 else channels, channels, d) for i, d in enumerate(dilations(context))
-        )
-        self.global_mlp = nn.Sequential(
-            nn.Linear(channels + horizon * n_known + self.static.width, decoder_hidden),
-            nn.ReLU(),
-            nn.Linear(decoder_hidden, (horizon + 1) * local_width),
-        )
-        self.local_mlp = nn.Sequential(
-            nn.Linear(2 * local_width + n_known, decoder_hidden),
-            nn.ReLU(),
-            nn.Linear(decoder_hidden, n_quantiles),
-        )
-
-    def forward(self, batch: Batch, context: int) -> torch.Tensor:
-        """Quantiles on the scaled axis, (B, horizon, n_quantiles), sorted along the last axis."""
-        static = self.static(batch.static_codes, batch.static_real)
-        head = slice(batch.y.shape[1] - self.horizon - context, batch.y.shape[1] - self.horizon)
-        series = torch.cat(
-            [
-                batch.y[:, head, None],
-                batch.observed[:, head, None],
-                batch.known[:, head],
-                batch.past[:, head],
-                static[:, None, :].expand(-1, context, -1),
-            ],
-            dim=2,
-        ).transpose(1, 2)
-        h = series
-        for i, conv in enumerate(self.convs):
-            out = torch.relu(conv(h))
-            h = out if i == 0 else h + out
-        encoding = h[:, :, -1]
-        future = batch.known[:, -self.horizon :]
-        contexts = self.global_mlp(torch.cat([encoding, future.flatten(1), static], dim=1))
-        contexts = contexts.view(-1, self.horizon + 1, self.local_width)
-        shared = contexts[:, -1:, :].expand(-1, self.horizon, -1)
-        raw = self.local_mlp(torch.cat([contexts[:, :-1], shared, future], dim=2))
-        return self.monotone(raw)
-
-    def monotone(self, raw: torch.Tensor) -> torch.Tensor:
-        """The median column plus cumulative positive steps above it and below it."""
-        m = self.median_index
-        median = raw[..., m : m + 1]
-        up = median + torch.cumsum(nn.functional.softplus(raw[..., m + 1 :]), dim=-1)
-        down = median - torch.cumsum(nn.functional.softplus(raw[..., :m].flip(-1)), dim=-1)
-        return torch.cat([down.flip(-1), median, up], dim=-1)
-
-
-def pinball(
-    prediction: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, levels: torch.Tensor
-) -> torch.Tensor:
-    """Mean pinball loss over observed steps; prediction (B, H, Q), y and mask (B, H)."""
-    error = y[..., None] - prediction
-    loss = torch.maximum(levels * error, (levels - 1.0) * error) * mask[..., None]
-    return loss.sum() / (mask.sum().clamp(min=1.0) * len(levels))
-
-
-class CNNQR(NeuralForecaster):
+class CNNQR(NeuralForecaster["CNNQRNet"]):
     """Global dilated-CNN quantile regressor (module docstring)."""
 
     name = "CNNQR"
@@ -188,7 +88,9 @@ class CNNQR(NeuralForecaster):
         self.n_threads = n_threads
         self.n_jobs = n_jobs
 
-    def _network(self) -> nn.Module:
+    def _network(self) -> CNNQRNet:
+        from tidecast.models.neural.nets import CNNQRNet
+
         layout = self.layout_
         return CNNQRNet(
             layout.n_known,
@@ -200,20 +102,13 @@ class CNNQR(NeuralForecaster):
             self.channels,
             self.decoder_hidden,
             self.local_width,
-            len(QUANTILE_GRID),
-            QUANTILE_GRID.index(0.5),
+            QUANTILE_GRID,
         )
 
-    def _loss(self, net: nn.Module, batch: Batch) -> torch.Tensor:
-        assert isinstance(net, CNNQRNet)
-        levels = torch.tensor(QUANTILE_GRID, dtype=torch.float32, device=batch.y.device)
-        h = self.horizon_
-        return pinball(net(batch, self.context_), batch.y[:, -h:], batch.observed[:, -h:], levels)
+    def _loss(self, net: CNNQRNet, batch: Batch) -> torch.Tensor:
+        return net.loss(batch)
 
     def _forecast(
-        self, net: nn.Module, batch: Batch, quantiles: tuple[float, ...]
+        self, net: CNNQRNet, batch: Batch, quantiles: tuple[float, ...]
     ) -> tuple[np.ndarray, np.ndarray]:
-        assert isinstance(net, CNNQRNet)
-        grid = net(batch, self.context_).double().cpu().numpy()
-        median = grid[..., QUANTILE_GRID.index(0.5)]
-        return median, interpolate_quantiles(QUANTILE_GRID, grid, quantiles)
+        return net.forecast(batch, quantiles)

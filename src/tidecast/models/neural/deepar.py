@@ -27,20 +27,19 @@ two (threads fight over the shared cores), hence one thread by default.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from scipy.stats import t as student_t
-from torch import nn
 
 from tidecast.models.base import Tags
-from tidecast.models.neural.common import Batch, NeuralForecaster, StaticEmbedding, short_periods
+from tidecast.models.neural.features import short_periods
+from tidecast.models.neural.forecaster import NeuralForecaster
 
-# Uniform draws are kept inside [U_CLIP, 1 - U_CLIP]: a Student-t with few degrees of freedom
-# has tails so long that one extreme draw, fed back as a lag, derails the rest of its path.
-U_CLIP = 1e-3
-# Draws on the scaled axis are clipped to +-SAMPLE_CLIP (the context's mean |y| is 1).
-SAMPLE_CLIP = 50.0
+if TYPE_CHECKING:
+    import torch
+
+    from tidecast.models.neural.nets import DeepARNet
+    from tidecast.models.neural.windows import Batch
 
 
 def default_lags(freq: str) -> tuple[int, ...]:
@@ -51,41 +50,7 @@ def default_lags(freq: str) -> tuple[int, ...]:
     return tuple(sorted(lags))
 
 
-class DeepARNet(nn.Module):
-    """LSTM (or GRU) over per-step inputs, with a Student-t head."""
-
-    def __init__(
-        self,
-        n_lags: int,
-        n_known: int,
-        n_past: int,
-        cardinalities: Sequence[int],
-        n_static_real: int,
-        hidden: int,
-        layers: int,
-        cell: str,
-    ) -> None:
-        super().__init__()
-        self.static = StaticEmbedding(cardinalities, n_static_real)
-        width = 2 * n_lags + n_known + n_past + self.static.width
-        rnn = nn.LSTM if cell == "lstm" else nn.GRU
-        self.rnn = rnn(width, hidden, layers, batch_first=True)
-        self.head = nn.Linear(hidden, 3)
-
-    def forward(self, x: torch.Tensor, state: object = None) -> tuple[torch.Tensor, object]:
-        out, state = self.rnn(x, state)
-        return self.head(out), state
-
-    @staticmethod
-    def student(params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(location, scale, degrees of freedom) from the head's three outputs."""
-        loc = params[..., 0]
-        scale = nn.functional.softplus(params[..., 1]) + 1e-4
-        df = 2.0 + nn.functional.softplus(params[..., 2])
-        return loc, scale, df
-
-
-class DeepAR(NeuralForecaster):
+class DeepAR(NeuralForecaster["DeepARNet"]):
     """Global autoregressive LSTM with Student-t likelihood (module docstring)."""
 
     name = "DeepAR"
@@ -140,10 +105,12 @@ class DeepAR(NeuralForecaster):
     def _lookback(self) -> int:
         return int(self._lags().max())
 
-    def _network(self) -> nn.Module:
+    def _network(self) -> DeepARNet:
+        from tidecast.models.neural.nets import DeepARNet
+
         layout = self.layout_
         return DeepARNet(
-            len(self._lags()),
+            self._lags().tolist(),
             layout.n_known,
             layout.n_past,
             layout.static.cardinalities,
@@ -153,60 +120,10 @@ class DeepAR(NeuralForecaster):
             self.cell,
         )
 
-    def _inputs(
-        self, net: DeepARNet, batch: Batch, y: torch.Tensor, observed: torch.Tensor, steps: torch.Tensor
-    ) -> torch.Tensor:
-        """Network inputs (B, len(steps), width) for the window positions `steps`."""
-        lags = torch.from_numpy(self._lags()).to(y.device)
-        at = steps[:, None] - lags[None, :]
-        static = net.static(batch.static_codes, batch.static_real)
-        return torch.cat(
-            [
-                y[:, at],
-                observed[:, at],
-                batch.known[:, steps],
-                batch.past[:, steps - 1],
-                static[:, None, :].expand(-1, len(steps), -1),
-            ],
-            dim=2,
-        )
-
-    def _loss(self, net: nn.Module, batch: Batch) -> torch.Tensor:
-        assert isinstance(net, DeepARNet)
-        steps = torch.arange(self._lookback(), self.window_, device=batch.y.device)
-        params, _ = net(self._inputs(net, batch, batch.y, batch.observed, steps))
-        loc, scale, df = net.student(params)
-        distribution = torch.distributions.StudentT(df, loc, scale)
-        mask = batch.observed[:, steps]
-        nll = -distribution.log_prob(batch.y[:, steps]) * mask
-        return nll.sum() / mask.sum().clamp(min=1.0)
+    def _loss(self, net: DeepARNet, batch: Batch) -> torch.Tensor:
+        return net.loss(batch)
 
     def _forecast(
-        self, net: nn.Module, batch: Batch, quantiles: tuple[float, ...]
+        self, net: DeepARNet, batch: Batch, quantiles: tuple[float, ...]
     ) -> tuple[np.ndarray, np.ndarray]:
-        assert isinstance(net, DeepARNet)
-        horizon, samples = self.horizon_, self.num_samples
-        start = self.window_ - horizon
-        where = batch.y.device
-        context = torch.arange(self._lookback(), start, device=where)
-        _, state = net(self._inputs(net, batch, batch.y, batch.observed, context))
-        paths = Batch(*(t.repeat_interleave(samples, dim=0) for t in vars(batch).values()))
-        state = (
-            tuple(s.repeat_interleave(samples, dim=1) for s in state) if isinstance(state, tuple) else state
-        )
-        if isinstance(state, torch.Tensor):
-            state = state.repeat_interleave(samples, dim=1)
-        y, observed = paths.y.clone(), paths.observed.clone()
-        uniforms = np.random.default_rng(self.seed).uniform(U_CLIP, 1 - U_CLIP, (samples, horizon))
-        n = batch.y.shape[0]
-        for h in range(horizon):
-            step = torch.tensor([start + h], device=where)
-            params, state = net(self._inputs(net, paths, y, observed, step), state)
-            loc, scale, df = (v[:, 0].double().cpu().numpy() for v in net.student(params))
-            u = np.tile(uniforms[:, h], n)
-            draw = np.clip(loc + scale * student_t.ppf(u, df), -SAMPLE_CLIP, SAMPLE_CLIP)
-            y[:, start + h] = torch.from_numpy(draw.astype(np.float32)).to(where)
-            observed[:, start + h] = 1.0
-        drawn = y[:, start:].double().cpu().numpy().reshape(n, samples, horizon)
-        levels = np.quantile(drawn, np.asarray(quantiles), axis=1)  # (n_q, n, horizon)
-        return drawn.mean(axis=1), np.moveaxis(levels, 0, -1)
+        return net.forecast(batch, self.horizon_, quantiles, self.num_samples, self.seed)
