@@ -14,6 +14,7 @@ from tidecast.errors import ConfigError
 from tidecast.models.base import Forecaster
 from tidecast.models.baseline import Average, Naive, SeasonalNaive
 from tidecast.models.decomposition import MSTLETS
+from tidecast.models.gbm import LightGBM
 from tidecast.models.intermittent import TSB, CrostonSBA
 from tidecast.models.neural import CNNQR, DeepAR
 from tidecast.models.npts import NPTS
@@ -37,10 +38,11 @@ CATALOG: dict[str, type[Forecaster]] = {
     "Prophet": Prophet,
     "DeepAR": DeepAR,
     "CNNQR": CNNQR,
+    "LightGBM": LightGBM,
 }
 
 # Models whose output depends on a random seed; the others ignore the `seed` run option.
-SEEDED: frozenset[str] = frozenset({"NPTS", "DeepAR", "CNNQR", "Prophet"})
+SEEDED: frozenset[str] = frozenset({"NPTS", "DeepAR", "CNNQR", "Prophet", "LightGBM"})
 
 
 def default_params(name: str, freq: str) -> dict[str, Any]:
