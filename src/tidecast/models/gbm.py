@@ -328,6 +328,8 @@ class LightGBM(Forecaster):
         stop: float | None,
         rounds: int | None = None,
     ) -> lgb.Booster:
+        import lightgbm as lgb
+
         categorical = [c for c in self.layout_.categories if c in x.columns]
         train_set = lgb.Dataset(x, y, categorical_feature=categorical, free_raw_data=True)
         callbacks: list[Any] = [_Deadline(stop)]
