@@ -18,6 +18,18 @@ class Preset:
     description: str = ""
 
 
+STATISTICAL = (
+    "SeasonalNaive",
+    "Naive",
+    "NPTS",
+    "CrostonSBA",
+    "TSB",
+    "AutoTheta",
+    "AutoETS",
+    "MSTL",
+    "MSTLETS",
+)
+
 PRESETS: dict[str, Preset] = {
     "fast": Preset(
         name="fast",
@@ -27,37 +39,27 @@ PRESETS: dict[str, Preset] = {
     ),
     "medium": Preset(
         name="medium",
-        models=(
-            "SeasonalNaive",
-            "Naive",
-            "NPTS",
-            "CrostonSBA",
-            "TSB",
-            "AutoTheta",
-            "AutoETS",
-            "MSTL",
-            "MSTLETS",
-        ),
+        models=(*STATISTICAL, "DynamicRegression", "LightGBM"),
         backtest_windows=3,
-        description="default: every statistical family but the costly ARIMA search",
+        description=(
+            "default: every statistical family but the costly ARIMA search, the dynamic regression "
+            "and the global LightGBM (both use covariates, holidays and item attributes)"
+        ),
     ),
     "best": Preset(
         name="best",
         models=(
-            "Naive",
-            "SeasonalNaive",
+            *STATISTICAL,
             "Average",
-            "NPTS",
-            "CrostonSBA",
-            "TSB",
-            "AutoTheta",
-            "AutoETS",
-            "MSTL",
-            "MSTLETS",
             "AutoARIMA",
+            "DynamicRegression",
+            "LightGBM",
+            "Prophet",
+            "DeepAR",
+            "CNNQR",
         ),
         backtest_windows=5,
-        description="everything, more backtest windows",
+        description="everything, neural nets and Prophet included, more backtest windows",
     ),
 }
 
