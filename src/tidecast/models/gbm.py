@@ -87,6 +87,7 @@ from tidecast.models.gbm_features import (
     training_rows,
 )
 from tidecast.models.intervals import naive_fallback
+from tidecast.models.local import default_jobs
 
 if TYPE_CHECKING:  # lightgbm loads scikit-learn and dask (about a second): imported on first fit
     import lightgbm as lgb
@@ -157,7 +158,7 @@ class LightGBM(Forecaster):
         detrend: bool | str = "auto",
         scaling: str = "spread",
         fourier_order: int = 3,
-        n_jobs: int = 1,
+        n_jobs: int | None = None,
         seed: int = 0,
     ) -> None:
         if detrend not in (True, False, "auto"):
@@ -242,7 +243,7 @@ class LightGBM(Forecaster):
             "lambda_l2": 1.0,
             "max_bin": 63,
             "bin_construct_sample_cnt": 50_000,
-            "num_threads": max(1, int(self.n_jobs)),
+            "num_threads": max(1, int(self.n_jobs if self.n_jobs is not None else default_jobs())),
             "deterministic": True,
             "force_col_wise": True,
             "seed": int(self.seed),
