@@ -24,12 +24,20 @@ def test_when_bands_are_too_narrow_then_they_widen_to_the_true_quantiles():
     np.testing.assert_allclose(widened[0], [-0.8, 0.0, 0.8])
 
 
-def test_when_bands_are_too_wide_then_they_narrow_and_the_median_never_moves():
+def test_when_bands_are_too_wide_then_they_are_kept_never_narrowed():
     y = np.linspace(-1, 1, 2001) + 5.0
     mean, q = bands(len(y), 1.6)
     mean, q = mean + 5.0, q + 5.0
     calibration = fit_calibration(y, mean, q, QUANTILES)
-    assert calibration.factors == pytest.approx((0.5, 1.0, 0.5))
+    assert calibration.identity
+
+
+def test_when_widening_then_the_median_never_moves():
+    y = np.linspace(-1, 1, 2001) + 5.0
+    mean, q = bands(len(y), 0.2)
+    mean, q = mean + 5.0, q + 5.0
+    calibration = fit_calibration(y, mean, q, QUANTILES)
+    assert calibration.factors == pytest.approx((3.0, 1.0, 3.0))  # 0.8 is beyond 3 x 0.2: the cap
     np.testing.assert_array_equal(calibration.apply(mean, q)[:, 1], q[:, 1])
 
 

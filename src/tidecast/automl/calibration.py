@@ -4,7 +4,7 @@ Models state their uncertainty in different ways (normal errors, sampled paths, 
 losses on a validation window), and each tends to be over- or under-confident in its own
 way: on the demo data the statistical ensemble's p10-p90 band held only 60% of the hold-out.
 The backtests already hold what the forecasts should have covered, so after selection the
-distance of each quantile from the median forecast is scaled by one factor per level,
+distance of each quantile from the median forecast is widened by one factor per level,
 chosen on the backtest windows to minimise that level's pinball loss (the wQL term of the
 level; for a well-specified forecast the factor is 1). The median and the mean never move,
 so point metrics are unchanged, and with positive factors the order of the quantiles holds.
@@ -20,9 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Factors searched: from halving to tripling the band. Wider ranges only fit noise on the few
-# hundred points a small catalogue has.
-GRID = np.round(np.arange(0.5, 3.0001, 0.05), 2)
+# Factors searched: from the band the models state up to three times it. Bands are only ever
+# widened: a few backtest windows rarely hold the rare days (holidays, promotions stacked on
+# peaks) that the models' own spread allows for. Measured on the demo hold-out: with factors
+# down to 0.5 the target-only ensemble's p10-p90 coverage fell from 0.60 to 0.35 for a wQL
+# change under 1%, and Favorita's fell from 0.89 to 0.67 (wQL 0.0458 -> 0.0455).
+GRID = np.round(np.arange(1.0, 3.0001, 0.05), 2)
 # Fewer backtest points than this per level leave the band as the models gave it.
 MIN_POINTS = 50
 
