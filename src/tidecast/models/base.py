@@ -17,8 +17,8 @@ import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import future_timestamps
-from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, DatasetSpec, quantile_columns
 from tidecast.data.future import fill_future
+from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, DatasetSpec, quantile_columns
 from tidecast.errors import DataError, ModelError
 
 
