@@ -235,6 +235,8 @@ class AutoForecaster:
 
     def _prepare(self, data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, DatasetSpec, dict[str, Any]]:
         prepared, problems = self._canonical(data, self.frequency, self.horizon)
+        # The training data's filling plan also fills gaps in future covariates (futurefill).
+        self.filling_plan_ = prepared.filling
         roles = self._roles()
         spec = DatasetSpec(
             freq=prepared.freq,
@@ -275,7 +277,6 @@ class AutoForecaster:
             static_columns=roles["static"],
             horizon=horizon,
         )
-        self.filling_plan_ = prepared.filling
         return prepared, problems
 
     # ---- covariates ------------------------------------------------------------------

@@ -1,0 +1,466 @@
+"""The forecast engine behind the service's endpoints: a loaded model, a request, a forecast.
+
+Nothing here knows about HTTP or the database. `LoadedModel` wraps an `AutoForecaster` read
+from a model folder; `forecast(model, request)` validates a `ForecastRequest` against what the
+model was trained for and returns a `ForecastResponse`, or raises a `Problem` (RFC 9457) that
+names the offending field. `EndpointTable` maps endpoint names to loaded models and swaps
+them atomically.
+
+Two ways to forecast:
+
+* stored history (``item_ids``): the items' slice of the training history is forecast with
+  `AutoForecaster.predict_canonical` (never the whole panel: one item must cost milliseconds,
+  not a forecast of every item). Without future covariates the result is deterministic and a
+  model version is immutable, so each item's forecast is computed once, lazily, and cached.
+* fresh history (``history`` rows): forecast from the caller's newer data without refitting,
+  exactly as `AutoForecaster.predict(data=...)` does.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from tidecast.automl.forecaster import AutoForecaster
+from tidecast.data.arrays import ranges
+from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
+from tidecast.errors import ConfigError, DataError, ModelError
+from tidecast.service.problems import (
+    Problem,
+    from_tidecast_error,
+    from_validation_error,
+    invalid,
+    payload_too_large,
+    unknown_items,
+)
+
+QUANTILE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask for; beyond it the answer is 413, not a slow server."""
+
+    max_items: int = 1_000
+    max_history_rows: int = 500_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+# ---- the request ----------------------------------------------------------------------------
+class HistoryRow(BaseModel):
+    """One observation: item, timestamp, a finite target, then the model's covariates by name.
+
+    The model's own column names (``target_value``...) are accepted for the three canonical
+    ones when the request is parsed with `LoadedModel.parse_request`.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    item_id: str | int
+    timestamp: str | int
+    target: float = Field(allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _user_names(cls, data: Any, info: ValidationInfo) -> Any:
+        return _canonical_names(data, info)
+
+
+class FutureRow(BaseModel):
+    """Known covariates at one future step of one item."""
+
+    model_config = ConfigDict(extra="allow")
+
+    item_id: str | int
+    timestamp: str | int
+
+    @model_validator(mode="before")
+    @classmethod
+    def _user_names(cls, data: Any, info: ValidationInfo) -> Any:
+        return _canonical_names(data, info)
+
+
+def _canonical_names(data: Any, info: ValidationInfo) -> Any:
+    """Rename the model's own item/timestamp/target column names (from the validation
+    context) to the canonical ones, unless the row already uses the canonical name."""
+    aliases: dict[str, str] = (info.context or {}).get("aliases") or {}
+    if not aliases or not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for user, canonical in aliases.items():
+        if user != canonical and user in out and canonical not in out:
+            out[canonical] = out.pop(user)
+    return out
+
+
+class ForecastRequest(BaseModel):
+    """Forecast stored items (``item_ids``) or fresh ``history``; optionally a shorter horizon,
+    a subset of the trained quantiles and the known covariates over the horizon (``future``).
+
+    The recipe's function body ``{"item_id": "A", "forecast_horizon": 7}`` is accepted too.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    item_ids: list[str] | None = None
+    history: list[HistoryRow] | None = None
+    future: list[FutureRow] | None = None
+    horizon: int | None = Field(default=None, ge=1)
+    quantiles: list[float] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recipe_shape(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("item_id" in data or "forecast_horizon" in data):
+            data = dict(data)
+            if "item_id" in data:
+                item = data.pop("item_id")
+                data["item_ids"] = [item] if isinstance(item, str | int) else item
+            if "forecast_horizon" in data:
+                data["horizon"] = data.pop("forecast_horizon")
+        return data
+
+    @field_validator("item_ids", mode="before")
+    @classmethod
+    def _item_ids_as_text(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+        return value
+
+    @field_validator("quantiles", mode="before")
+    @classmethod
+    def _quantile_numbers(cls, value: Any) -> Any:
+        if isinstance(value, str):  # "0.1,0.5"
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("quantiles")
+    @classmethod
+    def _quantile_range(cls, value: list[float] | None) -> list[float] | None:
+        for q in value or []:
+            if not 0.0 < q < 1.0:
+                raise ValueError(f"quantiles must lie strictly between 0 and 1, got {q}")
+        return value
+
+
+class ItemForecastOut(BaseModel):
+    item_id: str
+    timestamps: list[str]
+    mean: list[float]
+    quantiles: dict[str, list[float]]
+
+
+class ForecastResponse(BaseModel):
+    forecasts: list[ItemForecastOut]
+
+
+# ---- the loaded model -------------------------------------------------------------------------
+class ItemForecast(NamedTuple):
+    """One item's forecast at the trained horizon and quantiles."""
+
+    timestamps: list[str]
+    mean: np.ndarray  # (horizon,)
+    quantiles: np.ndarray  # (horizon, n_quantiles)
+
+
+class LoadedModel:
+    """An `AutoForecaster` ready to serve: its task, an index of its stored history, a cache.
+
+    `item_ids` is a frozenset for constant-time unknown-item checks; `_slices` gives each
+    item's rows in the (sorted) history so a request forecasts only its own items.
+    """
+
+    def __init__(self, forecaster: AutoForecaster, path: str | Path | None = None, name: str = "") -> None:
+        if not hasattr(forecaster, "members_"):
+            raise ModelError("the AutoForecaster is not fitted: nothing to serve")
+        spec = forecaster.spec_
+        self.forecaster = forecaster
+        self.path = None if path is None else Path(path)
+        self.name = name
+        self.horizon = int(forecaster.horizon)
+        self.quantiles: tuple[float, ...] = tuple(float(q) for q in forecaster.quantiles_)
+        self.frequency = spec.freq
+        self.known_covariates = spec.known_covariates
+        self.past_covariates = spec.past_covariates
+        self.static_columns = spec.static_columns
+        self.loaded_at = datetime.now(UTC)
+        self.load_seconds = 0.0  # set by `load`: reading and verifying the folder
+        history = forecaster.history_
+        items = history[ITEM_ID].to_numpy()
+        starts = np.r_[0, np.flatnonzero(items[1:] != items[:-1]) + 1] if len(items) else np.zeros(0, int)
+        ends = np.r_[starts[1:], len(items)]
+        self._slices = {str(items[s]): (int(s), int(e)) for s, e in zip(starts, ends, strict=True)}
+        self.item_ids = frozenset(self._slices)
+        self._cache: dict[str, ItemForecast] = {}
+        self._aliases = {
+            spec.item_col: ITEM_ID,
+            spec.timestamp_col: TIMESTAMP,
+            spec.target_col: TARGET,
+        }
+
+    @classmethod
+    def load(cls, path: str | Path, name: str = "") -> LoadedModel:
+        """Load a model folder (digests checked by `AutoForecaster.load`)."""
+        started = time.perf_counter()
+        loaded = cls(AutoForecaster.load(path), path, name)
+        loaded.load_seconds = time.perf_counter() - started
+        return loaded
+
+    def parse_request(self, body: Any) -> ForecastRequest:
+        """Validate a JSON body into a request, accepting the model's own column names."""
+        try:
+            return ForecastRequest.model_validate(body, context={"aliases": self._aliases})
+        except ValidationError as exc:
+            raise from_validation_error(exc) from None
+
+    # ---- forecasting --------------------------------------------------------------------
+    def stored(self, items: Sequence[str], future: pd.DataFrame | None) -> dict[str, ItemForecast]:
+        """Forecasts from the stored history, cached when they depend on nothing else."""
+        cacheable = future is None or not self.known_covariates
+        todo = [i for i in items if i not in self._cache] if cacheable else list(items)
+        computed: dict[str, ItemForecast] = {}
+        if todo:
+            panel = self._history_of(todo)
+            computed = self._predict(panel, future, field="future")
+            if cacheable:
+                self._cache.update(computed)  # dict updates are atomic; a race computes twice
+        return {i: computed[i] if i in computed else self._cache[i] for i in items}
+
+    def fresh(self, history: pd.DataFrame, future: pd.DataFrame | None) -> dict[str, ItemForecast]:
+        """Forecasts from the caller's history (canonical column names), without refitting."""
+        frame = history.rename(columns={v: k for k, v in self._aliases.items()})
+        try:
+            panel = self.forecaster._prepare_new(frame)
+        except (DataError, ConfigError) as exc:
+            raise from_tidecast_error(exc, "history") from None
+        return self._predict(panel, future, field="future")
+
+    def _history_of(self, items: Sequence[str]) -> pd.DataFrame:
+        """The items' rows of the stored history, in history order: a view when they are
+        adjacent (one item, or a run of neighbours), else one gather of their ranges."""
+        history = self.forecaster.history_
+        bounds = np.array(sorted(self._slices[i] for i in items), dtype=np.int64)
+        if np.array_equal(bounds[1:, 0], bounds[:-1, 1]):
+            return history.iloc[int(bounds[0, 0]) : int(bounds[-1, 1])]
+        rows = ranges(bounds[:, 0], bounds[:, 1] - bounds[:, 0])
+        return history.take(rows).reset_index(drop=True)
+
+    def _predict(
+        self, panel: pd.DataFrame, future: pd.DataFrame | None, field: str
+    ) -> dict[str, ItemForecast]:
+        forecaster = self.forecaster
+        try:
+            canonical_future = None
+            if future is not None and self.known_covariates:
+                user_future = future.rename(
+                    columns={ITEM_ID: forecaster.spec_.item_col, TIMESTAMP: forecaster.spec_.timestamp_col}
+                )
+                canonical_future = forecaster._canonical_future(user_future, panel)
+            frame = forecaster.predict_canonical(panel, canonical_future)
+        except (DataError, ConfigError) as exc:
+            raise from_tidecast_error(exc, field) from None
+        except ModelError as exc:
+            raise Problem(422, "Model cannot forecast this request", str(exc), field=field) from None
+        return _split(frame, self.horizon, self.quantiles)
+
+
+def _split(frame: pd.DataFrame, horizon: int, quantiles: Sequence[float]) -> dict[str, ItemForecast]:
+    """The long forecast frame (item-major, `horizon` rows each) as per-item arrays."""
+    n = len(frame) // horizon
+    items = frame[ITEM_ID].to_numpy()[::horizon]
+    mean = frame[MEAN].to_numpy(dtype=np.float64).reshape(n, horizon)
+    qs = frame[quantile_columns(quantiles)].to_numpy(dtype=np.float64).reshape(n, horizon, len(quantiles))
+    stamps = np.datetime_as_string(frame[TIMESTAMP].to_numpy(dtype="datetime64[s]"), unit="s").reshape(
+        n, horizon
+    )
+    return {str(items[k]): ItemForecast(stamps[k].tolist(), mean[k], qs[k]) for k in range(n)}
+
+
+# ---- the request's checks --------------------------------------------------------------------
+def resolve_horizon(model: LoadedModel, horizon: int | None, field: str = "horizon") -> int:
+    if horizon is None:
+        return model.horizon
+    if horizon > model.horizon:
+        raise invalid(field, f"the model was trained for at most {model.horizon} steps, {horizon} were asked")
+    return horizon
+
+
+def resolve_quantiles(
+    model: LoadedModel, asked: Sequence[float] | None, field: str = "quantiles"
+) -> list[tuple[str, int]]:
+    """(label, index into the trained quantiles) for each asked quantile, in the asked order."""
+    if asked is None:
+        return [(_label(q), j) for j, q in enumerate(model.quantiles)]
+    out = []
+    trained = np.asarray(model.quantiles)
+    for k, q in enumerate(asked):
+        j = int(np.argmin(np.abs(trained - q)))
+        if abs(trained[j] - q) > QUANTILE_TOLERANCE:
+            raise invalid(
+                f"{field}[{k}]",
+                f"quantile {q:g} was not trained; the model has {[_label(t) for t in model.quantiles]}",
+            )
+        out.append((_label(q), j))
+    return out
+
+
+def _label(q: float) -> str:
+    """0.1 -> "0.1", 0.025 -> "0.025": the quantile as its shortest decimal."""
+    return repr(float(q))
+
+
+def _frame(rows: Sequence[BaseModel], field: str) -> pd.DataFrame:
+    """Rows (with their extra covariate columns) as a frame; timestamps parsed, item ids text."""
+    frame = pd.DataFrame([r.model_dump() for r in rows])
+    frame[ITEM_ID] = frame[ITEM_ID].astype(str)
+    stamps = pd.to_datetime(frame[TIMESTAMP].astype(str), errors="coerce", format="mixed")
+    bad = np.flatnonzero(stamps.isna().to_numpy())
+    if len(bad):
+        k = int(bad[0])
+        raise invalid(f"{field}[{k}].timestamp", f"{rows[k].timestamp!r} is not a timestamp")  # type: ignore[attr-defined]
+    if getattr(stamps.dtype, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    frame[TIMESTAMP] = stamps
+    return frame
+
+
+def _check_order(frame: pd.DataFrame, field: str) -> None:
+    """Within each item, timestamps strictly increase in row order: no duplicates, no shuffle."""
+    items = frame[ITEM_ID].to_numpy()
+    stamps = frame[TIMESTAMP].to_numpy(dtype="datetime64[ns]")
+    same = items[1:] == items[:-1]
+    back = np.flatnonzero(same & (stamps[1:] <= stamps[:-1]))
+    if len(back):
+        k = int(back[0]) + 1
+        what = "repeats" if stamps[k] == stamps[k - 1] else "goes back from"
+        raise invalid(
+            f"{field}[{k}].timestamp",
+            f"the timestamp of item {items[k]!r} {what} the previous row's: rows of an item must be in "
+            "strictly increasing time order",
+        )
+    # an item's rows must be contiguous too, or "previous row" would not be its previous step
+    starts = np.r_[0, np.flatnonzero(~same) + 1]
+    seen = pd.Index(items[starts])
+    if seen.has_duplicates:
+        k = int(starts[np.flatnonzero(seen.duplicated())[0]])
+        raise invalid(f"{field}[{k}].item_id", f"the rows of item {items[k]!r} are not contiguous")
+
+
+# ---- the engine -------------------------------------------------------------------------------
+def forecast(
+    model: LoadedModel, request: ForecastRequest, limits: Limits = DEFAULT_LIMITS
+) -> ForecastResponse:
+    """Validate `request` against `model`, forecast, and shape the answer; Problems on bad input."""
+    horizon = resolve_horizon(model, request.horizon)
+    quantiles = resolve_quantiles(model, request.quantiles)
+    future = None
+    if request.future:
+        if len(request.future) > limits.max_history_rows:
+            raise payload_too_large("future rows", len(request.future), limits.max_history_rows, "future")
+        future = _frame(request.future, "future")
+    if (request.item_ids is None) == (request.history is None):
+        raise invalid(
+            "item_ids", "give either item_ids (stored history) or history (fresh rows), not both or neither"
+        )
+    if request.item_ids is not None:
+        items = list(dict.fromkeys(request.item_ids))
+        if not items:
+            raise invalid("item_ids", "the list is empty: name at least one item")
+        if len(items) > limits.max_items:
+            raise payload_too_large("items", len(items), limits.max_items, "item_ids")
+        unknown = [i for i in items if i not in model.item_ids]
+        if unknown:
+            raise unknown_items(unknown)
+        results = model.stored(items, future)
+    else:
+        assert request.history is not None
+        if not request.history:
+            raise invalid("history", "the history is empty: send at least one row per item")
+        if len(request.history) > limits.max_history_rows:
+            raise payload_too_large("history rows", len(request.history), limits.max_history_rows, "history")
+        frame = _frame(request.history, "history")
+        _check_order(frame, "history")
+        items = list(dict.fromkeys(frame[ITEM_ID].tolist()))
+        if len(items) > limits.max_items:
+            raise payload_too_large("items", len(items), limits.max_items, "history")
+        results = model.fresh(frame, future)
+    return ForecastResponse.model_construct(
+        forecasts=[_shape(item, results[item], horizon, quantiles) for item in items]
+    )
+
+
+def _shape(
+    item: str, result: ItemForecast, horizon: int, quantiles: Sequence[tuple[str, int]]
+) -> ItemForecastOut:
+    return ItemForecastOut.model_construct(
+        item_id=item,
+        timestamps=result.timestamps[:horizon],
+        mean=_floats(result.mean[:horizon]),
+        quantiles={label: _floats(result.quantiles[:horizon, j]) for label, j in quantiles},
+    )
+
+
+def _floats(values: np.ndarray) -> list[float]:
+    """Plain floats for JSON; a non-finite forecast value (a broken member) becomes None."""
+    out = values.tolist()
+    if not np.isfinite(values).all():
+        out = [v if math.isfinite(v) else None for v in out]
+    return out
+
+
+# ---- endpoints ---------------------------------------------------------------------------------
+class EndpointTable:
+    """Endpoint name -> LoadedModel, swapped atomically.
+
+    Readers call `get` once per request and keep the reference, so a request in flight
+    finishes on the model it started with while `set` installs the next version.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._models: dict[str, LoadedModel] = {}
+
+    def get(self, name: str) -> LoadedModel | None:
+        return self._models.get(name)
+
+    def set(self, name: str, loaded: LoadedModel) -> LoadedModel | None:
+        """Install `loaded` under `name`; returns the model it replaced."""
+        with self._lock:
+            previous = self._models.get(name)
+            models = dict(self._models)
+            models[name] = loaded
+            self._models = models  # one reference assignment: readers see old or new, whole
+        return previous
+
+    def remove(self, name: str) -> LoadedModel | None:
+        with self._lock:
+            models = dict(self._models)
+            previous = models.pop(name, None)
+            self._models = models
+        return previous
+
+    def names(self) -> list[str]:
+        return sorted(self._models)
+
+    def snapshot(self) -> Mapping[str, LoadedModel]:
+        return dict(self._models)

@@ -1,0 +1,194 @@
+"""RFC 9457 problem details: every 4xx the service returns says what is wrong and where.
+
+A `Problem` is an exception the forecast engine raises and the HTTP app renders as
+``application/problem+json`` (`Problem.to_dict`). The helpers turn the errors the engine
+meets (pydantic validation, tidecast's DataError/ConfigError, unknown items, oversized
+payloads) into problems that name the offending field, both as a dotted path (``field``,
+e.g. ``instances[0].target``) and as an RFC 6901 JSON pointer (``pointer``), so a client can
+highlight the exact input to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from tidecast.errors import ConfigError, DataError
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://tidecast.dev/problems/"
+MAX_NAMED = 10  # items named in a detail before "and N more"
+
+
+class Problem(Exception):
+    """An RFC 9457 problem: `status`, `title`, `detail`, a `type` URI and the offending field.
+
+    `errors` lists every invalid field when a request has several (each a dict with
+    ``field``, ``pointer`` and ``detail``); `extra` holds further members (e.g. ``items``).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        type_: str = "about:blank",
+        field: str | None = None,
+        errors: Sequence[dict[str, Any]] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type = type_
+        self.field = field
+        self.errors = list(errors)
+        self.extra = dict(extra or {})
+
+    @property
+    def pointer(self) -> str | None:
+        return None if self.field is None else to_pointer(self.field)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body: the RFC's members, then `field`/`pointer`, `errors` and extras."""
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.field is not None:
+            body["field"] = self.field
+            body["pointer"] = self.pointer
+        if self.errors:
+            body["errors"] = self.errors
+        body.update(self.extra)
+        return body
+
+    def __repr__(self) -> str:
+        return f"Problem({self.status}, {self.title!r}, {self.detail!r}, field={self.field!r})"
+
+
+def field_path(location: Iterable[str | int]) -> str:
+    """A pydantic location as a readable path: ("instances", 0, "target") -> instances[0].target."""
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def to_pointer(field: str) -> str:
+    """A dotted path as an RFC 6901 JSON pointer: instances[0].target -> /instances/0/target."""
+    parts: list[str] = []
+    for chunk in field.replace("[", ".").replace("]", "").split("."):
+        if chunk:
+            parts.append(chunk.replace("~", "~0").replace("/", "~1"))
+    return "/" + "/".join(parts)
+
+
+def invalid(field: str, detail: str, status: int = 422) -> Problem:
+    """One invalid field: 422 naming it."""
+    return Problem(
+        status,
+        "Invalid request",
+        f"{field}: {detail}",
+        type_=TYPE_BASE + "invalid-request",
+        field=field,
+        errors=[{"field": field, "pointer": to_pointer(field), "detail": detail}],
+    )
+
+
+def from_validation_error(exc: ValidationError, prefix: str = "") -> Problem:
+    """A pydantic ValidationError as a 422 naming the first field, listing all of them."""
+    errors = []
+    for error in exc.errors(include_url=False):
+        location = [p for p in error["loc"] if not _is_union_tag(p)]
+        path = field_path(location)
+        if prefix:
+            path = f"{prefix}.{path}" if path and not path.startswith("[") else prefix + path
+        errors.append({"field": path or "body", "pointer": to_pointer(path), "detail": error["msg"]})
+    if not errors:
+        return Problem(422, "Invalid request", str(exc), type_=TYPE_BASE + "invalid-request")
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return Problem(
+        422,
+        "Invalid request",
+        f"{first['field']}: {first['detail']}{more}",
+        type_=TYPE_BASE + "invalid-request",
+        field=first["field"],
+        errors=errors,
+    )
+
+
+_TYPE_TAGS = frozenset({"str", "int", "float", "bool", "none", "list", "dict"})
+
+
+def _is_union_tag(part: str | int) -> bool:
+    """pydantic adds the chosen union member's type name ("list[float]") to locations."""
+    return isinstance(part, str) and (part in _TYPE_TAGS or "[" in part or part.startswith("function-"))
+
+
+def from_tidecast_error(exc: DataError | ConfigError, field: str | None = None) -> Problem:
+    """tidecast's own data and configuration errors: 422 with the problem text."""
+    if isinstance(exc, DataError):
+        problem = Problem(
+            422,
+            "Unusable data",
+            exc.problem,
+            type_=TYPE_BASE + "unusable-data",
+            field=field,
+            extra={"rows": exc.rows} if exc.rows else None,
+        )
+    else:
+        problem = Problem(
+            422, "Invalid configuration", str(exc), type_=TYPE_BASE + "invalid-config", field=field
+        )
+    if field is not None:
+        problem.errors = [{"field": field, "pointer": to_pointer(field), "detail": problem.detail}]
+    return problem
+
+
+def unknown_items(items: Sequence[str], field: str = "item_ids") -> Problem:
+    """404: the model has no stored history for these items."""
+    shown = ", ".join(repr(i) for i in items[:MAX_NAMED])
+    more = f" and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else ""
+    return Problem(
+        404,
+        "Unknown item",
+        f"the model has no history for {len(items)} item(s): {shown}{more}; "
+        "send their history to forecast them without refitting",
+        type_=TYPE_BASE + "unknown-item",
+        field=field,
+        extra={"items": list(items[:100])},
+    )
+
+
+def unknown_endpoint(name: str) -> Problem:
+    """404: no endpoint (or model) by this name."""
+    return Problem(
+        404,
+        "Unknown endpoint",
+        f"there is no endpoint named {name!r}",
+        type_=TYPE_BASE + "unknown-endpoint",
+        extra={"endpoint": name},
+    )
+
+
+def payload_too_large(what: str, count: int, limit: int, field: str | None = None) -> Problem:
+    """413: the request asks for more than the service's limit."""
+    return Problem(
+        413,
+        "Payload too large",
+        f"{count} {what} in one request; the limit is {limit}: split the request",
+        type_=TYPE_BASE + "payload-too-large",
+        field=field,
+        extra={"limit": limit},
+    )

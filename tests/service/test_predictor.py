@@ -1,0 +1,336 @@
+"""The forecast engine behind the endpoints: exact forecasts, validation problems, atomic swaps."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tidecast import AutoForecaster
+from tidecast.data.demo import future_covariates, generate
+from tidecast.service.predictor import (
+    DEFAULT_LIMITS,
+    EndpointTable,
+    ForecastResponse,
+    Limits,
+    LoadedModel,
+    forecast,
+)
+from tidecast.service.problems import Problem
+
+HORIZON = 14
+DAYS = pd.date_range("2024-01-01", periods=56, freq="D")  # eight whole weeks, Monday first
+WEEK = np.array([10, 12, 14, 16, 18, 30, 40], dtype=float)
+
+
+def weekly_panel(items: list[str], scale: float = 1.0) -> pd.DataFrame:
+    """Series that repeat their week exactly: SeasonalNaive forecasts the last week again."""
+    frames = [
+        pd.DataFrame({"item_id": item, "timestamp": DAYS, "target_value": np.tile(WEEK * (k + 1) * scale, 8)})
+        for k, item in enumerate(items)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def expected_week(k: int, horizon: int = HORIZON, scale: float = 1.0) -> list[float]:
+    return np.tile(WEEK * (k + 1) * scale, 3)[:horizon].tolist()
+
+
+def fit_weekly(folder: Path, items: list[str], scale: float = 1.0) -> LoadedModel:
+    auto = AutoForecaster(
+        horizon=HORIZON, frequency="D", preset="fast", models=["SeasonalNaive"], target_col="target_value"
+    )
+    auto.fit(weekly_panel(items, scale)).save(folder)
+    return LoadedModel.load(folder, name="weekly")
+
+
+@pytest.fixture(scope="module")
+def weekly(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
+    return fit_weekly(tmp_path_factory.mktemp("weekly") / "model", ["a", "b", "c"])
+
+
+@pytest.fixture(scope="module")
+def covariate_model(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
+    """A model that uses known covariates (promotion, is_holiday): forecasts need `future`."""
+    auto = AutoForecaster(
+        horizon=HORIZON,
+        frequency="D",
+        preset="fast",
+        models=["DynamicRegression"],
+        backtest_windows=1,
+        target_col="target_value",
+        known_covariates=["promotion", "is_holiday"],
+        static_columns=["category", "region"],
+        n_jobs=1,
+    )
+    folder = tmp_path_factory.mktemp("covariates") / "model"
+    auto.fit(generate(n_items=4, seed=7)).save(folder)
+    return LoadedModel.load(folder)
+
+
+def run(model: LoadedModel, body: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
+    response = forecast(model, model.parse_request(body), limits)
+    assert isinstance(response, ForecastResponse)
+    return response.model_dump()
+
+
+def problem(model: LoadedModel, body: dict, limits: Limits = DEFAULT_LIMITS) -> Problem:
+    with pytest.raises(Problem) as info:
+        forecast(model, model.parse_request(body), limits)
+    return info.value
+
+
+# ---- the loaded model ---------------------------------------------------------------------------
+def test_loaded_model_describes_its_task(weekly: LoadedModel) -> None:
+    assert weekly.horizon == HORIZON
+    assert weekly.quantiles == (0.1, 0.5, 0.9)
+    assert weekly.frequency == "D"
+    assert weekly.known_covariates == ()
+    assert weekly.item_ids == frozenset({"a", "b", "c"})
+    assert weekly.load_seconds > 0
+
+
+# ---- stored history -----------------------------------------------------------------------------
+def test_when_items_are_stored_then_the_forecast_repeats_their_last_week_exactly(weekly: LoadedModel) -> None:
+    out = run(weekly, {"item_ids": ["b", "a"]})
+    assert [f["item_id"] for f in out["forecasts"]] == ["b", "a"]  # the request's order
+    b, a = out["forecasts"]
+    assert a["mean"] == expected_week(0)
+    assert b["mean"] == expected_week(1)
+    assert set(a["quantiles"]) == {"0.1", "0.5", "0.9"}
+    assert a["quantiles"]["0.5"] == expected_week(0)
+    assert a["timestamps"][0] == "2024-02-26T00:00:00"  # the day after the history's end
+    assert a["timestamps"][-1] == "2024-03-10T00:00:00"
+    assert len(a["timestamps"]) == HORIZON
+
+
+def test_stored_forecast_equals_the_forecasters_own_predict(covariate_model: LoadedModel) -> None:
+    """Forecasting one item's slice gives what predicting the whole panel gives for it."""
+    future = future_covariates(n_items=4, seed=7, horizon=HORIZON)
+    items = sorted(covariate_model.item_ids)
+    full = covariate_model.forecaster.predict(future=future)
+    rows = future.assign(timestamp=future["timestamp"].astype(str)).to_dict("records")
+    for chosen in ([items[2]], [items[3], items[0]]):
+        out = run(covariate_model, {"item_ids": chosen, "future": rows})
+        for f in out["forecasts"]:
+            want = full[full["item_id"] == f["item_id"]]
+            np.testing.assert_allclose(f["mean"], want["mean"].to_numpy(), rtol=1e-12)
+            np.testing.assert_allclose(f["quantiles"]["0.9"], want["p90"].to_numpy(), rtol=1e-12)
+
+
+def test_when_horizon_is_shorter_then_the_forecast_is_truncated(weekly: LoadedModel) -> None:
+    out = run(weekly, {"item_ids": ["c"], "horizon": 5})
+    (c,) = out["forecasts"]
+    assert c["mean"] == expected_week(2, 5)
+    assert len(c["timestamps"]) == 5
+    assert all(len(v) == 5 for v in c["quantiles"].values())
+
+
+def test_when_quantiles_are_a_subset_then_only_they_are_returned_in_the_asked_order(
+    weekly: LoadedModel,
+) -> None:
+    out = run(weekly, {"item_ids": ["a"], "quantiles": ["0.9", 0.1]})
+    assert list(out["forecasts"][0]["quantiles"]) == ["0.9", "0.1"]
+    out = run(weekly, {"item_ids": ["a"], "quantiles": "0.5"})
+    assert list(out["forecasts"][0]["quantiles"]) == ["0.5"]
+
+
+def test_the_recipes_function_body_is_accepted(weekly: LoadedModel) -> None:
+    out = run(weekly, {"item_id": "a", "forecast_horizon": 7})
+    assert [f["item_id"] for f in out["forecasts"]] == ["a"]
+    assert out["forecasts"][0]["mean"] == expected_week(0, 7)
+
+
+def test_stored_forecasts_are_cached_once_per_item(weekly: LoadedModel) -> None:
+    first = run(weekly, {"item_ids": ["a", "b"]})
+    assert {"a", "b"} <= set(weekly._cache)
+    cached = weekly._cache["a"]
+    second = run(weekly, {"item_ids": ["a"]})
+    assert weekly._cache["a"] is cached  # not recomputed
+    assert second["forecasts"][0] == first["forecasts"][0]
+
+
+def test_when_future_covariates_are_given_then_nothing_is_cached(covariate_model: LoadedModel) -> None:
+    future = future_covariates(n_items=4, seed=7, horizon=HORIZON)
+    item = sorted(covariate_model.item_ids)[0]
+    rows = future.assign(timestamp=future["timestamp"].astype(str)).to_dict("records")
+    base = run(covariate_model, {"item_ids": [item], "future": rows})
+    promoted = [dict(r, promotion=1) if r["item_id"] == item else r for r in rows]
+    changed = run(covariate_model, {"item_ids": [item], "future": promoted})
+    assert covariate_model._cache == {}
+    assert base["forecasts"][0]["mean"] != changed["forecasts"][0]["mean"]
+
+
+def test_when_known_covariates_are_missing_then_422_names_them(covariate_model: LoadedModel) -> None:
+    item = sorted(covariate_model.item_ids)[0]
+    p = problem(covariate_model, {"item_ids": [item]})
+    assert p.status == 422 and p.field == "future"
+    assert "promotion" in p.detail and "is_holiday" in p.detail
+
+
+# ---- fresh history ------------------------------------------------------------------------------
+def history_rows(
+    pattern: np.ndarray, item: str = "new", weeks: int = 3, target_key: str = "target"
+) -> list[dict]:
+    days = pd.date_range("2025-03-03", periods=7 * weeks, freq="D")
+    values = np.tile(pattern, weeks)
+    return [
+        {"item_id": item, "timestamp": d.strftime("%Y-%m-%d"), target_key: float(v)}
+        for d, v in zip(days, values, strict=True)
+    ]
+
+
+def test_fresh_history_is_forecast_without_refit(weekly: LoadedModel) -> None:
+    pattern = np.array([5, 1, 2, 3, 4, 8, 9], dtype=float)
+    rows = history_rows(pattern) + history_rows(pattern * 2, item="a")  # "a" is also stored
+    out = run(weekly, {"history": rows, "horizon": 7})
+    new, a = out["forecasts"]
+    assert new["item_id"] == "new" and new["mean"] == pattern.tolist()
+    assert a["item_id"] == "a" and a["mean"] == (pattern * 2).tolist()  # the sent history, not the stored
+    assert new["timestamps"][0] == "2025-03-24T00:00:00"
+    assert weekly.forecaster.filling_plan_ is not None  # the training plan is put back
+
+
+def test_fresh_history_accepts_the_models_own_column_names(weekly: LoadedModel) -> None:
+    pattern = np.array([5, 1, 2, 3, 4, 8, 9], dtype=float)
+    out = run(weekly, {"history": history_rows(pattern, target_key="target_value")})
+    assert out["forecasts"][0]["mean"] == np.tile(pattern, 2).tolist()
+
+
+# ---- bad input ----------------------------------------------------------------------------------
+def test_when_items_are_unknown_then_404_names_them(weekly: LoadedModel) -> None:
+    p = problem(weekly, {"item_ids": ["a", "zz", "yy"]})
+    assert p.status == 404 and p.field == "item_ids"
+    assert "'zz'" in p.detail and "'yy'" in p.detail and "'a'" not in p.detail
+    assert p.to_dict()["items"] == ["zz", "yy"]
+    assert p.to_dict()["pointer"] == "/item_ids"
+
+
+GOOD = history_rows(WEEK, weeks=2)
+
+
+def _rows(**changes: dict) -> list[dict]:
+    rows = [dict(r) for r in GOOD]
+    for index, change in changes.items():
+        rows[int(index.removeprefix("r"))].update(change)
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"item_ids": ["a"], "horizon": HORIZON + 1}, 422, "horizon"),
+        ({"item_ids": ["a"], "horizon": 0}, 422, "horizon"),
+        ({"item_ids": ["a"], "horizon": "soon"}, 422, "horizon"),
+        ({"item_ids": ["a"], "quantiles": [0.1, 0.3]}, 422, "quantiles[1]"),
+        ({"item_ids": ["a"], "quantiles": ["abc"]}, 422, "quantiles[0]"),
+        ({"item_ids": ["a"], "quantiles": [1.5]}, 422, "quantiles"),
+        ({"item_ids": []}, 422, "item_ids"),
+        ({"item_ids": "a"}, 422, "item_ids"),
+        ({"item_ids": ["a"], "history": GOOD}, 422, "item_ids"),
+        ({}, 422, "item_ids"),
+        ({"item_ids": ["a"], "colour": "red"}, 422, "colour"),
+        ({"history": []}, 422, "history"),
+        ({"history": _rows(r3={"target": float("nan")})}, 422, "history[3].target"),
+        ({"history": _rows(r2={"target": float("inf")})}, 422, "history[2].target"),
+        ({"history": _rows(r1={"target": "many"})}, 422, "history[1].target"),
+        ({"history": _rows(r1={"target": None})}, 422, "history[1].target"),
+        ({"history": _rows(r0={"timestamp": "not a day"})}, 422, "history[0].timestamp"),
+        ({"history": _rows(r5={"timestamp": GOOD[4]["timestamp"]})}, 422, "history[5].timestamp"),
+        ({"history": _rows(r5={"timestamp": GOOD[2]["timestamp"]})}, 422, "history[5].timestamp"),
+        ({"history": [{"item_id": "x", "target": 1.0}]}, 422, "history[0].timestamp"),
+        (
+            {"history": [*GOOD[:3], *history_rows(WEEK, item="y", weeks=1), *GOOD[3:]]},
+            422,
+            "history[10].item_id",
+        ),
+    ],
+)
+def test_when_input_is_bad_then_the_problem_names_the_field(
+    weekly: LoadedModel, body: dict, status: int, field: str
+) -> None:
+    p = problem(weekly, body)
+    assert (p.status, p.field) == (status, field), p.detail
+    doc = p.to_dict()
+    assert doc["status"] == status and doc["title"] and doc["detail"] and doc["type"]
+    assert doc["pointer"].startswith("/")
+
+
+def test_when_limits_are_exceeded_then_413(weekly: LoadedModel) -> None:
+    small = Limits(max_items=2, max_history_rows=10)
+    assert problem(weekly, {"item_ids": ["a", "b", "c"]}, small).status == 413
+    p = problem(weekly, {"history": GOOD}, small)
+    assert (p.status, p.field) == (413, "history")
+    assert run(weekly, {"item_ids": ["a", "b", "a"]}, small)["forecasts"][1]["item_id"] == "b"  # deduplicated
+
+
+def test_when_the_data_contract_is_broken_then_422_carries_the_data_error(
+    covariate_model: LoadedModel,
+) -> None:
+    rows = history_rows(WEEK)  # no promotion / is_holiday / category / region columns
+    p = problem(covariate_model, {"history": rows})
+    assert p.status == 422 and p.field == "history"
+    assert "promotion" in p.detail
+
+
+# ---- endpoints ----------------------------------------------------------------------------------
+def test_endpoint_swap_is_atomic_under_concurrent_readers(tmp_path: Path) -> None:
+    """Readers take one reference per request: every answer matches the model it started on."""
+    first = fit_weekly(tmp_path / "v1", ["a", "b"], scale=1.0)
+    second = fit_weekly(tmp_path / "v2", ["a", "b"], scale=3.0)
+    expected = {id(first): expected_week(0), id(second): expected_week(0, scale=3.0)}
+    table = EndpointTable()
+    table.set("sales", first)
+    stop = threading.Event()
+    seen: list[int] = []
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                model = table.get("sales")
+                assert model is not None
+                out = run(model, {"item_ids": ["a"]})
+                assert out["forecasts"][0]["mean"] == expected[id(model)]
+                seen.append(id(model))
+        except BaseException as exc:  # reported below: a thread's assert does not fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for k in range(200):
+        previous = table.set("sales", second if k % 2 == 0 else first)
+        assert previous in (first, second)
+        time.sleep(0.001)
+    stop.set()
+    for t in threads:
+        t.join(timeout=10)
+    assert not errors, errors[0]
+    assert set(seen) == {id(first), id(second)}
+    assert table.names() == ["sales"]
+    assert table.remove("sales") is not None and table.get("sales") is None
+
+
+# ---- latency ------------------------------------------------------------------------------------
+def test_latency_is_measured(tmp_path: Path) -> None:
+    """Printed, not asserted: the first call forecasts, later ones read the per-item cache."""
+    items = [f"item{k:03d}" for k in range(120)]
+    model = fit_weekly(tmp_path / "many", items)
+    one = {"item_ids": [items[7]]}
+    hundred = {"item_ids": items[:100]}
+    report = []
+    for label, body in [("1 item", one), ("100 items", hundred)]:
+        started = time.perf_counter()
+        run(model, body)
+        cold = time.perf_counter() - started
+        started = time.perf_counter()
+        for _ in range(20):
+            run(model, body)
+        warm = (time.perf_counter() - started) / 20
+        report.append(f"{label}: first {cold * 1e3:.2f} ms, cached {warm * 1e3:.2f} ms")
+    print("\nforecast latency (SeasonalNaive, 120 stored items): " + "; ".join(report))
