@@ -364,6 +364,18 @@ def forecast(
     )
 
 
+def _mount_service_commands() -> None:
+    """`tidecast models ...` and `tidecast jobs ...`: the registry and the job service."""
+    from tidecast.service.cli_jobs import jobs_app
+    from tidecast.service.cli_models import models_app
+
+    app.add_typer(models_app, name="models", help="Model registry: list, show, approve, reject, rollback")
+    app.add_typer(jobs_app, name="jobs", help="AutoML jobs on a running tidecast service")
+
+
+_mount_service_commands()
+
+
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details")] = False) -> None:
     logging.basicConfig(

@@ -1,0 +1,214 @@
+"""`tidecast jobs ...`: submit, inspect and stop training jobs of a running `tidecast serve`.
+
+The commands talk to the HTTP API only (``/v1/jobs``), never to the database, so they work
+against a remote service exactly as against a local one. The body of `create` is either the
+native job request or SageMaker's `CreateAutoMLJobV2` JSON. The API key comes from
+``--api-key`` or ``TIDECAST_API_KEY`` and travels in the ``X-API-Key`` header.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+jobs_app = typer.Typer(
+    name="jobs", help="Submit, inspect and stop training jobs of a tidecast service.", no_args_is_help=True
+)
+err = Console(stderr=True)
+out = Console()
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+UrlOpt = Annotated[str, typer.Option("--url", envvar="TIDECAST_URL", help="Base URL of the service")]
+KeyOpt = Annotated[
+    str | None, typer.Option("--api-key", envvar="TIDECAST_API_KEY", help="API key (X-API-Key header)")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the raw JSON answer")]
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+def _request(
+    method: str, url: str, path: str, api_key: str | None, body: Any = None, params: Any = None
+) -> Any:
+    """Call the API; a problem-details answer or an unreachable service is one line and exit 1."""
+    headers = {"Accept": "application/json"}
+    if api_key:
+        headers["X-API-Key"] = api_key
+    try:
+        response = httpx.request(
+            method, url.rstrip("/") + path, json=body, params=params, headers=headers, timeout=TIMEOUT
+        )
+    except httpx.HTTPError as exc:
+        err.print(f"[bold red]error:[/] cannot reach {url}: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if response.is_error:
+        err.print(
+            f"[bold red]error:[/] {_problem_line(response.status_code, payload, response.text)}",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    return payload
+
+
+def _problem_line(status: int, payload: Any, text: str) -> str:
+    """ "422 Invalid input: horizon must be ... (field: horizon)" from RFC 9457 problem details."""
+    if not isinstance(payload, dict):
+        return f"{status} {text.strip()[:500]}"
+    title = payload.get("title") or ""
+    detail = payload.get("detail") or ""
+    field = payload.get("field")
+    line = f"{status} {title}: {detail}" if detail else f"{status} {title}"
+    return f"{line} (field: {field})" if field else line
+
+
+def _load_body(path: Path) -> dict[str, Any]:
+    try:
+        body = json.loads(path.read_text())
+    except OSError as exc:
+        err.print(f"[bold red]error:[/] cannot read {path}: {exc.strerror or exc}", highlight=False)
+        raise typer.Exit(2) from None
+    except json.JSONDecodeError as exc:
+        err.print(f"[bold red]error:[/] {path} is not JSON: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if not isinstance(body, dict):
+        err.print(f"[bold red]error:[/] {path} must hold a JSON object", highlight=False)
+        raise typer.Exit(2)
+    return body
+
+
+def _print_json(data: Any) -> None:
+    out.print_json(json.dumps(data, default=str))
+
+
+def _summary_table(job: dict[str, Any]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_header=False, pad_edge=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for key in (
+        "id",
+        "name",
+        "status",
+        "stage",
+        "candidate",
+        "error",
+        "model_version_id",
+        "created_at",
+        "started_at",
+        "ended_at",
+        "heartbeat_at",
+    ):
+        value = job.get(key)
+        if value not in (None, ""):
+            table.add_row(key, str(value))
+    return table
+
+
+def _leaderboard_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="Leaderboard (lower is better)", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("model", "score", "weight", "fit s", "error"):
+        table.add_column(name, justify="left" if name in ("model", "error") else "right")
+    for row in rows:
+        score = row.get("score")
+        table.add_row(
+            f"{row.get('model', '')}{' *' if row.get('selected') else ''}",
+            "–" if score is None else f"{float(score):.4f}",
+            f"{float(row.get('weight') or 0):.2f}",
+            f"{float(row.get('fit_seconds') or 0):.1f}",
+            str(row.get("error") or ""),
+        )
+    return table
+
+
+@jobs_app.command("create")
+def create(
+    body: Annotated[
+        Path, typer.Argument(help="Job body: native request or SageMaker CreateAutoMLJobV2 JSON")
+    ],
+    url: UrlOpt = DEFAULT_URL,
+    api_key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Queue a training job; prints its id."""
+    job = _request("POST", url, "/v1/jobs", api_key, body=_load_body(body))
+    if as_json:
+        _print_json(job)
+        return
+    out.print(
+        f"queued job [bold]{job.get('id')}[/] ({job.get('name')}): {job.get('status')}", highlight=False
+    )
+
+
+@jobs_app.command("describe")
+def describe(
+    job_id: Annotated[str, typer.Argument(help="Job id")],
+    url: UrlOpt = DEFAULT_URL,
+    api_key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a job: status, stage, candidate, failure reason, leaderboard once scored."""
+    job = _request("GET", url, f"/v1/jobs/{job_id}", api_key)
+    if as_json:
+        _print_json(job)
+        return
+    out.print(_summary_table(job))
+    if job.get("leaderboard"):
+        out.print(_leaderboard_table(job["leaderboard"]))
+
+
+@jobs_app.command("list")
+def list_jobs(
+    status: Annotated[str | None, typer.Option("--status", help="Only jobs of this status")] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=1000, help="At most this many, newest first")
+    ] = 50,
+    url: UrlOpt = DEFAULT_URL,
+    api_key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List jobs, newest first."""
+    params: dict[str, Any] = {"limit": limit}
+    if status:
+        params["status"] = status
+    payload = _request("GET", url, "/v1/jobs", api_key, params=params)
+    jobs = payload.get("jobs", []) if isinstance(payload, dict) else payload
+    if as_json:
+        _print_json(jobs)
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("id", "name", "status", "stage", "created", "error"):
+        table.add_column(name, overflow="fold")
+    for job in jobs:
+        table.add_row(
+            str(job.get("id")),
+            str(job.get("name")),
+            str(job.get("status")),
+            str(job.get("stage") or ""),
+            str(job.get("created_at") or ""),
+            str(job.get("error") or ""),
+        )
+    out.print(table)
+
+
+@jobs_app.command("stop")
+def stop(
+    job_id: Annotated[str, typer.Argument(help="Job id")],
+    url: UrlOpt = DEFAULT_URL,
+    api_key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stop a job: a queued one at once, a running one at its next progress step."""
+    job = _request("POST", url, f"/v1/jobs/{job_id}/stop", api_key)
+    if as_json:
+        _print_json(job)
+        return
+    out.print(f"job [bold]{job.get('id')}[/]: {job.get('status')}", highlight=False)

@@ -1,0 +1,200 @@
+"""`tidecast models ...`: the model registry from the command line.
+
+The commands work on the store the service uses (`TIDECAST_DATABASE_URL`,
+`TIDECAST_ARTIFACT_URL`, `TIDECAST_HOME`), directly rather than through the HTTP API, so an
+operator can register, approve or roll back models with the server stopped. The database is
+migrated to the newest schema first (idempotent), so the first command on a fresh home works.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from tidecast.errors import TidecastError
+from tidecast.service.registry import Registry, open_registry
+from tidecast.service.schema import ModelStatus, ModelVersion
+from tidecast.service.settings import ServiceSettings
+
+models_app = typer.Typer(
+    name="models",
+    help="List, inspect, register, approve, reject and roll back registered models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+T = TypeVar("T")
+STATUS_STYLE = {ModelStatus.APPROVED: "green", ModelStatus.REJECTED: "red", ModelStatus.PENDING: "yellow"}
+
+
+def _with_registry(action: Callable[[Registry], T]) -> T:
+    """Run `action` on the configured registry; expected errors become one line and exit 1."""
+    try:
+        with open_registry(ServiceSettings()) as registry:
+            return action(registry)
+    except TidecastError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _status(version: ModelVersion) -> str:
+    return f"[{STATUS_STYLE[version.status]}]{version.status.value}[/]"
+
+
+def _time(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
+
+
+def version_dict(version: ModelVersion) -> dict[str, Any]:
+    """A version as plain JSON values, for `--json` output."""
+    return {
+        "group": version.group.name,
+        "version": version.version,
+        "status": version.status.value,
+        "artifact_uri": version.artifact_uri,
+        "data_fingerprint": version.data_fingerprint,
+        "source_job_id": version.source_job_id,
+        "description": version.description,
+        "metrics": version.metrics,
+        "config": version.config,
+        "created_at": version.created_at.isoformat(),
+        "updated_at": version.updated_at.isoformat(),
+    }
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _score(version: ModelVersion) -> str:
+    score = version.metrics.get("score")
+    objective = version.metrics.get("objective", "")
+    return "-" if score is None else f"{objective} {score:.4g}".strip()
+
+
+@models_app.command("list")
+def list_groups(as_json: JsonOption = False) -> None:
+    """List model groups with their newest and newest approved versions."""
+    groups = _with_registry(lambda registry: registry.list_groups())
+    if as_json:
+        _print_json([dataclasses.asdict(group) for group in groups])
+        return
+    if not groups:
+        out.print("No models registered yet: `tidecast models register GROUP MODEL_FOLDER`.")
+        return
+    table = Table("group", "versions", "latest", "approved", "created", "description", box=box.SIMPLE_HEAD)
+    for group in groups:
+        table.add_row(
+            group.name,
+            str(group.versions),
+            str(group.latest_version or "-"),
+            str(group.latest_approved or "-"),
+            _time(group.created_at),
+            group.description,
+        )
+    out.print(table)
+
+
+@models_app.command("show")
+def show(
+    group: Annotated[str, typer.Argument(help="Model group name.")],
+    version: Annotated[int | None, typer.Argument(help="Version number; all versions when omitted.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a group's versions, or one version in detail."""
+    if version is None:
+        versions = _with_registry(lambda registry: registry.list_versions(group))
+        if as_json:
+            _print_json([version_dict(item) for item in versions])
+            return
+        table = Table(
+            "version", "status", "score", "data", "source job", "created", "description", box=box.SIMPLE_HEAD
+        )
+        for item in versions:
+            table.add_row(
+                str(item.version),
+                _status(item),
+                _score(item),
+                item.data_fingerprint[:12],
+                item.source_job_id or "-",
+                _time(item.created_at),
+                item.description,
+            )
+        out.print(table)
+        return
+    found = _with_registry(lambda registry: registry.get(group, version))
+    if as_json:
+        _print_json(version_dict(found))
+        return
+    table = Table(show_header=False, box=box.SIMPLE)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    for name, value in [
+        ("group", found.group.name),
+        ("version", str(found.version)),
+        ("status", _status(found)),
+        ("artifact", found.artifact_uri),
+        ("data fingerprint", found.data_fingerprint),
+        ("source job", found.source_job_id or "-"),
+        ("created", _time(found.created_at)),
+        ("updated", _time(found.updated_at)),
+        ("description", found.description),
+        ("metrics", json.dumps(found.metrics, sort_keys=True)),
+        ("task", json.dumps(found.config, sort_keys=True)),
+    ]:
+        table.add_row(f"[bold]{name}[/]", value)
+    out.print(table, soft_wrap=True)
+
+
+@models_app.command("approve")
+def approve(group: str, version: int) -> None:
+    """Approve a version: the newest approved version is the one endpoints serve."""
+    found = _with_registry(lambda registry: registry.approve(group, version))
+    out.print(f"{found.group.name} version {found.version} is now {_status(found)}")
+
+
+@models_app.command("reject")
+def reject(group: str, version: int) -> None:
+    """Reject a version (an approved one is withdrawn)."""
+    found = _with_registry(lambda registry: registry.reject(group, version))
+    out.print(f"{found.group.name} version {found.version} is now {_status(found)}")
+
+
+@models_app.command("rollback")
+def rollback(group: str) -> None:
+    """Reject the newest approved version so the previous approved one is served again."""
+    done = _with_registry(lambda registry: registry.rollback(group))
+    out.print(
+        f"{group}: version {done.rejected.version} rejected; "
+        f"version {done.current.version} is the latest approved version"
+    )
+
+
+@models_app.command("register")
+def register(
+    group: Annotated[str, typer.Argument(help="Model group name (created when new).")],
+    model_folder: Annotated[
+        Path, typer.Argument(help="A folder written by AutoForecaster.save / tidecast fit.")
+    ],
+    description: Annotated[str, typer.Option(help="A note stored with the version.")] = "",
+) -> None:
+    """Copy a saved model folder into the registry as the group's next version."""
+    found = _with_registry(lambda registry: registry.register(group, model_folder, description=description))
+    out.print(
+        f"registered {found.group.name} version {found.version} ({_status(found)}): {found.artifact_uri}",
+        soft_wrap=True,
+    )

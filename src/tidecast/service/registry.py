@@ -1,0 +1,391 @@
+"""The model registry: numbered versions of model folders per group, with approval states.
+
+A version is registered from a folder written by `AutoForecaster.save`: its manifest supplies
+the metrics, the data fingerprint and the task (horizon, frequency, quantiles, covariates), and
+the folder is copied into the artifact store before the version row exists, so no row ever
+points at a missing model. Version numbers are 1, 2, 3... per group; two processes registering
+at once are kept apart by the (group, version) unique constraint and a retry.
+
+Approval follows SageMaker's model registry: a new version is PendingManualApproval; it can be
+Approved or Rejected, an Approved one withdrawn (Rejected) and a Rejected one re-approved.
+`latest_approved` is the highest approved version number, which is what endpoints serve;
+`rollback` rejects it so the previous approved version takes over. State changes are
+conditional updates, so of two concurrent changes one wins and the other gets a Conflict.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tidecast.automl.artifact import read_manifest
+from tidecast.service.artifacts import ArtifactStore
+from tidecast.service.errors import Conflict, InvalidInput, NotFound
+from tidecast.service.schema import ModelGroup, ModelStatus, ModelVersion, utcnow
+from tidecast.service.settings import ServiceSettings
+
+GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+REGISTER_ATTEMPTS = 8
+
+# Which status each status may move to (a move to the same status is a Conflict).
+TRANSITIONS: dict[ModelStatus, frozenset[ModelStatus]] = {
+    ModelStatus.PENDING: frozenset({ModelStatus.APPROVED, ModelStatus.REJECTED}),
+    ModelStatus.APPROVED: frozenset({ModelStatus.REJECTED}),
+    ModelStatus.REJECTED: frozenset({ModelStatus.APPROVED}),
+}
+
+
+def validate_group_name(name: str) -> str:
+    """Group names become parts of artifact keys and URLs: letters, digits, '.', '_', '-'."""
+    if not isinstance(name, str) or not GROUP_NAME.match(name):
+        raise InvalidInput(
+            "group",
+            f"{name!r} is not a valid model group name: use 1-128 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit",
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    """A model group with its version count, newest version and newest approved version."""
+
+    name: str
+    description: str
+    created_at: datetime
+    versions: int
+    latest_version: int | None
+    latest_approved: int | None
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    """One metric in a comparison; `difference` is v2 - v1 when both are numbers."""
+
+    v1: Any
+    v2: Any
+    difference: float | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two versions of a group side by side: metrics, task settings that differ, same data?"""
+
+    group: str
+    v1: int
+    v2: int
+    metrics: dict[str, MetricChange]
+    config_changes: dict[str, tuple[Any, Any]]
+    same_data: bool
+    data_fingerprints: tuple[str, str] = field(default=("", ""))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "versions": [self.v1, self.v2],
+            "metrics": {
+                name: {"v1": m.v1, "v2": m.v2, "difference": m.difference} for name, m in self.metrics.items()
+            },
+            "config_changes": {key: {"v1": a, "v2": b} for key, (a, b) in self.config_changes.items()},
+            "same_data": self.same_data,
+            "data_fingerprints": list(self.data_fingerprints),
+        }
+
+
+@dataclass(frozen=True)
+class Rollback:
+    """What `rollback` did: the version it rejected and the approved version now current."""
+
+    rejected: ModelVersion
+    current: ModelVersion
+
+
+class Registry:
+    """Model groups and versions in the metadata database, model folders in the artifact store.
+
+    Methods open their own short transactions and return detached ORM objects (attributes
+    stay readable; `version.group.name` is loaded eagerly).
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], artifact_store: ArtifactStore) -> None:
+        self.sessions = session_factory
+        self.artifacts = artifact_store
+
+    # ---- registering -----------------------------------------------------------------------
+    def register(
+        self,
+        group: str,
+        model_folder: str | Path,
+        source_job_id: str | None = None,
+        description: str = "",
+    ) -> ModelVersion:
+        """Copy a saved model folder into the store and record it as the group's next version.
+
+        The group is created on first use. Raises ModelError when the folder is not a tidecast
+        model, InvalidInput for a bad group name or job id.
+        """
+        name = validate_group_name(group)
+        if source_job_id is not None and not (0 < len(source_job_id) <= 32):
+            raise InvalidInput("source_job_id", f"{source_job_id!r} is not a job id")
+        manifest = read_manifest(model_folder)
+        uri = self.artifacts.put_model(model_folder, self.artifacts.new_key("models", name))
+        try:
+            return self._insert_version(name, manifest, uri, source_job_id, description)
+        except BaseException:
+            self.artifacts.delete(uri)  # the row never existed: leave no orphan artifact
+            raise
+
+    def _insert_version(
+        self, name: str, manifest: dict[str, Any], uri: str, source_job_id: str | None, description: str
+    ) -> ModelVersion:
+        for attempt in range(REGISTER_ATTEMPTS):
+            try:
+                with self.sessions.begin() as session:
+                    group = self._get_or_create_group(session, name)
+                    latest = session.scalar(
+                        select(func.max(ModelVersion.version)).where(ModelVersion.group_id == group.id)
+                    )
+                    version = ModelVersion(
+                        group=group,
+                        version=(latest or 0) + 1,
+                        source_job_id=source_job_id,
+                        artifact_uri=uri,
+                        metrics=dict(manifest.get("metrics") or {}),
+                        data_fingerprint=str(manifest.get("data_fingerprint") or ""),
+                        config=dict(manifest.get("task") or {}),
+                        status=ModelStatus.PENDING,
+                        description=description,
+                    )
+                    session.add(version)
+                    session.flush()
+                return version
+            except IntegrityError:
+                # Another writer took this version number (or created the group) first.
+                time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+        raise Conflict(f"could not number a new version of {name!r}: too many concurrent registrations")
+
+    @staticmethod
+    def _get_or_create_group(session: Session, name: str) -> ModelGroup:
+        group = session.scalar(select(ModelGroup).where(ModelGroup.name == name))
+        if group is None:
+            group = ModelGroup(name=name, description="")
+            session.add(group)
+            session.flush()
+        return group
+
+    # ---- reading ---------------------------------------------------------------------------
+    def list_groups(self) -> list[GroupSummary]:
+        approved_version = case((ModelVersion.status == ModelStatus.APPROVED, ModelVersion.version))
+        query = (
+            select(
+                ModelGroup,
+                func.count(ModelVersion.id),
+                func.max(ModelVersion.version),
+                func.max(approved_version),
+            )
+            .outerjoin(ModelVersion, ModelVersion.group_id == ModelGroup.id)
+            .group_by(ModelGroup.id)
+            .order_by(ModelGroup.name)
+        )
+        with self.sessions() as session:
+            return [
+                GroupSummary(g.name, g.description, g.created_at, count, latest, approved)
+                for g, count, latest, approved in session.execute(query).all()
+            ]
+
+    def get_group(self, group: str) -> ModelGroup:
+        with self.sessions() as session:
+            return self._group(session, group)
+
+    def list_versions(self, group: str, status: ModelStatus | None = None) -> list[ModelVersion]:
+        """The group's versions, oldest first, optionally only those with `status`."""
+        with self.sessions() as session:
+            found = self._group(session, group)
+            query = select(ModelVersion).where(ModelVersion.group_id == found.id)
+            if status is not None:
+                query = query.where(ModelVersion.status == status)
+            return list(session.scalars(query.order_by(ModelVersion.version)).all())
+
+    def get(self, group: str, version: int) -> ModelVersion:
+        with self.sessions() as session:
+            return self._version(session, group, version)
+
+    def get_by_id(self, version_id: int) -> ModelVersion:
+        """A version by its row id (what jobs and endpoints store)."""
+        with self.sessions() as session:
+            found = session.get(ModelVersion, version_id)
+            if found is None:
+                raise NotFound("model version id", str(version_id))
+            return found
+
+    def latest_approved(self, group: str) -> ModelVersion:
+        """The highest approved version: what an endpoint following the group serves.
+
+        Raises NotFound when the group is unknown or has no approved version."""
+        with self.sessions() as session:
+            found = self._group(session, group)
+            latest = session.scalar(
+                select(ModelVersion)
+                .where(ModelVersion.group_id == found.id, ModelVersion.status == ModelStatus.APPROVED)
+                .order_by(ModelVersion.version.desc())
+                .limit(1)
+            )
+            if latest is None:
+                raise NotFound("approved model version", group, "no version of this group is approved")
+            return latest
+
+    def model_path(self, version: ModelVersion) -> Path:
+        """A local folder holding `version`'s model, ready for `load_forecaster`."""
+        return self.artifacts.get_model(version.artifact_uri)
+
+    # ---- approval ------------------------------------------------------------------------
+    def approve(self, group: str, version: int) -> ModelVersion:
+        return self._transition(group, version, ModelStatus.APPROVED)
+
+    def reject(self, group: str, version: int) -> ModelVersion:
+        return self._transition(group, version, ModelStatus.REJECTED)
+
+    def _transition(self, group: str, version: int, new: ModelStatus) -> ModelVersion:
+        with self.sessions.begin() as session:
+            found = self._version(session, group, version)
+            if new not in TRANSITIONS[found.status]:
+                raise Conflict(
+                    f"{group} version {version} is {found.status.value}: it cannot become {new.value}"
+                )
+            self._set_status(session, found, new)
+            return found
+
+    @staticmethod
+    def _set_status(session: Session, found: ModelVersion, new: ModelStatus) -> None:
+        """Change the status only if nobody changed it since we read it."""
+        result = session.execute(
+            update(ModelVersion)
+            .where(ModelVersion.id == found.id, ModelVersion.status == found.status)
+            .values(status=new, updated_at=utcnow())
+            .execution_options(synchronize_session="fetch")
+        )
+        if getattr(result, "rowcount", 1) != 1:
+            raise Conflict(
+                f"{found.group.name} version {found.version} changed status concurrently; read it again"
+            )
+
+    def rollback(self, group: str) -> Rollback:
+        """Reject the latest approved version so the previous approved one becomes current."""
+        with self.sessions.begin() as session:
+            found = self._group(session, group)
+            approved = session.scalars(
+                select(ModelVersion)
+                .where(ModelVersion.group_id == found.id, ModelVersion.status == ModelStatus.APPROVED)
+                .order_by(ModelVersion.version.desc())
+                .limit(2)
+            ).all()
+            if not approved:
+                raise Conflict(f"{group} has no approved version to roll back")
+            if len(approved) == 1:
+                raise Conflict(
+                    f"{group} version {approved[0].version} is the only approved version: "
+                    "there is no earlier approved version to roll back to"
+                )
+            latest, previous = approved
+            self._set_status(session, latest, ModelStatus.REJECTED)
+            return Rollback(rejected=latest, current=previous)
+
+    # ---- comparing -----------------------------------------------------------------------
+    def compare(self, group: str, v1: int, v2: int) -> Comparison:
+        """Metrics side by side (with v2 - v1), the task settings that differ, and whether both
+        versions were trained on the same data."""
+        with self.sessions() as session:
+            a, b = self._version(session, group, v1), self._version(session, group, v2)
+        metrics = {
+            name: MetricChange(
+                a.metrics.get(name), b.metrics.get(name), _difference(a.metrics, b.metrics, name)
+            )
+            for name in sorted(set(a.metrics) | set(b.metrics))
+        }
+        flat_a, flat_b = _flatten(a.config), _flatten(b.config)
+        changes = {
+            key: (flat_a.get(key), flat_b.get(key))
+            for key in sorted(set(flat_a) | set(flat_b))
+            if flat_a.get(key) != flat_b.get(key)
+        }
+        return Comparison(
+            group=group,
+            v1=v1,
+            v2=v2,
+            metrics=metrics,
+            config_changes=changes,
+            same_data=bool(a.data_fingerprint) and a.data_fingerprint == b.data_fingerprint,
+            data_fingerprints=(a.data_fingerprint, b.data_fingerprint),
+        )
+
+    # ---- lookups inside a session ----------------------------------------------------------
+    @staticmethod
+    def _group(session: Session, name: str) -> ModelGroup:
+        found = session.scalar(select(ModelGroup).where(ModelGroup.name == name))
+        if found is None:
+            raise NotFound("model group", name)
+        return found
+
+    def _version(self, session: Session, group: str, version: int) -> ModelVersion:
+        found_group = self._group(session, group)
+        found = session.scalar(
+            select(ModelVersion).where(
+                ModelVersion.group_id == found_group.id, ModelVersion.version == version
+            )
+        )
+        if found is None:
+            raise NotFound("model version", f"{group}/{version}")
+        return found
+
+
+def _difference(a: dict[str, Any], b: dict[str, Any], name: str) -> float | None:
+    x, y = a.get(name), b.get(name)
+    numbers = (int, float)
+    if (
+        isinstance(x, numbers)
+        and isinstance(y, numbers)
+        and not isinstance(x, bool)
+        and not isinstance(y, bool)
+    ):
+        return float(y) - float(x)
+    return None
+
+
+def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested settings as dotted keys: {"covariates": {"known": [...]}} -> {"covariates.known": [...]}."""
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(item, dict) and item:
+            flat.update(_flatten(item, f"{dotted}."))
+        else:
+            flat[dotted] = item
+    return flat
+
+
+@contextmanager
+def open_registry(settings: ServiceSettings, migrate: bool = True) -> Iterator[Registry]:
+    """A registry on the settings' database and artifact store, migrated to the newest schema
+    first unless `migrate` is False (then a database behind this tidecast is an error)."""
+    from tidecast.service.db import Database
+
+    database = Database.from_url(settings.database_url)
+    try:
+        if migrate:
+            database.migrate()
+        else:
+            database.check_at_head()
+        yield Registry(database.sessions, ArtifactStore(settings.artifact_url, cache_dir=settings.cache_dir))
+    finally:
+        database.dispose()

@@ -1,0 +1,234 @@
+"""The service's tables: model groups and versions (the registry), jobs, endpoints, API keys.
+
+The same declarative models serve SQLite and PostgreSQL. Two choices keep them portable:
+
+* Enums are stored as short strings with a CHECK constraint (`native_enum=False`), not as
+  PostgreSQL enum types, so adding a status later is a plain constraint change and a schema
+  can be dropped without dropping types.
+* Timestamps go through `UTCDateTime`, which stores UTC and always hands back timezone-aware
+  datetimes; SQLite would otherwise return naive ones and comparisons against
+  `datetime.now(UTC)` (heartbeats, ordering) would fail on one backend only.
+
+The migrations in `tidecast/service/migrations` must create exactly these tables;
+`tests/service/test_store.py` compares the migrated database with this metadata.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Deterministic constraint names, so migrations can refer to (and later alter) them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+NAME_LENGTH = 128
+URI_LENGTH = 1024
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)  # naive means UTC throughout the service
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ModelStatus(enum.StrEnum):
+    """A model version's approval state (SageMaker's ModelApprovalStatus values)."""
+
+    PENDING = "PendingManualApproval"
+    APPROVED = "Approved"
+    REJECTED = "Rejected"
+
+
+class JobStatus(enum.StrEnum):
+    """A training job's state (SageMaker's TrainingJobStatus values)."""
+
+    QUEUED = "Queued"
+    IN_PROGRESS = "InProgress"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+
+
+class ApiKeyRole(enum.StrEnum):
+    """What a key may do: `forecast` calls the runtime API only, `admin` everything."""
+
+    FORECAST = "forecast"
+    ADMIN = "admin"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A portable string enum that stores the members' values ("Approved"), not their names."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class ModelGroup(Base):
+    """A named line of model versions (SageMaker's model package group)."""
+
+    __tablename__ = "model_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    versions: Mapped[list[ModelVersion]] = relationship(
+        back_populates="group", order_by="ModelVersion.version", lazy="select"
+    )
+
+    def __repr__(self) -> str:
+        return f"ModelGroup({self.name!r})"
+
+
+class ModelVersion(Base):
+    """One registered model folder, numbered 1, 2, 3... within its group; immutable except
+    for its status and description."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        UniqueConstraint("group_id", "version"),
+        Index("ix_model_versions_group_status", "group_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("model_groups.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    # Not a foreign key: jobs reference versions (jobs.model_version_id), a cycle would make
+    # table creation and deletion order-dependent, and the CLI registers folders with no job.
+    source_job_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    artifact_uri: Mapped[str] = mapped_column(String(URI_LENGTH))
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    data_fingerprint: Mapped[str] = mapped_column(String(128), default="")
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[ModelStatus] = mapped_column(
+        _enum(ModelStatus, "model_status"), default=ModelStatus.PENDING
+    )
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    # Joined so a version handed out of a closed session still knows its group's name.
+    group: Mapped[ModelGroup] = relationship(back_populates="versions", lazy="joined")
+
+    @property
+    def group_name(self) -> str:
+        return self.group.name
+
+    def __repr__(self) -> str:
+        return f"ModelVersion({self.group.name!r}, {self.version}, {self.status.value})"
+
+
+class Job(Base):
+    """An asynchronous training job; a worker process claims it and heartbeats while it runs."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_created", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_job_id)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"), default=JobStatus.QUEUED)
+    stage: Mapped[str | None] = mapped_column(String(64))
+    candidate: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    # Rows of the AutoML leaderboard (a list of dicts) once the search has scored candidates.
+    leaderboard: Mapped[Any] = mapped_column(JSON, nullable=True)
+    model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    worker_host: Mapped[str | None] = mapped_column(String(255))
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+
+    model_version: Mapped[ModelVersion | None] = relationship(lazy="select")
+
+
+class Endpoint(Base):
+    """A named real-time endpoint serving one model version."""
+
+    __tablename__ = "endpoints"
+
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    model_version: Mapped[ModelVersion] = relationship(lazy="joined")
+
+
+class ApiKey(Base):
+    """An API key; only its hash is stored, so the database never holds a usable key."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    role: Mapped[ApiKeyRole] = mapped_column(_enum(ApiKeyRole, "api_key_role"))
+    key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+TABLES = ("model_groups", "model_versions", "jobs", "endpoints", "api_keys")

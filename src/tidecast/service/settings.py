@@ -1,0 +1,93 @@
+"""Service configuration, read from `TIDECAST_*` environment variables (or a `.env` file).
+
+Everything has a default that works on one machine with no setup: the database is SQLite and
+the artifacts live in folders under `home`. Pointing `TIDECAST_DATABASE_URL` at PostgreSQL and
+`TIDECAST_ARTIFACT_URL` at an object store (any fsspec URL, e.g. s3://bucket/tidecast) is all a
+multi-process or multi-host deployment changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class ServiceSettings(BaseSettings):
+    """The `tidecast serve` settings; each field is `TIDECAST_<FIELD NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TIDECAST_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(
+        default=Path(".tidecast"), description="Folder for the default database and artifacts."
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; default sqlite:///{home}/tidecast.db. PostgreSQL: postgresql+psycopg://...",
+    )
+    artifact_url: str = Field(
+        default="", description="fsspec URL where model folders live; default {home}/artifacts."
+    )
+    data_root: Path | None = Field(
+        default=None,
+        description="Local folder that s3:// URIs in job bodies map onto: s3://bucket/key -> {data_root}/bucket/key.",
+    )
+    open_mode: bool = Field(default=False, description="Serve without API keys. Must be set explicitly.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed by CORS: a JSON list or comma-separated."
+    )
+    max_body_bytes: int = Field(
+        default=10 * MIB, gt=0, description="Largest request body accepted, in bytes."
+    )
+    workers: int = Field(default=1, ge=1, description="Job worker processes.")
+    host: str = Field(default="127.0.0.1", description="Address to bind; loopback unless told otherwise.")
+    port: int = Field(default=8080, ge=0, le=65535, description="Port to bind (8080 is SageMaker's).")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        """Accept `["https://a", "https://b"]` (JSON) as well as `https://a,https://b`."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _derive_from_home(self) -> ServiceSettings:
+        """Fill the URLs left empty from `home`, so moving `home` moves everything."""
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'tidecast.db'}"
+        if not self.artifact_url:
+            self.artifact_url = str(self.home / "artifacts")
+        return self
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where model folders from remote artifact stores are cached locally."""
+        return self.home / "cache"
+
+    def map_data_uri(self, uri: str) -> str:
+        """An s3:// URI from a job body as a path under `data_root` when one is configured.
+
+        The bucket and key are resolved and must stay inside `data_root`, so a URI with `..`
+        cannot reach other files. Other URIs are returned unchanged.
+        """
+        if self.data_root is None or not uri.startswith("s3://"):
+            return uri
+        root = self.data_root.resolve()
+        target = (root / uri[len("s3://") :]).resolve()
+        if target != root and root not in target.parents:
+            from tidecast.service.errors import InvalidInput
+
+            raise InvalidInput("uri", f"{uri!r} leaves the data root")
+        return str(target)

@@ -1,0 +1,262 @@
+"""Job workers: processes that claim queued training jobs and run them to the end.
+
+Each worker is its own process (`python -m tidecast.service.worker`, or `start_workers` from
+the service with the spawn start method), so a model that crashes the interpreter or eats
+memory takes down one job, not the API. A worker loops: claim the oldest queued job, build an
+`AutoForecaster` from its `JobRequest`, fit with a progress callback that records the stage
+and candidate on the job (the heartbeat), forecast, write the run folder, register the model
+(PendingManualApproval) and mark the job Completed; any exception marks it Failed with a
+one-line reason.
+
+Stopping: the progress callback raises `JobStopped` once a stop was requested. It derives
+from BaseException, not Exception, because the backtest deliberately catches every Exception
+of a candidate (a failing model must not fail the search) and would otherwise swallow the
+stop as "this candidate failed". A heartbeat thread keeps the job alive while a long model fit
+emits no events, and notices stop requests in between.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from tidecast.service.artifacts import ArtifactStore
+from tidecast.service.job_config import JobRequest
+from tidecast.service.jobs import JobStore, one_line
+from tidecast.service.registry import Registry
+from tidecast.service.schema import Job
+from tidecast.service.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 10.0
+POLL_SECONDS = 1.0
+# Progress events arrive many times a second during a backtest; the job row is written when
+# the stage or candidate changes, and otherwise at most this often.
+PROGRESS_WRITE_SECONDS = 2.0
+
+
+class JobStopped(BaseException):
+    """Raised from the progress callback to abandon a job whose stop was requested."""
+
+
+class _Tracker:
+    """The fit's progress callback: records stage/candidate, heartbeats, raises `JobStopped`."""
+
+    def __init__(self, store: JobStore, job_id: str, heartbeat_seconds: float) -> None:
+        self.store = store
+        self.job_id = job_id
+        self.stop = threading.Event()
+        self._last: tuple[str | None, str | None] = (None, None)
+        self._written = 0.0
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, args=(heartbeat_seconds,), name=f"heartbeat-{job_id}", daemon=True
+        )
+
+    def __enter__(self) -> _Tracker:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join(timeout=5)
+
+    def _beat(self, every: float) -> None:
+        while not self._done.wait(every):
+            try:
+                with self._lock:
+                    if self.store.heartbeat(self.job_id):
+                        self.stop.set()
+            except Exception as exc:  # a database hiccup must not kill the heartbeat
+                log.warning("heartbeat of job %s failed: %s", self.job_id, exc)
+
+    def __call__(self, event: dict[str, object]) -> None:
+        stage = str(event.get("stage", "")) or None
+        raw = event.get("candidate")
+        candidate = str(raw) if raw is not None else None
+        if stage == "candidate_done":  # still the backtest stage, between two candidates
+            stage = "backtest"
+        now = time.monotonic()
+        if (stage, candidate) != self._last or now - self._written >= PROGRESS_WRITE_SECONDS:
+            with self._lock:
+                if self.store.progress(self.job_id, stage, candidate):
+                    self.stop.set()
+            self._last, self._written = (stage, candidate), now
+        if self.stop.is_set():
+            raise JobStopped(self.job_id)
+
+
+def run_job(
+    job: Job,
+    store: JobStore,
+    registry: Registry,
+    settings: ServiceSettings,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
+) -> Job:
+    """Run one claimed job to its end state (Completed, Failed or Stopped) and return it."""
+    log.info("job %s (%s): started", job.id, job.name)
+    try:
+        request = JobRequest.model_validate(job.config)
+        with _Tracker(store, job.id, heartbeat_seconds) as track:
+            leaderboard, version_id = _train(job, request, registry, settings, track)
+        finished = store.complete(job.id, leaderboard, version_id)
+        log.info("job %s: completed, model version %s", job.id, version_id)
+        return finished
+    except JobStopped:
+        log.info("job %s: stopped on request", job.id)
+        return store.mark_stopped(job.id)
+    except Exception as exc:
+        reason = one_line(f"{type(exc).__name__}: {exc}")
+        log.warning("job %s: failed: %s", job.id, reason)
+        return store.fail(job.id, reason)
+
+
+def _train(
+    job: Job, request: JobRequest, registry: Registry, settings: ServiceSettings, track: _Tracker
+) -> tuple[list[dict[str, Any]], int]:
+    from tidecast.automl.forecaster import AutoForecaster
+    from tidecast.reports.run import MODEL_DIR, write_run
+
+    auto = AutoForecaster(**request.forecaster_options())
+    auto.fit(request.data, progress=track)
+    track({"stage": "forecast"})
+    forecasts = auto.predict(future=request.future)
+    track({"stage": "write"})
+    folder = run_folder(settings, job.id)
+    write_run(auto, forecasts, folder)
+    publish_run(settings, folder, job.id)
+    leaderboard = json.loads(auto.leaderboard().to_json(orient="records"))
+    track({"stage": "register"})
+    version = registry.register(request.model_group, folder / MODEL_DIR, source_job_id=job.id)
+    return leaderboard, version.id
+
+
+def run_folder(settings: ServiceSettings, job_id: str) -> Path:
+    """Where a job's run outputs (forecasts, leaderboard, report, model) are written.
+
+    In the artifact store's `jobs/ID` when that is a local folder; for a remote store the run
+    is written under the local cache and uploaded by `publish_run`.
+    """
+    store = ArtifactStore(settings.artifact_url, settings.cache_dir)
+    base = Path(store.root) if store.local else Path(settings.cache_dir)
+    return base / "jobs" / job_id
+
+
+def publish_run(settings: ServiceSettings, folder: Path, job_id: str) -> str:
+    """The run folder's URI in the artifact store, uploading it first when the store is remote."""
+    store = ArtifactStore(settings.artifact_url, settings.cache_dir)
+    if store.local:
+        return str(folder)
+    return store.put_model(folder, f"jobs/{job_id}")
+
+
+def run_worker(
+    settings: ServiceSettings,
+    stop_event: threading.Event | Any | None = None,
+    once: bool = False,
+    poll_seconds: float = POLL_SECONDS,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
+) -> int:
+    """Claim and run jobs until `stop_event` is set; with `once`, run at most one job.
+
+    Returns how many jobs this worker ran. Database errors while polling are logged and
+    retried (PostgreSQL restarting, SQLite busy), so a worker outlives short outages.
+    """
+    from tidecast.service.db import Database
+
+    database = Database.from_url(settings.database_url)
+    store = JobStore(database.sessions)
+    registry = Registry(database.sessions, ArtifactStore(settings.artifact_url, cache_dir=settings.cache_dir))
+    stop = stop_event if stop_event is not None else threading.Event()
+    pid, host = os.getpid(), socket.gethostname()
+    ran = 0
+    try:
+        while not stop.is_set():
+            try:
+                job = store.claim_next(pid, host)
+            except Exception as exc:
+                log.warning("worker %s: could not poll the queue: %s", pid, exc)
+                job = None
+            if job is not None:
+                run_job(job, store, registry, settings, heartbeat_seconds)
+                ran += 1
+            if once:
+                break
+            if job is None:
+                stop.wait(poll_seconds)
+    finally:
+        database.dispose()
+    return ran
+
+
+# ---- processes -----------------------------------------------------------------------------
+def _process_main(settings_json: str, stop_event: Any) -> None:
+    _configure_logging()
+    settings = ServiceSettings.model_validate_json(settings_json)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service decides when workers end
+    run_worker(settings, stop_event)
+
+
+def start_workers(settings: ServiceSettings, count: int | None = None) -> tuple[list[BaseProcess], Any]:
+    """Start `count` (default `settings.workers`) worker processes with the spawn method.
+
+    Returns the processes and the event that asks them to finish their current job and exit.
+    Spawn, not fork: the API process holds threads, sockets and database connections that a
+    forked child must not inherit.
+    """
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    payload = settings.model_dump_json()
+    processes: list[BaseProcess] = []
+    for k in range(count if count is not None else settings.workers):
+        process = context.Process(
+            target=_process_main, args=(payload, stop), name=f"tidecast-worker-{k + 1}", daemon=False
+        )
+        process.start()
+        processes.append(process)
+    return processes, stop
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("TIDECAST_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tidecast.service.worker [--once]`: one worker, settings from TIDECAST_*.
+
+    SIGTERM asks the worker to exit after its current job; a second SIGTERM exits at once
+    (the job is then failed by `recover_orphans` when the service next starts).
+    """
+    args = sys.argv[1:] if argv is None else argv
+    _configure_logging()
+    settings = ServiceSettings()  # every field from TIDECAST_* or .env
+    stop = threading.Event()
+
+    def on_term(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise SystemExit(128 + signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_term)
+    ran = run_worker(settings, stop, once="--once" in args)
+    log.info("worker %s: ran %d job(s), exiting", os.getpid(), ran)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Shared fixtures for the service tests: databases on both backends, a migrated store, and
+small real model folders.
+
+* `database_url` - a fresh, empty database URL, once per backend: SQLite (a file in the test's
+  tmp folder) and PostgreSQL (from TIDECAST_TEST_DATABASE_URL, e.g.
+  postgresql+psycopg://postgres@127.0.0.1:5432/test; those cases are skipped when it is
+  unset). Each PostgreSQL test gets its own schema, selected through the URL's
+  `options=-csearch_path=...`, so any engine or subprocess built from the URL sees only that
+  schema; the schema is dropped afterwards (connections still open are terminated first, found
+  by their application_name), so parallel runs never collide.
+* `database` - a `Database` on `database_url`, migrated to head, disposed after the test.
+* `artifact_store` - an `ArtifactStore` in the test's tmp folder.
+* `registry` - a `Registry` on `database` and `artifact_store`.
+* `model_folder` / `other_model_folder` - saved AutoForecaster folders (SeasonalNaive, trained
+  once per session on tiny panels; the second has horizon 4 and different data). Treat them
+  as read-only.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import make_url, text
+
+from tidecast.service.artifacts import ArtifactStore
+from tidecast.service.db import Database, make_engine
+from tidecast.service.registry import Registry
+
+POSTGRES_ENV = "TIDECAST_TEST_DATABASE_URL"
+POSTGRES_URL = os.environ.get(POSTGRES_ENV, "")
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL, reason=f"{POSTGRES_ENV} is not set: no PostgreSQL to test on"
+        ),
+    ),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database for this test only, as a URL string (see the module docstring)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tidecast.db'}"
+        return
+    schema = f"tc_test_{uuid.uuid4().hex[:16]}"
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(POSTGRES_URL).update_query_dict(
+            {"options": f"-csearch_path={schema}", "application_name": schema}
+        )
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": schema},
+            )
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """A migrated database on `database_url`."""
+    db = Database.from_url(database_url)
+    db.migrate()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def artifact_store(tmp_path: Path) -> ArtifactStore:
+    return ArtifactStore(str(tmp_path / "artifacts"), cache_dir=tmp_path / "cache")
+
+
+@pytest.fixture
+def registry(database: Database, artifact_store: ArtifactStore) -> Registry:
+    return Registry(database.sessions, artifact_store)
+
+
+def tiny_panel(items: int = 2, length: int = 28, seed: int = 0) -> pd.DataFrame:
+    """A few daily series with a weekly pattern: enough for SeasonalNaive and one backtest."""
+    rng = np.random.default_rng(seed)
+    timestamps = pd.date_range("2024-01-01", periods=length, freq="D")
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "item_id": f"item_{i}",
+                    "timestamp": timestamps,
+                    "target": 10.0 + 3 * i + np.arange(length) % 7 + rng.random(length),
+                }
+            )
+            for i in range(items)
+        ],
+        ignore_index=True,
+    )
+
+
+def train_model(folder: Path, horizon: int = 3, seed: int = 0, items: int = 2) -> Path:
+    """Fit the cheapest real AutoForecaster and save it to `folder`."""
+    from tidecast.automl.forecaster import AutoForecaster
+
+    auto = AutoForecaster(horizon=horizon, models=["SeasonalNaive"], backtest_windows=1, n_jobs=1)
+    return auto.fit(tiny_panel(items=items, seed=seed)).save(folder)
+
+
+@pytest.fixture(scope="session")
+def model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_model(tmp_path_factory.mktemp("models") / "model")
+
+
+@pytest.fixture(scope="session")
+def other_model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_model(tmp_path_factory.mktemp("models") / "other", horizon=4, seed=1, items=3)

@@ -1,0 +1,273 @@
+"""Job bodies: the native request and SageMaker's CreateAutoMLJobV2, parsed and validated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tidecast.data.demo import generate
+from tidecast.data.io import read_table
+from tidecast.service.errors import InvalidInput
+from tidecast.service.job_config import JobConfigError, JobRequest, parse_job_body
+
+# Step 3 of the reference recipe, `automl_job_config.json`, verbatim with its shell variables
+# filled in as the recipe's script would.
+RECIPE_BODY = """
+{
+    "AutoMLJobName": "retail-demand-forecast-abc123",
+    "AutoMLJobInputDataConfig": [
+        {
+            "ChannelName": "training",
+            "DataSource": {
+                "S3DataSource": {
+                    "S3DataType": "S3Prefix",
+                    "S3Uri": "s3://automl-forecasting-abc123/automl-data/train/",
+                    "S3DataDistributionType": "FullyReplicated"
+                }
+            },
+            "ContentType": "text/csv",
+            "CompressionType": "None",
+            "TargetAttributeName": "target_value"
+        }
+    ],
+    "AutoMLJobOutputDataConfig": {
+        "S3OutputPath": "s3://automl-forecasting-abc123/automl-output/"
+    },
+    "RoleArn": "arn:aws:iam::123456789012:role/AutoMLForecastingRole",
+    "AutoMLProblemTypeConfig": {
+        "TimeSeriesForecastingJobConfig": {
+            "ForecastFrequency": "D",
+            "ForecastHorizon": 14,
+            "TimeSeriesConfig": {
+                "TargetAttributeName": "target_value",
+                "TimestampAttributeName": "timestamp",
+                "ItemIdentifierAttributeName": "item_id"
+            },
+            "ForecastQuantiles": ["0.1", "0.5", "0.9"],
+            "Transformations": {
+                "Filling": {
+                    "target_value": "mean"
+                },
+                "Aggregation": {
+                    "target_value": "sum"
+                }
+            },
+            "CandidateGenerationConfig": {
+                "AlgorithmsConfig": [
+                    {
+                        "AutoMLAlgorithms": [
+                            "cnn-qr",
+                            "deepar",
+                            "prophet",
+                            "npts",
+                            "arima",
+                            "ets"
+                        ]
+                    }
+                ]
+            }
+        }
+    },
+    "AutoMLJobObjective": {
+        "MetricName": "MAPE"
+    },
+    "ModelDeployConfig": {
+        "AutoGenerateEndpointName": true,
+        "EndpointName": "automl-forecast-endpoint-abc123"
+    }
+}
+"""
+FORECAST = "AutoMLProblemTypeConfig.TimeSeriesForecastingJobConfig"
+
+
+def recipe() -> dict[str, Any]:
+    return json.loads(RECIPE_BODY)
+
+
+def settings(root: Path | None) -> SimpleNamespace:
+    return SimpleNamespace(data_root=root)
+
+
+def errors_of(body: Any, root: Path | None = None) -> JobConfigError:
+    with pytest.raises(JobConfigError) as info:
+        parse_job_body(body, settings(root))
+    return info.value
+
+
+@pytest.fixture
+def data_root(tmp_path: Path) -> Path:
+    """The recipe's bucket layout, with the train split of a small demo dataset."""
+    root = tmp_path / "data"
+    train = root / "automl-forecasting-abc123" / "automl-data" / "train"
+    train.mkdir(parents=True)
+    frame = generate(n_items=3)
+    columns = [
+        "timestamp",
+        "target_value",
+        "item_id",
+        "promotion",
+        "is_holiday",
+        "day_of_week",
+        "month",
+        "quarter",
+    ]
+    frame[columns].to_csv(train / "automl_train_data.csv", index=False)
+    return root
+
+
+def test_recipe_body_becomes_the_equivalent_native_request(data_root: Path) -> None:
+    request = parse_job_body(recipe(), settings(data_root))
+    folder = data_root.resolve() / "automl-forecasting-abc123" / "automl-data" / "train"
+    assert request == JobRequest(
+        name="retail-demand-forecast-abc123",
+        data=f"{folder}/",
+        horizon=14,
+        frequency="D",
+        quantiles=[0.1, 0.5, 0.9],
+        metric="mape",
+        filling={"target_value": "mean"},
+        aggregation={"target_value": "sum"},
+        models=["CNNQR", "DeepAR", "Prophet", "NPTS", "AutoARIMA", "AutoETS"],
+        columns={"item": "item_id", "timestamp": "timestamp", "target": "target_value"},
+    )
+    assert request.model_group == "default"
+    assert request.preset == "medium"
+    # The mapped location is the folder the demo CSV is in: the worker reads exactly it.
+    assert len(read_table(request.data)) == 3 * 1095
+    options = request.forecaster_options()
+    assert options["target_col"] == "target_value"
+    assert options["models"] == ["CNNQR", "DeepAR", "Prophet", "NPTS", "AutoARIMA", "AutoETS"]
+
+
+def test_s3_uri_is_kept_for_fsspec_without_a_data_root() -> None:
+    request = parse_job_body(recipe(), None)
+    assert request.data == "s3://automl-forecasting-abc123/automl-data/train/"
+
+
+def test_sagemaker_spellings_of_frequency_quantiles_metric_and_limits() -> None:
+    body = recipe()
+    config = body["AutoMLProblemTypeConfig"]["TimeSeriesForecastingJobConfig"]
+    config.update(
+        ForecastFrequency="1M",
+        ForecastQuantiles=["p10", "p50", "p90", "0.95"],
+        HolidayConfig=[{"CountryCode": "us"}],
+        CompletionCriteria={"MaxAutoMLJobRuntimeInSeconds": 3600},
+    )
+    body["AutoMLJobObjective"]["MetricName"] = "AverageWeightedQuantileLoss"
+    request = parse_job_body(body, None)
+    assert request.frequency == "MS"
+    assert request.quantiles == [0.1, 0.5, 0.9, 0.95]
+    assert request.metric == "wql"
+    assert request.holidays == ["US"]
+    assert request.time_limit == 3600
+    for given, expected in [("W", "W"), ("2W", "2W"), ("1H", "h"), ("15min", "15min"), ("Y", "YS")]:
+        config["ForecastFrequency"] = given
+        assert parse_job_body(body, None).frequency == expected
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda b, c: c.update(ForecastHorizon=0), f"{FORECAST}.ForecastHorizon"),
+        (lambda b, c: c.update(ForecastFrequency="fortnightly"), f"{FORECAST}.ForecastFrequency"),
+        (lambda b, c: c.update(ForecastQuantiles=["0.1", "1.5"]), f"{FORECAST}.ForecastQuantiles[1]"),
+        (
+            lambda b, c: c["CandidateGenerationConfig"]["AlgorithmsConfig"][0]["AutoMLAlgorithms"].append(
+                "xgboost"
+            ),
+            f"{FORECAST}.CandidateGenerationConfig.AlgorithmsConfig[0].AutoMLAlgorithms[6]",
+        ),
+        (lambda b, c: b["AutoMLJobObjective"].update(MetricName="Accuracy"), "AutoMLJobObjective.MetricName"),
+        (
+            lambda b, c: c["TimeSeriesConfig"].pop("TimestampAttributeName"),
+            f"{FORECAST}.TimeSeriesConfig.TimestampAttributeName",
+        ),
+        (
+            lambda b, c: c["TimeSeriesConfig"].update(GroupingAttributeNames=["region"]),
+            f"{FORECAST}.TimeSeriesConfig.GroupingAttributeNames",
+        ),
+        (
+            lambda b, c: c["Transformations"]["Filling"].update(target_value="interpolate"),
+            f"{FORECAST}.Transformations.Filling",
+        ),
+        (lambda b, c: b.update(AutoMLJobName="bad name!"), "AutoMLJobName"),
+        (lambda b, c: b.update(AutoMLJobInputDataConfig=[]), "AutoMLJobInputDataConfig"),
+    ],
+)
+def test_bad_sagemaker_bodies_name_the_field(change: Any, field: str) -> None:
+    body = recipe()
+    change(body, body["AutoMLProblemTypeConfig"]["TimeSeriesForecastingJobConfig"])
+    error = errors_of(body)
+    assert error.field == field
+    assert isinstance(error, InvalidInput)  # the API answers 422 with this field
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "s3://automl-forecasting-abc123/../../etc/",
+        "s3://../outside/",
+        "file:///etc/passwd",
+        "/etc/passwd",
+        "../up.csv",
+    ],
+)
+def test_locations_must_stay_inside_the_data_root(data_root: Path, uri: str) -> None:
+    body = recipe()
+    body["AutoMLJobInputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] = uri
+    error = errors_of(body, data_root)
+    assert error.field == "AutoMLJobInputDataConfig[0].DataSource.S3DataSource.S3Uri"
+    assert "outside the data root" in str(error)
+
+
+def test_native_body_with_relative_paths_under_the_data_root(data_root: Path) -> None:
+    request = parse_job_body(
+        {
+            "data": "automl-forecasting-abc123/automl-data/train/*.csv",
+            "horizon": 7,
+            "covariates": {"known": ["promotion"], "item_metadata": "s3://meta/items.csv"},
+            "columns": {"target": "target_value"},
+            "model_group": "sales",
+        },
+        settings(data_root),
+    )
+    root = data_root.resolve()
+    assert request.data == f"{root}/automl-forecasting-abc123/automl-data/train/*.csv"
+    assert request.covariates.item_metadata == f"{root}/meta/items.csv"
+    assert request.forecaster_options()["known_covariates"] == ["promotion"]
+    error = errors_of(
+        {"data": "x.csv", "horizon": 7, "covariates": {"item_metadata": "/etc/x.csv"}}, data_root
+    )
+    assert error.field == "covariates.item_metadata"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"horizon": 7}, "data"),
+        ({"data": "x.csv", "horizon": "soon"}, "horizon"),
+        ({"data": "x.csv", "horizon": 7, "metric": "accuracy"}, "metric"),
+        ({"data": "x.csv", "horizon": 7, "models": ["Naive", "GPT"]}, "models"),
+        ({"data": "x.csv", "horizon": 7, "quantiles": [0.5, 1.0]}, "quantiles"),
+        ({"data": "x.csv", "horizon": 7, "preset": "huge"}, "preset"),
+        ({"data": "x.csv", "horizon": 7, "aggregation": {"target": "median"}}, "aggregation.target"),
+        ({"data": "x.csv", "horizon": 7, "filling": {"price": {"middlefill": "guess"}}}, "filling"),
+        ({"data": "x.csv", "horizon": 7, "columns": {"itme": "sku"}}, "columns.itme"),
+        ({"data": "x.csv", "horizon": 7, "model_group": "a/b"}, "model_group"),
+        ({"data": "x.csv", "horizon": 7, "time_limit": -5}, "time_limit"),
+        ({"data": "x.csv", "horizon": 7, "frequency": "fortnight"}, "frequency"),
+        ([1, 2], "body"),
+    ],
+)
+def test_bad_native_bodies_name_the_field(body: Any, field: str) -> None:
+    assert errors_of(body).field == field
+
+
+def test_every_problem_is_listed() -> None:
+    error = errors_of({"data": "x.csv", "horizon": 0, "metric": "nope"})
+    assert [e["loc"] for e in error.errors] == [("horizon",), ("metric",)]
+    assert str(error).startswith("horizon: ")
