@@ -368,7 +368,10 @@ def _mount_service_commands() -> None:
     """`tidecast models ...` and `tidecast jobs ...`: the registry and the job service."""
     from tidecast.service.cli_jobs import jobs_app
     from tidecast.service.cli_models import models_app
+    from tidecast.service.cli_serve import keys_app, serve
 
+    app.command("serve", help="Run the forecasting service: registry, jobs and the forecast API")(serve)
+    app.add_typer(keys_app, name="keys", help="API keys of the service")
     app.add_typer(models_app, name="models", help="Model registry: list, show, approve, reject, rollback")
     app.add_typer(jobs_app, name="jobs", help="AutoML jobs on a running tidecast service")
 

@@ -46,6 +46,9 @@ class ServiceSettings(BaseSettings):
         default=10 * MIB, gt=0, description="Largest request body accepted, in bytes."
     )
     workers: int = Field(default=1, ge=1, description="Job worker processes.")
+    default_endpoint: str | None = Field(
+        default=None, description="What POST /invocations serves when no target model header names one."
+    )
     host: str = Field(default="127.0.0.1", description="Address to bind; loopback unless told otherwise.")
     port: int = Field(default=8080, ge=0, le=65535, description="Port to bind (8080 is SageMaker's).")
 

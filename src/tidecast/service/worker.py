@@ -182,8 +182,13 @@ def run_worker(
     stop = stop_event if stop_event is not None else threading.Event()
     pid, host = os.getpid(), socket.gethostname()
     ran = 0
+    parent = multiprocessing.parent_process()
     try:
         while not stop.is_set():
+            if parent is not None and not parent.is_alive():
+                # The service died (even by SIGKILL): an orphaned worker must not keep claiming.
+                log.warning("worker %s: the service process is gone; exiting", pid)
+                break
             try:
                 job = store.claim_next(pid, host)
             except Exception as exc:

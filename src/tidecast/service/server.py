@@ -1,0 +1,263 @@
+"""`tidecast serve`: the database, the job workers and the HTTP API as one service.
+
+`serve(settings)` migrates the database, fails the jobs whose worker died while the service
+was down (`JobStore.recover_orphans`), starts `settings.workers` worker processes, and runs
+uvicorn on `settings.host`/`settings.port` until SIGINT or SIGTERM. Shutting down is graceful:
+uvicorn stops accepting connections and lets requests in flight finish, then the workers are
+asked to finish their current job; those still busy after `WORKER_STOP_SECONDS` are
+terminated and their jobs failed with the reason, so nothing stays InProgress.
+
+While the service runs, a supervisor thread watches the workers: a worker that dies (an
+out-of-memory kill, a crash in native code) has its job failed at once with the reason and is
+replaced, so one bad job does not shrink the pool.
+
+Run it as ``python -m tidecast.service.server`` (settings from ``TIDECAST_*``) or through the
+``tidecast serve`` command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from tidecast.service.db import Database
+from tidecast.service.jobs import JobStore
+from tidecast.service.settings import ServiceSettings
+
+log = logging.getLogger("tidecast.server")
+
+WORKER_STOP_SECONDS = 10.0
+SUPERVISE_SECONDS = 1.0
+RESPAWN_BACKOFF_SECONDS = 5.0
+GRACEFUL_SHUTDOWN_SECONDS = 30
+STOPPED_REASON = "the service stopped while the job was in progress (worker {pid} was terminated)"
+
+_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and the record's extra fields
+    (the access log's method, path, status, latency_ms, endpoint)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _RECORD_FIELDS and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str | None = None) -> None:
+    """JSON lines on stderr for the whole process (uvicorn's loggers included)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel((level or os.environ.get("TIDECAST_LOG_LEVEL", "INFO")).upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+
+
+class WorkerPool:
+    """The job worker processes, kept at `count` by a supervisor thread."""
+
+    def __init__(self, settings: ServiceSettings, jobs: JobStore, count: int) -> None:
+        self.settings = settings
+        self.jobs = jobs
+        self.count = count
+        self._slots: list[tuple[BaseProcess, Any]] = []  # (process, its stop event)
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
+        self._last_spawn: dict[int, float] = {}
+
+    def start(self) -> None:
+        with self._lock:
+            self._slots = [self._spawn() for _ in range(self.count)]
+        for process, _ in self._slots:
+            log.info("worker %s started", process.pid)
+        self._supervisor = threading.Thread(target=self._supervise, name="worker-supervisor", daemon=True)
+        self._supervisor.start()
+
+    def _spawn(self) -> tuple[BaseProcess, Any]:
+        from tidecast.service.worker import start_workers
+
+        processes, stop = start_workers(self.settings, 1)
+        return processes[0], stop
+
+    def status(self) -> list[dict[str, Any]]:
+        with self._lock:
+            slots = list(self._slots)
+        return [{"pid": p.pid, "alive": p.is_alive(), "exitcode": p.exitcode} for p, _ in slots]
+
+    def _supervise(self) -> None:
+        while not self._stopping.wait(SUPERVISE_SECONDS):
+            for index in range(self.count):
+                with self._lock:
+                    process, _ = self._slots[index]
+                if process.is_alive() or self._stopping.is_set():
+                    continue
+                self._replace(index, process)
+
+    def _replace(self, index: int, dead: BaseProcess) -> None:
+        """Fail the dead worker's job, then start a replacement (not more often than the backoff)."""
+        if self._last_spawn.get(index, 0.0) > time.monotonic() - RESPAWN_BACKOFF_SECONDS:
+            return
+        log.error(
+            "worker %s died (exit code %s); failing its job and starting another", dead.pid, dead.exitcode
+        )
+        self._recover()
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self._slots[index] = self._spawn()
+            self._last_spawn[index] = time.monotonic()
+            log.info("worker %s started in place of %s", self._slots[index][0].pid, dead.pid)
+
+    def _recover(self, reason: str | None = None) -> None:
+        try:
+            failed = self.jobs.recover_orphans() if reason is None else self.jobs.recover_orphans(reason)
+        except Exception as exc:
+            log.error("could not fail the jobs of dead workers: %s", exc)
+            return
+        for job in failed:
+            log.warning("job %s failed: %s", job.id, job.error)
+
+    def stop(self, timeout: float = WORKER_STOP_SECONDS) -> None:
+        """Ask every worker to finish; terminate those still busy after `timeout` seconds."""
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=5)
+        with self._lock:
+            slots = list(self._slots)
+        for _, stop in slots:
+            stop.set()
+        deadline = time.monotonic() + timeout
+        for process, _ in slots:
+            process.join(max(0.0, deadline - time.monotonic()))
+        busy = [p for p, _ in slots if p.is_alive()]
+        for process in busy:
+            log.warning("worker %s is still running a job; terminating it", process.pid)
+            process.terminate()
+        for process in busy:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+        if busy:
+            self._recover(STOPPED_REASON)
+
+
+@contextmanager
+def _signals_recorded() -> Iterator[None]:
+    """Let SIGINT/SIGTERM end uvicorn, but not the process.
+
+    uvicorn handles both signals itself and, once it has shut down, raises the captured signal
+    again with the handlers it found installed. With Python's defaults that kills the process
+    (SIGTERM) or raises KeyboardInterrupt (SIGINT) before the workers are stopped, leaving them
+    orphaned; these handlers only log, so shutdown continues to `WorkerPool.stop`.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def record(signum: int, frame: object) -> None:
+        log.info("received %s: stopping the workers", signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, record) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def serve(settings: ServiceSettings, *, default_endpoint: str | None = None) -> None:
+    """Run the service until SIGINT/SIGTERM (see the module docstring)."""
+    import uvicorn
+
+    from tidecast.service.app import create_app
+
+    database = Database.from_url(settings.database_url)
+    try:
+        database.migrate()
+        jobs = JobStore(database.sessions)
+        for job in jobs.recover_orphans():
+            log.warning("job %s failed while the service was down: %s", job.id, job.error)
+        pool = WorkerPool(settings, jobs, settings.workers)
+        pool.start()
+        try:
+            app = create_app(
+                settings, database=database, worker_status=pool.status, default_endpoint=default_endpoint
+            )
+            config = uvicorn.Config(
+                app,
+                host=settings.host,
+                port=settings.port,
+                log_config=None,
+                access_log=False,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+                lifespan="on",
+            )
+            log.info(
+                "tidecast serving on http://%s:%d with %d worker(s)",
+                settings.host,
+                settings.port,
+                settings.workers,
+            )
+            with _signals_recorded():
+                uvicorn.Server(config).run()
+        finally:
+            pool.stop()
+    finally:
+        database.dispose()
+    log.info("tidecast stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tidecast.service.server [--host H] [--port P] [--workers N] [--open-mode]``;
+    everything else from ``TIDECAST_*``."""
+    parser = argparse.ArgumentParser(prog="python -m tidecast.service.server")
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--open-mode", action="store_true", default=None)
+    parser.add_argument("--default-endpoint")
+    args = parser.parse_args(argv)
+    overrides = {
+        k: v
+        for k, v in {
+            "host": args.host,
+            "port": args.port,
+            "workers": args.workers,
+            "open_mode": args.open_mode,
+        }.items()
+        if v is not None
+    }
+    configure_logging()
+    settings = ServiceSettings(**overrides)
+    serve(settings, default_endpoint=args.default_endpoint)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,417 @@
+"""The HTTP app in process (FastAPI's TestClient): routing, keys and roles, problem details,
+the registry and endpoint routes, forecasts checked against the engine, limits and metrics.
+
+Runs on SQLite, and on PostgreSQL too when TIDECAST_TEST_DATABASE_URL is set (the `database`
+fixture of conftest). The model folders are the real SeasonalNaive models of conftest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tidecast.service.app import create_app
+from tidecast.service.db import Database
+from tidecast.service.predictor import LoadedModel, forecast
+from tidecast.service.registry import Registry
+from tidecast.service.runtime_contract import predict
+from tidecast.service.schema import ApiKey
+from tidecast.service.settings import ServiceSettings
+
+MAX_BODY = 50_000
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> ServiceSettings:
+    # home=tmp_path puts artifacts in tmp_path/artifacts: the conftest registry's store
+    return ServiceSettings(
+        home=tmp_path,
+        database_url=database_url,
+        max_body_bytes=MAX_BODY,
+        cors_origins=["https://shop.example"],
+    )
+
+
+@pytest.fixture
+def client(settings: ServiceSettings, database: Database) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, database=database)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def keys(client: TestClient) -> dict[str, str]:
+    store = client.app.state.service.keys  # type: ignore[attr-defined]
+    return {"admin": store.create("ops", "admin"), "forecast": store.create("shop", "forecast")}
+
+
+def admin(keys: dict[str, str]) -> dict[str, str]:
+    return {"X-API-Key": keys["admin"]}
+
+
+def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    if field is not None:
+        assert body["field"] == field, body
+    return body
+
+
+@pytest.fixture
+def deployed(client: TestClient, keys: dict[str, str], registry: Registry, model_folder: Path) -> str:
+    """Version 1 of group `sales` (model_folder) approved and deployed as endpoint `sales`."""
+    registry.register("sales", model_folder)
+    assert client.post("/v1/models/sales/versions/1/approve", headers=admin(keys)).status_code == 200
+    response = client.post("/v1/endpoints", json={"name": "sales", "group": "sales"}, headers=admin(keys))
+    assert response.status_code == 201, response.text
+    return "sales"
+
+
+# ---- keys and roles -------------------------------------------------------------------------------
+def test_keys_roles_and_hashed_storage(client: TestClient, keys: dict[str, str], database: Database) -> None:
+    missing = assert_problem(client.get("/v1/jobs"), 401)
+    assert "X-API-Key" in missing["detail"]
+    assert client.get("/v1/jobs").headers["www-authenticate"].startswith("Bearer")
+    assert_problem(client.get("/v1/jobs", headers={"X-API-Key": "tc_wrong"}), 401)
+    assert_problem(client.get("/v1/jobs", headers={"X-API-Key": keys["forecast"]}), 403)
+    assert client.get("/v1/jobs", headers=admin(keys)).json() == {"jobs": []}
+    assert client.get("/v1/jobs", headers={"Authorization": f"Bearer {keys['admin']}"}).status_code == 200
+    # a SigV4 Authorization header (boto3) is not a key
+    assert_problem(client.get("/v1/jobs", headers={"Authorization": "AWS4-HMAC-SHA256 Credential=x"}), 401)
+    with database.sessions() as session:
+        rows = session.scalars(select(ApiKey).order_by(ApiKey.name)).all()
+        assert [r.name for r in rows] == ["ops", "shop"]
+        assert rows[0].key_hash == hashlib.sha256(keys["admin"].encode()).hexdigest()
+        assert all(keys["admin"] not in (r.key_hash, r.name) for r in rows)
+    client.app.state.service.keys.revoke("ops")  # type: ignore[attr-defined]
+    assert_problem(client.get("/v1/jobs", headers=admin(keys)), 401)
+
+
+def test_open_mode_needs_no_key(settings: ServiceSettings, database: Database, caplog: Any) -> None:
+    settings.open_mode = True
+    with caplog.at_level(logging.WARNING), TestClient(create_app(settings, database=database)) as open_client:
+        assert open_client.get("/v1/models").json() == {"groups": []}
+    assert any("open mode" in r.getMessage() for r in caplog.records)
+
+
+def test_open_routes_and_docs(client: TestClient) -> None:
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["database"] == {"ok": True, "error": None}
+    assert client.get("/ping").status_code == 200
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/v1/jobs",
+        "/v1/endpoints/{name}/forecast",
+        "/endpoints/{name}/invocations",
+        "/invocations",
+    ):
+        assert path in paths
+    preflight = client.options(
+        "/v1/endpoints/x/forecast",
+        headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.headers["access-control-allow-origin"] == "https://shop.example"
+
+
+# ---- problems -------------------------------------------------------------------------------------
+def test_problems_for_bad_requests(client: TestClient, keys: dict[str, str]) -> None:
+    assert_problem(client.get("/v2/nothing"), 404)
+    assert_problem(client.delete("/health"), 405)
+    assert_problem(client.post("/v1/jobs", content=b"{oops", headers=admin(keys)), 400, "body")
+    assert_problem(client.post("/v1/jobs", content=b"", headers=admin(keys)), 400, "body")
+    assert_problem(client.post("/v1/jobs", json=[1, 2], headers=admin(keys)), 422, "body")
+    job = assert_problem(
+        client.post("/v1/jobs", json={"data": "d.csv", "horizon": -1}, headers=admin(keys)), 422
+    )
+    assert job["field"] == "horizon" and job["pointer"] == "/horizon"
+    sagemaker = {
+        "AutoMLJobName": "j1",
+        "AutoMLJobInputDataConfig": [{"DataSource": {"S3DataSource": {"S3Uri": "s3://b/k"}}}],
+        "AutoMLProblemTypeConfig": {
+            "TimeSeriesForecastingJobConfig": {
+                "ForecastFrequency": "D",
+                "ForecastHorizon": 0,
+                "TimeSeriesConfig": {
+                    "TargetAttributeName": "y",
+                    "TimestampAttributeName": "t",
+                    "ItemIdentifierAttributeName": "i",
+                },
+            }
+        },
+    }
+    assert_problem(
+        client.post("/v1/jobs", json=sagemaker, headers=admin(keys)),
+        422,
+        "AutoMLProblemTypeConfig.TimeSeriesForecastingJobConfig.ForecastHorizon",
+    )
+    assert_problem(client.get("/v1/jobs/nope", headers=admin(keys)), 404)
+    assert_problem(client.get("/v1/jobs?limit=0", headers=admin(keys)), 422, "limit")
+    assert_problem(client.get("/v1/models/sales/versions/x", headers=admin(keys)), 422, "version")
+    assert_problem(client.post("/v1/endpoints", json={"name": "e"}, headers=admin(keys)), 422, "group")
+    assert_problem(client.post("/v1/endpoints", content=b"{", headers=admin(keys)), 400, "body")
+
+
+def test_body_limit_from_content_length_and_while_streaming(client: TestClient, keys: dict[str, str]) -> None:
+    big = b"[" + b"0," * MAX_BODY + b"0]"
+    problem = assert_problem(client.post("/v1/jobs", content=big, headers=admin(keys)), 413, "body")
+    assert problem["limit"] == MAX_BODY
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: chunked transfer
+        for _ in range(20):
+            yield b" " * 5_000
+
+    assert_problem(client.post("/v1/jobs", content=chunks(), headers=admin(keys)), 413, "body")
+    assert_problem(
+        client.post("/v1/endpoints/any/forecast", content=chunks(), headers={"X-API-Key": keys["forecast"]}),
+        404,
+    )  # the endpoint is looked up before the body is read
+
+
+# ---- jobs ------------------------------------------------------------------------------------------
+def test_jobs_create_list_get_stop(client: TestClient, keys: dict[str, str], tmp_path: Path) -> None:
+    body = {"name": "weekly", "data": str(tmp_path / "d.csv"), "horizon": 7, "preset": "fast"}
+    created = client.post("/v1/jobs", json=body, headers=admin(keys))
+    assert created.status_code == 201, created.text
+    job = created.json()
+    assert created.headers["location"] == f"/v1/jobs/{job['id']}"
+    assert (job["status"], job["name"], job["config"]["horizon"], job["model_version"]) == (
+        "Queued",
+        "weekly",
+        7,
+        None,
+    )
+    assert [j["id"] for j in client.get("/v1/jobs", headers=admin(keys)).json()["jobs"]] == [job["id"]]
+    assert client.get("/v1/jobs?status=Queued", headers=admin(keys)).json()["jobs"][0]["id"] == job["id"]
+    assert client.get("/v1/jobs?status=Completed", headers=admin(keys)).json()["jobs"] == []
+    metrics = client.get("/metrics").text
+    assert 'tidecast_jobs{state="Queued"} 1.0' in metrics
+    stopped = client.post(f"/v1/jobs/{job['id']}/stop", headers=admin(keys)).json()
+    assert stopped["status"] == "Stopped" and stopped["stop_requested"] is True
+    assert client.get(f"/v1/jobs/{job['id']}", headers=admin(keys)).json()["status"] == "Stopped"
+    assert 'tidecast_jobs{state="Stopped"} 1.0' in client.get("/metrics").text
+
+
+# ---- models and endpoints ----------------------------------------------------------------------------
+def test_models_routes(
+    client: TestClient, keys: dict[str, str], registry: Registry, model_folder: Path, other_model_folder: Path
+) -> None:
+    registry.register("sales", model_folder)
+    registry.register("sales", other_model_folder)
+    groups = client.get("/v1/models", headers=admin(keys)).json()["groups"]
+    assert [(g["name"], g["versions"], g["latest_version"], g["latest_approved"]) for g in groups] == [
+        ("sales", 2, 2, None)
+    ]
+    versions = client.get("/v1/models/sales/versions", headers=admin(keys)).json()["versions"]
+    assert [(v["version"], v["status"]) for v in versions] == [
+        (1, "PendingManualApproval"),
+        (2, "PendingManualApproval"),
+    ]
+    one = client.get("/v1/models/sales/versions/2", headers=admin(keys)).json()
+    assert one["config"]["horizon"] == 4
+    assert_problem(client.get("/v1/models/sales/versions/9", headers=admin(keys)), 404)
+    assert_problem(client.get("/v1/models/nope/versions", headers=admin(keys)), 404)
+    for v in (1, 2):
+        assert (
+            client.post(f"/v1/models/sales/versions/{v}/approve", headers=admin(keys)).json()["status"]
+            == "Approved"
+        )
+    assert_problem(client.post("/v1/models/sales/versions/1/approve", headers=admin(keys)), 409)
+    compared = client.get("/v1/models/sales/compare?a=1&b=2", headers=admin(keys)).json()
+    assert compared["versions"] == [1, 2] and compared["config_changes"]["horizon"] == {"v1": 3, "v2": 4}
+    assert compared["same_data"] is False
+    assert_problem(client.get("/v1/models/sales/compare?a=1", headers=admin(keys)), 422, "b")
+    approved = client.get("/v1/models/sales/versions?status=Approved", headers=admin(keys)).json()["versions"]
+    assert [v["version"] for v in approved] == [1, 2]
+
+    # rollback moves the endpoint serving the rejected version back to the previous one
+    deployed = client.post(
+        "/v1/endpoints", json={"name": "live", "group": "sales"}, headers=admin(keys)
+    ).json()
+    assert (deployed["version"], deployed["horizon"]) == (2, 4)
+    rolled = client.post("/v1/models/sales/rollback", headers=admin(keys)).json()
+    assert rolled["rejected"]["version"] == 2 and rolled["current"]["version"] == 1
+    assert rolled["redeployed_endpoints"] == ["live"]
+    live = client.get("/v1/endpoints/live", headers=admin(keys)).json()
+    assert (live["version"], live["horizon"], live["status"]) == (1, 3, "InService")
+    assert_problem(client.post("/v1/models/sales/rollback", headers=admin(keys)), 409)
+
+
+def test_only_approved_versions_deploy(
+    client: TestClient, keys: dict[str, str], registry: Registry, model_folder: Path
+) -> None:
+    registry.register("sales", model_folder)
+    assert_problem(
+        client.post("/v1/endpoints", json={"name": "e", "group": "sales"}, headers=admin(keys)), 404
+    )
+    pending = client.post(
+        "/v1/endpoints", json={"name": "e", "group": "sales", "version": 1}, headers=admin(keys)
+    )
+    assert "only Approved" in assert_problem(pending, 409)["detail"]
+    bad_name = client.post(
+        "/v1/endpoints", json={"name": "../x", "group": "sales", "version": 1}, headers=admin(keys)
+    )
+    assert_problem(bad_name, 422)
+    assert client.get("/v1/endpoints", headers=admin(keys)).json() == {"endpoints": []}
+
+
+def test_deploy_forecast_redeploy_delete(
+    client: TestClient,
+    keys: dict[str, str],
+    deployed: str,
+    model_folder: Path,
+    registry: Registry,
+    other_model_folder: Path,
+) -> None:
+    reference = LoadedModel.load(model_folder)
+    forecaster = {"X-API-Key": keys["forecast"]}
+    endpoint = client.get("/v1/endpoints/sales", headers=admin(keys)).json()
+    assert endpoint["status"] == "InService" and endpoint["horizon"] == 3 and endpoint["items"] == 2
+    answer = client.post(
+        "/v1/endpoints/sales/forecast", json={"item_ids": ["item_1", "item_0"]}, headers=forecaster
+    )
+    assert answer.status_code == 200, answer.text
+    expected = forecast(reference, reference.parse_request({"item_ids": ["item_1", "item_0"]}))
+    assert answer.json() == expected.model_dump()
+    assert [f["item_id"] for f in answer.json()["forecasts"]] == ["item_1", "item_0"]
+
+    # bad forecast requests name their field
+    assert_problem(
+        client.post("/v1/endpoints/sales/forecast", json={"item_ids": ["zz"]}, headers=forecaster),
+        404,
+        "item_ids",
+    )
+    assert_problem(
+        client.post(
+            "/v1/endpoints/sales/forecast", json={"item_ids": ["item_0"], "horizon": 4}, headers=forecaster
+        ),
+        422,
+        "horizon",
+    )
+    assert_problem(
+        client.post(
+            "/v1/endpoints/sales/forecast",
+            json={"item_ids": ["item_0"], "quantiles": [0.3]},
+            headers=forecaster,
+        ),
+        422,
+        "quantiles[0]",
+    )
+    nan = b'{"history": [{"item_id": "n", "timestamp": "2024-01-01", "target": NaN}]}'
+    assert_problem(
+        client.post("/v1/endpoints/sales/forecast", content=nan, headers=forecaster), 422, "history[0].target"
+    )
+    assert_problem(
+        client.post("/v1/endpoints/sales/forecast", json={"itemz": 1}, headers=forecaster), 422, "itemz"
+    )
+    assert_problem(
+        client.post("/v1/endpoints/nope/forecast", json={"item_ids": ["a"]}, headers=forecaster), 404
+    )
+
+    # a new approved version swapped in; the endpoint now answers with it
+    registry.register("sales", other_model_folder)
+    client.post("/v1/models/sales/versions/2/approve", headers=admin(keys))
+    redeployed = client.post("/v1/endpoints", json={"name": "sales", "group": "sales"}, headers=admin(keys))
+    assert redeployed.status_code == 200 and redeployed.json()["version"] == 2
+    after = client.post(
+        "/v1/endpoints/sales/forecast", json={"item_ids": ["item_2"]}, headers=forecaster
+    ).json()
+    assert len(after["forecasts"][0]["mean"]) == 4
+
+    assert client.delete("/v1/endpoints/sales", headers=admin(keys)).status_code == 204
+    assert_problem(client.get("/v1/endpoints/sales", headers=admin(keys)), 404)
+    assert_problem(client.delete("/v1/endpoints/sales", headers=admin(keys)), 404)
+    assert_problem(
+        client.post("/v1/endpoints/sales/forecast", json={"item_ids": ["item_0"]}, headers=forecaster), 404
+    )
+
+
+def test_endpoints_reload_on_startup(
+    client: TestClient, keys: dict[str, str], deployed: str, settings: ServiceSettings, database: Database
+) -> None:
+    with TestClient(create_app(settings, database=database)) as restarted:
+        health = restarted.get("/health").json()
+        assert health["endpoints"]["loaded"] == {"sales": {"group": "sales", "version": 1}}
+        answer = restarted.post(
+            "/v1/endpoints/sales/forecast",
+            json={"item_ids": ["item_0"]},
+            headers={"X-API-Key": keys["forecast"]},
+        )
+        assert answer.status_code == 200
+
+
+# ---- SageMaker's runtime contract -----------------------------------------------------------------------
+def test_sagemaker_invocations(
+    client: TestClient, keys: dict[str, str], deployed: str, model_folder: Path, registry: Registry
+) -> None:
+    reference = LoadedModel.load(model_folder)
+    headers = {"X-API-Key": keys["forecast"], "Content-Type": "application/json"}
+    request = {"instances": [{"start": "2024-01-01", "target": [10.0 + k % 7 for k in range(21)]}]}
+    expected = predict(reference, request)
+    named = client.post("/endpoints/sales/invocations", content=json.dumps(request), headers=headers)
+    assert named.status_code == 200 and named.headers["content-type"] == "application/json"
+    assert named.json() == expected
+    assert client.post("/invocations", content=json.dumps(request), headers=headers).json() == expected
+    lines = "\n".join(json.dumps(i) for i in request["instances"] * 2)
+    jsonl = client.post(
+        "/endpoints/sales/invocations",
+        content=lines,
+        headers={**headers, "Content-Type": "application/jsonlines"},
+    )
+    assert jsonl.headers["content-type"].startswith("application/jsonlines")
+    assert [json.loads(line) for line in jsonl.text.splitlines()] == expected["predictions"] * 2
+    assert_problem(
+        client.post(
+            "/endpoints/sales/invocations", content="x", headers={**headers, "Content-Type": "text/csv"}
+        ),
+        415,
+    )
+    assert_problem(client.post("/endpoints/sales/invocations", content="{", headers=headers), 400, "body")
+
+    # with two endpoints, /invocations needs the target header
+    client.post("/v1/endpoints", json={"name": "other", "group": "sales"}, headers=admin(keys))
+    assert_problem(client.post("/invocations", content=json.dumps(request), headers=headers), 400)
+    targeted = client.post(
+        "/invocations",
+        content=json.dumps(request),
+        headers={**headers, "X-Amzn-SageMaker-Target-Model": "other"},
+    )
+    assert targeted.json() == expected
+
+    metrics = client.get("/metrics").text
+    assert 'tidecast_invocations_total{endpoint="sales",status="200"} 3.0' in metrics
+    assert 'tidecast_invocations_total{endpoint="sales",status="415"} 1.0' in metrics
+    assert 'tidecast_invocations_total{endpoint="other",status="200"} 1.0' in metrics
+    assert 'tidecast_invocation_latency_seconds_count{endpoint="sales"} 5.0' in metrics
+    assert "tidecast_model_load_seconds_count 2.0" in metrics
+    assert 'tidecast_http_errors_total{status="400"} 2.0' in metrics
+
+
+def test_access_log_has_one_structured_line_per_request(
+    client: TestClient, keys: dict[str, str], deployed: str, caplog: Any
+) -> None:
+    with caplog.at_level(logging.INFO, logger="tidecast.access"):
+        client.post(
+            "/v1/endpoints/sales/forecast",
+            json={"item_ids": ["item_0"]},
+            headers={"X-API-Key": keys["forecast"]},
+        )
+    records = [r for r in caplog.records if r.name == "tidecast.access"]
+    assert len(records) == 1
+    record = records[0]
+    assert (record.method, record.path, record.status, record.endpoint) == (  # type: ignore[attr-defined]
+        "POST",
+        "/v1/endpoints/sales/forecast",
+        200,
+        "sales",
+    )
+    assert record.latency_ms > 0 and record.caller == "shop"  # type: ignore[attr-defined]
