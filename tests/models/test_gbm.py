@@ -137,3 +137,12 @@ def test_when_a_column_is_a_flag_then_it_counts_as_an_indicator():
     assert is_indicator(np.array([0, 1, 0, 1], dtype=np.int8))
     assert not is_indicator(np.array([9.99, 10.49, 9.99]))
     assert not is_indicator(np.array(["a", "b"], dtype=object))
+
+
+def test_when_the_data_is_hourly_then_a_week_long_window_is_added_and_daily_data_is_unchanged():
+    from tidecast.models.gbm import LightGBM
+
+    assert LightGBM._cycle_window((24, 168), 700) == (168,)
+    assert LightGBM._cycle_window((24, 168), 300) == ()  # a week must fit twice
+    assert LightGBM._cycle_window((7, 365), 1000) == ()  # a year is not a short cycle
+    assert LightGBM._cycle_window((52,), 1000) == ()
