@@ -2,7 +2,9 @@
 
 `results_markdown(folder)` reads every `<name>.csv` (rows) and `<name>.bars.csv` (bars) in
 `benchmarks/results/` and returns the text of `benchmarks/results.md`; `update_readme` swaps
-that table into README.md between `<!-- results:start -->` and `<!-- results:end -->`.
+that table into README.md between `<!-- results:start -->` and `<!-- results:end -->`. The
+service load test (`load.csv`) has its own columns, so it gets its own table (`load_markdown`);
+its bars join the others.
 """
 
 from __future__ import annotations
@@ -33,6 +35,20 @@ TABLE: tuple[tuple[str, str, int], ...] = (
     ("mase_vs_snaive", "MASE ÷ SNaive", 3),
     ("time_vs_autoets", "time ÷ AutoETS", 2),
 )
+LOAD = "load"  # results/load.csv: one row per (scenario, concurrency), not per system
+LOAD_TABLE: tuple[tuple[str, str, int], ...] = (
+    ("scenario", "scenario", 0),
+    ("concurrency", "clients", 0),
+    ("paced_rps", "paced at req/s", 0),
+    ("requests", "requests", 0),
+    ("errors", "errors", 0),
+    ("rps", "req/s", 1),
+    ("p50_ms", "p50 ms", 1),
+    ("p90_ms", "p90 ms", 1),
+    ("p99_ms", "p99 ms", 1),
+    ("body_kb", "body KiB", 1),
+    ("load_avg_1m", "load avg", 2),
+)
 
 
 def _cell(value: Any, decimals: int) -> str:
@@ -55,6 +71,12 @@ def rows_markdown(rows: pd.DataFrame) -> str:
     return _markdown([h for _, h, _ in TABLE], body)
 
 
+def load_markdown(rows: pd.DataFrame) -> str:
+    """The service load table: one line per (scenario, concurrent clients)."""
+    body = [[_cell(r.get(col), d) for col, _, d in LOAD_TABLE] for r in rows.to_dict("records")]
+    return _markdown([h for _, h, _ in LOAD_TABLE], body)
+
+
 def bars_markdown(bars: pd.DataFrame) -> str:
     """The bars: value against threshold, PASS or FAIL."""
     body = []
@@ -67,6 +89,7 @@ def bars_markdown(bars: pd.DataFrame) -> str:
 
 def _names(folder: Path) -> list[str]:
     found = {p.name.removesuffix(".csv") for p in folder.glob("*.csv") if not p.name.endswith(".bars.csv")}
+    found.discard(LOAD)
     return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
 
 
@@ -76,7 +99,7 @@ def _load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not names:
         return pd.DataFrame(), pd.DataFrame()
     rows = pd.concat([pd.read_csv(folder / f"{n}.csv") for n in names], ignore_index=True)
-    bar_files = [folder / f"{n}.bars.csv" for n in names if (folder / f"{n}.bars.csv").exists()]
+    bar_files = [folder / f"{n}.bars.csv" for n in [*names, LOAD] if (folder / f"{n}.bars.csv").exists()]
     frames = [f for f in (pd.read_csv(p) for p in bar_files) if len(f)]
     return rows, pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -108,6 +131,21 @@ def results_markdown(folder: Path) -> str:
         "",
         rows_markdown(rows),
     ]
+    if (folder / f"{LOAD}.csv").exists():
+        load = pd.read_csv(folder / f"{LOAD}.csv")
+        parts += [
+            "",
+            "## Forecast service under load",
+            "",
+            f"`benchmarks/load.py`, run {load['run_at'].iloc[0]} on {load['machine'].iloc[0]} "
+            f"({load['engine'].iloc[0]}): the real server on loopback, one uvicorn process, and a "
+            "separate client process (asyncio, a minimal keep-alive HTTP/1.1 client; closed loop, no think "
+            "time, unless paced). Latency is "
+            "client-side, from sending a request to reading the whole answer; load avg is the "
+            "machine's 1-minute load average before each scenario.",
+            "",
+            load_markdown(load),
+        ]
     if len(bars):
         parts += ["", "## Bars", "", bars_markdown(bars)]
     return "\n".join(parts) + "\n"

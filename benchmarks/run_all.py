@@ -3,11 +3,12 @@
 Full run (about 40 minutes on 2 cores): the demo holdout (repeated when the time bar is
 borderline; timings are then the fastest, all are listed), then M4 hourly and weekly and tourism monthly, quarterly and
 yearly, then Favorita (tidecast with and without Ecuador's holiday calendar and the store
-attributes), every system on every series. The README block between `<!-- results:start -->` and
+attributes), every system on every series, then the forecast service under load (`load.py`: 10 s
+per scenario after 2 s of warm-up). The README block between `<!-- results:start -->` and
 `<!-- results:end -->` is replaced with the table and the bars; nothing else is touched.
 
 `--quick` is a smoke test of a few minutes: the demo once and the first 40 series of each
-other dataset (Favorita without its oil run), written to `benchmarks/.cache/quick/` and `.cache/quick.md` (git-ignored);
+other dataset (Favorita without its oil run), the load test at 2 s per scenario, written to `benchmarks/.cache/quick/` and `.cache/quick.md` (git-ignored);
 README.md and `results.md` are left alone, since a subset is not comparable with M4's
 official figures.
 
@@ -25,6 +26,7 @@ import time
 import common
 import demo_holdout
 import favorita
+import load
 import m4
 from report import readme_block, update_readme
 
@@ -41,6 +43,8 @@ def main(quick: bool = False, demo_repeats: int = 1, report_only: bool = False) 
         for bench in m4.BENCHMARKS.values():
             m4.run(bench, QUICK_SERIES if quick else None)
         favorita.run(QUICK_SERIES if quick else None, oil=not quick)
+        durations = load.QUICK if quick else load.FULL
+        load.main(durations.seconds, durations.warmup)
     text = common.regenerate_markdown()
     print(text)
     if not quick and not update_readme(readme_block(common.RESULTS_DIR)):

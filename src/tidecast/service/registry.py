@@ -37,6 +37,7 @@ from tidecast.service.settings import ServiceSettings
 
 GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 REGISTER_ATTEMPTS = 8
+MAX_VERSION = 2**31 - 1  # versions are 32-bit INTEGER columns
 
 # Which status each status may move to (a move to the same status is a Conflict).
 TRANSITIONS: dict[ModelStatus, frozenset[ModelStatus]] = {
@@ -339,6 +340,8 @@ class Registry:
 
     def _version(self, session: Session, group: str, version: int) -> ModelVersion:
         found_group = self._group(session, group)
+        if not 0 < version <= MAX_VERSION:  # past the column's range the database raises, not misses
+            raise NotFound("model version", f"{group}/{version}")
         found = session.scalar(
             select(ModelVersion).where(
                 ModelVersion.group_id == found_group.id, ModelVersion.version == version

@@ -98,7 +98,10 @@ def invoke(
     if kind == JSON:
         data = body if isinstance(body, dict) else _json(body, "body")
         return json.dumps(predict(model, data, limits)).encode(), JSON
-    text = body.decode() if isinstance(body, bytes) else body
+    try:
+        text = body.decode() if isinstance(body, bytes) else body
+    except UnicodeDecodeError as exc:
+        raise Problem(400, "Malformed JSON Lines", f"body: not UTF-8 text: {exc}", field="body") from None
     if not isinstance(text, str):
         raise invalid("body", "a JSON Lines body is text, one instance per line")
     return predict_jsonlines(model, text, limits=limits).encode(), JSON_LINES
@@ -139,6 +142,8 @@ def _json(body: bytes | str, field: str) -> Any:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise Problem(400, "Malformed JSON", f"{field}: {exc}", field=field) from None
+    except RecursionError:  # "[[[[..." nested deeper than the parser recurses
+        raise Problem(400, "Malformed JSON", f"{field}: nested too deeply", field=field) from None
 
 
 def _predictions(
