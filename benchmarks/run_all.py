@@ -28,6 +28,7 @@ import demo_holdout
 import favorita
 import load
 import m4
+import neural
 from report import readme_block, update_readme
 
 QUICK_SERIES = 40
@@ -40,6 +41,8 @@ def main(quick: bool = False, demo_repeats: int = 1, report_only: bool = False) 
         common.use_results_dir(common.BENCH_DIR / ".cache" / "quick")
     if not report_only:
         demo_holdout.main(1 if quick else demo_repeats)
+        if not quick:
+            neural.main()
         for bench in m4.BENCHMARKS.values():
             m4.run(bench, QUICK_SERIES if quick else None)
         favorita.run(QUICK_SERIES if quick else None, oil=not quick)
