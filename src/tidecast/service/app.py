@@ -66,6 +66,7 @@ from tidecast.service.problems import (
     field_path,
     from_tidecast_error,
     from_validation_error,
+    invalid_request,
     to_pointer,
     unknown_endpoint,
 )
@@ -134,18 +135,7 @@ def validation_problem(exc: RequestValidationError) -> Problem:
             location = location[1:] if len(location) > 1 else location
         name = field_path(location) or "body"
         errors.append({"field": name, "pointer": to_pointer(name), "detail": str(error.get("msg", ""))})
-    if not errors:
-        return Problem(422, "Invalid request", "the request is invalid", type_=TYPE_BASE + "invalid-request")
-    first = errors[0]
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return Problem(
-        422,
-        "Invalid request",
-        f"{first['field']}: {first['detail']}{more}",
-        type_=TYPE_BASE + "invalid-request",
-        field=first["field"],
-        errors=errors,
-    )
+    return invalid_request(errors)
 
 
 def malformed_json(detail: str) -> Problem:

@@ -114,8 +114,13 @@ def from_validation_error(exc: ValidationError, prefix: str = "") -> Problem:
         if prefix:
             path = f"{prefix}.{path}" if path and not path.startswith("[") else prefix + path
         errors.append({"field": path or "body", "pointer": to_pointer(path), "detail": error["msg"]})
+    return invalid_request(errors, str(exc))
+
+
+def invalid_request(errors: list[dict[str, str]], fallback: str = "the request is invalid") -> Problem:
+    """A 422 naming the first of `errors` ({field, pointer, detail} each) and listing all."""
     if not errors:
-        return Problem(422, "Invalid request", str(exc), type_=TYPE_BASE + "invalid-request")
+        return Problem(422, "Invalid request", fallback, type_=TYPE_BASE + "invalid-request")
     first = errors[0]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return Problem(
