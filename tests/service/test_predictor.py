@@ -334,3 +334,20 @@ def test_latency_is_measured(tmp_path: Path) -> None:
         warm = (time.perf_counter() - started) / 20
         report.append(f"{label}: first {cold * 1e3:.2f} ms, cached {warm * 1e3:.2f} ms")
     print("\nforecast latency (SeasonalNaive, 120 stored items): " + "; ".join(report))
+
+
+def test_when_warmed_then_every_stored_item_is_cached_and_answers_from_the_cache(tmp_path: Path) -> None:
+    model = fit_weekly(tmp_path / "warm", ["a", "b", "c"])
+    request = model.parse_request({"item_ids": ["b"]})
+    assert not model.answers_from_cache(request)
+    assert model.warm(batch=2) == 3
+    assert model.answers_from_cache(request)
+    assert run(model, {"item_ids": ["b"]})["forecasts"][0]["mean"] == expected_week(1)
+    fresh = model.parse_request({"history": history_rows(np.arange(1.0, 8.0), item="b")})
+    assert not model.answers_from_cache(fresh)  # fresh history always needs the model
+
+
+def test_when_a_model_needs_known_covariates_then_warming_caches_nothing(
+    covariate_model: LoadedModel,
+) -> None:
+    assert covariate_model.warm() == len(covariate_model._cache) == 0
