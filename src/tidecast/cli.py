@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -386,5 +387,25 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log deta
     )
 
 
+def run() -> None:
+    """The console entry point: run the command, flush, and leave without native teardown.
+
+    Once a command has finished, the interpreter's own shutdown only runs the destructors of
+    the native libraries it loaded; seen here, pyarrow's and the OpenMP runtime's thread pools
+    sometimes abort there ("terminate called without an active exception", exit status -6)
+    after the command had already succeeded or printed its error. The exit status is the
+    command's, so it is taken, the streams and logs are flushed, and the process ends.
+    """
+    code = 0
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
+    run()
