@@ -149,7 +149,11 @@ class LocalForecaster(Forecaster):
         self.fallback_items_ = []
         if not self._stateful:
             return
-        context = self._context(data, fitting=True)
+        self._fit_states(data, deadline, self._context(data, fitting=True))
+
+    def _fit_states(self, data: SeriesArrays, deadline: float | None, context: Any) -> None:
+        """Fit every item with `context` (a subclass that needs the fit's context again after
+        the items, e.g. to calibrate, builds it once and calls this)."""
 
         def fit_one(i: int) -> Any:
             return self._fit_item(*self._window(data, i), i, context)

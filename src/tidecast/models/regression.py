@@ -635,9 +635,11 @@ class DynamicRegression(LocalForecaster):
         known = [c for c in self.spec_.known_covariates if c in data.covariates]
         self.encoder_ = CovariateEncoder.learn({c: data.covariates[c] for c in known}, self.event_radii)
         self.interval_scale_ = 1.0
-        super()._fit(data, deadline)
+        self.states_, self.fallback_items_ = {}, []
+        context = self._context(data, fitting=True)  # holiday table and covariate rows, built once
+        self._fit_states(data, deadline, context)
         if self.calibrate:
-            self.interval_scale_ = self._calibration(data, self._context(data, fitting=True), deadline)
+            self.interval_scale_ = self._calibration(data, context, deadline)
 
     def _fit_item(self, y: np.ndarray, stamps: np.ndarray, i: int, context: Any) -> RegressionState | None:
         return self._fit_window(y, stamps, i, context)
