@@ -377,7 +377,14 @@ def _mount_service_commands() -> None:
     app.add_typer(jobs_app, name="jobs", help="AutoML jobs on a running tidecast service")
 
 
+def _mount_batch_command() -> None:
+    from tidecast.batch.command import batch
+
+    app.command("batch", help="Forecast a whole catalogue from files, chunk by chunk (resumable)")(batch)
+
+
 _mount_service_commands()
+_mount_batch_command()
 
 
 @app.callback()

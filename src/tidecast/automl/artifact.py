@@ -164,14 +164,21 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def load_forecaster(path: str | Path) -> AutoForecaster:
-    """Load a model folder written by `save_forecaster`, verifying every digest first."""
+def load_forecaster(path: str | Path, *, history: bool = True) -> AutoForecaster:
+    """Load a model folder written by `save_forecaster`, verifying every digest first.
+
+    `history=False` skips the stored training panel: batch forecasting brings its own history,
+    and for a big catalogue the stored panel would be most of a worker's memory. Such a model
+    forecasts only from data passed to `predict`.
+    """
     from tidecast.automl.forecaster import AutoForecaster
 
     folder = Path(path)
     manifest = read_manifest(folder)
     blobs = {}
     for name, digest in manifest.get("files", {}).items():
+        if name == HISTORY and not history:
+            continue
         file = folder / name
         if not file.is_file():
             raise ModelError(f"{folder} is incomplete: {name} is missing")
@@ -182,11 +189,12 @@ def load_forecaster(path: str | Path) -> AutoForecaster:
     if PAYLOAD not in blobs:
         raise ModelError(f"{folder} manifest lists no {PAYLOAD}")
     kind, state = pickle.loads(blobs[PAYLOAD])
-    if kind != ARTIFACT_TYPE or HISTORY not in blobs:
+    if kind != ARTIFACT_TYPE or (history and HISTORY not in blobs):
         raise ModelError(f"{folder} does not contain an AutoForecaster")
     forecaster = AutoForecaster.__new__(AutoForecaster)
     forecaster.__dict__.update(state)
-    forecaster.history_ = pd.read_parquet(io.BytesIO(blobs[HISTORY]))
+    if history:
+        forecaster.history_ = pd.read_parquet(io.BytesIO(blobs[HISTORY]))
     return forecaster
 
 

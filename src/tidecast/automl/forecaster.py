@@ -563,6 +563,8 @@ class AutoForecaster:
         covariate, user's column names); gaps are filled by each column's `futurefill`.
         """
         self._check_fitted()
+        if data is None and not hasattr(self, "history_"):
+            raise ModelError("this model was loaded without its history: pass the data to forecast from")
         panel = self.history_ if data is None else self._prepare_new(data)
         canonical_future = None
         if future is not None and self.spec_.known_covariates:

@@ -36,10 +36,10 @@ def read_table(
     exist in every file. `text_columns` of CSV files are read as strings so identifiers like ``"007"`` keep
     their leading zeros (CSV type inference would turn them into the number 7).
     """
-    fs, paths, label = _resolve(source)
+    fs, paths, label = resolve_files(source)
     frames = []
     for path in paths:
-        name = _display(fs, path)
+        name = display_path(fs, path)
         if fs.size(path) == 0:
             if len(paths) == 1:
                 raise DataError(f"{name} is empty")
@@ -59,7 +59,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
     Used for forecasts: CSV timestamps come out as ISO strings, which every BI tool reads.
     """
     target = str(path)
-    kind = _kind(target)
+    kind = table_kind(target)
     if kind is None:
         raise DataError(f"cannot write {target!r}: use a .csv, .csv.gz or .parquet file name")
     fs, fs_path = url_to_fs(target)
@@ -74,19 +74,19 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
         frame.to_csv(handle, index=False)
 
 
-def _resolve(source: str | Path) -> tuple[Any, list[str], str]:
+def resolve_files(source: str | Path) -> tuple[Any, list[str], str]:
     """The filesystem, the sorted list of files to read, and how to name the source in errors."""
     label = str(source)
     fs, path = url_to_fs(label)
     if any(char in path for char in _GLOB_CHARS):
         paths = sorted(p for p in fs.glob(path) if fs.isfile(p))
-        unsupported = [p for p in paths if _kind(p) is None]
+        unsupported = [p for p in paths if table_kind(p) is None]
         if unsupported:
-            raise DataError(f"{_display(fs, unsupported[0])} is neither CSV nor Parquet (from {label})")
+            raise DataError(f"{display_path(fs, unsupported[0])} is neither CSV nor Parquet (from {label})")
     elif fs.isdir(path):
-        paths = sorted(p for p in fs.find(path) if _kind(p) is not None and not _hidden(p, path))
+        paths = sorted(p for p in fs.find(path) if table_kind(p) is not None and not _hidden(p, path))
     elif fs.exists(path):
-        if _kind(path) is None:
+        if table_kind(path) is None:
             raise DataError(
                 f"{label} is neither CSV nor Parquet: use one of {', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)}"
             )
@@ -102,7 +102,7 @@ def _read_one(
     fs: Any, path: str, name: str, columns: Sequence[str] | None, text_columns: Sequence[str]
 ) -> pd.DataFrame:
     try:
-        if _kind(path) == "parquet":
+        if table_kind(path) == "parquet":
             return _read_parquet(fs, path, name, columns)
         return _read_csv(fs, path, name, columns, text_columns)
     except DataError:
@@ -140,7 +140,7 @@ def _check_columns(available: list[str], wanted: Sequence[str] | None, name: str
         raise DataError(f"{name} has no column(s) {missing}; available columns: {available}")
 
 
-def _kind(path: str) -> str | None:
+def table_kind(path: str) -> str | None:
     lower = path.lower()
     if lower.endswith(PARQUET_SUFFIXES):
         return "parquet"
@@ -159,7 +159,7 @@ def _hidden(path: str, folder: str) -> bool:
     return any(part.startswith((".", "_")) for part in relative.replace("\\", "/").split("/") if part)
 
 
-def _display(fs: Any, path: str) -> str:
+def display_path(fs: Any, path: str) -> str:
     """Local files by their path, remote ones by their full URL."""
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     return path if protocol in ("file", "local") else str(fs.unstrip_protocol(path))

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tidecast.automl.artifact import read_manifest
 from tidecast.service.artifacts import ArtifactStore
 from tidecast.service.errors import Conflict, InvalidInput, NotFound
-from tidecast.service.schema import ModelGroup, ModelStatus, ModelVersion, utcnow
+from tidecast.service.schema import Endpoint, ModelGroup, ModelStatus, ModelVersion, utcnow
 from tidecast.service.settings import ServiceSettings
 
 GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -249,6 +249,15 @@ class Registry:
     def model_path(self, version: ModelVersion) -> Path:
         """A local folder holding `version`'s model, ready for `load_forecaster`."""
         return self.artifacts.get_model(version.artifact_uri)
+
+    def endpoint_model_path(self, name: str) -> Path:
+        """The local model folder of the version endpoint `name` serves (for batch forecasts)."""
+        with self.sessions() as session:
+            endpoint = session.get(Endpoint, name)
+            if endpoint is None:
+                raise NotFound("endpoint", name)
+            version = endpoint.model_version
+        return self.model_path(version)
 
     # ---- approval ------------------------------------------------------------------------
     def approve(self, group: str, version: int) -> ModelVersion:

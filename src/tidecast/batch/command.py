@@ -1,0 +1,149 @@
+"""`tidecast batch`: forecast a whole catalogue from files with a model folder or an endpoint."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, run_batch
+from tidecast.errors import ConfigError, TidecastError
+
+console = Console(stderr=True)
+
+
+def model_folder(model: Path | None, endpoint: str | None) -> Path:
+    """The model folder to use: `--model` (a run folder or a model folder) or an endpoint's
+    deployed version, looked up in the service's store (`TIDECAST_*` settings)."""
+    if (model is None) == (endpoint is None):
+        raise ConfigError("give exactly one of --model and --endpoint")
+    if model is not None:
+        return model / "model" if (model / "model" / "manifest.json").is_file() else model
+    from tidecast.service.registry import open_registry
+    from tidecast.service.settings import ServiceSettings
+
+    assert endpoint is not None
+    with open_registry(ServiceSettings()) as registry:
+        return registry.endpoint_model_path(endpoint)
+
+
+@contextlib.contextmanager
+def executor(workers: int | None, scheduler: str | None, dask: bool) -> Iterator[Any]:
+    """None (local processes) unless a scheduler is given or a local Dask cluster is asked for."""
+    if scheduler is None and not dask:
+        yield None
+        return
+    from tidecast.distributed import open_client
+
+    with open_client(workers=workers, scheduler=scheduler) as client:
+        yield client
+
+
+class BatchProgress:
+    """Chunks done out of all, with the time left; updated by the runner's events."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("[bold cyan]{task.fields[stage]:<9}"),
+            BarColumn(bar_width=30),
+            MofNCompleteColumn(),
+            TextColumn("chunks"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self.task = self.progress.add_task("", total=None, stage="staging")
+
+    def __enter__(self) -> BatchProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if "chunks" in event:
+            self.progress.update(
+                self.task, total=event["chunks"], completed=event["done"], stage=event["stage"]
+            )
+        else:
+            self.progress.update(self.task, stage=event["stage"])
+
+
+def batch(
+    input_path: Annotated[
+        str, typer.Option("--input", help="CSV/Parquet file, folder or glob; local or fsspec URL")
+    ],
+    output: Annotated[Path, typer.Option("--output", help="Output folder (resumed if it holds this batch)")],
+    model: Annotated[Path | None, typer.Option("--model", help="A run folder or model folder")] = None,
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="Use the model an endpoint serves")
+    ] = None,
+    future: Annotated[
+        str | None, typer.Option("--future", help="Known covariates over the horizon (file, folder or glob)")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+    chunk_rows: Annotated[
+        int, typer.Option("--chunk-rows", help="Rows per chunk (whole series); memory grows with it")
+    ] = DEFAULT_CHUNK_ROWS,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Worker processes (default: all cores)")
+    ] = None,
+    dask: Annotated[bool, typer.Option("--dask", help="Run the chunks on a local Dask cluster")] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", envvar="TIDECAST_DASK_SCHEDULER", help="Dask scheduler, e.g. tcp://host:8786"
+        ),
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace another batch's output in --output")] = False,
+) -> None:
+    """Forecast every item of a catalogue, chunk by chunk; an interrupted batch resumes."""
+    try:
+        folder = model_folder(model, endpoint)
+        with executor(workers, scheduler, dask) as client, BatchProgress() as view:
+            result = run_batch(
+                folder,
+                input_path,
+                output,
+                future=future,
+                fmt=fmt,
+                chunk_rows=chunk_rows,
+                workers=workers,
+                client=client,
+                overwrite=overwrite,
+                progress=view,
+            )
+    except TidecastError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    m = result.manifest
+    timings = m["timings"]
+    console.print(
+        f"forecast {m['items_forecast']:,} of {m['items_in']:,} items in {timings['total_seconds']:.1f}s "
+        f"({timings['items_per_second']} items/s, {m['workers']} {m['executor']} workers; "
+        f"{m['chunks_resumed']} of {m['chunks']} chunks already done) -> {result.output}/forecasts",
+        highlight=False,
+    )
+    if m["items_failed"]:
+        first = m["failures"][0]
+        console.print(
+            f"[yellow]{m['items_failed']:,} items failed[/] (e.g. {first['item_id']}: {first['reason']}); "
+            f"all listed in {result.output}/{m['failures_file']}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if m["items_forecast"] == 0:
+        raise typer.Exit(1)

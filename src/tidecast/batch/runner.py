@@ -1,0 +1,420 @@
+"""Batch forecasting of whole catalogues: staged chunks, forecast anywhere, resumable.
+
+    output/
+      batch.json          what this batch is (model, input, chunking): a rerun must match it
+      _staging/           the input split into chunks of whole series (removed at the end)
+      _chunks/NNNNN.json  one record per finished chunk: items, failures, seconds
+      forecasts/part-NNNNN.parquet
+                          the forecasts of chunk NNNNN (CSV on request): the folder reads
+                          as one dataset (`pandas.read_parquet("output/forecasts")`)
+      failures.csv        every item that could not be forecast, with the reason
+      manifest.json       items in / forecast / failed, timings, the parts
+
+A chunk's part file is written under a temporary name and renamed, then its record is written
+the same way; a chunk counts as done only when its record exists. So a batch killed at any
+moment and started again redoes only unfinished chunks and forecasts every item exactly once.
+
+One item that fails validation never fails its chunk: the chunk is split in halves until the
+failing items are alone, and each is reported with the error that named it. The chunks run
+inline, in local worker processes, or on a Dask cluster; `forecast_chunk` is the whole unit
+of work, so every executor runs exactly the same code.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from tidecast.automl.artifact import read_manifest
+from tidecast.batch.staging import Staged, input_fingerprint, stage
+from tidecast.errors import ConfigError, DataError
+
+BATCH_TYPE = "tidecast.BatchForecast"
+FORMATS = ("parquet", "csv")
+DEFAULT_CHUNK_ROWS = 500_000
+FORECASTS = "forecasts"
+FAILURES_IN_MANIFEST = 1_000
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Everything a worker needs to forecast one chunk; small and picklable."""
+
+    model: str
+    output: str
+    format: str
+    item_col: str
+    input: Staged
+    future: Staged | None = None
+
+    def part_path(self, k: int) -> Path:
+        return (
+            Path(self.output) / FORECASTS / f"part-{k:05d}.{'parquet' if self.format == 'parquet' else 'csv'}"
+        )
+
+    def record_path(self, k: int) -> Path:
+        return Path(self.output) / "_chunks" / f"{k:05d}.json"
+
+
+@dataclass
+class ChunkRecord:
+    chunk: int
+    items: int
+    forecast: int
+    failed: dict[str, str] = field(default_factory=dict)
+    fallback: int = 0
+    rows: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class BatchResult:
+    manifest: dict[str, Any]
+    output: Path
+
+    @property
+    def items_failed(self) -> int:
+        return int(self.manifest["items_failed"])
+
+
+# ---- the unit of work ------------------------------------------------------------------
+@functools.lru_cache(maxsize=2)
+def _load_model(path: str) -> Any:
+    """The model without its stored history, members single-process (the chunks are the
+    parallelism); loaded once per worker process."""
+    from tidecast.automl.artifact import load_forecaster
+
+    model = load_forecaster(path, history=False)
+    for member in model.members_.values():
+        if hasattr(member, "n_jobs"):
+            member.n_jobs = 1
+    return model
+
+
+def forecast_chunk(plan: BatchPlan, k: int) -> ChunkRecord:
+    """Forecast chunk `k` and write its part and record (atomically); returns the record."""
+    started = time.perf_counter()
+    frame = plan.input.read_chunk(k)
+    record = ChunkRecord(chunk=k, items=0, forecast=0)
+    forecast: pd.DataFrame | None = None
+    if frame is not None:
+        model = _load_model(plan.model)
+        future = plan.future.read_chunk(k) if plan.future is not None else None
+        with threadpool_limits(limits=1):
+            forecast, record.failed, record.fallback = forecast_isolating(model, frame, future, plan.item_col)
+        record.items = int(frame[plan.item_col].nunique())
+        record.forecast = 0 if forecast is None else int(forecast[plan.item_col].nunique())
+        record.rows = 0 if forecast is None else len(forecast)
+    if forecast is not None:
+        _write_part(forecast, plan.part_path(k), plan.format)
+    record.seconds = time.perf_counter() - started
+    _write_json(plan.record_path(k), asdict(record))
+    return record
+
+
+def forecast_isolating(
+    model: Any, frame: pd.DataFrame, future: pd.DataFrame | None, item_col: str
+) -> tuple[pd.DataFrame | None, dict[str, str], int]:
+    """Forecast every item of `frame`; items whose data is invalid are isolated by halving.
+
+    Returns the forecast (None if no item could be forecast), the failed items with the
+    reason, and how many items a member forecast with its fallback. Halving costs one extra
+    prediction per level for each bad item, so a clean chunk is forecast in a single call.
+    """
+    ids = frame[item_col].astype(str).to_numpy()
+    order = np.argsort(ids, kind="stable")
+    frame, ids = frame.iloc[order].reset_index(drop=True), ids[order]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    bounds, names = np.append(starts, len(ids)), ids[starts]
+    future_ids = None if future is None else future[item_col].astype(str)
+    parts: list[pd.DataFrame] = []
+    failed: dict[str, str] = {}
+    fallback: set[str] = set()
+
+    def attempt(lo: int, hi: int) -> None:
+        rows = frame.iloc[bounds[lo] : bounds[hi]]
+        horizon = None if future is None or future_ids is None else future[future_ids.isin(names[lo:hi])]
+        try:
+            forecast = model.predict(rows, horizon)
+        except DataError as exc:
+            if hi - lo == 1:
+                failed[str(names[lo])] = str(exc)
+                return
+            middle = (lo + hi) // 2
+            attempt(lo, middle)
+            attempt(middle, hi)
+            return
+        parts.append(forecast)
+        for items in getattr(model, "fallback_items_", {}).values():
+            fallback.update(items)
+
+    attempt(0, len(names))
+    if not parts:
+        return None, failed, len(fallback)
+    forecast = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    return forecast, failed, len(fallback)
+
+
+def _write_part(forecast: pd.DataFrame, path: Path, fmt: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if fmt == "parquet":
+        forecast.to_parquet(temporary, index=False)
+    else:
+        forecast.to_csv(temporary, index=False)
+    os.replace(temporary, path)
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(payload, indent=2, default=str))
+    os.replace(temporary, path)
+
+
+# ---- executors: inline, local processes, Dask -----------------------------------------
+def _inline(plan: BatchPlan, chunks: list[int]) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
+    for k in chunks:
+        try:
+            yield forecast_chunk(plan, k)
+        except Exception as exc:
+            yield k, exc
+
+
+def _processes(
+    plan: BatchPlan, chunks: list[int], workers: int
+) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
+    # Spawned, not forked: the parent may run a progress thread, and a fresh interpreter
+    # per worker costs a second once per batch.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(forecast_chunk, plan, k): k for k in chunks}
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:
+                yield futures[future], exc
+
+
+def _dask(
+    plan: BatchPlan, chunks: list[int], client: Any
+) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
+    from distributed import as_completed as dask_completed
+
+    futures = {client.submit(forecast_chunk, plan, k, pure=False): k for k in chunks}
+    for future in dask_completed(futures):
+        try:
+            yield future.result()
+        except Exception as exc:
+            yield futures[future], exc
+
+
+# ---- the batch ---------------------------------------------------------------------------
+def run_batch(
+    model: str | Path,
+    source: str | Path,
+    output: str | Path,
+    *,
+    future: str | Path | None = None,
+    fmt: str = "parquet",
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    workers: int | None = None,
+    client: Any = None,
+    overwrite: bool = False,
+    keep_staging: bool = False,
+    progress: Progress | None = None,
+) -> BatchResult:
+    """Forecast every item of `source` with the model folder `model` into `output`.
+
+    `client` (a `distributed.Client`) runs the chunks on Dask; otherwise `workers` local
+    processes (default: every core; 1 runs inline). A rerun with the same model, input and
+    chunking resumes; a different batch in the same folder needs `overwrite`.
+    """
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown batch output format {fmt!r}: use {' or '.join(FORMATS)}")
+    emit = progress or (lambda event: None)
+    started = time.monotonic()
+    manifest = read_manifest(model)
+    item_col = str(manifest["task"]["columns"]["item"])
+    if manifest["task"]["covariates"]["known"] and future is None:
+        raise ConfigError(
+            f"the model needs known covariates {manifest['task']['covariates']['known']} over the horizon: "
+            "pass the future covariates file"
+        )
+    folder = Path(output)
+    identity = {
+        "type": BATCH_TYPE,
+        "model": str(Path(model).resolve()),
+        "model_fingerprint": manifest.get("data_fingerprint"),
+        "input": input_fingerprint(source),
+        "future": input_fingerprint(future) if future is not None else None,
+        "format": fmt,
+        "chunk_rows": chunk_rows,
+    }
+    _claim(folder, identity, overwrite)
+
+    emit({"stage": "staging"})
+    t_stage = time.monotonic()
+    staged = stage(source, folder / "_staging" / "input", item_col, chunk_rows=chunk_rows)
+    staged_future = (
+        stage(
+            future, folder / "_staging" / "future", item_col, chunk_rows=chunk_rows, n_chunks=staged.n_chunks
+        )
+        if future is not None
+        else None
+    )
+    staging_seconds = time.monotonic() - t_stage
+    plan = BatchPlan(str(model), str(folder), fmt, item_col, staged, staged_future)
+
+    done = {k: _read_record(plan, k) for k in range(staged.n_chunks)}
+    records = {k: r for k, r in done.items() if r is not None}
+    pending = [k for k in range(staged.n_chunks) if k not in records]
+    resumed = len(records)
+    emit({"stage": "forecast", "chunks": staged.n_chunks, "done": resumed})
+    t_forecast = time.monotonic()
+    errors: dict[int, str] = {}
+    for result in _execute(plan, pending, workers, client):
+        if isinstance(result, ChunkRecord):
+            records[result.chunk] = result
+        else:
+            k, exc = result
+            errors[k] = f"{type(exc).__name__}: {exc}"
+        emit({"stage": "forecast", "chunks": staged.n_chunks, "done": len(records) + len(errors)})
+    forecast_seconds = time.monotonic() - t_forecast
+
+    result_manifest = _finish(
+        plan, identity, records, errors, resumed, staging_seconds, forecast_seconds, started, workers, client
+    )
+    if not errors and not keep_staging:
+        shutil.rmtree(folder / "_staging", ignore_errors=True)
+    emit({"stage": "done"})
+    return BatchResult(result_manifest, folder)
+
+
+def _execute(
+    plan: BatchPlan, chunks: list[int], workers: int | None, client: Any
+) -> Iterable[ChunkRecord | tuple[int, BaseException]]:
+    if not chunks:
+        return []
+    if client is not None:
+        return _dask(plan, chunks, client)
+    from tidecast.models.local import default_jobs
+
+    count = min(len(chunks), workers or default_jobs())
+    return _inline(plan, chunks) if count <= 1 else _processes(plan, chunks, count)
+
+
+def _claim(folder: Path, identity: dict[str, Any], overwrite: bool) -> None:
+    """Make `folder` this batch's: new, or holding this same batch (resume), or overwritten."""
+    marker = folder / "batch.json"
+    if marker.exists():
+        try:
+            existing = json.loads(marker.read_text())
+        except json.JSONDecodeError:
+            existing = None
+        if existing == identity:
+            return
+        if not overwrite:
+            raise ConfigError(
+                f"{folder} holds the output of another batch (different model, input or chunking): "
+                "choose another output folder or pass --overwrite"
+            )
+        shutil.rmtree(folder)
+    elif folder.exists() and any(folder.iterdir()):
+        if not overwrite:
+            raise ConfigError(
+                f"{folder} exists and is not a batch output folder: choose an empty or new folder"
+            )
+        shutil.rmtree(folder)
+    _write_json(marker, identity)
+
+
+def _read_record(plan: BatchPlan, k: int) -> ChunkRecord | None:
+    try:
+        payload = json.loads(plan.record_path(k).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    record = ChunkRecord(**payload)
+    if record.forecast and not plan.part_path(k).exists():
+        return None  # the part is gone: redo the chunk
+    return record
+
+
+def _finish(
+    plan: BatchPlan,
+    identity: dict[str, Any],
+    records: dict[int, ChunkRecord],
+    errors: dict[int, str],
+    resumed: int,
+    staging_seconds: float,
+    forecast_seconds: float,
+    started: float,
+    workers: int | None,
+    client: Any,
+) -> dict[str, Any]:
+    """Write failures.csv and manifest.json from the chunk records."""
+    failures = [(item, reason) for r in records.values() for item, reason in sorted(r.failed.items())]
+    items_in = sum(r.items for r in records.values())
+    for k, reason in sorted(errors.items()):
+        frame = plan.input.read_chunk(k)
+        items = [] if frame is None else sorted(frame[plan.item_col].astype(str).unique())
+        failures.extend((item, f"chunk {k} failed: {reason}") for item in items)
+        items_in += len(items)
+    table = pd.DataFrame(failures, columns=[plan.item_col, "reason"])
+    table.to_csv(Path(plan.output) / "failures.csv", index=False)
+    forecast_items = sum(r.forecast for r in records.values())
+    total_seconds = time.monotonic() - started
+    manifest = {
+        "type": BATCH_TYPE,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": identity["model"],
+        "input": [f["path"] for f in identity["input"]],
+        "format": plan.format,
+        "chunks": plan.input.n_chunks,
+        "chunks_resumed": resumed,
+        "chunks_failed": sorted(errors),
+        "rows_in": plan.input.rows,
+        "rows_without_item": plan.input.rows_without_item,
+        "items_in": items_in,
+        "items_forecast": forecast_items,
+        "items_failed": len(failures),
+        "items_with_fallback": sum(r.fallback for r in records.values()),
+        "failures": [{"item_id": i, "reason": r} for i, r in failures[:FAILURES_IN_MANIFEST]],
+        "failures_file": "failures.csv",
+        "forecast_rows": sum(r.rows for r in records.values()),
+        "parts": sorted(f"{FORECASTS}/{plan.part_path(k).name}" for k, r in records.items() if r.forecast),
+        "executor": "dask" if client is not None else "processes" if (workers or 0) != 1 else "inline",
+        "workers": _worker_count(workers, client),
+        "timings": {
+            "staging_seconds": round(staging_seconds, 3),
+            "forecast_seconds": round(forecast_seconds, 3),
+            "total_seconds": round(total_seconds, 3),
+            "chunk_seconds_sum": round(sum(r.seconds for r in records.values()), 3),
+            "items_per_second": round(forecast_items / forecast_seconds, 1) if forecast_seconds > 0 else None,
+        },
+    }
+    _write_json(Path(plan.output) / "manifest.json", manifest)
+    return manifest
+
+
+def _worker_count(workers: int | None, client: Any) -> int:
+    if client is not None:
+        return len(client.scheduler_info().get("workers", {}))
+    from tidecast.models.local import default_jobs
+
+    return workers or default_jobs()

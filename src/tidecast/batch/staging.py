@@ -1,0 +1,248 @@
+"""Split any input table into chunks of whole series, on local disk, in one streaming pass.
+
+Batch input can be one huge file sorted any way, a folder of parts or a glob, local or behind
+an fsspec URL. Forecasting needs every row of an item together, and memory must depend on the
+chunk size, never on the catalogue. So the input is read in record batches and each row goes
+to the chunk its item id hashes to (a stable hash, so a rerun puts every item in the same
+chunk), written as small Parquet files under ``chunk-NNNNN/``. A chunk then holds whole series
+and can be read alone by any worker.
+
+The staging folder is written under a temporary name and renamed when complete, with a marker
+that records the input files (path, size, modification time) and the chunking, so an
+interrupted batch reuses a finished staging and redoes an unfinished one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from tidecast.data.io import display_path, resolve_files, table_kind
+from tidecast.errors import DataError
+
+MARKER = "_SUCCESS.json"
+# Rows read at once: bounds the staging pass's memory whatever the file size.
+READ_ROWS = 1_000_000
+CSV_BLOCK_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A staged input: `n_chunks` folders of Parquet parts, each holding whole series."""
+
+    folder: Path
+    n_chunks: int
+    rows: int
+    rows_without_item: int
+
+    def chunk_files(self, k: int) -> list[Path]:
+        return sorted((self.folder / chunk_name(k)).glob("*.parquet"))
+
+    def read_chunk(self, k: int) -> pd.DataFrame | None:
+        """Chunk `k` as one frame (None when no item hashed to it)."""
+        files = self.chunk_files(k)
+        if not files:
+            return None
+        frames = [pq.read_table(f).to_pandas() for f in files]
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def chunk_name(k: int) -> str:
+    return f"chunk-{k:05d}"
+
+
+def input_fingerprint(source: str | Path) -> list[dict[str, Any]]:
+    """Path, size and modification time of every input file: what tells one input from another."""
+    fs, paths, _ = resolve_files(source)
+    rows = []
+    for path in paths:
+        info = fs.info(path)
+        modified = info.get("mtime") or info.get("LastModified") or info.get("created")
+        rows.append(
+            {"path": display_path(fs, path), "size": int(info.get("size") or 0), "mtime": str(modified)}
+        )
+    return rows
+
+
+def stage(
+    source: str | Path,
+    folder: Path,
+    item_col: str,
+    *,
+    chunk_rows: int,
+    n_chunks: int | None = None,
+) -> Staged:
+    """Stage `source` into `folder` (reused when it already holds this input, chunked this way).
+
+    `n_chunks` defaults to the input's rows over `chunk_rows`; pass the input's own chunk count
+    to stage a companion table (future covariates) so its items land in the same chunks.
+    """
+    if chunk_rows < 1:
+        raise DataError(f"chunk_rows must be at least 1, got {chunk_rows}")
+    fs, paths, label = resolve_files(source)
+    fingerprint = input_fingerprint(source)
+    previous = _read_marker(folder)
+    if (
+        previous is not None
+        and previous["inputs"] == fingerprint
+        and previous["item_col"] == item_col
+        and (
+            previous["n_chunks"] == n_chunks if n_chunks is not None else previous["chunk_rows"] == chunk_rows
+        )
+    ):
+        return _staged(folder, previous)
+    if n_chunks is None:
+        rows = sum(_count_rows(fs, path, label, item_col) for path in paths)
+        n_chunks = max(1, math.ceil(rows / chunk_rows))
+    staging = folder.with_name(folder.name + ".partial")
+    for stale in (staging, folder):
+        shutil.rmtree(stale, ignore_errors=True)
+    staging.mkdir(parents=True)
+    total = without_item = 0
+    for file_index, path in enumerate(paths):
+        for batch_index, batch in enumerate(_batches(fs, path, label, item_col)):
+            written, dropped = _write_buckets(
+                batch, item_col, n_chunks, staging, f"{file_index:05d}-{batch_index:06d}"
+            )
+            total += written
+            without_item += dropped
+    if total == 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise DataError(f"{label} has no rows with an {item_col!r}")
+    marker = {
+        "inputs": fingerprint,
+        "item_col": item_col,
+        "chunk_rows": chunk_rows,
+        "n_chunks": n_chunks,
+        "rows": total,
+        "rows_without_item": without_item,
+    }
+    (staging / MARKER).write_text(json.dumps(marker, indent=2))
+    os.replace(staging, folder)
+    return _staged(folder, marker)
+
+
+def _staged(folder: Path, marker: dict[str, Any]) -> Staged:
+    return Staged(folder, int(marker["n_chunks"]), int(marker["rows"]), int(marker["rows_without_item"]))
+
+
+def _read_marker(folder: Path) -> dict[str, Any] | None:
+    try:
+        marker: dict[str, Any] = json.loads((folder / MARKER).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return marker
+
+
+def _count_rows(fs: Any, path: str, label: str, item_col: str) -> int:
+    if table_kind(path) == "parquet":
+        with fs.open(path, "rb") as handle:
+            return int(pq.ParquetFile(handle).metadata.num_rows)
+    return sum(batch.num_rows for batch in _batches(fs, path, label, item_col, columns=[item_col]))
+
+
+def _batches(
+    fs: Any, path: str, label: str, item_col: str, columns: list[str] | None = None
+) -> Iterator[pa.RecordBatch]:
+    """The file's record batches, item ids as strings; read errors name the file."""
+    name = display_path(fs, path)
+    if fs.size(path) == 0:
+        return
+    try:
+        if table_kind(path) == "parquet":
+            yield from _parquet_batches(fs, path, name, item_col, columns)
+        else:
+            yield from _csv_batches(fs, path, name, item_col, columns)
+    except DataError:
+        raise
+    except (OSError, ValueError, pa.ArrowException, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read {name} (from {label}): {exc}") from exc
+
+
+def _parquet_batches(
+    fs: Any, path: str, name: str, item_col: str, columns: list[str] | None
+) -> Iterator[pa.RecordBatch]:
+    with fs.open(path, "rb") as handle:
+        parquet = pq.ParquetFile(handle)
+        if item_col not in parquet.schema_arrow.names:
+            raise DataError(
+                f"{name} has no column {item_col!r}; available columns: {parquet.schema_arrow.names}"
+            )
+        for batch in parquet.iter_batches(batch_size=READ_ROWS, columns=columns):
+            yield _item_as_text(batch, item_col)
+
+
+def _csv_batches(
+    fs: Any, path: str, name: str, item_col: str, columns: list[str] | None
+) -> Iterator[pa.RecordBatch]:
+    """Stream a CSV; integer columns are read as floats, so a later block with a decimal or an
+    empty cell does not contradict the types inferred from the first block."""
+    compression = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}.get(Path(path).suffix.lower())
+    with fs.open(path, "rb", compression=compression) as handle:
+        header = pacsv.open_csv(handle, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema
+    if item_col not in header.names:
+        raise DataError(f"{name} has no column {item_col!r}; available columns: {header.names}")
+    types = {f.name: pa.float64() for f in header if pa.types.is_integer(f.type)}
+    types[item_col] = pa.string()
+    convert = pacsv.ConvertOptions(column_types=types, include_columns=columns)
+    with fs.open(path, "rb", compression=compression) as handle:
+        reader = pacsv.open_csv(
+            handle, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES), convert_options=convert
+        )
+        yield from reader
+
+
+def _item_as_text(batch: pa.RecordBatch, item_col: str) -> pa.RecordBatch:
+    index = batch.schema.get_field_index(item_col)
+    column = batch.column(index)
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if not pa.types.is_string(column.type):
+        column = column.cast(pa.string())
+    return batch.set_column(index, item_col, column)
+
+
+def chunk_of(items: np.ndarray, n_chunks: int) -> np.ndarray:
+    """The chunk of each item id: a hash that is the same in every process and every run."""
+    hashed = pd.util.hash_array(np.asarray(items, dtype=object), categorize=False)
+    return (hashed % np.uint64(n_chunks)).astype(np.int64)
+
+
+def _write_buckets(
+    batch: pa.RecordBatch, item_col: str, n_chunks: int, folder: Path, tag: str
+) -> tuple[int, int]:
+    """Append the batch's rows to their chunks; returns (rows written, rows without an item id)."""
+    items = batch.column(batch.schema.get_field_index(item_col))
+    present = pc.is_valid(items)
+    table = pa.Table.from_batches([batch])
+    dropped = len(items) - int(pc.sum(present).as_py() or 0)
+    if dropped:
+        table = table.filter(present)
+        items = table.column(item_col).combine_chunks()
+    if table.num_rows == 0:
+        return 0, dropped
+    encoded = pc.dictionary_encode(items)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    rows_chunk = chunk_of(encoded.dictionary.to_numpy(zero_copy_only=False), n_chunks)[codes]
+    order = np.argsort(rows_chunk, kind="stable")
+    bounds = np.searchsorted(rows_chunk[order], np.arange(n_chunks + 1))
+    table = table.take(pa.array(order))
+    for k in np.flatnonzero(np.diff(bounds)):
+        part = table.slice(int(bounds[k]), int(bounds[k + 1] - bounds[k]))
+        target = folder / chunk_name(int(k))
+        target.mkdir(exist_ok=True)
+        pq.write_table(part, target / f"{tag}.parquet")
+    return table.num_rows, dropped
