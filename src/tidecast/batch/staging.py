@@ -226,7 +226,8 @@ def _write_buckets(
 ) -> tuple[int, int]:
     """Append the batch's rows to their chunks; returns (rows written, rows without an item id)."""
     items = batch.column(batch.schema.get_field_index(item_col))
-    present = pc.is_valid(items)
+    # An empty id (what a CSV gives for a blank cell) is as missing as a null one.
+    present = pc.fill_null(pc.and_(pc.is_valid(items), pc.not_equal(items, "")), False)
     table = pa.Table.from_batches([batch])
     dropped = len(items) - int(pc.sum(present).as_py() or 0)
     if dropped:

@@ -1,0 +1,102 @@
+"""Staging splits any input into chunks of whole series, the same way on every run."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tidecast.batch.staging import MARKER, chunk_of, stage
+from tidecast.data.demo import generate
+from tidecast.errors import DataError
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    frame = generate(n_items=30, seed=5)
+    return frame[frame["timestamp"] >= "2023-06-01"].reset_index(drop=True)
+
+
+def read_all(staged) -> dict[int, pd.DataFrame]:
+    return {k: f for k in range(staged.n_chunks) if (f := staged.read_chunk(k)) is not None}
+
+
+def test_every_row_lands_once_and_each_item_in_one_chunk(panel, tmp_path):
+    source = tmp_path / "in.parquet"
+    # Shuffled rows: staging must not rely on the input being sorted by item.
+    panel.sample(frac=1.0, random_state=0).to_parquet(source, index=False)
+    staged = stage(source, tmp_path / "staged", "item_id", chunk_rows=1000)
+    assert staged.rows == len(panel)
+    assert staged.n_chunks == int(np.ceil(len(panel) / 1000))
+    chunks = read_all(staged)
+    owners: dict[str, int] = {}
+    for k, frame in chunks.items():
+        for item in frame["item_id"].unique():
+            assert owners.setdefault(item, k) == k, f"{item} is in chunks {owners[item]} and {k}"
+        assert set(chunk_of(frame["item_id"].unique(), staged.n_chunks)) == {k}
+    together = pd.concat(chunks.values()).sort_values(["item_id", "timestamp"], ignore_index=True)
+    expected = panel.sort_values(["item_id", "timestamp"], ignore_index=True)
+    pd.testing.assert_frame_equal(together[expected.columns], expected, check_dtype=False)
+
+
+def test_chunks_are_stable_across_formats_and_layouts(panel, tmp_path):
+    parquet, folder = tmp_path / "one.parquet", tmp_path / "parts"
+    panel.to_parquet(parquet, index=False)
+    folder.mkdir()
+    items = panel["item_id"].unique()
+    for i, part in enumerate(np.array_split(items, 3)):
+        rows = panel[panel["item_id"].isin(part)].copy()
+        rows["timestamp"] = rows["timestamp"].dt.strftime("%Y-%m-%d")
+        rows.to_csv(folder / f"part-{i}.csv", index=False)
+    a = stage(parquet, tmp_path / "a", "item_id", chunk_rows=1500)
+    b = stage(folder, tmp_path / "b", "item_id", chunk_rows=1500)
+    assert a.n_chunks == b.n_chunks
+    for k in range(a.n_chunks):
+        fa, fb = a.read_chunk(k), b.read_chunk(k)
+        assert (fa is None) == (fb is None)
+        if fa is not None:
+            assert sorted(fa["item_id"].unique()) == sorted(fb["item_id"].unique())
+            assert len(fa) == len(fb)
+
+
+def test_staging_is_reused_until_the_input_changes(panel, tmp_path):
+    source = tmp_path / "in.parquet"
+    panel.to_parquet(source, index=False)
+    folder = tmp_path / "staged"
+    stage(source, folder, "item_id", chunk_rows=2000)
+    marker = json.loads((folder / MARKER).read_text())
+    (folder / "sentinel").write_text("kept while the staging is reused")
+    stage(source, folder, "item_id", chunk_rows=2000)
+    assert (folder / "sentinel").exists()
+    panel.iloc[:-10].to_parquet(source, index=False)
+    again = stage(source, folder, "item_id", chunk_rows=2000)
+    assert not (folder / "sentinel").exists()
+    assert again.rows == len(panel) - 10 != marker["rows"]
+
+
+def test_companion_table_follows_the_input_chunks(panel, tmp_path):
+    source, future = tmp_path / "in.parquet", tmp_path / "future.parquet"
+    panel.to_parquet(source, index=False)
+    items = panel["item_id"].unique()
+    pd.DataFrame({"item_id": np.repeat(items, 2), "promotion": 1.0}).to_parquet(future, index=False)
+    a = stage(source, tmp_path / "a", "item_id", chunk_rows=700)
+    b = stage(future, tmp_path / "b", "item_id", chunk_rows=700, n_chunks=a.n_chunks)
+    for k in range(a.n_chunks):
+        fa, fb = a.read_chunk(k), b.read_chunk(k)
+        assert set(fa["item_id"]) == set(fb["item_id"]) if fa is not None else fb is None
+
+
+def test_rows_without_an_item_are_counted_not_lost(panel, tmp_path):
+    source = tmp_path / "in.csv"
+    rows = panel.head(100).copy()
+    rows.loc[[3, 7], "item_id"] = None
+    rows.to_csv(source, index=False)
+    staged = stage(source, tmp_path / "s", "item_id", chunk_rows=50)
+    assert (staged.rows, staged.rows_without_item) == (98, 2)
+
+
+def test_missing_item_column_names_the_file(panel, tmp_path):
+    source = tmp_path / "in.parquet"
+    panel.drop(columns="item_id").to_parquet(source, index=False)
+    with pytest.raises(DataError, match=r"in\.parquet has no column 'item_id'"):
+        stage(source, tmp_path / "s", "item_id", chunk_rows=50)
