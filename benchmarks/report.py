@@ -36,6 +36,7 @@ TABLE: tuple[tuple[str, str, int], ...] = (
     ("time_vs_autoets", "time ÷ AutoETS", 2),
 )
 LOAD = "load"  # results/load.csv: one row per (scenario, concurrency), not per system
+SCALE = "scale"  # results/scale.csv: one row per (task, preset, items, executor); scale.py reports it
 LOAD_TABLE: tuple[tuple[str, str, int], ...] = (
     ("scenario", "scenario", 0),
     ("concurrency", "clients", 0),
@@ -90,6 +91,7 @@ def bars_markdown(bars: pd.DataFrame) -> str:
 def _names(folder: Path) -> list[str]:
     found = {p.name.removesuffix(".csv") for p in folder.glob("*.csv") if not p.name.endswith(".bars.csv")}
     found.discard(LOAD)
+    found.discard(SCALE)
     return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
 
 

@@ -1,0 +1,278 @@
+"""How training and batch forecasting grow with the catalogue: 1k, 10k, 100k items.
+
+Generates demo catalogues (`tidecast demo-data --items N`, three years daily, Parquet) once
+under `benchmarks/.cache/scale/`, then runs the real commands in subprocesses and measures:
+
+- train: `tidecast train --preset P` wall time and peak memory;
+- batch: `tidecast batch` with a `fast` model (trained on the 1k catalogue) over each whole
+  catalogue, in local worker processes and on a local Dask cluster; wall time, items per second
+  per core, peak memory, and whether the two executors' forecasts are identical.
+
+Peak memory is the largest sum of RSS over the command's whole process tree (workers and Dask
+included), sampled every 0.2 s. Every timing is wall clock on this machine; the "per 1k items"
+column is what shows whether growth is linear.
+
+    python benchmarks/scale.py                          # everything (about an hour on 2 cores)
+    python benchmarks/scale.py --batch-sizes 1000,10000 --train-sizes 1000 --presets fast
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import psutil
+
+BENCH_DIR = Path(__file__).resolve().parent
+CACHE = BENCH_DIR / ".cache" / "scale"
+RESULTS = BENCH_DIR / "results" / "scale.csv"
+README = BENCH_DIR.parent / "README.md"
+START, END = "<!-- scale:start -->", "<!-- scale:end -->"
+COLUMNS = ["--item-col", "item_id", "--timestamp-col", "timestamp", "--target-col", "target_value"]
+
+
+@dataclass
+class Row:
+    task: str
+    preset: str
+    items: int
+    rows: int
+    executor: str
+    workers: int
+    seconds: float
+    seconds_per_1k_items: float
+    items_per_second_per_core: float
+    peak_rss_mib: float
+    same_forecasts: str
+    note: str = ""
+
+
+def tidecast(*args: str) -> list[str]:
+    return [sys.executable, "-m", "tidecast.cli", *args]
+
+
+def measure(command: list[str], log: Path) -> tuple[float, float]:
+    """Run `command`; return (wall seconds, peak RSS in MiB of its whole process tree)."""
+    peak = 0
+    with log.open("w") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        root = psutil.Process(process.pid)
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                try:
+                    tree = [root, *root.children(recursive=True)]
+                    peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+                except psutil.Error:
+                    pass
+                done.wait(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        code = process.wait()
+        seconds = time.perf_counter() - started
+        done.set()
+        sampler.join()
+    if code != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({code}); see {log}")
+    return seconds, peak / 2**20
+
+
+def catalogue(items: int) -> Path:
+    path = CACHE / f"items-{items}.parquet"
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            tidecast("demo-data", "--out", str(path), "--items", str(items), "--seed", "7"), check=True
+        )
+    return path
+
+
+def rows_of(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def train(items: int, preset: str, cores: int) -> tuple[Row, Path]:
+    data = catalogue(items)
+    out = CACHE / f"run-{preset}-{items}"
+    args = [
+        "train",
+        str(data),
+        "--horizon",
+        "14",
+        *COLUMNS,
+        "--freq",
+        "D",
+        "--preset",
+        preset,
+        "--out",
+        str(out),
+    ]
+    seconds, peak = measure(tidecast(*args), CACHE / f"train-{preset}-{items}.log")
+    row = Row(
+        "train",
+        preset,
+        items,
+        rows_of(data),
+        "processes",
+        cores,
+        round(seconds, 1),
+        round(seconds / items * 1000, 2),
+        round(items / seconds / cores, 1),
+        round(peak),
+        "",
+    )
+    return row, out / "model"
+
+
+def batch(items: int, model: Path, executor: str, cores: int, chunk_rows: int) -> tuple[Row, Path]:
+    data = catalogue(items)
+    out = CACHE / f"batch-{items}-{executor}"
+    args = ["batch", "--model", str(model), "--input", str(data), "--output", str(out)]
+    args += ["--chunk-rows", str(chunk_rows), "--workers", str(cores), "--overwrite"]
+    if executor == "dask":
+        args.append("--dask")
+    for stale in out.glob("_chunks/*.json"):  # measure a whole batch, never a resumed one
+        stale.unlink()
+    seconds, peak = measure(tidecast(*args), CACHE / f"batch-{items}-{executor}.log")
+    row = Row(
+        "batch",
+        "fast",
+        items,
+        rows_of(data),
+        executor,
+        cores,
+        round(seconds, 1),
+        round(seconds / items * 1000, 2),
+        round(items / seconds / cores, 1),
+        round(peak),
+        "",
+    )
+    return row, out
+
+
+def same_forecasts(a: Path, b: Path) -> str:
+    left = pd.read_parquet(a / "forecasts").sort_values(["item_id", "timestamp"], ignore_index=True)
+    right = pd.read_parquet(b / "forecasts").sort_values(["item_id", "timestamp"], ignore_index=True)
+    try:
+        pd.testing.assert_frame_equal(left, right)
+    except AssertionError:
+        return "no"
+    return "yes"
+
+
+def markdown(table: pd.DataFrame) -> str:
+    header = [
+        "task",
+        "preset",
+        "items",
+        "rows",
+        "executor",
+        "seconds",
+        "s per 1k items",
+        "items/s/core",
+        "peak RSS MiB",
+        "identical forecasts",
+    ]
+    keys = [
+        "task",
+        "preset",
+        "items",
+        "rows",
+        "executor",
+        "seconds",
+        "seconds_per_1k_items",
+        "items_per_second_per_core",
+        "peak_rss_mib",
+        "same_forecasts",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in table.itertuples():
+        cells = [f"{getattr(r, k):,}" if isinstance(getattr(r, k), int) else str(getattr(r, k)) for k in keys]
+        lines.append("| " + " | ".join(cells) + " |")
+    run_at = table["run_at"].iloc[0] if "run_at" in table else ""
+    return "\n".join(
+        [
+            f"`benchmarks/scale.py`, {run_at}, {platform.processor() or platform.machine()}, "
+            f"{os.cpu_count()} cores:",
+            "",
+            *lines,
+        ]
+    )
+
+
+def update_readme(text: str) -> None:
+    readme = README.read_text()
+    if START in readme and END in readme:
+        head, rest = readme.split(START, 1)
+        README.write_text(f"{head}{START}\n{text}\n{END}{rest.split(END, 1)[1]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--batch-sizes", default="1000,10000,100000")
+    parser.add_argument("--train-sizes", default="1000,10000")
+    parser.add_argument("--presets", default="fast,medium")
+    parser.add_argument(
+        "--medium-max-items", type=int, default=1000, help="largest catalogue to train medium on"
+    )
+    parser.add_argument("--executors", default="processes,dask")
+    parser.add_argument("--chunk-rows", type=int, default=500_000)
+    args = parser.parse_args()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    rows: list[Row] = []
+
+    def save() -> None:
+        table = pd.DataFrame([asdict(r) for r in rows])
+        table["run_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        table["machine"] = f"{platform.machine()}, {cores} cores"
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(RESULTS, index=False)
+        update_readme(markdown(table))
+
+    # The batch model first (the fast preset on the smallest catalogue), then every batch,
+    # then the remaining training runs: the batch rows matter most and take longest.
+    train_sizes = sorted(map(int, args.train_sizes.split(",")))
+    plan = [(p, n) for p in args.presets.split(",") for n in train_sizes]
+    plan = [(p, n) for p, n in plan if not (p == "medium" and n > args.medium_max_items)]
+    first = ("fast", train_sizes[0])
+    row, model = train(first[1], "fast", cores)
+    rows.append(row)
+    save()
+    for items in map(int, args.batch_sizes.split(",")):
+        outputs = {}
+        for executor in args.executors.split(","):
+            row, outputs[executor] = batch(items, model, executor, cores, args.chunk_rows)
+            rows.append(row)
+            print(row, flush=True)
+            save()
+        if len(outputs) == 2:
+            verdict = same_forecasts(*outputs.values())
+            for row in rows[-2:]:
+                row.same_forecasts = verdict
+            save()
+    for preset, items in plan:
+        if (preset, items) != first:
+            rows.append(train(items, preset, cores)[0])
+            print(rows[-1], flush=True)
+            save()
+
+
+if __name__ == "__main__":
+    main()
