@@ -100,3 +100,18 @@ def test_missing_item_column_names_the_file(panel, tmp_path):
     panel.drop(columns="item_id").to_parquet(source, index=False)
     with pytest.raises(DataError, match=r"in\.parquet has no column 'item_id'"):
         stage(source, tmp_path / "s", "item_id", chunk_rows=50)
+
+
+def test_fsspec_urls_are_staged_like_local_files(panel, tmp_path):
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    with fs.open("/batch-input/a.parquet", "wb") as handle:
+        panel.to_parquet(handle, index=False)
+    remote = stage("memory://batch-input/*.parquet", tmp_path / "r", "item_id", chunk_rows=1000)
+    panel.to_parquet(tmp_path / "a.parquet", index=False)
+    local = stage(tmp_path / "a.parquet", tmp_path / "l", "item_id", chunk_rows=1000)
+    assert remote.rows == local.rows == len(panel)
+    for k in range(local.n_chunks):
+        a, b = remote.read_chunk(k), local.read_chunk(k)
+        assert (a is None and b is None) or a.equals(b)
