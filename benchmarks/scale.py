@@ -55,6 +55,23 @@ class Row:
     same_forecasts: str
     note: str = ""
 
+    @classmethod
+    def measured(
+        cls,
+        task: str,
+        preset: str,
+        items: int,
+        rows: int,
+        executor: str,
+        cores: int,
+        seconds: float,
+        peak: float,
+    ) -> Row:
+        per_1k, per_core = round(seconds / items * 1000, 2), round(items / seconds / cores, 1)
+        return cls(
+            task, preset, items, rows, executor, cores, round(seconds, 1), per_1k, per_core, round(peak), ""
+        )
+
 
 def tidecast(*args: str) -> list[str]:
     return [sys.executable, "-m", "tidecast.cli", *args]
@@ -123,19 +140,7 @@ def train(items: int, preset: str, cores: int) -> tuple[Row, Path]:
         str(out),
     ]
     seconds, peak = measure(tidecast(*args), CACHE / f"train-{preset}-{items}.log")
-    row = Row(
-        "train",
-        preset,
-        items,
-        rows_of(data),
-        "processes",
-        cores,
-        round(seconds, 1),
-        round(seconds / items * 1000, 2),
-        round(items / seconds / cores, 1),
-        round(peak),
-        "",
-    )
+    row = Row.measured("train", preset, items, rows_of(data), "processes", cores, seconds, peak)
     return row, out / "model"
 
 
@@ -149,19 +154,7 @@ def batch(items: int, model: Path, executor: str, cores: int, chunk_rows: int) -
     for stale in out.glob("_chunks/*.json"):  # measure a whole batch, never a resumed one
         stale.unlink()
     seconds, peak = measure(tidecast(*args), CACHE / f"batch-{items}-{executor}.log")
-    row = Row(
-        "batch",
-        "fast",
-        items,
-        rows_of(data),
-        executor,
-        cores,
-        round(seconds, 1),
-        round(seconds / items * 1000, 2),
-        round(items / seconds / cores, 1),
-        round(peak),
-        "",
-    )
+    row = Row.measured("batch", "fast", items, rows_of(data), executor, cores, seconds, peak)
     return row, out
 
 
