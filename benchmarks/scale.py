@@ -53,7 +53,8 @@ class Row:
     items_per_second_per_core: float
     peak_rss_mib: float
     same_forecasts: str
-    note: str = ""
+    load_avg_1m: float = 0.0
+    run_at: str = ""
 
     @classmethod
     def measured(
@@ -68,8 +69,22 @@ class Row:
         peak: float,
     ) -> Row:
         per_1k, per_core = round(seconds / items * 1000, 2), round(items / seconds / cores, 1)
+        when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        load = round(os.getloadavg()[0], 2)
         return cls(
-            task, preset, items, rows, executor, cores, round(seconds, 1), per_1k, per_core, round(peak), ""
+            task,
+            preset,
+            items,
+            rows,
+            executor,
+            cores,
+            round(seconds, 1),
+            per_1k,
+            per_core,
+            round(peak),
+            "",
+            load,
+            when,
         )
 
 
@@ -123,24 +138,14 @@ def rows_of(path: Path) -> int:
     return int(pq.ParquetFile(path).metadata.num_rows)
 
 
-def train(items: int, preset: str, cores: int) -> tuple[Row, Path]:
+def train(items: int, preset: str, cores: int, executor: str) -> tuple[Row, Path]:
+    """`tidecast train` on the catalogue: forked processes, or `--workers` (a local Dask cluster)."""
     data = catalogue(items)
-    out = CACHE / f"run-{preset}-{items}"
-    args = [
-        "train",
-        str(data),
-        "--horizon",
-        "14",
-        *COLUMNS,
-        "--freq",
-        "D",
-        "--preset",
-        preset,
-        "--out",
-        str(out),
-    ]
-    seconds, peak = measure(tidecast(*args), CACHE / f"train-{preset}-{items}.log")
-    row = Row.measured("train", preset, items, rows_of(data), "processes", cores, seconds, peak)
+    out = CACHE / (f"run-{preset}-{items}" + ("" if executor == "processes" else f"-{executor}"))
+    args = ["train", str(data), "--horizon", "14", *COLUMNS, "--freq", "D", "--preset", preset]
+    args += ["--out", str(out)] + (["--workers", str(cores)] if executor == "dask" else [])
+    seconds, peak = measure(tidecast(*args), CACHE / f"train-{preset}-{items}-{executor}.log")
+    row = Row.measured("train", preset, items, rows_of(data), executor, cores, seconds, peak)
     return row, out / "model"
 
 
@@ -168,44 +173,37 @@ def same_forecasts(a: Path, b: Path) -> str:
     return "yes"
 
 
+TABLE = (
+    ("task", "task"),
+    ("preset", "preset"),
+    ("items", "items"),
+    ("rows", "rows"),
+    ("executor", "executor"),
+    ("seconds", "seconds"),
+    ("seconds_per_1k_items", "s per 1k items"),
+    ("items_per_second_per_core", "items/s/core"),
+    ("peak_rss_mib", "peak RSS MiB"),
+    ("same_forecasts", "identical forecasts"),
+    ("load_avg_1m", "load avg"),
+)
+
+
 def markdown(table: pd.DataFrame) -> str:
-    header = [
-        "task",
-        "preset",
-        "items",
-        "rows",
-        "executor",
-        "seconds",
-        "s per 1k items",
-        "items/s/core",
-        "peak RSS MiB",
-        "identical forecasts",
-    ]
-    keys = [
-        "task",
-        "preset",
-        "items",
-        "rows",
-        "executor",
-        "seconds",
-        "seconds_per_1k_items",
-        "items_per_second_per_core",
-        "peak_rss_mib",
-        "same_forecasts",
-    ]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for r in table.itertuples():
-        cells = [f"{getattr(r, k):,}" if isinstance(getattr(r, k), int) else str(getattr(r, k)) for k in keys]
-        lines.append("| " + " | ".join(cells) + " |")
-    run_at = table["run_at"].iloc[0] if "run_at" in table else ""
-    return "\n".join(
-        [
-            f"`benchmarks/scale.py`, {run_at}, {platform.processor() or platform.machine()}, "
-            f"{os.cpu_count()} cores:",
-            "",
-            *lines,
+    """The README table; growth is linear when "s per 1k items" stays flat down a task."""
+    lines = ["| " + " | ".join(h for _, h in TABLE) + " |", "|" + "---|" * len(TABLE)]
+    for row in table.to_dict("records"):
+        cells = [
+            f"{v:,}" if isinstance(v, int) else ("" if v is None or pd.isna(v) else str(v))
+            for v in (row.get(k) for k, _ in TABLE)
         ]
+        lines.append("| " + " | ".join(cells) + " |")
+    runs = table["run_at"].dropna() if "run_at" in table else pd.Series(dtype=str)
+    when = f"{runs.min()} to {runs.max()}" if len(runs) else "unknown time"
+    intro = (
+        f"`benchmarks/scale.py`, {when}, {table['machine'].iloc[0]}; peak RSS sums every process of the "
+        "command (workers and Dask included); load avg is the machine's 1-minute load average after the run."
     )
+    return "\n".join([intro, "", *lines])
 
 
 def update_readme(text: str) -> None:
@@ -215,10 +213,29 @@ def update_readme(text: str) -> None:
         README.write_text(f"{head}{START}\n{text}\n{END}{rest.split(END, 1)[1]}")
 
 
+KEY = ["task", "preset", "items", "executor"]
+
+
+def save(rows: list[Row], cores: int) -> None:
+    """Merge `rows` into scale.csv (a row replaces the earlier one of its task, preset, size
+    and executor) and refresh the README table."""
+    table = pd.DataFrame([asdict(r) for r in rows])
+    table["machine"] = f"{platform.machine()}, {cores} cores"
+    if RESULTS.exists():
+        table = pd.concat([pd.read_csv(RESULTS), table], ignore_index=True)
+    table = table.drop_duplicates(KEY, keep="last")
+    order = {"train": 0, "batch": 1}
+    table = table.sort_values(KEY, key=lambda c: c.map(order) if c.name == "task" else c, kind="stable")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(RESULTS, index=False)
+    update_readme(markdown(table))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--only", choices=["train", "batch", "all"], default="all")
     parser.add_argument("--batch-sizes", default="1000,10000,100000")
     parser.add_argument("--train-sizes", default="1000,10000")
     parser.add_argument("--presets", default="fast,medium")
@@ -229,42 +246,37 @@ def main() -> None:
     parser.add_argument("--chunk-rows", type=int, default=500_000)
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    executors = args.executors.split(",")
     rows: list[Row] = []
 
-    def save() -> None:
-        table = pd.DataFrame([asdict(r) for r in rows])
-        table["run_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        table["machine"] = f"{platform.machine()}, {cores} cores"
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(RESULTS, index=False)
-        update_readme(markdown(table))
+    def record(row: Row) -> None:
+        rows.append(row)
+        print(row, flush=True)
+        save(rows, cores)
 
-    # The batch model first (the fast preset on the smallest catalogue), then every batch,
-    # then the remaining training runs: the batch rows matter most and take longest.
     train_sizes = sorted(map(int, args.train_sizes.split(",")))
-    plan = [(p, n) for p in args.presets.split(",") for n in train_sizes]
-    plan = [(p, n) for p, n in plan if not (p == "medium" and n > args.medium_max_items)]
-    first = ("fast", train_sizes[0])
-    row, model = train(first[1], "fast", cores)
-    rows.append(row)
-    save()
-    for items in map(int, args.batch_sizes.split(",")):
-        outputs = {}
-        for executor in args.executors.split(","):
-            row, outputs[executor] = batch(items, model, executor, cores, args.chunk_rows)
-            rows.append(row)
-            print(row, flush=True)
-            save()
-        if len(outputs) == 2:
-            verdict = same_forecasts(*outputs.values())
-            for row in rows[-2:]:
-                row.same_forecasts = verdict
-            save()
-    for preset, items in plan:
-        if (preset, items) != first:
-            rows.append(train(items, preset, cores)[0])
-            print(rows[-1], flush=True)
-            save()
+    model = CACHE / f"run-fast-{train_sizes[0]}" / "model"
+    if args.only in ("batch", "all"):
+        # The batch model: the fast preset on the smallest catalogue.
+        if not (model / "manifest.json").exists():
+            record(train(train_sizes[0], "fast", cores, "processes")[0])
+        for items in map(int, args.batch_sizes.split(",")):
+            outputs = {}
+            for executor in executors:
+                row, outputs[executor] = batch(items, model, executor, cores, args.chunk_rows)
+                record(row)
+            if len(outputs) == 2:
+                verdict = same_forecasts(*outputs.values())
+                for row in rows[-2:]:
+                    row.same_forecasts = verdict
+                save(rows, cores)
+    if args.only in ("train", "all"):
+        for preset in args.presets.split(","):
+            for items in train_sizes:
+                if preset == "medium" and items > args.medium_max_items:
+                    continue
+                for executor in executors:
+                    record(train(items, preset, cores, executor)[0])
 
 
 if __name__ == "__main__":
