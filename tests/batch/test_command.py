@@ -1,0 +1,82 @@
+"""`tidecast batch` as a user types it: choices checked, errors in one line, exit statuses."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from tidecast.automl.forecaster import AutoForecaster
+from tidecast.cli import app
+from tidecast.data.demo import generate
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    frame = generate(n_items=4, seed=2)
+    frame = frame[frame["timestamp"] >= "2023-09-01"][["item_id", "timestamp", "target_value"]]
+    auto = AutoForecaster(
+        horizon=5, models=["Naive", "SeasonalNaive"], target_col="target_value", backtest_windows=1
+    )
+    run = tmp_path_factory.mktemp("run")
+    auto.fit(frame).save(run / "model")
+    frame.to_csv(run / "history.csv", index=False)
+    return run
+
+
+def invoke(*args: str):
+    return runner.invoke(app, ["batch", *args])
+
+
+def test_a_run_folder_forecasts_every_item_to_csv(model, tmp_path):
+    result = invoke(
+        "--model",
+        str(model),
+        "--input",
+        str(model / "history.csv"),
+        "--output",
+        str(tmp_path / "o"),
+        "--format",
+        "csv",
+        "--workers",
+        "1",
+    )
+    assert result.exit_code == 0, result.output
+    assert "forecast 4 of 4 items" in result.output
+    forecast = pd.read_csv(next((tmp_path / "o" / "forecasts").glob("part-*.csv")))
+    assert forecast.groupby("item_id").size().to_dict() == dict.fromkeys(
+        sorted(forecast["item_id"].unique()), 5
+    )
+
+
+def test_model_and_endpoint_are_exclusive(model, tmp_path):
+    result = invoke("--model", str(model), "--endpoint", "web", "--input", "x.csv", "--output", str(tmp_path))
+    assert result.exit_code == 2 and "exactly one of --model and --endpoint" in result.output
+
+
+def test_a_missing_input_is_named(model, tmp_path):
+    result = invoke(
+        "--model", str(model), "--input", str(tmp_path / "nope.parquet"), "--output", str(tmp_path / "o")
+    )
+    assert result.exit_code == 2 and "nope.parquet does not exist" in result.output
+
+
+def test_nothing_forecast_exits_1_and_lists_the_failures(model, tmp_path):
+    bad = pd.DataFrame(
+        {"item_id": ["a", "a"], "timestamp": ["2024-01-01", "2024-01-01"], "target_value": [1.0, 2.0]}
+    )
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    result = invoke(
+        "--model",
+        str(model),
+        "--input",
+        str(tmp_path / "bad.csv"),
+        "--output",
+        str(tmp_path / "o"),
+        "--workers",
+        "1",
+    )
+    assert result.exit_code == 1, result.output
+    assert "1 items failed" in result.output and "duplicate" in result.output
