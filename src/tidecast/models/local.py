@@ -7,17 +7,23 @@ parameters (statsforecast's `forward`), which is how backtest windows after the 
 forecasts from fresh history avoid refitting. Items never seen in `fit` are fitted on the fly.
 Series shorter than `tags.min_length` get `_fallback_series` and are listed in
 `fallback_items_`.
+
+Per-item work runs through `parallel_map`: forked processes by default, or the chunks of a
+cluster's runner while one is active (`tidecast.distributed.use_dask` sets it), so a model
+has one code path whichever machine does the work.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -37,9 +43,10 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-def _run_chunk(
+def run_chunk(
     func: Callable[[int], Any], indices: Sequence[int], deadline: float | None, label: str
 ) -> list[Any]:
+    """`[func(i) for i in indices]` with one BLAS thread, stopping once past `deadline`."""
     out = []
     # One BLAS thread per worker: per-series matrices are tiny, and two OpenBLAS threads were
     # measured 200x slower than one on them (and oversubscribe the cores across workers).
@@ -59,7 +66,36 @@ _TASK: tuple[Callable[[int], Any], float | None, str] | None = None
 def _worker(indices: Sequence[int]) -> list[Any]:
     assert _TASK is not None
     func, deadline, label = _TASK
-    return _run_chunk(func, indices, deadline, label)
+    return run_chunk(func, indices, deadline, label)
+
+
+class ChunkRunner(Protocol):
+    """Runs `run_chunk` over chunks of item indices on other machines (e.g. a Dask cluster)."""
+
+    def slots(self) -> int:
+        """How many chunks can run at once (the cluster's worker threads)."""
+        ...
+
+    def __call__(
+        self, func: Callable[[int], Any], chunks: list[list[int]], deadline: float | None, label: str
+    ) -> list[list[Any]]:
+        """The results of every chunk, in the order of `chunks`."""
+        ...
+
+
+# The runner of the calling context, if any; a context variable so that a cluster opened
+# for one run (or one thread) is not used by another.
+_RUNNER: ContextVar[ChunkRunner | None] = ContextVar("tidecast_chunk_runner", default=None)
+
+
+@contextlib.contextmanager
+def chunk_runner(runner: ChunkRunner) -> Iterator[ChunkRunner]:
+    """Send the chunks of every `parallel_map` in this context to `runner`."""
+    token = _RUNNER.set(runner)
+    try:
+        yield runner
+    finally:
+        _RUNNER.reset(token)
 
 
 def parallel_map(
@@ -68,21 +104,36 @@ def parallel_map(
     """`[func(i) for i in range(n)]` over forked worker processes, in order.
 
     Forking shares the arrays `func` closes over without pickling them; only the results
-    travel back. With one job, or few series, it runs in this process.
+    travel back. With one job, or few series, it runs in this process. Inside `chunk_runner`
+    the runner's slots replace `n_jobs` and the chunks go to it instead of forked processes.
     """
-    global _TASK
-    jobs = min(n_jobs, max(1, n // MIN_SERIES_PER_WORKER))
-    if jobs <= 1 or multiprocessing.get_start_method(allow_none=True) not in (None, "fork"):
-        return _run_chunk(func, range(n), deadline, label)
+    runner = _RUNNER.get()
+    jobs = min(runner.slots() if runner else n_jobs, max(1, n // MIN_SERIES_PER_WORKER))
+    if jobs <= 1:
+        return run_chunk(func, range(n), deadline, label)
     chunks = [c.tolist() for c in np.array_split(np.arange(n), jobs * 4) if len(c)]
+    if runner is not None:
+        results = runner(func, chunks, deadline, label)
+    else:
+        results = _fork_map(func, chunks, jobs, deadline, label)
+    return [r for chunk in results for r in chunk]
+
+
+def _fork_map(
+    func: Callable[[int], Any], chunks: list[list[int]], jobs: int, deadline: float | None, label: str
+) -> list[list[Any]]:
+    """The chunks' results from `jobs` forked processes, or from this process where fork is
+    not the start method (e.g. inside a Dask worker, which is spawned and may not fork)."""
+    global _TASK
+    if multiprocessing.get_start_method(allow_none=True) not in (None, "fork"):
+        return [run_chunk(func, chunk, deadline, label) for chunk in chunks]
     _TASK = (func, deadline, label)
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            results = list(pool.map(_worker, chunks))
+            return list(pool.map(_worker, chunks))
     finally:
         _TASK = None
-    return [r for chunk in results for r in chunk]
 
 
 class LocalForecaster(Forecaster):

@@ -1,0 +1,159 @@
+"""Scale-out on Dask: the same in-memory work, mapped over partitions of items on a cluster.
+
+No modelling happens here. `use_dask` hands the chunks of item indices that `parallel_map`
+would give to forked processes to a Dask client instead, so every local model (and the
+AutoML that backtests and refits them) runs unchanged on one machine or many:
+
+    with open_client(workers=4) as client, use_dask(client):
+        AutoForecaster(horizon=14, preset="fast").fit(panel)
+
+The per-item function closes over the panel's arrays; it is pickled once and broadcast to
+every worker, and each task carries only its list of indices. Global models (LightGBM, the
+neural nets) train in the calling process as before.
+
+Dask is imported only when a client is opened or used, so importing tidecast stays cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tidecast.errors import ConfigError
+from tidecast.models.local import chunk_runner, default_jobs, run_chunk
+
+if TYPE_CHECKING:
+    from distributed import Client, Future, LocalCluster
+
+# Seconds to wait for a scheduler given by address before reporting it unreachable.
+CONNECT_TIMEOUT = 10.0
+
+
+class _Session(contextlib.AbstractContextManager["Client"]):
+    """A connected client, and the local cluster it owns if it started one; both closed on exit."""
+
+    def __init__(self, client: Client, cluster: LocalCluster | None = None) -> None:
+        self.client = client
+        self.cluster = cluster
+
+    def __enter__(self) -> Client:
+        return self.client
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+
+
+def open_client(
+    workers: int | None = None, scheduler: str | None = None
+) -> contextlib.AbstractContextManager[Client]:
+    """Connect to `scheduler` ("tcp://host:8786"), or start a local cluster of `workers`
+    processes (default: one per core) on 127.0.0.1, which closes with the context.
+
+    Like `open`, it connects on the call, so an unreachable scheduler fails here with a
+    `ConfigError`, and the returned context only closes what was opened. One worker thread
+    per process: the per-series work holds the GIL, and one BLAS thread is fastest on it.
+    The local workers log only critical events: a failed task reaches the caller as its own
+    exception, and an expected one (a candidate past its time budget) is no error to print.
+    """
+    if scheduler and workers is not None:
+        raise ConfigError("give either a number of local workers or a scheduler address, not both")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"workers must be 1 or more, got {workers}")
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return _Session(Client(scheduler, timeout=CONNECT_TIMEOUT))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+    cluster = LocalCluster(
+        n_workers=workers or default_jobs(),
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        # No dashboard; the scheduler's small HTTP server (health, metrics) still starts, so it
+        # takes any free local port instead of 8787, which another cluster may hold.
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        silence_logs=logging.CRITICAL,
+    )
+    try:
+        return _Session(Client(cluster), cluster)
+    except BaseException:
+        cluster.close()
+        raise
+
+
+def _run_shipped(
+    func: Callable[[int], Any], indices: Sequence[int], wall_deadline: float | None, label: str
+) -> list[Any]:
+    """A chunk on a worker. The deadline travels as wall-clock time, since another host's
+    monotonic clock has another origin; here it turns back into this host's monotonic time."""
+    deadline = None if wall_deadline is None else time.monotonic() + (wall_deadline - time.time())
+    return run_chunk(func, indices, deadline, label)
+
+
+class DaskChunks:
+    """The `ChunkRunner` of a Dask client: one task per chunk, `func` broadcast once."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def slots(self) -> int:
+        return sum(self.client.nthreads().values())
+
+    def __call__(
+        self, func: Callable[[int], Any], chunks: list[list[int]], deadline: float | None, label: str
+    ) -> list[list[Any]]:
+        wall_deadline = None if deadline is None else time.time() + (deadline - time.monotonic())
+        shipped = self.client.scatter(func, broadcast=True, hash=False)
+        futures = [
+            self.client.submit(_run_shipped, shipped, chunk, wall_deadline, label, pure=False)
+            for chunk in chunks
+        ]
+        try:
+            # Raises the first failed chunk's own exception (e.g. TimeLimitExceeded).
+            results: list[list[Any]] = self.client.gather(futures)
+            return results
+        finally:
+            # Drop queued chunks after a failure, and the broadcast copies of `func`.
+            self.client.cancel([*futures, shipped])
+
+
+@contextlib.contextmanager
+def use_dask(client: Client) -> Iterator[Client]:
+    """Run the per-item work of local models on `client`'s workers within the context."""
+    with chunk_runner(DaskChunks(client)):
+        yield client
+
+
+def _call(func: Callable[..., Any], *args: Any) -> Any:
+    return func(*args)
+
+
+def submit_all(
+    client: Client, func: Callable[..., Any], args_list: Iterable[Sequence[Any]]
+) -> Iterator[tuple[int, Any]]:
+    """`func(*args)` for each entry of `args_list` on `client`, yielded as `(index, result)`
+    in the order the tasks finish; `func` is shipped once per worker.
+
+    A failed task raises its exception here; leaving the loop early, or a failure, cancels
+    the tasks not yet done.
+    """
+    from distributed import as_completed
+
+    shipped = client.scatter(func, broadcast=True, hash=False)
+    futures: list[Future] = [client.submit(_call, shipped, *args, pure=False) for args in args_list]
+    index = {future.key: i for i, future in enumerate(futures)}
+    try:
+        for future in as_completed(futures):
+            yield index[future.key], future.result()
+    finally:
+        client.cancel([*futures, shipped])
