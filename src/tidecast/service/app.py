@@ -4,6 +4,7 @@
 
 * ``/v1/jobs``, ``/v1/models``, ``/v1/endpoints`` (admin keys): submit and follow training
   jobs, approve and compare model versions, deploy approved versions to named endpoints;
+* ``/v1/batch`` (admin keys): batch forecasting jobs over files, followed like any job;
 * ``/v1/endpoints/{name}/forecast`` (forecast or admin keys): tidecast's forecast request;
 * SageMaker's runtime contract: ``GET /ping``, ``POST /invocations`` and
   ``POST /endpoints/{name}/invocations`` (the path boto3's ``sagemaker-runtime``
@@ -41,11 +42,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select, text
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidecast.errors import ConfigError, DataError, ModelError, TidecastError
 from tidecast.service.artifacts import ArtifactStore
 from tidecast.service.auth import Authenticator, KeyStore
+from tidecast.service.batch_job import BatchRequest, batch_model_version, parse_batch_body
 from tidecast.service.db import Database
 from tidecast.service.errors import Conflict, InvalidInput, NotFound, ServiceError
 from tidecast.service.job_config import JobConfigError, dotted, parse_job_body
@@ -57,6 +60,7 @@ from tidecast.service.predictor import (
     ForecastResponse,
     Limits,
     LoadedModel,
+    cached_forecast_json,
     forecast,
 )
 from tidecast.service.problems import (
@@ -72,7 +76,17 @@ from tidecast.service.problems import (
 )
 from tidecast.service.registry import GROUP_NAME, Registry
 from tidecast.service.runtime_contract import JSON, invoke
-from tidecast.service.schema import ApiKeyRole, Endpoint, Job, JobStatus, ModelStatus, ModelVersion, utcnow
+from tidecast.service.schema import (
+    ApiKeyRole,
+    Endpoint,
+    Job,
+    JobKind,
+    JobStatus,
+    ModelStatus,
+    ModelVersion,
+    new_job_id,
+    utcnow,
+)
 from tidecast.service.settings import ServiceSettings
 
 log = logging.getLogger("tidecast.service")
@@ -82,6 +96,7 @@ TARGET_MODEL_HEADER = "X-Amzn-SageMaker-Target-Model"
 INVOCATION = "invocation"  # request.state flags read by the access-log middleware
 ENDPOINT = "endpoint"
 INLINE_BODY_BYTES = 16 * 1024  # forecast bodies up to this are parsed on the event loop
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for it; only the access log and metrics see it
 FORECAST_THREADS = max(2, os.cpu_count() or 2)
 
 WorkerStatus = Callable[[], list[dict[str, Any]]]
@@ -203,6 +218,12 @@ def _install_problem_handlers(app: FastAPI) -> None:
             response.headers.update(exc.headers)
         return response
 
+    async def on_disconnect(request: Request, exc: Exception) -> Response:
+        # The client went away before sending its whole body (a timeout, a cancelled call):
+        # nothing failed here and nobody will read an answer, so no error and no traceback.
+        log.debug("client disconnected during %s %s", request.method, request.url.path)
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem_response(
@@ -214,6 +235,7 @@ def _install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TidecastError, on_tidecast_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(ClientDisconnect, on_disconnect)
     app.add_exception_handler(Exception, on_unexpected)
 
 
@@ -492,7 +514,13 @@ class ServiceState:
     forecast_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(FORECAST_THREADS))
 
 
-def _state(request: Request) -> ServiceState:
+async def _state(request: Request) -> ServiceState:
+    """The app's `ServiceState`. A coroutine on purpose: FastAPI runs a plain function
+    dependency in the thread pool, a round trip costing more than a cached forecast."""
+    return _service(request)
+
+
+def _service(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.service
     return state
 
@@ -580,19 +608,21 @@ def _ops_routes() -> APIRouter:
     return router
 
 
+def job_out(state: ServiceState, job: Job) -> dict[str, Any]:
+    """A job as the API shows it: its row, and the model version it made (training) or used (batch)."""
+    out = job_to_dict(job)
+    out["model_version"] = None
+    if job.model_version_id is not None:
+        try:
+            version = state.registry.get_by_id(job.model_version_id)
+            out["model_version"] = {"group": version.group.name, "version": version.version}
+        except NotFound:
+            pass
+    return out
+
+
 def _jobs_routes(admin: Any) -> APIRouter:
     router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(admin)])
-
-    def job_out(state: ServiceState, job: Job) -> dict[str, Any]:
-        out = job_to_dict(job)
-        out["model_version"] = None
-        if job.model_version_id is not None:
-            try:
-                version = state.registry.get_by_id(job.model_version_id)
-                out["model_version"] = {"group": version.group.name, "version": version.version}
-            except NotFound:
-                pass
-        return out
 
     @router.post(
         "",
@@ -606,21 +636,57 @@ def _jobs_routes(admin: Any) -> APIRouter:
         job = await run_in_threadpool(state.jobs.create, job_request)
         return JSONResponse(job_out(state, job), status_code=201, headers={"Location": f"/v1/jobs/{job.id}"})
 
-    @router.get("", summary="List jobs, newest first")
+    @router.get("", summary="List jobs (training and batch), newest first")
     def list_jobs(
         state: StateDep,
         status: Annotated[str | None, Query(description="Only jobs in this state")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        kind: Annotated[str | None, Query(description="Only jobs of this kind: automl or batch")] = None,
     ) -> dict[str, Any]:
-        return {"jobs": [job_out(state, j) for j in state.jobs.list(status=status, limit=limit)]}
+        return {"jobs": [job_out(state, j) for j in state.jobs.list(status=status, limit=limit, kind=kind)]}
 
-    @router.get("/{job_id}", summary="A job: status, stage, candidate, error, leaderboard, model")
+    @router.get(
+        "/{job_id}", summary="A job: kind, status, stage, progress, error, leaderboard or result, model"
+    )
     def get_job(job_id: str, state: StateDep) -> dict[str, Any]:
         return job_out(state, state.jobs.get(job_id))
 
     @router.post("/{job_id}/stop", summary="Stop a queued or running job")
     def stop_job(job_id: str, state: StateDep) -> dict[str, Any]:
         return job_out(state, state.jobs.request_stop(job_id))
+
+    return router
+
+
+def _batch_routes(admin: Any) -> APIRouter:
+    router = APIRouter(prefix="/v1/batch", tags=["batch"], dependencies=[Depends(admin)])
+
+    @router.post(
+        "",
+        status_code=202,
+        summary="Submit a batch forecast of files with an endpoint's or a model group's model",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": BatchRequest.model_json_schema()}},
+            }
+        },
+    )
+    async def create_batch(request: Request, state: StateDep) -> JSONResponse:
+        # Parsed here rather than by FastAPI so errors name fields the way POST /v1/jobs does.
+        body = parse_json(await request.body())
+        job_id = new_job_id()
+        batch = await run_in_threadpool(parse_batch_body, body, state.settings, job_id)
+        version = await run_in_threadpool(batch_model_version, batch, state.registry)
+        job = await run_in_threadpool(state.jobs.create_batch, batch, version.id, job_id)
+        return JSONResponse(job_out(state, job), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+
+    @router.get("/{job_id}", summary="A batch job (the same body as GET /v1/jobs/{job_id})")
+    def get_batch(job_id: str, state: StateDep) -> dict[str, Any]:
+        job = state.jobs.get(job_id)
+        if job.kind is not JobKind.BATCH:
+            raise NotFound("batch job", job_id, "it is a training job: GET /v1/jobs/{id}")
+        return job_out(state, job)
 
     return router
 
@@ -753,7 +819,8 @@ def _forecast_routes(forecaster: Any) -> APIRouter:
         summary="Forecast stored items or fresh history",
         openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}},
     )
-    async def forecast_route(name: str, request: Request, state: StateDep) -> Response:
+    async def forecast_route(name: str, request: Request) -> Response:
+        state = _service(request)  # not StateDep: one dependency fewer to solve per forecast
         model = model_for(request, state, name)
         raw = await request.body()
         if len(raw) <= INLINE_BODY_BYTES:
@@ -761,16 +828,21 @@ def _forecast_routes(forecaster: Any) -> APIRouter:
             # lookups too, and a thread hop would cost more than the work (and, with many
             # requests in flight, queue behind the threads holding the GIL).
             parsed = model.parse_request(parse_json(raw))
-            if model.answers_from_cache(parsed):
-                return _json(forecast(model, parsed, state.limits))
+            cached = cached_forecast_json(model, parsed, state.limits)
+            if cached is not None:
+                return _json_bytes(cached)
             async with state.forecast_slots:
                 return _json(await run_in_threadpool(forecast, model, parsed, state.limits))
 
-        def run() -> ForecastResponse:
-            return forecast(model, model.parse_request(parse_json(raw)), state.limits)
+        def run() -> bytes:
+            parsed = model.parse_request(parse_json(raw))
+            cached = cached_forecast_json(model, parsed, state.limits)
+            if cached is not None:
+                return cached
+            return forecast(model, parsed, state.limits).model_dump_json(warnings=False).encode()
 
         async with state.forecast_slots:
-            return _json(await run_in_threadpool(run))
+            return _json_bytes(await run_in_threadpool(run))
 
     async def invoke_route(request: Request, state: ServiceState, name: str) -> Response:
         model = model_for(request, state, name)
@@ -805,6 +877,11 @@ def _json(answer: ForecastResponse) -> Response:
     """The answer as JSON, serialised by pydantic-core: about 15 times faster than
     `JSONResponse(answer.model_dump())` for a 100-item forecast, with the same JSON values."""
     return Response(answer.model_dump_json(warnings=False), media_type="application/json")
+
+
+def _json_bytes(payload: bytes) -> Response:
+    """An answer already serialised (`cached_forecast_json`, or `_json`'s in a thread)."""
+    return Response(payload, media_type="application/json")
 
 
 def _target(state: ServiceState, header: str | None) -> str:
@@ -888,11 +965,14 @@ def create_app(
     _install_problem_handlers(app)
     admin = auth.require(ApiKeyRole.ADMIN)
     forecaster = auth.require(ApiKeyRole.FORECAST)
+    # The forecast routes first: routing tries routes in order, and they take nearly all the
+    # traffic (no other route's path can match theirs, so the order changes nothing else).
+    app.include_router(_forecast_routes(forecaster))
     app.include_router(_ops_routes())
     app.include_router(_jobs_routes(admin))
+    app.include_router(_batch_routes(admin))
     app.include_router(_models_routes(admin))
     app.include_router(_endpoints_routes(admin))
-    app.include_router(_forecast_routes(forecaster))
 
     @app.get("/ping", tags=["sagemaker"], summary="SageMaker health check")
     def ping() -> Response:

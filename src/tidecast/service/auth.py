@@ -5,6 +5,13 @@ database keeps only its SHA-256, so a leaked database holds no usable key. A 256
 token needs no salt or slow hash: there is nothing to guess from its digest. Lookups go by
 the digest (a unique index) and the stored digest is then compared in constant time.
 
+A database lookup per request would cost more than answering a cached forecast, so each
+process keeps the keys it has verified in a small `VerifiedKeys` cache, by digest, for a few
+seconds (`KEY_CACHE_SECONDS`). Only keys found live in the database are cached (an unknown
+key always goes to the database), and the key store empties the cache whenever it creates or
+revokes a key, so a key revoked by this process stops working at once and one revoked by
+another process (``tidecast keys revoke``, another API process) within the TTL.
+
 Roles: ``forecast`` keys call the forecast and SageMaker runtime routes; ``admin`` keys call
 everything (jobs, models, endpoints, and forecasts too). A key travels in the ``X-API-Key``
 header or as ``Authorization: Bearer <key>``. ``open_mode`` turns all of this off, for a
@@ -16,13 +23,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import Request
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from tidecast.service.errors import Conflict, InvalidInput, NotFound
 from tidecast.service.problems import TYPE_BASE, Problem
@@ -31,6 +42,8 @@ from tidecast.service.schema import ApiKey, ApiKeyRole
 
 KEY_PREFIX = "tc_"
 API_KEY_HEADER = "X-API-Key"
+KEY_CACHE_SECONDS = 5.0  # how long a key revoked by another process may still be accepted here
+KEY_CACHE_SIZE = 1_024  # distinct live keys remembered per process; the oldest go first
 
 
 def new_token() -> str:
@@ -66,11 +79,73 @@ class KeyInfo:
     revoked: bool
 
 
-class KeyStore:
-    """Create, find, list and revoke API keys in the `api_keys` table."""
+class VerifiedKeys:
+    """Digest -> caller of keys found live in the database, each for `ttl` seconds; at most
+    `size` of them (least recently used dropped first). Thread-safe: the event loop reads it
+    while a worker thread may be filling it after a database lookup.
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    Keyed by the full SHA-256 of the presented token, so a token that is not exactly a
+    verified key can never match an entry.
+    """
+
+    def __init__(
+        self,
+        ttl: float = KEY_CACHE_SECONDS,
+        size: int = KEY_CACHE_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[Caller, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._generation = 0
+
+    def get(self, digest: str) -> Caller | None:
+        """The caller verified for `digest` less than `ttl` seconds ago, else None."""
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is None:
+                return None
+            if entry[1] <= self._clock():
+                del self._entries[digest]
+                return None
+            self._entries.move_to_end(digest)
+            return entry[0]
+
+    @property
+    def generation(self) -> int:
+        """How many times the cache was cleared: read it before a database lookup and hand it
+        to `put`, so a lookup that raced with a revocation does not re-cache the key."""
+        return self._generation
+
+    def put(self, digest: str, caller: Caller, generation: int) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if generation != self._generation:
+                return
+            self._entries[digest] = (caller, self._clock() + self.ttl)
+            self._entries.move_to_end(digest)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._generation += 1
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class KeyStore:
+    """Create, find, list and revoke API keys in the `api_keys` table; `authenticate` goes
+    through this process's `VerifiedKeys` cache (``cache_seconds=0`` turns it off)."""
+
+    def __init__(self, sessions: sessionmaker[Session], cache_seconds: float = KEY_CACHE_SECONDS) -> None:
         self._sessions = sessions
+        self.verified = VerifiedKeys(ttl=cache_seconds)
 
     def create(self, name: str, role: ApiKeyRole | str) -> str:
         """Store a new key named `name` and return the token: the only time it is seen."""
@@ -90,11 +165,27 @@ class KeyStore:
                 raise Conflict(f"a key named {name!r} already exists: revoke it first or pick another name")
             token = new_token()
             session.add(ApiKey(name=name, role=parsed_role, key_hash=hash_token(token), revoked=False))
+        self.verified.clear()
         return token
 
+    def cached(self, token: str) -> Caller | None:
+        """The caller of `token` if this process verified it within the cache's TTL, else None
+        (unknown, revoked, expired or never seen: ask `authenticate`). No database access."""
+        return self.verified.get(hash_token(token))
+
     def authenticate(self, token: str) -> Caller | None:
-        """The caller a token belongs to, or None for an unknown or revoked token."""
+        """The caller a token belongs to, or None for an unknown or revoked token: from the
+        cache when verified recently, else from the database (and then cached)."""
         digest = hash_token(token)
+        caller = self.verified.get(digest)
+        if caller is None:
+            generation = self.verified.generation
+            caller = self._lookup(digest)
+            if caller is not None:
+                self.verified.put(digest, caller, generation)
+        return caller
+
+    def _lookup(self, digest: str) -> Caller | None:
         with self._sessions() as session:
             row = session.execute(
                 select(ApiKey.name, ApiKey.role, ApiKey.key_hash).where(
@@ -116,6 +207,7 @@ class KeyStore:
             result = session.execute(
                 update(ApiKey).where(ApiKey.name == name, ApiKey.revoked.is_(False)).values(revoked=True)
             )
+        self.verified.clear()  # after the commit: no request can re-cache the key from the database
         count = int(getattr(result, "rowcount", 0) or 0)
         if count == 0:
             raise NotFound("api key", name)
@@ -136,13 +228,18 @@ def token_from(request: Request) -> str | None:
 
 
 class Authenticator:
-    """FastAPI dependencies checking the caller's key against a role (or nothing in open mode)."""
+    """FastAPI dependencies checking the caller's key against a role (or nothing in open mode).
+
+    The dependencies are coroutines: a key verified recently is checked on the event loop
+    (a digest and a dictionary lookup), and only a database lookup goes to a thread. A plain
+    function dependency would cost every request a thread-pool round trip.
+    """
 
     def __init__(self, keys: KeyStore, open_mode: bool) -> None:
         self.keys = keys
         self.open_mode = open_mode
 
-    def caller(self, request: Request) -> Caller:
+    async def caller(self, request: Request) -> Caller:
         if self.open_mode:
             return OPEN_CALLER
         token = token_from(request)
@@ -150,16 +247,18 @@ class Authenticator:
             raise _unauthorized(
                 f"send an API key in the {API_KEY_HEADER} header or as 'Authorization: Bearer <key>'"
             )
-        found = self.keys.authenticate(token)
+        found = self.keys.cached(token)
+        if found is None:
+            found = await run_in_threadpool(self.keys.authenticate, token)
         if found is None:
             raise _unauthorized("the API key is unknown or revoked")
         return found
 
-    def require(self, role: ApiKeyRole) -> Callable[[Request], Caller]:
+    def require(self, role: ApiKeyRole) -> Callable[[Request], Awaitable[Caller]]:
         """A dependency admitting callers with `role` (admins are admitted everywhere)."""
 
-        def dependency(request: Request) -> Caller:
-            caller = self.caller(request)
+        async def dependency(request: Request) -> Caller:
+            caller = await self.caller(request)
             if not caller.may(role):
                 raise Problem(
                     403,

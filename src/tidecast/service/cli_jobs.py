@@ -1,14 +1,16 @@
-"""`tidecast jobs ...`: submit, inspect and stop training jobs of a running `tidecast serve`.
+"""`tidecast jobs ...`: submit, inspect and stop the jobs of a running `tidecast serve`.
 
-The commands talk to the HTTP API only (``/v1/jobs``), never to the database, so they work
-against a remote service exactly as against a local one. The body of `create` is either the
-native job request or SageMaker's `CreateAutoMLJobV2` JSON. The API key comes from
-``--api-key`` or ``TIDECAST_API_KEY`` and travels in the ``X-API-Key`` header.
+The commands talk to the HTTP API only (``/v1/jobs``, ``/v1/batch``), never to the database,
+so they work against a remote service exactly as against a local one. The body of `create` is
+either the native training request or SageMaker's `CreateAutoMLJobV2` JSON; `batch` submits a
+batch forecast built from its options and, with ``--wait``, follows it to its end. The API key
+comes from ``--api-key`` or ``TIDECAST_API_KEY`` and travels in the ``X-API-Key`` header.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,10 +18,13 @@ import httpx
 import typer
 from rich import box
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 jobs_app = typer.Typer(
-    name="jobs", help="Submit, inspect and stop training jobs of a tidecast service.", no_args_is_help=True
+    name="jobs",
+    help="Submit, inspect and stop the training and batch jobs of a tidecast service.",
+    no_args_is_help=True,
 )
 err = Console(stderr=True)
 out = Console()
@@ -31,6 +36,7 @@ KeyOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the raw JSON answer")]
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+ENDED = ("Completed", "Failed", "Stopped")
 
 
 def _request(
@@ -94,20 +100,51 @@ def _summary_table(job: dict[str, Any]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_header=False, pad_edge=False)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
+    shown = dict(job)
+    if isinstance(job.get("progress"), dict):
+        shown["progress"] = f"{job['progress'].get('done')}/{job['progress'].get('chunks')} chunks"
+    if isinstance(job.get("model_version"), dict):
+        shown["model_version"] = f"{job['model_version'].get('group')}/{job['model_version'].get('version')}"
+    elif job.get("model_version_id") is not None:
+        shown["model_version"] = f"id {job['model_version_id']}"
     for key in (
         "id",
         "name",
+        "kind",
         "status",
         "stage",
+        "progress",
         "candidate",
         "error",
-        "model_version_id",
+        "model_version",
         "created_at",
         "started_at",
         "ended_at",
         "heartbeat_at",
     ):
-        value = job.get(key)
+        value = shown.get(key)
+        if value not in (None, ""):
+            table.add_row(key, str(value))
+    return table
+
+
+def _result_table(result: dict[str, Any]) -> Table:
+    """A batch job's outcome: counts, the first failures, time and where the forecasts are."""
+    table = Table(title="Batch result", box=box.SIMPLE_HEAD, show_header=False, pad_edge=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    timings = result.get("timings") or {}
+    rows = {
+        "items": f"{result.get('items_forecast')} of {result.get('items_in')} forecast, "
+        f"{result.get('items_failed')} failed",
+        "chunks": f"{result.get('chunks')} ({result.get('chunks_resumed')} resumed)",
+        "seconds": timings.get("total_seconds"),
+        "forecasts": result.get("forecasts"),
+        "failures": result.get("failures_file") if result.get("items_failed") else None,
+    }
+    for failure in (result.get("failures") or [])[:3]:
+        rows[f"failed {failure.get('item_id')}"] = failure.get("reason")
+    for key, value in rows.items():
         if value not in (None, ""):
             table.add_row(key, str(value))
     return table
@@ -163,11 +200,16 @@ def describe(
     out.print(_summary_table(job))
     if job.get("leaderboard"):
         out.print(_leaderboard_table(job["leaderboard"]))
+    if job.get("result"):
+        out.print(_result_table(job["result"]))
 
 
 @jobs_app.command("list")
 def list_jobs(
     status: Annotated[str | None, typer.Option("--status", help="Only jobs of this status")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only jobs of this kind: automl or batch")
+    ] = None,
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=1000, help="At most this many, newest first")
     ] = 50,
@@ -179,18 +221,21 @@ def list_jobs(
     params: dict[str, Any] = {"limit": limit}
     if status:
         params["status"] = status
+    if kind:
+        params["kind"] = kind
     payload = _request("GET", url, "/v1/jobs", api_key, params=params)
     jobs = payload.get("jobs", []) if isinstance(payload, dict) else payload
     if as_json:
         _print_json(jobs)
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("id", "name", "status", "stage", "created", "error"):
+    for name in ("id", "name", "kind", "status", "stage", "created", "error"):
         table.add_column(name, overflow="fold")
     for job in jobs:
         table.add_row(
             str(job.get("id")),
             str(job.get("name")),
+            str(job.get("kind") or ""),
             str(job.get("status")),
             str(job.get("stage") or ""),
             str(job.get("created_at") or ""),
@@ -212,3 +257,95 @@ def stop(
         _print_json(job)
         return
     out.print(f"job [bold]{job.get('id')}[/]: {job.get('status')}", highlight=False)
+
+
+@jobs_app.command("batch")
+def batch(
+    input_path: Annotated[
+        str, typer.Option("--input", help="CSV/Parquet file, folder or glob (below the service's data root)")
+    ],
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="Forecast with the model this endpoint serves")
+    ] = None,
+    model_group: Annotated[
+        str | None, typer.Option("--model-group", help="Forecast with a version of this model group")
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", min=1, help="The group's version; default latest approved")
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", help="Output folder on the service; default {home}/batch/{job id}"),
+    ] = None,
+    future: Annotated[
+        str | None, typer.Option("--future", help="Known covariates over the horizon (file, folder or glob)")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+    chunk_rows: Annotated[
+        int | None, typer.Option("--chunk-rows", help="Input rows per chunk (whole series)")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Worker processes on the service (default all cores)")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Job name (default the job id)")] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Follow the job to its end; exit 1 unless Completed")
+    ] = False,
+    poll: Annotated[float, typer.Option("--poll", min=0.1, help="Seconds between status checks")] = 2.0,
+    url: UrlOpt = DEFAULT_URL,
+    api_key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Queue a batch forecast of a catalogue on the service; prints its id (with --wait, its result)."""
+    body = {
+        "name": name,
+        "endpoint": endpoint,
+        "model_group": model_group,
+        "version": version,
+        "input": input_path,
+        "future": future,
+        "output": output,
+        "format": fmt,
+        "chunk_rows": chunk_rows,
+        "workers": workers,
+    }
+    job = _request("POST", url, "/v1/batch", api_key, body={k: v for k, v in body.items() if v is not None})
+    if wait:
+        job = _follow(url, api_key, str(job.get("id")), poll, show=not as_json)
+    if as_json:
+        _print_json(job)
+    elif not wait:
+        out.print(f"queued batch job [bold]{job.get('id')}[/]: {job.get('status')}", highlight=False)
+    else:
+        out.print(_summary_table(job))
+        if job.get("result"):
+            out.print(_result_table(job["result"]))
+    if wait and job.get("status") != "Completed":
+        raise typer.Exit(1)
+
+
+def _follow(url: str, api_key: str | None, job_id: str, poll: float, show: bool = True) -> dict[str, Any]:
+    """Poll the job until it ends, showing its stage and chunks done on stderr; the ended job."""
+    view = Progress(
+        TextColumn("[bold cyan]{task.fields[stage]:<9}"),
+        BarColumn(bar_width=30),
+        MofNCompleteColumn(),
+        TextColumn("chunks"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show,
+    )
+    with view:
+        task = view.add_task("", total=None, stage="queued")
+        while True:
+            job: dict[str, Any] = _request("GET", url, f"/v1/jobs/{job_id}", api_key)
+            chunks = job.get("progress") or {}
+            view.update(
+                task,
+                stage=str(job.get("stage") or job.get("status")),
+                total=chunks.get("chunks"),
+                completed=chunks.get("done") or 0,
+            )
+            if job.get("status") in ENDED:
+                return job
+            time.sleep(poll)

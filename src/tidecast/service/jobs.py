@@ -1,4 +1,4 @@
-"""The job queue: training jobs as rows of `jobs`, claimed by worker processes.
+"""The job queue: training and batch forecasting jobs as rows of `jobs`, claimed by workers.
 
 Every state change is one conditional UPDATE (``... WHERE id = :id AND status IN (...)``), so
 two processes racing on a job cannot both win: the loser's UPDATE matches no row. That is what
@@ -21,14 +21,17 @@ import socket
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tidecast.service.errors import Conflict, InvalidInput, NotFound
 from tidecast.service.job_config import JobRequest
-from tidecast.service.schema import Job, JobStatus, new_job_id, utcnow
+from tidecast.service.schema import Job, JobKind, JobStatus, new_job_id, utcnow
+
+if TYPE_CHECKING:
+    from tidecast.service.batch_job import BatchRequest
 
 ACTIVE = (JobStatus.IN_PROGRESS, JobStatus.STOPPING)
 FINISHED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.STOPPED)
@@ -53,8 +56,27 @@ class JobStore:
         job = Job(
             id=job_id,
             name=request.name or job_id,
+            kind=JobKind.AUTOML,
             status=JobStatus.QUEUED,
             config=request.model_dump(mode="json"),
+            stop_requested=False,
+            created_at=utcnow(),
+        )
+        with self._sessions.begin() as session:
+            session.add(job)
+        return job
+
+    def create_batch(self, request: BatchRequest, model_version_id: int, job_id: str) -> Job:
+        """Queue a batch forecast with the version `model_version_id` (pinned now, so a later
+        deploy does not change what a queued batch forecasts with). `job_id` is the id the
+        request's default output folder was named after."""
+        job = Job(
+            id=job_id,
+            name=request.name or job_id,
+            kind=JobKind.BATCH,
+            status=JobStatus.QUEUED,
+            config=request.model_dump(mode="json"),
+            model_version_id=model_version_id,
             stop_requested=False,
             created_at=utcnow(),
         )
@@ -69,13 +91,17 @@ class JobStore:
             raise NotFound("job", job_id)
         return job
 
-    def list(self, status: JobStatus | str | None = None, limit: int = 100) -> list[Job]:
-        """The newest jobs first, optionally of one status."""
+    def list(
+        self, status: JobStatus | str | None = None, limit: int = 100, kind: JobKind | str | None = None
+    ) -> list[Job]:
+        """The newest jobs first, optionally of one status and one kind."""
         if not 1 <= limit <= MAX_LIST:
             raise InvalidInput("limit", f"must be between 1 and {MAX_LIST}, got {limit}")
         query = select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
         if status is not None:
             query = query.where(Job.status == _status(status))
+        if kind is not None:
+            query = query.where(Job.kind == _kind(kind))
         with self._sessions() as session:
             return list(session.scalars(query))
 
@@ -141,8 +167,16 @@ class JobStore:
                     return job
         return None
 
-    def progress(self, job_id: str, stage: str | None, candidate: str | None = None) -> bool:
+    def progress(
+        self,
+        job_id: str,
+        stage: str | None,
+        candidate: str | None = None,
+        chunks: dict[str, int] | None = None,
+    ) -> bool:
         """Record what the job is doing (and that its worker lives); True when it should stop.
+
+        `chunks` is a batch job's progress, ``{"chunks": N, "done": k}``.
 
         It should stop when a stop was requested, or when the job is no longer running at all
         (e.g. `recover_orphans` failed it while this worker was unreachable).
@@ -150,6 +184,8 @@ class JobStore:
         values: dict[str, Any] = {"heartbeat_at": utcnow()}
         if stage is not None:
             values.update(stage=stage[:64], candidate=candidate[:128] if candidate else None)
+        if chunks is not None:
+            values["progress"] = dict(chunks)
         with self._sessions.begin() as session:
             session.execute(update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE)).values(**values))
             row = session.execute(
@@ -176,13 +212,23 @@ class JobStore:
             candidate=None,
         )
 
-    def fail(self, job_id: str, reason: str) -> Job:
-        """Mark a queued or running job Failed with `reason` (one line, kept short)."""
+    def complete_batch(self, job_id: str, result: dict[str, Any], chunks: dict[str, int] | None) -> Job:
+        """A batch job's end: its result (counts, timings, output folder) and final progress."""
+        values: dict[str, Any] = {"result": result, "stage": "done", "candidate": None}
+        if chunks is not None:
+            values["progress"] = dict(chunks)
+        return self._finish(job_id, JobStatus.COMPLETED, **values)
+
+    def fail(self, job_id: str, reason: str, result: dict[str, Any] | None = None) -> Job:
+        """Mark a queued or running job Failed with `reason` (one line, kept short), and the
+        `result` of a batch that ran but forecast nothing."""
+        extra = {"result": result} if result is not None else {}
         return self._finish(
             job_id,
             JobStatus.FAILED,
             from_states=(JobStatus.QUEUED, *ACTIVE),
             error=one_line(reason),
+            **extra,
         )
 
     def mark_stopped(self, job_id: str, leaderboard: Sequence[dict[str, Any]] | None = None) -> Job:
@@ -263,6 +309,7 @@ def job_to_dict(job: Job) -> dict[str, Any]:
     return {
         "id": job.id,
         "name": job.name,
+        "kind": job.kind.value,
         "status": job.status.value,
         "stage": job.stage,
         "candidate": job.candidate,
@@ -270,6 +317,8 @@ def job_to_dict(job: Job) -> dict[str, Any]:
         "error": job.error,
         "model_version_id": job.model_version_id,
         "leaderboard": job.leaderboard,
+        "progress": job.progress,
+        "result": job.result,
         "config": job.config,
         "worker_pid": job.worker_pid,
         "worker_host": job.worker_host,
@@ -302,6 +351,15 @@ def pid_alive(pid: int) -> bool:
     except (OSError, IndexError):
         return True  # no procfs (macOS): trust kill()
     return state not in ("Z", "X")
+
+
+def _kind(value: JobKind | str) -> JobKind:
+    try:
+        return JobKind(value)
+    except ValueError:
+        raise InvalidInput(
+            "kind", f"unknown job kind {value!r}; use {', '.join(k.value for k in JobKind)}"
+        ) from None
 
 
 def _status(value: JobStatus | str) -> JobStatus:

@@ -102,16 +102,34 @@ class ServiceMetrics:
         self.endpoints = Gauge("tidecast_endpoints", "Endpoints loaded and serving.", registry=self.registry)
         if count_jobs is not None:
             self.registry.register(_JobsCollector(count_jobs))
+        self._per_request: dict[tuple[str, int], tuple[Counter, ...]] = {}
+        self._per_invocation: dict[tuple[str | None, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, method: str, status: int) -> None:
-        self.requests.labels(method, str(status)).inc()
-        if status >= 400:
-            self.errors.labels(str(status)).inc()
+        counters = self._per_request.get((method, status))
+        if counters is None:
+            counters = self._per_request[(method, status)] = self._request_series(method, status)
+        for counter in counters:
+            counter.inc()
 
     def observe_invocation(self, endpoint: str | None, status: int, seconds: float) -> None:
+        series = self._per_invocation.get((endpoint, status))
+        if series is None:
+            series = self._per_invocation[(endpoint, status)] = self._invocation_series(endpoint, status)
+        series[0].inc()
+        series[1].observe(seconds)
+
+    # `labels()` validates and looks the series up under a lock, several microseconds a call,
+    # three calls a request; the series of a label set never change (these metrics are never
+    # cleared), so each request looks them up once in a plain dict instead. Label sets are
+    # bounded: HTTP methods and statuses, deployed endpoint names (`UNKNOWN` for the rest).
+    def _request_series(self, method: str, status: int) -> tuple[Counter, ...]:
+        requests = self.requests.labels(method, str(status))
+        return (requests, self.errors.labels(str(status))) if status >= 400 else (requests,)
+
+    def _invocation_series(self, endpoint: str | None, status: int) -> tuple[Counter, Histogram]:
         label = endpoint or UNKNOWN
-        self.invocations.labels(label, str(status)).inc()
-        self.latency.labels(label).observe(seconds)
+        return self.invocations.labels(label, str(status)), self.latency.labels(label)
 
     def observe_load(self, endpoint: str, seconds: float) -> None:
         self.model_load.observe(seconds)

@@ -250,14 +250,17 @@ class Registry:
         """A local folder holding `version`'s model, ready for `load_forecaster`."""
         return self.artifacts.get_model(version.artifact_uri)
 
-    def endpoint_model_path(self, name: str) -> Path:
-        """The local model folder of the version endpoint `name` serves (for batch forecasts)."""
+    def endpoint_version(self, name: str) -> ModelVersion:
+        """The version endpoint `name` serves now (NotFound for an unknown endpoint)."""
         with self.sessions() as session:
             endpoint = session.get(Endpoint, name)
             if endpoint is None:
                 raise NotFound("endpoint", name)
-            version = endpoint.model_version
-        return self.model_path(version)
+            return endpoint.model_version
+
+    def endpoint_model_path(self, name: str) -> Path:
+        """The local model folder of the version endpoint `name` serves (for batch forecasts)."""
+        return self.model_path(self.endpoint_version(name))
 
     # ---- approval ------------------------------------------------------------------------
     def approve(self, group: str, version: int) -> ModelVersion:

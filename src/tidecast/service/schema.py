@@ -87,7 +87,7 @@ class ModelStatus(enum.StrEnum):
 
 
 class JobStatus(enum.StrEnum):
-    """A training job's state (SageMaker's TrainingJobStatus values)."""
+    """A job's state (SageMaker's TrainingJobStatus values)."""
 
     QUEUED = "Queued"
     IN_PROGRESS = "InProgress"
@@ -95,6 +95,13 @@ class JobStatus(enum.StrEnum):
     FAILED = "Failed"
     STOPPING = "Stopping"
     STOPPED = "Stopped"
+
+
+class JobKind(enum.StrEnum):
+    """What a job does: train a model (AutoML search) or forecast a catalogue with one (batch)."""
+
+    AUTOML = "automl"
+    BATCH = "batch"
 
 
 class ApiKeyRole(enum.StrEnum):
@@ -179,13 +186,22 @@ class ModelVersion(Base):
 
 
 class Job(Base):
-    """An asynchronous training job; a worker process claims it and heartbeats while it runs."""
+    """An asynchronous job (training or batch forecasting); a worker process claims it and
+    heartbeats while it runs.
+
+    `config` holds the request (a `JobRequest` or a `BatchRequest`, by `kind`). For a training
+    job `model_version_id` is the version it registered; for a batch job, the version it
+    forecasts with (pinned when the job is submitted).
+    """
 
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_status_created", "status", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_job_id)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
+    kind: Mapped[JobKind] = mapped_column(
+        _enum(JobKind, "job_kind"), default=JobKind.AUTOML, server_default=JobKind.AUTOML.value
+    )
     status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"), default=JobStatus.QUEUED)
     stage: Mapped[str | None] = mapped_column(String(64))
     candidate: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
@@ -193,6 +209,10 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # Rows of the AutoML leaderboard (a list of dicts) once the search has scored candidates.
     leaderboard: Mapped[Any] = mapped_column(JSON, nullable=True)
+    # A batch job's chunks, {"chunks": N, "done": k}, while it forecasts.
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # A batch job's outcome: item counts, first failures, timings and the output folder.
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     worker_host: Mapped[str | None] = mapped_column(String(255))

@@ -36,7 +36,10 @@ class ServiceSettings(BaseSettings):
     )
     data_root: Path | None = Field(
         default=None,
-        description="Local folder that s3:// URIs in job bodies map onto: s3://bucket/key -> {data_root}/bucket/key.",
+        description=(
+            "Local folder that job and batch locations are confined to: s3://bucket/key -> "
+            "{data_root}/bucket/key. Batch jobs write their output below it or below {home}/batch."
+        ),
     )
     open_mode: bool = Field(default=False, description="Serve without API keys. Must be set explicitly.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
@@ -46,6 +49,10 @@ class ServiceSettings(BaseSettings):
         default=10 * MIB, gt=0, description="Largest request body accepted, in bytes."
     )
     workers: int = Field(default=1, ge=1, description="Job worker processes.")
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="Dask scheduler (tcp://host:8786) that training and batch jobs fan out to; none: local processes.",
+    )
     default_endpoint: str | None = Field(
         default=None, description="What POST /invocations serves when no target model header names one."
     )

@@ -1,22 +1,27 @@
-"""Job workers: processes that claim queued training jobs and run them to the end.
+"""Job workers: processes that claim queued jobs (training or batch) and run them to the end.
 
 Each worker is its own process (`python -m tidecast.service.worker`, or `start_workers` from
 the service with the spawn start method), so a model that crashes the interpreter or eats
-memory takes down one job, not the API. A worker loops: claim the oldest queued job, build an
-`AutoForecaster` from its `JobRequest`, fit with a progress callback that records the stage
-and candidate on the job (the heartbeat), forecast, write the run folder, register the model
-(PendingManualApproval) and mark the job Completed; any exception marks it Failed with a
-one-line reason.
+memory takes down one job, not the API. A worker loops: claim the oldest queued job and run it
+by its kind. A training job builds an `AutoForecaster` from its `JobRequest`, fits with a
+progress callback that records the stage and candidate on the job (the heartbeat), forecasts,
+writes the run folder, registers the model (PendingManualApproval) and is Completed. A batch
+job runs `run_batch` with the model version pinned at submission; the same callback records
+the stage and the chunks done out of all, and the job keeps the batch's counts as its result.
+Any exception marks a job Failed with a one-line reason.
 
 Stopping: the progress callback raises `JobStopped` once a stop was requested. It derives
 from BaseException, not Exception, because the backtest deliberately catches every Exception
 of a candidate (a failing model must not fail the search) and would otherwise swallow the
 stop as "this candidate failed". A heartbeat thread keeps the job alive while a long model fit
-emits no events, and notices stop requests in between.
+emits no events, and notices stop requests in between. A batch emits an event after each
+chunk, so it stops between chunks; the chunks it finished stay in its output folder, and the
+same batch submitted again with that folder as `output` resumes from them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -26,15 +31,18 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from tidecast.errors import ConfigError
 from tidecast.service.artifacts import ArtifactStore
+from tidecast.service.batch_job import BatchRequest, nothing_forecast, run_batch_job
 from tidecast.service.job_config import JobRequest
 from tidecast.service.jobs import JobStore, one_line
 from tidecast.service.registry import Registry
-from tidecast.service.schema import Job
+from tidecast.service.schema import Job, JobKind
 from tidecast.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -42,7 +50,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10.0
 POLL_SECONDS = 1.0
 # Progress events arrive many times a second during a backtest; the job row is written when
-# the stage or candidate changes, and otherwise at most this often.
+# the stage, the candidate or a batch's chunks done change, and otherwise at most this often.
 PROGRESS_WRITE_SECONDS = 2.0
 
 
@@ -51,13 +59,15 @@ class JobStopped(BaseException):
 
 
 class _Tracker:
-    """The fit's progress callback: records stage/candidate, heartbeats, raises `JobStopped`."""
+    """The progress callback: records stage/candidate (a fit's) or chunks done (a batch's),
+    heartbeats, raises `JobStopped`."""
 
     def __init__(self, store: JobStore, job_id: str, heartbeat_seconds: float) -> None:
         self.store = store
         self.job_id = job_id
         self.stop = threading.Event()
-        self._last: tuple[str | None, str | None] = (None, None)
+        self.chunks: dict[str, int] | None = None  # a batch's latest {"chunks": N, "done": k}
+        self._last: tuple[str | None, str | None, int | None] = (None, None, None)
         self._written = 0.0
         self._lock = threading.Lock()
         self._done = threading.Event()
@@ -88,12 +98,17 @@ class _Tracker:
         candidate = str(raw) if raw is not None else None
         if stage == "candidate_done":  # still the backtest stage, between two candidates
             stage = "backtest"
+        if "chunks" in event:
+            self.chunks = {"chunks": _count(event["chunks"]), "done": _count(event.get("done"))}
+        # A finished chunk is written at once: it is seconds of work, and the write is where a
+        # stop request is noticed, so a batch stops after the chunk in flight.
+        key = (stage, candidate, self.chunks["done"] if self.chunks else None)
         now = time.monotonic()
-        if (stage, candidate) != self._last or now - self._written >= PROGRESS_WRITE_SECONDS:
+        if key != self._last or now - self._written >= PROGRESS_WRITE_SECONDS:
             with self._lock:
-                if self.store.progress(self.job_id, stage, candidate):
+                if self.store.progress(self.job_id, stage, candidate, self.chunks):
                     self.stop.set()
-            self._last, self._written = (stage, candidate), now
+            self._last, self._written = key, now
         if self.stop.is_set():
             raise JobStopped(self.job_id)
 
@@ -106,14 +121,12 @@ def run_job(
     heartbeat_seconds: float = HEARTBEAT_SECONDS,
 ) -> Job:
     """Run one claimed job to its end state (Completed, Failed or Stopped) and return it."""
-    log.info("job %s (%s): started", job.id, job.name)
+    log.info("job %s (%s, %s): started", job.id, job.name, job.kind.value)
     try:
-        request = JobRequest.model_validate(job.config)
-        with _Tracker(store, job.id, heartbeat_seconds) as track:
-            leaderboard, version_id = _train(job, request, registry, settings, track)
-        finished = store.complete(job.id, leaderboard, version_id)
-        log.info("job %s: completed, model version %s", job.id, version_id)
-        return finished
+        with _cluster(settings) as client:
+            if job.kind is JobKind.BATCH:
+                return _run_batch(job, store, registry, heartbeat_seconds, client)
+            return _run_training(job, store, registry, settings, heartbeat_seconds)
     except JobStopped:
         log.info("job %s: stopped on request", job.id)
         return store.mark_stopped(job.id)
@@ -121,6 +134,61 @@ def run_job(
         reason = one_line(f"{type(exc).__name__}: {exc}")
         log.warning("job %s: failed: %s", job.id, reason)
         return store.fail(job.id, reason)
+
+
+@contextlib.contextmanager
+def _cluster(settings: ServiceSettings) -> Iterator[Any]:
+    """With `dask_scheduler` set, a client on it for the job (per-series training work goes to
+    the cluster through `use_dask`; batch chunks are submitted to it); otherwise None."""
+    if not settings.dask_scheduler:
+        yield None
+        return
+    from tidecast.distributed import open_client, use_dask
+
+    with open_client(scheduler=settings.dask_scheduler) as client, use_dask(client):
+        yield client
+
+
+def _run_training(
+    job: Job, store: JobStore, registry: Registry, settings: ServiceSettings, heartbeat_seconds: float
+) -> Job:
+    request = JobRequest.model_validate(job.config)
+    with _Tracker(store, job.id, heartbeat_seconds) as track:
+        leaderboard, version_id = _train(job, request, registry, settings, track)
+    finished = store.complete(job.id, leaderboard, version_id)
+    log.info("job %s: completed, model version %s", job.id, version_id)
+    return finished
+
+
+def _run_batch(
+    job: Job, store: JobStore, registry: Registry, heartbeat_seconds: float, client: Any = None
+) -> Job:
+    """Forecast the batch with the version pinned on the job; Failed when no item could be."""
+    request = BatchRequest.model_validate(job.config)
+    if job.model_version_id is None:
+        raise ConfigError("the batch job names no model version")
+    with _Tracker(store, job.id, heartbeat_seconds) as track:
+        track({"stage": "model"})
+        model = registry.model_path(registry.get_by_id(job.model_version_id))
+        result = run_batch_job(request, model, track, client)
+    reason = nothing_forecast(result)
+    if reason is not None:
+        log.warning("job %s: failed: %s", job.id, reason)
+        return store.fail(job.id, reason, result)
+    finished = store.complete_batch(job.id, result, track.chunks)
+    log.info(
+        "job %s: forecast %d of %d items into %s",
+        job.id,
+        result["items_forecast"],
+        result["items_in"],
+        result["output"],
+    )
+    return finished
+
+
+def _count(value: object) -> int:
+    """A chunk count from a progress event (typed `object`: events are plain dicts)."""
+    return int(value) if isinstance(value, int | float | str) else 0
 
 
 def _train(

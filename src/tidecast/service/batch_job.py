@@ -1,0 +1,278 @@
+"""Batch forecasting as a service job: what it asks for, where it may read and write, what it ran.
+
+A `BatchRequest` names the model (an endpoint, or a model group with an optional version,
+default its latest approved one), the input and the output; `parse_batch_body` validates a
+body and confines its locations, so a bad body is a 422 naming the field at submission rather
+than a job that fails in a worker. The version is pinned when the job is submitted
+(`batch_model_version`), so redeploying an endpoint never changes a batch already queued.
+
+Where a batch job may read and write (the caller is an admin key, but the worker runs as the
+service's user, so no request path reaches the file system unchecked):
+
+* `input` and `future`: as for training jobs. With a `data_root`, ``s3://bucket/key`` maps
+  onto ``data_root/bucket/key``, a relative path is taken below it and anything resolving
+  outside it is refused; without one, paths and fsspec URLs are read as given.
+* `output`: always a local folder *inside* ``{home}/batch`` or, when set, inside the data root
+  (``s3://bucket/key`` maps onto it as for inputs). A relative path is taken below the data
+  root when there is one, else below ``{home}/batch``. Left out, it is ``{home}/batch/{job id}``.
+  Reading is allowed where writing is not: a job must not be able to write over the service's
+  database, its artifacts or anything else the service's user owns.
+
+The service never overwrites: an output folder holding another batch fails the job, and one
+holding this same batch (same model, input and chunking) resumes it, so resubmitting a stopped
+or failed batch with the same `output` redoes only its unfinished chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, Progress
+from tidecast.service.errors import NotFound
+from tidecast.service.job_config import JobConfigError, resolve_location
+from tidecast.service.schema import ModelVersion
+
+BATCH_DIR = "batch"
+NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+MAX_VERSION = 2**31 - 1  # versions are 32-bit INTEGER columns
+MAX_CHUNK_ROWS = 1_000_000_000
+MAX_WORKERS = 1024
+LOCATION_LENGTH = 1024
+FAILURES_IN_RESULT = 10
+
+
+class _Settings(Protocol):
+    home: Path
+    data_root: Path | None
+
+
+class _Registry(Protocol):
+    def get(self, group: str, version: int) -> ModelVersion: ...
+
+    def endpoint_version(self, name: str) -> ModelVersion: ...
+
+    def latest_approved(self, group: str) -> ModelVersion: ...
+
+
+class BatchRequest(BaseModel):
+    """Forecast every item of `input` with one model version, into `output`."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(None, max_length=128, description="Job name; default the job id.")
+    endpoint: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        pattern=NAME,
+        description="Forecast with the version this endpoint serves (or give model_group).",
+    )
+    model_group: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        pattern=NAME,
+        validate_default=True,
+        description="Forecast with a version of this group (or give endpoint).",
+    )
+    version: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_VERSION,
+        validate_default=True,
+        description="The model_group's version; default its latest approved one.",
+    )
+    input: str = Field(
+        min_length=1,
+        max_length=LOCATION_LENGTH,
+        description="CSV/Parquet file, folder or glob: a path (below the data root) or fsspec URL.",
+    )
+    future: str | None = Field(
+        None,
+        min_length=1,
+        max_length=LOCATION_LENGTH,
+        description="Known covariates over the horizon, for models that need them.",
+    )
+    output: str | None = Field(
+        None,
+        min_length=1,
+        max_length=LOCATION_LENGTH,
+        description="Output folder inside {home}/batch or the data root; default {home}/batch/{job id}.",
+    )
+    format: Literal["parquet", "csv"] = Field("parquet", description="Format of the forecast parts.")
+    chunk_rows: int = Field(
+        DEFAULT_CHUNK_ROWS, ge=1, le=MAX_CHUNK_ROWS, description="Input rows per chunk (whole series)."
+    )
+    workers: int | None = Field(
+        None, ge=1, le=MAX_WORKERS, description="Worker processes; default every core, 1 runs inline."
+    )
+
+    @field_validator("model_group")
+    @classmethod
+    def _one_model(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Exactly one of endpoint and model_group (checked here so the error names a field)."""
+        if "endpoint" not in info.data:
+            return value  # endpoint itself was invalid: that error says enough
+        endpoint = info.data["endpoint"]
+        if endpoint is not None and value is not None:
+            raise ValueError("give either endpoint or model_group, not both")
+        if endpoint is None and value is None:
+            raise ValueError("give the endpoint or the model_group whose model forecasts")
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _version_of_group(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("model_group") is None and info.data.get("endpoint"):
+            raise ValueError("a version goes with model_group; an endpoint serves one version already")
+        return value
+
+    @field_validator("input", "future", "output")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and any(ord(c) < 32 for c in value):
+            raise ValueError("a location has no control characters")
+        return value
+
+
+# ---- the body ------------------------------------------------------------------------------
+def parse_batch_body(body: Any, settings: _Settings, job_id: str) -> BatchRequest:
+    """The `BatchRequest` of `body`, its locations resolved (see the module docstring).
+
+    `job_id` names the default output folder. Raises `JobConfigError` naming each bad field.
+    """
+    if not isinstance(body, Mapping):
+        raise JobConfigError(
+            [{"loc": (), "msg": "the batch body must be a JSON object", "type": "type_error"}]
+        )
+    try:
+        request = BatchRequest.model_validate(body)
+    except ValidationError as exc:
+        raise JobConfigError(
+            [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors(include_url=False)]
+        ) from None
+    data_root = Path(settings.data_root).expanduser().resolve() if settings.data_root else None
+    batch_root = batch_dir(settings)
+    resolved: dict[str, str | None] = {}
+    errors = []
+    for field in ("input", "future", "output"):
+        value = getattr(request, field)
+        try:
+            if field == "output":
+                resolved[field] = resolve_output(value, batch_root, data_root, job_id)
+            else:
+                resolved[field] = (
+                    value if value is None or data_root is None else resolve_location(value, data_root)
+                )
+        except (ValueError, OSError) as exc:
+            errors.append({"loc": (field,), "msg": str(exc)})
+    if errors:
+        raise JobConfigError(errors)
+    return request.model_copy(update=resolved)
+
+
+def batch_dir(settings: _Settings) -> Path:
+    """``{home}/batch``: where batch outputs go by default, as an absolute path."""
+    return (Path(settings.home).expanduser() / BATCH_DIR).resolve()
+
+
+def resolve_output(location: str | None, batch_root: Path, data_root: Path | None, job_id: str) -> str:
+    """The local folder a batch may write `location` to; ValueError saying why it may not."""
+    if location is None:
+        return str(batch_root / job_id)
+    parts = urlsplit(location)
+    scheme = parts.scheme.lower()
+    roots = [batch_root] if data_root is None else [batch_root, data_root]
+    if scheme in ("s3", "s3a", "s3n"):
+        if data_root is None:
+            raise ValueError(
+                f"{location!r}: the service has no data root to map s3:// onto; give a local folder"
+            )
+        candidate = Path(resolve_location(location, data_root))
+    elif scheme and len(scheme) > 1 and scheme != "file":  # "C:" is a drive, not a protocol
+        raise ValueError(f"{location!r}: batch output is written to a local folder, not to {scheme}://")
+    else:
+        path = parts.path if scheme == "file" else location
+        candidate = ((data_root or batch_root) / path).resolve()
+    if not any(candidate != root and candidate.is_relative_to(root) for root in roots):
+        inside = " or ".join(str(root) for root in roots)
+        raise ValueError(f"{location!r} is not a folder inside {inside}")
+    return str(candidate)
+
+
+# ---- the model -----------------------------------------------------------------------------
+def batch_model_version(request: BatchRequest, registry: _Registry) -> ModelVersion:
+    """The version `request` forecasts with; `JobConfigError` naming the field when there is none."""
+    try:
+        if request.endpoint is not None:
+            return registry.endpoint_version(request.endpoint)
+        assert request.model_group is not None  # BatchRequest's validators
+        if request.version is None:
+            return registry.latest_approved(request.model_group)
+        return registry.get(request.model_group, request.version)
+    except NotFound as exc:
+        field = (
+            "endpoint" if request.endpoint else "version" if exc.kind == "model version" else "model_group"
+        )
+        raise JobConfigError([{"loc": (field,), "msg": str(exc)}]) from None
+
+
+# ---- the run -------------------------------------------------------------------------------
+def run_batch_job(
+    request: BatchRequest, model: Path, progress: Progress, client: Any = None
+) -> dict[str, Any]:
+    """Run the batch with the model folder `model` (on the Dask `client` when given); the
+    job's result (see `summarize`)."""
+    from tidecast.batch.runner import run_batch
+
+    assert request.output is not None  # parse_batch_body fills it in
+    done = run_batch(
+        model,
+        request.input,
+        request.output,
+        future=request.future,
+        fmt=request.format,
+        chunk_rows=request.chunk_rows,
+        workers=request.workers,
+        client=client,
+        progress=progress,
+    )
+    return summarize(done.manifest, done.output)
+
+
+def summarize(manifest: Mapping[str, Any], output: Path) -> dict[str, Any]:
+    """What the job row keeps of the batch manifest: counts, the first failures, timings and
+    where everything is (the full manifest and every failure stay in the output folder)."""
+    return {
+        "output": str(output),
+        "forecasts": str(output / "forecasts"),
+        "format": manifest["format"],
+        "chunks": manifest["chunks"],
+        "chunks_resumed": manifest["chunks_resumed"],
+        "chunks_failed": manifest["chunks_failed"],
+        "items_in": manifest["items_in"],
+        "items_forecast": manifest["items_forecast"],
+        "items_failed": manifest["items_failed"],
+        "items_with_fallback": manifest["items_with_fallback"],
+        "forecast_rows": manifest["forecast_rows"],
+        "failures": list(manifest["failures"][:FAILURES_IN_RESULT]),
+        "failures_file": str(output / manifest["failures_file"]),
+        "manifest_file": str(output / "manifest.json"),
+        "timings": manifest["timings"],
+    }
+
+
+def nothing_forecast(result: Mapping[str, Any]) -> str | None:
+    """Why a batch that forecast no item at all failed, or None when it forecast some."""
+    if result["items_forecast"] or not result["items_in"]:
+        return None
+    first = result["failures"][0] if result["failures"] else {"item_id": "?", "reason": "unknown"}
+    return (
+        f"none of the {result['items_in']} items could be forecast; e.g. {first['item_id']}: "
+        f"{first['reason']} (every failure is listed in {result['failures_file']})"
+    )
