@@ -202,13 +202,17 @@ def _processes(
 ) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
     # Spawned, not forked: the parent may run a progress thread, and a fresh interpreter
     # per worker costs a second once per batch.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    try:
         futures = {pool.submit(forecast_chunk, plan, k): k for k in chunks}
         for future in as_completed(futures):
             try:
                 yield future.result()
             except Exception as exc:
                 yield futures[future], exc
+    finally:
+        # A caller that stops early (a stopped job) drops the chunks not yet started.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _dask(
@@ -217,11 +221,14 @@ def _dask(
     from distributed import as_completed as dask_completed
 
     futures = {client.submit(forecast_chunk, plan, k, pure=False): k for k in chunks}
-    for future in dask_completed(futures):
-        try:
-            yield future.result()
-        except Exception as exc:
-            yield futures[future], exc
+    try:
+        for future in dask_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:
+                yield futures[future], exc
+    finally:
+        client.cancel(list(futures))
 
 
 # ---- the batch ---------------------------------------------------------------------------
