@@ -197,6 +197,17 @@ def _inline(plan: BatchPlan, chunks: list[int]) -> Iterator[ChunkRecord | tuple[
             yield k, exc
 
 
+def _results(
+    completed: Iterable[Any], chunks: dict[Any, int]
+) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
+    """Each finished future's record, or its chunk and the exception that failed it."""
+    for future in completed:
+        try:
+            yield future.result()
+        except Exception as exc:
+            yield chunks[future], exc
+
+
 def _processes(
     plan: BatchPlan, chunks: list[int], workers: int
 ) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
@@ -205,11 +216,7 @@ def _processes(
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
     try:
         futures = {pool.submit(forecast_chunk, plan, k): k for k in chunks}
-        for future in as_completed(futures):
-            try:
-                yield future.result()
-            except Exception as exc:
-                yield futures[future], exc
+        yield from _results(as_completed(futures), futures)
     finally:
         # A caller that stops early (a stopped job) drops the chunks not yet started.
         pool.shutdown(wait=True, cancel_futures=True)
@@ -222,11 +229,7 @@ def _dask(
 
     futures = {client.submit(forecast_chunk, plan, k, pure=False): k for k in chunks}
     try:
-        for future in dask_completed(futures):
-            try:
-                yield future.result()
-            except Exception as exc:
-                yield futures[future], exc
+        yield from _results(dask_completed(futures), futures)
     finally:
         client.cancel(list(futures))
 
