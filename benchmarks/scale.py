@@ -153,9 +153,8 @@ def batch(items: int, model: Path, executor: str, cores: int, chunk_rows: int) -
     data = catalogue(items)
     out = CACHE / f"batch-{items}-{executor}"
     args = ["batch", "--model", str(model), "--input", str(data), "--output", str(out)]
-    args += ["--chunk-rows", str(chunk_rows), "--workers", str(cores), "--overwrite"]
-    if executor == "dask":
-        args.append("--dask")
+    args += ["--chunk-rows", str(chunk_rows), "--overwrite"]
+    args += ["--workers" if executor == "dask" else "--jobs", str(cores)]
     for stale in out.glob("_chunks/*.json"):  # measure a whole batch, never a resumed one
         stale.unlink()
     seconds, peak = measure(tidecast(*args), CACHE / f"batch-{items}-{executor}.log")

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tidecast.cli_options import FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
 from tidecast.errors import TidecastError
 
 app = typer.Typer(
@@ -205,19 +206,6 @@ FillOpt = Annotated[
     str | None, typer.Option("--filling", help='JSON, e.g. {"sales": {"middlefill": "zero"}}')
 ]
 AggOpt = Annotated[str | None, typer.Option("--aggregation", help='JSON, e.g. {"sales": "sum"}')]
-JobsOpt = Annotated[int | None, typer.Option("--jobs", help="Worker processes (default: all cores)")]
-WorkersOpt = Annotated[
-    int | None,
-    typer.Option("--workers", min=1, help="Run on a local Dask cluster of N worker processes"),
-]
-SchedulerOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--scheduler",
-        envvar="TIDECAST_DASK_SCHEDULER",
-        help="Run on the Dask cluster at this address, e.g. tcp://host:8786",
-    ),
-]
 SeedOpt = Annotated[int, typer.Option(help="Random seed")]
 
 
@@ -239,10 +227,6 @@ HolidaysOpt = Annotated[
 ]
 EventsOpt = Annotated[
     str | None, typer.Option("--events", help="Events table (CSV/Parquet with date and name)")
-]
-FutureOpt = Annotated[
-    str | None,
-    typer.Option("--future", help="Known covariates over the horizon (item, timestamp, covariates)"),
 ]
 
 

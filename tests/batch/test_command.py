@@ -1,5 +1,6 @@
 """`tidecast batch` as a user types it: choices checked, errors in one line, exit statuses."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +41,7 @@ def test_a_run_folder_forecasts_every_item_to_csv(model, tmp_path):
         str(tmp_path / "o"),
         "--format",
         "csv",
-        "--workers",
+        "--jobs",
         "1",
     )
     assert result.exit_code == 0, result.output
@@ -75,8 +76,19 @@ def test_nothing_forecast_exits_1_and_lists_the_failures(model, tmp_path):
         str(tmp_path / "bad.csv"),
         "--output",
         str(tmp_path / "o"),
-        "--workers",
+        "--jobs",
         "1",
     )
     assert result.exit_code == 1, result.output
     assert "1 items failed" in result.output and "duplicate" in result.output
+
+
+def test_workers_run_the_chunks_on_a_local_dask_cluster(model, tmp_path):
+    out = tmp_path / "o"
+    result = invoke(
+        "--model", str(model), "--input", str(model / "history.csv"), "--output", str(out), "--workers", "1"
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 dask workers" in result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["executor"], manifest["items_forecast"]) == ("dask", 4)

@@ -115,7 +115,7 @@ def test_killed_batch_resumes_and_forecasts_every_item_once(model, catalogue, ex
         "--input",
         str(catalogue),
     ]
-    command += ["--output", str(out), "--chunk-rows", "400", "--workers", "1"]
+    command += ["--output", str(out), "--chunk-rows", "400", "--jobs", "1"]
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )

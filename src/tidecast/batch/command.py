@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from rich.progress import (
 )
 
 from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, run_batch
+from tidecast.cli_options import FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
 from tidecast.errors import ConfigError, TidecastError
 
 console = Console(stderr=True)
@@ -40,13 +42,17 @@ def model_folder(model: Path | None, endpoint: str | None) -> Path:
 
 
 @contextlib.contextmanager
-def executor(workers: int | None, scheduler: str | None, dask: bool) -> Iterator[Any]:
-    """None (local processes) unless a scheduler is given or a local Dask cluster is asked for."""
-    if scheduler is None and not dask:
+def executor(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    """A Dask client for --workers (a local cluster) or --scheduler; None for local processes."""
+    if workers is None and not scheduler:
         yield None
         return
+    import distributed
+
     from tidecast.distributed import open_client
 
+    # Importing distributed sets its loggers to INFO; they follow --verbose like ours.
+    logging.getLogger(distributed.__name__).setLevel(logging.getLogger().level)
     with open_client(workers=workers, scheduler=scheduler) as client:
         yield client
 
@@ -91,29 +97,20 @@ def batch(
     endpoint: Annotated[
         str | None, typer.Option("--endpoint", help="Use the model an endpoint serves")
     ] = None,
-    future: Annotated[
-        str | None, typer.Option("--future", help="Known covariates over the horizon (file, folder or glob)")
-    ] = None,
+    future: FutureOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
     chunk_rows: Annotated[
         int, typer.Option("--chunk-rows", help="Rows per chunk (whole series); memory grows with it")
     ] = DEFAULT_CHUNK_ROWS,
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Worker processes (default: all cores)")
-    ] = None,
-    dask: Annotated[bool, typer.Option("--dask", help="Run the chunks on a local Dask cluster")] = False,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler", envvar="TIDECAST_DASK_SCHEDULER", help="Dask scheduler, e.g. tcp://host:8786"
-        ),
-    ] = None,
+    jobs: JobsOpt = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     overwrite: Annotated[bool, typer.Option(help="Replace another batch's output in --output")] = False,
 ) -> None:
     """Forecast every item of a catalogue, chunk by chunk; an interrupted batch resumes."""
     try:
         folder = model_folder(model, endpoint)
-        with executor(workers, scheduler, dask) as client, BatchProgress() as view:
+        with executor(workers, scheduler) as client, BatchProgress() as view:
             result = run_batch(
                 folder,
                 input_path,
@@ -121,7 +118,7 @@ def batch(
                 future=future,
                 fmt=fmt,
                 chunk_rows=chunk_rows,
-                workers=workers,
+                workers=jobs,
                 client=client,
                 overwrite=overwrite,
                 progress=view,
