@@ -8,9 +8,10 @@ production, `python -m tidecast.service.server --host 127.0.0.1 --port <free> --
 (one uvicorn process; one job worker, idle), and the version is deployed to the endpoint
 ``demo`` through HTTP with an admin key.
 
-The load comes from a separate process (this script with ``--client``: asyncio, one
-keep-alive HTTP/1.1 connection per simulated client; a minimal client, checked against httpx
-once per scenario, since httpx's own CPU per request would swamp what it measures on 2 cores).
+The load comes from a separate process (this script with ``--client``: one keep-alive
+HTTP/1.1 connection per simulated client, a bare asyncio protocol on uvloop when installed;
+a minimal client, checked against httpx once per scenario, since on 2 cores the client's CPU
+is taken from the server: httpx spends milliseconds per request, this client about 0.1 ms).
 Closed loop, no think time: each client sends its next request as soon as the answer is read.
 Each scenario runs a warm-up (answers discarded) then a measured window; counted are the
 requests completing inside the window (as wrk does), latency client-side from sending the
@@ -25,9 +26,11 @@ count too. The deploy warms the endpoint's per-item forecast cache. Scenarios:
 - ``fresh x100``: 100 items' last 365 days (36,500 rows, about 3 MB, under the 10 MiB limit);
 
 each at 1 and 50 concurrent clients. Written: `results/load.csv` (requests, errors, requests/s,
-p50/p90/p99 ms, the 1-minute load average before each run) and `results/load.bars.csv` (the
-issue's bar: stored-item single-item p99 at 50 concurrent clients below 50 ms on 2 cores,
-closed loop).
+p50/p90/p99 ms, the 1-minute load average before each run, and the CPU milliseconds per
+answered request of the server's processes and of the client, warm-up included: on a shared
+machine latency depends on what else runs, CPU per request much less) and
+`results/load.bars.csv` (the issue's bar: stored-item single-item p99 at 50 concurrent clients
+below 50 ms on 2 cores, closed loop).
 
 `--quick` (2 s per scenario after 1 s of warm-up) writes to `benchmarks/.cache/quick/`.
 
@@ -48,10 +51,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -87,6 +90,8 @@ COLUMNS = (
     "in_flight",
     "seconds",
     "load_avg_1m",
+    "server_cpu_ms",
+    "client_cpu_ms",
     "note",
 )
 
@@ -142,9 +147,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(home: Path, timeout: float = 60.0, **settings: str) -> Iterator[str]:
-    """`python -m tidecast.service.server` on a free loopback port until the block ends;
-    `settings` are extra `TIDECAST_<NAME>` variables (`open_mode="1"`, for profiling)."""
+def running_server(home: Path, timeout: float = 60.0, **settings: str) -> Iterator[tuple[str, int]]:
+    """`python -m tidecast.service.server` on a free loopback port until the block ends: its
+    (URL, process id); `settings` are extra `TIDECAST_<NAME>` variables (`open_mode="1"`)."""
     import httpx
 
     port = free_port()
@@ -170,7 +175,7 @@ def running_server(home: Path, timeout: float = 60.0, **settings: str) -> Iterat
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the server was not healthy after {timeout}s")
             time.sleep(0.2)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         try:
@@ -179,6 +184,26 @@ def running_server(home: Path, timeout: float = 60.0, **settings: str) -> Iterat
             process.kill()
             process.wait()
         log.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its live descendants (the server: uvicorn's
+    process and the idle job worker)."""
+    import psutil
+
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return total
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def deploy(url: str, admin: str) -> None:
@@ -221,14 +246,17 @@ def make_bodies(data: pd.DataFrame, scenario: str, seed: int = 0) -> list[bytes]
 
 
 # ---- the load generator (runs in its own process) ----------------------------------------------
-class Connection:
+class Connection(asyncio.Protocol):
     """One keep-alive HTTP/1.1 connection speaking just what the benchmark needs: POST a body,
     read the status and a Content-Length body in full.
 
-    Deliberately not httpx: on 2 cores the client shares the CPU with the server, and httpx
-    spends a few milliseconds of CPU per request (more than the server spends answering a
-    cached forecast), so an httpx client measured mostly itself. This costs tens of
-    microseconds. `load.py` checks it against httpx once before the load (`check_client`).
+    Deliberately not httpx, and not even asyncio's streams: on 2 cores the client shares the
+    CPU with the server, and every microsecond it spends is one the server does not get.
+    httpx spends a few milliseconds of CPU per request (more than the server spends answering
+    a cached forecast); asyncio streams plus a `wait_for` per request spent about 0.3 ms. A
+    bare protocol, one future per request and no per-request timer (`_drive` stops the
+    clients with one timer) costs tens of microseconds. `load.py` checks it against httpx
+    once per scenario (`check_client`).
     """
 
     def __init__(self, host: str, port: int, path: str, key: str) -> None:
@@ -237,34 +265,77 @@ class Connection:
             f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nX-API-Key: {key}\r\n"
             "Content-Type: application/json\r\nContent-Length: "
         ).encode()
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._waiter: asyncio.Future[tuple[int, bytes]] | None = None
+        self._status = 0
+        self._length = -1  # the answer's Content-Length once its head is read
+        self._close_after = False
 
+    # ---- asyncio.Protocol ----------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        try:
+            self._read_answer()
+        except ValueError as exc:
+            self._fail(exc)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self._fail(exc or ConnectionResetError("the server closed the connection"))
+
+    # ---- requests -----------------------------------------------------------------------
     async def post(self, body: bytes) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        self.writer.write(self.head + str(len(body)).encode() + b"\r\n\r\n" + body)
-        await self.writer.drain()
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split(" ", 2)[1])
-        headers = {
-            k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)
-        }
-        if "content-length" not in headers:
-            raise ValueError(f"no Content-Length in the answer: {lines[:3]}")
-        payload = await self.reader.readexactly(int(headers["content-length"]))
-        if headers.get("connection", "").lower() == "close":
-            await self.close()
-        return status, payload
+        loop = asyncio.get_running_loop()
+        if self.transport is None:
+            self._buffer.clear()
+            self._length = -1
+            await loop.create_connection(lambda: self, self.host, self.port)
+        assert self.transport is not None
+        self._waiter = loop.create_future()
+        self.transport.write(self.head + str(len(body)).encode() + b"\r\n\r\n" + body)
+        return await self._waiter
 
     async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with suppress(OSError):
-                await self.writer.wait_closed()
-        self.reader = self.writer = None
+        if self.transport is not None:
+            self.transport.close()
+        self.transport = None
+
+    def _read_answer(self) -> None:
+        if self._length < 0:
+            end = self._buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            lines = self._buffer[:end].decode("latin-1").split("\r\n")
+            del self._buffer[: end + 4]
+            self._status = int(lines[0].split(" ", 2)[1])
+            headers = {
+                k.strip().lower(): v.strip()
+                for k, _, v in (line.partition(":") for line in lines[1:] if line)
+            }
+            if "content-length" not in headers:
+                raise ValueError(f"no Content-Length in the answer: {lines[:3]}")
+            self._length = int(headers["content-length"])
+            self._close_after = headers.get("connection", "").lower() == "close"
+        if len(self._buffer) < self._length:
+            return
+        payload = bytes(self._buffer[: self._length])
+        del self._buffer[: self._length]
+        self._length = -1
+        if self._close_after and self.transport is not None:
+            self.transport.close()
+            self.transport = None
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result((self._status, payload))
+
+    def _fail(self, exc: Exception) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(exc)
 
 
 async def _client_loop(
@@ -277,40 +348,50 @@ async def _client_loop(
     out: list[tuple[float, int]],
     cut: list[int],
     interval: float = 0.0,
+    done: list[int] | None = None,
 ) -> None:
     """One simulated client: request, read the whole answer, repeat (every `interval` seconds
-    when paced, else at once), until `stop_at` or until the shared request budget is spent. Records (latency s, status; 0 for a transport error)
-    of each request that completes inside the measured window, as wrk does; a request still
-    in flight at `stop_at` is abandoned and counted in `cut`, so the run is bounded in time."""
+    when paced, else at once), until `_drive` cancels it at `stop_at` or the shared request
+    budget is spent. Records (latency s, status; 0 for a transport error) of each request that
+    completes inside the measured window, as wrk does; a request still in flight at
+    `stop_at` is abandoned and counted in `cut`, so the run is bounded in time."""
     due = time.perf_counter() + rng.uniform(0.0, interval)  # paced clients start spread out
     while budget[0] > 0:
         if interval:
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            try:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            except asyncio.CancelledError:
+                return
             due += interval
         started = time.perf_counter()
         if started >= stop_at:
             return
         try:
-            status, _ = await asyncio.wait_for(connection.post(rng.choice(bodies)), stop_at - started)
-        except TimeoutError:
+            status, _ = await connection.post(rng.choice(bodies))
+        except asyncio.CancelledError:
             cut[0] += 1
             return
-        except (OSError, ValueError, asyncio.IncompleteReadError):  # an error, not a crash
+        except (OSError, ValueError):  # an error, not a crash
             status = 0
             await connection.close()
         finished = time.perf_counter()
+        if done is not None:
+            done[0] += 1
         if finished >= measure_from:
             budget[0] -= 1
             out.append((finished - started, status))
 
 
 async def _drive(spec: dict[str, Any], bodies: list[bytes]) -> dict[str, Any]:
-    """`concurrency` clients, each on its own connection, for the warm-up and the window."""
+    """`concurrency` clients, each on its own connection, for the warm-up and the window;
+    one timer cancels the clients still waiting at the window's end."""
     host, port = spec["host"], int(spec["port"])
     concurrency = int(spec["concurrency"])
     connections = [Connection(host, port, spec["path"], spec["key"]) for _ in range(concurrency)]
     out: list[tuple[float, int]] = []
     cut = [0]
+    done = [0]  # answers read, warm-up included: what the server's CPU time was spent on
+    cpu_started = time.process_time()
     try:
         start = time.perf_counter()
         measure_from = start + float(spec["warmup"])
@@ -318,12 +399,17 @@ async def _drive(spec: dict[str, Any], bodies: list[bytes]) -> dict[str, Any]:
         budget = [int(spec["max_requests"])]
         rngs = [random.Random(1000 * int(spec["seed"]) + k) for k in range(concurrency)]
         interval = concurrency / float(spec["rate"]) if spec.get("rate") else 0.0
-        await asyncio.gather(
-            *(
-                _client_loop(c, bodies, rngs[k], measure_from, stop_at, budget, out, cut, interval)
-                for k, c in enumerate(connections)
+        clients = [
+            asyncio.ensure_future(
+                _client_loop(c, bodies, rngs[k], measure_from, stop_at, budget, out, cut, interval, done)
             )
+            for k, c in enumerate(connections)
+        ]
+        stopper = asyncio.get_running_loop().call_later(
+            stop_at - time.perf_counter(), lambda: [c.cancel() for c in clients if not c.done()]
         )
+        await asyncio.gather(*clients)
+        stopper.cancel()
         elapsed = min(time.perf_counter(), stop_at) - measure_from
     finally:
         for connection in connections:
@@ -333,6 +419,8 @@ async def _drive(spec: dict[str, Any], bodies: list[bytes]) -> dict[str, Any]:
         "statuses": [s for _, s in out],
         "seconds": elapsed,
         "in_flight_at_stop": cut[0],
+        "answered": done[0],
+        "cpu_seconds": time.process_time() - cpu_started,
     }
 
 
@@ -359,13 +447,24 @@ def check_client(url: str, key: str, body: bytes) -> None:
 
 
 def client_main() -> None:
-    """``load.py --client``: a spec (JSON line) and the bodies (length-prefixed) on stdin,
-    the measurements (JSON) on stdout."""
+    """``load.py --client``: a spec (JSON line) and the bodies (length-prefixed) on stdin; the
+    measurements (JSON) into the file the spec names (not stdout, where the parent sometimes
+    received only the first 128 KiB of a longer answer)."""
     stream = sys.stdin.buffer
     spec = json.loads(stream.readline())
     bodies = [stream.read(int(stream.readline())) for _ in range(int(spec["n_bodies"]))]
-    result = asyncio.run(_drive(spec, bodies))
-    sys.stdout.write(json.dumps(result))
+    with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
+        result = runner.run(_drive(spec, bodies))
+    Path(spec["result_path"]).write_text(json.dumps(result))
+
+
+def _event_loop_factory() -> Any:
+    """uvloop's loop when installed (less CPU per request for the client too), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def run_scenario(
@@ -394,19 +493,25 @@ def run_scenario(
         "rate": rate,
         "n_bodies": len(bodies),
     }
+    handle, result_path = tempfile.mkstemp(prefix="tidecast-load-", suffix=".json")
+    os.close(handle)
+    spec["result_path"] = result_path
     payload = bytearray(json.dumps(spec).encode() + b"\n")
     for body in bodies:
         payload += f"{len(body)}\n".encode() + body
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--client"],
-        input=bytes(payload),
-        capture_output=True,
-        timeout=warmup + seconds + 120,  # the client stops itself at warmup + seconds
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the load client failed: {done.stderr.decode(errors='replace')[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout)
+    try:
+        done = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--client"],
+            input=bytes(payload),
+            capture_output=True,
+            timeout=warmup + seconds + 120,  # the client stops itself at warmup + seconds
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"the load client failed: {done.stderr.decode(errors='replace')[-2000:]}")
+        result: dict[str, Any] = json.loads(Path(result_path).read_text())
+    finally:
+        Path(result_path).unlink(missing_ok=True)
     return result
 
 
@@ -427,6 +532,10 @@ def summarise(
     def pct(q: float) -> float:
         return float(np.percentile(ok, q)) if len(ok) else float("nan")
 
+    def per_answer_ms(cpu: float | None) -> float:
+        answered = int(result.get("answered", 0))
+        return 1000.0 * cpu / answered if cpu is not None and answered else float("nan")
+
     return {
         "scenario": scenario,
         "concurrency": concurrency,
@@ -442,6 +551,8 @@ def summarise(
         "seconds": result["seconds"],
         "load_avg_1m": load_avg,
         "in_flight": int(result.get("in_flight_at_stop", 0)),
+        "server_cpu_ms": per_answer_ms(result.get("server_cpu_seconds")),
+        "client_cpu_ms": per_answer_ms(result.get("cpu_seconds")),
         "note": f"error statuses {codes} (0: transport)" if codes else "",
     }
 
@@ -490,7 +601,7 @@ def main(seconds: float = 10.0, warmup: float = 2.0) -> tuple[list[dict[str, Any
         print(f"fitted the fast model in {fit_seconds:.1f}s", flush=True)
         admin, key = create_keys(home)
         rows: list[dict[str, Any]] = []
-        with running_server(home) as url:
+        with running_server(home) as (url, pid):
             deploy(url, admin)
             for k, scenario in enumerate(SCENARIOS):
                 bodies = make_bodies(data, scenario, seed=k)
@@ -498,13 +609,16 @@ def main(seconds: float = 10.0, warmup: float = 2.0) -> tuple[list[dict[str, Any
                 body_kb = float(np.mean([len(b) for b in bodies])) / 1024
                 for concurrency, rate in RUNS[scenario]:
                     load_avg = os.getloadavg()[0]
+                    server_cpu = cpu_seconds(pid)
                     result = run_scenario(url, key, bodies, concurrency, seconds, warmup, k, rate)
+                    result["server_cpu_seconds"] = cpu_seconds(pid) - server_cpu
                     row = summarise(scenario, concurrency, result, body_kb, load_avg, rate)
                     rows.append(row)
                     print(
                         f"  {scenario:12s} c={concurrency:<3d} {'paced' if rate else 'closed'} "
                         f"{row['requests']:6d} req {row['errors']} err {row['rps']:8.1f} req/s  "
                         f"p50 {row['p50_ms']:8.1f}  p90 {row['p90_ms']:8.1f}  p99 {row['p99_ms']:8.1f} ms  "
+                        f"CPU/request server {row['server_cpu_ms']:.3f} client {row['client_cpu_ms']:.3f} ms  "
                         f"(load {load_avg:.2f})",
                         flush=True,
                     )

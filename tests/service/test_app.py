@@ -7,6 +7,7 @@ fixture of conftest). The model folders are the real SeasonalNaive models of con
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tidecast.service.app import create_app
+from tidecast.service.auth import KeyStore, VerifiedKeys
 from tidecast.service.db import Database
 from tidecast.service.predictor import LoadedModel, forecast
 from tidecast.service.registry import Registry
@@ -94,6 +96,21 @@ def test_keys_roles_and_hashed_storage(client: TestClient, keys: dict[str, str],
         assert all(keys["admin"] not in (r.key_hash, r.name) for r in rows)
     client.app.state.service.keys.revoke("ops")  # type: ignore[attr-defined]
     assert_problem(client.get("/v1/jobs", headers=admin(keys)), 401)
+
+
+def test_when_a_key_is_revoked_elsewhere_then_the_api_refuses_it_once_the_cache_ttl_has_passed(
+    client: TestClient, keys: dict[str, str], database: Database
+) -> None:
+    now = [1000.0]
+    service = client.app.state.service  # type: ignore[attr-defined]
+    service.keys.verified = VerifiedKeys(ttl=5.0, clock=lambda: now[0])
+    assert client.get("/v1/jobs", headers=admin(keys)).status_code == 200
+    KeyStore(database.sessions).revoke("ops")  # `tidecast keys revoke ops`: another process
+    now[0] += 4.9
+    assert client.get("/v1/jobs", headers=admin(keys)).status_code == 200  # the documented bound
+    now[0] += 0.1
+    assert_problem(client.get("/v1/jobs", headers=admin(keys)), 401)
+    assert_problem(client.get("/v1/jobs", headers={"X-API-Key": keys["admin"] + "x"}), 401)
 
 
 def test_open_mode_needs_no_key(settings: ServiceSettings, database: Database, caplog: Any) -> None:
@@ -394,6 +411,50 @@ def test_sagemaker_invocations(
     assert 'tidecast_invocation_latency_seconds_count{endpoint="sales"} 5.0' in metrics
     assert "tidecast_model_load_seconds_count 2.0" in metrics
     assert 'tidecast_http_errors_total{status="400"} 2.0' in metrics
+
+
+def test_when_the_client_disconnects_mid_body_then_no_error_is_logged(
+    client: TestClient, keys: dict[str, str], deployed: str, caplog: Any
+) -> None:
+    """The client hangs up before its body arrives: a debug line and a 499 in the access log
+    and metrics, no error and no traceback."""
+    path = "/v1/endpoints/sales/forecast"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"x-api-key", keys["forecast"].encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"100"),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(client.app(scope, receive, send))  # type: ignore[arg-type]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert any(r.getMessage() == f"client disconnected during POST {path}" for r in caplog.records)
+    access = [r for r in caplog.records if r.name == "tidecast.access"]
+    assert [(r.status, r.endpoint) for r in access] == [(499, "sales")]  # type: ignore[attr-defined]
+    assert sent[0]["status"] == 499
+    metrics = client.get("/metrics").text
+    assert 'tidecast_invocations_total{endpoint="sales",status="499"} 1.0' in metrics
 
 
 def test_access_log_has_one_structured_line_per_request(

@@ -31,6 +31,7 @@ import pytest
 from sqlalchemy import make_url, text
 
 from tidecast.data.demo import generate
+from tidecast.service.auth import KEY_CACHE_SECONDS
 from tidecast.service.db import make_engine
 from tidecast.service.jobs import pid_alive
 from tidecast.service.predictor import LoadedModel, forecast
@@ -403,6 +404,50 @@ def test_auth_metrics_and_health(service: Service) -> None:
     access = [e for e in lines if e.get("logger") == "tidecast.access"]
     forecast_lines = [e for e in access if e["path"] == "/v1/endpoints/demo/forecast" and e["status"] == 200]
     assert forecast_lines and forecast_lines[0]["endpoint"] == "demo" and forecast_lines[0]["latency_ms"] > 0
+
+
+def test_a_key_revoked_by_the_command_stops_working_within_the_cache_ttl(service: Service) -> None:
+    """`tidecast keys revoke` runs in its own process: the server's cache of verified keys
+    may accept the key for at most KEY_CACHE_SECONDS more, and never after."""
+    token = create_key(service.env, "short-lived", "forecast")
+    body = {"item_ids": [str(service.facts["data"]["item_id"].iloc[0])]}
+    assert service.call("POST", "/v1/endpoints/demo/forecast", key=token, json=body).status_code == 200
+    revoke = ["revoke", "short-lived"]
+    subprocess.run(
+        [sys.executable, "-c", "from tidecast.service.cli_serve import keys_app; keys_app()", *revoke],
+        env=service.env,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    revoked_at = time.monotonic()
+    while service.call("POST", "/v1/endpoints/demo/forecast", key=token, json=body).status_code == 200:
+        assert time.monotonic() - revoked_at < KEY_CACHE_SECONDS + 1.0, "the revoked key still works"
+        time.sleep(0.1)
+    assert service.call("POST", "/v1/endpoints/demo/forecast", key=token, json=body).status_code == 401
+
+
+def test_a_client_hanging_up_mid_body_is_not_an_error(service: Service) -> None:
+    """A client that disconnects before sending its whole body gets a debug line and a 499
+    in the access log, not an error with a traceback."""
+    head = (
+        f"POST /v1/endpoints/demo/forecast HTTP/1.1\r\nHost: 127.0.0.1:{service.port}\r\n"
+        f"X-API-Key: {service.forecaster}\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1000\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", service.port), timeout=10) as sock:
+        sock.sendall(head.encode() + b'{"item_ids": [')
+        time.sleep(0.2)  # the server has read the head and waits for the rest of the body
+    deadline = time.monotonic() + 10
+    hung_up: list[dict[str, Any]] = []
+    while not hung_up and time.monotonic() < deadline:
+        time.sleep(0.1)
+        lines = [json.loads(line) for line in service.log_tail(2000).splitlines() if line.startswith("{")]
+        hung_up = [e for e in lines if e.get("logger") == "tidecast.access" and e.get("status") == 499]
+    assert hung_up and hung_up[-1]["endpoint"] == "demo", service.log_tail()
+    assert not [e for e in lines if e["level"] in ("ERROR", "CRITICAL")], service.log_tail()
+    serving = [e["message"] for e in lines if e["message"].startswith("tidecast serving on")]
+    assert serving and serving[-1].endswith("(uvloop, httptools)")
 
 
 def test_killed_worker_fails_its_job_and_restart_reloads_endpoints(service: Service) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -13,11 +14,13 @@ import pytest
 from tidecast import AutoForecaster
 from tidecast.data.demo import future_covariates, generate
 from tidecast.service.predictor import (
+    ANSWER_SHAPES,
     DEFAULT_LIMITS,
     EndpointTable,
     ForecastResponse,
     Limits,
     LoadedModel,
+    cached_forecast_json,
     forecast,
 )
 from tidecast.service.problems import Problem
@@ -351,3 +354,68 @@ def test_when_a_model_needs_known_covariates_then_warming_caches_nothing(
     covariate_model: LoadedModel,
 ) -> None:
     assert covariate_model.warm() == len(covariate_model._cache) == 0
+
+
+# ---- answers serialised once --------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def warm_weekly(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
+    model = fit_weekly(tmp_path_factory.mktemp("warm_weekly") / "model", ["a", "b", "c"])
+    model.warm()
+    return model
+
+
+def test_when_answered_from_the_cache_then_the_json_is_byte_for_byte_the_forecast(tmp_path: Path) -> None:
+    model = fit_weekly(tmp_path / "bytes", ["a", "b", "c"])
+    bodies = [
+        {"item_ids": ["b"]},
+        {"item_ids": ["c", "a", "c", "b"]},  # a repeated item is answered once, in the asked order
+        {"item_ids": ["a"], "horizon": 5},
+        {"item_ids": ["a", "b"], "quantiles": [0.9, 0.1]},
+        {"item_ids": ["a"], "quantiles": [0.1 + 1e-12]},  # within tolerance: labelled as asked
+        {"item_id": "c", "forecast_horizon": 3},
+    ]
+    assert cached_forecast_json(model, model.parse_request(bodies[0])) is None  # cold: needs the model
+    model.warm()
+    for body in bodies:
+        request = model.parse_request(body)
+        expected = forecast(model, request).model_dump_json(warnings=False).encode()
+        assert cached_forecast_json(model, request) == expected, body
+        assert cached_forecast_json(model, request) == expected, body  # now from the kept parts
+    labels = json.loads(cached_forecast_json(model, model.parse_request(bodies[4])) or b"")
+    assert list(labels["forecasts"][0]["quantiles"]) == [repr(0.1 + 1e-12)]
+
+
+def test_when_a_request_needs_the_model_then_there_is_no_cached_answer(warm_weekly: LoadedModel) -> None:
+    fresh = warm_weekly.parse_request({"history": history_rows(np.arange(1.0, 8.0), item="b")})
+    unknown = warm_weekly.parse_request({"item_ids": ["a", "zzz"]})
+    assert cached_forecast_json(warm_weekly, fresh) is None
+    assert cached_forecast_json(warm_weekly, unknown) is None  # forecast() names the unknown item
+
+
+@pytest.mark.parametrize(
+    ("body", "limits"),
+    [
+        ({"item_ids": ["a"], "horizon": HORIZON + 1}, DEFAULT_LIMITS),
+        ({"item_ids": ["a"], "quantiles": [0.3]}, DEFAULT_LIMITS),
+        ({"item_ids": ["a", "b"]}, Limits(max_items=1)),
+    ],
+)
+def test_when_a_cached_request_is_invalid_then_the_problem_is_the_forecasts(
+    warm_weekly: LoadedModel, body: dict, limits: Limits
+) -> None:
+    request = warm_weekly.parse_request(body)
+    with pytest.raises(Problem) as cached:
+        cached_forecast_json(warm_weekly, request, limits)
+    assert cached.value.to_dict() == problem(warm_weekly, body, limits).to_dict()
+
+
+def test_when_many_answer_shapes_are_asked_then_a_few_are_kept_and_answers_stay_exact(
+    warm_weekly: LoadedModel,
+) -> None:
+    for horizon in range(1, ANSWER_SHAPES + 4):
+        request = warm_weekly.parse_request({"item_ids": ["a", "c"], "horizon": horizon})
+        expected = forecast(warm_weekly, request).model_dump_json(warnings=False).encode()
+        assert cached_forecast_json(warm_weekly, request) == expected
+    assert len(warm_weekly._answers) == ANSWER_SHAPES
+    first = warm_weekly.parse_request({"item_ids": ["a"], "horizon": 1})  # dropped, then served again
+    assert cached_forecast_json(warm_weekly, first) == forecast(warm_weekly, first).model_dump_json().encode()

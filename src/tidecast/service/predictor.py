@@ -11,7 +11,9 @@ Two ways to forecast:
 * stored history (``item_ids``): the items' slice of the training history is forecast with
   `AutoForecaster.predict_canonical` (never the whole panel: one item must cost milliseconds,
   not a forecast of every item). Without future covariates the result is deterministic and a
-  model version is immutable, so each item's forecast is computed once, lazily, and cached.
+  model version is immutable, so each item's forecast is computed once, lazily, and cached;
+  `cached_forecast_json` answers a request whose items are all cached with each item's JSON
+  serialised once per answer shape, the same bytes `forecast` would give.
 * fresh history (``history`` rows): forecast from the caller's newer data without refitting,
   exactly as `AutoForecaster.predict(data=...)` does.
 """
@@ -282,9 +284,7 @@ class LoadedModel:
             and all(i in self._cache for i in ids)
         )
 
-    def answer_json(
-        self, items: Sequence[str], horizon: int, quantiles: Sequence[tuple[str, int]]
-    ) -> bytes:
+    def answer_json(self, items: Sequence[str], horizon: int, quantiles: Sequence[tuple[str, int]]) -> bytes:
         """The JSON of `forecast`'s answer for cached stored `items` (checked, each once) at
         `horizon` and `quantiles` (as `resolve_horizon`/`resolve_quantiles` give them).
 
@@ -301,7 +301,9 @@ class LoadedModel:
                 answer = _shape(item, self._cache[item], horizon, quantiles)
                 part = answer.model_dump_json(warnings=False).encode()
                 if self._answer_bytes + len(part) <= ANSWER_BYTES:
-                    parts[item] = part  # a race serialises twice, the same bytes
+                    # a race (a big body answered in a thread) serialises twice, the same
+                    # bytes, and may count them twice: the bound errs on the safe side
+                    parts[item] = part
                     self._answer_bytes += len(part)
             out.append(part)
         return ANSWER_HEAD + ANSWER_SEPARATOR.join(out) + ANSWER_TAIL
