@@ -36,10 +36,7 @@ from test_e2e_http import (
     BACKENDS,
     HORIZON,
     Service,
-    create_key,
-    drop_postgres_schema,
-    postgres_schema_url,
-    train_and_deploy,
+    deployed_service,
     wait_for_job,
 )
 
@@ -69,22 +66,9 @@ def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     data.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIDECAST_")}
     env.update(TIDECAST_HOME=str(home), TIDECAST_DATA_ROOT=str(data), TIDECAST_LOG_LEVEL="INFO")
-    schema = None
-    if request.param == "postgresql":
-        schema = f"tc_batch_{uuid.uuid4().hex[:12]}"
-        env["TIDECAST_DATABASE_URL"] = postgres_schema_url(schema)
-    service = Service(home=data, env=env)
-    service.facts["home"] = home
-    try:
-        service.admin = create_key(env, "ops", "admin")
-        service.forecaster = create_key(env, "shop", "forecast")
-        service.start()
-        train_and_deploy(service)
+    with deployed_service(request.param, data, env, "tc_batch") as service:
+        service.facts["home"] = home
         yield service
-    finally:
-        service.stop()
-        if schema is not None:
-            drop_postgres_schema(schema)
 
 
 def submit(service: Service, **body: Any) -> dict[str, Any]:

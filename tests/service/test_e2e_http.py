@@ -22,6 +22,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,11 +184,21 @@ def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     home = tmp_path_factory.mktemp("service")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIDECAST_")}
     env.update(TIDECAST_HOME=str(home), TIDECAST_MAX_BODY_BYTES=str(MAX_BODY), TIDECAST_LOG_LEVEL="INFO")
+    with deployed_service(request.param, home, env, "tc_e2e") as service:
+        yield service
+
+
+@contextmanager
+def deployed_service(
+    backend: str, folder: Path, env: dict[str, str], schema_prefix: str
+) -> Iterator[Service]:
+    """A running service on `backend` (its own PostgreSQL schema, dropped after) with admin and
+    forecast keys, that trained, approved and deployed the demo model as endpoint `demo`."""
     schema = None
-    if request.param == "postgresql":
-        schema = f"tc_e2e_{uuid.uuid4().hex[:12]}"
+    if backend == "postgresql":
+        schema = f"{schema_prefix}_{uuid.uuid4().hex[:12]}"
         env["TIDECAST_DATABASE_URL"] = postgres_schema_url(schema)
-    service = Service(home=home, env=env)
+    service = Service(home=folder, env=env)
     try:
         service.admin = create_key(env, "ops", "admin")
         service.forecaster = create_key(env, "shop", "forecast")

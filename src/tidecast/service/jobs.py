@@ -52,31 +52,30 @@ class JobStore:
     # ---- the API's side -----------------------------------------------------------------
     def create(self, request: JobRequest) -> Job:
         """Queue a job for `request`; its name is the request's, or the job id."""
-        job_id = new_job_id()
-        job = Job(
-            id=job_id,
-            name=request.name or job_id,
-            kind=JobKind.AUTOML,
-            status=JobStatus.QUEUED,
-            config=request.model_dump(mode="json"),
-            stop_requested=False,
-            created_at=utcnow(),
-        )
-        with self._sessions.begin() as session:
-            session.add(job)
-        return job
+        return self._queue(new_job_id(), request.name, JobKind.AUTOML, request.model_dump(mode="json"))
 
     def create_batch(self, request: BatchRequest, model_version_id: int, job_id: str) -> Job:
         """Queue a batch forecast with the version `model_version_id` (pinned now, so a later
         deploy does not change what a queued batch forecasts with). `job_id` is the id the
         request's default output folder was named after."""
+        config = request.model_dump(mode="json")
+        return self._queue(job_id, request.name, JobKind.BATCH, config, model_version_id)
+
+    def _queue(
+        self,
+        job_id: str,
+        name: str | None,
+        kind: JobKind,
+        config: dict[str, Any],
+        version_id: int | None = None,
+    ) -> Job:
         job = Job(
             id=job_id,
-            name=request.name or job_id,
-            kind=JobKind.BATCH,
+            name=name or job_id,
+            kind=kind,
             status=JobStatus.QUEUED,
-            config=request.model_dump(mode="json"),
-            model_version_id=model_version_id,
+            config=config,
+            model_version_id=version_id,
             stop_requested=False,
             created_at=utcnow(),
         )
