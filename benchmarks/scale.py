@@ -8,8 +8,10 @@ under `benchmarks/.cache/scale/`, then runs the real commands in subprocesses an
   catalogue, in local worker processes and on a local Dask cluster; wall time, items per second
   per core, peak memory, and whether the two executors' forecasts are identical.
 
-Peak memory is the largest sum of RSS over the command's whole process tree (workers and Dask
-included), sampled every 0.2 s. Every timing is wall clock on this machine; the "per 1k items"
+Peak memory is the largest sum over the command's whole process tree (workers and Dask
+included) of RSS, and of PSS, which splits pages shared by forked workers among them instead of
+counting them in each (so it is the honest figure for `train`, whose workers fork), sampled
+every 0.2 s. Every timing is wall clock on this machine; the "per 1k items"
 column is what shows whether growth is linear.
 
     python benchmarks/scale.py                          # everything (about an hour on 2 cores)
@@ -52,6 +54,7 @@ class Row:
     seconds_per_1k_items: float
     items_per_second_per_core: float
     peak_rss_mib: float
+    peak_pss_mib: float
     same_forecasts: str
     load_avg_1m: float = 0.0
     run_at: str = ""
@@ -66,7 +69,7 @@ class Row:
         executor: str,
         cores: int,
         seconds: float,
-        peak: float,
+        peak: tuple[float, float],
     ) -> Row:
         per_1k, per_core = round(seconds / items * 1000, 2), round(items / seconds / cores, 1)
         when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -81,7 +84,8 @@ class Row:
             round(seconds, 1),
             per_1k,
             per_core,
-            round(peak),
+            round(peak[0]),
+            round(peak[1]),
             "",
             load,
             when,
@@ -92,9 +96,22 @@ def tidecast(*args: str) -> list[str]:
     return [sys.executable, "-m", "tidecast.cli", *args]
 
 
-def measure(command: list[str], log: Path) -> tuple[float, float]:
-    """Run `command`; return (wall seconds, peak RSS in MiB of its whole process tree)."""
-    peak = 0
+def tree_memory(root: psutil.Process) -> tuple[int, int]:
+    """RSS and PSS summed over `root` and every descendant (PSS 0 where the OS has none)."""
+    rss = pss = 0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            info = process.memory_full_info()
+        except psutil.Error:
+            continue
+        rss += info.rss
+        pss += getattr(info, "pss", 0)
+    return rss, pss
+
+
+def measure(command: list[str], log: Path) -> tuple[float, tuple[float, float]]:
+    """Run `command`; return wall seconds and the peak (RSS, PSS) in MiB of its process tree."""
+    peak = [0, 0]
     with log.open("w") as out:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
@@ -102,13 +119,9 @@ def measure(command: list[str], log: Path) -> tuple[float, float]:
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
             while not done.is_set():
-                try:
-                    tree = [root, *root.children(recursive=True)]
-                    peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-                except psutil.Error:
-                    pass
+                for i, value in enumerate(tree_memory(root)):
+                    peak[i] = max(peak[i], value)
                 done.wait(0.2)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -119,7 +132,7 @@ def measure(command: list[str], log: Path) -> tuple[float, float]:
         sampler.join()
     if code != 0:
         raise SystemExit(f"{' '.join(command)} failed ({code}); see {log}")
-    return seconds, peak / 2**20
+    return seconds, (peak[0] / 2**20, peak[1] / 2**20)
 
 
 def catalogue(items: int) -> Path:
@@ -182,6 +195,7 @@ TABLE = (
     ("seconds_per_1k_items", "s per 1k items"),
     ("items_per_second_per_core", "items/s/core"),
     ("peak_rss_mib", "peak RSS MiB"),
+    ("peak_pss_mib", "peak PSS MiB"),
     ("same_forecasts", "identical forecasts"),
     ("load_avg_1m", "load avg"),
 )
@@ -199,7 +213,7 @@ def markdown(table: pd.DataFrame) -> str:
     runs = table["run_at"].dropna() if "run_at" in table else pd.Series(dtype=str)
     when = f"{runs.min()} to {runs.max()}" if len(runs) else "unknown time"
     intro = (
-        f"`benchmarks/scale.py`, {when}, {table['machine'].iloc[0]}; peak RSS sums every process of the "
+        f"`benchmarks/scale.py`, {when}, {table['machine'].iloc[0]}; peak RSS and PSS sum every process of the "
         "command (workers and Dask included); load avg is the machine's 1-minute load average after the run."
     )
     return "\n".join([intro, "", *lines])
