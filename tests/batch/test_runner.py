@@ -151,3 +151,37 @@ def test_dask_cluster_gives_the_same_forecasts(model, catalogue, expected, tmp_p
         result = run_batch(model, catalogue, tmp_path / "out", chunk_rows=2000, client=client)
     assert result.manifest["executor"] == "dask" and result.manifest["workers"] == 2
     pd.testing.assert_frame_equal(forecasts(tmp_path / "out")[expected.columns], expected)
+
+
+def test_known_covariates_come_from_the_future_file(tmp_path):
+    from tidecast.data.demo import future_covariates
+
+    covariates = ["promotion", "is_holiday"]
+    frame = generate(n_items=6, seed=4)
+    frame = frame[frame[TIME] > frame[TIME].max() - pd.Timedelta(days=200)][[ITEM, TIME, TARGET, *covariates]]
+    auto = AutoForecaster(
+        horizon=7,
+        models=["DynamicRegression"],
+        known_covariates=covariates,
+        target_col=TARGET,
+        backtest_windows=1,
+    )
+    model = auto.fit(frame).save(tmp_path / "model")
+    future = future_covariates(n_items=6, seed=4, horizon=7)
+    frame.to_parquet(tmp_path / "in.parquet", index=False)
+    future.to_csv(tmp_path / "future.csv", index=False)
+    with pytest.raises(ConfigError, match="known covariates"):
+        run_batch(model, tmp_path / "in.parquet", tmp_path / "out", workers=1)
+    result = run_batch(
+        model,
+        tmp_path / "in.parquet",
+        tmp_path / "out",
+        future=tmp_path / "future.csv",
+        chunk_rows=300,
+        workers=1,
+    )
+    assert result.manifest["chunks"] == 4 and result.manifest["items_forecast"] == 6
+    expected = (
+        AutoForecaster.load(model).predict(frame, future=future).sort_values([ITEM, TIME], ignore_index=True)
+    )
+    pd.testing.assert_frame_equal(forecasts(tmp_path / "out")[expected.columns], expected)

@@ -270,7 +270,8 @@ def run_batch(
     identity = {
         "type": BATCH_TYPE,
         "model": str(Path(model).resolve()),
-        "model_fingerprint": manifest.get("data_fingerprint"),
+        # The payload digests: a model retrained into the same folder is another batch.
+        "model_files": manifest.get("files"),
         "input": input_fingerprint(source),
         "future": input_fingerprint(future) if future is not None else None,
         "format": fmt,
