@@ -159,3 +159,13 @@ def test_when_writing_to_a_memory_url_then_it_can_be_read_back() -> None:
 def test_when_writing_an_unknown_suffix_then_error_explains(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"use a \.csv"):
         write_table(FRAME, tmp_path / "forecast.json")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_only_reads_the_named_columns_a_file_has(tmp_path, suffix):
+    frame = pd.DataFrame({"item": ["a", "b"], "sales": [1.0, 2.0], "notes": ["x", "y"], "region": ["n", "s"]})
+    path = tmp_path / f"t{suffix}"
+    frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path, index=False)
+    got = read_table(path, only=["sales", "item", "price"])
+    assert list(got.columns) == ["item", "sales"]
+    assert got["sales"].tolist() == [1.0, 2.0]

@@ -256,8 +256,17 @@ class AutoForecaster:
         self, data: pd.DataFrame | str | Path, freq: str | None, horizon: int | None
     ) -> tuple[PreparedData, list[Problem]]:
         """Read, validate and prepare data given in the user's columns (training or newer)."""
-        frame = read_table(data, text_columns=[self.item_col]) if isinstance(data, str | Path) else data
         roles = self._roles()
+        if isinstance(data, str | Path):
+            used = [
+                self.item_col,
+                self.timestamp_col,
+                self.target_col,
+                *(c for cs in roles.values() for c in cs),
+            ]
+            frame = read_table(data, text_columns=[self.item_col], only=used)
+        else:
+            frame = data
         frame = self._with_static_data(frame, roles["static"])
         canonical, problems = to_canonical(
             frame,

@@ -26,7 +26,11 @@ _GLOB_CHARS = frozenset("*?[")
 
 
 def read_table(
-    source: str | Path, columns: Sequence[str] | None = None, *, text_columns: Sequence[str] = ()
+    source: str | Path,
+    columns: Sequence[str] | None = None,
+    *,
+    text_columns: Sequence[str] = (),
+    only: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read one CSV/Parquet file, every such file in a folder (recursively), or a glob.
 
@@ -34,7 +38,10 @@ def read_table(
     and markers such as ``_SUCCESS`` are skipped, and so are empty parts, since writers such as
     Spark leave them behind. `columns` restricts what is read (cheaper for wide files) and must
     exist in every file. `text_columns` of CSV files are read as strings so identifiers like ``"007"`` keep
-    their leading zeros (CSV type inference would turn them into the number 7).
+    their leading zeros (CSV type inference would turn them into the number 7). `only` reads
+    just those of its columns that a file has and skips the rest of the file's columns, leaving
+    missing ones for validation to name: a wide file's unused text columns can cost more memory
+    than everything the model needs.
     """
     fs, paths, label = resolve_files(source)
     frames = []
@@ -44,7 +51,7 @@ def read_table(
             if len(paths) == 1:
                 raise DataError(f"{name} is empty")
             continue
-        frames.append(_read_one(fs, path, name, columns, text_columns))
+        frames.append(_read_one(fs, path, name, columns, text_columns, only))
     if not frames:
         raise DataError(f"{label} is empty: every file in it is empty")
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
@@ -99,12 +106,17 @@ def resolve_files(source: str | Path) -> tuple[Any, list[str], str]:
 
 
 def _read_one(
-    fs: Any, path: str, name: str, columns: Sequence[str] | None, text_columns: Sequence[str]
+    fs: Any,
+    path: str,
+    name: str,
+    columns: Sequence[str] | None,
+    text_columns: Sequence[str],
+    only: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     try:
         if table_kind(path) == "parquet":
-            return _read_parquet(fs, path, name, columns)
-        return _read_csv(fs, path, name, columns, text_columns)
+            return _read_parquet(fs, path, name, columns, only)
+        return _read_csv(fs, path, name, columns, text_columns, only)
     except DataError:
         raise
     except pd.errors.EmptyDataError as exc:  # a compressed file that holds nothing
@@ -113,15 +125,23 @@ def _read_one(
         raise DataError(f"cannot read {name}: {exc}") from exc
 
 
-def _read_parquet(fs: Any, path: str, name: str, columns: Sequence[str] | None) -> pd.DataFrame:
+def _read_parquet(
+    fs: Any, path: str, name: str, columns: Sequence[str] | None, only: Sequence[str] | None = None
+) -> pd.DataFrame:
     with fs.open(path, "rb") as handle:
         parquet = pq.ParquetFile(handle)
         _check_columns(parquet.schema_arrow.names, columns, name)
-        return parquet.read(columns=list(columns) if columns is not None else None).to_pandas()
+        wanted = _wanted(parquet.schema_arrow.names, columns, only)
+        return parquet.read(columns=wanted).to_pandas()
 
 
 def _read_csv(
-    fs: Any, path: str, name: str, columns: Sequence[str] | None, text_columns: Sequence[str]
+    fs: Any,
+    path: str,
+    name: str,
+    columns: Sequence[str] | None,
+    text_columns: Sequence[str],
+    only: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     compression = _compression(path)
     with fs.open(path, "rb", compression=compression) as handle:
@@ -129,9 +149,18 @@ def _read_csv(
     _check_columns(header, columns, name)
     dtype = {c: "string" for c in text_columns if c in header} or None
     with fs.open(path, "rb", compression=compression) as handle:
-        return pd.read_csv(
-            handle, engine="pyarrow", usecols=list(columns) if columns is not None else None, dtype=dtype
-        )
+        return pd.read_csv(handle, engine="pyarrow", usecols=_wanted(header, columns, only), dtype=dtype)
+
+
+def _wanted(
+    available: list[str], columns: Sequence[str] | None, only: Sequence[str] | None
+) -> list[str] | None:
+    """The columns to read: `columns` if given, else those of `only` the file has, else all."""
+    if columns is not None:
+        return list(columns)
+    if only is not None:
+        return [c for c in available if c in set(only)]
+    return None
 
 
 def _check_columns(available: list[str], wanted: Sequence[str] | None, name: str) -> None:
