@@ -201,14 +201,20 @@ TABLE = (
 )
 
 
+def _cell(value: object) -> str:
+    """Counts with thousands separators (also counts that a missing cell made floats)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and value >= 100):
+        return f"{int(value):,}"
+    return str(value)
+
+
 def markdown(table: pd.DataFrame) -> str:
     """The README table; growth is linear when "s per 1k items" stays flat down a task."""
     lines = ["| " + " | ".join(h for _, h in TABLE) + " |", "|" + "---|" * len(TABLE)]
     for row in table.to_dict("records"):
-        cells = [
-            f"{v:,}" if isinstance(v, int) else ("" if v is None or pd.isna(v) else str(v))
-            for v in (row.get(k) for k, _ in TABLE)
-        ]
+        cells = [_cell(row.get(k)) for k, _ in TABLE]
         lines.append("| " + " | ".join(cells) + " |")
     runs = table["run_at"].dropna() if "run_at" in table else pd.Series(dtype=str)
     when = f"{runs.min()} to {runs.max()}" if len(runs) else "unknown time"
