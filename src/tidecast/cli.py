@@ -8,7 +8,6 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -233,21 +232,12 @@ EventsOpt = Annotated[
 SCALE_OUT = ("workers", "scheduler")
 
 
-@contextlib.contextmanager
-def _scale_out(workers: int | None, scheduler: str | None) -> Iterator[None]:
+def _scale_out(workers: int | None, scheduler: str | None) -> contextlib.AbstractContextManager[Any]:
     """With --workers or --scheduler, local models' per-series work runs on Dask; without,
     on forked processes as before, which start faster and win on small runs."""
-    if workers is None and not scheduler:
-        yield
-        return
-    import distributed
+    from tidecast.distributed import scale_out
 
-    from tidecast.distributed import open_client, use_dask
-
-    # Importing distributed sets its loggers to INFO; they follow --verbose like ours.
-    logging.getLogger(distributed.__name__).setLevel(logging.getLogger().level)
-    with _run(lambda: open_client(workers, scheduler)) as client, use_dask(client):
-        yield
+    return _run(lambda: scale_out(workers, scheduler))
 
 
 def _build(**options: Any) -> Any:

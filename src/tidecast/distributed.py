@@ -91,6 +91,32 @@ def open_client(
         raise
 
 
+def scale_out(
+    workers: int | None = None, scheduler: str | None = None
+) -> contextlib.AbstractContextManager[Client | None]:
+    """The Dask session a command or job asked for, or none (local processes).
+
+    With `workers` or `scheduler` it connects now (so a bad address fails here, as in
+    `open_client`) and, inside the context, yields the client with `use_dask` active, so local
+    models' per-series work and anything submitted to the client run on the cluster. Without
+    either it yields None and changes nothing.
+    """
+    if workers is None and not scheduler:
+        return contextlib.nullcontext()
+    import distributed
+
+    # Importing distributed sets its loggers to INFO; they follow the caller's level instead.
+    logging.getLogger(distributed.__name__).setLevel(logging.getLogger().level)
+    session = open_client(workers, scheduler)
+
+    @contextlib.contextmanager
+    def active() -> Iterator[Client | None]:
+        with session as client, use_dask(client):
+            yield client
+
+    return active()
+
+
 def _run_shipped(
     func: Callable[[int], Any], indices: Sequence[int], wall_deadline: float | None, label: str
 ) -> list[Any]:

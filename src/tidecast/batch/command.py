@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +18,7 @@ from rich.progress import (
 
 from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, run_batch
 from tidecast.cli_options import FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
+from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError, TidecastError
 
 console = Console(stderr=True)
@@ -39,22 +37,6 @@ def model_folder(model: Path | None, endpoint: str | None) -> Path:
     assert endpoint is not None
     with open_registry(ServiceSettings()) as registry:
         return registry.endpoint_model_path(endpoint)
-
-
-@contextlib.contextmanager
-def executor(workers: int | None, scheduler: str | None) -> Iterator[Any]:
-    """A Dask client for --workers (a local cluster) or --scheduler; None for local processes."""
-    if workers is None and not scheduler:
-        yield None
-        return
-    import distributed
-
-    from tidecast.distributed import open_client
-
-    # Importing distributed sets its loggers to INFO; they follow --verbose like ours.
-    logging.getLogger(distributed.__name__).setLevel(logging.getLogger().level)
-    with open_client(workers=workers, scheduler=scheduler) as client:
-        yield client
 
 
 class BatchProgress:
@@ -110,7 +92,7 @@ def batch(
     """Forecast every item of a catalogue, chunk by chunk; an interrupted batch resumes."""
     try:
         folder = model_folder(model, endpoint)
-        with executor(workers, scheduler) as client, BatchProgress() as view:
+        with scale_out(workers, scheduler) as client, BatchProgress() as view:
             result = run_batch(
                 folder,
                 input_path,

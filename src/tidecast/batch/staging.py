@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from tidecast.data.io import display_path, resolve_files, table_kind
+from tidecast.data.io import compression_of, display_path, resolve_files, table_kind
 from tidecast.errors import DataError
 
 MARKER = "_SUCCESS.json"
@@ -67,6 +67,10 @@ def chunk_name(k: int) -> str:
 def input_fingerprint(source: str | Path) -> list[dict[str, Any]]:
     """Path, size and modification time of every input file: what tells one input from another."""
     fs, paths, _ = resolve_files(source)
+    return _fingerprint(fs, paths)
+
+
+def _fingerprint(fs: Any, paths: list[str]) -> list[dict[str, Any]]:
     rows = []
     for path in paths:
         info = fs.info(path)
@@ -93,7 +97,7 @@ def stage(
     if chunk_rows < 1:
         raise DataError(f"chunk_rows must be at least 1, got {chunk_rows}")
     fs, paths, label = resolve_files(source)
-    fingerprint = input_fingerprint(source)
+    fingerprint = _fingerprint(fs, paths)
     previous = _read_marker(folder)
     if (
         previous is not None
@@ -190,7 +194,7 @@ def _csv_batches(
 ) -> Iterator[pa.RecordBatch]:
     """Stream a CSV; integer columns are read as floats, so a later block with a decimal or an
     empty cell does not contradict the types inferred from the first block."""
-    compression = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}.get(Path(path).suffix.lower())
+    compression = compression_of(path)
     with fs.open(path, "rb", compression=compression) as handle:
         header = pacsv.open_csv(handle, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema
     if item_col not in header.names:

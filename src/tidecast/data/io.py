@@ -77,7 +77,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
         with fs.open(fs_path, "wb") as handle:
             frame.to_parquet(handle, index=False)
         return
-    with fs.open(fs_path, "wb", compression=_compression(target)) as handle:
+    with fs.open(fs_path, "wb", compression=compression_of(target)) as handle:
         frame.to_csv(handle, index=False)
 
 
@@ -143,7 +143,7 @@ def _read_csv(
     text_columns: Sequence[str],
     only: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    compression = _compression(path)
+    compression = compression_of(path)
     with fs.open(path, "rb", compression=compression) as handle:
         header = pd.read_csv(handle, nrows=0).columns.tolist()
     _check_columns(header, columns, name)
@@ -178,7 +178,8 @@ def table_kind(path: str) -> str | None:
     return None
 
 
-def _compression(path: str) -> str | None:
+def compression_of(path: str) -> str | None:
+    """The fsspec compression of a file named like `sales.csv.gz`, or None."""
     return _COMPRESSION.get(Path(path).suffix.lower())
 
 

@@ -21,7 +21,6 @@ same batch submitted again with that folder as `output` resumes from them.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import multiprocessing
@@ -31,11 +30,11 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError
 from tidecast.service.artifacts import ArtifactStore
 from tidecast.service.batch_job import BatchRequest, nothing_forecast, run_batch_job
@@ -123,7 +122,8 @@ def run_job(
     """Run one claimed job to its end state (Completed, Failed or Stopped) and return it."""
     log.info("job %s (%s, %s): started", job.id, job.name, job.kind.value)
     try:
-        with _cluster(settings) as client:
+        # With TIDECAST_DASK_SCHEDULER set, the job's per-series work and batch chunks run there.
+        with scale_out(scheduler=settings.dask_scheduler) as client:
             if job.kind is JobKind.BATCH:
                 return _run_batch(job, store, registry, heartbeat_seconds, client)
             return _run_training(job, store, registry, settings, heartbeat_seconds)
@@ -134,19 +134,6 @@ def run_job(
         reason = one_line(f"{type(exc).__name__}: {exc}")
         log.warning("job %s: failed: %s", job.id, reason)
         return store.fail(job.id, reason)
-
-
-@contextlib.contextmanager
-def _cluster(settings: ServiceSettings) -> Iterator[Any]:
-    """With `dask_scheduler` set, a client on it for the job (per-series training work goes to
-    the cluster through `use_dask`; batch chunks are submitted to it); otherwise None."""
-    if not settings.dask_scheduler:
-        yield None
-        return
-    from tidecast.distributed import open_client, use_dask
-
-    with open_client(scheduler=settings.dask_scheduler) as client, use_dask(client):
-        yield client
 
 
 def _run_training(
