@@ -28,6 +28,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import make_url, text
 
+from tidecast.automl.forecaster import AutoForecaster
 from tidecast.service.artifacts import ArtifactStore
 from tidecast.service.db import Database, make_engine
 from tidecast.service.registry import Registry
@@ -112,7 +113,6 @@ def tiny_panel(items: int = 2, length: int = 28, seed: int = 0) -> pd.DataFrame:
 
 def train_model(folder: Path, horizon: int = 3, seed: int = 0, items: int = 2) -> Path:
     """Fit the cheapest real AutoForecaster and save it to `folder`."""
-    from tidecast.automl.forecaster import AutoForecaster
 
     auto = AutoForecaster(horizon=horizon, models=["SeasonalNaive"], backtest_windows=1, n_jobs=1)
     return auto.fit(tiny_panel(items=items, seed=seed)).save(folder)
@@ -126,3 +126,20 @@ def model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def other_model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return train_model(tmp_path_factory.mktemp("models") / "other", horizon=4, seed=1, items=3)
+
+
+def fit_covariate_model(data: pd.DataFrame, horizon: int) -> AutoForecaster:
+    """A DynamicRegression fitted on demo data with its known covariates (promotion,
+    is_holiday) and static attributes: its forecasts need `future`."""
+    auto = AutoForecaster(
+        horizon=horizon,
+        frequency="D",
+        preset="fast",
+        models=["DynamicRegression"],
+        backtest_windows=1,
+        target_col="target_value",
+        known_covariates=["promotion", "is_holiday"],
+        static_columns=["category", "region"],
+        n_jobs=1,
+    )
+    return auto.fit(data)

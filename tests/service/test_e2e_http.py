@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import BACKENDS, POSTGRES_URL
 from sqlalchemy import make_url, text
 
 from tidecast.data.demo import generate
@@ -38,8 +39,6 @@ from tidecast.service.jobs import pid_alive
 from tidecast.service.predictor import LoadedModel, forecast
 from tidecast.service.runtime_contract import predict
 
-POSTGRES_ENV = "TIDECAST_TEST_DATABASE_URL"
-POSTGRES_URL = os.environ.get(POSTGRES_ENV, "")
 MAX_BODY = 1_000_000
 HORIZON = 7
 
@@ -153,18 +152,6 @@ def create_key(env: dict[str, str], name: str, role: str) -> str:
     token = result.stdout.strip()
     assert token.startswith("tc_") and len(token) > 40, result
     return token
-
-
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param(
-        "postgresql",
-        id="postgresql",
-        marks=pytest.mark.skipif(
-            not POSTGRES_URL, reason=f"{POSTGRES_ENV} is not set: no PostgreSQL to test on"
-        ),
-    ),
-]
 
 
 def wait_for_job(service: Service, job_id: str, states: set[str], timeout: float = 60.0) -> dict[str, Any]:

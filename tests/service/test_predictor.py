@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import fit_covariate_model
 
 from tidecast import AutoForecaster
 from tidecast.data.demo import future_covariates, generate
@@ -59,19 +60,8 @@ def weekly(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
 @pytest.fixture(scope="module")
 def covariate_model(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
     """A model that uses known covariates (promotion, is_holiday): forecasts need `future`."""
-    auto = AutoForecaster(
-        horizon=HORIZON,
-        frequency="D",
-        preset="fast",
-        models=["DynamicRegression"],
-        backtest_windows=1,
-        target_col="target_value",
-        known_covariates=["promotion", "is_holiday"],
-        static_columns=["category", "region"],
-        n_jobs=1,
-    )
     folder = tmp_path_factory.mktemp("covariates") / "model"
-    auto.fit(generate(n_items=4, seed=7)).save(folder)
+    fit_covariate_model(generate(n_items=4, seed=7), HORIZON).save(folder)
     return LoadedModel.load(folder)
 
 

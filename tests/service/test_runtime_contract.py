@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import fit_covariate_model
 
 from tidecast import AutoForecaster
 from tidecast.data.demo import future_covariates, generate
@@ -47,19 +48,11 @@ def noisy(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
 @pytest.fixture(scope="module")
 def covariates() -> tuple[LoadedModel, pd.DataFrame, pd.DataFrame]:
     data = generate(n_items=3, seed=5)
-    auto = AutoForecaster(
-        horizon=HORIZON,
-        frequency="D",
-        preset="fast",
-        models=["DynamicRegression"],
-        backtest_windows=1,
-        target_col="target_value",
-        known_covariates=["promotion", "is_holiday"],
-        static_columns=["category", "region"],
-        n_jobs=1,
+    return (
+        LoadedModel(fit_covariate_model(data, HORIZON)),
+        data,
+        future_covariates(n_items=3, seed=5, horizon=HORIZON),
     )
-    auto.fit(data)
-    return LoadedModel(auto), data, future_covariates(n_items=3, seed=5, horizon=HORIZON)
 
 
 def instance(target: list, start: str = "2025-03-03", **extra: object) -> dict:
