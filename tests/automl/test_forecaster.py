@@ -171,4 +171,4 @@ def test_when_a_model_fails_on_one_series_then_that_series_gets_the_fallback(mon
     model = make(models=["SeasonalNaive"]).fit(weekly_panel())
     forecast = model.predict()
     assert forecast["mean"].notna().all()
-    assert len(model.fallback_items_["SeasonalNaive"]) >= 1
+    assert len(forecast.attrs["fallback_items"]["SeasonalNaive"]) >= 1

@@ -168,7 +168,7 @@ def test_when_series_is_shorter_than_min_length_then_it_gets_the_fallback(fitted
     _, model, forecast = fitted
     lengths = TRAIN.groupby(ITEM_ID).size()
     short = set(lengths.index[lengths < model.tags.min_length])
-    assert short <= set(model.fallback_items_) <= set(lengths.index)
+    assert short <= set(forecast.attrs["fallback_items"]) <= set(lengths.index)
     assert np.isfinite(forecast.loc[forecast[ITEM_ID] == "short", MEAN]).all()
 
 

@@ -114,7 +114,7 @@ def test_when_series_is_short_then_periods_drop_and_the_shortest_fall_back():
     data = panel({"long": 10 + 0.5 * t + weekly(t), "tiny": np.array([1.0, 2.0, 3.0])})
     model = DynamicRegression(season_lengths=(7, 365), detect_periods=False, n_jobs=1).fit(data, SPEC, 5)
     forecast = model.predict(data)
-    assert model.fallback_items_ == ["tiny"]
+    assert forecast.attrs["fallback_items"] == ["tiny"]
     assert model.states_["tiny"] is None
     assert model.states_["long"].layout.periods == (7.0,)  # 30 days hold no two years
     np.testing.assert_allclose(forecast.loc[forecast[ITEM_ID] == "tiny", MEAN], 3.0)

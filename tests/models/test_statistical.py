@@ -96,7 +96,7 @@ def test_when_history_is_newer_then_stored_parameters_forecast_it_without_a_refi
         monkeypatch.setattr(cls, "fit", no_refit)
     newer = model.predict(panel({"a": y}))
     assert model.states_["a"] is state and pickle.dumps(state) == before
-    assert model.fallback_items_ == []
+    assert newer.attrs["fallback_items"] == []
     monkeypatch.undo()
     refitted = MODELS[name]().fit(panel({"a": y}), SPEC, HORIZON).predict(panel({"a": y}))
     # Same history, other parameters: the forecasts differ, but not by much.
@@ -212,7 +212,7 @@ def test_when_series_is_too_short_for_a_period_then_mstl_drops_that_period(days,
     assert state.periods == periods
     assert [len(tail) for tail in state.seasonal_tails] == list(periods)
     forecast = model.predict(panel({"a": y}))
-    assert np.isfinite(forecast[MEAN]).all() and model.fallback_items_ == []
+    assert np.isfinite(forecast[MEAN]).all() and forecast.attrs["fallback_items"] == []
 
 
 def test_when_decomposing_then_components_add_back_to_the_series_and_follow_the_cycle():

@@ -21,7 +21,7 @@ from tidecast import metrics
 from tidecast.automl.ensemble import BacktestForecast
 from tidecast.automl.windows import BacktestWindow, split_window
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec, quantile_columns
-from tidecast.models.base import Forecaster
+from tidecast.models.base import Forecaster, fallback_items
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +132,7 @@ def run_candidate(
             result.window_scores.append(window_metrics[metric])
             means.append(mean)
             qs.append(q)
-            result.fallback_items = sorted(
-                set(result.fallback_items) | set(getattr(model, "fallback_items_", []))
-            )
+            result.fallback_items = sorted(set(result.fallback_items) | set(fallback_items(forecast)))
         result.model = model
         result.forecast = BacktestForecast(mean=np.concatenate(means), quantiles=np.concatenate(qs))
     except Exception as exc:  # a failing candidate is logged and skipped, never fatal

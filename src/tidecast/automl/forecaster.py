@@ -51,7 +51,7 @@ from tidecast.data.schema import (
 from tidecast.data.summary import summarize
 from tidecast.errors import ConfigError, DataError, ModelError
 from tidecast.metrics import get_metric, wql
-from tidecast.models.base import Forecaster
+from tidecast.models.base import FALLBACK_ITEMS, Forecaster
 from tidecast.models.catalog import CATALOG, make_model
 
 log = logging.getLogger(__name__)
@@ -582,16 +582,19 @@ class AutoForecaster:
         return from_canonical(forecast, self.spec_)
 
     def predict_canonical(self, panel: pd.DataFrame, future: pd.DataFrame | None = None) -> pd.DataFrame:
-        """The ensemble forecast of a prepared canonical panel, canonical columns."""
+        """The ensemble forecast of a prepared canonical panel, canonical columns.
+
+        Reads the fitted state and writes none of it, so threads may share one forecaster;
+        the items each member forecast by its fallback are in `attrs[FALLBACK_ITEMS]`.
+        """
         columns = [MEAN, *quantile_columns(self.quantiles_)]
         combined: pd.DataFrame | None = None
-        self.fallback_items_: dict[str, list[str]] = {}
+        fallback: dict[str, list[str]] = {}
         for name, weight in self.weights_.items():
             member = self.members_[name]
             frame = member.predict(panel, future, self.quantiles_)
-            fallback = list(getattr(member, "fallback_items_", []))
-            if fallback:
-                self.fallback_items_[name] = fallback
+            if frame.attrs.get(FALLBACK_ITEMS):
+                fallback[name] = list(frame.attrs[FALLBACK_ITEMS])
             if combined is None:
                 combined = frame.copy()
                 combined[columns] = frame[columns].to_numpy() * weight
@@ -602,6 +605,7 @@ class AutoForecaster:
         if calibration is not None:
             qcols = quantile_columns(self.quantiles_)
             combined[qcols] = calibration.apply(combined[MEAN].to_numpy(), combined[qcols].to_numpy())
+        combined.attrs[FALLBACK_ITEMS] = fallback
         return combined
 
     def _prepare_new(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:

@@ -42,6 +42,7 @@ from threadpoolctl import threadpool_limits
 from tidecast.automl.artifact import read_manifest
 from tidecast.batch.staging import Staged, input_fingerprint, stage
 from tidecast.errors import ConfigError, DataError
+from tidecast.models.base import fallback_items
 
 BATCH_TYPE = "tidecast.BatchForecast"
 FORMATS = ("parquet", "csv")
@@ -161,8 +162,7 @@ def forecast_isolating(
             attempt(middle, hi)
             return
         parts.append(forecast)
-        for items in getattr(model, "fallback_items_", {}).values():
-            fallback.update(items)
+        fallback.update(fallback_items(forecast))
 
     attempt(0, len(names))
     if not parts:

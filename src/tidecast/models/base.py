@@ -21,6 +21,18 @@ from tidecast.data.future import fill_future
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, DatasetSpec, quantile_columns
 from tidecast.errors import DataError, ModelError
 
+# Key of a forecast frame's `attrs` listing the items that got a naive fallback forecast
+# (a list for one model's frame, a {model: list} dict for the ensemble's).
+FALLBACK_ITEMS = "fallback_items"
+
+
+def fallback_items(forecast: pd.DataFrame) -> list[str]:
+    """The items of a forecast frame that got a fallback, whichever model or ensemble made it."""
+    found = forecast.attrs.get(FALLBACK_ITEMS, [])
+    if isinstance(found, dict):
+        return sorted({item for items in found.values() for item in items})
+    return list(found)
+
 
 @dataclass(frozen=True)
 class Tags:
@@ -42,10 +54,17 @@ class Tags:
 
 @dataclass(frozen=True)
 class Prediction:
-    """Raw model output: `mean` is (n_series, horizon); `quantiles` (n_series, horizon, n_q)."""
+    """Raw model output: `mean` is (n_series, horizon); `quantiles` (n_series, horizon, n_q).
+
+    `fallback` names the series that got the model's naive fallback instead of its own
+    forecast (too short, no finite values, or the model failed on them). It travels with the
+    answer rather than being stored on the model, so `predict` never writes to a fitted model
+    and one loaded model can serve many threads at once.
+    """
 
     mean: np.ndarray
     quantiles: np.ndarray
+    fallback: tuple[str, ...] = ()
 
 
 class Forecaster:
@@ -96,7 +115,9 @@ class Forecaster:
             return empty_forecast(quantiles)
         prediction = self._predict(data, self._future(panel, data, future), quantiles, deadline)
         prediction = finalize(prediction, data)
-        return forecast_frame(data.item_ids, data.last_timestamps(), data.freq, prediction, quantiles)
+        frame = forecast_frame(data.item_ids, data.last_timestamps(), data.freq, prediction, quantiles)
+        frame.attrs[FALLBACK_ITEMS] = list(prediction.fallback)
+        return frame
 
     # ---- hooks -----------------------------------------------------------------------
     def _fit(self, data: SeriesArrays, deadline: float | None) -> None:
@@ -162,7 +183,7 @@ def finalize(prediction: Prediction, data: SeriesArrays) -> Prediction:
     if nonneg.any():
         mean = np.where(nonneg[:, None], np.maximum(mean, 0.0), mean)
         quantiles = np.where(nonneg[:, None, None], np.maximum(quantiles, 0.0), quantiles)
-    return Prediction(mean=mean, quantiles=quantiles)
+    return Prediction(mean=mean, quantiles=quantiles, fallback=prediction.fallback)
 
 
 def forecast_frame(

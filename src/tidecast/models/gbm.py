@@ -152,7 +152,6 @@ class LightGBM(Forecaster):
     residuals_: np.ndarray
     best_rounds_: int
     detrend_: bool
-    fallback_items_: list[str]
 
     def __init__(
         self,
@@ -292,8 +291,6 @@ class LightGBM(Forecaster):
     # ---- fit ---------------------------------------------------------------------------
     def _fit(self, data: SeriesArrays, deadline: float | None) -> None:
         self.layout_ = self._layout(data)
-        short = self._too_short(data)
-        self.fallback_items_ = [str(i) for i in data.item_ids[short]]
         self.booster_ = None
         self.residual_steps_ = np.zeros(0, dtype=np.int64)
         self.residuals_ = np.zeros(0)
@@ -430,8 +427,9 @@ class LightGBM(Forecaster):
         for i in np.flatnonzero(short):
             center, band = naive_fallback(data.series(int(i)), horizon, quantiles)
             mean[i], bands[i] = center, band
+        fallback = tuple(str(i) for i in data.item_ids[short])
         if booster is None or short.all():
-            return Prediction(mean=mean, quantiles=bands)
+            return Prediction(mean=mean, quantiles=bands, fallback=fallback)
         ext = extend(data, self.layout_, horizon, future)
         calendar = calendar_frame(ext, self.spec_, self.layout_)
         model = np.flatnonzero(~short)
@@ -448,7 +446,7 @@ class LightGBM(Forecaster):
         offsets = self._residual_quantiles(quantiles)  # (horizon, n_quantiles)
         mean[model] = forecast
         bands[model] = forecast[:, :, None] + offsets[None, :, :] * scale[:, None, None]
-        return Prediction(mean=mean, quantiles=bands)
+        return Prediction(mean=mean, quantiles=bands, fallback=fallback)
 
     def _too_short(self, data: SeriesArrays) -> np.ndarray:
         """Series with fewer observed values than `min_length`: they get the naive fallback."""

@@ -5,8 +5,8 @@ nothing to learn) and `_forecast_series(state, y, horizon, quantiles) -> (mean, 
 Keeping the fitted state per item lets `predict` forecast from newer history with the stored
 parameters (statsforecast's `forward`), which is how backtest windows after the first and
 forecasts from fresh history avoid refitting. Items never seen in `fit` are fitted on the fly.
-Series shorter than `tags.min_length` get `_fallback_series` and are listed in
-`fallback_items_`.
+Series shorter than `tags.min_length` get `_fallback_series` and are listed in the
+prediction's `fallback`.
 
 Per-item work runs through `parallel_map`: forked processes by default, or the chunks of a
 cluster's runner while one is active (`tidecast.distributed.use_dask` sets it), so a model
@@ -143,7 +143,6 @@ class LocalForecaster(Forecaster):
     max_history: int | None = None
 
     states_: dict[str, Any]
-    fallback_items_: list[str]
 
     # ---- hooks for subclasses ----------------------------------------------------------
     def _fit_series(self, y: np.ndarray) -> Any:
@@ -197,7 +196,6 @@ class LocalForecaster(Forecaster):
 
     def _fit(self, data: SeriesArrays, deadline: float | None) -> None:
         self.states_ = {}
-        self.fallback_items_ = []
         if not self._stateful:
             return
         self._fit_states(data, deadline, self._context(data, fitting=True))
@@ -235,10 +233,10 @@ class LocalForecaster(Forecaster):
                 return self._fallback_series(y, horizon, quantiles), True
 
         results = parallel_map(forecast_one, data.n_series, self._jobs(), deadline, self.name)
-        self.fallback_items_ = [str(data.item_ids[i]) for i, (_, used) in enumerate(results) if used]
+        fallback = tuple(str(data.item_ids[i]) for i, (_, used) in enumerate(results) if used)
         mean = np.stack([np.asarray(r[0][0], dtype=np.float64) for r in results])
         qs = np.stack([np.asarray(r[0][1], dtype=np.float64) for r in results])
-        return Prediction(mean=mean, quantiles=qs)
+        return Prediction(mean=mean, quantiles=qs, fallback=fallback)
 
     def _jobs(self) -> int:
         return self.n_jobs if self.n_jobs is not None else default_jobs()

@@ -635,7 +635,7 @@ class DynamicRegression(LocalForecaster):
         known = [c for c in self.spec_.known_covariates if c in data.covariates]
         self.encoder_ = CovariateEncoder.learn({c: data.covariates[c] for c in known}, self.event_radii)
         self.interval_scale_ = 1.0
-        self.states_, self.fallback_items_ = {}, []
+        self.states_ = {}
         context = self._context(data, fitting=True)  # holiday table and covariate rows, built once
         self._fit_states(data, deadline, context)
         if self.calibrate:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from tidecast.models.base import FALLBACK_ITEMS
+
 if TYPE_CHECKING:
     from tidecast.automl.forecaster import AutoForecaster
 
@@ -47,8 +49,12 @@ def _config_value(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def build_report(auto: AutoForecaster) -> dict[str, Any]:
-    """The run's report: configuration, data, windows, every candidate's metrics, the ensemble."""
+def build_report(auto: AutoForecaster, forecasts: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The run's report: configuration, data, windows, every candidate's metrics, the ensemble.
+
+    `forecasts` is the run's forecast frame, whose `attrs` say which items got a fallback.
+    """
+    by_model = {} if forecasts is None else forecasts.attrs.get(FALLBACK_ITEMS, {})
     report = auto.report_
     config = {
         k: _config_value(v) for k, v in vars(auto).items() if not k.endswith("_") and not k.startswith("_")
@@ -89,10 +95,7 @@ def build_report(auto: AutoForecaster) -> dict[str, Any]:
             "short_series": {"count": len(report.short_series), "items": report.short_series[:100]},
             "fallback_forecasts": {
                 "how": "series too short for a model get its naive fallback (last value, random-walk spread)",
-                "by_model": {
-                    k: {"count": len(v), "items": v[:100]}
-                    for k, v in getattr(auto, "fallback_items_", {}).items()
-                },
+                "by_model": {k: {"count": len(v), "items": v[:100]} for k, v in by_model.items()},
             },
             "notes": report.notes,
             "timings": report.timings,
@@ -114,7 +117,7 @@ def write_run(auto: AutoForecaster, forecasts: pd.DataFrame, out: str | Path) ->
     forecasts.to_csv(paths["forecasts"], index=False)
     forecasts.to_parquet(paths["forecasts_parquet"], index=False)
     auto.leaderboard().to_csv(paths["leaderboard"], index=False)
-    paths["report"].write_text(json.dumps(build_report(auto), indent=2, default=str))
+    paths["report"].write_text(json.dumps(build_report(auto, forecasts), indent=2, default=str))
     auto.save(paths["model"])
     return paths
 

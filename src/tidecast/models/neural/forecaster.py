@@ -64,7 +64,6 @@ class NeuralForecaster(Forecaster, Generic[NetT]):
     best_epoch_: int
     val_history_: list[float]
     stopped_by_deadline_: bool
-    fallback_items_: list[str]
     _net: NetT | None = None
 
     # ---- hooks --------------------------------------------------------------------------------
@@ -109,7 +108,6 @@ class NeuralForecaster(Forecaster, Generic[NetT]):
         horizon = self.horizon_
         self.context_ = self.context_length or default_context(self.spec_.freq, horizon)
         self.window_ = self._lookback() + self.context_ + horizon
-        self.fallback_items_ = []
         self._net = None
         with torch_threads(self._threads()), seeded(self.seed):
             rng = np.random.default_rng(self.seed)
@@ -135,12 +133,18 @@ class NeuralForecaster(Forecaster, Generic[NetT]):
         self.stopped_by_deadline_ = result.stopped_by_deadline
 
     def _loaded_network(self) -> NetT:
-        """The fitted network, rebuilt from `weights_` on first use (after fit or unpickling)."""
-        if self._net is None:
+        """The fitted network, rebuilt from `weights_` on first use (after fit or unpickling).
+
+        Built into a local and published with one assignment: two threads racing here each
+        build the same network and one wins, so concurrent predictions never see half a net.
+        """
+        net = self._net
+        if net is None:
             from tidecast.models.neural.training import load_weights
 
-            self._net = load_weights(self._network(), self.weights_)
-        return self._net
+            net = load_weights(self._network(), self.weights_)
+            self._net = net
+        return net
 
     def _predict(
         self,
@@ -169,10 +173,10 @@ class NeuralForecaster(Forecaster, Generic[NetT]):
                 mean[series] = m * scale[:, None]
                 qs[series] = q * scale[:, None, None]
         empty = ~np.array([np.isfinite(data.series(i)).any() for i in range(data.n_series)], dtype=bool)
-        self.fallback_items_ = [str(item) for item in data.item_ids[empty]]
+        fallback = tuple(str(item) for item in data.item_ids[empty])
         for i in np.flatnonzero(empty):
             mean[i], qs[i] = naive_fallback(data.series(int(i)), horizon, quantiles)
-        return Prediction(mean=mean, quantiles=qs)
+        return Prediction(mean=mean, quantiles=qs, fallback=fallback)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(vars(self))
