@@ -93,9 +93,16 @@ class AutoForecaster:
     table (or file) of date and name: models that use holidays build window features from
     them. Models that cannot use covariates simply ignore them.
 
+    `date_format` (strftime codes such as "%d/%m/%Y") reads text timestamps; without it each
+    column is read with one inferred format, and an ambiguous one (02/01/2023) is an error.
+
     `model_params` overrides candidates' hyper-parameters by name, e.g.
     `{"DeepAR": {"max_epochs": 20}}`; an unknown option is a ConfigError when the model is built.
     """
+
+    # Models saved before the option existed unpickle without it: they read text timestamps
+    # the inferred way, which is what None means.
+    date_format: str | None = None
 
     def __init__(
         self,
@@ -113,6 +120,7 @@ class AutoForecaster:
         item_col: str = ITEM_ID,
         timestamp_col: str = TIMESTAMP,
         target_col: str = TARGET,
+        date_format: str | None = None,
         filling: dict[str, Any] | None = None,
         aggregation: dict[str, str] | None = None,
         known_covariates: Sequence[str] | str | None = None,
@@ -140,6 +148,7 @@ class AutoForecaster:
         self.item_col = item_col
         self.timestamp_col = timestamp_col
         self.target_col = target_col
+        self.date_format = date_format
         self.filling = filling
         self.aggregation = aggregation
         self.known_covariates = known_covariates
@@ -277,6 +286,7 @@ class AutoForecaster:
             past_covariates=roles["past"],
             static_columns=roles["static"],
             allow_duplicates=bool(self.aggregation),
+            date_format=self.date_format,
         )
         prepared = prepare(
             canonical,
@@ -386,6 +396,7 @@ class AutoForecaster:
             timestamp_col=self.timestamp_col,
             target_col=None,
             known_covariates=known,
+            date_format=self.date_format,
         )
         plan = getattr(self, "filling_plan_", None)
         return fill_future(canonical, panel, self.spec_.freq, self.horizon, known, plan)

@@ -7,7 +7,6 @@ first offending rows in the user's own column names, so the user can find them i
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
@@ -16,6 +15,7 @@ import pandas as pd
 
 from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
+from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
 from tidecast.errors import ConfigError, DataError
 
 MAX_ROWS_SHOWN = 5
@@ -32,6 +32,7 @@ def to_canonical(
     static_columns: Sequence[str] = (),
     *,
     allow_duplicates: bool = False,
+    date_format: str | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Validate `frame` and return the canonical panel plus the problems noted on the way.
 
@@ -43,6 +44,8 @@ def to_canonical(
     `target_col=None` ingests a frame without a target: the future values of known covariates.
     `allow_duplicates=True` keeps repeated (item, timestamp) pairs for `prepare` to aggregate
     into a coarser frequency (transaction-level data); otherwise they are an error.
+    `date_format` (strftime codes) reads text timestamps; without it one format is inferred
+    for the whole column, and an ambiguous or mixed column is an error (`data.timestamps`).
     """
     if len(frame) == 0:
         raise DataError("the data is empty: it has no rows")
@@ -51,7 +54,7 @@ def to_canonical(
     _check_names(frame, columns, extras)
 
     items, item_codes = _item_codes(frame, item_col, columns)
-    timestamps, problems = _parse_timestamps(frame, timestamp_col, columns)
+    timestamps, problems = _parse_timestamps(frame, timestamp_col, columns, date_format)
     target = _parse_numeric(frame, target_col, columns) if target_col is not None else None
     ts_ns = timestamps.view(np.int64)
 
@@ -144,7 +147,9 @@ def _item_codes(frame: pd.DataFrame, column: str, shown: list[str]) -> tuple[np.
     return names, inverse[codes].astype(np.int64)
 
 
-def _parse_timestamps(frame: pd.DataFrame, column: str, shown: list[str]) -> tuple[np.ndarray, list[Problem]]:
+def _parse_timestamps(
+    frame: pd.DataFrame, column: str, shown: list[str], date_format: str | None = None
+) -> tuple[np.ndarray, list[Problem]]:
     values = frame[column]
     missing = values.isna().to_numpy()
     if missing.any():
@@ -157,22 +162,10 @@ def _parse_timestamps(frame: pd.DataFrame, column: str, shown: list[str]) -> tup
     if not (pd.api.types.is_datetime64_any_dtype(values.dtype)):
         # Numbers are read as text: 2021 is a year and 20210101 a date, not nanoseconds since 1970.
         text = values.astype(str) if pd.api.types.is_numeric_dtype(values.dtype) else values
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                values = pd.to_datetime(text)
-            except (ValueError, TypeError, OverflowError):
-                values = pd.to_datetime(text, format="mixed", errors="coerce")
-            if not pd.api.types.is_datetime64_any_dtype(values.dtype):  # mixed UTC offsets
-                values = pd.to_datetime(text, format="mixed", errors="coerce", utc=True)
-        bad = values.isna().to_numpy()
-        if bad.any():
-            raise _error(
-                f"column {column!r} has {int(bad.sum())} values that are not timestamps",
-                frame,
-                np.flatnonzero(bad),
-                shown,
-            )
+        try:
+            values = parse_timestamp_text(text, date_format)
+        except TimestampFormatError as exc:
+            raise _error(f"column {column!r} has {exc}", frame, exc.positions, shown) from None
     problems = []
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         problems.append(

@@ -1,0 +1,160 @@
+"""Timestamps from text: one format for the whole column, or an error that says why not.
+
+Parsing each cell on its own (pandas' ``format="mixed"``) reads ``02/01/2023`` as 1 February
+and ``13/01/2023`` as 13 January in the same column: the series is silently scrambled and the
+run still "works". So a column is read with a single format:
+
+* the user's ``date_format`` (strftime codes, e.g. ``%d/%m/%Y``) when given;
+* else, when the values look like ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (either separator ``/ . -``),
+  both readings are tried on every distinct value: exactly one that reads them all wins; if
+  both read them all and disagree (no day above 12 anywhere), the column is ambiguous and the
+  error names both readings of an example; if neither reads them all, the rows that break the
+  better reading are named;
+* else pandas infers one format from the values (ISO 8601 with or without time, ``20210101``,
+  ``2021-W01``...), then ISO 8601 in its flexible form (dates mixed with date-times, UTC
+  offsets); the rows that fit neither are named.
+
+Work is on the distinct values, so a million rows of a thousand days cost a thousand parses.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.api import guess_datetime_format
+
+# Day and month as one or two digits, then a 2- or 4-digit year, optionally a time after it.
+_NUMERIC_DATE = re.compile(r"^\s*\d{1,2}([/.\-])\d{1,2}\1\d{2,4}(?:[ T].*)?$")
+
+
+class TimestampFormatError(ValueError):
+    """The column cannot be read with one format; `positions` are offending rows (may be empty)."""
+
+    def __init__(self, message: str, positions: np.ndarray) -> None:
+        super().__init__(message)
+        self.positions = positions
+
+
+@dataclass(frozen=True)
+class _Reading:
+    fmt: str
+    parsed: pd.DatetimeIndex  # one per distinct value, NaT where the format does not fit
+
+    @property
+    def fits_all(self) -> bool:
+        return not self.parsed.isna().any()
+
+
+def parse_timestamp_text(text: pd.Series, date_format: str | None = None) -> pd.Series:
+    """Parse a column of text timestamps with one format (see the module docstring).
+
+    Returns datetimes (time-zone aware when the text carried UTC offsets). Raises
+    TimestampFormatError naming the problem and the rows to look at.
+    """
+    strings = text.astype("string").str.strip()
+    uniques, codes = _distinct(strings)
+    if date_format is not None:
+        reading = _read(uniques, date_format)
+        if not reading.fits_all:
+            raise TimestampFormatError(
+                f"values that do not match the date format {date_format!r}",
+                _rows(codes, reading.parsed.isna()),
+            )
+        return _expand(reading.parsed, codes, text.index)
+    if len(uniques) and all(_NUMERIC_DATE.match(u) for u in uniques[: min(len(uniques), 50)]):
+        return _expand(_day_or_month_first(uniques, codes), codes, text.index)
+    return _expand(_inferred(uniques, codes), codes, text.index)
+
+
+def _distinct(strings: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(strings, use_na_sentinel=True)
+    return np.asarray(uniques, dtype=object).astype(str), codes
+
+
+def _read(uniques: np.ndarray, fmt: str) -> _Reading:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(pd.Index(uniques), format=fmt, errors="coerce")
+    return _Reading(fmt, pd.DatetimeIndex(parsed))
+
+
+def _day_or_month_first(uniques: np.ndarray, codes: np.ndarray) -> pd.DatetimeIndex:
+    example = str(uniques[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        day_first = guess_datetime_format(example, dayfirst=True) or _plain_format(example)
+    # The other reading swaps day and month, whatever the example itself allows.
+    formats = (
+        []
+        if day_first is None
+        else [day_first, day_first.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")]
+    )
+    readings = [_read(uniques, f) for f in formats]
+    fitting = [r for r in readings if r.fits_all]
+    if len(fitting) == 1:
+        return fitting[0].parsed
+    if len(fitting) == 2:
+        a, b = fitting
+        differ = np.flatnonzero(a.parsed != b.parsed)
+        if len(differ) == 0:
+            return a.parsed
+        sample = str(uniques[differ[0]])
+        raise TimestampFormatError(
+            f"ambiguous dates: {sample!r} reads as {a.parsed[differ[0]].date()} with {a.fmt!r} "
+            f"and as {b.parsed[differ[0]].date()} with {b.fmt!r}, and every value fits both; "
+            "give the date format (date_format / --date-format) to choose",
+            np.flatnonzero(codes == differ[0])[:1],
+        )
+    if not readings:
+        raise TimestampFormatError(f"values that are not timestamps, such as {example!r}", np.array([0]))
+    best = max(readings, key=lambda r: int(r.parsed.notna().sum()))
+    raise TimestampFormatError(
+        f"mixed date formats: {int(best.parsed.isna().sum())} distinct values do not match {best.fmt!r}, "
+        "the format most values have; give the date format (date_format / --date-format) or fix them",
+        _rows(codes, best.parsed.isna()),
+    )
+
+
+def _plain_format(example: str) -> str | None:
+    """`%d/%m/%y`-style format of a date without time that pandas could not guess (`01.02.23`)."""
+    match = re.fullmatch(r"\s*\d{1,2}([/.\-])\d{1,2}\1(\d{2}|\d{4})\s*", example)
+    if match is None:
+        return None
+    sep, year = match.group(1), "%Y" if len(match.group(2)) == 4 else "%y"
+    return f"%d{sep}%m{sep}{year}"
+
+
+def _inferred(uniques: np.ndarray, codes: np.ndarray) -> pd.DatetimeIndex | pd.Series:
+    index = pd.Index(uniques)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:  # one format guessed from the values and applied to all of them
+            return pd.DatetimeIndex(pd.to_datetime(index))
+        except (ValueError, TypeError, OverflowError):
+            pass
+        try:  # ISO 8601, with or without a time of day
+            return pd.DatetimeIndex(pd.to_datetime(index, format="ISO8601"))
+        except (ValueError, TypeError, OverflowError):
+            pass
+        # Several UTC offsets in one column: ISO 8601 read as UTC.
+        parsed = pd.Series(pd.to_datetime(index, format="ISO8601", errors="coerce", utc=True))
+    if parsed.isna().any():
+        rows = _rows(codes, parsed.isna().to_numpy())
+        example = str(uniques[parsed.isna().to_numpy()][0])
+        raise TimestampFormatError(f"{len(rows)} values that are not timestamps, such as {example!r}", rows)
+    return parsed
+
+
+def _rows(codes: np.ndarray, bad_uniques: np.ndarray | pd.Series) -> np.ndarray:
+    bad = np.flatnonzero(np.asarray(bad_uniques, dtype=bool))
+    return np.flatnonzero(np.isin(codes, bad))
+
+
+def _expand(parsed: pd.DatetimeIndex | pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """The distinct values' datetimes back on the column's rows."""
+    series = pd.Series(parsed).reset_index(drop=True)
+    return series.iloc[np.maximum(codes, 0)].set_axis(index).mask(codes < 0)

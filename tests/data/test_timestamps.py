@@ -1,0 +1,79 @@
+"""Text timestamps are read with one format per column: never scrambled cell by cell."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tidecast import AutoForecaster
+from tidecast.data.ingest import to_canonical
+from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
+from tidecast.errors import DataError
+
+
+def parse(values, date_format=None):
+    return parse_timestamp_text(pd.Series(values), date_format)
+
+
+def test_when_a_day_is_above_12_then_the_whole_column_is_read_day_first():
+    out = parse(["02/01/2023", "13/01/2023", "31/01/2023"])
+    assert out.dt.strftime("%Y-%m-%d").tolist() == ["2023-01-02", "2023-01-13", "2023-01-31"]
+
+
+def test_when_a_month_position_is_above_12_then_the_column_is_read_month_first():
+    out = parse(["01/02/2023", "01/13/2023"])
+    assert out.dt.strftime("%Y-%m-%d").tolist() == ["2023-01-02", "2023-01-13"]
+
+
+def test_when_both_readings_fit_every_value_then_the_error_names_both():
+    with pytest.raises(TimestampFormatError) as caught:
+        parse(["01/02/2023", "02/02/2023", "03/02/2023"])
+    message = str(caught.value)
+    assert "ambiguous" in message and "2023-02-01" in message and "2023-01-02" in message
+    assert "%d/%m/%Y" in message and "%m/%d/%Y" in message and "--date-format" in message
+
+
+def test_when_the_date_format_is_given_then_an_ambiguous_column_is_read_with_it():
+    out = parse(["01/02/2023", "02/02/2023"], "%d/%m/%Y")
+    assert out.dt.strftime("%Y-%m-%d").tolist() == ["2023-02-01", "2023-02-02"]
+
+
+def test_when_formats_are_mixed_then_the_rows_that_break_the_majority_are_named():
+    with pytest.raises(TimestampFormatError) as caught:
+        parse(["13/01/2023", "14/01/2023", "15/01/2023", "01/16/2023"])
+    assert "mixed date formats" in str(caught.value)
+    np.testing.assert_array_equal(caught.value.positions, [3])
+
+
+def test_when_values_are_iso_with_and_without_time_then_they_parse():
+    out = parse(["2023-01-01", "2023-01-01 12:30", "2023-01-02T00:00:00"])
+    assert out.dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2023-01-01 00:00",
+        "2023-01-01 12:30",
+        "2023-01-02 00:00",
+    ]
+
+
+def test_when_a_value_does_not_match_the_given_format_then_its_row_is_named():
+    with pytest.raises(TimestampFormatError) as caught:
+        parse(["2023-01-01", "01/02/2023", "2023-01-03"], "%Y-%m-%d")
+    np.testing.assert_array_equal(caught.value.positions, [1])
+
+
+def test_when_ingest_meets_dd_mm_yyyy_then_no_date_is_scrambled():
+    frame = pd.DataFrame(
+        {"item": "a", "day": [f"{d:02d}/01/2023" for d in range(1, 20)], "y": np.arange(19.0)}
+    )
+    panel, _ = to_canonical(frame, "item", "day", "y")
+    assert panel["timestamp"].is_monotonic_increasing
+    assert panel["timestamp"].iloc[1] == pd.Timestamp("2023-01-02")
+    np.testing.assert_array_equal(panel["target"], np.arange(19.0))
+
+
+def test_when_an_ambiguous_file_is_trained_then_it_fails_before_work_and_date_format_fixes_it():
+    frame = pd.DataFrame(
+        {"item_id": "a", "timestamp": [f"{d:02d}/01/2023" for d in range(1, 13)], "target": 1.0}
+    )
+    with pytest.raises(DataError, match="ambiguous dates"):
+        AutoForecaster(horizon=2, models=["Naive"]).fit(frame)
+    auto = AutoForecaster(horizon=2, models=["Naive"], date_format="%d/%m/%Y").fit(frame)
+    assert auto.predict()["timestamp"].tolist() == [pd.Timestamp("2023-01-13"), pd.Timestamp("2023-01-14")]
