@@ -33,7 +33,7 @@ from tidecast.automl.calibration import QuantileCalibration, fit_calibration
 from tidecast.automl.ensemble import combine, greedy_ensemble
 from tidecast.automl.presets import get_preset
 from tidecast.automl.windows import BacktestWindow, backtest_windows
-from tidecast.data.frequency import season_length
+from tidecast.data.frequency import check_horizon, season_length
 from tidecast.data.ingest import canonical_keys, from_canonical, to_canonical
 from tidecast.data.io import read_table
 from tidecast.data.prepare import PreparedData, prepare
@@ -164,8 +164,7 @@ class AutoForecaster:
 
     # ---- configuration ---------------------------------------------------------------
     def _check_config(self) -> tuple[tuple[float, ...], list[str], int]:
-        if not isinstance(self.horizon, int | np.integer) or self.horizon < 1:
-            raise ConfigError(f"horizon must be a positive integer, got {self.horizon!r}")
+        check_horizon(self.horizon)
         get_metric(self.metric)
         quantiles = parse_quantiles(self.quantiles)
         preset = get_preset(self.preset)
@@ -258,6 +257,8 @@ class AutoForecaster:
             timestamp_col=self.timestamp_col,
             target_col=self.target_col,
         )
+        if len(prepared.panel):
+            check_horizon(self.horizon, prepared.panel[TIMESTAMP].max(), prepared.freq)
         summary = summarize(prepared.panel, prepared.freq, [*problems, *prepared.problems])
         return prepared.panel, spec, summary
 
@@ -586,6 +587,8 @@ class AutoForecaster:
         if data is None and not hasattr(self, "history_"):
             raise ModelError("this model was loaded without its history: pass the data to forecast from")
         panel = self.history_ if data is None else self._prepare_new(data)
+        if len(panel):
+            check_horizon(self.horizon, panel[TIMESTAMP].max(), self.spec_.freq)
         canonical_future = None
         if future is not None and self.spec_.known_covariates:
             canonical_future = self._canonical_future(future, panel)

@@ -10,7 +10,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from tidecast.errors import DataError
+from tidecast.errors import ConfigError, DataError
 
 # Seasonal periods each frequency implies, most important first. Daily data has a weekly and a
 # yearly cycle, hourly a daily and a weekly one; sub-hourly periods are derived from the step.
@@ -147,6 +147,36 @@ def normalise_alias(freq: str) -> str:
     except ValueError as exc:
         raise DataError(f"unknown frequency {freq!r}: use a pandas offset alias such as D, h, W, MS") from exc
     return str(offset.freqstr)
+
+
+# A forecast longer than this is not a forecast but a mistake (a typo, or seconds given as
+# steps); it would also cost items x horizon rows of memory before any model runs.
+MAX_HORIZON = 50_000
+
+
+def check_horizon(
+    horizon: int, last: pd.Timestamp | np.datetime64 | None = None, freq: str | None = None
+) -> None:
+    """Refuse a horizon that is not a positive integer, longer than MAX_HORIZON steps, or that
+    runs past the last date a timestamp can hold (2262-04-11) from `last` at `freq`."""
+    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
+        raise ConfigError(f"horizon must be a positive integer, got {horizon!r}")
+    if horizon > MAX_HORIZON:
+        raise ConfigError(f"horizon {horizon} is longer than the {MAX_HORIZON:,} steps tidecast forecasts")
+    if last is None or freq is None:
+        return
+    offset = pd.tseries.frequencies.to_offset(freq)
+    start = pd.Timestamp(last)
+    try:
+        end = start + offset * int(horizon)
+        overflow = end < start or end > pd.Timestamp.max
+    except (OverflowError, pd.errors.OutOfBoundsDatetime, ValueError):
+        overflow = True
+    if overflow:
+        raise ConfigError(
+            f"a horizon of {horizon} steps of {freq!r} after {start.date().isoformat()} runs past "
+            f"{pd.Timestamp.max.date().isoformat()}, the last date a timestamp can hold; use a shorter horizon"
+        )
 
 
 def future_timestamps(last: np.ndarray, freq: str, horizon: int) -> np.ndarray:
