@@ -46,16 +46,29 @@ def empirical_quantiles(samples: np.ndarray, quantiles: Sequence[float]) -> np.n
     return np.quantile(samples, np.asarray(quantiles), axis=0).T
 
 
+# The fallback's prior spread, as a share of the series' mean absolute level, and how many
+# one-step changes it is worth: a series with one or two observations says nothing about its
+# own spread, so its interval comes from the prior (wide: 50% of its level per step); with a
+# few dozen changes the observed spread takes over.
+PRIOR_RELATIVE_SPREAD = 0.5
+PRIOR_WEIGHT = 3.0
+
+
 def naive_fallback(y: np.ndarray, horizon: int, quantiles: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     """For series too short (or too gappy) for a model: the last value, random-walk spread.
 
-    The spread is the standard deviation of the observed one-step changes, growing with the
-    square root of the step; with fewer than two observations it is zero. An empty or all-NaN
-    series forecasts zero.
+    The per-step spread pools the observed one-step changes with a prior of
+    `PRIOR_RELATIVE_SPREAD` x the mean absolute level (at least 1 unit), weighted as
+    `PRIOR_WEIGHT` changes, and grows with the square root of the step. So a one-point series
+    gets an honest, wide interval instead of p10 = p50 = p90, while a long series keeps its
+    own spread. An empty or all-NaN series forecasts zero with the prior's spread of 1 unit.
     """
     finite = y[np.isfinite(y)]
     level = float(finite[-1]) if len(finite) else 0.0
-    sigma = float(np.std(np.diff(finite))) if len(finite) > 2 else 0.0
+    changes = np.diff(finite)
+    prior = PRIOR_RELATIVE_SPREAD * max(float(np.mean(np.abs(finite))) if len(finite) else 0.0, 1.0)
+    variance = (float(np.sum(changes**2)) + PRIOR_WEIGHT * prior**2) / (len(changes) + PRIOR_WEIGHT)
+    sigma = float(np.sqrt(variance))
     center = np.full(horizon, level)
     spread = sigma * np.sqrt(np.arange(1, horizon + 1))
     return center, normal_quantiles(center, spread, quantiles)

@@ -1,0 +1,29 @@
+"""The naive fallback's interval: honest for a series too short to say its own spread."""
+
+import numpy as np
+import pytest
+
+from tidecast.models.intervals import PRIOR_RELATIVE_SPREAD, naive_fallback
+
+QUANTILES = (0.1, 0.5, 0.9)
+
+
+def test_when_a_series_has_one_point_then_its_interval_is_the_prior_spread():
+    center, bands = naive_fallback(np.array([10.0]), 2, QUANTILES)
+    np.testing.assert_array_equal(center, [10.0, 10.0])
+    sigma = PRIOR_RELATIVE_SPREAD * 10.0  # no changes observed: the prior alone
+    z = 1.2815515655446004
+    np.testing.assert_allclose(bands[0], [10 - z * sigma, 10, 10 + z * sigma])
+    np.testing.assert_allclose(bands[1], [10 - z * sigma * np.sqrt(2), 10, 10 + z * sigma * np.sqrt(2)])
+
+
+def test_when_a_series_is_long_then_its_own_spread_dominates():
+    y = np.tile([0.0, 10.0], 500)  # every change is +-10, mean level 5
+    _, bands = naive_fallback(y, 1, QUANTILES)
+    sigma = np.sqrt((999 * 100 + 3 * 2.5**2) / 1002)
+    assert bands[0, 2] - bands[0, 1] == pytest.approx(1.2815515655446004 * sigma)
+
+
+def test_when_a_series_is_empty_then_it_forecasts_zero_with_a_unit_spread():
+    center, bands = naive_fallback(np.array([np.nan]), 1, QUANTILES)
+    assert center[0] == 0.0 and bands[0, 2] == pytest.approx(1.2815515655446004 * PRIOR_RELATIVE_SPREAD)
