@@ -172,3 +172,13 @@ def test_when_a_model_fails_on_one_series_then_that_series_gets_the_fallback(mon
     forecast = model.predict()
     assert forecast["mean"].notna().all()
     assert len(forecast.attrs["fallback_items"]["SeasonalNaive"]) >= 1
+
+
+@pytest.mark.parametrize("preset", ["fast", "medium"])
+def test_when_a_holiday_country_is_unknown_then_fit_fails_before_any_work(preset, monkeypatch):
+    def no_backtest(*args, **kwargs):
+        raise AssertionError("the backtest started")
+
+    monkeypatch.setattr(AutoForecaster, "_backtest", no_backtest)
+    with pytest.raises(ConfigError, match="unknown holiday country 'XX'"):
+        make(models=None, preset=preset, holidays="XX").fit(weekly_panel())

@@ -34,6 +34,7 @@ from tidecast.automl.ensemble import combine, greedy_ensemble
 from tidecast.automl.presets import get_preset
 from tidecast.automl.windows import BacktestWindow, backtest_windows
 from tidecast.data.frequency import check_horizon, season_length
+from tidecast.data.holidays import HolidayCalendar
 from tidecast.data.ingest import canonical_keys, from_canonical, to_canonical
 from tidecast.data.io import read_table
 from tidecast.data.prepare import PreparedData, prepare
@@ -177,6 +178,11 @@ class AutoForecaster:
             raise ConfigError(f"backtest windows must be 0 or more, got {windows}")
         if self.time_limit is not None and self.time_limit <= 0:
             raise ConfigError(f"time limit must be positive seconds, got {self.time_limit}")
+        countries = _names(self.holidays, "holidays")
+        if countries:
+            # Checked here, whichever models run: an unknown country would otherwise surface
+            # as a failed candidate (or be ignored by a preset without calendar models).
+            HolidayCalendar.from_countries(countries, years=[2000])
         return quantiles, names, windows
 
     def _make(self, name: str, freq: str) -> Forecaster:
