@@ -7,6 +7,7 @@ import fsspec
 import pandas as pd
 import pytest
 
+from tidecast.data.ingest import to_canonical
 from tidecast.data.io import read_table, write_table
 from tidecast.errors import DataError
 
@@ -169,3 +170,32 @@ def test_only_reads_the_named_columns_a_file_has(tmp_path, suffix):
     got = read_table(path, only=["sales", "item", "price"])
     assert list(got.columns) == ["item", "sales"]
     assert got["sales"].tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_when_a_csv_is_separated_by_another_character_then_it_is_detected(tmp_path, sep):
+    frame = pd.DataFrame(
+        {"item_id": ["a", "b"], "timestamp": ["2023-01-01", "2023-01-01"], "target": [1.5, 2.0]}
+    )
+    path = tmp_path / "semi.csv"
+    frame.to_csv(path, index=False, sep=sep)
+    read = read_table(path)
+    assert read.columns.tolist() == ["item_id", "timestamp", "target"]
+    assert read["target"].tolist() == [1.5, 2.0]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_when_a_needed_column_is_missing_then_the_error_lists_every_column_of_the_file(tmp_path, suffix):
+    frame = pd.DataFrame(
+        {"item_id": ["a"] * 3, "timestamp": pd.date_range("2023-01-01", periods=3), "sales": 1.0}
+    )
+    frame = frame.assign(**{f"extra{i}": 0 for i in range(4)})
+    path = tmp_path / f"wide.{suffix}"
+    write_table(frame, path)
+    read = read_table(path, only=["item_id", "timestamp", "target"])
+    with pytest.raises(DataError) as caught:
+        to_canonical(read, "item_id", "timestamp", "target")
+    assert str(caught.value).startswith(
+        "missing column(s) ['target']; available columns: "
+        "['item_id', 'timestamp', 'sales', 'extra0', 'extra1', 'extra2', 'extra3']"
+    )

@@ -13,6 +13,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from tidecast.data.io import SOURCE_COLUMNS
 from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
@@ -125,7 +126,8 @@ def _check_names(frame: pd.DataFrame, columns: list[str], extras: list[str]) -> 
         raise DataError(f"covariate column(s) {clashing} clash with tidecast's own column names; rename them")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataError(f"missing column(s) {missing}; available columns: {[str(c) for c in frame.columns]}")
+        available = dict.fromkeys([*frame.attrs.get(SOURCE_COLUMNS, []), *map(str, frame.columns)])
+        raise DataError(f"missing column(s) {missing}; available columns: {list(available)}")
 
 
 def _item_codes(frame: pd.DataFrame, column: str, shown: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,11 @@ _COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
 _GLOB_CHARS = frozenset("*?[")
 
 
+# Key of a frame's `attrs` with every column of the file it came from: a file read with `only`
+# has just the columns asked for, and an error about a missing column must list the file's.
+SOURCE_COLUMNS = "source_columns"
+
+
 def read_table(
     source: str | Path,
     columns: Sequence[str] | None = None,
@@ -132,7 +137,9 @@ def _read_parquet(
         parquet = pq.ParquetFile(handle)
         _check_columns(parquet.schema_arrow.names, columns, name)
         wanted = _wanted(parquet.schema_arrow.names, columns, only)
-        return parquet.read(columns=wanted).to_pandas()
+        frame = parquet.read(columns=wanted).to_pandas()
+    frame.attrs[SOURCE_COLUMNS] = list(parquet.schema_arrow.names)
+    return frame
 
 
 def _read_csv(
@@ -145,11 +152,31 @@ def _read_csv(
 ) -> pd.DataFrame:
     compression = compression_of(path)
     with fs.open(path, "rb", compression=compression) as handle:
-        header = pd.read_csv(handle, nrows=0).columns.tolist()
+        first = handle.readline().decode("utf-8", errors="replace")
+    sep = sniff_delimiter(first)
+    with fs.open(path, "rb", compression=compression) as handle:
+        header = pd.read_csv(handle, nrows=0, sep=sep).columns.tolist()
     _check_columns(header, columns, name)
     dtype = {c: "string" for c in text_columns if c in header} or None
     with fs.open(path, "rb", compression=compression) as handle:
-        return pd.read_csv(handle, engine="pyarrow", usecols=_wanted(header, columns, only), dtype=dtype)
+        frame = pd.read_csv(
+            handle, engine="pyarrow", usecols=_wanted(header, columns, only), dtype=dtype, sep=sep
+        )
+    frame.attrs[SOURCE_COLUMNS] = header
+    return frame
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The header's field separator: a comma unless the line has none and another separator.
+
+    European spreadsheets write `;`-separated CSV, and tab- or pipe-separated exports are
+    common; read as commas they become one column named `item_id;timestamp;...`.
+    """
+    if "," in header_line:
+        return ","
+    counts = {sep: header_line.count(sep) for sep in (";", "\t", "|")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > 0 else ","
 
 
 def _wanted(
