@@ -10,14 +10,13 @@ from tidecast.data.calendar import step_index
 from tidecast.data.holidays import HolidayCalendar
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.errors import DataError
+from tidecast.models.covariates import CovariateEncoder, HolidayTable
 from tidecast.models.regression import (
-    CovariateEncoder,
     DynamicRegression,
-    HolidayTable,
     Layout,
     design,
-    huber_ridge,
 )
+from tidecast.models.robust import huber_ridge
 
 SPEC = DatasetSpec(freq="D")
 

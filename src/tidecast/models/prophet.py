@@ -39,9 +39,9 @@ from tidecast.data.features import spec_calendar
 from tidecast.data.frequency import future_timestamps, seasonal_periods
 from tidecast.data.holidays import holiday_key
 from tidecast.models.base import Tags
+from tidecast.models.covariates import CovariateEncoder, Exogenous, panel_exogenous
 from tidecast.models.intervals import empirical_quantiles
 from tidecast.models.local import LocalForecaster, SeriesForecast
-from tidecast.models.regression import CovariateEncoder, Exogenous, panel_exogenous
 
 # Seasonal periods (in steps of the frequency) and the Prophet seasonality each stands for.
 # Periods within 10% of one of these get that name (52 weeks, 12 months, 365 days).
