@@ -2,7 +2,7 @@
 
 Setup (scripted here, in a temporary TIDECAST_HOME): an `AutoForecaster(horizon=14,
 preset="fast")` is fitted on the demo data's target only (`generate(125, 42)`, so no future
-covariates are needed), saved, registered and approved through `tidecast.service.registry`,
+covariates are needed), saved, registered and approved through `tidecast.registry.registry`,
 and a `forecast`-role API key is created with `KeyStore`. Then the server runs as it would in
 production, `python -m tidecast.service.server --host 127.0.0.1 --port <free> --workers 1`
 (one uvicorn process; one job worker, idle), and the version is deployed to the endpoint
@@ -109,8 +109,8 @@ def train_and_register(home: Path, data: pd.DataFrame) -> float:
     """Fit the fast model, save it, register and approve version 1 of group `demo`; the fit
     seconds."""
     from tidecast.automl.forecaster import AutoForecaster
-    from tidecast.service.registry import open_registry
-    from tidecast.service.settings import ServiceSettings
+    from tidecast.registry.registry import open_registry
+    from tidecast.registry.settings import ServiceSettings
 
     started = time.perf_counter()
     model = AutoForecaster(horizon=HORIZON, target_col="target_value", preset="fast", n_jobs=1)
@@ -126,10 +126,10 @@ def train_and_register(home: Path, data: pd.DataFrame) -> float:
 
 def create_keys(home: Path) -> tuple[str, str]:
     """(admin, forecast) API keys, straight into the service's database."""
+    from tidecast.registry.db import Database
+    from tidecast.registry.schema import ApiKeyRole
+    from tidecast.registry.settings import ServiceSettings
     from tidecast.service.auth import KeyStore
-    from tidecast.service.db import Database
-    from tidecast.service.schema import ApiKeyRole
-    from tidecast.service.settings import ServiceSettings
 
     database = Database.from_url(ServiceSettings(home=home).database_url)
     try:

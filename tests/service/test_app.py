@@ -19,14 +19,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tidecast.registry.db import Database
+from tidecast.registry.registry import Registry
+from tidecast.registry.schema import ApiKey
+from tidecast.registry.settings import ServiceSettings
 from tidecast.service.app import create_app
 from tidecast.service.auth import KeyStore, VerifiedKeys
-from tidecast.service.db import Database
 from tidecast.service.predictor import LoadedModel, forecast
-from tidecast.service.registry import Registry
 from tidecast.service.runtime_contract import predict
-from tidecast.service.schema import ApiKey
-from tidecast.service.settings import ServiceSettings
 
 MAX_BODY = 50_000
 

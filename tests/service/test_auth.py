@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from tidecast.registry.db import Database
+from tidecast.registry.schema import ApiKeyRole
 from tidecast.service.auth import Caller, KeyStore, VerifiedKeys, hash_token
-from tidecast.service.db import Database
-from tidecast.service.schema import ApiKeyRole
 
 TTL = 5.0
 

@@ -29,7 +29,6 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from conftest import tiny_panel
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from test_e2e_http import (
@@ -40,12 +39,13 @@ from test_e2e_http import (
     wait_for_job,
 )
 
+from conftest import tiny_panel
+from tidecast.registry.db import MIGRATIONS, Database, head_revision, make_engine, make_session_factory
+from tidecast.registry.registry import Registry
+from tidecast.registry.schema import Base, JobKind, JobStatus
+from tidecast.registry.settings import ServiceSettings
 from tidecast.service.batch_job import parse_batch_body, resolve_output
-from tidecast.service.db import MIGRATIONS, Database, head_revision, make_engine, make_session_factory
 from tidecast.service.jobs import JobStore, job_to_dict
-from tidecast.service.registry import Registry
-from tidecast.service.schema import Base, JobKind, JobStatus
-from tidecast.service.settings import ServiceSettings
 from tidecast.service.worker import run_job
 
 pytestmark = pytest.mark.timeout(180)

@@ -50,13 +50,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from tidecast.registry.db import Database
+from tidecast.registry.schema import Endpoint, Job, ModelGroup, ModelVersion
+from tidecast.registry.settings import ServiceSettings
 from tidecast.service.app import create_app
-from tidecast.service.db import Database
 from tidecast.service.job_config import CreateAutoMLJobV2, JobRequest
 from tidecast.service.predictor import ForecastRequest
 from tidecast.service.runtime_contract import InferenceRequest, Instance
-from tidecast.service.schema import Endpoint, Job, ModelGroup, ModelVersion
-from tidecast.service.settings import ServiceSettings
 
 MAX_BODY = 50_000
 PROBLEM = "application/problem+json"

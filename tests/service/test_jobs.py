@@ -20,13 +20,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import update
 
 from tidecast.data.demo import generate
-from tidecast.service.artifacts import ArtifactStore
-from tidecast.service.db import Database
-from tidecast.service.errors import Conflict, InvalidInput, NotFound, ServiceError
+from tidecast.registry.artifacts import ArtifactStore
+from tidecast.registry.db import Database
+from tidecast.registry.errors import Conflict, InvalidInput, NotFound, ServiceError
+from tidecast.registry.registry import Registry
+from tidecast.registry.schema import Job, JobStatus, ModelStatus, utcnow
 from tidecast.service.job_config import JobRequest, parse_job_body
 from tidecast.service.jobs import JobStore, job_to_dict
-from tidecast.service.registry import Registry
-from tidecast.service.schema import Job, JobStatus, ModelStatus, utcnow
 
 
 def request(**changes: object) -> JobRequest:

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import fit_covariate_model
 
+from conftest import fit_covariate_model
 from tidecast import AutoForecaster
 from tidecast.data.demo import future_covariates, generate
 from tidecast.service.predictor import (

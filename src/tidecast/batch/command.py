@@ -31,8 +31,8 @@ def model_folder(model: Path | None, endpoint: str | None) -> Path:
         raise ConfigError("give exactly one of --model and --endpoint")
     if model is not None:
         return model / "model" if (model / "model" / "manifest.json").is_file() else model
-    from tidecast.service.registry import open_registry
-    from tidecast.service.settings import ServiceSettings
+    from tidecast.registry.registry import open_registry
+    from tidecast.registry.settings import ServiceSettings
 
     assert endpoint is not None
     with open_registry(ServiceSettings()) as registry:

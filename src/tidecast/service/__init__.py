@@ -1,6 +1,5 @@
-"""The forecasting service behind `tidecast serve`: model registry, async jobs, forecast API.
+"""The forecasting service behind `tidecast serve`: the HTTP API over the registry and jobs.
 
-Storage lives in `settings` (configuration), `db` (engines, sessions, Alembic migrations),
-`schema` (the tables), `artifacts` (model folders on any fsspec store) and `registry`
-(versioned, approvable models); `errors` holds the failures the API maps to 4xx.
+The stores it serves live in `tidecast.registry` (settings, database, registry, artifacts) and
+the job lifecycle in `tidecast.jobs`; this package is the FastAPI application on top of them.
 """

@@ -46,11 +46,24 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidecast.errors import ConfigError, DataError, ModelError, TidecastError
-from tidecast.service.artifacts import ArtifactStore
+from tidecast.registry.artifacts import ArtifactStore
+from tidecast.registry.db import Database
+from tidecast.registry.errors import Conflict, InvalidInput, NotFound, ServiceError
+from tidecast.registry.registry import GROUP_NAME, Registry
+from tidecast.registry.schema import (
+    ApiKeyRole,
+    Endpoint,
+    Job,
+    JobKind,
+    JobStatus,
+    ModelStatus,
+    ModelVersion,
+    new_job_id,
+    utcnow,
+)
+from tidecast.registry.settings import ServiceSettings
 from tidecast.service.auth import Authenticator, KeyStore
 from tidecast.service.batch_job import BatchRequest, batch_model_version, parse_batch_body
-from tidecast.service.db import Database
-from tidecast.service.errors import Conflict, InvalidInput, NotFound, ServiceError
 from tidecast.service.job_config import JobConfigError, dotted, parse_job_body
 from tidecast.service.jobs import JobStore, job_to_dict
 from tidecast.service.metrics import ServiceMetrics
@@ -74,20 +87,7 @@ from tidecast.service.problems import (
     to_pointer,
     unknown_endpoint,
 )
-from tidecast.service.registry import GROUP_NAME, Registry
 from tidecast.service.runtime_contract import JSON, invoke
-from tidecast.service.schema import (
-    ApiKeyRole,
-    Endpoint,
-    Job,
-    JobKind,
-    JobStatus,
-    ModelStatus,
-    ModelVersion,
-    new_job_id,
-    utcnow,
-)
-from tidecast.service.settings import ServiceSettings
 
 log = logging.getLogger("tidecast.service")
 access_log = logging.getLogger("tidecast.access")

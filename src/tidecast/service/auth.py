@@ -35,10 +35,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from tidecast.service.errors import Conflict, InvalidInput, NotFound
+from tidecast.registry.errors import Conflict, InvalidInput, NotFound
+from tidecast.registry.registry import GROUP_NAME
+from tidecast.registry.schema import ApiKey, ApiKeyRole
 from tidecast.service.problems import TYPE_BASE, Problem
-from tidecast.service.registry import GROUP_NAME
-from tidecast.service.schema import ApiKey, ApiKeyRole
 
 KEY_PREFIX = "tc_"
 API_KEY_HEADER = "X-API-Key"

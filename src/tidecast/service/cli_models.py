@@ -20,9 +20,9 @@ from rich.console import Console
 from rich.table import Table
 
 from tidecast.errors import TidecastError
-from tidecast.service.registry import Registry, open_registry
-from tidecast.service.schema import ModelStatus, ModelVersion
-from tidecast.service.settings import ServiceSettings
+from tidecast.registry.registry import Registry, open_registry
+from tidecast.registry.schema import ModelStatus, ModelVersion
+from tidecast.registry.settings import ServiceSettings
 
 models_app = typer.Typer(
     name="models",

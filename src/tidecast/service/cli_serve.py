@@ -15,10 +15,10 @@ import typer
 from rich.console import Console
 
 from tidecast.errors import TidecastError
+from tidecast.registry.db import Database
+from tidecast.registry.schema import ApiKeyRole
+from tidecast.registry.settings import ServiceSettings
 from tidecast.service.auth import KeyStore
-from tidecast.service.db import Database
-from tidecast.service.schema import ApiKeyRole
-from tidecast.service.settings import ServiceSettings
 
 err = Console(stderr=True)
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tidecast.service.errors import InvalidInput
+from tidecast.registry.errors import InvalidInput
 
 METRICS = ("wql", "wape", "mape", "smape", "mase", "rmse")
 PRESETS = ("fast", "medium", "best")

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tidecast.service.errors import Conflict, InvalidInput, NotFound
+from tidecast.registry.errors import Conflict, InvalidInput, NotFound
+from tidecast.registry.schema import Job, JobKind, JobStatus, new_job_id, utcnow
 from tidecast.service.job_config import JobRequest
-from tidecast.service.schema import Job, JobKind, JobStatus, new_job_id, utcnow
 
 if TYPE_CHECKING:
     from tidecast.service.batch_job import BatchRequest

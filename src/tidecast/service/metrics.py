@@ -27,7 +27,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from tidecast.service.schema import JobStatus
+from tidecast.registry.schema import JobStatus
 
 log = logging.getLogger(__name__)
 

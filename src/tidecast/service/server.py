@@ -31,9 +31,9 @@ from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from tidecast.service.db import Database
+from tidecast.registry.db import Database
+from tidecast.registry.settings import ServiceSettings
 from tidecast.service.jobs import JobStore
-from tidecast.service.settings import ServiceSettings
 
 log = logging.getLogger("tidecast.server")
 

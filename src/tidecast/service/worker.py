@@ -36,13 +36,13 @@ from typing import Any
 
 from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError
-from tidecast.service.artifacts import ArtifactStore
+from tidecast.registry.artifacts import ArtifactStore
+from tidecast.registry.registry import Registry
+from tidecast.registry.schema import Job, JobKind
+from tidecast.registry.settings import ServiceSettings
 from tidecast.service.batch_job import BatchRequest, nothing_forecast, run_batch_job
 from tidecast.service.job_config import JobRequest
 from tidecast.service.jobs import JobStore, one_line
-from tidecast.service.registry import Registry
-from tidecast.service.schema import Job, JobKind
-from tidecast.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ def run_worker(
     Returns how many jobs this worker ran. Database errors while polling are logged and
     retried (PostgreSQL restarting, SQLite busy), so a worker outlives short outages.
     """
-    from tidecast.service.db import Database
+    from tidecast.registry.db import Database
 
     database = Database.from_url(settings.database_url)
     store = JobStore(database.sessions)

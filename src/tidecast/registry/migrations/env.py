@@ -1,6 +1,6 @@
 """Alembic environment for tidecast's service database.
 
-`tidecast.service.db.migrate` passes an open connection in `config.attributes["connection"]`
+`tidecast.registry.db.migrate` passes an open connection in `config.attributes["connection"]`
 (so the engine's pragmas and the caller's transaction are used). Running the `alembic` command
 by hand also works: set `sqlalchemy.url` in an alembic.ini whose script_location points here.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from tidecast.service.schema import Base
+from tidecast.registry.schema import Base
 
 target_metadata = Base.metadata
 
@@ -41,7 +41,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _configure(connection)
         return
-    from tidecast.service.db import make_engine
+    from tidecast.registry.db import make_engine
 
     engine = make_engine(context.config.get_main_option("sqlalchemy.url") or "")
     try:

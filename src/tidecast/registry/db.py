@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from tidecast.service.errors import DatabaseNotReady
+from tidecast.registry.errors import DatabaseNotReady
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -152,5 +152,5 @@ def check_at_head(target: str | URL | Engine) -> None:
         state = "has no tidecast schema" if current is None else f"is at revision {current}"
         raise DatabaseNotReady(
             f"the database {url.render_as_string(hide_password=True)} {state}, this tidecast needs {head}: "
-            "run `tidecast serve` once with migrations enabled or call tidecast.service.db.migrate"
+            "run `tidecast serve` once with migrations enabled or call tidecast.registry.db.migrate"
         )

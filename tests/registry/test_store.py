@@ -13,12 +13,28 @@ from fsspec import AbstractFileSystem
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from tidecast.service import artifacts as artifacts_module
-from tidecast.service.artifacts import MARKER, ArtifactStore
-from tidecast.service.db import Database, check_at_head, current_revision, head_revision, make_engine, migrate
-from tidecast.service.errors import Conflict, DatabaseNotReady, InvalidInput, NotFound
-from tidecast.service.schema import TABLES, ApiKey, ApiKeyRole, Base, Job, JobStatus, ModelGroup, ModelVersion
-from tidecast.service.settings import ServiceSettings
+from tidecast.registry import artifacts as artifacts_module
+from tidecast.registry.artifacts import MARKER, ArtifactStore
+from tidecast.registry.db import (
+    Database,
+    check_at_head,
+    current_revision,
+    head_revision,
+    make_engine,
+    migrate,
+)
+from tidecast.registry.errors import Conflict, DatabaseNotReady, InvalidInput, NotFound
+from tidecast.registry.schema import (
+    TABLES,
+    ApiKey,
+    ApiKeyRole,
+    Base,
+    Job,
+    JobStatus,
+    ModelGroup,
+    ModelVersion,
+)
+from tidecast.registry.settings import ServiceSettings
 
 # ---- settings ----------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ The same declarative models serve SQLite and PostgreSQL. Two choices keep them p
   datetimes; SQLite would otherwise return naive ones and comparisons against
   `datetime.now(UTC)` (heartbeats, ordering) would fail on one backend only.
 
-The migrations in `tidecast/service/migrations` must create exactly these tables;
-`tests/service/test_store.py` compares the migrated database with this metadata.
+The migrations in `tidecast/registry/migrations` must create exactly these tables;
+`tests/registry/test_store.py` compares the migrated database with this metadata.
 """
 
 from __future__ import annotations

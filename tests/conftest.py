@@ -1,5 +1,5 @@
-"""Shared fixtures for the service tests: databases on both backends, a migrated store, and
-small real model folders.
+"""Shared fixtures for the registry, jobs and service tests: databases on both backends, a
+migrated store, and small real model folders.
 
 * `database_url` - a fresh, empty database URL, once per backend: SQLite (a file in the test's
   tmp folder) and PostgreSQL (from TIDECAST_TEST_DATABASE_URL, e.g.
@@ -29,9 +29,9 @@ import pytest
 from sqlalchemy import make_url, text
 
 from tidecast.automl.forecaster import AutoForecaster
-from tidecast.service.artifacts import ArtifactStore
-from tidecast.service.db import Database, make_engine
-from tidecast.service.registry import Registry
+from tidecast.registry.artifacts import ArtifactStore
+from tidecast.registry.db import Database, make_engine
+from tidecast.registry.registry import Registry
 
 POSTGRES_ENV = "TIDECAST_TEST_DATABASE_URL"
 POSTGRES_URL = os.environ.get(POSTGRES_ENV, "")

@@ -4,7 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-25
 
-Written out in full (not imported from `tidecast.service.schema`) so that this revision keeps
+Written out in full (not imported from `tidecast.registry.schema`) so that this revision keeps
 creating the same tables after the models change: later changes get their own revisions.
 """
 

@@ -97,7 +97,7 @@ class ServiceSettings(BaseSettings):
         root = self.data_root.resolve()
         target = (root / uri[len("s3://") :]).resolve()
         if target != root and root not in target.parents:
-            from tidecast.service.errors import InvalidInput
+            from tidecast.registry.errors import InvalidInput
 
             raise InvalidInput("uri", f"{uri!r} leaves the data root")
         return str(target)

@@ -30,10 +30,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tidecast.automl.artifact import read_manifest
-from tidecast.service.artifacts import ArtifactStore
-from tidecast.service.errors import Conflict, InvalidInput, NotFound
-from tidecast.service.schema import Endpoint, ModelGroup, ModelStatus, ModelVersion, utcnow
-from tidecast.service.settings import ServiceSettings
+from tidecast.registry.artifacts import ArtifactStore
+from tidecast.registry.errors import Conflict, InvalidInput, NotFound
+from tidecast.registry.schema import Endpoint, ModelGroup, ModelStatus, ModelVersion, utcnow
+from tidecast.registry.settings import ServiceSettings
 
 GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 REGISTER_ATTEMPTS = 8
@@ -393,7 +393,7 @@ def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def open_registry(settings: ServiceSettings, migrate: bool = True) -> Iterator[Registry]:
     """A registry on the settings' database and artifact store, migrated to the newest schema
     first unless `migrate` is False (then a database behind this tidecast is an error)."""
-    from tidecast.service.db import Database
+    from tidecast.registry.db import Database
 
     database = Database.from_url(settings.database_url)
     try:

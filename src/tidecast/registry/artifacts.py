@@ -29,7 +29,7 @@ from fsspec import AbstractFileSystem
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from tidecast.service.errors import Conflict, InvalidInput, NotFound
+from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 
 MARKER = "_TIDECAST_COMPLETE"
 STAGING_PREFIX = ".staging-"
