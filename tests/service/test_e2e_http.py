@@ -33,9 +33,9 @@ from sqlalchemy import make_url, text
 
 from conftest import BACKENDS, POSTGRES_URL
 from tidecast.data.demo import generate
+from tidecast.jobs.store import pid_alive
 from tidecast.registry.db import make_engine
 from tidecast.service.auth import KEY_CACHE_SECONDS
-from tidecast.service.jobs import pid_alive
 from tidecast.service.predictor import LoadedModel, forecast
 from tidecast.service.runtime_contract import predict
 

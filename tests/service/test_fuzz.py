@@ -50,11 +50,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from tidecast.jobs.config import CreateAutoMLJobV2, JobRequest
 from tidecast.registry.db import Database
 from tidecast.registry.schema import Endpoint, Job, ModelGroup, ModelVersion
 from tidecast.registry.settings import ServiceSettings
 from tidecast.service.app import create_app
-from tidecast.service.job_config import CreateAutoMLJobV2, JobRequest
 from tidecast.service.predictor import ForecastRequest
 from tidecast.service.runtime_contract import InferenceRequest, Instance
 

@@ -46,6 +46,9 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidecast.errors import ConfigError, DataError, ModelError, TidecastError
+from tidecast.jobs.batch import BatchRequest, batch_model_version, parse_batch_body
+from tidecast.jobs.config import JobConfigError, dotted, parse_job_body
+from tidecast.jobs.store import JobStore, job_to_dict
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.db import Database
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound, ServiceError
@@ -63,9 +66,6 @@ from tidecast.registry.schema import (
 )
 from tidecast.registry.settings import ServiceSettings
 from tidecast.service.auth import Authenticator, KeyStore
-from tidecast.service.batch_job import BatchRequest, batch_model_version, parse_batch_body
-from tidecast.service.job_config import JobConfigError, dotted, parse_job_body
-from tidecast.service.jobs import JobStore, job_to_dict
 from tidecast.service.metrics import ServiceMetrics
 from tidecast.service.predictor import (
     DEFAULT_LIMITS,

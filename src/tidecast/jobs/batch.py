@@ -33,9 +33,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, Progress
+from tidecast.jobs.config import JobConfigError, resolve_location
 from tidecast.registry.errors import NotFound
 from tidecast.registry.schema import ModelVersion
-from tidecast.service.job_config import JobConfigError, resolve_location
 
 BATCH_DIR = "batch"
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"

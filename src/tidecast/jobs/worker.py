@@ -1,6 +1,6 @@
 """Job workers: processes that claim queued jobs (training or batch) and run them to the end.
 
-Each worker is its own process (`python -m tidecast.service.worker`, or `start_workers` from
+Each worker is its own process (`python -m tidecast.jobs.worker`, or `start_workers` from
 the service with the spawn start method), so a model that crashes the interpreter or eats
 memory takes down one job, not the API. A worker loops: claim the oldest queued job and run it
 by its kind. A training job builds an `AutoForecaster` from its `JobRequest`, fits with a
@@ -36,13 +36,13 @@ from typing import Any
 
 from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError
+from tidecast.jobs.batch import BatchRequest, nothing_forecast, run_batch_job
+from tidecast.jobs.config import JobRequest
+from tidecast.jobs.store import JobStore, one_line
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import Job, JobKind
 from tidecast.registry.settings import ServiceSettings
-from tidecast.service.batch_job import BatchRequest, nothing_forecast, run_batch_job
-from tidecast.service.job_config import JobRequest
-from tidecast.service.jobs import JobStore, one_line
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +297,7 @@ def _configure_logging() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m tidecast.service.worker [--once]`: one worker, settings from TIDECAST_*.
+    """`python -m tidecast.jobs.worker [--once]`: one worker, settings from TIDECAST_*.
 
     SIGTERM asks the worker to exit after its current job; a second SIGTERM exits at once
     (the job is then failed by `recover_orphans` when the service next starts).

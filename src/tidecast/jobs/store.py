@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tidecast.jobs.config import JobRequest
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 from tidecast.registry.schema import Job, JobKind, JobStatus, new_job_id, utcnow
-from tidecast.service.job_config import JobRequest
 
 if TYPE_CHECKING:
-    from tidecast.service.batch_job import BatchRequest
+    from tidecast.jobs.batch import BatchRequest
 
 ACTIVE = (JobStatus.IN_PROGRESS, JobStatus.STOPPING)
 FINISHED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.STOPPED)

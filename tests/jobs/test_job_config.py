@@ -11,8 +11,8 @@ import pytest
 
 from tidecast.data.demo import generate
 from tidecast.data.io import read_table
+from tidecast.jobs.config import JobConfigError, JobRequest, parse_job_body
 from tidecast.registry.errors import InvalidInput
-from tidecast.service.job_config import JobConfigError, JobRequest, parse_job_body
 
 # Step 3 of the reference recipe, `automl_job_config.json`, verbatim with its shell variables
 # filled in as the recipe's script would.

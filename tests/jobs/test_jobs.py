@@ -20,13 +20,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import update
 
 from tidecast.data.demo import generate
+from tidecast.jobs.config import JobRequest, parse_job_body
+from tidecast.jobs.store import JobStore, job_to_dict
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.db import Database
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound, ServiceError
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import Job, JobStatus, ModelStatus, utcnow
-from tidecast.service.job_config import JobRequest, parse_job_body
-from tidecast.service.jobs import JobStore, job_to_dict
 
 
 def request(**changes: object) -> JobRequest:
@@ -176,7 +176,7 @@ def test_recover_orphans_by_dead_pid_and_by_stale_heartbeat(store: JobStore, dat
 # ---- real worker processes -------------------------------------------------------------------
 @pytest.fixture
 def service_env(database_url: str, database: Database, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """Environment for `python -m tidecast.service.worker` on the test's database."""
+    """Environment for `python -m tidecast.jobs.worker` on the test's database."""
     frame = generate(n_items=3)
     frame.to_csv(tmp_path / "sales.csv", index=False)
     env = {
@@ -193,7 +193,7 @@ def service_env(database_url: str, database: Database, tmp_path: Path) -> Iterat
 
 def start_worker(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tidecast.service.worker", *args],
+        [sys.executable, "-m", "tidecast.jobs.worker", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
