@@ -11,7 +11,8 @@ import pytest
 
 from tidecast.data.demo import generate
 from tidecast.data.io import read_table
-from tidecast.jobs.config import JobConfigError, JobRequest, parse_job_body
+from tidecast.jobs.config import parse_job_body
+from tidecast.jobs.request import JobConfigError, JobRequest
 from tidecast.registry.errors import InvalidInput
 
 # Step 3 of the reference recipe, `automl_job_config.json`, verbatim with its shell variables

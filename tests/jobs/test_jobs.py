@@ -20,7 +20,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import update
 
 from tidecast.data.demo import generate
-from tidecast.jobs.config import JobRequest, parse_job_body
+from tidecast.jobs.config import parse_job_body
+from tidecast.jobs.request import JobRequest
 from tidecast.jobs.store import JobStore, job_to_dict
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.db import Database

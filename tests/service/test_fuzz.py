@@ -50,7 +50,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from tidecast.jobs.config import CreateAutoMLJobV2, JobRequest
+from tidecast.jobs.request import JobRequest
+from tidecast.jobs.sagemaker import CreateAutoMLJobV2
 from tidecast.registry.db import Database
 from tidecast.registry.schema import Endpoint, Job, ModelGroup, ModelVersion
 from tidecast.registry.settings import ServiceSettings

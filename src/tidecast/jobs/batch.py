@@ -33,7 +33,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, Progress
-from tidecast.jobs.config import JobConfigError, resolve_location
+from tidecast.jobs.config import resolve_location
+from tidecast.jobs.request import JobConfigError
 from tidecast.registry.errors import NotFound
 from tidecast.registry.schema import ModelVersion
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tidecast.jobs.config import JobRequest
+from tidecast.jobs.request import JobRequest
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 from tidecast.registry.schema import Job, JobKind, JobStatus, new_job_id, utcnow
 

@@ -37,7 +37,7 @@ from typing import Any
 from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError
 from tidecast.jobs.batch import BatchRequest, nothing_forecast, run_batch_job
-from tidecast.jobs.config import JobRequest
+from tidecast.jobs.request import JobRequest
 from tidecast.jobs.store import JobStore, one_line
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.registry import Registry

@@ -47,7 +47,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidecast.errors import ConfigError, DataError, ModelError, TidecastError
 from tidecast.jobs.batch import BatchRequest, batch_model_version, parse_batch_body
-from tidecast.jobs.config import JobConfigError, dotted, parse_job_body
+from tidecast.jobs.config import parse_job_body
+from tidecast.jobs.request import JobConfigError, dotted
 from tidecast.jobs.store import JobStore, job_to_dict
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.db import Database

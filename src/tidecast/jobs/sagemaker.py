@@ -1,0 +1,257 @@
+"""SageMaker's `CreateAutoMLJobV2` body, translated into tidecast's `JobRequest`.
+
+A user of SageMaker AutoML can post the `automl_job_config.json` they already have:
+`from_sagemaker` maps its algorithms, metric, frequency, quantiles, transformations and columns
+onto a `JobRequest`, and every error names the field in the body's own terms (e.g.
+``AutoMLProblemTypeConfig.TimeSeriesForecastingJobConfig.ForecastHorizon``). Fields tidecast has
+no use for (RoleArn, ModelDeployConfig...) are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tidecast.jobs.request import FillingSpec, JobConfigError, JobRequest, Loc
+
+# SageMaker AutoML's names -> tidecast's.
+SAGEMAKER_ALGORITHMS = {
+    "cnn-qr": "CNNQR",
+    "deepar": "DeepAR",
+    "prophet": "Prophet",
+    "npts": "NPTS",
+    "arima": "AutoARIMA",
+    "ets": "AutoETS",
+}
+SAGEMAKER_METRICS = {
+    "MAPE": "mape",
+    "WAPE": "wape",
+    "RMSE": "rmse",
+    "MASE": "mase",
+    "AverageWeightedQuantileLoss": "wql",
+}
+# SageMaker's frequency units -> pandas aliases (months and years at their start, as SageMaker's
+# monthly and yearly timestamps are).
+_SAGEMAKER_UNITS = {"Y": "YS", "M": "MS", "W": "W", "D": "D", "H": "h", "min": "min"}
+_SAGEMAKER_FREQ = re.compile(r"^([1-9][0-9]*)?(Y|M|W|D|H|min)$")
+
+
+class _Lenient(BaseModel):
+    """SageMaker fields tidecast has no use for (RoleArn, ModelDeployConfig...) are ignored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class SMS3DataSource(_Lenient):
+    S3DataType: Literal["S3Prefix"] = "S3Prefix"
+    S3Uri: str = Field(min_length=1)
+
+
+class SMDataSource(_Lenient):
+    S3DataSource: SMS3DataSource
+
+
+class SMInputChannel(_Lenient):
+    ChannelName: str = "training"
+    DataSource: SMDataSource
+
+
+class SMTimeSeriesConfig(_Lenient):
+    TargetAttributeName: str = Field(min_length=1)
+    TimestampAttributeName: str = Field(min_length=1)
+    ItemIdentifierAttributeName: str = Field(min_length=1)
+    GroupingAttributeNames: list[str] = Field(default_factory=list)
+
+
+class SMTransformations(_Lenient):
+    Filling: dict[str, FillingSpec] | None = None
+    Aggregation: dict[str, str] | None = None
+
+
+class SMHolidayCountry(_Lenient):
+    CountryCode: str
+
+
+class SMAlgorithmsConfig(_Lenient):
+    AutoMLAlgorithms: list[str] = Field(min_length=1)
+
+
+class SMCandidateGenerationConfig(_Lenient):
+    AlgorithmsConfig: list[SMAlgorithmsConfig] = Field(default_factory=list)
+
+
+class SMCompletionCriteria(_Lenient):
+    MaxAutoMLJobRuntimeInSeconds: int | None = Field(None, ge=1)
+
+
+class SMForecastingJobConfig(_Lenient):
+    ForecastFrequency: str
+    ForecastHorizon: int = Field(ge=1, le=100_000)
+    ForecastQuantiles: list[str] | None = None
+    TimeSeriesConfig: SMTimeSeriesConfig
+    Transformations: SMTransformations | None = None
+    HolidayConfig: list[SMHolidayCountry] = Field(default_factory=list)
+    CandidateGenerationConfig: SMCandidateGenerationConfig | None = None
+    CompletionCriteria: SMCompletionCriteria | None = None
+
+
+class SMProblemTypeConfig(_Lenient):
+    TimeSeriesForecastingJobConfig: SMForecastingJobConfig
+
+
+class SMJobObjective(_Lenient):
+    MetricName: str
+
+
+class CreateAutoMLJobV2(_Lenient):
+    AutoMLJobName: str = Field(min_length=1, max_length=63, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    AutoMLJobInputDataConfig: list[SMInputChannel] = Field(min_length=1, max_length=2)
+    AutoMLProblemTypeConfig: SMProblemTypeConfig
+    AutoMLJobObjective: SMJobObjective | None = None
+
+
+_FORECAST = ("AutoMLProblemTypeConfig", "TimeSeriesForecastingJobConfig")
+
+
+def is_sagemaker_body(body: Mapping[str, Any]) -> bool:
+    """SageMaker bodies are told apart by their top-level AutoML* keys."""
+    return any(k in body for k in ("AutoMLJobName", "AutoMLJobInputDataConfig", "AutoMLProblemTypeConfig"))
+
+
+def from_sagemaker(job: CreateAutoMLJobV2) -> tuple[JobRequest, dict[str, Loc]]:
+    config = job.AutoMLProblemTypeConfig.TimeSeriesForecastingJobConfig
+    errors: list[dict[str, Any]] = []
+    channels = job.AutoMLJobInputDataConfig
+    index = next((i for i, c in enumerate(channels) if c.ChannelName == "training"), 0)
+    uri_loc: Loc = ("AutoMLJobInputDataConfig", index, "DataSource", "S3DataSource", "S3Uri")
+    ts = config.TimeSeriesConfig
+    if ts.GroupingAttributeNames:
+        errors.append(
+            {
+                "loc": (*_FORECAST, "TimeSeriesConfig", "GroupingAttributeNames"),
+                "msg": "grouping attributes are not supported: combine them into the item identifier column",
+            }
+        )
+    frequency = _sagemaker_frequency(config.ForecastFrequency)
+    if frequency is None:
+        errors.append(
+            {
+                "loc": (*_FORECAST, "ForecastFrequency"),
+                "msg": f"unknown frequency {config.ForecastFrequency!r}: use e.g. 1D, D, 1W, 1M, 1H, 15min",
+            }
+        )
+    quantiles: list[float] = []
+    for i, text in enumerate(config.ForecastQuantiles or ["p10", "p50", "p90"]):
+        value = _sagemaker_quantile(text)
+        if value is None:
+            errors.append(
+                {
+                    "loc": (*_FORECAST, "ForecastQuantiles", i),
+                    "msg": f"a quantile is a number in (0, 1) such as 0.1 or p10, got {text!r}",
+                }
+            )
+        else:
+            quantiles.append(value)
+    models: list[str] | None = None
+    generation = config.CandidateGenerationConfig
+    if generation is not None and generation.AlgorithmsConfig:
+        models = []
+        for i, group in enumerate(generation.AlgorithmsConfig):
+            for j, name in enumerate(group.AutoMLAlgorithms):
+                ours = SAGEMAKER_ALGORITHMS.get(name.strip().lower())
+                if ours is None:
+                    errors.append(
+                        {
+                            "loc": (
+                                *_FORECAST,
+                                "CandidateGenerationConfig",
+                                "AlgorithmsConfig",
+                                i,
+                                "AutoMLAlgorithms",
+                                j,
+                            ),
+                            "msg": f"unknown algorithm {name!r}; use {', '.join(SAGEMAKER_ALGORITHMS)}",
+                        }
+                    )
+                else:
+                    models.append(ours)
+    metric = "wql"
+    if job.AutoMLJobObjective is not None:
+        found = SAGEMAKER_METRICS.get(job.AutoMLJobObjective.MetricName)
+        if found is None:
+            errors.append(
+                {
+                    "loc": ("AutoMLJobObjective", "MetricName"),
+                    "msg": f"unknown metric {job.AutoMLJobObjective.MetricName!r}; use {', '.join(SAGEMAKER_METRICS)}",
+                }
+            )
+        else:
+            metric = found
+    if errors:
+        raise JobConfigError(errors)
+    transformations = config.Transformations or SMTransformations()
+    criteria = config.CompletionCriteria
+    native = {
+        "name": job.AutoMLJobName,
+        "data": channels[index].DataSource.S3DataSource.S3Uri,
+        "horizon": config.ForecastHorizon,
+        "frequency": frequency,
+        "quantiles": quantiles,
+        "metric": metric,
+        "holidays": [h.CountryCode for h in config.HolidayConfig],
+        "filling": transformations.Filling,
+        "aggregation": transformations.Aggregation,
+        "models": models,
+        "time_limit": criteria.MaxAutoMLJobRuntimeInSeconds if criteria else None,
+        "columns": {
+            "item": ts.ItemIdentifierAttributeName,
+            "timestamp": ts.TimestampAttributeName,
+            "target": ts.TargetAttributeName,
+        },
+    }
+    # Native field -> the SageMaker field it came from, so errors name what the user wrote.
+    origin: dict[str, Loc] = {
+        "data": uri_loc,
+        "horizon": (*_FORECAST, "ForecastHorizon"),
+        "frequency": (*_FORECAST, "ForecastFrequency"),
+        "quantiles": (*_FORECAST, "ForecastQuantiles"),
+        "holidays": (*_FORECAST, "HolidayConfig"),
+        "filling": (*_FORECAST, "Transformations", "Filling"),
+        "aggregation": (*_FORECAST, "Transformations", "Aggregation"),
+        "models": (*_FORECAST, "CandidateGenerationConfig"),
+        "columns": (*_FORECAST, "TimeSeriesConfig"),
+    }
+    try:
+        request = JobRequest.model_validate(native)
+    except ValidationError as exc:
+        raise JobConfigError(
+            [
+                {
+                    "loc": (*origin.get(str(e["loc"][0]), ()), *e["loc"][1:]),
+                    "msg": e["msg"],
+                    "type": e["type"],
+                }
+                for e in exc.errors(include_url=False)
+            ]
+        ) from None
+    return request, {"data": uri_loc}
+
+
+def _sagemaker_frequency(text: str) -> str | None:
+    match = _SAGEMAKER_FREQ.match(text.strip())
+    if match is None:
+        return None
+    count, unit = match.groups()
+    return f"{count if count and count != '1' else ''}{_SAGEMAKER_UNITS[unit]}"
+
+
+def _sagemaker_quantile(text: str) -> float | None:
+    text = text.strip().lower()
+    try:
+        value = float(text[1:]) / 100 if text.startswith("p") else float(text)
+    except ValueError:
+        return None
+    return value if 0.0 < value < 1.0 else None
