@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tidecast.jobs.request import JobRequest
@@ -129,6 +129,12 @@ class JobStore:
             if job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
                 raise Conflict(f"job {job_id!r} has already ended ({job.status.value}): nothing to stop")
         return job
+
+    def count_by_status(self) -> dict[str, int]:
+        """How many jobs are in each state (states without jobs left out), for /metrics."""
+        with self._sessions() as session:
+            rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
+        return {JobStatus(status).value: int(n) for status, n in rows}
 
     # ---- the worker's side --------------------------------------------------------------
     def claim_next(self, worker_pid: int, host: str | None = None) -> Job | None:

@@ -26,7 +26,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -228,9 +228,10 @@ def token_from(request: Request) -> str | None:
 
 
 class Authenticator:
-    """FastAPI dependencies checking the caller's key against a role (or nothing in open mode).
+    """Checks the caller's key against a role (or nothing in open mode), for the FastAPI
+    dependencies of `tidecast.service.dependencies`.
 
-    The dependencies are coroutines: a key verified recently is checked on the event loop
+    The checks are coroutines: a key verified recently is checked on the event loop
     (a digest and a dictionary lookup), and only a database lookup goes to a thread. A plain
     function dependency would cost every request a thread-pool round trip.
     """
@@ -254,22 +255,19 @@ class Authenticator:
             raise _unauthorized("the API key is unknown or revoked")
         return found
 
-    def require(self, role: ApiKeyRole) -> Callable[[Request], Awaitable[Caller]]:
-        """A dependency admitting callers with `role` (admins are admitted everywhere)."""
-
-        async def dependency(request: Request) -> Caller:
-            caller = await self.caller(request)
-            if not caller.may(role):
-                raise Problem(
-                    403,
-                    "Forbidden",
-                    f"the key {caller.name!r} has the {caller.role.value!r} role; this needs {role.value!r}",
-                    type_=TYPE_BASE + "forbidden",
-                )
-            request.state.caller = caller.name
-            return caller
-
-        return dependency
+    async def admit(self, request: Request, role: ApiKeyRole) -> Caller:
+        """The caller of `request` if its key has `role` (admins are admitted everywhere); 401
+        without a valid key, 403 with a key of another role."""
+        caller = await self.caller(request)
+        if not caller.may(role):
+            raise Problem(
+                403,
+                "Forbidden",
+                f"the key {caller.name!r} has the {caller.role.value!r} role; this needs {role.value!r}",
+                type_=TYPE_BASE + "forbidden",
+            )
+        request.state.caller = caller.name
+        return caller
 
 
 def _unauthorized(detail: str) -> Problem:

@@ -10,6 +10,7 @@ highlight the exact input to fix.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -195,5 +196,32 @@ def payload_too_large(what: str, count: int, limit: int, field: str | None = Non
         f"{count} {what} in one request; the limit is {limit}: split the request",
         type_=TYPE_BASE + "payload-too-large",
         field=field,
+        extra={"limit": limit},
+    )
+
+
+def malformed_json(detail: str) -> Problem:
+    return Problem(400, "Malformed JSON", f"body: {detail}", type_=TYPE_BASE + "malformed-json", field="body")
+
+
+def parse_json(raw: bytes) -> Any:
+    """A request body as JSON, or a 400 problem naming the body (empty, not UTF-8, not JSON)."""
+    if not raw.strip():
+        raise Problem(400, "Empty body", "body: the request has no body; send JSON", field="body")
+    try:
+        return json.loads(raw)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise malformed_json(str(exc)) from None
+    except RecursionError:  # "[[[[..." nested deeper than the parser recurses
+        raise malformed_json("nested too deeply") from None
+
+
+def too_large(limit: int) -> Problem:
+    return Problem(
+        413,
+        "Payload too large",
+        f"body: the request body exceeds the limit of {limit} bytes; split the request",
+        type_=TYPE_BASE + "payload-too-large",
+        field="body",
         extra={"limit": limit},
     )

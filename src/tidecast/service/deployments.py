@@ -1,0 +1,179 @@
+"""Endpoints: which approved model version each name serves, loaded in this process.
+
+`Deployments` keeps the rows of `endpoints` (what should be served) and the `EndpointTable`
+(what is) in step. Deploying loads the model first and then swaps it into the table in one
+reference assignment, so requests in flight finish on the model they started with; a version
+that cannot load leaves the endpoint as it was. Endpoints are persisted and reloaded when the
+service starts (`load_all`); one that fails to load is reported by /health, not fatal.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from tidecast.errors import ModelError
+from tidecast.registry.db import Database
+from tidecast.registry.errors import Conflict, InvalidInput, NotFound
+from tidecast.registry.registry import GROUP_NAME, Registry
+from tidecast.registry.schema import Endpoint, ModelStatus, ModelVersion, utcnow
+from tidecast.service.metrics import ServiceMetrics
+from tidecast.service.predictor import EndpointTable, LoadedModel
+from tidecast.service.problems import TYPE_BASE, Problem
+from tidecast.service.render import iso
+
+log = logging.getLogger("tidecast.service")
+
+
+@dataclass
+class Deployed:
+    """What an endpoint serves, as loaded in this process."""
+
+    model: LoadedModel
+    version: ModelVersion
+
+
+class Deployments:
+    """Endpoints: rows of `endpoints` (what should be served) and the `EndpointTable` (what is).
+
+    Deploys are serialised by a lock so the table and the rows agree; the model is loaded
+    before anything changes, so a version that cannot load leaves the endpoint as it was.
+    """
+
+    def __init__(self, database: Database, registry: Registry, metrics: ServiceMetrics) -> None:
+        self.database = database
+        self.registry = registry
+        self.metrics = metrics
+        self.table = EndpointTable()
+        self.versions: dict[str, ModelVersion] = {}
+        self.failures: dict[str, str] = {}  # persisted endpoints that could not be loaded
+        self._lock = threading.Lock()
+
+    def deploy(self, name: str, group: str, version: int | None) -> tuple[dict[str, Any], bool]:
+        """Serve `group`'s `version` (default: its latest approved) at `name`; (endpoint, created)."""
+        if not GROUP_NAME.match(name):
+            raise InvalidInput(
+                "name", f"{name!r} is not a valid endpoint name: use 1-128 letters, digits, '.', '_' or '-'"
+            )
+        found = self.registry.latest_approved(group) if version is None else self.registry.get(group, version)
+        if found.status is not ModelStatus.APPROVED:
+            raise Conflict(
+                f"{group} version {found.version} is {found.status.value}: only Approved versions can be "
+                f"deployed (POST /v1/models/{group}/versions/{found.version}/approve)"
+            )
+        with self._lock:
+            loaded = self._load(name, found)
+            with self.database.transaction() as session:
+                row = session.get(Endpoint, name)
+                created = row is None
+                if row is None:
+                    session.add(Endpoint(name=name, model_version_id=found.id))
+                else:
+                    row.model_version_id = found.id
+                    row.updated_at = utcnow()
+            self._install(name, loaded, found)
+        log.info("endpoint %s now serves %s version %d", name, group, found.version)
+        return self.describe(name), created
+
+    def _load(self, name: str, version: ModelVersion) -> LoadedModel:
+        try:
+            loaded = LoadedModel.load(self.registry.model_path(version), name)
+        except (ModelError, OSError, ValueError) as exc:
+            raise Problem(
+                422,
+                "Model cannot be loaded",
+                f"{version.group.name} version {version.version} could not be loaded: {exc}",
+                type_=TYPE_BASE + "model-load-failed",
+                field="version",
+            ) from None
+        self.metrics.observe_load(name, loaded.load_seconds)
+        started = time.perf_counter()
+        cached = loaded.warm()  # before the swap: the endpoint serves a warm cache from its first request
+        log.info(
+            "endpoint %s: %d of %d stored items forecast in %.2fs",
+            name,
+            cached,
+            len(loaded.item_ids),
+            time.perf_counter() - started,
+        )
+        return loaded
+
+    def _install(self, name: str, loaded: LoadedModel, version: ModelVersion) -> None:
+        self.versions[name] = version
+        self.failures.pop(name, None)
+        self.table.set(name, loaded)  # the swap: requests holding the old model finish on it
+        self.metrics.endpoints.set(len(self.table.names()))
+
+    def undeploy(self, name: str) -> None:
+        with self._lock:
+            with self.database.transaction() as session:
+                row = session.get(Endpoint, name)
+                if row is None:
+                    raise NotFound("endpoint", name)
+                session.delete(row)
+            self.table.remove(name)
+            self.versions.pop(name, None)
+            self.failures.pop(name, None)
+            self.metrics.forget_endpoint(name)
+            self.metrics.endpoints.set(len(self.table.names()))
+
+    def load_all(self) -> None:
+        """Load every persisted endpoint (at startup); failures are kept for /health."""
+        with self.database.sessions() as session:
+            rows = [
+                (e.name, e.model_version_id)
+                for e in session.scalars(select(Endpoint).order_by(Endpoint.name))
+            ]
+        for name, version_id in rows:
+            try:
+                version = self.registry.get_by_id(version_id)
+                with self._lock:
+                    self._install(name, self._load(name, version), version)
+                log.info("endpoint %s loaded: %s version %d", name, version.group.name, version.version)
+            except Exception as exc:  # one broken model must not keep the others down
+                reason = exc.detail if isinstance(exc, Problem) else f"{type(exc).__name__}: {exc}"
+                self.failures[name] = reason
+                log.error("endpoint %s could not be loaded: %s", name, reason)
+
+    def serving(self, version_id: int) -> list[str]:
+        return sorted(n for n, v in self.versions.items() if v.id == version_id)
+
+    def names(self) -> list[str]:
+        with self.database.sessions() as session:
+            return list(session.scalars(select(Endpoint.name).order_by(Endpoint.name)))
+
+    def describe(self, name: str) -> dict[str, Any]:
+        with self.database.sessions() as session:
+            row = session.get(Endpoint, name)
+            if row is None:
+                raise NotFound("endpoint", name)
+            version = row.model_version
+            out: dict[str, Any] = {
+                "name": row.name,
+                "group": version.group.name,
+                "version": version.version,
+                "model_version_id": version.id,
+                "created_at": iso(row.created_at),
+                "updated_at": iso(row.updated_at),
+            }
+        deployed = self.versions.get(name)
+        model = self.table.get(name)
+        if model is not None and deployed is not None and deployed.id == out["model_version_id"]:
+            out.update(
+                status="InService",
+                horizon=model.horizon,
+                frequency=model.frequency,
+                quantiles=list(model.quantiles),
+                items=len(model.item_ids),
+                known_covariates=list(model.known_covariates),
+                loaded_at=iso(model.loaded_at),
+                load_seconds=round(model.load_seconds, 4),
+            )
+        else:
+            out.update(status="Failed", failure_reason=self.failures.get(name, "not loaded in this process"))
+        return out
