@@ -130,7 +130,7 @@ def test_when_tidecast_and_its_cli_are_imported_then_dask_is_not() -> None:
     # (statsforecast's utilsforecast imports dask.dataframe itself when dask is installed, so
     # the AutoML module is only checked for `distributed`.)
     code = (
-        "import sys, tidecast, tidecast.models.local, tidecast.distributed, tidecast.cli; "
+        "import sys, tidecast, tidecast.models.local, tidecast.distributed, tidecast.cli.main; "
         "loaded = [m for m in ('dask', 'distributed') if m in sys.modules]; "
         "assert not loaded, f'{loaded} imported'; "
         "import tidecast.automl.forecaster; "

@@ -348,7 +348,7 @@ def test_cli_create_describe_list_stop(jobs_api: str, tmp_path: Path, database: 
 
     from typer.testing import CliRunner
 
-    from tidecast.service.cli_jobs import jobs_app
+    from tidecast.cli.jobs import jobs_app
 
     runner = CliRunner()
     body = tmp_path / "job.json"

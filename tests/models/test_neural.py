@@ -161,7 +161,7 @@ def test_when_quantiles_are_interpolated_then_grid_levels_are_kept_and_tails_ext
 def test_when_the_catalog_and_cli_are_imported_then_torch_is_not():
     # A fresh interpreter: this test process has imported torch already. Torch takes seconds
     # to import, and every CLI run imports the catalog, whichever models it then trains.
-    modules = "tidecast.models.catalog, tidecast.models.neural, tidecast.automl.forecaster, tidecast.cli"
+    modules = "tidecast.models.catalog, tidecast.models.neural, tidecast.automl.forecaster, tidecast.cli.main"
     code = f"import sys, {modules}; assert 'torch' not in sys.modules, 'torch was imported'"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr

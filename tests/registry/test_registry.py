@@ -12,13 +12,13 @@ from fsspec import AbstractFileSystem
 from typer.testing import CliRunner
 
 from tidecast.automl.artifact import load_forecaster, read_manifest
+from tidecast.cli.models import models_app
 from tidecast.errors import ModelError
 from tidecast.registry import artifacts as artifacts_module
 from tidecast.registry.db import Database
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import ModelStatus
-from tidecast.service.cli_models import models_app
 
 APPROVED, REJECTED, PENDING = ModelStatus.APPROVED, ModelStatus.REJECTED, ModelStatus.PENDING
 

@@ -164,7 +164,7 @@ def test_bad_batch_body_is_a_problem_naming_the_field(
 def test_cli_batch_waits_and_resumes(service: Service) -> None:
     from typer.testing import CliRunner
 
-    from tidecast.service.cli_jobs import jobs_app
+    from tidecast.cli.jobs import jobs_app
 
     args = ["batch", "--endpoint", "demo", "--input", "demo.csv", "--output", "runs/cli", "--wait"]
     args += ["--chunk-rows", str(CHUNK_ROWS), "--workers", "1", "--poll", "0.2", "--format", "csv"]

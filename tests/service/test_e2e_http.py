@@ -137,7 +137,7 @@ def create_key(env: dict[str, str], name: str, role: str) -> str:
         [
             sys.executable,
             "-c",
-            "from tidecast.service.cli_serve import keys_app; keys_app()",
+            "from tidecast.cli.keys import keys_app; keys_app()",
             "create",
             name,
             "--role",
@@ -412,7 +412,7 @@ def test_a_key_revoked_by_the_command_stops_working_within_the_cache_ttl(service
     assert service.call("POST", "/v1/endpoints/demo/forecast", key=token, json=body).status_code == 200
     revoke = ["revoke", "short-lived"]
     subprocess.run(
-        [sys.executable, "-c", "from tidecast.service.cli_serve import keys_app; keys_app()", *revoke],
+        [sys.executable, "-c", "from tidecast.cli.keys import keys_app; keys_app()", *revoke],
         env=service.env,
         capture_output=True,
         timeout=60,

@@ -263,8 +263,8 @@ def run_worker(
 
 # ---- processes -----------------------------------------------------------------------------
 def _process_main(settings_json: str, stop_event: Any) -> None:
-    _configure_logging()
     settings = ServiceSettings.model_validate_json(settings_json)
+    _configure_logging(settings.log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service decides when workers end
     run_worker(settings, stop_event)
 
@@ -289,9 +289,9 @@ def start_workers(settings: ServiceSettings, count: int | None = None) -> tuple[
     return processes, stop
 
 
-def _configure_logging() -> None:
+def _configure_logging(level: str) -> None:
     logging.basicConfig(
-        level=os.environ.get("TIDECAST_LOG_LEVEL", "INFO").upper(),
+        level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
     )
 
@@ -303,8 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     (the job is then failed by `recover_orphans` when the service next starts).
     """
     args = sys.argv[1:] if argv is None else argv
-    _configure_logging()
     settings = ServiceSettings()  # every field from TIDECAST_* or .env
+    _configure_logging(settings.log_level)
     stop = threading.Event()
 
     def on_term(signum: int, frame: object) -> None:

@@ -58,6 +58,10 @@ class ServiceSettings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address to bind; loopback unless told otherwise.")
     port: int = Field(default=8080, ge=0, le=65535, description="Port to bind (8080 is SageMaker's).")
+    log_level: str = Field(
+        default="INFO",
+        description="Level of the service's and the job workers' logs: DEBUG, INFO, WARNING...",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

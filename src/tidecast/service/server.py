@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -59,13 +58,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(level: str | None = None) -> None:
-    """JSON lines on stderr for the whole process (uvicorn's loggers included)."""
+def configure_logging(level: str) -> None:
+    """JSON lines on stderr at `level` (the settings' `log_level`) for the whole process
+    (uvicorn's loggers included)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel((level or os.environ.get("TIDECAST_LOG_LEVEL", "INFO")).upper())
+    root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
@@ -181,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         }.items()
         if v is not None
     }
-    configure_logging()
     settings = ServiceSettings(**overrides)
+    configure_logging(settings.log_level)
     serve(settings, default_endpoint=args.default_endpoint)
     return 0
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -17,11 +16,10 @@ from rich.progress import (
 )
 
 from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, run_batch
-from tidecast.cli_options import FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
+from tidecast.cli.common import console, fail, service_settings
+from tidecast.cli.options import FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
 from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError, TidecastError
-
-console = Console(stderr=True)
 
 
 def model_folder(model: Path | None, endpoint: str | None) -> Path:
@@ -32,10 +30,9 @@ def model_folder(model: Path | None, endpoint: str | None) -> Path:
     if model is not None:
         return model / "model" if (model / "model" / "manifest.json").is_file() else model
     from tidecast.registry.registry import open_registry
-    from tidecast.registry.settings import ServiceSettings
 
     assert endpoint is not None
-    with open_registry(ServiceSettings()) as registry:
+    with open_registry(service_settings()) as registry:
         return registry.endpoint_model_path(endpoint)
 
 
@@ -106,8 +103,7 @@ def batch(
                 progress=view,
             )
     except TidecastError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
     m = result.manifest
     timings = m["timings"]
     console.print(

@@ -19,10 +19,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from tidecast.cli.common import fail, service_settings
 from tidecast.errors import TidecastError
 from tidecast.registry.registry import Registry, open_registry
 from tidecast.registry.schema import ModelStatus, ModelVersion
-from tidecast.registry.settings import ServiceSettings
 
 models_app = typer.Typer(
     name="models",
@@ -41,11 +41,10 @@ STATUS_STYLE = {ModelStatus.APPROVED: "green", ModelStatus.REJECTED: "red", Mode
 def _with_registry(action: Callable[[Registry], T]) -> T:
     """Run `action` on the configured registry; expected errors become one line and exit 1."""
     try:
-        with open_registry(ServiceSettings()) as registry:
+        with open_registry(service_settings()) as registry:
             return action(registry)
     except TidecastError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise fail(str(exc), 1) from None
 
 
 def _status(version: ModelVersion) -> str:

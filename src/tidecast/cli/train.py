@@ -1,63 +1,30 @@
-"""The `tidecast` command. Each command parses options and calls one library function."""
+"""`tidecast train`, `backtest` and `forecast`: the AutoML library on local files.
+
+`train` and `backtest` share their options; `forecaster` maps them onto `AutoForecaster`'s
+parameters (the only place they are renamed). A fit shows its progress (`ProgressView`) and
+ends with the leaderboard.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
-import logging
-import os
-import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
 from rich import box
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tidecast.cli_options import FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
-from tidecast.errors import TidecastError
+from tidecast.automl.presets import PRESETS
+from tidecast.cli.common import console, guard, out, parse_json_option
+from tidecast.cli.options import FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
+from tidecast.metrics import METRICS
 
-app = typer.Typer(
-    name="tidecast",
-    help="Self-hosted AutoML for time-series forecasting.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-console = Console(stderr=True)
-out = Console()
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def _run(action: Any) -> Any:
-    """Run `action`, turning expected errors into one line and a non-zero exit status."""
-    try:
-        return action()
-    except TidecastError as exc:
-        raise fail(str(exc)) from None
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        raise fail(str(exc)) from None
-
-
-def _parse_json_option(value: str | None, name: str) -> dict[str, Any] | None:
-    if not value:
-        return None
-    try:
-        text = Path(value).read_text() if value.endswith(".json") and Path(value).is_file() else value
-        parsed = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise fail(f"--{name} must be JSON (or a .json file): {exc}") from None
-    if not isinstance(parsed, dict):
-        raise fail(f"--{name} must be a JSON object keyed by column name")
-    return parsed
+if TYPE_CHECKING:
+    from tidecast.automl.forecaster import AutoForecaster
 
 
 class ProgressView:
@@ -153,49 +120,16 @@ def _fmt(value: Any) -> str:
     return "–" if number != number else f"{number:.4f}"
 
 
-@app.command("demo-data")
-def demo_data(
-    out_path: Annotated[Path, typer.Option("--out", help="Where to write: .csv or .parquet")] = Path(
-        "sales.csv"
-    ),
-    items: Annotated[int, typer.Option(help="Number of items (125 is the 5x5x5 catalogue)")] = 125,
-    seed: Annotated[int, typer.Option(help="Random seed")] = 42,
-    future_out: Annotated[
-        Path | None, typer.Option("--future-out", help="Also write the next days' promotions and holidays")
-    ] = None,
-    horizon: Annotated[int, typer.Option("--horizon", help="Days in the --future-out file")] = 14,
-) -> None:
-    """Generate the demo retail sales dataset (daily, 2021-2023, promotions and holidays)."""
-    from tidecast.data import demo
-    from tidecast.data.io import write_table
-
-    start = time.perf_counter()
-    rows = _run(lambda: demo.write(out_path, n_items=items, seed=seed))
-    console.print(
-        f"wrote {rows:,} rows for {items:,} items to {out_path} in {time.perf_counter() - start:.1f}s"
-    )
-    if future_out is not None:
-        frame = demo.future_covariates(items, seed, horizon)
-        _run(lambda: write_table(frame, future_out))
-        console.print(f"wrote the known covariates of the next {horizon} days to {future_out}")
-
-
-def _auto(**kwargs: Any) -> Any:
-    from tidecast.automl.forecaster import AutoForecaster
-
-    return AutoForecaster(**kwargs)
-
-
 HorizonOpt = Annotated[int, typer.Option("--horizon", "-h", help="Steps to forecast")]
 QuantilesOpt = Annotated[str, typer.Option(help="Comma-separated quantiles")]
-MetricOpt = Annotated[str, typer.Option(help="Objective: wql, wape, mape, mase, rmse, smape")]
+MetricOpt = Annotated[str, typer.Option(help=f"Objective: {', '.join(METRICS)}")]
 ItemOpt = Annotated[str, typer.Option("--item-col", help="Item id column")]
 TimeOpt = Annotated[str, typer.Option("--timestamp-col", help="Timestamp column")]
 TargetOpt = Annotated[str, typer.Option("--target-col", help="Target column")]
 FreqOpt = Annotated[
     str | None, typer.Option("--freq", help="Forecast frequency (pandas alias); inferred if absent")
 ]
-PresetOpt = Annotated[str, typer.Option(help="fast, medium or best")]
+PresetOpt = Annotated[str, typer.Option(help=f"Preset: {', '.join(PRESETS)}")]
 LimitOpt = Annotated[float | None, typer.Option("--time-limit", help="Time budget in seconds")]
 WindowsOpt = Annotated[
     int | None, typer.Option("--backtest-windows", help="Backtest windows (preset default)")
@@ -229,34 +163,66 @@ EventsOpt = Annotated[
 ]
 
 
-SCALE_OUT = ("workers", "scheduler")
-
-
 def _scale_out(workers: int | None, scheduler: str | None) -> contextlib.AbstractContextManager[Any]:
     """With --workers or --scheduler, local models' per-series work runs on Dask; without,
     on forked processes as before, which start faster and win on small runs."""
     from tidecast.distributed import scale_out
 
-    return _run(lambda: scale_out(workers, scheduler))
+    return guard(lambda: scale_out(workers, scheduler))
 
 
-def _build(**options: Any) -> Any:
-    """An AutoForecaster from the shared options of `train` and `backtest`."""
-    models = options.pop("models")
-    return _auto(
-        horizon=options.pop("horizon"),
-        frequency=options.pop("freq"),
-        metric=options.pop("metric").lower(),
+def forecaster(
+    *,
+    horizon: int,
+    quantiles: str,
+    metric: str,
+    item_col: str,
+    timestamp_col: str,
+    target_col: str,
+    freq: str | None,
+    preset: str,
+    time_limit: float | None,
+    backtest_windows: int | None,
+    models: str | None,
+    filling: str | None,
+    aggregation: str | None,
+    known_covariates: str | None,
+    past_covariates: str | None,
+    static_columns: str | None,
+    item_metadata: str | None,
+    holidays: str | None,
+    events: str | None,
+    jobs: int | None,
+    seed: int,
+) -> AutoForecaster:
+    """An AutoForecaster from the options `train` and `backtest` share, under its own names."""
+    from tidecast.automl.forecaster import AutoForecaster
+
+    return AutoForecaster(
+        horizon=horizon,
+        frequency=freq,
+        quantiles=quantiles,
+        metric=metric.lower(),
+        time_limit=time_limit,
+        preset=preset,
         models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
-        filling=_parse_json_option(options.pop("filling"), "filling"),
-        aggregation=_parse_json_option(options.pop("aggregation"), "aggregation"),
-        static_data=options.pop("item_metadata"),
-        n_jobs=options.pop("jobs"),
-        **options,
+        backtest_windows=backtest_windows,
+        item_col=item_col,
+        timestamp_col=timestamp_col,
+        target_col=target_col,
+        filling=parse_json_option(filling, "filling"),
+        aggregation=parse_json_option(aggregation, "aggregation"),
+        known_covariates=known_covariates,
+        past_covariates=past_covariates,
+        static_columns=static_columns,
+        static_data=item_metadata,
+        holidays=holidays,
+        events=events,
+        n_jobs=jobs,
+        seed=seed,
     )
 
 
-@app.command()
 def train(
     data: Annotated[str, typer.Argument(help="CSV/Parquet path, folder, glob or fsspec URL")],
     horizon: HorizonOpt,
@@ -286,15 +252,38 @@ def train(
     seed: SeedOpt = 0,
 ) -> None:
     """Run the AutoML job: backtest candidates, ensemble, refit, forecast; write DIR/*."""
-    options = {k: v for k, v in locals().items() if k not in ("data", "out_dir", "future", *SCALE_OUT)}
     from tidecast.reports.run import write_run
 
-    auto = _run(lambda: _build(**options))
+    auto = guard(
+        lambda: forecaster(
+            horizon=horizon,
+            quantiles=quantiles,
+            metric=metric,
+            item_col=item_col,
+            timestamp_col=timestamp_col,
+            target_col=target_col,
+            freq=freq,
+            preset=preset,
+            time_limit=time_limit,
+            backtest_windows=backtest_windows,
+            models=models,
+            filling=filling,
+            aggregation=aggregation,
+            known_covariates=known_covariates,
+            past_covariates=past_covariates,
+            static_columns=static_columns,
+            item_metadata=item_metadata,
+            holidays=holidays,
+            events=events,
+            jobs=jobs,
+            seed=seed,
+        )
+    )
     start = time.perf_counter()
     with _scale_out(workers, scheduler), ProgressView(time_limit) as view:
-        _run(lambda: auto.fit(data, progress=view))
+        guard(lambda: auto.fit(data, progress=view))
         view({"stage": "forecast"})
-        forecasts = _run(lambda: auto.predict(future=future))
+        forecasts = guard(lambda: auto.predict(future=future))
     paths = write_run(auto, forecasts, out_dir)
     print_leaderboard(auto.leaderboard(), auto.metric)
     elapsed = time.perf_counter() - start
@@ -310,7 +299,6 @@ def _weights(weights: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.2f}" for k, v in weights.items())
 
 
-@app.command()
 def backtest(
     data: Annotated[str, typer.Argument(help="CSV/Parquet path, folder, glob or fsspec URL")],
     horizon: HorizonOpt,
@@ -339,19 +327,41 @@ def backtest(
     seed: SeedOpt = 0,
 ) -> None:
     """Evaluate candidates on backtest windows only (no refit, no model): leaderboard + report."""
-    options = {k: v for k, v in locals().items() if k not in ("data", "out_dir", "future", *SCALE_OUT)}
     from tidecast.reports.run import write_evaluation
 
-    auto = _run(lambda: _build(**options))
+    auto = guard(
+        lambda: forecaster(
+            horizon=horizon,
+            quantiles=quantiles,
+            metric=metric,
+            item_col=item_col,
+            timestamp_col=timestamp_col,
+            target_col=target_col,
+            freq=freq,
+            preset=preset,
+            time_limit=time_limit,
+            backtest_windows=backtest_windows,
+            models=models,
+            filling=filling,
+            aggregation=aggregation,
+            known_covariates=known_covariates,
+            past_covariates=past_covariates,
+            static_columns=static_columns,
+            item_metadata=item_metadata,
+            holidays=holidays,
+            events=events,
+            jobs=jobs,
+            seed=seed,
+        )
+    )
     with _scale_out(workers, scheduler), ProgressView(time_limit) as view:
-        _run(lambda: auto.evaluate(data, progress=view))
+        guard(lambda: auto.evaluate(data, progress=view))
     paths = write_evaluation(auto, out_dir)
     print_leaderboard(auto.leaderboard(), auto.metric)
     for label, path in paths.items():
         out.print(f"{label:<12} {path}")
 
 
-@app.command()
 def forecast(
     model: Annotated[Path, typer.Argument(help="A run folder (with model/) or a model folder")],
     data: Annotated[
@@ -367,64 +377,11 @@ def forecast(
     from tidecast.data.io import write_table
 
     folder = model / "model" if (model / "model" / "manifest.json").is_file() else model
-    auto = _run(lambda: AutoForecaster.load(folder))
+    auto = guard(lambda: AutoForecaster.load(folder))
     start = time.perf_counter()
-    frame = _run(lambda: auto.predict(data, future=future))
-    _run(lambda: write_table(frame, out_path))
+    frame = guard(lambda: auto.predict(data, future=future))
+    guard(lambda: write_table(frame, out_path))
     items = frame[auto.spec_.item_col].nunique()
     console.print(
         f"forecast {items:,} items x {auto.horizon} steps in {time.perf_counter() - start:.1f}s -> {out_path}"
     )
-
-
-def _mount_service_commands() -> None:
-    """`tidecast models ...` and `tidecast jobs ...`: the registry and the job service."""
-    from tidecast.service.cli_jobs import jobs_app
-    from tidecast.service.cli_models import models_app
-    from tidecast.service.cli_serve import keys_app, serve
-
-    app.command("serve", help="Run the forecasting service: registry, jobs and the forecast API")(serve)
-    app.add_typer(keys_app, name="keys", help="API keys of the service")
-    app.add_typer(models_app, name="models", help="Model registry: list, show, approve, reject, rollback")
-    app.add_typer(jobs_app, name="jobs", help="AutoML jobs on a running tidecast service")
-
-
-def _mount_batch_command() -> None:
-    from tidecast.batch.command import batch
-
-    app.command("batch", help="Forecast a whole catalogue from files, chunk by chunk (resumable)")(batch)
-
-
-_mount_service_commands()
-_mount_batch_command()
-
-
-@app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details")] = False) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s"
-    )
-
-
-def run() -> None:
-    """The console entry point: run the command, flush, and leave without native teardown.
-
-    Once a command has finished, the interpreter's own shutdown only runs the destructors of
-    the native libraries it loaded; seen here, pyarrow's and the OpenMP runtime's thread pools
-    sometimes abort there ("terminate called without an active exception", exit status -6)
-    after the command had already succeeded or printed its error. The exit status is the
-    command's, so it is taken, the streams and logs are flushed, and the process ends.
-    """
-    code = 0
-    try:
-        app()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    logging.shutdown()
-    os._exit(code)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    run()

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tidecast.automl.forecaster import AutoForecaster
-from tidecast.cli import app
+from tidecast.cli.main import app
 from tidecast.data.demo import generate
 
 runner = CliRunner()

@@ -1,7 +1,6 @@
-"""`tidecast serve` and `tidecast keys ...`: run the service, manage its API keys.
+"""`tidecast keys ...`: create, list and revoke the service's API keys.
 
-`serve` is a plain Typer command function (the main CLI mounts it); its options override the
-``TIDECAST_*`` settings. `keys_app` works on the service's database directly, so the first
+The commands work on the service's database directly (``TIDECAST_*`` settings), so the first
 admin key can be created before the server ever ran; a key's token is printed once and only
 its hash is stored.
 """
@@ -14,44 +13,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tidecast.cli.common import fail, service_settings
 from tidecast.errors import TidecastError
 from tidecast.registry.db import Database
 from tidecast.registry.schema import ApiKeyRole
-from tidecast.registry.settings import ServiceSettings
 from tidecast.service.auth import KeyStore
 
 err = Console(stderr=True)
-
-
-def serve(
-    host: Annotated[str, typer.Option(help="Address to bind; loopback unless told otherwise.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to bind (8080 is SageMaker's).")] = 8080,
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="Job worker processes [default: TIDECAST_WORKERS or 1].")
-    ] = None,
-    open_mode: Annotated[
-        bool, typer.Option("--open-mode", help="Serve WITHOUT API keys (trusted networks only).")
-    ] = False,
-    default_endpoint: Annotated[
-        str | None, typer.Option(help="Endpoint that POST /invocations serves without a target header.")
-    ] = None,
-) -> None:
-    """Run the forecasting service: REST API, SageMaker runtime contract and job workers."""
-    from tidecast.service.server import configure_logging
-    from tidecast.service.server import serve as run_server
-
-    overrides: dict[str, object] = {"host": host, "port": port}
-    if workers is not None:
-        overrides["workers"] = workers
-    if open_mode:
-        overrides["open_mode"] = True
-    configure_logging()
-    try:
-        settings = ServiceSettings(**overrides)  # type: ignore[arg-type]
-        run_server(settings, default_endpoint=default_endpoint)
-    except TidecastError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
 
 
 keys_app = typer.Typer(
@@ -60,7 +28,7 @@ keys_app = typer.Typer(
 
 
 def _keys() -> tuple[KeyStore, Database]:
-    database = Database.from_url(ServiceSettings().database_url)
+    database = Database.from_url(service_settings().database_url)
     database.migrate()
     return KeyStore(database.sessions), database
 
@@ -77,8 +45,7 @@ def create_key(
     try:
         token = keys.create(name, role)
     except TidecastError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise fail(str(exc), 1) from None
     finally:
         database.dispose()
     typer.echo(token)
@@ -112,8 +79,7 @@ def revoke_key(name: Annotated[str, typer.Argument(help="The key's name.")]) -> 
     try:
         keys.revoke(name)
     except TidecastError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise fail(str(exc), 1) from None
     finally:
         database.dispose()
     err.print(f"revoked {name!r}", highlight=False)

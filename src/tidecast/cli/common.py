@@ -1,0 +1,52 @@
+"""What the commands share: the consoles, one-line errors, JSON options and the service's settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from tidecast.errors import TidecastError
+from tidecast.registry.settings import ServiceSettings
+
+console = Console(stderr=True)
+out = Console()
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print `message` as one error line on stderr; the `typer.Exit` to raise with `code`."""
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def guard(action: Any, code: int = 2) -> Any:
+    """Run `action`, turning expected errors into one line and exit status `code`."""
+    try:
+        return action()
+    except TidecastError as exc:
+        raise fail(str(exc), code) from None
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        raise fail(str(exc), code) from None
+
+
+def parse_json_option(value: str | None, name: str) -> dict[str, Any] | None:
+    """`--NAME`'s JSON object (inline, or a .json file), or None when the option was not given."""
+    if not value:
+        return None
+    try:
+        text = Path(value).read_text() if value.endswith(".json") and Path(value).is_file() else value
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise fail(f"--{name} must be JSON (or a .json file): {exc}") from None
+    if not isinstance(parsed, dict):
+        raise fail(f"--{name} must be a JSON object keyed by column name")
+    return parsed
+
+
+def service_settings(**overrides: Any) -> ServiceSettings:
+    """The service's settings, from ``TIDECAST_*`` (or a `.env` file) and the command's options:
+    the one place the commands read them. A command builds them once and passes them down."""
+    return ServiceSettings(**overrides)
