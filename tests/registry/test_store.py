@@ -55,6 +55,19 @@ def test_settings_derive_urls_from_home(monkeypatch: pytest.MonkeyPatch, tmp_pat
     )
 
 
+def test_when_tidecast_log_level_is_set_then_the_settings_carry_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TIDECAST_LOG_LEVEL", raising=False)
+    assert ServiceSettings().log_level == "INFO"
+    monkeypatch.setenv("TIDECAST_LOG_LEVEL", "warning")
+    settings = ServiceSettings()
+    assert settings.log_level == "warning"
+    # what a spawned worker process rebuilds its settings from
+    assert ServiceSettings.model_validate_json(settings.model_dump_json()).log_level == "warning"
+
+
 def test_settings_read_every_field_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
