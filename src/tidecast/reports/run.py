@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from tidecast.reports.missing import missing_report
+
 if TYPE_CHECKING:
     from tidecast.automl.forecaster import AutoForecaster
 
@@ -74,6 +76,7 @@ def build_report(auto: AutoForecaster) -> dict[str, Any]:
             "frequency": auto.spec_.freq,
             "season_length": auto.season_length_,
             "data": report.data_summary,
+            "missing_values": missing_report(report.data_summary, [c.name for c in report.candidates]),
             "backtest_windows": report.windows,
             "metric": auto.metric,
             "candidates": candidates,
