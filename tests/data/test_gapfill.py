@@ -49,3 +49,12 @@ def test_when_season_is_one_then_seasonal_is_interpolation() -> None:
 def test_when_the_method_is_unknown_then_value_error() -> None:
     with pytest.raises(ValueError, match="interpolate"):
         fill_missing(np.array([1.0]), np.array([0, 1]), "spline")
+
+
+def test_when_auto_then_short_gaps_get_the_line_and_gaps_of_a_season_the_seasonal_copy() -> None:
+    # Season 3. Position 4 is a one-cell gap: the line 4 -> 6. Positions 6..8 are a gap of one
+    # season: 6 copies 3 (value 4), 7 copies 1 (4 is missing), 8 copies 5. Series 1's two-cell
+    # gap is shorter than a season: the line from 10 to 40.
+    values = np.array([1.0, 2.0, 3.0, 4.0, NAN, 6.0, NAN, NAN, NAN, 10.0, 10.0, NAN, NAN, 40.0])
+    out = fill_missing(values, np.array([0, 10, 14]), "auto", 3)
+    np.testing.assert_allclose(out, [1, 2, 3, 4, 5, 6, 4, 2, 6, 10, 10, 20, 30, 40])

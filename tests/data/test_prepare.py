@@ -48,8 +48,8 @@ def test_when_series_have_gaps_then_defaults_leave_the_middle_missing_and_keep_e
     left = kinds["missing_values_left"]
     assert (left.items, left.count) == (("a",), 2)
     assert left.message == (
-        "target: 2 missing cells (2 middle) left missing for the models that take them, "
-        "filled seasonally for the others"
+        "target: 2 missing cells (2 middle) left missing for the models that take them, filled for "
+        "the others by interpolation (gaps under a season) or seasonally (longer gaps)"
     )
 
 

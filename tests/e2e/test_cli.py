@@ -264,9 +264,10 @@ def test_when_target_cells_are_missing_then_the_console_and_report_say_how_many_
     n = int(blank.sum())
     line = (
         f"missing: target: {n:,} missing cells ({n:,} middle) left missing for the models that take "
-        "them, filled seasonally for the others (take them: none of the candidates)"
+        "them, filled for the others by interpolation (gaps under a season) or seasonally (longer "
+        "gaps) (take them: none of the candidates)"
     )
     assert line in " ".join(result.stdout.split())
     report = json.loads((workdir / "runs" / "gaps" / "report.json").read_text())
-    assert report["missing_values"]["target_fill_for_other_models"] == "seasonal"
+    assert report["missing_values"]["target_fill_for_other_models"] == "auto"
     assert report["missing_values"]["lines"] == [line.removeprefix("missing: ")]

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from tidecast.data.gapfill import fill_missing
+from tidecast.data.gapfill import MODEL_FILL, fill_missing
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.errors import ConfigError
 from tidecast.models.base import Forecaster, Tags
@@ -188,7 +188,7 @@ def test_when_other_items_are_dropped_then_an_items_forecast_is_unchanged(fitted
 @pytest.mark.parametrize("name", NAMES)
 def test_when_the_panel_has_missing_targets_then_every_series_is_forecast_without_fallback(name):
     # Models tagged handles_missing_target read the NaN cells as unknown; the template fills
-    # them for the others (seasonally), so they forecast from exactly the filled panel.
+    # them for the others (gapfill.MODEL_FILL), so they forecast from exactly the filled panel.
     assert GAPPY[TARGET].isna().sum() == 84
     model = build(name).fit(GAPPY, SPEC, HORIZON)
     forecast = model.predict(GAPPY, quantiles=QUANTILES)
@@ -196,7 +196,7 @@ def test_when_the_panel_has_missing_targets_then_every_series_is_forecast_withou
     lengths = GAPPY.groupby(ITEM_ID).size()
     assert set(model.fallback_items_) <= set(lengths.index[lengths < model.tags.min_length])
     if not model.tags.handles_missing_target:
-        values = fill_missing(GAPPY[TARGET].to_numpy(), np.r_[0, np.cumsum(lengths)], "seasonal", 7)
+        values = fill_missing(GAPPY[TARGET].to_numpy(), np.r_[0, np.cumsum(lengths)], MODEL_FILL, 7)
         filled = GAPPY.assign(**{TARGET: values})
         expected = build(name).fit(filled, SPEC, HORIZON).predict(filled, quantiles=QUANTILES)
         pd.testing.assert_frame_equal(forecast, expected)

@@ -12,15 +12,17 @@ observed values within that series:
 
 Methods: ``none`` (leave missing), ``zero``, ``value`` (with ``<region>_value``), ``mean``,
 ``median``, ``min``, ``max``; statistics are per item over its observed values, falling back to
-the whole column when an item has none. tidecast adds ``interpolate`` and ``seasonal`` (see
-`gapfill`: a line between the neighbours, or the same phase of the nearest season, numeric
-columns only, not futurefill). SageMaker accepts only ``none`` as frontfill; tidecast also
+the whole column when an item has none. tidecast adds ``interpolate``, ``seasonal`` and
+``auto`` (see `gapfill`: a line between the neighbours, the same phase of the nearest season,
+or the line for gaps under a season and the seasonal copy for longer ones; numeric columns
+only, not futurefill). SageMaker accepts only ``none`` as frontfill; tidecast also
 accepts the other methods there.
 
 Defaults: the target has middlefill ``none``, unlike SageMaker's ``zero``: a missing cell is an
 unknown, not a day without sales. Models that read NaN targets as unknown (tagged
-`handles_missing_target`) get them so; every other model gets the cells filled seasonally
-inside its `fit`/`predict` (`models.base`), never with zeros. Blanking 10% of the demo's
+`handles_missing_target`) get them so; every other model gets the cells filled inside its
+`fit`/`predict` (`models.base`, `gapfill.MODEL_FILL`: a line across short gaps, the same phase
+of the previous season across long ones), never with zeros. Blanking 10% of the demo's
 target cells took wQL from 0.009 to 0.12 under ``zero``; `benchmarks/missing.py` measures each
 choice. ``{"middlefill": "zero"}`` restores SageMaker's behaviour, for data where an absent row
 does mean no sales. Backfill is ``none`` too: series that end early (M4, tourism,
@@ -294,9 +296,12 @@ def fill_gaps(
 
 # What happens to target cells left missing (models.base): said once, where the notes are made.
 TARGET_LEFT = (
-    "left missing for the models that take them, filled "
-    + {"seasonal": "seasonally", "interpolate": "by linear interpolation"}[gapfill.MODEL_FILL]
-    + " for the others"
+    "left missing for the models that take them, filled for the others "
+    + {
+        "seasonal": "seasonally",
+        "interpolate": "by linear interpolation",
+        "auto": "by interpolation (gaps under a season) or seasonally (longer gaps)",
+    }[gapfill.MODEL_FILL]
 )
 
 

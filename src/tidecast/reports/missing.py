@@ -26,8 +26,7 @@ def missing_lines(data_summary: Mapping[str, Any], candidates: Sequence[str]) ->
     """One sentence per column with missing cells: counts per region and what was done.
 
     >>> summary = {"problems": [{"kind": "missing_values_left", "message": "target: 3 missing "
-    ...     "cells (3 middle) left missing for the models that take them, filled seasonally for "
-    ...     "the others"}]}
+    ...     "cells (3 middle) left missing for the models that take them, filled ..."}]}
     >>> missing_lines(summary, ["SeasonalNaive", "LightGBM"])[0].endswith("(take them: LightGBM)")
     True
     """
