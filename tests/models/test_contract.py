@@ -202,6 +202,18 @@ def test_when_the_panel_has_missing_targets_then_every_series_is_forecast_withou
         pd.testing.assert_frame_equal(forecast, expected)
 
 
+def test_when_tagged_handles_missing_target_then_only_models_that_mask_nan_are():
+    # LightGBM trains only on rows with an observed target and reads NaN lags as missing;
+    # DeepAR and CNNQR mask unobserved steps in the loss and feed an observed-flag. The others
+    # would break or degrade: Naive's last value and SeasonalNaive's lag can be NaN, NPTS would
+    # sample NaN, Croston's and ETS's recursions need every step (statsforecast refuses NaN),
+    # and the per-series wrapper of Prophet and the dynamic regression falls back to Naive on
+    # a series with any NaN (both could fit around them; their forecasts read the history):
+    # they get the filled panel.
+    flagged = {name for name, cls in CATALOG.items() if cls.tags.handles_missing_target}
+    assert flagged == {"LightGBM", "DeepAR", "CNNQR"}
+
+
 def test_when_a_model_handles_missing_targets_then_the_template_passes_them_through():
     seen = {}
 
