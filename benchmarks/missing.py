@@ -46,9 +46,9 @@ fast preset plus LightGBM (which takes the NaN under ``none``):
 | auto | 0.0054 | 0.0079 | 0.0073 | 0.4017 | 0.0055 |
 
 Reading: ``zero`` costs 2-8x the wQL of any other choice on the demo panels and is worst on
-dominicks_oj too. Over the ten gappy cells, wQL relative to each cell's best has geometric mean
-1.026 for ``none``, 1.033 ``auto``, 1.063 ``seasonal``, and ``interpolate`` loses 1.7x on the
-four-week gaps with LightGBM: ``none`` (NaN for LightGBM, DeepAR, CNNQR; ``auto`` for the
+dominicks_oj too. Over the eight gappy cells, wQL relative to each cell's best has geometric
+mean 1.033 for ``none``, 1.042 ``auto``, 1.081 ``seasonal``, 1.118 ``interpolate`` (1.7x on the
+four-week gaps with LightGBM) and 2.607 ``zero``: ``none`` (NaN for LightGBM, DeepAR, CNNQR; ``auto`` for the
 others) is the default. Where it is not best (drop 10% with LightGBM, 0.0088 against the
 seasonal fill's 0.0069; dominicks_oj, 0.3967 against 0.3904) the gaps were filled for LightGBM
 too: measured once per cell, so part of it may be LightGBM's own run-to-run spread. With
