@@ -216,6 +216,27 @@ def test_when_evaluating_two_items_then_every_metric_matches_hand_values(
         assert result[name] == pytest.approx(value), name
 
 
+def test_when_actuals_or_history_cells_are_missing_then_they_do_not_count(
+    two_items: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    history, actual, forecast = two_items
+    # A missing actual with a forecast (A, day 6 blanked) and one without (A, day 7): both are
+    # left out, so only A 10 and B 12, 0 are scored. History B misses day 2: the scale pairs
+    # (10, 13) and (NaN, 13) keep only the first, 3, as before.
+    gappy = actual.copy()
+    gappy.loc[(gappy[ITEM_ID] == "A") & (gappy[TIMESTAMP] == _day(6)), TARGET] = np.nan
+    gappy = pd.concat([gappy, _frame([("A", 7, np.nan)])], ignore_index=True)
+    past = history.copy()
+    past.loc[(past[ITEM_ID] == "B") & (past[TIMESTAMP] == _day(2)), TARGET] = np.nan
+    result = metrics.evaluate(gappy, forecast, past, QUANTILES, season_length=2)
+    # p10 7, 11, 1 against 10, 12, 0 (d 3, 1, -1): .3 + .1 + .9 = 1.3; p50 10, 12, 1 (d 0, 0, -1):
+    # .5; p90 12, 14, 3 (d -2, -2, -3): .2 + .2 + .3 = .7; wql = mean(2.6, 1, 1.4) / 22.
+    assert result["wql"] == pytest.approx(5.0 / 3 / 22)
+    assert result["wape"] == pytest.approx(1 / 22)
+    assert result["mase"] == pytest.approx((0 / 4 + 0.5 / 3) / 2)  # A 0 / 4; B mean(0, 1) / 3
+    assert result["coverage"] == pytest.approx(2 / 3)
+
+
 def test_when_history_or_median_are_missing_then_evaluate_falls_back(
     two_items: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
 ) -> None:

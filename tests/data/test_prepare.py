@@ -37,15 +37,42 @@ GAPPY = panel(
 )
 
 
-def test_when_series_have_gaps_then_defaults_fill_the_middle_with_zero_and_keep_each_end() -> None:
+def test_when_series_have_gaps_then_defaults_leave_the_middle_missing_and_keep_each_end() -> None:
     result = prepare(GAPPY)
     assert result.freq == "D"
-    assert values(result.panel, "a") == [1, 0, 0, 2, 6]
+    np.testing.assert_array_equal(values(result.panel, "a"), [1, NAN, NAN, 2, 6])
     assert result.panel[TIMESTAMP].tolist()[:5] == list(pd.date_range(day(1), periods=5))
-    assert result.filled[TARGET] == {"front": 0, "middle": 2, "back": 0}
+    assert result.filled[TARGET] == {"front": 0, "middle": 0, "back": 0}
     kinds = {p.kind: p for p in result.problems}
-    assert kinds["missing_values"].items == ("a",)
-    assert kinds["missing_values"].count == 2
+    assert "missing_values" not in kinds
+    left = kinds["missing_values_left"]
+    assert (left.items, left.count) == (("a",), 2)
+    assert left.message == (
+        "target: 2 missing cells (2 middle) left missing for the models that take them, filled for "
+        "the others by interpolation (gaps under a season) or seasonally (longer gaps)"
+    )
+
+
+def test_when_regions_are_filled_then_the_note_counts_each_region_and_its_method() -> None:
+    result = prepare(GAPPY, filling={TARGET: {"middlefill": "zero", "backfill": "mean"}})
+    note = next(p for p in result.problems if p.kind == "missing_values")
+    assert note.message == "target: 3 missing cells filled (2 middle by zero, 1 back by mean)"
+    assert note.handled == "filled (middlefill zero, backfill mean)"
+    assert result.filled[TARGET] == {"front": 0, "middle": 2, "back": 1}
+
+
+def test_when_middlefill_is_interpolate_then_gaps_lie_on_the_line_between_neighbours() -> None:
+    result = prepare(GAPPY, filling={TARGET: {"middlefill": "interpolate"}})
+    np.testing.assert_allclose(values(result.panel, "a"), [1, 4 / 3, 5 / 3, 2, 6])
+
+
+def test_when_middlefill_is_seasonal_then_a_gap_takes_the_same_weekday_of_the_week_before() -> None:
+    # Three weeks of a weekly pattern; day 10 (a Sunday, like day 3) and day 17 are missing.
+    week = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0]
+    rows = [("a", day(d), week[(d - 1) % 7] + (d - 1) // 7) for d in range(1, 22) if d not in (10, 17)]
+    result = prepare(panel(rows), filling={TARGET: {"middlefill": "seasonal"}})
+    assert values(result.panel, "a")[9] == 30.0  # day 3, the same phase one week earlier
+    assert values(result.panel, "a")[16] == 30.0  # day 10 is missing too: two weeks earlier
 
 
 @pytest.mark.parametrize(
@@ -99,7 +126,7 @@ def test_when_target_frontfill_is_set_then_series_start_at_the_common_start() ->
 
 
 def test_when_backfill_is_none_then_series_end_at_their_last_observation() -> None:
-    result = prepare(GAPPY, filling={TARGET: {"backfill": "none"}})
+    result = prepare(GAPPY, filling={TARGET: {"backfill": "none", "middlefill": "zero"}})
     assert values(result.panel, "a") == [1, 0, 0, 2, 6]
     assert len(values(result.panel, "b")) == 6
 
@@ -137,7 +164,7 @@ def test_when_static_columns_are_named_then_new_grid_rows_get_the_series_value()
 @pytest.mark.parametrize(
     "options",
     [
-        {TARGET: {"middlefill": "interpolate"}},
+        {TARGET: {"middlefill": "spline"}},
         {"nope": "zero"},
         {TARGET: {"middlefill": "value"}},
         {TARGET: {"middlefill": "zero", "middlefill_value": 3}},
@@ -198,7 +225,7 @@ def test_when_months_have_a_gap_then_the_month_grid_is_filled() -> None:
     months = pd.date_range("2021-01-01", periods=6, freq="MS").delete(2)
     result = prepare(panel([("a", t, i + 1) for i, t in enumerate(months)]))
     assert result.freq == "MS"
-    assert values(result.panel, "a") == [1, 2, 0, 3, 4, 5]
+    np.testing.assert_array_equal(values(result.panel, "a"), [1, 2, NAN, 3, 4, 5])
     assert result.panel[TIMESTAMP].dt.month.tolist() == [1, 2, 3, 4, 5, 6]
 
 
@@ -213,7 +240,7 @@ def test_when_daily_data_is_recorded_at_nine_then_the_timestamps_keep_their_hour
     frame = panel([("a", f"{day(d)} 09:00", d) for d in (1, 2, 4)])
     result = prepare(frame)
     assert result.panel[TIMESTAMP].dt.hour.tolist() == [9, 9, 9, 9]
-    assert values(result.panel, "a") == [1, 2, 0, 4]
+    np.testing.assert_array_equal(values(result.panel, "a"), [1, 2, NAN, 4])
 
 
 def test_when_hourly_series_join_a_daily_panel_then_error_names_them() -> None:

@@ -247,3 +247,27 @@ def test_when_the_future_file_lacks_a_covariate_then_training_fails_naming_it(wo
     )
     assert result.returncode == 2
     assert "lack column(s) ['promotion']" in result.stderr
+
+
+def test_when_target_cells_are_missing_then_the_console_and_report_say_how_many_and_what_was_done(
+    workdir, sales
+):
+    data = pd.read_csv(sales)
+    blank = (data.groupby("item_id").cumcount() % 10 == 5).to_numpy()  # inside every series
+    data.loc[blank, "target_value"] = None
+    data.to_csv(workdir / "gappy.csv", index=False)
+    args = ["--horizon", "7", "--target-col", "target_value", "--backtest-windows", "1"]
+    result = tidecast(
+        "backtest", "gappy.csv", *args, "--models", "SeasonalNaive,Naive", "--out", "runs/gaps", cwd=workdir
+    )
+    assert result.returncode == 0, result.stderr
+    n = int(blank.sum())
+    line = (
+        f"missing: target: {n:,} missing cells ({n:,} middle) left missing for the models that take "
+        "them, filled for the others by interpolation (gaps under a season) or seasonally (longer "
+        "gaps) (take them: none of the candidates)"
+    )
+    assert line in " ".join(result.stdout.split())
+    report = json.loads((workdir / "runs" / "gaps" / "report.json").read_text())
+    assert report["missing_values"]["target_fill_for_other_models"] == "auto"
+    assert report["missing_values"]["lines"] == [line.removeprefix("missing: ")]

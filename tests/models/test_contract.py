@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
+from tidecast.data.gapfill import MODEL_FILL, fill_missing
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.errors import ConfigError
-from tidecast.models.base import Forecaster
+from tidecast.models.base import Forecaster, Tags
 from tidecast.models.catalog import CATALOG, make_model
 from tidecast.models.intermittent import croston, tsb
 from tidecast.models.npts import npts_sample_paths, npts_weights
@@ -82,6 +83,11 @@ def truncate(panel: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
 PANEL = synthetic_panel()
 CUTOFF = PANEL[TIMESTAMP].max() - pd.Timedelta(days=14)
 TRAIN = truncate(PANEL, CUTOFF)
+# TRAIN with a tenth of its inner target cells blanked (never a series' first or last cell).
+_inner = (TRAIN.groupby(ITEM_ID).cumcount() > 0) & (TRAIN.groupby(ITEM_ID).cumcount(ascending=False) > 0)
+GAPPY = TRAIN.assign(
+    **{TARGET: TRAIN[TARGET].mask(_inner & (np.random.default_rng(1).random(len(TRAIN)) < 0.1))}
+)
 # Fewer series for the tests that fit twice.
 SMALL = PANEL[PANEL[ITEM_ID].isin(["seasonal_0", "seasonal_3", "intermittent"])].reset_index(drop=True)
 
@@ -177,6 +183,54 @@ def test_when_other_items_are_dropped_then_an_items_forecast_is_unchanged(fitted
     alone = model.predict(TRAIN[TRAIN[ITEM_ID] == "seasonal_4"], quantiles=QUANTILES)
     expected = forecast[forecast[ITEM_ID] == "seasonal_4"].reset_index(drop=True)
     pd.testing.assert_frame_equal(alone, expected)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_when_the_panel_has_missing_targets_then_every_series_is_forecast_without_fallback(name):
+    # Models tagged handles_missing_target read the NaN cells as unknown; the template fills
+    # them for the others (gapfill.MODEL_FILL), so they forecast from exactly the filled panel.
+    assert GAPPY[TARGET].isna().sum() == 84
+    model = build(name).fit(GAPPY, SPEC, HORIZON)
+    forecast = model.predict(GAPPY, quantiles=QUANTILES)
+    check_forecast(forecast, GAPPY, ["p10", "p50", "p90"])
+    lengths = GAPPY.groupby(ITEM_ID).size()
+    assert set(model.fallback_items_) <= set(lengths.index[lengths < model.tags.min_length])
+    if not model.tags.handles_missing_target:
+        values = fill_missing(GAPPY[TARGET].to_numpy(), np.r_[0, np.cumsum(lengths)], MODEL_FILL, 7)
+        filled = GAPPY.assign(**{TARGET: values})
+        expected = build(name).fit(filled, SPEC, HORIZON).predict(filled, quantiles=QUANTILES)
+        pd.testing.assert_frame_equal(forecast, expected)
+
+
+def test_when_tagged_handles_missing_target_then_only_models_that_mask_nan_are():
+    # LightGBM trains only on rows with an observed target and reads NaN lags as missing;
+    # DeepAR and CNNQR mask unobserved steps in the loss and feed an observed-flag. The others
+    # would break or degrade: Naive's last value and SeasonalNaive's lag can be NaN, NPTS would
+    # sample NaN, Croston's and ETS's recursions need every step (statsforecast refuses NaN),
+    # and the per-series wrapper of Prophet and the dynamic regression falls back to Naive on
+    # a series with any NaN (both could fit around them; their forecasts read the history):
+    # they get the filled panel.
+    flagged = {name for name, cls in CATALOG.items() if cls.tags.handles_missing_target}
+    assert flagged == {"LightGBM", "DeepAR", "CNNQR"}
+
+
+def test_when_a_model_handles_missing_targets_then_the_template_passes_them_through():
+    seen = {}
+
+    class Spy(Forecaster):
+        tags = Tags(handles_missing_target=True)
+
+        def _fit(self, data, deadline):
+            seen["fit"] = data.values.copy()
+
+    class Filled(Spy):
+        tags = Tags()
+
+    panel = frame({"a": np.array([1.0, np.nan, 3.0])})
+    Spy().fit(panel, SPEC, 1)
+    np.testing.assert_array_equal(seen["fit"], [1, np.nan, 3])
+    Filled().fit(panel, SPEC, 1)
+    np.testing.assert_array_equal(seen["fit"], [1, 2, 3])  # too short for a season: the line
 
 
 @pytest.mark.parametrize("name", NAMES)

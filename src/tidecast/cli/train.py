@@ -112,6 +112,14 @@ def print_leaderboard(board: pd.DataFrame, metric: str) -> None:
             out.print(f"[red]{row.model} failed:[/] {row.error}", highlight=False, soft_wrap=True)
 
 
+def print_missing(auto: Any) -> None:
+    """How many cells were missing per column and region, and what was done with them."""
+    from tidecast.reports.missing import missing_lines
+
+    for line in missing_lines(auto.report_.data_summary, [c.name for c in auto.report_.candidates]):
+        out.print(f"[yellow]missing:[/] {line}", highlight=False)
+
+
 def _fmt(value: Any) -> str:
     try:
         number = float(value)
@@ -286,6 +294,7 @@ def train(
         forecasts = guard(lambda: auto.predict(future=future))
     paths = write_run(auto, forecasts, out_dir)
     print_leaderboard(auto.leaderboard(), auto.metric)
+    print_missing(auto)
     elapsed = time.perf_counter() - start
     out.print(f"selected: [bold]{auto.report_.best}[/]  weights: {_weights(auto.weights_)}")
     for note in auto.report_.notes:
@@ -358,6 +367,7 @@ def backtest(
         guard(lambda: auto.evaluate(data, progress=view))
     paths = write_evaluation(auto, out_dir)
     print_leaderboard(auto.leaderboard(), auto.metric)
+    print_missing(auto)
     for label, path in paths.items():
         out.print(f"{label:<12} {path}")
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast.data.filling import ColumnFilling, FillingOptions, column_values, fill_gaps, resolve_filling
-from tidecast.data.frequency import infer_frequency, normalise_alias
+from tidecast.data.frequency import infer_frequency, normalise_alias, season_length
 from tidecast.data.future import fill_future
 from tidecast.data.grid import full_grid, make_grid, nominal_ns, reduce_groups
 from tidecast.data.problems import Problem, sample_items
@@ -121,7 +121,7 @@ def prepare(
         problems.extend(_aggregate(data, how, static, source, target_freq))
     _check_coarser(data, target_freq)
 
-    indptr, filled = _regular_grid(data, plans, varying, static, problems)
+    indptr, filled = _regular_grid(data, plans, varying, static, problems, season_length(target_freq))
     problems.extend(_value_notes(data.columns[TARGET], indptr, data.names))
     limit = min_length if min_length is not None else (2 * horizon if horizon else 2)
     short_items = tuple(str(x) for x in data.names[np.diff(indptr) < limit])
@@ -268,6 +268,7 @@ def _regular_grid(
     varying: list[str],
     static: Sequence[str],
     problems: list[Problem],
+    season: int,
 ) -> tuple[np.ndarray, dict[str, dict[str, int]]]:
     """Reindex every series onto its complete grid and fill the gaps, in place on `data`.
 
@@ -323,7 +324,7 @@ def _regular_grid(
             full[position] = values[inside]
             values = full
         columns[column], filled[column] = fill_gaps(
-            column, values, indptr, plans[column], data.names, problems
+            column, values, indptr, plans[column], data.names, problems, season
         )
     for column in static:  # one value per series (ingest checks it): the first row's
         columns[column] = data.columns[column][starts][grid_series]

@@ -1,23 +1,25 @@
 """The one interface every model implements, as a template around private hooks.
 
 Public `fit` and `predict` handle the parts every model shares (turning the panel into arrays
-once, timing, shaping the forecast frame, monotone quantiles, non-negativity); a model only
-writes `_fit` and `_predict`, which see numpy arrays, never pandas groupbys.
+once, filling missing targets for models that cannot take them, timing, shaping the forecast
+frame, monotone quantiles, non-negativity); a model only writes `_fit` and `_predict`, which see
+numpy arrays, never pandas groupbys.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays
-from tidecast.data.frequency import future_timestamps
+from tidecast.data.frequency import future_timestamps, season_length
 from tidecast.data.future import fill_future
+from tidecast.data.gapfill import MODEL_FILL, fill_missing
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, DatasetSpec, quantile_columns
 from tidecast.errors import DataError, ModelError
 
@@ -40,7 +42,9 @@ class Tags:
 
     `cost` is a relative guide (SeasonalNaive ~0, AutoETS 1) used to order candidates and
     share the time budget; `min_length` is the shortest series the model handles itself
-    (shorter ones get the model's fallback forecast).
+    (shorter ones get the model's fallback forecast). `handles_missing_target` says the model
+    reads NaN targets as unknown (masks them in its loss, its features or its likelihood); the
+    others get the panel with those cells filled (`gapfill.MODEL_FILL`), never zeros.
     """
 
     scope: str = "local"
@@ -50,6 +54,7 @@ class Tags:
     past_covariates: bool = False
     static_features: bool = False
     intermittent: bool = False
+    handles_missing_target: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,9 +139,14 @@ class Forecaster:
 
     # ---- shared helpers ---------------------------------------------------------------
     def _arrays(self, panel: pd.DataFrame) -> SeriesArrays:
+        """The panel as arrays; missing targets filled unless the model takes them as they are."""
         columns = tuple(c for c in (*self.spec_.known_covariates, *self.spec_.past_covariates) if c in panel)
         static = tuple(c for c in self.spec_.static_columns if c in panel)
-        return SeriesArrays.from_panel(panel, self.spec_.freq, columns, static)
+        data = SeriesArrays.from_panel(panel, self.spec_.freq, columns, static)
+        if self.tags.handles_missing_target or not np.isnan(data.values).any():
+            return data
+        season = season_length(self.spec_.freq)
+        return replace(data, values=fill_missing(data.values, data.indptr, MODEL_FILL, season))
 
     def _future(
         self, panel: pd.DataFrame, data: SeriesArrays, future: pd.DataFrame | None

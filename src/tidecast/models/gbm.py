@@ -141,6 +141,7 @@ class LightGBM(Forecaster):
         known_covariates=True,
         past_covariates=True,
         static_features=True,
+        handles_missing_target=True,
     )
     # What fit learns (the booster) is kept: predict on newer or other history uses it.
     _stateful = True

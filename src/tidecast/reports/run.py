@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tidecast.models.base import FALLBACK_ITEMS
+from tidecast.reports.missing import missing_report
 
 if TYPE_CHECKING:
     from tidecast.automl.forecaster import AutoForecaster
@@ -80,6 +81,7 @@ def build_report(auto: AutoForecaster, forecasts: pd.DataFrame | None = None) ->
             "frequency": auto.spec_.freq,
             "season_length": auto.season_length_,
             "data": report.data_summary,
+            "missing_values": missing_report(report.data_summary, [c.name for c in report.candidates]),
             "backtest_windows": report.windows,
             "metric": auto.metric,
             "candidates": candidates,

@@ -56,6 +56,7 @@ class CNNQR(NeuralForecaster["CNNQRNet"]):
         known_covariates=True,
         past_covariates=True,
         static_features=True,
+        handles_missing_target=True,
     )
 
     def __init__(

@@ -61,6 +61,7 @@ class DeepAR(NeuralForecaster["DeepARNet"]):
         known_covariates=True,
         past_covariates=True,
         static_features=True,
+        handles_missing_target=True,
     )
     PREDICT_CHUNK = 256
 
