@@ -42,7 +42,9 @@ def test_when_stores_close_gap_and_promote_then_lightgbm_beats_seasonal_naive_cl
     fill, history, model = fitted
     gbm, _ = held_out_wql(model, history)
     naive, _ = held_out_wql(SeasonalNaive(season_length=7).fit(history, SPEC, HORIZON), history)
-    # Measured: 0.05-0.06 against SeasonalNaive's 0.25-0.28 with either middlefill.
+    # Measured: 0.052 / 0.054 (middlefill zero / none) against SeasonalNaive's 0.251 / 0.277.
+    # The model before the closure rule and series level scored 0.059 / 0.065 here: this panel
+    # does not reproduce issue 10's 0.81, so this guards the traits, not that failure.
     assert np.isfinite(gbm) and gbm < 0.5 * naive, (fill, gbm, naive)
 
 
