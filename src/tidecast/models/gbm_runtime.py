@@ -2,14 +2,20 @@
 
 Threads. LightGBM's OpenMP threads spin while they wait for each other, so on a machine whose
 cores are busy with other work every boosting round waits for a descheduled thread. Measured
-on this project's 2-core machine under other jobs' load (load average 8-12), a fixed task of
-two fits of 150 rounds on 40,000 x 40 rows (`farm-bench`, 2 pairs, medians):
-2 threads 117.9 s wall against 9.3-17.2 s (median 13.2 s) for 1 thread, 9.3x slower, with 9.8x
-the CPU time. Two processes of one thread each doing one fit each: see `THREADS_MEASURED`.
-So a fit that was not told how many threads to use takes one when it runs inside a worker
-process (the workers already share the cores out) or when the machine is loaded (1-minute
-load average at least LOADED_SHARE of the cores), and every core only on an idle machine,
-where threads do help. An explicit `n_jobs` is always obeyed.
+on this project's 2-core machine under other jobs' load (load average 8-12) with `farm-bench`
+on a fixed task, two fits of 150 rounds on 40,000 x 40 rows, medians of pairs run in turn:
+
+| how | wall | against 1 thread, both fits in one process |
+|---|---|---|
+| 1 process, 1 thread | 7.5-13.2 s | 1 |
+| 1 process, 2 threads | 117.9 s | 9.3x wall, 9.8x CPU (2 pairs: the rest timed out) |
+| 2 processes, 1 thread, one fit each | 10.0 s | 1.35x wall, 1.31x CPU (5 pairs) |
+
+Under load neither threads nor processes gain anything, and threads lose badly. So a fit that
+was not told how many threads to use takes one inside a worker process (the workers already
+share the cores out) or on a loaded machine (1-minute load average at least LOADED_SHARE of
+the cores), and every core only on an idle machine, where threads help (not measured here:
+this machine was never idle). An explicit `n_jobs` is always obeyed.
 """
 
 from __future__ import annotations
