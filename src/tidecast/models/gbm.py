@@ -342,11 +342,16 @@ class LightGBM(Forecaster):
         self.layout_ = replace(self.layout_, scaling=scaling)
         self.features_ = list(x.columns)
 
+    @property
+    def _rules(self) -> tuple[tuple[str, float], ...]:
+        """The closure rules; none for a model saved before they existed."""
+        return getattr(self, "closed_rules_", ())
+
     def _open_only(self, ext: Extended) -> Extended:
         """`ext` with the cells the closure rules call closed made missing (`gbm_closed`)."""
-        if not self.closed_rules_:
+        if not self._rules:
             return ext
-        closed = closed_mask(ext.covariates, self.closed_rules_, len(ext.values))
+        closed = closed_mask(ext.covariates, self._rules, len(ext.values))
         return replace(ext, values=np.where(closed, np.nan, ext.values))
 
     def _sample(self, ext: Extended) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -447,7 +452,7 @@ class LightGBM(Forecaster):
         if booster is None or short.all():
             return Prediction(mean=mean, quantiles=bands)
         ext = extend(data, self.layout_, horizon, future)
-        closed = closed_mask(ext.covariates, self.closed_rules_, len(ext.values))
+        closed = closed_mask(ext.covariates, self._rules, len(ext.values))
         ext = self._open_only(ext)
         calendar = calendar_frame(ext, self.spec_, self.layout_)
         model = np.flatnonzero(~short)
@@ -503,7 +508,7 @@ class LightGBM(Forecaster):
         """Recursive forecast of `horizon_` steps from each origin, feeding forecasts back."""
         values = ext.values.copy()
         rolled = replace(ext, values=values)
-        closed = closed_mask(ext.covariates, self.closed_rules_, len(values))
+        closed = closed_mask(ext.covariates, self._rules, len(values))
         ones = np.ones(len(origins), dtype=np.int64)
         out = np.empty((len(origins), self.horizon_))
         for s in range(self.horizon_):
