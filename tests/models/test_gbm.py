@@ -14,6 +14,7 @@ from tidecast.errors import ConfigError, DataError
 from tidecast.models.catalog import make_model
 from tidecast.models.gbm import LightGBM
 from tidecast.models.gbm_features import default_lags, is_indicator
+from tidecast.models.gbm_layout import cycle_window
 
 HORIZON = 7
 SPEC = DatasetSpec(freq="D", known_covariates=("promotion",), static_columns=("store",))
@@ -140,9 +141,7 @@ def test_when_a_column_is_a_flag_then_it_counts_as_an_indicator():
 
 
 def test_when_the_data_is_hourly_then_a_week_long_window_is_added_and_daily_data_is_unchanged():
-    from tidecast.models.gbm import LightGBM
-
-    assert LightGBM._cycle_window((24, 168), 700) == (168,)
-    assert LightGBM._cycle_window((24, 168), 300) == ()  # a week must fit twice
-    assert LightGBM._cycle_window((7, 365), 1000) == ()  # a year is not a short cycle
-    assert LightGBM._cycle_window((52,), 1000) == ()
+    assert cycle_window((24, 168), 700) == (168,)
+    assert cycle_window((24, 168), 300) == ()  # a week must fit twice
+    assert cycle_window((7, 365), 1000) == ()  # a year is not a short cycle
+    assert cycle_window((52,), 1000) == ()

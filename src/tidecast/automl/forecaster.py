@@ -186,10 +186,10 @@ class AutoForecaster:
         return quantiles, names, windows
 
     def _make(self, name: str, freq: str) -> Forecaster:
-        """Catalog model `name` with the run's jobs and seed and the user's `model_params`."""
-        return make_model(
-            name, freq, n_jobs=self.n_jobs, seed=self.seed, **(self.model_params or {}).get(name, {})
-        )
+        """Catalog model `name` with the run's jobs and seed, the user's `model_params` on top
+        (`{"LightGBM": {"n_jobs": 1}}` overrides the run's `n_jobs` for that model only)."""
+        run: dict[str, Any] = {"n_jobs": self.n_jobs, "seed": self.seed}
+        return make_model(name, freq, **{**run, **(self.model_params or {}).get(name, {})})
 
     # ---- fit ---------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame | str | Path, progress: ProgressFn | None = None) -> AutoForecaster:

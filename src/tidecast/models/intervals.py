@@ -72,3 +72,32 @@ def naive_fallback(y: np.ndarray, horizon: int, quantiles: Sequence[float]) -> t
     center = np.full(horizon, level)
     spread = sigma * np.sqrt(np.arange(1, horizon + 1))
     return center, normal_quantiles(center, spread, quantiles)
+
+
+# Conformal quantiles of a step pool the residuals of neighbouring steps until at least this
+# many are in: a quantile of 10% from a dozen residuals is mostly noise.
+MIN_RESIDUALS = 200
+
+
+def residual_quantiles(
+    residuals: np.ndarray, steps: np.ndarray, horizon: int, quantiles: Sequence[float]
+) -> np.ndarray:
+    """Per step 1..horizon, the quantiles of the residuals of that step and its neighbours.
+
+    The pool widens symmetrically (then to whatever steps exist) until it holds
+    `MIN_RESIDUALS` residuals or every step; no residuals at all give zero-width bands.
+    Returns (horizon, n_quantiles).
+    """
+    out = np.zeros((horizon, len(quantiles)))
+    if len(residuals) == 0:
+        return out
+    q = np.asarray(quantiles)
+    for h in range(1, horizon + 1):
+        width = 0
+        while True:
+            pool = residuals[np.abs(steps - h) <= width]
+            if len(pool) >= MIN_RESIDUALS or width >= horizon:
+                break
+            width += 1
+        out[h - 1] = np.quantile(pool, q) if len(pool) else 0.0
+    return out

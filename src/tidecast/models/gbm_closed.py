@@ -1,0 +1,57 @@
+"""Closed days: known covariate values under which the history never sold anything.
+
+A store's `open` = 0, a holiday closure flag = 1: when the training data shows a zero target in
+every observed row where a known covariate takes such a value, the global model forecasts
+exactly 0 there instead of leaving the trees to approximate it, drops those rows from its
+labels (the rule answers them) and leaves them out of its level and rolling statistics (a
+closed Sunday is not a day of weak demand). The rule is learnt from the data, never from a
+column's name: a promotion flag does not qualify because promoted days sell, and a value seen
+on fewer than MIN_CLOSED_ROWS rows is not trusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+# A value must be seen with a zero target on at least this many rows to become a rule.
+MIN_CLOSED_ROWS = 5
+# ... and the column's other values must sell on at least this share of their rows, so a
+# column that is 0 on every row of a mostly-zero series does not switch the series off.
+MIN_OPEN_SELLING = 0.5
+# Candidate values of a closure flag: off (open = 0) or on (closed = 1).
+FLAG_VALUES = (0.0, 1.0)
+
+
+def closure_rules(
+    target: np.ndarray, covariates: Mapping[str, np.ndarray], columns: Sequence[str]
+) -> tuple[tuple[str, float], ...]:
+    """(column, value) pairs of `columns` under which every observed `target` is 0.
+
+    `covariates` holds numeric arrays aligned with `target` (NaN where unknown: a mean-filled
+    gap holds a fraction and never matches a flag value).
+    """
+    observed = np.isfinite(target)
+    selling = observed & (target != 0)
+    rules = []
+    for column in columns:
+        values = np.asarray(covariates[column], dtype=np.float64)
+        for value in FLAG_VALUES:
+            hit = observed & (values == value)
+            rest = observed & np.isfinite(values) & (values != value)
+            if hit.sum() < MIN_CLOSED_ROWS or not rest.any() or selling[hit].any():
+                continue
+            if selling[rest].mean() >= MIN_OPEN_SELLING:
+                rules.append((column, value))
+    return tuple(rules)
+
+
+def closed_mask(
+    covariates: Mapping[str, np.ndarray], rules: Sequence[tuple[str, float]], size: int
+) -> np.ndarray:
+    """True where any rule's covariate takes its closed value."""
+    mask = np.zeros(size, dtype=bool)
+    for column, value in rules:
+        mask |= np.asarray(covariates[column], dtype=np.float64) == value
+    return mask
