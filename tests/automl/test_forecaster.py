@@ -7,6 +7,7 @@ import pytest
 from tidecast import AutoForecaster
 from tidecast.automl.artifact import MANIFEST, read_manifest
 from tidecast.errors import ConfigError, ModelError
+from tidecast.reports.run import build_report
 
 FAST = ["SeasonalNaive", "Naive", "Average"]
 
@@ -210,6 +211,9 @@ def test_when_two_years_of_weeks_face_a_39_week_horizon_then_models_are_backtest
     assert any("1 window(s) of 39 steps" in note and "221 steps" in note for note in report.notes)
     assert report.ensemble_holdout["scored_on"].startswith("steps 20-39 of the only window")
     assert len(auto.predict()) == 4 * 39
+    written = build_report(auto)
+    assert written["backtest_plan"]["step"] == 39 and written["backtest_plan"]["needed_length"] == 98
+    assert written["ensemble"]["scored_on"] == report.ensemble_holdout["scored_on"]
 
 
 def test_when_the_ensemble_is_on_the_leaderboard_then_it_shows_its_held_out_score_only():

@@ -66,12 +66,13 @@ def holdout_split(windows: Sequence[WindowData]) -> Holdout | None:
     sizes = [len(w.actual) for w in windows]
     bounds = np.cumsum([0, *sizes])
     if len(windows) >= 2:
+        fitted = "window 1" if len(windows) == 2 else f"windows 1-{len(windows) - 1}"
         return Holdout(
             fit=list(windows[:-1]),
             test=[windows[-1]],
             fit_rows=np.arange(bounds[-2]),
             test_rows=np.arange(bounds[-2], bounds[-1]),
-            label=f"window {len(windows)} (the last), with weights fitted on windows 1-{len(windows) - 1}",
+            label=f"window {len(windows)} (the last), with weights fitted on {fitted}",
         )
     if len(windows) != 1 or windows[0].window.horizon < 2:
         return None
