@@ -5,6 +5,8 @@ only quantile, so wQL is Σ|error| / Σ|actual|. A is a little low, B too high: 
 near exact on some windows, which makes the ensemble look best on the windows it was fitted on.
 """
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -67,6 +69,7 @@ def test_when_the_ensemble_wins_only_in_sample_then_the_best_single_model_is_cho
     assert selection.weights == {"A": 1.0}
     assert "did not beat the best single model (A)" in selection.notes[0]
     assert selection.scored_on.startswith("window 3 (the last)")
+    assert selection.scored_window == 2
 
 
 def test_when_the_ensemble_also_wins_on_the_held_out_window_then_it_is_chosen_with_weights_from_all():
@@ -113,3 +116,21 @@ def test_when_a_candidate_failed_then_it_takes_no_part():
     assert selection is not None
     assert selection.weights == {"A": 1.0}
     assert set(selection.holdout_scores) == {"A", ENSEMBLE}
+
+
+def test_when_windows_overlap_then_only_the_steps_no_earlier_window_holds_are_held_out():
+    # Horizon 4, windows 2 steps apart: the last window's first 2 steps were window 1's last 2.
+    windows = [window(0, 2, horizon=4), window(1, 2, horizon=4)]
+    windows[0] = dataclasses.replace(windows[0], window=BacktestWindow(index=0, offset=6, horizon=4))
+    a = candidate("A", [[8.5, 8.5, 8.5, 8.5], [8.5, 8.5, 10.5, 10.5]], windows)
+    b = candidate("B", [[12.0, 12.0, 12.0, 12.0], [12.0, 12.0, 14.0, 14.0]], windows)
+    holdout = holdout_split(windows)
+    assert holdout is not None
+    np.testing.assert_array_equal(holdout.test_rows, [6, 7])
+    assert holdout.whole_window is None
+    selection = select([a, b], windows, Q, "wql", size=2)
+    assert selection is not None
+    assert selection.scored_on.startswith("steps 3-4 of window 2")
+    assert selection.holdout_scores == pytest.approx({"A": 0.05, "B": 0.4, ENSEMBLE: 0.225})
+    assert selection.scored_window is None
+    assert selection.weights == {"A": 1.0}

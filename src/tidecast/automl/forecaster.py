@@ -486,7 +486,7 @@ class AutoForecaster:
         report.ensemble_weights = selection.ensemble_weights
         metrics_ = selection.ensemble_metrics
         report.ensemble_score = metrics_.get(self.metric, float("nan"))
-        held_out_window = len(window_data) - 1 if len(window_data) > 1 or selection.in_sample else None
+        held_out_window = selection.scored_window
         report.ensemble_window_metrics = [
             metrics_ if k == held_out_window else {} for k in range(len(window_data))
         ]

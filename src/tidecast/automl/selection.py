@@ -10,9 +10,11 @@ the final weights are refitted on all of them, or the single model is the best o
 With one window there is no later window; its horizon is split in time instead: weights and
 single model are chosen on the first half of the steps and compared on the second half
 (both forecast from the same cutoff, so the comparison stays like with like, though the
-later steps are harder than the earlier ones for every model). This keeps the ensemble available to short histories,
-where one window is all there is. A one-step horizon cannot be split: the ensemble is then
-scored in-sample, said so, and never chosen on that score.
+later steps are harder than the earlier ones for every model). This keeps the ensemble
+available to short histories, where one window is all there is. A one-step horizon cannot be
+split: the ensemble is then scored in-sample, said so, and never chosen on that score. Windows
+less than a horizon apart (see `planning`) share actuals, so only the last window's steps that
+no earlier window holds are held out.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Holdout:
     fit_rows: np.ndarray
     test_rows: np.ndarray
     label: str
+    whole_window: int | None = None
 
 
 @dataclass
@@ -58,27 +61,42 @@ class Selection:
     in_sample: bool = False
     holdout_scores: dict[str, float] = field(default_factory=dict)
     ensemble_metrics: dict[str, float] = field(default_factory=dict)
+    # The window whose every point the ensemble's score covers (None when only some steps).
+    scored_window: int | None = None
     notes: list[str] = field(default_factory=list)
 
 
 def holdout_split(windows: Sequence[WindowData]) -> Holdout | None:
-    """The last window held out, or the later half of a single window's steps; None if neither."""
+    """The last window held out, or the later half of a single window's steps; None if neither.
+
+    Windows closer than a horizon apart overlap: the last one's first steps are actuals the
+    weights were fitted on, so only its steps past the previous window's end are held out.
+    """
     sizes = [len(w.actual) for w in windows]
     bounds = np.cumsum([0, *sizes])
     if len(windows) >= 2:
+        last = windows[-1]
+        horizon = last.window.horizon
+        gap = windows[-2].window.offset - last.window.offset
+        first = max(horizon - gap, 0)
+        kept = np.flatnonzero(_steps(last) >= first)
         fitted = "window 1" if len(windows) == 2 else f"windows 1-{len(windows) - 1}"
+        where = f"window {len(windows)} (the last)"
+        if first:
+            where = f"steps {first + 1}-{horizon} of window {len(windows)} (the last; no earlier window holds them)"
         return Holdout(
             fit=list(windows[:-1]),
-            test=[windows[-1]],
+            test=[_rows(last, kept) if first else last],
             fit_rows=np.arange(bounds[-2]),
-            test_rows=np.arange(bounds[-2], bounds[-1]),
-            label=f"window {len(windows)} (the last), with weights fitted on {fitted}",
+            test_rows=bounds[-2] + kept,
+            label=f"{where}, with weights fitted on {fitted}",
+            whole_window=None if first else len(windows) - 1,
         )
     if len(windows) != 1 or windows[0].window.horizon < 2:
         return None
     window = windows[0]
     horizon = window.window.horizon
-    steps = window.actual.groupby(ITEM_ID, sort=False).cumcount().to_numpy()
+    steps = _steps(window)
     cut = horizon // 2
     early, late = np.flatnonzero(steps < cut), np.flatnonzero(steps >= cut)
     return Holdout(
@@ -88,6 +106,11 @@ def holdout_split(windows: Sequence[WindowData]) -> Holdout | None:
         test_rows=late,
         label=f"steps {cut + 1}-{horizon} of the only window, with weights fitted on steps 1-{cut}",
     )
+
+
+def _steps(window: WindowData) -> np.ndarray:
+    """Each actual row's step after the cutoff, 0-based (rows run item by item, in time)."""
+    return window.actual.groupby(ITEM_ID, sort=False).cumcount().to_numpy()
 
 
 def _rows(window: WindowData, rows: np.ndarray) -> WindowData:
@@ -122,6 +145,7 @@ def select(
     holdout = holdout_split(windows)
     if holdout is None:
         single.in_sample = True
+        single.scored_window = 0
         single.scored_on = "in-sample: one window of one step leaves nothing to hold out"
         single.fit_weights = final
         ensemble = combine(forecasts, final)
@@ -137,6 +161,7 @@ def select(
     test_score = windowed_scorer(holdout.test, quantiles, metric)
     fit_weights = greedy_ensemble(fit_forecasts, fit_score, size=size)
     single.scored_on = holdout.label
+    single.scored_window = holdout.whole_window
     single.fit_weights = fit_weights
     single.holdout_scores = {n: test_score(f.mean, f.quantiles) for n, f in test_forecasts.items()}
     if not fit_weights:
