@@ -7,6 +7,7 @@ import pytest
 from tidecast import AutoForecaster
 from tidecast.automl.artifact import MANIFEST, read_manifest
 from tidecast.errors import ConfigError, ModelError
+from tidecast.reports.run import build_report
 
 FAST = ["SeasonalNaive", "Naive", "Average"]
 
@@ -182,3 +183,58 @@ def test_when_a_holiday_country_is_unknown_then_fit_fails_before_any_work(preset
     monkeypatch.setattr(AutoForecaster, "_backtest", no_backtest)
     with pytest.raises(ConfigError, match="unknown holiday country 'XX'"):
         make(models=None, preset=preset, holidays="XX").fit(weekly_panel())
+
+
+def yearly_weekly_panel(n_items: int = 4, weeks: int = 104, seed: int = 0) -> pd.DataFrame:
+    """Two years of weekly series with a yearly (52-week) season and noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(weeks)
+    frames = [
+        pd.DataFrame(
+            {
+                "sku": f"item{i}",
+                "date": pd.date_range("2022-01-02", periods=weeks, freq="W"),
+                "sales": 100 + 10 * i + 20 * np.sin(2 * np.pi * t / 52) + rng.normal(0, 2, weeks),
+            }
+        )
+        for i in range(n_items)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_when_two_years_of_weeks_face_a_39_week_horizon_then_models_are_backtested_not_skipped():
+    # The windows' histories hold 65 weeks, under two seasons: seasonal models fall back, not fail.
+    models = ["SeasonalNaive", "Naive", "AutoETS", "AutoTheta", "MSTL"]
+    auto = make(horizon=39, frequency="W", models=models).fit(yearly_weekly_panel())
+    report = auto.report_
+    assert report.backtest_plan["windows"] == 1
+    assert report.backtest_plan["min_train_length"] == 59
+    assert report.backtest_plan["series_excluded"] == 0
+    assert report.short_series == []
+    assert [c.name for c in report.candidates if c.error is None] == [
+        "SeasonalNaive",
+        "Naive",
+        "AutoTheta",
+        "MSTL",
+        "AutoETS",
+    ]
+    assert any("1 window(s) of 39 steps" in note and "221 steps" in note for note in report.notes)
+    assert report.ensemble_holdout["scored_on"].startswith("steps 20-39 of the only window")
+    assert len(auto.predict()) == 4 * 39
+    written = build_report(auto)
+    assert written["backtest_plan"]["step"] == 39 and written["backtest_plan"]["needed_length"] == 98
+    assert written["ensemble"]["scored_on"] == report.ensemble_holdout["scored_on"]
+
+
+def test_when_the_ensemble_is_on_the_leaderboard_then_it_shows_its_held_out_score_only():
+    auto = make(backtest_windows=3, models=["Naive", "Average"]).fit(weekly_panel())
+    board = auto.leaderboard().set_index("model")
+    report = auto.report_
+    assert np.isnan(board.loc["WeightedEnsemble", "window_1_wql"])
+    assert np.isnan(board.loc["WeightedEnsemble", "window_2_wql"])
+    held_out = report.ensemble_holdout["scores"]["WeightedEnsemble"]
+    assert board.loc["WeightedEnsemble", "window_3_wql"] == pytest.approx(held_out)
+    assert board.loc["WeightedEnsemble", "score"] == pytest.approx(held_out)
+    # Every model's held-out column is its score on that same last window.
+    for name in ("Naive", "Average"):
+        assert board.loc[name, "heldout_wql"] == pytest.approx(board.loc[name, "window_3_wql"])

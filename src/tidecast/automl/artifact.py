@@ -72,7 +72,10 @@ def library_versions() -> dict[str, str]:
 def build_manifest(forecaster: AutoForecaster, files: dict[str, str]) -> dict[str, Any]:
     report = forecaster.report_
     board = forecaster.leaderboard()
-    best_row = board.iloc[0].to_dict() if not board.empty else {}
+    # The row of the model that forecasts, not the top row: the two differ when the ensemble's
+    # held-out score tops the board but lost to the best single model on the same points.
+    selected = board[board["selected"]] if not board.empty else board
+    best_row = selected.iloc[0].to_dict() if not selected.empty else {}
     return {
         "type": ARTIFACT_TYPE,
         "format_version": FORMAT_VERSION,

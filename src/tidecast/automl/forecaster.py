@@ -22,17 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tidecast.automl.backtest import (
-    CandidateResult,
-    ProgressFn,
-    prepare_windows,
-    run_candidate,
-    windowed_scorer,
-)
+from tidecast.automl.backtest import CandidateResult, ProgressFn, prepare_windows, run_candidate
 from tidecast.automl.calibration import QuantileCalibration, fit_calibration
-from tidecast.automl.ensemble import combine, greedy_ensemble
+from tidecast.automl.ensemble import combine
+from tidecast.automl.leaderboard import build_leaderboard
+from tidecast.automl.planning import BacktestPlan, plan_backtest
 from tidecast.automl.presets import get_preset
-from tidecast.automl.windows import BacktestWindow, backtest_windows
+from tidecast.automl.selection import select
 from tidecast.data.frequency import check_horizon, season_length
 from tidecast.data.holidays import HolidayCalendar
 from tidecast.data.ingest import canonical_keys, from_canonical, to_canonical
@@ -57,7 +53,6 @@ from tidecast.models.catalog import CATALOG, make_model
 
 log = logging.getLogger(__name__)
 
-ENSEMBLE = "WeightedEnsemble"
 # The model every series gets when no candidate can be backtested at all.
 FALLBACK_MODEL = "SeasonalNaive"
 
@@ -68,10 +63,15 @@ class FitReport:
 
     data_summary: dict[str, Any] = field(default_factory=dict)
     windows: list[dict[str, Any]] = field(default_factory=list)
+    backtest_plan: dict[str, Any] = field(default_factory=dict)
     candidates: list[CandidateResult] = field(default_factory=list)
+    # The ensemble: final weights (fitted on every window), its score on the backtest points
+    # its weights did not see (NaN per window where they did), and how that was held out.
     ensemble_weights: dict[str, float] = field(default_factory=dict)
     ensemble_window_metrics: list[dict[str, float]] = field(default_factory=list)
     ensemble_window_scores: list[float] = field(default_factory=list)
+    ensemble_score: float = float("nan")
+    ensemble_holdout: dict[str, Any] = field(default_factory=dict)
     best: str = ""
     refit: dict[str, str] = field(default_factory=dict)
     short_series: list[str] = field(default_factory=list)
@@ -229,7 +229,8 @@ class AutoForecaster:
         self.spec_ = spec
         self.season_length_ = m
 
-        windows, eligible = self._plan_windows(panel, n_windows, m, report)
+        plan, eligible = self._plan(panel, n_windows, m, report)
+        windows = list(plan.windows)
         report.windows = [dataclasses.asdict(w) for w in windows]
         window_data = (
             prepare_windows(panel[panel[ITEM_ID].isin(eligible)], spec, windows, m) if windows else []
@@ -408,37 +409,33 @@ class AutoForecaster:
         plan = getattr(self, "filling_plan_", None)
         return fill_future(canonical, panel, self.spec_.freq, self.horizon, known, plan)
 
-    def _plan_windows(
+    def _plan(
         self, panel: pd.DataFrame, n_windows: int, m: int, report: FitReport
-    ) -> tuple[list[BacktestWindow], list[str]]:
-        """Windows at the end of the history; series too short for them forecast without a score."""
-        step = self.backtest_step or self.horizon
+    ) -> tuple[BacktestPlan, list[str]]:
+        """Windows that fit the histories (see `planning`); the report says what and why."""
         lengths = panel.groupby(ITEM_ID, sort=False).size()
-        min_train = max(2 * m, 10)
-        n = n_windows
-        while n > 0:
-            needed = min_train + self.horizon + (n - 1) * step
-            eligible = lengths.index[lengths >= needed]
-            if len(eligible) >= max(1, 0.5 * len(lengths)) or n == 1:
-                break
-            n -= 1
-        if n == 0 or len(eligible) == 0:
+        plan = plan_backtest(lengths.to_numpy(), self.horizon, n_windows, m, self.backtest_step)
+        items = lengths.index.astype(str)
+        eligible = items[plan.eligible]
+        report.backtest_plan = plan.summary()
+        report.short_series = items[~items.isin(eligible)].tolist()
+        chosen = (
+            f"backtest: {plan.n_windows} window(s) of {self.horizon} steps, {plan.step} apart, "
+            f"each after at least {plan.min_train} steps of history"
+        )
+        if plan.n_windows == 0:
             report.notes.append(
-                f"no series is long enough for a backtest (need {min_train + self.horizon} steps); "
-                f"every series is forecast by {FALLBACK_MODEL} without selection"
+                f"{'; '.join(plan.reasons)}; every series is forecast by {FALLBACK_MODEL} without selection"
             )
-            report.short_series = lengths.index.astype(str).tolist()
-            return [], []
-        if n < n_windows:
-            report.notes.append(f"backtest windows reduced from {n_windows} to {n}: histories are short")
-        short = lengths.index[lengths < needed].astype(str).tolist()
-        report.short_series = short
-        if short:
+            return plan, []
+        if plan.reasons:
+            report.notes.append(f"{chosen}: {'; '.join(plan.reasons)}")
+        if report.short_series:
             report.notes.append(
-                f"{len(short)} series shorter than {needed} steps are left out of the backtest; "
-                "they are forecast by the selected models, or each model's naive fallback where too short"
+                f"{len(report.short_series)} series shorter than {plan.needed} steps are left out of the "
+                "backtest; they are forecast by the selected models, or each model's naive fallback where too short"
             )
-        return list(backtest_windows(self.horizon, n, step)), eligible.astype(str).tolist()
+        return plan, eligible.tolist()
 
     def _backtest(
         self,
@@ -489,38 +486,40 @@ class AutoForecaster:
             emit({"stage": "candidate_done", "candidate": name, "score": result.score, "error": result.error})
 
     def _select(self, window_data: list, quantiles: tuple[float, ...], report: FitReport) -> dict[str, float]:
-        ok = {c.name: c.forecast for c in report.candidates if c.forecast is not None and c.error is None}
-        if not ok:
+        """Ensemble or best single model, compared on backtest points neither was chosen on."""
+        if not any(c.forecast is not None and c.error is None for c in report.candidates):
             if window_data:
                 report.notes.append(f"every candidate failed; forecasting with {FALLBACK_MODEL}")
             report.best = FALLBACK_MODEL
             return {FALLBACK_MODEL: 1.0}
-        score = windowed_scorer(window_data, quantiles, self.metric)
-        weights = greedy_ensemble(ok, score, size=get_preset(self.preset).ensemble_size)
-        if not weights:
+        size = get_preset(self.preset).ensemble_size
+        selection = select(report.candidates, window_data, quantiles, self.metric, size)
+        if selection is None:
             # No finite score anywhere (e.g. every backtest actual is zero, so wQL is undefined).
             report.notes.append(
                 f"no candidate has a finite {self.metric} on the backtests; using {FALLBACK_MODEL}"
             )
             report.best = FALLBACK_MODEL
             return {FALLBACK_MODEL: 1.0}
-        report.ensemble_weights = weights
-        ensemble = combine(ok, weights)
-        bounds = np.cumsum([0] + [len(w.actual) for w in window_data])
-        from tidecast.automl.backtest import score_window
-
-        for k, w in enumerate(window_data):
-            lo, hi = bounds[k], bounds[k + 1]
-            metrics_k = score_window(w, ensemble.mean[lo:hi], ensemble.quantiles[lo:hi], quantiles)
-            report.ensemble_window_metrics.append(metrics_k)
-            report.ensemble_window_scores.append(metrics_k[self.metric])
-        best_single = min(report.candidates, key=lambda c: c.score)
-        ensemble_score = float(np.mean(report.ensemble_window_scores))
-        if len(weights) > 1 and ensemble_score < best_single.score:
-            report.best = ENSEMBLE
-            return weights
-        report.best = best_single.name
-        return {best_single.name: 1.0}
+        report.ensemble_weights = selection.ensemble_weights
+        metrics_ = selection.ensemble_metrics
+        report.ensemble_score = metrics_.get(self.metric, float("nan"))
+        held_out_window = selection.scored_window
+        report.ensemble_window_metrics = [
+            metrics_ if k == held_out_window else {} for k in range(len(window_data))
+        ]
+        report.ensemble_window_scores = [
+            report.ensemble_score if k == held_out_window else float("nan") for k in range(len(window_data))
+        ]
+        report.ensemble_holdout = {
+            "scored_on": selection.scored_on,
+            "in_sample": selection.in_sample,
+            "fit_weights": selection.fit_weights,
+            "scores": selection.holdout_scores,
+        }
+        report.notes.extend(selection.notes)
+        report.best = selection.best
+        return selection.weights
 
     def _calibrate(
         self, window_data: list, weights: dict[str, float], quantiles: tuple[float, ...], report: FitReport
@@ -637,41 +636,10 @@ class AutoForecaster:
 
     # ---- results -----------------------------------------------------------------------
     def leaderboard(self) -> pd.DataFrame:
-        """One row per candidate and the ensemble: per-window scores, mean score, timings; best first."""
+        """One row per candidate and the ensemble: per-window and held-out scores, timings; best first."""
         if not hasattr(self, "report_"):
             raise ModelError("no leaderboard yet: call fit() or evaluate() first")
-        report = self.report_
-        n = len(report.windows)
-        rows = []
-        for c in report.candidates:
-            row: dict[str, Any] = {"model": c.name}
-            for k in range(n):
-                row[f"window_{k + 1}_{self.metric}"] = (
-                    c.window_scores[k] if k < len(c.window_scores) else np.nan
-                )
-            row["score"] = c.score if c.error is None else np.nan
-            row["fit_seconds"] = round(c.fit_seconds, 3)
-            row["predict_seconds"] = round(c.predict_seconds, 3)
-            row["weight"] = report.ensemble_weights.get(c.name, 0.0)
-            row["error"] = c.error or ""
-            rows.append(row)
-        if report.ensemble_window_scores:
-            row = {"model": ENSEMBLE}
-            for k in range(n):
-                row[f"window_{k + 1}_{self.metric}"] = report.ensemble_window_scores[k]
-            row["score"] = float(np.mean(report.ensemble_window_scores))
-            members = [c for c in report.candidates if c.name in report.ensemble_weights]
-            row["fit_seconds"] = round(sum(c.fit_seconds for c in members), 3)
-            row["predict_seconds"] = round(sum(c.predict_seconds for c in members), 3)
-            row["weight"] = 1.0
-            row["error"] = ""
-            rows.append(row)
-        board = pd.DataFrame(rows)
-        if board.empty:
-            return board
-        board = board.sort_values("score", na_position="last", kind="stable").reset_index(drop=True)
-        board.insert(1, "selected", board["model"] == report.best)
-        return board
+        return build_leaderboard(self.report_, self.metric)
 
     def fingerprint(self) -> str:
         """A digest of the training panel, to tell which data a model saw."""

@@ -1,0 +1,195 @@
+"""The ensemble or the best single model, judged on backtest points neither was chosen on.
+
+Greedy ensemble weights fitted on every window always score at least as well as the best
+single model on those windows (its first pick is that model), so comparing the two there
+says nothing. Instead both procedures are run on the windows but the last, "fit the
+weights" and "pick the best single model", and the two results are compared on the last
+window, which neither saw. The procedure that wins there is then rerun on every window:
+the final weights are refitted on all of them, or the single model is the best over all.
+
+With one window there is no later window; its horizon is split in time instead: weights and
+single model are chosen on the first half of the steps and compared on the second half
+(both forecast from the same cutoff, so the comparison stays like with like, though the
+later steps are harder than the earlier ones for every model). This keeps the ensemble
+available to short histories, where one window is all there is. A one-step horizon cannot be
+split: the ensemble is then scored in-sample, said so, and never chosen on that score. Windows
+less than a horizon apart (see `planning`) share actuals, so only the last window's steps that
+no earlier window holds are held out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tidecast.automl.backtest import CandidateResult, WindowData, score_window, windowed_scorer
+from tidecast.automl.ensemble import BacktestForecast, combine, greedy_ensemble
+from tidecast.data.schema import ITEM_ID
+
+ENSEMBLE = "WeightedEnsemble"
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Backtest points split in two: what weights are fitted on, what they are judged on.
+
+    `fit_rows` and `test_rows` are positions into the concatenated backtest forecasts (every
+    window's actual rows, oldest window first); `fit` and `test` the matching windows (a
+    window cut down to some of its steps when the horizon is split).
+    """
+
+    fit: list[WindowData]
+    test: list[WindowData]
+    fit_rows: np.ndarray
+    test_rows: np.ndarray
+    label: str
+    whole_window: int | None = None
+
+
+@dataclass
+class Selection:
+    """What `select` decided, and the figures it decided on (all lower is better)."""
+
+    best: str
+    weights: dict[str, float]
+    ensemble_weights: dict[str, float] = field(default_factory=dict)
+    fit_weights: dict[str, float] = field(default_factory=dict)
+    scored_on: str = ""
+    in_sample: bool = False
+    holdout_scores: dict[str, float] = field(default_factory=dict)
+    ensemble_metrics: dict[str, float] = field(default_factory=dict)
+    # The window whose every point the ensemble's score covers (None when only some steps).
+    scored_window: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def holdout_split(windows: Sequence[WindowData]) -> Holdout | None:
+    """The last window held out, or the later half of a single window's steps; None if neither.
+
+    Windows closer than a horizon apart overlap: the last one's first steps are actuals the
+    weights were fitted on, so only its steps past the previous window's end are held out.
+    """
+    sizes = [len(w.actual) for w in windows]
+    bounds = np.cumsum([0, *sizes])
+    if len(windows) >= 2:
+        last = windows[-1]
+        horizon = last.window.horizon
+        gap = windows[-2].window.offset - last.window.offset
+        first = max(horizon - gap, 0)
+        kept = np.flatnonzero(_steps(last) >= first)
+        fitted = "window 1" if len(windows) == 2 else f"windows 1-{len(windows) - 1}"
+        where = f"window {len(windows)} (the last)"
+        if first:
+            where = f"steps {first + 1}-{horizon} of window {len(windows)} (the last; no earlier window holds them)"
+        return Holdout(
+            fit=list(windows[:-1]),
+            test=[_rows(last, kept) if first else last],
+            fit_rows=np.arange(bounds[-2]),
+            test_rows=bounds[-2] + kept,
+            label=f"{where}, with weights fitted on {fitted}",
+            whole_window=None if first else len(windows) - 1,
+        )
+    if len(windows) != 1 or windows[0].window.horizon < 2:
+        return None
+    window = windows[0]
+    horizon = window.window.horizon
+    steps = _steps(window)
+    cut = horizon // 2
+    early, late = np.flatnonzero(steps < cut), np.flatnonzero(steps >= cut)
+    return Holdout(
+        fit=[_rows(window, early)],
+        test=[_rows(window, late)],
+        fit_rows=early,
+        test_rows=late,
+        label=f"steps {cut + 1}-{horizon} of the only window, with weights fitted on steps 1-{cut}",
+    )
+
+
+def _steps(window: WindowData) -> np.ndarray:
+    """Each actual row's step after the cutoff, 0-based (rows run item by item, in time)."""
+    return window.actual.groupby(ITEM_ID, sort=False).cumcount().to_numpy()
+
+
+def _rows(window: WindowData, rows: np.ndarray) -> WindowData:
+    """The window with only these actual rows (history untouched)."""
+    actual = window.actual.iloc[rows].reset_index(drop=True)
+    future = None if window.future is None else window.future.iloc[rows].reset_index(drop=True)
+    return dataclasses.replace(window, actual=actual, future=future, scale=window.scale[rows])
+
+
+def _subset(forecasts: Mapping[str, BacktestForecast], rows: np.ndarray) -> dict[str, BacktestForecast]:
+    return {n: BacktestForecast(f.mean[rows], f.quantiles[rows]) for n, f in forecasts.items()}
+
+
+def select(
+    candidates: Sequence[CandidateResult],
+    windows: Sequence[WindowData],
+    quantiles: tuple[float, ...],
+    metric: str,
+    size: int,
+) -> Selection | None:
+    """The weights to forecast with; None when no candidate has a finite score anywhere.
+
+    `candidates` must have been backtested on `windows`; failed ones are ignored.
+    """
+    ok = [c for c in candidates if c.forecast is not None and c.error is None]
+    forecasts = {c.name: c.forecast for c in ok if c.forecast is not None}
+    final = greedy_ensemble(forecasts, windowed_scorer(windows, quantiles, metric), size=size)
+    if not final:
+        return None
+    best_single = min(ok, key=lambda c: c.score).name
+    single = Selection(best=best_single, weights={best_single: 1.0}, ensemble_weights=final)
+    holdout = holdout_split(windows)
+    if holdout is None:
+        single.in_sample = True
+        single.scored_window = 0
+        single.scored_on = "in-sample: one window of one step leaves nothing to hold out"
+        single.fit_weights = final
+        ensemble = combine(forecasts, final)
+        single.ensemble_metrics = score_window(windows[0], ensemble.mean, ensemble.quantiles, quantiles)
+        single.notes.append(
+            "the ensemble's score is in-sample (one one-step window), so it is not chosen on it; "
+            f"forecasting with the best single model, {best_single}"
+        )
+        return single
+    fit_forecasts = _subset(forecasts, holdout.fit_rows)
+    test_forecasts = _subset(forecasts, holdout.test_rows)
+    fit_score = windowed_scorer(holdout.fit, quantiles, metric)
+    test_score = windowed_scorer(holdout.test, quantiles, metric)
+    fit_weights = greedy_ensemble(fit_forecasts, fit_score, size=size)
+    single.scored_on = holdout.label
+    single.scored_window = holdout.whole_window
+    single.fit_weights = fit_weights
+    single.holdout_scores = {n: test_score(f.mean, f.quantiles) for n, f in test_forecasts.items()}
+    if not fit_weights:
+        single.notes.append(
+            f"no candidate has a finite {metric} on the points the ensemble is fitted on; "
+            f"forecasting with the best single model, {best_single}"
+        )
+        return single
+    # The single model the same points would have picked: the rival the ensemble must beat.
+    rival = min(fit_forecasts, key=lambda n: fit_score(fit_forecasts[n].mean, fit_forecasts[n].quantiles))
+    held_out = combine(test_forecasts, fit_weights)
+    single.ensemble_metrics = score_window(holdout.test[0], held_out.mean, held_out.quantiles, quantiles)
+    ensemble_score = test_score(held_out.mean, held_out.quantiles)
+    single.holdout_scores[ENSEMBLE] = ensemble_score
+    rival_score = single.holdout_scores[rival]
+    if len(fit_weights) > 1 and len(final) > 1 and ensemble_score < rival_score:
+        single.best, single.weights = ENSEMBLE, final
+        single.notes.append(
+            f"the ensemble beat the best single model ({rival}) on {holdout.label}: "
+            f"{metric} {ensemble_score:.4g} against {rival_score:.4g}; its weights are refitted on every window"
+        )
+    elif len(fit_weights) == 1 or len(final) == 1:
+        single.notes.append(
+            f"no ensemble: the greedy weights keep one model alone; forecasting with {best_single}"
+        )
+    else:
+        single.notes.append(
+            f"the ensemble did not beat the best single model ({rival}) on {holdout.label}: "
+            f"{metric} {ensemble_score:.4g} against {rival_score:.4g}; forecasting with {best_single}"
+        )
+    return single

@@ -1,0 +1,136 @@
+"""Ensemble or best single model, compared on backtest points the ensemble's weights did not see.
+
+Hand-built forecasts of one series whose actual is always 10, with the median (q = 0.5) as the
+only quantile, so wQL is Σ|error| / Σ|actual|. A is a little low, B too high: their average is
+near exact on some windows, which makes the ensemble look best on the windows it was fitted on.
+"""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tidecast.automl.backtest import CandidateResult, WindowData, score_window
+from tidecast.automl.ensemble import BacktestForecast
+from tidecast.automl.selection import ENSEMBLE, holdout_split, select
+from tidecast.automl.windows import BacktestWindow
+from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
+
+Q = (0.5,)
+
+
+def window(index: int, n_windows: int, horizon: int = 2) -> WindowData:
+    start = pd.Timestamp("2024-01-01") + pd.Timedelta(days=index * horizon)
+    actual = pd.DataFrame(
+        {
+            ITEM_ID: "a",
+            TIMESTAMP: pd.date_range(start, periods=horizon, freq="D"),
+            TARGET: 10.0,
+        }
+    )
+    offset = (n_windows - 1 - index) * horizon + horizon
+    w = BacktestWindow(index=index, offset=offset, horizon=horizon)
+    return WindowData(w, actual.iloc[:0], actual, None, np.ones(horizon))
+
+
+def candidate(name: str, per_window: list[list[float]], windows: list[WindowData]) -> CandidateResult:
+    mean = np.concatenate([np.asarray(v, dtype=float) for v in per_window])
+    result = CandidateResult(name=name, forecast=BacktestForecast(mean, mean[:, None]))
+    lo = 0
+    for w, values in zip(windows, per_window, strict=True):
+        hi = lo + len(values)
+        metrics = score_window(w, mean[lo:hi], mean[lo:hi, None], Q)
+        result.window_metrics.append(metrics)
+        result.window_scores.append(metrics["wql"])
+        lo = hi
+    return result
+
+
+def three_windows(last_a: float, last_b: float) -> tuple[list[WindowData], list[CandidateResult]]:
+    windows = [window(k, 3) for k in range(3)]
+    a = candidate("A", [[8.5, 8.5], [8.5, 8.5], [last_a, last_a]], windows)
+    b = candidate("B", [[12.0, 12.0], [12.0, 12.0], [last_b, last_b]], windows)
+    return windows, [a, b]
+
+
+def test_when_the_ensemble_wins_only_in_sample_then_the_best_single_model_is_chosen():
+    # Windows 1-2: A 0.15, B 0.2, their average (10.25) 0.025. Window 3: A 0.05, B 0.4,
+    # average (12.25) 0.225. On all three the 50/50 mix scores 0.0917 against A's 0.1167,
+    # so weights fitted and scored on every window would pick the ensemble.
+    windows, candidates = three_windows(last_a=10.5, last_b=14.0)
+    selection = select(candidates, windows, Q, "wql", size=2)
+    assert selection is not None
+    assert selection.ensemble_weights == {"A": 0.5, "B": 0.5}
+    assert selection.fit_weights == {"A": 0.5, "B": 0.5}
+    assert selection.holdout_scores == pytest.approx({"A": 0.05, "B": 0.4, ENSEMBLE: 0.225})
+    assert selection.ensemble_metrics["wql"] == pytest.approx(0.225)
+    assert selection.best == "A"
+    assert selection.weights == {"A": 1.0}
+    assert "did not beat the best single model (A)" in selection.notes[0]
+    assert selection.scored_on.startswith("window 3 (the last)")
+    assert selection.scored_window == 2
+
+
+def test_when_the_ensemble_also_wins_on_the_held_out_window_then_it_is_chosen_with_weights_from_all():
+    windows, candidates = three_windows(last_a=8.5, last_b=12.0)
+    selection = select(candidates, windows, Q, "wql", size=2)
+    assert selection is not None
+    assert selection.holdout_scores == pytest.approx({"A": 0.15, "B": 0.2, ENSEMBLE: 0.025})
+    assert selection.best == ENSEMBLE
+    assert selection.weights == {"A": 0.5, "B": 0.5}
+
+
+def test_when_there_is_one_window_then_weights_are_fitted_on_its_first_half_and_judged_on_the_second():
+    windows = [window(0, 1, horizon=4)]
+    # Steps 1-2: A 8.5, B 12 (the mix 10.25 wins); steps 3-4: A 10.5, B 14 (the mix loses).
+    a = candidate("A", [[8.5, 8.5, 10.5, 10.5]], windows)
+    b = candidate("B", [[12.0, 12.0, 14.0, 14.0]], windows)
+    holdout = holdout_split(windows)
+    assert holdout is not None
+    np.testing.assert_array_equal(holdout.fit_rows, [0, 1])
+    np.testing.assert_array_equal(holdout.test_rows, [2, 3])
+    selection = select([a, b], windows, Q, "wql", size=2)
+    assert selection is not None
+    assert selection.scored_on.startswith("steps 3-4 of the only window")
+    assert selection.holdout_scores == pytest.approx({"A": 0.05, "B": 0.4, ENSEMBLE: 0.225})
+    assert selection.weights == {"A": 1.0}
+
+
+def test_when_one_window_has_one_step_then_the_ensemble_score_is_in_sample_and_never_chosen():
+    windows = [window(0, 1, horizon=1)]
+    a = candidate("A", [[8.5]], windows)
+    b = candidate("B", [[12.0]], windows)
+    selection = select([a, b], windows, Q, "wql", size=2)
+    assert selection is not None
+    assert selection.in_sample
+    assert selection.ensemble_weights == {"A": 0.5, "B": 0.5}
+    assert selection.ensemble_metrics["wql"] == pytest.approx(0.025)  # better than A's 0.15
+    assert selection.best == "A" and selection.weights == {"A": 1.0}
+
+
+def test_when_a_candidate_failed_then_it_takes_no_part():
+    windows, candidates = three_windows(last_a=8.5, last_b=12.0)
+    candidates[1].error = "RuntimeError: boom"
+    selection = select(candidates, windows, Q, "wql", size=2)
+    assert selection is not None
+    assert selection.weights == {"A": 1.0}
+    assert set(selection.holdout_scores) == {"A", ENSEMBLE}
+
+
+def test_when_windows_overlap_then_only_the_steps_no_earlier_window_holds_are_held_out():
+    # Horizon 4, windows 2 steps apart: the last window's first 2 steps were window 1's last 2.
+    windows = [window(0, 2, horizon=4), window(1, 2, horizon=4)]
+    windows[0] = dataclasses.replace(windows[0], window=BacktestWindow(index=0, offset=6, horizon=4))
+    a = candidate("A", [[8.5, 8.5, 8.5, 8.5], [8.5, 8.5, 10.5, 10.5]], windows)
+    b = candidate("B", [[12.0, 12.0, 12.0, 12.0], [12.0, 12.0, 14.0, 14.0]], windows)
+    holdout = holdout_split(windows)
+    assert holdout is not None
+    np.testing.assert_array_equal(holdout.test_rows, [6, 7])
+    assert holdout.whole_window is None
+    selection = select([a, b], windows, Q, "wql", size=2)
+    assert selection is not None
+    assert selection.scored_on.startswith("steps 3-4 of window 2")
+    assert selection.holdout_scores == pytest.approx({"A": 0.05, "B": 0.4, ENSEMBLE: 0.225})
+    assert selection.scored_window is None
+    assert selection.weights == {"A": 1.0}
