@@ -194,7 +194,7 @@ def test_when_the_panel_has_missing_targets_then_every_series_is_forecast_withou
     forecast = model.predict(GAPPY, quantiles=QUANTILES)
     check_forecast(forecast, GAPPY, ["p10", "p50", "p90"])
     lengths = GAPPY.groupby(ITEM_ID).size()
-    assert set(model.fallback_items_) <= set(lengths.index[lengths < model.tags.min_length])
+    assert set(forecast.attrs["fallback_items"]) <= set(lengths.index[lengths < model.tags.min_length])
     if not model.tags.handles_missing_target:
         values = fill_missing(GAPPY[TARGET].to_numpy(), np.r_[0, np.cumsum(lengths)], MODEL_FILL, 7)
         filled = GAPPY.assign(**{TARGET: values})
