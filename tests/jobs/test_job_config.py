@@ -192,7 +192,7 @@ def test_sagemaker_spellings_of_frequency_quantiles_metric_and_limits() -> None:
             f"{FORECAST}.TimeSeriesConfig.GroupingAttributeNames",
         ),
         (
-            lambda b, c: c["Transformations"]["Filling"].update(target_value="interpolate"),
+            lambda b, c: c["Transformations"]["Filling"].update(target_value="spline"),
             f"{FORECAST}.Transformations.Filling",
         ),
         (lambda b, c: b.update(AutoMLJobName="bad name!"), "AutoMLJobName"),

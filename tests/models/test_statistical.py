@@ -176,14 +176,15 @@ def test_when_every_candidate_fails_then_the_series_gets_the_naive_forecast(monk
     np.testing.assert_allclose(forecast[MEAN], y[-1])
 
 
-def test_when_training_history_has_a_gap_then_that_series_is_not_fitted_and_others_are():
+def test_when_training_history_has_a_gap_then_the_template_fills_it_and_the_series_is_fitted():
+    # statsforecast refuses NaN; the model template fills the gap (gapfill) before the kernel.
     gappy = seasonal(80)
     gappy[40] = np.nan
     model = AutoETS(season_length=7, n_jobs=1).fit(panel({"gap": gappy, "b": seasonal(80)}), SPEC, HORIZON)
-    assert model.states_["gap"].label == "naive"
+    assert model.states_["gap"].label == "AutoETS"
     assert model.states_["b"].label == "AutoETS"
-    filled = panel({"gap": np.nan_to_num(gappy, nan=100.0), "b": seasonal(80)})
-    assert np.isfinite(model.predict(filled)[MEAN]).all()
+    forecast = model.predict(panel({"gap": gappy, "b": seasonal(80)}))
+    assert np.isfinite(forecast[MEAN]).all() and forecast.attrs["fallback_items"] == []
 
 
 def test_when_statsforecast_warns_then_the_warning_does_not_escape(monkeypatch):

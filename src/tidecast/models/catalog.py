@@ -44,6 +44,10 @@ CATALOG: dict[str, type[Forecaster]] = {
 # Models whose output depends on a random seed; the others ignore the `seed` run option.
 SEEDED: frozenset[str] = frozenset({"NPTS", "DeepAR", "CNNQR", "Prophet", "LightGBM"})
 
+# Models that fit the run's quantile levels themselves (as `quantile_levels`); the others
+# derive any level at predict time and ignore the `quantiles` run option.
+QUANTILE_AWARE: frozenset[str] = frozenset({"LightGBM"})
+
 
 def default_params(name: str, freq: str) -> dict[str, Any]:
     """The hyper-parameters a model gets for data of frequency `freq` (seasonal periods)."""
@@ -65,7 +69,7 @@ def make_model(name: str, freq: str, **overrides: Any) -> Forecaster:
     """Build catalog model `name` with defaults for `freq`, then `overrides` on top.
 
     `n_jobs` goes to every model; `seed` only to the models in `SEEDED` (so a caller can pass
-    one seed to all candidates). Any other override must be a hyper-parameter of the model.
+    one seed to all candidates), `quantiles` only to those in `QUANTILE_AWARE`. Any other override must be a hyper-parameter of the model.
 
     >>> make_model("SeasonalNaive", "h")
     SeasonalNaive(season_length=24, n_jobs=1)
@@ -76,6 +80,9 @@ def make_model(name: str, freq: str, **overrides: Any) -> Forecaster:
     seed = overrides.pop("seed", None)
     if seed is not None and name in SEEDED:
         params["seed"] = seed
+    quantiles = overrides.pop("quantiles", None)
+    if quantiles is not None and name in QUANTILE_AWARE:
+        params["quantile_levels"] = tuple(float(q) for q in quantiles)
     params.update(overrides)
     try:
         return CATALOG[name](**params)
