@@ -37,12 +37,16 @@ PRESETS: dict[str, Preset] = {
         backtest_windows=1,
         description="seconds: baselines and the quickest statistical models",
     ),
+    # AutoETS is left out of the default: across the ten published leaderboards (demo, three
+    # Favorita runs, M4 hourly and weekly, three tourism sets, pasta_promo) it never earned an
+    # ensemble weight, while costing the most fit time of the statistical family (38-88 s on
+    # M4 hourly, M4 weekly and pasta_promo); MSTLETS keeps an exponential-smoothing member.
     "medium": Preset(
         name="medium",
-        models=(*STATISTICAL, "DynamicRegression", "LightGBM"),
+        models=(*(m for m in STATISTICAL if m != "AutoETS"), "DynamicRegression", "LightGBM"),
         backtest_windows=3,
         description=(
-            "default: every statistical family but the costly ARIMA search, the dynamic regression "
+            "default: the statistical families but the costly ARIMA and AutoETS searches, the dynamic regression "
             "and the global LightGBM (both use covariates, holidays and item attributes)"
         ),
     ),
