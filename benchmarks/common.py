@@ -44,6 +44,8 @@ ROW_COLUMNS: tuple[str, ...] = (
     "mase_vs_snaive",
     "wql_vs_autoets",
     "time_vs_autoets",
+    "wql_vs_lgbm",
+    "time_vs_lgbm",
     "note",
 )
 BAR_COLUMNS: tuple[str, ...] = ("benchmark", "bar", "value", "threshold", "passed", "detail")

@@ -34,6 +34,8 @@ TABLE: tuple[tuple[str, str, int], ...] = (
     ("wql_vs_snaive", "wQL ÷ SNaive", 3),
     ("mase_vs_snaive", "MASE ÷ SNaive", 3),
     ("time_vs_autoets", "time ÷ AutoETS", 2),
+    ("wql_vs_lgbm", "wQL ÷ plain LGBM", 3),
+    ("time_vs_lgbm", "time ÷ plain LGBM", 2),
 )
 LOAD = "load"  # results/load.csv: one row per (scenario, concurrency), not per system
 SCALE = "scale"  # results/scale.csv: one row per (task, preset, items, executor); scale.py reports it
