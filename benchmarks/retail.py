@@ -238,39 +238,47 @@ def cache_path(dataset: str, system: str) -> Path:
     return common.RESULTS_DIR / "retail" / dataset / f"{system}.csv"
 
 
-def run_one(
-    panel: Panel, system: str, splits: list[Split], statics: pd.DataFrame, args: argparse.Namespace
+def run_origin(
+    panel: Panel, system: str, k: int, s: Split, statics: pd.DataFrame, args: argparse.Namespace
+) -> dict[str, Any]:
+    """One system on one origin: its scored row."""
+    result = run_system(system, panel, s, statics, args)
+    metrics = score(s.test, None if result.error else result.forecast, s.filled, panel.season)
+    load1 = os.getloadavg()[0]
+    print(
+        f"  {panel.name} origin {k} ({s.origin.date()}): {system} {result.seconds:.1f}s "
+        f"wQL {metrics.get('wql', float('nan')):.4f} (load {load1:.1f})",
+        flush=True,
+    )
+    return {
+        "dataset": panel.name,
+        "system": LABELS[system],
+        "origin": k,
+        "origin_date": str(s.origin.date()),
+        **metrics,
+        "seconds": result.seconds,
+        "load_avg_1m": load1,
+        "threads": args.threads,
+        "note": "; ".join([*result.notes[:2], f"load avg {load1:.2f}"]),
+        "run_at": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": machine(),
+        "engine": engine_version(),
+    }
+
+
+def run_panel(
+    panel: Panel, systems: list[str], splits: list[Split], statics: pd.DataFrame, args: argparse.Namespace
 ) -> None:
-    """Every origin of one system on one panel; writes its cache file."""
-    rows = []
+    """Origin by origin (the held-out horizon first), every system; each system's cache file is
+    rewritten after every origin, so a run stopped early still leaves whole origins behind."""
+    rows: dict[str, list[dict[str, Any]]] = {system: [] for system in systems}
     for k, s in enumerate(splits):
-        result = run_system(system, panel, s, statics, args)
-        metrics = score(s.test, None if result.error else result.forecast, s.filled, panel.season)
-        load1 = os.getloadavg()[0]
-        note = "; ".join([*result.notes[:2], f"load avg {load1:.2f}"])
-        print(
-            f"  {panel.name} origin {k} ({s.origin.date()}): {system} {result.seconds:.1f}s wQL {metrics.get('wql', float('nan')):.4f}",
-            flush=True,
-        )
-        rows.append(
-            {
-                "dataset": panel.name,
-                "system": LABELS[system],
-                "origin": k,
-                "origin_date": str(s.origin.date()),
-                **metrics,
-                "seconds": result.seconds,
-                "load_avg_1m": load1,
-                "threads": args.threads,
-                "note": note,
-                "run_at": time.strftime("%Y-%m-%d %H:%M"),
-                "machine": machine(),
-                "engine": engine_version(),
-            }
-        )
-    path = cache_path(panel.name, system)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(path, index=False)
+        for system in systems:
+            rows[system].append(run_origin(panel, system, k, s, statics, args))
+            path = cache_path(panel.name, system)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pd.DataFrame(rows[system]).to_csv(path, index=False)
+        write(panel)
 
 
 METRICS = ("wql", "wape", "mase", "smape", "coverage", "seconds")
@@ -282,19 +290,18 @@ def assemble(panel: Panel) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     if not cached:
         return [], []
     per_origin = pd.concat([pd.read_csv(p) for p in cached], ignore_index=True)
-    n = int(per_origin["origin"].nunique())
+    done = per_origin.groupby("system")["origin"].agg(set)
+    shared = sorted(set.intersection(*done.tolist()))  # origins that every system finished
     rows: list[dict[str, Any]] = []
     for label, frame in (
         (panel.name, per_origin[per_origin["origin"] == 0]),
-        (f"{panel.name} rolling x{n}", per_origin),
+        (f"{panel.name} rolling x{len(shared)}", per_origin[per_origin["origin"].isin(shared)]),
     ):
         group: list[dict[str, Any]] = []
         for system, runs in frame.groupby("system", sort=False):
-            origins = int(runs["origin"].nunique())
             row = {"dataset": label, "system": system, **{m: runs[m].mean() for m in METRICS if m in runs}}
             last = runs.iloc[-1]
-            extra = "" if origins == n or label == panel.name else f"only {origins} of {n} origins; "
-            row["note"] = f"{extra}{last['note']}" if isinstance(last["note"], str) else extra
+            row["note"] = last["note"] if isinstance(last["note"], str) else ""
             row |= {"run_at": last["run_at"], "machine": last["machine"], "engine": last["engine"]}
             group.append(row)
         common.add_ratios(group)
@@ -376,9 +383,7 @@ def main(datasets: list[str], systems: list[str], args: argparse.Namespace) -> N
                 panel.horizon,
                 {m: panel.season for m in STATSFORECAST},
             )
-        for system in systems:
-            run_one(panel, system, splits, statics, args)
-        write(panel)
+        run_panel(panel, systems, splits, statics, args)
     regenerate_markdown()
 
 
