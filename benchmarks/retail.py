@@ -69,6 +69,13 @@ LABELS = {
     **{m: f"statsforecast {m}" for m in STATSFORECAST},
 }
 PLAIN = LABELS["plain_lgbm"]
+# A series whose last weeks are absent would otherwise end (and be forecast from) its last
+# observed week, not the panel's origin, and its covariates would be asked for weeks that are
+# history to every other series: by default tidecast stops with "future values of the known
+# covariates are missing". Extending every series to the origin with its median is the
+# option a user finds for that; nothing else about tidecast's filling changes (pasta_promo has
+# no absent rows, so it is unaffected).
+TIDECAST_FILLING = {"target": {"backfill": "median"}}
 RUNNER = Path(__file__).resolve().parent / "autogluon_runner.py"
 
 
@@ -172,6 +179,7 @@ def run_system(system: str, panel: Panel, s: Split, statics: pd.DataFrame, args:
             known_covariates=known,
             static_data=statics,
             static_columns=[c for c in statics.columns if c != ITEM_ID],
+            filling=TIDECAST_FILLING,
             n_jobs=args.threads,
         )
     if system == "plain_lgbm":
@@ -272,8 +280,16 @@ def run_panel(
     """Origin by origin (the held-out horizon first), every system; each system's cache file is
     rewritten after every origin, so a run stopped early still leaves whole origins behind."""
     rows: dict[str, list[dict[str, Any]]] = {system: [] for system in systems}
+    if args.resume:  # keep the origins a stopped run already finished
+        for system in systems:
+            path = cache_path(panel.name, system)
+            if path.exists():
+                rows[system] = [r for r in pd.read_csv(path).to_dict("records") if r["origin"] < len(splits)]
     for k, s in enumerate(splits):
         for system in systems:
+            if any(r["origin"] == k and np.isfinite(r.get("wql", np.nan)) for r in rows[system]):
+                continue
+            rows[system] = [r for r in rows[system] if r["origin"] != k]
             rows[system].append(run_origin(panel, system, k, s, statics, args))
             path = cache_path(panel.name, system)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -404,6 +420,7 @@ if __name__ == "__main__":
     parser.add_argument("--origins", type=int, default=3, help="rolling origins, one horizon apart")
     parser.add_argument("--threads", type=int, default=1, help="threads for every system")
     parser.add_argument("--autogluon-python", default=None, help="a Python that has autogluon.timeseries")
+    parser.add_argument("--resume", action="store_true", help="keep the origins already in the cache")
     parser.add_argument("--max-series", type=int, default=None, help="first N series only (a smoke test)")
     parser.add_argument("--report-only", action="store_true", help="rebuild the tables from the cache")
     ns = parser.parse_args()
