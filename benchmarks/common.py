@@ -141,6 +141,14 @@ def add_ratios(rows: list[dict[str, Any]]) -> None:
             r["time_vs_autoets"] = _ratio(r.get("seconds"), ets.get("seconds"))
 
 
+def add_lgbm_ratios(rows: list[dict[str, Any]], plain_system: str) -> None:
+    """Fill wQL and time of every row of one dataset against its plain LightGBM row."""
+    plain = next((r for r in rows if r["system"] == plain_system), None)
+    for r in rows:
+        r["wql_vs_lgbm"] = _ratio(r.get("wql"), plain.get("wql") if plain else None)
+        r["time_vs_lgbm"] = _ratio(r.get("seconds"), plain.get("seconds") if plain else None)
+
+
 def _ratio(a: Any, b: Any) -> float:
     return float(a) / float(b) if _finite(a) and _finite(b) and float(b) != 0 else float("nan")
 

@@ -321,17 +321,9 @@ def assemble(panel: Panel) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             row |= {"run_at": last["run_at"], "machine": last["machine"], "engine": last["engine"]}
             group.append(row)
         common.add_ratios(group)
-        add_plain_ratios(group)
+        common.add_lgbm_ratios(group, PLAIN)
         rows += group
     return rows, bars(panel, rows)
-
-
-def add_plain_ratios(rows: list[dict[str, Any]]) -> None:
-    """wQL and time of every row against the plain LightGBM row of the same dataset."""
-    plain = next((r for r in rows if r["system"] == PLAIN), None)
-    for r in rows:
-        r["wql_vs_lgbm"] = common._ratio(r.get("wql"), plain and plain.get("wql"))
-        r["time_vs_lgbm"] = common._ratio(r.get("seconds"), plain and plain.get("seconds"))
 
 
 def bars(panel: Panel, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
