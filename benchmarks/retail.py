@@ -44,7 +44,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -370,10 +369,17 @@ def write(panel: Panel) -> None:
     common.print_rows(rows, panel_bars)
 
 
-def main(datasets: list[str], systems: list[str], args: argparse.Namespace) -> None:
+def main(args: argparse.Namespace) -> None:
     """Run the chosen systems on the chosen panels, then rebuild every table from the cache."""
+    datasets = _names(args.datasets, list(DATASETS))
+    systems = _names(args.systems, SYSTEMS)
     if args.max_series:
         common.use_results_dir(common.BENCH_DIR / ".cache" / "quick")
+    if args.report_only:
+        for name in datasets:
+            write(DATASETS[name])
+        regenerate_markdown()
+        return
     if "autogluon" in systems and not args.autogluon_python:
         systems = [s for s in systems if s != "autogluon"]
         print("  AutoGluon skipped: pass --autogluon-python PATH", flush=True)
@@ -403,7 +409,8 @@ def _names(text: str, allowed: tuple[str, ...] | list[str]) -> list[str]:
     return names
 
 
-if __name__ == "__main__":
+def arguments() -> argparse.ArgumentParser:
+    """The command line (also what `run_all.py` parses its own options with)."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -415,11 +422,8 @@ if __name__ == "__main__":
     parser.add_argument("--resume", action="store_true", help="keep the origins already in the cache")
     parser.add_argument("--max-series", type=int, default=None, help="first N series only (a smoke test)")
     parser.add_argument("--report-only", action="store_true", help="rebuild the tables from the cache")
-    ns = parser.parse_args()
-    chosen = _names(ns.datasets, list(DATASETS))
-    if ns.report_only:
-        for name in chosen:
-            write(DATASETS[name])
-        regenerate_markdown()
-        sys.exit(0)
-    main(chosen, _names(ns.systems, SYSTEMS), ns)
+    return parser
+
+
+if __name__ == "__main__":
+    main(arguments().parse_args())
