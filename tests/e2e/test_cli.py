@@ -247,3 +247,13 @@ def test_when_the_future_file_lacks_a_covariate_then_training_fails_naming_it(wo
     )
     assert result.returncode == 2
     assert "lack column(s) ['promotion']" in result.stderr
+
+
+def test_when_demo_data_is_messy_then_closures_and_gaps_are_written(workdir: Path):
+    args = ("--items", "10", "--seed", "4", "--future-out", "messy_future.csv", "--horizon", "7")
+    result = tidecast("demo-data", "--out", "messy.csv", "--messy", *args, cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    messy, future = pd.read_csv(workdir / "messy.csv"), pd.read_csv(workdir / "messy_future.csv")
+    assert (messy.loc[messy["open"] == 0, "target_value"] == 0).all()
+    assert len(messy) < 10 * 1095
+    assert "open" in future.columns
