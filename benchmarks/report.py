@@ -111,9 +111,15 @@ def _load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 NOTES = (
     "wQL: mean over p10/p50/p90 of 2·Σpinball/Σ|y|. WAPE, MASE and sMAPE score p50. MASE is "
     "per series then averaged, with each dataset's seasonal period (demo 7, M4 hourly 24, M4 "
-    "weekly 1, tourism 12/4/1). sMAPE is M4's, in percent. OWA is relative to M4's official "
+    "weekly 1, tourism 12/4/1, Favorita and pasta_promo 7, dominicks_oj 52). sMAPE is M4's, in "
+    "percent. OWA is relative to M4's official "
     "Naive2. Seconds are wall-clock fit + predict (the fastest of the demo's repeats). Rows "
-    "marked *official* are the published M4 figures. statsforecast's 80% interval is p10–p90."
+    "marked *official* are the published M4 figures. statsforecast's 80% interval is p10–p90. "
+    "Retail panels (`retail.py`): `<panel>` is the held-out last horizon, `<panel> rolling xN` the "
+    "mean over N origins one horizon apart, every system refitted at each and pinned to one thread; "
+    "systems ran one after another, so their seconds come at different machine loads (each cached "
+    "row in `results/retail/` records its load average). ÷ plain LGBM compares with the plain "
+    "LightGBM baseline of `plain_lgbm.py` on the same rows."
 )
 
 
