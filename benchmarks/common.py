@@ -44,6 +44,8 @@ ROW_COLUMNS: tuple[str, ...] = (
     "mase_vs_snaive",
     "wql_vs_autoets",
     "time_vs_autoets",
+    "wql_vs_lgbm",
+    "time_vs_lgbm",
     "note",
 )
 BAR_COLUMNS: tuple[str, ...] = ("benchmark", "bar", "value", "threshold", "passed", "detail")
@@ -137,6 +139,14 @@ def add_ratios(rows: list[dict[str, Any]]) -> None:
         if ets is not None:
             r["wql_vs_autoets"] = _ratio(r.get("wql"), ets.get("wql"))
             r["time_vs_autoets"] = _ratio(r.get("seconds"), ets.get("seconds"))
+
+
+def add_lgbm_ratios(rows: list[dict[str, Any]], plain_system: str) -> None:
+    """Fill wQL and time of every row of one dataset against its plain LightGBM row."""
+    plain = next((r for r in rows if r["system"] == plain_system), None)
+    for r in rows:
+        r["wql_vs_lgbm"] = _ratio(r.get("wql"), plain.get("wql") if plain else None)
+        r["time_vs_lgbm"] = _ratio(r.get("seconds"), plain.get("seconds") if plain else None)
 
 
 def _ratio(a: Any, b: Any) -> float:

@@ -34,6 +34,8 @@ TABLE: tuple[tuple[str, str, int], ...] = (
     ("wql_vs_snaive", "wQL ÷ SNaive", 3),
     ("mase_vs_snaive", "MASE ÷ SNaive", 3),
     ("time_vs_autoets", "time ÷ AutoETS", 2),
+    ("wql_vs_lgbm", "wQL ÷ plain LGBM", 3),
+    ("time_vs_lgbm", "time ÷ plain LGBM", 2),
 )
 LOAD = "load"  # results/load.csv: one row per (scenario, concurrency), not per system
 SCALE = "scale"  # results/scale.csv: one row per (task, preset, items, executor); scale.py reports it
@@ -109,9 +111,15 @@ def _load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 NOTES = (
     "wQL: mean over p10/p50/p90 of 2·Σpinball/Σ|y|. WAPE, MASE and sMAPE score p50. MASE is "
     "per series then averaged, with each dataset's seasonal period (demo 7, M4 hourly 24, M4 "
-    "weekly 1, tourism 12/4/1). sMAPE is M4's, in percent. OWA is relative to M4's official "
+    "weekly 1, tourism 12/4/1, Favorita and pasta_promo 7, dominicks_oj 52). sMAPE is M4's, in "
+    "percent. OWA is relative to M4's official "
     "Naive2. Seconds are wall-clock fit + predict (the fastest of the demo's repeats). Rows "
-    "marked *official* are the published M4 figures. statsforecast's 80% interval is p10–p90."
+    "marked *official* are the published M4 figures. statsforecast's 80% interval is p10–p90. "
+    "Retail panels (`retail.py`): `<panel>` is the held-out last horizon, `<panel> rolling xN` the "
+    "mean over N origins one horizon apart, every system refitted at each and pinned to one thread; "
+    "systems ran one after another, so their seconds come at different machine loads (each cached "
+    "row in `results/retail/` records its load average). ÷ plain LGBM compares with the plain "
+    "LightGBM baseline of `plain_lgbm.py` on the same rows."
 )
 
 

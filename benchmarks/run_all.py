@@ -3,7 +3,8 @@
 Full run (about 40 minutes on 2 cores): the demo holdout (repeated when the time bar is
 borderline; timings are then the fastest, all are listed), then M4 hourly and weekly and tourism monthly, quarterly and
 yearly, then Favorita (tidecast with and without Ecuador's holiday calendar and the store
-attributes), every system on every series, then the forecast service under load (`load.py`: 10 s
+attributes, and the plain LightGBM), then the retail panels (`retail.py`: pasta_promo and
+dominicks_oj, three rolling origins; AutoGluon too with `--autogluon-python`), every system on every series, then the forecast service under load (`load.py`: 10 s
 per scenario after 2 s of warm-up). The README block between `<!-- results:start -->` and
 `<!-- results:end -->` is replaced with the table and the bars; nothing else is touched.
 
@@ -29,12 +30,15 @@ import favorita
 import load
 import m4
 import neural
+import retail
 from report import readme_block, update_readme
 
 QUICK_SERIES = 40
 
 
-def main(quick: bool = False, demo_repeats: int = 1, report_only: bool = False) -> None:
+def main(
+    quick: bool = False, demo_repeats: int = 1, report_only: bool = False, autogluon_python: str | None = None
+) -> None:
     """Run all benchmarks (or none, with `report_only`); unless quick, refresh the README block."""
     started = time.perf_counter()
     if quick:
@@ -46,6 +50,9 @@ def main(quick: bool = False, demo_repeats: int = 1, report_only: bool = False) 
         for bench in m4.BENCHMARKS.values():
             m4.run(bench, QUICK_SERIES if quick else None)
         favorita.run(QUICK_SERIES if quick else None, oil=not quick)
+        options = ["--max-series", str(QUICK_SERIES), "--origins", "1"] if quick else []
+        options += ["--autogluon-python", autogluon_python] if autogluon_python else []
+        retail.main(retail.arguments().parse_args(options))
         durations = load.QUICK if quick else load.FULL
         load.main(durations.seconds, durations.warmup)
     text = common.regenerate_markdown()
@@ -62,5 +69,8 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="a few minutes on a subset; README untouched")
     parser.add_argument("--demo-repeats", type=int, default=1, help="time the demo systems this many times")
     parser.add_argument("--report-only", action="store_true", help="only rebuild the tables from results/")
+    parser.add_argument(
+        "--autogluon-python", default=None, help="a Python with autogluon.timeseries (retail)"
+    )
     args = parser.parse_args()
-    main(args.quick, args.demo_repeats, args.report_only)
+    main(args.quick, args.demo_repeats, args.report_only, args.autogluon_python)

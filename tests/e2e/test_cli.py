@@ -271,3 +271,13 @@ def test_when_target_cells_are_missing_then_the_console_and_report_say_how_many_
     report = json.loads((workdir / "runs" / "gaps" / "report.json").read_text())
     assert report["missing_values"]["target_fill_for_other_models"] == "auto"
     assert report["missing_values"]["lines"] == [line.removeprefix("missing: ")]
+
+
+def test_when_demo_data_is_messy_then_closures_and_gaps_are_written(workdir: Path):
+    args = ("--items", "10", "--seed", "4", "--future-out", "messy_future.csv", "--horizon", "7")
+    result = tidecast("demo-data", "--out", "messy.csv", "--messy", *args, cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    messy, future = pd.read_csv(workdir / "messy.csv"), pd.read_csv(workdir / "messy_future.csv")
+    assert (messy.loc[messy["open"] == 0, "target_value"] == 0).all()
+    assert len(messy) < 10 * 1095
+    assert "open" in future.columns

@@ -21,17 +21,18 @@ def demo_data(
         Path | None, typer.Option("--future-out", help="Also write the next days' promotions and holidays")
     ] = None,
     horizon: Annotated[int, typer.Option("--horizon", help="Days in the --future-out file")] = 14,
+    messy: Annotated[bool, typer.Option(help="Closures, gaps, ragged and short histories, returns")] = False,
 ) -> None:
     """Generate the demo retail sales dataset (daily, 2021-2023, promotions and holidays)."""
     from tidecast.data import demo
     from tidecast.data.io import write_table
 
     start = time.perf_counter()
-    rows = guard(lambda: demo.write(out_path, n_items=items, seed=seed))
+    rows = guard(lambda: demo.write(out_path, n_items=items, seed=seed, messy=messy))
     console.print(
         f"wrote {rows:,} rows for {items:,} items to {out_path} in {time.perf_counter() - start:.1f}s"
     )
     if future_out is not None:
-        frame = demo.future_covariates(items, seed, horizon)
+        frame = demo.future_covariates(items, seed, horizon, messy=messy)
         guard(lambda: write_table(frame, future_out))
         console.print(f"wrote the known covariates of the next {horizon} days to {future_out}")

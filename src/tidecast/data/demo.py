@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tidecast.data.demo_messy import is_open, make_messy
+
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "electronics": ("laptop", "smartphone", "tablet", "headphones", "camera"),
     "clothing": ("shirt", "pants", "dress", "jacket", "shoes"),
@@ -139,25 +141,36 @@ def _chunk(items: pd.DataFrame, dates: pd.DatetimeIndex, rng: np.random.Generato
     return frame
 
 
-def generate_chunks(n_items: int = 125, seed: int = 42, chunk_items: int = 5_000) -> Iterator[pd.DataFrame]:
-    """Yield the dataset in chunks of whole items, each series contiguous and in time order."""
+def generate_chunks(
+    n_items: int = 125, seed: int = 42, chunk_items: int = 5_000, messy: bool = False
+) -> Iterator[pd.DataFrame]:
+    """Yield the dataset in chunks of whole items, each series contiguous and in time order.
+
+    `messy` cuts in closures, gaps, ragged histories, returns and mixed scales (`demo_messy`)
+    from a separate random stream, so the clean data is the same with or without it.
+    """
     items = item_catalogue(n_items)
     dates = pd.date_range(START, END, freq="D")
     rng = np.random.default_rng(seed)
     for start in range(0, n_items, chunk_items):
         chunk = items.iloc[start : start + chunk_items]
-        yield _chunk(chunk, dates, rng)
+        frame = _chunk(chunk, dates, rng)
+        if messy:
+            frame = make_messy(frame, len(chunk), dates, np.random.default_rng([seed, 2, start]))
+        yield frame
 
 
-def generate(n_items: int = 125, seed: int = 42) -> pd.DataFrame:
+def generate(n_items: int = 125, seed: int = 42, messy: bool = False) -> pd.DataFrame:
     """The whole dataset in memory, sorted by item then timestamp (use `write` for big ones)."""
-    frame = pd.concat(list(generate_chunks(n_items, seed)), ignore_index=True)
+    frame = pd.concat(list(generate_chunks(n_items, seed, messy=messy)), ignore_index=True)
     for column in ("item_id", "category", "product", "region"):
         frame[column] = frame[column].astype(str)
     return frame.sort_values(["item_id", "timestamp"], kind="stable", ignore_index=True)
 
 
-def future_covariates(n_items: int = 125, seed: int = 42, horizon: int = 14) -> pd.DataFrame:
+def future_covariates(
+    n_items: int = 125, seed: int = 42, horizon: int = 14, messy: bool = False
+) -> pd.DataFrame:
     """The known covariates of the `horizon` days after the data: planned promotions, holidays.
 
     What a retailer knows in advance and passes as `--future`: promotions drawn at the data's
@@ -175,7 +188,7 @@ def future_covariates(n_items: int = 125, seed: int = 42, horizon: int = 14) -> 
         pd.Timestamp(y, 11, 1) + pd.offsets.WeekOfMonth(week=3, weekday=3) for y in set(dates.year)
     }
     is_holiday = np.array([d.strftime("%m-%d") in fixed or d in thanksgiving for d in dates], dtype=np.int8)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "item_id": np.repeat(items["item_id"].to_numpy(), horizon),
             "timestamp": np.tile(dates.values, n_items),
@@ -183,9 +196,12 @@ def future_covariates(n_items: int = 125, seed: int = 42, horizon: int = 14) -> 
             "is_holiday": np.tile(is_holiday, n_items),
         }
     )
+    if messy:  # the store calendar is known in advance, so the future holds `open` too
+        frame["open"] = is_open(items["region"].to_numpy(), dates).astype(np.int8).ravel()
+    return frame
 
 
-def write(path: str | Path, n_items: int = 125, seed: int = 42) -> int:
+def write(path: str | Path, n_items: int = 125, seed: int = 42, messy: bool = False) -> int:
     """Write the dataset to `.csv` or `.parquet`, chunk by chunk; returns the number of rows."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -199,7 +215,7 @@ def write(path: str | Path, n_items: int = 125, seed: int = 42) -> int:
     rows = 0
     writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
     try:
-        for chunk in generate_chunks(n_items, seed):
+        for chunk in generate_chunks(n_items, seed, messy=messy):
             chunk["timestamp"] = (
                 chunk["timestamp"].dt.strftime("%Y-%m-%d") if suffix == ".csv" else chunk["timestamp"]
             )
