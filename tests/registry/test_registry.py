@@ -11,7 +11,8 @@ import pytest
 from fsspec import AbstractFileSystem
 from typer.testing import CliRunner
 
-from tidecast.automl.artifact import load_forecaster, read_manifest
+from tidecast.automl.artifact import read_manifest
+from tidecast.automl.forecaster import AutoForecaster
 from tidecast.cli.models import models_app
 from tidecast.errors import ModelError
 from tidecast.registry import artifacts as artifacts_module
@@ -44,7 +45,7 @@ def test_register_numbers_versions_and_copies_the_model(
     # The stored copy is a complete, loadable model, independent of the source folder.
     stored = registry.model_path(first)
     assert stored != model_folder and registry.artifacts.exists(first.artifact_uri)
-    forecast = load_forecaster(stored).predict()
+    forecast = AutoForecaster.load(stored).predict()
     assert len(forecast) == 2 * 3
 
     assert [v.version for v in registry.list_versions("sales")] == [1, 2]

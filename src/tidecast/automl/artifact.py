@@ -167,15 +167,14 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def load_forecaster(path: str | Path, *, history: bool = True) -> AutoForecaster:
-    """Load a model folder written by `save_forecaster`, verifying every digest first.
+def load_state(path: str | Path, *, history: bool = True) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """The fitted state and training panel of a model folder written by `save_forecaster`,
+    every digest verified first; `AutoForecaster.load` builds the forecaster from them.
 
     `history=False` skips the stored training panel: batch forecasting brings its own history,
     and for a big catalogue the stored panel would be most of a worker's memory. Such a model
     forecasts only from data passed to `predict`.
     """
-    from tidecast.automl.forecaster import AutoForecaster
-
     folder = Path(path)
     manifest = read_manifest(folder)
     blobs = {}
@@ -194,11 +193,8 @@ def load_forecaster(path: str | Path, *, history: bool = True) -> AutoForecaster
     kind, state = pickle.loads(blobs[PAYLOAD])
     if kind != ARTIFACT_TYPE or (history and HISTORY not in blobs):
         raise ModelError(f"{folder} does not contain an AutoForecaster")
-    forecaster = AutoForecaster.__new__(AutoForecaster)
-    forecaster.__dict__.update(state)
-    if history:
-        forecaster.history_ = pd.read_parquet(io.BytesIO(blobs[HISTORY]))
-    return forecaster
+    panel = pd.read_parquet(io.BytesIO(blobs[HISTORY])) if history else None
+    return state, panel
 
 
 def _slim_state(forecaster: AutoForecaster) -> dict[str, Any]:

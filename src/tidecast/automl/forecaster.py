@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tidecast.automl.artifact import load_state, save_forecaster
 from tidecast.automl.backtest import CandidateResult, ProgressFn, prepare_windows, run_candidate
 from tidecast.automl.calibration import QuantileCalibration, fit_calibration
 from tidecast.automl.ensemble import combine
@@ -386,7 +387,7 @@ class AutoForecaster:
 
         return events_from_calendar(HolidayCalendar.from_events(self.events))
 
-    def _canonical_future(self, future: pd.DataFrame | str | Path, panel: pd.DataFrame) -> pd.DataFrame:
+    def prepare_future(self, future: pd.DataFrame | str | Path, panel: pd.DataFrame) -> pd.DataFrame:
         """The user's future covariates, validated and filled onto each series' horizon."""
         from tidecast.data.future import fill_future
 
@@ -591,12 +592,12 @@ class AutoForecaster:
         self._check_fitted()
         if data is None and not hasattr(self, "history_"):
             raise ModelError("this model was loaded without its history: pass the data to forecast from")
-        panel = self.history_ if data is None else self._prepare_new(data)
+        panel = self.history_ if data is None else self.prepare_history(data)
         if len(panel):
             check_horizon(self.horizon, panel[TIMESTAMP].max(), self.spec_.freq)
         canonical_future = None
         if future is not None and self.spec_.known_covariates:
-            canonical_future = self._canonical_future(future, panel)
+            canonical_future = self.prepare_future(future, panel)
         forecast = self.predict_canonical(panel, canonical_future)
         return from_canonical(forecast, self.spec_)
 
@@ -627,7 +628,10 @@ class AutoForecaster:
         combined.attrs[FALLBACK_ITEMS] = fallback
         return combined
 
-    def _prepare_new(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
+    def prepare_history(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
+        """Newer history in the user's columns, prepared exactly as the training data was
+        (same frequency, filling and roles): the canonical panel `predict_canonical` takes.
+        The service and batch forecast through this and `prepare_future`, never around them."""
         return self._canonical(data, self.spec_.freq, None)[0].panel
 
     def _check_fitted(self) -> None:
@@ -649,16 +653,18 @@ class AutoForecaster:
         return panel_fingerprint(self.history_)
 
     def save(self, path: str | Path) -> Path:
-        from tidecast.automl.artifact import save_forecaster
-
         self._check_fitted()
         return save_forecaster(self, path)
 
     @classmethod
-    def load(cls, path: str | Path) -> AutoForecaster:
-        from tidecast.automl.artifact import load_forecaster
-
-        return load_forecaster(path)
+    def load(cls, path: str | Path, *, history: bool = True) -> AutoForecaster:
+        """A model folder written by `save`, digests verified (see `artifact.load_state`)."""
+        state, panel = load_state(path, history=history)
+        forecaster = cls.__new__(cls)
+        forecaster.__dict__.update(state)
+        if panel is not None:
+            forecaster.history_ = panel
+        return forecaster
 
 
 def _names(value: Sequence[str] | str | None, what: str) -> tuple[str, ...]:

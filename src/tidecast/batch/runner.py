@@ -99,9 +99,9 @@ class BatchResult:
 def _load_model(path: str) -> Any:
     """The model without its stored history, members single-process (the chunks are the
     parallelism); loaded once per worker process."""
-    from tidecast.automl.artifact import load_forecaster
+    from tidecast.automl.forecaster import AutoForecaster
 
-    model = load_forecaster(path, history=False)
+    model = AutoForecaster.load(path, history=False)
     for member in model.members_.values():
         if hasattr(member, "n_jobs"):
             member.n_jobs = 1

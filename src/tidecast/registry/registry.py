@@ -247,7 +247,7 @@ class Registry:
             return latest
 
     def model_path(self, version: ModelVersion) -> Path:
-        """A local folder holding `version`'s model, ready for `load_forecaster`."""
+        """A local folder holding `version`'s model, ready for `AutoForecaster.load`."""
         return self.artifacts.get_model(version.artifact_uri)
 
     def endpoint_version(self, name: str) -> ModelVersion:

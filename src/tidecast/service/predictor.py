@@ -334,7 +334,7 @@ class LoadedModel:
         """Forecasts from the caller's history (canonical column names), without refitting."""
         frame = history.rename(columns={v: k for k, v in self._aliases.items()})
         try:
-            panel = self.forecaster._prepare_new(frame)
+            panel = self.forecaster.prepare_history(frame)
         except (DataError, ConfigError) as exc:
             raise from_tidecast_error(exc, "history") from None
         return self._predict(panel, future, field="future")
@@ -359,7 +359,7 @@ class LoadedModel:
                 user_future = future.rename(
                     columns={ITEM_ID: forecaster.spec_.item_col, TIMESTAMP: forecaster.spec_.timestamp_col}
                 )
-                canonical_future = forecaster._canonical_future(user_future, panel)
+                canonical_future = forecaster.prepare_future(user_future, panel)
             frame = forecaster.predict_canonical(panel, canonical_future)
         except (DataError, ConfigError) as exc:
             raise from_tidecast_error(exc, field) from None
