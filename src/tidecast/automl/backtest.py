@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast import metrics
+from tidecast.automl.closures import Rules, close_arrays
 from tidecast.automl.ensemble import BacktestForecast
 from tidecast.automl.windows import BacktestWindow, split_window
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec, quantile_columns
@@ -107,8 +108,13 @@ def run_candidate(
     deadline: float | None,
     refit_every_window: bool = False,
     progress: ProgressFn | None = None,
+    closures: Rules = (),
 ) -> CandidateResult:
-    """Backtest one candidate; any exception becomes `error` on the result, never a crash."""
+    """Backtest one candidate; any exception becomes `error` on the result, never a crash.
+
+    `closures` are the panel's closed-day rules (`automl.closures`): the candidate's forecast
+    is 0 on the closed steps, as the final forecast will be.
+    """
     result = CandidateResult(name=name)
     means, qs = [], []
     try:
@@ -124,6 +130,7 @@ def run_candidate(
             forecast = model.predict(data.history, data.future, quantiles, deadline=deadline)
             result.predict_seconds += time.perf_counter() - start
             mean, q = _align(forecast, data.actual, quantiles)
+            close_arrays(mean, q, data.actual, closures)
             missing = int((~np.isfinite(mean)).sum() + (~np.isfinite(q)).any(axis=1).sum())
             if missing:
                 raise ValueError(f"no finite forecast for {missing} backtest points of window {k + 1}")

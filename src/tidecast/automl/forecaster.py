@@ -25,6 +25,7 @@ import pandas as pd
 from tidecast.automl.artifact import load_state, save_forecaster
 from tidecast.automl.backtest import CandidateResult, ProgressFn, prepare_windows, run_candidate
 from tidecast.automl.calibration import QuantileCalibration, fit_calibration
+from tidecast.automl.closures import close_forecast, learn_closures
 from tidecast.automl.ensemble import combine
 from tidecast.automl.leaderboard import build_leaderboard
 from tidecast.automl.planning import BacktestPlan, plan_backtest
@@ -105,6 +106,8 @@ class AutoForecaster:
     # Models saved before the option existed unpickle without it: they read text timestamps
     # the inferred way, which is what None means.
     date_format: str | None = None
+    # Closed-day rules (`automl.closures`); models saved before them have none.
+    closures_: tuple[tuple[str, float], ...] = ()
 
     def __init__(
         self,
@@ -230,6 +233,12 @@ class AutoForecaster:
         self.quantiles_ = quantiles
         self.spec_ = spec
         self.season_length_ = m
+        self.closures_ = learn_closures(panel, spec.known_covariates)
+        if self.closures_:
+            said = ", ".join(f"{column} = {value:g}" for column, value in self.closures_)
+            report.notes.append(
+                f"closed days: every observed row with {said} sold 0, so every model forecasts 0 there"
+            )
 
         plan, eligible = self._plan(panel, n_windows, m, report)
         windows = list(plan.windows)
@@ -483,6 +492,7 @@ class AutoForecaster:
                 cand_deadline,
                 self.refit_every_window,
                 emit,
+                self.closures_,
             )
             report.candidates.append(result)
             emit({"stage": "candidate_done", "candidate": name, "score": result.score, "error": result.error})
@@ -626,6 +636,7 @@ class AutoForecaster:
         if calibration is not None:
             qcols = quantile_columns(self.quantiles_)
             combined[qcols] = calibration.apply(combined[MEAN].to_numpy(), combined[qcols].to_numpy())
+        combined = close_forecast(combined, future, self.closures_)
         combined.attrs[FALLBACK_ITEMS] = fallback
         return combined
 
