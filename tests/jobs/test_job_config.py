@@ -272,3 +272,12 @@ def test_every_problem_is_listed() -> None:
     error = errors_of({"data": "x.csv", "horizon": 0, "metric": "nope"})
     assert [e["loc"] for e in error.errors] == [("horizon",), ("metric",)]
     assert str(error).startswith("horizon: ")
+
+
+def test_when_the_body_gives_a_date_format_then_the_forecaster_reads_dates_with_it():
+    request = parse_job_body({"data": "x.csv", "horizon": 7, "date_format": "%d/%m/%Y"})
+    assert request.forecaster_options()["date_format"] == "%d/%m/%Y"
+    assert parse_job_body({"data": "x.csv", "horizon": 7}).forecaster_options()["date_format"] is None
+    with pytest.raises(JobConfigError) as caught:
+        parse_job_body({"data": "x.csv", "horizon": 7, "date_format": "dd/mm/yyyy"})
+    assert caught.value.field == "date_format" and "strftime" in str(caught.value)

@@ -185,7 +185,7 @@ def _train(
     from tidecast.reports.run import MODEL_DIR, write_run
 
     auto = AutoForecaster(**request.forecaster_options())
-    auto.fit(request.data, progress=track)
+    auto.fit(request.data, progress=track, future=request.future)
     track({"stage": "forecast"})
     forecasts = auto.predict(future=request.future)
     track({"stage": "write"})

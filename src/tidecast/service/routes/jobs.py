@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(requi
 )
 async def create_job(request: Request, state: StateDep) -> JSONResponse:
     body = parse_json(await request.body())
-    job_request = await run_in_threadpool(parse_job_body, body, state.settings)
+    job_request = await run_in_threadpool(lambda: parse_job_body(body, state.settings, check_exists=True))
     job = await run_in_threadpool(state.jobs.create, job_request)
     return JSONResponse(
         job_out(state.registry, job), status_code=201, headers={"Location": f"/v1/jobs/{job.id}"}
