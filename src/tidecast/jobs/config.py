@@ -48,6 +48,7 @@ def parse_job_body(body: Any, settings: _Settings | None = None, *, check_exists
             request = JobRequest.model_validate(body)
             locs = {
                 "data": ("data",),
+                "output": ("output",),
                 "future": ("future",),
                 "events": ("events",),
                 "item_metadata": ("covariates", "item_metadata"),
@@ -70,12 +71,7 @@ def _resolve_locations(request: JobRequest, data_root: Any, locs: Mapping[str, L
     if not data_root:
         return request
     root = Path(str(data_root)).expanduser().resolve()
-    values = {
-        "data": request.data,
-        "future": request.future,
-        "events": request.events,
-        "item_metadata": request.covariates.item_metadata,
-    }
+    values = {**_inputs(request), "output": request.output}
     resolved: dict[str, str | None] = {}
     errors = []
     for key, value in values.items():
@@ -94,6 +90,7 @@ def _resolve_locations(request: JobRequest, data_root: Any, locs: Mapping[str, L
             "data": resolved["data"],
             "future": resolved["future"],
             "events": resolved["events"],
+            "output": resolved["output"],
             "covariates": covariates,
         }
     )
@@ -103,19 +100,23 @@ def check_locations_exist(request: JobRequest, locs: Mapping[str, Loc]) -> None:
     """Raise `JobConfigError` naming each local location of `request` that is missing (a glob
     that matches nothing is missing). Remote URLs (s3://, gcs://...) are left to the worker:
     checking them here would need the store's credentials and a round trip in the request."""
-    values = {
+    errors = [
+        {"loc": locs.get(key, (key,)), "msg": f"{value!r} does not exist", "type": "value_error"}
+        for key, value in _inputs(request).items()
+        if value is not None and not _exists(value)
+    ]
+    if errors:
+        raise JobConfigError(errors)
+
+
+def _inputs(request: JobRequest) -> dict[str, str | None]:
+    """The locations a job reads, by the name `locs` knows them under."""
+    return {
         "data": request.data,
         "future": request.future,
         "events": request.events,
         "item_metadata": request.covariates.item_metadata,
     }
-    errors = [
-        {"loc": locs.get(key, (key,)), "msg": f"{value!r} does not exist", "type": "value_error"}
-        for key, value in values.items()
-        if value is not None and not _exists(value)
-    ]
-    if errors:
-        raise JobConfigError(errors)
 
 
 def _exists(location: str) -> bool:

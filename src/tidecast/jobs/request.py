@@ -91,6 +91,11 @@ class JobRequest(_Strict):
     name: str | None = Field(None, max_length=128)
     data: str = Field(min_length=1)
     future: str | None = None
+    output: str | None = Field(
+        None,
+        description="Where the run's outputs (forecasts, leaderboard, report, model) are also copied, "
+        "below a folder named after the job: a path or fsspec URL (SageMaker's S3OutputPath)",
+    )
     horizon: int = Field(ge=1, le=100_000)
     frequency: str | None = None
     date_format: str | None = Field(
