@@ -220,3 +220,15 @@ def test_when_the_future_has_no_row_for_the_items_then_the_error_names_them_not_
 def test_when_the_future_has_no_row_and_futurefill_is_set_then_the_forecast_uses_the_fill():
     auto = make(filling={"promo": {"futurefill": "zero"}}).fit(promo_panel())
     assert auto.predict(future=future_promo().iloc[:0])["mean"].tolist() == [0.0] * 21
+
+
+def test_when_a_batch_chunk_has_no_future_for_an_item_then_the_failure_names_the_item_and_what_is_missing():
+    from tidecast.batch.runner import forecast_isolating
+
+    auto = make().fit(promo_panel())
+    future = future_promo()
+    forecast, failed, _ = forecast_isolating(auto, promo_panel(), future[future["sku"] != "item1"], "sku")
+    assert forecast is not None and sorted(forecast["sku"].unique()) == ["item0", "item2"]
+    assert list(failed) == ["item1"]
+    assert "known covariates ['promo'] are missing for 1 items (e.g. ['item1'])" in failed["item1"]
+    assert "empty" not in failed["item1"]
