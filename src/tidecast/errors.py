@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
+import numpy as np
+
 
 class TidecastError(Exception):
     """Base class: an expected failure with a message meant for the user."""
@@ -16,8 +21,24 @@ class DataError(TidecastError, ValueError):
     def __init__(self, problem: str, rows: list[dict[str, object]] | None = None) -> None:
         self.problem = problem
         self.rows = rows or []
-        detail = f"; first offending rows: {self.rows}" if self.rows else ""
+        detail = f"; first offending rows: {[_plain_row(row) for row in self.rows]}" if self.rows else ""
         super().__init__(problem + detail)
+
+
+def _plain_row(row: dict[str, object]) -> dict[str, object]:
+    """The row as a user reads it: dates in ISO 8601 and numpy scalars as numbers, never
+    Python reprs such as ``datetime.date(2023, 1, 6)`` or ``np.float64(1.0)``."""
+    return {str(key): _plain(value) for key, value in row.items()}
+
+
+def _plain(value: Any) -> object:
+    if isinstance(value, datetime.date):  # datetime and pandas' Timestamp are dates too
+        return value.isoformat()
+    if isinstance(value, np.datetime64):
+        return str(value)
+    if hasattr(value, "item") and hasattr(value, "dtype"):  # a numpy scalar
+        return _plain(value.item())
+    return value
 
 
 class ConfigError(TidecastError, ValueError):

@@ -184,3 +184,51 @@ def test_when_holidays_and_events_are_given_then_the_spec_carries_them_and_survi
 def test_when_a_univariate_model_is_chosen_then_no_future_is_needed():
     auto = make(models=["SeasonalNaive"]).fit(promo_panel())
     assert len(auto.predict()) == 3 * HORIZON
+
+
+def _no_backtest(*args, **kwargs):
+    raise AssertionError("the backtest started before the future was checked")
+
+
+def test_when_the_future_given_to_fit_lacks_a_covariate_then_fit_fails_before_the_backtest(monkeypatch):
+    monkeypatch.setattr(AutoForecaster, "_backtest", _no_backtest)
+    with pytest.raises(DataError, match=r"lack column\(s\) \['promo'\]"):
+        make().fit(promo_panel(), future=future_promo().drop(columns="promo"))
+
+
+def test_when_the_future_given_to_fit_misses_an_item_then_fit_fails_naming_it_before_the_backtest(
+    monkeypatch,
+):
+    monkeypatch.setattr(AutoForecaster, "_backtest", _no_backtest)
+    future = future_promo()
+    with pytest.raises(DataError, match=r"missing for 1 items \(e.g. \['item1'\]\)"):
+        make().fit(promo_panel(), future=future[future["sku"] != "item1"])
+
+
+def test_when_the_future_given_to_fit_is_complete_then_fit_runs_and_keeps_nothing_of_it():
+    auto = make().fit(promo_panel(), future=future_promo())
+    assert auto.predict(future=future_promo())["mean"].tolist() == [10.0, 0, 0, 10, 0, 10, 10] * 3
+
+
+def test_when_the_future_has_no_row_for_the_items_then_the_error_names_them_not_an_empty_table():
+    auto = make().fit(promo_panel())
+    with pytest.raises(DataError, match=r"missing for 3 items") as caught:
+        auto.predict(future=future_promo().iloc[:0])
+    assert "empty" not in str(caught.value)
+
+
+def test_when_the_future_has_no_row_and_futurefill_is_set_then_the_forecast_uses_the_fill():
+    auto = make(filling={"promo": {"futurefill": "zero"}}).fit(promo_panel())
+    assert auto.predict(future=future_promo().iloc[:0])["mean"].tolist() == [0.0] * 21
+
+
+def test_when_a_batch_chunk_has_no_future_for_an_item_then_the_failure_names_the_item_and_what_is_missing():
+    from tidecast.batch.runner import forecast_isolating
+
+    auto = make().fit(promo_panel())
+    future = future_promo()
+    forecast, failed, _ = forecast_isolating(auto, promo_panel(), future[future["sku"] != "item1"], "sku")
+    assert forecast is not None and sorted(forecast["sku"].unique()) == ["item0", "item2"]
+    assert list(failed) == ["item1"]
+    assert "known covariates ['promo'] are missing for 1 items (e.g. ['item1'])" in failed["item1"]
+    assert "empty" not in failed["item1"]

@@ -134,6 +134,7 @@ def test_recipe_body_becomes_the_equivalent_native_request(data_root: Path) -> N
         aggregation={"target_value": "sum"},
         models=["CNNQR", "DeepAR", "Prophet", "NPTS", "AutoARIMA", "AutoETS"],
         columns={"item": "item_id", "timestamp": "timestamp", "target": "target_value"},
+        output=f"{data_root.resolve()}/automl-forecasting-abc123/automl-output/",
     )
     assert request.model_group == "default"
     assert request.preset == "medium"
@@ -147,6 +148,7 @@ def test_recipe_body_becomes_the_equivalent_native_request(data_root: Path) -> N
 def test_s3_uri_is_kept_for_fsspec_without_a_data_root() -> None:
     request = parse_job_body(recipe(), None)
     assert request.data == "s3://automl-forecasting-abc123/automl-data/train/"
+    assert request.output == "s3://automl-forecasting-abc123/automl-output/"  # copied there by fsspec
 
 
 def test_sagemaker_spellings_of_frequency_quantiles_metric_and_limits() -> None:
@@ -272,3 +274,36 @@ def test_every_problem_is_listed() -> None:
     error = errors_of({"data": "x.csv", "horizon": 0, "metric": "nope"})
     assert [e["loc"] for e in error.errors] == [("horizon",), ("metric",)]
     assert str(error).startswith("horizon: ")
+
+
+def test_when_the_body_gives_a_date_format_then_the_forecaster_reads_dates_with_it():
+    request = parse_job_body({"data": "x.csv", "horizon": 7, "date_format": "%d/%m/%Y"})
+    assert request.forecaster_options()["date_format"] == "%d/%m/%Y"
+    assert parse_job_body({"data": "x.csv", "horizon": 7}).forecaster_options()["date_format"] is None
+    with pytest.raises(JobConfigError) as caught:
+        parse_job_body({"data": "x.csv", "horizon": 7, "date_format": "dd/mm/yyyy"})
+    assert caught.value.field == "date_format" and "strftime" in str(caught.value)
+
+
+def test_when_the_output_leaves_the_data_root_then_the_sagemaker_field_is_named(data_root: Path) -> None:
+    body = recipe()
+    body["AutoMLJobOutputDataConfig"] = {"S3OutputPath": "s3://bucket/../../outside/"}
+    with pytest.raises(JobConfigError) as caught:
+        parse_job_body(body, settings(data_root))
+    assert caught.value.field == "AutoMLJobOutputDataConfig.S3OutputPath"
+
+
+def test_a_run_folder_is_copied_below_the_output_in_a_folder_named_after_the_job(tmp_path: Path) -> None:
+    from tidecast.jobs.worker import copy_run
+
+    run = tmp_path / "run"
+    (run / "model").mkdir(parents=True)
+    (run / "forecasts.csv").write_text("item_id\n")
+    (run / "model" / "manifest.json").write_text("{}")
+    assert copy_run(run, f"{tmp_path}/out/", "weekly") == f"{tmp_path}/out/weekly"
+    assert (tmp_path / "out" / "weekly" / "forecasts.csv").read_text() == "item_id\n"
+    assert (tmp_path / "out" / "weekly" / "model" / "manifest.json").is_file()
+    copy_run(run, "memory://bucket/prefix", "weekly")  # any fsspec URL, s3:// included
+    import fsspec
+
+    assert fsspec.filesystem("memory").cat("/bucket/prefix/weekly/model/manifest.json") == b"{}"

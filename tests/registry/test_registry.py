@@ -261,3 +261,18 @@ def test_cli_manages_the_registry(cli_env: Database, model_folder: Path, other_m
     # The commands changed the real store.
     registry = Registry(cli_env.sessions, artifacts_module.ArtifactStore(str(Path.cwd() / "artifacts")))
     assert [(v.version, v.status) for v in registry.list_versions("sales")] == [(1, REJECTED), (2, REJECTED)]
+
+
+def test_when_models_are_listed_where_no_home_exists_then_none_is_created_and_the_home_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("TIDECAST_HOME", "TIDECAST_DATABASE_URL", "TIDECAST_ARTIFACT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    listed = runner.invoke(models_app, ["list"], terminal_width=400)
+    assert listed.exit_code == 0, listed.output
+    assert f"no model registry at {tmp_path / '.tidecast'}" in listed.output
+    shown = runner.invoke(models_app, ["show", "sales"], terminal_width=400)
+    assert shown.exit_code == 1 and "model group 'sales' does not exist" in shown.output
+    assert list(tmp_path.iterdir()) == []  # no empty ./.tidecast left behind by a read

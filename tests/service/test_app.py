@@ -68,6 +68,25 @@ def assert_problem(response: Any, status: int, field: str | None = None) -> dict
     return body
 
 
+def sagemaker_body(name: str, horizon: int) -> dict[str, Any]:
+    """A CreateAutoMLJobV2 body reading s3://b/k (not checked: no data root, a remote URL)."""
+    return {
+        "AutoMLJobName": name,
+        "AutoMLJobInputDataConfig": [{"DataSource": {"S3DataSource": {"S3Uri": "s3://b/k"}}}],
+        "AutoMLProblemTypeConfig": {
+            "TimeSeriesForecastingJobConfig": {
+                "ForecastFrequency": "D",
+                "ForecastHorizon": horizon,
+                "TimeSeriesConfig": {
+                    "TargetAttributeName": "y",
+                    "TimestampAttributeName": "t",
+                    "ItemIdentifierAttributeName": "i",
+                },
+            }
+        },
+    }
+
+
 @pytest.fixture
 def deployed(client: TestClient, keys: dict[str, str], registry: Registry, model_folder: Path) -> str:
     """Version 1 of group `sales` (model_folder) approved and deployed as endpoint `sales`."""
@@ -151,21 +170,7 @@ def test_problems_for_bad_requests(client: TestClient, keys: dict[str, str]) -> 
         client.post("/v1/jobs", json={"data": "d.csv", "horizon": -1}, headers=admin(keys)), 422
     )
     assert job["field"] == "horizon" and job["pointer"] == "/horizon"
-    sagemaker = {
-        "AutoMLJobName": "j1",
-        "AutoMLJobInputDataConfig": [{"DataSource": {"S3DataSource": {"S3Uri": "s3://b/k"}}}],
-        "AutoMLProblemTypeConfig": {
-            "TimeSeriesForecastingJobConfig": {
-                "ForecastFrequency": "D",
-                "ForecastHorizon": 0,
-                "TimeSeriesConfig": {
-                    "TargetAttributeName": "y",
-                    "TimestampAttributeName": "t",
-                    "ItemIdentifierAttributeName": "i",
-                },
-            }
-        },
-    }
+    sagemaker = sagemaker_body("j1", horizon=0)
     assert_problem(
         client.post("/v1/jobs", json=sagemaker, headers=admin(keys)),
         422,
@@ -196,6 +201,7 @@ def test_body_limit_from_content_length_and_while_streaming(client: TestClient, 
 
 # ---- jobs ------------------------------------------------------------------------------------------
 def test_jobs_create_list_get_stop(client: TestClient, keys: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("item_id,timestamp,target\n")
     body = {"name": "weekly", "data": str(tmp_path / "d.csv"), "horizon": 7, "preset": "fast"}
     created = client.post("/v1/jobs", json=body, headers=admin(keys))
     assert created.status_code == 201, created.text
@@ -476,3 +482,27 @@ def test_access_log_has_one_structured_line_per_request(
         "sales",
     )
     assert record.latency_ms > 0 and record.caller == "shop"  # type: ignore[attr-defined]
+
+
+def test_when_a_jobs_data_path_does_not_exist_then_422_at_submission(
+    client: TestClient, keys: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "d.csv").write_text("item_id,timestamp,target\n")
+    body = {"data": str(tmp_path / "d.csv"), "horizon": 7, "future": str(tmp_path / "nope.csv")}
+    problem = assert_problem(client.post("/v1/jobs", json=body, headers=admin(keys)), 422, "future")
+    assert "nope.csv" in problem["detail"] and "does not exist" in problem["detail"]
+    missing_glob = {"data": str(tmp_path / "parts" / "*.csv"), "horizon": 7}
+    assert_problem(client.post("/v1/jobs", json=missing_glob, headers=admin(keys)), 422, "data")
+    assert client.get("/v1/jobs", headers=admin(keys)).json()["jobs"] == []  # nothing queued
+
+
+def test_when_a_job_name_is_taken_then_409(client: TestClient, keys: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("item_id,timestamp,target\n")
+    body = {"name": "nightly", "data": str(tmp_path / "d.csv"), "horizon": 7}
+    assert client.post("/v1/jobs", json=body, headers=admin(keys)).status_code == 201
+    problem = assert_problem(client.post("/v1/jobs", json=body, headers=admin(keys)), 409)
+    assert "'nightly' already exists" in problem["detail"]
+    sagemaker = sagemaker_body("sm-job", horizon=7)
+    assert client.post("/v1/jobs", json=sagemaker, headers=admin(keys)).status_code == 201
+    assert_problem(client.post("/v1/jobs", json=sagemaker, headers=admin(keys)), 409)
+    assert len(client.get("/v1/jobs", headers=admin(keys)).json()["jobs"]) == 2

@@ -384,3 +384,22 @@ def test_a_batch_job_runs_on_the_dask_scheduler_of_the_settings(
     assert done.result is not None and done.result["items_forecast"] == 6
     manifest = json.loads((Path(done.result["manifest_file"])).read_text())
     assert manifest["executor"] == "dask" and manifest["workers"] == 1
+
+
+def test_a_batch_bodys_date_format_reaches_the_batch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from tidecast.batch import runner
+    from tidecast.jobs.batch import BatchRequest, run_batch_job
+
+    seen: dict[str, Any] = {}
+
+    def fake_run_batch(model: Any, source: Any, output: Any, **options: Any) -> Any:
+        seen.update(options)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(runner, "run_batch", fake_run_batch)
+    request = BatchRequest(model_group="sales", input="in.csv", output=str(tmp_path), date_format="%d/%m/%Y")
+    with pytest.raises(RuntimeError, match="stop here"):
+        run_batch_job(request, tmp_path, SimpleNamespace())  # type: ignore[arg-type]
+    assert seen["date_format"] == "%d/%m/%Y"

@@ -38,6 +38,7 @@ import json
 import math
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -468,8 +469,13 @@ class Target:
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory, model_folder: Path) -> Iterator[Target]:
     home = tmp_path_factory.mktemp("fuzz")
+    # The good job bodies' data ("d.csv", "s3://b/k.csv") exists below the data root: a job
+    # whose data is missing is refused at submission.
+    (home / "b").mkdir()
+    for path in (home / "d.csv", home / "b" / "k.csv"):
+        path.write_text("item_id,timestamp,target\n")
     service_settings = ServiceSettings(
-        home=home, database_url=f"sqlite:///{home / 'tidecast.db'}", max_body_bytes=MAX_BODY
+        home=home, database_url=f"sqlite:///{home / 'tidecast.db'}", max_body_bytes=MAX_BODY, data_root=home
     )
     database = Database.from_url(service_settings.database_url)
     database.migrate()
@@ -798,6 +804,9 @@ def test_good_bodies_are_accepted(target: Target) -> None:
         for good in goods:
             target.ensure_deployed()
             url = path.replace("{name}", "sales")
+            if path == "/v1/jobs":  # a job name is unique: the fuzzer may have used this one
+                key = "AutoMLJobName" if "AutoMLJobName" in good else "name"
+                good = {**good, key: f"good-{uuid.uuid4().hex[:12]}"}
             response = target.client.request(method.upper(), url, json=good, headers=target.headers)
             assert 200 <= response.status_code < 300, (path, response.text)
             target.changed = True

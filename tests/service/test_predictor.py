@@ -409,3 +409,34 @@ def test_when_many_answer_shapes_are_asked_then_a_few_are_kept_and_answers_stay_
     assert len(warm_weekly._answers) == ANSWER_SHAPES
     first = warm_weekly.parse_request({"item_ids": ["a"], "horizon": 1})  # dropped, then served again
     assert cached_forecast_json(warm_weekly, first) == forecast(warm_weekly, first).model_dump_json().encode()
+
+
+# ---- timestamps: one format per column, as the ingest reads them -----------------------------
+def _day_first(rows: list[dict]) -> list[dict]:
+    return [{**r, "timestamp": pd.Timestamp(r["timestamp"]).strftime("%d/%m/%Y")} for r in rows]
+
+
+def test_when_history_dates_are_day_first_then_date_format_reads_them(weekly: LoadedModel) -> None:
+    pattern = np.array([5, 1, 2, 3, 4, 8, 9], dtype=float)
+    rows = _day_first(history_rows(pattern))  # 3 to 23 March: 13/03 and later can only be day-first
+    out = run(weekly, {"history": rows, "horizon": 7, "date_format": "%d/%m/%Y"})
+    assert out["forecasts"][0]["timestamps"][0] == "2025-03-24T00:00:00"
+    inferred = run(weekly, {"history": rows, "horizon": 7})  # one reading fits all: day-first
+    assert inferred["forecasts"][0]["timestamps"][0] == "2025-03-24T00:00:00"
+
+
+def test_when_history_dates_are_ambiguous_then_422_names_both_readings(weekly: LoadedModel) -> None:
+    pattern = np.array([5, 1, 2, 3, 4, 8, 9], dtype=float)
+    rows = _day_first(history_rows(pattern, weeks=1))  # 3 to 9 March: each reads both ways
+    p = problem(weekly, {"history": rows})
+    assert (p.status, p.field) == (422, "history[1].timestamp")  # 03/03 reads the same both ways
+    assert "ambiguous" in p.detail and "%d/%m/%Y" in p.detail and "%m/%d/%Y" in p.detail
+    out = run(weekly, {"history": rows, "date_format": "%d/%m/%Y"})
+    assert out["forecasts"][0]["timestamps"][0] == "2025-03-10T00:00:00"
+
+
+def test_when_a_history_mixes_formats_then_422_instead_of_reading_each_cell_its_own_way(
+    weekly: LoadedModel,
+) -> None:
+    rows = _rows(r4={"timestamp": "07/03/2025"})  # the others are ISO
+    assert problem(weekly, {"history": rows}).status == 422

@@ -197,12 +197,23 @@ class AutoForecaster:
         return make_model(name, freq, **{**run, **(self.model_params or {}).get(name, {})})
 
     # ---- fit ---------------------------------------------------------------------------
-    def fit(self, data: pd.DataFrame | str | Path, progress: ProgressFn | None = None) -> AutoForecaster:
-        """Prepare `data` (a frame in the user's columns, or a path/URL), select and refit."""
+    def fit(
+        self,
+        data: pd.DataFrame | str | Path,
+        progress: ProgressFn | None = None,
+        future: pd.DataFrame | str | Path | None = None,
+    ) -> AutoForecaster:
+        """Prepare `data` (a frame in the user's columns, or a path/URL), select and refit.
+
+        `future`, the known covariates the forecast after the fit will use, is checked against
+        the prepared data (columns, items, every horizon step) before the backtest starts: a
+        bad file fails in seconds, not after hours of training. It is checked, not kept: pass
+        it again to `predict`.
+        """
         started = time.monotonic()
         deadline = started + self.time_limit if self.time_limit else None
         emit = progress or (lambda event: None)
-        panel, spec, weights = self._search(data, emit, started, deadline)
+        panel, spec, weights = self._search(data, emit, started, deadline, future)
         emit({"stage": "refit", "models": list(weights)})
         t_refit = time.monotonic()
         self.members_ = self._refit(panel, spec, weights, self.report_, deadline)
@@ -220,7 +231,12 @@ class AutoForecaster:
         return self
 
     def _search(
-        self, data: pd.DataFrame | str | Path, emit: ProgressFn, started: float, deadline: float | None
+        self,
+        data: pd.DataFrame | str | Path,
+        emit: ProgressFn,
+        started: float,
+        deadline: float | None,
+        future: pd.DataFrame | str | Path | None = None,
     ) -> tuple[pd.DataFrame, DatasetSpec, dict[str, float]]:
         quantiles, names, n_windows = self._check_config()
         report = FitReport()
@@ -239,6 +255,8 @@ class AutoForecaster:
             report.notes.append(
                 f"closed days: every observed row with {said} sold 0, so every model forecasts 0 there"
             )
+        if future is not None and spec.known_covariates:
+            self.prepare_future(future, panel)  # fails here, before any model is fitted
 
         plan, eligible = self._plan(panel, n_windows, m, report)
         windows = list(plan.windows)
@@ -409,14 +427,17 @@ class AutoForecaster:
                 f"the future covariates lack column(s) {missing}; they need {self.item_col!r}, "
                 f"{self.timestamp_col!r} and every known covariate {list(known)}"
             )
-        canonical, _ = to_canonical(
-            frame,
-            item_col=self.item_col,
-            timestamp_col=self.timestamp_col,
-            target_col=None,
-            known_covariates=known,
-            date_format=self.date_format,
-        )
+        if len(frame):
+            canonical, _ = to_canonical(
+                frame,
+                item_col=self.item_col,
+                timestamp_col=self.timestamp_col,
+                target_col=None,
+                known_covariates=known,
+                date_format=self.date_format,
+            )
+        else:  # no row for these items (a batch chunk): each column's futurefill, or an error naming them
+            canonical = pd.DataFrame({ITEM_ID: [], TIMESTAMP: pd.to_datetime([]), **{c: [] for c in known}})
         plan = getattr(self, "filling_plan_", None)
         return fill_future(canonical, panel, self.spec_.freq, self.horizon, known, plan)
 

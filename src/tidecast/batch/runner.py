@@ -63,6 +63,7 @@ class BatchPlan:
     item_col: str
     input: Staged
     future: Staged | None = None
+    date_format: str | None = None  # overrides the model's, for files written another way
 
     def part_path(self, k: int) -> Path:
         return (
@@ -116,6 +117,8 @@ def forecast_chunk(plan: BatchPlan, k: int) -> ChunkRecord:
     forecast: pd.DataFrame | None = None
     if frame is not None:
         model = _load_model(plan.model)
+        if plan.date_format is not None:
+            model.date_format = plan.date_format
         future = plan.future.read_chunk(k) if plan.future is not None else None
         with threadpool_limits(limits=1):
             forecast, record.failed, record.fallback = forecast_isolating(model, frame, future, plan.item_col)
@@ -241,6 +244,7 @@ def run_batch(
     output: str | Path,
     *,
     future: str | Path | None = None,
+    date_format: str | None = None,
     fmt: str = "parquet",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     workers: int | None = None,
@@ -253,7 +257,8 @@ def run_batch(
 
     `client` (a `distributed.Client`) runs the chunks on Dask; otherwise `workers` local
     processes (default: every core; 1 runs inline). A rerun with the same model, input and
-    chunking resumes; a different batch in the same folder needs `overwrite`.
+    chunking resumes; a different batch in the same folder needs `overwrite`. `date_format`
+    (strftime codes) reads the input's and future's text timestamps instead of the model's.
     """
     if fmt not in FORMATS:
         raise ConfigError(f"unknown batch output format {fmt!r}: use {' or '.join(FORMATS)}")
@@ -277,6 +282,8 @@ def run_batch(
         "format": fmt,
         "chunk_rows": chunk_rows,
     }
+    if date_format is not None:  # absent otherwise, so batches started before it still resume
+        identity["date_format"] = date_format
     _claim(folder, identity, overwrite)
 
     emit({"stage": "staging"})
@@ -290,7 +297,7 @@ def run_batch(
         else None
     )
     staging_seconds = time.monotonic() - t_stage
-    plan = BatchPlan(str(model), str(folder), fmt, item_col, staged, staged_future)
+    plan = BatchPlan(str(model), str(folder), fmt, item_col, staged, staged_future, date_format)
 
     done = {k: _read_record(plan, k) for k in range(staged.n_chunks)}
     records = {k: r for k, r in done.items() if r is not None}

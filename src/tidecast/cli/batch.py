@@ -17,7 +17,7 @@ from rich.progress import (
 
 from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, run_batch
 from tidecast.cli.common import console, fail, service_settings
-from tidecast.cli.options import FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
+from tidecast.cli.options import DateFormatOpt, FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
 from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError, TidecastError
 
@@ -55,7 +55,9 @@ class BatchProgress:
         self.progress.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None:  # the error line says it all: no half-done bar left under it
+            self.progress.live.transient = True
         self.progress.stop()
 
     def __call__(self, event: dict[str, Any]) -> None:
@@ -77,6 +79,7 @@ def batch(
         str | None, typer.Option("--endpoint", help="Use the model an endpoint serves")
     ] = None,
     future: FutureOpt = None,
+    date_format: DateFormatOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
     chunk_rows: Annotated[
         int, typer.Option("--chunk-rows", help="Rows per chunk (whole series); memory grows with it")
@@ -95,6 +98,7 @@ def batch(
                 input_path,
                 output,
                 future=future,
+                date_format=date_format,
                 fmt=fmt,
                 chunk_rows=chunk_rows,
                 workers=jobs,

@@ -47,6 +47,35 @@ def _with_registry(action: Callable[[Registry], T]) -> T:
         raise fail(str(exc), 1) from None
 
 
+def _read_registry(action: Callable[[Registry], T], nothing: Callable[[str], T]) -> T:
+    """`action` on the configured registry, for a command that only reads: where there is no
+    registry yet, `nothing(note)` instead (the note names the home looked in), and nothing is
+    created on disk."""
+    settings = service_settings()
+    missing = settings.missing_database()
+    if missing is not None:
+        return nothing(
+            f"no model registry at {settings.home.resolve()} (no {missing}); set TIDECAST_HOME, "
+            "or run in the folder that holds .tidecast"
+        )
+    return _with_registry(action)
+
+
+def _noted(empty: T) -> Callable[[str], T]:
+    def note(text: str) -> T:
+        err.print(f"[yellow]note:[/] {text}", highlight=False, soft_wrap=True)
+        return empty
+
+    return note
+
+
+def _absent(group: str) -> Callable[[str], Any]:
+    def refuse(text: str) -> Any:
+        raise fail(f"model group {group!r} does not exist: {text}", 1)
+
+    return refuse
+
+
 def _status(version: ModelVersion) -> str:
     return f"[{STATUS_STYLE[version.status]}]{version.status.value}[/]"
 
@@ -88,7 +117,7 @@ def _score(version: ModelVersion) -> str:
 @models_app.command("list")
 def list_groups(as_json: JsonOption = False) -> None:
     """List model groups with their newest and newest approved versions."""
-    groups = _with_registry(lambda registry: registry.list_groups())
+    groups = _read_registry(lambda registry: registry.list_groups(), _noted([]))
     if as_json:
         _print_json([dataclasses.asdict(group) for group in groups])
         return
@@ -116,7 +145,7 @@ def show(
 ) -> None:
     """Show a group's versions, or one version in detail."""
     if version is None:
-        versions = _with_registry(lambda registry: registry.list_versions(group))
+        versions = _read_registry(lambda registry: registry.list_versions(group), _absent(group))
         if as_json:
             _print_json([version_dict(item) for item in versions])
             return
@@ -135,7 +164,7 @@ def show(
             )
         out.print(table)
         return
-    found = _with_registry(lambda registry: registry.get(group, version))
+    found = _read_registry(lambda registry: registry.get(group, version), _absent(group))
     if as_json:
         _print_json(version_dict(found))
         return

@@ -26,3 +26,10 @@ FutureOpt = Annotated[
     str | None,
     typer.Option("--future", help="Known covariates over the horizon (item, timestamp, covariates)"),
 ]
+DateFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date-format",
+        help="How the timestamps are written, in strftime codes, e.g. %d/%m/%Y (default: one format inferred)",
+    ),
+]

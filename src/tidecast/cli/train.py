@@ -20,7 +20,7 @@ from rich.table import Table
 
 from tidecast.automl.presets import PRESETS
 from tidecast.cli.common import console, guard, out, parse_json_option
-from tidecast.cli.options import FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
+from tidecast.cli.options import DateFormatOpt, FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
 from tidecast.metrics import METRICS
 
 if TYPE_CHECKING:
@@ -51,7 +51,9 @@ class ProgressView:
         self.progress.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None:  # the error line says it all: no half-done bar left under it
+            self.progress.live.transient = True
         self.progress.stop()
 
     def __call__(self, event: dict[str, object]) -> None:
@@ -187,6 +189,7 @@ def forecaster(
     item_col: str,
     timestamp_col: str,
     target_col: str,
+    date_format: str | None,
     freq: str | None,
     preset: str,
     time_limit: float | None,
@@ -218,6 +221,7 @@ def forecaster(
         item_col=item_col,
         timestamp_col=timestamp_col,
         target_col=target_col,
+        date_format=date_format,
         filling=parse_json_option(filling, "filling"),
         aggregation=parse_json_option(aggregation, "aggregation"),
         known_covariates=known_covariates,
@@ -240,6 +244,7 @@ def train(
     item_col: ItemOpt = "item_id",
     timestamp_col: TimeOpt = "timestamp",
     target_col: TargetOpt = "target",
+    date_format: DateFormatOpt = None,
     freq: FreqOpt = None,
     preset: PresetOpt = "medium",
     time_limit: LimitOpt = None,
@@ -270,6 +275,7 @@ def train(
             item_col=item_col,
             timestamp_col=timestamp_col,
             target_col=target_col,
+            date_format=date_format,
             freq=freq,
             preset=preset,
             time_limit=time_limit,
@@ -289,7 +295,7 @@ def train(
     )
     start = time.perf_counter()
     with _scale_out(workers, scheduler), ProgressView(time_limit) as view:
-        guard(lambda: auto.fit(data, progress=view))
+        guard(lambda: auto.fit(data, progress=view, future=future))
         view({"stage": "forecast"})
         forecasts = guard(lambda: auto.predict(future=future))
     paths = write_run(auto, forecasts, out_dir)
@@ -317,6 +323,7 @@ def backtest(
     item_col: ItemOpt = "item_id",
     timestamp_col: TimeOpt = "timestamp",
     target_col: TargetOpt = "target",
+    date_format: DateFormatOpt = None,
     freq: FreqOpt = None,
     preset: PresetOpt = "medium",
     time_limit: LimitOpt = None,
@@ -346,6 +353,7 @@ def backtest(
             item_col=item_col,
             timestamp_col=timestamp_col,
             target_col=target_col,
+            date_format=date_format,
             freq=freq,
             preset=preset,
             time_limit=time_limit,
@@ -381,6 +389,7 @@ def forecast(
         "forecasts.csv"
     ),
     future: FutureOpt = None,
+    date_format: DateFormatOpt = None,
 ) -> None:
     """Forecast with a trained model, from its stored history or newer data, without refitting."""
     from tidecast.automl.forecaster import AutoForecaster
@@ -388,6 +397,8 @@ def forecast(
 
     folder = model / "model" if (model / "model" / "manifest.json").is_file() else model
     auto = guard(lambda: AutoForecaster.load(folder))
+    if date_format is not None:  # newer files may be written another way than the training data
+        auto.date_format = date_format
     start = time.perf_counter()
     frame = guard(lambda: auto.predict(data, future=future))
     guard(lambda: write_table(frame, out_path))

@@ -105,6 +105,13 @@ class BatchRequest(BaseModel):
         max_length=LOCATION_LENGTH,
         description="Output folder inside {home}/batch or the data root; default {home}/batch/{job id}.",
     )
+    date_format: str | None = Field(
+        None,
+        max_length=64,
+        pattern="%",
+        description="How the input's and future's timestamps are written, in strftime codes (e.g. "
+        "%d/%m/%Y); default the model's, else one format inferred per column.",
+    )
     format: Literal["parquet", "csv"] = Field("parquet", description="Format of the forecast parts.")
     chunk_rows: int = Field(
         DEFAULT_CHUNK_ROWS, ge=1, le=MAX_CHUNK_ROWS, description="Input rows per chunk (whole series)."
@@ -237,6 +244,7 @@ def run_batch_job(
         request.input,
         request.output,
         future=request.future,
+        date_format=request.date_format,
         fmt=request.format,
         chunk_rows=request.chunk_rows,
         workers=request.workers,

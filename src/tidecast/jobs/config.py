@@ -15,6 +15,7 @@ resolves outside it (``..``, an absolute path elsewhere, a symlink out) is rejec
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,10 +31,12 @@ class _Settings(Protocol):
     data_root: Any
 
 
-def parse_job_body(body: Any, settings: _Settings | None = None) -> JobRequest:
+def parse_job_body(body: Any, settings: _Settings | None = None, *, check_exists: bool = False) -> JobRequest:
     """The `JobRequest` of a native or SageMaker `CreateAutoMLJobV2` body, with locations resolved.
 
-    Raises `JobConfigError` whose `errors` name each bad field in the body's own terms.
+    Raises `JobConfigError` whose `errors` name each bad field in the body's own terms. With
+    `check_exists` (the API, at submission) a local location that does not exist is one of them,
+    so a typo is a 422 now rather than a job that fails in a worker later.
     """
     if not isinstance(body, Mapping):
         raise JobConfigError([{"loc": (), "msg": "the job body must be a JSON object", "type": "type_error"}])
@@ -45,6 +48,7 @@ def parse_job_body(body: Any, settings: _Settings | None = None) -> JobRequest:
             request = JobRequest.model_validate(body)
             locs = {
                 "data": ("data",),
+                "output": ("output",),
                 "future": ("future",),
                 "events": ("events",),
                 "item_metadata": ("covariates", "item_metadata"),
@@ -53,7 +57,10 @@ def parse_job_body(body: Any, settings: _Settings | None = None) -> JobRequest:
         raise JobConfigError(
             [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors(include_url=False)]
         ) from None
-    return _resolve_locations(request, data_root, locs)
+    request = _resolve_locations(request, data_root, locs)
+    if check_exists:
+        check_locations_exist(request, locs)
+    return request
 
 
 # ---- locations ---------------------------------------------------------------------------
@@ -64,12 +71,7 @@ def _resolve_locations(request: JobRequest, data_root: Any, locs: Mapping[str, L
     if not data_root:
         return request
     root = Path(str(data_root)).expanduser().resolve()
-    values = {
-        "data": request.data,
-        "future": request.future,
-        "events": request.events,
-        "item_metadata": request.covariates.item_metadata,
-    }
+    values = {**_inputs(request), "output": request.output}
     resolved: dict[str, str | None] = {}
     errors = []
     for key, value in values.items():
@@ -88,9 +90,44 @@ def _resolve_locations(request: JobRequest, data_root: Any, locs: Mapping[str, L
             "data": resolved["data"],
             "future": resolved["future"],
             "events": resolved["events"],
+            "output": resolved["output"],
             "covariates": covariates,
         }
     )
+
+
+def check_locations_exist(request: JobRequest, locs: Mapping[str, Loc]) -> None:
+    """Raise `JobConfigError` naming each local location of `request` that is missing (a glob
+    that matches nothing is missing). Remote URLs (s3://, gcs://...) are left to the worker:
+    checking them here would need the store's credentials and a round trip in the request."""
+    errors = [
+        {"loc": locs.get(key, (key,)), "msg": f"{value!r} does not exist", "type": "value_error"}
+        for key, value in _inputs(request).items()
+        if value is not None and not _exists(value)
+    ]
+    if errors:
+        raise JobConfigError(errors)
+
+
+def _inputs(request: JobRequest) -> dict[str, str | None]:
+    """The locations a job reads, by the name `locs` knows them under."""
+    return {
+        "data": request.data,
+        "future": request.future,
+        "events": request.events,
+        "item_metadata": request.covariates.item_metadata,
+    }
+
+
+def _exists(location: str) -> bool:
+    parts = urlsplit(location)
+    if parts.scheme.lower() == "file":
+        location = parts.path
+    elif parts.scheme and len(parts.scheme) > 1:  # a remote URL: not checked here
+        return True
+    if glob.has_magic(location):
+        return any(glob.iglob(location, recursive=True))
+    return Path(location).expanduser().exists()
 
 
 def resolve_location(location: str, root: Path) -> str:

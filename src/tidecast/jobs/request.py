@@ -91,8 +91,19 @@ class JobRequest(_Strict):
     name: str | None = Field(None, max_length=128)
     data: str = Field(min_length=1)
     future: str | None = None
+    output: str | None = Field(
+        None,
+        description="Where the run's outputs (forecasts, leaderboard, report, model) are also copied, "
+        "below a folder named after the job: a path or fsspec URL (SageMaker's S3OutputPath)",
+    )
     horizon: int = Field(ge=1, le=100_000)
     frequency: str | None = None
+    date_format: str | None = Field(
+        None,
+        max_length=64,
+        description="How text timestamps are written, in strftime codes (e.g. %d/%m/%Y); "
+        "without it one format is inferred for the whole column, and ambiguous dates are an error",
+    )
     quantiles: list[float] = Field(default_factory=lambda: [0.1, 0.5, 0.9], min_length=1)
     metric: MetricName = "wql"
     covariates: Covariates = Field(default_factory=lambda: Covariates())
@@ -146,6 +157,13 @@ class JobRequest(_Strict):
             ) from None
         return value
 
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, value: str | None) -> str | None:
+        if value is not None and "%" not in value:
+            raise ValueError(f"a date format is strftime codes such as %d/%m/%Y, got {value!r}")
+        return value
+
     @field_validator("holidays")
     @classmethod
     def _holidays(cls, value: list[str]) -> list[str]:
@@ -185,6 +203,7 @@ class JobRequest(_Strict):
             "item_col": self.columns.item,
             "timestamp_col": self.columns.timestamp,
             "target_col": self.columns.target,
+            "date_format": self.date_format,
             "filling": self.filling,
             "aggregation": self.aggregation,
             "known_covariates": self.covariates.known or None,

@@ -106,11 +106,19 @@ class SMJobObjective(_Lenient):
     MetricName: str
 
 
+class SMOutputDataConfig(_Lenient):
+    S3OutputPath: str = Field(min_length=1)
+
+
 class CreateAutoMLJobV2(_Lenient):
     AutoMLJobName: str = Field(min_length=1, max_length=63, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
     AutoMLJobInputDataConfig: list[SMInputChannel] = Field(min_length=1, max_length=2)
     AutoMLProblemTypeConfig: SMProblemTypeConfig
     AutoMLJobObjective: SMJobObjective | None = None
+    # Where the run's outputs are copied (S3OutputPath/<AutoMLJobName>/); the AWS recipe spells
+    # the field AutoMLJobOutputDataConfig, the API OutputDataConfig: both are honoured.
+    OutputDataConfig: SMOutputDataConfig | None = None
+    AutoMLJobOutputDataConfig: SMOutputDataConfig | None = None
 
 
 _FORECAST = ("AutoMLProblemTypeConfig", "TimeSeriesForecastingJobConfig")
@@ -193,6 +201,7 @@ def from_sagemaker(job: CreateAutoMLJobV2) -> tuple[JobRequest, dict[str, Loc]]:
     if errors:
         raise JobConfigError(errors)
     transformations = config.Transformations or SMTransformations()
+    output = job.OutputDataConfig or job.AutoMLJobOutputDataConfig
     criteria = config.CompletionCriteria
     native = {
         "name": job.AutoMLJobName,
@@ -206,6 +215,7 @@ def from_sagemaker(job: CreateAutoMLJobV2) -> tuple[JobRequest, dict[str, Loc]]:
         "aggregation": transformations.Aggregation,
         "models": models,
         "time_limit": criteria.MaxAutoMLJobRuntimeInSeconds if criteria else None,
+        "output": output.S3OutputPath if output else None,
         "columns": {
             "item": ts.ItemIdentifierAttributeName,
             "timestamp": ts.TimestampAttributeName,
@@ -237,7 +247,8 @@ def from_sagemaker(job: CreateAutoMLJobV2) -> tuple[JobRequest, dict[str, Loc]]:
                 for e in exc.errors(include_url=False)
             ]
         ) from None
-    return request, {"data": uri_loc}
+    output_loc = "OutputDataConfig" if job.OutputDataConfig else "AutoMLJobOutputDataConfig"
+    return request, {"data": uri_loc, "output": (output_loc, "S3OutputPath")}
 
 
 def _sagemaker_frequency(text: str) -> str | None:

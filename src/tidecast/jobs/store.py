@@ -51,7 +51,20 @@ class JobStore:
 
     # ---- the API's side -----------------------------------------------------------------
     def create(self, request: JobRequest) -> Job:
-        """Queue a job for `request`; its name is the request's, or the job id."""
+        """Queue a job for `request`; its name is the request's, or the job id.
+
+        A given name identifies the training job, as SageMaker's AutoMLJobName does: a second
+        job of the same name is a Conflict, not a silent duplicate.
+        """
+        if request.name is not None:
+            with self._sessions() as session:
+                taken = session.scalar(
+                    select(Job.id).where(Job.kind == JobKind.AUTOML, Job.name == request.name).limit(1)
+                )
+            if taken is not None:
+                raise Conflict(
+                    f"a training job named {request.name!r} already exists ({taken}); choose another name"
+                )
         return self._queue(new_job_id(), request.name, JobKind.AUTOML, request.model_dump(mode="json"))
 
     def create_batch(self, request: BatchRequest, model_version_id: int, job_id: str) -> Job:

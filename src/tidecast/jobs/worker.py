@@ -185,13 +185,16 @@ def _train(
     from tidecast.reports.run import MODEL_DIR, write_run
 
     auto = AutoForecaster(**request.forecaster_options())
-    auto.fit(request.data, progress=track)
+    auto.fit(request.data, progress=track, future=request.future)
     track({"stage": "forecast"})
     forecasts = auto.predict(future=request.future)
     track({"stage": "write"})
     folder = run_folder(settings, job.id)
     write_run(auto, forecasts, folder)
     publish_run(settings, folder, job.id)
+    if request.output:
+        track({"stage": "output"})
+        copy_run(folder, request.output, job.name)
     leaderboard = json.loads(auto.leaderboard().to_json(orient="records"))
     track({"stage": "register"})
     version = registry.register(request.model_group, folder / MODEL_DIR, source_job_id=job.id)
@@ -215,6 +218,21 @@ def publish_run(settings: ServiceSettings, folder: Path, job_id: str) -> str:
     if store.local:
         return str(folder)
     return store.put_model(folder, f"jobs/{job_id}")
+
+
+def copy_run(folder: Path, output: str, name: str) -> str:
+    """Copy the run folder to `output`/`name`/ (a path or fsspec URL, as SageMaker writes to
+    S3OutputPath/<AutoMLJobName>/); returns where it went."""
+    import fsspec
+
+    target = f"{output.rstrip('/')}/{name}"
+    fs, path = fsspec.core.url_to_fs(target)
+    fs.makedirs(path, exist_ok=True)
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = file.relative_to(folder).as_posix()
+        fs.makedirs(f"{path}/{relative}".rsplit("/", 1)[0], exist_ok=True)
+        fs.put_file(str(file), f"{path}/{relative}")
+    return target
 
 
 def run_worker(

@@ -85,6 +85,19 @@ class ServiceSettings(BaseSettings):
             self.artifact_url = str(self.home / "artifacts")
         return self
 
+    def missing_database(self) -> Path | None:
+        """The SQLite file the database URL names, when it does not exist yet; else None.
+
+        A read (`tidecast models list` in the wrong folder) checks this first, so it says where
+        it looked instead of creating an empty home there."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        path = Path(str(url.database))
+        return None if path.exists() else path
+
     @property
     def cache_dir(self) -> Path:
         """Where model folders from remote artifact stores are cached locally."""

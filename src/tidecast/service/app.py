@@ -46,8 +46,10 @@ from tidecast.service.deployments import Deployments
 from tidecast.service.handlers import install_problem_handlers
 from tidecast.service.metrics import ServiceMetrics
 from tidecast.service.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from tidecast.service.openapi import install_openapi
 from tidecast.service.predictor import DEFAULT_LIMITS, Limits
 from tidecast.service.routes.batch import router as batch_router
+from tidecast.service.routes.docs import install_docs
 from tidecast.service.routes.endpoints import router as endpoints_router
 from tidecast.service.routes.forecast import TARGET_MODEL_HEADER
 from tidecast.service.routes.forecast import router as forecast_router
@@ -115,6 +117,8 @@ def create_app(
         summary="Self-hosted AutoML forecasting: training jobs, model registry, real-time endpoints.",
         version=_version(),
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from a CDN: ours render offline (routes/docs.py)
+        redoc_url=None,
     )
     app.state.service = state
     install_problem_handlers(app)
@@ -126,6 +130,8 @@ def create_app(
     app.include_router(batch_router)
     app.include_router(models_router)
     app.include_router(endpoints_router)
+    install_docs(app)
+    install_openapi(app)
 
     # Added innermost first: the access log sees every answer, the 413s of the body limit too.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)

@@ -44,6 +44,7 @@ from pydantic import (
 from tidecast.automl.forecaster import AutoForecaster
 from tidecast.data.arrays import ranges
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
+from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
 from tidecast.errors import ConfigError, DataError, ModelError
 from tidecast.service.problems import (
     Problem,
@@ -134,6 +135,13 @@ class ForecastRequest(BaseModel):
     future: list[FutureRow] | None = None
     horizon: int | None = Field(default=None, ge=1)
     quantiles: list[float] | None = None
+    date_format: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern="%",
+        description="How the timestamps of history and future are written, in strftime codes "
+        "(e.g. %d/%m/%Y); without it one format is inferred per column, ambiguous dates are a 422",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -413,11 +421,18 @@ def _label(q: float) -> str:
     return repr(float(q))
 
 
-def _frame(rows: Sequence[BaseModel], field: str) -> pd.DataFrame:
-    """Rows (with their extra covariate columns) as a frame; timestamps parsed, item ids text."""
+def _frame(rows: Sequence[BaseModel], field: str, date_format: str | None = None) -> pd.DataFrame:
+    """Rows (with their extra covariate columns) as a frame; timestamps parsed, item ids text.
+
+    Timestamps follow the ingest's rule (`data.timestamps`): one format for the whole column,
+    `date_format` when given, so 02/01/2023 and 13/01/2023 are never read two ways."""
     frame = pd.DataFrame([r.model_dump() for r in rows])
     frame[ITEM_ID] = frame[ITEM_ID].astype(str)
-    stamps = pd.to_datetime(frame[TIMESTAMP].astype(str), errors="coerce", format="mixed")
+    try:
+        stamps = parse_timestamp_text(frame[TIMESTAMP].astype(str), date_format)
+    except TimestampFormatError as exc:
+        k = int(exc.positions[0]) if len(exc.positions) else 0
+        raise invalid(f"{field}[{k}].timestamp", str(exc)) from None
     bad = np.flatnonzero(stamps.isna().to_numpy())
     if len(bad):
         k = int(bad[0])
@@ -465,7 +480,7 @@ def forecast(
             raise invalid("history", "the history is empty: send at least one row per item")
         if len(request.history) > limits.max_history_rows:
             raise payload_too_large("history rows", len(request.history), limits.max_history_rows, "history")
-        frame = _frame(request.history, "history")
+        frame = _frame(request.history, "history", request.date_format)
         _check_order(frame, "history")
         items = list(dict.fromkeys(frame[ITEM_ID].tolist()))
         if len(items) > limits.max_items:
@@ -504,7 +519,7 @@ def _checked_request(
     if request.future:
         if len(request.future) > limits.max_history_rows:
             raise payload_too_large("future rows", len(request.future), limits.max_history_rows, "future")
-        future = _frame(request.future, "future")
+        future = _frame(request.future, "future", request.date_format)
     if (request.item_ids is None) == (request.history is None):
         raise invalid(
             "item_ids", "give either item_ids (stored history) or history (fresh rows), not both or neither"

@@ -20,6 +20,7 @@ import argparse
 import json
 import logging
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from tidecast.errors import ConfigError
 from tidecast.jobs.pool import WorkerPool
 from tidecast.jobs.store import JobStore
 from tidecast.registry.db import Database
@@ -120,6 +122,7 @@ def serve(settings: ServiceSettings, *, default_endpoint: str | None = None) -> 
 
     from tidecast.service.app import create_app
 
+    listener = bind(settings.host, settings.port)  # a busy port fails here, before anything starts
     database = Database.from_url(settings.database_url)
     try:
         database.migrate()
@@ -153,12 +156,38 @@ def serve(settings: ServiceSettings, *, default_endpoint: str | None = None) -> 
                 http,
             )
             with _signals_recorded():
-                uvicorn.Server(config).run()
+                uvicorn.Server(config).run(sockets=[listener])
         finally:
             pool.stop()
     finally:
         database.dispose()
+        listener.close()
     log.info("tidecast stopped")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port), for uvicorn to listen on.
+
+    Bound before the database, the workers and the "serving on" line, so a busy port is one
+    clear error and nothing claims to be serving. Raises ConfigError naming the address.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    listener = socket.socket(family, kind, proto)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+    except OSError as exc:
+        listener.close()
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another server using the port? "
+            "choose another with --port)"
+        ) from None
+    listener.set_inheritable(True)
+    return listener
 
 
 def main(argv: list[str] | None = None) -> int:

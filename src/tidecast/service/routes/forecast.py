@@ -11,7 +11,14 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from tidecast.service.dependencies import ServiceState, StateDep, require_forecast, service_state
-from tidecast.service.predictor import ForecastResponse, LoadedModel, cached_forecast_json, forecast
+from tidecast.service.openapi import FORECAST_EXAMPLES, request_body
+from tidecast.service.predictor import (
+    ForecastRequest,
+    ForecastResponse,
+    LoadedModel,
+    cached_forecast_json,
+    forecast,
+)
 from tidecast.service.problems import Problem, parse_json, unknown_endpoint
 from tidecast.service.runtime_contract import JSON, invoke
 
@@ -33,7 +40,7 @@ def _model_for(request: Request, state: ServiceState, name: str) -> LoadedModel:
 @router.post(
     "/v1/endpoints/{name}/forecast",
     summary="Forecast stored items or fresh history",
-    openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}},
+    openapi_extra=request_body(ForecastRequest, examples=FORECAST_EXAMPLES),
 )
 async def forecast_route(name: str, request: Request) -> Response:
     state = service_state(request)  # not StateDep: one dependency fewer to solve per forecast

@@ -10,7 +10,10 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from tidecast.jobs.config import parse_job_body
+from tidecast.jobs.request import JobRequest
+from tidecast.jobs.sagemaker import CreateAutoMLJobV2
 from tidecast.service.dependencies import StateDep, require_admin
+from tidecast.service.openapi import JOB_EXAMPLES, request_body
 from tidecast.service.problems import parse_json
 from tidecast.service.render import job_out
 
@@ -21,11 +24,11 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(requi
     "",
     status_code=201,
     summary="Submit a training job (native body or SageMaker CreateAutoMLJobV2)",
-    openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}},
+    openapi_extra=request_body(JobRequest, CreateAutoMLJobV2, examples=JOB_EXAMPLES),
 )
 async def create_job(request: Request, state: StateDep) -> JSONResponse:
     body = parse_json(await request.body())
-    job_request = await run_in_threadpool(parse_job_body, body, state.settings)
+    job_request = await run_in_threadpool(lambda: parse_job_body(body, state.settings, check_exists=True))
     job = await run_in_threadpool(state.jobs.create, job_request)
     return JSONResponse(
         job_out(state.registry, job), status_code=201, headers={"Location": f"/v1/jobs/{job.id}"}
