@@ -50,7 +50,7 @@ from tidecast.data.summary import summarize
 from tidecast.errors import ConfigError, DataError, ModelError
 from tidecast.metrics import get_metric, wql
 from tidecast.models.base import FALLBACK_ITEMS, Forecaster
-from tidecast.models.catalog import CATALOG, make_model
+from tidecast.models.catalog import CATALOG, make_model, model_name, model_names
 
 log = logging.getLogger(__name__)
 
@@ -170,10 +170,8 @@ class AutoForecaster:
         get_metric(self.metric)
         quantiles = parse_quantiles(self.quantiles)
         preset = get_preset(self.preset)
-        names = list(self.models) if self.models else list(preset.models)
-        unknown = [n for n in [*names, *(self.model_params or {})] if n not in CATALOG]
-        if unknown:
-            raise ConfigError(f"unknown model(s) {unknown}; choose from {', '.join(CATALOG)}")
+        names = model_names(self.models) if self.models else list(preset.models)
+        model_names(self.model_params or {})
         windows = preset.backtest_windows if self.backtest_windows is None else int(self.backtest_windows)
         if windows < 0:
             raise ConfigError(f"backtest windows must be 0 or more, got {windows}")
@@ -190,7 +188,8 @@ class AutoForecaster:
         """Catalog model `name` with the run's jobs and seed, the user's `model_params` on top
         (`{"LightGBM": {"n_jobs": 1}}` overrides the run's `n_jobs` for that model only)."""
         run: dict[str, Any] = {"n_jobs": self.n_jobs, "seed": self.seed, "quantiles": self.quantiles_}
-        return make_model(name, freq, **{**run, **(self.model_params or {}).get(name, {})})
+        own = {model_name(k): v for k, v in (self.model_params or {}).items()}.get(name, {})
+        return make_model(name, freq, **{**run, **own})
 
     # ---- fit ---------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame | str | Path, progress: ProgressFn | None = None) -> AutoForecaster:

@@ -35,6 +35,12 @@ KeyOpt = Annotated[
     str | None, typer.Option("--api-key", envvar="TIDECAST_API_KEY", help="API key (X-API-Key header)")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the raw JSON answer")]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="Print only the job id (for scripts: ID=$(tidecast jobs create -q ...))"
+    ),
+]
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 ENDED = ("Completed", "Failed", "Stopped")
 
@@ -174,11 +180,15 @@ def create(
     url: UrlOpt = DEFAULT_URL,
     api_key: KeyOpt = None,
     as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Queue a training job; prints its id."""
+    """Queue a training job; prints a line with its id and status (--quiet: the id alone, --json: the job)."""
     job = _request("POST", url, "/v1/jobs", api_key, body=_load_body(body))
     if as_json:
         _print_json(job)
+        return
+    if quiet:
+        typer.echo(str(job.get("id")))
         return
     out.print(
         f"queued job [bold]{job.get('id')}[/] ({job.get('name')}): {job.get('status')}", highlight=False

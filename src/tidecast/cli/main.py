@@ -27,6 +27,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # `-h` is help everywhere, as a new user expects; sub-commands inherit it from this context.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 app.command("demo-data")(demo_data)
@@ -40,8 +42,22 @@ app.add_typer(jobs_app, name="jobs", help="AutoML jobs on a running tidecast ser
 app.command("batch", help="Forecast a whole catalogue from files, chunk by chunk (resumable)")(batch)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from tidecast import __version__
+
+        typer.echo(f"tidecast {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details")] = False) -> None:
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit"),
+    ] = False,
+) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s"
     )

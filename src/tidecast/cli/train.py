@@ -85,31 +85,64 @@ class ProgressView:
 
 
 def print_leaderboard(board: pd.DataFrame, metric: str) -> None:
-    """The leaderboard as a table: short headers so it fits an 80-column terminal."""
-    table = Table(
-        title=f"Leaderboard: {metric}, lower is better (w1 = oldest backtest window)",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
+    """The leaderboard as a table that fits the terminal with every score in full.
+
+    The model, its score, weight and timings always show; the per-window scores follow, as
+    many of the newest windows as the width leaves room for (all of them are in
+    leaderboard.csv). Letting Rich shrink columns instead cut scores to `0.00…` at 80 columns.
+    """
     window_cols = [c for c in board.columns if c.startswith("window_")]
-    table.add_column("model", no_wrap=True)
-    for k in range(len(window_cols)):
-        table.add_column(f"w{k + 1}", justify="right", no_wrap=True, min_width=6)
-    for name in ("score", "weight", "fit s", "pred s"):
-        table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
+    rows = []
     for row in board.itertuples(index=False):
         r = row._asdict()
         marker = " *" if r.get("selected") else ""
-        cells = [f"{r['model']}{marker}"]
-        cells += [_fmt(r[c]) for c in window_cols]
-        cells += [_fmt(r["score"]) if not r.get("error") else "[red]failed[/]"]
-        cells += [f"{r['weight']:.2f}", f"{r['fit_seconds']:.1f}", f"{r['predict_seconds']:.1f}"]
+        score = _fmt(r["score"]) if not r.get("error") else "failed"
+        fixed = [
+            f"{r['model']}{marker}",
+            score,
+            f"{r['weight']:.2f}",
+            f"{r['fit_seconds']:.1f}",
+            f"{r['predict_seconds']:.1f}",
+        ]
+        rows.append((fixed, [_fmt(r[c]) for c in window_cols]))
+    headers = ["model", "score", "weight", "fit s", "pred s"]
+    shown = _windows_that_fit(headers, rows, len(window_cols), out.width - 2)  # the table's edges
+    first = len(window_cols) - shown
+    title = f"Leaderboard: {metric}, lower is better (w1 = oldest backtest window)"
+    if first:
+        title += f"; {'w1' if first == 1 else f'w1-w{first}'} only in leaderboard.csv"
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("model", no_wrap=True)
+    for name in headers[1:]:
+        table.add_column(name, justify="right", no_wrap=True)
+    for k in range(first, len(window_cols)):
+        table.add_column(f"w{k + 1}", justify="right", no_wrap=True)
+    for fixed, windows in rows:
+        cells = [*fixed, *windows[first:]]
+        if cells[1] == "failed":
+            cells[1] = "[red]failed[/]"
         table.add_row(*cells)
     out.print(table)
     for row in board.itertuples(index=False):
         if getattr(row, "error", ""):
             out.print(f"[red]{row.model} failed:[/] {row.error}", highlight=False, soft_wrap=True)
+
+
+def _windows_that_fit(
+    headers: list[str], rows: list[tuple[list[str], list[str]]], windows: int, width: int
+) -> int:
+    """How many window columns fit beside the fixed ones in `width` (two spaces between)."""
+
+    def column_width(header: str, cells: list[str]) -> int:
+        return max([len(header), *(len(c) for c in cells)])
+
+    used = sum(column_width(h, [f[i] for f, _ in rows]) + 2 for i, h in enumerate(headers)) - 2
+    for k in range(windows):
+        cells = [w[windows - 1 - k] for _, w in rows]
+        used += column_width(f"w{windows - k}", cells) + 2
+        if used > width:
+            return k
+    return windows
 
 
 def print_missing(auto: Any) -> None:
@@ -128,7 +161,7 @@ def _fmt(value: Any) -> str:
     return "–" if number != number else f"{number:.4f}"
 
 
-HorizonOpt = Annotated[int, typer.Option("--horizon", "-h", help="Steps to forecast")]
+HorizonOpt = Annotated[int, typer.Option("--horizon", help="Steps to forecast")]
 QuantilesOpt = Annotated[str, typer.Option(help="Comma-separated quantiles")]
 MetricOpt = Annotated[str, typer.Option(help=f"Objective: {', '.join(METRICS)}")]
 ItemOpt = Annotated[str, typer.Option("--item-col", help="Item id column")]
