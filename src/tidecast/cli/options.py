@@ -26,3 +26,15 @@ FutureOpt = Annotated[
     str | None,
     typer.Option("--future", help="Known covariates over the horizon (item, timestamp, covariates)"),
 ]
+SqlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sql",
+        help="A DuckDB query as the data instead of a file, e.g. "
+        "\"SELECT * FROM 'sales/*.parquet' JOIN 'items.csv' USING (item_id)\"",
+    ),
+]
+DataArg = Annotated[
+    str | None,
+    typer.Argument(help="CSV/Parquet path, folder, glob or fsspec URL (or give --sql)", show_default=False),
+]

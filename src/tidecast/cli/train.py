@@ -19,8 +19,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tidecast.automl.presets import PRESETS
-from tidecast.cli.common import console, guard, out, parse_json_option
-from tidecast.cli.options import FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
+from tidecast.cli.common import console, fail, guard, out, parse_json_option
+from tidecast.cli.options import DataArg, FutureOpt, JobsOpt, SchedulerOpt, SqlOpt, WorkersOpt
 from tidecast.metrics import METRICS
 
 if TYPE_CHECKING:
@@ -204,6 +204,23 @@ EventsOpt = Annotated[
 ]
 
 
+def data_source(data: str | None, sql: str | None, data_name: str = "DATA") -> str | pd.DataFrame:
+    """The path the user gave, or the frame their `--sql` query returns: exactly one of them.
+
+    The query is read into a frame here, before any work, because a frame is what the library
+    already takes: `fit`, `evaluate` and `predict` need no third kind of data source.
+    """
+    from tidecast.data.io import read_sql
+
+    if (data is None) == (sql is None):
+        raise fail(f"give the data as {data_name} or as --sql QUERY (exactly one)")
+    if sql is not None:
+        frame: pd.DataFrame = guard(lambda: read_sql(sql))
+        return frame
+    assert data is not None
+    return data
+
+
 def _scale_out(workers: int | None, scheduler: str | None) -> contextlib.AbstractContextManager[Any]:
     """With --workers or --scheduler, local models' per-series work runs on Dask; without,
     on forked processes as before, which start faster and win on small runs."""
@@ -265,8 +282,9 @@ def forecaster(
 
 
 def train(
-    data: Annotated[str, typer.Argument(help="CSV/Parquet path, folder, glob or fsspec URL")],
     horizon: HorizonOpt,
+    data: DataArg = None,
+    sql: SqlOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("runs/latest"),
     quantiles: QuantilesOpt = "0.1,0.5,0.9",
     metric: MetricOpt = "wql",
@@ -295,6 +313,8 @@ def train(
     """Run the AutoML job: backtest candidates, ensemble, refit, forecast; write DIR/*."""
     from tidecast.reports.run import write_run
 
+    source = data_source(data, sql)
+
     auto = guard(
         lambda: forecaster(
             horizon=horizon,
@@ -322,7 +342,7 @@ def train(
     )
     start = time.perf_counter()
     with _scale_out(workers, scheduler), ProgressView(time_limit) as view:
-        guard(lambda: auto.fit(data, progress=view))
+        guard(lambda: auto.fit(source, progress=view))
         view({"stage": "forecast"})
         forecasts = guard(lambda: auto.predict(future=future))
     paths = write_run(auto, forecasts, out_dir)
@@ -342,8 +362,9 @@ def _weights(weights: dict[str, float]) -> str:
 
 
 def backtest(
-    data: Annotated[str, typer.Argument(help="CSV/Parquet path, folder, glob or fsspec URL")],
     horizon: HorizonOpt,
+    data: DataArg = None,
+    sql: SqlOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("runs/backtest"),
     quantiles: QuantilesOpt = "0.1,0.5,0.9",
     metric: MetricOpt = "wql",
@@ -371,6 +392,8 @@ def backtest(
     """Evaluate candidates on backtest windows only (no refit, no model): leaderboard + report."""
     from tidecast.reports.run import write_evaluation
 
+    source = data_source(data, sql)
+
     auto = guard(
         lambda: forecaster(
             horizon=horizon,
@@ -397,7 +420,7 @@ def backtest(
         )
     )
     with _scale_out(workers, scheduler), ProgressView(time_limit) as view:
-        guard(lambda: auto.evaluate(data, progress=view))
+        guard(lambda: auto.evaluate(source, progress=view))
     paths = write_evaluation(auto, out_dir)
     print_leaderboard(auto.leaderboard(), auto.metric)
     print_missing(auto)
@@ -413,6 +436,7 @@ def forecast(
     out_path: Annotated[Path, typer.Option("--out", help="Forecast file (.csv or .parquet)")] = Path(
         "forecasts.csv"
     ),
+    sql: SqlOpt = None,
     future: FutureOpt = None,
 ) -> None:
     """Forecast with a trained model, from its stored history or newer data, without refitting."""
@@ -422,7 +446,8 @@ def forecast(
     folder = model / "model" if (model / "model" / "manifest.json").is_file() else model
     auto = guard(lambda: AutoForecaster.load(folder))
     start = time.perf_counter()
-    frame = guard(lambda: auto.predict(data, future=future))
+    newer = None if data is None and sql is None else data_source(data, sql, data_name="--data")
+    frame = guard(lambda: auto.predict(newer, future=future))
     guard(lambda: write_table(frame, out_path))
     items = frame[auto.spec_.item_col].nunique()
     console.print(
