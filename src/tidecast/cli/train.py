@@ -353,8 +353,9 @@ def train(
     for note in auto.report_.notes:
         out.print(f"[yellow]note:[/] {note}", highlight=False)
     out.print(f"trained in {elapsed:.1f}s")
-    for label in ("forecasts", "leaderboard", "report", "model"):
-        out.print(f"{label:<12} {paths[label]}")
+    for label in ("forecasts", "leaderboard", "report", "model", "backtests"):
+        if label in paths:
+            out.print(f"{label:<12} {paths[label]}")
 
 
 def _weights(weights: dict[str, float]) -> str:
