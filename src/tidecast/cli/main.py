@@ -15,6 +15,7 @@ import typer
 
 from tidecast.cli.batch import batch
 from tidecast.cli.demo import demo_data
+from tidecast.cli.endpoints import endpoints_app
 from tidecast.cli.jobs import jobs_app
 from tidecast.cli.keys import keys_app
 from tidecast.cli.models import models_app
@@ -39,6 +40,9 @@ app.command("serve", help="Run the forecasting service: registry, jobs and the f
 app.add_typer(keys_app, name="keys", help="API keys of the service")
 app.add_typer(models_app, name="models", help="Model registry: list, show, approve, reject, rollback")
 app.add_typer(jobs_app, name="jobs", help="AutoML jobs on a running tidecast service")
+app.add_typer(
+    endpoints_app, name="endpoints", help="Endpoints of a running tidecast service: deploy, list, delete"
+)
 app.command("batch", help="Forecast a whole catalogue from files, chunk by chunk (resumable)")(batch)
 
 
