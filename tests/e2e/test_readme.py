@@ -72,10 +72,17 @@ def test_the_readme_names_no_undefined_inputs():
 
 
 def test_every_bash_and_python_block_runs(env, tmp_path):
-    pytest.importorskip("duckdb")
+    try:
+        import duckdb  # noqa: F401
+
+        has_duckdb = True
+    except ImportError:  # a declared dependency, but an older environment may lack it
+        has_duckdb = False
     ran = 0
     for lang, code, reason in blocks():
         if reason is not None or lang not in ("bash", "python"):
+            continue
+        if "--sql" in code and not has_duckdb:
             continue
         if lang == "bash":
             command = ["bash", "-euo", "pipefail", "-c", small(code)]
@@ -84,6 +91,6 @@ def test_every_bash_and_python_block_runs(env, tmp_path):
         result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, f"{lang} block failed:\n{code}\n{result.stdout}\n{result.stderr}"
         ran += 1
-    assert ran >= 4
+    assert ran >= 3 + has_duckdb
     assert (tmp_path / "runs" / "demo" / "forecasts.csv").is_file()
     assert (tmp_path / "model" / "manifest.json").is_file()
