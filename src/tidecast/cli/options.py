@@ -34,6 +34,15 @@ SqlOpt = Annotated[
         "\"SELECT * FROM 'sales/*.parquet' JOIN 'items.csv' USING (item_id)\"",
     ),
 ]
+SqlUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sql-url",
+        envvar="TIDECAST_SQL_URL",
+        help="Run --sql on this database (SQLAlchemy URL, e.g. postgresql+psycopg://host/db) "
+        "instead of DuckDB over files",
+    ),
+]
 DataArg = Annotated[
     str | None,
     typer.Argument(help="CSV/Parquet path, folder, glob or fsspec URL (or give --sql)", show_default=False),

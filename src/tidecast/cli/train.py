@@ -20,7 +20,7 @@ from rich.table import Table
 
 from tidecast.automl.presets import PRESETS
 from tidecast.cli.common import console, fail, guard, out, parse_json_option
-from tidecast.cli.options import DataArg, FutureOpt, JobsOpt, SchedulerOpt, SqlOpt, WorkersOpt
+from tidecast.cli.options import DataArg, FutureOpt, JobsOpt, SchedulerOpt, SqlOpt, SqlUrlOpt, WorkersOpt
 from tidecast.metrics import METRICS
 
 if TYPE_CHECKING:
@@ -204,7 +204,9 @@ EventsOpt = Annotated[
 ]
 
 
-def data_source(data: str | None, sql: str | None, data_name: str = "DATA") -> str | pd.DataFrame:
+def data_source(
+    data: str | None, sql: str | None, sql_url: str | None = None, data_name: str = "DATA"
+) -> str | pd.DataFrame:
     """The path the user gave, or the frame their `--sql` query returns: exactly one of them.
 
     The query is read into a frame here, before any work, because a frame is what the library
@@ -214,8 +216,10 @@ def data_source(data: str | None, sql: str | None, data_name: str = "DATA") -> s
 
     if (data is None) == (sql is None):
         raise fail(f"give the data as {data_name} or as --sql QUERY (exactly one)")
+    if sql_url is not None and sql is None:
+        raise fail("--sql-url needs --sql QUERY")
     if sql is not None:
-        frame: pd.DataFrame = guard(lambda: read_sql(sql))
+        frame: pd.DataFrame = guard(lambda: read_sql(sql, sql_url))
         return frame
     assert data is not None
     return data
@@ -285,6 +289,7 @@ def train(
     horizon: HorizonOpt,
     data: DataArg = None,
     sql: SqlOpt = None,
+    sql_url: SqlUrlOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("runs/latest"),
     quantiles: QuantilesOpt = "0.1,0.5,0.9",
     metric: MetricOpt = "wql",
@@ -313,7 +318,7 @@ def train(
     """Run the AutoML job: backtest candidates, ensemble, refit, forecast; write DIR/*."""
     from tidecast.reports.run import write_run
 
-    source = data_source(data, sql)
+    source = data_source(data, sql, sql_url)
 
     auto = guard(
         lambda: forecaster(
@@ -366,6 +371,7 @@ def backtest(
     horizon: HorizonOpt,
     data: DataArg = None,
     sql: SqlOpt = None,
+    sql_url: SqlUrlOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("runs/backtest"),
     quantiles: QuantilesOpt = "0.1,0.5,0.9",
     metric: MetricOpt = "wql",
@@ -393,7 +399,7 @@ def backtest(
     """Evaluate candidates on backtest windows only (no refit, no model): leaderboard + report."""
     from tidecast.reports.run import write_evaluation
 
-    source = data_source(data, sql)
+    source = data_source(data, sql, sql_url)
 
     auto = guard(
         lambda: forecaster(
@@ -438,6 +444,7 @@ def forecast(
         "forecasts.csv"
     ),
     sql: SqlOpt = None,
+    sql_url: SqlUrlOpt = None,
     future: FutureOpt = None,
 ) -> None:
     """Forecast with a trained model, from its stored history or newer data, without refitting."""
@@ -447,7 +454,7 @@ def forecast(
     folder = model / "model" if (model / "model" / "manifest.json").is_file() else model
     auto = guard(lambda: AutoForecaster.load(folder))
     start = time.perf_counter()
-    newer = None if data is None and sql is None else data_source(data, sql, data_name="--data")
+    newer = None if data is None and sql is None else data_source(data, sql, sql_url, data_name="--data")
     frame = guard(lambda: auto.predict(newer, future=future))
     guard(lambda: write_table(frame, out_path))
     items = frame[auto.spec_.item_col].nunique()

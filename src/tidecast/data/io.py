@@ -222,8 +222,9 @@ def display_path(fs: Any, path: str) -> str:
     return path if protocol in ("file", "local") else str(fs.unstrip_protocol(path))
 
 
-def read_sql(query: str) -> pd.DataFrame:
-    """The result of a DuckDB `query` over files, as a frame in the query's own columns.
+def read_sql(query: str, url: str | None = None) -> pd.DataFrame:
+    """The result of a DuckDB `query` over files (or, with a SQLAlchemy `url`, of the query on
+    that database), as a frame in the query's own columns.
 
     The data of a retailer often arrives as separate tables (sales, promotions, items); a
     query joins them where they lie, with DuckDB's own readers, so nothing has to be joined
@@ -236,17 +237,41 @@ def read_sql(query: str) -> pd.DataFrame:
       item_id  timestamp  target
     0       a 2024-01-01     1.5
     """
+    if not query or not query.strip():
+        raise ConfigError("the SQL query is empty")
+    if url is not None:
+        return _read_database(query, url)
     try:
         import duckdb
     except ImportError:
         raise ConfigError("a SQL query needs DuckDB: pip install duckdb") from None
-    if not query or not query.strip():
-        raise ConfigError("the SQL query is empty")
     try:
         with duckdb.connect(":memory:") as con:
             frame = con.sql(query).df()
     except duckdb.Error as exc:
         raise DataError(f"the SQL query failed: {str(exc).strip()}") from None
+    if frame.empty:
+        raise DataError("the SQL query returned no rows")
+    return frame
+
+
+def _read_database(query: str, url: str) -> pd.DataFrame:
+    """`query` on the database at SQLAlchemy `url` (PostgreSQL, SQLite...), as a frame."""
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise ConfigError(f"cannot use the database URL: {exc}") from None
+    try:
+        with engine.connect() as connection:
+            frame = pd.read_sql_query(sa.text(query), connection)
+    except sa.exc.SQLAlchemyError as exc:
+        raise DataError(
+            f"the SQL query failed: {str(exc.orig if hasattr(exc, 'orig') else exc).strip()}"
+        ) from None
+    finally:
+        engine.dispose()
     if frame.empty:
         raise DataError("the SQL query returned no rows")
     return frame
