@@ -197,7 +197,8 @@ class AutoForecaster:
     def _make(self, name: str, freq: str) -> Forecaster:
         """Catalog model `name` with the run's jobs and seed, the user's `model_params` on top
         (`{"LightGBM": {"n_jobs": 1}}` overrides the run's `n_jobs` for that model only)."""
-        run: dict[str, Any] = {"n_jobs": self.n_jobs, "seed": self.seed, "quantiles": self.quantiles_}
+        quantiles = getattr(self, "quantiles_", None)  # set by fit; a model built before has none
+        run: dict[str, Any] = {"n_jobs": self.n_jobs, "seed": self.seed, "quantiles": quantiles}
         own = {model_name(k): v for k, v in (self.model_params or {}).items()}.get(name, {})
         return make_model(name, freq, **{**run, **own})
 
