@@ -205,5 +205,6 @@ def _slim_state(forecaster: AutoForecaster) -> dict[str, Any]:
     state.pop("_static_cache", None)
     report = copy.copy(forecaster.report_)
     report.candidates = [dataclasses.replace(c, model=None, forecast=None) for c in report.candidates]
+    report.backtest_points = None
     state["report_"] = report
     return state

@@ -172,3 +172,48 @@ def windowed_scorer(
         return float(np.mean(finite)) if finite else float("inf")
 
     return score
+
+
+# Column names of the backtest forecast table (besides the item, timestamp, mean and quantiles).
+WINDOW, CUTOFF, ACTUAL, MODEL = "window", "cutoff", "actual", "model"
+
+
+def backtest_points(window_data: Sequence[WindowData]) -> pd.DataFrame:
+    """The backtest points in the order every candidate's `BacktestForecast` is aligned with:
+    window (1 = oldest, as on the leaderboard), the item's cutoff (last timestamp its window's
+    history holds), item, timestamp and the actual value."""
+    frames = []
+    for k, w in enumerate(window_data):
+        cutoff = w.history.groupby(ITEM_ID, sort=False, observed=True)[TIMESTAMP].max()
+        frames.append(
+            pd.DataFrame(
+                {
+                    WINDOW: k + 1,
+                    CUTOFF: w.actual[ITEM_ID].map(cutoff).to_numpy(),
+                    ITEM_ID: w.actual[ITEM_ID].to_numpy(),
+                    TIMESTAMP: w.actual[TIMESTAMP].to_numpy(),
+                    ACTUAL: w.actual[TARGET].to_numpy(dtype=np.float64),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=[WINDOW, CUTOFF, ITEM_ID, TIMESTAMP, ACTUAL])
+    return pd.concat(frames, ignore_index=True)
+
+
+def backtest_table(
+    points: pd.DataFrame, forecasts: dict[str, BacktestForecast], quantiles: Sequence[float]
+) -> pd.DataFrame:
+    """Long table of every model's backtest forecasts beside the actuals, what a user plots:
+    one row per (model, window, item, timestamp), with `mean` and one column per quantile."""
+    columns = [MEAN, *quantile_columns(quantiles)]
+    frames = []
+    for name, forecast in forecasts.items():
+        values = np.column_stack([forecast.mean, forecast.quantiles])
+        frame = points.copy()
+        frame.insert(0, MODEL, name)
+        frame[columns] = values
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=[MODEL, *points.columns, *columns])
+    return pd.concat(frames, ignore_index=True)

@@ -23,14 +23,21 @@ import numpy as np
 import pandas as pd
 
 from tidecast.automl.artifact import load_state, save_forecaster
-from tidecast.automl.backtest import CandidateResult, ProgressFn, prepare_windows, run_candidate
+from tidecast.automl.backtest import (
+    CandidateResult,
+    ProgressFn,
+    backtest_points,
+    backtest_table,
+    prepare_windows,
+    run_candidate,
+)
 from tidecast.automl.calibration import QuantileCalibration, fit_calibration
 from tidecast.automl.closures import close_forecast, learn_closures
 from tidecast.automl.ensemble import combine
 from tidecast.automl.leaderboard import build_leaderboard
 from tidecast.automl.planning import BacktestPlan, plan_backtest
 from tidecast.automl.presets import get_preset
-from tidecast.automl.selection import select
+from tidecast.automl.selection import ENSEMBLE, select
 from tidecast.data.frequency import check_horizon, season_length
 from tidecast.data.holidays import HolidayCalendar
 from tidecast.data.ingest import canonical_keys, from_canonical, to_canonical
@@ -51,7 +58,7 @@ from tidecast.data.summary import summarize
 from tidecast.errors import ConfigError, DataError, ModelError
 from tidecast.metrics import get_metric, wql
 from tidecast.models.base import FALLBACK_ITEMS, Forecaster
-from tidecast.models.catalog import CATALOG, make_model
+from tidecast.models.catalog import CATALOG, make_model, model_name, model_names
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +87,9 @@ class FitReport:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     calibration: dict[str, Any] = field(default_factory=dict)
+    # The backtest points (window, cutoff, item, timestamp, actual) the candidates' forecasts
+    # are aligned with; not saved with the model (backtest_forecasts() is a fit's output).
+    backtest_points: pd.DataFrame | None = None
 
 
 class AutoForecaster:
@@ -173,10 +183,8 @@ class AutoForecaster:
         get_metric(self.metric)
         quantiles = parse_quantiles(self.quantiles)
         preset = get_preset(self.preset)
-        names = list(self.models) if self.models else list(preset.models)
-        unknown = [n for n in [*names, *(self.model_params or {})] if n not in CATALOG]
-        if unknown:
-            raise ConfigError(f"unknown model(s) {unknown}; choose from {', '.join(CATALOG)}")
+        names = model_names(self.models) if self.models else list(preset.models)
+        model_names(self.model_params or {})
         windows = preset.backtest_windows if self.backtest_windows is None else int(self.backtest_windows)
         if windows < 0:
             raise ConfigError(f"backtest windows must be 0 or more, got {windows}")
@@ -194,7 +202,8 @@ class AutoForecaster:
         (`{"LightGBM": {"n_jobs": 1}}` overrides the run's `n_jobs` for that model only)."""
         quantiles = getattr(self, "quantiles_", None)  # set by fit; a model built before has none
         run: dict[str, Any] = {"n_jobs": self.n_jobs, "seed": self.seed, "quantiles": quantiles}
-        return make_model(name, freq, **{**run, **(self.model_params or {}).get(name, {})})
+        own = {model_name(k): v for k, v in (self.model_params or {}).items()}.get(name, {})
+        return make_model(name, freq, **{**run, **own})
 
     # ---- fit ---------------------------------------------------------------------------
     def fit(
@@ -274,6 +283,7 @@ class AutoForecaster:
         self.calibration_ = self._calibrate(window_data, weights, quantiles, report)
         self.weights_ = weights
         self.history_ = panel
+        report.backtest_points = backtest_points(window_data)
         self.report_ = report
         return panel, spec, weights
 
@@ -677,6 +687,29 @@ class AutoForecaster:
         if not hasattr(self, "report_"):
             raise ModelError("no leaderboard yet: call fit() or evaluate() first")
         return build_leaderboard(self.report_, self.metric)
+
+    def backtest_forecasts(self) -> pd.DataFrame:
+        """Every candidate's and the ensemble's forecasts on the backtest windows, beside the
+        actuals: model, window (1 = oldest), cutoff, item, timestamp, actual, mean, quantiles.
+
+        What a user plots to see how each model did. The ensemble's rows combine its members
+        with the final weights (fitted on these same windows, so they flatter it; the
+        leaderboard's score is the held-out one) and before quantile calibration. Only right
+        after `fit` or `evaluate`: a loaded model has dropped the backtests.
+        """
+        points = getattr(getattr(self, "report_", None), "backtest_points", None)
+        if points is None:
+            raise ModelError(
+                "no backtest forecasts: call fit() or evaluate() first (a loaded model has none)"
+            )
+        forecasts = {
+            c.name: c.forecast for c in self.report_.candidates if c.forecast is not None and c.error is None
+        }
+        weights = self.report_.ensemble_weights
+        if weights and all(name in forecasts for name in weights):
+            forecasts = {ENSEMBLE: combine(forecasts, weights), **forecasts}
+        table = backtest_table(points, forecasts, self.quantiles_)
+        return from_canonical(table, self.spec_)
 
     def fingerprint(self) -> str:
         """A digest of the training panel, to tell which data a model saw."""

@@ -302,8 +302,8 @@ def run_batch(
     done = {k: _read_record(plan, k) for k in range(staged.n_chunks)}
     records = {k: r for k, r in done.items() if r is not None}
     pending = [k for k in range(staged.n_chunks) if k not in records]
-    resumed = len(records)
-    emit({"stage": "forecast", "chunks": staged.n_chunks, "done": resumed})
+    resumed = set(records)
+    emit({"stage": "forecast", "chunks": staged.n_chunks, "done": len(resumed)})
     t_forecast = time.monotonic()
     errors: dict[int, str] = {}
     for result in _execute(plan, pending, workers, client):
@@ -378,7 +378,7 @@ def _finish(
     identity: dict[str, Any],
     records: dict[int, ChunkRecord],
     errors: dict[int, str],
-    resumed: int,
+    resumed: set[int],
     staging_seconds: float,
     forecast_seconds: float,
     started: float,
@@ -396,6 +396,9 @@ def _finish(
     table = pd.DataFrame(failures, columns=[plan.item_col, "reason"])
     table.to_csv(Path(plan.output) / "failures.csv", index=False)
     forecast_items = sum(r.forecast for r in records.values())
+    # The rate counts only the items forecast by this run: chunks done by an earlier run took
+    # no time here, and counting them gave a finished batch run again millions of items/s.
+    fresh_items = sum(r.forecast for k, r in records.items() if k not in resumed)
     total_seconds = time.monotonic() - started
     manifest = {
         "type": BATCH_TYPE,
@@ -404,7 +407,7 @@ def _finish(
         "input": [f["path"] for f in identity["input"]],
         "format": plan.format,
         "chunks": plan.input.n_chunks,
-        "chunks_resumed": resumed,
+        "chunks_resumed": len(resumed),
         "chunks_failed": sorted(errors),
         "rows_in": plan.input.rows,
         "rows_without_item": plan.input.rows_without_item,
@@ -423,7 +426,9 @@ def _finish(
             "forecast_seconds": round(forecast_seconds, 3),
             "total_seconds": round(total_seconds, 3),
             "chunk_seconds_sum": round(sum(r.seconds for r in records.values()), 3),
-            "items_per_second": round(forecast_items / forecast_seconds, 1) if forecast_seconds > 0 else None,
+            "items_per_second": round(fresh_items / forecast_seconds, 1)
+            if fresh_items and forecast_seconds > 0
+            else None,
         },
     }
     _write_json(Path(plan.output) / "manifest.json", manifest)

@@ -112,7 +112,7 @@ def batch(
     timings = m["timings"]
     console.print(
         f"forecast {m['items_forecast']:,} of {m['items_in']:,} items in {timings['total_seconds']:.1f}s "
-        f"({timings['items_per_second']} items/s, {m['workers']} {m['executor']} workers; "
+        f"({_rate(timings['items_per_second'])}{m['workers']} {m['executor']} workers; "
         f"{m['chunks_resumed']} of {m['chunks']} chunks already done) -> {result.output}/forecasts",
         highlight=False,
     )
@@ -126,3 +126,8 @@ def batch(
         )
     if m["items_forecast"] == 0:
         raise typer.Exit(1)
+
+
+def _rate(items_per_second: float | None) -> str:
+    """The throughput of this run, or nothing when every chunk was already done."""
+    return "" if items_per_second is None else f"{items_per_second} items/s, "

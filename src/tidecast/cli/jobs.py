@@ -14,12 +14,14 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from tidecast.cli.service_api import DEFAULT_URL, JsonOpt, KeyOpt, UrlOpt
+from tidecast.cli.service_api import request as _request
 
 jobs_app = typer.Typer(
     name="jobs",
@@ -29,52 +31,13 @@ jobs_app = typer.Typer(
 err = Console(stderr=True)
 out = Console()
 
-DEFAULT_URL = "http://127.0.0.1:8080"
-UrlOpt = Annotated[str, typer.Option("--url", envvar="TIDECAST_URL", help="Base URL of the service")]
-KeyOpt = Annotated[
-    str | None, typer.Option("--api-key", envvar="TIDECAST_API_KEY", help="API key (X-API-Key header)")
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="Print only the job id (for scripts: ID=$(tidecast jobs create -q ...))"
+    ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the raw JSON answer")]
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 ENDED = ("Completed", "Failed", "Stopped")
-
-
-def _request(
-    method: str, url: str, path: str, api_key: str | None, body: Any = None, params: Any = None
-) -> Any:
-    """Call the API; a problem-details answer or an unreachable service is one line and exit 1."""
-    headers = {"Accept": "application/json"}
-    if api_key:
-        headers["X-API-Key"] = api_key
-    try:
-        response = httpx.request(
-            method, url.rstrip("/") + path, json=body, params=params, headers=headers, timeout=TIMEOUT
-        )
-    except httpx.HTTPError as exc:
-        err.print(f"[bold red]error:[/] cannot reach {url}: {exc}", highlight=False)
-        raise typer.Exit(1) from None
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = None
-    if response.is_error:
-        err.print(
-            f"[bold red]error:[/] {_problem_line(response.status_code, payload, response.text)}",
-            highlight=False,
-        )
-        raise typer.Exit(1)
-    return payload
-
-
-def _problem_line(status: int, payload: Any, text: str) -> str:
-    """ "422 Invalid input: horizon must be ... (field: horizon)" from RFC 9457 problem details."""
-    if not isinstance(payload, dict):
-        return f"{status} {text.strip()[:500]}"
-    title = payload.get("title") or ""
-    detail = payload.get("detail") or ""
-    field = payload.get("field")
-    line = f"{status} {title}: {detail}" if detail else f"{status} {title}"
-    return f"{line} (field: {field})" if field else line
 
 
 def _load_body(path: Path) -> dict[str, Any]:
@@ -174,11 +137,15 @@ def create(
     url: UrlOpt = DEFAULT_URL,
     api_key: KeyOpt = None,
     as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Queue a training job; prints its id."""
+    """Queue a training job; prints a line with its id and status (--quiet: the id alone, --json: the job)."""
     job = _request("POST", url, "/v1/jobs", api_key, body=_load_body(body))
     if as_json:
         _print_json(job)
+        return
+    if quiet:
+        typer.echo(str(job.get("id")))
         return
     out.print(
         f"queued job [bold]{job.get('id')}[/] ({job.get('name')}): {job.get('status')}", highlight=False

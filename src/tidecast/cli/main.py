@@ -15,6 +15,7 @@ import typer
 
 from tidecast.cli.batch import batch
 from tidecast.cli.demo import demo_data
+from tidecast.cli.endpoints import endpoints_app
 from tidecast.cli.jobs import jobs_app
 from tidecast.cli.keys import keys_app
 from tidecast.cli.models import models_app
@@ -27,6 +28,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # `-h` is help everywhere, as a new user expects; sub-commands inherit it from this context.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 app.command("demo-data")(demo_data)
@@ -37,11 +40,28 @@ app.command("serve", help="Run the forecasting service: registry, jobs and the f
 app.add_typer(keys_app, name="keys", help="API keys of the service")
 app.add_typer(models_app, name="models", help="Model registry: list, show, approve, reject, rollback")
 app.add_typer(jobs_app, name="jobs", help="AutoML jobs on a running tidecast service")
+app.add_typer(
+    endpoints_app, name="endpoints", help="Endpoints of a running tidecast service: deploy, list, delete"
+)
 app.command("batch", help="Forecast a whole catalogue from files, chunk by chunk (resumable)")(batch)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from tidecast import __version__
+
+        typer.echo(f"tidecast {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details")] = False) -> None:
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit"),
+    ] = False,
+) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s"
     )

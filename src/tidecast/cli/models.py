@@ -216,7 +216,7 @@ def rollback(group: str) -> None:
 def register(
     group: Annotated[str, typer.Argument(help="Model group name (created when new).")],
     model_folder: Annotated[
-        Path, typer.Argument(help="A folder written by AutoForecaster.save / tidecast fit.")
+        Path, typer.Argument(help="A folder written by AutoForecaster.save or `tidecast train` (RUN/model).")
     ],
     description: Annotated[str, typer.Option(help="A note stored with the version.")] = "",
 ) -> None:

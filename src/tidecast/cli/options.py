@@ -33,3 +33,24 @@ DateFormatOpt = Annotated[
         help="How the timestamps are written, in strftime codes, e.g. %d/%m/%Y (default: one format inferred)",
     ),
 ]
+SqlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sql",
+        help="A DuckDB query as the data instead of a file, e.g. "
+        "\"SELECT * FROM 'sales/*.parquet' JOIN 'items.csv' USING (item_id)\"",
+    ),
+]
+SqlUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sql-url",
+        envvar="TIDECAST_SQL_URL",
+        help="Run --sql on this database (SQLAlchemy URL, e.g. postgresql+psycopg://host/db) "
+        "instead of DuckDB over files",
+    ),
+]
+DataArg = Annotated[
+    str | None,
+    typer.Argument(help="CSV/Parquet path, folder, glob or fsspec URL (or give --sql)", show_default=False),
+]

@@ -19,8 +19,17 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tidecast.automl.presets import PRESETS
-from tidecast.cli.common import console, guard, out, parse_json_option
-from tidecast.cli.options import DateFormatOpt, FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
+from tidecast.cli.common import console, fail, guard, out, parse_json_option
+from tidecast.cli.options import (
+    DataArg,
+    DateFormatOpt,
+    FutureOpt,
+    JobsOpt,
+    SchedulerOpt,
+    SqlOpt,
+    SqlUrlOpt,
+    WorkersOpt,
+)
 from tidecast.metrics import METRICS
 
 if TYPE_CHECKING:
@@ -87,31 +96,64 @@ class ProgressView:
 
 
 def print_leaderboard(board: pd.DataFrame, metric: str) -> None:
-    """The leaderboard as a table: short headers so it fits an 80-column terminal."""
-    table = Table(
-        title=f"Leaderboard: {metric}, lower is better (w1 = oldest backtest window)",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
+    """The leaderboard as a table that fits the terminal with every score in full.
+
+    The model, its score, weight and timings always show; the per-window scores follow, as
+    many of the newest windows as the width leaves room for (all of them are in
+    leaderboard.csv). Letting Rich shrink columns instead cut scores to `0.00…` at 80 columns.
+    """
     window_cols = [c for c in board.columns if c.startswith("window_")]
-    table.add_column("model", no_wrap=True)
-    for k in range(len(window_cols)):
-        table.add_column(f"w{k + 1}", justify="right", no_wrap=True, min_width=6)
-    for name in ("score", "weight", "fit s", "pred s"):
-        table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
+    rows = []
     for row in board.itertuples(index=False):
         r = row._asdict()
         marker = " *" if r.get("selected") else ""
-        cells = [f"{r['model']}{marker}"]
-        cells += [_fmt(r[c]) for c in window_cols]
-        cells += [_fmt(r["score"]) if not r.get("error") else "[red]failed[/]"]
-        cells += [f"{r['weight']:.2f}", f"{r['fit_seconds']:.1f}", f"{r['predict_seconds']:.1f}"]
+        score = _fmt(r["score"]) if not r.get("error") else "failed"
+        fixed = [
+            f"{r['model']}{marker}",
+            score,
+            f"{r['weight']:.2f}",
+            f"{r['fit_seconds']:.1f}",
+            f"{r['predict_seconds']:.1f}",
+        ]
+        rows.append((fixed, [_fmt(r[c]) for c in window_cols]))
+    headers = ["model", "score", "weight", "fit s", "pred s"]
+    shown = _windows_that_fit(headers, rows, len(window_cols), out.width - 2)  # the table's edges
+    first = len(window_cols) - shown
+    title = f"Leaderboard: {metric}, lower is better (w1 = oldest backtest window)"
+    if first:
+        title += f"; {'w1' if first == 1 else f'w1-w{first}'} only in leaderboard.csv"
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("model", no_wrap=True)
+    for name in headers[1:]:
+        table.add_column(name, justify="right", no_wrap=True)
+    for k in range(first, len(window_cols)):
+        table.add_column(f"w{k + 1}", justify="right", no_wrap=True)
+    for fixed, windows in rows:
+        cells = [*fixed, *windows[first:]]
+        if cells[1] == "failed":
+            cells[1] = "[red]failed[/]"
         table.add_row(*cells)
     out.print(table)
     for row in board.itertuples(index=False):
         if getattr(row, "error", ""):
             out.print(f"[red]{row.model} failed:[/] {row.error}", highlight=False, soft_wrap=True)
+
+
+def _windows_that_fit(
+    headers: list[str], rows: list[tuple[list[str], list[str]]], windows: int, width: int
+) -> int:
+    """How many window columns fit beside the fixed ones in `width` (two spaces between)."""
+
+    def column_width(header: str, cells: list[str]) -> int:
+        return max([len(header), *(len(c) for c in cells)])
+
+    used = sum(column_width(h, [f[i] for f, _ in rows]) + 2 for i, h in enumerate(headers)) - 2
+    for k in range(windows):
+        cells = [w[windows - 1 - k] for _, w in rows]
+        used += column_width(f"w{windows - k}", cells) + 2
+        if used > width:
+            return k
+    return windows
 
 
 def print_missing(auto: Any) -> None:
@@ -130,7 +172,7 @@ def _fmt(value: Any) -> str:
     return "–" if number != number else f"{number:.4f}"
 
 
-HorizonOpt = Annotated[int, typer.Option("--horizon", "-h", help="Steps to forecast")]
+HorizonOpt = Annotated[int, typer.Option("--horizon", help="Steps to forecast")]
 QuantilesOpt = Annotated[str, typer.Option(help="Comma-separated quantiles")]
 MetricOpt = Annotated[str, typer.Option(help=f"Objective: {', '.join(METRICS)}")]
 ItemOpt = Annotated[str, typer.Option("--item-col", help="Item id column")]
@@ -171,6 +213,27 @@ HolidaysOpt = Annotated[
 EventsOpt = Annotated[
     str | None, typer.Option("--events", help="Events table (CSV/Parquet with date and name)")
 ]
+
+
+def data_source(
+    data: str | None, sql: str | None, sql_url: str | None = None, data_name: str = "DATA"
+) -> str | pd.DataFrame:
+    """The path the user gave, or the frame their `--sql` query returns: exactly one of them.
+
+    The query is read into a frame here, before any work, because a frame is what the library
+    already takes: `fit`, `evaluate` and `predict` need no third kind of data source.
+    """
+    from tidecast.data.io import read_sql
+
+    if (data is None) == (sql is None):
+        raise fail(f"give the data as {data_name} or as --sql QUERY (exactly one)")
+    if sql_url is not None and sql is None:
+        raise fail("--sql-url needs --sql QUERY")
+    if sql is not None:
+        frame: pd.DataFrame = guard(lambda: read_sql(sql, sql_url))
+        return frame
+    assert data is not None
+    return data
 
 
 def _scale_out(workers: int | None, scheduler: str | None) -> contextlib.AbstractContextManager[Any]:
@@ -236,8 +299,10 @@ def forecaster(
 
 
 def train(
-    data: Annotated[str, typer.Argument(help="CSV/Parquet path, folder, glob or fsspec URL")],
     horizon: HorizonOpt,
+    data: DataArg = None,
+    sql: SqlOpt = None,
+    sql_url: SqlUrlOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("runs/latest"),
     quantiles: QuantilesOpt = "0.1,0.5,0.9",
     metric: MetricOpt = "wql",
@@ -267,6 +332,8 @@ def train(
     """Run the AutoML job: backtest candidates, ensemble, refit, forecast; write DIR/*."""
     from tidecast.reports.run import write_run
 
+    source = data_source(data, sql, sql_url)
+
     auto = guard(
         lambda: forecaster(
             horizon=horizon,
@@ -295,7 +362,7 @@ def train(
     )
     start = time.perf_counter()
     with _scale_out(workers, scheduler), ProgressView(time_limit) as view:
-        guard(lambda: auto.fit(data, progress=view, future=future))
+        guard(lambda: auto.fit(source, progress=view, future=future))
         view({"stage": "forecast"})
         forecasts = guard(lambda: auto.predict(future=future))
     paths = write_run(auto, forecasts, out_dir)
@@ -306,8 +373,9 @@ def train(
     for note in auto.report_.notes:
         out.print(f"[yellow]note:[/] {note}", highlight=False)
     out.print(f"trained in {elapsed:.1f}s")
-    for label in ("forecasts", "leaderboard", "report", "model"):
-        out.print(f"{label:<12} {paths[label]}")
+    for label in ("forecasts", "leaderboard", "report", "model", "backtests"):
+        if label in paths:
+            out.print(f"{label:<12} {paths[label]}")
 
 
 def _weights(weights: dict[str, float]) -> str:
@@ -315,8 +383,10 @@ def _weights(weights: dict[str, float]) -> str:
 
 
 def backtest(
-    data: Annotated[str, typer.Argument(help="CSV/Parquet path, folder, glob or fsspec URL")],
     horizon: HorizonOpt,
+    data: DataArg = None,
+    sql: SqlOpt = None,
+    sql_url: SqlUrlOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("runs/backtest"),
     quantiles: QuantilesOpt = "0.1,0.5,0.9",
     metric: MetricOpt = "wql",
@@ -345,6 +415,8 @@ def backtest(
     """Evaluate candidates on backtest windows only (no refit, no model): leaderboard + report."""
     from tidecast.reports.run import write_evaluation
 
+    source = data_source(data, sql, sql_url)
+
     auto = guard(
         lambda: forecaster(
             horizon=horizon,
@@ -372,7 +444,7 @@ def backtest(
         )
     )
     with _scale_out(workers, scheduler), ProgressView(time_limit) as view:
-        guard(lambda: auto.evaluate(data, progress=view))
+        guard(lambda: auto.evaluate(source, progress=view))
     paths = write_evaluation(auto, out_dir)
     print_leaderboard(auto.leaderboard(), auto.metric)
     print_missing(auto)
@@ -388,6 +460,8 @@ def forecast(
     out_path: Annotated[Path, typer.Option("--out", help="Forecast file (.csv or .parquet)")] = Path(
         "forecasts.csv"
     ),
+    sql: SqlOpt = None,
+    sql_url: SqlUrlOpt = None,
     future: FutureOpt = None,
     date_format: DateFormatOpt = None,
 ) -> None:
@@ -400,7 +474,8 @@ def forecast(
     if date_format is not None:  # newer files may be written another way than the training data
         auto.date_format = date_format
     start = time.perf_counter()
-    frame = guard(lambda: auto.predict(data, future=future))
+    newer = None if data is None and sql is None else data_source(data, sql, sql_url, data_name="--data")
+    frame = guard(lambda: auto.predict(newer, future=future))
     guard(lambda: write_table(frame, out_path))
     items = frame[auto.spec_.item_col].nunique()
     console.print(

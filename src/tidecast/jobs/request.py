@@ -133,11 +133,9 @@ class JobRequest(_Strict):
     def _models(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return None
-        from tidecast.models.catalog import CATALOG
+        from tidecast.models.catalog import model_names
 
-        unknown = [m for m in value if m not in CATALOG]
-        if unknown:
-            raise ValueError(f"unknown model(s) {unknown}; choose from {', '.join(CATALOG)}")
+        value = model_names(value)  # a ConfigError is a ValueError: pydantic reports it
         if not value:
             raise ValueError("give at least one model, or leave models out to use the preset's")
         return list(dict.fromkeys(value))

@@ -7,6 +7,7 @@ for a panel of a given frequency.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from tidecast.data.frequency import season_length, seasonal_periods
@@ -49,6 +50,37 @@ SEEDED: frozenset[str] = frozenset({"NPTS", "DeepAR", "CNNQR", "Prophet", "Light
 QUANTILE_AWARE: frozenset[str] = frozenset({"LightGBM"})
 
 
+def model_name(name: str) -> str:
+    """The catalog's spelling of model `name`, matched without regard to case.
+
+    The one place a user's model name is resolved (AutoML, CLI, job bodies): `autoets` and
+    `AUTOETS` are AutoETS. Catalog names differ by more than case, so the match is unique.
+
+    >>> model_name("autoets")
+    'AutoETS'
+    """
+    if name in CATALOG:
+        return name
+    folded = {known.casefold(): known for known in CATALOG}
+    found = folded.get(str(name).strip().casefold())
+    if found is None:
+        raise ConfigError(f"unknown model {name!r}; choose from {', '.join(CATALOG)}")
+    return found
+
+
+def model_names(names: Iterable[str]) -> list[str]:
+    """`model_name` over several names, with every unknown one named in a single error."""
+    resolved, unknown = [], []
+    for name in names:
+        try:
+            resolved.append(model_name(name))
+        except ConfigError:
+            unknown.append(name)
+    if unknown:
+        raise ConfigError(f"unknown model(s) {unknown}; choose from {', '.join(CATALOG)}")
+    return resolved
+
+
 def default_params(name: str, freq: str) -> dict[str, Any]:
     """The hyper-parameters a model gets for data of frequency `freq` (seasonal periods)."""
     main = {"season_length": season_length(freq)}
@@ -74,8 +106,7 @@ def make_model(name: str, freq: str, **overrides: Any) -> Forecaster:
     >>> make_model("SeasonalNaive", "h")
     SeasonalNaive(season_length=24, n_jobs=1)
     """
-    if name not in CATALOG:
-        raise ConfigError(f"unknown model {name!r}; valid names: {', '.join(CATALOG)}")
+    name = model_name(name)
     params = default_params(name, freq)
     seed = overrides.pop("seed", None)
     if seed is not None and name in SEEDED:

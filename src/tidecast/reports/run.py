@@ -3,6 +3,7 @@
 DIR/forecasts.csv, DIR/forecasts.parquet   the forecast in the user's column names
 DIR/leaderboard.csv                         candidates and ensemble, best first
 DIR/report.json                             config, data summary, per-window metrics, weights
+DIR/backtest_forecasts.csv                  every model's forecasts on every backtest window
 DIR/model/                                  the fitted AutoForecaster (see automl.artifact)
 """
 
@@ -26,6 +27,7 @@ FORECASTS_PARQUET = "forecasts.parquet"
 LEADERBOARD = "leaderboard.csv"
 REPORT = "report.json"
 MODEL_DIR = "model"
+BACKTEST_FORECASTS = "backtest_forecasts.csv"
 
 
 def _clean(value: Any) -> Any:
@@ -127,6 +129,7 @@ def write_run(auto: AutoForecaster, forecasts: pd.DataFrame, out: str | Path) ->
     auto.leaderboard().to_csv(paths["leaderboard"], index=False)
     paths["report"].write_text(json.dumps(build_report(auto, forecasts), indent=2, default=str))
     auto.save(paths["model"])
+    paths.update(_write_backtests(auto, folder))
     return paths
 
 
@@ -137,4 +140,15 @@ def write_evaluation(auto: AutoForecaster, out: str | Path) -> dict[str, Path]:
     paths = {"leaderboard": folder / LEADERBOARD, "report": folder / REPORT}
     auto.leaderboard().to_csv(paths["leaderboard"], index=False)
     paths["report"].write_text(json.dumps(build_report(auto), indent=2, default=str))
+    paths.update(_write_backtests(auto, folder))
     return paths
+
+
+def _write_backtests(auto: AutoForecaster, folder: Path) -> dict[str, Path]:
+    """`backtest_forecasts.csv` when the run had backtest windows (none without them)."""
+    table = auto.backtest_forecasts()
+    if table.empty:
+        return {}
+    path = folder / BACKTEST_FORECASTS
+    table.to_csv(path, index=False)
+    return {"backtests": path}

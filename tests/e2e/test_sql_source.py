@@ -1,0 +1,91 @@
+"""`--sql`: the demo data split into sales, promotions and items tables, joined back by DuckDB.
+
+The forecasts from the query must equal those from the joined file: the query is only another
+way to hand over the same frame.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from tidecast.cli.main import app
+from tidecast.data.demo import generate
+
+duckdb = pytest.importorskip("duckdb")
+runner = CliRunner()
+
+QUERY = """
+SELECT s.item_id, s.timestamp, s.target_value, p.promotion, i.category, i.region
+FROM '{root}/sales/*.parquet' AS s
+JOIN '{root}/promotions.csv' AS p USING (item_id, timestamp)
+JOIN '{root}/items.csv' AS i USING (item_id)
+"""
+OPTIONS = [
+    "--horizon", "7", "--target-col", "target_value", "--models", "seasonalnaive,lightgbm",
+    "--backtest-windows", "1", "--past-covariates", "promotion", "--static-columns", "category,region",
+    "--jobs", "1",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory) -> Path:
+    """The joined demo file, and the same rows as three tables (sales in two Parquet parts)."""
+    root = tmp_path_factory.mktemp("sql")
+    frame = generate(n_items=3, seed=4)
+    frame = frame[frame["timestamp"] >= "2023-01-01"]
+    joined = frame[["item_id", "timestamp", "target_value", "promotion", "category", "region"]]
+    joined.to_csv(root / "joined.csv", index=False)
+    (root / "sales").mkdir()
+    sales = frame[["item_id", "timestamp", "target_value"]]
+    half = len(sales) // 2
+    sales.iloc[:half].to_parquet(root / "sales" / "part-0.parquet", index=False)
+    sales.iloc[half:].to_parquet(root / "sales" / "part-1.parquet", index=False)
+    frame[["item_id", "timestamp", "promotion"]].to_csv(root / "promotions.csv", index=False)
+    frame[["item_id", "category", "region"]].drop_duplicates().to_csv(root / "items.csv", index=False)
+    return root
+
+
+def test_when_train_reads_a_join_then_forecasts_equal_the_joined_files(tables):
+    from_file = runner.invoke(
+        app, ["train", str(tables / "joined.csv"), *OPTIONS, "--out", str(tables / "a")]
+    )
+    assert from_file.exit_code == 0, from_file.output
+    query = QUERY.format(root=tables)
+    from_sql = runner.invoke(app, ["train", "--sql", query, *OPTIONS, "--out", str(tables / "b")])
+    assert from_sql.exit_code == 0, from_sql.output
+    a = pd.read_csv(tables / "a" / "forecasts.csv")
+    b = pd.read_csv(tables / "b" / "forecasts.csv")
+    assert len(a) == 3 * 7
+    pd.testing.assert_frame_equal(a, b)
+
+    newer = runner.invoke(
+        app, ["forecast", str(tables / "a"), "--sql", query, "--out", str(tables / "c.csv")]
+    )
+    assert newer.exit_code == 0, newer.output
+    pd.testing.assert_frame_equal(pd.read_csv(tables / "c.csv"), a)
+
+
+def test_when_backtest_reads_a_join_then_the_leaderboard_equals_the_joined_files(tables):
+    query = QUERY.format(root=tables)
+    for name, source in (("a", [str(tables / "joined.csv")]), ("b", ["--sql", query])):
+        result = runner.invoke(app, ["backtest", *source, *OPTIONS, "--out", str(tables / f"bt-{name}")])
+        assert result.exit_code == 0, result.output
+    columns = ["model", "score"]
+    a = pd.read_csv(tables / "bt-a" / "leaderboard.csv")[columns]
+    b = pd.read_csv(tables / "bt-b" / "leaderboard.csv")[columns]
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_when_both_or_neither_source_is_given_then_exit_2(tables):
+    both = runner.invoke(app, ["train", str(tables / "joined.csv"), "--sql", "SELECT 1", "--horizon", "3"])
+    neither = runner.invoke(app, ["train", "--horizon", "3"])
+    assert both.exit_code == neither.exit_code == 2
+    assert "exactly one" in both.output and "exactly one" in neither.output
+
+
+def test_when_the_query_fails_then_one_line_names_it(tables):
+    result = runner.invoke(app, ["train", "--sql", "SELECT * FROM 'nope/*.parquet'", "--horizon", "3"])
+    assert result.exit_code == 2 and "the SQL query failed" in result.output
+    assert "Traceback" not in result.output
