@@ -16,7 +16,7 @@ from rich.progress import (
 )
 
 from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, run_batch
-from tidecast.cli.common import console, fail, service_settings
+from tidecast.cli.common import LiveProgress, console, fail, service_settings
 from tidecast.cli.options import DateFormatOpt, FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
 from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError, TidecastError
@@ -36,7 +36,7 @@ def model_folder(model: Path | None, endpoint: str | None) -> Path:
         return registry.endpoint_model_path(endpoint)
 
 
-class BatchProgress:
+class BatchProgress(LiveProgress):
     """Chunks done out of all, with the time left; updated by the runner's events."""
 
     def __init__(self) -> None:
@@ -50,15 +50,6 @@ class BatchProgress:
             console=console,
         )
         self.task = self.progress.add_task("", total=None, stage="staging")
-
-    def __enter__(self) -> BatchProgress:
-        self.progress.start()
-        return self
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        if exc_type is not None:  # the error line says it all: no half-done bar left under it
-            self.progress.live.transient = True
-        self.progress.stop()
 
     def __call__(self, event: dict[str, Any]) -> None:
         if "chunks" in event:

@@ -4,16 +4,36 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 
 from tidecast.errors import TidecastError
 from tidecast.registry.settings import ServiceSettings
 
 console = Console(stderr=True)
 out = Console()
+
+
+class LiveProgress:
+    """A rich `Progress` display used as a context manager by the long-running commands.
+
+    On an error the display is made transient before it stops, so the error line is the last
+    thing on the terminal, with no half-done bar left under it.
+    """
+
+    progress: Progress
+
+    def __enter__(self) -> Self:
+        self.progress.start()
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None:
+            self.progress.live.transient = True
+        self.progress.stop()
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

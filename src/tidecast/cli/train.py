@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tidecast.automl.presets import PRESETS
-from tidecast.cli.common import console, fail, guard, out, parse_json_option
+from tidecast.cli.common import LiveProgress, console, fail, guard, out, parse_json_option
 from tidecast.cli.options import (
     DataArg,
     DateFormatOpt,
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from tidecast.automl.forecaster import AutoForecaster
 
 
-class ProgressView:
+class ProgressView(LiveProgress):
     """Rich progress for a fit: which stage, candidate and window, and the time left.
 
     Refreshes only when an event arrives (no background thread), so forking workers is safe.
@@ -55,15 +55,6 @@ class ProgressView:
             transient=False,
         )
         self.task = self.progress.add_task("", total=1, stage="prepare")
-
-    def __enter__(self) -> ProgressView:
-        self.progress.start()
-        return self
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        if exc_type is not None:  # the error line says it all: no half-done bar left under it
-            self.progress.live.transient = True
-        self.progress.stop()
 
     def __call__(self, event: dict[str, object]) -> None:
         stage = str(event.get("stage", ""))
