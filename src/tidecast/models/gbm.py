@@ -119,10 +119,18 @@ from tidecast.models.gbm_features import (
     feature_rows,
     origin_norm,
     series_level,
-    training_rows,
 )
 from tidecast.models.gbm_layout import feature_layout
-from tidecast.models.gbm_runtime import Deadline, lightgbm_threads
+from tidecast.models.gbm_runtime import lightgbm_threads
+from tidecast.models.gbm_training import (
+    booster_predict,
+    calibrate,
+    quantile_boosters,
+    roll,
+    sample_rows,
+    train_booster,
+    trend_base,
+)
 from tidecast.models.intervals import naive_fallback, residual_quantiles
 
 if TYPE_CHECKING:  # lightgbm loads scikit-learn and dask (about a second): imported on first fit
@@ -316,38 +324,34 @@ class LightGBM(Forecaster):
         self._use(scaling, x)
         self.best_rounds_ = max(1, booster.best_iteration or booster.current_iteration())
         y = scaled - self._base(x)
-        self._calibrate(booster, ext, calendar, windows, x[validation], y[validation], steps[validation])
+        # Residuals on the scaled target over the validation window, by step (`gbm_training`).
+        calibrated = calibrate(
+            booster,
+            ext,
+            calendar,
+            windows,
+            x[validation],
+            y[validation],
+            steps[validation],
+            direct=self.strategy == "direct",
+            layout=self.layout_,
+            horizon=self.horizon_,
+            holdout=self._holdout,
+            rounds=self.best_rounds_,
+            rules=self._rules,
+            features=self.features_,
+            detrend=self.detrend_,
+        )
+        if calibrated is not None:
+            self.residual_steps_, self.residuals_ = calibrated
         if self.refit and not (stop is not None and time.monotonic() > stop):
             booster = self._train(x, y, None, stop, rounds=self.best_rounds_)
         self.booster_ = booster
-        self.quantile_boosters_ = self._quantile_boosters(x, y, stop)
-
-    def _quantile_boosters(
-        self, x: pd.DataFrame, y: np.ndarray, stop: float | None
-    ) -> dict[float, lgb.Booster]:
-        """One booster per asked level with LightGBM's quantile (pinball) loss, direct only.
-
-        The conformal band (point forecast + pooled residual quantile x scale) has one shape
-        for every series and every context; retail demand is skewed and its spread depends on
-        the day (a promotion, a slow mover's zeros), which a quantile objective learns from
-        the same features. Trained with the point model's number of rounds on the same rows;
-        levels not fitted here still get the conformal band at predict time.
-        """
-        if not self._quantile_objective:
-            return {}
-        boosters: dict[float, lgb.Booster] = {}
-        for level in sorted({float(q) for q in self.quantile_levels or ()}):
-            if stop is not None and time.monotonic() > stop:
-                break
-            boosters[level] = self._train(
-                x,
-                y,
-                None,
-                stop,
-                rounds=self.best_rounds_,
-                objective={"objective": "quantile", "alpha": level},
-            )
-        return boosters
+        # One booster per asked level with LightGBM's quantile loss, direct only (`gbm_training`).
+        self.quantile_boosters_ = {}
+        if self._quantile_objective:
+            levels = self.quantile_levels or ()
+            self.quantile_boosters_ = quantile_boosters(self._train, x, y, levels, self.best_rounds_, stop)
 
     def _candidates(self) -> list[tuple[str, bool]]:
         """(scaling, detrend) pairs that validation chooses from.
@@ -400,18 +404,9 @@ class LightGBM(Forecaster):
     def _sample(self, ext: Extended) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Training and validation rows, each sampled down to its share of `max_rows`."""
         n_origins = self.n_origins if self.strategy == "direct" else self.n_origins * self.horizon_
-        context = min(self.layout_.scale_window, 7)
-        origins, steps, validation = training_rows(
-            ext, self.horizon_, n_origins, context, range(1, self._steps + 1), self._holdout
+        return sample_rows(
+            ext, self.layout_, self.horizon_, n_origins, self._steps, self._holdout, self.max_rows, self.seed
         )
-        rng = np.random.default_rng(self.seed)
-        keep = np.ones(len(origins), dtype=bool)
-        for part, budget in ((~validation, self.max_rows), (validation, max(1000, self.max_rows // 4))):
-            index = np.flatnonzero(part)
-            if len(index) > budget:
-                keep[index] = False
-                keep[np.sort(rng.choice(index, budget, replace=False))] = True
-        return origins[keep], steps[keep], validation[keep]
 
     def _train(
         self,
@@ -422,58 +417,11 @@ class LightGBM(Forecaster):
         rounds: int | None = None,
         objective: dict[str, Any] | None = None,
     ) -> lgb.Booster:
-        import lightgbm as lgb
-
-        categorical = [c for c in self.layout_.categories if c in x.columns]
-        train_set = lgb.Dataset(x, y, categorical_feature=categorical, free_raw_data=True)
-        callbacks: list[Any] = [Deadline(stop)]
-        valid_sets = []
-        if valid is not None:
-            valid_sets = [
-                lgb.Dataset(valid[0], valid[1], reference=train_set, categorical_feature=categorical)
-            ]
-            callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
-        return lgb.train(
-            {**self._params(), **(objective or {})},
-            train_set,
-            num_boost_round=rounds or self.max_rounds,
-            valid_sets=valid_sets,
-            callbacks=callbacks,
+        params = {**self._params(), **(objective or {})}
+        categories = self.layout_.categories
+        return train_booster(
+            x, y, valid, stop, params, categories, self.early_stopping_rounds, rounds or self.max_rounds
         )
-
-    def _calibrate(
-        self,
-        booster: lgb.Booster,
-        ext: Extended,
-        calendar: pd.DataFrame,
-        windows: Windows,
-        x: pd.DataFrame,
-        y: np.ndarray,
-        steps: np.ndarray,
-    ) -> None:
-        """Residuals on the scaled target over the validation window, by step.
-
-        Direct: every validation row. Recursive: the model rolled forward from each whole
-        horizon inside each series' validation window, as it will be at predict time.
-        """
-        if self.strategy == "direct":
-            self.residual_steps_ = steps.astype(np.int64)
-            self.residuals_ = y - booster.predict(x, num_iteration=self.best_rounds_)
-            return
-        lengths = ext.ends - ext.starts
-        eligible = lengths >= self._holdout + self.horizon_ + 8
-        windows_back = range(1, max(1, self._holdout // self.horizon_) + 1)
-        origins = np.concatenate([(ext.ends - k * self.horizon_)[eligible] for k in windows_back])
-        if len(origins) == 0:
-            return
-        actual = np.stack([ext.values[origins + s] for s in range(self.horizon_)], axis=1)
-        _, scale = origin_norm(ext, windows, origins, self.layout_)
-        forecast = self._roll(booster, ext, calendar, origins, self.best_rounds_)
-        residuals = (actual - forecast) / scale[:, None]
-        step_grid = np.broadcast_to(np.arange(1, self.horizon_ + 1), residuals.shape)
-        finite = np.isfinite(residuals)
-        self.residual_steps_ = step_grid[finite].astype(np.int64)
-        self.residuals_ = residuals[finite]
 
     # ---- predict -----------------------------------------------------------------------
     def _predict(
@@ -507,10 +455,20 @@ class LightGBM(Forecaster):
             rows = np.repeat(origins, horizon)
             steps = np.tile(np.arange(1, horizon + 1), len(origins))
             x, location, _ = feature_rows(ext, calendar, self.layout_, rows, steps)
-            scaled = self._booster_predict(booster, x) + self._base(x)
+            scaled = booster_predict(booster, x, self.features_) + self._base(x)
             forecast = (scaled * np.repeat(scale, horizon) + location).reshape(len(origins), horizon)
         else:
-            forecast = self._roll(booster, ext, calendar, origins)
+            forecast = roll(
+                booster,
+                ext,
+                calendar,
+                origins,
+                self.layout_,
+                horizon,
+                self._rules,
+                self.features_,
+                self.detrend_,
+            )
         offsets = residual_quantiles(
             self.residuals_, self.residual_steps_, self.horizon_, quantiles
         )  # (horizon, n_quantiles)
@@ -520,7 +478,7 @@ class LightGBM(Forecaster):
             for j, level in enumerate(quantiles):
                 qbooster = getattr(self, "quantile_boosters_", {}).get(float(level))
                 if qbooster is not None:
-                    scaled_q = self._booster_predict(qbooster, x) + self._base(x)
+                    scaled_q = booster_predict(qbooster, x, self.features_) + self._base(x)
                     flat = scaled_q * np.repeat(scale, horizon) + location
                     bands[model, :, j] = flat.reshape(len(origins), horizon)
         # Closed days (a rule of `gbm_closed`) sell exactly 0, whatever the bands say.
@@ -537,36 +495,4 @@ class LightGBM(Forecaster):
 
     def _base(self, x: pd.DataFrame) -> np.ndarray:
         """What the trees add to: the local trend line with `detrend`, else nothing (0)."""
-        if not self.detrend_:
-            return np.zeros(len(x))
-        # No trend line (nothing observed in its window, right after a gap of missing rows):
-        # the location, or NaN labels would reach LightGBM.
-        return np.nan_to_num(x["trend"].to_numpy(np.float64))
-
-    def _booster_predict(
-        self, booster: lgb.Booster, x: pd.DataFrame, rounds: int | None = None
-    ) -> np.ndarray:
-        aligned = x.reindex(columns=self.features_)
-        return np.asarray(booster.predict(aligned, num_iteration=rounds), dtype=np.float64)
-
-    def _roll(
-        self,
-        booster: lgb.Booster,
-        ext: Extended,
-        calendar: pd.DataFrame,
-        origins: np.ndarray,
-        rounds: int | None = None,
-    ) -> np.ndarray:
-        """Recursive forecast of `horizon_` steps from each origin, feeding forecasts back."""
-        values = ext.values.copy()
-        rolled = replace(ext, values=values)
-        closed = closed_mask(ext.covariates, self._rules, len(values))
-        ones = np.ones(len(origins), dtype=np.int64)
-        out = np.empty((len(origins), self.horizon_))
-        for s in range(self.horizon_):
-            x, location, scale = feature_rows(rolled, calendar, self.layout_, origins + s, ones)
-            step = (self._booster_predict(booster, x, rounds) + self._base(x)) * scale + location
-            shut = closed[origins + s]
-            out[:, s] = np.where(shut, 0.0, step)
-            values[origins + s] = np.where(shut, np.nan, step)  # closed days stay missing
-        return out
+        return trend_base(x, self.detrend_)

@@ -1,0 +1,194 @@
+"""The training steps of the global LightGBM model (`gbm`): row sampling, boosting with early
+stopping, quantile boosters, conformal residual calibration, and the recursive roll.
+
+Functions of what they need rather than of the model, so that `gbm.LightGBM` keeps only its
+configuration and the order of the steps; the model's attributes (and so models pickled
+before) are unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from tidecast.models.gbm_closed import closed_mask
+from tidecast.models.gbm_features import (
+    Extended,
+    FeatureLayout,
+    Windows,
+    feature_rows,
+    origin_norm,
+    training_rows,
+)
+from tidecast.models.gbm_runtime import Deadline
+
+if TYPE_CHECKING:  # lightgbm loads scikit-learn and dask (about a second): imported on first fit
+    import lightgbm as lgb
+
+
+def sample_rows(
+    ext: Extended,
+    layout: FeatureLayout,
+    horizon: int,
+    n_origins: int,
+    steps: int,
+    holdout: int,
+    max_rows: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training and validation rows, each sampled down to its share of `max_rows`."""
+    context = min(layout.scale_window, 7)
+    origins, step, validation = training_rows(ext, horizon, n_origins, context, range(1, steps + 1), holdout)
+    rng = np.random.default_rng(seed)
+    keep = np.ones(len(origins), dtype=bool)
+    for part, budget in ((~validation, max_rows), (validation, max(1000, max_rows // 4))):
+        index = np.flatnonzero(part)
+        if len(index) > budget:
+            keep[index] = False
+            keep[np.sort(rng.choice(index, budget, replace=False))] = True
+    return origins[keep], step[keep], validation[keep]
+
+
+def train_booster(
+    x: pd.DataFrame,
+    y: np.ndarray,
+    valid: tuple[pd.DataFrame, np.ndarray] | None,
+    stop: float | None,
+    params: dict[str, Any],
+    categories: Iterable[str],
+    early_stopping_rounds: int,
+    rounds: int,
+) -> lgb.Booster:
+    """`rounds` of boosting on (x, y), stopping early on `valid` when given, and at `stop`."""
+    import lightgbm as lgb
+
+    categorical = [c for c in categories if c in x.columns]
+    train_set = lgb.Dataset(x, y, categorical_feature=categorical, free_raw_data=True)
+    callbacks: list[Any] = [Deadline(stop)]
+    valid_sets = []
+    if valid is not None:
+        valid_sets = [lgb.Dataset(valid[0], valid[1], reference=train_set, categorical_feature=categorical)]
+        callbacks.append(lgb.early_stopping(early_stopping_rounds, verbose=False))
+    return lgb.train(params, train_set, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks)
+
+
+def quantile_boosters(
+    train: Callable[..., lgb.Booster],
+    x: pd.DataFrame,
+    y: np.ndarray,
+    levels: Sequence[float],
+    rounds: int,
+    stop: float | None,
+) -> dict[float, lgb.Booster]:
+    """One booster per asked level with LightGBM's quantile (pinball) loss (direct strategy only).
+
+    The conformal band (point forecast + pooled residual quantile x scale) has one shape
+    for every series and every context; retail demand is skewed and its spread depends on
+    the day (a promotion, a slow mover's zeros), which a quantile objective learns from
+    the same features. Trained with the point model's number of rounds on the same rows;
+    levels not fitted here still get the conformal band at predict time. `train` is the
+    model's booster training (`train_booster` with its parameters).
+    """
+    boosters: dict[float, lgb.Booster] = {}
+    for level in sorted({float(q) for q in levels}):
+        if stop is not None and time.monotonic() > stop:
+            break
+        boosters[level] = train(
+            x,
+            y,
+            None,
+            stop,
+            rounds=rounds,
+            objective={"objective": "quantile", "alpha": level},
+        )
+    return boosters
+
+
+def trend_base(x: pd.DataFrame, detrend: bool) -> np.ndarray:
+    """What the trees add to: the local trend line with `detrend`, else nothing (0)."""
+    if not detrend:
+        return np.zeros(len(x))
+    # No trend line (nothing observed in its window, right after a gap of missing rows):
+    # the location, or NaN labels would reach LightGBM.
+    return np.nan_to_num(x["trend"].to_numpy(np.float64))
+
+
+def booster_predict(
+    booster: lgb.Booster, x: pd.DataFrame, features: list[str], rounds: int | None = None
+) -> np.ndarray:
+    """The booster's predictions on `x`, its columns aligned to the training `features`."""
+    aligned = x.reindex(columns=features)
+    return np.asarray(booster.predict(aligned, num_iteration=rounds), dtype=np.float64)
+
+
+def roll(
+    booster: lgb.Booster,
+    ext: Extended,
+    calendar: pd.DataFrame,
+    origins: np.ndarray,
+    layout: FeatureLayout,
+    horizon: int,
+    rules: tuple[tuple[str, float], ...],
+    features: list[str],
+    detrend: bool,
+    rounds: int | None = None,
+) -> np.ndarray:
+    """Recursive forecast of `horizon` steps from each origin, feeding forecasts back."""
+    values = ext.values.copy()
+    rolled = replace(ext, values=values)
+    closed = closed_mask(ext.covariates, rules, len(values))
+    ones = np.ones(len(origins), dtype=np.int64)
+    out = np.empty((len(origins), horizon))
+    for s in range(horizon):
+        x, location, scale = feature_rows(rolled, calendar, layout, origins + s, ones)
+        step = (booster_predict(booster, x, features, rounds) + trend_base(x, detrend)) * scale + location
+        shut = closed[origins + s]
+        out[:, s] = np.where(shut, 0.0, step)
+        values[origins + s] = np.where(shut, np.nan, step)  # closed days stay missing
+    return out
+
+
+def calibrate(
+    booster: lgb.Booster,
+    ext: Extended,
+    calendar: pd.DataFrame,
+    windows: Windows,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    steps: np.ndarray,
+    *,
+    direct: bool,
+    layout: FeatureLayout,
+    horizon: int,
+    holdout: int,
+    rounds: int,
+    rules: tuple[tuple[str, float], ...],
+    features: list[str],
+    detrend: bool,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Residuals on the scaled target over the validation window, and their steps.
+
+    Direct: every validation row. Recursive: the model rolled forward from each whole
+    horizon inside each series' validation window, as it will be at predict time; None
+    when no series is long enough for that.
+    """
+    if direct:
+        return steps.astype(np.int64), y - booster.predict(x, num_iteration=rounds)
+    lengths = ext.ends - ext.starts
+    eligible = lengths >= holdout + horizon + 8
+    windows_back = range(1, max(1, holdout // horizon) + 1)
+    origins = np.concatenate([(ext.ends - k * horizon)[eligible] for k in windows_back])
+    if len(origins) == 0:
+        return None
+    actual = np.stack([ext.values[origins + s] for s in range(horizon)], axis=1)
+    _, scale = origin_norm(ext, windows, origins, layout)
+    forecast = roll(booster, ext, calendar, origins, layout, horizon, rules, features, detrend, rounds)
+    residuals = (actual - forecast) / scale[:, None]
+    step_grid = np.broadcast_to(np.arange(1, horizon + 1), residuals.shape)
+    finite = np.isfinite(residuals)
+    return step_grid[finite].astype(np.int64), residuals[finite]
