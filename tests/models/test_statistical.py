@@ -17,16 +17,8 @@ from statsforecast import models as sf
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.models.intervals import levels_for
 from tidecast.models.local import LocalForecaster
-from tidecast.models.statistical import (
-    MIN_CYCLES,
-    MSTL,
-    AutoARIMA,
-    AutoETS,
-    AutoTheta,
-    FittedSeries,
-    fit_first,
-    mstl_decompose,
-)
+from tidecast.models.mstl import MIN_CYCLES, MSTL, mstl_decompose
+from tidecast.models.statistical import AutoARIMA, AutoETS, AutoTheta, FittedSeries, fit_first
 
 SPEC = DatasetSpec(freq="D")
 HORIZON = 14

@@ -17,11 +17,12 @@ from tidecast.models.baseline import Average, Naive, SeasonalNaive
 from tidecast.models.decomposition import MSTLETS
 from tidecast.models.gbm import LightGBM
 from tidecast.models.intermittent import TSB, CrostonSBA
+from tidecast.models.mstl import MSTL
 from tidecast.models.neural import CNNQR, DeepAR
 from tidecast.models.npts import NPTS
 from tidecast.models.prophet import Prophet
 from tidecast.models.regression import DynamicRegression
-from tidecast.models.statistical import MSTL, AutoARIMA, AutoETS, AutoTheta
+from tidecast.models.statistical import AutoARIMA, AutoETS, AutoTheta
 
 CATALOG: dict[str, type[Forecaster]] = {
     "Naive": Naive,
