@@ -57,7 +57,7 @@ from tidecast.registry.db import Database
 from tidecast.registry.schema import Endpoint, Job, ModelGroup, ModelVersion
 from tidecast.registry.settings import ServiceSettings
 from tidecast.service.app import create_app
-from tidecast.service.predictor import ForecastRequest
+from tidecast.service.requests import ForecastRequest
 from tidecast.service.runtime_contract import InferenceRequest, Instance
 
 MAX_BODY = 50_000

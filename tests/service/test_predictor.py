@@ -16,15 +16,13 @@ from tidecast import AutoForecaster
 from tidecast.data.demo import future_covariates, generate
 from tidecast.service.predictor import (
     ANSWER_SHAPES,
-    DEFAULT_LIMITS,
     EndpointTable,
-    ForecastResponse,
-    Limits,
     LoadedModel,
     cached_forecast_json,
     forecast,
 )
 from tidecast.service.problems import Problem
+from tidecast.service.requests import DEFAULT_LIMITS, ForecastResponse, Limits
 
 HORIZON = 14
 DAYS = pd.date_range("2024-01-01", periods=56, freq="D")  # eight whole weeks, Monday first

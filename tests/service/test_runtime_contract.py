@@ -13,8 +13,9 @@ from conftest import fit_covariate_model
 from tidecast import AutoForecaster
 from tidecast.data.demo import future_covariates, generate
 from tidecast.service import runtime_contract as rc
-from tidecast.service.predictor import Limits, LoadedModel
+from tidecast.service.predictor import LoadedModel
 from tidecast.service.problems import Problem
+from tidecast.service.requests import Limits
 
 HORIZON = 14
 WEEK = [10.0, 12.0, 14.0, 16.0, 18.0, 30.0, 40.0]

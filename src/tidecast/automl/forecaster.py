@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -19,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from tidecast.automl import search
 from tidecast.automl.artifact import load_state, save_forecaster
 from tidecast.automl.backtest import (
     CandidateResult,
@@ -29,21 +28,18 @@ from tidecast.automl.backtest import (
     backtest_points,
     backtest_table,
     prepare_windows,
-    run_candidate,
 )
-from tidecast.automl.calibration import QuantileCalibration, fit_calibration
 from tidecast.automl.closures import close_forecast, learn_closures
 from tidecast.automl.ensemble import combine
 from tidecast.automl.leaderboard import build_leaderboard
-from tidecast.automl.planning import BacktestPlan, plan_backtest
+from tidecast.automl.preparation import Preparer
+from tidecast.automl.preparation import names as names_of
 from tidecast.automl.presets import get_preset
-from tidecast.automl.selection import ENSEMBLE, select
+from tidecast.automl.search import FALLBACK_MODEL  # noqa: F401  (re-exported)
+from tidecast.automl.selection import ENSEMBLE
 from tidecast.data.frequency import check_horizon, season_length
 from tidecast.data.holidays import HolidayCalendar
-from tidecast.data.ingest import canonical_keys, from_canonical, to_canonical
-from tidecast.data.io import read_table
-from tidecast.data.prepare import PreparedData, prepare
-from tidecast.data.problems import Problem
+from tidecast.data.ingest import from_canonical
 from tidecast.data.schema import (
     ITEM_ID,
     MEAN,
@@ -51,19 +47,14 @@ from tidecast.data.schema import (
     TIMESTAMP,
     DatasetSpec,
     parse_quantiles,
-    quantile_column,
     quantile_columns,
 )
-from tidecast.data.summary import summarize
-from tidecast.errors import ConfigError, DataError, ModelError
-from tidecast.metrics import get_metric, wql
+from tidecast.errors import ConfigError, ModelError
+from tidecast.metrics import get_metric
 from tidecast.models.base import FALLBACK_ITEMS, Forecaster
-from tidecast.models.catalog import CATALOG, make_model, model_name, model_names
+from tidecast.models.catalog import make_model, model_name, model_names
 
 log = logging.getLogger(__name__)
-
-# The model every series gets when no candidate can be backtested at all.
-FALLBACK_MODEL = "SeasonalNaive"
 
 
 @dataclass
@@ -190,7 +181,7 @@ class AutoForecaster:
             raise ConfigError(f"backtest windows must be 0 or more, got {windows}")
         if self.time_limit is not None and self.time_limit <= 0:
             raise ConfigError(f"time limit must be positive seconds, got {self.time_limit}")
-        countries = _names(self.holidays, "holidays")
+        countries = names_of(self.holidays, "holidays")
         if countries:
             # Checked here, whichever models run: an unknown country would otherwise surface
             # as a failed candidate (or be ignored by a preset without calendar models).
@@ -225,7 +216,7 @@ class AutoForecaster:
         panel, spec, weights = self._search(data, emit, started, deadline, future)
         emit({"stage": "refit", "models": list(weights)})
         t_refit = time.monotonic()
-        self.members_ = self._refit(panel, spec, weights, self.report_, deadline)
+        self.members_ = search.refit(self, panel, spec, weights, self.report_, deadline)
         self.report_.timings["refit_seconds"] = time.monotonic() - t_refit
         self.report_.timings["total_seconds"] = time.monotonic() - started
         emit({"stage": "done"})
@@ -267,7 +258,7 @@ class AutoForecaster:
         if future is not None and spec.known_covariates:
             self.prepare_future(future, panel)  # fails here, before any model is fitted
 
-        plan, eligible = self._plan(panel, n_windows, m, report)
+        plan, eligible = search.plan_windows(self, panel, n_windows, m, report)
         windows = list(plan.windows)
         report.windows = [dataclasses.asdict(w) for w in windows]
         window_data = (
@@ -279,205 +270,13 @@ class AutoForecaster:
             self._backtest(names, window_data, spec, quantiles, deadline, started, emit, report)
         report.timings["backtest_seconds"] = time.monotonic() - t_backtest
         emit({"stage": "ensemble"})
-        weights = self._select(window_data, quantiles, report)
-        self.calibration_ = self._calibrate(window_data, weights, quantiles, report)
+        weights = search.choose(self, window_data, quantiles, report)
+        self.calibration_ = search.calibrate(self, window_data, weights, quantiles, report)
         self.weights_ = weights
         self.history_ = panel
         report.backtest_points = backtest_points(window_data)
         self.report_ = report
         return panel, spec, weights
-
-    def _prepare(self, data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, DatasetSpec, dict[str, Any]]:
-        prepared, problems = self._canonical(data, self.frequency, self.horizon)
-        # The training data's filling plan also fills gaps in future covariates (futurefill).
-        self.filling_plan_ = prepared.filling
-        roles = self._roles()
-        spec = DatasetSpec(
-            freq=prepared.freq,
-            known_covariates=roles["known"],
-            past_covariates=roles["past"],
-            static_columns=roles["static"],
-            holidays=_names(self.holidays, "holidays"),
-            events=self._events(),
-            item_col=self.item_col,
-            timestamp_col=self.timestamp_col,
-            target_col=self.target_col,
-        )
-        if len(prepared.panel):
-            check_horizon(self.horizon, prepared.panel[TIMESTAMP].max(), prepared.freq)
-        summary = summarize(prepared.panel, prepared.freq, [*problems, *prepared.problems])
-        return prepared.panel, spec, summary
-
-    def _canonical(
-        self, data: pd.DataFrame | str | Path, freq: str | None, horizon: int | None
-    ) -> tuple[PreparedData, list[Problem]]:
-        """Read, validate and prepare data given in the user's columns (training or newer)."""
-        roles = self._roles()
-        if isinstance(data, str | Path):
-            used = [
-                self.item_col,
-                self.timestamp_col,
-                self.target_col,
-                *(c for cs in roles.values() for c in cs),
-            ]
-            frame = read_table(data, text_columns=[self.item_col], only=used)
-        else:
-            frame = data
-        frame = self._with_static_data(frame, roles["static"])
-        canonical, problems = to_canonical(
-            frame,
-            item_col=self.item_col,
-            timestamp_col=self.timestamp_col,
-            target_col=self.target_col,
-            known_covariates=roles["known"],
-            past_covariates=roles["past"],
-            static_columns=roles["static"],
-            allow_duplicates=bool(self.aggregation),
-            date_format=self.date_format,
-        )
-        prepared = prepare(
-            canonical,
-            freq=freq,
-            filling=_canonical_keys(self.filling, self.target_col),
-            aggregation=_canonical_keys(self.aggregation, self.target_col),
-            static_columns=roles["static"],
-            horizon=horizon,
-        )
-        return prepared, problems
-
-    # ---- covariates ------------------------------------------------------------------
-    def _roles(self) -> dict[str, tuple[str, ...]]:
-        """The covariate columns by role, checked: a column has one role, never the target's."""
-        roles = {
-            "known": _names(self.known_covariates, "known covariates"),
-            "past": _names(self.past_covariates, "past covariates"),
-            "static": _names(self.static_columns, "static columns"),
-        }
-        if self.static_data is not None and not roles["static"]:
-            table = self._static_table()
-            roles["static"] = tuple(str(c) for c in table.columns if c != self.item_col)
-        seen: dict[str, str] = {}
-        for role, columns in roles.items():
-            for column in columns:
-                if column in (self.item_col, self.timestamp_col, self.target_col):
-                    raise ConfigError(
-                        f"{column!r} cannot be a covariate: it is the item, time or target column"
-                    )
-                label = {
-                    "known": "a known covariate",
-                    "past": "a past covariate",
-                    "static": "a static column",
-                }[role]
-                if column in seen:
-                    raise ConfigError(f"column {column!r} is given as both {seen[column]} and {label}")
-                seen[column] = label
-        return roles
-
-    def _static_table(self) -> pd.DataFrame:
-        """The item-metadata table (cached), item ids as text, one row per item."""
-        if getattr(self, "_static_cache", None) is None:
-            source = self.static_data
-            table = (
-                read_table(source, text_columns=[self.item_col]) if isinstance(source, str | Path) else source
-            )
-            assert isinstance(table, pd.DataFrame)
-            if self.item_col not in table.columns:
-                raise DataError(
-                    f"the item metadata lacks the item column {self.item_col!r}; it has {list(table.columns)}"
-                )
-            table = table.astype({self.item_col: str})
-            duplicated = table[self.item_col][table[self.item_col].duplicated()].unique()
-            if len(duplicated):
-                raise DataError(
-                    f"the item metadata has {len(duplicated)} items on several rows: {list(duplicated[:5])}"
-                )
-            self._static_cache = table
-        return self._static_cache
-
-    def _with_static_data(self, frame: pd.DataFrame, static: tuple[str, ...]) -> pd.DataFrame:
-        """Join the item-metadata table's static columns onto the rows; every item needs a row."""
-        if self.static_data is None:
-            return frame
-        table = self._static_table()
-        columns = [c for c in static if c in table.columns]
-        missing = [c for c in static if c not in table.columns and c not in frame.columns]
-        if missing:
-            raise DataError(f"static column(s) {missing} are neither in the data nor in the item metadata")
-        if not columns:
-            return frame
-        if self.item_col not in frame.columns:
-            return frame  # to_canonical names the missing item column
-        keys = frame[self.item_col].astype(str)
-        unknown = pd.Index(keys.unique()).difference(table[self.item_col])
-        if len(unknown):
-            raise DataError(f"{len(unknown)} items have no row in the item metadata: {sorted(unknown)[:5]}")
-        lookup = table.set_index(self.item_col)[columns]
-        joined = frame.drop(columns=[c for c in columns if c in frame.columns]).copy()
-        for column in columns:
-            joined[column] = keys.map(lookup[column]).to_numpy()
-        return joined
-
-    def _events(self) -> tuple[tuple[str, str], ...]:
-        if self.events is None:
-            return ()
-        from tidecast.data.features import events_from_calendar
-        from tidecast.data.holidays import HolidayCalendar
-
-        return events_from_calendar(HolidayCalendar.from_events(self.events))
-
-    def prepare_future(self, future: pd.DataFrame | str | Path, panel: pd.DataFrame) -> pd.DataFrame:
-        """The user's future covariates, validated and filled onto each series' horizon."""
-        from tidecast.data.future import fill_future
-
-        known = self.spec_.known_covariates
-        frame = read_table(future, text_columns=[self.item_col]) if isinstance(future, str | Path) else future
-        missing = [c for c in (self.item_col, self.timestamp_col, *known) if c not in frame.columns]
-        if missing:
-            raise DataError(
-                f"the future covariates lack column(s) {missing}; they need {self.item_col!r}, "
-                f"{self.timestamp_col!r} and every known covariate {list(known)}"
-            )
-        if len(frame):
-            canonical, _ = to_canonical(
-                frame,
-                item_col=self.item_col,
-                timestamp_col=self.timestamp_col,
-                target_col=None,
-                known_covariates=known,
-                date_format=self.date_format,
-            )
-        else:  # no row for these items (a batch chunk): each column's futurefill, or an error naming them
-            canonical = pd.DataFrame({ITEM_ID: [], TIMESTAMP: pd.to_datetime([]), **{c: [] for c in known}})
-        plan = getattr(self, "filling_plan_", None)
-        return fill_future(canonical, panel, self.spec_.freq, self.horizon, known, plan)
-
-    def _plan(
-        self, panel: pd.DataFrame, n_windows: int, m: int, report: FitReport
-    ) -> tuple[BacktestPlan, list[str]]:
-        """Windows that fit the histories (see `planning`); the report says what and why."""
-        lengths = panel.groupby(ITEM_ID, sort=False).size()
-        plan = plan_backtest(lengths.to_numpy(), self.horizon, n_windows, m, self.backtest_step)
-        items = lengths.index.astype(str)
-        eligible = items[plan.eligible]
-        report.backtest_plan = plan.summary()
-        report.short_series = items[~items.isin(eligible)].tolist()
-        chosen = (
-            f"backtest: {plan.n_windows} window(s) of {self.horizon} steps, {plan.step} apart, "
-            f"each after at least {plan.min_train} steps of history"
-        )
-        if plan.n_windows == 0:
-            report.notes.append(
-                f"{'; '.join(plan.reasons)}; every series is forecast by {FALLBACK_MODEL} without selection"
-            )
-            return plan, []
-        if plan.reasons:
-            report.notes.append(f"{chosen}: {'; '.join(plan.reasons)}")
-        if report.short_series:
-            report.notes.append(
-                f"{len(report.short_series)} series shorter than {plan.needed} steps are left out of the "
-                "backtest; they are forecast by the selected models, or each model's naive fallback where too short"
-            )
-        return plan, eligible.tolist()
 
     def _backtest(
         self,
@@ -490,134 +289,46 @@ class AutoForecaster:
         emit: ProgressFn,
         report: FitReport,
     ) -> None:
-        """Every candidate on the same windows; cheap ones first, each with a fair time share."""
-        order = sorted(names, key=lambda n: CATALOG[n].tags.cost)
-        # Keep a fifth of the budget for the ensemble and the refit.
-        budget_end = None if deadline is None else started + 0.8 * (deadline - started)
-        for i, name in enumerate(order):
-            cand_deadline = None
-            if budget_end is not None:
-                remaining = budget_end - time.monotonic()
-                weights = [max(CATALOG[n].tags.cost, 0.05) for n in order[i:]]
-                cand_deadline = time.monotonic() + max(remaining, 0.0) * weights[0] / sum(weights)
-                if remaining <= 0:
-                    report.candidates.append(CandidateResult(name=name, error="skipped: time limit reached"))
-                    continue
-            emit(
-                {
-                    "stage": "backtest",
-                    "candidate": name,
-                    "index": i + 1,
-                    "candidates": len(order),
-                    "time_left": None if deadline is None else deadline - time.monotonic(),
-                }
-            )
-            result = run_candidate(
-                name,
-                functools.partial(self._make, name, spec.freq),
-                window_data,
-                spec,
-                self.horizon,
-                quantiles,
-                self.metric,
-                cand_deadline,
-                self.refit_every_window,
-                emit,
-                self.closures_,
-            )
-            report.candidates.append(result)
-            emit({"stage": "candidate_done", "candidate": name, "score": result.score, "error": result.error})
+        """Every candidate on the same windows (see `search.run_candidates`)."""
+        search.run_candidates(self, names, window_data, spec, quantiles, deadline, started, emit, report)
 
-    def _select(self, window_data: list, quantiles: tuple[float, ...], report: FitReport) -> dict[str, float]:
-        """Ensemble or best single model, compared on backtest points neither was chosen on."""
-        if not any(c.forecast is not None and c.error is None for c in report.candidates):
-            if window_data:
-                report.notes.append(f"every candidate failed; forecasting with {FALLBACK_MODEL}")
-            report.best = FALLBACK_MODEL
-            return {FALLBACK_MODEL: 1.0}
-        size = get_preset(self.preset).ensemble_size
-        selection = select(report.candidates, window_data, quantiles, self.metric, size)
-        if selection is None:
-            # No finite score anywhere (e.g. every backtest actual is zero, so wQL is undefined).
-            report.notes.append(
-                f"no candidate has a finite {self.metric} on the backtests; using {FALLBACK_MODEL}"
-            )
-            report.best = FALLBACK_MODEL
-            return {FALLBACK_MODEL: 1.0}
-        report.ensemble_weights = selection.ensemble_weights
-        metrics_ = selection.ensemble_metrics
-        report.ensemble_score = metrics_.get(self.metric, float("nan"))
-        held_out_window = selection.scored_window
-        report.ensemble_window_metrics = [
-            metrics_ if k == held_out_window else {} for k in range(len(window_data))
-        ]
-        report.ensemble_window_scores = [
-            report.ensemble_score if k == held_out_window else float("nan") for k in range(len(window_data))
-        ]
-        report.ensemble_holdout = {
-            "scored_on": selection.scored_on,
-            "in_sample": selection.in_sample,
-            "fit_weights": selection.fit_weights,
-            "scores": selection.holdout_scores,
-        }
-        report.notes.extend(selection.notes)
-        report.best = selection.best
-        return selection.weights
+    def _prepare(self, data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, DatasetSpec, dict[str, Any]]:
+        preparer = self._preparer()
+        try:
+            prepared, spec, summary = preparer.training(data, self.frequency, self.horizon)
+        finally:
+            self._keep_static(preparer)
+        # The training data's filling plan also fills gaps in future covariates (futurefill).
+        self.filling_plan_ = prepared.filling
+        return prepared.panel, spec, summary
 
-    def _calibrate(
-        self, window_data: list, weights: dict[str, float], quantiles: tuple[float, ...], report: FitReport
-    ) -> QuantileCalibration | None:
-        """Scale each level's band around the median to fit the backtests (see `calibration`)."""
-        forecasts = {
-            c.name: c.forecast for c in report.candidates if c.forecast is not None and c.error is None
-        }
-        if not self.calibrate_quantiles or not window_data or any(n not in forecasts for n in weights):
-            return None
-        ensemble = combine(forecasts, weights)
-        y = np.concatenate([w.actual[TARGET].to_numpy(dtype=np.float64) for w in window_data])
-        calibration = fit_calibration(y, ensemble.mean, ensemble.quantiles, quantiles)
-        ok = np.isfinite(y)
-        before = wql(y[ok], ensemble.quantiles[ok], quantiles)
-        after = wql(y[ok], calibration.apply(ensemble.mean, ensemble.quantiles)[ok], quantiles)
-        report.calibration = {
-            "factors": {quantile_column(q): f for q, f in zip(quantiles, calibration.factors, strict=True)},
-            "backtest_wql_before": before,
-            "backtest_wql_after": after,
-        }
-        return None if calibration.identity else calibration
+    def _preparer(self) -> Preparer:
+        """The column configuration as it is now, with the item metadata already read."""
+        return Preparer(
+            item_col=self.item_col,
+            timestamp_col=self.timestamp_col,
+            target_col=self.target_col,
+            date_format=self.date_format,
+            filling=self.filling,
+            aggregation=self.aggregation,
+            known_covariates=self.known_covariates,
+            past_covariates=self.past_covariates,
+            static_columns=self.static_columns,
+            static_data=self.static_data,
+            holidays=self.holidays,
+            events=self.events,
+            static_cache=getattr(self, "_static_cache", None),
+        )
 
-    def _refit(
-        self,
-        panel: pd.DataFrame,
-        spec: DatasetSpec,
-        weights: dict[str, float],
-        report: FitReport,
-        deadline: float | None,
-    ) -> dict[str, Forecaster]:
-        """Refit the chosen models on all the data, or keep the backtest fit when time is short."""
-        fitted = {c.name: c.model for c in report.candidates if c.model is not None}
-        members: dict[str, Forecaster] = {}
-        for name in weights:
-            previous = fitted.get(name)
-            cost = next((c.fit_seconds for c in report.candidates if c.name == name), 0.0)
-            no_time = deadline is not None and time.monotonic() + cost > deadline
-            if previous is not None and (not self.refit_full or no_time):
-                members[name] = previous
-                report.refit[name] = "kept backtest fit (parameters from the first window's history)"
-                if no_time:
-                    report.notes.append(f"{name} not refitted: not enough time left in the budget")
-                continue
-            model = self._make(name, spec.freq)
-            try:
-                model.fit(panel, spec, self.horizon)
-            except Exception as exc:
-                if previous is None:
-                    raise ModelError(f"refitting {name} on all data failed: {exc}") from exc
-                model = previous
-                report.notes.append(f"{name} refit failed ({exc}); kept its backtest fit")
-            members[name] = model
-            report.refit[name] = "refitted on all data"
-        return members
+    def _keep_static(self, preparer: Preparer) -> None:
+        """Keep the item metadata the preparer read, for the next preparation (never saved)."""
+        if preparer.static_cache is not None:
+            self._static_cache = preparer.static_cache
+
+    def prepare_future(self, future: pd.DataFrame | str | Path, panel: pd.DataFrame) -> pd.DataFrame:
+        """The user's future covariates, validated and filled onto each series' horizon."""
+        plan = getattr(self, "filling_plan_", None)
+        return self._preparer().future(future, panel, self.spec_, self.horizon, plan)
 
     # ---- predict ---------------------------------------------------------------------
     def predict(
@@ -675,7 +386,11 @@ class AutoForecaster:
         """Newer history in the user's columns, prepared exactly as the training data was
         (same frequency, filling and roles): the canonical panel `predict_canonical` takes.
         The service and batch forecast through this and `prepare_future`, never around them."""
-        return self._canonical(data, self.spec_.freq, None)[0].panel
+        preparer = self._preparer()
+        try:
+            return preparer.canonical(data, self.spec_.freq, None)[0].panel
+        finally:
+            self._keep_static(preparer)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "members_"):
@@ -731,17 +446,3 @@ class AutoForecaster:
         if panel is not None:
             forecaster.history_ = panel
         return forecaster
-
-
-def _names(value: Sequence[str] | str | None, what: str) -> tuple[str, ...]:
-    """Column names or codes from a list or one comma-separated string, stripped, in order."""
-    if value is None:
-        return ()
-    items = value.split(",") if isinstance(value, str) else list(value)
-    if any(not isinstance(v, str) for v in items):
-        raise ConfigError(f"{what} must be names, got {value!r}")
-    return tuple(dict.fromkeys(v.strip() for v in items if v.strip()))
-
-
-def _canonical_keys(mapping: dict[str, Any] | None, target_col: str) -> dict[str, Any] | None:
-    return canonical_keys(mapping, target_col) if mapping else None

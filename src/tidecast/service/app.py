@@ -47,7 +47,7 @@ from tidecast.service.handlers import install_problem_handlers
 from tidecast.service.metrics import ServiceMetrics
 from tidecast.service.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from tidecast.service.openapi import install_openapi
-from tidecast.service.predictor import DEFAULT_LIMITS, Limits
+from tidecast.service.requests import DEFAULT_LIMITS, Limits
 from tidecast.service.routes.batch import router as batch_router
 from tidecast.service.routes.docs import install_docs
 from tidecast.service.routes.endpoints import router as endpoints_router

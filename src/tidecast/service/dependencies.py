@@ -25,7 +25,7 @@ from tidecast.registry.settings import ServiceSettings
 from tidecast.service.auth import Authenticator, Caller, KeyStore
 from tidecast.service.deployments import Deployments
 from tidecast.service.metrics import ServiceMetrics
-from tidecast.service.predictor import DEFAULT_LIMITS, Limits
+from tidecast.service.requests import DEFAULT_LIMITS, Limits
 
 FORECAST_THREADS = max(2, os.cpu_count() or 2)
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from tidecast.jobs.request import JobRequest
 from tidecast.jobs.sagemaker import CreateAutoMLJobV2
-from tidecast.service.predictor import ForecastRequest
+from tidecast.service.requests import ForecastRequest
 
 REF = "#/components/schemas/{model}"
 PROBLEM_MEDIA = "application/problem+json"

@@ -24,7 +24,6 @@ import math
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -32,19 +31,12 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
     ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
 )
 
 from tidecast.automl.forecaster import AutoForecaster
 from tidecast.data.arrays import ranges
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
-from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
 from tidecast.errors import ConfigError, DataError, ModelError
 from tidecast.service.problems import (
     Problem,
@@ -54,139 +46,23 @@ from tidecast.service.problems import (
     payload_too_large,
     unknown_items,
 )
+from tidecast.service.requests import (
+    DEFAULT_LIMITS,
+    ForecastRequest,
+    ForecastResponse,
+    ItemForecastOut,
+    Limits,
+    check_order,
+    request_frame,
+    resolve_horizon,
+    resolve_quantiles,
+)
 
-QUANTILE_TOLERANCE = 1e-9
 WARM_BATCH = 1_000  # items per model call when warming the cache
 WARM_SECONDS = 30.0  # warming stops after this; the items left are forecast on first request
 ANSWER_SHAPES = 8  # (horizon, quantiles) combinations whose per-item JSON is kept; oldest go first
 ANSWER_BYTES = 256 * 1024 * 1024  # per model: past this, item answers are serialised, not kept
 ANSWER_HEAD, ANSWER_SEPARATOR, ANSWER_TAIL = b'{"forecasts":[', b",", b"]}"  # ForecastResponse's JSON
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one request may ask for; beyond it the answer is 413, not a slow server."""
-
-    max_items: int = 1_000
-    max_history_rows: int = 500_000
-
-
-DEFAULT_LIMITS = Limits()
-
-
-# ---- the request ----------------------------------------------------------------------------
-class HistoryRow(BaseModel):
-    """One observation: item, timestamp, a finite target, then the model's covariates by name.
-
-    The model's own column names (``target_value``...) are accepted for the three canonical
-    ones when the request is parsed with `LoadedModel.parse_request`.
-    """
-
-    model_config = ConfigDict(extra="allow")
-
-    item_id: str | int
-    timestamp: str | int
-    target: float = Field(allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _user_names(cls, data: Any, info: ValidationInfo) -> Any:
-        return _canonical_names(data, info)
-
-
-class FutureRow(BaseModel):
-    """Known covariates at one future step of one item."""
-
-    model_config = ConfigDict(extra="allow")
-
-    item_id: str | int
-    timestamp: str | int
-
-    @model_validator(mode="before")
-    @classmethod
-    def _user_names(cls, data: Any, info: ValidationInfo) -> Any:
-        return _canonical_names(data, info)
-
-
-def _canonical_names(data: Any, info: ValidationInfo) -> Any:
-    """Rename the model's own item/timestamp/target column names (from the validation
-    context) to the canonical ones, unless the row already uses the canonical name."""
-    aliases: dict[str, str] = (info.context or {}).get("aliases") or {}
-    if not aliases or not isinstance(data, dict):
-        return data
-    out = dict(data)
-    for user, canonical in aliases.items():
-        if user != canonical and user in out and canonical not in out:
-            out[canonical] = out.pop(user)
-    return out
-
-
-class ForecastRequest(BaseModel):
-    """Forecast stored items (``item_ids``) or fresh ``history``; optionally a shorter horizon,
-    a subset of the trained quantiles and the known covariates over the horizon (``future``).
-
-    The recipe's function body ``{"item_id": "A", "forecast_horizon": 7}`` is accepted too.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    item_ids: list[str] | None = None
-    history: list[HistoryRow] | None = None
-    future: list[FutureRow] | None = None
-    horizon: int | None = Field(default=None, ge=1)
-    quantiles: list[float] | None = None
-    date_format: str | None = Field(
-        default=None,
-        max_length=64,
-        pattern="%",
-        description="How the timestamps of history and future are written, in strftime codes "
-        "(e.g. %d/%m/%Y); without it one format is inferred per column, ambiguous dates are a 422",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _recipe_shape(cls, data: Any) -> Any:
-        if isinstance(data, dict) and ("item_id" in data or "forecast_horizon" in data):
-            data = dict(data)
-            if "item_id" in data:
-                item = data.pop("item_id")
-                data["item_ids"] = [item] if isinstance(item, str | int) else item
-            if "forecast_horizon" in data:
-                data["horizon"] = data.pop("forecast_horizon")
-        return data
-
-    @field_validator("item_ids", mode="before")
-    @classmethod
-    def _item_ids_as_text(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
-        return value
-
-    @field_validator("quantiles", mode="before")
-    @classmethod
-    def _quantile_numbers(cls, value: Any) -> Any:
-        if isinstance(value, str):  # "0.1,0.5"
-            return [v.strip() for v in value.split(",") if v.strip()]
-        return value
-
-    @field_validator("quantiles")
-    @classmethod
-    def _quantile_range(cls, value: list[float] | None) -> list[float] | None:
-        for q in value or []:
-            if not 0.0 < q < 1.0:
-                raise ValueError(f"quantiles must lie strictly between 0 and 1, got {q}")
-        return value
-
-
-class ItemForecastOut(BaseModel):
-    item_id: str
-    timestamps: list[str]
-    mean: list[float]
-    quantiles: dict[str, list[float]]
-
-
-class ForecastResponse(BaseModel):
-    forecasts: list[ItemForecastOut]
 
 
 # ---- the loaded model -------------------------------------------------------------------------
@@ -388,83 +264,6 @@ def _split(frame: pd.DataFrame, horizon: int, quantiles: Sequence[float]) -> dic
     return {str(items[k]): ItemForecast(stamps[k].tolist(), mean[k], qs[k]) for k in range(n)}
 
 
-# ---- the request's checks --------------------------------------------------------------------
-def resolve_horizon(model: LoadedModel, horizon: int | None, field: str = "horizon") -> int:
-    if horizon is None:
-        return model.horizon
-    if horizon > model.horizon:
-        raise invalid(field, f"the model was trained for at most {model.horizon} steps, {horizon} were asked")
-    return horizon
-
-
-def resolve_quantiles(
-    model: LoadedModel, asked: Sequence[float] | None, field: str = "quantiles"
-) -> list[tuple[str, int]]:
-    """(label, index into the trained quantiles) for each asked quantile, in the asked order."""
-    if asked is None:
-        return [(_label(q), j) for j, q in enumerate(model.quantiles)]
-    out = []
-    trained = np.asarray(model.quantiles)
-    for k, q in enumerate(asked):
-        j = int(np.argmin(np.abs(trained - q)))
-        if abs(trained[j] - q) > QUANTILE_TOLERANCE:
-            raise invalid(
-                f"{field}[{k}]",
-                f"quantile {q:g} was not trained; the model has {[_label(t) for t in model.quantiles]}",
-            )
-        out.append((_label(q), j))
-    return out
-
-
-def _label(q: float) -> str:
-    """0.1 -> "0.1", 0.025 -> "0.025": the quantile as its shortest decimal."""
-    return repr(float(q))
-
-
-def _frame(rows: Sequence[BaseModel], field: str, date_format: str | None = None) -> pd.DataFrame:
-    """Rows (with their extra covariate columns) as a frame; timestamps parsed, item ids text.
-
-    Timestamps follow the ingest's rule (`data.timestamps`): one format for the whole column,
-    `date_format` when given, so 02/01/2023 and 13/01/2023 are never read two ways."""
-    frame = pd.DataFrame([r.model_dump() for r in rows])
-    frame[ITEM_ID] = frame[ITEM_ID].astype(str)
-    try:
-        stamps = parse_timestamp_text(frame[TIMESTAMP].astype(str), date_format)
-    except TimestampFormatError as exc:
-        k = int(exc.positions[0]) if len(exc.positions) else 0
-        raise invalid(f"{field}[{k}].timestamp", str(exc)) from None
-    bad = np.flatnonzero(stamps.isna().to_numpy())
-    if len(bad):
-        k = int(bad[0])
-        raise invalid(f"{field}[{k}].timestamp", f"{rows[k].timestamp!r} is not a timestamp")  # type: ignore[attr-defined]
-    if getattr(stamps.dtype, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-    frame[TIMESTAMP] = stamps
-    return frame
-
-
-def _check_order(frame: pd.DataFrame, field: str) -> None:
-    """Within each item, timestamps strictly increase in row order: no duplicates, no shuffle."""
-    items = frame[ITEM_ID].to_numpy()
-    stamps = frame[TIMESTAMP].to_numpy(dtype="datetime64[ns]")
-    same = items[1:] == items[:-1]
-    back = np.flatnonzero(same & (stamps[1:] <= stamps[:-1]))
-    if len(back):
-        k = int(back[0]) + 1
-        what = "repeats" if stamps[k] == stamps[k - 1] else "goes back from"
-        raise invalid(
-            f"{field}[{k}].timestamp",
-            f"the timestamp of item {items[k]!r} {what} the previous row's: rows of an item must be in "
-            "strictly increasing time order",
-        )
-    # an item's rows must be contiguous too, or "previous row" would not be its previous step
-    starts = np.r_[0, np.flatnonzero(~same) + 1]
-    seen = pd.Index(items[starts])
-    if seen.has_duplicates:
-        k = int(starts[np.flatnonzero(seen.duplicated())[0]])
-        raise invalid(f"{field}[{k}].item_id", f"the rows of item {items[k]!r} are not contiguous")
-
-
 # ---- the engine -------------------------------------------------------------------------------
 def forecast(
     model: LoadedModel, request: ForecastRequest, limits: Limits = DEFAULT_LIMITS
@@ -480,8 +279,8 @@ def forecast(
             raise invalid("history", "the history is empty: send at least one row per item")
         if len(request.history) > limits.max_history_rows:
             raise payload_too_large("history rows", len(request.history), limits.max_history_rows, "history")
-        frame = _frame(request.history, "history", request.date_format)
-        _check_order(frame, "history")
+        frame = request_frame(request.history, "history", request.date_format)
+        check_order(frame, "history")
         items = list(dict.fromkeys(frame[ITEM_ID].tolist()))
         if len(items) > limits.max_items:
             raise payload_too_large("items", len(items), limits.max_items, "history")
@@ -519,7 +318,7 @@ def _checked_request(
     if request.future:
         if len(request.future) > limits.max_history_rows:
             raise payload_too_large("future rows", len(request.future), limits.max_history_rows, "future")
-        future = _frame(request.future, "future", request.date_format)
+        future = request_frame(request.future, "future", request.date_format)
     if (request.item_ids is None) == (request.history is None):
         raise invalid(
             "item_ids", "give either item_ids (stored history) or history (fresh rows), not both or neither"

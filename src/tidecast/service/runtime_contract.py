@@ -38,8 +38,9 @@ import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
-from tidecast.service.predictor import DEFAULT_LIMITS, ItemForecast, Limits, LoadedModel, resolve_quantiles
+from tidecast.service.predictor import ItemForecast, LoadedModel
 from tidecast.service.problems import Problem, from_validation_error, invalid, payload_too_large
+from tidecast.service.requests import DEFAULT_LIMITS, Limits, resolve_quantiles
 
 JSON = "application/json"
 JSON_LINES = "application/jsonlines"

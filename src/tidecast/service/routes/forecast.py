@@ -12,14 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from tidecast.service.dependencies import ServiceState, StateDep, require_forecast, service_state
 from tidecast.service.openapi import FORECAST_EXAMPLES, request_body
-from tidecast.service.predictor import (
-    ForecastRequest,
-    ForecastResponse,
-    LoadedModel,
-    cached_forecast_json,
-    forecast,
-)
+from tidecast.service.predictor import LoadedModel, cached_forecast_json, forecast
 from tidecast.service.problems import Problem, parse_json, unknown_endpoint
+from tidecast.service.requests import ForecastRequest, ForecastResponse
 from tidecast.service.runtime_contract import JSON, invoke
 
 TARGET_MODEL_HEADER = "X-Amzn-SageMaker-Target-Model"

@@ -1,0 +1,232 @@
+"""Data preparation for the AutoForecaster: the user's columns in, the canonical panel out.
+
+`Preparer` holds the column configuration (item, time and target columns, covariate roles,
+item metadata, holidays and events, filling and aggregation) and reads, checks and prepares
+training data, newer history and future covariates exactly the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tidecast.data.frequency import check_horizon
+from tidecast.data.ingest import canonical_keys, to_canonical
+from tidecast.data.io import read_table
+from tidecast.data.prepare import PreparedData, prepare
+from tidecast.data.problems import Problem
+from tidecast.data.schema import ITEM_ID, TIMESTAMP, DatasetSpec
+from tidecast.data.summary import summarize
+from tidecast.errors import ConfigError, DataError
+
+
+@dataclass
+class Preparer:
+    """The column configuration an AutoForecaster prepares its data with.
+
+    `static_cache` is the item-metadata table once read; the forecaster keeps it between
+    calls (and never saves it with the model).
+    """
+
+    item_col: str
+    timestamp_col: str
+    target_col: str
+    date_format: str | None = None
+    filling: dict[str, Any] | None = None
+    aggregation: dict[str, str] | None = None
+    known_covariates: Sequence[str] | str | None = None
+    past_covariates: Sequence[str] | str | None = None
+    static_columns: Sequence[str] | str | None = None
+    static_data: pd.DataFrame | str | Path | None = None
+    holidays: Sequence[str] | str | None = None
+    events: pd.DataFrame | str | Path | None = None
+    static_cache: pd.DataFrame | None = None
+
+    def training(
+        self, data: pd.DataFrame | str | Path, frequency: str | None, horizon: int
+    ) -> tuple[PreparedData, DatasetSpec, dict[str, Any]]:
+        """The training data prepared, its spec and its summary."""
+        prepared, problems = self.canonical(data, frequency, horizon)
+        roles = self.roles()
+        spec = DatasetSpec(
+            freq=prepared.freq,
+            known_covariates=roles["known"],
+            past_covariates=roles["past"],
+            static_columns=roles["static"],
+            holidays=names(self.holidays, "holidays"),
+            events=self.event_list(),
+            item_col=self.item_col,
+            timestamp_col=self.timestamp_col,
+            target_col=self.target_col,
+        )
+        if len(prepared.panel):
+            check_horizon(horizon, prepared.panel[TIMESTAMP].max(), prepared.freq)
+        summary = summarize(prepared.panel, prepared.freq, [*problems, *prepared.problems])
+        return prepared, spec, summary
+
+    def canonical(
+        self, data: pd.DataFrame | str | Path, freq: str | None, horizon: int | None
+    ) -> tuple[PreparedData, list[Problem]]:
+        """Read, validate and prepare data given in the user's columns (training or newer)."""
+        roles = self.roles()
+        if isinstance(data, str | Path):
+            used = [
+                self.item_col,
+                self.timestamp_col,
+                self.target_col,
+                *(c for cs in roles.values() for c in cs),
+            ]
+            frame = read_table(data, text_columns=[self.item_col], only=used)
+        else:
+            frame = data
+        frame = self.with_static_data(frame, roles["static"])
+        canonical, problems = to_canonical(
+            frame,
+            item_col=self.item_col,
+            timestamp_col=self.timestamp_col,
+            target_col=self.target_col,
+            known_covariates=roles["known"],
+            past_covariates=roles["past"],
+            static_columns=roles["static"],
+            allow_duplicates=bool(self.aggregation),
+            date_format=self.date_format,
+        )
+        prepared = prepare(
+            canonical,
+            freq=freq,
+            filling=canonical_mapping(self.filling, self.target_col),
+            aggregation=canonical_mapping(self.aggregation, self.target_col),
+            static_columns=roles["static"],
+            horizon=horizon,
+        )
+        return prepared, problems
+
+    # ---- covariates ------------------------------------------------------------------
+    def roles(self) -> dict[str, tuple[str, ...]]:
+        """The covariate columns by role, checked: a column has one role, never the target's."""
+        roles = {
+            "known": names(self.known_covariates, "known covariates"),
+            "past": names(self.past_covariates, "past covariates"),
+            "static": names(self.static_columns, "static columns"),
+        }
+        if self.static_data is not None and not roles["static"]:
+            table = self.static_table()
+            roles["static"] = tuple(str(c) for c in table.columns if c != self.item_col)
+        seen: dict[str, str] = {}
+        for role, columns in roles.items():
+            for column in columns:
+                if column in (self.item_col, self.timestamp_col, self.target_col):
+                    raise ConfigError(
+                        f"{column!r} cannot be a covariate: it is the item, time or target column"
+                    )
+                label = {
+                    "known": "a known covariate",
+                    "past": "a past covariate",
+                    "static": "a static column",
+                }[role]
+                if column in seen:
+                    raise ConfigError(f"column {column!r} is given as both {seen[column]} and {label}")
+                seen[column] = label
+        return roles
+
+    def static_table(self) -> pd.DataFrame:
+        """The item-metadata table (cached), item ids as text, one row per item."""
+        if self.static_cache is None:
+            source = self.static_data
+            table = (
+                read_table(source, text_columns=[self.item_col]) if isinstance(source, str | Path) else source
+            )
+            assert isinstance(table, pd.DataFrame)
+            if self.item_col not in table.columns:
+                raise DataError(
+                    f"the item metadata lacks the item column {self.item_col!r}; it has {list(table.columns)}"
+                )
+            table = table.astype({self.item_col: str})
+            duplicated = table[self.item_col][table[self.item_col].duplicated()].unique()
+            if len(duplicated):
+                raise DataError(
+                    f"the item metadata has {len(duplicated)} items on several rows: {list(duplicated[:5])}"
+                )
+            self.static_cache = table
+        return self.static_cache
+
+    def with_static_data(self, frame: pd.DataFrame, static: tuple[str, ...]) -> pd.DataFrame:
+        """Join the item-metadata table's static columns onto the rows; every item needs a row."""
+        if self.static_data is None:
+            return frame
+        table = self.static_table()
+        columns = [c for c in static if c in table.columns]
+        missing = [c for c in static if c not in table.columns and c not in frame.columns]
+        if missing:
+            raise DataError(f"static column(s) {missing} are neither in the data nor in the item metadata")
+        if not columns:
+            return frame
+        if self.item_col not in frame.columns:
+            return frame  # to_canonical names the missing item column
+        keys = frame[self.item_col].astype(str)
+        unknown = pd.Index(keys.unique()).difference(table[self.item_col])
+        if len(unknown):
+            raise DataError(f"{len(unknown)} items have no row in the item metadata: {sorted(unknown)[:5]}")
+        lookup = table.set_index(self.item_col)[columns]
+        joined = frame.drop(columns=[c for c in columns if c in frame.columns]).copy()
+        for column in columns:
+            joined[column] = keys.map(lookup[column]).to_numpy()
+        return joined
+
+    def event_list(self) -> tuple[tuple[str, str], ...]:
+        if self.events is None:
+            return ()
+        from tidecast.data.features import events_from_calendar
+        from tidecast.data.holidays import HolidayCalendar
+
+        return events_from_calendar(HolidayCalendar.from_events(self.events))
+
+    def future(
+        self,
+        future: pd.DataFrame | str | Path,
+        panel: pd.DataFrame,
+        spec: DatasetSpec,
+        horizon: int,
+        plan: Any,
+    ) -> pd.DataFrame:
+        """The user's future covariates, validated and filled onto each series' horizon."""
+        from tidecast.data.future import fill_future
+
+        known = spec.known_covariates
+        frame = read_table(future, text_columns=[self.item_col]) if isinstance(future, str | Path) else future
+        missing = [c for c in (self.item_col, self.timestamp_col, *known) if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"the future covariates lack column(s) {missing}; they need {self.item_col!r}, "
+                f"{self.timestamp_col!r} and every known covariate {list(known)}"
+            )
+        if len(frame):
+            canonical, _ = to_canonical(
+                frame,
+                item_col=self.item_col,
+                timestamp_col=self.timestamp_col,
+                target_col=None,
+                known_covariates=known,
+                date_format=self.date_format,
+            )
+        else:  # no row for these items (a batch chunk): each column's futurefill, or an error naming them
+            canonical = pd.DataFrame({ITEM_ID: [], TIMESTAMP: pd.to_datetime([]), **{c: [] for c in known}})
+        return fill_future(canonical, panel, spec.freq, horizon, known, plan)
+
+
+def names(value: Sequence[str] | str | None, what: str) -> tuple[str, ...]:
+    """Column names or codes from a list or one comma-separated string, stripped, in order."""
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    if any(not isinstance(v, str) for v in items):
+        raise ConfigError(f"{what} must be names, got {value!r}")
+    return tuple(dict.fromkeys(v.strip() for v in items if v.strip()))
+
+
+def canonical_mapping(mapping: dict[str, Any] | None, target_col: str) -> dict[str, Any] | None:
+    return canonical_keys(mapping, target_col) if mapping else None

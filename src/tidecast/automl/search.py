@@ -1,0 +1,209 @@
+"""The AutoForecaster's search: plan the backtest windows, backtest every candidate, choose
+the ensemble or the best model, calibrate its quantiles, and refit the chosen models.
+
+Each step reads the forecaster's configuration and writes what it found into the `FitReport`.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from tidecast.automl.backtest import CandidateResult, ProgressFn, run_candidate
+from tidecast.automl.calibration import QuantileCalibration, fit_calibration
+from tidecast.automl.ensemble import combine
+from tidecast.automl.planning import BacktestPlan, plan_backtest
+from tidecast.automl.presets import get_preset
+from tidecast.automl.selection import select
+from tidecast.data.schema import ITEM_ID, TARGET, DatasetSpec, quantile_column
+from tidecast.errors import ModelError
+from tidecast.metrics import wql
+from tidecast.models.base import Forecaster
+from tidecast.models.catalog import CATALOG
+
+if TYPE_CHECKING:
+    from tidecast.automl.forecaster import AutoForecaster, FitReport
+
+# The model every series gets when no candidate can be backtested at all.
+FALLBACK_MODEL = "SeasonalNaive"
+
+
+def plan_windows(
+    auto: AutoForecaster, panel: pd.DataFrame, n_windows: int, m: int, report: FitReport
+) -> tuple[BacktestPlan, list[str]]:
+    """Windows that fit the histories (see `planning`); the report says what and why."""
+    lengths = panel.groupby(ITEM_ID, sort=False).size()
+    plan = plan_backtest(lengths.to_numpy(), auto.horizon, n_windows, m, auto.backtest_step)
+    items = lengths.index.astype(str)
+    eligible = items[plan.eligible]
+    report.backtest_plan = plan.summary()
+    report.short_series = items[~items.isin(eligible)].tolist()
+    chosen = (
+        f"backtest: {plan.n_windows} window(s) of {auto.horizon} steps, {plan.step} apart, "
+        f"each after at least {plan.min_train} steps of history"
+    )
+    if plan.n_windows == 0:
+        report.notes.append(
+            f"{'; '.join(plan.reasons)}; every series is forecast by {FALLBACK_MODEL} without selection"
+        )
+        return plan, []
+    if plan.reasons:
+        report.notes.append(f"{chosen}: {'; '.join(plan.reasons)}")
+    if report.short_series:
+        report.notes.append(
+            f"{len(report.short_series)} series shorter than {plan.needed} steps are left out of the "
+            "backtest; they are forecast by the selected models, or each model's naive fallback where too short"
+        )
+    return plan, eligible.tolist()
+
+
+def run_candidates(
+    auto: AutoForecaster,
+    names: list[str],
+    window_data: list,
+    spec: DatasetSpec,
+    quantiles: tuple[float, ...],
+    deadline: float | None,
+    started: float,
+    emit: ProgressFn,
+    report: FitReport,
+) -> None:
+    """Every candidate on the same windows; cheap ones first, each with a fair time share."""
+    order = sorted(names, key=lambda n: CATALOG[n].tags.cost)
+    # Keep a fifth of the budget for the ensemble and the refit.
+    budget_end = None if deadline is None else started + 0.8 * (deadline - started)
+    for i, name in enumerate(order):
+        cand_deadline = None
+        if budget_end is not None:
+            remaining = budget_end - time.monotonic()
+            weights = [max(CATALOG[n].tags.cost, 0.05) for n in order[i:]]
+            cand_deadline = time.monotonic() + max(remaining, 0.0) * weights[0] / sum(weights)
+            if remaining <= 0:
+                report.candidates.append(CandidateResult(name=name, error="skipped: time limit reached"))
+                continue
+        emit(
+            {
+                "stage": "backtest",
+                "candidate": name,
+                "index": i + 1,
+                "candidates": len(order),
+                "time_left": None if deadline is None else deadline - time.monotonic(),
+            }
+        )
+        result = run_candidate(
+            name,
+            functools.partial(auto._make, name, spec.freq),
+            window_data,
+            spec,
+            auto.horizon,
+            quantiles,
+            auto.metric,
+            cand_deadline,
+            auto.refit_every_window,
+            emit,
+            auto.closures_,
+        )
+        report.candidates.append(result)
+        emit({"stage": "candidate_done", "candidate": name, "score": result.score, "error": result.error})
+
+
+def choose(
+    auto: AutoForecaster, window_data: list, quantiles: tuple[float, ...], report: FitReport
+) -> dict[str, float]:
+    """Ensemble or best single model, compared on backtest points neither was chosen on."""
+    if not any(c.forecast is not None and c.error is None for c in report.candidates):
+        if window_data:
+            report.notes.append(f"every candidate failed; forecasting with {FALLBACK_MODEL}")
+        report.best = FALLBACK_MODEL
+        return {FALLBACK_MODEL: 1.0}
+    size = get_preset(auto.preset).ensemble_size
+    selection = select(report.candidates, window_data, quantiles, auto.metric, size)
+    if selection is None:
+        # No finite score anywhere (e.g. every backtest actual is zero, so wQL is undefined).
+        report.notes.append(
+            f"no candidate has a finite {auto.metric} on the backtests; using {FALLBACK_MODEL}"
+        )
+        report.best = FALLBACK_MODEL
+        return {FALLBACK_MODEL: 1.0}
+    report.ensemble_weights = selection.ensemble_weights
+    metrics_ = selection.ensemble_metrics
+    report.ensemble_score = metrics_.get(auto.metric, float("nan"))
+    held_out_window = selection.scored_window
+    report.ensemble_window_metrics = [
+        metrics_ if k == held_out_window else {} for k in range(len(window_data))
+    ]
+    report.ensemble_window_scores = [
+        report.ensemble_score if k == held_out_window else float("nan") for k in range(len(window_data))
+    ]
+    report.ensemble_holdout = {
+        "scored_on": selection.scored_on,
+        "in_sample": selection.in_sample,
+        "fit_weights": selection.fit_weights,
+        "scores": selection.holdout_scores,
+    }
+    report.notes.extend(selection.notes)
+    report.best = selection.best
+    return selection.weights
+
+
+def calibrate(
+    auto: AutoForecaster,
+    window_data: list,
+    weights: dict[str, float],
+    quantiles: tuple[float, ...],
+    report: FitReport,
+) -> QuantileCalibration | None:
+    """Scale each level's band around the median to fit the backtests (see `calibration`)."""
+    forecasts = {c.name: c.forecast for c in report.candidates if c.forecast is not None and c.error is None}
+    if not auto.calibrate_quantiles or not window_data or any(n not in forecasts for n in weights):
+        return None
+    ensemble = combine(forecasts, weights)
+    y = np.concatenate([w.actual[TARGET].to_numpy(dtype=np.float64) for w in window_data])
+    calibration = fit_calibration(y, ensemble.mean, ensemble.quantiles, quantiles)
+    ok = np.isfinite(y)
+    before = wql(y[ok], ensemble.quantiles[ok], quantiles)
+    after = wql(y[ok], calibration.apply(ensemble.mean, ensemble.quantiles)[ok], quantiles)
+    report.calibration = {
+        "factors": {quantile_column(q): f for q, f in zip(quantiles, calibration.factors, strict=True)},
+        "backtest_wql_before": before,
+        "backtest_wql_after": after,
+    }
+    return None if calibration.identity else calibration
+
+
+def refit(
+    auto: AutoForecaster,
+    panel: pd.DataFrame,
+    spec: DatasetSpec,
+    weights: dict[str, float],
+    report: FitReport,
+    deadline: float | None,
+) -> dict[str, Forecaster]:
+    """Refit the chosen models on all the data, or keep the backtest fit when time is short."""
+    fitted = {c.name: c.model for c in report.candidates if c.model is not None}
+    members: dict[str, Forecaster] = {}
+    for name in weights:
+        previous = fitted.get(name)
+        cost = next((c.fit_seconds for c in report.candidates if c.name == name), 0.0)
+        no_time = deadline is not None and time.monotonic() + cost > deadline
+        if previous is not None and (not auto.refit_full or no_time):
+            members[name] = previous
+            report.refit[name] = "kept backtest fit (parameters from the first window's history)"
+            if no_time:
+                report.notes.append(f"{name} not refitted: not enough time left in the budget")
+            continue
+        model = auto._make(name, spec.freq)
+        try:
+            model.fit(panel, spec, auto.horizon)
+        except Exception as exc:
+            if previous is None:
+                raise ModelError(f"refitting {name} on all data failed: {exc}") from exc
+            model = previous
+            report.notes.append(f"{name} refit failed ({exc}); kept its backtest fit")
+        members[name] = model
+        report.refit[name] = "refitted on all data"
+    return members
