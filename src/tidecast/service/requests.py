@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -20,8 +20,17 @@ from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
 from tidecast.service.problems import invalid
 
-if TYPE_CHECKING:
-    from tidecast.service.predictor import LoadedModel
+
+class Trained(Protocol):
+    """What the request checks read of a loaded model (a `predictor.LoadedModel`); a protocol
+    rather than an import, so the checks do not import the predictor that imports them."""
+
+    @property
+    def horizon(self) -> int: ...
+
+    @property
+    def quantiles(self) -> Sequence[float]: ...
+
 
 QUANTILE_TOLERANCE = 1e-9
 
@@ -153,7 +162,7 @@ class ForecastResponse(BaseModel):
 
 
 # ---- the request's checks --------------------------------------------------------------------
-def resolve_horizon(model: LoadedModel, horizon: int | None, field: str = "horizon") -> int:
+def resolve_horizon(model: Trained, horizon: int | None, field: str = "horizon") -> int:
     if horizon is None:
         return model.horizon
     if horizon > model.horizon:
@@ -162,7 +171,7 @@ def resolve_horizon(model: LoadedModel, horizon: int | None, field: str = "horiz
 
 
 def resolve_quantiles(
-    model: LoadedModel, asked: Sequence[float] | None, field: str = "quantiles"
+    model: Trained, asked: Sequence[float] | None, field: str = "quantiles"
 ) -> list[tuple[str, int]]:
     """(label, index into the trained quantiles) for each asked quantile, in the asked order."""
     if asked is None:
