@@ -8,6 +8,7 @@ line and the API call.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP
 from tidecast.errors import ConfigError
 from tidecast.reports import business, inventory, quality
 from tidecast.reports.document import BandChart, BarChart, Report, Section
-from tidecast.reports.inputs import ReportInputs, selected_backtests
+from tidecast.reports.inputs import ReportInputs, load_inputs, selected_backtests
 
 KINDS = ("quality", "business", "all")
 PLOT_HISTORY_HORIZONS = 4  # history shown before a forecast, in horizons
@@ -296,3 +297,10 @@ def _strs(values: Any) -> list[str]:
 
 def _dates(values: Any) -> list[str]:
     return [pd.Timestamp(v).isoformat() for v in values]
+
+
+def reports_for_folder(
+    folder: str | Path, name: str | None = None, kind: str = "all", options: ReportOptions | None = None
+) -> list[Report]:
+    """The reports of a run folder or model folder: what `tidecast report` and the API call."""
+    return build_reports(load_inputs(folder, name), kind, options)
