@@ -141,6 +141,9 @@ def quality_report(inputs: ReportInputs, options: ReportOptions) -> Report:
             )
     chosen = list(options.items) or _default_plot_items(inputs, worst, options)
     plots = [c for c in (_band_chart(inputs, item) for item in chosen) if c is not None]
+    missing = sorted(set(chosen) - {c.title for c in plots})
+    if missing and inputs.forecasts is not None:
+        report.notes.append(f"no forecast to plot for {', '.join(missing)}")
     if plots:
         report.sections.append(
             Section("Forecasts of chosen items", "Recent history, forecast and band.", {}, plots)
