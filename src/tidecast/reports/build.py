@@ -17,7 +17,7 @@ import pandas as pd
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP
 from tidecast.errors import ConfigError
 from tidecast.reports import business, inventory, quality
-from tidecast.reports.document import BandChart, BarChart, Report, Section
+from tidecast.reports.document import BandChart, BarChart, Chart, Report, Section
 from tidecast.reports.inputs import ReportInputs, load_inputs, selected_backtests
 
 KINDS = ("quality", "business", "all")
@@ -140,7 +140,7 @@ def quality_report(inputs: ReportInputs, options: ReportOptions) -> Report:
                 )
             )
     chosen = list(options.items) or _default_plot_items(inputs, worst, options)
-    plots = [c for c in (_band_chart(inputs, item) for item in chosen) if c is not None]
+    plots: list[Chart] = [c for c in (_band_chart(inputs, item) for item in chosen) if c is not None]
     missing = sorted(set(chosen) - {c.title for c in plots})
     if missing and inputs.forecasts is not None:
         report.notes.append(f"no forecast to plot for {', '.join(missing)}")

@@ -50,7 +50,7 @@ def window_errors(
         scores = evaluate(actual, part, history, quantiles, season_length)
         rows.append(
             {
-                "window": int(window),  # type: ignore[call-overload]
+                "window": int(window),
                 "cutoff": str(part["cutoff"].iloc[0]),
                 "points": int(part[ACTUAL].notna().sum()),
                 **{m: scores[m] for m in WINDOW_METRICS},
