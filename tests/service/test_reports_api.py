@@ -8,7 +8,6 @@ import io
 import json
 import uuid
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,28 +18,14 @@ from fastapi.testclient import TestClient
 from conftest import tiny_panel
 from tidecast.automl.forecaster import AutoForecaster
 from tidecast.jobs.worker import run_folder
-from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
 from tidecast.registry.settings import ServiceSettings
 from tidecast.reports.run import write_run
-from tidecast.service.app import create_app
 
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> ServiceSettings:
     return ServiceSettings(home=tmp_path, database_url=database_url)  # artifacts: tmp_path/artifacts
-
-
-@pytest.fixture
-def client(settings: ServiceSettings, database: Database) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, database=database)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def keys(client: TestClient) -> dict[str, str]:
-    store = client.app.state.service.keys  # type: ignore[attr-defined]
-    return {"admin": store.create("ops", "admin"), "forecast": store.create("shop", "forecast")}
 
 
 @pytest.fixture
