@@ -142,3 +142,19 @@ def test_when_an_item_to_plot_is_unknown_then_the_report_notes_it(run: Path, tmp
     report(str(run), "--format", "json", "--out", str(out), "--kind", "quality", "--items", "nope")
     (quality,) = json.loads(out.read_text())["reports"]
     assert "no forecast to plot for nope" in quality["notes"]
+
+
+def test_when_the_run_was_a_backtest_only_then_quality_is_full_and_business_says_why_empty(
+    run: Path, tmp_path: Path
+) -> None:
+    evaluation = tmp_path / "bt"
+    evaluation.mkdir()
+    for name in ("leaderboard.csv", "report.json", "backtest_forecasts.csv"):  # what `backtest` writes
+        shutil.copy(run / name, evaluation / name)
+    report(str(evaluation), "--format", "json", "--out", str(tmp_path / "bt.json"))
+    quality, business = json.loads((tmp_path / "bt.json").read_text())["reports"]
+    assert quality["notes"] == [] and "Quantile calibration" in [s["title"] for s in quality["sections"]]
+    items = next(s for s in quality["sections"] if s["title"] == "Errors per item")["tables"]["item_errors"]
+    assert all(i["mase"] is None for i in items)  # no history kept: no scale
+    assert business["notes"] == ["no forecasts in this run (a backtest-only evaluation)"]
+    assert business["sections"] == []

@@ -61,7 +61,7 @@ def _errors(inputs: ReportInputs) -> pd.DataFrame | None:
 
 def quality_report(inputs: ReportInputs, options: ReportOptions) -> Report:
     """Leaderboard, per-window and per-item errors, worst items, calibration, forecast plots."""
-    report = Report("quality", inputs.name, notes=list(inputs.notes))
+    report = Report("quality", inputs.name, notes=list(inputs.notes["quality"]))
     report.summary = {
         "selected_model": inputs.selected,
         "metric": inputs.report.get("metric", ""),
@@ -154,10 +154,11 @@ def quality_report(inputs: ReportInputs, options: ReportOptions) -> Report:
 def business_report(inputs: ReportInputs, options: ReportOptions) -> Report:
     """Totals by attribute, high and low demand, volatile items, spikes and drops, accuracy
     warnings and inventory guidance at `options.service_level`."""
-    report = Report("business", inputs.name, notes=list(inputs.notes))
+    report = Report("business", inputs.name, notes=list(inputs.notes["business"]))
     forecasts = inputs.forecasts
     if forecasts is None or not len(inputs.quantiles):
-        report.notes.append("no forecast with quantiles: the business report is empty")
+        if not report.notes:
+            report.notes.append("no forecast with quantiles: the business report is empty")
         return report
     lead_time = min(options.lead_time or inputs.horizon, inputs.horizon)
     totals = business.forecast_totals(forecasts, inputs.quantiles)

@@ -51,7 +51,8 @@ class ReportInputs:
     backtests: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
     static_columns: tuple[str, ...] = ()
-    notes: list[str] = field(default_factory=list)
+    notes: dict[str, list[str]] = field(default_factory=lambda: {"quality": [], "business": []})
+    """What the source lacks, per report kind ("quality", "business"), said on that report."""
 
 
 def load_inputs(folder: str | Path, name: str | None = None) -> ReportInputs:
@@ -108,11 +109,11 @@ def _from_run_folder(path: Path, name: str) -> ReportInputs:
     elif (path / FORECASTS_CSV).is_file():
         inputs.forecasts = _canonical(pd.read_csv(path / FORECASTS_CSV), renames)
     else:
-        inputs.notes.append("no forecasts in this run (a backtest-only evaluation): no business report")
+        inputs.notes["business"].append("no forecasts in this run (a backtest-only evaluation)")
     if (path / BACKTEST_FORECASTS).is_file():
         inputs.backtests = _canonical(pd.read_csv(path / BACKTEST_FORECASTS), renames)
     else:
-        inputs.notes.append("no backtest forecasts in this run: no per-window or per-item errors")
+        inputs.notes["quality"].append("no backtest forecasts in this run: no per-window or per-item errors")
     if (path / MODEL_DIR / HISTORY).is_file():
         inputs.history = pd.read_parquet(path / MODEL_DIR / HISTORY)
     return inputs
@@ -140,10 +141,13 @@ def _from_model_folder(path: Path, name: str) -> ReportInputs:
         report=report,
         history=auto.history_,
         static_columns=tuple(task.get("covariates", {}).get("static", ())),
-        notes=["a model folder keeps no backtest forecasts: no per-window or per-item errors"],
+        notes={
+            "quality": ["a model folder keeps no backtest forecasts: no per-window or per-item errors"],
+            "business": ["a model folder keeps no backtests: no accuracy warnings"],
+        },
     )
     if auto.spec_.known_covariates:
-        inputs.notes.append(
+        inputs.notes["business"].append(
             "the model needs future covariates, which a model folder does not keep: no business report"
         )
     else:
