@@ -121,7 +121,8 @@ def quality_report(inputs: ReportInputs, options: ReportOptions) -> Report:
                     "Quantile calibration",
                     "Share of backtest actuals between consecutive forecast quantiles (PIT on the "
                     "quantile grid) against the share a calibrated forecast would put there; and "
-                    "the share at or below each quantile, and inside each central interval.",
+                    "the share at or below each quantile, and inside each central interval."
+                    + _calibration_text(inputs),
                     {"pit_histogram": pit, "coverage_by_level": cover},
                     [
                         BarChart(
@@ -252,6 +253,18 @@ def _warnings(inputs: ReportInputs, options: ReportOptions) -> pd.DataFrame:
         if len(outer):
             overall, nominal = float(outer["observed"].iloc[0]), float(outer["nominal"].iloc[0])
     return business.accuracy_warnings(errors, overall, nominal, options.wape_limit)
+
+
+def _calibration_text(inputs: ReportInputs) -> str:
+    """The run's quantile calibration, which the backtest rows predate and the forecast applies."""
+    factors = (inputs.report.get("quantile_calibration") or {}).get("factors") or {}
+    if not factors or all(f == 1 for f in factors.values()):
+        return ""
+    listed = ", ".join(f"{level} ×{factor:g}" for level, factor in factors.items())
+    return (
+        " These are the backtest forecasts before the run's quantile calibration; the forecast "
+        f"scales each quantile's distance from the median by: {listed}."
+    )
 
 
 def _default_plot_items(inputs: ReportInputs, worst: pd.DataFrame, options: ReportOptions) -> list[str]:
