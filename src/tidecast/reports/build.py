@@ -226,6 +226,11 @@ def business_report(inputs: ReportInputs, options: ReportOptions) -> Report:
     report.sections.append(
         Section("Accuracy warnings", "", {"accuracy_warnings": _warnings(inputs, options)})
     )
+    if len(inputs.quantiles) < 2:
+        report.notes.append(
+            "inventory guidance needs two forecast quantiles to read a spread; the run has one"
+        )
+        return report
     report.sections.append(
         Section(
             "Inventory guidance",
