@@ -175,7 +175,7 @@ class AutoForecaster:
         windows = preset.backtest_windows if self.backtest_windows is None else int(self.backtest_windows)
         return tuple(checked["quantiles"]), names, windows
 
-    def _make(self, name: str, freq: str) -> Forecaster:
+    def make_candidate(self, name: str, freq: str) -> Forecaster:
         """Catalog model `name` with the run's jobs and seed, the user's `model_params` on top
         (`{"LightGBM": {"n_jobs": 1}}` overrides the run's `n_jobs` for that model only)."""
         quantiles = getattr(self, "quantiles_", None)  # set by fit; a model built before has none
