@@ -99,6 +99,9 @@ class AutoForecaster:
 
     `model_params` overrides candidates' hyper-parameters by name, e.g.
     `{"DeepAR": {"max_epochs": 20}}`; an unknown option is a ConfigError when the model is built.
+
+    Each keyword is declared once in `automl.options` (default, help, check), where the
+    command line and the job body take theirs from; `fit` checks them all there first.
     """
 
     # Models saved before the option existed unpickle without it: they read text timestamps

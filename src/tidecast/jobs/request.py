@@ -1,9 +1,10 @@
 """A training job's request in tidecast's vocabulary: `JobRequest`, and `JobConfigError`.
 
 Everything that can be checked without reading the data (metric, preset, model names,
-quantiles, filling methods) is checked by the model's validators, so a bad body is a 4xx naming
-the field at submission rather than a job that fails minutes later in a worker. Metric, preset
-and aggregation names come from their registries (`tidecast.metrics.METRICS`,
+quantiles, filling methods) is checked at submission by each option's own check in
+`tidecast.automl.options`, the code `AutoForecaster` runs too, so a bad body is a 4xx naming
+the field rather than a job that fails minutes later in a worker. Metric, preset and
+aggregation names come from their registries (`tidecast.metrics.METRICS`,
 `tidecast.automl.presets.PRESETS`, `tidecast.data.prepare.AGGREGATIONS`).
 """
 
