@@ -35,8 +35,8 @@ import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays, ranges
 from tidecast.data.features import EVENT_CAP, event_distances, spec_calendar, time_features
-from tidecast.data.frequency import future_timestamps
 from tidecast.data.schema import DatasetSpec
+from tidecast.models.covariates import append_horizon
 
 # A numeric known covariate with at most this many distinct integer values, zero among them,
 # is an indicator of events (a promotion, a store's closure) and gets event distances.
@@ -140,36 +140,23 @@ class Extended:
 def extend(
     data: SeriesArrays, layout: FeatureLayout, horizon: int = 0, future: pd.DataFrame | None = None
 ) -> Extended:
-    """The history of `data` plus `horizon` rows per series (known covariates from `future`)."""
-    lengths = data.lengths
-    n = data.n_series
-    indptr = np.concatenate([[0], np.cumsum(lengths + horizon)]).astype(np.int64)
-    history = ranges(indptr[:-1], lengths)
-    ahead = ranges(indptr[:-1] + lengths, np.full(n, horizon, dtype=np.int64))
-    total = int(indptr[-1])
-    values = np.full(total, np.nan)
-    values[history] = data.values
-    timestamps = np.empty(total, dtype="datetime64[ns]")
-    timestamps[history] = data.timestamps
-    if horizon:
-        timestamps[ahead] = future_timestamps(data.last_timestamps(), data.freq, horizon).ravel()
+    """The history of `data` plus `horizon` rows per series (known covariates from `future`),
+    every covariate and static column encoded as numbers."""
+    longer = append_horizon(data, horizon, future, layout.known)
     covariates: dict[str, np.ndarray] = {}
     for column in (*layout.known, *layout.past):
-        merged = np.full(total, np.nan)
+        raw = longer.covariates.get(column)
         labels = layout.categories.get(f"kc_{column}")
-        if column in data.covariates:
-            merged[history] = encode(data.covariates[column], labels)
-        if horizon and column in layout.known and future is not None and column in future:
-            merged[ahead] = encode(future[column].to_numpy(), labels)
-        covariates[column] = merged
+        covariates[column] = np.full(len(longer.values), np.nan) if raw is None else encode(raw, labels)
     static: dict[str, np.ndarray] = {}
     for column in layout.static:
         if data.static is not None and column in data.static:
             raw = data.static[column].to_numpy()
             static[column] = encode(raw, layout.categories.get(f"st_{column}"))
         else:
-            static[column] = np.full(n, np.nan)
-    return Extended(values, indptr, indptr[:-1] + lengths, timestamps, covariates, static)
+            static[column] = np.full(data.n_series, np.nan)
+    ends = longer.indptr[:-1] + data.lengths
+    return Extended(longer.values, longer.indptr, ends, longer.timestamps, covariates, static)
 
 
 def calendar_frame(ext: Extended, spec: DatasetSpec, layout: FeatureLayout) -> pd.DataFrame:

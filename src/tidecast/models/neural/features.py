@@ -26,7 +26,7 @@ import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays, ranges
 from tidecast.data.features import EVENT_CAP, event_distances, spec_calendar, time_features
-from tidecast.data.frequency import future_timestamps, seasonal_periods
+from tidecast.data.frequency import seasonal_periods
 from tidecast.data.schema import DatasetSpec
 
 # At most this many categories of a text covariate or static column get their own column or
@@ -294,34 +294,6 @@ def _time_frame(
 ) -> pd.DataFrame:
     calendar = spec_calendar(spec, timestamps.min(), timestamps.max()) if len(timestamps) else None
     return time_features(timestamps, spec, periods, order, calendar)
-
-
-def with_horizon(data: SeriesArrays, future: pd.DataFrame | None, horizon: int) -> SeriesArrays:
-    """`data` with `horizon` rows appended to every series: NaN targets, the horizon's
-    timestamps, known covariates from `future` (item-major, `data`'s order), past ones missing."""
-    n, lengths = data.n_series, data.lengths
-    indptr = np.concatenate([[0], np.cumsum(lengths + horizon)]).astype(np.int64)
-    old = ranges(indptr[:-1], lengths)
-    new = ranges(indptr[:-1] + lengths, np.full(n, horizon))
-    total = int(indptr[-1])
-    values = np.full(total, np.nan)
-    values[old] = data.values
-    stamps = np.empty(total, dtype="datetime64[ns]")
-    stamps[old] = data.timestamps
-    stamps[new] = future_timestamps(data.last_timestamps(), data.freq, horizon).reshape(-1)
-    covariates: dict[str, np.ndarray] = {}
-    for name, past in data.covariates.items():
-        ahead = (
-            future[name].to_numpy().reshape(-1)
-            if future is not None and name in future
-            else np.full(n * horizon, np.nan)
-        )
-        kind = np.float64 if _is_numeric(past) and _is_numeric(ahead) else object
-        column = np.full(total, np.nan, dtype=kind)
-        column[old] = past
-        column[new] = ahead
-        covariates[name] = column
-    return SeriesArrays(data.item_ids, values, indptr, stamps, data.freq, covariates, data.static)
 
 
 # ---- panels -------------------------------------------------------------------------------------

@@ -1,10 +1,8 @@
-"""Known covariates and holidays as design columns, shared by the regression family.
+"""Known covariates as design columns of the regression family (dynamic regression, Prophet).
 
-Both the dynamic regression and Prophet turn a panel's known covariates and holiday calendar
-into numeric columns the same way: a holiday table gathered by date, an encoder learnt at fit
-(numeric columns as they are, text ones one-hot on their frequent levels, event distances),
-and the rows of the horizon appended after each series. Keeping that here, apart from either
-model, means one encoder and one holiday table, and a model module that is only its model.
+Both models turn a panel's known covariates into numeric columns the same way: an encoder
+learnt at fit (indicators with their event windows, other numbers standardised, text one-hot
+on its frequent levels), applied to each series' history and horizon together.
 """
 
 from __future__ import annotations
@@ -15,58 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tidecast.data.arrays import SeriesArrays, ranges
-from tidecast.data.calendar import as_datetime64
+from tidecast.data.arrays import SeriesArrays
 from tidecast.data.features import event_distances
-from tidecast.data.holidays import HolidayCalendar, holiday_features
+from tidecast.models.covariates.horizon import append_horizon
 
 # A text covariate gets one-hot columns for at most this many levels, each on at least
 # MIN_LEVEL_SHARE of the rows: rare levels would be columns a series barely sees.
 MAX_LEVELS = 10
 MIN_LEVEL_SHARE = 0.01
-
-
-@dataclass(frozen=True)
-class HolidayTable:
-    """Holiday indicator columns for every calendar day from `first_day`, gathered by date.
-
-    Built once per fit or predict over the panel's span (plus the horizon), so each series
-    only indexes rows. Pass a calendar that covers a year either side of the span
-    (`spec_calendar` does), which makes a date's values independent of the span asked for
-    (Dec 31 sees next New Year's Day).
-    """
-
-    first_day: int
-    names: tuple[str, ...]
-    values: np.ndarray
-
-    @classmethod
-    def build(
-        cls, calendar: HolidayCalendar, radii: Sequence[int], start: object, end: object
-    ) -> HolidayTable:
-        first, last = (
-            int(as_datetime64([s]).astype("datetime64[D]").view(np.int64)[0]) for s in (start, end)
-        )
-        days = np.arange(first, last + 1).astype("datetime64[D]")
-        names: list[str] = []
-        columns: list[np.ndarray] = []
-        for radius in radii:
-            frame = holiday_features(days, calendar, per_holiday=True, radius=int(radius))
-            for column in sorted(c for c in frame.columns if c.startswith("hol_")):
-                names.append(f"{column}_{int(radius)}d")
-                columns.append(frame[column].to_numpy(dtype=np.float64))
-        values = np.column_stack(columns) if columns else np.zeros((len(days), 0))
-        return cls(first, tuple(names), values)
-
-    def gather(self, stamps: np.ndarray, names: Sequence[str]) -> np.ndarray:
-        """Rows for `stamps`, columns `names` (zeros for a name this table lacks)."""
-        rows = as_datetime64(stamps).astype("datetime64[D]").view(np.int64) - self.first_day
-        index = {name: j for j, name in enumerate(self.names)}
-        out = np.zeros((len(rows), len(names)))
-        for k, name in enumerate(names):
-            if name in index:
-                out[:, k] = self.values[rows, index[name]]
-        return out
 
 
 def _numeric(values: np.ndarray) -> np.ndarray | None:
@@ -165,22 +119,6 @@ class CovariateEncoder:
         return np.column_stack(parts) if parts else np.zeros((rows, 0), dtype=np.float32)
 
 
-def with_horizon(history: np.ndarray, indptr: np.ndarray, ahead: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each series' history rows followed by its row of `ahead` (n_series, horizon), and the indptr."""
-    n, horizon = ahead.shape
-    lengths = np.diff(indptr)
-    joined_indptr = indptr + np.arange(n + 1) * horizon
-    dtype = (
-        np.result_type(history.dtype, ahead.dtype)
-        if "O" not in (history.dtype.kind, ahead.dtype.kind)
-        else object
-    )
-    joined = np.empty(len(history) + ahead.size, dtype=dtype)
-    joined[ranges(joined_indptr[:-1], lengths)] = history
-    joined[ranges(joined_indptr[:-1] + lengths, np.full(n, horizon))] = ahead.ravel()
-    return joined, joined_indptr
-
-
 @dataclass(frozen=True)
 class Exogenous:
     """Covariate columns for a whole panel, and where each series' rows start in them.
@@ -212,14 +150,7 @@ def panel_exogenous(
     if not encoder.names:
         return None
     used = (*encoder.indicators, *(n for n, _, _ in encoder.numeric), *(n for n, _ in encoder.levels))
-    if future is None:
-        columns = {c: data.covariates[c] for c in used if c in data.covariates}
-        return Exogenous(encoder.names, encoder.encode(columns, data.indptr), data.indptr[:-1], data.lengths)
-    indptr = data.indptr + np.arange(data.n_series + 1) * horizon
-    joined: dict[str, np.ndarray] = {}
-    for c in used:
-        history = np.asarray(data.covariates.get(c, np.full(len(data.values), np.nan)))
-        joined[c], indptr = with_horizon(
-            history, data.indptr, future[c].to_numpy().reshape(data.n_series, horizon)
-        )
-    return Exogenous(encoder.names, encoder.encode(joined, indptr), indptr[:-1], data.lengths)
+    extended = data if future is None else append_horizon(data, horizon, future, used)
+    columns = {c: extended.covariates[c] for c in used if c in extended.covariates}
+    encoded = encoder.encode(columns, extended.indptr)
+    return Exogenous(encoder.names, encoded, extended.indptr[:-1], data.lengths)
