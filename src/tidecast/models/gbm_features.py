@@ -37,6 +37,7 @@ from tidecast.data.arrays import SeriesArrays, ranges
 from tidecast.data.features import EVENT_CAP, event_distances, spec_calendar, time_features
 from tidecast.data.schema import DatasetSpec
 from tidecast.models.covariates import append_horizon
+from tidecast.models.covariates.encoding import codes, is_numeric, vocabulary
 
 # A numeric known covariate with at most this many distinct integer values, zero among them,
 # is an indicator of events (a promotion, a store's closure) and gets event distances.
@@ -87,15 +88,14 @@ def default_lags(periods: Sequence[int], length: int, horizon: int) -> tuple[int
 
 def column_categories(values: np.ndarray) -> tuple[str, ...] | None:
     """The sorted labels of a text column; None for a numeric one."""
-    if values.dtype.kind in "biuf":
+    if is_numeric(values):
         return None
-    labels = pd.unique(pd.Series(values).dropna().astype(str))
-    return tuple(sorted(labels))
+    return tuple(sorted(vocabulary(values)))
 
 
 def is_indicator(values: np.ndarray) -> bool:
     """Whether a numeric column looks like an event flag: few distinct integers including 0."""
-    if values.dtype.kind not in "biuf":
+    if not is_numeric(values):
         return False
     numeric = values.astype(np.float64)
     distinct = np.unique(numeric[np.isfinite(numeric)])
@@ -110,8 +110,8 @@ def encode(values: np.ndarray, categories: tuple[str, ...] | None) -> np.ndarray
     """A column as float64: numbers as they are, text as its code (unseen or missing -> NaN)."""
     if categories is None:
         return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
-    codes = pd.Categorical(pd.Series(values).astype(object).where(pd.notna(values), None), categories).codes
-    return np.where(codes >= 0, codes, np.nan).astype(np.float64)
+    found = codes(values, categories)
+    return np.where(found > 0, found - 1, np.nan).astype(np.float64)
 
 
 @dataclass(frozen=True)

@@ -15,23 +15,13 @@ import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.features import event_distances
+from tidecast.models.covariates.encoding import as_numbers, is_binary, one_hot, vocabulary
 from tidecast.models.covariates.horizon import append_horizon
 
 # A text covariate gets one-hot columns for at most this many levels, each on at least
 # MIN_LEVEL_SHARE of the rows: rare levels would be columns a series barely sees.
 MAX_LEVELS = 10
 MIN_LEVEL_SHARE = 0.01
-
-
-def _numeric(values: np.ndarray) -> np.ndarray | None:
-    """`values` as float64 (missing as NaN), or None for a text or categorical column."""
-    if values.dtype.kind in "biuf":
-        return values.astype(np.float64)
-    if values.dtype.kind == "O":
-        numeric = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
-        if np.isnan(numeric).sum() == pd.isna(values).sum():  # every present value is a number
-            return numeric
-    return None
 
 
 @dataclass(frozen=True)
@@ -59,18 +49,16 @@ class CovariateEncoder:
         numeric: list[tuple[str, float, float]] = []
         levels: list[tuple[str, tuple[str, ...]]] = []
         for name, raw in columns.items():
-            values = _numeric(np.asarray(raw))
+            values = as_numbers(np.asarray(raw))
             if values is None:
-                text = pd.Series(np.asarray(raw)).dropna().astype(str)
-                counts = text.value_counts()
-                frequent = counts[counts >= MIN_LEVEL_SHARE * max(len(text), 1)].index[:max_levels]
-                if len(frequent) > 1 or (len(frequent) == 1 and len(counts) > 1):
-                    levels.append((name, tuple(sorted(str(v) for v in frequent))))
+                frequent = vocabulary(raw, max_levels, MIN_LEVEL_SHARE)
+                if len(frequent) > 1 or (len(frequent) == 1 and len(vocabulary(raw)) > 1):
+                    levels.append((name, tuple(sorted(frequent))))
                 continue
             present = values[np.isfinite(values)]
             if len(present) == 0 or np.ptp(present) == 0:
                 continue  # constant: nothing a regression can learn from it
-            if np.isin(present, (0.0, 1.0)).all():
+            if is_binary(present):
                 indicators.append(name)
             else:
                 numeric.append((name, float(np.mean(present)), float(np.std(present))))
@@ -96,7 +84,7 @@ class CovariateEncoder:
         rows = int(indptr[-1]) if len(indptr) else 0
         parts: list[np.ndarray] = []
         for name in self.indicators:
-            raw = _numeric(np.asarray(columns[name])) if name in columns else None
+            raw = as_numbers(np.asarray(columns[name])) if name in columns else None
             flag = (
                 (np.nan_to_num(raw) != 0).astype(np.float32)
                 if raw is not None
@@ -108,14 +96,12 @@ class CovariateEncoder:
                 nearest = np.minimum(to_next, since)
                 parts.extend((nearest <= r).astype(np.float32) for r in self.radii)
         for name, mean, sd in self.numeric:
-            raw = _numeric(np.asarray(columns[name])) if name in columns else None
+            raw = as_numbers(np.asarray(columns[name])) if name in columns else None
             values = np.full(rows, mean) if raw is None else np.where(np.isfinite(raw), raw, mean)
             parts.append(((values - mean) / (sd or 1.0)).astype(np.float32))
         for name, kept in self.levels:
-            text = pd.Series(np.asarray(columns[name])).astype(str).to_numpy() if name in columns else None
-            for level in kept:
-                hit = np.zeros(rows, dtype=np.float32) if text is None else (text == level).astype(np.float32)
-                parts.append(hit)
+            found = name in columns
+            parts.append(one_hot(columns[name], kept) if found else np.zeros((rows, len(kept)), np.float32))
         return np.column_stack(parts) if parts else np.zeros((rows, 0), dtype=np.float32)
 
 
