@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -35,7 +36,7 @@ from pydantic import (
 )
 
 from tidecast.automl.forecaster import AutoForecaster
-from tidecast.data.arrays import ranges
+from tidecast.data.arrays import ranges, series_indptr
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
 from tidecast.errors import ConfigError, DataError, ModelError
 from tidecast.service.problems import (
@@ -102,9 +103,8 @@ class LoadedModel:
         self.load_seconds = 0.0  # set by `load`: reading and verifying the folder
         history = forecaster.history_
         items = history[ITEM_ID].to_numpy()
-        starts = np.r_[0, np.flatnonzero(items[1:] != items[:-1]) + 1] if len(items) else np.zeros(0, int)
-        ends = np.r_[starts[1:], len(items)]
-        self._slices = {str(items[s]): (int(s), int(e)) for s, e in zip(starts, ends, strict=True)}
+        bounds = series_indptr(items)
+        self._slices = {str(items[s]): (int(s), int(e)) for s, e in pairwise(bounds)}
         self.item_ids = frozenset(self._slices)
         self._cache: dict[str, ItemForecast] = {}
         self._answers: dict[AnswerShape, dict[str, bytes]] = {}  # item answers as JSON, by shape
