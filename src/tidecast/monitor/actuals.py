@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from tidecast.data.io import read_table
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
 from tidecast.errors import DataError
-from tidecast.registry.db import Database
 from tidecast.registry.schema import ITEM_LENGTH, UTCDateTime, utcnow
 
 VALUE = "value"
@@ -140,11 +140,12 @@ def parse_upload(body: bytes, content_type: str) -> pd.DataFrame:
 
 
 # ---- ingest ------------------------------------------------------------------------------
-def ingest_actuals(database: Database, frame: pd.DataFrame, duplicates: int = 0) -> IngestResult:
+def ingest_actuals(sessions: sessionmaker[Session], frame: pd.DataFrame, duplicates: int = 0) -> IngestResult:
     """Load canonical actuals (see `actuals_frame`) idempotently, in one transaction."""
     started = time.perf_counter()
     now = utcnow()
-    with database.engine.begin() as connection:
+    with sessions.begin() as session:
+        connection = session.connection()
         dialect = connection.dialect.name
         if dialect not in _STAGING:
             raise DataError(f"actuals cannot be loaded into a {dialect} database (SQLite or PostgreSQL)")
