@@ -43,7 +43,7 @@ from conftest import tiny_panel
 from tidecast.jobs.batch import parse_batch_body, resolve_output
 from tidecast.jobs.store import JobStore, job_to_dict
 from tidecast.jobs.worker import run_job
-from tidecast.registry.db import MIGRATIONS, Database, head_revision, make_engine, make_session_factory
+from tidecast.registry.db import MIGRATIONS, Database, make_engine, make_session_factory
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import Base, JobKind, JobStatus
 from tidecast.registry.settings import ServiceSettings

@@ -17,11 +17,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tidecast.automl.forecaster import AutoForecaster
 from tidecast.errors import ModelError
+from tidecast.monitor.forecast_log import ForecastLog, Origin
 from tidecast.registry.db import Database
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 from tidecast.registry.registry import GROUP_NAME, Registry
-from tidecast.registry.schema import Endpoint, ModelStatus, ModelVersion, utcnow
+from tidecast.registry.schema import Endpoint, ForecastSource, ModelStatus, ModelVersion, utcnow
 from tidecast.service.metrics import ServiceMetrics
 from tidecast.service.predictor import EndpointTable, LoadedModel
 from tidecast.service.problems import TYPE_BASE, Problem
@@ -45,10 +47,17 @@ class Deployments:
     before anything changes, so a version that cannot load leaves the endpoint as it was.
     """
 
-    def __init__(self, database: Database, registry: Registry, metrics: ServiceMetrics) -> None:
+    def __init__(
+        self,
+        database: Database,
+        registry: Registry,
+        metrics: ServiceMetrics,
+        forecast_log: ForecastLog | None = None,
+    ) -> None:
         self.database = database
         self.registry = registry
         self.metrics = metrics
+        self.forecast_log = forecast_log
         self.table = EndpointTable()
         self.versions: dict[str, ModelVersion] = {}
         self.failures: dict[str, str] = {}  # persisted endpoints that could not be loaded
@@ -92,6 +101,10 @@ class Deployments:
                 field="version",
             ) from None
         self.metrics.observe_load(name, loaded.load_seconds)
+        if self.forecast_log is not None:  # before warming: the warmed forecasts are logged too
+            loaded.observer = self.forecast_log.observer(
+                Origin(ForecastSource.ENDPOINT, name, version.id, loaded.frequency, loaded.quantiles)
+            )
         started = time.perf_counter()
         cached = loaded.warm()  # before the swap: the endpoint serves a warm cache from its first request
         log.info(
@@ -139,6 +152,14 @@ class Deployments:
                 reason = exc.detail if isinstance(exc, Problem) else f"{type(exc).__name__}: {exc}"
                 self.failures[name] = reason
                 log.error("endpoint %s could not be loaded: %s", name, reason)
+
+    def forecaster_of(self, version_id: int) -> AutoForecaster | None:
+        """The forecaster of `version_id` when an endpoint of this process serves it."""
+        for name in self.serving(version_id):
+            model = self.table.get(name)
+            if model is not None:
+                return model.forecaster
+        return None
 
     def serving(self, version_id: int) -> list[str]:
         return sorted(n for n, v in self.versions.items() if v.id == version_id)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -110,6 +110,8 @@ class LoadedModel:
         self._answers: dict[AnswerShape, dict[str, bytes]] = {}  # item answers as JSON, by shape
         self._answer_bytes = 0
         self._answers_lock = threading.Lock()
+        # Called with every batch of forecasts the model computes (the forecast log's hand-off).
+        self.observer: Callable[[Mapping[str, ItemForecast]], None] | None = None
         self._aliases = {
             spec.item_col: ITEM_ID,
             spec.timestamp_col: TIMESTAMP,
@@ -249,7 +251,10 @@ class LoadedModel:
             raise from_tidecast_error(exc, field) from None
         except ModelError as exc:
             raise Problem(422, "Model cannot forecast this request", str(exc), field=field) from None
-        return _split(frame, self.horizon, self.quantiles)
+        results = _split(frame, self.horizon, self.quantiles)
+        if self.observer is not None:
+            self.observer(results)
+        return results
 
 
 def _split(frame: pd.DataFrame, horizon: int, quantiles: Sequence[float]) -> dict[str, ItemForecast]:

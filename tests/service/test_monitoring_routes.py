@@ -1,0 +1,137 @@
+"""``/v1/actuals`` and ``/v1/monitoring`` in process: what an endpoint serves is logged, actuals
+load idempotently, and the realised accuracy equals `tidecast.metrics.evaluate` on the same
+forecasts and actuals (a second path: frames joined by pandas, not the forecast log)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from tidecast.automl.forecaster import AutoForecaster
+from tidecast.metrics import evaluate
+from tidecast.registry.db import Database
+from tidecast.registry.registry import Registry
+from tidecast.registry.settings import ServiceSettings
+from tidecast.service.app import create_app
+
+ACTUAL_DAYS = ["2024-01-29", "2024-01-30", "2024-01-31"]
+
+
+@pytest.fixture
+def client(tmp_path: Path, database_url: str, database: Database) -> Iterator[TestClient]:
+    settings = ServiceSettings(home=tmp_path, database_url=database_url, forecast_log_flush_seconds=60)
+    with TestClient(create_app(settings, database=database)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin(client: TestClient) -> dict[str, str]:
+    return {"X-API-Key": client.app.state.service.keys.create("ops", "admin")}  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def endpoint(client: TestClient, admin: dict[str, str], registry: Registry, model_folder: Path) -> str:
+    registry.register("sales", model_folder)
+    registry.approve("sales", 1)
+    assert (
+        client.post("/v1/endpoints", json={"name": "sales", "group": "sales"}, headers=admin).status_code
+        == 201
+    )
+    return "sales"
+
+
+def actual_rows(item: str, values: list[float]) -> list[dict[str, object]]:
+    return [{"item_id": item, "timestamp": t, "value": v} for t, v in zip(ACTUAL_DAYS, values, strict=True)]
+
+
+def test_when_actuals_arrive_then_monitoring_scores_the_served_forecasts_like_evaluate(
+    client: TestClient, admin: dict[str, str], endpoint: str, model_folder: Path
+) -> None:
+    forecast = client.post(
+        f"/v1/endpoints/{endpoint}/forecast", json={"item_ids": ["item_0", "item_1"]}, headers=admin
+    )
+    assert forecast.status_code == 200, forecast.text
+    client.app.state.service.forecast_log.flush()  # type: ignore[attr-defined]
+
+    first = client.post("/v1/actuals", json=actual_rows("item_0", [12.0, 15.0, 11.0]), headers=admin)
+    assert first.json() | {"seconds": 0} == {
+        "rows": 3,
+        "inserted": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "duplicates": 0,
+        "seconds": 0,
+    }
+    upload = pd.DataFrame(actual_rows("item_1", [14.0, 18.0, 19.0])).to_csv(index=False)
+    second = client.post("/v1/actuals", content=upload, headers={**admin, "Content-Type": "text/csv"})
+    assert second.json()["inserted"] == 3
+
+    report = client.get(f"/v1/monitoring/{endpoint}", params={"period": "D", "items": 0}, headers=admin)
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert (body["forecasts"], body["points"], body["items_scored"]) == (2, 6, 2)
+
+    model = AutoForecaster.load(model_folder)
+    predicted = model.predict_canonical(model.history_)
+    actual = pd.DataFrame(
+        actual_rows("item_0", [12.0, 15.0, 11.0]) + actual_rows("item_1", [14.0, 18.0, 19.0])
+    )
+    actual = actual.rename(columns={"value": "target"}).assign(
+        timestamp=lambda f: pd.to_datetime(f["timestamp"])
+    )
+    expected = evaluate(actual, predicted, model.history_, model.quantiles_, model.season_length_)
+    overall = body["overall"]
+    for name in ("wql", "wape", "mape", "mase", "bias", "coverage"):
+        assert overall[name] == pytest.approx(expected[name], rel=1e-12), name
+    (version,) = body["versions"]
+    assert version["backtest"]["metric"] == "wql" and version["backtest"]["version"] == 1
+    assert version["realised_over_backtest"] == pytest.approx(expected["wql"] / version["backtest"]["score"])
+    assert [r["step"] for r in body["by_step"]] == [1, 2, 3]
+    assert body["drift"]["items_compared"] == 2
+
+
+def test_when_the_same_actuals_come_twice_then_they_count_once_and_a_changed_value_is_logged(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    rows = actual_rows("item_0", [12.0, 15.0, 11.0])
+    assert client.post("/v1/actuals", json={"rows": rows}, headers=admin).json()["inserted"] == 3
+    again = client.post("/v1/actuals", json={"rows": rows}, headers=admin).json()
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 3)
+    rows[1]["value"] = 16.0
+    parquet = io.BytesIO()
+    pd.DataFrame(rows).to_parquet(parquet)
+    changed = client.post(
+        "/v1/actuals",
+        content=parquet.getvalue(),
+        headers={**admin, "Content-Type": "application/vnd.apache.parquet"},
+    ).json()
+    assert (changed["inserted"], changed["updated"], changed["unchanged"]) == (0, 1, 2)
+    (change,) = client.get("/v1/actuals/changes", headers=admin).json()["changes"]
+    assert (change["item_id"], change["timestamp"], change["old_value"], change["new_value"]) == (
+        "item_0",
+        "2024-01-30T00:00:00",
+        15.0,
+        16.0,
+    )
+
+
+def test_when_actuals_are_wrong_then_the_answer_is_a_named_problem(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    bad_value = client.post(
+        "/v1/actuals", json=[{"item_id": "a", "timestamp": "2024-01-01", "value": "x"}], headers=admin
+    )
+    assert bad_value.status_code == 422 and bad_value.json()["field"] == "rows[0].value"
+    bad_time = client.post(
+        "/v1/actuals", json=[{"item_id": "a", "timestamp": "soon", "value": 1}], headers=admin
+    )
+    assert bad_time.status_code == 422 and "timestamp" in bad_time.json()["detail"]
+    wrong_type = client.post("/v1/actuals", content=b"a b c", headers={**admin, "Content-Type": "text/plain"})
+    assert wrong_type.status_code == 415
+    assert client.post("/v1/actuals", json=[]).status_code == 401
+    assert client.get("/v1/monitoring/nowhere", headers=admin).status_code == 404
