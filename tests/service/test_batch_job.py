@@ -262,6 +262,12 @@ def test_stop_ends_a_batch_between_chunks_and_a_resubmit_resumes(
     forecasts = pd.read_parquet(folder / "forecasts")
     assert forecasts.groupby("item_id").size().to_dict() == {f"item_{i}": 3 for i in range(6)}
     assert job_to_dict(store.get(second))["kind"] == "batch"
+    with database.engine.connect() as connection:  # the batch's forecasts are in the forecast log
+        logged = connection.execute(
+            text("SELECT item_id, steps FROM forecast_log WHERE source = 'batch' AND job_id = :job"),
+            {"job": second},
+        ).all()
+    assert sorted(logged) == [(f"item_{i}", 3) for i in range(6)]
 
 
 def test_a_batch_that_forecasts_nothing_fails_with_the_reason(

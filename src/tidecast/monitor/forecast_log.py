@@ -137,6 +137,18 @@ def log_forecast_frame(
     return len(rows)
 
 
+def log_produced(
+    sessions: sessionmaker[Session],
+    forecast: pd.DataFrame,
+    origin: Origin,
+    columns: Mapping[str, str] | None = None,
+    sample: float = 1.0,
+) -> int:
+    """Log a forecast frame a job wrote in the user's column names (`columns` maps the user's
+    item and timestamp names to the canonical ones); rows written."""
+    return log_forecast_frame(sessions, forecast.rename(columns=dict(columns or {})), origin, sample)
+
+
 class ForecastLog:
     """The endpoints' forecast log writer: a buffer and a background flush (module docstring)."""
 
