@@ -77,14 +77,33 @@ class Points:
 
 
 # ---- reading ---------------------------------------------------------------------------------
-def logged_points(
+@dataclass(frozen=True)
+class Logged:
+    """Logged forecasts expanded to one point per (forecast, step), before any actual is read."""
+
+    keys: pd.DataFrame  # model_version_id, item_id, timestamp (the target), step, origin
+    mean: np.ndarray
+    quantiles: np.ndarray  # (points, levels)
+    levels: tuple[float, ...]
+    forecasts: int
+
+    @property
+    def targets(self) -> tuple[datetime, datetime] | None:
+        """The first and last target timestamps, None when nothing was logged."""
+        if self.keys.empty:
+            return None
+        stamps = self.keys[TIMESTAMP]
+        return stamps.min().to_pydatetime(), stamps.max().to_pydatetime()
+
+
+def logged_forecasts(
     connection: Connection,
     endpoint: str,
     version_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> Points:
-    """The endpoint's logged forecasts with origin in [since, until], joined with the actuals."""
+) -> Logged:
+    """The endpoint's logged forecasts with origin in [since, until], as points."""
     query = (
         "SELECT model_version_id, item_id, origin, frequency, steps, quantile_levels, mean, quantiles "
         "FROM forecast_log WHERE endpoint = :endpoint"
@@ -101,7 +120,21 @@ def logged_points(
             stamps.append(bindparam(name, type_=UTCDateTime()))
     result = connection.execute(text(query).bindparams(*stamps).columns(), params)
     rows = result.cursor.fetchall()
-    return _join(connection, _expand(rows), len(rows))
+    return Logged(*_expand(rows), forecasts=len(rows))
+
+
+def logged_points(
+    connection: Connection,
+    endpoint: str,
+    version_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Points:
+    """`logged_forecasts` joined with the actuals of their target range."""
+    logged = logged_forecasts(connection, endpoint, version_id, since, until)
+    span = logged.targets
+    actuals = load_actuals(connection, *span) if span else None
+    return join_actuals(logged, actuals)
 
 
 def _expand(rows: Sequence[Any]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, tuple[float, ...]]:
@@ -152,21 +185,28 @@ def _expand(rows: Sequence[Any]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, 
     return keys, mean, qs, tuple(common)
 
 
-def _join(
-    connection: Connection,
-    expanded: tuple[pd.DataFrame, np.ndarray, np.ndarray, tuple[float, ...]],
-    forecasts: int,
-) -> Points:
-    keys, mean, qs, levels = expanded
-    if keys.empty:
-        return Points(keys, np.zeros(0), mean, qs, levels, forecasts)
-    first, last = keys[TIMESTAMP].min(), keys[TIMESTAMP].max()
-    actuals = load_actuals(connection, first.to_pydatetime(), last.to_pydatetime())
-    keys["_row"] = np.arange(len(keys))
-    joined = keys.merge(actuals, on=[ITEM_ID, TIMESTAMP], how="inner", sort=False)
+def join_actuals(logged: Logged, actuals: pd.DataFrame | None) -> Points:
+    """The logged points that have an actual (item_id, timestamp, value rows), aligned."""
+    keys = logged.keys
+    if keys.empty or actuals is None or actuals.empty:
+        empty = keys.iloc[:0].drop(columns=[], errors="ignore")
+        return Points(
+            empty, np.zeros(0), logged.mean[:0], logged.quantiles[:0], logged.levels, logged.forecasts
+        )
+    keys = keys.assign(_row=np.arange(len(keys)))
+    joined = keys.merge(
+        actuals[[ITEM_ID, TIMESTAMP, VALUE]], on=[ITEM_ID, TIMESTAMP], how="inner", sort=False
+    )
     at = joined["_row"].to_numpy()
     frame = joined.drop(columns=["_row", VALUE]).reset_index(drop=True)
-    return Points(frame, joined[VALUE].to_numpy(np.float64), mean[at], qs[at], levels, forecasts)
+    return Points(
+        frame,
+        joined[VALUE].to_numpy(np.float64),
+        logged.mean[at],
+        logged.quantiles[at],
+        logged.levels,
+        logged.forecasts,
+    )
 
 
 # ---- scoring -----------------------------------------------------------------------------------

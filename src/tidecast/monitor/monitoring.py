@@ -7,14 +7,22 @@ The API and the CLI each hold one and call `ingest` or `report`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import Connection
 
 from tidecast.automl.forecaster import AutoForecaster
-from tidecast.monitor.accuracy import VERSION, accuracy_report, logged_points, records
+from tidecast.monitor.accuracy import (
+    VERSION,
+    Logged,
+    accuracy_report,
+    join_actuals,
+    logged_forecasts,
+    records,
+)
 from tidecast.monitor.actuals import IngestResult, actuals_frame, ingest_actuals, load_actuals
 from tidecast.monitor.drift import DEFAULT_RECENT, drift_scores
 from tidecast.monitor.profiles import ProfileCache, TrainingProfile, training_profile
@@ -65,16 +73,14 @@ class Monitor:
         forecasts made between `since` and `until`) and the drift of its items."""
         with self.registry.sessions() as session:
             connection = session.connection()
-            points = logged_points(connection, endpoint, version, since, until)
-            serving = self._serving(endpoint, points.frame[VERSION])
-            versions = {
-                v: self.registry.get_by_id(v) for v in {*points.frame[VERSION].unique().tolist(), serving}
-            }
-            report = accuracy_report(
-                points, self.profiles.get, {v: _backtest(m) for v, m in versions.items()}, period, worst_items
+            logged = logged_forecasts(connection, endpoint, version, since, until)
+            serving = self._serving(endpoint, logged.keys[VERSION])
+            ids = {*logged.keys[VERSION].unique().tolist(), serving}
+            backtests = {v: _backtest(self.registry.get_by_id(v)) for v in ids}
+            report = endpoint_report(
+                connection, logged, self.profiles.get, backtests, serving, period, worst_items, recent
             )
-            drift = self._drift(connection, serving, recent, worst_items)
-        return {"endpoint": endpoint, "model_version_id": serving, "period": period, **report, **drift}
+        return {"endpoint": endpoint, **report}
 
     def _serving(self, endpoint: str, logged: pd.Series) -> int:
         """The version the endpoint serves now; else the newest one in its log."""
@@ -85,23 +91,37 @@ class Monitor:
                 raise NotFound("endpoint", endpoint) from None
             return int(logged.max())
 
-    def _drift(self, connection: Any, version: int, recent: int, top: int) -> dict[str, Any]:
-        profile = self.profiles.get(version)
-        start = profile.items["last"].min() if len(profile.items) else None
-        actuals = load_actuals(
-            connection, None if start is None else pd.Timestamp(start).to_pydatetime(), covariates=True
-        )
-        scores = drift_scores(actuals, profile, recent)
-        return {
-            "drift": {
-                "model_version_id": version,
-                "recent_points": recent,
-                "reference_points": profile.reference_points,
-                "items_compared": len(scores),
-                "mean_score": float(scores["score"].mean()) if len(scores) else None,
-                "items": records(scores if top <= 0 else scores.head(top)),
-            }
-        }
+
+def endpoint_report(
+    connection: Connection,
+    logged: Logged,
+    profiles: Callable[[int], TrainingProfile],
+    backtests: Mapping[int, dict[str, Any]],
+    serving: int,
+    period: str = "W",
+    worst_items: int = 20,
+    recent: int = DEFAULT_RECENT,
+) -> dict[str, Any]:
+    """Accuracy of `logged` and drift of the `serving` version's items, from one read of the
+    actuals: from the earliest of the first target and the training ends, onwards."""
+    profile = profiles(serving)
+    starts = [t[0] for t in [logged.targets] if t is not None]
+    if len(profile.items):
+        starts.append(pd.Timestamp(profile.items["last"].min()).to_pydatetime())
+    start = min(starts) if starts else None
+    actuals = load_actuals(connection, start, covariates=bool(profile.covariates))
+    points = join_actuals(logged, actuals)
+    report = accuracy_report(points, profiles, backtests, period, worst_items)
+    scores = drift_scores(actuals, profile, recent)
+    drift = {
+        "model_version_id": serving,
+        "recent_points": recent,
+        "reference_points": profile.reference_points,
+        "items_compared": len(scores),
+        "mean_score": float(scores["score"].mean()) if len(scores) else None,
+        "items": records(scores if worst_items <= 0 else scores.head(worst_items)),
+    }
+    return {"model_version_id": serving, "period": period, **report, "drift": drift}
 
 
 def _backtest(version: ModelVersion) -> dict[str, Any]:
