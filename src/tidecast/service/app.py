@@ -8,6 +8,8 @@
 * ``/v1/actuals`` and ``/v1/monitoring/{endpoint}`` (admin keys): load observed values, and
   the realised accuracy and drift of what an endpoint served (every forecast an endpoint
   computes goes to the forecast log, written by a background thread);
+* ``/v1/endpoints/{name}/observations`` (admin keys): new history for items, forecast from
+  without a refit;
 * ``/v1/endpoints/{name}/forecast`` (forecast or admin keys): tidecast's forecast request;
 * SageMaker's runtime contract: ``GET /ping``, ``POST /invocations`` and
   ``POST /endpoints/{name}/invocations`` (the path boto3's ``sagemaker-runtime``
@@ -62,6 +64,7 @@ from tidecast.service.routes.forecast import router as forecast_router
 from tidecast.service.routes.jobs import router as jobs_router
 from tidecast.service.routes.models import router as models_router
 from tidecast.service.routes.monitoring import router as monitoring_router
+from tidecast.service.routes.observations import router as observations_router
 from tidecast.service.routes.ops import router as ops_router
 
 log = logging.getLogger("tidecast.service")
@@ -156,6 +159,7 @@ def create_app(
     app.include_router(endpoints_router)
     app.include_router(actuals_router)
     app.include_router(monitoring_router)
+    app.include_router(observations_router)
     install_docs(app)
     install_openapi(app)
 

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import select
 
 from tidecast.automl.forecaster import AutoForecaster
@@ -25,8 +26,9 @@ from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 from tidecast.registry.registry import GROUP_NAME, Registry
 from tidecast.registry.schema import Endpoint, ForecastSource, ModelStatus, ModelVersion, utcnow
 from tidecast.service.metrics import ServiceMetrics
+from tidecast.service.observations import extend
 from tidecast.service.predictor import EndpointTable, LoadedModel
-from tidecast.service.problems import TYPE_BASE, Problem
+from tidecast.service.problems import TYPE_BASE, Problem, unknown_endpoint
 from tidecast.service.render import iso
 
 log = logging.getLogger("tidecast.service")
@@ -121,6 +123,17 @@ class Deployments:
         self.failures.pop(name, None)
         self.table.set(name, loaded)  # the swap: requests holding the old model finish on it
         self.metrics.endpoints.set(len(self.table.names()))
+
+    def observe(self, name: str, rows: pd.DataFrame) -> LoadedModel:
+        """Append observations to what endpoint `name` serves (`observations.extend`) and swap
+        the extended model in; serialised with deploys, so no append is lost to another."""
+        with self._lock:
+            model = self.table.get(name)
+            if model is None:
+                raise unknown_endpoint(name)
+            extended = extend(model, rows)
+            self.table.set(name, extended)
+        return extended
 
     def undeploy(self, name: str) -> None:
         with self._lock:

@@ -126,6 +126,10 @@ class LoadedModel:
         loaded.load_seconds = time.perf_counter() - started
         return loaded
 
+    def keep_cached(self, previous: LoadedModel, exclude: set[str]) -> None:
+        """Take over `previous`'s cached forecasts, but for the `exclude`d items."""
+        self._cache = {k: v for k, v in previous._cache.items() if k not in exclude}
+
     def parse_request(self, body: Any) -> ForecastRequest:
         """Validate a JSON body into a request, accepting the model's own column names."""
         try:
