@@ -1,6 +1,7 @@
-"""``/v1/actuals`` and ``/v1/monitoring`` in process: what an endpoint serves is logged, actuals
-load idempotently, and the realised accuracy equals `tidecast.metrics.evaluate` on the same
-forecasts and actuals (a second path: frames joined by pandas, not the forecast log)."""
+"""``/v1/actuals``, ``/v1/monitoring`` and ``/v1/endpoints/{name}/observations`` in process:
+what an endpoint serves is logged, actuals load idempotently, the realised accuracy equals
+`tidecast.metrics.evaluate` on the same forecasts and actuals (a second path: frames joined by
+pandas, not the forecast log), and observed history moves the forecasts on without a refit."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tidecast.registry.settings import ServiceSettings
 from tidecast.service.app import create_app
 
 ACTUAL_DAYS = ["2024-01-29", "2024-01-30", "2024-01-31"]
+WEEK = [*ACTUAL_DAYS, *(f"2024-02-0{d}" for d in range(1, 5))]
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ def admin(client: TestClient) -> dict[str, str]:
 
 @pytest.fixture
 def endpoint(client: TestClient, admin: dict[str, str], registry: Registry, model_folder: Path) -> str:
-    registry.register("sales", model_folder)
+    registry.register("sales", model_folder)  # SeasonalNaive (a week), horizon 3, history to 2024-01-28
     registry.approve("sales", 1)
     assert (
         client.post("/v1/endpoints", json={"name": "sales", "group": "sales"}, headers=admin).status_code
@@ -135,3 +137,46 @@ def test_when_actuals_are_wrong_then_the_answer_is_a_named_problem(
     assert wrong_type.status_code == 415
     assert client.post("/v1/actuals", json=[]).status_code == 401
     assert client.get("/v1/monitoring/nowhere", headers=admin).status_code == 404
+
+
+# ---- observations ----------------------------------------------------------------------------
+def forecasts(client: TestClient, admin: dict[str, str]) -> dict[str, dict]:
+    answer = client.post(
+        "/v1/endpoints/sales/forecast", json={"item_ids": ["item_0", "item_1"]}, headers=admin
+    )
+    assert answer.status_code == 200, answer.text
+    return {f["item_id"]: f for f in answer.json()["forecasts"]}
+
+
+def test_when_a_week_is_observed_then_the_next_forecast_starts_after_it_without_a_refit(
+    client: TestClient, admin: dict[str, str], endpoint: str
+) -> None:
+    before = forecasts(client, admin)
+    assert before["item_0"]["timestamps"][0].startswith("2024-01-29")
+    rows = [{"item_id": "item_0", "timestamp": day, "target": 100.0 + k} for k, day in enumerate(WEEK)]
+    answer = client.post("/v1/endpoints/sales/observations", json={"rows": rows}, headers=admin)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["rows"], body["items"], body["history_rows"]) == (7, 1, 2 * 28 + 7)
+    assert body["actuals"]["inserted"] == 7
+
+    after = forecasts(client, admin)
+    assert after["item_0"]["timestamps"][0].startswith("2024-02-05")
+    assert after["item_0"]["mean"] == [100.0, 101.0, 102.0]  # the seasonal naive of the new week
+    assert after["item_1"] == before["item_1"]  # untouched, still from the cache
+
+    client.app.state.service.forecast_log.flush()  # type: ignore[attr-defined]
+    report = client.get("/v1/monitoring/sales", headers=admin).json()
+    scored = {r["item_id"]: r["points"] for r in report["worst_items"]}
+    assert scored == {"item_0": 3}  # the forecast from 2024-01-28 met the observed week at once
+    assert report["forecasts"] == 3  # both items from 2024-01-28, item_0 again from 2024-02-04
+
+
+def test_when_observations_go_back_in_time_then_the_answer_names_the_row(
+    client: TestClient, admin: dict[str, str], endpoint: str
+) -> None:
+    rows = [{"item_id": "item_0", "timestamp": "2024-01-28", "target": 1.0}]
+    answer = client.post("/v1/endpoints/sales/observations", json=rows, headers=admin)
+    assert answer.status_code == 422 and answer.json()["field"] == "rows[0].timestamp", answer.text
+    missing = client.post("/v1/endpoints/nowhere/observations", json=rows, headers=admin)
+    assert missing.status_code == 404

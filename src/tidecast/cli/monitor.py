@@ -80,7 +80,10 @@ def monitor(
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON")] = False,
 ) -> None:
     """Realised accuracy of ENDPOINT's forecasts against the actuals, beside the backtest, and drift."""
-    start = guard(lambda: datetime.fromisoformat(since)) if since else None
+    try:
+        start = datetime.fromisoformat(since) if since else None
+    except ValueError:
+        raise fail(f"--since {since!r} is not a date (e.g. 2024-01-31)", 2) from None
     report = _with_monitor(
         lambda m: m.report(endpoint, version=version, since=start, period=period, worst_items=items)
     )

@@ -80,9 +80,10 @@ def actuals_frame(frame: pd.DataFrame, date_format: str | None = None) -> tuple[
     """The rows as canonical actuals (item_id text, timestamp UTC-naive, value float, then the
     numeric covariates), the last of repeated (item, timestamp) pairs kept; and how many
     repeats were dropped. DataError names the column or row that is wrong."""
+    frame = frame.reset_index(drop=True)
     value_col = next((c for c in VALUE_ALIASES if c in frame.columns), None)
     missing = [c for c in (ITEM_ID, TIMESTAMP) if c not in frame.columns] + ([] if value_col else [VALUE])
-    if missing:
+    if missing or value_col is None:
         raise DataError(f"actuals need the columns item_id, timestamp and value; missing {missing}")
     out = pd.DataFrame(
         {ITEM_ID: frame[ITEM_ID].astype(str), TIMESTAMP: _timestamps(frame[TIMESTAMP], date_format)}
