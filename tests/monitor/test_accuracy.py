@@ -118,3 +118,25 @@ def test_when_recent_actuals_move_then_drift_scores_the_moved_item_first(databas
     b_spread = np.std([4.0, 4.0, 6.0])
     assert b["level_shift"] == pytest.approx((7 - 14 / 3) / b_spread)
     assert b["volatility_ratio"] == pytest.approx(3 / b_spread)
+
+
+def test_when_actuals_carry_a_moved_covariate_then_drift_measures_its_shift(database: Database) -> None:
+    train = history().assign(price=[2.0, 2.0, 2.0, 1.0, 3.0, 2.0])  # a: constant 2; b: mean 2, std sqrt(2/3)
+    frame = pd.DataFrame(
+        {
+            "item_id": ["a", "b"],
+            "timestamp": ["2024-01-04", "2024-01-04"],
+            "value": [11.0, 14 / 3],
+            "price": [3.0, 2.0],
+        }
+    )
+    ingest_actuals(database.sessions, actuals_frame(frame)[0])
+    profile = training_profile(train, season_length=1, covariates=("price",))
+    with database.engine.connect() as connection:
+        scores = drift_scores(load_actuals(connection, covariates=True), profile).set_index("item_id")
+    assert scores.loc["a", "covariate_shift"] == pytest.approx(0.5)  # |3 - 2| / |2| (a constant reference)
+    assert scores.loc["b", "covariate_shift"] == pytest.approx(0.0)
+    assert scores.loc["a", "level_shift"] == pytest.approx(0.0) and scores.loc["a", "score"] == pytest.approx(
+        0.5
+    )
+    assert np.isnan(scores.loc["a", "volatility_ratio"])  # one recent point has no spread
