@@ -133,6 +133,12 @@ def test_when_actuals_are_wrong_then_the_answer_is_a_named_problem(
         "/v1/actuals", json=[{"item_id": "a", "timestamp": "soon", "value": 1}], headers=admin
     )
     assert bad_time.status_code == 422 and "timestamp" in bad_time.json()["detail"]
+    bad_format = client.post(
+        "/v1/actuals",
+        json={"rows": [{"item_id": "a", "timestamp": "2024-01-01", "value": 1}], "date_format": "%"},
+        headers=admin,
+    )
+    assert bad_format.status_code == 422 and "date_format" in bad_format.json()["detail"]
     wrong_type = client.post("/v1/actuals", content=b"a b c", headers={**admin, "Content-Type": "text/plain"})
     assert wrong_type.status_code == 415
     assert client.post("/v1/actuals", json=[]).status_code == 401

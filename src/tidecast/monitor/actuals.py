@@ -108,6 +108,8 @@ def _timestamps(column: pd.Series, date_format: str | None) -> pd.Series:
             stamps = parse_timestamp_text(column.astype(str), date_format)
         except TimestampFormatError as exc:
             raise DataError(f"timestamp: {exc}") from None
+        except ValueError as exc:  # pandas refusing the format itself ("stray % in format")
+            raise DataError(f"date_format {date_format!r} is not a usable strftime format: {exc}") from None
     bad = np.flatnonzero(stamps.isna().to_numpy())
     if len(bad):
         raise DataError(f"row {int(bad[0])}: timestamp {column.iloc[int(bad[0])]!r} is not a timestamp")

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.service.dependencies import StateDep, require_admin
-from tidecast.service.problems import from_validation_error, parse_json
+from tidecast.service.problems import from_validation_error, invalid, parse_json, unknown_endpoint
 from tidecast.service.requests import HistoryRow, check_order, request_frame
 
 
@@ -30,6 +30,8 @@ router = APIRouter(prefix="/v1/endpoints", tags=["endpoints"], dependencies=[Dep
 
 @router.post("/{name}/observations", summary="Append observations to an endpoint's history (no refit)")
 async def observe(name: str, request: Request, state: StateDep) -> dict[str, Any]:
+    if state.deployments.table.get(name) is None:
+        raise unknown_endpoint(name)
     body = parse_json(await request.body())
     try:
         parsed = ObservationsRequest.model_validate({"rows": body} if isinstance(body, list) else body)
@@ -37,7 +39,12 @@ async def observe(name: str, request: Request, state: StateDep) -> dict[str, Any
         raise from_validation_error(exc) from None
 
     def run() -> dict[str, Any]:
-        frame = request_frame(parsed.rows, "rows", parsed.date_format)
+        try:
+            frame = request_frame(parsed.rows, "rows", parsed.date_format)
+        except ValueError as exc:  # pandas refusing the format itself ("stray % in format")
+            raise invalid(
+                "date_format", f"{parsed.date_format!r} is not a usable strftime format: {exc}"
+            ) from None
         check_order(frame, "rows")
         extended = state.deployments.observe(name, frame)
         actuals = frame[[ITEM_ID, TIMESTAMP, TARGET]].rename(columns={TARGET: "value"})
