@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -110,6 +110,8 @@ class LoadedModel:
         self._answers: dict[AnswerShape, dict[str, bytes]] = {}  # item answers as JSON, by shape
         self._answer_bytes = 0
         self._answers_lock = threading.Lock()
+        # Called with every batch of forecasts the model computes (the forecast log's hand-off).
+        self.observer: Callable[[Mapping[str, ItemForecast]], None] | None = None
         self._aliases = {
             spec.item_col: ITEM_ID,
             spec.timestamp_col: TIMESTAMP,
@@ -123,6 +125,10 @@ class LoadedModel:
         loaded = cls(AutoForecaster.load(path), path, name)
         loaded.load_seconds = time.perf_counter() - started
         return loaded
+
+    def keep_cached(self, previous: LoadedModel, exclude: set[str]) -> None:
+        """Take over `previous`'s cached forecasts, but for the `exclude`d items."""
+        self._cache = {k: v for k, v in previous._cache.items() if k not in exclude}
 
     def parse_request(self, body: Any) -> ForecastRequest:
         """Validate a JSON body into a request, accepting the model's own column names."""
@@ -249,7 +255,10 @@ class LoadedModel:
             raise from_tidecast_error(exc, field) from None
         except ModelError as exc:
             raise Problem(422, "Model cannot forecast this request", str(exc), field=field) from None
-        return _split(frame, self.horizon, self.quantiles)
+        results = _split(frame, self.horizon, self.quantiles)
+        if self.observer is not None:
+            self.observer(results)
+        return results
 
 
 def _split(frame: pd.DataFrame, horizon: int, quantiles: Sequence[float]) -> dict[str, ItemForecast]:
