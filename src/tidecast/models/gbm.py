@@ -49,50 +49,11 @@ are only learnt from rows that contain them. Rows whose target lies in the last
 on it, the model is refitted on all rows with the number of rounds found, and its validation
 residuals (scaled target, per step, pooled with neighbouring steps until there are
 `intervals.MIN_RESIDUALS`) give **conformal** quantiles: point forecast + residual quantile x scale.
-They serve any quantile asked at predict time from one point model; LightGBM's quantile
-objective would need the levels at fit time and one model per level (not measured here).
+The levels the run asks for at fit get boosters of their own with the quantile loss
+(`gbm_training.quantile_boosters`, `quantile_rounds`); any other level gets the conformal band.
 
-The tables below predate "auto" scaling and the closure rule (all "spread" scaling unless
-said). Measured on this machine (2 cores shared with other jobs, so times are inflated and
-noisy; `n_jobs=1`, seed 0; two OpenMP threads were several times slower under that
-contention, see `gbm_runtime`):
-
-demo hold-out (125 daily series, last 14 days; known promotion and is_holiday, static
-category and region, US holidays; AutoETS 0.0217, noise floor 0.0014):
-
-| variant | wQL | WAPE | p10-p90 coverage | fit + predict |
-|---|---|---|---|---|
-| direct, detrend "auto" (picks no detrend) | 0.0069 | 0.0094 | 0.54 | 20.5 s |
-| direct, detrend True | 0.0056 | 0.0078 | 0.56 | 3.5 s (42 rounds) |
-| recursive, detrend "auto" (picks detrend) | 0.0068 | 0.0092 | 0.52 | 13.3 s |
-| direct, "level" scaling, last 200 origins only | 0.0132 | 0.0157 | 0.48 | 24.6 s |
-
-Seed 1 (direct, detrend True): wQL 0.0041. The rest of the error is a 1-2% under-forecast
-over Christmas, which the calm validation window does not show, hence coverage below 70%.
-
-M4 hourly (414 series, horizon 48, MASE period 24; Naive2 18.383 / 2.395):
-
-| variant | sMAPE | MASE | OWA | fit + predict |
-|---|---|---|---|---|
-| direct, detrend "auto" (picks no detrend), weekly window | 11.42 | 1.059 | 0.532 | 34 s |
-| same, seed 1 | 11.34 | 1.145 | 0.547 | 13 s |
-| same, `max_rows=120_000` (seed 0 / 1) | 11.30 / 11.61 | 1.023 / 1.061 | 0.521 / 0.537 | 56 s |
-| same, `learning_rate=0.05` (seed 0 / 1) | 11.66 / 11.44 | 1.048 / 1.159 | 0.536 / 0.553 | 41 s |
-| direct, detrend "auto", without the weekly window (seed 0 / 1) | 12.09 / 11.94 | 1.095 / 1.080 | 0.558 / 0.550 | 24 s |
-| same, plus lags 72..144 and 336 | 11.76 | 1.117 | 0.553 | 25 s |
-| same, plus lag 336 and phase lags at 336 and 672 | 11.95 | 1.074 | 0.549 | 21 s |
-| direct, detrend True | 13.77 | 1.283 | 0.642 | 10 s |
-| recursive, detrend True | 13.67 | 1.306 | 0.645 | 22 s |
-| recursive, detrend "auto" | 13.06 | 1.245 | 0.615 | 16 s |
-| direct, "level" scaling, no detrend | 11.75 | 1.493 | 0.631 | 10 s |
-
-The rows without a variant's weekly window predate it (`gbm_layout.cycle_window`); the weekly window
-does not touch daily data. On top of the weekly window, lag 336 with phase lags at 336 and
-672 measured worse (OWA 0.553; 0.548 with a 168-step trend line; 0.562 with a 336-step
-window too), and so did a 168-step trend line alone (0.544 / 0.548 at seeds 0 / 1).
-`max_rows=120_000` also helps the demo (wQL 0.0065) but fits 3.4 times slower there (100 s),
-so the default stays at 60 000. Seeds move OWA by about 0.015: single differences below that
-are noise. Direct beats recursive on both sets and is the default.
+Older measurements (direct against recursive, detrend, row budgets, M4 hourly variants) are
+kept in `benchmarks/lightgbm_history.md`: direct beat recursive on every set and is the default.
 """
 
 from __future__ import annotations
@@ -126,6 +87,7 @@ from tidecast.models.gbm_training import (
     booster_predict,
     calibrate,
     quantile_boosters,
+    quantile_rounds,
     roll,
     sample_rows,
     train_booster,
@@ -191,6 +153,7 @@ class LightGBM(Forecaster):
         scaling: str = "auto",
         fourier_order: int = 3,
         quantile_levels: Sequence[float] | None = None,
+        quantile_rounds: int | None = None,
         n_jobs: int | None = None,
         seed: int = 0,
     ) -> None:
@@ -218,6 +181,7 @@ class LightGBM(Forecaster):
         self.scaling = scaling
         self.fourier_order = fourier_order
         self.quantile_levels = quantile_levels
+        self.quantile_rounds = quantile_rounds
         self.n_jobs = n_jobs
         self.seed = seed
 
@@ -351,7 +315,9 @@ class LightGBM(Forecaster):
         self.quantile_boosters_ = {}
         if self._quantile_objective:
             levels = self.quantile_levels or ()
-            self.quantile_boosters_ = quantile_boosters(self._train, x, y, levels, self.best_rounds_, stop)
+            rounds = self.quantile_rounds or quantile_rounds(self.best_rounds_, self.learning_rate)
+            categorical = list(self.layout_.categories)
+            self.quantile_boosters_ = quantile_boosters(self._train, x, y, levels, rounds, stop, categorical)
 
     def _candidates(self) -> list[tuple[str, bool]]:
         """(scaling, detrend) pairs that validation chooses from.
@@ -416,11 +382,20 @@ class LightGBM(Forecaster):
         stop: float | None,
         rounds: int | None = None,
         objective: dict[str, Any] | None = None,
+        dataset: lgb.Dataset | None = None,
     ) -> lgb.Booster:
         params = {**self._params(), **(objective or {})}
         categories = self.layout_.categories
         return train_booster(
-            x, y, valid, stop, params, categories, self.early_stopping_rounds, rounds or self.max_rounds
+            x,
+            y,
+            valid,
+            stop,
+            params,
+            categories,
+            self.early_stopping_rounds,
+            rounds or self.max_rounds,
+            dataset,
         )
 
     # ---- predict -----------------------------------------------------------------------
