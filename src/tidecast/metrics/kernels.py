@@ -42,7 +42,8 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.full(num.shape, np.nan), where=den != 0)
 
 
-def _points(y: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def as_points(y: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(y, f) as float arrays of one length: what every point kernel checks first."""
     y = np.asarray(y, dtype=np.float64)
     f = np.asarray(f, dtype=np.float64)
     if y.ndim != 1 or f.shape != y.shape:
@@ -98,7 +99,7 @@ def wql(y: np.ndarray, qpred: np.ndarray, quantiles: Sequence[float]) -> float:
 
 def wape_per_series(y: np.ndarray, f: np.ndarray, indptr: np.ndarray | Sequence[int]) -> np.ndarray:
     """Weighted absolute percentage error per series: Σ|y−f| / Σ|y|; nan where Σ|y| = 0."""
-    y, f = _points(y, f)
+    y, f = as_points(y, f)
     ptr = _as_indptr(indptr, len(y))
     return _ratio(_segment_sum(np.abs(y - f), ptr), _segment_sum(np.abs(y), ptr))
 
@@ -114,7 +115,7 @@ def mape_per_series(y: np.ndarray, f: np.ndarray, indptr: np.ndarray | Sequence[
     Zero actuals are skipped because the ratio is undefined there; a series with only zeros
     gets nan. Prefer WAPE or MASE for intermittent demand, where this skips most points.
     """
-    y, f = _points(y, f)
+    y, f = as_points(y, f)
     ptr = _as_indptr(indptr, len(y))
     nonzero = y != 0
     ape = np.abs(y - f) / np.where(nonzero, np.abs(y), 1.0)
@@ -132,7 +133,7 @@ def smape_per_series(y: np.ndarray, f: np.ndarray, indptr: np.ndarray | Sequence
     A point where both actual and forecast are 0 is a perfect forecast, hence 0 rather than
     undefined. M4 reports 100 times this value (percent, 0–200): see `smape_m4`.
     """
-    y, f = _points(y, f)
+    y, f = as_points(y, f)
     ptr = _as_indptr(indptr, len(y))
     den = np.abs(y) + np.abs(f)
     point = np.divide(2.0 * np.abs(y - f), den, out=np.zeros_like(den), where=den != 0)
@@ -182,7 +183,7 @@ def scaled_errors(y: np.ndarray, f: np.ndarray, scale: np.ndarray | float) -> np
 
     `scale` is per point (np.repeat a per-series scale by the series lengths) or a scalar.
     """
-    y, f = _points(y, f)
+    y, f = as_points(y, f)
     s = np.broadcast_to(np.asarray(scale, dtype=np.float64), y.shape)
     return np.divide(np.abs(y - f), s, out=np.full(len(y), np.nan), where=s > 0)
 
@@ -196,7 +197,7 @@ def mase_per_series(
     is infinitely worse than a perfect in-sample naive forecast, which tells a ranking
     nothing, so such series are left out rather than blowing the panel value up to inf.
     """
-    y, f = _points(y, f)
+    y, f = as_points(y, f)
     ptr = _as_indptr(indptr, len(y))
     has_scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), y.shape) > 0
     return _mean_where(scaled_errors(y, f, scale), has_scale, ptr)
@@ -225,7 +226,7 @@ def mase(
 
 def rmse_per_series(y: np.ndarray, f: np.ndarray, indptr: np.ndarray | Sequence[int]) -> np.ndarray:
     """Root mean squared error per series (in the units of y); nan for an empty series."""
-    y, f = _points(y, f)
+    y, f = as_points(y, f)
     ptr = _as_indptr(indptr, len(y))
     return np.sqrt(_mean_where((y - f) ** 2, np.ones(len(y), dtype=bool), ptr))
 
@@ -237,7 +238,7 @@ def rmse(y: np.ndarray, f: np.ndarray) -> float:
 
 def bias_per_series(y: np.ndarray, f: np.ndarray, indptr: np.ndarray | Sequence[int]) -> np.ndarray:
     """Relative bias per series: Σ(f−y) / Σ|y|; > 0 over-forecasts, nan where Σ|y| = 0."""
-    y, f = _points(y, f)
+    y, f = as_points(y, f)
     ptr = _as_indptr(indptr, len(y))
     return _ratio(_segment_sum(f - y, ptr), _segment_sum(np.abs(y), ptr))
 
@@ -249,7 +250,7 @@ def bias(y: np.ndarray, f: np.ndarray) -> float:
 
 def mean_error_per_series(y: np.ndarray, f: np.ndarray, indptr: np.ndarray | Sequence[int]) -> np.ndarray:
     """Mean of f−y per series, in the units of y (> 0 over-forecasts); nan for an empty series."""
-    y, f = _points(y, f)
+    y, f = as_points(y, f)
     ptr = _as_indptr(indptr, len(y))
     return _mean_where(f - y, np.ones(len(y), dtype=bool), ptr)
 
@@ -266,8 +267,8 @@ def coverage_per_series(
 
     Compare with the nominal level (0.8 for p10–p90). Crossed bounds (lo > hi) cover nothing.
     """
-    y, lo = _points(y, lo)
-    _, hi = _points(y, hi)
+    y, lo = as_points(y, lo)
+    _, hi = as_points(y, hi)
     ptr = _as_indptr(indptr, len(y))
     inside = ((lo <= y) & (y <= hi)).astype(np.float64)
     return _mean_where(inside, np.ones(len(y), dtype=bool), ptr)

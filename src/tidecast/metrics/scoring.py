@@ -13,7 +13,7 @@ from tidecast.data.arrays import series_indptr
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_column
 from tidecast.errors import ConfigError, DataError
 from tidecast.metrics.kernels import (
-    _points,
+    as_points,
     bias,
     coverage,
     mape,
@@ -182,7 +182,7 @@ def all_metrics(
     are as in `score_arrays`; `median` overrides the median when it is forecast apart from
     `quantiles` (a p50 column that is not one of the scored levels).
     """
-    y, mean = _points(y, mean)
+    y, mean = as_points(y, mean)
     median = _median(mean, qpred, quantiles) if median is None else median
     has_q = qpred is not None and len(quantiles) > 0 and len(y) > 0
     q = np.asarray(quantiles, dtype=np.float64)
