@@ -182,10 +182,13 @@ def _train(
     job: Job, request: JobRequest, registry: Registry, settings: ServiceSettings, track: _Tracker
 ) -> tuple[list[dict[str, Any]], int]:
     from tidecast.automl.forecaster import AutoForecaster
+    from tidecast.data.io import read_sql
+    from tidecast.jobs.config import data_root_of
     from tidecast.reports.run import MODEL_DIR, write_run
 
     auto = AutoForecaster(**request.forecaster_options())
-    auto.fit(request.data, progress=track, future=request.future)
+    data = request.data if request.sql is None else read_sql(request.sql, root=data_root_of(settings))
+    auto.fit(data, progress=track, future=request.future)
     track({"stage": "forecast"})
     forecasts = auto.predict(future=request.future)
     track({"stage": "write"})
