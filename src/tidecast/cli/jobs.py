@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tidecast.cli.common import LiveProgress
 from tidecast.cli.service_api import DEFAULT_URL, JsonOpt, KeyOpt, UrlOpt
 from tidecast.cli.service_api import request as _request
 
@@ -313,7 +314,7 @@ def _follow(url: str, api_key: str | None, job_id: str, poll: float, show: bool 
         console=err,
         disable=not show,
     )
-    with view:
+    with LiveProgress(view):
         task = view.add_task("", total=None, stage="queued", detail="")
         while True:
             job: dict[str, Any] = _request("GET", url, f"/v1/jobs/{job_id}", api_key)
