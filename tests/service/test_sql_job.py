@@ -68,7 +68,9 @@ def _forecasts(service: Service, job: dict) -> pd.DataFrame:
     return pd.read_csv(service.home / "artifacts" / "jobs" / job["id"] / "forecasts.csv")
 
 
-def test_when_a_job_joins_tables_by_sql_then_it_trains_as_on_the_joined_file(service: Service) -> None:
+@pytest.fixture(scope="module")
+def trained(service: Service) -> dict[str, dict]:
+    """The same task trained from the joined file and from the query (versions 1 and 2)."""
     root = service.facts["root"]
     jobs = {}
     for name, source in (("file", {"data": "joined.csv"}), ("sql", {"sql": QUERY.format(root=root)})):
@@ -76,9 +78,39 @@ def test_when_a_job_joins_tables_by_sql_then_it_trains_as_on_the_joined_file(ser
         assert created.status_code == 201, created.text
         jobs[name] = wait_for_job(service, created.json()["id"], {"Completed", "Failed"}, timeout=150)
         assert jobs[name]["status"] == "Completed", jobs[name]
-    from_file, from_sql = _forecasts(service, jobs["file"]), _forecasts(service, jobs["sql"])
+    return jobs
+
+
+def test_when_a_job_joins_tables_by_sql_then_it_trains_as_on_the_joined_file(
+    service: Service, trained: dict[str, dict]
+) -> None:
+    from_file, from_sql = _forecasts(service, trained["file"]), _forecasts(service, trained["sql"])
     assert len(from_file) == 3 * 7
     pd.testing.assert_frame_equal(from_file, from_sql)
+
+
+def test_when_a_batch_job_reads_a_join_by_sql_then_it_forecasts_as_on_the_joined_file(
+    service: Service, trained: dict[str, dict]
+) -> None:
+    root = service.facts["root"]
+    outputs = {}
+    for name, source in (("file", {"input": "joined.csv"}), ("sql", {"sql": QUERY.format(root=root)})):
+        body = {"model_group": "default", "version": 1, "output": f"batch-{name}", **source}
+        created = service.call("POST", "/v1/batch", json=body)
+        assert created.status_code in (201, 202), created.text
+        job = wait_for_job(service, created.json()["id"], {"Completed", "Failed"}, timeout=120)
+        assert job["status"] == "Completed", job
+        outputs[name] = pd.read_parquet(root / f"batch-{name}" / "forecasts")
+    keys = ["item_id", "timestamp"]
+    a = outputs["file"].sort_values(keys, ignore_index=True)
+    b = outputs["sql"].sort_values(keys, ignore_index=True)
+    assert len(a) == 3 * 7
+    pd.testing.assert_frame_equal(a, b)
+    refused = service.call(
+        "POST", "/v1/batch", json={"model_group": "default", "sql": "SELECT * FROM read_csv('/etc/passwd')"}
+    )
+    assert refused.status_code == 422 and refused.json()["field"] == "sql", refused.text
+    assert "'/etc/passwd', outside the data root" in refused.json()["detail"]
 
 
 @pytest.mark.parametrize(

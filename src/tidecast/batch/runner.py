@@ -245,6 +245,7 @@ def run_batch(
     *,
     sql: str | None = None,
     sql_url: str | None = None,
+    sql_root: Path | None = None,
     future: str | Path | None = None,
     date_format: str | None = None,
     fmt: str = "parquet",
@@ -265,7 +266,8 @@ def run_batch(
     `sql` (a DuckDB query over files, or a query on the database at the SQLAlchemy `sql_url`)
     is the input instead of `source`: its result is written once to a Parquet file in the
     staging folder, streaming, and staged from there like any input. A batch over a query is
-    known by the query's text, so a rerun of the same query resumes.
+    known by the query's text, so a rerun of the same query resumes. With `sql_root` (the
+    service's data root) the query may read files below it only.
     """
     if (source is None) == (sql is None):
         raise ConfigError("give the batch input as a location or as a SQL query (exactly one)")
@@ -300,7 +302,7 @@ def run_batch(
     emit({"stage": "staging"})
     t_stage = time.monotonic()
     if sql is not None:
-        source = _query_result(sql, sql_url, folder / "_staging" / "query.parquet")
+        source = _query_result(sql, sql_url, folder / "_staging" / "query.parquet", sql_root)
     assert source is not None
     staged = stage(source, folder / "_staging" / "input", item_col, chunk_rows=chunk_rows)
     staged_future = (
@@ -353,12 +355,12 @@ def _query_identity(sql: str | None, url: str | None) -> dict[str, Any]:
     return {"sql": sql, "sql_url": masked}
 
 
-def _query_result(sql: str, url: str | None, path: Path) -> Path:
+def _query_result(sql: str, url: str | None, path: Path, root: Path | None) -> Path:
     """The query's result as a Parquet file, written once: a resumed batch reuses it."""
     from tidecast.data.io import sql_to_parquet
 
     if not path.is_file():
-        sql_to_parquet(sql, url, path)
+        sql_to_parquet(sql, url, path, root=root)
     return path
 
 

@@ -243,8 +243,15 @@ def stop(
 @jobs_app.command("batch")
 def batch(
     input_path: Annotated[
-        str, typer.Option("--input", help="CSV/Parquet file, folder or glob (below the service's data root)")
-    ],
+        str | None,
+        typer.Option("--input", help="CSV/Parquet file, folder or glob (below the service's data root)"),
+    ] = None,
+    sql: Annotated[
+        str | None,
+        typer.Option(
+            "--sql", help="A DuckDB query as the input (files by absolute path below the data root)"
+        ),
+    ] = None,
     endpoint: Annotated[
         str | None, typer.Option("--endpoint", help="Forecast with the model this endpoint serves")
     ] = None,
@@ -282,6 +289,7 @@ def batch(
         "model_group": model_group,
         "version": version,
         "input": input_path,
+        "sql": sql,
         "future": future,
         "output": output,
         "format": fmt,

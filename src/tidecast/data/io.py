@@ -257,10 +257,12 @@ def sql_columns(query: str, *, root: Path | None = None) -> list[str]:
     return columns
 
 
-def sql_to_parquet(query: str, url: str | None, path: Path) -> int:
-    """Write the result of `query` (DuckDB over files, or on the database at `url`) to the
-    Parquet file `path`, streaming, so memory does not grow with the result; returns its rows.
-    How a batch reads a query: the file is then staged in chunks like any input file."""
+def sql_to_parquet(query: str, url: str | None, path: Path, *, root: Path | None = None) -> int:
+    """Write the result of `query` (DuckDB over files, confined to `root` when given, or on the
+    database at `url`) to the Parquet file `path`; returns its rows. DuckDB's result streams in
+    record batches, so memory does not grow with it, and this process writes the file, so a
+    query confined to `root` can still be written outside it. How a batch reads a query: the
+    file is then staged in chunks like any input file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     if url is not None:
@@ -268,10 +270,14 @@ def sql_to_parquet(query: str, url: str | None, path: Path) -> int:
         frame.to_parquet(partial, index=False)
         rows = len(frame)
     else:
-        with _duckdb(None) as con:
-            relation = _run(lambda: _relation(con, query, None), None)
-            _run(lambda: relation.write_parquet(str(partial)), None)
-        rows = pq.ParquetFile(partial).metadata.num_rows
+        with _duckdb(root) as con:
+            relation = _run(lambda: _relation(con, query, root), root)
+            reader = _run(lambda: relation.fetch_record_batch(100_000), root)
+            rows = 0
+            with pq.ParquetWriter(partial, reader.schema) as writer:
+                for batch in _run(lambda: iter(reader), root):
+                    writer.write_batch(batch)
+                    rows += batch.num_rows
     if rows == 0:
         partial.unlink()
         raise DataError("the SQL query returned no rows")

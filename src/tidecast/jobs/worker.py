@@ -125,7 +125,7 @@ def run_job(
         # With TIDECAST_DASK_SCHEDULER set, the job's per-series work and batch chunks run there.
         with scale_out(scheduler=settings.dask_scheduler) as client:
             if job.kind is JobKind.BATCH:
-                return _run_batch(job, store, registry, heartbeat_seconds, client)
+                return _run_batch(job, store, registry, heartbeat_seconds, client, settings)
             return _run_training(job, store, registry, settings, heartbeat_seconds)
     except JobStopped:
         log.info("job %s: stopped on request", job.id)
@@ -148,7 +148,12 @@ def _run_training(
 
 
 def _run_batch(
-    job: Job, store: JobStore, registry: Registry, heartbeat_seconds: float, client: Any = None
+    job: Job,
+    store: JobStore,
+    registry: Registry,
+    heartbeat_seconds: float,
+    client: Any = None,
+    settings: ServiceSettings | None = None,
 ) -> Job:
     """Forecast the batch with the version pinned on the job; Failed when no item could be."""
     request = BatchRequest.model_validate(job.config)
@@ -157,7 +162,9 @@ def _run_batch(
     with _Tracker(store, job.id, heartbeat_seconds) as track:
         track({"stage": "model"})
         model = registry.model_path(registry.get_by_id(job.model_version_id))
-        result = run_batch_job(request, model, track, client)
+        from tidecast.jobs.config import data_root_of
+
+        result = run_batch_job(request, model, track, client, data_root_of(settings))
     reason = nothing_forecast(result)
     if reason is not None:
         log.warning("job %s: failed: %s", job.id, reason)
