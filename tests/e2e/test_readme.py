@@ -154,3 +154,11 @@ def test_every_bash_and_python_block_runs(env, tmp_path):
     assert ran >= 4 + has_duckdb
     assert (tmp_path / "runs" / "demo" / "forecasts.csv").is_file()
     assert (tmp_path / "model" / "manifest.json").is_file()
+
+
+def test_the_readme_says_how_to_run_the_postgresql_tests():
+    from conftest import POSTGRES_ENV
+
+    commands = [code for lang, code, _, _ in blocks() if lang == "bash" and POSTGRES_ENV in code]
+    assert commands and "make test" in commands[0]
+    assert "postgresql+psycopg://" in commands[0]
