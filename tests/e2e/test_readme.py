@@ -131,7 +131,7 @@ def test_every_bash_and_python_block_runs(env, tmp_path):
                 continue
             if verb == "skip" or lang not in ("bash", "python"):
                 continue
-            if ("--sql" in code or "sql.json" in code) and not has_duckdb:
+            if ("--sql" in code or "sql.json" in code or "demo-sql" in code) and not has_duckdb:
                 continue
             run_env = env
             if verb == "service":
