@@ -11,6 +11,8 @@ migrated store, and small real model folders.
 * `database` - a `Database` on `database_url`, migrated to head, disposed after the test.
 * `artifact_store` - an `ArtifactStore` in the test's tmp folder.
 * `registry` - a `Registry` on `database` and `artifact_store`.
+* `client` / `keys` - the HTTP app in process over the test module's own `settings` fixture
+  (each service module sets its limits), and one admin and one forecast key.
 * `model_folder` / `other_model_folder` - saved AutoForecaster folders (SeasonalNaive, trained
   once per session on tiny panels; the second has horizon 4 and different data). Treat them
   as read-only.
@@ -26,12 +28,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import make_url, text
 
 from tidecast.automl.forecaster import AutoForecaster
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.db import Database, make_engine
 from tidecast.registry.registry import Registry
+from tidecast.registry.settings import ServiceSettings
+from tidecast.service.app import create_app
 
 POSTGRES_ENV = "TIDECAST_TEST_DATABASE_URL"
 POSTGRES_URL = os.environ.get(POSTGRES_ENV, "")
@@ -90,6 +95,18 @@ def artifact_store(tmp_path: Path) -> ArtifactStore:
 @pytest.fixture
 def registry(database: Database, artifact_store: ArtifactStore) -> Registry:
     return Registry(database.sessions, artifact_store)
+
+
+@pytest.fixture
+def client(settings: ServiceSettings, database: Database) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, database=database)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def keys(client: TestClient) -> dict[str, str]:
+    store = client.app.state.service.keys  # type: ignore[attr-defined]
+    return {"admin": store.create("ops", "admin"), "forecast": store.create("shop", "forecast")}
 
 
 def tiny_panel(items: int = 2, length: int = 28, seed: int = 0) -> pd.DataFrame:

@@ -6,7 +6,8 @@ reason. A block preceded by ``<!-- readme-test: file NAME -->`` (a job body) is 
 NAME in the folder, with ``/srv/data`` (the README's data root) replaced by the folder. A block
 preceded by ``<!-- readme-test: service (reason) -->`` runs against a `tidecast serve` the test
 starts with that folder as its data root and an admin key, named by ``TIDECAST_URL`` and
-``TIDECAST_API_KEY``; after it, every job the service ran must be Completed. To keep the run to a minute on two cores, the blocks run with
+``TIDECAST_API_KEY``; after it, every job the service ran must be Completed. To keep the run
+to a minute on two cores, the blocks run with
 a small documented configuration: ``--items N`` becomes ``--items 4``, ``tidecast train`` and
 ``tidecast backtest`` get ``--preset fast``, and Python runs with the fast preset under the
 name ``medium`` (the default). Everything else (options, files, columns) is the README's.

@@ -307,3 +307,18 @@ def test_a_run_folder_is_copied_below_the_output_in_a_folder_named_after_the_job
     import fsspec
 
     assert fsspec.filesystem("memory").cat("/bucket/prefix/weekly/model/manifest.json") == b"{}"
+
+
+def test_a_sagemaker_body_without_quantiles_or_objective_gets_the_native_defaults():
+    body = recipe()
+    del body["AutoMLJobObjective"]
+    del body["AutoMLProblemTypeConfig"]["TimeSeriesForecastingJobConfig"]["ForecastQuantiles"]
+    request = parse_job_body(body)
+    assert request.metric == "wql" and request.quantiles == [0.1, 0.5, 0.9]
+
+
+def test_a_sagemaker_horizon_past_the_longest_tidecast_forecasts_names_its_field():
+    body = recipe()
+    body["AutoMLProblemTypeConfig"]["TimeSeriesForecastingJobConfig"]["ForecastHorizon"] = 50_001
+    error = errors_of(body)
+    assert error.field == f"{FORECAST}.ForecastHorizon" and "less than or equal to 50000" in str(error)

@@ -18,8 +18,9 @@ from tidecast.errors import ModelError
 from tidecast.registry import artifacts as artifacts_module
 from tidecast.registry.db import Database
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
-from tidecast.registry.registry import Registry
+from tidecast.registry.registry import Registry, open_registry
 from tidecast.registry.schema import ModelStatus
+from tidecast.registry.settings import ServiceSettings
 
 APPROVED, REJECTED, PENDING = ModelStatus.APPROVED, ModelStatus.REJECTED, ModelStatus.PENDING
 
@@ -276,3 +277,20 @@ def test_when_models_are_listed_where_no_home_exists_then_none_is_created_and_th
     shown = runner.invoke(models_app, ["show", "sales"], terminal_width=400)
     assert shown.exit_code == 1 and "model group 'sales' does not exist" in shown.output
     assert list(tmp_path.iterdir()) == []  # no empty ./.tidecast left behind by a read
+
+
+def test_a_cli_command_reads_the_settings_once(cli_env: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tidecast.cli.models as models_cli
+
+    with open_registry(ServiceSettings()):  # a registry exists: `list` reads it
+        pass
+    built = []
+
+    def counted(**overrides: object) -> ServiceSettings:
+        built.append(overrides)
+        return ServiceSettings()
+
+    monkeypatch.setattr(models_cli, "service_settings", counted)
+    result = CliRunner().invoke(models_app, ["list"], catch_exceptions=False)
+    assert "No models registered yet" in result.output
+    assert built == [{}]

@@ -42,18 +42,6 @@ def settings(tmp_path: Path, database_url: str) -> ServiceSettings:
     )
 
 
-@pytest.fixture
-def client(settings: ServiceSettings, database: Database) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, database=database)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def keys(client: TestClient) -> dict[str, str]:
-    store = client.app.state.service.keys  # type: ignore[attr-defined]
-    return {"admin": store.create("ops", "admin"), "forecast": store.create("shop", "forecast")}
-
-
 def admin(keys: dict[str, str]) -> dict[str, str]:
     return {"X-API-Key": keys["admin"]}
 

@@ -32,13 +32,12 @@ from tidecast.automl.backtest import (
 from tidecast.automl.closures import close_forecast, learn_closures
 from tidecast.automl.ensemble import combine
 from tidecast.automl.leaderboard import build_leaderboard
+from tidecast.automl.options import OPTIONS, check_options
 from tidecast.automl.preparation import Preparer
-from tidecast.automl.preparation import names as names_of
 from tidecast.automl.presets import get_preset
 from tidecast.automl.search import FALLBACK_MODEL  # noqa: F401  (re-exported)
 from tidecast.automl.selection import ENSEMBLE
 from tidecast.data.frequency import check_horizon, season_length
-from tidecast.data.holidays import HolidayCalendar
 from tidecast.data.ingest import from_canonical
 from tidecast.data.schema import (
     ITEM_ID,
@@ -46,13 +45,11 @@ from tidecast.data.schema import (
     TARGET,
     TIMESTAMP,
     DatasetSpec,
-    parse_quantiles,
     quantile_columns,
 )
-from tidecast.errors import ConfigError, ModelError
-from tidecast.metrics import get_metric
+from tidecast.errors import ModelError
 from tidecast.models.base import FALLBACK_ITEMS, Forecaster
-from tidecast.models.catalog import make_model, model_name, model_names
+from tidecast.models.catalog import make_model, model_name
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +99,9 @@ class AutoForecaster:
 
     `model_params` overrides candidates' hyper-parameters by name, e.g.
     `{"DeepAR": {"max_epochs": 20}}`; an unknown option is a ConfigError when the model is built.
+
+    Each keyword is declared once in `automl.options` (default, help, check), where the
+    command line and the job body take theirs from; `fit` checks them all there first.
     """
 
     # Models saved before the option existed unpickle without it: they read text timestamps
@@ -170,25 +170,15 @@ class AutoForecaster:
 
     # ---- configuration ---------------------------------------------------------------
     def _check_config(self) -> tuple[tuple[float, ...], list[str], int]:
-        check_horizon(self.horizon)
-        get_metric(self.metric)
-        quantiles = parse_quantiles(self.quantiles)
+        """Every keyword checked by its option's check (`automl.options`, as the CLI and the job
+        body are); the quantiles, candidate names and window count the search runs with."""
+        checked = check_options({o.name: getattr(self, o.name, o.default) for o in OPTIONS})
         preset = get_preset(self.preset)
-        names = model_names(self.models) if self.models else list(preset.models)
-        model_names(self.model_params or {})
+        names = checked["models"] or list(preset.models)
         windows = preset.backtest_windows if self.backtest_windows is None else int(self.backtest_windows)
-        if windows < 0:
-            raise ConfigError(f"backtest windows must be 0 or more, got {windows}")
-        if self.time_limit is not None and self.time_limit <= 0:
-            raise ConfigError(f"time limit must be positive seconds, got {self.time_limit}")
-        countries = names_of(self.holidays, "holidays")
-        if countries:
-            # Checked here, whichever models run: an unknown country would otherwise surface
-            # as a failed candidate (or be ignored by a preset without calendar models).
-            HolidayCalendar.from_countries(countries, years=[2000])
-        return quantiles, names, windows
+        return tuple(checked["quantiles"]), names, windows
 
-    def _make(self, name: str, freq: str) -> Forecaster:
+    def make_candidate(self, name: str, freq: str) -> Forecaster:
         """Catalog model `name` with the run's jobs and seed, the user's `model_params` on top
         (`{"LightGBM": {"n_jobs": 1}}` overrides the run's `n_jobs` for that model only)."""
         quantiles = getattr(self, "quantiles_", None)  # set by fit; a model built before has none

@@ -96,7 +96,7 @@ def run_candidates(
         )
         result = run_candidate(
             name,
-            functools.partial(auto._make, name, spec.freq),
+            functools.partial(auto.make_candidate, name, spec.freq),
             window_data,
             spec,
             auto.horizon,
@@ -196,7 +196,7 @@ def refit(
             if no_time:
                 report.notes.append(f"{name} not refitted: not enough time left in the budget")
             continue
-        model = auto._make(name, spec.freq)
+        model = auto.make_candidate(name, spec.freq)
         try:
             model.fit(panel, spec, auto.horizon)
         except Exception as exc:

@@ -1,9 +1,7 @@
-"""What the commands share: the consoles, one-line errors, JSON options and the service's settings."""
+"""What the commands share: the consoles, one-line errors and the service's settings."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any, Self
 
 import typer
@@ -62,20 +60,6 @@ def guard(action: Any, code: int = 2) -> Any:
         raise fail(str(exc), code) from None
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         raise fail(str(exc), code) from None
-
-
-def parse_json_option(value: str | None, name: str) -> dict[str, Any] | None:
-    """`--NAME`'s JSON object (inline, or a .json file), or None when the option was not given."""
-    if not value:
-        return None
-    try:
-        text = Path(value).read_text() if value.endswith(".json") and Path(value).is_file() else value
-        parsed = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise fail(f"--{name} must be JSON (or a .json file): {exc}") from None
-    if not isinstance(parsed, dict):
-        raise fail(f"--{name} must be a JSON object keyed by column name")
-    return parsed
 
 
 def service_settings(**overrides: Any) -> ServiceSettings:

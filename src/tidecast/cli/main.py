@@ -19,6 +19,7 @@ from tidecast.cli.endpoints import endpoints_app
 from tidecast.cli.jobs import jobs_app
 from tidecast.cli.keys import keys_app
 from tidecast.cli.models import models_app
+from tidecast.cli.report import report
 from tidecast.cli.serve import serve
 from tidecast.cli.train import backtest, forecast, train
 
@@ -43,6 +44,7 @@ app.add_typer(jobs_app, name="jobs", help="AutoML jobs on a running tidecast ser
 app.add_typer(
     endpoints_app, name="endpoints", help="Endpoints of a running tidecast service: deploy, list, delete"
 )
+app.command("report", help="Model quality and business reports of a run, model or endpoint")(report)
 app.command("batch", help="Forecast a whole catalogue from files, chunk by chunk (resumable)")(batch)
 
 

@@ -23,6 +23,7 @@ from tidecast.cli.common import fail, service_settings
 from tidecast.errors import TidecastError
 from tidecast.registry.registry import Registry, open_registry
 from tidecast.registry.schema import ModelStatus, ModelVersion
+from tidecast.registry.settings import ServiceSettings
 
 models_app = typer.Typer(
     name="models",
@@ -38,10 +39,11 @@ T = TypeVar("T")
 STATUS_STYLE = {ModelStatus.APPROVED: "green", ModelStatus.REJECTED: "red", ModelStatus.PENDING: "yellow"}
 
 
-def _with_registry(action: Callable[[Registry], T]) -> T:
-    """Run `action` on the configured registry; expected errors become one line and exit 1."""
+def _with_registry(action: Callable[[Registry], T], settings: ServiceSettings | None = None) -> T:
+    """Run `action` on the configured registry (of `settings`, when the caller already built
+    them); expected errors become one line and exit 1."""
     try:
-        with open_registry(service_settings()) as registry:
+        with open_registry(settings or service_settings()) as registry:
             return action(registry)
     except TidecastError as exc:
         raise fail(str(exc), 1) from None
@@ -58,7 +60,7 @@ def _read_registry(action: Callable[[Registry], T], nothing: Callable[[str], T])
             f"no model registry at {settings.home.resolve()} (no {missing}); set TIDECAST_HOME, "
             "or run in the folder that holds .tidecast"
         )
-    return _with_registry(action)
+    return _with_registry(action, settings)
 
 
 def _noted(empty: T) -> Callable[[str], T]:

@@ -1,7 +1,7 @@
 """`tidecast train`, `backtest` and `forecast`: the AutoML library on local files.
 
-`train` and `backtest` share their options; `forecaster` maps them onto `AutoForecaster`'s
-parameters (the only place they are renamed). A fit shows its progress (`ProgressView`) and
+`train` and `backtest` share the AutoML options, built from their one declaration
+(`tidecast.automl.options`) by `automl_command`; `forecaster` turns them into an `AutoForecaster`. A fit shows its progress (`ProgressView`) and
 ends with the leaderboard.
 """
 
@@ -18,19 +18,18 @@ from rich import box
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tidecast.automl.presets import PRESETS
-from tidecast.cli.common import LiveProgress, console, fail, guard, out, parse_json_option
+from tidecast.cli.common import LiveProgress, console, fail, guard, out
 from tidecast.cli.options import (
     DataArg,
     DateFormatOpt,
     FutureOpt,
-    JobsOpt,
     SchedulerOpt,
     SqlOpt,
     SqlUrlOpt,
     WorkersOpt,
+    automl_command,
+    forecaster_keywords,
 )
-from tidecast.metrics import METRICS
 
 if TYPE_CHECKING:
     from tidecast.automl.forecaster import AutoForecaster
@@ -163,47 +162,7 @@ def _fmt(value: Any) -> str:
     return "–" if number != number else f"{number:.4f}"
 
 
-HorizonOpt = Annotated[int, typer.Option("--horizon", help="Steps to forecast")]
-QuantilesOpt = Annotated[str, typer.Option(help="Comma-separated quantiles")]
-MetricOpt = Annotated[str, typer.Option(help=f"Objective: {', '.join(METRICS)}")]
-ItemOpt = Annotated[str, typer.Option("--item-col", help="Item id column")]
-TimeOpt = Annotated[str, typer.Option("--timestamp-col", help="Timestamp column")]
-TargetOpt = Annotated[str, typer.Option("--target-col", help="Target column")]
-FreqOpt = Annotated[
-    str | None, typer.Option("--freq", help="Forecast frequency (pandas alias); inferred if absent")
-]
-PresetOpt = Annotated[str, typer.Option(help=f"Preset: {', '.join(PRESETS)}")]
-LimitOpt = Annotated[float | None, typer.Option("--time-limit", help="Time budget in seconds")]
-WindowsOpt = Annotated[
-    int | None, typer.Option("--backtest-windows", help="Backtest windows (preset default)")
-]
-ModelsOpt = Annotated[str | None, typer.Option("--models", help="Comma-separated candidate names")]
-FillOpt = Annotated[
-    str | None, typer.Option("--filling", help='JSON, e.g. {"sales": {"middlefill": "zero"}}')
-]
-AggOpt = Annotated[str | None, typer.Option("--aggregation", help='JSON, e.g. {"sales": "sum"}')]
-SeedOpt = Annotated[int, typer.Option(help="Random seed")]
-
-
-KnownOpt = Annotated[
-    str | None,
-    typer.Option("--known-covariates", help="Columns known in advance, e.g. promotion,price"),
-]
-PastOpt = Annotated[
-    str | None, typer.Option("--past-covariates", help="Columns known only up to the forecast origin")
-]
-StaticOpt = Annotated[
-    str | None, typer.Option("--static-columns", help="Per-item attributes, e.g. category,region")
-]
-MetadataOpt = Annotated[
-    str | None, typer.Option("--item-metadata", help="Table of static attributes keyed by the item column")
-]
-HolidaysOpt = Annotated[
-    str | None, typer.Option("--holidays", help="Holiday country codes, e.g. US or US,GB")
-]
-EventsOpt = Annotated[
-    str | None, typer.Option("--events", help="Events table (CSV/Parquet with date and name)")
-]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder")]
 
 
 def data_source(
@@ -235,124 +194,40 @@ def _scale_out(workers: int | None, scheduler: str | None) -> contextlib.Abstrac
     return guard(lambda: scale_out(workers, scheduler))
 
 
-def forecaster(
-    *,
-    horizon: int,
-    quantiles: str,
-    metric: str,
-    item_col: str,
-    timestamp_col: str,
-    target_col: str,
-    date_format: str | None,
-    freq: str | None,
-    preset: str,
-    time_limit: float | None,
-    backtest_windows: int | None,
-    models: str | None,
-    filling: str | None,
-    aggregation: str | None,
-    known_covariates: str | None,
-    past_covariates: str | None,
-    static_columns: str | None,
-    item_metadata: str | None,
-    holidays: str | None,
-    events: str | None,
-    jobs: int | None,
-    seed: int,
-) -> AutoForecaster:
-    """An AutoForecaster from the options `train` and `backtest` share, under its own names."""
+# Where `--help` lists each command's own options among the AutoML ones.
+_PLACES = {
+    "horizon": ("data", "sql", "sql_url", "out_dir"),
+    "events": ("future",),
+    "n_jobs": ("workers", "scheduler"),
+}
+
+
+def forecaster(options: dict[str, Any]) -> AutoForecaster:
+    """The AutoForecaster of the AutoML options as typed (`automl_command`)."""
     from tidecast.automl.forecaster import AutoForecaster
 
-    return AutoForecaster(
-        horizon=horizon,
-        frequency=freq,
-        quantiles=quantiles,
-        metric=metric.lower(),
-        time_limit=time_limit,
-        preset=preset,
-        models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
-        backtest_windows=backtest_windows,
-        item_col=item_col,
-        timestamp_col=timestamp_col,
-        target_col=target_col,
-        date_format=date_format,
-        filling=parse_json_option(filling, "filling"),
-        aggregation=parse_json_option(aggregation, "aggregation"),
-        known_covariates=known_covariates,
-        past_covariates=past_covariates,
-        static_columns=static_columns,
-        static_data=item_metadata,
-        holidays=holidays,
-        events=events,
-        n_jobs=jobs,
-        seed=seed,
-    )
+    return AutoForecaster(**forecaster_keywords(options))
 
 
+@automl_command(_PLACES)
 def train(
-    horizon: HorizonOpt,
     data: DataArg = None,
     sql: SqlOpt = None,
     sql_url: SqlUrlOpt = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("runs/latest"),
-    quantiles: QuantilesOpt = "0.1,0.5,0.9",
-    metric: MetricOpt = "wql",
-    item_col: ItemOpt = "item_id",
-    timestamp_col: TimeOpt = "timestamp",
-    target_col: TargetOpt = "target",
-    date_format: DateFormatOpt = None,
-    freq: FreqOpt = None,
-    preset: PresetOpt = "medium",
-    time_limit: LimitOpt = None,
-    backtest_windows: WindowsOpt = None,
-    models: ModelsOpt = None,
-    filling: FillOpt = None,
-    aggregation: AggOpt = None,
-    known_covariates: KnownOpt = None,
-    past_covariates: PastOpt = None,
-    static_columns: StaticOpt = None,
-    item_metadata: MetadataOpt = None,
-    holidays: HolidaysOpt = None,
-    events: EventsOpt = None,
+    out_dir: OutOpt = Path("runs/latest"),
     future: FutureOpt = None,
-    jobs: JobsOpt = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
-    seed: SeedOpt = 0,
+    *,
+    options: dict[str, Any],
 ) -> None:
     """Run the AutoML job: backtest candidates, ensemble, refit, forecast; write DIR/*."""
     from tidecast.reports.run import write_run
 
     source = data_source(data, sql, sql_url)
-
-    auto = guard(
-        lambda: forecaster(
-            horizon=horizon,
-            quantiles=quantiles,
-            metric=metric,
-            item_col=item_col,
-            timestamp_col=timestamp_col,
-            target_col=target_col,
-            date_format=date_format,
-            freq=freq,
-            preset=preset,
-            time_limit=time_limit,
-            backtest_windows=backtest_windows,
-            models=models,
-            filling=filling,
-            aggregation=aggregation,
-            known_covariates=known_covariates,
-            past_covariates=past_covariates,
-            static_columns=static_columns,
-            item_metadata=item_metadata,
-            holidays=holidays,
-            events=events,
-            jobs=jobs,
-            seed=seed,
-        )
-    )
+    auto = guard(lambda: forecaster(options))
     start = time.perf_counter()
-    with _scale_out(workers, scheduler), ProgressView(time_limit) as view:
+    with _scale_out(workers, scheduler), ProgressView(auto.time_limit) as view:
         guard(lambda: auto.fit(source, progress=view, future=future))
         view({"stage": "forecast"})
         forecasts = guard(lambda: auto.predict(future=future))
@@ -373,68 +248,23 @@ def _weights(weights: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.2f}" for k, v in weights.items())
 
 
+@automl_command({k: v for k, v in _PLACES.items() if k != "events"})
 def backtest(
-    horizon: HorizonOpt,
     data: DataArg = None,
     sql: SqlOpt = None,
     sql_url: SqlUrlOpt = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("runs/backtest"),
-    quantiles: QuantilesOpt = "0.1,0.5,0.9",
-    metric: MetricOpt = "wql",
-    item_col: ItemOpt = "item_id",
-    timestamp_col: TimeOpt = "timestamp",
-    target_col: TargetOpt = "target",
-    date_format: DateFormatOpt = None,
-    freq: FreqOpt = None,
-    preset: PresetOpt = "medium",
-    time_limit: LimitOpt = None,
-    backtest_windows: WindowsOpt = None,
-    models: ModelsOpt = None,
-    filling: FillOpt = None,
-    aggregation: AggOpt = None,
-    known_covariates: KnownOpt = None,
-    past_covariates: PastOpt = None,
-    static_columns: StaticOpt = None,
-    item_metadata: MetadataOpt = None,
-    holidays: HolidaysOpt = None,
-    events: EventsOpt = None,
-    jobs: JobsOpt = None,
+    out_dir: OutOpt = Path("runs/backtest"),
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
-    seed: SeedOpt = 0,
+    *,
+    options: dict[str, Any],
 ) -> None:
     """Evaluate candidates on backtest windows only (no refit, no model): leaderboard + report."""
     from tidecast.reports.run import write_evaluation
 
     source = data_source(data, sql, sql_url)
-
-    auto = guard(
-        lambda: forecaster(
-            horizon=horizon,
-            quantiles=quantiles,
-            metric=metric,
-            item_col=item_col,
-            timestamp_col=timestamp_col,
-            target_col=target_col,
-            date_format=date_format,
-            freq=freq,
-            preset=preset,
-            time_limit=time_limit,
-            backtest_windows=backtest_windows,
-            models=models,
-            filling=filling,
-            aggregation=aggregation,
-            known_covariates=known_covariates,
-            past_covariates=past_covariates,
-            static_columns=static_columns,
-            item_metadata=item_metadata,
-            holidays=holidays,
-            events=events,
-            jobs=jobs,
-            seed=seed,
-        )
-    )
-    with _scale_out(workers, scheduler), ProgressView(time_limit) as view:
+    auto = guard(lambda: forecaster(options))
+    with _scale_out(workers, scheduler), ProgressView(auto.time_limit) as view:
         guard(lambda: auto.evaluate(source, progress=view))
     paths = write_evaluation(auto, out_dir)
     print_leaderboard(auto.leaderboard(), auto.metric)

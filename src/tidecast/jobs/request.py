@@ -1,20 +1,21 @@
 """A training job's request in tidecast's vocabulary: `JobRequest`, and `JobConfigError`.
 
 Everything that can be checked without reading the data (metric, preset, model names,
-quantiles, filling methods) is checked by the model's validators, so a bad body is a 4xx naming
-the field at submission rather than a job that fails minutes later in a worker. Metric, preset
-and aggregation names come from their registries (`tidecast.metrics.METRICS`,
+quantiles, filling methods) is checked at submission by each option's own check in
+`tidecast.automl.options`, the code `AutoForecaster` runs too, so a bad body is a 4xx naming
+the field rather than a job that fails minutes later in a worker. Metric, preset and
+aggregation names come from their registries (`tidecast.metrics.METRICS`,
 `tidecast.automl.presets.PRESETS`, `tidecast.data.prepare.AGGREGATIONS`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from tidecast.automl.options import BODY_OPTIONS, BY_NAME
 from tidecast.automl.presets import PRESETS
 from tidecast.data.prepare import AGGREGATIONS
 from tidecast.metrics import METRICS
@@ -59,27 +60,49 @@ def dotted(loc: Sequence[str | int]) -> str:
 
 
 # ---- the native request ---------------------------------------------------------------
+# The AutoML fields take their default, bounds and check from `automl.options` (`option`), and
+# `forecaster_options` maps them back through the same table: only their JSON types are here.
+
+
+def option(name: str) -> Any:
+    """The pydantic `Field` of AutoML option `name`: its default and the body's settings."""
+    spec = BY_NAME[name]
+    settings = dict(spec.body)
+    if "default_factory" not in settings:
+        default = spec.default
+        if isinstance(default, tuple):  # a list in JSON; a factory keeps the schema as it was
+            settings["default_factory"] = lambda: list(default)
+        else:
+            settings["default"] = default
+    return Field(**settings)
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*")
+    @classmethod
+    def _check(cls, value: Any, info: ValidationInfo) -> Any:
+        """The option's own check (`automl.options`), on the fields that are AutoML options."""
+        spec = _BY_FIELD.get((*_PATHS.get(cls.__name__, ()), info.field_name or ""))
+        return value if spec is None or spec.check is None else spec.check(value)
+
 
 class Covariates(_Strict):
     """Covariate columns by role (see `AutoForecaster`), and where item metadata lives."""
 
-    known: list[str] = Field(default_factory=list)
-    past: list[str] = Field(default_factory=list)
-    static: list[str] = Field(default_factory=list)
-    item_metadata: str | None = None
+    known: list[str] = option("known_covariates")
+    past: list[str] = option("past_covariates")
+    static: list[str] = option("static_columns")
+    item_metadata: str | None = option("static_data")
 
 
 class Columns(_Strict):
     """The user's column names."""
 
-    item: str = Field(default="item_id", min_length=1)
-    timestamp: str = Field(default="timestamp", min_length=1)
-    target: str = Field(default="target", min_length=1)
+    item: str = option("item_col")
+    timestamp: str = option("timestamp_col")
+    target: str = option("target_col")
 
 
 FillingSpec = str | dict[str, str | float | int]
@@ -110,26 +133,21 @@ class JobRequest(_Strict):
         description="Where the run's outputs (forecasts, leaderboard, report, model) are also copied, "
         "below a folder named after the job: a path or fsspec URL (SageMaker's S3OutputPath)",
     )
-    horizon: int = Field(ge=1, le=100_000)
-    frequency: str | None = None
-    date_format: str | None = Field(
-        None,
-        max_length=64,
-        description="How text timestamps are written, in strftime codes (e.g. %d/%m/%Y); "
-        "without it one format is inferred for the whole column, and ambiguous dates are an error",
-    )
-    quantiles: list[float] = Field(default_factory=lambda: [0.1, 0.5, 0.9], min_length=1)
-    metric: MetricName = "wql"
+    horizon: int = option("horizon")
+    frequency: str | None = option("frequency")
+    date_format: str | None = option("date_format")
+    quantiles: list[float] = option("quantiles")
+    metric: MetricName = option("metric")
     covariates: Covariates = Field(default_factory=lambda: Covariates())
-    holidays: list[str] = Field(default_factory=list)
-    events: str | None = None
-    filling: dict[str, FillingSpec] | None = None
-    aggregation: dict[str, AggregationName] | None = None
-    preset: PresetName = "medium"
-    models: list[str] | None = None
-    time_limit: float | None = Field(None, gt=0)
-    backtest_windows: int | None = Field(None, ge=0, le=50)
-    seed: int = 0
+    holidays: list[str] = option("holidays")
+    events: str | None = option("events")
+    filling: dict[str, FillingSpec] | None = option("filling")
+    aggregation: dict[str, AggregationName] | None = option("aggregation")
+    preset: PresetName = option("preset")
+    models: list[str] | None = option("models")
+    time_limit: float | None = option("time_limit")
+    backtest_windows: int | None = option("backtest_windows")
+    seed: int = option("seed")
     columns: Columns = Field(default_factory=lambda: Columns())
     model_group: Annotated[
         str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -142,94 +160,24 @@ class JobRequest(_Strict):
             raise ValueError("give the data as `data` (a location) or as `sql` (a DuckDB query): exactly one")
         return value
 
-    @field_validator("quantiles")
-    @classmethod
-    def _quantiles(cls, value: list[float]) -> list[float]:
-        if any(not 0.0 < q < 1.0 for q in value):
-            raise ValueError("quantiles must be strictly between 0 and 1")
-        return sorted(set(value))
-
-    @field_validator("models")
-    @classmethod
-    def _models(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        from tidecast.models.catalog import model_names
-
-        value = model_names(value)  # a ConfigError is a ValueError: pydantic reports it
-        if not value:
-            raise ValueError("give at least one model, or leave models out to use the preset's")
-        return list(dict.fromkeys(value))
-
-    @field_validator("frequency")
-    @classmethod
-    def _frequency(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        import pandas as pd
-
-        try:
-            pd.tseries.frequencies.to_offset(value)
-        except ValueError:
-            raise ValueError(
-                f"unknown frequency {value!r}: use a pandas offset alias such as D, h, W, MS"
-            ) from None
-        return value
-
-    @field_validator("date_format")
-    @classmethod
-    def _date_format(cls, value: str | None) -> str | None:
-        if value is not None and "%" not in value:
-            raise ValueError(f"a date format is strftime codes such as %d/%m/%Y, got {value!r}")
-        return value
-
-    @field_validator("holidays")
-    @classmethod
-    def _holidays(cls, value: list[str]) -> list[str]:
-        bad = [c for c in value if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,3})?", c)]
-        if bad:
-            raise ValueError(f"holiday country codes look like US or GB, got {bad}")
-        return [c.upper() for c in value]
-
-    @field_validator("filling")
-    @classmethod
-    def _filling(cls, value: dict[str, FillingSpec] | None) -> dict[str, FillingSpec] | None:
-        from tidecast.data.filling import METHODS, REGIONS
-
-        for column, spec in (value or {}).items():
-            settings = {"middlefill": spec} if isinstance(spec, str) else spec
-            for key, method in settings.items():
-                region = key.removesuffix("_value")
-                if region not in REGIONS:
-                    raise ValueError(f"unknown filling key {key!r} for {column!r}: use {', '.join(REGIONS)}")
-                if key == region and str(method).lower() not in METHODS:
-                    raise ValueError(
-                        f"unknown {region} method {method!r} for {column!r}: use {', '.join(METHODS)}"
-                    )
-        return value
-
     def forecaster_options(self) -> dict[str, Any]:
-        """Keyword arguments of `AutoForecaster` for this request."""
-        return {
-            "horizon": self.horizon,
-            "frequency": self.frequency,
-            "quantiles": tuple(self.quantiles),
-            "metric": self.metric,
-            "time_limit": self.time_limit,
-            "preset": self.preset,
-            "models": self.models,
-            "backtest_windows": self.backtest_windows,
-            "item_col": self.columns.item,
-            "timestamp_col": self.columns.timestamp,
-            "target_col": self.columns.target,
-            "date_format": self.date_format,
-            "filling": self.filling,
-            "aggregation": self.aggregation,
-            "known_covariates": self.covariates.known or None,
-            "past_covariates": self.covariates.past or None,
-            "static_columns": self.covariates.static or None,
-            "static_data": self.covariates.item_metadata,
-            "holidays": self.holidays or None,
-            "events": self.events,
-            "seed": self.seed,
-        }
+        """Keyword arguments of `AutoForecaster` for this request, by each option's field.
+
+        An empty list of names is the option left out (None), as `AutoForecaster` takes it."""
+        options: dict[str, Any] = {}
+        for spec in BODY_OPTIONS:
+            assert spec.body_path is not None
+            value: Any = self
+            for part in spec.body_path:
+                value = getattr(value, part)
+            if isinstance(spec.default, tuple):
+                value = tuple(value)
+            elif isinstance(value, list):
+                value = value or None
+            options[spec.name] = value
+        return options
+
+
+# Where each model sits in the body, and the AutoML option each field path holds.
+_PATHS = {"JobRequest": (), "Covariates": ("covariates",), "Columns": ("columns",)}
+_BY_FIELD = {spec.body_path: spec for spec in BODY_OPTIONS if spec.body_path is not None}

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tidecast.data.frequency import MAX_HORIZON
 from tidecast.jobs.request import FillingSpec, JobConfigError, JobRequest, Loc
 
 # SageMaker AutoML's names -> tidecast's.
@@ -89,7 +90,7 @@ class SMCompletionCriteria(_Lenient):
 
 class SMForecastingJobConfig(_Lenient):
     ForecastFrequency: str
-    ForecastHorizon: int = Field(ge=1, le=100_000)
+    ForecastHorizon: int = Field(ge=1, le=MAX_HORIZON)
     ForecastQuantiles: list[str] | None = None
     TimeSeriesConfig: SMTimeSeriesConfig
     Transformations: SMTransformations | None = None
@@ -152,7 +153,7 @@ def from_sagemaker(job: CreateAutoMLJobV2) -> tuple[JobRequest, dict[str, Loc]]:
             }
         )
     quantiles: list[float] = []
-    for i, text in enumerate(config.ForecastQuantiles or ["p10", "p50", "p90"]):
+    for i, text in enumerate(config.ForecastQuantiles or []):
         value = _sagemaker_quantile(text)
         if value is None:
             errors.append(
@@ -186,7 +187,7 @@ def from_sagemaker(job: CreateAutoMLJobV2) -> tuple[JobRequest, dict[str, Loc]]:
                     )
                 else:
                     models.append(ours)
-    metric = "wql"
+    metric: str | None = None
     if job.AutoMLJobObjective is not None:
         found = SAGEMAKER_METRICS.get(job.AutoMLJobObjective.MetricName)
         if found is None:
@@ -203,13 +204,11 @@ def from_sagemaker(job: CreateAutoMLJobV2) -> tuple[JobRequest, dict[str, Loc]]:
     transformations = config.Transformations or SMTransformations()
     output = job.OutputDataConfig or job.AutoMLJobOutputDataConfig
     criteria = config.CompletionCriteria
-    native = {
+    native: dict[str, Any] = {
         "name": job.AutoMLJobName,
         "data": channels[index].DataSource.S3DataSource.S3Uri,
         "horizon": config.ForecastHorizon,
         "frequency": frequency,
-        "quantiles": quantiles,
-        "metric": metric,
         "holidays": [h.CountryCode for h in config.HolidayConfig],
         "filling": transformations.Filling,
         "aggregation": transformations.Aggregation,
@@ -222,6 +221,8 @@ def from_sagemaker(job: CreateAutoMLJobV2) -> tuple[JobRequest, dict[str, Loc]]:
             "target": ts.TargetAttributeName,
         },
     }
+    # Left out, the quantiles and the metric are the native request's defaults.
+    native |= {key: value for key, value in (("quantiles", quantiles), ("metric", metric)) if value}
     # Native field -> the SageMaker field it came from, so errors name what the user wrote.
     origin: dict[str, Loc] = {
         "data": uri_loc,

@@ -30,12 +30,12 @@ MODEL_DIR = "model"
 BACKTEST_FORECASTS = "backtest_forecasts.csv"
 
 
-def _clean(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """JSON-safe values: NaN and infinities become null, numpy scalars plain numbers."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -77,7 +77,7 @@ def build_report(auto: AutoForecaster, forecasts: pd.DataFrame | None = None) ->
                 "fallback_items": c.fallback_items,
             }
         )
-    return _clean(
+    return json_safe(
         {
             "config": config,
             "frequency": auto.spec_.freq,

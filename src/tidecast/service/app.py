@@ -9,6 +9,7 @@
 * SageMaker's runtime contract: ``GET /ping``, ``POST /invocations`` and
   ``POST /endpoints/{name}/invocations`` (the path boto3's ``sagemaker-runtime``
   ``invoke_endpoint`` calls), answering DeepAR's JSON and JSON Lines formats;
+* ``/v1/reports/{run_or_model}`` (admin keys): model quality and business reports;
 * ``GET /health``, ``GET /metrics`` (Prometheus), ``/docs`` and ``/openapi.json``, open.
 
 Every error is an RFC 9457 problem (``application/problem+json``) naming the offending field;
@@ -56,6 +57,7 @@ from tidecast.service.routes.forecast import router as forecast_router
 from tidecast.service.routes.jobs import router as jobs_router
 from tidecast.service.routes.models import router as models_router
 from tidecast.service.routes.ops import router as ops_router
+from tidecast.service.routes.reports import router as reports_router
 
 log = logging.getLogger("tidecast.service")
 
@@ -130,6 +132,7 @@ def create_app(
     app.include_router(batch_router)
     app.include_router(models_router)
     app.include_router(endpoints_router)
+    app.include_router(reports_router)
     install_docs(app)
     install_openapi(app)
 

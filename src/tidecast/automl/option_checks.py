@@ -1,0 +1,151 @@
+"""How each AutoML option is checked, and read from the command line's text.
+
+One function per option, used by `AutoForecaster`, the job body and the command line alike
+(through `automl.options`), so a bad value gets the same words whichever door it came in by.
+Each check raises ConfigError, a ValueError, which pydantic reports on the body's field, and
+returns the value normalised (sorted quantiles, catalog model names, upper-case countries).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from tidecast.automl.preparation import names
+from tidecast.automl.presets import get_preset
+from tidecast.data.frequency import check_horizon
+from tidecast.data.schema import parse_quantiles
+from tidecast.errors import ConfigError
+from tidecast.metrics import get_metric
+
+
+def check_steps(value: int) -> int:
+    """A horizon: a positive integer of at most `MAX_HORIZON` steps."""
+    check_horizon(value)
+    return value
+
+
+def check_quantiles(value: Any) -> list[float]:
+    return list(parse_quantiles(value))
+
+
+def check_metric(value: str) -> str:
+    get_metric(value)
+    return value
+
+
+def check_preset(value: str) -> str:
+    get_preset(value)
+    return value
+
+
+def check_models(value: Any) -> list[str] | None:
+    """Catalog names, deduplicated; None leaves the choice to the preset."""
+    if value is None:
+        return None
+    from tidecast.models.catalog import model_names
+
+    resolved = model_names(value)
+    if not resolved:
+        raise ConfigError("give at least one model, or leave models out to use the preset's")
+    return list(dict.fromkeys(resolved))
+
+
+def check_frequency(value: str | None) -> str | None:
+    if value is None:
+        return None
+    import pandas as pd
+
+    try:
+        pd.tseries.frequencies.to_offset(value)
+    except ValueError:
+        raise ConfigError(
+            f"unknown frequency {value!r}: use a pandas offset alias such as D, h, W, MS"
+        ) from None
+    return value
+
+
+def check_date_format(value: str | None) -> str | None:
+    if value is not None and "%" not in value:
+        raise ConfigError(f"a date format is strftime codes such as %d/%m/%Y, got {value!r}")
+    return value
+
+
+def check_time_limit(value: float | None) -> float | None:
+    if value is not None and value <= 0:
+        raise ConfigError(f"time limit must be positive seconds, got {value}")
+    return value
+
+
+def check_windows(value: int | None) -> int | None:
+    if value is not None and int(value) < 0:
+        raise ConfigError(f"backtest windows must be 0 or more, got {value}")
+    return value
+
+
+def check_holidays(value: Any) -> list[str]:
+    """Country codes such as US or GB-SCT, upper-cased; each one the `holidays` package knows."""
+    codes = names(value, "holidays")
+    bad = [c for c in codes if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,3})?", c)]
+    if bad:
+        raise ConfigError(f"holiday country codes look like US or GB, got {bad}")
+    if codes:  # checked whichever models run: an unknown country would fail one candidate late
+        from tidecast.data.holidays import HolidayCalendar
+
+        HolidayCalendar.from_countries(codes, years=[2000])
+    return [c.upper() for c in codes]
+
+
+def check_filling(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The regions and method names of a filling spec; the columns are checked against the data."""
+    from tidecast.data.filling import METHODS, REGIONS
+
+    for column, spec in (value or {}).items():
+        settings = {"middlefill": spec} if isinstance(spec, str) else spec
+        if not isinstance(settings, Mapping):
+            continue  # the data's check names it, with the columns
+        for key, method in settings.items():
+            region = key.removesuffix("_value")
+            if region not in REGIONS:
+                raise ConfigError(f"unknown filling key {key!r} for {column!r}: use {', '.join(REGIONS)}")
+            if key == region and str(method).lower() not in METHODS:
+                raise ConfigError(
+                    f"unknown {region} method {method!r} for {column!r}: use {', '.join(METHODS)}"
+                )
+    return value
+
+
+def check_model_params(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    from tidecast.models.catalog import model_names
+
+    model_names(value or {})
+    return value
+
+
+# ---- command-line text -> keyword values ----------------------------------------------------
+
+
+def split_names(text: str) -> list[str] | None:
+    """ "a, b" -> ["a", "b"]; nothing named is None (the default), not an empty list."""
+    return [m.strip() for m in text.split(",") if m.strip()] or None
+
+
+def json_option(flag: str) -> Callable[[str], dict[str, Any] | None]:
+    """A parser of `flag`'s JSON object, given inline or as a .json file."""
+
+    def parse(value: str) -> dict[str, Any] | None:
+        if not value:
+            return None
+        try:
+            text = Path(value).read_text() if value.endswith(".json") and Path(value).is_file() else value
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{flag} must be JSON (or a .json file): {exc}") from None
+        if not isinstance(parsed, dict):
+            raise ConfigError(f"{flag} must be a JSON object keyed by column name")
+        return parsed
+
+    return parse

@@ -1,0 +1,168 @@
+"""What the reports read: a training run's folder, or a model folder alone, as canonical frames.
+
+A run folder (`reports.run`) holds everything: forecasts, leaderboard, report.json, the
+backtest forecasts beside their actuals, and the model with its training history. A model
+folder alone (a registered version whose run folder is gone, or one registered by hand) keeps
+the history and the fitted forecaster but not the backtests (`AutoForecaster.load` drops
+them), so the quality report built from it has no per-window or per-item errors; its
+forecast is made again from the stored history when the model needs no future covariates.
+
+Frames come back in the canonical column names (`item_id`, `timestamp`, `target`), whatever
+the user called them, so the computations in this package never look up user names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tidecast.automl.artifact import HISTORY, MANIFEST
+from tidecast.automl.selection import ENSEMBLE
+from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
+from tidecast.errors import DataError
+from tidecast.reports.run import (
+    BACKTEST_FORECASTS,
+    FORECASTS_CSV,
+    FORECASTS_PARQUET,
+    LEADERBOARD,
+    MODEL_DIR,
+    REPORT,
+)
+
+ACTUAL = "actual"  # the backtest table's observed value
+
+
+@dataclass
+class ReportInputs:
+    """One run's artifacts as canonical frames; a piece the source lacks is None."""
+
+    name: str
+    quantiles: tuple[float, ...]
+    season_length: int = 1
+    horizon: int = 1
+    selected: str = ""
+    leaderboard: pd.DataFrame = field(default_factory=pd.DataFrame)
+    report: dict[str, Any] = field(default_factory=dict)
+    forecasts: pd.DataFrame | None = None
+    backtests: pd.DataFrame | None = None
+    history: pd.DataFrame | None = None
+    static_columns: tuple[str, ...] = ()
+    notes: dict[str, list[str]] = field(default_factory=lambda: {"quality": [], "business": []})
+    """What the source lacks, per report kind ("quality", "business"), said on that report."""
+
+
+def load_inputs(folder: str | Path, name: str | None = None) -> ReportInputs:
+    """The report inputs of a run folder, or of a model folder (one holding manifest.json)."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise DataError(f"{path} is not a folder: give a run folder or a model folder")
+    if (path / MANIFEST).is_file():
+        return _from_model_folder(path, name or path.name)
+    if not (path / REPORT).is_file():
+        raise DataError(f"{path} holds no {REPORT} nor {MANIFEST}: it is not a tidecast run or model folder")
+    return _from_run_folder(path, name or path.name)
+
+
+def _renames(task_columns: dict[str, Any]) -> dict[str, str]:
+    """The user's column names -> the canonical ones, from the manifest's task.columns."""
+    names = {"item": ITEM_ID, "timestamp": TIMESTAMP, "target": TARGET}
+    return {str(task_columns[k]): v for k, v in names.items() if task_columns.get(k)}
+
+
+def _canonical(frame: pd.DataFrame, renames: dict[str, str]) -> pd.DataFrame:
+    out = frame.rename(columns={k: v for k, v in renames.items() if k in frame.columns and k != v})
+    if TIMESTAMP in out.columns:
+        out[TIMESTAMP] = pd.to_datetime(out[TIMESTAMP])
+    if ITEM_ID in out.columns:
+        out[ITEM_ID] = out[ITEM_ID].astype(str)
+    return out
+
+
+def _from_run_folder(path: Path, name: str) -> ReportInputs:
+    report = json.loads((path / REPORT).read_text())
+    config = report.get("config", {})
+    manifest = _manifest(path / MODEL_DIR)
+    task = manifest.get("task", {})
+    columns = task.get("columns") or {
+        "item": config.get("item_col") or ITEM_ID,
+        "timestamp": config.get("timestamp_col") or TIMESTAMP,
+        "target": config.get("target_col") or TARGET,
+    }
+    renames = _renames(columns)
+    inputs = ReportInputs(
+        name=name,
+        quantiles=tuple(float(q) for q in config.get("quantiles") or task.get("quantiles") or ()),
+        season_length=int(report.get("season_length") or 1),
+        horizon=int(config.get("horizon") or task.get("horizon") or 1),
+        selected=str(report.get("selected") or ""),
+        report=report,
+        static_columns=tuple(task.get("covariates", {}).get("static", ())),
+    )
+    if (path / LEADERBOARD).is_file():
+        inputs.leaderboard = pd.read_csv(path / LEADERBOARD)
+    if (path / FORECASTS_PARQUET).is_file():
+        inputs.forecasts = _canonical(pd.read_parquet(path / FORECASTS_PARQUET), renames)
+    elif (path / FORECASTS_CSV).is_file():
+        inputs.forecasts = _canonical(pd.read_csv(path / FORECASTS_CSV), renames)
+    else:
+        inputs.notes["business"].append("no forecasts in this run (a backtest-only evaluation)")
+    if (path / BACKTEST_FORECASTS).is_file():
+        inputs.backtests = _canonical(pd.read_csv(path / BACKTEST_FORECASTS), renames)
+    else:
+        inputs.notes["quality"].append("no backtest forecasts in this run: no per-window or per-item errors")
+    if (path / MODEL_DIR / HISTORY).is_file():
+        inputs.history = pd.read_parquet(path / MODEL_DIR / HISTORY)
+    return inputs
+
+
+def _manifest(model: Path) -> dict[str, Any]:
+    file = model / MANIFEST
+    return json.loads(file.read_text()) if file.is_file() else {}
+
+
+def _from_model_folder(path: Path, name: str) -> ReportInputs:
+    from tidecast.automl.forecaster import AutoForecaster
+    from tidecast.reports.run import build_report
+
+    auto = AutoForecaster.load(path)
+    task = _manifest(path).get("task", {})
+    report = build_report(auto)
+    inputs = ReportInputs(
+        name=name,
+        quantiles=tuple(float(q) for q in auto.quantiles_),
+        season_length=int(auto.season_length_),
+        horizon=int(auto.horizon),
+        selected=str(report.get("selected") or ""),
+        leaderboard=auto.leaderboard(),
+        report=report,
+        history=auto.history_,
+        static_columns=tuple(task.get("covariates", {}).get("static", ())),
+        notes={
+            "quality": ["a model folder keeps no backtest forecasts: no per-window or per-item errors"],
+            "business": ["a model folder keeps no backtests: no accuracy warnings"],
+        },
+    )
+    if auto.spec_.known_covariates:
+        inputs.notes["business"].append(
+            "the model needs future covariates, which a model folder does not keep: no business report"
+        )
+    else:
+        inputs.forecasts = _canonical(auto.predict(), _renames(task.get("columns", {})))
+    return inputs
+
+
+def selected_backtests(inputs: ReportInputs) -> pd.DataFrame | None:
+    """The backtest rows of the model that forecasts (the ensemble's when it was selected)."""
+    table = inputs.backtests
+    if table is None or table.empty:
+        return None
+    models = set(table["model"].unique())
+    chosen = inputs.selected if inputs.selected in models else ENSEMBLE if ENSEMBLE in models else None
+    if chosen is None:
+        return None
+    rows = table[table["model"] == chosen]
+    return rows.sort_values([ITEM_ID, "window", TIMESTAMP], kind="stable").reset_index(drop=True)

@@ -1,0 +1,59 @@
+"""The reports assembled from hand-built inputs: which sections a source's contents allow."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tidecast.errors import ConfigError
+from tidecast.reports.build import ReportOptions, build_reports
+from tidecast.reports.inputs import ReportInputs
+
+
+def inputs(quantiles: tuple[float, ...]) -> ReportInputs:
+    forecasts = pd.DataFrame(
+        {
+            "item_id": ["a", "a", "b", "b"],
+            "timestamp": pd.to_datetime(["2024-01-03", "2024-01-04"] * 2),
+            "mean": [10.0, 20.0, 4.0, 6.0],
+            **{f"p{round(q * 100)}": [10.0, 20.0, 4.0, 6.0] for q in quantiles},
+        }
+    )
+    history = pd.DataFrame(
+        {
+            "item_id": ["a", "a", "b", "b"],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"] * 2),
+            "target": [10.0, 10.0, 5.0, 5.0],
+            "region": ["N", "N", "S", "S"],
+        }
+    )
+    return ReportInputs(
+        "hand", quantiles, horizon=2, forecasts=forecasts, history=history, static_columns=("region",)
+    )
+
+
+def test_when_the_forecast_has_one_quantile_then_the_business_report_notes_why_no_inventory() -> None:
+    (business,) = build_reports(inputs((0.5,)), "business")
+    titles = [s.title for s in business.sections]
+    assert "Inventory guidance" not in titles and "Forecast totals by attribute" in titles
+    assert business.notes == [
+        "inventory guidance needs two forecast quantiles to read a spread; the run has one"
+    ]
+    totals = business.tables()["totals_by_region"]
+    assert totals.to_dict("list") == {
+        "region": ["N", "S"],
+        "items": [1, 1],
+        "forecast_total": [30.0, 10.0],
+        "share": [0.75, 0.25],
+    }
+
+
+def test_when_the_lead_time_is_longer_than_the_horizon_then_the_horizon_bounds_it() -> None:
+    (business,) = build_reports(inputs((0.1, 0.5, 0.9)), "business", ReportOptions(lead_time=9))
+    assert business.summary["lead_time"] == 2
+    assert business.tables()["inventory"]["lead_time_demand"].tolist() == [30.0, 10.0]
+
+
+def test_when_the_kind_is_unknown_then_a_config_error_names_the_kinds() -> None:
+    with pytest.raises(ConfigError, match="quality, business, all"):
+        build_reports(inputs((0.5,)), "sales")
