@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from tidecast.data.demo import generate
 from tidecast.jobs.config import parse_job_body
@@ -257,6 +257,11 @@ def test_worker_process_runs_a_job_to_a_registered_model(
     assert version.source_job_id == job.id
     run = Path(service_env["TIDECAST_ARTIFACT_URL"]) / "jobs" / job.id
     assert (run / "forecasts.csv").read_text().count("\n") == 1 + 3 * 7
+    with database.engine.connect() as connection:  # the run's forecast is in the forecast log
+        logged = connection.execute(
+            text("SELECT source, job_id, model_version_id, steps FROM forecast_log")
+        ).all()
+    assert sorted(logged) == [("training", job.id, version.id, 7)] * 3
 
 
 @pytest.mark.timeout(240)

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from tidecast.data.arrays import SeriesArrays, ranges
+from tidecast.data.arrays import SeriesArrays, ranges, series_indptr
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import ConfigError, DataError
 
@@ -133,18 +133,15 @@ def _panel_indptr(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     if missing:
         raise DataError(f"the panel lacks the column(s) {missing}")
     codes, uniques = pd.factorize(panel[ITEM_ID], sort=False)
-    n = len(codes)
-    change = np.flatnonzero(codes[1:] != codes[:-1]) + 1 if n else np.zeros(0, dtype=np.int64)
+    indptr = series_indptr(codes)
     times = panel[TIMESTAMP].to_numpy(dtype="datetime64[ns]")
     same_item = codes[1:] == codes[:-1]
-    if len(change) + (1 if n else 0) != len(uniques) or np.any(same_item & ~(times[1:] > times[:-1])):
+    if len(indptr) - 1 != len(uniques) or np.any(same_item & ~(times[1:] > times[:-1])):
         raise DataError(
             "the panel must be sorted by (item_id, timestamp) with one row per item and timestamp "
             "before it can be split into backtest windows"
         )
-    starts = np.concatenate([[0], change]).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
-    indptr = np.append(starts, n).astype(np.int64)
-    return indptr, panel[ITEM_ID].to_numpy()[starts]
+    return indptr, panel[ITEM_ID].to_numpy()[indptr[:-1]]
 
 
 def _arrays_frame(arrays: SeriesArrays, rows: np.ndarray) -> pd.DataFrame:

@@ -41,6 +41,7 @@ from threadpoolctl import threadpool_limits
 
 from tidecast.automl.artifact import read_manifest
 from tidecast.batch.staging import Staged, input_fingerprint, stage
+from tidecast.data.arrays import series_indptr
 from tidecast.errors import ConfigError, DataError
 from tidecast.models.base import fallback_items
 
@@ -144,8 +145,8 @@ def forecast_isolating(
     ids = frame[item_col].astype(str).to_numpy()
     order = np.argsort(ids, kind="stable")
     frame, ids = frame.iloc[order].reset_index(drop=True), ids[order]
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    bounds, names = np.append(starts, len(ids)), ids[starts]
+    bounds = series_indptr(ids)
+    names = ids[bounds[:-1]]
     future_ids = None if future is None else future[item_col].astype(str)
     parts: list[pd.DataFrame] = []
     failed: dict[str, str] = {}

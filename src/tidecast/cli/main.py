@@ -20,6 +20,7 @@ from tidecast.cli.jobs import jobs_app
 from tidecast.cli.keys import keys_app
 from tidecast.cli.models import models_app
 from tidecast.cli.report import report
+from tidecast.cli.monitor import actuals_app, monitor
 from tidecast.cli.serve import serve
 from tidecast.cli.train import backtest, forecast, train
 
@@ -45,6 +46,8 @@ app.add_typer(
     endpoints_app, name="endpoints", help="Endpoints of a running tidecast service: deploy, list, delete"
 )
 app.command("report", help="Model quality and business reports of a run, model or endpoint")(report)
+app.add_typer(actuals_app, name="actuals", help="Observed values forecasts are scored against: ingest")
+app.command("monitor", help="Accuracy of an endpoint's forecasts against actuals, and drift")(monitor)
 app.command("batch", help="Forecast a whole catalogue from files, chunk by chunk (resumable)")(batch)
 
 

@@ -22,6 +22,22 @@ def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return (shift + np.arange(total)).astype(np.int64)
 
 
+def series_indptr(items: np.ndarray) -> np.ndarray:
+    """Where each series starts in a column of item ids grouped by item, and the end.
+
+    Run i of equal ids is `items[indptr[i]:indptr[i + 1]]`. The one place a panel's series
+    boundaries are found, whoever holds the panel (arrays, windows, metrics, service, batch).
+
+    >>> series_indptr(np.array(["a", "a", "b", "c", "c"])).tolist()
+    [0, 2, 3, 5]
+    """
+    items = np.asarray(items)
+    if len(items) == 0:
+        return np.zeros(1, dtype=np.int64)
+    change = np.flatnonzero(items[1:] != items[:-1]) + 1
+    return np.concatenate([[0], change, [len(items)]]).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class SeriesArrays:
     """A sorted panel: series i is `values[indptr[i]:indptr[i+1]]`.
@@ -49,12 +65,8 @@ class SeriesArrays:
         """Build from a long frame sorted by (item_id, timestamp); static columns from each
         series' first row (ingest checked they are constant within a series)."""
         items = panel[ITEM_ID].to_numpy()
-        if len(items):
-            change = np.flatnonzero(items[1:] != items[:-1]) + 1
-            starts = np.concatenate([[0], change])
-        else:
-            starts = np.zeros(0, dtype=np.int64)
-        indptr = np.append(starts, len(items)).astype(np.int64)
+        indptr = series_indptr(items)
+        starts = indptr[:-1]
         return cls(
             item_ids=items[starts].astype(str) if len(items) else np.array([], dtype=str),
             values=panel[TARGET].to_numpy(dtype=np.float64, na_value=np.nan),

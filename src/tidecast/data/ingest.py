@@ -13,6 +13,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from tidecast.data.arrays import series_indptr
 from tidecast.data.io import SOURCE_COLUMNS
 from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
@@ -134,12 +135,12 @@ def _item_codes(frame: pd.DataFrame, column: str, shown: list[str]) -> tuple[np.
     """Sorted distinct item ids as strings, and each row's index into them."""
     values = _array(frame[column])
     if len(values) > 1:  # fast path: rows already grouped by item in sorted order (the usual)
-        starts = np.r_[0, np.flatnonzero(values[1:] != values[:-1]) + 1]
-        labels = values[starts]
+        indptr = series_indptr(values)
+        labels = values[indptr[:-1]]
         if not pd.isna(labels).any():
             names = labels.astype(str)
             if np.all(names[1:] > names[:-1]):
-                return names, np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(values)]))
+                return names, np.repeat(np.arange(len(labels)), np.diff(indptr))
     codes, uniques = pd.factorize(values)
     if (codes < 0).any():
         missing = np.flatnonzero(codes < 0)

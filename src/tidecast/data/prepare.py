@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tidecast.data.arrays import series_indptr
 from tidecast.data.filling import ColumnFilling, FillingOptions, column_values, fill_gaps, resolve_filling
 from tidecast.data.frequency import infer_frequency, normalise_alias, season_length
 from tidecast.data.future import fill_future
@@ -148,16 +149,15 @@ def prepare(
 
 def _to_arrays(panel: pd.DataFrame, columns: Sequence[str]) -> _Arrays:
     items = panel[ITEM_ID].to_numpy()
-    change = np.flatnonzero(items[1:] != items[:-1]) + 1
-    starts = np.concatenate([[0], change]).astype(np.int64)
-    lengths = np.diff(np.append(starts, len(items)))
+    indptr = series_indptr(items)
+    starts, lengths = indptr[:-1], np.diff(indptr)
     values = {column: column_values(panel[column]) for column in columns}
     series_index = np.repeat(np.arange(len(starts)), lengths)
     return _Arrays(items[starts].astype(str), series_index, np.zeros(0, dtype=np.int64), values)
 
 
 def _starts(series: np.ndarray) -> np.ndarray:
-    return np.flatnonzero(np.r_[True, series[1:] != series[:-1]]) if len(series) else np.zeros(0, np.int64)
+    return series_indptr(series)[:-1]
 
 
 def _infer(timestamps: np.ndarray, indptr: np.ndarray, required: bool) -> str | None:

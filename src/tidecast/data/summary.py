@@ -11,6 +11,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from tidecast.data.arrays import series_indptr
 from tidecast.data.problems import Problem
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 
@@ -24,11 +25,7 @@ def summarize(panel: pd.DataFrame, freq: str | None, problems: Iterable[Problem]
     items = panel[ITEM_ID].to_numpy()
     target = panel[TARGET].to_numpy(dtype=np.float64, na_value=np.nan)
     timestamps = panel[TIMESTAMP].to_numpy(dtype="datetime64[ns]")
-    if len(items):
-        starts = np.flatnonzero(np.r_[True, items[1:] != items[:-1]])
-        lengths = np.diff(np.append(starts, len(items)))
-    else:
-        lengths = np.zeros(0, dtype=np.int64)
+    lengths = np.diff(series_indptr(items))
     observed = target[~np.isnan(target)]
     return {
         "items": len(lengths),

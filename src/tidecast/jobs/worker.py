@@ -30,18 +30,24 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from tidecast.automl.artifact import read_manifest
+from tidecast.data.io import read_table
+from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError
 from tidecast.jobs.batch import BatchRequest, nothing_forecast, run_batch_job
+from tidecast.jobs.config import data_root_of
 from tidecast.jobs.request import JobRequest
 from tidecast.jobs.store import JobStore, one_line
+from tidecast.monitor.forecast_log import Origin, log_produced
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.registry import Registry
-from tidecast.registry.schema import Job, JobKind
+from tidecast.registry.schema import ForecastSource, Job, JobKind
 from tidecast.registry.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -125,7 +131,7 @@ def run_job(
         # With TIDECAST_DASK_SCHEDULER set, the job's per-series work and batch chunks run there.
         with scale_out(scheduler=settings.dask_scheduler) as client:
             if job.kind is JobKind.BATCH:
-                return _run_batch(job, store, registry, heartbeat_seconds, client, settings)
+                return _run_batch(job, store, registry, settings, heartbeat_seconds, client)
             return _run_training(job, store, registry, settings, heartbeat_seconds)
     except JobStopped:
         log.info("job %s: stopped on request", job.id)
@@ -151,9 +157,9 @@ def _run_batch(
     job: Job,
     store: JobStore,
     registry: Registry,
+    settings: ServiceSettings,
     heartbeat_seconds: float,
     client: Any = None,
-    settings: ServiceSettings | None = None,
 ) -> Job:
     """Forecast the batch with the version pinned on the job; Failed when no item could be."""
     request = BatchRequest.model_validate(job.config)
@@ -162,14 +168,13 @@ def _run_batch(
     with _Tracker(store, job.id, heartbeat_seconds) as track:
         track({"stage": "model"})
         model = registry.model_path(registry.get_by_id(job.model_version_id))
-        from tidecast.jobs.config import data_root_of
-
         result = run_batch_job(request, model, track, client, data_root_of(settings))
     reason = nothing_forecast(result)
     if reason is not None:
         log.warning("job %s: failed: %s", job.id, reason)
         return store.fail(job.id, reason, result)
     finished = store.complete_batch(job.id, result, track.chunks)
+    _log_safely(lambda: _log_batch(registry, settings, job, model, result))
     log.info(
         "job %s: forecast %d of %d items into %s",
         job.id,
@@ -190,7 +195,6 @@ def _train(
 ) -> tuple[list[dict[str, Any]], int]:
     from tidecast.automl.forecaster import AutoForecaster
     from tidecast.data.io import read_sql
-    from tidecast.jobs.config import data_root_of
     from tidecast.reports.run import MODEL_DIR, write_run
 
     auto = AutoForecaster(**request.forecaster_options())
@@ -208,7 +212,39 @@ def _train(
     leaderboard = json.loads(auto.leaderboard().to_json(orient="records"))
     track({"stage": "register"})
     version = registry.register(request.model_group, folder / MODEL_DIR, source_job_id=job.id)
+    if settings.forecast_log:
+        spec = auto.spec_
+        origin = Origin(ForecastSource.TRAINING, "", version.id, spec.freq, tuple(auto.quantiles_), job.id)
+        columns = {spec.item_col: ITEM_ID, spec.timestamp_col: TIMESTAMP}
+        _log_safely(
+            lambda: log_produced(registry.sessions, forecasts, origin, columns, settings.forecast_log_sample)
+        )
     return leaderboard, version.id
+
+
+def _log_batch(
+    registry: Registry, settings: ServiceSettings, job: Job, model: Path, result: dict[str, Any]
+) -> int:
+    """Keep a batch's forecasts in the forecast log (sampled by the same setting as the endpoints')."""
+    if not settings.forecast_log or job.model_version_id is None:
+        return 0
+    task = read_manifest(model)["task"]
+    origin = Origin(
+        ForecastSource.BATCH, "", job.model_version_id, task["frequency"], tuple(task["quantiles"]), job.id
+    )
+    columns = {task["columns"]["item"]: ITEM_ID, task["columns"]["timestamp"]: TIMESTAMP}
+    forecasts = read_table(result["forecasts"])
+    return log_produced(registry.sessions, forecasts, origin, columns, settings.forecast_log_sample)
+
+
+def _log_safely(action: Callable[[], int]) -> None:
+    """Logging a produced forecast is best effort: the job has done its work either way."""
+    try:
+        log.info("forecast log: %d item forecasts kept", action())
+    except Exception as exc:
+        log.warning(
+            "forecast log: the job's forecasts were not kept: %s", one_line(f"{type(exc).__name__}: {exc}")
+        )
 
 
 def run_folder(settings: ServiceSettings, job_id: str) -> Path:

@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from tidecast.data.arrays import series_indptr
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_column
 from tidecast.errors import ConfigError, DataError
 from tidecast.metrics.kernels import (
@@ -206,10 +207,7 @@ def all_metrics(
 
 def _item_indptr(items: np.ndarray) -> np.ndarray:
     """Boundaries of runs of equal item ids in an array sorted by item."""
-    if len(items) == 0:
-        return np.zeros(1, dtype=np.int64)
-    change = np.flatnonzero(items[1:] != items[:-1]) + 1
-    return np.concatenate([[0], change, [len(items)]]).astype(np.int64)
+    return series_indptr(items)
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:

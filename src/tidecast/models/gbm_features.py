@@ -35,8 +35,9 @@ import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays, ranges
 from tidecast.data.features import EVENT_CAP, event_distances, spec_calendar, time_features
-from tidecast.data.frequency import future_timestamps
 from tidecast.data.schema import DatasetSpec
+from tidecast.models.covariates import append_horizon
+from tidecast.models.covariates.encoding import codes, is_numeric, vocabulary
 
 # A numeric known covariate with at most this many distinct integer values, zero among them,
 # is an indicator of events (a promotion, a store's closure) and gets event distances.
@@ -87,15 +88,14 @@ def default_lags(periods: Sequence[int], length: int, horizon: int) -> tuple[int
 
 def column_categories(values: np.ndarray) -> tuple[str, ...] | None:
     """The sorted labels of a text column; None for a numeric one."""
-    if values.dtype.kind in "biuf":
+    if is_numeric(values):
         return None
-    labels = pd.unique(pd.Series(values).dropna().astype(str))
-    return tuple(sorted(labels))
+    return tuple(sorted(vocabulary(values)))
 
 
 def is_indicator(values: np.ndarray) -> bool:
     """Whether a numeric column looks like an event flag: few distinct integers including 0."""
-    if values.dtype.kind not in "biuf":
+    if not is_numeric(values):
         return False
     numeric = values.astype(np.float64)
     distinct = np.unique(numeric[np.isfinite(numeric)])
@@ -110,8 +110,8 @@ def encode(values: np.ndarray, categories: tuple[str, ...] | None) -> np.ndarray
     """A column as float64: numbers as they are, text as its code (unseen or missing -> NaN)."""
     if categories is None:
         return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
-    codes = pd.Categorical(pd.Series(values).astype(object).where(pd.notna(values), None), categories).codes
-    return np.where(codes >= 0, codes, np.nan).astype(np.float64)
+    found = codes(values, categories)
+    return np.where(found > 0, found - 1, np.nan).astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -140,36 +140,23 @@ class Extended:
 def extend(
     data: SeriesArrays, layout: FeatureLayout, horizon: int = 0, future: pd.DataFrame | None = None
 ) -> Extended:
-    """The history of `data` plus `horizon` rows per series (known covariates from `future`)."""
-    lengths = data.lengths
-    n = data.n_series
-    indptr = np.concatenate([[0], np.cumsum(lengths + horizon)]).astype(np.int64)
-    history = ranges(indptr[:-1], lengths)
-    ahead = ranges(indptr[:-1] + lengths, np.full(n, horizon, dtype=np.int64))
-    total = int(indptr[-1])
-    values = np.full(total, np.nan)
-    values[history] = data.values
-    timestamps = np.empty(total, dtype="datetime64[ns]")
-    timestamps[history] = data.timestamps
-    if horizon:
-        timestamps[ahead] = future_timestamps(data.last_timestamps(), data.freq, horizon).ravel()
+    """The history of `data` plus `horizon` rows per series (known covariates from `future`),
+    every covariate and static column encoded as numbers."""
+    longer = append_horizon(data, horizon, future, layout.known)
     covariates: dict[str, np.ndarray] = {}
     for column in (*layout.known, *layout.past):
-        merged = np.full(total, np.nan)
+        raw = longer.covariates.get(column)
         labels = layout.categories.get(f"kc_{column}")
-        if column in data.covariates:
-            merged[history] = encode(data.covariates[column], labels)
-        if horizon and column in layout.known and future is not None and column in future:
-            merged[ahead] = encode(future[column].to_numpy(), labels)
-        covariates[column] = merged
+        covariates[column] = np.full(len(longer.values), np.nan) if raw is None else encode(raw, labels)
     static: dict[str, np.ndarray] = {}
     for column in layout.static:
         if data.static is not None and column in data.static:
             raw = data.static[column].to_numpy()
             static[column] = encode(raw, layout.categories.get(f"st_{column}"))
         else:
-            static[column] = np.full(n, np.nan)
-    return Extended(values, indptr, indptr[:-1] + lengths, timestamps, covariates, static)
+            static[column] = np.full(data.n_series, np.nan)
+    ends = longer.indptr[:-1] + data.lengths
+    return Extended(longer.values, longer.indptr, ends, longer.timestamps, covariates, static)
 
 
 def calendar_frame(ext: Extended, spec: DatasetSpec, layout: FeatureLayout) -> pd.DataFrame:

@@ -16,6 +16,7 @@ has one code path whichever machine does the work.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing
 import os
 import time
@@ -23,7 +24,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
@@ -141,6 +142,9 @@ class LocalForecaster(Forecaster):
 
     n_jobs: int | None = None
     max_history: int | None = None
+    # Modules imported in this process before the workers fork, so each child inherits them
+    # rather than paying the import itself (statsforecast's takes about two seconds).
+    preload: ClassVar[tuple[str, ...]] = ()
 
     states_: dict[str, Any]
 
@@ -204,6 +208,8 @@ class LocalForecaster(Forecaster):
         """Fit every item with `context` (a subclass that needs the fit's context again after
         the items, e.g. to calibrate, builds it once and calls this)."""
 
+        self._preload()
+
         def fit_one(i: int) -> Any:
             return self._fit_item(*self._window(data, i), i, context)
 
@@ -217,6 +223,7 @@ class LocalForecaster(Forecaster):
         quantiles: tuple[float, ...],
         deadline: float | None,
     ) -> Prediction:
+        self._preload()
         horizon = self.horizon_
         min_length = self.tags.min_length
         context = self._context(data, fitting=False, future=future)
@@ -237,6 +244,10 @@ class LocalForecaster(Forecaster):
         mean = np.stack([np.asarray(r[0][0], dtype=np.float64) for r in results])
         qs = np.stack([np.asarray(r[0][1], dtype=np.float64) for r in results])
         return Prediction(mean=mean, quantiles=qs, fallback=fallback)
+
+    def _preload(self) -> None:
+        for module in self.preload:
+            importlib.import_module(module)
 
     def _jobs(self) -> int:
         return self.n_jobs if self.n_jobs is not None else default_jobs()

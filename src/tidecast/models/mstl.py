@@ -12,18 +12,18 @@ import numpy as np
 
 from tidecast.data.frequency import seasonal_periods
 from tidecast.models.base import Tags
-from tidecast.models.local import SeriesForecast
+from tidecast.models.local import LocalForecaster, SeriesForecast
 from tidecast.models.statistical import (
     MIN_LENGTH,
+    STATSFORECAST,
     FittedSeries,
-    _digest,
-    _nonseasonal_ets,
-    _quiet,
-    _statsforecast,
-    _StatsForecastModel,
-    _unfitted,
+    digest,
     fit_first,
     forecast_fitted,
+    nonseasonal_ets,
+    quiet,
+    statsforecast_models,
+    unfitted,
 )
 
 # MSTL uses a seasonal period only when the series covers this many cycles of it. On the demo,
@@ -88,7 +88,7 @@ def seasonal_forecast(tails: Sequence[np.ndarray], horizon: int) -> np.ndarray:
     return out
 
 
-class MSTL(_StatsForecastModel):
+class MSTL(LocalForecaster):
     """Multiple seasonal-trend decomposition by LOESS, then a non-seasonal ETS on the rest.
 
     Seasonal components are forecast by repeating their last cycle; the trend model, a
@@ -106,6 +106,7 @@ class MSTL(_StatsForecastModel):
 
     name = "MSTL"
     tags = Tags(cost=0.6, min_length=MIN_LENGTH)
+    preload = STATSFORECAST
 
     def __init__(
         self,
@@ -134,16 +135,16 @@ class MSTL(_StatsForecastModel):
 
     def _fit_series(self, y: np.ndarray) -> FittedSeries:
         if not np.isfinite(y).all():
-            return _unfitted(y)
+            return unfitted(y)
         periods = self._periods(len(y))
         try:
             seasonal, adjusted = _decompose(y, periods)
         except Exception:  # a decomposition that fails leaves the trend model alone on y
             periods, seasonal, adjusted = (), np.zeros((0, len(y))), np.asarray(y, dtype=np.float64)
-        candidates = [_statsforecast().AutoETS(model=self.trend_model, alias="MSTL"), _nonseasonal_ets()]
+        candidates = [statsforecast_models().AutoETS(model=self.trend_model, alias="MSTL"), nonseasonal_ets()]
         trend = fit_first(candidates, self._trend_window(adjusted))
         tails = tuple(s[-p:].copy() for s, p in zip(seasonal, periods, strict=True))
-        return replace(trend, length=len(y), digest=_digest(y), periods=periods, seasonal_tails=tails)
+        return replace(trend, length=len(y), digest=digest(y), periods=periods, seasonal_tails=tails)
 
     def _forecast_series(
         self, state: FittedSeries, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
@@ -169,5 +170,5 @@ class MSTL(_StatsForecastModel):
 def _decompose(y: np.ndarray, periods: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     if not periods:
         return np.zeros((0, len(y))), np.asarray(y, dtype=np.float64)
-    with _quiet():
+    with quiet():
         return mstl_decompose(y, periods)

@@ -26,11 +26,9 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from tidecast.data.arrays import SeriesArrays
-from tidecast.models.base import Prediction, Tags
-from tidecast.models.intervals import from_intervals, levels_for
+from tidecast.models.base import Tags
+from tidecast.models.intervals import from_intervals, levels_for, naive_fallback
 from tidecast.models.local import LocalForecaster, SeriesForecast
 
 # statsforecast's exponential smoothing refuses series of `n_params + 4` points or fewer; simple
@@ -43,7 +41,7 @@ MIN_LENGTH = 7
 
 
 @cache
-def _statsforecast() -> ModuleType:
+def statsforecast_models() -> ModuleType:
     """statsforecast.models, imported on first use: the import alone takes about two seconds."""
     from statsforecast import models
 
@@ -51,14 +49,14 @@ def _statsforecast() -> ModuleType:
 
 
 @contextmanager
-def _quiet() -> Iterator[None]:
+def quiet() -> Iterator[None]:
     """Silence statsforecast's warnings (convergence, overflow): they flood batch output."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         yield
 
 
-def _digest(y: np.ndarray) -> int:
+def digest(y: np.ndarray) -> int:
     return zlib.crc32(np.ascontiguousarray(y, dtype=np.float64).tobytes())
 
 
@@ -81,11 +79,11 @@ class FittedSeries:
 
     def fitted_on(self, y: np.ndarray) -> bool:
         """Whether `y` is exactly the series the model was fitted on (then `predict` suffices)."""
-        return len(y) == self.length and _digest(y) == self.digest
+        return len(y) == self.length and digest(y) == self.digest
 
 
-def _unfitted(y: np.ndarray) -> FittedSeries:
-    return FittedSeries(None, "naive", len(y), _digest(y))
+def unfitted(y: np.ndarray) -> FittedSeries:
+    return FittedSeries(None, "naive", len(y), digest(y))
 
 
 def fit_first(candidates: Sequence[Any], y: np.ndarray) -> FittedSeries:
@@ -96,19 +94,19 @@ def fit_first(candidates: Sequence[Any], y: np.ndarray) -> FittedSeries:
     """
     for candidate in candidates:
         try:
-            with _quiet():
+            with quiet():
                 model = candidate.new().fit(y)
                 check = model.predict(h=1, level=[80.0])
         except Exception:
             continue
         if all(np.isfinite(np.asarray(v, dtype=np.float64)).all() for v in check.values()):
-            return FittedSeries(model, candidate.alias, len(y), _digest(y))
-    return _unfitted(y)
+            return FittedSeries(model, candidate.alias, len(y), digest(y))
+    return unfitted(y)
 
 
 def _forward(model: Any, y: np.ndarray, horizon: int, level: list[float] | None) -> dict[str, Any]:
     """`model.forward(y)`, with the two repairs below for ETS and Theta."""
-    sf = _statsforecast()
+    sf = statsforecast_models()
     if isinstance(model, sf.AutoTheta):
         return _forward_theta(model, y, horizon, level)
     if isinstance(model, sf.AutoETS) and model.model_["components"][2] != "N":
@@ -179,7 +177,7 @@ def forecast_fitted(
         return None
     levels = levels_for(quantiles)
     try:
-        with _quiet():
+        with quiet():
             if y is None:
                 result = state.model.predict(h=horizon, level=levels or None)
             else:
@@ -194,44 +192,30 @@ def forecast_fitted(
     return mean, values
 
 
-def _nonseasonal_ets() -> Any:
-    return _statsforecast().AutoETS(model="ZZN", alias="AutoETS(ZZN)")
+def nonseasonal_ets() -> Any:
+    return statsforecast_models().AutoETS(model="ZZN", alias="AutoETS(ZZN)")
 
 
-class _StatsForecastModel(LocalForecaster):
-    """What the statsforecast wrappers share: a list of candidates per series, first fit wins.
+# What the statsforecast models import in this process before their workers fork, so the
+# children inherit the module rather than each paying the two seconds of the import.
+STATSFORECAST = ("statsforecast.models",)
 
-    It also imports statsforecast in this process before the family base forks its workers,
-    so the children inherit the module rather than each paying for the import.
-    """
 
-    def _candidates(self, y: np.ndarray) -> list[Any]:
-        raise NotImplementedError
+def fit_candidates(primary: Any, y: np.ndarray) -> FittedSeries:
+    """`fit_first` over the model's `primary` candidate, then a non-seasonal ETS; a series with
+    a missing value gets neither."""
+    if not np.isfinite(y).all():
+        return unfitted(y)
+    return fit_first([primary, nonseasonal_ets()], y)
 
-    def _fit_series(self, y: np.ndarray) -> FittedSeries:
-        if not np.isfinite(y).all():
-            return _unfitted(y)
-        return fit_first(self._candidates(y), y)
 
-    def _forecast_series(
-        self, state: FittedSeries, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
-    ) -> SeriesForecast:
-        result = forecast_fitted(state, None if state.fitted_on(y) else y, horizon, quantiles)
-        return result if result is not None else self._fallback_series(y, horizon, quantiles)
-
-    def _fit(self, data: SeriesArrays, deadline: float | None) -> None:
-        _statsforecast()
-        super()._fit(data, deadline)
-
-    def _predict(
-        self,
-        data: SeriesArrays,
-        future: pd.DataFrame | None,
-        quantiles: tuple[float, ...],
-        deadline: float | None,
-    ) -> Prediction:
-        _statsforecast()
-        return super()._predict(data, future, quantiles, deadline)
+def forecast_state(
+    state: FittedSeries, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
+) -> SeriesForecast:
+    """A fitted series' forecast from `y` (`predict` on the very series it saw, `forward` on
+    any other), or the naive fallback where the model has nothing finite to say."""
+    result = forecast_fitted(state, None if state.fitted_on(y) else y, horizon, quantiles)
+    return result if result is not None else naive_fallback(y, horizon, quantiles)
 
 
 def _season(season_length: int, y: np.ndarray) -> int:
@@ -239,7 +223,7 @@ def _season(season_length: int, y: np.ndarray) -> int:
     return season_length if len(y) >= 2 * season_length else 1
 
 
-class AutoETS(_StatsForecastModel):
+class AutoETS(LocalForecaster):
     """Exponential smoothing, the state-space form chosen by AICc (statsforecast's AutoETS).
 
     Defaults measured on the demo against statsforecast's own ("ZZZ", full history: 470-520 ms per
@@ -253,6 +237,7 @@ class AutoETS(_StatsForecastModel):
 
     name = "AutoETS"
     tags = Tags(cost=1.0, min_length=MIN_LENGTH)
+    preload = STATSFORECAST
 
     def __init__(
         self,
@@ -268,17 +253,22 @@ class AutoETS(_StatsForecastModel):
         self.max_history = max_history
         self.n_jobs = n_jobs
 
-    def _candidates(self, y: np.ndarray) -> list[Any]:
-        primary = _statsforecast().AutoETS(
+    def _fit_series(self, y: np.ndarray) -> FittedSeries:
+        primary = statsforecast_models().AutoETS(
             season_length=_season(self.season_length, y),
             model=self.model,
             damped=self.damped,
             alias="AutoETS",
         )
-        return [primary, _nonseasonal_ets()]
+        return fit_candidates(primary, y)
+
+    def _forecast_series(
+        self, state: FittedSeries, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
+    ) -> SeriesForecast:
+        return forecast_state(state, y, horizon, quantiles)
 
 
-class AutoARIMA(_StatsForecastModel):
+class AutoARIMA(LocalForecaster):
     """Seasonal ARIMA, orders chosen by a stepwise AICc search (statsforecast's AutoARIMA).
 
     statsforecast's defaults cost ~3.5 s per demo series on the full history. Measured on the
@@ -292,6 +282,7 @@ class AutoARIMA(_StatsForecastModel):
 
     name = "AutoARIMA"
     tags = Tags(cost=1.0, min_length=MIN_LENGTH)
+    preload = STATSFORECAST
 
     def __init__(
         self,
@@ -315,8 +306,8 @@ class AutoARIMA(_StatsForecastModel):
         self.max_history = max_history
         self.n_jobs = n_jobs
 
-    def _candidates(self, y: np.ndarray) -> list[Any]:
-        primary = _statsforecast().AutoARIMA(
+    def _fit_series(self, y: np.ndarray) -> FittedSeries:
+        primary = statsforecast_models().AutoARIMA(
             season_length=_season(self.season_length, y),
             max_p=self.max_p,
             max_q=self.max_q,
@@ -326,10 +317,15 @@ class AutoARIMA(_StatsForecastModel):
             approximation=self.approximation,
             alias="AutoARIMA",
         )
-        return [primary, _nonseasonal_ets()]
+        return fit_candidates(primary, y)
+
+    def _forecast_series(
+        self, state: FittedSeries, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
+    ) -> SeriesForecast:
+        return forecast_state(state, y, horizon, quantiles)
 
 
-class AutoTheta(_StatsForecastModel):
+class AutoTheta(LocalForecaster):
     """The Theta method, the best of its four variants by in-sample MSE (statsforecast's AutoTheta).
 
     Theta extrapolates the linear trend of its whole window, so a long window over a yearly
@@ -340,6 +336,7 @@ class AutoTheta(_StatsForecastModel):
 
     name = "AutoTheta"
     tags = Tags(cost=0.2, min_length=MIN_LENGTH)
+    preload = STATSFORECAST
 
     def __init__(
         self,
@@ -353,13 +350,18 @@ class AutoTheta(_StatsForecastModel):
         self.max_history = max_history
         self.n_jobs = n_jobs
 
-    def _candidates(self, y: np.ndarray) -> list[Any]:
-        primary = _statsforecast().AutoTheta(
+    def _fit_series(self, y: np.ndarray) -> FittedSeries:
+        primary = statsforecast_models().AutoTheta(
             season_length=_season(self.season_length, y),
             decomposition_type=self.decomposition_type,
             alias="AutoTheta",
         )
-        return [primary, _nonseasonal_ets()]
+        return fit_candidates(primary, y)
+
+    def _forecast_series(
+        self, state: FittedSeries, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
+    ) -> SeriesForecast:
+        return forecast_state(state, y, horizon, quantiles)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,5 @@
-"""The service's tables: model groups and versions (the registry), jobs, endpoints, API keys.
+"""The service's tables: model groups and versions (the registry), jobs, endpoints, API keys,
+and what monitoring keeps (the forecast log, actuals and their changes).
 
 The same declarative models serve SQLite and PostgreSQL. Two choices keep them portable:
 
@@ -22,13 +23,16 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -251,4 +255,93 @@ class ApiKey(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
-TABLES = ("model_groups", "model_versions", "jobs", "endpoints", "api_keys")
+# Row ids of the tables that grow with traffic: 64-bit on PostgreSQL; SQLite's INTEGER PRIMARY
+# KEY is already 64-bit, and only that exact type is its auto-incrementing rowid.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+ITEM_LENGTH = 256
+
+
+class ForecastSource(enum.StrEnum):
+    """Where a logged forecast came from: an endpoint's answer, a training run, a batch job."""
+
+    ENDPOINT = "endpoint"
+    TRAINING = "training"
+    BATCH = "batch"
+
+
+class ForecastRecord(Base):
+    """One item's forecast as it was served or produced: the forecast log monitoring reads.
+
+    One row per item and forecast (not per step): the `steps` target timestamps are `origin`
+    plus 1..steps periods of `frequency`, and `mean` (steps float64) and `quantiles` (steps x
+    levels float64, row-major, levels in `quantile_levels` order) are little-endian arrays,
+    so a monitoring query decodes thousands of forecasts with one `np.frombuffer` instead of
+    parsing JSON row by row. The unique key keeps one row per (source, endpoint, version,
+    item, origin): an endpoint answering the same stored item a million times logs it once.
+    """
+
+    __tablename__ = "forecast_log"
+    __table_args__ = (
+        UniqueConstraint("source", "endpoint", "model_version_id", "item_id", "origin"),
+        Index("ix_forecast_log_endpoint_origin", "endpoint", "origin"),
+    )
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    source: Mapped[ForecastSource] = mapped_column(_enum(ForecastSource, "forecast_source"))
+    # "" for forecasts no endpoint served (training runs, batch jobs), so the unique key holds.
+    endpoint: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
+    # Not a foreign key, like `source_job_id`: the log is written in bulk off the request path.
+    model_version_id: Mapped[int] = mapped_column(Integer, index=True)
+    job_id: Mapped[str | None] = mapped_column(String(32))
+    item_id: Mapped[str] = mapped_column(String(ITEM_LENGTH))
+    origin: Mapped[datetime] = mapped_column()
+    frequency: Mapped[str] = mapped_column(String(32))
+    steps: Mapped[int] = mapped_column(Integer)
+    quantile_levels: Mapped[str] = mapped_column(String(255))
+    mean: Mapped[bytes] = mapped_column(LargeBinary)
+    quantiles: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Actual(Base):
+    """The observed value of an item at a timestamp: one row each, the latest value wins.
+
+    Actuals belong to items, not to endpoints: every endpoint forecasting an item is scored
+    against the same observations."""
+
+    __tablename__ = "actuals"
+    # Covering: monitoring reads every actual of a time range, straight from this index.
+    __table_args__ = (Index("ix_actuals_timestamp", "timestamp", "item_id", "value"),)
+
+    item_id: Mapped[str] = mapped_column(String(ITEM_LENGTH), primary_key=True)
+    timestamp: Mapped[datetime] = mapped_column(primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    # Numeric covariates observed with the value ({"price": 2.5}), when the ingest had any:
+    # drift compares them with the training data.
+    covariates: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActualChange(Base):
+    """An actual whose value an ingest replaced: what it was, what it became, and when."""
+
+    __tablename__ = "actual_changes"
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(String(ITEM_LENGTH), index=True)
+    timestamp: Mapped[datetime] = mapped_column()
+    old_value: Mapped[float] = mapped_column(Float)
+    new_value: Mapped[float] = mapped_column(Float)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+TABLES = (
+    "model_groups",
+    "model_versions",
+    "jobs",
+    "endpoints",
+    "api_keys",
+    "forecast_log",
+    "actuals",
+    "actual_changes",
+)

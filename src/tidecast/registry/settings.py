@@ -58,6 +58,23 @@ class ServiceSettings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address to bind; loopback unless told otherwise.")
     port: int = Field(default=8080, ge=0, le=65535, description="Port to bind (8080 is SageMaker's).")
+    forecast_log: bool = Field(
+        default=True, description="Keep every forecast the endpoints serve, for accuracy monitoring."
+    )
+    forecast_log_sample: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=1.0,
+        description="Share of items whose forecasts are logged (the same items every time), for hot endpoints.",
+    )
+    forecast_log_max_pending: int = Field(
+        default=100_000,
+        ge=1,
+        description="Item forecasts waiting to be written at most; past it new ones are dropped and counted.",
+    )
+    forecast_log_flush_seconds: float = Field(
+        default=1.0, gt=0.0, description="How often the forecast log writes what is waiting."
+    )
     log_level: str = Field(
         default="INFO",
         description="Level of the service's and the job workers' logs: DEBUG, INFO, WARNING...",

@@ -5,6 +5,11 @@
 * ``/v1/jobs``, ``/v1/models``, ``/v1/endpoints`` (admin keys): submit and follow training
   jobs, approve and compare model versions, deploy approved versions to named endpoints;
 * ``/v1/batch`` (admin keys): batch forecasting jobs over files, followed like any job;
+* ``/v1/actuals`` and ``/v1/monitoring/{endpoint}`` (admin keys): load observed values, and
+  the realised accuracy and drift of what an endpoint served (every forecast an endpoint
+  computes goes to the forecast log, written by a background thread);
+* ``/v1/endpoints/{name}/observations`` (admin keys): new history for items, forecast from
+  without a refit;
 * ``/v1/endpoints/{name}/forecast`` (forecast or admin keys): tidecast's forecast request;
 * SageMaker's runtime contract: ``GET /ping``, ``POST /invocations`` and
   ``POST /endpoints/{name}/invocations`` (the path boto3's ``sagemaker-runtime``
@@ -37,6 +42,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from tidecast.jobs.store import JobStore
+from tidecast.monitor.forecast_log import ForecastLog
+from tidecast.monitor.monitoring import Monitor
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
@@ -49,6 +56,7 @@ from tidecast.service.metrics import ServiceMetrics
 from tidecast.service.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from tidecast.service.openapi import install_openapi
 from tidecast.service.requests import DEFAULT_LIMITS, Limits
+from tidecast.service.routes.actuals import router as actuals_router
 from tidecast.service.routes.batch import router as batch_router
 from tidecast.service.routes.docs import install_docs
 from tidecast.service.routes.endpoints import router as endpoints_router
@@ -56,6 +64,8 @@ from tidecast.service.routes.forecast import TARGET_MODEL_HEADER
 from tidecast.service.routes.forecast import router as forecast_router
 from tidecast.service.routes.jobs import router as jobs_router
 from tidecast.service.routes.models import router as models_router
+from tidecast.service.routes.monitoring import router as monitoring_router
+from tidecast.service.routes.observations import router as observations_router
 from tidecast.service.routes.ops import router as ops_router
 from tidecast.service.routes.reports import router as reports_router
 
@@ -84,6 +94,17 @@ def create_app(
     jobs = JobStore(db.sessions)
     metrics = ServiceMetrics(jobs.count_by_status)
     keys = KeyStore(db.sessions)
+    forecast_log = (
+        ForecastLog(
+            db.sessions,
+            sample=settings.forecast_log_sample,
+            max_pending=settings.forecast_log_max_pending,
+            flush_seconds=settings.forecast_log_flush_seconds,
+        )
+        if settings.forecast_log
+        else None
+    )
+    deployments = Deployments(db, registry, metrics, forecast_log)
     state = ServiceState(
         settings=settings,
         database=db,
@@ -91,8 +112,10 @@ def create_app(
         jobs=jobs,
         keys=keys,
         metrics=metrics,
-        deployments=Deployments(db, registry, metrics),
+        deployments=deployments,
         auth=Authenticator(keys, settings.open_mode),
+        monitor=Monitor(registry, deployments.forecaster_of),
+        forecast_log=forecast_log,
         limits=limits,
         default_endpoint=default_endpoint or getattr(settings, "default_endpoint", None),
         worker_status=worker_status,
@@ -107,10 +130,14 @@ def create_app(
             await run_in_threadpool(db.check_at_head)
         if settings.open_mode:
             log.warning("open mode: authentication is OFF, anyone who can reach the service may use it")
+        if forecast_log is not None:
+            forecast_log.start()
         await run_in_threadpool(state.deployments.load_all)
         try:
             yield
         finally:
+            if forecast_log is not None:
+                await run_in_threadpool(forecast_log.close)  # writes what is still waiting
             if owns_database:
                 db.dispose()
 
@@ -133,6 +160,9 @@ def create_app(
     app.include_router(models_router)
     app.include_router(endpoints_router)
     app.include_router(reports_router)
+    app.include_router(actuals_router)
+    app.include_router(monitoring_router)
+    app.include_router(observations_router)
     install_docs(app)
     install_openapi(app)
 

@@ -18,6 +18,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from tidecast.jobs.store import JobStore
+from tidecast.monitor.forecast_log import ForecastLog
+from tidecast.monitor.monitoring import Monitor
 from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import ApiKeyRole
@@ -44,6 +46,8 @@ class ServiceState:
     metrics: ServiceMetrics
     deployments: Deployments
     auth: Authenticator
+    monitor: Monitor
+    forecast_log: ForecastLog | None = None
     limits: Limits = DEFAULT_LIMITS
     default_endpoint: str | None = None
     worker_status: WorkerStatus | None = None

@@ -15,16 +15,20 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import select
 
+from tidecast.automl.forecaster import AutoForecaster
 from tidecast.errors import ModelError
+from tidecast.monitor.forecast_log import ForecastLog, Origin
 from tidecast.registry.db import Database
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 from tidecast.registry.registry import GROUP_NAME, Registry
-from tidecast.registry.schema import Endpoint, ModelStatus, ModelVersion, utcnow
+from tidecast.registry.schema import Endpoint, ForecastSource, ModelStatus, ModelVersion, utcnow
 from tidecast.service.metrics import ServiceMetrics
+from tidecast.service.observations import extend
 from tidecast.service.predictor import EndpointTable, LoadedModel
-from tidecast.service.problems import TYPE_BASE, Problem
+from tidecast.service.problems import TYPE_BASE, Problem, unknown_endpoint
 from tidecast.service.render import iso
 
 log = logging.getLogger("tidecast.service")
@@ -45,10 +49,17 @@ class Deployments:
     before anything changes, so a version that cannot load leaves the endpoint as it was.
     """
 
-    def __init__(self, database: Database, registry: Registry, metrics: ServiceMetrics) -> None:
+    def __init__(
+        self,
+        database: Database,
+        registry: Registry,
+        metrics: ServiceMetrics,
+        forecast_log: ForecastLog | None = None,
+    ) -> None:
         self.database = database
         self.registry = registry
         self.metrics = metrics
+        self.forecast_log = forecast_log
         self.table = EndpointTable()
         self.versions: dict[str, ModelVersion] = {}
         self.failures: dict[str, str] = {}  # persisted endpoints that could not be loaded
@@ -92,6 +103,10 @@ class Deployments:
                 field="version",
             ) from None
         self.metrics.observe_load(name, loaded.load_seconds)
+        if self.forecast_log is not None:  # before warming: the warmed forecasts are logged too
+            loaded.observer = self.forecast_log.observer(
+                Origin(ForecastSource.ENDPOINT, name, version.id, loaded.frequency, loaded.quantiles)
+            )
         started = time.perf_counter()
         cached = loaded.warm()  # before the swap: the endpoint serves a warm cache from its first request
         log.info(
@@ -108,6 +123,17 @@ class Deployments:
         self.failures.pop(name, None)
         self.table.set(name, loaded)  # the swap: requests holding the old model finish on it
         self.metrics.endpoints.set(len(self.table.names()))
+
+    def observe(self, name: str, rows: pd.DataFrame) -> LoadedModel:
+        """Append observations to what endpoint `name` serves (`observations.extend`) and swap
+        the extended model in; serialised with deploys, so no append is lost to another."""
+        with self._lock:
+            model = self.table.get(name)
+            if model is None:
+                raise unknown_endpoint(name)
+            extended = extend(model, rows)
+            self.table.set(name, extended)
+        return extended
 
     def undeploy(self, name: str) -> None:
         with self._lock:
@@ -139,6 +165,14 @@ class Deployments:
                 reason = exc.detail if isinstance(exc, Problem) else f"{type(exc).__name__}: {exc}"
                 self.failures[name] = reason
                 log.error("endpoint %s could not be loaded: %s", name, reason)
+
+    def forecaster_of(self, version_id: int) -> AutoForecaster | None:
+        """The forecaster of `version_id` when an endpoint of this process serves it."""
+        for name in self.serving(version_id):
+            model = self.table.get(name)
+            if model is not None:
+                return model.forecaster
+        return None
 
     def serving(self, version_id: int) -> list[str]:
         return sorted(n for n, v in self.versions.items() if v.id == version_id)

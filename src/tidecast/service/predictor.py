@@ -23,8 +23,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -35,7 +36,7 @@ from pydantic import (
 )
 
 from tidecast.automl.forecaster import AutoForecaster
-from tidecast.data.arrays import ranges
+from tidecast.data.arrays import ranges, series_indptr
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
 from tidecast.errors import ConfigError, DataError, ModelError
 from tidecast.service.problems import (
@@ -102,14 +103,15 @@ class LoadedModel:
         self.load_seconds = 0.0  # set by `load`: reading and verifying the folder
         history = forecaster.history_
         items = history[ITEM_ID].to_numpy()
-        starts = np.r_[0, np.flatnonzero(items[1:] != items[:-1]) + 1] if len(items) else np.zeros(0, int)
-        ends = np.r_[starts[1:], len(items)]
-        self._slices = {str(items[s]): (int(s), int(e)) for s, e in zip(starts, ends, strict=True)}
+        bounds = series_indptr(items)
+        self._slices = {str(items[s]): (int(s), int(e)) for s, e in pairwise(bounds)}
         self.item_ids = frozenset(self._slices)
         self._cache: dict[str, ItemForecast] = {}
         self._answers: dict[AnswerShape, dict[str, bytes]] = {}  # item answers as JSON, by shape
         self._answer_bytes = 0
         self._answers_lock = threading.Lock()
+        # Called with every batch of forecasts the model computes (the forecast log's hand-off).
+        self.observer: Callable[[Mapping[str, ItemForecast]], None] | None = None
         self._aliases = {
             spec.item_col: ITEM_ID,
             spec.timestamp_col: TIMESTAMP,
@@ -123,6 +125,10 @@ class LoadedModel:
         loaded = cls(AutoForecaster.load(path), path, name)
         loaded.load_seconds = time.perf_counter() - started
         return loaded
+
+    def keep_cached(self, previous: LoadedModel, exclude: set[str]) -> None:
+        """Take over `previous`'s cached forecasts, but for the `exclude`d items."""
+        self._cache = {k: v for k, v in previous._cache.items() if k not in exclude}
 
     def parse_request(self, body: Any) -> ForecastRequest:
         """Validate a JSON body into a request, accepting the model's own column names."""
@@ -249,7 +255,10 @@ class LoadedModel:
             raise from_tidecast_error(exc, field) from None
         except ModelError as exc:
             raise Problem(422, "Model cannot forecast this request", str(exc), field=field) from None
-        return _split(frame, self.horizon, self.quantiles)
+        results = _split(frame, self.horizon, self.quantiles)
+        if self.observer is not None:
+            self.observer(results)
+        return results
 
 
 def _split(frame: pd.DataFrame, horizon: int, quantiles: Sequence[float]) -> dict[str, ItemForecast]:

@@ -26,8 +26,10 @@ import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays, ranges
 from tidecast.data.features import EVENT_CAP, event_distances, spec_calendar, time_features
-from tidecast.data.frequency import future_timestamps, seasonal_periods
+from tidecast.data.frequency import seasonal_periods
 from tidecast.data.schema import DatasetSpec
+from tidecast.models.covariates.encoding import codes as label_codes
+from tidecast.models.covariates.encoding import is_binary, is_numeric, one_hot, vocabulary
 
 # At most this many categories of a text covariate or static column get their own column or
 # embedding row; rarer ones share the "unseen" code.
@@ -51,25 +53,6 @@ def default_context(freq: str, horizon: int) -> int:
 
 
 # ---- features -----------------------------------------------------------------------------------
-def _is_numeric(values: np.ndarray) -> bool:
-    return values.dtype.kind in "biuf"
-
-
-def _vocabulary(values: np.ndarray) -> tuple[str, ...]:
-    """The most frequent categories (as text), most frequent first, ties by name."""
-    text = pd.Series(values).dropna().astype(str)
-    counts = text.value_counts()
-    order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return tuple(str(k) for k, _ in order[:MAX_CATEGORIES])
-
-
-def _codes(values: np.ndarray, vocabulary: Sequence[str]) -> np.ndarray:
-    """1-based codes into `vocabulary`; 0 for missing or unseen categories."""
-    lookup = {v: i + 1 for i, v in enumerate(vocabulary)}
-    text = pd.Series(values).astype(object)
-    return np.array([0 if pd.isna(v) else lookup.get(str(v), 0) for v in text], dtype=np.int64)
-
-
 @dataclass(frozen=True)
 class ColumnCoder:
     """How one time-varying covariate becomes columns: a number, or one-hot categories."""
@@ -81,11 +64,9 @@ class ColumnCoder:
     @classmethod
     def fit(cls, name: str, values: np.ndarray, known: bool) -> ColumnCoder:
         values = np.asarray(values)
-        if _is_numeric(values):
-            finite = values[np.isfinite(values.astype(np.float64))]
-            binary = len(finite) > 0 and bool(np.isin(finite, (0.0, 1.0)).all())
-            return cls(name, None, known and binary)
-        return cls(name, _vocabulary(values), False)
+        if is_numeric(values):
+            return cls(name, None, known and is_binary(values))
+        return cls(name, vocabulary(values, MAX_CATEGORIES), False)
 
     @property
     def width(self) -> int:
@@ -96,10 +77,7 @@ class ColumnCoder:
     def encode(self, values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
         """Columns (rows, width), float32; NaN where a number is missing."""
         if self.vocabulary is not None:
-            codes = _codes(values, self.vocabulary)
-            onehot = np.zeros((len(codes), len(self.vocabulary) + 1), dtype=np.float32)
-            onehot[np.arange(len(codes)), codes] = 1.0
-            return onehot[:, 1:]
+            return one_hot(values, self.vocabulary)
         number = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float32)
         if not self.indicator:
             return number[:, None]
@@ -144,10 +122,10 @@ class StaticCoder:
             if static is None or name not in static:
                 continue
             values = static[name].to_numpy()
-            if _is_numeric(values) and values.dtype.kind != "b":
+            if is_numeric(values) and values.dtype.kind != "b":
                 numeric.append(name)
             else:
-                categorical.append((name, _vocabulary(values)))
+                categorical.append((name, vocabulary(values, MAX_CATEGORIES)))
         raw = cls._numbers(static, numeric)
         return cls(tuple(categorical), tuple(numeric), Standardizer.fit(raw))
 
@@ -169,9 +147,9 @@ class StaticCoder:
         codes = np.zeros((n, len(self.categorical)), dtype=np.int64)
         numbers = np.full((n, len(self.numeric)), np.nan, dtype=np.float32)
         if static is not None:
-            for j, (name, vocabulary) in enumerate(self.categorical):
+            for j, (name, labels) in enumerate(self.categorical):
                 if name in static:
-                    codes[:, j] = _codes(static[name].to_numpy(), vocabulary)
+                    codes[:, j] = label_codes(static[name].to_numpy(), labels)
             present = [c for c in self.numeric if c in static]
             if present:
                 raw = self._numbers(static, present)
@@ -294,34 +272,6 @@ def _time_frame(
 ) -> pd.DataFrame:
     calendar = spec_calendar(spec, timestamps.min(), timestamps.max()) if len(timestamps) else None
     return time_features(timestamps, spec, periods, order, calendar)
-
-
-def with_horizon(data: SeriesArrays, future: pd.DataFrame | None, horizon: int) -> SeriesArrays:
-    """`data` with `horizon` rows appended to every series: NaN targets, the horizon's
-    timestamps, known covariates from `future` (item-major, `data`'s order), past ones missing."""
-    n, lengths = data.n_series, data.lengths
-    indptr = np.concatenate([[0], np.cumsum(lengths + horizon)]).astype(np.int64)
-    old = ranges(indptr[:-1], lengths)
-    new = ranges(indptr[:-1] + lengths, np.full(n, horizon))
-    total = int(indptr[-1])
-    values = np.full(total, np.nan)
-    values[old] = data.values
-    stamps = np.empty(total, dtype="datetime64[ns]")
-    stamps[old] = data.timestamps
-    stamps[new] = future_timestamps(data.last_timestamps(), data.freq, horizon).reshape(-1)
-    covariates: dict[str, np.ndarray] = {}
-    for name, past in data.covariates.items():
-        ahead = (
-            future[name].to_numpy().reshape(-1)
-            if future is not None and name in future
-            else np.full(n * horizon, np.nan)
-        )
-        kind = np.float64 if _is_numeric(past) and _is_numeric(ahead) else object
-        column = np.full(total, np.nan, dtype=kind)
-        column[old] = past
-        column[new] = ahead
-        covariates[name] = column
-    return SeriesArrays(data.item_ids, values, indptr, stamps, data.freq, covariates, data.static)
 
 
 # ---- panels -------------------------------------------------------------------------------------

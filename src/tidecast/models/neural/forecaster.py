@@ -20,8 +20,9 @@ import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays
 from tidecast.models.base import Forecaster, Prediction
+from tidecast.models.covariates import append_horizon
 from tidecast.models.intervals import naive_fallback
-from tidecast.models.neural.features import FeatureLayout, default_context, with_horizon
+from tidecast.models.neural.features import FeatureLayout, default_context
 
 if TYPE_CHECKING:
     import torch
@@ -158,7 +159,7 @@ class NeuralForecaster(Forecaster, Generic[NetT]):
 
         horizon = self.horizon_
         history = self.window_ - horizon
-        extended = with_horizon(data.tail(history), future, horizon)
+        extended = append_horizon(data.tail(history), horizon, future, self.spec_.known_covariates)
         panel = self.layout_.panel(extended, self.window_)
         mean = np.zeros((data.n_series, horizon))
         qs = np.zeros((data.n_series, horizon, len(quantiles)))

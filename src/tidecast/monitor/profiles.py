@@ -1,0 +1,86 @@
+"""What monitoring needs to know of a model version's training data, per item.
+
+Realised MASE divides by each item's in-sample seasonal naive error, and drift compares
+recent actuals with the end of the training history; both come from the history a model
+folder keeps. A `TrainingProfile` is computed once per version from that history (the
+folder is read once, or the served model's own copy is used) and kept in a small cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
+from tidecast.metrics import seasonal_scale_by_item
+
+MIN_REFERENCE_POINTS = 28
+REFERENCE_SEASONS = 4
+PROFILES_KEPT = 8
+
+
+@dataclass(frozen=True)
+class TrainingProfile:
+    """Per item (the index): `scale` (MASE), `last` training timestamp, and the `mean` and
+    `std` of the target and of each numeric covariate over the reference window (the last
+    `reference_points` of the history), columns ``mean``, ``std``, ``<covariate>.mean``..."""
+
+    items: pd.DataFrame
+    covariates: tuple[str, ...]
+    season_length: int
+    reference_points: int
+
+    def scale_of(self, items: np.ndarray) -> np.ndarray:
+        """The MASE scale of each of `items` (nan for an item the version never saw)."""
+        return self.items["scale"].reindex(items).to_numpy(dtype=np.float64)
+
+
+def training_profile(
+    history: pd.DataFrame, season_length: int, covariates: tuple[str, ...] = ()
+) -> TrainingProfile:
+    """The profile of a canonical training history (item_id, timestamp, target, covariates)."""
+    reference = max(REFERENCE_SEASONS * season_length, MIN_REFERENCE_POINTS)
+    numeric = tuple(c for c in covariates if c in history and pd.api.types.is_numeric_dtype(history[c]))
+    ordered = history.sort_values([ITEM_ID, TIMESTAMP], kind="stable")
+    tail = ordered.groupby(ITEM_ID, sort=True).tail(reference)
+    grouped = tail.groupby(ITEM_ID, sort=True)
+    items = pd.DataFrame(
+        {
+            "scale": seasonal_scale_by_item(ordered, season_length),
+            "last": ordered.groupby(ITEM_ID, sort=True)[TIMESTAMP].max(),
+            "mean": grouped[TARGET].mean(),
+            "std": grouped[TARGET].std(ddof=0),
+        }
+    )
+    for column in numeric:
+        items[f"{column}.mean"] = grouped[column].mean()
+        items[f"{column}.std"] = grouped[column].std(ddof=0)
+    items.index = items.index.astype(str)
+    return TrainingProfile(items, numeric, season_length, reference)
+
+
+class ProfileCache:
+    """Profiles by model version id, computed by `build(version_id)` once and kept (LRU)."""
+
+    def __init__(self, build: Callable[[int], TrainingProfile], size: int = PROFILES_KEPT) -> None:
+        self.build = build
+        self.size = size
+        self._kept: OrderedDict[int, TrainingProfile] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, version_id: int) -> TrainingProfile:
+        with self._lock:
+            if version_id in self._kept:
+                self._kept.move_to_end(version_id)
+                return self._kept[version_id]
+        profile = self.build(version_id)  # outside the lock: reading a folder takes a while
+        with self._lock:
+            self._kept[version_id] = profile
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return profile

@@ -1,0 +1,94 @@
+"""``/v1/actuals``: load observed values, as JSON rows or an uploaded CSV or Parquet table, and
+read the log of replaced values. Admin keys.
+
+Loading is idempotent: the same actual twice counts once, and a changed value replaces the
+old one and is logged (``GET /v1/actuals/changes``). For files of millions of rows the CLI's
+``tidecast actuals ingest FILE`` skips the HTTP body limit.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from tidecast.monitor.actuals import change_log, parse_upload
+from tidecast.service.dependencies import StateDep, require_admin
+from tidecast.service.problems import Problem, from_validation_error, parse_json
+
+JSON_TYPES = ("application/json", "")
+UPLOAD_TYPES = (
+    "text/csv",
+    "application/csv",
+    "application/vnd.apache.parquet",
+    "application/x-parquet",
+    "application/octet-stream",
+)
+
+
+class ActualRow(BaseModel):
+    """One observation; further numeric fields are covariates observed with it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    item_id: str | int
+    timestamp: str | int
+    value: float = Field(allow_inf_nan=False)
+
+
+class ActualsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rows: list[ActualRow] = Field(min_length=1)
+    date_format: str | None = Field(default=None, max_length=64, pattern="%")
+
+
+router = APIRouter(prefix="/v1/actuals", tags=["monitoring"], dependencies=[Depends(require_admin)])
+
+
+@router.post(
+    "",
+    summary="Load actuals: JSON rows ({item_id, timestamp, value}) or a CSV/Parquet upload",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": ActualsRequest.model_json_schema()},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+async def ingest(request: Request, state: StateDep) -> dict[str, Any]:
+    body = await request.body()
+    kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if kind in JSON_TYPES:
+        parsed = parse_json(body)
+        try:
+            actuals = ActualsRequest.model_validate({"rows": parsed} if isinstance(parsed, list) else parsed)
+        except ValidationError as exc:
+            raise from_validation_error(exc) from None
+        frame = pd.DataFrame([r.model_dump() for r in actuals.rows])
+        result = await run_in_threadpool(state.monitor.ingest, frame, actuals.date_format)
+    elif kind in UPLOAD_TYPES:
+        frame = await run_in_threadpool(parse_upload, body, kind)
+        result = await run_in_threadpool(state.monitor.ingest, frame)
+    else:
+        raise Problem(
+            415, "Unsupported media type", f"content type {kind!r}; send JSON rows, text/csv or Parquet"
+        )
+    return result.to_dict()
+
+
+@router.get("/changes", summary="Replaced actuals, newest first")
+def changes(
+    state: StateDep,
+    item_id: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> dict[str, Any]:
+    with state.database.engine.connect() as connection:
+        return {"changes": change_log(connection, item_id, limit)}
