@@ -88,7 +88,8 @@ def test_every_body_option_has_its_field_and_default_and_nothing_else_is_automl(
         if not option.required:
             assert info.get_default(call_default_factory=True) == _body_default(option), option.name
     schema = JobRequest.model_json_schema()
-    assert schema["required"] == ["data", "horizon"]
+    assert schema["required"] == ["horizon"]  # and exactly one of data and sql, checked by a validator
+    assert {"data", "sql"} <= set(schema["properties"])
     assert schema["properties"]["horizon"] == {
         "maximum": 50_000,
         "minimum": 1,

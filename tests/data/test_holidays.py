@@ -127,9 +127,11 @@ def test_when_an_events_csv_is_given_then_its_events_are_holidays(tmp_path: Path
 
 def test_when_events_have_bad_dates_or_no_name_then_data_error_names_the_rows() -> None:
     frame = pd.DataFrame({"date": ["2023-01-01", "not a date", "2023-02-30"], "name": ["a", "b", "c"]})
-    with pytest.raises(DataError, match=r"2 events have a missing or unreadable date \(rows 1, 2") as caught:
+    with pytest.raises(DataError, match=r"2 values that are not timestamps.*\(rows 1, 2") as caught:
         HolidayCalendar.from_events(frame)
     assert caught.value.rows[0] == {"date": "not a date", "name": "b"}
+    with pytest.raises(DataError, match=r"1 events have a missing date \(rows 1"):
+        HolidayCalendar.from_events(pd.DataFrame({"date": ["2023-01-01", ""], "name": ["a", "b"]}))
     with pytest.raises(DataError, match=r"1 events have no name \(rows 1"):
         HolidayCalendar.from_events(pd.DataFrame({"date": ["2023-01-01", "2023-01-02"], "name": ["a", " "]}))
     with pytest.raises(DataError, match="needs columns date and name"):
@@ -164,3 +166,31 @@ def test_when_names_have_qualifiers_or_accents_then_keys_are_clean_snake_case() 
     assert holiday_key("Eid al-Fitr (estimated)") == "eid_al_fitr"
     assert holiday_key("Día de la Constitución") == "dia_de_la_constitucion"
     assert holiday_key("春节").startswith("h")
+
+
+def test_when_event_dates_are_dd_mm_then_the_whole_column_is_read_day_first() -> None:
+    # Read cell by cell, 02/01/2023 was 1 February while 13/01/2023 was 13 January.
+    frame = pd.DataFrame({"date": ["02/01/2023", "13/01/2023", "05/03/2023"], "name": ["a", "b", "c"]})
+    assert HolidayCalendar.from_events(frame).dates == (date(2023, 1, 2), date(2023, 1, 13), date(2023, 3, 5))
+
+
+def test_when_event_dates_fit_day_and_month_first_then_the_error_names_both_readings() -> None:
+    frame = pd.DataFrame({"date": ["02/01/2023", "03/04/2023"], "name": ["a", "b"]})
+    with pytest.raises(DataError, match=r"ambiguous dates: '02/01/2023' reads as 2023-01-02 .* 2023-02-01"):
+        HolidayCalendar.from_events(frame)
+    days_first = HolidayCalendar.from_events(frame, date_format="%d/%m/%Y")
+    assert days_first.dates == (date(2023, 1, 2), date(2023, 4, 3))
+
+
+def test_when_the_runs_date_format_does_not_fit_the_events_then_one_inferred_format_reads_them() -> None:
+    frame = pd.DataFrame({"date": ["2023-01-02", "2023-04-03"], "name": ["a", "b"]})
+    assert HolidayCalendar.from_events(frame, date_format="%d/%m/%Y").dates == (
+        date(2023, 1, 2),
+        date(2023, 4, 3),
+    )
+
+
+def test_when_events_mix_date_formats_then_the_rows_are_named() -> None:
+    frame = pd.DataFrame({"date": ["13/01/2023", "01/13/2023", "14/02/2023"], "name": ["a", "b", "c"]})
+    with pytest.raises(DataError, match=r"mixed date formats.*\(rows 1"):
+        HolidayCalendar.from_events(frame)

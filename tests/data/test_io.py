@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import fsspec
@@ -9,7 +10,7 @@ import pytest
 
 from tidecast.data.ingest import to_canonical
 from tidecast.data.io import read_table, write_table
-from tidecast.errors import DataError
+from tidecast.errors import DataError, TidecastError
 
 FRAME = pd.DataFrame(
     {
@@ -199,3 +200,29 @@ def test_when_a_needed_column_is_missing_then_the_error_lists_every_column_of_th
         "missing column(s) ['target']; available columns: "
         "['item_id', 'timestamp', 'sales', 'extra0', 'extra1', 'extra2', 'extra3']"
     )
+
+
+def test_when_a_confined_query_reads_outside_the_root_then_it_is_refused_naming_the_file(tmp_path):
+    pytest.importorskip("duckdb")
+    from tidecast.data.io import read_sql, sql_columns
+
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "sales.csv").write_text("item_id,timestamp,target\na,2024-01-01,1\n")
+    (tmp_path / "secret.csv").write_text("item_id,timestamp,target\nz,2024-01-01,9\n")
+    inside = f"SELECT * FROM '{root}/sales.csv'"
+    assert sql_columns(inside, root=root) == ["item_id", "timestamp", "target"]
+    assert read_sql(inside, root=root)["item_id"].tolist() == ["a"]
+    refused = {
+        "SELECT * FROM read_csv('/etc/passwd', sep=':')": "'/etc/passwd', outside the data root",
+        f"SELECT * FROM '{root}/../secret.csv'": "secret.csv', outside the data root",
+        "SELECT * FROM 'sales.csv'": "absolute path inside the data root",
+        "SELECT * FROM 's3://bucket/sales.csv'": "outside the data root",
+        "SET lock_configuration = false": "one SELECT statement",
+        f"COPY (SELECT 1) TO '{root}/written.csv'": "one SELECT statement",
+        f"SELECT 1; SELECT * FROM '{root}/sales.csv'": "one SELECT statement",
+    }
+    for query, message in refused.items():
+        with pytest.raises(TidecastError, match=re.escape(message)):
+            sql_columns(query, root=root)
+    assert not (root / "written.csv").exists()

@@ -89,3 +89,56 @@ def test_when_the_query_fails_then_one_line_names_it(tables):
     result = runner.invoke(app, ["train", "--sql", "SELECT * FROM 'nope/*.parquet'", "--horizon", "3"])
     assert result.exit_code == 2 and "the SQL query failed" in result.output
     assert "Traceback" not in result.output
+
+
+def test_when_batch_reads_a_join_then_forecasts_equal_the_joined_files(tables):
+    model = tables / "batch-model"
+    trained = runner.invoke(app, ["train", str(tables / "joined.csv"), *OPTIONS, "--out", str(model)])
+    assert trained.exit_code == 0, trained.output
+    query = QUERY.format(root=tables)
+    sources = (("file", ["--input", str(tables / "joined.csv")]), ("sql", ["--sql", query]))
+    for name, source in sources:
+        result = runner.invoke(
+            app,
+            [
+                "batch",
+                "--model",
+                str(model),
+                *source,
+                "--output",
+                str(tables / f"batch-{name}"),
+                "--jobs",
+                "1",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+    keys = ["item_id", "timestamp"]
+    a = pd.read_parquet(tables / "batch-file" / "forecasts").sort_values(keys, ignore_index=True)
+    b = pd.read_parquet(tables / "batch-sql" / "forecasts").sort_values(keys, ignore_index=True)
+    assert len(a) == 3 * 7
+    pd.testing.assert_frame_equal(a, b)
+
+    again = runner.invoke(
+        app,
+        [
+            "batch",
+            "--model",
+            str(model),
+            "--sql",
+            query,
+            "--output",
+            str(tables / "batch-sql"),
+            "--jobs",
+            "1",
+        ],
+    )
+    assert again.exit_code == 0 and "1 of 1 chunks already done" in again.output, again.output
+
+
+def test_when_batch_gets_both_or_neither_input_then_exit_2(tables):
+    both = runner.invoke(
+        app, ["batch", "--model", str(tables), "--input", "x.csv", "--sql", "SELECT 1", "--output", "o"]
+    )
+    neither = runner.invoke(app, ["batch", "--model", str(tables), "--output", "o"])
+    assert both.exit_code == neither.exit_code == 2
+    assert "exactly one" in both.output and "exactly one" in neither.output

@@ -51,7 +51,7 @@ def test_the_job_and_forecast_bodies_are_typed_with_examples(client: TestClient)
         ]
     }
     assert {"data", "horizon", "date_format"} <= set(schemas["JobRequest"]["properties"])
-    assert set(job["examples"]) == {"native", "sagemaker"}
+    assert set(job["examples"]) == {"native", "sql", "sagemaker"}
     forecast = spec["paths"]["/v1/endpoints/{name}/forecast"]["post"]["requestBody"]["content"][
         "application/json"
     ]
@@ -75,3 +75,28 @@ def test_every_4xx_is_documented_as_a_problem_and_keys_as_a_scheme(client: TestC
                 assert list(content) == ["application/problem+json"], (method, path, code)
     assert spec["paths"]["/v1/jobs"]["post"]["security"] == [{"ApiKey": []}, {"Bearer": []}]
     assert "security" not in spec["paths"]["/health"]["get"]
+
+
+def test_when_swagger_ui_is_not_installed_then_docs_is_the_self_contained_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tidecast.service.routes import docs as docs_route
+
+    monkeypatch.setattr(docs_route, "swagger_assets", lambda: None)
+    settings = ServiceSettings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    database = Database.from_url(settings.database_url)
+    database.migrate()
+    with TestClient(create_app(settings, database=database)) as client:
+        page = client.get("/docs")
+        assert page.status_code == 200 and "Loading the schema" in page.text
+        assert EXTERNAL.findall(page.text) == [] and "<script src" not in page.text
+        assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 404
+    database.dispose()
+
+
+def test_when_swagger_ui_is_installed_then_docs_serves_it_from_the_package(client: TestClient) -> None:
+    pytest.importorskip("fastapi_offline")
+    page = client.get("/docs")
+    assert "/docs/assets/swagger-ui-bundle.js" in page.text
+    bundle = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and "isOAS31" in bundle.text  # Swagger UI 5: renders OpenAPI 3.1

@@ -183,7 +183,7 @@ class Preparer:
         from tidecast.data.features import events_from_calendar
         from tidecast.data.holidays import HolidayCalendar
 
-        return events_from_calendar(HolidayCalendar.from_events(self.events))
+        return events_from_calendar(HolidayCalendar.from_events(self.events, date_format=self.date_format))
 
     def future(
         self,

@@ -241,9 +241,12 @@ def _dask(
 # ---- the batch ---------------------------------------------------------------------------
 def run_batch(
     model: str | Path,
-    source: str | Path,
+    source: str | Path | None,
     output: str | Path,
     *,
+    sql: str | None = None,
+    sql_url: str | None = None,
+    sql_root: Path | None = None,
     future: str | Path | None = None,
     date_format: str | None = None,
     fmt: str = "parquet",
@@ -260,7 +263,17 @@ def run_batch(
     processes (default: every core; 1 runs inline). A rerun with the same model, input and
     chunking resumes; a different batch in the same folder needs `overwrite`. `date_format`
     (strftime codes) reads the input's and future's text timestamps instead of the model's.
+
+    `sql` (a DuckDB query over files, or a query on the database at the SQLAlchemy `sql_url`)
+    is the input instead of `source`: its result is written once to a Parquet file in the
+    staging folder, streaming, and staged from there like any input. A batch over a query is
+    known by the query's text, so a rerun of the same query resumes. With `sql_root` (the
+    service's data root) the query may read files below it only.
     """
+    if (source is None) == (sql is None):
+        raise ConfigError("give the batch input as a location or as a SQL query (exactly one)")
+    if sql_url is not None and sql is None:
+        raise ConfigError("a SQL database URL needs a SQL query")
     if fmt not in FORMATS:
         raise ConfigError(f"unknown batch output format {fmt!r}: use {' or '.join(FORMATS)}")
     emit = progress or (lambda event: None)
@@ -278,7 +291,7 @@ def run_batch(
         "model": str(Path(model).resolve()),
         # The payload digests: a model retrained into the same folder is another batch.
         "model_files": manifest.get("files"),
-        "input": input_fingerprint(source),
+        "input": input_fingerprint(source) if source is not None else _query_identity(sql, sql_url),
         "future": input_fingerprint(future) if future is not None else None,
         "format": fmt,
         "chunk_rows": chunk_rows,
@@ -289,6 +302,9 @@ def run_batch(
 
     emit({"stage": "staging"})
     t_stage = time.monotonic()
+    if sql is not None:
+        source = _query_result(sql, sql_url, folder / "_staging" / "query.parquet", sql_root)
+    assert source is not None
     staged = stage(source, folder / "_staging" / "input", item_col, chunk_rows=chunk_rows)
     staged_future = (
         stage(
@@ -323,6 +339,30 @@ def run_batch(
         shutil.rmtree(folder / "_staging", ignore_errors=True)
     emit({"stage": "done"})
     return BatchResult(result_manifest, folder)
+
+
+def _query_identity(sql: str | None, url: str | None) -> dict[str, Any]:
+    """What tells one query input from another in batch.json: the query and the database,
+    without its password."""
+    masked = url
+    if url is not None:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            masked = make_url(url).render_as_string(hide_password=True)
+        except ArgumentError:
+            masked = None  # read_sql names the bad URL when it is used
+    return {"sql": sql, "sql_url": masked}
+
+
+def _query_result(sql: str, url: str | None, path: Path, root: Path | None) -> Path:
+    """The query's result as a Parquet file, written once: a resumed batch reuses it."""
+    from tidecast.data.io import sql_to_parquet
+
+    if not path.is_file():
+        sql_to_parquet(sql, url, path, root=root)
+    return path
 
 
 def _execute(
@@ -405,7 +445,10 @@ def _finish(
         "type": BATCH_TYPE,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": identity["model"],
-        "input": [f["path"] for f in identity["input"]],
+        # The files read, or the query ({"sql": ..., "sql_url": ...}).
+        "input": [f["path"] for f in identity["input"]]
+        if isinstance(identity["input"], list)
+        else identity["input"],
         "format": plan.format,
         "chunks": plan.input.n_chunks,
         "chunks_resumed": len(resumed),

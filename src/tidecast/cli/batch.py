@@ -17,7 +17,15 @@ from rich.progress import (
 
 from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, run_batch
 from tidecast.cli.common import LiveProgress, console, fail, service_settings
-from tidecast.cli.options import DateFormatOpt, FutureOpt, JobsOpt, SchedulerOpt, WorkersOpt
+from tidecast.cli.options import (
+    DateFormatOpt,
+    FutureOpt,
+    JobsOpt,
+    SchedulerOpt,
+    SqlOpt,
+    SqlUrlOpt,
+    WorkersOpt,
+)
 from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError, TidecastError
 
@@ -61,10 +69,13 @@ class BatchProgress(LiveProgress):
 
 
 def batch(
-    input_path: Annotated[
-        str, typer.Option("--input", help="CSV/Parquet file, folder or glob; local or fsspec URL")
-    ],
     output: Annotated[Path, typer.Option("--output", help="Output folder (resumed if it holds this batch)")],
+    input_path: Annotated[
+        str | None,
+        typer.Option("--input", help="CSV/Parquet file, folder or glob; local or fsspec URL (or give --sql)"),
+    ] = None,
+    sql: SqlOpt = None,
+    sql_url: SqlUrlOpt = None,
     model: Annotated[Path | None, typer.Option("--model", help="A run folder or model folder")] = None,
     endpoint: Annotated[
         str | None, typer.Option("--endpoint", help="Use the model an endpoint serves")
@@ -81,6 +92,10 @@ def batch(
     overwrite: Annotated[bool, typer.Option(help="Replace another batch's output in --output")] = False,
 ) -> None:
     """Forecast every item of a catalogue, chunk by chunk; an interrupted batch resumes."""
+    if (input_path is None) == (sql is None):
+        raise fail("give the input as --input PATH or as --sql QUERY (exactly one)")
+    if sql_url is not None and sql is None:
+        raise fail("--sql-url needs --sql QUERY")
     try:
         folder = model_folder(model, endpoint)
         with scale_out(workers, scheduler) as client, BatchProgress() as view:
@@ -88,6 +103,8 @@ def batch(
                 folder,
                 input_path,
                 output,
+                sql=sql,
+                sql_url=sql_url,
                 future=future,
                 date_format=date_format,
                 fmt=fmt,

@@ -19,19 +19,31 @@ class LiveProgress:
     """A rich `Progress` display used as a context manager by the long-running commands.
 
     On an error the display is made transient before it stops, so the error line is the last
-    thing on the terminal, with no half-done bar left under it.
+    thing on the terminal, with no half-done bar left under it. On a file or a pipe (a log, a
+    script capturing stderr) rich draws nothing while it runs and the final state once at the
+    end, which `Progress.stop` ends with a newline; a transient display draws nothing, so after
+    an error that newline would be an empty line under the error: there the live display is
+    stopped without it, and the error is the last line, with nothing after it.
     """
 
     progress: Progress
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
 
     def __enter__(self) -> Self:
         self.progress.start()
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
-        if exc_type is not None:
-            self.progress.live.transient = True
-        self.progress.stop()
+        if exc_type is None or self.progress.disable:
+            self.progress.stop()
+            return
+        self.progress.live.transient = True
+        if self.progress.console.is_interactive:
+            self.progress.stop()
+        else:
+            self.progress.live.stop()
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -17,9 +17,10 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tidecast.cli.common import LiveProgress
 from tidecast.cli.service_api import DEFAULT_URL, JsonOpt, KeyOpt, UrlOpt
 from tidecast.cli.service_api import request as _request
 
@@ -37,6 +38,8 @@ QuietOpt = Annotated[
         "--quiet", "-q", help="Print only the job id (for scripts: ID=$(tidecast jobs create -q ...))"
     ),
 ]
+WaitOpt = Annotated[bool, typer.Option("--wait", help="Follow the job to its end; exit 1 unless Completed")]
+PollOpt = Annotated[float, typer.Option("--poll", min=0.1, help="Seconds between status checks")]
 ENDED = ("Completed", "Failed", "Stopped")
 
 
@@ -138,18 +141,29 @@ def create(
     api_key: KeyOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    wait: WaitOpt = False,
+    poll: PollOpt = 2.0,
 ) -> None:
-    """Queue a training job; prints a line with its id and status (--quiet: the id alone, --json: the job)."""
+    """Queue a training job; prints a line with its id and status (--quiet: the id alone, --json: the job).
+
+    With --wait, follows it to its end and prints its summary and leaderboard; exit 1 unless Completed."""
     job = _request("POST", url, "/v1/jobs", api_key, body=_load_body(body))
+    if wait:
+        job = _follow(url, api_key, str(job.get("id")), poll, show=not (as_json or quiet))
     if as_json:
         _print_json(job)
-        return
-    if quiet:
+    elif quiet:
         typer.echo(str(job.get("id")))
-        return
-    out.print(
-        f"queued job [bold]{job.get('id')}[/] ({job.get('name')}): {job.get('status')}", highlight=False
-    )
+    elif not wait:
+        out.print(
+            f"queued job [bold]{job.get('id')}[/] ({job.get('name')}): {job.get('status')}", highlight=False
+        )
+    else:
+        out.print(_summary_table(job))
+        if job.get("leaderboard"):
+            out.print(_leaderboard_table(job["leaderboard"]))
+    if wait and job.get("status") != "Completed":
+        raise typer.Exit(1)
 
 
 @jobs_app.command("describe")
@@ -229,8 +243,15 @@ def stop(
 @jobs_app.command("batch")
 def batch(
     input_path: Annotated[
-        str, typer.Option("--input", help="CSV/Parquet file, folder or glob (below the service's data root)")
-    ],
+        str | None,
+        typer.Option("--input", help="CSV/Parquet file, folder or glob (below the service's data root)"),
+    ] = None,
+    sql: Annotated[
+        str | None,
+        typer.Option(
+            "--sql", help="A DuckDB query as the input (files by absolute path below the data root)"
+        ),
+    ] = None,
     endpoint: Annotated[
         str | None, typer.Option("--endpoint", help="Forecast with the model this endpoint serves")
     ] = None,
@@ -255,10 +276,8 @@ def batch(
         int | None, typer.Option("--workers", help="Worker processes on the service (default all cores)")
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Job name (default the job id)")] = None,
-    wait: Annotated[
-        bool, typer.Option("--wait", help="Follow the job to its end; exit 1 unless Completed")
-    ] = False,
-    poll: Annotated[float, typer.Option("--poll", min=0.1, help="Seconds between status checks")] = 2.0,
+    wait: WaitOpt = False,
+    poll: PollOpt = 2.0,
     url: UrlOpt = DEFAULT_URL,
     api_key: KeyOpt = None,
     as_json: JsonOpt = False,
@@ -270,6 +289,7 @@ def batch(
         "model_group": model_group,
         "version": version,
         "input": input_path,
+        "sql": sql,
         "future": future,
         "output": output,
         "format": fmt,
@@ -292,26 +312,30 @@ def batch(
 
 
 def _follow(url: str, api_key: str | None, job_id: str, poll: float, show: bool = True) -> dict[str, Any]:
-    """Poll the job until it ends, showing its stage and chunks done on stderr; the ended job."""
+    """Poll the job until it ends, showing on stderr its stage and a batch's chunks done or a
+    training job's candidate; the ended job."""
     view = Progress(
         TextColumn("[bold cyan]{task.fields[stage]:<9}"),
         BarColumn(bar_width=30),
-        MofNCompleteColumn(),
-        TextColumn("chunks"),
+        TextColumn("{task.fields[detail]}"),
         TimeElapsedColumn(),
         console=err,
         disable=not show,
     )
-    with view:
-        task = view.add_task("", total=None, stage="queued")
+    with LiveProgress(view):
+        task = view.add_task("", total=None, stage="queued", detail="")
         while True:
             job: dict[str, Any] = _request("GET", url, f"/v1/jobs/{job_id}", api_key)
             chunks = job.get("progress") or {}
+            done = chunks.get("done") or 0
             view.update(
                 task,
                 stage=str(job.get("stage") or job.get("status")),
                 total=chunks.get("chunks"),
-                completed=chunks.get("done") or 0,
+                completed=done,
+                detail=f"{done}/{chunks['chunks']} chunks"
+                if chunks.get("chunks")
+                else job.get("candidate") or "",
             )
             if job.get("status") in ENDED:
                 return job

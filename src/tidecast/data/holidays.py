@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast.data.calendar import as_datetime64
+from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
 from tidecast.errors import ConfigError, DataError
 
 # How many per-holiday indicators `per_holiday=True` gives: every recurring holiday of one
@@ -113,11 +114,16 @@ class HolidayCalendar:
         return cls._from_rows(rows)
 
     @classmethod
-    def from_events(cls, source: pd.DataFrame | str | Path, scope: str = "events") -> HolidayCalendar:
+    def from_events(
+        cls, source: pd.DataFrame | str | Path, scope: str = "events", date_format: str | None = None
+    ) -> HolidayCalendar:
         """A user's events: a frame or CSV/Parquet file with columns date and name.
 
         An optional `scope` (or `country`) column labels where each event applies; rows without
-        one get `scope`. Times of day are dropped. Bad rows raise DataError naming them.
+        one get `scope`. Times of day are dropped. Bad rows raise DataError naming them. Text
+        dates are read with one format for the whole column, as the data's timestamps are
+        (`tidecast.data.timestamps`): `date_format` (the run's) when they match it, else one
+        inferred; ``02/01/2023`` is never read as 1 February in one row and 2 January in another.
         """
         if isinstance(source, pd.DataFrame):
             frame = source
@@ -134,14 +140,23 @@ class HolidayCalendar:
         if len(frame) == 0:
             raise DataError("the events table has no rows")
         shown = [c for c in ("date", "name", "scope", "country") if c in frame.columns]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = pd.to_datetime(frame["date"], format="mixed", errors="coerce")
+        dates = frame["date"]
+        text = dates.astype("string").str.strip()
+        bad = text.isna().to_numpy() | (text == "").to_numpy(dtype=bool, na_value=True)
+        if bad.any():
+            raise _bad_rows(f"{int(bad.sum())} events have a missing date", frame, bad, shown)
+        try:
+            parsed = (
+                dates
+                if pd.api.types.is_datetime64_any_dtype(dates.dtype)
+                else _event_dates(text, date_format)
+            )
+        except TimestampFormatError as exc:
+            positions = np.zeros(len(frame), dtype=bool)
+            positions[exc.positions] = True
+            raise _bad_rows(f"the events' dates have {exc}", frame, positions, shown) from None
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):
             parsed = parsed.dt.tz_localize(None)
-        bad = parsed.isna().to_numpy()
-        if bad.any():
-            raise _bad_rows(f"{int(bad.sum())} events have a missing or unreadable date", frame, bad, shown)
         names = frame["name"].astype("string").str.strip()
         bad = names.isna().to_numpy() | (names == "").to_numpy(dtype=bool, na_value=True)
         if bad.any():
@@ -284,6 +299,17 @@ def _unknown_country(code: str, supported: list[str]) -> str:
         f"unknown holiday country {code!r}: {hint}use an ISO code the holidays package knows, "
         f"such as {', '.join(common)} ({len(supported)} in all)"
     )
+
+
+def _event_dates(text: pd.Series, date_format: str | None) -> pd.Series:
+    """The dates with `date_format` when they all match it, else with one inferred format (an
+    events file may be written unlike the data); a `TimestampFormatError` when neither reads them."""
+    try:
+        return parse_timestamp_text(text, date_format)
+    except TimestampFormatError:
+        if date_format is None:
+            raise
+    return parse_timestamp_text(text)
 
 
 def _bad_rows(problem: str, frame: pd.DataFrame, bad: np.ndarray, columns: list[str]) -> DataError:

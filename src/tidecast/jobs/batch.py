@@ -9,7 +9,8 @@ than a job that fails in a worker. The version is pinned when the job is submitt
 Where a batch job may read and write (the caller is an admin key, but the worker runs as the
 service's user, so no request path reaches the file system unchecked):
 
-* `input` and `future`: as for training jobs. With a `data_root`, ``s3://bucket/key`` maps
+* `input` and `future`: as for training jobs; `sql` instead of `input` is a DuckDB query, bound
+  at submission and run confined to the data root as a training job's is. With a `data_root`, ``s3://bucket/key`` maps
   onto ``data_root/bucket/key``, a relative path is taken below it and anything resolving
   outside it is refused; without one, paths and fsspec URLs are read as given.
 * `output`: always a local folder *inside* ``{home}/batch`` or, when set, inside the data root
@@ -88,10 +89,20 @@ class BatchRequest(BaseModel):
         validate_default=True,
         description="The model_group's version; default its latest approved one.",
     )
-    input: str = Field(
+    sql: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100_000,
+        description="A DuckDB query as the input instead of `input`; with a data root it may read "
+        "files below it only, named by their absolute path.",
+    )
+    # After `sql`, so its validator sees whether a query was given.
+    input: str | None = Field(
+        None,
         min_length=1,
         max_length=LOCATION_LENGTH,
-        description="CSV/Parquet file, folder or glob: a path (below the data root) or fsspec URL.",
+        validate_default=True,
+        description="CSV/Parquet file, folder or glob: a path (below the data root) or fsspec URL (or give sql).",
     )
     future: str | None = Field(
         None,
@@ -140,6 +151,15 @@ class BatchRequest(BaseModel):
             raise ValueError("a version goes with model_group; an endpoint serves one version already")
         return value
 
+    @field_validator("input")
+    @classmethod
+    def _one_input(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if (value is None) == (info.data.get("sql") is None):
+            raise ValueError(
+                "give the input as `input` (a location) or as `sql` (a DuckDB query): exactly one"
+            )
+        return value
+
     @field_validator("input", "future", "output")
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
@@ -179,6 +199,14 @@ def parse_batch_body(body: Any, settings: _Settings, job_id: str) -> BatchReques
                 )
         except (ValueError, OSError) as exc:
             errors.append({"loc": (field,), "msg": str(exc)})
+    if request.sql is not None:
+        from tidecast.data.io import sql_columns
+        from tidecast.errors import TidecastError
+
+        try:  # bound as the worker will run it: a file outside the root is refused now
+            sql_columns(request.sql, root=data_root)
+        except TidecastError as exc:
+            errors.append({"loc": ("sql",), "msg": str(exc)})
     if errors:
         raise JobConfigError(errors)
     return request.model_copy(update=resolved)
@@ -232,10 +260,14 @@ def batch_model_version(request: BatchRequest, registry: _Registry) -> ModelVers
 
 # ---- the run -------------------------------------------------------------------------------
 def run_batch_job(
-    request: BatchRequest, model: Path, progress: Progress, client: Any = None
+    request: BatchRequest,
+    model: Path,
+    progress: Progress,
+    client: Any = None,
+    data_root: Path | None = None,
 ) -> dict[str, Any]:
     """Run the batch with the model folder `model` (on the Dask `client` when given); the
-    job's result (see `summarize`)."""
+    job's result (see `summarize`). A `sql` input runs confined to `data_root` when given."""
     from tidecast.batch.runner import run_batch
 
     assert request.output is not None  # parse_batch_body fills it in
@@ -243,6 +275,8 @@ def run_batch_job(
         model,
         request.input,
         request.output,
+        sql=request.sql,
+        sql_root=data_root,
         future=request.future,
         date_format=request.date_format,
         fmt=request.format,

@@ -6,6 +6,11 @@ be checked without reading the data (metric, preset, model names, quantiles, fil
 where the data lives) is checked here, so a bad body is a 4xx naming the field at submission
 rather than a job that fails minutes later in a worker.
 
+A native body may give a DuckDB query (`sql`) instead of `data`. With a `data_root` it runs
+confined to it (`tidecast.data.io.confined_duckdb`): files named by their absolute path below
+the root, nothing else. At submission the query is bound (its files' schemas read, no rows), so
+a path outside the root, a file that does not exist or a column that is not there is a 422.
+
 Data locations: a local path, a folder, a glob or any fsspec URL. When the service has a
 `data_root`, every location is confined to it: ``s3://bucket/key`` maps onto
 ``data_root/bucket/key``, a relative path is taken below `data_root`, and a local path that
@@ -60,7 +65,35 @@ def parse_job_body(body: Any, settings: _Settings | None = None, *, check_exists
     request = _resolve_locations(request, data_root, locs)
     if check_exists:
         check_locations_exist(request, locs)
+        if request.sql is not None:
+            check_query(request, data_root_of(settings))
     return request
+
+
+def data_root_of(settings: Any) -> Path | None:
+    """The service's data root, resolved, or None when it has none."""
+    data_root = getattr(settings, "data_root", None) if settings is not None else None
+    return Path(str(data_root)).expanduser().resolve() if data_root else None
+
+
+def check_query(request: JobRequest, root: Path | None) -> None:
+    """Bind the request's `sql` as the worker will run it (confined to `data_root` when there is
+    one, see `data_root_of`) and check it returns the item, timestamp and target columns; a `JobConfigError` on
+    `sql` otherwise. Binding reads the files' schemas, not their rows."""
+    from tidecast.data.io import sql_columns
+    from tidecast.errors import TidecastError
+
+    assert request.sql is not None
+    try:
+        columns = sql_columns(request.sql, root=root)
+    except TidecastError as exc:
+        raise JobConfigError([{"loc": ("sql",), "msg": str(exc)}]) from None
+    roles = request.columns
+    missing = [c for c in (roles.item, roles.timestamp, roles.target) if c not in columns]
+    if missing:
+        raise JobConfigError(
+            [{"loc": ("sql",), "msg": f"the SQL query returns no column {missing}; it returns {columns}"}]
+        )
 
 
 # ---- locations ---------------------------------------------------------------------------

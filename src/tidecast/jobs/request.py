@@ -112,7 +112,21 @@ class JobRequest(_Strict):
     """A training job: the data, the forecasting task and the search, in tidecast's vocabulary."""
 
     name: str | None = Field(None, max_length=128)
-    data: str = Field(min_length=1)
+    sql: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100_000,
+        description="A DuckDB query as the data instead of `data`, e.g. SELECT ... FROM "
+        "'/srv/data/sales/*.parquet' JOIN '/srv/data/items.csv' USING (item_id). With a data "
+        "root, the query may read files below it only, named by their absolute path",
+    )
+    # After `sql`, so its validator sees whether a query was given.
+    data: str | None = Field(
+        None,
+        min_length=1,
+        validate_default=True,
+        description="CSV/Parquet file, folder, glob or fsspec URL (or give sql)",
+    )
     future: str | None = None
     output: str | None = Field(
         None,
@@ -138,6 +152,13 @@ class JobRequest(_Strict):
     model_group: Annotated[
         str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     ] = "default"
+
+    @field_validator("data")
+    @classmethod
+    def _one_source(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if (value is None) == (info.data.get("sql") is None):
+            raise ValueError("give the data as `data` (a location) or as `sql` (a DuckDB query): exactly one")
+        return value
 
     def forecaster_options(self) -> dict[str, Any]:
         """Keyword arguments of `AutoForecaster` for this request, by each option's field.

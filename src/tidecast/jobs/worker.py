@@ -41,6 +41,7 @@ from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError
 from tidecast.jobs.batch import BatchRequest, nothing_forecast, run_batch_job
+from tidecast.jobs.config import data_root_of
 from tidecast.jobs.request import JobRequest
 from tidecast.jobs.store import JobStore, one_line
 from tidecast.monitor.forecast_log import Origin, log_produced
@@ -167,7 +168,7 @@ def _run_batch(
     with _Tracker(store, job.id, heartbeat_seconds) as track:
         track({"stage": "model"})
         model = registry.model_path(registry.get_by_id(job.model_version_id))
-        result = run_batch_job(request, model, track, client)
+        result = run_batch_job(request, model, track, client, data_root_of(settings))
     reason = nothing_forecast(result)
     if reason is not None:
         log.warning("job %s: failed: %s", job.id, reason)
@@ -193,10 +194,12 @@ def _train(
     job: Job, request: JobRequest, registry: Registry, settings: ServiceSettings, track: _Tracker
 ) -> tuple[list[dict[str, Any]], int]:
     from tidecast.automl.forecaster import AutoForecaster
+    from tidecast.data.io import read_sql
     from tidecast.reports.run import MODEL_DIR, write_run
 
     auto = AutoForecaster(**request.forecaster_options())
-    auto.fit(request.data, progress=track, future=request.future)
+    data = request.data if request.sql is None else read_sql(request.sql, root=data_root_of(settings))
+    auto.fit(data, progress=track, future=request.future)
     track({"stage": "forecast"})
     forecasts = auto.predict(future=request.future)
     track({"stage": "write"})

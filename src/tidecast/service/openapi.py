@@ -40,6 +40,20 @@ JOB_EXAMPLES = {
             "model_group": "sales",
         },
     },
+    "sql": {
+        "summary": "tidecast's job body with a DuckDB query over files below the data root",
+        "value": {
+            "name": "weekly-sales-sql",
+            "sql": "SELECT s.item_id, s.timestamp, s.target_value, p.promotion, i.category "
+            "FROM '/srv/data/sales/*.parquet' AS s "
+            "JOIN '/srv/data/promotions.csv' AS p USING (item_id, timestamp) "
+            "JOIN '/srv/data/items.csv' AS i USING (item_id)",
+            "horizon": 14,
+            "columns": {"target": "target_value"},
+            "covariates": {"past": ["promotion"], "static": ["category"]},
+            "model_group": "sales",
+        },
+    },
     "sagemaker": {
         "summary": "SageMaker CreateAutoMLJobV2 body",
         "value": {

@@ -1,10 +1,14 @@
 """``GET /docs``: the API reference, served whole by the service, so it renders offline.
 
 FastAPI's default page loads Swagger UI from a CDN and is blank on a network without one (a
-self-hosted service often has none). When the ``swagger-ui-bundle`` package is installed its
-assets are served from the package under ``/docs/assets``; otherwise ``/docs`` is a small page
-of our own that reads ``/openapi.json`` and lists every operation with its parameters, body
-schema, example and answers. Neither references another host.
+self-hosted service often has none). Swagger UI 5 is served from the ``fastapi-offline``
+package (a dependency, used only for its copy of Swagger UI's files) under ``/docs/assets``,
+with the online validator badge turned off. (``swagger-ui-bundle`` is not used: its latest
+release ships Swagger UI 4.15, which answers FastAPI's OpenAPI 3.1 schema with "Unable to
+render this definition".) Where the package is missing (an environment installed before it was
+a dependency), ``/docs`` is a small page of our own that reads ``/openapi.json`` and lists every
+operation with its parameters, body schema, example and answers. Neither loads anything from
+another host.
 """
 
 from __future__ import annotations
@@ -21,15 +25,14 @@ ASSETS = "/docs/assets"
 
 
 def swagger_assets() -> Path | None:
-    """The folder of Swagger UI's files from the ``swagger-ui-bundle`` package, if installed."""
+    """The folder of Swagger UI's files from the ``fastapi-offline`` package, if installed."""
+    import importlib.resources
+
     try:
-        import swagger_ui_bundle
-    except ImportError:
+        folder = Path(str(importlib.resources.files("fastapi_offline") / "static"))
+    except ModuleNotFoundError:
         return None
-    folder = getattr(swagger_ui_bundle, "swagger_ui_path", None) or getattr(
-        swagger_ui_bundle, "swagger_ui_3_path", None
-    )
-    return Path(folder) if folder and (Path(folder) / "swagger-ui-bundle.js").is_file() else None
+    return folder if (folder / "swagger-ui-bundle.js").is_file() else None
 
 
 def install_docs(app: FastAPI, openapi_url: str = "/openapi.json") -> None:
@@ -46,7 +49,9 @@ def install_docs(app: FastAPI, openapi_url: str = "/openapi.json") -> None:
                 title=f"{app.title} API",
                 swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
                 swagger_css_url=f"{ASSETS}/swagger-ui.css",
-                swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
+                swagger_favicon_url=f"{ASSETS}/favicon.png",
+                # Swagger UI's default validator badge is an image from validator.swagger.io.
+                swagger_ui_parameters={"validatorUrl": None},
             )
 
     else:
