@@ -19,8 +19,8 @@ from tidecast.cli.endpoints import endpoints_app
 from tidecast.cli.jobs import jobs_app
 from tidecast.cli.keys import keys_app
 from tidecast.cli.models import models_app
-from tidecast.cli.report import report
 from tidecast.cli.monitor import actuals_app, monitor
+from tidecast.cli.report import report
 from tidecast.cli.serve import serve
 from tidecast.cli.train import backtest, forecast, train
 
