@@ -8,7 +8,7 @@ DEMO_DATA := data/demo/sales.csv
 DEMO_FUTURE := data/demo/future.csv
 DEMO_RUN  := runs/demo
 
-.PHONY: demo test install dev lint typecheck bench clean
+.PHONY: demo test install dev lint typecheck bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,14 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
-test: lint typecheck
+# The browser tests (reports, dashboard, /docs) drive Debian's chromium, never a downloaded
+# browser: installed here when apt can (root), else those tests are skipped with the reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "chromium is not installed: the browser tests will be skipped"
+
+test: lint typecheck browser
 	$(BIN)/pytest
 
 bench: $(VENV)/.dev-installed
