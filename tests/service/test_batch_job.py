@@ -316,7 +316,7 @@ def test_migration_0002_keeps_old_jobs_as_training_jobs(database_url: str) -> No
                 )
             )
         alembic_upgrade(engine, "head")
-        assert head_revision() == "0002"
+        assert head_revision() == "0003"
         database = Database(engine, make_session_factory(engine))
         old = JobStore(database.sessions).get("old")
         assert (old.kind, old.status, old.progress, old.result) == (

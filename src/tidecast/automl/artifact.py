@@ -149,6 +149,15 @@ def save_forecaster(forecaster: AutoForecaster, path: str | Path) -> Path:
     return target
 
 
+def manifest_digest(path: str | Path) -> str:
+    """The SHA-256 of a model folder's manifest: the manifest lists every payload's digest, so
+    this one value, kept apart from the folder (the registry records it), vouches for it all."""
+    manifest_path = Path(path) / MANIFEST
+    if not manifest_path.is_file():
+        raise ModelError(f"{path} is not a tidecast model folder: {MANIFEST} is missing")
+    return _sha256(manifest_path.read_bytes())
+
+
 def read_manifest(path: str | Path) -> dict[str, Any]:
     folder = Path(path)
     manifest_path = folder / MANIFEST
