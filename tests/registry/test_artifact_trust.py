@@ -10,8 +10,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import pickle
 import shutil
 from pathlib import Path
 
@@ -20,32 +18,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
-from tidecast.automl.artifact import MANIFEST, PAYLOAD
+from artifact_tampering import swap_payload
+from tidecast.automl.artifact import MANIFEST
 from tidecast.automl.forecaster import AutoForecaster
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.db import MIGRATIONS, Database, make_engine, make_session_factory
 from tidecast.registry.errors import ArtifactAltered
 from tidecast.registry.registry import Registry
-
-
-class Trap:
-    """Unpickling this writes `marker`: proof that a payload was (or was not) run."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self) -> tuple[object, tuple[str, str]]:
-        return (open, (str(self.marker), "w"))  # opening for writing creates the file
-
-
-def swap_payload(folder: Path, marker: Path) -> None:
-    """Replace the payload with one that writes `marker` when unpickled, and make the
-    manifest agree, as an attacker with write access to the store would."""
-    payload = pickle.dumps(Trap(marker))
-    (folder / PAYLOAD).write_bytes(payload)
-    manifest = json.loads((folder / MANIFEST).read_text())
-    manifest["files"][PAYLOAD] = hashlib.sha256(payload).hexdigest()
-    (folder / MANIFEST).write_text(json.dumps(manifest))
 
 
 def test_when_registered_then_the_row_keeps_a_relative_key_and_the_manifest_digest(
