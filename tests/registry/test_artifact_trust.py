@@ -21,6 +21,7 @@ from sqlalchemy import text
 from artifact_tampering import swap_payload
 from tidecast.automl.artifact import MANIFEST
 from tidecast.automl.forecaster import AutoForecaster
+from tidecast.errors import ModelError
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.db import MIGRATIONS, Database, make_engine, make_session_factory
 from tidecast.registry.errors import ArtifactAltered
@@ -47,6 +48,9 @@ def test_when_the_payload_is_swapped_after_registration_then_loading_is_refused(
     swap_payload(folder, marker)
     with pytest.raises(ArtifactAltered, match="not the one registered"):
         registry.model_path(registry.get("sales", 1))
+    # loading with the recorded digest checks the very manifest bytes it then trusts
+    with pytest.raises(ModelError, match="not the manifest registered"):
+        AutoForecaster.load(folder, manifest_digest=version.manifest_digest)
     assert not marker.exists()
     # the attack is real: without the registry's check the folder loads, and runs the payload
     with pytest.raises(Exception):  # noqa: B017 - the trap's result is no forecaster
