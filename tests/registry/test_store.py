@@ -101,6 +101,7 @@ def test_the_location_policy_of_the_settings_maps_s3_onto_the_data_root(tmp_path
     assert check_location("s3://lake/in/sales.csv", policy) == "s3://lake/in/sales.csv"
     with pytest.raises(LocationRefused):
         check_location("s3://bucket/../../etc/passwd", policy)
+    assert ServiceSettings(home=tmp_path, data_root="").location_policy().confined is False
     with pytest.raises(ValueError, match="segment"):
         ServiceSettings(home=tmp_path, data_urls="https://host/a/../b/")
 

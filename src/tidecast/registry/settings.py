@@ -86,6 +86,12 @@ class ServiceSettings(BaseSettings):
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
+    @field_validator("data_root", mode="before")
+    @classmethod
+    def _empty_root_is_none(cls, value: Any) -> Any:
+        """TIDECAST_DATA_ROOT= (empty) means no data root, not the working folder."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("data_urls")
     @classmethod
     def _url_prefixes(cls, value: list[str]) -> list[str]:
