@@ -110,10 +110,9 @@ class Registry:
         name = validate_group_name(group)
         if source_job_id is not None and not (0 < len(source_job_id) <= 32):
             raise InvalidInput("source_job_id", f"{source_job_id!r} is not a job id")
-        manifest = read_manifest(model_folder)
+        manifest, digest = read_manifest(model_folder), manifest_digest(model_folder)
         uri = self.artifacts.put_model(model_folder, self.artifacts.new_key("models", name))
         try:
-            digest = manifest_digest(self.artifacts.get_model(uri))  # what was stored, not the source
             return self._insert_version(
                 name, manifest, self.artifacts.key_of(uri), digest, source_job_id, description
             )
