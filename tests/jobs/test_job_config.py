@@ -11,6 +11,7 @@ import pytest
 
 from tidecast.data.demo import generate
 from tidecast.data.io import read_table
+from tidecast.data.locations import LocationPolicy
 from tidecast.jobs.config import parse_job_body
 from tidecast.jobs.request import JobConfigError, JobRequest
 from tidecast.registry.errors import InvalidInput
@@ -90,7 +91,7 @@ def recipe() -> dict[str, Any]:
 
 
 def settings(root: Path | None) -> SimpleNamespace:
-    return SimpleNamespace(data_root=root)
+    return SimpleNamespace(location_policy=lambda: LocationPolicy.of([root], root))
 
 
 def errors_of(body: Any, root: Path | None = None) -> JobConfigError:

@@ -382,3 +382,26 @@ def test_cli_create_describe_list_stop(jobs_api: str, tmp_path: Path, database: 
     assert missing.exit_code == 1 and "404" in missing.output
     unreachable = runner.invoke(jobs_app, ["list", "--url", "http://127.0.0.1:9"])
     assert unreachable.exit_code == 1 and "cannot reach" in unreachable.output
+
+
+def test_when_a_link_out_is_planted_while_a_job_is_queued_then_the_worker_refuses_it(
+    store: JobStore, database: Database, tmp_path: Path
+) -> None:
+    from tidecast.jobs.worker import run_job
+    from tidecast.registry.settings import ServiceSettings
+
+    root, outside = tmp_path / "data", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    generate(n_items=2).to_csv(outside / "sales.csv", index=False)
+    (root / "sales.csv").write_text("placeholder\n")
+    settings = ServiceSettings(home=tmp_path / "home", data_root=root)
+    queued = store.create(parse_job_body({"data": "sales.csv", "horizon": 3}, settings, check_exists=True))
+    (root / "sales.csv").unlink()
+    (root / "sales.csv").symlink_to(outside / "sales.csv")  # planted after the check at submission
+    job = store.claim_next(os.getpid(), "h")
+    assert job is not None and job.id == queued.id
+    registry = Registry(database.sessions, ArtifactStore(str(tmp_path / "artifacts")))
+    failed = run_job(job, store, registry, settings)
+    assert failed.status is JobStatus.FAILED
+    assert failed.error is not None and "outside the data root" in failed.error

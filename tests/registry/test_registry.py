@@ -247,6 +247,8 @@ def test_cli_manages_the_registry(cli_env: Database, model_folder: Path, other_m
     assert (detail["group"], detail["version"], detail["status"]) == ("sales", 1, "Approved")
     assert detail["config"] == manifest["task"] and detail["metrics"] == manifest["metrics"]
     assert detail["data_fingerprint"] == manifest["data_fingerprint"] and detail["description"] == "baseline"
+    # the row keeps the key relative to the store; the command shows where the folder is
+    assert Path(detail["artifact_uri"].removeprefix("file://"), "manifest.json").is_file()
     assert [v["version"] for v in json.loads(run("show", "sales", "--json"))] == [1, 2]
     groups = json.loads(run("list", "--json"))
     assert [(g["name"], g["versions"], g["latest_approved"]) for g in groups] == [("sales", 2, 2)]

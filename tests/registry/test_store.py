@@ -13,6 +13,7 @@ from fsspec import AbstractFileSystem
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from tidecast.data.locations import LocationRefused, check_location
 from tidecast.registry import artifacts as artifacts_module
 from tidecast.registry.artifacts import MARKER, ArtifactStore
 from tidecast.registry.db import (
@@ -90,14 +91,19 @@ def test_settings_read_every_field_from_the_environment(
     assert ServiceSettings().cors_origins == ["https://c.example"]
 
 
-def test_data_root_maps_s3_uris_and_refuses_escapes(tmp_path: Path) -> None:
-    settings = ServiceSettings(home=tmp_path, data_root=tmp_path / "data")
-    assert settings.map_data_uri("s3://bucket/sales/train.csv") == str(
+def test_the_location_policy_of_the_settings_maps_s3_onto_the_data_root(tmp_path: Path) -> None:
+    settings = ServiceSettings(home=tmp_path, data_root=tmp_path / "data", data_urls="s3://lake/in")
+    policy = settings.location_policy()
+    assert settings.data_urls == ["s3://lake/in/"]
+    assert check_location("s3://bucket/sales/train.csv", policy) == str(
         (tmp_path / "data" / "bucket" / "sales" / "train.csv").resolve()
     )
-    assert settings.map_data_uri("/local/file.csv") == "/local/file.csv"
-    with pytest.raises(InvalidInput, match="leaves the data root"):
-        settings.map_data_uri("s3://bucket/../../etc/passwd")
+    assert check_location("s3://lake/in/sales.csv", policy) == "s3://lake/in/sales.csv"
+    with pytest.raises(LocationRefused):
+        check_location("s3://bucket/../../etc/passwd", policy)
+    assert ServiceSettings(home=tmp_path, data_root="").location_policy().confined is False
+    with pytest.raises(ValueError, match="segment"):
+        ServiceSettings(home=tmp_path, data_urls="https://host/a/../b/")
 
 
 # ---- database and migrations -------------------------------------------------------------
@@ -111,7 +117,7 @@ def test_migrations_create_every_table_and_match_the_models(database_url: str) -
         assert current_revision(engine) is None
         migrate(database_url)
         migrate(database_url)  # idempotent: a second run changes nothing and does not fail
-        assert current_revision(engine) == head_revision() == "0003"
+        assert current_revision(engine) == head_revision() == "0004"
         check_at_head(engine)
         with engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) == {*TABLES, "alembic_version"}

@@ -149,13 +149,30 @@ def save_forecaster(forecaster: AutoForecaster, path: str | Path) -> Path:
     return target
 
 
-def read_manifest(path: str | Path) -> dict[str, Any]:
+def manifest_digest(path: str | Path) -> str:
+    """The SHA-256 of a model folder's manifest: the manifest lists every payload's digest, so
+    this one value, kept apart from the folder (the registry records it), vouches for it all."""
+    manifest_path = Path(path) / MANIFEST
+    if not manifest_path.is_file():
+        raise ModelError(f"{path} is not a tidecast model folder: {MANIFEST} is missing")
+    return _sha256(manifest_path.read_bytes())
+
+
+def read_manifest(path: str | Path, expected_digest: str | None = None) -> dict[str, Any]:
+    """The manifest of a model folder, checked for type and format; with `expected_digest`
+    (what the registry recorded) its bytes must hash to it, read once so no swap can slip in
+    between the check and the use."""
     folder = Path(path)
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
         raise ModelError(f"{folder} is not a tidecast model folder: {MANIFEST} is missing")
+    raw = manifest_path.read_bytes()
+    if expected_digest is not None and _sha256(raw) != expected_digest:
+        raise ModelError(
+            f"{manifest_path} is not the manifest registered for this model: the folder was altered"
+        )
     try:
-        manifest: dict[str, Any] = json.loads(manifest_path.read_text())
+        manifest: dict[str, Any] = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ModelError(f"{manifest_path} is not valid JSON: {exc}") from exc
     if manifest.get("type") != ARTIFACT_TYPE:
@@ -167,16 +184,19 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def load_state(path: str | Path, *, history: bool = True) -> tuple[dict[str, Any], pd.DataFrame | None]:
+def load_state(
+    path: str | Path, *, history: bool = True, manifest_digest: str | None = None
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
     """The fitted state and training panel of a model folder written by `save_forecaster`,
     every digest verified first; `AutoForecaster.load` builds the forecaster from them.
 
     `history=False` skips the stored training panel: batch forecasting brings its own history,
     and for a big catalogue the stored panel would be most of a worker's memory. Such a model
-    forecasts only from data passed to `predict`.
+    forecasts only from data passed to `predict`. `manifest_digest`: the digest the registry
+    recorded, checked on the very bytes whose payload digests are then trusted.
     """
     folder = Path(path)
-    manifest = read_manifest(folder)
+    manifest = read_manifest(folder, manifest_digest)
     blobs = {}
     for name, digest in manifest.get("files", {}).items():
         if name == HISTORY and not history:

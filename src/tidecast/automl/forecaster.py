@@ -428,9 +428,11 @@ class AutoForecaster:
         return save_forecaster(self, path)
 
     @classmethod
-    def load(cls, path: str | Path, *, history: bool = True) -> AutoForecaster:
+    def load(
+        cls, path: str | Path, *, history: bool = True, manifest_digest: str | None = None
+    ) -> AutoForecaster:
         """A model folder written by `save`, digests verified (see `artifact.load_state`)."""
-        state, panel = load_state(path, history=history)
+        state, panel = load_state(path, history=history, manifest_digest=manifest_digest)
         forecaster = cls.__new__(cls)
         forecaster.__dict__.update(state)
         if panel is not None:

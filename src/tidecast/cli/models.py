@@ -86,13 +86,18 @@ def _time(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
 
 
-def version_dict(version: ModelVersion) -> dict[str, Any]:
-    """A version as plain JSON values, for `--json` output."""
+def _located(registry: Registry, version: ModelVersion) -> tuple[ModelVersion, str]:
+    return version, registry.artifact_url(version)
+
+
+def version_dict(version: ModelVersion, artifact_url: str) -> dict[str, Any]:
+    """A version as plain JSON values, for `--json` output; `artifact_url` is where its folder
+    is (`Registry.artifact_url`: the row keeps it relative to the store)."""
     return {
         "group": version.group.name,
         "version": version.version,
         "status": version.status.value,
-        "artifact_uri": version.artifact_uri,
+        "artifact_uri": artifact_url,
         "data_fingerprint": version.data_fingerprint,
         "source_job_id": version.source_job_id,
         "description": version.description,
@@ -147,14 +152,17 @@ def show(
 ) -> None:
     """Show a group's versions, or one version in detail."""
     if version is None:
-        versions = _read_registry(lambda registry: registry.list_versions(group), _absent(group))
+        versions = _read_registry(
+            lambda registry: [(v, registry.artifact_url(v)) for v in registry.list_versions(group)],
+            _absent(group),
+        )
         if as_json:
-            _print_json([version_dict(item) for item in versions])
+            _print_json([version_dict(item, url) for item, url in versions])
             return
         table = Table(
             "version", "status", "score", "data", "source job", "created", "description", box=box.SIMPLE_HEAD
         )
-        for item in versions:
+        for item, _ in versions:
             table.add_row(
                 str(item.version),
                 _status(item),
@@ -166,9 +174,11 @@ def show(
             )
         out.print(table)
         return
-    found = _read_registry(lambda registry: registry.get(group, version), _absent(group))
+    found, url = _read_registry(
+        lambda registry: _located(registry, registry.get(group, version)), _absent(group)
+    )
     if as_json:
-        _print_json(version_dict(found))
+        _print_json(version_dict(found, url))
         return
     table = Table(show_header=False, box=box.SIMPLE)
     table.add_column(no_wrap=True)
@@ -177,7 +187,7 @@ def show(
         ("group", found.group.name),
         ("version", str(found.version)),
         ("status", _status(found)),
-        ("artifact", found.artifact_uri),
+        ("artifact", url),
         ("data fingerprint", found.data_fingerprint),
         ("source job", found.source_job_id or "-"),
         ("created", _time(found.created_at)),
@@ -223,8 +233,10 @@ def register(
     description: Annotated[str, typer.Option(help="A note stored with the version.")] = "",
 ) -> None:
     """Copy a saved model folder into the registry as the group's next version."""
-    found = _with_registry(lambda registry: registry.register(group, model_folder, description=description))
+    found, url = _with_registry(
+        lambda registry: _located(registry, registry.register(group, model_folder, description=description))
+    )
     out.print(
-        f"registered {found.group.name} version {found.version} ({_status(found)}): {found.artifact_uri}",
+        f"registered {found.group.name} version {found.version} ({_status(found)}): {url}",
         soft_wrap=True,
     )

@@ -9,12 +9,13 @@ than a job that fails in a worker. The version is pinned when the job is submitt
 Where a batch job may read and write (the caller is an admin key, but the worker runs as the
 service's user, so no request path reaches the file system unchecked):
 
-* `input` and `future`: as for training jobs; `sql` instead of `input` is a DuckDB query, bound
-  at submission and run confined to the data root as a training job's is. With a `data_root`, ``s3://bucket/key`` maps
-  onto ``data_root/bucket/key``, a relative path is taken below it and anything resolving
-  outside it is refused; without one, paths and fsspec URLs are read as given.
+* `input` and `future`: as for training jobs, through the service's location policy
+  (`tidecast.data.locations`): confined to the data root and the data URLs when either is set;
+  `sql` instead of `input` is a DuckDB query, bound at submission and run confined to the data
+  root as a training job's is.
 * `output`: always a local folder *inside* ``{home}/batch`` or, when set, inside the data root
-  (``s3://bucket/key`` maps onto it as for inputs). A relative path is taken below the data
+  (``s3://bucket/key`` maps onto it as for inputs), checked by the same policy with those two
+  folders as its roots. A relative path is taken below the data
   root when there is one, else below ``{home}/batch``. Left out, it is ``{home}/batch/{job id}``.
   Reading is allowed where writing is not: a job must not be able to write over the service's
   database, its artifacts or anything else the service's user owns.
@@ -29,12 +30,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Protocol
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, Progress
-from tidecast.jobs.config import resolve_location
+from tidecast.data.locations import LocationPolicy, LocationRefused, check_location
 from tidecast.jobs.request import JobConfigError
 from tidecast.registry.errors import NotFound
 from tidecast.registry.schema import ModelVersion
@@ -51,6 +51,8 @@ FAILURES_IN_RESULT = 10
 class _Settings(Protocol):
     home: Path
     data_root: Path | None
+
+    def location_policy(self) -> LocationPolicy: ...
 
 
 class _Registry(Protocol):
@@ -184,7 +186,8 @@ def parse_batch_body(body: Any, settings: _Settings, job_id: str) -> BatchReques
         raise JobConfigError(
             [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors(include_url=False)]
         ) from None
-    data_root = Path(settings.data_root).expanduser().resolve() if settings.data_root else None
+    policy = settings.location_policy()
+    data_root = policy.s3_root
     batch_root = batch_dir(settings)
     resolved: dict[str, str | None] = {}
     errors = []
@@ -194,9 +197,7 @@ def parse_batch_body(body: Any, settings: _Settings, job_id: str) -> BatchReques
             if field == "output":
                 resolved[field] = resolve_output(value, batch_root, data_root, job_id)
             else:
-                resolved[field] = (
-                    value if value is None or data_root is None else resolve_location(value, data_root)
-                )
+                resolved[field] = None if value is None else check_location(value, policy)
         except (ValueError, OSError) as exc:
             errors.append({"loc": (field,), "msg": str(exc)})
     if request.sql is not None:
@@ -221,23 +222,15 @@ def resolve_output(location: str | None, batch_root: Path, data_root: Path | Non
     """The local folder a batch may write `location` to; ValueError saying why it may not."""
     if location is None:
         return str(batch_root / job_id)
-    parts = urlsplit(location)
-    scheme = parts.scheme.lower()
-    roots = [batch_root] if data_root is None else [batch_root, data_root]
-    if scheme in ("s3", "s3a", "s3n"):
-        if data_root is None:
-            raise ValueError(
-                f"{location!r}: the service has no data root to map s3:// onto; give a local folder"
-            )
-        candidate = Path(resolve_location(location, data_root))
-    elif scheme and len(scheme) > 1 and scheme != "file":  # "C:" is a drive, not a protocol
-        raise ValueError(f"{location!r}: batch output is written to a local folder, not to {scheme}://")
-    else:
-        path = parts.path if scheme == "file" else location
-        candidate = ((data_root or batch_root) / path).resolve()
-    if not any(candidate != root and candidate.is_relative_to(root) for root in roots):
-        inside = " or ".join(str(root) for root in roots)
-        raise ValueError(f"{location!r} is not a folder inside {inside}")
+    roots = (batch_root,) if data_root is None else (data_root, batch_root)
+    policy = LocationPolicy.of(roots, data_root)
+    try:
+        candidate = Path(check_location(location, policy))
+    except LocationRefused as exc:
+        inside = " or ".join(str(root) for root in policy.roots)
+        raise LocationRefused(f"{exc}; batch output is a local folder inside {inside}") from None
+    if candidate in policy.roots:
+        raise LocationRefused(f"{location!r} is not a folder inside {candidate} but the folder itself")
     return str(candidate)
 
 

@@ -11,11 +11,12 @@ confined to it (`tidecast.data.io.confined_duckdb`): files named by their absolu
 the root, nothing else. At submission the query is bound (its files' schemas read, no rows), so
 a path outside the root, a file that does not exist or a column that is not there is a 422.
 
-Data locations: a local path, a folder, a glob or any fsspec URL. When the service has a
-`data_root`, every location is confined to it: ``s3://bucket/key`` maps onto
-``data_root/bucket/key``, a relative path is taken below `data_root`, and a local path that
-resolves outside it (``..``, an absolute path elsewhere, a symlink out) is rejected. Without a
-`data_root` S3 URIs are read through fsspec (s3fs) and local paths as given.
+Data locations: a local path, a folder, a glob or a URL, each passed through the service's
+location policy (`tidecast.data.locations`): with a `data_root`, ``s3://bucket/key`` maps onto
+``data_root/bucket/key``, a relative path is taken below it, and anything resolving outside it
+(``..``, an absolute path elsewhere, a symlink out, another host, a chained or caching
+protocol, http) is refused. Without a data root or data URLs, S3 URIs are read through fsspec
+(s3fs) and local paths as given, but the protocol rules still apply.
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
+from tidecast.data.locations import LocationPolicy, LocationRefused, check_location
 from tidecast.jobs.request import JobConfigError, JobRequest, Loc
 from tidecast.jobs.sagemaker import CreateAutoMLJobV2, from_sagemaker, is_sagemaker_body
 
 
 class _Settings(Protocol):
-    data_root: Any
+    def location_policy(self) -> LocationPolicy: ...
 
 
 def parse_job_body(body: Any, settings: _Settings | None = None, *, check_exists: bool = False) -> JobRequest:
@@ -45,7 +47,7 @@ def parse_job_body(body: Any, settings: _Settings | None = None, *, check_exists
     """
     if not isinstance(body, Mapping):
         raise JobConfigError([{"loc": (), "msg": "the job body must be a JSON object", "type": "type_error"}])
-    data_root = getattr(settings, "data_root", None) if settings is not None else None
+    policy = settings.location_policy() if settings is not None else LocationPolicy()
     try:
         if is_sagemaker_body(body):
             request, locs = from_sagemaker(CreateAutoMLJobV2.model_validate(body))
@@ -62,7 +64,7 @@ def parse_job_body(body: Any, settings: _Settings | None = None, *, check_exists
         raise JobConfigError(
             [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors(include_url=False)]
         ) from None
-    request = _resolve_locations(request, data_root, locs)
+    request = _resolve_locations(request, policy, locs)
     if check_exists:
         check_locations_exist(request, locs)
         if request.sql is not None:
@@ -99,11 +101,8 @@ def check_query(request: JobRequest, root: Path | None) -> None:
 # ---- locations ---------------------------------------------------------------------------
 
 
-def _resolve_locations(request: JobRequest, data_root: Any, locs: Mapping[str, Loc]) -> JobRequest:
-    """Map each location onto `data_root` (when set) and check it stays inside."""
-    if not data_root:
-        return request
-    root = Path(str(data_root)).expanduser().resolve()
+def _resolve_locations(request: JobRequest, policy: LocationPolicy, locs: Mapping[str, Loc]) -> JobRequest:
+    """Each location as the policy resolves it; JobConfigError naming every refused one."""
     values = {**_inputs(request), "output": request.output}
     resolved: dict[str, str | None] = {}
     errors = []
@@ -112,8 +111,8 @@ def _resolve_locations(request: JobRequest, data_root: Any, locs: Mapping[str, L
             resolved[key] = None
             continue
         try:
-            resolved[key] = resolve_location(value, root)
-        except ValueError as exc:
+            resolved[key] = check_location(value, policy)
+        except LocationRefused as exc:
             errors.append({"loc": locs.get(key, (key,)), "msg": str(exc)})
     if errors:
         raise JobConfigError(errors)
@@ -161,28 +160,3 @@ def _exists(location: str) -> bool:
     if glob.has_magic(location):
         return any(glob.iglob(location, recursive=True))
     return Path(location).expanduser().exists()
-
-
-def resolve_location(location: str, root: Path) -> str:
-    """Where `location` lives below `root`: s3://bucket/key -> root/bucket/key, paths inside root.
-
-    Remote URLs of other protocols pass through unchanged. A trailing "/" (an S3 prefix that is
-    a folder) and glob characters are kept.
-    """
-    parts = urlsplit(location)
-    scheme = parts.scheme.lower()
-    if scheme in ("s3", "s3a", "s3n"):
-        if not parts.netloc:
-            raise ValueError(f"{location!r} has no bucket")
-        relative = f"{parts.netloc}/{parts.path.lstrip('/')}"
-    elif scheme == "file":
-        relative = parts.path
-    elif scheme and len(scheme) > 1:  # another fsspec protocol (gcs://, memory://...); "C:" is a drive
-        return location
-    else:
-        relative = location
-    candidate = (root / relative).resolve()
-    if candidate != root and not candidate.is_relative_to(root):
-        raise ValueError(f"{location!r} points outside the data root")
-    text = str(candidate)
-    return text + "/" if relative.endswith("/") and candidate != root else text

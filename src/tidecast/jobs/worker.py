@@ -40,8 +40,8 @@ from tidecast.data.io import read_table
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError
-from tidecast.jobs.batch import BatchRequest, nothing_forecast, run_batch_job
-from tidecast.jobs.config import data_root_of
+from tidecast.jobs.batch import nothing_forecast, parse_batch_body, run_batch_job
+from tidecast.jobs.config import data_root_of, parse_job_body
 from tidecast.jobs.request import JobRequest
 from tidecast.jobs.store import JobStore, one_line
 from tidecast.monitor.forecast_log import Origin, log_produced
@@ -145,7 +145,9 @@ def run_job(
 def _run_training(
     job: Job, store: JobStore, registry: Registry, settings: ServiceSettings, heartbeat_seconds: float
 ) -> Job:
-    request = JobRequest.model_validate(job.config)
+    # Checked again as it starts: a link planted in the data root while the job was queued
+    # must not lead the worker out of it.
+    request = parse_job_body(job.config, settings)
     with _Tracker(store, job.id, heartbeat_seconds) as track:
         leaderboard, version_id = _train(job, request, registry, settings, track)
     finished = store.complete(job.id, leaderboard, version_id)
@@ -161,8 +163,9 @@ def _run_batch(
     heartbeat_seconds: float,
     client: Any = None,
 ) -> Job:
-    """Forecast the batch with the version pinned on the job; Failed when no item could be."""
-    request = BatchRequest.model_validate(job.config)
+    """Forecast the batch with the version pinned on the job; Failed when no item could be.
+    Its locations are checked again as it starts (see `_run_training`)."""
+    request = parse_batch_body(job.config, settings, job.id)
     if job.model_version_id is None:
         raise ConfigError("the batch job names no model version")
     with _Tracker(store, job.id, heartbeat_seconds) as track:

@@ -10,7 +10,8 @@ a version whose files are half there:
 
 Both kinds get the marker, so `exists` means the same everywhere. Keys are made by `new_key`
 from validated parts plus a random suffix: nothing a request sends becomes a path unchecked,
-and `get_model`/`delete` only accept URIs under this store's root.
+and `get_model`/`delete` only accept keys, or URIs under this store's root. The registry keeps
+keys (`key_of`), relative to the root, so a store copied or moved elsewhere still serves.
 """
 
 from __future__ import annotations
@@ -101,12 +102,20 @@ class ArtifactStore:
     def _join(self, key: str) -> str:
         return f"{self.root.rstrip('/')}/{key}"
 
-    def _path_of(self, uri: str) -> str:
-        """The store path of a URI this store handed out; anything else is refused."""
+    def key_of(self, location: str) -> str:
+        """The key of `location` (a key, or a URI under this store); anything else is refused."""
+        if "://" not in location and not location.startswith("/"):
+            return validate_key(location)
         prefix = self.url.rstrip("/") + "/"
-        if not uri.startswith(prefix):
-            raise InvalidInput("artifact_uri", f"{uri!r} is not in the artifact store {self.url}")
-        return self._join(validate_key(uri[len(prefix) :]))
+        if not location.startswith(prefix):
+            raise InvalidInput("artifact_uri", f"{location!r} is not in the artifact store {self.url}")
+        return validate_key(location[len(prefix) :])
+
+    def _path_of(self, location: str) -> str:
+        return self._join(self.key_of(location))
+
+    def _cached(self, location: str) -> Path:
+        return self.cache_dir / hashlib.sha256(self.uri_for(self.key_of(location)).encode()).hexdigest()[:32]
 
     # ---- operations ----------------------------------------------------------------------
     def put_model(self, model_folder: str | Path, key: str) -> str:
@@ -156,7 +165,7 @@ class ArtifactStore:
             pass  # a folder without its marker is invisible anyway
 
     def exists(self, uri: str) -> bool:
-        """Whether a complete model folder is stored at `uri`."""
+        """Whether a complete model folder is stored at `uri` (a key or a URI)."""
         return bool(self.fs.isfile(f"{self._path_of(uri)}/{MARKER}"))
 
     def get_model(self, uri: str) -> Path:
@@ -167,7 +176,7 @@ class ArtifactStore:
             raise NotFound("model artifact", uri)
         if self.local:
             return Path(path)
-        cached = self.cache_dir / hashlib.sha256(uri.encode()).hexdigest()[:32]
+        cached = self._cached(uri)
         if (cached / MARKER).is_file():
             return cached
         self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -193,7 +202,7 @@ class ArtifactStore:
         The folder disappears at once: renamed away first locally, its marker removed first
         on object stores."""
         path = self._path_of(uri)
-        shutil.rmtree(self.cache_dir / hashlib.sha256(uri.encode()).hexdigest()[:32], ignore_errors=True)
+        shutil.rmtree(self._cached(uri), ignore_errors=True)
         if not self.fs.exists(path):
             return False
         if self.local:

@@ -8,7 +8,7 @@ API can map them without inspecting messages: `NotFound` -> 404, `Conflict` -> 4
 
 from __future__ import annotations
 
-from tidecast.errors import TidecastError
+from tidecast.errors import ModelError, TidecastError
 
 
 class ServiceError(TidecastError):
@@ -62,3 +62,8 @@ class DatabaseNotReady(ServiceError):
 
     status = 503
     title = "Database not ready"
+
+
+class ArtifactAltered(ModelError):
+    """A stored model folder's manifest is not the one registered: its files were replaced
+    after registration, so nothing in it is loaded (or unpickled)."""

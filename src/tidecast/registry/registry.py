@@ -3,7 +3,9 @@
 A version is registered from a folder written by `AutoForecaster.save`: its manifest supplies
 the metrics, the data fingerprint and the task (horizon, frequency, quantiles, covariates), and
 the folder is copied into the artifact store before the version row exists, so no row ever
-points at a missing model. Version numbers are 1, 2, 3... per group; two processes registering
+points at a missing model. The row keeps the folder's key relative to the store (so a copied
+or moved store still serves) and the digest of its manifest, which `model_path` checks on
+every load: a payload swapped in the store after registration is refused, not unpickled. Version numbers are 1, 2, 3... per group; two processes registering
 at once are kept apart by the (group, version) unique constraint and a retry.
 
 Approval follows SageMaker's model registry: a new version is PendingManualApproval; it can be
@@ -15,12 +17,13 @@ conditional updates, so of two concurrent changes one wins and the other gets a 
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,12 +32,14 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tidecast.automl.artifact import read_manifest
+from tidecast.automl.artifact import manifest_digest, read_manifest
 from tidecast.registry.artifacts import ArtifactStore
-from tidecast.registry.errors import Conflict, InvalidInput, NotFound
+from tidecast.registry.comparison import Comparison, compare_versions
+from tidecast.registry.errors import ArtifactAltered, Conflict, InvalidInput, NotFound
 from tidecast.registry.schema import Endpoint, ModelGroup, ModelStatus, ModelVersion, utcnow
 from tidecast.registry.settings import ServiceSettings
 
+log = logging.getLogger("tidecast.registry")
 GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 REGISTER_ATTEMPTS = 8
 MAX_VERSION = 2**31 - 1  # versions are 32-bit INTEGER columns
@@ -68,40 +73,6 @@ class GroupSummary:
     versions: int
     latest_version: int | None
     latest_approved: int | None
-
-
-@dataclass(frozen=True)
-class MetricChange:
-    """One metric in a comparison; `difference` is v2 - v1 when both are numbers."""
-
-    v1: Any
-    v2: Any
-    difference: float | None
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Two versions of a group side by side: metrics, task settings that differ, same data?"""
-
-    group: str
-    v1: int
-    v2: int
-    metrics: dict[str, MetricChange]
-    config_changes: dict[str, tuple[Any, Any]]
-    same_data: bool
-    data_fingerprints: tuple[str, str] = field(default=("", ""))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "group": self.group,
-            "versions": [self.v1, self.v2],
-            "metrics": {
-                name: {"v1": m.v1, "v2": m.v2, "difference": m.difference} for name, m in self.metrics.items()
-            },
-            "config_changes": {key: {"v1": a, "v2": b} for key, (a, b) in self.config_changes.items()},
-            "same_data": self.same_data,
-            "data_fingerprints": list(self.data_fingerprints),
-        }
 
 
 @dataclass(frozen=True)
@@ -139,16 +110,24 @@ class Registry:
         name = validate_group_name(group)
         if source_job_id is not None and not (0 < len(source_job_id) <= 32):
             raise InvalidInput("source_job_id", f"{source_job_id!r} is not a job id")
-        manifest = read_manifest(model_folder)
+        manifest, digest = read_manifest(model_folder), manifest_digest(model_folder)
         uri = self.artifacts.put_model(model_folder, self.artifacts.new_key("models", name))
         try:
-            return self._insert_version(name, manifest, uri, source_job_id, description)
+            return self._insert_version(
+                name, manifest, self.artifacts.key_of(uri), digest, source_job_id, description
+            )
         except BaseException:
             self.artifacts.delete(uri)  # the row never existed: leave no orphan artifact
             raise
 
     def _insert_version(
-        self, name: str, manifest: dict[str, Any], uri: str, source_job_id: str | None, description: str
+        self,
+        name: str,
+        manifest: dict[str, Any],
+        key: str,
+        digest: str,
+        source_job_id: str | None,
+        description: str,
     ) -> ModelVersion:
         for attempt in range(REGISTER_ATTEMPTS):
             try:
@@ -161,7 +140,8 @@ class Registry:
                         group=group,
                         version=(latest or 0) + 1,
                         source_job_id=source_job_id,
-                        artifact_uri=uri,
+                        artifact_uri=key,
+                        manifest_digest=digest,
                         metrics=dict(manifest.get("metrics") or {}),
                         data_fingerprint=str(manifest.get("data_fingerprint") or ""),
                         config=dict(manifest.get("task") or {}),
@@ -247,8 +227,39 @@ class Registry:
             return latest
 
     def model_path(self, version: ModelVersion) -> Path:
-        """A local folder holding `version`'s model, ready for `AutoForecaster.load`."""
-        return self.artifacts.get_model(version.artifact_uri)
+        """A local folder holding `version`'s model, ready for `AutoForecaster.load`, its
+        manifest checked against the digest recorded at registration (ArtifactAltered when it
+        differs; the manifest in turn vouches for the payload's digest)."""
+        folder = self.artifacts.get_model(version.artifact_uri)
+        found = manifest_digest(folder)
+        if version.manifest_digest is None:
+            self._record_digest(version, found)
+        elif found != version.manifest_digest:
+            raise ArtifactAltered(
+                f"{version.group.name} version {version.version}: the stored model folder is not the "
+                f"one registered (manifest digest {found[:12]}..., registered "
+                f"{version.manifest_digest[:12]}...); it was changed in the artifact store and is not loaded"
+            )
+        return folder
+
+    def artifact_url(self, version: ModelVersion) -> str:
+        """Where `version`'s folder is, as a full URL of the artifact store."""
+        return self.artifacts.uri_for(self.artifacts.key_of(version.artifact_uri))
+
+    def _record_digest(self, version: ModelVersion, digest: str) -> None:
+        """A version registered before digests were recorded gets the one its folder has now."""
+        log.warning(
+            "%s version %d has no recorded manifest digest: recording the current one",
+            version.group.name,
+            version.version,
+        )
+        with self.sessions.begin() as session:
+            session.execute(
+                update(ModelVersion)
+                .where(ModelVersion.id == version.id, ModelVersion.manifest_digest.is_(None))
+                .values(manifest_digest=digest)
+                .execution_options(synchronize_session=False)
+            )
 
     def endpoint_version(self, name: str) -> ModelVersion:
         """The version endpoint `name` serves now (NotFound for an unknown endpoint)."""
@@ -316,31 +327,10 @@ class Registry:
 
     # ---- comparing -----------------------------------------------------------------------
     def compare(self, group: str, v1: int, v2: int) -> Comparison:
-        """Metrics side by side (with v2 - v1), the task settings that differ, and whether both
-        versions were trained on the same data."""
+        """`compare_versions` of two versions of `group`."""
         with self.sessions() as session:
             a, b = self._version(session, group, v1), self._version(session, group, v2)
-        metrics = {
-            name: MetricChange(
-                a.metrics.get(name), b.metrics.get(name), _difference(a.metrics, b.metrics, name)
-            )
-            for name in sorted(set(a.metrics) | set(b.metrics))
-        }
-        flat_a, flat_b = _flatten(a.config), _flatten(b.config)
-        changes = {
-            key: (flat_a.get(key), flat_b.get(key))
-            for key in sorted(set(flat_a) | set(flat_b))
-            if flat_a.get(key) != flat_b.get(key)
-        }
-        return Comparison(
-            group=group,
-            v1=v1,
-            v2=v2,
-            metrics=metrics,
-            config_changes=changes,
-            same_data=bool(a.data_fingerprint) and a.data_fingerprint == b.data_fingerprint,
-            data_fingerprints=(a.data_fingerprint, b.data_fingerprint),
-        )
+        return compare_versions(group, a, b)
 
     # ---- lookups inside a session ----------------------------------------------------------
     @staticmethod
@@ -362,31 +352,6 @@ class Registry:
         if found is None:
             raise NotFound("model version", f"{group}/{version}")
         return found
-
-
-def _difference(a: dict[str, Any], b: dict[str, Any], name: str) -> float | None:
-    x, y = a.get(name), b.get(name)
-    numbers = (int, float)
-    if (
-        isinstance(x, numbers)
-        and isinstance(y, numbers)
-        and not isinstance(x, bool)
-        and not isinstance(y, bool)
-    ):
-        return float(y) - float(x)
-    return None
-
-
-def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested settings as dotted keys: {"covariates": {"known": [...]}} -> {"covariates.known": [...]}."""
-    flat: dict[str, Any] = {}
-    for key, item in value.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(item, dict) and item:
-            flat.update(_flatten(item, f"{dotted}."))
-        else:
-            flat[dotted] = item
-    return flat
 
 
 @contextmanager

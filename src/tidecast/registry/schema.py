@@ -167,7 +167,13 @@ class ModelVersion(Base):
     # Not a foreign key: jobs reference versions (jobs.model_version_id), a cycle would make
     # table creation and deletion order-dependent, and the CLI registers folders with no job.
     source_job_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Relative to the artifact store (models/{group}/{hex}), so the store can move; rows
+    # registered before migration 0003 outside the store keep their absolute URI.
     artifact_uri: Mapped[str] = mapped_column(String(URI_LENGTH))
+    # SHA-256 of the folder's manifest.json at registration, checked on every load: whoever
+    # can write the artifact store cannot also vouch for what they wrote. None: registered
+    # before 0003; the first load records it.
+    manifest_digest: Mapped[str | None] = mapped_column(String(64))
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     data_fingerprint: Mapped[str] = mapped_column(String(128), default="")
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from tidecast.data.locations import LocationPolicy, url_prefix
+
 MIB = 1024 * 1024
 
 
@@ -39,6 +41,14 @@ class ServiceSettings(BaseSettings):
         description=(
             "Local folder that job and batch locations are confined to: s3://bucket/key -> "
             "{data_root}/bucket/key. Batch jobs write their output below it or below {home}/batch."
+        ),
+    )
+    data_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Remote URL prefixes (s3://bucket/in/, https://host/exports/) that job and batch "
+            "locations may name as they are: a JSON list or comma-separated. http(s) is refused "
+            "unless listed here. With neither this nor data_root, locations are not confined."
         ),
     )
     open_mode: bool = Field(default=False, description="Serve without API keys. Must be set explicitly.")
@@ -80,9 +90,9 @@ class ServiceSettings(BaseSettings):
         description="Level of the service's and the job workers' logs: DEBUG, INFO, WARNING...",
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "data_urls", mode="before")
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
+    def _split_list(cls, value: Any) -> Any:
         """Accept `["https://a", "https://b"]` (JSON) as well as `https://a,https://b`."""
         if isinstance(value, str):
             text = value.strip()
@@ -92,6 +102,18 @@ class ServiceSettings(BaseSettings):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+    @field_validator("data_root", mode="before")
+    @classmethod
+    def _empty_root_is_none(cls, value: Any) -> Any:
+        """TIDECAST_DATA_ROOT= (empty) means no data root, not the working folder."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("data_urls")
+    @classmethod
+    def _url_prefixes(cls, value: list[str]) -> list[str]:
+        """A bad prefix stops the service at start, not at the first request naming it."""
+        return [url_prefix(url) for url in value]
 
     @model_validator(mode="after")
     def _derive_from_home(self) -> ServiceSettings:
@@ -120,18 +142,7 @@ class ServiceSettings(BaseSettings):
         """Where model folders from remote artifact stores are cached locally."""
         return self.home / "cache"
 
-    def map_data_uri(self, uri: str) -> str:
-        """An s3:// URI from a job body as a path under `data_root` when one is configured.
-
-        The bucket and key are resolved and must stay inside `data_root`, so a URI with `..`
-        cannot reach other files. Other URIs are returned unchanged.
-        """
-        if self.data_root is None or not uri.startswith("s3://"):
-            return uri
-        root = self.data_root.resolve()
-        target = (root / uri[len("s3://") :]).resolve()
-        if target != root and root not in target.parents:
-            from tidecast.registry.errors import InvalidInput
-
-            raise InvalidInput("uri", f"{uri!r} leaves the data root")
-        return str(target)
+    def location_policy(self) -> LocationPolicy:
+        """Where job, batch and other request locations may read: below `data_root` (which
+        s3:// URIs map onto) and below the `data_urls` prefixes (see `tidecast.data.locations`)."""
+        return LocationPolicy.of([self.data_root], self.data_root, self.data_urls)

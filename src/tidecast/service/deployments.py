@@ -93,7 +93,8 @@ class Deployments:
 
     def _load(self, name: str, version: ModelVersion) -> LoadedModel:
         try:
-            loaded = LoadedModel.load(self.registry.model_path(version), name)
+            folder = self.registry.model_path(version)  # refuses a folder altered since registration
+            loaded = LoadedModel.load(folder, name, manifest_digest=version.manifest_digest)
         except (ModelError, OSError, ValueError) as exc:
             raise Problem(
                 422,

@@ -119,10 +119,11 @@ class LoadedModel:
         }
 
     @classmethod
-    def load(cls, path: str | Path, name: str = "") -> LoadedModel:
-        """Load a model folder (digests checked by `AutoForecaster.load`)."""
+    def load(cls, path: str | Path, name: str = "", manifest_digest: str | None = None) -> LoadedModel:
+        """Load a model folder (digests checked by `AutoForecaster.load`, the manifest's against
+        `manifest_digest`, the registry's record, when given)."""
         started = time.perf_counter()
-        loaded = cls(AutoForecaster.load(path), path, name)
+        loaded = cls(AutoForecaster.load(path, manifest_digest=manifest_digest), path, name)
         loaded.load_seconds = time.perf_counter() - started
         return loaded
 

@@ -15,13 +15,15 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value is not None else None
 
 
-def version_to_dict(version: ModelVersion) -> dict[str, Any]:
+def version_to_dict(version: ModelVersion, registry: Registry) -> dict[str, Any]:
+    """A version as the API shows it; `artifact_uri` is the full URL of its folder in the store
+    (the row keeps it relative to the store)."""
     return {
         "group": version.group.name,
         "version": version.version,
         "id": version.id,
         "status": version.status.value,
-        "artifact_uri": version.artifact_uri,
+        "artifact_uri": registry.artifact_url(version),
         "source_job_id": version.source_job_id,
         "data_fingerprint": version.data_fingerprint,
         "description": version.description,

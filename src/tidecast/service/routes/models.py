@@ -35,22 +35,24 @@ def list_groups(state: StateDep) -> dict[str, Any]:
 def list_versions(
     group: str, state: StateDep, status: Annotated[ModelStatus | None, Query()] = None
 ) -> dict[str, Any]:
-    return {"versions": [version_to_dict(v) for v in state.registry.list_versions(group, status)]}
+    return {
+        "versions": [version_to_dict(v, state.registry) for v in state.registry.list_versions(group, status)]
+    }
 
 
 @router.get("/{group}/versions/{version}", summary="One version")
 def get_version(group: str, version: int, state: StateDep) -> dict[str, Any]:
-    return version_to_dict(state.registry.get(group, version))
+    return version_to_dict(state.registry.get(group, version), state.registry)
 
 
 @router.post("/{group}/versions/{version}/approve", summary="Approve a version")
 def approve(group: str, version: int, state: StateDep) -> dict[str, Any]:
-    return version_to_dict(state.registry.approve(group, version))
+    return version_to_dict(state.registry.approve(group, version), state.registry)
 
 
 @router.post("/{group}/versions/{version}/reject", summary="Reject (or withdraw) a version")
 def reject(group: str, version: int, state: StateDep) -> dict[str, Any]:
-    out = version_to_dict(state.registry.reject(group, version))
+    out = version_to_dict(state.registry.reject(group, version), state.registry)
     out["still_serving"] = state.deployments.serving(out["id"])
     return out
 
@@ -80,7 +82,7 @@ def rollback(
             state.deployments.deploy(name, group, done.current.version)
             moved.append(name)
     return {
-        "rejected": version_to_dict(done.rejected),
-        "current": version_to_dict(done.current),
+        "rejected": version_to_dict(done.rejected, state.registry),
+        "current": version_to_dict(done.current, state.registry),
         "redeployed_endpoints": moved,
     }
