@@ -1,0 +1,94 @@
+"""``GET /v1/items/{run_or_model}``: search a run's items; ``GET /v1/items/{run_or_model}/{item_id}``:
+one item's history, covariates, forecast with its quantiles, and backtest forecasts beside
+their actuals (the dashboard's forecast explorer draws it). Admin keys, like the reports.
+
+A run is named as the reports name it (`jobs.runs.locate_run`): a job id, ``group:version``,
+an endpoint or a model group. Loading a run reads several files (and a model folder alone is
+forecast again), while the explorer asks for item after item of the same run, so the loaded
+inputs of the last few runs are kept, keyed by folder and its modification time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from starlette.concurrency import run_in_threadpool
+
+from tidecast.jobs.runs import locate_run
+from tidecast.registry.errors import NotFound
+from tidecast.reports.explorer import DEFAULT_POINTS, item_ids, item_series, search_items
+from tidecast.reports.inputs import ReportInputs, load_inputs
+from tidecast.service.dependencies import ServiceState, StateDep, require_admin
+
+router = APIRouter(prefix="/v1/items", tags=["items"], dependencies=[Depends(require_admin)])
+
+CACHED_RUNS = 4
+
+
+class LoadedRuns:
+    """The `ReportInputs` of the last `size` runs read, by (folder, mtime); thread-safe."""
+
+    def __init__(self, size: int = CACHED_RUNS) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, float], ReportInputs] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, folder: Path, label: str) -> ReportInputs:
+        key = (str(folder), folder.stat().st_mtime)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        inputs = load_inputs(folder, label)
+        with self._lock:
+            self._entries[key] = inputs
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return inputs
+
+
+_runs = LoadedRuns()
+
+
+def _inputs(state: ServiceState, run_or_model: str) -> ReportInputs:
+    found = locate_run(state.settings, state.registry, run_or_model)
+    return _runs.get(found.folder, found.label)
+
+
+@router.get("/{run_or_model}", summary="Search a run's items by a piece of their id")
+async def search(
+    run_or_model: str,
+    state: StateDep,
+    q: Annotated[str, Query(max_length=200, description="Part of an item id; empty lists all")] = "",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        inputs = _inputs(state, run_or_model)
+        found, total = search_items(inputs, q, limit)
+        return {"source": inputs.name, "items": found, "total": total}
+
+    return await run_in_threadpool(run)
+
+
+@router.get(
+    "/{run_or_model}/{item_id:path}",
+    summary="One item: history, covariates, forecast and quantiles, backtests beside actuals",
+)
+async def item(
+    run_or_model: str,
+    item_id: str,
+    state: StateDep,
+    points: Annotated[int, Query(ge=1, le=100_000, description="History points shown")] = DEFAULT_POINTS,
+) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        inputs = _inputs(state, run_or_model)
+        if item_id not in item_ids(inputs):
+            raise NotFound("item", item_id, f"{inputs.name} has no history or forecast for it")
+        return item_series(inputs, item_id, points)
+
+    return await run_in_threadpool(run)
