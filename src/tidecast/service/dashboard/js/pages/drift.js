@@ -30,7 +30,7 @@ function draw(box, drift, endpoint, ctx) {
       [
         { label: "Item", value: (i) => i.item_id },
         { label: "Score", value: (i) => num(i.score), num: true },
-        { label: "", value: (i) => h("div", { style: { width: "8rem" } }, bar(i.score, max, i.score >= 3)) },
+        { label: "", value: (i) => h("div", { class: "barcell" }, bar(i.score, max, i.score >= 3)) },
         { label: "Level shift", value: (i) => num(i.level_shift), num: true },
         { label: "Volatility ratio", value: (i) => num(i.volatility_ratio), num: true, narrow: true },
         { label: "Covariate shift", value: (i) => num(i.covariate_shift), num: true, narrow: true },

@@ -9,6 +9,8 @@ import { align, epoch, nonZeroSpans, timeChart } from "../charts.js";
 import { sourceSelect, sources } from "./sources.js";
 
 const SEARCH_DELAY_MS = 200;
+// History shown before the forecast: fewer points on a phone, so the forecast stays readable.
+const historyPoints = () => (window.innerWidth < 640 ? 70 : 200);
 
 export async function render(main, params, ctx) {
   const options = await sources();
@@ -58,7 +60,7 @@ export async function render(main, params, ctx) {
 }
 
 async function showItem(view, source, itemId, ctx) {
-  const item = await api(path("/v1/items", source, itemId));
+  const item = await api(`${path("/v1/items", source, itemId)}?points=${historyPoints()}`);
   let actuals = null;
   if (feature("actuals") && item.forecast.timestamp.length) {
     const since = item.history.timestamp[item.history.timestamp.length - 1] || item.forecast.timestamp[0];

@@ -10,7 +10,7 @@ export function leaderboardTable(rows) {
   const columns = [
     { label: "Model", value: (r) => (r.selected ? h("b", {}, `${r.model} ✓`) : r.model) },
     { label: "Score", value: (r) => num(r.score), num: true },
-    { label: "", value: (r) => h("div", { style: { width: "8rem" } }, bar(r.score, max)) },
+    { label: "", value: (r) => h("div", { class: "barcell" }, bar(r.score, max)) },
     ...windows.map((k) => ({ label: k.replace(/^window_(\d+)_/, "w$1 "), value: (r) => num(r[k]), num: true, narrow: true })),
     { label: "Weight", value: (r) => num(r.weight), num: true },
     { label: "Fit s", value: (r) => num(r.fit_seconds), num: true, narrow: true },

@@ -84,7 +84,7 @@ function barChart(chart) {
     table(
       [
         { label: chart.labels.length ? "" : name, value: (r) => r.label },
-        { label: "", value: (r) => h("div", { style: { width: "min(40vw, 20rem)" } }, bar(r.value, max)) },
+        { label: "", value: (r) => h("div", { class: "barcell" }, bar(r.value, max)) },
         { label: name, value: (r) => num(r.value), num: true },
       ],
       chart.labels.map((label, i) => ({ label, value: values[i] })),
