@@ -13,6 +13,7 @@ migrated store, and small real model folders.
 * `registry` - a `Registry` on `database` and `artifact_store`.
 * `client` / `keys` - the HTTP app in process over the test module's own `settings` fixture
   (each service module sets its limits), and one admin and one forecast key.
+* `assert_problems` - GET paths answer their statuses as problem details.
 * `model_folder` / `other_model_folder` - saved AutoForecaster folders (SeasonalNaive, trained
   once per session on tiny panels; the second has horizon 4 and different data). Treat them
   as read-only.
@@ -107,6 +108,15 @@ def client(settings: ServiceSettings, database: Database) -> Iterator[TestClient
 def keys(client: TestClient) -> dict[str, str]:
     store = client.app.state.service.keys  # type: ignore[attr-defined]
     return {"admin": store.create("ops", "admin"), "forecast": store.create("shop", "forecast")}
+
+
+def assert_problems(client: TestClient, headers: dict[str, str], cases: list[tuple[str, int]]) -> None:
+    """Each GET path answers its status as a problem (RFC 9457) with a detail."""
+    for path, status in cases:
+        response = client.get(path, headers=headers)
+        assert response.status_code == status, (path, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"], path
 
 
 def tiny_panel(items: int = 2, length: int = 28, seed: int = 0) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import assert_problems
 from tidecast.automl.forecaster import AutoForecaster
 from tidecast.jobs.worker import run_folder
 from tidecast.registry.registry import Registry
@@ -137,15 +138,16 @@ def test_when_the_key_item_or_run_is_wrong_then_a_problem_says_so(
 ) -> None:
     assert client.get("/v1/items/shop").status_code == 401
     assert client.get("/v1/items/shop/shop%2Fc", headers={"X-API-Key": keys["forecast"]}).status_code == 403
-    for path, status in [
-        ("/v1/items/shop/nope", 404),
-        ("/v1/items/nothing-here", 404),
-        ("/v1/items/sales:7/shop%2Fc", 404),
-        ("/v1/items/shop/shop%2Fc?points=0", 422),
-    ]:
-        response = client.get(path, headers=admin(keys))
-        assert response.status_code == status, (path, response.text)
-        assert response.headers["content-type"] == "application/problem+json"
+    assert_problems(
+        client,
+        admin(keys),
+        [
+            ("/v1/items/shop/nope", 404),
+            ("/v1/items/nothing-here", 404),
+            ("/v1/items/sales:7/shop%2Fc", 404),
+            ("/v1/items/shop/shop%2Fc?points=0", 422),
+        ],
+    )
     assert (
         "has no history or forecast"
         in client.get("/v1/items/shop/nope", headers=admin(keys)).json()["detail"]
