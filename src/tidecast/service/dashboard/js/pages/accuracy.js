@@ -6,6 +6,7 @@ import { align, color, timeChart } from "../charts.js";
 import { monitoringPage } from "./monitoring.js";
 
 const METRICS = ["wape", "wql", "mape", "mase", "bias", "coverage"];
+const PERIODS = { h: "hour", D: "day", W: "week", M: "month", Q: "quarter", Y: "year" };
 
 export async function render(main, params, ctx) {
   const metric = METRICS.includes(params.metric) ? params.metric : "wape";
@@ -14,7 +15,7 @@ export async function render(main, params, ctx) {
     h("label", {}, "Metric", h("select", { id: "metric", onchange: (e) => ctx.go("accuracy", { ...params, metric: e.target.value }) },
       METRICS.map((m) => h("option", { value: m, selected: m === metric }, m)))),
     h("label", {}, "Period", h("select", { id: "period", onchange: (e) => ctx.go("accuracy", { ...params, period: e.target.value }) },
-      [["D", "day"], ["W", "week"], ["M", "month"]].map(([v, l]) => h("option", { value: v, selected: v === period }, l)))),
+      ["D", "W", "M"].map((v) => h("option", { value: v, selected: v === period }, PERIODS[v])))),
   ];
   await monitoringPage(main, params, ctx, {
     page: "accuracy",
@@ -40,7 +41,7 @@ function draw(box, report, metric, ctx) {
       stat("wQL", num(overall.wql)),
       stat("p10–p90 coverage", pct(overall.coverage)),
       stat("bias", num(overall.bias))),
-    h("h2", {}, `${metric} per ${report.period} and version`),
+    h("h2", {}, `${metric} per ${PERIODS[report.period] || report.period} and version`),
     chartBox,
     h("h2", {}, "Versions: realised against backtest"),
     table(

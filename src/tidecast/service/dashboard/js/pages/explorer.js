@@ -105,38 +105,33 @@ function legendNote(item, actuals) {
 }
 
 function merged(backtests, column) {
-  return { x: backtests.flatMap((b) => b.timestamp), y: backtests.flatMap((b) => b[column] || b.timestamp.map(() => null)) };
+  const y = backtests.flatMap((b) => (column && b[column]) || b.timestamp.map(() => null));
+  return { x: backtests.flatMap((b) => b.timestamp), y };
 }
 
+// The series drawn, in order; those without a value are left out of the chart and its legend.
 function drawChart(box, item, actuals, covariate) {
   const f = item.forecast;
   const [lo, hi] = item.band || [null, null];
-  const columns = [
-    { x: item.history.timestamp, y: item.history.target },
-    { x: f.timestamp, y: f.mean || [] },
-    { x: f.timestamp, y: lo ? f[lo] : [] },
-    { x: f.timestamp, y: hi ? f[hi] : [] },
-    merged(item.backtests, "mean"),
-    merged(item.backtests, lo || "mean"),
-    merged(item.backtests, hi || "mean"),
-    { x: (actuals || []).map((a) => a.timestamp), y: (actuals || []).map((a) => a.value) },
+  const candidates = [
+    { key: "history", x: item.history.timestamp, y: item.history.target, style: { stroke: "#1d2733" } },
+    { key: "forecast", x: f.timestamp, y: f.mean || [], style: { stroke: "#1f6feb", width: 2 } },
+    { key: "lo", label: lo, x: f.timestamp, y: lo ? f[lo] : [], style: { stroke: "rgba(31,111,235,.45)", width: 1 } },
+    { key: "hi", label: hi, x: f.timestamp, y: hi ? f[hi] : [], style: { stroke: "rgba(31,111,235,.45)", width: 1 } },
+    { key: "backtest", ...merged(item.backtests, "mean"), style: { stroke: "#8250df", dash: [5, 4] } },
+    { key: "backtest lo", label: `backtest ${lo}`, ...merged(item.backtests, lo), style: { stroke: "rgba(130,80,223,.25)", width: 1 } },
+    { key: "backtest hi", label: `backtest ${hi}`, ...merged(item.backtests, hi), style: { stroke: "rgba(130,80,223,.25)", width: 1 } },
+    { key: "actuals", x: (actuals || []).map((a) => a.timestamp), y: (actuals || []).map((a) => a.value), style: { stroke: "#cf222e", pointsOnly: true } },
   ];
-  const data = align(columns);
-  const spans = covariate
-    ? nonZeroSpans(item.history.timestamp.map(epoch), covariate.values)
-    : [];
-  return timeChart(box, data, {
-    series: [
-      { label: "history", stroke: "#1d2733" },
-      { label: "forecast", stroke: "#1f6feb", width: 2 },
-      { label: lo || "lower", stroke: "rgba(31,111,235,.45)", width: 1 },
-      { label: hi || "upper", stroke: "rgba(31,111,235,.45)", width: 1 },
-      { label: "backtest", stroke: "#8250df", dash: [5, 4] },
-      { label: `backtest ${lo || ""}`, stroke: "rgba(130,80,223,.25)", width: 1, show: Boolean(lo) },
-      { label: `backtest ${hi || ""}`, stroke: "rgba(130,80,223,.25)", width: 1, show: Boolean(hi) },
-      { label: "actuals", stroke: "#cf222e", pointsOnly: true },
-    ],
-    bands: lo ? [{ upper: 4, lower: 3, fill: "rgba(31,111,235,.16)" }, { upper: 7, lower: 6, fill: "rgba(130,80,223,.10)" }] : [],
+  const drawn = candidates.filter((c) => c.y && c.y.some((v) => v !== null && v !== undefined));
+  const at = (key) => drawn.findIndex((c) => c.key === key) + 1; // 0: absent (series 0 is time)
+  const bands = [["hi", "lo", "rgba(31,111,235,.16)"], ["backtest hi", "backtest lo", "rgba(130,80,223,.10)"]]
+    .filter(([upper, lower]) => at(upper) && at(lower))
+    .map(([upper, lower, fill]) => ({ upper: at(upper), lower: at(lower), fill }));
+  const spans = covariate ? nonZeroSpans(item.history.timestamp.map(epoch), covariate.values) : [];
+  return timeChart(box, align(drawn), {
+    series: drawn.map((c) => ({ label: c.label || c.key, ...c.style })),
+    bands,
     spans,
   });
 }
