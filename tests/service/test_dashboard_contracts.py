@@ -7,18 +7,15 @@ in headless Chromium without a console error, and screenshots are saved."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from browser import Console, chromium_browser, needs_chromium, visit
 from fastapi import APIRouter
 
+from conftest import serve_in_thread
 from tidecast.registry.db import Database
 from tidecast.registry.settings import ServiceSettings
 from tidecast.service.app import create_app
@@ -159,19 +156,8 @@ def url(tmp_path_factory: pytest.TempPathFactory, model_folder: Path) -> Iterato
     state.registry.register("sales", model_folder)
     state.registry.approve("sales", 1)
     state.deployments.deploy("shop", "sales", 1)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the test server did not start"
-    yield f"http://127.0.0.1:{port}/dashboard/"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app) as base:
+        yield f"{base}/dashboard/"
     database.dispose()
 
 
