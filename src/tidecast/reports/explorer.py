@@ -5,7 +5,7 @@ moved it, the forecast with its outer quantile band, and the backtest forecasts 
 actuals they were scored on (the actuals a run keeps). Everything comes from the same inputs
 the reports read, so the explorer and the reports never disagree about a number.
 
-`search_items` finds items by a piece of their id (what a search box needs); `item_series`
+`search_items` finds items of `item_ids` by a piece of their id (what a search box needs); `item_series`
 returns one item as JSON-ready columns (ISO timestamps, floats with NaN as null).
 """
 
@@ -35,11 +35,12 @@ def item_ids(inputs: ReportInputs) -> list[str]:
     return sorted(found)
 
 
-def search_items(inputs: ReportInputs, text: str = "", limit: int = 50) -> tuple[list[str], int]:
-    """Items whose id holds `text` (case-insensitive), ids starting with it first; and how many
-    matched in all (a search box shows the first `limit` and says there are more)."""
+def search_items(items: Sequence[str], text: str = "", limit: int = 50) -> tuple[list[str], int]:
+    """Of `items` (a run's `item_ids`), those whose id holds `text` (case-insensitive), ids
+    starting with it first; and how many matched in all (a search box shows the first `limit`
+    and says there are more)."""
     needle = text.strip().lower()
-    matches = [i for i in item_ids(inputs) if needle in i.lower()]
+    matches = [i for i in items if needle in i.lower()]
     matches.sort(key=lambda i: (not i.lower().startswith(needle), i))
     return matches[: max(0, min(limit, MAX_SEARCH))], len(matches)
 
@@ -133,7 +134,7 @@ def _backtests(inputs: ReportInputs, item_id: str, quantiles: Sequence[str]) -> 
         columns = [c for c in [MEAN, *quantiles, ACTUAL] if c in part.columns]
         out.append(
             {
-                "window": int(window),  # type: ignore[call-overload]
+                "window": int(window),
                 "cutoff": str(part["cutoff"].iloc[0]) if "cutoff" in part.columns else None,
                 "timestamp": _iso(part),
                 **{c: _floats(part, c) for c in columns},

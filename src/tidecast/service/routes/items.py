@@ -5,13 +5,15 @@ their actuals (the dashboard's forecast explorer draws it). Admin keys, like the
 A run is named as the reports name it (`jobs.runs.locate_run`): a job id, ``group:version``,
 an endpoint or a model group. Loading a run reads several files (and a model folder alone is
 forecast again), while the explorer asks for item after item of the same run, so the loaded
-inputs of the last few runs are kept, keyed by folder and its modification time.
+inputs of the last few runs (and their item ids) are kept, keyed by folder and its
+modification time.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,15 +31,24 @@ router = APIRouter(prefix="/v1/items", tags=["items"], dependencies=[Depends(req
 CACHED_RUNS = 4
 
 
+@dataclass(frozen=True)
+class LoadedRun:
+    """A run's inputs and its item ids, sorted (listing them reads every history row)."""
+
+    inputs: ReportInputs
+    items: list[str]
+    known: frozenset[str]
+
+
 class LoadedRuns:
-    """The `ReportInputs` of the last `size` runs read, by (folder, mtime); thread-safe."""
+    """The last `size` runs read, by (folder, mtime); thread-safe."""
 
     def __init__(self, size: int = CACHED_RUNS) -> None:
         self.size = size
-        self._entries: OrderedDict[tuple[str, float], ReportInputs] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, float], LoadedRun] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, folder: Path, label: str) -> ReportInputs:
+    def get(self, folder: Path, label: str) -> LoadedRun:
         key = (str(folder), folder.stat().st_mtime)
         with self._lock:
             found = self._entries.get(key)
@@ -45,17 +56,19 @@ class LoadedRuns:
                 self._entries.move_to_end(key)
                 return found
         inputs = load_inputs(folder, label)
+        items = item_ids(inputs)
+        run = LoadedRun(inputs, items, frozenset(items))
         with self._lock:
-            self._entries[key] = inputs
+            self._entries[key] = run
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-        return inputs
+        return run
 
 
 _runs = LoadedRuns()
 
 
-def _inputs(state: ServiceState, run_or_model: str) -> ReportInputs:
+def _run(state: ServiceState, run_or_model: str) -> LoadedRun:
     found = locate_run(state.settings, state.registry, run_or_model)
     return _runs.get(found.folder, found.label)
 
@@ -68,9 +81,9 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     def run() -> dict[str, Any]:
-        inputs = _inputs(state, run_or_model)
-        found, total = search_items(inputs, q, limit)
-        return {"source": inputs.name, "items": found, "total": total}
+        run = _run(state, run_or_model)
+        found, total = search_items(run.items, q, limit)
+        return {"source": run.inputs.name, "items": found, "total": total}
 
     return await run_in_threadpool(run)
 
@@ -86,9 +99,9 @@ async def item(
     points: Annotated[int, Query(ge=1, le=100_000, description="History points shown")] = DEFAULT_POINTS,
 ) -> dict[str, Any]:
     def run() -> dict[str, Any]:
-        inputs = _inputs(state, run_or_model)
-        if item_id not in item_ids(inputs):
-            raise NotFound("item", item_id, f"{inputs.name} has no history or forecast for it")
-        return item_series(inputs, item_id, points)
+        run = _run(state, run_or_model)
+        if item_id not in run.known:
+            raise NotFound("item", item_id, f"{run.inputs.name} has no history or forecast for it")
+        return item_series(run.inputs, item_id, points)
 
     return await run_in_threadpool(run)
