@@ -151,3 +151,31 @@ def test_when_the_key_is_wrong_then_the_form_says_so_and_no_data_shows(
     finally:
         page.close()
     assert message == "The key was not accepted." and tables == 0
+
+
+def test_when_a_job_is_submitted_then_the_open_jobs_page_shows_it_and_its_end(
+    service: Service, browser: Any, tmp_path: Path
+) -> None:
+    """No reload: the list refreshes itself while the job is queued, runs and fails (its target
+    column does not exist)."""
+    context, page, console = open_dashboard(browser, service, "laptop")
+    try:
+        before = page.locator("#jobs-list tbody tr").count()
+        body = {
+            "name": "bad-column",
+            "data": str(service.home / "sales.csv"),
+            "horizon": HORIZON,
+            "columns": {"target": "no_such_column"},
+        }
+        assert service.call("POST", "/v1/jobs", json=body).status_code == 201
+        page.wait_for_selector(f"#jobs-list tbody tr:nth-child({before + 1})")
+        page.wait_for_selector("#jobs-list tbody tr:first-child .badge.Failed", timeout=60_000)
+        first = page.locator("#jobs-list tbody tr").first.inner_text()
+        page.click("#jobs-list tbody tr:first-child")
+        page.wait_for_selector("#job-detail .error")
+        reason = page.locator("#job-detail .error").inner_text()
+        page.screenshot(path=str(tmp_path / "laptop-jobs-failed.png"), full_page=True)
+    finally:
+        context.close()
+    assert console.errors == []
+    assert first.startswith("bad-column") and "no_such_column" in reason

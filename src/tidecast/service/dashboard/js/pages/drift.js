@@ -4,11 +4,15 @@
 import { bar, clear, empty, h, num, stat, table } from "../dom.js";
 import { monitoringPage } from "./monitoring.js";
 
+// Scores are in spreads of the training data; from this one on, a bar is drawn in red.
+const NOTABLE_SCORE = 3;
+
 export async function render(main, params, ctx) {
   await monitoringPage(main, params, ctx, {
     page: "drift",
     title: "Drift",
-    intro: "Level, volatility and covariate shift of each item's recent actuals against its training data; a score per item.",
+    intro: "Level, volatility and covariate shift of each item's recent actuals against its training data; " +
+      `a score per item (red from ${NOTABLE_SCORE}). An item opens in the forecast explorer.`,
     draw: (box, report, endpoint) => draw(box, report.drift, endpoint, ctx),
   });
 }
@@ -30,7 +34,7 @@ function draw(box, drift, endpoint, ctx) {
       [
         { label: "Item", value: (i) => i.item_id },
         { label: "Score", value: (i) => num(i.score), num: true },
-        { label: "", value: (i) => h("div", { class: "barcell" }, bar(i.score, max, i.score >= 3)) },
+        { label: "", value: (i) => h("div", { class: "barcell" }, bar(i.score, max, i.score >= NOTABLE_SCORE)) },
         { label: "Level shift", value: (i) => num(i.level_shift), num: true },
         { label: "Volatility ratio", value: (i) => num(i.volatility_ratio), num: true, narrow: true },
         { label: "Covariate shift", value: (i) => num(i.covariate_shift), num: true, narrow: true },
