@@ -4,6 +4,8 @@ name of the run; searching matches pieces of ids; keys and unknown names answer 
 
 from __future__ import annotations
 
+import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from tidecast.jobs.worker import run_folder
 from tidecast.registry.registry import Registry
 from tidecast.registry.settings import ServiceSettings
 from tidecast.reports.run import write_run
+from tidecast.service.loaded_runs import LoadedRuns
 
 HORIZON = 3
 
@@ -152,3 +155,16 @@ def test_when_the_key_item_or_run_is_wrong_then_a_problem_says_so(
         "has no history or forecast"
         in client.get("/v1/items/shop/nope", headers=admin(keys)).json()["detail"]
     )
+
+
+def test_when_a_run_is_read_again_then_it_is_loaded_once_until_its_folder_changes(
+    model_folder: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(model_folder, folder)
+    runs = LoadedRuns(size=2)
+    first = runs.get(folder, "plain:1")
+    assert runs.get(folder, "plain:1") is first and first.items == ["item_0", "item_1"]
+    assert runs.get(folder, "plain").inputs.name == "plain"  # another name, another label
+    os.utime(folder, (1, 1))
+    assert runs.get(folder, "plain:1") is not first

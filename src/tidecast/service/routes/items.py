@@ -3,18 +3,12 @@ one item's history, covariates, forecast with its quantiles, and backtest foreca
 their actuals (the dashboard's forecast explorer draws it). Admin keys, like the reports.
 
 A run is named as the reports name it (`jobs.runs.locate_run`): a job id, ``group:version``,
-an endpoint or a model group. Loading a run reads several files (and a model folder alone is
-forecast again), while the explorer asks for item after item of the same run, so the loaded
-inputs of the last few runs (and their item ids) are kept, keyed by folder and its
-modification time.
+an endpoint or a model group. The explorer asks for item after item of the same run, so runs
+are read through the service's `LoadedRuns` cache.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -22,55 +16,16 @@ from starlette.concurrency import run_in_threadpool
 
 from tidecast.jobs.runs import locate_run
 from tidecast.registry.errors import NotFound
-from tidecast.reports.explorer import DEFAULT_POINTS, item_ids, item_series, search_items
-from tidecast.reports.inputs import ReportInputs, load_inputs
+from tidecast.reports.explorer import DEFAULT_POINTS, item_series, search_items
 from tidecast.service.dependencies import ServiceState, StateDep, require_admin
+from tidecast.service.loaded_runs import LoadedRun
 
 router = APIRouter(prefix="/v1/items", tags=["items"], dependencies=[Depends(require_admin)])
-
-CACHED_RUNS = 4
-
-
-@dataclass(frozen=True)
-class LoadedRun:
-    """A run's inputs and its item ids, sorted (listing them reads every history row)."""
-
-    inputs: ReportInputs
-    items: list[str]
-    known: frozenset[str]
-
-
-class LoadedRuns:
-    """The last `size` runs read, by (folder, mtime); thread-safe."""
-
-    def __init__(self, size: int = CACHED_RUNS) -> None:
-        self.size = size
-        self._entries: OrderedDict[tuple[str, float], LoadedRun] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, folder: Path, label: str) -> LoadedRun:
-        key = (str(folder), folder.stat().st_mtime)
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                return found
-        inputs = load_inputs(folder, label)
-        items = item_ids(inputs)
-        run = LoadedRun(inputs, items, frozenset(items))
-        with self._lock:
-            self._entries[key] = run
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return run
-
-
-_runs = LoadedRuns()
 
 
 def _run(state: ServiceState, run_or_model: str) -> LoadedRun:
     found = locate_run(state.settings, state.registry, run_or_model)
-    return _runs.get(found.folder, found.label)
+    return state.runs.get(found.folder, found.label)
 
 
 @router.get("/{run_or_model}", summary="Search a run's items by a piece of their id")
