@@ -8,10 +8,11 @@ export function color(i) {
   return PALETTE[i % PALETTE.length];
 }
 
-// Seconds since the epoch (uPlot's time axis) of an ISO timestamp without a zone, read as UTC.
+// Seconds since the epoch (uPlot's time axis) of an ISO date or time; without a zone, UTC.
 export function epoch(iso) {
-  const text = /[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`;
-  return Date.parse(text) / 1000;
+  const text = String(iso);
+  if (/^\d{4}-\d\d-\d\d$/.test(text)) return Date.parse(`${text}T00:00:00Z`) / 1000;
+  return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`) / 1000;
 }
 
 // Align several {x: [iso...], y: [...]} series on the union of their timestamps.
