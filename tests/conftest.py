@@ -13,6 +13,8 @@ migrated store, and small real model folders.
 * `registry` - a `Registry` on `database` and `artifact_store`.
 * `client` / `keys` - the HTTP app in process over the test module's own `settings` fixture
   (each service module sets its limits), and one admin and one forecast key.
+* `serve_in_thread` - an app under uvicorn on 127.0.0.1, in a thread, for real HTTP clients.
+* `assert_problems` - GET paths answer their statuses as problem details.
 * `model_folder` / `other_model_folder` - saved AutoForecaster folders (SeasonalNaive, trained
   once per session on tiny panels; the second has horizon 4 and different data). Treat them
   as read-only.
@@ -21,13 +23,19 @@ migrated store, and small real model folders.
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import make_url, text
 
@@ -107,6 +115,35 @@ def client(settings: ServiceSettings, database: Database) -> Iterator[TestClient
 def keys(client: TestClient) -> dict[str, str]:
     store = client.app.state.service.keys  # type: ignore[attr-defined]
     return {"admin": store.create("ops", "admin"), "forecast": store.create("shop", "forecast")}
+
+
+@contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """`app` served by uvicorn on a free 127.0.0.1 port in a thread; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the test server did not start in 20 s"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def assert_problems(client: TestClient, headers: dict[str, str], cases: list[tuple[str, int]]) -> None:
+    """Each GET path answers its status as a problem (RFC 9457) with a detail."""
+    for path, status in cases:
+        response = client.get(path, headers=headers)
+        assert response.status_code == status, (path, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"], path
 
 
 def tiny_panel(items: int = 2, length: int = 28, seed: int = 0) -> pd.DataFrame:

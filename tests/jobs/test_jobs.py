@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -14,11 +13,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text, update
 
+from conftest import serve_in_thread
 from tidecast.data.demo import generate
 from tidecast.jobs.config import parse_job_body
 from tidecast.jobs.request import JobRequest
@@ -336,16 +335,8 @@ def jobs_api(database: Database) -> Iterator[str]:
     def stop(job_id: str) -> dict[str, object]:
         return job_to_dict(store.request_stop(job_id))
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 20, "the test server")
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app) as url:
+        yield url
 
 
 def test_cli_create_describe_list_stop(jobs_api: str, tmp_path: Path, database: Database) -> None:

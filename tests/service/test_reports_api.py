@@ -5,7 +5,6 @@ model folder holds; keys and bad names answer problem details."""
 from __future__ import annotations
 
 import io
-import json
 import uuid
 import zipfile
 from pathlib import Path
@@ -15,7 +14,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import tiny_panel
+from conftest import assert_problems, tiny_panel
 from tidecast.automl.forecaster import AutoForecaster
 from tidecast.jobs.worker import run_folder
 from tidecast.registry.registry import Registry
@@ -100,15 +99,15 @@ def test_when_the_key_or_the_name_is_wrong_then_a_problem_says_so(
 ) -> None:
     assert client.get("/v1/reports/shop").status_code == 401
     assert client.get("/v1/reports/shop", headers={"X-API-Key": keys["forecast"]}).status_code == 403
-    for path, status in [
-        ("/v1/reports/nothing-here", 404),
-        ("/v1/reports/sales:9", 404),
-        ("/v1/reports/sales:x", 422),
-        ("/v1/reports/shop?kind=bogus", 422),
-        ("/v1/reports/shop?format=pdf", 422),
-        ("/v1/reports/shop?service_level=1.5", 422),
-    ]:
-        response = client.get(path, headers=admin(keys))
-        assert response.status_code == status, (path, response.text)
-        assert response.headers["content-type"] == "application/problem+json"
-        assert json.loads(response.text)["detail"]
+    assert_problems(
+        client,
+        admin(keys),
+        [
+            ("/v1/reports/nothing-here", 404),
+            ("/v1/reports/sales:9", 404),
+            ("/v1/reports/sales:x", 422),
+            ("/v1/reports/shop?kind=bogus", 422),
+            ("/v1/reports/shop?format=pdf", 422),
+            ("/v1/reports/shop?service_level=1.5", 422),
+        ],
+    )

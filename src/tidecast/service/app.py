@@ -15,6 +15,8 @@
   ``POST /endpoints/{name}/invocations`` (the path boto3's ``sagemaker-runtime``
   ``invoke_endpoint`` calls), answering DeepAR's JSON and JSON Lines formats;
 * ``/v1/reports/{run_or_model}`` (admin keys): model quality and business reports;
+* ``/v1/items/{run_or_model}`` (admin keys): search a run's items, one item's series;
+* ``/dashboard``: the web dashboard (its page and assets open; its data through the API's keys);
 * ``GET /health``, ``GET /metrics`` (Prometheus), ``/docs`` and ``/openapi.json``, open.
 
 Every error is an RFC 9457 problem (``application/problem+json``) naming the offending field;
@@ -58,10 +60,12 @@ from tidecast.service.openapi import install_openapi
 from tidecast.service.requests import DEFAULT_LIMITS, Limits
 from tidecast.service.routes.actuals import router as actuals_router
 from tidecast.service.routes.batch import router as batch_router
+from tidecast.service.routes.dashboard import install_dashboard
 from tidecast.service.routes.docs import install_docs
 from tidecast.service.routes.endpoints import router as endpoints_router
 from tidecast.service.routes.forecast import TARGET_MODEL_HEADER
 from tidecast.service.routes.forecast import router as forecast_router
+from tidecast.service.routes.items import router as items_router
 from tidecast.service.routes.jobs import router as jobs_router
 from tidecast.service.routes.models import router as models_router
 from tidecast.service.routes.monitoring import router as monitoring_router
@@ -163,7 +167,9 @@ def create_app(
     app.include_router(actuals_router)
     app.include_router(monitoring_router)
     app.include_router(observations_router)
+    app.include_router(items_router)
     install_docs(app)
+    install_dashboard(app)
     install_openapi(app)
 
     # Added innermost first: the access log sees every answer, the 413s of the body limit too.

@@ -26,6 +26,7 @@ from tidecast.registry.schema import ApiKeyRole
 from tidecast.registry.settings import ServiceSettings
 from tidecast.service.auth import Authenticator, Caller, KeyStore
 from tidecast.service.deployments import Deployments
+from tidecast.service.loaded_runs import LoadedRuns
 from tidecast.service.metrics import ServiceMetrics
 from tidecast.service.requests import DEFAULT_LIMITS, Limits
 
@@ -52,6 +53,7 @@ class ServiceState:
     default_endpoint: str | None = None
     worker_status: WorkerStatus | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    runs: LoadedRuns = field(default_factory=LoadedRuns)  # what the forecast explorer reads
     # Forecasts that need a model call (or a big body) run in threads, at most this many at a
     # time: they are CPU-bound under one GIL, so more in flight only share the CPU out (all of
     # them finish late instead of most of them early) and starve the event loop.

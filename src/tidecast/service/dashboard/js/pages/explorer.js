@@ -1,0 +1,149 @@
+// Forecast explorer: search an item of a model version or endpoint, then see its recent
+// history, the forecast with its p10–p90 band, the backtest forecasts beside the actuals they
+// were scored on, a covariate's active periods shaded, and (where the service keeps actuals)
+// the actuals observed since the forecast was made.
+
+import { api, feature, path } from "../api.js";
+import { clear, empty, h, num } from "../dom.js";
+import { align, epoch, nonZeroSpans, timeChart } from "../charts.js";
+import { sourceSelect, sources } from "./sources.js";
+
+const SEARCH_DELAY_MS = 200;
+// History shown before the forecast: fewer points on a phone, so the forecast stays readable.
+const historyPoints = () => (window.innerWidth < 640 ? 70 : 200);
+
+export async function render(main, params, ctx) {
+  const options = await sources();
+  if (!options.length) {
+    clear(main, h("h1", {}, "Forecast explorer"), empty("No models yet: train one, and its forecasts show here."));
+    return;
+  }
+  const source = params.source || options[0].value;
+  const search = h("input", { id: "item-search", type: "search", placeholder: "Search an item id…", autocomplete: "off", value: params.item || "" });
+  const suggestions = h("ul", { class: "suggestions", id: "item-suggestions", hidden: true });
+  const view = h("div", { id: "item-view" });
+  clear(
+    main,
+    h("h1", {}, "Forecast explorer"),
+    h("div", { class: "controls" },
+      sourceSelect(options, source, (value) => ctx.go("explorer", { source: value })),
+      h("label", { style: { flex: "1 1 16rem" } }, "Item", search)),
+    suggestions,
+    view,
+  );
+  const pick = (item) => ctx.go("explorer", { source, item });
+  let timer = null;
+  const suggest = async () => {
+    const found = await api(`${path("/v1/items", source)}?q=${encodeURIComponent(search.value)}&limit=20`);
+    suggestions.hidden = !found.items.length;
+    clear(suggestions, found.items.map((item) =>
+      h("li", { tabindex: 0, onclick: () => pick(item), onkeydown: (e) => e.key === "Enter" && pick(item) }, item)));
+    return found;
+  };
+  search.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => suggest().catch(() => {}), SEARCH_DELAY_MS);
+  });
+  search.addEventListener("keydown", async (event) => {
+    if (event.key !== "Enter") return;
+    const found = await suggest();
+    const exact = found.items.find((i) => i === search.value.trim());
+    if (exact || found.items.length) pick(exact || found.items[0]);
+  });
+  ctx.onLeave(() => clearTimeout(timer));
+  if (!params.item) {
+    const first = await suggest();
+    clear(view, empty(`${first.total} items in ${source}: search one to see its history and forecast.`));
+    return;
+  }
+  await showItem(view, source, params.item, ctx);
+}
+
+async function showItem(view, source, itemId, ctx) {
+  const item = await api(`${path("/v1/items", source, itemId)}?points=${historyPoints()}`);
+  let actuals = null;
+  if (feature("actuals") && item.forecast.timestamp.length) {
+    const since = item.history.timestamp[item.history.timestamp.length - 1] || item.forecast.timestamp[0];
+    actuals = await api(`/v1/actuals?item_id=${encodeURIComponent(itemId)}&since=${encodeURIComponent(since)}`)
+      .then((body) => body.actuals || [])
+      .catch(() => null);
+  }
+  const binary = item.covariates.filter((c) => c.values.some((v) => v !== null && v !== 0));
+  const chartBox = h("div", { class: "chart", id: "item-chart", dataset: { item: itemId } });
+  const marked = h("select", { id: "covariate" },
+    h("option", { value: "" }, "none"),
+    binary.map((c, i) => h("option", { value: c.name, selected: i === 0 }, `${c.name} (${c.role})`)));
+  const attributes = Object.entries(item.attributes).map(([k, v]) => `${k}: ${v}`).join(" · ");
+  clear(
+    view,
+    h("div", { class: "card" },
+      h("h2", { id: "item-title" }, itemId),
+      h("p", { class: "muted" }, [attributes, `source ${item.source}`, `horizon ${item.horizon}`, item.frequency && `frequency ${item.frequency}`]
+        .filter(Boolean).join(" · ")),
+      binary.length ? h("div", { class: "controls" }, h("label", {}, "Shade when non-zero", marked)) : null,
+      chartBox,
+      h("p", { class: "legend-note" }, legendNote(item, actuals)),
+      item.notes.length ? h("ul", { class: "muted" }, item.notes.map((n) => h("li", {}, n))) : null,
+      forecastTable(item)),
+  );
+  let chart = null;
+  const draw = () => {
+    if (chart) chart.destroy();
+    chart = drawChart(chartBox, item, actuals, binary.find((c) => c.name === marked.value));
+  };
+  marked.addEventListener("change", draw);
+  draw();
+  ctx.onLeave(() => chart && chart.destroy());
+}
+
+function legendNote(item, actuals) {
+  const band = item.band ? `${item.band[0]}–${item.band[1]}` : "no";
+  const parts = [`Shaded blue: the forecast's ${band} band.`];
+  if (item.backtests.length) parts.push(`Dashed purple: the backtest forecasts of ${item.backtests.length} window(s), against the history (the actuals).`);
+  if (actuals) parts.push(actuals.length ? `Red points: ${actuals.length} actuals observed since.` : "No actuals received since the forecast.");
+  return parts.join(" ");
+}
+
+function merged(backtests, column) {
+  const y = backtests.flatMap((b) => (column && b[column]) || b.timestamp.map(() => null));
+  return { x: backtests.flatMap((b) => b.timestamp), y };
+}
+
+// The series drawn, in order; those without a value are left out of the chart and its legend.
+function drawChart(box, item, actuals, covariate) {
+  const f = item.forecast;
+  const [lo, hi] = item.band || [null, null];
+  const candidates = [
+    { key: "history", x: item.history.timestamp, y: item.history.target, style: { stroke: "#1d2733" } },
+    { key: "forecast", x: f.timestamp, y: f.mean || [], style: { stroke: "#1f6feb", width: 2 } },
+    { key: "lo", label: lo, x: f.timestamp, y: lo ? f[lo] : [], style: { stroke: "rgba(31,111,235,.45)", width: 1 } },
+    { key: "hi", label: hi, x: f.timestamp, y: hi ? f[hi] : [], style: { stroke: "rgba(31,111,235,.45)", width: 1 } },
+    { key: "backtest", ...merged(item.backtests, "mean"), style: { stroke: "#8250df", dash: [5, 4] } },
+    { key: "backtest lo", label: `backtest ${lo}`, ...merged(item.backtests, lo), style: { stroke: "rgba(130,80,223,.25)", width: 1 } },
+    { key: "backtest hi", label: `backtest ${hi}`, ...merged(item.backtests, hi), style: { stroke: "rgba(130,80,223,.25)", width: 1 } },
+    { key: "actuals", x: (actuals || []).map((a) => a.timestamp), y: (actuals || []).map((a) => a.value), style: { stroke: "#cf222e", pointsOnly: true } },
+  ];
+  const drawn = candidates.filter((c) => c.y && c.y.some((v) => v !== null && v !== undefined));
+  const at = (key) => drawn.findIndex((c) => c.key === key) + 1; // 0: absent (series 0 is time)
+  const bands = [["hi", "lo", "rgba(31,111,235,.16)"], ["backtest hi", "backtest lo", "rgba(130,80,223,.10)"]]
+    .filter(([upper, lower]) => at(upper) && at(lower))
+    .map(([upper, lower, fill]) => ({ upper: at(upper), lower: at(lower), fill }));
+  const spans = covariate ? nonZeroSpans(item.history.timestamp.map(epoch), covariate.values) : [];
+  return timeChart(box, align(drawn), {
+    series: drawn.map((c) => ({ label: c.label || c.key, ...c.style })),
+    bands,
+    spans,
+  });
+}
+
+function forecastTable(item) {
+  const f = item.forecast;
+  if (!f.timestamp.length) return empty("No forecast for this item in this source.");
+  const columns = ["mean", ...item.quantiles].filter((c) => f[c]);
+  return h("details", {},
+    h("summary", {}, "Forecast values"),
+    h("div", { class: "scroll" }, h("table", {},
+      h("thead", {}, h("tr", {}, h("th", {}, "timestamp"), columns.map((c) => h("th", { class: "num" }, c)))),
+      h("tbody", {}, f.timestamp.map((t, i) =>
+        h("tr", {}, h("td", {}, t.replace("T00:00:00", "")), columns.map((c) => h("td", { class: "num" }, num(f[c][i])))))))));
+}

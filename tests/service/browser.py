@@ -1,0 +1,43 @@
+"""Headless Chromium for the dashboard tests: Debian's package (never a downloaded browser),
+driven by Playwright; skipped with the reason when either is missing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"
+)
+
+
+@pytest.fixture(scope="module", name="browser")
+def chromium_browser() -> Iterator[Any]:
+    """The browser, once per module (import `chromium_browser` to use it as `browser`)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (dev extra)")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Console:
+    """Every console error and uncaught exception of a page."""
+
+    def __init__(self, page: Any) -> None:
+        self.errors: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+
+def visit(page: Any, url: str) -> None:
+    """Go to a dashboard page and wait until it has drawn (the body's data-state is "ready")."""
+    page.evaluate("document.body.dataset.state = ''")
+    page.goto(url)
+    page.wait_for_selector("body[data-state=ready]")

@@ -1,0 +1,181 @@
+"""The dashboard in headless Chromium (Debian's package, driven by Playwright) against the real
+service: ``python -m tidecast.service.server`` on 127.0.0.1 with one job worker, after a small
+training job with covariates was submitted over HTTP, completed, approved and deployed.
+
+The browser asks for the admin key, then visits every page on a laptop-sized and a phone-sized
+screen without a console error; searching an item renders its chart (a canvas of non-zero
+size). Each page's screenshot is saved in the test's tmp folder. Monitoring and alerts are not
+part of this service yet, so their pages must say so instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import Console, chromium_browser, needs_chromium, visit
+from test_e2e_http import Service, create_key, wait_for_job
+
+from tidecast.data.demo import future_covariates, generate
+
+HORIZON = 7
+PAGES = ["jobs", "models", "explorer", "accuracy", "drift", "alerts", "report"]
+SCREENS = {"laptop": {"width": 1280, "height": 860}, "phone": {"width": 375, "height": 760}}
+
+__all__ = ["chromium_browser"]  # the `browser` fixture
+pytestmark = [
+    pytest.mark.timeout(300),
+    needs_chromium,
+]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """A running service whose job trained `demo` on three items with promotions, deployed as `shop`."""
+    home = tmp_path_factory.mktemp("dashboard")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDECAST_")}
+    env.update(TIDECAST_HOME=str(home))
+    service = Service(home=home, env=env)
+    try:
+        service.admin = create_key(env, "ops", "admin")
+        service.start()
+        data = generate(n_items=3)
+        data.to_csv(home / "sales.csv", index=False)
+        future_covariates(n_items=3, horizon=HORIZON).to_csv(home / "future.csv", index=False)
+        body = {
+            "name": "dashboard-demo",
+            "data": str(home / "sales.csv"),
+            "future": str(home / "future.csv"),
+            "horizon": HORIZON,
+            "frequency": "D",
+            "models": ["Naive", "SeasonalNaive"],
+            "backtest_windows": 2,
+            "columns": {"target": "target_value"},
+            "covariates": {"known": ["promotion", "is_holiday"], "static": ["category", "region"]},
+            "model_group": "demo",
+        }
+        created = service.call("POST", "/v1/jobs", json=body)
+        assert created.status_code == 201, created.text
+        done = wait_for_job(service, created.json()["id"], {"Completed", "Failed"}, timeout=120)
+        assert done["status"] == "Completed", done
+        assert service.call("POST", "/v1/models/demo/versions/1/approve").status_code == 200
+        deployed = service.call("POST", "/v1/endpoints", json={"name": "shop", "group": "demo"})
+        assert deployed.status_code == 201, deployed.text
+        service.facts["items"] = sorted(data["item_id"].unique())
+        yield service
+    finally:
+        service.stop()
+
+
+def open_dashboard(browser: Any, service: Service, screen: str) -> tuple[Any, Any, Console]:
+    """A fresh tab on /dashboard, past the key form."""
+    context = browser.new_context(viewport=SCREENS[screen])
+    page = context.new_page()
+    console = Console(page)
+    page.goto(service.url + "/dashboard")
+    page.wait_for_selector("#api-key")
+    page.fill("#api-key", service.admin)
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#jobs-list table")
+    return context, page, console
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_when_each_page_is_visited_then_it_renders_without_console_errors(
+    service: Service, browser: Any, screen: str, tmp_path: Path
+) -> None:
+    context, page, console = open_dashboard(browser, service, screen)
+    try:
+        headings, texts = {}, {}
+        for name in PAGES:
+            visit(page, f"{service.url}/dashboard/#/{name}")
+            headings[name] = page.locator("h1").first.inner_text()
+            texts[name] = page.locator("#main").inner_text()
+            page.screenshot(path=str(tmp_path / f"{screen}-{name}.png"), full_page=True)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= SCREENS[screen]["width"], f"{name} is {width}px wide on a {screen}"
+    finally:
+        context.close()
+    assert console.errors == []
+    assert headings["jobs"] == "Jobs" and headings["report"] == "Business report"
+    assert all("No monitoring data yet" in texts[n] for n in ("accuracy", "drift"))
+    assert "No alerts yet" in texts["alerts"]
+    assert "Inventory guidance" in texts["report"] and "Forecast total by region" in texts["report"]
+    assert "Leaderboard of demo:1" in texts["models"] and "SeasonalNaive" in texts["models"]
+    assert all((tmp_path / f"{screen}-{n}.png").stat().st_size > 5_000 for n in PAGES)
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_when_an_item_is_searched_then_its_chart_renders(
+    service: Service, browser: Any, screen: str, tmp_path: Path
+) -> None:
+    item = service.facts["items"][1]
+    context, page, console = open_dashboard(browser, service, screen)
+    try:
+        visit(page, f"{service.url}/dashboard/#/explorer?source=shop")
+        page.fill("#item-search", item[:8])
+        page.wait_for_selector(f"#item-suggestions li:text-is('{item}')")
+        page.evaluate("document.body.dataset.state = ''")
+        page.click(f"#item-suggestions li:text-is('{item}')")
+        page.wait_for_selector("body[data-state=ready]")
+        page.wait_for_selector("#item-chart canvas")
+        box = page.locator("#item-chart canvas").first.bounding_box()
+        title = page.locator("#item-title").inner_text()
+        legend = page.locator("#item-chart .u-legend .u-label").all_inner_texts()
+        marked = page.locator("#covariate").input_value()
+        page.screenshot(path=str(tmp_path / f"{screen}-explorer-item.png"), full_page=True)
+    finally:
+        context.close()
+    assert console.errors == []
+    assert title == item
+    assert box is not None and box["width"] > 250 and box["height"] > 200
+    assert box["width"] <= SCREENS[screen]["width"]
+    assert {"history", "forecast", "p10", "p90", "backtest"} <= set(legend)
+    assert marked == "promotion"  # the first covariate that was ever non-zero is shaded
+
+
+def test_when_the_key_is_wrong_then_the_form_says_so_and_no_data_shows(
+    service: Service, browser: Any
+) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(service.url + "/dashboard/#/jobs")
+        page.fill("#api-key", "tc_not-a-key")
+        page.click("form button[type=submit]")
+        page.wait_for_selector(".keyform .error")
+        message = page.locator(".keyform .error").inner_text()
+        tables = page.locator("table").count()
+    finally:
+        page.close()
+    assert message == "The key was not accepted." and tables == 0
+
+
+def test_when_a_job_is_submitted_then_the_open_jobs_page_shows_it_and_its_end(
+    service: Service, browser: Any, tmp_path: Path
+) -> None:
+    """No reload: the list refreshes itself while the job is queued, runs and fails (its target
+    column does not exist)."""
+    context, page, console = open_dashboard(browser, service, "laptop")
+    try:
+        before = page.locator("#jobs-list tbody tr").count()
+        body = {
+            "name": "bad-column",
+            "data": str(service.home / "sales.csv"),
+            "horizon": HORIZON,
+            "columns": {"target": "no_such_column"},
+        }
+        assert service.call("POST", "/v1/jobs", json=body).status_code == 201
+        page.wait_for_selector(f"#jobs-list tbody tr:nth-child({before + 1})")
+        page.wait_for_selector("#jobs-list tbody tr:first-child .badge.Failed", timeout=60_000)
+        first = page.locator("#jobs-list tbody tr").first.inner_text()
+        page.click("#jobs-list tbody tr:first-child")
+        page.wait_for_selector("#job-detail .error")
+        reason = page.locator("#job-detail .error").inner_text()
+        page.screenshot(path=str(tmp_path / "laptop-jobs-failed.png"), full_page=True)
+    finally:
+        context.close()
+    assert console.errors == []
+    assert first.startswith("bad-column") and "no_such_column" in reason

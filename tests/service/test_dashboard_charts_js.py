@@ -1,0 +1,39 @@
+"""The dashboard's chart helpers (js/charts.js: timestamps to uPlot's epoch seconds, aligning
+series on one time axis, covariate spans) run under Node.js, where it is installed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from tidecast.service.routes.dashboard import ASSETS
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+def test_when_series_are_aligned_then_timestamps_of_every_form_meet_on_one_axis() -> None:
+    script = f"""
+    const m = await import({json.dumps((ASSETS / "js" / "charts.js").as_uri())});
+    console.log(JSON.stringify({{
+      epochs: ["2024-02-05", "2024-02-05T00:00:00", "2024-02-05T01:00:00+01:00", "2024-02-05T00:00:00Z"].map(m.epoch),
+      aligned: m.align([{{x: ["2024-01-02", "2024-01-01"], y: [2, 1]}}, {{x: ["2024-01-03T00:00:00"], y: [3]}}]),
+      spans: m.nonZeroSpans([0, 10, 20, 30, 40], [0, 1, 1, null, 1]),
+    }}));
+    """
+    assert NODE is not None
+    out = subprocess.run(
+        [NODE, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    got = json.loads(out.stdout)
+    assert got["epochs"] == [1707091200] * 4
+    day = 86400
+    assert got["aligned"] == [
+        [1704067200, 1704067200 + day, 1704067200 + 2 * day],
+        [1, 2, None],
+        [None, None, 3],
+    ]
+    assert got["spans"] == [{"from": 5, "to": 25}, {"from": 35, "to": 45}]
