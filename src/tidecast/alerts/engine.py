@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tidecast.alerts.channels import Channel, LogChannel, Notification, SmtpChannel, WebhookChannel, deliver
 from tidecast.alerts.incidents import IncidentStore, incident_dict
+from tidecast.alerts.prometheus import SignalCollector
 from tidecast.alerts.rules import TRAFFIC_KINDS, AlertConfig, Rule, load_config
 from tidecast.alerts.signals import Sources, measure, subjects
 from tidecast.alerts.traffic import TrafficHistory, sample_traffic
@@ -69,6 +70,9 @@ class Alerting:
         self.channels = channels if channels is not None else channels_of(self.config)
         self.metrics = metrics
         self.clock = clock
+        self.last: dict[tuple[str, str], tuple[float, bool]] = {}  # (rule, subject) -> value, breached
+        if metrics is not None:
+            metrics.register(SignalCollector(lambda: self.last))
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -93,12 +97,14 @@ class Alerting:
             now = self.clock()
             rules = [rule for rule, _source in self.rules()]
             self._sample(rules)
-            events = []
+            events: list[dict[str, Any]] = []
+            measured: dict[tuple[str, str], tuple[float, bool]] = {}
             for rule in rules:
                 for subject in self._subjects(rule):
-                    event = self._evaluate_one(rule, subject, now)
+                    event = self._evaluate_one(rule, subject, now, measured)
                     if event is not None:
                         events.append(event)
+            self.last = measured
             return events
 
     def _sample(self, rules: list[Rule]) -> None:
@@ -114,14 +120,17 @@ class Alerting:
             log.exception("alert rule %s: could not list what it watches", rule.name)
             return []
 
-    def _evaluate_one(self, rule: Rule, subject: str, now: datetime) -> dict[str, Any] | None:
+    def _evaluate_one(
+        self, rule: Rule, subject: str, now: datetime, measured: dict[tuple[str, str], tuple[float, bool]]
+    ) -> dict[str, Any] | None:
         try:
             signal = measure(rule, subject, self.sources, now)
         except Exception:
             log.exception("alert rule %s on %r could not be evaluated", rule.name, subject)
             return None
-        if signal.breached is None:
+        if signal.breached is None or signal.value is None:
             return None
+        measured[(rule.name, subject)] = (signal.value, signal.breached)
         incident = self.store.open_incident(rule.name, subject)
         if signal.breached and incident is None:
             return self._announce("firing", self.store.fire(rule, subject, signal, now), now)

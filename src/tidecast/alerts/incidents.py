@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tidecast.alerts.rules import Rule
+from tidecast.alerts.rules import Rule, RuleKind
 from tidecast.alerts.signals import Signal
 from tidecast.registry.errors import InvalidInput, NotFound
 from tidecast.registry.schema import AlertIncident, AlertRuleRecord, AlertState
@@ -29,7 +29,12 @@ def open_key(rule: str, subject: str) -> str:
 
 
 def threshold_text(rule: Rule) -> str:
-    return f"outside {list(rule.band)}" if rule.band is not None else f"> {rule.threshold:g}"
+    """The breach condition as people read it: "> 1.5", "outside [0.7, 0.9]"..."""
+    if rule.band is not None:
+        return f"outside {list(rule.band)}"
+    if rule.kind == RuleKind.COVERAGE:
+        return f"more than {rule.threshold:g} from nominal"
+    return f"> {rule.threshold:g}"
 
 
 class IncidentStore:
