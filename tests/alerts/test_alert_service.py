@@ -169,7 +169,7 @@ def test_when_rules_are_posted_then_they_are_checked_listed_and_kept_apart_from_
     assert bad_window.status_code == 422 and bad_window.json()["field"] == "window", bad_window.text
     no_threshold = {k: v for k, v in rule.items() if k != "threshold"}
     missing = client.post("/v1/alerts/rules", json=no_threshold, headers=admin)
-    assert missing.status_code == 422 and "needs a threshold" in missing.json()["detail"]
+    assert missing.status_code == 422 and "need a threshold" in missing.json()["detail"]
     clash = client.post("/v1/alerts/rules", json={**rule, "name": "errors"}, headers=admin)
     assert clash.status_code == 409
     assert client.post("/v1/alerts/rules", json=rule).status_code == 401

@@ -107,7 +107,7 @@ class Rule(BaseModel):
         elif self.threshold is None:
             threshold = 0.0 if self.kind == RuleKind.JOB_FAILED else None
             if threshold is None:
-                raise ValueError(f"a {self.kind.value} rule needs a threshold")
+                raise ValueError(f"{self.kind.value} rules need a threshold")
             object.__setattr__(self, "threshold", threshold)
         if self.endpoint is not None and self.kind not in ENDPOINT_KINDS:
             raise ValueError(f"a {self.kind.value} rule watches jobs, not an endpoint")
