@@ -216,3 +216,60 @@ def test_when_the_schedule_is_on_then_a_failed_job_alerts_without_being_asked(
     assert len(webhook.posts) == 1
     body = checked(webhook, 0)
     assert (body["rule"], body["event"], body["details"]["failed"]) == ("jobs", "firing", 1)
+
+
+def test_when_only_an_older_day_drifted_then_only_windows_reaching_back_to_it_fire(
+    client: TestClient, admin: dict[str, str], sales: str
+) -> None:
+    """Windows run back from the newest actual: a 2-day window ending 2024-01-31 leaves the
+    drifted 2024-01-29 out, a 3-day one takes it in."""
+    for window in ("2d", "3d"):
+        rule = {
+            "name": f"accuracy-{window}",
+            "kind": "accuracy",
+            "endpoint": "sales",
+            "window": window,
+            "threshold": 2,
+        }
+        assert client.post("/v1/alerts/rules", json=rule, headers=admin).status_code == 201
+    served = forecast(client, admin, ["item_0", "item_1"])
+    for item, mean in served.items():
+        load(client, admin, item, DRIFT_DAYS, [3 * mean[0], *mean[1:]])
+    fired = {e["rule"] for e in evaluate(client, admin)}
+    assert fired == {"sales-accuracy", "accuracy-3d"}
+
+
+def test_when_actuals_drift_then_drift_and_coverage_rules_fire_and_metrics_show_their_values(
+    client: TestClient, admin: dict[str, str], sales: str
+) -> None:
+    rules = [
+        {
+            "name": "drift",
+            "kind": "drift",
+            "endpoint": "sales",
+            "window": "7d",
+            "threshold": 2,
+            "statistic": "max",
+        },
+        {"name": "band", "kind": "coverage", "window": "7d", "band": [0.6, 1.0]},
+        {"name": "nominal", "kind": "coverage", "window": "7d", "threshold": 0.3},
+    ]
+    for rule in rules:
+        assert client.post("/v1/alerts/rules", json=rule, headers=admin).status_code == 201
+    served = forecast(client, admin, ["item_0", "item_1"])
+    for item, mean in served.items():
+        load(client, admin, item, DRIFT_DAYS, [1.0 * v for v in mean])
+    assert {e["rule"] for e in evaluate(client, admin)} == set()  # on the forecast: all quiet
+
+    for item, mean in served.items():
+        load(client, admin, item, DRIFT_DAYS, [3 * v for v in mean])
+    assert {e["rule"] for e in evaluate(client, admin)} == {"sales-accuracy", "drift", "band", "nominal"}
+    incidents = {i["rule"]: i for i in client.get("/v1/alerts", headers=admin).json()["incidents"]}
+    assert incidents["drift"]["value"] > 2 and incidents["drift"]["details"]["items"] == 2
+    assert (
+        incidents["band"]["value"] == 0.0
+        and incidents["nominal"]["threshold"] == "more than 0.3 from nominal"
+    )
+    exposed = client.get("/metrics").text
+    assert 'tidecast_alert_signal{rule="band",subject="sales"} 0.0' in exposed
+    assert 'tidecast_alert_breached{rule="drift",subject="sales"} 1.0' in exposed
