@@ -95,6 +95,18 @@ class Rule(BaseModel):
         parse_duration(value)
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _job_default(cls, data: Any) -> Any:
+        """A job rule fires on any failure unless told otherwise."""
+        if (
+            isinstance(data, dict)
+            and data.get("kind") == RuleKind.JOB_FAILED
+            and data.get("threshold") is None
+        ):
+            return {**data, "threshold": 0.0}
+        return data
+
     @model_validator(mode="after")
     def _complete(self) -> Rule:
         if self.kind == RuleKind.COVERAGE:
@@ -105,10 +117,7 @@ class Rule(BaseModel):
             if self.band is not None and not 0 <= self.band[0] < self.band[1] <= 1:
                 raise ValueError(f"band {list(self.band)} must be [low, high] with 0 <= low < high <= 1")
         elif self.threshold is None:
-            threshold = 0.0 if self.kind == RuleKind.JOB_FAILED else None
-            if threshold is None:
-                raise ValueError(f"{self.kind.value} rules need a threshold")
-            object.__setattr__(self, "threshold", threshold)
+            raise ValueError(f"{self.kind.value} rules need a threshold")
         if self.endpoint is not None and self.kind not in ENDPOINT_KINDS:
             raise ValueError(f"a {self.kind.value} rule watches jobs, not an endpoint")
         return self
@@ -132,16 +141,20 @@ class Webhook(BaseModel):
     backoff_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
     timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
 
-    @model_validator(mode="after")
-    def _secret(self) -> Webhook:
-        if self.secret_env is not None:
-            value = os.environ.get(self.secret_env)
-            if not value:
-                raise ValueError(f"secret_env names {self.secret_env!r}, which is not set")
-            object.__setattr__(self, "secret", value)
-        if not self.secret:
+    @model_validator(mode="before")
+    @classmethod
+    def _secret(cls, data: Any) -> Any:
+        """The secret from the environment when `secret_env` names it; one there must be."""
+        if not isinstance(data, dict):
+            return data
+        name = data.get("secret_env")
+        if name is not None:
+            if not os.environ.get(str(name)):
+                raise ValueError(f"secret_env names {name!r}, which is not set")
+            data = {**data, "secret": os.environ[str(name)]}
+        if not data.get("secret"):
             raise ValueError("a webhook needs a secret (or secret_env) to sign its notifications")
-        return self
+        return data
 
 
 class Smtp(BaseModel):
