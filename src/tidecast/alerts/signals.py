@@ -11,7 +11,7 @@ drift compares the actuals of that window with the version's training data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -188,9 +188,7 @@ def _drift(rule: Rule, subject: str, sources: Sources, now: datetime) -> Signal:
         actuals = load_actuals(session.connection(), start, covariates=bool(profile.covariates))
     if actuals.empty:
         return _over(rule, None, "actuals after training")
-    actuals = actuals[
-        actuals[TIMESTAMP] > actuals[TIMESTAMP].max() - timedelta(seconds=rule.span.total_seconds())
-    ]
+    actuals = actuals[actuals[TIMESTAMP] > actuals[TIMESTAMP].max() - pd.Timedelta(rule.span)]
     scores = drift_scores(actuals, profile, ALL_RECENT)
     if scores.empty:
         return _over(rule, None, "actuals after training")

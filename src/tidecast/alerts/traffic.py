@@ -2,8 +2,9 @@
 
 The service's counters only grow (from zero when the process starts), so the traffic of the
 last `window` is the newest sample minus the last one taken before the window began (zero
-when the process is younger than the window). Each evaluation records one sample; samples
-older than the longest window in use are dropped.
+when the process is younger than the window). Each evaluation records one sample, so a
+window's start is exact to within one evaluation interval; samples older than the longest
+window in use are dropped.
 
 The series are named here, once: the service creates them under these names, the evaluator
 reads them, and the exported Prometheus rules query them.
