@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from tidecast.alerts.prometheus import BREACHED, SIGNAL, SignalCollector, prometheus_rules
 from tidecast.alerts.rules import AlertConfig, Rule
+from tidecast.alerts.signals import Sources, measure
 from tidecast.alerts.traffic import TrafficHistory, quantile, sample_traffic
 from tidecast.cli.main import app
 from tidecast.service.metrics import ServiceMetrics
@@ -51,6 +53,29 @@ def test_when_traffic_is_sampled_then_the_window_counts_only_what_came_after_its
     everything = history.window("sales", 1000)  # older than the first sample: since the start
     assert (everything.requests, everything.errors) == (5, 1)
     assert history.window("elsewhere", 60).requests == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "breached"),
+    [
+        ({"threshold": 0.1}, True),
+        ({"threshold": 0.25}, False),
+        ({"threshold": 0.1, "min_requests": 20}, None),
+    ],
+)
+def test_when_a_fifth_of_invocations_fail_then_the_error_rate_rule_measures_it(
+    options: dict, breached: bool | None
+) -> None:
+    metrics, history = ServiceMetrics(), TrafficHistory()
+    for status in [200] * 8 + [500, 503]:
+        metrics.observe_invocation("sales", status, 0.2)
+    metrics.observe_invocation("sales", 404, 0.2)  # the caller's mistake, not the endpoint's
+    history.record(0.0, sample_traffic(metrics.registry), keep_seconds=3600)
+    rule = Rule.model_validate({"name": "errors", "kind": "error_rate", "window": "1h", **options})
+    signal = measure(rule, "sales", Sources(monitor=None, traffic=history), datetime.now(UTC))  # type: ignore[arg-type]
+    assert signal.breached is breached
+    if breached is not None:
+        assert signal.value == pytest.approx(2 / 11) and signal.details == {"requests": 11, "errors": 2}
 
 
 def test_when_rules_are_exported_then_every_series_they_query_is_one_the_service_exports() -> None:
