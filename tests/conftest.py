@@ -46,6 +46,10 @@ from tidecast.registry.registry import Registry
 from tidecast.registry.settings import ServiceSettings
 from tidecast.service.app import create_app
 
+# The service evaluates alert rules on a schedule; in tests only where a test asks for it
+# (a setting passed explicitly wins over the environment).
+os.environ.setdefault("TIDECAST_ALERT_INTERVAL_SECONDS", "0")
+
 POSTGRES_ENV = "TIDECAST_TEST_DATABASE_URL"
 POSTGRES_URL = os.environ.get(POSTGRES_ENV, "")
 

@@ -107,10 +107,10 @@ def contract_routes() -> APIRouter:
     @router.get("/v1/alerts")
     def alerts() -> dict[str, Any]:
         return {
-            "alerts": [
+            "incidents": [
                 {
                     "rule": "accuracy-vs-backtest",
-                    "endpoint": "shop",
+                    "subject": "shop",
                     "severity": "warning",
                     "state": "resolved",
                     "started_at": "2024-02-12T08:00:00+00:00",
@@ -121,7 +121,7 @@ def contract_routes() -> APIRouter:
                 },
                 {
                     "rule": "drift",
-                    "endpoint": "shop",
+                    "subject": "shop",
                     "severity": "critical",
                     "state": "firing",
                     "started_at": "2024-02-26T08:00:00+00:00",

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from tidecast.cli.alerts import alerts_app
 from tidecast.cli.batch import batch
 from tidecast.cli.demo import demo_data
 from tidecast.cli.endpoints import endpoints_app
@@ -48,6 +49,7 @@ app.add_typer(
 app.command("report", help="Model quality and business reports of a run, model or endpoint")(report)
 app.add_typer(actuals_app, name="actuals", help="Observed values forecasts are scored against: ingest")
 app.command("monitor", help="Accuracy of an endpoint's forecasts against actuals, and drift")(monitor)
+app.add_typer(alerts_app, name="alerts", help="Alert rules: export them for Prometheus")
 app.command("batch", help="Forecast a whole catalogue from files, chunk by chunk (resumable)")(batch)
 
 

@@ -341,6 +341,49 @@ class ActualChange(Base):
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AlertRuleRecord(Base):
+    """An alert rule added through the API (rules from the rules file are not stored): its
+    definition as the JSON of `tidecast.alerts.rules.Rule`."""
+
+    __tablename__ = "alert_rules"
+
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertState(enum.StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class AlertIncident(Base):
+    """One incident of a rule on one subject (an endpoint, or "" for jobs): opened when the
+    rule fires, resolved when its signal returns. `open_key` is "rule/subject" while firing
+    and NULL once resolved; its unique constraint keeps one open incident per rule and subject
+    even when two evaluations race. `notifications` lists each delivery attempt's outcome."""
+
+    __tablename__ = "alert_incidents"
+    __table_args__ = (Index("ix_alert_incidents_started_at", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
+    subject: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    state: Mapped[AlertState] = mapped_column(_enum(AlertState, "alert_state"), default=AlertState.FIRING)
+    open_key: Mapped[str | None] = mapped_column(String(2 * NAME_LENGTH + 1), unique=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    notifications: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+
+
 TABLES = (
     "model_groups",
     "model_versions",
@@ -350,4 +393,6 @@ TABLES = (
     "forecast_log",
     "actuals",
     "actual_changes",
+    "alert_rules",
+    "alert_incidents",
 )

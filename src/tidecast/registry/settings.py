@@ -85,6 +85,15 @@ class ServiceSettings(BaseSettings):
     forecast_log_flush_seconds: float = Field(
         default=1.0, gt=0.0, description="How often the forecast log writes what is waiting."
     )
+    alert_rules: Path | None = Field(
+        default=None,
+        description="TOML file of alert rules, webhooks and SMTP settings; more rules can be added through the API.",
+    )
+    alert_interval_seconds: float = Field(
+        default=60.0,
+        ge=0.0,
+        description="How often the service evaluates the alert rules; 0: never on its own.",
+    )
     log_level: str = Field(
         default="INFO",
         description="Level of the service's and the job workers' logs: DEBUG, INFO, WARNING...",

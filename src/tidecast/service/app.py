@@ -14,6 +14,9 @@
 * SageMaker's runtime contract: ``GET /ping``, ``POST /invocations`` and
   ``POST /endpoints/{name}/invocations`` (the path boto3's ``sagemaker-runtime``
   ``invoke_endpoint`` calls), answering DeepAR's JSON and JSON Lines formats;
+* ``/v1/alerts`` (admin keys): alert rules (from ``alert_rules`` and added through the API),
+  incident history, and one evaluation on demand; the rules are evaluated every
+  ``alert_interval_seconds`` by a thread of this process;
 * ``/v1/reports/{run_or_model}`` (admin keys): model quality and business reports;
 * ``/v1/items/{run_or_model}`` (admin keys): search a run's items, one item's series;
 * ``/dashboard``: the web dashboard (its page and assets open; its data through the API's keys);
@@ -43,6 +46,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
+from tidecast.alerts.engine import service_alerting
 from tidecast.jobs.store import JobStore
 from tidecast.monitor.forecast_log import ForecastLog
 from tidecast.monitor.monitoring import Monitor
@@ -59,6 +63,7 @@ from tidecast.service.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from tidecast.service.openapi import install_openapi
 from tidecast.service.requests import DEFAULT_LIMITS, Limits
 from tidecast.service.routes.actuals import router as actuals_router
+from tidecast.service.routes.alerts import router as alerts_router
 from tidecast.service.routes.batch import router as batch_router
 from tidecast.service.routes.dashboard import install_dashboard
 from tidecast.service.routes.docs import install_docs
@@ -109,6 +114,8 @@ def create_app(
         else None
     )
     deployments = Deployments(db, registry, metrics, forecast_log)
+    monitor = Monitor(registry, deployments.forecaster_of)
+    alerts = service_alerting(monitor, db.sessions, settings.alert_rules, metrics.registry)
     state = ServiceState(
         settings=settings,
         database=db,
@@ -118,7 +125,8 @@ def create_app(
         metrics=metrics,
         deployments=deployments,
         auth=Authenticator(keys, settings.open_mode),
-        monitor=Monitor(registry, deployments.forecaster_of),
+        monitor=monitor,
+        alerts=alerts,
         forecast_log=forecast_log,
         limits=limits,
         default_endpoint=default_endpoint or getattr(settings, "default_endpoint", None),
@@ -137,9 +145,12 @@ def create_app(
         if forecast_log is not None:
             forecast_log.start()
         await run_in_threadpool(state.deployments.load_all)
+        if settings.alert_interval_seconds > 0:
+            alerts.start(settings.alert_interval_seconds)
         try:
             yield
         finally:
+            await run_in_threadpool(alerts.close)
             if forecast_log is not None:
                 await run_in_threadpool(forecast_log.close)  # writes what is still waiting
             if owns_database:
@@ -166,6 +177,7 @@ def create_app(
     app.include_router(reports_router)
     app.include_router(actuals_router)
     app.include_router(monitoring_router)
+    app.include_router(alerts_router)
     app.include_router(observations_router)
     app.include_router(items_router)
     install_docs(app)

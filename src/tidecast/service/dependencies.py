@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from tidecast.alerts.engine import Alerting
 from tidecast.jobs.store import JobStore
 from tidecast.monitor.forecast_log import ForecastLog
 from tidecast.monitor.monitoring import Monitor
@@ -48,6 +49,7 @@ class ServiceState:
     deployments: Deployments
     auth: Authenticator
     monitor: Monitor
+    alerts: Alerting
     forecast_log: ForecastLog | None = None
     limits: Limits = DEFAULT_LIMITS
     default_endpoint: str | None = None

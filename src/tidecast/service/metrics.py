@@ -27,6 +27,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from tidecast.alerts.traffic import INVOCATIONS, JOBS, LATENCY
 from tidecast.registry.schema import JobStatus
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class _JobsCollector(Collector):
         self._count = count_jobs
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily("tidecast_jobs", "Training jobs by state.", labels=["state"])
+        family = GaugeMetricFamily(JOBS, "Training jobs by state.", labels=["state"])
         try:
             counts = self._count()
         except Exception as exc:  # a scrape must not fail because the database hiccuped
@@ -63,13 +64,13 @@ class ServiceMetrics:
     def __init__(self, count_jobs: Callable[[], Mapping[str, int]] | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.invocations = Counter(
-            "tidecast_invocations",
+            INVOCATIONS,
             "Forecast and SageMaker invocation requests by endpoint and HTTP status.",
             ["endpoint", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "tidecast_invocation_latency_seconds",
+            LATENCY,
             "Time to answer a forecast or invocation request, by endpoint.",
             ["endpoint"],
             buckets=LATENCY_BUCKETS,

@@ -1,6 +1,6 @@
-// Alerts: the alert history, firing first, from GET /v1/alerts (contract in ../../README.md):
-//   {"alerts": [{rule, endpoint, severity, state: "firing"|"resolved", started_at, resolved_at,
-//                value, threshold, message}]}
+// Alerts: the incident history, firing first, from GET /v1/alerts (contract in ../../README.md):
+//   {"incidents": [{rule, subject (the endpoint), severity, state: "firing"|"resolved",
+//                   started_at, resolved_at, value, threshold, message}]}
 
 import { api, feature } from "../api.js";
 import { badge, clear, empty, h, num, table, when } from "../dom.js";
@@ -15,8 +15,8 @@ export async function render(main, params, ctx) {
     return;
   }
   const refresh = async () => {
-    const { alerts } = await api("/v1/alerts");
-    const ordered = [...alerts].sort((a, b) => (a.state === "firing" ? 0 : 1) - (b.state === "firing" ? 0 : 1));
+    const { incidents } = await api("/v1/alerts");
+    const ordered = [...incidents].sort((a, b) => (a.state === "firing" ? 0 : 1) - (b.state === "firing" ? 0 : 1));
     clear(
       box,
       ordered.length
@@ -25,7 +25,7 @@ export async function render(main, params, ctx) {
               { label: "State", value: (a) => badge(a.state) },
               { label: "Severity", value: (a) => badge(a.severity || "–") },
               { label: "Rule", value: (a) => a.rule },
-              { label: "Endpoint", value: (a) => a.endpoint || "–" },
+              { label: "Endpoint", value: (a) => a.subject || "–" },
               { label: "Value", value: (a) => num(a.value), num: true, narrow: true },
               { label: "Threshold", value: (a) => num(a.threshold), num: true, narrow: true },
               { label: "Since", value: (a) => when(a.started_at) },
