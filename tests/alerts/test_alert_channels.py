@@ -10,7 +10,6 @@ import time
 from email import message_from_string
 
 from alert_receivers import SmtpReceiver, WebhookReceiver
-
 from tidecast.alerts.channels import (
     LogChannel,
     Notification,

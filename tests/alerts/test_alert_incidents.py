@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from alert_receivers import WebhookReceiver
-
 from tidecast.alerts.engine import Alerting
 from tidecast.alerts.incidents import IncidentStore
 from tidecast.alerts.rules import AlertConfig, Rule

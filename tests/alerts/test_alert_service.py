@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from alert_receivers import WebhookReceiver
 from fastapi.testclient import TestClient
 
+from alert_receivers import WebhookReceiver
 from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import Job, JobStatus

@@ -105,7 +105,7 @@ def test_when_each_page_is_visited_then_it_renders_without_console_errors(
     empty = ("No monitoring data yet", "No actuals after the training data yet", "have actuals yet")
     pages = {n: texts[n] for n in ("accuracy", "drift")}
     assert all(any(e in text for e in empty) for text in pages.values()), pages
-    assert "No alerts yet" in texts["alerts"]
+    assert "No alerts have fired" in texts["alerts"]
     assert "Inventory guidance" in texts["report"] and "Forecast total by region" in texts["report"]
     assert "Leaderboard of demo:1" in texts["models"] and "SeasonalNaive" in texts["models"]
     assert all((tmp_path / f"{screen}-{n}.png").stat().st_size > 5_000 for n in PAGES)
