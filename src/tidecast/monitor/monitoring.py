@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import Connection
 
-from tidecast.automl.forecaster import AutoForecaster
 from tidecast.monitor.accuracy import (
     VERSION,
     Logged,
@@ -30,7 +29,11 @@ from tidecast.registry.errors import NotFound
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import ModelVersion
 
-Loaded = Callable[[int], AutoForecaster | None]
+if TYPE_CHECKING:  # the AutoML engine (and statsforecast, which imports dask) loads on first use:
+    # `tidecast --help` and the monitoring CLI stay fast (tests/test_distributed.py)
+    from tidecast.automl.forecaster import AutoForecaster
+
+Loaded = Callable[[int], "AutoForecaster | None"]
 
 
 class Monitor:
@@ -48,6 +51,8 @@ class Monitor:
     def _profile(self, version_id: int) -> TrainingProfile:
         forecaster = self.loaded(version_id)
         if forecaster is None:
+            from tidecast.automl.forecaster import AutoForecaster
+
             forecaster = AutoForecaster.load(self.registry.model_path(self.registry.get_by_id(version_id)))
         spec = forecaster.spec_
         covariates = (*spec.known_covariates, *spec.past_covariates)
