@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tidecast.automl import search
@@ -37,6 +38,7 @@ from tidecast.automl.preparation import Preparer
 from tidecast.automl.presets import get_preset
 from tidecast.automl.search import FALLBACK_MODEL  # noqa: F401  (re-exported)
 from tidecast.automl.selection import ENSEMBLE
+from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import check_horizon, season_length
 from tidecast.data.ingest import from_canonical
 from tidecast.data.schema import (
@@ -203,10 +205,10 @@ class AutoForecaster:
         started = time.monotonic()
         deadline = started + self.time_limit if self.time_limit else None
         emit = progress or (lambda event: None)
-        panel, spec, weights = self._search(data, emit, started, deadline, future)
+        arrays, spec, weights = self._search(data, emit, started, deadline, future)
         emit({"stage": "refit", "models": list(weights)})
         t_refit = time.monotonic()
-        self.members_ = search.refit(self, panel, spec, weights, self.report_, deadline)
+        self.members_ = search.refit(self, arrays, spec, weights, self.report_, deadline)
         self.report_.timings["refit_seconds"] = time.monotonic() - t_refit
         self.report_.timings["total_seconds"] = time.monotonic() - started
         emit({"stage": "done"})
@@ -227,7 +229,8 @@ class AutoForecaster:
         started: float,
         deadline: float | None,
         future: pd.DataFrame | str | Path | None = None,
-    ) -> tuple[pd.DataFrame, DatasetSpec, dict[str, float]]:
+    ) -> tuple[SeriesArrays, DatasetSpec, dict[str, float]]:
+        """Prepare, backtest and choose; the prepared panel's arrays, its spec and the weights."""
         quantiles, names, n_windows = self._check_config()
         report = FitReport()
         emit({"stage": "prepare"})
@@ -251,9 +254,9 @@ class AutoForecaster:
         plan, eligible = search.plan_windows(self, panel, n_windows, m, report)
         windows = list(plan.windows)
         report.windows = [dataclasses.asdict(w) for w in windows]
-        window_data = (
-            prepare_windows(panel[panel[ITEM_ID].isin(eligible)], spec, windows, m) if windows else []
-        )
+        arrays = SeriesArrays.from_spec(panel, spec)  # the one build: windows and refit share it
+        backtested = np.isin(arrays.item_ids, eligible)
+        window_data = prepare_windows(panel, spec, windows, m, arrays, backtested) if windows else []
 
         t_backtest = time.monotonic()
         if window_data:
@@ -266,7 +269,7 @@ class AutoForecaster:
         self.history_ = panel
         report.backtest_points = backtest_points(window_data)
         self.report_ = report
-        return panel, spec, weights
+        return arrays, spec, weights
 
     def _backtest(
         self,
@@ -353,9 +356,10 @@ class AutoForecaster:
         columns = [MEAN, *quantile_columns(self.quantiles_)]
         combined: pd.DataFrame | None = None
         fallback: dict[str, list[str]] = {}
+        arrays = SeriesArrays.from_spec(panel, self.spec_)  # built once, read by every member
         for name, weight in self.weights_.items():
             member = self.members_[name]
-            frame = member.predict(panel, future, self.quantiles_)
+            frame = member.predict(arrays, future, self.quantiles_)
             if frame.attrs.get(FALLBACK_ITEMS):
                 fallback[name] = list(frame.attrs[FALLBACK_ITEMS])
             if combined is None:
