@@ -106,7 +106,8 @@ def test_when_splitting_random_panels_then_no_window_sees_past_its_cutoff() -> N
 
 def test_when_given_series_arrays_then_frames_match_the_panel_split() -> None:
     panel = _panel({"A": (1, 10), "B": (3, 8)})
-    arrays = SeriesArrays.from_panel(panel, "D", covariates=("promo",))
+    panel["size"] = panel[ITEM_ID].map({"A": "big", "B": "small"})  # static columns come last
+    arrays = SeriesArrays.from_panel(panel, "D", covariates=("promo",), static_columns=("size",))
     window = backtest_windows(horizon=2, n_windows=2)[0]
     from_panel = split_window(panel, window, min_history=3)
     from_arrays = split_window(arrays, window, min_history=3)

@@ -248,13 +248,13 @@ class AutoForecaster:
             report.notes.append(
                 f"closed days: every observed row with {said} sold 0, so every model forecasts 0 there"
             )
+        arrays = SeriesArrays.from_spec(panel, spec)  # the one build: future, windows and refit share it
         if future is not None and spec.known_covariates:
-            self.prepare_future(future, panel)  # fails here, before any model is fitted
+            self.prepare_future(future, arrays)  # fails here, before any model is fitted
 
         plan, eligible = search.plan_windows(self, panel, n_windows, m, report)
         windows = list(plan.windows)
         report.windows = [dataclasses.asdict(w) for w in windows]
-        arrays = SeriesArrays.from_spec(panel, spec)  # the one build: windows and refit share it
         backtested = np.isin(arrays.item_ids, eligible)
         window_data = prepare_windows(panel, spec, windows, m, arrays, backtested) if windows else []
 
@@ -318,8 +318,11 @@ class AutoForecaster:
         if preparer.static_cache is not None:
             self._static_cache = preparer.static_cache
 
-    def prepare_future(self, future: pd.DataFrame | str | Path, panel: pd.DataFrame) -> pd.DataFrame:
-        """The user's future covariates, validated and filled onto each series' horizon."""
+    def prepare_future(
+        self, future: pd.DataFrame | str | Path, panel: pd.DataFrame | SeriesArrays
+    ) -> pd.DataFrame:
+        """The user's future covariates, validated and filled onto each series' horizon (after
+        the prepared panel, or its arrays)."""
         plan = getattr(self, "filling_plan_", None)
         return self._preparer().future(future, panel, self.spec_, self.horizon, plan)
 
@@ -341,14 +344,17 @@ class AutoForecaster:
         panel = self.history_ if data is None else self.prepare_history(data)
         if len(panel):
             check_horizon(self.horizon, panel[TIMESTAMP].max(), self.spec_.freq)
+        arrays = SeriesArrays.from_spec(panel, self.spec_)  # built once, read by every member
         canonical_future = None
         if future is not None and self.spec_.known_covariates:
-            canonical_future = self.prepare_future(future, panel)
-        forecast = self.predict_canonical(panel, canonical_future)
+            canonical_future = self.prepare_future(future, arrays)
+        forecast = self.predict_canonical(arrays, canonical_future)
         return from_canonical(forecast, self.spec_)
 
-    def predict_canonical(self, panel: pd.DataFrame, future: pd.DataFrame | None = None) -> pd.DataFrame:
-        """The ensemble forecast of a prepared canonical panel, canonical columns.
+    def predict_canonical(
+        self, panel: pd.DataFrame | SeriesArrays, future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """The ensemble forecast of a prepared canonical panel (or its arrays), canonical columns.
 
         Reads the fitted state and writes none of it, so threads may share one forecaster;
         the items each member forecast by its fallback are in `attrs[FALLBACK_ITEMS]`.
@@ -356,10 +362,11 @@ class AutoForecaster:
         columns = [MEAN, *quantile_columns(self.quantiles_)]
         combined: pd.DataFrame | None = None
         fallback: dict[str, list[str]] = {}
-        arrays = SeriesArrays.from_spec(panel, self.spec_)  # built once, read by every member
+        if not isinstance(panel, SeriesArrays):
+            panel = SeriesArrays.from_spec(panel, self.spec_)  # built once, read by every member
         for name, weight in self.weights_.items():
             member = self.members_[name]
-            frame = member.predict(arrays, future, self.quantiles_)
+            frame = member.predict(panel, future, self.quantiles_)
             if frame.attrs.get(FALLBACK_ITEMS):
                 fallback[name] = list(frame.attrs[FALLBACK_ITEMS])
             if combined is None:

@@ -170,6 +170,7 @@ def panel_indptr(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _arrays_frame(arrays: SeriesArrays, rows: np.ndarray) -> pd.DataFrame:
+    """The rows of the arrays as a panel frame: covariates, then static columns, as prepared."""
     items = np.repeat(arrays.item_ids, arrays.lengths)
     columns: dict[str, np.ndarray] = {
         ITEM_ID: items[rows].astype(str),
@@ -177,6 +178,9 @@ def _arrays_frame(arrays: SeriesArrays, rows: np.ndarray) -> pd.DataFrame:
         TARGET: arrays.values[rows],
     }
     columns.update({name: values[rows] for name, values in arrays.covariates.items()})
+    if arrays.static is not None:
+        static = arrays.static
+        columns.update({name: np.repeat(static[name].to_numpy(), arrays.lengths)[rows] for name in static})
     return pd.DataFrame(columns)
 
 
