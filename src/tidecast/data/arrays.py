@@ -128,12 +128,9 @@ class SeriesArrays:
     def with_columns(self, covariates: tuple[str, ...], static_columns: tuple[str, ...]) -> SeriesArrays:
         """The same series with only these covariates and static columns (those it has), in
         this order: what `from_panel` with them would have built, sharing the buffers."""
-        static = [c for c in static_columns if self.static is not None and c in self.static.columns]
-        kept = self.static if self.static is not None and static == list(self.static.columns) else None
-        if kept is None and static and self.static is not None:
-            kept = self.static[static]
-        return replace(
-            self,
-            covariates={c: self.covariates[c] for c in covariates if c in self.covariates},
-            static=kept,
-        )
+        static = self.static
+        if static is not None:
+            chosen = [c for c in static_columns if c in static.columns]
+            static = static if chosen == list(static.columns) else static[chosen] if chosen else None
+        kept = {c: self.covariates[c] for c in covariates if c in self.covariates}
+        return replace(self, covariates=kept, static=static)
