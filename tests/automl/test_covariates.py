@@ -232,3 +232,20 @@ def test_when_a_batch_chunk_has_no_future_for_an_item_then_the_failure_names_the
     assert list(failed) == ["item1"]
     assert "known covariates ['promo'] are missing for 1 items (e.g. ['item1'])" in failed["item1"]
     assert "empty" not in failed["item1"]
+
+
+def test_when_candidates_are_backtested_and_refitted_then_the_panel_becomes_arrays_once(monkeypatch):
+    from tidecast.data.arrays import SeriesArrays
+
+    built = []
+    from_panel = SeriesArrays.from_panel.__func__
+
+    def counting(cls, panel, *args, **kwargs):
+        built.append(len(panel))
+        return from_panel(cls, panel, *args, **kwargs)
+
+    monkeypatch.setattr(SeriesArrays, "from_panel", classmethod(counting))
+    auto = make(models=["PromoEcho", "Naive", "SeasonalNaive"], static_columns=["price"]).fit(promo_panel())
+    assert built == [3 * DAYS]  # three candidates, two windows, the refit: one build of the whole panel
+    echo = next(c.model for c in auto.report_.candidates if c.name == "PromoEcho")
+    assert list(echo.static_seen_.columns) == ["price"]  # the shared arrays keep the static columns

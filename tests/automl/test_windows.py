@@ -12,6 +12,7 @@ from tidecast.automl.windows import (
     backtest_splits,
     backtest_windows,
     split_window,
+    window_history,
     window_indices,
 )
 from tidecast.data.arrays import SeriesArrays
@@ -105,13 +106,31 @@ def test_when_splitting_random_panels_then_no_window_sees_past_its_cutoff() -> N
 
 def test_when_given_series_arrays_then_frames_match_the_panel_split() -> None:
     panel = _panel({"A": (1, 10), "B": (3, 8)})
-    arrays = SeriesArrays.from_panel(panel, "D", covariates=("promo",))
+    panel["size"] = panel[ITEM_ID].map({"A": "big", "B": "small"})  # static columns come last
+    arrays = SeriesArrays.from_panel(panel, "D", covariates=("promo",), static_columns=("size",))
     window = backtest_windows(horizon=2, n_windows=2)[0]
     from_panel = split_window(panel, window, min_history=3)
     from_arrays = split_window(arrays, window, min_history=3)
     pd.testing.assert_frame_equal(from_arrays.history, from_panel.history, check_dtype=False)
     pd.testing.assert_frame_equal(from_arrays.actual, from_panel.actual, check_dtype=False)
     assert list(from_arrays.excluded) == ["B"]
+
+
+def test_when_a_window_is_cut_from_the_arrays_then_its_history_is_the_frame_splits() -> None:
+    panel = _panel({"A": (1, 10), "B": (3, 8), "C": (2, 9)})
+    panel["size"] = panel[ITEM_ID].map({"A": "big", "B": "small", "C": "big"})
+    arrays = SeriesArrays.from_panel(panel, "D", covariates=("promo",), static_columns=("size",))
+    window = backtest_windows(horizon=2, n_windows=2)[0]
+    history, actual_rows = window_history(arrays, window, series=np.array([True, True, False]), min_history=3)
+    split = split_window(panel[panel[ITEM_ID] != "C"], window, min_history=3)  # B too short, C left out
+    expected = SeriesArrays.from_panel(split.history, "D", covariates=("promo",), static_columns=("size",))
+    assert history.item_ids.tolist() == ["A"]
+    for name in ("values", "indptr", "timestamps"):
+        np.testing.assert_array_equal(getattr(history, name), getattr(expected, name))
+    np.testing.assert_array_equal(history.covariates["promo"], expected.covariates["promo"])
+    assert history.static is not None and expected.static is not None
+    pd.testing.assert_frame_equal(history.static, expected.static)
+    pd.testing.assert_frame_equal(panel.iloc[actual_rows].reset_index(drop=True), split.actual)
 
 
 def test_when_indices_are_computed_then_they_are_hand_positions() -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
+from tidecast.data.arrays import SeriesArrays
 from tidecast.data.gapfill import MODEL_FILL, fill_missing
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.errors import ConfigError
@@ -261,6 +262,17 @@ def test_when_fitted_twice_with_the_same_seed_then_forecasts_are_identical(name)
 
 
 # ---- the catalog -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_when_given_the_panels_arrays_then_fit_and_forecast_are_the_frames(name):
+    # The AutoML builds a panel's arrays once and hands them to every candidate; a model must
+    # not tell them from the frame they were built from (gaps included: the template fills them).
+    arrays = SeriesArrays.from_spec(GAPPY, SPEC)
+    from_frame = build(name).fit(GAPPY, SPEC, HORIZON).predict(GAPPY, quantiles=QUANTILES)
+    from_arrays = build(name).fit(arrays, SPEC, HORIZON).predict(arrays, quantiles=QUANTILES)
+    pd.testing.assert_frame_equal(from_arrays, from_frame, check_exact=True)
+    assert from_arrays.attrs == from_frame.attrs
+
+
 def test_when_name_is_unknown_then_config_error_lists_valid_names():
     with pytest.raises(ConfigError, match="SeasonalNaive"):
         make_model("Prophetic", FREQ)

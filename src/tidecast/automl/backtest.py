@@ -20,8 +20,10 @@ import pandas as pd
 from tidecast import metrics
 from tidecast.automl.closures import Rules, close_arrays
 from tidecast.automl.ensemble import BacktestForecast
-from tidecast.automl.windows import BacktestWindow, split_window
+from tidecast.automl.windows import BacktestWindow, panel_indptr, window_history
+from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec, quantile_columns
+from tidecast.errors import DataError
 from tidecast.models.base import Forecaster, fallback_items
 
 log = logging.getLogger(__name__)
@@ -31,10 +33,14 @@ ProgressFn = Callable[[dict[str, object]], None]
 
 @dataclass(frozen=True)
 class WindowData:
-    """One backtest window, materialised once and shared by every candidate."""
+    """One backtest window, materialised once and shared by every candidate.
+
+    `history` is taken from the panel's arrays (`windows.window_history`), so every candidate
+    fits and forecasts from the same build; `actual` and `future` are the rows after it.
+    """
 
     window: BacktestWindow
-    history: pd.DataFrame
+    history: SeriesArrays
     actual: pd.DataFrame
     future: pd.DataFrame | None
     scale: np.ndarray  # per actual row: the item's in-sample seasonal MAE (MASE's scale)
@@ -65,17 +71,30 @@ def prepare_windows(
     spec: DatasetSpec,
     windows: Sequence[BacktestWindow],
     season_length: int,
+    arrays: SeriesArrays | None = None,
+    series: np.ndarray | None = None,
 ) -> list[WindowData]:
-    """Split the panel once per window and precompute each window's MASE scale."""
+    """Cut each window from the panel's arrays and precompute its MASE scale.
+
+    `arrays` is the panel's `SeriesArrays.from_spec` when the caller has built it already
+    (built here otherwise); `series` a boolean mask of the series to backtest (all by default).
+    """
+    indptr, _ = panel_indptr(panel)
+    if arrays is None:
+        arrays = SeriesArrays.from_spec(panel, spec)
+    if not np.array_equal(arrays.indptr, indptr):
+        raise DataError("the arrays given to prepare_windows are not the panel's")
     out = []
     for window in windows:
-        history, actual, _, _ = split_window(panel, window)
+        history, actual_rows = window_history(arrays, window, series)
+        actual = panel.iloc[actual_rows].reset_index(drop=True)
         future = None
         if spec.known_covariates:
             future = actual[[ITEM_ID, TIMESTAMP, *spec.known_covariates]].reset_index(drop=True)
-        scale_by_item = metrics.seasonal_scale_by_item(history, season_length)
-        scale = actual[ITEM_ID].map(scale_by_item).to_numpy(dtype=np.float64)
-        out.append(WindowData(window, history, actual.reset_index(drop=True), future, scale))
+        scale = np.repeat(
+            metrics.seasonal_scale(history.values, history.indptr, season_length), window.horizon
+        )
+        out.append(WindowData(window, history, actual, future, scale))
     return out
 
 
@@ -184,7 +203,7 @@ def backtest_points(window_data: Sequence[WindowData]) -> pd.DataFrame:
     history holds), item, timestamp and the actual value."""
     frames = []
     for k, w in enumerate(window_data):
-        cutoff = w.history.groupby(ITEM_ID, sort=False, observed=True)[TIMESTAMP].max()
+        cutoff = pd.Series(w.history.last_timestamps(), index=w.history.item_ids)
         frames.append(
             pd.DataFrame(
                 {

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tidecast.automl import search
@@ -37,6 +38,7 @@ from tidecast.automl.preparation import Preparer
 from tidecast.automl.presets import get_preset
 from tidecast.automl.search import FALLBACK_MODEL  # noqa: F401  (re-exported)
 from tidecast.automl.selection import ENSEMBLE
+from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import check_horizon, season_length
 from tidecast.data.ingest import from_canonical
 from tidecast.data.schema import (
@@ -203,10 +205,10 @@ class AutoForecaster:
         started = time.monotonic()
         deadline = started + self.time_limit if self.time_limit else None
         emit = progress or (lambda event: None)
-        panel, spec, weights = self._search(data, emit, started, deadline, future)
+        arrays, spec, weights = self._search(data, emit, started, deadline, future)
         emit({"stage": "refit", "models": list(weights)})
         t_refit = time.monotonic()
-        self.members_ = search.refit(self, panel, spec, weights, self.report_, deadline)
+        self.members_ = search.refit(self, arrays, spec, weights, self.report_, deadline)
         self.report_.timings["refit_seconds"] = time.monotonic() - t_refit
         self.report_.timings["total_seconds"] = time.monotonic() - started
         emit({"stage": "done"})
@@ -227,7 +229,8 @@ class AutoForecaster:
         started: float,
         deadline: float | None,
         future: pd.DataFrame | str | Path | None = None,
-    ) -> tuple[pd.DataFrame, DatasetSpec, dict[str, float]]:
+    ) -> tuple[SeriesArrays, DatasetSpec, dict[str, float]]:
+        """Prepare, backtest and choose; the prepared panel's arrays, its spec and the weights."""
         quantiles, names, n_windows = self._check_config()
         report = FitReport()
         emit({"stage": "prepare"})
@@ -245,15 +248,15 @@ class AutoForecaster:
             report.notes.append(
                 f"closed days: every observed row with {said} sold 0, so every model forecasts 0 there"
             )
+        arrays = SeriesArrays.from_spec(panel, spec)  # the one build: future, windows and refit share it
         if future is not None and spec.known_covariates:
-            self.prepare_future(future, panel)  # fails here, before any model is fitted
+            self.prepare_future(future, arrays)  # fails here, before any model is fitted
 
         plan, eligible = search.plan_windows(self, panel, n_windows, m, report)
         windows = list(plan.windows)
         report.windows = [dataclasses.asdict(w) for w in windows]
-        window_data = (
-            prepare_windows(panel[panel[ITEM_ID].isin(eligible)], spec, windows, m) if windows else []
-        )
+        backtested = np.isin(arrays.item_ids, eligible)
+        window_data = prepare_windows(panel, spec, windows, m, arrays, backtested) if windows else []
 
         t_backtest = time.monotonic()
         if window_data:
@@ -266,7 +269,7 @@ class AutoForecaster:
         self.history_ = panel
         report.backtest_points = backtest_points(window_data)
         self.report_ = report
-        return panel, spec, weights
+        return arrays, spec, weights
 
     def _backtest(
         self,
@@ -315,8 +318,11 @@ class AutoForecaster:
         if preparer.static_cache is not None:
             self._static_cache = preparer.static_cache
 
-    def prepare_future(self, future: pd.DataFrame | str | Path, panel: pd.DataFrame) -> pd.DataFrame:
-        """The user's future covariates, validated and filled onto each series' horizon."""
+    def prepare_future(
+        self, future: pd.DataFrame | str | Path, panel: pd.DataFrame | SeriesArrays
+    ) -> pd.DataFrame:
+        """The user's future covariates, validated and filled onto each series' horizon (after
+        the prepared panel, or its arrays)."""
         plan = getattr(self, "filling_plan_", None)
         return self._preparer().future(future, panel, self.spec_, self.horizon, plan)
 
@@ -338,14 +344,17 @@ class AutoForecaster:
         panel = self.history_ if data is None else self.prepare_history(data)
         if len(panel):
             check_horizon(self.horizon, panel[TIMESTAMP].max(), self.spec_.freq)
+        arrays = SeriesArrays.from_spec(panel, self.spec_)  # built once, read by every member
         canonical_future = None
         if future is not None and self.spec_.known_covariates:
-            canonical_future = self.prepare_future(future, panel)
-        forecast = self.predict_canonical(panel, canonical_future)
+            canonical_future = self.prepare_future(future, arrays)
+        forecast = self.predict_canonical(arrays, canonical_future)
         return from_canonical(forecast, self.spec_)
 
-    def predict_canonical(self, panel: pd.DataFrame, future: pd.DataFrame | None = None) -> pd.DataFrame:
-        """The ensemble forecast of a prepared canonical panel, canonical columns.
+    def predict_canonical(
+        self, panel: pd.DataFrame | SeriesArrays, future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """The ensemble forecast of a prepared canonical panel (or its arrays), canonical columns.
 
         Reads the fitted state and writes none of it, so threads may share one forecaster;
         the items each member forecast by its fallback are in `attrs[FALLBACK_ITEMS]`.
@@ -353,6 +362,8 @@ class AutoForecaster:
         columns = [MEAN, *quantile_columns(self.quantiles_)]
         combined: pd.DataFrame | None = None
         fallback: dict[str, list[str]] = {}
+        if not isinstance(panel, SeriesArrays):
+            panel = SeriesArrays.from_spec(panel, self.spec_)  # built once, read by every member
         for name, weight in self.weights_.items():
             member = self.members_[name]
             frame = member.predict(panel, future, self.quantiles_)

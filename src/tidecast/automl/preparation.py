@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import check_horizon
 from tidecast.data.ingest import canonical_keys, to_canonical
 from tidecast.data.io import read_table
@@ -188,7 +189,7 @@ class Preparer:
     def future(
         self,
         future: pd.DataFrame | str | Path,
-        panel: pd.DataFrame,
+        panel: pd.DataFrame | SeriesArrays,
         spec: DatasetSpec,
         horizon: int,
         plan: Any,

@@ -19,6 +19,7 @@ from tidecast.automl.ensemble import combine
 from tidecast.automl.planning import BacktestPlan, plan_backtest
 from tidecast.automl.presets import get_preset
 from tidecast.automl.selection import select
+from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, TARGET, DatasetSpec, quantile_column
 from tidecast.errors import ModelError
 from tidecast.metrics import wql
@@ -177,7 +178,7 @@ def calibrate(
 
 def refit(
     auto: AutoForecaster,
-    panel: pd.DataFrame,
+    panel: pd.DataFrame | SeriesArrays,
     spec: DatasetSpec,
     weights: dict[str, float],
     report: FitReport,

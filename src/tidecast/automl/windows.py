@@ -111,19 +111,44 @@ def window_indices(
     `min_history` rows (and always at least one) precede its cutoff; the `horizon` actual
     rows always exist then, because `offset >= horizon`.
     """
+    included, history_length = _history_lengths(indptr, window, min_history)
+    starts = np.asarray(indptr, dtype=np.int64)[:-1][included]
+    history_rows = ranges(starts, history_length[included])
+    return history_rows, _actual_rows(starts, history_length[included], window), included
+
+
+def window_history(
+    arrays: SeriesArrays, window: BacktestWindow, series: np.ndarray | None = None, min_history: int = 1
+) -> tuple[SeriesArrays, np.ndarray]:
+    """A window's history taken from the panel's arrays, and the panel rows of its actual.
+
+    Only the series in the boolean mask `series` (all by default) that take part (see
+    `window_indices`); the history holds the same rows, columns and static attributes a
+    split of the panel frame would, gathered from the arrays built once for the panel.
+    """
+    included, history_length = _history_lengths(arrays.indptr, window, min_history)
+    if series is not None:
+        included &= series
+    starts = arrays.indptr[:-1][included]
+    history = arrays.take(np.flatnonzero(included), starts, history_length[included])
+    return history, _actual_rows(starts, history_length[included], window)
+
+
+def _history_lengths(
+    indptr: np.ndarray, window: BacktestWindow, min_history: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which series take part in a window, and each series' number of history rows."""
     if min_history < 1:
         raise ConfigError(f"min_history must be at least 1, got {min_history}")
-    indptr = np.asarray(indptr, dtype=np.int64)
-    starts = indptr[:-1]
-    history_length = np.diff(indptr) - window.offset
-    included = history_length >= min_history
-    history_rows = ranges(starts[included], history_length[included])
-    actual_starts = starts[included] + history_length[included]
-    actual_rows = ranges(actual_starts, np.full(int(included.sum()), window.horizon, dtype=np.int64))
-    return history_rows, actual_rows, included
+    history_length = np.diff(np.asarray(indptr, dtype=np.int64)) - window.offset
+    return history_length >= min_history, history_length
 
 
-def _panel_indptr(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _actual_rows(starts: np.ndarray, history_length: np.ndarray, window: BacktestWindow) -> np.ndarray:
+    return ranges(starts + history_length, np.full(len(starts), window.horizon, dtype=np.int64))
+
+
+def panel_indptr(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Series boundaries and item ids of a panel, checking the sort order splits rely on.
 
     A split by position is only free of look-ahead when each item's rows are contiguous and
@@ -145,6 +170,7 @@ def _panel_indptr(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _arrays_frame(arrays: SeriesArrays, rows: np.ndarray) -> pd.DataFrame:
+    """The rows of the arrays as a panel frame: covariates, then static columns, as prepared."""
     items = np.repeat(arrays.item_ids, arrays.lengths)
     columns: dict[str, np.ndarray] = {
         ITEM_ID: items[rows].astype(str),
@@ -152,6 +178,9 @@ def _arrays_frame(arrays: SeriesArrays, rows: np.ndarray) -> pd.DataFrame:
         TARGET: arrays.values[rows],
     }
     columns.update({name: values[rows] for name, values in arrays.covariates.items()})
+    if arrays.static is not None:
+        static = arrays.static
+        columns.update({name: np.repeat(static[name].to_numpy(), arrays.lengths)[rows] for name in static})
     return pd.DataFrame(columns)
 
 
@@ -169,7 +198,7 @@ def split_window(
     if isinstance(data, SeriesArrays):
         indptr, item_ids, timestamps = data.indptr, data.item_ids, data.timestamps
     else:
-        indptr, item_ids = _panel_indptr(data)
+        indptr, item_ids = panel_indptr(data)
         timestamps = data[TIMESTAMP].to_numpy(dtype="datetime64[ns]")
     history_rows, actual_rows, included = window_indices(indptr, window, min_history)
     excluded = np.asarray(item_ids)[~included]

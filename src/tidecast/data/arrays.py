@@ -5,12 +5,12 @@ Models and metrics work on these, never on per-group pandas loops.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
+from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
 
 
 def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -81,6 +81,14 @@ class SeriesArrays:
             ),
         )
 
+    @classmethod
+    def from_spec(cls, panel: pd.DataFrame, spec: DatasetSpec) -> SeriesArrays:
+        """Build with the covariates and static columns `spec` gives roles to (those the panel
+        has): what every model reads, so the AutoML builds it once per panel and shares it."""
+        columns = tuple(c for c in (*spec.known_covariates, *spec.past_covariates) if c in panel)
+        static = tuple(c for c in spec.static_columns if c in panel)
+        return cls.from_panel(panel, spec.freq, columns, static)
+
     @property
     def n_series(self) -> int:
         return len(self.indptr) - 1
@@ -97,20 +105,32 @@ class SeriesArrays:
 
     def tail(self, n: int) -> SeriesArrays:
         """Keep only the last `n` observations of each series (context length for local models)."""
-        lengths = self.lengths
-        keep = np.minimum(lengths, n)
-        start = self.indptr[1:] - keep
-        index = (
-            np.concatenate([np.arange(s, e) for s, e in zip(start, self.indptr[1:], strict=True)])
-            if len(keep)
-            else np.zeros(0, dtype=np.int64)
-        )
+        keep = np.minimum(self.lengths, n)
+        return self.take(np.arange(self.n_series), self.indptr[1:] - keep, keep)
+
+    def take(self, series: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> SeriesArrays:
+        """The series at positions `series`, each cut to `counts` rows from row `starts`.
+
+        How a backtest window's history (or a context) is made from the panel's arrays without
+        going back to a frame: index arithmetic on `indptr`, one gather per column.
+        """
+        rows = ranges(starts, counts)
         return SeriesArrays(
-            item_ids=self.item_ids,
-            values=self.values[index],
-            indptr=np.concatenate([[0], np.cumsum(keep)]).astype(np.int64),
-            timestamps=self.timestamps[index],
+            item_ids=self.item_ids[series],
+            values=self.values[rows],
+            indptr=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+            timestamps=self.timestamps[rows],
             freq=self.freq,
-            covariates={k: v[index] for k, v in self.covariates.items()},
-            static=self.static,
+            covariates={k: v[rows] for k, v in self.covariates.items()},
+            static=None if self.static is None else self.static.iloc[series],
         )
+
+    def with_columns(self, covariates: tuple[str, ...], static_columns: tuple[str, ...]) -> SeriesArrays:
+        """The same series with only these covariates and static columns (those it has), in
+        this order: what `from_panel` with them would have built, sharing the buffers."""
+        static = self.static
+        if static is not None:
+            chosen = [c for c in static_columns if c in static.columns]
+            static = static if chosen == list(static.columns) else static[chosen] if chosen else None
+        kept = {c: self.covariates[c] for c in covariates if c in self.covariates}
+        return replace(self, covariates=kept, static=static)

@@ -228,6 +228,13 @@ def column_values(series: pd.Series) -> np.ndarray:
     return series.to_numpy(dtype=object)
 
 
+def array_values(values: np.ndarray) -> np.ndarray:
+    """`column_values` of a column already taken out of its frame (`SeriesArrays.covariates`)."""
+    if values.dtype.kind in "biuf":
+        return values.astype(np.float64)
+    return values.astype(object)
+
+
 def fill_gaps(
     column: str,
     values: np.ndarray,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays
-from tidecast.data.filling import FillingOptions, column_values, fill_value, resolve_filling
+from tidecast.data.filling import FillingOptions, array_values, column_values, fill_value, resolve_filling
 from tidecast.data.frequency import future_timestamps
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.errors import DataError
@@ -21,7 +21,7 @@ from tidecast.errors import DataError
 
 def fill_future(
     future: pd.DataFrame,
-    history: pd.DataFrame,
+    history: pd.DataFrame | SeriesArrays,
     freq: str,
     horizon: int,
     known_covariates: Sequence[str],
@@ -29,6 +29,8 @@ def fill_future(
 ) -> pd.DataFrame:
     """Known covariates for the `horizon` steps after each series of `history`, gaps filled.
 
+    `history` is the panel or its arrays (`SeriesArrays.from_spec`, with the known covariates),
+    so a model handed arrays fills its future without building them again.
     Returns one row per item and future step (the steps `history` implies; rows of `future`
     outside them are ignored), filled with each column's ``futurefill`` (mean/median/min/max
     from the item's history). `filling` is the same option as for `prepare`, or
@@ -39,8 +41,15 @@ def fill_future(
     missing = [c for c in (ITEM_ID, TIMESTAMP, *known) if c not in future.columns]
     if missing:
         raise DataError(f"future covariates lack column(s) {missing}; available: {list(future.columns)}")
-    arrays = SeriesArrays.from_panel(history, freq)
-    past = {c: column_values(history[c]) for c in known}
+    if isinstance(history, SeriesArrays):
+        arrays = history
+        absent = [c for c in known if c not in history.covariates]
+        if absent:
+            raise DataError(f"the history arrays lack the known covariate(s) {absent}")
+        past = {c: array_values(history.covariates[c]) for c in known}
+    else:
+        arrays = SeriesArrays.from_panel(history, freq)
+        past = {c: column_values(history[c]) for c in known}
     options = {k: v for k, v in (filling or {}).items() if k in known}  # the rest is prepare's
     plans = resolve_filling(options, {c: v.dtype.kind == "f" for c, v in past.items()})
     expected = pd.DataFrame(

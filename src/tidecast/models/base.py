@@ -84,9 +84,18 @@ class Forecaster:
 
     # ---- public template -------------------------------------------------------------
     def fit(
-        self, panel: pd.DataFrame, spec: DatasetSpec, horizon: int, *, deadline: float | None = None
+        self,
+        panel: pd.DataFrame | SeriesArrays,
+        spec: DatasetSpec,
+        horizon: int,
+        *,
+        deadline: float | None = None,
     ) -> Self:
-        """Fit on a canonical panel; `deadline` is a `time.monotonic()` value to stop by."""
+        """Fit on a canonical panel, or its arrays; `deadline` is a `time.monotonic()` value to stop by.
+
+        Arrays (`SeriesArrays.from_spec`) let many models share one build of a panel: the
+        AutoML builds them once per backtest window and hands the same ones to every candidate.
+        """
         if horizon < 1:
             raise ModelError(f"{self.name}: horizon must be at least 1, got {horizon}")
         self.spec_ = spec
@@ -101,7 +110,7 @@ class Forecaster:
 
     def predict(
         self,
-        panel: pd.DataFrame,
+        panel: pd.DataFrame | SeriesArrays,
         future: pd.DataFrame | None = None,
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
         *,
@@ -110,7 +119,8 @@ class Forecaster:
         """Forecast `horizon_` steps after the end of every series in `panel`.
 
         `panel` may be newer than the training panel (or hold other items): that is how
-        forecasts are made from fresh history without refitting.
+        forecasts are made from fresh history without refitting. Like `fit`, it takes the
+        panel's arrays too.
         """
         if not hasattr(self, "horizon_"):
             raise ModelError(f"{self.name}: predict called before fit")
@@ -138,18 +148,22 @@ class Forecaster:
         raise NotImplementedError
 
     # ---- shared helpers ---------------------------------------------------------------
-    def _arrays(self, panel: pd.DataFrame) -> SeriesArrays:
+    def _arrays(self, panel: pd.DataFrame | SeriesArrays) -> SeriesArrays:
         """The panel as arrays; missing targets filled unless the model takes them as they are."""
-        columns = tuple(c for c in (*self.spec_.known_covariates, *self.spec_.past_covariates) if c in panel)
-        static = tuple(c for c in self.spec_.static_columns if c in panel)
-        data = SeriesArrays.from_panel(panel, self.spec_.freq, columns, static)
+        spec = self.spec_
+        if isinstance(panel, SeriesArrays):
+            covariates = (*spec.known_covariates, *spec.past_covariates)
+            data = panel.with_columns(covariates, spec.static_columns)
+            data = data if data.freq == spec.freq else replace(data, freq=spec.freq)
+        else:
+            data = SeriesArrays.from_spec(panel, spec)
         if self.tags.handles_missing_target or not np.isnan(data.values).any():
             return data
         season = season_length(self.spec_.freq)
         return replace(data, values=fill_missing(data.values, data.indptr, MODEL_FILL, season))
 
     def _future(
-        self, panel: pd.DataFrame, data: SeriesArrays, future: pd.DataFrame | None
+        self, panel: pd.DataFrame | SeriesArrays, data: SeriesArrays, future: pd.DataFrame | None
     ) -> pd.DataFrame | None:
         """The known covariates over the horizon, one row per item and step in `data`'s order.
 
