@@ -83,8 +83,8 @@ def test_when_keys_are_set_or_open_mode_then_the_config_says_whether_one_is_need
 ) -> None:
     config = client.get("/dashboard/config.json").json()
     assert config["key_needed"] is True
-    # Monitoring and alerts are served; the explorer's actuals route (GET /v1/actuals) is not yet.
-    assert config["features"] == {"monitoring": True, "alerts": True, "actuals": False, "reports": True}
+    # Every optional route the pages read is served.
+    assert config["features"] == {"monitoring": True, "alerts": True, "actuals": True, "reports": True}
     open_settings = ServiceSettings(
         home=tmp_path / "open", database_url=str(database.engine.url), open_mode=True
     )

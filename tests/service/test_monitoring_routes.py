@@ -122,6 +122,33 @@ def test_when_the_same_actuals_come_twice_then_they_count_once_and_a_changed_val
     )
 
 
+def test_when_an_items_actuals_are_asked_then_only_its_rows_since_the_time_come_back_in_order(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    rows = actual_rows("item_0", [12.0, 15.0, 11.0]) + actual_rows("item_1", [1.0, 2.0, 3.0])
+    assert client.post("/v1/actuals", json=list(reversed(rows)), headers=admin).json()["inserted"] == 6
+    every = client.get("/v1/actuals", params={"item_id": "item_0"}, headers=admin).json()["actuals"]
+    assert [(a["item_id"], a["value"]) for a in every] == [
+        ("item_0", 12.0),
+        ("item_0", 15.0),
+        ("item_0", 11.0),
+    ]
+    since = client.get(
+        "/v1/actuals", params={"item_id": "item_1", "since": "2024-01-30T00:00:00"}, headers=admin
+    ).json()["actuals"]
+    assert [(a["timestamp"], a["value"]) for a in since] == [
+        ("2024-01-30T00:00:00", 2.0),
+        ("2024-01-31T00:00:00", 3.0),
+    ]
+    assert client.get("/v1/actuals", params={"item_id": "nobody"}, headers=admin).json() == {"actuals": []}
+    assert client.get("/v1/actuals", headers=admin).status_code == 422  # the item is required
+    assert (
+        client.get("/v1/actuals", params={"item_id": "item_0", "since": "soon"}, headers=admin).status_code
+        == 422
+    )
+    assert client.get("/v1/actuals", params={"item_id": "item_0"}).status_code == 401
+
+
 def test_when_actuals_are_wrong_then_the_answer_is_a_named_problem(
     client: TestClient, admin: dict[str, str]
 ) -> None:

@@ -220,21 +220,27 @@ def load_actuals(
     start: datetime | None = None,
     end: datetime | None = None,
     covariates: bool = False,
+    item_id: str | None = None,
 ) -> pd.DataFrame:
-    """Actuals with `start` <= timestamp <= `end` (either open), as a canonical frame sorted by
-    item and time; with `covariates`, a `covariates` column of dicts (or None)."""
+    """Actuals with `start` <= timestamp <= `end` (either open), of one item when `item_id` is
+    given, as a canonical frame sorted by item and time; with `covariates`, a `covariates`
+    column of dicts (or None)."""
     where, params = [], {}
     for name, bound, op in (("start", start, ">="), ("end", end, "<=")):
         if bound is not None:
             where.append(f"timestamp {op} :{name}")
             params[name] = bound
+    if item_id is not None:  # the primary key (item_id, timestamp) serves this filter
+        where.append("item_id = :item_id")
     query = f"SELECT item_id, timestamp, value{', covariates' if covariates else ''} FROM actuals"
     statement = text(query + (" WHERE " + " AND ".join(where) if where else "")).bindparams(
         *(bindparam(name, type_=UTCDateTime()) for name in params)
     )
     # Values as the driver gives them: the column types' per-row processing would cost more
     # than the query on a few hundred thousand rows.
-    result = connection.execute(statement.columns(), params)
+    result = connection.execute(
+        statement.columns(), {**params, **({} if item_id is None else {"item_id": item_id})}
+    )
     names = [ITEM_ID, TIMESTAMP, VALUE, *([COVARIATES] if covariates else [])]
     columns = list(zip(*result.cursor.fetchall(), strict=True)) or [()] * len(names)
     frame = pd.DataFrame(

@@ -1,5 +1,6 @@
 """``/v1/actuals``: load observed values, as JSON rows or an uploaded CSV or Parquet table, and
-read the log of replaced values. Admin keys.
+read them back (one item's, for the dashboard's forecast explorer) and the log of replaced
+values. Admin keys.
 
 Loading is idempotent: the same actual twice counts once, and a changed value replaces the
 old one and is logged (``GET /v1/actuals/changes``). For files of millions of rows the CLI's
@@ -8,6 +9,7 @@ old one and is logged (``GET /v1/actuals/changes``). For files of millions of ro
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pandas as pd
@@ -15,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from tidecast.monitor.actuals import change_log, parse_upload
+from tidecast.monitor.actuals import change_log, load_actuals, parse_upload
 from tidecast.service.dependencies import StateDep, require_admin
 from tidecast.service.problems import Problem, from_validation_error, parse_json
 
@@ -92,3 +94,21 @@ def changes(
 ) -> dict[str, Any]:
     with state.database.engine.connect() as connection:
         return {"changes": change_log(connection, item_id, limit)}
+
+
+@router.get("", summary="One item's actuals, oldest first (since a time, when given)")
+def item_actuals(
+    state: StateDep,
+    item_id: Annotated[str, Query(min_length=1, max_length=200)],
+    since: Annotated[datetime | None, Query(description="ISO 8601; naive times are UTC")] = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+) -> dict[str, Any]:
+    start = None if since is None else since if since.tzinfo else since.replace(tzinfo=UTC)
+    with state.database.engine.connect() as connection:
+        frame = load_actuals(connection, start=start, item_id=item_id).tail(limit)
+    return {
+        "actuals": [
+            {"item_id": str(i), "timestamp": t.isoformat(), "value": float(v)}
+            for i, t, v in zip(frame["item_id"], frame["timestamp"], frame["value"], strict=True)
+        ]
+    }
