@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from tidecast.automl import screening
 from tidecast.automl.backtest import CandidateResult, ProgressFn, run_candidate
 from tidecast.automl.calibration import QuantileCalibration, fit_calibration
 from tidecast.automl.ensemble import combine
@@ -73,8 +74,14 @@ def run_candidates(
     emit: ProgressFn,
     report: FitReport,
 ) -> None:
-    """Every candidate on the same windows; cheap ones first, each with a fair time share."""
-    order = sorted(names, key=lambda n: CATALOG[n].tags.cost)
+    """Every candidate on the same windows; cheap ones first, each with a fair time share.
+
+    On a large panel the costly local candidates come last and are first tried on a sample
+    of the series (`screening`): one that cannot win there is skipped.
+    """
+    n_series = window_data[0].history.n_series if window_data else 0
+    order = sorted(names, key=lambda n: (screening.screened(CATALOG[n], n_series), CATALOG[n].tags.cost))
+    sample: screening.Sample | None = None
     # Keep a fifth of the budget for the ensemble and the refit.
     budget_end = None if deadline is None else started + 0.8 * (deadline - started)
     for i, name in enumerate(order):
@@ -95,19 +102,32 @@ def run_candidates(
                 "time_left": None if deadline is None else deadline - time.monotonic(),
             }
         )
-        result = run_candidate(
+        run = functools.partial(
+            run_candidate,
             name,
             functools.partial(auto.make_candidate, name, spec.freq),
-            window_data,
-            spec,
-            auto.horizon,
-            quantiles,
-            auto.metric,
-            cand_deadline,
-            auto.refit_every_window,
-            emit,
-            auto.closures_,
+            spec=spec,
+            horizon=auto.horizon,
+            quantiles=quantiles,
+            metric=auto.metric,
+            deadline=cand_deadline,
+            refit_every_window=auto.refit_every_window,
+            progress=emit,
+            closures=auto.closures_,
         )
+        if screening.screened(CATALOG[name], n_series) and report.candidates:
+            sample = sample or screening.draw_sample(window_data, auto.seed)
+            trial = run(sample.windows)
+            reason = screening.verdict(trial, report.candidates, sample, quantiles, auto.metric)
+            if reason is not None:
+                skipped = CandidateResult(
+                    name, fit_seconds=trial.fit_seconds, predict_seconds=trial.predict_seconds
+                )
+                skipped.error = reason
+                report.candidates.append(skipped)
+                emit({"stage": "candidate_done", "candidate": name, "score": float("inf"), "error": reason})
+                continue
+        result = run(window_data)
         report.candidates.append(result)
         emit({"stage": "candidate_done", "candidate": name, "score": result.score, "error": result.error})
 

@@ -335,7 +335,8 @@ class AutoTheta(LocalForecaster):
     """
 
     name = "AutoTheta"
-    tags = Tags(cost=0.2, min_length=MIN_LENGTH)
+    # Measured beside MSTL (0.6): 16.6 s against 9.1 s on dominicks_oj, 36 s on M4 hourly.
+    tags = Tags(cost=0.6, min_length=MIN_LENGTH)
     preload = STATSFORECAST
 
     def __init__(

@@ -1,0 +1,99 @@
+"""Screening: a costly local candidate is skipped when its sample score cannot win."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tidecast.automl import screening
+from tidecast.automl.backtest import CandidateResult, prepare_windows
+from tidecast.automl.ensemble import BacktestForecast
+from tidecast.automl.forecaster import AutoForecaster
+from tidecast.automl.windows import BacktestWindow
+from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
+from tidecast.models.catalog import CATALOG
+
+SPEC = DatasetSpec(freq="D")
+QUANTILES = (0.1, 0.5, 0.9)
+
+
+def flat_panel(n_series: int, length: int = 30, level: float = 10.0) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            ITEM_ID: np.repeat([f"s{i:03d}" for i in range(n_series)], length),
+            TIMESTAMP: np.tile(pd.date_range("2024-01-01", periods=length), n_series),
+            TARGET: level,
+        }
+    )
+
+
+def constant_forecast(rows: int, value: float) -> BacktestForecast:
+    return BacktestForecast(mean=np.full(rows, value), quantiles=np.full((rows, len(QUANTILES)), value))
+
+
+def test_which_candidates_are_screened() -> None:
+    assert screening.screened(CATALOG["MSTLETS"], 200)
+    assert screening.screened(CATALOG["AutoTheta"], 200)
+    assert not screening.screened(CATALOG["AutoTheta"], 199)  # a small panel runs everything
+    assert not screening.screened(CATALOG["LightGBM"], 5000)  # global: no per-series sample
+    assert not screening.screened(CATALOG["Naive"], 5000)  # cheap
+    assert not screening.screened(CATALOG["DynamicRegression"], 5000)
+
+
+def test_the_sample_is_a_fixed_share_of_the_series_with_their_own_rows() -> None:
+    windows = prepare_windows(flat_panel(100), SPEC, [BacktestWindow(0, 2, 2), BacktestWindow(1, 2, 2)], 1)
+    sample = screening.draw_sample(windows, seed=0)
+    assert sample.n_series == 60  # 15% of 100 is below the floor of 60
+    assert sample.rows.sum() == 60 * 2 * 2  # two windows of two steps
+    for full, part in zip(windows, sample.windows, strict=True):
+        assert part.history.n_series == 60
+        assert set(part.actual[ITEM_ID]) == set(part.history.item_ids)
+        assert len(part.scale) == len(part.actual)
+    assert screening.draw_sample(windows, seed=0).rows.tolist() == sample.rows.tolist()  # reproducible
+
+
+@pytest.mark.parametrize(("trial_value", "skipped"), [(8.4, True), (8.6, False)])
+def test_a_candidate_beyond_the_margin_of_the_best_on_the_sample_is_skipped(
+    trial_value: float, skipped: bool
+) -> None:
+    # Every actual is 10. The best candidate forecasts 9: WAPE 0.1 on any sample. A trial at
+    # 8.4 scores 0.16 = 1.6x (beyond 1.5x: skipped); one at 8.6 scores 0.14 = 1.4x (runs).
+    windows = prepare_windows(flat_panel(100), SPEC, [BacktestWindow(0, 2, 2)], 1)
+    sample = screening.draw_sample(windows, seed=1)
+    best = CandidateResult("Naive", forecast=constant_forecast(len(windows[0].actual), 9.0))
+    worse = CandidateResult("NPTS", forecast=constant_forecast(len(windows[0].actual), 5.0))
+    trial = CandidateResult("MSTL", forecast=constant_forecast(int(sample.rows.sum()), trial_value))
+    reason = screening.verdict(trial, [worse, best], sample, QUANTILES, "wape")
+    if skipped:
+        assert reason == (
+            "skipped: on a sample of 60 series its wape was 0.16, 1.60x the best so far "
+            "(Naive 0.1; runs in full within 1.5x)"
+        )
+    else:
+        assert reason is None
+
+
+def test_a_candidate_that_fails_on_the_sample_runs_in_full() -> None:
+    windows = prepare_windows(flat_panel(100), SPEC, [BacktestWindow(0, 2, 2)], 1)
+    sample = screening.draw_sample(windows, seed=0)
+    best = CandidateResult("Naive", forecast=constant_forecast(len(windows[0].actual), 9.0))
+    assert screening.verdict(CandidateResult("MSTL", error="boom"), [best], sample, QUANTILES, "wape") is None
+
+
+@pytest.mark.parametrize("margin", [0.0, 1e9])
+def test_the_automl_screens_on_a_large_panel(monkeypatch: pytest.MonkeyPatch, margin: float) -> None:
+    rng = np.random.default_rng(0)
+    data = flat_panel(200, length=40)
+    data[TARGET] = 10 + rng.normal(0, 1, len(data))
+    monkeypatch.setattr(screening, "MARGIN", margin)
+    auto = AutoForecaster(horizon=3, frequency="D", models=["Naive", "AutoTheta"], backtest_windows=2)
+    board = auto.fit(data).leaderboard().set_index("model")
+    theta = board.loc["AutoTheta"]
+    if margin == 0.0:  # nothing is within 0x of the best: skipped after its sample run
+        assert theta["error"].startswith("skipped: on a sample of 60 series its wql was")
+        assert np.isnan(theta["score"]) and theta["fit_seconds"] > 0
+        assert auto.report_.best == "Naive"
+    else:  # within any margin: backtested on every series and window
+        assert theta["error"] == ""
+        assert np.isfinite(theta["window_1_wql"]) and np.isfinite(theta["window_2_wql"])
