@@ -48,6 +48,7 @@ def test_the_sample_is_a_fixed_share_of_the_series_with_their_own_rows() -> None
     assert sample.rows.sum() == 60 * 2 * 2  # two windows of two steps
     for full, part in zip(windows, sample.windows, strict=True):
         assert part.history.n_series == 60
+        assert set(part.actual[ITEM_ID]) <= set(full.actual[ITEM_ID])
         assert set(part.actual[ITEM_ID]) == set(part.history.item_ids)
         assert len(part.scale) == len(part.actual)
     assert screening.draw_sample(windows, seed=0).rows.tolist() == sample.rows.tolist()  # reproducible
