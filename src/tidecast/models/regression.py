@@ -71,6 +71,7 @@ from tidecast.models.base import Tags
 from tidecast.models.covariates import CovariateEncoder, HolidayTable, panel_exogenous
 from tidecast.models.intervals import normal_quantiles
 from tidecast.models.local import LocalForecaster, SeriesForecast, parallel_map
+
 # Layout and RegressionState are imported here too: models pickled before they moved name this module.
 from tidecast.models.regression_design import (
     Context,
