@@ -16,9 +16,7 @@ from rich.table import Table
 
 from tidecast.cli.common import console, fail, guard, out
 from tidecast.cli.options import DateFormatOpt, FutureOpt
-
-EXPLANATIONS = "explanations.csv"
-IMPORTANCE = "explanation_importance.csv"
+from tidecast.reports.explanations import EXPLANATIONS, IMPORTANCE
 
 RunArg = Annotated[Path, typer.Argument(help="A run folder (with model/) or a model folder")]
 ItemsOpt = Annotated[
