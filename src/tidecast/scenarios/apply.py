@@ -45,6 +45,8 @@ def _compare(values: np.ndarray, op: str, target: Any) -> np.ndarray:
         else:
             found = np.isin(values.astype(str), [str(v) for v in wanted])
         return found if op == "in" else ~found
+    left: np.ndarray
+    right: float | str
     if numbers is not None and isinstance(target, int | float) and not isinstance(target, bool):
         left, right = numbers, float(target)
     elif op in ("eq", "ne"):

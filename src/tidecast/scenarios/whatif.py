@@ -84,6 +84,7 @@ def scenario_future(
         raise ConfigError("give either rules or a replacement future file, not both or neither")
     if replacement is not None:
         return auto.prepare_future(replacement, arrays), [], "replacement future"
+    assert rules is not None
     scenario = rules if isinstance(rules, Scenario) else parse_scenario(rules)
     spec = auto.spec_
     attributes = (
