@@ -5,6 +5,7 @@ explanation combines its members by their weights."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from explain_data import HORIZON, demo, demo_forecaster
 
@@ -93,3 +94,47 @@ def test_when_an_ensemble_is_explained_then_members_combine_by_their_weights(run
     table = explanation.contributions.groupby("feature")["contribution"].sum()
     naive_mean = naive.predict(auto.history_[auto.history_["item_id"] == explanation.forecast["item_id"][0]])
     assert np.isclose(table["model baseline"], 0.25 * naive_mean["mean"].sum())
+
+
+def test_when_the_run_has_a_holiday_calendar_then_each_holiday_is_a_feature() -> None:
+    data, future, _ = demo(3)
+    auto = demo_forecaster(["DynamicRegression"])
+    auto.holidays = "US"
+    auto.fit(data)
+    explanation = explain(auto, future=future)
+    assert explanation.additivity_error() < 1e-6
+    holidays = explanation.contributions.query("kind == 'holiday'")
+    assert holidays["feature"].str.startswith("holiday: ").all() and len(holidays)
+    new_year = holidays[holidays["timestamp"] == "2024-01-01"]
+    assert new_year["contribution"].abs().sum() > 0
+
+
+def test_when_newer_history_is_given_then_the_explanation_starts_from_it(run) -> None:  # type: ignore[no-untyped-def]
+    auto, data, future, _ = run
+    cut = data["timestamp"].max() - np.timedelta64(7, "D")
+    newer = data[data["timestamp"] <= cut]
+    later = data[data["timestamp"] > cut][["item_id", "timestamp", "promotion", "is_holiday"]]
+    ahead = pd.concat([later, future], ignore_index=True)  # the 14 days after the newer history
+    explanation = explain(auto, data=newer, future=ahead, items=["electronics_laptop_East"])
+    assert explanation.forecast["timestamp"].min() == cut + np.timedelta64(1, "D")
+    assert explanation.additivity_error() < 1e-6
+
+
+def test_when_the_model_reads_no_covariates_then_all_is_its_baseline_and_no_scenario_runs() -> None:
+    from tidecast import AutoForecaster
+
+    data, _, _ = demo(2)
+    auto = AutoForecaster(
+        horizon=HORIZON,
+        frequency="D",
+        models=["SeasonalNaive"],
+        backtest_windows=1,
+        target_col="target_value",
+        n_jobs=1,
+    ).fit(data[["item_id", "timestamp", "target_value"]])
+    explanation = explain(auto)
+    assert explanation.methods == {"SeasonalNaive": "ablation"}
+    assert set(explanation.contributions["feature"]) == {"model baseline"}
+    assert explanation.additivity_error() < 1e-9
+    with pytest.raises(ConfigError, match="uses no known covariates"):
+        whatif(auto, [{"covariate": "promotion", "set": 1}], future=pd.DataFrame())
