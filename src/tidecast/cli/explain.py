@@ -48,7 +48,7 @@ def explain(
         Path | None,
         typer.Option(
             "--out",
-            help="Folder for explanations.csv and explanation_importance.csv (default: the run folder)",
+            help="Folder for explanations.csv and explanation_importance.csv (default: the run folder; for a model folder, the current one)",
         ),
     ] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Features shown")] = 10,
