@@ -36,8 +36,8 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tidecast.alerts.rules import describe  # pydantic errors as rules[0].where: ...
 from tidecast.errors import ConfigError
+from tidecast.errors import describe_validation as describe
 
 ACTIONS = ("set", "add", "multiply")
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in")
