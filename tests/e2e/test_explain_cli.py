@@ -50,6 +50,9 @@ def test_when_a_run_is_explained_then_the_files_add_up_and_the_report_shows_them
     both = forecasts.merge(sums, on=["item_id", "timestamp"])
     assert len(both) == len(forecasts) == 6 * 7
     assert np.allclose(both["mean"], both["sum"], atol=1e-6)
+    totals = pd.read_csv(run / "runs/demo/explanation_items.csv")
+    assert list(totals.columns) == ["item_id", "feature", "kind", "total", "mean_abs"]
+    assert np.isclose(totals["total"].sum(), forecasts["mean"].sum())
     report = tidecast("report", "runs/demo", "--kind", "quality", "-f", "json", "-o", "quality.json", cwd=run)
     assert report.returncode == 0, report.stderr
     sections = [s["title"] for s in json.loads((run / "quality.json").read_text())["reports"][0]["sections"]]

@@ -87,3 +87,20 @@ def test_when_a_demo_run_with_lightgbm_is_explained_then_the_sum_is_its_forecast
     mine = explanation.forecast.merge(forecast, on=["item_id", "timestamp"], suffixes=("", "_predict"))
     assert np.allclose(mine["mean"], mine["mean_predict"], atol=1e-9) and len(mine) == 2 * HORIZON
     assert pd.api.types.is_datetime64_any_dtype(table["timestamp"])
+
+
+def test_when_lightgbm_reads_past_covariates_and_attributes_then_they_are_their_own_features() -> None:
+    history, future = hand_panel()
+    history["footfall"] = np.sin(np.arange(len(history)) / 5.0) * 10 + 50
+    history["category"] = np.where(history["item_id"].isin(["item_0", "item_1"]), "toys", "books")
+    spec = DatasetSpec(
+        freq="D",
+        known_covariates=("promotion", "price"),
+        past_covariates=("footfall",),
+        static_columns=("category",),
+    )
+    data = arrays(history, spec)
+    model = LightGBM(min_data_in_leaf=20, max_rounds=100, max_rows=6000, n_jobs=1).fit(data, spec, HORIZON)
+    terms = gbm_terms(model, data, future, (0.5,))
+    assert np.max(np.abs(terms.total() - forecast_mean(model, data, future, (0.5,)))) < 1e-6
+    assert terms.kinds["footfall"] == "past covariate" and terms.kinds["category"] == "attribute"

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from tidecast.cli.common import console, fail, guard, out
 from tidecast.cli.options import DateFormatOpt, FutureOpt
-from tidecast.reports.explanations import EXPLANATIONS, IMPORTANCE
+from tidecast.reports.explanations import EXPLANATIONS, IMPORTANCE, ITEM_TOTALS
 
 RunArg = Annotated[Path, typer.Argument(help="A run folder (with model/) or a model folder")]
 ItemsOpt = Annotated[
@@ -48,7 +48,7 @@ def explain(
         Path | None,
         typer.Option(
             "--out",
-            help="Folder for explanations.csv and explanation_importance.csv (default: the run folder; for a model folder, the current one)",
+            help="Folder for explanations.csv, explanation_importance.csv and explanation_items.csv (default: the run folder; for a model folder, the current one)",
         ),
     ] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Features shown")] = 10,
@@ -66,6 +66,7 @@ def explain(
     user_columns(explanation.contributions, auto).to_csv(folder / EXPLANATIONS, index=False)
     ranking = explanation.importance()
     ranking.to_csv(folder / IMPORTANCE, index=False)
+    user_columns(explanation.per_item(), auto).to_csv(folder / ITEM_TOTALS, index=False)
     table = Table(
         box=box.SIMPLE_HEAD, title="What moves the forecast (mean |contribution| per item and step)"
     )
@@ -84,7 +85,12 @@ def explain(
         f"explained {items_n:,} items x {auto.horizon} steps in {explanation.seconds:.2f}s; "
         f"largest |sum of contributions - forecast| {explanation.additivity_error():.2e}"
     )
-    out.print(f"{'explanations':<12} {folder / EXPLANATIONS}\n{'importance':<12} {folder / IMPORTANCE}")
+    for label, name in (
+        ("explanations", EXPLANATIONS),
+        ("importance", IMPORTANCE),
+        ("per item", ITEM_TOTALS),
+    ):
+        out.print(f"{label:<12} {folder / name}")
 
 
 def whatif(

@@ -16,6 +16,7 @@ from tidecast.reports.document import BarChart, Section
 
 EXPLANATIONS = "explanations.csv"
 IMPORTANCE = "explanation_importance.csv"
+ITEM_TOTALS = "explanation_items.csv"
 TOP_FEATURES = 12
 TOP_ITEMS = 3
 
