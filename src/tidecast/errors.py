@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class TidecastError(Exception):
@@ -51,3 +54,14 @@ class ModelError(TidecastError):
 
 class TimeLimitExceeded(TidecastError):
     """A candidate ran past its share of the time budget and was stopped."""
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """Pydantic's errors as ``rules[0].threshold: ...; ...``, the way a user finds them in the
+    file they wrote (alert rules, what-if rules)."""
+    parts = []
+    for error in exc.errors():
+        place = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
+        message = error["msg"].removeprefix("Value error, ")
+        parts.append(f"{place}: {message}" if place else message)
+    return "; ".join(parts)

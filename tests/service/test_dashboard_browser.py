@@ -22,7 +22,7 @@ from test_e2e_http import Service, create_key, wait_for_job
 from tidecast.data.demo import future_covariates, generate
 
 HORIZON = 7
-PAGES = ["jobs", "models", "explorer", "accuracy", "drift", "alerts", "report"]
+PAGES = ["jobs", "models", "explorer", "accuracy", "drift", "alerts", "report", "whatif"]
 SCREENS = {"laptop": {"width": 1280, "height": 860}, "phone": {"width": 375, "height": 760}}
 
 __all__ = ["chromium_browser"]  # the `browser` fixture
@@ -108,6 +108,7 @@ def test_when_each_page_is_visited_then_it_renders_without_console_errors(
     assert "No alerts have fired" in texts["alerts"]
     assert "Inventory guidance" in texts["report"] and "Forecast total by region" in texts["report"]
     assert "Leaderboard of demo:1" in texts["models"] and "SeasonalNaive" in texts["models"]
+    assert headings["whatif"] == "What if" and "Rules (JSON)" in texts["whatif"]
     assert all((tmp_path / f"{screen}-{n}.png").stat().st_size > 5_000 for n in PAGES)
 
 

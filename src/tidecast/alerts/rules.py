@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tidecast.errors import ConfigError
+from tidecast.errors import describe_validation as describe
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
@@ -214,13 +215,3 @@ def parse_config(data: dict[str, Any], source: str = "alert rules") -> AlertConf
         return AlertConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{source}: {describe(exc)}") from None
-
-
-def describe(exc: ValidationError) -> str:
-    """Pydantic's errors as ``rules[0].threshold: ...; ...``, the way a user finds them."""
-    parts = []
-    for error in exc.errors():
-        place = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
-        message = error["msg"].removeprefix("Value error, ")
-        parts.append(f"{place}: {message}" if place else message)
-    return "; ".join(parts)

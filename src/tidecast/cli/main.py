@@ -17,6 +17,7 @@ from tidecast.cli.alerts import alerts_app
 from tidecast.cli.batch import batch
 from tidecast.cli.demo import demo_data
 from tidecast.cli.endpoints import endpoints_app
+from tidecast.cli.explain import explain, whatif
 from tidecast.cli.jobs import jobs_app
 from tidecast.cli.keys import keys_app
 from tidecast.cli.models import models_app
@@ -51,6 +52,12 @@ app.add_typer(actuals_app, name="actuals", help="Observed values forecasts are s
 app.command("monitor", help="Accuracy of an endpoint's forecasts against actuals, and drift")(monitor)
 app.add_typer(alerts_app, name="alerts", help="Alert rules: export them for Prometheus")
 app.command("batch", help="Forecast a whole catalogue from files, chunk by chunk (resumable)")(batch)
+app.command("explain", help="Why each forecast: contributions of covariates, holidays, trend, season")(
+    explain
+)
+app.command("whatif", help="What if: forecast again with changed known covariates, beside the baseline")(
+    whatif
+)
 
 
 def _print_version(value: bool) -> None:

@@ -61,6 +61,9 @@ HOLIDAYS = pd.to_datetime(
 )
 START, END = "2021-01-01", "2023-12-31"
 PROMOTION_RATE = 0.05
+# A promotion day adds this share of the item's base level to its demand (before the weather
+# factor of clothing and sports): the truth that explanations and scenarios are checked against.
+PROMOTION_LIFT = 0.7
 NOISE_SD = 5.0
 
 
@@ -95,25 +98,36 @@ def holiday_boost(dates: pd.DatetimeIndex) -> np.ndarray:
     return boost
 
 
-def _chunk(items: pd.DataFrame, dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
-    n_items, n_days = len(items), len(dates)
+def _base_levels(items: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """Each item's base demand, drawn within its category's range: the first draw of a chunk."""
     profiles = [PROFILES[c] for c in items["category"]]
     low = np.array([p.base_low for p in profiles])
     high = np.array([p.base_high for p in profiles])
+    return rng.uniform(low, high)
+
+
+def _weather(items: pd.DataFrame, day: np.ndarray) -> np.ndarray:
+    """The weather factor (items x days) at day numbers `day` counted from START."""
+    weather = np.array([PROFILES[c].weather for c in items["category"]])[:, None]
+    return 1 + np.where(weather, 0.2 * np.sin(2 * np.pi * np.asarray(day)[None, :] / 365 + np.pi / 2), 0.0)
+
+
+def _chunk(items: pd.DataFrame, dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
+    n_items, n_days = len(items), len(dates)
+    profiles = [PROFILES[c] for c in items["category"]]
     seasonality = np.array([p.seasonality for p in profiles])[:, None]
     trend = np.array([p.trend for p in profiles])[:, None]
-    weather = np.array([p.weather for p in profiles])[:, None]
 
-    base = rng.uniform(low, high)[:, None]
+    base = _base_levels(items, rng)[:, None]
     i = np.arange(n_days)[None, :]
     annual = seasonality * np.sin(2 * np.pi * i / 365)
     quarterly = 0.2 * np.sin(2 * np.pi * i / 90)
     weekly = 0.3 * np.sin(2 * np.pi * i / 7)
     holiday = holiday_boost(dates)[None, :]
     promotion = rng.random((n_items, n_days)) < PROMOTION_RATE
-    demand = base * (1 + annual + quarterly + weekly + trend * i + holiday + 0.7 * promotion)
+    demand = base * (1 + annual + quarterly + weekly + trend * i + holiday + PROMOTION_LIFT * promotion)
     demand = np.maximum(demand + rng.normal(0.0, NOISE_SD, (n_items, n_days)), 0.0)
-    demand *= 1 + np.where(weather, 0.2 * np.sin(2 * np.pi * i / 365 + np.pi / 2), 0.0)
+    demand *= _weather(items, np.arange(n_days))
 
     is_holiday = np.isin(dates.values, HOLIDAYS.values).astype(np.int8)
     rows = np.repeat(np.arange(n_items), n_days)
@@ -166,6 +180,42 @@ def generate(n_items: int = 125, seed: int = 42, messy: bool = False) -> pd.Data
     for column in ("item_id", "category", "product", "region"):
         frame[column] = frame[column].astype(str)
     return frame.sort_values(["item_id", "timestamp"], kind="stable", ignore_index=True)
+
+
+def promotion_lift(n_items: int = 125, seed: int = 42, days: object = None) -> pd.DataFrame:
+    """The units a promotion adds to each item's demand on each of `days` (default the 14
+    days after the data): PROMOTION_LIFT x the item's base level x its weather factor, the
+    generator's own truth, from the same random stream as `generate` (each chunk's base draw,
+    then its promotion and noise draws skipped, as `_chunk` makes them).
+
+    Long: item_id, timestamp, lift. What an explanation's promotion contribution and a
+    "promotion on" scenario should recover (noise and the floor at zero aside).
+    """
+    items = item_catalogue(n_items)
+    history = pd.date_range(START, END, freq="D")
+    stamps = (
+        pd.date_range(pd.Timestamp(END) + pd.Timedelta(days=1), periods=14, freq="D")
+        if days is None
+        else pd.DatetimeIndex(pd.to_datetime(days))
+    )
+    rng = np.random.default_rng(seed)
+    chunk_items = 5_000  # generate_chunks' default
+    levels = []
+    for start in range(0, n_items, chunk_items):
+        chunk = items.iloc[start : start + chunk_items]
+        levels.append(_base_levels(chunk, rng))
+        rng.random((len(chunk), len(history)))  # the promotions
+        rng.normal(0.0, NOISE_SD, (len(chunk), len(history)))  # the noise
+    base = np.concatenate(levels)
+    day = (stamps - pd.Timestamp(START)).days.to_numpy()
+    lift = PROMOTION_LIFT * base[:, None] * _weather(items, day)
+    return pd.DataFrame(
+        {
+            "item_id": np.repeat(items["item_id"].to_numpy(), len(stamps)),
+            "timestamp": np.tile(stamps.values, n_items),
+            "lift": lift.ravel(),
+        }
+    )
 
 
 def future_covariates(

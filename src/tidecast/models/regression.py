@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -64,15 +63,26 @@ import pandas as pd
 from scipy.stats import norm
 
 from tidecast.data.arrays import SeriesArrays
-from tidecast.data.calendar import detect_periods, fourier_terms, step_index
+from tidecast.data.calendar import detect_periods, step_index
 from tidecast.data.features import spec_calendar
 from tidecast.data.frequency import future_timestamps
 from tidecast.errors import ConfigError
 from tidecast.models.base import Tags
-from tidecast.models.covariates import CovariateEncoder, Exogenous, HolidayTable, panel_exogenous
+from tidecast.models.covariates import CovariateEncoder, HolidayTable, panel_exogenous
 from tidecast.models.intervals import normal_quantiles
 from tidecast.models.local import LocalForecaster, SeriesForecast, parallel_map
-from tidecast.models.robust import HUBER_C, ar1, default_orders, huber_ridge, trend_columns
+
+# Layout and RegressionState are imported here too: models pickled before they moved name this module.
+from tidecast.models.regression_design import (
+    Context,
+    Layout,
+    RegressionState,
+    _columns,
+    _varying,
+    design,
+    forecast_terms,
+)
+from tidecast.models.robust import HUBER_C, ar1, default_orders, huber_ridge
 
 # Relative growth of the spread per step, for the error of extrapolating the trend and cycles,
 # which in-sample residuals cannot show. It sets the shape over the horizon only; the level
@@ -86,63 +96,6 @@ CALIBRATION_SERIES = 24
 # The calibration factor is kept in this range: a backtest window with an unusual event (or
 # a perfectly fitted one) must not make the intervals absurdly wide or collapse them.
 CALIBRATION_RANGE = (0.5, 4.0)
-
-
-@dataclass(frozen=True)
-class Layout:
-    """What the columns of one series' design mean; fixed at fit so the horizon's rows match."""
-
-    origin: float
-    span: float
-    changepoints: np.ndarray
-    periods: tuple[float, ...]
-    orders: tuple[int, ...]
-    growing: bool
-    holidays: tuple[str, ...]
-    covariates: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RegressionState:
-    """One series' fit: coefficients on y / scale, residual AR(1) and innovation spread."""
-
-    layout: Layout
-    beta: np.ndarray
-    scale: float
-    phi: float
-    sigma: float
-
-
-def design(layout: Layout, t: np.ndarray, exogenous: np.ndarray) -> np.ndarray:
-    """The regression matrix for absolute step index `t` and its holiday and covariate columns."""
-    tau = (t - layout.origin) / layout.span
-    parts = [trend_columns(tau, layout.changepoints)]
-    if layout.periods:
-        cycles = fourier_terms(t, layout.periods, layout.orders).to_numpy()
-        parts.append(cycles)
-        if layout.growing:
-            parts.append(cycles * (tau - 1.0)[:, None])
-    parts.append(exogenous)
-    return np.column_stack(parts)
-
-
-def _varying(values: np.ndarray, names: Sequence[str]) -> tuple[str, ...]:
-    varies = values.max(axis=0, initial=0.0) > values.min(axis=0, initial=0.0)
-    return tuple(name for name, v in zip(names, varies, strict=True) if v)
-
-
-def _columns(values: np.ndarray, names: Sequence[str], wanted: Sequence[str]) -> np.ndarray:
-    index = {name: j for j, name in enumerate(names)}
-    return values[:, [index[name] for name in wanted]] if wanted else np.zeros((len(values), 0))
-
-
-@dataclass(frozen=True)
-class Context:
-    """What every series' fit or forecast shares: holidays, covariates, the horizon's stamps."""
-
-    table: HolidayTable | None
-    exogenous: Exogenous | None
-    ahead: np.ndarray | None = None
 
 
 class DynamicRegression(LocalForecaster):
@@ -309,18 +262,9 @@ class DynamicRegression(LocalForecaster):
 
         `covariates` are the covariate rows of the last observation and of `future`.
         """
-        layout = state.layout
-        rows = np.concatenate([stamps[-1:], future])
-        holidays = table.gather(rows, layout.holidays) if table is not None else np.zeros((len(rows), 0))
-        known = covariates if covariates is not None else np.zeros((len(rows), 0))
-        exogenous = np.column_stack([holidays, _columns(known, covariate_names, layout.covariates)])
-        fitted = design(layout, step_index(rows, freq), exogenous) @ state.beta
-        # The last residual, clipped like an outlier would be, moves the first steps.
-        bound = HUBER_C * state.sigma
-        last = float(np.clip(y[-1] / state.scale - fitted[0], -bound, bound))
+        x, carry = forecast_terms(state, y, stamps, future, freq, table, covariates, covariate_names)
+        center = (x @ state.beta + carry) * state.scale
         steps = np.arange(1, len(future) + 1)
-        decay = state.phi**steps
-        center = (fitted[1:] + last * decay) * state.scale
         phi2 = state.phi**2
         ratio = steps.astype(np.float64) if phi2 == 1.0 else (1 - phi2**steps) / (1 - phi2)
         spread = state.sigma * np.sqrt(ratio) * (1 + TREND_DRIFT * steps) * state.scale
@@ -441,6 +385,22 @@ class DynamicRegression(LocalForecaster):
         quantiles: tuple[float, ...],
     ) -> SeriesForecast:
         assert isinstance(context, Context) and context.ahead is not None
+        state, ahead_rows, names = self.item_inputs(state, y, stamps, i, context, horizon)
+        return self.forecast_series(
+            state, y, stamps, context.ahead[i], self.spec_.freq, context.table, quantiles, ahead_rows, names
+        )
+
+    def item_inputs(
+        self,
+        state: RegressionState | None,
+        y: np.ndarray,
+        stamps: np.ndarray,
+        i: int,
+        context: Context,
+        horizon: int,
+    ) -> tuple[RegressionState, np.ndarray | None, tuple[str, ...]]:
+        """Series i's state (fitted now for an item not seen in fit), its covariate rows of
+        the last observation and the horizon, and their names: what `forecast_series` takes."""
         exogenous = context.exogenous
         names = exogenous.names if exogenous is not None else ()
         if state is None:  # an item not seen in fit
@@ -451,6 +411,4 @@ class DynamicRegression(LocalForecaster):
         if exogenous is not None:
             length = int(exogenous.lengths[i])
             ahead_rows = exogenous.rows(i, length - 1, length + horizon)
-        return self.forecast_series(
-            state, y, stamps, context.ahead[i], self.spec_.freq, context.table, quantiles, ahead_rows, names
-        )
+        return state, ahead_rows, names

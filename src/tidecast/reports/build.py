@@ -18,6 +18,7 @@ from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP
 from tidecast.errors import ConfigError
 from tidecast.reports import business, inventory, quality
 from tidecast.reports.document import BandChart, BarChart, Chart, Report, Section
+from tidecast.reports.explanations import explanation_section
 from tidecast.reports.inputs import ReportInputs, load_inputs, selected_backtests
 
 KINDS = ("quality", "business", "all")
@@ -149,6 +150,9 @@ def quality_report(inputs: ReportInputs, options: ReportOptions) -> Report:
         report.sections.append(
             Section("Forecasts of chosen items", "Recent history, forecast and band.", {}, plots)
         )
+    explained = explanation_section(inputs.explanations, inputs.explanation_importance)
+    if explained is not None:
+        report.sections.append(explained)
     return report
 
 

@@ -24,6 +24,7 @@ from tidecast.automl.artifact import HISTORY, MANIFEST
 from tidecast.automl.selection import ENSEMBLE
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import DataError
+from tidecast.reports.explanations import EXPLANATIONS, IMPORTANCE
 from tidecast.reports.run import (
     BACKTEST_FORECASTS,
     FORECASTS_CSV,
@@ -51,6 +52,9 @@ class ReportInputs:
     backtests: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
     static_columns: tuple[str, ...] = ()
+    # What `tidecast explain RUN` wrote into the run folder (`reports.explanations`), if it ran.
+    explanations: pd.DataFrame | None = None
+    explanation_importance: pd.DataFrame | None = None
     notes: dict[str, list[str]] = field(default_factory=lambda: {"quality": [], "business": []})
     """What the source lacks, per report kind ("quality", "business"), said on that report."""
 
@@ -116,6 +120,10 @@ def _from_run_folder(path: Path, name: str) -> ReportInputs:
         inputs.notes["quality"].append("no backtest forecasts in this run: no per-window or per-item errors")
     if (path / MODEL_DIR / HISTORY).is_file():
         inputs.history = pd.read_parquet(path / MODEL_DIR / HISTORY)
+    if (path / EXPLANATIONS).is_file():
+        inputs.explanations = _canonical(pd.read_csv(path / EXPLANATIONS), renames)
+    if (path / IMPORTANCE).is_file():
+        inputs.explanation_importance = pd.read_csv(path / IMPORTANCE)
     return inputs
 
 

@@ -19,6 +19,8 @@
   ``alert_interval_seconds`` by a thread of this process;
 * ``/v1/reports/{run_or_model}`` (admin keys): model quality and business reports;
 * ``/v1/items/{run_or_model}`` (admin keys): search a run's items, one item's series;
+* ``/v1/endpoints/{name}/explain`` and ``/whatif`` (forecast or admin keys): contributions to
+  the forecasts of stored items, and the forecast again under changed known covariates;
 * ``/dashboard``: the web dashboard (its page and assets open; its data through the API's keys);
 * ``GET /health``, ``GET /metrics`` (Prometheus), ``/docs`` and ``/openapi.json``, open.
 
@@ -68,6 +70,7 @@ from tidecast.service.routes.batch import router as batch_router
 from tidecast.service.routes.dashboard import install_dashboard
 from tidecast.service.routes.docs import install_docs
 from tidecast.service.routes.endpoints import router as endpoints_router
+from tidecast.service.routes.explain import router as explain_router
 from tidecast.service.routes.forecast import TARGET_MODEL_HEADER
 from tidecast.service.routes.forecast import router as forecast_router
 from tidecast.service.routes.items import router as items_router
@@ -180,6 +183,7 @@ def create_app(
     app.include_router(alerts_router)
     app.include_router(observations_router)
     app.include_router(items_router)
+    app.include_router(explain_router)
     install_docs(app)
     install_dashboard(app)
     install_openapi(app)

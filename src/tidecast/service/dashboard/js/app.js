@@ -11,8 +11,9 @@ import * as explorer from "./pages/explorer.js";
 import * as jobs from "./pages/jobs.js";
 import * as models from "./pages/models.js";
 import * as report from "./pages/report.js";
+import * as whatif from "./pages/whatif.js";
 
-const PAGES = { jobs, models, explorer, accuracy, drift, alerts, report };
+const PAGES = { jobs, models, explorer, accuracy, drift, alerts, report, whatif };
 const main = document.getElementById("main");
 let leaving = [];
 

@@ -1,0 +1,179 @@
+"""Why this forecast: the ensemble's forecast taken apart into contributions that add up to it.
+
+Each member of the selected ensemble is explained by the best method it allows
+(`member_terms`): exact terms for the dynamic regression, TreeSHAP for LightGBM's direct
+strategy, ablation for every other model. The ensemble forecast is the weighted sum of its
+members' forecasts (quantile calibration touches the quantiles only), so its contributions
+are the members' contributions times their weights, feature by feature. Closed days (the
+run's closure rules) zero the forecast after the members: that is the "closed days"
+adjustment. Whatever the methods leave unexplained (none, up to rounding, for the exact
+ones; none by construction for ablation) is reported as "unexplained" rather than hidden,
+so the sum of a row's contributions is always its forecast.
+
+>>> explanation = explain(auto, future=future, items=["A", "B"])   # doctest: +SKIP
+>>> explanation.contributions.head()          # item, timestamp, step, feature, kind, contribution
+>>> explanation.importance()                  # global: mean |contribution| per feature
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from tidecast.data.arrays import SeriesArrays
+from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
+from tidecast.errors import DataError
+from tidecast.explain.ablation import ablation_terms, forecast_mean
+from tidecast.explain.terms import (
+    ADJUSTMENT,
+    CLOSED_DAYS,
+    CONTRIBUTION,
+    UNEXPLAINED,
+    Terms,
+    importance,
+    per_item,
+    tidy,
+)
+from tidecast.models.base import Forecaster
+
+if TYPE_CHECKING:
+    from tidecast.automl.forecaster import AutoForecaster
+
+EXACT, TREESHAP, ABLATION = "exact", "treeshap", "ablation"
+# A member's terms further than this (relative to the forecast's size) from its forecast
+# leave an "unexplained" term; below it the difference is rounding.
+TOLERANCE = 1e-9
+
+
+@dataclass
+class Explanation:
+    """Contributions (long: item_id, timestamp, step, feature, kind, contribution), the
+    forecast they add up to (item_id, timestamp, mean), and how each member was explained."""
+
+    contributions: pd.DataFrame
+    forecast: pd.DataFrame
+    methods: dict[str, str] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def importance(self) -> pd.DataFrame:
+        """Global importance: feature, kind, mean |contribution|, share, mean (largest first)."""
+        return importance(self.contributions)
+
+    def per_item(self) -> pd.DataFrame:
+        """Per item and feature: total over the horizon and mean |contribution|."""
+        return per_item(self.contributions)
+
+    def additivity_error(self) -> float:
+        """The largest |sum of a row's contributions - its forecast| (0 up to rounding)."""
+        sums = self.contributions.groupby([ITEM_ID, TIMESTAMP], sort=False)[CONTRIBUTION].sum()
+        joined = self.forecast.merge(sums.rename("sum").reset_index(), on=[ITEM_ID, TIMESTAMP], how="left")
+        joined["sum"] = joined["sum"].fillna(0.0)
+        return float(np.max(np.abs(joined["mean"].to_numpy() - joined["sum"].to_numpy()), initial=0.0))
+
+
+def member_terms(
+    model: Forecaster, panel: SeriesArrays, future: pd.DataFrame | None, quantiles: tuple[float, ...]
+) -> tuple[Terms, str]:
+    """A member's contributions by the best method it allows, and the method's name."""
+    from tidecast.models.gbm import LightGBM
+    from tidecast.models.regression import DynamicRegression
+
+    if isinstance(model, DynamicRegression):
+        from tidecast.explain.regression import regression_terms
+
+        return regression_terms(model, panel, future, quantiles), EXACT
+    if isinstance(model, LightGBM) and model.strategy == "direct":
+        from tidecast.explain.gbm import gbm_terms
+
+        return gbm_terms(model, panel, future, quantiles), TREESHAP
+    return ablation_terms(model, panel, future, quantiles), ABLATION
+
+
+def select_items(panel: pd.DataFrame, items: Sequence[str] | None) -> pd.DataFrame:
+    """The panel's rows of `items` (all when None); a DataError names unknown ones."""
+    if items is None:
+        return panel
+    wanted = [str(i) for i in dict.fromkeys(items)]
+    present = set(panel[ITEM_ID].astype(str).unique())
+    unknown = [i for i in wanted if i not in present]
+    if unknown:
+        raise DataError(f"unknown items (not in the model's history): {unknown[:10]}")
+    return panel[panel[ITEM_ID].astype(str).isin(wanted)].reset_index(drop=True)
+
+
+def forecast_inputs(
+    auto: AutoForecaster,
+    data: pd.DataFrame | str | Path | None,
+    future: pd.DataFrame | str | Path | None,
+    items: Sequence[str] | None,
+) -> tuple[SeriesArrays, pd.DataFrame | None]:
+    """The arrays of the history to forecast from (the stored one, or `data` prepared as the
+    training data was) for `items`, and the canonical future covariates over the horizon."""
+    auto._check_fitted()
+    if data is None and not hasattr(auto, "history_"):
+        raise DataError("this model was loaded without its history: pass the data to forecast from")
+    panel = auto.history_ if data is None else auto.prepare_history(data)
+    arrays = SeriesArrays.from_spec(select_items(panel, items), auto.spec_)
+    canonical = None
+    if future is not None and auto.spec_.known_covariates:
+        canonical = auto.prepare_future(future, arrays)
+    return arrays, canonical
+
+
+def explain(
+    auto: AutoForecaster,
+    data: pd.DataFrame | str | Path | None = None,
+    future: pd.DataFrame | str | Path | None = None,
+    items: Sequence[str] | None = None,
+) -> Explanation:
+    """Explain `auto`'s forecast of `items` (default all) from its stored history or `data`,
+    with the known covariates of `future` (user's column names, as for `predict`)."""
+    arrays, canonical = forecast_inputs(auto, data, future, items)
+    return explain_arrays(auto, arrays, canonical)
+
+
+def explain_arrays(auto: AutoForecaster, arrays: SeriesArrays, future: pd.DataFrame | None) -> Explanation:
+    """`explain` on a prepared panel's arrays and the canonical future (what the service has)."""
+    started = time.perf_counter()
+    quantiles = tuple(auto.quantiles_)
+    ensemble = auto.predict_canonical(arrays, future)
+    horizon = int(auto.horizon)
+    final = ensemble[MEAN].to_numpy(dtype=np.float64).reshape(-1, horizon)
+    combined = Terms(final.shape)
+    members = np.zeros(final.shape)
+    methods: dict[str, str] = {}
+    for name, weight in auto.weights_.items():
+        model = auto.members_[name]
+        terms, methods[name] = member_terms(model, arrays, future, quantiles)
+        if methods[name] != ABLATION:  # ablation's terms are its forecast by construction
+            mean = forecast_mean(model, arrays, future, quantiles)
+            left = mean - terms.total()
+            if np.any(np.abs(left) > TOLERANCE * np.maximum(1.0, np.abs(mean))):
+                terms.add(UNEXPLAINED, ADJUSTMENT, left)
+        combined.add_scaled(terms, weight)
+        members += terms.total() * weight
+    closed = final - members
+    if getattr(auto, "closures_", ()) and np.any(np.abs(closed) > TOLERANCE * np.maximum(1.0, np.abs(final))):
+        combined.add(CLOSED_DAYS, ADJUSTMENT, closed)
+    items = ensemble[ITEM_ID].to_numpy()[::horizon] if horizon else np.zeros(0)
+    stamps = ensemble[TIMESTAMP].to_numpy().reshape(-1, horizon)
+    return Explanation(
+        contributions=tidy(combined, items, stamps),
+        forecast=ensemble[[ITEM_ID, TIMESTAMP, MEAN]].reset_index(drop=True),
+        methods=methods,
+        weights=dict(auto.weights_),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def user_columns(frame: pd.DataFrame, auto: Any) -> pd.DataFrame:
+    """`frame` with the item and timestamp columns in the user's names (as forecasts are)."""
+    spec = auto.spec_
+    return frame.rename(columns={ITEM_ID: spec.item_col, TIMESTAMP: spec.timestamp_col})

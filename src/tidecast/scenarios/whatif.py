@@ -1,0 +1,119 @@
+"""What if: the forecast again with changed known covariates, beside the baseline, no refit.
+
+`whatif(auto, rules, future=...)` forecasts the chosen items twice from the same history and
+the same fitted models: with the baseline future covariates, and with the scenario's (the
+rules applied to the baseline, or a replacement future file). The answer holds both side by
+side with the difference in units and percent, per item and step, per item over the horizon,
+and in total. Only models that read known covariates respond to a scenario; in an ensemble
+the others forecast the same both times, which dilutes the change by their weight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from tidecast.data.arrays import SeriesArrays
+from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
+from tidecast.errors import ConfigError, DataError
+from tidecast.explain.core import forecast_inputs
+from tidecast.scenarios.apply import apply_scenario
+from tidecast.scenarios.rules import Scenario, check_scenario, parse_scenario
+
+if TYPE_CHECKING:
+    from tidecast.automl.forecaster import AutoForecaster
+
+BASELINE, SCENARIO, DIFFERENCE, PERCENT = "baseline", "scenario", "difference", "percent"
+
+
+@dataclass
+class WhatIf:
+    """Baseline and scenario side by side (canonical item and timestamp columns)."""
+
+    comparison: pd.DataFrame  # item_id, timestamp, step, baseline, scenario, difference, percent
+    items: pd.DataFrame  # per item over the horizon: the same totals
+    total: dict[str, float]
+    rules: list[dict[str, Any]] = field(default_factory=list)  # per rule: rows matched, changed
+    name: str = "scenario"
+
+
+def percent(difference: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """100 x difference / baseline; NaN where the baseline is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(baseline != 0, 100.0 * difference / np.where(baseline != 0, baseline, 1.0), np.nan)
+
+
+def compare(
+    baseline: pd.DataFrame, scenario: pd.DataFrame, horizon: int
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """The three tables of a `WhatIf` from two forecast frames of the same items and steps."""
+    base = baseline[MEAN].to_numpy(dtype=np.float64)
+    other = scenario[MEAN].to_numpy(dtype=np.float64)
+    rows = pd.DataFrame(
+        {
+            ITEM_ID: baseline[ITEM_ID].to_numpy(),
+            TIMESTAMP: baseline[TIMESTAMP].to_numpy(),
+            "step": np.tile(np.arange(1, horizon + 1), len(baseline) // max(horizon, 1)),
+            BASELINE: base,
+            SCENARIO: other,
+            DIFFERENCE: other - base,
+        }
+    )
+    rows[PERCENT] = percent(rows[DIFFERENCE].to_numpy(), base)
+    items = rows.groupby(ITEM_ID, sort=False)[[BASELINE, SCENARIO, DIFFERENCE]].sum().reset_index()
+    items[PERCENT] = percent(items[DIFFERENCE].to_numpy(), items[BASELINE].to_numpy())
+    totals = {k: float(rows[k].sum()) for k in (BASELINE, SCENARIO, DIFFERENCE)}
+    totals[PERCENT] = float(percent(np.array([totals[DIFFERENCE]]), np.array([totals[BASELINE]]))[0])
+    return rows, items, totals
+
+
+def scenario_future(
+    auto: AutoForecaster,
+    arrays: SeriesArrays,
+    baseline: pd.DataFrame,
+    rules: Scenario | dict[str, Any] | list[Any] | str | Path | None,
+    replacement: pd.DataFrame | str | Path | None,
+) -> tuple[pd.DataFrame, list[dict[str, Any]], str]:
+    """The scenario's canonical future: the rules applied to `baseline`, or `replacement`."""
+    if (rules is None) == (replacement is None):
+        raise ConfigError("give either rules or a replacement future file, not both or neither")
+    if replacement is not None:
+        return auto.prepare_future(replacement, arrays), [], "replacement future"
+    assert rules is not None
+    scenario = rules if isinstance(rules, Scenario) else parse_scenario(rules)
+    spec = auto.spec_
+    attributes = (
+        arrays.static if arrays.static is not None else pd.DataFrame(index=arrays.item_ids.astype(str))
+    )
+    check_scenario(scenario, spec.known_covariates, attributes.columns, spec.item_col, int(auto.horizon))
+    future, counts = apply_scenario(scenario, baseline, attributes, spec.item_col)
+    return future, counts, scenario.name
+
+
+def whatif(
+    auto: AutoForecaster,
+    rules: Scenario | dict[str, Any] | list[Any] | str | Path | None = None,
+    *,
+    future: pd.DataFrame | str | Path | None = None,
+    replacement: pd.DataFrame | str | Path | None = None,
+    data: pd.DataFrame | str | Path | None = None,
+    items: Sequence[str] | None = None,
+) -> WhatIf:
+    """Forecast `items` (default all) with the baseline `future` and with the scenario."""
+    if not auto.spec_.known_covariates:
+        raise ConfigError("the model uses no known covariates: a scenario cannot change its forecast")
+    if future is None:
+        raise DataError("the baseline future covariates are needed (the future file the forecast uses)")
+    arrays, baseline = forecast_inputs(auto, data, future, items)
+    assert baseline is not None
+    changed, counts, name = scenario_future(auto, arrays, baseline, rules, replacement)
+    horizon = int(auto.horizon)
+    rows, per_item, totals = compare(
+        auto.predict_canonical(arrays, baseline), auto.predict_canonical(arrays, changed), horizon
+    )
+    return WhatIf(rows, per_item, totals, counts, name)
