@@ -86,7 +86,7 @@ def test_when_sampled_then_the_quantiles_are_reproduced_and_samples_add_up():
     np.testing.assert_allclose(quantile_function(values, q, np.array([q])), values, atol=1e-9)
     base = np.tile(np.array([[[2.0, 3.0, 4.0]], [[1.0, 1.5, 2.0]], [[0.5, 1.5, 2.5]]]), (1, 2, 1))
     drawn = draw(base, q, copula_factor(None, 3), 4000, seed=3)
-    np.testing.assert_allclose(np.quantile(drawn[1, 0], q), [1.0, 1.5, 2.0], atol=0.06)
+    np.testing.assert_allclose(np.quantile(drawn[1, 0], q), [1.0, 1.5, 2.0], atol=2e-3)  # stratified
     bottom = reconcile(
         S2, drawn.reshape(3, -1), "mint_shrink", residuals=np.random.default_rng(0).normal(size=(3, 30))
     )

@@ -17,6 +17,7 @@ from tidecast.cli.alerts import alerts_app
 from tidecast.cli.batch import batch
 from tidecast.cli.demo import demo_data
 from tidecast.cli.endpoints import endpoints_app
+from tidecast.cli.hierarchy import reconcile
 from tidecast.cli.jobs import jobs_app
 from tidecast.cli.keys import keys_app
 from tidecast.cli.models import models_app
@@ -39,6 +40,7 @@ app.command("demo-data")(demo_data)
 app.command()(train)
 app.command()(backtest)
 app.command()(forecast)
+app.command(help="Forecast every level of a hierarchy and reconcile them (coherent forecasts)")(reconcile)
 app.command("serve", help="Run the forecasting service: registry, jobs and the forecast API")(serve)
 app.add_typer(keys_app, name="keys", help="API keys of the service")
 app.add_typer(models_app, name="models", help="Model registry: list, show, approve, reject, rollback")

@@ -31,6 +31,7 @@ from tidecast.hierarchy.aggregate import aggregate_level, item_attributes, stack
 from tidecast.hierarchy.coherent import Reconciler
 from tidecast.hierarchy.reconcile import METHODS, NEEDS_RESIDUALS
 from tidecast.hierarchy.selection import (
+    BASE,
     choose,
     ensemble_backtests,
     residuals_of,
@@ -152,15 +153,8 @@ class HierarchicalForecaster:
                 "one backtest window: wls_var, mint_shrink and the copula learn its errors in-sample"
             )
         self.method_ = chosen
-        self.reconciler_ = Reconciler(
-            self.structure_,
-            chosen,
-            self.quantiles_,
-            residuals_of(windows),
-            self.nonnegative_,
-            self.n_samples,
-            seed,
-        )
+        self.residuals_ = residuals_of(windows)
+        self.reconciler_ = self._reconciler(chosen)
         self.scores_ = scores
         self.report_: dict[str, Any] = {
             "hierarchy": self.hierarchy,
@@ -174,6 +168,12 @@ class HierarchicalForecaster:
             "backtest_wql": {} if table.empty else table.round(6).to_dict(orient="index"),
             "notes": notes,
         }
+
+    def _reconciler(self, method: str) -> Reconciler:
+        seed = int(self.options.get("seed", 0) or 0)
+        return Reconciler(
+            self.structure_, method, self.quantiles_, self.residuals_, self.nonnegative_, self.n_samples, seed
+        )
 
     def _candidates(self, have_windows: bool) -> list[str]:
         if self.method is not None and self.method not in METHODS:
@@ -189,11 +189,40 @@ class HierarchicalForecaster:
 
     # ---- predict -----------------------------------------------------------------------
     def predict(
-        self, future: pd.DataFrame | str | Path | None = None, reconciled: bool = True
+        self,
+        future: pd.DataFrame | str | Path | None = None,
+        reconciled: bool = True,
+        method: str | None = None,
     ) -> pd.DataFrame:
         """Every node's forecast: `level`, the item column (node ids above the items), the
         timestamp, `mean`, the quantiles and the hierarchy's attributes. `reconciled=False`
-        gives the levels' own (base) forecasts, for comparison."""
+        gives the levels' own (base) forecasts, for comparison; `method` reconciles by another
+        method than the chosen one."""
+        name = (method or self.method_) if reconciled else BASE
+        return self.predict_methods(future, [name])[name]
+
+    def predict_methods(
+        self, future: pd.DataFrame | str | Path | None = None, methods: Sequence[str] | None = None
+    ) -> dict[str, pd.DataFrame]:
+        """The forecast of every node by each of `methods` (`base`: not reconciled), from one
+        forecast of every level; default: the chosen method and the base."""
+        base, stamps = self._base(future)
+        out = {}
+        for name in methods or [self.method_, BASE]:
+            if name == BASE:
+                values = base
+            else:
+                reconciler = self.reconciler_ if name == self.method_ else self._reconciler(name)
+                mean, qvalues = reconciler.apply(base)
+                values = np.concatenate([mean[:, :, None], qvalues], axis=2)
+            out[name] = self._frame(values, stamps, self._columns())
+        return out
+
+    def _columns(self) -> list[str]:
+        return [MEAN, *quantile_columns(self.quantiles_)]
+
+    def _base(self, future: pd.DataFrame | str | Path | None) -> tuple[np.ndarray, np.ndarray]:
+        """Every node's base forecast (n_nodes, steps, 1 + Q) and timestamps (n_nodes, steps)."""
         if not hasattr(self, "reconciler_"):
             raise ModelError("this HierarchicalForecaster is not fitted yet: call fit() first")
         bottom = self.levels_[BOTTOM]
@@ -213,18 +242,9 @@ class HierarchicalForecaster:
                     else aggregate_level(agg_future, self.items_, level, self.covariates_)
                 )
                 frame = auto.predict(future=level_future)
-            frames[name] = frame
-        columns = [MEAN, *quantile_columns(self.quantiles_)]
-        base = stack(frames, self.structure_, columns)
-        stamps = stack(
-            {k: f.assign(_t=f[TIMESTAMP].astype("int64")) for k, f in frames.items()}, self.structure_, ["_t"]
-        )[:, :, 0]
-        if reconciled:
-            mean, qvalues = self.reconciler_.apply(base)
-            values = np.concatenate([mean[:, :, None], qvalues], axis=2)
-        else:
-            values = base
-        return self._frame(values, stamps, columns)
+            frames[name] = frame.assign(_t=frame[TIMESTAMP].astype("int64"))
+        base = stack(frames, self.structure_, self._columns())
+        return base, stack(frames, self.structure_, ["_t"])[:, :, 0]
 
     def _frame(self, values: np.ndarray, stamps: np.ndarray, columns: list[str]) -> pd.DataFrame:
         n, steps, _ = values.shape

@@ -11,7 +11,8 @@ every level, and each node's marginal quantiles come from a coherent distributio
 The draws: each node's quantile function is its forecast quantiles interpolated linearly in
 normal scores z = Φ⁻¹(q) (so a normal forecast is reproduced exactly, tails included), and the
 nodes are tied together by a Gaussian copula whose correlation is the base forecasts' backtest
-error correlation, shrunk (Schäfer-Strimmer); without errors, independent. Non-negativity on
+error correlation, shrunk (Schäfer-Strimmer); without errors, independent. Each node's draws
+are stratified (the copula's ranks, exact normal scores), so its marginal is its forecast. Non-negativity on
 samples clips the items at zero before they are summed up (the "set negatives to zero"
 heuristic, exact NNLS per sample would cost far more and changes little).
 """
@@ -70,6 +71,11 @@ def draw(
     n_nodes, steps, _ = qvalues.shape
     rng = np.random.default_rng(seed)
     z = np.einsum("ij,jsk->isk", factor, rng.standard_normal((n_nodes, steps, n_samples)))
+    # Keep the draws' ranks (their dependence) but give every node the exact stratified normal
+    # scores Φ⁻¹((rank + ½) / n): each node's own quantiles come back without sampling noise,
+    # so bottom-up leaves the items' quantiles (and top-down the total's) as forecast.
+    ranks = np.argsort(np.argsort(z, axis=2), axis=2)
+    z = ndtri((ranks + 0.5) / n_samples)
     values = np.sort(qvalues.reshape(n_nodes * steps, -1), axis=1)
     if values.shape[1] == 1:
         return np.repeat(qvalues, n_samples, axis=2)

@@ -3,7 +3,8 @@
 Every level's AutoForecaster leaves its ensemble's forecasts on its backtest windows (calibrated
 here as its forecasts are). Window by window, every method reconciles those base forecasts and
 is scored per level by wQL against the actuals; the chosen method has the lowest mean over the
-levels (each level counts once, so the few aggregates weigh as much as the many items). The
+levels (each level counts once, so the few aggregates weigh as much as the many items) among
+those no worse than the base forecasts at the top level (`choose`). The
 methods that learn from errors (wls_var, mint_shrink, and every method's sample copula) learn
 them on the other windows when there are several, so a window never scores errors it was fitted
 on; with a single window they are in-sample there (the report says so).
@@ -106,10 +107,21 @@ def score_methods(
 
 
 def choose(scores: pd.DataFrame) -> tuple[str, pd.DataFrame]:
-    """The method with the lowest mean wQL over levels (windows averaged), and the table of
-    mean wQL per method (rows) and level (columns), with the mean over levels."""
-    table = scores.groupby(["method", "level"], sort=False)["wql"].mean().unstack("level")
-    table = table[list(dict.fromkeys(scores["level"]))]
-    table["mean"] = table.mean(axis=1)
+    """The chosen method, and the table of mean wQL per method (rows) and level (columns), with
+    the mean over levels.
+
+    The choice: the lowest mean over levels among the methods that are no worse than the base
+    forecast at the top level (the total a plan is made from must not lose for coherence); if
+    none is, the method best at the top level.
+    """
+    levels = list(dict.fromkeys(scores["level"]))
+    table = scores.groupby(["method", "level"], sort=False)["wql"].mean().unstack("level")[levels]
+    table["mean"] = table[levels].mean(axis=1)
     candidates = table.drop(index=BASE, errors="ignore")
+    top = levels[0]
+    if BASE in table.index:
+        safe = candidates[candidates[top] <= table.loc[BASE, top] + 1e-12]
+        if safe.empty:
+            return str(candidates[top].idxmin()), table
+        candidates = safe
     return str(candidates["mean"].idxmin()), table
