@@ -9,16 +9,16 @@ Data:
 
 Splits: `--origins` (default 2) held-out horizons at the end, one horizon apart; at each the
 HierarchicalForecaster is fitted on the history before it (every level by the AutoML engine
-with `--preset`, default fast, and `--backtest-windows` windows that choose the method), then
+with `--preset` (default medium, the engine's default), and `--backtest-windows` windows that choose the method), then
 forecasts the horizon with the held-out rows' covariates. Every method reconciles the same
 base forecasts. Scores per level: wQL on p10/p50/p90 and WAPE of the mean, against the items'
 actuals summed up the hierarchy; `coherence` is the largest |aggregate − sum of its items| of
-the mean and of each reconciled sample path's ... (means only here), relative to the level.
+the reconciled means, relative to the aggregate.
 
 Writes `results/hierarchy/<dataset>.csv` (one row per origin, method and level) and
 `results/hierarchy.md`. Rerun:
 `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/hierarchy.py [--datasets demo,pasta_promo]
-[--preset fast] [--origins 2] [--backtest-windows 3]`
+[--preset medium] [--origins 2] [--backtest-windows 3]`
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def markdown(results: dict[str, pd.DataFrame], infos: dict[str, list[dict[str, A
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="demo,pasta_promo")
-    parser.add_argument("--preset", default="fast")
+    parser.add_argument("--preset", default="medium")
     parser.add_argument("--origins", type=int, default=2)
     parser.add_argument("--backtest-windows", type=int, default=3)
     args = parser.parse_args()

@@ -15,6 +15,7 @@ import typer
 
 from tidecast.cli.alerts import alerts_app
 from tidecast.cli.batch import batch
+from tidecast.cli.coldstart import cold_start
 from tidecast.cli.demo import demo_data
 from tidecast.cli.endpoints import endpoints_app
 from tidecast.cli.hierarchy import reconcile
@@ -40,6 +41,7 @@ app.command("demo-data")(demo_data)
 app.command()(train)
 app.command()(backtest)
 app.command()(forecast)
+app.command("cold-start", help="Forecast new items (no or little history) from similar items")(cold_start)
 app.command(help="Forecast every level of a hierarchy and reconcile them (coherent forecasts)")(reconcile)
 app.command("serve", help="Run the forecasting service: registry, jobs and the forecast API")(serve)
 app.add_typer(keys_app, name="keys", help="API keys of the service")
