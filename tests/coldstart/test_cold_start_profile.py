@@ -19,18 +19,23 @@ FUTURE = pd.date_range("2024-01-29", periods=3, freq="D")
 LEVELS = {"a1": 10.0, "a2": 20.0, "a3": 30.0, "b1": 100.0, "b2": 100.0, "b3": 100.0}
 
 
-def _known() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    items = pd.DataFrame({ITEM_ID: list(LEVELS), "brand": ["A", "A", "A", "B", "B", "B"]})
+def _flat(levels: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(history, forecasts) of items that sell their level every day. Each forecasts its level
+    with no uncertainty, so the mixture is worked out by hand."""
     history = pd.DataFrame(
-        [(i, t, v) for i, v in LEVELS.items() for t in DAYS], columns=[ITEM_ID, TIMESTAMP, TARGET]
+        [(i, t, v) for i, v in levels.items() for t in DAYS], columns=[ITEM_ID, TIMESTAMP, TARGET]
     )
-    # Each peer forecasts its own level with no uncertainty: the mixture is then worked by hand.
     forecasts = pd.DataFrame(
-        [(i, t, v) for i, v in LEVELS.items() for t in FUTURE], columns=[ITEM_ID, TIMESTAMP, MEAN]
+        [(i, t, v) for i, v in levels.items() for t in FUTURE], columns=[ITEM_ID, TIMESTAMP, MEAN]
     )
     for q in ("p10", "p50", "p90"):
         forecasts[q] = forecasts[MEAN]
-    return items, history, forecasts
+    return history, forecasts
+
+
+def _known() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    items = pd.DataFrame({ITEM_ID: list(LEVELS), "brand": ["A", "A", "A", "B", "B", "B"]})
+    return (items, *_flat(LEVELS))
 
 
 def test_when_no_history_then_the_mixture_of_the_brand_is_the_forecast():
@@ -66,14 +71,7 @@ def test_when_a_second_attribute_then_its_factor_scales_the_peers():
         }
     )
     levels = {"a1": 10.0, "a2": 20.0, "a3": 30.0, "b1": 50.0, "b2": 50.0, "b4": 100.0}
-    history = pd.DataFrame(
-        [(i, t, v) for i, v in levels.items() for t in DAYS], columns=[ITEM_ID, TIMESTAMP, TARGET]
-    )
-    forecasts = pd.DataFrame(
-        [(i, t, v) for i, v in levels.items() for t in FUTURE], columns=[ITEM_ID, TIMESTAMP, MEAN]
-    )
-    for q in ("p10", "p50", "p90"):
-        forecasts[q] = forecasts[MEAN]
+    history, forecasts = _flat(levels)
     new = pd.DataFrame({ITEM_ID: ["a4"], "brand": ["A"], "store": ["s4"]})
     out = ColdStart(["brand", "store"]).forecast(items, history, forecasts, new)
     # b4 against brand B's geometric mean: log(100) - mean(log 50, log 50, log 100); one item: x 1/2
