@@ -4,6 +4,7 @@ each level's leaderboard."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,3 +34,22 @@ def write_hierarchy_run(
         auto.leaderboard().to_csv(folder / "leaderboards" / f"{name.replace('/', '_')}.csv", index=False)
     paths["leaderboards"] = folder / "leaderboards"
     return paths
+
+
+def fit_hierarchy_job(
+    request: Any, data: Any, progress: Callable[[dict[str, object]], None]
+) -> tuple[Callable[[Path], dict[str, Path]], Any]:
+    """A training job's hierarchy (`JobRequest.hierarchy`): every level fitted with the job's
+    options; returns the writer of its files (into a folder) and the items' AutoForecaster."""
+    from tidecast.hierarchy.forecaster import HierarchicalForecaster
+    from tidecast.hierarchy.structure import BOTTOM
+
+    spec = request.hierarchy
+    model = HierarchicalForecaster(spec.levels, method=spec.method, **request.forecaster_options())
+    model.fit(data, future=request.future, progress=progress)
+
+    def write(folder: Path) -> dict[str, Path]:
+        frames = model.predict_methods(request.future)
+        return write_hierarchy_run(model, frames[model.method_], frames["base"], folder)
+
+    return write, model.levels_[BOTTOM]
