@@ -74,9 +74,21 @@ def test_when_a_second_attribute_then_its_factor_scales_the_peers():
     history, forecasts = _flat(levels)
     new = pd.DataFrame({ITEM_ID: ["a4"], "brand": ["A"], "store": ["s4"]})
     out = ColdStart(["brand", "store"]).forecast(items, history, forecasts, new)
-    # b4 against brand B's geometric mean: log(100) - mean(log 50, log 50, log 100); one item: x 1/2
-    rel = np.log(100) - np.mean(np.log([50, 50, 100]))
-    np.testing.assert_allclose(out[MEAN], 20.0 * np.exp(rel / 2))
+    # each item's log level against its brand's mean; a store's effect: its items' mean x n/(n+1)
+    mean_a, mean_b = np.mean(np.log([10, 20, 30])), np.mean(np.log([50, 50, 100]))
+    rel = {"a1": np.log(10) - mean_a, "a2": np.log(20) - mean_a, "a3": np.log(30) - mean_a}
+    rel |= {"b1": np.log(50) - mean_b, "b2": np.log(50) - mean_b, "b4": np.log(100) - mean_b}
+    effect = {
+        "s1": (rel["a1"] + rel["b1"]) / 2 * 2 / 3,
+        "s2": (rel["a2"] + rel["b2"]) / 2 * 2 / 3,
+        "s3": rel["a3"] / 2,
+        "s4": rel["b4"] / 2,
+    }
+    # each brand-A peer moved from its own store's effect to s4's
+    scaled = [10 * np.exp(effect["s4"] - effect["s1"]), 20 * np.exp(effect["s4"] - effect["s2"])]
+    scaled.append(30 * np.exp(effect["s4"] - effect["s3"]))
+    np.testing.assert_allclose(out[MEAN], np.mean(scaled))
+    np.testing.assert_allclose(out["p90"], np.max(scaled))
     assert (out["peer_group"] == "brand=A").all()
 
 

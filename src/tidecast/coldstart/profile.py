@@ -6,8 +6,9 @@ optionally, its first observations. Its forecast is a *profile* of similar items
 1. Peers: the items that share the longest prefix of the attributes with at least `min_peers`
    members (brand and store, else brand, else every item).
 2. A prior level factor for each attribute left out of that prefix (a store, say): how much
-   the items with that value sell relative to their own peers, a geometric mean shrunk
-   towards 1 - the two-way profile "this brand, scaled by how this store sells".
+   the items with that value sell relative to their own peers (a geometric mean shrunk
+   towards 1); each peer is moved from its own value's factor to the new item's - the
+   two-way profile "this brand, scaled by how this store sells".
 3. Each peer's forecast (mean and quantiles, from the fitted models, so its seasonality,
    promotions and holidays come with it) is scaled to the new item: by the prior factor
    alone without early sales, and with them by the ratio of the new item's sales to that
@@ -85,9 +86,9 @@ class ColdStart:
             values = {a: str(getattr(row, a)) for a in attrs}
             item = str(getattr(row, ITEM_ID))
             depth, members = self._peers(known, values)
-            factor = self._prior_factor(known, level, values, depth)
+            prior = self._prior_factor(known, level, values, depth, members)
             own = early[early[ITEM_ID].astype(str) == item] if early is not None else None
-            scale = self._scales(members, factor, own, observed)
+            scale = self._scales(members, prior, own, observed)
             m, q = self._mixture(mean.loc[members].to_numpy(), qv[known.index.get_indexer(members)], scale)
             group = "/".join(f"{a}={values[a]}" for a in attrs[:depth]) or "all items"
             frame = pd.DataFrame({ITEM_ID: item, TIMESTAMP: stamps, MEAN: m})
@@ -109,29 +110,34 @@ class ColdStart:
         return 0, known.index
 
     def _prior_factor(
-        self, known: pd.DataFrame, level: pd.Series, values: dict[str, str], depth: int
-    ) -> float:
-        """Product over the attributes beyond the peer prefix of how their value's items sell
-        against their own peer groups (geometric mean, shrunk towards 1 by count)."""
+        self, known: pd.DataFrame, level: pd.Series, values: dict[str, str], depth: int, members: pd.Index
+    ) -> np.ndarray:
+        """Per peer, the log factor that moves it from its own values of the attributes beyond
+        the peer prefix to the new item's: a two-way profile, "this brand, in this store".
+
+        An attribute value's effect is the mean over its items of their log level against
+        their own peer group's, shrunk towards 0 by n / (n + 1) for n such items.
+        """
         attrs = list(self.attributes)
-        factor = 1.0
-        if depth == 0:
-            return factor
+        out = np.zeros(len(members))
+        if depth == 0 or depth == len(attrs):
+            return out
         key = known[attrs[:depth]].agg("/".join, axis=1)
         logs = np.log(level.clip(lower=1e-9))
-        relative = logs - logs.groupby(key).transform("mean")  # each item against its group
+        relative = (logs - logs.groupby(key).transform("mean")).dropna()  # each item against its group
         for a in attrs[depth:]:
-            same = (known[a] == values[a]).to_numpy() & np.isfinite(relative.to_numpy())
-            n = int(same.sum())
-            if n:
-                factor *= float(np.exp(relative[same].mean() * n / (n + 1.0)))
-        return factor
+            by_value = relative.groupby(known.loc[relative.index, a])
+            effect = by_value.mean() * by_value.size() / (by_value.size() + 1.0)
+            new = float(effect.get(values[a], 0.0))
+            own = known.loc[members, a].map(effect).fillna(0.0).to_numpy(dtype=np.float64)
+            out += new - own
+        return out
 
     def _scales(
-        self, members: pd.Index, factor: float, own: pd.DataFrame | None, observed: pd.DataFrame
+        self, members: pd.Index, prior: np.ndarray, own: pd.DataFrame | None, observed: pd.DataFrame
     ) -> np.ndarray:
-        """Per peer: the multiplier that maps its forecast onto the new item."""
-        prior = np.full(len(members), np.log(factor))
+        """Per peer: the multiplier that maps its forecast onto the new item (`prior`: the log
+        factors of the attributes beyond the peer prefix)."""
         if own is None or own.empty or not own[TARGET].notna().any():
             return np.exp(prior)
         own = own.dropna(subset=[TARGET])
