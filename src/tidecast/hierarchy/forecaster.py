@@ -263,7 +263,7 @@ class HierarchicalForecaster:
     def _canonical_future(self, bottom: Any, future: pd.DataFrame | str | Path | None) -> pd.DataFrame | None:
         if future is None or not bottom.spec_.known_covariates:
             return None
-        return bottom.prepare_future(future, bottom.history_)  # type: ignore[no-any-return]
+        return bottom.prepare_future(future, bottom.history_)
 
     def backtest_scores(self) -> pd.DataFrame:
         """Mean backtest wQL per method (rows, `base` = unreconciled) and level (columns)."""
