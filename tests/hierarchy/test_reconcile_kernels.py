@@ -123,3 +123,27 @@ def test_when_hierarchicalforecast_is_installed_then_the_shrinkage_matches_it():
     ours = shrunk_covariance(r, ridge=0.0)
     theirs = utils._shrunk_covariance_schaferstrimmer_no_nans(r, 0.0)
     np.testing.assert_allclose(ours, theirs, atol=1e-10)
+
+
+@pytest.mark.parametrize("method", ["bottom_up", "top_down", "ols", "wls_struct", "wls_var", "mint_shrink"])
+def test_when_reconciler_samples_then_every_draw_adds_up_and_stays_nonnegative(method):
+    from tidecast.hierarchy.coherent import Reconciler
+
+    s = build_structure(
+        parse_hierarchy("g/h"),
+        pd.DataFrame({"item_id": list("abcdef"), "g": list("xxyyyy"), "h": list("pqrrst")}),
+        "item_id",
+    )
+    rng = np.random.default_rng(5)
+    mean = rng.gamma(2.0, 1.0, size=(len(s.nodes), 4))
+    base = np.stack([mean, 0.2 * mean, mean, 2.5 * mean], axis=2)  # mean, p10, p50, p90: wide, near 0
+    rec = Reconciler(
+        s, method, (0.1, 0.5, 0.9), rng.normal(size=(len(s.nodes), 30)), nonnegative=True, n_samples=200
+    )
+    draws = rec.samples(base)
+    bottom = draws[len(s.nodes) - s.n_bottom :]
+    np.testing.assert_allclose(draws, np.einsum("nb,bsk->nsk", s.S, bottom), rtol=0, atol=1e-9)
+    assert (draws >= 0).all()
+    coherent_mean, q = rec.apply(base)
+    np.testing.assert_allclose(coherent_mean, s.S @ coherent_mean[len(s.nodes) - s.n_bottom :], atol=1e-9)
+    assert (np.diff(q, axis=2) >= 0).all()
