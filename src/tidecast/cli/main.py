@@ -15,9 +15,12 @@ import typer
 
 from tidecast.cli.alerts import alerts_app
 from tidecast.cli.batch import batch
+from tidecast.cli.coldstart import cold_start
 from tidecast.cli.demo import demo_data
 from tidecast.cli.endpoints import endpoints_app
 from tidecast.cli.explain import explain, whatif
+from tidecast.cli.hierarchy import reconcile
+from tidecast.cli.horizons import horizons
 from tidecast.cli.jobs import jobs_app
 from tidecast.cli.keys import keys_app
 from tidecast.cli.models import models_app
@@ -40,6 +43,9 @@ app.command("demo-data")(demo_data)
 app.command()(train)
 app.command()(backtest)
 app.command()(forecast)
+app.command("cold-start", help="Forecast new items (no or little history) from similar items")(cold_start)
+app.command(help="Forecast every level of a hierarchy and reconcile them (coherent forecasts)")(reconcile)
+app.command(help="Several horizons (daily, weekly, monthly) from one dataset, one model each")(horizons)
 app.command("serve", help="Run the forecasting service: registry, jobs and the forecast API")(serve)
 app.add_typer(keys_app, name="keys", help="API keys of the service")
 app.add_typer(models_app, name="models", help="Model registry: list, show, approve, reject, rollback")

@@ -108,6 +108,38 @@ class Columns(_Strict):
 FillingSpec = str | dict[str, str | float | int]
 
 
+class HierarchyRequest(_Strict):
+    """Forecast every level of a hierarchy of the items' static attributes and reconcile them
+    (`tidecast.hierarchy`): the item forecasts are registered as usual, every level's coherent
+    forecast is written beside them in the run's `hierarchy/` folder."""
+
+    levels: str = Field(
+        min_length=1,
+        max_length=500,
+        description="a/b nests (total > a > a/b > item), a*b crosses, commas join parts, e.g. category/product",
+    )
+    method: str | None = Field(
+        None, description="A fixed reconciliation method; default: chosen on the backtests"
+    )
+
+    @field_validator("levels")
+    @classmethod
+    def _parse(cls, value: str) -> str:
+        from tidecast.hierarchy.structure import parse_hierarchy
+
+        parse_hierarchy(value)  # a ConfigError is a ValueError: pydantic reports it on the field
+        return value
+
+    @field_validator("method")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        from tidecast.hierarchy.reconcile import METHODS
+
+        if value is not None and value not in METHODS:
+            raise ValueError(f"unknown reconciliation method {value!r}; choose one of {', '.join(METHODS)}")
+        return value
+
+
 class JobRequest(_Strict):
     """A training job: the data, the forecasting task and the search, in tidecast's vocabulary."""
 
@@ -149,6 +181,7 @@ class JobRequest(_Strict):
     backtest_windows: int | None = option("backtest_windows")
     seed: int = option("seed")
     columns: Columns = Field(default_factory=lambda: Columns())
+    hierarchy: HierarchyRequest | None = None
     model_group: Annotated[
         str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     ] = "default"

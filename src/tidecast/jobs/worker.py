@@ -200,14 +200,21 @@ def _train(
     from tidecast.data.io import read_sql
     from tidecast.reports.run import MODEL_DIR, write_run
 
-    auto = AutoForecaster(**request.forecaster_options())
     data = request.data if request.sql is None else read_sql(request.sql, root=data_root_of(settings))
-    auto.fit(data, progress=track, future=request.future)
+    if request.hierarchy is not None:  # every level fitted; the items' model is the one registered
+        from tidecast.hierarchy.output import fit_hierarchy_job
+
+        hierarchy, auto = fit_hierarchy_job(request, data, track)
+    else:
+        hierarchy, auto = None, AutoForecaster(**request.forecaster_options())
+        auto.fit(data, progress=track, future=request.future)
     track({"stage": "forecast"})
     forecasts = auto.predict(future=request.future)
     track({"stage": "write"})
     folder = run_folder(settings, job.id)
     write_run(auto, forecasts, folder)
+    if hierarchy is not None:
+        hierarchy(folder / "hierarchy")
     publish_run(settings, folder, job.id)
     if request.output:
         track({"stage": "output"})

@@ -1,0 +1,69 @@
+"""Cold start with a fitted AutoForecaster: its items are the peers, their forecasts the profile.
+
+`forecast_with_new_items` returns the model's own forecast (flagged `cold_start` False) and
+the new items' (True), in the user's column names, so one file holds the whole catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tidecast.coldstart.profile import COLD_START, ColdStart
+from tidecast.data.io import read_table
+from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
+from tidecast.errors import ConfigError, DataError
+
+
+def forecast_with_new_items(
+    auto: Any,
+    new_items: pd.DataFrame | str | Path,
+    early: pd.DataFrame | str | Path | None = None,
+    attributes: Sequence[str] | None = None,
+    future: pd.DataFrame | str | Path | None = None,
+    min_peers: int = 3,
+) -> pd.DataFrame:
+    """The fitted `auto`'s forecast of its items plus the cold-start forecast of `new_items`.
+
+    `new_items`: one row per new item, its id (the model's item column) and its attributes;
+    `early`: their first observations (item, timestamp, target columns), if any; `attributes`:
+    the static columns that make items alike, most important first (default: the model's
+    static columns); `future`: the known covariates of the model's items, as for `predict`.
+    """
+    spec = auto.spec_
+    names = {spec.item_col: ITEM_ID, spec.timestamp_col: TIMESTAMP, spec.target_col: TARGET}
+    attrs = list(attributes or spec.static_columns)
+    if not attrs:
+        raise ConfigError("cold start needs item attributes: train with --static-columns, or name them")
+    history = auto.history_
+    absent = [a for a in attrs if a not in history.columns]
+    if absent:
+        raise ConfigError(f"the model has no static column(s) {absent}: it was trained without them")
+    new = _read(new_items, spec.item_col).rename(columns=names)
+    missing = [c for c in (ITEM_ID, *attrs) if c not in new.columns]
+    if missing:
+        raise DataError(f"the new items' table lacks column(s) {missing}")
+    new[ITEM_ID] = new[ITEM_ID].astype(str)
+    clash = sorted(set(new[ITEM_ID]) & set(history[ITEM_ID].astype(str)))
+    if clash:
+        raise DataError(f"{len(clash)} new item(s) already have a history in the model, e.g. {clash[:3]}")
+    own = auto.predict(future=future).rename(columns=names)
+    early_frame = None
+    if early is not None:
+        early_frame = _read(early, spec.item_col).rename(columns=names)
+        early_frame[ITEM_ID] = early_frame[ITEM_ID].astype(str)
+        early_frame[TIMESTAMP] = pd.to_datetime(early_frame[TIMESTAMP])
+    items = history[[ITEM_ID, *attrs]].drop_duplicates(ITEM_ID)
+    cold = ColdStart(attrs, auto.quantiles_, min_peers=min_peers)
+    new_forecast = cold.forecast(items, history[[ITEM_ID, TIMESTAMP, TARGET]], own, new, early_frame)
+    both = pd.concat([own.assign(**{COLD_START: False}), new_forecast], ignore_index=True)
+    back = {v: k for k, v in names.items()}
+    return both.rename(columns=back)
+
+
+def _read(source: pd.DataFrame | str | Path, item_col: str) -> pd.DataFrame:
+    """A frame as given, or a file with its item ids read as text (leading zeros kept)."""
+    return source.copy() if isinstance(source, pd.DataFrame) else read_table(source, text_columns=[item_col])

@@ -1,0 +1,175 @@
+"""Cold start: forecasts for items with no or little history, from items that share attributes.
+
+A new item is given its attributes (brand, category, store...) in order of importance and,
+optionally, its first observations. Its forecast is a *profile* of similar items:
+
+1. Peers: the items that share the longest prefix of the attributes with at least `min_peers`
+   members (brand and store, else brand, else every item).
+2. A prior level factor for each attribute left out of that prefix (a store, say): how much
+   the items with that value sell relative to their own peers (a geometric mean shrunk
+   towards 1); each peer is moved from its own value's factor to the new item's - the
+   two-way profile "this brand, scaled by how this store sells".
+3. Each peer's forecast (mean and quantiles, from the fitted models, so its seasonality,
+   promotions and holidays come with it) is scaled to the new item: by the prior factor
+   alone without early sales, and with them by the ratio of the new item's sales to that
+   peer's over the same dates, trusted in proportion k / (k + `prior_steps`) to k observations.
+4. The forecast is the equal mixture of the scaled peers' predictive distributions: its mean is
+   their mean, its quantiles those of the pooled (stratified) draws. The spread across peers is
+   in the intervals, so they stay as wide as the uncertainty about which kind of item this is
+   and narrow as early sales pin the level down.
+
+Every row is flagged `cold_start` True, with its `peer_group` and number of `peers`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
+from tidecast.errors import ConfigError
+from tidecast.hierarchy.samples import quantile_function
+
+COLD_START, PEER_GROUP, PEERS = "cold_start", "peer_group", "peers"
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    """The profile method's settings; `forecast` does the work (canonical columns)."""
+
+    attributes: Sequence[str]
+    quantiles: Sequence[float] = (0.1, 0.5, 0.9)
+    min_peers: int = 3
+    prior_steps: float = 7.0  # early observations that count as much as the peers' prior
+    level_steps: int = 28  # recent steps behind an item's level
+    draws: int = 100  # per peer, stratified
+
+    def forecast(
+        self,
+        items: pd.DataFrame,
+        history: pd.DataFrame,
+        peer_forecasts: pd.DataFrame,
+        new_items: pd.DataFrame,
+        early: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Forecasts of `new_items` (item_id + attributes) over the peers' forecast dates.
+
+        `items`: attributes of the known items; `history`: their observations (item_id,
+        timestamp, target); `peer_forecasts`: their forecasts (item_id, timestamp, mean,
+        quantiles); `early`: the new items' first observations, if any.
+        """
+        attrs = list(self.attributes)
+        missing = [a for a in attrs if a not in items.columns or a not in new_items.columns]
+        if missing:
+            raise ConfigError(f"cold start attribute(s) {missing} missing from the item attributes")
+        qcols = quantile_columns(self.quantiles)
+        known = items.drop_duplicates(ITEM_ID).set_index(ITEM_ID)[attrs].astype(str)
+        known = known[known.index.isin(peer_forecasts[ITEM_ID].unique())]
+        if known.empty:
+            raise ConfigError("no known item has a forecast to build a cold-start profile from")
+        level = _levels(history, self.level_steps).reindex(known.index)
+        mean = peer_forecasts.pivot(index=ITEM_ID, columns=TIMESTAMP, values=MEAN).loc[known.index]
+        qv = np.stack(
+            [
+                peer_forecasts.pivot(index=ITEM_ID, columns=TIMESTAMP, values=c).loc[known.index]
+                for c in qcols
+            ],
+            axis=2,
+        )
+        stamps = mean.columns
+        observed = _observed(history)
+        frames = []
+        for row in new_items.drop_duplicates(ITEM_ID).itertuples(index=False):
+            values = {a: str(getattr(row, a)) for a in attrs}
+            item = str(getattr(row, ITEM_ID))
+            depth, members = self._peers(known, values)
+            prior = self._prior_factor(known, level, values, depth, members)
+            own = early[early[ITEM_ID].astype(str) == item] if early is not None else None
+            scale = self._scales(members, prior, own, observed)
+            m, q = self._mixture(mean.loc[members].to_numpy(), qv[known.index.get_indexer(members)], scale)
+            group = "/".join(f"{a}={values[a]}" for a in attrs[:depth]) or "all items"
+            frame = pd.DataFrame({ITEM_ID: item, TIMESTAMP: stamps, MEAN: m})
+            frame[qcols] = q
+            frames.append(frame.assign(**{COLD_START: True, PEER_GROUP: group, PEERS: len(members)}))
+        if not frames:
+            return pd.DataFrame(columns=[ITEM_ID, TIMESTAMP, MEAN, *qcols, COLD_START, PEER_GROUP, PEERS])
+        return pd.concat(frames, ignore_index=True)
+
+    def _peers(self, known: pd.DataFrame, values: dict[str, str]) -> tuple[int, pd.Index]:
+        """(prefix length, peer ids): the longest attribute prefix with enough members."""
+        attrs = list(self.attributes)
+        for depth in range(len(attrs), 0, -1):
+            match = np.ones(len(known), dtype=bool)
+            for a in attrs[:depth]:
+                match &= known[a].to_numpy() == values[a]
+            if match.sum() >= self.min_peers:
+                return depth, known.index[match]
+        return 0, known.index
+
+    def _prior_factor(
+        self, known: pd.DataFrame, level: pd.Series, values: dict[str, str], depth: int, members: pd.Index
+    ) -> np.ndarray:
+        """Per peer, the log factor that moves it from its own values of the attributes beyond
+        the peer prefix to the new item's: a two-way profile, "this brand, in this store".
+
+        An attribute value's effect is the mean over its items of their log level against
+        their own peer group's, shrunk towards 0 by n / (n + 1) for n such items.
+        """
+        attrs = list(self.attributes)
+        out = np.zeros(len(members))
+        if depth == 0 or depth == len(attrs):
+            return out
+        key = known[attrs[:depth]].agg("/".join, axis=1)
+        logs = np.log(level.clip(lower=1e-9))
+        relative = (logs - logs.groupby(key).transform("mean")).dropna()  # each item against its group
+        for a in attrs[depth:]:
+            by_value = relative.groupby(known.loc[relative.index, a])
+            effect = by_value.mean() * by_value.size() / (by_value.size() + 1.0)
+            new = float(effect.get(values[a], 0.0))
+            own = known.loc[members, a].map(effect).fillna(0.0).to_numpy(dtype=np.float64)
+            out += new - own
+        return out
+
+    def _scales(
+        self, members: pd.Index, prior: np.ndarray, own: pd.DataFrame | None, observed: pd.DataFrame
+    ) -> np.ndarray:
+        """Per peer: the multiplier that maps its forecast onto the new item (`prior`: the log
+        factors of the attributes beyond the peer prefix)."""
+        if own is None or own.empty or not own[TARGET].notna().any():
+            return np.exp(prior)
+        own = own.dropna(subset=[TARGET])
+        dates = pd.to_datetime(own[TIMESTAMP]).to_numpy()
+        peers = observed.reindex(index=members, columns=dates)
+        peer_sum = peers.sum(axis=1, min_count=1).to_numpy(dtype=np.float64)
+        ratio = np.log(np.clip(own[TARGET].sum(), 1e-9, None)) - np.log(np.clip(peer_sum, 1e-9, None))
+        k = len(own)
+        w = k / (k + self.prior_steps)
+        fitted = np.where(np.isfinite(ratio) & (peer_sum > 0), ratio, prior)
+        return np.exp(w * fitted + (1 - w) * prior)
+
+    def _mixture(self, mean: np.ndarray, qv: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean (steps,) and quantiles (steps, Q) of the equal mixture of scaled peers.
+
+        `mean` is (peers, steps), `qv` (peers, steps, Q)."""
+        n_peers, steps, _ = qv.shape
+        u = (np.arange(self.draws) + 0.5) / self.draws
+        flat = qv.reshape(n_peers * steps, -1)
+        draws = quantile_function(flat, self.quantiles, np.broadcast_to(u, (len(flat), self.draws)))
+        draws = draws.reshape(n_peers, steps, self.draws) * scale[:, None, None]
+        pooled = np.moveaxis(draws, 1, 0).reshape(steps, -1)
+        q = np.quantile(pooled, list(self.quantiles), axis=1).T
+        return (mean * scale[:, None]).mean(axis=0), q
+
+
+def _levels(history: pd.DataFrame, steps: int) -> pd.Series:
+    """Each item's mean over its last `steps` observations."""
+    recent = history.dropna(subset=[TARGET]).sort_values([ITEM_ID, TIMESTAMP]).groupby(ITEM_ID).tail(steps)
+    return recent.groupby(ITEM_ID)[TARGET].mean()
+
+
+def _observed(history: pd.DataFrame) -> pd.DataFrame:
+    """Items x timestamps of the observations (for the early-sales ratios)."""
+    return history.pivot_table(index=ITEM_ID, columns=TIMESTAMP, values=TARGET, aggfunc="sum")

@@ -1,0 +1,132 @@
+"""Several horizons in one job: daily 14, weekly 13, monthly 12 from one dataset.
+
+`MultiHorizonForecaster` fits one AutoForecaster per frequency on the same data, summed to
+that frequency by the engine's own aggregation (the target summed, other columns by the
+user's `aggregation`), so each frequency picks its own models on its own backtests. The
+finest frequency keeps the known covariates and the future file; coarser ones are fitted on
+the target (a daily future file does not say what a week's promotion share will be).
+
+A trailing period the data does not cover to its last day (a week that ended on Wednesday)
+is left out of that frequency's history, not summed as if it were a whole week; the first
+forecast step is then that whole period.
+
+Saved as one folder: `horizons.json` and one AutoForecaster model folder per frequency, so
+one model version holds them. Not reconciled across time (a daily 14-day horizon covers no
+whole month): each frequency's forecast is its own model's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tidecast.errors import ConfigError
+
+FREQUENCY = "frequency"  # the forecast column naming each row's frequency
+INDEX = "horizons.json"
+_PERIOD = {"MS": "M", "QS": "Q", "QS-JAN": "Q", "YS": "Y", "AS": "Y"}  # start-anchored -> period alias
+
+
+def parse_horizons(value: str | dict[str, int]) -> dict[str, int]:
+    """{"D": 14, "W-SUN": 13, "MS": 12} from ``D:14,W-SUN:13,MS:12`` (or the dict itself)."""
+    pairs: list[tuple[str, int]] = []
+    if isinstance(value, dict):
+        pairs = [(str(f), int(n)) for f, n in value.items()]
+    else:
+        for part in (p.strip() for p in str(value).split(",") if p.strip()):
+            name, _, count = part.partition(":")
+            if not count.strip().isdigit():
+                raise ConfigError(f"horizon {part!r}: write FREQUENCY:STEPS, e.g. W-SUN:13")
+            pairs.append((name.strip(), int(count)))
+    if not pairs:
+        raise ConfigError("give at least one FREQUENCY:STEPS, e.g. D:14,W-SUN:13,MS:12")
+    out: dict[str, int] = {}
+    for freq, steps in pairs:
+        try:
+            pd.tseries.frequencies.to_offset(freq)
+        except ValueError:
+            raise ConfigError(f"unknown frequency {freq!r} (a pandas alias such as D, W-SUN, MS)") from None
+        if steps < 1 or freq in out:
+            raise ConfigError(f"horizon {freq}:{steps}: at least one step, each frequency once")
+        out[freq] = steps
+    return out
+
+
+def complete_periods(frame: pd.DataFrame, timestamp_col: str, freq: str) -> pd.DataFrame:
+    """`frame` without the trailing `freq` period its last day does not complete."""
+    stamps = pd.to_datetime(frame[timestamp_col])
+    last = stamps.max()
+    period = last.to_period(_PERIOD.get(freq, freq))
+    if last.normalize() >= period.end_time.normalize():
+        return frame
+    return frame[stamps < period.start_time]
+
+
+class MultiHorizonForecaster:
+    """One AutoForecaster per frequency of `horizons`; every other keyword is an AutoForecaster
+    option (the first frequency is the data's own, and keeps the covariates)."""
+
+    def __init__(self, horizons: str | dict[str, int], **options: Any) -> None:
+        self.horizons = horizons
+        self.options = options
+
+    def fit(
+        self, data: pd.DataFrame | str | Path, future: pd.DataFrame | str | Path | None = None
+    ) -> MultiHorizonForecaster:
+        from tidecast.automl.forecaster import AutoForecaster
+        from tidecast.data.io import read_table
+
+        horizons = parse_horizons(self.horizons)
+        frame = data if isinstance(data, pd.DataFrame) else read_table(data)
+        target = self.options.get("target_col", "target")
+        timestamp = self.options.get("timestamp_col", "timestamp")
+        self.models_: dict[str, Any] = {}
+        self.future_ = future
+        for k, (freq, steps) in enumerate(horizons.items()):
+            options = {**self.options, "horizon": steps, "frequency": freq}
+            part = frame
+            if k > 0:
+                options.update(known_covariates=None, past_covariates=None)
+                options["aggregation"] = {target: "sum", **(self.options.get("aggregation") or {})}
+                part = complete_periods(frame, timestamp, freq)
+            self.models_[freq] = AutoForecaster(**options).fit(part, future=future if k == 0 else None)
+        return self
+
+    def predict(self, future: pd.DataFrame | str | Path | None = None) -> pd.DataFrame:
+        """Every frequency's forecast, one after another, with a `frequency` column first."""
+        if not hasattr(self, "models_"):
+            raise ConfigError("this MultiHorizonForecaster is not fitted yet: call fit() first")
+        frames = []
+        for k, (freq, auto) in enumerate(self.models_.items()):
+            frame = auto.predict(future=future if k == 0 else None)
+            frame.insert(0, FREQUENCY, freq)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def leaderboards(self) -> dict[str, pd.DataFrame]:
+        return {freq: auto.leaderboard() for freq, auto in self.models_.items()}
+
+    def save(self, path: str | Path) -> Path:
+        """One folder: `horizons.json` and a model folder per frequency."""
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        names = {}
+        for k, (freq, auto) in enumerate(self.models_.items()):
+            names[freq] = f"{k}_{freq.replace('-', '_')}"
+            auto.save(folder / names[freq])
+        (folder / INDEX).write_text(json.dumps({"horizons": names}, indent=2))
+        return folder
+
+    @classmethod
+    def load(cls, path: str | Path) -> MultiHorizonForecaster:
+        from tidecast.automl.forecaster import AutoForecaster
+
+        folder = Path(path)
+        names = json.loads((folder / INDEX).read_text())["horizons"]
+        models = {freq: AutoForecaster.load(folder / name) for freq, name in names.items()}
+        out = cls({freq: auto.horizon for freq, auto in models.items()})
+        out.models_ = models
+        return out

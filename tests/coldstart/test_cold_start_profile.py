@@ -1,0 +1,119 @@
+"""The cold-start profile on hand-built items, with values worked out by hand, and end to end
+through a trained model and `tidecast cold-start`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from tidecast.cli.main import app
+from tidecast.coldstart import COLD_START, ColdStart
+from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP
+
+DAYS = pd.date_range("2024-01-01", periods=28, freq="D")
+FUTURE = pd.date_range("2024-01-29", periods=3, freq="D")
+LEVELS = {"a1": 10.0, "a2": 20.0, "a3": 30.0, "b1": 100.0, "b2": 100.0, "b3": 100.0}
+
+
+def _flat(levels: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(history, forecasts) of items that sell their level every day. Each forecasts its level
+    with no uncertainty, so the mixture is worked out by hand."""
+    history = pd.DataFrame(
+        [(i, t, v) for i, v in levels.items() for t in DAYS], columns=[ITEM_ID, TIMESTAMP, TARGET]
+    )
+    forecasts = pd.DataFrame(
+        [(i, t, v) for i, v in levels.items() for t in FUTURE], columns=[ITEM_ID, TIMESTAMP, MEAN]
+    )
+    for q in ("p10", "p50", "p90"):
+        forecasts[q] = forecasts[MEAN]
+    return history, forecasts
+
+
+def _known() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    items = pd.DataFrame({ITEM_ID: list(LEVELS), "brand": ["A", "A", "A", "B", "B", "B"]})
+    return (items, *_flat(LEVELS))
+
+
+def test_when_no_history_then_the_mixture_of_the_brand_is_the_forecast():
+    items, history, forecasts = _known()
+    new = pd.DataFrame({ITEM_ID: ["new"], "brand": ["A"]})
+    out = ColdStart(["brand"]).forecast(items, history, forecasts, new)
+    assert len(out) == 3 and out[COLD_START].all() and (out["peers"] == 3).all()
+    assert (out["peer_group"] == "brand=A").all()
+    np.testing.assert_allclose(out[MEAN], 20.0)
+    # pooled draws: 10, 20 and 30 a hundred times each
+    np.testing.assert_allclose(out[["p10", "p50", "p90"]].to_numpy(), [[10.0, 20.0, 30.0]] * 3)
+
+
+def test_when_early_sales_then_each_peer_is_scaled_halfway_to_them():
+    items, history, forecasts = _known()
+    new = pd.DataFrame({ITEM_ID: ["new"], "brand": ["A"]})
+    early = pd.DataFrame({ITEM_ID: "new", TIMESTAMP: DAYS[-7:], TARGET: 40.0})
+    out = ColdStart(["brand"], prior_steps=7).forecast(items, history, forecasts, new, early)
+    # ratios 40/10, 40/20, 40/30 trusted 7 / (7 + 7) = 1/2 on the log scale: square roots
+    scaled = np.array([10 * 2.0, 20 * np.sqrt(2.0), 30 * np.sqrt(4 / 3)])
+    np.testing.assert_allclose(out[MEAN], scaled.mean())
+    np.testing.assert_allclose(out["p10"], scaled.min())
+    np.testing.assert_allclose(out["p90"], scaled.max())
+
+
+def test_when_a_second_attribute_then_its_factor_scales_the_peers():
+    # brand A in stores s1..s3 at 10/20/30; brand B sells twice as much in s4 as elsewhere
+    items = pd.DataFrame(
+        {
+            ITEM_ID: ["a1", "a2", "a3", "b1", "b2", "b4"],
+            "brand": list("AAABBB"),
+            "store": ["s1", "s2", "s3", "s1", "s2", "s4"],
+        }
+    )
+    levels = {"a1": 10.0, "a2": 20.0, "a3": 30.0, "b1": 50.0, "b2": 50.0, "b4": 100.0}
+    history, forecasts = _flat(levels)
+    new = pd.DataFrame({ITEM_ID: ["a4"], "brand": ["A"], "store": ["s4"]})
+    out = ColdStart(["brand", "store"]).forecast(items, history, forecasts, new)
+    # each item's log level against its brand's mean; a store's effect: its items' mean x n/(n+1)
+    mean_a, mean_b = np.mean(np.log([10, 20, 30])), np.mean(np.log([50, 50, 100]))
+    rel = {"a1": np.log(10) - mean_a, "a2": np.log(20) - mean_a, "a3": np.log(30) - mean_a}
+    rel |= {"b1": np.log(50) - mean_b, "b2": np.log(50) - mean_b, "b4": np.log(100) - mean_b}
+    effect = {
+        "s1": (rel["a1"] + rel["b1"]) / 2 * 2 / 3,
+        "s2": (rel["a2"] + rel["b2"]) / 2 * 2 / 3,
+        "s3": rel["a3"] / 2,
+        "s4": rel["b4"] / 2,
+    }
+    # each brand-A peer moved from its own store's effect to s4's
+    scaled = [10 * np.exp(effect["s4"] - effect["s1"]), 20 * np.exp(effect["s4"] - effect["s2"])]
+    scaled.append(30 * np.exp(effect["s4"] - effect["s3"]))
+    np.testing.assert_allclose(out[MEAN], np.mean(scaled))
+    np.testing.assert_allclose(out["p90"], np.max(scaled))
+    assert (out["peer_group"] == "brand=A").all()
+
+
+def test_when_a_trained_model_then_cold_start_command_adds_flagged_new_items(tmp_path: Path):
+    from tidecast.automl.forecaster import AutoForecaster
+    from tidecast.data.demo import generate
+
+    data = generate(n_items=10)
+    data = data[data["timestamp"] >= "2023-11-01"]
+    known = data[data["item_id"] != "electronics_laptop_North"]
+    auto = AutoForecaster(horizon=5, models=["SeasonalNaive"], target_col="target_value",
+                          static_columns=["category", "product", "region"], backtest_windows=0, n_jobs=1)  # fmt: skip
+    auto.fit(known).save(tmp_path / "model")
+    pd.DataFrame({"item_id": ["new_laptop_North"], "category": ["electronics"], "product": ["laptop"],
+                  "region": ["North"]}).to_csv(tmp_path / "new.csv", index=False)  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        ["cold-start", str(tmp_path / "model"), "--items", str(tmp_path / "new.csv"),
+         "--attributes", "category,product", "--out", str(tmp_path / "out.csv")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(tmp_path / "out.csv")
+    new = out[out[COLD_START]]
+    assert set(new["item_id"]) == {"new_laptop_North"} and len(new) == 5
+    assert (new["peer_group"] == "category=electronics/product=laptop").all() and (new["peers"] == 4).all()
+    peers = out[out["item_id"].str.startswith("electronics_laptop")]
+    assert new["mean"].to_numpy() == pytest.approx(peers.groupby("timestamp")["mean"].mean().to_numpy())
+    assert not out.loc[~out[COLD_START], "peer_group"].notna().any()

@@ -1,0 +1,77 @@
+"""Several horizons from one daily dataset: each frequency its own model, whole periods only,
+saved and loaded as one folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tidecast.data.demo import generate
+from tidecast.errors import ConfigError
+from tidecast.temporal import FREQUENCY, MultiHorizonForecaster, parse_horizons
+from tidecast.temporal.horizons import complete_periods
+
+
+def test_when_the_horizons_are_text_then_they_are_parsed_and_checked():
+    assert parse_horizons("D:14, W-SUN:13,MS:12") == {"D": 14, "W-SUN": 13, "MS": 12}
+    for bad in ("", "D", "D:0", "D:14,D:7", "XX:3"):
+        with pytest.raises(ConfigError):
+            parse_horizons(bad)
+
+
+def test_when_the_last_week_and_month_are_partial_then_they_are_left_out():
+    frame = pd.DataFrame({"timestamp": pd.date_range("2023-11-01", "2023-12-27", freq="D")})  # a Wednesday
+    assert complete_periods(frame, "timestamp", "W-SUN")["timestamp"].max() == pd.Timestamp("2023-12-24")
+    assert complete_periods(frame, "timestamp", "MS")["timestamp"].max() == pd.Timestamp("2023-11-30")
+    assert len(complete_periods(frame, "timestamp", "D")) == len(frame)
+
+
+def test_when_fitted_then_each_frequency_forecasts_its_horizon_from_its_sums(tmp_path: Path):
+    data = generate(n_items=2)
+    data = data[(data["timestamp"] >= "2022-06-01") & (data["timestamp"] <= "2023-12-27")]
+    model = MultiHorizonForecaster(
+        "D:7,W-SUN:4,MS:3",
+        target_col="target_value",
+        models=["SeasonalNaive", "Naive"],
+        backtest_windows=1,
+        n_jobs=1,
+    ).fit(data[["item_id", "timestamp", "target_value"]])
+    forecast = model.predict()
+    counts = forecast.groupby(FREQUENCY).size().to_dict()
+    assert counts == {"D": 14, "W-SUN": 8, "MS": 6}
+    firsts = forecast.groupby(FREQUENCY)["timestamp"].min()
+    assert pd.Timestamp(firsts["D"]) == pd.Timestamp("2023-12-28")
+    assert pd.Timestamp(firsts["W-SUN"]) == pd.Timestamp("2023-12-31")  # the whole partial week
+    assert pd.Timestamp(firsts["MS"]) == pd.Timestamp("2023-12-01")
+    weekly = model.models_["W-SUN"].history_
+    item = data[data["item_id"] == weekly["item_id"].iloc[0]]
+    week = item[(item["timestamp"] > "2023-12-17") & (item["timestamp"] <= "2023-12-24")][
+        "target_value"
+    ].sum()
+    row = weekly[(weekly["item_id"] == weekly["item_id"].iloc[0]) & (weekly["timestamp"] == "2023-12-24")]
+    assert row["target"].iloc[0] == pytest.approx(week)
+    loaded = MultiHorizonForecaster.load(model.save(tmp_path / "model"))
+    again = loaded.predict()
+    np.testing.assert_allclose(again["mean"], forecast["mean"])
+    assert list(again[FREQUENCY].unique()) == ["D", "W-SUN", "MS"]
+
+
+def test_when_the_horizons_command_runs_then_every_frequency_is_written(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from tidecast.cli.main import app
+
+    data = generate(n_items=2)
+    data[data["timestamp"] >= "2023-01-01"].to_csv(tmp_path / "sales.csv", index=False)
+    args = ["horizons", str(tmp_path / "sales.csv"), "--horizons", "D:7,W-SUN:2", "--target-col", "target_value",
+            "--models", "SeasonalNaive", "--jobs", "1", "--out", str(tmp_path / "run")]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    forecast = pd.read_csv(tmp_path / "run" / "forecasts.csv")
+    assert forecast.groupby(FREQUENCY).size().to_dict() == {"D": 14, "W-SUN": 4}
+    assert MultiHorizonForecaster.load(tmp_path / "run" / "model").predict()[
+        "mean"
+    ].to_numpy() == pytest.approx(forecast["mean"].to_numpy())
