@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +17,7 @@ import httpx
 import pytest
 
 from champion_stream import HORIZON, ITEMS, run_stream, train
+from live_service import live_service
 from tidecast.registry.registry import open_registry
 from tidecast.registry.settings import ServiceSettings
 from tidecast.service.auth import KeyStore
@@ -38,41 +37,16 @@ def service(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         registry.approve("stream", 1)
         registry.register("stream", train(tmp_path / "seasonal", "SeasonalNaive"))
         key = KeyStore(registry.sessions).create("ops", "admin")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "TIDECAST_HOME": str(home),
         "TIDECAST_FORECAST_LOG_FLUSH_SECONDS": "0.2",
-        "TIDECAST_URL": url,
         "TIDECAST_API_KEY": key,
         "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "COLUMNS": "160",
     }
-    with (tmp_path / "server.log").open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tidecast.service.server", "--port", str(port), "--workers", "1"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
-            try:
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the service did not start"
-            time.sleep(0.2)
-        yield url, env
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+    with live_service(env, tmp_path / "server.log") as url:
+        yield url, {**env, "TIDECAST_URL": url}
 
 
 def tidecast(env: dict[str, str], *args: str) -> str:
