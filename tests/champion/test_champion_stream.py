@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from champion_stream import HORIZON, ITEMS, run_stream, seasonal_naive_wape, train
 from fastapi.testclient import TestClient
 
+from champion_stream import HORIZON, ITEMS, run_stream, seasonal_naive_wape, train
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import ModelStatus
 from tidecast.registry.settings import ServiceSettings
@@ -151,3 +151,32 @@ def test_when_the_policy_asks_for_approval_then_promotion_waits_for_it(
     assert get("/v1/endpoints/stream").json()["version"] == 2
     assert get("/v1/endpoints/stream/challenger").json()["state"] == "promoted"
     assert post("/v1/endpoints/stream/promote").status_code == 409
+
+
+def test_when_a_challenger_is_detached_or_its_endpoint_deleted_then_it_stops_shadowing(
+    post: Any,
+    get: Any,
+    client: TestClient,
+    keys: dict[str, str],
+    registry: Registry,
+    folders: dict[str, Path],
+) -> None:
+    headers = {"X-API-Key": keys["admin"]}
+    deploy(post, registry, folders, "Average", "SeasonalNaive", mode="auto")
+    assert post("/v1/endpoints/stream/challenger", {"version": 1}).status_code == 409  # the champion itself
+    detached = client.delete("/v1/endpoints/stream/challenger", headers=headers)
+    assert (detached.status_code, detached.json()["state"], detached.json()["active"]) == (
+        200,
+        "detached",
+        False,
+    )
+    assert client.delete("/v1/endpoints/stream/challenger", headers=headers).status_code == 404
+    again = post("/v1/endpoints/stream/challenger", {"version": 2, "min_forecasts": 1})
+    assert again.status_code == 201 and again.json()["id"] != detached.json()["id"]
+    assert client.delete("/v1/endpoints/stream", headers=headers).status_code == 204
+    closed = get("/v1/endpoints/stream/challenger").json()  # the latest, now closed
+    assert closed["state"] == "shadowing"  # until the next evaluation notices
+    client.app.state.service.challengers.evaluate("stream")  # type: ignore[attr-defined]
+    closed = get("/v1/endpoints/stream/challenger").json()
+    assert (closed["state"], closed["decision"]) == ("detached", "the endpoint was deleted")
+    assert get("/v1/endpoints/nowhere/challenger").status_code == 404

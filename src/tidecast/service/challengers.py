@@ -243,7 +243,14 @@ class Challengers:
             found = self.serving.get(endpoint)
             if found is None:
                 return None
-            champion = self._champion(endpoint)
+            champion = self.deployments.versions.get(endpoint)
+            if champion is None or champion.id == found.version.id:  # deleted, or deployed by hand
+                self.serving.pop(endpoint, None)
+                reason = (
+                    "the endpoint was deleted" if champion is None else "deployed as the champion directly"
+                )
+                self.store.close(found.record_id, DETACHED if champion is None else PROMOTED, reason)
+                return None
             with self.registry.sessions() as session:
                 points = paired_points(session.connection(), endpoint, champion.id, found.version.id)
             profiles = self.monitor.profiles.get if found.policy.metric == "mase" else None
