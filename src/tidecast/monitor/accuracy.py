@@ -178,10 +178,15 @@ def _expand(rows: Sequence[Any]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, 
         blob = b"".join(q for q, k in zip(quantiles, row_levels, strict=True) if k == kind)
         values = np.frombuffer(blob, dtype="<f8").reshape(-1, len(own))
         qs[point_levels == kind] = values[:, [own.index(q) for q in common]]
+    # Items as a categorical: each name stored (and hashed, by the joins) once per forecast
+    # instead of once per point; its categories sorted, so it orders as the names do.
+    item_codes, item_names = pd.factorize(np.asarray(items, dtype=object), sort=True)
     keys = pd.DataFrame(
         {
             VERSION: np.repeat(np.asarray(versions, dtype=np.int64), steps_arr),
-            ITEM_ID: np.repeat(np.asarray(items, dtype=object), steps_arr),
+            ITEM_ID: pd.Categorical.from_codes(
+                np.repeat(item_codes, steps_arr), categories=pd.Index(item_names, dtype=object)
+            ),
             TIMESTAMP: target,
             STEP: step,
             "origin": point_origin,
@@ -218,10 +223,11 @@ def _actual_rows(keys: pd.DataFrame, actuals: pd.DataFrame) -> tuple[np.ndarray,
     item has none) and the row of its actual (-1 when none). Items and timestamps become
     integer codes and (item, timestamp) one int64 key, looked up in a hash index: the same
     inner join as a merge on the two columns, without hashing strings per point."""
-    actual_items, items = pd.factorize(actuals[ITEM_ID].to_numpy(dtype=object), sort=True)
+    actual_items, items = pd.factorize(actuals[ITEM_ID], sort=True)  # a categorical's codes, or hashed
     actual_times, times = pd.factorize(actuals[TIMESTAMP].to_numpy(dtype="datetime64[ns]"))
-    point_items, logged_items = pd.factorize(keys[ITEM_ID].to_numpy(dtype=object))
-    item_codes = pd.Index(items).get_indexer(logged_items)[point_items]
+    point_items, logged_items = pd.factorize(keys[ITEM_ID])
+    names = pd.Index(np.asarray(items, dtype=object))
+    item_codes = names.get_indexer(np.asarray(logged_items, dtype=object))[point_items]
     time_codes = pd.Index(times).get_indexer(keys[TIMESTAMP].to_numpy(dtype="datetime64[ns]"))
     width = max(len(times), 1)
     actual_keys = actual_items.astype(np.int64) * width + actual_times

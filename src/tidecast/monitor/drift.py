@@ -67,15 +67,16 @@ def _recent_rows(actuals: pd.DataFrame, last: pd.Series, recent: int) -> pd.Data
     """The last `recent` actuals of each item after its training end (`last`, by item; items
     without one are left out), ordered by item and time. Integer codes and one lexsort
     instead of string lookups per row, and a tail counted back from each item's last row."""
-    codes, items = pd.factorize(actuals[ITEM_ID].to_numpy(dtype=object), sort=True)
-    ends = last.reindex(pd.Index(items, dtype=object)).to_numpy(dtype="datetime64[ns]")
+    codes, items = pd.factorize(actuals[ITEM_ID], sort=True)  # a categorical's codes, or hashed
+    ends = last.reindex(pd.Index(np.asarray(items, dtype=object))).to_numpy(dtype="datetime64[ns]")
     stamps = actuals[TIMESTAMP].to_numpy(dtype="datetime64[ns]")
     after = np.flatnonzero(stamps > ends[codes])  # NaT (an unknown item) compares False
     after = after[np.lexsort((stamps[after], codes[after]))]
     run = codes[after]
     run_ends = np.r_[np.flatnonzero(run[1:] != run[:-1]) + 1, len(run)]
     left = np.repeat(run_ends, np.diff(np.r_[0, run_ends])) - np.arange(len(run))  # rows to its run's end
-    return actuals.take(after[left <= recent])
+    rows = actuals.take(after[left <= recent])
+    return rows.assign(**{ITEM_ID: rows[ITEM_ID].to_numpy(dtype=object)})  # names, not categories
 
 
 def _spread(std: np.ndarray, mean: np.ndarray) -> np.ndarray:
