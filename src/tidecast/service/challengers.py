@@ -151,6 +151,7 @@ class Challengers:
             reason = exc.detail if isinstance(exc, Problem) else f"{type(exc).__name__}: {exc}"
             self.store.close(record_id, FAILED, f"the challenger could not be loaded: {reason}")
             raise
+        self.worker.stats.pop(endpoint, None)  # the counts shown are this challenger's
         self.serving[endpoint] = Shadow(record_id, version, model, policy)
 
     def detach(self, endpoint: str) -> dict[str, Any]:
@@ -328,12 +329,9 @@ class Challengers:
             "decided_at": iso(record.decided_at) if record.decided_at else None,
         }
         if record.endpoint in self.serving:
-            worker = self.worker
-            out["shadow"] = {
-                "forecasts": worker.forecasts,
-                "failures": worker.failures,
-                "dropped": worker.dropped,
-            }
+            out["shadow"] = dict(
+                self.worker.stats.get(record.endpoint, {"forecasts": 0, "failures": 0, "dropped": 0})
+            )
         return out
 
     def _version_ref(self, version_id: int | None) -> dict[str, Any] | None:

@@ -31,9 +31,9 @@ class ShadowWorker:
     def __init__(self, limits: Limits = DEFAULT_LIMITS, max_pending: int = 10_000) -> None:
         self.limits = limits
         self.max_pending = max_pending
-        self.forecasts = 0  # shadow forecasts made
-        self.failures = 0  # requests the challenger could not answer
-        self.dropped = 0  # handed over while `max_pending` were waiting
+        # Per endpoint: shadow forecasts made, requests the challenger could not answer, and
+        # requests dropped because `max_pending` were waiting.
+        self.stats: dict[str, dict[str, int]] = {}
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -42,7 +42,7 @@ class ShadowWorker:
     def forecast(self, model: LoadedModel, kind: str, body: bytes, content_type: str = JSON) -> None:
         """Forecast `body` with `model` later, on the worker: O(1), safe from any thread."""
         if self._queue.qsize() >= self.max_pending:
-            self.dropped += 1
+            self._count(model.name, "dropped")
             return
         self._queue.put_nowait(("forecast", (model, kind, body, content_type)))
 
@@ -107,13 +107,17 @@ class ShadowWorker:
                 invoke(model, body, content_type, self.limits)
             else:
                 forecast(model, model.parse_request(parse_json(body)), self.limits)
-            self.forecasts += 1
+            self._count(model.name, "forecasts")
         except Problem as exc:  # a request the champion answered and the challenger cannot
-            self.failures += 1
+            self._count(model.name, "failures")
             log.debug("challenger of %s could not answer a request: %s", model.name, exc.detail)
         except Exception:
-            self.failures += 1
+            self._count(model.name, "failures")
             log.exception("challenger of %s failed on a request", model.name)
+
+    def _count(self, endpoint: str, what: str) -> None:
+        counts = self.stats.setdefault(endpoint, {"forecasts": 0, "failures": 0, "dropped": 0})
+        counts[what] += 1
 
     @staticmethod
     def _guarded(action: Callable[[], Any]) -> None:
