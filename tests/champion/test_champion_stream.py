@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from champion_stream import HORIZON, ITEMS, run_stream, seasonal_naive_wape, train
+from champion_stream import HORIZON, ITEMS, run_stream, seasonal_naive_wape, train, truth
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import ModelStatus
 from tidecast.registry.settings import ServiceSettings
@@ -118,6 +118,20 @@ def test_when_the_margin_is_not_met_then_nothing_changes(
     assert out["evidence"]["improvement"] < margin
     assert get("/v1/endpoints/stream").json()["version"] == 1
     assert registry.get("stream", 2).status is ModelStatus.PENDING
+
+
+def test_when_requests_come_through_the_runtime_contract_then_the_challenger_shadows_them_too(
+    post: Any, get: Any, registry: Registry, folders: dict[str, Path]
+) -> None:
+    deploy(post, registry, folders, "Average", "SeasonalNaive", mode="approval")
+    week = [truth(0, d) for d in range(21)]  # fresh history: a new origin for both models
+    body = {"instances": [{"start": "2024-01-01", "target": week}]}
+    answer = post("/endpoints/stream/invocations", body)
+    assert answer.status_code == 200, answer.text
+    assert post("/v1/endpoints/stream/forecast", {"item_ids": ["no-such-item"]}).status_code == 404
+    post("/v1/endpoints/stream/challenger/evaluate")  # waits for the shadow forecasts
+    shadow = get("/v1/endpoints/stream/challenger").json()["shadow"]
+    assert shadow == {"forecasts": 1, "failures": 0, "dropped": 0}  # a refused request is not shadowed
 
 
 def test_when_too_few_forecasts_are_scored_then_the_challenger_waits(
