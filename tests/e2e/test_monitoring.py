@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -21,20 +20,13 @@ import httpx
 import pandas as pd
 import pytest
 
+from live_service import live_service
 from tidecast.registry.registry import open_registry
 from tidecast.registry.settings import ServiceSettings
 from tidecast.service.auth import KeyStore
 
 pytestmark = pytest.mark.timeout(120)
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -62,28 +54,8 @@ def env(home: Path) -> dict[str, str]:
 
 @pytest.fixture
 def server(home: Path, env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with (home / "server.log").open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tidecast.service.server", "--port", str(port), "--workers", "1"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (home / "server.log").read_text()[-3000:]
-            try:
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with live_service(env, home / "server.log", start_seconds=40) as url:
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 def tidecast(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -70,6 +70,9 @@ class Alerting:
         self.channels = channels if channels is not None else channels_of(self.config)
         self.metrics = metrics
         self.clock = clock
+        # What a rule's `action` does beyond notifying, by action name: called with the rule
+        # and the subject when an incident fires (the service registers "retrain").
+        self.actions: dict[str, Callable[[Rule, str], dict[str, Any]]] = {}
         self.last: dict[tuple[str, str], tuple[float, bool]] = {}  # (rule, subject) -> value, breached
         if metrics is not None:
             metrics.register(SignalCollector(lambda: self.last))
@@ -133,12 +136,26 @@ class Alerting:
         measured[(rule.name, subject)] = (signal.value, signal.breached)
         incident = self.store.open_incident(rule.name, subject)
         if signal.breached and incident is None:
-            return self._announce("firing", self.store.fire(rule, subject, signal, now), now)
+            event = self._announce("firing", self.store.fire(rule, subject, signal, now), now)
+            if event is not None:
+                self._act(rule, subject, event)
+            return event
         if signal.breached and incident is not None:
             self.store.touch(incident.id, signal, now)
         elif incident is not None:
             return self._announce("resolved", self.store.resolve(incident.id, signal, now), now)
         return None
+
+    def _act(self, rule: Rule, subject: str, event: dict[str, Any]) -> None:
+        """Run the rule's action for a new incident; its outcome joins the event."""
+        action = self.actions.get(rule.action)
+        if action is None:
+            return
+        try:
+            event["action"] = {"name": rule.action, **action(rule, subject)}
+        except Exception as exc:
+            log.exception("alert rule %s: action %s on %r failed", rule.name, rule.action, subject)
+            event["action"] = {"name": rule.action, "error": f"{type(exc).__name__}: {exc}"}
 
     def _announce(self, event: str, incident: AlertIncident | None, now: datetime) -> dict[str, Any] | None:
         if incident is None:  # another evaluation got there first, and notifies

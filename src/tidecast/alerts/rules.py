@@ -12,6 +12,11 @@ A rule watches one signal and fires when it crosses its threshold:
   mean or their worst (``statistic``);
 * ``job_failed``: jobs that failed within the window, more than ``threshold`` (0: any).
 
+An endpoint rule with ``action = "retrain"`` also queues a training job (its ``retrain``
+body: the latest data's location, the task) when an incident fires; the version it registers
+challenges the endpoint's champion under the rule's ``challenger`` policy
+(`tidecast.champion`).
+
 The traffic and job windows run back from now. The accuracy, coverage and drift windows run
 back from the newest actual: actuals arrive late and in batches, and a wall-clock window would
 fire or resolve on that lag instead of on the forecasts' quality.
@@ -31,6 +36,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tidecast.champion.policy import ChallengerPolicy
 from tidecast.errors import ConfigError
 from tidecast.errors import describe_validation as describe
 
@@ -89,6 +95,17 @@ class Rule(BaseModel):
     min_requests: Annotated[int, Field(default=1, ge=1, description="Traffic rules: fewer is no data.")] = 1
     severity: Severity = Severity.WARNING
     description: Annotated[str, Field(default="", max_length=1000)] = ""
+    action: Annotated[
+        Literal["notify", "retrain"],
+        Field(description="retrain: also queue a training job when an incident fires (endpoint rules)."),
+    ] = "notify"
+    retrain: Annotated[
+        dict[str, Any] | None,
+        Field(description="The training job's body (as POST /v1/jobs takes it): the latest data's location."),
+    ] = None
+    challenger: Annotated[
+        ChallengerPolicy | None, Field(description="When the retrained version replaces the champion.")
+    ] = None
 
     @field_validator("window")
     @classmethod
@@ -121,6 +138,11 @@ class Rule(BaseModel):
             raise ValueError(f"{self.kind.value} rules need a threshold")
         if self.endpoint is not None and self.kind not in ENDPOINT_KINDS:
             raise ValueError(f"a {self.kind.value} rule watches jobs, not an endpoint")
+        if self.action == "retrain" and (self.kind not in ENDPOINT_KINDS or not self.retrain):
+            raise ValueError(
+                "a retrain action needs an endpoint rule and `retrain`, the training job's body "
+                '(e.g. retrain = { data = "/srv/data/sales.parquet", horizon = 14 })'
+            )
         return self
 
     @property

@@ -15,6 +15,7 @@ import typer
 
 from tidecast.cli.alerts import alerts_app
 from tidecast.cli.batch import batch
+from tidecast.cli.challenger import challenger as _challenger_commands  # noqa: F401 (registers them)
 from tidecast.cli.coldstart import cold_start
 from tidecast.cli.demo import demo_data
 from tidecast.cli.endpoints import endpoints_app

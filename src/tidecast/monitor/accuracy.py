@@ -43,6 +43,7 @@ from tidecast.registry.schema import UTCDateTime
 VERSION = "model_version_id"
 STEP = "step"
 PERIOD = "period"
+ITEM_CODE = "item_code"  # a scored point's item as its rank among the actuals' items
 METRIC_NAMES = ("wql", "wape", "mape", "mase", "bias", "coverage")
 
 
@@ -159,6 +160,10 @@ def _expand(rows: Sequence[Any]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, 
     target = np.empty(n, dtype="datetime64[ns]")
     for freq in pd.unique(point_freq):
         offset = pd.tseries.frequencies.to_offset(freq)
+        if isinstance(offset, pd.offsets.Tick):  # a fixed length: one vectorised addition
+            at = point_freq == freq
+            target[at] = point_origin[at] + step[at] * np.timedelta64(offset.nanos, "ns")
+            continue
         for k in np.unique(step[point_freq == freq]):
             at = (point_freq == freq) & (step == k)
             target[at] = (pd.DatetimeIndex(point_origin[at]) + k * offset).to_numpy()
@@ -173,10 +178,15 @@ def _expand(rows: Sequence[Any]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, 
         blob = b"".join(q for q, k in zip(quantiles, row_levels, strict=True) if k == kind)
         values = np.frombuffer(blob, dtype="<f8").reshape(-1, len(own))
         qs[point_levels == kind] = values[:, [own.index(q) for q in common]]
+    # Items as a categorical: each name stored (and hashed, by the joins) once per forecast
+    # instead of once per point; its categories sorted, so it orders as the names do.
+    item_codes, item_names = pd.factorize(np.asarray(items, dtype=object), sort=True)
     keys = pd.DataFrame(
         {
             VERSION: np.repeat(np.asarray(versions, dtype=np.int64), steps_arr),
-            ITEM_ID: np.repeat(np.asarray(items, dtype=object), steps_arr),
+            ITEM_ID: pd.Categorical.from_codes(
+                np.repeat(item_codes, steps_arr), categories=pd.Index(item_names, dtype=object)
+            ),
             TIMESTAMP: target,
             STEP: step,
             "origin": point_origin,
@@ -186,22 +196,21 @@ def _expand(rows: Sequence[Any]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, 
 
 
 def join_actuals(logged: Logged, actuals: pd.DataFrame | None) -> Points:
-    """The logged points that have an actual (item_id, timestamp, value rows), aligned."""
+    """The logged points that have an actual (item_id, timestamp, value rows), aligned, in
+    the log's order; the frame gains `ITEM_CODE`, each item's rank among the actuals' items."""
     keys = logged.keys
     if keys.empty or actuals is None or actuals.empty:
-        empty = keys.iloc[:0].drop(columns=[], errors="ignore")
+        empty = keys.iloc[:0].assign(**{ITEM_CODE: np.zeros(0, dtype=np.int64)})
         return Points(
             empty, np.zeros(0), logged.mean[:0], logged.quantiles[:0], logged.levels, logged.forecasts
         )
-    keys = keys.assign(_row=np.arange(len(keys)))
-    joined = keys.merge(
-        actuals[[ITEM_ID, TIMESTAMP, VALUE]], on=[ITEM_ID, TIMESTAMP], how="inner", sort=False
-    )
-    at = joined["_row"].to_numpy()
-    frame = joined.drop(columns=["_row", VALUE]).reset_index(drop=True)
+    codes, rows = _actual_rows(keys, actuals)
+    at = np.flatnonzero(rows >= 0)
+    frame = keys.take(at).reset_index(drop=True)
+    frame[ITEM_CODE] = codes[at]
     return Points(
         frame,
-        joined[VALUE].to_numpy(np.float64),
+        actuals[VALUE].to_numpy(np.float64)[rows[at]],
         logged.mean[at],
         logged.quantiles[at],
         logged.levels,
@@ -209,14 +218,31 @@ def join_actuals(logged: Logged, actuals: pd.DataFrame | None) -> Points:
     )
 
 
+def _actual_rows(keys: pd.DataFrame, actuals: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """For each point of `keys`: its item's code (rank among the actuals' items, -1 when the
+    item has none) and the row of its actual (-1 when none). Items and timestamps become
+    integer codes and (item, timestamp) one int64 key, looked up in a hash index: the same
+    inner join as a merge on the two columns, without hashing strings per point."""
+    actual_items, items = pd.factorize(actuals[ITEM_ID], sort=True)  # a categorical's codes, or hashed
+    actual_times, times = pd.factorize(actuals[TIMESTAMP].to_numpy(dtype="datetime64[ns]"))
+    point_items, logged_items = pd.factorize(keys[ITEM_ID])
+    names = pd.Index(np.asarray(items, dtype=object))
+    item_codes = names.get_indexer(np.asarray(logged_items, dtype=object))[point_items]
+    time_codes = pd.Index(times).get_indexer(keys[TIMESTAMP].to_numpy(dtype="datetime64[ns]"))
+    width = max(len(times), 1)
+    actual_keys = actual_items.astype(np.int64) * width + actual_times
+    point_keys = np.where(
+        (item_codes >= 0) & (time_codes >= 0), item_codes.astype(np.int64) * width + time_codes, -1
+    )
+    return item_codes, pd.Index(actual_keys).get_indexer(point_keys)
+
+
 # ---- scoring -----------------------------------------------------------------------------------
 def score(points: Points, by: Sequence[str], scale: np.ndarray) -> pd.DataFrame:
     """Every metric per group of `by` (columns of `points.frame`), with the group's point count."""
     if not len(points.y):
         return pd.DataFrame(columns=[*by, "points", *METRIC_NAMES])
-    codes = (
-        points.frame.groupby(list(by), sort=True).ngroup().to_numpy() if by else np.zeros(len(points.y), int)
-    )
+    codes = group_ids(points.frame, by)
     order = np.argsort(codes, kind="stable")
     counts = np.bincount(codes)
     indptr = np.r_[0, np.cumsum(counts)]
@@ -240,11 +266,38 @@ def point_scales(points: Points, profiles: Callable[[int], TrainingProfile]) -> 
     """Each point's MASE scale, from its version's training profile."""
     scale = np.full(len(points.y), np.nan)
     versions = points.frame[VERSION].to_numpy()
-    items = points.frame[ITEM_ID].to_numpy()
+    codes, items = _item_codes(points.frame)
     for version in np.unique(versions):
         at = versions == version
-        scale[at] = profiles(int(version)).scale_of(items[at])
+        scale[at] = profiles(int(version)).scale_of(items)[codes[at]]
     return scale
+
+
+def group_ids(frame: pd.DataFrame, by: Sequence[str]) -> np.ndarray:
+    """`frame.groupby(by, sort=True).ngroup()` as an array, from each column's sorted integer
+    codes (an item's `ITEM_CODE` when the frame has it: ranks, so the same order as the
+    names) combined into one: hashing item names per point was most of the scoring time."""
+    ids = np.zeros(len(frame), dtype=np.int64)
+    for column in by:
+        values = frame[ITEM_CODE] if column == ITEM_ID and ITEM_CODE in frame else frame[column]
+        codes, uniques = pd.factorize(values, sort=True)
+        ids = ids * len(uniques) + codes
+    if not by or not len(ids):
+        return ids
+    present = np.bincount(ids) > 0  # the combined codes are dense enough to count: no sort
+    return (np.cumsum(present) - 1)[ids]
+
+
+def _item_codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's item as a code into an array of item names."""
+    if ITEM_CODE not in frame:
+        codes, names = pd.factorize(frame[ITEM_ID].to_numpy(dtype=object))
+        return codes, np.asarray(names, dtype=object)
+    codes = frame[ITEM_CODE].to_numpy()
+    present, first = np.unique(codes, return_index=True)
+    names = np.empty(int(present[-1]) + 1 if len(present) else 0, dtype=object)
+    names[present] = frame[ITEM_ID].to_numpy(dtype=object)[first]
+    return codes, names
 
 
 def accuracy_report(

@@ -223,8 +223,8 @@ def load_actuals(
     item_id: str | None = None,
 ) -> pd.DataFrame:
     """Actuals with `start` <= timestamp <= `end` (either open), of one item when `item_id` is
-    given, as a canonical frame sorted by item and time; with `covariates`, a `covariates`
-    column of dicts (or None)."""
+    given, as a canonical frame sorted by item and time (item_id a categorical of the names,
+    sorted); with `covariates`, a `covariates` column of dicts (or None)."""
     where, params = [], {}
     for name, bound, op in (("start", start, ">="), ("end", end, "<=")):
         if bound is not None:
@@ -242,17 +242,28 @@ def load_actuals(
         statement.columns(), {**params, **({} if item_id is None else {"item_id": item_id})}
     )
     names = [ITEM_ID, TIMESTAMP, VALUE, *([COVARIATES] if covariates else [])]
-    columns = list(zip(*result.cursor.fetchall(), strict=True)) or [()] * len(names)
+    rows = result.cursor.fetchall()
+    # One C-level pass from the driver's tuples to columns (transposing them in Python cost
+    # more than the query itself on a few hundred thousand rows).
+    raw = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=names)
+    items = raw[ITEM_ID].to_numpy(dtype=object)
+    stamps = naive_utc(raw[TIMESTAMP].to_numpy(dtype=object))
+    # Ordered by item and time through integer codes: (item, timestamp) is the primary key, so
+    # this is the order a stable sort on the two columns gives, at a fraction of its cost.
+    codes, names = pd.factorize(items, sort=True)
+    order = np.lexsort((stamps.to_numpy(dtype="datetime64[ns]"), codes))
     frame = pd.DataFrame(
         {
-            ITEM_ID: np.asarray(columns[0], dtype=object),
-            TIMESTAMP: naive_utc(columns[1]),
-            VALUE: np.asarray(columns[2], dtype=np.float64),
+            # a categorical: monitoring joins and groups on the codes, not on the names
+            ITEM_ID: pd.Categorical.from_codes(codes[order], categories=pd.Index(names, dtype=object)),
+            TIMESTAMP: stamps.take(order).reset_index(drop=True),
+            VALUE: raw[VALUE].to_numpy(dtype=np.float64)[order],
         }
     )
     if covariates:
-        frame[COVARIATES] = [json.loads(c) if isinstance(c, str) else c for c in columns[3]]
-    return frame.sort_values([ITEM_ID, TIMESTAMP], kind="stable", ignore_index=True)
+        values = raw[COVARIATES].to_numpy(dtype=object)[order]
+        frame[COVARIATES] = [json.loads(c) if isinstance(c, str) else c for c in values]
+    return frame
 
 
 def naive_utc(values: Any) -> pd.Series:

@@ -32,17 +32,19 @@ def drift_scores(
     """One row per item with actuals after its training end: level, volatility, covariate
     shift, score, and how many recent points were compared; sorted by score, worst first."""
     known = profile.items
-    rows = actuals[actuals[ITEM_ID].isin(known.index)]
-    last = rows[ITEM_ID].map(known["last"])
-    rows = rows[rows[TIMESTAMP].to_numpy() > last.to_numpy(dtype="datetime64[ns]")]
-    rows = rows.sort_values([ITEM_ID, TIMESTAMP], kind="stable").groupby(ITEM_ID, sort=True).tail(recent)
+    rows = _recent_rows(actuals, known["last"], recent)
     if rows.empty:
         return pd.DataFrame(
             columns=[ITEM_ID, "points", "level_shift", "volatility_ratio", "covariate_shift", "score"]
         )
-    grouped = rows.groupby(ITEM_ID, sort=True)[VALUE]
+    codes, items = pd.factorize(rows[ITEM_ID].to_numpy(dtype=object))  # runs: rows are by item
+    counts = np.bincount(codes)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    values = rows[VALUE].to_numpy(dtype=np.float64)
+    mean = np.add.reduceat(values, starts) / counts
+    std = np.sqrt(np.add.reduceat((values - mean[codes]) ** 2, starts) / counts)
     out = pd.DataFrame(
-        {"points": grouped.size(), "recent_mean": grouped.mean(), "recent_std": grouped.std(ddof=0)}
+        {"points": counts, "recent_mean": mean, "recent_std": std}, index=pd.Index(items, name=ITEM_ID)
     )
     ref = known.reindex(out.index)
     spread = _spread(ref["std"].to_numpy(), ref["mean"].to_numpy())
@@ -59,6 +61,22 @@ def drift_scores(
     out["score"] = np.nan_to_num(np.fmax.reduce(parts, axis=1), nan=0.0)  # fmax skips nan
     out = out.drop(columns=["recent_std"]).reset_index(names=ITEM_ID)
     return out.sort_values(["score", ITEM_ID], ascending=[False, True], kind="stable", ignore_index=True)
+
+
+def _recent_rows(actuals: pd.DataFrame, last: pd.Series, recent: int) -> pd.DataFrame:
+    """The last `recent` actuals of each item after its training end (`last`, by item; items
+    without one are left out), ordered by item and time. Integer codes and one lexsort
+    instead of string lookups per row, and a tail counted back from each item's last row."""
+    codes, items = pd.factorize(actuals[ITEM_ID], sort=True)  # a categorical's codes, or hashed
+    ends = last.reindex(pd.Index(np.asarray(items, dtype=object))).to_numpy(dtype="datetime64[ns]")
+    stamps = actuals[TIMESTAMP].to_numpy(dtype="datetime64[ns]")
+    after = np.flatnonzero(stamps > ends[codes])  # NaT (an unknown item) compares False
+    after = after[np.lexsort((stamps[after], codes[after]))]
+    run = codes[after]
+    run_ends = np.r_[np.flatnonzero(run[1:] != run[:-1]) + 1, len(run)]
+    left = np.repeat(run_ends, np.diff(np.r_[0, run_ends])) - np.arange(len(run))  # rows to its run's end
+    rows = actuals.take(after[left <= recent])
+    return rows.assign(**{ITEM_ID: rows[ITEM_ID].to_numpy(dtype=object)})  # names, not categories
 
 
 def _spread(std: np.ndarray, mean: np.ndarray) -> np.ndarray:

@@ -47,6 +47,8 @@ class Monitor:
         self.registry = registry
         self.loaded = loaded or (lambda _version: None)
         self.profiles = ProfileCache(self._profile)
+        # Called with each ingest's result, after it committed (the challengers' evaluation).
+        self.listeners: list[Callable[[IngestResult], None]] = []
 
     def _profile(self, version_id: int) -> TrainingProfile:
         forecaster = self.loaded(version_id)
@@ -61,7 +63,10 @@ class Monitor:
     def ingest(self, frame: pd.DataFrame, date_format: str | None = None) -> IngestResult:
         """Validate raw actual rows and load them (see `actuals.ingest_actuals`)."""
         canonical, duplicates = actuals_frame(frame, date_format)
-        return ingest_actuals(self.registry.sessions, canonical, duplicates)
+        result = ingest_actuals(self.registry.sessions, canonical, duplicates)
+        for listener in self.listeners:
+            listener(result)
+        return result
 
     def report(
         self,

@@ -384,6 +384,33 @@ class AlertIncident(Base):
     resolved_at: Mapped[datetime | None] = mapped_column()
 
 
+class ChallengerRecord(Base):
+    """A challenger of an endpoint: a model version that shadows the deployed one (the
+    champion) on its requests and actuals until the evidence promotes it, or a retraining job
+    an alert rule queued to make one. `state` is training, shadowing, awaiting_approval,
+    promoted, failed or detached; `open_key` is the endpoint while the challenger is active
+    (training, shadowing, awaiting approval) and NULL afterwards, so an endpoint never has
+    two. `policy` is the promotion rule (metric, margin, window, mode), `evidence` the latest
+    evaluation (both scores, counts, window), `decision` what the latest one concluded."""
+
+    __tablename__ = "challengers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
+    state: Mapped[str] = mapped_column(String(32))
+    open_key: Mapped[str | None] = mapped_column(String(NAME_LENGTH), unique=True)
+    champion_version_id: Mapped[int | None] = mapped_column(Integer)
+    challenger_version_id: Mapped[int | None] = mapped_column(Integer)
+    job_id: Mapped[str | None] = mapped_column(String(32))
+    rule: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    decision: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+
 TABLES = (
     "model_groups",
     "model_versions",
@@ -395,4 +422,5 @@ TABLES = (
     "actual_changes",
     "alert_rules",
     "alert_incidents",
+    "challengers",
 )

@@ -10,6 +10,8 @@
   computes goes to the forecast log, written by a background thread);
 * ``/v1/endpoints/{name}/observations`` (admin keys): new history for items, forecast from
   without a refit;
+* ``/v1/endpoints/{name}/challenger`` and ``.../promote`` (admin keys): a model version
+  shadowing the endpoint, scored on the same actuals and promoted by its policy;
 * ``/v1/endpoints/{name}/forecast`` (forecast or admin keys): tidecast's forecast request;
 * SageMaker's runtime contract: ``GET /ping``, ``POST /invocations`` and
   ``POST /endpoints/{name}/invocations`` (the path boto3's ``sagemaker-runtime``
@@ -57,6 +59,7 @@ from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
 from tidecast.registry.settings import ServiceSettings
 from tidecast.service.auth import Authenticator, KeyStore
+from tidecast.service.challengers import Challengers
 from tidecast.service.dependencies import FORECAST_THREADS, ServiceState, WorkerStatus
 from tidecast.service.deployments import Deployments
 from tidecast.service.handlers import install_problem_handlers
@@ -67,6 +70,7 @@ from tidecast.service.requests import DEFAULT_LIMITS, Limits
 from tidecast.service.routes.actuals import router as actuals_router
 from tidecast.service.routes.alerts import router as alerts_router
 from tidecast.service.routes.batch import router as batch_router
+from tidecast.service.routes.challenger import router as challenger_router
 from tidecast.service.routes.dashboard import install_dashboard
 from tidecast.service.routes.docs import install_docs
 from tidecast.service.routes.endpoints import router as endpoints_router
@@ -119,6 +123,8 @@ def create_app(
     deployments = Deployments(db, registry, metrics, forecast_log)
     monitor = Monitor(registry, deployments.forecaster_of)
     alerts = service_alerting(monitor, db.sessions, settings.alert_rules, metrics.registry)
+    challengers = Challengers(deployments, monitor, jobs, settings, forecast_log, limits)
+    alerts.actions["retrain"] = challengers.retrain
     state = ServiceState(
         settings=settings,
         database=db,
@@ -134,6 +140,7 @@ def create_app(
         limits=limits,
         default_endpoint=default_endpoint or getattr(settings, "default_endpoint", None),
         worker_status=worker_status,
+        challengers=challengers,
     )
 
     @asynccontextmanager
@@ -148,12 +155,15 @@ def create_app(
         if forecast_log is not None:
             forecast_log.start()
         await run_in_threadpool(state.deployments.load_all)
+        await run_in_threadpool(challengers.load_all)
+        challengers.start()
         if settings.alert_interval_seconds > 0:
             alerts.start(settings.alert_interval_seconds)
         try:
             yield
         finally:
             await run_in_threadpool(alerts.close)
+            await run_in_threadpool(challengers.close)
             if forecast_log is not None:
                 await run_in_threadpool(forecast_log.close)  # writes what is still waiting
             if owns_database:
@@ -177,6 +187,7 @@ def create_app(
     app.include_router(batch_router)
     app.include_router(models_router)
     app.include_router(endpoints_router)
+    app.include_router(challenger_router)
     app.include_router(reports_router)
     app.include_router(actuals_router)
     app.include_router(monitoring_router)

@@ -26,6 +26,7 @@ from tidecast.registry.registry import Registry
 from tidecast.registry.schema import ApiKeyRole
 from tidecast.registry.settings import ServiceSettings
 from tidecast.service.auth import Authenticator, Caller, KeyStore
+from tidecast.service.challengers import Challengers
 from tidecast.service.deployments import Deployments
 from tidecast.service.loaded_runs import LoadedRuns
 from tidecast.service.metrics import ServiceMetrics
@@ -54,6 +55,7 @@ class ServiceState:
     limits: Limits = DEFAULT_LIMITS
     default_endpoint: str | None = None
     worker_status: WorkerStatus | None = None
+    challengers: Challengers | None = None  # the endpoints' challengers (shadow and promote)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     runs: LoadedRuns = field(default_factory=LoadedRuns)  # what the forecast explorer reads
     # Forecasts that need a model call (or a big body) run in threads, at most this many at a

@@ -119,6 +119,29 @@ class Deployments:
         )
         return loaded
 
+    def load_model(self, name: str, version: ModelVersion) -> LoadedModel:
+        """`version` loaded and warmed for endpoint `name`, its forecasts logged under its own
+        version id, without serving it (a challenger shadowing the endpoint)."""
+        return self._load(name, version)
+
+    def promote(self, name: str, loaded: LoadedModel, version: ModelVersion) -> dict[str, Any]:
+        """Serve `loaded`, a model of approved `version` already loaded for `name` (by
+        `load_model`), at the existing endpoint `name`: the swap, without loading it again."""
+        if version.status is not ModelStatus.APPROVED:
+            raise Conflict(
+                f"{version.group.name} version {version.version} is {version.status.value}, not Approved"
+            )
+        with self._lock:
+            with self.database.transaction() as session:
+                row = session.get(Endpoint, name)
+                if row is None:
+                    raise NotFound("endpoint", name)
+                row.model_version_id = version.id
+                row.updated_at = utcnow()
+            self._install(name, loaded, version)
+        log.info("endpoint %s now serves %s version %d", name, version.group.name, version.version)
+        return self.describe(name)
+
     def _install(self, name: str, loaded: LoadedModel, version: ModelVersion) -> None:
         self.versions[name] = version
         self.failures.pop(name, None)

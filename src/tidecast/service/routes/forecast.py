@@ -16,6 +16,7 @@ from tidecast.service.predictor import LoadedModel, cached_forecast_json, foreca
 from tidecast.service.problems import Problem, parse_json, unknown_endpoint
 from tidecast.service.requests import ForecastRequest, ForecastResponse
 from tidecast.service.runtime_contract import JSON, invoke
+from tidecast.service.shadow import FORECAST, INVOKE
 
 TARGET_MODEL_HEADER = "X-Amzn-SageMaker-Target-Model"
 INLINE_BODY_BYTES = 16 * 1024  # forecast bodies up to this are parsed on the event loop
@@ -48,9 +49,12 @@ async def forecast_route(name: str, request: Request) -> Response:
         parsed = model.parse_request(parse_json(raw))
         cached = cached_forecast_json(model, parsed, state.limits)
         if cached is not None:
+            _shadow(state, name, FORECAST, raw)
             return _json_bytes(cached)
         async with state.forecast_slots:
-            return _json(await run_in_threadpool(forecast, model, parsed, state.limits))
+            answer = _json(await run_in_threadpool(forecast, model, parsed, state.limits))
+        _shadow(state, name, FORECAST, raw)
+        return answer
 
     def run() -> bytes:
         parsed = model.parse_request(parse_json(raw))
@@ -60,7 +64,15 @@ async def forecast_route(name: str, request: Request) -> Response:
         return forecast(model, parsed, state.limits).model_dump_json(warnings=False).encode()
 
     async with state.forecast_slots:
-        return _json_bytes(await run_in_threadpool(run))
+        answer = _json_bytes(await run_in_threadpool(run))
+    _shadow(state, name, FORECAST, raw)
+    return answer
+
+
+def _shadow(state: ServiceState, name: str, kind: str, body: bytes, content_type: str = JSON) -> None:
+    """A request answered: its challenger, if the endpoint has one, forecasts it too, later."""
+    if state.challengers is not None:
+        state.challengers.shadow(name, kind, body, content_type)
 
 
 async def _invoke(request: Request, state: ServiceState, name: str) -> Response:
@@ -69,6 +81,7 @@ async def _invoke(request: Request, state: ServiceState, name: str) -> Response:
     content_type = request.headers.get("content-type") or JSON
     async with state.forecast_slots:
         payload, media = await run_in_threadpool(invoke, model, body, content_type, state.limits)
+    _shadow(state, name, INVOKE, body, content_type)
     return Response(payload, media_type=media)
 
 

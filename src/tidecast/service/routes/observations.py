@@ -47,6 +47,8 @@ async def observe(name: str, request: Request, state: StateDep) -> dict[str, Any
             ) from None
         check_order(frame, "rows")
         extended = state.deployments.observe(name, frame)
+        if state.challengers is not None:  # the challenger forecasts from the same history
+            state.challengers.observe(name, frame)
         actuals = frame[[ITEM_ID, TIMESTAMP, TARGET]].rename(columns={TARGET: "value"})
         loaded = state.monitor.ingest(actuals)
         return {
