@@ -308,13 +308,17 @@ class LightGBM(Forecaster):
         )
         if calibrated is not None:
             self.residual_steps_, self.residuals_ = calibrated
-        if self.refit and not (stop is not None and time.monotonic() > stop):
+        levels = (self.quantile_levels or ()) if self._quantile_objective else ()
+        # With quantile boosters (trained on every row) the point model only gives the mean
+        # column and the band of levels not asked at fit: the early-stopped booster serves,
+        # and refitting it on all rows bought nothing measured (LightGBM alone, same wQL and
+        # WAPE on dominicks_oj origins 0-1, pasta_promo and Favorita) for 30-40% of the time.
+        if self.refit and not levels and not (stop is not None and time.monotonic() > stop):
             booster = self._train(x, y, None, stop, rounds=self.best_rounds_)
         self.booster_ = booster
         # One booster per asked level with LightGBM's quantile loss, direct only (`gbm_training`).
         self.quantile_boosters_ = {}
-        if self._quantile_objective:
-            levels = self.quantile_levels or ()
+        if levels:
             rounds = self.quantile_rounds or quantile_rounds(self.best_rounds_, self.learning_rate)
             categorical = list(self.layout_.categories)
             self.quantile_boosters_ = quantile_boosters(self._train, x, y, levels, rounds, stop, categorical)
