@@ -241,7 +241,8 @@ class Authenticator:
 
     A request signed with AWS SigV4 (``Authorization: AWS4-HMAC-SHA256 ...``, what boto3 and
     the AWS CLI send) is checked by `signatures` when one is installed, and its credential's
-    role stands for the key's.
+    role stands for the key's; an ``X-API-Key`` sent beside it is what is checked instead (a
+    script that adds its key to boto3's requests signed with placeholder credentials).
 
     The checks are coroutines: a key verified recently is checked on the event loop
     (a digest and a dictionary lookup), and only a database lookup goes to a thread. A plain
@@ -256,8 +257,9 @@ class Authenticator:
     async def caller(self, request: Request) -> Caller:
         if self.open_mode:
             return OPEN_CALLER
-        if self.signatures is not None and request.headers.get("Authorization", "").startswith(SIGV4):
-            return await self.signatures.caller(request)
+        signed = request.headers.get("Authorization", "").startswith(SIGV4)
+        if self.signatures is not None and signed and not request.headers.get(API_KEY_HEADER):
+            return await self.signatures.caller(request)  # an X-API-Key, when sent too, decides
         token = token_from(request)
         if token is None:
             raise _unauthorized(
