@@ -32,13 +32,11 @@ from tidecast.jobs.request import JobConfigError, dotted
 from tidecast.jobs.sagemaker import SAGEMAKER_METRICS
 from tidecast.registry.errors import Conflict, NotFound
 from tidecast.registry.schema import Job, JobStatus
-from tidecast.service.aws.errors import AwsError, in_use, not_found, validation
-from tidecast.service.aws.hosting import container, start_deploy
+from tidecast.service.aws.deploys import container, settle_auto_deploy
+from tidecast.service.aws.errors import in_use, not_found, validation
 from tidecast.service.aws.resources import (
     ENDPOINT,
-    ENDPOINT_CONFIG,
     JOB,
-    MODEL,
     Context,
     epoch,
     text,
@@ -285,39 +283,3 @@ def list_candidates(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if wanted:
         candidates = [c for c in candidates if c["CandidateStatus"] == wanted]
     return {"Candidates": candidates[: int(body.get("MaxResults") or 100)]}
-
-
-def settle_auto_deploy(ctx: Context, name: str) -> None:
-    """Start the job's ModelDeployConfig deployment once it completed (at most once), or fail
-    its endpoint when the job did not complete."""
-    spec = ctx.resources.get(JOB, name)
-    if spec is None or not spec.get("EndpointName") or spec.get("Deployed") or spec.get("DeployFailed"):
-        return
-    endpoint = spec["EndpointName"]
-    job = ctx.state.jobs.get(spec["JobId"])
-    if job.status in (JobStatus.FAILED, JobStatus.STOPPED):
-        reason = f"the AutoML job {name} is {job.status.value}: {job.error or 'no model to deploy'}"
-        ctx.resources.update(ENDPOINT, endpoint, EndpointStatus="Failed", FailureReason=reason)
-        ctx.resources.update(JOB, name, DeployFailed=True)
-        return
-    if job.status is not JobStatus.COMPLETED or job.model_version_id is None:
-        return
-    version = ctx.state.registry.get_by_id(job.model_version_id)
-    model = f"{name}-model"
-    taken = AwsError("ValidationException", f"the model {model} already exists")
-    try:  # the model row is the claim: one call deploys, a racing one finds it taken
-        ctx.resources.add(
-            MODEL, model, {"PrimaryContainer": container(version), "VersionId": version.id}, taken
-        )
-    except AwsError:
-        return
-    variant = {
-        "VariantName": "AllTraffic",
-        "ModelName": model,
-        "InitialInstanceCount": 1,
-        "InitialVariantWeight": 1.0,
-    }
-    if ctx.resources.get(ENDPOINT_CONFIG, name) is None:
-        ctx.resources.add(ENDPOINT_CONFIG, name, {"ProductionVariants": [variant]}, taken)
-    ctx.resources.update(JOB, name, Deployed=True)
-    start_deploy(ctx, endpoint, version, name, "AllTraffic")

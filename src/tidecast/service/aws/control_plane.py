@@ -18,9 +18,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+import tidecast.service.aws.automl as automl
+import tidecast.service.aws.hosting as hosting
+import tidecast.service.aws.packages as packages
 from tidecast.registry.errors import ServiceError
 from tidecast.registry.schema import ApiKeyRole
-from tidecast.service.aws import automl, hosting, packages
 from tidecast.service.aws.errors import AMZ_JSON, AwsError, aws_response, control_code
 from tidecast.service.aws.resources import Context
 from tidecast.service.problems import Problem

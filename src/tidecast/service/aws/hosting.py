@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from typing import Any
 
 from tidecast.registry.errors import NotFound
 from tidecast.registry.schema import ModelVersion
+from tidecast.service.aws.deploys import IMAGE, container, settle_auto_deploy, start_deploy
 from tidecast.service.aws.errors import DEFAULT_VARIANT, AwsError, validation
 from tidecast.service.aws.resources import (
     ENDPOINT,
@@ -35,7 +35,6 @@ from tidecast.service.aws.resources import (
     epoch,
     text,
 )
-from tidecast.service.problems import Problem
 
 log = logging.getLogger("tidecast.service")
 
@@ -43,23 +42,6 @@ MODEL_URL = re.compile(r"^tidecast://models/(?P<group>[A-Za-z0-9][A-Za-z0-9._-]*
 PACKAGE_ARN = re.compile(
     r"^(?:arn:aws:sagemaker:[^:]*:[0-9]*:model-package/)?(?P<group>[^/]+)/(?P<version>[0-9]+)$"
 )
-IMAGE = "tidecast/forecaster"
-
-
-def model_url(version: ModelVersion) -> str:
-    return f"tidecast://models/{version.group.name}/{version.version}"
-
-
-def container(version: ModelVersion) -> dict[str, Any]:
-    """The inference container of a version, as a job's candidates and model packages show it."""
-    return {
-        "Image": IMAGE,
-        "ModelDataUrl": model_url(version),
-        "Environment": {
-            "TIDECAST_MODEL_GROUP": version.group.name,
-            "TIDECAST_MODEL_VERSION": str(version.version),
-        },
-    }
 
 
 def _could_not_find(ctx: Context, what: str, kind: str, name: str) -> AwsError:
@@ -204,39 +186,6 @@ def _config_version(ctx: Context, config: str) -> tuple[ModelVersion, str]:
     return ctx.state.registry.get_by_id(model["VersionId"]), str(variant["VariantName"])
 
 
-def start_deploy(
-    ctx: Context, name: str, version: ModelVersion, config: str, variant: str
-) -> threading.Thread:
-    """Load and install `version` at `name` in a thread; the endpoint row says how it went."""
-
-    def run() -> None:
-        started = time.perf_counter()
-        try:
-            ctx.state.deployments.deploy_version(name, version)
-        except Exception as exc:  # the reason goes to DescribeEndpoint, as SageMaker's FailureReason
-            reason = exc.detail if isinstance(exc, Problem) else f"{type(exc).__name__}: {exc}"
-            log.warning("endpoint %s could not be deployed: %s", name, reason)
-            ctx.resources.update(ENDPOINT, name, EndpointStatus="Failed", FailureReason=reason)
-            return
-        if ctx.resources.get(ENDPOINT, name) is None:  # deleted while it loaded
-            ctx.state.deployments.undeploy(name)
-            return
-        ctx.resources.update(
-            ENDPOINT,
-            name,
-            EndpointStatus="InService",
-            EndpointConfigName=config,
-            VariantName=variant,
-            FailureReason=None,
-        )
-        ctx.variants.pop(name, None)
-        log.info("endpoint %s in service after %.2fs", name, time.perf_counter() - started)
-
-    thread = threading.Thread(target=run, name=f"deploy-{name}", daemon=True)
-    thread.start()
-    return thread
-
-
 def describe_endpoint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     name = text(body, "EndpointName") or ""
     found = endpoint_view(ctx, name)
@@ -247,8 +196,6 @@ def describe_endpoint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 def endpoint_view(ctx: Context, name: str) -> dict[str, Any] | None:
     """DescribeEndpoint's answer for `name`, or None when there is no such endpoint."""
-    from tidecast.service.aws.automl import settle_auto_deploy  # an endpoint a job deploys
-
     spec = ctx.resources.get(ENDPOINT, name)
     if spec is not None and spec.get("AutoMLJob"):
         settle_auto_deploy(ctx, spec["AutoMLJob"])
