@@ -39,6 +39,7 @@ from tidecast.service.aws.resources import (
     JOB,
     Context,
     epoch,
+    page,
     text,
 )
 
@@ -257,10 +258,7 @@ def list_jobs(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         if job.error:
             summary["FailureReason"] = job.error
         summaries.append(summary)
-    summaries.sort(
-        key=lambda s: s["CreationTime"], reverse=body.get("SortOrder", "Descending") == "Descending"
-    )
-    return {"AutoMLJobSummaries": summaries[: int(body.get("MaxResults") or 100)]}
+    return {"AutoMLJobSummaries": page(summaries, body)}
 
 
 def stop_job(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
@@ -282,4 +280,4 @@ def list_candidates(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     wanted = body.get("StatusEquals")
     if wanted:
         candidates = [c for c in candidates if c["CandidateStatus"] == wanted]
-    return {"Candidates": candidates[: int(body.get("MaxResults") or 100)]}
+    return {"Candidates": candidates[: int(body.get("MaxResults") or 100)]}  # best first, as ranked

@@ -33,6 +33,7 @@ from tidecast.service.aws.resources import (
     Context,
     entity_name,
     epoch,
+    page,
     text,
 )
 
@@ -256,10 +257,7 @@ def list_endpoints(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         for v in views
         if status is None or v["EndpointStatus"] == status
     ]
-    summaries.sort(
-        key=lambda s: s["CreationTime"] or 0, reverse=body.get("SortOrder", "Descending") == "Descending"
-    )
-    return {"Endpoints": summaries[: int(body.get("MaxResults") or 100)]}
+    return {"Endpoints": page(summaries, body)}
 
 
 def delete_endpoint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:

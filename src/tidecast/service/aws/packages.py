@@ -25,7 +25,7 @@ from tidecast.registry.schema import ModelStatus, ModelVersion
 from tidecast.service.aws.deploys import container
 from tidecast.service.aws.errors import AwsError, validation
 from tidecast.service.aws.hosting import PACKAGE_ARN, resolve_version
-from tidecast.service.aws.resources import PACKAGE, Context, epoch, text
+from tidecast.service.aws.resources import PACKAGE, Context, epoch, page, text
 
 KEPT = (
     "ModelPackageDescription",
@@ -85,10 +85,7 @@ def list_groups(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         }
         for g in groups
     ]
-    summaries.sort(
-        key=lambda s: s["CreationTime"], reverse=body.get("SortOrder", "Ascending") == "Descending"
-    )
-    return {"ModelPackageGroupSummaryList": summaries[: int(body.get("MaxResults") or 100)]}
+    return {"ModelPackageGroupSummaryList": page(summaries, body, "Ascending")}
 
 
 def create_package(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
@@ -219,8 +216,7 @@ def list_packages(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         for v in versions
         if wanted is None or v.status.value == wanted
     ]
-    rows.sort(key=lambda r: r["CreationTime"], reverse=body.get("SortOrder", "Ascending") == "Descending")
-    return {"ModelPackageSummaryList": rows[: int(body.get("MaxResults") or 100)]}
+    return {"ModelPackageSummaryList": page(rows, body, "Ascending")}
 
 
 def update_package(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
@@ -229,7 +225,9 @@ def update_package(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         status = _status(body["ModelApprovalStatus"])
         if status is not version.status:
             _move(ctx, version, status)
-    changes = {k: body[k] for k in ("ApprovalDescription", "CustomerMetadataProperties") if k in body}
+    changes: dict[str, Any] = {
+        k: body[k] for k in ("ApprovalDescription", "CustomerMetadataProperties") if k in body
+    }
     if changes:
         if ctx.resources.get(PACKAGE, _key(version)) is None:
             ctx.resources.add(
