@@ -238,3 +238,26 @@ def test_api_keys_keep_working_beside_signatures(
     unsigned = httpx.post(url + "/", content=b"{}", headers={"X-Amz-Target": "SageMaker.ListEndpoints"})
     assert unsigned.status_code == 403 and unsigned.json()["__type"] == "UnrecognizedClientException"
     assert "X-API-Key" in unsigned.json()["message"]
+
+
+def test_the_keys_command_issues_lists_and_revokes_aws_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from tidecast.cli.keys import keys_app
+
+    monkeypatch.setenv("TIDECAST_HOME", str(tmp_path))
+    runner = CliRunner()
+    issued = runner.invoke(keys_app, ["create-aws", "ci", "--role", "forecast"])
+    assert issued.exit_code == 0, issued.output
+    pairs = dict(line.split(" = ") for line in issued.stdout.splitlines() if " = " in line)
+    assert pairs["aws_access_key_id"].startswith("TCAK") and len(pairs["aws_secret_access_key"]) == 40
+    assert pairs["region"] == "us-east-1"
+    assert runner.invoke(keys_app, ["create-aws", "ci"]).exit_code == 1  # one live pair per name
+    listed = runner.invoke(keys_app, ["list"]).stdout
+    assert "ci\tforecast\tactive" in listed and pairs["aws_access_key_id"] in listed
+    assert pairs["aws_secret_access_key"] not in listed
+    assert runner.invoke(keys_app, ["revoke", "ci"]).exit_code == 0
+    assert "ci\tforecast\trevoked" in runner.invoke(keys_app, ["list"]).stdout
+    assert runner.invoke(keys_app, ["revoke", "ci"]).exit_code == 1
