@@ -21,6 +21,7 @@ from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
 from tidecast.registry.settings import ServiceSettings
 from tidecast.service.app import create_app
+from tidecast.service.aws import hosting
 
 
 @pytest.fixture
@@ -448,6 +449,12 @@ def test_runtime_problems_carry_the_aws_members_and_native_ones_do_not(
     assert refused_csv.status_code == 406 and refused_csv.json()["__type"] == "ValidationError"
     anything = invoke(client, keys, "ep", Accept="*/*")
     assert anything.headers["content-type"] == "application/json"
+    off_grid = {"instances": [{"start": "2024-01-01 05:00:00", "target": [10.0] * 21}]}
+    answer = client.post("/endpoints/ep/invocations", json=off_grid, headers={"X-API-Key": keys["forecast"]})
+    assert (
+        answer.status_code == 422
+        and "2024-01-01 00:00:00 and 2024-01-02 00:00:00" in answer.json()["message"]
+    )
 
 
 def test_the_database_keeps_what_a_restart_needs(
@@ -469,3 +476,9 @@ def test_the_database_keeps_what_a_restart_needs(
         ).json()
         assert described["EndpointStatus"] == "InService" and described["EndpointConfigName"] == "c"
         assert invoke(restarted, keys, "ep").headers["x-amzn-invoked-production-variant"] == "v1"
+        # a service stopped while a model loaded leaves no endpoint Updating for ever: the old
+        # model serves, and the reason says what to do
+        context = restarted.app.state.aws  # type: ignore[attr-defined]
+        context.resources.update("endpoint", "ep", EndpointStatus="Updating")
+        described = hosting.describe_endpoint(context, {"EndpointName": "ep"})
+        assert described["EndpointStatus"] == "InService" and "UpdateEndpoint" in described["FailureReason"]

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 import tidecast.service.aws.automl as automl
 import tidecast.service.aws.hosting as hosting
 import tidecast.service.aws.packages as packages
+from tidecast.errors import TidecastError
 from tidecast.registry.errors import ServiceError
 from tidecast.registry.schema import ApiKeyRole
 from tidecast.service.aws.errors import AMZ_JSON, AwsError, aws_response, control_code
@@ -73,6 +74,8 @@ async def control_plane(request: Request) -> Response:
         return aws_response(exc)
     except ServiceError as exc:  # the stores' expected failures, named as AWS names them
         return aws_response(AwsError(control_code(exc.status), str(exc)))
+    except TidecastError as exc:  # a model that cannot be read or registered, bad data
+        return aws_response(AwsError("ValidationException", str(exc)))
     except Problem as exc:
         return aws_response(
             AwsError(control_code(exc.status), exc.detail, exc.status if exc.status >= 500 else None)

@@ -42,16 +42,29 @@ def container(version: ModelVersion) -> dict[str, Any]:
 def start_deploy(
     ctx: Context, name: str, version: ModelVersion, config: str, variant: str
 ) -> threading.Thread:
-    """Load and install `version` at `name` in a thread; the endpoint row says how it went."""
+    """Load and install `version` at `name` in a thread; the endpoint row says how it went.
+
+    A failed update leaves the endpoint serving what it served, ``InService`` with the
+    failure's reason, as SageMaker rolls a failed UpdateEndpoint back; a failed creation is
+    ``Failed``."""
+    updating = name in ctx.state.deployments.table.names()
+    ctx.deploying.add(name)
 
     def run() -> None:
+        try:
+            install()
+        finally:
+            ctx.deploying.discard(name)
+
+    def install() -> None:
         started = time.perf_counter()
         try:
             ctx.state.deployments.deploy_version(name, version)
         except Exception as exc:  # the reason goes to DescribeEndpoint, as SageMaker's FailureReason
             reason = exc.detail if isinstance(exc, Problem) else f"{type(exc).__name__}: {exc}"
             log.warning("endpoint %s could not be deployed: %s", name, reason)
-            ctx.resources.update(ENDPOINT, name, EndpointStatus="Failed", FailureReason=reason)
+            status = "InService" if updating else "Failed"
+            ctx.resources.update(ENDPOINT, name, EndpointStatus=status, FailureReason=reason)
             return
         if ctx.resources.get(ENDPOINT, name) is None:  # deleted while it loaded
             ctx.state.deployments.undeploy(name)

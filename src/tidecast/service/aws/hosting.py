@@ -158,7 +158,12 @@ def create_endpoint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if name in ctx.state.deployments.names():
         raise exists
     spec = {"EndpointConfigName": config, "VariantName": variant, "EndpointStatus": "Creating"}
-    ctx.resources.add(ENDPOINT, name, spec, exists)
+    ctx.deploying.add(name)  # before the row says Creating: a describe in between sees a load in flight
+    try:
+        ctx.resources.add(ENDPOINT, name, spec, exists)
+    except AwsError:
+        ctx.deploying.discard(name)
+        raise
     start_deploy(ctx, name, version, config, variant)
     return {"EndpointArn": arn}
 
@@ -171,6 +176,7 @@ def update_endpoint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     version, variant = _config_version(ctx, config)
     if ctx.resources.get(ENDPOINT, name) is None:  # deployed natively: the AWS view starts now
         ctx.resources.add(ENDPOINT, name, {}, validation("endpoint changed concurrently"))
+    ctx.deploying.add(name)
     ctx.resources.update(ENDPOINT, name, EndpointStatus="Updating")
     start_deploy(ctx, name, version, config, variant)
     return {"EndpointArn": ctx.arn("endpoint", name)}
@@ -209,8 +215,14 @@ def endpoint_view(ctx: Context, name: str) -> dict[str, Any] | None:
     spec = spec or {}
     status = spec.get("EndpointStatus") or "InService"
     reason = spec.get("FailureReason")
-    if status == "InService" and (native is None or native["status"] != "InService"):
-        status, reason = "Failed", (native or {}).get("failure_reason", "the endpoint is not loaded")
+    if status == "InService" and native is None:
+        return None  # deleted through the native API
+    if status in ("Creating", "Updating") and not spec.get("AutoMLJob") and name not in ctx.deploying:
+        # no load in flight here: the service stopped during it (or another process is loading)
+        status = "InService" if native is not None else "Failed"
+        reason = reason or "the service restarted while the endpoint's model loaded: call UpdateEndpoint"
+    if status == "InService" and native is not None and native["status"] != "InService":
+        status, reason = "Failed", native.get("failure_reason", "the endpoint is not loaded")
     created = spec.get("CreationTime")
     variant = spec.get("VariantName") or DEFAULT_VARIANT
     out: dict[str, Any] = {

@@ -93,6 +93,7 @@ class Context:
     account: str
     # endpoint -> (its production variant, when read): the runtime's variant header
     variants: dict[str, tuple[str, float]] = field(default_factory=dict)
+    deploying: set[str] = field(default_factory=set)  # endpoints whose model this process is loading
 
     def arn(self, kind: str, name: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{self.account}:{kind}/{name.lower()}"
