@@ -411,6 +411,24 @@ def test_a_job_is_described_listed_and_stopped_and_its_endpoint_follows(aws: Any
     assert failed["EndpointStatus"] == "Failed" and "Stopped" in failed["FailureReason"]
 
 
+def test_jobs_submitted_natively_are_described_too(
+    aws: Any, client: TestClient, keys: dict[str, str], settings: ServiceSettings
+) -> None:
+    data = str(settings.data_root / "bucket" / "train" / "data.csv")  # type: ignore[operator]
+    native = client.post(
+        "/v1/jobs",
+        json={"name": "native-job", "data": data, "horizon": 3},
+        headers={"X-API-Key": keys["admin"]},
+    )
+    assert native.status_code == 201, native.text
+    ok(aws("CreateAutoMLJobV2", job()))
+    described = ok(aws("DescribeAutoMLJobV2", {"AutoMLJobName": "native-job"}))
+    assert described["AutoMLJobStatus"] == "InProgress" and "RoleArn" not in described
+    names = [s["AutoMLJobName"] for s in ok(aws("ListAutoMLJobs", {}))["AutoMLJobSummaries"]]
+    assert names == ["weekly-job", "native-job"]
+    refused(aws("CreateAutoMLJobV2", job("native-job")), "ResourceInUse", "native-job")
+
+
 def test_unknown_operations_and_roles_are_refused(aws: Any) -> None:
     refused(aws("CreateTrainingJob", {}), "UnknownOperationException", "SageMaker.CreateTrainingJob")
     refused(aws("ListEndpoints", {}, key="forecast"), "AccessDeniedException", "admin")

@@ -27,11 +27,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sqlalchemy import select
+
 from tidecast.jobs.config import parse_job_body
 from tidecast.jobs.request import JobConfigError, dotted
 from tidecast.jobs.sagemaker import SAGEMAKER_METRICS
 from tidecast.registry.errors import Conflict, NotFound
-from tidecast.registry.schema import Job, JobStatus
+from tidecast.registry.schema import Job, JobKind, JobStatus
 from tidecast.service.aws.deploys import container, settle_auto_deploy
 from tidecast.service.aws.errors import in_use, not_found, validation
 from tidecast.service.aws.resources import (
@@ -169,17 +171,31 @@ def describe_job(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         out["ModelDeployConfig"] = request["ModelDeployConfig"]
         if spec.get("Deployed"):
             out["ModelDeployResult"] = {"EndpointName": spec["EndpointName"]}
-    return out
+    return {key: value for key, value in out.items() if value is not None}
 
 
 def _find(ctx: Context, name: str) -> tuple[dict[str, Any], Job]:
+    """The job named `name` and its AWS row; a job submitted through ``/v1/jobs`` has no
+    row, and is described from tidecast's own record (without the request's AWS members)."""
     spec = ctx.resources.get(JOB, name)
-    if spec is None:
-        raise not_found(f"Could not find AutoML job with name {name}.")
     try:
-        return spec, ctx.state.jobs.get(spec["JobId"])
+        if spec is not None:
+            return spec, ctx.state.jobs.get(spec["JobId"])
     except NotFound:
-        raise not_found(f"Could not find AutoML job with name {name}.") from None
+        pass
+    found = _training_jobs(ctx, name)
+    if not found:
+        raise not_found(f"Could not find AutoML job with name {name}.")
+    return {"JobId": found[0].id, "Request": {}}, found[0]
+
+
+def _training_jobs(ctx: Context, name: str | None = None) -> list[Job]:
+    """AutoML jobs, newest first (only those named `name`)."""
+    query = select(Job).where(Job.kind == JobKind.AUTOML).order_by(Job.created_at.desc())
+    if name is not None:
+        query = query.where(Job.name == name)
+    with ctx.state.database.sessions() as session:
+        return list(session.scalars(query))
 
 
 def _secondary(job: Job, spec: dict[str, Any]) -> str:
@@ -235,12 +251,10 @@ def list_jobs(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     contains = body.get("NameContains") or ""
     wanted = body.get("StatusEquals")
     summaries = []
-    for name, spec in ctx.resources.all(JOB):
+    rows = dict(ctx.resources.all(JOB))
+    for job in _training_jobs(ctx):
+        name, spec = job.name, rows.get(job.name, {})
         if contains not in name:
-            continue
-        try:
-            job = ctx.state.jobs.get(spec["JobId"])
-        except NotFound:
             continue
         status = STATUS[job.status]
         if wanted and status != wanted:
