@@ -338,6 +338,7 @@ def job(name: str = "weekly-job", **changes: Any) -> dict[str, Any]:
 
 def test_create_automl_job_checks_what_the_api_checks(aws: Any) -> None:
     refused(aws("CreateAutoMLJobV2", job("x" * 33)), "ValidationException", "length less than or equal to 32")
+    refused(aws("CreateAutoMLJobV2", job("ends-")), "ValidationException", "regular")
     refused(
         aws("CreateAutoMLJobV2", {k: v for k, v in job().items() if k != "RoleArn"}),
         "ValidationException",

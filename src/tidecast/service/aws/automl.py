@@ -25,6 +25,7 @@ endpoint, which ``aws sagemaker wait endpoint-in-service`` does.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -46,6 +47,7 @@ from tidecast.service.aws.resources import (
 )
 
 JOB_NAME_LENGTH = 32
+JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}")  # the API's AutoMLJobName
 STATUS = {
     JobStatus.QUEUED: "InProgress",
     JobStatus.IN_PROGRESS: "InProgress",
@@ -92,11 +94,12 @@ def create_job(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         endpoint in ctx.state.deployments.names() or ctx.resources.get(ENDPOINT, endpoint) is not None
     ):
         raise validation(f'Cannot create already existing endpoint "{ctx.arn("endpoint", endpoint)}".')
+    taken = in_use(f"Job name {name} is already in use: AutoML job names are unique")
     try:
         job = ctx.state.jobs.create(request)
     except Conflict:
-        raise in_use(f"Job name {name} is already in use: AutoML job names are unique") from None
-    ctx.resources.add(JOB, name, {"JobId": job.id, "Request": body, "EndpointName": endpoint}, in_use(name))
+        raise taken from None
+    ctx.resources.add(JOB, name, {"JobId": job.id, "Request": body, "EndpointName": endpoint}, taken)
     if endpoint is not None:
         spec = {"AutoMLJob": name, "EndpointStatus": "Creating", "EndpointConfigName": name}
         ctx.resources.add(ENDPOINT, endpoint, spec, validation(f"endpoint {endpoint} already exists"))
@@ -105,16 +108,11 @@ def create_job(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 def _job_name(body: dict[str, Any]) -> str:
     name = text(body, "AutoMLJobName") or ""
-    if (
-        len(name) > JOB_NAME_LENGTH
-        or not name.replace("-", "").isalnum()
-        or name.startswith("-")
-        or not name.isascii()
-    ):
+    if JOB_NAME.fullmatch(name) is None:
         raise validation(
             f"1 validation error detected: Value '{name}' at 'autoMLJobName' failed to satisfy constraint: "
             f"Member must have length less than or equal to {JOB_NAME_LENGTH} and satisfy regular "
-            "expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}"
+            f"expression pattern: {JOB_NAME.pattern}"
         )
     return name
 
