@@ -190,6 +190,16 @@ def test_boto3_signed_with_issued_credentials_is_admitted_and_bad_signatures_are
     forecaster = store.create("shop", "forecast")
     code, message = error_of(sagemaker(url, forecaster).list_endpoints)  # type: ignore[attr-defined]
     assert code == "AccessDeniedException" and "'admin'" in message
+    runtime = boto3.client(
+        "sagemaker-runtime",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=forecaster.access_key_id,
+        aws_secret_access_key=forecaster.secret_access_key,
+    )
+    # the forecast role passes the runtime's check: what is left is the unknown endpoint
+    code, message = error_of(lambda: runtime.invoke_endpoint(EndpointName="nope", Body=b"{}"))
+    assert code == "ValidationError" and "'nope'" in message
 
     store.revoke("ci")
     code, message = error_of(sagemaker(url, admin).list_endpoints)  # type: ignore[attr-defined]
