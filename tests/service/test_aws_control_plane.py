@@ -1,5 +1,5 @@
 """SageMaker's control plane in process: each operation's answers and refusals, on the
-conftest's real SeasonalNaive model folders (no training: jobs stay queued without a worker).
+conftest's real SeasonalNaive model folders (AutoML jobs: tests/service/test_aws_automl_jobs.py).
 
 Calls go through the app as AWS clients send them (``POST /``, ``X-Amz-Target``), with an
 admin API key, which the control plane accepts beside SigV4 (tests/service/test_aws_sigv4.py).
@@ -8,15 +8,13 @@ admin API key, which the control plane accepts beside SigV4 (tests/service/test_
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import tiny_panel
+from aws_calls import caller, in_service, invoke, ok, refused, serve
 from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
 from tidecast.registry.settings import ServiceSettings
@@ -26,80 +24,12 @@ from tidecast.service.aws import hosting
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> ServiceSettings:
-    (tmp_path / "lake" / "bucket" / "train").mkdir(parents=True)
-    tiny_panel().to_csv(tmp_path / "lake" / "bucket" / "train" / "data.csv", index=False)
-    return ServiceSettings(home=tmp_path, database_url=database_url, data_root=tmp_path / "lake")
+    return ServiceSettings(home=tmp_path, database_url=database_url)
 
 
 @pytest.fixture
-def aws(client: TestClient, keys: dict[str, str]) -> Iterator[Any]:
-    def call(operation: str, body: dict[str, Any] | bytes, key: str = "admin") -> tuple[int, dict[str, Any]]:
-        content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        response = client.post(
-            "/",
-            content=content,
-            headers={
-                "X-API-Key": keys[key],
-                "X-Amz-Target": f"SageMaker.{operation}",
-                "Content-Type": "application/x-amz-json-1.1",
-            },
-        )
-        assert response.headers["content-type"] == "application/x-amz-json-1.1"
-        out = response.json()
-        if response.status_code >= 400:
-            assert response.headers["x-amzn-errortype"] == out["__type"] and out["message"]
-        return response.status_code, out
-
-    yield call
-
-
-def ok(result: tuple[int, dict[str, Any]]) -> dict[str, Any]:
-    status, body = result
-    assert status == 200, body
-    return body
-
-
-def refused(result: tuple[int, dict[str, Any]], code: str, words: str = "") -> str:
-    status, body = result
-    assert status >= 400 and body["__type"] == code, body
-    assert words in body["message"], body
-    return str(body["message"])
-
-
-def in_service(aws: Any, name: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        endpoint = ok(aws("DescribeEndpoint", {"EndpointName": name}))
-        if endpoint["EndpointStatus"] not in ("Creating", "Updating"):
-            return endpoint
-        time.sleep(0.1)
-    raise AssertionError(f"{name} is still {endpoint['EndpointStatus']}")
-
-
-def serve(aws: Any, model: str, config: str, endpoint: str, group: str = "sales", version: int = 1) -> None:
-    container = {"Image": "tidecast/forecaster", "ModelDataUrl": f"tidecast://models/{group}/{version}"}
-    ok(
-        aws(
-            "CreateModel", {"ModelName": model, "PrimaryContainer": container, "ExecutionRoleArn": "arn:role"}
-        )
-    )
-    variant = {
-        "VariantName": "v1",
-        "ModelName": model,
-        "InitialInstanceCount": 1,
-        "InstanceType": "ml.m5.large",
-    }
-    ok(aws("CreateEndpointConfig", {"EndpointConfigName": config, "ProductionVariants": [variant]}))
-    ok(aws("CreateEndpoint", {"EndpointName": endpoint, "EndpointConfigName": config}))
-
-
-def invoke(client: TestClient, keys: dict[str, str], endpoint: str, **headers: str) -> Any:
-    body = {"instances": [{"start": "2024-01-01", "target": [10.0 + k % 7 for k in range(21)]}]}
-    return client.post(
-        f"/endpoints/{endpoint}/invocations",
-        content=json.dumps(body),
-        headers={"X-API-Key": keys["forecast"], "Content-Type": "application/json", **headers},
-    )
+def aws(client: TestClient, keys: dict[str, str]) -> Any:
+    return caller(client, keys)
 
 
 def test_a_model_config_and_endpoint_serve_a_registered_version(
@@ -310,131 +240,6 @@ def test_model_packages_are_registry_versions(
     assert ok(aws("DescribeModelPackage", {"ModelPackageName": arn}))["ModelApprovalStatus"] == "Approved"
 
 
-def job(name: str = "weekly-job", **changes: Any) -> dict[str, Any]:
-    body = {
-        "AutoMLJobName": name,
-        "AutoMLJobInputDataConfig": [
-            {
-                "ChannelType": "training",
-                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://bucket/train/"}},
-            }
-        ],
-        "OutputDataConfig": {"S3OutputPath": "s3://bucket/out/"},
-        "RoleArn": "arn:aws:iam::000000000000:role/r",
-        "AutoMLProblemTypeConfig": {
-            "TimeSeriesForecastingJobConfig": {
-                "ForecastFrequency": "D",
-                "ForecastHorizon": 3,
-                "TimeSeriesConfig": {
-                    "TargetAttributeName": "target",
-                    "TimestampAttributeName": "timestamp",
-                    "ItemIdentifierAttributeName": "item_id",
-                },
-            }
-        },
-    }
-    return {**body, **changes}
-
-
-def test_create_automl_job_checks_what_the_api_checks(aws: Any) -> None:
-    refused(aws("CreateAutoMLJobV2", job("x" * 33)), "ValidationException", "length less than or equal to 32")
-    refused(aws("CreateAutoMLJobV2", job("ends-")), "ValidationException", "regular")
-    refused(
-        aws("CreateAutoMLJobV2", {k: v for k, v in job().items() if k != "RoleArn"}),
-        "ValidationException",
-        "'RoleArn'",
-    )
-    refused(
-        aws("CreateAutoMLJobV2", {k: v for k, v in job().items() if k != "OutputDataConfig"}),
-        "ValidationException",
-        "'OutputDataConfig'",
-    )
-    channel = job()["AutoMLJobInputDataConfig"][0]
-    refused(
-        aws("CreateAutoMLJobV2", job(AutoMLJobInputDataConfig=[{**channel, "ChannelType": "validation"}])),
-        "ValidationException",
-        "ChannelType 'training'",
-    )
-    refused(
-        aws("CreateAutoMLJobV2", job(AutoMLJobInputDataConfig=[channel, channel])),
-        "ValidationException",
-        "ChannelType 'training'",
-    )
-    refused(
-        aws("CreateAutoMLJobV2", job(AutoMLProblemTypeConfig={"ImageClassificationJobConfig": {}})),
-        "ValidationException",
-        "time-series",
-    )
-    refused(
-        aws("CreateAutoMLJobV2", job(ModelDeployConfig={"AutoGenerateEndpointName": False})),
-        "ValidationException",
-        "EndpointName",
-    )
-    config = job()["AutoMLProblemTypeConfig"]["TimeSeriesForecastingJobConfig"]
-    refused(
-        aws(
-            "CreateAutoMLJobV2",
-            job(AutoMLProblemTypeConfig={"TimeSeriesForecastingJobConfig": {**config, "ForecastHorizon": 0}}),
-        ),
-        "ValidationException",
-        "ForecastHorizon",
-    )
-    refused(
-        aws("CreateAutoMLJobV2", job(OutputDataConfig={"S3OutputPath": "file:///etc/"})),
-        "ValidationException",
-        "OutputDataConfig.S3OutputPath",
-    )
-    refused(aws("CreateAutoMLJobV2", b"[1, 2"), "SerializationException")
-    refused(
-        aws("DescribeAutoMLJobV2", {"AutoMLJobName": "weekly-job"}),
-        "ResourceNotFound",
-        "Could not find AutoML job",
-    )
-
-
-def test_a_job_is_described_listed_and_stopped_and_its_endpoint_follows(aws: Any) -> None:
-    deploy = {"AutoGenerateEndpointName": True}
-    ok(aws("CreateAutoMLJobV2", job(ModelDeployConfig=deploy)))
-    refused(aws("CreateAutoMLJobV2", job()), "ResourceInUse", "weekly-job")
-    described = ok(aws("DescribeAutoMLJobV2", {"AutoMLJobName": "weekly-job"}))
-    assert (described["AutoMLJobStatus"], described["AutoMLJobSecondaryStatus"]) == ("InProgress", "Starting")
-    assert described["RoleArn"] == "arn:aws:iam::000000000000:role/r" and "BestCandidate" not in described
-    assert described["ModelDeployConfig"] == deploy
-    endpoint = ok(aws("DescribeEndpoint", {"EndpointName": "weekly-job-endpoint"}))
-    assert endpoint["EndpointStatus"] == "Creating"  # until the job completes
-    summaries = ok(aws("ListAutoMLJobs", {"StatusEquals": "InProgress"}))["AutoMLJobSummaries"]
-    assert [s["AutoMLJobName"] for s in summaries] == ["weekly-job"]
-    assert ok(aws("ListCandidatesForAutoMLJob", {"AutoMLJobName": "weekly-job"}))["Candidates"] == []
-    ok(aws("StopAutoMLJob", {"AutoMLJobName": "weekly-job"}))
-    stopped = ok(aws("DescribeAutoMLJobV2", {"AutoMLJobName": "weekly-job"}))
-    assert (stopped["AutoMLJobStatus"], stopped["AutoMLJobSecondaryStatus"]) == ("Stopped", "Stopped")
-    failed = ok(aws("DescribeEndpoint", {"EndpointName": "weekly-job-endpoint"}))
-    assert failed["EndpointStatus"] == "Failed" and "Stopped" in failed["FailureReason"]
-
-
-def test_jobs_submitted_natively_are_described_too(
-    aws: Any, client: TestClient, keys: dict[str, str], settings: ServiceSettings
-) -> None:
-    data = str(settings.data_root / "bucket" / "train" / "data.csv")  # type: ignore[operator]
-    native = client.post(
-        "/v1/jobs",
-        json={"name": "native-job", "data": data, "horizon": 3},
-        headers={"X-API-Key": keys["admin"]},
-    )
-    assert native.status_code == 201, native.text
-    ok(aws("CreateAutoMLJobV2", job()))
-    described = ok(aws("DescribeAutoMLJobV2", {"AutoMLJobName": "native-job"}))
-    assert described["AutoMLJobStatus"] == "InProgress" and "RoleArn" not in described
-    names = [s["AutoMLJobName"] for s in ok(aws("ListAutoMLJobs", {}))["AutoMLJobSummaries"]]
-    assert names == ["weekly-job", "native-job"]
-    refused(aws("CreateAutoMLJobV2", job("native-job")), "ResourceInUse", "native-job")
-
-
-def test_unknown_operations_and_roles_are_refused(aws: Any) -> None:
-    refused(aws("CreateTrainingJob", {}), "UnknownOperationException", "SageMaker.CreateTrainingJob")
-    refused(aws("ListEndpoints", {}, key="forecast"), "AccessDeniedException", "admin")
-
-
 def test_runtime_problems_carry_the_aws_members_and_native_ones_do_not(
     aws: Any, client: TestClient, keys: dict[str, str], registry: Registry, model_folder: Path
 ) -> None:
@@ -501,3 +306,8 @@ def test_the_database_keeps_what_a_restart_needs(
         context.resources.update("endpoint", "ep", EndpointStatus="Updating")
         described = hosting.describe_endpoint(context, {"EndpointName": "ep"})
         assert described["EndpointStatus"] == "InService" and "UpdateEndpoint" in described["FailureReason"]
+
+
+def test_unknown_operations_and_roles_are_refused(aws: Any) -> None:
+    refused(aws("CreateTrainingJob", {}), "UnknownOperationException", "SageMaker.CreateTrainingJob")
+    refused(aws("ListEndpoints", {}, key="forecast"), "AccessDeniedException", "admin")
