@@ -311,3 +311,37 @@ def test_the_database_keeps_what_a_restart_needs(
 def test_unknown_operations_and_roles_are_refused(aws: Any) -> None:
     refused(aws("CreateTrainingJob", {}), "UnknownOperationException", "SageMaker.CreateTrainingJob")
     refused(aws("ListEndpoints", {}, key="forecast"), "AccessDeniedException", "admin")
+
+
+def test_a_failed_update_keeps_serving_the_old_model(
+    aws: Any,
+    client: TestClient,
+    keys: dict[str, str],
+    registry: Registry,
+    model_folder: Path,
+    other_model_folder: Path,
+    tmp_path: Path,
+) -> None:
+    from artifact_tampering import swap_payload
+
+    registry.register("sales", model_folder)
+    serve(aws, "m1", "c1", "ep")
+    in_service(aws, "ep")
+    swapped = registry.register("sales", other_model_folder)
+    swap_payload(registry.artifacts.get_model(swapped.artifact_uri), tmp_path / "ran")
+    ok(
+        aws(
+            "CreateModel",
+            {"ModelName": "m2", "PrimaryContainer": {"ModelDataUrl": "tidecast://models/sales/2"}},
+        )
+    )
+    variant = {"VariantName": "v2", "ModelName": "m2"}
+    ok(aws("CreateEndpointConfig", {"EndpointConfigName": "c2", "ProductionVariants": [variant]}))
+    ok(aws("UpdateEndpoint", {"EndpointName": "ep", "EndpointConfigName": "c2"}))
+    described = in_service(aws, "ep")
+    assert described["EndpointStatus"] == "InService" and described["EndpointConfigName"] == "c1"
+    assert "not the one registered" in described["FailureReason"]
+    assert not (tmp_path / "ran").exists()
+    answer = invoke(client, keys, "ep")
+    assert len(answer.json()["predictions"][0]["mean"]) == 3  # still version 1's horizon
+    assert answer.headers["x-amzn-invoked-production-variant"] == "v1"
