@@ -32,16 +32,23 @@ def aws(client: TestClient, keys: dict[str, str]) -> Any:
     return caller(client, keys)
 
 
+@pytest.fixture
+def served(aws: Any, registry: Registry, model_folder: Path) -> str:
+    """Version 1 of `sales` (pending: approval gates packages, not endpoints) served at `ep`
+    through model `m1`, configuration `c1` and variant `v1`."""
+    registry.register("sales", model_folder)
+    serve(aws, "m1", "c1", "ep")
+    return "ep"
+
+
 def test_a_model_config_and_endpoint_serve_a_registered_version(
     aws: Any,
     client: TestClient,
     keys: dict[str, str],
     registry: Registry,
-    model_folder: Path,
+    served: str,
     other_model_folder: Path,
 ) -> None:
-    registry.register("sales", model_folder)  # pending: approval gates packages, not endpoints
-    serve(aws, "m1", "c1", "ep")
     endpoint = in_service(aws, "ep")
     assert endpoint["EndpointStatus"] == "InService" and endpoint["EndpointConfigName"] == "c1"
     assert endpoint["EndpointArn"] == "arn:aws:sagemaker:us-east-1:000000000000:endpoint/ep"
@@ -241,10 +248,8 @@ def test_model_packages_are_registry_versions(
 
 
 def test_runtime_problems_carry_the_aws_members_and_native_ones_do_not(
-    aws: Any, client: TestClient, keys: dict[str, str], registry: Registry, model_folder: Path
+    aws: Any, client: TestClient, keys: dict[str, str], served: str
 ) -> None:
-    registry.register("sales", model_folder)
-    serve(aws, "m", "c", "ep")
     in_service(aws, "ep")
     bad = client.post(
         "/endpoints/ep/invocations",
@@ -282,15 +287,8 @@ def test_runtime_problems_carry_the_aws_members_and_native_ones_do_not(
 
 
 def test_the_database_keeps_what_a_restart_needs(
-    aws: Any,
-    settings: ServiceSettings,
-    database: Database,
-    registry: Registry,
-    model_folder: Path,
-    keys: dict[str, str],
+    aws: Any, settings: ServiceSettings, database: Database, keys: dict[str, str], served: str
 ) -> None:
-    registry.register("sales", model_folder)
-    serve(aws, "m", "c", "ep")
     in_service(aws, "ep")
     with TestClient(create_app(settings, database=database)) as restarted:
         described = restarted.post(
@@ -298,7 +296,7 @@ def test_the_database_keeps_what_a_restart_needs(
             content=b'{"EndpointName": "ep"}',
             headers={"X-API-Key": keys["admin"], "X-Amz-Target": "SageMaker.DescribeEndpoint"},
         ).json()
-        assert described["EndpointStatus"] == "InService" and described["EndpointConfigName"] == "c"
+        assert described["EndpointStatus"] == "InService" and described["EndpointConfigName"] == "c1"
         assert invoke(restarted, keys, "ep").headers["x-amzn-invoked-production-variant"] == "v1"
         # a service stopped while a model loaded leaves no endpoint Updating for ever: the old
         # model serves, and the reason says what to do
@@ -318,14 +316,12 @@ def test_a_failed_update_keeps_serving_the_old_model(
     client: TestClient,
     keys: dict[str, str],
     registry: Registry,
-    model_folder: Path,
+    served: str,
     other_model_folder: Path,
     tmp_path: Path,
 ) -> None:
     from artifact_tampering import swap_payload
 
-    registry.register("sales", model_folder)
-    serve(aws, "m1", "c1", "ep")
     in_service(aws, "ep")
     swapped = registry.register("sales", other_model_folder)
     swap_payload(registry.artifacts.get_model(swapped.artifact_uri), tmp_path / "ran")
