@@ -40,21 +40,24 @@ def container(version: ModelVersion) -> dict[str, Any]:
 
 
 def start_deploy(
-    ctx: Context, name: str, version: ModelVersion, config: str, variant: str
+    ctx: Context, name: str, version: ModelVersion, config: str, variant: str, begun: bool = False
 ) -> threading.Thread:
     """Load and install `version` at `name` in a thread; the endpoint row says how it went.
 
+    The load counts as in flight (`Context.deploying`) from `ctx.deploying.begin`, which the
+    caller did already when `begun` (before writing the row that says Creating or Updating).
     A failed update leaves the endpoint serving what it served, ``InService`` with the
     failure's reason, as SageMaker rolls a failed UpdateEndpoint back; a failed creation is
     ``Failed``."""
     updating = name in ctx.state.deployments.table.names()
-    ctx.deploying.add(name)
+    if not begun:
+        ctx.deploying.begin(name)
 
     def run() -> None:
         try:
             install()
         finally:
-            ctx.deploying.discard(name)
+            ctx.deploying.end(name)
 
     def install() -> None:
         started = time.perf_counter()

@@ -158,13 +158,13 @@ def create_endpoint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if name in ctx.state.deployments.names():
         raise exists
     spec = {"EndpointConfigName": config, "VariantName": variant, "EndpointStatus": "Creating"}
-    ctx.deploying.add(name)  # before the row says Creating: a describe in between sees a load in flight
+    ctx.deploying.begin(name)  # before the row says Creating: a describe in between sees a load in flight
     try:
         ctx.resources.add(ENDPOINT, name, spec, exists)
     except AwsError:
-        ctx.deploying.discard(name)
+        ctx.deploying.end(name)
         raise
-    start_deploy(ctx, name, version, config, variant)
+    start_deploy(ctx, name, version, config, variant, begun=True)
     return {"EndpointArn": arn}
 
 
@@ -176,9 +176,9 @@ def update_endpoint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     version, variant = _config_version(ctx, config)
     if ctx.resources.get(ENDPOINT, name) is None:  # deployed natively: the AWS view starts now
         ctx.resources.add(ENDPOINT, name, {}, validation("endpoint changed concurrently"))
-    ctx.deploying.add(name)
+    ctx.deploying.begin(name)
     ctx.resources.update(ENDPOINT, name, EndpointStatus="Updating")
-    start_deploy(ctx, name, version, config, variant)
+    start_deploy(ctx, name, version, config, variant, begun=True)
     return {"EndpointArn": ctx.arn("endpoint", name)}
 
 
@@ -213,14 +213,22 @@ def endpoint_view(ctx: Context, name: str) -> dict[str, Any] | None:
     if spec is None and native is None:
         return None
     spec = spec or {}
+    if _stalled(spec) and name not in ctx.deploying:
+        # Read again: the load may have ended between reading the row and asking. A load begins
+        # before its row says Creating/Updating, so a row still saying so with no load in flight
+        # now was left by a service that stopped during it (or by another process loading).
+        spec = ctx.resources.get(ENDPOINT, name) or spec
+        if _stalled(spec) and name not in ctx.deploying:
+            spec = {
+                **spec,
+                "EndpointStatus": "InService" if native is not None else "Failed",
+                "FailureReason": spec.get("FailureReason")
+                or "the service restarted while the endpoint's model loaded: call UpdateEndpoint",
+            }
     status = spec.get("EndpointStatus") or "InService"
     reason = spec.get("FailureReason")
     if status == "InService" and native is None:
         return None  # deleted through the native API
-    if status in ("Creating", "Updating") and not spec.get("AutoMLJob") and name not in ctx.deploying:
-        # no load in flight here: the service stopped during it (or another process is loading)
-        status = "InService" if native is not None else "Failed"
-        reason = reason or "the service restarted while the endpoint's model loaded: call UpdateEndpoint"
     if status == "InService" and native is not None and native["status"] != "InService":
         status, reason = "Failed", native.get("failure_reason", "the endpoint is not loaded")
     created = spec.get("CreationTime")
@@ -248,6 +256,11 @@ def endpoint_view(ctx: Context, name: str) -> dict[str, Any] | None:
     if reason:
         out["FailureReason"] = reason
     return out
+
+
+def _stalled(spec: dict[str, Any]) -> bool:
+    """A row saying its model is loading (a job's endpoint waits for the job instead)."""
+    return spec.get("EndpointStatus") in ("Creating", "Updating") and not spec.get("AutoMLJob")
 
 
 def _native_time(native: dict[str, Any] | None, key: str) -> float | None:

@@ -9,6 +9,8 @@ body, an endpoint's configuration and status, a model package's metadata).
 from __future__ import annotations
 
 import re
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -83,6 +85,29 @@ def _spec(row: AwsResource) -> dict[str, Any]:
     return {**row.spec, "CreationTime": row.created_at, "LastModifiedTime": row.updated_at}
 
 
+class InFlight:
+    """The endpoints whose model this process is loading, counted: a load may begin before the
+    one it follows has finished its bookkeeping, and must not be forgotten when that one ends."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def begin(self, name: str) -> None:
+        with self._lock:
+            self._counts[name] += 1
+
+    def end(self, name: str) -> None:
+        with self._lock:
+            self._counts[name] -= 1
+            if self._counts[name] <= 0:
+                del self._counts[name]
+
+    def __contains__(self, name: object) -> bool:
+        with self._lock:
+            return self._counts.get(name, 0) > 0  # type: ignore[call-overload]
+
+
 @dataclass
 class Context:
     """What every handler gets: the service's state, the AWS rows, the region and account."""
@@ -93,7 +118,7 @@ class Context:
     account: str
     # endpoint -> (its production variant, when read): the runtime's variant header
     variants: dict[str, tuple[str, float]] = field(default_factory=dict)
-    deploying: set[str] = field(default_factory=set)  # endpoints whose model this process is loading
+    deploying: InFlight = field(default_factory=lambda: InFlight())
 
     def arn(self, kind: str, name: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{self.account}:{kind}/{name.lower()}"
