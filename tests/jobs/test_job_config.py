@@ -152,6 +152,19 @@ def test_s3_uri_is_kept_for_fsspec_without_a_data_root() -> None:
     assert request.output == "s3://automl-forecasting-abc123/automl-output/"  # copied there by fsspec
 
 
+def test_channels_are_told_apart_by_channel_type_not_their_order() -> None:
+    body = recipe()
+    training = body["AutoMLJobInputDataConfig"][0]
+    validation = json.loads(json.dumps(training))
+    validation["DataSource"]["S3DataSource"]["S3Uri"] = "s3://bucket/validation/"
+    body["AutoMLJobInputDataConfig"] = [{**validation, "ChannelType": "validation"}, training]
+    assert parse_job_body(body, None).data == "s3://automl-forecasting-abc123/automl-data/train/"
+    body["AutoMLJobInputDataConfig"] = [{**validation, "ChannelType": "validation"}]
+    assert "ChannelType 'training'" in str(errors_of(body))
+    body["AutoMLJobInputDataConfig"] = [training, training]
+    assert "ChannelType 'training'" in str(errors_of(body))
+
+
 def test_sagemaker_spellings_of_frequency_quantiles_metric_and_limits() -> None:
     body = recipe()
     config = body["AutoMLProblemTypeConfig"]["TimeSeriesForecastingJobConfig"]

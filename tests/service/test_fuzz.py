@@ -21,7 +21,8 @@ them the body schema is the pydantic model the route validates against (`BODY_MO
 
 Every request carries an admin key and must answer:
 * never a 5xx;
-* every 4xx as ``application/problem+json`` whose ``status`` is the HTTP status, with a title;
+* every 4xx as ``application/problem+json`` whose ``status`` is the HTTP status, with a title
+  (SageMaker's control plane, ``POST /``, in AWS's shape: ``__type`` and ``message``);
 * stored data (groups, versions, endpoints, jobs, artifact files, the loaded endpoints)
   unchanged unless the answer is 2xx.
 
@@ -751,7 +752,11 @@ def check(target: Target, request: FuzzRequest) -> int:
     )
     status = response.status_code
     assert status < 500, f"{status} for {request!r}: {response.text[:2000]}"
-    if 400 <= status < 500:
+    if 400 <= status < 500 and request.url == "/":  # SageMaker's control plane answers AWS's shape
+        assert response.headers.get("content-type") == "application/x-amz-json-1.1", request
+        error = response.json()
+        assert error["__type"] == response.headers["x-amzn-errortype"] and error["message"], request
+    elif 400 <= status < 500:
         assert response.headers.get("content-type") == PROBLEM, (
             f"{status} for {request!r}: {response.headers}"
         )

@@ -1,12 +1,14 @@
-"""`tidecast keys ...`: create, list and revoke the service's API keys.
+"""`tidecast keys ...`: create, list and revoke the service's API keys and AWS credentials.
 
 The commands work on the service's database directly (``TIDECAST_*`` settings), so the first
 admin key can be created before the server ever ran; a key's token is printed once and only
-its hash is stored.
+its hash is stored. `create-aws` issues an access key pair for boto3 and the AWS CLI (SigV4),
+printed once too (its secret is stored as issued: see `tidecast.service.aws.credentials`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Annotated
 
@@ -52,34 +54,83 @@ def create_key(
     err.print(f"created {role.value} key {name!r}; store it now, it is not shown again", highlight=False)
 
 
+@keys_app.command("create-aws")
+def create_aws_credentials(
+    name: Annotated[str, typer.Argument(help="A name for the credentials (who or what uses them).")],
+    role: Annotated[
+        ApiKeyRole, typer.Option(help="forecast: the runtime only; admin: the control plane too.")
+    ] = ApiKeyRole.ADMIN,
+) -> None:
+    """Issue an AWS access key pair for boto3 and the AWS CLI; printed once, as `aws configure` asks."""
+    from tidecast.service.aws.credentials import CredentialStore
+
+    settings = service_settings()
+    database = Database.from_url(settings.database_url)
+    try:
+        database.migrate()
+        issued = CredentialStore(database.sessions).create(name, role)
+    except TidecastError as exc:
+        raise fail(str(exc), 1) from None
+    finally:
+        database.dispose()
+    typer.echo(f"aws_access_key_id = {issued.access_key_id}")
+    typer.echo(f"aws_secret_access_key = {issued.secret_access_key}")
+    typer.echo(f"region = {settings.aws_region}")
+    err.print(
+        f"created {role.value} AWS credentials {name!r}; store the secret now, it is not shown again. "
+        f"Use them with --endpoint-url http://{settings.host}:{settings.port}",
+        highlight=False,
+    )
+
+
 @keys_app.command("list")
 def list_keys(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """The keys' names, roles and states (never the keys themselves)."""
+    from tidecast.service.aws.credentials import CredentialStore
+
     keys, database = _keys()
     try:
         found = keys.list()
+        pairs = CredentialStore(database.sessions).list()
     finally:
         database.dispose()
     rows = [
         {"name": k.name, "role": k.role.value, "created_at": k.created_at.isoformat(), "revoked": k.revoked}
         for k in found
+    ] + [
+        {
+            "name": p.name,
+            "role": p.role.value,
+            "created_at": p.created_at.isoformat(),
+            "revoked": p.revoked,
+            "access_key_id": p.access_key_id,
+        }
+        for p in pairs
     ]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
         state = "revoked" if row["revoked"] else "active"
-        typer.echo(f"{row['name']}\t{row['role']}\t{state}\t{row['created_at']}")
+        kind = f"aws {row['access_key_id']}" if "access_key_id" in row else "api key"
+        typer.echo(f"{row['name']}\t{row['role']}\t{state}\t{row['created_at']}\t{kind}")
 
 
 @keys_app.command("revoke")
 def revoke_key(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
-    """Revoke the active key with this name; requests using it get 401 at once."""
+    """Revoke the active API key and AWS credentials with this name (or access key id);
+    requests using them are refused at once."""
+    from tidecast.registry.errors import NotFound
+    from tidecast.service.aws.credentials import CredentialStore
+
     keys, database = _keys()
+    revoked = 0
     try:
-        keys.revoke(name)
-    except TidecastError as exc:
-        raise fail(str(exc), 1) from None
+        for revoke in (keys.revoke, CredentialStore(database.sessions).revoke):
+            with contextlib.suppress(NotFound):
+                revoked += revoke(name)
     finally:
         database.dispose()
+    if revoked == 0:
+        raise fail(f"no active API key or AWS credentials named {name!r}", 1)
     err.print(f"revoked {name!r}", highlight=False)

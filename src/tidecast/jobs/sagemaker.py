@@ -56,7 +56,10 @@ class SMDataSource(_Lenient):
 
 
 class SMInputChannel(_Lenient):
-    ChannelName: str = "training"
+    """One input channel. The API tells channels apart by ChannelType (training when left out);
+    a ChannelName, which the API does not have, is ignored."""
+
+    ChannelType: Literal["training", "validation"] = "training"
     DataSource: SMDataSource
 
 
@@ -134,7 +137,20 @@ def from_sagemaker(job: CreateAutoMLJobV2) -> tuple[JobRequest, dict[str, Loc]]:
     config = job.AutoMLProblemTypeConfig.TimeSeriesForecastingJobConfig
     errors: list[dict[str, Any]] = []
     channels = job.AutoMLJobInputDataConfig
-    index = next((i for i, c in enumerate(channels) if c.ChannelName == "training"), 0)
+    training = [i for i, c in enumerate(channels) if c.ChannelType == "training"]
+    if len(training) != 1 or len(channels) - len(training) > 1:
+        raise JobConfigError(
+            [
+                {
+                    "loc": ("AutoMLJobInputDataConfig",),
+                    "msg": "give one channel of ChannelType 'training' and at most one of ChannelType "
+                    f"'validation'; got {[c.ChannelType for c in channels]}",
+                }
+            ]
+        )
+    # A validation channel is accepted and not read: tidecast validates on backtest windows cut
+    # from the end of the training data, as SageMaker does for time-series jobs.
+    index = training[0]
     uri_loc: Loc = ("AutoMLJobInputDataConfig", index, "DataSource", "S3DataSource", "S3Uri")
     ts = config.TimeSeriesConfig
     if ts.GroupingAttributeNames:

@@ -156,6 +156,20 @@ class Registry:
                 time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
         raise Conflict(f"could not number a new version of {name!r}: too many concurrent registrations")
 
+    def create_group(self, group: str, description: str = "") -> ModelGroup:
+        """An empty group (registering creates groups on first use); Conflict when it exists."""
+        name = validate_group_name(group)
+        try:
+            with self.sessions.begin() as session:
+                if session.scalar(select(ModelGroup.id).where(ModelGroup.name == name)) is not None:
+                    raise Conflict(f"the model group {name!r} already exists")
+                found = ModelGroup(name=name, description=description)
+                session.add(found)
+                session.flush()
+                return found
+        except IntegrityError:
+            raise Conflict(f"the model group {name!r} already exists") from None
+
     @staticmethod
     def _get_or_create_group(session: Session, name: str) -> ModelGroup:
         group = session.scalar(select(ModelGroup).where(ModelGroup.name == name))

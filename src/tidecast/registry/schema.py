@@ -411,6 +411,40 @@ class ChallengerRecord(Base):
     decided_at: Mapped[datetime | None] = mapped_column()
 
 
+class AwsCredential(Base):
+    """An AWS-style credential pair (access key id and secret) bound to a role, for SigV4.
+
+    Unlike an API key, the secret is stored as issued, not hashed: SigV4 signs with an HMAC
+    keyed by a key derived from the secret and the day, so verifying a signature needs the
+    secret itself (AWS keeps its own secret keys recoverably for the same reason). The table is
+    exactly as sensitive as the credentials it holds (see `tidecast.service.aws.credentials`).
+    """
+
+    __tablename__ = "aws_credentials"
+
+    access_key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
+    role: Mapped[ApiKeyRole] = mapped_column(_enum(ApiKeyRole, "aws_credential_role"))
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class AwsResource(Base):
+    """What the SageMaker-compatible control plane keeps beside tidecast's own tables: the
+    names SageMaker has and tidecast does not (models, endpoint configurations), and the AWS
+    view of the objects tidecast has (a job's CreateAutoMLJobV2 body, an endpoint's
+    configuration and status, a model package's metadata), as JSON by kind and name."""
+
+    __tablename__ = "aws_resources"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(2 * NAME_LENGTH + 1), primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 TABLES = (
     "model_groups",
     "model_versions",
@@ -423,4 +457,6 @@ TABLES = (
     "alert_rules",
     "alert_incidents",
     "challengers",
+    "aws_credentials",
+    "aws_resources",
 )

@@ -94,6 +94,17 @@ class ServiceSettings(BaseSettings):
         ge=0.0,
         description="How often the service evaluates the alert rules; 0: never on its own.",
     )
+    aws_region: str = Field(
+        default="us-east-1",
+        pattern=r"^[a-z0-9-]{1,32}$",
+        description="The AWS region the SageMaker-compatible API answers for: SigV4 credential scopes "
+        "must name it, and ARNs carry it. Set it to the region in the clients' `aws configure`.",
+    )
+    aws_account_id: str = Field(
+        default="000000000000",
+        pattern=r"^[0-9]{12}$",
+        description="The twelve-digit account id in the ARNs the SageMaker-compatible API returns.",
+    )
     log_level: str = Field(
         default="INFO",
         description="Level of the service's and the job workers' logs: DEBUG, INFO, WARNING...",

@@ -24,6 +24,8 @@
 * ``/v1/endpoints/{name}/explain`` and ``/whatif`` (forecast or admin keys): contributions to
   the forecasts of stored items, and the forecast again under changed known covariates;
 * ``/dashboard``: the web dashboard (its page and assets open; its data through the API's keys);
+* SageMaker's control plane, ``POST /`` with ``X-Amz-Target: SageMaker.<Op>`` (admin), and
+  AWS SigV4 signatures from issued credentials on every route (``tidecast.service.aws``);
 * ``GET /health``, ``GET /metrics`` (Prometheus), ``/docs`` and ``/openapi.json``, open.
 
 Every error is an RFC 9457 problem (``application/problem+json``) naming the offending field;
@@ -59,6 +61,7 @@ from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
 from tidecast.registry.settings import ServiceSettings
 from tidecast.service.auth import Authenticator, KeyStore
+from tidecast.service.aws import install_aws
 from tidecast.service.challengers import Challengers
 from tidecast.service.dependencies import FORECAST_THREADS, ServiceState, WorkerStatus
 from tidecast.service.deployments import Deployments
@@ -209,6 +212,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "X-API-Key", TARGET_MODEL_HEADER],
         )
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
+    install_aws(app)  # SageMaker's control plane, SigV4 and AWS error shapes (service/aws/)
     return app
 
 

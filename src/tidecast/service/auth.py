@@ -29,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from fastapi import Request
 from sqlalchemy import select, update
@@ -42,6 +43,7 @@ from tidecast.service.problems import TYPE_BASE, Problem
 
 KEY_PREFIX = "tc_"
 API_KEY_HEADER = "X-API-Key"
+SIGV4 = "AWS4-HMAC-SHA256"
 KEY_CACHE_SECONDS = 5.0  # how long a key revoked by another process may still be accepted here
 KEY_CACHE_SIZE = 1_024  # distinct live keys remembered per process; the oldest go first
 
@@ -227,22 +229,37 @@ def token_from(request: Request) -> str | None:
     return None
 
 
+class SignatureCheck(Protocol):
+    """Who signed a request with SigV4 (`tidecast.service.aws.credentials.SignatureAuth`)."""
+
+    async def caller(self, request: Request) -> Caller: ...
+
+
 class Authenticator:
     """Checks the caller's key against a role (or nothing in open mode), for the FastAPI
     dependencies of `tidecast.service.dependencies`.
+
+    A request signed with AWS SigV4 (``Authorization: AWS4-HMAC-SHA256 ...``, what boto3 and
+    the AWS CLI send) is checked by `signatures` when one is installed, and its credential's
+    role stands for the key's; an ``X-API-Key`` sent beside it is what is checked instead (a
+    script that adds its key to boto3's requests signed with placeholder credentials).
 
     The checks are coroutines: a key verified recently is checked on the event loop
     (a digest and a dictionary lookup), and only a database lookup goes to a thread. A plain
     function dependency would cost every request a thread-pool round trip.
     """
 
-    def __init__(self, keys: KeyStore, open_mode: bool) -> None:
+    def __init__(self, keys: KeyStore, open_mode: bool, signatures: SignatureCheck | None = None) -> None:
         self.keys = keys
         self.open_mode = open_mode
+        self.signatures = signatures
 
     async def caller(self, request: Request) -> Caller:
         if self.open_mode:
             return OPEN_CALLER
+        signed = request.headers.get("Authorization", "").startswith(SIGV4)
+        if self.signatures is not None and signed and not request.headers.get(API_KEY_HEADER):
+            return await self.signatures.caller(request)  # an X-API-Key, when sent too, decides
         token = token_from(request)
         if token is None:
             raise _unauthorized(

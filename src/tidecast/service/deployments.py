@@ -77,6 +77,13 @@ class Deployments:
                 f"{group} version {found.version} is {found.status.value}: only Approved versions can be "
                 f"deployed (POST /v1/models/{group}/versions/{found.version}/approve)"
             )
+        return self.deploy_version(name, found)
+
+    def deploy_version(self, name: str, found: ModelVersion) -> tuple[dict[str, Any], bool]:
+        """Serve `found` at `name` whatever its approval status; (endpoint, created). The
+        SageMaker-compatible API deploys through this: on SageMaker approval governs model
+        packages, not CreateModel/CreateEndpoint."""
+        group = found.group.name
         with self._lock:
             loaded = self._load(name, found)
             with self.database.transaction() as session:

@@ -59,7 +59,7 @@ JOB_EXAMPLES = {
         "value": {
             "AutoMLJobName": "weekly-sales",
             "AutoMLJobInputDataConfig": [
-                {"ChannelName": "training", "DataSource": {"S3DataSource": {"S3Uri": "s3://bucket/sales/"}}}
+                {"ChannelType": "training", "DataSource": {"S3DataSource": {"S3Uri": "s3://bucket/sales/"}}}
             ],
             "AutoMLProblemTypeConfig": {
                 "TimeSeriesForecastingJobConfig": {

@@ -24,7 +24,15 @@ always gets the same samples.
 
 The JSON Lines variant (``application/jsonlines``) takes one instance per line, the
 configuration from the caller (DeepAR reads it from ``DEEPAR_INFERENCE_CONFIG``), and
-answers one prediction per line.
+answers one prediction per line. ``Accept`` chooses the answer's format whatever the
+request's: ``application/json`` (``{"predictions": [...]}``) or ``application/jsonlines``.
+
+Quantiles the model was not trained for are refused (a 422 naming the trained ones, which
+AWS clients read as a ``ValidationError``) rather than answered from the nearest trained
+level: a 0.95 answered with the 0.9 would be a wrong number under the right label. A
+``start`` off the model's grid is refused too: for a fixed step (days, hours...) the grid is
+the training data's (a daily model trained on midnights refuses 05:00), for calendar
+frequencies the anchor (a W-SUN model refuses a Tuesday).
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
+from pandas.tseries.offsets import Tick
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
@@ -89,23 +99,54 @@ def invoke(
     body: bytes | str | dict[str, Any],
     content_type: str = JSON,
     limits: Limits = DEFAULT_LIMITS,
+    accept: str | None = None,
 ) -> tuple[bytes, str]:
-    """SageMaker's ``/invocations``: the body in `content_type`, the answer and its type."""
-    kind = content_type.split(";")[0].strip().lower() or JSON
+    """SageMaker's ``/invocations``: the body in `content_type`, the answer in the type `accept`
+    asks for (JSON or JSON Lines; by default the request's type), and that type."""
+    kind = _media(content_type) or JSON
     if kind not in CONTENT_TYPES:
         raise Problem(
             415, "Unsupported media type", f"content type {content_type!r}; use {JSON} or {JSON_LINES}"
         )
+    answer = answer_type(accept, JSON if kind == JSON else JSON_LINES)
     if kind == JSON:
         data = body if isinstance(body, dict) else _json(body, "body")
-        return json.dumps(predict(model, data, limits)).encode(), JSON
-    try:
-        text = body.decode() if isinstance(body, bytes) else body
-    except UnicodeDecodeError as exc:
-        raise Problem(400, "Malformed JSON Lines", f"body: not UTF-8 text: {exc}", field="body") from None
-    if not isinstance(text, str):
-        raise invalid("body", "a JSON Lines body is text, one instance per line")
-    return predict_jsonlines(model, text, limits=limits).encode(), JSON_LINES
+        predictions = predict(model, data, limits)["predictions"]
+    else:
+        try:
+            text = body.decode() if isinstance(body, bytes) else body
+        except UnicodeDecodeError as exc:
+            raise Problem(400, "Malformed JSON Lines", f"body: not UTF-8 text: {exc}", field="body") from None
+        if not isinstance(text, str):
+            raise invalid("body", "a JSON Lines body is text, one instance per line")
+        predictions = [
+            json.loads(line) for line in predict_jsonlines(model, text, limits=limits).splitlines()
+        ]
+    if answer == JSON:
+        return json.dumps({"predictions": predictions}).encode(), JSON
+    return "".join(json.dumps(p) + "\n" for p in predictions).encode(), JSON_LINES
+
+
+def answer_type(accept: str | None, default: str) -> str:
+    """The answer's media type from an ``Accept`` header: the first of JSON and JSON Lines it
+    names (with any q), `default` for none or ``*/*``; 406 when it accepts neither."""
+    if not accept or not accept.strip():
+        return default
+    for part in accept.split(","):
+        media = _media(part)
+        if media in ("*/*", "application/*"):
+            return default
+        if media == JSON:
+            return JSON
+        if media in CONTENT_TYPES:
+            return JSON_LINES
+    raise Problem(
+        406, "Not acceptable", f"Accept {accept!r}: the answer is {JSON} or {JSON_LINES}", field="Accept"
+    )
+
+
+def _media(value: str) -> str:
+    return value.split(";")[0].strip().lower()
 
 
 def predict(model: LoadedModel, body: Any, limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
@@ -247,6 +288,17 @@ def _timestamps(model: LoadedModel, start: str, periods: int, field: str) -> pd.
         raise invalid(
             field, f"{start!r} is not on the model's {model.frequency!r} grid (the next step is {stamps[0]})"
         )
+    offset = to_offset(model.frequency)
+    if isinstance(offset, Tick):  # a fixed step: on the grid means in phase with the training data
+        anchor = pd.Timestamp(model.forecaster.history_[TIMESTAMP].iloc[0])
+        step = pd.Timedelta(offset)
+        phase = (first - anchor) % step
+        if phase != pd.Timedelta(0):
+            raise invalid(
+                field,
+                f"{start!r} is not on the model's {model.frequency!r} grid: its steps fall at "
+                f"{anchor + ((first - anchor) // step) * step} and {anchor + ((first - anchor) // step + 1) * step}",
+            )
     return stamps
 
 

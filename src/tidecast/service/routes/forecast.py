@@ -79,8 +79,9 @@ async def _invoke(request: Request, state: ServiceState, name: str) -> Response:
     model = _model_for(request, state, name)
     body = await request.body()
     content_type = request.headers.get("content-type") or JSON
+    accept = request.headers.get("accept")
     async with state.forecast_slots:
-        payload, media = await run_in_threadpool(invoke, model, body, content_type, state.limits)
+        payload, media = await run_in_threadpool(invoke, model, body, content_type, state.limits, accept)
     _shadow(state, name, INVOKE, body, content_type)
     return Response(payload, media_type=media)
 

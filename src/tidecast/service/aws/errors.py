@@ -1,0 +1,216 @@
+"""Errors in AWS's shape, so boto3 and the AWS CLI show the server's reason.
+
+An AWS SDK reads an error's code from the ``x-amzn-ErrorType`` header (or the body's
+``__type``) and its message from the body's ``message``; without them boto3 shows
+``Code='422', Message=''``. Two places produce them:
+
+* the control plane (``POST /`` with ``X-Amz-Target``) raises `AwsError` and answers AWS's own
+  body, ``{"__type": "ValidationException", "message": "..."}`` (`aws_response`);
+* every other answer to an AWS-protocol request (the runtime's ``/endpoints/{name}/invocations``
+  and ``/invocations``, and any SigV4-signed request) is one of the service's RFC 9457
+  problems: `AwsProtocolMiddleware` adds the header and the two members to it. The problem's
+  own members stay (native clients of the runtime route keep what they read); the status
+  stays too, botocore does not read it.
+
+Which code a problem becomes: the runtime declares ``ValidationError`` (400-class input
+problems, an unknown endpoint or item), ``ModelError`` (the model could not answer) and
+``ServiceUnavailable``/``InternalFailure`` (5xx), and boto3's ``client.exceptions`` are built
+from those names, so the runtime answers with them; everything else with the control plane's
+``ValidationException``, ``ResourceNotFound``, ``ResourceInUse``, ``AccessDeniedException``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tidecast.service.problems import TYPE_BASE, Problem
+
+ERROR_TYPE_HEADER = "x-amzn-ErrorType"
+AMZ_JSON = "application/x-amz-json-1.1"
+VARIANT_HEADER = "X-Amzn-Invoked-Production-Variant"
+DEFAULT_VARIANT = "AllTraffic"  # SageMaker's name for an endpoint's only variant
+
+# The codes used, with the status AWS answers them with.
+STATUS = {
+    "ValidationException": 400,
+    "ValidationError": 400,
+    "ResourceNotFound": 400,
+    "ResourceInUse": 400,
+    "ResourceLimitExceeded": 400,
+    "ConflictException": 409,
+    "ModelError": 424,
+    "AccessDeniedException": 403,
+    "UnrecognizedClientException": 403,
+    "InvalidSignatureException": 403,
+    "IncompleteSignatureException": 403,
+    "MissingAuthenticationTokenException": 403,
+    "UnknownOperationException": 400,
+    "SerializationException": 400,
+    "InternalFailure": 500,
+    "ServiceUnavailable": 503,
+}
+
+
+class AwsError(Problem):
+    """A failure with AWS's error code; a `Problem` too, so the service's handlers render it
+    wherever it is raised (the members `__type` and `message` travel as problem extras)."""
+
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(
+            status or STATUS.get(code, 400),
+            code,
+            message,
+            type_=TYPE_BASE + "aws-" + code,
+            extra={"__type": code, "message": message},
+        )
+        self.code = code
+        self.message = message
+
+
+def validation(message: str) -> AwsError:
+    return AwsError("ValidationException", message)
+
+
+def not_found(message: str) -> AwsError:
+    return AwsError("ResourceNotFound", message)
+
+
+def in_use(message: str) -> AwsError:
+    return AwsError("ResourceInUse", message)
+
+
+def aws_response(error: AwsError) -> JSONResponse:
+    """The control plane's error answer: AWS's body, type header and content type."""
+    return JSONResponse(
+        {"__type": error.code, "message": error.message},
+        status_code=error.status,
+        media_type=AMZ_JSON,
+        headers={ERROR_TYPE_HEADER: error.code},
+    )
+
+
+def runtime_code(status: int, problem_type: str) -> str:
+    """The runtime's declared error for a problem of `status` and type URI."""
+    if status >= 500:
+        return "ServiceUnavailable" if status == 503 else "InternalFailure"
+    if problem_type.endswith(("model-error", "model-load-failed")):
+        return "ModelError"
+    return _auth_code(status) or "ValidationError"
+
+
+def control_code(status: int) -> str:
+    """The control plane's error for a problem of `status` (for problems not raised as AwsError)."""
+    auth = _auth_code(status)
+    if auth is not None:
+        return auth
+    if status == 404:
+        return "ResourceNotFound"
+    if status == 409:
+        return "ResourceInUse"
+    if status >= 500:
+        return "ServiceUnavailable" if status == 503 else "InternalFailure"
+    return "ValidationException"
+
+
+def _auth_code(status: int) -> str | None:
+    """401 (no key or an unknown one) and 403 (a key without the role) as AWS names them."""
+    return {401: "UnrecognizedClientException", 403: "AccessDeniedException"}.get(status)
+
+
+def is_runtime_path(path: str) -> bool:
+    return path == "/invocations" or (path.startswith("/endpoints/") and path.endswith("/invocations"))
+
+
+def is_aws_request(scope: Scope) -> bool:
+    """The runtime's paths, the control plane, and anything signed with SigV4."""
+    if is_runtime_path(scope["path"]) or scope["path"] == "/":
+        return True
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization" and bytes(value).lstrip().startswith(b"AWS4-HMAC-SHA256"):
+            return True
+        if name == b"x-amz-target":
+            return True
+    return False
+
+
+class AwsProtocolMiddleware:
+    """For AWS-protocol requests: AWS's error type and message on every problem answer, and
+    the invoked production variant on the runtime's answers (`variant_of(endpoint)`)."""
+
+    def __init__(self, app: ASGIApp, variant_of: Any = None) -> None:
+        self.app = app
+        self.variant_of = variant_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_aws_request(scope):
+            await self.app(scope, receive, send)
+            return
+        runtime = is_runtime_path(scope["path"])
+        held: Message | None = None
+        chunks: list[bytes] = []
+
+        async def rewrite(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                if _is_problem(message):
+                    held = message  # the body is rewritten once it is complete
+                    return
+                if runtime and message["status"] < 400:
+                    message = _with_variant(message, scope, self.variant_of)
+                await send(message)
+                return
+            if held is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            start, body = _aws_problem(held, b"".join(chunks), runtime)
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, rewrite)
+
+
+def _is_problem(message: Message) -> bool:
+    for name, value in message.get("headers", ()):
+        if name.lower() == b"content-type":
+            return bytes(value).startswith(b"application/problem+json")
+    return False
+
+
+def _aws_problem(start: Message, raw: bytes, runtime: bool) -> tuple[Message, bytes]:
+    try:
+        body: dict[str, Any] = json.loads(raw)
+    except ValueError:
+        body = {"detail": raw.decode("utf-8", "replace")}
+    status = int(start["status"])
+    code = body.get("__type") or (
+        runtime_code(status, str(body.get("type", ""))) if runtime else control_code(status)
+    )
+    body["__type"] = code
+    body.setdefault("message", str(body.get("detail", "")))
+    payload = json.dumps(body).encode()
+    headers = [
+        (name, value)
+        for name, value in start.get("headers", ())
+        if name.lower() not in (b"content-length", b"www-authenticate")
+    ]
+    headers += [
+        (b"content-length", str(len(payload)).encode()),
+        (ERROR_TYPE_HEADER.lower().encode(), code.encode()),
+    ]
+    return {**start, "headers": headers}, payload
+
+
+def _with_variant(message: Message, scope: Scope, variant_of: Any) -> Message:
+    path = scope["path"]
+    state = scope.get("state") or {}
+    endpoint = state.get("endpoint") or (path.split("/")[2] if path.startswith("/endpoints/") else None)
+    variant = (variant_of(endpoint) if variant_of is not None and endpoint else None) or DEFAULT_VARIANT
+    headers = [*message.get("headers", ()), (VARIANT_HEADER.lower().encode(), variant.encode())]
+    return {**message, "headers": headers}

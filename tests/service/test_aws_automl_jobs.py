@@ -1,0 +1,148 @@
+"""SageMaker's AutoML job calls in process: CreateAutoMLJobV2's checks, describe, list, stop,
+and a job's ModelDeployConfig endpoint following the job (no worker runs: jobs stay queued;
+tests/service/test_aws_recipe.py trains one for real).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from aws_calls import caller, ok, refused
+from conftest import tiny_panel
+from tidecast.registry.settings import ServiceSettings
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> ServiceSettings:
+    (tmp_path / "lake" / "bucket" / "train").mkdir(parents=True)
+    tiny_panel().to_csv(tmp_path / "lake" / "bucket" / "train" / "data.csv", index=False)
+    return ServiceSettings(home=tmp_path, database_url=database_url, data_root=tmp_path / "lake")
+
+
+@pytest.fixture
+def aws(client: TestClient, keys: dict[str, str]) -> Any:
+    return caller(client, keys)
+
+
+def job(name: str = "weekly-job", **changes: Any) -> dict[str, Any]:
+    body = {
+        "AutoMLJobName": name,
+        "AutoMLJobInputDataConfig": [
+            {
+                "ChannelType": "training",
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://bucket/train/"}},
+            }
+        ],
+        "OutputDataConfig": {"S3OutputPath": "s3://bucket/out/"},
+        "RoleArn": "arn:aws:iam::000000000000:role/r",
+        "AutoMLProblemTypeConfig": {
+            "TimeSeriesForecastingJobConfig": {
+                "ForecastFrequency": "D",
+                "ForecastHorizon": 3,
+                "TimeSeriesConfig": {
+                    "TargetAttributeName": "target",
+                    "TimestampAttributeName": "timestamp",
+                    "ItemIdentifierAttributeName": "item_id",
+                },
+            }
+        },
+    }
+    return {**body, **changes}
+
+
+def test_create_automl_job_checks_what_the_api_checks(aws: Any) -> None:
+    refused(aws("CreateAutoMLJobV2", job("x" * 33)), "ValidationException", "length less than or equal to 32")
+    refused(aws("CreateAutoMLJobV2", job("ends-")), "ValidationException", "regular")
+    refused(
+        aws("CreateAutoMLJobV2", {k: v for k, v in job().items() if k != "RoleArn"}),
+        "ValidationException",
+        "'RoleArn'",
+    )
+    refused(
+        aws("CreateAutoMLJobV2", {k: v for k, v in job().items() if k != "OutputDataConfig"}),
+        "ValidationException",
+        "'OutputDataConfig'",
+    )
+    channel = job()["AutoMLJobInputDataConfig"][0]
+    refused(
+        aws("CreateAutoMLJobV2", job(AutoMLJobInputDataConfig=[{**channel, "ChannelType": "validation"}])),
+        "ValidationException",
+        "ChannelType 'training'",
+    )
+    refused(
+        aws("CreateAutoMLJobV2", job(AutoMLJobInputDataConfig=[channel, channel])),
+        "ValidationException",
+        "ChannelType 'training'",
+    )
+    refused(
+        aws("CreateAutoMLJobV2", job(AutoMLProblemTypeConfig={"ImageClassificationJobConfig": {}})),
+        "ValidationException",
+        "time-series",
+    )
+    refused(
+        aws("CreateAutoMLJobV2", job(ModelDeployConfig={"AutoGenerateEndpointName": False})),
+        "ValidationException",
+        "EndpointName",
+    )
+    config = job()["AutoMLProblemTypeConfig"]["TimeSeriesForecastingJobConfig"]
+    refused(
+        aws(
+            "CreateAutoMLJobV2",
+            job(AutoMLProblemTypeConfig={"TimeSeriesForecastingJobConfig": {**config, "ForecastHorizon": 0}}),
+        ),
+        "ValidationException",
+        "ForecastHorizon",
+    )
+    refused(
+        aws("CreateAutoMLJobV2", job(OutputDataConfig={"S3OutputPath": "file:///etc/"})),
+        "ValidationException",
+        "OutputDataConfig.S3OutputPath",
+    )
+    refused(aws("CreateAutoMLJobV2", b"[1, 2"), "SerializationException")
+    refused(
+        aws("DescribeAutoMLJobV2", {"AutoMLJobName": "weekly-job"}),
+        "ResourceNotFound",
+        "Could not find AutoML job",
+    )
+
+
+def test_a_job_is_described_listed_and_stopped_and_its_endpoint_follows(aws: Any) -> None:
+    deploy = {"AutoGenerateEndpointName": True}
+    ok(aws("CreateAutoMLJobV2", job(ModelDeployConfig=deploy)))
+    refused(aws("CreateAutoMLJobV2", job()), "ResourceInUse", "weekly-job")
+    described = ok(aws("DescribeAutoMLJobV2", {"AutoMLJobName": "weekly-job"}))
+    assert (described["AutoMLJobStatus"], described["AutoMLJobSecondaryStatus"]) == ("InProgress", "Starting")
+    assert described["RoleArn"] == "arn:aws:iam::000000000000:role/r" and "BestCandidate" not in described
+    assert described["ModelDeployConfig"] == deploy
+    endpoint = ok(aws("DescribeEndpoint", {"EndpointName": "weekly-job-endpoint"}))
+    assert endpoint["EndpointStatus"] == "Creating"  # until the job completes
+    summaries = ok(aws("ListAutoMLJobs", {"StatusEquals": "InProgress"}))["AutoMLJobSummaries"]
+    assert [s["AutoMLJobName"] for s in summaries] == ["weekly-job"]
+    assert ok(aws("ListCandidatesForAutoMLJob", {"AutoMLJobName": "weekly-job"}))["Candidates"] == []
+    ok(aws("StopAutoMLJob", {"AutoMLJobName": "weekly-job"}))
+    stopped = ok(aws("DescribeAutoMLJobV2", {"AutoMLJobName": "weekly-job"}))
+    assert (stopped["AutoMLJobStatus"], stopped["AutoMLJobSecondaryStatus"]) == ("Stopped", "Stopped")
+    failed = ok(aws("DescribeEndpoint", {"EndpointName": "weekly-job-endpoint"}))
+    assert failed["EndpointStatus"] == "Failed" and "Stopped" in failed["FailureReason"]
+
+
+def test_jobs_submitted_natively_are_described_too(
+    aws: Any, client: TestClient, keys: dict[str, str], settings: ServiceSettings
+) -> None:
+    data = str(settings.data_root / "bucket" / "train" / "data.csv")  # type: ignore[operator]
+    native = client.post(
+        "/v1/jobs",
+        json={"name": "native-job", "data": data, "horizon": 3},
+        headers={"X-API-Key": keys["admin"]},
+    )
+    assert native.status_code == 201, native.text
+    ok(aws("CreateAutoMLJobV2", job()))
+    described = ok(aws("DescribeAutoMLJobV2", {"AutoMLJobName": "native-job"}))
+    assert described["AutoMLJobStatus"] == "InProgress" and "RoleArn" not in described
+    names = [s["AutoMLJobName"] for s in ok(aws("ListAutoMLJobs", {}))["AutoMLJobSummaries"]]
+    assert names == ["weekly-job", "native-job"]
+    refused(aws("CreateAutoMLJobV2", job("native-job")), "ResourceInUse", "native-job")
