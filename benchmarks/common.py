@@ -173,10 +173,11 @@ def write_rows(
         (RESULTS_DIR / "leaderboards").mkdir(exist_ok=True)
         board.to_csv(RESULTS_DIR / "leaderboards" / f"{dataset}.csv", index=False)
     stamp = time.strftime("%Y-%m-%d %H:%M")
-    table = pd.DataFrame(rows).reindex(columns=list(ROW_COLUMNS))
-    table["run_at"] = stamp
-    table["machine"] = machine()
-    table["engine"] = engine_version()
+    frame = pd.DataFrame(rows)
+    table = frame.reindex(columns=list(ROW_COLUMNS))
+    # Rows kept from an earlier run (`m4.py --tidecast-only`) keep their own stamp and engine.
+    for column, now in (("run_at", stamp), ("machine", machine()), ("engine", engine_version())):
+        table[column] = frame[column].fillna(now) if column in frame else now
     path = RESULTS_DIR / f"{name}.csv"
     table.to_csv(path, index=False)
     pd.DataFrame(bars).reindex(columns=list(BAR_COLUMNS)).to_csv(
