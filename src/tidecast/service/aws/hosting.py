@@ -45,8 +45,31 @@ PACKAGE_ARN = re.compile(
 )
 
 
-def _could_not_find(ctx: Context, what: str, kind: str, name: str) -> AwsError:
-    return validation(f'Could not find {what} "{ctx.arn(kind, name)}".')
+# Per stored kind: what SageMaker's messages call it, and its ARN's resource type.
+LABELS = {
+    MODEL: ("model", "model"),
+    ENDPOINT_CONFIG: ("endpoint configuration", "endpoint-config"),
+    ENDPOINT: ("endpoint", "endpoint"),
+}
+
+
+def _could_not_find(ctx: Context, kind: str, name: str) -> AwsError:
+    what, arn_kind = LABELS[kind]
+    return validation(f'Could not find {what} "{ctx.arn(arn_kind, name)}".')
+
+
+def _stored(ctx: Context, kind: str, name: str) -> dict[str, Any]:
+    """The stored spec of `name`, or SageMaker's "Could not find" for it."""
+    spec = ctx.resources.get(kind, name)
+    if spec is None:
+        raise _could_not_find(ctx, kind, name)
+    return spec
+
+
+def _delete(ctx: Context, kind: str, name: str) -> dict[str, Any]:
+    if not ctx.resources.delete(kind, name):
+        raise _could_not_find(ctx, kind, name)
+    return {}
 
 
 # ---- models ----------------------------------------------------------------------------------
@@ -88,9 +111,7 @@ def create_model(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 def describe_model(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     name = text(body, "ModelName") or ""
-    spec = ctx.resources.get(MODEL, name)
-    if spec is None:
-        raise _could_not_find(ctx, "model", "model", name)
+    spec = _stored(ctx, MODEL, name)
     return {
         "ModelName": name,
         "ModelArn": ctx.arn("model", name),
@@ -101,10 +122,7 @@ def describe_model(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def delete_model(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    name = text(body, "ModelName") or ""
-    if not ctx.resources.delete(MODEL, name):
-        raise _could_not_find(ctx, "model", "model", name)
-    return {}
+    return _delete(ctx, MODEL, text(body, "ModelName") or "")
 
 
 # ---- endpoint configurations -------------------------------------------------------------------
@@ -120,8 +138,7 @@ def create_endpoint_config(ctx: Context, body: dict[str, Any]) -> dict[str, Any]
     variant = variants[0] if isinstance(variants[0], dict) else {}
     text(variant, "VariantName", where="ProductionVariants[0]")
     model = text(variant, "ModelName", where="ProductionVariants[0]") or ""
-    if ctx.resources.get(MODEL, model) is None:
-        raise _could_not_find(ctx, "model", "model", model)
+    _stored(ctx, MODEL, model)
     arn = ctx.arn("endpoint-config", name)
     exists = validation(f'Cannot create already existing endpoint configuration "{arn}".')
     ctx.resources.add(ENDPOINT_CONFIG, name, {"ProductionVariants": [variant]}, exists)
@@ -130,9 +147,7 @@ def create_endpoint_config(ctx: Context, body: dict[str, Any]) -> dict[str, Any]
 
 def describe_endpoint_config(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     name = text(body, "EndpointConfigName") or ""
-    spec = ctx.resources.get(ENDPOINT_CONFIG, name)
-    if spec is None:
-        raise _could_not_find(ctx, "endpoint configuration", "endpoint-config", name)
+    spec = _stored(ctx, ENDPOINT_CONFIG, name)
     return {
         "EndpointConfigName": name,
         "EndpointConfigArn": ctx.arn("endpoint-config", name),
@@ -142,10 +157,7 @@ def describe_endpoint_config(ctx: Context, body: dict[str, Any]) -> dict[str, An
 
 
 def delete_endpoint_config(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    name = text(body, "EndpointConfigName") or ""
-    if not ctx.resources.delete(ENDPOINT_CONFIG, name):
-        raise _could_not_find(ctx, "endpoint configuration", "endpoint-config", name)
-    return {}
+    return _delete(ctx, ENDPOINT_CONFIG, text(body, "EndpointConfigName") or "")
 
 
 # ---- endpoints ---------------------------------------------------------------------------------
@@ -172,7 +184,7 @@ def update_endpoint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     name = text(body, "EndpointName") or ""
     config = text(body, "EndpointConfigName") or ""
     if ctx.resources.get(ENDPOINT, name) is None and name not in ctx.state.deployments.names():
-        raise _could_not_find(ctx, "endpoint", "endpoint", name)
+        raise _could_not_find(ctx, ENDPOINT, name)
     version, variant = _config_version(ctx, config)
     if ctx.resources.get(ENDPOINT, name) is None:  # deployed natively: the AWS view starts now
         ctx.resources.add(ENDPOINT, name, {}, validation("endpoint changed concurrently"))
@@ -183,13 +195,8 @@ def update_endpoint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _config_version(ctx: Context, config: str) -> tuple[ModelVersion, str]:
-    spec = ctx.resources.get(ENDPOINT_CONFIG, config)
-    if spec is None:
-        raise _could_not_find(ctx, "endpoint configuration", "endpoint-config", config)
-    variant = spec["ProductionVariants"][0]
-    model = ctx.resources.get(MODEL, variant["ModelName"])
-    if model is None:
-        raise _could_not_find(ctx, "model", "model", variant["ModelName"])
+    variant = _stored(ctx, ENDPOINT_CONFIG, config)["ProductionVariants"][0]
+    model = _stored(ctx, MODEL, variant["ModelName"])
     return ctx.state.registry.get_by_id(model["VersionId"]), str(variant["VariantName"])
 
 
@@ -197,7 +204,7 @@ def describe_endpoint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     name = text(body, "EndpointName") or ""
     found = endpoint_view(ctx, name)
     if found is None:
-        raise _could_not_find(ctx, "endpoint", "endpoint", name)
+        raise _could_not_find(ctx, ENDPOINT, name)
     return found
 
 
@@ -291,7 +298,7 @@ def delete_endpoint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if name in ctx.state.deployments.names():
         ctx.state.deployments.undeploy(name)
     elif not had_row:
-        raise _could_not_find(ctx, "endpoint", "endpoint", name)
+        raise _could_not_find(ctx, ENDPOINT, name)
     ctx.variants.pop(name, None)
     return {}
 
