@@ -14,9 +14,9 @@ import pytest
 from conftest import fit_covariate_model
 from tidecast import AutoForecaster
 from tidecast.data.demo import future_covariates, generate
+from tidecast.service.endpoint_table import EndpointTable
 from tidecast.service.predictor import (
     ANSWER_SHAPES,
-    EndpointTable,
     LoadedModel,
     cached_forecast_json,
     forecast,

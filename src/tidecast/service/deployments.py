@@ -25,9 +25,10 @@ from tidecast.registry.db import Database
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 from tidecast.registry.registry import GROUP_NAME, Registry
 from tidecast.registry.schema import Endpoint, ForecastSource, ModelStatus, ModelVersion, utcnow
+from tidecast.service.endpoint_table import EndpointTable
 from tidecast.service.metrics import ServiceMetrics
 from tidecast.service.observations import extend
-from tidecast.service.predictor import EndpointTable, LoadedModel
+from tidecast.service.predictor import LoadedModel
 from tidecast.service.problems import TYPE_BASE, Problem, unknown_endpoint
 from tidecast.service.render import iso
 
