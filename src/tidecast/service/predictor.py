@@ -36,7 +36,7 @@ from pydantic import (
 )
 
 from tidecast.automl.forecaster import AutoForecaster
-from tidecast.data.arrays import ranges, series_indptr
+from tidecast.data.arrays import SeriesArrays, ranges, series_indptr
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
 from tidecast.errors import ConfigError, DataError, ModelError
 from tidecast.service.problems import (
@@ -245,13 +245,16 @@ class LoadedModel:
     ) -> dict[str, ItemForecast]:
         forecaster = self.forecaster
         try:
+            # Built once, as `AutoForecaster.predict` does: filling the future and every member
+            # read these arrays; handing both the frame would build them twice per request.
+            arrays = SeriesArrays.from_spec(panel, forecaster.spec_)
             canonical_future = None
             if future is not None and self.known_covariates:
                 user_future = future.rename(
                     columns={ITEM_ID: forecaster.spec_.item_col, TIMESTAMP: forecaster.spec_.timestamp_col}
                 )
-                canonical_future = forecaster.prepare_future(user_future, panel)
-            frame = forecaster.predict_canonical(panel, canonical_future)
+                canonical_future = forecaster.prepare_future(user_future, arrays)
+            frame = forecaster.predict_canonical(arrays, canonical_future)
         except (DataError, ConfigError) as exc:
             raise from_tidecast_error(exc, field) from None
         except ModelError as exc:
