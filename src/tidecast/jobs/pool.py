@@ -5,7 +5,9 @@ runs, a supervisor thread watches them: a worker that dies (an out-of-memory kil
 native code) has its job failed at once with the reason and is replaced, so one bad job does
 not shrink the pool. `stop` asks every worker to finish its current job; those still busy after
 `WORKER_STOP_SECONDS` are terminated and their jobs failed with the reason, so nothing stays
-InProgress.
+InProgress. The service calls `request_stop` from its signal handler, so that grace period runs
+while the HTTP side drains rather than after it, and the whole shutdown fits the few seconds a
+process manager allows before it kills (Docker: 10).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from tidecast.registry.settings import ServiceSettings
 
 log = logging.getLogger("tidecast.server")  # the service's logger: these lines are its own
 
-WORKER_STOP_SECONDS = 10.0
+WORKER_STOP_SECONDS = 6.0  # from the stop request: the service is gone before Docker kills at 10
 SUPERVISE_SECONDS = 1.0
 RESPAWN_BACKOFF_SECONDS = 5.0
 STOPPED_REASON = "the service stopped while the job was in progress (worker {pid} was terminated)"
@@ -39,6 +41,7 @@ class WorkerPool:
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
         self._last_spawn: dict[int, float] = {}
+        self._stop_requested_at: float | None = None
 
     def start(self) -> None:
         with self._lock:
@@ -92,16 +95,28 @@ class WorkerPool:
         for job in failed:
             log.warning("job %s failed: %s", job.id, job.error)
 
+    def request_stop(self) -> None:
+        """Ask every worker to finish its current job and exit, without waiting: safe in a
+        signal handler (it takes no lock the interrupted thread may hold). `stop`'s grace
+        period counts from the first request."""
+        if self._stop_requested_at is None:
+            self._stop_requested_at = time.monotonic()
+        self._stopping.set()  # before the events: the supervisor must not replace a finishing worker
+        for _, stop in list(self._slots):
+            stop.set()
+
     def stop(self, timeout: float = WORKER_STOP_SECONDS) -> None:
-        """Ask every worker to finish; terminate those still busy after `timeout` seconds."""
-        self._stopping.set()
+        """Ask every worker to finish; terminate those still busy `timeout` seconds after the
+        first stop request (this call, or an earlier `request_stop`)."""
+        self.request_stop()
+        assert self._stop_requested_at is not None
+        deadline = self._stop_requested_at + timeout
         if self._supervisor is not None:
             self._supervisor.join(timeout=5)
         with self._lock:
             slots = list(self._slots)
         for _, stop in slots:
-            stop.set()
-        deadline = time.monotonic() + timeout
+            stop.set()  # again: a worker the supervisor started just before the request
         for process, _ in slots:
             process.join(max(0.0, deadline - time.monotonic()))
         busy = [p for p, _ in slots if p.is_alive()]

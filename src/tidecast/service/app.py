@@ -90,6 +90,8 @@ from tidecast.service.routes.reports import router as reports_router
 
 log = logging.getLogger("tidecast.service")
 
+CLOSE_SECONDS = 1.5  # how long shutdown waits for each background thread (alerts, challengers)
+
 
 def create_app(
     settings: ServiceSettings,
@@ -165,8 +167,10 @@ def create_app(
         try:
             yield
         finally:
-            await run_in_threadpool(alerts.close)
-            await run_in_threadpool(challengers.close)
+            # Bounded: a thread busy in an evaluation is a daemon, abandoned at exit, and must
+            # not hold a stopping service past its process manager's kill.
+            await run_in_threadpool(alerts.close, CLOSE_SECONDS)
+            await run_in_threadpool(challengers.close, CLOSE_SECONDS)
             if forecast_log is not None:
                 await run_in_threadpool(forecast_log.close)  # writes what is still waiting
             if owns_database:

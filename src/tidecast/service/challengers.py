@@ -353,5 +353,5 @@ class Challengers:
         interval = self.settings.alert_interval_seconds
         self.worker.start(interval, self.refresh if interval > 0 else None)
 
-    def close(self) -> None:
-        self.worker.close()
+    def close(self, timeout: float = 30.0) -> None:
+        self.worker.close(timeout)

@@ -2,10 +2,11 @@
 
 `serve(settings)` migrates the database, fails the jobs whose worker died while the service
 was down (`JobStore.recover_orphans`), starts `settings.workers` worker processes, and runs
-uvicorn on `settings.host`/`settings.port` until SIGINT or SIGTERM. Shutting down is graceful:
-uvicorn stops accepting connections and lets requests in flight finish, then the workers are
-asked to finish their current job; those still busy after `WORKER_STOP_SECONDS` are
-terminated and their jobs failed with the reason, so nothing stays InProgress.
+uvicorn on `settings.host`/`settings.port` until SIGINT or SIGTERM. Shutting down is graceful
+and bounded: at the signal the workers are asked to finish their current job, while uvicorn
+stops accepting connections and gives requests in flight `GRACEFUL_SHUTDOWN_SECONDS`; workers
+still busy `WORKER_STOP_SECONDS` after the signal are terminated and their jobs failed with the
+reason, so nothing stays InProgress, and the service is gone before a process manager's kill.
 
 While the service runs, the `WorkerPool` (`tidecast.jobs.pool`) keeps the workers at their
 count: a worker that dies has its job failed at once and is replaced.
@@ -36,7 +37,9 @@ from tidecast.registry.settings import ServiceSettings
 
 log = logging.getLogger("tidecast.server")
 
-GRACEFUL_SHUTDOWN_SECONDS = 30
+# How long requests in flight get to finish once a signal came (a forecast takes milliseconds);
+# a client stalled mid-request must not hold the service, and its workers' kill, up any longer.
+GRACEFUL_SHUTDOWN_SECONDS = 4
 
 _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
@@ -156,13 +159,26 @@ def serve(settings: ServiceSettings, *, default_endpoint: str | None = None) -> 
                 http,
             )
             with _signals_recorded():
-                uvicorn.Server(config).run(sockets=[listener])
+                _server_stopping_workers(config, pool).run(sockets=[listener])
         finally:
             pool.stop()
     finally:
         database.dispose()
         listener.close()
     log.info("tidecast stopped")
+
+
+def _server_stopping_workers(config: Any, pool: WorkerPool) -> Any:
+    """A uvicorn server whose SIGINT/SIGTERM also asks the workers to stop, at once: their grace
+    period then runs alongside the HTTP drain instead of after it."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            pool.request_stop()
+
+    return Server(config)
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -1,0 +1,177 @@
+"""`tidecast serve` stops promptly on SIGTERM and SIGINT, whatever is in flight.
+
+A process manager gives a stopping service a few seconds (Docker 10) before it kills it, and a
+killed service leaves its workers orphaned and its running job InProgress until the next
+start. So the bound here is `EXIT_SECONDS`, with the two things that used to hold shutdown up:
+a client that sent half a request (uvicorn waited 30 s for it), and a running training job
+(waited for only after the HTTP side had finished). The job must end Failed with the reason,
+as `tidecast.jobs.pool` documents, and no worker may outlive the service. In process: the
+application's shutdown does not wait long for a background thread that is busy.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from live_service import free_port
+from tidecast.data.demo import generate
+from tidecast.jobs.store import JobStore, pid_alive
+from tidecast.registry.db import Database
+from tidecast.registry.schema import JobStatus
+from tidecast.registry.settings import ServiceSettings
+from tidecast.service.app import CLOSE_SECONDS, create_app
+
+EXIT_SECONDS = 10.0
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@contextmanager
+def serve(home: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """The service in open mode with one worker, its data root `home`; killed if still up."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDECAST_")}
+    env.update(TIDECAST_HOME=str(home), TIDECAST_DATA_ROOT=str(home), TIDECAST_LOG_LEVEL="INFO")
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "tidecast.service.server", "--host", "127.0.0.1", "--port", str(port)]
+    with (home / "server.log").open("ab") as log:
+        process = subprocess.Popen(
+            [*command, "--workers", "1", "--open-mode"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log_tail(home)
+            try:
+                if httpx.get(url + "/health", timeout=2).json()["workers"]["alive"] == 1:
+                    break
+            except (httpx.HTTPError, ValueError, KeyError):
+                pass
+            assert time.monotonic() < deadline, "the service did not start"
+            time.sleep(0.2)
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def log_tail(home: Path, lines: int = 30) -> str:
+    return "\n".join((home / "server.log").read_text(errors="replace").splitlines()[-lines:])
+
+
+def half_sent_request(url: str) -> socket.socket:
+    """A connection that has sent a request's head and part of its body, and then nothing."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.sendall(
+        b"POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+    )
+    return sock
+
+
+def stop_and_time(process: subprocess.Popen[bytes], sig: signal.Signals, home: Path) -> float:
+    started = time.monotonic()
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the service did not exit within 60 s of {sig.name}:\n{log_tail(home)}")
+    elapsed = time.monotonic() - started
+    assert process.returncode == 0, log_tail(home)
+    assert "tidecast stopped" in log_tail(home, 5)
+    return elapsed
+
+
+def worker_pids(url: str) -> list[int]:
+    return [w["pid"] for w in httpx.get(url + "/health", timeout=5).json()["workers"]["processes"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_when_idle_with_a_stalled_client_then_the_service_exits_promptly(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    with serve(tmp_path) as (process, url):
+        workers = worker_pids(url)
+        with closing(half_sent_request(url)):
+            time.sleep(0.3)
+            elapsed = stop_and_time(process, sig, tmp_path)
+    assert elapsed < EXIT_SECONDS, f"{elapsed:.1f} s\n{log_tail(tmp_path)}"
+    assert workers and not any(pid_alive(pid) for pid in workers)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_when_a_job_is_running_then_the_service_exits_promptly_and_fails_it(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    generate(n_items=20).to_csv(tmp_path / "demo.csv", index=False)
+    body = {
+        "name": "slow",
+        "data": "demo.csv",
+        "horizon": 7,
+        "preset": "best",
+        "columns": {"target": "target_value"},
+        "model_group": "demo",
+    }
+    with serve(tmp_path) as (process, url):
+        workers = worker_pids(url)
+        created = httpx.post(url + "/v1/jobs", json=body, timeout=30)
+        assert created.status_code == 201, created.text
+        job_id = created.json()["id"]
+        deadline = time.monotonic() + 30
+        while (job := httpx.get(f"{url}/v1/jobs/{job_id}", timeout=5).json())["status"] == "Queued":
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        assert job["status"] == "InProgress", job
+        with closing(half_sent_request(url)):
+            time.sleep(0.3)
+            elapsed = stop_and_time(process, sig, tmp_path)
+    assert elapsed < EXIT_SECONDS, f"{elapsed:.1f} s\n{log_tail(tmp_path)}"
+    assert workers and not any(pid_alive(pid) for pid in workers)
+    database = Database.from_url(f"sqlite:///{tmp_path / 'tidecast.db'}")
+    try:
+        stored = JobStore(database.sessions).get(job_id)
+    finally:
+        database.dispose()
+    assert stored.status is JobStatus.FAILED, (stored.status, stored.error)
+    assert stored.error is not None and "the service stopped while the job was in progress" in stored.error
+    assert stored.ended_at is not None
+
+
+def test_when_the_challenger_thread_is_busy_then_the_app_shuts_down_without_waiting_for_it(
+    tmp_path: Path,
+) -> None:
+    settings = ServiceSettings(home=tmp_path, open_mode=True)
+    database = Database.from_url(settings.database_url)
+    database.migrate()
+    entered, release = threading.Event(), threading.Event()
+    try:
+        with TestClient(create_app(settings, database=database)) as client:
+            assert client.get("/health").status_code == 200
+            worker = client.app.state.service.challengers.worker  # type: ignore[attr-defined]
+            worker.call(lambda: (entered.set(), release.wait(60)))  # an evaluation that takes long
+            assert entered.wait(10)
+            started = time.monotonic()
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        database.dispose()
+    assert elapsed < CLOSE_SECONDS + 2.0, f"shutdown took {elapsed:.1f} s"
