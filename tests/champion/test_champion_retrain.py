@@ -54,6 +54,7 @@ def settings(tmp_path: Path, database_url: str, latest: Path) -> ServiceSettings
     return ServiceSettings(
         home=tmp_path,
         database_url=database_url,
+        data_root=tmp_path,  # the retraining job reads latest.csv from here
         forecast_log_flush_seconds=60,
         alert_rules=rules(tmp_path, latest),
         alert_interval_seconds=0,

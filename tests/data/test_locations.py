@@ -78,5 +78,5 @@ def test_when_a_url_prefix_is_configured_then_only_urls_below_it_pass(root: Path
 
 def test_when_only_urls_are_allowed_then_local_files_are_refused() -> None:
     policy = LocationPolicy.of([], None, ["s3://lake/in/"])
-    with pytest.raises(LocationRefused, match="reads no local files"):
+    with pytest.raises(LocationRefused, match="reads local files only below its data root"):
         check_location("/tmp/x.csv", policy)

@@ -184,7 +184,7 @@ def service_env(database_url: str, database: Database, tmp_path: Path) -> Iterat
         "TIDECAST_DATABASE_URL": database_url,
         "TIDECAST_HOME": str(tmp_path / "home"),
         "TIDECAST_ARTIFACT_URL": str(tmp_path / "artifacts"),
-        "TIDECAST_DATA_ROOT": "",
+        "TIDECAST_DATA_ROOT": str(tmp_path),  # the jobs read sales.csv from here
         "TIDECAST_LOG_LEVEL": "WARNING",
     }
     env.pop("TIDECAST_WORKERS", None)

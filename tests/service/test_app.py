@@ -33,10 +33,13 @@ MAX_BODY = 50_000
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> ServiceSettings:
-    # home=tmp_path puts artifacts in tmp_path/artifacts: the conftest registry's store
+    # home=tmp_path puts artifacts in tmp_path/artifacts: the conftest registry's store. Jobs
+    # read their local files below the data root, and the SageMaker bodies' s3://b/ as given.
     return ServiceSettings(
         home=tmp_path,
         database_url=database_url,
+        data_root=tmp_path,
+        data_urls=["s3://b/"],
         max_body_bytes=MAX_BODY,
         cors_origins=["https://shop.example"],
     )
@@ -57,7 +60,7 @@ def assert_problem(response: Any, status: int, field: str | None = None) -> dict
 
 
 def sagemaker_body(name: str, horizon: int) -> dict[str, Any]:
-    """A CreateAutoMLJobV2 body reading s3://b/k (not checked: no data root, a remote URL)."""
+    """A CreateAutoMLJobV2 body reading s3://b/k (not checked: below a data URL, a remote URL)."""
     return {
         "AutoMLJobName": name,
         "AutoMLJobInputDataConfig": [{"DataSource": {"S3DataSource": {"S3Uri": "s3://b/k"}}}],

@@ -37,7 +37,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """A running service whose job trained `demo` on three items with promotions, deployed as `shop`."""
     home = tmp_path_factory.mktemp("dashboard")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIDECAST_")}
-    env.update(TIDECAST_HOME=str(home))
+    env.update(TIDECAST_HOME=str(home), TIDECAST_DATA_ROOT=str(home))  # the jobs read sales.csv from here
     service = Service(home=home, env=env)
     try:
         service.admin = create_key(env, "ops", "admin")

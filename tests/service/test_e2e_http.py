@@ -171,6 +171,7 @@ def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     home = tmp_path_factory.mktemp("service")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIDECAST_")}
     env.update(TIDECAST_HOME=str(home), TIDECAST_MAX_BODY_BYTES=str(MAX_BODY), TIDECAST_LOG_LEVEL="INFO")
+    env.update(TIDECAST_DATA_ROOT=str(home))  # the jobs read demo.csv from here
     with deployed_service(request.param, home, env, "tc_e2e") as service:
         yield service
 

@@ -21,9 +21,11 @@ The rules, in order:
 * Any other URL is allowed only below one of the policy's `urls` prefixes (``s3://bucket/in/``,
   ``https://host/exports/``): that list is the only way to allow http. Its path may hold no
   ``.`` or ``..`` segment, raw or percent-encoded.
-* A policy with no roots and no URLs at all confines nothing (a single-user install with no
-  data root): local paths and object-store URLs pass as given, everything else above still
-  applies.
+* A policy with no roots and no URLs confines no object-store URL. Local paths then pass as
+  given only when the policy says so (`local_as_given`: the library and the command line, whose
+  user owns the files anyway); the service's policy says not, so without a data root it reads
+  no local file at all: a remote caller must not choose any path the service's user can read
+  (``/etc/passwd``, its own database). Everything else above still applies.
 
 A refused location raises `LocationRefused` (a ValueError) saying why; callers turn it into a
 4xx naming the field.
@@ -46,6 +48,12 @@ LOCAL_HOSTS = frozenset({"", "localhost"})
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
 
 
+NO_LOCAL_FILES = (
+    "this service reads local files only below its data root, and none is set: "
+    "set TIDECAST_DATA_ROOT to the folder that holds the data"
+)
+
+
 class LocationRefused(ValueError):
     """A location the policy does not allow; the message says why and what would be allowed."""
 
@@ -56,12 +64,14 @@ class LocationPolicy:
 
     `roots`: local folders (resolved); relative paths are taken below the first. `s3_root`: the
     folder ``s3://bucket/key`` maps onto, or None to read S3 only below a `urls` prefix.
-    `urls`: remote URL prefixes allowed as they are.
+    `urls`: remote URL prefixes allowed as they are. `local_as_given`: with no roots and no
+    URLs, whether local paths are read as given (True) or refused (the service's policy).
     """
 
     roots: tuple[Path, ...] = ()
     s3_root: Path | None = None
     urls: tuple[str, ...] = field(default=())
+    local_as_given: bool = True
 
     @classmethod
     def of(
@@ -69,16 +79,24 @@ class LocationPolicy:
         roots: Iterable[Path | str | None] = (),
         s3_root: Path | str | None = None,
         urls: Iterable[str] = (),
+        *,
+        local_as_given: bool = True,
     ) -> LocationPolicy:
         """A policy from unresolved parts; None roots are dropped."""
         resolved = tuple(Path(root).expanduser().resolve() for root in roots if root)
         s3 = Path(s3_root).expanduser().resolve() if s3_root else None
-        return cls(resolved, s3, tuple(url_prefix(url) for url in urls))
+        return cls(resolved, s3, tuple(url_prefix(url) for url in urls), local_as_given)
 
     @property
     def confined(self) -> bool:
-        """False for a policy with no roots and no URLs: local paths are then read as given."""
+        """False for a policy with no roots and no URLs: object-store URLs are then read as
+        given, and local paths too when `local_as_given`."""
         return bool(self.roots or self.s3_root or self.urls)
+
+    @property
+    def reads_local(self) -> bool:
+        """Whether any local path may be read: below a root, or as given."""
+        return bool(self.roots) or (self.local_as_given and not self.confined)
 
 
 def check_locations(locations: Sequence[str], policy: LocationPolicy) -> list[str]:
@@ -127,10 +145,10 @@ def check_location(location: str, policy: LocationPolicy) -> str:
 
 # ---- local paths ---------------------------------------------------------------------------
 def _local(path: str, original: str, policy: LocationPolicy) -> str:
-    if not policy.confined:
-        return path
     if not policy.roots:
-        raise LocationRefused(f"{original!r}: this service reads no local files, only {_list(policy.urls)}")
+        if policy.reads_local:
+            return path
+        raise LocationRefused(f"{original!r}: {NO_LOCAL_FILES}{_allowed(policy.urls)}")
     return _inside(policy.roots[0] / path, path.endswith("/"), original, policy.roots)
 
 
@@ -217,7 +235,7 @@ def _no_dot_segments(path: str, url: str) -> None:
 
 
 def _why_not(url: str, scheme: str, policy: LocationPolicy) -> str:
-    allowed = f"; allowed URLs: {_list(policy.urls)}" if policy.urls else ""
+    allowed = _allowed(policy.urls)
     if scheme in HTTP:
         return f"{url!r}: http(s) URLs are read only below a prefix listed in TIDECAST_DATA_URLS{allowed}"
     if scheme in OBJECT_STORES:
@@ -225,5 +243,5 @@ def _why_not(url: str, scheme: str, policy: LocationPolicy) -> str:
     return f"{url!r}: the {scheme}:// protocol is not allowed for data{allowed}"
 
 
-def _list(urls: Sequence[str]) -> str:
-    return ", ".join(urls) or "(none)"
+def _allowed(urls: Sequence[str]) -> str:
+    return f"; allowed URLs: {', '.join(urls)}" if urls else ""

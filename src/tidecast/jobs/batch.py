@@ -10,9 +10,10 @@ Where a batch job may read and write (the caller is an admin key, but the worker
 service's user, so no request path reaches the file system unchecked):
 
 * `input` and `future`: as for training jobs, through the service's location policy
-  (`tidecast.data.locations`): confined to the data root and the data URLs when either is set;
-  `sql` instead of `input` is a DuckDB query, bound at submission and run confined to the data
-  root as a training job's is.
+  (`tidecast.data.locations`): confined to the data root and the data URLs when either is set,
+  and no local path at all without a data root; `sql` instead of `input` is a DuckDB query,
+  bound at submission and run confined to the data root as a training job's is (refused
+  without one).
 * `output`: always a local folder *inside* ``{home}/batch`` or, when set, inside the data root
   (``s3://bucket/key`` maps onto it as for inputs), checked by the same policy with those two
   folders as its roots. A relative path is taken below the data
@@ -34,7 +35,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, Progress
-from tidecast.data.locations import LocationPolicy, LocationRefused, check_location
+from tidecast.data.locations import NO_LOCAL_FILES, LocationPolicy, LocationRefused, check_location
 from tidecast.jobs.request import JobConfigError
 from tidecast.registry.errors import NotFound
 from tidecast.registry.schema import ModelVersion
@@ -200,7 +201,9 @@ def parse_batch_body(body: Any, settings: _Settings, job_id: str) -> BatchReques
                 resolved[field] = None if value is None else check_location(value, policy)
         except (ValueError, OSError) as exc:
             errors.append({"loc": (field,), "msg": str(exc)})
-    if request.sql is not None:
+    if request.sql is not None and not policy.reads_local:
+        errors.append({"loc": ("sql",), "msg": f"a SQL query reads files, and {NO_LOCAL_FILES}"})
+    elif request.sql is not None:
         from tidecast.data.io import sql_columns
         from tidecast.errors import TidecastError
 

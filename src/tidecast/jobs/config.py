@@ -16,7 +16,8 @@ location policy (`tidecast.data.locations`): with a `data_root`, ``s3://bucket/k
 ``data_root/bucket/key``, a relative path is taken below it, and anything resolving outside it
 (``..``, an absolute path elsewhere, a symlink out, another host, a chained or caching
 protocol, http) is refused. Without a data root or data URLs, S3 URIs are read through fsspec
-(s3fs) and local paths as given, but the protocol rules still apply.
+(s3fs), but the protocol rules still apply; local paths and `sql` are then refused by the
+service's policy (`ServiceSettings.location_policy`) and read as given by the library's.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from tidecast.data.locations import LocationPolicy, LocationRefused, check_location
+from tidecast.data.locations import NO_LOCAL_FILES, LocationPolicy, LocationRefused, check_location
 from tidecast.jobs.request import JobConfigError, JobRequest, Loc
 from tidecast.jobs.sagemaker import CreateAutoMLJobV2, from_sagemaker, is_sagemaker_body
 
@@ -65,6 +66,8 @@ def parse_job_body(body: Any, settings: _Settings | None = None, *, check_exists
             [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors(include_url=False)]
         ) from None
     request = _resolve_locations(request, policy, locs)
+    if request.sql is not None and not policy.reads_local:
+        raise JobConfigError([{"loc": ("sql",), "msg": f"a SQL query reads files, and {NO_LOCAL_FILES}"}])
     if check_exists:
         check_locations_exist(request, locs)
         if request.sql is not None:

@@ -40,7 +40,8 @@ class ServiceSettings(BaseSettings):
         default=None,
         description=(
             "Local folder that job and batch locations are confined to: s3://bucket/key -> "
-            "{data_root}/bucket/key. Batch jobs write their output below it or below {home}/batch."
+            "{data_root}/bucket/key. Batch jobs write their output below it or below {home}/batch. "
+            "Unset, jobs and batches read no local file (only object-store URLs)."
         ),
     )
     data_urls: Annotated[list[str], NoDecode] = Field(
@@ -48,7 +49,8 @@ class ServiceSettings(BaseSettings):
         description=(
             "Remote URL prefixes (s3://bucket/in/, https://host/exports/) that job and batch "
             "locations may name as they are: a JSON list or comma-separated. http(s) is refused "
-            "unless listed here. With neither this nor data_root, locations are not confined."
+            "unless listed here. With neither this nor data_root, object-store URLs are read as "
+            "given, and local paths not at all."
         ),
     )
     open_mode: bool = Field(default=False, description="Serve without API keys. Must be set explicitly.")
@@ -164,5 +166,6 @@ class ServiceSettings(BaseSettings):
 
     def location_policy(self) -> LocationPolicy:
         """Where job, batch and other request locations may read: below `data_root` (which
-        s3:// URIs map onto) and below the `data_urls` prefixes (see `tidecast.data.locations`)."""
-        return LocationPolicy.of([self.data_root], self.data_root, self.data_urls)
+        s3:// URIs map onto) and below the `data_urls` prefixes (see `tidecast.data.locations`).
+        Without a data root no local path is read: the callers are remote."""
+        return LocationPolicy.of([self.data_root], self.data_root, self.data_urls, local_as_given=False)

@@ -158,6 +158,8 @@ def serve(settings: ServiceSettings, *, default_endpoint: str | None = None) -> 
                 loop,
                 http,
             )
+            if settings.data_root is None:
+                log.info("no data root: jobs read no local file (TIDECAST_DATA_ROOT allows a folder)")
             with _signals_recorded():
                 _server_stopping_workers(config, pool).run(sockets=[listener])
         finally:
