@@ -175,3 +175,32 @@ def test_when_the_challenger_thread_is_busy_then_the_app_shuts_down_without_wait
         release.set()
         database.dispose()
     assert elapsed < CLOSE_SECONDS + 2.0, f"shutdown took {elapsed:.1f} s"
+
+
+@pytest.mark.slow
+def test_when_the_signal_comes_while_the_service_starts_then_it_still_stops_cleanly(tmp_path: Path) -> None:
+    """SIGTERM just after the workers started, before uvicorn took the signals over: Python's
+    default would kill the service there and orphan its workers."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDECAST_")}
+    env.update(TIDECAST_HOME=str(tmp_path), TIDECAST_LOG_LEVEL="INFO")
+    command = [sys.executable, "-m", "tidecast.service.server", "--host", "127.0.0.1", "--port", str(port)]
+    log_path = tmp_path / "server.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [*command, "--workers", "1"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while '"message": "worker ' not in log_path.read_text(errors="replace"):
+            assert process.poll() is None and time.monotonic() < deadline, log_tail(tmp_path)
+            time.sleep(0.01)
+        started = [line for line in log_path.read_text().splitlines() if '"message": "worker ' in line]
+        worker = int(started[0].split('"message": "worker ')[1].split()[0])
+        elapsed = stop_and_time(process, signal.SIGTERM, tmp_path)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert elapsed < EXIT_SECONDS, f"{elapsed:.1f} s\n{log_tail(tmp_path)}"
+    assert not pid_alive(worker)  # stopped and reaped by the service, not left to notice alone

@@ -76,23 +76,39 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).propagate = True
 
 
-@contextmanager
-def _signals_recorded() -> Iterator[None]:
-    """Let SIGINT/SIGTERM end uvicorn, but not the process.
+class _Stop:
+    """What a SIGINT/SIGTERM that `serve` receives outside uvicorn's own handling asks for:
+    the workers to stop, and uvicorn not to serve (or to stop as soon as it has started)."""
 
-    uvicorn handles both signals itself and, once it has shut down, raises the captured signal
-    again with the handlers it found installed. With Python's defaults that kills the process
-    (SIGTERM) or raises KeyboardInterrupt (SIGINT) before the workers are stopped, leaving them
-    orphaned; these handlers only log, so shutdown continues to `WorkerPool.stop`.
+    def __init__(self) -> None:
+        self.requested = False
+        self.pool: WorkerPool | None = None
+        self.server: Any = None
+
+    def __call__(self, signum: int, frame: object) -> None:
+        log.info("received %s: stopping the workers", signal.Signals(signum).name)
+        self.requested = True
+        if self.pool is not None:
+            self.pool.request_stop()
+        if self.server is not None:
+            self.server.should_exit = True
+
+
+@contextmanager
+def _signals_recorded(stop: _Stop) -> Iterator[None]:
+    """Let SIGINT/SIGTERM stop the service, never kill it, from before the workers start.
+
+    uvicorn handles both signals itself while it runs and, once it has shut down, raises the
+    captured signal again with the handlers it found installed. With Python's defaults that
+    kills the process (SIGTERM) or raises KeyboardInterrupt (SIGINT) before the workers are
+    stopped, leaving them orphaned, and so would a signal that comes while the service starts;
+    `stop` records it instead, so shutdown continues to `WorkerPool.stop`.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def record(signum: int, frame: object) -> None:
-        log.info("received %s: stopping the workers", signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, record) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
@@ -121,10 +137,6 @@ def _first_importable(preferred: str, fallback: str) -> str:
 
 def serve(settings: ServiceSettings, *, default_endpoint: str | None = None) -> None:
     """Run the service until SIGINT/SIGTERM (see the module docstring)."""
-    import uvicorn
-
-    from tidecast.service.app import create_app
-
     listener = bind(settings.host, settings.port)  # a busy port fails here, before anything starts
     database = Database.from_url(settings.database_url)
     try:
@@ -132,42 +144,63 @@ def serve(settings: ServiceSettings, *, default_endpoint: str | None = None) -> 
         jobs = JobStore(database.sessions)
         for job in jobs.recover_orphans():
             log.warning("job %s failed while the service was down: %s", job.id, job.error)
-        pool = WorkerPool(settings, jobs, settings.workers)
-        pool.start()
-        try:
-            app = create_app(
-                settings, database=database, worker_status=pool.status, default_endpoint=default_endpoint
-            )
-            loop, http = event_loop_and_http()
-            config = uvicorn.Config(
-                app,
-                host=settings.host,
-                port=settings.port,
-                loop=loop,
-                http=http,
-                log_config=None,
-                access_log=False,
-                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-                lifespan="on",
-            )
-            log.info(
-                "tidecast serving on http://%s:%d with %d worker(s) (%s, %s)",
-                settings.host,
-                settings.port,
-                settings.workers,
-                loop,
-                http,
-            )
-            if settings.data_root is None:
-                log.info("no data root: jobs read no local file (TIDECAST_DATA_ROOT allows a folder)")
-            with _signals_recorded():
-                _server_stopping_workers(config, pool).run(sockets=[listener])
-        finally:
-            pool.stop()
+        stop = _Stop()
+        with _signals_recorded(stop):
+            _serve_with_workers(settings, database, jobs, listener, stop, default_endpoint)
     finally:
         database.dispose()
         listener.close()
     log.info("tidecast stopped")
+
+
+def _serve_with_workers(
+    settings: ServiceSettings,
+    database: Database,
+    jobs: JobStore,
+    listener: socket.socket,
+    stop: _Stop,
+    default_endpoint: str | None,
+) -> None:
+    """Start the workers, run uvicorn unless a signal came first, then stop the workers."""
+    import uvicorn
+
+    from tidecast.service.app import create_app
+
+    pool = WorkerPool(settings, jobs, settings.workers)
+    stop.pool = pool
+    pool.start()
+    try:
+        app = create_app(
+            settings, database=database, worker_status=pool.status, default_endpoint=default_endpoint
+        )
+        loop, http = event_loop_and_http()
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            loop=loop,
+            http=http,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            lifespan="on",
+        )
+        server = _server_stopping_workers(config, pool)
+        stop.server = server  # a signal from now until uvicorn takes over makes it stop at once
+        log.info(
+            "tidecast serving on http://%s:%d with %d worker(s) (%s, %s)",
+            settings.host,
+            settings.port,
+            settings.workers,
+            loop,
+            http,
+        )
+        if settings.data_root is None:
+            log.info("no data root: jobs read no local file (TIDECAST_DATA_ROOT allows a folder)")
+        if not stop.requested:
+            server.run(sockets=[listener])
+    finally:
+        pool.stop()
 
 
 def _server_stopping_workers(config: Any, pool: WorkerPool) -> Any:
