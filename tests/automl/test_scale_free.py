@@ -15,7 +15,7 @@ import pytest
 
 from tidecast.automl.backtest import CandidateResult, WindowData, score_window
 from tidecast.automl.ensemble import BacktestForecast
-from tidecast.automl.scale_free import compare, scale_free_scorer
+from tidecast.automl.scale_free import compare, counterpart, point_losses, scale_free_scorer
 from tidecast.automl.selection import ENSEMBLE, select
 from tidecast.automl.windows import BacktestWindow
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
@@ -113,3 +113,16 @@ def test_when_the_scale_free_weights_win_on_one_series_only_then_the_objective_w
     assert selection.weighted_by == "wql"
     assert selection.fit_weights == {"A": 1.0}
     assert selection.weights == {"A": 1.0}
+
+
+def test_when_the_objective_is_wape_or_wql_then_point_losses_add_up_to_its_numerator():
+    y = np.array([10.0, 20.0])
+    mean = np.array([11.0, 30.0])
+    q = np.array([[8.0, 12.0, 14.0], [15.0, 18.0, 25.0]])
+    levels = (0.1, 0.5, 0.9)
+    # WAPE reads the median (12, 18), not the mean: |10-12| and |20-18|.
+    np.testing.assert_allclose(point_losses("wape", y, mean, q, levels), [2.0, 2.0])
+    # wQL: 2·pinball averaged over levels. y=10: 0.1·2, 0.5·2, 0.1·4 -> 2·1.6/3; y=20: 0.1·5, 0.5·2, 0.1·5 -> 2·2/3.
+    np.testing.assert_allclose(point_losses("WQL", y, mean, q, levels), [3.2 / 3, 4.0 / 3])
+    assert counterpart("WQL") == "scaled quantile loss"
+    assert counterpart("rmse") is None
