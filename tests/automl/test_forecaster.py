@@ -224,6 +224,7 @@ def test_when_two_years_of_weeks_face_a_39_week_horizon_then_models_are_backtest
     written = build_report(auto)
     assert written["backtest_plan"]["step"] == 39 and written["backtest_plan"]["needed_length"] == 98
     assert written["ensemble"]["scored_on"] == report.ensemble_holdout["scored_on"]
+    assert written["ensemble"]["weighted_by"] == "wql"  # what the ensemble weights were fitted on
 
 
 def test_when_the_ensemble_is_on_the_leaderboard_then_it_shows_its_held_out_score_only():

@@ -169,6 +169,7 @@ def choose(
         "scored_on": selection.scored_on,
         "in_sample": selection.in_sample,
         "fit_weights": selection.fit_weights,
+        "weighted_by": selection.weighted_by,
         "scores": selection.holdout_scores,
     }
     report.notes.extend(selection.notes)

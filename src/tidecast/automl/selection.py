@@ -27,6 +27,7 @@ import numpy as np
 
 from tidecast.automl.backtest import CandidateResult, WindowData, score_window, windowed_scorer
 from tidecast.automl.ensemble import BacktestForecast, combine, greedy_ensemble
+from tidecast.automl.scale_free import counterpart, held_out_comparison, scale_free_weights
 from tidecast.data.schema import ITEM_ID
 
 ENSEMBLE = "WeightedEnsemble"
@@ -63,6 +64,8 @@ class Selection:
     ensemble_metrics: dict[str, float] = field(default_factory=dict)
     # The window whose every point the ensemble's score covers (None when only some steps).
     scored_window: int | None = None
+    # What the ensemble weights were fitted on: the objective, or its scale-free counterpart.
+    weighted_by: str = ""
     notes: list[str] = field(default_factory=list)
 
 
@@ -141,7 +144,9 @@ def select(
     if not final:
         return None
     best_single = min(ok, key=lambda c: c.score).name
-    single = Selection(best=best_single, weights={best_single: 1.0}, ensemble_weights=final)
+    single = Selection(
+        best=best_single, weights={best_single: 1.0}, ensemble_weights=final, weighted_by=metric
+    )
     holdout = holdout_split(windows)
     if holdout is None:
         single.in_sample = True
@@ -170,6 +175,21 @@ def select(
             f"forecasting with the best single model, {best_single}"
         )
         return single
+    scaled = scale_free_weights(fit_forecasts, holdout.fit, quantiles, metric, size)
+    if scaled and scaled != fit_weights:
+        versus = held_out_comparison(test_forecasts, holdout.test[0], fit_weights, scaled, quantiles, metric)
+        refitted = (
+            scale_free_weights(forecasts, windows, quantiles, metric, size) if versus.significant else {}
+        )
+        if refitted:
+            fit_weights, final = scaled, refitted
+            single.ensemble_weights, single.fit_weights = final, scaled
+            single.weighted_by = str(counterpart(metric))
+            single.notes.append(
+                f"ensemble weights fitted on the {single.weighted_by} (every series counts the same) rather than "
+                f"{metric} (series count by volume): on {holdout.label} they scored {metric} {versus.scale_free:.4g} "
+                f"against {versus.objective:.4g}, {versus.z:.2f} standard errors apart over {versus.n_series} series"
+            )
     # The single model the same points would have picked: the rival the ensemble must beat.
     rival = min(fit_forecasts, key=lambda n: fit_score(fit_forecasts[n].mean, fit_forecasts[n].quantiles))
     held_out = combine(test_forecasts, fit_weights)

@@ -94,6 +94,7 @@ def build_report(auto: AutoForecaster, forecasts: pd.DataFrame | None = None) ->
                 "scored_on": report.ensemble_holdout.get("scored_on", ""),
                 "in_sample": report.ensemble_holdout.get("in_sample", False),
                 "fit_weights": report.ensemble_holdout.get("fit_weights", {}),
+                "weighted_by": report.ensemble_holdout.get("weighted_by", auto.metric),
                 "heldout_scores": report.ensemble_holdout.get("scores", {}),
                 "window_scores": report.ensemble_window_scores,
                 "window_metrics": report.ensemble_window_metrics,
