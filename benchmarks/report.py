@@ -2,9 +2,12 @@
 
 `results_markdown(folder)` reads every `<name>.csv` (rows) and `<name>.bars.csv` (bars) in
 `benchmarks/results/` and returns the text of `benchmarks/results.md`; `update_readme` swaps
-that table into README.md between `<!-- results:start -->` and `<!-- results:end -->`. The
-service load test (`load.csv`) has its own columns, so it gets its own table (`load_markdown`);
-its bars join the others.
+that table into README.md between `<!-- results:start -->` and `<!-- results:end -->`. Only
+CSVs with one row per (dataset, system) join the main table: the service load test
+(`load.csv`) and the missing-value experiment (`missing.csv`, one row per run, panel and
+filling choice) have their own columns, so they get their own tables (`load_markdown`,
+`missing_markdown`); `scale.csv` (scale.py's) and `explain_cost.csv` (explain_results.md's)
+are reported by their own scripts. The load bars join the others.
 """
 
 from __future__ import annotations
@@ -18,7 +21,15 @@ import pandas as pd
 README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 # Datasets in the order the table lists them; others follow alphabetically.
-ORDER = ("demo_holdout", "m4_hourly", "m4_weekly", "tourism_monthly", "tourism_quarterly", "tourism_yearly")
+ORDER = (
+    "demo_holdout",
+    "messy",
+    "m4_hourly",
+    "m4_weekly",
+    "tourism_monthly",
+    "tourism_quarterly",
+    "tourism_yearly",
+)
 
 # (CSV column, header, decimals)
 TABLE: tuple[tuple[str, str, int], ...] = (
@@ -38,7 +49,19 @@ TABLE: tuple[tuple[str, str, int], ...] = (
     ("time_vs_lgbm", "time ÷ plain LGBM", 2),
 )
 LOAD = "load"  # results/load.csv: one row per (scenario, concurrency), not per system
-SCALE = "scale"  # results/scale.csv: one row per (task, preset, items, executor); scale.py reports it
+MISSING = "missing"  # results/missing.csv: one row per (run, panel, filling choice)
+# Not per (dataset, system) either, and reported elsewhere: scale.py's table, explain_results.md.
+ELSEWHERE = ("scale", "explain_cost")
+MISSING_TABLE: tuple[tuple[str, str, int], ...] = (
+    ("run", "run (preset, demo items)", 0),
+    ("dataset", "panel", 0),
+    ("choice", "target middlefill", 0),
+    ("wql", "wQL", 4),
+    ("wape", "WAPE", 4),
+    ("mase", "MASE", 3),
+    ("seconds", "seconds", 1),
+    ("run_at", "run at", 0),
+)
 LOAD_TABLE: tuple[tuple[str, str, int], ...] = (
     ("scenario", "scenario", 0),
     ("concurrency", "clients", 0),
@@ -68,16 +91,24 @@ def _markdown(header: list[str], body: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _table(rows: pd.DataFrame, columns: tuple[tuple[str, str, int], ...]) -> str:
+    body = [[_cell(r.get(col), d) for col, _, d in columns] for r in rows.to_dict("records")]
+    return _markdown([h for _, h, _ in columns], body)
+
+
 def rows_markdown(rows: pd.DataFrame) -> str:
     """The results table: one line per (dataset, system)."""
-    body = [[_cell(r.get(col), d) for col, _, d in TABLE] for r in rows.to_dict("records")]
-    return _markdown([h for _, h, _ in TABLE], body)
+    return _table(rows, TABLE)
 
 
 def load_markdown(rows: pd.DataFrame) -> str:
     """The service load table: one line per (scenario, concurrent clients)."""
-    body = [[_cell(r.get(col), d) for col, _, d in LOAD_TABLE] for r in rows.to_dict("records")]
-    return _markdown([h for _, h, _ in LOAD_TABLE], body)
+    return _table(rows, LOAD_TABLE)
+
+
+def missing_markdown(rows: pd.DataFrame) -> str:
+    """The missing-value table: one line per (run, panel, filling choice of the target)."""
+    return _table(rows, MISSING_TABLE)
 
 
 def bars_markdown(bars: pd.DataFrame) -> str:
@@ -92,20 +123,31 @@ def bars_markdown(bars: pd.DataFrame) -> str:
 
 def _names(folder: Path) -> list[str]:
     found = {p.name.removesuffix(".csv") for p in folder.glob("*.csv") if not p.name.endswith(".bars.csv")}
-    found.discard(LOAD)
-    found.discard(SCALE)
+    found -= {LOAD, MISSING, *ELSEWHERE}
     return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
 
 
 def _load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every result row and every bar in `folder`, datasets in table order."""
+    """Every result row and every bar in `folder`, datasets in table order.
+
+    Raises when a CSV meant for the main table lacks a dataset or a system: its rows would
+    render as "—", saying nothing of what they are (give it its own table instead).
+    """
     names = _names(folder)
     if not names:
         return pd.DataFrame(), pd.DataFrame()
-    rows = pd.concat([pd.read_csv(folder / f"{n}.csv") for n in names], ignore_index=True)
+    rows = pd.concat([_rows(folder, n) for n in names], ignore_index=True)
     bar_files = [folder / f"{n}.bars.csv" for n in [*names, LOAD] if (folder / f"{n}.bars.csv").exists()]
     frames = [f for f in (pd.read_csv(p) for p in bar_files) if len(f)]
     return rows, pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _rows(folder: Path, name: str) -> pd.DataFrame:
+    frame = pd.read_csv(folder / f"{name}.csv")
+    for column in ("dataset", "system", "run_at"):
+        if column not in frame or frame[column].isna().any():
+            raise ValueError(f"{name}.csv: a row without {column!r}; not a (dataset, system) table")
+    return frame
 
 
 NOTES = (
@@ -156,9 +198,26 @@ def results_markdown(folder: Path) -> str:
             "",
             load_markdown(load),
         ]
+    if (folder / f"{MISSING}.csv").exists():
+        parts += [
+            "",
+            "## Missing target values",
+            "",
+            MISSING_NOTE,
+            "",
+            missing_markdown(pd.read_csv(folder / f"{MISSING}.csv")),
+        ]
     if len(bars):
         parts += ["", "## Bars", "", bars_markdown(bars)]
     return "\n".join(parts) + "\n"
+
+
+MISSING_NOTE = (
+    "`benchmarks/missing.py` (its docstring reads the figures): each panel's last horizon held "
+    "out, the training target blanked, dropped or cut in four-week blocks (dominicks_oj: its own "
+    "absent weeks), fitted once per way of filling the target's gaps (`middlefill`); "
+    "`any (no gaps)` is the clean panel, where every choice is the same."
+)
 
 
 def readme_block(folder: Path) -> str:

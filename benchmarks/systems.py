@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 from statsforecast import StatsForecast
-from statsforecast.models import MSTL, AutoETS, AutoTheta, SeasonalNaive
+from statsforecast.models import MSTL, AutoETS, AutoTheta, Naive, SeasonalNaive
 
 from common import QUANTILES, timed
 from tidecast.automl.forecaster import AutoForecaster
@@ -25,6 +25,7 @@ STATSFORECAST: dict[str, Callable[[Any], Any]] = {
     "AutoETS": lambda m: AutoETS(season_length=m),
     "AutoTheta": lambda m: AutoTheta(season_length=m),
     "MSTL": lambda m: MSTL(season_length=m),
+    "Naive": lambda _: Naive(),
 }
 
 

@@ -249,8 +249,8 @@ class AutoForecaster:
                 f"closed days: every observed row with {said} sold 0, so every model forecasts 0 there"
             )
         arrays = SeriesArrays.from_spec(panel, spec)  # the one build: future, windows and refit share it
-        if future is not None and spec.known_covariates:
-            self.prepare_future(future, arrays)  # fails here, before any model is fitted
+        if future is not None and spec.known_covariates:  # fails here, before any model is fitted
+            report.notes += self.prepare_future(future, arrays).attrs.get("notes", [])
 
         plan, eligible = search.plan_windows(self, panel, n_windows, m, report)
         windows = list(plan.windows)

@@ -71,17 +71,24 @@ def history_plan(n_items: int, n_days: int, rng: np.random.Generator) -> pd.Data
     )
 
 
+def planned_demand(chunk: pd.DataFrame, n_items: int, plan: pd.DataFrame) -> np.ndarray:
+    """(items, days) expected sales of the clean `chunk` at the plan's levels and promotion lifts:
+    what the messy sales are drawn around (before counts, closures and returns), so a benchmark
+    can tell the data's own noise floor from a forecaster's error."""
+    demand = chunk["target_value"].to_numpy(np.float64).reshape(n_items, -1)
+    promoted = chunk["promotion"].to_numpy().reshape(n_items, -1) == 1
+    demand = demand * (plan["level"].to_numpy() / np.maximum(demand.mean(axis=1), 1e-9))[:, None]
+    return np.where(promoted, demand * plan["lift"].to_numpy()[:, None], demand)
+
+
 def make_messy(
     chunk: pd.DataFrame, n_items: int, dates: pd.DatetimeIndex, rng: np.random.Generator
 ) -> pd.DataFrame:
     """The clean `chunk` (item-major, `n_items` x every date) made messy; adds the `open` column."""
     n_days = len(dates)
     plan = history_plan(n_items, n_days, rng)
-    demand = chunk["target_value"].to_numpy(np.float64).reshape(n_items, n_days)
-    promoted = chunk["promotion"].to_numpy().reshape(n_items, n_days) == 1
+    demand = planned_demand(chunk, n_items, plan)
     regions = np.asarray(chunk["region"].to_numpy()).reshape(n_items, n_days)[:, 0]
-    demand = demand * (plan["level"].to_numpy() / np.maximum(demand.mean(axis=1), 1e-9))[:, None]
-    demand = np.where(promoted, demand * plan["lift"].to_numpy()[:, None], demand)
     slow = demand.mean(axis=1) < POISSON_BELOW
     counts = rng.poisson(np.maximum(demand, 0.0)).astype(np.float64)
     sales = np.where(slow[:, None], counts, np.round(demand, 2))

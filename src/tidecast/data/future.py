@@ -3,6 +3,13 @@
 A model that uses a known covariate (a planned promotion, a holiday flag) needs its value at
 every forecast step. This builds the exact steps the history implies and fills what the user
 did not provide with the column's ``futurefill`` (SageMaker's vocabulary, see `filling`).
+
+A series that ended before the panel's last timestamp (a discontinued product) is forecast
+from its own last observation, so its horizon lies in days that a future file, which starts
+after the panel's end, has no rows for. Such cells get the series' own historical mean (a
+flag becomes the share of days it was on) and a note in `frame.attrs["notes"]`, rather than
+failing the whole fit: on the messy demo, 12 discontinued items of 125 stopped every
+`--future` run. Missing cells of series that reach the panel's end stay an error.
 """
 
 from __future__ import annotations
@@ -13,7 +20,14 @@ import numpy as np
 import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays
-from tidecast.data.filling import FillingOptions, array_values, column_values, fill_value, resolve_filling
+from tidecast.data.filling import (
+    Fill,
+    FillingOptions,
+    array_values,
+    column_values,
+    fill_value,
+    resolve_filling,
+)
 from tidecast.data.frequency import future_timestamps
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.errors import DataError
@@ -35,7 +49,8 @@ def fill_future(
     outside them are ignored), filled with each column's ``futurefill`` (mean/median/min/max
     from the item's history). `filling` is the same option as for `prepare`, or
     `PreparedData.filling`; its entries for other columns are ignored. Cells still missing raise
-    DataError: a model that uses a known covariate cannot forecast without its future values.
+    DataError: a model that uses a known covariate cannot forecast without its future values,
+    except numeric cells of series that ended before the others (see the module's docstring).
     """
     known = list(known_covariates)
     missing = [c for c in (ITEM_ID, TIMESTAMP, *known) if c not in future.columns]
@@ -75,6 +90,11 @@ def fill_future(
             values[gap] = value[row_series[gap]] if isinstance(value, np.ndarray) else value
         frame[column] = values
     still = frame[known].isna().any(axis=1).to_numpy()
+    last = arrays.last_timestamps()
+    ended = (last < last.max())[row_series] if len(last) else np.zeros(0, dtype=bool)
+    if (still & ended).any():
+        _fill_ended(frame, past, arrays.indptr, row_series, still & ended)
+        still = frame[known].isna().any(axis=1).to_numpy()
     if still.any():
         rows = frame.loc[still].head(5).to_dict("records")
         columns = [c for c in known if frame[c].isna().any()]
@@ -86,6 +106,30 @@ def fill_future(
             [{str(k): _plain(v) for k, v in row.items()} for row in rows],
         )
     return frame
+
+
+def _fill_ended(
+    frame: pd.DataFrame,
+    past: dict[str, np.ndarray],
+    indptr: np.ndarray,
+    row_series: np.ndarray,
+    rows: np.ndarray,
+) -> None:
+    """Fill the numeric known covariates of `rows` (series that ended early) with each series'
+    historical mean, in place, and say so in `frame.attrs["notes"]`."""
+    for column, history in past.items():
+        if history.dtype.kind != "f":
+            continue
+        values = frame[column].to_numpy(np.float64, na_value=np.nan, copy=True)
+        gap = rows & np.isnan(values)
+        mean = fill_value(Fill("mean"), history, indptr)
+        values[gap] = np.asarray(mean)[row_series[gap]]
+        frame[column] = values
+    n_series = len(np.unique(row_series[rows]))
+    frame.attrs["notes"] = [
+        f"{n_series} series ended before the panel's last timestamp: their known covariates over "
+        "their own horizon, absent from the future, are each series' historical mean"
+    ]
 
 
 def _plain(value: object) -> object:
