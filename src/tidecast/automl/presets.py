@@ -43,11 +43,16 @@ PRESETS: dict[str, Preset] = {
     # M4 hourly, M4 weekly and pasta_promo); MSTLETS keeps an exponential-smoothing member.
     "medium": Preset(
         name="medium",
-        models=(*(m for m in STATISTICAL if m != "AutoETS"), "DynamicRegression", "LightGBM"),
+        models=(
+            *(m for m in STATISTICAL if m != "AutoETS"),
+            "DynamicRegression",
+            "LightGBM",
+            "LightGBMHorizonLags",
+        ),
         backtest_windows=3,
         description=(
             "default: the statistical families but the costly ARIMA and AutoETS searches, the dynamic regression "
-            "and the global LightGBM (both use covariates, holidays and item attributes)"
+            "and two global LightGBMs (all three use covariates, holidays and item attributes)"
         ),
     ),
     "best": Preset(
@@ -58,6 +63,7 @@ PRESETS: dict[str, Preset] = {
             "AutoARIMA",
             "DynamicRegression",
             "LightGBM",
+            "LightGBMHorizonLags",
             "Prophet",
             "DeepAR",
             "CNNQR",

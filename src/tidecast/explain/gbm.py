@@ -52,7 +52,7 @@ from tidecast.explain.terms import (
 from tidecast.models.gbm import LightGBM
 from tidecast.models.gbm_closed import closed_mask
 from tidecast.models.gbm_features import FeatureLayout, calendar_frame, extend, feature_rows
-from tidecast.models.intervals import naive_fallback
+from tidecast.models.intervals import naive_fallback, too_short
 
 # Holiday columns of the calendar features (`data.holidays.holiday_features`) shared by
 # every holiday; `hol_<key>` columns are one holiday's own.
@@ -98,7 +98,7 @@ def gbm_terms(
     future = model._future(panel, data, future)
     horizon = model.horizon_
     terms = Terms((data.n_series, horizon))
-    short = model._too_short(data)
+    short = too_short(data, model.tags.min_length)
     booster = model.booster_
     if booster is None:
         short[:] = True

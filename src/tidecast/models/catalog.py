@@ -16,6 +16,7 @@ from tidecast.models.base import Forecaster
 from tidecast.models.baseline import Average, Naive, SeasonalNaive
 from tidecast.models.decomposition import MSTLETS
 from tidecast.models.gbm import LightGBM
+from tidecast.models.gbm_lagged import HorizonLagLightGBM
 from tidecast.models.intermittent import TSB, CrostonSBA
 from tidecast.models.mstl import MSTL
 from tidecast.models.neural import CNNQR, DeepAR
@@ -41,14 +42,15 @@ CATALOG: dict[str, type[Forecaster]] = {
     "DeepAR": DeepAR,
     "CNNQR": CNNQR,
     "LightGBM": LightGBM,
+    "LightGBMHorizonLags": HorizonLagLightGBM,
 }
 
 # Models whose output depends on a random seed; the others ignore the `seed` run option.
-SEEDED: frozenset[str] = frozenset({"NPTS", "DeepAR", "CNNQR", "Prophet", "LightGBM"})
+SEEDED: frozenset[str] = frozenset({"NPTS", "DeepAR", "CNNQR", "Prophet", "LightGBM", "LightGBMHorizonLags"})
 
 # Models that fit the run's quantile levels themselves (as `quantile_levels`); the others
 # derive any level at predict time and ignore the `quantiles` run option.
-QUANTILE_AWARE: frozenset[str] = frozenset({"LightGBM"})
+QUANTILE_AWARE: frozenset[str] = frozenset({"LightGBM", "LightGBMHorizonLags"})
 
 
 def model_name(name: str) -> str:

@@ -67,10 +67,9 @@ import numpy as np
 import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays
-from tidecast.data.frequency import seasonal_periods
 from tidecast.errors import ConfigError
 from tidecast.models.base import Forecaster, Prediction, Tags
-from tidecast.models.gbm_closed import closed_mask, closure_rules
+from tidecast.models.gbm_closed import closed_mask, closure_rules, open_only
 from tidecast.models.gbm_features import (
     Extended,
     FeatureLayout,
@@ -81,9 +80,10 @@ from tidecast.models.gbm_features import (
     origin_norm,
     series_level,
 )
-from tidecast.models.gbm_layout import feature_layout
+from tidecast.models.gbm_layout import feature_layout, model_periods
 from tidecast.models.gbm_runtime import lightgbm_threads
 from tidecast.models.gbm_training import (
+    QUANTILE_RATE_CAP,
     booster_predict,
     calibrate,
     quantile_boosters,
@@ -93,7 +93,7 @@ from tidecast.models.gbm_training import (
     train_booster,
     trend_base,
 )
-from tidecast.models.intervals import naive_fallback, residual_quantiles
+from tidecast.models.intervals import fallback_prediction, residual_quantiles, too_short
 
 if TYPE_CHECKING:  # lightgbm loads scikit-learn and dask (about a second): imported on first fit
     import lightgbm as lgb
@@ -187,8 +187,7 @@ class LightGBM(Forecaster):
 
     # ---- configuration -----------------------------------------------------------------
     def _periods(self) -> tuple[int, ...]:
-        periods = self.season_lengths or seasonal_periods(self.spec_.freq)
-        return tuple(round(p) for p in periods if p >= 1) or (1,)
+        return model_periods(self.season_lengths, self.spec_.freq)
 
     def _layout(self, data: SeriesArrays) -> FeatureLayout:
         return feature_layout(
@@ -274,7 +273,17 @@ class LightGBM(Forecaster):
             x, scaled, scale = scaled_rows(scaling)
             self.detrend_ = detrend
             y = scaled - self._base(x)
-            booster = self._train(x[~validation], y[~validation], (x[validation], y[validation]), stop)
+            # With quantile boosters the point model's early stopping only sets their rounds,
+            # which `quantile_rounds` caps: boosting past that cap bought nothing (Favorita,
+            # three origins: identical wQL; its point model ran 1,000 rounds in one fit).
+            cap = QUANTILE_RATE_CAP / self.learning_rate if self._quantile_objective else self.max_rounds
+            booster = self._train(
+                x[~validation],
+                y[~validation],
+                (x[validation], y[validation]),
+                stop,
+                rounds=min(self.max_rounds, max(1, round(cap))),
+            )
             rounds = max(1, booster.best_iteration or booster.current_iteration())
             miss = y[validation] - booster.predict(x[validation], num_iteration=rounds)
             # In units of each series' level, so that errors compare across scalings.
@@ -366,10 +375,7 @@ class LightGBM(Forecaster):
 
     def _open_only(self, ext: Extended) -> Extended:
         """`ext` with the cells the closure rules call closed made missing (`gbm_closed`)."""
-        if not self._rules:
-            return ext
-        closed = closed_mask(ext.covariates, self._rules, len(ext.values))
-        return replace(ext, values=np.where(closed, np.nan, ext.values))
+        return open_only(ext, self._rules)
 
     def _sample(self, ext: Extended) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Training and validation rows, each sampled down to its share of `max_rows`."""
@@ -411,16 +417,9 @@ class LightGBM(Forecaster):
         deadline: float | None,
     ) -> Prediction:
         horizon = self.horizon_
-        mean = np.zeros((data.n_series, horizon))
-        bands = np.zeros((data.n_series, horizon, len(quantiles)))
-        short = self._too_short(data)
         booster = self.booster_
-        if booster is None:
-            short[:] = True
-        for i in np.flatnonzero(short):
-            center, band = naive_fallback(data.series(int(i)), horizon, quantiles)
-            mean[i], bands[i] = center, band
-        fallback = tuple(str(i) for i in data.item_ids[short])
+        short = too_short(data, self.tags.min_length) | (booster is None)
+        mean, bands, fallback = fallback_prediction(data, short, horizon, quantiles)
         if booster is None or short.all():
             return Prediction(mean=mean, quantiles=bands, fallback=fallback)
         ext = extend(data, self.layout_, horizon, future)
@@ -465,12 +464,6 @@ class LightGBM(Forecaster):
         mean[model] = np.where(shut, 0.0, mean[model])
         bands[model] = np.where(shut[:, :, None], 0.0, bands[model])
         return Prediction(mean=mean, quantiles=bands, fallback=fallback)
-
-    def _too_short(self, data: SeriesArrays) -> np.ndarray:
-        """Series with fewer observed values than `min_length`: they get the naive fallback."""
-        series = np.repeat(np.arange(data.n_series), data.lengths)
-        counts = np.bincount(series[np.isfinite(data.values)], minlength=data.n_series)
-        return counts < self.tags.min_length
 
     def _base(self, x: pd.DataFrame) -> np.ndarray:
         """What the trees add to: the local trend line with `detrend`, else nothing (0)."""

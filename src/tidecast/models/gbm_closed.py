@@ -12,8 +12,13 @@ on fewer than MIN_CLOSED_ROWS rows is not trusted.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tidecast.models.gbm_features import Extended
 
 # A value must be seen with a zero target on at least this many rows to become a rule.
 MIN_CLOSED_ROWS = 5
@@ -55,3 +60,11 @@ def closed_mask(
     for column, value in rules:
         mask |= np.asarray(covariates[column], dtype=np.float64) == value
     return mask
+
+
+def open_only(ext: Extended, rules: Sequence[tuple[str, float]]) -> Extended:
+    """`ext` with the cells the rules call closed made missing: no label, level or window sees them."""
+    if not rules:
+        return ext
+    closed = closed_mask(ext.covariates, rules, len(ext.values))
+    return replace(ext, values=np.where(closed, np.nan, ext.values))

@@ -3,15 +3,24 @@ rolling windows, the scale and trend windows, and the role of every covariate.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from tidecast.data.arrays import SeriesArrays
+from tidecast.data.frequency import seasonal_periods
 from tidecast.data.schema import DatasetSpec
 from tidecast.models.gbm_features import FeatureLayout, column_categories, default_lags, is_indicator
 
 # A seasonal period up to this many main periods (168 = 7 x 24 for hourly data) gets a
 # rolling window of its own, which also becomes the scaling window (`cycle_window`).
 WEEK_IN_MAINS = 8
+
+
+def model_periods(season_lengths: Sequence[float] | None, freq: str) -> tuple[int, ...]:
+    """The seasonal periods a global model uses: the ones given, else the frequency's (main first)."""
+    periods = season_lengths or seasonal_periods(freq)
+    return tuple(round(p) for p in periods if p >= 1) or (1,)
 
 
 def feature_layout(

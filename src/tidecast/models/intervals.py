@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy.stats import norm
 
+from tidecast.data.arrays import SeriesArrays
+
 
 def levels_for(quantiles: Sequence[float]) -> list[float]:
     """The central interval levels (in percent) whose bounds are the requested quantiles."""
@@ -101,3 +103,22 @@ def residual_quantiles(
             width += 1
         out[h - 1] = np.quantile(pool, q) if len(pool) else 0.0
     return out
+
+
+def too_short(data: SeriesArrays, min_length: int) -> np.ndarray:
+    """Series with fewer observed values than `min_length` (they get `naive_fallback`)."""
+    series = np.repeat(np.arange(data.n_series), data.lengths)
+    counts = np.bincount(series[np.isfinite(data.values)], minlength=data.n_series)
+    return counts < min_length
+
+
+def fallback_prediction(
+    data: SeriesArrays, short: np.ndarray, horizon: int, quantiles: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Mean (n_series, horizon) and bands (n_series, horizon, n_q), `naive_fallback` on the
+    `short` series and zero elsewhere (for the model to fill), and the short series' ids."""
+    mean = np.zeros((data.n_series, horizon))
+    bands = np.zeros((data.n_series, horizon, len(quantiles)))
+    for i in np.flatnonzero(short):
+        mean[i], bands[i] = naive_fallback(data.series(int(i)), horizon, quantiles)
+    return mean, bands, tuple(str(i) for i in data.item_ids[short])
