@@ -81,7 +81,7 @@ from tidecast.models.gbm_features import (
     series_level,
 )
 from tidecast.models.gbm_layout import feature_layout, model_periods
-from tidecast.models.gbm_runtime import lightgbm_threads
+from tidecast.models.gbm_runtime import run_params
 from tidecast.models.gbm_training import (
     QUANTILE_RATE_CAP,
     booster_predict,
@@ -211,11 +211,7 @@ class LightGBM(Forecaster):
             "lambda_l2": 1.0,
             "max_bin": 63,
             "bin_construct_sample_cnt": 50_000,
-            "num_threads": lightgbm_threads(self.n_jobs),
-            "deterministic": True,
-            "force_col_wise": True,
-            "seed": int(self.seed),
-            "verbosity": -1,
+            **run_params(self.n_jobs, self.seed),
         }
 
     @property

@@ -41,7 +41,7 @@ from tidecast.models.base import Forecaster, Prediction, Tags
 from tidecast.models.gbm_closed import closed_mask, closure_rules, open_only
 from tidecast.models.gbm_features import Extended, FeatureLayout, Windows, calendar_frame, extend
 from tidecast.models.gbm_layout import feature_layout, model_periods
-from tidecast.models.gbm_runtime import lightgbm_threads
+from tidecast.models.gbm_runtime import run_params
 from tidecast.models.gbm_training import binned, booster_predict, train_booster
 from tidecast.models.intervals import fallback_prediction, too_short
 
@@ -143,11 +143,7 @@ class HorizonLagLightGBM(Forecaster):
             "min_data_in_leaf": self.min_data_in_leaf,
             "max_bin": self.max_bin,
             "feature_fraction": self.feature_fraction,
-            "num_threads": lightgbm_threads(self.n_jobs),
-            "deterministic": True,
-            "force_col_wise": True,
-            "seed": int(self.seed),
-            "verbosity": -1,
+            **run_params(self.n_jobs, self.seed),
         }
 
     @property

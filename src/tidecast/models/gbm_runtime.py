@@ -45,6 +45,17 @@ def lightgbm_threads(n_jobs: int | None) -> int:
     return 1 if load >= LOADED_SHARE * cores else cores
 
 
+def run_params(n_jobs: int | None, seed: int) -> dict[str, Any]:
+    """LightGBM's run settings shared by every booster: threads, reproducible, quiet."""
+    return {
+        "num_threads": lightgbm_threads(n_jobs),
+        "deterministic": True,
+        "force_col_wise": True,
+        "seed": int(seed),
+        "verbosity": -1,
+    }
+
+
 class Deadline:
     """LightGBM callback that stops boosting once `time.monotonic()` passes `deadline`."""
 
