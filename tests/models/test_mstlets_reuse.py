@@ -42,9 +42,9 @@ def decompositions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The lengths of the series MSTL-ETS decomposes, in call order."""
     original, calls = decomposition.mstl_decompose, []
 
-    def counted(y, periods):
+    def counted(y, periods, **kwargs):
         calls.append(len(y))
-        return original(y, periods)
+        return original(y, periods, **kwargs)
 
     monkeypatch.setattr(decomposition, "mstl_decompose", counted)
     return calls

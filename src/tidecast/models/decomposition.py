@@ -35,6 +35,12 @@ from tidecast.models.local import LocalForecaster, SeriesForecast
 from tidecast.models.mstl import mstl_decompose
 from tidecast.models.statistical import digest
 
+# statsmodels' STL evaluates its loess smoothers only every `jump` points and interpolates;
+# 20 was as accurate as 1 on the demo data (WAPE 0.0151 vs 0.0152) at a seventh of the time.
+# Smoothers wider than 200 points (the yearly trend and low-pass ones) get a tenth of their
+# width instead (`mstl_decompose`).
+STL_JUMP = 20
+
 
 def smooth_cycle(component: np.ndarray, width: int) -> np.ndarray:
     """Centred moving average of a seasonal component, counting zeros beyond both ends.
@@ -102,19 +108,18 @@ class MSTLETS(LocalForecaster):
     def _adjust(self, y: np.ndarray, periods: tuple[int, ...]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         """The series without its smoothed long cycles, and the last cycle of each of them.
 
-        The decomposition is `mstl_decompose` (MSTL's), whose interpolation jumps scale with
-        each smoother's window, rather than statsforecast's `mstl` with a jump of 20 for every
-        smoother (itself as accurate as 1 on the demo at a seventh of the time): the yearly
-        trend and low-pass smoothers (609 and 367 points), which dominate the time, get jumps
-        of 61 and 37. Backtest-like runs (fit once, forecast four windows, refit and forecast)
-        with the reuse of `_State` in both arms, wQL over the four windows then seconds:
-        pasta_promo 0.6249 -> 0.6251 and 0.83x, demo 0.0063 -> 0.0061 and 0.87x, Favorita
-        0.0448 -> 0.0447 and 0.71x.
+        The decomposition is `mstl_decompose` (MSTL's) with every LOESS jump at least
+        `STL_JUMP`, as before, but a tenth of the window for the wide yearly trend and low-pass
+        smoothers (609 and 367 points: jumps 61 and 37), which took most of the time. In
+        backtest-like runs (`benchmarks/local_windows.py`: fit once, four windows, refit), with
+        the reuse of `_State`, against the previous version in the same run (wQL over the four
+        windows, total seconds): pasta_promo 0.6249 -> 0.6253 and 0.52x, demo 0.0063 -> 0.0061
+        and 0.53x, Favorita 0.0448 -> 0.0448 and 0.53x, M4 hourly 0.0288 -> 0.0288 and 0.80x.
         """
         if not periods:
             return y, ()
         short = sorted(int(p) for p in self.season_lengths if p > 1)[0]
-        seasonal, _ = mstl_decompose(y, [short, *periods])
+        seasonal, _ = mstl_decompose(y, [short, *periods], least_jump=STL_JUMP)
         adjusted = y.astype(np.float64).copy()
         tails = []
         for p, component in zip(periods, seasonal[1:], strict=True):
