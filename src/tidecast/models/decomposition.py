@@ -71,15 +71,16 @@ class _State:
     periods: tuple[int, ...]
     start: int  # where the ETS window began in the training series
     season: int
-    # The training series' length and digest, the ETS window of its adjusted values and its
-    # long cycles over the horizon's steps of the cycle: a forecast from that very series (the
-    # first backtest window, the forecast after the final fit) needs no second decomposition.
+    # The training series' length and digest, the ETS window of its adjusted values and the
+    # last cycle of each smoothed long component: a forecast from that very series (the first
+    # backtest window, the forecast after the final fit) needs no second decomposition.
     length: int = -1
     digest: int = 0
     adjusted: np.ndarray | None = None
     tails: tuple[np.ndarray, ...] = ()
 
     def fitted_on(self, y: np.ndarray) -> bool:
+        """Whether `y` is the training series (states pickled before these fields never are)."""
         return self.adjusted is not None and len(y) == self.length and digest(y) == self.digest
 
 
