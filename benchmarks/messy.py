@@ -64,8 +64,8 @@ import common
 import plain_lgbm
 from common import QUANTILES, add_lgbm_ratios, add_ratios, bar, print_rows, score, timed, write_rows
 from systems import Run, run_statsforecast, run_tidecast, warm_up
-from tidecast.data.demo import END, START, generate, generate_chunks, item_catalogue
-from tidecast.data.demo_messy import history_plan, is_open, planned_demand
+from tidecast.data.demo import END, START, generate, item_catalogue, messy_truth
+from tidecast.data.demo_messy import is_open
 
 NAME = "messy"
 HORIZON, SEASON = 14, 7
@@ -79,6 +79,8 @@ LABELS = {
 ORACLE = "oracle: the generator's expected sales (point, no system can know them)"
 ITEMS = 125  # the demo's default catalogue
 CLEAN, MESSY = "demo clean (messy.py)", "demo messy (messy.py)"  # dataset names in the tables
+WIDE = "demo messy, wide scales (messy.py)"  # the --wide-scales variant: an extra row set
+BOARDS = {CLEAN: "clean", MESSY: "messy", WIDE: "wide"}  # leaderboard file suffixes
 RATIO_BAR = 1.3  # issue 10: messy wQL ≤ 1.3 x clean wQL, same seed
 SCALE_WINDOW = 56  # the plain LightGBM's per-series scale window (daily, as pasta_promo)
 
@@ -96,10 +98,11 @@ class Panel:
     statics: pd.DataFrame  # item_id, category, region
 
 
-def panel(n_items: int, seed: int, messy: bool) -> Panel:
-    """The clean or messy demo at `seed`, split `HORIZON` days before its end."""
+def panel(n_items: int, seed: int, messy: bool, wide_scales: bool = False) -> Panel:
+    """The clean or messy (or wide-scale messy) demo at `seed`, split `HORIZON` days before its end."""
     known = ("promotion", "is_holiday", *(("open",) if messy else ()))
-    data = generate(n_items, seed, messy=messy).rename(columns={"target_value": "target"})
+    data = generate(n_items, seed, messy=messy, wide_scales=wide_scales)
+    data = data.rename(columns={"target_value": "target"})
     data = data[["item_id", "timestamp", "target", *known, *STATIC]]
     origin = pd.Timestamp(END) - pd.Timedelta(days=HORIZON)
     train = data[data["timestamp"] <= origin].reset_index(drop=True)
@@ -108,7 +111,7 @@ def panel(n_items: int, seed: int, messy: bool) -> Panel:
     statics = item_catalogue(n_items)[["item_id", *STATIC]]
     statics = statics[statics["item_id"].isin(items)].reset_index(drop=True)
     return Panel(
-        MESSY if messy else CLEAN,
+        (WIDE if wide_scales else MESSY) if messy else CLEAN,
         known,
         train,
         _filled(train, origin),
@@ -180,17 +183,14 @@ def run_baseline(filled: pd.DataFrame, model: str) -> Run:
     return Run(forecast, sum(r.seconds for r in runs), notes=[f"Naive on {short} series under two seasons"])
 
 
-def oracle(n_items: int, seed: int) -> pd.DataFrame:
+def oracle(n_items: int, seed: int, wide_scales: bool) -> pd.DataFrame:
     """The messy demo's expected sales on every item and day (closed days 0), as a point forecast."""
     dates = pd.date_range(START, END, freq="D")
-    chunk = next(generate_chunks(n_items, seed, chunk_items=n_items))  # what make_messy is given
-    plan = history_plan(n_items, len(dates), np.random.default_rng([seed, 2, 0]))
-    regions = item_catalogue(n_items)["region"].to_numpy()
-    expected = planned_demand(chunk, n_items, plan) * is_open(regions, dates)
+    plan, expected = messy_truth(n_items, seed, wide_scales)
     point = expected.ravel()
     return pd.DataFrame(
         {
-            "item_id": np.repeat(item_catalogue(n_items)["item_id"].to_numpy(), len(dates)),
+            "item_id": np.repeat(plan["item_id"].to_numpy(), len(dates)),
             "timestamp": np.tile(dates.values, n_items),
             **{column: point for column in ("mean", "p10", "p50", "p90")},
         }
@@ -198,15 +198,19 @@ def oracle(n_items: int, seed: int) -> pd.DataFrame:
 
 
 def kind_scores(p: Panel, forecasts: dict[str, pd.DataFrame], n_items: int, seed: int) -> pd.DataFrame:
-    """wQL per history kind of the messy panel, per system: where the gap between systems lies."""
-    n_days = len(pd.date_range(START, END, freq="D"))
-    plan = history_plan(n_items, n_days, np.random.default_rng([seed, 2, 0]))  # as make_messy draws it
-    kinds = pd.Series(plan["kind"].to_numpy(), index=item_catalogue(n_items)["item_id"])
+    """wQL per history kind of a messy panel, per system: where the gap between systems lies."""
+    plan, _ = messy_truth(n_items, seed)  # both variants share the plan
+    kinds = pd.Series(plan["kind"].to_numpy(), index=plan["item_id"])
     rows = []
     for kind in ("all", *kinds.unique()):
         items = kinds.index if kind == "all" else kinds.index[kinds == kind]
         test = p.test[p.test["item_id"].isin(items)]
-        row: dict[str, Any] = {"kind": kind, "items": int(test["item_id"].nunique()), "test_rows": len(test)}
+        row: dict[str, Any] = {
+            "panel": p.name,
+            "kind": kind,
+            "items": int(test["item_id"].nunique()),
+            "test_rows": len(test),
+        }
         row["actual_sum"] = float(test["target"].abs().sum())
         for system, forecast in forecasts.items():
             row[f"wql {system}"] = (
@@ -216,16 +220,18 @@ def kind_scores(p: Panel, forecasts: dict[str, pd.DataFrame], n_items: int, seed
     return pd.DataFrame(rows)
 
 
-def main(n_items: int = ITEMS, seed: int = 42) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Both panels, every system; write `results/messy.csv`, its bars and the per-kind table."""
-    if n_items > 5_000:
-        raise SystemExit("--items: at most 5000 (one generator chunk: the kinds are read from it)")
-    panels = [panel(n_items, seed, messy) for messy in (False, True)]
+def main(
+    n_items: int = ITEMS, seed: int = 42, wide_scales: bool = True
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every panel (clean, messy, and with `wide_scales` the wide-scale messy one), every
+    system; write `results/messy.csv`, its bars and the per-kind table."""
+    panels = [panel(n_items, seed, False), panel(n_items, seed, True)]
+    panels += [panel(n_items, seed, True, wide_scales=True)] if wide_scales else []
     warm = panels[0]
     warm_up(warm.filled, "D", HORIZON, {m: SEASON for m in STATSFORECAST})
     rows: list[dict[str, Any]] = []
     boards: dict[str, pd.DataFrame] = {}
-    forecasts: dict[str, pd.DataFrame] = {}
+    forecasts: dict[str, dict[str, pd.DataFrame]] = {}
     for p in panels:
         group = []
         for system in LABELS:
@@ -242,20 +248,21 @@ def main(n_items: int = ITEMS, seed: int = 42) -> tuple[list[dict[str, Any]], li
                 }
             )
             if system == "tidecast" and run.leaderboard is not None:
-                boards[f"messy_{'messy' if p.name == MESSY else 'clean'}"] = run.leaderboard
-            if p.name == MESSY and not run.error:
-                forecasts[system] = run.forecast
-        if p.name == MESSY:
-            forecasts["oracle"] = oracle(n_items, seed)
-            group.append(
-                {"dataset": p.name, "system": ORACLE, **score(p.test, forecasts["oracle"], p.filled, SEASON)}
-            )
+                boards[f"messy_{BOARDS[p.name]}"] = run.leaderboard
+            if p.name != CLEAN and not run.error:
+                forecasts.setdefault(p.name, {})[system] = run.forecast
+        if p.name != CLEAN:
+            truth = oracle(n_items, seed, wide_scales=p.name == WIDE)
+            forecasts[p.name]["oracle"] = truth
+            group.append({"dataset": p.name, "system": ORACLE, **score(p.test, truth, p.filled, SEASON)})
         add_ratios(group)
         add_lgbm_ratios(group, LABELS["plain_lgbm"])
         rows += group
     bars = messy_bars(rows)
     write_rows(NAME, rows, bars, boards)
-    kinds = kind_scores(panels[1], forecasts, n_items, seed)
+    kinds = pd.concat(
+        [kind_scores(p, forecasts[p.name], n_items, seed) for p in panels[1:]], ignore_index=True
+    )
     (common.RESULTS_DIR / NAME).mkdir(exist_ok=True)
     kinds.to_csv(common.RESULTS_DIR / NAME / "kinds.csv", index=False)
     print_rows(rows, bars)
@@ -286,6 +293,26 @@ def messy_bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             1.0,
             f"on the clean demo: {clean / plain_clean:.3f}",
         ),
+        *_wide_bars(wql),
+    ]
+
+
+def _wide_bars(wql: dict[tuple[str, str], float]) -> list[dict[str, Any]]:
+    """The wide-scale panel's tidecast ÷ plain LightGBM (the retail bar), when it was run."""
+    tide, plain = LABELS["tidecast"], LABELS["plain_lgbm"]
+    if (WIDE, tide) not in wql:
+        return []
+    wide, plain_wide = wql[(WIDE, tide)], wql[(WIDE, plain)]
+    floor = wql.get((WIDE, ORACLE), np.nan)
+    return [
+        bar(
+            NAME,
+            "messy demo, wide scales: tidecast wQL ÷ plain LightGBM wQL",
+            wide / plain_wide,
+            1.0,
+            f"tidecast {wide:.4f}, plain LightGBM {plain_wide:.4f}, oracle {floor:.4f} "
+            f"({wide / wql[(CLEAN, tide)]:.1f}x the clean wQL; not issue 10's --messy)",
+        )
     ]
 
 
@@ -294,7 +321,10 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--items", type=int, default=ITEMS, help="demo items (the demo's default)")
-    parser.add_argument("--seed", type=int, default=42, help="the generator seed of both panels")
+    parser.add_argument("--seed", type=int, default=42, help="the generator seed of every panel")
+    parser.add_argument(
+        "--no-wide-scales", action="store_true", help="skip the wide-scale messy panel (--wide-scales)"
+    )
     args = parser.parse_args()
-    main(args.items, args.seed)
+    main(args.items, args.seed, wide_scales=not args.no_wide_scales)
     common.regenerate_markdown()
