@@ -271,13 +271,14 @@ def main(
 
 
 def messy_bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """messy ÷ clean wQL of tidecast (issue 10), and tidecast ÷ plain LightGBM on the messy panel."""
+    """messy ÷ clean wQL of tidecast (issue 10), and tidecast ÷ plain LightGBM on each messy
+    panel that was run (the wide-scale one is not issue 10's --messy: it has no ratio bar)."""
     wql = {(r["dataset"], r["system"]): r.get("wql", np.nan) for r in rows}
     tide, plain = LABELS["tidecast"], LABELS["plain_lgbm"]
     clean, messy = wql[(CLEAN, tide)], wql[(MESSY, tide)]
     plain_clean, plain_messy = wql[(CLEAN, plain)], wql[(MESSY, plain)]
     floor = wql.get((MESSY, ORACLE), np.nan)
-    return [
+    bars = [
         bar(
             NAME,
             "messy demo: tidecast wQL ÷ clean demo's (same seed)",
@@ -285,35 +286,22 @@ def messy_bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             RATIO_BAR,
             f"clean {clean:.4f}, messy {messy:.4f}; plain LightGBM's ratio {plain_messy / plain_clean:.1f}; "
             f"the messy data's floor (oracle) alone is {floor / clean:.1f}x the clean wQL",
-        ),
-        bar(
-            NAME,
-            "messy demo: tidecast wQL ÷ plain LightGBM wQL",
-            messy / plain_messy,
-            1.0,
-            f"on the clean demo: {clean / plain_clean:.3f}",
-        ),
-        *_wide_bars(wql),
-    ]
-
-
-def _wide_bars(wql: dict[tuple[str, str], float]) -> list[dict[str, Any]]:
-    """The wide-scale panel's tidecast ÷ plain LightGBM (the retail bar), when it was run."""
-    tide, plain = LABELS["tidecast"], LABELS["plain_lgbm"]
-    if (WIDE, tide) not in wql:
-        return []
-    wide, plain_wide = wql[(WIDE, tide)], wql[(WIDE, plain)]
-    floor = wql.get((WIDE, ORACLE), np.nan)
-    return [
-        bar(
-            NAME,
-            "messy demo, wide scales: tidecast wQL ÷ plain LightGBM wQL",
-            wide / plain_wide,
-            1.0,
-            f"tidecast {wide:.4f}, plain LightGBM {plain_wide:.4f}, oracle {floor:.4f} "
-            f"({wide / wql[(CLEAN, tide)]:.1f}x the clean wQL; not issue 10's --messy)",
         )
     ]
+    for name, label in ((MESSY, "messy demo"), (WIDE, "messy demo, wide scales")):
+        if (name, tide) in wql:
+            mine, theirs = wql[(name, tide)], wql[(name, plain)]
+            bars.append(
+                bar(
+                    NAME,
+                    f"{label}: tidecast wQL ÷ plain LightGBM wQL",
+                    mine / theirs,
+                    1.0,
+                    f"tidecast {mine:.4f}, plain LightGBM {theirs:.4f}, oracle {wql.get((name, ORACLE), np.nan):.4f}; "
+                    f"on the clean demo: {clean / plain_clean:.3f}",
+                )
+            )
+    return bars
 
 
 if __name__ == "__main__":
