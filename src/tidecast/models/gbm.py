@@ -70,7 +70,7 @@ from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import seasonal_periods
 from tidecast.errors import ConfigError
 from tidecast.models.base import Forecaster, Prediction, Tags
-from tidecast.models.gbm_closed import closed_mask, closure_rules
+from tidecast.models.gbm_closed import closed_mask, closure_rules, open_values
 from tidecast.models.gbm_features import (
     Extended,
     FeatureLayout,
@@ -366,10 +366,7 @@ class LightGBM(Forecaster):
 
     def _open_only(self, ext: Extended) -> Extended:
         """`ext` with the cells the closure rules call closed made missing (`gbm_closed`)."""
-        if not self._rules:
-            return ext
-        closed = closed_mask(ext.covariates, self._rules, len(ext.values))
-        return replace(ext, values=np.where(closed, np.nan, ext.values))
+        return replace(ext, values=open_values(ext.values, ext.covariates, self._rules))
 
     def _sample(self, ext: Extended) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Training and validation rows, each sampled down to its share of `max_rows`."""
@@ -417,9 +414,10 @@ class LightGBM(Forecaster):
         booster = self.booster_
         if booster is None:
             short[:] = True
-        for i in np.flatnonzero(short):
-            center, band = naive_fallback(data.series(int(i)), horizon, quantiles)
-            mean[i], bands[i] = center, band
+        history = open_values(data.values, data.covariates, self._rules)
+        for i in np.flatnonzero(short):  # the last cycle's mean of the open days (`naive_fallback`)
+            y = history[data.indptr[i] : data.indptr[i + 1]]
+            mean[i], bands[i] = naive_fallback(y, horizon, quantiles, window=min(self._periods()))
         fallback = tuple(str(i) for i in data.item_ids[short])
         if booster is None or short.all():
             return Prediction(mean=mean, quantiles=bands, fallback=fallback)
@@ -460,10 +458,9 @@ class LightGBM(Forecaster):
                     scaled_q = booster_predict(qbooster, x, self.features_) + self._base(x)
                     flat = scaled_q * np.repeat(scale, horizon) + location
                     bands[model, :, j] = flat.reshape(len(origins), horizon)
-        # Closed days (a rule of `gbm_closed`) sell exactly 0, whatever the bands say.
-        shut = closed[origins[:, None] + np.arange(horizon)[None, :]]
-        mean[model] = np.where(shut, 0.0, mean[model])
-        bands[model] = np.where(shut[:, :, None], 0.0, bands[model])
+        # Closed days (a rule of `gbm_closed`) sell exactly 0, whatever the bands (or fallback) say.
+        shut = closed[ext.ends[:, None] + np.arange(horizon)[None, :]]
+        mean, bands = np.where(shut, 0.0, mean), np.where(shut[:, :, None], 0.0, bands)
         return Prediction(mean=mean, quantiles=bands, fallback=fallback)
 
     def _too_short(self, data: SeriesArrays) -> np.ndarray:

@@ -55,3 +55,15 @@ def closed_mask(
     for column, value in rules:
         mask |= np.asarray(covariates[column], dtype=np.float64) == value
     return mask
+
+
+def open_values(
+    values: np.ndarray, covariates: Mapping[str, np.ndarray], rules: Sequence[tuple[str, float]]
+) -> np.ndarray:
+    """`values` with the cells a rule calls closed made missing: a closed day's 0 says the
+    store was shut, not what it sells, so levels, lags and fallbacks skip it. Rules whose
+    covariate is absent (a history without it) close nothing."""
+    usable = tuple(rule for rule in rules if rule[0] in covariates)
+    if not usable:
+        return values
+    return np.where(closed_mask(covariates, usable, len(values)), np.nan, values)
