@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tidecast.automl.short_items import PEER_ITEMS, peer_profiles, short_items
+from tidecast.automl.short_items import PEER_ITEMS, peer_profiles, prior_steps, short_items
 from tidecast.data.arrays import SeriesArrays
-from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
+from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP
 
 QUANTILES = (0.1, 0.5, 0.9)
 DAYS = pd.date_range("2024-01-01", periods=28, freq="D")
@@ -44,14 +44,23 @@ def test_when_every_member_fell_back_then_the_item_is_short_and_otherwise_not():
     assert short_items({}, []) == []
 
 
-def test_when_a_short_item_sold_then_its_peers_are_scaled_by_its_sales_trusted_one_eighth():
+def test_when_a_short_item_sold_then_its_peers_are_scaled_to_its_sales_as_far_as_peers_vary():
     out = peer_profiles(forecast(), panel(last_open=1), ["n"], QUANTILES, (("open", 0.0),))
     got = out[out[ITEM_ID] == "n"]
-    scale = 0.5 ** (1 / 8)  # own 50 vs peers' 100 on that day, k / (k + 7) with k = 1
-    np.testing.assert_allclose(got[MEAN], 100 * scale)
-    assert got["p10"].iloc[0] == pytest.approx(90 * scale, rel=0.02)  # pooled draws of equal peers
+    # Peers sell exactly their level every day: a day says all, the prior is worth 0 days, and
+    # n's 50 against the peers' 100 on that day halves them.
+    np.testing.assert_allclose(got[MEAN], 50.0)
+    assert got["p10"].iloc[0] == pytest.approx(45.0, rel=0.02)  # pooled draws of equal peers
     pd.testing.assert_frame_equal(out[out[ITEM_ID] != "n"], forecast()[forecast()[ITEM_ID] != "n"])
     assert out.attrs[PEER_ITEMS] == ["n"]
+
+
+def test_when_the_prior_is_weighed_then_it_is_day_noise_over_the_spread_of_levels():
+    e = np.exp(1.0)
+    history = pd.DataFrame({ITEM_ID: ["a", "a", "b", "b", "c"], TARGET: [e, e**3, e**5, e**7, 0.0]})
+    # log sales: a 1, 3 (mean 2, variance 2), b 5, 7 (6, 2); levels 2 and 6 vary by 8; c sold 0.
+    assert prior_steps(history) == pytest.approx(2 / 8)
+    assert prior_steps(history[history[ITEM_ID] == "a"]) == 7.0  # one item: the default
 
 
 def test_when_the_only_day_was_closed_then_the_peers_level_stands_unscaled():

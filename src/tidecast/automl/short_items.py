@@ -6,8 +6,11 @@ one observation, or only a closed day's 0, that is a single day's phase or nothi
 misses the weekly cycle, promotions and holidays the horizon brings. The item's peers (the
 items sharing its static attributes) have all of those in their forecasts, so the cold-start
 profile (`coldstart.ColdStart`) scales theirs to the item by its own sales over the same dates,
-trusted as k / (k + 7) for k observations: the more the item has sold, the more its own level
-counts. Closed days (`automl.closures`) are left out of every observation (the store was shut,
+trusted as k / (k + s) for k observations, the more the item has sold the more. s is the
+normal-normal shrinkage of a log level (`prior_steps`): the noise of one day's log sales about
+its item's level over the spread of the peers' log levels. Peers of one scale (a category's
+stores) make the prior worth days of sales; peers from 1 to 10^5 units make it worth almost
+nothing, and the item's own first sales set its level. Closed days (`automl.closures`) are left out of every observation (the store was shut,
 which says nothing of demand); the closed horizon days are zeroed afterwards, as for every item.
 
 Only items that every member forecast by its fallback, only with static attributes, and only
@@ -52,8 +55,10 @@ def peer_profiles(
         return forecast
     attrs = list(panel.static.columns)
     items = panel.static.rename_axis(ITEM_ID).reset_index().astype({ITEM_ID: str})
-    cold = ColdStart(attrs, tuple(quantiles))
-    history = _recent(panel, set(short), closures, cold.level_steps)
+    history = _recent(panel, set(short), closures, ColdStart(attrs).level_steps)
+    cold = ColdStart(
+        attrs, tuple(quantiles), prior_steps=prior_steps(history[~history[ITEM_ID].isin(set(short))])
+    )
     early = history[history[ITEM_ID].isin(set(short))]
     is_short = items[ITEM_ID].isin(set(short))
     ids = forecast[ITEM_ID].astype(str)
@@ -96,3 +101,18 @@ def _recent(
         }
     )
     return frame.dropna(subset=[TARGET])
+
+
+def prior_steps(history: pd.DataFrame) -> float:
+    """Days of an item's own sales that weigh as much as its peers' level: the mean variance
+    of a day's log sales about its item's mean log sales, over the variance of the items'
+    mean log sales (positive sales only; 7, the cold start's default, without two items)."""
+    positive = history[history[TARGET] > 0]
+    logs = np.log(positive[TARGET].to_numpy(dtype=np.float64))
+    by_item = pd.Series(logs).groupby(positive[ITEM_ID].to_numpy())
+    levels = by_item.mean()
+    if len(levels) < 2:
+        return 7.0
+    noise = float(by_item.var(ddof=1).dropna().mean()) if by_item.size().max() > 1 else 0.0
+    steps = noise / max(float(levels.var(ddof=1)), 1e-9)
+    return steps if np.isfinite(steps) else 7.0
