@@ -281,3 +281,12 @@ def test_when_demo_data_is_messy_then_closures_and_gaps_are_written(workdir: Pat
     assert (messy.loc[messy["open"] == 0, "target_value"] == 0).all()
     assert len(messy) < 10 * 1095
     assert "open" in future.columns
+
+
+def test_when_wide_scales_without_messy_then_one_line_and_nothing_written(workdir: Path):
+    result = tidecast("demo-data", "--out", "wide.csv", "--items", "3", "--wide-scales", cwd=workdir)
+    assert result.returncode == 2
+    assert "wide scales are a variant of the messy demo" in " ".join(
+        result.stdout.split() + result.stderr.split()
+    )
+    assert not (workdir / "wide.csv").exists()

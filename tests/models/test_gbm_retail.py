@@ -139,3 +139,33 @@ def test_when_n_jobs_is_given_then_it_is_obeyed_and_otherwise_workers_and_loaded
     assert lightgbm_threads(None) == 8
     monkeypatch.setattr(runtime.multiprocessing, "parent_process", lambda: object())
     assert lightgbm_threads(None) == 1
+
+
+def test_when_a_new_item_is_too_short_then_its_fallback_is_the_mean_of_its_open_days():
+    # "a" teaches the closure rule (closed Sundays sell 0); "new" has 6 days, the last closed.
+    days = pd.date_range("2023-01-02", periods=126, freq="D")  # a Monday
+    open_ = (days.dayofweek != 6).astype(np.int8)
+    a = pd.DataFrame({ITEM_ID: "a", TIMESTAMP: days, TARGET: 100.0 * open_, "open": open_})
+    new_days = days[-6:]  # Tuesday to Sunday
+    new = pd.DataFrame(
+        {ITEM_ID: "new", TIMESTAMP: new_days, TARGET: [100.0, 300.0, 90.0, 110.0, 50.0, 0.0], "open": 1}
+    )
+    new.loc[5, "open"] = 0
+    history = pd.concat([a, new], ignore_index=True)
+    model = LightGBM(n_jobs=1, max_rounds=20, min_data_in_leaf=5)
+    model.fit(history, DatasetSpec(freq="D", known_covariates=("open",)), 7)
+    ahead = pd.date_range(days[-1] + pd.Timedelta(days=1), periods=7, freq="D")
+    future = pd.DataFrame(
+        {
+            ITEM_ID: np.repeat(["a", "new"], 7),
+            TIMESTAMP: np.tile(ahead, 2),
+            "open": np.tile(ahead.dayofweek != 6, 2),
+        }
+    ).astype({"open": np.int8})
+    forecast = model.predict(history, future=future, quantiles=QUANTILES).set_index([ITEM_ID, TIMESTAMP])
+    assert forecast.attrs["fallback_items"] == ["new"]
+    got = forecast.loc["new"]
+    sunday = got.index.dayofweek == 6
+    # The last value (a closed Sunday's 0) used to be repeated; now (100+300+90+110+50)/5.
+    np.testing.assert_allclose(got.loc[~sunday, "mean"], 130.0)
+    assert (got.loc[sunday, ["mean", "p10", "p50", "p90"]] == 0).all().all()

@@ -27,3 +27,11 @@ def test_when_a_series_is_long_then_its_own_spread_dominates():
 def test_when_a_series_is_empty_then_it_forecasts_zero_with_a_unit_spread():
     center, bands = naive_fallback(np.array([np.nan]), 1, QUANTILES)
     assert center[0] == 0.0 and bands[0, 2] == pytest.approx(1.2815515655446004 * PRIOR_RELATIVE_SPREAD)
+
+
+def test_when_a_window_is_given_then_the_centre_is_the_mean_of_the_last_finite_values():
+    y = np.array([1.0, 10.0, np.nan, 20.0, 60.0])
+    center, _ = naive_fallback(y, 2, QUANTILES, window=3)
+    np.testing.assert_array_equal(center, [30.0, 30.0])  # (10 + 20 + 60) / 3, the NaN skipped
+    assert naive_fallback(y, 1, QUANTILES, window=7)[0][0] == 22.75  # shorter than the window: all
+    assert naive_fallback(y, 1, QUANTILES)[0][0] == 60.0  # the default is the last value

@@ -38,6 +38,7 @@ from tidecast.automl.preparation import Preparer
 from tidecast.automl.presets import get_preset
 from tidecast.automl.search import FALLBACK_MODEL  # noqa: F401  (re-exported)
 from tidecast.automl.selection import ENSEMBLE
+from tidecast.automl.short_items import peer_profiles, short_items
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import check_horizon, season_length
 from tidecast.data.ingest import from_canonical
@@ -379,6 +380,8 @@ class AutoForecaster:
         if calibration is not None:
             qcols = quantile_columns(self.quantiles_)
             combined[qcols] = calibration.apply(combined[MEAN].to_numpy(), combined[qcols].to_numpy())
+        short = short_items(fallback, [n for n, w in self.weights_.items() if w > 0])
+        combined = peer_profiles(combined, panel, short, self.quantiles_, self.closures_)
         combined = close_forecast(combined, future, self.closures_)
         combined.attrs[FALLBACK_ITEMS] = fallback
         return combined

@@ -21,14 +21,25 @@ def demo_data(
         Path | None, typer.Option("--future-out", help="Also write the next days' promotions and holidays")
     ] = None,
     horizon: Annotated[int, typer.Option("--horizon", help="Days in the --future-out file")] = 14,
-    messy: Annotated[bool, typer.Option(help="Closures, gaps, ragged and short histories, returns")] = False,
+    messy: Annotated[
+        bool,
+        typer.Option(
+            help="Closures, gaps, ragged, short and new histories, multiplicative promotions, returns"
+        ),
+    ] = False,
+    wide_scales: Annotated[
+        bool,
+        typer.Option(
+            "--wide-scales", help="With --messy: item levels from 1 to 10^5, slow movers drawn as counts"
+        ),
+    ] = False,
 ) -> None:
     """Generate the demo retail sales dataset (daily, 2021-2023, promotions and holidays)."""
     from tidecast.data import demo
     from tidecast.data.io import write_table
 
     start = time.perf_counter()
-    rows = guard(lambda: demo.write(out_path, n_items=items, seed=seed, messy=messy))
+    rows = guard(lambda: demo.write(out_path, n_items=items, seed=seed, messy=messy, wide_scales=wide_scales))
     console.print(
         f"wrote {rows:,} rows for {items:,} items to {out_path} in {time.perf_counter() - start:.1f}s"
     )

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tidecast.data.demo_messy import is_open, make_messy
+from tidecast.data.demo_messy import history_plan, is_open, make_messy, planned_demand
+from tidecast.errors import ConfigError
 
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "electronics": ("laptop", "smartphone", "tablet", "headphones", "camera"),
@@ -112,13 +113,18 @@ def _weather(items: pd.DataFrame, day: np.ndarray) -> np.ndarray:
     return 1 + np.where(weather, 0.2 * np.sin(2 * np.pi * np.asarray(day)[None, :] / 365 + np.pi / 2), 0.0)
 
 
-def _chunk(items: pd.DataFrame, dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
+def _chunk(
+    items: pd.DataFrame, dates: pd.DatetimeIndex, rng: np.random.Generator
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The clean rows of `items` and their base levels (what the messy variant needs to take
+    the additive promotion units out again)."""
     n_items, n_days = len(items), len(dates)
     profiles = [PROFILES[c] for c in items["category"]]
     seasonality = np.array([p.seasonality for p in profiles])[:, None]
     trend = np.array([p.trend for p in profiles])[:, None]
 
-    base = _base_levels(items, rng)[:, None]
+    levels = _base_levels(items, rng)
+    base = levels[:, None]
     i = np.arange(n_days)[None, :]
     annual = seasonality * np.sin(2 * np.pi * i / 365)
     quarterly = 0.2 * np.sin(2 * np.pi * i / 90)
@@ -152,31 +158,75 @@ def _chunk(items: pd.DataFrame, dates: pd.DatetimeIndex, rng: np.random.Generato
             "quarter": np.tile(dates.quarter.values, n_items).astype(np.int8),
         }
     )
-    return frame
+    return frame, levels
 
 
-def generate_chunks(
-    n_items: int = 125, seed: int = 42, chunk_items: int = 5_000, messy: bool = False
-) -> Iterator[pd.DataFrame]:
-    """Yield the dataset in chunks of whole items, each series contiguous and in time order.
-
-    `messy` cuts in closures, gaps, ragged histories, returns and mixed scales (`demo_messy`)
-    from a separate random stream, so the clean data is the same with or without it.
-    """
+def _clean_chunks(
+    n_items: int, seed: int, chunk_items: int
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.random.Generator]]:
+    """Per chunk: its items, its clean rows, the units its promotions add (items x days) and
+    the separate random stream its messy variant draws from."""
     items = item_catalogue(n_items)
     dates = pd.date_range(START, END, freq="D")
     rng = np.random.default_rng(seed)
     for start in range(0, n_items, chunk_items):
         chunk = items.iloc[start : start + chunk_items]
-        frame = _chunk(chunk, dates, rng)
+        frame, levels = _chunk(chunk, dates, rng)
+        units = PROMOTION_LIFT * levels[:, None] * _weather(chunk, np.arange(len(dates)))
+        yield chunk, frame, units, np.random.default_rng([seed, 2, start])
+
+
+def _check_variant(messy: bool, wide_scales: bool) -> None:
+    if wide_scales and not messy:
+        raise ConfigError("wide scales are a variant of the messy demo: pass messy=True (--messy) too")
+
+
+def generate_chunks(
+    n_items: int = 125,
+    seed: int = 42,
+    chunk_items: int = 5_000,
+    messy: bool = False,
+    wide_scales: bool = False,
+) -> Iterator[pd.DataFrame]:
+    """Yield the dataset in chunks of whole items, each series contiguous and in time order.
+
+    `messy` cuts in closures, gaps, ragged histories, multiplicative promotions and returns
+    (`demo_messy`) from a separate random stream, so the clean data is the same with or
+    without it; `wide_scales` also spreads the items' levels from 1 to 10^5, slow movers
+    drawn as counts.
+    """
+    _check_variant(messy, wide_scales)
+    dates = pd.date_range(START, END, freq="D")
+    for chunk, frame, units, messy_rng in _clean_chunks(n_items, seed, chunk_items):
         if messy:
-            frame = make_messy(frame, len(chunk), dates, np.random.default_rng([seed, 2, start]))
+            frame = make_messy(frame, len(chunk), dates, messy_rng, units, wide_scales)
         yield frame
 
 
-def generate(n_items: int = 125, seed: int = 42, messy: bool = False) -> pd.DataFrame:
+def messy_truth(
+    n_items: int = 125, seed: int = 42, wide_scales: bool = False
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The messy demo's plan (`demo_messy.history_plan` per item, with item_id) and its
+    expected sales (items x every day of the data, 0 where the store is closed): what the
+    messy sales are drawn around, so a benchmark can score an oracle that no forecaster can
+    be and tell the data's own noise floor from an engine's error."""
+    dates = pd.date_range(START, END, freq="D")
+    plans, expected = [], []
+    for chunk, frame, units, messy_rng in _clean_chunks(n_items, seed, 5_000):  # generate_chunks' default
+        plan = history_plan(len(chunk), len(dates), messy_rng)  # make_messy's first draw
+        opened = is_open(chunk["region"].to_numpy(), dates)
+        expected.append(planned_demand(frame, len(chunk), plan, units, wide_scales) * opened)
+        plans.append(plan.assign(item_id=chunk["item_id"].to_numpy()))
+    return pd.concat(plans, ignore_index=True), np.concatenate(expected)
+
+
+def generate(
+    n_items: int = 125, seed: int = 42, messy: bool = False, wide_scales: bool = False
+) -> pd.DataFrame:
     """The whole dataset in memory, sorted by item then timestamp (use `write` for big ones)."""
-    frame = pd.concat(list(generate_chunks(n_items, seed, messy=messy)), ignore_index=True)
+    frame = pd.concat(
+        list(generate_chunks(n_items, seed, messy=messy, wide_scales=wide_scales)), ignore_index=True
+    )
     for column in ("item_id", "category", "product", "region"):
         frame[column] = frame[column].astype(str)
     return frame.sort_values(["item_id", "timestamp"], kind="stable", ignore_index=True)
@@ -251,12 +301,15 @@ def future_covariates(
     return frame
 
 
-def write(path: str | Path, n_items: int = 125, seed: int = 42, messy: bool = False) -> int:
+def write(
+    path: str | Path, n_items: int = 125, seed: int = 42, messy: bool = False, wide_scales: bool = False
+) -> int:
     """Write the dataset to `.csv` or `.parquet`, chunk by chunk; returns the number of rows."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
+    _check_variant(messy, wide_scales)
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".parquet"}:
@@ -265,7 +318,7 @@ def write(path: str | Path, n_items: int = 125, seed: int = 42, messy: bool = Fa
     rows = 0
     writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
     try:
-        for chunk in generate_chunks(n_items, seed, messy=messy):
+        for chunk in generate_chunks(n_items, seed, messy=messy, wide_scales=wide_scales):
             chunk["timestamp"] = (
                 chunk["timestamp"].dt.strftime("%Y-%m-%d") if suffix == ".csv" else chunk["timestamp"]
             )

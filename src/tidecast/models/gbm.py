@@ -69,7 +69,7 @@ import pandas as pd
 from tidecast.data.arrays import SeriesArrays
 from tidecast.errors import ConfigError
 from tidecast.models.base import Forecaster, Prediction, Tags
-from tidecast.models.gbm_closed import closed_mask, closure_rules, open_only
+from tidecast.models.gbm_closed import closed_mask, closure_rules, open_only, open_values
 from tidecast.models.gbm_features import (
     Extended,
     FeatureLayout,
@@ -415,7 +415,11 @@ class LightGBM(Forecaster):
         horizon = self.horizon_
         booster = self.booster_
         short = too_short(data, self.tags.min_length) | (booster is None)
-        mean, bands, fallback = fallback_prediction(data, short, horizon, quantiles)
+        # The last cycle's mean of the open days (`naive_fallback`), closed days left out.
+        history = open_values(data.values, data.covariates, self._rules)
+        mean, bands, fallback = fallback_prediction(
+            data, short, horizon, quantiles, history, min(self._periods())
+        )
         if booster is None or short.all():
             return Prediction(mean=mean, quantiles=bands, fallback=fallback)
         ext = extend(data, self.layout_, horizon, future)
@@ -455,10 +459,9 @@ class LightGBM(Forecaster):
                     scaled_q = booster_predict(qbooster, x, self.features_) + self._base(x)
                     flat = scaled_q * np.repeat(scale, horizon) + location
                     bands[model, :, j] = flat.reshape(len(origins), horizon)
-        # Closed days (a rule of `gbm_closed`) sell exactly 0, whatever the bands say.
-        shut = closed[origins[:, None] + np.arange(horizon)[None, :]]
-        mean[model] = np.where(shut, 0.0, mean[model])
-        bands[model] = np.where(shut[:, :, None], 0.0, bands[model])
+        # Closed days (a rule of `gbm_closed`) sell exactly 0, whatever the bands (or fallback) say.
+        shut = closed[ext.ends[:, None] + np.arange(horizon)[None, :]]
+        mean, bands = np.where(shut, 0.0, mean), np.where(shut[:, :, None], 0.0, bands)
         return Prediction(mean=mean, quantiles=bands, fallback=fallback)
 
     def _base(self, x: pd.DataFrame) -> np.ndarray:

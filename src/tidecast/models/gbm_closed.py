@@ -62,9 +62,18 @@ def closed_mask(
     return mask
 
 
+def open_values(
+    values: np.ndarray, covariates: Mapping[str, np.ndarray], rules: Sequence[tuple[str, float]]
+) -> np.ndarray:
+    """`values` with the cells a rule calls closed made missing: a closed day's 0 says the
+    store was shut, not what it sells, so levels, lags and fallbacks skip it. Rules whose
+    covariate is absent (a history without it) close nothing."""
+    usable = tuple(rule for rule in rules if rule[0] in covariates)
+    if not usable:
+        return values
+    return np.where(closed_mask(covariates, usable, len(values)), np.nan, values)
+
+
 def open_only(ext: Extended, rules: Sequence[tuple[str, float]]) -> Extended:
     """`ext` with the cells the rules call closed made missing: no label, level or window sees them."""
-    if not rules:
-        return ext
-    closed = closed_mask(ext.covariates, rules, len(ext.values))
-    return replace(ext, values=np.where(closed, np.nan, ext.values))
+    return replace(ext, values=open_values(ext.values, ext.covariates, rules))

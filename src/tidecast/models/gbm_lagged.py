@@ -38,7 +38,7 @@ import pandas as pd
 from tidecast.data.arrays import SeriesArrays, ranges
 from tidecast.data.features import EVENT_CAP, event_distances
 from tidecast.models.base import Forecaster, Prediction, Tags
-from tidecast.models.gbm_closed import closed_mask, closure_rules, open_only
+from tidecast.models.gbm_closed import closed_mask, closure_rules, open_only, open_values
 from tidecast.models.gbm_features import Extended, FeatureLayout, Windows, calendar_frame, extend
 from tidecast.models.gbm_layout import feature_layout, model_periods
 from tidecast.models.gbm_runtime import run_params
@@ -243,7 +243,10 @@ class HorizonLagLightGBM(Forecaster):
     ) -> Prediction:
         h = self.horizon_
         short = too_short(data, self.tags.min_length) | (not self.boosters_)
-        mean, bands, fallback = fallback_prediction(data, short, h, quantiles)
+        # As in `LightGBM`: the last cycle's mean of the open days, closed days left out.
+        history = open_values(data.values, data.covariates, self.closed_rules_)
+        window = min(model_periods(self.season_lengths, self.spec_.freq))
+        mean, bands, fallback = fallback_prediction(data, short, h, quantiles, history, window)
         if short.all():
             return Prediction(mean=mean, quantiles=bands, fallback=fallback)
         ext = extend(data, self.layout_, h, future)
@@ -257,8 +260,6 @@ class HorizonLagLightGBM(Forecaster):
         levels = self._levels
         fitted = np.column_stack([booster_predict(self.boosters_[q], x, self.features_) for q in levels])
         fitted = np.sort(fitted, axis=1) * own[:, None]
-        shut = closed[target]
-        fitted[shut] = 0.0
         center = (
             fitted[:, levels.index(0.5)]
             if 0.5 in levels
@@ -268,6 +269,9 @@ class HorizonLagLightGBM(Forecaster):
         for j, q in enumerate(quantiles):
             column = fitted[:, levels.index(q)] if q in levels else _interpolate(levels, fitted, q)
             bands[model, :, j] = column.reshape(len(model), h)
+        # Closed days (a rule of `gbm_closed`) sell exactly 0, the fallback's series too.
+        shut = closed[ext.ends[:, None] + np.arange(h)[None, :]]
+        mean, bands = np.where(shut, 0.0, mean), np.where(shut[:, :, None], 0.0, bands)
         return Prediction(mean=mean, quantiles=bands, fallback=fallback)
 
 

@@ -56,8 +56,16 @@ PRIOR_RELATIVE_SPREAD = 0.5
 PRIOR_WEIGHT = 3.0
 
 
-def naive_fallback(y: np.ndarray, horizon: int, quantiles: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """For series too short (or too gappy) for a model: the last value, random-walk spread.
+def naive_fallback(
+    y: np.ndarray, horizon: int, quantiles: Sequence[float], window: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """For series too short (or too gappy) for a model: the mean of the last `window` finite
+    values (1: the last value), random-walk spread.
+
+    A `window` of one seasonal cycle (7 days) suits short daily retail series: their last value
+    is one day of a weekly cycle, a Sunday trough, a promotion peak or a return, and the whole
+    horizon would repeat it; the cycle's mean is the level without the phase (values a caller
+    knows to be meaningless, such as closed days, come in as NaN and are skipped).
 
     The per-step spread pools the observed one-step changes with a prior of
     `PRIOR_RELATIVE_SPREAD` x the mean absolute level (at least 1 unit), weighted as
@@ -66,7 +74,7 @@ def naive_fallback(y: np.ndarray, horizon: int, quantiles: Sequence[float]) -> t
     own spread. An empty or all-NaN series forecasts zero with the prior's spread of 1 unit.
     """
     finite = y[np.isfinite(y)]
-    level = float(finite[-1]) if len(finite) else 0.0
+    level = float(np.mean(finite[-max(window, 1) :])) if len(finite) else 0.0
     changes = np.diff(finite)
     prior = PRIOR_RELATIVE_SPREAD * max(float(np.mean(np.abs(finite))) if len(finite) else 0.0, 1.0)
     variance = (float(np.sum(changes**2)) + PRIOR_WEIGHT * prior**2) / (len(changes) + PRIOR_WEIGHT)
@@ -113,12 +121,20 @@ def too_short(data: SeriesArrays, min_length: int) -> np.ndarray:
 
 
 def fallback_prediction(
-    data: SeriesArrays, short: np.ndarray, horizon: int, quantiles: Sequence[float]
+    data: SeriesArrays,
+    short: np.ndarray,
+    horizon: int,
+    quantiles: Sequence[float],
+    values: np.ndarray | None = None,
+    window: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Mean (n_series, horizon) and bands (n_series, horizon, n_q), `naive_fallback` on the
-    `short` series and zero elsewhere (for the model to fill), and the short series' ids."""
+    """Mean (n_series, horizon) and bands (n_series, horizon, n_q): `naive_fallback` over
+    `window` steps on the `short` series, zero elsewhere (for the model to fill), and the short
+    series' ids. `values` replaces `data.values` (e.g. with closed days made missing)."""
+    values = data.values if values is None else values
     mean = np.zeros((data.n_series, horizon))
     bands = np.zeros((data.n_series, horizon, len(quantiles)))
     for i in np.flatnonzero(short):
-        mean[i], bands[i] = naive_fallback(data.series(int(i)), horizon, quantiles)
+        y = values[data.indptr[i] : data.indptr[i + 1]]
+        mean[i], bands[i] = naive_fallback(y, horizon, quantiles, window=window)
     return mean, bands, tuple(str(i) for i in data.item_ids[short])
