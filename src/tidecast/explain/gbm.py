@@ -52,7 +52,7 @@ from tidecast.explain.terms import (
 from tidecast.models.gbm import LightGBM
 from tidecast.models.gbm_closed import closed_mask
 from tidecast.models.gbm_features import FeatureLayout, calendar_frame, extend, feature_rows
-from tidecast.models.intervals import naive_fallback, too_short
+from tidecast.models.intervals import too_short
 
 # Holiday columns of the calendar features (`data.holidays.holiday_features`) shared by
 # every holiday; `hol_<key>` columns are one holiday's own.
@@ -102,10 +102,9 @@ def gbm_terms(
     booster = model.booster_
     if booster is None:
         short[:] = True
+    fallback_mean, _, _ = model._fallback(data, short, quantiles)
     for i in np.flatnonzero(short):
-        terms.add_rows(
-            int(i), FALLBACK, ADJUSTMENT, naive_fallback(data.series(int(i)), horizon, quantiles)[0]
-        )
+        terms.add_rows(int(i), FALLBACK, ADJUSTMENT, fallback_mean[i])
     if booster is not None and not short.all():
         layout = model.layout_
         ext = extend(data, layout, horizon, future)

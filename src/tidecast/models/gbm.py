@@ -415,11 +415,7 @@ class LightGBM(Forecaster):
         horizon = self.horizon_
         booster = self.booster_
         short = too_short(data, self.tags.min_length) | (booster is None)
-        # The last cycle's mean of the open days (`naive_fallback`), closed days left out.
-        history = open_values(data.values, data.covariates, self._rules)
-        mean, bands, fallback = fallback_prediction(
-            data, short, horizon, quantiles, history, min(self._periods())
-        )
+        mean, bands, fallback = self._fallback(data, short, quantiles)
         if booster is None or short.all():
             return Prediction(mean=mean, quantiles=bands, fallback=fallback)
         ext = extend(data, self.layout_, horizon, future)
@@ -463,6 +459,14 @@ class LightGBM(Forecaster):
         shut = closed[ext.ends[:, None] + np.arange(horizon)[None, :]]
         mean, bands = np.where(shut, 0.0, mean), np.where(shut[:, :, None], 0.0, bands)
         return Prediction(mean=mean, quantiles=bands, fallback=fallback)
+
+    def _fallback(
+        self, data: SeriesArrays, short: np.ndarray, quantiles: Sequence[float]
+    ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+        """The `short` series' forecasts: the last cycle's mean of their open days (closed days
+        left out), `naive_fallback`'s spread; zeros for the others (`fallback_prediction`)."""
+        history = open_values(data.values, data.covariates, self._rules)
+        return fallback_prediction(data, short, self.horizon_, quantiles, history, min(self._periods()))
 
     def _base(self, x: pd.DataFrame) -> np.ndarray:
         """What the trees add to: the local trend line with `detrend`, else nothing (0)."""
