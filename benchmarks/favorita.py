@@ -375,6 +375,26 @@ def _bars(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 f"target-only tidecast: {plain.get(metric, np.nan) / best[metric]:.3f}",
             )
         )
+    if PLAIN in by_system:  # issue 10's bars: below the plain LightGBM, within 3x its time
+        lgbm = by_system[PLAIN]
+        bars.append(
+            bar(
+                name,
+                f"{name}: tidecast (calendar + stores) wQL ÷ plain LightGBM wQL",
+                tide.get("wql", np.nan) / lgbm["wql"],
+                1.0,
+                f"plain LightGBM {lgbm['wql']:.4f}, tidecast {tide.get('wql', np.nan):.4f}",
+            )
+        )
+        bars.append(
+            bar(
+                name,
+                f"{name}: tidecast (calendar + stores) time ÷ plain LightGBM time",
+                tide["seconds"] / lgbm["seconds"],
+                3.0,
+                f"{tide['seconds']:.1f} s against {lgbm['seconds']:.1f} s, one thread each, same run",
+            )
+        )
     return bars
 
 
