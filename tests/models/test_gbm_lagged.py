@@ -18,7 +18,7 @@ from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.metrics import wql
 from tidecast.models.baseline import SeasonalNaive
 from tidecast.models.catalog import make_model
-from tidecast.models.gbm_features import extend
+from tidecast.models.gbm_features import Windows, extend
 from tidecast.models.gbm_lagged import HorizonLagLightGBM, _interpolate
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -74,7 +74,7 @@ def test_when_weekly_or_hourly_then_the_windows_follow_the_frequency():
 def test_when_a_series_is_scaled_then_its_scale_is_its_recent_mean_absolute_value(fitted):
     data = SeriesArrays.from_spec(TRAIN, SPEC)
     ext = extend(data, fitted.layout_)
-    scales = fitted._scales(ext, ext.ends)
+    scales = fitted._scales(ext, Windows(ext.values))
     expected = [np.abs(data.series(i)[-56:]).mean() for i in range(data.n_series)]
     np.testing.assert_allclose(scales, expected, rtol=1e-12)
 

@@ -162,8 +162,9 @@ class HorizonLagLightGBM(Forecaster):
         rows = self._training_rows(ext)
         if len(rows) == 0:
             return
-        scale = self._scales(ext, ext.ends)
-        x = self._features(ext, rows, scale)
+        windows = Windows(ext.values)
+        scale = self._scales(ext, windows)
+        x = self._features(ext, windows, rows, scale)
         y = ext.values[rows] / scale[ext.series_of(rows)]
         self.features_ = list(x.columns)
         stop = None if deadline is None else deadline - 0.5
@@ -186,18 +187,20 @@ class HorizonLagLightGBM(Forecaster):
             rows = np.sort(rng.choice(rows, self.max_rows, replace=False))
         return rows
 
-    def _scales(self, ext: Extended, ends: np.ndarray) -> np.ndarray:
-        """Each series' mean |y| over its last `scale_window_` observed cells before `ends`.
+    def _scales(self, ext: Extended, windows: Windows) -> np.ndarray:
+        """Each series' mean |y| over its last `scale_window_` observed cells before its end (its origin).
 
         Whole-history mean |y| where that window saw nothing (a gap, a long closure), else 1.
         """
-        windows = Windows(ext.values)
+        ends = ext.ends
         _, _, recent = windows.stats(np.maximum(ext.starts, ends - self.scale_window_), ends)
         _, _, whole = windows.stats(ext.starts, ends)
         scale = np.where(np.isfinite(recent) & (recent > 0), recent, whole)
         return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
 
-    def _features(self, ext: Extended, target: np.ndarray, scale: np.ndarray) -> pd.DataFrame:
+    def _features(
+        self, ext: Extended, windows: Windows, target: np.ndarray, scale: np.ndarray
+    ) -> pd.DataFrame:
         """The feature table of the target positions `target` (absolute positions in `ext`)."""
         h = self.horizon_
         series = ext.series_of(target)
@@ -208,7 +211,6 @@ class HorizonLagLightGBM(Forecaster):
             back = target - lag
             ok = back >= start
             columns[f"lag_{lag}"] = np.where(ok, ext.values[np.where(ok, back, 0)], np.nan) / own
-        windows = Windows(ext.values)
         end = np.maximum(start, target - h + 1)
         for width in self.rolling_:
             mean, _, _ = windows.stats(np.maximum(start, end - width), end)
@@ -254,17 +256,14 @@ class HorizonLagLightGBM(Forecaster):
         ext = open_only(ext, self.closed_rules_)
         model = np.flatnonzero(~short)
         target = (ext.ends[model][:, None] + np.arange(h)[None, :]).ravel()
-        scale = self._scales(ext, ext.ends)
-        x = self._features(ext, target, scale)
+        windows = Windows(ext.values)
+        scale = self._scales(ext, windows)
+        x = self._features(ext, windows, target, scale)
         own = np.repeat(scale[model], h)
         levels = self._levels
         fitted = np.column_stack([booster_predict(self.boosters_[q], x, self.features_) for q in levels])
         fitted = np.sort(fitted, axis=1) * own[:, None]
-        center = (
-            fitted[:, levels.index(0.5)]
-            if 0.5 in levels
-            else np.array([np.interp(0.5, levels, row) for row in fitted])
-        )
+        center = fitted[:, levels.index(0.5)] if 0.5 in levels else _interpolate(levels, fitted, 0.5)
         mean[model] = center.reshape(len(model), h)
         for j, q in enumerate(quantiles):
             column = fitted[:, levels.index(q)] if q in levels else _interpolate(levels, fitted, q)
