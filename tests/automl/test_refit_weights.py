@@ -9,7 +9,7 @@ import pandas as pd
 
 from tidecast.automl import search
 from tidecast.automl.backtest import CandidateResult
-from tidecast.automl.forecaster import FitReport
+from tidecast.automl.fit_report import FitReport
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.models.catalog import make_model

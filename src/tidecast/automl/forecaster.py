@@ -14,7 +14,6 @@ import dataclasses
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,63 +23,32 @@ import pandas as pd
 from tidecast.automl import search
 from tidecast.automl.artifact import load_state, save_forecaster
 from tidecast.automl.backtest import (
-    CandidateResult,
     ProgressFn,
     backtest_points,
-    backtest_table,
     prepare_windows,
 )
-from tidecast.automl.closures import close_forecast, learn_closures
-from tidecast.automl.ensemble import combine
-from tidecast.automl.leaderboard import build_leaderboard
+from tidecast.automl.closures import learn_closures
+from tidecast.automl.fit_report import FitReport
+from tidecast.automl.leaderboard import backtest_forecasts, build_leaderboard
 from tidecast.automl.options import OPTIONS, check_options
+from tidecast.automl.prediction import ensemble_forecast
 from tidecast.automl.preparation import Preparer
 from tidecast.automl.presets import get_preset
 from tidecast.automl.search import FALLBACK_MODEL  # noqa: F401  (re-exported)
-from tidecast.automl.selection import ENSEMBLE
-from tidecast.automl.short_items import peer_profiles, short_items
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import check_horizon, season_length
 from tidecast.data.ingest import from_canonical
 from tidecast.data.schema import (
     ITEM_ID,
-    MEAN,
     TARGET,
     TIMESTAMP,
     DatasetSpec,
-    quantile_columns,
 )
 from tidecast.errors import ModelError
-from tidecast.models.base import FALLBACK_ITEMS, Forecaster
+from tidecast.models.base import Forecaster
 from tidecast.models.catalog import make_model, model_name
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class FitReport:
-    """Everything `fit` learned about the data and the candidates, for report.json."""
-
-    data_summary: dict[str, Any] = field(default_factory=dict)
-    windows: list[dict[str, Any]] = field(default_factory=list)
-    backtest_plan: dict[str, Any] = field(default_factory=dict)
-    candidates: list[CandidateResult] = field(default_factory=list)
-    # The ensemble: final weights (fitted on every window), its score on the backtest points
-    # its weights did not see (NaN per window where they did), and how that was held out.
-    ensemble_weights: dict[str, float] = field(default_factory=dict)
-    ensemble_window_metrics: list[dict[str, float]] = field(default_factory=list)
-    ensemble_window_scores: list[float] = field(default_factory=list)
-    ensemble_score: float = float("nan")
-    ensemble_holdout: dict[str, Any] = field(default_factory=dict)
-    best: str = ""
-    refit: dict[str, str] = field(default_factory=dict)
-    short_series: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    calibration: dict[str, Any] = field(default_factory=dict)
-    # The backtest points (window, cutoff, item, timestamp, actual) the candidates' forecasts
-    # are aligned with; not saved with the model (backtest_forecasts() is a fit's output).
-    backtest_points: pd.DataFrame | None = None
 
 
 class AutoForecaster:
@@ -360,31 +328,17 @@ class AutoForecaster:
         Reads the fitted state and writes none of it, so threads may share one forecaster;
         the items each member forecast by its fallback are in `attrs[FALLBACK_ITEMS]`.
         """
-        columns = [MEAN, *quantile_columns(self.quantiles_)]
-        combined: pd.DataFrame | None = None
-        fallback: dict[str, list[str]] = {}
         if not isinstance(panel, SeriesArrays):
             panel = SeriesArrays.from_spec(panel, self.spec_)  # built once, read by every member
-        for name, weight in self.weights_.items():
-            member = self.members_[name]
-            frame = member.predict(panel, future, self.quantiles_)
-            if frame.attrs.get(FALLBACK_ITEMS):
-                fallback[name] = list(frame.attrs[FALLBACK_ITEMS])
-            if combined is None:
-                combined = frame.copy()
-                combined[columns] = frame[columns].to_numpy() * weight
-            else:
-                combined[columns] = combined[columns].to_numpy() + frame[columns].to_numpy() * weight
-        assert combined is not None
-        calibration = getattr(self, "calibration_", None)
-        if calibration is not None:
-            qcols = quantile_columns(self.quantiles_)
-            combined[qcols] = calibration.apply(combined[MEAN].to_numpy(), combined[qcols].to_numpy())
-        short = short_items(fallback, [n for n, w in self.weights_.items() if w > 0])
-        combined = peer_profiles(combined, panel, short, self.quantiles_, self.closures_)
-        combined = close_forecast(combined, future, self.closures_)
-        combined.attrs[FALLBACK_ITEMS] = fallback
-        return combined
+        return ensemble_forecast(
+            self.members_,
+            self.weights_,
+            panel,
+            future,
+            self.quantiles_,
+            getattr(self, "calibration_", None),
+            self.closures_,
+        )
 
     def prepare_history(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
         """Newer history in the user's columns, prepared exactly as the training data was
@@ -416,19 +370,8 @@ class AutoForecaster:
         leaderboard's score is the held-out one) and before quantile calibration. Only right
         after `fit` or `evaluate`: a loaded model has dropped the backtests.
         """
-        points = getattr(getattr(self, "report_", None), "backtest_points", None)
-        if points is None:
-            raise ModelError(
-                "no backtest forecasts: call fit() or evaluate() first (a loaded model has none)"
-            )
-        forecasts = {
-            c.name: c.forecast for c in self.report_.candidates if c.forecast is not None and c.error is None
-        }
-        weights = self.report_.ensemble_weights
-        if weights and all(name in forecasts for name in weights):
-            forecasts = {ENSEMBLE: combine(forecasts, weights), **forecasts}
-        table = backtest_table(points, forecasts, self.quantiles_)
-        return from_canonical(table, self.spec_)
+        report = getattr(self, "report_", None)
+        return from_canonical(backtest_forecasts(report, self.quantiles_), self.spec_)
 
     def fingerprint(self) -> str:
         """A digest of the training panel, to tell which data a model saw."""

@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from tidecast.automl.backtest import backtest_table
+from tidecast.automl.ensemble import combine
 from tidecast.automl.selection import ENSEMBLE
+from tidecast.errors import ModelError
 
 if TYPE_CHECKING:
-    from tidecast.automl.forecaster import FitReport
+    from tidecast.automl.fit_report import FitReport
 
 
 def build_leaderboard(report: FitReport, metric: str) -> pd.DataFrame:
@@ -54,3 +57,16 @@ def build_leaderboard(report: FitReport, metric: str) -> pd.DataFrame:
     board = board.sort_values("score", na_position="last", kind="stable").reset_index(drop=True)
     board.insert(1, "selected", board["model"] == report.best)
     return board
+
+
+def backtest_forecasts(report: FitReport | None, quantiles: tuple[float, ...]) -> pd.DataFrame:
+    """Every candidate's and the ensemble's backtest forecasts beside the actuals, canonical
+    columns (see `AutoForecaster.backtest_forecasts`); the ensemble's rows use its final weights."""
+    points = getattr(report, "backtest_points", None)
+    if report is None or points is None:
+        raise ModelError("no backtest forecasts: call fit() or evaluate() first (a loaded model has none)")
+    forecasts = {c.name: c.forecast for c in report.candidates if c.forecast is not None and c.error is None}
+    weights = report.ensemble_weights
+    if weights and all(name in forecasts for name in weights):
+        forecasts = {ENSEMBLE: combine(forecasts, weights), **forecasts}
+    return backtest_table(points, forecasts, quantiles)

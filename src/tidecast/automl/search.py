@@ -28,7 +28,8 @@ from tidecast.models.base import Forecaster
 from tidecast.models.catalog import CATALOG
 
 if TYPE_CHECKING:
-    from tidecast.automl.forecaster import AutoForecaster, FitReport
+    from tidecast.automl.fit_report import FitReport
+    from tidecast.automl.forecaster import AutoForecaster
 
 # The model every series gets when no candidate can be backtested at all.
 FALLBACK_MODEL = "SeasonalNaive"

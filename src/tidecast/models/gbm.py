@@ -21,26 +21,15 @@ keep their scaled size while a trend lifts the level; "level" divides by the rec
 by half) keep theirs. `detrend` makes the target relative to the local least-squares line
 (`trend_line`) so the trees only add to a continued trend; "auto" detrend keeps the choice
 with the lower validation error (in units of each series' level). "auto" scaling (default)
-is "level" on panels with closed days and "spread" elsewhere (`_candidates` says why).
+is "level" on panels with closed days and "spread" elsewhere (`gbm_scaling` says why).
 
 Closed days (`gbm_closed`): a numeric known covariate value under which every observed target
 is 0 (`open` = 0) becomes a rule: those cells are forecast as exactly 0, are no labels, and are
 missing for the level, windows and lags. Missing target cells (middlefill "none") are never
 labels either, and lags over them are NaN, which LightGBM routes like any missing value.
 
-Hold-outs (last horizon of each series; n_jobs=1, seed 0), the model before the closure
-rule, the series level and "auto" scaling against after, beside statsforecast in the same run:
-
-| panel (middlefill) | before | after (scaling picked) | "level" forced | SeasonalNaive | AutoETS |
-|---|---|---|---|---|---|
-| pasta_promo, h=14 (zero / none) | 0.497 / 0.497 | 0.429 / 0.429 (level) | same | 0.646 | 0.555 |
-| dominicks_oj, h=4 (zero / none) | 0.403 / 0.387 | 0.401 / 0.409 (spread) | 0.389 / 0.357 | 0.550 | 0.503 |
-| tests' store panel, h=48 (zero / none) | 0.060 / 0.061 | 0.054 / 0.053 (level) | same | 0.251 / 0.276 | - |
-| demo, h=14 | 0.0067 | 0.0067 (spread) | 0.0151 | - | - |
-| M4 hourly (OWA) | 0.532 | 0.532 (spread) | - | - | - |
-
-dominicks_oj at seed 1 (middlefill none): 0.401 before, 0.394 after: its 4-week hold-out
-moves by about 0.02 between seeds.
+The closure rule and "auto" scaling took pasta_promo's hold-out wQL from 0.497 to 0.429 and the
+tests' store panel's from 0.060 to 0.054, the demo's unchanged (`benchmarks/lightgbm_history.md`).
 
 Training rows are every (origin, step) among the last `n_origins` origins of each series,
 sampled down to `max_rows`: the whole history by default, because yearly events (Christmas)
@@ -69,7 +58,7 @@ import pandas as pd
 from tidecast.data.arrays import SeriesArrays
 from tidecast.errors import ConfigError
 from tidecast.models.base import Forecaster, Prediction, Tags
-from tidecast.models.gbm_closed import closed_mask, closure_rules, open_only, open_values
+from tidecast.models.gbm_closed import closure_rules, open_only, open_values
 from tidecast.models.gbm_features import (
     Extended,
     FeatureLayout,
@@ -77,23 +66,22 @@ from tidecast.models.gbm_features import (
     calendar_frame,
     extend,
     feature_rows,
-    origin_norm,
     series_level,
 )
 from tidecast.models.gbm_layout import feature_layout, model_periods
+from tidecast.models.gbm_predict import global_forecast
 from tidecast.models.gbm_runtime import run_params
+from tidecast.models.gbm_scaling import scaling_candidates, select_scaling
 from tidecast.models.gbm_training import (
     QUANTILE_RATE_CAP,
-    booster_predict,
     calibrate,
     quantile_boosters,
     quantile_rounds,
-    roll,
     sample_rows,
     train_booster,
     trend_base,
 )
-from tidecast.models.intervals import fallback_prediction, residual_quantiles, too_short
+from tidecast.models.intervals import fallback_prediction
 
 if TYPE_CHECKING:  # lightgbm loads scikit-learn and dask (about a second): imported on first fit
     import lightgbm as lgb
@@ -263,32 +251,14 @@ class LightGBM(Forecaster):
             self.booster_ = self._train(x, scaled - self._base(x), None, stop, rounds=self.max_rounds // 4)
             self.best_rounds_ = self.booster_.current_iteration()
             return
-        best: tuple[float, str, bool, lgb.Booster] | None = None
-        self.validation_errors_ = {}
-        for scaling, detrend in candidates:
-            x, scaled, scale = scaled_rows(scaling)
-            self.detrend_ = detrend
-            y = scaled - self._base(x)
-            # With quantile boosters the point model's early stopping only sets their rounds,
-            # which `quantile_rounds` caps: boosting past that cap bought nothing (Favorita,
-            # three origins: identical wQL; its point model ran 1,000 rounds in one fit).
-            cap = QUANTILE_RATE_CAP / self.learning_rate if self._quantile_objective else self.max_rounds
-            booster = self._train(
-                x[~validation],
-                y[~validation],
-                (x[validation], y[validation]),
-                stop,
-                rounds=min(self.max_rounds, max(1, round(cap))),
-            )
-            rounds = max(1, booster.best_iteration or booster.current_iteration())
-            miss = y[validation] - booster.predict(x[validation], num_iteration=rounds)
-            # In units of each series' level, so that errors compare across scalings.
-            error = float(np.mean(np.abs(miss) * scale[validation] / level[validation]))
-            self.validation_errors_[f"{scaling}{', detrend' if detrend else ''}"] = error
-            if best is None or error < best[0]:
-                best = (error, scaling, detrend, booster)
-        assert best is not None
-        _, scaling, self.detrend_, booster = best
+        # With quantile boosters the point model's early stopping only sets their rounds,
+        # which `quantile_rounds` caps: boosting past that cap bought nothing (Favorita,
+        # three origins: identical wQL; its point model ran 1,000 rounds in one fit).
+        cap = QUANTILE_RATE_CAP / self.learning_rate if self._quantile_objective else self.max_rounds
+        rounds = min(self.max_rounds, max(1, round(cap)))
+        scaling, self.detrend_, booster, self.validation_errors_ = select_scaling(
+            candidates, scaled_rows, validation, level, lambda x, y, v: self._train(x, y, v, stop, rounds)
+        )
         x, scaled, _ = scaled_rows(scaling)
         self._use(scaling, x)
         self.best_rounds_ = max(1, booster.best_iteration or booster.current_iteration())
@@ -329,31 +299,9 @@ class LightGBM(Forecaster):
             self.quantile_boosters_ = quantile_boosters(self._train, x, y, levels, rounds, stop, categorical)
 
     def _candidates(self) -> list[tuple[str, bool]]:
-        """(scaling, detrend) pairs that validation chooses from.
-
-        "auto" scaling is "level" without detrend where the data has closed days (a closure
-        rule), else "spread" with every detrend choice. Letting validation pick between
-        "level" and "spread" everywhere chose "level" on every panel measured (lower error
-        on the last horizon), which was right on the retail hold-outs (pasta_promo 0.468 ->
-        0.429, dominicks_oj 0.409 -> 0.357, the tests' store panel 0.056 -> 0.053) and
-        wrong on the demo's, which spans Christmas (0.0067 -> 0.0151; seed 1: 0.0064 ->
-        0.0122); "level" with detrend measured worse on the retail panels (0.473, 0.368,
-        0.103). Set scaling="level" for a panel like dominicks_oj (no closed days).
-
-        With quantile boosters (the AutoML passes its levels), "level" wins everywhere
-        measured, since the boosters learn the skewed, level-relative spread that the
-        conformal band cannot: last-horizon wQL, level vs spread (both with boosters) and
-        spread with the conformal band: dominicks_oj 0.350 / 0.385 / 0.385, pasta_promo
-        0.388 / - / 0.471 (closure rules force level), demo without holidays 0.0058 /
-        0.0069 / 0.0074, demo with US holidays 0.0057 / 0.0072 / -. So "auto" is "level"
-        then too, which also skips the second (detrend) fit.
-        """
-        detrends = [True, False] if self.detrend == "auto" else [bool(self.detrend)]
-        if self.scaling == "auto" and (self.closed_rules_ or self._quantile_objective):
-            return [("level", self.detrend is True)]
-        if self.scaling == "auto":
-            return [("spread", d) for d in detrends]
-        return [(self.scaling, d) for d in detrends]
+        """(scaling, detrend) pairs that validation chooses from (`gbm_scaling`)."""
+        closed = bool(self.closed_rules_)
+        return scaling_candidates(self.scaling, self.detrend, closed, self._quantile_objective)
 
     @property
     def _quantile_objective(self) -> bool:
@@ -404,7 +352,7 @@ class LightGBM(Forecaster):
             dataset,
         )
 
-    # ---- predict -----------------------------------------------------------------------
+    # ---- predict (`gbm_predict`) -----------------------------------------------------------------------
     def _predict(
         self,
         data: SeriesArrays,
@@ -412,53 +360,7 @@ class LightGBM(Forecaster):
         quantiles: tuple[float, ...],
         deadline: float | None,
     ) -> Prediction:
-        horizon = self.horizon_
-        booster = self.booster_
-        short = too_short(data, self.tags.min_length) | (booster is None)
-        mean, bands, fallback = self._fallback(data, short, quantiles)
-        if booster is None or short.all():
-            return Prediction(mean=mean, quantiles=bands, fallback=fallback)
-        ext = extend(data, self.layout_, horizon, future)
-        closed = closed_mask(ext.covariates, self._rules, len(ext.values))
-        ext = self._open_only(ext)
-        calendar = calendar_frame(ext, self.spec_, self.layout_)
-        model = np.flatnonzero(~short)
-        origins = ext.ends[model]
-        _, scale = origin_norm(ext, Windows(ext.values), origins, self.layout_)
-        if self.strategy == "direct":
-            rows = np.repeat(origins, horizon)
-            steps = np.tile(np.arange(1, horizon + 1), len(origins))
-            x, location, _ = feature_rows(ext, calendar, self.layout_, rows, steps)
-            scaled = booster_predict(booster, x, self.features_) + self._base(x)
-            forecast = (scaled * np.repeat(scale, horizon) + location).reshape(len(origins), horizon)
-        else:
-            forecast = roll(
-                booster,
-                ext,
-                calendar,
-                origins,
-                self.layout_,
-                horizon,
-                self._rules,
-                self.features_,
-                self.detrend_,
-            )
-        offsets = residual_quantiles(
-            self.residuals_, self.residual_steps_, self.horizon_, quantiles
-        )  # (horizon, n_quantiles)
-        mean[model] = forecast
-        bands[model] = forecast[:, :, None] + offsets[None, :, :] * scale[:, None, None]
-        if self.strategy == "direct":
-            for j, level in enumerate(quantiles):
-                qbooster = getattr(self, "quantile_boosters_", {}).get(float(level))
-                if qbooster is not None:
-                    scaled_q = booster_predict(qbooster, x, self.features_) + self._base(x)
-                    flat = scaled_q * np.repeat(scale, horizon) + location
-                    bands[model, :, j] = flat.reshape(len(origins), horizon)
-        # Closed days (a rule of `gbm_closed`) sell exactly 0, whatever the bands (or fallback) say.
-        shut = closed[ext.ends[:, None] + np.arange(horizon)[None, :]]
-        mean, bands = np.where(shut, 0.0, mean), np.where(shut[:, :, None], 0.0, bands)
-        return Prediction(mean=mean, quantiles=bands, fallback=fallback)
+        return global_forecast(self, data, future, quantiles)
 
     def _fallback(
         self, data: SeriesArrays, short: np.ndarray, quantiles: Sequence[float]

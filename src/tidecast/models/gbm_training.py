@@ -167,6 +167,33 @@ def booster_predict(
     return np.asarray(booster.predict(aligned, num_iteration=rounds), dtype=np.float64)
 
 
+def direct_forecast(
+    point: lgb.Booster,
+    by_level: dict[float, lgb.Booster],
+    ext: Extended,
+    calendar: pd.DataFrame,
+    layout: FeatureLayout,
+    origins: np.ndarray,
+    scale: np.ndarray,
+    features: list[str],
+    detrend: bool,
+    quantiles: Sequence[float],
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """The direct model's point forecast (origins x horizon) from each origin, and the forecast
+    of each level in `quantiles` that has a booster of its own, by its column in `quantiles`."""
+    horizon = layout.horizon
+    rows = np.repeat(origins, horizon)
+    steps = np.tile(np.arange(1, horizon + 1), len(origins))
+    x, location, _ = feature_rows(ext, calendar, layout, rows, steps)
+    base, spread = trend_base(x, detrend), np.repeat(scale, horizon)
+
+    def unscaled(booster: lgb.Booster) -> np.ndarray:
+        return ((booster_predict(booster, x, features) + base) * spread + location).reshape(-1, horizon)
+
+    own = {j: unscaled(by_level[float(q)]) for j, q in enumerate(quantiles) if float(q) in by_level}
+    return unscaled(point), own
+
+
 def roll(
     booster: lgb.Booster,
     ext: Extended,

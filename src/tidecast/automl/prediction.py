@@ -1,0 +1,54 @@
+"""The fitted ensemble's forecast: members' forecasts weighted, calibrated, then the panel's rules.
+
+One function, so `AutoForecaster.predict_canonical` (and through it the service and batch)
+applies the post-processing in one fixed order: weighted sum of the members, quantile
+calibration of the sum, peers' profiles for items every member forecast by its fallback,
+then closed days set to 0 (last, so nothing after it can reopen a closed day).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from tidecast.automl.calibration import QuantileCalibration
+from tidecast.automl.closures import Rules, close_forecast
+from tidecast.automl.short_items import peer_profiles, short_items
+from tidecast.data.arrays import SeriesArrays
+from tidecast.data.schema import MEAN, quantile_columns
+from tidecast.models.base import FALLBACK_ITEMS, Forecaster
+
+
+def ensemble_forecast(
+    members: Mapping[str, Forecaster],
+    weights: Mapping[str, float],
+    panel: SeriesArrays,
+    future: pd.DataFrame | None,
+    quantiles: tuple[float, ...],
+    calibration: QuantileCalibration | None,
+    closures: Rules,
+) -> pd.DataFrame:
+    """Canonical forecast of `panel` by the weighted `members`; which items each member
+    forecast by its fallback goes to `attrs[FALLBACK_ITEMS]`."""
+    columns = [MEAN, *quantile_columns(quantiles)]
+    combined: pd.DataFrame | None = None
+    fallback: dict[str, list[str]] = {}
+    for name, weight in weights.items():
+        frame = members[name].predict(panel, future, quantiles)
+        if frame.attrs.get(FALLBACK_ITEMS):
+            fallback[name] = list(frame.attrs[FALLBACK_ITEMS])
+        if combined is None:
+            combined = frame.copy()
+            combined[columns] = frame[columns].to_numpy() * weight
+        else:
+            combined[columns] = combined[columns].to_numpy() + frame[columns].to_numpy() * weight
+    assert combined is not None
+    if calibration is not None:
+        qcols = quantile_columns(quantiles)
+        combined[qcols] = calibration.apply(combined[MEAN].to_numpy(), combined[qcols].to_numpy())
+    short = short_items(fallback, [n for n, w in weights.items() if w > 0])
+    combined = peer_profiles(combined, panel, short, quantiles, closures)
+    combined = close_forecast(combined, future, closures)
+    combined.attrs[FALLBACK_ITEMS] = fallback
+    return combined
