@@ -67,9 +67,8 @@ import numpy as np
 import pandas as pd
 
 import common
-import plain_lgbm
-from common import QUANTILES, add_lgbm_ratios, add_ratios, bar, print_rows, score, timed, write_rows
-from systems import Run, run_statsforecast, run_tidecast, warm_up
+from common import add_lgbm_ratios, add_ratios, bar, print_rows, score, write_rows
+from systems import Run, run_plain_lgbm, run_statsforecast, run_tidecast, warm_up
 from tidecast.data.demo import END, START, generate, item_catalogue, messy_truth
 from tidecast.data.demo_messy import is_open
 
@@ -168,12 +167,7 @@ def run_system(system: str, p: Panel) -> Run:
             p.train, HORIZON, future=p.future, known_covariates=known, static_columns=list(STATIC), n_jobs=1
         )
     if system == "plain_lgbm":
-        history = p.train[["item_id", "timestamp", "target", *known]]
-        with timed() as watch:
-            forecast = plain_lgbm.forecast(
-                history, p.future, HORIZON, "D", SEASON, known, p.statics, QUANTILES, 1, SCALE_WINDOW
-            )
-        return Run(forecast, watch.seconds)
+        return run_plain_lgbm(p.train, p.future, HORIZON, SEASON, known, p.statics, SCALE_WINDOW)
     return run_baseline(p.filled, system)
 
 

@@ -1,18 +1,21 @@
 """Run every benchmark, rebuild `benchmarks/results.md`, and copy its table into README.md.
 
-Full run (about 45 minutes on 2 cores): the demo holdout (repeated when the time bar is
+Full run (about 55 minutes on 2 cores): the demo holdout (repeated when the time bar is
 borderline; timings are then the fastest, all are listed), the messy demo against the clean
-one (`messy.py`), then M4 hourly and weekly and tourism monthly, quarterly and
-yearly, then Favorita (tidecast with and without Ecuador's holiday calendar and the store
-attributes, and the plain LightGBM), then the retail panels (`retail.py`: pasta_promo and
-dominicks_oj, three rolling origins; AutoGluon too with `--autogluon-python`), every system on every series, then the forecast service under load (`load.py`: 10 s
-per scenario after 2 s of warm-up). The README block between `<!-- results:start -->` and
-`<!-- results:end -->` is replaced with the table and the bars; nothing else is touched.
+one (`messy.py`), the 1,100-series store panel of issue 10's speed bar (`store_panel.py`),
+then M4 hourly and weekly and tourism monthly, quarterly and yearly, then Favorita (tidecast
+with and without Ecuador's holiday calendar and the store attributes, and the plain
+LightGBM), then the retail panels (`retail.py`: pasta_promo and dominicks_oj, three rolling
+origins; AutoGluon too with `--autogluon-python`), every system on every series, then the
+forecast service under load (`load.py`: 10 s per scenario after 2 s of warm-up). The README
+block between `<!-- results:start -->` and `<!-- results:end -->` is replaced with the table
+and the bars; nothing else is touched.
 
-`--quick` is a smoke test of a few minutes: the demo once, the messy demo with 40 items, and the
-first 40 series of each other dataset (Favorita without its oil run), the load test at 2 s per scenario, written to `benchmarks/.cache/quick/` and `.cache/quick.md` (git-ignored);
-README.md and `results.md` are left alone, since a subset is not comparable with M4's
-official figures.
+`--quick` is a smoke test of a few minutes: the demo once, the messy demo and the store panel
+with 40 items, and the first 40 series of each other dataset (Favorita without its oil run),
+the load test at 2 s per scenario, written to `benchmarks/.cache/quick/` and `.cache/quick.md`
+(git-ignored); README.md and `results.md` are left alone, since a subset is not comparable
+with M4's official figures.
 
 `--report-only` rebuilds `results.md` and the README block from the CSVs already in
 `benchmarks/results/` (after running one script by hand, for instance).
@@ -33,6 +36,7 @@ import m4
 import messy
 import neural
 import retail
+import store_panel
 from report import readme_block, update_readme
 
 QUICK_SERIES = 40
@@ -48,6 +52,7 @@ def main(
     if not report_only:
         demo_holdout.main(1 if quick else demo_repeats)
         messy.main(QUICK_SERIES if quick else messy.ITEMS)
+        store_panel.main(QUICK_SERIES if quick else store_panel.ITEMS)
         if not quick:
             neural.main()
         for bench in m4.BENCHMARKS.values():

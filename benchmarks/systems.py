@@ -16,6 +16,7 @@ import pandas as pd
 from statsforecast import StatsForecast
 from statsforecast.models import MSTL, AutoETS, AutoTheta, Naive, SeasonalNaive
 
+import plain_lgbm
 from common import QUANTILES, timed
 from tidecast.automl.forecaster import AutoForecaster
 
@@ -68,6 +69,24 @@ def run_tidecast(
     chosen = ", ".join(f"{k} {w:.2f}" for k, w in report.ensemble_weights.items())
     notes = [f"selected {report.best} ({chosen})", f"timings {timings}", *report.notes]
     return Run(forecast, watch.seconds, auto.leaderboard(), timings, notes)
+
+
+def run_plain_lgbm(
+    train: pd.DataFrame,
+    future: pd.DataFrame,
+    horizon: int,
+    season: int,
+    known: list[str],
+    statics: pd.DataFrame | None,
+    scale_window: int,
+) -> Run:
+    """The plain LightGBM of `plain_lgbm.py` on daily `train` (target and `known`), one thread, timed."""
+    history = train[["item_id", "timestamp", "target", *known]]
+    with timed() as watch:
+        forecast = plain_lgbm.forecast(
+            history, future, horizon, "D", season, known, statics, QUANTILES, 1, scale_window
+        )
+    return Run(forecast, watch.seconds)
 
 
 def run_statsforecast(

@@ -59,6 +59,8 @@ class CandidateResult:
     model: Forecaster | None = None
     error: str | None = None
     fallback_items: list[str] = field(default_factory=list)
+    # Stopped after its first window (`pruning`): `error` says why, `window_scores` holds it.
+    stopped: bool = False
 
     @property
     def score(self) -> float:
@@ -128,11 +130,13 @@ def run_candidate(
     refit_every_window: bool = False,
     progress: ProgressFn | None = None,
     closures: Rules = (),
+    judge_first: Callable[[float], str | None] | None = None,
 ) -> CandidateResult:
     """Backtest one candidate; any exception becomes `error` on the result, never a crash.
 
     `closures` are the panel's closed-day rules (`automl.closures`): the candidate's forecast
-    is 0 on the closed steps, as the final forecast will be.
+    is 0 on the closed steps, as the final forecast will be. `judge_first` (`pruning`) reads
+    the first window's score and says why the candidate stops there, or None to go on.
     """
     result = CandidateResult(name=name)
     means, qs = [], []
@@ -156,6 +160,11 @@ def run_candidate(
             window_metrics = score_window(data, mean, q, quantiles)
             result.window_metrics.append(window_metrics)
             result.window_scores.append(window_metrics[metric])
+            if k == 0 and judge_first is not None and len(windows) > 1:
+                result.error = judge_first(window_metrics[metric])
+                if result.error is not None:
+                    result.stopped = True
+                    return result
             means.append(mean)
             qs.append(q)
             result.fallback_items = sorted(set(result.fallback_items) | set(fallback_items(forecast)))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from tidecast.automl import screening
+from tidecast.automl import pruning, screening
 from tidecast.automl.backtest import CandidateResult, ProgressFn, run_candidate
 from tidecast.automl.calibration import QuantileCalibration, fit_calibration
 from tidecast.automl.ensemble import combine
@@ -83,7 +83,9 @@ def run_candidates(
     """Every candidate on the same windows; cheap ones first, each with a fair time share.
 
     On a large panel the costly local candidates come last and are first tried on a sample
-    of the series (`screening`): one that cannot win there is skipped.
+    of the series (`screening`): one that cannot win there is skipped. Any candidate far
+    behind the best so far after its first window stops there (`pruning`), on the sample
+    as on the panel.
     """
     n_series = window_data[0].history.n_series if window_data else 0
     order = sorted(names, key=lambda n: (screening.screened(CATALOG[n], n_series), CATALOG[n].tags.cost))
@@ -123,8 +125,16 @@ def run_candidates(
         )
         if screening.screened(CATALOG[name], n_series) and report.candidates:
             sample = sample or screening.draw_sample(window_data, auto.seed)
-            trial = run(sample.windows)
-            reason = screening.verdict(trial, report.candidates, sample, quantiles, auto.metric)
+            first_rows = sample.rows[: len(window_data[0].actual)]
+            judge = pruning.first_window_judge(
+                report.candidates, sample.windows, quantiles, auto.metric, first_rows
+            )
+            trial = run(sample.windows, judge_first=judge)
+            reason = (
+                f"skipped: on a sample of {sample.n_series} series, {trial.error}"
+                if trial.stopped
+                else screening.verdict(trial, report.candidates, sample, quantiles, auto.metric)
+            )
             if reason is not None:
                 skipped = CandidateResult(
                     name, fit_seconds=trial.fit_seconds, predict_seconds=trial.predict_seconds
@@ -133,8 +143,11 @@ def run_candidates(
                 report.candidates.append(skipped)
                 emit({"stage": "candidate_done", "candidate": name, "score": float("inf"), "error": reason})
                 continue
-        result = run(window_data)
+        judge = pruning.first_window_judge(report.candidates, window_data, quantiles, auto.metric)
+        result = run(window_data, judge_first=judge)
         report.candidates.append(result)
+        if result.stopped:
+            report.notes.append(f"{name} {result.error}")
         emit({"stage": "candidate_done", "candidate": name, "score": result.score, "error": result.error})
 
 

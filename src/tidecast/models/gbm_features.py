@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tidecast.data.arrays import SeriesArrays, ranges
+from tidecast.data.arrays import SeriesArrays
 from tidecast.data.features import EVENT_CAP, event_distances, spec_calendar, time_features
 from tidecast.data.schema import DatasetSpec
 from tidecast.models.covariates import append_horizon
@@ -379,29 +379,3 @@ def _indicator_columns(
     share, _, _ = Windows(values).stats(np.maximum(start, origins - layout.scale_window), origins)
     out[f"kc_{column}_share"] = share
     return out
-
-
-def training_rows(
-    ext: Extended, horizon: int, n_origins: int, min_context: int, steps: Sequence[int], holdout: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every (origin, step) among each series' last `n_origins` origins whose target is observed.
-
-    Returns absolute origins, steps and a flag marking validation rows: those whose target lies
-    in the last `holdout` observed steps of a series long enough to spare them.
-    """
-    lengths = ext.ends - ext.starts
-    first = np.maximum(min_context, lengths - n_origins - horizon + 1)
-    counts = np.maximum(lengths - first, 0)
-    origins = ranges(ext.starts + first, counts)
-    step_values = np.asarray(steps, dtype=np.int64)
-    origins = np.repeat(origins, len(step_values))
-    all_steps = np.tile(step_values, len(origins) // max(len(step_values), 1))
-    series = ext.series_of(origins) if len(origins) else np.zeros(0, dtype=np.int64)
-    target = origins + all_steps - 1
-    observed = target < ext.ends[series]
-    observed &= np.isfinite(ext.values[np.where(observed, target, 0)])
-    origins, all_steps, series, target = (a[observed] for a in (origins, all_steps, series, target))
-    validation_start = ext.ends[series] - holdout
-    spare = (lengths[series] - holdout) >= min_context + horizon
-    validation = spare & (target >= validation_start)
-    return origins, all_steps, validation

@@ -23,8 +23,8 @@ from tidecast.models.gbm_features import (
     Windows,
     feature_rows,
     origin_norm,
-    training_rows,
 )
+from tidecast.models.gbm_rows import sample_training_rows
 from tidecast.models.gbm_runtime import Deadline
 
 if TYPE_CHECKING:  # lightgbm loads scikit-learn and dask (about a second): imported on first fit
@@ -41,17 +41,10 @@ def sample_rows(
     max_rows: int,
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Training and validation rows, each sampled down to its share of `max_rows`."""
+    """Training and validation rows, each sampled down to its share of `max_rows` (`gbm_rows`)."""
     context = min(layout.scale_window, 7)
-    origins, step, validation = training_rows(ext, horizon, n_origins, context, range(1, steps + 1), holdout)
-    rng = np.random.default_rng(seed)
-    keep = np.ones(len(origins), dtype=bool)
-    for part, budget in ((~validation, max_rows), (validation, max(1000, max_rows // 4))):
-        index = np.flatnonzero(part)
-        if len(index) > budget:
-            keep[index] = False
-            keep[np.sort(rng.choice(index, budget, replace=False))] = True
-    return origins[keep], step[keep], validation[keep]
+    budgets = (max_rows, max(1000, max_rows // 4))
+    return sample_training_rows(ext, horizon, n_origins, context, steps, holdout, budgets, seed)
 
 
 def train_booster(
