@@ -58,6 +58,19 @@ def test_when_daily_with_a_horizon_of_two_weeks_then_every_lag_is_at_least_the_h
     assert fitted.scale_window_ == 56
 
 
+def test_when_daily_then_no_fourier_terms_are_features_unless_asked(fitted):
+    # Day of week and day of year are calendar columns; weekly data keeps its yearly terms.
+    assert not [f for f in fitted.features_ if f.startswith(("sin_", "cos_"))]
+    assert "day_of_week" in fitted.features_ and "day_of_year" in fitted.features_
+    asked = HorizonLagLightGBM(fourier_order=2, **FAST).fit(TRAIN, SPEC, H)
+    assert sorted(f for f in asked.features_ if f.startswith("sin_")) == [
+        "sin_365_1",
+        "sin_365_2",
+        "sin_7_1",
+        "sin_7_2",
+    ]
+
+
 def test_when_weekly_or_hourly_then_the_windows_follow_the_frequency():
     weekly = pd.DataFrame(
         {
@@ -69,6 +82,7 @@ def test_when_weekly_or_hourly_then_the_windows_follow_the_frequency():
     model = HorizonLagLightGBM(**FAST).fit(weekly, DatasetSpec(freq="W-THU"), 4)
     assert model.lags_ == (4, 5, 6, 52, 104)
     assert model.rolling_ == (4, 13, 52) and model.scale_window_ == 13
+    assert {"sin_52_1", "cos_52_3"} <= set(model.features_)
 
 
 def test_when_a_series_is_scaled_then_its_scale_is_its_recent_mean_absolute_value(fitted):
