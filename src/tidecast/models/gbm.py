@@ -80,6 +80,7 @@ from tidecast.models.gbm_training import (
     sample_rows,
     train_booster,
     trend_base,
+    useful_features,
 )
 from tidecast.models.intervals import fallback_prediction
 
@@ -118,6 +119,8 @@ class LightGBM(Forecaster):
     closed_rules_: tuple[tuple[str, float], ...]
     # One booster per level of `quantile_levels` (objective "quantile"), by level.
     quantile_boosters_: dict[float, lgb.Booster]
+    # The columns those boosters read: the point model's that earned it gain (`useful_features`).
+    quantile_features_: list[str]
     # Validation error (in units of each series' level) of every candidate fitted.
     validation_errors_: dict[str, float]
 
@@ -293,10 +296,14 @@ class LightGBM(Forecaster):
         self.booster_ = booster
         # One booster per asked level with LightGBM's quantile loss, direct only (`gbm_training`).
         self.quantile_boosters_ = {}
+        self.quantile_features_ = list(self.features_)
         if levels:
             rounds = self.quantile_rounds or quantile_rounds(self.best_rounds_, self.learning_rate)
             categorical = list(self.layout_.categories)
-            self.quantile_boosters_ = quantile_boosters(self._train, x, y, levels, rounds, stop, categorical)
+            kept = self.quantile_features_ = useful_features(booster, self.features_)
+            self.quantile_boosters_ = quantile_boosters(
+                self._train, x[kept], y, levels, rounds, stop, categorical
+            )
 
     def _candidates(self) -> list[tuple[str, bool]]:
         """(scaling, detrend) pairs that validation chooses from (`gbm_scaling`)."""

@@ -54,6 +54,7 @@ def global_forecast(
             model.features_,
             model.detrend_,
             quantiles,
+            getattr(model, "quantile_features_", None),  # None: saved before, every feature
         )
     else:
         own = {}
