@@ -134,3 +134,49 @@ def test_when_windows_overlap_then_only_the_steps_no_earlier_window_holds_are_he
     assert selection.holdout_scores == pytest.approx({"A": 0.05, "B": 0.4, ENSEMBLE: 0.225})
     assert selection.scored_window is None
     assert selection.weights == {"A": 1.0}
+
+
+def panel_window(index: int, n_windows: int, items: tuple[str, ...], horizon: int = 2) -> WindowData:
+    """`window` with several series, each with actual 10 at every step."""
+    start = pd.Timestamp("2024-01-01") + pd.Timedelta(days=index * horizon)
+    stamps = pd.date_range(start, periods=horizon, freq="D")
+    actual = pd.DataFrame(
+        {ITEM_ID: np.repeat(items, horizon), TIMESTAMP: np.tile(stamps, len(items)), TARGET: 10.0}
+    )
+    w = BacktestWindow(index=index, offset=(n_windows - 1 - index) * horizon + horizon, horizon=horizon)
+    return WindowData(w, actual.iloc[:0], actual, None, np.ones(len(actual)))
+
+
+def four_series(last_a: list[float], last_b: list[float]) -> tuple[list[WindowData], list[CandidateResult]]:
+    """Windows 1-2 as in `three_windows` for four series; window 3 per series as given."""
+    items = ("a", "b", "c", "d")
+    windows = [panel_window(k, 3, items) for k in range(3)]
+    early_a, early_b = [8.5] * 8, [12.0] * 8
+    a = candidate("A", [early_a, early_a, list(np.repeat(last_a, 2))], windows)
+    b = candidate("B", [early_b, early_b, list(np.repeat(last_b, 2))], windows)
+    return windows, [a, b]
+
+
+def test_when_a_single_model_wins_the_held_out_window_by_noise_then_the_ensemble_stays():
+    # Window 3: A is exact on a, b, c and 3.4 high on d (wQL 6.8 / 80 = 0.085); B is 2 high on
+    # a, b, c and 1 high on d (0.175); the 50/50 mix 1, 1, 1 and 2.2 high (0.13). A wins by
+    # 0.045, but the per-series differences (0.025, 0.025, 0.025, -0.03) spread so that z is
+    # 0.045 / (2 x 0.0275) = 0.82: noise, so the ensemble stays.
+    windows, candidates = four_series(last_a=[10.0, 10.0, 10.0, 13.4], last_b=[12.0, 12.0, 12.0, 11.0])
+    selection = select(candidates, windows, Q, "wql", size=2)
+    assert selection is not None
+    assert selection.holdout_scores == pytest.approx({"A": 0.085, "B": 0.175, ENSEMBLE: 0.13})
+    assert selection.best == ENSEMBLE and selection.weights == {"A": 0.5, "B": 0.5}
+    assert "(A) scored wql 0.085 against the ensemble's 0.13" in selection.notes[-1]
+    assert "0.82 standard errors apart" in selection.notes[-1] and "within noise" in selection.notes[-1]
+
+
+def test_when_a_single_model_wins_the_held_out_window_on_every_series_then_it_is_chosen():
+    # Window 3: A exact everywhere, B 4 high everywhere, the mix 2 high: A wins on all four
+    # series by the same amount, infinitely many standard errors.
+    windows, candidates = four_series(last_a=[10.0] * 4, last_b=[14.0] * 4)
+    selection = select(candidates, windows, Q, "wql", size=2)
+    assert selection is not None
+    assert selection.holdout_scores == pytest.approx({"A": 0.0, "B": 0.4, ENSEMBLE: 0.2})
+    assert selection.best == "A" and selection.weights == {"A": 1.0}
+    assert "did not beat the best single model (A)" in selection.notes[-1]
