@@ -31,7 +31,7 @@ from tidecast.automl.backtest import (
     prepare_windows,
 )
 from tidecast.automl.closures import close_forecast, learn_closures
-from tidecast.automl.ensemble import combine
+from tidecast.automl.ensemble import combine, combine_members
 from tidecast.automl.leaderboard import build_leaderboard
 from tidecast.automl.options import OPTIONS, check_options
 from tidecast.automl.preparation import Preparer
@@ -360,22 +360,17 @@ class AutoForecaster:
         Reads the fitted state and writes none of it, so threads may share one forecaster;
         the items each member forecast by its fallback are in `attrs[FALLBACK_ITEMS]`.
         """
-        columns = [MEAN, *quantile_columns(self.quantiles_)]
-        combined: pd.DataFrame | None = None
         fallback: dict[str, list[str]] = {}
         if not isinstance(panel, SeriesArrays):
             panel = SeriesArrays.from_spec(panel, self.spec_)  # built once, read by every member
-        for name, weight in self.weights_.items():
-            member = self.members_[name]
-            frame = member.predict(panel, future, self.quantiles_)
-            if frame.attrs.get(FALLBACK_ITEMS):
-                fallback[name] = list(frame.attrs[FALLBACK_ITEMS])
-            if combined is None:
-                combined = frame.copy()
-                combined[columns] = frame[columns].to_numpy() * weight
-            else:
-                combined[columns] = combined[columns].to_numpy() + frame[columns].to_numpy() * weight
-        assert combined is not None
+        frames = {}
+        for name in self.weights_:
+            frames[name] = self.members_[name].predict(panel, future, self.quantiles_)
+            if frames[name].attrs.get(FALLBACK_ITEMS):
+                fallback[name] = list(frames[name].attrs[FALLBACK_ITEMS])
+        combined = combine_members(
+            frames, self.weights_, fallback, [MEAN, *quantile_columns(self.quantiles_)]
+        )
         calibration = getattr(self, "calibration_", None)
         if calibration is not None:
             qcols = quantile_columns(self.quantiles_)
