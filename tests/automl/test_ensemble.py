@@ -1,7 +1,8 @@
 import numpy as np
+import pandas as pd
 import pytest
 
-from tidecast.automl.ensemble import BacktestForecast, combine, greedy_ensemble
+from tidecast.automl.ensemble import BacktestForecast, combine, combine_members, greedy_ensemble
 
 
 def mae(y: np.ndarray):
@@ -49,3 +50,16 @@ def test_when_combining_then_quantiles_stay_ordered():
     combined = combine({"a": a, "b": b}, {"a": 0.3, "b": 0.7})
     assert np.all(np.diff(combined.quantiles, axis=1) >= 0)
     assert combined.mean == pytest.approx([0.3 * 1 + 0.7 * 3, 0.3 * 5 + 0.7 * 2])
+
+
+def test_when_a_member_falls_back_on_an_item_then_the_others_forecast_it_alone():
+    # A new item too short for B: B's naive level stands in for B's model, which the weights
+    # were never chosen on (short items are left out of the backtest). Item "old" keeps the
+    # weights; "new" gets A alone; "tiny", a fallback for both, keeps the weights.
+    def frame(values: list[float]) -> pd.DataFrame:
+        return pd.DataFrame({"item_id": ["old", "old", "new", "new", "tiny", "tiny"], "mean": values})
+
+    frames = {"A": frame([10, 10, 20, 20, 1, 1]), "B": frame([14, 14, 80, 80, 3, 3])}
+    combined = combine_members(frames, {"A": 0.5, "B": 0.5}, {"B": ["new", "tiny"], "A": ["tiny"]}, ["mean"])
+    assert combined["mean"].tolist() == [12, 12, 20, 20, 2, 2]
+    assert frames["A"]["mean"].tolist() == [10, 10, 20, 20, 1, 1]  # the members' frames are not touched

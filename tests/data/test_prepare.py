@@ -141,6 +141,18 @@ def test_when_a_covariate_has_gaps_then_it_is_filled_with_its_mean_by_default() 
     assert result.filled["price"] == {"front": 1, "middle": 1, "back": 1}
 
 
+def test_when_a_flag_has_gaps_then_it_is_filled_with_the_state_it_is_in_most_days() -> None:
+    # A promotion flag on 1 of 4 observed days and an open flag on 3 of 4: their means (0.25,
+    # 0.75) are neither state, and a model reading flags as events would see a promotion
+    # wherever a gap is. The median is the usual state; a numeric column keeps its mean.
+    promo, open_, price = (0, 1, 0, 0, 0), (1, 1, 0, 1, 1), (1, 2, 3, 4, 5)
+    rows = [("a", day(d), 1, *cells) for d, *cells in zip((1, 2, 3, 4, 7), promo, open_, price, strict=True)]
+    result = prepare(panel(rows, ["promo", "open", "price"]))  # days 5 and 6 are absent
+    assert values(result.panel, "a", "promo")[4:6] == [0, 0]
+    assert values(result.panel, "a", "open")[4:6] == [1, 1]
+    assert values(result.panel, "a", "price")[4:6] == [3, 3]
+
+
 def test_when_a_covariate_is_filled_with_zero_then_zero_is_used() -> None:
     frame = panel([("a", day(1), 1, 1.0), ("a", day(2), 1, 1.0), ("a", day(4), 1, 1.0)], ["promo"])
     result = prepare(frame, filling={"promo": {"middlefill": "zero"}})

@@ -208,11 +208,12 @@ def test_when_tagged_handles_missing_target_then_only_models_that_mask_nan_are()
     # DeepAR and CNNQR mask unobserved steps in the loss and feed an observed-flag. The others
     # would break or degrade: Naive's last value and SeasonalNaive's lag can be NaN, NPTS would
     # sample NaN, Croston's and ETS's recursions need every step (statsforecast refuses NaN),
-    # and the per-series wrapper of Prophet and the dynamic regression falls back to Naive on
-    # a series with any NaN (both could fit around them; their forecasts read the history):
-    # they get the filled panel.
+    # and the per-series wrapper of Prophet falls back to Naive on a series with any NaN: they
+    # get the filled panel. The dynamic regression fits its design on the observed rows only
+    # and carries the last observed residual, so it takes the gaps as they are (a gap filled
+    # with a copied week taught it a flat half-year).
     flagged = {name for name, cls in CATALOG.items() if cls.tags.handles_missing_target}
-    assert flagged == {"LightGBM", "LightGBMHorizonLags", "DeepAR", "CNNQR"}
+    assert flagged == {"LightGBM", "LightGBMHorizonLags", "DeepAR", "CNNQR", "DynamicRegression"}
 
 
 def test_when_a_model_handles_missing_targets_then_the_template_passes_them_through():

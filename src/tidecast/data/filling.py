@@ -31,9 +31,14 @@ forecast from their own last observation, where padding them with zeros to the p
 would invent weeks of no sales; ``{"backfill": "zero"}`` restores SageMaker's behaviour.
 Numeric covariates have front, middle and back ``mean``: a
 price or a temperature filled with zero would be a spurious shock, while the item's mean keeps
-its level (and a 0/1 flag becomes the share of days it was on). Text covariates stay missing
-unless told (only ``none`` or ``value`` make sense for them). A user's setting overrides the
-default for its region only; the shorthand ``{"target": "mean"}`` sets middlefill and backfill.
+its level. A 0/1 flag (a promotion, a store's open flag: every present value 0 or 1) has
+``median``, the state the item is in most days: its mean, the share of days it was on, is
+neither state, and a model that reads any nonzero flag as an event sees a whole gap as one
+long promotion. On the messy demo (a tenth of the items with a gap of 2-6 months) that cost
+the global LightGBM wQL 0.029 against 0.024 on the items with complete histories, which have
+no gap themselves. Text covariates stay missing unless told (only ``none`` or ``value`` make
+sense for them). A user's setting overrides the default for its region only; the shorthand
+``{"target": "mean"}`` sets middlefill and backfill.
 """
 
 from __future__ import annotations
@@ -81,19 +86,35 @@ class ColumnFilling:
 
 TARGET_DEFAULT = ColumnFilling()
 NUMERIC_DEFAULT = ColumnFilling(frontfill=Fill("mean"), middlefill=Fill("mean"), backfill=Fill("mean"))
+FLAG_DEFAULT = ColumnFilling(frontfill=Fill("median"), middlefill=Fill("median"), backfill=Fill("median"))
 TEXT_DEFAULT = ColumnFilling()
 
 
-def resolve_filling(options: FillingOptions | None, numeric: Mapping[str, bool]) -> dict[str, ColumnFilling]:
+def is_flag(values: np.ndarray) -> bool:
+    """Whether a numeric column is a 0/1 flag: it has present values, every one 0 or 1."""
+    present = values[~np.isnan(values)] if values.dtype.kind == "f" else np.zeros(0)
+    return len(present) > 0 and bool(np.isin(present, (0.0, 1.0)).all())
+
+
+def resolve_filling(
+    options: FillingOptions | None, numeric: Mapping[str, bool], flags: Iterable[str] = ()
+) -> dict[str, ColumnFilling]:
     """The filling of every column in `numeric` (name -> is numeric): defaults, then `options`.
+
+    `flags` are the numeric columns that are 0/1 flags (`is_flag`), filled by their median.
 
     `options` is keyed by canonical column names (map the user's target name with
     `ingest.canonical_keys`); values are either a method, shorthand for middle and back fill, or
     a dict such as ``{"middlefill": "value", "middlefill_value": 3, "backfill": "zero"}``, or an
     already resolved `ColumnFilling` (as `PreparedData.filling` holds).
     """
+    flagged = set(flags)
     plans = {
-        column: TARGET_DEFAULT if column == TARGET else NUMERIC_DEFAULT if is_numeric else TEXT_DEFAULT
+        column: TARGET_DEFAULT
+        if column == TARGET
+        else (FLAG_DEFAULT if column in flagged else NUMERIC_DEFAULT)
+        if is_numeric
+        else TEXT_DEFAULT
         for column, is_numeric in numeric.items()
     }
     for column, spec in (options or {}).items():

@@ -26,6 +26,7 @@ from tidecast.data.filling import (
     array_values,
     column_values,
     fill_value,
+    is_flag,
     resolve_filling,
 )
 from tidecast.data.frequency import future_timestamps
@@ -66,7 +67,8 @@ def fill_future(
         arrays = SeriesArrays.from_panel(history, freq)
         past = {c: column_values(history[c]) for c in known}
     options = {k: v for k, v in (filling or {}).items() if k in known}  # the rest is prepare's
-    plans = resolve_filling(options, {c: v.dtype.kind == "f" for c, v in past.items()})
+    numeric = {c: v.dtype.kind == "f" for c, v in past.items()}
+    plans = resolve_filling(options, numeric, [c for c, v in past.items() if numeric[c] and is_flag(v)])
     expected = pd.DataFrame(
         {
             ITEM_ID: np.repeat(arrays.item_ids.astype(object), horizon),

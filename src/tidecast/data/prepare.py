@@ -23,7 +23,14 @@ import numpy as np
 import pandas as pd
 
 from tidecast.data.arrays import series_indptr
-from tidecast.data.filling import ColumnFilling, FillingOptions, column_values, fill_gaps, resolve_filling
+from tidecast.data.filling import (
+    ColumnFilling,
+    FillingOptions,
+    column_values,
+    fill_gaps,
+    is_flag,
+    resolve_filling,
+)
 from tidecast.data.frequency import infer_frequency, normalise_alias, season_length
 from tidecast.data.future import fill_future
 from tidecast.data.grid import full_grid, make_grid, nominal_ns, reduce_groups
@@ -96,7 +103,8 @@ def prepare(
         raise DataError("prepare needs the canonical panel (item_id, timestamp, target): use to_canonical")
     data = _to_arrays(panel, [*varying, *static])
     numeric = {c: data.columns[c].dtype.kind == "f" for c in varying}
-    plans = resolve_filling(filling, numeric)
+    flags = [c for c in varying if c != TARGET and numeric[c] and is_flag(data.columns[c])]
+    plans = resolve_filling(filling, numeric, flags)
     how = _aggregations(aggregation, numeric, static)
     problems: list[Problem] = []
 

@@ -80,7 +80,7 @@ def column_groups(layout: Layout, width: int, sources: dict[str, str]) -> list[t
     for name in layout.holidays:  # "hol_<key>_<radius>d"
         groups.append((holiday_feature(name[4:].rsplit("_", 1)[0]), HOLIDAY, np.array([at])))
         at += 1
-    for name in layout.covariates:
+    for name in (*layout.covariates, *layout.scaled):  # scaled: their columns x the baseline
         groups.append((sources.get(name, name), COVARIATE, np.array([at])))
         at += 1
     if at != width:
@@ -101,11 +101,11 @@ def regression_terms(
     sources = covariate_sources(model.encoder_)
     for i, item in enumerate(data.item_ids.tolist()):
         y, stamps = model._window(data, i)
-        if len(y) < model.tags.min_length or not np.isfinite(y).all():
+        if not model.forecastable(y):
             terms.add_rows(i, FALLBACK, ADJUSTMENT, model._fallback_series(y, horizon, quantiles)[0])
             continue
         try:
-            state, rows, names = model.item_inputs(model.states_.get(item), y, stamps, i, context, horizon)
+            state, y, rows, names = model.item_inputs(model.states_.get(item), y, stamps, i, context, horizon)
             x, carry = forecast_terms(
                 state, y, stamps, context.ahead[i], data.freq, context.table, rows, names
             )

@@ -225,13 +225,12 @@ class LocalForecaster(Forecaster):
     ) -> Prediction:
         self._preload()
         horizon = self.horizon_
-        min_length = self.tags.min_length
         context = self._context(data, fitting=False, future=future)
         states = [self.states_.get(item) for item in data.item_ids.tolist()]
 
         def forecast_one(i: int) -> tuple[SeriesForecast, bool]:
             y, stamps = self._window(data, i)
-            if len(y) < min_length or not np.isfinite(y).all():
+            if not self.forecastable(y):
                 return self._fallback_series(y, horizon, quantiles), True
             try:
                 return self._forecast_item(states[i], y, stamps, i, context, horizon, quantiles), False
@@ -244,6 +243,14 @@ class LocalForecaster(Forecaster):
         mean = np.stack([np.asarray(r[0][0], dtype=np.float64) for r in results])
         qs = np.stack([np.asarray(r[0][1], dtype=np.float64) for r in results])
         return Prediction(mean=mean, quantiles=qs, fallback=fallback)
+
+    def forecastable(self, y: np.ndarray) -> bool:
+        """Whether the model forecasts a series of history `y` itself (else its fallback):
+        `tags.min_length` values, every one observed unless the model takes missing ones
+        (`tags.handles_missing_target`), and then at least that many observed."""
+        if self.tags.handles_missing_target:
+            return int(np.isfinite(y).sum()) >= self.tags.min_length
+        return len(y) >= self.tags.min_length and bool(np.isfinite(y).all())
 
     def _preload(self) -> None:
         for module in self.preload:

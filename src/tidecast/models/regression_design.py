@@ -26,6 +26,10 @@ class Layout:
     growing: bool
     holidays: tuple[str, ...]
     covariates: tuple[str, ...] = ()
+    # Covariate columns that enter a second time, multiplied by the series' baseline (trend
+    # and cycles of a first fit without them, `RegressionState.baseline`): effects that scale
+    # with the level, as a promotion's lift does.
+    scaled: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,17 @@ class RegressionState:
     scale: float
     phi: float
     sigma: float
+    # Coefficients of the baseline columns (`design`'s trend and cycles) of the first fit,
+    # which the scaled covariate columns are multiplied by; None without scaled columns.
+    baseline: np.ndarray | None = None
 
 
-def design(layout: Layout, t: np.ndarray, exogenous: np.ndarray) -> np.ndarray:
-    """The regression matrix for absolute step index `t` and its holiday and covariate columns."""
+def design(
+    layout: Layout, t: np.ndarray, exogenous: np.ndarray, baseline: np.ndarray | None = None
+) -> np.ndarray:
+    """The regression matrix for absolute step index `t` and its holiday and covariate columns
+    (and, with `layout.scaled` and the `baseline` coefficients, the covariate columns times the
+    baseline)."""
     tau = (t - layout.origin) / layout.span
     parts = [trend_columns(tau, layout.changepoints)]
     if layout.periods:
@@ -49,11 +60,18 @@ def design(layout: Layout, t: np.ndarray, exogenous: np.ndarray) -> np.ndarray:
         if layout.growing:
             parts.append(cycles * (tau - 1.0)[:, None])
     parts.append(exogenous)
+    if layout.scaled and baseline is not None:
+        level = np.column_stack(parts[:-1]) @ baseline
+        first = exogenous.shape[1] - len(layout.covariates)
+        at = [first + layout.covariates.index(name) for name in layout.scaled]
+        parts.append(exogenous[:, at] * level[:, None])
     return np.column_stack(parts)
 
 
 def _varying(values: np.ndarray, names: Sequence[str]) -> tuple[str, ...]:
-    varies = values.max(axis=0, initial=0.0) > values.min(axis=0, initial=0.0)
+    """The `names` of the columns of `values` that take more than one value (a column that is
+    1 on every row, a store open every day of a series, would only copy the intercept)."""
+    varies = values.max(axis=0, initial=-np.inf) > values.min(axis=0, initial=np.inf)
     return tuple(name for name, v in zip(names, varies, strict=True) if v)
 
 
@@ -64,11 +82,24 @@ def _columns(values: np.ndarray, names: Sequence[str], wanted: Sequence[str]) ->
 
 @dataclass(frozen=True)
 class Context:
-    """What every series' fit or forecast shares: holidays, covariates, the horizon's stamps."""
+    """What every series' fit or forecast shares: holidays, covariates, the horizon's stamps,
+    and which history rows the closure rules call closed (`closed[indptr[i]:indptr[i+1]]`
+    for series i; None when no rule closes anything)."""
 
     table: HolidayTable | None
     exogenous: Exogenous | None
     ahead: np.ndarray | None = None
+    closed: np.ndarray | None = None
+    indptr: np.ndarray | None = None
+
+    def open_values(self, y: np.ndarray, i: int, data_end: int = 0) -> np.ndarray:
+        """`y`, the window of series i that ends `data_end` steps before its last history
+        row, with its closed days made missing: a closed day's 0 is no demand observation."""
+        if self.closed is None or self.indptr is None:
+            return y
+        stop = int(self.indptr[i + 1]) - int(data_end)
+        shut = self.closed[stop - len(y) : stop]
+        return np.where(shut, np.nan, y) if shut.any() else y
 
 
 def forecast_terms(
@@ -83,15 +114,33 @@ def forecast_terms(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The design rows of `future` and the carried residual per step, both on y / scale:
     the forecast is (rows @ beta + carry) x scale, which is what makes it decomposable
-    term by term (`tidecast.explain.regression`)."""
+    term by term (`tidecast.explain.regression`).
+
+    The residual carried is the last observed one's: `y` may end in missing values (closed
+    days, `Context.open_values`), and the residual then decays over the steps since. The
+    `covariates` rows start at that observation (`last_observed`) and end with the horizon's.
+    """
     layout = state.layout
-    rows = np.concatenate([stamps[-1:], future])
+    last_seen = last_observed(y)
+    rows = np.concatenate([stamps[last_seen : last_seen + 1], future])
     holidays = table.gather(rows, layout.holidays) if table is not None else np.zeros((len(rows), 0))
-    known = covariates if covariates is not None else np.zeros((len(rows), 0))
+    known = (
+        covariates[[0, *range(len(covariates) - len(future), len(covariates))]]
+        if covariates is not None
+        else None
+    )
+    known = known if known is not None else np.zeros((len(rows), 0))
     exogenous = np.column_stack([holidays, _columns(known, covariate_names, layout.covariates)])
-    x = design(layout, step_index(rows, freq), exogenous)
+    x = design(layout, step_index(rows, freq), exogenous, state.baseline)
     # The last residual, clipped like an outlier would be, moves the first steps.
     bound = HUBER_C * state.sigma
-    last = float(np.clip(y[-1] / state.scale - x[0] @ state.beta, -bound, bound))
-    decay = state.phi ** np.arange(1, len(future) + 1)
+    observed = float(y[last_seen]) if np.isfinite(y[last_seen]) else float(x[0] @ state.beta) * state.scale
+    last = float(np.clip(observed / state.scale - x[0] @ state.beta, -bound, bound))
+    decay = state.phi ** (len(y) - 1 - last_seen + np.arange(1, len(future) + 1))
     return x[1:], last * decay
+
+
+def last_observed(y: np.ndarray) -> int:
+    """The position of the last finite value of `y` (its last position when none is)."""
+    finite = np.flatnonzero(np.isfinite(y))
+    return int(finite[-1]) if len(finite) else len(y) - 1

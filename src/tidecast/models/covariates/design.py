@@ -15,7 +15,7 @@ import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.features import event_distances
-from tidecast.models.covariates.encoding import as_numbers, is_binary, one_hot, vocabulary
+from tidecast.models.covariates.encoding import as_flags, as_numbers, is_binary, one_hot, vocabulary
 from tidecast.models.covariates.horizon import append_horizon
 
 # A text covariate gets one-hot columns for at most this many levels, each on at least
@@ -65,6 +65,19 @@ class CovariateEncoder:
         return cls(tuple(indicators), tuple(numeric), tuple(levels), tuple(int(r) for r in radii))
 
     @property
+    def effects(self) -> tuple[str, ...]:
+        """The columns of `names` that are the covariates' own values (every column but the
+        event windows): those whose effect may scale with a series' level."""
+        out = [*self.indicators, *(name for name, _, _ in self.numeric)]
+        out.extend(f"{name}={level}" for name, values in self.levels for level in values)
+        return tuple(out)
+
+    @property
+    def windows(self) -> dict[str, str]:
+        """Each event-window column of `names` -> the flag it counts steps to."""
+        return {f"{name}_within_{r}": name for name in self.indicators for r in self.radii}
+
+    @property
     def names(self) -> tuple[str, ...]:
         """The column names `encode` returns, in order."""
         out: list[str] = []
@@ -85,11 +98,7 @@ class CovariateEncoder:
         parts: list[np.ndarray] = []
         for name in self.indicators:
             raw = as_numbers(np.asarray(columns[name])) if name in columns else None
-            flag = (
-                (np.nan_to_num(raw) != 0).astype(np.float32)
-                if raw is not None
-                else np.zeros(rows, np.float32)
-            )
+            flag = as_flags(raw) if raw is not None else np.zeros(rows, np.float32)
             parts.append(flag)
             if self.radii:
                 to_next, since = event_distances(flag, indptr, cap=max(self.radii) + 1)

@@ -36,11 +36,29 @@ def as_numbers(values: np.ndarray) -> np.ndarray | None:
     return None
 
 
+# A numeric column is an event flag when its present values lie in [0, 1] and at least this
+# share of them are exactly 0 or 1: the rest are a flag's gaps filled with its share of days
+# on (a `mean` filling; flags default to their median, `data.filling`), not a measurement.
+# Filled that way on the messy demo, 1.6% of the rows (the gaps of a tenth of the items) held
+# such shares, and the promotion flag entered every series' regression as a standardised
+# number, without its event windows.
+FLAG_SHARE = 0.95
+
+
 def is_binary(values: np.ndarray) -> bool:
-    """Whether the present values of a numeric column are all 0 or 1 (and there are some)."""
+    """Whether a numeric column is a 0/1 flag: its present values (there are some) lie in
+    [0, 1], nearly all of them (`FLAG_SHARE`) exactly 0 or 1."""
     numbers = np.asarray(values, dtype=np.float64)
     present = numbers[np.isfinite(numbers)]
-    return len(present) > 0 and bool(np.isin(present, (0.0, 1.0)).all())
+    if len(present) == 0 or present.min() < 0.0 or present.max() > 1.0:
+        return False
+    return bool(np.isin(present, (0.0, 1.0)).mean() >= FLAG_SHARE)
+
+
+def as_flags(values: np.ndarray) -> np.ndarray:
+    """A flag column as 0/1 float32: on from 0.5 (a filled share counts as the state it is
+    nearer), missing as off."""
+    return (np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0) >= 0.5).astype(np.float32)
 
 
 def _labels(values: np.ndarray) -> pd.Series:

@@ -28,8 +28,8 @@ from tidecast.data.arrays import SeriesArrays, ranges
 from tidecast.data.features import EVENT_CAP, event_distances, spec_calendar, time_features
 from tidecast.data.frequency import seasonal_periods
 from tidecast.data.schema import DatasetSpec
+from tidecast.models.covariates.encoding import as_flags, is_binary, is_numeric, one_hot, vocabulary
 from tidecast.models.covariates.encoding import codes as label_codes
-from tidecast.models.covariates.encoding import is_binary, is_numeric, one_hot, vocabulary
 
 # At most this many categories of a text covariate or static column get their own column or
 # embedding row; rarer ones share the "unseen" code.
@@ -81,6 +81,7 @@ class ColumnCoder:
         number = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float32)
         if not self.indicator:
             return number[:, None]
+        number = np.where(np.isfinite(number), as_flags(number), number)
         to_next, since = event_distances(number, indptr)
         return np.column_stack([number, to_next / EVENT_CAP, since / EVENT_CAP]).astype(np.float32)
 
