@@ -56,11 +56,9 @@ gross outliers (a data error, a stock-out) do not drag the fit. The Huber bound 
 - **Errors**: an AR(1) on the residuals carries the last residual into the first steps (so
   forecasting from newer history than the fit's adapts the level without refitting), and
   its innovations' spread (matched to their 10th and 90th percentiles, `robust.ar1`) gives
-  normal quantiles that widen with the AR(1) variance and a mild `TREND_DRIFT` per step. In-sample residuals understate the error of a forecast (the
-  fit has seen them; the cycles and covariate effects are extrapolated), so with
-  `calibrate` the spread is multiplied by one factor per fit, read off a backtest: up to
-  `CALIBRATION_SERIES` series are refitted without their last `horizon` steps and the factor
-  makes their p10-p90 interval hold 80% of the held-out values (`interval_scale`).
+  normal quantiles that widen with the AR(1) variance and a mild `TREND_DRIFT` per step,
+  times one factor per fit read off a backtest (`calibrate`; `regression_calibration`):
+  in-sample residuals understate the error of a forecast.
 
 On the demo data (125 series, seed 42, last 14 days held out, periods 7 and 365): wQL 0.0088
 without holidays or covariates, 0.0079 with US holidays (p10-p90 coverage 0.67) before
@@ -76,19 +74,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.calendar import detect_periods, step_index
-from tidecast.data.features import spec_calendar
-from tidecast.data.frequency import future_timestamps, season_length
+from tidecast.data.frequency import season_length
 from tidecast.data.gapfill import MODEL_FILL, fill_missing
 from tidecast.errors import ConfigError
 from tidecast.models.base import Tags
-from tidecast.models.covariates import CovariateEncoder, HolidayTable, panel_exogenous
-from tidecast.models.gbm_closed import closed_mask, closure_rules
+from tidecast.models.covariates import CovariateEncoder, HolidayTable
+from tidecast.models.gbm_closed import closure_rules
 from tidecast.models.intervals import normal_quantiles
-from tidecast.models.local import LocalForecaster, SeriesForecast, parallel_map
+from tidecast.models.local import LocalForecaster, SeriesForecast
+from tidecast.models.regression_calibration import interval_scale
+from tidecast.models.regression_context import item_inputs, panel_context
 
 # Layout and RegressionState are imported here too: models pickled before they moved name this module.
 from tidecast.models.regression_design import (
@@ -98,8 +96,8 @@ from tidecast.models.regression_design import (
     _columns,
     _varying,
     design,
+    estimable,
     forecast_terms,
-    last_observed,
 )
 from tidecast.models.robust import HUBER_C, ar1, default_orders, huber_gain, huber_ridge
 
@@ -112,17 +110,8 @@ TREND_DRIFT = 0.03
 # extrapolates them far over the horizon. On the messy demo's backtests, a series of 23 days
 # forecast a weekly swing of +-4,000 around sales of 4,600 with them, +-150 without.
 GROWING_MIN_HORIZONS = 10
-# A flag's event windows ("within r steps of a promotion") enter a series' fit only when it
-# has at least this many observations per column of the design.
-MIN_POINTS_PER_COLUMN = 3
 # At most one changepoint per this many observations, so short series get a plain line.
 MIN_POINTS_PER_CHANGEPOINT = 30
-# Series refitted for the calibration backtest: enough held-out values (x horizon) for an 80%
-# quantile of the errors, few enough to add a fraction of the fit's time.
-CALIBRATION_SERIES = 24
-# The calibration factor is kept in this range: a backtest window with an unusual event (or
-# a perfectly fitted one) must not make the intervals absurdly wide or collapse them.
-CALIBRATION_RANGE = (0.5, 4.0)
 
 
 class DynamicRegression(LocalForecaster):
@@ -268,20 +257,8 @@ class DynamicRegression(LocalForecaster):
             orders=tuple(k for _, k in kept),
             growing=growing,
             holidays=holidays_kept,
-            covariates=self._estimable(n, base, covariates, covariate_names),
+            covariates=estimable(n, base, covariates, covariate_names, self.encoder_.windows),
         )
-
-    def _estimable(self, n: int, base: int, covariates: np.ndarray, names: Sequence[str]) -> tuple[str, ...]:
-        """The covariate columns that vary in the fit's `n` rows, less the flags' event windows
-        when the design would have fewer than MIN_POINTS_PER_COLUMN rows a column with them
-        (`base` columns besides the covariates). In a short history two promotions make
-        "within 7 steps of one" cover most of its last weeks: a step in the level, which the
-        horizon (no promotion near) then drops."""
-        varying = _varying(covariates, names)
-        windows = self.encoder_.windows
-        if n >= MIN_POINTS_PER_COLUMN * (base + len(varying)):
-            return varying
-        return tuple(name for name in varying if name not in windows)
 
     def fit_series(
         self,
@@ -352,43 +329,9 @@ class DynamicRegression(LocalForecaster):
         return center, normal_quantiles(center, spread * self.interval_scale_, quantiles)
 
     # ---- panel-wide context ------------------------------------------------------------------
-    def _holiday_table(self, data: SeriesArrays, end: Any) -> HolidayTable | None:
-        if len(data.timestamps) == 0:
-            return None
-        start = data.timestamps.min()
-        calendar = spec_calendar(self._calendar_spec(), start, end)
-        if calendar is None or len(calendar) == 0:
-            return None
-        return HolidayTable.build(calendar, self.holiday_radii, start, end)
-
     def _context(self, data: SeriesArrays, fitting: bool, future: pd.DataFrame | None = None) -> Context:
-        closed = self._closed(data)
-        indptr = data.indptr if closed is not None else None
-        if fitting:
-            self._cycles()  # a bad configuration fails here, not inside a worker
-            return Context(
-                self._holiday_table(data, data.timestamps.max()),
-                panel_exogenous(self.encoder_, data),
-                closed=closed,
-                indptr=indptr,
-            )
-        ahead = future_timestamps(data.last_timestamps(), data.freq, self.horizon_)
-        return Context(
-            self._holiday_table(data, ahead.max()),
-            panel_exogenous(self.encoder_, data, future, self.horizon_),
-            ahead,
-            closed,
-            indptr,
-        )
-
-    def _closed(self, data: SeriesArrays) -> np.ndarray | None:
-        """The history rows the closure rules call closed; None when none is."""
-        rules = tuple(r for r in self.closed_rules_ if r[0] in data.covariates)
-        if not rules:
-            return None
-        covariates = {c: np.asarray(data.covariates[c], dtype=np.float64) for c, _ in rules}
-        shut = closed_mask(covariates, rules, len(data.values))
-        return shut if shut.any() else None
+        """The panel's holiday table, covariate rows and closed days (`regression_context`)."""
+        return panel_context(self, data, fitting, future)
 
     # ---- fit and predict ---------------------------------------------------------------------
     def _fit(self, data: SeriesArrays, deadline: float | None) -> None:
@@ -404,7 +347,7 @@ class DynamicRegression(LocalForecaster):
         context = self._context(data, fitting=True)  # holiday table and covariate rows, built once
         self._fit_states(data, deadline, context)
         if self.calibrate:
-            self.interval_scale_ = self._calibration(data, context, deadline)
+            self.interval_scale_ = interval_scale(self, data, context, deadline)
 
     def _fit_item(self, y: np.ndarray, stamps: np.ndarray, i: int, context: Any) -> RegressionState | None:
         return self._fit_window(y, stamps, i, context)
@@ -424,58 +367,6 @@ class DynamicRegression(LocalForecaster):
             covariates = exogenous.rows(i, stop - len(y), stop)
         names = exogenous.names if exogenous is not None else ()
         return self.fit_series(y, stamps, self.spec_.freq, context.table, covariates, names)
-
-    def _calibration(self, data: SeriesArrays, context: Context, deadline: float | None) -> float:
-        """The factor that makes a backtest's p10-p90 intervals hold 80% of its values.
-
-        Up to `CALIBRATION_SERIES` series, spread evenly over the panel, are refitted without
-        their last `horizon` steps and forecast them; the factor is the 80th percentile of
-        |error| / spread over all those steps, divided by the normal's 1.2816. 1 when no series
-        is long enough.
-        """
-        horizon = self.horizon_
-        lengths = data.lengths
-        eligible = np.flatnonzero(lengths >= self.tags.min_length + horizon)
-        if len(eligible) == 0:
-            return 1.0
-        take = np.unique(np.linspace(0, len(eligible) - 1, min(CALIBRATION_SERIES, len(eligible))).round())
-        chosen = eligible[take.astype(np.int64)]
-        z90 = float(norm.ppf(0.9))
-
-        def standardized_errors(k: int) -> np.ndarray:
-            i = int(chosen[k])
-            y, stamps = self._window(data, i)
-            cut = len(y) - horizon
-            state = self._fit_window(y[:cut], stamps[:cut], i, context, data_end=horizon)
-            y = context.open_values(y, i)  # closed days are neither carried nor scored
-            if state is None or not np.isfinite(y[cut:]).any():
-                return np.zeros(0)
-            exogenous = context.exogenous
-            length = int(data.lengths[i])
-            first = length - horizon - (cut - last_observed(y[:cut]))
-            covariates = exogenous.rows(i, first, length) if exogenous is not None else None
-            names = exogenous.names if exogenous is not None else ()
-            center, q = self.forecast_series(
-                state,
-                y[:cut],
-                stamps[:cut],
-                stamps[cut:],
-                data.freq,
-                context.table,
-                (0.9,),
-                covariates,
-                names,
-            )
-            spread = (q[:, 0] - center) / z90
-            ok = (spread > 0) & np.isfinite(y[cut:])
-            return np.abs(y[cut:][ok] - center[ok]) / spread[ok]
-
-        parts = parallel_map(standardized_errors, len(chosen), self._jobs(), deadline, self.name)
-        errors = np.concatenate(parts) if parts else np.zeros(0)
-        if len(errors) == 0:
-            return 1.0
-        low, high = CALIBRATION_RANGE
-        return float(np.clip(np.quantile(errors, 0.8) / z90, low, high))
 
     def _forecast_item(
         self,
@@ -505,15 +396,4 @@ class DynamicRegression(LocalForecaster):
         """Series i's state (fitted now for an item not seen in fit), its history with the
         closed days missing, its covariate rows from the last observed step through the
         horizon, and their names: what `forecast_series` takes."""
-        y = context.open_values(y, i)
-        exogenous = context.exogenous
-        names = exogenous.names if exogenous is not None else ()
-        if state is None:  # an item not seen in fit
-            length = int(exogenous.lengths[i]) if exogenous is not None else 0
-            covariates = exogenous.rows(i, length - len(y), length) if exogenous is not None else None
-            state = self.fit_series(y, stamps, self.spec_.freq, context.table, covariates, names)
-        ahead_rows = None
-        if exogenous is not None:
-            length = int(exogenous.lengths[i])
-            ahead_rows = exogenous.rows(i, length - (len(y) - last_observed(y)), length + horizon)
-        return state, y, ahead_rows, names
+        return item_inputs(self, state, y, stamps, i, context, horizon)

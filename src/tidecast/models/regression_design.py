@@ -4,7 +4,7 @@ the explanations (`tidecast.explain.regression`) read the same rows the forecast
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,3 +144,22 @@ def last_observed(y: np.ndarray) -> int:
     """The position of the last finite value of `y` (its last position when none is)."""
     finite = np.flatnonzero(np.isfinite(y))
     return int(finite[-1]) if len(finite) else len(y) - 1
+
+
+# A flag's event windows ("within r steps of a promotion") enter a series' fit only when it
+# has at least this many observations per column of the design.
+MIN_POINTS_PER_COLUMN = 3
+
+
+def estimable(
+    n: int, base: int, covariates: np.ndarray, names: Sequence[str], windows: Collection[str]
+) -> tuple[str, ...]:
+    """The covariate columns that vary in a fit's `n` rows, less the flags' event `windows`
+    when the design would have fewer than MIN_POINTS_PER_COLUMN rows a column with them
+    (`base` columns besides the covariates). In a short history two promotions make
+    "within 7 steps of one" cover most of its last weeks: a step in the level, which the
+    horizon (no promotion near) then drops."""
+    varying = _varying(covariates, names)
+    if n >= MIN_POINTS_PER_COLUMN * (base + len(varying)):
+        return varying
+    return tuple(name for name in varying if name not in windows)
