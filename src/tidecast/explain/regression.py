@@ -41,6 +41,7 @@ from tidecast.explain.terms import (
 )
 from tidecast.models.covariates import CovariateEncoder
 from tidecast.models.regression import DynamicRegression
+from tidecast.models.regression_context import item_inputs
 from tidecast.models.regression_design import Layout, forecast_terms
 from tidecast.models.robust import trend_columns
 
@@ -105,7 +106,9 @@ def regression_terms(
             terms.add_rows(i, FALLBACK, ADJUSTMENT, model._fallback_series(y, horizon, quantiles)[0])
             continue
         try:
-            state, y, rows, names = model.item_inputs(model.states_.get(item), y, stamps, i, context, horizon)
+            state, y, rows, names = item_inputs(
+                model, model.states_.get(item), y, stamps, i, context, horizon
+            )
             x, carry = forecast_terms(
                 state, y, stamps, context.ahead[i], data.freq, context.table, rows, names
             )

@@ -379,21 +379,7 @@ class DynamicRegression(LocalForecaster):
         quantiles: tuple[float, ...],
     ) -> SeriesForecast:
         assert isinstance(context, Context) and context.ahead is not None
-        state, y, ahead_rows, names = self.item_inputs(state, y, stamps, i, context, horizon)
+        state, y, ahead_rows, names = item_inputs(self, state, y, stamps, i, context, horizon)
         return self.forecast_series(
             state, y, stamps, context.ahead[i], self.spec_.freq, context.table, quantiles, ahead_rows, names
         )
-
-    def item_inputs(
-        self,
-        state: RegressionState | None,
-        y: np.ndarray,
-        stamps: np.ndarray,
-        i: int,
-        context: Context,
-        horizon: int,
-    ) -> tuple[RegressionState, np.ndarray, np.ndarray | None, tuple[str, ...]]:
-        """Series i's state (fitted now for an item not seen in fit), its history with the
-        closed days missing, its covariate rows from the last observed step through the
-        horizon, and their names: what `forecast_series` takes."""
-        return item_inputs(self, state, y, stamps, i, context, horizon)
