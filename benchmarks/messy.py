@@ -40,18 +40,17 @@ early_end, gap, short, new) the wQL of tidecast and the plain LightGBM goes to
 `results/messy/kinds.csv`. Rows: `results/messy.csv`; bars: messy ÷ clean wQL of tidecast
 (≤ 1.3) and tidecast ÷ plain LightGBM on each messy panel (≤ 1.0, issue 10's retail bar).
 
-Results (2026-12-03, 2 shared cores, 125 items, seed 42, engine 3a273a4, `results/messy.csv`):
-tidecast's wQL 0.0029 clean, 0.0324 messy: 11.2x, against the bar's 1.3x (FAIL). The bar
-cannot pass on this data: the oracle alone scores 0.0067 on the messy panel, 2.3x the clean
-wQL (returns: 0.5% of open days at -10 to -50% of an item's mean, unforecastable by design).
-Beside the same-run plain LightGBM (0.0720 messy), tidecast is 0.451x its wQL messy and 0.106x
-clean; per kind, tidecast / plain LightGBM / oracle: full 0.031 / 0.055 / 0.008, late_start
-0.024 / 0.042 / 0.000, short 0.044 / 0.066 / 0.013, gap 0.024 / 0.038 / 0.003, new 0.043 /
-0.333 / 0.000. Wide scales: tidecast 0.0333, plain LightGBM 0.1106 (0.301x), oracle 0.0019.
-The engine of main 7e5e509 scored 0.0337 messy (new items 0.062) and 0.0350 wide (new 0.084):
-items too short for every selected model now get their peers' profile scaled by their own
-first sales (`automl.short_items`) instead of the fallback's last value. What is left is
-mostly on complete histories (0.031 against the oracle's 0.008).
+Results (2026-12-03, 2 shared cores at load 3-5, 125 items, seed 42, engine af776a8,
+`results/messy.csv`): tidecast's wQL 0.0030 clean, 0.0142 messy: 4.7x, against the bar's 1.3x
+(FAIL; the oracle alone scores 0.0067 on the messy panel, 2.2x the clean wQL: returns are 0.5%
+of open days at -10 to -50% of an item's mean, unforecastable by design). Beside the same-run
+plain LightGBM (0.0720 messy, 0.0273 clean) tidecast is 0.20x its wQL messy and 0.11x clean;
+wide scales: tidecast 0.0343, plain LightGBM 0.1106 (0.31x), oracle 0.0019. Engine e43ea2c
+scored 0.0301 messy (complete histories 0.031 against the oracle's 0.008): closed days were
+zero demand to the local models, the dynamic regression added a promotion's lift in units
+whatever the level and fitted its trend through filled gaps, gaps in 0/1 flags were filled
+with their share, and new items mixed one member's naive fallback into the ensemble (see
+`models/regression.py`, `models/base.py`, `data/filling.py`, `automl/ensemble.py`).
 
 Rerun: `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/messy.py [--items 125] [--seed 42]
 [--no-wide-scales]`
