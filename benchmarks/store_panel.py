@@ -53,6 +53,11 @@ sampling 60,000, now drawn directly (`models.gbm_rows`), and 5 s in NPTS's forec
 windows 2-3 at 4.3x SeasonalNaive's score, now stopped after window 1 (`automl.pruning`).
 With 200 series (engine e43ea2c): tidecast 28.8 s, AutoETS 32.4 s, plain LightGBM 23.0 s.
 
+At engine af776a8 (load 2.8-3.7): tidecast 60 s, wQL 0.0207; AutoETS 135 s, wQL 0.0614; plain
+LightGBM 77 s, wQL 0.0631: 0.45x AutoETS's time, 0.79x the plain LightGBM's, 0.33x its wQL. The
+wQL is worse than b9cdebc's 0.0173 (not yet explained: the later closed-day and regression
+changes are the suspects).
+
 This panel does not reproduce the held-out one's 384 s against the plain LightGBM's 16 s:
 here the plain model trains on every row (900,000, three quantiles, 400 rounds each) where
 tidecast samples 60,000, and the demo's smooth demand lets LightGBM beat the local models so
