@@ -31,7 +31,7 @@ def ensemble_forecast(
     closures: Rules,
 ) -> pd.DataFrame:
     """Canonical forecast of `panel` by the weighted `members` (an item some members could only
-    give their fallback gets the others', `ensemble.combine_members`); which items each member
+    give their fallback gets the others' where a global member models it, `ensemble.combine_members`); which items each member
     forecast by its fallback goes to `attrs[FALLBACK_ITEMS]`."""
     fallback: dict[str, list[str]] = {}
     frames = {}
@@ -39,7 +39,10 @@ def ensemble_forecast(
         frames[name] = members[name].predict(panel, future, quantiles)
         if frames[name].attrs.get(FALLBACK_ITEMS):
             fallback[name] = list(frames[name].attrs[FALLBACK_ITEMS])
-    combined = combine_members(frames, weights, fallback, [MEAN, *quantile_columns(quantiles)])
+    global_members = [n for n in weights if members[n].tags.scope == "global"]
+    combined = combine_members(
+        frames, weights, fallback, [MEAN, *quantile_columns(quantiles)], global_members
+    )
     if calibration is not None:
         qcols = quantile_columns(quantiles)
         combined[qcols] = calibration.apply(combined[MEAN].to_numpy(), combined[qcols].to_numpy())
