@@ -127,8 +127,8 @@ def train_and_register(home: Path, data: pd.DataFrame) -> float:
 def create_keys(home: Path) -> tuple[str, str]:
     """(admin, forecast) API keys, straight into the service's database."""
     from tidecast.registry.db import Database
-    from tidecast.registry.schema import ApiKeyRole
     from tidecast.registry.settings import ServiceSettings
+    from tidecast.registry.statuses import ApiKeyRole
     from tidecast.service.auth import KeyStore
 
     database = Database.from_url(ServiceSettings(home=home).database_url)

@@ -74,7 +74,7 @@ def ingest_and_query(home: Path) -> list[dict[str, Any]]:
     from tidecast.monitor.monitoring import endpoint_report
     from tidecast.monitor.profiles import training_profile
     from tidecast.registry.db import Database
-    from tidecast.registry.schema import ForecastSource
+    from tidecast.registry.statuses import ForecastSource
 
     rows: list[dict[str, Any]] = []
     frame = actuals()

@@ -14,7 +14,8 @@ from tidecast.alerts.traffic import TrafficHistory
 from tidecast.monitor.monitoring import Monitor
 from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
-from tidecast.registry.schema import Job, JobStatus
+from tidecast.registry.schema import Job
+from tidecast.registry.statuses import JobStatus
 
 RULE = Rule.model_validate({"name": "jobs", "kind": "job_failed", "window": "1h", "severity": "critical"})
 NOW = datetime(2024, 2, 1, tzinfo=UTC)

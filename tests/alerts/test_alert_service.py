@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 from alert_receivers import WebhookReceiver
 from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
-from tidecast.registry.schema import Job, JobStatus
+from tidecast.registry.schema import Job
 from tidecast.registry.settings import ServiceSettings
+from tidecast.registry.statuses import JobStatus
 from tidecast.service.app import create_app
 
 SECRET = "s3cret-for-tests"

@@ -14,7 +14,7 @@ from tidecast.champion.policy import ChallengerPolicy
 from tidecast.monitor.actuals import actuals_frame, ingest_actuals
 from tidecast.monitor.forecast_log import Origin, row, write_rows
 from tidecast.registry.db import Database
-from tidecast.registry.schema import ForecastSource
+from tidecast.registry.statuses import ForecastSource
 
 # Actuals 2024-01-04 and 05 of items a and b.
 ACTUALS = {"a": [10.0, 20.0], "b": [4.0, 6.0]}

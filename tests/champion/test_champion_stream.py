@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from champion_stream import HORIZON, ITEMS, run_stream, seasonal_naive_wape, train, truth
 from tidecast.registry.registry import Registry
-from tidecast.registry.schema import ModelStatus
 from tidecast.registry.settings import ServiceSettings
+from tidecast.registry.statuses import ModelStatus
 
 ROUNDS = 3  # 3 origins x 3 items: 9 paired forecasts, 27 points
 

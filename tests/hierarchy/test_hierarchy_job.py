@@ -17,7 +17,7 @@ from tidecast.jobs.store import JobStore
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
-from tidecast.registry.schema import JobStatus
+from tidecast.registry.statuses import JobStatus
 
 
 def test_when_the_hierarchy_is_bad_then_the_body_is_refused_naming_it():

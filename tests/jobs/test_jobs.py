@@ -23,10 +23,12 @@ from tidecast.jobs.config import parse_job_body
 from tidecast.jobs.request import JobRequest
 from tidecast.jobs.store import JobStore, job_to_dict
 from tidecast.registry.artifacts import ArtifactStore
+from tidecast.registry.columns import utcnow
 from tidecast.registry.db import Database
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound, ServiceError
 from tidecast.registry.registry import Registry
-from tidecast.registry.schema import Job, JobStatus, ModelStatus, utcnow
+from tidecast.registry.schema import Job
+from tidecast.registry.statuses import JobStatus, ModelStatus
 
 
 def request(**changes: object) -> JobRequest:

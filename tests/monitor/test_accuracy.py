@@ -14,7 +14,7 @@ from tidecast.monitor.drift import drift_scores
 from tidecast.monitor.forecast_log import Origin, row, write_rows
 from tidecast.monitor.profiles import training_profile
 from tidecast.registry.db import Database
-from tidecast.registry.schema import ForecastSource
+from tidecast.registry.statuses import ForecastSource
 
 LEVELS = (0.1, 0.5, 0.9)
 # item -> (mean per step, quantiles per step); origin 2024-01-03, daily, two steps

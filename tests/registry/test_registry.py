@@ -19,8 +19,8 @@ from tidecast.registry import artifacts as artifacts_module
 from tidecast.registry.db import Database
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 from tidecast.registry.registry import Registry, open_registry
-from tidecast.registry.schema import ModelStatus
 from tidecast.registry.settings import ServiceSettings
+from tidecast.registry.statuses import ModelStatus
 
 APPROVED, REJECTED, PENDING = ModelStatus.APPROVED, ModelStatus.REJECTED, ModelStatus.PENDING
 

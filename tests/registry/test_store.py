@@ -25,17 +25,9 @@ from tidecast.registry.db import (
     migrate,
 )
 from tidecast.registry.errors import Conflict, DatabaseNotReady, InvalidInput, NotFound
-from tidecast.registry.schema import (
-    TABLES,
-    ApiKey,
-    ApiKeyRole,
-    Base,
-    Job,
-    JobStatus,
-    ModelGroup,
-    ModelVersion,
-)
+from tidecast.registry.schema import TABLES, ApiKey, Base, Job, ModelGroup, ModelVersion
 from tidecast.registry.settings import ServiceSettings
+from tidecast.registry.statuses import ApiKeyRole, JobStatus
 
 # ---- settings ----------------------------------------------------------------------------
 

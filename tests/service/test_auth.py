@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tidecast.registry.db import Database
-from tidecast.registry.schema import ApiKeyRole
+from tidecast.registry.statuses import ApiKeyRole
 from tidecast.service.auth import Caller, KeyStore, VerifiedKeys, hash_token
 
 TTL = 5.0

@@ -45,8 +45,9 @@ from tidecast.jobs.store import JobStore, job_to_dict
 from tidecast.jobs.worker import run_job
 from tidecast.registry.db import MIGRATIONS, Database, make_engine, make_session_factory
 from tidecast.registry.registry import Registry
-from tidecast.registry.schema import Base, JobKind, JobStatus
+from tidecast.registry.schema import Base
 from tidecast.registry.settings import ServiceSettings
+from tidecast.registry.statuses import JobKind, JobStatus
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -30,8 +30,8 @@ from live_service import free_port
 from tidecast.data.demo import generate
 from tidecast.jobs.store import JobStore, pid_alive
 from tidecast.registry.db import Database
-from tidecast.registry.schema import JobStatus
 from tidecast.registry.settings import ServiceSettings
+from tidecast.registry.statuses import JobStatus
 from tidecast.service.app import CLOSE_SECONDS, create_app
 
 EXIT_SECONDS = 10.0

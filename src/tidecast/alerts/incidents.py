@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tidecast.alerts.rules import Rule, RuleKind
 from tidecast.alerts.signals import Signal
 from tidecast.registry.errors import InvalidInput, NotFound
-from tidecast.registry.schema import AlertIncident, AlertRuleRecord, AlertState
+from tidecast.registry.schema import AlertIncident, AlertRuleRecord
+from tidecast.registry.statuses import AlertState
 
 MAX_HISTORY = 1000
 

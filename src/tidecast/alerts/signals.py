@@ -26,7 +26,8 @@ from tidecast.monitor.actuals import load_actuals
 from tidecast.monitor.drift import drift_scores
 from tidecast.monitor.monitoring import Monitor
 from tidecast.registry.errors import NotFound
-from tidecast.registry.schema import Endpoint, Job, JobStatus
+from tidecast.registry.schema import Endpoint, Job
+from tidecast.registry.statuses import JobStatus
 
 ALL_RECENT = 1_000_000  # drift over every actual of the window, not a fixed count
 

@@ -16,8 +16,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tidecast.registry.columns import utcnow
 from tidecast.registry.errors import Conflict
-from tidecast.registry.schema import ChallengerRecord, utcnow
+from tidecast.registry.schema import ChallengerRecord
 
 TRAINING, SHADOWING, AWAITING = "training", "shadowing", "awaiting_approval"
 PROMOTED, FAILED, DETACHED = "promoted", "failed", "detached"

@@ -18,7 +18,7 @@ from rich.console import Console
 from tidecast.cli.common import fail, service_settings
 from tidecast.errors import TidecastError
 from tidecast.registry.db import Database
-from tidecast.registry.schema import ApiKeyRole
+from tidecast.registry.statuses import ApiKeyRole
 from tidecast.service.auth import KeyStore
 
 err = Console(stderr=True)

@@ -22,8 +22,9 @@ from rich.table import Table
 from tidecast.cli.common import fail, service_settings
 from tidecast.errors import TidecastError
 from tidecast.registry.registry import Registry, open_registry
-from tidecast.registry.schema import ModelStatus, ModelVersion
+from tidecast.registry.schema import ModelVersion
 from tidecast.registry.settings import ServiceSettings
+from tidecast.registry.statuses import ModelStatus
 
 models_app = typer.Typer(
     name="models",

@@ -27,8 +27,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tidecast.jobs.request import JobRequest
+from tidecast.registry.columns import new_job_id, utcnow
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
-from tidecast.registry.schema import Job, JobKind, JobStatus, new_job_id, utcnow
+from tidecast.registry.schema import Job
+from tidecast.registry.statuses import JobKind, JobStatus
 
 if TYPE_CHECKING:
     from tidecast.jobs.batch import BatchRequest

@@ -47,8 +47,9 @@ from tidecast.jobs.store import JobStore, one_line
 from tidecast.monitor.forecast_log import Origin, log_produced
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.registry import Registry
-from tidecast.registry.schema import ForecastSource, Job, JobKind
+from tidecast.registry.schema import Job
 from tidecast.registry.settings import ServiceSettings
+from tidecast.registry.statuses import ForecastSource, JobKind
 
 log = logging.getLogger(__name__)
 

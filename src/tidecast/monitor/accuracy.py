@@ -38,7 +38,7 @@ from tidecast.metrics import (
 from tidecast.monitor.actuals import VALUE, load_actuals, naive_utc
 from tidecast.monitor.forecast_log import parse_levels
 from tidecast.monitor.profiles import TrainingProfile
-from tidecast.registry.schema import UTCDateTime
+from tidecast.registry.columns import UTCDateTime
 
 VERSION = "model_version_id"
 STEP = "step"

@@ -28,7 +28,7 @@ from tidecast.data.io import read_table
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
 from tidecast.errors import DataError
-from tidecast.registry.schema import ITEM_LENGTH, UTCDateTime, utcnow
+from tidecast.registry.columns import ITEM_LENGTH, UTCDateTime, utcnow
 
 VALUE = "value"
 COVARIATES = "covariates"

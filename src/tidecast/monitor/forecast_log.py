@@ -31,7 +31,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, quantile_columns
-from tidecast.registry.schema import ForecastRecord, ForecastSource
+from tidecast.registry.schema import ForecastRecord
+from tidecast.registry.statuses import ForecastSource
 
 log = logging.getLogger("tidecast.monitor")
 

@@ -34,10 +34,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tidecast.automl.artifact import manifest_digest, read_manifest
 from tidecast.registry.artifacts import ArtifactStore
+from tidecast.registry.columns import utcnow
 from tidecast.registry.comparison import Comparison, compare_versions
 from tidecast.registry.errors import ArtifactAltered, Conflict, InvalidInput, NotFound
-from tidecast.registry.schema import Endpoint, ModelGroup, ModelStatus, ModelVersion, utcnow
+from tidecast.registry.schema import Endpoint, ModelGroup, ModelVersion
 from tidecast.registry.settings import ServiceSettings
+from tidecast.registry.statuses import ModelStatus
 
 log = logging.getLogger("tidecast.registry")
 GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")

@@ -1,7 +1,8 @@
 """The service's tables: model groups and versions (the registry), jobs, endpoints, API keys,
 and what monitoring keeps (the forecast log, actuals and their changes).
 
-The same declarative models serve SQLite and PostgreSQL. Two choices keep them portable:
+The same declarative models serve SQLite and PostgreSQL. Two choices keep them portable (both
+made in `tidecast.registry.columns`; the enums themselves are in `tidecast.registry.statuses`):
 
 * Enums are stored as short strings with a CHECK constraint (`native_enum=False`), not as
   PostgreSQL enum types, so adding a status later is a plain constraint change and a schema
@@ -11,126 +12,43 @@ The same declarative models serve SQLite and PostgreSQL. Two choices keep them p
   `datetime.now(UTC)` (heartbeats, ordering) would fail on one backend only.
 
 The migrations in `tidecast/registry/migrations` must create exactly these tables;
-`tests/registry/test_store.py` compares the migrated database with this metadata.
+`tests/registry/test_store.py` compares the migrated database with this metadata. Import `Base`
+from here, not from `columns`, wherever the full metadata is needed (migrations/env.py, tests):
+importing this module is what declares every table on it.
 """
 
 from __future__ import annotations
 
-import enum
-import uuid
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
-    DateTime,
-    Dialect,
-    Enum,
     Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-# Deterministic constraint names, so migrations can refer to (and later alter) them by name.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-NAME_LENGTH = 128
-URI_LENGTH = 1024
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def new_job_id() -> str:
-    return uuid.uuid4().hex
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always read back timezone-aware (UTC)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)  # naive means UTC throughout the service
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class ModelStatus(enum.StrEnum):
-    """A model version's approval state (SageMaker's ModelApprovalStatus values)."""
-
-    PENDING = "PendingManualApproval"
-    APPROVED = "Approved"
-    REJECTED = "Rejected"
-
-
-class JobStatus(enum.StrEnum):
-    """A job's state (SageMaker's TrainingJobStatus values)."""
-
-    QUEUED = "Queued"
-    IN_PROGRESS = "InProgress"
-    COMPLETED = "Completed"
-    FAILED = "Failed"
-    STOPPING = "Stopping"
-    STOPPED = "Stopped"
-
-
-class JobKind(enum.StrEnum):
-    """What a job does: train a model (AutoML search) or forecast a catalogue with one (batch)."""
-
-    AUTOML = "automl"
-    BATCH = "batch"
-
-
-class ApiKeyRole(enum.StrEnum):
-    """What a key may do: `forecast` calls the runtime API only, `admin` everything."""
-
-    FORECAST = "forecast"
-    ADMIN = "admin"
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    """A portable string enum that stores the members' values ("Approved"), not their names."""
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+# Base is used below and also imported from here on purpose: see the module docstring.
+from tidecast.registry.columns import (
+    ITEM_LENGTH,
+    NAME_LENGTH,
+    URI_LENGTH,
+    Base,
+    RowId,
+    new_job_id,
+    string_enum,
+    utcnow,
+)
+from tidecast.registry.statuses import AlertState, ApiKeyRole, ForecastSource, JobKind, JobStatus, ModelStatus
 
 
 class ModelGroup(Base):
@@ -178,7 +96,7 @@ class ModelVersion(Base):
     data_fingerprint: Mapped[str] = mapped_column(String(128), default="")
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[ModelStatus] = mapped_column(
-        _enum(ModelStatus, "model_status"), default=ModelStatus.PENDING
+        string_enum(ModelStatus, "model_status"), default=ModelStatus.PENDING
     )
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -210,9 +128,9 @@ class Job(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_job_id)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
     kind: Mapped[JobKind] = mapped_column(
-        _enum(JobKind, "job_kind"), default=JobKind.AUTOML, server_default=JobKind.AUTOML.value
+        string_enum(JobKind, "job_kind"), default=JobKind.AUTOML, server_default=JobKind.AUTOML.value
     )
-    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"), default=JobStatus.QUEUED)
+    status: Mapped[JobStatus] = mapped_column(string_enum(JobStatus, "job_status"), default=JobStatus.QUEUED)
     stage: Mapped[str | None] = mapped_column(String(64))
     candidate: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -255,24 +173,10 @@ class ApiKey(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    role: Mapped[ApiKeyRole] = mapped_column(_enum(ApiKeyRole, "api_key_role"))
+    role: Mapped[ApiKeyRole] = mapped_column(string_enum(ApiKeyRole, "api_key_role"))
     key_hash: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-
-
-# Row ids of the tables that grow with traffic: 64-bit on PostgreSQL; SQLite's INTEGER PRIMARY
-# KEY is already 64-bit, and only that exact type is its auto-incrementing rowid.
-RowId = BigInteger().with_variant(Integer(), "sqlite")
-ITEM_LENGTH = 256
-
-
-class ForecastSource(enum.StrEnum):
-    """Where a logged forecast came from: an endpoint's answer, a training run, a batch job."""
-
-    ENDPOINT = "endpoint"
-    TRAINING = "training"
-    BATCH = "batch"
 
 
 class ForecastRecord(Base):
@@ -293,7 +197,7 @@ class ForecastRecord(Base):
     )
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
-    source: Mapped[ForecastSource] = mapped_column(_enum(ForecastSource, "forecast_source"))
+    source: Mapped[ForecastSource] = mapped_column(string_enum(ForecastSource, "forecast_source"))
     # "" for forecasts no endpoint served (training runs, batch jobs), so the unique key holds.
     endpoint: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
     # Not a foreign key, like `source_job_id`: the log is written in bulk off the request path.
@@ -353,11 +257,6 @@ class AlertRuleRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class AlertState(enum.StrEnum):
-    FIRING = "firing"
-    RESOLVED = "resolved"
-
-
 class AlertIncident(Base):
     """One incident of a rule on one subject (an endpoint, or "" for jobs): opened when the
     rule fires, resolved when its signal returns. `open_key` is "rule/subject" while firing
@@ -372,7 +271,9 @@ class AlertIncident(Base):
     subject: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
     kind: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(16))
-    state: Mapped[AlertState] = mapped_column(_enum(AlertState, "alert_state"), default=AlertState.FIRING)
+    state: Mapped[AlertState] = mapped_column(
+        string_enum(AlertState, "alert_state"), default=AlertState.FIRING
+    )
     open_key: Mapped[str | None] = mapped_column(String(2 * NAME_LENGTH + 1), unique=True)
     value: Mapped[float | None] = mapped_column(Float)
     threshold: Mapped[str] = mapped_column(String(64))
@@ -424,7 +325,7 @@ class AwsCredential(Base):
 
     access_key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
-    role: Mapped[ApiKeyRole] = mapped_column(_enum(ApiKeyRole, "aws_credential_role"))
+    role: Mapped[ApiKeyRole] = mapped_column(string_enum(ApiKeyRole, "aws_credential_role"))
     secret: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

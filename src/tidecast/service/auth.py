@@ -38,7 +38,8 @@ from starlette.concurrency import run_in_threadpool
 
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 from tidecast.registry.registry import GROUP_NAME
-from tidecast.registry.schema import ApiKey, ApiKeyRole
+from tidecast.registry.schema import ApiKey
+from tidecast.registry.statuses import ApiKeyRole
 from tidecast.service.problems import TYPE_BASE, Problem
 
 KEY_PREFIX = "tc_"

@@ -41,8 +41,9 @@ from tidecast.jobs.store import JobStore
 from tidecast.monitor.forecast_log import ForecastLog
 from tidecast.monitor.monitoring import Monitor
 from tidecast.registry.errors import Conflict, NotFound
-from tidecast.registry.schema import ChallengerRecord, JobStatus, ModelStatus, ModelVersion
+from tidecast.registry.schema import ChallengerRecord, ModelVersion
 from tidecast.registry.settings import ServiceSettings
+from tidecast.registry.statuses import JobStatus, ModelStatus
 from tidecast.service.deployments import Deployments
 from tidecast.service.observations import extend
 from tidecast.service.predictor import LoadedModel

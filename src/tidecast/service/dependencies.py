@@ -23,8 +23,8 @@ from tidecast.monitor.forecast_log import ForecastLog
 from tidecast.monitor.monitoring import Monitor
 from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
-from tidecast.registry.schema import ApiKeyRole
 from tidecast.registry.settings import ServiceSettings
+from tidecast.registry.statuses import ApiKeyRole
 from tidecast.service.auth import Authenticator, Caller, KeyStore
 from tidecast.service.challengers import Challengers
 from tidecast.service.deployments import Deployments

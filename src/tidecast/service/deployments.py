@@ -21,10 +21,12 @@ from sqlalchemy import select
 from tidecast.automl.forecaster import AutoForecaster
 from tidecast.errors import ModelError
 from tidecast.monitor.forecast_log import ForecastLog, Origin
+from tidecast.registry.columns import utcnow
 from tidecast.registry.db import Database
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 from tidecast.registry.registry import GROUP_NAME, Registry
-from tidecast.registry.schema import Endpoint, ForecastSource, ModelStatus, ModelVersion, utcnow
+from tidecast.registry.schema import Endpoint, ModelVersion
+from tidecast.registry.statuses import ForecastSource, ModelStatus
 from tidecast.service.endpoint_table import EndpointTable
 from tidecast.service.metrics import ServiceMetrics
 from tidecast.service.observations import extend

@@ -28,7 +28,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from tidecast.alerts.traffic import INVOCATIONS, JOBS, LATENCY
-from tidecast.registry.schema import JobStatus
+from tidecast.registry.statuses import JobStatus
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,8 @@ from tidecast.jobs.config import parse_job_body
 from tidecast.jobs.request import JobConfigError, dotted
 from tidecast.jobs.sagemaker import SAGEMAKER_METRICS
 from tidecast.registry.errors import Conflict, NotFound
-from tidecast.registry.schema import Job, JobKind, JobStatus
+from tidecast.registry.schema import Job
+from tidecast.registry.statuses import JobKind, JobStatus
 from tidecast.service.aws.deploys import container, settle_auto_deploy
 from tidecast.service.aws.errors import in_use, not_found, validation
 from tidecast.service.aws.resources import (

@@ -23,7 +23,7 @@ import tidecast.service.aws.hosting as hosting
 import tidecast.service.aws.packages as packages
 from tidecast.errors import TidecastError
 from tidecast.registry.errors import ServiceError
-from tidecast.registry.schema import ApiKeyRole
+from tidecast.registry.statuses import ApiKeyRole
 from tidecast.service.aws.errors import AMZ_JSON, AwsError, aws_response, control_code
 from tidecast.service.aws.resources import Context
 from tidecast.service.problems import Problem

@@ -34,7 +34,8 @@ from starlette.concurrency import run_in_threadpool
 
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 from tidecast.registry.registry import GROUP_NAME
-from tidecast.registry.schema import ApiKeyRole, AwsCredential
+from tidecast.registry.schema import AwsCredential
+from tidecast.registry.statuses import ApiKeyRole
 from tidecast.service.auth import KEY_CACHE_SECONDS, Caller
 from tidecast.service.aws.errors import AwsError
 from tidecast.service.aws.sigv4 import SignatureError, SignedRequest, verify

@@ -13,7 +13,8 @@ import threading
 import time
 from typing import Any
 
-from tidecast.registry.schema import JobStatus, ModelVersion
+from tidecast.registry.schema import ModelVersion
+from tidecast.registry.statuses import JobStatus
 from tidecast.service.aws.errors import AwsError
 from tidecast.service.aws.resources import ENDPOINT, ENDPOINT_CONFIG, JOB, MODEL, Context
 from tidecast.service.problems import Problem

@@ -21,7 +21,8 @@ from typing import Any
 
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 from tidecast.registry.registry import TRANSITIONS
-from tidecast.registry.schema import ModelStatus, ModelVersion
+from tidecast.registry.schema import ModelVersion
+from tidecast.registry.statuses import ModelStatus
 from tidecast.service.aws.deploys import container
 from tidecast.service.aws.errors import AwsError, validation
 from tidecast.service.aws.hosting import PACKAGE_ARN, resolve_version

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tidecast.registry.schema import AwsResource, utcnow
+from tidecast.registry.columns import utcnow
+from tidecast.registry.schema import AwsResource
 from tidecast.service.aws.errors import AwsError, validation
 from tidecast.service.dependencies import ServiceState
 

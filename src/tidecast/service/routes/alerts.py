@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from tidecast.alerts.rules import Rule
-from tidecast.registry.schema import AlertState
+from tidecast.registry.statuses import AlertState
 from tidecast.service.dependencies import StateDep, require_admin
 from tidecast.service.problems import from_validation_error, parse_json
 

@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from tidecast.jobs.batch import BatchRequest, batch_model_version, parse_batch_body
+from tidecast.registry.columns import new_job_id
 from tidecast.registry.errors import NotFound
-from tidecast.registry.schema import JobKind, new_job_id
+from tidecast.registry.statuses import JobKind
 from tidecast.service.dependencies import StateDep, require_admin
 from tidecast.service.problems import parse_json
 from tidecast.service.render import job_out

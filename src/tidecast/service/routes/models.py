@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from tidecast.registry.schema import ModelStatus
+from tidecast.registry.statuses import ModelStatus
 from tidecast.service.dependencies import StateDep, require_admin
 from tidecast.service.render import iso, version_to_dict
 
