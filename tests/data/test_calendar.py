@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from tidecast.data import demo
-from tidecast.data.calendar import calendar_features, detect_periods, fourier_terms, step_index
+from tidecast.data.calendar import calendar_features, fourier_terms, step_index
+from tidecast.data.period_detection import detect_periods
 from tidecast.errors import ConfigError, DataError
 
 

@@ -16,7 +16,7 @@ gross outliers (a data error, a stock-out) do not drag the fit. The Huber bound 
 - **Cycles**: `fourier_terms` on the absolute step index (`step_index`), so a timestamp gets
   the same columns whatever series it sits in and wherever that series starts; the horizon's
   rows line up with the history's. The periods are the frequency's own (`season_lengths`)
-  plus, with `detect_periods`, the cycles `tidecast.data.calendar.detect_periods` finds in
+  plus, with `detect_periods`, the cycles `tidecast.data.period_detection.detect_periods` finds in
   the panel (once per fit, over the whole panel, so it costs one FFT pass, not one per
   series). A period needs two full cycles in the history, else it is dropped.
 - **Growing cycles**: with `growing_seasonality`, every Fourier column also enters multiplied
@@ -76,9 +76,10 @@ import numpy as np
 import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays
-from tidecast.data.calendar import detect_periods, step_index
+from tidecast.data.calendar import step_index
 from tidecast.data.frequency import season_length
 from tidecast.data.gapfill import MODEL_FILL, fill_missing
+from tidecast.data.period_detection import detect_periods
 from tidecast.errors import ConfigError
 from tidecast.models.base import Tags
 from tidecast.models.covariates import CovariateEncoder, HolidayTable
