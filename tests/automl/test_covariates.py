@@ -223,7 +223,7 @@ def test_when_the_future_has_no_row_and_futurefill_is_set_then_the_forecast_uses
 
 
 def test_when_a_batch_chunk_has_no_future_for_an_item_then_the_failure_names_the_item_and_what_is_missing():
-    from tidecast.batch.runner import forecast_isolating
+    from tidecast.batch.chunk import forecast_isolating
 
     auto = make().fit(promo_panel())
     future = future_promo()

@@ -16,74 +16,36 @@ moment and started again redoes only unfinished chunks and forecasts every item 
 
 One item that fails validation never fails its chunk: the chunk is split in halves until the
 failing items are alone, and each is reported with the error that named it. The chunks run
-inline, in local worker processes, or on a Dask cluster; `forecast_chunk` is the whole unit
-of work, so every executor runs exactly the same code.
+inline, in local worker processes, or on a Dask cluster (`tidecast.batch.executors`);
+`forecast_chunk` (`tidecast.batch.chunk`) is the whole unit of work, so every executor runs
+exactly the same code.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from tidecast.automl.artifact import read_manifest
-from tidecast.batch.staging import Staged, input_fingerprint, stage
-from tidecast.data.arrays import series_indptr
-from tidecast.errors import ConfigError, DataError
-from tidecast.models.base import fallback_items
+from tidecast.batch.chunk import FORECASTS, BatchPlan, ChunkRecord, write_json
+from tidecast.batch.executors import execute
+from tidecast.batch.staging import input_fingerprint, stage
+from tidecast.errors import ConfigError
 
 BATCH_TYPE = "tidecast.BatchForecast"
 FORMATS = ("parquet", "csv")
 DEFAULT_CHUNK_ROWS = 500_000
-FORECASTS = "forecasts"
 FAILURES_IN_MANIFEST = 1_000
 
 Progress = Callable[[dict[str, Any]], None]
-
-
-@dataclass(frozen=True)
-class BatchPlan:
-    """Everything a worker needs to forecast one chunk; small and picklable."""
-
-    model: str
-    output: str
-    format: str
-    item_col: str
-    input: Staged
-    future: Staged | None = None
-    date_format: str | None = None  # overrides the model's, for files written another way
-
-    def part_path(self, k: int) -> Path:
-        return (
-            Path(self.output) / FORECASTS / f"part-{k:05d}.{'parquet' if self.format == 'parquet' else 'csv'}"
-        )
-
-    def record_path(self, k: int) -> Path:
-        return Path(self.output) / "_chunks" / f"{k:05d}.json"
-
-
-@dataclass
-class ChunkRecord:
-    chunk: int
-    items: int
-    forecast: int
-    failed: dict[str, str] = field(default_factory=dict)
-    fallback: int = 0
-    rows: int = 0
-    seconds: float = 0.0
 
 
 @dataclass
@@ -94,148 +56,6 @@ class BatchResult:
     @property
     def items_failed(self) -> int:
         return int(self.manifest["items_failed"])
-
-
-# ---- the unit of work ------------------------------------------------------------------
-@functools.lru_cache(maxsize=2)
-def _load_model(path: str) -> Any:
-    """The model without its stored history, members single-process (the chunks are the
-    parallelism); loaded once per worker process."""
-    from tidecast.automl.forecaster import AutoForecaster
-
-    model = AutoForecaster.load(path, history=False)
-    for member in model.members_.values():
-        if hasattr(member, "n_jobs"):
-            member.n_jobs = 1
-    return model
-
-
-def forecast_chunk(plan: BatchPlan, k: int) -> ChunkRecord:
-    """Forecast chunk `k` and write its part and record (atomically); returns the record."""
-    started = time.perf_counter()
-    frame = plan.input.read_chunk(k)
-    record = ChunkRecord(chunk=k, items=0, forecast=0)
-    forecast: pd.DataFrame | None = None
-    if frame is not None:
-        model = _load_model(plan.model)
-        if plan.date_format is not None:
-            model.date_format = plan.date_format
-        future = plan.future.read_chunk(k) if plan.future is not None else None
-        with threadpool_limits(limits=1):
-            forecast, record.failed, record.fallback = forecast_isolating(model, frame, future, plan.item_col)
-        record.items = int(frame[plan.item_col].nunique())
-        record.forecast = 0 if forecast is None else int(forecast[plan.item_col].nunique())
-        record.rows = 0 if forecast is None else len(forecast)
-    if forecast is not None:
-        _write_part(forecast, plan.part_path(k), plan.format)
-    record.seconds = time.perf_counter() - started
-    _write_json(plan.record_path(k), asdict(record))
-    return record
-
-
-def forecast_isolating(
-    model: Any, frame: pd.DataFrame, future: pd.DataFrame | None, item_col: str
-) -> tuple[pd.DataFrame | None, dict[str, str], int]:
-    """Forecast every item of `frame`; items whose data is invalid are isolated by halving.
-
-    Returns the forecast (None if no item could be forecast), the failed items with the
-    reason, and how many items a member forecast with its fallback. Halving costs one extra
-    prediction per level for each bad item, so a clean chunk is forecast in a single call.
-    """
-    ids = frame[item_col].astype(str).to_numpy()
-    order = np.argsort(ids, kind="stable")
-    frame, ids = frame.iloc[order].reset_index(drop=True), ids[order]
-    bounds = series_indptr(ids)
-    names = ids[bounds[:-1]]
-    future_ids = None if future is None else future[item_col].astype(str)
-    parts: list[pd.DataFrame] = []
-    failed: dict[str, str] = {}
-    fallback: set[str] = set()
-
-    def attempt(lo: int, hi: int) -> None:
-        rows = frame.iloc[bounds[lo] : bounds[hi]]
-        horizon = None if future is None or future_ids is None else future[future_ids.isin(names[lo:hi])]
-        try:
-            forecast = model.predict(rows, horizon)
-        except DataError as exc:
-            if hi - lo == 1:
-                failed[str(names[lo])] = str(exc)
-                return
-            middle = (lo + hi) // 2
-            attempt(lo, middle)
-            attempt(middle, hi)
-            return
-        parts.append(forecast)
-        fallback.update(fallback_items(forecast))
-
-    attempt(0, len(names))
-    if not parts:
-        return None, failed, len(fallback)
-    forecast = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-    return forecast, failed, len(fallback)
-
-
-def _write_part(forecast: pd.DataFrame, path: Path, fmt: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    if fmt == "parquet":
-        forecast.to_parquet(temporary, index=False)
-    else:
-        forecast.to_csv(temporary, index=False)
-    os.replace(temporary, path)
-
-
-def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(payload, indent=2, default=str))
-    os.replace(temporary, path)
-
-
-# ---- executors: inline, local processes, Dask -----------------------------------------
-def _inline(plan: BatchPlan, chunks: list[int]) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
-    for k in chunks:
-        try:
-            yield forecast_chunk(plan, k)
-        except Exception as exc:
-            yield k, exc
-
-
-def _results(
-    completed: Iterable[Any], chunks: dict[Any, int]
-) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
-    """Each finished future's record, or its chunk and the exception that failed it."""
-    for future in completed:
-        try:
-            yield future.result()
-        except Exception as exc:
-            yield chunks[future], exc
-
-
-def _processes(
-    plan: BatchPlan, chunks: list[int], workers: int
-) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
-    # Spawned, not forked: the parent may run a progress thread, and a fresh interpreter
-    # per worker costs a second once per batch.
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-    try:
-        futures = {pool.submit(forecast_chunk, plan, k): k for k in chunks}
-        yield from _results(as_completed(futures), futures)
-    finally:
-        # A caller that stops early (a stopped job) drops the chunks not yet started.
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _dask(
-    plan: BatchPlan, chunks: list[int], client: Any
-) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
-    from distributed import as_completed as dask_completed
-
-    futures = {client.submit(forecast_chunk, plan, k, pure=False): k for k in chunks}
-    try:
-        yield from _results(dask_completed(futures), futures)
-    finally:
-        client.cancel(list(futures))
 
 
 # ---- the batch ---------------------------------------------------------------------------
@@ -323,7 +143,7 @@ def run_batch(
     emit({"stage": "forecast", "chunks": staged.n_chunks, "done": len(resumed)})
     t_forecast = time.monotonic()
     errors: dict[int, str] = {}
-    for result in _execute(plan, pending, workers, client):
+    for result in execute(plan, pending, workers, client):
         if isinstance(result, ChunkRecord):
             records[result.chunk] = result
         else:
@@ -365,19 +185,6 @@ def _query_result(sql: str, url: str | None, path: Path, root: Path | None) -> P
     return path
 
 
-def _execute(
-    plan: BatchPlan, chunks: list[int], workers: int | None, client: Any
-) -> Iterable[ChunkRecord | tuple[int, BaseException]]:
-    if not chunks:
-        return []
-    if client is not None:
-        return _dask(plan, chunks, client)
-    from tidecast.models.local import default_jobs
-
-    count = min(len(chunks), workers or default_jobs())
-    return _inline(plan, chunks) if count <= 1 else _processes(plan, chunks, count)
-
-
 def _claim(folder: Path, identity: dict[str, Any], overwrite: bool) -> None:
     """Make `folder` this batch's: new, or holding this same batch (resume), or overwritten."""
     marker = folder / "batch.json"
@@ -400,7 +207,7 @@ def _claim(folder: Path, identity: dict[str, Any], overwrite: bool) -> None:
                 f"{folder} exists and is not a batch output folder: choose an empty or new folder"
             )
         shutil.rmtree(folder)
-    _write_json(marker, identity)
+    write_json(marker, identity)
 
 
 def _read_record(plan: BatchPlan, k: int) -> ChunkRecord | None:
@@ -475,7 +282,7 @@ def _finish(
             else None,
         },
     }
-    _write_json(Path(plan.output) / "manifest.json", manifest)
+    write_json(Path(plan.output) / "manifest.json", manifest)
     return manifest
 
 

@@ -1,0 +1,74 @@
+"""Where a batch's chunks run: inline, in local worker processes, or on a Dask cluster.
+
+Every executor runs the same `forecast_chunk` and yields, in completion order, each chunk's
+record or the chunk and the exception that failed it, so the batch (`tidecast.batch.runner`)
+handles results the same way whichever ran them; a caller that stops early cancels the
+chunks not yet started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from typing import Any
+
+from tidecast.batch.chunk import BatchPlan, ChunkRecord, forecast_chunk
+
+
+def execute(
+    plan: BatchPlan, chunks: list[int], workers: int | None, client: Any
+) -> Iterable[ChunkRecord | tuple[int, BaseException]]:
+    if not chunks:
+        return []
+    if client is not None:
+        return _dask(plan, chunks, client)
+    from tidecast.models.local import default_jobs
+
+    count = min(len(chunks), workers or default_jobs())
+    return _inline(plan, chunks) if count <= 1 else _processes(plan, chunks, count)
+
+
+def _inline(plan: BatchPlan, chunks: list[int]) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
+    for k in chunks:
+        try:
+            yield forecast_chunk(plan, k)
+        except Exception as exc:
+            yield k, exc
+
+
+def _results(
+    completed: Iterable[Any], chunks: dict[Any, int]
+) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
+    """Each finished future's record, or its chunk and the exception that failed it."""
+    for future in completed:
+        try:
+            yield future.result()
+        except Exception as exc:
+            yield chunks[future], exc
+
+
+def _processes(
+    plan: BatchPlan, chunks: list[int], workers: int
+) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
+    # Spawned, not forked: the parent may run a progress thread, and a fresh interpreter
+    # per worker costs a second once per batch.
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    try:
+        futures = {pool.submit(forecast_chunk, plan, k): k for k in chunks}
+        yield from _results(as_completed(futures), futures)
+    finally:
+        # A caller that stops early (a stopped job) drops the chunks not yet started.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _dask(
+    plan: BatchPlan, chunks: list[int], client: Any
+) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
+    from distributed import as_completed as dask_completed
+
+    futures = {client.submit(forecast_chunk, plan, k, pure=False): k for k in chunks}
+    try:
+        yield from _results(dask_completed(futures), futures)
+    finally:
+        client.cancel(list(futures))
