@@ -52,30 +52,27 @@ def test_when_combining_then_quantiles_stay_ordered():
     assert combined.mean == pytest.approx([0.3 * 1 + 0.7 * 3, 0.3 * 5 + 0.7 * 2])
 
 
-def test_when_a_member_falls_back_on_an_item_a_global_member_models_then_that_one_forecasts_it():
+def test_when_a_member_falls_back_on_an_item_then_the_others_forecast_it_alone():
     # A new item too short for B: B's naive level stands in for B's model, which the weights
     # were never chosen on (short items are left out of the backtest). Item "old" keeps the
-    # weights; "new" gets the global A alone; "tiny", a fallback for both, keeps the weights.
+    # weights; "new" gets A alone; "tiny", a fallback for both, keeps the weights.
     def frame(values: list[float]) -> pd.DataFrame:
         return pd.DataFrame({"item_id": ["old", "old", "new", "new", "tiny", "tiny"], "mean": values})
 
     frames = {"A": frame([10, 10, 20, 20, 1, 1]), "B": frame([14, 14, 80, 80, 3, 3])}
-    combined = combine_members(
-        frames, {"A": 0.5, "B": 0.5}, {"B": ["new", "tiny"], "A": ["tiny"]}, ["mean"], ["A"]
-    )
+    combined = combine_members(frames, {"A": 0.5, "B": 0.5}, {"B": ["new", "tiny"], "A": ["tiny"]}, ["mean"])
     assert combined["mean"].tolist() == [12, 12, 20, 20, 2, 2]
     assert frames["A"]["mean"].tolist() == [10, 10, 20, 20, 1, 1]  # the members' frames are not touched
 
 
-def test_when_only_local_members_model_an_item_then_a_fallback_keeps_its_weight():
-    # A local model fitted on a series just over its minimum length has no more to go on than
-    # the naive level; the mix keeps the plain weights there. With the global member B
-    # falling back instead, A (local) does not take "new" alone.
+def test_when_fallbacks_are_kept_then_every_member_keeps_its_weight():
+    # Where Naive is competitive (`selection.naive_is_competitive`) a member's naive level
+    # stays in the mix of the items it falls back on.
     def frame(values: list[float]) -> pd.DataFrame:
         return pd.DataFrame({"item_id": ["old", "new"], "mean": values})
 
     frames = {"A": frame([10, 20]), "B": frame([14, 80])}
-    local_only = combine_members(frames, {"A": 0.25, "B": 0.75}, {"B": ["new"]}, ["mean"], ["B"])
-    assert local_only["mean"].tolist() == [13, 65]
-    no_global = combine_members(frames, {"A": 0.25, "B": 0.75}, {"B": ["new"]}, ["mean"])
-    assert no_global["mean"].tolist() == [13, 65]
+    kept = combine_members(frames, {"A": 0.25, "B": 0.75}, {"B": ["new"]}, ["mean"], keep_fallbacks=True)
+    assert kept["mean"].tolist() == [13, 65]
+    dropped = combine_members(frames, {"A": 0.25, "B": 0.75}, {"B": ["new"]}, ["mean"])
+    assert dropped["mean"].tolist() == [13, 20]

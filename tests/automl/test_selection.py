@@ -13,7 +13,7 @@ import pytest
 
 from tidecast.automl.backtest import CandidateResult, WindowData, score_window
 from tidecast.automl.ensemble import BacktestForecast
-from tidecast.automl.selection import ENSEMBLE, holdout_split, select
+from tidecast.automl.selection import ENSEMBLE, holdout_split, naive_is_competitive, select
 from tidecast.automl.windows import BacktestWindow
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 
@@ -180,3 +180,17 @@ def test_when_a_single_model_wins_the_held_out_window_on_every_series_then_it_is
     assert selection.holdout_scores == pytest.approx({"A": 0.0, "B": 0.4, ENSEMBLE: 0.2})
     assert selection.best == "A" and selection.weights == {"A": 1.0}
     assert "did not beat the best single model (A)" in selection.notes[-1]
+
+
+def test_naive_is_competitive_when_its_mean_score_is_within_twice_the_best():
+    # Mean over windows: Naive (0.14 + 0.12) / 2 = 0.13, the best (0.06 + 0.07) / 2 = 0.065:
+    # exactly 2x, still competitive; a little worse and it is not.
+    def result(name: str, scores: list[float], error: str | None = None) -> CandidateResult:
+        return CandidateResult(name, window_scores=scores, error=error)
+
+    best = result("AutoTheta", [0.06, 0.07])
+    assert naive_is_competitive([best, result("Naive", [0.14, 0.12])])
+    assert not naive_is_competitive([best, result("Naive", [0.14, 0.1201])])
+    # A Naive stopped after its first window (`pruning`) or missing is never competitive.
+    assert not naive_is_competitive([best, result("Naive", [0.1], error="stopped after window 1")])
+    assert not naive_is_competitive([best])

@@ -80,6 +80,7 @@ class AutoForecaster:
     date_format: str | None = None
     # Closed-day rules (`automl.closures`); models saved before them have none.
     closures_: tuple[tuple[str, float], ...] = ()
+    fallbacks_in_mix_: bool = False  # `selection.naive_is_competitive`; False for older models
 
     def __init__(
         self,
@@ -338,6 +339,7 @@ class AutoForecaster:
             self.quantiles_,
             getattr(self, "calibration_", None),
             self.closures_,
+            self.fallbacks_in_mix_,
         )
 
     def prepare_history(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:

@@ -29,9 +29,10 @@ def ensemble_forecast(
     quantiles: tuple[float, ...],
     calibration: QuantileCalibration | None,
     closures: Rules,
+    keep_fallbacks: bool = False,
 ) -> pd.DataFrame:
     """Canonical forecast of `panel` by the weighted `members` (an item some members could only
-    give their fallback gets the others' where a global member models it, `ensemble.combine_members`); which items each member
+    give their fallback gets the others', unless `keep_fallbacks`: `ensemble.combine_members`); which items each member
     forecast by its fallback goes to `attrs[FALLBACK_ITEMS]`."""
     fallback: dict[str, list[str]] = {}
     frames = {}

@@ -19,7 +19,7 @@ from tidecast.automl.calibration import QuantileCalibration, fit_calibration
 from tidecast.automl.ensemble import combine
 from tidecast.automl.planning import BacktestPlan, plan_backtest
 from tidecast.automl.presets import get_preset
-from tidecast.automl.selection import select
+from tidecast.automl.selection import NAIVE_COMPETITIVE, naive_is_competitive, select
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, TARGET, DatasetSpec, quantile_column
 from tidecast.errors import ModelError
@@ -155,6 +155,7 @@ def choose(
     auto: AutoForecaster, window_data: list, quantiles: tuple[float, ...], report: FitReport
 ) -> dict[str, float]:
     """Ensemble or best single model, compared on backtest points neither was chosen on."""
+    auto.fallbacks_in_mix_ = naive_is_competitive(report.candidates)
     if not any(c.forecast is not None and c.error is None for c in report.candidates):
         if window_data:
             report.notes.append(f"every candidate failed; forecasting with {FALLBACK_MODEL}")
@@ -187,6 +188,11 @@ def choose(
         "scores": selection.holdout_scores,
     }
     report.notes.extend(selection.notes)
+    if auto.fallbacks_in_mix_:
+        report.notes.append(
+            f"Naive scored within {NAIVE_COMPETITIVE:g}x of the best model on the backtests, so a "
+            "member's naive fallback for a short item stays in that item's mix at its weight"
+        )
     report.best = selection.best
     return selection.weights
 

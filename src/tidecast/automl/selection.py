@@ -29,8 +29,11 @@ from tidecast.automl.backtest import CandidateResult, WindowData, score_window, 
 from tidecast.automl.ensemble import BacktestForecast, combine, greedy_ensemble
 from tidecast.automl.scale_free import MIN_Z, compare, counterpart, held_out_comparison, scale_free_weights
 from tidecast.data.schema import ITEM_ID
+from tidecast.models.baseline import Naive
 
 ENSEMBLE = "WeightedEnsemble"
+# `naive_is_competitive`: Naive's backtest score at most this many times the best model's.
+NAIVE_COMPETITIVE = 2.0
 
 
 @dataclass(frozen=True)
@@ -246,3 +249,18 @@ def _within_noise(
     if comparison.n_series < 2:  # no spread to judge noise by
         return None
     return comparison.z if np.isfinite(comparison.z) and comparison.z <= MIN_Z else None
+
+
+def naive_is_competitive(candidates: Sequence[CandidateResult]) -> bool:
+    """Whether the Naive candidate's mean backtest score is within `NAIVE_COMPETITIVE` times
+    the best candidate's (every metric here is lower-is-better and positive), so that
+    `combine_members` keeps the members' naive fallbacks in the mix.
+
+    Yearly tourism demand is close to a random walk: Naive scores 1.3x the best model there.
+    Daily retail with weekly cycles and promotions is not: 5x on the messy demo. A Naive that
+    failed, was not a candidate or was stopped after its first window (`pruning`) is not.
+    """
+    scores = {c.name: c.score for c in candidates}
+    naive = scores.get(Naive.name, float("inf"))
+    best = min(scores.values(), default=float("inf"))
+    return bool(np.isfinite(naive) and best > 0 and naive <= NAIVE_COMPETITIVE * best)
