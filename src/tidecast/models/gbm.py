@@ -80,7 +80,6 @@ from tidecast.models.gbm_training import (
     sample_rows,
     train_booster,
     trend_base,
-    useful_features,
 )
 from tidecast.models.intervals import fallback_prediction
 
@@ -119,7 +118,8 @@ class LightGBM(Forecaster):
     closed_rules_: tuple[tuple[str, float], ...]
     # One booster per level of `quantile_levels` (objective "quantile"), by level.
     quantile_boosters_: dict[float, lgb.Booster]
-    # The columns those boosters read: the point model's that earned it gain (`useful_features`).
+    # The columns those boosters read: every feature. Models saved while they read only the point
+    # model's high-gain ones keep that list, and `gbm_predict` reads it.
     quantile_features_: list[str]
     # Validation error (in units of each series' level) of every candidate fitted.
     validation_errors_: dict[str, float]
@@ -300,10 +300,7 @@ class LightGBM(Forecaster):
         if levels:
             rounds = self.quantile_rounds or quantile_rounds(self.best_rounds_, self.learning_rate)
             categorical = list(self.layout_.categories)
-            kept = self.quantile_features_ = useful_features(booster, self.features_)
-            self.quantile_boosters_ = quantile_boosters(
-                self._train, x[kept], y, levels, rounds, stop, categorical
-            )
+            self.quantile_boosters_ = quantile_boosters(self._train, x, y, levels, rounds, stop, categorical)
 
     def _candidates(self) -> list[tuple[str, bool]]:
         """(scaling, detrend) pairs that validation chooses from (`gbm_scaling`)."""

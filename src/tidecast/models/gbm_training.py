@@ -108,33 +108,6 @@ def binned(x: pd.DataFrame, y: np.ndarray, categorical: list[str], keep: bool = 
     return lgb.Dataset(x, y, categorical_feature=categorical, free_raw_data=not keep)
 
 
-# A feature with less than this share of the point model's total split gain is left out of the
-# quantile boosters trained after it on the same rows (`useful_features`). LightGBM alone, rolling
-# origins, wQL with 0.005 against every feature: Favorita 0.0256 / 0.0257 (4 origins),
-# pasta_promo 0.3954 / 0.3962 (3), dominicks_oj 0.3436 / 0.3497 (3), for 37% less CPU time per
-# fit on Favorita (at 0.001: 62 of its 91 features kept, 10% less). The same rule on
-# `gbm_lagged`'s p10/p90 boosters (after its p50) cost 0.3-1.3% wQL on all three: not used there.
-GAIN_SHARE_FLOOR = 0.005
-
-
-def useful_features(booster: lgb.Booster, features: list[str], floor: float | None = None) -> list[str]:
-    """The `features` (the booster's training columns, in order) that earned at least `floor`
-    (default `GAIN_SHARE_FLOOR`) of its total split gain: what the boosters trained after it on
-    the same rows need.
-
-    A booster's cost grows with its columns (histograms are built per feature), and the ones a
-    first booster on the same rows hardly split on (a holiday that never moved sales, Fourier
-    terms beside the day of week) cost as much as the useful ones. All of them when the
-    booster never split (no gain to judge by).
-    """
-    floor = GAIN_SHARE_FLOOR if floor is None else floor
-    gain = np.asarray(booster.feature_importance("gain"), dtype=np.float64)
-    total = float(gain.sum())
-    if len(gain) != len(features) or not np.isfinite(total) or total <= 0:
-        return list(features)
-    return [f for f, g in zip(features, gain, strict=True) if g >= floor * total]
-
-
 def quantile_boosters(
     train: Callable[..., lgb.Booster],
     x: pd.DataFrame,
