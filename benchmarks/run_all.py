@@ -5,7 +5,8 @@ borderline; timings are then the fastest, all are listed), the messy demo agains
 one (`messy.py`), the 1,100-series store panel of issue 10's speed bar (`store_panel.py`),
 then M4 hourly and weekly and tourism monthly, quarterly and yearly, then Favorita (tidecast
 with and without Ecuador's holiday calendar and the store attributes, and the plain
-LightGBM), then the retail panels (`retail.py`: pasta_promo and dominicks_oj, three rolling
+LightGBM; then tidecast with the calendar and the plain LightGBM at four rolling origins,
+`favorita_rolling.py`), then the retail panels (`retail.py`: pasta_promo and dominicks_oj, three rolling
 origins; AutoGluon too with `--autogluon-python`), every system on every series, then the
 forecast service under load (`load.py`: 10 s per scenario after 2 s of warm-up). The README
 block between `<!-- results:start -->` and `<!-- results:end -->` is replaced with the table
@@ -31,6 +32,7 @@ import time
 import common
 import demo_holdout
 import favorita
+import favorita_rolling
 import load
 import m4
 import messy
@@ -58,6 +60,8 @@ def main(
         for bench in m4.BENCHMARKS.values():
             m4.run(bench, QUICK_SERIES if quick else None)
         favorita.run(QUICK_SERIES if quick else None, oil=not quick)
+        if not quick:
+            favorita_rolling.main(4)
         options = ["--max-series", str(QUICK_SERIES), "--origins", "1"] if quick else []
         options += ["--autogluon-python", autogluon_python] if autogluon_python else []
         retail.main(retail.arguments().parse_args(options))

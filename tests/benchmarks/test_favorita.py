@@ -64,3 +64,22 @@ def test_national_events_list_the_days_off_under_the_holidays_names() -> None:
     events = favorita.national_events(CALENDAR)
     assert events["date"].dt.strftime("%m-%d").tolist() == ["08-11", "08-14"]
     assert events["name"].tolist() == ["Grito", "Puente"]
+
+
+def test_rolling_splits_start_at_the_official_test_and_step_back_a_horizon_at_a_time():
+    rolling = pytest.importorskip("favorita_rolling")
+    days = pd.date_range("2017-06-01", "2017-07-30", freq="D")
+    train = pd.DataFrame({"item_id": "s", "timestamp": days, "target": range(len(days))})
+    for column in favorita.HOLIDAY_COLUMNS:
+        train[column] = 0.0
+    test_days = pd.date_range("2017-07-31", periods=favorita.HORIZON, freq="D")
+    test = pd.DataFrame({"item_id": "s", "timestamp": test_days, "target": 1000.0})
+    future = test[["item_id", "timestamp"]].assign(**{c: 1.0 for c in favorita.HOLIDAY_COLUMNS})
+    frames = {"train": train, "test": test, "future": future}
+    (h0, w0), (h1, w1) = rolling.splits(frames, 2)
+    assert h0["timestamp"].max() == days[-1] and len(h0) == len(days)
+    assert w0["timestamp"].tolist() == list(test_days) and (w0["target"] == 1000.0).all()
+    assert (w0["holiday_national"] == 1.0).all()  # the test days' covariates come from `future`
+    assert h1["timestamp"].max() == days[-1] - pd.Timedelta(days=favorita.HORIZON)
+    assert w1["timestamp"].min() == h1["timestamp"].max() + pd.Timedelta(days=1)
+    assert w1["timestamp"].max() == days[-1] and len(w1) == favorita.HORIZON
