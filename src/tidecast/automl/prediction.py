@@ -32,17 +32,16 @@ def ensemble_forecast(
     keep_fallbacks: bool = False,
 ) -> pd.DataFrame:
     """Canonical forecast of `panel` by the weighted `members` (an item some members could only
-    give their fallback gets the others', unless `keep_fallbacks`: `ensemble.combine_members`); which items each member
-    forecast by its fallback goes to `attrs[FALLBACK_ITEMS]`."""
+    give their fallback gets the others', unless `keep_fallbacks`: `ensemble.combine_members`);
+    which items each member forecast by its fallback goes to `attrs[FALLBACK_ITEMS]`."""
     fallback: dict[str, list[str]] = {}
     frames = {}
     for name in weights:
         frames[name] = members[name].predict(panel, future, quantiles)
         if frames[name].attrs.get(FALLBACK_ITEMS):
             fallback[name] = list(frames[name].attrs[FALLBACK_ITEMS])
-    global_members = [n for n in weights if members[n].tags.scope == "global"]
     combined = combine_members(
-        frames, weights, fallback, [MEAN, *quantile_columns(quantiles)], global_members
+        frames, weights, fallback, [MEAN, *quantile_columns(quantiles)], keep_fallbacks
     )
     if calibration is not None:
         qcols = quantile_columns(quantiles)
