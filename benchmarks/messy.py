@@ -40,12 +40,14 @@ early_end, gap, short, new) the wQL of tidecast and the plain LightGBM goes to
 `results/messy/kinds.csv`. Rows: `results/messy.csv`; bars: messy ÷ clean wQL of tidecast
 (≤ 1.3) and tidecast ÷ plain LightGBM on each messy panel (≤ 1.0, issue 10's retail bar).
 
-Results (2026-12-03, 2 shared cores at load 3-5, 125 items, seed 42, engine af776a8,
-`results/messy.csv`): tidecast's wQL 0.0030 clean, 0.0142 messy: 4.7x, against the bar's 1.3x
-(FAIL; the oracle alone scores 0.0067 on the messy panel, 2.2x the clean wQL: returns are 0.5%
+Results (2026-12-03, 2 shared cores at load 1-2, 125 items, seed 42, engine 3ca4514,
+`results/messy.csv`): tidecast's wQL 0.0034 clean, 0.0145 messy: 4.3x, against the bar's 1.3x
+(FAIL; the oracle alone scores 0.0067 on the messy panel, 2.0x the clean wQL: returns are 0.5%
 of open days at -10 to -50% of an item's mean, unforecastable by design). Beside the same-run
-plain LightGBM (0.0720 messy, 0.0273 clean) tidecast is 0.20x its wQL messy and 0.11x clean;
-wide scales: tidecast 0.0343, plain LightGBM 0.1106 (0.31x), oracle 0.0019. Engine e43ea2c
+plain LightGBM (0.0720 messy, 0.0273 clean) tidecast is 0.20x its wQL messy and 0.12x clean;
+wide scales: tidecast 0.0278, plain LightGBM 0.1106 (0.25x), oracle 0.0019. Engine af776a8
+scored 0.0030 / 0.0142 / 0.0343: LightGBM's quantile boosters then read only the point
+model's high-gain features (`benchmarks/lightgbm_history.md`). Engine e43ea2c
 scored 0.0301 messy (complete histories 0.031 against the oracle's 0.008): closed days were
 zero demand to the local models, the dynamic regression added a promotion's lift in units
 whatever the level and fitted its trend through filled gaps, gaps in 0/1 flags were filled

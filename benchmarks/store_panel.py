@@ -54,9 +54,11 @@ windows 2-3 at 4.3x SeasonalNaive's score, now stopped after window 1 (`automl.p
 With 200 series (engine e43ea2c): tidecast 28.8 s, AutoETS 32.4 s, plain LightGBM 23.0 s.
 
 At engine af776a8 (load 2.8-3.7): tidecast 60 s, wQL 0.0207; AutoETS 135 s, wQL 0.0614; plain
-LightGBM 77 s, wQL 0.0631: 0.45x AutoETS's time, 0.79x the plain LightGBM's, 0.33x its wQL. The
-wQL is worse than b9cdebc's 0.0173 (not yet explained: the later closed-day and regression
-changes are the suspects).
+LightGBM 77 s, wQL 0.0631. The wQL was worse than b9cdebc's 0.0173 because LightGBM's quantile
+boosters read only the point model's high-gain features from cba054f (LightGBM alone 0.0208 ->
+0.0341). At engine 3ca4514 (every feature again; load 1.0-1.6): tidecast 94 s, wQL 0.0116;
+AutoETS 254 s; plain LightGBM 107 s: 0.37x AutoETS's time, 0.88x the plain LightGBM's, 0.18x its
+wQL.
 
 This panel does not reproduce the held-out one's 384 s against the plain LightGBM's 16 s:
 here the plain model trains on every row (900,000, three quantiles, 400 rounds each) where
