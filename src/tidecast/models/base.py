@@ -22,7 +22,7 @@ from tidecast.data.future import fill_future
 from tidecast.data.gapfill import MODEL_FILL, fill_missing
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, DatasetSpec, quantile_columns
 from tidecast.errors import DataError, ModelError
-from tidecast.models.gbm_closed import closure_rules, open_values
+from tidecast.models.gbm_closed import numeric_closure_rules, open_values
 
 # Key of a forecast frame's `attrs` listing the items that got a naive fallback forecast
 # (a list for one model's frame, a {model: list} dict for the ensemble's).
@@ -185,11 +185,7 @@ class Forecaster:
         it sees the covariate and handles the closures itself)."""
         if self.tags.known_covariates:
             return ()
-        known = [c for c in self.spec_.known_covariates if c in data.covariates]
-        numeric = [c for c in known if np.asarray(data.covariates[c]).dtype.kind in "biuf"]
-        if not numeric:
-            return ()
-        return closure_rules(data.values, _numbers(data.covariates, numeric), numeric)
+        return numeric_closure_rules(data.values, data.covariates, self.spec_.known_covariates)
 
     def _future(
         self, panel: pd.DataFrame | SeriesArrays, data: SeriesArrays, future: pd.DataFrame | None

@@ -52,6 +52,15 @@ def closure_rules(
     return tuple(rules)
 
 
+def numeric_closure_rules(
+    target: np.ndarray, covariates: Mapping[str, np.ndarray], known: Sequence[str]
+) -> tuple[tuple[str, float], ...]:
+    """`closure_rules` over the columns of `known` that `covariates` holds as numbers (a text
+    column never equals a flag value, so it is not looked at)."""
+    numeric = [c for c in known if c in covariates and np.asarray(covariates[c]).dtype.kind in "biuf"]
+    return closure_rules(target, covariates, numeric) if numeric else ()
+
+
 def closed_mask(
     covariates: Mapping[str, np.ndarray], rules: Sequence[tuple[str, float]], size: int
 ) -> np.ndarray:

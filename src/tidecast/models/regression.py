@@ -83,7 +83,7 @@ from tidecast.data.period_detection import detect_periods
 from tidecast.errors import ConfigError
 from tidecast.models.base import Tags
 from tidecast.models.covariates import CovariateEncoder, HolidayTable
-from tidecast.models.gbm_closed import closure_rules
+from tidecast.models.gbm_closed import numeric_closure_rules
 from tidecast.models.intervals import normal_quantiles
 from tidecast.models.local import LocalForecaster, SeriesForecast
 from tidecast.models.regression_calibration import interval_scale
@@ -339,10 +339,7 @@ class DynamicRegression(LocalForecaster):
         self.detected_periods_ = self._find_periods(data)
         known = [c for c in self.spec_.known_covariates if c in data.covariates]
         self.encoder_ = CovariateEncoder.learn({c: data.covariates[c] for c in known}, self.event_radii)
-        numeric = [c for c in known if pd.api.types.is_numeric_dtype(np.asarray(data.covariates[c]).dtype)]
-        self.closed_rules_ = closure_rules(
-            data.values, {c: np.asarray(data.covariates[c], dtype=np.float64) for c in numeric}, numeric
-        )
+        self.closed_rules_ = numeric_closure_rules(data.values, data.covariates, known)
         self.interval_scale_ = 1.0
         self.states_ = {}
         context = self._context(data, fitting=True)  # holiday table and covariate rows, built once

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.stats import norm
 
 from tidecast.data.arrays import SeriesArrays
 from tidecast.models.local import parallel_map
 from tidecast.models.regression_design import Context, last_observed
+from tidecast.models.robust import Z90
 
 if TYPE_CHECKING:
     from tidecast.models.regression import DynamicRegression
@@ -45,7 +45,6 @@ def interval_scale(
         return 1.0
     take = np.unique(np.linspace(0, len(eligible) - 1, min(CALIBRATION_SERIES, len(eligible))).round())
     chosen = eligible[take.astype(np.int64)]
-    z90 = float(norm.ppf(0.9))
 
     def standardized_errors(k: int) -> np.ndarray:
         i = int(chosen[k])
@@ -71,7 +70,7 @@ def interval_scale(
             covariates,
             names,
         )
-        spread = (q[:, 0] - center) / z90
+        spread = (q[:, 0] - center) / Z90
         ok = (spread > 0) & np.isfinite(y[cut:])
         return np.abs(y[cut:][ok] - center[ok]) / spread[ok]
 
@@ -80,4 +79,4 @@ def interval_scale(
     if len(errors) == 0:
         return 1.0
     low, high = CALIBRATION_RANGE
-    return float(np.clip(np.quantile(errors, 0.8) / z90, low, high))
+    return float(np.clip(np.quantile(errors, 0.8) / Z90, low, high))

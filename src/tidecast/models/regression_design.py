@@ -124,12 +124,10 @@ def forecast_terms(
     last_seen = last_observed(y)
     rows = np.concatenate([stamps[last_seen : last_seen + 1], future])
     holidays = table.gather(rows, layout.holidays) if table is not None else np.zeros((len(rows), 0))
-    known = (
-        covariates[[0, *range(len(covariates) - len(future), len(covariates))]]
-        if covariates is not None
-        else None
-    )
-    known = known if known is not None else np.zeros((len(rows), 0))
+    if covariates is not None:  # the last observation's row, then the horizon's
+        known = covariates[[0, *range(len(covariates) - len(future), len(covariates))]]
+    else:
+        known = np.zeros((len(rows), 0))
     exogenous = np.column_stack([holidays, _columns(known, covariate_names, layout.covariates)])
     x = design(layout, step_index(rows, freq), exogenous, state.baseline)
     # The last residual, clipped like an outlier would be, moves the first steps.

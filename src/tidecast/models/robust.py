@@ -22,7 +22,7 @@ IRLS_ITERATIONS = 10
 # residuals would make the forecast oscillate or never return to the regression line.
 MAX_PHI = 0.95
 _MAD_TO_SD = 1.4826
-_Z90 = 1.2815515655446004  # the standard normal's 90th percentile
+Z90 = 1.2815515655446004  # the standard normal's 90th percentile
 
 
 def default_orders(periods: Sequence[float]) -> tuple[int, ...]:
@@ -113,5 +113,5 @@ def ar1(residuals: np.ndarray) -> tuple[float, float]:
     phi = float(np.clip(r[1:] @ r[:-1] / denominator, 0.0, MAX_PHI)) if denominator > 0 else 0.0
     innovations = residuals[1:] - phi * residuals[:-1]
     low, high = np.quantile(innovations, [0.1, 0.9])
-    spread = float((high - low) / (2 * _Z90))
+    spread = float((high - low) / (2 * Z90))
     return phi, spread if spread > 0 else float(np.std(innovations))
