@@ -14,7 +14,7 @@ from tidecast.errors import ConfigError, DataError
 from tidecast.models.catalog import make_model
 from tidecast.models.gbm import LightGBM
 from tidecast.models.gbm_features import default_lags, is_indicator
-from tidecast.models.gbm_layout import cycle_window
+from tidecast.models.gbm_layout import cycle_window, fourier_order
 
 HORIZON = 7
 SPEC = DatasetSpec(freq="D", known_covariates=("promotion",), static_columns=("store",))
@@ -191,3 +191,30 @@ def test_when_the_automl_builds_lightgbm_then_it_passes_the_run_quantiles():
     model = make_model("LightGBM", "D", quantiles=(0.05, 0.5, 0.95))
     assert model.quantile_levels == (0.05, 0.5, 0.95)
     assert not hasattr(make_model("AutoETS", "D", quantiles=(0.5,)), "quantile_levels")
+
+
+def test_when_daily_then_no_fourier_terms_unless_asked_and_weekly_keeps_them():
+    # Daily: day of week and day of year are calendar columns already (`gbm_layout.FOURIER_ORDER`).
+    daily = fit()
+    assert not [f for f in daily.features_ if f.startswith(("sin_", "cos_"))]
+    assert {"day_of_week", "day_of_year"} <= set(daily.features_)
+    asked = fit(fourier_order=1)
+    assert sorted(f for f in asked.features_ if f.startswith(("sin_", "cos_"))) == [
+        "cos_365_1",
+        "cos_7_1",
+        "sin_365_1",
+        "sin_7_1",
+    ]
+    weeks = PANEL.assign(timestamp=PANEL[TIMESTAMP].dt.to_period("W").dt.start_time)
+    weekly = weeks.groupby([ITEM_ID, TIMESTAMP], as_index=False).agg(
+        {TARGET: "sum", "promotion": "max", "store": "first"}
+    )
+    model = LightGBM(**FAST).fit(weekly, DatasetSpec(freq="W-MON", known_covariates=("promotion",)), 4)
+    assert sorted(f for f in model.features_ if f.startswith("sin_")) == ["sin_52_1", "sin_52_2", "sin_52_3"]
+
+
+def test_fourier_order_default_by_main_period():
+    assert fourier_order((7, 365), None) == 0
+    assert fourier_order((52,), None) == 3
+    assert fourier_order((24, 168), None) == 3
+    assert fourier_order((7,), 2) == 2

@@ -68,7 +68,7 @@ from tidecast.models.gbm_features import (
     feature_rows,
     series_level,
 )
-from tidecast.models.gbm_layout import feature_layout, model_periods
+from tidecast.models.gbm_layout import feature_layout, fourier_order, model_periods
 from tidecast.models.gbm_predict import global_forecast
 from tidecast.models.gbm_runtime import run_params
 from tidecast.models.gbm_scaling import scaling_candidates, select_scaling
@@ -142,7 +142,7 @@ class LightGBM(Forecaster):
         validation_horizons: float = 1.0,
         detrend: bool | str = "auto",
         scaling: str = "auto",
-        fourier_order: int = 3,
+        fourier_order: int | None = None,
         quantile_levels: Sequence[float] | None = None,
         quantile_rounds: int | None = None,
         n_jobs: int | None = None,
@@ -189,7 +189,7 @@ class LightGBM(Forecaster):
             scale_window=self.scale_window,
             trend_window=self.trend_window,
             scaling="spread" if self.scaling == "auto" else self.scaling,
-            fourier_order=self.fourier_order,
+            fourier_order=fourier_order(self._periods(), self.fourier_order),
         )
 
     def _params(self) -> dict[str, Any]:

@@ -40,7 +40,7 @@ from tidecast.data.features import EVENT_CAP, event_distances
 from tidecast.models.base import Forecaster, Prediction, Tags
 from tidecast.models.gbm_closed import closed_mask, closure_rules, open_only, open_values
 from tidecast.models.gbm_features import Extended, FeatureLayout, Windows, calendar_frame, extend
-from tidecast.models.gbm_layout import feature_layout, model_periods
+from tidecast.models.gbm_layout import feature_layout, fourier_order, model_periods
 from tidecast.models.gbm_runtime import run_params
 from tidecast.models.gbm_training import binned, booster_predict, train_booster
 from tidecast.models.intervals import fallback_prediction, too_short
@@ -53,12 +53,6 @@ DEFAULT_LEVELS = (0.1, 0.5, 0.9)
 SCALE_STEPS = {7: 56, 52: 13, 24: 168}
 # Rolling means ending a horizon back: a week, four and thirteen of them for daily data.
 ROLLING = {7: (7, 28, 91), 52: (4, 13, 52), 24: (24, 168, 672)}
-# Fourier order by main season when `fourier_order` is None (else 3). Daily data gets none:
-# day of week and day of year are calendar columns already, and the sine/cosine pairs cost a
-# fifth of the fit for a worse forecast (this model alone, rolling origins, wQL with none
-# against order 3: pasta_promo 0.4012 / 0.4039 over 3, Favorita 0.0266 / 0.0269 over 4).
-# Weekly data keeps them (dominicks_oj 0.3349 without against 0.3161 with, over 3).
-FOURIER_ORDER = {7: 0}
 
 
 class HorizonLagLightGBM(Forecaster):
@@ -137,7 +131,7 @@ class HorizonLagLightGBM(Forecaster):
             scale_window=self.scale_window_,
             trend_window=None,
             scaling="level",
-            fourier_order=FOURIER_ORDER.get(main, 3) if self.fourier_order is None else self.fourier_order,
+            fourier_order=fourier_order(periods, self.fourier_order),
         )
 
     def _params(self, level: float) -> dict[str, Any]:

@@ -16,6 +16,23 @@ from tidecast.models.gbm_features import FeatureLayout, column_categories, defau
 # rolling window of its own, which also becomes the scaling window (`cycle_window`).
 WEEK_IN_MAINS = 8
 
+# Fourier order of the global models by main season when theirs is None (else 3). Daily data
+# gets none: day of week and day of year are calendar columns already, and the sine/cosine
+# pairs cost fit time for a worse forecast. `LightGBMHorizonLags` alone, rolling origins, wQL
+# with none against order 3: pasta_promo 0.4012 / 0.4039 over 3, Favorita 0.0266 / 0.0269
+# over 4. The whole AutoML with `LightGBM`'s pairs dropped too (one thread, same session):
+# pasta_promo 0.3883 / 0.3927 over 3 origins, the store panel 0.0102 / 0.0116, the messy demo
+# 0.0142 / 0.0145, its wide-scale variant 0.0271 / 0.0278, the clean demo 0.0032 / 0.0034;
+# Favorita 0.02551 / 0.02538 over 4 (the one set that lost, by 0.5%). Weekly data keeps them
+# (`LightGBMHorizonLags` on dominicks_oj: 0.3349 without against 0.3161 with, over 3).
+FOURIER_ORDER = {7: 0}
+DEFAULT_FOURIER_ORDER = 3
+
+
+def fourier_order(periods: tuple[int, ...], order: int | None) -> int:
+    """`order` when given, else the default for the main period `periods[0]` (`FOURIER_ORDER`)."""
+    return FOURIER_ORDER.get(periods[0], DEFAULT_FOURIER_ORDER) if order is None else order
+
 
 def model_periods(season_lengths: Sequence[float] | None, freq: str) -> tuple[int, ...]:
     """The seasonal periods a global model uses: the ones given, else the frequency's (main first)."""
