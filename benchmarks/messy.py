@@ -69,7 +69,7 @@ import pandas as pd
 
 import common
 from common import add_lgbm_ratios, add_ratios, bar, print_rows, score, write_rows
-from systems import Run, run_plain_lgbm, run_statsforecast, run_tidecast, warm_up
+from systems import Run, run_plain_lgbm, run_tidecast, run_with_naive, statsforecast_grid, warm_up
 from tidecast.data.demo import END, START, generate, item_catalogue, messy_truth
 from tidecast.data.demo_messy import is_open
 
@@ -120,7 +120,7 @@ def panel(n_items: int, seed: int, messy: bool, wide_scales: bool = False) -> Pa
         (WIDE if wide_scales else MESSY) if messy else CLEAN,
         known,
         train,
-        _filled(train, origin),
+        statsforecast_grid(train, origin, "D"),
         _future(n_items, seed, statics, origin, messy),
         test[["item_id", "timestamp", "target"]].reset_index(drop=True),
         statics,
@@ -142,24 +142,6 @@ def _future(
     return rows.drop(columns="region")
 
 
-def _filled(train: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
-    """Each item on its daily grid from its first day to the origin, gaps interpolated (what
-    statsforecast needs: it reads a series as consecutive steps)."""
-    first = train.groupby("item_id")["timestamp"].min()
-    grid = pd.concat(
-        [
-            pd.DataFrame({"item_id": i, "timestamp": pd.date_range(a, origin, freq="D")})
-            for i, a in first.items()
-        ],
-        ignore_index=True,
-    ).astype({"timestamp": "datetime64[ns]"})
-    grid = grid.merge(train[["item_id", "timestamp", "target"]], on=["item_id", "timestamp"], how="left")
-    grid["target"] = grid.groupby("item_id", sort=False)["target"].transform(
-        lambda s: s.interpolate(limit_direction="both")
-    )
-    return grid
-
-
 def run_system(system: str, p: Panel) -> Run:
     """Fit + forecast one system on one panel, timed, on one thread."""
     known = list(p.known)
@@ -174,14 +156,7 @@ def run_system(system: str, p: Panel) -> Run:
 
 def run_baseline(filled: pd.DataFrame, model: str) -> Run:
     """statsforecast's `model` on the series of two seasons or more, its Naive on the others."""
-    length = filled.groupby("item_id")["target"].transform("size")
-    parts = [(model, filled[length >= 2 * SEASON]), ("Naive", filled[length < 2 * SEASON])]
-    runs = [
-        run_statsforecast(part, name, SEASON, "D", HORIZON, n_jobs=1) for name, part in parts if len(part)
-    ]
-    forecast = pd.concat([r.forecast for r in runs], ignore_index=True)
-    short = filled.loc[length < 2 * SEASON, "item_id"].nunique()
-    return Run(forecast, sum(r.seconds for r in runs), notes=[f"Naive on {short} series under two seasons"])
+    return run_with_naive(filled, model, SEASON, "D", HORIZON)
 
 
 def oracle(n_items: int, seed: int, wide_scales: bool) -> pd.DataFrame:

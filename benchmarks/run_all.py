@@ -1,8 +1,9 @@
 """Run every benchmark, rebuild `benchmarks/results.md`, and copy its table into README.md.
 
-Full run (about 55 minutes on 2 cores): the demo holdout (repeated when the time bar is
+Full run (about 60 minutes on 2 cores): the demo holdout (repeated when the time bar is
 borderline; timings are then the fastest, all are listed), the messy demo against the clean
 one (`messy.py`), the 1,100-series store panel of issue 10's speed bar (`store_panel.py`),
+the 1,000-series weekly store-department panel of issue 10's season-52 case (`weekly_panel.py`),
 then M4 hourly and weekly and tourism monthly, quarterly and yearly, then Favorita (tidecast
 with and without Ecuador's holiday calendar and the store attributes, and the plain
 LightGBM; then tidecast with the calendar and the plain LightGBM at four rolling origins,
@@ -12,11 +13,11 @@ forecast service under load (`load.py`: 10 s per scenario after 2 s of warm-up).
 block between `<!-- results:start -->` and `<!-- results:end -->` is replaced with the table
 and the bars; nothing else is touched.
 
-`--quick` is a smoke test of a few minutes: the demo once, the messy demo and the store panel
-with 40 items, and the first 40 series of each other dataset (Favorita without its oil run),
-the load test at 2 s per scenario, written to `benchmarks/.cache/quick/` and `.cache/quick.md`
-(git-ignored); README.md and `results.md` are left alone, since a subset is not comparable
-with M4's official figures.
+`--quick` is a smoke test of a few minutes: the demo once, the messy demo, the store panel
+and the weekly panel with 40 items, and the first 40 series of each other dataset (Favorita
+without its oil run), the load test at 2 s per scenario, written to `benchmarks/.cache/quick/`
+and `.cache/quick.md` (git-ignored); README.md and `results.md` are left alone, since a subset
+is not comparable with M4's official figures.
 
 `--report-only` rebuilds `results.md` and the README block from the CSVs already in
 `benchmarks/results/` (after running one script by hand, for instance).
@@ -39,6 +40,7 @@ import messy
 import neural
 import retail
 import store_panel
+import weekly_panel
 from report import readme_block, update_readme
 
 QUICK_SERIES = 40
@@ -55,6 +57,7 @@ def main(
         demo_holdout.main(1 if quick else demo_repeats)
         messy.main(QUICK_SERIES if quick else messy.ITEMS)
         store_panel.main(QUICK_SERIES if quick else store_panel.ITEMS)
+        weekly_panel.main(QUICK_SERIES if quick else weekly_panel.ITEMS)
         if not quick:
             neural.main()
         for bench in m4.BENCHMARKS.values():

@@ -73,15 +73,14 @@ Rerun: `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/store_panel.py [--ite
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from common import add_lgbm_ratios, add_ratios, bar, print_rows, score, write_rows
-from systems import Run, run_plain_lgbm, run_statsforecast, run_tidecast, warm_up
+from common import bar
+from systems import Run, compare_systems, run_plain_lgbm, run_statsforecast, run_tidecast, warm_up
 from tidecast.data.demo import END, generate
 from tidecast.data.demo_messy import SUNDAY_CLOSED_REGIONS, is_open
 
@@ -204,41 +203,14 @@ def run_system(system: str, p: Panel) -> Run:
     return run_statsforecast(p.filled, system, SEASON, "D", HORIZON, n_jobs=1)
 
 
-def load_average() -> str:
-    """The 1-, 5- and 15-minute load averages: how shared the machine was."""
-    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-
-
 def main(n_items: int = ITEMS, seed: int = 42) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every system on the panel, one after another; write `results/store_panel.csv` and its bars."""
     p = panel(n_items, seed)
     warm_up(p.filled, "D", HORIZON, {m: SEASON for m in ("SeasonalNaive", "AutoETS")})
-    start_load = load_average()
-    print(
-        f"  {DATASET}: {p.train['item_id'].nunique()} series, {len(p.train)} rows; {start_load}", flush=True
+    frames = (p.train, p.test, p.filled)
+    return compare_systems(
+        NAME, DATASET, LABELS, lambda system: run_system(system, p), frames, SEASON, store_bars
     )
-    rows: list[dict[str, Any]] = []
-    boards: dict[str, pd.DataFrame] = {}
-    for system, label in LABELS.items():
-        run = run_system(system, p)
-        metrics = score(p.test, None if run.error else run.forecast, p.filled, SEASON)
-        print(
-            f"  {system} {run.seconds:.1f}s wQL {metrics.get('wql', np.nan):.4f}; {load_average()}",
-            flush=True,
-        )
-        if run.notes:
-            print("    " + "\n    ".join(run.notes[:2]), flush=True)
-        note = "; ".join(run.notes[:2])
-        if system == "tidecast" and run.leaderboard is not None:
-            boards[NAME] = run.leaderboard
-        rows.append({"dataset": DATASET, "system": label, **metrics, "seconds": run.seconds, "note": note})
-    rows[0]["note"] = f"{start_load} at start, {load_average()} at end; " + rows[0]["note"]
-    add_ratios(rows)
-    add_lgbm_ratios(rows, LABELS["plain_lgbm"])
-    bars = store_bars(rows)
-    write_rows(NAME, rows, bars, boards)
-    print_rows(rows, bars)
-    return rows, bars
 
 
 def store_bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -8,16 +8,18 @@ interval bounds are tidecast's p10/p90 and its point forecast is the p50.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from statsforecast import StatsForecast
 from statsforecast.models import MSTL, AutoETS, AutoTheta, Naive, SeasonalNaive
 
 import plain_lgbm
-from common import QUANTILES, timed
+from common import QUANTILES, add_lgbm_ratios, add_ratios, print_rows, score, timed, write_rows
 from tidecast.automl.forecaster import AutoForecaster
 
 # statsforecast model factories by name: season_length -> model (MSTL takes a list).
@@ -79,12 +81,13 @@ def run_plain_lgbm(
     known: list[str],
     statics: pd.DataFrame | None,
     scale_window: int,
+    freq: str = "D",
 ) -> Run:
-    """The plain LightGBM of `plain_lgbm.py` on daily `train` (target and `known`), one thread, timed."""
+    """The plain LightGBM of `plain_lgbm.py` on `train` (target and `known`), one thread, timed."""
     history = train[["item_id", "timestamp", "target", *known]]
     with timed() as watch:
         forecast = plain_lgbm.forecast(
-            history, future, horizon, "D", season, known, statics, QUANTILES, 1, scale_window
+            history, future, horizon, freq, season, known, statics, QUANTILES, 1, scale_window
         )
     return Run(forecast, watch.seconds)
 
@@ -104,6 +107,98 @@ def run_statsforecast(
             target_col="target",
         )
     return Run(_to_tidecast(raw, model), watch.seconds)
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages: how shared the machine was."""
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def run_in_turn(
+    dataset: str,
+    labels: dict[str, str],
+    run_one: Callable[[str], Run],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    history: pd.DataFrame,
+    season: int,
+) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
+    """Each system of `labels` (name -> row label) on one panel, one after another, scored.
+
+    Returns the result rows (the first one's note opens with the load average at the start and
+    the end of the run, since the machine may be shared) and tidecast's leaderboard.
+    """
+    start_load = load_average()
+    print(f"  {dataset}: {train['item_id'].nunique()} series, {len(train)} rows; {start_load}", flush=True)
+    rows: list[dict[str, Any]] = []
+    board = None
+    for system, label in labels.items():
+        run = run_one(system)
+        metrics = score(test, None if run.error else run.forecast, history, season)
+        print(
+            f"  {system} {run.seconds:.1f}s wQL {metrics.get('wql', np.nan):.4f}; {load_average()}",
+            flush=True,
+        )
+        for line in run.notes:
+            print("    " + line, flush=True)
+        if system == "tidecast" and run.leaderboard is not None:
+            board = run.leaderboard
+        note = "; ".join(run.notes[:2])
+        rows.append({"dataset": dataset, "system": label, **metrics, "seconds": run.seconds, "note": note})
+    rows[0]["note"] = f"{start_load} at start, {load_average()} at end; " + rows[0]["note"]
+    return rows, board
+
+
+def statsforecast_grid(train: pd.DataFrame, origin: pd.Timestamp, freq: str) -> pd.DataFrame:
+    """Each item's target on its regular grid from its first step to the origin, absent steps
+    interpolated and an early end carried forward (statsforecast reads consecutive steps)."""
+    first = train.groupby("item_id")["timestamp"].min()
+    grid = pd.concat(
+        [
+            pd.DataFrame({"item_id": i, "timestamp": pd.date_range(a, origin, freq=freq)})
+            for i, a in first.items()
+        ],
+        ignore_index=True,
+    ).astype({"timestamp": "datetime64[ns]"})
+    grid = grid.merge(train[["item_id", "timestamp", "target"]], on=["item_id", "timestamp"], how="left")
+    grid["target"] = grid.groupby("item_id", sort=False)["target"].transform(
+        lambda s: s.interpolate(limit_direction="both")
+    )
+    return grid
+
+
+def compare_systems(
+    name: str,
+    dataset: str,
+    labels: dict[str, str],
+    run_one: Callable[[str], Run],
+    frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    season: int,
+    bars_of: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`run_in_turn` on a panel's (train, test, history), then the ratio columns (against the
+    `plain_lgbm` row of `labels`), `bars_of(rows)`, `results/<name>.csv` and the printed table."""
+    rows, board = run_in_turn(dataset, labels, run_one, *frames, season)
+    add_ratios(rows)
+    add_lgbm_ratios(rows, labels["plain_lgbm"])
+    bars = bars_of(rows)
+    write_rows(name, rows, bars, {name: board} if board is not None else {})
+    print_rows(rows, bars)
+    return rows, bars
+
+
+def run_with_naive(filled: pd.DataFrame, model: str, season: int, freq: str, horizon: int) -> Run:
+    """statsforecast's `model` on the series of two seasons or more, its Naive on the others
+    (SeasonalNaive has no season to copy on shorter ones, and AutoETS may fail on them)."""
+    length = filled.groupby("item_id")["target"].transform("size")
+    long = length >= 2 * season
+    parts = [(model, filled[long]), ("Naive", filled[~long])]
+    runs = [
+        run_statsforecast(part, name, season, freq, horizon, n_jobs=1) for name, part in parts if len(part)
+    ]
+    forecast = pd.concat([r.forecast for r in runs], ignore_index=True)
+    short = filled.loc[~long, "item_id"].nunique()
+    return Run(forecast, sum(r.seconds for r in runs), notes=[f"Naive on {short} series under two seasons"])
 
 
 def _to_tidecast(raw: pd.DataFrame, alias: str) -> pd.DataFrame:
