@@ -244,13 +244,19 @@ class LocalForecaster(Forecaster):
         qs = np.stack([np.asarray(r[0][1], dtype=np.float64) for r in results])
         return Prediction(mean=mean, quantiles=qs, fallback=fallback)
 
+    @property
+    def min_history(self) -> int:
+        """The fewest values this instance forecasts a series from itself: `tags.min_length`,
+        unless its parameters ask for more (a seasonal naive needs a whole season)."""
+        return self.tags.min_length
+
     def forecastable(self, y: np.ndarray) -> bool:
         """Whether the model forecasts a series of history `y` itself (else its fallback):
-        `tags.min_length` values, every one observed unless the model takes missing ones
+        `min_history` values, every one observed unless the model takes missing ones
         (`tags.handles_missing_target`), and then at least that many observed."""
         if self.tags.handles_missing_target:
-            return int(np.isfinite(y).sum()) >= self.tags.min_length
-        return len(y) >= self.tags.min_length and bool(np.isfinite(y).all())
+            return int(np.isfinite(y).sum()) >= self.min_history
+        return len(y) >= self.min_history and bool(np.isfinite(y).all())
 
     def _preload(self) -> None:
         for module in self.preload:
