@@ -40,8 +40,12 @@ early_end, gap, short, new) the wQL of tidecast and the plain LightGBM goes to
 `results/messy/kinds.csv`. Rows: `results/messy.csv`; bars: messy ÷ clean wQL of tidecast
 (≤ 1.3) and tidecast ÷ plain LightGBM on each messy panel (≤ 1.0, issue 10's retail bar).
 
-Results (2026-12-03, 2 shared cores at load 1-2, 125 items, seed 42, engine 3ca4514,
-`results/messy.csv`): tidecast's wQL 0.0034 clean, 0.0145 messy: 4.3x, against the bar's 1.3x
+Results (2026-12-03, 2 shared cores at load 2-3, 125 items, seed 42, engine 79af09a,
+`results/messy.csv`): tidecast's wQL 0.0032 clean, 0.0142 messy: 4.4x, against the bar's 1.3x
+(FAIL; the oracle alone scores 0.0067 on the messy panel, 2.1x the clean wQL); wide scales
+0.0271 (plain LightGBM 0.1106). LightGBM's Fourier pairs dropped on daily data
+(`models/gbm_layout.py`) moved all three from engine 3ca4514's 0.0034 / 0.0145 / 0.0278.
+Engine 3ca4514: tidecast's wQL 0.0034 clean, 0.0145 messy: 4.3x, against the bar's 1.3x
 (FAIL; the oracle alone scores 0.0067 on the messy panel, 2.0x the clean wQL: returns are 0.5%
 of open days at -10 to -50% of an item's mean, unforecastable by design). Beside the same-run
 plain LightGBM (0.0720 messy, 0.0273 clean) tidecast is 0.20x its wQL messy and 0.12x clean;

@@ -58,7 +58,9 @@ LightGBM 77 s, wQL 0.0631. The wQL was worse than b9cdebc's 0.0173 because Light
 boosters read only the point model's high-gain features from cba054f (LightGBM alone 0.0208 ->
 0.0341). At engine 3ca4514 (every feature again; load 1.0-1.6): tidecast 94 s, wQL 0.0116;
 AutoETS 254 s; plain LightGBM 107 s: 0.37x AutoETS's time, 0.88x the plain LightGBM's, 0.18x its
-wQL.
+wQL. At engine 79af09a (LightGBM without Fourier pairs on daily data; load 2-3, a second job
+on the machine): tidecast 109 s, wQL 0.0102; AutoETS 228 s, wQL 0.0614; plain LightGBM 115 s,
+wQL 0.0631: 0.48x AutoETS's time, 0.95x the plain LightGBM's, 0.16x its wQL.
 
 This panel does not reproduce the held-out one's 384 s against the plain LightGBM's 16 s:
 here the plain model trains on every row (900,000, three quantiles, 400 rounds each) where
