@@ -195,8 +195,7 @@ def test_when_the_panel_has_missing_targets_then_every_series_is_forecast_withou
     forecast = model.predict(GAPPY, quantiles=QUANTILES)
     check_forecast(forecast, GAPPY, ["p10", "p50", "p90"])
     lengths = GAPPY.groupby(ITEM_ID).size()
-    shortest = getattr(model, "min_history", model.tags.min_length)  # SeasonalNaive: a season + 1
-    assert set(forecast.attrs["fallback_items"]) <= set(lengths.index[lengths < shortest])
+    assert set(forecast.attrs["fallback_items"]) <= set(lengths.index[lengths < model.min_history])
     if not model.tags.handles_missing_target:
         values = fill_missing(GAPPY[TARGET].to_numpy(), np.r_[0, np.cumsum(lengths)], MODEL_FILL, 7)
         filled = GAPPY.assign(**{TARGET: values})

@@ -98,7 +98,7 @@ def gbm_terms(
     future = model._future(panel, data, future)
     horizon = model.horizon_
     terms = Terms((data.n_series, horizon))
-    short = too_short(data, model.tags.min_length)
+    short = too_short(data, model.min_history)
     booster = model.booster_
     if booster is None:
         short[:] = True

@@ -92,6 +92,13 @@ class Forecaster:
     # the covariates handle closures themselves; models saved before have none.
     closures_: tuple[tuple[str, float], ...] = ()
 
+    @property
+    def min_history(self) -> int:
+        """The fewest values this instance forecasts a series from itself (shorter ones get its
+        fallback): `tags.min_length`, unless its parameters ask for more (a seasonal naive
+        needs a whole season and one value)."""
+        return self.tags.min_length
+
     # ---- public template -------------------------------------------------------------
     def fit(
         self,

@@ -244,7 +244,7 @@ class HorizonLagLightGBM(Forecaster):
         deadline: float | None,
     ) -> Prediction:
         h = self.horizon_
-        short = too_short(data, self.tags.min_length) | (not self.boosters_)
+        short = too_short(data, self.min_history) | (not self.boosters_)
         # As in `LightGBM`: the last cycle's mean of the open days, closed days left out.
         history = open_values(data.values, data.covariates, self.closed_rules_)
         window = min(model_periods(self.season_lengths, self.spec_.freq))

@@ -30,7 +30,7 @@ def global_forecast(
     """Mean and quantile forecasts of every series of `data` by the fitted `model`."""
     horizon = model.horizon_
     booster = model.booster_
-    short = too_short(data, model.tags.min_length) | (booster is None)
+    short = too_short(data, model.min_history) | (booster is None)
     mean, bands, fallback = model._fallback(data, short, quantiles)
     if booster is None or short.all():
         return Prediction(mean=mean, quantiles=bands, fallback=fallback)

@@ -5,8 +5,8 @@ nothing to learn) and `_forecast_series(state, y, horizon, quantiles) -> (mean, 
 Keeping the fitted state per item lets `predict` forecast from newer history with the stored
 parameters (statsforecast's `forward`), which is how backtest windows after the first and
 forecasts from fresh history avoid refitting. Items never seen in `fit` are fitted on the fly.
-Series shorter than `tags.min_length` get `_fallback_series` and are listed in the
-prediction's `fallback`.
+Series shorter than `min_history` (`tags.min_length` by default) get `_fallback_series` and
+are listed in the prediction's `fallback`.
 
 Per-item work runs through `parallel_map`: forked processes by default, or the chunks of a
 cluster's runner while one is active (`tidecast.distributed.use_dask` sets it), so a model
@@ -174,7 +174,7 @@ class LocalForecaster(Forecaster):
         return None
 
     def _fit_item(self, y: np.ndarray, stamps: np.ndarray, i: int, context: Any) -> Any:
-        return self._fit_series(y) if len(y) >= self.tags.min_length else None
+        return self._fit_series(y) if len(y) >= self.min_history else None
 
     def _forecast_item(
         self,
@@ -243,12 +243,6 @@ class LocalForecaster(Forecaster):
         mean = np.stack([np.asarray(r[0][0], dtype=np.float64) for r in results])
         qs = np.stack([np.asarray(r[0][1], dtype=np.float64) for r in results])
         return Prediction(mean=mean, quantiles=qs, fallback=fallback)
-
-    @property
-    def min_history(self) -> int:
-        """The fewest values this instance forecasts a series from itself: `tags.min_length`,
-        unless its parameters ask for more (a seasonal naive needs a whole season)."""
-        return self.tags.min_length
 
     def forecastable(self, y: np.ndarray) -> bool:
         """Whether the model forecasts a series of history `y` itself (else its fallback):
