@@ -47,3 +47,38 @@ def test_a_member_under_a_tenth_of_the_weight_keeps_its_backtest_fit() -> None:
         "SeasonalNaive": "kept backtest fit (parameters from the first window's history)",
     }
     assert report.notes == ["SeasonalNaive not refitted: its ensemble weight 0.05 is under 0.1"]
+
+
+def test_a_refit_ships_what_the_backtest_chose_and_a_failed_refit_says_it_kept_the_backtest_fit() -> None:
+    class Chooser(type(make_model("Naive", "D"))):  # type: ignore[misc]
+        """Naive that adopts a setting from its backtest fit, and fails to fit on 30 values."""
+
+        def follow(self, fitted: object) -> str | None:
+            self.adopted = True
+            return "the backtest's setting"
+
+        def _fit(self, data: SeriesArrays, deadline: float | None) -> None:
+            if data.lengths.max() >= 30 and getattr(self, "broken", False):
+                raise ValueError("cannot fit")
+            super()._fit(data, deadline)
+
+    report = FitReport()
+    for name in ("Good", "Broken"):
+        model = Chooser()
+        model.fit(arrays(20), SPEC, 2)
+        report.candidates.append(CandidateResult(name, model=model))
+
+    def make(name: str, freq: str) -> Chooser:
+        model = Chooser()
+        model.broken = name == "Broken"
+        return model
+
+    auto = SimpleNamespace(refit_full=True, horizon=2, make_candidate=make)
+    members = search.refit(auto, arrays(30), SPEC, {"Good": 0.5, "Broken": 0.5}, report, None)  # type: ignore[arg-type]
+    assert members["Good"].adopted and members["Good"] is not report.candidates[0].model
+    assert members["Broken"] is report.candidates[1].model
+    assert report.refit == {
+        "Good": "refitted on all data, the backtest's setting",
+        "Broken": "kept backtest fit (its refit on all data failed)",
+    }
+    assert report.notes == ["Broken refit failed (cannot fit); kept its backtest fit"]

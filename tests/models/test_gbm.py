@@ -218,3 +218,19 @@ def test_fourier_order_default_by_main_period():
     assert fourier_order((52,), None) == 3
     assert fourier_order((24, 168), None) == 3
     assert fourier_order((7,), 2) == 2
+
+
+def test_when_refitted_after_a_backtest_fit_then_its_quantile_boosters_keep_the_scored_rounds():
+    levels = (0.1, 0.5, 0.9)
+    backtest = fit(quantile_levels=levels, quantile_rounds=17)
+    assert backtest.quantile_rounds_ == 17
+    assert {b.current_iteration() for b in backtest.quantile_boosters_.values()} == {17}
+    refit = LightGBM(**{**FAST, "quantile_levels": levels})
+    assert refit.follow(backtest) == "quantile boosters at the backtest fit's 17 rounds"
+    refit.fit(PANEL, SPEC, HORIZON)
+    assert {b.current_iteration() for b in refit.quantile_boosters_.values()} == {17}
+    # The user's own rounds win; a fit without quantile boosters has no rounds to pass on.
+    assert LightGBM(**{**FAST, "quantile_rounds": 5}).follow(backtest) is None
+    point_only = fit()
+    assert point_only.quantile_rounds_ == 0
+    assert LightGBM(**FAST).follow(point_only) is None

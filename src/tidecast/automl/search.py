@@ -250,13 +250,16 @@ def refit(
                 )
             continue
         model = auto.make_candidate(name, spec.freq)
+        # Ship the configuration the backtest scored (`Forecaster.follow`).
+        adopted = model.follow(previous) if previous is not None else None
         try:
             model.fit(panel, spec, auto.horizon)
+            report.refit[name] = "refitted on all data" + (f", {adopted}" if adopted else "")
         except Exception as exc:
             if previous is None:
                 raise ModelError(f"refitting {name} on all data failed: {exc}") from exc
             model = previous
+            report.refit[name] = "kept backtest fit (its refit on all data failed)"
             report.notes.append(f"{name} refit failed ({exc}); kept its backtest fit")
         members[name] = model
-        report.refit[name] = "refitted on all data"
     return members

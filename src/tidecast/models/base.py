@@ -99,6 +99,17 @@ class Forecaster:
         needs a whole season and one value)."""
         return self.tags.min_length
 
+    def follow(self, fitted: Forecaster) -> str | None:
+        """Adopt the choices validation made in `fitted`, a fit of this same model on an earlier
+        cut of the data (the backtest's), before this one is fitted on all of it; says what it
+        adopted (for the fit report), or None.
+
+        The AutoML's refit then ships the configuration its backtest scored and its ensemble
+        weighed, rather than whatever one more validation horizon at the end of the data
+        would pick. Most models choose nothing that way: nothing to adopt by default.
+        """
+        return None
+
     # ---- public template -------------------------------------------------------------
     def fit(
         self,

@@ -121,6 +121,7 @@ class LightGBM(Forecaster):
     # The columns those boosters read: every feature. Models saved while they read only the point
     # model's high-gain ones keep that list, and `gbm_predict` reads it.
     quantile_features_: list[str]
+    quantile_rounds_: int = 0  # rounds the quantile boosters ran; 0 without them (or saved before)
     # Validation error (in units of each series' level) of every candidate fitted.
     validation_errors_: dict[str, float]
 
@@ -175,6 +176,22 @@ class LightGBM(Forecaster):
         self.quantile_rounds = quantile_rounds
         self.n_jobs = n_jobs
         self.seed = seed
+
+    def follow(self, fitted: Forecaster) -> str | None:
+        """Take the quantile boosters' rounds from `fitted` (the backtest's fit) unless set.
+
+        Their rounds follow the point model's early stopping over one validation horizon,
+        a noisy judge: on Favorita's official split the backtest fit stopped at 200 rounds
+        and the refit, 48 days later, at 34 (so 100, the floor). The backtest scored the
+        200-round boosters on three windows; the refit shipped others. Following them,
+        LightGBM alone scored wQL 0.0283 there against 0.0291, and the same at the three
+        earlier origins, on dominicks_oj and on pasta_promo (their rounds agreed).
+        """
+        rounds = getattr(fitted, "quantile_rounds_", 0)
+        if not rounds or self.quantile_rounds is not None:
+            return None
+        self.quantile_rounds = int(rounds)
+        return f"quantile boosters at the backtest fit's {self.quantile_rounds} rounds"
 
     # ---- configuration -----------------------------------------------------------------
     def _periods(self) -> tuple[int, ...]:
@@ -297,8 +314,10 @@ class LightGBM(Forecaster):
         # One booster per asked level with LightGBM's quantile loss, direct only (`gbm_training`).
         self.quantile_boosters_ = {}
         self.quantile_features_ = list(self.features_)
+        self.quantile_rounds_ = 0
         if levels:
             rounds = self.quantile_rounds or quantile_rounds(self.best_rounds_, self.learning_rate)
+            self.quantile_rounds_ = rounds
             categorical = list(self.layout_.categories)
             self.quantile_boosters_ = quantile_boosters(self._train, x, y, levels, rounds, stop, categorical)
 
