@@ -97,3 +97,30 @@ def test_at_80_columns_the_leaderboard_shows_every_score_in_full(monkeypatch):
     assert "…" not in text and text.count("0.0123") >= 3 * 2
     assert max(len(line) for line in text.splitlines()) <= 80
     assert "pred s" in text and "w5" in text
+
+
+def test_a_candidate_stopped_or_skipped_by_design_is_not_shown_as_failed():
+    from tidecast.cli import train as train_cli
+
+    errors = {
+        "NPTS": "stopped after window 1: its wql there was 0.2586, 26.44x the best so far",
+        "MSTL": "skipped: on a sample of 60 series its wql was 0.2121",
+        "Prophet": "ValueError: no finite forecast for 3 backtest points of window 1",
+        "Naive": "",
+    }
+    rows = [
+        {"model": m, "selected": False, "score": 0.5 if not e else float("nan"), "weight": 0.0}
+        | {"fit_seconds": 1.0, "predict_seconds": 0.1, "error": e, "window_1": 0.5}
+        for m, e in errors.items()
+    ]
+    with train_cli.out.capture() as captured:
+        train_cli.print_leaderboard(pd.DataFrame(rows), "wql")
+    text = captured.get()
+    lines = text.splitlines()
+    row = {m: next(line for line in lines if line.strip().startswith(m) and " 1.0 " in line) for m in errors}
+    assert "stopped" in row["NPTS"] and "skipped" in row["MSTL"] and "failed" in row["Prophet"]
+    assert not any("failed" in row[m] for m in ("NPTS", "MSTL", "Naive"))
+    assert "\nNPTS stopped after window 1: its wql there was 0.2586, 26.44x" in text
+    assert "\nMSTL skipped: on a sample of 60 series its wql was 0.2121\n" in text
+    assert "\nProphet failed: ValueError: no finite forecast for 3 backtest points of window 1\n" in text
+    assert [train_cli.outcome(e) for e in list(errors.values())[:3]] == ["stopped", "skipped", "failed"]

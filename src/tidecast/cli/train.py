@@ -76,7 +76,7 @@ class ProgressView(LiveProgress):
         elif stage == "candidate_done":
             error = event.get("error")
             score = event.get("score")
-            note = f"[red]failed: {error}[/]" if error else f"score {float(score):.4f}"  # type: ignore[arg-type]
+            note = _ended(str(error)) if error else f"score {float(score):.4f}"  # type: ignore[arg-type]
             self.progress.console.print(f"  {event['candidate']:<16} {note}", highlight=False)
             self.progress.advance(self.task)
         elif stage in ("prepare", "ensemble", "refit", "forecast", "done"):
@@ -97,7 +97,7 @@ def print_leaderboard(board: pd.DataFrame, metric: str) -> None:
     for row in board.itertuples(index=False):
         r = row._asdict()
         marker = " *" if r.get("selected") else ""
-        score = _fmt(r["score"]) if not r.get("error") else "failed"
+        score = _fmt(r["score"]) if not r.get("error") else outcome(r["error"])
         fixed = [
             f"{r['model']}{marker}",
             score,
@@ -120,13 +120,39 @@ def print_leaderboard(board: pd.DataFrame, metric: str) -> None:
         table.add_column(f"w{k + 1}", justify="right", no_wrap=True)
     for fixed, windows in rows:
         cells = [*fixed, *windows[first:]]
-        if cells[1] == "failed":
-            cells[1] = "[red]failed[/]"
+        if cells[1] in OUTCOME_COLOURS:
+            cells[1] = f"[{OUTCOME_COLOURS[cells[1]]}]{cells[1]}[/]"
         table.add_row(*cells)
     out.print(table)
     for row in board.itertuples(index=False):
         if getattr(row, "error", ""):
-            out.print(f"[red]{row.model} failed:[/] {row.error}", highlight=False, soft_wrap=True)
+            out.print(_ended(str(row.error), str(row.model)), highlight=False, soft_wrap=True)
+
+
+# How a candidate without a score ended, and its colour: pruned after its first window or
+# screened out on a sample (`automl.pruning`, `automl.screening`), by design, or failed.
+OUTCOME_COLOURS = {"stopped": "yellow", "skipped": "yellow", "failed": "red"}
+
+
+def outcome(error: str) -> str:
+    """ "stopped", "skipped" or "failed", from a leaderboard `error` text.
+
+    Stopping a candidate that cannot win is the AutoML saving time, not a fault: showing it
+    as "failed" sent users looking for a bug (the demo's NPTS "failed: stopped after window 1").
+    """
+    if error.startswith("stopped after"):
+        return "stopped"
+    if error.startswith("skipped"):
+        return "skipped"
+    return "failed"
+
+
+def _ended(error: str, model: str = "") -> str:
+    """One line on how a candidate ended: "NPTS stopped after window 1: ..." in its colour."""
+    kind = outcome(error)
+    head, _, rest = (error if kind != "failed" else f"failed: {error}").partition(":")
+    name = f"{model} " if model else ""
+    return f"[{OUTCOME_COLOURS[kind]}]{name}{head}:[/]{rest}"
 
 
 def _windows_that_fit(
