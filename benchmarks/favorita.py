@@ -31,10 +31,15 @@ Bar: tidecast with the calendar and store attributes beats the best statsforecas
 wQL and in WAPE.
 
 The plain LightGBM of `plain_lgbm.py` (calendar flags as known covariates, store attributes
-as statics, one thread) runs beside them; `--plain-lgbm-only` runs just it and puts its row
-into the existing results.
+as statics) runs beside them; `--plain-lgbm-only` runs just it and puts its row into the
+existing results. Every system is pinned to `--threads` threads (default 1, as in
+`retail.py`): tidecast's `n_jobs` (its LightGBM threads and its local models' worker
+processes), statsforecast's `n_jobs` and LightGBM's `num_threads`. Before engine d873672
+tidecast ran here with every core and the plain LightGBM with one, which flattered
+tidecast's time ratio (on 2 idle cores: 30.6 s against 46 s pinned).
 
-Rerun: `.venv/bin/python benchmarks/favorita.py [--max-series N] [--no-oil] [--plain-lgbm-only]`
+Rerun: `.venv/bin/python benchmarks/favorita.py [--max-series N] [--no-oil] [--plain-lgbm-only]
+[--threads 1]`
 """
 
 from __future__ import annotations
@@ -232,8 +237,11 @@ def check_same_fill(train: pd.DataFrame, expected: pd.DataFrame) -> None:
         raise AssertionError("tidecast's filled history differs from the explicit zero fill")
 
 
-def tidecast_runs(frames: dict[str, pd.DataFrame], oil: bool, name: str) -> dict[str, tuple[Run, str]]:
-    """The tidecast systems: univariate, calendar + stores, and (with `oil`) oil added."""
+def tidecast_runs(
+    frames: dict[str, pd.DataFrame], oil: bool, name: str, threads: int = 1
+) -> dict[str, tuple[Run, str]]:
+    """The tidecast systems: univariate, calendar + stores, and (with `oil`) oil added, each
+    pinned to `threads`."""
     train, filled = frames["train"], frames["filled"]
     plain = train[[ITEM_ID, TIMESTAMP, TARGET]]
     calendar = {
@@ -263,9 +271,11 @@ def tidecast_runs(frames: dict[str, pd.DataFrame], oil: bool, name: str) -> dict
     check_same_fill(plain, filled)
     runs = {}
     for system, (data, future, options, note) in systems.items():
-        run = run_tidecast(data, HORIZON, future=future, frequency="D", filling=FILLING, **options)
+        run = run_tidecast(
+            data, HORIZON, future=future, frequency="D", filling=FILLING, n_jobs=threads, **options
+        )
         print(f"  {name}: {system} {run.seconds:.1f}s", flush=True)
-        runs[system] = (run, note)
+        runs[system] = (run, f"{note}; n_jobs={threads}")
     return runs
 
 
@@ -313,27 +323,31 @@ def add_plain_row(threads: int = 1) -> None:
 
 
 # ---- benchmark -------------------------------------------------------------------------------
-def run(max_series: int | None = None, oil: bool = True) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Fit, forecast and score every system; write `results/favorita.csv` and its bars."""
+def run(
+    max_series: int | None = None, oil: bool = True, threads: int = 1
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Fit, forecast and score every system, each pinned to `threads`; write
+    `results/favorita.csv` and its bars."""
     frames = load(max_series)
     name = NAME if max_series is None else f"{NAME}[{max_series}]"
     filled, test = frames["filled"], frames["test"]
     sf_train = filled[[ITEM_ID, TIMESTAMP, TARGET]]
     warm_up(sf_train, "D", HORIZON, BASELINES)
     rows: list[dict[str, Any]] = []
-    runs = tidecast_runs(frames, oil, name)
+    runs = tidecast_runs(frames, oil, name, threads)
     for system, (tide, note) in runs.items():
         metrics = score(test, None if tide.error else tide.forecast, sf_train, SEASON)
         rows.append(_row(name, system, metrics, tide.seconds, "; ".join([note, *tide.notes])))
     for model, season in BASELINES.items():
-        result = run_statsforecast(sf_train, model, season, "D", HORIZON)
+        result = run_statsforecast(sf_train, model, season, "D", HORIZON, n_jobs=threads)
         print(f"  {name}: statsforecast {model} {result.seconds:.1f}s", flush=True)
         metrics = score(test, result.forecast, sf_train, SEASON)
-        rows.append(_row(name, f"statsforecast {model}", metrics, result.seconds, f"season_length={season}"))
-    plain = run_plain_lgbm(frames)
+        note = f"season_length={season}; n_jobs={threads}"
+        rows.append(_row(name, f"statsforecast {model}", metrics, result.seconds, note))
+    plain = run_plain_lgbm(frames, threads)
     print(f"  {name}: {PLAIN} {plain.seconds:.1f}s", flush=True)
     metrics = score(test, plain.forecast, sf_train, SEASON)
-    rows.append(_row(name, PLAIN, metrics, plain.seconds, "num_threads=1"))
+    rows.append(_row(name, PLAIN, metrics, plain.seconds, f"num_threads={threads}"))
     add_ratios(rows)
     add_lgbm_ratios(rows, PLAIN)
     bars = _bars(name, rows)
@@ -392,7 +406,7 @@ def _bars(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 f"{name}: tidecast (calendar + stores) time ÷ plain LightGBM time",
                 tide["seconds"] / lgbm["seconds"],
                 3.0,
-                f"{tide['seconds']:.1f} s against {lgbm['seconds']:.1f} s, one thread each, same run",
+                f"{tide['seconds']:.1f} s against {lgbm['seconds']:.1f} s, same threads each (see the notes), same run",
             )
         )
     return bars
@@ -413,9 +427,10 @@ if __name__ == "__main__":
     parser.add_argument(
         "--plain-lgbm-only", action="store_true", help="run only the plain LightGBM and add its row"
     )
+    parser.add_argument("--threads", type=int, default=1, help="threads (and processes) for every system")
     args = parser.parse_args()
     if args.plain_lgbm_only:
-        add_plain_row()
+        add_plain_row(args.threads)
     else:
-        run(args.max_series, oil=not args.no_oil)
+        run(args.max_series, oil=not args.no_oil, threads=args.threads)
     regenerate_markdown()

@@ -5,9 +5,10 @@ a small sample: the same system moves by 10% in wQL from one origin to the next.
 refits both systems at `--origins` origins 16 days apart, the official test first (origin 0)
 and then each earlier one (their "test" is the 16 days after the cut, taken from the
 training file), and reports every origin and the mean. Data, covariates, statics and filling
-are `favorita.py`'s own (`favorita.load`), so origin 0 reproduces its calendar run.
+are `favorita.py`'s own (`favorita.load`), so origin 0 reproduces its calendar run. Both
+systems are pinned to `--threads` threads (default 1), as there.
 
-Rerun: `.venv/bin/python benchmarks/favorita_rolling.py [--origins 4]`
+Rerun: `.venv/bin/python benchmarks/favorita_rolling.py [--origins 4] [--threads 1]`
 """
 
 from __future__ import annotations
@@ -43,9 +44,14 @@ def splits(frames: dict[str, pd.DataFrame], n_origins: int) -> list[tuple[pd.Dat
 
 
 def run_system(
-    system: str, history: pd.DataFrame, window: pd.DataFrame, frames: dict[str, pd.DataFrame]
+    system: str,
+    history: pd.DataFrame,
+    window: pd.DataFrame,
+    frames: dict[str, pd.DataFrame],
+    threads: int = 1,
 ) -> Run:
-    """One system at one origin: tidecast as `favorita.py`'s calendar run, or the plain LightGBM."""
+    """One system at one origin, pinned to `threads`: tidecast as `favorita.py`'s calendar
+    run, or the plain LightGBM."""
     future = window.drop(columns="target")
     if system == fav.TIDECAST_CALENDAR:
         return run_tidecast(
@@ -58,6 +64,7 @@ def run_system(
             static_data=frames["stores"],
             static_columns=list(fav.STATIC_COLUMNS),
             events=frames["events"],
+            n_jobs=threads,
         )
     with timed() as watch:
         forecast = plain_lgbm.forecast(
@@ -69,13 +76,13 @@ def run_system(
             list(fav.HOLIDAY_COLUMNS),
             frames["stores"],
             QUANTILES,
-            num_threads=1,
+            num_threads=threads,
             scale_window=56,
         )
     return Run(forecast, watch.seconds)
 
 
-def main(n_origins: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def main(n_origins: int, threads: int = 1) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     frames = fav.load()
     name = f"{fav.NAME} rolling x{n_origins}"
     per_origin: dict[str, list[dict[str, float]]] = {fav.TIDECAST_CALENDAR: [], fav.PLAIN: []}
@@ -83,7 +90,7 @@ def main(n_origins: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         actual = window[[*KEYS, "target"]].fillna({"target": 0.0})
         filled = history.assign(target=history["target"].fillna(0.0))
         for system, scores in per_origin.items():
-            result = run_system(system, history, window, frames)
+            result = run_system(system, history, window, frames, threads)
             scores.append({**score(actual, result.forecast, filled, fav.SEASON), "seconds": result.seconds})
             print(
                 f"  {name} origin {k}: {system} {result.seconds:.1f}s wQL {scores[-1]['wql']:.4f}", flush=True
@@ -97,7 +104,8 @@ def main(n_origins: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 "dataset": name,
                 "system": system,
                 **table.mean(numeric_only=True).to_dict(),
-                "note": f"wQL per origin (0 = the official test): {each}; seconds: mean per origin",
+                "note": f"wQL per origin (0 = the official test): {each}; seconds: mean per origin; "
+                f"{threads} thread(s)",
             }
         )
     add_lgbm_ratios(rows, fav.PLAIN)
@@ -121,5 +129,7 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--origins", type=int, default=4, help="origins, the official test first")
-    main(parser.parse_args().origins)
+    parser.add_argument("--threads", type=int, default=1, help="threads (and processes) for both systems")
+    args = parser.parse_args()
+    main(args.origins, args.threads)
     regenerate_markdown()
