@@ -160,8 +160,11 @@ NOTES = (
     "Retail panels (`retail.py`): `<panel>` is the held-out last horizon, `<panel> rolling xN` the "
     "mean over N origins one horizon apart, every system refitted at each and pinned to one thread; "
     "systems ran one after another, so their seconds come at different machine loads (each cached "
-    "row in `results/retail/` records its load average). ÷ plain LGBM compares with the plain "
-    "LightGBM baseline of `plain_lgbm.py` on the same rows."
+    "row in `results/retail/` records its load average). Every system is pinned to one thread "
+    "on Favorita too (`favorita.py`, `favorita_rolling.py`; before engine a5c31bc tidecast ran "
+    "there on every core against a one-thread plain LightGBM) and on the messy, store and weekly "
+    "panels. ÷ plain LGBM compares with the plain LightGBM baseline of `plain_lgbm.py` on the "
+    "same rows."
 )
 
 
