@@ -8,9 +8,10 @@ forecasts from fresh history avoid refitting. Items never seen in `fit` are fitt
 Series shorter than `min_history` (`tags.min_length` by default) get `_fallback_series` and
 are listed in the prediction's `fallback`.
 
-Per-item work runs through `parallel_map`: forked processes by default, or the chunks of a
-cluster's runner while one is active (`tidecast.distributed.use_dask` sets it), so a model
-has one code path whichever machine does the work.
+Per-item work runs through `parallel_map`: forked processes by default (where the work is
+worth a fork; cheap items, such as a naive model's forecasts, stay in the calling process),
+or the chunks of a cluster's runner while one is active (`tidecast.distributed.use_dask`
+sets it), so a model has one code path whichever machine does the work.
 """
 
 from __future__ import annotations
