@@ -161,7 +161,7 @@ NOTES = (
     "mean over N origins one horizon apart, every system refitted at each and pinned to one thread; "
     "systems ran one after another, so their seconds come at different machine loads (each cached "
     "row in `results/retail/` records its load average). Every system is pinned to one thread "
-    "on Favorita too (`favorita.py`, `favorita_rolling.py`; before engine a5c31bc tidecast ran "
+    "on Favorita too (`favorita.py`, `favorita_rolling.py`; before engine d873672 tidecast ran "
     "there on every core against a one-thread plain LightGBM) and on the messy, store and weekly "
     "panels. ÷ plain LGBM compares with the plain LightGBM baseline of `plain_lgbm.py` on the "
     "same rows."

@@ -137,8 +137,7 @@ def parallel_map(
     if jobs <= 1:
         return run_chunk(func, range(n), deadline, label)
     if runner is not None:
-        chunks = [c.tolist() for c in np.array_split(np.arange(n), jobs * 4) if len(c)]
-        return [r for chunk in runner(func, chunks, deadline, label) for r in chunk]
+        return [r for chunk in runner(func, _chunks(0, n, jobs), deadline, label) for r in chunk]
     started = time.perf_counter()
     head = run_chunk(func, range(n), deadline, label, seconds=PROBE_SECONDS)
     done = len(head)
@@ -146,8 +145,14 @@ def parallel_map(
     per_item = (time.perf_counter() - started) / done
     if per_item * rest * (1 - 1 / jobs) <= FORK_SECONDS:
         return head + run_chunk(func, range(done, n), deadline, label)
-    chunks = [c.tolist() for c in np.array_split(np.arange(done, n), jobs * 4) if len(c)]
-    return head + [r for chunk in _fork_map(func, chunks, jobs, deadline, label) for r in chunk]
+    return head + [
+        r for chunk in _fork_map(func, _chunks(done, n, jobs), jobs, deadline, label) for r in chunk
+    ]
+
+
+def _chunks(start: int, stop: int, jobs: int) -> list[list[int]]:
+    """Indices start..stop-1 in about four chunks per job (so a slow chunk does not hold one back)."""
+    return [c.tolist() for c in np.array_split(np.arange(start, stop), jobs * 4) if len(c)]
 
 
 def _fork_map(
