@@ -15,7 +15,6 @@ import pytest
 from statsforecast import models as sf
 
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec
-from tidecast.models import mstl
 from tidecast.models.intervals import levels_for
 from tidecast.models.local import LocalForecaster
 from tidecast.models.mstl import MIN_CYCLES, MSTL, mstl_decompose
@@ -215,40 +214,6 @@ def test_when_decomposing_then_components_add_back_to_the_series_and_follow_the_
     np.testing.assert_allclose(components.sum(axis=0) + adjusted, y)
     cycle = 10 * np.sin(2 * np.pi * np.arange(140) / 7)
     assert np.mean(np.abs(components[0] - cycle)) < 1.0
-
-
-def test_when_a_series_holds_four_cycles_then_two_inner_passes_match_statsmodels_five(monkeypatch):
-    """STL's inner loop has converged after the two passes Cleveland et al. advise once the
-    series holds four cycles: on four years of a weekly and a yearly cycle the components are
-    statsmodels' five passes' to within 2.5% of the cycles' size (the yearly one takes up to
-    0.55 more or less of the trend at the ends: 2% of its amplitude)."""
-    days = np.arange(4 * 365)
-    rng = np.random.default_rng(3)
-    y = 200 + 0.02 * days + 10 * np.sin(2 * np.pi * days / 7) + 30 * np.sin(2 * np.pi * days / 365.25)
-    y = y + rng.normal(0, 4, len(days))
-    two, adjusted = mstl_decompose(y, [7, 365])
-    monkeypatch.setattr(mstl, "STL_INNER_PASSES_CONVERGED", 5)
-    five, _ = mstl_decompose(y, [7, 365])
-    assert np.max(np.abs(two[0] - five[0])) < 0.1  # weekly amplitude 10
-    assert 0.05 < np.max(np.abs(two[1] - five[1])) < 0.75  # yearly amplitude 30: not the same fit
-    np.testing.assert_allclose(two.sum(axis=0) + adjusted, y)
-    cycle = 30 * np.sin(2 * np.pi * days / 365.25)
-    assert np.mean(np.abs(two[1] - cycle)[365:-365]) < 2.0
-
-
-def test_when_a_series_holds_few_cycles_of_a_period_then_that_period_gets_all_five_passes(monkeypatch):
-    """Two years of a yearly cycle: season and trend are confounded, and two passes would move
-    the decomposition (the demo's MSTL went from wQL 0.0106 to 0.0284), so it keeps five."""
-    days = np.arange(int(2.2 * 365))
-    y = 100 + 0.05 * days + 10 * np.sin(2 * np.pi * days / 7) + 30 * np.sin(2 * np.pi * days / 365.25)
-    kept, _ = mstl_decompose(y, [7, 365])
-    monkeypatch.setattr(mstl, "STL_INNER_PASSES", 2)
-    two, _ = mstl_decompose(y, [7, 365])
-    monkeypatch.setattr(mstl, "STL_INNER_PASSES", 5)
-    monkeypatch.setattr(mstl, "STL_INNER_PASSES_CONVERGED", 5)
-    five, _ = mstl_decompose(y, [7, 365])
-    np.testing.assert_allclose(kept[1], five[1], atol=0.05)  # the yearly cycle: five passes
-    assert np.max(np.abs(two[1] - five[1])) > 0.5  # which two passes would not have matched
 
 
 @pytest.mark.parametrize("name", list(MODELS))

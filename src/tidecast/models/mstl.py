@@ -30,27 +30,12 @@ from tidecast.models.statistical import (
 # MSTL(7, 365) on exactly two years scored 4-window wQL 0.0198 against 0.0126 for the weekly
 # period alone; at 2.08 cycles (760 days) the two tie (0.0125), and beyond the yearly one helps.
 MIN_CYCLES = 2.1
-
-
-# Passes of STL's inner loop. Cleveland et al. (1990) advise 2 without robustness iterations,
-# as R's stl() runs; statsmodels runs 5, and statsforecast's MSTL follows it. Where the series
-# holds few cycles of a period, season and trend are hard to tell apart and the loop needs
-# them all: on the demo (two years, a strong yearly cycle) MSTL's four-window wQL was 0.0106
-# with 5 passes, 0.0107 with 4, 0.0121 with 3 and 0.0284 with 2. From `CONVERGED_CYCLES`
-# cycles of a period on, 2 passes cost 2.4x less per decomposition and scored alike
-# (`benchmarks/local_windows.py`, four windows, 5 passes against 2 there): MSTL on Favorita
-# (4.4 yearly cycles) 0.0425 both, pasta_promo 0.6568 / 0.6570, M4 hourly 0.0268 / 0.0267,
-# tourism monthly 0.1107 / 0.1130; MSTLETS 0.0448 / 0.0447, 0.6253 / 0.6264, 0.0288 /
-# 0.0286, 0.1148 both; the demo 0.0106 and 0.0061 / 0.0060 (its yearly cycle keeps 5).
-# Time of MSTL alone there: Favorita 25.8 s to 11.8 s, M4 hourly 133 s to 85 s.
-STL_INNER_PASSES = 5
-STL_INNER_PASSES_CONVERGED = 2
-CONVERGED_CYCLES = 4.0
-
-
-def _inner_passes(length: int, period: int) -> int:
-    """STL's inner-loop passes for a period that `length` points hold `length / period` cycles of."""
-    return STL_INNER_PASSES_CONVERGED if length >= CONVERGED_CYCLES * period else STL_INNER_PASSES
+# STL's inner loop runs statsmodels' 5 passes. Two (Cleveland et al.; R's stl()) where a series
+# holds 4 cycles of the period cost 2.4x less per decomposition (MSTL alone on Favorita 25.8 s
+# to 11.8 s) and were measured and reverted: the whole AutoML lost a little on M4 weekly (OWA
+# 0.762 against 0.759), M4 hourly (0.470 / 0.468) and the demo (wQL 0.00314 / 0.00311), and
+# gained nothing on the retail panels; on the demo's two yearly cycles 2 passes everywhere
+# took MSTL from 0.0106 to 0.0284.
 
 
 def _odd(x: float) -> int:
@@ -98,7 +83,7 @@ def mstl_decompose(
                 trend_jump=_jump(t_window, least_jump),
                 low_pass_jump=_jump(l_window, least_jump),
             )
-            seasonal[i] = stl.fit(inner_iter=_inner_passes(len(y), period)).seasonal
+            seasonal[i] = stl.fit().seasonal
             adjusted -= seasonal[i]
     return seasonal, adjusted
 
