@@ -128,6 +128,21 @@ def test_when_max_history_cuts_a_newer_window_off_phase_then_ets_forward_realign
     assert np.mean(np.abs(forecast[MEAN].to_numpy() - truth)) < 1.0
 
 
+@pytest.mark.parametrize("decomposition", ["additive", "multiplicative"])
+def test_when_theta_removes_a_strong_cycle_then_its_band_measures_the_noise_not_the_cycle(decomposition):
+    # Unit noise under a cycle of amplitude 30: a p10-p90 band of about 2.6 one step ahead.
+    # statsforecast 2.1 left the additive cycle in the residuals behind its band (55 wide).
+    t = np.arange(154)
+    y = 100 + 30 * np.sin(2 * np.pi * t / 7) + np.random.default_rng(3).normal(0, 1, len(t))
+    model = AutoTheta(season_length=7, decomposition_type=decomposition, n_jobs=1)
+    model.fit(panel({"a": y[:-7]}), SPEC, HORIZON)
+    assert model.states_["a"].model.model_["decompose"]
+    for history in (y[:-7], y):  # the training series (predict), then newer (forward)
+        forecast = model.predict(panel({"a": history}), quantiles=(0.1, 0.5, 0.9))
+        width = forecast["p90"].iloc[0] - forecast["p10"].iloc[0]
+        assert 1.5 < width < 5.0
+
+
 @pytest.mark.parametrize("name", list(MODELS))
 def test_when_series_is_constant_then_the_constant_is_forecast(name):
     train = panel({"flat": np.full(60, 5.0), "b": seasonal(60)})

@@ -161,7 +161,26 @@ def _forward_theta(model: Any, y: np.ndarray, horizon: int, level: list[float] |
         decomposition_type=model.decomposition_type,
         distribution=model.distribution,
     )
+    repair_theta_residuals(state, y)
     return dict(forecast_theta(state, horizon, level=level))
+
+
+def repair_theta_residuals(state: dict[str, Any], y: np.ndarray) -> None:
+    """Theta's in-sample residuals, on the seasonally adjusted scale, where it decomposed additively.
+
+    statsforecast 2.1's `auto_theta` adds the additive seasonal component onto the residuals
+    (for the multiplicative decomposition it multiplies it in, which puts them on the data's
+    scale), so the sigma behind its intervals measures the seasonal swing, not the errors: on a
+    clean monthly sine of amplitude 30 with unit noise its 80% band was 55 wide, against 2.6
+    with the residuals below. They are recomputed from the one-step fits of the adjusted series
+    (the last column of the Theta states), which stays right if statsforecast mends its own.
+    """
+    if not (state.get("decompose") and state.get("decomposition_type") == "additive"):
+        return
+    from statsmodels.tsa.seasonal import seasonal_decompose
+
+    seasonal = seasonal_decompose(y, model="additive", period=int(state["m"])).seasonal
+    state["residuals"] = np.asarray(y, dtype=np.float64) - seasonal - state["states"][:, -1]
 
 
 def forecast_fitted(
@@ -357,7 +376,10 @@ class AutoTheta(LocalForecaster):
             decomposition_type=self.decomposition_type,
             alias="AutoTheta",
         )
-        return fit_candidates(primary, y)
+        state = fit_candidates(primary, y)
+        if state.label == "AutoTheta":
+            repair_theta_residuals(state.model.model_, y)
+        return state
 
     def _forecast_series(
         self, state: FittedSeries, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
