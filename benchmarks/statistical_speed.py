@@ -27,7 +27,8 @@ import pandas as pd
 from tidecast.data.demo import generate
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.models.base import Forecaster
-from tidecast.models.statistical import MSTL, AutoARIMA, AutoETS, AutoTheta
+from tidecast.models.statistical import MSTL, AutoARIMA, AutoETS
+from tidecast.models.theta import AutoTheta
 
 HORIZON = 14
 QUANTILES = (0.1, 0.5, 0.9)

@@ -15,10 +15,12 @@ import pytest
 from statsforecast import models as sf
 
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec
+from tidecast.errors import ConfigError
 from tidecast.models.intervals import levels_for
 from tidecast.models.local import LocalForecaster
 from tidecast.models.mstl import MIN_CYCLES, MSTL, mstl_decompose
-from tidecast.models.statistical import AutoARIMA, AutoETS, AutoTheta, FittedSeries, fit_first
+from tidecast.models.statistical import AutoARIMA, AutoETS, FittedSeries, fit_first
+from tidecast.models.theta import AutoTheta
 
 SPEC = DatasetSpec(freq="D")
 HORIZON = 14
@@ -143,6 +145,37 @@ def test_when_theta_removes_a_strong_cycle_then_its_band_measures_the_noise_not_
         assert 1.5 < width < 5.0
 
 
+def test_when_theta_decomposes_by_the_data_then_it_picks_the_form_whose_one_step_fit_is_closer():
+    # A cycle that grows with the level (multiplicative) and one of fixed size (additive).
+    t = np.arange(140)
+    rng = np.random.default_rng(5)
+    grows = (50 + 2 * t) * (1 + 0.4 * np.sin(2 * np.pi * t / 7)) * (1 + 0.01 * rng.normal(size=len(t)))
+    fixed = 50 + 2 * t + 20 * np.sin(2 * np.pi * t / 7) + rng.normal(size=len(t))
+    train = panel({"grows": grows[:-HORIZON], "fixed": fixed[:-HORIZON]})
+    model = AutoTheta(season_length=7, decomposition_type="auto", n_jobs=1).fit(train, SPEC, HORIZON)
+    picked = {k: model.states_[k].model.model_["decomposition_type"] for k in ("grows", "fixed")}
+    assert picked == {"grows": "multiplicative", "fixed": "additive"}
+    forecast = model.predict(train)
+    actual = np.concatenate([grows[-HORIZON:], fixed[-HORIZON:]])
+    by_kind = {
+        kind: AutoTheta(season_length=7, decomposition_type=kind, n_jobs=1)
+        .fit(train, SPEC, HORIZON)
+        .predict(train)
+        for kind in ("additive", "multiplicative")
+    }
+    # Each series gets the forecast of its own form: as good as the better single form on each.
+    for k, item in enumerate(("grows", "fixed")):
+        rows = forecast[ITEM_ID] == item
+        errors = {
+            n: np.abs(
+                f.loc[f[ITEM_ID] == item, MEAN].to_numpy() - actual[k * HORIZON : (k + 1) * HORIZON]
+            ).mean()
+            for n, f in by_kind.items()
+        }
+        own = np.abs(forecast.loc[rows, MEAN].to_numpy() - actual[k * HORIZON : (k + 1) * HORIZON]).mean()
+        assert own == pytest.approx(min(errors.values()))
+
+
 @pytest.mark.parametrize("name", list(MODELS))
 def test_when_series_is_constant_then_the_constant_is_forecast(name):
     train = panel({"flat": np.full(60, 5.0), "b": seasonal(60)})
@@ -240,3 +273,8 @@ def test_when_max_history_is_set_then_older_values_are_never_seen(name):
     forecasts = [model.fit(panel({"a": v}), SPEC, HORIZON).predict(panel({"a": v})) for v in (y, older)]
     assert model.states_["a"].length == 60
     np.testing.assert_allclose(forecasts[0][MEAN], forecasts[1][MEAN])
+
+
+def test_when_theta_is_asked_for_an_unknown_decomposition_then_a_config_error_names_the_choices():
+    with pytest.raises(ConfigError, match="'auto', 'additive' or 'multiplicative'"):
+        AutoTheta(decomposition_type="log")

@@ -23,7 +23,8 @@ from tidecast.models.neural import CNNQR, DeepAR
 from tidecast.models.npts import NPTS
 from tidecast.models.prophet import Prophet
 from tidecast.models.regression import DynamicRegression
-from tidecast.models.statistical import AutoARIMA, AutoETS, AutoTheta
+from tidecast.models.statistical import AutoARIMA, AutoETS
+from tidecast.models.theta import AutoTheta
 
 CATALOG: dict[str, type[Forecaster]] = {
     "Naive": Naive,

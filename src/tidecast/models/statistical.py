@@ -1,4 +1,4 @@
-"""Statistical models per series: ETS, ARIMA and Theta on statsforecast's kernels (MSTL: `mstl`).
+"""Statistical models per series: ETS and ARIMA on statsforecast's kernels (MSTL: `mstl`, Theta: `theta`).
 
 Each class fits one statsforecast model per item and keeps it, fitted, as that item's state.
 `_forecast_series` calls the model's `predict` when it is handed the very series it was fitted
@@ -108,7 +108,9 @@ def _forward(model: Any, y: np.ndarray, horizon: int, level: list[float] | None)
     """`model.forward(y)`, with the two repairs below for ETS and Theta."""
     sf = statsforecast_models()
     if isinstance(model, sf.AutoTheta):
-        return _forward_theta(model, y, horizon, level)
+        from tidecast.models.theta import forward_theta  # theta builds on this module
+
+        return forward_theta(model, y, horizon, level)
     if isinstance(model, sf.AutoETS) and model.model_["components"][2] != "N":
         return _forward_seasonal_ets(model, y, horizon, level)
     return dict(model.forward(y=y, h=horizon, level=level))
@@ -139,48 +141,6 @@ def _forward_seasonal_ets(
             best = (error, result)
     assert best is not None
     return best[1]
-
-
-def _forward_theta(model: Any, y: np.ndarray, horizon: int, level: list[float] | None) -> dict[str, Any]:
-    """Theta's `forward`, keeping the seasonal decomposition type the model was fitted with.
-
-    statsforecast 2.1's `AutoTheta.forward` re-decomposes the new history multiplicatively
-    whatever `decomposition_type` says; with the additive default here that raised the
-    3-window wQL of forward from 0.0130 to 0.0148 on the demo (a refit scores 0.0127).
-    """
-    from statsforecast.theta import auto_theta, forecast_theta
-
-    fitted = model.model_
-    state = auto_theta(
-        y=y,
-        m=fitted["m"],
-        model=fitted["modeltype"],
-        initial_smoothed=fitted["par"]["initial_smoothed"],
-        alpha=fitted["par"]["alpha"],
-        theta=fitted["par"]["theta"],
-        decomposition_type=model.decomposition_type,
-        distribution=model.distribution,
-    )
-    repair_theta_residuals(state, y)
-    return dict(forecast_theta(state, horizon, level=level))
-
-
-def repair_theta_residuals(state: dict[str, Any], y: np.ndarray) -> None:
-    """Theta's in-sample residuals, on the seasonally adjusted scale, where it decomposed additively.
-
-    statsforecast 2.1's `auto_theta` adds the additive seasonal component onto the residuals
-    (for the multiplicative decomposition it multiplies it in, which puts them on the data's
-    scale), so the sigma behind its intervals measures the seasonal swing, not the errors: on a
-    clean monthly sine of amplitude 30 with unit noise its 80% band was 55 wide, against 2.6
-    with the residuals below. They are recomputed from the one-step fits of the adjusted series
-    (the last column of the Theta states), which stays right if statsforecast mends its own.
-    """
-    if not (state.get("decompose") and state.get("decomposition_type") == "additive"):
-        return
-    from statsmodels.tsa.seasonal import seasonal_decompose
-
-    seasonal = seasonal_decompose(y, model="additive", period=int(state["m"])).seasonal
-    state["residuals"] = np.asarray(y, dtype=np.float64) - seasonal - state["states"][:, -1]
 
 
 def forecast_fitted(
@@ -237,7 +197,7 @@ def forecast_state(
     return result if result is not None else naive_fallback(y, horizon, quantiles)
 
 
-def _season(season_length: int, y: np.ndarray) -> int:
+def usable_season(season_length: int, y: np.ndarray) -> int:
     """The season length, or 1 for a series shorter than two seasons (too short to estimate one)."""
     return season_length if len(y) >= 2 * season_length else 1
 
@@ -274,7 +234,7 @@ class AutoETS(LocalForecaster):
 
     def _fit_series(self, y: np.ndarray) -> FittedSeries:
         primary = statsforecast_models().AutoETS(
-            season_length=_season(self.season_length, y),
+            season_length=usable_season(self.season_length, y),
             model=self.model,
             damped=self.damped,
             alias="AutoETS",
@@ -327,7 +287,7 @@ class AutoARIMA(LocalForecaster):
 
     def _fit_series(self, y: np.ndarray) -> FittedSeries:
         primary = statsforecast_models().AutoARIMA(
-            season_length=_season(self.season_length, y),
+            season_length=usable_season(self.season_length, y),
             max_p=self.max_p,
             max_q=self.max_q,
             max_P=self.max_P,
@@ -344,65 +304,17 @@ class AutoARIMA(LocalForecaster):
         return forecast_state(state, y, horizon, quantiles)
 
 
-class AutoTheta(LocalForecaster):
-    """The Theta method, the best of its four variants by in-sample MSE (statsforecast's AutoTheta).
-
-    Theta extrapolates the linear trend of its whole window, so a long window over a yearly
-    cycle misleads it: on the demo statsforecast's defaults (full history, multiplicative
-    decomposition) score wQL 0.0382 in 396 ms per series; the last 120 points with an additive
-    seasonal decomposition score 0.0181 (0.0112 over three earlier windows) in 12 ms.
-
-    Those scores predate `repair_theta_residuals`, which takes the seasonal cycle back out of
-    the residuals behind the band. Theta alone (default preset's backtest and refit, one
-    thread), wQL before and after the repair, with the multiplicative decomposition (also
-    repaired where it falls back to additive) for comparison: tourism monthly 0.112 / 0.084
-    / 0.076, tourism quarterly 0.063 / 0.059 / 0.055, M4 hourly 0.143 / 0.036 / 0.042, the
-    demo 0.0162 / 0.0157 / 0.0158, Favorita (two origins) 0.050 / 0.043 / 0.042; M4 weekly
-    (0.040), pasta_promo (0.52) and dominicks_oj (0.490; multiplicative 0.495) unchanged. The
-    decomposition stays additive: neither wins across the sets.
-    """
-
-    name = "AutoTheta"
-    # Measured beside MSTL (0.6): 16.6 s against 9.1 s on dominicks_oj, 36 s on M4 hourly.
-    tags = Tags(cost=0.6, min_length=MIN_LENGTH)
-    preload = STATSFORECAST
-
-    def __init__(
-        self,
-        season_length: int = 1,
-        decomposition_type: str = "additive",
-        max_history: int | None = 120,
-        n_jobs: int | None = None,
-    ) -> None:
-        self.season_length = season_length
-        self.decomposition_type = decomposition_type
-        self.max_history = max_history
-        self.n_jobs = n_jobs
-
-    def _fit_series(self, y: np.ndarray) -> FittedSeries:
-        primary = statsforecast_models().AutoTheta(
-            season_length=_season(self.season_length, y),
-            decomposition_type=self.decomposition_type,
-            alias="AutoTheta",
-        )
-        state = fit_candidates(primary, y)
-        if state.label == "AutoTheta":
-            repair_theta_residuals(state.model.model_, y)
-        return state
-
-    def _forecast_series(
-        self, state: FittedSeries, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
-    ) -> SeriesForecast:
-        return forecast_state(state, y, horizon, quantiles)
-
-
 def __getattr__(name: str) -> Any:
-    """MSTL lives in `tidecast.models.mstl`; models pickled before it moved name it here.
+    """MSTL and AutoTheta live in `mstl` and `theta`; models pickled before they moved name them here.
 
-    Resolved on first use rather than imported at the top, because `mstl` builds on this module.
+    Resolved on first use rather than imported at the top, because both build on this module.
     """
     if name == "MSTL":
         from tidecast.models.mstl import MSTL
 
         return MSTL
+    if name == "AutoTheta":
+        from tidecast.models.theta import AutoTheta
+
+        return AutoTheta
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
