@@ -4,6 +4,11 @@ Forward selection with replacement: start empty, repeatedly add the candidate wh
 scores best on the backtest windows, for `size` rounds, then keep the shortest prefix of picks
 with the best score; the weights are how often each candidate was picked in that prefix. Quantiles are combined level by level with the same weights, which keeps
 them monotone (a convex combination of sorted vectors is sorted).
+
+Members picked once (a weight of 0.05) stay: dropping every member under 0.06 (or 0.1) and
+rescaling the rest was measured at engine 095f54f on the test windows and lost more than it
+won: the demo 0.00336 to 0.00314, but Favorita (four origins) 0.02538 to 0.02540 (0.02551),
+M4 hourly 0.0225 to 0.0230, tourism quarterly 0.0604 to 0.0614, M4 weekly 0.03243 to 0.03247.
 """
 
 from __future__ import annotations
