@@ -46,28 +46,35 @@ def forward_theta(model: Any, y: np.ndarray, horizon: int, level: list[float] | 
         decomposition_type=model.decomposition_type,
         distribution=model.distribution,
     )
-    repair_theta_residuals(state, y)
+    repair_theta_residuals(state, y, theta_seasonal(state, y))
     return dict(forecast_theta(state, horizon, level=level))
 
 
 THETA_DECOMPOSITIONS = ("additive", "multiplicative")
 
 
-def theta_in_sample_mse(state: dict[str, Any], y: np.ndarray) -> float:
-    """Mean squared one-step error of a fitted Theta on the data's own scale (after its burn-in),
-    so that fits under different seasonal decompositions compare."""
-    fitted = state["states"][:, -1]
-    if state.get("decompose"):
-        from statsmodels.tsa.seasonal import seasonal_decompose
+def theta_seasonal(state: dict[str, Any], y: np.ndarray) -> np.ndarray | None:
+    """The seasonal component of `y` under the fitted Theta's decomposition (as statsforecast
+    computes it, which it does not keep), or None where the seasonal test found none."""
+    if not state.get("decompose"):
+        return None
+    from statsmodels.tsa.seasonal import seasonal_decompose
 
-        kind = state["decomposition_type"]
-        seasonal = seasonal_decompose(y, model=kind, period=int(state["m"])).seasonal
-        fitted = fitted * seasonal if kind == "multiplicative" else fitted + seasonal
+    return seasonal_decompose(y, model=state["decomposition_type"], period=int(state["m"])).seasonal
+
+
+def theta_in_sample_mse(state: dict[str, Any], y: np.ndarray, seasonal: np.ndarray | None) -> float:
+    """Mean squared one-step error of a fitted Theta on the data's own scale (after its burn-in),
+    so that fits under different seasonal decompositions compare; `seasonal` is `theta_seasonal`'s."""
+    fitted = state["states"][:, -1]
+    if seasonal is not None:
+        multiplicative = state["decomposition_type"] == "multiplicative"
+        fitted = fitted * seasonal if multiplicative else fitted + seasonal
     miss = (np.asarray(y, dtype=np.float64) - fitted)[3:]
     return float(np.mean(miss**2)) if len(miss) else np.inf
 
 
-def repair_theta_residuals(state: dict[str, Any], y: np.ndarray) -> None:
+def repair_theta_residuals(state: dict[str, Any], y: np.ndarray, seasonal: np.ndarray | None) -> None:
     """Theta's in-sample residuals, on the seasonally adjusted scale, where it decomposed additively.
 
     statsforecast 2.1's `auto_theta` adds the additive seasonal component onto the residuals
@@ -76,12 +83,10 @@ def repair_theta_residuals(state: dict[str, Any], y: np.ndarray) -> None:
     clean monthly sine of amplitude 30 with unit noise its 80% band was 55 wide, against 2.6
     with the residuals below. They are recomputed from the one-step fits of the adjusted series
     (the last column of the Theta states), which stays right if statsforecast mends its own.
+    `seasonal` is `theta_seasonal`'s.
     """
-    if not (state.get("decompose") and state.get("decomposition_type") == "additive"):
+    if seasonal is None or state["decomposition_type"] != "additive":
         return
-    from statsmodels.tsa.seasonal import seasonal_decompose
-
-    seasonal = seasonal_decompose(y, model="additive", period=int(state["m"])).seasonal
     state["residuals"] = np.asarray(y, dtype=np.float64) - seasonal - state["states"][:, -1]
 
 
@@ -143,12 +148,14 @@ class AutoTheta(LocalForecaster):
             if state.label != "AutoTheta":
                 best = best or (np.inf, state)
                 continue
-            repair_theta_residuals(state.model.model_, y)
-            error = theta_in_sample_mse(state.model.model_, y)
+            fitted = state.model.model_
+            seasonal = theta_seasonal(fitted, y)  # one decomposition serves both uses
+            repair_theta_residuals(fitted, y, seasonal)
+            if len(kinds) == 1 or seasonal is None:
+                return state  # nothing to compare, or no seasonal test passed: one model fits
+            error = theta_in_sample_mse(fitted, y, seasonal)
             if best is None or error < best[0]:
                 best = (error, state)
-            if not state.model.model_.get("decompose"):
-                break  # no seasonal test passed: every decomposition fits the same model
         assert best is not None
         return best[1]
 
