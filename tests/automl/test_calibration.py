@@ -1,9 +1,17 @@
 """Quantile recalibration: exact factors on hand-built backtests, and what it never changes."""
 
+from types import SimpleNamespace
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from tidecast.automl.calibration import GRID, MIN_POINTS, fit_calibration
+from tidecast.automl.backtest import CandidateResult
+from tidecast.automl.calibration import GRID, MIN_POINTS, fit_calibration, fresh_fit_points
+from tidecast.automl.ensemble import BacktestForecast
+from tidecast.automl.fit_report import FitReport
+from tidecast.automl.search import calibrate
+from tidecast.data.schema import TARGET
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -62,3 +70,53 @@ def test_when_actuals_are_missing_then_they_are_ignored():
     calibration = fit_calibration(y_gappy, mean, q, QUANTILES)
     assert calibration.factors[0] == pytest.approx(2.0, abs=0.05)
     assert min(GRID) <= min(calibration.factors) and max(calibration.factors) <= max(GRID)
+
+
+# ---- which backtest windows calibrate (search.calibrate) ----------------------------------------
+def _backtest(half_widths: list[float]) -> tuple[list[SimpleNamespace], FitReport]:
+    """Windows of y uniform on [-1, 1] whose one candidate states the given half band widths."""
+    y = np.linspace(-1, 1, 2001)
+    windows = [SimpleNamespace(actual=pd.DataFrame({TARGET: y})) for _ in half_widths]
+    parts = [bands(len(y), w) for w in half_widths]
+    forecast = BacktestForecast(
+        mean=np.concatenate([m for m, _ in parts]), quantiles=np.concatenate([q for _, q in parts])
+    )
+    report = FitReport(candidates=[CandidateResult(name="M", forecast=forecast)])
+    return windows, report
+
+
+def test_when_only_the_carried_on_windows_are_too_narrow_then_the_refit_bands_are_kept():
+    # Window 1 was forecast by a fresh fit and its band is right (the true 10-90% quantiles of
+    # y are -0.8 and 0.8); windows 2-3 carried that fit's parameters on and are too narrow.
+    windows, report = _backtest([0.8, 0.4, 0.4])
+    auto = SimpleNamespace(calibrate_quantiles=True, refit_every_window=False)
+    assert calibrate(auto, windows, {"M": 1.0}, QUANTILES, report) is None
+    assert report.calibration["factors"] == {"p10": 1.0, "p50": 1.0, "p90": 1.0}
+    widened = report.calibration["factors_every_window"]
+    assert widened["p10"] > 1.0 and widened["p90"] > 1.0
+
+
+def test_when_the_fresh_window_alone_asks_more_then_every_window_bounds_the_widening():
+    # One window is one stretch of time: the first asks x2, the three together less.
+    windows, report = _backtest([0.4, 0.8, 0.8])
+    auto = SimpleNamespace(calibrate_quantiles=True, refit_every_window=False)
+    calibration = calibrate(auto, windows, {"M": 1.0}, QUANTILES, report)
+    assert report.calibration["factors_fresh_fit"]["p90"] == pytest.approx(2.0)
+    every = report.calibration["factors_every_window"]["p90"]
+    assert 1.0 < every < 2.0
+    assert calibration is not None and calibration.factors[2] == pytest.approx(every)
+
+
+def test_when_every_window_refits_then_every_window_calibrates():
+    windows, report = _backtest([0.8, 0.4, 0.4])
+    auto = SimpleNamespace(calibrate_quantiles=True, refit_every_window=True)
+    calibration = calibrate(auto, windows, {"M": 1.0}, QUANTILES, report)
+    assert calibration is not None
+    assert 1.0 < calibration.factors[0] < 2.0 and 1.0 < calibration.factors[2] < 2.0
+    assert report.calibration["factors_fresh_fit"] == report.calibration["factors_every_window"]
+
+
+def test_fresh_fit_points_are_the_first_window_unless_each_window_refits():
+    assert fresh_fit_points([5, 5, 5], refit_every_window=False) == slice(0, 5)
+    assert fresh_fit_points([5, 5, 5], refit_every_window=True) == slice(None)
+    assert fresh_fit_points([], refit_every_window=False) == slice(None)

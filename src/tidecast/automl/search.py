@@ -15,7 +15,7 @@ import pandas as pd
 
 from tidecast.automl import pruning, screening
 from tidecast.automl.backtest import CandidateResult, ProgressFn, run_candidate
-from tidecast.automl.calibration import QuantileCalibration, fit_calibration
+from tidecast.automl.calibration import QuantileCalibration, calibrate_backtests
 from tidecast.automl.ensemble import combine
 from tidecast.automl.planning import BacktestPlan, plan_backtest
 from tidecast.automl.presets import get_preset
@@ -210,12 +210,22 @@ def calibrate(
         return None
     ensemble = combine(forecasts, weights)
     y = np.concatenate([w.actual[TARGET].to_numpy(dtype=np.float64) for w in window_data])
-    calibration = fit_calibration(y, ensemble.mean, ensemble.quantiles, quantiles)
+    sizes = [len(w.actual) for w in window_data]
+    fits = calibrate_backtests(
+        y, ensemble.mean, ensemble.quantiles, quantiles, sizes, auto.refit_every_window
+    )
+    calibration = fits.chosen
     ok = np.isfinite(y)
     before = wql(y[ok], ensemble.quantiles[ok], quantiles)
     after = wql(y[ok], calibration.apply(ensemble.mean, ensemble.quantiles)[ok], quantiles)
+
+    def factors(fitted: QuantileCalibration) -> dict[str, float]:
+        return {quantile_column(q): f for q, f in zip(quantiles, fitted.factors, strict=True)}
+
     report.calibration = {
-        "factors": {quantile_column(q): f for q, f in zip(quantiles, calibration.factors, strict=True)},
+        "factors_every_window": factors(fits.every_window),
+        "factors_fresh_fit": factors(fits.fresh_fit),
+        "factors": factors(calibration),
         "backtest_wql_before": before,
         "backtest_wql_after": after,
     }
