@@ -53,3 +53,21 @@ def test_when_every_actual_of_a_window_is_missing_then_it_scores_nothing() -> No
     )
     assert np.isnan(result.window_scores[0])
     assert result.score == float("inf")  # no finite window: never the best candidate
+
+
+def test_when_a_window_scores_part_of_the_horizon_then_its_covariates_carry_on_past_the_data() -> None:
+    data = panel({"b": [1, 2, 3, 4, 5, 6], "a": [7, 8, 9, 10, 11, 12]})
+    data["promo"] = [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1]
+    spec = DatasetSpec(freq="D", known_covariates=("promo",))
+    (window,) = prepare_windows(data, spec, [BacktestWindow(0, 2, 2)], season_length=1, horizon=4)
+    assert window.actual[TARGET].tolist() == [5, 6, 11, 12]  # two steps scored
+    future = window.future
+    assert future is not None and future[ITEM_ID].tolist() == ["b"] * 4 + ["a"] * 4
+    days = pd.date_range("2024-01-05", periods=4).tolist()
+    assert future[TIMESTAMP].tolist() == days * 2
+    assert future["promo"].tolist() == [1, 0, 0, 0, 0, 1, 1, 1]  # the last value, carried on
+    result = run_candidate(
+        "Naive", lambda: make_model("Naive", "D"), [window], spec, 4, QUANTILES, "wape", None
+    )
+    # Naive forecasts 4 and 10 for all four steps; the two scored: (1 + 2 + 1 + 2) / 34.
+    assert result.error is None and result.score == pytest.approx(6 / 34)

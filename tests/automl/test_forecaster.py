@@ -230,6 +230,27 @@ def test_when_two_years_of_weeks_face_a_39_week_horizon_then_models_are_backtest
     assert written["ensemble"]["weighted_by"] == "wql"  # what the ensemble weights were fitted on
 
 
+def test_when_two_years_of_weeks_face_a_52_week_horizon_then_a_short_window_scores_the_models():
+    # 59 + 52 weeks do not fit in 104: one window scores the first 45 weeks of the horizon,
+    # its known covariate carried on past the data; it was SeasonalNaive for every series.
+    data = yearly_weekly_panel()
+    data["promo"] = (data["date"].dt.month == 6).astype(float)
+    models = ["SeasonalNaive", "Naive", "DynamicRegression"]
+    auto = make(horizon=52, frequency="W", models=models, known_covariates=["promo"]).fit(data)
+    report = auto.report_
+    assert report.backtest_plan["windows"] == 1 and report.backtest_plan["scored_steps"] == 45
+    assert [c.name for c in report.candidates if c.error is None] == models
+    assert all(np.isfinite(c.score) for c in report.candidates)
+    assert any("scores the first 45 steps of the horizon" in note for note in report.notes)
+    last = data["date"].max()
+    future = pd.DataFrame(
+        [(f"item{i}", last + pd.Timedelta(weeks=k)) for i in range(4) for k in range(1, 53)],
+        columns=["sku", "date"],
+    )
+    future["promo"] = (future["date"].dt.month == 6).astype(float)
+    assert len(auto.predict(future=future)) == 4 * 52
+
+
 def test_when_the_ensemble_is_on_the_leaderboard_then_it_shows_its_held_out_score_only():
     auto = make(backtest_windows=3, models=["Naive", "Average"]).fit(weekly_panel())
     board = auto.leaderboard().set_index("model")

@@ -64,10 +64,29 @@ def test_when_no_plan_covers_half_the_panel_then_the_one_covering_most_is_taken(
     np.testing.assert_array_equal(plan.eligible, [0, 1])
 
 
-def test_when_not_one_window_fits_then_there_is_no_backtest_and_the_reason_says_so():
+def test_when_two_years_of_weeks_face_a_52_week_horizon_then_one_window_scores_its_first_45_weeks():
+    # 59 + 52 = 111 > 104: no whole window fits, so one scores the 45 weeks after 59 (it was
+    # "no backtest", SeasonalNaive for every series).
+    plan = plan_backtest([104] * 5, horizon=52, n_windows=3, season_length=52)
+    assert (plan.n_windows, plan.min_train, plan.scored, plan.needed) == (1, 59, 45, 104)
+    assert [(w.offset, w.horizon) for w in plan.windows] == [(45, 45)]
+    assert plan.n_excluded == 0 and plan.summary()["scored_steps"] == 45
+    assert any("one window scores the first 45 steps of the horizon" in r for r in plan.reasons)
+
+
+def test_when_no_whole_window_fits_then_the_short_window_follows_the_longest_series():
+    # Half the panel reaches 14 steps: a window of 6 steps after 8 (a quarter of 7 is 2).
     plan = plan_backtest([6, 14], horizon=7, n_windows=3, season_length=1)
+    assert (plan.n_windows, plan.min_train, plan.scored, plan.needed) == (1, 8, 6, 14)
+    np.testing.assert_array_equal(plan.eligible, [1])
+
+
+def test_when_not_a_quarter_horizon_fits_then_there_is_no_backtest_and_the_reason_says_so():
+    plan = plan_backtest([6, 9], horizon=7, n_windows=3, season_length=1)
     assert plan.n_windows == 0 and plan.windows == ()
-    assert plan.reasons == ("no series holds 15 steps (a 7-step window after 8); no backtest",)
+    assert plan.reasons == (
+        "no series holds 10 steps (a window scoring 2 of the 7 steps after 8 steps of history); no backtest",
+    )
 
 
 def test_when_zero_windows_are_asked_then_none_are_planned():

@@ -22,6 +22,7 @@ from tidecast.automl.closures import Rules, close_arrays
 from tidecast.automl.ensemble import BacktestForecast
 from tidecast.automl.windows import BacktestWindow, panel_indptr, window_history
 from tidecast.data.arrays import SeriesArrays
+from tidecast.data.frequency import future_timestamps
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec, quantile_columns
 from tidecast.errors import DataError
 from tidecast.models.base import Forecaster, fallback_items
@@ -75,11 +76,14 @@ def prepare_windows(
     season_length: int,
     arrays: SeriesArrays | None = None,
     series: np.ndarray | None = None,
+    horizon: int | None = None,
 ) -> list[WindowData]:
     """Cut each window from the panel's arrays and precompute its MASE scale.
 
     `arrays` is the panel's `SeriesArrays.from_spec` when the caller has built it already
     (built here otherwise); `series` a boolean mask of the series to backtest (all by default).
+    `horizon` is the models' horizon, when a window scores fewer steps (`planning`, rung 5):
+    its known covariates then run on past the data's end (`_carried_future`).
     """
     indptr, _ = panel_indptr(panel)
     if arrays is None:
@@ -93,11 +97,31 @@ def prepare_windows(
         future = None
         if spec.known_covariates:
             future = actual[[ITEM_ID, TIMESTAMP, *spec.known_covariates]].reset_index(drop=True)
+            if horizon is not None and horizon > window.horizon:
+                future = _carried_future(future, spec.freq, horizon - window.horizon)
         scale = np.repeat(
             metrics.seasonal_scale(history.values, history.indptr, season_length), window.horizon
         )
         out.append(WindowData(window, history, actual, future, scale))
     return out
+
+
+def _carried_future(future: pd.DataFrame, freq: str, extra: int) -> pd.DataFrame:
+    """`future` with `extra` more steps per item, each carrying the item's last row on.
+
+    A window that scores only the first steps of the horizon ends at the data's end, but the
+    models forecast the whole horizon and read known covariates for all of it. Past the end
+    nothing is known: the last values stand in (a price holds, a flag stays as it was). Only
+    steps that are not scored read them (and features looking ahead, such as a direct model's
+    distance to the next event, near the window's end).
+    """
+    last = future.groupby(ITEM_ID, sort=False).tail(1)
+    stamps = future_timestamps(last[TIMESTAMP].to_numpy(), freq, extra)
+    tail = last.loc[last.index.repeat(extra)].reset_index(drop=True)
+    tail[TIMESTAMP] = stamps.ravel()
+    both = pd.concat([future, tail], ignore_index=True)
+    order = np.lexsort((both[TIMESTAMP].to_numpy(), pd.factorize(both[ITEM_ID])[0]))
+    return both.iloc[order].reset_index(drop=True)
 
 
 def _align(

@@ -226,7 +226,9 @@ class AutoForecaster:
         windows = list(plan.windows)
         report.windows = [dataclasses.asdict(w) for w in windows]
         backtested = np.isin(arrays.item_ids, eligible)
-        window_data = prepare_windows(panel, spec, windows, m, arrays, backtested) if windows else []
+        window_data = (
+            prepare_windows(panel, spec, windows, m, arrays, backtested, self.horizon) if windows else []
+        )
 
         t_backtest = time.monotonic()
         if window_data:

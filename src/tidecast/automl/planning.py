@@ -12,13 +12,18 @@ model), the plan gives ground one thing at a time, in this order:
 3. one window;
 4. then all of the above again with a shorter minimum history: one season plus an eighth of
    one (at least two points), so that the seasonal lag still exists in every window, or a
-   small absolute floor when the data has no season.
+   small absolute floor when the data has no season;
+5. when not one series holds a whole horizon after that history, one window cut short: it
+   scores the first steps of the horizon, as many as fit after the shortest history (at
+   least a quarter of the horizon), while every model still forecasts the whole horizon.
+   A weekly panel of two years with a 52-week horizon is the case: rather than giving every
+   series SeasonalNaive untried, the candidates are scored on the 45 weeks after 59.
 
 The first plan under which at least `min_coverage` of the series are long enough is taken for
 the whole panel, so every candidate is scored on the same series and windows; the series too
 short for it are forecast without a score. When no plan reaches that coverage, the plan that
 backtests the most series wins (earliest in the order above on ties). There is no backtest
-only when not one series holds a horizon beside the shortest minimum history.
+only when not one series holds a quarter of the horizon beside the shortest minimum history.
 
 >>> plan = plan_backtest([104] * 10, horizon=39, n_windows=3, season_length=52)
 >>> (plan.n_windows, plan.step, plan.min_train)
@@ -62,12 +67,14 @@ class BacktestPlan:
     eligible: np.ndarray
     n_series: int
     reasons: tuple[str, ...] = ()
+    # Steps each window scores: the horizon, or fewer for a window cut short (rung 5).
+    scored: int | None = None
 
     @property
     def windows(self) -> tuple[BacktestWindow, ...]:
         if self.n_windows == 0:
             return ()
-        return backtest_windows(self.horizon, self.n_windows, self.step)
+        return backtest_windows(self.scored or self.horizon, self.n_windows, self.step)
 
     @property
     def n_excluded(self) -> int:
@@ -80,6 +87,7 @@ class BacktestPlan:
             "step": self.step,
             "min_train_length": self.min_train,
             "needed_length": self.needed,
+            "scored_steps": self.scored or self.horizon,
             "series_backtested": len(self.eligible),
             "series_excluded": self.n_excluded,
             "reasons": list(self.reasons),
@@ -145,19 +153,43 @@ def plan_backtest(
             if count > best_count:
                 best, best_count = (n, s, min_train), count
     if best is None:
-        return BacktestPlan(
-            0,
-            base_step,
-            shortest,
-            horizon,
-            shortest + horizon,
-            np.zeros(0, np.int64),
-            len(lengths),
-            (
-                f"no series holds {shortest + horizon} steps (a {horizon}-step window after {shortest}); no backtest",
-            ),
-        )
+        return _short_window(lengths, horizon, base_step, shortest, reach)
     return _plan(lengths, horizon, n_windows, base_step, preferred, best)
+
+
+def _short_window(lengths: np.ndarray, horizon: int, step: int, shortest: int, reach: int) -> BacktestPlan:
+    """One window scoring the first steps of the horizon (rung 5), or no backtest at all.
+
+    It scores as many steps as the series that `reach` covers hold after `shortest`, or
+    failing that the longest series, and at least a quarter of the horizon: fewer steps say
+    too little about a forecast of the whole horizon.
+    """
+    least = max(1, math.ceil(horizon / 4))
+    longest = int(lengths.max()) if len(lengths) else 0
+    for length in (reach, longest):
+        scored = min(horizon - 1, length - shortest)
+        if scored >= least:
+            needed = shortest + scored
+            reasons = (
+                f"no series holds a whole {horizon}-step window after {shortest} steps of history "
+                f"({shortest + horizon} steps); one window scores the first {scored} steps of the horizon "
+                "instead (every model still forecasts all of it)",
+            )
+            eligible = np.flatnonzero(lengths >= needed)
+            return BacktestPlan(1, step, shortest, horizon, needed, eligible, len(lengths), reasons, scored)
+    return BacktestPlan(
+        0,
+        step,
+        shortest,
+        horizon,
+        shortest + least,
+        np.zeros(0, np.int64),
+        len(lengths),
+        (
+            f"no series holds {shortest + least} steps (a window scoring {least} of the {horizon} steps "
+            f"after {shortest} steps of history); no backtest",
+        ),
+    )
 
 
 def _rungs(
