@@ -39,6 +39,7 @@ import m4
 import messy
 import neural
 import retail
+import short_weekly
 import store_panel
 import weekly_panel
 from report import readme_block, update_readme
@@ -58,6 +59,7 @@ def main(
         messy.main(QUICK_SERIES if quick else messy.ITEMS)
         store_panel.main(QUICK_SERIES if quick else store_panel.ITEMS)
         weekly_panel.main(QUICK_SERIES if quick else weekly_panel.ITEMS)
+        short_weekly.main(QUICK_SERIES if quick else short_weekly.ITEMS)
         if not quick:
             neural.main()
         for bench in m4.BENCHMARKS.values():
