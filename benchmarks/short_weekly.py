@@ -4,7 +4,7 @@
 returns, ragged starts, gaps) cut at fewer weeks than its 104, with horizons that leave no
 room for a whole backtest window after the shortest history the plan allows (a season plus an
 eighth, 59 weeks): 84 weeks with a 39-week horizon (59 + 39 = 98 > 84) and 91 weeks with a
-52-week horizon (111 > 91). Before engine e1d0e1a tidecast said "no backtest" there and gave
+52-week horizon (111 > 91). Before engine a1f52b7 tidecast said "no backtest" there and gave
 every series SeasonalNaive untried; now one window scores the first 25 (33) steps of the
 horizon (`automl.planning`, rung 5). The test is the horizon after the cut, so it holds the
 December peaks that a spring test (`weekly_panel.py`) does not.
