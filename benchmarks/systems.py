@@ -187,18 +187,21 @@ def compare_systems(
     return rows, bars
 
 
-def run_with_naive(filled: pd.DataFrame, model: str, season: int, freq: str, horizon: int) -> Run:
-    """statsforecast's `model` on the series of two seasons or more, its Naive on the others
-    (SeasonalNaive has no season to copy on shorter ones, and AutoETS may fail on them)."""
+def run_with_naive(
+    filled: pd.DataFrame, model: str, season: int, freq: str, horizon: int, min_seasons: float = 2.0
+) -> Run:
+    """statsforecast's `model` on the series of `min_seasons` seasons or more, its Naive on the
+    others (SeasonalNaive has no season to copy on shorter ones, and AutoETS may fail on them)."""
     length = filled.groupby("item_id")["target"].transform("size")
-    long = length >= 2 * season
+    long = length >= min_seasons * season
     parts = [(model, filled[long]), ("Naive", filled[~long])]
     runs = [
         run_statsforecast(part, name, season, freq, horizon, n_jobs=1) for name, part in parts if len(part)
     ]
     forecast = pd.concat([r.forecast for r in runs], ignore_index=True)
     short = filled.loc[~long, "item_id"].nunique()
-    return Run(forecast, sum(r.seconds for r in runs), notes=[f"Naive on {short} series under two seasons"])
+    note = f"Naive on {short} series under {min_seasons:g} seasons"
+    return Run(forecast, sum(r.seconds for r in runs), notes=[note])
 
 
 def _to_tidecast(raw: pd.DataFrame, alias: str) -> pd.DataFrame:
