@@ -155,8 +155,12 @@ def ingest_actuals(sessions: sessionmaker[Session], frame: pd.DataFrame, duplica
         connection.exec_driver_sql(_STAGING[dialect])
         try:
             _stage(connection, frame, dialect)
-            known = connection.exec_driver_sql(f"SELECT count(*) {_MATCH}").scalar_one()
+            # A write first: on SQLite a transaction that reads the live tables and then writes
+            # fails at once ("database is locked", no busy wait) when another connection has
+            # committed since its read; one that starts by writing waits for the lock. Logging
+            # the changes leaves `actuals` as it was, so the count after it is the same.
             updated = connection.execute(_LOG_CHANGES, {"now": now}).rowcount
+            known = connection.exec_driver_sql(f"SELECT count(*) {_MATCH}").scalar_one()
             connection.execute(_UPSERT, {"now": now})
         finally:
             if dialect == "sqlite":
