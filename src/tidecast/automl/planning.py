@@ -71,10 +71,15 @@ class BacktestPlan:
     scored: int | None = None
 
     @property
+    def window_steps(self) -> int:
+        """Steps each window scores (the horizon unless the window is cut short)."""
+        return self.scored or self.horizon
+
+    @property
     def windows(self) -> tuple[BacktestWindow, ...]:
         if self.n_windows == 0:
             return ()
-        return backtest_windows(self.scored or self.horizon, self.n_windows, self.step)
+        return backtest_windows(self.window_steps, self.n_windows, self.step)
 
     @property
     def n_excluded(self) -> int:
@@ -87,7 +92,7 @@ class BacktestPlan:
             "step": self.step,
             "min_train_length": self.min_train,
             "needed_length": self.needed,
-            "scored_steps": self.scored or self.horizon,
+            "scored_steps": self.window_steps,
             "series_backtested": len(self.eligible),
             "series_excluded": self.n_excluded,
             "reasons": list(self.reasons),

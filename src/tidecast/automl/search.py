@@ -51,7 +51,7 @@ def plan_windows(
     report.backtest_plan = plan.summary()
     report.short_series = items[~items.isin(eligible)].tolist()
     chosen = (
-        f"backtest: {plan.n_windows} window(s) of {plan.scored or auto.horizon} steps, {plan.step} apart, "
+        f"backtest: {plan.n_windows} window(s) of {plan.window_steps} steps, {plan.step} apart, "
         f"each after at least {plan.min_train} steps of history"
     )
     if plan.n_windows == 0:
