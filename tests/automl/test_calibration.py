@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 
 from tidecast.automl.backtest import CandidateResult
-from tidecast.automl.calibration import GRID, MIN_POINTS, fit_calibration, fresh_fit_points
+from tidecast.automl.calibration import (
+    GRID,
+    MIN_POINTS,
+    QuantileCalibration,
+    fit_calibration,
+    fit_level,
+    fresh_fit_points,
+    level_factor,
+)
 from tidecast.automl.ensemble import BacktestForecast
 from tidecast.automl.fit_report import FitReport
 from tidecast.automl.search import calibrate
@@ -120,3 +128,68 @@ def test_fresh_fit_points_are_the_first_window_unless_each_window_refits():
     assert fresh_fit_points([5, 5, 5], refit_every_window=False) == slice(0, 5)
     assert fresh_fit_points([5, 5, 5], refit_every_window=True) == slice(None)
     assert fresh_fit_points([], refit_every_window=False) == slice(None)
+
+
+# ---- the level factor: a bias every backtest window shows ---------------------------------------
+def _biased(ratios: list[float], n: int = 200) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Windows of n points whose actuals are `ratio` x a forecast of 10..20 with a +-10% band."""
+    base = np.linspace(10.0, 20.0, n)
+    q = np.tile(np.column_stack([0.9 * base, base, 1.1 * base]), (len(ratios), 1))
+    y = np.concatenate([r * base for r in ratios])
+    return y, q, [n] * len(ratios)
+
+
+def test_fit_level_finds_the_factor_that_undoes_a_bias():
+    y, q, _ = _biased([1.05])
+    assert fit_level(y, q, QUANTILES) == pytest.approx(1.05)
+    y, q, _ = _biased([0.97])
+    assert fit_level(y, q, QUANTILES) == pytest.approx(0.97)
+
+
+def test_fit_level_gives_none_beyond_ten_percent_or_on_too_few_points():
+    y, q, _ = _biased([1.3])
+    assert fit_level(y, q, QUANTILES) is None
+    y, q, _ = _biased([1.05], n=MIN_POINTS - 1)
+    assert fit_level(y, q, QUANTILES) is None
+
+
+def test_when_every_window_under_forecasts_then_the_smallest_correction_is_applied():
+    y, q, sizes = _biased([1.02, 1.05, 1.03])
+    fit = level_factor(y, q, QUANTILES, sizes)
+    assert fit.factor == pytest.approx(1.02)
+    assert fit.per_window == pytest.approx([1.02, 1.05, 1.03])
+    assert "under-forecast" in fit.reason
+
+
+@pytest.mark.parametrize(
+    ("ratios", "why"),
+    [([1.02, 0.97, 1.03], "no common direction"), ([1.02, 1.3], "an event"), ([1.04], "too few")],
+)
+def test_when_windows_disagree_or_one_is_an_event_then_the_level_stays(ratios: list[float], why: str):
+    y, q, sizes = _biased(ratios)
+    fit = level_factor(y, q, QUANTILES, sizes)
+    assert fit.factor == 1.0 and why in fit.reason
+
+
+def test_a_level_factor_scales_the_whole_forecast_before_the_bands():
+    calibration = QuantileCalibration(QUANTILES, (2.0, 1.0, 1.5), level=1.1)
+    mean, q = np.array([10.0]), np.array([[8.0, 10.0, 12.0]])
+    np.testing.assert_allclose(calibration.apply(mean, q), [[6.6, 11.0, 14.3]])
+    np.testing.assert_allclose(calibration.apply_mean(mean), [11.0])
+    assert not QuantileCalibration(QUANTILES, (1.0, 1.0, 1.0), level=1.1).identity
+
+
+def test_when_search_calibrates_a_biased_backtest_then_the_report_says_why():
+    y, q, _ = _biased([1.02, 1.05, 1.03])
+    windows = [SimpleNamespace(actual=pd.DataFrame({TARGET: part})) for part in np.split(y, 3)]
+    report = FitReport(
+        candidates=[CandidateResult(name="M", forecast=BacktestForecast(mean=q[:, 1], quantiles=q))]
+    )
+    auto = SimpleNamespace(calibrate_quantiles=True, refit_every_window=False, calibrate_level=True)
+    calibration = calibrate(auto, windows, {"M": 1.0}, QUANTILES, report)
+    assert calibration is not None and calibration.level == pytest.approx(1.02)
+    assert report.calibration["level_per_window"] == pytest.approx([1.02, 1.05, 1.03])
+    assert any("scaled by 1.02" in note for note in report.notes)
+    auto.calibrate_level = False
+    off = calibrate(auto, windows, {"M": 1.0}, QUANTILES, FitReport(candidates=report.candidates))
+    assert off is None or off.level == 1.0

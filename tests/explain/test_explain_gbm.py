@@ -8,11 +8,12 @@ import pandas as pd
 import pytest
 from explain_data import HORIZON, arrays, demo, demo_forecaster, hand_panel, hand_spec
 
+from tidecast.automl.calibration import QuantileCalibration
 from tidecast.data.schema import DatasetSpec
 from tidecast.explain import explain
 from tidecast.explain.ablation import forecast_mean
 from tidecast.explain.gbm import feature_group, gbm_terms
-from tidecast.explain.terms import CLOSED_DAYS, UNEXPLAINED
+from tidecast.explain.terms import BACKTEST_LEVEL, CLOSED_DAYS, UNEXPLAINED
 from tidecast.models.gbm import LightGBM
 
 SMALL = {"max_rounds": 150, "max_rows": 6000, "min_data_in_leaf": 20, "n_jobs": 1}
@@ -87,6 +88,13 @@ def test_when_a_demo_run_with_lightgbm_is_explained_then_the_sum_is_its_forecast
     mine = explanation.forecast.merge(forecast, on=["item_id", "timestamp"], suffixes=("", "_predict"))
     assert np.allclose(mine["mean"], mine["mean_predict"], atol=1e-9) and len(mine) == 2 * HORIZON
     assert pd.api.types.is_datetime64_any_dtype(table["timestamp"])
+    # A forecast scaled by a backtest bias: the scaling is its own adjustment, the sum still holds.
+    auto.calibration_ = QuantileCalibration(tuple(auto.quantiles_), (1.0,) * len(auto.quantiles_), level=1.04)
+    scaled = explain(auto, future=future, items=["electronics_laptop_East"])
+    assert scaled.additivity_error() < 1e-6
+    level_terms = scaled.contributions[scaled.contributions["feature"] == BACKTEST_LEVEL]["contribution"]
+    first = explanation.forecast[explanation.forecast["item_id"] == "electronics_laptop_East"]["mean"]
+    assert np.allclose(level_terms.to_numpy(), 0.04 * first.to_numpy(), atol=1e-9)
 
 
 def test_when_lightgbm_reads_past_covariates_and_attributes_then_they_are_their_own_features() -> None:

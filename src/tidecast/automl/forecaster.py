@@ -108,6 +108,7 @@ class AutoForecaster:
         holidays: Sequence[str] | str | None = None,
         events: pd.DataFrame | str | Path | None = None,
         calibrate_quantiles: bool = True,
+        calibrate_level: bool = True,
         model_params: dict[str, dict[str, Any]] | None = None,
         n_jobs: int | None = None,
         seed: int = 0,
@@ -136,6 +137,7 @@ class AutoForecaster:
         self.holidays = holidays
         self.events = events
         self.calibrate_quantiles = calibrate_quantiles
+        self.calibrate_level = calibrate_level
         self.model_params = model_params
         self.n_jobs = n_jobs
         self.seed = seed

@@ -272,6 +272,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("refit_full", True, "Refit the selected models on all the data", bool),
     Option("calibrate_quantiles", True, "Calibrate the ensemble's quantiles on the backtests", bool),
     Option(
+        "calibrate_level",
+        True,
+        "Scale the forecast by a bias every backtest window shows (with calibrate_quantiles)",
+        bool,
+    ),
+    Option(
         "model_params",
         None,
         'Candidates\' hyper-parameters by model name, e.g. {"DeepAR": {"max_epochs": 20}}',

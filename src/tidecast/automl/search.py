@@ -204,7 +204,8 @@ def calibrate(
     quantiles: tuple[float, ...],
     report: FitReport,
 ) -> QuantileCalibration | None:
-    """Scale each level's band around the median to fit the backtests (see `calibration`)."""
+    """Scale the forecast's level and each quantile's band around the median to fit the
+    backtests (see `calibration`)."""
     forecasts = {c.name: c.forecast for c in report.candidates if c.forecast is not None and c.error is None}
     if not auto.calibrate_quantiles or not window_data or any(n not in forecasts for n in weights):
         return None
@@ -212,7 +213,13 @@ def calibrate(
     y = np.concatenate([w.actual[TARGET].to_numpy(dtype=np.float64) for w in window_data])
     sizes = [len(w.actual) for w in window_data]
     fits = calibrate_backtests(
-        y, ensemble.mean, ensemble.quantiles, quantiles, sizes, auto.refit_every_window
+        y,
+        ensemble.mean,
+        ensemble.quantiles,
+        quantiles,
+        sizes,
+        auto.refit_every_window,
+        getattr(auto, "calibrate_level", True),
     )
     calibration = fits.chosen
     ok = np.isfinite(y)
@@ -226,9 +233,14 @@ def calibrate(
         "factors_every_window": factors(fits.every_window),
         "factors_fresh_fit": factors(fits.fresh_fit),
         "factors": factors(calibration),
+        "level": calibration.level,
+        "level_per_window": fits.level.per_window,
+        "level_reason": fits.level.reason,
         "backtest_wql_before": before,
         "backtest_wql_after": after,
     }
+    if calibration.level != 1.0:
+        report.notes.append(fits.level.reason)
     return None if calibration.identity else calibration
 
 

@@ -3,10 +3,11 @@
 Each member of the selected ensemble is explained by the best method it allows
 (`member_terms`): exact terms for the dynamic regression, TreeSHAP for LightGBM's direct
 strategy, ablation for every other model. The ensemble forecast is the weighted sum of its
-members' forecasts (quantile calibration touches the quantiles only), so its contributions
-are the members' contributions times their weights, feature by feature. Closed days (the
-run's closure rules) zero the forecast after the members: that is the "closed days"
-adjustment. Whatever the methods leave unexplained (none, up to rounding, for the exact
+members' forecasts (the calibrated bands touch the quantiles only), so its contributions
+are the members' contributions times their weights, feature by feature. A forecast scaled
+by the bias every backtest window showed (`automl.calibration`) gets a "backtest level"
+adjustment; closed days (the run's closure rules) zero the forecast after that: the "closed
+days" adjustment. Whatever the methods leave unexplained (none, up to rounding, for the exact
 ones; none by construction for ablation) is reported as "unexplained" rather than hidden,
 so the sum of a row's contributions is always its forecast.
 
@@ -32,6 +33,7 @@ from tidecast.errors import DataError
 from tidecast.explain.ablation import ablation_terms, forecast_mean
 from tidecast.explain.terms import (
     ADJUSTMENT,
+    BACKTEST_LEVEL,
     CLOSED_DAYS,
     CONTRIBUTION,
     UNEXPLAINED,
@@ -159,6 +161,11 @@ def explain_arrays(auto: AutoForecaster, arrays: SeriesArrays, future: pd.DataFr
                 terms.add(UNEXPLAINED, ADJUSTMENT, left)
         combined.add_scaled(terms, weight)
         members += terms.total() * weight
+    calibration = getattr(auto, "calibration_", None)
+    level = float(getattr(calibration, "level", 1.0)) if calibration is not None else 1.0
+    if level != 1.0:  # the whole forecast scaled by a bias every backtest window showed
+        combined.add(BACKTEST_LEVEL, ADJUSTMENT, members * (level - 1.0))
+        members = members * level
     closed = final - members
     if getattr(auto, "closures_", ()) and np.any(np.abs(closed) > TOLERANCE * np.maximum(1.0, np.abs(final))):
         combined.add(CLOSED_DAYS, ADJUSTMENT, closed)

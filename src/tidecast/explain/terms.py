@@ -46,6 +46,7 @@ RECENT_DEVIATION = "recent deviation"
 MODEL_BASELINE = "model baseline"
 NON_NEGATIVITY = "non-negativity"
 CLOSED_DAYS = "closed days"
+BACKTEST_LEVEL = "backtest level"
 FALLBACK = "fallback"
 UNEXPLAINED = "unexplained"
 

@@ -40,6 +40,7 @@ def ensemble_backtests(auto: object) -> pd.DataFrame:
     qcols = quantile_columns(auto.quantiles_)  # type: ignore[attr-defined]
     if calibration is not None:
         table[qcols] = calibration.apply(table[MEAN].to_numpy(), table[qcols].to_numpy())
+        table[MEAN] = calibration.apply_mean(table[MEAN].to_numpy())
     return table
 
 
