@@ -57,3 +57,28 @@ def test_when_the_lead_time_is_longer_than_the_horizon_then_the_horizon_bounds_i
 def test_when_the_kind_is_unknown_then_a_config_error_names_the_kinds() -> None:
     with pytest.raises(ConfigError, match="quality, business, all"):
         build_reports(inputs((0.5,)), "sales")
+
+
+@pytest.mark.parametrize(
+    ("calibration", "expected"),
+    [
+        ({}, ""),
+        ({"factors": {"p10": 1.0, "p90": 1.0}, "level": 1.0}, ""),
+        (
+            {"factors": {"p10": 1.2, "p90": 1.0}},
+            " These are the backtest forecasts before the run's calibration; the forecast scales each "
+            "quantile's distance from the median by: p10 ×1.2, p90 ×1.",
+        ),
+        (
+            {"factors": {"p10": 1.0, "p90": 1.0}, "level": 1.0125},
+            " These are the backtest forecasts before the run's calibration; the forecast multiplies the "
+            "whole forecast by 1.0125 (a bias every backtest window showed).",
+        ),
+    ],
+)
+def test_the_calibration_text_says_what_the_forecast_applies(calibration: dict, expected: str) -> None:
+    from types import SimpleNamespace
+
+    from tidecast.reports.build import _calibration_text
+
+    assert _calibration_text(SimpleNamespace(report={"quantile_calibration": calibration})) == expected  # type: ignore[arg-type]

@@ -265,15 +265,20 @@ def _warnings(inputs: ReportInputs, options: ReportOptions) -> pd.DataFrame:
 
 
 def _calibration_text(inputs: ReportInputs) -> str:
-    """The run's quantile calibration, which the backtest rows predate and the forecast applies."""
-    factors = (inputs.report.get("quantile_calibration") or {}).get("factors") or {}
-    if not factors or all(f == 1 for f in factors.values()):
+    """The run's calibration (level and bands), which the backtest rows predate and the
+    forecast applies."""
+    calibration = inputs.report.get("quantile_calibration") or {}
+    factors = calibration.get("factors") or {}
+    level = float(calibration.get("level") or 1.0)
+    steps = []
+    if level != 1.0:
+        steps.append(f"multiplies the whole forecast by {level:g} (a bias every backtest window showed)")
+    if factors and any(f != 1 for f in factors.values()):
+        listed = ", ".join(f"{name} ×{factor:g}" for name, factor in factors.items())
+        steps.append(f"scales each quantile's distance from the median by: {listed}")
+    if not steps:
         return ""
-    listed = ", ".join(f"{level} ×{factor:g}" for level, factor in factors.items())
-    return (
-        " These are the backtest forecasts before the run's quantile calibration; the forecast "
-        f"scales each quantile's distance from the median by: {listed}."
-    )
+    return f" These are the backtest forecasts before the run's calibration; the forecast {', then '.join(steps)}."
 
 
 def _default_plot_items(inputs: ReportInputs, worst: pd.DataFrame, options: ReportOptions) -> list[str]:
