@@ -193,3 +193,31 @@ def test_when_search_calibrates_a_biased_backtest_then_the_report_says_why():
     auto.calibrate_level = False
     off = calibrate(auto, windows, {"M": 1.0}, QUANTILES, FitReport(candidates=report.candidates))
     assert off is None or off.level == 1.0
+
+
+def test_when_naive_trails_a_steady_growth_then_the_fit_scales_its_forecast_up():
+    # 20 series growing 0.2% a day: Naive (the last value) under-forecasts the next 14 days by
+    # 1.5% on average in every window, so the forecast shipped is Naive's times that factor.
+    from tidecast import AutoForecaster
+
+    days = pd.date_range("2024-01-01", periods=200, freq="D")
+    rng = np.random.default_rng(0)
+    frames = [
+        pd.DataFrame(
+            {
+                "item_id": f"s{i}",
+                "timestamp": days,
+                "target": (50 + 10 * i) * 1.002 ** np.arange(len(days)) * rng.normal(1, 0.002, len(days)),
+            }
+        )
+        for i in range(20)
+    ]
+    auto = AutoForecaster(horizon=14, models=["Naive"], backtest_windows=3, n_jobs=1).fit(pd.concat(frames))
+    level = auto.report_.calibration["level"]
+    assert 1.005 < level < 1.03
+    assert all(f is not None and f > 1 for f in auto.report_.calibration["level_per_window"])
+    forecast = auto.predict()
+    last = pd.concat(frames).groupby("item_id")["target"].last()
+    np.testing.assert_allclose(forecast.groupby("item_id")["mean"].first(), last * level, rtol=1e-9)
+    off = AutoForecaster(horizon=14, models=["Naive"], backtest_windows=3, n_jobs=1, calibrate_level=False)
+    assert off.fit(pd.concat(frames)).report_.calibration["level"] == 1.0
