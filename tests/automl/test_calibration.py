@@ -146,9 +146,9 @@ def test_fit_level_finds_the_factor_that_undoes_a_bias():
     assert fit_level(y, q, QUANTILES) == pytest.approx(0.97)
 
 
-def test_fit_level_gives_none_beyond_ten_percent_or_on_too_few_points():
+def test_fit_level_stops_at_the_grids_edge_and_needs_enough_points():
     y, q, _ = _biased([1.3])
-    assert fit_level(y, q, QUANTILES) is None
+    assert fit_level(y, q, QUANTILES) == pytest.approx(1.1)
     y, q, _ = _biased([1.05], n=MIN_POINTS - 1)
     assert fit_level(y, q, QUANTILES) is None
 
@@ -163,12 +163,18 @@ def test_when_every_window_under_forecasts_then_the_smallest_correction_is_appli
 
 @pytest.mark.parametrize(
     ("ratios", "why"),
-    [([1.02, 0.97, 1.03], "no common direction"), ([1.02, 1.3], "an event"), ([1.04], "too few")],
+    [([1.02, 0.97, 1.03], "no common direction"), ([1.02, 1.3], "beyond 10%"), ([1.04], "too few")],
 )
 def test_when_windows_disagree_or_one_is_an_event_then_the_level_stays(ratios: list[float], why: str):
     y, q, sizes = _biased(ratios)
     fit = level_factor(y, q, QUANTILES, sizes)
     assert fit.factor == 1.0 and why in fit.reason
+
+
+def test_when_a_window_has_too_few_points_then_the_level_stays():
+    y, q, _ = _biased([1.02, 1.03])
+    fit = level_factor(y[: 200 + MIN_POINTS - 1], q[: 200 + MIN_POINTS - 1], QUANTILES, [200, MIN_POINTS - 1])
+    assert fit.factor == 1.0 and "too few points" in fit.reason
 
 
 def test_a_level_factor_scales_the_whole_forecast_before_the_bands():

@@ -136,8 +136,8 @@ def fit_calibration(
 
 def fit_level(y: np.ndarray, q: np.ndarray, quantiles: Sequence[float]) -> float | None:
     """The factor on `LEVEL_GRID` that minimises the summed pinball loss of every level (the
-    wQL's numerator) when it scales the whole forecast `q`; None with under `MIN_POINTS`
-    points or at the grid's edge (the best factor lies beyond it)."""
+    wQL's numerator) when it scales the whole forecast `q` (at the grid's edge when the best
+    lies beyond it); None with under `MIN_POINTS` points."""
     ok = np.isfinite(y) & np.isfinite(q).all(axis=1)
     y, q = y[ok], q[ok]
     if len(y) < MIN_POINTS:
@@ -150,8 +150,7 @@ def fit_level(y: np.ndarray, q: np.ndarray, quantiles: Sequence[float]) -> float
     best = int(np.argmin(losses))
     # Ties (a forecast of zeros) keep the factor nearest 1.
     ties = np.flatnonzero(np.isclose(losses, losses[best], rtol=1e-12, atol=0.0))
-    factor = float(LEVEL_GRID[ties[np.argmin(np.abs(LEVEL_GRID[ties] - 1.0))]])
-    return None if factor in (LEVEL_GRID[0], LEVEL_GRID[-1]) else factor
+    return float(LEVEL_GRID[ties[np.argmin(np.abs(LEVEL_GRID[ties] - 1.0))]])
 
 
 class LevelFit(NamedTuple):
@@ -170,16 +169,21 @@ def level_factor(
     the same direction and none beyond `LEVEL_GRID`; else 1."""
     bounds = np.cumsum([0, *window_sizes])
     per_window = [fit_level(y[a:b], q[a:b], quantiles) for a, b in pairwise(bounds)]
-    shown = ", ".join("beyond 10%" if f is None else f"{f:g}" for f in per_window)
+    edges = (float(LEVEL_GRID[0]), float(LEVEL_GRID[-1]))
+    shown = ", ".join(
+        "too few points" if f is None else "beyond 10%" if f in edges else f"{f:g}" for f in per_window
+    )
     if len(per_window) < MIN_LEVEL_WINDOWS:
         return LevelFit(1.0, per_window, f"{len(per_window)} window(s): too few to tell a bias")
     if any(f is None for f in per_window):
+        return LevelFit(1.0, per_window, f"windows' best factors {shown}: a window too small to judge")
+    found = [float(f) for f in per_window if f is not None]
+    if any(f in edges for f in found):
         return LevelFit(
             1.0,
             per_window,
             f"windows' best factors {shown}: a window beyond 10% holds an event, not a steady bias",
         )
-    found = [float(f) for f in per_window if f is not None]
     if not (all(f > 1.0 for f in found) or all(f < 1.0 for f in found)):
         return LevelFit(1.0, per_window, f"windows' best factors {shown}: no common direction")
     factor = min(found, key=lambda f: abs(f - 1.0))
