@@ -98,6 +98,11 @@ class QuantileCalibration:
         """The mean forecast with the level factor (the bands never move it)."""
         return mean * self.level
 
+    def calibrated(self, mean: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, quantiles) as shipped: both from the uncalibrated pair, so callers need not
+        mind that the quantiles read the mean before its level moves."""
+        return self.apply_mean(mean), self.apply(mean, q)
+
     @property
     def identity(self) -> bool:
         return self.level == 1.0 and all(f == 1.0 for f in self.factors)
@@ -127,11 +132,15 @@ def fit_calibration(
         spread = q[:, j] - center
         diff = y[:, None] - (center[:, None] + spread[:, None] * GRID[None, :])
         losses = ((level - (diff < 0)) * diff).sum(axis=0)  # the pinball loss of each factor
-        best = int(np.argmin(losses))
-        # Ties (e.g. a zero spread) keep the factor nearest 1: no change without evidence.
-        ties = np.flatnonzero(np.isclose(losses, losses[best], rtol=1e-12, atol=0.0))
-        factors.append(float(GRID[ties[np.argmin(np.abs(GRID[ties] - 1.0))]]))
+        factors.append(_least_loss(GRID, losses))
     return QuantileCalibration(quantiles, tuple(factors))
+
+
+def _least_loss(grid: np.ndarray, losses: np.ndarray) -> float:
+    """The factor of `grid` with the least loss; ties (e.g. a zero spread, a forecast of zeros)
+    keep the factor nearest 1: no change without evidence."""
+    ties = np.flatnonzero(np.isclose(losses, losses.min(), rtol=1e-12, atol=0.0))
+    return float(grid[ties[np.argmin(np.abs(grid[ties] - 1.0))]])
 
 
 def fit_level(y: np.ndarray, q: np.ndarray, quantiles: Sequence[float]) -> float | None:
@@ -147,10 +156,7 @@ def fit_level(y: np.ndarray, q: np.ndarray, quantiles: Sequence[float]) -> float
     for i, c in enumerate(LEVEL_GRID):
         diff = y[:, None] - q * c
         losses[i] = float(((levels - (diff < 0)) * diff).sum())
-    best = int(np.argmin(losses))
-    # Ties (a forecast of zeros) keep the factor nearest 1.
-    ties = np.flatnonzero(np.isclose(losses, losses[best], rtol=1e-12, atol=0.0))
-    return float(LEVEL_GRID[ties[np.argmin(np.abs(LEVEL_GRID[ties] - 1.0))]])
+    return _least_loss(LEVEL_GRID, losses)
 
 
 class LevelFit(NamedTuple):

@@ -45,8 +45,8 @@ def ensemble_forecast(
     )
     if calibration is not None:
         qcols = quantile_columns(quantiles)
-        combined[qcols] = calibration.apply(combined[MEAN].to_numpy(), combined[qcols].to_numpy())
-        combined[MEAN] = calibration.apply_mean(combined[MEAN].to_numpy())
+        mean, q = calibration.calibrated(combined[MEAN].to_numpy(), combined[qcols].to_numpy())
+        combined[MEAN], combined[qcols] = mean, q
     short = short_items(fallback, [n for n, w in weights.items() if w > 0])
     combined = peer_profiles(combined, panel, short, quantiles, closures)
     combined = close_forecast(combined, future, closures)

@@ -161,8 +161,7 @@ def explain_arrays(auto: AutoForecaster, arrays: SeriesArrays, future: pd.DataFr
                 terms.add(UNEXPLAINED, ADJUSTMENT, left)
         combined.add_scaled(terms, weight)
         members += terms.total() * weight
-    calibration = getattr(auto, "calibration_", None)
-    level = float(getattr(calibration, "level", 1.0)) if calibration is not None else 1.0
+    level = float(getattr(getattr(auto, "calibration_", None), "level", 1.0))
     if level != 1.0:  # the whole forecast scaled by a bias every backtest window showed
         combined.add(BACKTEST_LEVEL, ADJUSTMENT, members * (level - 1.0))
         members = members * level

@@ -39,8 +39,8 @@ def ensemble_backtests(auto: object) -> pd.DataFrame:
     calibration = getattr(auto, "calibration_", None)
     qcols = quantile_columns(auto.quantiles_)  # type: ignore[attr-defined]
     if calibration is not None:
-        table[qcols] = calibration.apply(table[MEAN].to_numpy(), table[qcols].to_numpy())
-        table[MEAN] = calibration.apply_mean(table[MEAN].to_numpy())
+        mean, q = calibration.calibrated(table[MEAN].to_numpy(), table[qcols].to_numpy())
+        table[MEAN], table[qcols] = mean, q
     return table
 
 
