@@ -48,7 +48,7 @@ def ensemble_forecast(
         mean, q = calibration.calibrated(combined[MEAN].to_numpy(), combined[qcols].to_numpy())
         combined[MEAN], combined[qcols] = mean, q
     short = short_items(fallback, [n for n, w in weights.items() if w > 0])
-    combined = peer_profiles(combined, panel, short, quantiles, closures)
+    combined = peer_profiles(combined, panel, short, quantiles, closures, future)
     combined = close_forecast(combined, future, closures)
     combined.attrs[FALLBACK_ITEMS] = fallback
     return combined

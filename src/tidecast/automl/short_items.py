@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from tidecast.coldstart.lifts import Lifts, binary_lifts
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
 from tidecast.errors import ConfigError
@@ -47,15 +48,26 @@ def peer_profiles(
     short: Sequence[str],
     quantiles: Sequence[float],
     closures: tuple[tuple[str, float], ...] = (),
+    future: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """`forecast` (canonical) with the `short` items' rows replaced by their peers' profile."""
+    """`forecast` (canonical) with the `short` items' rows replaced by their peers' profile.
+
+    With `future` (the known covariates of the horizon), sales and forecasts are compared
+    without the lifts of each item's own 0/1 flags (`coldstart.lifts`), and the profile gets
+    the short item's own."""
     from tidecast.coldstart.profile import ColdStart
 
     if not len(short) or panel.static is None or panel.static.empty:
         return forecast
     attrs = list(panel.static.columns)
     items = panel.static.rename_axis(ITEM_ID).reset_index().astype({ITEM_ID: str})
-    history = _recent(panel, set(short), closures, ColdStart(attrs).level_steps)
+    flags = [c for c in future.columns if c not in (ITEM_ID, TIMESTAMP)] if future is not None else []
+    lifts = binary_lifts(panel, flags, skip=[c for c, _ in closures])
+    ahead = _future_lift(forecast, future, lifts)
+    base = forecast.copy()
+    qcols = [MEAN, *quantile_columns(quantiles)]
+    base[qcols] = forecast[qcols].to_numpy() / ahead[:, None]
+    history = _recent(panel, set(short), closures, ColdStart(attrs).level_steps, lifts)
     cold = ColdStart(
         attrs, tuple(quantiles), prior_steps=prior_steps(history[~history[ITEM_ID].isin(set(short))])
     )
@@ -64,11 +76,10 @@ def peer_profiles(
     ids = forecast[ITEM_ID].astype(str)
     ends = forecast.groupby(ids)[TIMESTAMP].max()
     out = forecast.copy()
-    qcols = [MEAN, *quantile_columns(quantiles)]
     replaced: list[str] = []
     for end, new in items[is_short].groupby(items.loc[is_short, ITEM_ID].map(ends)):
         peers = items[~is_short & items[ITEM_ID].map(ends).eq(end)]
-        peer_rows = forecast[ids.isin(set(peers[ITEM_ID]))]
+        peer_rows = base[ids.isin(set(peers[ITEM_ID]))]
         try:
             profile = cold.forecast(peers, history, peer_rows, new, early=early)
         except ConfigError:  # no peer covers these dates: the members' forecast stands
@@ -76,28 +87,49 @@ def peer_profiles(
         keys = pd.MultiIndex.from_arrays([ids, forecast[TIMESTAMP]])
         at = keys.get_indexer(pd.MultiIndex.from_arrays([profile[ITEM_ID], profile[TIMESTAMP]]))
         found = at >= 0
-        out.iloc[at[found], [out.columns.get_loc(c) for c in qcols]] = profile.loc[found, qcols].to_numpy()
+        own_lift = ahead[at[found]][:, None]
+        out.iloc[at[found], [out.columns.get_loc(c) for c in qcols]] = (
+            profile.loc[found, qcols].to_numpy() * own_lift
+        )
         replaced += sorted(set(profile[ITEM_ID]))
     out.attrs = {**forecast.attrs, PEER_ITEMS: replaced}
     return out
 
 
+def _future_lift(forecast: pd.DataFrame, future: pd.DataFrame | None, lifts: Lifts) -> np.ndarray:
+    """Per forecast row, the lift of its item's own flags on that step (1 without `future`)."""
+    if not lifts.factors or future is None:
+        return np.ones(len(forecast))
+    columns = [c for c in lifts.factors if c in future.columns]
+    keyed = forecast[[ITEM_ID, TIMESTAMP]].merge(
+        future[[ITEM_ID, TIMESTAMP, *columns]].drop_duplicates([ITEM_ID, TIMESTAMP]),
+        on=[ITEM_ID, TIMESTAMP],
+        how="left",
+    )
+    return lifts.multiplier({c: keyed[c].to_numpy(dtype=np.float64) for c in columns}, len(keyed))
+
+
 def _recent(
-    panel: SeriesArrays, short: set[str], closures: tuple[tuple[str, float], ...], level_steps: int
+    panel: SeriesArrays,
+    short: set[str],
+    closures: tuple[tuple[str, float], ...],
+    level_steps: int,
+    lifts: Lifts | None = None,
 ) -> pd.DataFrame:
     """The observations a profile reads, open days only: each item's last `level_steps` (its
     level) and every item's since the short items' first (their early-sales ratios), so a
-    panel of any length costs no more than that window."""
+    panel of any length costs no more than that window; each divided by its own flags' `lifts`."""
     ids = np.repeat(panel.item_ids.astype(str), panel.lengths)
     from_end = np.repeat(panel.indptr[1:], panel.lengths) - np.arange(len(panel.values))
     own = np.isin(ids, list(short))
     first = panel.timestamps[own].min() if own.any() else panel.timestamps.max()
     keep = (from_end <= level_steps) | (panel.timestamps >= first)
+    divisor = (lifts or Lifts()).multiplier(panel.covariates, len(panel.values))
     frame = pd.DataFrame(
         {
             ITEM_ID: ids[keep],
             TIMESTAMP: panel.timestamps[keep],
-            TARGET: open_values(panel.values, panel.covariates, closures)[keep],
+            TARGET: (open_values(panel.values, panel.covariates, closures) / divisor)[keep],
         }
     )
     return frame.dropna(subset=[TARGET])
