@@ -66,6 +66,9 @@ class FeatureLayout:
     # Labels of every text feature ("st_<static>", "kc_<known covariate>"), in code order;
     # LightGBM treats these features as categorical.
     categories: dict[str, tuple[str, ...]]
+    # Indicators every series shares on a date (a public holiday): each gets its series' lift
+    # (`flag_lift`). None for models saved before.
+    shared: tuple[str, ...] = ()
 
 
 def default_lags(periods: Sequence[int], length: int, horizon: int) -> tuple[int, ...]:
@@ -91,6 +94,23 @@ def column_categories(values: np.ndarray) -> tuple[str, ...] | None:
     if is_numeric(values):
         return None
     return tuple(sorted(vocabulary(values)))
+
+
+def shared_flags(data: SeriesArrays, columns: Sequence[str]) -> tuple[str, ...]:
+    """The `columns` whose value is the same for every series observed on each date."""
+    order = np.argsort(data.timestamps, kind="stable")
+    stamps = data.timestamps[order]
+    if len(stamps) == 0:
+        return ()
+    first = np.flatnonzero(np.concatenate([[True], stamps[1:] != stamps[:-1]]))
+    shared = []
+    for column in columns:
+        values = np.asarray(data.covariates[column], dtype=np.float64)[order]
+        low = np.minimum.reduceat(np.where(np.isfinite(values), values, np.inf), first)
+        high = np.maximum.reduceat(np.where(np.isfinite(values), values, -np.inf), first)
+        if np.all((low == high) | ~np.isfinite(low)):
+            shared.append(column)
+    return tuple(shared)
 
 
 def is_indicator(values: np.ndarray) -> bool:
@@ -378,4 +398,41 @@ def _indicator_columns(
         out[f"kc_{column}_phase"] = np.where(back >= start, values[np.maximum(back, 0)], np.nan)
     share, _, _ = Windows(values).stats(np.maximum(start, origins - layout.scale_window), origins)
     out[f"kc_{column}_share"] = share
+    if column in layout.shared:
+        out[f"kc_{column}_lift"] = flag_lift(ext.values, values, start, origins)
     return out
+
+
+# A flag's lift needs this many observed days with it set, and as many without.
+MIN_LIFT_DAYS = 3
+
+
+def flag_lift(values: np.ndarray, flags: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Per row, its series' mean value on the days `flags` is set over its mean on the other
+    days, over positions [start, end) (NaN with fewer than `MIN_LIFT_DAYS` of either).
+
+    A public holiday empties one store and fills another; the trees see the flag at the
+    target and the level before the origin, and this ratio tells them how this series has
+    answered to it so far. Only history before the origin is read, as the forecast will.
+    Only flags that every series shares on a date get it (`shared_flags`): there each
+    series' ratio is taken over the same days. An item's own flags (promotions) mix the flag
+    with what comes with it (a price cut, a season) and measured worse: whole AutoML,
+    dominicks_oj origins 0 / 1 0.3058 / 0.2136 -> 0.3372 / 0.2299, pasta_promo's three
+    0.3743 / 0.3674 / 0.4221 -> 0.3750 / 0.3739 / 0.4241, against Favorita's holidays
+    0.0263 / 0.0239 / 0.0217 / 0.0265 -> 0.0258 / 0.0236 / 0.0221 / 0.0261 at four origins.
+    """
+    observed = np.isfinite(values) & np.isfinite(flags)
+    on = observed & (flags != 0)
+    off = observed & (flags == 0)
+
+    def prefix(mask: np.ndarray, weight: np.ndarray | float) -> np.ndarray:
+        return np.concatenate([[0.0], np.cumsum(np.where(mask, weight, 0.0))])
+
+    sum_on, count_on = prefix(on, values), prefix(on, 1.0)
+    sum_off, count_off = prefix(off, values), prefix(off, 1.0)
+    n_on = count_on[end] - count_on[start]
+    n_off = count_off[end] - count_off[start]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = ((sum_on[end] - sum_on[start]) / n_on) / ((sum_off[end] - sum_off[start]) / n_off)
+    enough = (n_on >= MIN_LIFT_DAYS) & (n_off >= MIN_LIFT_DAYS) & np.isfinite(ratio)
+    return np.where(enough, ratio, np.nan)

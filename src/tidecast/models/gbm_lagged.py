@@ -39,7 +39,7 @@ from tidecast.data.arrays import SeriesArrays, ranges
 from tidecast.data.features import EVENT_CAP, event_distances
 from tidecast.models.base import Forecaster, Prediction, Tags
 from tidecast.models.gbm_closed import closed_mask, closure_rules, open_only, open_values
-from tidecast.models.gbm_features import Extended, FeatureLayout, Windows, calendar_frame, extend
+from tidecast.models.gbm_features import Extended, FeatureLayout, Windows, calendar_frame, extend, flag_lift
 from tidecast.models.gbm_layout import feature_layout, fourier_order, model_periods
 from tidecast.models.gbm_runtime import run_params
 from tidecast.models.gbm_training import binned, booster_predict, train_booster
@@ -222,6 +222,8 @@ class HorizonLagLightGBM(Forecaster):
                 to_next, since = event_distances(values, ext.indptr, EVENT_CAP)
                 columns[f"kc_{column}_to_next"] = to_next[target]
                 columns[f"kc_{column}_since"] = since[target]
+                if column in self.layout_.shared:
+                    columns[f"kc_{column}_lift"] = flag_lift(ext.values, values, start, end)
         for column in self.layout_.past:
             back = target - h
             ok = back >= start

@@ -10,7 +10,13 @@ import numpy as np
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import seasonal_periods
 from tidecast.data.schema import DatasetSpec
-from tidecast.models.gbm_features import FeatureLayout, column_categories, default_lags, is_indicator
+from tidecast.models.gbm_features import (
+    FeatureLayout,
+    column_categories,
+    default_lags,
+    is_indicator,
+    shared_flags,
+)
 
 # A seasonal period up to this many main periods (168 = 7 x 24 for hourly data) gets a
 # rolling window of its own, which also becomes the scaling window (`cycle_window`).
@@ -75,6 +81,7 @@ def feature_layout(
         labels = column_categories(data.static[column].to_numpy()) if data.static is not None else None
         if labels is not None:
             categories[f"st_{column}"] = labels
+    indicators = tuple(c for c in known if is_indicator(data.covariates[c]))
     return FeatureLayout(
         horizon=horizon,
         lags=lags,
@@ -86,10 +93,11 @@ def feature_layout(
         fourier_periods=tuple(float(p) for p in periods if p > 1),
         fourier_order=fourier_order,
         known=known,
-        indicators=tuple(c for c in known if is_indicator(data.covariates[c])),
+        indicators=indicators,
         past=past,
         static=static,
         categories=categories,
+        shared=shared_flags(data, indicators),
     )
 
 
