@@ -68,3 +68,12 @@ def test_when_a_holiday_is_shared_and_a_promotion_is_not_then_only_the_holiday_g
         model.fit(panel(), spec, 7)
         assert "kc_holiday_lift" in model.features_
         assert "kc_promo_lift" not in model.features_
+
+
+def test_when_lightgbm_is_explained_then_a_flags_lift_counts_for_the_flag():
+    from tidecast.explain.gbm import feature_groups
+
+    model = LightGBM(max_rounds=50, n_jobs=1, max_rows=4000)
+    model.fit(panel(), DatasetSpec(freq="D", known_covariates=("holiday", "promo")), 7)
+    groups = dict(zip(model.features_, feature_groups(model.features_, model.layout_), strict=True))
+    assert groups["kc_holiday_lift"] == ("holiday", "covariate")

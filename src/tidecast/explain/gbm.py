@@ -19,7 +19,7 @@ is affine and the same for every feature of a row, so the attribution rule is pl
   sum is the forecast exactly, with no approximation to document.
 
 Features group by what they read (`feature_group`): a known covariate with its event
-distances, phase value and share ("kc_promotion*" -> "promotion"), an item attribute
+distances, phase value, share and lift ("kc_promotion*" -> "promotion"), an item attribute
 ("st_category" -> "category"), holidays, calendar and Fourier columns and values at the same
 phase of a season -> "seasonality", lags and rolling windows -> "level", the trend line ->
 "trend". Closed days (the model's closure rules) and the clip at zero are adjustments;
@@ -57,7 +57,7 @@ from tidecast.models.intervals import too_short
 # Holiday columns of the calendar features (`data.holidays.holiday_features`) shared by
 # every holiday; `hol_<key>` columns are one holiday's own.
 SHARED_HOLIDAY_COLUMNS = frozenset({"days_to_holiday", "days_since_holiday", "is_holiday", "holiday_window"})
-INDICATOR_SUFFIXES = ("", "_to_next", "_since", "_phase", "_share")
+INDICATOR_SUFFIXES = ("", "_to_next", "_since", "_phase", "_share", "_lift")
 
 
 def feature_groups(features: list[str], layout: FeatureLayout) -> list[tuple[str, str]]:
