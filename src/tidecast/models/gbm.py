@@ -1,7 +1,8 @@
 """One LightGBM model over every series: the global tree model of retail forecasting contests.
 
 Features (`gbm_features`): lags, phase lags, rolling windows, calendar/holiday/Fourier terms of
-the target time, known covariates at the target time (with event distances for flags), past
+the target time, known covariates at the target time (with event distances for flags, and
+each series' lift on a flag that every series shares on a date: `flag_lift`), past
 covariates before the origin only, static columns as categorical features, and the step.
 Every value-like feature and the target are normalised at the forecast origin: a tree
 cannot extrapolate a level it never saw, but a deviation from the recent level (or a ratio
