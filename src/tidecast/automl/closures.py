@@ -40,6 +40,15 @@ def closed_rows(rows: pd.DataFrame, rules: Rules) -> np.ndarray:
     return closed_mask(covariates, usable, len(rows))
 
 
+def future_rows(forecast: pd.DataFrame, future: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """`future`'s `columns` on the forecast's rows, in its order (NaN where `future` has none)."""
+    return forecast[[ITEM_ID, TIMESTAMP]].merge(
+        future[[ITEM_ID, TIMESTAMP, *columns]].drop_duplicates([ITEM_ID, TIMESTAMP]),
+        on=[ITEM_ID, TIMESTAMP],
+        how="left",
+    )
+
+
 def close_forecast(forecast: pd.DataFrame, future: pd.DataFrame | None, rules: Rules) -> pd.DataFrame:
     """`forecast` with mean and quantiles set to 0 on the steps `future` says are closed."""
     if not rules or future is None or len(forecast) == 0:
@@ -47,12 +56,7 @@ def close_forecast(forecast: pd.DataFrame, future: pd.DataFrame | None, rules: R
     columns = [c for c, _ in rules if c in future.columns]
     if not columns:
         return forecast
-    keyed = forecast[[ITEM_ID, TIMESTAMP]].merge(
-        future[[ITEM_ID, TIMESTAMP, *columns]].drop_duplicates([ITEM_ID, TIMESTAMP]),
-        on=[ITEM_ID, TIMESTAMP],
-        how="left",
-    )
-    shut = closed_rows(keyed, rules)
+    shut = closed_rows(future_rows(forecast, future, columns), rules)
     if not shut.any():
         return forecast
     values = [c for c in forecast.columns if c == MEAN or c.startswith("p")]

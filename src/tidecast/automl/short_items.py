@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from tidecast.automl.closures import future_rows
 from tidecast.coldstart.lifts import Lifts, binary_lifts
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
@@ -64,9 +65,11 @@ def peer_profiles(
     flags = [c for c in future.columns if c not in (ITEM_ID, TIMESTAMP)] if future is not None else []
     lifts = binary_lifts(panel, flags, skip=[c for c, _ in closures])
     ahead = _future_lift(forecast, future, lifts)
-    base = forecast.copy()
     qcols = [MEAN, *quantile_columns(quantiles)]
-    base[qcols] = forecast[qcols].to_numpy() / ahead[:, None]
+    base = forecast
+    if lifts.factors:  # the peers' forecasts without their own flags' lifts
+        base = forecast.copy()
+        base[qcols] = forecast[qcols].to_numpy() / ahead[:, None]
     history = _recent(panel, set(short), closures, ColdStart(attrs).level_steps, lifts)
     cold = ColdStart(
         attrs, tuple(quantiles), prior_steps=prior_steps(history[~history[ITEM_ID].isin(set(short))])
@@ -101,11 +104,7 @@ def _future_lift(forecast: pd.DataFrame, future: pd.DataFrame | None, lifts: Lif
     if not lifts.factors or future is None:
         return np.ones(len(forecast))
     columns = [c for c in lifts.factors if c in future.columns]
-    keyed = forecast[[ITEM_ID, TIMESTAMP]].merge(
-        future[[ITEM_ID, TIMESTAMP, *columns]].drop_duplicates([ITEM_ID, TIMESTAMP]),
-        on=[ITEM_ID, TIMESTAMP],
-        how="left",
-    )
+    keyed = future_rows(forecast, future, columns)
     return lifts.multiplier({c: keyed[c].to_numpy(dtype=np.float64) for c in columns}, len(keyed))
 
 
@@ -120,10 +119,9 @@ def _recent(
     level) and every item's since the short items' first (their early-sales ratios), so a
     panel of any length costs no more than that window; each divided by its own flags' `lifts`."""
     ids = np.repeat(panel.item_ids.astype(str), panel.lengths)
-    from_end = np.repeat(panel.indptr[1:], panel.lengths) - np.arange(len(panel.values))
     own = np.isin(ids, list(short))
     first = panel.timestamps[own].min() if own.any() else panel.timestamps.max()
-    keep = (from_end <= level_steps) | (panel.timestamps >= first)
+    keep = (panel.steps_from_end() <= level_steps) | (panel.timestamps >= first)
     divisor = (lifts or Lifts()).multiplier(panel.covariates, len(panel.values))
     frame = pd.DataFrame(
         {

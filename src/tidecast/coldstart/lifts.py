@@ -54,15 +54,15 @@ def binary_lifts(panel: SeriesArrays, columns: Sequence[str], skip: Sequence[str
     """The lifts of the 0/1 covariates among `columns` that the panel holds (`skip`: columns
     of closure rules, whose 0 is a shut store, not a lift)."""
     factors: dict[str, float] = {}
-    from_end = np.repeat(panel.indptr[1:], panel.lengths) - np.arange(len(panel.values))
-    recent = from_end <= HISTORY
+    columns = [c for c in columns if c not in skip and c in panel.covariates]
+    if not columns:
+        return Lifts()
+    recent = panel.steps_from_end() <= HISTORY
     series = np.repeat(np.arange(panel.n_series), panel.lengths)
     y = panel.values
     positive = recent & np.isfinite(y) & (y > 0)
     logs = np.log(np.where(positive, y, 1.0))
     for column in columns:
-        if column in skip or column not in panel.covariates:
-            continue
         try:
             flags = np.asarray(panel.covariates[column], dtype=np.float64)
         except (TypeError, ValueError):  # a text covariate is no flag

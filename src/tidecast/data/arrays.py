@@ -103,6 +103,10 @@ class SeriesArrays:
     def last_timestamps(self) -> np.ndarray:
         return self.timestamps[self.indptr[1:] - 1]
 
+    def steps_from_end(self) -> np.ndarray:
+        """Per cell, its place counted back from its series' last cell (which is 1)."""
+        return np.repeat(self.indptr[1:], self.lengths) - np.arange(len(self.values))
+
     def tail(self, n: int) -> SeriesArrays:
         """Keep only the last `n` observations of each series (context length for local models)."""
         keep = np.minimum(self.lengths, n)

@@ -422,18 +422,14 @@ def flag_lift(values: np.ndarray, flags: np.ndarray, start: np.ndarray, end: np.
     origins 0.0263 / 0.0239 / 0.0217 / 0.0265 -> 0.0257 / 0.0239 / 0.0219 / 0.0256, pasta_promo
     0.3755 / 0.3657 / 0.4238, dominicks_oj unchanged (`benchmarks/lightgbm_history.md`).
     """
-    observed = np.isfinite(values) & np.isfinite(flags)
-    on = observed & (flags != 0)
-    off = observed & (flags == 0)
-
-    def prefix(mask: np.ndarray, weight: np.ndarray | float) -> np.ndarray:
-        return np.concatenate([[0.0], np.cumsum(np.where(mask, weight, 0.0))])
-
-    sum_on, count_on = prefix(on, values), prefix(on, 1.0)
-    sum_off, count_off = prefix(off, values), prefix(off, 1.0)
-    n_on = count_on[end] - count_on[start]
-    n_off = count_off[end] - count_off[start]
+    known = np.isfinite(flags)  # an unknown flag's day falls in neither
+    on = Windows(np.where(known & (flags != 0), values, np.nan))
+    off = Windows(np.where(flags == 0, values, np.nan))
+    mean_on, _, _ = on.stats(start, end)
+    mean_off, _, _ = off.stats(start, end)
+    enough = (on.count[end] - on.count[start] >= MIN_LIFT_DAYS) & (
+        off.count[end] - off.count[start] >= MIN_LIFT_DAYS
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = ((sum_on[end] - sum_on[start]) / n_on) / ((sum_off[end] - sum_off[start]) / n_off)
-    enough = (n_on >= MIN_LIFT_DAYS) & (n_off >= MIN_LIFT_DAYS) & np.isfinite(ratio)
-    return np.where(enough, ratio, np.nan)
+        ratio = mean_on / mean_off
+    return np.where(enough & np.isfinite(ratio), ratio, np.nan)
