@@ -17,7 +17,7 @@ from tidecast.models.baseline import SeasonalNaive
 from tidecast.models.gbm import LightGBM
 from tidecast.models.gbm_closed import closure_rules
 from tidecast.models.gbm_features import FeatureLayout, Windows, extend, origin_norm
-from tidecast.models.gbm_runtime import lightgbm_threads
+from tidecast.models.gbm_runtime import lightgbm_threads, run_params
 
 QUANTILES = (0.1, 0.5, 0.9)
 PANEL = store_panel(n_stores=20)
@@ -139,6 +139,21 @@ def test_when_n_jobs_is_given_then_it_is_obeyed_and_otherwise_workers_and_loaded
     assert lightgbm_threads(None) == 8
     monkeypatch.setattr(runtime.multiprocessing, "parent_process", lambda: object())
     assert lightgbm_threads(None) == 1
+
+
+def test_when_histograms_are_built_row_wise_then_the_trees_are_the_col_wise_ones():
+    # The run settings force row-wise histograms (faster at one or two threads); the sums, and
+    # so every split and leaf, must be those of col-wise ones on dense and sparse features.
+    import lightgbm as lgb
+
+    rng = np.random.default_rng(0)
+    x = np.column_stack([rng.normal(size=3000), rng.integers(0, 7, 3000), rng.random((3000, 6)) < 0.03])
+    y = x[:, 0] * 2 + x[:, 1] + 5 * x[:, 2] + rng.normal(size=3000)
+    params = {**run_params(1, 0), "objective": "quantile", "alpha": 0.9, "max_bin": 63}
+    assert params["force_row_wise"] is True
+    col = {k: v for k, v in params.items() if k != "force_row_wise"} | {"force_col_wise": True}
+    fitted = [lgb.train(p, lgb.Dataset(x, y, params=p), num_boost_round=30).predict(x) for p in (params, col)]
+    np.testing.assert_allclose(fitted[0], fitted[1], rtol=1e-9, atol=1e-9)
 
 
 def test_when_a_new_item_is_too_short_then_its_fallback_is_the_mean_of_its_open_days():
