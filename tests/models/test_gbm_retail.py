@@ -150,7 +150,8 @@ def test_when_histograms_are_built_row_wise_then_the_trees_are_the_col_wise_ones
     x = np.column_stack([rng.normal(size=3000), rng.integers(0, 7, 3000), rng.random((3000, 6)) < 0.03])
     y = x[:, 0] * 2 + x[:, 1] + 5 * x[:, 2] + rng.normal(size=3000)
     params = {**run_params(1, 0), "objective": "quantile", "alpha": 0.9, "max_bin": 63}
-    assert params["force_row_wise"] is True
+    assert params["force_row_wise"] is True and "force_col_wise" not in params
+    assert run_params(32, 0)["force_col_wise"] is True and "force_row_wise" not in run_params(32, 0)
     col = {k: v for k, v in params.items() if k != "force_row_wise"} | {"force_col_wise": True}
     fitted = [lgb.train(p, lgb.Dataset(x, y, params=p), num_boost_round=30).predict(x) for p in (params, col)]
     np.testing.assert_allclose(fitted[0], fitted[1], rtol=1e-9, atol=1e-9)
