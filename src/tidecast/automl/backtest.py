@@ -19,6 +19,7 @@ import pandas as pd
 
 from tidecast import metrics
 from tidecast.automl.closures import Rules, close_arrays
+from tidecast.automl.dormant import dormant_items, dormant_steps, zero_rows
 from tidecast.automl.ensemble import BacktestForecast
 from tidecast.automl.windows import BacktestWindow, panel_indptr, window_history
 from tidecast.data.arrays import SeriesArrays
@@ -159,7 +160,8 @@ def run_candidate(
     """Backtest one candidate; any exception becomes `error` on the result, never a crash.
 
     `closures` are the panel's closed-day rules (`automl.closures`): the candidate's forecast
-    is 0 on the closed steps, as the final forecast will be. `judge_first` (`pruning`) reads
+    is 0 on the closed steps, as the final forecast will be, and on the items dormant at the
+    window's cutoff (`automl.dormant`). `judge_first` (`pruning`) reads
     the first window's score and says why the candidate stops there, or None to go on.
     """
     result = CandidateResult(name=name)
@@ -178,6 +180,8 @@ def run_candidate(
             result.predict_seconds += time.perf_counter() - start
             mean, q = _align(forecast, data.actual, quantiles)
             close_arrays(mean, q, data.actual, closures)
+            asleep = zero_rows(dormant_items(data.history, dormant_steps(spec.freq, horizon)), data.actual)
+            mean[asleep], q[asleep] = 0.0, 0.0
             missing = int((~np.isfinite(mean)).sum() + (~np.isfinite(q)).any(axis=1).sum())
             if missing:
                 raise ValueError(f"no finite forecast for {missing} backtest points of window {k + 1}")

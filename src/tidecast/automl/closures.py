@@ -31,6 +31,14 @@ def learn_closures(panel: pd.DataFrame, known: Sequence[str]) -> Rules:
     return closure_rules(panel[TARGET].to_numpy(dtype=np.float64), covariates, numeric)
 
 
+def closures_note(rules: Rules) -> list[str]:
+    """The report's line on the learnt rules; none when there are none."""
+    if not rules:
+        return []
+    said = ", ".join(f"{column} = {value:g}" for column, value in rules)
+    return [f"closed days: every observed row with {said} sold 0, so every model forecasts 0 there"]
+
+
 def closed_rows(rows: pd.DataFrame, rules: Rules) -> np.ndarray:
     """True for each row of `rows` (which carry the rules' covariates) that a rule closes."""
     if not rules:
@@ -56,7 +64,11 @@ def close_forecast(forecast: pd.DataFrame, future: pd.DataFrame | None, rules: R
     columns = [c for c, _ in rules if c in future.columns]
     if not columns:
         return forecast
-    shut = closed_rows(future_rows(forecast, future, columns), rules)
+    return zeroed(forecast, closed_rows(future_rows(forecast, future, columns), rules))
+
+
+def zeroed(forecast: pd.DataFrame, shut: np.ndarray) -> pd.DataFrame:
+    """`forecast` with its mean and quantile columns set to 0 on the rows `shut` marks."""
     if not shut.any():
         return forecast
     values = [c for c in forecast.columns if c == MEAN or c.startswith("p")]

@@ -27,7 +27,8 @@ from tidecast.automl.backtest import (
     backtest_points,
     prepare_windows,
 )
-from tidecast.automl.closures import learn_closures
+from tidecast.automl.closures import closures_note, learn_closures
+from tidecast.automl.dormant import dormant_note
 from tidecast.automl.fit_report import FitReport
 from tidecast.automl.leaderboard import backtest_forecasts, build_leaderboard
 from tidecast.automl.options import OPTIONS, check_options
@@ -215,12 +216,8 @@ class AutoForecaster:
         self.spec_ = spec
         self.season_length_ = m
         self.closures_ = learn_closures(panel, spec.known_covariates)
-        if self.closures_:
-            said = ", ".join(f"{column} = {value:g}" for column, value in self.closures_)
-            report.notes.append(
-                f"closed days: every observed row with {said} sold 0, so every model forecasts 0 there"
-            )
         arrays = SeriesArrays.from_spec(panel, spec)  # the one build: future, windows and refit share it
+        report.notes += [*closures_note(self.closures_), *dormant_note(arrays, self.horizon)]
         if future is not None and spec.known_covariates:  # fails here, before any model is fitted
             report.notes += self.prepare_future(future, arrays).attrs.get("notes", [])
 
@@ -344,6 +341,7 @@ class AutoForecaster:
             getattr(self, "calibration_", None),
             self.closures_,
             self.fallbacks_in_mix_,
+            self.horizon,
         )
 
     def prepare_history(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:

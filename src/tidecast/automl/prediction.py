@@ -3,7 +3,7 @@
 One function, so `AutoForecaster.predict_canonical` (and through it the service and batch)
 applies the post-processing in one fixed order: weighted sum of the members, quantile
 calibration of the sum, peers' profiles for items every member forecast by its fallback,
-then closed days set to 0 (last, so nothing after it can reopen a closed day).
+then closed days and dormant items set to 0 (last, so nothing after it can reopen them).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pandas as pd
 
 from tidecast.automl.calibration import QuantileCalibration
 from tidecast.automl.closures import Rules, close_forecast
+from tidecast.automl.dormant import zero_dormant
 from tidecast.automl.ensemble import combine_members
 from tidecast.automl.short_items import peer_profiles, short_items
 from tidecast.data.arrays import SeriesArrays
@@ -30,10 +31,12 @@ def ensemble_forecast(
     calibration: QuantileCalibration | None,
     closures: Rules,
     keep_fallbacks: bool = False,
+    horizon: int | None = None,
 ) -> pd.DataFrame:
     """Canonical forecast of `panel` by the weighted `members` (an item some members could only
     give their fallback gets the others', unless `keep_fallbacks`: `ensemble.combine_members`);
-    which items each member forecast by its fallback goes to `attrs[FALLBACK_ITEMS]`."""
+    which items each member forecast by its fallback goes to `attrs[FALLBACK_ITEMS]`. With
+    `horizon`, the items dormant in `panel` (`automl.dormant`) are forecast 0."""
     fallback: dict[str, list[str]] = {}
     frames = {}
     for name in weights:
@@ -50,5 +53,7 @@ def ensemble_forecast(
     short = short_items(fallback, [n for n, w in weights.items() if w > 0])
     combined = peer_profiles(combined, panel, short, quantiles, closures, future)
     combined = close_forecast(combined, future, closures)
+    if horizon is not None:
+        combined = zero_dormant(combined, panel, horizon)
     combined.attrs[FALLBACK_ITEMS] = fallback
     return combined
