@@ -26,6 +26,8 @@ import pandas as pd
 
 from common import add_ratios, bar, best_of, print_rows, regenerate_markdown, score, write_rows
 from systems import Run, run_statsforecast, run_tidecast, warm_up
+from tidecast.automl.dormant import dormant_items, dormant_steps
+from tidecast.data.arrays import SeriesArrays
 from tidecast.data.demo import generate
 
 NAME = "demo_holdout"
@@ -85,6 +87,20 @@ def measure(
     return runs, seconds
 
 
+def live_coverage(train: pd.DataFrame, test: pd.DataFrame, forecast: pd.DataFrame) -> str:
+    """p10-p90 coverage over the items tidecast does not call dormant (`automl.dormant`).
+
+    The demo's books sold nothing after 2021; forecast 0 with a band of width 0, their 20% of
+    the rows are covered by construction, which says nothing of how the bands are calibrated.
+    """
+    history = SeriesArrays.from_panel(train[["item_id", "timestamp", "target"]], "D", (), ())
+    asleep = set(map(str, dormant_items(history, dormant_steps("D", HORIZON))))
+    both = test.merge(forecast, on=["item_id", "timestamp"])
+    both = both[~both["item_id"].astype(str).isin(asleep)]
+    inside = (both["target"] >= both["p10"]) & (both["target"] <= both["p90"])
+    return f"{inside.mean():.3f} ({both['item_id'].nunique()} items)"
+
+
 def _borderline(seconds: dict[str, list[float]]) -> bool:
     """Whether tidecast's best time ÷ AutoETS's is within 25% of the bar (noise could flip it)."""
     ratio = best_of(seconds[TIDECAST]) / best_of(seconds["statsforecast AutoETS"])
@@ -123,7 +139,8 @@ def main(repeats: int = 1) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             "demo: tidecast p10-p90 coverage within 0.70-0.90 (distance outside)",
             max(COVERAGE_BAR[0] - tide["coverage"], tide["coverage"] - COVERAGE_BAR[1], 0.0),
             0.0,
-            f"coverage {tide['coverage']:.3f}",
+            f"coverage {tide['coverage']:.3f}; "
+            f"{live_coverage(train, test, runs[TIDECAST].forecast)} over the items that sold within the last year",
         ),
         bar(
             NAME,
