@@ -24,11 +24,13 @@ def arrays(series: dict[str, list[float]], freq: str = "D") -> SeriesArrays:
     return SeriesArrays.from_panel(pd.concat(frames, ignore_index=True), freq, (), ())
 
 
-def test_the_dormant_window_is_the_longest_cycle_and_at_least_two_horizons():
+def test_the_dormant_window_is_a_year_or_four_weeks_below_a_day_and_at_least_two_horizons():
     assert dormant_steps("D", 14) == 365
     assert dormant_steps("W-SUN", 4) == 52
-    assert dormant_steps("h", 48) == 168
-    assert dormant_steps("h", 100) == 200
+    assert dormant_steps("h", 48) == 672  # four weeks of hours: a month's renovation is no stop
+    assert dormant_steps("h", 400) == 800
+    assert dormant_steps("15min", 4) == 4 * 672
+    assert dormant_steps("MS", 18) == 36
     assert dormant_steps("YS", 4) == 8
 
 

@@ -12,8 +12,8 @@ the rule: 0.0113, and the AutoML's wQL on that panel 0.0240 -> 0.0133.
 
 So the AutoML sets such items to 0 itself, in every candidate's backtest forecast (the
 selection sees the rule, as with closed days) and in the final forecast: an item is dormant
-at a cutoff when its last `dormant_steps` cells (the frequency's longest seasonal cycle, at
-least two horizons) hold no sale above 0 and at least half of them are observed (a gap says
+at a cutoff when its last `dormant_steps` cells (a year of daily to quarterly data, four
+weeks of hourly or finer data, at least two horizons) hold no sale above 0 and at least half of them are observed (a gap says
 nothing about sales). A seasonal item that sells only at Christmas is not dormant: it sold
 within the last year. An item that sells again is no longer dormant at the next forecast.
 """
@@ -25,14 +25,22 @@ import pandas as pd
 
 from tidecast.automl.closures import zeroed
 from tidecast.data.arrays import SeriesArrays
-from tidecast.data.frequency import seasonal_periods
+from tidecast.data.frequency import base_alias, seasonal_periods
 from tidecast.data.schema import ITEM_ID
+
+# Sub-daily data cycles over a week at most; four of them make a store's renovation or a
+# sensor's outage (weeks of zeros, then back) no dormancy.
+SUB_DAILY_CYCLES = 4
 
 
 def dormant_steps(freq: str, horizon: int) -> int:
     """How many trailing steps without a sale make an item dormant: the frequency's longest
-    seasonal cycle (a year of days or weeks, a week of hours), at least two horizons."""
-    return max(max(seasonal_periods(freq)), 2 * int(horizon))
+    seasonal cycle (a year of days, weeks, months or quarters), four weeks of hours or
+    minutes (`SUB_DAILY_CYCLES` weekly cycles), and at least two horizons."""
+    longest = max(seasonal_periods(freq))
+    if base_alias(freq)[1] in ("h", "min", "s"):
+        longest *= SUB_DAILY_CYCLES
+    return max(longest, 2 * int(horizon))
 
 
 def dormant_items(history: SeriesArrays, steps: int) -> np.ndarray:
