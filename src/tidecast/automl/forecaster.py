@@ -33,7 +33,7 @@ from tidecast.automl.fit_report import FitReport
 from tidecast.automl.leaderboard import backtest_forecasts, build_leaderboard
 from tidecast.automl.options import OPTIONS, check_options
 from tidecast.automl.prediction import ensemble_forecast
-from tidecast.automl.preparation import Preparer
+from tidecast.automl.preparation import PreparesData
 from tidecast.automl.presets import get_preset
 from tidecast.automl.search import FALLBACK_MODEL  # noqa: F401  (re-exported)
 from tidecast.data.arrays import SeriesArrays
@@ -52,7 +52,7 @@ from tidecast.models.catalog import make_model, model_name
 log = logging.getLogger(__name__)
 
 
-class AutoForecaster:
+class AutoForecaster(PreparesData):
     """Backtest candidate models, combine the best into a weighted ensemble, refit, forecast.
 
     Hyper-parameters are stored verbatim; fitted state ends in `_`.
@@ -256,47 +256,6 @@ class AutoForecaster:
         """Every candidate on the same windows (see `search.run_candidates`)."""
         search.run_candidates(self, names, window_data, spec, quantiles, deadline, started, emit, report)
 
-    def _prepare(self, data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, DatasetSpec, dict[str, Any]]:
-        preparer = self._preparer()
-        try:
-            prepared, spec, summary = preparer.training(data, self.frequency, self.horizon)
-        finally:
-            self._keep_static(preparer)
-        # The training data's filling plan also fills gaps in future covariates (futurefill).
-        self.filling_plan_ = prepared.filling
-        return prepared.panel, spec, summary
-
-    def _preparer(self) -> Preparer:
-        """The column configuration as it is now, with the item metadata already read."""
-        return Preparer(
-            item_col=self.item_col,
-            timestamp_col=self.timestamp_col,
-            target_col=self.target_col,
-            date_format=self.date_format,
-            filling=self.filling,
-            aggregation=self.aggregation,
-            known_covariates=self.known_covariates,
-            past_covariates=self.past_covariates,
-            static_columns=self.static_columns,
-            static_data=self.static_data,
-            holidays=self.holidays,
-            events=self.events,
-            static_cache=getattr(self, "_static_cache", None),
-        )
-
-    def _keep_static(self, preparer: Preparer) -> None:
-        """Keep the item metadata the preparer read, for the next preparation (never saved)."""
-        if preparer.static_cache is not None:
-            self._static_cache = preparer.static_cache
-
-    def prepare_future(
-        self, future: pd.DataFrame | str | Path, panel: pd.DataFrame | SeriesArrays
-    ) -> pd.DataFrame:
-        """The user's future covariates, validated and filled onto each series' horizon (after
-        the prepared panel, or its arrays)."""
-        plan = getattr(self, "filling_plan_", None)
-        return self._preparer().future(future, panel, self.spec_, self.horizon, plan)
-
     # ---- predict ---------------------------------------------------------------------
     def predict(
         self,
@@ -343,16 +302,6 @@ class AutoForecaster:
             self.fallbacks_in_mix_,
             self.horizon,
         )
-
-    def prepare_history(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
-        """Newer history in the user's columns, prepared exactly as the training data was
-        (same frequency, filling and roles): the canonical panel `predict_canonical` takes.
-        The service and batch forecast through this and `prepare_future`, never around them."""
-        preparer = self._preparer()
-        try:
-            return preparer.canonical(data, self.spec_.freq, None)[0].panel
-        finally:
-            self._keep_static(preparer)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "members_"):

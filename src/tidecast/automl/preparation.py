@@ -219,6 +219,83 @@ class Preparer:
         return fill_future(canonical, panel, spec.freq, horizon, known, plan)
 
 
+class PreparesData:
+    """How an `AutoForecaster` prepares what it is given: training data, newer history and
+    future covariates, each through one `Preparer` built from its column configuration.
+
+    A mixin, so the forecaster's keywords stay its own attributes (and models pickled before
+    keep loading); its fitted `spec_`, `horizon` and filling plan are read from it.
+    """
+
+    item_col: str
+    timestamp_col: str
+    target_col: str
+    date_format: str | None
+    filling: dict[str, Any] | None
+    aggregation: dict[str, str] | None
+    known_covariates: Sequence[str] | str | None
+    past_covariates: Sequence[str] | str | None
+    static_columns: Sequence[str] | str | None
+    static_data: pd.DataFrame | str | Path | None
+    holidays: Sequence[str] | str | None
+    events: pd.DataFrame | str | Path | None
+    frequency: str | None
+    horizon: int
+    spec_: DatasetSpec
+    filling_plan_: Any
+
+    def _prepare(self, data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, DatasetSpec, dict[str, Any]]:
+        preparer = self._preparer()
+        try:
+            prepared, spec, summary = preparer.training(data, self.frequency, self.horizon)
+        finally:
+            self._keep_static(preparer)
+        # The training data's filling plan also fills gaps in future covariates (futurefill).
+        self.filling_plan_ = prepared.filling
+        return prepared.panel, spec, summary
+
+    def _preparer(self) -> Preparer:
+        """The column configuration as it is now, with the item metadata already read."""
+        return Preparer(
+            item_col=self.item_col,
+            timestamp_col=self.timestamp_col,
+            target_col=self.target_col,
+            date_format=self.date_format,
+            filling=self.filling,
+            aggregation=self.aggregation,
+            known_covariates=self.known_covariates,
+            past_covariates=self.past_covariates,
+            static_columns=self.static_columns,
+            static_data=self.static_data,
+            holidays=self.holidays,
+            events=self.events,
+            static_cache=getattr(self, "_static_cache", None),
+        )
+
+    def _keep_static(self, preparer: Preparer) -> None:
+        """Keep the item metadata the preparer read, for the next preparation (never saved)."""
+        if preparer.static_cache is not None:
+            self._static_cache = preparer.static_cache
+
+    def prepare_future(
+        self, future: pd.DataFrame | str | Path, panel: pd.DataFrame | SeriesArrays
+    ) -> pd.DataFrame:
+        """The user's future covariates, validated and filled onto each series' horizon (after
+        the prepared panel, or its arrays)."""
+        plan = getattr(self, "filling_plan_", None)
+        return self._preparer().future(future, panel, self.spec_, self.horizon, plan)
+
+    def prepare_history(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
+        """Newer history in the user's columns, prepared exactly as the training data was
+        (same frequency, filling and roles): the canonical panel `predict_canonical` takes.
+        The service and batch forecast through this and `prepare_future`, never around them."""
+        preparer = self._preparer()
+        try:
+            return preparer.canonical(data, self.spec_.freq, None)[0].panel
+        finally:
+            self._keep_static(preparer)
+
+
 def names(value: Sequence[str] | str | None, what: str) -> tuple[str, ...]:
     """Column names or codes from a list or one comma-separated string, stripped, in order."""
     if value is None:
