@@ -100,3 +100,16 @@ def test_when_an_item_stopped_selling_long_ago_then_the_automl_forecasts_it_zero
     )
     board = auto.backtest_forecasts()
     assert (board.loc[board["item_id"] == "dead", ["mean", "p10", "p50", "p90"]].to_numpy() == 0).all()
+
+
+def test_when_the_rule_is_switched_off_then_the_models_forecast_stands_and_no_note_is_made():
+    n = 1080
+    days = pd.date_range("2021-01-01", periods=n, freq="D")
+    t = np.arange(n)
+    dead = np.where(t < 250, 300_000 * np.exp(-t / 40.0), 0.0).round(0)
+    panel = pd.DataFrame({"item_id": "dead", "timestamp": days, "target": dead})
+    on = AutoForecaster(horizon=14, models=["DynamicRegression"], n_jobs=1).fit(panel)
+    off = AutoForecaster(horizon=14, models=["DynamicRegression"], n_jobs=1, zero_dormant=False).fit(panel)
+    assert (on.predict()[["p50", "p90"]].to_numpy() == 0).all()
+    assert off.predict()["p90"].max() > 1000  # the launch read as a yearly season
+    assert not any(note.startswith("dormant items") for note in off.report_.notes)

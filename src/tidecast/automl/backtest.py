@@ -155,13 +155,14 @@ def run_candidate(
     refit_every_window: bool = False,
     progress: ProgressFn | None = None,
     closures: Rules = (),
+    dormant: bool = True,
     judge_first: Callable[[float], str | None] | None = None,
 ) -> CandidateResult:
     """Backtest one candidate; any exception becomes `error` on the result, never a crash.
 
     `closures` are the panel's closed-day rules (`automl.closures`): the candidate's forecast
     is 0 on the closed steps, as the final forecast will be, and on the items dormant at the
-    window's cutoff (`automl.dormant`). `judge_first` (`pruning`) reads
+    window's cutoff (`automl.dormant`) unless `dormant` is False. `judge_first` (`pruning`) reads
     the first window's score and says why the candidate stops there, or None to go on.
     """
     result = CandidateResult(name=name)
@@ -180,8 +181,11 @@ def run_candidate(
             result.predict_seconds += time.perf_counter() - start
             mean, q = _align(forecast, data.actual, quantiles)
             close_arrays(mean, q, data.actual, closures)
-            asleep = zero_rows(dormant_items(data.history, dormant_steps(spec.freq, horizon)), data.actual)
-            mean[asleep], q[asleep] = 0.0, 0.0
+            if dormant:
+                asleep = zero_rows(
+                    dormant_items(data.history, dormant_steps(spec.freq, horizon)), data.actual
+                )
+                mean[asleep], q[asleep] = 0.0, 0.0
             missing = int((~np.isfinite(mean)).sum() + (~np.isfinite(q)).any(axis=1).sum())
             if missing:
                 raise ValueError(f"no finite forecast for {missing} backtest points of window {k + 1}")

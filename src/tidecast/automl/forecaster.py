@@ -110,6 +110,7 @@ class AutoForecaster(PreparesData):
         events: pd.DataFrame | str | Path | None = None,
         calibrate_quantiles: bool = True,
         calibrate_level: bool = True,
+        zero_dormant: bool = True,
         model_params: dict[str, dict[str, Any]] | None = None,
         n_jobs: int | None = None,
         seed: int = 0,
@@ -139,6 +140,7 @@ class AutoForecaster(PreparesData):
         self.events = events
         self.calibrate_quantiles = calibrate_quantiles
         self.calibrate_level = calibrate_level
+        self.zero_dormant = zero_dormant
         self.model_params = model_params
         self.n_jobs = n_jobs
         self.seed = seed
@@ -217,7 +219,9 @@ class AutoForecaster(PreparesData):
         self.season_length_ = m
         self.closures_ = learn_closures(panel, spec.known_covariates)
         arrays = SeriesArrays.from_spec(panel, spec)  # the one build: future, windows and refit share it
-        report.notes += [*closures_note(self.closures_), *dormant_note(arrays, self.horizon)]
+        report.notes += closures_note(self.closures_) + (
+            dormant_note(arrays, self.horizon) if self._dormant else []
+        )
         if future is not None and spec.known_covariates:  # fails here, before any model is fitted
             report.notes += self.prepare_future(future, arrays).attrs.get("notes", [])
 
@@ -300,8 +304,13 @@ class AutoForecaster(PreparesData):
             getattr(self, "calibration_", None),
             self.closures_,
             self.fallbacks_in_mix_,
-            self.horizon,
+            self.horizon if self._dormant else None,
         )
+
+    @property
+    def _dormant(self) -> bool:
+        """Whether dormant items are forecast 0 (models saved before the option: yes)."""
+        return bool(getattr(self, "zero_dormant", True))
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "members_"):

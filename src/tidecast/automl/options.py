@@ -278,6 +278,12 @@ OPTIONS: tuple[Option, ...] = (
         bool,
     ),
     Option(
+        "zero_dormant",
+        True,
+        "Forecast 0 for items with no sale over their last cycle (a year of days; automl.dormant)",
+        bool,
+    ),
+    Option(
         "model_params",
         None,
         'Candidates\' hyper-parameters by model name, e.g. {"DeepAR": {"max_epochs": 20}}',

@@ -122,6 +122,7 @@ def run_candidates(
             refit_every_window=auto.refit_every_window,
             progress=emit,
             closures=auto.closures_,
+            dormant=auto._dormant,
         )
         if screening.screened(CATALOG[name], n_series) and report.candidates:
             sample = sample or screening.draw_sample(window_data, auto.seed)
