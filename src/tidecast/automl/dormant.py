@@ -15,7 +15,9 @@ selection sees the rule, as with closed days) and in the final forecast: an item
 at a cutoff when its last `dormant_steps` cells (a year of daily to quarterly data, four
 weeks of hourly or finer data, at least two horizons) hold no sale above 0 and at least half of them are observed (a gap says
 nothing about sales). A seasonal item that sells only at Christmas is not dormant: it sold
-within the last year. An item that sells again is no longer dormant at the next forecast.
+within the last year. An item that sells again is no longer dormant at the next forecast;
+one the user knows is coming back needs `AutoForecaster(zero_dormant=False)`, which turns the
+rule off for the whole run.
 """
 
 from __future__ import annotations
