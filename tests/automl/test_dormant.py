@@ -113,3 +113,35 @@ def test_when_the_rule_is_switched_off_then_the_models_forecast_stands_and_no_no
     assert (on.predict()[["p50", "p90"]].to_numpy() == 0).all()
     assert off.predict()["p90"].max() > 1000  # the launch read as a yearly season
     assert not any(note.startswith("dormant items") for note in off.report_.notes)
+
+
+def test_a_dormant_items_explanation_adds_up_to_its_zero_forecast_through_a_dormant_adjustment(monkeypatch):
+    # The members' mean is often 0 already for a long-dead item; to see the accounting, a
+    # selling item is declared dormant at forecast time and its explanation must still add
+    # up to the forecast (0), the members' part taken away by a "dormant item" adjustment.
+    import tidecast.automl.dormant as dormant
+    import tidecast.explain.core as core
+    from tidecast.explain import explain
+
+    days = pd.date_range("2023-01-01", periods=400, freq="D")
+    t = np.arange(400)
+    panel = pd.concat(
+        [
+            pd.DataFrame({"item_id": item, "timestamp": days, "target": level + 10.0 * (t % 7)})
+            for item, level in (("a", 100.0), ("b", 500.0))
+        ],
+        ignore_index=True,
+    )
+    auto = AutoForecaster(horizon=7, models=["DynamicRegression"], n_jobs=1).fit(panel)
+    declared = lambda history, steps: np.array(["b"], dtype=object)  # noqa: E731
+    monkeypatch.setattr(dormant, "dormant_items", declared)
+    monkeypatch.setattr(core, "dormant_items", declared)
+    explanation = explain(auto)
+    parts = explanation.contributions
+    sums = parts.groupby(["item_id", "timestamp"])["contribution"].sum()
+    forecast = explanation.forecast.set_index(["item_id", "timestamp"])["mean"]
+    np.testing.assert_allclose(sums.loc[forecast.index].to_numpy(), forecast.to_numpy(), atol=1e-6)
+    assert (forecast.loc["b"] == 0).all() and (forecast.loc["a"] > 50).all()
+    rule = parts[parts["feature"] == "dormant item"]
+    by_item = rule.groupby("item_id")["contribution"]
+    assert (by_item.max().loc["a"] == 0) and (rule.loc[rule["item_id"] == "b", "contribution"] < -400).all()

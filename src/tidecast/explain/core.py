@@ -7,7 +7,7 @@ members' forecasts (the calibrated bands touch the quantiles only), so its contr
 are the members' contributions times their weights, feature by feature. A forecast scaled
 by the bias every backtest window showed (`automl.calibration`) gets a "backtest level"
 adjustment; closed days (the run's closure rules) zero the forecast after that: the "closed
-days" adjustment. Whatever the methods leave unexplained (none, up to rounding, for the exact
+days" adjustment, and so do dormant items (`automl.dormant`): the "dormant item" adjustment. Whatever the methods leave unexplained (none, up to rounding, for the exact
 ones; none by construction for ablation) is reported as "unexplained" rather than hidden,
 so the sum of a row's contributions is always its forecast.
 
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from tidecast.automl.dormant import dormant_items, dormant_steps
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
 from tidecast.errors import DataError
@@ -36,6 +37,7 @@ from tidecast.explain.terms import (
     BACKTEST_LEVEL,
     CLOSED_DAYS,
     CONTRIBUTION,
+    DORMANT_ITEM,
     UNEXPLAINED,
     Terms,
     importance,
@@ -165,10 +167,17 @@ def explain_arrays(auto: AutoForecaster, arrays: SeriesArrays, future: pd.DataFr
     if level != 1.0:  # the whole forecast scaled by a bias every backtest window showed
         combined.add(BACKTEST_LEVEL, ADJUSTMENT, members * (level - 1.0))
         members = members * level
-    closed = final - members
+    items = ensemble[ITEM_ID].to_numpy()[::horizon] if horizon else np.zeros(0)
+    asleep = np.zeros(len(items), dtype=bool)
+    if getattr(auto, "zero_dormant", True):
+        gone = dormant_items(arrays, dormant_steps(arrays.freq, horizon))
+        asleep = pd.Index(items).astype(str).isin(pd.Index(gone).astype(str))
+    rest = final - members  # what the rules after the members took away: closed days, dormant items
+    if asleep.any():
+        combined.add(DORMANT_ITEM, ADJUSTMENT, np.where(asleep[:, None], rest, 0.0))
+    closed = np.where(asleep[:, None], 0.0, rest)
     if getattr(auto, "closures_", ()) and np.any(np.abs(closed) > TOLERANCE * np.maximum(1.0, np.abs(final))):
         combined.add(CLOSED_DAYS, ADJUSTMENT, closed)
-    items = ensemble[ITEM_ID].to_numpy()[::horizon] if horizon else np.zeros(0)
     stamps = ensemble[TIMESTAMP].to_numpy().reshape(-1, horizon)
     return Explanation(
         contributions=tidy(combined, items, stamps),

@@ -17,7 +17,7 @@ calendar as "holiday: <name>", and the model's own structure as "level", "trend"
 | past covariate | each past-only covariate |
 | attribute | each static item attribute |
 | baseline | "model baseline": what a member without a decomposition forecasts with every covariate at its baseline |
-| adjustment | "non-negativity", "closed days", "fallback": rules applied after the model |
+| adjustment | "non-negativity", "closed days", "dormant item", "fallback": rules applied after the model |
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ RECENT_DEVIATION = "recent deviation"
 MODEL_BASELINE = "model baseline"
 NON_NEGATIVITY = "non-negativity"
 CLOSED_DAYS = "closed days"
+DORMANT_ITEM = "dormant item"
 BACKTEST_LEVEL = "backtest level"
 FALLBACK = "fallback"
 UNEXPLAINED = "unexplained"
