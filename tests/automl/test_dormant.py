@@ -120,7 +120,6 @@ def test_a_dormant_items_explanation_adds_up_to_its_zero_forecast_through_a_dorm
     # selling item is declared dormant at forecast time and its explanation must still add
     # up to the forecast (0), the members' part taken away by a "dormant item" adjustment.
     import tidecast.automl.dormant as dormant
-    import tidecast.explain.core as core
     from tidecast.explain import explain
 
     days = pd.date_range("2023-01-01", periods=400, freq="D")
@@ -134,8 +133,7 @@ def test_a_dormant_items_explanation_adds_up_to_its_zero_forecast_through_a_dorm
     )
     auto = AutoForecaster(horizon=7, models=["DynamicRegression"], n_jobs=1).fit(panel)
     declared = lambda history, steps: np.array(["b"], dtype=object)  # noqa: E731
-    monkeypatch.setattr(dormant, "dormant_items", declared)
-    monkeypatch.setattr(core, "dormant_items", declared)
+    monkeypatch.setattr(dormant, "dormant_items", declared)  # the forecast's and explain's
     explanation = explain(auto)
     parts = explanation.contributions
     sums = parts.groupby(["item_id", "timestamp"])["contribution"].sum()

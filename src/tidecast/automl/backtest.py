@@ -19,7 +19,7 @@ import pandas as pd
 
 from tidecast import metrics
 from tidecast.automl.closures import Rules, close_arrays
-from tidecast.automl.dormant import dormant_items, dormant_steps, zero_rows
+from tidecast.automl.dormant import dormant_at_end, zero_rows
 from tidecast.automl.ensemble import BacktestForecast
 from tidecast.automl.windows import BacktestWindow, panel_indptr, window_history
 from tidecast.data.arrays import SeriesArrays
@@ -182,9 +182,7 @@ def run_candidate(
             mean, q = _align(forecast, data.actual, quantiles)
             close_arrays(mean, q, data.actual, closures)
             if dormant:
-                asleep = zero_rows(
-                    dormant_items(data.history, dormant_steps(spec.freq, horizon)), data.actual
-                )
+                asleep = zero_rows(dormant_at_end(data.history, horizon), data.actual)
                 mean[asleep], q[asleep] = 0.0, 0.0
             missing = int((~np.isfinite(mean)).sum() + (~np.isfinite(q)).any(axis=1).sum())
             if missing:

@@ -64,10 +64,15 @@ def dormant_items(history: SeriesArrays, steps: int) -> np.ndarray:
     return history.item_ids[long_enough & none_sold & observed]
 
 
+def dormant_at_end(history: SeriesArrays, horizon: int) -> np.ndarray:
+    """Item ids dormant at the end of `history` for a forecast of `horizon` steps."""
+    return dormant_items(history, dormant_steps(history.freq, horizon))
+
+
 def dormant_note(history: SeriesArrays, horizon: int) -> list[str]:
     """The report's line on the items dormant at the end of `history`; none when there are none."""
     steps = dormant_steps(history.freq, horizon)
-    items = [str(i) for i in dormant_items(history, steps)]
+    items = [str(i) for i in dormant_at_end(history, horizon)]
     if not items:
         return []
     named = ", ".join(items[:3]) + (", ..." if len(items) > 3 else "")
@@ -85,5 +90,4 @@ def zero_rows(items: np.ndarray, rows: pd.DataFrame) -> np.ndarray:
 
 def zero_dormant(forecast: pd.DataFrame, history: SeriesArrays, horizon: int) -> pd.DataFrame:
     """`forecast` with mean and quantiles set to 0 on the rows of the items dormant in `history`."""
-    items = dormant_items(history, dormant_steps(history.freq, horizon))
-    return zeroed(forecast, zero_rows(items, forecast))
+    return zeroed(forecast, zero_rows(dormant_at_end(history, horizon), forecast))

@@ -7,8 +7,9 @@ members' forecasts (the calibrated bands touch the quantiles only), so its contr
 are the members' contributions times their weights, feature by feature. A forecast scaled
 by the bias every backtest window showed (`automl.calibration`) gets a "backtest level"
 adjustment; closed days (the run's closure rules) zero the forecast after that: the "closed
-days" adjustment, and so do dormant items (`automl.dormant`): the "dormant item" adjustment. Whatever the methods leave unexplained (none, up to rounding, for the exact
-ones; none by construction for ablation) is reported as "unexplained" rather than hidden,
+days" adjustment, and so do dormant items (`automl.dormant`): the "dormant item" adjustment.
+Whatever the methods leave unexplained (none, up to rounding, for the exact ones; none by
+construction for ablation) is reported as "unexplained" rather than hidden,
 so the sum of a row's contributions is always its forecast.
 
 >>> explanation = explain(auto, future=future, items=["A", "B"])   # doctest: +SKIP
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tidecast.automl.dormant import dormant_items, dormant_steps
+from tidecast.automl.dormant import dormant_at_end
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
 from tidecast.errors import DataError
@@ -169,9 +170,8 @@ def explain_arrays(auto: AutoForecaster, arrays: SeriesArrays, future: pd.DataFr
         members = members * level
     items = ensemble[ITEM_ID].to_numpy()[::horizon] if horizon else np.zeros(0)
     asleep = np.zeros(len(items), dtype=bool)
-    if getattr(auto, "zero_dormant", True):
-        gone = dormant_items(arrays, dormant_steps(arrays.freq, horizon))
-        asleep = pd.Index(items).astype(str).isin(pd.Index(gone).astype(str))
+    if auto._dormant:  # the rule the forecast applied (`AutoForecaster.predict_canonical`)
+        asleep = pd.Index(items).astype(str).isin(pd.Index(dormant_at_end(arrays, horizon)).astype(str))
     rest = final - members  # what the rules after the members took away: closed days, dormant items
     if asleep.any():
         combined.add(DORMANT_ITEM, ADJUSTMENT, np.where(asleep[:, None], rest, 0.0))
