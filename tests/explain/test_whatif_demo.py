@@ -57,6 +57,30 @@ def test_when_one_day_is_promoted_then_that_day_takes_the_lift(run) -> None:  # 
     assert rows.loc[rows["step"] != 5, "difference"].abs().max() < 0.1 * day["lift"]  # the windows around it
 
 
+def test_when_a_promoted_item_is_dormant_then_it_stays_zero_and_the_notes_say_why(run, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The demo has no dormant item: one is declared at forecast time (the rule's one lookup),
+    # as if it had sold nothing for a year; a promotion cannot lift its 0.
+    import tidecast.automl.dormant as dormant
+
+    auto, _, future, _ = run
+    item = item_without_promotion(future)
+    days = future.groupby("item_id")["promotion"].sum()
+    other = str(days[(days < HORIZON) & (days.index != item)].index[0])  # a live item the rule changes
+    monkeypatch.setattr(dormant, "dormant_items", lambda history, steps: np.array([item], dtype=object))
+    rules = [{"covariate": "promotion", "set": 1, "where": {"item_id": [item, other]}}]
+    answer = whatif(auto, rules, future=future)
+    rows = answer.comparison
+    assert (rows.loc[rows["item_id"] == item, ["baseline", "scenario"]].to_numpy() == 0).all()
+    assert rows.loc[rows["item_id"] == other, "difference"].sum() > 0  # the live item responds
+    assert len(answer.notes) == 1 and answer.notes[0].startswith("1 of the items the scenario changes stay 0")
+    assert f"365 steps: {item})" in answer.notes[0] and "zero_dormant=False" in answer.notes[0]
+    # An item the scenario leaves alone is not named, dormant or not.
+    untouched = whatif(
+        auto, [{"covariate": "promotion", "set": 1, "where": {"item_id": other}}], future=future
+    )
+    assert untouched.notes == []
+
+
 def test_when_the_scenario_is_a_replacement_future_then_it_equals_the_same_rule(run) -> None:  # type: ignore[no-untyped-def]
     auto, _, future, _ = run
     item = item_without_promotion(future)

@@ -81,6 +81,7 @@ def test_when_a_promotion_is_switched_on_then_the_answer_shows_the_lift(
     assert np.allclose(np.array(row["scenario"]) - row["baseline"], row["difference"])
     assert answer["rules"] == [{"rule": 0, "covariate": "promotion", "matched": 1, "changed": 1}]
     assert abs(answer["total"]["difference"] - sum(row["difference"])) < 1e-6
+    assert answer["notes"] == []  # no changed item is dormant
 
 
 @pytest.mark.parametrize(

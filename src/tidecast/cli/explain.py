@@ -149,6 +149,8 @@ def whatif(
         _pct(total["percent"]),
     )
     out.print(table)
+    for note in answer.notes:
+        out.print(f"note: {note}", highlight=False)
     out.print(f"{'comparison':<12} {out_path}")
 
 

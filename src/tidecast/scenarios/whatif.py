@@ -5,7 +5,10 @@ the same fitted models: with the baseline future covariates, and with the scenar
 rules applied to the baseline, or a replacement future file). The answer holds both side by
 side with the difference in units and percent, per item and step, per item over the horizon,
 and in total. Only models that read known covariates respond to a scenario; in an ensemble
-the others forecast the same both times, which dilutes the change by their weight.
+the others forecast the same both times, which dilutes the change by their weight. An item the
+scenario changes that the dormant rule holds at 0 (`automl.dormant`) does not respond at all;
+the answer's notes name those items, so a relaunch planned with a promotion does not read as
+"the promotion does nothing".
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from tidecast.automl.dormant import dormant_at_end, dormant_steps
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
 from tidecast.errors import ConfigError, DataError
@@ -40,6 +44,7 @@ class WhatIf:
     total: dict[str, float]
     rules: list[dict[str, Any]] = field(default_factory=list)  # per rule: rows matched, changed
     name: str = "scenario"
+    notes: list[str] = field(default_factory=list)  # why some changed items cannot respond
 
 
 def percent(difference: np.ndarray, baseline: np.ndarray) -> np.ndarray:
@@ -95,6 +100,34 @@ def scenario_future(
     return future, counts, scenario.name
 
 
+def changed_items(baseline: pd.DataFrame, scenario: pd.DataFrame, covariates: Sequence[str]) -> set[str]:
+    """Items with at least one known covariate value that differs between the two futures."""
+    keys = [ITEM_ID, TIMESTAMP]
+    columns = [c for c in covariates if c in baseline.columns and c in scenario.columns]
+    both = baseline[[*keys, *columns]].merge(scenario[[*keys, *columns]], on=keys, suffixes=("", "~"))
+    moved = np.zeros(len(both), dtype=bool)
+    for c in columns:
+        a, b = both[c], both[f"{c}~"]
+        moved |= ~((a == b) | (a.isna() & b.isna())).to_numpy()
+    return set(both.loc[moved, ITEM_ID].astype(str))
+
+
+def dormant_held(auto: AutoForecaster, arrays: SeriesArrays, touched: set[str]) -> list[str]:
+    """The note on the `touched` items that the dormant rule holds at 0 in both forecasts."""
+    if not touched or not auto._dormant:
+        return []
+    horizon = int(auto.horizon)
+    held = sorted(touched & {str(i) for i in dormant_at_end(arrays, horizon)})
+    if not held:
+        return []
+    named = ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
+    return [
+        f"{len(held)} of the items the scenario changes stay 0: they are dormant (no sale over their "
+        f"last {dormant_steps(arrays.freq, horizon)} steps: {named}), and every forecast of a dormant "
+        "item is 0; a model fitted with zero_dormant=False forecasts them from its members"
+    ]
+
+
 def whatif(
     auto: AutoForecaster,
     rules: Scenario | dict[str, Any] | list[Any] | str | Path | None = None,
@@ -116,4 +149,5 @@ def whatif(
     rows, per_item, totals = compare(
         auto.predict_canonical(arrays, baseline), auto.predict_canonical(arrays, changed), horizon
     )
-    return WhatIf(rows, per_item, totals, counts, name)
+    notes = dormant_held(auto, arrays, changed_items(baseline, changed, auto.spec_.known_covariates))
+    return WhatIf(rows, per_item, totals, counts, name, notes)

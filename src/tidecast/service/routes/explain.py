@@ -142,7 +142,7 @@ def whatif_answer(model: LoadedModel, request: WhatIfRequest, limits: Limits) ->
             }
         )
     total = {k: _floats([v])[0] for k, v in answer.total.items()}
-    return {"name": answer.name, "rules": answer.rules, "items": out, "total": total}
+    return {"name": answer.name, "rules": answer.rules, "items": out, "total": total, "notes": answer.notes}
 
 
 def _guard(action: Any, field: str) -> Any:

@@ -70,6 +70,7 @@ function draw(box, answer) {
       stat("difference %", total.percent === null ? "–" : `${num(total.percent, 2)}%`)),
     h("p", { class: "muted" },
       answer.rules.map((r) => `rule ${r.rule} (${r.covariate}): ${r.matched} rows matched, ${r.changed} changed`).join(" · ")),
+    ...(answer.notes || []).map((note) => h("p", { class: "note", role: "note" }, note)),
     h("h2", {}, "Per item, over the horizon"),
     table(
       [
