@@ -32,7 +32,7 @@ from statsforecast import models as sf
 from tidecast.models.base import Tags
 from tidecast.models.intervals import from_intervals, levels_for
 from tidecast.models.local import LocalForecaster, SeriesForecast
-from tidecast.models.mstl import extended, mstl_decompose, reuse_steps
+from tidecast.models.mstl import mstl_decompose
 from tidecast.models.statistical import digest
 
 # statsmodels' STL evaluates its loess smoothers only every `jump` points and interpolates;
@@ -165,30 +165,12 @@ class MSTLETS(LocalForecaster):
             start += state.season
         return start
 
-    def _carried(self, state: _State, y: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]] | None:
-        """The ETS window and long-cycle tails of `y` without decomposing it again, when `y` is
-        the fitted series plus a few new values (`mstl.extended`); None otherwise."""
-        if state.adjusted is None or not state.periods:
-            return None
-        shortest = min((int(p) for p in self.season_lengths if p > 1), default=1)
-        found = extended(state.length, state.digest, y, state.tails, reuse_steps(state.periods, shortest))
-        if found is None:
-            return None
-        adjusted, tails = found
-        start = self._window_start(state, len(y))
-        if start < state.start:  # the window would reach back before the one kept at fit
-            return None
-        return np.concatenate([state.adjusted, adjusted])[start - state.start :], tails
-
     def _forecast_series(
         self, state: _State, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
     ) -> SeriesForecast:
-        carried = self._carried(state, y)
         if state.fitted_on(y):
             assert state.adjusted is not None
             window, tails = state.adjusted, state.tails
-        elif carried is not None:
-            window, tails = carried
         else:
             periods = tuple(p for p in state.periods if len(y) >= 2 * p + 1)
             adjusted, tails = self._adjust(y, periods)

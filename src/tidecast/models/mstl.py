@@ -88,39 +88,6 @@ def mstl_decompose(
     return seasonal, adjusted
 
 
-# A seasonal component's LOESS spans this many cycles of the shortest period (`mstl_decompose`'s
-# first seasonal window): within that many cycles of new values its estimate barely moves.
-SEASONAL_SPAN = 11
-
-
-def reuse_steps(periods: Sequence[int], shortest: int) -> int:
-    """How many new values a decomposition made at fit may be carried over (`extended`): one
-    cycle of the longest period, and at most `SEASONAL_SPAN` cycles of the shortest."""
-    return min(max(periods), SEASONAL_SPAN * max(1, shortest)) if periods else 0
-
-
-def extended(
-    length: int, fingerprint: int, y: np.ndarray, tails: Sequence[np.ndarray], limit: int
-) -> tuple[np.ndarray, tuple[np.ndarray, ...]] | None:
-    """The seasonally adjusted new values of `y` and the seasonal tails after them, when `y` is
-    the fitted series (`length` values, `fingerprint`) plus 1 to `limit` finite new values;
-    None otherwise (the caller decomposes `y` again).
-
-    A backtest forecasts its later windows from the fit of the first one, with the newer values
-    appended; the decomposition is then part of what was fitted, like the trend model's
-    parameters: each seasonal component goes on repeating its last cycle (what the forecast
-    assumed), and only the trend model's state takes in the new values. Decomposing the longer
-    series again cost 14 ms a series at each later window, most of MSTL's backtest (Favorita,
-    54 series of 4.5 years: 1.5 s of its 3.7 s).
-    """
-    k = len(y) - length
-    if not 0 < k <= limit or not np.isfinite(y[length:]).all() or digest(y[:length]) != fingerprint:
-        return None
-    steps = np.arange(k)
-    season = sum((tail[steps % len(tail)] for tail in tails), np.zeros(k))
-    return y[length:] - season, tuple(np.roll(tail, -(k % len(tail))) for tail in tails)
-
-
 def seasonal_forecast(tails: Sequence[np.ndarray], horizon: int) -> np.ndarray:
     """Each seasonal component repeats its last cycle (MSTL's seasonal naive); summed."""
     out = np.zeros(horizon)
@@ -185,30 +152,15 @@ class MSTL(LocalForecaster):
         candidates = [statsforecast_models().AutoETS(model=self.trend_model, alias="MSTL"), nonseasonal_ets()]
         trend = fit_first(candidates, self._trend_window(adjusted))
         tails = tuple(s[-p:].copy() for s, p in zip(seasonal, periods, strict=True))
-        return replace(
-            trend,
-            length=len(y),
-            digest=digest(y),
-            periods=periods,
-            seasonal_tails=tails,
-            trend_input=self._trend_window(adjusted).copy(),
-        )
+        return replace(trend, length=len(y), digest=digest(y), periods=periods, seasonal_tails=tails)
 
     def _forecast_series(
         self, state: FittedSeries, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
     ) -> SeriesForecast:
         result: SeriesForecast | None = None
-        carried = None
-        if state.trend_input is not None and state.periods:
-            limit = reuse_steps(state.periods, state.periods[0])
-            carried = extended(state.length, state.digest, y, state.seasonal_tails, limit)
         if state.fitted_on(y):
             tails = state.seasonal_tails
             result = forecast_fitted(state, None, horizon, quantiles)
-        elif carried is not None:
-            adjusted, tails = carried
-            window = self._trend_window(np.concatenate([state.trend_input, adjusted]))
-            result = forecast_fitted(state, window, horizon, quantiles)
         else:
             periods = tuple(p for p in state.periods if len(y) >= MIN_CYCLES * p)
             try:

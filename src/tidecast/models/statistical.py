@@ -76,8 +76,6 @@ class FittedSeries:
     digest: int
     periods: tuple[int, ...] = ()
     seasonal_tails: tuple[np.ndarray, ...] = ()
-    # MSTL: the seasonally adjusted values its trend model was fitted on (`mstl.extended`).
-    trend_input: np.ndarray | None = None
 
     def fitted_on(self, y: np.ndarray) -> bool:
         """Whether `y` is exactly the series the model was fitted on (then `predict` suffices)."""
