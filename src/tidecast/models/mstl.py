@@ -35,7 +35,11 @@ MIN_CYCLES = 2.1
 # to 11.8 s) and were measured and reverted: the whole AutoML lost a little on M4 weekly (OWA
 # 0.762 against 0.759), M4 hourly (0.470 / 0.468) and the demo (wQL 0.00314 / 0.00311), and
 # gained nothing on the retail panels; on the demo's two yearly cycles 2 passes everywhere
-# took MSTL from 0.0106 to 0.0284.
+# took MSTL from 0.0106 to 0.0284. Carrying the fit's decomposition over the later backtest
+# windows instead of decomposing the longer series again (seasonal cycles repeated over the new
+# values, only the trend model's state updated; engine 7e26bf4, reverted) saved 2.4 s of
+# Favorita's 26.8 and cost M4 hourly (MSTL's window 2 wQL 0.0221 -> 0.0277; the run's test
+# wQL 0.0223 -> 0.0352), M4 weekly (OWA 0.748 -> 0.753) and the demo (0.00297 -> 0.00303).
 
 
 def _odd(x: float) -> int:
