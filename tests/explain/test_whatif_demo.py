@@ -72,8 +72,10 @@ def test_when_a_promoted_item_is_dormant_then_it_stays_zero_and_the_notes_say_wh
     rows = answer.comparison
     assert (rows.loc[rows["item_id"] == item, ["baseline", "scenario"]].to_numpy() == 0).all()
     assert rows.loc[rows["item_id"] == other, "difference"].sum() > 0  # the live item responds
-    assert len(answer.notes) == 1 and answer.notes[0].startswith("1 of the items the scenario changes stay 0")
-    assert f"365 steps: {item})" in answer.notes[0] and "zero_dormant=False" in answer.notes[0]
+    assert len(answer.notes) == 1 and answer.notes[0].startswith(
+        f"dormant, so 0 whatever the scenario: {item} (1 of the items"
+    )
+    assert "their last 365 steps" in answer.notes[0] and "zero_dormant=False" in answer.notes[0]
     # An item the scenario leaves alone is not named, dormant or not.
     untouched = whatif(
         auto, [{"covariate": "promotion", "set": 1, "where": {"item_id": other}}], future=future

@@ -75,3 +75,25 @@ def test_when_a_scenario_is_sent_then_baseline_and_scenario_show_side_by_side(
     assert "rule 0 (promotion): 3 rows matched" in text and item in text
     assert "baseline" in legend and "scenario" in legend
     assert "'price' is not a known covariate of the model" in bad
+
+
+def test_when_a_changed_item_is_dormant_then_the_page_says_why_it_stays_zero(
+    site: tuple[str, Path, str], browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server runs in this process: the item is declared dormant at forecast time.
+    import numpy as np
+
+    import tidecast.automl.dormant as dormant
+
+    url, future, item = site
+    monkeypatch.setattr(dormant, "dormant_items", lambda history, steps: np.array([item], dtype=object))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        visit(page, f"{url}#/whatif?endpoint=shop&items={item}")
+        text = scenario(page, future, [{"covariate": "promotion", "set": 1}])
+        note = page.locator("#whatif-result .note").inner_text()
+        page.screenshot(path=str(tmp_path / "whatif-dormant.png"), full_page=True)
+    finally:
+        page.close()
+    assert note.startswith(f"dormant, so 0 whatever the scenario: {item} (1 of the items")
+    assert note in text

@@ -122,9 +122,9 @@ def dormant_held(auto: AutoForecaster, arrays: SeriesArrays, touched: set[str]) 
         return []
     named = ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
     return [
-        f"{len(held)} of the items the scenario changes stay 0: they are dormant (no sale over their "
-        f"last {dormant_steps(arrays.freq, horizon)} steps: {named}), and every forecast of a dormant "
-        "item is 0; a model fitted with zero_dormant=False forecasts them from its members"
+        f"dormant, so 0 whatever the scenario: {named} ({len(held)} of the items it changes sold nothing "
+        f"over their last {dormant_steps(arrays.freq, horizon)} steps); a model fitted with "
+        "zero_dormant=False forecasts them from its members"
     ]
 
 
