@@ -22,6 +22,8 @@ rule off for the whole run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -75,10 +77,14 @@ def dormant_note(history: SeriesArrays, horizon: int) -> list[str]:
     items = [str(i) for i in dormant_at_end(history, horizon)]
     if not items:
         return []
-    named = ", ".join(items[:3]) + (", ..." if len(items) > 3 else "")
     return [
-        f"dormant items: {len(items)} sold nothing over their last {steps} steps ({named}); every model forecasts 0 for them"
+        f"dormant items: {len(items)} sold nothing over their last {steps} steps ({named(items)}); every model forecasts 0 for them"
     ]
+
+
+def named(items: Sequence[str], shown: int = 3) -> str:
+    """The first `shown` of `items`, comma-separated, with ", ..." when there are more."""
+    return ", ".join(items[:shown]) + (", ..." if len(items) > shown else "")
 
 
 def zero_rows(items: np.ndarray, rows: pd.DataFrame) -> np.ndarray:

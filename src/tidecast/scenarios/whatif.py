@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tidecast.automl.dormant import dormant_at_end, dormant_steps
+from tidecast.automl.dormant import dormant_at_end, dormant_steps, named
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
 from tidecast.errors import ConfigError, DataError
@@ -120,9 +120,8 @@ def dormant_held(auto: AutoForecaster, arrays: SeriesArrays, touched: set[str]) 
     held = sorted(touched & {str(i) for i in dormant_at_end(arrays, horizon)})
     if not held:
         return []
-    named = ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
     return [
-        f"dormant, so 0 whatever the scenario: {named} ({len(held)} of the items it changes sold nothing "
+        f"dormant, so 0 whatever the scenario: {named(held)} ({len(held)} of the items it changes sold nothing "
         f"over their last {dormant_steps(arrays.freq, horizon)} steps); a model fitted with "
         "zero_dormant=False forecasts them from its members"
     ]
