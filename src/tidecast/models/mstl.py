@@ -39,7 +39,10 @@ MIN_CYCLES = 2.1
 # windows instead of decomposing the longer series again (seasonal cycles repeated over the new
 # values, only the trend model's state updated; engine 7e26bf4, reverted) saved 2.4 s of
 # Favorita's 26.8 and cost M4 hourly (MSTL's window 2 wQL 0.0221 -> 0.0277; the run's test
-# wQL 0.0223 -> 0.0352), M4 weekly (OWA 0.748 -> 0.753) and the demo (0.00297 -> 0.00303).
+# wQL 0.0223 -> 0.0352), M4 weekly (OWA 0.748 -> 0.753) and the demo (0.00297 -> 0.00303):
+# an hourly daily cycle estimated at the end of a fit (STL's one-sided end) no longer fits 144
+# hours later (MSTL alone forecasting that far from its backtest fit: wQL 0.2198 carried
+# against 0.0249 decomposed again).
 
 
 def _odd(x: float) -> int:
