@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast import metrics
-from tidecast.automl.closures import Rules, close_arrays
+from tidecast.automl.closures import Rules, closed_rows
 from tidecast.automl.dormant import dormant_at_end, zero_rows
 from tidecast.automl.ensemble import BacktestForecast
 from tidecast.automl.windows import BacktestWindow, panel_indptr, window_history
@@ -46,6 +46,23 @@ class WindowData:
     actual: pd.DataFrame
     future: pd.DataFrame | None
     scale: np.ndarray  # per actual row: the item's in-sample seasonal MAE (MASE's scale)
+    # The rows every candidate's forecast is 0 on, by (closure rules, dormant horizon): the same
+    # for every candidate, so found once per window (`zero_mask`); not an init field, so a
+    # screening sample (`dataclasses.replace`) finds its own.
+    _zero: dict[tuple[Rules, int | None], np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def zero_mask(self, closures: Rules, dormant_horizon: int | None) -> np.ndarray:
+        """The `actual` rows every forecast is 0 on: the closed days of `closures` and, given a
+        horizon, the rows of the items dormant at this window's cutoff (`automl.dormant`)."""
+        key = (closures, dormant_horizon)
+        if key not in self._zero:
+            shut = closed_rows(self.actual, closures)
+            if dormant_horizon is not None:
+                shut = shut | zero_rows(dormant_at_end(self.history, dormant_horizon), self.actual)
+            self._zero[key] = shut
+        return self._zero[key]
 
 
 @dataclass
@@ -180,10 +197,8 @@ def run_candidate(
             forecast = model.predict(data.history, data.future, quantiles, deadline=deadline)
             result.predict_seconds += time.perf_counter() - start
             mean, q = _align(forecast, data.actual, quantiles)
-            close_arrays(mean, q, data.actual, closures)
-            if dormant:
-                asleep = zero_rows(dormant_at_end(data.history, horizon), data.actual)
-                mean[asleep], q[asleep] = 0.0, 0.0
+            shut = data.zero_mask(closures, horizon if dormant else None)
+            mean[shut], q[shut] = 0.0, 0.0
             missing = int((~np.isfinite(mean)).sum() + (~np.isfinite(q)).any(axis=1).sum())
             if missing:
                 raise ValueError(f"no finite forecast for {missing} backtest points of window {k + 1}")

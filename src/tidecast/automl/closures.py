@@ -75,11 +75,3 @@ def zeroed(forecast: pd.DataFrame, shut: np.ndarray) -> pd.DataFrame:
     out = forecast.copy()
     out.loc[shut, values] = 0.0
     return out
-
-
-def close_arrays(mean: np.ndarray, q: np.ndarray, rows: pd.DataFrame, rules: Rules) -> None:
-    """Zero, in place, the aligned backtest forecasts of the closed rows of `rows`."""
-    shut = closed_rows(rows, rules)
-    if shut.any():
-        mean[shut] = 0.0
-        q[shut] = 0.0

@@ -87,11 +87,16 @@ def named(items: Sequence[str], shown: int = 3) -> str:
     return ", ".join(items[:shown]) + (", ..." if len(items) > shown else "")
 
 
+def among(ids: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """True for each of `ids` that is one of `items` (compared as text)."""
+    if len(items) == 0 or len(ids) == 0:
+        return np.zeros(len(ids), dtype=bool)
+    return np.asarray(pd.Index(ids).astype(str).isin(pd.Index(items).astype(str)))
+
+
 def zero_rows(items: np.ndarray, rows: pd.DataFrame) -> np.ndarray:
     """True for each row of `rows` (with an item_id column) that belongs to a dormant item."""
-    if len(items) == 0 or len(rows) == 0:
-        return np.zeros(len(rows), dtype=bool)
-    return rows[ITEM_ID].astype(str).isin(pd.Index(items).astype(str)).to_numpy()
+    return among(rows[ITEM_ID].to_numpy(), items)
 
 
 def zero_dormant(forecast: pd.DataFrame, history: SeriesArrays, horizon: int) -> pd.DataFrame:

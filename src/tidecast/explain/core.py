@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tidecast.automl.dormant import dormant_at_end
+from tidecast.automl.dormant import among, dormant_at_end
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
 from tidecast.errors import DataError
@@ -171,7 +171,7 @@ def explain_arrays(auto: AutoForecaster, arrays: SeriesArrays, future: pd.DataFr
     items = ensemble[ITEM_ID].to_numpy()[::horizon] if horizon else np.zeros(0)
     asleep = np.zeros(len(items), dtype=bool)
     if auto._dormant:  # the rule the forecast applied (`AutoForecaster.predict_canonical`)
-        asleep = pd.Index(items).astype(str).isin(pd.Index(dormant_at_end(arrays, horizon)).astype(str))
+        asleep = among(items, dormant_at_end(arrays, horizon))
     rest = final - members  # what the rules after the members took away: closed days, dormant items
     if asleep.any():
         combined.add(DORMANT_ITEM, ADJUSTMENT, np.where(asleep[:, None], rest, 0.0))
