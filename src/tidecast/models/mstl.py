@@ -25,6 +25,7 @@ from tidecast.models.statistical import (
     statsforecast_models,
     unfitted,
 )
+from tidecast.models.stl import stl
 
 # MSTL uses a seasonal period only when the series covers this many cycles of it. On the demo,
 # MSTL(7, 365) on exactly two years scored 4-window wQL 0.0198 against 0.0126 for the weekly
@@ -63,13 +64,12 @@ def mstl_decompose(
     """Seasonal components (one row per period, ascending) and the seasonally adjusted series.
 
     MSTL as statsforecast runs it (Bandara, Hyndman & Bergmeir 2021; seasonal windows 11, 15,
-    ...; two passes when there are several periods) on statsmodels' STL, with interpolation
+    ...; two passes when there are several periods) on statsmodels' STL arithmetic (run by
+    `stl.stl`, 3-6x faster than statsmodels' own loop, same components), with interpolation
     jumps scaled to each smoother's window, which statsforecast's one `stl_kwargs` for every
     period cannot express (a jump that suits the yearly trend smoother of 609 points would
     skip across the weekly one of 13). `least_jump` is the smallest jump any smoother gets.
     """
-    from statsmodels.tsa.seasonal import STL
-
     periods = sorted(periods)
     seasonal = np.zeros((len(periods), len(y)))
     adjusted = np.asarray(y, dtype=np.float64).copy()
@@ -79,9 +79,9 @@ def mstl_decompose(
             s_window = 7 + 4 * (i + 1)
             t_window = _odd(1.5 * period / (1 - 1.5 / s_window))  # statsmodels' default
             l_window = _odd(period + 1)  # likewise
-            stl = STL(
+            seasonal[i], _ = stl(
                 adjusted,
-                period=period,
+                period,
                 seasonal=s_window,
                 trend=t_window,
                 low_pass=l_window,
@@ -90,7 +90,6 @@ def mstl_decompose(
                 trend_jump=_jump(t_window, least_jump),
                 low_pass_jump=_jump(l_window, least_jump),
             )
-            seasonal[i] = stl.fit().seasonal
             adjusted -= seasonal[i]
     return seasonal, adjusted
 
@@ -116,7 +115,8 @@ class MSTL(LocalForecaster):
     daily). On the demo statsforecast's MSTL([7, 365]) takes 440 ms per series (hold-out wQL
     0.0116); with the interpolation jumps of `mstl_decompose` and the trend model on the last
     365 points it takes 33 ms (wQL 0.0114; 0.0107 over four windows for both). `forward`
-    re-decomposes the new history (~20 ms) and replays the stored trend model on it.
+    re-decomposes the new history (~20 ms with statsmodels' STL, 4-8 ms with `stl.stl` on a
+    1,650-day series) and replays the stored trend model on it.
     """
 
     name = "MSTL"

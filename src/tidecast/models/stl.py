@@ -1,0 +1,169 @@
+"""STL without robustness weights, as linear smoothers on numpy arrays.
+
+MSTL and MSTL-ETS decompose every series in every backtest window with two or three STL fits
+per period; statsmodels' STL runs each LOESS point by point in a Cython loop, and its yearly
+cycle-subseries pass alone (365 subseries of four or five values, five inner passes) took
+about 8 ms a fit whatever the interpolation jumps: a third of the local models' time on
+Favorita. Without robustness weights every STL smoother is a fixed linear map that depends only
+on the series length and the smoother's settings, not on the values. So each one is built once
+(`_loess`, `_subseries`, cached) and applied to whole arrays: all cycle-subseries of one length
+at once as a matrix product, the low-pass and trend smoothers through a sliding window. The
+arithmetic is statsmodels' (Cleveland et al. 1990 as in its `_stl.pyx`, including where it
+evaluates and interpolates and what it does at the ends); results agree with it to rounding
+(`tests/models/test_stl.py` checks 1e-9 across periods, jumps, degrees and short series).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def _weights(
+    n: int, width: int, degree: int, xs: np.ndarray, nleft: np.ndarray, nright: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """LOESS weights of each estimate: point `xs` (1-based) from values `nleft..nright` of `n`.
+
+    Returns a (len(xs), nright - nleft + 1) array (every row spans the same number of values)
+    and whether each row is defined (False where every weight is 0, statsmodels' NaN).
+    """
+    span = int(nright[0] - nleft[0] + 1)
+    j = nleft[:, None] + np.arange(span)[None, :]  # 1-based positions of the values
+    h = np.maximum(xs - nleft, nright - xs).astype(np.float64)
+    if width > n:
+        h += (width - n) // 2
+    r = np.abs(j - xs[:, None]).astype(np.float64)
+    hh = h[:, None]
+    w = np.where(r <= 0.999 * hh, (1.0 - (r / np.where(hh > 0, hh, 1.0)) ** 3) ** 3, 0.0)
+    w = np.where(r <= 0.001 * hh, 1.0, w)
+    total = w.sum(axis=1)
+    defined = total > 0
+    w = w / np.where(defined, total, 1.0)[:, None]
+    if degree > 0:
+        a = (w * j).sum(axis=1)
+        c = (w * (j - a[:, None]) ** 2).sum(axis=1)
+        tilt = (h > 0) & (np.sqrt(c) > 0.001 * (n - 1.0))
+        b = np.where(tilt, (xs - a) / np.where(tilt, c, 1.0), 0.0)
+        w = w * (b[:, None] * (j - a[:, None]) + 1.0)
+    return w, defined
+
+
+@lru_cache(maxsize=512)
+def _loess(n: int, width: int, degree: int, jump: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """statsmodels' `_ess` as data: where it evaluates (0-based), each estimate's first value
+    (0-based) and its weights. Between evaluated points the smooth is linear."""
+    jump = min(jump, n - 1)
+    if width >= n:
+        xs = np.arange(1, n + 1, jump)
+        nleft, nright = np.ones_like(xs), np.full_like(xs, n)
+    elif jump == 1:
+        xs = np.arange(1, n + 1)
+        nsh = (width + 2) // 2
+        nleft = np.clip(xs - nsh + 1, 1, n - width + 1)
+        nright = nleft + width - 1
+    else:
+        xs = np.arange(1, n + 1, jump)
+        nsh = (width + 1) // 2
+        nleft = np.where(xs < nsh, 1, np.where(xs >= n - nsh + 1, n - width + 1, xs - nsh + 1))
+        nright = nleft + width - 1
+    if jump > 1 and xs[-1] != n:  # the last point, from the last evaluated point's window
+        xs = np.append(xs, n)
+        nleft, nright = np.append(nleft, nleft[-1]), np.append(nright, nright[-1])
+    w, defined = _weights(n, width, degree, xs, nleft, nright)
+    # A row whose weights are all 0 keeps the value itself (statsmodels' NaN fallback).
+    if not defined.all():
+        w[~defined] = 0.0
+        w[~defined, np.clip(xs[~defined] - nleft[~defined], 0, w.shape[1] - 1)] = 1.0
+    return xs - 1, nleft - 1, w
+
+
+def loess(y: np.ndarray, width: int, degree: int, jump: int) -> np.ndarray:
+    """statsmodels' STL smoother `_ess` (no robustness weights) of `y`."""
+    n = len(y)
+    if n < 2:
+        return y.astype(np.float64).copy()
+    at, start, w = _loess(n, width, degree, jump)
+    values = (sliding_window_view(y, w.shape[1])[start] * w).sum(axis=1)
+    if len(at) == n:
+        return values
+    return np.interp(np.arange(n, dtype=np.float64), at.astype(np.float64), values)
+
+
+def _dense(n: int, width: int, degree: int, jump: int) -> np.ndarray:
+    """`loess` as an n x n matrix: the evaluated rows' weights, interpolated in between."""
+    if n < 2:
+        return np.eye(n)
+    at, start, w = _loess(n, width, degree, jump)
+    evaluated = np.zeros((len(at), n))
+    evaluated[np.arange(len(at))[:, None], start[:, None] + np.arange(w.shape[1])] = w
+    if len(at) == n:
+        return evaluated
+    points = np.arange(n)
+    below = np.clip(np.searchsorted(at, points, side="right") - 1, 0, len(at) - 2)
+    share = (points - at[below]) / (at[below + 1] - at[below])
+    return (1.0 - share)[:, None] * evaluated[below] + share[:, None] * evaluated[below + 1]
+
+
+@lru_cache(maxsize=256)
+def _subseries(k: int, width: int, degree: int, jump: int) -> np.ndarray:
+    """The (k + 2) x k matrix that smooths one cycle-subseries of `k` values and extends it by
+    one value at each end (statsmodels' `_ss`), so that a whole group is one product."""
+    out = np.zeros((k + 2, k))
+    out[1 : k + 1] = _dense(k, width, degree, jump)
+    ends = (
+        (0, 0, 1, min(width, k)),  # row, xs, nleft, nright
+        (k + 1, k + 1, max(1, k - width + 1), k),
+    )
+    for row, x, left, right in ends:
+        w, defined = _weights(k, width, degree, np.array([x]), np.array([left]), np.array([right]))
+        if defined[0]:
+            out[row, left - 1 : right] = w[0]
+        else:  # statsmodels copies the neighbouring smoothed value
+            out[row] = out[1] if row == 0 else out[k]
+    return out
+
+
+def _cycle_subseries(x: np.ndarray, period: int, width: int, degree: int, jump: int) -> np.ndarray:
+    """Every cycle-subseries of `x` smoothed and extended by one cycle at each end (n + 2p)."""
+    n = len(x)
+    q, r = divmod(n, period)
+    out = np.zeros((q + 3, period))
+    if r:
+        long = np.vstack([x[: q * period].reshape(q, period)[:, :r], x[q * period :][None, :]])
+        out[:, :r] = _subseries(q + 1, width, degree, jump) @ long
+    if q:
+        out[: q + 2, r:] = _subseries(q, width, degree, jump) @ x[: q * period].reshape(q, period)[:, r:]
+    return out.ravel()[: n + 2 * period]
+
+
+def _moving_average(x: np.ndarray, length: int) -> np.ndarray:
+    sums = np.cumsum(np.concatenate([[0.0], x]))
+    return (sums[length:] - sums[:-length]) / length
+
+
+def stl(
+    y: np.ndarray,
+    period: int,
+    seasonal: int,
+    trend: int,
+    low_pass: int,
+    seasonal_deg: int = 1,
+    trend_deg: int = 1,
+    low_pass_deg: int = 1,
+    seasonal_jump: int = 1,
+    trend_jump: int = 1,
+    low_pass_jump: int = 1,
+    inner_iter: int = 5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seasonal and trend components of `y` (statsmodels' `STL(...).fit()` without `robust`)."""
+    y = np.asarray(y, dtype=np.float64)
+    n = len(y)
+    season, level = np.zeros(n), np.zeros(n)
+    for _ in range(inner_iter):
+        cycles = _cycle_subseries(y - level, period, seasonal, seasonal_deg, seasonal_jump)
+        low = _moving_average(_moving_average(_moving_average(cycles, period), period), 3)
+        season = cycles[period : period + n] - loess(low, low_pass, low_pass_deg, low_pass_jump)
+        level = loess(y - season, trend, trend_deg, trend_jump)
+    return season, level
