@@ -16,6 +16,7 @@ evaluates and interpolates and what it does at the ends); results agree with it 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -50,10 +51,19 @@ def _weights(
     return w, defined
 
 
+class _Smoother(NamedTuple):
+    """statsmodels' `_ess` as data: each estimate's first value (0-based) and weights, and for a
+    smoother that jumps, each point's evaluated neighbour below and its share of the one above
+    (the smooth is linear between evaluated points)."""
+
+    start: np.ndarray
+    weights: np.ndarray
+    below: np.ndarray | None
+    share: np.ndarray | None
+
+
 @lru_cache(maxsize=512)
-def _loess(n: int, width: int, degree: int, jump: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """statsmodels' `_ess` as data: where it evaluates (0-based), each estimate's first value
-    (0-based) and its weights. Between evaluated points the smooth is linear."""
+def _smoother(n: int, width: int, degree: int, jump: int) -> _Smoother:
     jump = min(jump, n - 1)
     if width >= n:
         xs = np.arange(1, n + 1, jump)
@@ -76,53 +86,70 @@ def _loess(n: int, width: int, degree: int, jump: int) -> tuple[np.ndarray, np.n
     if not defined.all():
         w[~defined] = 0.0
         w[~defined, np.clip(xs[~defined] - nleft[~defined], 0, w.shape[1] - 1)] = 1.0
-    return xs - 1, nleft - 1, w
+    if len(xs) == n:
+        return _Smoother(_frozen(nleft - 1), _frozen(w), None, None)
+    at, points = xs - 1, np.arange(n)
+    below = np.clip(np.searchsorted(at, points, side="right") - 1, 0, len(at) - 2)
+    share = (points - at[below]) / (at[below + 1] - at[below])
+    return _Smoother(_frozen(nleft - 1), _frozen(w), _frozen(below), _frozen(share))
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """Cached arrays are shared by every caller: read-only, so none can change another's."""
+    a.flags.writeable = False
+    return a
 
 
 def loess(y: np.ndarray, width: int, degree: int, jump: int) -> np.ndarray:
-    """statsmodels' STL smoother `_ess` (no robustness weights) of `y`."""
+    """statsmodels' STL smoother `_ess` (no robustness weights) of `y` along its first axis
+    (each column of a 2-D `y` smoothed on its own)."""
     n = len(y)
     if n < 2:
-        return y.astype(np.float64).copy()
-    at, start, w = _loess(n, width, degree, jump)
-    values = (sliding_window_view(y, w.shape[1])[start] * w).sum(axis=1)
-    if len(at) == n:
+        return y.astype(np.float64)
+    smoother = _smoother(n, width, degree, jump)
+    w = smoother.weights
+    windows = sliding_window_view(y, w.shape[1], axis=0)[smoother.start]
+    values = (windows * w.reshape(len(w), *(1,) * (y.ndim - 1), w.shape[1])).sum(axis=-1)
+    if smoother.below is None or smoother.share is None:
         return values
-    return np.interp(np.arange(n, dtype=np.float64), at.astype(np.float64), values)
-
-
-def _dense(n: int, width: int, degree: int, jump: int) -> np.ndarray:
-    """`loess` as an n x n matrix: the evaluated rows' weights, interpolated in between."""
-    if n < 2:
-        return np.eye(n)
-    at, start, w = _loess(n, width, degree, jump)
-    evaluated = np.zeros((len(at), n))
-    evaluated[np.arange(len(at))[:, None], start[:, None] + np.arange(w.shape[1])] = w
-    if len(at) == n:
-        return evaluated
-    points = np.arange(n)
-    below = np.clip(np.searchsorted(at, points, side="right") - 1, 0, len(at) - 2)
-    share = (points - at[below]) / (at[below + 1] - at[below])
-    return (1.0 - share)[:, None] * evaluated[below] + share[:, None] * evaluated[below + 1]
+    share = smoother.share.reshape(n, *(1,) * (y.ndim - 1))
+    return (1.0 - share) * values[smoother.below] + share * values[smoother.below + 1]
 
 
 @lru_cache(maxsize=256)
-def _subseries(k: int, width: int, degree: int, jump: int) -> np.ndarray:
-    """The (k + 2) x k matrix that smooths one cycle-subseries of `k` values and extends it by
-    one value at each end (statsmodels' `_ss`), so that a whole group is one product."""
-    out = np.zeros((k + 2, k))
-    out[1 : k + 1] = _dense(k, width, degree, jump)
-    ends = (
-        (0, 0, 1, min(width, k)),  # row, xs, nleft, nright
-        (k + 1, k + 1, max(1, k - width + 1), k),
-    )
-    for row, x, left, right in ends:
+def _ends(k: int, width: int, degree: int) -> tuple[tuple[int, np.ndarray | None], ...]:
+    """Weights of the values one cycle before and after a cycle-subseries of `k` (statsmodels'
+    `_ss`): for each end, its window's first value and weights, or None where every weight is 0
+    (statsmodels then repeats the neighbouring smoothed value)."""
+    out = []
+    for x, left, right in ((0, 1, min(width, k)), (k + 1, max(1, k - width + 1), k)):
         w, defined = _weights(k, width, degree, np.array([x]), np.array([left]), np.array([right]))
-        if defined[0]:
-            out[row, left - 1 : right] = w[0]
-        else:  # statsmodels copies the neighbouring smoothed value
-            out[row] = out[1] if row == 0 else out[k]
-    return out
+        out.append((left - 1, _frozen(w[0]) if defined[0] else None))
+    return tuple(out)
+
+
+# Cycle-subseries up to this many values are smoothed by one cached (k + 2) x k matrix product
+# (1 MB at most each; 64 kept), longer ones through the sliding windows of `loess`. The product
+# took MSTL(7, 365) on 1,650 days 1.7 ms against 2.8 ms per pass of both periods.
+DENSE_MAX = 362
+
+
+@lru_cache(maxsize=64)
+def _extension_matrix(k: int, width: int, degree: int, jump: int) -> np.ndarray:
+    """`_extended` as a matrix, built from the identity."""
+    return _frozen(_extended(np.eye(k), width, degree, jump, dense=False))
+
+
+def _extended(y: np.ndarray, width: int, degree: int, jump: int, dense: bool = True) -> np.ndarray:
+    """Columns of `y` (k x m, each a cycle-subseries) smoothed and extended by one value at
+    each end: (k + 2) x m."""
+    if dense and len(y) <= DENSE_MAX:
+        return _extension_matrix(len(y), width, degree, jump) @ y
+    smooth = loess(y, width, degree, jump)
+    rows = []
+    for (first, w), neighbour in zip(_ends(len(y), width, degree), (smooth[0], smooth[-1]), strict=True):
+        rows.append(neighbour if w is None else w @ y[first : first + len(w)])
+    return np.vstack([rows[0], smooth, rows[1]])
 
 
 def _cycle_subseries(x: np.ndarray, period: int, width: int, degree: int, jump: int) -> np.ndarray:
@@ -130,11 +157,11 @@ def _cycle_subseries(x: np.ndarray, period: int, width: int, degree: int, jump: 
     n = len(x)
     q, r = divmod(n, period)
     out = np.zeros((q + 3, period))
+    whole = x[: q * period].reshape(q, period)
     if r:
-        long = np.vstack([x[: q * period].reshape(q, period)[:, :r], x[q * period :][None, :]])
-        out[:, :r] = _subseries(q + 1, width, degree, jump) @ long
+        out[:, :r] = _extended(np.vstack([whole[:, :r], x[q * period :][None, :]]), width, degree, jump)
     if q:
-        out[: q + 2, r:] = _subseries(q, width, degree, jump) @ x[: q * period].reshape(q, period)[:, r:]
+        out[: q + 2, r:] = _extended(whole[:, r:], width, degree, jump)
     return out.ravel()[: n + 2 * period]
 
 
