@@ -6,11 +6,11 @@ cycle-subseries pass alone (365 subseries of four or five values, five inner pas
 about 8 ms a fit whatever the interpolation jumps: a third of the local models' time on
 Favorita. Without robustness weights every STL smoother is a fixed linear map that depends only
 on the series length and the smoother's settings, not on the values. So each one is built once
-(`_loess`, `_subseries`, cached) and applied to whole arrays: all cycle-subseries of one length
-at once as a matrix product, the low-pass and trend smoothers through a sliding window. The
+(`_smoother`, `_extension_matrix`, cached) and applied to whole arrays: all cycle-subseries of
+one length at once, the low-pass and trend smoothers through a sliding window. The
 arithmetic is statsmodels' (Cleveland et al. 1990 as in its `_stl.pyx`, including where it
 evaluates and interpolates and what it does at the ends); results agree with it to rounding
-(`tests/models/test_stl.py` checks 1e-9 across periods, jumps, degrees and short series).
+(`tests/models/test_stl.py` checks 1e-8 across periods, jumps, degrees and short series).
 """
 
 from __future__ import annotations
