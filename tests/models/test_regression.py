@@ -129,6 +129,25 @@ def test_when_one_point_is_a_gross_outlier_then_the_huber_fit_ignores_it():
     assert abs(huber_ridge(x, y, penalty, huber_c=None)[0] - 1) > 0.1
 
 
+def test_when_huber_weighs_points_down_then_the_coefficients_are_weighted_least_squares():
+    # The textbook pass, x' W x formed anew each time, against the fit's cross-product update.
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(400, 6))
+    y = x @ rng.normal(size=6) + rng.standard_t(2, size=400)
+    penalty = np.full(6, 0.01)
+    weights = np.ones(400)
+    for _ in range(10):
+        gram = (x * weights[:, None]).T @ x + np.diag(penalty * weights.sum())
+        beta = np.linalg.solve(gram, (x * weights[:, None]).T @ y)
+        residuals = np.abs(y - x @ beta)
+        new = np.minimum(1.0, 5.0 * 1.4826 * np.median(residuals) / residuals)
+        if np.max(np.abs(new - weights)) < 1e-3:
+            break
+        weights = new
+    assert (weights < 1).sum() > 5  # the case under test: several points weighed down
+    np.testing.assert_allclose(huber_ridge(x, y, penalty, huber_c=5.0), beta, rtol=0, atol=1e-12)
+
+
 PROMO_SPEC = DatasetSpec(freq="D", known_covariates=("promotion", "price"))
 
 
