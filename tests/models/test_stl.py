@@ -100,3 +100,25 @@ def test_when_mstl_decomposes_then_it_matches_the_statsmodels_passes() -> None:
             rest -= expected[i]
     np.testing.assert_allclose(seasonal, expected, rtol=0, atol=1e-8)
     np.testing.assert_allclose(adjusted, rest, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("period", [2, 3, 5])
+@pytest.mark.parametrize("kind", ["noise", "constant", "zeros", "spike"])
+def test_when_the_series_is_short_or_degenerate_then_stl_still_matches_statsmodels(
+    period: int, kind: str
+) -> None:
+    # From the shortest series STL takes (two cycles and one) upwards: subseries of two or
+    # three values, windows wider than the data, estimates whose weights are all 0.
+    for n in range(2 * period + 1, 2 * period + 6):
+        y = {
+            "noise": np.random.default_rng(n).normal(size=n),
+            "constant": np.full(n, 7.0),
+            "zeros": np.zeros(n),
+            "spike": np.r_[np.zeros(n - 1), 1e6],
+        }[kind]
+        trend, low_pass = _odd(1.5 * period / (1 - 1.5 / 7)), _odd(period + 1)
+        expected = STL(y, period=period, seasonal=7, trend=trend, low_pass=low_pass, trend_jump=3).fit()
+        season, level = stl(y, period, 7, trend, low_pass, trend_jump=3)
+        scale = max(1.0, float(np.abs(y).max()))
+        np.testing.assert_allclose(season / scale, expected.seasonal / scale, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(level / scale, expected.trend / scale, rtol=0, atol=1e-12)
