@@ -11,6 +11,17 @@ one length at once, the low-pass and trend smoothers through a sliding window. T
 arithmetic is statsmodels' (Cleveland et al. 1990 as in its `_stl.pyx`, including where it
 evaluates and interpolates and what it does at the ends); results agree with it to rounding
 (`tests/models/test_stl.py` checks 1e-8 across periods, jumps, degrees and short series).
+
+Measured with `benchmarks/local_windows.py` (fit before the oldest of four windows, forecast
+each, refit, one process), statsmodels' STL (engine 737ed56) against this, same session, the
+same wQL to the digit on every set; total seconds:
+
+| model | demo | Favorita | M4 hourly | pasta_promo |
+|---|---|---|---|---|
+| MSTL | 15.6 -> 5.9 | 9.4 -> 3.7 | 44.7 -> 20.6 | 20.5 -> 5.6 |
+| MSTLETS | 19.1 -> 13.2 | 9.3 -> 6.1 | 62.7 -> 49.5 | 21.7 -> 16.4 |
+
+MSTL-ETS gains less: most of its time is its seasonal AutoETS, not the decomposition.
 """
 
 from __future__ import annotations
