@@ -8,13 +8,8 @@ import numpy as np
 import pytest
 from statsmodels.tsa.seasonal import STL
 
-from tidecast.models.mstl import mstl_decompose
+from tidecast.models.mstl import _odd, mstl_decompose
 from tidecast.models.stl import loess, stl
-
-
-def _odd(x: float) -> int:
-    n = int(np.ceil(x))
-    return n if n % 2 else n + 1
 
 
 def _series(n: int, period: int, seed: int) -> np.ndarray:
