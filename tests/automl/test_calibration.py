@@ -10,6 +10,7 @@ from tidecast.automl.backtest import CandidateResult
 from tidecast.automl.calibration import (
     GRID,
     MIN_POINTS,
+    NARROW_GRID,
     QuantileCalibration,
     fit_calibration,
     fit_level,
@@ -227,3 +228,40 @@ def test_when_naive_trails_a_steady_growth_then_the_fit_scales_its_forecast_up()
     np.testing.assert_allclose(forecast.groupby("item_id")["mean"].first(), last * level, rtol=1e-9)
     off = AutoForecaster(horizon=14, models=["Naive"], backtest_windows=3, n_jobs=1, calibrate_level=False)
     assert off.fit(pd.concat(frames)).report_.calibration["level"] == 1.0
+
+
+# ---- narrowing: only where every fit agrees -----------------------------------------------------
+def _narrow(half_widths: list[float]) -> QuantileCalibration | None:
+    windows, report = _backtest(half_widths)
+    auto = SimpleNamespace(calibrate_quantiles=True, refit_every_window=False, calibrate_level=False)
+    return calibrate(auto, windows, {"M": 1.0}, QUANTILES, report)
+
+
+def test_when_every_window_is_too_wide_then_the_bands_narrow():
+    # y is uniform on [-1, 1]: its 10% and 90% quantiles are -0.8 and 0.8; each window states
+    # +-0.8 / 0.9, which a factor of 0.9 brings exactly onto them.
+    calibration = _narrow([0.8 / 0.9] * 3)
+    assert calibration is not None
+    assert calibration.factors == pytest.approx((0.9, 1.0, 0.9))
+
+
+def test_when_one_window_holds_its_band_then_nothing_narrows():
+    assert _narrow([0.8 / 0.9, 0.8, 0.8 / 0.9]) is None
+
+
+def test_when_windows_ask_for_different_narrowing_then_the_least_is_taken():
+    # The fresh fit (window 1) asks for 0.8, the others for 0.9: the bands narrow by 0.9 only.
+    calibration = _narrow([1.0, 0.8 / 0.9, 0.8 / 0.9])
+    assert calibration is not None
+    assert calibration.factors == pytest.approx((0.9, 1.0, 0.9))
+
+
+def test_when_there_is_one_window_then_nothing_narrows():
+    assert _narrow([0.8 / 0.9]) is None
+
+
+def test_narrowing_stops_at_the_grids_floor():
+    calibration = _narrow([2.0] * 3)  # the true band is 0.4 of the stated one
+    assert calibration is not None
+    assert min(NARROW_GRID) > 0.4
+    assert calibration.factors == pytest.approx((min(NARROW_GRID), 1.0, min(NARROW_GRID)))

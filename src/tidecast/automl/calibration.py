@@ -77,6 +77,9 @@ import numpy as np
 # B gains on two real sets and loses 0.25% on one, and the demo without covariates (whose
 # test spans a Christmas no backtest window holds) loses 1.3% in both: promising, not proven.
 GRID = np.round(np.arange(1.0, 3.0001, 0.05), 2)
+# Narrowing (variant B): factors searched down to this; a band narrows only when the pooled
+# fit, the first window's and every window's own fit all ask for less (`narrowing`).
+NARROW_GRID = np.round(np.arange(0.8, 3.0001, 0.05), 2)
 # Fewer backtest points than this per level leave the band as the models gave it.
 MIN_POINTS = 50
 # Level factors searched: a bias beyond 10% (the grid's edge) is not corrected (module docstring).
@@ -131,9 +134,10 @@ def _center(mean: np.ndarray, q: np.ndarray, quantiles: Sequence[float]) -> np.n
 
 
 def fit_calibration(
-    y: np.ndarray, mean: np.ndarray, q: np.ndarray, quantiles: Sequence[float]
+    y: np.ndarray, mean: np.ndarray, q: np.ndarray, quantiles: Sequence[float], grid: np.ndarray = GRID
 ) -> QuantileCalibration:
-    """The factor per level minimising its pinball loss on backtest points `y` (NaN ignored)."""
+    """The factor per level on `grid` minimising its pinball loss on backtest points `y` (NaN
+    ignored)."""
     quantiles = tuple(float(v) for v in quantiles)
     ok = np.isfinite(y) & np.isfinite(mean) & np.isfinite(q).all(axis=1)
     y, mean, q = y[ok], mean[ok], q[ok]
@@ -146,9 +150,9 @@ def fit_calibration(
             factors.append(1.0)
             continue
         spread = q[:, j] - center
-        diff = y[:, None] - (center[:, None] + spread[:, None] * GRID[None, :])
+        diff = y[:, None] - (center[:, None] + spread[:, None] * grid[None, :])
         losses = ((level - (diff < 0)) * diff).sum(axis=0)  # the pinball loss of each factor
-        factors.append(_least_loss(GRID, losses))
+        factors.append(_least_loss(grid, losses))
     return QuantileCalibration(quantiles, tuple(factors))
 
 
@@ -225,6 +229,8 @@ class BacktestCalibration(NamedTuple):
     every_window: QuantileCalibration
     fresh_fit: QuantileCalibration
     level: LevelFit
+    # Per level, the narrowing each fit asked for (`narrowing_asked`).
+    narrowing_asked: list[list[float]]
 
 
 def calibrate_backtests(
@@ -247,6 +253,37 @@ def calibrate_backtests(
     every = fit_calibration(y, mean, q, quantiles)
     fresh = fresh_fit_points(window_sizes, refit_every_window)
     own = every if fresh == slice(None) else fit_calibration(y[fresh], mean[fresh], q[fresh], quantiles)
-    factors = tuple(min(a, b) for a, b in zip(every.factors, own.factors, strict=True))
-    chosen = QuantileCalibration(every.quantiles, factors, scale.factor)
-    return BacktestCalibration(chosen, every, own, scale)
+    factors = [min(a, b) for a, b in zip(every.factors, own.factors, strict=True)]
+    asked = narrowing_asked(y, mean, q, quantiles, window_sizes, fresh)
+    for j, narrower in enumerate(narrowing(asked)):
+        if narrower is not None:
+            factors[j] = narrower
+    chosen = QuantileCalibration(every.quantiles, tuple(factors), scale.factor)
+    return BacktestCalibration(chosen, every, own, scale, asked)
+
+
+def narrowing_asked(
+    y: np.ndarray,
+    mean: np.ndarray,
+    q: np.ndarray,
+    quantiles: Sequence[float],
+    window_sizes: Sequence[int],
+    fresh: slice,
+) -> list[list[float]]:
+    """Per level, the factors on `NARROW_GRID` of the pooled fit, the fresh fit and each window's
+    own (in that order); empty with fewer than `MIN_LEVEL_WINDOWS` windows."""
+    if len(window_sizes) < MIN_LEVEL_WINDOWS:
+        return [[] for _ in quantiles]
+    bounds = np.cumsum([0, *window_sizes])
+    fits = [
+        fit_calibration(y, mean, q, quantiles, NARROW_GRID),
+        fit_calibration(y[fresh], mean[fresh], q[fresh], quantiles, NARROW_GRID),
+        *(fit_calibration(y[a:b], mean[a:b], q[a:b], quantiles, NARROW_GRID) for a, b in pairwise(bounds)),
+    ]
+    return [[f.factors[j] for f in fits] for j in range(len(quantiles))]
+
+
+def narrowing(asked: list[list[float]]) -> list[float | None]:
+    """Per level, the factor below 1 that every fit agrees on (the largest they ask for), or
+    None where any of them asks for 1 or more (or there are none)."""
+    return [max(a) if a and max(a) < 1.0 else None for a in asked]

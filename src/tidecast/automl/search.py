@@ -234,6 +234,9 @@ def calibrate(
         "factors_every_window": factors(fits.every_window),
         "factors_fresh_fit": factors(fits.fresh_fit),
         "factors": factors(calibration),
+        "narrowing_asked": {
+            quantile_column(q): a for q, a in zip(quantiles, fits.narrowing_asked, strict=True)
+        },
         "level": calibration.level,
         "level_per_window": fits.level.per_window,
         "level_reason": fits.level.reason,
