@@ -265,3 +265,15 @@ def test_narrowing_stops_at_the_grids_floor():
     assert calibration is not None
     assert min(NARROW_GRID) > 0.4
     assert calibration.factors == pytest.approx((min(NARROW_GRID), 1.0, min(NARROW_GRID)))
+
+
+def test_factors_are_the_same_whether_the_points_fit_in_one_chunk_or_many(monkeypatch):
+    import tidecast.automl.calibration as calibration
+
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=5_000)
+    mean, q = bands(len(y), 0.5)
+    whole = fit_calibration(y, mean, q, QUANTILES)
+    monkeypatch.setattr(calibration, "CHUNK", 333)
+    assert fit_calibration(y, mean, q, QUANTILES) == whole
+    assert whole.factors[0] > 1.0  # N(0, 1)'s 10% quantile is -1.28: the band widens

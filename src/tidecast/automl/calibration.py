@@ -83,6 +83,8 @@ import numpy as np
 GRID = np.round(np.arange(1.0, 3.0001, 0.05), 2)
 # Factors searched for narrowing, which only unanimous fits apply (`narrowing`).
 NARROW_GRID = np.round(np.arange(0.8, 3.0001, 0.05), 2)
+# Backtest points per step of the factor search (`_band_losses`).
+CHUNK = 1 << 15
 # Fewer backtest points than this per level leave the band as the models gave it.
 MIN_POINTS = 50
 # Level factors searched: a bias beyond 10% (the grid's edge) is not corrected (module docstring).
@@ -152,11 +154,22 @@ def fit_calibration(
         if level == 0.5 and 0.5 in quantiles:
             factors.append(1.0)
             continue
-        spread = q[:, j] - center
-        diff = y[:, None] - (center[:, None] + spread[:, None] * grid[None, :])
-        losses = ((level - (diff < 0)) * diff).sum(axis=0)  # the pinball loss of each factor
-        factors.append(_least_loss(grid, losses))
+        factors.append(_least_loss(grid, _band_losses(y, center, q[:, j] - center, level, grid)))
     return QuantileCalibration(quantiles, tuple(factors))
+
+
+def _band_losses(
+    y: np.ndarray, center: np.ndarray, spread: np.ndarray, level: float, grid: np.ndarray
+) -> np.ndarray:
+    """The pinball loss at `level` of the band `center + spread * f` for every factor f of
+    `grid`, summed over the points `CHUNK` at a time: a catalogue's backtests hold millions of
+    points, and a points x factors array of them all would take gigabytes."""
+    losses = np.zeros(len(grid))
+    for start in range(0, len(y), CHUNK):
+        part = slice(start, start + CHUNK)
+        diff = y[part, None] - (center[part, None] + spread[part, None] * grid[None, :])
+        losses += ((level - (diff < 0)) * diff).sum(axis=0)
+    return losses
 
 
 def _least_loss(grid: np.ndarray, losses: np.ndarray) -> float:
