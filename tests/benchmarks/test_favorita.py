@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 favorita = pytest.importorskip("favorita")
+favorita_data = pytest.importorskip("favorita_data")
 
 COLUMNS = ("date", "type", "locale", "locale_name", "description", "transferred")
 CALENDAR = pd.DataFrame(
@@ -36,7 +37,7 @@ STORES = pd.DataFrame(
 def flags(column: str) -> pd.DataFrame:
     """One covariate as a (date x store) 0/1 table."""
     dates = pd.date_range("2017-08-09", "2017-08-16", freq="D")
-    table = favorita.holiday_covariates(CALENDAR, STORES, dates)
+    table = favorita_data.holiday_covariates(CALENDAR, STORES, dates)
     return table.pivot(index="timestamp", columns="item_id", values=column).astype(int)
 
 
@@ -61,7 +62,7 @@ def test_work_days_and_events_are_flagged_apart_from_days_off() -> None:
 
 
 def test_national_events_list_the_days_off_under_the_holidays_names() -> None:
-    events = favorita.national_events(CALENDAR)
+    events = favorita_data.national_events(CALENDAR)
     assert events["date"].dt.strftime("%m-%d").tolist() == ["08-11", "08-14"]
     assert events["name"].tolist() == ["Grito", "Puente"]
 
@@ -70,11 +71,11 @@ def test_rolling_splits_start_at_the_official_test_and_step_back_a_horizon_at_a_
     rolling = pytest.importorskip("favorita_rolling")
     days = pd.date_range("2017-06-01", "2017-07-30", freq="D")
     train = pd.DataFrame({"item_id": "s", "timestamp": days, "target": range(len(days))})
-    for column in favorita.HOLIDAY_COLUMNS:
+    for column in favorita_data.HOLIDAY_COLUMNS:
         train[column] = 0.0
     test_days = pd.date_range("2017-07-31", periods=favorita.HORIZON, freq="D")
     test = pd.DataFrame({"item_id": "s", "timestamp": test_days, "target": 1000.0})
-    future = test[["item_id", "timestamp"]].assign(**{c: 1.0 for c in favorita.HOLIDAY_COLUMNS})
+    future = test[["item_id", "timestamp"]].assign(**{c: 1.0 for c in favorita_data.HOLIDAY_COLUMNS})
     frames = {"train": train, "test": test, "future": future}
     (h0, w0), (h1, w1) = rolling.splits(frames, 2)
     assert h0["timestamp"].max() == days[-1] and len(h0) == len(days)
