@@ -64,7 +64,9 @@ def main(
             neural.main()
         for bench in m4.BENCHMARKS.values():
             m4.run(bench, QUICK_SERIES if quick else None)
-        favorita.run(QUICK_SERIES if quick else None, oil=not quick)
+        favorita.run(
+            QUICK_SERIES if quick else None, oil=not quick, pairs=0 if quick else favorita.TIME_PAIRS
+        )
         if not quick:
             favorita_rolling.main(4)
         options = ["--max-series", str(QUICK_SERIES), "--origins", "1"] if quick else []
