@@ -32,8 +32,8 @@ tourism yearly 0.0992).
 A band **narrows** only on stronger evidence than it widens: where the pooled fit, the fresh
 fit and each window's own fit all ask for a factor below 1 (searched down to 0.8), the largest
 of them is taken (`narrowing`); with one window, or any fit asking for 1 or more, it stays. A
-band too wide in every backtest window is as costly as one too narrow (the LightGBM quantile
-boosters' p10 on Favorita asked for 0.8 in every window at every origin), but backtests rarely
+band too wide in every backtest window costs as surely as one too narrow (the Favorita
+ensemble's p10 asked for 0.8-0.85 in every fit at every origin), but backtests rarely
 hold the rare weeks a model's spread allows for, so a narrowing must be unanimous. Measured from
 the same fits, with and without it (engine bd2bc3d, default preset, test wQL): Favorita
 0.02573 / 0.02390 / 0.02186 / 0.02562 -> 0.02557 / 0.02401 / 0.02131 / 0.02550 at its four
