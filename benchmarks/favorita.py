@@ -36,10 +36,12 @@ existing results. Every system is pinned to `--threads` threads (default 1, as i
 `retail.py`): tidecast's `n_jobs` (its LightGBM threads and its local models' worker
 processes), statsforecast's `n_jobs` and LightGBM's `num_threads`. Before engine d873672
 tidecast ran here with every core and the plain LightGBM with one, which flattered
-tidecast's time ratio (on 2 idle cores: 30.6 s against 46 s pinned).
+tidecast's time ratio (on 2 idle cores: 30.6 s against 46 s pinned). Issue 10's bars against
+it: wQL below its own, time within 3x; the time bar is the median of the scored pair and
+`--time-pairs` more fits of both, one after the other (`time_pairs`).
 
 Rerun: `.venv/bin/python benchmarks/favorita.py [--max-series N] [--no-oil] [--plain-lgbm-only]
-[--threads 1]`
+[--threads 1] [--time-pairs 2]`
 """
 
 from __future__ import annotations
