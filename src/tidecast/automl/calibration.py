@@ -270,16 +270,28 @@ def calibrate_backtests(
         level_factor(y, q, quantiles, window_sizes) if level else LevelFit(1.0, [], "level calibration off")
     )
     mean, q = mean * scale.factor, q * scale.factor
-    every = fit_calibration(y, mean, q, quantiles)
+    # One search per point set on `NARROW_GRID`: each level's pinball loss is convex in the
+    # factor, so the best factor of at least 1 (widening's grid) is the best one, raised to 1.
+    pooled = fit_calibration(y, mean, q, quantiles, NARROW_GRID)
     fresh = fresh_fit_points(window_sizes, refit_every_window)
-    own = every if fresh == slice(None) else fit_calibration(y[fresh], mean[fresh], q[fresh], quantiles)
+    fresh_fit = (
+        pooled
+        if fresh == slice(None)
+        else fit_calibration(y[fresh], mean[fresh], q[fresh], quantiles, NARROW_GRID)
+    )
+    every, own = _widening(pooled), _widening(fresh_fit)
     factors = [min(a, b) for a, b in zip(every.factors, own.factors, strict=True)]
-    asked = narrowing_asked(y, mean, q, quantiles, window_sizes, fresh)
+    asked = narrowing_asked(y, mean, q, quantiles, window_sizes, (pooled, fresh_fit))
     for j, narrower in enumerate(narrowing(asked)):
         if narrower is not None:
             factors[j] = narrower
     chosen = QuantileCalibration(every.quantiles, tuple(factors), scale.factor)
     return BacktestCalibration(chosen, every, own, scale, asked)
+
+
+def _widening(fitted: QuantileCalibration) -> QuantileCalibration:
+    """`fitted`'s factors as widening alone would have them (none below 1)."""
+    return QuantileCalibration(fitted.quantiles, tuple(max(f, 1.0) for f in fitted.factors))
 
 
 def narrowing_asked(
@@ -288,16 +300,15 @@ def narrowing_asked(
     q: np.ndarray,
     quantiles: Sequence[float],
     window_sizes: Sequence[int],
-    fresh: slice,
+    pooled_and_fresh: tuple[QuantileCalibration, QuantileCalibration],
 ) -> list[list[float]]:
-    """Per level, the factors on `NARROW_GRID` of the pooled fit, the fresh fit and each window's
-    own (in that order); empty with fewer than `MIN_LEVEL_WINDOWS` windows."""
+    """Per level, the factors on `NARROW_GRID` of the pooled fit, the fresh fit (both given)
+    and each window's own (in that order); empty with fewer than `MIN_LEVEL_WINDOWS` windows."""
     if len(window_sizes) < MIN_LEVEL_WINDOWS:
         return [[] for _ in quantiles]
     bounds = np.cumsum([0, *window_sizes])
     fits = [
-        fit_calibration(y, mean, q, quantiles, NARROW_GRID),
-        fit_calibration(y[fresh], mean[fresh], q[fresh], quantiles, NARROW_GRID),
+        *pooled_and_fresh,
         *(fit_calibration(y[a:b], mean[a:b], q[a:b], quantiles, NARROW_GRID) for a, b in pairwise(bounds)),
     ]
     return [[f.factors[j] for f in fits] for j in range(len(quantiles))]
