@@ -85,7 +85,8 @@ import numpy as np
 # agree: demo 0.00284 (coverage 0.899), Favorita 0.02413 over four origins, but dominicks_oj
 # 0.3156 -> 0.3205 (its second origin 0.2136 -> 0.2241) and the target-only demo +1.8%.
 GRID = np.round(np.arange(1.0, 3.0001, 0.05), 2)
-# Factors searched for narrowing, which only unanimous fits apply (`narrowing`).
+# Factors searched: `GRID` below 1 too; widening reads its factor from the same search, and only
+# unanimous fits narrow (`narrowing`).
 NARROW_GRID = np.round(np.arange(0.8, 3.0001, 0.05), 2)
 # Backtest points per step of the factor search (`_band_losses`).
 CHUNK = 1 << 15
