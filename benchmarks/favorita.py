@@ -40,8 +40,13 @@ tidecast's time ratio (on 2 idle cores: 30.6 s against 46 s pinned). Issue 10's 
 it: wQL below its own, time within 3x; the time bar is the median of the scored pair and
 `--time-pairs` more fits of both, one after the other (`time_pairs`).
 
+AutoGluon-TimeSeries (`medium_quality`, the calendar flags as known covariates, the store
+attributes as statics, on the plain LightGBM's zero-filled grid) runs beside them when
+`--autogluon-python` names an interpreter that has it (`autogluon_client`); issue 10's bars
+against it: wQL below its own, tidecast's time (the scored run) within AutoGluon's.
+
 Rerun: `.venv/bin/python benchmarks/favorita.py [--max-series N] [--no-oil] [--plain-lgbm-only]
-[--threads 1] [--time-pairs 2]`
+[--threads 1] [--time-pairs 2] [--autogluon-python /path/to/agvenv/bin/python]`
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ import pandas as pd
 
 import common
 import plain_lgbm
+from autogluon_client import run_autogluon
 from common import (
     QUANTILES,
     add_lgbm_ratios,
@@ -82,6 +88,7 @@ TIDECAST = "tidecast AutoForecaster (medium, target only)"
 TIDECAST_CALENDAR = "tidecast AutoForecaster (medium, calendar + stores)"
 TIDECAST_OIL = "tidecast AutoForecaster (medium, calendar + stores + oil)"
 PLAIN = "plain LightGBM (direct, quantile, calendar + stores)"
+AUTOGLUON = "AutoGluon-TS medium_quality (calendar + stores)"
 # tidecast fills the closed days itself; this is also its default for the target, spelled out.
 FILLING = {"target": {"middlefill": "zero"}}
 # Timing pairs after the scored run (`time_pairs`): the time bar is the median of all of them.
@@ -219,10 +226,15 @@ def add_plain_row(threads: int = 1) -> None:
 
 # ---- benchmark -------------------------------------------------------------------------------
 def run(
-    max_series: int | None = None, oil: bool = True, threads: int = 1, pairs: int = TIME_PAIRS
+    max_series: int | None = None,
+    oil: bool = True,
+    threads: int = 1,
+    pairs: int = TIME_PAIRS,
+    autogluon: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Fit, forecast and score every system, each pinned to `threads`, then time `pairs` more
-    (`time_pairs`); write `results/favorita.csv` and its bars."""
+    (`time_pairs`); write `results/favorita.csv` and its bars. `autogluon` is a Python with
+    AutoGluon (`autogluon_client`), which then runs on the plain LightGBM's grid and inputs."""
     frames = load(max_series)
     name = NAME if max_series is None else f"{NAME}[{max_series}]"
     filled, test = frames["filled"], frames["test"]
@@ -243,6 +255,14 @@ def run(
     print(f"  {name}: {PLAIN} {plain.seconds:.1f}s", flush=True)
     metrics = score(test, plain.forecast, sf_train, SEASON)
     rows.append(_row(name, PLAIN, metrics, plain.seconds, f"num_threads={threads}"))
+    if autogluon:
+        known = list(HOLIDAY_COLUMNS)
+        ag = run_autogluon(
+            autogluon, filled, frames["future"], frames["stores"], HORIZON, "D", known, threads
+        )
+        print(f"  {name}: {AUTOGLUON} {ag.seconds:.1f}s {ag.error or ''}", flush=True)
+        metrics = score(test, None if ag.error else ag.forecast, sf_train, SEASON)
+        rows.append(_row(name, AUTOGLUON, metrics, ag.seconds, "; ".join([f"threads={threads}", *ag.notes])))
     timings = [(runs[TIDECAST_CALENDAR][0].seconds, plain.seconds), *time_pairs(frames, threads, pairs)]
     add_ratios(rows)
     add_lgbm_ratios(rows, PLAIN)
@@ -308,6 +328,26 @@ def _bars(name: str, rows: list[dict[str, Any]], timings: list[tuple[float, floa
                 f"({', '.join(f'{r:.2f}' for r in ratios)})",
             )
         )
+    ag = by_system.get(AUTOGLUON)
+    if ag is not None and np.isfinite(ag.get("wql", np.nan)):  # issue 10: below AutoGluon, within its time
+        bars.append(
+            bar(
+                name,
+                f"{name}: tidecast (calendar + stores) wQL ÷ AutoGluon wQL",
+                tide.get("wql", np.nan) / ag["wql"],
+                1.0,
+                f"AutoGluon {ag['wql']:.4f}, tidecast {tide.get('wql', np.nan):.4f}",
+            )
+        )
+        bars.append(
+            bar(
+                name,
+                f"{name}: tidecast (calendar + stores) time ÷ AutoGluon time",
+                tide["seconds"] / ag["seconds"],
+                1.0,
+                f"{tide['seconds']:.1f} s vs {ag['seconds']:.1f} s (AutoGluon's fit + predict), same run",
+            )
+        )
     return bars
 
 
@@ -330,9 +370,10 @@ if __name__ == "__main__":
     parser.add_argument(
         "--time-pairs", type=int, default=TIME_PAIRS, help="timing pairs after the scored run (median bar)"
     )
+    parser.add_argument("--autogluon-python", default=None, help="a Python that has autogluon.timeseries")
     args = parser.parse_args()
     if args.plain_lgbm_only:
         add_plain_row(args.threads)
     else:
-        run(args.max_series, oil=not args.no_oil, threads=args.threads, pairs=args.time_pairs)
+        run(args.max_series, not args.no_oil, args.threads, args.time_pairs, args.autogluon_python)
     regenerate_markdown()

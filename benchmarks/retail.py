@@ -41,10 +41,7 @@ Rerun: `PYTHONPATH=src python benchmarks/retail.py [--datasets pasta_promo,domin
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +52,7 @@ import pandas as pd
 
 import common
 import plain_lgbm
+from autogluon_client import run_autogluon
 from common import QUANTILES, bar, data_dir, engine_version, machine, regenerate_markdown, score, timed
 from systems import Run, run_statsforecast, run_tidecast, warm_up
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
@@ -75,7 +73,6 @@ PLAIN = LABELS["plain_lgbm"]
 # option a user finds for that; nothing else about tidecast's filling changes (pasta_promo has
 # no absent rows, so it is unaffected).
 TIDECAST_FILLING = {"target": {"backfill": "median"}}
-RUNNER = Path(__file__).resolve().parent / "autogluon_runner.py"
 
 
 @dataclass(frozen=True)
@@ -201,42 +198,17 @@ def run_system(system: str, panel: Panel, s: Split, statics: pd.DataFrame, args:
             s.filled, system, panel.season, panel.freq, panel.horizon, n_jobs=args.threads
         )
     if system == "autogluon":
-        return run_autogluon(args.autogluon_python, panel, s, statics, args.threads)
+        return run_autogluon(
+            args.autogluon_python,
+            s.train,
+            s.future,
+            statics,
+            panel.horizon,
+            panel.freq,
+            panel.known,
+            args.threads,
+        )
     raise ValueError(f"unknown system {system!r}; choose from {', '.join(SYSTEMS)}")
-
-
-def run_autogluon(python: str, panel: Panel, s: Split, statics: pd.DataFrame, threads: int) -> Run:
-    """AutoGluon in its own interpreter (`autogluon_runner.py`); seconds are its fit + predict."""
-    with tempfile.TemporaryDirectory(prefix="ag-") as tmp:
-        folder = Path(tmp)
-        s.train[[ITEM_ID, TIMESTAMP, TARGET, *panel.known]].to_parquet(folder / "train.parquet")
-        s.future.to_parquet(folder / "future.parquet")
-        statics.to_parquet(folder / "static.parquet")
-        config = {
-            "horizon": panel.horizon,
-            "freq": panel.freq,
-            "known": list(panel.known),
-            "quantiles": list(QUANTILES),
-            "preset": "medium_quality",
-            "threads": threads,
-        }
-        (folder / "config.json").write_text(json.dumps(config))
-        started = time.perf_counter()
-        done = subprocess.run([python, str(RUNNER), tmp], capture_output=True, text=True)
-        wall = time.perf_counter() - started
-        if done.returncode != 0:
-            error = (
-                f"failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}"
-            )
-            return Run(pd.DataFrame(), wall, notes=[error], error=error)
-        forecast = pd.read_parquet(folder / "forecast.parquet")
-        result = json.loads((folder / "result.json").read_text())
-    forecast[ITEM_ID] = forecast[ITEM_ID].astype(str)
-    forecast[TIMESTAMP] = pd.to_datetime(forecast[TIMESTAMP]).astype("datetime64[ns]")
-    seconds = float(result["fit_seconds"]) + float(result["predict_seconds"])
-    board = ", ".join(f"{r['model']} {r['score_val']:.4f}" for r in result["leaderboard"])
-    notes = [f"best {result['best']}; process wall {wall:.0f}s; trained (val score) {board}"]
-    return Run(forecast, seconds, notes=notes)
 
 
 # ---- per-origin rows and their cache ---------------------------------------------------------
