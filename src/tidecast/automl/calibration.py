@@ -50,6 +50,14 @@ edges) gave nothing anywhere: the steady excesses are the ones at the floor. A l
 coverage 0.899 / 0.881) but costs Favorita's second origin (0.02401 -> 0.02410 at each) and
 dominicks_oj's third (0.4298 -> 0.4315 / 0.4335 / 0.4360); the messy demo 0.01351 at each,
 the other Favorita origins, M4 weekly and dominicks_oj's first two origins unchanged.
+Band factors **per regime** of a 0/1 known covariate (a second factor per level for the
+points with the flag on and those with it off, fitted on the calibrated backtests from the
+same fits, engine 30b7d02) did not pay either: pooled over the windows, dominicks_oj's `deal`
+0.3058 / 0.2136 / 0.4298 -> 0.3026 / 0.2266 / 0.4301 and pasta_promo's `promo` 0.3755 / 0.3657 /
+0.4238 -> 0.3776 / 0.3664 / 0.4313 (its `open` and `holiday_it` alike); asked of every window
+as narrowing is, dominicks_oj 0.3057 / 0.2164 / 0.4301, pasta_promo unchanged but 0.4240. The
+windows disagree by regime far more than overall (dominicks_oj's p90 without a deal asked
+0.6, 0.6 and 1.3 of three windows), so a regime's factor is mostly its windows' noise.
 
 Before the bands, the whole forecast may be scaled by one **level** factor (`level_factor`):
 a model that under- or over-forecasts by a few percent in every backtest window does so for a

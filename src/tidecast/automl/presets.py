@@ -50,6 +50,13 @@ PRESETS: dict[str, Preset] = {
     # 0.0246 -> 0.0252, pasta_promo 0.3743 / 0.3674 -> 0.3752 / 0.3680; dominicks_oj and
     # tourism yearly have no room for more): not taken, and it costs the local models' forecasts
     # of two more windows.
+    # A seasonal window average (the mean of the last 2-4 seasons at each phase, statsforecast's
+    # SeasonalWindowAverage) as a further baseline, measured at engine 30b7d02 and not added:
+    # it lags a moving level, so alone it lost to SeasonalNaive on every cut of the weekly
+    # panel (84/39: 0.0724 against 0.0688; 91/52: 0.0745 against 0.0690; 104/39: 0.0769 against
+    # 0.0694), scored 0.0387 against SeasonalNaive's 0.0305 on M4 hourly's first window, and
+    # earned no weight on the store panel or M4 hourly (the short weekly backtests, one season
+    # long, cannot tell it from SeasonalNaive at all).
     "medium": Preset(
         name="medium",
         models=(
