@@ -23,15 +23,39 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from common import QUANTILES
+from common import QUANTILES, bar
 from systems import Run
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 
 RUNNER = Path(__file__).resolve().parent / "autogluon_runner.py"
 PRESET = "medium_quality"
+LABEL = "AutoGluon-TS medium_quality (covariates + statics)"
+
+
+def history_grid(train: pd.DataFrame, origin: pd.Timestamp, freq: str, known: Sequence[str]) -> pd.DataFrame:
+    """Each item's rows on its regular grid from its first step to `origin`: NaN targets where a
+    row is absent (AutoGluon fills them its own way), the known covariates carried forward
+    (then back) within the item, as `retail.py` gives them. Every series then ends at the
+    origin, so the future's covariates cover each one's horizon (an early end would otherwise
+    be forecast from its own last step)."""
+    first = train.groupby(ITEM_ID)[TIMESTAMP].min()
+    grid = pd.concat(
+        [
+            pd.DataFrame({ITEM_ID: i, TIMESTAMP: pd.date_range(a, origin, freq=freq)})
+            for i, a in first.items()
+        ],
+        ignore_index=True,
+    ).astype({TIMESTAMP: "datetime64[ns]"})
+    grid = grid.merge(train[[ITEM_ID, TIMESTAMP, TARGET, *known]], on=[ITEM_ID, TIMESTAMP], how="left")
+    if known:
+        columns = list(known)
+        grid[columns] = grid.groupby(ITEM_ID, sort=False)[columns].transform(lambda s: s.ffill().bfill())
+    return grid
 
 
 def run_autogluon(
@@ -77,3 +101,30 @@ def run_autogluon(
     board = ", ".join(f"{r['model']} {r['score_val']:.4f}" for r in result["leaderboard"])
     notes = [f"best {result['best']}; process wall {wall:.0f}s; trained (val score) {board}"]
     return Run(forecast, seconds, notes=notes)
+
+
+def versus_autogluon(
+    name: str, who: str, tide: dict[str, Any], ag: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Issue 10's two bars against AutoGluon from the same run: tidecast's wQL below its wQL,
+    tidecast's seconds within its seconds; none when AutoGluon did not run or failed. `who`
+    opens each bar's text ("favorita: tidecast (calendar + stores)")."""
+    if ag is None or not np.isfinite(ag.get("wql", np.nan)):
+        return []
+    wql = tide.get("wql", np.nan)
+    return [
+        bar(
+            name,
+            f"{who} wQL ÷ AutoGluon wQL",
+            wql / ag["wql"],
+            1.0,
+            f"AutoGluon {ag['wql']:.4f}, tidecast {wql:.4f}",
+        ),
+        bar(
+            name,
+            f"{who} time ÷ AutoGluon time",
+            tide["seconds"] / ag["seconds"],
+            1.0,
+            f"{tide['seconds']:.1f} s vs {ag['seconds']:.1f} s (AutoGluon's fit + predict), same run",
+        ),
+    ]

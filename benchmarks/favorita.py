@@ -60,7 +60,7 @@ import pandas as pd
 
 import common
 import plain_lgbm
-from autogluon_client import run_autogluon
+from autogluon_client import run_autogluon, versus_autogluon
 from common import (
     QUANTILES,
     add_lgbm_ratios,
@@ -328,26 +328,8 @@ def _bars(name: str, rows: list[dict[str, Any]], timings: list[tuple[float, floa
                 f"({', '.join(f'{r:.2f}' for r in ratios)})",
             )
         )
-    ag = by_system.get(AUTOGLUON)
-    if ag is not None and np.isfinite(ag.get("wql", np.nan)):  # issue 10: below AutoGluon, within its time
-        bars.append(
-            bar(
-                name,
-                f"{name}: tidecast (calendar + stores) wQL ÷ AutoGluon wQL",
-                tide.get("wql", np.nan) / ag["wql"],
-                1.0,
-                f"AutoGluon {ag['wql']:.4f}, tidecast {tide.get('wql', np.nan):.4f}",
-            )
-        )
-        bars.append(
-            bar(
-                name,
-                f"{name}: tidecast (calendar + stores) time ÷ AutoGluon time",
-                tide["seconds"] / ag["seconds"],
-                1.0,
-                f"{tide['seconds']:.1f} s vs {ag['seconds']:.1f} s (AutoGluon's fit + predict), same run",
-            )
-        )
+    who = f"{name}: tidecast (calendar + stores)"
+    bars.extend(versus_autogluon(name, who, tide, by_system.get(AUTOGLUON)))
     return bars
 
 

@@ -30,7 +30,11 @@ Systems, one after another in one run, every one on one thread:
 - statsforecast AutoETS(7) alone, on each series' daily grid with the gap interpolated: its
   fit + predict seconds are issue 10's reference for the 2x bar; scored too;
 - the plain LightGBM of `plain_lgbm.py` with the same covariates and statics;
-- statsforecast SeasonalNaive(7), as the other benchmarks have it.
+- statsforecast SeasonalNaive(7), as the other benchmarks have it;
+- AutoGluon-TimeSeries (`medium_quality`, the same covariates and statics, on each series'
+  daily grid, the gap NaN: `autogluon_client.history_grid`) when `--autogluon-python` names
+  an interpreter that has it; bars: tidecast's wQL and seconds within AutoGluon's (issue 10's
+  held-out panel: AutoGluon 0.061 in 148 s there).
 
 Scores (`common.score`): wQL (p10/p50/p90), WAPE, MASE, sMAPE, coverage, seconds. Rows:
 `results/store_panel.csv`; bars: tidecast ÷ AutoETS seconds ≤ 2, tidecast ÷ plain LightGBM
@@ -69,7 +73,8 @@ clearly that screening skips them; on real store sales they may come within scre
 and then run on every one of the 1,100 long series, which is where such a run would spend
 its time.
 
-Rerun: `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/store_panel.py [--items 1100] [--seed 42]`
+Rerun: `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/store_panel.py [--items 1100] [--seed 42]
+[--autogluon-python /path/to/agvenv/bin/python]`
 """
 
 from __future__ import annotations
@@ -81,6 +86,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from autogluon_client import LABEL as AG_LABEL
+from autogluon_client import history_grid, run_autogluon, versus_autogluon
 from common import bar
 from systems import Run, compare_systems, run_plain_lgbm, run_statsforecast, run_tidecast, warm_up
 from tidecast.data.demo import END, generate
@@ -193,9 +200,12 @@ def _filled(train: pd.DataFrame) -> pd.DataFrame:
     return grid
 
 
-def run_system(system: str, p: Panel) -> Run:
-    """Fit + forecast one system, timed, on one thread."""
+def run_system(system: str, p: Panel, autogluon: str | None = None) -> Run:
+    """Fit + forecast one system, timed, on one thread (`autogluon`: its Python)."""
     known = list(KNOWN)
+    if system == "autogluon" and autogluon:
+        grid = history_grid(p.train, p.train["timestamp"].max(), "D", known)
+        return run_autogluon(autogluon, grid, p.future, p.statics, HORIZON, "D", known, threads=1)
     if system == "tidecast":
         return run_tidecast(
             p.train, HORIZON, future=p.future, known_covariates=known, static_columns=list(STATIC), n_jobs=1
@@ -205,13 +215,17 @@ def run_system(system: str, p: Panel) -> Run:
     return run_statsforecast(p.filled, system, SEASON, "D", HORIZON, n_jobs=1)
 
 
-def main(n_items: int = ITEMS, seed: int = 42) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every system on the panel, one after another; write `results/store_panel.csv` and its bars."""
+def main(
+    n_items: int = ITEMS, seed: int = 42, autogluon: str | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every system on the panel, one after another; write `results/store_panel.csv` and its bars.
+    `autogluon` is a Python with AutoGluon (`autogluon_client`), which then runs too."""
     p = panel(n_items, seed)
     warm_up(p.filled, "D", HORIZON, {m: SEASON for m in ("SeasonalNaive", "AutoETS")})
     frames = (p.train, p.test, p.filled)
+    labels = {**LABELS, "autogluon": AG_LABEL} if autogluon else LABELS
     return compare_systems(
-        NAME, DATASET, LABELS, lambda system: run_system(system, p), frames, SEASON, store_bars
+        NAME, DATASET, labels, lambda system: run_system(system, p, autogluon), frames, SEASON, store_bars
     )
 
 
@@ -221,6 +235,7 @@ def store_bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     tide, ets, plain = (by[LABELS[s]] for s in ("tidecast", "AutoETS", "plain_lgbm"))
     detail = f"tidecast {tide['seconds']:.0f}s, AutoETS {ets['seconds']:.0f}s, plain LightGBM {plain['seconds']:.0f}s"
     return [
+        *versus_autogluon(NAME, "store panel: tidecast", tide, by.get(AG_LABEL)),
         bar(
             NAME,
             "store panel: tidecast seconds ÷ AutoETS seconds",
@@ -252,5 +267,6 @@ if __name__ == "__main__":
     )
     parser.add_argument("--items", type=int, default=ITEMS, help="series in the panel (1,100 as issue 10's)")
     parser.add_argument("--seed", type=int, default=42, help="the generator seed")
+    parser.add_argument("--autogluon-python", default=None, help="a Python that has autogluon.timeseries")
     args = parser.parse_args()
-    main(args.items, args.seed)
+    main(args.items, args.seed, args.autogluon_python)

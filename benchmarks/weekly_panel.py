@@ -38,6 +38,10 @@ Systems, one after another in one run, every one on one thread:
   from its first week to the origin (missing weeks interpolated), and Naive on the series under
   two seasons (the late starts), as `messy.py` does;
 - the plain LightGBM of `plain_lgbm.py` with the same covariate and statics (scale window 13).
+- AutoGluon-TimeSeries (`medium_quality`, the same covariate and statics, on each series' weekly
+  grid to the origin, absent weeks NaN: `autogluon_client.history_grid`) when
+  `--autogluon-python` names an interpreter that has it; bars: tidecast's wQL and seconds
+  within AutoGluon's.
 
 Scores (`common.score`, MASE season 52): wQL (p10/p50/p90), WAPE, MASE, sMAPE, coverage,
 seconds. Rows: `results/weekly_panel.csv`; bars: tidecast wQL ÷ the best statsforecast wQL ≤ 1,
@@ -80,7 +84,8 @@ forecasts flat through the yearly peaks and is the slowest and worst here; it st
 table as the season-52 model a user would try first. The load rose from 0.6 to 3.0 during
 AutoETS (other work on the machine), so its seconds are likely inflated.
 
-Rerun: `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/weekly_panel.py [--items 1000] [--seed 42]`
+Rerun: `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/weekly_panel.py [--items 1000] [--seed 42]
+[--autogluon-python /path/to/agvenv/bin/python]`
 """
 
 from __future__ import annotations
@@ -92,6 +97,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from autogluon_client import LABEL as AG_LABEL
+from autogluon_client import history_grid, run_autogluon, versus_autogluon
 from common import bar
 from systems import (
     Run,
@@ -132,6 +139,7 @@ KNOWN = ("holiday_week",)
 STATIC = ("store_type", "dept")
 SCALE_WINDOW = 13  # the plain LightGBM's per-series scale window: a quarter
 STATSFORECAST = ("SeasonalNaive", "AutoETS", "AutoTheta")
+AUTOGLUON = AG_LABEL
 LABELS = {
     "tidecast": "tidecast AutoForecaster (medium, covariates + statics)",
     **{m: f"statsforecast {m}" for m in STATSFORECAST},
@@ -276,9 +284,12 @@ def panel(n_items: int = ITEMS, seed: int = 42) -> Panel:
     return Panel(train, statsforecast_grid(train, origin, FREQ), future, test, statics)
 
 
-def run_system(system: str, p: Panel) -> Run:
-    """Fit + forecast one system, timed, on one thread."""
+def run_system(system: str, p: Panel, autogluon: str | None = None) -> Run:
+    """Fit + forecast one system, timed, on one thread (`autogluon`: its Python)."""
     known = list(KNOWN)
+    if system == "autogluon" and autogluon:
+        grid = history_grid(p.train, weeks()[HISTORY - 1], FREQ, known)
+        return run_autogluon(autogluon, grid, p.future, p.statics, HORIZON, FREQ, known, threads=1)
     if system == "tidecast":
         return run_tidecast(
             p.train,
@@ -294,13 +305,17 @@ def run_system(system: str, p: Panel) -> Run:
     return run_with_naive(p.filled, system, SEASON, FREQ, HORIZON)
 
 
-def main(n_items: int = ITEMS, seed: int = 42) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every system on the panel, one after another; write `results/weekly_panel.csv` and its bars."""
+def main(
+    n_items: int = ITEMS, seed: int = 42, autogluon: str | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every system on the panel, one after another; write `results/weekly_panel.csv` and its bars.
+    `autogluon` is a Python with AutoGluon (`autogluon_client`), which then runs too."""
     p = panel(n_items, seed)
     warm_up(p.filled, FREQ, HORIZON, {m: SEASON for m in STATSFORECAST})
     frames = (p.train, p.test, p.filled)
+    labels = {**LABELS, "autogluon": AUTOGLUON} if autogluon else LABELS
     return compare_systems(
-        NAME, DATASET, LABELS, lambda system: run_system(system, p), frames, SEASON, weekly_bars
+        NAME, DATASET, labels, lambda system: run_system(system, p, autogluon), frames, SEASON, weekly_bars
     )
 
 
@@ -312,6 +327,7 @@ def weekly_bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     best = min(stats, key=lambda m: stats[m] if np.isfinite(stats[m]) else np.inf)
     wql = tide.get("wql", np.nan)
     return [
+        *versus_autogluon(NAME, "weekly panel: tidecast", tide, by.get(AUTOGLUON)),
         bar(
             NAME,
             "weekly panel: tidecast wQL ÷ best statsforecast wQL",
@@ -342,5 +358,6 @@ if __name__ == "__main__":
     )
     parser.add_argument("--items", type=int, default=ITEMS, help="store-department series in the panel")
     parser.add_argument("--seed", type=int, default=42, help="the generator seed")
+    parser.add_argument("--autogluon-python", default=None, help="a Python that has autogluon.timeseries")
     args = parser.parse_args()
-    main(args.items, args.seed)
+    main(args.items, args.seed, args.autogluon_python)

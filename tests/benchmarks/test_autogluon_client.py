@@ -122,3 +122,40 @@ def test_the_runner_gets_the_preset_quantiles_and_threads_every_benchmark_shares
         "preset": "medium_quality",
         "threads": 2,
     }
+
+
+def test_the_history_grid_runs_every_item_to_the_origin_with_gaps_as_nan():
+    day = pd.Timestamp("2024-01-01")
+    train = pd.DataFrame(
+        {
+            "item_id": ["a", "a", "a", "b", "b"],
+            "timestamp": [
+                day,
+                day + pd.Timedelta(days=1),
+                day + pd.Timedelta(days=3),
+                day,
+                day + pd.Timedelta(days=1),
+            ],
+            "target": [1.0, 2.0, 4.0, 5.0, 6.0],
+            "promo": [0, 1, 0, 1, 0],
+        }
+    )
+    grid = client.history_grid(train, day + pd.Timedelta(days=3), "D", ["promo"])
+    assert grid["item_id"].tolist() == ["a"] * 4 + ["b"] * 4
+    assert grid["timestamp"].tolist() == list(pd.date_range(day, periods=4, freq="D")) * 2
+    np.testing.assert_array_equal(grid["target"], [1, 2, np.nan, 4, 5, 6, np.nan, np.nan])
+    # The covariate of an absent row is the item's last known one (b's early end keeps 0).
+    assert grid["promo"].tolist() == [0, 1, 1, 0, 1, 0, 0, 0]
+
+
+def test_the_bars_against_autogluon_are_same_run_ratios_and_absent_without_it():
+    tide = {"wql": 0.05, "seconds": 10.0}
+    bars = client.versus_autogluon("panel", "panel: tidecast", tide, {"wql": 0.1, "seconds": 40.0})
+    assert [(b["bar"], b["value"], b["passed"]) for b in bars] == [
+        ("panel: tidecast wQL ÷ AutoGluon wQL", pytest.approx(0.5), True),
+        ("panel: tidecast time ÷ AutoGluon time", pytest.approx(0.25), True),
+    ]
+    slower = client.versus_autogluon("panel", "panel: tidecast", tide, {"wql": 0.04, "seconds": 5.0})
+    assert [b["passed"] for b in slower] == [False, False]
+    assert client.versus_autogluon("panel", "panel: tidecast", tide, None) == []
+    assert client.versus_autogluon("panel", "panel: tidecast", tide, {"wql": np.nan, "seconds": 1.0}) == []
