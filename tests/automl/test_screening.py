@@ -54,6 +54,14 @@ def test_the_sample_is_a_fixed_share_of_the_series_with_their_own_rows() -> None
     assert screening.draw_sample(windows, seed=0).rows.tolist() == sample.rows.tolist()  # reproducible
 
 
+@pytest.mark.parametrize(("n_series", "size"), [(400, 60), (500, 75), (660, 99), (700, 100), (3000, 100)])
+def test_the_sample_grows_with_the_panel_up_to_a_fixed_size(n_series: int, size: int) -> None:
+    windows = prepare_windows(flat_panel(n_series, length=6), SPEC, [BacktestWindow(0, 2, 2)], 1)
+    sample = screening.draw_sample(windows, seed=0)
+    assert sample.n_series == size == sample.windows[0].history.n_series
+    assert sample.rows.sum() == size * 2
+
+
 @pytest.mark.parametrize(("trial_value", "skipped"), [(8.4, True), (8.6, False)])
 def test_a_candidate_beyond_the_margin_of_the_best_on_the_sample_is_skipped(
     trial_value: float, skipped: bool

@@ -8,6 +8,17 @@ more than `MARGIN` times the best score of the candidates already run, measured 
 sampled points, it cannot win and is skipped, with its sample score in the leaderboard's
 `error` column. Otherwise it runs on the whole panel as before.
 
+The sample is at most `MAX_SAMPLE` series, whatever the panel's size: the two scores are taken
+on the same sampled points, so how sure the comparison is depends on how many series it
+covers, not on what share of the panel they are, while its cost grows with their number. A
+share alone screened 1,500 series per costly candidate on a 10,000-series panel. Measured at
+engine 7e3fb29 against the share alone (one thread, two runs each, alternating): on the
+1,100-series store panel (`benchmarks/store_panel.py`, 165 sampled) the three screened
+candidates, all skipped, took 12.4 of 55.5-56.6 s; sampled at 100 they took 7.5 and the run
+51.2-51.3 s, the same three skipped at the same ratios within 0.11 (MSTLETS 1.88x -> 1.77x),
+the same forecast (wQL 0.00892). The weekly panel (131 -> 100 sampled; 16.2-16.3 s ->
+15.5-16.0 s) and dominicks_oj's three origins (137 -> 100) kept every decision and wQL too.
+
 Why: on dominicks_oj (913 weekly series) MSTLETS, AutoTheta and MSTL took 56 of the 110
 seconds of a default run and scored 1.5-4.7x the LightGBM's wQL; none earned a weight. In
 the nine published leaderboards (`benchmarks/results/leaderboards/`) every member with a
@@ -34,6 +45,7 @@ MIN_COST = 0.4
 MIN_SERIES = 200
 SAMPLE_FRACTION = 0.15
 MIN_SAMPLE = 60
+MAX_SAMPLE = 100
 # A screened candidate runs in full unless its sample score exceeds the best's by this factor.
 MARGIN = 1.5
 
@@ -53,9 +65,10 @@ class Sample:
 
 
 def draw_sample(windows: Sequence[WindowData], seed: int) -> Sample:
-    """`SAMPLE_FRACTION` of the backtested series (at least `MIN_SAMPLE`), drawn once per run."""
+    """`SAMPLE_FRACTION` of the backtested series (at least `MIN_SAMPLE`, at most `MAX_SAMPLE`),
+    drawn once per run."""
     items = windows[0].history.item_ids
-    size = min(len(items), max(MIN_SAMPLE, round(SAMPLE_FRACTION * len(items))))
+    size = min(len(items), MAX_SAMPLE, max(MIN_SAMPLE, round(SAMPLE_FRACTION * len(items))))
     chosen = np.sort(np.random.default_rng(seed).choice(len(items), size, replace=False))
     picked = set(items[chosen].tolist())
     sampled, masks = [], []
