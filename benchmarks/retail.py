@@ -52,6 +52,7 @@ import pandas as pd
 
 import common
 import plain_lgbm
+from autogluon_client import LABEL as AG_LABEL
 from autogluon_client import run_autogluon
 from common import QUANTILES, bar, data_dir, engine_version, machine, regenerate_markdown, score, timed
 from systems import Run, run_statsforecast, run_tidecast, warm_up
@@ -62,7 +63,7 @@ SYSTEMS = ("tidecast", "plain_lgbm", *STATSFORECAST, "autogluon")
 LABELS = {
     "tidecast": "tidecast AutoForecaster (medium, covariates + statics)",
     "plain_lgbm": "plain LightGBM (direct, quantile, covariates)",
-    "autogluon": "AutoGluon-TS medium_quality (covariates + statics)",
+    "autogluon": AG_LABEL,
     **{m: f"statsforecast {m}" for m in STATSFORECAST},
 }
 PLAIN = LABELS["plain_lgbm"]

@@ -65,6 +65,10 @@ AutoETS 254 s; plain LightGBM 107 s: 0.37x AutoETS's time, 0.88x the plain Light
 wQL. At engine 79af09a (LightGBM without Fourier pairs on daily data; load 2-3, a second job
 on the machine): tidecast 109 s, wQL 0.0102; AutoETS 228 s, wQL 0.0614; plain LightGBM 115 s,
 wQL 0.0631: 0.48x AutoETS's time, 0.95x the plain LightGBM's, 0.16x its wQL.
+At engine 7e3fb29 with AutoGluon 1.6.3 in the same run (load 0.2-2.0): tidecast 56 s, wQL
+0.0089; AutoGluon 476 s, wQL 0.0469 (its validation score was 0.023: a WeightedEnsemble of
+RecursiveTabular and ETS, which did not carry to the test's closed days and December);
+AutoETS 146 s, plain LightGBM 77 s: 0.12x AutoGluon's time and 0.19x its wQL.
 
 This panel does not reproduce the held-out one's 384 s against the plain LightGBM's 16 s:
 here the plain model trains on every row (900,000, three quantiles, 400 rounds each) where

@@ -84,6 +84,13 @@ forecasts flat through the yearly peaks and is the slowest and worst here; it st
 table as the season-52 model a user would try first. The load rose from 0.6 to 3.0 during
 AutoETS (other work on the machine), so its seconds are likely inflated.
 
+At engine 7e3fb29 with AutoGluon 1.6.3 in the same run (load 0.6-1.0): tidecast 16.4 s, wQL
+0.0724; AutoGluon 14.2 s, wQL 0.1121 (a WeightedEnsemble led by DirectTabular, nearly
+SeasonalNaive's 0.1137); plain LightGBM 8.4 s, wQL 0.0741. tidecast's wQL is 0.65x
+AutoGluon's, in 1.16x its time: that bar fails. AutoGluon's medium preset trains no neural
+net and its statistical models are quick on 104 points; tidecast spends half its time
+refitting on the whole history the models the single backtest window chose.
+
 Rerun: `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/weekly_panel.py [--items 1000] [--seed 42]
 [--autogluon-python /path/to/agvenv/bin/python]`
 """
