@@ -8,7 +8,7 @@ then M4 hourly and weekly and tourism monthly, quarterly and yearly, then Favori
 with and without Ecuador's holiday calendar and the store attributes, and the plain
 LightGBM; then tidecast with the calendar and the plain LightGBM at four rolling origins,
 `favorita_rolling.py`), then the retail panels (`retail.py`: pasta_promo and dominicks_oj, three rolling
-origins; AutoGluon too with `--autogluon-python`), every system on every series, then the
+origins), every system on every series, then the
 forecast service under load (`load.py`: 10 s per scenario after 2 s of warm-up). The README
 block between `<!-- results:start -->` and `<!-- results:end -->` is replaced with the table
 and the bars; nothing else is touched.
@@ -18,6 +18,9 @@ and the weekly panel with 40 items, and the first 40 series of each other datase
 without its oil run), the load test at 2 s per scenario, written to `benchmarks/.cache/quick/`
 and `.cache/quick.md` (git-ignored); README.md and `results.md` are left alone, since a subset
 is not comparable with M4's official figures.
+
+`--autogluon-python PATH` (a Python with AutoGluon-TimeSeries, `autogluon_client.py`) adds
+AutoGluon to the store, weekly, Favorita and retail benchmarks, each in the same run as tidecast.
 
 `--report-only` rebuilds `results.md` and the README block from the CSVs already in
 `benchmarks/results/` (after running one script by hand, for instance).
@@ -57,15 +60,18 @@ def main(
     if not report_only:
         demo_holdout.main(1 if quick else demo_repeats)
         messy.main(QUICK_SERIES if quick else messy.ITEMS)
-        store_panel.main(QUICK_SERIES if quick else store_panel.ITEMS)
-        weekly_panel.main(QUICK_SERIES if quick else weekly_panel.ITEMS)
+        store_panel.main(QUICK_SERIES if quick else store_panel.ITEMS, autogluon=autogluon_python)
+        weekly_panel.main(QUICK_SERIES if quick else weekly_panel.ITEMS, autogluon=autogluon_python)
         short_weekly.main(QUICK_SERIES if quick else short_weekly.ITEMS)
         if not quick:
             neural.main()
         for bench in m4.BENCHMARKS.values():
             m4.run(bench, QUICK_SERIES if quick else None)
         favorita.run(
-            QUICK_SERIES if quick else None, oil=not quick, pairs=0 if quick else favorita.TIME_PAIRS
+            QUICK_SERIES if quick else None,
+            oil=not quick,
+            pairs=0 if quick else favorita.TIME_PAIRS,
+            autogluon=autogluon_python,
         )
         if not quick:
             favorita_rolling.main(4)
@@ -89,7 +95,9 @@ if __name__ == "__main__":
     parser.add_argument("--demo-repeats", type=int, default=1, help="time the demo systems this many times")
     parser.add_argument("--report-only", action="store_true", help="only rebuild the tables from results/")
     parser.add_argument(
-        "--autogluon-python", default=None, help="a Python with autogluon.timeseries (retail)"
+        "--autogluon-python",
+        default=None,
+        help="a Python with autogluon.timeseries (store, weekly, Favorita, retail)",
     )
     args = parser.parse_args()
     main(args.quick, args.demo_repeats, args.report_only, args.autogluon_python)
