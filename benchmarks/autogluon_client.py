@@ -37,27 +37,6 @@ PRESET = "medium_quality"
 LABEL = "AutoGluon-TS medium_quality (covariates + statics)"
 
 
-def history_grid(train: pd.DataFrame, origin: pd.Timestamp, freq: str, known: Sequence[str]) -> pd.DataFrame:
-    """Each item's rows on its regular grid from its first step to `origin`: NaN targets where a
-    row is absent (AutoGluon fills them its own way), the known covariates carried forward
-    (then back) within the item, as `retail.py` gives them. Every series then ends at the
-    origin, so the future's covariates cover each one's horizon (an early end would otherwise
-    be forecast from its own last step)."""
-    first = train.groupby(ITEM_ID)[TIMESTAMP].min()
-    grid = pd.concat(
-        [
-            pd.DataFrame({ITEM_ID: i, TIMESTAMP: pd.date_range(a, origin, freq=freq)})
-            for i, a in first.items()
-        ],
-        ignore_index=True,
-    ).astype({TIMESTAMP: "datetime64[ns]"})
-    grid = grid.merge(train[[ITEM_ID, TIMESTAMP, TARGET, *known]], on=[ITEM_ID, TIMESTAMP], how="left")
-    if known:
-        columns = list(known)
-        grid[columns] = grid.groupby(ITEM_ID, sort=False)[columns].transform(lambda s: s.ffill().bfill())
-    return grid
-
-
 def run_autogluon(
     python: str,
     train: pd.DataFrame,

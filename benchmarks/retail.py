@@ -55,7 +55,7 @@ import plain_lgbm
 from autogluon_client import LABEL as AG_LABEL
 from autogluon_client import run_autogluon
 from common import QUANTILES, bar, data_dir, engine_version, machine, regenerate_markdown, score, timed
-from systems import Run, run_statsforecast, run_tidecast, warm_up
+from systems import Run, history_grid, run_statsforecast, run_tidecast, warm_up
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 
 STATSFORECAST = ("SeasonalNaive", "AutoETS", "AutoTheta")
@@ -115,16 +115,7 @@ def load(panel: Panel) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     data = data.sort_values([ITEM_ID, TIMESTAMP], kind="stable").reset_index(drop=True)
     statics = pd.read_parquet(folder / "items.parquet")
     statics[ITEM_ID] = statics[ITEM_ID].astype(str)
-    last = data[TIMESTAMP].max()
-    first = data.groupby(ITEM_ID, sort=True)[TIMESTAMP].min()
-    parts = [
-        pd.DataFrame({ITEM_ID: i, TIMESTAMP: pd.date_range(a, last, freq=panel.freq)})
-        for i, a in first.items()
-    ]
-    grid = pd.concat(parts, ignore_index=True).astype({TIMESTAMP: "datetime64[ns]"})
-    grid = grid.merge(data, on=[ITEM_ID, TIMESTAMP], how="left")
-    known = list(panel.known)
-    grid[known] = grid.groupby(ITEM_ID, sort=False)[known].transform(lambda s: s.ffill().bfill())
+    grid = history_grid(data, data[TIMESTAMP].max(), panel.freq, panel.known)
     return data, grid, statics
 
 

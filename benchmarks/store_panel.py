@@ -32,7 +32,7 @@ Systems, one after another in one run, every one on one thread:
 - the plain LightGBM of `plain_lgbm.py` with the same covariates and statics;
 - statsforecast SeasonalNaive(7), as the other benchmarks have it;
 - AutoGluon-TimeSeries (`medium_quality`, the same covariates and statics, on each series'
-  daily grid, the gap NaN: `autogluon_client.history_grid`) when `--autogluon-python` names
+  daily grid, the gap NaN: `systems.history_grid`) when `--autogluon-python` names
   an interpreter that has it; bars: tidecast's wQL and seconds within AutoGluon's (issue 10's
   held-out panel: AutoGluon 0.061 in 148 s there).
 
@@ -91,9 +91,17 @@ import numpy as np
 import pandas as pd
 
 from autogluon_client import LABEL as AG_LABEL
-from autogluon_client import history_grid, run_autogluon, versus_autogluon
+from autogluon_client import run_autogluon, versus_autogluon
 from common import bar
-from systems import Run, compare_systems, run_plain_lgbm, run_statsforecast, run_tidecast, warm_up
+from systems import (
+    Run,
+    compare_systems,
+    history_grid,
+    run_plain_lgbm,
+    run_statsforecast,
+    run_tidecast,
+    warm_up,
+)
 from tidecast.data.demo import END, generate
 from tidecast.data.demo_messy import SUNDAY_CLOSED_REGIONS, is_open
 

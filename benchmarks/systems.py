@@ -9,7 +9,7 @@ interval bounds are tidecast's p10/p90 and its point forecast is the p50.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,9 +149,13 @@ def run_in_turn(
     return rows, board
 
 
-def statsforecast_grid(train: pd.DataFrame, origin: pd.Timestamp, freq: str) -> pd.DataFrame:
-    """Each item's target on its regular grid from its first step to the origin, absent steps
-    interpolated and an early end carried forward (statsforecast reads consecutive steps)."""
+def history_grid(
+    train: pd.DataFrame, origin: pd.Timestamp, freq: str, known: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Each item's rows on its regular grid from its first step to `origin`: NaN targets where a
+    row is absent, the `known` covariates carried forward (then back) within the item. Every
+    series then ends at the origin, so a future's covariates cover each one's horizon (an early
+    end would otherwise be forecast from its own last step)."""
     first = train.groupby("item_id")["timestamp"].min()
     grid = pd.concat(
         [
@@ -160,7 +164,19 @@ def statsforecast_grid(train: pd.DataFrame, origin: pd.Timestamp, freq: str) -> 
         ],
         ignore_index=True,
     ).astype({"timestamp": "datetime64[ns]"})
-    grid = grid.merge(train[["item_id", "timestamp", "target"]], on=["item_id", "timestamp"], how="left")
+    columns = ["item_id", "timestamp", "target", *known]
+    grid = grid.merge(train[columns], on=["item_id", "timestamp"], how="left")
+    if known:
+        grid[list(known)] = grid.groupby("item_id", sort=False)[list(known)].transform(
+            lambda s: s.ffill().bfill()
+        )
+    return grid
+
+
+def statsforecast_grid(train: pd.DataFrame, origin: pd.Timestamp, freq: str) -> pd.DataFrame:
+    """Each item's target on its regular grid from its first step to the origin, absent steps
+    interpolated and an early end carried forward (statsforecast reads consecutive steps)."""
+    grid = history_grid(train, origin, freq)
     grid["target"] = grid.groupby("item_id", sort=False)["target"].transform(
         lambda s: s.interpolate(limit_direction="both")
     )

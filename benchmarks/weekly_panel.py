@@ -39,7 +39,7 @@ Systems, one after another in one run, every one on one thread:
   two seasons (the late starts), as `messy.py` does;
 - the plain LightGBM of `plain_lgbm.py` with the same covariate and statics (scale window 13).
 - AutoGluon-TimeSeries (`medium_quality`, the same covariate and statics, on each series' weekly
-  grid to the origin, absent weeks NaN: `autogluon_client.history_grid`) when
+  grid to the origin, absent weeks NaN: `systems.history_grid`) when
   `--autogluon-python` names an interpreter that has it; bars: tidecast's wQL and seconds
   within AutoGluon's.
 
@@ -105,11 +105,12 @@ import numpy as np
 import pandas as pd
 
 from autogluon_client import LABEL as AG_LABEL
-from autogluon_client import history_grid, run_autogluon, versus_autogluon
+from autogluon_client import run_autogluon, versus_autogluon
 from common import bar
 from systems import (
     Run,
     compare_systems,
+    history_grid,
     run_plain_lgbm,
     run_tidecast,
     run_with_naive,

@@ -16,6 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 client = pytest.importorskip("autogluon_client")
+systems = pytest.importorskip("systems")
 
 # Stand-in for AutoGluon's Python: `python RUNNER FOLDER`. It checks the inputs, forecasts
 # each item's last value for `horizon` steps and reports 1.5 s of fit and 0.25 s of predict.
@@ -140,7 +141,7 @@ def test_the_history_grid_runs_every_item_to_the_origin_with_gaps_as_nan():
             "promo": [0, 1, 0, 1, 0],
         }
     )
-    grid = client.history_grid(train, day + pd.Timedelta(days=3), "D", ["promo"])
+    grid = systems.history_grid(train, day + pd.Timedelta(days=3), "D", ["promo"])
     assert grid["item_id"].tolist() == ["a"] * 4 + ["b"] * 4
     assert grid["timestamp"].tolist() == list(pd.date_range(day, periods=4, freq="D")) * 2
     np.testing.assert_array_equal(grid["target"], [1, 2, np.nan, 4, 5, 6, np.nan, np.nan])
