@@ -271,3 +271,13 @@ def test_the_keys_command_issues_lists_and_revokes_aws_credentials(
     assert runner.invoke(keys_app, ["revoke", "ci"]).exit_code == 0
     assert "ci\tforecast\trevoked" in runner.invoke(keys_app, ["list"]).stdout
     assert runner.invoke(keys_app, ["revoke", "ci"]).exit_code == 1
+
+
+def test_issued_secrets_are_40_letters_and_digits_so_no_cli_reads_one_as_an_option(
+    database: Database,
+) -> None:
+    # URL-safe base64 began one secret in 64 with "-": `aws configure set ... VALUE` refused it.
+    store = CredentialStore(database.sessions)
+    issued = [store.create(f"k{i}", "admin").secret_access_key for i in range(300)]
+    assert all(len(s) == 40 and s.isascii() and s.isalnum() for s in issued)
+    assert len(set(issued)) == len(issued)

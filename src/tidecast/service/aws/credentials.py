@@ -43,6 +43,10 @@ from tidecast.service.aws.sigv4 import SignatureError, SignedRequest, verify
 ACCESS_KEY_PREFIX = "TCAK"
 SIGNING_SERVICE = "sagemaker"  # the signing name of both the control plane and the runtime
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
+# Secrets: letters and digits only. URL-safe base64 began one secret in 64 with "-", which the
+# AWS CLI (`aws configure set aws_secret_access_key VALUE`) and shells read as an option.
+_SECRET_ALPHABET = string.ascii_letters + string.digits
+SECRET_LENGTH = 40  # as AWS's own; 62**40 is about 2**238
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class CredentialStore:
                 "role", f"unknown role {role!r}; use {', '.join(r.value for r in ApiKeyRole)}"
             ) from None
         key_id = ACCESS_KEY_PREFIX + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
-        secret = secrets.token_urlsafe(30)  # 40 characters, 240 random bits
+        secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
         with self._sessions.begin() as session:
             taken = session.scalar(
                 select(AwsCredential.access_key_id).where(
