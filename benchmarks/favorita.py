@@ -145,11 +145,14 @@ def tidecast_systems(
     return systems
 
 
-def run_system(frames: dict[str, pd.DataFrame], system: str, threads: int, oil: bool = False) -> Run:
-    """One tidecast system of `tidecast_systems`, fitted and forecast, pinned to `threads`."""
+def run_system(
+    frames: dict[str, pd.DataFrame], system: str, threads: int, oil: bool = False, fit_seed: int = 0
+) -> Run:
+    """One tidecast system of `tidecast_systems`, fitted and forecast, pinned to `threads`,
+    with random seed `fit_seed`."""
     data, future, options, _ = tidecast_systems(frames, oil)[system]
     return run_tidecast(
-        data, HORIZON, future=future, frequency="D", filling=FILLING, n_jobs=threads, **options
+        data, HORIZON, future=future, frequency="D", filling=FILLING, n_jobs=threads, seed=fit_seed, **options
     )
 
 
@@ -181,7 +184,7 @@ def time_pairs(frames: dict[str, pd.DataFrame], threads: int, pairs: int) -> lis
     return out
 
 
-def run_plain_lgbm(frames: dict[str, pd.DataFrame], threads: int = 1) -> Run:
+def run_plain_lgbm(frames: dict[str, pd.DataFrame], threads: int = 1, fit_seed: int = 0) -> Run:
     """The plain LightGBM of `plain_lgbm.py` on the zero-filled grid, with the calendar flags as
     known covariates and the store attributes as statics, pinned to `threads` threads."""
     with timed() as watch:
@@ -196,6 +199,7 @@ def run_plain_lgbm(frames: dict[str, pd.DataFrame], threads: int = 1) -> Run:
             QUANTILES,
             num_threads=threads,
             scale_window=56,
+            seed=fit_seed,
         )
     return Run(forecast, watch.seconds)
 

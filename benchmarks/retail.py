@@ -155,8 +155,11 @@ def split(panel: Panel, data: pd.DataFrame, grid: pd.DataFrame, k: int) -> Split
 
 
 # ---- systems ---------------------------------------------------------------------------------
-def run_system(system: str, panel: Panel, s: Split, statics: pd.DataFrame, args: argparse.Namespace) -> Run:
-    """Fit + forecast one system on one split, timed."""
+def run_system(
+    system: str, panel: Panel, s: Split, statics: pd.DataFrame, args: argparse.Namespace, fit_seed: int = 0
+) -> Run:
+    """Fit + forecast one system on one split, timed (`fit_seed`: tidecast's and the plain
+    LightGBM's random seed)."""
     known = list(panel.known)
     if system == "tidecast":
         return run_tidecast(
@@ -169,6 +172,7 @@ def run_system(system: str, panel: Panel, s: Split, statics: pd.DataFrame, args:
             static_columns=[c for c in statics.columns if c != ITEM_ID],
             filling=TIDECAST_FILLING,
             n_jobs=args.threads,
+            seed=fit_seed,
         )
     if system == "plain_lgbm":
         with timed() as watch:
@@ -183,6 +187,7 @@ def run_system(system: str, panel: Panel, s: Split, statics: pd.DataFrame, args:
                 QUANTILES,
                 num_threads=args.threads,
                 scale_window=panel.scale_window,
+                seed=fit_seed,
             )
         return Run(forecast, watch.seconds)
     if system in STATSFORECAST:

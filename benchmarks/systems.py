@@ -82,12 +82,14 @@ def run_plain_lgbm(
     statics: pd.DataFrame | None,
     scale_window: int,
     freq: str = "D",
+    seed: int = 0,
 ) -> Run:
-    """The plain LightGBM of `plain_lgbm.py` on `train` (target and `known`), one thread, timed."""
+    """The plain LightGBM of `plain_lgbm.py` on `train` (target and `known`), one thread, timed;
+    `seed` is LightGBM's (`seeds.py` reruns both systems over several)."""
     history = train[["item_id", "timestamp", "target", *known]]
     with timed() as watch:
         forecast = plain_lgbm.forecast(
-            history, future, horizon, freq, season, known, statics, QUANTILES, 1, scale_window
+            history, future, horizon, freq, season, known, statics, QUANTILES, 1, scale_window, seed
         )
     return Run(forecast, watch.seconds)
 

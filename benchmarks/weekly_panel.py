@@ -91,6 +91,12 @@ AutoGluon's, in 1.16x its time: that bar fails. AutoGluon's medium preset trains
 net and its statistical models are quick on 104 points; tidecast spends half its time
 refitting on the whole history the models the single backtest window chose.
 
+Rerun at engine 2884340 on a quiet machine (load 0.8 throughout; AutoGluon 1.6.3): tidecast
+17.9 s (backtest 6.8 s, refit 8.7 s of which LightGBM's 5.8 s, forecast 1.8 s), wQL 0.0724;
+AutoGluon 16.1 s, 0.1121: still 1.11x its time (FAIL). Over seeds 0-2 (`seeds.py`) tidecast
+scores 0.0722-0.0784 here against the plain LightGBM's 0.0741: its ensemble's weights move
+with the seed on the one backtest window.
+
 Rerun: `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/weekly_panel.py [--items 1000] [--seed 42]
 [--autogluon-python /path/to/agvenv/bin/python]`
 """
@@ -292,8 +298,9 @@ def panel(n_items: int = ITEMS, seed: int = 42) -> Panel:
     return Panel(train, statsforecast_grid(train, origin, FREQ), future, test, statics)
 
 
-def run_system(system: str, p: Panel, autogluon: str | None = None) -> Run:
-    """Fit + forecast one system, timed, on one thread (`autogluon`: its Python)."""
+def run_system(system: str, p: Panel, autogluon: str | None = None, fit_seed: int = 0) -> Run:
+    """Fit + forecast one system, timed, on one thread (`autogluon`: its Python; `fit_seed`:
+    tidecast's and the plain LightGBM's random seed)."""
     known = list(KNOWN)
     if system == "autogluon" and autogluon:
         grid = history_grid(p.train, weeks()[HISTORY - 1], FREQ, known)
@@ -307,9 +314,12 @@ def run_system(system: str, p: Panel, autogluon: str | None = None) -> Run:
             known_covariates=known,
             static_columns=list(STATIC),
             n_jobs=1,
+            seed=fit_seed,
         )
     if system == "plain_lgbm":
-        return run_plain_lgbm(p.train, p.future, HORIZON, SEASON, known, p.statics, SCALE_WINDOW, FREQ)
+        return run_plain_lgbm(
+            p.train, p.future, HORIZON, SEASON, known, p.statics, SCALE_WINDOW, FREQ, fit_seed
+        )
     return run_with_naive(p.filled, system, SEASON, FREQ, HORIZON)
 
 
