@@ -1,6 +1,6 @@
 """Run every benchmark, rebuild `benchmarks/results.md`, and copy its table into README.md.
 
-Full run (about 60 minutes on 2 cores): the demo holdout (repeated when the time bar is
+Full run (about 70 minutes on 2 cores): the demo holdout (repeated when the time bar is
 borderline; timings are then the fastest, all are listed), the messy demo against the clean
 one (`messy.py`), the 1,100-series store panel of issue 10's speed bar (`store_panel.py`),
 the 1,000-series weekly store-department panel of issue 10's season-52 case (`weekly_panel.py`),
@@ -8,8 +8,9 @@ then M4 hourly and weekly and tourism monthly, quarterly and yearly, then Favori
 with and without Ecuador's holiday calendar and the store attributes, and the plain
 LightGBM; then tidecast with the calendar and the plain LightGBM at four rolling origins,
 `favorita_rolling.py`), then the retail panels (`retail.py`: pasta_promo and dominicks_oj, three rolling
-origins), every system on every series, then the
-forecast service under load (`load.py`: 10 s per scenario after 2 s of warm-up). The README
+origins), every system on every series, then tidecast and the plain LightGBM over seeds 0-2
+on Favorita, dominicks_oj, pasta_promo and the weekly panel (`seeds.py`, about 10 minutes),
+then the forecast service under load (`load.py`: 10 s per scenario after 2 s of warm-up). The README
 block between `<!-- results:start -->` and `<!-- results:end -->` is replaced with the table
 and the bars; nothing else is touched.
 
@@ -42,6 +43,7 @@ import m4
 import messy
 import neural
 import retail
+import seeds
 import short_weekly
 import store_panel
 import weekly_panel
@@ -78,6 +80,8 @@ def main(
         options = ["--max-series", str(QUICK_SERIES), "--origins", "1"] if quick else []
         options += ["--autogluon-python", autogluon_python] if autogluon_python else []
         retail.main(retail.arguments().parse_args(options))
+        if not quick:
+            seeds.main()
         durations = load.QUICK if quick else load.FULL
         load.main(durations.seconds, durations.warmup)
     text = common.regenerate_markdown()

@@ -166,22 +166,27 @@ def markdown(table: pd.DataFrame, frame: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
-    parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, from {', '.join(SETS)}")
-    args = parser.parse_args()
-    sets = [s for s in args.sets.split(",") if s]
-    unknown = sorted(set(sets) - set(SETS))
-    if unknown:
-        parser.error(f"unknown sets {unknown}; choose from {', '.join(SETS)}")
-    frame = run(sets, args.seeds)
+def main(n_seeds: int = 3, sets: tuple[str, ...] = SETS) -> str:
+    """Fit every set with seeds 0..`n_seeds`-1, write `results/seeds/`; return the summary."""
+    frame = run(list(sets), n_seeds)
     FOLDER.mkdir(parents=True, exist_ok=True)
     frame.to_csv(FOLDER / "seeds.csv", index=False)
     text = markdown(summary(frame), frame)
     (FOLDER / "seeds.md").write_text(text)
-    print(text)
+    return text
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
+    parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, from {', '.join(SETS)}")
+    args = parser.parse_args()
+    sets = tuple(s for s in args.sets.split(",") if s)
+    unknown = sorted(set(sets) - set(SETS))
+    if unknown:
+        parser.error(f"unknown sets {unknown}; choose from {', '.join(SETS)}")
+    print(main(args.seeds, sets))
 
 
 if __name__ == "__main__":
-    main()
+    cli()
