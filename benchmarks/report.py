@@ -91,24 +91,25 @@ def _markdown(header: list[str], body: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _table(rows: pd.DataFrame, columns: tuple[tuple[str, str, int], ...]) -> str:
+def table_markdown(rows: pd.DataFrame, columns: tuple[tuple[str, str, int], ...]) -> str:
+    """`rows` as a markdown table of `columns`: (column, header, decimals; 0 prints as is)."""
     body = [[_cell(r.get(col), d) for col, _, d in columns] for r in rows.to_dict("records")]
     return _markdown([h for _, h, _ in columns], body)
 
 
 def rows_markdown(rows: pd.DataFrame) -> str:
     """The results table: one line per (dataset, system)."""
-    return _table(rows, TABLE)
+    return table_markdown(rows, TABLE)
 
 
 def load_markdown(rows: pd.DataFrame) -> str:
     """The service load table: one line per (scenario, concurrent clients)."""
-    return _table(rows, LOAD_TABLE)
+    return table_markdown(rows, LOAD_TABLE)
 
 
 def missing_markdown(rows: pd.DataFrame) -> str:
     """The missing-value table: one line per (run, panel, filling choice of the target)."""
-    return _table(rows, MISSING_TABLE)
+    return table_markdown(rows, MISSING_TABLE)
 
 
 def bars_markdown(bars: pd.DataFrame) -> str:

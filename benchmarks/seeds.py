@@ -37,11 +37,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 import common
 from common import engine_version, machine, score
+from report import table_markdown
 from systems import Run
 
 SETS = ("favorita", "dominicks_oj", "pasta_promo", "weekly_panel")
@@ -153,20 +153,15 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 def markdown(table: pd.DataFrame, frame: pd.DataFrame) -> str:
     """`summary`'s table as markdown under a line naming the run (time, machine, engine)."""
-    header = "| " + " | ".join(table.columns) + " |"
-    rule = "|" + "---|" * len(table.columns)
+    columns = tuple((c, c, 4 if pd.api.types.is_float_dtype(table[c]) else 0) for c in table.columns)
     lines = [
         "# tidecast and the plain LightGBM over random seeds (`benchmarks/seeds.py`)",
         "",
         f"Run {frame['run_at'].iloc[0]} on {frame['machine'].iloc[0]}, {frame['engine'].iloc[0]}; "
         "wQL on each set's test, every fit on one thread. ratio: tidecast ÷ plain LightGBM, per seed.",
         "",
-        header,
-        rule,
+        table_markdown(table, columns),
     ]
-    for row in table.itertuples(index=False):
-        cells = [f"{v:.4f}" if isinstance(v, float) and not np.isnan(v) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -49,6 +49,11 @@ _SECRET_ALPHABET = string.ascii_letters + string.digits
 SECRET_LENGTH = 40  # as AWS's own; 62**40 is about 2**238
 
 
+def _random_text(alphabet: str, length: int) -> str:
+    """`length` characters drawn from `alphabet` by the operating system's secure generator."""
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
 @dataclass(frozen=True)
 class IssuedCredential:
     """A new pair: the only time the secret is shown."""
@@ -86,8 +91,8 @@ class CredentialStore:
             raise InvalidInput(
                 "role", f"unknown role {role!r}; use {', '.join(r.value for r in ApiKeyRole)}"
             ) from None
-        key_id = ACCESS_KEY_PREFIX + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
-        secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
+        key_id = ACCESS_KEY_PREFIX + _random_text(_KEY_ALPHABET, 16)
+        secret = _random_text(_SECRET_ALPHABET, SECRET_LENGTH)
         with self._sessions.begin() as session:
             taken = session.scalar(
                 select(AwsCredential.access_key_id).where(
