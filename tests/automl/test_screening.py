@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tidecast.automl import screening
+from tidecast.automl import ensemble_value, screening
 from tidecast.automl.backtest import CandidateResult, prepare_windows
 from tidecast.automl.ensemble import BacktestForecast
 from tidecast.automl.forecaster import AutoForecaster
@@ -62,12 +62,13 @@ def test_the_sample_grows_with_the_panel_up_to_a_fixed_size(n_series: int, size:
     assert sample.rows.sum() == size * 2
 
 
-@pytest.mark.parametrize(("trial_value", "skipped"), [(8.4, True), (8.6, False)])
+@pytest.mark.parametrize(("trial_value", "skipped"), [(11.6, True), (11.4, False)])
 def test_a_candidate_beyond_the_margin_of_the_best_on_the_sample_is_skipped(
     trial_value: float, skipped: bool
 ) -> None:
     # Every actual is 10. The best candidate forecasts 9: WAPE 0.1 on any sample. A trial at
-    # 8.4 scores 0.16 = 1.6x (beyond 1.5x: skipped); one at 8.6 scores 0.14 = 1.4x (runs).
+    # 11.6 scores 0.16 = 1.6x (beyond 1.5x: skipped); one at 11.4 scores 0.14 = 1.4x and, over
+    # where the best is under, halves the ensemble's error (runs).
     windows = prepare_windows(flat_panel(100), SPEC, [BacktestWindow(0, 2, 2)], 1)
     sample = screening.draw_sample(windows, seed=1)
     best = CandidateResult("Naive", forecast=constant_forecast(len(windows[0].actual), 9.0))
@@ -83,6 +84,21 @@ def test_a_candidate_beyond_the_margin_of_the_best_on_the_sample_is_skipped(
         assert reason is None
 
 
+def test_a_candidate_within_the_margin_that_adds_nothing_to_the_ensemble_is_skipped() -> None:
+    # The trial forecasts what the best does (9 for 10): within any margin, but the ensemble
+    # with it is the ensemble without it, on the sample and on every resample of its series.
+    windows = prepare_windows(flat_panel(100), SPEC, [BacktestWindow(0, 2, 2)], 1)
+    sample = screening.draw_sample(windows, seed=1)
+    best = CandidateResult("Naive", forecast=constant_forecast(len(windows[0].actual), 9.0))
+    trial = CandidateResult("MSTL", forecast=constant_forecast(int(sample.rows.sum()), 9.0))
+    reason = screening.verdict(trial, [best], sample, QUANTILES, "wape")
+    assert reason == (
+        "skipped: on a sample of 60 series it took the ensemble of the models run so far from "
+        "wape 0.1 to 0.1 (0.00% better), and 0 of 19 resamples of those series reached 0.5% "
+        "(runs in full where the sample or 2 resamples do)"
+    )
+
+
 def test_a_candidate_that_fails_on_the_sample_runs_in_full() -> None:
     windows = prepare_windows(flat_panel(100), SPEC, [BacktestWindow(0, 2, 2)], 1)
     sample = screening.draw_sample(windows, seed=0)
@@ -96,6 +112,7 @@ def test_the_automl_screens_on_a_large_panel(monkeypatch: pytest.MonkeyPatch, ma
     data = flat_panel(200, length=40)
     data[TARGET] = 10 + rng.normal(0, 1, len(data))
     monkeypatch.setattr(screening, "MARGIN", margin)
+    monkeypatch.setattr(ensemble_value, "MIN_GAIN", 0.0)  # any gain, even none, pays
     auto = AutoForecaster(horizon=3, frequency="D", models=["Naive", "AutoTheta"], backtest_windows=2)
     board = auto.fit(data).leaderboard().set_index("model")
     theta = board.loc["AutoTheta"]

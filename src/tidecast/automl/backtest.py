@@ -223,24 +223,30 @@ def run_candidate(
 
 
 def windowed_scorer(
-    windows: Sequence[WindowData], quantiles: Sequence[float], metric: str
+    windows: Sequence[WindowData],
+    quantiles: Sequence[float],
+    metric: str,
+    picks: Sequence[np.ndarray] | None = None,
 ) -> Callable[[np.ndarray, np.ndarray], float]:
     """A scorer over concatenated backtest forecasts: the mean of the per-window objective.
 
     Candidates and ensembles are ranked by the same function, so leaderboard scores compare.
+    `picks` are, per window, the positions of the points to score, a point listed twice
+    counting twice (a bootstrap resample of the series, `ensemble_value`); every point by
+    default. Points without an observed actual are never scored.
     """
     bounds = np.cumsum([0] + [len(w.actual) for w in windows])
-    ys = [w.actual[TARGET].to_numpy(dtype=np.float64) for w in windows]
-    masks = [np.isfinite(y) for y in ys]
+    parts = []
+    for k, w in enumerate(windows):
+        y = w.actual[TARGET].to_numpy(dtype=np.float64)
+        at = np.arange(len(y)) if picks is None else np.asarray(picks[k], dtype=np.int64)
+        at = at[np.isfinite(y[at])]
+        parts.append((bounds[k] + at, y[at], w.scale[at]))
 
     def score(mean: np.ndarray, q: np.ndarray) -> float:
-        values = []
-        for k, w in enumerate(windows):
-            lo, hi = bounds[k], bounds[k + 1]
-            ok = masks[k]
-            values.append(
-                metrics.score_arrays(metric, ys[k][ok], mean[lo:hi][ok], q[lo:hi][ok], quantiles, w.scale[ok])
-            )
+        values = [
+            metrics.score_arrays(metric, y, mean[at], q[at], quantiles, scale) for at, y, scale in parts
+        ]
         finite = [v for v in values if np.isfinite(v)]
         return float(np.mean(finite)) if finite else float("inf")
 

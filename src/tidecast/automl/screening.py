@@ -6,7 +6,9 @@ large panel, a costly local candidate (AutoTheta, MSTL, MSTLETS, AutoETS, AutoAR
 Prophet) is first backtested on `SAMPLE_FRACTION` of the series; when its score there is
 more than `MARGIN` times the best score of the candidates already run, measured on the same
 sampled points, it cannot win and is skipped, with its sample score in the leaderboard's
-`error` column. Otherwise it runs on the whole panel as before.
+`error` column. Within that margin it must still add to the ensemble of the models run so
+far, on the sample or on enough bootstrap resamples of its series (`ensemble_value`), or it
+is skipped too. Otherwise it runs on the whole panel as before.
 
 The sample is at most `MAX_SAMPLE` series, whatever the panel's size: the two scores are taken
 on the same sampled points, so how sure the comparison is depends on how many series it
@@ -35,6 +37,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tidecast.automl.backtest import CandidateResult, WindowData, windowed_scorer
+from tidecast.automl.ensemble import BacktestForecast
+from tidecast.automl.ensemble_value import MIN_GAIN, MIN_HITS, ensemble_gain
 from tidecast.data.schema import ITEM_ID
 from tidecast.models.base import Forecaster
 
@@ -97,24 +101,39 @@ def verdict(
     sample: Sample,
     quantiles: Sequence[float],
     metric: str,
+    ensemble_size: int = 20,
+    seed: int = 0,
 ) -> str | None:
-    """Why the candidate is skipped (its sample score against the best's), or None to run it."""
+    """Why the candidate is skipped, or None to run it: its sample score is beyond `MARGIN`
+    times the best's, or it adds too little to the ensemble of the models run so far
+    (`ensemble_value`; `ensemble_size` greedy rounds, `seed` for the resamples)."""
     if trial.error is not None or trial.forecast is None:
         return None  # failing on the sample says nothing sure about the panel: run it in full
     score = windowed_scorer(sample.windows, quantiles, metric)
-    rivals = [
-        (score(c.forecast.mean[sample.rows], c.forecast.quantiles[sample.rows]), c.name)
+    ran = {
+        c.name: BacktestForecast(c.forecast.mean[sample.rows], c.forecast.quantiles[sample.rows])
         for c in done
         if c.error is None and c.forecast is not None
-    ]
+    }
+    rivals = [(score(f.mean, f.quantiles), n) for n, f in ran.items()]
     rivals = [(s, n) for s, n in rivals if np.isfinite(s)]
     own = score(trial.forecast.mean, trial.forecast.quantiles)
     if not rivals or not np.isfinite(own):
         return None
     best, name = min(rivals)
-    if own <= MARGIN * best:
+    if own > MARGIN * best:
+        return (
+            f"skipped: on a sample of {sample.n_series} series its {metric} was {own:.4g}, "
+            f"{own / best:.2f}x the best so far ({name} {best:.4g}; runs in full within {MARGIN}x)"
+        )
+    gain = ensemble_gain(
+        ran, trial.name, trial.forecast, sample.windows, quantiles, metric, ensemble_size, seed
+    )
+    if gain.pays:
         return None
     return (
-        f"skipped: on a sample of {sample.n_series} series its {metric} was {own:.4g}, "
-        f"{own / best:.2f}x the best so far ({name} {best:.4g}; runs in full within {MARGIN}x)"
+        f"skipped: on a sample of {sample.n_series} series it took the ensemble of the models run "
+        f"so far from {metric} {gain.before:.4g} to {gain.after:.4g} ({gain.relative:.2%} better), and "
+        f"{gain.hits} of {gain.drawn} resamples of those series reached {MIN_GAIN:.1%} "
+        f"(runs in full where the sample or {MIN_HITS} resamples do)"
     )

@@ -134,7 +134,15 @@ def run_candidates(
             reason = (
                 f"skipped: on a sample of {sample.n_series} series, {trial.error}"
                 if trial.stopped
-                else screening.verdict(trial, report.candidates, sample, quantiles, auto.metric)
+                else screening.verdict(
+                    trial,
+                    report.candidates,
+                    sample,
+                    quantiles,
+                    auto.metric,
+                    ensemble_size=get_preset(auto.preset).ensemble_size,
+                    seed=auto.seed,
+                )
             )
             if reason is not None:
                 skipped = CandidateResult(
