@@ -68,7 +68,13 @@ def npts_sample_paths(
     """Sample paths (num_samples, horizon) of NPTS from the finite history `y`.
 
     Inverse-CDF sampling on the cumulative weights: one uniform per path and step, drawn up
-    front so the stream does not depend on the weights.
+    front so the stream does not depend on the weights. Step T's weights (`npts_weights`)
+    are exp(scale * t) times a factor common to every t < T, which does not move an
+    inverse-CDF draw; so one running sum of exp(scale * t) (per season position, in the
+    seasonal variant) serves every step, instead of a new sum over the whole history per
+    step: on a 1,100-series daily panel with 900 days of history and a horizon of 48, NPTS's
+    backtest forecasts took 4.9-6.2 s that way. The draws are those of the per-step weights
+    up to the rounding of the sums.
     """
     n = len(y)
     paths = np.empty((num_samples, n + horizon))
@@ -76,12 +82,28 @@ def npts_sample_paths(
     rows = np.arange(num_samples)
     uniforms = rng.random((horizon, num_samples))
     scale = alpha / max(n + horizon - 1, 1)
+    # Relative to the last observed step; the cap only matters for kernels steeper than any
+    # default (alpha in the hundreds), where the newest steps take all the weight anyway.
+    exponent = np.minimum(scale * (np.arange(n + horizon) - (n - 1)), 700.0)
+    growth = np.exp(exponent) if exponential else np.ones(n + horizon)
+    season = max(int(season_length), 1)
+    running = [np.cumsum(growth[r::season]) for r in range(season)]  # by season position
+    plain = running[0] if season == 1 else np.cumsum(growth)
     for h in range(horizon):
         target = n + h
-        cumulative = np.cumsum(npts_weights(target, target, scale, season_length, exponential))
-        # side="right" never lands on a zero-weight step (its cumulative sum equals the previous).
-        index = np.searchsorted(cumulative, uniforms[h] * cumulative[-1], side="right")
-        paths[:, target] = paths[rows, np.minimum(index, target - 1)]
+        if season > 1 and target >= season:  # steps whole seasons back exist: only they are drawn
+            position = target % season
+            count = (target - position) // season  # steps position, position + season, ... < target
+            cumulative = running[position][:count]
+            drawn = np.searchsorted(cumulative, uniforms[h] * cumulative[-1], side="right")
+            index = position + season * np.minimum(drawn, count - 1)
+        else:
+            cumulative = plain[:target]
+            # side="right" never lands on a zero-weight step (its cumulative sum equals the previous).
+            index = np.minimum(
+                np.searchsorted(cumulative, uniforms[h] * cumulative[-1], side="right"), target - 1
+            )
+        paths[:, target] = paths[rows, index]
     return paths[:, n:]
 
 
