@@ -2,7 +2,9 @@
 
 Full run (about 70 minutes on 2 cores): the demo holdout (repeated when the time bar is
 borderline; timings are then the fastest, all are listed), the messy demo against the clean
-one (`messy.py`), the 1,100-series store panel of issue 10's speed bar (`store_panel.py`),
+one (`messy.py`), the 1,100-series store panel of issue 10's speed bar (`store_panel.py`), clean
+and with a real store's daily scatter (`--noise 0.12`, where the local models come within
+screening's margin),
 the 1,000-series weekly store-department panel of issue 10's season-52 case (`weekly_panel.py`),
 then M4 hourly and weekly and tourism monthly, quarterly and yearly, then Favorita (tidecast
 with and without Ecuador's holiday calendar and the store attributes, and the plain
@@ -63,6 +65,8 @@ def main(
         demo_holdout.main(1 if quick else demo_repeats)
         messy.main(QUICK_SERIES if quick else messy.ITEMS)
         store_panel.main(QUICK_SERIES if quick else store_panel.ITEMS, autogluon=autogluon_python)
+        if not quick:
+            store_panel.main(store_panel.ITEMS, autogluon=autogluon_python, noise=store_panel.NOISE)
         weekly_panel.main(QUICK_SERIES if quick else weekly_panel.ITEMS, autogluon=autogluon_python)
         short_weekly.main(QUICK_SERIES if quick else short_weekly.ITEMS)
         if not quick:

@@ -55,3 +55,20 @@ def test_when_school_holidays_then_regions_take_them_a_week_apart():
     flags = store_panel.school_holiday(np.array(["East", "North"]), dates)
     assert flags[0].all()  # East, first in order: from July 1st
     assert flags[1].tolist() == [False] * 7 + [True]  # North: a week later
+
+
+def test_when_noisy_then_each_store_scatters_around_the_clean_sales_by_its_own_spread():
+    noise = store_panel.store_noise(N, seed=7, noise=0.12)
+    assert noise.shape == (N, store_panel.DAYS) and (noise > 0).all()
+    assert noise == pytest.approx(store_panel.store_noise(N, seed=7, noise=0.12))  # its own stream
+    assert abs(np.log(noise).mean()) < 0.05  # mean one: the log mean sits at -sd^2 / 2
+    spread = np.diff(np.log(noise), axis=1).std(axis=1) / np.sqrt(2)  # day-to-day, drift aside
+    assert spread.min() > 0.06 * 0.9 and spread.max() < 0.18 * 1.1
+    assert spread.max() / spread.min() > 1.5  # each store its own sd in 0.06..0.18
+    clean = store_panel.store_rows(N, seed=7)
+    noisy = store_panel.store_rows(N, seed=7, noise=0.12)
+    assert clean[["item_id", "timestamp", "open"]].equals(noisy[["item_id", "timestamp", "open"]])
+    opened = clean["open"] == 1
+    ratio = noisy.loc[opened, "target"] / clean.loc[opened, "target"]
+    assert 0.97 < ratio.mean() < 1.03 and ratio.std() > 0.1
+    assert (noisy.loc[~opened, "target"] == 0).all()  # closed days still sell nothing
