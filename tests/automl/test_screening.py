@@ -123,3 +123,22 @@ def test_the_automl_screens_on_a_large_panel(monkeypatch: pytest.MonkeyPatch, ma
     else:  # within any margin: backtested on every series and window
         assert theta["error"] == ""
         assert np.isfinite(theta["window_1_wql"]) and np.isfinite(theta["window_2_wql"])
+
+
+def test_the_automl_skips_a_candidate_that_adds_too_little_to_its_ensemble(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(0)
+    data = flat_panel(200, length=40)
+    data[TARGET] = 10 + rng.normal(0, 1, len(data))
+    monkeypatch.setattr(screening, "MARGIN", 1e9)  # within the margin, always
+    monkeypatch.setattr(ensemble_value, "MIN_GAIN", 1.0)  # a gain of 100%: no forecast of noise can
+    auto = AutoForecaster(horizon=3, frequency="D", models=["Naive", "AutoTheta"], backtest_windows=2)
+    board = auto.fit(data).leaderboard().set_index("model")
+    theta = board.loc["AutoTheta"]
+    assert theta["error"].startswith(
+        "skipped: on a sample of 60 series it took the ensemble of the models run so far"
+    )
+    assert theta["error"].endswith("(runs in full where the sample or 2 resamples do)")
+    assert np.isnan(theta["score"]) and theta["fit_seconds"] > 0
+    assert auto.report_.best == "Naive"
