@@ -3,10 +3,12 @@
 Screening (`screening`) skips a costly local candidate whose score on a sample of the series
 is far behind the best so far. A candidate within that margin can still be worth nothing:
 the ensemble needs what it adds to the models already run, not its own score. On a noisy
-1,100-store daily panel (`benchmarks/store_panel.py --noise 0.12`) MSTLETS, AutoTheta and
-MSTL scored 1.05-1.2x LightGBM's backtest wQL, so all three ran on every series: 86 of the
-run's 144 seconds, for ensemble weights of 0.05, 0 and 0.05 and a test wQL the same to four
-digits without them.
+1,100-store daily panel (`benchmarks/store_panel.py --noise 0.12`) MSTLETS, MSTL and
+AutoTheta scored 1.05-1.17x LightGBM's backtest wQL, so all three ran on every series (106
+of the backtest's 144 s) for ensemble weights of 0.10, 0.05 and 0, and MSTLETS's 0.10 had it
+refitted on every series too (54 s): 209.8 s in all, test wQL 0.07286. Skipped as below:
+62.8 s, wQL 0.0729. With twice the scatter (`--noise 0.25`): 175.4 s, 0.13160 against 60.4 s,
+0.13173.
 
 So a candidate within the margin is asked what it adds: the greedy ensemble (`ensemble`) of
 the models run so far is fitted on the sample's backtest points with and without it, and its
