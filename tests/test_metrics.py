@@ -288,3 +288,15 @@ def test_when_p50_is_not_a_scored_level_then_it_is_still_the_median(
     # median p50 errors 0, 1, 0, 1 -> wape 2/28; wql over p10 and p90 only: (2*1.4 + 2*1.0) / 2 / 28
     assert result["wape"] == pytest.approx(2 / 28)
     assert result["wql"] == pytest.approx(4.8 / 56)
+
+
+def test_when_wql_of_a_panel_then_it_is_the_one_segment_per_series_value_to_the_last_bit() -> None:
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 7, 300):
+        for levels in ((0.5,), (0.1, 0.9), (0.1, 0.5, 0.9)):
+            y = rng.gamma(1.0, 50.0, size) * (rng.random(size) > 0.3)
+            q = np.sort(y[:, None] + rng.normal(0.0, 20.0, (size, len(levels))), axis=1)
+            whole = metrics.wql(y, q, levels)
+            one = metrics.wql_per_series(y, q, levels, np.array([0, size]))[0]
+            assert (np.isnan(whole) and np.isnan(one)) or whole == one
+    assert np.isnan(metrics.wql(np.zeros(3), np.ones((3, 1)), (0.5,)))  # nothing sold: no scale

@@ -236,12 +236,15 @@ def windowed_scorer(
     default. Points without an observed actual are never scored.
     """
     bounds = np.cumsum([0] + [len(w.actual) for w in windows])
-    parts = []
+    parts: list[tuple[slice | np.ndarray, np.ndarray, np.ndarray]] = []
     for k, w in enumerate(windows):
         y = w.actual[TARGET].to_numpy(dtype=np.float64)
         at = np.arange(len(y)) if picks is None else np.asarray(picks[k], dtype=np.int64)
         at = at[np.isfinite(y[at])]
-        parts.append((bounds[k] + at, y[at], w.scale[at]))
+        # A whole window, every actual observed: a slice, which reads the forecast in place.
+        whole = picks is None and len(at) == len(y)
+        rows = slice(bounds[k], bounds[k + 1]) if whole else bounds[k] + at
+        parts.append((rows, y[at], w.scale[at]))
 
     def score(mean: np.ndarray, q: np.ndarray) -> float:
         values = [

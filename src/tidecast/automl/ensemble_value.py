@@ -24,7 +24,8 @@ the 90th percentile over 20 resamples): the noisy store panel MSTLETS 0.00% / 0.
 tourism monthly 0.25% / 2.5%, 0.64% / 1.4%, 0.25% / 0.73%; M4 hourly AutoTheta 0.05% / 1.1%.
 
 To keep the question cheap, the resamples weigh only the models that the sample's ensemble
-uses with the candidate or without it, and the count stops once its answer is known.
+uses with the candidate or without it, fit the rivals alone only where the candidate is
+picked, and the count stops once its answer is known.
 """
 
 from __future__ import annotations
@@ -109,10 +110,12 @@ def ensemble_gain(
         copies = np.bincount(rng.integers(0, len(items), len(items)), minlength=len(items))
         picks = [np.repeat(np.arange(len(code)), copies[code]) for code in codes]
         resampled = windowed_scorer(windows, quantiles, metric, picks)
-        base, _ = ensemble_score(rivals_short, resampled, size)
-        plus, _ = ensemble_score(both_short, resampled, size)
-        if np.isfinite(base) and base > 0 and 1.0 - plus / base >= MIN_GAIN:
-            hits += 1
+        plus, members = ensemble_score(both_short, resampled, size)
+        # Unpicked, the candidate leaves the greedy path the rivals' own (ties go to them,
+        # listed first), so it gains nothing there: no need to fit the rivals alone.
+        if name in members:
+            base, _ = ensemble_score(rivals_short, resampled, size)
+            hits += int(np.isfinite(base) and base > 0 and 1.0 - plus / base >= MIN_GAIN)
         if hits >= MIN_HITS or hits + (RESAMPLES - drawn) < MIN_HITS:
             return Gain(before, after, hits, drawn)
     return Gain(before, after, hits, RESAMPLES)

@@ -93,8 +93,21 @@ def wql_per_series(
 
 
 def wql(y: np.ndarray, qpred: np.ndarray, quantiles: Sequence[float]) -> float:
-    """Weighted quantile loss of a panel (sums over every point, so large items weigh more)."""
-    return float(wql_per_series(y, qpred, quantiles, _single(len(y)))[0])
+    """Weighted quantile loss of a panel (sums over every point, so large items weigh more).
+
+    `wql_per_series` with one segment, step for step (the same sums, so the same value to the
+    last bit) without its segment bookkeeping: the greedy ensemble and screening's bootstrap
+    call this thousands of times a run.
+    """
+    if len(quantiles) == 0:
+        raise ValueError("wql needs at least one quantile")
+    loss = pinball_loss(y, qpred, quantiles)
+    if len(loss) == 0:
+        return float("nan")
+    scale = np.add.reduceat(np.abs(np.asarray(y, dtype=np.float64)), [0])[0]
+    if scale == 0:
+        return float("nan")
+    return float((2.0 * (np.add.reduceat(loss, [0], axis=0)[0] / scale)).mean())
 
 
 def wape_per_series(y: np.ndarray, f: np.ndarray, indptr: np.ndarray | Sequence[int]) -> np.ndarray:
