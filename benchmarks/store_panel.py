@@ -91,6 +91,9 @@ wQL 0.0729 (the three skipped on screening's sample: 0.00% of ensemble gain ther
 resamples either); AutoETS 163.3 s, wQL 0.1166; plain LightGBM 75.5 s, wQL 0.1071;
 SeasonalNaive 0.1299; AutoGluon 395.4 s, wQL 0.1074. tidecast takes 0.38x AutoETS's time,
 0.83x the plain LightGBM's and 0.16x AutoGluon's, at 0.68x the plain LightGBM's wQL.
+Rerun at engine 0fb0fca (scoring and NPTS made cheaper, the same decisions; load 1.0, every
+system slower than that morning): tidecast 66.8 s, AutoETS 177.7 s, plain LightGBM 81.8 s,
+AutoGluon 454.0 s, each wQL the same: 0.38x AutoETS's time, 0.82x the plain LightGBM's.
 
 Rerun: `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/store_panel.py [--items 1100] [--seed 42]
 [--autogluon-python /path/to/agvenv/bin/python] [--noise 0.12]`
