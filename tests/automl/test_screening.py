@@ -28,6 +28,13 @@ def flat_panel(n_series: int, length: int = 30, level: float = 10.0) -> pd.DataF
     )
 
 
+def noisy_panel() -> pd.DataFrame:
+    """200 series of 40 days scattered around 10: large enough to be screened."""
+    data = flat_panel(200, length=40)
+    data[TARGET] = 10 + np.random.default_rng(0).normal(0, 1, len(data))
+    return data
+
+
 def constant_forecast(rows: int, value: float) -> BacktestForecast:
     return BacktestForecast(mean=np.full(rows, value), quantiles=np.full((rows, len(QUANTILES)), value))
 
@@ -108,9 +115,7 @@ def test_a_candidate_that_fails_on_the_sample_runs_in_full() -> None:
 
 @pytest.mark.parametrize("margin", [0.0, 1e9])
 def test_the_automl_screens_on_a_large_panel(monkeypatch: pytest.MonkeyPatch, margin: float) -> None:
-    rng = np.random.default_rng(0)
-    data = flat_panel(200, length=40)
-    data[TARGET] = 10 + rng.normal(0, 1, len(data))
+    data = noisy_panel()
     monkeypatch.setattr(screening, "MARGIN", margin)
     monkeypatch.setattr(ensemble_value, "MIN_GAIN", 0.0)  # any gain, even none, pays
     auto = AutoForecaster(horizon=3, frequency="D", models=["Naive", "AutoTheta"], backtest_windows=2)
@@ -128,9 +133,7 @@ def test_the_automl_screens_on_a_large_panel(monkeypatch: pytest.MonkeyPatch, ma
 def test_the_automl_skips_a_candidate_that_adds_too_little_to_its_ensemble(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    rng = np.random.default_rng(0)
-    data = flat_panel(200, length=40)
-    data[TARGET] = 10 + rng.normal(0, 1, len(data))
+    data = noisy_panel()
     monkeypatch.setattr(screening, "MARGIN", 1e9)  # within the margin, always
     monkeypatch.setattr(ensemble_value, "MIN_GAIN", 1.0)  # a gain of 100%: no forecast of noise can
     auto = AutoForecaster(horizon=3, frequency="D", models=["Naive", "AutoTheta"], backtest_windows=2)

@@ -101,9 +101,9 @@ def ensemble_gain(
     shortlist = list(dict.fromkeys([*without, *with_it]))
     rivals_short = {n: rivals[n] for n in shortlist if n in rivals}
     both_short = {**rivals_short, name: trial}
-    series = [np.unique(w.actual[ITEM_ID].astype(str).to_numpy(), return_inverse=True) for w in windows]
-    items = np.unique(np.concatenate([names for names, _ in series]))
-    codes = [np.searchsorted(items, names)[inverse] for names, inverse in series]
+    named = [w.actual[ITEM_ID].astype(str).to_numpy() for w in windows]
+    items = np.unique(np.concatenate(named))
+    codes = [np.searchsorted(items, names) for names in named]  # each point's series
     rng = np.random.default_rng(seed)
     hits = 0
     for drawn in range(1, RESAMPLES + 1):
