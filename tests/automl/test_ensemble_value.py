@@ -8,7 +8,7 @@ import pandas as pd
 
 from tidecast.automl import ensemble_value
 from tidecast.automl.backtest import prepare_windows, windowed_scorer
-from tidecast.automl.ensemble import BacktestForecast
+from tidecast.automl.ensemble import BacktestForecast, greedy_ensemble
 from tidecast.automl.windows import BacktestWindow
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
 
@@ -85,3 +85,31 @@ def test_a_candidate_that_helps_a_few_series_runs_when_enough_resamples_say_it_p
         {"Naive": forecast(np.full(len(items), 9.0))}, "MSTL", forecast(trial), wide, QUANTILES, "wape", 20, 0
     )
     assert gain.hits < ensemble_value.MIN_HITS and not gain.pays
+
+
+def test_a_gathering_scorer_scores_and_weighs_as_the_plain_one_bit_for_bit() -> None:
+    # The greedy ensemble gathers a resample's points once (`WindowedScorer.restrict`); the
+    # scores, and so the weights, must be those of scoring the whole forecasts every time.
+    rng = np.random.default_rng(3)
+    data = panel(30, length=10)
+    data[TARGET] = rng.gamma(2.0, 5.0, len(data))
+    data.loc[rng.choice(len(data), 20, replace=False), TARGET] = np.nan  # unobserved actuals
+    windows = prepare_windows(data, SPEC, [BacktestWindow(0, 3, 3), BacktestWindow(1, 3, 3)], 1)
+    n = sum(len(w.actual) for w in windows)
+    forecasts = {}
+    for name, shift in (("a", 0.8), ("b", 1.1), ("c", 1.3)):
+        base = rng.gamma(2.0, 5.0 * shift, n)
+        forecasts[name] = BacktestForecast(
+            base, np.sort(base[:, None] * rng.uniform(0.6, 1.4, (n, 3)), axis=1)
+        )
+    for picks in (None, [rng.integers(0, len(w.actual), 2 * len(w.actual)) for w in windows]):
+        for metric in ("wql", "wape", "mase", "rmse"):
+            gathering = windowed_scorer(windows, QUANTILES, metric, picks)
+
+            def plain(mean: np.ndarray, q: np.ndarray, s=gathering) -> float:
+                return s(mean, q)
+
+            for f in forecasts.values():
+                narrow = gathering.restrict(f)
+                assert gathering.restricted(narrow.mean, narrow.quantiles) == gathering(f.mean, f.quantiles)
+            assert greedy_ensemble(forecasts, gathering, 20) == greedy_ensemble(forecasts, plain, 20)

@@ -58,3 +58,25 @@ def test_when_auto_then_short_gaps_get_the_line_and_gaps_of_a_season_the_seasona
     values = np.array([1.0, 2.0, 3.0, 4.0, NAN, 6.0, NAN, NAN, NAN, 10.0, 10.0, NAN, NAN, 40.0])
     out = fill_missing(values, np.array([0, 10, 14]), "auto", 3)
     np.testing.assert_allclose(out, [1, 2, 3, 4, 5, 6, 4, 2, 6, 10, 10, 20, 30, 40])
+
+
+def test_auto_is_the_seasonal_copy_on_long_runs_and_the_line_on_short_ones_on_random_panels() -> None:
+    # `auto` searches a season's value for the long runs' cells only; what it returns must be
+    # `seasonal`'s fill there and `interpolate`'s elsewhere, cell for cell.
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        lengths = rng.integers(1, 50, rng.integers(1, 5))
+        indptr = np.r_[0, np.cumsum(lengths)]
+        values = rng.normal(size=indptr[-1])
+        values[rng.random(len(values)) < rng.random()] = NAN
+        if len(values) > 20:
+            start = rng.integers(0, len(values) - 12)
+            values[start : start + rng.integers(3, 12)] = NAN
+        for season in (2, 3, 7):
+            gaps = np.flatnonzero(np.isnan(values))
+            series = np.searchsorted(indptr, gaps, side="right") - 1
+            run = np.cumsum(np.r_[True, (np.diff(gaps) != 1) | (series[1:] != series[:-1])]) - 1
+            short = np.bincount(run, minlength=1)[run] < season if len(gaps) else np.zeros(0, bool)
+            expected = seasonal(values, indptr, season)
+            expected[gaps[short]] = fill_missing(values, indptr, "interpolate")[gaps[short]]
+            np.testing.assert_array_equal(fill_missing(values, indptr, "auto", season), expected)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,18 @@ from tidecast.data.schema import ITEM_ID
 
 # A scorer takes (mean (N,), quantiles (N, Q)) and returns the objective (lower is better).
 Scorer = Callable[[np.ndarray, np.ndarray], float]
+
+
+@runtime_checkable
+class Gathering(Protocol):
+    """A scorer that reads only some of the points it is given (`backtest.WindowedScorer`): it
+    can gather them from a forecast once, and score forecasts so gathered."""
+
+    def __call__(self, mean: np.ndarray, q: np.ndarray) -> float: ...
+
+    def restrict(self, forecast: BacktestForecast) -> BacktestForecast: ...
+
+    def restricted(self, mean: np.ndarray, q: np.ndarray) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -43,9 +56,11 @@ class BacktestForecast:
 
 
 def greedy_ensemble(
-    forecasts: Mapping[str, BacktestForecast], score: Scorer, size: int = 20
+    forecasts: Mapping[str, BacktestForecast], score: Scorer | Gathering, size: int = 20
 ) -> dict[str, float]:
     """Weights (summing to 1) for the candidates in `forecasts`; best single model first.
+
+    A `Gathering` scorer's points are gathered from each forecast once, before the rounds.
 
     Running all rounds (not stopping at the first round without gain) lets it reach mixes such
     as 3:1 that pass through a tie; ties go to the candidate listed first (deterministic).
@@ -53,6 +68,9 @@ def greedy_ensemble(
     names = [n for n, f in forecasts.items() if np.isfinite(f.mean).all() and np.isfinite(f.quantiles).all()]
     if not names:
         return {}
+    if isinstance(score, Gathering):
+        forecasts = {n: score.restrict(forecasts[n]) for n in names}
+        score = score.restricted
     picks: list[str] = []
     trajectory: list[float] = []
     total_mean = np.zeros_like(forecasts[names[0]].mean)

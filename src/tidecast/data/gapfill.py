@@ -82,10 +82,43 @@ def seasonal(values: np.ndarray, indptr: np.ndarray, season: int) -> np.ndarray:
     if season <= 1:
         return interpolate(values, indptr)
     out = np.array(values, dtype=np.float64, copy=True)
-    missing = np.isnan(out)
-    gaps = np.flatnonzero(missing)
+    gaps = np.flatnonzero(np.isnan(out))
     if len(gaps) == 0:
         return out
+    line = interpolate(values, indptr)
+    out[gaps] = _seasonal_fill(values, indptr, season, gaps, line)
+    return out
+
+
+def auto(values: np.ndarray, indptr: np.ndarray, season: int) -> np.ndarray:
+    """`interpolate` across runs of fewer than `season` missing cells, `seasonal` across longer.
+
+    Only the long runs' cells search for a season's value: on a store panel with every closed
+    Sunday missing, the short runs are most of the gaps, and each of them would walk back
+    through every earlier (closed) Sunday before its line replaced what it found.
+
+    >>> y = np.array([1.0, 2.0, 3.0, 4.0, np.nan, 6.0, np.nan, np.nan, np.nan, 10.0])
+    >>> auto(y, np.array([0, 10]), 3).tolist()
+    [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 4.0, 2.0, 6.0, 10.0]
+    """
+    gaps = np.flatnonzero(np.isnan(values))
+    if season <= 1 or len(gaps) == 0:
+        return interpolate(values, indptr)
+    series = _series_of(gaps, indptr)
+    run = np.cumsum(np.r_[True, (np.diff(gaps) != 1) | (series[1:] != series[:-1])]) - 1
+    long = np.bincount(run)[run] >= season
+    out = interpolate(values, indptr)
+    if long.any():
+        out[gaps[long]] = _seasonal_fill(values, indptr, season, gaps[long], out)
+    return out
+
+
+def _seasonal_fill(
+    values: np.ndarray, indptr: np.ndarray, season: int, gaps: np.ndarray, line: np.ndarray
+) -> np.ndarray:
+    """For the missing positions `gaps`: the observed value at the same phase of the nearest
+    earlier season of the same series, else of the nearest later one, else `line` there."""
+    missing = np.isnan(values)
     series = _series_of(gaps, indptr)
     start, end = indptr[series], indptr[series + 1]
     source = np.full(len(gaps), -1, dtype=np.int64)
@@ -99,28 +132,7 @@ def seasonal(values: np.ndarray, indptr: np.ndarray, season: int) -> np.ndarray:
             found = ~missing[position]
             source[todo[found]] = position[found]
             todo, position = todo[~found], position[~found] + step
-    line = interpolate(values, indptr)
-    out[gaps] = np.where(source >= 0, values[np.maximum(source, 0)], line[gaps])
-    return out
-
-
-def auto(values: np.ndarray, indptr: np.ndarray, season: int) -> np.ndarray:
-    """`interpolate` across runs of fewer than `season` missing cells, `seasonal` across longer.
-
-    >>> y = np.array([1.0, 2.0, 3.0, 4.0, np.nan, 6.0, np.nan, np.nan, np.nan, 10.0])
-    >>> auto(y, np.array([0, 10]), 3).tolist()
-    [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 4.0, 2.0, 6.0, 10.0]
-    """
-    missing = np.isnan(values)
-    gaps = np.flatnonzero(missing)
-    if season <= 1 or len(gaps) == 0:
-        return interpolate(values, indptr)
-    series = _series_of(gaps, indptr)
-    run = np.cumsum(np.r_[True, (np.diff(gaps) != 1) | (series[1:] != series[:-1])]) - 1
-    short = np.bincount(run)[run] < season
-    out = seasonal(values, indptr, season)
-    out[gaps[short]] = interpolate(values, indptr)[gaps[short]]
-    return out
+    return np.where(source >= 0, values[np.maximum(source, 0)], line[gaps])
 
 
 def _series_of(positions: np.ndarray, indptr: np.ndarray) -> np.ndarray:

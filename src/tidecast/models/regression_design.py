@@ -4,6 +4,7 @@ the explanations (`tidecast.explain.regression`) read the same rows the forecast
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -55,7 +56,7 @@ def design(
     tau = (t - layout.origin) / layout.span
     parts = [trend_columns(tau, layout.changepoints)]
     if layout.periods:
-        cycles = fourier_terms(t, layout.periods, layout.orders).to_numpy()
+        cycles = _cycles(t, layout.periods, layout.orders)
         parts.append(cycles)
         if layout.growing:
             parts.append(cycles * (tau - 1.0)[:, None])
@@ -66,6 +67,24 @@ def design(
         at = [first + layout.covariates.index(name) for name in layout.scaled]
         parts.append(exogenous[:, at] * level[:, None])
     return np.column_stack(parts)
+
+
+def _cycles(t: np.ndarray, periods: tuple[float, ...], orders: tuple[int, ...]) -> np.ndarray:
+    """`fourier_terms` of step index `t` as an array; a run of consecutive whole steps (the
+    history of a series without gaps, or a horizon) is read from `_cycles_of_run`, which the
+    panel's series share: on a 1,100-store panel each window's fits asked for the same few
+    runs a thousand times, at 0.4 ms each."""
+    n = len(t)
+    if n and t[0] == np.floor(t[0]) and t[-1] - t[0] == n - 1 and np.array_equal(t, t[0] + np.arange(n)):
+        return _cycles_of_run(float(t[0]), n, periods, orders)
+    return fourier_terms(t, periods, orders).to_numpy()
+
+
+@functools.lru_cache(maxsize=64)
+def _cycles_of_run(start: float, n: int, periods: tuple[float, ...], orders: tuple[int, ...]) -> np.ndarray:
+    cycles = fourier_terms(start + np.arange(n, dtype=np.float64), periods, orders).to_numpy()
+    cycles.setflags(write=False)  # shared between calls: never written in place
+    return cycles
 
 
 def _varying(values: np.ndarray, names: Sequence[str]) -> tuple[str, ...]:
