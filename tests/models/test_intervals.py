@@ -35,3 +35,16 @@ def test_when_a_window_is_given_then_the_centre_is_the_mean_of_the_last_finite_v
     np.testing.assert_array_equal(center, [30.0, 30.0])  # (10 + 20 + 60) / 3, the NaN skipped
     assert naive_fallback(y, 1, QUANTILES, window=7)[0][0] == 22.75  # shorter than the window: all
     assert naive_fallback(y, 1, QUANTILES)[0][0] == 60.0  # the default is the last value
+
+
+def test_normal_quantiles_are_the_gaussian_levels_whatever_levels_are_asked_in_turn():
+    # The standard normal's levels are computed once per set of levels: asking other levels
+    # in between, or the same ones again, must give each set its own.
+    from scipy.stats import norm
+
+    from tidecast.models.intervals import normal_quantiles
+
+    center, sigma = np.array([10.0, 20.0]), np.array([1.0, 2.0])
+    for levels in [(0.1, 0.5, 0.9), (0.05, 0.95), (0.1, 0.5, 0.9), (0.9, 0.1)]:
+        expected = center[:, None] + sigma[:, None] * norm.ppf(np.array(levels))[None, :]
+        np.testing.assert_array_equal(normal_quantiles(center, sigma, levels), expected)

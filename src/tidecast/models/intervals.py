@@ -6,6 +6,7 @@ sample paths. Each helper returns an array (horizon, n_quantiles) in the order r
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -36,11 +37,20 @@ def from_intervals(
 
 def normal_quantiles(center: np.ndarray, sigma: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
     """Gaussian quantiles around `center` with per-step scale `sigma` (both shape (horizon,))."""
-    z = norm.ppf(np.asarray(quantiles, dtype=np.float64))
+    z = _standard_normal_quantiles(tuple(float(q) for q in quantiles))
     return (
         np.asarray(center, dtype=np.float64)[:, None]
         + np.asarray(sigma, dtype=np.float64)[:, None] * z[None, :]
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _standard_normal_quantiles(quantiles: tuple[float, ...]) -> np.ndarray:
+    """`norm.ppf` of the levels, once per set of levels: it costs 0.2 ms a call, which a local
+    model's forecast paid per series and window (1.7 s of a store panel's cheap candidates)."""
+    z = norm.ppf(np.asarray(quantiles, dtype=np.float64))
+    z.setflags(write=False)
+    return z
 
 
 def empirical_quantiles(samples: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
