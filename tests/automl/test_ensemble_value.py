@@ -9,6 +9,7 @@ import pandas as pd
 from tidecast.automl import ensemble_value
 from tidecast.automl.backtest import prepare_windows, windowed_scorer
 from tidecast.automl.ensemble import BacktestForecast, greedy_ensemble
+from tidecast.automl.scale_free import scale_free_scorer
 from tidecast.automl.windows import BacktestWindow
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
 
@@ -88,7 +89,7 @@ def test_a_candidate_that_helps_a_few_series_runs_when_enough_resamples_say_it_p
 
 
 def test_a_gathering_scorer_scores_and_weighs_as_the_plain_one_bit_for_bit() -> None:
-    # The greedy ensemble gathers a resample's points once (`WindowedScorer.restrict`); the
+    # The greedy ensemble gathers a resample's points once (`PointScorer.restrict`); the
     # scores, and so the weights, must be those of scoring the whole forecasts every time.
     rng = np.random.default_rng(3)
     data = panel(30, length=10)
@@ -103,8 +104,10 @@ def test_a_gathering_scorer_scores_and_weighs_as_the_plain_one_bit_for_bit() -> 
             base, np.sort(base[:, None] * rng.uniform(0.6, 1.4, (n, 3)), axis=1)
         )
     for picks in (None, [rng.integers(0, len(w.actual), 2 * len(w.actual)) for w in windows]):
-        for metric in ("wql", "wape", "mase", "rmse"):
-            gathering = windowed_scorer(windows, QUANTILES, metric, picks)
+        scorers = [windowed_scorer(windows, QUANTILES, m, picks) for m in ("wql", "wape", "mase", "rmse")]
+        if picks is None:
+            scorers += [scale_free_scorer(windows, QUANTILES, m) for m in ("wql", "wape")]
+        for gathering in scorers:
 
             def plain(mean: np.ndarray, q: np.ndarray, s=gathering) -> float:
                 return s(mean, q)

@@ -8,6 +8,7 @@ first cutoff, state updates never see data past each window's own cutoff. With
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import traceback
@@ -20,7 +21,7 @@ import pandas as pd
 from tidecast import metrics
 from tidecast.automl.closures import Rules, closed_rows
 from tidecast.automl.dormant import dormant_at_end, zero_rows
-from tidecast.automl.ensemble import BacktestForecast
+from tidecast.automl.ensemble import BacktestForecast, PointScorer
 from tidecast.automl.windows import BacktestWindow, panel_indptr, window_history
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import future_timestamps
@@ -227,7 +228,7 @@ def windowed_scorer(
     quantiles: Sequence[float],
     metric: str,
     picks: Sequence[np.ndarray] | None = None,
-) -> WindowedScorer:
+) -> PointScorer:
     """A scorer over concatenated backtest forecasts: the mean of the per-window objective.
 
     Candidates and ensembles are ranked by the same function, so leaderboard scores compare.
@@ -237,66 +238,27 @@ def windowed_scorer(
     """
     bounds = np.cumsum([0] + [len(w.actual) for w in windows])
     rows: list[slice | np.ndarray] = []
-    ys: list[np.ndarray] = []
-    scales: list[np.ndarray] = []
+    parts = []
     for k, w in enumerate(windows):
         y = w.actual[TARGET].to_numpy(dtype=np.float64)
         at = np.arange(len(y)) if picks is None else np.asarray(picks[k], dtype=np.int64)
         at = at[np.isfinite(y[at])]
         # A whole window, every actual observed: a slice, which reads the forecast in place.
         whole = picks is None and len(at) == len(y)
-        rows.append(slice(bounds[k], bounds[k + 1]) if whole else bounds[k] + at)
-        ys.append(y[at])
-        scales.append(w.scale[at])
-    return WindowedScorer(rows, ys, scales, tuple(quantiles), metric)
+        rows.append(slice(int(bounds[k]), int(bounds[k + 1])) if whole else bounds[k] + at)
+        parts.append(functools.partial(_objective, metric, y[at], w.scale[at], tuple(quantiles)))
+    return PointScorer(rows, parts)
 
 
-class WindowedScorer:
-    """`windowed_scorer`'s function: called on forecasts of every backtest point.
-
-    `restrict` gathers a forecast's scored points once (in the order scored, a point picked
-    twice twice) and `restricted` scores such gathered forecasts, to the same value bit for
-    bit: the greedy ensemble scores each candidate mixed in twenty times, and gathering a
-    bootstrap resample's points on every call cost more than scoring them.
-    """
-
-    def __init__(
-        self,
-        rows: list[slice | np.ndarray],
-        ys: list[np.ndarray],
-        scales: list[np.ndarray],
-        quantiles: tuple[float, ...],
-        metric: str,
-    ) -> None:
-        self._parts = list(zip(rows, ys, scales, strict=True))
-        self._rows = rows
-        self._quantiles = quantiles
-        self._metric = metric
-        ends = np.cumsum([len(y) for y in ys])
-        gathered = [slice(int(e - len(y)), int(e)) for e, y in zip(ends, ys, strict=True)]
-        self._gathered = list(zip(gathered, ys, scales, strict=True))
-
-    def __call__(self, mean: np.ndarray, q: np.ndarray) -> float:
-        return self._mean_score(self._parts, mean, q)
-
-    def restrict(self, forecast: BacktestForecast) -> BacktestForecast:
-        """The forecast at the scored points only, window after window."""
-        if all(isinstance(r, slice) for r in self._rows):
-            return forecast  # whole windows, end to end: every point, in place
-        at = np.concatenate([np.arange(r.start, r.stop) if isinstance(r, slice) else r for r in self._rows])
-        return BacktestForecast(forecast.mean[at], forecast.quantiles[at])
-
-    def restricted(self, mean: np.ndarray, q: np.ndarray) -> float:
-        """The score of forecasts `restrict` gathered."""
-        return self._mean_score(self._gathered, mean, q)
-
-    def _mean_score(self, parts: list, mean: np.ndarray, q: np.ndarray) -> float:
-        values = [
-            metrics.score_arrays(self._metric, y, mean[at], q[at], self._quantiles, scale)
-            for at, y, scale in parts
-        ]
-        finite = [v for v in values if np.isfinite(v)]
-        return float(np.mean(finite)) if finite else float("inf")
+def _objective(
+    metric: str,
+    y: np.ndarray,
+    scale: np.ndarray,
+    quantiles: tuple[float, ...],
+    mean: np.ndarray,
+    q: np.ndarray,
+) -> float:
+    return metrics.score_arrays(metric, y, mean, q, quantiles, scale)
 
 
 # Column names of the backtest forecast table (besides the item, timestamp, mean and quantiles).

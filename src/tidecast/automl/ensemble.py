@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -35,18 +34,6 @@ from tidecast.data.schema import ITEM_ID
 Scorer = Callable[[np.ndarray, np.ndarray], float]
 
 
-@runtime_checkable
-class Gathering(Protocol):
-    """A scorer that reads only some of the points it is given (`backtest.WindowedScorer`): it
-    can gather them from a forecast once, and score forecasts so gathered."""
-
-    def __call__(self, mean: np.ndarray, q: np.ndarray) -> float: ...
-
-    def restrict(self, forecast: BacktestForecast) -> BacktestForecast: ...
-
-    def restricted(self, mean: np.ndarray, q: np.ndarray) -> float: ...
-
-
 @dataclass(frozen=True)
 class BacktestForecast:
     """One candidate's forecasts for every backtest point, aligned with the actuals."""
@@ -55,12 +42,62 @@ class BacktestForecast:
     quantiles: np.ndarray
 
 
+# A window's part of a `PointScorer`: the objective of that window's scored points.
+WindowScore = Callable[[np.ndarray, np.ndarray], float]
+
+
+class PointScorer:
+    """A scorer over forecasts of every backtest point: the mean over windows of each window's
+    objective on its scored points (`rows`: a slice or positions per window, a point listed
+    twice counting twice), windows without a finite value left out; inf if none has one.
+
+    `restrict` gathers a forecast's scored points once (window after window) and `restricted`
+    scores such gathered forecasts, to the same value bit for bit: the greedy ensemble scores
+    each candidate mixed in twenty times, and gathering the points (a bootstrap resample's, or
+    those with an observed actual) on every call cost more than scoring them.
+    """
+
+    def __init__(self, rows: Sequence[slice | np.ndarray], parts: Sequence[WindowScore]) -> None:
+        self._rows = list(rows)
+        self._parts = list(parts)
+        ends = np.cumsum([_count(r) for r in self._rows])
+        self._gathered = [slice(int(e) - _count(r), int(e)) for e, r in zip(ends, self._rows, strict=True)]
+
+    def __call__(self, mean: np.ndarray, q: np.ndarray) -> float:
+        return self._score(self._rows, mean, q)
+
+    def restrict(self, forecast: BacktestForecast) -> BacktestForecast:
+        """The forecast at the scored points only, window after window."""
+        if [(r.start, r.stop) for r in self._rows if isinstance(r, slice)] == [
+            (g.start, g.stop) for g in self._gathered
+        ]:
+            return forecast  # whole windows end to end from the first point: read in place
+        at = np.concatenate(
+            [np.arange(r.start, r.stop) if isinstance(r, slice) else r for r in self._rows]
+            or [np.zeros(0, int)]
+        )
+        return BacktestForecast(forecast.mean[at], forecast.quantiles[at])
+
+    def restricted(self, mean: np.ndarray, q: np.ndarray) -> float:
+        """The score of forecasts `restrict` gathered."""
+        return self._score(self._gathered, mean, q)
+
+    def _score(self, rows: list, mean: np.ndarray, q: np.ndarray) -> float:
+        values = [part(mean[at], q[at]) for at, part in zip(rows, self._parts, strict=True)]
+        finite = [v for v in values if np.isfinite(v)]
+        return float(np.mean(finite)) if finite else float("inf")
+
+
+def _count(rows: slice | np.ndarray) -> int:
+    return int(rows.stop - rows.start) if isinstance(rows, slice) else len(rows)
+
+
 def greedy_ensemble(
-    forecasts: Mapping[str, BacktestForecast], score: Scorer | Gathering, size: int = 20
+    forecasts: Mapping[str, BacktestForecast], score: Scorer, size: int = 20
 ) -> dict[str, float]:
     """Weights (summing to 1) for the candidates in `forecasts`; best single model first.
 
-    A `Gathering` scorer's points are gathered from each forecast once, before the rounds.
+    A `PointScorer`'s points are gathered from each forecast once, before the rounds.
 
     Running all rounds (not stopping at the first round without gain) lets it reach mixes such
     as 3:1 that pass through a tie; ties go to the candidate listed first (deterministic).
@@ -68,7 +105,7 @@ def greedy_ensemble(
     names = [n for n, f in forecasts.items() if np.isfinite(f.mean).all() and np.isfinite(f.quantiles).all()]
     if not names:
         return {}
-    if isinstance(score, Gathering):
+    if isinstance(score, PointScorer):
         forecasts = {n: score.restrict(forecasts[n]) for n in names}
         score = score.restricted
     picks: list[str] = []

@@ -20,13 +20,14 @@ objective's own weights stay, since they aim at what the user asked for.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from tidecast.automl.backtest import WindowData
-from tidecast.automl.ensemble import BacktestForecast, Scorer, combine, greedy_ensemble
+from tidecast.automl.ensemble import BacktestForecast, PointScorer, combine, greedy_ensemble
 from tidecast.data.schema import ITEM_ID, TARGET
 from tidecast.metrics import get_metric, pinball_loss
 
@@ -75,29 +76,32 @@ def point_losses(
     return np.asarray(np.abs(y - point))
 
 
-def scale_free_scorer(windows: Sequence[WindowData], quantiles: Sequence[float], metric: str) -> Scorer:
+def scale_free_scorer(windows: Sequence[WindowData], quantiles: Sequence[float], metric: str) -> PointScorer:
     """The mean over windows of each point's loss over its series' scale (MASE's scale).
 
     Points without a positive scale (constant or too-short history) or an actual are left
     out, as MASE leaves such series out; a window with no point left does not count.
     """
     bounds = np.cumsum([0] + [len(w.actual) for w in windows])
-    ys = [w.actual[TARGET].to_numpy(dtype=np.float64) for w in windows]
-    masks = [np.isfinite(y) & (w.scale > 0) for y, w in zip(ys, windows, strict=True)]
+    rows, parts = [], []
+    for k, w in enumerate(windows):
+        y = w.actual[TARGET].to_numpy(dtype=np.float64)
+        ok = np.isfinite(y) & (w.scale > 0)
+        if ok.any():
+            rows.append(bounds[k] + np.flatnonzero(ok))
+            parts.append(functools.partial(_scaled_loss, metric, y[ok], w.scale[ok], tuple(quantiles)))
+    return PointScorer(rows, parts)
 
-    def score(mean: np.ndarray, q: np.ndarray) -> float:
-        values = []
-        for k, w in enumerate(windows):
-            ok = masks[k]
-            if not ok.any():
-                continue
-            lo, hi = bounds[k], bounds[k + 1]
-            losses = point_losses(metric, ys[k][ok], mean[lo:hi][ok], q[lo:hi][ok], quantiles)
-            values.append(float(np.mean(losses / w.scale[ok])))
-        finite = [v for v in values if np.isfinite(v)]
-        return float(np.mean(finite)) if finite else float("inf")
 
-    return score
+def _scaled_loss(
+    metric: str,
+    y: np.ndarray,
+    scale: np.ndarray,
+    quantiles: tuple[float, ...],
+    mean: np.ndarray,
+    q: np.ndarray,
+) -> float:
+    return float(np.mean(point_losses(metric, y, mean, q, quantiles) / scale))
 
 
 def compare(
