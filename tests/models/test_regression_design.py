@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tidecast.data.calendar import fourier_terms
-from tidecast.models.regression_design import _cycles
+from tidecast.models.regression_design import MAX_SHARED_STEPS, _cycles, _cycles_of_run
 
 PERIODS, ORDERS = (7.0, 365.25), (3, 10)
 
@@ -22,3 +22,12 @@ def test_cycles_are_the_fourier_terms_of_the_steps_whether_gathered_from_a_span_
     shared = _cycles(run, PERIODS, ORDERS)
     assert _cycles(run.copy(), PERIODS, ORDERS) is shared  # one computation per span
     assert not shared.flags.writeable  # so no caller can change it under another
+
+
+def test_spans_longer_than_the_shared_limit_are_computed_and_not_kept() -> None:
+    long = np.arange(MAX_SHARED_STEPS + 1, dtype=np.float64)
+    kept = _cycles_of_run.cache_info().currsize
+    np.testing.assert_array_equal(
+        _cycles(long, PERIODS, ORDERS), fourier_terms(long, PERIODS, ORDERS).to_numpy()
+    )
+    assert _cycles_of_run.cache_info().currsize == kept

@@ -62,16 +62,19 @@ class PointScorer:
         self._parts = list(parts)
         ends = np.cumsum([_count(r) for r in self._rows])
         self._gathered = [slice(int(e) - _count(r), int(e)) for e, r in zip(ends, self._rows, strict=True)]
+        # Whole windows end to end from the first point: a forecast is already gathered.
+        self._in_place = all(
+            isinstance(r, slice) and (r.start, r.stop) == (g.start, g.stop)
+            for r, g in zip(self._rows, self._gathered, strict=True)
+        )
 
     def __call__(self, mean: np.ndarray, q: np.ndarray) -> float:
         return self._score(self._rows, mean, q)
 
     def restrict(self, forecast: BacktestForecast) -> BacktestForecast:
         """The forecast at the scored points only, window after window."""
-        if [(r.start, r.stop) for r in self._rows if isinstance(r, slice)] == [
-            (g.start, g.stop) for g in self._gathered
-        ]:
-            return forecast  # whole windows end to end from the first point: read in place
+        if self._in_place:
+            return forecast
         at = np.concatenate(
             [np.arange(r.start, r.stop) if isinstance(r, slice) else r for r in self._rows]
             or [np.zeros(0, int)]

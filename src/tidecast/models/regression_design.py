@@ -76,11 +76,11 @@ def _cycles(t: np.ndarray, periods: tuple[float, ...], orders: tuple[int, ...]) 
     On a 1,100-store panel each window's fits asked for the same few spans a thousand times,
     at 0.4 ms each; a series' fit reads only its observed days (closed Sundays and gaps left
     out), so its steps are a span with holes, and the terms are per step, so gathering them
-    gives the same values. Steps that are not whole, not increasing, or spread over more than
-    twice their number are computed as they are.
+    gives the same values. Steps that are not whole, not increasing, spread over more than
+    twice their number, or longer than `MAX_SHARED_STEPS` are computed as they are.
     """
     n = len(t)
-    if n and t[0] == np.floor(t[0]) and n <= t[-1] - t[0] + 1 <= 2 * n:
+    if n and t[0] == np.floor(t[0]) and n <= t[-1] - t[0] + 1 <= min(2 * n, MAX_SHARED_STEPS):
         offsets = t - t[0]
         whole = np.array_equal(offsets, np.floor(offsets)) and bool(np.all(np.diff(offsets) > 0))
         if whole:
@@ -89,7 +89,13 @@ def _cycles(t: np.ndarray, periods: tuple[float, ...], orders: tuple[int, ...]) 
     return fourier_terms(t, periods, orders).to_numpy()
 
 
-@functools.lru_cache(maxsize=64)
+# Spans of at most this many steps are shared (`_cycles`), and at most `SHARED_SPANS` of them
+# are kept: at most about 16 x 8,192 steps x 46 columns x 8 bytes = 48 MB held per process.
+MAX_SHARED_STEPS = 8192
+SHARED_SPANS = 16
+
+
+@functools.lru_cache(maxsize=SHARED_SPANS)
 def _cycles_of_run(start: float, n: int, periods: tuple[float, ...], orders: tuple[int, ...]) -> np.ndarray:
     cycles = fourier_terms(start + np.arange(n, dtype=np.float64), periods, orders).to_numpy()
     cycles.setflags(write=False)  # shared between calls: never written in place
