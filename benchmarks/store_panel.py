@@ -94,6 +94,12 @@ SeasonalNaive 0.1299; AutoGluon 395.4 s, wQL 0.1074. tidecast takes 0.38x AutoET
 Rerun at engine 0fb0fca (scoring and NPTS made cheaper, the same decisions; load 1.0, every
 system slower than that morning): tidecast 66.8 s, AutoETS 177.7 s, plain LightGBM 81.8 s,
 AutoGluon 454.0 s, each wQL the same: 0.38x AutoETS's time, 0.82x the plain LightGBM's.
+Rerun at engine 55ae01f (the same forecasts to the last bit, computed with less: the gap fill,
+the greedy ensemble's scoring, the regression's Fourier terms and the normal levels; load 1.0,
+every system slower again): tidecast 72.8 s, AutoETS 213.0 s, plain LightGBM 94.0 s, AutoGluon
+489.0 s: 0.34x AutoETS's time, 0.78x the plain LightGBM's, 0.15x AutoGluon's. Against the engine
+before (652477e), tidecast alone, two pairs run in turn: 65.6 / 71.1 s against 77.0 / 85.3 s
+(0.86x the wall time of the whole process, data generation included).
 
 Rerun: `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/store_panel.py [--items 1100] [--seed 42]
 [--autogluon-python /path/to/agvenv/bin/python] [--noise 0.12]`
