@@ -3,6 +3,7 @@ costly ones spread over the workers, and either way the results come back whole 
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 
@@ -39,3 +40,25 @@ def test_when_the_probe_outlives_the_deadline_then_the_time_limit_is_raised() ->
     with pytest.raises(TimeLimitExceeded, match="slow ran past its time budget"):
         parallel_map(lambda i: time.sleep(0.05), 100, 2, started + 0.3, "slow")
     assert time.monotonic() - started < 2.0
+
+
+def test_when_the_first_items_are_cheap_then_the_probe_still_sees_the_costly_rest() -> None:
+    # A store panel sorted by name starts with departments that sold nothing (cheap fits);
+    # timing its first items alone kept the costly rest on one core. The probe spreads over
+    # the panel, so here (the first 30 of 100 items free, the rest 15 ms) the rest forks.
+    def item(i: int) -> tuple[int, int]:
+        if i >= 30:
+            time.sleep(0.015)
+        return i, os.getpid()
+
+    results = parallel_map(item, 100, 2, None, "sorted")
+    assert [r[0] for r in results] == list(range(100))
+    assert len({r[1] for r in results}) > 1
+
+
+def test_the_probe_times_items_spread_over_the_panel() -> None:
+    assert local._spread(1) == [0]
+    assert local._spread(5) == [0, 1, 2, 3, 4]
+    spread = local._spread(1000)
+    assert len(spread) == local.PROBE_ITEMS and spread[0] == 0 and spread[-1] == 999
+    assert max(b - a for a, b in itertools.pairwise(spread)) <= 1000 // (local.PROBE_ITEMS - 1) + 1

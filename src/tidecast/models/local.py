@@ -48,6 +48,8 @@ FORK_SECONDS = 0.25
 # long that a cheap model's items are measured, so short that a costly model loses little
 # to one core working alone.
 PROBE_SECONDS = 0.05
+# At most this many items, spread over the panel, are timed by the probe (`_spread`).
+PROBE_ITEMS = 16
 
 
 def default_jobs() -> int:
@@ -126,8 +128,8 @@ def parallel_map(
     """`[func(i) for i in range(n)]` over forked worker processes, in order.
 
     Forking shares the arrays `func` closes over without pickling them; only the results
-    travel back. With one job, or few series, it runs in this process; otherwise the first
-    items run here for `PROBE_SECONDS`, and the rest too where spreading them over the workers
+    travel back. With one job, or few series, it runs in this process; otherwise items spread
+    over the panel (`_spread`) run here for `PROBE_SECONDS`, and the rest too where spreading them over the workers
     would save less than forking costs (`FORK_SECONDS`): a naive model's forecasts, say. Inside
     `chunk_runner` the runner's slots replace `n_jobs` and the chunks go to it instead of
     forked processes.
@@ -137,22 +139,38 @@ def parallel_map(
     if jobs <= 1:
         return run_chunk(func, range(n), deadline, label)
     if runner is not None:
-        return [r for chunk in runner(func, _chunks(0, n, jobs), deadline, label) for r in chunk]
+        return [r for chunk in runner(func, _chunks(range(n), jobs), deadline, label) for r in chunk]
     started = time.perf_counter()
-    head = run_chunk(func, range(n), deadline, label, seconds=PROBE_SECONDS)
-    done = len(head)
-    rest = n - done
-    per_item = (time.perf_counter() - started) / done
-    if per_item * rest * (1 - 1 / jobs) <= FORK_SECONDS:
-        return head + run_chunk(func, range(done, n), deadline, label)
-    return head + [
-        r for chunk in _fork_map(func, _chunks(done, n, jobs), jobs, deadline, label) for r in chunk
-    ]
+    probe = _spread(n)
+    head = run_chunk(func, probe, deadline, label, seconds=PROBE_SECONDS)
+    per_item = (time.perf_counter() - started) / len(head)
+    probed = set(probe[: len(head)])
+    rest = [i for i in range(n) if i not in probed]
+    if per_item * len(rest) * (1 - 1 / jobs) <= FORK_SECONDS:
+        others = run_chunk(func, rest, deadline, label)
+    else:
+        others = [r for chunk in _fork_map(func, _chunks(rest, jobs), jobs, deadline, label) for r in chunk]
+    out: list[Any] = [None] * n
+    for i, r in zip(probe[: len(head)], head, strict=True):  # where the probe stopped
+        out[i] = r
+    for i, r in zip(rest, others, strict=True):
+        out[i] = r
+    return out
 
 
-def _chunks(start: int, stop: int, jobs: int) -> list[list[int]]:
-    """Indices start..stop-1 in about four chunks per job (so a slow chunk does not hold one back)."""
-    return [c.tolist() for c in np.array_split(np.arange(start, stop), jobs * 4) if len(c)]
+def _spread(n: int) -> list[int]:
+    """Up to `PROBE_ITEMS` indices spread evenly over 0..n-1: the items the probe times.
+
+    The panel's first items are a poor sample of what its items cost: sorted by name, a store
+    panel starts with a department that sold nothing for a year (a 4 ms Theta fit against 19 ms
+    for the rest), and a probe of those kept a 100-series screening trial on one core.
+    """
+    return sorted({round(float(x)) for x in np.linspace(0, n - 1, min(n, PROBE_ITEMS))})
+
+
+def _chunks(indices: Sequence[int] | range, jobs: int) -> list[list[int]]:
+    """`indices` in about four chunks per job (so a slow chunk does not hold one back)."""
+    return [c.tolist() for c in np.array_split(np.asarray(indices, dtype=np.int64), jobs * 4) if len(c)]
 
 
 def _fork_map(
