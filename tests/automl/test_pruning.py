@@ -117,6 +117,6 @@ def test_when_a_screened_trial_stops_after_window_1_then_it_is_skipped(
     auto = AutoForecaster(horizon=3, frequency="D", models=["Naive", "AutoTheta"], backtest_windows=2)
     theta = auto.fit(data).leaderboard().set_index("model").loc["AutoTheta"]
     assert theta["error"].startswith(
-        "skipped: on a sample of 60 series, stopped after window 1: its wql there was"
+        "skipped: on a sample of 60 series (30 first, then the rest), stopped after window 1: its wql there was"
     )
     assert theta["fit_seconds"] > 0 and np.isnan(theta["score"])

@@ -122,7 +122,7 @@ def test_the_automl_screens_on_a_large_panel(monkeypatch: pytest.MonkeyPatch, ma
     board = auto.fit(data).leaderboard().set_index("model")
     theta = board.loc["AutoTheta"]
     if margin == 0.0:  # nothing is within 0x of the best: skipped after its sample run
-        assert theta["error"].startswith("skipped: on a sample of 60 series its wql was")
+        assert theta["error"].startswith("skipped: on a pilot of 30 series its wql was")
         assert np.isnan(theta["score"]) and theta["fit_seconds"] > 0
         assert auto.report_.best == "Naive"
     else:  # within any margin: backtested on every series and window
@@ -145,3 +145,124 @@ def test_the_automl_skips_a_candidate_that_adds_too_little_to_its_ensemble(
     assert theta["error"].endswith("(runs in full where the sample or 2 resamples do)")
     assert np.isnan(theta["score"]) and theta["fit_seconds"] > 0
     assert auto.report_.best == "Naive"
+
+
+def scattered_forecast(windows: list, rows: np.ndarray | None, miss: np.ndarray) -> BacktestForecast:
+    """10 (every actual) plus each point's series' `miss`, at the points `rows` picks."""
+    codes = np.concatenate([w.actual[ITEM_ID].str[1:].astype(int).to_numpy() for w in windows])
+    value = 10.0 + miss[codes]
+    if rows is not None:
+        value = value[rows]
+    return BacktestForecast(mean=value, quantiles=np.repeat(value[:, None], len(QUANTILES), axis=1))
+
+
+def split_panel(n_windows: int, seed: int, length: int = 8) -> tuple[list, screening.Sample, screening.Split]:
+    """700 flat series' windows (two steps each), their sample and its split."""
+    windows = prepare_windows(
+        flat_panel(700, length=length), SPEC, [BacktestWindow(k, 2, 2) for k in range(n_windows)], 1
+    )
+    sample = screening.draw_sample(windows, seed=seed)
+    split = screening.split_sample(windows, sample, seed=seed)
+    assert split is not None
+    return windows, sample, split
+
+
+def test_the_pilot_is_a_fixed_number_of_the_samples_series_and_the_rest_the_others() -> None:
+    windows, sample, split = split_panel(2, seed=0)
+    assert (split.pilot.n_series, split.rest.n_series) == (30, 70)
+    pilot, rest = (set(s.windows[0].history.item_ids) for s in (split.pilot, split.rest))
+    assert not pilot & rest and pilot | rest == set(sample.windows[0].history.item_ids)
+    # Panel rows: the pilot's and the rest's are the sample's, apart; masks pick the pilot's.
+    assert not (split.pilot.rows & split.rest.rows).any()
+    assert ((split.pilot.rows | split.rest.rows) == sample.rows).all()
+    for part, mask in zip(sample.windows, split.masks, strict=True):
+        assert set(part.actual[ITEM_ID][mask]) == pilot
+    assert (
+        screening.split_sample(
+            windows, screening.sample_of(windows, set(list(pilot)[:20]) | set(list(rest)[:39])), 0
+        )
+        is None
+    )
+
+
+def test_a_trial_on_the_pilot_and_the_rest_merges_into_the_trial_on_the_whole_sample() -> None:
+    _, sample, split = split_panel(2, seed=3)
+    miss = np.random.default_rng(0).normal(0, 1, 700)
+
+    def trial(part: screening.Sample) -> CandidateResult:
+        return CandidateResult("MSTL", forecast=scattered_forecast(part.windows, None, miss), fit_seconds=1.0)
+
+    merged = screening.merge(split, trial(split.pilot), trial(split.rest))
+    whole = trial(sample).forecast
+    assert merged.forecast is not None and whole is not None
+    assert np.array_equal(merged.forecast.mean, whole.mean)
+    assert np.array_equal(merged.forecast.quantiles, whole.quantiles)
+    assert merged.fit_seconds == 2.0
+    stopped = CandidateResult("MSTL", error="stopped after window 1: ...", stopped=True)
+    assert screening.merge(split, trial(split.pilot), stopped).stopped
+
+
+@pytest.mark.parametrize("concentrated", [False, True])
+def test_the_pilot_skips_only_when_its_resamples_agree(concentrated: bool) -> None:
+    # The best forecasts 9 (WAPE 0.1 on any series); the trial misses by 1.8 on average over
+    # the pilot (WAPE 0.18, 1.8x). Every series alike: every resample is beyond 1.5x (skipped
+    # on the pilot). Three series of 30 missing by 18 and the rest not at all: a resample that
+    # draws one of them or none is within (left to the whole sample).
+    windows, _, split = split_panel(1, seed=1)
+    best = CandidateResult("Naive", forecast=constant_forecast(len(windows[0].actual), 9.0))
+    pilot_series = np.unique(split.pilot.windows[0].actual[ITEM_ID].str[1:].astype(int).to_numpy())
+    miss = np.full(700, 1.8)
+    if concentrated:
+        miss[pilot_series] = 0.0
+        miss[pilot_series[:3]] = 18.0
+    trial = CandidateResult("MSTL", forecast=scattered_forecast(split.pilot.windows, None, miss))
+    reason = screening.pilot_verdict(trial, [best], split.pilot, QUANTILES, "wape")
+    if concentrated:
+        assert reason is None
+    else:
+        assert reason == (
+            "skipped: on a pilot of 30 series its wape was 0.18, 1.80x the best so far (Naive 0.1), "
+            "and beyond 1.5x on 100 of 100 resamples of those series (runs in full within the margin)"
+        )
+
+
+@pytest.mark.parametrize(
+    ("pilot_stops", "rest_stops", "runs", "skipped_as"),
+    [
+        (
+            True,
+            True,
+            [30, 70],
+            "skipped: on a sample of 100 series (30 first, then the rest), stopped after window 1: 70",
+        ),
+        (True, False, [30, 70, 100], None),  # the parts disagree: the whole sample, which goes on
+        (
+            False,
+            True,
+            [30, 70],
+            "skipped: on 70 series of a sample (after a pilot of 30), stopped after window 1: 70",
+        ),
+    ],
+)
+def test_screen_asks_the_rest_and_then_the_whole_sample_when_the_pilot_leaves_it_open(
+    pilot_stops: bool, rest_stops: bool, runs: list[int], skipped_as: str | None
+) -> None:
+    # Three windows: the judge may stop a trial after the first. The trial forecasts what the
+    # best does, so where it goes on it is within the margin and adds nothing: it would be
+    # skipped by the ensemble's question, which `MIN_GAIN` -1 turns off here.
+    windows, sample, split = split_panel(3, seed=0, length=12)
+    best = CandidateResult("Naive", forecast=constant_forecast(sum(len(w.actual) for w in windows), 9.0))
+    seen: list[int] = []
+
+    def run(part: list, judge_first: object = None) -> CandidateResult:
+        n = part[0].history.n_series
+        seen.append(n)
+        if (n == 30 and pilot_stops) or (n == 70 and rest_stops):
+            return CandidateResult("MSTL", error=f"stopped after window 1: {n}", stopped=True)
+        return CandidateResult("MSTL", forecast=constant_forecast(sum(len(w.actual) for w in part), 9.0))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ensemble_value, "MIN_GAIN", -1.0)
+        result = screening.screen(run, windows, sample, split, [best], QUANTILES, "wape")
+    assert seen == runs
+    assert (result.error if result else None) == skipped_as

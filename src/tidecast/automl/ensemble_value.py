@@ -68,6 +68,21 @@ class Gain:
         return self.relative >= MIN_GAIN or self.hits >= MIN_HITS
 
 
+def series_codes(windows: Sequence[WindowData]) -> tuple[int, list[np.ndarray]]:
+    """The number of series in `windows` and, per window, each point's series (0, 1, ...):
+    what a bootstrap over the series draws from."""
+    named = [w.actual[ITEM_ID].astype(str).to_numpy() for w in windows]
+    items = np.unique(np.concatenate(named))
+    return len(items), [np.searchsorted(items, names) for names in named]
+
+
+def resample_picks(rng: np.random.Generator, n_series: int, codes: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Per window, the points of a resample of the series drawn with replacement (a series
+    drawn twice lists its points twice)."""
+    copies = np.bincount(rng.integers(0, n_series, n_series), minlength=n_series)
+    return [np.repeat(np.arange(len(code)), copies[code]) for code in codes]
+
+
 def ensemble_score(
     forecasts: Mapping[str, BacktestForecast], score: Scorer, size: int
 ) -> tuple[float, list[str]]:
@@ -101,15 +116,11 @@ def ensemble_gain(
     shortlist = list(dict.fromkeys([*without, *with_it]))
     rivals_short = {n: rivals[n] for n in shortlist if n in rivals}
     both_short = {**rivals_short, name: trial}
-    named = [w.actual[ITEM_ID].astype(str).to_numpy() for w in windows]
-    items = np.unique(np.concatenate(named))
-    codes = [np.searchsorted(items, names) for names in named]  # each point's series
+    n_series, codes = series_codes(windows)
     rng = np.random.default_rng(seed)
     hits = 0
     for drawn in range(1, RESAMPLES + 1):
-        copies = np.bincount(rng.integers(0, len(items), len(items)), minlength=len(items))
-        picks = [np.repeat(np.arange(len(code)), copies[code]) for code in codes]
-        resampled = windowed_scorer(windows, quantiles, metric, picks)
+        resampled = windowed_scorer(windows, quantiles, metric, resample_picks(rng, n_series, codes))
         plus, members = ensemble_score(both_short, resampled, size)
         # Unpicked, the candidate leaves the greedy path the rivals' own (ties go to them,
         # listed first), so it gains nothing there: no need to fit the rivals alone.

@@ -90,6 +90,7 @@ def run_candidates(
     n_series = window_data[0].history.n_series if window_data else 0
     order = sorted(names, key=lambda n: (screening.screened(CATALOG[n], n_series), CATALOG[n].tags.cost))
     sample: screening.Sample | None = None
+    split: screening.Split | None = None
     # Keep a fifth of the budget for the ensemble and the refit.
     budget_end = None if deadline is None else started + 0.8 * (deadline - started)
     for i, name in enumerate(order):
@@ -125,30 +126,22 @@ def run_candidates(
             dormant=auto._dormant,
         )
         if screening.screened(CATALOG[name], n_series) and report.candidates:
-            sample = sample or screening.draw_sample(window_data, auto.seed)
-            first_rows = sample.rows[: len(window_data[0].actual)]
-            judge = pruning.first_window_judge(
-                report.candidates, sample.windows, quantiles, auto.metric, first_rows
+            if sample is None:
+                sample = screening.draw_sample(window_data, auto.seed)
+                split = screening.split_sample(window_data, sample, auto.seed)
+            skipped = screening.screen(
+                run,
+                window_data,
+                sample,
+                split,
+                report.candidates,
+                quantiles,
+                auto.metric,
+                ensemble_size=get_preset(auto.preset).ensemble_size,
+                seed=auto.seed,
             )
-            trial = run(sample.windows, judge_first=judge)
-            reason = (
-                f"skipped: on a sample of {sample.n_series} series, {trial.error}"
-                if trial.stopped
-                else screening.verdict(
-                    trial,
-                    report.candidates,
-                    sample,
-                    quantiles,
-                    auto.metric,
-                    ensemble_size=get_preset(auto.preset).ensemble_size,
-                    seed=auto.seed,
-                )
-            )
-            if reason is not None:
-                skipped = CandidateResult(
-                    name, fit_seconds=trial.fit_seconds, predict_seconds=trial.predict_seconds
-                )
-                skipped.error = reason
+            if skipped is not None:
+                reason = skipped.error
                 report.candidates.append(skipped)
                 emit({"stage": "candidate_done", "candidate": name, "score": float("inf"), "error": reason})
                 continue
