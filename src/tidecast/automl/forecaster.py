@@ -235,7 +235,7 @@ class AutoForecaster(PreparesData):
 
         t_backtest = time.monotonic()
         if window_data:
-            self._backtest(names, window_data, spec, quantiles, deadline, started, emit, report)
+            self._backtest(names, window_data, arrays, spec, quantiles, deadline, started, emit, report)
         report.timings["backtest_seconds"] = time.monotonic() - t_backtest
         emit({"stage": "ensemble"})
         weights = search.choose(self, window_data, quantiles, report)
@@ -250,6 +250,7 @@ class AutoForecaster(PreparesData):
         self,
         names: list[str],
         window_data: list,
+        arrays: SeriesArrays,
         spec: DatasetSpec,
         quantiles: tuple[float, ...],
         deadline: float | None,
@@ -257,8 +258,11 @@ class AutoForecaster(PreparesData):
         emit: ProgressFn,
         report: FitReport,
     ) -> None:
-        """Every candidate on the same windows (see `search.run_candidates`)."""
-        search.run_candidates(self, names, window_data, spec, quantiles, deadline, started, emit, report)
+        """Every candidate on the same windows (see `search.run_candidates`); `arrays` is the
+        whole panel, which the refit will see."""
+        search.run_candidates(
+            self, names, window_data, arrays, spec, quantiles, deadline, started, emit, report
+        )
 
     # ---- predict ---------------------------------------------------------------------
     def predict(

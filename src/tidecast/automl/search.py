@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -69,10 +70,18 @@ def plan_windows(
     return plan, eligible.tolist()
 
 
+def expecting(make: Callable[[], Forecaster], panel: SeriesArrays, horizon: int) -> Forecaster:
+    """A new candidate told of the `panel` its refit will see (`Forecaster.expect`)."""
+    model = make()
+    model.expect(panel, horizon)
+    return model
+
+
 def run_candidates(
     auto: AutoForecaster,
     names: list[str],
     window_data: list,
+    panel: SeriesArrays,
     spec: DatasetSpec,
     quantiles: tuple[float, ...],
     deadline: float | None,
@@ -114,7 +123,9 @@ def run_candidates(
         run = functools.partial(
             run_candidate,
             name,
-            functools.partial(auto.make_candidate, name, spec.freq),
+            functools.partial(
+                expecting, functools.partial(auto.make_candidate, name, spec.freq), panel, auto.horizon
+            ),
             spec=spec,
             horizon=auto.horizon,
             quantiles=quantiles,

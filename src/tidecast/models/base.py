@@ -110,6 +110,15 @@ class Forecaster:
         """
         return None
 
+    def expect(self, panel: SeriesArrays, horizon: int) -> None:
+        """Be told, before a backtest fit, the whole panel that the refit will be fitted on.
+
+        A model whose fitting depends on how much history the data holds can then fit the
+        backtest's shorter cut the way its refit will be fitted, so that the backtest scores
+        (and the ensemble weighs) the model that ships. Nothing to do by default.
+        """
+        return None
+
     # ---- public template -------------------------------------------------------------
     def fit(
         self,

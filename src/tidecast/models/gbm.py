@@ -71,12 +71,12 @@ from tidecast.models.gbm_features import (
 )
 from tidecast.models.gbm_layout import feature_layout, fourier_order, model_periods
 from tidecast.models.gbm_predict import global_forecast
+from tidecast.models.gbm_quantiles import QuantileStage
 from tidecast.models.gbm_runtime import run_params
 from tidecast.models.gbm_scaling import scaling_candidates, select_scaling
 from tidecast.models.gbm_training import (
     QUANTILE_RATE_CAP,
     calibrate,
-    quantile_boosters,
     quantile_rounds,
     sample_rows,
     train_booster,
@@ -93,7 +93,7 @@ DEADLINE_MARGIN = 0.5
 SCALINGS = ("auto", "spread", "level")
 
 
-class LightGBM(Forecaster):
+class LightGBM(QuantileStage, Forecaster):
     """Global LightGBM forecaster (module docstring); `strategy` "direct" or "recursive"."""
 
     name = "LightGBM"
@@ -117,12 +117,6 @@ class LightGBM(Forecaster):
     best_rounds_: int
     detrend_: bool
     closed_rules_: tuple[tuple[str, float], ...]
-    # One booster per level of `quantile_levels` (objective "quantile"), by level.
-    quantile_boosters_: dict[float, lgb.Booster]
-    # The columns those boosters read: every feature. Models saved while they read only the point
-    # model's high-gain ones keep that list, and `gbm_predict` reads it.
-    quantile_features_: list[str]
-    quantile_rounds_: int = 0  # rounds the quantile boosters ran; 0 without them (or saved before)
     # Validation error (in units of each series' level) of every candidate fitted.
     validation_errors_: dict[str, float]
 
@@ -178,22 +172,6 @@ class LightGBM(Forecaster):
         self.n_jobs = n_jobs
         self.seed = seed
 
-    def follow(self, fitted: Forecaster) -> str | None:
-        """Take the quantile boosters' rounds from `fitted` (the backtest's fit) unless set.
-
-        Their rounds follow the point model's early stopping over one validation horizon,
-        a noisy judge: on Favorita's official split the backtest fit stopped at 200 rounds
-        and the refit, 48 days later, at 34 (so 100, the floor). The backtest scored the
-        200-round boosters on three windows; the refit shipped others. Following them,
-        LightGBM alone scored wQL 0.0283 there against 0.0291, and the same at the three
-        earlier origins, on dominicks_oj and on pasta_promo (their rounds agreed).
-        """
-        rounds = getattr(fitted, "quantile_rounds_", 0)
-        if not rounds or self.quantile_rounds is not None:
-            return None
-        self.quantile_rounds = int(rounds)
-        return f"quantile boosters at the backtest fit's {self.quantile_rounds} rounds"
-
     # ---- configuration -----------------------------------------------------------------
     def _periods(self) -> tuple[int, ...]:
         return model_periods(self.season_lengths, self.spec_.freq)
@@ -224,11 +202,6 @@ class LightGBM(Forecaster):
         }
 
     @property
-    def _holdout(self) -> int:
-        """Steps at the end of each series whose targets validate (and calibrate) the model."""
-        return max(1, round(self.validation_horizons * self.horizon_))
-
-    @property
     def _steps(self) -> int:
         return self.horizon_ if self.strategy == "direct" else 1
 
@@ -241,6 +214,7 @@ class LightGBM(Forecaster):
         self.best_rounds_ = 0
         self.detrend_ = self.detrend is True
         self.validation_errors_ = {}
+        self.quantile_boosters_, self.quantile_rounds_ = {}, 0
         ext = extend(data, self.layout_)
         numeric = [c for c in self.layout_.known if f"kc_{c}" not in self.layout_.categories]
         self.closed_rules_ = closure_rules(ext.values, ext.covariates, numeric)
@@ -269,8 +243,13 @@ class LightGBM(Forecaster):
             scaling, self.detrend_ = candidates[0]
             x, scaled, _ = scaled_rows(scaling)
             self._use(scaling, x)
-            self.booster_ = self._train(x, scaled - self._base(x), None, stop, rounds=self.max_rounds // 4)
+            y = scaled - self._base(x)
+            self.booster_ = self._train(x, y, None, stop, rounds=self.max_rounds // 4)
             self.best_rounds_ = self.booster_.current_iteration()
+            if self._refit_validates():  # its refit will have boosters: so does this fit (`expect`)
+                self._fit_quantiles(
+                    x, y, self.quantile_rounds or quantile_rounds(0, self.learning_rate), stop
+                )
             return
         # With quantile boosters the point model's early stopping only sets their rounds,
         # which `quantile_rounds` caps: boosting past that cap bought nothing (Favorita,
@@ -304,7 +283,7 @@ class LightGBM(Forecaster):
         )
         if calibrated is not None:
             self.residual_steps_, self.residuals_ = calibrated
-        levels = (self.quantile_levels or ()) if self._quantile_objective else ()
+        levels = self._levels
         # With quantile boosters (trained on every row) the point model only gives the mean
         # column and the band of levels not asked at fit: the early-stopped booster serves,
         # and refitting it on all rows bought nothing measured (LightGBM alone, same wQL and
@@ -312,25 +291,14 @@ class LightGBM(Forecaster):
         if self.refit and not levels and not (stop is not None and time.monotonic() > stop):
             booster = self._train(x, y, None, stop, rounds=self.best_rounds_)
         self.booster_ = booster
-        # One booster per asked level with LightGBM's quantile loss, direct only (`gbm_training`).
-        self.quantile_boosters_ = {}
-        self.quantile_features_ = list(self.features_)
-        self.quantile_rounds_ = 0
-        if levels:
-            rounds = self.quantile_rounds or quantile_rounds(self.best_rounds_, self.learning_rate)
-            self.quantile_rounds_ = rounds
-            categorical = list(self.layout_.categories)
-            self.quantile_boosters_ = quantile_boosters(self._train, x, y, levels, rounds, stop, categorical)
+        self._fit_quantiles(
+            x, y, self.quantile_rounds or quantile_rounds(self.best_rounds_, self.learning_rate), stop
+        )
 
     def _candidates(self) -> list[tuple[str, bool]]:
         """(scaling, detrend) pairs that validation chooses from (`gbm_scaling`)."""
         closed = bool(self.closed_rules_)
         return scaling_candidates(self.scaling, self.detrend, closed, self._quantile_objective)
-
-    @property
-    def _quantile_objective(self) -> bool:
-        """Whether fit trains quantile boosters (the run's levels given, direct strategy)."""
-        return bool(self.quantile_levels) and self.strategy == "direct"
 
     def _use(self, scaling: str, x: pd.DataFrame) -> None:
         self.layout_ = replace(self.layout_, scaling=scaling)

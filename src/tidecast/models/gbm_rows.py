@@ -20,6 +20,12 @@ from tidecast.data.arrays import ranges
 from tidecast.models.gbm_features import Extended
 
 
+def spares_holdout(lengths: np.ndarray, horizon: int, min_context: int, holdout: int) -> np.ndarray:
+    """Which series are long enough to hold out their last `holdout` steps for validation and
+    still train on a horizon after `min_context` steps."""
+    return (np.asarray(lengths) - holdout) >= min_context + horizon
+
+
 def row_targets(
     ext: Extended, horizon: int, n_origins: int, min_context: int, n_steps: int, holdout: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -40,7 +46,7 @@ def row_targets(
     observed = np.isfinite(ext.values[targets])
     targets, lowest, series = targets[observed], lowest[observed], series[observed]
     rows = np.minimum(n_steps, targets - lowest + 1)
-    spare = (lengths[series] - holdout) >= min_context + horizon
+    spare = spares_holdout(lengths, horizon, min_context, holdout)[series]
     validation = spare & (targets >= ext.ends[series] - holdout)
     return targets, rows, validation
 

@@ -31,6 +31,11 @@ if TYPE_CHECKING:  # lightgbm loads scikit-learn and dask (about a second): impo
     import lightgbm as lgb
 
 
+def min_context(layout: FeatureLayout) -> int:
+    """The steps of history before a training row's origin."""
+    return min(layout.scale_window, 7)
+
+
 def sample_rows(
     ext: Extended,
     layout: FeatureLayout,
@@ -42,7 +47,7 @@ def sample_rows(
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Training and validation rows, each sampled down to its share of `max_rows` (`gbm_rows`)."""
-    context = min(layout.scale_window, 7)
+    context = min_context(layout)
     budgets = (max_rows, max(1000, max_rows // 4))
     return sample_training_rows(ext, horizon, n_origins, context, steps, holdout, budgets, seed)
 
