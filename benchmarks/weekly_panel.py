@@ -332,37 +332,51 @@ def main(
     warm_up(p.filled, FREQ, HORIZON, {m: SEASON for m in STATSFORECAST})
     frames = (p.train, p.test, p.filled)
     labels = {**LABELS, "autogluon": AUTOGLUON} if autogluon else LABELS
+    # Another size is its own row set, next to the default's (3,300: the held-out panel's).
+    name, title = (
+        (NAME, "weekly panel") if n_items == ITEMS else (f"{NAME}_{n_items}", f"weekly panel of {n_items:,}")
+    )
+    dataset = DATASET if n_items == ITEMS else f"{title} series (weekly_panel.py)"
     return compare_systems(
-        NAME, DATASET, labels, lambda system: run_system(system, p, autogluon), frames, SEASON, weekly_bars
+        name,
+        dataset,
+        labels,
+        lambda system: run_system(system, p, autogluon),
+        frames,
+        SEASON,
+        lambda rows: weekly_bars(rows, name, title),
     )
 
 
-def weekly_bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """tidecast against the best statsforecast model and the plain LightGBM, same-run ratios."""
+def weekly_bars(
+    rows: list[dict[str, Any]], name: str = NAME, title: str = "weekly panel"
+) -> list[dict[str, Any]]:
+    """tidecast against the best statsforecast model and the plain LightGBM, same-run ratios
+    (`name`: the row set, `title`: how the bars name the panel)."""
     by = {r["system"]: r for r in rows}
     tide, plain = by[LABELS["tidecast"]], by[LABELS["plain_lgbm"]]
     stats = {m: by[LABELS[m]].get("wql", np.nan) for m in STATSFORECAST}
     best = min(stats, key=lambda m: stats[m] if np.isfinite(stats[m]) else np.inf)
     wql = tide.get("wql", np.nan)
     return [
-        *versus_autogluon(NAME, "weekly panel: tidecast", tide, by.get(AUTOGLUON)),
+        *versus_autogluon(name, f"{title}: tidecast", tide, by.get(AUTOGLUON)),
         bar(
-            NAME,
-            "weekly panel: tidecast wQL ÷ best statsforecast wQL",
+            name,
+            f"{title}: tidecast wQL ÷ best statsforecast wQL",
             wql / stats[best],
             WQL_BAR,
             f"tidecast {wql:.4f}, " + ", ".join(f"{m} {v:.4f}" for m, v in stats.items()),
         ),
         bar(
-            NAME,
-            "weekly panel: tidecast wQL ÷ plain LightGBM wQL",
+            name,
+            f"{title}: tidecast wQL ÷ plain LightGBM wQL",
             wql / plain.get("wql", np.nan),
             WQL_BAR,
             f"tidecast {wql:.4f}, plain LightGBM {plain.get('wql', np.nan):.4f}",
         ),
         bar(
-            NAME,
-            "weekly panel: tidecast seconds ÷ plain LightGBM seconds",
+            name,
+            f"{title}: tidecast seconds ÷ plain LightGBM seconds",
             tide["seconds"] / plain["seconds"],
             TIME_BAR_LGBM,
             f"tidecast {tide['seconds']:.0f}s, plain LightGBM {plain['seconds']:.0f}s",

@@ -35,7 +35,13 @@ other 70 fits would only confirm it. Otherwise the rest is fitted and the two pa
 trial on the whole sample (`merge`; a local model fits series by series), so a candidate the
 pilot leaves open costs what it did before. The pruning judge (`pruning`) reads each part's
 first window; a candidate stopped on both parts is skipped, one stopped on one part only is
-tried on the whole sample, as without a pilot.
+tried on the whole sample, as without a pilot. Measured at engine 65748af (one thread): on the
+store panel (`benchmarks/store_panel.py`) the three screened trials took 5.9 s against 10.3 s
+(MSTLETS and AutoTheta skipped on their pilots), the forecast identical to the last bit; the
+noisy store panel, the weekly panel, M4 hourly and weekly and tourism identical too. Asking the
+ensemble's question on the pilot as well (skipped where none of its 20 resamples gains) was
+measured and not taken: MSTL was skipped on M4 hourly's pilot, where on the whole sample it
+earns weight, and the test wQL went from 0.02228 to 0.02370.
 """
 
 from __future__ import annotations
