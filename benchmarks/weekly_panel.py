@@ -97,6 +97,20 @@ AutoGluon 16.1 s, 0.1121: still 1.11x its time (FAIL). Over seeds 0-2 (`seeds.py
 scores 0.0722-0.0784 here against the plain LightGBM's 0.0741: its ensemble's weights move
 with the seed on the one backtest window.
 
+At the held-out panel's size (`--items 3300`, engine 65748af, AutoGluon 1.6.3, same run)
+tidecast scored 0.0681 against the plain LightGBM's 0.0599 while its own LightGBM alone scored
+0.0559: the one window's LightGBM fit, unable to hold out a validation horizon, had no band,
+and the ensemble took Naive and DynamicRegression for their width (`models/gbm_quantiles.py`).
+With the backtest fit banded as the refit (engine b9e2690, 2026-12-06, load 1.0-1.3,
+`results/weekly_panel_3300.csv`): tidecast 48.8 s, wQL 0.0567; plain LightGBM 32.8 s,
+0.0599; AutoGluon 60.5 s, 0.0947; SeasonalNaive 0.0891, AutoTheta 0.1078, AutoETS 0.1406
+(425.3 s): every bar passes (0.95x the plain LightGBM's wQL, 0.81x AutoGluon's time). On
+1,000 series, same engine: tidecast 22.1 s, wQL 0.0719 (seeds 0-2: 0.0719 / 0.0716 / 0.0718,
+against 0.0724 / 0.0784 / 0.0722 before: each under the plain LightGBM's 0.0741 now);
+AutoGluon 16.7 s, 0.1121; plain LightGBM 10.5 s. The backtest's three boosters and the
+refitted LightGBMHorizonLags (now weight 0.17) cost 4 s there: 1.32x AutoGluon's time, a
+bar that failed at 1.11x before and fails by more now.
+
 Rerun: `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/weekly_panel.py [--items 1000] [--seed 42]
 [--autogluon-python /path/to/agvenv/bin/python]`
 """
