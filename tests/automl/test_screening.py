@@ -236,12 +236,7 @@ def test_the_pilot_skips_only_when_its_resamples_agree(concentrated: bool) -> No
             "skipped: on a sample of 100 series (30 first, then the rest), stopped after window 1: 70",
         ),
         (True, False, [30, 70, 100], None),  # the parts disagree: the whole sample, which goes on
-        (
-            False,
-            True,
-            [30, 70],
-            "skipped: on 70 series of a sample (after a pilot of 30), stopped after window 1: 70",
-        ),
+        (False, True, [30, 70, 100], None),  # stopped on the rest only: the whole sample decides
     ],
 )
 def test_screen_asks_the_rest_and_then_the_whole_sample_when_the_pilot_leaves_it_open(

@@ -308,18 +308,15 @@ def screen(
             if reason is not None:
                 return skipped(first, reason)
         rest = judged(split.rest)
-        trial, where = (
-            merge(split, first, rest),
-            f"on {split.rest.n_series} series of a sample (after a pilot of {split.pilot.n_series})",
-        )
+        trial, where = merge(split, first, rest), f"on a sample of {sample.n_series} series"
         if first.stopped and rest.stopped:
             trial.error = rest.error  # both parts stopped: the whole sample would have
-            where = f"on a sample of {sample.n_series} series ({split.pilot.n_series} first, then the rest)"
-        elif first.stopped:  # the parts disagree: the whole sample decides, as without a pilot
+            where += f" ({split.pilot.n_series} first, then the rest)"
+        elif first.stopped or rest.stopped:  # the parts disagree: the whole sample decides
             again = judged(sample)
             again.fit_seconds += trial.fit_seconds
             again.predict_seconds += trial.predict_seconds
-            trial, where = again, f"on a sample of {sample.n_series} series"
+            trial = again
     if trial.stopped:
         return skipped(trial, f"skipped: {where}, {trial.error}")
     reason = verdict(trial, done, sample, quantiles, metric, ensemble_size, seed)
