@@ -126,19 +126,47 @@ def test_when_missing_cells_lie_in_the_history_then_they_are_never_labels_and_la
     assert np.isnan(x.loc[0, "lag_2"]) and np.isfinite(x.loc[0, "lag_1"])  # day 59 missing, day 60 seen
 
 
-def test_when_n_jobs_is_given_then_it_is_obeyed_and_otherwise_workers_and_loaded_machines_get_one(
+def test_when_n_jobs_is_given_then_it_is_obeyed_and_otherwise_workers_get_one_and_others_the_free_cores(
     monkeypatch,
 ):
     import tidecast.models.gbm_runtime as runtime
 
     assert lightgbm_threads(3) == 3
     monkeypatch.setattr(runtime, "default_jobs", lambda: 8)
-    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (7.0, 7.0, 7.0))
-    assert lightgbm_threads(None) == 1
-    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (0.5, 0.5, 0.5))
-    assert lightgbm_threads(None) == 8
+    for free, threads in [(7.9, 8), (8.0, 8), (6.85, 7), (6.7, 6), (0.3, 1), (0.0, 1)]:
+        monkeypatch.setattr(runtime, "free_cores", lambda cores, free=free: free)
+        assert lightgbm_threads(None) == threads, free
     monkeypatch.setattr(runtime.multiprocessing, "parent_process", lambda: object())
     assert lightgbm_threads(None) == 1
+
+
+def test_when_the_machine_idles_then_free_cores_reads_the_idle_share_of_every_core(monkeypatch):
+    import tidecast.models.gbm_runtime as runtime
+
+    # /proc/stat's cpu line: user nice system idle iowait irq softirq steal (jiffies, all cores)
+    lines = iter(["cpu 100 0 50 800 50 0 0 0 0 0\n", "cpu 130 0 60 900 60 0 0 0 0 0\n"])
+
+    class Stat:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def readline(self):
+            return next(lines)
+
+    monkeypatch.setattr(runtime, "open", lambda *a, **k: Stat(), raising=False)
+    monkeypatch.setattr(runtime.time, "sleep", lambda seconds: None)
+    # 150 jiffies passed, 110 of them idle (idle +100, iowait +10): 2 cores x 110 / 150
+    assert runtime.free_cores(2) == 2 * 110 / 150
+
+    def no_proc(*args, **kwargs):
+        raise OSError("no /proc here")
+
+    monkeypatch.setattr(runtime, "open", no_proc, raising=False)
+    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (1.5, 1.0, 1.0))
+    assert runtime.free_cores(4) == 2.5
 
 
 def test_when_histograms_are_built_row_wise_then_the_trees_are_the_col_wise_ones():
