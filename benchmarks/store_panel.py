@@ -117,6 +117,7 @@ import pandas as pd
 from autogluon_client import LABEL as AG_LABEL
 from autogluon_client import run_autogluon, versus_autogluon
 from common import bar
+from scatter import scatter
 from systems import (
     Run,
     compare_systems,
@@ -181,14 +182,8 @@ def school_holiday(regions: np.ndarray, dates: pd.DatetimeIndex) -> np.ndarray:
 def store_noise(n_items: int, seed: int, noise: float) -> np.ndarray:
     """Mean-one multiplicative noise (items x days): a store's own day-to-day scatter, log sd
     `noise` x U(0.5, 1.5) per store, on a slow drift of its level (log AR(1), `DRIFT_PHI`,
-    innovations of sd `DRIFT_SD`), from its own random stream."""
-    rng = np.random.default_rng([seed, 7])
-    sd = noise * rng.uniform(0.5, 1.5, n_items)[:, None]
-    shocks = rng.normal(0.0, DRIFT_SD, (n_items, DAYS))
-    drift = np.zeros((n_items, DAYS))
-    for day in range(1, DAYS):
-        drift[:, day] = DRIFT_PHI * drift[:, day - 1] + shocks[:, day]
-    return np.exp(drift + sd * rng.normal(0.0, 1.0, (n_items, DAYS)) - sd**2 / 2)
+    innovations of sd `DRIFT_SD`), from its own random stream (`scatter`)."""
+    return scatter(n_items, DAYS, seed, noise, DRIFT_PHI, DRIFT_SD)
 
 
 def store_rows(n_items: int, seed: int, noise: float = 0.0) -> pd.DataFrame:

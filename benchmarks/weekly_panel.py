@@ -111,8 +111,23 @@ AutoGluon 16.7 s, 0.1121; plain LightGBM 10.5 s. The backtest's three boosters a
 refitted LightGBMHorizonLags (now weight 0.17) cost 4 s there: 1.32x AutoGluon's time, a
 bar that failed at 1.11x before and fails by more now.
 
+**The noisy panel** (`--noise 0.2`, `results/weekly_panel_noisy.csv`): on the held-out panel
+AutoGluon (0.077) barely beat SeasonalNaive (0.080), while here the plain LightGBM and tidecast
+beat SeasonalNaive by a third: this panel's departments scatter by 4-15% a week around a clean
+yearly profile, and a real store-department's sales wander more. `scatter` multiplies the
+sales (not the returns) by a mean-one lognormal of log sd `noise` x U(0.5, 1.5) per series,
+on a log AR(1) drift of its level (`DRIFT_PHI` 0.9 a week, innovations `DRIFT_SD` 0.05);
+everything else is the clean panel's. Engine d198c58, 2026-12-06, load 0.9-1.1, AutoGluon
+1.6.3, 1,000 series, same run: tidecast 20.8 s, wQL 0.1436 (LightGBM 0.73, LightGBMHorizonLags
+0.18, SeasonalNaive 0.09 in the one window's ensemble); plain LightGBM 10.8 s, 0.1497;
+AutoGluon 21.0 s, 0.1652; SeasonalNaive 0.2138, AutoTheta 0.2451, AutoETS 0.2740 (108.5 s).
+Every bar passes: 0.96x the plain LightGBM's wQL, 0.87x AutoGluon's in 0.99x its time. With
+twice the scatter (`--noise 0.4`, a scratch run with the same scatter put on the rounded sales; tidecast, plain LightGBM,
+SeasonalNaive and AutoGluon only): 0.2235, 0.2285, 0.3502 and 0.2374 (20.0 s, 10.2 s, 0.6 s,
+23.2 s).
+
 Rerun: `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/weekly_panel.py [--items 1000] [--seed 42]
-[--autogluon-python /path/to/agvenv/bin/python]`
+[--autogluon-python /path/to/agvenv/bin/python] [--noise 0.2]`
 """
 
 from __future__ import annotations
@@ -127,6 +142,7 @@ import pandas as pd
 from autogluon_client import LABEL as AG_LABEL
 from autogluon_client import run_autogluon, versus_autogluon
 from common import bar
+from scatter import scatter
 from systems import (
     Run,
     compare_systems,
@@ -166,6 +182,7 @@ LATE_SHARE, EARLY_SHARE, GAP_SHARE = 0.1, 0.03, 0.05
 KNOWN = ("holiday_week",)
 STATIC = ("store_type", "dept")
 SCALE_WINDOW = 13  # the plain LightGBM's per-series scale window: a quarter
+DRIFT_PHI, DRIFT_SD = 0.9, 0.05  # `--noise`: the weekly drift of a series' level (`scatter`)
 STATSFORECAST = ("SeasonalNaive", "AutoETS", "AutoTheta")
 AUTOGLUON = AG_LABEL
 LABELS = {
@@ -233,8 +250,9 @@ def _profile(kind: str, day_of_year: np.ndarray, amplitude: float) -> np.ndarray
     return 1 + amplitude * shape
 
 
-def weekly_rows(n_items: int, seed: int) -> pd.DataFrame:
-    """Every observed row of the panel: item_id, timestamp, target, holiday_week, statics."""
+def weekly_rows(n_items: int, seed: int, noise: float = 0.0) -> pd.DataFrame:
+    """Every observed row of the panel: item_id, timestamp, target, holiday_week, statics; with
+    `noise` > 0 the sales (not the returns) scattered by `scatter`."""
     rng = np.random.default_rng(seed)
     dates, n_dept = weeks(), len(DEPARTMENTS)
     stores = -(-n_items // n_dept)
@@ -256,11 +274,15 @@ def weekly_rows(n_items: int, seed: int) -> pd.DataFrame:
     years = np.arange(len(dates)) / 52
     trend = np.exp(rng.normal(0.03, 0.08, n_items)[:, None] * years)
     sigma = rng.uniform(0.04, 0.15, n_dept)[dept][:, None]
-    noise = np.exp(rng.normal(0, 1, (n_items, len(dates))) * sigma - sigma**2 / 2)
-    sales = level[:, None] * trend * profiles[dept] * (1 + lift[dept]) * noise
+    own = np.exp(rng.normal(0, 1, (n_items, len(dates))) * sigma - sigma**2 / 2)
+    sales = level[:, None] * trend * profiles[dept] * (1 + lift[dept]) * own
     is_return = returns[dept][:, None] & (rng.random(sales.shape) < RETURN_RATE)
     sales = np.where(is_return, -level[:, None] * rng.uniform(0.02, 0.3, sales.shape), sales)
     kept = _ragged(rng, n_items, len(dates))
+    if noise > 0:
+        sales = np.where(
+            is_return, sales, sales * scatter(n_items, len(dates), seed, noise, DRIFT_PHI, DRIFT_SD)
+        )
     frame = pd.DataFrame(
         {
             "item_id": np.repeat(
@@ -292,9 +314,10 @@ def _ragged(rng: np.random.Generator, n_items: int, n_weeks: int) -> np.ndarray:
     return kept
 
 
-def panel(n_items: int = ITEMS, seed: int = 42) -> Panel:
-    """The weekly panel of `n_items` series at `seed`, split `HORIZON` weeks before its end."""
-    data = weekly_rows(n_items, seed)
+def panel(n_items: int = ITEMS, seed: int = 42, noise: float = 0.0) -> Panel:
+    """The weekly panel of `n_items` series at `seed` (`noise`: `scatter`'s), split `HORIZON`
+    weeks before its end."""
+    data = weekly_rows(n_items, seed, noise)
     dates = weeks()
     origin = dates[HISTORY - 1]
     past = data["timestamp"] <= origin
@@ -338,11 +361,12 @@ def run_system(system: str, p: Panel, autogluon: str | None = None, fit_seed: in
 
 
 def main(
-    n_items: int = ITEMS, seed: int = 42, autogluon: str | None = None
+    n_items: int = ITEMS, seed: int = 42, autogluon: str | None = None, noise: float = 0.0
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every system on the panel, one after another; write `results/weekly_panel.csv` and its bars.
-    `autogluon` is a Python with AutoGluon (`autogluon_client`), which then runs too."""
-    p = panel(n_items, seed)
+    `autogluon` is a Python with AutoGluon (`autogluon_client`), which then runs too; `noise`
+    scatters the sales (`scatter`), its own row set."""
+    p = panel(n_items, seed, noise)
     warm_up(p.filled, FREQ, HORIZON, {m: SEASON for m in STATSFORECAST})
     frames = (p.train, p.test, p.filled)
     labels = {**LABELS, "autogluon": AUTOGLUON} if autogluon else LABELS
@@ -351,6 +375,9 @@ def main(
         (NAME, "weekly panel") if n_items == ITEMS else (f"{NAME}_{n_items}", f"weekly panel of {n_items:,}")
     )
     dataset = DATASET if n_items == ITEMS else f"{title} series (weekly_panel.py)"
+    if noise > 0:
+        name, title = f"{name}_noisy", f"{title}, noise {noise:g}"
+        dataset = f"{dataset.removesuffix(' (weekly_panel.py)')}, noise {noise:g} (weekly_panel.py)"
     return compare_systems(
         name,
         dataset,
@@ -405,5 +432,8 @@ if __name__ == "__main__":
     parser.add_argument("--items", type=int, default=ITEMS, help="store-department series in the panel")
     parser.add_argument("--seed", type=int, default=42, help="the generator seed")
     parser.add_argument("--autogluon-python", default=None, help="a Python that has autogluon.timeseries")
+    parser.add_argument(
+        "--noise", type=float, default=0.0, help="log sd of each series' weekly scatter (0: the clean panel)"
+    )
     args = parser.parse_args()
-    main(args.items, args.seed, args.autogluon_python)
+    main(args.items, args.seed, args.autogluon_python, args.noise)

@@ -91,3 +91,15 @@ def test_when_the_same_seed_then_the_same_panel_and_another_seed_differs(panel):
     pd.testing.assert_frame_equal(panel.test, again.test)
     other = weekly_panel.panel(N, seed=8)
     assert not np.allclose(other.train["target"].to_numpy()[:100], panel.train["target"].to_numpy()[:100])
+
+
+def test_when_noisy_then_sales_scatter_around_the_clean_ones_and_returns_rows_and_flags_stay(panel):
+    noisy = weekly_panel.panel(N, seed=7, noise=0.2)
+    for clean_frame, noisy_frame in ((panel.train, noisy.train), (panel.test, noisy.test)):
+        assert clean_frame.drop(columns="target").equals(noisy_frame.drop(columns="target"))
+    clean, scattered = panel.train["target"].to_numpy(), noisy.train["target"].to_numpy()
+    returns = clean < 0
+    np.testing.assert_array_equal(clean[returns], scattered[returns])  # returns are not sales
+    ratio = np.log(scattered[~returns] / clean[~returns])
+    assert abs(ratio.mean()) < 0.05 and 0.15 < ratio.std() < 0.4  # log sd 0.1-0.3 and the drift
+    pd.testing.assert_frame_equal(noisy.future, panel.future)
