@@ -100,6 +100,9 @@ every system slower again): tidecast 72.8 s, AutoETS 213.0 s, plain LightGBM 94.
 489.0 s: 0.34x AutoETS's time, 0.78x the plain LightGBM's, 0.15x AutoGluon's. Against the engine
 before (652477e), tidecast alone, two pairs run in turn: 65.6 / 71.1 s against 77.0 / 85.3 s
 (0.86x the wall time of the whole process, data generation included).
+Rerun at engine 94c5cad (screening's pilot, 2026-12-06, load 0.9-1.2): tidecast 66.6 s, wQL
+0.0729 (the same forecast); AutoETS 164.8 s, 0.1166; plain LightGBM 101.3 s, 0.1071; AutoGluon
+458.7 s, 0.1074: 0.40x AutoETS's time, 0.66x the plain LightGBM's, 0.15x AutoGluon's.
 
 Rerun: `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/store_panel.py [--items 1100] [--seed 42]
 [--autogluon-python /path/to/agvenv/bin/python] [--noise 0.12]`
