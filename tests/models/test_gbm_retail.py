@@ -140,26 +140,58 @@ def test_when_n_jobs_is_given_then_it_is_obeyed_and_otherwise_workers_get_one_an
     assert lightgbm_threads(None) == 1
 
 
-def test_when_the_machine_idles_then_free_cores_reads_the_idle_share_of_every_core(monkeypatch):
+def test_when_the_machine_idles_then_free_cores_reads_the_idle_share_of_the_allowed_cores(monkeypatch):
     import tidecast.models.gbm_runtime as runtime
 
-    # /proc/stat's cpu line: user nice system idle iowait irq softirq steal (jiffies, all cores)
-    lines = iter(["cpu 100 0 50 800 50 0 0 0 0 0\n", "cpu 130 0 60 900 60 0 0 0 0 0\n"])
+    # /proc/stat: user nice system idle iowait irq softirq steal guest guest_nice (jiffies)
+    samples = iter(
+        [
+            [
+                "cpu  200 0 100 1600 100 0 0 0 0 0",
+                "cpu0 100 0 50 800 50 0 0 0 0 0",
+                "cpu1 100 0 50 800 50 0 0 0 0 0",
+            ],
+            [
+                "cpu  290 0 120 1700 110 0 0 0 0 0",
+                "cpu0 130 0 60 900 60 0 0 0 0 0",
+                "cpu1 160 0 60 800 50 0 0 0 0 0",
+            ],
+        ]
+    )
 
     class Stat:
+        def __init__(self, lines):
+            self.lines = [line + "\n" for line in lines] + ["intr 1 2 3\n"]
+
         def __enter__(self):
-            return self
+            return iter(self.lines)
 
         def __exit__(self, *exc):
             return False
 
-        def readline(self):
-            return next(lines)
-
-    monkeypatch.setattr(runtime, "open", lambda *a, **k: Stat(), raising=False)
     monkeypatch.setattr(runtime.time, "sleep", lambda seconds: None)
-    # 150 jiffies passed, 110 of them idle (idle +100, iowait +10): 2 cores x 110 / 150
-    assert runtime.free_cores(2) == 2 * 110 / 150
+    monkeypatch.setattr(runtime, "open", lambda *a, **k: Stat(next(samples)), raising=False)
+    monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    # core 0 only: 150 jiffies passed, 110 idle (idle +100, iowait +10); core 1 was busy
+    assert runtime.free_cores(1) == 110 / 150
+
+    samples = iter(
+        [
+            [
+                "cpu  200 0 100 1600 100 0 0 0 0 0",
+                "cpu0 100 0 50 800 50 0 0 0 0 0",
+                "cpu1 100 0 50 800 50 0 0 0 0 0",
+            ],
+            [
+                "cpu  290 0 120 1700 110 0 0 0 0 0",
+                "cpu0 130 0 60 900 60 0 0 0 0 0",
+                "cpu1 160 0 60 800 50 0 0 0 0 0",
+            ],
+        ]
+    )
+    monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    # both cores: 220 jiffies passed (110 a core), 110 idle: 2 x 110 / 220
+    assert runtime.free_cores(2) == 2 * 110 / 220
 
     def no_proc(*args, **kwargs):
         raise OSError("no /proc here")

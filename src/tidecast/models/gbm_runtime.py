@@ -19,7 +19,7 @@ share the cores out), and otherwise as many as the machine has idle cores right 
 Idle cores, not the load average: the 1-minute load average counts this process's own work
 (and the forked workers of the local models it just ran), so on a 2-core machine with nothing
 else running, a whole AutoML's busy main thread alone held it at 1.1-1.3, at or over the old
-rule's LOADED_SHARE (0.5) of the cores, and every LightGBM fit of the noisy store panel
+rule's threshold (half the cores), and every LightGBM fit of the noisy store panel
 (`benchmarks/store_panel.py --noise 0.12`, default `n_jobs`) ran on one thread. Sampled over
 `SAMPLE_SECONDS` while this thread sleeps, the machine's idle time says what other work leaves
 free. On that idle machine two threads trained 100 quantile rounds on 75,000 x 53 rows in
@@ -61,22 +61,32 @@ FREE_SHARE = 0.8
 
 
 def _cpu_times() -> tuple[float, float] | None:
-    """(idle, total) jiffies of every core together since boot (Linux `/proc/stat`), or None."""
+    """(idle, total) jiffies since boot of the cores this process may run on (Linux
+    `/proc/stat`: their per-core lines, or the line of every core where none matches the
+    affinity); None where there is no such file."""
     try:
         with open("/proc/stat", encoding="ascii") as stat:
-            fields = stat.readline().split()
+            lines = [line.split() for line in stat if line.startswith("cpu")]
     except OSError:
         return None
-    if not fields or fields[0] != "cpu":
+    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    chosen = [f for f in lines if f[0][3:].isdigit() and int(f[0][3:]) in allowed]
+    if not chosen:
+        chosen = [f for f in lines if f[0] == "cpu"]
+    if not chosen:
         return None
-    values = [float(v) for v in fields[1:]]
-    idle = values[3] + (values[4] if len(values) > 4 else 0.0)  # idle and iowait
-    return idle, sum(values[:8])  # user..steal: guest time is already counted in user
+    idle = total = 0.0
+    for fields in chosen:
+        values = [float(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
+        idle += sum(values[3:5])  # idle and iowait; guest time is already counted in user
+        total += sum(values)
+    return idle, total
 
 
 def free_cores(cores: int) -> float:
-    """How many of `cores` sat idle over the last `SAMPLE_SECONDS` (this thread sleeping); where
-    the platform does not say, `cores` less the 1-minute load average; 0 when neither is known."""
+    """How many of `cores` sat idle over the last `SAMPLE_SECONDS` (this thread sleeping), read
+    as the idle share of the cores this process may use; where the platform does not say,
+    `cores` less the 1-minute load average; 0 when neither is known."""
     before = _cpu_times()
     if before is not None:
         time.sleep(SAMPLE_SECONDS)
