@@ -211,6 +211,13 @@ class AutoETS(LocalForecaster):
     scored wQL 0.0210 (0.0117 over three earlier windows, against 0.0120). Seasonality is
     dropped for a series shorter than two seasons.
 
+    On real data the error form matters more and no form wins everywhere. AutoETS alone through
+    the AutoML (engine 4aadc20, one thread, test wQL, "AZZ" against "ZZZ"): tourism quarterly
+    0.0850 against 0.0603 (mostly two series of about 3 million arrivals: on one the additive-
+    error model's trend reached 1.6x the test's level by the eighth quarter, statsforecast's
+    "ZZZ" 1.3x), tourism monthly 0.0682 against 0.0859, tourism yearly
+    0.1018 against 0.1064; "ZZZ" took 2.4x the time. The default stays.
+
     >>> model = AutoETS(season_length=7, n_jobs=1)
     """
 
