@@ -111,6 +111,11 @@ AutoGluon 16.7 s, 0.1121; plain LightGBM 10.5 s. The backtest's three boosters a
 refitted LightGBMHorizonLags (now weight 0.17) cost 4 s there: 1.32x AutoGluon's time, a
 bar that failed at 1.11x before and fails by more now.
 
+Rerun at engine 248e0b7 (2026-12-06, load 0.9-1.0, a quieter machine): tidecast 18.0 s, wQL
+0.0719 (the same forecast); AutoGluon 18.0 s, 0.1121; plain LightGBM 9.5 s, 0.0741; AutoETS
+94.9 s. Against AutoGluon's time 1.003x: the bar fails by 0.3%, inside the spread of these
+runs (1.11x, 1.32x and now 1.00x at the same forecast).
+
 **The noisy panel** (`--noise 0.2`, `results/weekly_panel_noisy.csv`): on the held-out panel
 AutoGluon (0.077) barely beat SeasonalNaive (0.080), while here the plain LightGBM and tidecast
 beat SeasonalNaive by a third: this panel's departments scatter by 4-15% a week around a clean
