@@ -51,6 +51,7 @@ def short_fit(expected_weeks: int | None) -> LightGBM:
 def test_a_short_fit_whose_refit_cannot_validate_either_has_no_band(expected_weeks: int | None) -> None:
     model = short_fit(expected_weeks)
     assert model.quantile_boosters_ == {} and model.quantile_rounds_ == 0
+    assert model.best_rounds_ == 80 // 4  # unvalidated: a quarter of max_rounds
     forecast = model.predict(weekly(30, 20))
     assert np.allclose(forecast["p10"], forecast["p90"])  # the point forecast at every level
 
@@ -59,6 +60,8 @@ def test_a_short_fit_whose_refit_will_validate_trains_the_boosters_it_will_ship(
     model = short_fit(23)  # 23 - 8 >= 7 + 8: the refit holds out its last horizon
     assert sorted(model.quantile_boosters_) == [0.1, 0.5, 0.9]
     assert model.quantile_rounds_ == quantile_rounds(0, model.learning_rate) == 100
+    # Its point model gives only the mean column: the boosters' rounds, within max_rounds.
+    assert model.best_rounds_ == model.booster_.current_iteration() == 80
     forecast = model.predict(weekly(30, 20))
     assert (forecast["p90"] - forecast["p10"] > 0).all()
     # The refit follows the rounds its backtest fit ran (`follow`).

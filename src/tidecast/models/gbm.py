@@ -244,12 +244,16 @@ class LightGBM(QuantileStage, Forecaster):
             x, scaled, _ = scaled_rows(scaling)
             self._use(scaling, x)
             y = scaled - self._base(x)
-            self.booster_ = self._train(x, y, None, stop, rounds=self.max_rounds // 4)
+            # Its refit will have boosters: so does this fit (`expect`), and then the point
+            # model gives only the mean column, as in a validated fit (RMSE alone reads it), and
+            # runs their rounds rather than a quarter of `max_rounds`.
+            banded = self._refit_validates()
+            band_rounds = self.quantile_rounds or quantile_rounds(0, self.learning_rate)
+            point_rounds = min(self.max_rounds, band_rounds) if banded else self.max_rounds // 4
+            self.booster_ = self._train(x, y, None, stop, rounds=point_rounds)
             self.best_rounds_ = self.booster_.current_iteration()
-            if self._refit_validates():  # its refit will have boosters: so does this fit (`expect`)
-                self._fit_quantiles(
-                    x, y, self.quantile_rounds or quantile_rounds(0, self.learning_rate), stop
-                )
+            if banded:
+                self._fit_quantiles(x, y, band_rounds, stop)
             return
         # With quantile boosters the point model's early stopping only sets their rounds,
         # which `quantile_rounds` caps: boosting past that cap bought nothing (Favorita,
