@@ -114,7 +114,10 @@ bar that failed at 1.11x before and fails by more now.
 Rerun at engine 248e0b7 (2026-12-06, load 0.9-1.0, a quieter machine): tidecast 18.0 s, wQL
 0.0719 (the same forecast); AutoGluon 18.0 s, 0.1121; plain LightGBM 9.5 s, 0.0741; AutoETS
 94.9 s. Against AutoGluon's time 1.003x: the bar fails by 0.3%, inside the spread of these
-runs (1.11x, 1.32x and now 1.00x at the same forecast).
+runs (1.11x, 1.32x and now 1.00x at the same forecast). At engine c5afdab (the banded backtest
+fit's point model at 100 rounds, the same forecast; load 0.9-1.05): tidecast 18.1 s, AutoGluon
+17.9 s, 1.007x: the second saved there (runs in turn, tidecast alone: 0.4-1.0 s) is inside the
+spread of a single run.
 
 **The noisy panel** (`--noise 0.2`, `results/weekly_panel_noisy.csv`): on the held-out panel
 AutoGluon (0.077) barely beat SeasonalNaive (0.080), while here the plain LightGBM and tidecast
