@@ -378,14 +378,14 @@ def main(
     warm_up(p.filled, FREQ, HORIZON, {m: SEASON for m in STATSFORECAST})
     frames = (p.train, p.test, p.filled)
     labels = {**LABELS, "autogluon": AUTOGLUON} if autogluon else LABELS
-    # Another size is its own row set, next to the default's (3,300: the held-out panel's).
-    name, title = (
-        (NAME, "weekly panel") if n_items == ITEMS else (f"{NAME}_{n_items}", f"weekly panel of {n_items:,}")
-    )
-    dataset = DATASET if n_items == ITEMS else f"{title} series (weekly_panel.py)"
+    # Another size or noise is its own row set, next to the default's (3,300: the held-out panel's).
+    sized = n_items != ITEMS
+    name = f"{NAME}_{n_items}" if sized else NAME
+    title = f"weekly panel of {n_items:,}" if sized else "weekly panel"
+    label = f"{title} series" if sized else title
     if noise > 0:
-        name, title = f"{name}_noisy", f"{title}, noise {noise:g}"
-        dataset = f"{dataset.removesuffix(' (weekly_panel.py)')}, noise {noise:g} (weekly_panel.py)"
+        name, title, label = f"{name}_noisy", f"{title}, noise {noise:g}", f"{label}, noise {noise:g}"
+    dataset = f"{label} (weekly_panel.py)"
     return compare_systems(
         name,
         dataset,

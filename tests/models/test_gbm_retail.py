@@ -144,20 +144,19 @@ def test_when_the_machine_idles_then_free_cores_reads_the_idle_share_of_the_allo
     import tidecast.models.gbm_runtime as runtime
 
     # /proc/stat: user nice system idle iowait irq softirq steal guest guest_nice (jiffies)
-    samples = iter(
+    stat_samples = [
         [
-            [
-                "cpu  200 0 100 1600 100 0 0 0 0 0",
-                "cpu0 100 0 50 800 50 0 0 0 0 0",
-                "cpu1 100 0 50 800 50 0 0 0 0 0",
-            ],
-            [
-                "cpu  290 0 120 1700 110 0 0 0 0 0",
-                "cpu0 130 0 60 900 60 0 0 0 0 0",
-                "cpu1 160 0 60 800 50 0 0 0 0 0",
-            ],
-        ]
-    )
+            "cpu  200 0 100 1600 100 0 0 0 0 0",
+            "cpu0 100 0 50 800 50 0 0 0 0 0",
+            "cpu1 100 0 50 800 50 0 0 0 0 0",
+        ],
+        [
+            "cpu  290 0 120 1700 110 0 0 0 0 0",
+            "cpu0 130 0 60 900 60 0 0 0 0 0",
+            "cpu1 160 0 60 800 50 0 0 0 0 0",
+        ],
+    ]
+    samples = iter(stat_samples)
 
     class Stat:
         def __init__(self, lines):
@@ -175,20 +174,7 @@ def test_when_the_machine_idles_then_free_cores_reads_the_idle_share_of_the_allo
     # core 0 only: 150 jiffies passed, 110 idle (idle +100, iowait +10); core 1 was busy
     assert runtime.free_cores(1) == 110 / 150
 
-    samples = iter(
-        [
-            [
-                "cpu  200 0 100 1600 100 0 0 0 0 0",
-                "cpu0 100 0 50 800 50 0 0 0 0 0",
-                "cpu1 100 0 50 800 50 0 0 0 0 0",
-            ],
-            [
-                "cpu  290 0 120 1700 110 0 0 0 0 0",
-                "cpu0 130 0 60 900 60 0 0 0 0 0",
-                "cpu1 160 0 60 800 50 0 0 0 0 0",
-            ],
-        ]
-    )
+    samples = iter(stat_samples)
     monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     # both cores: 220 jiffies passed (110 a core), 110 idle: 2 x 110 / 220
     assert runtime.free_cores(2) == 2 * 110 / 220
