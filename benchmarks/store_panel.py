@@ -118,18 +118,11 @@ import numpy as np
 import pandas as pd
 
 from autogluon_client import LABEL as AG_LABEL
-from autogluon_client import run_autogluon, versus_autogluon
+from autogluon_client import versus_autogluon
 from common import bar
+from panel_systems import run_on_panel
 from scatter import scatter
-from systems import (
-    Run,
-    compare_systems,
-    history_grid,
-    run_plain_lgbm,
-    run_statsforecast,
-    run_tidecast,
-    warm_up,
-)
+from systems import Run, compare_systems, warm_up
 from tidecast.data.demo import END, generate
 from tidecast.data.demo_messy import SUNDAY_CLOSED_REGIONS, is_open
 
@@ -255,17 +248,20 @@ def _filled(train: pd.DataFrame) -> pd.DataFrame:
 
 def run_system(system: str, p: Panel, autogluon: str | None = None) -> Run:
     """Fit + forecast one system, timed, on one thread (`autogluon`: its Python)."""
-    known = list(KNOWN)
-    if system == "autogluon" and autogluon:
-        grid = history_grid(p.train, p.train["timestamp"].max(), "D", known)
-        return run_autogluon(autogluon, grid, p.future, p.statics, HORIZON, "D", known, threads=1)
-    if system == "tidecast":
-        return run_tidecast(
-            p.train, HORIZON, future=p.future, known_covariates=known, static_columns=list(STATIC), n_jobs=1
-        )
-    if system == "plain_lgbm":
-        return run_plain_lgbm(p.train, p.future, HORIZON, SEASON, known, p.statics, SCALE_WINDOW)
-    return run_statsforecast(p.filled, system, SEASON, "D", HORIZON, n_jobs=1)
+    return run_on_panel(
+        system,
+        p.train,
+        p.future,
+        p.filled,
+        p.statics,
+        horizon=HORIZON,
+        season=SEASON,
+        freq="D",
+        known=KNOWN,
+        scale_window=SCALE_WINDOW,
+        autogluon=autogluon,
+        static_columns=list(STATIC),
+    )
 
 
 def main(

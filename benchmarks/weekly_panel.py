@@ -148,19 +148,11 @@ import numpy as np
 import pandas as pd
 
 from autogluon_client import LABEL as AG_LABEL
-from autogluon_client import run_autogluon, versus_autogluon
+from autogluon_client import versus_autogluon
 from common import bar
+from panel_systems import run_on_panel
 from scatter import scatter
-from systems import (
-    Run,
-    compare_systems,
-    history_grid,
-    run_plain_lgbm,
-    run_tidecast,
-    run_with_naive,
-    statsforecast_grid,
-    warm_up,
-)
+from systems import Run, compare_systems, run_with_naive, statsforecast_grid, warm_up
 
 NAME = "weekly_panel"
 DATASET = "weekly panel (weekly_panel.py)"
@@ -345,27 +337,26 @@ def panel(n_items: int = ITEMS, seed: int = 42, noise: float = 0.0) -> Panel:
 
 def run_system(system: str, p: Panel, autogluon: str | None = None, fit_seed: int = 0) -> Run:
     """Fit + forecast one system, timed, on one thread (`autogluon`: its Python; `fit_seed`:
-    tidecast's and the plain LightGBM's random seed)."""
-    known = list(KNOWN)
-    if system == "autogluon" and autogluon:
-        grid = history_grid(p.train, weeks()[HISTORY - 1], FREQ, known)
-        return run_autogluon(autogluon, grid, p.future, p.statics, HORIZON, FREQ, known, threads=1)
-    if system == "tidecast":
-        return run_tidecast(
-            p.train,
-            HORIZON,
-            future=p.future,
-            frequency=FREQ,
-            known_covariates=known,
-            static_columns=list(STATIC),
-            n_jobs=1,
-            seed=fit_seed,
-        )
-    if system == "plain_lgbm":
-        return run_plain_lgbm(
-            p.train, p.future, HORIZON, SEASON, known, p.statics, SCALE_WINDOW, FREQ, fit_seed
-        )
-    return run_with_naive(p.filled, system, SEASON, FREQ, HORIZON)
+    tidecast's and the plain LightGBM's random seed). statsforecast's models take Naive on the
+    series under two seasons (`run_with_naive`)."""
+    if system not in ("tidecast", "plain_lgbm", "autogluon"):
+        return run_with_naive(p.filled, system, SEASON, FREQ, HORIZON)
+    return run_on_panel(
+        system,
+        p.train,
+        p.future,
+        p.filled,
+        p.statics,
+        horizon=HORIZON,
+        season=SEASON,
+        freq=FREQ,
+        known=KNOWN,
+        scale_window=SCALE_WINDOW,
+        autogluon=autogluon,
+        origin=weeks()[HISTORY - 1],
+        seed=fit_seed,
+        static_columns=list(STATIC),
+    )
 
 
 def main(
