@@ -9,7 +9,8 @@ the 1,000-series weekly store-department panel of issue 10's season-52 case (`we
 then M4 hourly and weekly and tourism monthly, quarterly and yearly, then Favorita (tidecast
 with and without Ecuador's holiday calendar and the store attributes, and the plain
 LightGBM; then tidecast with the calendar and the plain LightGBM at four rolling origins,
-`favorita_rolling.py`), then the retail panels (`retail.py`: pasta_promo and dominicks_oj, three rolling
+`favorita_rolling.py`; then Favorita read as a visits panel, closed days absent, ragged starts,
+39 days ahead, `visits_panel.py`), then the retail panels (`retail.py`: pasta_promo and dominicks_oj, three rolling
 origins), every system on every series, then tidecast and the plain LightGBM over seeds 0-2
 on Favorita, dominicks_oj, pasta_promo and the weekly panel (`seeds.py`, about 10 minutes),
 then the forecast service under load (`load.py`: 10 s per scenario after 2 s of warm-up). The README
@@ -23,7 +24,7 @@ and `.cache/quick.md` (git-ignored); README.md and `results.md` are left alone, 
 is not comparable with M4's official figures.
 
 `--autogluon-python PATH` (a Python with AutoGluon-TimeSeries, `autogluon_client.py`) adds
-AutoGluon to the store, weekly, Favorita and retail benchmarks, each in the same run as tidecast.
+AutoGluon to the store, weekly, Favorita, visits and retail benchmarks, each in the same run as tidecast.
 
 `--report-only` rebuilds `results.md` and the README block from the CSVs already in
 `benchmarks/results/` (after running one script by hand, for instance).
@@ -48,6 +49,7 @@ import retail
 import seeds
 import short_weekly
 import store_panel
+import visits_panel
 import weekly_panel
 from report import readme_block, update_readme
 
@@ -81,6 +83,7 @@ def main(
         )
         if not quick:
             favorita_rolling.main(4)
+            visits_panel.main(autogluon=autogluon_python)
         options = ["--max-series", str(QUICK_SERIES), "--origins", "1"] if quick else []
         options += ["--autogluon-python", autogluon_python] if autogluon_python else []
         retail.main(retail.arguments().parse_args(options))
