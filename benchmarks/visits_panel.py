@@ -119,8 +119,9 @@ def panel(seed: int = 0, ragged: float = RAGGED, frames: dict[str, pd.DataFrame]
     )
 
 
-def run_system(system: str, p: Panel, autogluon: str | None = None) -> Run:
-    """Fit + forecast one system, timed, on one thread (`autogluon`: its Python)."""
+def run_system(system: str, p: Panel, autogluon: str | None = None, fit_seed: int = 0) -> Run:
+    """Fit + forecast one system, timed, on one thread (`autogluon`: its Python; `fit_seed`:
+    tidecast's and the plain LightGBM's random seed, not the panel's draw)."""
     return run_on_panel(
         system,
         p.train,
@@ -133,6 +134,7 @@ def run_system(system: str, p: Panel, autogluon: str | None = None) -> Run:
         known=HOLIDAY_COLUMNS,
         scale_window=SCALE_WINDOW,
         autogluon=autogluon,
+        seed=fit_seed,
         static_data=p.statics,
         static_columns=list(STATIC_COLUMNS),
         events=p.events,
