@@ -12,7 +12,8 @@ LightGBM; then tidecast with the calendar and the plain LightGBM at four rolling
 `favorita_rolling.py`; then Favorita read as a visits panel, closed days absent, ragged starts,
 39 days ahead, `visits_panel.py`), then the retail panels (`retail.py`: pasta_promo and dominicks_oj, three rolling
 origins), every system on every series, then tidecast and the plain LightGBM over seeds 0-2
-on Favorita, dominicks_oj, pasta_promo and the weekly panel (`seeds.py`, about 10 minutes),
+on Favorita, dominicks_oj, pasta_promo, the weekly panel and the visits panel (`seeds.py`, about
+12 minutes),
 then the forecast service under load (`load.py`: 10 s per scenario after 2 s of warm-up). The README
 block between `<!-- results:start -->` and `<!-- results:end -->` is replaced with the table
 and the bars; nothing else is touched.
