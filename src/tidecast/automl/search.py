@@ -24,7 +24,7 @@ from tidecast.automl.selection import NAIVE_COMPETITIVE, naive_is_competitive, s
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, TARGET, DatasetSpec, quantile_column
 from tidecast.errors import ModelError
-from tidecast.metrics import wql
+from tidecast.metrics import get_metric, wql
 from tidecast.models.base import Forecaster
 from tidecast.models.catalog import CATALOG
 
@@ -70,10 +70,13 @@ def plan_windows(
     return plan, eligible.tolist()
 
 
-def expecting(make: Callable[[], Forecaster], panel: SeriesArrays, horizon: int) -> Forecaster:
-    """A new candidate told of the `panel` its refit will see (`Forecaster.expect`)."""
+def expecting(
+    make: Callable[[], Forecaster], panel: SeriesArrays, horizon: int, reads_mean: bool = True
+) -> Forecaster:
+    """A new candidate told of the `panel` its refit will see and whether the run's metric
+    reads the backtest's mean column (`Forecaster.expect`)."""
     model = make()
-    model.expect(panel, horizon)
+    model.expect(panel, horizon, reads_mean=reads_mean)
     return model
 
 
@@ -124,7 +127,11 @@ def run_candidates(
             run_candidate,
             name,
             functools.partial(
-                expecting, functools.partial(auto.make_candidate, name, spec.freq), panel, auto.horizon
+                expecting,
+                functools.partial(auto.make_candidate, name, spec.freq),
+                panel,
+                auto.horizon,
+                get_metric(auto.metric).forecast == "mean",
             ),
             spec=spec,
             horizon=auto.horizon,

@@ -110,8 +110,10 @@ class Forecaster:
         """
         return None
 
-    def expect(self, panel: SeriesArrays, horizon: int) -> None:
-        """Be told, before a backtest fit, the whole panel that the refit will be fitted on.
+    def expect(self, panel: SeriesArrays, horizon: int, *, reads_mean: bool = True) -> None:
+        """Be told, before a backtest fit, the whole panel that the refit will be fitted on,
+        and whether the run's objective reads the mean column of the backtest's forecasts
+        (RMSE does; wQL reads the quantiles, the median metrics the 0.5 quantile).
 
         A model whose fitting depends on how much history the data holds can then fit the
         backtest's shorter cut the way its refit will be fitted, so that the backtest scores

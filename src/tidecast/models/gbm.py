@@ -249,10 +249,14 @@ class LightGBM(QuantileStage, Forecaster):
             # runs their rounds rather than a quarter of `max_rounds`.
             banded = self._refit_validates()
             band_rounds = self.quantile_rounds or quantile_rounds(0, self.learning_rate)
-            point_rounds = min(self.max_rounds, band_rounds) if banded else self.max_rounds // 4
-            self.booster_ = self._train(x, y, None, stop, rounds=point_rounds)
+            if banded and self._point_unread():
+                self._fit_quantiles(x, y, band_rounds, stop)
+                self.booster_ = self.quantile_boosters_.get(0.5)
+            if self.booster_ is None:
+                point_rounds = min(self.max_rounds, band_rounds) if banded else self.max_rounds // 4
+                self.booster_ = self._train(x, y, None, stop, rounds=point_rounds)
             self.best_rounds_ = self.booster_.current_iteration()
-            if banded:
+            if banded and not self.quantile_boosters_:
                 self._fit_quantiles(x, y, band_rounds, stop)
             return
         # With quantile boosters the point model's early stopping only sets their rounds,
