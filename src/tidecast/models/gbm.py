@@ -246,7 +246,8 @@ class LightGBM(QuantileStage, Forecaster):
             y = scaled - self._base(x)
             # Its refit will have boosters: so does this fit (`expect`), and then the point
             # model gives only the mean column, as in a validated fit (RMSE alone reads it), and
-            # runs their rounds rather than a quarter of `max_rounds`.
+            # runs their rounds rather than a quarter of `max_rounds`; where the run's metric
+            # does not read the mean, the 0.5 booster is the point model (`_point_unread`).
             banded = self._refit_validates()
             band_rounds = self.quantile_rounds or quantile_rounds(0, self.learning_rate)
             if banded and self._point_unread():

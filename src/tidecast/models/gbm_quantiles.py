@@ -80,7 +80,9 @@ class QuantileStage:
         the RMSE objective reads (the run's median metrics read the 0.5 quantile). Then the
         0.5 booster serves as the point model and none is trained: on the weekly panel
         (`benchmarks/weekly_panel.py`, 1,000 series, one thread) 100 rounds on 60,000 rows,
-        about 0.8 of a 13.6 s run, for the same forecast to the last bit.
+        about 0.8 of a 13.6 s run, for the same forecast to the last bit. An ensemble member
+        that keeps its backtest fit (weight under `search.MIN_REFIT_WEIGHT`) then gives its
+        median as its mean.
         """
         reads = getattr(self, "backtest_reads_mean_", True)
         return not reads and 0.5 in self._levels
