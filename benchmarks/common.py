@@ -226,6 +226,31 @@ def bar(benchmark: str, name: str, value: float, threshold: float, detail: str =
     }
 
 
+def versus_plain(
+    name: str, who: str, tide: dict[str, Any], plain: dict[str, Any], time_bar: float
+) -> list[dict[str, Any]]:
+    """Issue 10's two bars against the plain LightGBM of the same run: tidecast's wQL below its
+    wQL, tidecast's seconds within `time_bar` times its seconds. `who` opens each bar's text
+    ("weekly panel: tidecast")."""
+    wql, plain_wql = tide.get("wql", np.nan), plain.get("wql", np.nan)
+    return [
+        bar(
+            name,
+            f"{who} wQL ÷ plain LightGBM wQL",
+            wql / plain_wql,
+            1.0,
+            f"tidecast {wql:.4f}, plain LightGBM {plain_wql:.4f}",
+        ),
+        bar(
+            name,
+            f"{who} seconds ÷ plain LightGBM seconds",
+            tide["seconds"] / plain["seconds"],
+            time_bar,
+            f"tidecast {tide['seconds']:.0f}s, plain LightGBM {plain['seconds']:.0f}s",
+        ),
+    ]
+
+
 def print_rows(rows: list[dict[str, Any]], bars: list[dict[str, Any]]) -> None:
     """The rows and bars of one run, as the markdown that results.md will hold."""
     from report import bars_markdown, rows_markdown

@@ -8,7 +8,7 @@ what differs between them is the panel, not how a system is called, so that live
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -16,12 +16,19 @@ from autogluon_client import run_autogluon
 from systems import Run, history_grid, run_plain_lgbm, run_statsforecast, run_tidecast
 
 
+class PanelFrames(Protocol):
+    """What each panel script's `Panel` holds: the history, the horizon's covariates,
+    statsforecast's gap-free grid and the static attributes."""
+
+    train: pd.DataFrame
+    future: pd.DataFrame
+    filled: pd.DataFrame
+    statics: pd.DataFrame
+
+
 def run_on_panel(
     system: str,
-    train: pd.DataFrame,
-    future: pd.DataFrame,
-    filled: pd.DataFrame,
-    statics: pd.DataFrame | None,
+    p: PanelFrames,
     *,
     horizon: int,
     season: int,
@@ -36,8 +43,9 @@ def run_on_panel(
     """Fit + forecast `system`, timed, on one thread: "tidecast" (`tidecast_options` added to
     the panel's frequency and known covariates), "plain_lgbm", "autogluon" (`autogluon`: its
     Python; each series on its grid up to `origin`, the train's last step unless given) or a
-    statsforecast model on `filled`. `seed` is tidecast's and the plain LightGBM's."""
+    statsforecast model on `p.filled`. `seed` is tidecast's and the plain LightGBM's."""
     known = list(known)
+    train, future, statics = p.train, p.future, p.statics
     if system == "autogluon" and autogluon:
         end = train["timestamp"].max() if origin is None else origin
         grid = history_grid(train, end, freq, known)
@@ -55,4 +63,4 @@ def run_on_panel(
         )
     if system == "plain_lgbm":
         return run_plain_lgbm(train, future, horizon, season, known, statics, scale_window, freq, seed)
-    return run_statsforecast(filled, system, season, freq, horizon, n_jobs=1)
+    return run_statsforecast(p.filled, system, season, freq, horizon, n_jobs=1)

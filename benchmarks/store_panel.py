@@ -250,10 +250,7 @@ def run_system(system: str, p: Panel, autogluon: str | None = None) -> Run:
     """Fit + forecast one system, timed, on one thread (`autogluon`: its Python)."""
     return run_on_panel(
         system,
-        p.train,
-        p.future,
-        p.filled,
-        p.statics,
+        p,
         horizon=HORIZON,
         season=SEASON,
         freq="D",

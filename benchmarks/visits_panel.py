@@ -51,7 +51,7 @@ import pandas as pd
 
 from autogluon_client import LABEL as AG_LABEL
 from autogluon_client import versus_autogluon
-from common import bar
+from common import bar, versus_plain
 from favorita_data import HOLIDAY_COLUMNS, STATIC_COLUMNS, load
 from panel_systems import run_on_panel
 from systems import Run, compare_systems, statsforecast_grid, warm_up
@@ -135,10 +135,7 @@ def run_system(system: str, p: Panel, autogluon: str | None = None, fit_seed: in
     tidecast's and the plain LightGBM's random seed, not the panel's draw)."""
     return run_on_panel(
         system,
-        p.train,
-        p.future,
-        p.filled,
-        p.statics,
+        p,
         horizon=HORIZON,
         season=SEASON,
         freq="D",
@@ -181,26 +178,13 @@ def visits_bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     stats = [r for r in rows if r["system"].startswith("statsforecast") and np.isfinite(r.get("wql", np.nan))]
     best = min(stats, key=lambda r: r["wql"])
     return [
-        bar(
-            NAME,
-            "visits panel: tidecast wQL ÷ plain LightGBM wQL",
-            wql / plain.get("wql", np.nan),
-            1.0,
-            f"tidecast {wql:.4f}, plain LightGBM {plain.get('wql', np.nan):.4f}",
-        ),
+        *versus_plain(NAME, "visits panel: tidecast", tide, plain, TIME_BAR_LGBM),
         bar(
             NAME,
             "visits panel: tidecast wQL ÷ best statsforecast wQL",
             wql / best["wql"],
             1.0,
             f"best: {best['system'].removeprefix('statsforecast ')} {best['wql']:.4f}",
-        ),
-        bar(
-            NAME,
-            "visits panel: tidecast seconds ÷ plain LightGBM seconds",
-            tide["seconds"] / plain["seconds"],
-            TIME_BAR_LGBM,
-            f"tidecast {tide['seconds']:.1f} s, plain LightGBM {plain['seconds']:.1f} s",
         ),
         *versus_autogluon(NAME, "visits panel: tidecast", tide, by.get(AG_LABEL)),
     ]

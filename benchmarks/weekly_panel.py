@@ -149,7 +149,7 @@ import pandas as pd
 
 from autogluon_client import LABEL as AG_LABEL
 from autogluon_client import versus_autogluon
-from common import bar
+from common import bar, versus_plain
 from panel_systems import run_on_panel
 from scatter import scatter
 from systems import Run, compare_systems, run_with_naive, statsforecast_grid, warm_up
@@ -343,10 +343,7 @@ def run_system(system: str, p: Panel, autogluon: str | None = None, fit_seed: in
         return run_with_naive(p.filled, system, SEASON, FREQ, HORIZON)
     return run_on_panel(
         system,
-        p.train,
-        p.future,
-        p.filled,
-        p.statics,
+        p,
         horizon=HORIZON,
         season=SEASON,
         freq=FREQ,
@@ -407,20 +404,7 @@ def weekly_bars(
             WQL_BAR,
             f"tidecast {wql:.4f}, " + ", ".join(f"{m} {v:.4f}" for m, v in stats.items()),
         ),
-        bar(
-            name,
-            f"{title}: tidecast wQL ÷ plain LightGBM wQL",
-            wql / plain.get("wql", np.nan),
-            WQL_BAR,
-            f"tidecast {wql:.4f}, plain LightGBM {plain.get('wql', np.nan):.4f}",
-        ),
-        bar(
-            name,
-            f"{title}: tidecast seconds ÷ plain LightGBM seconds",
-            tide["seconds"] / plain["seconds"],
-            TIME_BAR_LGBM,
-            f"tidecast {tide['seconds']:.0f}s, plain LightGBM {plain['seconds']:.0f}s",
-        ),
+        *versus_plain(name, f"{title}: tidecast", tide, plain, TIME_BAR_LGBM),
     ]
 
 

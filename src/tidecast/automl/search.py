@@ -101,6 +101,7 @@ def run_candidates(
     """
     n_series = window_data[0].history.n_series if window_data else 0
     order = sorted(names, key=lambda n: (screening.screened(CATALOG[n], n_series), CATALOG[n].tags.cost))
+    reads_mean = get_metric(auto.metric).forecast == "mean"  # told to every candidate (`expect`)
     sample: screening.Sample | None = None
     split: screening.Split | None = None
     # Keep a fifth of the budget for the ensemble and the refit.
@@ -131,7 +132,7 @@ def run_candidates(
                 functools.partial(auto.make_candidate, name, spec.freq),
                 panel,
                 auto.horizon,
-                get_metric(auto.metric).forecast == "mean",
+                reads_mean,
             ),
             spec=spec,
             horizon=auto.horizon,

@@ -250,15 +250,14 @@ class LightGBM(QuantileStage, Forecaster):
             # does not read the mean, the 0.5 booster is the point model (`_point_unread`).
             banded = self._refit_validates()
             band_rounds = self.quantile_rounds or quantile_rounds(0, self.learning_rate)
-            if banded and self._point_unread():
+            if banded:
                 self._fit_quantiles(x, y, band_rounds, stop)
-                self.booster_ = self.quantile_boosters_.get(0.5)
+                if self._point_unread():
+                    self.booster_ = self.quantile_boosters_.get(0.5)
             if self.booster_ is None:
                 point_rounds = min(self.max_rounds, band_rounds) if banded else self.max_rounds // 4
                 self.booster_ = self._train(x, y, None, stop, rounds=point_rounds)
             self.best_rounds_ = self.booster_.current_iteration()
-            if banded and not self.quantile_boosters_:
-                self._fit_quantiles(x, y, band_rounds, stop)
             return
         # With quantile boosters the point model's early stopping only sets their rounds,
         # which `quantile_rounds` caps: boosting past that cap bought nothing (Favorita,
