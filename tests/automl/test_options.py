@@ -150,6 +150,12 @@ def test_the_cli_reads_text_into_the_keywords():
         ("date_format", "dd/mm/yyyy", "a date format is strftime codes such as %d/%m/%Y, got 'dd/mm/yyyy'"),
         ("holidays", ["U.S."], "holiday country codes look like US or GB, got ['U.S.']"),
         ("filling", {"target": {"sidefill": "zero"}}, "unknown filling key 'sidefill' for 'target'"),
+        (
+            "filling",
+            {"open": {"futurefill": "value", "value": 1}},
+            "unknown filling key 'value' for 'open': use frontfill, middlefill, backfill, futurefill, and "
+            "<region>_value beside a 'value' method (e.g. futurefill_value)",
+        ),
         ("models", ["Naive", "NoSuchModel"], "unknown model(s) ['NoSuchModel']"),
     ],
 )

@@ -56,6 +56,8 @@ from tidecast.errors import ConfigError
 
 METHODS = ("none", "zero", "value", "mean", "median", "min", "max", *gapfill.METHODS)
 REGIONS = ("frontfill", "middlefill", "backfill", "futurefill")
+# What an unknown key's error says: the regions, and where the `value` method's value goes.
+KEYS_HINT = f"use {', '.join(REGIONS)}, and <region>_value beside a 'value' method (e.g. futurefill_value)"
 _REGION_NAMES = {"frontfill": "front", "middlefill": "middle", "backfill": "back"}
 FillingOptions = Mapping[str, "str | Mapping[str, object] | ColumnFilling"]
 
@@ -137,7 +139,7 @@ def _apply(
 ) -> ColumnFilling:
     unknown = [k for k in settings if k not in REGIONS and k.removesuffix("_value") not in REGIONS]
     if unknown:
-        raise ConfigError(f"unknown filling key(s) {unknown} for {column!r}: use {', '.join(REGIONS)}")
+        raise ConfigError(f"unknown filling key(s) {unknown} for {column!r}: {KEYS_HINT}")
     for key in settings:
         if key.endswith("_value") and str(settings.get(key.removesuffix("_value"))).lower() != "value":
             raise ConfigError(f"{key!r} for {column!r} needs {key.removesuffix('_value')!r}: 'value'")
