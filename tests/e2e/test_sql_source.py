@@ -142,3 +142,92 @@ def test_when_batch_gets_both_or_neither_input_then_exit_2(tables):
     neither = runner.invoke(app, ["batch", "--model", str(tables), "--output", "o"])
     assert both.exit_code == neither.exit_code == 2
     assert "exactly one" in both.output and "exactly one" in neither.output
+
+
+KEYED = "SELECT store || '_' || dept AS item_id, timestamp, {columns} FROM '{path}'"
+KNOWN = [
+    "--horizon", "7", "--target-col", "target_value", "--models", "seasonalnaive,lightgbm",
+    "--backtest-windows", "1", "--known-covariates", "promotion", "--jobs", "1",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory) -> Path:
+    """The demo's history and next week with the item id in two columns (store, dept), as a
+    weekly store-department file is written, and the same rows with one joined id column."""
+    root = tmp_path_factory.mktemp("keyed")
+    frame = generate(n_items=3, seed=4)
+    frame = frame[frame["timestamp"] >= "2023-01-01"][["item_id", "timestamp", "target_value", "promotion"]]
+    last = frame["timestamp"].max()
+    history, future = (
+        frame[frame["timestamp"] <= last - pd.Timedelta(days=7)],
+        frame[frame["timestamp"] > last - pd.Timedelta(days=7)],
+    )
+    future = future.drop(columns="target_value")
+    for name, part in (("history", history), ("future", future)):
+        part.assign(item_id=part["item_id"] + "_d1").to_csv(root / f"{name}-joined.csv", index=False)
+        split = part.assign(store=part["item_id"], dept="d1").drop(columns="item_id")
+        split.to_csv(root / f"{name}.csv", index=False)
+    return root
+
+
+def test_when_the_future_is_a_query_then_forecasts_equal_those_from_a_joined_future_file(keyed):
+    """Ids in two columns reach the AutoML through --sql; --future takes the same query."""
+    by_file = runner.invoke(
+        app,
+        ["train", str(keyed / "history-joined.csv"), *KNOWN, "--future", str(keyed / "future-joined.csv"),
+         "--out", str(keyed / "a")],
+    )  # fmt: skip
+    assert by_file.exit_code == 0, by_file.output
+    history = KEYED.format(columns="target_value, promotion", path=keyed / "history.csv")
+    future = KEYED.format(columns="promotion", path=keyed / "future.csv")
+    by_query = runner.invoke(
+        app, ["train", "--sql", history, *KNOWN, "--future", future, "--out", str(keyed / "b")]
+    )
+    assert by_query.exit_code == 0, by_query.output
+    a = pd.read_csv(keyed / "a" / "forecasts.csv")
+    b = pd.read_csv(keyed / "b" / "forecasts.csv")
+    assert len(a) == 3 * 7 and a["item_id"].str.endswith("_d1").all()
+    pd.testing.assert_frame_equal(a, b)
+
+    again = runner.invoke(
+        app, ["forecast", str(keyed / "b"), "--future", future, "--out", str(keyed / "c.csv")]
+    )
+    assert again.exit_code == 0, again.output
+    pd.testing.assert_frame_equal(pd.read_csv(keyed / "c.csv"), b)
+
+
+def test_when_the_future_query_fails_then_one_line_names_it(keyed):
+    history = KEYED.format(columns="target_value, promotion", path=keyed / "history.csv")
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--sql",
+            history,
+            *KNOWN,
+            "--future",
+            "SELECT * FROM 'nope.csv'",
+            "--out",
+            str(keyed / "x"),
+        ],
+    )
+    assert result.exit_code == 2 and "the SQL query failed" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("SELECT 1", True),
+        ("  with t AS (SELECT 1) SELECT * FROM t", True),
+        ("FROM 'future.csv'", True),
+        ("select.csv", False),
+        ("from_2024/future.parquet", False),
+        ("s3://bucket/future.parquet", False),
+    ],
+)
+def test_a_future_value_is_a_query_only_when_its_first_word_is_one(text, query):
+    from tidecast.cli.train import is_query
+
+    assert is_query(text) is query

@@ -19,7 +19,7 @@ from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, run_batch
 from tidecast.cli.common import LiveProgress, console, fail, service_settings
 from tidecast.cli.options import (
     DateFormatOpt,
-    FutureOpt,
+    FutureFileOpt,
     JobsOpt,
     SchedulerOpt,
     SqlOpt,
@@ -80,7 +80,7 @@ def batch(
     endpoint: Annotated[
         str | None, typer.Option("--endpoint", help="Use the model an endpoint serves")
     ] = None,
-    future: FutureOpt = None,
+    future: FutureFileOpt = None,
     date_format: DateFormatOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
     chunk_rows: Annotated[

@@ -42,6 +42,7 @@ def cold_start(
 ) -> None:
     """Forecast new items (no or little history) from the items that share their attributes."""
     from tidecast.automl.forecaster import AutoForecaster
+    from tidecast.cli.train import future_source
     from tidecast.coldstart.engine import forecast_with_new_items
     from tidecast.data.io import write_table
 
@@ -49,7 +50,8 @@ def cold_start(
     auto = guard(lambda: AutoForecaster.load(folder))
     start = time.perf_counter()
     names = [a.strip() for a in attributes.split(",") if a.strip()] if attributes else None
-    frame = guard(lambda: forecast_with_new_items(auto, items, early, names, future, min_peers))
+    future_rows = future_source(future)
+    frame = guard(lambda: forecast_with_new_items(auto, items, early, names, future_rows, min_peers))
     guard(lambda: write_table(frame, out_path))
     new = frame[frame["cold_start"]][auto.spec_.item_col].nunique()
     console.print(

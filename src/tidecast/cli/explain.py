@@ -56,11 +56,13 @@ def explain(
 ) -> None:
     """Contributions of covariates, holidays, attributes, level, trend and seasonality to each
     forecast (per item and step), and their global importance."""
+    from tidecast.cli.train import future_source
     from tidecast.explain import explain as run_explain
     from tidecast.explain.core import user_columns
 
     auto = _load(run, date_format)
-    explanation = guard(lambda: run_explain(auto, data=data, future=future, items=_items(items)))
+    future_rows = future_source(future)
+    explanation = guard(lambda: run_explain(auto, data=data, future=future_rows, items=_items(items)))
     folder = out_dir or (run if (run / "model").is_dir() else Path("."))
     folder.mkdir(parents=True, exist_ok=True)
     user_columns(explanation.contributions, auto).to_csv(folder / EXPLANATIONS, index=False)
@@ -110,6 +112,7 @@ def whatif(
 ) -> None:
     """Forecast again with changed known covariates (rules or a replacement future), beside
     the baseline: difference in units and percent per item and in total. No refit."""
+    from tidecast.cli.train import future_source
     from tidecast.data.io import write_table
     from tidecast.explain.core import user_columns
     from tidecast.scenarios import whatif as run_whatif
@@ -119,7 +122,12 @@ def whatif(
     auto = _load(run, date_format)
     answer = guard(
         lambda: run_whatif(
-            auto, rules, future=future, replacement=scenario_future, data=data, items=_items(items)
+            auto,
+            rules,
+            future=future_source(future),
+            replacement=scenario_future,
+            data=data,
+            items=_items(items),
         )
     )
     guard(lambda: write_table(user_columns(answer.comparison, auto), out_path))

@@ -58,7 +58,7 @@ def reconcile(
 ) -> None:
     """Forecast every level of a hierarchy (e.g. --hierarchy category/product) and reconcile
     them: DIR/forecasts.csv holds every node's coherent forecast with a `level` column."""
-    from tidecast.cli.train import data_source
+    from tidecast.cli.train import data_source, future_source
     from tidecast.hierarchy.forecaster import HierarchicalForecaster
     from tidecast.hierarchy.output import write_hierarchy_run
 
@@ -67,11 +67,12 @@ def reconcile(
             "give the levels, e.g. --hierarchy category/product", param_hint="--hierarchy"
         )
     source = data_source(data, sql, sql_url)
+    future_rows = future_source(future, sql_url)
     model = guard(lambda: HierarchicalForecaster(hierarchy, method=method, **forecaster_keywords(options)))
     start = time.perf_counter()
     out.print(f"fitting every level of {hierarchy} ...")
-    guard(lambda: model.fit(source, future=future))
-    frames = guard(lambda: model.predict_methods(future))
+    guard(lambda: model.fit(source, future=future_rows))
+    frames = guard(lambda: model.predict_methods(future_rows))
     paths = write_hierarchy_run(model, frames[model.method_], frames["base"], out_dir)
     report = model.report_
     out.print(

@@ -38,6 +38,7 @@ def horizons(
 ) -> None:
     """Forecast several frequencies of one dataset, each by its own AutoML model: DIR/forecasts.csv
     (with a `frequency` column), DIR/model/ (one folder holding every frequency's model)."""
+    from tidecast.cli.train import future_source
     from tidecast.temporal import MultiHorizonForecaster
 
     if data is None or not horizons:
@@ -53,10 +54,11 @@ def horizons(
         "n_jobs": n_jobs,
     }
     options = {k: BY_NAME[k].from_cli(v) for k, v in values.items()}
+    future_rows = future_source(future)
     model = guard(lambda: MultiHorizonForecaster(horizons, **options))
     start = time.perf_counter()
-    guard(lambda: model.fit(data, future=future))
-    forecast = guard(lambda: model.predict(future=future))
+    guard(lambda: model.fit(data, future=future_rows))
+    forecast = guard(lambda: model.predict(future=future_rows))
     out_dir.mkdir(parents=True, exist_ok=True)
     forecast.to_csv(out_dir / "forecasts.csv", index=False)
     model.save(out_dir / "model")

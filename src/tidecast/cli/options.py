@@ -87,6 +87,14 @@ SchedulerOpt = Annotated[
 ]
 FutureOpt = Annotated[
     str | None,
+    typer.Option(
+        "--future",
+        help="Known covariates over the horizon (item, timestamp, covariates): a file, or a "
+        "query as --sql's, e.g. \"SELECT Store||'_'||Dept AS item_id, Date AS timestamp, IsHoliday FROM 'test.csv'\"",
+    ),
+]
+FutureFileOpt = Annotated[
+    str | None,
     typer.Option("--future", help="Known covariates over the horizon (item, timestamp, covariates)"),
 ]
 SqlOpt = Annotated[

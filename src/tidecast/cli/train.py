@@ -8,6 +8,7 @@ ends with the leaderboard.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -212,6 +213,28 @@ def data_source(
     return data
 
 
+def future_source(future: str | None, sql_url: str | None = None) -> str | pd.DataFrame | None:
+    """The future covariates as given: a path, or the frame a query returns (`is_query`).
+
+    Data whose item id lives in two columns (a store and a department) reaches the AutoML
+    through a `--sql` query that joins them into one; its future rows need the same query, and
+    a file written by hand for that would be the first thing a new user has to do. A query runs
+    where the data's query runs (DuckDB over files, or `sql_url`'s database).
+    """
+    from tidecast.data.io import read_sql
+
+    if future is None or not is_query(future):
+        return future
+    frame: pd.DataFrame = guard(lambda: read_sql(future, sql_url))
+    return frame
+
+
+def is_query(text: str) -> bool:
+    """Whether an option's value is a SQL query rather than a path: its first word is SELECT,
+    WITH or FROM (DuckDB's short form), followed by a space."""
+    return re.match(r"\s*(select|with|from)\s", text, flags=re.IGNORECASE) is not None
+
+
 def _scale_out(workers: int | None, scheduler: str | None) -> contextlib.AbstractContextManager[Any]:
     """With --workers or --scheduler, local models' per-series work runs on Dask; without,
     on forked processes as before, which start faster and win on small runs."""
@@ -251,12 +274,13 @@ def train(
     from tidecast.reports.run import write_run
 
     source = data_source(data, sql, sql_url)
+    future_rows = future_source(future, sql_url)
     auto = guard(lambda: forecaster(options))
     start = time.perf_counter()
     with _scale_out(workers, scheduler), ProgressView(auto.time_limit) as view:
-        guard(lambda: auto.fit(source, progress=view, future=future))
+        guard(lambda: auto.fit(source, progress=view, future=future_rows))
         view({"stage": "forecast"})
-        forecasts = guard(lambda: auto.predict(future=future))
+        forecasts = guard(lambda: auto.predict(future=future_rows))
     paths = write_run(auto, forecasts, out_dir)
     print_leaderboard(auto.leaderboard(), auto.metric)
     print_missing(auto)
@@ -322,7 +346,8 @@ def forecast(
         auto.date_format = date_format
     start = time.perf_counter()
     newer = None if data is None and sql is None else data_source(data, sql, sql_url, data_name="--data")
-    frame = guard(lambda: auto.predict(newer, future=future))
+    future_rows = future_source(future, sql_url)
+    frame = guard(lambda: auto.predict(newer, future=future_rows))
     guard(lambda: write_table(frame, out_path))
     items = frame[auto.spec_.item_col].nunique()
     console.print(
