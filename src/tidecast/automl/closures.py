@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP
 from tidecast.models.gbm_closed import closed_mask, closure_rules
 
@@ -75,3 +76,53 @@ def zeroed(forecast: pd.DataFrame, shut: np.ndarray) -> pd.DataFrame:
     out = forecast.copy()
     out.loc[shut, values] = 0.0
     return out
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# How far back a daily series is read for a weekday it never opens on, and how many of those
+# weeks its other weekdays must have rows in (so a gap or a new store is not read as a closure).
+QUIET_WEEKS = 8
+OPEN_WEEKS = 6
+
+
+def closed_weekdays(history: SeriesArrays, weeks: int = QUIET_WEEKS) -> dict[str, tuple[int, ...]]:
+    """Daily items that had no observed value on some weekday over their last `weeks` weeks,
+    while another weekday was observed in at least `OPEN_WEEKS` of them: item -> weekdays
+    (Monday 0).
+
+    A visits or sales file often has no row for a day the store did not open, and the default
+    filling keeps such a day missing (`data.filling`): no model is told it was a zero, and every
+    model forecasts those weekdays as if the store opened. The report says so, since a user
+    planning staff or stock for a store closed on Tuesdays wants to know; where closed days are
+    rows with a 0 and a known open/closed flag, `learn_closures` forecasts them 0.
+    """
+    if history.freq.upper() not in ("D", "1D") or len(history.values) == 0:
+        return {}
+    lengths = np.diff(history.indptr)
+    series = np.repeat(np.arange(len(lengths)), lengths)
+    day = history.timestamps.astype("datetime64[D]").astype(np.int64)
+    last = day[history.indptr[1:] - 1][series]
+    first = day[history.indptr[:-1]][series]
+    recent = (day > last - 7 * weeks) & (last - first >= 7 * weeks) & ~np.isnan(history.values)
+    counts = np.zeros((len(lengths), 7), dtype=np.int64)
+    np.add.at(counts, (series[recent], (day[recent] + 3) % 7), 1)  # 1970-01-01 was a Thursday
+    open_ = counts.max(axis=1) >= OPEN_WEEKS
+    return {
+        str(history.item_ids[i]): tuple(int(d) for d in np.flatnonzero(counts[i] == 0))
+        for i in np.flatnonzero(open_ & (counts == 0).any(axis=1))
+    }
+
+
+def closed_weekdays_note(history: SeriesArrays) -> list[str]:
+    """The report's line on `closed_weekdays`; none when no item has one."""
+    closed = closed_weekdays(history)
+    if not closed:
+        return []
+    shown = [f"{item} ({', '.join(WEEKDAYS[d] for d in days)})" for item, days in list(closed.items())[:3]]
+    more = ", ..." if len(closed) > 3 else ""
+    return [
+        f"closed weekdays: {len(closed)} item(s) had no value on the same weekday over their last "
+        f"{QUIET_WEEKS} weeks ({', '.join(shown)}{more}); their forecasts for those days assume they open. "
+        "Rows with a target of 0 and a known open/closed covariate at 0 on closed days let every model "
+        "forecast 0 there"
+    ]

@@ -27,7 +27,7 @@ from tidecast.automl.backtest import (
     backtest_points,
     prepare_windows,
 )
-from tidecast.automl.closures import closures_note, learn_closures
+from tidecast.automl.closures import closed_weekdays_note, closures_note, learn_closures
 from tidecast.automl.dormant import dormant_note
 from tidecast.automl.fit_report import FitReport
 from tidecast.automl.leaderboard import backtest_forecasts, build_leaderboard
@@ -219,8 +219,10 @@ class AutoForecaster(PreparesData):
         self.season_length_ = m
         self.closures_ = learn_closures(panel, spec.known_covariates)
         arrays = SeriesArrays.from_spec(panel, spec)  # the one build: future, windows and refit share it
-        report.notes += closures_note(self.closures_) + (
-            dormant_note(arrays, self.horizon) if self._dormant else []
+        report.notes += (
+            closures_note(self.closures_)
+            + closed_weekdays_note(arrays)
+            + (dormant_note(arrays, self.horizon) if self._dormant else [])
         )
         if future is not None and spec.known_covariates:  # fails here, before any model is fitted
             report.notes += self.prepare_future(future, arrays).attrs.get("notes", [])
