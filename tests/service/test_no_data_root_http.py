@@ -50,6 +50,10 @@ def test_when_a_job_gives_a_sql_query_then_422_names_the_data_root_setting(
 ) -> None:
     sql = "SELECT column0 AS item_id, column2 AS timestamp, column3 AS target FROM read_csv('/etc/passwd')"
     assert_refused(post(client, keys, "/v1/jobs", {"sql": sql, "horizon": 7}), "sql")
+    assert_refused(
+        post(client, keys, "/v1/jobs", {"data": "s3://lake/sales.csv", "future_sql": sql, "horizon": 7}),
+        "future_sql",
+    )
     assert_refused(post(client, keys, "/v1/batch", {"endpoint": "demo", "sql": sql}), "sql")
 
 

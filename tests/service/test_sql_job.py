@@ -51,6 +51,17 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     sales.iloc[half:].to_parquet(root / "sales" / "part-1.parquet", index=False)
     frame[["item_id", "timestamp", "promotion"]].to_csv(root / "promotions.csv", index=False)
     frame[["item_id", "category", "region"]].drop_duplicates().to_csv(root / "items.csv", index=False)
+    last = frame["timestamp"].max()
+    history = frame[frame["timestamp"] <= last - pd.Timedelta(days=7)]
+    history[["item_id", "timestamp", "target_value", "promotion"]].to_csv(root / "history.csv", index=False)
+    future = frame[frame["timestamp"] > last - pd.Timedelta(days=7)][["item_id", "timestamp", "promotion"]]
+    future.assign(store=future["item_id"], dept="d1").drop(columns="item_id").to_csv(
+        root / "future-keyed.csv", index=False
+    )
+    future.assign(item_id=future["item_id"] + "_d1").to_csv(root / "future.csv", index=False)
+    history.assign(item_id=history["item_id"] + "_d1")[
+        ["item_id", "timestamp", "target_value", "promotion"]
+    ].to_csv(root / "history-d1.csv", index=False)
     (base / "outside.csv").write_text("item_id,timestamp,target_value\nsecret,2024-01-01,1\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIDECAST_")}
     env.update(TIDECAST_HOME=str(home), TIDECAST_DATA_ROOT=str(root), TIDECAST_LOG_LEVEL="INFO")
@@ -144,3 +155,45 @@ def test_when_a_body_gives_both_data_and_sql_then_it_is_a_422(service: Service) 
     body = {"data": "joined.csv", "sql": f"SELECT * FROM '{service.facts['root']}/joined.csv'", **TASK}
     response = service.call("POST", "/v1/jobs", json=body)
     assert response.status_code == 422 and "exactly one" in response.json()["detail"], response.text
+
+
+KNOWN_TASK = {**TASK, "covariates": {"known": ["promotion"]}}
+FUTURE_QUERY = "SELECT store || '_' || dept AS item_id, timestamp, promotion FROM '{root}/future-keyed.csv'"
+
+
+def test_when_a_job_reads_its_future_by_sql_then_it_trains_as_with_the_future_file(service: Service) -> None:
+    """A store-department file's future rows get the joined item id from `future_sql`."""
+    root = service.facts["root"]
+    jobs = {}
+    for name, future in (
+        ("file", {"future": "future.csv"}),
+        ("sql", {"future_sql": FUTURE_QUERY.format(root=root)}),
+    ):
+        body = {"name": f"future-{name}", "data": "history-d1.csv", **future, **KNOWN_TASK}
+        created = service.call("POST", "/v1/jobs", json=body)
+        assert created.status_code == 201, created.text
+        jobs[name] = wait_for_job(service, created.json()["id"], {"Completed", "Failed"}, timeout=150)
+        assert jobs[name]["status"] == "Completed", jobs[name]
+    from_file, from_sql = _forecasts(service, jobs["file"]), _forecasts(service, jobs["sql"])
+    assert len(from_file) == 3 * 7 and from_file["item_id"].str.endswith("_d1").all()
+    pd.testing.assert_frame_equal(from_file, from_sql)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"future_sql": "SELECT * FROM '{root}/../outside.csv'"}, "outside.csv', outside the data root"),
+        ({"future_sql": "SELECT promotion FROM '{root}/future.csv'"}, "no column ['item_id', 'timestamp']"),
+        ({"future_sql": "SELECT * FROM '{root}/future.csv'", "future": "future.csv"}, "not both"),
+    ],
+    ids=["outside", "missing-columns", "both"],
+)
+def test_when_a_future_query_cannot_serve_then_submission_is_a_422_naming_it(
+    service: Service, extra: dict[str, str], message: str
+) -> None:
+    root: Path = service.facts["root"]
+    body = {"data": "history-d1.csv", **{k: v.format(root=root) for k, v in extra.items()}, **KNOWN_TASK}
+    response = service.call("POST", "/v1/jobs", json=body)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["field"] == "future_sql" and message in problem["detail"], problem

@@ -37,19 +37,20 @@ def write_hierarchy_run(
 
 
 def fit_hierarchy_job(
-    request: Any, data: Any, progress: Callable[[dict[str, object]], None]
+    request: Any, data: Any, future: Any, progress: Callable[[dict[str, object]], None]
 ) -> tuple[Callable[[Path], dict[str, Path]], Any]:
     """A training job's hierarchy (`JobRequest.hierarchy`): every level fitted with the job's
-    options; returns the writer of its files (into a folder) and the items' AutoForecaster."""
+    options on `data` and `future` (as the worker read them); returns the writer of its files
+    (into a folder) and the items' AutoForecaster."""
     from tidecast.hierarchy.forecaster import HierarchicalForecaster
     from tidecast.hierarchy.structure import BOTTOM
 
     spec = request.hierarchy
     model = HierarchicalForecaster(spec.levels, method=spec.method, **request.forecaster_options())
-    model.fit(data, future=request.future, progress=progress)
+    model.fit(data, future=future, progress=progress)
 
     def write(folder: Path) -> dict[str, Path]:
-        frames = model.predict_methods(request.future)
+        frames = model.predict_methods(future)
         return write_hierarchy_run(model, frames[model.method_], frames["base"], folder)
 
     return write, model.levels_[BOTTOM]

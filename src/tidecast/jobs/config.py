@@ -66,12 +66,15 @@ def parse_job_body(body: Any, settings: _Settings | None = None, *, check_exists
             [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors(include_url=False)]
         ) from None
     request = _resolve_locations(request, policy, locs)
-    if request.sql is not None and not policy.reads_local:
-        raise JobConfigError([{"loc": ("sql",), "msg": f"a SQL query reads files, and {NO_LOCAL_FILES}"}])
+    for field in ("sql", "future_sql"):
+        if getattr(request, field) is not None and not policy.reads_local:
+            raise JobConfigError([{"loc": (field,), "msg": f"a SQL query reads files, and {NO_LOCAL_FILES}"}])
     if check_exists:
         check_locations_exist(request, locs)
         if request.sql is not None:
             check_query(request, data_root_of(settings))
+        if request.future_sql is not None:
+            check_query(request, data_root_of(settings), "future_sql")
     return request
 
 
@@ -81,23 +84,30 @@ def data_root_of(settings: Any) -> Path | None:
     return Path(str(data_root)).expanduser().resolve() if data_root else None
 
 
-def check_query(request: JobRequest, root: Path | None) -> None:
-    """Bind the request's `sql` as the worker will run it (confined to `data_root` when there is
-    one, see `data_root_of`) and check it returns the item, timestamp and target columns; a `JobConfigError` on
-    `sql` otherwise. Binding reads the files' schemas, not their rows."""
+def check_query(request: JobRequest, root: Path | None, field: str = "sql") -> None:
+    """Bind the request's query `field` (`sql`, or `future_sql`) as the worker will run it
+    (confined to `data_root` when there is one, see `data_root_of`) and check it returns the item
+    and timestamp columns, and the target for the data; a `JobConfigError` on `field` otherwise.
+    Binding reads the files' schemas, not their rows."""
     from tidecast.data.io import sql_columns
     from tidecast.errors import TidecastError
 
-    assert request.sql is not None
+    query = getattr(request, field)
+    assert query is not None
     try:
-        columns = sql_columns(request.sql, root=root)
+        columns = sql_columns(query, root=root)
     except TidecastError as exc:
-        raise JobConfigError([{"loc": ("sql",), "msg": str(exc)}]) from None
+        raise JobConfigError([{"loc": (field,), "msg": str(exc)}]) from None
     roles = request.columns
-    missing = [c for c in (roles.item, roles.timestamp, roles.target) if c not in columns]
+    needed = (
+        (roles.item, roles.timestamp)
+        if field == "future_sql"
+        else (roles.item, roles.timestamp, roles.target)
+    )
+    missing = [c for c in needed if c not in columns]
     if missing:
         raise JobConfigError(
-            [{"loc": ("sql",), "msg": f"the SQL query returns no column {missing}; it returns {columns}"}]
+            [{"loc": (field,), "msg": f"the SQL query returns no column {missing}; it returns {columns}"}]
         )
 
 

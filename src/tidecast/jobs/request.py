@@ -160,6 +160,14 @@ class JobRequest(_Strict):
         description="CSV/Parquet file, folder, glob or fsspec URL (or give sql)",
     )
     future: str | None = None
+    # After `future`, so its validator sees whether a location was given.
+    future_sql: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100_000,
+        description="A DuckDB query as the known covariates over the horizon instead of `future`, "
+        "read as `sql` is: the same joined item id for data keyed by two columns (a store and a department)",
+    )
     output: str | None = Field(
         None,
         description="Where the run's outputs (forecasts, leaderboard, report, model) are also copied, "
@@ -191,6 +199,15 @@ class JobRequest(_Strict):
     def _one_source(cls, value: str | None, info: ValidationInfo) -> str | None:
         if (value is None) == (info.data.get("sql") is None):
             raise ValueError("give the data as `data` (a location) or as `sql` (a DuckDB query): exactly one")
+        return value
+
+    @field_validator("future_sql")
+    @classmethod
+    def _one_future(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("future") is not None:
+            raise ValueError(
+                "give the future covariates as `future` (a location) or as `future_sql` (a query), not both"
+            )
         return value
 
     def forecaster_options(self) -> dict[str, Any]:

@@ -201,16 +201,18 @@ def _train(
     from tidecast.data.io import read_sql
     from tidecast.reports.run import MODEL_DIR, write_run
 
-    data = request.data if request.sql is None else read_sql(request.sql, root=data_root_of(settings))
+    root = data_root_of(settings)
+    data = request.data if request.sql is None else read_sql(request.sql, root=root)
+    future = request.future if request.future_sql is None else read_sql(request.future_sql, root=root)
     if request.hierarchy is not None:  # every level fitted; the items' model is the one registered
         from tidecast.hierarchy.output import fit_hierarchy_job
 
-        hierarchy, auto = fit_hierarchy_job(request, data, track)
+        hierarchy, auto = fit_hierarchy_job(request, data, future, track)
     else:
         hierarchy, auto = None, AutoForecaster(**request.forecaster_options())
-        auto.fit(data, progress=track, future=request.future)
+        auto.fit(data, progress=track, future=future)
     track({"stage": "forecast"})
-    forecasts = auto.predict(future=request.future)
+    forecasts = auto.predict(future=future)
     track({"stage": "write"})
     folder = run_folder(settings, job.id)
     write_run(auto, forecasts, folder)
