@@ -24,7 +24,18 @@ runner = CliRunner()
 # What each door has that is not an AutoML option: the command's own inputs and outputs, the
 # job's own bookkeeping.
 CLI_OWN = {"data", "sql", "sql_url", "out_dir", "future", "workers", "scheduler", "help"}
-BODY_OWN = {"name", "data", "sql", "future", "output", "model_group", "covariates", "columns", "hierarchy"}
+BODY_OWN = {
+    "name",
+    "data",
+    "sql",
+    "future",
+    "future_sql",
+    "output",
+    "model_group",
+    "covariates",
+    "columns",
+    "hierarchy",
+}
 
 
 def _params(command: str) -> dict[str, Any]:
