@@ -72,3 +72,29 @@ def test_when_not_ragged_then_every_open_day_before_the_origin_is_kept(frames):
     whole = visits_panel.panel(seed=3, ragged=0.0, frames=frames)
     kept = frames["train"]["target"].notna() & (frames["train"]["timestamp"] <= ORIGIN)
     assert len(whole.train) == int(kept.sum())
+
+
+def test_when_copied_then_each_store_comes_k_times_with_its_own_level_and_the_same_calendar(frames):
+    k = 3
+    copies = visits_panel.copied(frames, k, seed=1)
+    stores = frames["stores"]["item_id"]
+    assert sorted(copies["stores"]["item_id"]) == sorted([*stores, *(stores + "_1"), *(stores + "_2")])
+    for key in ("train", "test", "future"):
+        assert len(copies[key]) == k * len(frames[key])
+    pd.testing.assert_frame_equal(copies["events"], frames["events"])
+    train, original = copies["train"], frames["train"]
+    pd.testing.assert_frame_equal(train.iloc[: len(original)], original)  # copy 0 is the store itself
+    first = stores.iloc[0]
+    mine = original[original["item_id"] == first].reset_index(drop=True)
+    copy = train[train["item_id"] == f"{first}_1"].reset_index(drop=True)
+    holidays = list(favorita_data.HOLIDAY_COLUMNS)
+    pd.testing.assert_frame_equal(copy[holidays], mine[holidays])
+    assert copy["target"].isna().equals(mine["target"].isna())  # closed days stay closed
+    ratio = (copy["target"] / mine["target"]).dropna()
+    ratio = ratio[mine["target"].dropna() > 100]
+    assert ratio.std() / ratio.mean() < 0.1  # one level factor, small daily noise
+    assert not np.isclose(ratio.median(), 1.0, atol=0.02)
+    again = visits_panel.copied(frames, k, seed=1)
+    pd.testing.assert_frame_equal(again["train"], train)
+    built = visits_panel.panel(seed=3, frames=copies)
+    assert built.train["item_id"].nunique() == k * STORES and len(built.future) == k * STORES * 39
