@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -373,6 +375,35 @@ def test_when_future_values_are_missing_without_futurefill_then_error_shows_them
     ) as info:
         fill_future(future, HISTORY, "D", 2, ["promo"])
     assert info.value.rows[0][ITEM_ID] == "a" and info.value.rows[0][TIMESTAMP] == "2021-01-05T00:00:00"
+    suggested = re.findall(r"\{\"promo\": \{.*?\}\}", str(info.value))
+    assert suggested == [
+        '{"promo": {"futurefill": "median"}}',
+        '{"promo": {"futurefill": "value", "futurefill_value": 1}}',
+    ]
+    for spec in suggested:  # each suggestion, as written, fills the gaps
+        filled = fill_future(future, HISTORY, "D", 2, ["promo"], json.loads(spec))
+        assert not filled["promo"].isna().any()
+
+
+def test_when_a_text_covariate_misses_future_values_then_the_error_suggests_a_value_from_its_history() -> (
+    None
+):
+    history = pd.DataFrame(
+        {
+            ITEM_ID: ["a"] * 3,
+            TIMESTAMP: pd.to_datetime([day(1), day(2), day(3)]),
+            TARGET: [1.0, 2.0, 3.0],
+            "state_holiday": ["0", "a", "0"],
+        }
+    )
+    future = pd.DataFrame({ITEM_ID: ["a"], TIMESTAMP: pd.to_datetime([day(4)]), "state_holiday": ["a"]})
+    with pytest.raises(DataError) as info:
+        fill_future(future, history, "D", 2, ["state_holiday"])
+    hint = '{"state_holiday": {"futurefill": "value", "futurefill_value": "0"}}'
+    assert f"set a futurefill method, e.g. the filling {hint}; first offending rows" in str(info.value)
+    spec = json.loads(hint)
+    filled = fill_future(future, history, "D", 2, ["state_holiday"], spec)
+    assert filled["state_holiday"].tolist() == ["a", "0"]
 
 
 def test_when_prepared_filling_is_reused_then_fill_future_applies_its_futurefill() -> None:

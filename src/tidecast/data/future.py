@@ -14,6 +14,7 @@ failing the whole fit: on the messy demo, 12 discontinued items of 125 stopped e
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -104,10 +105,21 @@ def fill_future(
         raise DataError(
             f"{int(frame[known].isna().to_numpy().sum())} future values of the known covariates {columns} "
             f"are missing for {len(items)} items (e.g. {list(items[:5])}); provide them or set a "
-            "futurefill method",
+            f"futurefill method, e.g. the filling {_futurefill_hint(columns[0], past[columns[0]])}",
             [{str(k): _plain(v) for k, v in row.items()} for row in rows],
         )
     return frame
+
+
+def _futurefill_hint(column: str, past: np.ndarray) -> str:
+    """Filling specs that would fill `column`'s gaps, as the user writes them (JSON): each item's
+    median or a value for a number, a value seen in the history for text."""
+    if past.dtype.kind == "f":
+        median = json.dumps({column: {"futurefill": "median"}})
+        value = json.dumps({column: {"futurefill": "value", "futurefill_value": 1}})
+        return f"{median} (each item's median) or {value}"
+    seen = next((v for v in past if not pd.isna(v)), "")
+    return json.dumps({column: {"futurefill": "value", "futurefill_value": _plain(seen)}})
 
 
 def _fill_ended(
