@@ -59,6 +59,22 @@ def test_chunks_are_stable_across_formats_and_layouts(panel, tmp_path):
             assert len(fa) == len(fb)
 
 
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_a_csv_separated_by_another_character_is_staged_as_its_comma_twin(panel, tmp_path, sep):
+    """The separator is found as `read_table` finds it, so `batch` reads what `train` reads."""
+    rows = panel.assign(timestamp=panel["timestamp"].dt.strftime("%Y-%m-%d"))
+    rows.to_csv(tmp_path / "comma.csv", index=False)
+    rows.to_csv(tmp_path / "other.csv", index=False, sep=sep)
+    a = stage(tmp_path / "comma.csv", tmp_path / "a", "item_id", chunk_rows=1500)
+    b = stage(tmp_path / "other.csv", tmp_path / "b", "item_id", chunk_rows=1500)
+    assert a.n_chunks == b.n_chunks and a.rows == b.rows == len(panel)
+    for k in range(a.n_chunks):
+        fa, fb = a.read_chunk(k), b.read_chunk(k)
+        assert (fa is None) == (fb is None)
+        if fa is not None:
+            pd.testing.assert_frame_equal(fa, fb)
+
+
 def test_staging_is_reused_until_the_input_changes(panel, tmp_path):
     source = tmp_path / "in.parquet"
     panel.to_parquet(source, index=False)

@@ -185,6 +185,32 @@ def test_when_a_csv_is_separated_by_another_character_then_it_is_detected(tmp_pa
     assert read["target"].tolist() == [1.5, 2.0]
 
 
+def test_when_a_semicolon_csv_writes_decimal_commas_then_its_numbers_are_read_as_numbers(tmp_path):
+    """A spreadsheet export set to a European locale: `;` between fields, `,` before decimals,
+    `.` between thousands. Codes and text that merely hold a comma stay text."""
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "item_id;timestamp;target;price;units;note;code\n"
+        "1,5;2023-01-01;12,5;1.234,50;3;a,b;0012\n"
+        "2,5;2023-01-02;-0,25;2,00;4;c;0013\n"
+        "2,5;2023-01-03;;1.000;5;;0014\n"
+    )
+    read = read_table(path, text_columns=["item_id"])
+    assert read["item_id"].tolist() == ["1,5", "2,5", "2,5"]  # the item column is the user's text
+    assert read["target"].tolist()[:2] == [12.5, -0.25] and pd.isna(read["target"].iloc[2])
+    assert read["price"].tolist() == [1234.5, 2.0, 1000.0]
+    assert read["units"].tolist() == [3, 4, 5]
+    assert read["note"].tolist()[:2] == ["a,b", "c"]  # not every value a number: text
+    canonical, _ = to_canonical(read, "item_id", "timestamp", "target")
+    assert canonical["target"].tolist()[:2] == [12.5, -0.25]
+
+
+def test_when_a_comma_csv_quotes_a_number_with_a_comma_then_it_stays_text(tmp_path):
+    path = tmp_path / "us.csv"
+    path.write_text('item_id,timestamp,price\na,2023-01-01,"1,234"\nb,2023-01-02,"2,500"\n')
+    assert read_table(path)["price"].tolist() == ["1,234", "2,500"]
+
+
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
 def test_when_a_needed_column_is_missing_then_the_error_lists_every_column_of_the_file(tmp_path, suffix):
     frame = pd.DataFrame(

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from tidecast.data.io import compression_of, display_path, resolve_files, table_kind
+from tidecast.data.io import compression_of, display_path, resolve_files, sniff_delimiter, table_kind
 from tidecast.errors import DataError
 
 MARKER = "_SUCCESS.json"
@@ -192,11 +192,18 @@ def _parquet_batches(
 def _csv_batches(
     fs: Any, path: str, name: str, item_col: str, columns: list[str] | None
 ) -> Iterator[pa.RecordBatch]:
-    """Stream a CSV; integer columns are read as floats, so a later block with a decimal or an
-    empty cell does not contradict the types inferred from the first block."""
+    """Stream a CSV, its separator found as `read_table` finds it (`sniff_delimiter`); integer
+    columns are read as floats, so a later block with a decimal or an empty cell does not
+    contradict the types inferred from the first block."""
     compression = compression_of(path)
     with fs.open(path, "rb", compression=compression) as handle:
-        header = pacsv.open_csv(handle, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema
+        parse = pacsv.ParseOptions(
+            delimiter=sniff_delimiter(handle.readline().decode("utf-8", errors="replace"))
+        )
+    with fs.open(path, "rb", compression=compression) as handle:
+        header = pacsv.open_csv(
+            handle, read_options=pacsv.ReadOptions(block_size=1 << 16), parse_options=parse
+        ).schema
     if item_col not in header.names:
         raise DataError(f"{name} has no column {item_col!r}; available columns: {header.names}")
     types = {f.name: pa.float64() for f in header if pa.types.is_integer(f.type)}
@@ -204,7 +211,10 @@ def _csv_batches(
     convert = pacsv.ConvertOptions(column_types=types, include_columns=columns)
     with fs.open(path, "rb", compression=compression) as handle:
         reader = pacsv.open_csv(
-            handle, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES), convert_options=convert
+            handle,
+            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+            parse_options=parse,
+            convert_options=convert,
         )
         yield from reader
 

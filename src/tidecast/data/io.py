@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
+from tidecast.data.locale_numbers import decimal_commas
 from tidecast.errors import ConfigError, DataError
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst")
@@ -163,6 +164,8 @@ def _read_csv(
         frame = pd.read_csv(
             handle, engine="pyarrow", usecols=_wanted(header, columns, only), dtype=dtype, sep=sep
         )
+    if sep != ",":  # a spreadsheet's export: 12,5 is twelve and a half (`locale_numbers`)
+        frame = decimal_commas(frame, skip=text_columns)
     frame.attrs[SOURCE_COLUMNS] = header
     return frame
 
