@@ -75,6 +75,26 @@ def test_a_csv_separated_by_another_character_is_staged_as_its_comma_twin(panel,
             pd.testing.assert_frame_equal(fa, fb)
 
 
+def test_a_semicolon_csv_with_decimal_commas_is_read_in_chunks_as_read_table_reads_it(panel, tmp_path):
+    rows = panel.assign(
+        timestamp=panel["timestamp"].dt.strftime("%Y-%m-%d"), target_value=panel["target_value"] + 0.5
+    )
+    rows.to_csv(tmp_path / "comma.csv", index=False)
+    rows.to_csv(tmp_path / "export.csv", index=False, sep=";", decimal=",")
+    a = stage(tmp_path / "comma.csv", tmp_path / "a", "item_id", chunk_rows=1500)
+    b = stage(tmp_path / "export.csv", tmp_path / "b", "item_id", chunk_rows=1500)
+    assert (a.decimal_commas, b.decimal_commas) == (False, True)
+    again = stage(
+        tmp_path / "export.csv", tmp_path / "b", "item_id", chunk_rows=1500
+    )  # reused: the marker keeps it
+    assert again.decimal_commas and again.item_col == "item_id"
+    for k in range(a.n_chunks):
+        fa, fb = a.read_chunk(k), b.read_chunk(k)
+        if fa is not None:
+            assert fb is not None and fb["target_value"].dtype == np.float64
+            pd.testing.assert_frame_equal(fa, fb, check_dtype=False)
+
+
 def test_staging_is_reused_until_the_input_changes(panel, tmp_path):
     source = tmp_path / "in.parquet"
     panel.to_parquet(source, index=False)

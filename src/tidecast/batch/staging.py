@@ -31,6 +31,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from tidecast.data.io import compression_of, display_path, resolve_files, sniff_delimiter, table_kind
+from tidecast.data.locale_numbers import decimal_commas
 from tidecast.errors import DataError
 
 MARKER = "_SUCCESS.json"
@@ -47,6 +48,10 @@ class Staged:
     n_chunks: int
     rows: int
     rows_without_item: int
+    # From a CSV separated by another character than a comma: numbers with a decimal comma are
+    # read as numbers in each chunk, as `read_table` reads them (`data.locale_numbers`).
+    decimal_commas: bool = False
+    item_col: str = ""
 
     def chunk_files(self, k: int) -> list[Path]:
         return sorted((self.folder / chunk_name(k)).glob("*.parquet"))
@@ -57,7 +62,8 @@ class Staged:
         if not files:
             return None
         frames = [pq.read_table(f).to_pandas() for f in files]
-        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        return decimal_commas(frame, skip=[self.item_col]) if self.decimal_commas else frame
 
 
 def chunk_name(k: int) -> str:
@@ -129,6 +135,7 @@ def stage(
     marker = {
         "inputs": fingerprint,
         "item_col": item_col,
+        "decimal_commas": any(_separator(fs, path) != "," for path in paths if table_kind(path) != "parquet"),
         "chunk_rows": chunk_rows,
         "n_chunks": n_chunks,
         "rows": total,
@@ -140,7 +147,20 @@ def stage(
 
 
 def _staged(folder: Path, marker: dict[str, Any]) -> Staged:
-    return Staged(folder, int(marker["n_chunks"]), int(marker["rows"]), int(marker["rows_without_item"]))
+    return Staged(
+        folder,
+        int(marker["n_chunks"]),
+        int(marker["rows"]),
+        int(marker["rows_without_item"]),
+        bool(marker.get("decimal_commas", False)),
+        str(marker["item_col"]),
+    )
+
+
+def _separator(fs: Any, path: str) -> str:
+    """A CSV's field separator, from its first line (`sniff_delimiter`)."""
+    with fs.open(path, "rb", compression=compression_of(path)) as handle:
+        return sniff_delimiter(handle.readline().decode("utf-8", errors="replace"))
 
 
 def _read_marker(folder: Path) -> dict[str, Any] | None:
@@ -196,10 +216,7 @@ def _csv_batches(
     columns are read as floats, so a later block with a decimal or an empty cell does not
     contradict the types inferred from the first block."""
     compression = compression_of(path)
-    with fs.open(path, "rb", compression=compression) as handle:
-        parse = pacsv.ParseOptions(
-            delimiter=sniff_delimiter(handle.readline().decode("utf-8", errors="replace"))
-        )
+    parse = pacsv.ParseOptions(delimiter=_separator(fs, path))
     with fs.open(path, "rb", compression=compression) as handle:
         header = pacsv.open_csv(
             handle, read_options=pacsv.ReadOptions(block_size=1 << 16), parse_options=parse
