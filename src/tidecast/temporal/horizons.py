@@ -80,7 +80,8 @@ class MultiHorizonForecaster:
         from tidecast.data.io import read_table
 
         horizons = parse_horizons(self.horizons)
-        frame = data if isinstance(data, pd.DataFrame) else read_table(data)
+        item = self.options.get("item_col", "item_id")
+        frame = data if isinstance(data, pd.DataFrame) else read_table(data, text_columns=[item])
         target = self.options.get("target_col", "target")
         timestamp = self.options.get("timestamp_col", "timestamp")
         self.models_: dict[str, Any] = {}
