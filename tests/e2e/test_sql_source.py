@@ -47,6 +47,12 @@ def tables(tmp_path_factory) -> Path:
     return root
 
 
+def ok(args: list[str]) -> None:
+    """Run the command line; it must succeed (its output is the failure's message)."""
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+
+
 def test_when_train_reads_a_join_then_forecasts_equal_the_joined_files(tables):
     from_file = runner.invoke(
         app, ["train", str(tables / "joined.csv"), *OPTIONS, "--out", str(tables / "a")]
@@ -173,27 +179,17 @@ def keyed(tmp_path_factory) -> Path:
 
 def test_when_the_future_is_a_query_then_forecasts_equal_those_from_a_joined_future_file(keyed):
     """Ids in two columns reach the AutoML through --sql; --future takes the same query."""
-    by_file = runner.invoke(
-        app,
-        ["train", str(keyed / "history-joined.csv"), *KNOWN, "--future", str(keyed / "future-joined.csv"),
-         "--out", str(keyed / "a")],
-    )  # fmt: skip
-    assert by_file.exit_code == 0, by_file.output
+    joined = [str(keyed / "history-joined.csv"), "--future", str(keyed / "future-joined.csv")]
+    ok(["train", *joined, *KNOWN, "--out", str(keyed / "a")])
     history = KEYED.format(columns="target_value, promotion", path=keyed / "history.csv")
     future = KEYED.format(columns="promotion", path=keyed / "future.csv")
-    by_query = runner.invoke(
-        app, ["train", "--sql", history, *KNOWN, "--future", future, "--out", str(keyed / "b")]
-    )
-    assert by_query.exit_code == 0, by_query.output
+    ok(["train", "--sql", history, *KNOWN, "--future", future, "--out", str(keyed / "b")])
     a = pd.read_csv(keyed / "a" / "forecasts.csv")
     b = pd.read_csv(keyed / "b" / "forecasts.csv")
     assert len(a) == 3 * 7 and a["item_id"].str.endswith("_d1").all()
     pd.testing.assert_frame_equal(a, b)
 
-    again = runner.invoke(
-        app, ["forecast", str(keyed / "b"), "--future", future, "--out", str(keyed / "c.csv")]
-    )
-    assert again.exit_code == 0, again.output
+    ok(["forecast", str(keyed / "b"), "--future", future, "--out", str(keyed / "c.csv")])
     pd.testing.assert_frame_equal(pd.read_csv(keyed / "c.csv"), b)
 
 

@@ -113,16 +113,20 @@ def closed_weekdays(history: SeriesArrays, weeks: int = QUIET_WEEKS) -> dict[str
     }
 
 
+def named(items: Sequence[str], shown: int = 3) -> str:
+    """The first `shown` of `items`, comma-separated, with ", ..." when there are more."""
+    return ", ".join(items[:shown]) + (", ..." if len(items) > shown else "")
+
+
 def closed_weekdays_note(history: SeriesArrays) -> list[str]:
     """The report's line on `closed_weekdays`; none when no item has one."""
     closed = closed_weekdays(history)
     if not closed:
         return []
-    shown = [f"{item} ({', '.join(WEEKDAYS[d] for d in days)})" for item, days in list(closed.items())[:3]]
-    more = ", ..." if len(closed) > 3 else ""
+    labels = [f"{item} ({', '.join(WEEKDAYS[d] for d in days)})" for item, days in closed.items()]
     return [
         f"closed weekdays: {len(closed)} item(s) had no value on the same weekday over their last "
-        f"{QUIET_WEEKS} weeks ({', '.join(shown)}{more}); their forecasts for those days assume they open. "
+        f"{QUIET_WEEKS} weeks ({named(labels)}); their forecasts for those days assume they open. "
         "Rows with a target of 0 and a known open/closed covariate at 0 on closed days let every model "
         "forecast 0 there"
     ]

@@ -22,12 +22,10 @@ rule off for the whole run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
-from tidecast.automl.closures import zeroed
+from tidecast.automl.closures import named, zeroed
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import base_alias, seasonal_periods
 from tidecast.data.schema import ITEM_ID
@@ -80,11 +78,6 @@ def dormant_note(history: SeriesArrays, horizon: int) -> list[str]:
     return [
         f"dormant items: {len(items)} sold nothing over their last {steps} steps ({named(items)}); every model forecasts 0 for them"
     ]
-
-
-def named(items: Sequence[str], shown: int = 3) -> str:
-    """The first `shown` of `items`, comma-separated, with ", ..." when there are more."""
-    return ", ".join(items[:shown]) + (", ..." if len(items) > shown else "")
 
 
 def among(ids: np.ndarray, items: np.ndarray) -> np.ndarray:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tidecast.automl.dormant import dormant_at_end, dormant_steps, named
+from tidecast.automl.closures import named
+from tidecast.automl.dormant import dormant_at_end, dormant_steps
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
 from tidecast.errors import ConfigError, DataError
