@@ -35,6 +35,18 @@ def test_when_text_columns_are_named_then_leading_zeros_survive(tmp_path: Path) 
     assert frame["store"].tolist() == ["007", "007", "b"]
 
 
+def test_when_every_id_looks_like_a_number_then_text_columns_keep_them_apart(tmp_path: Path) -> None:
+    # pyarrow infers an all-digit column as numbers; "01" and "1" must stay two stores
+    (tmp_path / "sales.csv").write_text(
+        "store,date,sales\n01,2021-01-01,1\n1,2021-01-01,2\n007,2021-01-01,\n,2021-01-02,4\n"
+    )
+    frame = read_table(tmp_path / "sales.csv", text_columns=["store"])
+    assert frame["store"].tolist()[:3] == ["01", "1", "007"]
+    assert frame["store"].isna().tolist() == [False, False, False, True]
+    assert frame["sales"].isna().tolist() == [False, False, True, False]
+    assert read_table(tmp_path / "sales.csv")["store"].tolist()[:3] == [1, 1, 7]  # not named: numbers
+
+
 def test_when_columns_are_given_then_only_they_are_read(tmp_path: Path) -> None:
     (tmp_path / "sales.csv").write_text(CSV)
     assert list(read_table(tmp_path / "sales.csv", columns=["store", "sales"]).columns) == ["store", "sales"]

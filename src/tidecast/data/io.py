@@ -15,8 +15,10 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
+from pandas._libs.parsers import STR_NA_VALUES
 
 from tidecast.data.locale_numbers import decimal_commas
 from tidecast.errors import ConfigError, DataError
@@ -159,15 +161,36 @@ def _read_csv(
     with fs.open(path, "rb", compression=compression) as handle:
         header = pd.read_csv(handle, nrows=0, sep=sep).columns.tolist()
     _check_columns(header, columns, name)
-    dtype = {c: "string" for c in text_columns if c in header} or None
+    text = [c for c in text_columns if c in header]
     with fs.open(path, "rb", compression=compression) as handle:
-        frame = pd.read_csv(
-            handle, engine="pyarrow", usecols=_wanted(header, columns, only), dtype=dtype, sep=sep
-        )
+        frame = _csv_frame(handle, _wanted(header, columns, only), text, sep)
     if sep != ",":  # a spreadsheet's export: 12,5 is twelve and a half (`locale_numbers`)
         frame = decimal_commas(frame, skip=text_columns)
     frame.attrs[SOURCE_COLUMNS] = header
     return frame
+
+
+def _csv_frame(handle: Any, wanted: list[str], text: list[str], sep: str) -> pd.DataFrame:
+    """A CSV as pandas' pyarrow reader gives it, but `text` columns parsed as text.
+
+    pandas' pyarrow engine infers each column's type and only then applies `dtype`, so store
+    ids "01" and "1" both became "1" in an all-numeric column. Here pyarrow reads them as
+    text from the start; the rest is what that engine does (its missing-value spellings,
+    an all-missing column as float64).
+    """
+    convert = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(text, pa.string()),
+        include_columns=wanted,
+        null_values=sorted(STR_NA_VALUES),
+        strings_can_be_null=True,
+    )
+    table = pacsv.read_csv(handle, parse_options=pacsv.ParseOptions(delimiter=sep), convert_options=convert)
+    schema = table.schema
+    for i, kind in enumerate(schema.types):
+        if pa.types.is_null(kind):
+            schema = schema.set(i, schema.field(i).with_type(pa.float64()))
+    frame = table.cast(schema).to_pandas()
+    return frame.astype(dict.fromkeys(text, "string")) if text else frame
 
 
 def sniff_delimiter(header_line: str) -> str:
