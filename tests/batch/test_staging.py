@@ -151,3 +151,27 @@ def test_fsspec_urls_are_staged_like_local_files(panel, tmp_path):
     for k in range(local.n_chunks):
         a, b = remote.read_chunk(k), local.read_chunk(k)
         assert (a is None and b is None) or a.equals(b)
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_key_of_two_columns_is_joined_per_row_as_read_table_joins_it(tmp_path, kind):
+    frame = pd.DataFrame(
+        {
+            "Store": ["01", "01", "1", "1", None],
+            "Dept": ["7", "7", "7", "30", "7"],
+            "Date": ["2024-01-01", "2024-01-08", "2024-01-01", "2024-01-01", "2024-01-01"],
+            "Sales": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    source = tmp_path / f"in.{kind}"
+    frame.to_csv(source, index=False) if kind == "csv" else frame.to_parquet(source, index=False)
+    staged = stage(source, tmp_path / "staged", "Store,Dept", chunk_rows=2)
+    together = pd.concat(read_all(staged).values()).sort_values(["Store,Dept", "Date"], ignore_index=True)
+    assert together["Store,Dept"].tolist() == ["01|7", "01|7", "1|30", "1|7"]
+    assert staged.rows_without_item == 1  # a row without a store has no item
+
+    frame.assign(Dept=["7", "7", "a|b", "30", "7"]).to_csv(tmp_path / "bar.csv", index=False)
+    with pytest.raises(DataError, match=r"column 'Dept' \(part of 'Store,Dept'\) has values holding '\|'"):
+        stage(tmp_path / "bar.csv", tmp_path / "staged-bar", "Store,Dept", chunk_rows=2)
+    with pytest.raises(DataError, match=r"no column 'Store,Aisle \(lacking Aisle\)'"):
+        stage(source, tmp_path / "staged-aisle", "Store,Aisle", chunk_rows=2)

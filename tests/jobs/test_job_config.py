@@ -146,6 +146,16 @@ def test_recipe_body_becomes_the_equivalent_native_request(data_root: Path) -> N
     assert options["models"] == ["CNNQR", "DeepAR", "Prophet", "NPTS", "AutoARIMA", "AutoETS"]
 
 
+def test_grouping_attributes_join_the_item_identifier_in_one_item_key() -> None:
+    body = recipe()
+    body["AutoMLProblemTypeConfig"]["TimeSeriesForecastingJobConfig"]["TimeSeriesConfig"].update(
+        GroupingAttributeNames=["store", "region"]
+    )
+    request = parse_job_body(body, None)
+    assert request.columns.item == "item_id,store,region"
+    assert request.forecaster_options()["item_col"] == "item_id,store,region"
+
+
 def test_s3_uri_is_kept_for_fsspec_without_a_data_root() -> None:
     request = parse_job_body(recipe(), None)
     assert request.data == "s3://automl-forecasting-abc123/automl-data/train/"
@@ -204,7 +214,7 @@ def test_sagemaker_spellings_of_frequency_quantiles_metric_and_limits() -> None:
             f"{FORECAST}.TimeSeriesConfig.TimestampAttributeName",
         ),
         (
-            lambda b, c: c["TimeSeriesConfig"].update(GroupingAttributeNames=["region"]),
+            lambda b, c: c["TimeSeriesConfig"].update(GroupingAttributeNames=["region", "item_id"]),
             f"{FORECAST}.TimeSeriesConfig.GroupingAttributeNames",
         ),
         (

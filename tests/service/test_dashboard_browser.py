@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from browser import Console, chromium_browser, needs_chromium, visit
-from test_e2e_http import Service, create_key, wait_for_job
+from test_e2e_http import Service, completed_job, create_key
 
 from tidecast.data.demo import future_covariates, generate
 
@@ -57,10 +57,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             "covariates": {"known": ["promotion", "is_holiday"], "static": ["category", "region"]},
             "model_group": "demo",
         }
-        created = service.call("POST", "/v1/jobs", json=body)
-        assert created.status_code == 201, created.text
-        done = wait_for_job(service, created.json()["id"], {"Completed", "Failed"}, timeout=120)
-        assert done["status"] == "Completed", done
+        completed_job(service, body, timeout=120)
         assert service.call("POST", "/v1/models/demo/versions/1/approve").status_code == 200
         deployed = service.call("POST", "/v1/endpoints", json={"name": "shop", "group": "demo"})
         assert deployed.status_code == 201, deployed.text

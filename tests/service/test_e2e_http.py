@@ -165,6 +165,15 @@ def wait_for_job(service: Service, job_id: str, states: set[str], timeout: float
     raise AssertionError(f"job {job_id} is {job.get('status')} after {timeout}s: {job}\n{service.log_tail()}")
 
 
+def completed_job(service: Service, body: dict[str, Any], timeout: float = 150.0) -> dict[str, Any]:
+    """Submit a training job and wait for it; it must complete."""
+    created = service.call("POST", "/v1/jobs", json=body)
+    assert created.status_code == 201, created.text
+    done = wait_for_job(service, created.json()["id"], {"Completed", "Failed"}, timeout=timeout)
+    assert done["status"] == "Completed", done
+    return done
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """A running service that trained, approved and deployed the demo model (endpoint `demo`)."""

@@ -39,6 +39,7 @@ from tidecast.automl.search import FALLBACK_MODEL  # noqa: F401  (re-exported)
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import check_horizon, season_length
 from tidecast.data.ingest import from_canonical
+from tidecast.data.item_keys import item_column
 from tidecast.data.schema import (
     ITEM_ID,
     TARGET,
@@ -96,7 +97,7 @@ class AutoForecaster(PreparesData):
         backtest_step: int | None = None,
         refit_every_window: bool = False,
         refit_full: bool = True,
-        item_col: str = ITEM_ID,
+        item_col: str | Sequence[str] = ITEM_ID,
         timestamp_col: str = TIMESTAMP,
         target_col: str = TARGET,
         date_format: str | None = None,
@@ -126,7 +127,7 @@ class AutoForecaster(PreparesData):
         self.backtest_step = backtest_step
         self.refit_every_window = refit_every_window
         self.refit_full = refit_full
-        self.item_col = item_col
+        self.item_col = item_column(item_col)
         self.timestamp_col = timestamp_col
         self.target_col = target_col
         self.date_format = date_format

@@ -37,6 +37,7 @@ from tidecast.automl.option_checks import (
 )
 from tidecast.automl.presets import PRESETS
 from tidecast.data.frequency import MAX_HORIZON
+from tidecast.data.item_keys import item_column
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.metrics import METRICS
 
@@ -116,7 +117,14 @@ OPTIONS: tuple[Option, ...] = (
         check=check_metric,
     ),
     Option(
-        "item_col", ITEM_ID, "Item id column", str, "--item-col", ("columns", "item"), body={"min_length": 1}
+        "item_col",
+        ITEM_ID,
+        "Item id column; several joined by commas (Store,Dept) key each series by all of them",
+        str,
+        "--item-col",
+        ("columns", "item"),
+        check=item_column,
+        body={"min_length": 1},
     ),
     Option(
         "timestamp_col",

@@ -18,6 +18,7 @@ from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import check_horizon
 from tidecast.data.ingest import canonical_keys, to_canonical
 from tidecast.data.io import read_table
+from tidecast.data.item_keys import compose, item_parts, key_of, missing_name, partial_key, text_columns
 from tidecast.data.prepare import PreparedData, prepare
 from tidecast.data.problems import Problem
 from tidecast.data.schema import ITEM_ID, TIMESTAMP, DatasetSpec
@@ -76,15 +77,15 @@ class Preparer:
         roles = self.roles()
         if isinstance(data, str | Path):
             used = [
-                self.item_col,
+                *text_columns(self.item_col),
                 self.timestamp_col,
                 self.target_col,
                 *(c for cs in roles.values() for c in cs),
             ]
-            frame = read_table(data, text_columns=[self.item_col], only=used)
+            frame = read_table(data, text_columns=text_columns(self.item_col), only=used)
         else:
             frame = data
-        frame = self.with_static_data(frame, roles["static"])
+        frame = self.with_static_data(compose(frame, self.item_col), roles["static"])
         canonical, problems = to_canonical(
             frame,
             item_col=self.item_col,
@@ -116,7 +117,8 @@ class Preparer:
         }
         if self.static_data is not None and not roles["static"]:
             table = self.static_table()
-            roles["static"] = tuple(str(c) for c in table.columns if c != self.item_col)
+            key = (self.item_col, *item_parts(self.item_col))
+            roles["static"] = tuple(str(c) for c in table.columns if c not in key)
         seen: dict[str, str] = {}
         for role, columns in roles.items():
             for column in columns:
@@ -135,22 +137,32 @@ class Preparer:
         return roles
 
     def static_table(self) -> pd.DataFrame:
-        """The item-metadata table (cached), item ids as text, one row per item."""
+        """The item-metadata table (cached), keys as text, one row per key.
+
+        It is keyed by the item column or, for an item key made of several columns, by the
+        whole key or by some of its parts (a store table for store x department series).
+        """
         if self.static_cache is None:
             source = self.static_data
             table = (
-                read_table(source, text_columns=[self.item_col]) if isinstance(source, str | Path) else source
+                read_table(source, text_columns=text_columns(self.item_col))
+                if isinstance(source, str | Path)
+                else source
             )
             assert isinstance(table, pd.DataFrame)
-            if self.item_col not in table.columns:
+            table = compose(table, self.item_col)
+            key = partial_key(table, self.item_col)
+            if not key:
                 raise DataError(
                     f"the item metadata lacks the item column {self.item_col!r}; it has {list(table.columns)}"
                 )
-            table = table.astype({self.item_col: str})
-            duplicated = table[self.item_col][table[self.item_col].duplicated()].unique()
+            table = table.astype(dict.fromkeys(key, str))
+            keys = key_of(table, key, ",".join(key))
+            duplicated = keys[keys.duplicated()].unique()
             if len(duplicated):
+                what = "items" if key == (self.item_col,) else f"keys of {list(key)}"
                 raise DataError(
-                    f"the item metadata has {len(duplicated)} items on several rows: {list(duplicated[:5])}"
+                    f"the item metadata has {len(duplicated)} {what} on several rows: {list(duplicated[:5])}"
                 )
             self.static_cache = table
         return self.static_cache
@@ -160,19 +172,23 @@ class Preparer:
         if self.static_data is None:
             return frame
         table = self.static_table()
-        columns = [c for c in static if c in table.columns]
+        key = partial_key(table, self.item_col)
+        columns = [c for c in static if c in table.columns and c not in key]
         missing = [c for c in static if c not in table.columns and c not in frame.columns]
         if missing:
             raise DataError(f"static column(s) {missing} are neither in the data nor in the item metadata")
         if not columns:
             return frame
-        if self.item_col not in frame.columns:
+        if any(c not in frame.columns for c in key):
             return frame  # to_canonical names the missing item column
-        keys = frame[self.item_col].astype(str)
-        unknown = pd.Index(keys.unique()).difference(table[self.item_col])
+        label = ",".join(key)
+        keys = key_of(frame, key, label)
+        table_keys = key_of(table, key, label)
+        unknown = pd.Index(keys.unique()).difference(table_keys)
         if len(unknown):
-            raise DataError(f"{len(unknown)} items have no row in the item metadata: {sorted(unknown)[:5]}")
-        lookup = table.set_index(self.item_col)[columns]
+            what = "items" if key == (self.item_col,) else f"keys of {list(key)}"
+            raise DataError(f"{len(unknown)} {what} have no row in the item metadata: {sorted(unknown)[:5]}")
+        lookup = table.set_index(pd.Index(table_keys.to_numpy()))[columns]
         joined = frame.drop(columns=[c for c in columns if c in frame.columns]).copy()
         for column in columns:
             joined[column] = keys.map(lookup[column]).to_numpy()
@@ -198,9 +214,15 @@ class Preparer:
         from tidecast.data.future import fill_future
 
         known = spec.known_covariates
-        frame = read_table(future, text_columns=[self.item_col]) if isinstance(future, str | Path) else future
+        frame = (
+            read_table(future, text_columns=text_columns(self.item_col))
+            if isinstance(future, str | Path)
+            else future
+        )
+        frame = compose(frame, self.item_col)
         missing = [c for c in (self.item_col, self.timestamp_col, *known) if c not in frame.columns]
         if missing:
+            missing = [missing_name(c, list(frame.columns)) for c in missing]
             raise DataError(
                 f"the future covariates lack column(s) {missing}; they need {self.item_col!r}, "
                 f"{self.timestamp_col!r} and every known covariate {list(known)}"

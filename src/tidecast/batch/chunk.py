@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from tidecast.batch.staging import Staged
 from tidecast.data.arrays import series_indptr
+from tidecast.data.item_keys import item_ids
 from tidecast.errors import DataError
 from tidecast.models.base import fallback_items
 
@@ -88,7 +89,7 @@ def forecast_chunk(plan: BatchPlan, k: int) -> ChunkRecord:
         with threadpool_limits(limits=1):
             forecast, record.failed, record.fallback = forecast_isolating(model, frame, future, plan.item_col)
         record.items = int(frame[plan.item_col].nunique())
-        record.forecast = 0 if forecast is None else int(forecast[plan.item_col].nunique())
+        record.forecast = 0 if forecast is None else int(item_ids(forecast, plan.item_col).nunique())
         record.rows = 0 if forecast is None else len(forecast)
     if forecast is not None:
         _write_part(forecast, plan.part_path(k), plan.format)

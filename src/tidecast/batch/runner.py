@@ -38,6 +38,7 @@ from tidecast.automl.artifact import read_manifest
 from tidecast.batch.chunk import FORECASTS, BatchPlan, ChunkRecord, write_json
 from tidecast.batch.executors import execute
 from tidecast.batch.staging import input_fingerprint, stage
+from tidecast.data.item_keys import split
 from tidecast.errors import ConfigError
 
 BATCH_TYPE = "tidecast.BatchForecast"
@@ -241,7 +242,7 @@ def _finish(
         items = [] if frame is None else sorted(frame[plan.item_col].astype(str).unique())
         failures.extend((item, f"chunk {k} failed: {reason}") for item in items)
         items_in += len(items)
-    table = pd.DataFrame(failures, columns=[plan.item_col, "reason"])
+    table = split(pd.DataFrame(failures, columns=[plan.item_col, "reason"]), plan.item_col)
     table.to_csv(Path(plan.output) / "failures.csv", index=False)
     forecast_items = sum(r.forecast for r in records.values())
     # The rate counts only the items forecast by this run: chunks done by an earlier run took

@@ -31,6 +31,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from tidecast.data.io import compression_of, display_path, resolve_files, sniff_delimiter, table_kind
+from tidecast.data.item_keys import SEPARATOR, item_parts, missing_name, text_columns
 from tidecast.data.locale_numbers import decimal_commas
 from tidecast.errors import DataError
 
@@ -63,7 +64,7 @@ class Staged:
             return None
         frames = [pq.read_table(f).to_pandas() for f in files]
         frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        return decimal_commas(frame, skip=[self.item_col]) if self.decimal_commas else frame
+        return decimal_commas(frame, skip=text_columns(self.item_col)) if self.decimal_commas else frame
 
 
 def chunk_name(k: int) -> str:
@@ -175,21 +176,24 @@ def _count_rows(fs: Any, path: str, label: str, item_col: str) -> int:
     if table_kind(path) == "parquet":
         with fs.open(path, "rb") as handle:
             return int(pq.ParquetFile(handle).metadata.num_rows)
-    return sum(batch.num_rows for batch in _batches(fs, path, label, item_col, columns=[item_col]))
+    return sum(batch.num_rows for batch in _batches(fs, path, label, item_col, key_only=True))
 
 
 def _batches(
-    fs: Any, path: str, label: str, item_col: str, columns: list[str] | None = None
+    fs: Any, path: str, label: str, item_col: str, key_only: bool = False
 ) -> Iterator[pa.RecordBatch]:
-    """The file's record batches, item ids as strings; read errors name the file."""
+    """The file's record batches, item ids as strings (an item key of several columns joined,
+    `data.item_keys`); `key_only` reads just the key's columns. Read errors name the file."""
     name = display_path(fs, path)
     if fs.size(path) == 0:
         return
     try:
         if table_kind(path) == "parquet":
-            yield from _parquet_batches(fs, path, name, item_col, columns)
+            batches = _parquet_batches(fs, path, name, item_col, key_only)
         else:
-            yield from _csv_batches(fs, path, name, item_col, columns)
+            batches = _csv_batches(fs, path, name, item_col, key_only)
+        for batch in batches:
+            yield _with_key(batch, item_col)
     except DataError:
         raise
     except (OSError, ValueError, pa.ArrowException, UnicodeDecodeError) as exc:
@@ -197,21 +201,15 @@ def _batches(
 
 
 def _parquet_batches(
-    fs: Any, path: str, name: str, item_col: str, columns: list[str] | None
+    fs: Any, path: str, name: str, item_col: str, key_only: bool
 ) -> Iterator[pa.RecordBatch]:
     with fs.open(path, "rb") as handle:
         parquet = pq.ParquetFile(handle)
-        if item_col not in parquet.schema_arrow.names:
-            raise DataError(
-                f"{name} has no column {item_col!r}; available columns: {parquet.schema_arrow.names}"
-            )
-        for batch in parquet.iter_batches(batch_size=READ_ROWS, columns=columns):
-            yield _item_as_text(batch, item_col)
+        key = _key_columns(parquet.schema_arrow.names, item_col, name)
+        yield from parquet.iter_batches(batch_size=READ_ROWS, columns=key if key_only else None)
 
 
-def _csv_batches(
-    fs: Any, path: str, name: str, item_col: str, columns: list[str] | None
-) -> Iterator[pa.RecordBatch]:
+def _csv_batches(fs: Any, path: str, name: str, item_col: str, key_only: bool) -> Iterator[pa.RecordBatch]:
     """Stream a CSV, its separator found as `read_table` finds it (`sniff_delimiter`); integer
     columns are read as floats, so a later block with a decimal or an empty cell does not
     contradict the types inferred from the first block."""
@@ -221,11 +219,10 @@ def _csv_batches(
         header = pacsv.open_csv(
             handle, read_options=pacsv.ReadOptions(block_size=1 << 16), parse_options=parse
         ).schema
-    if item_col not in header.names:
-        raise DataError(f"{name} has no column {item_col!r}; available columns: {header.names}")
+    key = _key_columns(header.names, item_col, name)
     types = {f.name: pa.float64() for f in header if pa.types.is_integer(f.type)}
-    types[item_col] = pa.string()
-    convert = pacsv.ConvertOptions(column_types=types, include_columns=columns)
+    types.update(dict.fromkeys(key, pa.string()))
+    convert = pacsv.ConvertOptions(column_types=types, include_columns=key if key_only else None)
     with fs.open(path, "rb", compression=compression) as handle:
         reader = pacsv.open_csv(
             handle,
@@ -236,14 +233,38 @@ def _csv_batches(
         yield from reader
 
 
-def _item_as_text(batch: pa.RecordBatch, item_col: str) -> pa.RecordBatch:
-    index = batch.schema.get_field_index(item_col)
-    column = batch.column(index)
+def _key_columns(names: list[str], item_col: str, name: str) -> list[str]:
+    """The columns a file's item ids come from: the item column, or the parts of a key made
+    of several columns."""
+    if item_col in names:
+        return [item_col]
+    parts = item_parts(item_col)
+    if len(parts) > 1 and all(p in names for p in parts):
+        return list(parts)
+    raise DataError(f"{name} has no column {missing_name(item_col, names)!r}; available columns: {names}")
+
+
+def _text(column: pa.Array) -> pa.Array:
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
-    if not pa.types.is_string(column.type):
-        column = column.cast(pa.string())
-    return batch.set_column(index, item_col, column)
+    return column if pa.types.is_string(column.type) else column.cast(pa.string())
+
+
+def _with_key(batch: pa.RecordBatch, item_col: str) -> pa.RecordBatch:
+    """The batch with its item ids as text: the item column cast, or the key's parts joined."""
+    index = batch.schema.get_field_index(item_col)
+    if index >= 0:
+        return batch.set_column(index, item_col, _text(batch.column(index)))
+    parts = [_text(batch.column(batch.schema.get_field_index(p))) for p in item_parts(item_col)]
+    for part, values in zip(item_parts(item_col), parts, strict=True):
+        if pc.any(pc.match_substring(values, SEPARATOR)).as_py():
+            raise DataError(
+                f"column {part!r} (part of {item_col!r}) has values holding "
+                f"{SEPARATOR!r}, which joins the key's parts; replace it in those values"
+            )
+    # an empty part (a blank CSV cell) leaves the row without an item, as a blank id does
+    blanked = [pc.if_else(pc.equal(part, ""), pa.scalar(None, pa.string()), part) for part in parts]
+    return batch.append_column(item_col, pc.binary_join_element_wise(*blanked, SEPARATOR))
 
 
 def chunk_of(items: np.ndarray, n_chunks: int) -> np.ndarray:

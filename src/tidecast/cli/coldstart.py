@@ -45,6 +45,7 @@ def cold_start(
     from tidecast.cli.train import future_source
     from tidecast.coldstart.engine import forecast_with_new_items
     from tidecast.data.io import write_table
+    from tidecast.data.item_keys import item_ids
 
     folder = model / "model" if (model / "model" / "manifest.json").is_file() else model
     auto = guard(lambda: AutoForecaster.load(folder))
@@ -53,8 +54,9 @@ def cold_start(
     future_rows = future_source(future)
     frame = guard(lambda: forecast_with_new_items(auto, items, early, names, future_rows, min_peers))
     guard(lambda: write_table(frame, out_path))
-    new = frame[frame["cold_start"]][auto.spec_.item_col].nunique()
+    ids = item_ids(frame, auto.spec_.item_col)
+    new = ids[frame["cold_start"]].nunique()
     console.print(
-        f"forecast {new:,} new item(s) beside {frame[auto.spec_.item_col].nunique() - new:,} known "
+        f"forecast {new:,} new item(s) beside {ids.nunique() - new:,} known "
         f"in {time.perf_counter() - start:.1f}s -> {out_path}"
     )

@@ -339,6 +339,7 @@ def forecast(
     """Forecast with a trained model, from its stored history or newer data, without refitting."""
     from tidecast.automl.forecaster import AutoForecaster
     from tidecast.data.io import write_table
+    from tidecast.data.item_keys import item_ids
 
     folder = model / "model" if (model / "model" / "manifest.json").is_file() else model
     auto = guard(lambda: AutoForecaster.load(folder))
@@ -349,7 +350,7 @@ def forecast(
     future_rows = future_source(future, sql_url)
     frame = guard(lambda: auto.predict(newer, future=future_rows))
     guard(lambda: write_table(frame, out_path))
-    items = frame[auto.spec_.item_col].nunique()
+    items = item_ids(frame, auto.spec_.item_col).nunique()
     console.print(
         f"forecast {items:,} items x {auto.horizon} steps in {time.perf_counter() - start:.1f}s -> {out_path}"
     )

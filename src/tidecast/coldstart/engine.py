@@ -14,6 +14,7 @@ import pandas as pd
 
 from tidecast.coldstart.profile import COLD_START, ColdStart
 from tidecast.data.io import read_table
+from tidecast.data.item_keys import compose, split, text_columns
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import ConfigError, DataError
 
@@ -50,7 +51,7 @@ def forecast_with_new_items(
     clash = sorted(set(new[ITEM_ID]) & set(history[ITEM_ID].astype(str)))
     if clash:
         raise DataError(f"{len(clash)} new item(s) already have a history in the model, e.g. {clash[:3]}")
-    own = auto.predict(future=future).rename(columns=names)
+    own = compose(auto.predict(future=future), spec.item_col).rename(columns=names)
     early_frame = None
     if early is not None:
         early_frame = _read(early, spec.item_col).rename(columns=names)
@@ -61,9 +62,14 @@ def forecast_with_new_items(
     new_forecast = cold.forecast(items, history[[ITEM_ID, TIMESTAMP, TARGET]], own, new, early_frame)
     both = pd.concat([own.assign(**{COLD_START: False}), new_forecast], ignore_index=True)
     back = {v: k for k, v in names.items()}
-    return both.rename(columns=back)
+    return split(both.rename(columns=back), spec.item_col)
 
 
 def _read(source: pd.DataFrame | str | Path, item_col: str) -> pd.DataFrame:
     """A frame as given, or a file with its item ids read as text (leading zeros kept)."""
-    return source.copy() if isinstance(source, pd.DataFrame) else read_table(source, text_columns=[item_col])
+    frame = (
+        source.copy()
+        if isinstance(source, pd.DataFrame)
+        else read_table(source, text_columns=text_columns(item_col))
+    )
+    return compose(frame, item_col)

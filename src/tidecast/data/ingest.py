@@ -15,6 +15,7 @@ import pandas as pd
 
 from tidecast.data.arrays import series_indptr
 from tidecast.data.io import SOURCE_COLUMNS
+from tidecast.data.item_keys import compose, missing_name, split
 from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
@@ -51,6 +52,7 @@ def to_canonical(
     """
     if len(frame) == 0:
         raise DataError("the data is empty: it has no rows")
+    frame = compose(frame, item_col)
     extras = [*known_covariates, *past_covariates, *static_columns]
     columns = [item_col, timestamp_col, *([target_col] if target_col is not None else []), *extras]
     _check_names(frame, columns, extras)
@@ -104,7 +106,16 @@ def to_canonical(
 def from_canonical(forecast: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
     """Rename the canonical columns of a forecast (or panel) back to the user's names."""
     names = {ITEM_ID: spec.item_col, TIMESTAMP: spec.timestamp_col, TARGET: spec.target_col}
-    return forecast.rename(columns={k: v for k, v in names.items() if k in forecast.columns})
+    renamed = forecast.rename(columns={k: v for k, v in names.items() if k in forecast.columns})
+    return split(renamed, spec.item_col)
+
+
+def canonical_names(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
+    """A frame in the user's names (a forecast `from_canonical` wrote) with the canonical item
+    and timestamp columns again; an item key split into its parts is joined first."""
+    return compose(frame, spec.item_col).rename(
+        columns={spec.item_col: ITEM_ID, spec.timestamp_col: TIMESTAMP}
+    )
 
 
 def canonical_keys(options: Mapping[str, V], target_col: str) -> dict[str, V]:
@@ -127,6 +138,7 @@ def _check_names(frame: pd.DataFrame, columns: list[str], extras: list[str]) -> 
         raise DataError(f"covariate column(s) {clashing} clash with tidecast's own column names; rename them")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
+        missing = [missing_name(c, list(frame.columns)) for c in missing]
         available = dict.fromkeys([*frame.attrs.get(SOURCE_COLUMNS, []), *map(str, frame.columns)])
         raise DataError(f"missing column(s) {missing}; available columns: {list(available)}")
 

@@ -170,7 +170,7 @@ def _read_csv(
     return frame
 
 
-def _csv_frame(handle: Any, wanted: list[str], text: list[str], sep: str) -> pd.DataFrame:
+def _csv_frame(handle: Any, wanted: list[str] | None, text: list[str], sep: str) -> pd.DataFrame:
     """A CSV as pandas' pyarrow reader gives it, but `text` columns parsed as text.
 
     pandas' pyarrow engine infers each column's type and only then applies `dtype`, so store

@@ -30,6 +30,7 @@ import pandas as pd
 
 from tidecast.automl.dormant import among, dormant_at_end
 from tidecast.data.arrays import SeriesArrays
+from tidecast.data.item_keys import split
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
 from tidecast.errors import DataError
 from tidecast.explain.ablation import ablation_terms, forecast_mean
@@ -191,4 +192,4 @@ def explain_arrays(auto: AutoForecaster, arrays: SeriesArrays, future: pd.DataFr
 def user_columns(frame: pd.DataFrame, auto: Any) -> pd.DataFrame:
     """`frame` with the item and timestamp columns in the user's names (as forecasts are)."""
     spec = auto.spec_
-    return frame.rename(columns={ITEM_ID: spec.item_col, TIMESTAMP: spec.timestamp_col})
+    return split(frame.rename(columns={ITEM_ID: spec.item_col, TIMESTAMP: spec.timestamp_col}), spec.item_col)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from tidecast.automl.backtest import ProgressFn
 from tidecast.automl.options import OPTIONS
+from tidecast.data.ingest import canonical_names
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
 from tidecast.errors import ConfigError, ModelError
 from tidecast.hierarchy.aggregate import aggregate_level, item_attributes, stack
@@ -230,10 +231,7 @@ class HierarchicalForecaster:
         frames = {}
         for name, auto in self.levels_.items():
             if name == BOTTOM:
-                frame = bottom.predict(future=future)
-                frame = frame.rename(
-                    columns={self.spec_.item_col: ITEM_ID, self.spec_.timestamp_col: TIMESTAMP}
-                )
+                frame = canonical_names(bottom.predict(future=future), self.spec_)
             else:
                 level = next(lv for lv in self.structure_.hierarchy.levels if level_name(lv) == name)
                 level_future = (

@@ -19,7 +19,8 @@ import pandas as pd
 
 from tidecast.automl.backtest import ACTUAL, MODEL, WINDOW
 from tidecast.automl.selection import ENSEMBLE
-from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, quantile_columns
+from tidecast.data.ingest import canonical_names
+from tidecast.data.schema import MEAN, quantile_columns
 from tidecast.hierarchy.aggregate import stack
 from tidecast.hierarchy.coherent import Reconciler
 from tidecast.hierarchy.structure import Structure
@@ -33,7 +34,7 @@ def ensemble_backtests(auto: object) -> pd.DataFrame:
     with its quantile calibration applied (as `predict` applies it)."""
     table = auto.backtest_forecasts()  # type: ignore[attr-defined]
     spec = auto.spec_  # type: ignore[attr-defined]
-    table = table.rename(columns={spec.item_col: ITEM_ID, spec.timestamp_col: TIMESTAMP})
+    table = canonical_names(table, spec)
     name = ENSEMBLE if (table[MODEL] == ENSEMBLE).any() else auto.report_.best  # type: ignore[attr-defined]
     table = table[table[MODEL] == name].reset_index(drop=True)
     calibration = getattr(auto, "calibration_", None)

@@ -90,6 +90,7 @@ def check_query(request: JobRequest, root: Path | None, field: str = "sql") -> N
     and timestamp columns, and the target for the data; a `JobConfigError` on `field` otherwise.
     Binding reads the files' schemas, not their rows."""
     from tidecast.data.io import sql_columns
+    from tidecast.data.item_keys import item_parts, missing_name
     from tidecast.errors import TidecastError
 
     query = getattr(request, field)
@@ -104,7 +105,11 @@ def check_query(request: JobRequest, root: Path | None, field: str = "sql") -> N
         if field == "future_sql"
         else (roles.item, roles.timestamp, roles.target)
     )
-    missing = [c for c in needed if c not in columns]
+    missing = [
+        missing_name(c, columns)
+        for c in needed
+        if c not in columns and not all(p in columns for p in item_parts(c))
+    ]
     if missing:
         raise JobConfigError(
             [{"loc": (field,), "msg": f"the SQL query returns no column {missing}; it returns {columns}"}]

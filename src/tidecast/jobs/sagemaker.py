@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tidecast.data.frequency import MAX_HORIZON
+from tidecast.data.item_keys import NAME_JOIN
 from tidecast.jobs.request import FillingSpec, JobConfigError, JobRequest, Loc
 
 # SageMaker AutoML's names -> tidecast's.
@@ -153,11 +154,15 @@ def from_sagemaker(job: CreateAutoMLJobV2) -> tuple[JobRequest, dict[str, Loc]]:
     index = training[0]
     uri_loc: Loc = ("AutoMLJobInputDataConfig", index, "DataSource", "S3DataSource", "S3Uri")
     ts = config.TimeSeriesConfig
-    if ts.GroupingAttributeNames:
+    # The grouping attributes join the item identifier in one item key ("item,store"): each
+    # series is an item in a store, and forecasts come back with every key column.
+    key = [ts.ItemIdentifierAttributeName, *ts.GroupingAttributeNames]
+    if ts.GroupingAttributeNames and (len(set(key)) < len(key) or any(NAME_JOIN in n for n in key)):
         errors.append(
             {
                 "loc": (*_FORECAST, "TimeSeriesConfig", "GroupingAttributeNames"),
-                "msg": "grouping attributes are not supported: combine them into the item identifier column",
+                "msg": "name each grouping attribute once, none the item identifier and none with "
+                f"a {NAME_JOIN!r}; got {ts.GroupingAttributeNames}",
             }
         )
     frequency = _sagemaker_frequency(config.ForecastFrequency)
@@ -232,7 +237,7 @@ def from_sagemaker(job: CreateAutoMLJobV2) -> tuple[JobRequest, dict[str, Loc]]:
         "time_limit": criteria.MaxAutoMLJobRuntimeInSeconds if criteria else None,
         "output": output.S3OutputPath if output else None,
         "columns": {
-            "item": ts.ItemIdentifierAttributeName,
+            "item": NAME_JOIN.join(key),
             "timestamp": ts.TimestampAttributeName,
             "target": ts.TargetAttributeName,
         },

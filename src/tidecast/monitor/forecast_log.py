@@ -30,6 +30,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from tidecast.data.item_keys import compose
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, quantile_columns
 from tidecast.registry.schema import ForecastRecord
 from tidecast.registry.statuses import ForecastSource
@@ -146,7 +147,10 @@ def log_produced(
     sample: float = 1.0,
 ) -> int:
     """Log a forecast frame a job wrote in the user's column names (`columns` maps the user's
-    item and timestamp names to the canonical ones); rows written."""
+    item and timestamp names to the canonical ones; an item key of several columns is joined
+    again, `data.item_keys`); rows written."""
+    for name in columns or {}:
+        forecast = compose(forecast, name)
     return log_forecast_frame(sessions, forecast.rename(columns=dict(columns or {})), origin, sample)
 
 

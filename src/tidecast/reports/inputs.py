@@ -22,6 +22,7 @@ import pandas as pd
 
 from tidecast.automl.artifact import HISTORY, MANIFEST
 from tidecast.automl.selection import ENSEMBLE
+from tidecast.data.item_keys import compose, text_columns
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import DataError
 from tidecast.reports.explanations import EXPLANATIONS, IMPORTANCE
@@ -77,7 +78,16 @@ def _renames(task_columns: dict[str, Any]) -> dict[str, str]:
     return {str(task_columns[k]): v for k, v in names.items() if task_columns.get(k)}
 
 
+def _read(path: Path, renames: dict[str, str]) -> pd.DataFrame:
+    """An output CSV of the run, its item columns as text (store "01" stays "01")."""
+    item = next((user for user, canonical in renames.items() if canonical == ITEM_ID), ITEM_ID)
+    return pd.read_csv(path, dtype=dict.fromkeys(text_columns(item), str))
+
+
 def _canonical(frame: pd.DataFrame, renames: dict[str, str]) -> pd.DataFrame:
+    for user, canonical in renames.items():
+        if canonical == ITEM_ID:
+            frame = compose(frame, user)  # an item key of several columns, joined again
     out = frame.rename(columns={k: v for k, v in renames.items() if k in frame.columns and k != v})
     if TIMESTAMP in out.columns:
         out[TIMESTAMP] = pd.to_datetime(out[TIMESTAMP])
@@ -111,17 +121,17 @@ def _from_run_folder(path: Path, name: str) -> ReportInputs:
     if (path / FORECASTS_PARQUET).is_file():
         inputs.forecasts = _canonical(pd.read_parquet(path / FORECASTS_PARQUET), renames)
     elif (path / FORECASTS_CSV).is_file():
-        inputs.forecasts = _canonical(pd.read_csv(path / FORECASTS_CSV), renames)
+        inputs.forecasts = _canonical(_read(path / FORECASTS_CSV, renames), renames)
     else:
         inputs.notes["business"].append("no forecasts in this run (a backtest-only evaluation)")
     if (path / BACKTEST_FORECASTS).is_file():
-        inputs.backtests = _canonical(pd.read_csv(path / BACKTEST_FORECASTS), renames)
+        inputs.backtests = _canonical(_read(path / BACKTEST_FORECASTS, renames), renames)
     else:
         inputs.notes["quality"].append("no backtest forecasts in this run: no per-window or per-item errors")
     if (path / MODEL_DIR / HISTORY).is_file():
         inputs.history = pd.read_parquet(path / MODEL_DIR / HISTORY)
     if (path / EXPLANATIONS).is_file():
-        inputs.explanations = _canonical(pd.read_csv(path / EXPLANATIONS), renames)
+        inputs.explanations = _canonical(_read(path / EXPLANATIONS, renames), renames)
     if (path / IMPORTANCE).is_file():
         inputs.explanation_importance = pd.read_csv(path / IMPORTANCE)
     return inputs

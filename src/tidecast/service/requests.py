@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from tidecast.data.item_keys import SEPARATOR, item_parts
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
 from tidecast.service.problems import invalid
@@ -88,7 +89,11 @@ def _canonical_names(data: Any, info: ValidationInfo) -> Any:
         return data
     out = dict(data)
     for user, canonical in aliases.items():
-        if user != canonical and user in out and canonical not in out:
+        parts = item_parts(user)
+        if len(parts) > 1 and canonical not in out and user not in out and all(p in out for p in parts):
+            # an item key of several columns given as its parts: joined as on reading a file
+            out[canonical] = SEPARATOR.join(str(out[p]) for p in parts)
+        elif user != canonical and user in out and canonical not in out:
             out[canonical] = out.pop(user)
     return out
 

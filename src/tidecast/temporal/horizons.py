@@ -78,10 +78,12 @@ class MultiHorizonForecaster:
     ) -> MultiHorizonForecaster:
         from tidecast.automl.forecaster import AutoForecaster
         from tidecast.data.io import read_table
+        from tidecast.data.item_keys import compose, item_column, text_columns
 
         horizons = parse_horizons(self.horizons)
-        item = self.options.get("item_col", "item_id")
-        frame = data if isinstance(data, pd.DataFrame) else read_table(data, text_columns=[item])
+        item = item_column(self.options.get("item_col", "item_id"))
+        frame = data if isinstance(data, pd.DataFrame) else read_table(data, text_columns=text_columns(item))
+        frame = compose(frame, item)
         target = self.options.get("target_col", "target")
         timestamp = self.options.get("timestamp_col", "timestamp")
         self.models_: dict[str, Any] = {}

@@ -1,0 +1,148 @@
+"""Item keys made of several columns: a store and a department, an item and a market.
+
+Retail files often key their series by two or more columns (Walmart's Store and Dept; a
+product sold in several markets), and SageMaker's AutoML names them as an item identifier
+plus `GroupingAttributeNames`. The user names them together as one item column, the names
+joined by commas (``--item-col Store,Dept``). Wherever a user's table is read, `compose`
+adds that column, each row's parts joined by "|" (``"1|3"``), so every later step keys its
+series by one text id exactly as it does for a file with an item column of its own; on the
+way out, `split` turns the joined column back into the part columns, so forecasts come back
+in the user's own columns. The joined id stays readable where one id is shown (reports, the
+dashboard, the forecast API's item field), and since no part may contain "|", the split is
+exact.
+
+A column whose name itself contains a comma is taken as it is when the table has it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from tidecast.errors import ConfigError, DataError
+
+SEPARATOR = "|"
+NAME_JOIN = ","
+
+
+def item_parts(item_col: str) -> tuple[str, ...]:
+    """The columns that make up the item key `item_col` ("Store,Dept" -> ("Store", "Dept"))."""
+    parts = tuple(part.strip() for part in item_col.split(NAME_JOIN))
+    if len(parts) < 2 or not all(parts):
+        return (item_col,)
+    return parts
+
+
+def is_composite(item_col: str) -> bool:
+    return len(item_parts(item_col)) > 1
+
+
+def item_column(value: str | Sequence[str]) -> str:
+    """One item column name from a name, a comma list or a list of names (checked)."""
+    names = [value] if isinstance(value, str) else [str(v) for v in value]
+    parts = [part.strip() for name in names for part in name.split(NAME_JOIN)] if len(names) > 1 else names
+    if not parts or any(not p for p in parts):
+        raise ConfigError(f"the item column needs a name for every part, got {value!r}")
+    if len(set(parts)) < len(parts):
+        raise ConfigError(f"the item key names a column twice: {value!r}")
+    return NAME_JOIN.join(parts)
+
+
+def missing_name(column: str, available: Sequence[str]) -> str:
+    """A missing column's name as an error shows it: an item key made of several columns
+    with the parts the table lacks ("Store,Dept (lacking Dept)")."""
+    if not is_composite(column):
+        return column
+    lacking = [p for p in item_parts(column) if p not in set(available)]
+    return f"{column} (lacking {', '.join(lacking)})"
+
+
+def text_columns(item_col: str) -> list[str]:
+    """The columns to read as text for this key: the key's name and its parts."""
+    return list(dict.fromkeys([item_col, *item_parts(item_col)]))
+
+
+def key_of(frame: pd.DataFrame, columns: Sequence[str], label: str) -> pd.Series:
+    """Each row's values of `columns` as text, joined by "|": a DataError names an empty part or
+    a value holding "|" (the join could not be split back exactly)."""
+    texts = []
+    for column in columns:
+        what = f"column {column!r}" if [column] == list(columns) else f"column {column!r} (part of {label!r})"
+        values = frame[column]
+        missing = values.isna().to_numpy()
+        if missing.any():
+            rows = np.flatnonzero(missing)[:5].tolist()
+            raise DataError(f"{what} has {int(missing.sum())} missing values (rows {rows})")
+        text = values.astype(str)
+        holding = text.str.contains(SEPARATOR, regex=False).to_numpy()
+        if holding.any():
+            shown = sorted(set(text[holding].head(3)))
+            raise DataError(
+                f"{what} has values holding {SEPARATOR!r}, which joins the key's parts: {shown}; "
+                "replace it in those values"
+            )
+        texts.append(text)
+    key = texts[0]
+    for text in texts[1:]:
+        key = key + SEPARATOR + text
+    return key.rename(label)
+
+
+def compose(frame: pd.DataFrame, item_col: str) -> pd.DataFrame:
+    """`frame` with the joined key column `item_col` added beside its first part.
+
+    Unchanged where `item_col` is one column or the table already has it. A table that lacks
+    some of the parts is returned as it is: its validation names the missing item column, and
+    an item-metadata table may be keyed by some of the parts (a store table for store x
+    department series, see `partial_key`).
+    """
+    parts = item_parts(item_col)
+    if len(parts) == 1 or item_col in frame.columns or any(p not in frame.columns for p in parts):
+        return frame
+    key = key_of(frame, parts, item_col)
+    out = frame.copy(deep=False)
+    out.insert(int(frame.columns.get_loc(parts[0])), item_col, key.to_numpy())
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def item_ids(frame: pd.DataFrame, item_col: str) -> pd.Series:
+    """Each row's item id, from the item column or, in an output whose key was split into its
+    parts, from the parts joined again."""
+    if item_col in frame.columns or not is_composite(item_col):
+        return frame[item_col]
+    return key_of(frame, item_parts(item_col), item_col)
+
+
+def partial_key(table: pd.DataFrame, item_col: str) -> tuple[str, ...]:
+    """The key columns an item-metadata table is keyed by: the whole key, or the parts of a
+    composite key it has (a store table of `Store` for "Store,Dept" items); () if none."""
+    if item_col in table.columns:
+        return (item_col,)
+    parts = item_parts(item_col)
+    if len(parts) == 1:
+        return ()
+    return tuple(p for p in parts if p in table.columns)
+
+
+def split(frame: pd.DataFrame, item_col: str) -> pd.DataFrame:
+    """The joined key column of an output replaced by its part columns, in the same place."""
+    parts = item_parts(item_col)
+    if len(parts) == 1 or item_col not in frame.columns:
+        return frame
+    ids = frame[item_col].astype(str)
+    pieces = (
+        ids.str.split(SEPARATOR, n=len(parts) - 1, expand=True, regex=False)
+        if len(ids)
+        else pd.DataFrame({k: ids for k in range(len(parts))})
+    )
+    if pieces.shape[1] != len(parts) or pieces.isna().to_numpy().any():
+        raise DataError(f"item ids of {item_col!r} do not have {len(parts)} parts joined by {SEPARATOR!r}")
+    before = frame.columns[: int(frame.columns.get_loc(item_col))]
+    position = sum(1 for column in before if column not in parts)
+    out = frame.drop(columns=[item_col, *(p for p in parts if p in frame.columns)])
+    for offset, part in enumerate(parts):
+        out.insert(min(position + offset, len(out.columns)), part, pieces[offset].to_numpy())
+    return out

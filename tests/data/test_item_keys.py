@@ -1,0 +1,112 @@
+"""Item keys made of several columns: joined on reading, split on output, exactly."""
+
+import pandas as pd
+import pytest
+
+from tidecast.data.ingest import from_canonical, to_canonical
+from tidecast.data.item_keys import (
+    compose,
+    item_column,
+    item_ids,
+    item_parts,
+    missing_name,
+    partial_key,
+    split,
+)
+from tidecast.data.schema import DatasetSpec
+from tidecast.errors import ConfigError, DataError
+
+
+def table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Store": [2, 2, 10, 10],
+            "Dept": ["7", "7", "A-1", "A-1"],
+            "Date": ["2024-01-01", "2024-01-08"] * 2,
+            "Sales": [1.0, 2.0, 3.0, -4.0],
+        }
+    )
+
+
+def test_item_parts_split_a_comma_list_and_keep_a_single_name():
+    assert item_parts("Store,Dept") == ("Store", "Dept")
+    assert item_parts(" Store , Dept ,region") == ("Store", "Dept", "region")
+    assert item_parts("item_id") == ("item_id",)
+    assert item_parts("a,") == ("a,",)  # an empty part: one (odd) name, not a key
+
+
+def test_item_column_normalises_lists_and_refuses_repeats():
+    assert item_column(["Store", "Dept"]) == "Store,Dept"
+    assert item_column("Store,Dept") == "Store,Dept"
+    assert item_column("item_id") == "item_id"
+    with pytest.raises(ConfigError, match="twice"):
+        item_column(["Store", "Store"])
+    with pytest.raises(ConfigError, match="every part"):
+        item_column(["Store", ""])
+
+
+def test_compose_joins_the_parts_beside_the_first_and_split_restores_them():
+    frame = table()
+    composed = compose(frame, "Store,Dept")
+    assert list(composed.columns) == ["Store,Dept", "Store", "Dept", "Date", "Sales"]
+    assert composed["Store,Dept"].tolist() == ["2|7", "2|7", "10|A-1", "10|A-1"]
+    back = split(composed.drop(columns=["Store", "Dept"]), "Store,Dept")
+    assert list(back.columns) == ["Store", "Dept", "Date", "Sales"]
+    assert back["Store"].tolist() == ["2", "2", "10", "10"]
+    assert back["Dept"].tolist() == ["7", "7", "A-1", "A-1"]
+    assert item_ids(back, "Store,Dept").tolist() == composed["Store,Dept"].tolist()
+
+
+def test_compose_leaves_a_table_with_the_key_or_without_every_part():
+    frame = table()
+    assert compose(frame, "Dept") is frame
+    assert compose(frame, "Store,Aisle") is frame
+    keyed = frame.assign(**{"Store,Dept": "x"})
+    assert compose(keyed, "Store,Dept") is keyed
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda f: f.assign(Dept=["7", None, "A", "A"]),
+            r"'Dept' \(part of 'Store,Dept'\) has 1 missing",
+        ),
+        (lambda f: f.assign(Dept=["7", "7", "A|B", "A|B"]), r"values holding '\|'.*\['A\|B'\]"),
+    ],
+)
+def test_a_part_that_is_empty_or_holds_the_separator_is_named(change, message):
+    with pytest.raises(DataError, match=message):
+        compose(change(table()), "Store,Dept")
+
+
+def test_to_canonical_reads_a_key_of_two_columns_and_from_canonical_writes_it_back():
+    panel, _ = to_canonical(table(), "Store,Dept", "Date", "Sales")
+    assert panel["item_id"].unique().tolist() == ["10|A-1", "2|7"]
+    assert panel["target"].tolist() == [3.0, -4.0, 1.0, 2.0]
+    spec = DatasetSpec(freq="W-MON", item_col="Store,Dept", timestamp_col="Date", target_col="Sales")
+    out = from_canonical(panel, spec)
+    assert list(out.columns) == ["Store", "Dept", "Date", "Sales"]
+    assert out[["Store", "Dept"]].drop_duplicates().values.tolist() == [["10", "A-1"], ["2", "7"]]
+
+
+def test_a_missing_part_is_named_in_the_error():
+    with pytest.raises(DataError, match=r"Store,Aisle \(lacking Aisle\)"):
+        to_canonical(table(), "Store,Aisle", "Date", "Sales")
+    assert missing_name("Store,Aisle", ["Store"]) == "Store,Aisle (lacking Aisle)"
+    assert missing_name("item_id", []) == "item_id"
+
+
+def test_item_metadata_may_be_keyed_by_the_whole_key_or_by_some_parts():
+    stores = pd.DataFrame({"Store": ["2", "10"], "Size": [100, 200]})
+    assert partial_key(stores, "Store,Dept") == ("Store",)
+    assert partial_key(compose(table(), "Store,Dept"), "Store,Dept") == ("Store,Dept",)
+    assert partial_key(stores, "item_id") == ()
+
+
+def test_split_refuses_ids_without_every_part():
+    frame = pd.DataFrame({"Store,Dept": ["2|7", "10"]})
+    with pytest.raises(DataError, match="2 parts"):
+        split(frame, "Store,Dept")
+    empty = split(pd.DataFrame({"Store,Dept": pd.Series([], dtype=str), "reason": []}), "Store,Dept")
+    assert list(empty.columns) == ["Store", "Dept", "reason"]
