@@ -8,6 +8,7 @@ import pytest
 
 from tidecast.batch.staging import MARKER, chunk_of, stage
 from tidecast.data.demo import generate
+from tidecast.data.io import read_table
 from tidecast.errors import DataError
 
 
@@ -93,6 +94,21 @@ def test_a_semicolon_csv_with_decimal_commas_is_read_in_chunks_as_read_table_rea
         if fa is not None:
             assert fb is not None and fb["target_value"].dtype == np.float64
             pd.testing.assert_frame_equal(fa, fb, check_dtype=False)
+
+
+def test_a_comma_csv_with_thousands_commas_is_read_in_chunks_as_read_table_reads_it(panel, tmp_path):
+    rows = panel.head(400).assign(timestamp=panel["timestamp"].head(400).dt.strftime("%Y-%m-%d"))
+    rows = rows.assign(target_value=rows["target_value"] * 1000 + 0.5)
+    rows.assign(target_value=rows["target_value"].map("{:,.2f}".format)).to_csv(
+        tmp_path / "us.csv", index=False
+    )
+    staged = stage(tmp_path / "us.csv", tmp_path / "s", "item_id", chunk_rows=100)
+    assert (staged.decimal_commas, staged.thousands_commas) == (False, True)
+    together = pd.concat(read_all(staged).values())
+    expected = read_table(tmp_path / "us.csv", text_columns=["item_id"])
+    assert together["target_value"].dtype == np.float64
+    assert sorted(together["target_value"]) == sorted(expected["target_value"])
+    assert max(together["target_value"]) > 1000
 
 
 def test_staging_is_reused_until_the_input_changes(panel, tmp_path):

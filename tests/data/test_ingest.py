@@ -65,6 +65,18 @@ def test_when_a_column_is_missing_then_error_lists_it_and_the_available_ones() -
     assert "available columns: ['store', 'day', 'sales', 'price', 'region']" in str(info.value)
 
 
+def test_when_a_name_differs_only_in_case_or_spaces_then_the_error_offers_it() -> None:
+    frame = user_frame().rename(columns={"sales": "Sales "})
+    with pytest.raises(DataError) as info:
+        to_canonical(frame, "Store", "day", "sales")
+    assert str(info.value).endswith(
+        "(did you mean 'store' for 'Store', 'Sales ' for 'sales'? names differ in spaces or case)"
+    )
+    with pytest.raises(DataError) as info:
+        to_canonical(user_frame(), "store", "date", "sales")
+    assert "did you mean" not in str(info.value)  # 'day' is another name, not a spelling of it
+
+
 def test_when_a_covariate_is_missing_then_error_names_it() -> None:
     with pytest.raises(DataError, match=r"missing column\(s\) \['promo'\]"):
         to_canonical(user_frame(), "store", "day", "sales", known_covariates=["promo"])

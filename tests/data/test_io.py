@@ -217,10 +217,20 @@ def test_when_a_semicolon_csv_writes_decimal_commas_then_its_numbers_are_read_as
     assert canonical["target"].tolist()[:2] == [12.5, -0.25]
 
 
-def test_when_a_comma_csv_quotes_a_number_with_a_comma_then_it_stays_text(tmp_path):
+def test_when_a_comma_csv_quotes_numbers_with_thousands_commas_then_they_are_numbers(tmp_path):
+    """An English-locale export: `,` between fields and between thousands, `.` before decimals."""
     path = tmp_path / "us.csv"
-    path.write_text('item_id,timestamp,price\na,2023-01-01,"1,234"\nb,2023-01-02,"2,500"\n')
-    assert read_table(path)["price"].tolist() == ["1,234", "2,500"]
+    path.write_text(
+        "item_id,timestamp,sales,price,euro,small,code\n"
+        'a,2023-01-01,"10,038.50","1,234",1.5,"0,125","1,000"\n'
+        'b,2023-01-02,-25,"2,500","12,50",3,"2,000"\n'
+    )
+    read = read_table(path, text_columns=["item_id", "code"])
+    assert read["sales"].tolist() == [10038.5, -25.0]
+    assert read["price"].tolist() == [1234.0, 2500.0]
+    assert read["euro"].tolist() == ["1.5", "12,50"]  # a decimal comma among them: text
+    assert read["small"].tolist() == ["0,125", "3"]  # "0,125" groups no thousands: text
+    assert read["code"].tolist() == ["1,000", "2,000"]  # a text column stays the user's text
 
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from tidecast.data.io import compression_of, display_path, resolve_files, sniff_delimiter, table_kind
 from tidecast.data.item_keys import SEPARATOR, item_parts, missing_name, text_columns
-from tidecast.data.locale_numbers import decimal_commas
+from tidecast.data.locale_numbers import decimal_commas, thousands_commas
 from tidecast.errors import DataError
 
 MARKER = "_SUCCESS.json"
@@ -53,6 +53,8 @@ class Staged:
     # read as numbers in each chunk, as `read_table` reads them (`data.locale_numbers`).
     decimal_commas: bool = False
     item_col: str = ""
+    # From a comma-separated CSV: "10,038.50" is read as a number, as `read_table` reads it.
+    thousands_commas: bool = False
 
     def chunk_files(self, k: int) -> list[Path]:
         return sorted((self.folder / chunk_name(k)).glob("*.parquet"))
@@ -64,7 +66,12 @@ class Staged:
             return None
         frames = [pq.read_table(f).to_pandas() for f in files]
         frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        return decimal_commas(frame, skip=text_columns(self.item_col)) if self.decimal_commas else frame
+        skip = text_columns(self.item_col)
+        if self.decimal_commas:
+            frame = decimal_commas(frame, skip=skip)
+        if self.thousands_commas:
+            frame = thousands_commas(frame, skip=skip)
+        return frame
 
 
 def chunk_name(k: int) -> str:
@@ -137,6 +144,9 @@ def stage(
         "inputs": fingerprint,
         "item_col": item_col,
         "decimal_commas": any(_separator(fs, path) != "," for path in paths if table_kind(path) != "parquet"),
+        "thousands_commas": any(
+            _separator(fs, path) == "," for path in paths if table_kind(path) != "parquet"
+        ),
         "chunk_rows": chunk_rows,
         "n_chunks": n_chunks,
         "rows": total,
@@ -155,6 +165,7 @@ def _staged(folder: Path, marker: dict[str, Any]) -> Staged:
         int(marker["rows_without_item"]),
         bool(marker.get("decimal_commas", False)),
         str(marker["item_col"]),
+        bool(marker.get("thousands_commas", False)),
     )
 
 

@@ -138,9 +138,16 @@ def _check_names(frame: pd.DataFrame, columns: list[str], extras: list[str]) -> 
         raise DataError(f"covariate column(s) {clashing} clash with tidecast's own column names; rename them")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        missing = [missing_name(c, list(frame.columns)) for c in missing]
         available = dict.fromkeys([*frame.attrs.get(SOURCE_COLUMNS, []), *map(str, frame.columns)])
-        raise DataError(f"missing column(s) {missing}; available columns: {list(available)}")
+        near = [f"{c!r} for {m!r}" for m in missing for c in available if _same_name(c, m)]
+        missing = [missing_name(c, list(frame.columns)) for c in missing]
+        hint = f" (did you mean {', '.join(near)}? names differ in spaces or case)" if near else ""
+        raise DataError(f"missing column(s) {missing}; available columns: {list(available)}{hint}")
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Whether two column names differ only in case and surrounding spaces ("Sales " / "sales")."""
+    return a != b and a.strip().casefold() == b.strip().casefold()
 
 
 def _item_codes(frame: pd.DataFrame, column: str, shown: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 from pandas._libs.parsers import STR_NA_VALUES
 
-from tidecast.data.locale_numbers import decimal_commas
+from tidecast.data.locale_numbers import decimal_commas, thousands_commas
 from tidecast.errors import ConfigError, DataError
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst")
@@ -164,8 +164,9 @@ def _read_csv(
     text = [c for c in text_columns if c in header]
     with fs.open(path, "rb", compression=compression) as handle:
         frame = _csv_frame(handle, _wanted(header, columns, only), text, sep)
-    if sep != ",":  # a spreadsheet's export: 12,5 is twelve and a half (`locale_numbers`)
-        frame = decimal_commas(frame, skip=text_columns)
+    # a spreadsheet's export: 12,5 is twelve and a half where fields are split by ";", and
+    # "10,038.50" ten thousand and more where they are split by commas (`locale_numbers`)
+    frame = (decimal_commas if sep != "," else thousands_commas)(frame, skip=text_columns)
     frame.attrs[SOURCE_COLUMNS] = header
     return frame
 
