@@ -123,6 +123,21 @@ def test_when_utc_offsets_differ_then_all_are_converted_to_utc() -> None:
     assert problems[0].kind == "timezone_converted"
 
 
+def test_when_daily_timestamps_are_local_midnights_then_the_local_dates_are_kept() -> None:
+    """A Parquet written in local time: Berlin midnights across the start of summer time are
+    23:00 then 22:00 UTC of the day before, which would fall off the daily grid."""
+    days = pd.date_range("2023-03-24", periods=6, freq="D", tz="Europe/Berlin")
+    frame = pd.DataFrame({"store": "a", "day": days, "sales": 1.0})
+    panel, problems = to_canonical(frame, "store", "day", "sales")
+    assert panel[TIMESTAMP].tolist() == list(pd.date_range("2023-03-24", periods=6, freq="D"))
+    assert "local dates kept" in problems[0].handled
+
+    hours = pd.date_range("2023-03-26 00:00", periods=4, freq="h", tz="Europe/Berlin")
+    hourly, problems = to_canonical(frame.iloc[:4].assign(day=hours), "store", "day", "sales")
+    assert hourly[TIMESTAMP].tolist() == list(pd.date_range("2023-03-25 23:00", periods=4, freq="h"))
+    assert "converted to UTC" in problems[0].handled
+
+
 def test_when_the_target_holds_text_then_error_shows_those_rows_only() -> None:
     frame = user_frame(sales=["4", "two", "", None])
     with pytest.raises(DataError) as info:

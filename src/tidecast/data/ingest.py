@@ -18,7 +18,7 @@ from tidecast.data.io import SOURCE_COLUMNS
 from tidecast.data.item_keys import compose, missing_name, split
 from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
-from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
+from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text, without_time_zone
 from tidecast.errors import ConfigError, DataError
 
 MAX_ROWS_SHOWN = 5
@@ -190,15 +190,16 @@ def _parse_timestamps(
             raise _error(f"column {column!r} has {exc}", frame, exc.positions, shown) from None
     problems = []
     if isinstance(values.dtype, pd.DatetimeTZDtype):
+        zone = values.dtype.tz
+        values, handled = without_time_zone(values)
         problems.append(
             Problem(
                 "timezone_converted",
-                f"timestamps in {column!r} carried the time zone {values.dtype.tz}",
+                f"timestamps in {column!r} carried the time zone {zone}",
                 count=len(values),
-                handled="converted to UTC and the time zone dropped",
+                handled=handled,
             )
         )
-        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     return values.to_numpy(dtype="datetime64[ns]"), problems
 
 

@@ -158,3 +158,19 @@ def _expand(parsed: pd.DatetimeIndex | pd.Series, codes: np.ndarray, index: pd.I
     """The distinct values' datetimes back on the column's rows."""
     series = pd.Series(parsed).reset_index(drop=True)
     return series.iloc[np.maximum(codes, 0)].set_axis(index).mask(codes < 0)
+
+
+def without_time_zone(values: pd.Series) -> tuple[pd.Series, str]:
+    """Time-zone-aware timestamps as naive ones, and how: the local dates where every value
+    is a local midnight, else UTC.
+
+    A daily file written in local time (a Parquet of Europe/Berlin midnights) holds the day
+    each sale happened; in UTC those midnights become 23:00 or 22:00 of the day before as
+    daylight saving time starts and ends, and the days fall off the daily grid. Timestamps
+    within the day keep their instant in UTC, where no hour is missing or repeated.
+    """
+    local = values.dt.tz_localize(None)
+    present = local.dropna()
+    if len(present) and (present == present.dt.normalize()).all():
+        return local, "the local dates kept and the time zone dropped (every value a local midnight)"
+    return values.dt.tz_convert("UTC").dt.tz_localize(None), "converted to UTC and the time zone dropped"

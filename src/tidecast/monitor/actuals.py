@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tidecast.data.io import read_table
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
-from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
+from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text, without_time_zone
 from tidecast.errors import DataError
 from tidecast.registry.columns import ITEM_LENGTH, UTCDateTime, utcnow
 
@@ -114,7 +114,7 @@ def _timestamps(column: pd.Series, date_format: str | None) -> pd.Series:
     if len(bad):
         raise DataError(f"row {int(bad[0])}: timestamp {column.iloc[int(bad[0])]!r} is not a timestamp")
     if getattr(stamps.dtype, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        stamps, _ = without_time_zone(stamps)  # as training data is read (`data.ingest`)
     return stamps.astype("datetime64[ns]").reset_index(drop=True)
 
 
