@@ -233,6 +233,17 @@ def test_when_a_comma_csv_quotes_numbers_with_thousands_commas_then_they_are_num
     assert read["code"].tolist() == ["1,000", "2,000"]  # a text column stays the user's text
 
 
+def test_when_amounts_carry_a_currency_sign_then_they_are_read_as_numbers(tmp_path):
+    (tmp_path / "us.csv").write_text(
+        'item_id,timestamp,price,note\na,2023-01-01,"$1,234.50",a$b\nb,2023-01-02,-$3.99,c\n'
+    )
+    read = read_table(tmp_path / "us.csv")
+    assert read["price"].tolist() == [1234.5, -3.99]
+    assert read["note"].tolist() == ["a$b", "c"]
+    (tmp_path / "eu.csv").write_text("item_id;timestamp;price\na;2023-01-01;1.234,50 €\nb;2023-01-02;€ 3\n")
+    assert read_table(tmp_path / "eu.csv")["price"].tolist() == [1234.5, 3.0]
+
+
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
 def test_when_a_needed_column_is_missing_then_the_error_lists_every_column_of_the_file(tmp_path, suffix):
     frame = pd.DataFrame(

@@ -11,6 +11,9 @@ A comma-separated file is an English-locale export, whose spreadsheet quotes "10
 column whose every value is a number in groups of three (an optional dot and decimals after)
 is read as one. "12,50" and "0,125" are no such numbers (decimal commas, quoted), so a column
 holding one stays text and its check names it.
+
+Either way a currency sign before or after an amount ("$1,234.50", "12,50 €") is dropped:
+a price column exported with its currency format is still the price.
 """
 
 from __future__ import annotations
@@ -26,15 +29,22 @@ DECIMAL_COMMA = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?"
 THOUSANDS_COMMA = r"[+-]?(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)(?:\.\d+)?"
 
 
+# A currency sign before or after an amount ("$1,234.50", "-$3.99", "12,50 €"), and the spaces
+# beside it: dropped before the number is read.
+CURRENCY = r"\s*[$€£¥]\s*"
+
+
 def decimal_commas(frame: pd.DataFrame, skip: Iterable[str] = ()) -> pd.DataFrame:
     """`frame` with each text column (but `skip`) whose non-empty values are all numbers with a
-    decimal comma, at least one of them with a comma, as floats; other columns unchanged."""
+    decimal comma, at least one of them with a comma or a currency sign, as floats; other
+    columns unchanged."""
     return _numbers_with_commas(frame, skip, DECIMAL_COMMA, decimal=",")
 
 
 def thousands_commas(frame: pd.DataFrame, skip: Iterable[str] = ()) -> pd.DataFrame:
     """`frame` with each text column (but `skip`) whose non-empty values are all numbers with
-    commas between groups of three digits, at least one of them with a comma, as floats."""
+    commas between groups of three digits, at least one of them with a comma or a currency
+    sign, as floats ("$3.99" too)."""
     return _numbers_with_commas(frame, skip, THOUSANDS_COMMA, decimal=".")
 
 
@@ -54,8 +64,10 @@ def _numbers_with_commas(
         present = text.notna() & (text != "")
         if not present.any():
             continue
-        given = text[present]
-        if not given.str.contains(",", regex=False).any() or not given.str.fullmatch(pattern).all():
+        signed = text[present]
+        given = signed.str.replace(CURRENCY, "", regex=True)
+        marked = signed.str.contains(",", regex=False).any() or (given != signed).any()
+        if not marked or not given.str.fullmatch(pattern).all():
             continue
         plain = given.str.replace(grouping, "", regex=False).str.replace(decimal, ".", regex=False)
         converted[column] = plain.astype("float64").reindex(frame.index)
