@@ -109,6 +109,17 @@ def test_forecast_batch_and_explain_of_a_keyed_model_name_both_columns(files):
     assert len(merged) == len(trained)
     np.testing.assert_allclose(merged["p50_batch"], merged["p50"], rtol=1e-9)
     assert list(pd.read_csv(files / "batch" / "failures.csv").columns) == ["Store", "Dept", "reason"]
+    query = f"SELECT Store, Dept, Date, promo FROM read_csv('{files / 'future.csv'}', all_varchar=true)"
+    ok([
+        "batch", "--model", str(model / "model"), "--input", str(files / "sales.csv"),
+        "--future", query, "--output", str(files / "batch-sql"), "--chunk-rows", "200", "--workers", "1",
+    ])  # fmt: skip
+    by_query = pd.read_parquet(files / "batch-sql" / "forecasts")
+    by_query["Date"] = by_query["Date"].dt.strftime("%Y-%m-%d")
+    keys = ["Store", "Dept", "Date"]
+    pd.testing.assert_frame_equal(
+        by_query.sort_values(keys, ignore_index=True), batch.sort_values(keys, ignore_index=True)
+    )
 
     ok(["report", str(model), "--out", str(files / "report.html")])
     page = (files / "report.html").read_text()

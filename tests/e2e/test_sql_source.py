@@ -224,6 +224,6 @@ def test_when_the_future_query_fails_then_one_line_names_it(keyed):
     ],
 )
 def test_a_future_value_is_a_query_only_when_its_first_word_is_one(text, query):
-    from tidecast.cli.train import is_query
+    from tidecast.cli.options import is_query
 
     assert is_query(text) is query

@@ -100,21 +100,27 @@ def test_when_a_job_joins_tables_by_sql_then_it_trains_as_on_the_joined_file(
     pd.testing.assert_frame_equal(from_file, from_sql)
 
 
+def batch_pair(service: Service, model: dict, *sources: dict) -> list[pd.DataFrame]:
+    """Batch forecasts of the same model from each of `sources` (a file and a query), sorted."""
+    root = service.facts["root"]
+    outputs = []
+    for source in sources:
+        output = f"batch-{'-'.join(source)}"
+        created = service.call("POST", "/v1/batch", json={**model, "output": output, **source})
+        assert created.status_code in (201, 202), created.text
+        job = wait_for_job(service, created.json()["id"], {"Completed", "Failed"}, timeout=120)
+        assert job["status"] == "Completed", job
+        frame = pd.read_parquet(root / output / "forecasts")
+        outputs.append(frame.sort_values(["item_id", "timestamp"], ignore_index=True))
+    return outputs
+
+
 def test_when_a_batch_job_reads_a_join_by_sql_then_it_forecasts_as_on_the_joined_file(
     service: Service, trained: dict[str, dict]
 ) -> None:
     root = service.facts["root"]
-    outputs = {}
-    for name, source in (("file", {"input": "joined.csv"}), ("sql", {"sql": QUERY.format(root=root)})):
-        body = {"model_group": "default", "version": 1, "output": f"batch-{name}", **source}
-        created = service.call("POST", "/v1/batch", json=body)
-        assert created.status_code in (201, 202), created.text
-        job = wait_for_job(service, created.json()["id"], {"Completed", "Failed"}, timeout=120)
-        assert job["status"] == "Completed", job
-        outputs[name] = pd.read_parquet(root / f"batch-{name}" / "forecasts")
-    keys = ["item_id", "timestamp"]
-    a = outputs["file"].sort_values(keys, ignore_index=True)
-    b = outputs["sql"].sort_values(keys, ignore_index=True)
+    model = {"model_group": "default", "version": 1}
+    a, b = batch_pair(service, model, {"input": "joined.csv"}, {"sql": QUERY.format(root=root)})
     assert len(a) == 3 * 7
     pd.testing.assert_frame_equal(a, b)
     refused = service.call(
@@ -161,8 +167,9 @@ KNOWN_TASK = {**TASK, "covariates": {"known": ["promotion"]}}
 FUTURE_QUERY = "SELECT store || '_' || dept AS item_id, timestamp, promotion FROM '{root}/future-keyed.csv'"
 
 
-def test_when_a_job_reads_its_future_by_sql_then_it_trains_as_with_the_future_file(service: Service) -> None:
-    """A store-department file's future rows get the joined item id from `future_sql`."""
+@pytest.fixture(scope="module")
+def future_jobs(service: Service) -> dict[str, dict]:
+    """The known-covariate task trained with its future as a file and as a query."""
     root = service.facts["root"]
     jobs = {}
     for name, future in (
@@ -174,6 +181,14 @@ def test_when_a_job_reads_its_future_by_sql_then_it_trains_as_with_the_future_fi
         assert created.status_code == 201, created.text
         jobs[name] = wait_for_job(service, created.json()["id"], {"Completed", "Failed"}, timeout=150)
         assert jobs[name]["status"] == "Completed", jobs[name]
+    return jobs
+
+
+def test_when_a_job_reads_its_future_by_sql_then_it_trains_as_with_the_future_file(
+    service: Service, future_jobs: dict[str, dict]
+) -> None:
+    """A store-department file's future rows get the joined item id from `future_sql`."""
+    jobs = future_jobs
     from_file, from_sql = _forecasts(service, jobs["file"]), _forecasts(service, jobs["sql"])
     assert len(from_file) == 3 * 7 and from_file["item_id"].str.endswith("_d1").all()
     pd.testing.assert_frame_equal(from_file, from_sql)
@@ -197,3 +212,26 @@ def test_when_a_future_query_cannot_serve_then_submission_is_a_422_naming_it(
     assert response.status_code == 422, response.text
     problem = response.json()
     assert problem["field"] == "future_sql" and message in problem["detail"], problem
+
+
+def test_when_a_batch_reads_its_future_by_sql_then_it_forecasts_as_with_the_future_file(
+    service: Service, future_jobs: dict[str, dict]
+) -> None:
+    root = service.facts["root"]
+    version = future_jobs["file"]["model_version"]
+    model = {"model_group": version["group"], "version": version["version"], "input": "history-d1.csv"}
+    a, b = batch_pair(
+        service, model, {"future": "future.csv"}, {"future_sql": FUTURE_QUERY.format(root=root)}
+    )
+    assert len(a) == 3 * 7
+    pd.testing.assert_frame_equal(a, b)
+    both = {"model_group": version["group"], "input": "history-d1.csv", "future": "future.csv"}
+    refused = service.call("POST", "/v1/batch", json={**both, "future_sql": FUTURE_QUERY.format(root=root)})
+    assert refused.status_code == 422 and refused.json()["field"] == "future_sql", refused.text
+    outside = {
+        **both,
+        "future": None,
+        "future_sql": f"SELECT * FROM '{root}/../outside.csv'",
+    }
+    refused = service.call("POST", "/v1/batch", json=outside)
+    assert refused.status_code == 422 and refused.json()["field"] == "future_sql", refused.text

@@ -69,6 +69,7 @@ def run_batch(
     sql_url: str | None = None,
     sql_root: Path | None = None,
     future: str | Path | None = None,
+    future_sql: str | None = None,
     date_format: str | None = None,
     fmt: str = "parquet",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
@@ -89,19 +90,22 @@ def run_batch(
     is the input instead of `source`: its result is written once to a Parquet file in the
     staging folder, streaming, and staged from there like any input. A batch over a query is
     known by the query's text, so a rerun of the same query resumes. With `sql_root` (the
-    service's data root) the query may read files below it only.
+    service's data root) the query may read files below it only. `future_sql` is the future
+    covariates as a query, run where `sql` runs and staged as the future file is.
     """
     if (source is None) == (sql is None):
         raise ConfigError("give the batch input as a location or as a SQL query (exactly one)")
-    if sql_url is not None and sql is None:
+    if sql_url is not None and sql is None and future_sql is None:
         raise ConfigError("a SQL database URL needs a SQL query")
+    if future is not None and future_sql is not None:
+        raise ConfigError("give the future covariates as a location or as a SQL query, not both")
     if fmt not in FORMATS:
         raise ConfigError(f"unknown batch output format {fmt!r}: use {' or '.join(FORMATS)}")
     emit = progress or (lambda event: None)
     started = time.monotonic()
     manifest = read_manifest(model)
     item_col = str(manifest["task"]["columns"]["item"])
-    if manifest["task"]["covariates"]["known"] and future is None:
+    if manifest["task"]["covariates"]["known"] and future is None and future_sql is None:
         raise ConfigError(
             f"the model needs known covariates {manifest['task']['covariates']['known']} over the horizon: "
             "pass the future covariates file"
@@ -113,7 +117,9 @@ def run_batch(
         # The payload digests: a model retrained into the same folder is another batch.
         "model_files": manifest.get("files"),
         "input": input_fingerprint(source) if source is not None else _query_identity(sql, sql_url),
-        "future": input_fingerprint(future) if future is not None else None,
+        "future": input_fingerprint(future)
+        if future is not None
+        else (_query_identity(future_sql, sql_url) if future_sql is not None else None),
         "format": fmt,
         "chunk_rows": chunk_rows,
     }
@@ -125,6 +131,8 @@ def run_batch(
     t_stage = time.monotonic()
     if sql is not None:
         source = _query_result(sql, sql_url, folder / "_staging" / "query.parquet", sql_root)
+    if future_sql is not None:
+        future = _query_result(future_sql, sql_url, folder / "_staging" / "future_query.parquet", sql_root)
     assert source is not None
     staged = stage(source, folder / "_staging" / "input", item_col, chunk_rows=chunk_rows)
     staged_future = (

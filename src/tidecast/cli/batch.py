@@ -19,12 +19,13 @@ from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, run_batch
 from tidecast.cli.common import LiveProgress, console, fail, service_settings
 from tidecast.cli.options import (
     DateFormatOpt,
-    FutureFileOpt,
+    FutureOpt,
     JobsOpt,
     SchedulerOpt,
     SqlOpt,
     SqlUrlOpt,
     WorkersOpt,
+    is_query,
 )
 from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError, TidecastError
@@ -80,7 +81,7 @@ def batch(
     endpoint: Annotated[
         str | None, typer.Option("--endpoint", help="Use the model an endpoint serves")
     ] = None,
-    future: FutureFileOpt = None,
+    future: FutureOpt = None,
     date_format: DateFormatOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
     chunk_rows: Annotated[
@@ -94,7 +95,8 @@ def batch(
     """Forecast every item of a catalogue, chunk by chunk; an interrupted batch resumes."""
     if (input_path is None) == (sql is None):
         raise fail("give the input as --input PATH or as --sql QUERY (exactly one)")
-    if sql_url is not None and sql is None:
+    future_sql = future if future is not None and is_query(future) else None
+    if sql_url is not None and sql is None and future_sql is None:
         raise fail("--sql-url needs --sql QUERY")
     try:
         folder = model_folder(model, endpoint)
@@ -105,7 +107,8 @@ def batch(
                 output,
                 sql=sql,
                 sql_url=sql_url,
-                future=future,
+                future=None if future_sql is not None else future,
+                future_sql=future_sql,
                 date_format=date_format,
                 fmt=fmt,
                 chunk_rows=chunk_rows,

@@ -10,6 +10,7 @@ keywords.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -93,10 +94,6 @@ FutureOpt = Annotated[
         "query as --sql's, e.g. \"SELECT Store||'_'||Dept AS item_id, Date AS timestamp, IsHoliday FROM 'test.csv'\"",
     ),
 ]
-FutureFileOpt = Annotated[
-    str | None,
-    typer.Option("--future", help="Known covariates over the horizon (item, timestamp, covariates)"),
-]
 SqlOpt = Annotated[
     str | None,
     typer.Option(
@@ -118,3 +115,9 @@ DataArg = Annotated[
     str | None,
     typer.Argument(help="CSV/Parquet path, folder, glob or fsspec URL (or give --sql)", show_default=False),
 ]
+
+
+def is_query(text: str) -> bool:
+    """Whether an option's value is a SQL query rather than a path: its first word is SELECT,
+    WITH or FROM (DuckDB's short form), followed by a space."""
+    return re.match(r"\s*(select|with|from)\s", text, flags=re.IGNORECASE) is not None

@@ -8,7 +8,6 @@ ends with the leaderboard.
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -30,6 +29,7 @@ from tidecast.cli.options import (
     WorkersOpt,
     automl_command,
     forecaster_keywords,
+    is_query,
 )
 
 if TYPE_CHECKING:
@@ -227,12 +227,6 @@ def future_source(future: str | None, sql_url: str | None = None) -> str | pd.Da
         return future
     frame: pd.DataFrame = guard(lambda: read_sql(future, sql_url))
     return frame
-
-
-def is_query(text: str) -> bool:
-    """Whether an option's value is a SQL query rather than a path: its first word is SELECT,
-    WITH or FROM (DuckDB's short form), followed by a space."""
-    return re.match(r"\s*(select|with|from)\s", text, flags=re.IGNORECASE) is not None
 
 
 def _scale_out(workers: int | None, scheduler: str | None) -> contextlib.AbstractContextManager[Any]:

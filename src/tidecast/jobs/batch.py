@@ -13,7 +13,7 @@ service's user, so no request path reaches the file system unchecked):
   (`tidecast.data.locations`): confined to the data root and the data URLs when either is set,
   and no local path at all without a data root; `sql` instead of `input` is a DuckDB query,
   bound at submission and run confined to the data root as a training job's is (refused
-  without one).
+  without one), and so is `future_sql` instead of `future`.
 * `output`: always a local folder *inside* ``{home}/batch`` or, when set, inside the data root
   (``s3://bucket/key`` maps onto it as for inputs), checked by the same policy with those two
   folders as its roots. A relative path is taken below the data
@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, Progress
 from tidecast.data.locations import NO_LOCAL_FILES, LocationPolicy, LocationRefused, check_location
-from tidecast.jobs.request import JobConfigError
+from tidecast.jobs.request import JobConfigError, one_future
 from tidecast.registry.errors import NotFound
 from tidecast.registry.schema import ModelVersion
 
@@ -113,6 +113,12 @@ class BatchRequest(BaseModel):
         max_length=LOCATION_LENGTH,
         description="Known covariates over the horizon, for models that need them.",
     )
+    future_sql: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100_000,
+        description="The future covariates as a DuckDB query instead of `future`, read as `sql` is.",
+    )
     output: str | None = Field(
         None,
         min_length=1,
@@ -163,6 +169,11 @@ class BatchRequest(BaseModel):
             )
         return value
 
+    @field_validator("future_sql")
+    @classmethod
+    def _one_future(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return one_future(value, info)
+
     @field_validator("input", "future", "output")
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
@@ -201,16 +212,18 @@ def parse_batch_body(body: Any, settings: _Settings, job_id: str) -> BatchReques
                 resolved[field] = None if value is None else check_location(value, policy)
         except (ValueError, OSError) as exc:
             errors.append({"loc": (field,), "msg": str(exc)})
-    if request.sql is not None and not policy.reads_local:
-        errors.append({"loc": ("sql",), "msg": f"a SQL query reads files, and {NO_LOCAL_FILES}"})
-    elif request.sql is not None:
-        from tidecast.data.io import sql_columns
-        from tidecast.errors import TidecastError
+    for field in ("sql", "future_sql"):
+        query = getattr(request, field)
+        if query is not None and not policy.reads_local:
+            errors.append({"loc": (field,), "msg": f"a SQL query reads files, and {NO_LOCAL_FILES}"})
+        elif query is not None:
+            from tidecast.data.io import sql_columns
+            from tidecast.errors import TidecastError
 
-        try:  # bound as the worker will run it: a file outside the root is refused now
-            sql_columns(request.sql, root=data_root)
-        except TidecastError as exc:
-            errors.append({"loc": ("sql",), "msg": str(exc)})
+            try:  # bound as the worker will run it: a file outside the root is refused now
+                sql_columns(query, root=data_root)
+            except TidecastError as exc:
+                errors.append({"loc": (field,), "msg": str(exc)})
     if errors:
         raise JobConfigError(errors)
     return request.model_copy(update=resolved)
@@ -263,7 +276,8 @@ def run_batch_job(
     data_root: Path | None = None,
 ) -> dict[str, Any]:
     """Run the batch with the model folder `model` (on the Dask `client` when given); the
-    job's result (see `summarize`). A `sql` input runs confined to `data_root` when given."""
+    job's result (see `summarize`). A `sql` input and a `future_sql` run confined to `data_root`
+    when given."""
     from tidecast.batch.runner import run_batch
 
     assert request.output is not None  # parse_batch_body fills it in
@@ -274,6 +288,7 @@ def run_batch_job(
         sql=request.sql,
         sql_root=data_root,
         future=request.future,
+        future_sql=request.future_sql,
         date_format=request.date_format,
         fmt=request.format,
         chunk_rows=request.chunk_rows,

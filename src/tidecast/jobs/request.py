@@ -33,6 +33,15 @@ else:  # the registries' names as Literals: pydantic checks them and lists them 
 Loc = tuple[str | int, ...]
 
 
+def one_future(future_sql: str | None, info: ValidationInfo) -> str | None:
+    """A body's `future_sql`, refused beside a `future` (training and batch bodies alike)."""
+    if future_sql is not None and info.data.get("future") is not None:
+        raise ValueError(
+            "give the future covariates as `future` (a location) or as `future_sql` (a query), not both"
+        )
+    return future_sql
+
+
 class JobConfigError(InvalidInput):
     """A job body that cannot run; `errors` lists each problem with its field (`loc`) and message.
 
@@ -204,11 +213,7 @@ class JobRequest(_Strict):
     @field_validator("future_sql")
     @classmethod
     def _one_future(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None and info.data.get("future") is not None:
-            raise ValueError(
-                "give the future covariates as `future` (a location) or as `future_sql` (a query), not both"
-            )
-        return value
+        return one_future(value, info)
 
     def forecaster_options(self) -> dict[str, Any]:
         """Keyword arguments of `AutoForecaster` for this request, by each option's field.
