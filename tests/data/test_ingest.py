@@ -77,6 +77,14 @@ def test_when_a_name_differs_only_in_case_or_spaces_then_the_error_offers_it() -
     assert "did you mean" not in str(info.value)  # 'day' is another name, not a spelling of it
 
 
+def test_when_the_default_item_column_is_missing_then_the_error_says_how_to_name_it() -> None:
+    with pytest.raises(DataError, match=r"--item-col on the command line.*e\.g\. Store,Dept\)$"):
+        to_canonical(user_frame(), "item_id", "day", "sales")
+    with pytest.raises(DataError) as info:
+        to_canonical(user_frame(), "shop", "day", "sales")
+    assert "--item-col" not in str(info.value)  # a name the user gave: only the columns are listed
+
+
 def test_when_a_covariate_is_missing_then_error_names_it() -> None:
     with pytest.raises(DataError, match=r"missing column\(s\) \['promo'\]"):
         to_canonical(user_frame(), "store", "day", "sales", known_covariates=["promo"])

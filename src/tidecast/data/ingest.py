@@ -142,6 +142,12 @@ def _check_names(frame: pd.DataFrame, columns: list[str], extras: list[str]) -> 
         near = [f"{c!r} for {m!r}" for m in missing for c in available if _same_name(c, m)]
         missing = [missing_name(c, list(frame.columns)) for c in missing]
         hint = f" (did you mean {', '.join(near)}? names differ in spaces or case)" if near else ""
+        if not near and any(c in (ITEM_ID, TIMESTAMP, TARGET) for c in missing if c in columns[:3]):
+            hint = (
+                " (name your item, time and target columns: item_col= in Python, --item-col on the "
+                "command line, columns in a job; an item named by several columns joins them with "
+                "commas, e.g. Store,Dept)"
+            )
         raise DataError(f"missing column(s) {missing}; available columns: {list(available)}{hint}")
 
 
