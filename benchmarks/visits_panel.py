@@ -53,10 +53,15 @@ draw a fixed budget of rows, and from 200 backtested series the costly local can
 tried on a sample first (`automl/screening.py`: at 810 stores MSTL and MSTLETS were skipped for
 adding nothing to the ensemble on 100 sampled series, AutoTheta on a pilot of 30). At 216 stores
 (193 backtested, under that threshold) MSTL, MSTLETS and AutoTheta ran on every series (28.8 s,
-no weight). On 54 stores the ratio sits at the 3x bar, within its own spread: two more pairs
-in one run on the slower machine gave 35.1 s against 12.4 s (2.83x) and 41.6 s against 12.0 s
-(3.47x), the faster machine 3.27x; tidecast's fixed costs are what the plain model's few rows do
-not match. From a few hundred stores on it holds with room. Screening from 100
+no weight). On 54 stores the ratio sits at the 3x bar and depends on the machine: two more
+pairs in one run on a slower machine gave 35.1 s against 12.4 s (2.83x) and 41.6 s against
+12.0 s (3.47x), a faster one 3.27x, and the committed row's machine (engine after 0c0957d)
+26.3 s against 7.8 s (3.36x), three more pairs 3.41x / 3.45x / 3.36x: there the plain model's
+few rows run faster still, while tidecast's LightGBM (two fits of a point model and three
+quantile boosters, 200 rounds each, on 60,000-74,000 rows of 80 features: 16 of its 25 s) and
+its local candidates (MSTLETS, MSTL, AutoTheta: 4.8 s, no weight) do not shrink with them;
+tidecast's fixed costs are what the plain model's few rows do not match. From a few hundred
+stores on it holds with room. Screening from 100
 series instead of 200 (measured, not taken) made the 216-store run 28% faster with the same
 forecast, and pasta_promo's (118 series) 12% faster with the same forecast, but the demo's
 (125) no faster (38.5 -> 40.1 s: MSTLETS, kept, then ran on its sample and in full) and its
