@@ -9,6 +9,7 @@ from tidecast.data.item_keys import (
     item_column,
     item_ids,
     item_parts,
+    key_of,
     missing_name,
     partial_key,
     split,
@@ -110,3 +111,8 @@ def test_split_refuses_ids_without_every_part():
         split(frame, "Store,Dept")
     empty = split(pd.DataFrame({"Store,Dept": pd.Series([], dtype=str), "reason": []}), "Store,Dept")
     assert list(empty.columns) == ["Store", "Dept", "reason"]
+
+
+def test_a_key_of_one_column_may_hold_the_separator():
+    frame = pd.DataFrame({"sku": ["a|1", "b|2"]})
+    assert key_of(frame, ["sku"], "sku").tolist() == ["a|1", "b|2"]

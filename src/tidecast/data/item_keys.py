@@ -65,8 +65,8 @@ def text_columns(item_col: str) -> list[str]:
 
 
 def key_of(frame: pd.DataFrame, columns: Sequence[str], label: str) -> pd.Series:
-    """Each row's values of `columns` as text, joined by "|": a DataError names an empty part or
-    a value holding "|" (the join could not be split back exactly)."""
+    """Each row's values of `columns` as text, joined by "|": a DataError names an empty part or,
+    where there are several, a value holding "|" (the join could not be split back exactly)."""
     texts = []
     for column in columns:
         what = f"column {column!r}" if [column] == list(columns) else f"column {column!r} (part of {label!r})"
@@ -76,6 +76,9 @@ def key_of(frame: pd.DataFrame, columns: Sequence[str], label: str) -> pd.Series
             rows = np.flatnonzero(missing)[:5].tolist()
             raise DataError(f"{what} has {int(missing.sum())} missing values (rows {rows})")
         text = values.astype(str)
+        texts.append(text)
+        if len(columns) == 1:
+            continue
         holding = text.str.contains(SEPARATOR, regex=False).to_numpy()
         if holding.any():
             shown = sorted(set(text[holding].head(3)))
@@ -83,7 +86,6 @@ def key_of(frame: pd.DataFrame, columns: Sequence[str], label: str) -> pd.Series
                 f"{what} has values holding {SEPARATOR!r}, which joins the key's parts: {shown}; "
                 "replace it in those values"
             )
-        texts.append(text)
     key = texts[0]
     for text in texts[1:]:
         key = key + SEPARATOR + text
