@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from browser import Console, chromium_browser, needs_chromium, visit
 from test_e2e_http import Service, completed_job, create_key, wait_for_job
 
 pytestmark = pytest.mark.timeout(180)
+__all__ = ["chromium_browser"]  # the `browser` fixture
 
 TASK = {
     "horizon": 4,
@@ -120,3 +124,35 @@ def test_a_key_naming_a_column_the_data_lacks_fails_the_job_naming_it(service: S
     assert created.status_code == 201, created.text
     job = wait_for_job(service, created.json()["id"], {"Completed", "Failed"}, timeout=60)
     assert job["status"] == "Failed" and "Store,Aisle (lacking Aisle)" in job["error"], job
+
+
+@needs_chromium
+def test_the_dashboard_charts_an_item_of_a_two_column_key(
+    service: Service, deployed: pd.DataFrame, browser: Any, tmp_path: Path
+) -> None:
+    """The explorer finds "01|30" among the endpoint's items and draws its history, forecast
+    and backtests (read back from the run's CSVs with the store "01" as text)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    console = Console(page)
+    try:
+        page.goto(service.url + "/dashboard")
+        page.wait_for_selector("#api-key")
+        page.fill("#api-key", service.admin)
+        page.click("form button[type=submit]")
+        page.wait_for_selector("#jobs-list table")
+        visit(page, f"{service.url}/dashboard/#/explorer?source=keyed")
+        page.fill("#item-search", "01|3")
+        page.wait_for_selector("#item-suggestions li:text-is('01|30')")
+        page.evaluate("document.body.dataset.state = ''")
+        page.click("#item-suggestions li:text-is('01|30')")
+        page.wait_for_selector("body[data-state=ready]")
+        page.wait_for_selector("#item-chart canvas")
+        title = page.locator("#item-title").inner_text()
+        legend = page.locator("#item-chart .u-legend .u-label").all_inner_texts()
+        page.screenshot(path=str(tmp_path / "explorer-keyed.png"), full_page=True)
+    finally:
+        context.close()
+    assert console.errors == []
+    assert title == "01|30"
+    assert {"history", "forecast", "p10", "p90", "backtest"} <= set(legend)
