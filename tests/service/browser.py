@@ -41,3 +41,17 @@ def visit(page: Any, url: str) -> None:
     page.evaluate("document.body.dataset.state = ''")
     page.goto(url)
     page.wait_for_selector("body[data-state=ready]")
+
+
+def signed_in(browser: Any, url: str, key: str, viewport: dict[str, int]) -> tuple[Any, Any, Console]:
+    """A fresh tab on the service at `url`'s /dashboard, past the key form: (context, page,
+    console)."""
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    console = Console(page)
+    page.goto(url + "/dashboard")
+    page.wait_for_selector("#api-key")
+    page.fill("#api-key", key)
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#jobs-list table")
+    return context, page, console

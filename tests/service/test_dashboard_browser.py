@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Console, chromium_browser, needs_chromium, visit
+from browser import Console, chromium_browser, needs_chromium, signed_in, visit
 from test_e2e_http import Service, completed_job, create_key
 
 from tidecast.data.demo import future_covariates, generate
@@ -69,15 +69,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 
 def open_dashboard(browser: Any, service: Service, screen: str) -> tuple[Any, Any, Console]:
     """A fresh tab on /dashboard, past the key form."""
-    context = browser.new_context(viewport=SCREENS[screen])
-    page = context.new_page()
-    console = Console(page)
-    page.goto(service.url + "/dashboard")
-    page.wait_for_selector("#api-key")
-    page.fill("#api-key", service.admin)
-    page.click("form button[type=submit]")
-    page.wait_for_selector("#jobs-list table")
-    return context, page, console
+    return signed_in(browser, service.url, service.admin, SCREENS[screen])
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))

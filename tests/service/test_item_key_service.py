@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from browser import Console, chromium_browser, needs_chromium, visit
+from browser import chromium_browser, needs_chromium, signed_in, visit
 from test_e2e_http import Service, completed_job, create_key, wait_for_job
 
 pytestmark = pytest.mark.timeout(180)
@@ -132,15 +132,8 @@ def test_the_dashboard_charts_an_item_of_a_two_column_key(
 ) -> None:
     """The explorer finds "01|30" among the endpoint's items and draws its history, forecast
     and backtests (read back from the run's CSVs with the store "01" as text)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    page = context.new_page()
-    console = Console(page)
+    context, page, console = signed_in(browser, service.url, service.admin, {"width": 1280, "height": 860})
     try:
-        page.goto(service.url + "/dashboard")
-        page.wait_for_selector("#api-key")
-        page.fill("#api-key", service.admin)
-        page.click("form button[type=submit]")
-        page.wait_for_selector("#jobs-list table")
         visit(page, f"{service.url}/dashboard/#/explorer?source=keyed")
         page.fill("#item-search", "01|3")
         page.wait_for_selector("#item-suggestions li:text-is('01|30')")
