@@ -172,6 +172,21 @@ def test_when_actuals_are_wrong_then_the_answer_is_a_named_problem(
     assert client.get("/v1/monitoring/nowhere", headers=admin).status_code == 404
 
 
+def test_when_an_upload_keeps_the_training_files_names_then_the_query_names_its_columns(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    upload = "Store,Dept,Date,Sales\n01,7,2024-01-29,12\n01,7,2024-01-30,15\n1,7,2024-01-29,3\n"
+    headers = {**admin, "Content-Type": "text/csv"}
+    names = {"item_col": "Store,Dept", "timestamp_col": "Date", "value_col": "Sales"}
+    loaded = client.post("/v1/actuals", content=upload, params=names, headers=headers)
+    assert loaded.status_code == 200, loaded.text
+    assert loaded.json()["inserted"] == 3
+    rows = client.get("/v1/actuals", params={"item_id": "01|7"}, headers=admin).json()["actuals"]
+    assert [r["value"] for r in rows] == [12.0, 15.0]  # "01|7", apart from "1|7"
+    unnamed = client.post("/v1/actuals", content=upload, headers=headers)
+    assert unnamed.status_code == 422 and "item_id" in unnamed.json()["detail"], unnamed.text
+
+
 # ---- observations ----------------------------------------------------------------------------
 def forecasts(client: TestClient, admin: dict[str, str]) -> dict[str, dict]:
     answer = client.post(

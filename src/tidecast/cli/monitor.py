@@ -53,11 +53,20 @@ def ingest(
     date_format: Annotated[
         str | None, typer.Option("--date-format", help="strftime format of the timestamps (e.g. %d/%m/%Y)")
     ] = None,
+    item_col: Annotated[
+        str, typer.Option("--item-col", help="Item id column; several joined by commas (Store,Dept)")
+    ] = "item_id",
+    timestamp_col: Annotated[str, typer.Option("--timestamp-col", help="Timestamp column")] = "timestamp",
+    value_col: Annotated[
+        str | None,
+        typer.Option("--value-col", help="Observed value column (default: value, target or actual)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
     """Load actuals from FILE: idempotent (a row loaded twice counts once; a changed value
-    replaces the old one and the change is logged). Further numeric columns are covariates."""
-    frame, duplicates = guard(lambda: read_actuals(file, date_format))
+    replaces the old one and the change is logged). Further numeric columns are covariates.
+    The columns may be named as in the training file (--item-col, --timestamp-col, --value-col)."""
+    frame, duplicates = guard(lambda: read_actuals(file, date_format, item_col, timestamp_col, value_col))
 
     result = _with_monitor(lambda m: ingest_actuals(m.registry.sessions, frame, duplicates))
     if as_json:

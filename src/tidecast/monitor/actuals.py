@@ -25,6 +25,7 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tidecast.data.io import read_table
+from tidecast.data.item_keys import compose, item_parts, missing_name, text_columns
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text, without_time_zone
 from tidecast.errors import DataError
@@ -84,7 +85,11 @@ def actuals_frame(frame: pd.DataFrame, date_format: str | None = None) -> tuple[
     value_col = next((c for c in VALUE_ALIASES if c in frame.columns), None)
     missing = [c for c in (ITEM_ID, TIMESTAMP) if c not in frame.columns] + ([] if value_col else [VALUE])
     if missing or value_col is None:
-        raise DataError(f"actuals need the columns item_id, timestamp and value; missing {missing}")
+        raise DataError(
+            f"actuals need the columns item_id, timestamp and value; missing {missing} (a file in "
+            "the training data's names: --item-col, --timestamp-col and --value-col on the command "
+            "line, item_col, timestamp_col and value_col with an upload)"
+        )
     out = pd.DataFrame(
         {ITEM_ID: frame[ITEM_ID].astype(str), TIMESTAMP: _timestamps(frame[TIMESTAMP], date_format)}
     )
@@ -127,17 +132,44 @@ def _numbers(column: pd.Series, name: str, allow_missing: bool = False) -> pd.Se
     return values
 
 
-def read_actuals(path: str | Path, date_format: str | None = None) -> tuple[pd.DataFrame, int]:
-    """`actuals_frame` of a CSV or Parquet file (or folder), item ids read as text."""
-    return actuals_frame(read_table(path, text_columns=[ITEM_ID]), date_format)
+def named_actuals(
+    frame: pd.DataFrame, item_col: str = ITEM_ID, timestamp_col: str = TIMESTAMP, value_col: str | None = None
+) -> pd.DataFrame:
+    """Rows in the user's own column names (the training file's: `Store,Dept`, `Date`,
+    `Sales`) with the canonical ones, so new sales load without a rewrite. An item key of
+    several columns is joined as training joins it (`data.item_keys`) and its parts dropped,
+    lest they be taken for covariates."""
+    frame = compose(frame, item_col)
+    parts = [p for p in item_parts(item_col) if p != item_col and p in frame.columns]
+    names = {item_col: ITEM_ID, timestamp_col: TIMESTAMP, **({value_col: VALUE} if value_col else {})}
+    missing = [name for name in names if name not in frame.columns and name not in (ITEM_ID, TIMESTAMP)]
+    if missing:
+        raise DataError(
+            f"the actuals lack column(s) {[missing_name(m, list(frame.columns)) for m in missing]}; "
+            f"they have {list(frame.columns)}"
+        )
+    return frame.drop(columns=parts).rename(columns={k: v for k, v in names.items() if k != v})
 
 
-def parse_upload(body: bytes, content_type: str) -> pd.DataFrame:
+def read_actuals(
+    path: str | Path,
+    date_format: str | None = None,
+    item_col: str = ITEM_ID,
+    timestamp_col: str = TIMESTAMP,
+    value_col: str | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """`actuals_frame` of a CSV or Parquet file (or folder) in its own column names
+    (`named_actuals`), item ids read as text."""
+    frame = read_table(path, text_columns=text_columns(item_col))
+    return actuals_frame(named_actuals(frame, item_col, timestamp_col, value_col), date_format)
+
+
+def parse_upload(body: bytes, content_type: str, item_col: str = ITEM_ID) -> pd.DataFrame:
     """An uploaded CSV or Parquet body as a raw frame (validated by `actuals_frame`)."""
     try:
         if "parquet" in content_type or body[:4] == b"PAR1":
             return pd.read_parquet(io.BytesIO(body))
-        return pd.read_csv(io.BytesIO(body), dtype={ITEM_ID: str})
+        return pd.read_csv(io.BytesIO(body), dtype=dict.fromkeys(text_columns(item_col), str))
     except Exception as exc:  # the readers raise many types for a broken upload
         raise DataError(f"the upload is not a readable CSV or Parquet table: {exc}") from None
 

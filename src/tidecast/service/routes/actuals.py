@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from tidecast.monitor.actuals import change_log, load_actuals, parse_upload
+from tidecast.monitor.actuals import change_log, load_actuals, named_actuals, parse_upload
 from tidecast.service.dependencies import StateDep, require_admin
 from tidecast.service.problems import Problem, from_validation_error, parse_json
 
@@ -53,7 +53,8 @@ router = APIRouter(prefix="/v1/actuals", tags=["monitoring"], dependencies=[Depe
 
 @router.post(
     "",
-    summary="Load actuals: JSON rows ({item_id, timestamp, value}) or a CSV/Parquet upload",
+    summary="Load actuals: JSON rows ({item_id, timestamp, value}) or a CSV/Parquet upload "
+    "(in its own column names with item_col, timestamp_col, value_col)",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -65,7 +66,15 @@ router = APIRouter(prefix="/v1/actuals", tags=["monitoring"], dependencies=[Depe
         }
     },
 )
-async def ingest(request: Request, state: StateDep) -> dict[str, Any]:
+async def ingest(
+    request: Request,
+    state: StateDep,
+    item_col: Annotated[
+        str, Query(min_length=1, max_length=400, description="An upload's item column(s), e.g. Store,Dept")
+    ] = "item_id",
+    timestamp_col: Annotated[str, Query(min_length=1, max_length=200)] = "timestamp",
+    value_col: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+) -> dict[str, Any]:
     body = await request.body()
     kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if kind in JSON_TYPES:
@@ -77,8 +86,9 @@ async def ingest(request: Request, state: StateDep) -> dict[str, Any]:
         frame = pd.DataFrame([r.model_dump() for r in actuals.rows])
         result = await run_in_threadpool(state.monitor.ingest, frame, actuals.date_format)
     elif kind in UPLOAD_TYPES:
-        frame = await run_in_threadpool(parse_upload, body, kind)
-        result = await run_in_threadpool(state.monitor.ingest, frame)
+        frame = await run_in_threadpool(parse_upload, body, kind, item_col)
+        named = await run_in_threadpool(named_actuals, frame, item_col, timestamp_col, value_col)
+        result = await run_in_threadpool(state.monitor.ingest, named)
     else:
         raise Problem(
             415, "Unsupported media type", f"content type {kind!r}; send JSON rows, text/csv or Parquet"
