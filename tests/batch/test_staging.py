@@ -111,6 +111,22 @@ def test_a_comma_csv_with_thousands_commas_is_read_in_chunks_as_read_table_reads
     assert max(together["target_value"]) > 1000
 
 
+def test_thousands_dots_are_decided_on_the_whole_file_as_read_table_decides(tmp_path):
+    """The dotted values sit in the last rows: staged in chunks of two rows, every chunk reads
+    them as read_table reads the whole file."""
+    rows = ["item_id;timestamp;units;price"] + [f"i{k};2023-01-0{k % 9 + 1};{k};1,5" for k in range(8)]
+    rows += ["i8;2023-01-01;1.234;2", "i9;2023-01-01;12.345;2"]
+    (tmp_path / "de.csv").write_text("\n".join(rows) + "\n")
+    staged = stage(tmp_path / "de.csv", tmp_path / "s", "item_id", chunk_rows=2)
+    assert staged.thousands_dots == ("units",)
+    together = pd.concat(read_all(staged).values()).sort_values("item_id", ignore_index=True)
+    expected = read_table(tmp_path / "de.csv", text_columns=["item_id"]).sort_values(
+        "item_id", ignore_index=True
+    )
+    assert together["units"].tolist() == expected["units"].tolist()
+    assert together["units"].iloc[-2:].tolist() == [1234.0, 12345.0]
+
+
 def test_staging_is_reused_until_the_input_changes(panel, tmp_path):
     source = tmp_path / "in.parquet"
     panel.to_parquet(source, index=False)

@@ -217,6 +217,26 @@ def test_when_a_semicolon_csv_writes_decimal_commas_then_its_numbers_are_read_as
     assert canonical["target"].tolist()[:2] == [12.5, -0.25]
 
 
+def test_when_a_semicolon_export_groups_integers_by_dots_then_they_are_thousands(tmp_path):
+    """A German export of units with thousands separators: `1.234` is 1234 units, not 1.234,
+    where another column shows decimal commas; alone, the dot stays a decimal point."""
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "item_id;timestamp;units;price;ratio\n"
+        "a;2023-01-01;999;1,50;0.5\n"
+        "a;2023-01-02;1.234;2,25;1.234\n"
+        "b;2023-01-01;12.345;3;2\n"
+    )
+    read = read_table(path, text_columns=["item_id"])
+    assert read["units"].tolist() == [999.0, 1234.0, 12345.0]
+    assert read["price"].tolist() == [1.5, 2.25, 3.0]
+    assert read["ratio"].tolist() == [0.5, 1.234, 2.0]  # "0.5" is no thousands grouping
+    (tmp_path / "plain.csv").write_text("item_id;timestamp;units\na;2023-01-01;999\na;2023-01-02;1.234\n")
+    assert read_table(tmp_path / "plain.csv")["units"].tolist() == [999.0, 1.234]  # no sign of the locale
+    (tmp_path / "big.csv").write_text("item_id;timestamp;units\na;2023-01-01;999\na;2023-01-02;1.234.567\n")
+    assert read_table(tmp_path / "big.csv")["units"].tolist() == [999.0, 1234567.0]  # two dots: thousands
+
+
 def test_when_a_comma_csv_quotes_numbers_with_thousands_commas_then_they_are_numbers(tmp_path):
     """An English-locale export: `,` between fields and between thousands, `.` before decimals."""
     path = tmp_path / "us.csv"

@@ -18,7 +18,7 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from tidecast.data.io import compression_of, display_path, resolve_files, sniff_delimiter, table_kind
+from tidecast.data.csv_files import separator, thousands_dots
+from tidecast.data.io import compression_of, display_path, resolve_files, table_kind
 from tidecast.data.item_keys import SEPARATOR, item_parts, missing_name, text_columns
-from tidecast.data.locale_numbers import decimal_commas, thousands_commas
+from tidecast.data.locale_numbers import decimal_commas, thousands_commas, undot
 from tidecast.errors import DataError
 
 MARKER = "_SUCCESS.json"
@@ -55,6 +56,9 @@ class Staged:
     item_col: str = ""
     # From a comma-separated CSV: "10,038.50" is read as a number, as `read_table` reads it.
     thousands_commas: bool = False
+    # Columns whose dots group thousands ("1.234" for 1234), decided on the whole file
+    # (`csv_files.thousands_dots`) and staged as text, then read as numbers in each chunk.
+    thousands_dots: tuple[str, ...] = ()
 
     def chunk_files(self, k: int) -> list[Path]:
         return sorted((self.folder / chunk_name(k)).glob("*.parquet"))
@@ -66,7 +70,8 @@ class Staged:
             return None
         frames = [pq.read_table(f).to_pandas() for f in files]
         frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        skip = text_columns(self.item_col)
+        skip = [*text_columns(self.item_col), *self.thousands_dots]
+        frame = undot(frame, self.thousands_dots)
         if self.decimal_commas:
             frame = decimal_commas(frame, skip=skip)
         if self.thousands_commas:
@@ -130,8 +135,18 @@ def stage(
         shutil.rmtree(stale, ignore_errors=True)
     staging.mkdir(parents=True)
     total = without_item = 0
+    dots = sorted(
+        {
+            column
+            for path in paths
+            if table_kind(path) != "parquet" and _separator(fs, path) != ","
+            for column in thousands_dots(
+                fs, path, compression_of(path), _separator(fs, path), skip=text_columns(item_col)
+            )
+        }
+    )
     for file_index, path in enumerate(paths):
-        for batch_index, batch in enumerate(_batches(fs, path, label, item_col)):
+        for batch_index, batch in enumerate(_batches(fs, path, label, item_col, text=dots)):
             written, dropped = _write_buckets(
                 batch, item_col, n_chunks, staging, f"{file_index:05d}-{batch_index:06d}"
             )
@@ -147,6 +162,7 @@ def stage(
         "thousands_commas": any(
             _separator(fs, path) == "," for path in paths if table_kind(path) != "parquet"
         ),
+        "thousands_dots": dots,
         "chunk_rows": chunk_rows,
         "n_chunks": n_chunks,
         "rows": total,
@@ -166,13 +182,13 @@ def _staged(folder: Path, marker: dict[str, Any]) -> Staged:
         bool(marker.get("decimal_commas", False)),
         str(marker["item_col"]),
         bool(marker.get("thousands_commas", False)),
+        tuple(str(c) for c in marker.get("thousands_dots", ())),
     )
 
 
 def _separator(fs: Any, path: str) -> str:
-    """A CSV's field separator, from its first line (`sniff_delimiter`)."""
-    with fs.open(path, "rb", compression=compression_of(path)) as handle:
-        return sniff_delimiter(handle.readline().decode("utf-8", errors="replace"))
+    """A CSV's field separator, from its first line (`csv_files.sniff_delimiter`)."""
+    return separator(fs, path, compression_of(path))
 
 
 def _read_marker(folder: Path) -> dict[str, Any] | None:
@@ -191,7 +207,7 @@ def _count_rows(fs: Any, path: str, label: str, item_col: str) -> int:
 
 
 def _batches(
-    fs: Any, path: str, label: str, item_col: str, key_only: bool = False
+    fs: Any, path: str, label: str, item_col: str, key_only: bool = False, text: Sequence[str] = ()
 ) -> Iterator[pa.RecordBatch]:
     """The file's record batches, item ids as strings (an item key of several columns joined,
     `data.item_keys`); `key_only` reads just the key's columns. Read errors name the file."""
@@ -202,7 +218,7 @@ def _batches(
         if table_kind(path) == "parquet":
             batches = _parquet_batches(fs, path, name, item_col, key_only)
         else:
-            batches = _csv_batches(fs, path, name, item_col, key_only)
+            batches = _csv_batches(fs, path, name, item_col, key_only, text)
         for batch in batches:
             yield _with_key(batch, item_col)
     except DataError:
@@ -220,7 +236,9 @@ def _parquet_batches(
         yield from parquet.iter_batches(batch_size=READ_ROWS, columns=key if key_only else None)
 
 
-def _csv_batches(fs: Any, path: str, name: str, item_col: str, key_only: bool) -> Iterator[pa.RecordBatch]:
+def _csv_batches(
+    fs: Any, path: str, name: str, item_col: str, key_only: bool, text: Sequence[str] = ()
+) -> Iterator[pa.RecordBatch]:
     """Stream a CSV, its separator found as `read_table` finds it (`sniff_delimiter`); integer
     columns are read as floats, so a later block with a decimal or an empty cell does not
     contradict the types inferred from the first block."""
@@ -232,7 +250,7 @@ def _csv_batches(fs: Any, path: str, name: str, item_col: str, key_only: bool) -
         ).schema
     key = _key_columns(header.names, item_col, name)
     types = {f.name: pa.float64() for f in header if pa.types.is_integer(f.type)}
-    types.update(dict.fromkeys(key, pa.string()))
+    types.update(dict.fromkeys([*key, *(c for c in text if c in header.names)], pa.string()))
     convert = pacsv.ConvertOptions(column_types=types, include_columns=key if key_only else None)
     with fs.open(path, "rb", compression=compression) as handle:
         reader = pacsv.open_csv(

@@ -15,12 +15,10 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
-from pandas._libs.parsers import STR_NA_VALUES
 
-from tidecast.data.locale_numbers import decimal_commas, thousands_commas
+from tidecast.data.csv_files import read_csv_table, separator
 from tidecast.errors import ConfigError, DataError
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst")
@@ -155,56 +153,14 @@ def _read_csv(
     only: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     compression = compression_of(path)
-    with fs.open(path, "rb", compression=compression) as handle:
-        first = handle.readline().decode("utf-8", errors="replace")
-    sep = sniff_delimiter(first)
+    sep = separator(fs, path, compression)
     with fs.open(path, "rb", compression=compression) as handle:
         header = pd.read_csv(handle, nrows=0, sep=sep).columns.tolist()
     _check_columns(header, columns, name)
     text = [c for c in text_columns if c in header]
-    with fs.open(path, "rb", compression=compression) as handle:
-        frame = _csv_frame(handle, _wanted(header, columns, only), text, sep)
-    # a spreadsheet's export: 12,5 is twelve and a half where fields are split by ";", and
-    # "10,038.50" ten thousand and more where they are split by commas (`locale_numbers`)
-    frame = (decimal_commas if sep != "," else thousands_commas)(frame, skip=text_columns)
+    frame = read_csv_table(fs, path, compression, sep, _wanted(header, columns, only), text)
     frame.attrs[SOURCE_COLUMNS] = header
     return frame
-
-
-def _csv_frame(handle: Any, wanted: list[str] | None, text: list[str], sep: str) -> pd.DataFrame:
-    """A CSV as pandas' pyarrow reader gives it, but `text` columns parsed as text.
-
-    pandas' pyarrow engine infers each column's type and only then applies `dtype`, so store
-    ids "01" and "1" both became "1" in an all-numeric column. Here pyarrow reads them as
-    text from the start; the rest is what that engine does (its missing-value spellings,
-    an all-missing column as float64).
-    """
-    convert = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(text, pa.string()),
-        include_columns=wanted,
-        null_values=sorted(STR_NA_VALUES),
-        strings_can_be_null=True,
-    )
-    table = pacsv.read_csv(handle, parse_options=pacsv.ParseOptions(delimiter=sep), convert_options=convert)
-    schema = table.schema
-    for i, kind in enumerate(schema.types):
-        if pa.types.is_null(kind):
-            schema = schema.set(i, schema.field(i).with_type(pa.float64()))
-    frame = table.cast(schema).to_pandas()
-    return frame.astype(dict.fromkeys(text, "string")) if text else frame
-
-
-def sniff_delimiter(header_line: str) -> str:
-    """The header's field separator: a comma unless the line has none and another separator.
-
-    European spreadsheets write `;`-separated CSV, and tab- or pipe-separated exports are
-    common; read as commas they become one column named `item_id;timestamp;...`.
-    """
-    if "," in header_line:
-        return ","
-    counts = {sep: header_line.count(sep) for sep in (";", "\t", "|")}
-    best = max(counts, key=lambda sep: counts[sep])
-    return best if counts[best] > 0 else ","
 
 
 def _wanted(

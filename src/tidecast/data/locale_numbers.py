@@ -72,3 +72,64 @@ def _numbers_with_commas(
         plain = given.str.replace(grouping, "", regex=False).str.replace(decimal, ".", regex=False)
         converted[column] = plain.astype("float64").reindex(frame.index)
     return frame.assign(**converted) if converted else frame
+
+
+# Digits in groups of three after dots, no decimals: 1.234 or 12.345.678 (a thousands dot).
+THOUSANDS_DOT = r"[+-]?\d{1,3}(?:\.\d{3})+"
+_INTEGER = r"[+-]?\d+"
+
+
+class DotScan:
+    """Which columns of a file not separated by commas hold integers grouped by dots.
+
+    A spreadsheet set to German writes 1234 units as `1.234` when its cells show thousands
+    separators; pyarrow reads that as 1.234, a thousandth of the sale, and nothing fails.
+    The dot is a thousands separator where every value of a column is an integer, grouped
+    by dots in threes, at least one with a dot, and the file shows it is such an export: a
+    column of numbers with decimal commas (`12,50`), or a value with two dots (`1.234.567`).
+    Otherwise (`1.234` beside `0.5`, or a file with no decimal comma anywhere) the dot stays a
+    decimal point. The scan reads the file's columns as text, batch by batch (`add`), so the
+    whole file decides, as one `read_table` and a staged batch of it must agree.
+    """
+
+    def __init__(self) -> None:
+        self.dotted: set[str] = set()
+        self.not_grouped: set[str] = set()
+        self.many_dots: set[str] = set()
+        self.with_comma: set[str] = set()
+        self.not_decimal_comma: set[str] = set()
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """One batch of the file's columns, read as text."""
+        for column in frame.columns:
+            text = frame[column].astype("string").str.strip()
+            given = text[text.notna() & (text != "")]
+            if given.empty:
+                continue
+            dots = given.str.count(r"\.")
+            if (dots > 0).any():
+                self.dotted.add(column)
+            if (dots > 1).any():
+                self.many_dots.add(column)
+            if not given.str.fullmatch(f"{THOUSANDS_DOT}|{_INTEGER}").all():
+                self.not_grouped.add(column)
+            if given.str.contains(",", regex=False).any():
+                self.with_comma.add(column)
+            if not given.str.fullmatch(DECIMAL_COMMA).all():
+                self.not_decimal_comma.add(column)
+
+    def columns(self) -> list[str]:
+        """The columns whose dots group thousands (see the class docstring)."""
+        european = bool(self.with_comma - self.not_decimal_comma)
+        grouped = self.dotted - self.not_grouped - self.with_comma
+        return sorted(c for c in grouped if european or c in self.many_dots)
+
+
+def undot(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """`frame` with each of `columns` (text of integers grouped by dots) as floats."""
+    converted = {}
+    for column in columns:
+        if column in frame.columns:
+            text = frame[column].astype("string").str.strip().str.replace(".", "", regex=False)
+            converted[column] = pd.to_numeric(text.mask(text == ""), errors="coerce").astype("float64")
+    return frame.assign(**converted) if converted else frame

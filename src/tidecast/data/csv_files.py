@@ -1,0 +1,116 @@
+"""CSV files as tables: their separator, id columns read as text, numbers as a locale writes them.
+
+`io.read_table` reads a CSV through `read_csv_table`, and batch staging streams one with the
+same decisions, so a file gives the same values to `train` and to `batch`:
+
+* the separator is the header's (`sniff_delimiter`): a `;`-, tab- or `|`-separated export is
+  read as the table it is, not as one column;
+* named text columns (item ids) are parsed as text from the start (`csv_frame`): stores `01`
+  and `1` stay two series;
+* numbers are read as the spreadsheet that wrote them meant (`locale_numbers`): decimal commas
+  and thousands dots where fields are not split by commas, thousands commas where they are,
+  currency signs dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from pandas._libs.parsers import STR_NA_VALUES
+
+from tidecast.data.locale_numbers import DotScan, decimal_commas, thousands_commas, undot
+
+SCAN_BLOCK_BYTES = 16 << 20
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The header's field separator: a comma unless the line has none and another separator.
+
+    European spreadsheets write `;`-separated CSV, and tab- or pipe-separated exports are
+    common; read as commas they become one column named `item_id;timestamp;...`.
+    """
+    if "," in header_line:
+        return ","
+    counts = {sep: header_line.count(sep) for sep in (";", "\t", "|")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > 0 else ","
+
+
+def separator(fs: Any, path: str, compression: str | None) -> str:
+    """A CSV's field separator, from its first line (`sniff_delimiter`)."""
+    with fs.open(path, "rb", compression=compression) as handle:
+        return sniff_delimiter(handle.readline().decode("utf-8", errors="replace"))
+
+
+def read_csv_table(
+    fs: Any, path: str, compression: str | None, sep: str, wanted: list[str] | None, text: list[str]
+) -> pd.DataFrame:
+    """The CSV's `wanted` columns (all: None), `text` ones as text, numbers per its locale."""
+    dots = [] if sep == "," else thousands_dots(fs, path, compression, sep, skip=text)
+    dots = [c for c in dots if wanted is None or c in wanted]
+    with fs.open(path, "rb", compression=compression) as handle:
+        frame = csv_frame(handle, wanted, [*text, *dots], sep)
+    frame = undot(frame, dots)
+    # a spreadsheet's export: 12,5 is twelve and a half where fields are split by ";", and
+    # "10,038.50" ten thousand and more where they are split by commas (`locale_numbers`)
+    return (decimal_commas if sep != "," else thousands_commas)(frame, skip=[*text, *dots])
+
+
+def csv_frame(handle: Any, wanted: list[str] | None, text: list[str], sep: str) -> pd.DataFrame:
+    """A CSV as pandas' pyarrow reader gives it, but `text` columns parsed as text.
+
+    pandas' pyarrow engine infers each column's type and only then applies `dtype`, so store
+    ids "01" and "1" both became "1" in an all-numeric column. Here pyarrow reads them as
+    text from the start; the rest is what that engine does (its missing-value spellings,
+    an all-missing column as float64).
+    """
+    convert = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(text, pa.string()),
+        include_columns=wanted,
+        null_values=sorted(STR_NA_VALUES),
+        strings_can_be_null=True,
+    )
+    table = pacsv.read_csv(handle, parse_options=pacsv.ParseOptions(delimiter=sep), convert_options=convert)
+    schema = table.schema
+    for i, kind in enumerate(schema.types):
+        if pa.types.is_null(kind):
+            schema = schema.set(i, schema.field(i).with_type(pa.float64()))
+    frame = table.cast(schema).to_pandas()
+    return frame.astype(dict.fromkeys(text, "string")) if text else frame
+
+
+def thousands_dots(
+    fs: Any, path: str, compression: str | None, sep: str, skip: Sequence[str] = ()
+) -> list[str]:
+    """The columns of a CSV not separated by commas whose dots group thousands (`DotScan`),
+    from the whole file read as text in blocks (memory bounded by the block, not the file)."""
+    with fs.open(path, "rb", compression=compression) as handle:
+        header = pacsv.open_csv(
+            handle,
+            read_options=pacsv.ReadOptions(block_size=1 << 16),
+            parse_options=pacsv.ParseOptions(delimiter=sep),
+        ).schema.names
+    columns = [c for c in header if c not in set(skip)]
+    if not columns:
+        return []
+    scan = DotScan()
+    convert = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(columns, pa.string()),
+        include_columns=columns,
+        null_values=sorted(STR_NA_VALUES),
+        strings_can_be_null=True,
+    )
+    with fs.open(path, "rb", compression=compression) as handle:
+        reader = pacsv.open_csv(
+            handle,
+            read_options=pacsv.ReadOptions(block_size=SCAN_BLOCK_BYTES),
+            parse_options=pacsv.ParseOptions(delimiter=sep),
+            convert_options=convert,
+        )
+        for batch in reader:
+            scan.add(batch.to_pandas())
+    return scan.columns()
