@@ -160,9 +160,9 @@ class Preparer:
             keys = key_of(table, key, ",".join(key))
             duplicated = keys[keys.duplicated()].unique()
             if len(duplicated):
-                what = "items" if key == (self.item_col,) else f"keys of {list(key)}"
                 raise DataError(
-                    f"the item metadata has {len(duplicated)} {what} on several rows: {list(duplicated[:5])}"
+                    f"the item metadata has {len(duplicated)} {self._keys(key)} on several rows: "
+                    f"{list(duplicated[:5])}"
                 )
             self.static_cache = table
         return self.static_cache
@@ -186,13 +186,18 @@ class Preparer:
         table_keys = key_of(table, key, label)
         unknown = pd.Index(keys.unique()).difference(table_keys)
         if len(unknown):
-            what = "items" if key == (self.item_col,) else f"keys of {list(key)}"
-            raise DataError(f"{len(unknown)} {what} have no row in the item metadata: {sorted(unknown)[:5]}")
+            raise DataError(
+                f"{len(unknown)} {self._keys(key)} have no row in the item metadata: {sorted(unknown)[:5]}"
+            )
         lookup = table.set_index(pd.Index(table_keys.to_numpy()))[columns]
         joined = frame.drop(columns=[c for c in columns if c in frame.columns]).copy()
         for column in columns:
             joined[column] = keys.map(lookup[column]).to_numpy()
         return joined
+
+    def _keys(self, key: tuple[str, ...]) -> str:
+        """What an item-metadata table's rows are, for errors: items, or keys of some parts."""
+        return "items" if key == (self.item_col,) else f"keys of {list(key)}"
 
     def event_list(self) -> tuple[tuple[str, str], ...]:
         if self.events is None:
