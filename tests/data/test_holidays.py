@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tidecast.data.holidays import HolidayCalendar, holiday_features, holiday_key
+from tidecast.automl.option_checks import check_holidays
+from tidecast.data.holidays import HolidayCalendar, country_named, holiday_features, holiday_key
 from tidecast.errors import ConfigError, DataError
 
 
@@ -143,6 +144,14 @@ def test_when_a_country_code_is_unknown_then_config_error_names_it_and_valid_one
         HolidayCalendar.from_countries(["US", "XX"], range(2023, 2024))
     with pytest.raises(ConfigError, match="no subdivision 'ZZ'"):
         HolidayCalendar.from_countries(["US"], [2023], {"US": "ZZ"})
+
+
+def test_when_a_country_is_named_in_words_then_the_error_gives_its_code() -> None:
+    assert country_named("Germany") == "DE"
+    assert country_named("united kingdom") == "GB"
+    assert country_named("Atlantis") is None
+    with pytest.raises(ConfigError, match=r"got \['Germany'\]: did you mean DE for 'Germany'\?"):
+        check_holidays(["Germany"])
 
 
 def test_when_countries_subdivisions_and_events_are_merged_then_every_holiday_is_kept_once() -> None:

@@ -91,7 +91,14 @@ def check_holidays(value: Any) -> list[str]:
     codes = names(value, "holidays")
     bad = [c for c in codes if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,3})?", c)]
     if bad:
-        raise ConfigError(f"holiday country codes look like US or GB, got {bad}")
+        from tidecast.data.holidays import country_named
+
+        named = {c: country_named(c) for c in bad}
+        hint = ", ".join(f"{code} for {c!r}" for c, code in named.items() if code)
+        raise ConfigError(
+            f"holiday country codes look like US or GB, got {bad}"
+            + (f": did you mean {hint}?" if hint else "")
+        )
     if codes:  # checked whichever models run: an unknown country would fail one candidate late
         from tidecast.data.holidays import HolidayCalendar
 

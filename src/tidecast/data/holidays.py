@@ -291,7 +291,22 @@ def _day_features(
     return columns
 
 
+def country_named(text: str) -> str | None:
+    """The ISO code of a country given by its English name or its three-letter code
+    ("Germany", "united kingdom", "DEU" -> "DE"), from the holidays package's registry."""
+    from holidays.registry import COUNTRIES
+
+    wanted = re.sub(r"[\s_\-]", "", text).casefold()
+    for key, (name, code, alpha3, *_) in COUNTRIES.items():
+        if wanted in (key.replace("_", ""), name.casefold(), alpha3.casefold()):
+            return str(code)
+    return None
+
+
 def _unknown_country(code: str, supported: list[str]) -> str:
+    named = country_named(code)
+    if named is not None:
+        return f"unknown holiday country {code!r}: did you mean {named}? use ISO two-letter codes"
     close = difflib.get_close_matches(code, supported, n=3, cutoff=0.5)
     common = [c for c in ("US", "GB", "DE", "FR", "CA", "BR", "IN", "CN", "JP", "AU") if c in supported]
     hint = f"did you mean {', '.join(close)}? " if close else ""
