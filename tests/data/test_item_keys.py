@@ -40,6 +40,10 @@ def test_item_column_normalises_lists_and_refuses_repeats():
     assert item_column(["Store", "Dept"]) == "Store,Dept"
     assert item_column("Store,Dept") == "Store,Dept"
     assert item_column("item_id") == "item_id"
+    assert item_column("Store, Dept") == "Store,Dept"
+    assert item_column("Store ") == "Store "  # one name is taken as given
+    with pytest.raises(ConfigError, match="twice"):
+        item_column("Store,Store")
     with pytest.raises(ConfigError, match="twice"):
         item_column(["Store", "Store"])
     with pytest.raises(ConfigError, match="every part"):

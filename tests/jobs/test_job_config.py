@@ -153,6 +153,10 @@ def test_grouping_attributes_join_the_item_identifier_in_one_item_key() -> None:
     )
     request = parse_job_body(body, None)
     assert request.columns.item == "item_id,store,region"
+    native = JobRequest.model_validate(
+        {"data": "x.csv", "horizon": 7, "columns": {"item": ["Store", "Dept"]}}
+    )
+    assert native.columns.item == "Store,Dept"  # a list in a native body is the same key
     assert request.forecaster_options()["item_col"] == "item_id,store,region"
 
 

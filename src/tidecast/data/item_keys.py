@@ -40,11 +40,15 @@ def is_composite(item_col: str) -> bool:
 
 
 def item_column(value: str | Sequence[str]) -> str:
-    """One item column name from a name, a comma list or a list of names (checked)."""
+    """One item column name from a name, a comma list or a list of names (checked): parts
+    stripped and joined by a bare comma, each named once. A name whose parts are not all
+    names ("a,") is one odd name, kept as given."""
     names = [value] if isinstance(value, str) else [str(v) for v in value]
-    parts = [part.strip() for name in names for part in name.split(NAME_JOIN)] if len(names) > 1 else names
-    if not parts or any(not p for p in parts):
+    if not isinstance(value, str) and (not names or any(not n.strip() for n in names)):
         raise ConfigError(f"the item column needs a name for every part, got {value!r}")
+    parts = [p for name in names for p in item_parts(name)]
+    if len(parts) == 1:
+        return parts[0]
     if len(set(parts)) < len(parts):
         raise ConfigError(f"the item key names a column twice: {value!r}")
     return NAME_JOIN.join(parts)

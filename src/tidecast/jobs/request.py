@@ -107,11 +107,17 @@ class Covariates(_Strict):
 
 
 class Columns(_Strict):
-    """The user's column names."""
+    """The user's column names; the item may be several columns, as a list or joined by commas."""
 
     item: str = option("item_col")
     timestamp: str = option("timestamp_col")
     target: str = option("target_col")
+
+    @field_validator("item", mode="before")
+    @classmethod
+    def _item_columns(cls, value: Any) -> Any:
+        """["Store", "Dept"] is the item key "Store,Dept" (`data.item_keys`)."""
+        return ",".join(str(v) for v in value) if isinstance(value, list) else value
 
 
 FillingSpec = str | dict[str, str | float | int]
