@@ -127,6 +127,22 @@ def test_thousands_dots_are_decided_on_the_whole_file_as_read_table_decides(tmp_
     assert together["units"].iloc[-2:].tolist() == [1234.0, 12345.0]
 
 
+def test_decimal_comma_columns_are_decided_on_the_whole_file_as_read_table_decides(tmp_path):
+    """A price column of decimal commas whose last rows hold `1.234` (German for 1234) and no
+    comma: the chunk with them reads 1234, as read_table does, not 1.234."""
+    rows = ["item_id;timestamp;units;price"] + [f"i{k};2023-01-01;{k};{k},5" for k in range(8)]
+    rows += ["i8;2023-01-01;3;1.234", "i9;2023-01-01;4;7"]
+    (tmp_path / "de.csv").write_text("\n".join(rows) + "\n")
+    staged = stage(tmp_path / "de.csv", tmp_path / "s", "item_id", chunk_rows=2)
+    assert staged.decimal_comma_columns == ("price",)
+    together = pd.concat(read_all(staged).values()).sort_values("item_id", ignore_index=True)
+    expected = read_table(tmp_path / "de.csv", text_columns=["item_id"]).sort_values(
+        "item_id", ignore_index=True
+    )
+    assert together["price"].tolist() == expected["price"].tolist()
+    assert together["price"].iloc[-2:].tolist() == [1234.0, 7.0]
+
+
 def test_staging_is_reused_until_the_input_changes(panel, tmp_path):
     source = tmp_path / "in.parquet"
     panel.to_parquet(source, index=False)

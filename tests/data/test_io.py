@@ -10,6 +10,7 @@ import pytest
 
 from tidecast.data.ingest import to_canonical
 from tidecast.data.io import read_table, write_table
+from tidecast.data.locale_numbers import DotScan, as_decimal_commas, decimal_commas
 from tidecast.errors import DataError, TidecastError
 
 FRAME = pd.DataFrame(
@@ -235,6 +236,17 @@ def test_when_a_semicolon_export_groups_integers_by_dots_then_they_are_thousands
     assert read_table(tmp_path / "plain.csv")["units"].tolist() == [999.0, 1.234]  # no sign of the locale
     (tmp_path / "big.csv").write_text("item_id;timestamp;units\na;2023-01-01;999\na;2023-01-02;1.234.567\n")
     assert read_table(tmp_path / "big.csv")["units"].tolist() == [999.0, 1234567.0]  # two dots: thousands
+
+
+def test_a_part_of_a_decimal_comma_column_without_commas_reads_as_the_whole_column():
+    """What a batch chunk of a German price column may hold: `1.234` (1234) and `7`, no comma.
+    Alone it looks like decimals; the file's scan says the column is one of decimal commas."""
+    part = pd.DataFrame({"price": ["1.234", "7", None]})
+    assert decimal_commas(part)["price"].tolist() == ["1.234", "7", None]  # no comma: left as text
+    assert as_decimal_commas(part, ["price"])["price"].tolist()[:2] == [1234.0, 7.0]
+    scan = DotScan()
+    scan.add(pd.DataFrame({"price": ["1,50", "2", "1.234"], "note": ["a,b", "c", "d"]}))
+    assert scan.decimal_comma_columns() == ["price"]
 
 
 def test_when_a_comma_csv_quotes_numbers_with_thousands_commas_then_they_are_numbers(tmp_path):

@@ -30,10 +30,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from tidecast.data.csv_files import separator, thousands_dots
+from tidecast.data.csv_files import scan_numbers, separator
 from tidecast.data.io import compression_of, display_path, resolve_files, table_kind
 from tidecast.data.item_keys import SEPARATOR, item_parts, missing_name, text_columns
-from tidecast.data.locale_numbers import decimal_commas, thousands_commas, undot
+from tidecast.data.locale_numbers import as_decimal_commas, decimal_commas, thousands_commas, undot
 from tidecast.errors import DataError
 
 MARKER = "_SUCCESS.json"
@@ -56,9 +56,11 @@ class Staged:
     item_col: str = ""
     # From a comma-separated CSV: "10,038.50" is read as a number, as `read_table` reads it.
     thousands_commas: bool = False
-    # Columns whose dots group thousands ("1.234" for 1234), decided on the whole file
-    # (`csv_files.thousands_dots`) and staged as text, then read as numbers in each chunk.
+    # Columns whose dots group thousands ("1.234" for 1234) and columns of decimal commas,
+    # decided on the whole file (`csv_files.scan_numbers`) and staged as text, then read as
+    # numbers in each chunk, whatever the chunk holds.
     thousands_dots: tuple[str, ...] = ()
+    decimal_comma_columns: tuple[str, ...] = ()
 
     def chunk_files(self, k: int) -> list[Path]:
         return sorted((self.folder / chunk_name(k)).glob("*.parquet"))
@@ -70,8 +72,8 @@ class Staged:
             return None
         frames = [pq.read_table(f).to_pandas() for f in files]
         frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        skip = [*text_columns(self.item_col), *self.thousands_dots]
-        frame = undot(frame, self.thousands_dots)
+        skip = [*text_columns(self.item_col), *self.thousands_dots, *self.decimal_comma_columns]
+        frame = as_decimal_commas(undot(frame, self.thousands_dots), self.decimal_comma_columns)
         if self.decimal_commas:
             frame = decimal_commas(frame, skip=skip)
         if self.thousands_commas:
@@ -135,18 +137,15 @@ def stage(
         shutil.rmtree(stale, ignore_errors=True)
     staging.mkdir(parents=True)
     total = without_item = 0
-    dots = sorted(
-        {
-            column
-            for path in paths
-            if table_kind(path) != "parquet" and _separator(fs, path) != ","
-            for column in thousands_dots(
-                fs, path, compression_of(path), _separator(fs, path), skip=text_columns(item_col)
-            )
-        }
-    )
+    scans = [
+        scan_numbers(fs, path, compression_of(path), _separator(fs, path), skip=text_columns(item_col))
+        for path in paths
+        if table_kind(path) != "parquet" and _separator(fs, path) != ","
+    ]
+    dots = sorted({c for scan in scans for c in scan.thousands_dot_columns()})
+    decimals = sorted({c for scan in scans for c in scan.decimal_comma_columns()} - set(dots))
     for file_index, path in enumerate(paths):
-        for batch_index, batch in enumerate(_batches(fs, path, label, item_col, text=dots)):
+        for batch_index, batch in enumerate(_batches(fs, path, label, item_col, text=[*dots, *decimals])):
             written, dropped = _write_buckets(
                 batch, item_col, n_chunks, staging, f"{file_index:05d}-{batch_index:06d}"
             )
@@ -163,6 +162,7 @@ def stage(
             _separator(fs, path) == "," for path in paths if table_kind(path) != "parquet"
         ),
         "thousands_dots": dots,
+        "decimal_comma_columns": decimals,
         "chunk_rows": chunk_rows,
         "n_chunks": n_chunks,
         "rows": total,
@@ -183,6 +183,7 @@ def _staged(folder: Path, marker: dict[str, Any]) -> Staged:
         str(marker["item_col"]),
         bool(marker.get("thousands_commas", False)),
         tuple(str(c) for c in marker.get("thousands_dots", ())),
+        tuple(str(c) for c in marker.get("decimal_comma_columns", ())),
     )
 
 

@@ -50,7 +50,7 @@ def read_csv_table(
     fs: Any, path: str, compression: str | None, sep: str, wanted: list[str] | None, text: list[str]
 ) -> pd.DataFrame:
     """The CSV's `wanted` columns (all: None), `text` ones as text, numbers per its locale."""
-    dots = [] if sep == "," else thousands_dots(fs, path, compression, sep, skip=text)
+    dots = [] if sep == "," else scan_numbers(fs, path, compression, sep, skip=text).thousands_dot_columns()
     dots = [c for c in dots if wanted is None or c in wanted]
     with fs.open(path, "rb", compression=compression) as handle:
         frame = csv_frame(handle, wanted, [*text, *dots], sep)
@@ -83,11 +83,10 @@ def csv_frame(handle: Any, wanted: list[str] | None, text: list[str], sep: str) 
     return frame.astype(dict.fromkeys(text, "string")) if text else frame
 
 
-def thousands_dots(
-    fs: Any, path: str, compression: str | None, sep: str, skip: Sequence[str] = ()
-) -> list[str]:
-    """The columns of a CSV not separated by commas whose dots group thousands (`DotScan`),
-    from the whole file read as text in blocks (memory bounded by the block, not the file)."""
+def scan_numbers(fs: Any, path: str, compression: str | None, sep: str, skip: Sequence[str] = ()) -> DotScan:
+    """What a CSV not separated by commas writes in its columns (`DotScan`: thousands dots,
+    decimal commas), from the whole file read as text in blocks (memory bounded by the
+    block, not the file)."""
     with fs.open(path, "rb", compression=compression) as handle:
         header = pacsv.open_csv(
             handle,
@@ -95,9 +94,9 @@ def thousands_dots(
             parse_options=pacsv.ParseOptions(delimiter=sep),
         ).schema.names
     columns = [c for c in header if c not in set(skip)]
-    if not columns:
-        return []
     scan = DotScan()
+    if not columns:
+        return scan
     convert = pacsv.ConvertOptions(
         column_types=dict.fromkeys(columns, pa.string()),
         include_columns=columns,
@@ -113,4 +112,4 @@ def thousands_dots(
         )
         for batch in reader:
             scan.add(batch.to_pandas())
-    return scan.columns()
+    return scan

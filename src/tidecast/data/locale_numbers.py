@@ -80,7 +80,8 @@ _INTEGER = r"[+-]?\d+"
 
 
 class DotScan:
-    """Which columns of a file not separated by commas hold integers grouped by dots.
+    """Which columns of a file not separated by commas hold integers grouped by dots, and
+    which hold numbers with decimal commas.
 
     A spreadsheet set to German writes 1234 units as `1.234` when its cells show thousands
     separators; pyarrow reads that as 1.234, a thousandth of the sale, and nothing fails.
@@ -89,7 +90,9 @@ class DotScan:
     column of numbers with decimal commas (`12,50`), or a value with two dots (`1.234.567`).
     Otherwise (`1.234` beside `0.5`, or a file with no decimal comma anywhere) the dot stays a
     decimal point. The scan reads the file's columns as text, batch by batch (`add`), so the
-    whole file decides, as one `read_table` and a staged batch of it must agree.
+    whole file decides, as one `read_table` and a staged batch of it must agree: a batch
+    chunk whose prices all lack a comma still reads `1.234` in them as 1234 where the file's
+    column is one of decimal commas (`decimal_comma_columns`).
     """
 
     def __init__(self) -> None:
@@ -102,7 +105,7 @@ class DotScan:
     def add(self, frame: pd.DataFrame) -> None:
         """One batch of the file's columns, read as text."""
         for column in frame.columns:
-            text = frame[column].astype("string").str.strip()
+            text = frame[column].astype("string").str.strip().str.replace(CURRENCY, "", regex=True)
             given = text[text.notna() & (text != "")]
             if given.empty:
                 continue
@@ -118,7 +121,11 @@ class DotScan:
             if not given.str.fullmatch(DECIMAL_COMMA).all():
                 self.not_decimal_comma.add(column)
 
-    def columns(self) -> list[str]:
+    def decimal_comma_columns(self) -> list[str]:
+        """The columns of numbers written with decimal commas, at least one with a comma."""
+        return sorted(self.with_comma - self.not_decimal_comma)
+
+    def thousands_dot_columns(self) -> list[str]:
         """The columns whose dots group thousands (see the class docstring)."""
         european = bool(self.with_comma - self.not_decimal_comma)
         grouped = self.dotted - self.not_grouped - self.with_comma
@@ -127,9 +134,22 @@ class DotScan:
 
 def undot(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     """`frame` with each of `columns` (text of integers grouped by dots) as floats."""
+    return _as_numbers(frame, columns, decimal=None)
+
+
+def as_decimal_commas(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """`frame` with each of `columns` (text of numbers with decimal commas, a file's scan said)
+    as floats, whatever this part of the file holds."""
+    return _as_numbers(frame, columns, decimal=",")
+
+
+def _as_numbers(frame: pd.DataFrame, columns: Iterable[str], decimal: str | None) -> pd.DataFrame:
     converted = {}
     for column in columns:
-        if column in frame.columns:
-            text = frame[column].astype("string").str.strip().str.replace(".", "", regex=False)
+        if column in frame.columns and not pd.api.types.is_numeric_dtype(frame[column]):
+            text = frame[column].astype("string").str.strip().str.replace(CURRENCY, "", regex=True)
+            text = text.str.replace(".", "", regex=False)
+            if decimal is not None:
+                text = text.str.replace(decimal, ".", regex=False)
             converted[column] = pd.to_numeric(text.mask(text == ""), errors="coerce").astype("float64")
     return frame.assign(**converted) if converted else frame
