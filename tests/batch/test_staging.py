@@ -111,36 +111,29 @@ def test_a_comma_csv_with_thousands_commas_is_read_in_chunks_as_read_table_reads
     assert max(together["target_value"]) > 1000
 
 
-def test_thousands_dots_are_decided_on_the_whole_file_as_read_table_decides(tmp_path):
-    """The dotted values sit in the last rows: staged in chunks of two rows, every chunk reads
-    them as read_table reads the whole file."""
-    rows = ["item_id;timestamp;units;price"] + [f"i{k};2023-01-0{k % 9 + 1};{k};1,5" for k in range(8)]
-    rows += ["i8;2023-01-01;1.234;2", "i9;2023-01-01;12.345;2"]
-    (tmp_path / "de.csv").write_text("\n".join(rows) + "\n")
-    staged = stage(tmp_path / "de.csv", tmp_path / "s", "item_id", chunk_rows=2)
-    assert staged.thousands_dots == ("units",)
-    together = pd.concat(read_all(staged).values()).sort_values("item_id", ignore_index=True)
-    expected = read_table(tmp_path / "de.csv", text_columns=["item_id"]).sort_values(
-        "item_id", ignore_index=True
-    )
-    assert together["units"].tolist() == expected["units"].tolist()
-    assert together["units"].iloc[-2:].tolist() == [1234.0, 12345.0]
-
-
-def test_decimal_comma_columns_are_decided_on_the_whole_file_as_read_table_decides(tmp_path):
-    """A price column of decimal commas whose last rows hold `1.234` (German for 1234) and no
-    comma: the chunk with them reads 1234, as read_table does, not 1.234."""
+@pytest.mark.parametrize(
+    ("last_rows", "column", "field", "last_values"),
+    [
+        # integers grouped by dots, a decimal-comma price elsewhere in the file
+        (["i8;2023-01-01;1.234;2", "i9;2023-01-01;12.345;2"], "units", "thousands_dots", [1234.0, 12345.0]),
+        # a decimal-comma price whose last rows hold 1.234 (German for 1234) and no comma
+        (["i8;2023-01-01;3;1.234", "i9;2023-01-01;4;7"], "price", "decimal_comma_columns", [1234.0, 7.0]),
+    ],
+    ids=["thousands-dots", "decimal-commas"],
+)
+def test_a_semicolon_exports_numbers_are_decided_on_the_whole_file_as_read_table_decides(
+    tmp_path, last_rows, column, field, last_values
+):
+    """The telling values sit in the last rows: staged in chunks of two rows, every chunk reads
+    the column as read_table reads the whole file."""
     rows = ["item_id;timestamp;units;price"] + [f"i{k};2023-01-01;{k};{k},5" for k in range(8)]
-    rows += ["i8;2023-01-01;3;1.234", "i9;2023-01-01;4;7"]
-    (tmp_path / "de.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "de.csv").write_text("\n".join([*rows, *last_rows]) + "\n")
     staged = stage(tmp_path / "de.csv", tmp_path / "s", "item_id", chunk_rows=2)
-    assert staged.decimal_comma_columns == ("price",)
+    assert getattr(staged, field) == (column,)
     together = pd.concat(read_all(staged).values()).sort_values("item_id", ignore_index=True)
-    expected = read_table(tmp_path / "de.csv", text_columns=["item_id"]).sort_values(
-        "item_id", ignore_index=True
-    )
-    assert together["price"].tolist() == expected["price"].tolist()
-    assert together["price"].iloc[-2:].tolist() == [1234.0, 7.0]
+    expected = read_table(tmp_path / "de.csv", text_columns=["item_id"])
+    assert together[column].tolist() == expected.sort_values("item_id", ignore_index=True)[column].tolist()
+    assert together[column].iloc[-2:].tolist() == last_values
 
 
 def test_staging_is_reused_until_the_input_changes(panel, tmp_path):
