@@ -232,6 +232,8 @@ def test_when_a_semicolon_export_groups_integers_by_dots_then_they_are_thousands
     assert read["units"].tolist() == [999.0, 1234.0, 12345.0]
     assert read["price"].tolist() == [1.5, 2.25, 3.0]
     assert read["ratio"].tolist() == [0.5, 1.234, 2.0]  # "0.5" is no thousands grouping
+    only = read_table(path, text_columns=["item_id"], only=["item_id", "timestamp", "units"])
+    assert only["units"].tolist() == [999.0, 1234.0, 12345.0]  # the unread price still tells the locale
     (tmp_path / "plain.csv").write_text("item_id;timestamp;units\na;2023-01-01;999\na;2023-01-02;1.234\n")
     assert read_table(tmp_path / "plain.csv")["units"].tolist() == [999.0, 1.234]  # no sign of the locale
     (tmp_path / "big.csv").write_text("item_id;timestamp;units\na;2023-01-01;999\na;2023-01-02;1.234.567\n")

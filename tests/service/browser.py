@@ -55,3 +55,15 @@ def signed_in(browser: Any, url: str, key: str, viewport: dict[str, int]) -> tup
     page.click("form button[type=submit]")
     page.wait_for_selector("#jobs-list table")
     return context, page, console
+
+
+def search_item(page: Any, url: str, source: str, typed: str, item: str) -> None:
+    """Open the forecast explorer on `source`, type `typed` in its search, pick `item` among
+    the suggestions and wait until its chart is drawn."""
+    visit(page, f"{url}/dashboard/#/explorer?source={source}")
+    page.fill("#item-search", typed)
+    page.wait_for_selector(f"#item-suggestions li:text-is('{item}')")
+    page.evaluate("document.body.dataset.state = ''")
+    page.click(f"#item-suggestions li:text-is('{item}')")
+    page.wait_for_selector("body[data-state=ready]")
+    page.wait_for_selector("#item-chart canvas")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Console, chromium_browser, needs_chromium, signed_in, visit
+from browser import Console, chromium_browser, needs_chromium, search_item, signed_in, visit
 from test_e2e_http import Service, completed_job, create_key
 
 from tidecast.data.demo import future_covariates, generate
@@ -108,13 +108,7 @@ def test_when_an_item_is_searched_then_its_chart_renders(
     item = service.facts["items"][1]
     context, page, console = open_dashboard(browser, service, screen)
     try:
-        visit(page, f"{service.url}/dashboard/#/explorer?source=shop")
-        page.fill("#item-search", item[:8])
-        page.wait_for_selector(f"#item-suggestions li:text-is('{item}')")
-        page.evaluate("document.body.dataset.state = ''")
-        page.click(f"#item-suggestions li:text-is('{item}')")
-        page.wait_for_selector("body[data-state=ready]")
-        page.wait_for_selector("#item-chart canvas")
+        search_item(page, service.url, "shop", item[:8], item)
         box = page.locator("#item-chart canvas").first.bounding_box()
         title = page.locator("#item-title").inner_text()
         legend = page.locator("#item-chart .u-legend .u-label").all_inner_texts()

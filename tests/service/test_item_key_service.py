@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from browser import chromium_browser, needs_chromium, signed_in, visit
+from browser import chromium_browser, needs_chromium, search_item, signed_in
 from test_e2e_http import Service, completed_job, create_key, wait_for_job
 
 pytestmark = pytest.mark.timeout(180)
@@ -134,13 +134,7 @@ def test_the_dashboard_charts_an_item_of_a_two_column_key(
     and backtests (read back from the run's CSVs with the store "01" as text)."""
     context, page, console = signed_in(browser, service.url, service.admin, {"width": 1280, "height": 860})
     try:
-        visit(page, f"{service.url}/dashboard/#/explorer?source=keyed")
-        page.fill("#item-search", "01|3")
-        page.wait_for_selector("#item-suggestions li:text-is('01|30')")
-        page.evaluate("document.body.dataset.state = ''")
-        page.click("#item-suggestions li:text-is('01|30')")
-        page.wait_for_selector("body[data-state=ready]")
-        page.wait_for_selector("#item-chart canvas")
+        search_item(page, service.url, "keyed", "01|3", "01|30")
         title = page.locator("#item-title").inner_text()
         legend = page.locator("#item-chart .u-legend .u-label").all_inner_texts()
         page.screenshot(path=str(tmp_path / "explorer-keyed.png"), full_page=True)

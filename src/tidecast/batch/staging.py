@@ -137,10 +137,11 @@ def stage(
         shutil.rmtree(stale, ignore_errors=True)
     staging.mkdir(parents=True)
     total = without_item = 0
+    separators = {path: _separator(fs, path) for path in paths if table_kind(path) != "parquet"}
     scans = [
-        scan_numbers(fs, path, compression_of(path), _separator(fs, path), skip=text_columns(item_col))
-        for path in paths
-        if table_kind(path) != "parquet" and _separator(fs, path) != ","
+        scan_numbers(fs, path, compression_of(path), sep, skip=text_columns(item_col))
+        for path, sep in separators.items()
+        if sep != ","
     ]
     dots = sorted({c for scan in scans for c in scan.thousands_dot_columns()})
     decimals = sorted({c for scan in scans for c in scan.decimal_comma_columns()} - set(dots))
@@ -157,10 +158,8 @@ def stage(
     marker = {
         "inputs": fingerprint,
         "item_col": item_col,
-        "decimal_commas": any(_separator(fs, path) != "," for path in paths if table_kind(path) != "parquet"),
-        "thousands_commas": any(
-            _separator(fs, path) == "," for path in paths if table_kind(path) != "parquet"
-        ),
+        "decimal_commas": any(sep != "," for sep in separators.values()),
+        "thousands_commas": any(sep == "," for sep in separators.values()),
         "thousands_dots": dots,
         "decimal_comma_columns": decimals,
         "chunk_rows": chunk_rows,

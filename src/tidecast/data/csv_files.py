@@ -47,17 +47,58 @@ def separator(fs: Any, path: str, compression: str | None) -> str:
 
 
 def read_csv_table(
-    fs: Any, path: str, compression: str | None, sep: str, wanted: list[str] | None, text: list[str]
+    fs: Any,
+    path: str,
+    compression: str | None,
+    sep: str,
+    header: list[str],
+    wanted: list[str] | None,
+    text: list[str],
 ) -> pd.DataFrame:
-    """The CSV's `wanted` columns (all: None), `text` ones as text, numbers per its locale."""
-    dots = [] if sep == "," else scan_numbers(fs, path, compression, sep, skip=text).thousands_dot_columns()
-    dots = [c for c in dots if wanted is None or c in wanted]
+    """The CSV's `wanted` columns (all of `header`: None), `text` ones as text, numbers per
+    its locale."""
     with fs.open(path, "rb", compression=compression) as handle:
-        frame = csv_frame(handle, wanted, [*text, *dots], sep)
-    frame = undot(frame, dots)
-    # a spreadsheet's export: 12,5 is twelve and a half where fields are split by ";", and
-    # "10,038.50" ten thousand and more where they are split by commas (`locale_numbers`)
-    return (decimal_commas if sep != "," else thousands_commas)(frame, skip=[*text, *dots])
+        frame = csv_frame(handle, wanted, text, sep)
+    if sep == ",":  # an English-locale export: "10,038.50" is ten thousand and more
+        return thousands_commas(frame, skip=text)
+    others = [c for c in header if c not in frame.columns and c not in text]
+    dots = _thousands_dots(fs, path, compression, sep, frame, text, others)
+    # 12,5 is twelve and a half where fields are split by ";" (`locale_numbers`)
+    return decimal_commas(undot(frame, dots), skip=[*text, *dots])
+
+
+def _thousands_dots(
+    fs: Any,
+    path: str,
+    compression: str | None,
+    sep: str,
+    frame: pd.DataFrame,
+    text: list[str],
+    others: list[str],
+) -> list[str]:
+    """The columns of a frame read from a CSV not separated by commas whose dots group
+    thousands (`DotScan`), their text put in the frame where pyarrow read numbers (`undot`
+    reads it).
+
+    The decision `scan_numbers` takes on a streamed file, taken on the frame in hand: commas
+    and runs of dots leave a column as text, so pyarrow's strings show them; only the columns
+    it read as decimals (`1.234`) need their text again, beside the columns not asked for
+    (`others`, whose decimal commas count as the whole file's do in a staged batch), and only
+    where those or the frame could show decimal commas: a file without them is read once.
+    """
+    scan = DotScan()
+    scan.add(frame[[c for c in frame.columns if c not in text and frame[c].dtype == object]])
+    floats = [c for c in frame.columns if c not in text and frame[c].dtype.kind == "f"]
+    raw = None
+    if floats and (scan.decimal_comma_columns() or others):
+        with fs.open(path, "rb", compression=compression) as handle:
+            raw = csv_frame(handle, [*floats, *others], [*floats, *others], sep)
+        scan.add(raw)
+    dots = [c for c in scan.thousands_dot_columns() if c in frame.columns]
+    reread = [c for c in dots if c in floats]
+    if raw is not None and reread:
+        frame[reread] = raw[reread]  # their text, for `undot`
+    return dots
 
 
 def csv_frame(handle: Any, wanted: list[str] | None, text: list[str], sep: str) -> pd.DataFrame:

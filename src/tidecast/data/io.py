@@ -158,7 +158,7 @@ def _read_csv(
         header = pd.read_csv(handle, nrows=0, sep=sep).columns.tolist()
     _check_columns(header, columns, name)
     text = [c for c in text_columns if c in header]
-    frame = read_csv_table(fs, path, compression, sep, _wanted(header, columns, only), text)
+    frame = read_csv_table(fs, path, compression, sep, header, _wanted(header, columns, only), text)
     frame.attrs[SOURCE_COLUMNS] = header
     return frame
 

@@ -78,16 +78,18 @@ def _renames(task_columns: dict[str, Any]) -> dict[str, str]:
     return {str(task_columns[k]): v for k, v in names.items() if task_columns.get(k)}
 
 
+def _item_name(renames: dict[str, str]) -> str:
+    """The user's item column (or key of several columns) among the renames."""
+    return next((user for user, canonical in renames.items() if canonical == ITEM_ID), ITEM_ID)
+
+
 def _read(path: Path, renames: dict[str, str]) -> pd.DataFrame:
     """An output CSV of the run, its item columns as text (store "01" stays "01")."""
-    item = next((user for user, canonical in renames.items() if canonical == ITEM_ID), ITEM_ID)
-    return pd.read_csv(path, dtype=dict.fromkeys(text_columns(item), str))
+    return pd.read_csv(path, dtype=dict.fromkeys(text_columns(_item_name(renames)), str))
 
 
 def _canonical(frame: pd.DataFrame, renames: dict[str, str]) -> pd.DataFrame:
-    for user, canonical in renames.items():
-        if canonical == ITEM_ID:
-            frame = compose(frame, user)  # an item key of several columns, joined again
+    frame = compose(frame, _item_name(renames))  # an item key of several columns, joined again
     out = frame.rename(columns={k: v for k, v in renames.items() if k in frame.columns and k != v})
     if TIMESTAMP in out.columns:
         out[TIMESTAMP] = pd.to_datetime(out[TIMESTAMP])
