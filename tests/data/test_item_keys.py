@@ -1,11 +1,13 @@
 """Item keys made of several columns: joined on reading, split on output, exactly."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tidecast.data.ingest import from_canonical, to_canonical
 from tidecast.data.item_keys import (
     compose,
+    id_strings,
     item_column,
     item_ids,
     item_parts,
@@ -120,3 +122,19 @@ def test_split_refuses_ids_without_every_part():
 def test_a_key_of_one_column_may_hold_the_separator():
     frame = pd.DataFrame({"sku": ["a|1", "b|2"]})
     assert key_of(frame, ["sku"], "sku").tolist() == ["a|1", "b|2"]
+
+
+def test_float_ids_are_keyed_as_their_whole_numbers_wherever_they_are_read():
+    """A store column typed float (a Parquet of a frame with a missing store) keys store 1 as
+    "1", as the CSV of the same table and batch staging's Arrow cast key it."""
+    assert id_strings(np.array([1.0, 10.0, 2.5, -3.0])).tolist() == ["1", "10", "2.5", "-3"]
+    assert id_strings(pd.Series([7, 30])).tolist() == ["7", "30"]
+    assert id_strings(np.array(["01", "1"], dtype=object)).tolist() == ["01", "1"]
+    floats = table().assign(Store=[2.0, 2.0, 10.0, 10.0])
+    panel, _ = to_canonical(floats, "Store", "Date", "Sales")
+    assert panel["item_id"].unique().tolist() == ["10", "2"]
+    joined, _ = to_canonical(floats, "Store,Dept", "Date", "Sales")
+    texts, _ = to_canonical(table(), "Store,Dept", "Date", "Sales")
+    pd.testing.assert_frame_equal(joined, texts)
+    shuffled, _ = to_canonical(floats.iloc[[2, 0, 3, 1]], "Store", "Date", "Sales")  # the unsorted path
+    assert shuffled["item_id"].unique().tolist() == ["10", "2"]

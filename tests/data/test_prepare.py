@@ -400,7 +400,9 @@ def test_when_a_text_covariate_misses_future_values_then_the_error_suggests_a_va
     with pytest.raises(DataError) as info:
         fill_future(future, history, "D", 2, ["state_holiday"])
     hint = '{"state_holiday": {"futurefill": "value", "futurefill_value": "0"}}'
-    assert f"set a futurefill method, e.g. the filling {hint}; first offending rows" in str(info.value)
+    assert f"set a futurefill method, e.g. the filling {hint}; the future's rows of 'a' run" in str(
+        info.value
+    )
     spec = json.loads(hint)
     filled = fill_future(future, history, "D", 2, ["state_holiday"], spec)
     assert filled["state_holiday"].tolist() == ["a", "0"]

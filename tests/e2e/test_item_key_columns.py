@@ -157,3 +157,29 @@ def test_a_future_file_lacking_a_key_column_is_named(files):
     )  # fmt: skip
     assert result.exit_code != 0
     assert "Store,Dept (lacking Dept)" in " ".join(result.output.split())
+
+
+def test_a_parquet_whose_store_column_is_float_matches_a_csv_future_and_batch(files, tmp_path):
+    """pandas writes an integer column with a missing value as floats: store 2 is 2.0 there.
+    Training keyed it "2.0" and batch staging "2", and the CSV future's `2` matched neither."""
+    sales = read(files / "sales.csv")
+    sales = sales[sales["Store"] != "01"].astype({"Store": float, "Dept": float})
+    sales.to_parquet(tmp_path / "sales.parquet", index=False)
+    future = read(files / "future.csv")
+    future[future["Store"] != "01"].to_csv(tmp_path / "future.csv", index=False)
+    ok([
+        "train", str(tmp_path / "sales.parquet"), *OPTIONS, "--item-col", "Store,Dept",
+        "--future", str(tmp_path / "future.csv"), "--out", str(tmp_path / "run"),
+    ])  # fmt: skip
+    trained = read(tmp_path / "run" / "forecasts.csv")
+    assert sorted(set(zip(trained["Store"], trained["Dept"], strict=True))) == [
+        ("10", "1"), ("10", "7"), ("2", "1"), ("2", "7")
+    ]  # fmt: skip
+    ok([
+        "batch", "--model", str(tmp_path / "run" / "model"), "--input", str(tmp_path / "sales.parquet"),
+        "--future", str(tmp_path / "future.csv"), "--output", str(tmp_path / "batch"), "--workers", "1",
+    ])  # fmt: skip
+    batch = pd.read_parquet(tmp_path / "batch" / "forecasts")
+    assert sorted(set(zip(batch["Store"], batch["Dept"], strict=True))) == sorted(
+        set(zip(trained["Store"], trained["Dept"], strict=True))
+    )

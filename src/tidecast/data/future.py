@@ -31,6 +31,7 @@ from tidecast.data.filling import (
     resolve_filling,
 )
 from tidecast.data.frequency import future_timestamps
+from tidecast.data.item_keys import id_strings
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.errors import DataError
 
@@ -76,7 +77,8 @@ def fill_future(
             TIMESTAMP: future_timestamps(arrays.last_timestamps(), freq, horizon).ravel(),
         }
     )
-    given = future[[ITEM_ID, TIMESTAMP, *known]].astype({ITEM_ID: str, TIMESTAMP: "datetime64[ns]"})
+    given = future[[ITEM_ID, TIMESTAMP, *known]].astype({TIMESTAMP: "datetime64[ns]"})
+    given[ITEM_ID] = id_strings(given[ITEM_ID])
     try:
         frame = expected.merge(given, on=[ITEM_ID, TIMESTAMP], how="left", validate="one_to_one")
     except pd.errors.MergeError as exc:
@@ -105,10 +107,36 @@ def fill_future(
         raise DataError(
             f"{int(frame[known].isna().to_numpy().sum())} future values of the known covariates {columns} "
             f"are missing for {len(items)} items (e.g. {list(items[:5])}); provide them or set a "
-            f"futurefill method, e.g. the filling {_futurefill_hint(columns[0], past[columns[0]])}",
+            f"futurefill method, e.g. the filling {_futurefill_hint(columns[0], past[columns[0]])}"
+            f"{_unmatched_hint(given, frame.loc[still], arrays.item_ids)}",
             [{str(k): _plain(v) for k, v in row.items()} for row in rows],
         )
     return frame
+
+
+def _unmatched_hint(given: pd.DataFrame, missing: pd.DataFrame, items: np.ndarray) -> str:
+    """Why the future rows did not reach the missing cells, where the file says: it names items
+    the history does not have (ids written differently, another key), or its rows of a missing
+    item lie on other dates than the horizon's."""
+    unknown = pd.unique(given.loc[~given[ITEM_ID].isin(items), ITEM_ID])
+    if len(unknown):
+        return (
+            f"; the future's rows name {len(unknown)} items the data does not have "
+            f"(e.g. {[str(u) for u in unknown[:5]]})"
+        )
+    item = missing[ITEM_ID].iloc[0]
+    dates = given.loc[given[ITEM_ID] == item, TIMESTAMP]
+    if not len(dates):
+        return ""
+    wanted = missing.loc[missing[ITEM_ID] == item, TIMESTAMP]
+    return (
+        f"; the future's rows of {item!r} run {_day(dates.min())} to {_day(dates.max())}, "
+        f"its missing steps {_day(wanted.min())} to {_day(wanted.max())}"
+    )
+
+
+def _day(stamp: pd.Timestamp) -> str:
+    return stamp.isoformat() if stamp != stamp.normalize() else stamp.strftime("%Y-%m-%d")
 
 
 def _futurefill_hint(column: str, past: np.ndarray) -> str:

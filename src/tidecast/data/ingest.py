@@ -15,7 +15,7 @@ import pandas as pd
 
 from tidecast.data.arrays import series_indptr
 from tidecast.data.io import SOURCE_COLUMNS
-from tidecast.data.item_keys import compose, missing_name, split
+from tidecast.data.item_keys import compose, id_strings, missing_name, split
 from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text, without_time_zone
@@ -163,7 +163,7 @@ def _item_codes(frame: pd.DataFrame, column: str, shown: list[str]) -> tuple[np.
         indptr = series_indptr(values)
         labels = values[indptr[:-1]]
         if not pd.isna(labels).any():
-            names = labels.astype(str)
+            names = id_strings(labels)
             if np.all(names[1:] > names[:-1]):
                 return names, np.repeat(np.arange(len(labels)), np.diff(indptr))
     codes, uniques = pd.factorize(values)
@@ -171,7 +171,7 @@ def _item_codes(frame: pd.DataFrame, column: str, shown: list[str]) -> tuple[np.
         missing = np.flatnonzero(codes < 0)
         raise _error(f"column {column!r} has {len(missing)} missing item ids", frame, missing, shown)
     # Distinct values can share a string (1 and "1"); unique() merges them and sorts the names.
-    names, inverse = np.unique(np.asarray(uniques).astype(str), return_inverse=True)
+    names, inverse = np.unique(id_strings(np.asarray(uniques)), return_inverse=True)
     return names, inverse[codes].astype(np.int64)
 
 

@@ -12,6 +12,10 @@ dashboard, the forecast API's item field), and since no part may contain "|", th
 exact.
 
 A column whose name itself contains a comma is taken as it is when the table has it.
+
+Ids are text however a table typed them (`id_strings`): a store column that a Parquet or a
+frame holds as floats (pandas turns an integer column with one missing value into floats)
+keys store 1 as "1", as a CSV of the same table does and as batch staging's cast writes it.
 """
 
 from __future__ import annotations
@@ -20,11 +24,26 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tidecast.errors import ConfigError, DataError
 
 SEPARATOR = "|"
 NAME_JOIN = ","
+
+
+def id_strings(values: np.ndarray | pd.Series) -> np.ndarray:
+    """Item ids (no missing ones) as text: floats as Arrow writes them, whole numbers without
+    ".0" (1.0 -> "1", 2.5 -> "2.5"), everything else as `str` writes it.
+
+    Before, a float store column was keyed "1.0" in training while batch staging (Arrow's cast)
+    keyed it "1", and a future or item-metadata CSV holding `1` matched neither: its rows were
+    taken for other items and the run stopped on missing future values of "1.0".
+    """
+    array = np.asarray(values)
+    if array.dtype.kind == "f":
+        return np.asarray(pa.array(array).cast(pa.string()).to_numpy(zero_copy_only=False), dtype=str)
+    return array.astype(str)
 
 
 def item_parts(item_col: str) -> tuple[str, ...]:
@@ -79,7 +98,7 @@ def key_of(frame: pd.DataFrame, columns: Sequence[str], label: str) -> pd.Series
         if missing.any():
             rows = np.flatnonzero(missing)[:5].tolist()
             raise DataError(f"{what} has {int(missing.sum())} missing values (rows {rows})")
-        text = values.astype(str)
+        text = pd.Series(id_strings(values), index=values.index, dtype=object)
         texts.append(text)
         if len(columns) == 1:
             continue

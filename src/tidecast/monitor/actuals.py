@@ -25,7 +25,7 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tidecast.data.io import read_table
-from tidecast.data.item_keys import compose, item_parts, missing_name, text_columns
+from tidecast.data.item_keys import compose, id_strings, item_parts, missing_name, text_columns
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text, without_time_zone
 from tidecast.errors import DataError
@@ -91,7 +91,7 @@ def actuals_frame(frame: pd.DataFrame, date_format: str | None = None) -> tuple[
             "line, item_col, timestamp_col and value_col with an upload)"
         )
     out = pd.DataFrame(
-        {ITEM_ID: frame[ITEM_ID].astype(str), TIMESTAMP: _timestamps(frame[TIMESTAMP], date_format)}
+        {ITEM_ID: id_strings(frame[ITEM_ID]), TIMESTAMP: _timestamps(frame[TIMESTAMP], date_format)}
     )
     long_ids = np.flatnonzero(out[ITEM_ID].str.len().to_numpy() > ITEM_LENGTH)
     if len(long_ids):
