@@ -167,9 +167,12 @@ def test_a_parquet_whose_store_column_is_float_matches_a_csv_future_and_batch(fi
     sales.to_parquet(tmp_path / "sales.parquet", index=False)
     future = read(files / "future.csv")
     future[future["Store"] != "01"].to_csv(tmp_path / "future.csv", index=False)
+    stores = read(files / "stores.csv")
+    stores[stores["Store"] != "01"].astype({"Store": float}).to_parquet(tmp_path / "stores.parquet")
     ok([
         "train", str(tmp_path / "sales.parquet"), *OPTIONS, "--item-col", "Store,Dept",
-        "--future", str(tmp_path / "future.csv"), "--out", str(tmp_path / "run"),
+        "--future", str(tmp_path / "future.csv"), "--item-metadata", str(tmp_path / "stores.parquet"),
+        "--static-columns", "Size,Type", "--out", str(tmp_path / "run"),
     ])  # fmt: skip
     trained = read(tmp_path / "run" / "forecasts.csv")
     assert sorted(set(zip(trained["Store"], trained["Dept"], strict=True))) == [

@@ -18,7 +18,15 @@ from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import check_horizon
 from tidecast.data.ingest import canonical_keys, to_canonical
 from tidecast.data.io import read_table
-from tidecast.data.item_keys import compose, item_parts, key_of, missing_name, partial_key, text_columns
+from tidecast.data.item_keys import (
+    compose,
+    id_strings,
+    item_parts,
+    key_of,
+    missing_name,
+    partial_key,
+    text_columns,
+)
 from tidecast.data.prepare import PreparedData, prepare
 from tidecast.data.problems import Problem
 from tidecast.data.schema import ITEM_ID, TIMESTAMP, DatasetSpec
@@ -156,7 +164,7 @@ class Preparer:
                 raise DataError(
                     f"the item metadata lacks the item column {self.item_col!r}; it has {list(table.columns)}"
                 )
-            table = table.astype(dict.fromkeys(key, str))
+            table = table.assign(**{k: id_strings(table[k]) for k in key})
             keys = key_of(table, key, ",".join(key))
             duplicated = keys[keys.duplicated()].unique()
             if len(duplicated):

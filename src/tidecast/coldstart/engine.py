@@ -14,7 +14,7 @@ import pandas as pd
 
 from tidecast.coldstart.profile import COLD_START, ColdStart
 from tidecast.data.io import read_table
-from tidecast.data.item_keys import compose, split, text_columns
+from tidecast.data.item_keys import compose, id_strings, split, text_columns
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import ConfigError, DataError
 
@@ -47,7 +47,7 @@ def forecast_with_new_items(
     missing = [c for c in (ITEM_ID, *attrs) if c not in new.columns]
     if missing:
         raise DataError(f"the new items' table lacks column(s) {missing}")
-    new[ITEM_ID] = new[ITEM_ID].astype(str)
+    new[ITEM_ID] = id_strings(new[ITEM_ID])
     clash = sorted(set(new[ITEM_ID]) & set(history[ITEM_ID].astype(str)))
     if clash:
         raise DataError(f"{len(clash)} new item(s) already have a history in the model, e.g. {clash[:3]}")
@@ -55,7 +55,7 @@ def forecast_with_new_items(
     early_frame = None
     if early is not None:
         early_frame = _read(early, spec.item_col).rename(columns=names)
-        early_frame[ITEM_ID] = early_frame[ITEM_ID].astype(str)
+        early_frame[ITEM_ID] = id_strings(early_frame[ITEM_ID])
         early_frame[TIMESTAMP] = pd.to_datetime(early_frame[TIMESTAMP])
     items = history[[ITEM_ID, *attrs]].drop_duplicates(ITEM_ID)
     cold = ColdStart(attrs, auto.quantiles_, min_peers=min_peers)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tidecast.data.item_keys import id_strings
 from tidecast.errors import ConfigError
 
 TOTAL = "total"
@@ -128,7 +129,7 @@ def build_structure(hierarchy: Hierarchy, items: pd.DataFrame, item_col: str) ->
     if items[attrs].isna().any().any():
         bad = items.loc[items[attrs].isna().any(axis=1), item_col].head(5).tolist()
         raise ConfigError(f"items without a value of every hierarchy attribute, e.g. {bad}")
-    item_ids = items[item_col].astype(str).to_numpy()
+    item_ids = id_strings(items[item_col]).astype(object)
     rows: list[np.ndarray] = []
     ids: list[str] = []
     levels: list[str] = []
