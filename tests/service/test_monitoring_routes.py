@@ -187,6 +187,28 @@ def test_when_an_upload_keeps_the_training_files_names_then_the_query_names_its_
     assert unnamed.status_code == 422 and "item_id" in unnamed.json()["detail"], unnamed.text
 
 
+def test_when_json_rows_keep_the_training_files_names_then_the_query_names_their_columns(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    names = {"item_col": "Store,Dept", "timestamp_col": "Date", "value_col": "Sales"}
+    rows = [
+        {"Store": "02", "Dept": 7, "Date": "2024-02-05", "Sales": 12.5},
+        {"Store": "2", "Dept": 7.0, "Date": "2024-02-05", "Sales": 3},
+    ]
+    loaded = client.post("/v1/actuals", json={"rows": rows}, params=names, headers=admin)
+    assert loaded.status_code == 200, loaded.text
+    assert loaded.json()["inserted"] == 2
+    for item, value in (("02|7", 12.5), ("2|7", 3.0)):  # 7.0 keyed as 7, "02" apart from "2"
+        got = client.get("/v1/actuals", params={"item_id": item}, headers=admin).json()["actuals"]
+        assert [r["value"] for r in got] == [value]
+    lacking = client.post(
+        "/v1/actuals", json=[{"Store": "2", "Date": "2024-02-06", "Sales": 1}], params=names, headers=admin
+    )
+    assert lacking.status_code == 422 and "Store,Dept (lacking Dept)" in lacking.json()["detail"], (
+        lacking.text
+    )
+
+
 # ---- observations ----------------------------------------------------------------------------
 def forecasts(client: TestClient, admin: dict[str, str]) -> dict[str, dict]:
     answer = client.post(

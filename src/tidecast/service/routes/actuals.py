@@ -1,5 +1,6 @@
-"""``/v1/actuals``: load observed values, as JSON rows or an uploaded CSV or Parquet table, and
-read them back (one item's, for the dashboard's forecast explorer) and the log of replaced
+"""``/v1/actuals``: load observed values, as JSON rows or an uploaded CSV or Parquet table (either
+in the canonical item_id/timestamp/value or, named in the query, in the training file's own
+columns, a key of several columns joined as training joins it), and read them back (one item's, for the dashboard's forecast explorer) and the log of replaced
 values. Admin keys.
 
 Loading is idempotent: the same actual twice counts once, and a changed value replaces the
@@ -48,13 +49,26 @@ class ActualsRequest(BaseModel):
     date_format: str | None = Field(default=None, max_length=64, pattern="%")
 
 
+class NamedActualsRequest(BaseModel):
+    """JSON rows in the training file's own column names (`item_col`, `timestamp_col`,
+    `value_col` in the query), checked by `named_actuals` as an upload in those names is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rows: list[dict[str, str | int | float | None]] = Field(min_length=1)
+    date_format: str | None = Field(default=None, max_length=64, pattern="%")
+
+
+CANONICAL_NAMES = ("item_id", "timestamp", None)
+
+
 router = APIRouter(prefix="/v1/actuals", tags=["monitoring"], dependencies=[Depends(require_admin)])
 
 
 @router.post(
     "",
-    summary="Load actuals: JSON rows ({item_id, timestamp, value}) or a CSV/Parquet upload "
-    "(in its own column names with item_col, timestamp_col, value_col)",
+    summary="Load actuals: JSON rows ({item_id, timestamp, value}) or a CSV/Parquet upload; either "
+    "in the training file's own column names with item_col, timestamp_col, value_col",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -70,14 +84,19 @@ async def ingest(
     request: Request,
     state: StateDep,
     item_col: Annotated[
-        str, Query(min_length=1, max_length=400, description="An upload's item column(s), e.g. Store,Dept")
+        str,
+        Query(
+            min_length=1,
+            max_length=400,
+            description="The item column(s) of the rows or upload, e.g. Store,Dept",
+        ),
     ] = "item_id",
     timestamp_col: Annotated[str, Query(min_length=1, max_length=200)] = "timestamp",
     value_col: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> dict[str, Any]:
     body = await request.body()
     kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if kind in JSON_TYPES:
+    if kind in JSON_TYPES and (item_col, timestamp_col, value_col) == CANONICAL_NAMES:
         parsed = parse_json(body)
         try:
             actuals = ActualsRequest.model_validate({"rows": parsed} if isinstance(parsed, list) else parsed)
@@ -85,6 +104,17 @@ async def ingest(
             raise from_validation_error(exc) from None
         frame = pd.DataFrame([r.model_dump() for r in actuals.rows])
         result = await run_in_threadpool(state.monitor.ingest, frame, actuals.date_format)
+    elif kind in JSON_TYPES:
+        parsed = parse_json(body)
+        try:
+            named_rows = NamedActualsRequest.model_validate(
+                {"rows": parsed} if isinstance(parsed, list) else parsed
+            )
+        except ValidationError as exc:
+            raise from_validation_error(exc) from None
+        frame = pd.DataFrame(named_rows.rows)
+        named = await run_in_threadpool(named_actuals, frame, item_col, timestamp_col, value_col)
+        result = await run_in_threadpool(state.monitor.ingest, named, named_rows.date_format)
     elif kind in UPLOAD_TYPES:
         frame = await run_in_threadpool(parse_upload, body, kind, item_col)
         named = await run_in_threadpool(named_actuals, frame, item_col, timestamp_col, value_col)
