@@ -119,5 +119,6 @@ DataArg = Annotated[
 
 def is_query(text: str) -> bool:
     """Whether an option's value is a SQL query rather than a path: its first word is SELECT,
-    WITH or FROM (DuckDB's short form), followed by a space."""
-    return re.match(r"\s*(select|with|from)\s", text, flags=re.IGNORECASE) is not None
+    WITH or FROM (DuckDB's short form), or UNPIVOT or PIVOT (DuckDB's statements that turn a
+    wide table long and back), followed by a space."""
+    return re.match(r"\s*(select|with|from|unpivot|pivot)\s", text, flags=re.IGNORECASE) is not None

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast.data.arrays import series_indptr
+from tidecast.data.column_hints import shown_columns, wide_hint
 from tidecast.data.io import SOURCE_COLUMNS
 from tidecast.data.item_keys import compose, id_strings, missing_name, split
 from tidecast.data.problems import Problem, sample_items
@@ -142,13 +143,18 @@ def _check_names(frame: pd.DataFrame, columns: list[str], extras: list[str]) -> 
         near = [f"{c!r} for {m!r}" for m in missing for c in available if _same_name(c, m)]
         missing = [missing_name(c, list(frame.columns)) for c in missing]
         hint = f" (did you mean {', '.join(near)}? names differ in spaces or case)" if near else ""
-        if not near and any(c in (ITEM_ID, TIMESTAMP, TARGET) for c in missing if c in columns[:3]):
+        wide = "" if near else wide_hint(list(available))
+        if wide:
+            hint = wide
+        elif not near and any(c in (ITEM_ID, TIMESTAMP, TARGET) for c in missing if c in columns[:3]):
             hint = (
                 " (name your item, time and target columns: item_col= in Python, --item-col on the "
                 "command line, columns in a job; an item named by several columns joins them with "
                 "commas, e.g. Store,Dept)"
             )
-        raise DataError(f"missing column(s) {missing}; available columns: {list(available)}{hint}")
+        raise DataError(
+            f"missing column(s) {missing}; available columns: {shown_columns(list(available))}{hint}"
+        )
 
 
 def _same_name(a: str, b: str) -> bool:
