@@ -15,7 +15,7 @@ import pytest
 from tidecast.automl.forecaster import AutoForecaster
 from tidecast.batch import run_batch
 from tidecast.data.demo import generate
-from tidecast.errors import ConfigError
+from tidecast.errors import ConfigError, DataError
 
 pytestmark = pytest.mark.slow
 
@@ -91,6 +91,23 @@ def test_bad_items_are_reported_and_the_rest_forecast(model, catalogue, expected
     )
     got = got.sort_values([ITEM, TIME], ignore_index=True)
     np.testing.assert_allclose(got["mean"], expected["mean"], rtol=1e-9)
+
+
+def test_an_input_without_the_models_columns_is_refused_whole_and_a_wide_one_named(
+    model, catalogue, tmp_path
+):
+    frame = pd.read_parquet(catalogue)
+    frame.rename(columns={TARGET: "sales"}).to_csv(tmp_path / "renamed.csv", index=False)
+    with pytest.raises(DataError, match=r"the batch input has no column\(s\) \['target_value'\]"):
+        run_batch(model, tmp_path / "renamed.csv", tmp_path / "out", workers=1)
+    wide = frame.assign(day=frame[TIME].dt.strftime("%Y-%m-%d")).pivot(
+        index=ITEM, columns="day", values=TARGET
+    )
+    wide.reset_index().to_csv(tmp_path / "wide.csv", index=False)
+    with pytest.raises(
+        DataError, match=r"looks wide, one column per date .* INTO NAME timestamp VALUE target"
+    ):
+        run_batch(model, tmp_path / "wide.csv", tmp_path / "out-wide", workers=1)
 
 
 def test_another_batch_in_the_same_folder_is_refused(model, catalogue, tmp_path):

@@ -135,6 +135,8 @@ def run_batch(
         future = _query_result(future_sql, sql_url, folder / "_staging" / "future_query.parquet", sql_root)
     assert source is not None
     staged = stage(source, folder / "_staging" / "input", item_col, chunk_rows=chunk_rows)
+    columns = manifest["task"]["columns"]
+    staged.require([str(columns["timestamp"]), str(columns["target"])], "the batch input")
     staged_future = (
         stage(
             future, folder / "_staging" / "future", item_col, chunk_rows=chunk_rows, n_chunks=staged.n_chunks

@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from tidecast.data.column_hints import shown_columns, wide_hint
 from tidecast.data.csv_files import scan_numbers, separator
 from tidecast.data.io import compression_of, display_path, resolve_files, table_kind
 from tidecast.data.item_keys import SEPARATOR, item_parts, missing_name, text_columns
@@ -64,6 +65,18 @@ class Staged:
 
     def chunk_files(self, k: int) -> list[Path]:
         return sorted((self.folder / chunk_name(k)).glob("*.parquet"))
+
+    def require(self, columns: Sequence[str], what: str) -> None:
+        """Refuse the whole input at once when it lacks `columns` (the model's timestamp and
+        target), naming them, rather than failing each of its items alike."""
+        names = next(
+            (pq.read_schema(f[0]).names for k in range(self.n_chunks) if (f := self.chunk_files(k))), None
+        )
+        missing = [c for c in columns if names is not None and c not in names]
+        if missing and names is not None:
+            raise DataError(
+                f"{what} has no column(s) {missing}; available columns: {shown_columns(names)}{wide_hint(names)}"
+            )
 
     def read_chunk(self, k: int) -> pd.DataFrame | None:
         """Chunk `k` as one frame (None when no item hashed to it)."""
@@ -270,7 +283,10 @@ def _key_columns(names: list[str], item_col: str, name: str) -> list[str]:
     parts = item_parts(item_col)
     if len(parts) > 1 and all(p in names for p in parts):
         return list(parts)
-    raise DataError(f"{name} has no column {missing_name(item_col, names)!r}; available columns: {names}")
+    raise DataError(
+        f"{name} has no column {missing_name(item_col, names)!r}; available columns: "
+        f"{shown_columns(names)}{wide_hint(names)}"
+    )
 
 
 def _text(column: pa.Array) -> pa.Array:

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
+from tidecast.data.column_hints import shown_columns, wide_hint
 from tidecast.data.csv_files import read_csv_table, separator
 from tidecast.errors import ConfigError, DataError
 
@@ -177,7 +178,9 @@ def _wanted(
 def _check_columns(available: list[str], wanted: Sequence[str] | None, name: str) -> None:
     missing = [c for c in wanted or () if c not in available]
     if missing:
-        raise DataError(f"{name} has no column(s) {missing}; available columns: {available}")
+        raise DataError(
+            f"{name} has no column(s) {missing}; available columns: {shown_columns(available)}{wide_hint(available)}"
+        )
 
 
 def table_kind(path: str) -> str | None:
