@@ -77,3 +77,41 @@ def test_when_an_ambiguous_file_is_trained_then_it_fails_before_work_and_date_fo
         AutoForecaster(horizon=2, models=["Naive"]).fit(frame)
     auto = AutoForecaster(horizon=2, models=["Naive"], date_format="%d/%m/%Y").fit(frame)
     assert auto.predict()["timestamp"].tolist() == [pd.Timestamp("2023-01-13"), pd.Timestamp("2023-01-14")]
+
+
+def test_iso_weeks_are_their_mondays_or_the_weekday_given():
+    out = parse(["2024-W05", "2024W06", "2024-w52", "2025-W01", "2020-W53"])
+    assert out.dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-01-29", "2024-02-05", "2024-12-23", "2024-12-30", "2020-12-28"
+    ]  # fmt: skip
+    assert parse(["2024-W05-3", "2024-W06-7"]).dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-01-31",
+        "2024-02-11",
+    ]
+
+
+def test_a_week_that_its_year_lacks_is_named_not_moved_into_the_next_year():
+    with pytest.raises(
+        TimestampFormatError, match="ISO weeks that their years do not have, such as '2021-W53'"
+    ) as info:
+        parse(["2021-W52", "2021-W53", "2021-W52"])
+    assert info.value.positions.tolist() == [1]
+
+
+def test_a_weekly_file_of_iso_weeks_trains_on_a_monday_grid():
+    weeks = pd.date_range("2022-01-03", periods=60, freq="W-MON")
+    frame = pd.DataFrame(
+        {
+            "sku": "a",
+            "week": [f"{d.isocalendar().year}-W{d.isocalendar().week:02d}" for d in weeks],
+            "units": np.arange(60.0) % 7 + 10,
+        }
+    )
+    panel, _ = to_canonical(frame, "sku", "week", "units")
+    assert panel["timestamp"].tolist() == list(weeks)
+    forecast = (
+        AutoForecaster(horizon=3, models=["Naive"], item_col="sku", timestamp_col="week", target_col="units")
+        .fit(frame)
+        .predict()
+    )
+    assert forecast["week"].tolist() == list(pd.date_range("2023-02-27", periods=3, freq="W-MON"))

@@ -10,9 +10,13 @@ run still "works". So a column is read with a single format:
   both read them all and disagree (no day above 12 anywhere), the column is ambiguous and the
   error names both readings of an example; if neither reads them all, the rows that break the
   better reading are named;
-* else pandas infers one format from the values (ISO 8601 with or without time, ``20210101``,
-  ``2021-W01``...), then ISO 8601 in its flexible form (dates mixed with date-times, UTC
-  offsets); the rows that fit neither are named.
+* else, when every value is an ISO week (``2024-W05``, ``2024W05``, ``2024-W05-3`` with its
+  weekday), each is that week's Monday (or the given weekday): weekly planning exports write
+  weeks so, and pandas reads none of them without a weekday (``%G-W%V`` needs ``%u``); a week 53
+  of a year of 52 weeks is named, not moved into the next year;
+* else pandas infers one format from the values (ISO 8601 with or without time, ``20210101``
+  ...), then ISO 8601 in its flexible form (dates mixed with date-times, UTC offsets); the
+  rows that fit neither are named.
 
 Work is on the distinct values, so a million rows of a thousand days cost a thousand parses.
 """
@@ -29,6 +33,8 @@ from pandas.tseries.api import guess_datetime_format
 
 # Day and month as one or two digits, then a 2- or 4-digit year, optionally a time after it.
 _NUMERIC_DATE = re.compile(r"^\s*\d{1,2}([/.\-])\d{1,2}\1\d{2,4}(?:[ T].*)?$")
+# An ISO week: year, W, week number, optionally the ISO weekday (1 = Monday).
+_ISO_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})(?:-?([1-7]))?$", re.IGNORECASE)
 
 
 class TimestampFormatError(ValueError):
@@ -67,7 +73,29 @@ def parse_timestamp_text(text: pd.Series, date_format: str | None = None) -> pd.
         return _expand(reading.parsed, codes, text.index)
     if len(uniques) and all(_NUMERIC_DATE.match(u) for u in uniques[: min(len(uniques), 50)]):
         return _expand(_day_or_month_first(uniques, codes), codes, text.index)
+    weeks = [_ISO_WEEK.match(u) for u in uniques]
+    if len(uniques) and all(weeks):
+        return _expand(_iso_weeks([w for w in weeks if w], codes), codes, text.index)
     return _expand(_inferred(uniques, codes), codes, text.index)
+
+
+def _iso_weeks(weeks: list[re.Match[str]], codes: np.ndarray) -> pd.DatetimeIndex:
+    """The dates of ISO weeks (their Mondays, or the weekday given); a week the year does not
+    have (53 in a 52-week year, 0) is an error rather than a day of another year."""
+    year = np.array([int(w[1]) for w in weeks])
+    week = np.array([int(w[2]) for w in weeks])
+    text = [f"{y}-W{n:02d}-{w[3] or 1}" for y, n, w in zip(year, week, weeks, strict=True)]
+    parsed = pd.DatetimeIndex(pd.to_datetime(text, format="%G-W%V-%u", errors="coerce"))
+    calendar = parsed.isocalendar()
+    bad = np.flatnonzero(
+        parsed.isna() | (calendar["year"].to_numpy() != year) | (calendar["week"].to_numpy() != week)
+    )
+    if len(bad):
+        raise TimestampFormatError(
+            f"ISO weeks that their years do not have, such as {weeks[bad[0]][0]!r}",
+            _rows(codes, np.isin(np.arange(len(weeks)), bad)),
+        )
+    return parsed
 
 
 def _distinct(strings: pd.Series) -> tuple[np.ndarray, np.ndarray]:
