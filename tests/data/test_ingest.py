@@ -231,3 +231,24 @@ def test_when_options_use_the_users_target_name_then_keys_become_canonical() -> 
     assert canonical_keys({"sales": "mean", "price": "zero"}, "sales") == {TARGET: "mean", "price": "zero"}
     with pytest.raises(ConfigError):
         canonical_keys({"sales": "mean", TARGET: "zero"}, "sales")
+
+
+def test_when_a_covariate_is_a_yes_no_flag_or_a_percentage_then_it_becomes_numbers() -> None:
+    frame = pd.DataFrame(
+        {
+            "store": ["1"] * 4,
+            "day": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"],
+            "sales": [10.0, 0.0, 12.0, 11.0],
+            "open": ["Y", "N", "y", ""],
+            "holiday": ["FALSE", "TRUE", "false", "no"],
+            "discount": ["10%", "0%", "12.5%", None],
+            "weather": ["sun", "rain", "Y", "N"],
+        }
+    )
+    panel, _ = to_canonical(
+        frame, "store", "day", "sales", known_covariates=["open", "holiday", "discount", "weather"]
+    )
+    np.testing.assert_array_equal(panel["open"], [1.0, 0.0, 1.0, np.nan])
+    np.testing.assert_array_equal(panel["holiday"], [0.0, 1.0, 0.0, 0.0])
+    np.testing.assert_allclose(panel["discount"], [0.1, 0.0, 0.125, np.nan])
+    assert panel["weather"].tolist() == ["sun", "rain", "Y", "N"]  # not every value a yes or a no

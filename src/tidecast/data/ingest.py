@@ -23,6 +23,11 @@ from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text,
 from tidecast.errors import ConfigError, DataError
 
 MAX_ROWS_SHOWN = 5
+# Yes/no words of a flag column, as numbers (`_covariate`).
+FLAG_WORDS = {
+    **dict.fromkeys(("true", "t", "yes", "y", "on"), 1.0),
+    **dict.fromkeys(("false", "f", "no", "n", "off"), 0.0),
+}
 V = TypeVar("V")
 
 
@@ -237,13 +242,30 @@ def _parse_numeric(frame: pd.DataFrame, column: str, shown: list[str]) -> np.nda
 
 
 def _covariate(values: pd.Series) -> pd.Series:
-    """Text columns that hold only numbers (and blanks) become numbers; others stay categories."""
+    """Text columns that hold only numbers (and blanks) become numbers, as do yes/no flags
+    (`FLAG_WORDS`: 1 and 0) and percentages ("12%" -> 0.12); others stay categories.
+
+    A store-open or promotion flag exported as Y/N or true/false was a category: the closure
+    rule (zero sales where a 0/1 flag is 0), the flag lifts and the median filling of flags
+    read numbers only, so "N" days were forecast near zero by the trees, not exactly zero.
+    """
     if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         return values
     text = values.astype("string").str.strip()
     missing = text.isna() | (text == "")
     parsed = pd.to_numeric(text.mask(missing), errors="coerce")
-    return parsed.astype(np.float64) if not (parsed.isna() & ~missing).any() else values
+    if not (parsed.isna() & ~missing).any():
+        return parsed.astype(np.float64)
+    present = text[~missing]
+    flags = present.str.casefold().map(FLAG_WORDS)
+    if len(present) and flags.notna().all():
+        return text.str.casefold().map(FLAG_WORDS).astype(np.float64)
+    percent = pd.to_numeric(present.str.removesuffix("%"), errors="coerce")
+    if len(present) and present.str.endswith("%").all() and percent.notna().all():
+        return (pd.to_numeric(text.mask(missing).str.removesuffix("%"), errors="coerce") / 100).astype(
+            np.float64
+        )
+    return values
 
 
 def _check_static(
