@@ -150,8 +150,10 @@ def test_when_the_target_holds_text_then_error_shows_those_rows_only() -> None:
     frame = user_frame(sales=["4", "two", "", None])
     with pytest.raises(DataError) as info:
         to_canonical(frame, "store", "day", "sales")
-    assert "column 'sales' has 1 values that are not finite numbers" in str(info.value)
+    assert "column 'sales' has 1 values that are not finite numbers, such as ['two']" in str(info.value)
     assert info.value.rows == [{"store": "a", "day": "2021-01-02", "sales": "two"}]
+    with pytest.raises(DataError, match=r"such as \['-'\]: write a missing value as an empty cell"):
+        to_canonical(user_frame(sales=["4", "-", " - ", "1"]), "store", "day", "sales")
 
 
 def test_when_the_target_has_blanks_and_na_then_they_are_missing_values() -> None:

@@ -232,8 +232,11 @@ def _parse_numeric(frame: pd.DataFrame, column: str, shown: list[str]) -> np.nda
         numbers = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
         bad = (np.isnan(numbers) & ~missing) | np.isinf(numbers)
     if bad.any():
+        shown_bad = sorted({str(v).strip() for v in values.to_numpy()[np.flatnonzero(bad)[:50]]})[:5]
         raise _error(
-            f"column {column!r} has {int(bad.sum())} values that are not finite numbers",
+            f"column {column!r} has {int(bad.sum())} values that are not finite numbers, such as "
+            f"{shown_bad}: write a missing value as an empty cell (a dash is neither 0 nor missing to "
+            "tidecast), a zero as 0",
             frame,
             np.flatnonzero(bad),
             shown,
