@@ -249,3 +249,19 @@ def test_when_candidates_are_backtested_and_refitted_then_the_panel_becomes_arra
     assert built == [3 * DAYS]  # three candidates, two windows, the refit: one build of the whole panel
     echo = next(c.model for c in auto.report_.candidates if c.name == "PromoEcho")
     assert list(echo.static_seen_.columns) == ["price"]  # the shared arrays keep the static columns
+
+
+def test_a_covariate_fitted_as_text_stays_text_when_a_future_holds_only_yes_and_no():
+    """Weather fitted as categories ("Y", "N", "partly"): a future of "Y" and "N" alone would
+    read as 1/0 (`_covariate`), which the fitted categories do not know."""
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    weather = np.array(["Y", "N", "partly"])[np.arange(120) % 3]
+    sales = np.where(weather == "Y", 20.0, 10.0) + np.arange(120) % 7
+    frame = pd.DataFrame({"item_id": "a", "timestamp": days, "target": sales, "weather": weather})
+    auto = AutoForecaster(horizon=6, models=["LightGBM"], known_covariates=["weather"], backtest_windows=1)
+    auto.fit(frame)
+    ahead = pd.date_range("2024-04-30", periods=6, freq="D")
+    future = pd.DataFrame({"item_id": "a", "timestamp": ahead, "weather": ["Y", "N"] * 3})
+    assert auto.prepare_future(future, auto.history_)["weather"].tolist() == ["Y", "N"] * 3
+    forecast = auto.predict(future=future)
+    assert forecast["mean"].iloc[0::2].mean() > forecast["mean"].iloc[1::2].mean() + 5

@@ -55,6 +55,8 @@ class Preparer:
     holidays: Sequence[str] | str | None = None
     events: pd.DataFrame | str | Path | None = None
     static_cache: pd.DataFrame | None = None
+    # Covariates a fitted model read as text (`to_canonical`'s `text_covariates`).
+    text_covariates: tuple[str, ...] = ()
 
     def training(
         self, data: pd.DataFrame | str | Path, frequency: str | None, horizon: int
@@ -104,6 +106,7 @@ class Preparer:
             static_columns=roles["static"],
             allow_duplicates=bool(self.aggregation),
             date_format=self.date_format,
+            text_covariates=self.text_covariates,
         )
         prepared = prepare(
             canonical,
@@ -248,6 +251,7 @@ class Preparer:
                 target_col=None,
                 known_covariates=known,
                 date_format=self.date_format,
+                text_covariates=self.text_covariates,
             )
         else:  # no row for these items (a batch chunk): each column's futurefill, or an error naming them
             canonical = pd.DataFrame({ITEM_ID: [], TIMESTAMP: pd.to_datetime([]), **{c: [] for c in known}})
@@ -305,6 +309,23 @@ class PreparesData:
             holidays=self.holidays,
             events=self.events,
             static_cache=getattr(self, "_static_cache", None),
+            text_covariates=self._text_covariates(),
+        )
+
+    def _text_covariates(self) -> tuple[str, ...]:
+        """The covariates the fitted model read as text (none before fit): yes/no words in them
+        stay words, as they were when a model saved before they became 1/0 was fitted."""
+        history = getattr(self, "history_", None)
+        spec = getattr(self, "spec_", None)
+        if history is None or spec is None:
+            return ()
+        roles = [*spec.known_covariates, *spec.past_covariates]
+        return tuple(
+            c
+            for c in roles
+            if c in history.columns
+            and not pd.api.types.is_numeric_dtype(history[c].dtype)
+            and not pd.api.types.is_bool_dtype(history[c].dtype)
         )
 
     def _keep_static(self, preparer: Preparer) -> None:

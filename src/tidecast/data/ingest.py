@@ -42,6 +42,7 @@ def to_canonical(
     *,
     allow_duplicates: bool = False,
     date_format: str | None = None,
+    text_covariates: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Validate `frame` and return the canonical panel plus the problems noted on the way.
 
@@ -55,6 +56,8 @@ def to_canonical(
     into a coarser frequency (transaction-level data); otherwise they are an error.
     `date_format` (strftime codes) reads text timestamps; without it one format is inferred
     for the whole column, and an ambiguous or mixed column is an error (`data.timestamps`).
+    `text_covariates` keep their yes/no words and percentages as text (`_covariate`): a model
+    fitted when they were categories is given categories.
     """
     if len(frame) == 0:
         raise DataError("the data is empty: it has no rows")
@@ -100,7 +103,7 @@ def to_canonical(
     if target is not None:
         arrays[TARGET] = target[order]
     for column in [*known_covariates, *past_covariates]:
-        arrays[column] = _array(_covariate(frame[column]))[order]
+        arrays[column] = _array(_covariate(frame[column], words=column not in text_covariates))[order]
     for column in static_columns:
         arrays[column] = _array(frame[column])[order]
     panel = pd.DataFrame(arrays, copy=False)
@@ -244,13 +247,14 @@ def _parse_numeric(frame: pd.DataFrame, column: str, shown: list[str]) -> np.nda
     return numbers
 
 
-def _covariate(values: pd.Series) -> pd.Series:
+def _covariate(values: pd.Series, words: bool = True) -> pd.Series:
     """Text columns that hold only numbers (and blanks) become numbers, as do yes/no flags
     (`FLAG_WORDS`: 1 and 0) and percentages ("12%" -> 0.12); others stay categories.
 
     A store-open or promotion flag exported as Y/N or true/false was a category: the closure
     rule (zero sales where a 0/1 flag is 0), the flag lifts and the median filling of flags
     read numbers only, so "N" days were forecast near zero by the trees, not exactly zero.
+    Without `words` such columns stay text (a model fitted before read them as categories).
     """
     if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         return values
@@ -259,6 +263,8 @@ def _covariate(values: pd.Series) -> pd.Series:
     parsed = pd.to_numeric(text.mask(missing), errors="coerce")
     if not (parsed.isna() & ~missing).any():
         return parsed.astype(np.float64)
+    if not words:
+        return values
     present = text[~missing]
     flags = present.str.casefold().map(FLAG_WORDS)
     if len(present) and flags.notna().all():
