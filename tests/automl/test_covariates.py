@@ -265,3 +265,24 @@ def test_a_covariate_fitted_as_text_stays_text_when_a_future_holds_only_yes_and_
     assert auto.prepare_future(future, auto.history_)["weather"].tolist() == ["Y", "N"] * 3
     forecast = auto.predict(future=future)
     assert forecast["mean"].iloc[0::2].mean() > forecast["mean"].iloc[1::2].mean() + 5
+
+
+def test_a_category_fitted_as_text_stays_text_when_a_future_holds_only_digits():
+    """Rossmann's StateHoliday: "0", "a", "b" in the history, only "0" over the horizon. The
+    future's "0" was read as the number 0, a category the model never saw: 20 stores selling
+    about 195 a day on ordinary days were forecast at 59."""
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2023-01-01", periods=400, freq="D")
+    frames = []
+    for i in range(20):
+        state = np.where(rng.random(400) < 0.08, rng.choice(["a", "b"], 400), "0")
+        sales = np.where(state == "0", 100.0, 30.0) * (1 + 0.1 * i) + rng.normal(0, 2, 400)
+        frames.append(pd.DataFrame({"item_id": f"s{i}", "timestamp": days, "target": sales, "state": state}))
+    auto = AutoForecaster(horizon=7, models=["LightGBM"], known_covariates=["state"], backtest_windows=1)
+    auto.fit(pd.concat(frames))
+    ahead = pd.date_range("2024-02-05", periods=7)
+    future = pd.DataFrame(
+        {"item_id": np.repeat([f"s{i}" for i in range(20)], 7), "timestamp": np.tile(ahead, 20), "state": "0"}
+    )
+    assert auto.prepare_future(future, auto.history_)["state"].unique().tolist() == ["0"]
+    assert auto.predict(future=future)["mean"].mean() == pytest.approx(195.0, rel=0.05)

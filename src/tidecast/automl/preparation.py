@@ -313,8 +313,10 @@ class PreparesData:
         )
 
     def _text_covariates(self) -> tuple[str, ...]:
-        """The covariates the fitted model read as text (none before fit): yes/no words in them
-        stay words, as they were when a model saved before they became 1/0 was fitted."""
+        """The covariates the fitted model read as text (none before fit): they stay text in newer
+        tables, as when the model was fitted: a future holding only "0" of a state-holiday column
+        fitted on "0", "a" and "b", or only Y and N where a model saved before yes/no words
+        became 1/0 read them as categories."""
         history = getattr(self, "history_", None)
         spec = getattr(self, "spec_", None)
         if history is None or spec is None:

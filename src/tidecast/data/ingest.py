@@ -56,8 +56,8 @@ def to_canonical(
     into a coarser frequency (transaction-level data); otherwise they are an error.
     `date_format` (strftime codes) reads text timestamps; without it one format is inferred
     for the whole column, and an ambiguous or mixed column is an error (`data.timestamps`).
-    `text_covariates` keep their yes/no words and percentages as text (`_covariate`): a model
-    fitted when they were categories is given categories.
+    `text_covariates` stay text (`_covariate`): a model fitted on them as categories is given
+    categories, whatever a newer table of them holds.
     """
     if len(frame) == 0:
         raise DataError("the data is empty: it has no rows")
@@ -254,17 +254,19 @@ def _covariate(values: pd.Series, words: bool = True) -> pd.Series:
     A store-open or promotion flag exported as Y/N or true/false was a category: the closure
     rule (zero sales where a 0/1 flag is 0), the flag lifts and the median filling of flags
     read numbers only, so "N" days were forecast near zero by the trees, not exactly zero.
-    Without `words` such columns stay text (a model fitted before read them as categories).
+    Without `words` a text column stays text whatever it holds: a model fitted on it as
+    categories ("0", "a", "b" for state holidays) is given categories, not the number 0 for a
+    future that holds only "0".
     """
     if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         return values
+    if not words:
+        return values.astype(object)
     text = values.astype("string").str.strip()
     missing = text.isna() | (text == "")
     parsed = pd.to_numeric(text.mask(missing), errors="coerce")
     if not (parsed.isna() & ~missing).any():
         return parsed.astype(np.float64)
-    if not words:
-        return values
     present = text[~missing]
     flags = present.str.casefold().map(FLAG_WORDS)
     if len(present) and flags.notna().all():
