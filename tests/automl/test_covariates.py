@@ -286,3 +286,5 @@ def test_a_category_fitted_as_text_stays_text_when_a_future_holds_only_digits():
     )
     assert auto.prepare_future(future, auto.history_)["state"].unique().tolist() == ["0"]
     assert auto.predict(future=future)["mean"].mean() == pytest.approx(195.0, rel=0.05)
+    as_numbers = future.assign(state=0)  # a JSON row's {"state": 0}
+    assert auto.prepare_future(as_numbers, auto.history_)["state"].unique().tolist() == ["0"]

@@ -258,6 +258,13 @@ def _covariate(values: pd.Series, words: bool = True) -> pd.Series:
     categories ("0", "a", "b" for state holidays) is given categories, not the number 0 for a
     future that holds only "0".
     """
+    if (
+        not words
+        and pd.api.types.is_numeric_dtype(values.dtype)
+        and not pd.api.types.is_bool_dtype(values.dtype)
+    ):
+        # Numbers for a column fitted as text ({"state": 0} in a JSON row): their text, "0".
+        return pd.Series(id_strings(values), index=values.index, dtype=object).where(values.notna(), None)
     if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         return values
     if not words:
