@@ -69,14 +69,20 @@ class Staged:
     def require(self, columns: Sequence[str], what: str) -> None:
         """Refuse the whole input at once when it lacks `columns` (the model's timestamp and
         target), naming them, rather than failing each of its items alike."""
-        names = next(
-            (pq.read_schema(f[0]).names for k in range(self.n_chunks) if (f := self.chunk_files(k))), None
-        )
-        missing = [c for c in columns if names is not None and c not in names]
-        if missing and names is not None:
+        names = self.column_names()
+        missing = [c for c in columns if c not in names]
+        if names and missing:
             raise DataError(
                 f"{what} has no column(s) {missing}; available columns: {shown_columns(names)}{wide_hint(names)}"
             )
+
+    def column_names(self) -> list[str]:
+        """The staged table's columns, from its first part (none when no chunk holds a row)."""
+        for k in range(self.n_chunks):
+            files = self.chunk_files(k)
+            if files:
+                return list(pq.read_schema(files[0]).names)
+        return []
 
     def read_chunk(self, k: int) -> pd.DataFrame | None:
         """Chunk `k` as one frame (None when no item hashed to it)."""
