@@ -28,6 +28,7 @@ def test_columns_one_per_date_or_numbered_period_make_a_table_wide():
     assert wide_columns(["item", "date", "sales", *(f"promo_{i}" for i in range(1, 11))]) == ([], "")
     assert wide_columns(["sku", *dates[:5]]) == ([], "")
     assert wide_hint(["item_id", "timestamp", "target"]) == ""
+    assert 'EXCLUDE (sku, "Store Name")' in wide_hint(["sku", "Store Name", *dates])
 
 
 def test_a_wide_file_is_named_and_the_suggested_query_reads_it_long(tmp_path):

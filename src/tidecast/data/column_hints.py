@@ -63,7 +63,7 @@ def wide_hint(columns: Sequence[object]) -> str:
     if not wide:
         return ""
     keep = [str(c) for c in columns if str(c) not in set(wide)]
-    exclude = f"* EXCLUDE ({', '.join(keep)})" if keep else "*"
+    exclude = f"* EXCLUDE ({', '.join(map(_sql_name, keep))})" if keep else "*"
     name = "timestamp" if kind == "date" else "period"
     query = f"UNPIVOT 'FILE' ON COLUMNS({exclude}) INTO NAME {name} VALUE target"
     then = (
@@ -74,3 +74,10 @@ def wide_hint(columns: Sequence[object]) -> str:
         f'tidecast reads one row per item and timestamp; unpivot it, e.g. --sql "{query}"{then} '
         f"(pandas: frame.melt(id_vars={keep}, var_name={name!r}, value_name='target'))"
     )
+
+
+def _sql_name(name: str) -> str:
+    """A column name as SQL writes it: bare where it is a plain identifier, else quoted."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        return name
+    return '"' + name.replace('"', '""') + '"'
