@@ -274,15 +274,12 @@ def _covariate(values: pd.Series, words: bool = True) -> pd.Series:
     parsed = pd.to_numeric(text.mask(missing), errors="coerce")
     if not (parsed.isna() & ~missing).any():
         return parsed.astype(np.float64)
-    present = text[~missing]
-    flags = present.str.casefold().map(FLAG_WORDS)
-    if len(present) and flags.notna().all():
-        return text.str.casefold().map(FLAG_WORDS).astype(np.float64)
-    percent = pd.to_numeric(present.str.removesuffix("%"), errors="coerce")
-    if len(present) and present.str.endswith("%").all() and percent.notna().all():
-        return (pd.to_numeric(text.mask(missing).str.removesuffix("%"), errors="coerce") / 100).astype(
-            np.float64
-        )
+    flags = text.str.casefold().map(FLAG_WORDS)
+    if (flags.notna() | missing).all():
+        return flags.astype(np.float64)
+    percent = pd.to_numeric(text.mask(missing).str.removesuffix("%"), errors="coerce")
+    if (text.str.endswith("%") | missing).all() and (percent.notna() | missing).all():
+        return (percent / 100).astype(np.float64)
     return values
 
 

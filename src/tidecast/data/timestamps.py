@@ -73,8 +73,8 @@ def parse_timestamp_text(text: pd.Series, date_format: str | None = None) -> pd.
         return _expand(reading.parsed, codes, text.index)
     if len(uniques) and all(_NUMERIC_DATE.match(u) for u in uniques[: min(len(uniques), 50)]):
         return _expand(_day_or_month_first(uniques, codes), codes, text.index)
-    weeks = [_ISO_WEEK.match(u) for u in uniques]
-    if len(uniques) and all(weeks):
+    weeks = [_ISO_WEEK.match(u) for u in uniques] if len(uniques) and _ISO_WEEK.match(uniques[0]) else []
+    if weeks and all(weeks):
         return _expand(_iso_weeks([w for w in weeks if w], codes), codes, text.index)
     return _expand(_inferred(uniques, codes), codes, text.index)
 

@@ -11,7 +11,7 @@ old one and is logged (``GET /v1/actuals/changes``). For files of millions of ro
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
@@ -60,6 +60,16 @@ class NamedActualsRequest(BaseModel):
 
 
 CANONICAL_NAMES = ("item_id", "timestamp", None)
+RowsRequest = TypeVar("RowsRequest", ActualsRequest, NamedActualsRequest)
+
+
+def _json_rows(body: bytes, model: type[RowsRequest]) -> RowsRequest:
+    """A JSON body of rows (a list, or an object with `rows`) as `model`; a 422 names what is wrong."""
+    parsed = parse_json(body)
+    try:
+        return model.model_validate({"rows": parsed} if isinstance(parsed, list) else parsed)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
 
 
 router = APIRouter(prefix="/v1/actuals", tags=["monitoring"], dependencies=[Depends(require_admin)])
@@ -97,21 +107,11 @@ async def ingest(
     body = await request.body()
     kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if kind in JSON_TYPES and (item_col, timestamp_col, value_col) == CANONICAL_NAMES:
-        parsed = parse_json(body)
-        try:
-            actuals = ActualsRequest.model_validate({"rows": parsed} if isinstance(parsed, list) else parsed)
-        except ValidationError as exc:
-            raise from_validation_error(exc) from None
+        actuals = _json_rows(body, ActualsRequest)
         frame = pd.DataFrame([r.model_dump() for r in actuals.rows])
         result = await run_in_threadpool(state.monitor.ingest, frame, actuals.date_format)
     elif kind in JSON_TYPES:
-        parsed = parse_json(body)
-        try:
-            named_rows = NamedActualsRequest.model_validate(
-                {"rows": parsed} if isinstance(parsed, list) else parsed
-            )
-        except ValidationError as exc:
-            raise from_validation_error(exc) from None
+        named_rows = _json_rows(body, NamedActualsRequest)
         frame = pd.DataFrame(named_rows.rows)
         named = await run_in_threadpool(named_actuals, frame, item_col, timestamp_col, value_col)
         result = await run_in_threadpool(state.monitor.ingest, named, named_rows.date_format)
