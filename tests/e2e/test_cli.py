@@ -249,6 +249,15 @@ def test_when_the_future_file_lacks_a_covariate_then_training_fails_naming_it(wo
     assert "lack column(s) ['promotion']" in result.stderr
 
 
+def quick_backtest(workdir: Path, data: str, out: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """`tidecast backtest` of the demo columns: one window of 7 days, two naive models."""
+    args = ["--horizon", "7", "--target-col", "target_value", "--backtest-windows", "1"]
+    args += ["--models", "SeasonalNaive,Naive", *options, "--out", out]
+    result = tidecast("backtest", data, *args, cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_when_target_cells_are_missing_then_the_console_and_report_say_how_many_and_what_was_done(
     workdir, sales
 ):
@@ -256,11 +265,7 @@ def test_when_target_cells_are_missing_then_the_console_and_report_say_how_many_
     blank = (data.groupby("item_id").cumcount() % 10 == 5).to_numpy()  # inside every series
     data.loc[blank, "target_value"] = None
     data.to_csv(workdir / "gappy.csv", index=False)
-    args = ["--horizon", "7", "--target-col", "target_value", "--backtest-windows", "1"]
-    result = tidecast(
-        "backtest", "gappy.csv", *args, "--models", "SeasonalNaive,Naive", "--out", "runs/gaps", cwd=workdir
-    )
-    assert result.returncode == 0, result.stderr
+    result = quick_backtest(workdir, "gappy.csv", "runs/gaps")
     n = int(blank.sum())
     line = (
         f"missing: target: {n:,} missing cells ({n:,} middle) left missing for the models that take "
@@ -290,3 +295,26 @@ def test_when_wide_scales_without_messy_then_one_line_and_nothing_written(workdi
         result.stdout.split() + result.stderr.split()
     )
     assert not (workdir / "wide.csv").exists()
+
+
+def test_when_an_export_writes_zeros_before_a_launch_then_the_series_starts_at_its_first_sale(workdir, sales):
+    data = pd.read_csv(sales)
+    launched = data["item_id"].unique()[0]
+    before = (data["item_id"] == launched) & (data["timestamp"] < "2023-06-01")
+    data.loc[before, "target_value"] = 0.0  # a wide sheet's cells before the listing
+    data.to_csv(workdir / "export.csv", index=False)
+    result = quick_backtest(workdir, "export.csv", "runs/launch")
+    n = int(before.sum())
+    line = (
+        f"missing: 1 series open with {n} rows of zeros before their first sale, a run longer than "
+        "2x any later run of zeros in the series; read as before launch, so each starts at its first "
+        'sale (the target\'s filling {"leadingzeros": "keep"} keeps them as sales)'
+    )
+    assert line in " ".join(result.stdout.split())
+    report = json.loads((workdir / "runs" / "launch" / "report.json").read_text())
+    (note,) = [p for p in report["data"]["problems"] if p["kind"] == "leading_zeros"]
+    assert note["sample_items"] == [launched] and note["count"] == n
+
+    keep = '{"target_value": {"leadingzeros": "keep"}}'
+    result = quick_backtest(workdir, "export.csv", "runs/kept", "--filling", keep)
+    assert "before their first sale" not in result.stdout

@@ -108,20 +108,14 @@ def check_holidays(value: Any) -> list[str]:
 
 def check_filling(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     """The regions and method names of a filling spec; the columns are checked against the data."""
-    from tidecast.data.filling import KEYS_HINT, METHODS, REGIONS
+    from tidecast.data.filling import check_setting
 
     for column, spec in (value or {}).items():
         settings = {"middlefill": spec} if isinstance(spec, str) else spec
         if not isinstance(settings, Mapping):
             continue  # the data's check names it, with the columns
         for key, method in settings.items():
-            region = key.removesuffix("_value")
-            if region not in REGIONS:
-                raise ConfigError(f"unknown filling key {key!r} for {column!r}: {KEYS_HINT}")
-            if key == region and str(method).lower() not in METHODS:
-                raise ConfigError(
-                    f"unknown {region} method {method!r} for {column!r}: use {', '.join(METHODS)}"
-                )
+            check_setting(column, key, method)
     return value
 
 

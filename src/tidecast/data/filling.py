@@ -29,6 +29,13 @@ restores SageMaker's behaviour, for data where an absent row does mean no sales.
 ``none`` too: series that end early (M4, tourism, a catalogue with staggered histories)
 forecast from their own last observation, where padding them with zeros to the panel's end
 would invent weeks of no sales; ``{"backfill": "zero"}`` restores SageMaker's behaviour.
+The target's **leading zeros** are read as front cells too: a series whose observed values
+open with a run of zeros longer than twice any later run of zeros (and at least
+`leading_zeros.MIN_LEAD` steps) starts at its first sale. A wide export, or a catalogue joined to
+a calendar with its empty cells written 0, puts zeros before each item's launch; as demand they
+cost the messy demo's late-starting items 20-30x their wQL (`leading_zeros`). ``{"target":
+{"leadingzeros": "keep"}}`` keeps them as demand, as does any target frontfill (which pads the
+series back to the panel's start as before).
 Numeric covariates have front, middle and back ``mean``: a
 price or a temperature filled with zero would be a spurious shock, while the item's mean keeps
 its level. A 0/1 flag (a promotion, a store's open flag: every present value 0 or 1) has
@@ -45,6 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,8 +64,14 @@ from tidecast.errors import ConfigError
 
 METHODS = ("none", "zero", "value", "mean", "median", "min", "max", *gapfill.METHODS)
 REGIONS = ("frontfill", "middlefill", "backfill", "futurefill")
+# The target's one setting that is not a region: what its leading zeros are (see above).
+LEADING_ZEROS = "leadingzeros"
+LEADING_CHOICES = ("trim", "keep")
 # What an unknown key's error says: the regions, and where the `value` method's value goes.
-KEYS_HINT = f"use {', '.join(REGIONS)}, and <region>_value beside a 'value' method (e.g. futurefill_value)"
+KEYS_HINT = (
+    f"use {', '.join(REGIONS)}, and <region>_value beside a 'value' method (e.g. futurefill_value); "
+    f"the target also takes {LEADING_ZEROS} ({' or '.join(LEADING_CHOICES)})"
+)
 _REGION_NAMES = {"frontfill": "front", "middlefill": "middle", "backfill": "back"}
 FillingOptions = Mapping[str, "str | Mapping[str, object] | ColumnFilling"]
 
@@ -84,6 +98,13 @@ class ColumnFilling:
     middlefill: Fill = field(default=_NONE)
     backfill: Fill = field(default=_NONE)
     futurefill: Fill = field(default=_NONE)
+    leading_zeros: str = "trim"  # the target's only: "trim" or "keep"
+
+    @property
+    def trims_leading_zeros(self) -> bool:
+        """Whether a series starts at its first sale: not kept, and no frontfill asked for
+        (a frontfill pads the series back to the panel's start, zeros included)."""
+        return self.leading_zeros == "trim" and self.frontfill.method == "none"
 
 
 TARGET_DEFAULT = ColumnFilling()
@@ -137,13 +158,12 @@ def resolve_filling(
 def _apply(
     plan: ColumnFilling, column: str, settings: Mapping[str, object], is_numeric: bool
 ) -> ColumnFilling:
-    unknown = [k for k in settings if k not in REGIONS and k.removesuffix("_value") not in REGIONS]
-    if unknown:
-        raise ConfigError(f"unknown filling key(s) {unknown} for {column!r}: {KEYS_HINT}")
+    for key, method in settings.items():
+        check_setting(column, key, method)
     for key in settings:
         if key.endswith("_value") and str(settings.get(key.removesuffix("_value"))).lower() != "value":
             raise ConfigError(f"{key!r} for {column!r} needs {key.removesuffix('_value')!r}: 'value'")
-    changes: dict[str, Fill] = {}
+    changes: dict[str, Any] = {}
     for region in REGIONS:
         if region not in settings:
             continue
@@ -163,7 +183,27 @@ def _apply(
             raw = settings[f"{region}_value"]
             value = _number(raw, column, region) if is_numeric else str(raw)
         changes[region] = Fill(method, value)
-    return replace(plan, **changes)
+    plan = replace(plan, **changes)
+    if LEADING_ZEROS in settings:
+        if column != TARGET:
+            raise ConfigError(f"{LEADING_ZEROS} applies to the target, not to {column!r}")
+        plan = replace(plan, leading_zeros=str(settings[LEADING_ZEROS]).lower())
+    return plan
+
+
+def check_setting(column: str, key: str, method: object) -> None:
+    """Refuse a filling key that is no region, `<region>_value` or `leadingzeros`, and a
+    method none of them knows; the values of `_value` keys are checked against the column."""
+    region = key.removesuffix("_value")
+    if key == LEADING_ZEROS:
+        if str(method).lower() not in LEADING_CHOICES:
+            raise ConfigError(
+                f"unknown {LEADING_ZEROS} {method!r} for {column!r}: use {' or '.join(LEADING_CHOICES)}"
+            )
+    elif region not in REGIONS:
+        raise ConfigError(f"unknown filling key {key!r} for {column!r}: {KEYS_HINT}")
+    elif key == region and str(method).lower() not in METHODS:
+        raise ConfigError(f"unknown {region} method {method!r} for {column!r}: use {', '.join(METHODS)}")
 
 
 def _number(raw: object, column: str, region: str) -> float:

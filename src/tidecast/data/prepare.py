@@ -34,6 +34,7 @@ from tidecast.data.filling import (
 from tidecast.data.frequency import infer_frequency, normalise_alias, season_length
 from tidecast.data.future import fill_future
 from tidecast.data.grid import full_grid, make_grid, nominal_ns, reduce_groups
+from tidecast.data.leading_zeros import prelaunch_note, prelaunch_rows
 from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import ConfigError, DataError
@@ -129,6 +130,8 @@ def prepare(
             data.ordinals = grid.ordinals(timestamps)
         problems.extend(_aggregate(data, how, static, source, target_freq))
     _check_coarser(data, target_freq)
+    if plans[TARGET].trims_leading_zeros:
+        problems.extend(_drop_leading_zeros(data))
 
     indptr, filled = _regular_grid(data, plans, varying, static, problems, season_length(target_freq))
     problems.extend(_value_notes(data.columns[TARGET], indptr, data.names))
@@ -268,6 +271,18 @@ def _check_coarser(data: _Arrays, freq: str) -> None:
             f"({list(sample_items(data.names[coarse]))}): the panel mixes frequencies; pass their coarser "
             "frequency to aggregate everything to it, or prepare them separately"
         )
+
+
+def _drop_leading_zeros(data: _Arrays) -> list[Problem]:
+    """Leave out each series' rows before its first sale where `leading_zeros` reads them so."""
+    drop = prelaunch_rows(data.columns[TARGET], series_indptr(data.series))
+    if not drop.any():
+        return []
+    note = prelaunch_note(data.names, data.series[drop])
+    keep = ~drop
+    data.series, data.ordinals = data.series[keep], data.ordinals[keep]
+    data.columns = {column: values[keep] for column, values in data.columns.items()}
+    return [note]
 
 
 def _regular_grid(

@@ -14,7 +14,8 @@ from tidecast.data.gapfill import MODEL_FILL
 from tidecast.data.schema import TARGET
 from tidecast.models.catalog import CATALOG
 
-KINDS = ("missing_values", "missing_values_left")
+# The target's leading zeros read as before launch (`data.leading_zeros`) are front cells too.
+KINDS = ("missing_values", "missing_values_left", "leading_zeros")
 
 
 def takes_missing_target(names: Sequence[str]) -> list[str]:
@@ -38,6 +39,8 @@ def missing_lines(data_summary: Mapping[str, Any], candidates: Sequence[str]) ->
         if problem["kind"] == "missing_values_left" and line.startswith(f"{TARGET}:"):
             takers = takes_missing_target(candidates)
             line += f" (take them: {', '.join(takers) if takers else 'none of the candidates'})"
+        if problem["kind"] == "leading_zeros":
+            line += f"; {problem['handled']}"
         lines.append(line)
     return lines
 

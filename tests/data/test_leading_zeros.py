@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tidecast.data.leading_zeros import prelaunch_rows
+from tidecast.data.prepare import prepare
+from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
+from tidecast.errors import ConfigError
+
+NAN = np.nan
+
+
+def dropped(*series: list[float]) -> list[list[bool]]:
+    """`prelaunch_rows` over the given series, split back per series."""
+    values = np.concatenate([np.asarray(s, dtype=float) for s in series])
+    indptr = np.cumsum([0, *(len(s) for s in series)])
+    mask = prelaunch_rows(values, indptr)
+    return [mask[lo:hi].tolist() for lo, hi in pairwise(indptr)]
+
+
+def test_when_a_series_opens_with_a_long_run_of_zeros_then_the_run_is_left_out() -> None:
+    # Four zeros, then sales whose longest run of zeros is 1: 4 > 2 x 1.
+    assert dropped([0, 0, 0, 0, 5, 3, 0, 4]) == [[True] * 4 + [False] * 4]
+
+
+def test_when_a_slow_mover_opens_like_its_other_runs_then_it_is_kept_whole() -> None:
+    # Opens with 3 zeros; later runs of 4 and 2: 3 <= 2 x 4, so the opening run is demand.
+    assert dropped([0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1]) == [[False] * 12]
+
+
+def test_when_the_opening_run_is_under_the_minimum_or_the_series_never_sold_then_nothing_goes() -> None:
+    assert dropped([0, 0, 5, 6, 7], [0, 0, 0, 0]) == [[False] * 5, [False] * 4]
+
+
+def test_when_gaps_lie_among_the_zeros_then_only_observed_values_count_and_the_gap_rows_go_too() -> None:
+    # The opening run is three observed zeros (the empty row neither counts nor breaks it);
+    # the later gap of empty rows is not a run of zeros, so the later longest run is 1.
+    opening = [0, NAN, 0, 0, 7]
+    later = [NAN, NAN, NAN, NAN, NAN, 2, 0, 3]
+    assert dropped(opening + later) == [[True] * 4 + [False] * 9]
+
+
+def test_when_series_differ_then_each_is_judged_on_its_own_runs() -> None:
+    # "b" opens with 6 zeros but has a later run of 3: 6 is not more than 2 x 3.
+    assert dropped([0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2]) == [
+        [True] * 4 + [False],
+        [False] * 11,
+    ]
+
+
+def wide_export() -> pd.DataFrame:
+    """Two daily items written on every day, as a wide sheet exports them: "new" was listed on
+    day 9 (zeros before), "old" sells from day 1; a promotion column rides along."""
+    days = pd.date_range("2021-01-01", periods=14, freq="D")
+    new = [0.0] * 8 + [4, 5, 0, 6, 5, 7]
+    old = [3, 4, 0, 5, 4, 6, 5, 3, 4, 0, 5, 4, 6, 5]
+    return pd.DataFrame(
+        {
+            ITEM_ID: ["new"] * 14 + ["old"] * 14,
+            TIMESTAMP: list(days) * 2,
+            TARGET: np.array(new + old, dtype=float),
+            "promotion": np.tile([0.0, 1.0], 14),
+        }
+    )
+
+
+def test_when_prepared_then_a_launch_after_zeros_starts_the_series_and_the_note_counts_them() -> None:
+    prepared = prepare(wide_export(), "D")
+    panel = prepared.panel
+    new = panel[panel[ITEM_ID] == "new"]
+    assert new[TIMESTAMP].min() == pd.Timestamp("2021-01-09")
+    assert new[TARGET].tolist() == [4, 5, 0, 6, 5, 7]
+    assert new["promotion"].tolist() == [0.0, 1.0] * 3  # the rows went with every column
+    assert len(panel[panel[ITEM_ID] == "old"]) == 14
+    (note,) = [p for p in prepared.problems if p.kind == "leading_zeros"]
+    assert note.count == 8 and note.items == ("new",)
+    assert note.message.startswith("1 series open with 8 rows of zeros before their first sale")
+    assert '{"leadingzeros": "keep"}' in note.handled
+
+
+@pytest.mark.parametrize(
+    "filling",
+    [{TARGET: {"leadingzeros": "keep"}}, {TARGET: {"leadingzeros": "KEEP", "middlefill": "zero"}}],
+)
+def test_when_the_target_keeps_its_leading_zeros_then_they_stay_as_sales(filling: dict[str, object]) -> None:
+    prepared = prepare(wide_export(), "D", filling=filling)
+    assert prepared.panel[TARGET].tolist()[:8] == [0.0] * 8
+    assert not [p for p in prepared.problems if p.kind == "leading_zeros"]
+
+
+def test_when_the_target_has_a_frontfill_then_series_are_padded_as_before_not_trimmed() -> None:
+    prepared = prepare(wide_export(), "D", filling={TARGET: {"frontfill": "zero"}})
+    new = prepared.panel[prepared.panel[ITEM_ID] == "new"]
+    assert new[TARGET].tolist()[:8] == [0.0] * 8 and len(new) == 14
+
+
+@pytest.mark.parametrize(
+    ("filling", "message"),
+    [
+        ({"promotion": {"leadingzeros": "keep"}}, "leadingzeros applies to the target, not to 'promotion'"),
+        ({TARGET: {"leadingzeros": "drop"}}, "unknown leadingzeros 'drop' for 'target': use trim or keep"),
+    ],
+)
+def test_when_leadingzeros_is_misused_then_config_error_names_it(
+    filling: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        prepare(wide_export(), "D", filling=filling)
