@@ -8,7 +8,11 @@ with what issue 10 lists cut in: store closures (the known `open` flag), ragged 
 multi-month gaps, short and new histories, multiplicative promotion lifts and returns
 (`demo_messy`). The wide-scale one also spreads the item levels from 1 to 10^5 with Poisson slow
 movers: not issue 10's --messy (mixed scales are its global-model requirement), an extra row
-set. Next to the ratio the issue asks for, every row also gives its wQL ÷ the plain LightGBM's
+set. The fourth is the messy one as a wide export (or a catalogue joined to a calendar) writes
+it (`as_export`): every item on every day, 0 where the messy panel has no row, so its late
+starts, short and new histories open with zeros that are not demand and its gaps are months of
+zeros; its bar asks that the export's shape cost at most a tenth of the messy panel's wQL
+(`tidecast.data.zero_runs`). Next to the ratio the issue asks for, every row also gives its wQL ÷ the plain LightGBM's
 on the same panel, which tells whether the data or the engine is harder.
 
 Split, on every panel: the last 14 days (2023-12-18 to 2023-12-31) are the test, everything
@@ -90,7 +94,9 @@ ORACLE = "oracle: the generator's expected sales (point, no system can know them
 ITEMS = 125  # the demo's default catalogue
 CLEAN, MESSY = "demo clean (messy.py)", "demo messy (messy.py)"  # dataset names in the tables
 WIDE = "demo messy, wide scales (messy.py)"  # the --wide-scales variant: an extra row set
-BOARDS = {CLEAN: "clean", MESSY: "messy", WIDE: "wide"}  # leaderboard file suffixes
+EXPORT = "demo messy as an export writes it, absent days 0 (messy.py)"  # a wide export's shape
+BOARDS = {CLEAN: "clean", MESSY: "messy", WIDE: "wide", EXPORT: "export"}  # leaderboard suffixes
+EXPORT_BAR = 1.1  # the export's shape may cost at most a tenth of the messy panel's wQL
 RATIO_BAR = 1.3  # issue 10: messy wQL ≤ 1.3 x clean wQL, same seed
 SCALE_WINDOW = 56  # the plain LightGBM's per-series scale window (daily, as pasta_promo)
 
@@ -129,6 +135,30 @@ def panel(n_items: int, seed: int, messy: bool, wide_scales: bool = False) -> Pa
         test[["item_id", "timestamp", "target"]].reset_index(drop=True),
         statics,
     )
+
+
+def as_export(p: Panel, n_items: int, seed: int) -> Panel:
+    """The messy panel `p` as a wide export (or a catalogue joined to a calendar) writes it:
+    every item on every day from the panel's start to the origin, 0 where `p` has no row, with
+    no promotion and the store calendar's open flag and holidays. Its late starts, short and
+    new histories open with hundreds of zeros, its gaps are months of zeros and its early ends
+    trail zeros, none of them demand; the test, the future and the statics are `p`'s."""
+    origin = pd.Timestamp(END) - pd.Timedelta(days=HORIZON)
+    days = pd.date_range(START, origin, freq="D")
+    statics = p.train.groupby("item_id")[list(STATIC)].first()
+    every = pd.MultiIndex.from_product([statics.index, days], names=["item_id", "timestamp"])
+    keys = ["item_id", "timestamp"]
+    absent = every.to_frame(index=False).merge(p.train[keys], on=keys, how="left", indicator=True)
+    absent = absent.loc[absent.pop("_merge") == "left_only"]
+    holidays = generate(n_items, seed)[["item_id", "timestamp", "is_holiday"]]
+    absent = absent.merge(holidays, on=keys, how="left").join(statics, on="item_id")
+    regions = statics["region"].unique()
+    calendar = pd.DataFrame(is_open(regions, days).astype(np.int64).T, index=days, columns=regions)
+    opened = calendar.stack().rename("open").rename_axis(["timestamp", "region"]).reset_index()
+    absent = absent.merge(opened, on=["timestamp", "region"], how="left").assign(target=0.0, promotion=0)
+    train = pd.concat([absent[p.train.columns], p.train], ignore_index=True)
+    train = train.sort_values(keys, ignore_index=True)
+    return Panel(EXPORT, p.known, train, statsforecast_grid(train, origin, "D"), p.future, p.test, p.statics)
 
 
 def _future(
@@ -201,12 +231,14 @@ def kind_scores(p: Panel, forecasts: dict[str, pd.DataFrame], n_items: int, seed
 
 
 def main(
-    n_items: int = ITEMS, seed: int = 42, wide_scales: bool = True
+    n_items: int = ITEMS, seed: int = 42, wide_scales: bool = True, export: bool = True
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every panel (clean, messy, and with `wide_scales` the wide-scale messy one), every
-    system; write `results/messy.csv`, its bars and the per-kind table."""
+    """Every panel (clean, messy, with `wide_scales` the wide-scale messy one, with `export`
+    the messy one as a wide export writes it), every system; write
+    `results/messy.csv`, its bars and the per-kind table."""
     panels = [panel(n_items, seed, False), panel(n_items, seed, True)]
     panels += [panel(n_items, seed, True, wide_scales=True)] if wide_scales else []
+    panels += [as_export(panels[1], n_items, seed)] if export else []
     warm = panels[0]
     warm_up(warm.filled, "D", HORIZON, {m: SEASON for m in STATSFORECAST})
     rows: list[dict[str, Any]] = []
@@ -231,7 +263,7 @@ def main(
                 boards[f"messy_{BOARDS[p.name]}"] = run.leaderboard
             if p.name != CLEAN and not run.error:
                 forecasts.setdefault(p.name, {})[system] = run.forecast
-        if p.name != CLEAN:
+        if p.name != CLEAN:  # the launch panel's test is the messy one's: the same oracle
             truth = oracle(n_items, seed, wide_scales=p.name == WIDE)
             forecasts[p.name]["oracle"] = truth
             group.append({"dataset": p.name, "system": ORACLE, **score(p.test, truth, p.filled, SEASON)})
@@ -268,7 +300,11 @@ def messy_bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             f"the messy data's floor (oracle) alone is {floor / clean:.1f}x the clean wQL",
         )
     ]
-    for name, label in ((MESSY, "messy demo"), (WIDE, "messy demo, wide scales")):
+    for name, label in (
+        (MESSY, "messy demo"),
+        (WIDE, "messy demo, wide scales"),
+        (EXPORT, "messy demo as an export writes it"),
+    ):
         if (name, tide) in wql:
             mine, theirs = wql[(name, tide)], wql[(name, plain)]
             bars.append(
@@ -281,6 +317,18 @@ def messy_bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     f"on the clean demo: {clean / plain_clean:.3f}",
                 )
             )
+    if (EXPORT, tide) in wql:
+        mine = wql[(EXPORT, tide)]
+        bars.append(
+            bar(
+                NAME,
+                "messy demo as an export writes it: tidecast wQL ÷ the messy demo's (days absent)",
+                mine / messy,
+                EXPORT_BAR,
+                f"absent days 0 {mine:.4f}, absent {messy:.4f}; plain LightGBM "
+                f"{wql[(EXPORT, plain)]:.4f} and {plain_messy:.4f}",
+            )
+        )
     return bars
 
 
@@ -293,6 +341,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--no-wide-scales", action="store_true", help="skip the wide-scale messy panel (--wide-scales)"
     )
+    parser.add_argument(
+        "--no-export", action="store_true", help="skip the messy panel as a wide export writes it"
+    )
     args = parser.parse_args()
-    main(args.items, args.seed, wide_scales=not args.no_wide_scales)
+    main(args.items, args.seed, wide_scales=not args.no_wide_scales, export=not args.no_export)
     common.regenerate_markdown()

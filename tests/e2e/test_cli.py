@@ -308,13 +308,13 @@ def test_when_an_export_writes_zeros_before_a_launch_then_the_series_starts_at_i
     line = (
         f"missing: 1 series open with {n} rows of zeros before their first sale, a run longer than "
         "2x any later run of zeros in the series; read as before launch, so each starts at its first "
-        'sale (the target\'s filling {"leadingzeros": "keep"} keeps them as sales)'
+        'sale (the target\'s filling {"zeroruns": "keep"} keeps them as sales)'
     )
     assert line in " ".join(result.stdout.split())
     report = json.loads((workdir / "runs" / "launch" / "report.json").read_text())
     (note,) = [p for p in report["data"]["problems"] if p["kind"] == "leading_zeros"]
     assert note["sample_items"] == [launched] and note["count"] == n
 
-    keep = '{"target_value": {"leadingzeros": "keep"}}'
+    keep = '{"target_value": {"zeroruns": "keep"}}'
     result = quick_backtest(workdir, "export.csv", "runs/kept", "--filling", keep)
     assert "before their first sale" not in result.stdout

@@ -29,13 +29,13 @@ restores SageMaker's behaviour, for data where an absent row does mean no sales.
 ``none`` too: series that end early (M4, tourism, a catalogue with staggered histories)
 forecast from their own last observation, where padding them with zeros to the panel's end
 would invent weeks of no sales; ``{"backfill": "zero"}`` restores SageMaker's behaviour.
-The target's **leading zeros** are read as front cells too: a series whose observed values
-open with a run of zeros longer than twice any later run of zeros (and at least
-`leading_zeros.MIN_LEAD` steps) starts at its first sale. A wide export, or a catalogue joined to
-a calendar with its empty cells written 0, puts zeros before each item's launch; as demand they
-cost the messy demo's late-starting items 20-30x their wQL (`leading_zeros`). ``{"target":
-{"leadingzeros": "keep"}}`` keeps them as demand, as does any target frontfill (which pads the
-series back to the panel's start as before).
+The target's **runs of zeros that cannot be demand** are missing cells too (`zero_runs`): a
+run of no sales longer than twice any other in its series and followed by a sale, such as a
+wide export or a catalogue joined to a calendar writes before a launch or across a closure.
+One that opens the series is left out (the series starts at its first sale, unless a target
+frontfill pads it back to the panel's start as before); one between sales is a gap. As demand
+they took the messy demo's wQL from 0.0135 to 0.125. ``{"target": {"zeroruns": "keep"}}`` keeps
+them as sales.
 Numeric covariates have front, middle and back ``mean``: a
 price or a temperature filled with zero would be a spurious shock, while the item's mean keeps
 its level. A 0/1 flag (a promotion, a store's open flag: every present value 0 or 1) has
@@ -64,13 +64,13 @@ from tidecast.errors import ConfigError
 
 METHODS = ("none", "zero", "value", "mean", "median", "min", "max", *gapfill.METHODS)
 REGIONS = ("frontfill", "middlefill", "backfill", "futurefill")
-# The target's one setting that is not a region: what its leading zeros are (see above).
-LEADING_ZEROS = "leadingzeros"
-LEADING_CHOICES = ("trim", "keep")
+# The target's one setting that is not a region: what its odd runs of zeros are (see above).
+ZERO_RUNS = "zeroruns"
+ZERO_RUNS_CHOICES = ("missing", "keep")
 # What an unknown key's error says: the regions, and where the `value` method's value goes.
 KEYS_HINT = (
     f"use {', '.join(REGIONS)}, and <region>_value beside a 'value' method (e.g. futurefill_value); "
-    f"the target also takes {LEADING_ZEROS} ({' or '.join(LEADING_CHOICES)})"
+    f"the target also takes {ZERO_RUNS} ({' or '.join(ZERO_RUNS_CHOICES)})"
 )
 _REGION_NAMES = {"frontfill": "front", "middlefill": "middle", "backfill": "back"}
 FillingOptions = Mapping[str, "str | Mapping[str, object] | ColumnFilling"]
@@ -98,13 +98,7 @@ class ColumnFilling:
     middlefill: Fill = field(default=_NONE)
     backfill: Fill = field(default=_NONE)
     futurefill: Fill = field(default=_NONE)
-    leading_zeros: str = "trim"  # the target's only: "trim" or "keep"
-
-    @property
-    def trims_leading_zeros(self) -> bool:
-        """Whether a series starts at its first sale: not kept, and no frontfill asked for
-        (a frontfill pads the series back to the panel's start, zeros included)."""
-        return self.leading_zeros == "trim" and self.frontfill.method == "none"
+    zero_runs: str = "missing"  # the target's only: "missing" or "keep"
 
 
 TARGET_DEFAULT = ColumnFilling()
@@ -184,21 +178,21 @@ def _apply(
             value = _number(raw, column, region) if is_numeric else str(raw)
         changes[region] = Fill(method, value)
     plan = replace(plan, **changes)
-    if LEADING_ZEROS in settings:
+    if ZERO_RUNS in settings:
         if column != TARGET:
-            raise ConfigError(f"{LEADING_ZEROS} applies to the target, not to {column!r}")
-        plan = replace(plan, leading_zeros=str(settings[LEADING_ZEROS]).lower())
+            raise ConfigError(f"{ZERO_RUNS} applies to the target, not to {column!r}")
+        plan = replace(plan, zero_runs=str(settings[ZERO_RUNS]).lower())
     return plan
 
 
 def check_setting(column: str, key: str, method: object) -> None:
-    """Refuse a filling key that is no region, `<region>_value` or `leadingzeros`, and a
+    """Refuse a filling key that is no region, `<region>_value` or `zeroruns`, and a
     method none of them knows; the values of `_value` keys are checked against the column."""
     region = key.removesuffix("_value")
-    if key == LEADING_ZEROS:
-        if str(method).lower() not in LEADING_CHOICES:
+    if key == ZERO_RUNS:
+        if str(method).lower() not in ZERO_RUNS_CHOICES:
             raise ConfigError(
-                f"unknown {LEADING_ZEROS} {method!r} for {column!r}: use {' or '.join(LEADING_CHOICES)}"
+                f"unknown {ZERO_RUNS} {method!r} for {column!r}: use {' or '.join(ZERO_RUNS_CHOICES)}"
             )
     elif region not in REGIONS:
         raise ConfigError(f"unknown filling key {key!r} for {column!r}: {KEYS_HINT}")

@@ -34,9 +34,9 @@ from tidecast.data.filling import (
 from tidecast.data.frequency import infer_frequency, normalise_alias, season_length
 from tidecast.data.future import fill_future
 from tidecast.data.grid import full_grid, make_grid, nominal_ns, reduce_groups
-from tidecast.data.leading_zeros import prelaunch_note, prelaunch_rows
 from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
+from tidecast.data.zero_runs import ZeroRuns, odd_zero_runs, zero_run_notes
 from tidecast.errors import ConfigError, DataError
 
 AGGREGATIONS = ("sum", "avg", "first", "min", "max")
@@ -130,8 +130,8 @@ def prepare(
             data.ordinals = grid.ordinals(timestamps)
         problems.extend(_aggregate(data, how, static, source, target_freq))
     _check_coarser(data, target_freq)
-    if plans[TARGET].trims_leading_zeros:
-        problems.extend(_drop_leading_zeros(data))
+    if plans[TARGET].zero_runs == "missing":
+        problems.extend(_zero_runs_missing(data, padded=plans[TARGET].frontfill.method != "none"))
 
     indptr, filled = _regular_grid(data, plans, varying, static, problems, season_length(target_freq))
     problems.extend(_value_notes(data.columns[TARGET], indptr, data.names))
@@ -273,16 +273,22 @@ def _check_coarser(data: _Arrays, freq: str) -> None:
         )
 
 
-def _drop_leading_zeros(data: _Arrays) -> list[Problem]:
-    """Leave out each series' rows before its first sale where `leading_zeros` reads them so."""
-    drop = prelaunch_rows(data.columns[TARGET], series_indptr(data.series))
-    if not drop.any():
+def _zero_runs_missing(data: _Arrays, padded: bool) -> list[Problem]:
+    """Read the target's runs of zeros that cannot be demand (`zero_runs`) as missing, in place:
+    rows before a launch left out (kept where a frontfill pads the series back anyway), zeros
+    between sales emptied."""
+    target = data.columns[TARGET]
+    runs = odd_zero_runs(target, series_indptr(data.series))
+    if padded:
+        runs = ZeroRuns(np.zeros_like(runs.leading), runs.inner)
+    if not (runs.leading.any() or runs.inner.any()):
         return []
-    note = prelaunch_note(data.names, data.series[drop])
-    keep = ~drop
+    notes = zero_run_notes(data.names, data.series, runs)
+    data.columns[TARGET] = np.where(runs.inner, np.nan, target)
+    keep = ~runs.leading
     data.series, data.ordinals = data.series[keep], data.ordinals[keep]
     data.columns = {column: values[keep] for column, values in data.columns.items()}
-    return [note]
+    return notes
 
 
 def _regular_grid(

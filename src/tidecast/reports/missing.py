@@ -14,8 +14,9 @@ from tidecast.data.gapfill import MODEL_FILL
 from tidecast.data.schema import TARGET
 from tidecast.models.catalog import CATALOG
 
-# The target's leading zeros read as before launch (`data.leading_zeros`) are front cells too.
-KINDS = ("missing_values", "missing_values_left", "leading_zeros")
+# The target's runs of zeros read as before launch or as gaps (`data.zero_runs`) are missing too.
+ZERO_RUN_KINDS = ("leading_zeros", "zero_runs")
+KINDS = ("missing_values", "missing_values_left", *ZERO_RUN_KINDS)
 
 
 def takes_missing_target(names: Sequence[str]) -> list[str]:
@@ -39,7 +40,7 @@ def missing_lines(data_summary: Mapping[str, Any], candidates: Sequence[str]) ->
         if problem["kind"] == "missing_values_left" and line.startswith(f"{TARGET}:"):
             takers = takes_missing_target(candidates)
             line += f" (take them: {', '.join(takers) if takers else 'none of the candidates'})"
-        if problem["kind"] == "leading_zeros":
+        if problem["kind"] in ZERO_RUN_KINDS:
             line += f"; {problem['handled']}"
         lines.append(line)
     return lines

@@ -6,20 +6,31 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tidecast.data.leading_zeros import prelaunch_rows
 from tidecast.data.prepare import prepare
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
+from tidecast.data.zero_runs import odd_zero_runs
 from tidecast.errors import ConfigError
 
 NAN = np.nan
 
 
-def dropped(*series: list[float]) -> list[list[bool]]:
-    """`prelaunch_rows` over the given series, split back per series."""
+def runs(*series: list[float]) -> tuple[list[list[bool]], list[list[bool]]]:
+    """`odd_zero_runs` over the given series: its two masks, each split back per series."""
     values = np.concatenate([np.asarray(s, dtype=float) for s in series])
     indptr = np.cumsum([0, *(len(s) for s in series)])
-    mask = prelaunch_rows(values, indptr)
-    return [mask[lo:hi].tolist() for lo, hi in pairwise(indptr)]
+    found = odd_zero_runs(values, indptr)
+    split = [[mask[lo:hi].tolist() for lo, hi in pairwise(indptr)] for mask in (found.leading, found.inner)]
+    return split[0], split[1]
+
+
+def dropped(*series: list[float]) -> list[list[bool]]:
+    """The rows left out before each series' launch."""
+    return runs(*series)[0]
+
+
+def emptied(*series: list[float]) -> list[list[bool]]:
+    """The zero cells read as missing between sales."""
+    return runs(*series)[1]
 
 
 def test_when_a_series_opens_with_a_long_run_of_zeros_then_the_run_is_left_out() -> None:
@@ -33,7 +44,23 @@ def test_when_a_slow_mover_opens_like_its_other_runs_then_it_is_kept_whole() -> 
 
 
 def test_when_the_opening_run_is_under_the_minimum_or_the_series_never_sold_then_nothing_goes() -> None:
-    assert dropped([0, 0, 5, 6, 7], [0, 0, 0, 0]) == [[False] * 5, [False] * 4]
+    assert runs([0, 0, 5, 6, 7], [0, 0, 0, 0]) == ([[False] * 5, [False] * 4], [[False] * 5, [False] * 4])
+
+
+def test_when_sales_pause_for_a_long_run_then_its_zeros_are_missing_and_its_returns_stay() -> None:
+    # Runs of no sale: 1, then 5 (a return inside it), then 1: 5 > 2 x 1, and a sale follows.
+    series = [4, 0, 3, 0, 0, -2, 0, 0, 5, 0, 6]
+    assert emptied(series) == [[False] * 3 + [True, True, False, True, True] + [False] * 3]
+    assert dropped(series) == [[False] * 11]
+
+
+def test_when_a_series_ends_in_its_longest_run_then_it_is_left_to_the_dormant_rule() -> None:
+    assert runs([4, 0, 3, 5, 0, 0, 0, 0, 0]) == ([[False] * 9], [[False] * 9])
+
+
+def test_when_two_long_pauses_match_then_neither_is_odd() -> None:
+    # A seasonal item: two off-seasons of 4 and 5 steps; 5 is not more than 2 x 4.
+    assert emptied([2, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0, 2]) == [[False] * 13]
 
 
 def test_when_gaps_lie_among_the_zeros_then_only_observed_values_count_and_the_gap_rows_go_too() -> None:
@@ -79,17 +106,29 @@ def test_when_prepared_then_a_launch_after_zeros_starts_the_series_and_the_note_
     (note,) = [p for p in prepared.problems if p.kind == "leading_zeros"]
     assert note.count == 8 and note.items == ("new",)
     assert note.message.startswith("1 series open with 8 rows of zeros before their first sale")
-    assert '{"leadingzeros": "keep"}' in note.handled
+    assert '{"zeroruns": "keep"}' in note.handled
+
+
+def test_when_prepared_then_a_closure_written_as_zeros_is_a_gap_and_the_note_counts_it() -> None:
+    frame = wide_export()
+    shut = (frame[ITEM_ID] == "old") & frame[TIMESTAMP].between("2021-01-05", "2021-01-09")
+    frame.loc[shut, TARGET] = 0.0  # shut five days before the 0 of day 10; its other pause is one day
+    prepared = prepare(frame, "D")
+    old = prepared.panel[prepared.panel[ITEM_ID] == "old"]
+    assert old[TARGET].isna().tolist() == [False] * 4 + [True] * 6 + [False] * 4
+    (note,) = [p for p in prepared.problems if p.kind == "zero_runs"]
+    assert note.count == 6 and note.items == ("old",)
+    assert note.handled.startswith("read as missing, not as demand")
 
 
 @pytest.mark.parametrize(
     "filling",
-    [{TARGET: {"leadingzeros": "keep"}}, {TARGET: {"leadingzeros": "KEEP", "middlefill": "zero"}}],
+    [{TARGET: {"zeroruns": "keep"}}, {TARGET: {"zeroruns": "KEEP", "middlefill": "zero"}}],
 )
-def test_when_the_target_keeps_its_leading_zeros_then_they_stay_as_sales(filling: dict[str, object]) -> None:
+def test_when_the_target_keeps_its_zero_runs_then_they_stay_as_sales(filling: dict[str, object]) -> None:
     prepared = prepare(wide_export(), "D", filling=filling)
     assert prepared.panel[TARGET].tolist()[:8] == [0.0] * 8
-    assert not [p for p in prepared.problems if p.kind == "leading_zeros"]
+    assert not [p for p in prepared.problems if p.kind in ("leading_zeros", "zero_runs")]
 
 
 def test_when_the_target_has_a_frontfill_then_series_are_padded_as_before_not_trimmed() -> None:
@@ -101,11 +140,11 @@ def test_when_the_target_has_a_frontfill_then_series_are_padded_as_before_not_tr
 @pytest.mark.parametrize(
     ("filling", "message"),
     [
-        ({"promotion": {"leadingzeros": "keep"}}, "leadingzeros applies to the target, not to 'promotion'"),
-        ({TARGET: {"leadingzeros": "drop"}}, "unknown leadingzeros 'drop' for 'target': use trim or keep"),
+        ({"promotion": {"zeroruns": "keep"}}, "zeroruns applies to the target, not to 'promotion'"),
+        ({TARGET: {"zeroruns": "drop"}}, "unknown zeroruns 'drop' for 'target': use missing or keep"),
     ],
 )
-def test_when_leadingzeros_is_misused_then_config_error_names_it(
+def test_when_zeroruns_is_misused_then_config_error_names_it(
     filling: dict[str, object], message: str
 ) -> None:
     with pytest.raises(ConfigError, match=message):
