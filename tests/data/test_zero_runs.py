@@ -109,15 +109,28 @@ def test_when_prepared_then_a_launch_after_zeros_starts_the_series_and_the_note_
     assert '{"zeroruns": "keep"}' in note.handled
 
 
-def test_when_prepared_then_a_closure_written_as_zeros_is_a_gap_and_the_note_counts_it() -> None:
-    frame = wide_export()
-    shut = (frame[ITEM_ID] == "old") & frame[TIMESTAMP].between("2021-01-05", "2021-01-09")
-    frame.loc[shut, TARGET] = 0.0  # shut five days before the 0 of day 10; its other pause is one day
+def test_when_prepared_then_months_of_zeros_are_a_gap_and_weeks_of_them_stay_sales() -> None:
+    # Daily sales of 3-6 with one 0 each; "refit" then sold nothing for 60 days (a refit or an
+    # export's gap: missing), "stockout" for 20 (a stock-out, shorter than eight weeks: sales).
+    days = pd.date_range("2021-01-01", periods=120, freq="D")
+    sales = np.tile([3.0, 4, 5, 6], 30)
+    sales[10] = 0.0
+    refit, stockout = sales.copy(), sales.copy()
+    refit[30:90], stockout[30:50] = 0.0, 0.0
+    frame = pd.DataFrame(
+        {
+            ITEM_ID: ["refit"] * 120 + ["stockout"] * 120,
+            TIMESTAMP: list(days) * 2,
+            TARGET: np.concatenate([refit, stockout]),
+        }
+    )
     prepared = prepare(frame, "D")
-    old = prepared.panel[prepared.panel[ITEM_ID] == "old"]
-    assert old[TARGET].isna().tolist() == [False] * 4 + [True] * 6 + [False] * 4
+    missing = prepared.panel[TARGET].isna().to_numpy().reshape(2, 120)
+    assert np.flatnonzero(missing[0]).tolist() == list(range(30, 90))
+    assert not missing[1].any()
     (note,) = [p for p in prepared.problems if p.kind == "zero_runs"]
-    assert note.count == 6 and note.items == ("old",)
+    assert note.count == 60 and note.items == ("refit",)
+    assert note.message.startswith("1 series pause with 60 zeros between sales")
     assert note.handled.startswith("read as missing, not as demand")
 
 

@@ -31,9 +31,10 @@ forecast from their own last observation, where padding them with zeros to the p
 would invent weeks of no sales; ``{"backfill": "zero"}`` restores SageMaker's behaviour.
 The target's **runs of zeros that cannot be demand** are missing cells too (`zero_runs`): a
 run of no sales longer than twice any other in its series and followed by a sale, such as a
-wide export or a catalogue joined to a calendar writes before a launch or across a closure.
+wide export or a catalogue joined to a calendar writes before a launch or across a refit.
 One that opens the series is left out (the series starts at its first sale, unless a target
-frontfill pads it back to the panel's start as before); one between sales is a gap. As demand
+frontfill pads it back to the panel's start as before); one between sales that spans eight
+weeks or more is a gap (shorter ones are mostly stock-outs, which sales will repeat). As demand
 they took the messy demo's wQL from 0.0135 to 0.125. ``{"target": {"zeroruns": "keep"}}`` keeps
 them as sales.
 Numeric covariates have front, middle and back ``mean``: a

@@ -36,7 +36,7 @@ from tidecast.data.future import fill_future
 from tidecast.data.grid import full_grid, make_grid, nominal_ns, reduce_groups
 from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
-from tidecast.data.zero_runs import ZeroRuns, odd_zero_runs, zero_run_notes
+from tidecast.data.zero_runs import ZeroRuns, inner_steps, odd_zero_runs, zero_run_notes
 from tidecast.errors import ConfigError, DataError
 
 AGGREGATIONS = ("sum", "avg", "first", "min", "max")
@@ -131,7 +131,10 @@ def prepare(
         problems.extend(_aggregate(data, how, static, source, target_freq))
     _check_coarser(data, target_freq)
     if plans[TARGET].zero_runs == "missing":
-        problems.extend(_zero_runs_missing(data, padded=plans[TARGET].frontfill.method != "none"))
+        padded = plans[TARGET].frontfill.method != "none"
+        problems.extend(
+            _zero_runs_missing(data, padded, inner_steps(np.timedelta64(int(nominal_ns(target_freq)), "ns")))
+        )
 
     indptr, filled = _regular_grid(data, plans, varying, static, problems, season_length(target_freq))
     problems.extend(_value_notes(data.columns[TARGET], indptr, data.names))
@@ -273,12 +276,12 @@ def _check_coarser(data: _Arrays, freq: str) -> None:
         )
 
 
-def _zero_runs_missing(data: _Arrays, padded: bool) -> list[Problem]:
+def _zero_runs_missing(data: _Arrays, padded: bool, inner_min: int) -> list[Problem]:
     """Read the target's runs of zeros that cannot be demand (`zero_runs`) as missing, in place:
     rows before a launch left out (kept where a frontfill pads the series back anyway), zeros
     between sales emptied."""
     target = data.columns[TARGET]
-    runs = odd_zero_runs(target, series_indptr(data.series))
+    runs = odd_zero_runs(target, series_indptr(data.series), inner_min)
     if padded:
         runs = ZeroRuns(np.zeros_like(runs.leading), runs.inner)
     if not (runs.leading.any() or runs.inner.any()):
