@@ -288,3 +288,34 @@ def test_a_category_fitted_as_text_stays_text_when_a_future_holds_only_digits():
     assert auto.predict(future=future)["mean"].mean() == pytest.approx(195.0, rel=0.05)
     as_numbers = future.assign(state=0)  # a JSON row's {"state": 0}
     assert auto.prepare_future(as_numbers, auto.history_)["state"].unique().tolist() == ["0"]
+
+
+def with_plan(frame: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
+    """The history and its future plan in one table, as an ERP exports it: the plan's sales empty."""
+    return pd.concat([frame, plan.assign(sales=np.nan, price=5.0)], ignore_index=True)
+
+
+def test_when_the_data_holds_the_plan_after_each_series_end_then_predict_uses_it():
+    auto = make().fit(with_plan(promo_panel(), future_promo()))
+    assert auto.predict()["mean"].tolist() == [10.0, 0, 0, 10, 0, 10, 10] * 3
+    (note,) = [p for p in auto.report_.data_summary["problems"] if p["kind"] == "rows_ahead"]
+    assert note["count"] == 3 * HORIZON
+    assert (
+        "known covariates over the horizon: the data's own 21 rows after its series' ends"
+        in auto.report_.notes
+    )
+    # A future given explicitly wins over the data's own.
+    given = future_promo().assign(promo=1)
+    assert auto.predict(future=given)["mean"].tolist() == [10.0] * 3 * HORIZON
+
+
+def test_when_newer_history_holds_its_plan_then_predict_from_it_uses_that_plan():
+    auto = make().fit(promo_panel())
+    newer = with_plan(promo_panel(), future_promo().assign(promo=np.tile([0, 1, 0, 1, 0, 1, 0], 3)))
+    assert auto.predict(newer)["mean"].tolist() == [0.0, 10, 0, 10, 0, 10, 0] * 3
+
+
+def test_when_a_forecast_will_follow_and_no_future_exists_then_fit_fails_before_the_backtest(monkeypatch):
+    monkeypatch.setattr(AutoForecaster, "_backtest", _no_backtest)
+    with pytest.raises(DataError, match=r"known covariates \['promo'\] need their values over the 7"):
+        make().fit(promo_panel(), will_forecast=True)

@@ -205,6 +205,12 @@ def test_when_a_static_column_varies_within_a_series_then_error_names_the_series
     assert [row["region"] for row in info.value.rows] == ["E", "N"]
 
 
+def test_when_a_static_cell_is_empty_then_it_is_no_second_value_and_takes_the_series_value() -> None:
+    frame = user_frame(region=["N", "S", "S", None])  # store b: N, then an empty cell
+    panel, _ = to_canonical(frame, "store", "day", "sales", static_columns=["region"])
+    assert panel.groupby("item_id")["region"].agg(list).to_dict() == {"a": ["S", "S"], "b": ["N", "N"]}
+
+
 def test_when_a_column_has_two_roles_then_error_names_it() -> None:
     with pytest.raises(DataError, match=r"\['price'\] are given more than one role"):
         to_canonical(

@@ -239,6 +239,31 @@ def test_when_training_with_covariates_then_the_future_file_drives_the_forecast(
     pd.testing.assert_frame_equal(pd.read_csv(workdir / "again.csv"), forecasts)
 
 
+def test_when_the_plan_rides_in_the_data_then_train_forecasts_from_it_as_from_a_future_file(
+    workdir, with_future
+):
+    sales, future = with_future
+    combined = pd.concat([pd.read_csv(sales), pd.read_csv(future)], ignore_index=True)
+    combined.to_csv(workdir / "with_plan.csv", index=False)  # the plan's rows: target empty
+    result = tidecast("train", "with_plan.csv", *COVARIATE_ARGS, "--out", "plan", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert "the data's own 42 rows after its series' ends" in " ".join(result.stdout.split())
+    given = tidecast(
+        "train", str(sales), *COVARIATE_ARGS, "--future", str(future), "--out", "plan_file", cwd=workdir
+    )
+    assert given.returncode == 0, given.stderr
+    pd.testing.assert_frame_equal(
+        pd.read_csv(workdir / "plan" / "forecasts.csv"), pd.read_csv(workdir / "plan_file" / "forecasts.csv")
+    )
+
+
+def test_when_known_covariates_have_no_future_anywhere_then_train_stops_before_the_backtest(workdir, sales):
+    result = tidecast("train", str(sales), *COVARIATE_ARGS, "--out", "no_future", cwd=workdir)
+    assert result.returncode == 2
+    assert "need their values over the 7 forecast steps" in " ".join(result.stderr.split())
+    assert "WeightedEnsemble" not in result.stdout and not (workdir / "no_future").exists()
+
+
 def test_when_the_future_file_lacks_a_covariate_then_training_fails_naming_it(workdir, with_future):
     sales, future = with_future
     pd.read_csv(future).drop(columns="promotion").to_csv(workdir / "bad_future.csv", index=False)

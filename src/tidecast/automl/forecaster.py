@@ -33,7 +33,7 @@ from tidecast.automl.fit_report import FitReport
 from tidecast.automl.leaderboard import backtest_forecasts, build_leaderboard
 from tidecast.automl.options import OPTIONS, check_options
 from tidecast.automl.prediction import ensemble_forecast
-from tidecast.automl.preparation import PreparesData
+from tidecast.automl.prepares_data import PreparesData
 from tidecast.automl.presets import get_preset
 from tidecast.automl.search import FALLBACK_MODEL  # noqa: F401  (re-exported)
 from tidecast.data.arrays import SeriesArrays
@@ -46,7 +46,7 @@ from tidecast.data.schema import (
     TIMESTAMP,
     DatasetSpec,
 )
-from tidecast.errors import ModelError
+from tidecast.errors import DataError, ModelError
 from tidecast.models.base import Forecaster
 from tidecast.models.catalog import make_model, model_name
 
@@ -170,18 +170,23 @@ class AutoForecaster(PreparesData):
         data: pd.DataFrame | str | Path,
         progress: ProgressFn | None = None,
         future: pd.DataFrame | str | Path | None = None,
+        *,
+        will_forecast: bool = False,
     ) -> AutoForecaster:
         """Prepare `data` (a frame in the user's columns, or a path/URL), select and refit.
 
         `future`, the known covariates the forecast after the fit will use, is checked against
         the prepared data (columns, items, every horizon step) before the backtest starts: a
         bad file fails in seconds, not after hours of training. It is checked, not kept: pass
-        it again to `predict`.
+        it again to `predict`. Rows of `data` after a series' last target value that hold known
+        covariates are that future too (`data.ahead`), kept and used by `predict` when it is
+        given none. `will_forecast` (the command line's `train`) refuses, before the backtest,
+        known covariates with neither.
         """
         started = time.monotonic()
         deadline = started + self.time_limit if self.time_limit else None
         emit = progress or (lambda event: None)
-        arrays, spec, weights = self._search(data, emit, started, deadline, future)
+        arrays, spec, weights = self._search(data, emit, started, deadline, future, will_forecast)
         emit({"stage": "refit", "models": list(weights)})
         t_refit = time.monotonic()
         self.members_ = search.refit(self, arrays, spec, weights, self.report_, deadline)
@@ -205,6 +210,7 @@ class AutoForecaster(PreparesData):
         started: float,
         deadline: float | None,
         future: pd.DataFrame | str | Path | None = None,
+        will_forecast: bool = False,
     ) -> tuple[SeriesArrays, DatasetSpec, dict[str, float]]:
         """Prepare, backtest and choose; the prepared panel's arrays, its spec and the weights."""
         quantiles, names, n_windows = self._check_config()
@@ -225,8 +231,18 @@ class AutoForecaster(PreparesData):
             + closed_weekdays_note(arrays)
             + (dormant_note(arrays, self.horizon) if self._dormant else [])
         )
-        if future is not None and spec.known_covariates:  # fails here, before any model is fitted
-            report.notes += self.prepare_future(future, arrays).attrs.get("notes", [])
+        # The future the forecast will use, given or held by the data: a bad one fails here,
+        # before any model is fitted; one that is needed and missing too, when asked.
+        checked = self.future_for(future, arrays, self.data_future_)
+        if checked is not None:
+            report.notes += checked.attrs.get("notes", [])
+        elif will_forecast and spec.known_covariates:
+            raise DataError(
+                f"the known covariates {list(spec.known_covariates)} need their values over the "
+                f"{self.horizon} forecast steps: pass them as a future table (--future on the command "
+                "line, future= in Python), or keep them in the data on rows after each series' last "
+                "target value, with the target empty"
+            )
 
         plan, eligible = search.plan_windows(self, panel, n_windows, m, report)
         windows = list(plan.windows)
@@ -282,13 +298,14 @@ class AutoForecaster(PreparesData):
         self._check_fitted()
         if data is None and not hasattr(self, "history_"):
             raise ModelError("this model was loaded without its history: pass the data to forecast from")
-        panel = self.history_ if data is None else self.prepare_history(data)
+        if data is None:
+            panel, ahead = self.history_, getattr(self, "data_future_", None)
+        else:
+            panel, ahead = self.prepare_newer(data)
         if len(panel):
             check_horizon(self.horizon, panel[TIMESTAMP].max(), self.spec_.freq)
         arrays = SeriesArrays.from_spec(panel, self.spec_)  # built once, read by every member
-        canonical_future = None
-        if future is not None and self.spec_.known_covariates:
-            canonical_future = self.prepare_future(future, arrays)
+        canonical_future = self.future_for(future, arrays, ahead)
         forecast = self.predict_canonical(arrays, canonical_future)
         return from_canonical(forecast, self.spec_)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from tidecast.data.ahead import ahead_note, rows_ahead
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import check_horizon
 from tidecast.data.ingest import canonical_keys, to_canonical
@@ -57,6 +58,9 @@ class Preparer:
     static_cache: pd.DataFrame | None = None
     # Covariates a fitted model read as text (`to_canonical`'s `text_covariates`).
     text_covariates: tuple[str, ...] = ()
+    # The last table's rows after each series' end that hold known covariates (`data.ahead`),
+    # canonical: the future the data itself gives.
+    ahead: pd.DataFrame | None = None
 
     def training(
         self, data: pd.DataFrame | str | Path, frequency: str | None, horizon: int
@@ -108,6 +112,11 @@ class Preparer:
             date_format=self.date_format,
             text_covariates=self.text_covariates,
         )
+        later = rows_ahead(canonical, roles["known"])
+        self.ahead = canonical.loc[later, [ITEM_ID, TIMESTAMP, *roles["known"]]].reset_index(drop=True)
+        if later.any():
+            problems.append(ahead_note(self.ahead))
+            canonical = canonical.loc[~later].reset_index(drop=True)
         prepared = prepare(
             canonical,
             freq=freq,
@@ -257,101 +266,20 @@ class Preparer:
             canonical = pd.DataFrame({ITEM_ID: [], TIMESTAMP: pd.to_datetime([]), **{c: [] for c in known}})
         return fill_future(canonical, panel, spec.freq, horizon, known, plan)
 
-
-class PreparesData:
-    """How an `AutoForecaster` prepares what it is given: training data, newer history and
-    future covariates, each through one `Preparer` built from its column configuration.
-
-    A mixin, so the forecaster's keywords stay its own attributes (and models pickled before
-    keep loading); its fitted `spec_`, `horizon` and filling plan are read from it.
-    """
-
-    item_col: str
-    timestamp_col: str
-    target_col: str
-    date_format: str | None
-    filling: dict[str, Any] | None
-    aggregation: dict[str, str] | None
-    known_covariates: Sequence[str] | str | None
-    past_covariates: Sequence[str] | str | None
-    static_columns: Sequence[str] | str | None
-    static_data: pd.DataFrame | str | Path | None
-    holidays: Sequence[str] | str | None
-    events: pd.DataFrame | str | Path | None
-    frequency: str | None
-    horizon: int
-    spec_: DatasetSpec
-    filling_plan_: Any
-
-    def _prepare(self, data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, DatasetSpec, dict[str, Any]]:
-        preparer = self._preparer()
-        try:
-            prepared, spec, summary = preparer.training(data, self.frequency, self.horizon)
-        finally:
-            self._keep_static(preparer)
-        # The training data's filling plan also fills gaps in future covariates (futurefill).
-        self.filling_plan_ = prepared.filling
-        return prepared.panel, spec, summary
-
-    def _preparer(self) -> Preparer:
-        """The column configuration as it is now, with the item metadata already read."""
-        return Preparer(
-            item_col=self.item_col,
-            timestamp_col=self.timestamp_col,
-            target_col=self.target_col,
-            date_format=self.date_format,
-            filling=self.filling,
-            aggregation=self.aggregation,
-            known_covariates=self.known_covariates,
-            past_covariates=self.past_covariates,
-            static_columns=self.static_columns,
-            static_data=self.static_data,
-            holidays=self.holidays,
-            events=self.events,
-            static_cache=getattr(self, "_static_cache", None),
-            text_covariates=self._text_covariates(),
-        )
-
-    def _text_covariates(self) -> tuple[str, ...]:
-        """The covariates the fitted model read as text (none before fit): they stay text in newer
-        tables, as when the model was fitted: a future holding only "0" of a state-holiday column
-        fitted on "0", "a" and "b", or only Y and N where a model saved before yes/no words
-        became 1/0 read them as categories."""
-        history = getattr(self, "history_", None)
-        spec = getattr(self, "spec_", None)
-        if history is None or spec is None:
-            return ()
-        roles = [*spec.known_covariates, *spec.past_covariates]
-        return tuple(
-            c
-            for c in roles
-            if c in history.columns
-            and not pd.api.types.is_numeric_dtype(history[c].dtype)
-            and not pd.api.types.is_bool_dtype(history[c].dtype)
-        )
-
-    def _keep_static(self, preparer: Preparer) -> None:
-        """Keep the item metadata the preparer read, for the next preparation (never saved)."""
-        if preparer.static_cache is not None:
-            self._static_cache = preparer.static_cache
-
-    def prepare_future(
-        self, future: pd.DataFrame | str | Path, panel: pd.DataFrame | SeriesArrays
+    @staticmethod
+    def future_in_data(
+        ahead: pd.DataFrame, panel: pd.DataFrame | SeriesArrays, spec: DatasetSpec, horizon: int, plan: Any
     ) -> pd.DataFrame:
-        """The user's future covariates, validated and filled onto each series' horizon (after
-        the prepared panel, or its arrays)."""
-        plan = getattr(self, "filling_plan_", None)
-        return self._preparer().future(future, panel, self.spec_, self.horizon, plan)
+        """The future the data itself held (`ahead`, canonical), filled onto each series' horizon."""
+        from tidecast.data.future import fill_future
 
-    def prepare_history(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
-        """Newer history in the user's columns, prepared exactly as the training data was
-        (same frequency, filling and roles): the canonical panel `predict_canonical` takes.
-        The service and batch forecast through this and `prepare_future`, never around them."""
-        preparer = self._preparer()
-        try:
-            return preparer.canonical(data, self.spec_.freq, None)[0].panel
-        finally:
-            self._keep_static(preparer)
+        known = spec.known_covariates
+        future = fill_future(ahead, panel, spec.freq, horizon, known, plan)
+        notes = [
+            f"known covariates over the horizon: the data's own {len(ahead)} rows after its series' ends"
+        ]
+        future.attrs["notes"] = [*future.attrs.get("notes", []), *notes]
+        return future
 
 
 def names(value: Sequence[str] | str | None, what: str) -> tuple[str, ...]:

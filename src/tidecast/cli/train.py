@@ -272,7 +272,7 @@ def train(
     auto = guard(lambda: forecaster(options))
     start = time.perf_counter()
     with _scale_out(workers, scheduler), ProgressView(auto.time_limit) as view:
-        guard(lambda: auto.fit(source, progress=view, future=future_rows))
+        guard(lambda: auto.fit(source, progress=view, future=future_rows, will_forecast=True))
         view({"stage": "forecast"})
         forecasts = guard(lambda: auto.predict(future=future_rows))
     paths = write_run(auto, forecasts, out_dir)

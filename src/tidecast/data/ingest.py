@@ -286,15 +286,18 @@ def _covariate(values: pd.Series, words: bool = True) -> pd.Series:
 def _check_static(
     panel: pd.DataFrame, column: str, frame: pd.DataFrame, order: np.ndarray, shown: list[str]
 ) -> None:
-    """Static attributes must hold one value per item; name the items where they do not."""
+    """Static attributes must hold one value per item; name the items where they do not.
+
+    Empty cells are no second value: an item's plan rows (`data.ahead`) or an export's padding
+    often leave its attributes empty. They take the item's value, in place."""
     values = panel[column].to_numpy()
     items = panel[ITEM_ID].to_numpy()
-    changes = np.flatnonzero((values[1:] != values[:-1]) & (items[1:] == items[:-1]))
-    if len(changes):  # NaN != NaN: a change between two missing values is no change
-        changes = changes[~(pd.isna(values[changes]) & pd.isna(values[changes + 1]))]
+    valid = np.flatnonzero(~pd.isna(values))
+    kept, owners = values[valid], items[valid]
+    changes = np.flatnonzero((kept[1:] != kept[:-1]) & (owners[1:] == owners[:-1]))
     if len(changes):
-        bad_items = np.unique(items[changes + 1])
-        rows = order[changes[0] : changes[0] + 2]
+        bad_items = np.unique(owners[changes + 1])
+        rows = order[valid[[changes[0], changes[0] + 1]]]
         raise _error(
             f"static column {column!r} takes several values within {len(bad_items)} series: "
             f"{list(sample_items(bad_items))}",
@@ -302,6 +305,8 @@ def _check_static(
             rows,
             shown,
         )
+    if 0 < len(valid) < len(values):
+        panel[column] = panel.groupby(ITEM_ID, sort=False)[column].transform("first")
 
 
 def _array(values: pd.Series) -> np.ndarray:
