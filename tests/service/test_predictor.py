@@ -438,3 +438,18 @@ def test_when_a_history_mixes_formats_then_422_instead_of_reading_each_cell_its_
 ) -> None:
     rows = _rows(r4={"timestamp": "07/03/2025"})  # the others are ISO
     assert problem(weekly, {"history": rows}).status == 422
+
+
+def test_when_the_training_data_held_its_plan_then_stored_items_are_forecast_from_it(
+    covariate_model: LoadedModel, tmp_path: Path
+) -> None:
+    """A model fitted on history and plan in one table (`data.ahead`) answers an item from its
+    stored history without a `future` field, as the same model given that plan as `future`."""
+    data, future = generate(n_items=4, seed=7), future_covariates(n_items=4, seed=7, horizon=HORIZON)
+    planned = pd.concat([data, future], ignore_index=True)  # the plan's rows: target empty
+    fit_covariate_model(planned, HORIZON).save(tmp_path / "model")
+    model = LoadedModel.load(tmp_path / "model")
+    item = sorted(model.item_ids)[1]
+    rows = future.assign(timestamp=future["timestamp"].astype(str)).to_dict("records")
+    given = run(covariate_model, {"item_ids": [item], "future": rows})
+    assert run(model, {"item_ids": [item]})["forecasts"] == given["forecasts"]

@@ -125,12 +125,12 @@ def forecast_inputs(
     auto._check_fitted()
     if data is None and not hasattr(auto, "history_"):
         raise DataError("this model was loaded without its history: pass the data to forecast from")
-    panel = auto.history_ if data is None else auto.prepare_history(data)
+    if data is None:
+        panel, ahead = auto.history_, getattr(auto, "data_future_", None)
+    else:
+        panel, ahead = auto.prepare_newer(data)
     arrays = SeriesArrays.from_spec(select_items(panel, items), auto.spec_)
-    canonical = None
-    if future is not None and auto.spec_.known_covariates:
-        canonical = auto.prepare_future(future, arrays)
-    return arrays, canonical
+    return arrays, auto.future_for(future, arrays, ahead)
 
 
 def explain(

@@ -216,7 +216,8 @@ class LoadedModel:
         computed: dict[str, ItemForecast] = {}
         if todo:
             panel = self._history_of(todo)
-            computed = self._predict(panel, future, field="future")
+            ahead = getattr(self.forecaster, "data_future_", None)  # the training data's own plan
+            computed = self._predict(panel, future, field="future", ahead=ahead)
             if cacheable:
                 self._cache.update(computed)  # dict updates are atomic; a race computes twice
         return {i: computed[i] if i in computed else self._cache[i] for i in items}
@@ -225,10 +226,10 @@ class LoadedModel:
         """Forecasts from the caller's history (canonical column names), without refitting."""
         frame = history.rename(columns={v: k for k, v in self._aliases.items()})
         try:
-            panel = self.forecaster.prepare_history(frame)
+            panel, ahead = self.forecaster.prepare_newer(frame)  # its plan rows, if it holds any
         except (DataError, ConfigError) as exc:
             raise from_tidecast_error(exc, "history") from None
-        return self._predict(panel, future, field="future")
+        return self._predict(panel, future, field="future", ahead=ahead)
 
     def _history_of(self, items: Sequence[str]) -> pd.DataFrame:
         """The items' rows of the stored history, in history order: a view when they are
@@ -241,19 +242,19 @@ class LoadedModel:
         return history.take(rows).reset_index(drop=True)
 
     def _predict(
-        self, panel: pd.DataFrame, future: pd.DataFrame | None, field: str
+        self, panel: pd.DataFrame, future: pd.DataFrame | None, field: str, ahead: pd.DataFrame | None = None
     ) -> dict[str, ItemForecast]:
         forecaster = self.forecaster
         try:
             # Built once, as `AutoForecaster.predict` does: filling the future and every member
             # read these arrays; handing both the frame would build them twice per request.
             arrays = SeriesArrays.from_spec(panel, forecaster.spec_)
-            canonical_future = None
+            user_future = None
             if future is not None and self.known_covariates:
                 user_future = future.rename(
                     columns={ITEM_ID: forecaster.spec_.item_col, TIMESTAMP: forecaster.spec_.timestamp_col}
                 )
-                canonical_future = forecaster.prepare_future(user_future, arrays)
+            canonical_future = forecaster.future_for(user_future, arrays, ahead)
             frame = forecaster.predict_canonical(arrays, canonical_future)
         except (DataError, ConfigError) as exc:
             raise from_tidecast_error(exc, field) from None
