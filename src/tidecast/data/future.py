@@ -80,9 +80,12 @@ def fill_future(
     given = future[[ITEM_ID, TIMESTAMP, *known]].astype({TIMESTAMP: "datetime64[ns]"})
     given[ITEM_ID] = id_strings(given[ITEM_ID])
     try:
-        frame = expected.merge(given, on=[ITEM_ID, TIMESTAMP], how="left", validate="one_to_one")
+        frame = expected.merge(
+            given, on=[ITEM_ID, TIMESTAMP], how="left", validate="one_to_one", indicator=True
+        )
     except pd.errors.MergeError as exc:
         raise DataError("future covariates have duplicate (item_id, timestamp) rows") from exc
+    present = (frame.pop("_merge") == "both").to_numpy()
     row_series = np.repeat(np.arange(arrays.n_series), horizon)
     for column in known:
         values = (
@@ -94,18 +97,27 @@ def fill_future(
             value = fill_value(fill, past[column], arrays.indptr)
             values[gap] = value[row_series[gap]] if isinstance(value, np.ndarray) else value
         frame[column] = values
-    still = frame[known].isna().any(axis=1).to_numpy()
+    # A text covariate left empty in its history (M5's event_name_1 on days without an event)
+    # has "empty" as one of its states: a future row given with it empty means the same.
+    empty_state = [c for c in known if past[c].dtype.kind != "f" and pd.isna(past[c]).any()]
+    unknown = frame[known].isna()
+    for column in empty_state:
+        unknown[column] &= ~present
+    still = unknown.any(axis=1).to_numpy()
     last = arrays.last_timestamps()
     ended = (last < last.max())[row_series] if len(last) else np.zeros(0, dtype=bool)
     if (still & ended).any():
         _fill_ended(frame, past, arrays.indptr, row_series, still & ended)
-        still = frame[known].isna().any(axis=1).to_numpy()
+        unknown = frame[known].isna()
+        for column in empty_state:
+            unknown[column] &= ~present
+        still = unknown.any(axis=1).to_numpy()
     if still.any():
         rows = frame.loc[still].head(5).to_dict("records")
-        columns = [c for c in known if frame[c].isna().any()]
+        columns = [c for c in known if unknown[c].any()]
         items = pd.unique(frame.loc[still, ITEM_ID])
         raise DataError(
-            f"{int(frame[known].isna().to_numpy().sum())} future values of the known covariates {columns} "
+            f"{int(unknown.to_numpy().sum())} future values of the known covariates {columns} "
             f"are missing for {len(items)} items (e.g. {list(items[:5])}); provide them or set a "
             f"futurefill method, e.g. the filling {_futurefill_hint(columns[0], past[columns[0]])}"
             f"{_unmatched_hint(given, frame.loc[still], arrays.item_ids)}",
