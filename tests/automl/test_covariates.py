@@ -319,3 +319,15 @@ def test_when_a_forecast_will_follow_and_no_future_exists_then_fit_fails_before_
     monkeypatch.setattr(AutoForecaster, "_backtest", _no_backtest)
     with pytest.raises(DataError, match=r"known covariates \['promo'\] need their values over the 7"):
         make().fit(promo_panel(), will_forecast=True)
+
+
+def test_when_the_plan_rows_hold_zero_sales_then_they_are_unobserved_and_still_the_plan():
+    """`COALESCE(sales, 0)` over a calendar past the history: the plan's sales are 0, not empty."""
+    selling = promo_panel().assign(sales=lambda f: f["sales"] + 5.0)  # every item sells every day
+    written = with_plan(selling, future_promo()).fillna({"sales": 0.0})
+    auto = make(known_covariates=["promo"]).fit(written)
+    assert auto.predict()["mean"].tolist() == [10.0, 0, 0, 10, 0, 10, 10] * 3
+    (note,) = [p for p in auto.report_.data_summary["problems"] if p["kind"] == "zero_tail"]
+    assert note["message"].startswith("no series sold anything from 2024-03-01 to 2024-03-07")
+    kept = make(filling={"sales": {"zeroruns": "keep"}}).fit(written)
+    assert kept.history_["timestamp"].max() == pd.Timestamp("2024-03-07")  # the zeros stayed sales

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 DAYS, AHEAD, ITEMS = 150, 14, 8
 QUERY = """
-SELECT c.date AS timestamp, i.item_id AS item, s.units, c.snap, c.event, p.price, i.dept
+SELECT c.date AS timestamp, i.item_id AS item, {units} AS units, c.snap, c.event, p.price, i.dept
 FROM 'calendar.csv' c
 CROSS JOIN (SELECT DISTINCT item_id, dept FROM 'sales.csv') i
 LEFT JOIN (UNPIVOT 'sales.csv' ON COLUMNS('d_.*') INTO NAME d VALUE units) s
@@ -56,13 +56,26 @@ def write_catalogue(folder: Path) -> dict[str, int]:
     return launches
 
 
-def test_a_wide_catalogue_with_its_plan_trains_and_forecasts_from_one_query(tmp_path: Path) -> None:
+@pytest.mark.parametrize("units", ["s.units", "COALESCE(s.units, 0)"])  # the plan's sales empty, or 0
+def test_a_wide_catalogue_with_its_plan_trains_and_forecasts_from_one_query(
+    tmp_path: Path, units: str
+) -> None:
     launches = write_catalogue(tmp_path)
     args = ["--item-col", "item", "--target-col", "units", "--horizon", str(AHEAD)]
     args += ["--known-covariates", "snap,event,price", "--static-columns", "dept"]
     args += ["--models", "SeasonalNaive,LightGBM,DynamicRegression", "--backtest-windows", "1"]
     result = subprocess.run(
-        [sys.executable, "-m", "tidecast.cli", "train", "--sql", QUERY, *args, "--out", "run"],
+        [
+            sys.executable,
+            "-m",
+            "tidecast.cli",
+            "train",
+            "--sql",
+            QUERY.format(units=units),
+            *args,
+            "--out",
+            "run",
+        ],
         cwd=tmp_path,
         env={**os.environ, "COLUMNS": "200"},
         capture_output=True,
@@ -73,6 +86,8 @@ def test_a_wide_catalogue_with_its_plan_trains_and_forecasts_from_one_query(tmp_
     said = " ".join(result.stdout.split())
     assert f"{len(launches)} series open with" in said and "before their first sale" in said
     assert f"the data's own {ITEMS * AHEAD} rows after its series' ends" in said
+    if units.startswith("COALESCE"):
+        assert "no series sold anything from 2016-06-02 to 2016-06-15" in said
     forecasts = pd.read_csv(tmp_path / "run" / "forecasts.csv")
     assert len(forecasts) == ITEMS * AHEAD and forecasts["timestamp"].min() == "2016-06-02"
     assert forecasts[["p10", "p50", "p90"]].notna().all().all()

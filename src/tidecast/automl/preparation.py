@@ -14,8 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from tidecast.data.ahead import ahead_note, rows_ahead
+from tidecast.data.ahead import ahead_note, rows_ahead, zero_tail_note, zero_written_tail
 from tidecast.data.arrays import SeriesArrays
+from tidecast.data.filling import keeps_zero_runs
 from tidecast.data.frequency import check_horizon
 from tidecast.data.ingest import canonical_keys, to_canonical
 from tidecast.data.io import read_table
@@ -30,8 +31,9 @@ from tidecast.data.item_keys import (
 )
 from tidecast.data.prepare import PreparedData, prepare
 from tidecast.data.problems import Problem
-from tidecast.data.schema import ITEM_ID, TIMESTAMP, DatasetSpec
+from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.data.summary import summarize
+from tidecast.data.zero_runs import KEEP_HINT
 from tidecast.errors import ConfigError, DataError
 
 
@@ -112,6 +114,12 @@ class Preparer:
             date_format=self.date_format,
             text_covariates=self.text_covariates,
         )
+        options = canonical_mapping(self.filling, self.target_col) or {}
+        if not keeps_zero_runs(options.get(TARGET)):  # a plan whose sales were written 0
+            tail = zero_written_tail(canonical)
+            if tail.any():
+                problems.append(zero_tail_note(canonical, tail, KEEP_HINT))
+                canonical = canonical.assign(**{TARGET: canonical[TARGET].mask(tail)})
         later = rows_ahead(canonical, roles["known"])
         self.ahead = canonical.loc[later, [ITEM_ID, TIMESTAMP, *roles["known"]]].reset_index(drop=True)
         if later.any():

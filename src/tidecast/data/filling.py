@@ -186,6 +186,14 @@ def _apply(
     return plan
 
 
+def keeps_zero_runs(target_spec: object) -> bool:
+    """Whether the target's filling option (a method name, a dict or a `ColumnFilling`) keeps
+    its odd runs of zeros as sales (`zeroruns`: "keep")."""
+    if isinstance(target_spec, ColumnFilling):
+        return target_spec.zero_runs == "keep"
+    return isinstance(target_spec, Mapping) and str(target_spec.get(ZERO_RUNS, "")).lower() == "keep"
+
+
 def check_setting(column: str, key: str, method: object) -> None:
     """Refuse a filling key that is no region, `<region>_value` or `zeroruns`, and a
     method none of them knows; the values of `_value` keys are checked against the column."""

@@ -15,7 +15,7 @@ from tidecast.data.schema import TARGET
 from tidecast.models.catalog import CATALOG
 
 # The target's runs of zeros read as before launch or as gaps (`data.zero_runs`) are missing too.
-ZERO_RUN_KINDS = ("leading_zeros", "zero_runs")
+ZERO_RUN_KINDS = ("leading_zeros", "zero_runs", "zero_tail")
 KINDS = ("missing_values", "missing_values_left", *ZERO_RUN_KINDS)
 
 
