@@ -31,8 +31,10 @@ origins; a refit, a delisting or an export's gap lasts months (the messy demo's 
 
 The second condition keeps slow movers whole: an item that sells every few weeks opens and
 pauses with runs like its others, and a seasonal item (sold in summer only) meets the same
-off-season every year. A run that ends the series is never touched: the item stopped selling,
-and `automl.dormant` forecasts it 0. A series that never sold is left as it is.
+off-season every year. A run that ends the series is never touched here: the item stopped
+selling, and `automl.dormant` forecasts it 0 (unless no series at all sold over the panel's last
+week, a plan written as 0: `data.ahead.zero_written_tail`). A series that never sold is left as
+it is.
 """
 
 from __future__ import annotations
