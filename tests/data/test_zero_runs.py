@@ -34,8 +34,14 @@ def emptied(*series: list[float]) -> list[list[bool]]:
 
 
 def test_when_a_series_opens_with_a_long_run_of_zeros_then_the_run_is_left_out() -> None:
-    # Four zeros, then sales whose longest run of zeros is 1: 4 > 2 x 1.
-    assert dropped([0, 0, 0, 0, 5, 3, 0, 4]) == [[True] * 4 + [False] * 4]
+    # Four zeros, then sales whose longest run of zeros is 1: 4 > 2 x 1, and at its rate of
+    # 9 sales in 10 the series goes four days without one once in 10,000.
+    assert dropped([0, 0, 0, 0, 5, 3, 0, 4, 6, 2, 5, 4, 3, 6]) == [[True] * 4 + [False] * 10]
+
+
+def test_when_too_little_follows_the_opening_run_then_it_is_no_evidence_of_a_launch() -> None:
+    # The same four zeros before 5, 3, 0, 4: at 3 sales in 4, four days without one is 1 in 256.
+    assert dropped([0, 0, 0, 0, 5, 3, 0, 4]) == [[False] * 8]
 
 
 def test_when_a_slow_mover_opens_like_its_other_runs_then_it_is_kept_whole() -> None:
@@ -49,9 +55,9 @@ def test_when_the_opening_run_is_under_the_minimum_or_the_series_never_sold_then
 
 def test_when_sales_pause_for_a_long_run_then_its_zeros_are_missing_and_its_returns_stay() -> None:
     # Runs of no sale: 1, then 5 (a return inside it), then 1: 5 > 2 x 1, and a sale follows.
-    series = [4, 0, 3, 0, 0, -2, 0, 0, 5, 0, 6]
-    assert emptied(series) == [[False] * 3 + [True, True, False, True, True] + [False] * 3]
-    assert dropped(series) == [[False] * 11]
+    series = [4, 0, 3, 5, 6, 0, 0, -2, 0, 0, 5, 0, 6, 7, 4, 5]
+    assert emptied(series) == [[False] * 5 + [True, True, False, True, True] + [False] * 6]
+    assert dropped(series) == [[False] * 16]
 
 
 def test_when_a_series_ends_in_its_longest_run_then_it_is_left_to_the_dormant_rule() -> None:
@@ -64,11 +70,11 @@ def test_when_two_long_pauses_match_then_neither_is_odd() -> None:
 
 
 def test_when_gaps_lie_among_the_zeros_then_only_observed_values_count_and_the_gap_rows_go_too() -> None:
-    # The opening run is three observed zeros (the empty row neither counts nor breaks it);
+    # The opening run is four observed zeros (the empty row neither counts nor breaks it);
     # the later gap of empty rows is not a run of zeros, so the later longest run is 1.
-    opening = [0, NAN, 0, 0, 7]
-    later = [NAN, NAN, NAN, NAN, NAN, 2, 0, 3]
-    assert dropped(opening + later) == [[True] * 4 + [False] * 9]
+    opening = [0, NAN, 0, 0, 0, 7]
+    later = [NAN, NAN, NAN, NAN, NAN, 2, 0, 3, 4, 5, 6, 3, 2]
+    assert dropped(opening + later) == [[True] * 5 + [False] * 14]
 
 
 def test_when_series_differ_then_each_is_judged_on_its_own_runs() -> None:

@@ -14,9 +14,10 @@ to 0.41), and writing 0 into its 13 items' multi-month gaps as well, to 0.025 fr
 alone: the dynamic regression, the demo's best member, fitted its trend through them.
 
 So a run of no sales (observed values at or below 0; an absent row neither extends nor breaks
-a run) is read as missing, not as demand, when it is at least `MIN_RUN` observations long and
-longer than `RATIO` times every other run of no sales in the same series, and a sale (a value
-above 0) follows it:
+a run) is read as missing, not as demand, when it is at least `MIN_RUN` observations long,
+longer than `RATIO` times every other run of no sales in the same series and less likely than
+`CHANCE` at the rate the series sells outside it (each observation selling with that share,
+independently), and a sale (a value above 0) follows it:
 
 - a run that opens the series: its rows are left out, so the series starts at its first sale;
 - a run between two sales, when it also spans `INNER_SPAN` (eight weeks) or more: its zero
@@ -29,9 +30,10 @@ pasta_promo, reading its 12 pauses of 16-30 days (products that sold every day) 
 moved the test wQL from 0.3755 / 0.3657 / 0.4238 to 0.3767 / 0.3727 / 0.4270 at its three
 origins; a refit, a delisting or an export's gap lasts months (the messy demo's 60-180 days).
 
-The second condition keeps slow movers whole: an item that sells every few weeks opens and
-pauses with runs like its others, and a seasonal item (sold in summer only) meets the same
-off-season every year. A run that ends the series is never touched here: the item stopped
+The second and third conditions keep slow movers whole: an item that sells every few weeks opens
+and pauses with runs like its others, a seasonal item (sold in summer only) meets the same
+off-season every year, and a short stretch of history (a service request's last two months of
+a slow mover that sold twice in them) is no evidence that it had not launched. A run that ends the series is never touched here: the item stopped
 selling, and `automl.dormant` forecasts it 0 (unless no series at all sold over the panel's last
 week, a plan written as 0: `data.ahead.zero_written_tail`). A series that never sold is left as
 it is.
@@ -47,6 +49,7 @@ from tidecast.data.problems import Problem, sample_items
 
 MIN_RUN = 3
 RATIO = 2.0
+CHANCE = 1e-3
 INNER_SPAN = np.timedelta64(56, "D")
 KEEP_HINT = 'the target\'s filling {"zeroruns": "keep"} keeps them as sales'
 
@@ -86,7 +89,12 @@ def odd_zero_runs(target: np.ndarray, indptr: np.ndarray, inner_min: int = MIN_R
     series_first = np.searchsorted(series, bounds)
     series_last = np.searchsorted(series, bounds, side="right") - 1
     others = _longest_other(run_series, lengths, n_series)
-    odd = (lengths >= MIN_RUN) & (lengths > RATIO * others) & (last < series_last[run_series])
+    # How often the series sells outside the run: a run that its rate makes likely is no news.
+    sold = np.r_[0, np.cumsum(target[observed] > 0)]
+    outside = (series_last - series_first + 1)[run_series] - lengths
+    rate = (sold[series_last[run_series] + 1] - sold[series_first[run_series]]) / np.maximum(outside, 1)
+    unlikely = lengths * np.log1p(-np.minimum(rate, 1 - 1e-12)) < np.log(CHANCE)
+    odd = (lengths >= MIN_RUN) & (lengths > RATIO * others) & unlikely & (last < series_last[run_series])
     opening = first == series_first[run_series]
     # Before a launch every row goes, absent ones included: up to the first sale's row.
     cut = indptr[:-1].copy()
