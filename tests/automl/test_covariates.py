@@ -296,7 +296,7 @@ def with_plan(frame: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_when_the_data_holds_the_plan_after_each_series_end_then_predict_uses_it():
-    auto = make().fit(with_plan(promo_panel(), future_promo()))
+    auto = make().fit(with_plan(promo_panel(), future_promo()), will_forecast=True)  # read at fit
     assert auto.predict()["mean"].tolist() == [10.0, 0, 0, 10, 0, 10, 10] * 3
     (note,) = [p for p in auto.report_.data_summary["problems"] if p["kind"] == "rows_ahead"]
     assert note["count"] == 3 * HORIZON
@@ -331,3 +331,13 @@ def test_when_the_plan_rows_hold_zero_sales_then_they_are_unobserved_and_still_t
     assert note["message"].startswith("no series sold anything from 2024-03-01 to 2024-03-07")
     kept = make(filling={"sales": {"zeroruns": "keep"}}).fit(written)
     assert kept.history_["timestamp"].max() == pd.Timestamp("2024-03-07")  # the zeros stayed sales
+
+
+def test_when_the_data_holds_a_partial_plan_then_a_backtest_ignores_it_and_predict_names_the_gap():
+    plan = future_promo()
+    partial = with_plan(promo_panel(), plan[plan["sku"] != "item2"])
+    auto = make().evaluate(partial)  # no forecast: the plan is not read
+    assert len(auto.leaderboard())
+    fitted = make().fit(partial)
+    with pytest.raises(DataError, match=r"missing for 1 items \(e.g. \['item2'\]\)"):
+        fitted.predict()

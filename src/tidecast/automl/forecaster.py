@@ -231,9 +231,14 @@ class AutoForecaster(PreparesData):
             + closed_weekdays_note(arrays)
             + (dormant_note(arrays, self.horizon) if self._dormant else [])
         )
-        # The future the forecast will use, given or held by the data: a bad one fails here,
-        # before any model is fitted; one that is needed and missing too, when asked.
-        checked = self.future_for(future, arrays, self.data_future_)
+        # The future the forecast will use, given or (when a forecast follows) held by the data:
+        # a bad one fails here, before any model is fitted; one that is needed and missing too.
+        # A backtest or a fit whose forecast comes later reads the data's plan only then.
+        checked = (
+            self.future_for(future, arrays, self.data_future_)
+            if future is not None or will_forecast
+            else None
+        )
         if checked is not None:
             report.notes += checked.attrs.get("notes", [])
         elif will_forecast and spec.known_covariates:

@@ -16,9 +16,10 @@ sales, the last weeks of every series say demand stopped, and every model foreca
 nothing. So when no series sold anything on the panel's last dates (`zero_written_tail`), a
 run spanning a week and `zero_runs.MIN_RUN` dates or more, and over `zero_runs.RATIO` times any
 earlier run of dates without a sale anywhere, on a panel where most series sell on a usual
-date, those zeros
-are read as not yet observed: the rows are the plan like empty ones (or go, without known
-covariates), with a note; the target's `{"zeroruns": "keep"}` keeps them as sales.
+date, those zeros are read as not yet observed: the rows are the plan like empty ones (or go,
+without known covariates), with a note; the target's `{"zeroruns": "keep"}` keeps them as
+sales. None of the benchmark panels trips it, at any of the last 60 cuts of pasta_promo and
+dominicks_oj or the last 120 of the store panel (closed Sundays and holidays included).
 """
 
 from __future__ import annotations
