@@ -301,7 +301,7 @@ def test_when_the_data_holds_the_plan_after_each_series_end_then_predict_uses_it
     (note,) = [p for p in auto.report_.data_summary["problems"] if p["kind"] == "rows_ahead"]
     assert note["count"] == 3 * HORIZON
     assert (
-        "known covariates over the horizon: the data's own 21 rows after its series' ends"
+        "known covariates over the horizon: the data's own 21 rows after its last target date"
         in auto.report_.notes
     )
     # A future given explicitly wins over the data's own.

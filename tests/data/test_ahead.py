@@ -63,3 +63,14 @@ def test_when_the_tail_is_short_single_or_like_earlier_pauses_then_it_stays_sale
 def test_when_most_dates_see_no_sale_then_an_idle_tail_says_nothing() -> None:
     slow = [0.0, 0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1] + [0.0] * 8
     assert not zero_written_tail(daily({"a": slow, "b": slow[::-1][8:] + [0.0] * 8})).any()
+
+
+def test_when_a_series_ends_before_the_others_then_its_empty_rows_are_its_ragged_end_not_a_plan() -> None:
+    frame = canonical(
+        [
+            ("a", 0, 5, 0), ("a", 1, 6, 1), ("a", 2, NAN, 0), ("a", 3, NAN, 1),  # absent weeks
+            ("b", 0, 7, 0), ("b", 1, 7, 0), ("b", 2, 8, 1), ("b", 3, 9, 0),
+            ("b", 4, NAN, 1),  # after the data's last target date: the plan
+        ]
+    )  # fmt: skip
+    assert rows_ahead(frame, ["promo"]).tolist() == [False] * 8 + [True]

@@ -247,7 +247,7 @@ def test_when_the_plan_rides_in_the_data_then_train_forecasts_from_it_as_from_a_
     combined.to_csv(workdir / "with_plan.csv", index=False)  # the plan's rows: target empty
     result = tidecast("train", "with_plan.csv", *COVARIATE_ARGS, "--out", "plan", cwd=workdir)
     assert result.returncode == 0, result.stderr
-    assert "the data's own 42 rows after its series' ends" in " ".join(result.stdout.split())
+    assert "the data's own 42 rows after its last target date" in " ".join(result.stdout.split())
     given = tidecast(
         "train", str(sales), *COVARIATE_ARGS, "--future", str(future), "--out", "plan_file", cwd=workdir
     )

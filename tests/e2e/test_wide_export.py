@@ -85,7 +85,7 @@ def test_a_wide_catalogue_with_its_plan_trains_and_forecasts_from_one_query(
     assert result.returncode == 0, result.stderr
     said = " ".join(result.stdout.split())
     assert f"{len(launches)} series open with" in said and "before their first sale" in said
-    assert f"the data's own {ITEMS * AHEAD} rows after its series' ends" in said
+    assert f"the data's own {ITEMS * AHEAD} rows after its last target date" in said
     if units.startswith("COALESCE"):
         assert "no series sold anything from 2016-06-02 to 2016-06-15" in said
     forecasts = pd.read_csv(tmp_path / "run" / "forecasts.csv")

@@ -178,7 +178,7 @@ class AutoForecaster(PreparesData):
         `future`, the known covariates the forecast after the fit will use, is checked against
         the prepared data (columns, items, every horizon step) before the backtest starts: a
         bad file fails in seconds, not after hours of training. It is checked, not kept: pass
-        it again to `predict`. Rows of `data` after a series' last target value that hold known
+        it again to `predict`. Rows of `data` after its last target date that hold known
         covariates are that future too (`data.ahead`), kept and used by `predict` when it is
         given none. `will_forecast` (the command line's `train`) refuses, before the backtest,
         known covariates with neither.
@@ -245,8 +245,8 @@ class AutoForecaster(PreparesData):
             raise DataError(
                 f"the known covariates {list(spec.known_covariates)} need their values over the "
                 f"{self.horizon} forecast steps: pass them as a future table (--future on the command "
-                "line, future= in Python), or keep them in the data on rows after each series' last "
-                "target value, with the target empty"
+                "line, future= in Python), or keep them in the data on rows after its last target date, "
+                "with the target empty"
             )
 
         plan, eligible = search.plan_windows(self, panel, n_windows, m, report)

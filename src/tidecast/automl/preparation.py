@@ -284,7 +284,7 @@ class Preparer:
         known = spec.known_covariates
         future = fill_future(ahead, panel, spec.freq, horizon, known, plan)
         notes = [
-            f"known covariates over the horizon: the data's own {len(ahead)} rows after its series' ends"
+            f"known covariates over the horizon: the data's own {len(ahead)} rows after its last target date"
         ]
         future.attrs["notes"] = [*future.attrs.get("notes", []), *notes]
         return future

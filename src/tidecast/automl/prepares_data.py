@@ -1,7 +1,7 @@
 """How an `AutoForecaster` prepares what it is given, through one `Preparer` (`preparation`).
 
 Training data, newer history and the known covariates' future (given, or held by the data on
-rows after each series' end: `data.ahead`) all go through the same column configuration, so a
+rows after its last target date: `data.ahead`) all go through the same column configuration, so a
 model forecasts from newer data exactly as it was fitted.
 """
 
@@ -130,7 +130,7 @@ class PreparesData:
         return self.prepare_newer(data)[0]
 
     def prepare_newer(self, data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-        """`prepare_history`, and the rows the newer data holds after its series' ends with
+        """`prepare_history`, and the rows the newer data holds after its last target date with
         known covariates (`data.ahead`): the future it gives."""
         preparer = self._preparer()
         try:

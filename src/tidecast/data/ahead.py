@@ -1,4 +1,4 @@
-"""Rows after a series' last target value that carry known covariates: the future, in the data.
+"""Rows after the panel's last target value that carry known covariates: the future, in the data.
 
 A retailer's table often holds the plan beside the history: the promotion calendar and the
 holidays of the weeks to come on rows whose sales are still empty, as an ERP or a planning sheet
@@ -42,13 +42,15 @@ TAIL_SPAN = np.timedelta64(7, "D")
 
 
 def rows_ahead(canonical: pd.DataFrame, known: Sequence[str]) -> np.ndarray:
-    """A mask of the canonical panel's rows that lie after their series' last target value,
-    have no target and hold at least one known covariate (none without known covariates)."""
+    """A mask of the canonical panel's rows that lie after the last target value of the whole
+    panel, have no target and hold at least one known covariate (none without known
+    covariates). A series that ends before the others keeps its empty rows up to the panel's
+    end: they are its absent weeks (a ragged end, which a backfill may fill), not a plan."""
     columns = [c for c in known if c in canonical.columns]
     if not columns or len(canonical) == 0:
         return np.zeros(len(canonical), dtype=bool)
     target = canonical[TARGET]
-    last = canonical[TIMESTAMP].where(target.notna()).groupby(canonical[ITEM_ID], sort=False).transform("max")
+    last = canonical[TIMESTAMP].where(target.notna()).max()
     planned = canonical[columns].notna().any(axis=1)
     return np.asarray(target.isna() & (canonical[TIMESTAMP] > last) & planned)
 
@@ -57,7 +59,7 @@ def ahead_note(rows: pd.DataFrame) -> Problem:
     """What the console and the report say of the rows kept as the future."""
     return Problem(
         "rows_ahead",
-        f"{len(rows)} rows after their series' last target value hold known covariates",
+        f"{len(rows)} rows after the data's last target value hold known covariates",
         count=len(rows),
         items=sample_items(rows[ITEM_ID].unique()),
         handled="kept as the future over the horizon, used when no future is given",
