@@ -202,3 +202,11 @@ def test_known_covariates_come_from_the_future_file(tmp_path):
         AutoForecaster.load(model).predict(frame, future=future).sort_values([ITEM, TIME], ignore_index=True)
     )
     pd.testing.assert_frame_equal(forecasts(tmp_path / "out")[expected.columns], expected)
+    by_file = forecasts(tmp_path / "out")
+
+    # The same plan as the input's own rows after its history, the target empty: no future file.
+    planned = pd.concat([frame, future.assign(**{TARGET: np.nan})], ignore_index=True)
+    planned.to_csv(tmp_path / "planned.csv", index=False)
+    result = run_batch(model, tmp_path / "planned.csv", tmp_path / "out_planned", chunk_rows=300, workers=1)
+    assert result.manifest["items_forecast"] == 6
+    pd.testing.assert_frame_equal(forecasts(tmp_path / "out_planned")[by_file.columns], by_file)

@@ -105,11 +105,6 @@ def run_batch(
     started = time.monotonic()
     manifest = read_manifest(model)
     item_col = str(manifest["task"]["columns"]["item"])
-    if manifest["task"]["covariates"]["known"] and future is None and future_sql is None:
-        raise ConfigError(
-            f"the model needs known covariates {manifest['task']['covariates']['known']} over the horizon: "
-            "pass the future covariates file"
-        )
     folder = Path(output)
     identity = {
         "type": BATCH_TYPE,
@@ -137,6 +132,17 @@ def run_batch(
     staged = stage(source, folder / "_staging" / "input", item_col, chunk_rows=chunk_rows)
     columns = manifest["task"]["columns"]
     staged.require([str(columns["timestamp"]), str(columns["target"])], "the batch input")
+    known = manifest["task"]["covariates"]["known"]
+    if known and future is None and not staged.has_empty(str(columns["target"])):
+        # Without a future file the plan can only be the input's own rows after its history
+        # (`data.ahead`, the target empty); an input without such rows fails here, not per
+        # item, and leaves the folder unclaimed for the run with the future file.
+        (folder / "batch.json").unlink(missing_ok=True)
+        shutil.rmtree(folder / "_staging", ignore_errors=True)
+        raise ConfigError(
+            f"the model needs known covariates {known} over the horizon: pass the future covariates "
+            "file, or keep them in the input on rows after its last target date, with the target empty"
+        )
     staged_future = (
         stage(
             future, folder / "_staging" / "future", item_col, chunk_rows=chunk_rows, n_chunks=staged.n_chunks

@@ -76,6 +76,19 @@ class Staged:
                 f"{what} has no column(s) {missing}; available columns: {shown_columns(names)}{wide_hint(names)}"
             )
 
+    def has_empty(self, column: str) -> bool:
+        """Whether any staged row leaves `column` empty (null, or blank text): the target of
+        the rows that carry the plan after the history (`data.ahead`)."""
+        for k in range(self.n_chunks):
+            for path in self.chunk_files(k):
+                values = pq.read_table(path, columns=[column]).column(0)
+                if values.null_count:
+                    return True
+                text = pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
+                if text and pc.any(pc.equal(pc.utf8_trim_whitespace(values), "")).as_py():
+                    return True
+        return False
+
     def column_names(self) -> list[str]:
         """The staged table's columns, from its first part (none when no chunk holds a row)."""
         for k in range(self.n_chunks):
