@@ -100,3 +100,13 @@ def test_when_choosing_then_the_best_mean_no_worse_than_base_at_the_top_wins():
     assert chosen == "mint_shrink" and table.loc["ols", "mean"] == pytest.approx(1.1)
     worse = scores.assign(wql=np.where(scores["method"] == "base", 0.1, scores["wql"]))
     assert choose(worse)[0] == "mint_shrink"  # none is as good at the top: the best there
+
+
+def test_when_the_data_holds_its_plan_then_every_level_forecasts_from_it(demo):
+    """Plan rows after the history (target empty) are the items' future, summed up every level."""
+    future = future_covariates(N_ITEMS, horizon=7)
+    options = {**OPTIONS, "models": ["DynamicRegression"], "backtest_windows": 1}
+    planned = pd.concat([demo, future.assign(target_value=np.nan)], ignore_index=True)
+    from_plan = HierarchicalForecaster("category/product", **options).fit(planned).predict()
+    given = HierarchicalForecaster("category/product", **options).fit(demo).predict(future=future)
+    pd.testing.assert_frame_equal(from_plan, given)

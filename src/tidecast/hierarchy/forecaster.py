@@ -259,9 +259,9 @@ class HierarchicalForecaster:
         return pd.concat([frame, attrs], axis=1)
 
     def _canonical_future(self, bottom: Any, future: pd.DataFrame | str | Path | None) -> pd.DataFrame | None:
-        if future is None or not bottom.spec_.known_covariates:
-            return None
-        return bottom.prepare_future(future, bottom.history_)
+        """The items' future covariates, canonical: the `future` given, else the plan the
+        training data held after its last date (`data.ahead`), which every level sums up."""
+        return bottom.future_for(future, bottom.history_, getattr(bottom, "data_future_", None))
 
     def backtest_scores(self) -> pd.DataFrame:
         """Mean backtest wQL per method (rows, `base` = unreconciled) and level (columns)."""
