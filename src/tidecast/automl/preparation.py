@@ -60,8 +60,8 @@ class Preparer:
     static_cache: pd.DataFrame | None = None
     # Covariates a fitted model read as text (`to_canonical`'s `text_covariates`).
     text_covariates: tuple[str, ...] = ()
-    # The last table's rows after each series' end that hold known covariates (`data.ahead`),
-    # canonical: the future the data itself gives.
+    # The last table's rows after its last target date that hold known covariates
+    # (`data.ahead`), canonical: the future the data itself gives.
     ahead: pd.DataFrame | None = None
 
     def training(
@@ -114,8 +114,8 @@ class Preparer:
             date_format=self.date_format,
             text_covariates=self.text_covariates,
         )
-        options = canonical_mapping(self.filling, self.target_col) or {}
-        if not keeps_zero_runs(options.get(TARGET)):  # a plan whose sales were written 0
+        filling = canonical_mapping(self.filling, self.target_col)
+        if not keeps_zero_runs((filling or {}).get(TARGET)):  # a plan whose sales were written 0
             tail = zero_written_tail(canonical)
             if tail.any():
                 problems.append(zero_tail_note(canonical, tail, KEEP_HINT))
@@ -128,7 +128,7 @@ class Preparer:
         prepared = prepare(
             canonical,
             freq=freq,
-            filling=canonical_mapping(self.filling, self.target_col),
+            filling=filling,
             aggregation=canonical_mapping(self.aggregation, self.target_col),
             static_columns=roles["static"],
             horizon=horizon,
@@ -278,15 +278,15 @@ class Preparer:
     def future_in_data(
         ahead: pd.DataFrame, panel: pd.DataFrame | SeriesArrays, spec: DatasetSpec, horizon: int, plan: Any
     ) -> pd.DataFrame:
-        """The future the data itself held (`ahead`, canonical), filled onto each series' horizon."""
+        """The future the data itself held (`ahead`, already canonical), filled onto each
+        series' horizon as a given future is, with a note that it came from the data."""
         from tidecast.data.future import fill_future
 
-        known = spec.known_covariates
-        future = fill_future(ahead, panel, spec.freq, horizon, known, plan)
-        notes = [
+        future = fill_future(ahead, panel, spec.freq, horizon, spec.known_covariates, plan)
+        note = (
             f"known covariates over the horizon: the data's own {len(ahead)} rows after its last target date"
-        ]
-        future.attrs["notes"] = [*future.attrs.get("notes", []), *notes]
+        )
+        future.attrs["notes"] = [*future.attrs.get("notes", []), note]
         return future
 
 

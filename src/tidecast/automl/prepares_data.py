@@ -104,8 +104,8 @@ class PreparesData:
         ahead: pd.DataFrame | None,
     ) -> pd.DataFrame | None:
         """The known covariates over the horizon after `panel`: the `future` given, else the
-        rows its data held after the series' ends (`ahead`, `data.ahead`); None without known
-        covariates or either (a model that needs them then says so)."""
+        rows its data held after its last target date (`ahead`, `data.ahead`); None without
+        known covariates or either (a model that needs them then says so)."""
         if not self.spec_.known_covariates:
             return None
         if future is not None:

@@ -100,17 +100,19 @@ def fill_future(
     # A text covariate left empty in its history (M5's event_name_1 on days without an event)
     # has "empty" as one of its states: a future row given with it empty means the same.
     empty_state = [c for c in known if past[c].dtype.kind != "f" and pd.isna(past[c]).any()]
-    unknown = frame[known].isna()
-    for column in empty_state:
-        unknown[column] &= ~present
+
+    def unknown_cells() -> pd.DataFrame:
+        cells = frame[known].isna()
+        cells[empty_state] = cells[empty_state] & ~present[:, None]
+        return cells
+
+    unknown = unknown_cells()
     still = unknown.any(axis=1).to_numpy()
     last = arrays.last_timestamps()
     ended = (last < last.max())[row_series] if len(last) else np.zeros(0, dtype=bool)
     if (still & ended).any():
         _fill_ended(frame, past, arrays.indptr, row_series, still & ended)
-        unknown = frame[known].isna()
-        for column in empty_state:
-            unknown[column] &= ~present
+        unknown = unknown_cells()
         still = unknown.any(axis=1).to_numpy()
     if still.any():
         rows = frame.loc[still].head(5).to_dict("records")

@@ -33,10 +33,10 @@ origins; a refit, a delisting or an export's gap lasts months (the messy demo's 
 The second and third conditions keep slow movers whole: an item that sells every few weeks opens
 and pauses with runs like its others, a seasonal item (sold in summer only) meets the same
 off-season every year, and a short stretch of history (a service request's last two months of
-a slow mover that sold twice in them) is no evidence that it had not launched. A run that ends the series is never touched here: the item stopped
-selling, and `automl.dormant` forecasts it 0 (unless no series at all sold over the panel's last
-week, a plan written as 0: `data.ahead.zero_written_tail`). A series that never sold is left as
-it is.
+a slow mover that sold twice in them) is no evidence that it had not launched. A run that ends
+the series is never touched here: the item stopped selling, and `automl.dormant` forecasts it 0
+(unless no series at all sold over the panel's last week, a plan written as 0:
+`data.ahead.zero_written_tail`). A series that never sold is left as it is.
 """
 
 from __future__ import annotations
@@ -122,31 +122,32 @@ def _longest_other(run_series: np.ndarray, lengths: np.ndarray, n_series: int) -
 def zero_run_notes(names: np.ndarray, row_series: np.ndarray, runs: ZeroRuns) -> list[Problem]:
     """What the console and the report say of the runs `odd_zero_runs` found."""
     notes = []
-    if runs.leading.any():
-        dropped = row_series[runs.leading]
-        series = np.unique(dropped)
-        notes.append(
-            Problem(
-                "leading_zeros",
-                f"{len(series)} series open with {len(dropped)} rows of zeros before their first sale, "
-                f"a run longer than {RATIO:g}x any later run of zeros in the series",
-                count=len(dropped),
-                items=sample_items(names[series]),
-                handled=f"read as before launch, so each starts at its first sale ({KEEP_HINT})",
+    for kind, rows, said, handled in (
+        (
+            "leading_zeros",
+            runs.leading,
+            "open with {n} rows of zeros before their first sale, a run longer than {ratio}x any "
+            "later run of zeros in the series",
+            "read as before launch, so each starts at its first sale",
+        ),
+        (
+            "zero_runs",
+            runs.inner,
+            "pause with {n} zeros between sales, a run of eight weeks or more and longer than "
+            "{ratio}x any other run of zeros in the series (a refit, a delisting, an export's empty cells)",
+            "read as missing, not as demand",
+        ),
+    ):
+        if rows.any():
+            cells = row_series[rows]
+            series = np.unique(cells)
+            notes.append(
+                Problem(
+                    kind,
+                    f"{len(series)} series " + said.format(n=len(cells), ratio=f"{RATIO:g}"),
+                    count=len(cells),
+                    items=sample_items(names[series]),
+                    handled=f"{handled} ({KEEP_HINT})",
+                )
             )
-        )
-    if runs.inner.any():
-        cells = row_series[runs.inner]
-        series = np.unique(cells)
-        notes.append(
-            Problem(
-                "zero_runs",
-                f"{len(series)} series pause with {len(cells)} zeros between sales, a run of eight weeks "
-                f"or more and longer than {RATIO:g}x any other run of zeros in the series (a refit, a "
-                "delisting, an export's empty cells)",
-                count=len(cells),
-                items=sample_items(names[series]),
-                handled=f"read as missing, not as demand ({KEEP_HINT})",
-            )
-        )
     return notes

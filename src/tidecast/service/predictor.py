@@ -101,11 +101,13 @@ class LoadedModel:
         self.static_columns = spec.static_columns
         self.loaded_at = datetime.now(UTC)
         self.load_seconds = 0.0  # set by `load`: reading and verifying the folder
-        history = forecaster.history_
-        items = history[ITEM_ID].to_numpy()
-        bounds = series_indptr(items)
-        self._slices = {str(items[s]): (int(s), int(e)) for s, e in pairwise(bounds)}
+        self._slices = _item_slices(forecaster.history_)
         self.item_ids = frozenset(self._slices)
+        # The plan the training data held after its history (`data.ahead`), sliced by item as
+        # the history is, so a request reads its items' rows, not the whole catalogue's plan.
+        plan = getattr(forecaster, "data_future_", None)
+        self._plan = plan if plan is not None and len(plan) else None
+        self._plan_slices = _item_slices(self._plan) if self._plan is not None else {}
         self._cache: dict[str, ItemForecast] = {}
         self._answers: dict[AnswerShape, dict[str, bytes]] = {}  # item answers as JSON, by shape
         self._answer_bytes = 0
@@ -215,8 +217,13 @@ class LoadedModel:
         todo = [i for i in items if i not in self._cache] if cacheable else list(items)
         computed: dict[str, ItemForecast] = {}
         if todo:
-            panel = self._history_of(todo)
-            ahead = getattr(self.forecaster, "data_future_", None)  # the training data's own plan
+            panel = _rows_of(self.forecaster.history_, self._slices, todo)
+            planned = [i for i in todo if i in self._plan_slices]
+            ahead = (
+                _rows_of(self._plan, self._plan_slices, planned)
+                if self._plan is not None and planned
+                else None
+            )
             computed = self._predict(panel, future, field="future", ahead=ahead)
             if cacheable:
                 self._cache.update(computed)  # dict updates are atomic; a race computes twice
@@ -230,16 +237,6 @@ class LoadedModel:
         except (DataError, ConfigError) as exc:
             raise from_tidecast_error(exc, "history") from None
         return self._predict(panel, future, field="future", ahead=ahead)
-
-    def _history_of(self, items: Sequence[str]) -> pd.DataFrame:
-        """The items' rows of the stored history, in history order: a view when they are
-        adjacent (one item, or a run of neighbours), else one gather of their ranges."""
-        history = self.forecaster.history_
-        bounds = np.array(sorted(self._slices[i] for i in items), dtype=np.int64)
-        if np.array_equal(bounds[1:, 0], bounds[:-1, 1]):
-            return history.iloc[int(bounds[0, 0]) : int(bounds[-1, 1])]
-        rows = ranges(bounds[:, 0], bounds[:, 1] - bounds[:, 0])
-        return history.take(rows).reset_index(drop=True)
 
     def _predict(
         self, panel: pd.DataFrame, future: pd.DataFrame | None, field: str, ahead: pd.DataFrame | None = None
@@ -264,6 +261,24 @@ class LoadedModel:
         if self.observer is not None:
             self.observer(results)
         return results
+
+
+def _item_slices(frame: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """Each item's (start, end) rows in a frame grouped by item (the history, its plan)."""
+    items = frame[ITEM_ID].to_numpy()
+    return {str(items[s]): (int(s), int(e)) for s, e in pairwise(series_indptr(items))}
+
+
+def _rows_of(
+    frame: pd.DataFrame, slices: Mapping[str, tuple[int, int]], items: Sequence[str]
+) -> pd.DataFrame:
+    """The items' rows of `frame`, in its order: a view when they are adjacent (one item, or a
+    run of neighbours), else one gather of their ranges."""
+    bounds = np.array(sorted(slices[i] for i in items), dtype=np.int64)
+    if np.array_equal(bounds[1:, 0], bounds[:-1, 1]):
+        return frame.iloc[int(bounds[0, 0]) : int(bounds[-1, 1])]
+    rows = ranges(bounds[:, 0], bounds[:, 1] - bounds[:, 0])
+    return frame.take(rows).reset_index(drop=True)
 
 
 def _split(frame: pd.DataFrame, horizon: int, quantiles: Sequence[float]) -> dict[str, ItemForecast]:
