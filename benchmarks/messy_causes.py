@@ -138,6 +138,7 @@ def cause_rows(
         row["wql clean tidecast"] = score(clean, clean_forecast, clean_history, season)["wql"]
         for system, forecast in forecasts.items():
             row[f"wql {system}"] = score(chosen, forecast, messy_history, season)["wql"]
-        row["ratio tidecast"] = row.get("wql tidecast", np.nan) / row["wql clean tidecast"]
+        clean_wql = row["wql clean tidecast"]
+        row["ratio tidecast"] = row.get("wql tidecast", np.nan) / clean_wql if clean_wql > 0 else np.nan
         rows.append(row)
     return rows
