@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+import common
 import retail
 from common import add_lgbm_ratios, bar, print_rows, score, write_rows
 
@@ -118,6 +119,4 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     ).parse_args()
     main()
-    import common
-
     common.regenerate_markdown()

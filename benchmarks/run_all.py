@@ -11,7 +11,8 @@ with and without Ecuador's holiday calendar and the store attributes, and the pl
 LightGBM; then tidecast with the calendar and the plain LightGBM at four rolling origins,
 `favorita_rolling.py`; then Favorita read as a visits panel, closed days absent, ragged starts,
 39 days ahead, `visits_panel.py`), then the retail panels (`retail.py`: pasta_promo and dominicks_oj, three rolling
-origins), every system on every series, then tidecast and the plain LightGBM over seeds 0-2
+origins), every system on every series, then dominicks_oj 13, 26 and 39 weeks ahead
+(`long_horizon.py`, about 6 minutes), then tidecast and the plain LightGBM over seeds 0-2
 on Favorita, dominicks_oj, pasta_promo, the weekly panel and the visits panel (`seeds.py`, about
 12 minutes),
 then the forecast service under load (`load.py`: 10 s per scenario after 2 s of warm-up). The README
@@ -43,6 +44,7 @@ import demo_holdout
 import favorita
 import favorita_rolling
 import load
+import long_horizon
 import m4
 import messy
 import neural
@@ -89,6 +91,7 @@ def main(
         options += ["--autogluon-python", autogluon_python] if autogluon_python else []
         retail.main(retail.arguments().parse_args(options))
         if not quick:
+            long_horizon.main()
             seeds.main()
         durations = load.QUICK if quick else load.FULL
         load.main(durations.seconds, durations.warmup)
