@@ -23,9 +23,10 @@ picked LightGBM alone (window 3: 0.313 against the ensemble's 0.324, beyond nois
 scored 0.3524 on the test where `LightGBMHorizonLags` alone scored 0.3202; keeping the ensemble
 there (measured by forcing it) gave 0.3267, and forcing it at every origin of the 4-week
 benchmark cost origin 1 (0.2136 -> 0.2279) and the visits panel (0.0286 -> 0.0289), so the
-selection rule is not the whole answer. At 39 weeks the direct `LightGBM` cannot validate on
-82 weeks (39 + 39 steps held out and fitted) and ships no quantile boosters (alone: wQL 0.635,
-p10-p90 coverage 0): the horizon-lag model carries the ensemble (0.92).
+selection rule is not the whole answer. At 39 weeks the direct `LightGBM` cannot hold out a
+39-week validation horizon beside the history its features need in 82 weeks, so it ships no
+quantile boosters (alone: wQL 0.635, p10-p90 coverage 0): the horizon-lag model carries the
+ensemble (0.92).
 
 Rerun: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/long_horizon.py`
 """
