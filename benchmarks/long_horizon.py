@@ -11,8 +11,10 @@ at the last one (two 26-week origins would leave 69 weeks of history, and the ba
 39-week horizon already has a single window of 23 steps after 59 weeks).
 
 Systems: tidecast (default preset), the plain LightGBM of `plain_lgbm.py`, statsforecast
-SeasonalNaive(52) and AutoTheta(52); bars: tidecast's wQL ÷ the plain LightGBM's, per horizon
-(the mean over origins at 13 weeks), at most 1.
+SeasonalNaive(52) and AutoTheta(52), and AutoGluon (`medium_quality`, with the covariates and
+statics, as `retail.py` runs it) when `--autogluon-python` names its interpreter; bars:
+tidecast's wQL ÷ the plain LightGBM's and ÷ AutoGluon's, per horizon (the mean over origins at
+13 weeks), at most 1.
 
 Results (2026-12-06, engine 03cd11d, one thread; `results/long_horizon.csv`): the lead does
 not hold. 13 weeks: tidecast 0.3524 / 0.3051 / 0.3959 (mean 0.3511) against the plain
@@ -28,7 +30,8 @@ selection rule is not the whole answer. At 39 weeks the direct `LightGBM` cannot
 quantile boosters (alone: wQL 0.635, p10-p90 coverage 0): the horizon-lag model carries the
 ensemble (0.92).
 
-Rerun: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/long_horizon.py`
+Rerun: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/long_horizon.py
+[--autogluon-python /path/to/agvenv/bin/python]`
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ NAME = "long_horizon"
 PANEL = "dominicks_oj"
 # (horizon in weeks, origins one horizon apart)
 HORIZONS: tuple[tuple[int, int], ...] = ((13, 3), (26, 1), (39, 1))
-SYSTEMS = ("tidecast", "plain_lgbm", "SeasonalNaive", "AutoTheta")
+SYSTEMS = ("tidecast", "plain_lgbm", "SeasonalNaive", "AutoTheta", "autogluon")
 
 
 def dataset_name(horizon: int) -> str:
@@ -55,14 +58,16 @@ def dataset_name(horizon: int) -> str:
 
 
 def run_horizon(horizon: int, origins: int, args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Every system at every origin of one horizon, then one row per system (mean over origins)."""
+    """Every system at every origin of one horizon, then one row per system (mean over origins;
+    AutoGluon only with `args.autogluon_python`)."""
     panel = dataclasses.replace(retail.DATASETS[PANEL], horizon=horizon)
     data, grid, statics = retail.load(panel)
-    scores: dict[str, list[dict[str, float]]] = {s: [] for s in SYSTEMS}
-    notes: dict[str, list[str]] = {s: [] for s in SYSTEMS}
+    systems = [s for s in SYSTEMS if s != "autogluon" or args.autogluon_python]
+    scores: dict[str, list[dict[str, float]]] = {s: [] for s in systems}
+    notes: dict[str, list[str]] = {s: [] for s in systems}
     for k in range(origins):
         split = retail.split(panel, data, grid, k)
-        for system in SYSTEMS:
+        for system in systems:
             run = retail.run_system(system, panel, split, statics, args)
             metrics = score(split.test, None if run.error else run.forecast, split.filled, panel.season)
             scores[system].append({**metrics, "seconds": run.seconds})
@@ -73,7 +78,7 @@ def run_horizon(horizon: int, origins: int, args: argparse.Namespace) -> list[di
                 f"  {horizon} weeks, origin {k}: {system} {run.seconds:.1f}s wQL {metrics.get('wql', np.nan):.4f}"
             )
     rows = []
-    for system in SYSTEMS:
+    for system in systems:
         frame = scores[system]
         mean = {key: float(np.mean([m[key] for m in frame])) for key in frame[0]} if frame else {}
         rows.append(
@@ -89,26 +94,31 @@ def run_horizon(horizon: int, origins: int, args: argparse.Namespace) -> list[di
 
 
 def bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """tidecast ÷ plain LightGBM wQL per horizon (mean over its origins), at most 1."""
+    """tidecast ÷ plain LightGBM wQL per horizon (mean over its origins), at most 1, and ÷
+    AutoGluon's where it ran."""
     out = []
     for horizon, origins in HORIZONS:
         mine = {r["system"]: r for r in rows if r["dataset"] == dataset_name(horizon)}
-        tide, plain = mine[retail.LABELS["tidecast"]], mine[retail.PLAIN]
-        out.append(
-            bar(
-                NAME,
-                f"dominicks_oj {horizon} weeks ahead: tidecast wQL ÷ plain LightGBM wQL"
-                + (f" (mean of {origins} origins)" if origins > 1 else ""),
-                tide["wql"] / plain["wql"],
-                1.0,
-                f"tidecast {tide['wql']:.4f}, plain LightGBM {plain['wql']:.4f}",
+        tide = mine[retail.LABELS["tidecast"]]
+        means = f" (mean of {origins} origins)" if origins > 1 else ""
+        for label, peer in (("plain LightGBM", retail.PLAIN), ("AutoGluon", retail.LABELS["autogluon"])):
+            if peer not in mine or not np.isfinite(mine[peer].get("wql", np.nan)):
+                continue
+            theirs = mine[peer]["wql"]
+            out.append(
+                bar(
+                    NAME,
+                    f"dominicks_oj {horizon} weeks ahead: tidecast wQL ÷ {label} wQL{means}",
+                    tide["wql"] / theirs,
+                    1.0,
+                    f"tidecast {tide['wql']:.4f}, {label} {theirs:.4f}",
+                )
             )
-        )
     return out
 
 
-def main() -> None:
-    args = argparse.Namespace(threads=1, autogluon_python=None)
+def main(autogluon: str | None = None) -> None:
+    args = argparse.Namespace(threads=1, autogluon_python=autogluon)
     rows = [row for horizon, origins in HORIZONS for row in run_horizon(horizon, origins, args)]
     found = bars(rows)
     write_rows(NAME, rows, found)

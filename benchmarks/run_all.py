@@ -91,7 +91,7 @@ def main(
         options += ["--autogluon-python", autogluon_python] if autogluon_python else []
         retail.main(retail.arguments().parse_args(options))
         if not quick:
-            long_horizon.main()
+            long_horizon.main(autogluon=autogluon_python)
             seeds.main()
         durations = load.QUICK if quick else load.FULL
         load.main(durations.seconds, durations.warmup)
