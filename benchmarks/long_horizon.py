@@ -126,8 +126,9 @@ def main(autogluon: str | None = None) -> None:
 
 
 if __name__ == "__main__":
-    argparse.ArgumentParser(
+    parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    ).parse_args()
-    main()
+    )
+    parser.add_argument("--autogluon-python", default=None, help="a Python that has autogluon.timeseries")
+    main(parser.parse_args().autogluon_python)
     common.regenerate_markdown()
