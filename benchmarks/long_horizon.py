@@ -21,7 +21,7 @@ not hold. 13 weeks: tidecast 0.3524 / 0.3051 / 0.3959 (mean 0.3511) against the 
 LightGBM's 0.3196 / 0.3086 / 0.3922 (0.3401): 1.032, FAIL; 26 weeks 0.3161 against 0.3112
 (1.016, FAIL); 39 weeks 0.3588 against 0.3587 (1.0003, FAIL by a hair). SeasonalNaive and
 AutoTheta stay far behind (0.71-0.88 and 0.60-0.66). AutoGluon 1.6.3 (`medium_quality`, its
-own venv, same run at engine 4a42ce2; its fit + predict 21-34 s against tidecast's 12-33 s):
+own venv, same run at engine 920023e; its fit + predict 21-34 s against tidecast's 12-33 s):
 13 weeks 0.3207 / 0.2882 / 0.4167 (mean 0.3419: tidecast 1.027x, FAIL), 26 weeks 0.3007
 (1.051x, FAIL), 39 weeks 0.3693 (0.972x, PASS). At the 4-week horizon tidecast leads it at
 every origin (`retail.py`: 0.3058 against 0.343 at origin 0). At the last 13-week origin the backtest
