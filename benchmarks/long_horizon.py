@@ -48,7 +48,7 @@ import numpy as np
 
 import common
 import retail
-from common import add_lgbm_ratios, bar, print_rows, score, write_rows
+from common import add_lgbm_ratios, bar, print_rows, write_rows
 
 NAME = "long_horizon"
 PANEL = "dominicks_oj"
@@ -67,32 +67,20 @@ def run_horizon(horizon: int, origins: int, args: argparse.Namespace) -> list[di
     panel = dataclasses.replace(retail.DATASETS[PANEL], horizon=horizon)
     data, grid, statics = retail.load(panel)
     systems = [s for s in SYSTEMS if s != "autogluon" or args.autogluon_python]
-    scores: dict[str, list[dict[str, float]]] = {s: [] for s in systems}
-    notes: dict[str, list[str]] = {s: [] for s in systems}
+    runs: dict[str, list[dict[str, Any]]] = {s: [] for s in systems}
     for k in range(origins):
         split = retail.split(panel, data, grid, k)
-        for system in systems:
-            run = retail.run_system(system, panel, split, statics, args)
-            metrics = score(split.test, None if run.error else run.forecast, split.filled, panel.season)
-            scores[system].append({**metrics, "seconds": run.seconds})
-            notes[system].append(f"origin {k} ({split.origin.date()}): wQL {metrics.get('wql', np.nan):.4f}")
-            if system == "tidecast" and run.notes:
-                notes[system][-1] += f", {run.notes[0]}"
-            print(
-                f"  {horizon} weeks, origin {k}: {system} {run.seconds:.1f}s wQL {metrics.get('wql', np.nan):.4f}"
-            )
-    rows = []
-    for system in systems:
-        frame = scores[system]
-        mean = {key: float(np.mean([m[key] for m in frame])) for key in frame[0]} if frame else {}
-        rows.append(
-            {
-                "dataset": dataset_name(horizon),
-                "system": retail.LABELS[system],
-                **mean,
-                "note": "; ".join(notes[system]),
-            }
-        )
+        for system in systems:  # `retail.run_origin` runs, scores and prints one origin
+            runs[system].append(retail.run_origin(panel, system, k, split, statics, args))
+    rows = [
+        {
+            "dataset": dataset_name(horizon),
+            "system": retail.LABELS[system],
+            **{m: float(np.mean([r.get(m, np.nan) for r in done])) for m in retail.METRICS},
+            "note": "; ".join(f"origin {r['origin']} ({r['origin_date']}): {r['note']}" for r in done),
+        }
+        for system, done in runs.items()
+    ]
     add_lgbm_ratios(rows, retail.PLAIN)
     return rows
 

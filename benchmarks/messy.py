@@ -308,8 +308,12 @@ def messy_bars(rows: list[dict[str, Any]], causes: pd.DataFrame | None = None) -
             f"the messy data's floor (oracle) alone is {floor / clean:.1f}x the clean wQL",
         )
     ]
-    left = causes[causes["cause"] == "return days left out"] if causes is not None and len(causes) else None
-    if left is not None and len(left):
+    left = (
+        pd.DataFrame()
+        if causes is None or causes.empty
+        else causes[causes["cause"] == "return days left out"]
+    )
+    if len(left):
         r = left.iloc[0]
         bars.append(
             bar(
