@@ -47,18 +47,25 @@ def candidate(name: str, per_window: list[list[float]], windows: list[WindowData
     return result
 
 
-def three_windows(last_a: float, last_b: float) -> tuple[list[WindowData], list[CandidateResult]]:
+def three_windows(
+    last_a: float,
+    last_b: float,
+    first: tuple[float, float] = (8.5, 12.0),
+    middle: tuple[float, float] = (8.5, 12.0),
+) -> tuple[list[WindowData], list[CandidateResult]]:
+    """A and B on windows 1, 2 and 3 (each value for both steps)."""
     windows = [window(k, 3) for k in range(3)]
-    a = candidate("A", [[8.5, 8.5], [8.5, 8.5], [last_a, last_a]], windows)
-    b = candidate("B", [[12.0, 12.0], [12.0, 12.0], [last_b, last_b]], windows)
+    a = candidate("A", [[first[0]] * 2, [middle[0]] * 2, [last_a, last_a]], windows)
+    b = candidate("B", [[first[1]] * 2, [middle[1]] * 2, [last_b, last_b]], windows)
     return windows, [a, b]
 
 
 def test_when_the_ensemble_wins_only_in_sample_then_the_best_single_model_is_chosen():
-    # Windows 1-2: A 0.15, B 0.2, their average (10.25) 0.025. Window 3: A 0.05, B 0.4,
-    # average (12.25) 0.225. On all three the 50/50 mix scores 0.0917 against A's 0.1167,
-    # so weights fitted and scored on every window would pick the ensemble.
-    windows, candidates = three_windows(last_a=10.5, last_b=14.0)
+    # Window 1: A 0 and B 20, both wQL 1, their average exact. Windows 2 and 3: A 0.05, B
+    # 0.4, their average (12.25) 0.225. On all three the 50/50 mix scores 0.15 against A's
+    # 0.367, so weights fitted and scored on every window would pick the ensemble; A beats
+    # it on window 3 (weights from windows 1-2) and on window 2 (weights from window 1).
+    windows, candidates = three_windows(last_a=10.5, last_b=14.0, first=(0.0, 20.0), middle=(10.5, 14.0))
     selection = select(candidates, windows, Q, "wql", size=2)
     assert selection is not None
     assert selection.ensemble_weights == {"A": 0.5, "B": 0.5}
@@ -70,6 +77,30 @@ def test_when_the_ensemble_wins_only_in_sample_then_the_best_single_model_is_cho
     assert "did not beat the best single model (A)" in selection.notes[0]
     assert selection.scored_on.startswith("window 3 (the last)")
     assert selection.scored_window == 2
+
+
+def test_when_a_single_model_wins_only_the_last_window_then_the_ensemble_stays():
+    # Windows 1-2: A 0.15, B 0.2, their average (10.25) 0.025. Window 3: A 0.05, B 0.4,
+    # average (12.25) 0.225: A wins it, but on window 2 (weights fitted on window 1) the
+    # average beat A, so one window's win does not unseat the ensemble.
+    windows, candidates = three_windows(last_a=10.5, last_b=14.0)
+    selection = select(candidates, windows, Q, "wql", size=2)
+    assert selection is not None
+    assert selection.holdout_scores == pytest.approx({"A": 0.05, "B": 0.4, ENSEMBLE: 0.225})
+    assert selection.best == ENSEMBLE and selection.weights == {"A": 0.5, "B": 0.5}
+    assert "(A) beat the ensemble on window 3 (the last)" in selection.notes[-1]
+    assert "but not on window 2 (A 0.15 against 0.025)" in selection.notes[-1]
+
+
+def test_when_there_are_two_windows_then_a_single_model_that_wins_the_last_is_chosen():
+    # No window before the last but one to fit weights on: the last window alone decides.
+    windows = [window(k, 2) for k in range(2)]
+    a = candidate("A", [[8.5, 8.5], [10.5, 10.5]], windows)
+    b = candidate("B", [[12.0, 12.0], [14.0, 14.0]], windows)
+    selection = select([a, b], windows, Q, "wql", size=2)
+    assert selection is not None
+    assert selection.holdout_scores == pytest.approx({"A": 0.05, "B": 0.4, ENSEMBLE: 0.225})
+    assert selection.best == "A" and selection.weights == {"A": 1.0}
 
 
 def test_when_the_ensemble_also_wins_on_the_held_out_window_then_it_is_chosen_with_weights_from_all():
@@ -147,13 +178,17 @@ def panel_window(index: int, n_windows: int, items: tuple[str, ...], horizon: in
     return WindowData(w, actual.iloc[:0], actual, None, np.ones(len(actual)))
 
 
-def four_series(last_a: list[float], last_b: list[float]) -> tuple[list[WindowData], list[CandidateResult]]:
+def four_series(
+    last_a: list[float],
+    last_b: list[float],
+    first: tuple[float, float] = (8.5, 12.0),
+    middle: tuple[float, float] = (8.5, 12.0),
+) -> tuple[list[WindowData], list[CandidateResult]]:
     """Windows 1-2 as in `three_windows` for four series; window 3 per series as given."""
     items = ("a", "b", "c", "d")
     windows = [panel_window(k, 3, items) for k in range(3)]
-    early_a, early_b = [8.5] * 8, [12.0] * 8
-    a = candidate("A", [early_a, early_a, list(np.repeat(last_a, 2))], windows)
-    b = candidate("B", [early_b, early_b, list(np.repeat(last_b, 2))], windows)
+    a = candidate("A", [[first[0]] * 8, [middle[0]] * 8, list(np.repeat(last_a, 2))], windows)
+    b = candidate("B", [[first[1]] * 8, [middle[1]] * 8, list(np.repeat(last_b, 2))], windows)
     return windows, [a, b]
 
 
@@ -173,8 +208,12 @@ def test_when_a_single_model_wins_the_held_out_window_by_noise_then_the_ensemble
 
 def test_when_a_single_model_wins_the_held_out_window_on_every_series_then_it_is_chosen():
     # Window 3: A exact everywhere, B 4 high everywhere, the mix 2 high: A wins on all four
-    # series by the same amount, infinitely many standard errors.
-    windows, candidates = four_series(last_a=[10.0] * 4, last_b=[14.0] * 4)
+    # series by the same amount, infinitely many standard errors. Window 2 likewise (A exact,
+    # B 2 high, the mix fitted on window 1 1 high); window 1 (A 0, B 20, both wQL 1, the mix
+    # exact) keeps the mix ahead over all three windows.
+    windows, candidates = four_series(
+        last_a=[10.0] * 4, last_b=[14.0] * 4, first=(0.0, 20.0), middle=(10.0, 12.0)
+    )
     selection = select(candidates, windows, Q, "wql", size=2)
     assert selection is not None
     assert selection.holdout_scores == pytest.approx({"A": 0.0, "B": 0.4, ENSEMBLE: 0.2})
