@@ -77,6 +77,8 @@ def test_when_the_ensemble_wins_only_in_sample_then_the_best_single_model_is_cho
     assert "did not beat the best single model (A)" in selection.notes[0]
     assert selection.scored_on.startswith("window 3 (the last)")
     assert selection.scored_window == 2
+    assert selection.earlier_duel["scores"] == pytest.approx({"A": 0.05, ENSEMBLE: 0.225})
+    assert selection.earlier_duel["ensemble_stays"] is False
 
 
 def test_when_a_single_model_wins_only_the_last_window_then_the_ensemble_stays():
@@ -90,6 +92,13 @@ def test_when_a_single_model_wins_only_the_last_window_then_the_ensemble_stays()
     assert selection.best == ENSEMBLE and selection.weights == {"A": 0.5, "B": 0.5}
     assert "(A) beat the ensemble on window 3 (the last)" in selection.notes[-1]
     assert "but not on window 2 (A 0.15 against 0.025)" in selection.notes[-1]
+    assert selection.earlier_duel == {
+        "scored_on": "window 2",
+        "single_model": "A",
+        "scores": pytest.approx({"A": 0.15, ENSEMBLE: 0.025}),
+        "fit_weights": {"A": 0.5, "B": 0.5},
+        "ensemble_stays": True,
+    }
 
 
 def test_when_there_are_two_windows_then_a_single_model_that_wins_the_last_is_chosen():

@@ -207,6 +207,7 @@ def choose(
         "fit_weights": selection.fit_weights,
         "weighted_by": selection.weighted_by,
         "scores": selection.holdout_scores,
+        "earlier_duel": selection.earlier_duel,
     }
     report.notes.extend(selection.notes)
     if auto.fallbacks_in_mix_:

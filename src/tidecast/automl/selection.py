@@ -80,6 +80,9 @@ class Selection:
     scored_window: int | None = None
     # What the ensemble weights were fitted on: the objective, or its scale-free counterpart.
     weighted_by: str = ""
+    # The same duel one window earlier, where it ran (`_earlier_duel`): where, the single model,
+    # both scores and the weights fitted before it; empty where it did not.
+    earlier_duel: dict[str, object] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -233,6 +236,7 @@ def select(
         earlier := _earlier_duel(fit_forecasts, holdout.fit, quantiles, metric, size, single.weighted_by)
     ) and (earlier[1].ensemble_stays):
         label, before = earlier
+        single.earlier_duel = _described(label, before)
         single.best, single.weights = ENSEMBLE, final
         single.notes.append(
             f"the best single model ({rival}) beat the ensemble on {holdout.label} ({metric} {rival_score:.4g} "
@@ -241,6 +245,8 @@ def select(
             "refitted on every window"
         )
     else:
+        if earlier:
+            single.earlier_duel = _described(*earlier)
         single.notes.append(
             f"the ensemble did not beat the best single model ({rival}) on {holdout.label}: "
             f"{metric} {ensemble_score:.4g} against {rival_score:.4g}; forecasting with {best_single}"
@@ -288,6 +294,17 @@ def _duel(
         weights=weights,
         within=within,
     )
+
+
+def _described(where: str, duel: Duel) -> dict[str, object]:
+    """The earlier duel as the run's report keeps it."""
+    return {
+        "scored_on": where,
+        "single_model": duel.rival,
+        "scores": {duel.rival: duel.single, ENSEMBLE: duel.ensemble},
+        "fit_weights": duel.weights,
+        "ensemble_stays": duel.ensemble_stays,
+    }
 
 
 def _earlier_duel(

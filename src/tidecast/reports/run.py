@@ -96,6 +96,7 @@ def build_report(auto: AutoForecaster, forecasts: pd.DataFrame | None = None) ->
                 "fit_weights": report.ensemble_holdout.get("fit_weights", {}),
                 "weighted_by": report.ensemble_holdout.get("weighted_by", auto.metric),
                 "heldout_scores": report.ensemble_holdout.get("scores", {}),
+                "earlier_duel": report.ensemble_holdout.get("earlier_duel", {}),
                 "window_scores": report.ensemble_window_scores,
                 "window_metrics": report.ensemble_window_metrics,
             },
