@@ -34,6 +34,17 @@ selection rule is not the whole answer. At 39 weeks the direct `LightGBM` cannot
 quantile boosters (alone: wQL 0.635, p10-p90 coverage 0): the horizon-lag model carries the
 ensemble (0.92).
 
+Since engine 18aa8e4 a single model replaces the ensemble only when it wins the last two
+backtest windows (`automl/selection.py`): at the last 13-week origin LightGBM won window 3
+but lost window 2, so the ensemble ships there, 0.3524 -> 0.3267 (every other origin and
+horizon kept its choice and its score). 13 weeks: 0.3426 against the plain LightGBM's 0.3401
+(1.007, FAIL) and AutoGluon's 0.3419 (1.002, FAIL); 26 and 39 weeks as above. Rerun with
+AutoGluon at engine 19ecae9 (same scores; AutoGluon took 33-48 s, tidecast 21-44 s, on a slower
+machine): AutoGluon's best is its WeightedEnsemble, nearly all DirectTabular (its LightGBM
+over lags of at least the horizon), at every origin; its ETS blew up too (validation scores
+-2e7 to -4e27) and got no weight. `benchmarks/lightgbm_history.md` has three knobs of the
+horizon-lag model measured at these horizons, none taken.
+
 Rerun: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/long_horizon.py
 [--autogluon-python /path/to/agvenv/bin/python]`
 """

@@ -23,7 +23,11 @@ there too (`_earlier_duel`). One window is a noisy judge. On dominicks_oj 13 wee
 (origin 0, `benchmarks/long_horizon.py`) the direct LightGBM beat the ensemble on window 3
 (0.313 against 0.324, beyond noise) and scored 0.3524 on the test; it lost window 2, so the
 ensemble now stays and scores 0.3267 there. dominicks_oj's 4-week origins 0 and 1 keep their
-single model, which wins both windows.
+single model, which wins both windows. The one set it cost: the 54-store visits panel
+(`benchmarks/visits_panel.py`), where LightGBM alone won window 3 but not window 2 and scored
+0.0286 on the test against the ensemble's 0.0289. Every other committed set picked the
+ensemble already, so nothing there moves (pasta_promo, dominicks_oj at 4 weeks and Favorita's
+export rerun: identical).
 """
 
 from __future__ import annotations
