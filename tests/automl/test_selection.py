@@ -13,7 +13,7 @@ import pytest
 
 from tidecast.automl.backtest import CandidateResult, WindowData, score_window
 from tidecast.automl.ensemble import BacktestForecast
-from tidecast.automl.selection import ENSEMBLE, holdout_split, naive_is_competitive, select
+from tidecast.automl.selection import ENSEMBLE, _earlier_duel, holdout_split, naive_is_competitive, select
 from tidecast.automl.windows import BacktestWindow
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 
@@ -242,3 +242,28 @@ def test_naive_is_competitive_when_its_mean_score_is_within_twice_the_best():
     # A Naive stopped after its first window (`pruning`) or missing is never competitive.
     assert not naive_is_competitive([best, result("Naive", [0.1], error="stopped after window 1")])
     assert not naive_is_competitive([best])
+
+
+@pytest.mark.parametrize("weighted_by", ["wql", "scaled quantile loss"])
+def test_the_earlier_duel_fits_its_weights_on_the_loss_the_final_ones_were_fitted_on(weighted_by):
+    # Windows 1-2 of `four_series`: on window 1 A is 1.5 low and B 2 high on every series, so
+    # the 50/50 mix (0.25 high) beats both on either loss; window 2 judges it.
+    windows, candidates = four_series(last_a=[10.0] * 4, last_b=[14.0] * 4, middle=(10.0, 12.0))
+    rows = np.arange(16)  # windows 1 and 2: four series, two steps each
+    forecasts = {
+        c.name: BacktestForecast(c.forecast.mean[rows], c.forecast.quantiles[rows]) for c in candidates
+    }
+    found = _earlier_duel(forecasts, windows[:2], Q, "wql", 2, weighted_by)
+    assert found is not None
+    where, duel = found
+    assert where == "window 2"
+    assert duel.weights == {"A": 0.5, "B": 0.5} and duel.rival == "A"
+    # Window 2: A exact (0), B 2 high (0.2), the mix 1 high (0.1): A wins on every series.
+    assert duel.single == pytest.approx(0.0) and duel.ensemble == pytest.approx(0.1)
+    assert not duel.ensemble_stays
+
+
+def test_there_is_no_earlier_duel_with_one_window_before_the_last():
+    windows, candidates = three_windows(last_a=10.5, last_b=14.0)
+    forecasts = {c.name: BacktestForecast(c.forecast.mean[:2], c.forecast.quantiles[:2]) for c in candidates}
+    assert _earlier_duel(forecasts, windows[:1], Q, "wql", 2, "wql") is None
