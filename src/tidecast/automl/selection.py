@@ -285,6 +285,8 @@ def _duel(
     quantiles: tuple[float, ...],
     metric: str,
 ) -> Duel:
+    """The ensemble with `weights` against the single model `holdout`'s fit points pick, on its
+    held-out points (`fit_forecasts` and `test_forecasts`: every candidate on each side)."""
     fit_score = windowed_scorer(holdout.fit, quantiles, metric)
     test_score = windowed_scorer(holdout.test, quantiles, metric)
     rival = min(fit_forecasts, key=lambda n: fit_score(fit_forecasts[n].mean, fit_forecasts[n].quantiles))
