@@ -28,6 +28,14 @@ but pasta_promo's origins 0 / 1 / 2 0.3798 / 0.4288 / 0.3945 -> 0.3868 / 0.4362 
 dominicks_oj's 0.2258 / 0.4492 / 0.2525 -> 0.2695 / 0.4256 / 0.2422: on two windows of a
 third of the cells the flagged weights spread onto weak local members (AutoTheta, MSTL, NPTS
 on pasta_promo's promotion days) and move by the origin.
+
+Stopping the greedy path early, at the shortest prefix within 0.5% or 1% of the best backtest
+score (fewer rounds, coarser weights), as a guard against weak members that the backtest
+rates and the test does not repay (`benchmarks/long_horizon.py`), was measured at engine
+7d0b630 and not taken: dominicks_oj 13 weeks ahead 0.3267 / 0.3051 / 0.3959 became 0.3260 /
+0.3126 / 0.3991 (0.5%) and 0.3356 / 0.3207 / 0.3991 (1%), 26 weeks 0.3161 -> 0.3233 / 0.3273,
+4 weeks origins 0-1 0.3058 / 0.2136 -> 0.3037 / 0.2262 and 0.3058 / 0.2136: the fine weights
+of the full path pay.
 """
 
 from __future__ import annotations
