@@ -59,8 +59,9 @@ dynamic regression holds 0.09-0.12 of the weight at twice its test wQL. By quart
 no crossover to weight steps apart: at 13 weeks, origin 0, the horizon-lag model leads
 LightGBM in every quarter (0.248 / 0.436 / 0.209 / 0.385 against 0.292 / 0.470 / 0.255 /
 0.379, the last a tie). The lead: the greedy weights on two or three windows give weak
-members weight that the test does not repay; dropping light members was measured and lost
-elsewhere (`automl/ensemble.py`), so what is left is a stop for additions within noise.
+members weight that the test does not repay; dropping light members and stopping the greedy
+path within 0.5-1% of its best were both measured and lost (`automl/ensemble.py`), so what is
+left is a per-series judge of each addition (a stop when its paired gain is within noise).
 
 Rerun: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/long_horizon.py
 [--autogluon-python /path/to/agvenv/bin/python]`
