@@ -22,48 +22,58 @@ Panels, the last horizon of each series held out (never blanked), scored by wQL 
   known price, deal and feature ad; the last 4 weeks held out (series observed in the cutoff
   week only: one not observed there would forecast other weeks).
 
-Results (2026-12-03, 2 shared cores, 125 demo items; `results/missing.csv`), wQL:
+Results (2026-12-07, engine af6230d, one thread, 125 demo items; `results/missing.csv`), wQL:
 
 fast preset (Naive, SeasonalNaive, AutoTheta, CrostonSBA: none takes NaN, so ``none`` means the
 model-side fill):
 
 | choice | demo blank 10% | demo drop 10% | demo 4-week gaps | dominicks_oj | demo clean |
 |---|---|---|---|---|---|
-| zero | 0.0555 | 0.0555 | 0.0297 | 0.4333 | 0.0188 |
-| none (default) | 0.0184 | 0.0184 | 0.0177 | 0.4329 | 0.0188 |
-| seasonal | 0.0222 | 0.0222 | 0.0177 | 0.4339 | 0.0188 |
-| interpolate | 0.0187 | 0.0187 | 0.0186 | 0.4329 | 0.0188 |
-| auto | 0.0187 | 0.0187 | 0.0177 | 0.4329 | 0.0188 |
+| zero | 0.0555 | 0.0555 | 0.0303 | 0.4205 | 0.0209 |
+| none (default) | 0.0202 | 0.0202 | 0.0203 | 0.4220 | 0.0209 |
+| seasonal | 0.0241 | 0.0241 | 0.0203 | 0.4221 | 0.0209 |
+| interpolate | 0.0202 | 0.0202 | 0.0204 | 0.4220 | 0.0209 |
+| auto | 0.0202 | 0.0202 | 0.0203 | 0.4220 | 0.0209 |
 
 fast preset plus LightGBM (which takes the NaN under ``none``):
 
 | choice | demo blank 10% | demo drop 10% | demo 4-week gaps | dominicks_oj | demo clean |
 |---|---|---|---|---|---|
-| zero | 0.0423 | 0.0304 | 0.0251 | 0.4047 | 0.0055 |
-| none (default) | 0.0048 | 0.0088 | 0.0072 | 0.3967 | 0.0055 |
-| seasonal | 0.0060 | 0.0069 | 0.0073 | 0.3904 | 0.0055 |
-| interpolate | 0.0054 | 0.0079 | 0.0122 | 0.4017 | 0.0055 |
-| auto | 0.0054 | 0.0079 | 0.0073 | 0.4017 | 0.0055 |
+| zero | 0.0179 | 0.0254 | 0.0098 | 0.3881 | 0.0064 |
+| none (default) | 0.0067 | 0.0067 | 0.0076 | 0.3615 | 0.0064 |
+| seasonal | 0.0057 | 0.0081 | 0.0072 | 0.3617 | 0.0064 |
+| interpolate | 0.0059 | 0.0068 | 0.0056 | 0.3432 | 0.0064 |
+| auto | 0.0059 | 0.0068 | 0.0072 | 0.3432 | 0.0064 |
 
 medium preset (the default: statistical families, DynamicRegression, LightGBM; 3 windows), 25
-demo items (dominicks_oj whole), zero against the default only:
+demo items (dominicks_oj whole), four choices:
 
 | choice | demo blank 10% | demo drop 10% | demo 4-week gaps | dominicks_oj | demo clean |
 |---|---|---|---|---|---|
-| zero | 0.0495 | 0.0142 | 0.0232 | 0.3775 | 0.0017 |
-| none (default) | 0.0017 | 0.0047 | 0.0045 | 0.3717 | 0.0017 |
+| zero | 0.0235 | 0.0289 | 0.0055 | 0.3838 | 0.0015 |
+| none (default) | **0.0017** | **0.0021** | 0.0038 | 0.3572 | 0.0015 |
+| interpolate | 0.0023 | 0.0027 | **0.0024** | **0.3389** | 0.0015 |
+| auto | 0.0023 | 0.0027 | 0.0042 | **0.3389** | 0.0015 |
 
-Reading: ``zero`` costs 2-8x the wQL of any other choice on the demo panels and is worst on
-dominicks_oj too. Over the eight gappy cells, wQL relative to each cell's best has geometric
-mean 1.033 for ``none``, 1.042 ``auto``, 1.081 ``seasonal``, 1.118 ``interpolate`` (1.7x on the
-four-week gaps with LightGBM) and 2.607 ``zero``: ``none`` (NaN for LightGBM, DeepAR, CNNQR;
-``auto`` for the others) is the default. Where it is not best (drop 10% with LightGBM, 0.0088 against the
-seasonal fill's 0.0069; dominicks_oj, 0.3967 against 0.3904) the gaps were filled for LightGBM
-too: measured once per cell, so part of it may be LightGBM's own run-to-run spread. With
-dropped rows the known covariates of the absent days are filled with the item's mean (a
-promotion flag becomes a share), which blanking does not do: the reason blank and drop differ
-only when a model reads covariates. With the medium preset, blanking 10% of the cells no
-longer costs anything (0.0017 as clean; 0.0495 under ``zero``).
+Reading: ``zero`` still costs the most everywhere (2-14x on the demo panels, 7-13% on
+dominicks_oj). Over the eight gappy cells of the two fast runs, wQL relative to each cell's
+best has geometric mean 1.006 for ``interpolate``, 1.038 ``auto``, 1.067 ``none``, 1.114
+``seasonal`` and 2.011 ``zero`` (at 2026-12-03: ``none`` 1.033, ``auto`` 1.042, ``seasonal``
+1.081, ``interpolate`` 1.118, ``zero`` 2.607); with the default
+preset, over its four gappy cells, ``none`` 1.131, ``interpolate`` 1.141, ``auto`` 1.303:
+``none`` keeps the default by a hair, winning the scattered blanks and dropped rows, while
+interpolating wins the four-week gaps (0.0024 against 0.0038) and dominicks_oj's absent weeks
+(0.3389 against 0.3572, 5%). A lead, not a change: the default would have to be measured on
+every real set (dominicks_oj's gaps are 1-8 weeks; a fill for gaps of a few steps and none
+for longer ones is the obvious next candidate). The engine moved a great deal
+between the two runs (the LightGBM now reads missing lags through its closure and gap rules,
+the horizon-lag model, the backtest plans), so these are today's figures, not a change of one
+thing. The demo's clean fast run went 0.0188 -> 0.0209 between them, with the same choices.
+
+History: at 2026-12-03 (engine of that day) ``none`` was the best on the mean and became the
+default; ``zero`` cost 2-8x on the demo panels. With dropped rows the known covariates of the
+absent days are filled with the item's mean (a promotion flag becomes a share), which blanking
+does not do: the reason blank and drop differ only when a model reads covariates.
 
 Run: ``PYTHONPATH=src python benchmarks/missing.py [--items 125] [--preset fast]
 [--models Naive,SeasonalNaive,...] [--only PANELS] [--choices CHOICES]``; writes
