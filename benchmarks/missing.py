@@ -55,7 +55,7 @@ demo items (dominicks_oj whole), four choices:
 | interpolate | 0.0023 | 0.0027 | **0.0024** | **0.3389** | 0.0015 |
 | auto | 0.0023 | 0.0027 | 0.0042 | **0.3389** | 0.0015 |
 
-Reading: ``zero`` still costs the most on every gappy demo panel (1.3-14x the best) and, with
+Reading: ``zero`` still costs the most on every gappy demo panel (1.5-14x the best) and, with
 LightGBM in the mix, 13% on dominicks_oj; with the fast statistical models alone it ties
 there (0.4205 against ``none``'s 0.4220). Over the eight gappy cells of the two fast runs, wQL relative to each cell's
 best has geometric mean 1.006 for ``interpolate``, 1.038 ``auto``, 1.067 ``none``, 1.114
