@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tidecast.automl.backtest import CandidateResult, WindowData, score_window, windowed_scorer
-from tidecast.automl.ensemble import BacktestForecast, combine, greedy_ensemble
+from tidecast.automl.ensemble import BacktestForecast, PointScorer, combine, greedy_ensemble
 from tidecast.automl.scale_free import MIN_Z, compare, counterpart, held_out_comparison, scale_free_weights
 from tidecast.data.schema import ITEM_ID
 from tidecast.models.baseline import Naive
@@ -219,7 +219,9 @@ def select(
                 f"{metric} (series count by volume): on {holdout.label} they scored {metric} {versus.scale_free:.4g} "
                 f"against {versus.objective:.4g}, {versus.z:.2f} standard errors apart over {versus.n_series} series"
             )
-    duel = _duel(fit_forecasts, test_forecasts, holdout, fit_weights, quantiles, metric)
+    duel = _duel(
+        fit_forecasts, test_forecasts, holdout, fit_weights, fit_score, test_score, quantiles, metric
+    )
     single.ensemble_metrics = duel.metrics
     single.holdout_scores[ENSEMBLE] = duel.ensemble
     rival, ensemble_score, rival_score = duel.rival, duel.ensemble, duel.single
@@ -286,13 +288,14 @@ def _duel(
     test_forecasts: Mapping[str, BacktestForecast],
     holdout: Holdout,
     weights: dict[str, float],
+    fit_score: PointScorer,
+    test_score: PointScorer,
     quantiles: tuple[float, ...],
     metric: str,
 ) -> Duel:
     """The ensemble with `weights` against the single model `holdout`'s fit points pick, on its
-    held-out points (`fit_forecasts` and `test_forecasts`: every candidate on each side)."""
-    fit_score = windowed_scorer(holdout.fit, quantiles, metric)
-    test_score = windowed_scorer(holdout.test, quantiles, metric)
+    held-out points (`fit_forecasts` and `test_forecasts`: every candidate on each side, scored
+    by the caller's `fit_score` and `test_score`)."""
     rival = min(fit_forecasts, key=lambda n: fit_score(fit_forecasts[n].mean, fit_forecasts[n].quantiles))
     held_out = combine(test_forecasts, weights)
     within = _within_noise(holdout.test[0], held_out, test_forecasts[rival], quantiles, metric)
@@ -338,13 +341,16 @@ def _earlier_duel(
     if holdout is None:
         return None
     fit_forecasts = _subset(forecasts, holdout.fit_rows)
+    fit_score = windowed_scorer(holdout.fit, quantiles, metric)
     if weighted_by == metric:
-        weights = greedy_ensemble(fit_forecasts, windowed_scorer(holdout.fit, quantiles, metric), size=size)
+        weights = greedy_ensemble(fit_forecasts, fit_score, size=size)
     else:
         weights = scale_free_weights(fit_forecasts, holdout.fit, quantiles, metric, size)
     if not weights:
         return None
-    duel = _duel(fit_forecasts, _subset(forecasts, holdout.test_rows), holdout, weights, quantiles, metric)
+    test_score = windowed_scorer(holdout.test, quantiles, metric)
+    test_forecasts = _subset(forecasts, holdout.test_rows)
+    duel = _duel(fit_forecasts, test_forecasts, holdout, weights, fit_score, test_score, quantiles, metric)
     return holdout.where, duel
 
 
