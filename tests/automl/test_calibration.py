@@ -20,7 +20,7 @@ from tidecast.automl.calibration import (
 from tidecast.automl.ensemble import BacktestForecast
 from tidecast.automl.fit_report import FitReport
 from tidecast.automl.search import calibrate
-from tidecast.data.schema import TARGET
+from tidecast.data.schema import TARGET, quantile_column
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -225,7 +225,12 @@ def test_when_naive_trails_a_steady_growth_then_the_fit_scales_its_forecast_up()
     assert all(f is not None and f > 1 for f in auto.report_.calibration["level_per_window"])
     forecast = auto.predict()
     last = pd.concat(frames).groupby("item_id")["target"].last()
-    np.testing.assert_allclose(forecast.groupby("item_id")["mean"].first(), last * level, rtol=1e-9)
+    # The median moves by the level alone (the bands never move it); the mean column may be the
+    # one the calibrated quantiles imply (`mean_estimate`), within a hair of it here.
+    np.testing.assert_allclose(
+        forecast.groupby("item_id")[quantile_column(0.5)].first(), last * level, rtol=1e-9
+    )
+    np.testing.assert_allclose(forecast.groupby("item_id")["mean"].first(), last * level, rtol=1e-3)
     off = AutoForecaster(horizon=14, models=["Naive"], backtest_windows=3, n_jobs=1, calibrate_level=False)
     assert off.fit(pd.concat(frames)).report_.calibration["level"] == 1.0
 

@@ -9,11 +9,12 @@ import pytest
 from explain_data import HORIZON, arrays, demo, demo_forecaster, hand_panel, hand_spec
 
 from tidecast.automl.calibration import QuantileCalibration
-from tidecast.data.schema import DatasetSpec
+from tidecast.automl.mean_estimate import implied_weights
+from tidecast.data.schema import DatasetSpec, quantile_column
 from tidecast.explain import explain
 from tidecast.explain.ablation import forecast_mean
 from tidecast.explain.gbm import feature_group, gbm_terms
-from tidecast.explain.terms import BACKTEST_LEVEL, CLOSED_DAYS, UNEXPLAINED
+from tidecast.explain.terms import BACKTEST_LEVEL, CLOSED_DAYS, QUANTILE_MEAN, UNEXPLAINED
 from tidecast.models.gbm import LightGBM
 
 SMALL = {"max_rounds": 150, "max_rows": 6000, "min_data_in_leaf": 20, "n_jobs": 1}
@@ -95,6 +96,18 @@ def test_when_a_demo_run_with_lightgbm_is_explained_then_the_sum_is_its_forecast
     level_terms = scaled.contributions[scaled.contributions["feature"] == BACKTEST_LEVEL]["contribution"]
     first = explanation.forecast[explanation.forecast["item_id"] == "electronics_laptop_East"]["mean"]
     assert np.allclose(level_terms.to_numpy(), 0.04 * first.to_numpy(), atol=1e-9)
+    # A mean column taken from the calibrated quantiles: the difference is its own term.
+    ones = (1.0,) * len(auto.quantiles_)
+    auto.calibration_ = QuantileCalibration(tuple(auto.quantiles_), ones)
+    east = auto.predict(future=future).query("item_id == 'electronics_laptop_East'")
+    auto.calibration_ = QuantileCalibration(tuple(auto.quantiles_), ones, mean_from_quantiles=True)
+    implied = explain(auto, future=future, items=["electronics_laptop_East"])
+    assert implied.additivity_error() < 1e-6
+    shipped = auto.predict(future=future).query("item_id == 'electronics_laptop_East'")
+    q = shipped[[quantile_column(v) for v in auto.quantiles_]].to_numpy()
+    assert np.allclose(shipped["mean"].to_numpy(), q @ implied_weights(auto.quantiles_), atol=1e-9)
+    shift = implied.contributions[implied.contributions["feature"] == QUANTILE_MEAN]["contribution"]
+    assert np.allclose(shift.to_numpy(), shipped["mean"].to_numpy() - east["mean"].to_numpy(), atol=1e-6)
 
 
 def test_when_lightgbm_reads_past_covariates_and_attributes_then_they_are_their_own_features() -> None:

@@ -74,6 +74,16 @@ def test_when_the_kind_is_unknown_then_a_config_error_names_the_kinds() -> None:
             " These are the backtest forecasts before the run's calibration; the forecast multiplies the "
             "whole forecast by 1.0125 (a bias every backtest window showed).",
         ),
+        (
+            {
+                "level": 1.0,
+                "mean_from_quantiles": True,
+                "mean_backtest_rmse": {"models": 12.5, "quantiles": 10.25},
+            },
+            " These are the backtest forecasts before the run's calibration; the forecast takes its mean "
+            "column from the calibrated quantiles (0.3 p10 + 0.4 p50 + 0.3 p90 for the default levels; "
+            "backtest RMSE 10.25 against the models' own mean's 12.5).",
+        ),
     ],
 )
 def test_the_calibration_text_says_what_the_forecast_applies(calibration: dict, expected: str) -> None:

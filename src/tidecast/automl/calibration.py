@@ -103,6 +103,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tidecast.automl.mean_estimate import implied_mean
+
 # Factors searched for widening: from the band the models state up to three times it. With
 # factors down to 0.5 and no agreement asked, the demo's target-only ensemble's p10-p90
 # coverage fell from 0.60 to 0.35 for a wQL change under 1%, and Favorita's from 0.89 to 0.67
@@ -141,6 +143,9 @@ class QuantileCalibration:
     # One factor for the whole forecast, applied before the bands (module docstring). Models
     # saved before it existed unpickle with the class default.
     level: float = 1.0
+    # The shipped mean is the one the calibrated quantiles imply (`mean_estimate`), chosen on
+    # the backtests; models saved before it existed unpickle with the class default.
+    mean_from_quantiles: bool = False
 
     def apply(self, mean: np.ndarray, q: np.ndarray) -> np.ndarray:
         """Rescaled quantile forecasts; `q` is (..., n_quantiles) in the order of `quantiles`,
@@ -156,11 +161,14 @@ class QuantileCalibration:
     def calibrated(self, mean: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(mean, quantiles) as shipped: both from the uncalibrated pair, so callers need not
         mind that the quantiles read the mean before its level moves."""
-        return self.apply_mean(mean), self.apply(mean, q)
+        q = self.apply(mean, q)
+        if self.mean_from_quantiles:
+            return implied_mean(q, self.quantiles), q
+        return self.apply_mean(mean), q
 
     @property
     def identity(self) -> bool:
-        return self.level == 1.0 and all(f == 1.0 for f in self.factors)
+        return self.level == 1.0 and all(f == 1.0 for f in self.factors) and not self.mean_from_quantiles
 
 
 def _center(mean: np.ndarray, q: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:

@@ -6,6 +6,7 @@ Each step reads the forecaster's configuration and writes what it found into the
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from tidecast.automl import pruning, screening
 from tidecast.automl.backtest import CandidateResult, ProgressFn, run_candidate
 from tidecast.automl.calibration import QuantileCalibration, calibrate_backtests
 from tidecast.automl.ensemble import combine
+from tidecast.automl.mean_estimate import choose_mean
 from tidecast.automl.planning import BacktestPlan, plan_backtest
 from tidecast.automl.presets import get_preset
 from tidecast.automl.selection import NAIVE_COMPETITIVE, naive_is_competitive, select
@@ -253,6 +255,10 @@ def calibrate(
         getattr(auto, "calibrate_level", True),
     )
     calibration = fits.chosen
+    # The mean column: the models' or the one the calibrated quantiles imply (`mean_estimate`).
+    mean = choose_mean(y, *calibration.calibrated(ensemble.mean, ensemble.quantiles), quantiles)
+    if mean.from_quantiles:
+        calibration = dataclasses.replace(calibration, mean_from_quantiles=True)
     ok = np.isfinite(y)
     before = wql(y[ok], ensemble.quantiles[ok], quantiles)
     after = wql(y[ok], calibration.apply(ensemble.mean, ensemble.quantiles)[ok], quantiles)
@@ -272,9 +278,13 @@ def calibrate(
         "level_reason": fits.level.reason,
         "backtest_wql_before": before,
         "backtest_wql_after": after,
+        "mean_from_quantiles": mean.from_quantiles,
+        "mean_backtest_rmse": {"models": mean.rmse_models, "quantiles": mean.rmse_quantiles},
     }
     if calibration.level != 1.0:
         report.notes.append(fits.level.reason)
+    if mean.from_quantiles:
+        report.notes.append(mean.reason)
     return None if calibration.identity else calibration
 
 

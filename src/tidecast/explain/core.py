@@ -6,7 +6,8 @@ strategy, ablation for every other model. The ensemble forecast is the weighted 
 members' forecasts (the calibrated bands touch the quantiles only), so its contributions
 are the members' contributions times their weights, feature by feature. A forecast scaled
 by the bias every backtest window showed (`automl.calibration`) gets a "backtest level"
-adjustment; closed days (the run's closure rules) zero the forecast after that: the "closed
+adjustment, and a mean column taken from the calibrated quantiles (`automl.mean_estimate`) a
+"mean from quantiles" one; closed days (the run's closure rules) zero the forecast after that: the "closed
 days" adjustment, and so do dormant items (`automl.dormant`): the "dormant item" adjustment.
 Whatever the methods leave unexplained (none, up to rounding, for the exact ones; none by
 construction for ablation) is reported as "unexplained" rather than hidden,
@@ -40,6 +41,7 @@ from tidecast.explain.terms import (
     CLOSED_DAYS,
     CONTRIBUTION,
     DORMANT_ITEM,
+    QUANTILE_MEAN,
     UNEXPLAINED,
     Terms,
     importance,
@@ -177,6 +179,12 @@ def explain_arrays(auto: AutoForecaster, arrays: SeriesArrays, future: pd.DataFr
     if asleep.any():
         combined.add(DORMANT_ITEM, ADJUSTMENT, np.where(asleep[:, None], rest, 0.0))
     closed = np.where(asleep[:, None], 0.0, rest)
+    if getattr(getattr(auto, "calibration_", None), "mean_from_quantiles", False):
+        # The mean its quantiles imply, not the members': the difference is its own term
+        # (on a day a closure zeroed, what is left is the closure's).
+        shift = np.where(final != 0.0, closed, 0.0) if getattr(auto, "closures_", ()) else closed
+        combined.add(QUANTILE_MEAN, ADJUSTMENT, shift)
+        closed = closed - shift
     if getattr(auto, "closures_", ()) and np.any(np.abs(closed) > TOLERANCE * np.maximum(1.0, np.abs(final))):
         combined.add(CLOSED_DAYS, ADJUSTMENT, closed)
     stamps = ensemble[TIMESTAMP].to_numpy().reshape(-1, horizon)

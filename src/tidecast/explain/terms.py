@@ -48,6 +48,7 @@ NON_NEGATIVITY = "non-negativity"
 CLOSED_DAYS = "closed days"
 DORMANT_ITEM = "dormant item"
 BACKTEST_LEVEL = "backtest level"
+QUANTILE_MEAN = "mean from quantiles"
 FALLBACK = "fallback"
 UNEXPLAINED = "unexplained"
 

@@ -276,6 +276,13 @@ def _calibration_text(inputs: ReportInputs) -> str:
     if factors and any(f != 1 for f in factors.values()):
         listed = ", ".join(f"{name} ×{factor:g}" for name, factor in factors.items())
         steps.append(f"scales each quantile's distance from the median by: {listed}")
+    if calibration.get("mean_from_quantiles"):
+        rmse = calibration.get("mean_backtest_rmse") or {}
+        steps.append(
+            "takes its mean column from the calibrated quantiles (0.3 p10 + 0.4 p50 + 0.3 p90 for the "
+            f"default levels; backtest RMSE {rmse.get('quantiles', float('nan')):.4g} against the models' "
+            f"own mean's {rmse.get('models', float('nan')):.4g})"
+        )
     if not steps:
         return ""
     return f" These are the backtest forecasts before the run's calibration; the forecast {', then '.join(steps)}."
