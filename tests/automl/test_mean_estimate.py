@@ -98,3 +98,7 @@ def test_when_the_models_mean_is_their_median_of_skewed_demand_then_the_run_ship
     assert any(note.startswith("mean column: the mean its quantiles imply") for note in report.notes)
     mean, shipped = calibration.calibrated(q[:1, 1], q[:1])
     np.testing.assert_allclose(mean, shipped @ np.array([0.3, 0.4, 0.3]))
+    auto.calibrate_mean = False  # the option off: the models' mean ships
+    report = FitReport(candidates=report.candidates)
+    off = calibrate(auto, windows, {"M": 1.0}, QUANTILES, report)
+    assert (off is None or not off.mean_from_quantiles) and report.calibration["mean_from_quantiles"] is False

@@ -111,6 +111,7 @@ class AutoForecaster(PreparesData):
         events: pd.DataFrame | str | Path | None = None,
         calibrate_quantiles: bool = True,
         calibrate_level: bool = True,
+        calibrate_mean: bool = True,
         zero_dormant: bool = True,
         model_params: dict[str, dict[str, Any]] | None = None,
         n_jobs: int | None = None,
@@ -141,6 +142,7 @@ class AutoForecaster(PreparesData):
         self.events = events
         self.calibrate_quantiles = calibrate_quantiles
         self.calibrate_level = calibrate_level
+        self.calibrate_mean = calibrate_mean
         self.zero_dormant = zero_dormant
         self.model_params = model_params
         self.n_jobs = n_jobs

@@ -286,6 +286,12 @@ OPTIONS: tuple[Option, ...] = (
         bool,
     ),
     Option(
+        "calibrate_mean",
+        True,
+        "Take the mean column from the calibrated quantiles where the backtests say it is the better mean",
+        bool,
+    ),
+    Option(
         "zero_dormant",
         True,
         "Forecast 0 for items with no sale over their last cycle (a year of days; automl.dormant)",

@@ -257,7 +257,7 @@ def calibrate(
     calibration = fits.chosen
     # The mean column: the models' or the one the calibrated quantiles imply (`mean_estimate`).
     mean = choose_mean(y, *calibration.calibrated(ensemble.mean, ensemble.quantiles), quantiles)
-    if mean.from_quantiles:
+    if mean.from_quantiles and getattr(auto, "calibrate_mean", True):
         calibration = dataclasses.replace(calibration, mean_from_quantiles=True)
     ok = np.isfinite(y)
     before = wql(y[ok], ensemble.quantiles[ok], quantiles)
@@ -278,12 +278,12 @@ def calibrate(
         "level_reason": fits.level.reason,
         "backtest_wql_before": before,
         "backtest_wql_after": after,
-        "mean_from_quantiles": mean.from_quantiles,
+        "mean_from_quantiles": calibration.mean_from_quantiles,
         "mean_backtest_rmse": {"models": mean.rmse_models, "quantiles": mean.rmse_quantiles},
     }
     if calibration.level != 1.0:
         report.notes.append(fits.level.reason)
-    if mean.from_quantiles:
+    if calibration.mean_from_quantiles:
         report.notes.append(mean.reason)
     return None if calibration.identity else calibration
 
