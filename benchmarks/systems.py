@@ -42,6 +42,11 @@ class Run:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # the run failed: no forecast, nothing to score
+    calibration: dict[str, Any] = field(default_factory=dict)  # tidecast's report.calibration
+
+
+# Options every tidecast run of this process adds (a script's counterfactual, `mean_column.py`).
+EXTRA_OPTIONS: dict[str, Any] = {}
 
 
 def run_tidecast(
@@ -57,7 +62,9 @@ def run_tidecast(
     A failure is returned as `Run.error` (with the leaderboard so far), so one broken dataset
     does not stop the other benchmarks.
     """
-    auto = AutoForecaster(horizon=horizon, quantiles=QUANTILES, target_col=target_col, **options)
+    auto = AutoForecaster(
+        horizon=horizon, quantiles=QUANTILES, target_col=target_col, **{**options, **EXTRA_OPTIONS}
+    )
     try:
         with timed() as watch:
             forecast = auto.fit(train).predict(future=future)
@@ -70,7 +77,9 @@ def run_tidecast(
     timings["predict_seconds"] = round(watch.seconds - timings.get("total_seconds", 0.0), 2)
     chosen = ", ".join(f"{k} {w:.2f}" for k, w in report.ensemble_weights.items())
     notes = [f"selected {report.best} ({chosen})", f"timings {timings}", *report.notes]
-    return Run(forecast, watch.seconds, auto.leaderboard(), timings, notes)
+    return Run(
+        forecast, watch.seconds, auto.leaderboard(), timings, notes, calibration=report.calibration or {}
+    )
 
 
 def run_plain_lgbm(
