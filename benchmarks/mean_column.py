@@ -26,45 +26,41 @@ import pandas as pd
 
 import systems
 from common import RESULTS_DIR, machine
-from tidecast.automl.mean_estimate import implied_mean
+from tidecast.automl.mean_estimate import implied_mean, quantiles_better
 
 QUANTILE_COLUMNS = ("p10", "p50", "p90")
 # One (name, test, forecast run) per test cell of a group.
 Cell = tuple[str, pd.DataFrame, Callable[[], systems.Run]]
 
 
-def retail_cells() -> Iterator[Cell]:
-    """dominicks_oj and pasta_promo at `retail.py`'s three origins."""
+def _retail_origins(name: str, horizon: int | None, origins: int, label: str) -> Iterator[Cell]:
+    """`retail.py`'s panel `name` at `origins` origins, at its own horizon or at `horizon`."""
     import retail
 
     args = argparse.Namespace(threads=1, autogluon_python=None)
+    panel = retail.DATASETS[name]
+    if horizon is not None:
+        panel = dataclasses.replace(panel, horizon=horizon)
+    data, grid, statics = retail.load(panel)
+    for k in range(origins):
+        s = retail.split(panel, data, grid, k)
+        yield (
+            f"{label} origin {k}",
+            s.test,
+            lambda s=s: retail.run_system("tidecast", panel, s, statics, args),
+        )
+
+
+def retail_cells() -> Iterator[Cell]:
+    """dominicks_oj and pasta_promo at `retail.py`'s three origins."""
     for name in ("dominicks_oj", "pasta_promo"):
-        panel = retail.DATASETS[name]
-        data, grid, statics = retail.load(panel)
-        for k in range(3):
-            s = retail.split(panel, data, grid, k)
-            yield (
-                f"{name} origin {k}",
-                s.test,
-                lambda p=panel, s=s, st=statics: retail.run_system("tidecast", p, s, st, args),
-            )
+        yield from _retail_origins(name, None, 3, name)
 
 
 def long_cells() -> Iterator[Cell]:
     """dominicks_oj 13 (three origins), 26 and 39 weeks ahead (`long_horizon.py`)."""
-    import retail
-
-    args = argparse.Namespace(threads=1, autogluon_python=None)
     for horizon, origins in ((13, 3), (26, 1), (39, 1)):
-        panel = dataclasses.replace(retail.DATASETS["dominicks_oj"], horizon=horizon)
-        data, grid, statics = retail.load(panel)
-        for k in range(origins):
-            s = retail.split(panel, data, grid, k)
-            yield (
-                f"dominicks_oj {horizon}w origin {k}",
-                s.test,
-                lambda p=panel, s=s, st=statics: retail.run_system("tidecast", p, s, st, args),
-            )
+        yield from _retail_origins("dominicks_oj", horizon, origins, f"dominicks_oj {horizon}w")
 
 
 def favorita_cells() -> Iterator[Cell]:
@@ -158,7 +154,7 @@ def measure(name: str, test: pd.DataFrame, run: systems.Run) -> dict[str, Any]:
         "quantiles": implied_mean(q, (0.1, 0.5, 0.9)),
     }
     backtest = run.calibration.get("mean_backtest_rmse") or {}
-    chosen = backtest.get("quantiles", np.inf) < backtest.get("models", np.nan) * (1.0 - 1e-9)
+    chosen = quantiles_better(backtest.get("models", np.nan), backtest.get("quantiles", np.inf))
     means["shipped"] = means["quantiles"] if chosen else means["models"]
     row: dict[str, Any] = {"set": name, "shipped": "quantiles" if chosen else "models"}
     for key, f in means.items():

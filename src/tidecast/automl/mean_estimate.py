@@ -83,5 +83,10 @@ def choose_mean(y: np.ndarray, mean: np.ndarray, q: np.ndarray, quantiles: Seque
         return MeanChoice(False, float("nan"), float("nan"))
     models = float(np.sqrt(np.mean((mean[ok] - y[ok]) ** 2)))
     from_q = float(np.sqrt(np.mean((implied[ok] - y[ok]) ** 2)))
-    # Strictly lower, beyond rounding: where the quantiles are symmetric both are one forecast.
-    return MeanChoice(from_q < models * (1.0 - 1e-9), models, from_q)
+    return MeanChoice(quantiles_better(models, from_q), models, from_q)
+
+
+def quantiles_better(rmse_models: float, rmse_quantiles: float) -> bool:
+    """The implied mean wins: strictly lower, beyond rounding (where the quantiles are
+    symmetric both are one forecast)."""
+    return bool(rmse_quantiles < rmse_models * (1.0 - 1e-9))
