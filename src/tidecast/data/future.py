@@ -21,12 +21,11 @@ import numpy as np
 import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays
+from tidecast.data.fill_cells import array_values, column_values, fill_value
 from tidecast.data.filling import (
+    EVERY,
     Fill,
     FillingOptions,
-    array_values,
-    column_values,
-    fill_value,
     is_flag,
     resolve_filling,
 )
@@ -68,7 +67,7 @@ def fill_future(
     else:
         arrays = SeriesArrays.from_panel(history, freq)
         past = {c: column_values(history[c]) for c in known}
-    options = {k: v for k, v in (filling or {}).items() if k in known}  # the rest is prepare's
+    options = {k: v for k, v in (filling or {}).items() if k in known or k == EVERY}  # the rest is prepare's
     numeric = {c: v.dtype.kind == "f" for c, v in past.items()}
     plans = resolve_filling(options, numeric, [c for c, v in past.items() if numeric[c] and is_flag(v)])
     expected = pd.DataFrame(
@@ -121,7 +120,7 @@ def fill_future(
         raise DataError(
             f"{int(unknown.to_numpy().sum())} future values of the known covariates {columns} "
             f"are missing for {len(items)} items (e.g. {list(items[:5])}); provide them or set a "
-            f"futurefill method, e.g. the filling {_futurefill_hint(columns[0], past[columns[0]])}"
+            f"futurefill method, e.g. the filling {_futurefill_hint(columns, past)}"
             f"{_unmatched_hint(given, frame.loc[still], arrays.item_ids)}",
             [{str(k): _plain(v) for k, v in row.items()} for row in rows],
         )
@@ -153,15 +152,19 @@ def _day(stamp: pd.Timestamp) -> str:
     return stamp.isoformat() if stamp != stamp.normalize() else stamp.strftime("%Y-%m-%d")
 
 
-def _futurefill_hint(column: str, past: np.ndarray) -> str:
-    """Filling specs that would fill `column`'s gaps, as the user writes them (JSON): each item's
-    median or a value for a number, a value seen in the history for text."""
-    if past.dtype.kind == "f":
-        median = json.dumps({column: {"futurefill": "median"}})
+def _futurefill_hint(columns: list[str], past: dict[str, np.ndarray]) -> str:
+    """Filling specs that would fill the gaps, as the user writes them (JSON): for a number, each
+    item's median or a value; for text, a value seen in the history; for several numbers, the
+    same for every covariate at once (`EVERY`)."""
+    column = columns[0]
+    if all(past[c].dtype.kind == "f" for c in columns):
+        key = EVERY if len(columns) > 1 else column
+        median = json.dumps({key: {"futurefill": "median"}})
         value = json.dumps({column: {"futurefill": "value", "futurefill_value": 1}})
-        return f"{median} (each item's median) or {value}"
-    seen = next((v for v in past if not pd.isna(v)), "")
-    return json.dumps({column: {"futurefill": "value", "futurefill_value": _plain(seen)}})
+        return f"{median} (each item's median{', every covariate' if key == EVERY else ''}) or {value}"
+    text = next(c for c in columns if past[c].dtype.kind != "f")
+    seen = next((v for v in past[text] if not pd.isna(v)), "")
+    return json.dumps({text: {"futurefill": "value", "futurefill_value": _plain(seen)}})
 
 
 def _fill_ended(

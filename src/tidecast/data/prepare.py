@@ -23,11 +23,10 @@ import numpy as np
 import pandas as pd
 
 from tidecast.data.arrays import series_indptr
+from tidecast.data.fill_cells import column_values, ended_early, fill_gaps
 from tidecast.data.filling import (
     ColumnFilling,
     FillingOptions,
-    column_values,
-    fill_gaps,
     is_flag,
     resolve_filling,
 )
@@ -318,6 +317,7 @@ def _regular_grid(
         raise DataError(f"{len(empty)} series have no target values at all: {list(sample_items(empty))}")
     if plans[TARGET].frontfill.method != "none":
         first = np.full(len(starts), first.min())
+    problems.extend(ended_early(last, data.names, plans[TARGET].backfill.method))
     if plans[TARGET].backfill.method != "none":
         last = np.full(len(starts), last.max())
     cells = int((last - first + 1).sum())

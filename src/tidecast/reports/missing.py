@@ -1,7 +1,7 @@
 """What happened to missing values, in sentences for the console and report.json.
 
 Preparation notes, per column, how many cells were missing in each region and how they were
-filled or left (`filling.fill_gaps`); for the target left missing, what happens next depends on
+filled or left (`fill_cells.fill_gaps`); for the target left missing, what happens next depends on
 the candidates (`Tags.handles_missing_target`), which only the run knows: this module adds it.
 """
 
