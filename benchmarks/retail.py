@@ -72,7 +72,10 @@ PLAIN = LABELS["plain_lgbm"]
 # history to every other series: by default tidecast stops with "future values of the known
 # covariates are missing". Extending every series to the origin with its median is the
 # option a user finds for that; nothing else about tidecast's filling changes (pasta_promo has
-# no absent rows, so it is unaffected).
+# no absent rows, so it is unaffected). The backfill "missing" (those weeks unknown, not filled)
+# scored worse at origin 0, 0.348 / 0.340 / 0.336 at seeds 0-2 against 0.306 / 0.305 / 0.308,
+# and at origins 1-2 (0.2249 / 0.4382 against 0.2136 / 0.4298), though within what 200 random
+# target cells set missing do to that origin (`benchmarks/lightgbm_history.md`).
 TIDECAST_FILLING = {"target": {"backfill": "median"}}
 
 
