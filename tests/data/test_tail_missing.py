@@ -10,6 +10,7 @@ from tidecast import AutoForecaster
 from tidecast.data.prepare import prepare
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import ConfigError
+from tidecast.reports.missing import missing_lines
 
 
 def _panel(days: int = 60, short_by: int = 3) -> pd.DataFrame:
@@ -80,3 +81,13 @@ def test_when_a_series_ends_early_then_backfill_missing_forecasts_it_on_the_othe
     assert set(padded.groupby(ITEM_ID)[TIMESTAMP].min()) == {pd.Timestamp("2024-03-01")}
     b = padded[padded[ITEM_ID] == "b"]
     assert b["mean"].between(15, 25).all()  # from what it sold before, not from unknown steps
+
+
+def test_when_a_series_ends_early_then_the_console_and_report_lines_say_so() -> None:
+    auto = AutoForecaster(horizon=5, models=["SeasonalNaive"], backtest_windows=1).fit(_panel())
+    lines = missing_lines(auto.report_.data_summary, ["SeasonalNaive"])
+    assert [line for line in lines if "end 3 steps before" in line] == [
+        "1 series end 3 steps before the panel's last step: each is forecast from its own last "
+        'observation; a target backfill forecasts them from the panel\'s end, {"target": {"backfill": '
+        '"missing"}} with those steps unknown, {"target": {"backfill": "median"}} with them filled'
+    ]

@@ -16,7 +16,9 @@ from tidecast.models.catalog import CATALOG
 
 # The target's runs of zeros read as before launch or as gaps (`data.zero_runs`) are missing too.
 ZERO_RUN_KINDS = ("leading_zeros", "zero_runs", "zero_tail")
-KINDS = ("missing_values", "missing_values_left", *ZERO_RUN_KINDS)
+# Series whose last steps were not recorded (`fill_cells.ended_early`): where they are forecast from.
+TAIL_KINDS = ("series_end_early",)
+KINDS = ("missing_values", "missing_values_left", *ZERO_RUN_KINDS, *TAIL_KINDS)
 
 
 def takes_missing_target(names: Sequence[str]) -> list[str]:
