@@ -85,3 +85,15 @@ def test_when_every_sets_middlefill_then_prepare_fills_each_covariate_and_leaves
     assert a["price"].tolist() == [2.0, 0.0, 9.0]
     assert a["promo"].tolist() == [0.0, 0.0, 0.0]
     assert np.isnan(a[TARGET].iloc[1])
+
+
+def test_when_a_job_body_carries_every_and_missing_then_they_are_accepted_and_checked() -> None:
+    from pydantic import ValidationError
+
+    from tidecast.jobs.request import JobRequest
+
+    body = {"data": "sales.csv", "horizon": 4}
+    filling = {EVERY: {"futurefill": "median"}, "target": {"backfill": "missing"}}
+    assert JobRequest.model_validate({**body, "filling": filling}).filling == filling
+    with pytest.raises(ValidationError, match=r"unknown futurefill method 'often' for '\*'"):
+        JobRequest.model_validate({**body, "filling": {EVERY: {"futurefill": "often"}}})
