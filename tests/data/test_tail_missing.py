@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -91,3 +93,15 @@ def test_when_a_series_ends_early_then_the_console_and_report_lines_say_so() -> 
         'observation; a target backfill forecasts them from the panel\'s end, {"target": {"backfill": '
         '"missing"}} with those steps unknown, {"target": {"backfill": "median"}} with them filled'
     ]
+
+
+def test_when_a_model_fitted_with_missing_is_loaded_then_newer_history_is_padded_the_same_way(
+    tmp_path: Path,
+) -> None:
+    filling = {"target": {"backfill": "missing"}}
+    auto = AutoForecaster(horizon=5, models=["SeasonalNaive"], backtest_windows=1, filling=filling)
+    auto.fit(_panel(60, 3)).save(tmp_path / "model")
+    newer = _panel(70, 4)  # ten days later, b's last four not recorded
+    forecast = AutoForecaster.load(tmp_path / "model").predict(data=newer)
+    starts = forecast.groupby(ITEM_ID)[TIMESTAMP].min()
+    assert starts.to_dict() == {"a": pd.Timestamp("2024-03-11"), "b": pd.Timestamp("2024-03-11")}
