@@ -29,7 +29,9 @@ tidecast's 0.3058 there is the lucky end of a spread (0.3285-0.3340 when perturb
 margin at that origin is about 1%, not 10%, and over the three 4-week origins 3.5% (mean
 ratio 0.968) rather than 7.5%. At 13 weeks the two tie (1.004 / 1.000 / 1.009), at 26 and 39
 weeks too (0.999, 0.992): the long horizons' failed bars (1.007, 1.016, 1.0004 as is) are a
-tie within what 0.2% of the data moves, not a loss. pasta_promo (`results/perturbed/pasta_promo.md`,
+tie within what 0.2% of the data moves, not a loss; with six copies each (engine 5b31861,
+`results/perturbed/dominicks_oj_long6.md`) 13 weeks 0.999 / 0.990 / 1.009, 26 weeks 0.995, 39
+weeks 0.992. pasta_promo (`results/perturbed/pasta_promo.md`,
 engine 455df84, 14 days, 0.1% of its cells per copy) holds its margin better: 0.952 / 0.965 /
 1.003 on the perturbed means against 0.939 / 0.944 / 0.999 as is. Bagging the horizon-lag model (two boosters per
 level, feature fraction 0.7, seeds 0 and 1, averaged: twice its time) was measured here and
