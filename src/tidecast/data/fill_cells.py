@@ -198,8 +198,8 @@ def ended_early(last: np.ndarray, names: np.ndarray, backfill: str) -> list[Prob
     early = behind > 0
     if not early.any() or backfill not in ("none", TAIL_MISSING):
         return []
-    span = f"{behind[early].min()}" if behind[early].min() == behind[early].max() else ""
-    span = span or f"{behind[early].min()}-{behind[early].max()}"
+    low, high = behind[early].min(), behind[early].max()
+    span = f"{low}" if low == high else f"{low}-{high}"
     said = f"{int(early.sum())} series end {span} steps before the panel's last step"
     if backfill == TAIL_MISSING:
         message, handled = f"{said}: run on to it, those steps missing", "forecast from the panel's end"

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP
+from tidecast.automl.mean_estimate import implied_weights
+from tidecast.automl.options import OPTIONS
+from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_column
 from tidecast.errors import ConfigError
 from tidecast.reports import business, inventory, quality
 from tidecast.reports.document import BandChart, BarChart, Chart, Report, Section
@@ -264,6 +266,14 @@ def _warnings(inputs: ReportInputs, options: ReportOptions) -> pd.DataFrame:
     return business.accuracy_warnings(errors, overall, nominal, options.wape_limit)
 
 
+# The implied mean of the default levels, as `mean_estimate` weighs them: "0.3 p10 + 0.4 p50 + 0.3 p90".
+DEFAULT_LEVELS = next(o.default for o in OPTIONS if o.name == "quantiles")
+_DEFAULT_MEAN_RULE = " + ".join(
+    f"{w:g} {quantile_column(q)}"
+    for q, w in zip(DEFAULT_LEVELS, implied_weights(DEFAULT_LEVELS), strict=True)
+)
+
+
 def _calibration_text(inputs: ReportInputs) -> str:
     """The run's calibration (level and bands), which the backtest rows predate and the
     forecast applies."""
@@ -279,7 +289,7 @@ def _calibration_text(inputs: ReportInputs) -> str:
     if calibration.get("mean_from_quantiles"):
         rmse = calibration.get("mean_backtest_rmse") or {}
         steps.append(
-            "takes its mean column from the calibrated quantiles (0.3 p10 + 0.4 p50 + 0.3 p90 for the "
+            f"takes its mean column from the calibrated quantiles ({_DEFAULT_MEAN_RULE} for the "
             f"default levels; backtest RMSE {rmse.get('quantiles', float('nan')):.4g} against the models' "
             f"own mean's {rmse.get('models', float('nan')):.4g})"
         )
