@@ -18,8 +18,9 @@ from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.metrics import wql
 from tidecast.models.baseline import SeasonalNaive
 from tidecast.models.catalog import make_model
-from tidecast.models.gbm_features import Windows, extend
+from tidecast.models.gbm_features import extend
 from tidecast.models.gbm_lagged import HorizonLagLightGBM, _interpolate
+from tidecast.models.gbm_windows import Windows
 
 QUANTILES = (0.1, 0.5, 0.9)
 FAST = {"n_jobs": 1, "rounds": 30}

@@ -16,8 +16,9 @@ from tidecast.metrics import wql
 from tidecast.models.baseline import SeasonalNaive
 from tidecast.models.gbm import LightGBM
 from tidecast.models.gbm_closed import closure_rules
-from tidecast.models.gbm_features import FeatureLayout, Windows, extend, origin_norm
+from tidecast.models.gbm_features import FeatureLayout, extend, origin_norm
 from tidecast.models.gbm_runtime import lightgbm_threads, run_params
+from tidecast.models.gbm_windows import Windows
 
 QUANTILES = (0.1, 0.5, 0.9)
 PANEL = store_panel(n_stores=20)

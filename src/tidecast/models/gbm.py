@@ -63,7 +63,6 @@ from tidecast.models.gbm_closed import closure_rules, open_only, open_values
 from tidecast.models.gbm_features import (
     Extended,
     FeatureLayout,
-    Windows,
     calendar_frame,
     extend,
     feature_rows,
@@ -82,6 +81,7 @@ from tidecast.models.gbm_training import (
     train_booster,
     trend_base,
 )
+from tidecast.models.gbm_windows import Windows
 from tidecast.models.intervals import fallback_prediction
 
 if TYPE_CHECKING:  # lightgbm loads scikit-learn and dask (about a second): imported on first fit

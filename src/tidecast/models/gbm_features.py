@@ -38,6 +38,7 @@ from tidecast.data.features import EVENT_CAP, event_distances, spec_calendar, ti
 from tidecast.data.schema import DatasetSpec
 from tidecast.models.covariates import append_horizon
 from tidecast.models.covariates.encoding import codes, is_numeric, vocabulary
+from tidecast.models.gbm_windows import Windows
 
 # A numeric known covariate with at most this many distinct integer values, zero among them,
 # is an indicator of events (a promotion, a store's closure) and gets event distances.
@@ -185,56 +186,6 @@ def calendar_frame(ext: Extended, spec: DatasetSpec, layout: FeatureLayout) -> p
         return pd.DataFrame()
     calendar = spec_calendar(spec, ext.timestamps.min(), ext.timestamps.max())
     return time_features(ext.timestamps, spec, layout.fourier_periods, layout.fourier_order, calendar)
-
-
-class Windows:
-    """Prefix sums over `ext.values` (NaN as missing) for O(1) window means and spreads."""
-
-    def __init__(self, values: np.ndarray) -> None:
-        finite = np.isfinite(values)
-        clean = np.where(finite, values, 0.0)
-        self.total = np.concatenate([[0.0], np.cumsum(clean)])
-        self.squares = np.concatenate([[0.0], np.cumsum(clean * clean)])
-        self.absolute = np.concatenate([[0.0], np.cumsum(np.abs(clean))])
-        self.count = np.concatenate([[0], np.cumsum(finite)])
-        self.nonzero = np.concatenate([[0], np.cumsum(clean != 0)])
-        position = np.arange(len(values), dtype=np.float64)
-        self.position = np.concatenate([[0.0], np.cumsum(np.where(finite, position, 0.0))])
-        self.position2 = np.concatenate([[0.0], np.cumsum(np.where(finite, position * position, 0.0))])
-        self.cross = np.concatenate([[0.0], np.cumsum(clean * position)])
-
-    def stats(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Mean, standard deviation and mean |y| of positions [lo, hi) (NaN where empty)."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            count = (self.count[hi] - self.count[lo]).astype(np.float64)
-            count[count == 0] = np.nan
-            mean = (self.total[hi] - self.total[lo]) / count
-            second = (self.squares[hi] - self.squares[lo]) / count
-            spread = np.sqrt(np.maximum(second - mean * mean, 0.0))
-            absolute = (self.absolute[hi] - self.absolute[lo]) / count
-        return mean, spread, absolute
-
-    def nonzero_level(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Mean |y| over the observed non-zero values of [lo, hi), and how many there are."""
-        count = (self.nonzero[hi] - self.nonzero[lo]).astype(np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            level = (self.absolute[hi] - self.absolute[lo]) / count
-        return np.where(count > 0, level, np.nan), count
-
-    def line(self, lo: np.ndarray, hi: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Least-squares line through positions [lo, hi): its value at position `at` and the
-        standard deviation of the values around it (both NaN with fewer than three points)."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            n = (self.count[hi] - self.count[lo]).astype(np.float64)
-            n[n < 3] = np.nan
-            mean_x = (self.position[hi] - self.position[lo]) / n
-            mean_y = (self.total[hi] - self.total[lo]) / n
-            var_x = (self.position2[hi] - self.position2[lo]) / n - mean_x * mean_x
-            var_y = (self.squares[hi] - self.squares[lo]) / n - mean_y * mean_y
-            cov = (self.cross[hi] - self.cross[lo]) / n - mean_x * mean_y
-            slope = np.where(var_x > 1e-9, cov / var_x, 0.0)
-            residual = np.sqrt(np.maximum(var_y - slope * cov, 0.0))
-            return mean_y + slope * (at - mean_x), residual
 
 
 # Under "spread" scaling the spread is at least this share of the level, so a (nearly)

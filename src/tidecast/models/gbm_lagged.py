@@ -51,10 +51,11 @@ from tidecast.data.arrays import SeriesArrays, ranges
 from tidecast.data.features import EVENT_CAP, event_distances
 from tidecast.models.base import Forecaster, Prediction, Tags
 from tidecast.models.gbm_closed import closed_mask, closure_rules, open_only, open_values
-from tidecast.models.gbm_features import Extended, FeatureLayout, Windows, calendar_frame, extend, flag_lift
+from tidecast.models.gbm_features import Extended, FeatureLayout, calendar_frame, extend, flag_lift
 from tidecast.models.gbm_layout import feature_layout, fourier_order, model_periods
 from tidecast.models.gbm_runtime import run_params
 from tidecast.models.gbm_training import binned, booster_predict, train_booster
+from tidecast.models.gbm_windows import Windows
 from tidecast.models.intervals import fallback_prediction, too_short
 
 if TYPE_CHECKING:  # lightgbm loads scikit-learn and dask (about a second): imported on first fit

@@ -16,8 +16,9 @@ import pandas as pd
 from tidecast.data.arrays import SeriesArrays
 from tidecast.models.base import Prediction
 from tidecast.models.gbm_closed import closed_mask
-from tidecast.models.gbm_features import Windows, calendar_frame, extend, origin_norm
+from tidecast.models.gbm_features import calendar_frame, extend, origin_norm
 from tidecast.models.gbm_training import direct_forecast, roll
+from tidecast.models.gbm_windows import Windows
 from tidecast.models.intervals import residual_quantiles, too_short
 
 if TYPE_CHECKING:

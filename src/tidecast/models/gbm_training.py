@@ -17,15 +17,10 @@ import numpy as np
 import pandas as pd
 
 from tidecast.models.gbm_closed import closed_mask
-from tidecast.models.gbm_features import (
-    Extended,
-    FeatureLayout,
-    Windows,
-    feature_rows,
-    origin_norm,
-)
+from tidecast.models.gbm_features import Extended, FeatureLayout, feature_rows, origin_norm
 from tidecast.models.gbm_rows import sample_training_rows
 from tidecast.models.gbm_runtime import Deadline
+from tidecast.models.gbm_windows import Windows
 
 if TYPE_CHECKING:  # lightgbm loads scikit-learn and dask (about a second): imported on first fit
     import lightgbm as lgb
