@@ -15,6 +15,7 @@ from conftest import fit_covariate_model
 from tidecast import AutoForecaster
 from tidecast.data.demo import future_covariates, generate
 from tidecast.service.endpoint_table import EndpointTable
+from tidecast.service.handlers import problem_response
 from tidecast.service.predictor import (
     ANSWER_SHAPES,
     LoadedModel,
@@ -163,6 +164,25 @@ def test_when_known_covariates_are_missing_then_422_names_them(covariate_model: 
     assert "promotion" in p.detail and "is_holiday" in p.detail
 
 
+def test_when_the_future_covers_part_of_the_horizon_then_the_422_renders_its_rows_as_strict_json(
+    covariate_model: LoadedModel,
+) -> None:
+    """The offending rows hold NaN covariates; rendered as they were, strict JSON refused them
+    and the client got a 500 instead of this 422."""
+    future = future_covariates(n_items=4, seed=7, horizon=HORIZON)
+    item = sorted(covariate_model.item_ids)[0]
+    part = future[future["item_id"] == item].head(5)
+    rows = part.assign(timestamp=part["timestamp"].astype(str)).to_dict("records")
+    p = problem(covariate_model, {"item_ids": [item], "future": rows})
+    assert (p.status, p.field) == (422, "future")
+    response = problem_response(p)
+    body = json.loads(response.body)
+    assert response.status_code == 422 and body["detail"] == p.detail
+    assert body["rows"] and all(row["item_id"] == item for row in body["rows"])
+    missing = [row for row in body["rows"] if row.get("promotion") is None]
+    assert missing and all(isinstance(row["timestamp"], str) for row in missing)
+
+
 # ---- fresh history ------------------------------------------------------------------------------
 def history_rows(
     pattern: np.ndarray, item: str = "new", weeks: int = 3, target_key: str = "target"
@@ -249,6 +269,20 @@ def test_when_input_is_bad_then_the_problem_names_the_field(
     doc = p.to_dict()
     assert doc["status"] == status and doc["title"] and doc["detail"] and doc["type"]
     assert doc["pointer"].startswith("/")
+
+
+def test_when_an_items_rows_come_again_then_the_problem_says_where_and_that_they_repeat(
+    weekly: LoadedModel,
+) -> None:
+    """A history pasted twice: not just "not contiguous", but where and why."""
+    other = history_rows(WEEK, item="y", weeks=1)
+    k = len(GOOD) + len(other)
+    p = problem(weekly, {"history": [*GOOD, *other, *GOOD[:4]]})
+    assert (p.status, p.field) == (422, f"history[{k}].item_id")
+    assert p.detail == (
+        f"history[{k}].item_id: the rows of item {GOOD[0]['item_id']!r} are not contiguous: they start again at row {k} "
+        "(4 of them repeat timestamps it already had); an item's rows must be together, in time order"
+    )
 
 
 def test_when_limits_are_exceeded_then_413(weekly: LoadedModel) -> None:

@@ -10,10 +10,13 @@ highlight the exact input to fix.
 
 from __future__ import annotations
 
+import datetime
 import json
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from tidecast.errors import ConfigError, DataError
@@ -66,12 +69,35 @@ class Problem(Exception):
             body["field"] = self.field
             body["pointer"] = self.pointer
         if self.errors:
-            body["errors"] = self.errors
-        body.update(self.extra)
+            body["errors"] = json_value(self.errors)
+        body.update(json_value(self.extra))
         return body
 
     def __repr__(self) -> str:
         return f"Problem({self.status}, {self.title!r}, {self.detail!r}, field={self.field!r})"
+
+
+def json_value(value: Any) -> Any:
+    """`value` as strict JSON can carry it: a missing number (NaN, an infinity) as null, dates
+    in ISO 8601, numpy scalars as plain numbers.
+
+    The engine's errors carry the offending rows as it read them (`DataError.rows`); a future
+    row short of a covariate holds NaN there, which strict JSON refuses, and the renderer
+    failing on it turned that 422 into a 500.
+    """
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, datetime.date):  # datetime and pandas' Timestamp are dates too
+        return None if value != value else value.isoformat()  # NaT is not equal to itself
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else str(value)
+    if hasattr(value, "item") and hasattr(value, "dtype"):  # a numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def field_path(location: Iterable[str | int]) -> str:
