@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tidecast.errors import DataError
-from tidecast.monitor.actuals import named_actuals, parse_upload, read_actuals
+from tidecast.monitor.actuals import actuals_frame, named_actuals, parse_upload, read_actuals
 
 
 def sales() -> pd.DataFrame:
@@ -49,3 +50,16 @@ def test_a_missing_column_is_named_with_the_ones_the_file_has() -> None:
         named_actuals(sales(), "Store,Aisle", "Date", "Sales")
     with pytest.raises(DataError, match=r"lack column\(s\) \['Units'\]; they have \['Store', 'Dept'"):
         named_actuals(sales(), "Store", "Date", "Units")
+
+
+def test_when_a_value_is_missing_or_infinite_then_the_error_names_the_row_in_plain_words() -> None:
+    """No numpy reprs ("np.float64(nan)") in what the user reads."""
+    frame = pd.DataFrame(
+        {"item_id": ["a", "a"], "timestamp": ["2024-01-01", "2024-01-02"], "value": [1.0, np.nan]}
+    )
+    with pytest.raises(DataError, match=r"^row 1: value is missing \(empty or NaN\)$"):
+        actuals_frame(frame)
+    with pytest.raises(DataError, match=r"^row 0: value inf is not a finite number$"):
+        actuals_frame(frame.assign(value=[np.inf, 1.0]))
+    with pytest.raises(DataError, match=r"^row 1: value 'many' is not a finite number$"):
+        actuals_frame(frame.assign(value=["1", "many"]))

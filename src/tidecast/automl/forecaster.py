@@ -247,7 +247,7 @@ class AutoForecaster(PreparesData):
             raise DataError(
                 f"the known covariates {list(spec.known_covariates)} need their values over the "
                 f"{self.horizon} forecast steps: pass them as a future table (--future on the command "
-                "line, future= in Python), or keep them in the data on rows after its last target date, "
+                'line, future= in Python, "future" in an API request), or keep them in the data on rows after its last target date, '
                 "with the target empty"
             )
 

@@ -233,7 +233,7 @@ class Forecaster:
             raise DataError(
                 f"{self.name} uses the known covariates {list(known)}: their values over the "
                 f"{self.horizon_} forecast steps are needed (future= in Python, --future on the command "
-                f"line, or rows after the data's last target date, the target empty) for "
+                f'line, "future" in an API request, or rows after the data\'s last target date, the target empty) for '
                 f"{data.n_series} items, e.g. {items}"
             )
         return fill_future(future, panel, self.spec_.freq, self.horizon_, known)

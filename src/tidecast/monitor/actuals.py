@@ -128,7 +128,11 @@ def _numbers(column: pd.Series, name: str, allow_missing: bool = False) -> pd.Se
     bad = ~np.isfinite(values.to_numpy()) & (column.notna().to_numpy() | (not allow_missing))
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        raise DataError(f"row {k}: {name} {column.iloc[k]!r} is not a finite number")
+        value = column.iloc[k]
+        if pd.isna(value):
+            raise DataError(f"row {k}: {name} is missing (empty or NaN)")
+        shown = value.item() if isinstance(value, np.generic) else value  # 'inf', not np.float64(inf)
+        raise DataError(f"row {k}: {name} {shown!r} is not a finite number")
     return values
 
 

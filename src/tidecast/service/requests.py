@@ -240,4 +240,11 @@ def check_order(frame: pd.DataFrame, field: str) -> None:
     seen = pd.Index(items[starts])
     if seen.has_duplicates:
         k = int(starts[np.flatnonzero(seen.duplicated())[0]])
-        raise invalid(f"{field}[{k}].item_id", f"the rows of item {items[k]!r} are not contiguous")
+        own = items == items[k]
+        repeated = np.isin(stamps[k:][own[k:]], stamps[:k][own[:k]])
+        why = f" ({int(repeated.sum())} of them repeat timestamps it already had)" if repeated.any() else ""
+        raise invalid(
+            f"{field}[{k}].item_id",
+            f"the rows of item {items[k]!r} are not contiguous: they start again at row {k}{why}; "
+            "an item's rows must be together, in time order",
+        )
