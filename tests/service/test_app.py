@@ -283,6 +283,25 @@ def test_only_approved_versions_deploy(
     assert client.get("/v1/endpoints", headers=admin(keys)).json() == {"endpoints": []}
 
 
+def test_when_a_deployed_version_is_rejected_then_the_reply_names_the_endpoints_that_still_serve_it(
+    client: TestClient, keys: dict[str, str], deployed: str
+) -> None:
+    """As in SageMaker, a rejection does not take an endpoint down: it says which ones to move."""
+    rejected = client.post("/v1/models/sales/versions/1/reject", headers=admin(keys))
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["status"] == "Rejected" and rejected.json()["still_serving"] == [deployed]
+    answer = client.post(
+        f"/v1/endpoints/{deployed}/forecast",
+        json={"item_ids": ["item_0"]},
+        headers={"X-API-Key": keys["forecast"]},
+    )
+    assert answer.status_code == 200 and len(answer.json()["forecasts"][0]["mean"]) == 3
+    again = client.post(
+        "/v1/endpoints", json={"name": "other", "group": "sales", "version": 1}, headers=admin(keys)
+    )
+    assert "only Approved" in assert_problem(again, 409)["detail"]
+
+
 def test_deploy_forecast_redeploy_delete(
     client: TestClient,
     keys: dict[str, str],
