@@ -49,7 +49,7 @@ def data_root_with_links_out(tmp_path: Path) -> Path:
     (root / "sub").mkdir(parents=True)
     outside.mkdir()
     (outside / "secret.csv").write_text("a,b\n1,2\n")
-    (root / "good.csv").write_text("a,b\n1,2\n")
+    (root / "good.csv").write_text("item_id,timestamp,target\nx,2024-01-01,1\n")
     (root / "link").symlink_to(outside)
     (root / "sub" / "inner.csv").symlink_to(outside / "secret.csv")
     return root

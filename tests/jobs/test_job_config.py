@@ -350,3 +350,48 @@ def test_a_sagemaker_horizon_past_the_longest_tidecast_forecasts_names_its_field
     body["AutoMLProblemTypeConfig"]["TimeSeriesForecastingJobConfig"]["ForecastHorizon"] = 50_001
     error = errors_of(body)
     assert error.field == f"{FORECAST}.ForecastHorizon" and "less than or equal to 50000" in str(error)
+
+
+def submitted(body: Any, root: Path) -> JobRequest:
+    """`body` as the API parses it at submission (locations must exist)."""
+    return parse_job_body(body, settings(root), check_exists=True)
+
+
+def test_when_the_data_lacks_a_named_column_then_the_submission_names_it_and_the_files_columns(
+    data_root: Path,
+) -> None:
+    """A misnamed target is a 422 at submission, as with `sql`, not a job failing in a worker."""
+    body = recipe()
+    body[FORECAST.split(".")[0]]["TimeSeriesForecastingJobConfig"]["TimeSeriesConfig"][
+        "TargetAttributeName"
+    ] = "sales"
+    with pytest.raises(JobConfigError) as info:
+        submitted(body, data_root)
+    [error] = info.value.errors
+    assert error["loc"] == ("AutoMLJobInputDataConfig", 0, "DataSource", "S3DataSource", "S3Uri")
+    assert error["msg"].startswith("the data has no column ['sales'] (name the item, time and target columns")
+    assert "'target_value'" in error["msg"] and "'promotion'" in error["msg"]
+    assert submitted(recipe(), data_root).columns.target == "target_value"  # the recipe's own names pass
+
+
+def test_a_parquet_files_schema_and_an_item_key_of_several_columns_are_read_at_submission(
+    tmp_path: Path,
+) -> None:
+    frame = generate(n_items=2).rename(columns={"item_id": "Store"}).assign(Dept="d1")
+    frame.to_parquet(tmp_path / "sales.parquet", index=False)
+    body = {
+        "data": str(tmp_path / "sales.parquet"),
+        "horizon": 7,
+        "columns": {"item": "Store,Dept", "target": "target_value"},
+    }
+    assert submitted(body, tmp_path).columns.item == "Store,Dept"
+    with pytest.raises(JobConfigError) as info:
+        submitted({**body, "columns": {"item": "Store,Aisle", "target": "units"}}, tmp_path)
+    [error] = info.value.errors
+    assert error["loc"] == ("data",) and "no column ['Store,Aisle (lacking Aisle)', 'units']" in error["msg"]
+
+
+def test_a_file_the_headers_cannot_tell_about_is_left_to_the_worker(tmp_path: Path) -> None:
+    """An empty CSV (no header) gives no columns to check: reading it will say what is wrong."""
+    (tmp_path / "empty.csv").write_text("")
+    assert submitted({"data": str(tmp_path / "empty.csv"), "horizon": 7}, tmp_path).data.endswith("empty.csv")

@@ -387,7 +387,7 @@ def test_when_a_link_out_is_planted_while_a_job_is_queued_then_the_worker_refuse
     root.mkdir()
     outside.mkdir()
     generate(n_items=2).to_csv(outside / "sales.csv", index=False)
-    (root / "sales.csv").write_text("placeholder\n")
+    (root / "sales.csv").write_text("item_id,timestamp,target\n")  # passes the check at submission
     settings = ServiceSettings(home=tmp_path / "home", data_root=root)
     queued = store.create(parse_job_body({"data": "sales.csv", "horizon": 3}, settings, check_exists=True))
     (root / "sales.csv").unlink()

@@ -144,6 +144,8 @@ BAD_BODIES = [
     ("zero chunk rows", {"endpoint": "demo", "input": "demo.csv", "chunk_rows": 0}, "chunk_rows"),
     ("unknown field", {"endpoint": "demo", "input": "demo.csv", "overwrite": True}, "overwrite"),
     ("no input", {"endpoint": "demo"}, "input"),
+    ("missing input", {"endpoint": "demo", "input": "nope.csv"}, "input"),
+    ("missing future", {"endpoint": "demo", "input": "demo.csv", "future": "nope/*.csv"}, "future"),
     ("not an object", ["demo.csv"], "body"),
 ]
 
@@ -294,7 +296,11 @@ def test_a_missing_input_fails_the_job_not_the_worker(
 ) -> None:
     version = registry.register("sales", model_folder)
     store = JobStore(database.sessions)
-    queue_batch(store, batch_settings, version.id, input="missing.csv")
+    assert batch_settings.data_root is not None
+    doomed = Path(batch_settings.data_root) / "missing.csv"
+    doomed.write_text((Path(batch_settings.data_root) / "sales.csv").read_text())
+    queue_batch(store, batch_settings, version.id, input="missing.csv")  # there at submission
+    doomed.unlink()  # gone when the worker starts
     job = store.claim_next(1, "h")
     assert job is not None
     failed = run_job(job, store, registry, batch_settings)

@@ -470,11 +470,11 @@ class Target:
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory, model_folder: Path) -> Iterator[Target]:
     home = tmp_path_factory.mktemp("fuzz")
-    # The good job bodies' data ("d.csv", "s3://b/k.csv") exists below the data root: a job
-    # whose data is missing is refused at submission.
+    # The good job bodies' data ("d.csv", "s3://b/k.csv") exists below the data root, with the
+    # columns they name: a job whose data or columns are missing is refused at submission.
     (home / "b").mkdir()
-    for path in (home / "d.csv", home / "b" / "k.csv"):
-        path.write_text("item_id,timestamp,target\n")
+    (home / "d.csv").write_text("item_id,timestamp,target\n")
+    (home / "b" / "k.csv").write_text("i,t,y\n")
     service_settings = ServiceSettings(
         home=home, database_url=f"sqlite:///{home / 'tidecast.db'}", max_body_bytes=MAX_BODY, data_root=home
     )

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from browser import chromium_browser, needs_chromium, search_item, signed_in
-from test_e2e_http import Service, completed_job, create_key, wait_for_job
+from test_e2e_http import Service, completed_job, create_key
 
 pytestmark = pytest.mark.timeout(180)
 __all__ = ["chromium_browser"]  # the `browser` fixture
@@ -113,17 +113,17 @@ def test_the_endpoint_answers_for_a_joined_id_and_for_history_given_by_the_key_c
     assert unknown.status_code == 404 and unknown.json()["field"] == "item_ids", unknown.text
 
 
-def test_a_key_naming_a_column_the_data_lacks_fails_the_job_naming_it(service: Service) -> None:
+def test_a_key_naming_a_column_the_data_lacks_is_refused_at_submission_naming_it(service: Service) -> None:
     body = {
         "name": "no-aisle",
         "data": "sales.csv",
         **TASK,
         "columns": {**TASK["columns"], "item": "Store,Aisle"},
     }
-    created = service.call("POST", "/v1/jobs", json=body)
-    assert created.status_code == 201, created.text
-    job = wait_for_job(service, created.json()["id"], {"Completed", "Failed"}, timeout=60)
-    assert job["status"] == "Failed" and "Store,Aisle (lacking Aisle)" in job["error"], job
+    refused = service.call("POST", "/v1/jobs", json=body)
+    assert refused.status_code == 422 and refused.json()["field"] == "data", refused.text
+    assert "Store,Aisle (lacking Aisle)" in refused.json()["detail"]
+    assert all(job["name"] != "no-aisle" for job in service.call("GET", "/v1/jobs").json()["jobs"])
 
 
 @needs_chromium

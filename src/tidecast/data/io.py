@@ -113,6 +113,30 @@ def resolve_files(source: str | Path) -> tuple[Any, list[str], str]:
     return fs, paths, label
 
 
+def table_columns(source: str | Path, max_files: int = 50) -> list[str] | None:
+    """The column names of `source`'s files (every name any of them has), from their headers
+    and schemas alone; None where that would mean opening more than `max_files` files, or a
+    file cannot be read that way (reading the data will say why). For checking a job's column
+    roles when it is submitted rather than when a worker reads it."""
+    try:
+        fs, paths, _ = resolve_files(source)
+        if len(paths) > max_files:
+            return None
+        names: dict[str, None] = {}
+        for path in paths:
+            if table_kind(path) == "parquet":
+                with fs.open(path, "rb") as handle:
+                    names.update(dict.fromkeys(pq.ParquetFile(handle).schema_arrow.names))
+            else:
+                compression = compression_of(path)
+                sep = separator(fs, path, compression)
+                with fs.open(path, "rb", compression=compression) as handle:
+                    names.update(dict.fromkeys(map(str, pd.read_csv(handle, nrows=0, sep=sep).columns)))
+        return list(names)
+    except (DataError, OSError, ValueError, pa.ArrowException, UnicodeDecodeError):
+        return None
+
+
 def _read_one(
     fs: Any,
     path: str,

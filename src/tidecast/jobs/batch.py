@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from tidecast.batch.runner import DEFAULT_CHUNK_ROWS, Progress
 from tidecast.data.locations import NO_LOCAL_FILES, LocationPolicy, LocationRefused, check_location
+from tidecast.jobs.config import location_exists
 from tidecast.jobs.request import JobConfigError, one_future
 from tidecast.registry.errors import NotFound
 from tidecast.registry.schema import ModelVersion
@@ -212,6 +213,10 @@ def parse_batch_body(body: Any, settings: _Settings, job_id: str) -> BatchReques
                 resolved[field] = None if value is None else check_location(value, policy)
         except (ValueError, OSError) as exc:
             errors.append({"loc": (field,), "msg": str(exc)})
+            continue
+        found = resolved[field]
+        if field != "output" and found is not None and not location_exists(found):
+            errors.append({"loc": (field,), "msg": f"{value!r} does not exist", "type": "value_error"})
     for field in ("sql", "future_sql"):
         query = getattr(request, field)
         if query is not None and not policy.reads_local:

@@ -71,6 +71,7 @@ def parse_job_body(body: Any, settings: _Settings | None = None, *, check_exists
             raise JobConfigError([{"loc": (field,), "msg": f"a SQL query reads files, and {NO_LOCAL_FILES}"}])
     if check_exists:
         check_locations_exist(request, locs)
+        check_data_columns(request, locs)
         if request.sql is not None:
             check_query(request, data_root_of(settings))
         if request.future_sql is not None:
@@ -90,7 +91,6 @@ def check_query(request: JobRequest, root: Path | None, field: str = "sql") -> N
     and timestamp columns, and the target for the data; a `JobConfigError` on `field` otherwise.
     Binding reads the files' schemas, not their rows."""
     from tidecast.data.io import sql_columns
-    from tidecast.data.item_keys import item_parts, missing_name
     from tidecast.errors import TidecastError
 
     query = getattr(request, field)
@@ -99,20 +99,48 @@ def check_query(request: JobRequest, root: Path | None, field: str = "sql") -> N
         columns = sql_columns(query, root=root)
     except TidecastError as exc:
         raise JobConfigError([{"loc": (field,), "msg": str(exc)}]) from None
+    missing = missing_roles(request, columns, with_target=field != "future_sql")
+    if missing:
+        raise JobConfigError(
+            [{"loc": (field,), "msg": f"the SQL query returns no column {missing}; it returns {columns}"}]
+        )
+
+
+def missing_roles(request: JobRequest, columns: list[str], *, with_target: bool = True) -> list[str]:
+    """The item, timestamp (and target) columns of `request` that `columns` lack, each as the
+    user named it (an item key of several columns, e.g. "Store,Dept", by its missing parts)."""
+    from tidecast.data.item_keys import item_parts, missing_name
+
     roles = request.columns
-    needed = (
-        (roles.item, roles.timestamp)
-        if field == "future_sql"
-        else (roles.item, roles.timestamp, roles.target)
-    )
-    missing = [
+    needed = (roles.item, roles.timestamp, *([roles.target] if with_target else []))
+    return [
         missing_name(c, columns)
         for c in needed
         if c not in columns and not all(p in columns for p in item_parts(c))
     ]
-    if missing:
+
+
+def check_data_columns(request: JobRequest, locs: Mapping[str, Loc]) -> None:
+    """A `JobConfigError` on the data's location when its files (local ones, read by their
+    headers alone: `tidecast.data.io.table_columns`) lack the item, timestamp or target column,
+    so a misnamed target is a 422 at submission, as with `sql`, not a job that fails later."""
+    from tidecast.data.io import table_columns
+
+    if request.data is None or not _is_local(request.data):
+        return
+    columns = table_columns(request.data)
+    missing = [] if columns is None else missing_roles(request, columns)
+    if columns is not None and missing:
+        shown = columns if len(columns) <= 20 else [*columns[:20], f"... {len(columns) - 20} more"]
         raise JobConfigError(
-            [{"loc": (field,), "msg": f"the SQL query returns no column {missing}; it returns {columns}"}]
+            [
+                {
+                    "loc": locs.get("data", ("data",)),
+                    "msg": f"the data has no column {missing} (name the item, time and target "
+                    f'columns under "columns"); its columns are {shown}',
+                    "type": "value_error",
+                }
+            ]
         )
 
 
@@ -153,7 +181,7 @@ def check_locations_exist(request: JobRequest, locs: Mapping[str, Loc]) -> None:
     errors = [
         {"loc": locs.get(key, (key,)), "msg": f"{value!r} does not exist", "type": "value_error"}
         for key, value in _inputs(request).items()
-        if value is not None and not _exists(value)
+        if value is not None and not location_exists(value)
     ]
     if errors:
         raise JobConfigError(errors)
@@ -169,11 +197,19 @@ def _inputs(request: JobRequest) -> dict[str, str | None]:
     }
 
 
-def _exists(location: str) -> bool:
+def _is_local(location: str) -> bool:
+    """A path or file:// URL (a Windows drive letter is no scheme); not s3://, gcs://..."""
+    scheme = urlsplit(location).scheme.lower()
+    return scheme == "file" or len(scheme) <= 1
+
+
+def location_exists(location: str) -> bool:
+    """Whether a local location (a file, folder or glob matching something) exists; a remote
+    URL is taken to (checking it would need the store's credentials and a round trip)."""
     parts = urlsplit(location)
     if parts.scheme.lower() == "file":
         location = parts.path
-    elif parts.scheme and len(parts.scheme) > 1:  # a remote URL: not checked here
+    elif not _is_local(location):  # a remote URL: not checked here
         return True
     if glob.has_magic(location):
         return any(glob.iglob(location, recursive=True))
