@@ -226,13 +226,33 @@ def test_when_aggregating_then_covariates_average_and_missing_values_are_skipped
 
 
 def test_when_hourly_data_is_aggregated_to_days_then_buckets_start_at_midnight() -> None:
-    hours = pd.date_range("2021-01-01 06:00", periods=48, freq="h")
+    hours = pd.date_range("2021-01-01 12:00", periods=60, freq="h")  # to 2021-01-03 23:00
     frame = panel([("a", t, 1.0) for t in hours])
     result = prepare(frame, "D")
     assert result.panel[TIMESTAMP].tolist() == list(pd.date_range(day(1), periods=3))
-    assert values(result.panel, "a") == [18, 24, 6]
+    assert values(result.panel, "a") == [12, 24, 24]
     partial = next(p for p in result.problems if p.kind == "partial_buckets")
-    assert partial.count == 1 and partial.items == ("a",)  # the last day holds 6 of 24 hours
+    assert partial.count == 1 and partial.items == ("a",)  # the first day holds 12 of 24 hours
+
+
+def test_when_the_data_ends_inside_its_last_period_then_that_period_is_left_out_and_said() -> None:
+    """Summed, the last week's five days read as a slump the forecast would follow."""
+    days = pd.date_range("2021-01-04", "2021-01-22")  # Monday to the third week's Friday
+    frame = panel([("a", t, 10.0) for t in days] + [("new", t, 3.0) for t in days[-2:]])
+    result = prepare(frame, "W")
+    assert values(result.panel, "a") == [70, 70]  # weeks ending 01-10 and 01-17; 01-24 left out
+    assert values(result.panel, "new") == [6]  # nothing before the last week: kept
+    [cut] = [p for p in result.problems if p.kind == "partial_period"]
+    assert cut.message == (
+        "the data ends on 2021-01-22, 5 D step(s) into the W-SUN period of 2021-01-24: its 5 rows "
+        "of 1 series are left out rather than summed as a whole period, and that period is the "
+        "first one forecast"
+    )
+    assert (cut.count, cut.items) == (5, ("a",))
+    whole = prepare(frame[frame[TIMESTAMP] <= "2021-01-17"], "W")  # ends with its week: nothing cut
+    assert not any(p.kind == "partial_period" for p in whole.problems)
+    averaged = prepare(frame, "W", aggregation={TARGET: "avg"})  # a mean of five days is a mean
+    assert values(averaged.panel, "a") == [10, 10, 10]
 
 
 def test_when_months_have_a_gap_then_the_month_grid_is_filled() -> None:

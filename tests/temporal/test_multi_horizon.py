@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from tidecast.data.demo import generate
+from tidecast.data.prepare import prepare
+from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import ConfigError
 from tidecast.temporal import FREQUENCY, MultiHorizonForecaster, parse_horizons
-from tidecast.temporal.horizons import complete_periods
 
 
 def test_when_the_horizons_are_text_then_they_are_parsed_and_checked():
@@ -23,10 +24,11 @@ def test_when_the_horizons_are_text_then_they_are_parsed_and_checked():
 
 
 def test_when_the_last_week_and_month_are_partial_then_they_are_left_out():
-    frame = pd.DataFrame({"timestamp": pd.date_range("2023-11-01", "2023-12-27", freq="D")})  # a Wednesday
-    assert complete_periods(frame, "timestamp", "W-SUN")["timestamp"].max() == pd.Timestamp("2023-12-24")
-    assert complete_periods(frame, "timestamp", "MS")["timestamp"].max() == pd.Timestamp("2023-11-30")
-    assert len(complete_periods(frame, "timestamp", "D")) == len(frame)
+    days = pd.date_range("2023-11-01", "2023-12-27", freq="D")  # ends on a Wednesday
+    frame = pd.DataFrame({ITEM_ID: "a", TIMESTAMP: days, TARGET: 1.0})
+    assert prepare(frame, "W-SUN").panel[TIMESTAMP].max() == pd.Timestamp("2023-12-24")
+    assert prepare(frame, "MS").panel[TIMESTAMP].max() == pd.Timestamp("2023-11-01")
+    assert len(prepare(frame, "D").panel) == len(frame)
 
 
 def test_when_fitted_then_each_frequency_forecasts_its_horizon_from_its_sums(tmp_path: Path):

@@ -6,12 +6,9 @@ and a report of everything that was changed or tolerated. Aggregation to a coars
 the grid and the filling all run on whole-panel numpy arrays (no loop over series), so ten
 thousand series of a thousand days take seconds.
 
-Aggregation uses SageMaker's vocabulary (sum, avg, first, min, max). Defaults: the target is
-summed (units sold per week); numeric covariates are averaged (a weekly price or temperature is
-the mean of the days, and a 0/1 promotion flag becomes the share of days on promotion, where a
-sum would grow with the bucket's length); text covariates and static columns keep the first
-value. Buckets are labelled like pandas: days from midnight, weeks on their anchor day
-("W" = weeks Monday-Sunday labelled Sunday), months at their start (MS) or end (ME).
+How columns aggregate, and what happens to a last period the data does not complete, is
+`aggregation`'s. Buckets are labelled like pandas: days from midnight, weeks on their anchor
+day ("W" = weeks Monday-Sunday labelled Sunday), months at their start (MS) or end (ME).
 """
 
 from __future__ import annotations
@@ -22,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tidecast.data.aggregation import aggregate, resolve_aggregations
 from tidecast.data.arrays import series_indptr
 from tidecast.data.fill_cells import column_values, ended_early, fill_gaps
 from tidecast.data.filling import (
@@ -32,13 +30,12 @@ from tidecast.data.filling import (
 )
 from tidecast.data.frequency import infer_frequency, normalise_alias, season_length
 from tidecast.data.future import fill_future
-from tidecast.data.grid import full_grid, make_grid, nominal_ns, reduce_groups
+from tidecast.data.grid import full_grid, make_grid, nominal_ns
 from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.data.zero_runs import ZeroRuns, inner_steps, odd_zero_runs, zero_run_notes
-from tidecast.errors import ConfigError, DataError
+from tidecast.errors import DataError
 
-AGGREGATIONS = ("sum", "avg", "first", "min", "max")
 MAX_GRID_CELLS = 400_000_000
 # A series is judged to be on a coarser frequency (daily among hourly) only when it has enough
 # steps that all share a factor; sparse series with few observations would be false alarms.
@@ -105,7 +102,7 @@ def prepare(
     numeric = {c: data.columns[c].dtype.kind == "f" for c in varying}
     flags = [c for c in varying if c != TARGET and numeric[c] and is_flag(data.columns[c])]
     plans = resolve_filling(filling, numeric, flags)
-    how = _aggregations(aggregation, numeric, static)
+    how = resolve_aggregations(aggregation, numeric, static)
     problems: list[Problem] = []
 
     timestamps = panel[TIMESTAMP].to_numpy(dtype="datetime64[ns]")
@@ -127,7 +124,7 @@ def prepare(
         if grid != make_grid(target_freq):  # aggregation buckets start at the epoch / calendar
             grid = make_grid(target_freq)
             data.ordinals = grid.ordinals(timestamps)
-        problems.extend(_aggregate(data, how, static, source, target_freq))
+        problems.extend(aggregate(data, timestamps, grid, how, static, source, target_freq))
     _check_coarser(data, target_freq)
     if plans[TARGET].zero_runs == "missing":
         padded = plans[TARGET].frontfill.method != "none"
@@ -201,62 +198,6 @@ def _mixed_error(
         "frequency to aggregate everything to it, or fix those series",
         shown,
     )
-
-
-def _aggregations(
-    options: Mapping[str, str] | None, numeric: Mapping[str, bool], static: Sequence[str]
-) -> dict[str, str]:
-    how = {c: "sum" if c == TARGET else "avg" if is_num else "first" for c, is_num in numeric.items()}
-    how.update({c: "first" for c in static})  # one value per series: any row's will do
-    for column, method in (options or {}).items():
-        if column not in how:
-            raise ConfigError(f"aggregation given for unknown column {column!r}; columns: {list(how)}")
-        if method not in AGGREGATIONS:
-            raise ConfigError(f"unknown aggregation {method!r} for {column!r}: use {', '.join(AGGREGATIONS)}")
-        if method != "first" and (column in static or not numeric[column]):
-            raise ConfigError(
-                f"{column!r} is not a numeric time series: it can only be aggregated by 'first'"
-            )
-        how[column] = method
-    return how
-
-
-def _aggregate(
-    data: _Arrays, how: Mapping[str, str], static: Sequence[str], source: str | None, freq: str
-) -> list[Problem]:
-    """Combine the rows that fall into the same (series, bucket): the groups are contiguous."""
-    rows = len(data.series)
-    new = np.r_[True, (data.series[1:] != data.series[:-1]) | (data.ordinals[1:] != data.ordinals[:-1])]
-    starts = np.flatnonzero(new)
-    data.columns = {
-        c: v[starts] if c in static else reduce_groups(v, starts, how[c]) for c, v in data.columns.items()
-    }
-    data.series, data.ordinals = data.series[starts], data.ordinals[starts]
-    notes = [
-        Problem(
-            "aggregated",
-            f"{rows} rows at frequency {source or 'unknown'} became {len(starts)} rows at {freq}",
-            count=rows,
-            handled=", ".join(f"{c} by {m}" for c, m in how.items()),
-        )
-    ]
-    # A series that starts or ends inside a bucket gets a partial first or last bucket, whose
-    # sum understates the period; flag edge buckets with far fewer rows than a typical bucket.
-    sizes = np.diff(np.append(starts, rows))
-    edges = _starts(data.series)
-    edges = np.union1d(edges, np.append(edges[1:], len(sizes)) - 1)
-    partial = edges[sizes[edges] < 0.75 * np.median(sizes)]
-    if len(partial):
-        notes.append(
-            Problem(
-                "partial_buckets",
-                f"{len(partial)} first or last buckets of their series hold only part of a {freq} period",
-                count=len(partial),
-                items=sample_items(data.names[data.series[partial]]),
-                handled="kept; trim the data to whole periods if their sums look too low",
-            )
-        )
-    return notes
 
 
 def _check_coarser(data: _Arrays, freq: str) -> None:

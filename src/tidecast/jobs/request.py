@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from tidecast.automl.options import BODY_OPTIONS, BY_NAME
 from tidecast.automl.presets import PRESETS
-from tidecast.data.prepare import AGGREGATIONS
+from tidecast.data.aggregation import AGGREGATIONS
 from tidecast.metrics import METRICS
 from tidecast.registry.errors import InvalidInput
 

@@ -16,8 +16,9 @@ from tidecast.models.catalog import CATALOG
 
 # The target's runs of zeros read as before launch or as gaps (`data.zero_runs`) are missing too.
 ZERO_RUN_KINDS = ("leading_zeros", "zero_runs", "zero_tail")
-# Series whose last steps were not recorded (`fill_cells.ended_early`): where they are forecast from.
-TAIL_KINDS = ("series_end_early",)
+# The data's end: series whose last steps were not recorded (`fill_cells.ended_early`), where
+# they are forecast from; a last period the data does not complete (`aggregation.cut_tail`).
+TAIL_KINDS = ("series_end_early", "partial_period")
 KINDS = ("missing_values", "missing_values_left", *ZERO_RUN_KINDS, *TAIL_KINDS)
 
 

@@ -7,8 +7,8 @@ finest frequency keeps the known covariates and the future file; coarser ones ar
 the target (a daily future file does not say what a week's promotion share will be).
 
 A trailing period the data does not cover to its last day (a week that ended on Wednesday)
-is left out of that frequency's history, not summed as if it were a whole week; the first
-forecast step is then that whole period.
+is left out of that frequency's history by the engine's aggregation (`data.aggregation`), not
+summed as if it were a whole week; the first forecast step is then that whole period.
 
 Saved as one folder: `horizons.json` and one AutoForecaster model folder per frequency, so
 one model version holds them. Not reconciled across time (a daily 14-day horizon covers no
@@ -55,16 +55,6 @@ def parse_horizons(value: str | dict[str, int]) -> dict[str, int]:
     return out
 
 
-def complete_periods(frame: pd.DataFrame, timestamp_col: str, freq: str) -> pd.DataFrame:
-    """`frame` without the trailing `freq` period its last day does not complete."""
-    stamps = pd.to_datetime(frame[timestamp_col])
-    last = stamps.max()
-    period = last.to_period(_PERIOD.get(freq, freq))
-    if last.normalize() >= period.end_time.normalize():
-        return frame
-    return frame[stamps < period.start_time]
-
-
 class MultiHorizonForecaster:
     """One AutoForecaster per frequency of `horizons`; every other keyword is an AutoForecaster
     option (the first frequency is the data's own, and keeps the covariates)."""
@@ -85,17 +75,14 @@ class MultiHorizonForecaster:
         frame = data if isinstance(data, pd.DataFrame) else read_table(data, text_columns=text_columns(item))
         frame = compose(frame, item)
         target = self.options.get("target_col", "target")
-        timestamp = self.options.get("timestamp_col", "timestamp")
         self.models_: dict[str, Any] = {}
         self.future_ = future
         for k, (freq, steps) in enumerate(horizons.items()):
             options = {**self.options, "horizon": steps, "frequency": freq}
-            part = frame
             if k > 0:
                 options.update(known_covariates=None, past_covariates=None)
                 options["aggregation"] = {target: "sum", **(self.options.get("aggregation") or {})}
-                part = complete_periods(frame, timestamp, freq)
-            self.models_[freq] = AutoForecaster(**options).fit(part, future=future if k == 0 else None)
+            self.models_[freq] = AutoForecaster(**options).fit(frame, future=future if k == 0 else None)
         return self
 
     def predict(self, future: pd.DataFrame | str | Path | None = None) -> pd.DataFrame:
