@@ -8,6 +8,7 @@ import pytest
 
 from tidecast.automl.calibration import QuantileCalibration
 from tidecast.automl.prediction import ensemble_forecast
+from tidecast.data.arrays import SeriesArrays
 from tidecast.models.base import FALLBACK_ITEMS
 
 
@@ -40,3 +41,36 @@ def test_a_level_calibration_scales_the_mean_and_every_quantile():
     forecast = ensemble_forecast(members, {"A": 1.0}, None, None, (0.1, 0.5, 0.9), calibration, ())
     assert forecast["mean"].tolist() == pytest.approx([10.5, 21.0])
     np.testing.assert_allclose(forecast[["p10", "p50", "p90"]].to_numpy(), [[10.5] * 3, [21.0] * 3])
+
+
+def test_a_calibration_that_widens_a_band_below_zero_is_clipped_where_the_history_never_went_there():
+    """Tourism quarterly, p5 factor 1.85: 315 negative p5 cells on a panel with no negative value."""
+    history = pd.DataFrame(
+        {
+            "item_id": ["never"] * 4 + ["often"] * 4,
+            "timestamp": list(pd.date_range("2023-12-01", periods=4, freq="D")) * 2,
+            "target": [5.0, 8.0, 6.0, 7.0, -3.0, 4.0, -2.0, 6.0],  # "often": half its days negative
+        }
+    )
+    panel = SeriesArrays.from_panel(history, "D")
+    members = {"A": Band({"never": (2.0, 6.0, 10.0), "often": (2.0, 6.0, 10.0)})}
+    calibration = QuantileCalibration((0.9, 0.05, 0.5), (1.0, 3.0, 1.0))  # levels unordered on purpose
+    forecast = ensemble_forecast(members, {"A": 1.0}, panel, None, (0.9, 0.05, 0.5), calibration, ())
+    by_item = forecast.set_index("item_id")[["p5", "p50", "p90"]]
+    assert by_item.loc["never"].tolist() == [0.0, 6.0, 10.0]  # 6 - 3 x 4 = -6, clipped
+    assert by_item.loc["often"].tolist() == [-6.0, 6.0, 10.0]  # negative half the time: kept
+
+
+class Band(Member):
+    """A member with its own p5 / p50 / p90 per item."""
+
+    def __init__(self, bands: dict[str, tuple[float, float, float]]) -> None:
+        super().__init__({item: band[1] for item, band in bands.items()}, [])
+        self.bands = bands
+
+    def predict(self, panel: object, future: object, quantiles: tuple[float, ...]) -> pd.DataFrame:
+        frame = super().predict(panel, future, quantiles)
+        levels = {0.05: 0, 0.5: 1, 0.9: 2}
+        for q in quantiles:
+            frame[f"p{round(q * 100)}"] = [self.bands[item][levels[q]] for item in frame["item_id"]]
+        return frame

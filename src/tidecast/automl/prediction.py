@@ -2,7 +2,7 @@
 
 One function, so `AutoForecaster.predict_canonical` (and through it the service and batch)
 applies the post-processing in one fixed order: weighted sum of the members, quantile
-calibration of the sum, peers' profiles for items every member forecast by its fallback,
+calibration of the sum (and the members' sign rule again, `models.base.sign_rule`), peers' profiles for items every member forecast by its fallback,
 then closed days and dormant items set to 0 (last, so nothing after it can reopen them).
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from tidecast.automl.calibration import QuantileCalibration
@@ -18,8 +19,8 @@ from tidecast.automl.dormant import zero_dormant
 from tidecast.automl.ensemble import combine_members
 from tidecast.automl.short_items import peer_profiles, short_items
 from tidecast.data.arrays import SeriesArrays
-from tidecast.data.schema import MEAN, quantile_columns
-from tidecast.models.base import FALLBACK_ITEMS, Forecaster
+from tidecast.data.schema import ITEM_ID, MEAN, quantile_columns
+from tidecast.models.base import FALLBACK_ITEMS, Forecaster, negative_share, sign_rule
 
 
 def ensemble_forecast(
@@ -49,6 +50,11 @@ def ensemble_forecast(
     if calibration is not None:
         qcols = quantile_columns(quantiles)
         mean, q = calibration.calibrated(combined[MEAN].to_numpy(), combined[qcols].to_numpy())
+        if panel is not None:  # widened, a band can reach below zero or cross: the sign rule again
+            order = np.argsort(np.asarray(quantiles, dtype=float), kind="stable")
+            share = negative_share(panel)[pd.Index(panel.item_ids).get_indexer(combined[ITEM_ID])]
+            mean, ordered = sign_rule(mean, q[:, order], share, [quantiles[j] for j in order])
+            q[:, order] = ordered
         combined[MEAN], combined[qcols] = mean, q
     short = short_items(fallback, [n for n, w in weights.items() if w > 0])
     combined = peer_profiles(combined, panel, short, quantiles, closures, future)

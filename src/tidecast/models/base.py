@@ -267,16 +267,27 @@ def finalize(
     their negative forecasts at level q and below. `quantiles` are the levels of
     `prediction.quantiles` (without them, every column is clipped as the median).
     """
-    values = np.sort(prediction.quantiles, axis=2)
-    levels = np.sort(np.asarray(quantiles if quantiles is not None else [0.5] * values.shape[2], float))
-    share = _negative_share(data)
-    mean = np.where((share < 0.5)[:, None], np.maximum(prediction.mean, 0.0), prediction.mean)
-    clip = share[:, None] < levels[None, :]  # (series, levels)
-    values = np.where(clip[:, None, :], np.maximum(values, 0.0), values)
+    share = negative_share(data)
+    levels = quantiles if quantiles is not None else [0.5] * prediction.quantiles.shape[2]
+    mean, values = sign_rule(prediction.mean, prediction.quantiles, share[:, None], levels)
     return Prediction(mean=mean, quantiles=values, fallback=prediction.fallback)
 
 
-def _negative_share(data: SeriesArrays) -> np.ndarray:
+def sign_rule(
+    mean: np.ndarray, quantiles: np.ndarray, share: np.ndarray, levels: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """`finalize`'s rule on any layout: quantiles (levels on the last axis) sorted, then level q
+    clipped at zero where `share` (each row's series' negative share, broadcast against
+    `mean`) is under q, the mean where it is under 0.5. The ensemble applies it again after its
+    quantile calibration, which widens a band and can push a low level below zero."""
+    values = np.sort(quantiles, axis=-1)
+    ordered = np.sort(np.asarray(levels, dtype=float))
+    mean = np.where(share < 0.5, np.maximum(mean, 0.0), mean)
+    clip = share[..., None] < ordered
+    return mean, np.where(clip, np.maximum(values, 0.0), values)
+
+
+def negative_share(data: SeriesArrays) -> np.ndarray:
     """Per series, the share of its observed values below zero (0 for an empty series)."""
     if not len(data.values):
         return np.zeros(data.n_series)
