@@ -43,3 +43,16 @@ def test_rows_on_other_dates_are_named_with_the_missing_steps() -> None:
         match=r"rows of '1' run 2021-01-04 to 2021-01-05, its missing steps 2021-01-03 to 2021-01-03",
     ):
         fill_future(future(["1", "1", "2", "2"], late), HISTORY, "D", 2, ["promo"])
+
+
+def test_rows_of_an_item_beside_the_known_ones_are_ignored_and_named_in_a_note() -> None:
+    given = pd.concat([future(["1", "1", "2", "2"]), future(["NEW_SKU", "NEW_SKU", "NEW_SKU", "NEW_SKU"])])
+    given = given.drop_duplicates([ITEM_ID, TIMESTAMP])
+    filled = fill_future(given, HISTORY, "D", 2, ["promo"])
+    assert filled[ITEM_ID].tolist() == ["1", "1", "2", "2"]
+    assert filled.attrs["notes"] == [
+        "the future's rows name 1 items the data does not have, and are ignored (e.g. ['NEW_SKU']): "
+        "an item needs history to be forecast; a new one is forecast from similar items by "
+        "`tidecast cold-start`"
+    ]
+    assert "notes" not in fill_future(future(["1", "1", "2", "2"]), HISTORY, "D", 2, ["promo"]).attrs

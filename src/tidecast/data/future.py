@@ -124,6 +124,14 @@ def fill_future(
             f"{_unmatched_hint(given, frame.loc[still], arrays.item_ids)}",
             [{str(k): _plain(v) for k, v in row.items()} for row in rows],
         )
+    strangers = pd.unique(given.loc[~given[ITEM_ID].isin(arrays.item_ids), ITEM_ID])
+    if len(strangers):  # a typo, or a new item: nothing forecasts it, so say so
+        frame.attrs["notes"] = [
+            *frame.attrs.get("notes", []),
+            f"the future's rows name {len(strangers)} items the data does not have, and are "
+            f"ignored (e.g. {[str(u) for u in strangers[:5]]}): an item needs history to be "
+            "forecast; a new one is forecast from similar items by `tidecast cold-start`",
+        ]
     return frame
 
 
