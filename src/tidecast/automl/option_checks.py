@@ -57,10 +57,10 @@ def check_models(value: Any) -> list[str] | None:
 def check_frequency(value: str | None) -> str | None:
     if value is None:
         return None
-    import pandas as pd
+    from tidecast.data.frequency import user_offset
 
     try:
-        pd.tseries.frequencies.to_offset(value)
+        user_offset(value)
     except ValueError:
         raise ConfigError(
             f"unknown frequency {value!r}: use a pandas offset alias such as D, h, W, MS"

@@ -5,6 +5,7 @@ One place for everything that depends on the pandas offset alias of a panel.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -140,10 +141,19 @@ def _bucket(days: float) -> int | None:
     return None
 
 
+def user_offset(freq: str) -> pd.DateOffset:
+    """The pandas offset of an alias as a user writes it, without pandas' FutureWarning for
+    the spellings it renames ("H", "M", "Q"): read here once and normalised (`normalise_alias`),
+    they are the user's to write, and the warning reached the console with pandas' source path."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return pd.tseries.frequencies.to_offset(freq)
+
+
 def normalise_alias(freq: str) -> str:
-    """Canonical spelling of an alias ("H" -> "h", "T" -> "min"), validated by pandas."""
+    """Canonical spelling of an alias ("H" -> "h", "T" -> "min", "M" -> "ME"), validated by pandas."""
     try:
-        offset = pd.tseries.frequencies.to_offset(freq)
+        offset = user_offset(freq)
     except ValueError as exc:
         raise DataError(f"unknown frequency {freq!r}: use a pandas offset alias such as D, h, W, MS") from exc
     return str(offset.freqstr)
