@@ -285,6 +285,33 @@ def test_when_an_items_rows_come_again_then_the_problem_says_where_and_that_they
     )
 
 
+def test_when_a_history_timestamp_is_off_the_models_grid_then_the_problem_names_the_row(
+    weekly: LoadedModel, tmp_path: Path
+) -> None:
+    """A row read as some other step moved the forecast without a word (a Friday in a model
+    of Thursday weeks went to its week's Thursday)."""
+    p = problem(weekly, {"history": _rows(r4={"timestamp": GOOD[4]["timestamp"] + " 12:00"})})
+    assert (p.status, p.field) == (422, "history[4].timestamp")
+    assert p.detail.endswith(
+        "2025-03-07T12:00:00 is not on the model's 'D' grid: its steps fall at 2025-03-07T00:00:00 "
+        "and 2025-03-08T00:00:00 (1 rows are off it)"
+    )
+    thursdays = pd.date_range("2024-01-04", periods=30, freq="W-THU")
+    panel = pd.DataFrame({"item_id": "x", "timestamp": thursdays, "target": np.arange(30.0) % 5 + 10})
+    folder = tmp_path / "thursdays"
+    AutoForecaster(horizon=2, models=["SeasonalNaive"], backtest_windows=1).fit(panel).save(folder)
+    model = LoadedModel.load(folder)
+    rows = [{"item_id": "y", "timestamp": str(t.date()), "target": 10.0} for t in thursdays[-6:]]
+    assert run(model, {"history": rows})["forecasts"][0]["item_id"] == "y"
+    rows[3]["timestamp"] = str((thursdays[-3] + pd.Timedelta(days=1)).date())  # a Friday
+    p = problem(model, {"history": rows})
+    assert (p.status, p.field) == (422, "history[3].timestamp")
+    assert p.detail.endswith(
+        "2024-07-12T00:00:00 is not on the model's 'W-THU' grid: its steps fall at 2024-07-11T00:00:00 "
+        "and 2024-07-18T00:00:00 (1 rows are off it)"
+    )
+
+
 def test_when_limits_are_exceeded_then_413(weekly: LoadedModel) -> None:
     small = Limits(max_items=2, max_history_rows=10)
     assert problem(weekly, {"item_ids": ["a", "b", "c"]}, small).status == 413

@@ -37,6 +37,7 @@ from pydantic import (
 
 from tidecast.automl.forecaster import AutoForecaster
 from tidecast.data.arrays import SeriesArrays, ranges, series_indptr
+from tidecast.data.grid import make_grid
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
 from tidecast.errors import ConfigError, DataError, ModelError
 from tidecast.service.problems import (
@@ -53,6 +54,7 @@ from tidecast.service.requests import (
     ForecastResponse,
     ItemForecastOut,
     Limits,
+    check_grid,
     check_order,
     request_frame,
     resolve_horizon,
@@ -96,6 +98,8 @@ class LoadedModel:
         self.horizon = int(forecaster.horizon)
         self.quantiles: tuple[float, ...] = tuple(float(q) for q in forecaster.quantiles_)
         self.frequency = spec.freq
+        # The training data's time grid, in its phase (data recorded at 09:00 keeps 09:00).
+        self.grid = make_grid(spec.freq, forecaster.history_[TIMESTAMP].to_numpy()[:1])
         self.known_covariates = spec.known_covariates
         self.past_covariates = spec.past_covariates
         self.static_columns = spec.static_columns
@@ -310,6 +314,7 @@ def forecast(
             raise payload_too_large("history rows", len(request.history), limits.max_history_rows, "history")
         frame = request_frame(request.history, "history", request.date_format)
         check_order(frame, "history")
+        check_grid(frame, model.grid, "history")
         items = list(dict.fromkeys(frame[ITEM_ID].tolist()))
         if len(items) > limits.max_items:
             raise payload_too_large("items", len(items), limits.max_items, "history")

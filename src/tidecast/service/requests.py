@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from tidecast.data.grid import TimeGrid
 from tidecast.data.item_keys import SEPARATOR, item_parts
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
@@ -247,4 +248,22 @@ def check_order(frame: pd.DataFrame, field: str) -> None:
             f"{field}[{k}].item_id",
             f"the rows of item {items[k]!r} are not contiguous: they start again at row {k}{why}; "
             "an item's rows must be together, in time order",
+        )
+
+
+def check_grid(frame: pd.DataFrame, grid: TimeGrid, field: str) -> None:
+    """Every timestamp lies on the model's time grid: a Friday in a model of Thursday weeks
+    (W-THU) would be read as its week's Thursday and move the forecast without a word."""
+    stamps = frame[TIMESTAMP].to_numpy(dtype="datetime64[ns]")
+    off = np.flatnonzero(~grid.aligned(stamps))
+    if len(off):
+        k = int(off[0])
+        ordinal = grid.ordinals(stamps[k : k + 1])
+        before, after = (pd.Timestamp(t) for t in grid.labels(np.r_[ordinal - 1, ordinal]))
+        if after < pd.Timestamp(stamps[k]):  # labelled at the period's start: the next label follows
+            before, after = after, pd.Timestamp(grid.labels(ordinal + 1)[0])
+        raise invalid(
+            f"{field}[{k}].timestamp",
+            f"{pd.Timestamp(stamps[k]).isoformat()} is not on the model's {grid.freq!r} grid: its steps "
+            f"fall at {before.isoformat()} and {after.isoformat()} ({len(off)} rows are off it)",
         )
