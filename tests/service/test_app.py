@@ -8,6 +8,7 @@ fixture of conftest). The model folders are the real SeasonalNaive models of con
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import json
 import logging
@@ -193,6 +194,18 @@ def test_body_limit_from_content_length_and_while_streaming(client: TestClient, 
         client.post("/v1/endpoints/any/forecast", content=chunks(), headers={"X-API-Key": keys["forecast"]}),
         404,
     )  # the endpoint is looked up before the body is read
+
+
+def test_a_compressed_body_is_415_naming_the_content_encoding(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    packed = gzip.compress(json.dumps({"data": "d.csv", "horizon": 7}).encode())
+    headers = {**admin(keys), "Content-Encoding": "gzip", "Content-Type": "application/json"}
+    problem = assert_problem(
+        client.post("/v1/jobs", content=packed, headers=headers), 415, "Content-Encoding"
+    )
+    assert problem["detail"] == "Content-Encoding 'gzip' is not accepted: send the body uncompressed"
+    assert client.get("/v1/jobs", headers={**admin(keys), "Content-Encoding": "identity"}).status_code == 200
 
 
 # ---- jobs ------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The ASGI middleware of the service: the body limit and the access log.
 
-`BodyLimitMiddleware` answers 413 for a body over the limit before the application buffers it;
+`BodyLimitMiddleware` answers 413 for a body over the limit before the application buffers it,
+and 415 for a compressed one (RFC 9110: the service decodes no content coding);
 `AccessLogMiddleware` writes one structured line per request and records the request, error and
 invocation metrics. The forecast routes flag invocations in ``request.state`` (`INVOCATION`,
 `ENDPOINT`) for it.
@@ -25,7 +26,8 @@ ENDPOINT = "endpoint"
 
 class BodyLimitMiddleware:
     """413 for a body over `limit` bytes: at once from Content-Length, or while it streams in
-    (a chunked upload has no Content-Length), before the application buffers it all."""
+    (a chunked upload has no Content-Length), before the application buffers it all; 415 for
+    a body with a Content-Encoding (gzip...), which no route decodes."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -34,6 +36,16 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        coding = (_header(scope, b"content-encoding") or "identity").strip().lower()
+        if coding not in ("", "identity"):  # read as it is, a gzip body was "malformed JSON"
+            problem = Problem(
+                415,
+                "Unsupported media type",
+                f"Content-Encoding {coding!r} is not accepted: send the body uncompressed",
+                field="Content-Encoding",
+            )
+            await problem_response(problem)(scope, receive, send)
             return
         declared = _header(scope, b"content-length")
         if declared is not None:
