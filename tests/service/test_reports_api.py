@@ -83,6 +83,20 @@ def test_when_html_or_csv_is_asked_then_a_page_or_a_zip_comes_back(
     assert set(inventory["service_level"]) == {0.9} and len(inventory) == 2
 
 
+def test_without_a_format_the_accept_header_chooses_and_a_browser_gets_the_page(
+    client: TestClient, keys: dict[str, str], job_id: str
+) -> None:
+    asked = client.get("/v1/reports/shop", headers={**admin(keys), "Accept": "application/json"})
+    quality, business = reports(asked)
+    assert quality["source"] == "sales:1" and "summary" in business
+    browser = {**admin(keys), "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8"}
+    assert client.get("/v1/reports/shop", headers=browser).headers["content-type"].startswith("text/html")
+    zipped = client.get("/v1/reports/shop", headers={**admin(keys), "Accept": "application/zip"})
+    assert zipped.headers["content-type"] == "application/zip"
+    pinned = client.get("/v1/reports/shop?format=html", headers={**admin(keys), "Accept": "application/json"})
+    assert pinned.headers["content-type"].startswith("text/html")  # the query wins
+
+
 def test_when_a_version_has_no_run_folder_then_its_model_folder_is_reported(
     client: TestClient, keys: dict[str, str], registry: Registry, model_folder: Path
 ) -> None:
