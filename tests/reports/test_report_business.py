@@ -152,3 +152,13 @@ def test_when_the_inventory_inputs_make_no_sense_then_a_config_error_says_which(
 ) -> None:
     with pytest.raises(ConfigError):
         inventory_guidance(FORECAST, quantiles, service_level=level, lead_time=lead)
+
+
+def test_a_whole_numbered_attribute_stored_as_float_groups_as_whole_numbers() -> None:
+    """Favorita's store cluster, read as float beside a missing value, showed as "14.0"."""
+    history = HISTORY.assign(cluster=[14.0] * 3 + [np.nan] * 3 + [3.0] * 3, size=[1.5] * 9)
+    attributes = business.item_attributes(history, ["cluster", "size"])
+    assert attributes["cluster"].tolist() == [14, None, 3]
+    assert attributes["size"].tolist() == [1.5, 1.5, 1.5]  # a real fraction stays a float
+    table = business.totals_by(business.forecast_totals(FORECAST, Q), attributes, "cluster")
+    assert sorted(table["cluster"]) == ["(none)", "14", "3"]

@@ -28,7 +28,13 @@ def item_attributes(history: pd.DataFrame | None, columns: Sequence[str]) -> pd.
     present = [c for c in columns if history is not None and c in history.columns]
     if history is None or not present:
         return pd.DataFrame(columns=[ITEM_ID])
-    return history.groupby(ITEM_ID, sort=True)[present].last().reset_index()
+    table = history.groupby(ITEM_ID, sort=True)[present].last().reset_index()
+    for column in present:  # a store cluster read as 14.0 (a float column with NaN) is cluster 14
+        values = table[column]
+        if values.dtype.kind == "f" and values.notna().any() and (values.dropna() % 1 == 0).all():
+            whole = [None if pd.isna(v) else int(v) for v in values]
+            table[column] = pd.Series(whole, index=table.index, dtype=object)  # ints, None
+    return table
 
 
 def forecast_totals(forecasts: pd.DataFrame, quantiles: Sequence[float]) -> pd.DataFrame:
