@@ -50,8 +50,9 @@ TABLE: tuple[tuple[str, str, int], ...] = (
 )
 LOAD = "load"  # results/load.csv: one row per (scenario, concurrency), not per system
 MISSING = "missing"  # results/missing.csv: one row per (run, panel, filling choice)
-# Not per (dataset, system) either, and reported elsewhere: scale.py's table, explain_results.md.
-ELSEWHERE = ("scale", "explain_cost")
+# Not per (dataset, system) either, and reported elsewhere: scale.py's table, explain_results.md,
+# mean_column.md.
+ELSEWHERE = ("scale", "explain_cost", "mean_column")
 MISSING_TABLE: tuple[tuple[str, str, int], ...] = (
     ("run", "run (preset, demo items)", 0),
     ("dataset", "panel", 0),
