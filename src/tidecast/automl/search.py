@@ -62,6 +62,12 @@ def plan_windows(
     eligible = items[plan.eligible]
     report.backtest_plan = plan.summary()
     report.short_series = items[~items.isin(eligible)].tolist()
+    longest = int(lengths.max()) if len(lengths) else 0
+    if auto.horizon > longest:  # allowed (up to MAX_HORIZON), but no backtest can judge it
+        report.notes.append(
+            f"the horizon ({auto.horizon} steps) is longer than any series' history (the longest "
+            f"has {longest}): its far steps extrapolate what no backtest has scored"
+        )
     chosen = (
         f"backtest: {plan.n_windows} window(s) of {plan.window_steps} steps, {plan.step} apart, "
         f"each after at least {plan.min_train} steps of history"
