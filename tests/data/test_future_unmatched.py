@@ -56,3 +56,18 @@ def test_rows_of_an_item_beside_the_known_ones_are_ignored_and_named_in_a_note()
         "`tidecast cold-start`"
     ]
     assert "notes" not in fill_future(future(["1", "1", "2", "2"]), HISTORY, "D", 2, ["promo"]).attrs
+
+
+def test_text_in_a_numeric_covariates_future_is_an_error_naming_the_values() -> None:
+    """Passed on as text, "x" forecast as no promotion and "0,0411" as a price of 411."""
+    given = future(["1", "1", "2", "2"]).astype({"promo": object})
+    given.loc[1, "promo"], given.loc[3, "promo"] = "x", "0,5"
+    with pytest.raises(DataError) as info:
+        fill_future(given, HISTORY, "D", 2, ["promo"])
+    assert info.value.problem == (
+        "the known covariate 'promo' is numeric in the history, but 2 of its future values are not "
+        "numbers (e.g. ['x', '0,5']); write them as numbers with a decimal point"
+    )
+    assert info.value.rows[0] == {ITEM_ID: "1", TIMESTAMP: "2021-01-04T00:00:00", "promo": "x"}
+    written = future(["1", "1", "2", "2"]).astype({"promo": str})  # "1.0", "0.0": numbers as text
+    assert fill_future(written, HISTORY, "D", 2, ["promo"])["promo"].tolist() == [1.0, 0.0, 0.0, 1.0]

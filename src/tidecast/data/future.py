@@ -78,6 +78,9 @@ def fill_future(
     )
     given = future[[ITEM_ID, TIMESTAMP, *known]].astype({TIMESTAMP: "datetime64[ns]"})
     given[ITEM_ID] = id_strings(given[ITEM_ID])
+    for column in known:
+        if past[column].dtype.kind == "f":
+            given[column] = _numbers(given, column)
     try:
         frame = expected.merge(
             given, on=[ITEM_ID, TIMESTAMP], how="left", validate="one_to_one", indicator=True
@@ -133,6 +136,26 @@ def fill_future(
             "forecast; a new one is forecast from similar items by `tidecast cold-start`",
         ]
     return frame
+
+
+def _numbers(given: pd.DataFrame, column: str) -> pd.Series:
+    """The future's `column`, numeric in the history, as numbers; DataError naming the values
+    that are not. Passed on as text, "x" read as no deal and "0,0411" as a price of 411."""
+    values = given[column]
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype(np.float64)
+    text = values.astype("string").str.strip()
+    parsed = pd.to_numeric(text, errors="coerce").astype(np.float64)
+    bad = parsed.isna() & text.notna() & (text != "")
+    if bad.any():
+        shown = list(dict.fromkeys(str(v) for v in values[bad]))[:5]
+        rows = given.loc[bad, [ITEM_ID, TIMESTAMP, column]].head(5).to_dict("records")
+        raise DataError(
+            f"the known covariate {column!r} is numeric in the history, but {int(bad.sum())} of its "
+            f"future values are not numbers (e.g. {shown}); write them as numbers with a decimal point",
+            [{str(k): _plain(v) for k, v in row.items()} for row in rows],
+        )
+    return parsed
 
 
 def _unmatched_hint(given: pd.DataFrame, missing: pd.DataFrame, items: np.ndarray) -> str:
