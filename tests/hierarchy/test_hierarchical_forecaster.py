@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from tidecast.data.demo import future_covariates, generate
+from tidecast.errors import ConfigError
 from tidecast.hierarchy.forecaster import HierarchicalForecaster
 from tidecast.hierarchy.reconcile import METHODS
 from tidecast.hierarchy.selection import choose
@@ -66,6 +67,8 @@ def test_when_nested_then_every_level_is_forecast_and_sums_exactly(demo):
     assert (np.diff(q, axis=1) >= 0).all()
     base = h.predict(future=future, reconciled=False)
     assert base.shape == forecast.shape and not np.allclose(base["mean"], forecast["mean"])
+    with pytest.raises(ConfigError, match=r"unknown reconciliation method\(s\) \['nope'\]; choose from base, "):
+        h.predict(future=future, method="nope")
 
 
 @pytest.mark.parametrize("method", ["ols", "mint_shrink", "bottom_up"])

@@ -207,6 +207,11 @@ class HierarchicalForecaster:
     ) -> dict[str, pd.DataFrame]:
         """The forecast of every node by each of `methods` (`base`: not reconciled), from one
         forecast of every level; default: the chosen method and the base."""
+        unknown = [m for m in methods or () if m != BASE and m not in METHODS]
+        if unknown:  # before any forecast; else MinT's "needs backtest errors" named the wrong cause
+            raise ConfigError(
+                f"unknown reconciliation method(s) {unknown}; choose from {', '.join([BASE, *METHODS])}"
+            )
         base, stamps = self._base(future)
         out = {}
         for name in methods or [self.method_, BASE]:
