@@ -93,6 +93,24 @@ def test_when_the_scenario_is_a_replacement_future_then_it_equals_the_same_rule(
     assert np.allclose(by_rule.comparison["scenario"], by_file.comparison["scenario"])
 
 
+def test_when_a_rule_matches_nothing_then_a_note_says_so_and_nothing_moves(run) -> None:  # type: ignore[no-untyped-def]
+    auto, _, future, _ = run
+    rules = [
+        {"covariate": "promotion", "set": 1, "where": {"item_id": "no_such_item"}},
+        {"covariate": "promotion", "set": 1, "where": {"date": {"from": "2030-01-01", "to": "2030-01-31"}}},
+    ]
+    answer = whatif(auto, rules, future=future)
+    assert [r["matched"] for r in answer.rules] == [0, 0]
+    assert np.all(answer.comparison["difference"] == 0)
+    first, last = future["timestamp"].min().isoformat(), future["timestamp"].max().isoformat()
+    items = future["item_id"].nunique()
+    assert answer.notes == [
+        f"rules[{k}] (promotion) matched nothing: none of the forecast's {items} items and steps "
+        f"from {first} to {last} meets its conditions"
+        for k in (0, 1)
+    ]
+
+
 def test_when_the_inputs_are_wrong_then_the_errors_name_them(run) -> None:  # type: ignore[no-untyped-def]
     auto, _, future, _ = run
     with pytest.raises(DataError, match="unknown items"):

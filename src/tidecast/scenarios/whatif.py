@@ -149,5 +149,23 @@ def whatif(
     rows, per_item, totals = compare(
         auto.predict_canonical(arrays, baseline), auto.predict_canonical(arrays, changed), horizon
     )
-    notes = dormant_held(auto, arrays, changed_items(baseline, changed, auto.spec_.known_covariates))
+    notes = unmatched(counts, baseline)
+    notes += dormant_held(auto, arrays, changed_items(baseline, changed, auto.spec_.known_covariates))
     return WhatIf(rows, per_item, totals, counts, name, notes)
+
+
+def unmatched(counts: Sequence[dict[str, Any]], baseline: pd.DataFrame) -> list[str]:
+    """A note per rule that matched no (item, step) of the forecast: an item it does not
+    forecast, dates outside its horizon, a range written backwards. Not an error: a rule
+    written for the whole catalogue rightly matches nothing in a forecast of a few items."""
+    if not any(c["matched"] == 0 for c in counts):
+        return []
+    first, last = (
+        pd.Timestamp(t).isoformat() for t in (baseline[TIMESTAMP].min(), baseline[TIMESTAMP].max())
+    )
+    return [
+        f"rules[{c['rule']}] ({c['covariate']}) matched nothing: none of the forecast's "
+        f"{baseline[ITEM_ID].nunique()} items and steps from {first} to {last} meets its conditions"
+        for c in counts
+        if c["matched"] == 0
+    ]
