@@ -67,7 +67,9 @@ def test_when_nested_then_every_level_is_forecast_and_sums_exactly(demo):
     assert (np.diff(q, axis=1) >= 0).all()
     base = h.predict(future=future, reconciled=False)
     assert base.shape == forecast.shape and not np.allclose(base["mean"], forecast["mean"])
-    with pytest.raises(ConfigError, match=r"unknown reconciliation method\(s\) \['nope'\]; choose from base, "):
+    with pytest.raises(
+        ConfigError, match=r"unknown reconciliation method\(s\) \['nope'\]; choose from base, "
+    ):
         h.predict(future=future, method="nope")
 
 

@@ -51,9 +51,10 @@ def build_leaderboard(report: FitReport, metric: str) -> pd.DataFrame:
         row["weight"] = 1.0
         row["error"] = ""
         rows.append(row)
+    if not rows:  # no backtest (switched off, or too short): the columns still, so the CSV has them
+        columns = ["model", "selected", "score", f"heldout_{metric}", "fit_seconds", "predict_seconds"]
+        return pd.DataFrame(columns=[*columns, "weight", "error"])
     board = pd.DataFrame(rows)
-    if board.empty:
-        return board
     board = board.sort_values("score", na_position="last", kind="stable").reset_index(drop=True)
     board.insert(1, "selected", board["model"] == report.best)
     return board

@@ -119,7 +119,10 @@ def _from_run_folder(path: Path, name: str) -> ReportInputs:
         static_columns=tuple(task.get("covariates", {}).get("static", ())),
     )
     if (path / LEADERBOARD).is_file():
-        inputs.leaderboard = pd.read_csv(path / LEADERBOARD)
+        try:
+            inputs.leaderboard = pd.read_csv(path / LEADERBOARD)
+        except pd.errors.EmptyDataError:  # a run without backtests, written before its columns were
+            inputs.notes["quality"].append("no backtest in this run: no leaderboard")
     if (path / FORECASTS_PARQUET).is_file():
         inputs.forecasts = _canonical(pd.read_parquet(path / FORECASTS_PARQUET), renames)
     elif (path / FORECASTS_CSV).is_file():
