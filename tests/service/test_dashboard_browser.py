@@ -144,16 +144,13 @@ def test_when_a_job_is_submitted_then_the_open_jobs_page_shows_it_and_its_end(
     service: Service, browser: Any, tmp_path: Path
 ) -> None:
     """No reload: the list refreshes itself while the job is queued, runs and fails (its target
-    column does not exist)."""
+    holds a word: the columns pass the check at submission, the values fail in the worker)."""
+    bad = service.home / "bad-values.csv"
+    bad.write_text("item_id,timestamp,target\na,2024-01-01,lots\na,2024-01-02,3\n")
     context, page, console = open_dashboard(browser, service, "laptop")
     try:
         before = page.locator("#jobs-list tbody tr").count()
-        body = {
-            "name": "bad-column",
-            "data": str(service.home / "sales.csv"),
-            "horizon": HORIZON,
-            "columns": {"target": "no_such_column"},
-        }
+        body = {"name": "bad-values", "data": str(bad), "horizon": HORIZON}
         assert service.call("POST", "/v1/jobs", json=body).status_code == 201
         page.wait_for_selector(f"#jobs-list tbody tr:nth-child({before + 1})")
         page.wait_for_selector("#jobs-list tbody tr:first-child .badge.Failed", timeout=60_000)
@@ -165,4 +162,4 @@ def test_when_a_job_is_submitted_then_the_open_jobs_page_shows_it_and_its_end(
     finally:
         context.close()
     assert console.errors == []
-    assert first.startswith("bad-column") and "no_such_column" in reason
+    assert first.startswith("bad-values") and "'lots'" in reason

@@ -37,3 +37,18 @@ def test_when_series_are_aligned_then_timestamps_of_every_form_meet_on_one_axis(
         [None, None, 3],
     ]
     assert got["spans"] == [{"from": 5, "to": 25}, {"from": 35, "to": 45}]
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+def test_a_jobs_page_refreshes_while_the_job_can_still_change() -> None:
+    """It refreshed for "Queued" and "Running", a status the service never gives: a job opened
+    while InProgress stayed so on the page after it completed."""
+    script = f"""
+    const m = await import({json.dumps((ASSETS / "js" / "pages" / "jobs.js").as_uri())});
+    console.log(JSON.stringify(["Queued", "InProgress", "Stopping", "Completed", "Failed", "Stopped"].map(m.moving)));
+    """
+    assert NODE is not None
+    out = subprocess.run(
+        [NODE, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(out.stdout) == [True, True, True, False, False, False]

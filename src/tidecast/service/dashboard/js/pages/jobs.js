@@ -6,6 +6,12 @@ import { badge, clear, duration, empty, failure, h, table, when } from "../dom.j
 import { leaderboardTable } from "./leaderboard.js";
 
 const REFRESH_MS = 3000;
+const FINAL = new Set(["Completed", "Failed", "Stopped"]); // the states a job does not leave
+
+// Whether a job can still change (Queued, InProgress, Stopping): its page keeps refreshing.
+export function moving(status) {
+  return !FINAL.has(status);
+}
 const STAGES = ["prepare", "backtest", "ensemble", "refit", "done"];
 
 // A job's progress as a fraction: chunks done for a batch, the stage reached for a training.
@@ -78,6 +84,12 @@ async function showJob(detail, id, ctx) {
     clear(detail, h("div", { class: "card" }, parts));
     return job;
   };
-  const job = await draw();
-  if (job.status === "Queued" || job.status === "Running") ctx.every(() => draw().catch(() => {}), REFRESH_MS);
+  let job = await draw();
+  // Until the job ends (Queued, InProgress and Stopping all move on), then its leaderboard stays.
+  if (moving(job.status)) {
+    ctx.every(async () => {
+      if (!moving(job.status)) return;
+      job = await draw().catch(() => job);
+    }, REFRESH_MS);
+  }
 }
