@@ -121,7 +121,7 @@ def test_when_an_item_is_searched_then_its_chart_renders(
     assert box is not None and box["width"] > 250 and box["height"] > 200
     assert box["width"] <= SCREENS[screen]["width"]
     assert {"history", "forecast", "p10", "p90", "backtest"} <= set(legend)
-    assert marked == "promotion"  # the first covariate that was ever non-zero is shaded
+    assert marked == "promotion"  # the first 0/1 flag (on some steps, off others) is shaded
 
 
 def test_when_the_key_is_wrong_then_the_form_says_so_and_no_data_shows(

@@ -52,3 +52,19 @@ def test_a_jobs_page_refreshes_while_the_job_can_still_change() -> None:
         [NODE, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert json.loads(out.stdout) == [True, True, True, False, False, False]
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+def test_the_explorer_shades_a_flag_at_first_never_a_level_such_as_a_price() -> None:
+    """dominicks_oj: the first covariate, price, is non-zero everywhere and shaded the whole chart."""
+    script = f"""
+    const m = await import({json.dumps((ASSETS / "js" / "pages" / "explorer.js").as_uri())});
+    const price = {{name: "price", values: [2.1, 2.3, null]}}, deal = {{name: "deal", values: [0, 1, 0]}};
+    const always = {{name: "open", values: [1, 1, 1]}}, share = {{name: "promo_share", values: [0, 0.5, 1]}};
+    console.log(JSON.stringify([m.shadeFirst([price, deal]), m.shadeFirst([price, always, share]), m.shadeFirst([])]));
+    """
+    assert NODE is not None
+    out = subprocess.run(
+        [NODE, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(out.stdout) == ["deal", "", ""]

@@ -72,7 +72,7 @@ async function showItem(view, source, itemId, ctx) {
   const chartBox = h("div", { class: "chart", id: "item-chart", dataset: { item: itemId } });
   const marked = h("select", { id: "covariate" },
     h("option", { value: "" }, "none"),
-    binary.map((c, i) => h("option", { value: c.name, selected: i === 0 }, `${c.name} (${c.role})`)));
+    binary.map((c) => h("option", { value: c.name, selected: c.name === shadeFirst(binary) }, `${c.name} (${c.role})`)));
   const attributes = Object.entries(item.attributes).map(([k, v]) => `${k}: ${v}`).join(" · ");
   clear(
     view,
@@ -94,6 +94,16 @@ async function showItem(view, source, itemId, ctx) {
   marked.addEventListener("change", draw);
   draw();
   ctx.onLeave(() => chart && chart.destroy());
+}
+
+// The covariate shaded at first: a flag that is on some steps and off others (a promotion, a
+// deal), never a level such as a price, which is non-zero everywhere and shaded the whole chart.
+export function shadeFirst(covariates) {
+  const flag = covariates.find((c) => {
+    const seen = c.values.filter((v) => v !== null);
+    return seen.some((v) => v === 0) && seen.some((v) => v !== 0) && seen.every((v) => v === 0 || v === 1);
+  });
+  return flag ? flag.name : "";
 }
 
 function legendNote(item, actuals) {
