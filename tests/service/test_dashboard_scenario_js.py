@@ -52,6 +52,13 @@ def test_when_the_form_is_sent_then_the_body_is_the_apis_and_mistakes_are_named(
     }
     assert run("m.requestBody('', [], '[]')") == {"error": "name at least one item"}
     assert run("m.requestBody('a', [], '{nope')")["error"].startswith("the rules are not JSON")  # type: ignore[index]
+    own = run("JSON.parse(m.exampleRules(['deal', 'feat']))")
+    assert own == {
+        "value": {
+            "name": "deal week",
+            "rules": [{"covariate": "deal", "set": 1, "where": {"step": {"to": 7}}}],
+        }
+    }
     example = run("JSON.parse(m.EXAMPLE_RULES)")
     assert example == {
         "value": {

@@ -64,8 +64,15 @@ export function comparisonColumns(item) {
   ];
 }
 
-export const EXAMPLE_RULES = JSON.stringify(
-  { name: "promotion week", rules: [{ covariate: "promotion", set: 1, where: { step: { to: 7 } } }] },
-  null,
-  2,
-);
+// The example rules for a model whose known covariates are `covariates`: its first one set to 1
+// over the first week (a promotion week on the demo); "promotion" when they are not known yet.
+export function exampleRules(covariates) {
+  const covariate = (covariates && covariates[0]) || "promotion";
+  return JSON.stringify(
+    { name: `${covariate} week`, rules: [{ covariate, set: 1, where: { step: { to: 7 } } }] },
+    null,
+    2,
+  );
+}
+
+export const EXAMPLE_RULES = exampleRules(["promotion"]);

@@ -5,7 +5,7 @@
 import { api, path } from "../api.js";
 import { align, timeChart } from "../charts.js";
 import { clear, empty, h, num, stat, table } from "../dom.js";
-import { EXAMPLE_RULES, comparisonColumns, parseCsv, requestBody } from "../scenario.js";
+import { EXAMPLE_RULES, comparisonColumns, exampleRules, parseCsv, requestBody } from "../scenario.js";
 
 export async function render(main, params, ctx) {
   const { endpoints } = await api("/v1/endpoints");
@@ -19,6 +19,15 @@ export async function render(main, params, ctx) {
   const future = h("input", { id: "whatif-future", type: "file", accept: ".csv,text/csv" });
   const rules = h("textarea", { id: "whatif-rules", rows: 8, cols: 60, spellcheck: false });
   rules.value = EXAMPLE_RULES;
+  // The example names the chosen endpoint's own covariates, until the user writes rules of their own.
+  let example = rules.value;
+  const prefill = async () => {
+    const described = await api(path("/v1/endpoints", endpoint.value)).catch(() => null);
+    if (!described || rules.value !== example) return;
+    example = exampleRules(described.known_covariates);
+    rules.value = example;
+  };
+  endpoint.addEventListener("change", prefill);
   const result = h("div", { id: "whatif-result" });
   let chart = null;
   ctx.onLeave(() => chart && chart.destroy());
@@ -56,6 +65,7 @@ export async function render(main, params, ctx) {
       h("p", {}, h("button", { type: "submit" }, "Forecast the scenario"))),
     result,
   );
+  await prefill();
 }
 
 function draw(box, answer) {
