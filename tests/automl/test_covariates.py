@@ -137,8 +137,24 @@ def test_when_item_metadata_is_given_then_models_see_the_static_attributes():
 
 def test_when_item_metadata_misses_an_item_then_the_error_names_it():
     meta = pd.DataFrame({"sku": ["item0", "item1"], "region": ["N", "S"]})
-    with pytest.raises(DataError, match=r"1 items have no row in the item metadata: \['item2'\]"):
+    with pytest.raises(
+        DataError,
+        match=r"1 items have no row in the item metadata: \['item2'\]; give their \['region'\] in the item "
+        r"metadata or as columns of the data",
+    ):
         make(static_data=meta).fit(promo_panel())
+
+
+def test_when_newer_history_brings_an_item_the_metadata_lacks_then_its_own_columns_serve():
+    """A model trained with item metadata forecast no new item from fresher history, even when
+    its rows carried the attributes: the table, read once, had no row for it."""
+    meta = pd.DataFrame({"sku": ["item0", "item1", "item2"], "region": ["N", "S", "N"]})
+    auto = make(static_data=meta).fit(promo_panel())
+    newer = promo_panel(4).assign(region=lambda f: np.where(f["sku"] == "item3", "S", "ignored"))
+    forecast = auto.predict(data=newer, future=future_promo(4))
+    assert sorted(forecast["sku"].unique()) == ["item0", "item1", "item2", "item3"]
+    with pytest.raises(DataError, match=r"1 items have no row in the item metadata: \['item3'\]"):
+        auto.predict(data=promo_panel(4), future=future_promo(4))  # and no region of its own
 
 
 def test_when_item_metadata_repeats_an_item_then_the_error_names_it():

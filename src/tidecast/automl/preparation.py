@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tidecast.data.ahead import ahead_note, rows_ahead, zero_tail_note, zero_written_tail
@@ -213,14 +214,19 @@ class Preparer:
         keys = key_of(frame, key, label)
         table_keys = key_of(table, key, label)
         unknown = pd.Index(keys.unique()).difference(table_keys)
-        if len(unknown):
+        own = all(c in frame.columns for c in columns)  # the rows carry the attributes themselves
+        if len(unknown) and not own:
             raise DataError(
-                f"{len(unknown)} {self._keys(key)} have no row in the item metadata: {sorted(unknown)[:5]}"
+                f"{len(unknown)} {self._keys(key)} have no row in the item metadata: {sorted(unknown)[:5]}; "
+                f"give their {columns} in the item metadata or as columns of the data"
             )
         lookup = table.set_index(pd.Index(table_keys.to_numpy()))[columns]
+        listed = keys.isin(table_keys).to_numpy()
         joined = frame.drop(columns=[c for c in columns if c in frame.columns]).copy()
         for column in columns:
-            joined[column] = keys.map(lookup[column]).to_numpy()
+            values = keys.map(lookup[column]).to_numpy()
+            # An item new since the table was read (fresher history) keeps its rows' own values.
+            joined[column] = values if listed.all() else np.where(listed, values, frame[column].to_numpy())
         return joined
 
     def _keys(self, key: tuple[str, ...]) -> str:
