@@ -46,6 +46,22 @@ def test_when_three_levels_then_top_down_chains_the_proportions():
     np.testing.assert_allclose(bottom[:, 0], [2.25, 6.75, 3.0], atol=1e-12)
 
 
+def test_when_a_level_does_not_nest_in_the_one_above_then_the_structure_says_so():
+    """zone/store with store 100 in both zones: coherent, but not the nesting "/" reads as."""
+    items = pd.DataFrame(
+        {"item_id": list("abcd"), "zone": list("ABAB"), "store": ["100", "100", "200", "300"]}
+    )
+    s = build_structure(parse_hierarchy("zone/store"), items, "item_id")
+    assert "zone=A/store=100" in set(s.nodes) and "zone=B/store=100" in set(s.nodes)
+    assert s.notes == (
+        "'store' does not nest in 'zone': 1 of its 3 values sit under several (e.g. ['100']), so each "
+        "(zone, store) pair is a node of its own",
+    )
+    nested = items.assign(store=["100", "400", "200", "300"])
+    assert build_structure(parse_hierarchy("zone/store"), nested, "item_id").notes == ()
+    assert build_structure(parse_hierarchy("zone*store"), items, "item_id").notes == ()  # crossed: no claim
+
+
 def test_when_ols_goes_negative_then_nonnegative_solves_the_constrained_problem():
     base = np.array([[1.0], [5.0], [-3.0]])
     free = reconcile(S2, base, "ols")

@@ -136,6 +136,7 @@ class HierarchicalForecaster:
         emit({"stage": "reconcile"})
         tables = [ensemble_backtests(self.levels_[name]) for name in self.structure_.level_names]
         windows, notes = window_arrays(tables, self.structure_, self.quantiles_)
+        notes = [*getattr(self.structure_, "notes", ()), *notes]
         methods = self._candidates(bool(windows))
         seed = int(self.options.get("seed", 0) or 0)
         scores = pd.DataFrame(columns=["method", "window", "level", "wql"])

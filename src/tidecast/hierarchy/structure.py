@@ -84,6 +84,7 @@ class Structure:
     items: np.ndarray  # the bottom items, in S's column order
     S: np.ndarray  # (n_nodes, n_items) of 0/1
     attributes: pd.DataFrame  # per node: the hierarchy's attributes (NaN where not its level's)
+    notes: tuple[str, ...] = ()  # what the run's report should say of the levels (`nesting_notes`)
 
     @property
     def n_bottom(self) -> int:
@@ -160,4 +161,28 @@ def build_structure(hierarchy: Hierarchy, items: pd.DataFrame, item_col: str) ->
         items=item_ids,
         S=S,
         attributes=pd.DataFrame([*node_attrs, *bottom_attrs], columns=attrs),
+        notes=nesting_notes(hierarchy, items),
     )
+
+
+def nesting_notes(hierarchy: Hierarchy, items: pd.DataFrame) -> tuple[str, ...]:
+    """A note per level of a tree (``zone/store``) whose new attribute's values sit under several
+    values of the level above (a store in two zones): each pair is then a node of its own, which
+    is coherent but not the nesting the ``/`` reads as."""
+    if not hierarchy.is_tree:
+        return ()
+    notes = []
+    for above, level in itertools.pairwise(hierarchy.levels):
+        if not above:
+            continue
+        for attribute in (a for a in level if a not in above):
+            parents = items[[*above, attribute]].astype(str).drop_duplicates()
+            spread = parents.groupby(attribute).size()
+            split = spread[spread > 1]
+            if len(split):
+                notes.append(
+                    f"{attribute!r} does not nest in {level_name(above)!r}: {len(split)} of its "
+                    f"{len(spread)} values sit under several (e.g. {list(split.index[:3])}), so each "
+                    f"({', '.join([*above, attribute])}) pair is a node of its own"
+                )
+    return tuple(notes)
