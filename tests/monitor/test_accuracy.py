@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tidecast.monitor.accuracy import accuracy_report, logged_points
+from tidecast.monitor.accuracy import accuracy_report, logged_points, period_starts
 from tidecast.monitor.actuals import actuals_frame, ingest_actuals, load_actuals
 from tidecast.monitor.drift import drift_scores
 from tidecast.monitor.forecast_log import Origin, row, write_rows
@@ -140,3 +140,16 @@ def test_when_actuals_carry_a_moved_covariate_then_drift_measures_its_shift(data
         0.5
     )
     assert np.isnan(scores.loc["a", "volatility_ratio"])  # one recent point has no spread
+
+
+def test_weekly_buckets_follow_the_weekday_of_weekly_points() -> None:
+    """A W-THU model's accuracy over time was bucketed in calendar weeks labelled Monday."""
+    thursdays = pd.Series(pd.to_datetime(["1992-08-13", "1992-08-20", "1992-08-27"]))
+    assert period_starts(thursdays, "W").tolist() == thursdays.tolist()
+    daily = pd.Series(
+        pd.to_datetime(["2024-01-04", "2024-01-05", "2024-01-08"])
+    )  # a Thursday, Friday, Monday
+    assert period_starts(daily, "W").tolist() == list(
+        pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-08"])
+    )
+    assert period_starts(thursdays, "M").tolist() == [pd.Timestamp("1992-08-01")] * 3

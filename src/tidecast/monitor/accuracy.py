@@ -300,6 +300,20 @@ def _item_codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return codes, names
 
 
+_WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+def period_starts(stamps: pd.Series, period: str) -> pd.Series:
+    """Each timestamp's `period` bucket, by its first day. Weeks follow the data: points all on
+    one weekday (a W-THU model's Thursdays) open their own week, so the buckets carry the data's
+    dates, not the Mondays of calendar weeks that no forecast was made for."""
+    if period == "W":
+        days = stamps.dt.dayofweek.unique()
+        if len(days) == 1:
+            period = f"W-{_WEEKDAYS[(int(days[0]) - 1) % 7]}"  # the week ending the day before
+    return stamps.dt.to_period(period).dt.start_time
+
+
 def accuracy_report(
     points: Points,
     profiles: Callable[[int], TrainingProfile],
@@ -311,7 +325,7 @@ def accuracy_report(
     period, horizon step and item (the `worst_items` worst by WAPE, all when 0 or less)."""
     scale = point_scales(points, profiles)
     frame = points.frame
-    frame[PERIOD] = frame[TIMESTAMP].dt.to_period(period).dt.start_time if len(frame) else frame[TIMESTAMP]
+    frame[PERIOD] = period_starts(frame[TIMESTAMP], period) if len(frame) else frame[TIMESTAMP]
     versions = []
     for row in records(score(points, [VERSION], scale)):
         backtest = backtests.get(row[VERSION], {})
