@@ -28,7 +28,7 @@ function draw(box, drift, endpoint, ctx) {
     h("div", { class: "grid" },
       stat("items compared", num(drift.items_compared)),
       stat("mean score", num(drift.mean_score)),
-      stat("recent points per item", num(drift.recent_points))),
+      stat("recent window: last points per item, at most", num(drift.recent_points))),
     h("h2", {}, "Items, worst first"),
     table(
       [
