@@ -15,6 +15,17 @@ error correlation, shrunk (Schäfer-Strimmer); without errors, independent. Each
 are stratified (the copula's ranks, exact normal scores), so its marginal is its forecast. Non-negativity on
 samples clips the items at zero before they are summed up (the "set negatives to zero"
 heuristic, exact NNLS per sample would cost far more and changes little).
+
+The mean column is the reconciled base mean, not the mean of the samples: where a node's
+model mean and its quantiles disagree (dominicks_oj store x brand items whose p10 is near 0),
+the reconciled total's p10 can lie above its mean. Two ways to agree, measured (engine
+1efa9e2, `benchmarks/hierarchy.py`'s two origins each, medium preset, held-out wQL / WAPE of
+the mean per level, not taken): the mean read off the reconciled samples leaves wQL as is and
+helps pasta_promo's brands and items (bottom-up WAPE 0.2098 / 0.6248 -> 0.1748 / 0.6085, MinT
+0.2162 / 0.6317 -> 0.1980 / 0.6233) but costs its total under the MinT family (OLS 0.0958 ->
+0.1116, WLS-struct 0.0996 -> 0.1047), the demo all but unchanged; shifting every node's draws
+to its base mean costs wQL at every level of pasta_promo (bottom-up items 0.3674 -> 0.3869,
+brands 0.1101 -> 0.1362). Neither is a win across levels and methods on two origins.
 """
 
 from __future__ import annotations
