@@ -13,6 +13,9 @@ from fastapi.testclient import TestClient
 
 from aws_calls import caller, ok, refused
 from conftest import tiny_panel
+from tidecast.jobs.store import JobStore
+from tidecast.registry.db import Database
+from tidecast.registry.registry import Registry
 from tidecast.registry.settings import ServiceSettings
 
 
@@ -146,3 +149,41 @@ def test_jobs_submitted_natively_are_described_too(
     names = [s["AutoMLJobName"] for s in ok(aws("ListAutoMLJobs", {}))["AutoMLJobSummaries"]]
     assert names == ["weekly-job", "native-job"]
     refused(aws("CreateAutoMLJobV2", job("native-job")), "ResourceInUse", "native-job")
+
+
+def test_a_rerun_with_the_same_deploy_config_is_resource_in_use_and_generated_names_are_unique(
+    aws: Any,
+) -> None:
+    """The endpoint was checked first, so a rerun got a ValidationException about its endpoint;
+    generated names cut the job's name at 23 characters, and the recipe's names share those."""
+    deploy = {"AutoGenerateEndpointName": True}
+    for name in ("retail-demand-forecast-abc123", "retail-demand-forecast-q9w8e7"):
+        ok(aws("CreateAutoMLJobV2", job(name, ModelDeployConfig=deploy)))
+        endpoint = ok(aws("DescribeEndpoint", {"EndpointName": f"{name}-endpoint"}))
+        assert endpoint["EndpointStatus"] == "Creating"
+    again = aws("CreateAutoMLJobV2", job("retail-demand-forecast-abc123", ModelDeployConfig=deploy))
+    refused(again, "ResourceInUse", "retail-demand-forecast-abc123")
+
+
+def test_when_a_model_holds_the_jobs_model_name_then_its_endpoint_fails_with_the_reason(
+    aws: Any, registry: Registry, model_folder: Path, database: Database
+) -> None:
+    """It stayed Creating for ever: the endpoint_in_service waiter timed out with no reason."""
+    version = registry.register("default", model_folder)
+    ok(aws("CreateAutoMLJobV2", job(ModelDeployConfig={"EndpointName": "shop"})))
+    container = {"Image": "tidecast", "ModelDataUrl": f"tidecast://models/default/{version.version}"}
+    ok(
+        aws(
+            "CreateModel",
+            {"ModelName": "weekly-job-model", "PrimaryContainer": container, "ExecutionRoleArn": "r"},
+        )
+    )
+    store = JobStore(database.sessions)
+    claimed = store.claim_next(1, "h")
+    assert claimed is not None and claimed.name == "weekly-job"
+    store.complete(claimed.id, [], version.id)
+    described = ok(aws("DescribeAutoMLJobV2", {"AutoMLJobName": "weekly-job"}))
+    assert described["AutoMLJobStatus"] == "Completed"
+    endpoint = ok(aws("DescribeEndpoint", {"EndpointName": "shop"}))
+    assert endpoint["EndpointStatus"] == "Failed"
+    assert endpoint["FailureReason"].startswith("a model named weekly-job-model already exists")

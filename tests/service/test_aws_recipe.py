@@ -69,7 +69,14 @@ def test_the_recipe_runs_with_boto3(recipe: Recipe) -> None:
     assert best["InferenceContainers"][0]["ModelDataUrl"] == "tidecast://models/default/1"
     assert described["OutputDataConfig"]["S3OutputPath"] == f"s3://{BUCKET}/automl-output/"
     candidates = sagemaker.list_candidates_for_auto_ml_job(AutoMLJobName=name)["Candidates"]
-    assert best["CandidateName"] in [c["CandidateName"] for c in candidates]
+    assert candidates[0]["CandidateName"] == best["CandidateName"]  # the shipped one first
+    by_value = sagemaker.list_candidates_for_auto_ml_job(
+        AutoMLJobName=name, SortBy="FinalObjectiveMetricValue", SortOrder="Descending"
+    )["Candidates"]
+    values = [
+        c["FinalAutoMLJobObjectiveMetric"]["Value"] for c in by_value if "FinalAutoMLJobObjectiveMetric" in c
+    ]
+    assert values == sorted(values, reverse=True) and len(by_value) == len(candidates)
     assert [j["AutoMLJobName"] for j in sagemaker.list_auto_ml_jobs()["AutoMLJobSummaries"]] == [name]
 
     # OutputDataConfig: the run written below S3OutputPath/<job name>/ (the data root stands in for S3),

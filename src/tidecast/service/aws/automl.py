@@ -91,11 +91,13 @@ def create_job(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         request = parse_job_body(body, ctx.state.settings, check_exists=True)
     except JobConfigError as exc:
         raise validation("; ".join(f"{dotted(e['loc']) or 'body'}: {e['msg']}" for e in exc.errors)) from None
+    taken = in_use(f"Job name {name} is already in use: AutoML job names are unique")
+    if ctx.resources.get(JOB, name) is not None:  # before the endpoint: a rerun is ResourceInUse, as on AWS
+        raise taken
     if endpoint is not None and (
         endpoint in ctx.state.deployments.names() or ctx.resources.get(ENDPOINT, endpoint) is not None
     ):
         raise validation(f'Cannot create already existing endpoint "{ctx.arn("endpoint", endpoint)}".')
-    taken = in_use(f"Job name {name} is already in use: AutoML job names are unique")
     try:
         job = ctx.state.jobs.create(request)
     except Conflict:
@@ -132,7 +134,8 @@ def _deploy_target(job: str, config: Any) -> str | None:
         )
     if not generate and not name:
         raise validation("ModelDeployConfig: give EndpointName, or set AutoGenerateEndpointName to true")
-    return f"{job[:23]}-endpoint" if generate else str(name)
+    # Job names are unique and at most 32 characters: the endpoint name is unique too (63 at most).
+    return f"{job}-endpoint" if generate else str(name)
 
 
 def describe_job(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
@@ -288,9 +291,42 @@ def list_candidates(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     name = text(body, "AutoMLJobName") or ""
     spec, job = _find(ctx, name)
     candidates = _candidates(ctx, job, spec["Request"])
-    for candidate in candidates:
-        candidate.pop("_selected", None)
     wanted = body.get("StatusEquals")
     if wanted:
         candidates = [c for c in candidates if c["CandidateStatus"] == wanted]
-    return {"Candidates": candidates[: int(body.get("MaxResults") or 100)]}  # best first, as ranked
+    candidates = sort_candidates(candidates, body.get("SortBy"), body.get("SortOrder"))
+    for candidate in candidates:
+        candidate.pop("_selected", None)
+    return {"Candidates": candidates[: int(body.get("MaxResults") or 100)]}
+
+
+SORT_KEYS = ("CreationTime", "Status", "FinalObjectiveMetricValue")
+
+
+def sort_candidates(candidates: list[dict[str, Any]], by: Any, order: Any) -> list[dict[str, Any]]:
+    """Candidates by `SortBy` in `SortOrder` (Ascending unless Descending), as AWS sorts them.
+
+    Without `SortBy`: `BestCandidate` (the model shipped) first, which code reading
+    ``Candidates[0]`` expects, then by the objective value shown, best first, those without a
+    value last. Before, the leaderboard's order (every window's score) put the ensemble first
+    while the values shown were held-out ones and BestCandidate was another, and ``SortOrder``
+    was ignored.
+    """
+    if by is not None and by not in SORT_KEYS:
+        raise validation(f"SortBy must be one of {', '.join(SORT_KEYS)}, got {by!r}")
+    if order is not None and order not in ("Ascending", "Descending"):
+        raise validation(f"SortOrder must be Ascending or Descending, got {order!r}")
+
+    def value(c: dict[str, Any]) -> float:
+        metric = c.get("FinalAutoMLJobObjectiveMetric")
+        return float(metric["Value"]) if metric else math.inf
+
+    if by == "Status":
+        ranked = sorted(candidates, key=lambda c: str(c["CandidateStatus"]))
+    elif by == "CreationTime":
+        ranked = sorted(candidates, key=lambda c: c["CreationTime"] or 0)
+    elif by == "FinalObjectiveMetricValue":
+        ranked = sorted(candidates, key=value)
+    else:
+        ranked = sorted(candidates, key=lambda c: (not c.get("_selected", False), value(c)))
+    return ranked[::-1] if order == "Descending" else ranked

@@ -109,9 +109,20 @@ def settle_auto_deploy(ctx: Context, name: str) -> None:
     taken = AwsError("ValidationException", f"the model {model} already exists")
     try:  # the model row is the claim: one call deploys, a racing one finds it taken
         ctx.resources.add(
-            MODEL, model, {"PrimaryContainer": container(version), "VersionId": version.id}, taken
+            MODEL,
+            model,
+            {"PrimaryContainer": container(version), "VersionId": version.id, "AutoDeployOf": name},
+            taken,
         )
     except AwsError:
+        held = ctx.resources.get(MODEL, model) or {}
+        if held.get("AutoDeployOf") != name:  # the user's own model of that name: say so, do not wait
+            reason = (
+                f"a model named {model} already exists, so ModelDeployConfig could not create the job's: "
+                "deploy its best candidate yourself (CreateModel, CreateEndpointConfig, CreateEndpoint)"
+            )
+            ctx.resources.update(ENDPOINT, endpoint, EndpointStatus="Failed", FailureReason=reason)
+            ctx.resources.update(JOB, name, DeployFailed=True)
         return
     variant = {
         "VariantName": "AllTraffic",
