@@ -52,7 +52,8 @@ def ensemble_forecast(
         mean, q = calibration.calibrated(combined[MEAN].to_numpy(), combined[qcols].to_numpy())
         if panel is not None:  # widened, a band can reach below zero or cross: the sign rule again
             order = np.argsort(np.asarray(quantiles, dtype=float), kind="stable")
-            share = negative_share(panel)[pd.Index(panel.item_ids).get_indexer(combined[ITEM_ID])]
+            where = pd.Index(panel.item_ids).get_indexer(combined[ITEM_ID])  # every row's series
+            share = np.where(where >= 0, negative_share(panel)[where], 1.0)  # 1.0: nothing known, no clip
             mean, ordered = sign_rule(mean, q[:, order], share, [quantiles[j] for j in order])
             q[:, order] = ordered
         combined[MEAN], combined[qcols] = mean, q
