@@ -255,6 +255,18 @@ def test_when_the_data_ends_inside_its_last_period_then_that_period_is_left_out_
     assert values(averaged.panel, "a") == [10, 10, 10]
 
 
+def test_when_the_missing_days_of_the_last_week_are_days_the_series_never_open_then_it_is_kept() -> None:
+    """Closed on Sundays (no rows), data ending on a Saturday: by the calendar the last week
+    ending Sunday is unfinished, but it holds its usual six days."""
+    days = pd.date_range("2021-01-04", "2021-01-23")  # Monday to the third week's Saturday
+    open_days = [t for t in days if t.dayofweek != 6]
+    result = prepare(panel([("a", t, 10.0) for t in open_days]), "W")
+    assert values(result.panel, "a") == [60, 60, 60]
+    assert not any(p.kind == "partial_period" for p in result.problems)
+    short = prepare(panel([("a", t, 10.0) for t in open_days[:-2]]), "W")  # ends on Thursday: 4 of 6
+    assert values(short.panel, "a") == [60, 60]
+
+
 def test_when_months_have_a_gap_then_the_month_grid_is_filled() -> None:
     months = pd.date_range("2021-01-01", periods=6, freq="MS").delete(2)
     result = prepare(panel([("a", t, i + 1) for i, t in enumerate(months)]))

@@ -13,7 +13,10 @@ data ends with the last month loaded. Summed as it stands, that last bucket read
 and every forecast came out low without a word. So, where the target is summed, the panel's
 last bucket is left out when the data's last step does not complete its period (`cut_tail`):
 that period becomes the first step forecast, as `tidecast horizons` already did for its
-coarser frequencies. A series with nothing before that bucket keeps it (leaving it out would
+coarser frequencies. The calendar is checked against the rows: the bucket is cut only where
+most series hold fewer rows there than in their usual bucket, since a panel without rows on
+closed days (visits ending on a Saturday, weeks ending Sunday) ends a whole week early by the
+calendar alone. A series with nothing before that bucket keeps it (leaving it out would
 leave the series out). Other edge buckets that hold far fewer rows than usual (a series that
 starts or ends inside a period) are kept and named (`partial_buckets`).
 """
@@ -124,6 +127,8 @@ def cut_tail(
     following_bucket = int(grid.ordinals(np.array([following.to_datetime64()], dtype="datetime64[ns]"))[0])
     if following_bucket != bucket:
         return None  # the data ends with its period
+    if not _short_by_count(data, bucket):
+        return None  # the calendar's missing days are ones the series never have (closed Sundays)
     starts = series_indptr(data.series)[:-1]
     earlier = np.zeros(len(data.names), dtype=bool)  # by series: it has a bucket before the last
     earlier[data.series[starts]] = data.ordinals[starts] < bucket
@@ -145,3 +150,25 @@ def cut_tail(
         items=sample_items(data.names[series]),
         handled="left out; the forecast starts with that period (a future must cover it)",
     )
+
+
+def _short_by_count(data: _Arrays, bucket: int) -> bool:
+    """Whether most series in the last `bucket` hold fewer rows there than in their usual one.
+
+    The calendar alone misreads a panel without rows on closed days: daily visits ending on a
+    Saturday, summed to weeks ending Sunday, end inside their week by the calendar, yet the
+    week holds its usual six days. A series' usual bucket is the median row count of its
+    earlier buckets; a last bucket is short below it.
+    """
+    new = np.r_[True, (data.series[1:] != data.series[:-1]) | (data.ordinals[1:] != data.ordinals[:-1])]
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.append(starts, len(new)))
+    series, ordinals = data.series[starts], data.ordinals[starts]
+    before = ordinals < bucket
+    usual = pd.Series(sizes[before]).groupby(series[before]).median()
+    last = ordinals == bucket
+    typical = usual.reindex(series[last]).to_numpy()
+    known = ~np.isnan(typical)
+    if not known.any():
+        return True  # nothing earlier to compare with: the calendar decides
+    return bool(np.mean(sizes[last][known] < typical[known]) >= 0.5)
