@@ -124,6 +124,25 @@ def test_when_an_item_is_searched_then_its_chart_renders(
     assert marked == "promotion"  # the first 0/1 flag (on some steps, off others) is shaded
 
 
+def test_when_the_item_in_the_address_is_unknown_then_the_search_stays_to_find_another(
+    service: Service, browser: Any
+) -> None:
+    """A stale link replaced the whole page with the error, search box and all."""
+    context, page, _ = open_dashboard(browser, service, "laptop")
+    try:
+        visit(page, f"{service.url}/dashboard/#/explorer?source=shop&item=nosuch")
+        searchable = page.locator("#item-search").is_visible()
+        said = page.locator("#item-view .error").inner_text()
+        page.fill("#item-search", "zzz-no-such")
+        page.press("#item-search", "Enter")
+        page.wait_for_selector("#item-view .error:has-text('zzz-no-such')")
+        nothing = page.locator("#item-view .error").inner_text()
+    finally:
+        context.close()
+    assert searchable and "nosuch" in said
+    assert nothing == 'No item of shop matches "zzz-no-such".'
+
+
 def test_when_the_key_is_wrong_then_the_form_says_so_and_no_data_shows(
     service: Service, browser: Any
 ) -> None:

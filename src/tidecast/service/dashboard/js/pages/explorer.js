@@ -49,6 +49,7 @@ export async function render(main, params, ctx) {
     const found = await suggest();
     const exact = found.items.find((i) => i === search.value.trim());
     if (exact || found.items.length) pick(exact || found.items[0]);
+    else clear(view, h("p", { class: "error", role: "alert" }, `No item of ${source} matches "${search.value.trim()}".`));
   });
   ctx.onLeave(() => clearTimeout(timer));
   if (!params.item) {
@@ -56,7 +57,12 @@ export async function render(main, params, ctx) {
     clear(view, empty(`${first.total} items in ${source}: search one to see its history and forecast.`));
     return;
   }
-  await showItem(view, source, params.item, ctx);
+  try {
+    await showItem(view, source, params.item, ctx);
+  } catch (error) {
+    // An unknown item (a stale link, a typo in the address) keeps the search box to find another.
+    clear(view, h("p", { class: "error", role: "alert" }, error.message));
+  }
 }
 
 async function showItem(view, source, itemId, ctx) {
