@@ -24,9 +24,10 @@ from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import ApiKey
 from tidecast.registry.settings import ServiceSettings
+from tidecast.service.answers import forecast
 from tidecast.service.app import create_app
 from tidecast.service.auth import KeyStore, VerifiedKeys
-from tidecast.service.predictor import LoadedModel, forecast
+from tidecast.service.predictor import LoadedModel
 from tidecast.service.runtime_contract import predict
 
 MAX_BODY = 50_000

@@ -35,8 +35,9 @@ from conftest import BACKENDS, POSTGRES_URL
 from tidecast.data.demo import generate
 from tidecast.jobs.store import pid_alive
 from tidecast.registry.db import make_engine
+from tidecast.service.answers import forecast
 from tidecast.service.auth import KEY_CACHE_SECONDS
-from tidecast.service.predictor import LoadedModel, forecast
+from tidecast.service.predictor import LoadedModel
 from tidecast.service.runtime_contract import predict
 
 MAX_BODY = 1_000_000

@@ -14,14 +14,10 @@ import pytest
 from conftest import fit_covariate_model
 from tidecast import AutoForecaster
 from tidecast.data.demo import future_covariates, generate
+from tidecast.service.answers import cached_forecast_json, forecast
 from tidecast.service.endpoint_table import EndpointTable
 from tidecast.service.handlers import problem_response
-from tidecast.service.predictor import (
-    ANSWER_SHAPES,
-    LoadedModel,
-    cached_forecast_json,
-    forecast,
-)
+from tidecast.service.predictor import ANSWER_SHAPES, LoadedModel
 from tidecast.service.problems import Problem
 from tidecast.service.requests import DEFAULT_LIMITS, ForecastResponse, Limits
 
@@ -155,6 +151,24 @@ def test_when_future_covariates_are_given_then_nothing_is_cached(covariate_model
     changed = run(covariate_model, {"item_ids": [item], "future": promoted})
     assert covariate_model._cache == {}
     assert base["forecasts"][0]["mean"] != changed["forecasts"][0]["mean"]
+
+
+def test_when_fewer_steps_are_asked_then_the_future_need_cover_only_them(
+    covariate_model: LoadedModel,
+) -> None:
+    """Asked for 5 of the model's 14 days, a caller had to send 14 days of plan (the 422 said
+    "over the 14 forecast steps"); the 5 days now do, and give the same forecast."""
+    future = future_covariates(n_items=4, seed=7, horizon=HORIZON)
+    item = sorted(covariate_model.item_ids)[0]
+    own = future[future["item_id"] == item]
+    rows = own.assign(timestamp=own["timestamp"].astype(str)).to_dict("records")
+    whole = run(covariate_model, {"item_ids": [item], "future": rows, "horizon": 5})["forecasts"][0]
+    part = run(covariate_model, {"item_ids": [item], "future": rows[:5], "horizon": 5})["forecasts"][0]
+    assert part["timestamps"] == whole["timestamps"] and len(part["mean"]) == 5
+    np.testing.assert_allclose(part["mean"], whole["mean"], rtol=1e-12)
+    np.testing.assert_allclose(part["quantiles"]["0.9"], whole["quantiles"]["0.9"], rtol=1e-12)
+    p = problem(covariate_model, {"item_ids": [item], "future": rows[:4], "horizon": 5})
+    assert p.status == 422 and p.field == "future"  # the asked steps must still be given
 
 
 def test_when_known_covariates_are_missing_then_422_names_them(covariate_model: LoadedModel) -> None:

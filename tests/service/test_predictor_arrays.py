@@ -16,7 +16,8 @@ import pytest
 from conftest import fit_covariate_model
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.demo import future_covariates, generate
-from tidecast.service.predictor import LoadedModel, forecast
+from tidecast.service.answers import forecast
+from tidecast.service.predictor import LoadedModel
 
 HORIZON = 7
 ITEMS = 3

@@ -248,8 +248,10 @@ class Preparer:
         spec: DatasetSpec,
         horizon: int,
         plan: Any,
+        steps: int | None = None,
     ) -> pd.DataFrame:
-        """The user's future covariates, validated and filled onto each series' horizon."""
+        """The user's future covariates, validated and filled onto each series' horizon (the
+        first `steps` of it given, when fewer are read: `fill_future`)."""
         from tidecast.data.future import fill_future
 
         known = spec.known_covariates
@@ -278,7 +280,7 @@ class Preparer:
             )
         else:  # no row for these items (a batch chunk): each column's futurefill, or an error naming them
             canonical = pd.DataFrame({ITEM_ID: [], TIMESTAMP: pd.to_datetime([]), **{c: [] for c in known}})
-        return fill_future(canonical, panel, spec.freq, horizon, known, plan)
+        return fill_future(canonical, panel, spec.freq, horizon, known, plan, steps)
 
     @staticmethod
     def future_in_data(

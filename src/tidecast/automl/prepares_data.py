@@ -102,26 +102,28 @@ class PreparesData:
         future: pd.DataFrame | str | Path | None,
         panel: pd.DataFrame | SeriesArrays,
         ahead: pd.DataFrame | None,
+        steps: int | None = None,
     ) -> pd.DataFrame | None:
         """The known covariates over the horizon after `panel`: the `future` given, else the
         rows its data held after its last target date (`ahead`, `data.ahead`); None without
-        known covariates or either (a model that needs them then says so)."""
+        known covariates or either (a model that needs them then says so). `steps`: the
+        forecast steps read, when fewer than the horizon (`data.future.fill_future`)."""
         if not self.spec_.known_covariates:
             return None
         if future is not None:
-            return self.prepare_future(future, panel)
+            return self.prepare_future(future, panel, steps)
         if ahead is not None and len(ahead):
             plan = getattr(self, "filling_plan_", None)
             return Preparer.future_in_data(ahead, panel, self.spec_, self.horizon, plan)
         return None
 
     def prepare_future(
-        self, future: pd.DataFrame | str | Path, panel: pd.DataFrame | SeriesArrays
+        self, future: pd.DataFrame | str | Path, panel: pd.DataFrame | SeriesArrays, steps: int | None = None
     ) -> pd.DataFrame:
         """The user's future covariates, validated and filled onto each series' horizon (after
         the prepared panel, or its arrays)."""
         plan = getattr(self, "filling_plan_", None)
-        return self._preparer().future(future, panel, self.spec_, self.horizon, plan)
+        return self._preparer().future(future, panel, self.spec_, self.horizon, plan, steps)
 
     def prepare_history(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
         """Newer history in the user's columns, prepared exactly as the training data was

@@ -42,8 +42,13 @@ def fill_future(
     horizon: int,
     known_covariates: Sequence[str],
     filling: FillingOptions | None = None,
+    steps: int | None = None,
 ) -> pd.DataFrame:
     """Known covariates for the `horizon` steps after each series of `history`, gaps filled.
+
+    `steps` (a request for fewer steps than the model's horizon) are the steps the caller
+    reads: past them, a cell not given carries its item's last value over the steps before,
+    so a forecast of 2 of a model's 4 weeks needs 2 weeks of plan, not 4.
 
     `history` is the panel or its arrays (`SeriesArrays.from_spec`, with the known covariates),
     so a model handed arrays fills its future without building them again.
@@ -99,6 +104,10 @@ def fill_future(
             value = fill_value(fill, past[column], arrays.indptr)
             values[gap] = value[row_series[gap]] if isinstance(value, np.ndarray) else value
         frame[column] = values
+    if steps is not None and steps < horizon:  # steps nobody reads: the last value carries on
+        beyond = np.tile(np.arange(1, horizon + 1), arrays.n_series) > steps
+        carried = frame.groupby(ITEM_ID, sort=False)[known].ffill()
+        frame.loc[beyond, known] = frame.loc[beyond, known].fillna(carried.loc[beyond])
     # A text covariate left empty in its history (M5's event_name_1 on days without an event)
     # has "empty" as one of its states: a future row given with it empty means the same.
     empty_state = [c for c in known if past[c].dtype.kind != "f" and pd.isna(past[c]).any()]

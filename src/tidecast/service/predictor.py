@@ -1,10 +1,9 @@
 """The forecast engine behind the service's endpoints: a loaded model, a request, a forecast.
 
 Nothing here knows about HTTP or the database. `LoadedModel` wraps an `AutoForecaster` read
-from a model folder; `forecast(model, request)` validates a `ForecastRequest` against what the
-model was trained for and returns a `ForecastResponse`, or raises a `Problem` (RFC 9457) that
-names the offending field. `EndpointTable` maps endpoint names to loaded models and swaps
-them atomically.
+from a model folder, with its caches; `answers.forecast(model, request)` validates a
+`ForecastRequest` against it and shapes the answer. `EndpointTable` maps endpoint names to
+loaded models and swaps them atomically.
 
 Two ways to forecast:
 
@@ -44,21 +43,11 @@ from tidecast.service.problems import (
     Problem,
     from_tidecast_error,
     from_validation_error,
-    invalid,
-    payload_too_large,
-    unknown_items,
 )
 from tidecast.service.requests import (
     DEFAULT_LIMITS,
     ForecastRequest,
-    ForecastResponse,
     ItemForecastOut,
-    Limits,
-    check_grid,
-    check_order,
-    request_frame,
-    resolve_horizon,
-    resolve_quantiles,
 )
 
 WARM_BATCH = 1_000  # items per model call when warming the cache
@@ -195,7 +184,7 @@ class LoadedModel:
         for item in items:
             part = parts.get(item)
             if part is None:
-                answer = _shape(item, self._cache[item], horizon, quantiles)
+                answer = shape_item(item, self._cache[item], horizon, quantiles)
                 part = answer.model_dump_json(warnings=False).encode()
                 if self._answer_bytes + len(part) <= ANSWER_BYTES:
                     # a race (a big body answered in a thread) serialises twice, the same
@@ -215,7 +204,9 @@ class LoadedModel:
                 self._answer_bytes -= sum(len(part) for part in dropped.values())
             return self._answers.setdefault(shape, {})
 
-    def stored(self, items: Sequence[str], future: pd.DataFrame | None) -> dict[str, ItemForecast]:
+    def stored(
+        self, items: Sequence[str], future: pd.DataFrame | None, steps: int | None = None
+    ) -> dict[str, ItemForecast]:
         """Forecasts from the stored history, cached when they depend on nothing else."""
         cacheable = future is None or not self.known_covariates
         todo = [i for i in items if i not in self._cache] if cacheable else list(items)
@@ -228,22 +219,29 @@ class LoadedModel:
                 if self._plan is not None and planned
                 else None
             )
-            computed = self._predict(panel, future, field="future", ahead=ahead)
+            computed = self._predict(panel, future, field="future", ahead=ahead, steps=steps)
             if cacheable:
                 self._cache.update(computed)  # dict updates are atomic; a race computes twice
         return {i: computed[i] if i in computed else self._cache[i] for i in items}
 
-    def fresh(self, history: pd.DataFrame, future: pd.DataFrame | None) -> dict[str, ItemForecast]:
+    def fresh(
+        self, history: pd.DataFrame, future: pd.DataFrame | None, steps: int | None = None
+    ) -> dict[str, ItemForecast]:
         """Forecasts from the caller's history (canonical column names), without refitting."""
         frame = history.rename(columns={v: k for k, v in self._aliases.items()})
         try:
             panel, ahead = self.forecaster.prepare_newer(frame)  # its plan rows, if it holds any
         except (DataError, ConfigError) as exc:
             raise from_tidecast_error(exc, "history") from None
-        return self._predict(panel, future, field="future", ahead=ahead)
+        return self._predict(panel, future, field="future", ahead=ahead, steps=steps)
 
     def _predict(
-        self, panel: pd.DataFrame, future: pd.DataFrame | None, field: str, ahead: pd.DataFrame | None = None
+        self,
+        panel: pd.DataFrame,
+        future: pd.DataFrame | None,
+        field: str,
+        ahead: pd.DataFrame | None = None,
+        steps: int | None = None,  # the steps the request reads (its future need cover no more)
     ) -> dict[str, ItemForecast]:
         forecaster = self.forecaster
         try:
@@ -255,7 +253,7 @@ class LoadedModel:
                 user_future = future.rename(
                     columns={ITEM_ID: forecaster.spec_.item_col, TIMESTAMP: forecaster.spec_.timestamp_col}
                 )
-            canonical_future = forecaster.future_for(user_future, arrays, ahead)
+            canonical_future = forecaster.future_for(user_future, arrays, ahead, steps)
             frame = forecaster.predict_canonical(arrays, canonical_future)
         except (DataError, ConfigError) as exc:
             raise from_tidecast_error(exc, field) from None
@@ -297,95 +295,18 @@ def _split(frame: pd.DataFrame, horizon: int, quantiles: Sequence[float]) -> dic
     return {str(items[k]): ItemForecast(stamps[k].tolist(), mean[k], qs[k]) for k in range(n)}
 
 
-# ---- the engine -------------------------------------------------------------------------------
-def forecast(
-    model: LoadedModel, request: ForecastRequest, limits: Limits = DEFAULT_LIMITS
-) -> ForecastResponse:
-    """Validate `request` against `model`, forecast, and shape the answer; Problems on bad input."""
-    horizon, quantiles, future = _checked_request(model, request, limits)
-    if request.item_ids is not None:
-        items = _stored_items(model, request.item_ids, limits)
-        results = model.stored(items, future)
-    else:
-        assert request.history is not None
-        if not request.history:
-            raise invalid("history", "the history is empty: send at least one row per item")
-        if len(request.history) > limits.max_history_rows:
-            raise payload_too_large("history rows", len(request.history), limits.max_history_rows, "history")
-        frame = request_frame(request.history, "history", request.date_format)
-        check_order(frame, "history")
-        check_grid(frame, model.grid, "history")
-        items = list(dict.fromkeys(frame[ITEM_ID].tolist()))
-        if len(items) > limits.max_items:
-            raise payload_too_large("items", len(items), limits.max_items, "history")
-        results = model.fresh(frame, future)
-    return ForecastResponse.model_construct(
-        forecasts=[_shape(item, results[item], horizon, quantiles) for item in items]
-    )
-
-
-def cached_forecast_json(
-    model: LoadedModel, request: ForecastRequest, limits: Limits = DEFAULT_LIMITS
-) -> bytes | None:
-    """`forecast(model, request, limits)` serialised as JSON, when `model` answers the request
-    from its cache (`LoadedModel.answers_from_cache`); None when the request needs the model.
-
-    The same checks in the same order, and the same bytes as serialising `forecast`'s answer
-    with pydantic, but assembled from each item's answer serialised once (`answer_json`):
-    for 100 items that is tens of microseconds instead of most of a millisecond, which is
-    what lets the event loop answer cached requests itself.
-    """
-    if not model.answers_from_cache(request):
-        return None
-    horizon, quantiles, _ = _checked_request(model, request, limits)
-    assert request.item_ids is not None
-    return model.answer_json(_stored_items(model, request.item_ids, limits), horizon, quantiles)
-
-
-def _checked_request(
-    model: LoadedModel, request: ForecastRequest, limits: Limits
-) -> tuple[int, list[tuple[str, int]], pd.DataFrame | None]:
-    """The checks every request gets: (horizon, quantiles, future frame or None)."""
-    horizon = resolve_horizon(model, request.horizon)
-    quantiles = resolve_quantiles(model, request.quantiles)
-    future = None
-    if request.future:
-        if len(request.future) > limits.max_history_rows:
-            raise payload_too_large("future rows", len(request.future), limits.max_history_rows, "future")
-        future = request_frame(request.future, "future", request.date_format)
-    if (request.item_ids is None) == (request.history is None):
-        raise invalid(
-            "item_ids", "give either item_ids (stored history) or history (fresh rows), not both or neither"
-        )
-    return horizon, quantiles, future
-
-
-def _stored_items(model: LoadedModel, item_ids: Sequence[str], limits: Limits) -> list[str]:
-    """The asked stored items, each once, in the asked order; Problems for none, too many or
-    unknown ones."""
-    items = list(dict.fromkeys(item_ids))
-    if not items:
-        raise invalid("item_ids", "the list is empty: name at least one item")
-    if len(items) > limits.max_items:
-        raise payload_too_large("items", len(items), limits.max_items, "item_ids")
-    unknown = [i for i in items if i not in model.item_ids]
-    if unknown:
-        raise unknown_items(unknown)
-    return items
-
-
-def _shape(
+def shape_item(
     item: str, result: ItemForecast, horizon: int, quantiles: Sequence[tuple[str, int]]
 ) -> ItemForecastOut:
     return ItemForecastOut.model_construct(
         item_id=item,
         timestamps=result.timestamps[:horizon],
-        mean=_floats(result.mean[:horizon]),
-        quantiles={label: _floats(result.quantiles[:horizon, j]) for label, j in quantiles},
+        mean=floats(result.mean[:horizon]),
+        quantiles={label: floats(result.quantiles[:horizon, j]) for label, j in quantiles},
     )
 
 
-def _floats(values: np.ndarray) -> list[float]:
+def floats(values: np.ndarray) -> list[float]:
     """Plain floats for JSON; a non-finite forecast value (a broken member) becomes None."""
     out = values.tolist()
     # a finite sum means every value is finite (an overflowing sum only takes the slow path);

@@ -17,7 +17,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tidecast.service.predictor import LoadedModel, forecast
+from tidecast.service.answers import forecast
+from tidecast.service.predictor import LoadedModel
 from tidecast.service.problems import Problem, parse_json
 from tidecast.service.requests import DEFAULT_LIMITS, Limits
 from tidecast.service.runtime_contract import JSON, invoke

@@ -21,8 +21,9 @@ from starlette.concurrency import run_in_threadpool
 
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
 from tidecast.errors import ConfigError, DataError, ModelError
+from tidecast.service.answers import stored_items
 from tidecast.service.dependencies import require_forecast, service_state
-from tidecast.service.predictor import LoadedModel, _stored_items
+from tidecast.service.predictor import LoadedModel
 from tidecast.service.problems import (
     Problem,
     from_tidecast_error,
@@ -82,7 +83,7 @@ def explain_answer(model: LoadedModel, request: ExplainRequest, limits: Limits) 
     """The explanation of the request's items, per item (contributions by feature, per step)."""
     from tidecast.explain import explain
 
-    items = _stored_items(model, request.item_ids, limits)
+    items = stored_items(model, request.item_ids, limits)
     future = _user_future(model, request.future, "future", request.date_format)
     explanation = _guard(lambda: explain(model.forecaster, future=future, items=items), "future")
     table = explanation.contributions
@@ -118,7 +119,7 @@ def whatif_answer(model: LoadedModel, request: WhatIfRequest, limits: Limits) ->
     """Baseline and scenario side by side for the request's items."""
     from tidecast.scenarios import whatif
 
-    items = _stored_items(model, request.item_ids, limits)
+    items = stored_items(model, request.item_ids, limits)
     future = _user_future(model, request.future, "future", request.date_format)
     replacement = _user_future(model, request.scenario_future, "scenario_future", request.date_format)
     if request.rules is None and replacement is None:

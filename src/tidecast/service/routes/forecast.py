@@ -10,9 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from tidecast.service.answers import cached_forecast_json, forecast
 from tidecast.service.dependencies import ServiceState, StateDep, require_forecast, service_state
 from tidecast.service.openapi import FORECAST_EXAMPLES, request_body
-from tidecast.service.predictor import LoadedModel, cached_forecast_json, forecast
+from tidecast.service.predictor import LoadedModel
 from tidecast.service.problems import Problem, parse_json, unknown_endpoint
 from tidecast.service.requests import ForecastRequest, ForecastResponse
 from tidecast.service.runtime_contract import JSON, invoke
