@@ -11,7 +11,7 @@ Two ways to forecast:
   `AutoForecaster.predict_canonical` (never the whole panel: one item must cost milliseconds,
   not a forecast of every item). Without future covariates the result is deterministic and a
   model version is immutable, so each item's forecast is computed once, lazily, and cached;
-  `cached_forecast_json` answers a request whose items are all cached with each item's JSON
+  `answers.cached_forecast_json` answers a request whose items are all cached with each item's JSON
   serialised once per answer shape, the same bytes `forecast` would give.
 * fresh history (``history`` rows): forecast from the caller's newer data without refitting,
   exactly as `AutoForecaster.predict(data=...)` does.
