@@ -24,8 +24,13 @@ class DataError(TidecastError, ValueError):
     def __init__(self, problem: str, rows: list[dict[str, object]] | None = None) -> None:
         self.problem = problem
         self.rows = rows or []
-        detail = f"; first offending rows: {[_plain_row(row) for row in self.rows]}" if self.rows else ""
+        detail = f"; first offending rows: {self.shown_rows()}" if self.rows else ""
         super().__init__(problem + detail)
+
+    def shown_rows(self) -> list[dict[str, object]]:
+        """The offending rows as a user reads them (`_plain_row`): in the message and in an
+        API problem's ``rows`` member."""
+        return [_plain_row(row) for row in self.rows]
 
 
 def _plain_row(row: dict[str, object]) -> dict[str, object]:

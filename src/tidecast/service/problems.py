@@ -10,16 +10,14 @@ highlight the exact input to fix.
 
 from __future__ import annotations
 
-import datetime
 import json
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
 from pydantic import ValidationError
 
 from tidecast.errors import ConfigError, DataError
+from tidecast.reports.run import json_safe
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://tidecast.dev/problems/"
@@ -69,35 +67,14 @@ class Problem(Exception):
             body["field"] = self.field
             body["pointer"] = self.pointer
         if self.errors:
-            body["errors"] = json_value(self.errors)
-        body.update(json_value(self.extra))
+            body["errors"] = json_safe(self.errors)
+        # Strict JSON: the engine's rows hold NaN where a value is missing (a future short of a
+        # covariate), which failed to render and turned that 422 into a 500.
+        body.update(json_safe(self.extra))
         return body
 
     def __repr__(self) -> str:
         return f"Problem({self.status}, {self.title!r}, {self.detail!r}, field={self.field!r})"
-
-
-def json_value(value: Any) -> Any:
-    """`value` as strict JSON can carry it: a missing number (NaN, an infinity) as null, dates
-    in ISO 8601, numpy scalars as plain numbers.
-
-    The engine's errors carry the offending rows as it read them (`DataError.rows`); a future
-    row short of a covariate holds NaN there, which strict JSON refuses, and the renderer
-    failing on it turned that 422 into a 500.
-    """
-    if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_value(v) for v in value]
-    if isinstance(value, datetime.date):  # datetime and pandas' Timestamp are dates too
-        return None if value != value else value.isoformat()  # NaT is not equal to itself
-    if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else str(value)
-    if hasattr(value, "item") and hasattr(value, "dtype"):  # a numpy scalar
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def field_path(location: Iterable[str | int]) -> str:
@@ -177,7 +154,7 @@ def from_tidecast_error(exc: DataError | ConfigError, field: str | None = None) 
             exc.problem,
             type_=TYPE_BASE + "unusable-data",
             field=field,
-            extra={"rows": exc.rows} if exc.rows else None,
+            extra={"rows": exc.shown_rows()} if exc.rows else None,
         )
     else:
         problem = Problem(
