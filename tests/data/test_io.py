@@ -297,7 +297,7 @@ def test_when_a_needed_column_is_missing_then_the_error_lists_every_column_of_th
 
 def test_when_a_confined_query_reads_outside_the_root_then_it_is_refused_naming_the_file(tmp_path):
     pytest.importorskip("duckdb")
-    from tidecast.data.io import read_sql, sql_columns
+    from tidecast.data.sql_io import read_sql, sql_columns
 
     root = tmp_path / "root"
     root.mkdir()

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from tidecast.cli.main import app
 from tidecast.data.demo import generate
-from tidecast.data.io import read_sql
+from tidecast.data.sql_io import read_sql
 from tidecast.errors import DataError
 
 runner = CliRunner()

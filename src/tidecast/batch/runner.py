@@ -195,7 +195,7 @@ def _query_identity(sql: str | None, url: str | None) -> dict[str, Any]:
 
 def _query_result(sql: str, url: str | None, path: Path, root: Path | None) -> Path:
     """The query's result as a Parquet file, written once: a resumed batch reuses it."""
-    from tidecast.data.io import sql_to_parquet
+    from tidecast.data.sql_io import sql_to_parquet
 
     if not path.is_file():
         sql_to_parquet(sql, url, path, root=root)

@@ -200,7 +200,7 @@ def data_source(
     The query is read into a frame here, before any work, because a frame is what the library
     already takes: `fit`, `evaluate` and `predict` need no third kind of data source.
     """
-    from tidecast.data.io import read_sql
+    from tidecast.data.sql_io import read_sql
 
     if (data is None) == (sql is None):
         raise fail(f"give the data as {data_name} or as --sql QUERY (exactly one)")
@@ -221,7 +221,7 @@ def future_source(future: str | None, sql_url: str | None = None) -> str | pd.Da
     a file written by hand for that would be the first thing a new user has to do. A query runs
     where the data's query runs (DuckDB over files, or `sql_url`'s database).
     """
-    from tidecast.data.io import read_sql
+    from tidecast.data.sql_io import read_sql
 
     if future is None or not is_query(future):
         return future

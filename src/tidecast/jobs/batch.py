@@ -222,7 +222,7 @@ def parse_batch_body(body: Any, settings: _Settings, job_id: str) -> BatchReques
         if query is not None and not policy.reads_local:
             errors.append({"loc": (field,), "msg": f"a SQL query reads files, and {NO_LOCAL_FILES}"})
         elif query is not None:
-            from tidecast.data.io import sql_columns
+            from tidecast.data.sql_io import sql_columns
             from tidecast.errors import TidecastError
 
             try:  # bound as the worker will run it: a file outside the root is refused now

@@ -7,7 +7,7 @@ where the data lives) is checked here, so a bad body is a 4xx naming the field a
 rather than a job that fails minutes later in a worker.
 
 A native body may give a DuckDB query (`sql`) instead of `data`. With a `data_root` it runs
-confined to it (`tidecast.data.io.confined_duckdb`): files named by their absolute path below
+confined to it (`tidecast.data.sql_io.confined_duckdb`): files named by their absolute path below
 the root, nothing else. At submission the query is bound (its files' schemas read, no rows), so
 a path outside the root, a file that does not exist or a column that is not there is a 422.
 
@@ -90,7 +90,7 @@ def check_query(request: JobRequest, root: Path | None, field: str = "sql") -> N
     (confined to `data_root` when there is one, see `data_root_of`) and check it returns the item
     and timestamp columns, and the target for the data; a `JobConfigError` on `field` otherwise.
     Binding reads the files' schemas, not their rows."""
-    from tidecast.data.io import sql_columns
+    from tidecast.data.sql_io import sql_columns
     from tidecast.errors import TidecastError
 
     query = getattr(request, field)

@@ -198,7 +198,7 @@ def _train(
     job: Job, request: JobRequest, registry: Registry, settings: ServiceSettings, track: _Tracker
 ) -> tuple[list[dict[str, Any]], int]:
     from tidecast.automl.forecaster import AutoForecaster
-    from tidecast.data.io import read_sql
+    from tidecast.data.sql_io import read_sql
     from tidecast.reports.run import MODEL_DIR, write_run
 
     root = data_root_of(settings)
