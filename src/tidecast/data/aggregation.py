@@ -77,8 +77,7 @@ def aggregate(
         cut = cut_tail(data, timestamps, grid, source, freq)
         if cut is not None:
             notes.append(cut)
-    new = np.r_[True, (data.series[1:] != data.series[:-1]) | (data.ordinals[1:] != data.ordinals[:-1])]
-    starts = np.flatnonzero(new)
+    starts, sizes = _buckets(data)
     data.columns = {
         c: v[starts] if c in static else reduce_groups(v, starts, how[c]) for c, v in data.columns.items()
     }
@@ -94,7 +93,6 @@ def aggregate(
     )
     # A series that starts or ends inside a bucket gets a partial first or last bucket, whose
     # sum understates the period; flag edge buckets with far fewer rows than a typical bucket.
-    sizes = np.diff(np.append(starts, len(new)))
     edges = series_indptr(data.series)[:-1]
     edges = np.union1d(edges, np.append(edges[1:], len(sizes)) - 1)
     partial = edges[sizes[edges] < 0.75 * np.median(sizes)]
@@ -160,9 +158,7 @@ def _short_by_count(data: _Arrays, bucket: int) -> bool:
     week holds its usual six days. A series' usual bucket is the median row count of its
     earlier buckets; a last bucket is short below it.
     """
-    new = np.r_[True, (data.series[1:] != data.series[:-1]) | (data.ordinals[1:] != data.ordinals[:-1])]
-    starts = np.flatnonzero(new)
-    sizes = np.diff(np.append(starts, len(new)))
+    starts, sizes = _buckets(data)
     series, ordinals = data.series[starts], data.ordinals[starts]
     before = ordinals < bucket
     usual = pd.Series(sizes[before]).groupby(series[before]).median()
@@ -172,3 +168,10 @@ def _short_by_count(data: _Arrays, bucket: int) -> bool:
     if not known.any():
         return True  # nothing earlier to compare with: the calendar decides
     return bool(np.mean(sizes[last][known] < typical[known]) >= 0.5)
+
+
+def _buckets(data: _Arrays) -> tuple[np.ndarray, np.ndarray]:
+    """Where each (series, bucket) group of rows starts, and its row count (rows are sorted)."""
+    new = np.r_[True, (data.series[1:] != data.series[:-1]) | (data.ordinals[1:] != data.ordinals[:-1])]
+    starts = np.flatnonzero(new)
+    return starts, np.diff(np.append(starts, len(new)))
