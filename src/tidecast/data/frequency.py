@@ -102,6 +102,11 @@ _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT",
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
+def weeks_ending(dayofweek: int) -> str:
+    """The alias of weeks ending on `dayofweek` (0 = Monday): "W-THU" for 3."""
+    return f"W-{_WEEKDAYS[dayofweek % 7]}"
+
+
 def _calendar_alias(step: int, timestamps: np.ndarray, steps: np.ndarray) -> str | None:
     """The calendar frequency a most common step stands for, when every timestamp agrees.
 
@@ -118,7 +123,7 @@ def _calendar_alias(step: int, timestamps: np.ndarray, steps: np.ndarray) -> str
     if days == 1 and not np.any(stamps.dayofweek >= 5) and np.any(steps == 3 * _DAY_NS):
         return "B"
     if days == 7 and len(np.unique(stamps.dayofweek)) == 1:
-        return f"W-{_WEEKDAYS[stamps.dayofweek[0]]}"
+        return weeks_ending(int(stamps.dayofweek[0]))
     kind = _bucket(days)
     if kind is None:
         return None

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, bindparam, text
 
+from tidecast.data.frequency import weeks_ending
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.metrics import (
     bias_per_series,
@@ -300,9 +301,6 @@ def _item_codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return codes, names
 
 
-_WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-
-
 def period_starts(stamps: pd.Series, period: str) -> pd.Series:
     """Each timestamp's `period` bucket, by its first day. Weeks follow the data: points all on
     one weekday (a W-THU model's Thursdays) open their own week, so the buckets carry the data's
@@ -310,7 +308,7 @@ def period_starts(stamps: pd.Series, period: str) -> pd.Series:
     if period == "W":
         days = stamps.dt.dayofweek.unique()
         if len(days) == 1:
-            period = f"W-{_WEEKDAYS[(int(days[0]) - 1) % 7]}"  # the week ending the day before
+            period = weeks_ending(int(days[0]) - 1)  # the week ending the day before
     return stamps.dt.to_period(period).dt.start_time
 
 
