@@ -19,8 +19,8 @@ import pandas as pd
 
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP
 from tidecast.errors import DataError
+from tidecast.jsonable import json_safe
 from tidecast.reports.inputs import ACTUAL, ReportInputs, selected_backtests
-from tidecast.reports.run import json_safe
 
 DEFAULT_POINTS = 200  # history points shown before the forecast
 MAX_SEARCH = 200

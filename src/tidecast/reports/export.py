@@ -14,9 +14,9 @@ from typing import Any
 import pandas as pd
 
 from tidecast.errors import ConfigError
+from tidecast.jsonable import json_safe
 from tidecast.reports.document import Report
 from tidecast.reports.render_html import render_html
-from tidecast.reports.run import json_safe
 
 FORMATS = ("html", "json", "csv")
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "json": "application/json", "csv": "application/zip"}

@@ -10,12 +10,12 @@ DIR/model/                                  the fitted AutoForecaster (see autom
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from tidecast.jsonable import json_safe
 from tidecast.models.base import FALLBACK_ITEMS
 from tidecast.reports.missing import missing_report
 
@@ -28,19 +28,6 @@ LEADERBOARD = "leaderboard.csv"
 REPORT = "report.json"
 MODEL_DIR = "model"
 BACKTEST_FORECASTS = "backtest_forecasts.csv"
-
-
-def json_safe(value: Any) -> Any:
-    """JSON-safe values: NaN and infinities become null, numpy scalars plain numbers."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _config_value(value: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tidecast.errors import ConfigError, DataError
-from tidecast.reports.run import json_safe
+from tidecast.jsonable import json_safe
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://tidecast.dev/problems/"
