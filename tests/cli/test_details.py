@@ -124,3 +124,21 @@ def test_a_candidate_stopped_or_skipped_by_design_is_not_shown_as_failed():
     assert "\nMSTL skipped: on a sample of 60 series its wql was 0.2121\n" in text
     assert "\nProphet failed: ValueError: no finite forecast for 3 backtest points of window 1\n" in text
     assert [train_cli.outcome(e) for e in list(errors.values())[:3]] == ["stopped", "skipped", "failed"]
+
+
+def test_a_stopped_candidate_is_said_once_not_again_among_the_notes():
+    from tidecast.cli import train as train_cli
+
+    reason = "stopped after window 1: its wql there was 0.2201, 4.20x the best so far"
+    board = pd.DataFrame(
+        [
+            {"model": "NPTS", "error": reason},
+            {"model": "LightGBM", "error": ""},
+        ]
+    )
+    notes = [f"NPTS {reason}", "LightGBMHorizonLags not refitted: its ensemble weight 0.06 is under 0.1"]
+    with train_cli.out.capture() as captured:
+        train_cli.print_notes(notes, board)
+    text = captured.get()
+    assert "stopped after window 1" not in text
+    assert text.count("note:") == 1 and "not refitted" in text

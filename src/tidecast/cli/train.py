@@ -280,12 +280,24 @@ def train(
     print_missing(auto)
     elapsed = time.perf_counter() - start
     out.print(f"selected: [bold]{auto.report_.best}[/]  weights: {_weights(auto.weights_)}")
-    for note in auto.report_.notes:
-        out.print(f"[yellow]note:[/] {note}", highlight=False)
+    print_notes(auto.report_.notes, auto.leaderboard())
     out.print(f"trained in {elapsed:.1f}s")
     for label in ("forecasts", "leaderboard", "report", "model", "backtests"):
         if label in paths:
             out.print(f"{label:<12} {paths[label]}")
+
+
+def print_notes(notes: list[str], board: pd.DataFrame) -> None:
+    """The run's notes, but for those the leaderboard's lines under its table already said.
+
+    A candidate stopped after its first window is both a note of the run (report.json keeps
+    it) and a leaderboard row with its reason, which `print_leaderboard` prints: the console
+    showed the same sentence twice, a few lines apart.
+    """
+    shown = {f"{row.model} {row.error}" for row in board.itertuples(index=False) if getattr(row, "error", "")}
+    for note in notes:
+        if note not in shown:
+            out.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
 def _weights(weights: dict[str, float]) -> str:
