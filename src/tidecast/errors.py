@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,14 +19,31 @@ class TidecastError(Exception):
 class DataError(TidecastError, ValueError):
     """The input data breaks the data contract (missing column, bad values, too short...).
 
-    `rows` holds a few offending rows (as dicts) so the message can point at them.
+    `rows` holds a few offending rows (as dicts) so the message can point at them, and
+    `positions` where they stand in the table that was checked (0-based), which the message
+    names after the problem.
     """
 
-    def __init__(self, problem: str, rows: list[dict[str, object]] | None = None) -> None:
+    def __init__(
+        self, problem: str, rows: list[dict[str, object]] | None = None, positions: Sequence[int] = ()
+    ) -> None:
+        self.bare = problem
+        self.positions = tuple(int(p) for p in positions)
+        if self.positions:
+            where = ", ".join(str(p) for p in self.positions)
+            problem = f"{problem} ({'row' if len(self.positions) == 1 else 'rows'} {where}, counting from 0)"
         self.problem = problem
         self.rows = rows or []
-        detail = f"; first offending rows: {self.shown_rows()}" if self.rows else ""
-        super().__init__(problem + detail)
+        super().__init__(problem + self._detail())
+
+    def _detail(self) -> str:
+        return f"; first offending rows: {self.shown_rows()}" if self.rows else ""
+
+    def unplaced(self) -> str:
+        """The message without the rows' positions, for a caller whose table is not the one
+        the user gave: a batch checks each item's rows apart from the file (`batch.chunk`),
+        where "rows 100, 101" pointed at no row of the file. The rows themselves still show."""
+        return self.bare + self._detail()
 
     def shown_rows(self) -> list[dict[str, object]]:
         """The offending rows as a user reads them (`_plain_row`): in the message and in an

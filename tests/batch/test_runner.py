@@ -84,6 +84,9 @@ def test_bad_items_are_reported_and_the_rest_forecast(model, catalogue, expected
     assert set(reasons) == {"no_values", "twice"}
     assert "no 'target_value' values" in reasons["no_values"]
     assert "duplicate" in reasons["twice"]
+    # The item's rows were checked apart from the file: no row number of theirs is shown as if
+    # it were the file's, and the offending rows show with their dates instead.
+    assert "counting from 0" not in reasons["twice"] and "first offending rows" in reasons["twice"]
     listed = pd.read_csv(tmp_path / "out" / "failures.csv")
     assert sorted(listed[ITEM]) == ["no_values", "twice"]
     got = pd.concat(

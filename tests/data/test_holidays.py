@@ -131,9 +131,9 @@ def test_when_events_have_bad_dates_or_no_name_then_data_error_names_the_rows() 
     with pytest.raises(DataError, match=r"2 values that are not timestamps.*\(rows 1, 2") as caught:
         HolidayCalendar.from_events(frame)
     assert caught.value.rows[0] == {"date": "not a date", "name": "b"}
-    with pytest.raises(DataError, match=r"1 events have a missing date \(rows 1"):
+    with pytest.raises(DataError, match=r"1 events have a missing date \(row 1,"):
         HolidayCalendar.from_events(pd.DataFrame({"date": ["2023-01-01", ""], "name": ["a", "b"]}))
-    with pytest.raises(DataError, match=r"1 events have no name \(rows 1"):
+    with pytest.raises(DataError, match=r"1 events have no name \(row 1,"):
         HolidayCalendar.from_events(pd.DataFrame({"date": ["2023-01-01", "2023-01-02"], "name": ["a", " "]}))
     with pytest.raises(DataError, match="needs columns date and name"):
         HolidayCalendar.from_events(pd.DataFrame({"day": ["2023-01-01"], "name": ["a"]}))
@@ -201,5 +201,5 @@ def test_when_the_runs_date_format_does_not_fit_the_events_then_one_inferred_for
 
 def test_when_events_mix_date_formats_then_the_rows_are_named() -> None:
     frame = pd.DataFrame({"date": ["13/01/2023", "01/13/2023", "14/02/2023"], "name": ["a", "b", "c"]})
-    with pytest.raises(DataError, match=r"mixed date formats.*\(rows 1"):
+    with pytest.raises(DataError, match=r"mixed date formats.*\(row 1,"):
         HolidayCalendar.from_events(frame)

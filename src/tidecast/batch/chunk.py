@@ -124,7 +124,7 @@ def forecast_isolating(
             forecast = model.predict(rows, horizon)
         except DataError as exc:
             if hi - lo == 1:
-                failed[str(names[lo])] = str(exc)
+                failed[str(names[lo])] = exc.unplaced()  # its rows, not the file's, were counted
                 return
             middle = (lo + hi) // 2
             attempt(lo, middle)

@@ -333,5 +333,4 @@ def _bad_rows(problem: str, frame: pd.DataFrame, bad: np.ndarray, columns: list[
         {str(k): (None if pd.isna(v) else str(v)) for k, v in row.items()}
         for row in frame.iloc[positions][columns].to_dict("records")
     ]
-    where = ", ".join(str(int(p)) for p in positions)
-    return DataError(f"{problem} (rows {where}, counting from 0)", rows)
+    return DataError(problem, rows, positions.tolist())

@@ -323,8 +323,7 @@ def _error(problem: str, frame: pd.DataFrame, positions: np.ndarray, columns: li
     first = np.asarray(positions)[:MAX_ROWS_SHOWN]
     picked = frame.iloc[first][list(dict.fromkeys(columns))].to_dict("records")
     rows = [{str(k): _plain(v) for k, v in row.items()} for row in picked]
-    where = ", ".join(str(int(i)) for i in first)
-    return DataError(f"{problem} ({'row' if len(first) == 1 else 'rows'} {where}, counting from 0)", rows)
+    return DataError(problem, rows, first.tolist())
 
 
 def _plain(value: object) -> object:
