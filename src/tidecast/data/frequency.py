@@ -5,6 +5,7 @@ One place for everything that depends on the pandas offset alias of a panel.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections import Counter
 
@@ -162,6 +163,23 @@ def normalise_alias(freq: str) -> str:
     except ValueError as exc:
         raise DataError(f"unknown frequency {freq!r}: use a pandas offset alias such as D, h, W, MS") from exc
     return str(offset.freqstr)
+
+
+def asked_frequency(freq: str, source: str | None) -> str:
+    """The frequency `freq` the user asked for, on data found to be at `source`.
+
+    Weeks as a user writes them ("W", "1W", SageMaker's ForecastFrequency "1W") name no
+    weekday, while pandas reads "W" as weeks ending on Sunday: a retailer's weekly file dated
+    on Fridays, trained with `--freq W`, had every week moved to the Sunday after (its
+    forecasts dated Sundays, its future file of Fridays matching no step). Weekly data keeps
+    its own weekday; a weekday the user names ("W-SUN") is kept as asked, and daily data asked
+    for weeks is bucketed as pandas does.
+    """
+    if source is not None and re.fullmatch(r"\s*(\d*)\s*[wW]\s*", freq):
+        n, unit = base_alias(source)
+        if unit == "W" and n == base_alias(freq.strip().upper())[0]:
+            return source
+    return normalise_alias(freq)
 
 
 # A forecast longer than this is not a forecast but a mistake (a typo, or seconds given as

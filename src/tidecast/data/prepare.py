@@ -28,7 +28,7 @@ from tidecast.data.filling import (
     is_flag,
     resolve_filling,
 )
-from tidecast.data.frequency import infer_frequency, normalise_alias, season_length
+from tidecast.data.frequency import asked_frequency, infer_frequency, season_length
 from tidecast.data.future import fill_future
 from tidecast.data.grid import full_grid, make_grid, nominal_ns
 from tidecast.data.problems import Problem, sample_items
@@ -108,7 +108,7 @@ def prepare(
     timestamps = panel[TIMESTAMP].to_numpy(dtype="datetime64[ns]")
     starts = _starts(data.series)
     source = _infer(timestamps, np.append(starts, len(timestamps)), required=freq is None)
-    target_freq = normalise_alias(freq) if freq is not None else str(source)
+    target_freq = asked_frequency(freq, source) if freq is not None else str(source)
     if source is not None and nominal_ns(target_freq) < 0.999 * nominal_ns(source):
         raise DataError(
             f"the data is at frequency {source!r} and the finer frequency {target_freq!r} was asked: "
