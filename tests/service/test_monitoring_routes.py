@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -172,18 +173,26 @@ def test_when_actuals_are_wrong_then_the_answer_is_a_named_problem(
     assert client.get("/v1/monitoring/nowhere", headers=admin).status_code == 404
 
 
+STORE_NAMES = {"item_col": "Store,Dept", "timestamp_col": "Date", "value_col": "Sales"}
+
+
+def post_csv(client: TestClient, admin: dict[str, str], upload: str, **params: str) -> httpx.Response:
+    """`upload` (CSV text) posted to /v1/actuals as a file is, with `params` in the query."""
+    return client.post(
+        "/v1/actuals", content=upload, params=params, headers={**admin, "Content-Type": "text/csv"}
+    )
+
+
 def test_when_an_upload_keeps_the_training_files_names_then_the_query_names_its_columns(
     client: TestClient, admin: dict[str, str]
 ) -> None:
     upload = "Store,Dept,Date,Sales\n01,7,2024-01-29,12\n01,7,2024-01-30,15\n1,7,2024-01-29,3\n"
-    headers = {**admin, "Content-Type": "text/csv"}
-    names = {"item_col": "Store,Dept", "timestamp_col": "Date", "value_col": "Sales"}
-    loaded = client.post("/v1/actuals", content=upload, params=names, headers=headers)
+    loaded = post_csv(client, admin, upload, **STORE_NAMES)
     assert loaded.status_code == 200, loaded.text
     assert loaded.json()["inserted"] == 3
     rows = client.get("/v1/actuals", params={"item_id": "01|7"}, headers=admin).json()["actuals"]
     assert [r["value"] for r in rows] == [12.0, 15.0]  # "01|7", apart from "1|7"
-    unnamed = client.post("/v1/actuals", content=upload, headers=headers)
+    unnamed = post_csv(client, admin, upload)
     assert unnamed.status_code == 422 and "item_id" in unnamed.json()["detail"], unnamed.text
 
 
@@ -207,6 +216,40 @@ def test_when_json_rows_keep_the_training_files_names_then_the_query_names_their
     assert lacking.status_code == 422 and "Store,Dept (lacking Dept)" in lacking.json()["detail"], (
         lacking.text
     )
+
+
+def test_when_an_upload_gives_date_format_in_the_query_then_ambiguous_dates_read_with_it(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    upload = "Store,Dept,Date,Sales\n1,2,02/03/2012,100\n1,2,09/03/2012,120\n"
+    guessed = post_csv(client, admin, upload, **STORE_NAMES)
+    assert guessed.status_code == 422 and "ambiguous dates" in guessed.json()["detail"], guessed.text
+    loaded = post_csv(client, admin, upload, **STORE_NAMES, date_format="%d/%m/%Y")
+    assert loaded.status_code == 200, loaded.text
+    rows = client.get("/v1/actuals", params={"item_id": "1|2"}, headers=admin).json()["actuals"]
+    assert [(r["timestamp"], r["value"]) for r in rows] == [
+        ("2012-03-02T00:00:00", 100.0),
+        ("2012-03-09T00:00:00", 120.0),
+    ]
+
+
+def test_when_json_rows_give_date_format_in_the_query_or_body_then_one_is_used_and_two_must_agree(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    rows = [{"item_id": "a", "timestamp": t, "value": 1} for t in ("02/03/2012", "09/03/2012")]
+    by_query = client.post("/v1/actuals", json=rows, params={"date_format": "%m/%d/%Y"}, headers=admin)
+    assert by_query.status_code == 200, by_query.text
+    got = client.get("/v1/actuals", params={"item_id": "a"}, headers=admin).json()["actuals"]
+    assert [r["timestamp"] for r in got] == ["2012-02-03T00:00:00", "2012-09-03T00:00:00"]
+    both = {"rows": rows, "date_format": "%m/%d/%Y"}
+    agreeing = client.post("/v1/actuals", json=both, params={"date_format": "%m/%d/%Y"}, headers=admin)
+    assert agreeing.status_code == 200, agreeing.text
+    clash = client.post("/v1/actuals", json=both, params={"date_format": "%d/%m/%Y"}, headers=admin)
+    detail = clash.json()["detail"]
+    assert clash.status_code == 422 and "'%d/%m/%Y'" in detail and "'%m/%d/%Y'" in detail, clash.text
+    assert "query" in detail and "body" in detail
+    bad_query = client.post("/v1/actuals", json=rows, params={"date_format": "dd/mm"}, headers=admin)
+    assert bad_query.status_code == 422
 
 
 # ---- observations ----------------------------------------------------------------------------

@@ -1,7 +1,11 @@
 """``/v1/actuals``: load observed values, as JSON rows or an uploaded CSV or Parquet table (either
 in the canonical item_id/timestamp/value or, named in the query, in the training file's own
-columns, a key of several columns joined as training joins it), and read them back (one item's, for the dashboard's forecast explorer) and the log of replaced
-values. Admin keys.
+columns, a key of several columns joined as training joins it), and read them back (one item's,
+for the dashboard's forecast explorer) and the log of replaced values. Admin keys.
+
+Text dates such as 02/03/2012 read day or month first as the `date_format` query parameter
+says (strftime codes): an upload has no other place to name it; JSON rows may give it in the
+body instead, and a body and query that disagree are refused rather than one of them ignored.
 
 Loading is idempotent: the same actual twice counts once, and a changed value replaces the
 old one and is logged (``GET /v1/actuals/changes``). For files of millions of rows the CLI's
@@ -72,6 +76,19 @@ def _json_rows(body: bytes, model: type[RowsRequest]) -> RowsRequest:
         raise from_validation_error(exc) from None
 
 
+def _date_format(query: str | None, body: str | None) -> str | None:
+    """The one date format of a JSON request, from the query or the body. Two that disagree are
+    a 422 naming both, as taking either would silently read the dates another way than asked."""
+    if query is not None and body is not None and query != body:
+        raise Problem(
+            422,
+            "Conflicting date formats",
+            f"date_format {query!r} in the query and {body!r} in the body disagree; give one of them",
+            field="date_format",
+        )
+    return query or body
+
+
 router = APIRouter(prefix="/v1/actuals", tags=["monitoring"], dependencies=[Depends(require_admin)])
 
 
@@ -79,6 +96,9 @@ router = APIRouter(prefix="/v1/actuals", tags=["monitoring"], dependencies=[Depe
     "",
     summary="Load actuals: JSON rows ({item_id, timestamp, value}) or a CSV/Parquet upload; either "
     "in the training file's own column names with item_col, timestamp_col, value_col",
+    description="Dates that read both day and month first (02/03/2012) need `date_format`, strftime "
+    "codes such as %d/%m/%Y: a query parameter, for an upload and JSON rows alike; JSON rows may "
+    "give it in the body instead (a body and a query that disagree are a 422).",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -103,22 +123,33 @@ async def ingest(
     ] = "item_id",
     timestamp_col: Annotated[str, Query(min_length=1, max_length=200)] = "timestamp",
     value_col: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    date_format: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern="%",
+            description="strftime codes of text dates, e.g. %d/%m/%Y: needed where every date reads "
+            "both day and month first (02/03/2012); JSON rows may give it in the body instead",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     body = await request.body()
     kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if kind in JSON_TYPES and (item_col, timestamp_col, value_col) == CANONICAL_NAMES:
         actuals = _json_rows(body, ActualsRequest)
         frame = pd.DataFrame([r.model_dump() for r in actuals.rows])
-        result = await run_in_threadpool(state.monitor.ingest, frame, actuals.date_format)
+        chosen = _date_format(date_format, actuals.date_format)
+        result = await run_in_threadpool(state.monitor.ingest, frame, chosen)
     elif kind in JSON_TYPES:
         named_rows = _json_rows(body, NamedActualsRequest)
         frame = pd.DataFrame(named_rows.rows)
         named = await run_in_threadpool(named_actuals, frame, item_col, timestamp_col, value_col)
-        result = await run_in_threadpool(state.monitor.ingest, named, named_rows.date_format)
+        chosen = _date_format(date_format, named_rows.date_format)
+        result = await run_in_threadpool(state.monitor.ingest, named, chosen)
     elif kind in UPLOAD_TYPES:
         frame = await run_in_threadpool(parse_upload, body, kind, item_col)
         named = await run_in_threadpool(named_actuals, frame, item_col, timestamp_col, value_col)
-        result = await run_in_threadpool(state.monitor.ingest, named)
+        result = await run_in_threadpool(state.monitor.ingest, named, date_format)
     else:
         raise Problem(
             415, "Unsupported media type", f"content type {kind!r}; send JSON rows, text/csv or Parquet"
