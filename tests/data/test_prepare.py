@@ -425,7 +425,7 @@ def test_when_a_text_covariate_misses_future_values_then_the_error_suggests_a_va
             ITEM_ID: ["a"] * 3,
             TIMESTAMP: pd.to_datetime([day(1), day(2), day(3)]),
             TARGET: [1.0, 2.0, 3.0],
-            "state_holiday": ["0", "a", "0"],
+            "state_holiday": ["a", "0", "0"],  # the most common value, not the first, is suggested
         }
     )
     future = pd.DataFrame({ITEM_ID: ["a"], TIMESTAMP: pd.to_datetime([day(4)]), "state_holiday": ["a"]})

@@ -194,8 +194,9 @@ def _day(stamp: pd.Timestamp) -> str:
 
 def _futurefill_hint(columns: list[str], past: dict[str, np.ndarray]) -> str:
     """Filling specs that would fill the gaps, as the user writes them (JSON): for a number, each
-    item's median or a value; for text, a value seen in the history; for several numbers, the
-    same for every covariate at once (`EVERY`)."""
+    item's median or a value; for text, the history's most common value (its first one was a
+    state holiday's "a" on a store panel: copied, the hint would have made every missing day a
+    holiday); for several numbers, the same for every covariate at once (`EVERY`)."""
     column = columns[0]
     if all(past[c].dtype.kind == "f" for c in columns):
         key = EVERY if len(columns) > 1 else column
@@ -203,7 +204,8 @@ def _futurefill_hint(columns: list[str], past: dict[str, np.ndarray]) -> str:
         value = json.dumps({column: {"futurefill": "value", "futurefill_value": 1}})
         return f"{median} (each item's median{', every covariate' if key == EVERY else ''}) or {value}"
     text = next(c for c in columns if past[c].dtype.kind != "f")
-    seen = next((v for v in past[text] if not pd.isna(v)), "")
+    values = pd.Series(past[text]).dropna().astype(str)
+    seen = values.value_counts(sort=True).index[0] if len(values) else ""
     return json.dumps({text: {"futurefill": "value", "futurefill_value": _plain(seen)}})
 
 
