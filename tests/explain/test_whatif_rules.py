@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from explain_data import hand_panel
 
+from tidecast.automl.forecaster import AutoForecaster
 from tidecast.errors import ConfigError
-from tidecast.scenarios import parse_scenario
+from tidecast.scenarios import parse_scenario, whatif
 from tidecast.scenarios.apply import apply_scenario
 from tidecast.scenarios.rules import check_scenario
 
@@ -121,3 +123,66 @@ def test_when_a_rule_has_no_action_or_two_then_parsing_says_which() -> None:
         parse_scenario([{"covariate": "price", "set": 1, "add": 2}])
     with pytest.raises(ConfigError, match=r"where.step: steps are whole numbers from 1"):
         parse_scenario([{"covariate": "price", "add": 2, "where": {"step": 0}}])
+
+
+STORE_DEPT = "Store,Dept"
+
+
+def store_future() -> pd.DataFrame:
+    """Departments 1 and 2 of store 1 and department 1 of store 2 (ids "store|dept"), 3 days."""
+    items = ["1|1", "1|2", "2|1"]
+    return pd.DataFrame(
+        {
+            "item_id": np.repeat(items, 3),
+            "timestamp": np.tile(DAYS[:3], len(items)),
+            "promotion": np.zeros(3 * len(items), dtype=np.int8),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "where",
+    [{"Store": 1}, {"Store": "1"}, {"Store": [1]}, {"Store": {"lt": 2}}, {STORE_DEPT: ["1|1", "1|2"]}],
+)
+def test_when_a_rule_names_a_part_of_a_composite_item_key_then_it_reads_each_items_part(
+    where: dict,
+) -> None:
+    scenario = parse_scenario([{"covariate": "promotion", "set": 1, "where": where}])
+    attributes = pd.DataFrame(index=["1|1", "1|2", "2|1"])
+    check_scenario(scenario, ("promotion",), attributes.columns, STORE_DEPT, 3)
+    out, counts = apply_scenario(scenario, store_future(), attributes, STORE_DEPT)
+    promoted = out.groupby("item_id")["promotion"].sum().to_dict()
+    assert promoted == {"1|1": 3, "1|2": 3, "2|1": 0}
+    assert counts == [{"rule": 0, "covariate": "promotion", "matched": 6, "changed": 6}]
+
+
+def test_when_a_rule_names_a_column_outside_a_composite_key_then_the_error_lists_its_parts() -> None:
+    scenario = parse_scenario([{"covariate": "promotion", "set": 1, "where": {"Shelf": 1}}])
+    with pytest.raises(ConfigError, match=r"rules\[0\]\.where\.Shelf: not an item attribute") as info:
+        check_scenario(scenario, ("promotion",), (), STORE_DEPT, 3)
+    assert "['Dept', 'Store', 'Store,Dept', 'date', 'promotion', 'step']" in str(info.value)
+
+
+def by_store_and_dept(frame: pd.DataFrame) -> pd.DataFrame:
+    """A hand panel's items 0-3 as departments 1-2 of stores 1-2 (item_2 is "2|1")."""
+    number = frame["item_id"].str[-1].astype(int)
+    return frame.drop(columns="item_id").assign(Store=number // 2 + 1, Dept=number % 2 + 1)
+
+
+def test_when_a_model_keyed_by_store_and_dept_is_asked_about_one_store_then_only_its_items_move() -> None:
+    history, future = (by_store_and_dept(f) for f in hand_panel(items=4, days=120, horizon=7))
+    auto = AutoForecaster(
+        horizon=7,
+        frequency="D",
+        preset="fast",
+        models=["DynamicRegression"],
+        backtest_windows=1,
+        target_col="target",
+        item_col=STORE_DEPT,
+        known_covariates=["promotion", "price"],
+        n_jobs=1,
+    ).fit(history)
+    answer = whatif(auto, [{"covariate": "price", "add": 5, "where": {"Store": 1}}], future=future)
+    moved = answer.items.set_index("item_id")["difference"]
+    assert (moved[["1|1", "1|2"]] < 0).all() and (moved[["2|1", "2|2"]] == 0).all()
+    assert answer.rules == [{"rule": 0, "covariate": "price", "matched": 14, "changed": 14}]

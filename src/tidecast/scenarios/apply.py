@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tidecast.data.item_keys import item_parts, split
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.errors import ConfigError
 from tidecast.models.covariates.encoding import as_numbers
@@ -77,7 +78,8 @@ def _value_mask(values: np.ndarray, condition: Any) -> np.ndarray:
 def rule_mask(
     rule: Rule, future: pd.DataFrame, steps: np.ndarray, attributes: pd.DataFrame, item_col: str
 ) -> np.ndarray:
-    """The rows of `future` (canonical, one per item and step) where every condition holds."""
+    """The rows of `future` (canonical, one per item and step) where every condition holds;
+    a part of a composite item key ("Store" of "Store,Dept") is read from each item's id."""
     mask = np.ones(len(future), dtype=bool)
     items = future[ITEM_ID].astype(str).to_numpy()
     for key, condition in rule.where.items():
@@ -87,6 +89,9 @@ def rule_mask(
             mask &= _step_mask(steps, condition)
         elif key in (item_col, ITEM_ID):
             mask &= _value_mask(items.astype(object), condition)
+        elif key in item_parts(item_col):  # a part of a key of several columns
+            parts = split(pd.DataFrame({item_col: items}), item_col)
+            mask &= _value_mask(parts[key].to_numpy(dtype=object), condition)
         elif key in future.columns:
             mask &= _value_mask(future[key].to_numpy(), condition)
         else:

@@ -17,8 +17,9 @@ under conditions on others), written as JSON or TOML:
 - `where` (all must hold; none = every item and step):
   - `date`: `{"from": ..., "to": ...}` (inclusive, either may be left out), or one date;
   - `step`: forecast steps, 1-based: `{"from": 1, "to": 7}`, one step, or a list;
-  - an item attribute (static column), the item column, or a known covariate (its value
-    before this rule): a value (equals), a list (any of), or operators
+  - an item attribute (static column), the item column, a part of an item key made of
+    several columns (`Store` of "Store,Dept": each item's part of its id), or a known
+    covariate (its value before this rule): a value (equals), a list (any of), or operators
     `{"eq"|"ne"|"lt"|"le"|"gt"|"ge": v, "in"|"not_in": [...]}`.
 
 Rules apply in order, each to the result of the ones before. `parse_scenario` checks the
@@ -36,6 +37,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tidecast.data.item_keys import item_parts
 from tidecast.errors import ConfigError
 from tidecast.errors import describe_validation as describe
 
@@ -145,12 +147,13 @@ def check_scenario(
     item_col: str,
     horizon: int,
 ) -> None:
-    """Names against the model: covariates it knows, attributes its items have, steps within
-    its horizon. A ConfigError names the rule and what it may use instead."""
+    """Names against the model: covariates it knows, attributes its items have (the item
+    column and, for a key of several columns, each part), steps within its horizon. A
+    ConfigError names the rule and what it may use instead."""
     known, attributes = tuple(known), tuple(attributes)
     if not known:
         raise ConfigError("the model uses no known covariates: a what-if rule has nothing to change")
-    allowed = {DATE, STEP, item_col, *attributes, *known}
+    allowed = {DATE, STEP, item_col, *item_parts(item_col), *attributes, *known}
     for k, rule in enumerate(scenario.rules):
         if rule.covariate not in known:
             raise ConfigError(
