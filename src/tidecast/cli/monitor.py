@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 import typer
 from rich import box
@@ -34,7 +34,11 @@ actuals_app = typer.Typer(
 )
 out = Console()
 T = TypeVar("T")
-METRICS = ("wql", "wape", "mape", "mase", "bias", "coverage")
+Columns = tuple[str, ...]
+METRICS: Columns = ("wql", "wape", "mape", "mase", "bias", "coverage")
+# Shorter headers for the report's longer keys (the JSON keeps the keys).
+UNBOUNDED = 10_000  # columns: wider than any table
+HEADERS = {"model_version_id": "version", "realised_over_backtest": "vs backtest"}
 
 
 def _with_monitor(action: Callable[[Monitor], T]) -> T:
@@ -103,44 +107,82 @@ def monitor(
         f"endpoint [bold]{endpoint}[/]: {report['forecasts']} forecasts logged, {report['points']} points with actuals",
         highlight=False,
     )
-    out.print(
-        _table(
-            "accuracy by version", report["versions"], ["model_version_id", "points", *METRICS], backtest=True
-        )
-    )
-    out.print(
-        _table(
-            f"over time ({period})", report["over_time"], ["model_version_id", "period", "points", *METRICS]
-        )
-    )
-    out.print(_table("by horizon step", report["by_step"], ["model_version_id", "step", "points", *METRICS]))
-    out.print(_table("worst items", report["worst_items"], ["item_id", "points", *METRICS]))
+    for section in _sections(report, period):
+        out.print(_table(section))
+
+
+class Section(NamedTuple):
+    """One table of the report: the `fixed` columns always show, the `optional` ones, most
+    telling first, as many as the terminal's width leaves room for."""
+
+    title: str
+    rows: list[dict[str, Any]]
+    fixed: Columns
+    optional: Columns = METRICS
+
+
+def _sections(report: dict[str, Any], period: str) -> list[Section]:
+    """The report's tables. A version's realised score over its backtest one is the headline
+    of the first, so those two columns are fixed there."""
     drift = report["drift"]
-    out.print(
-        _table(
+    version = "model_version_id"
+    return [
+        Section(
+            "accuracy by version",
+            report["versions"],
+            (version, "points", "backtest", "realised_over_backtest"),
+        ),
+        Section(f"over time ({period})", report["over_time"], (version, "period", "points")),
+        Section("by horizon step", report["by_step"], (version, "step", "points")),
+        Section("worst items", report["worst_items"], ("item_id", "points")),
+        Section(
             f"drift (version {drift['model_version_id']}, {drift['items_compared']} items)",
             drift["items"],
-            ["item_id", "points", "level_shift", "volatility_ratio", "covariate_shift", "score"],
-        )
+            ("item_id", "points", "score"),
+            ("level_shift", "volatility_ratio", "covariate_shift"),
+        ),
+    ]
+
+
+def _table(section: Section) -> Table:
+    """`section` as a table that fits the terminal with every header and value in full: the
+    fixed columns, then as many optional ones, in order, as the width leaves room for; the
+    title names the rest, which --json has. Letting Rich shrink columns instead cut headers
+    and scores to `poin…` and `0.04…` at 80 columns."""
+    fixed, optional = section.fixed, section.optional
+    cells = [{column: _cell(row.get(column)) for column in (*fixed, *optional)} for row in section.rows]
+    for shown in range(len(optional), 0, -1):
+        table = _layout(section.title, cells, (*fixed, *optional[:shown]), optional[shown:])
+        if _natural_width(table) <= out.width:
+            return table
+    return _layout(section.title, cells, fixed, optional)
+
+
+def _natural_width(table: Table) -> int:
+    """The width `table` takes unshrunk (a measure within the terminal stops at its width)."""
+    return out.measure(table, options=out.options.update(max_width=UNBOUNDED)).maximum
+
+
+def _layout(title: str, cells: list[dict[str, str]], columns: Columns, left_out: Columns) -> Table:
+    if left_out:
+        title += f"; {', '.join(left_out)} with --json"
+    table = Table(
+        title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True
     )
-
-
-def _table(title: str, rows: list[dict[str, Any]], columns: list[str], backtest: bool = False) -> Table:
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
-    for column in [*columns, *(["backtest", "realised/backtest"] if backtest else [])]:
-        table.add_column(column, justify="left" if column in ("item_id", "period") else "right")
-    for row in rows:
-        cells = [_cell(row.get(c)) for c in columns]
-        if backtest:
-            b = row.get("backtest") or {}
-            cells += [f"{b.get('metric')} {_cell(b.get('score'))}", _cell(row.get("realised_over_backtest"))]
-        table.add_row(*cells)
+    for column in columns:
+        left = column in ("item_id", "period")
+        table.add_column(HEADERS.get(column, column), justify="left" if left else "right", no_wrap=True)
+    for row in cells:
+        table.add_row(*(row[column] for column in columns))
     return table
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return "–"
+    if isinstance(value, dict):  # a backtest score and its metric
+        return f"{value['metric']} {_cell(value.get('score'))}" if value.get("metric") else "–"
     if isinstance(value, float):
         return f"{value:.4g}"
-    return str(value)[:19] if isinstance(value, str) else str(value)
+    # A period is a day; item ids as before, cut to the width of a timestamp.
+    return str(value).removesuffix("T00:00:00")[:19]

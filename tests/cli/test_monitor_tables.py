@@ -1,0 +1,58 @@
+"""`tidecast monitor`'s tables in a narrow terminal: every header and score in full."""
+
+from typing import Any
+
+import pytest
+
+from tidecast.cli import monitor as monitor_cli
+
+METRICS = {"wql": 0.0412346, "wape": 0.0523456, "mape": 123.4567, "mase": 0.812346}
+METRICS |= {"bias": -0.0123456, "coverage": 0.833333}
+REPORT: dict[str, Any] = {
+    "forecasts": 120,
+    "points": 2400,
+    "versions": [
+        {"model_version_id": 12, "points": 2400, **METRICS}
+        | {"backtest": {"metric": "wql", "score": 0.0398765}, "realised_over_backtest": 1.03406}
+    ],
+    "over_time": [
+        {"model_version_id": 12, "period": f"2024-01-{d:02d}T00:00:00", "points": 120, **METRICS}
+        for d in (1, 8, 15)
+    ],
+    "by_step": [{"model_version_id": 12, "step": s, "points": 100, **METRICS} for s in (1, 2, 3)],
+    "worst_items": [{"model_version_id": 12, "item_id": "17|42", "points": 10, **METRICS}],
+    "drift": {
+        "model_version_id": 12,
+        "items_compared": 1,
+        "items": [
+            {"item_id": "17|42", "points": 7, "score": 1.23456}
+            | {"level_shift": -1.23456, "volatility_ratio": 1.23457, "covariate_shift": 0.123457}
+        ],
+    },
+}
+
+
+def printed(monkeypatch: pytest.MonkeyPatch, width: int) -> str:
+    monkeypatch.setattr(monitor_cli, "_with_monitor", lambda action: REPORT)
+    monkeypatch.setattr(monitor_cli.out, "width", width)
+    with monitor_cli.out.capture() as captured:
+        monitor_cli.monitor("shop", period="W", items=10, as_json=False)
+    return captured.get()
+
+
+def test_when_the_terminal_has_80_columns_then_every_table_fits_with_its_scores_in_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = printed(monkeypatch, 80)
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "wql 0.03988" in text and "1.034" in text  # the version's backtest and ratio, always
+    assert text.count("0.04123") >= 4 and "2024-01-08" in text and "-1.235" in text
+    assert "version" in text and "points" in text and "vs backtest" in text
+    assert "with --json" in text  # the title says where the columns left out are
+
+
+def test_when_the_terminal_is_wide_then_no_column_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = printed(monkeypatch, 200)
+    assert "--json" not in text and "…" not in text
+    assert text.count("coverage") == 4 and "covariate_shift" in text
