@@ -2,9 +2,11 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tidecast import AutoForecaster
 from tidecast.automl.closures import close_forecast, learn_closures
+from tidecast.errors import DataError
 
 DAYS, HORIZON = 84, 7
 
@@ -44,6 +46,22 @@ def test_when_a_model_cannot_read_covariates_then_closed_future_days_are_still_z
     assert (closed[["mean", "p10", "p50", "p90"]].to_numpy() == 0).all()
     assert (merged.loc[merged["open"] == 1, "mean"] > 0).all()
     assert any("closed days" in note for note in auto.report_.notes)
+
+
+def test_when_no_plan_of_closed_days_is_given_then_the_forecast_is_refused_not_made_open():
+    panel = shop_panel()
+    train = panel[panel["timestamp"] < panel["timestamp"].max() - pd.Timedelta(days=HORIZON - 1)]
+    auto = AutoForecaster(horizon=HORIZON, known_covariates=["open"], models=["Naive", "Average"], n_jobs=1)
+    auto.fit(train)
+    with pytest.raises(
+        DataError, match=r"closed days \(every observed row with open = 0 sold 0\).*\['open'\]"
+    ):
+        auto.predict()
+    future = panel[panel["timestamp"] > train["timestamp"].max()][["item_id", "timestamp", "open"]]
+    with pytest.raises(DataError, match=r"needs the known covariates \['open'\]"):
+        auto.predict_canonical(train.drop(columns="open"), future.drop(columns="open"))
+    forecast = auto.predict(future=future)
+    assert (forecast.loc[forecast["timestamp"].dt.dayofweek == 6, "mean"] == 0).all()
 
 
 def test_when_no_rule_applies_then_the_forecast_is_returned_unchanged():

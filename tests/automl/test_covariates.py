@@ -198,8 +198,17 @@ def test_when_holidays_and_events_are_given_then_the_spec_carries_them_and_survi
 
 
 def test_when_a_univariate_model_is_chosen_then_no_future_is_needed():
-    auto = make(models=["SeasonalNaive"]).fit(promo_panel())
+    # Days without a promotion sell 1, not 0: no closed-day rule, which would need the plan.
+    auto = make(models=["SeasonalNaive"]).fit(promo_panel().assign(sales=lambda d: d["sales"] + 1))
     assert len(auto.predict()) == 3 * HORIZON
+
+
+def test_when_a_univariate_model_learnt_closed_days_then_it_needs_their_plan():
+    auto = make(models=["SeasonalNaive"]).fit(promo_panel())  # promo = 0 always sold 0
+    with pytest.raises(DataError, match=r"closed days \(every observed row with promo = 0 sold 0\)"):
+        auto.predict()
+    forecast = auto.predict(future=future_promo())
+    assert (forecast["mean"].to_numpy() == 0.0).sum() == 3 * 3  # the 3 days a week without promo
 
 
 def _no_backtest(*args, **kwargs):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast.automl.calibration import QuantileCalibration
-from tidecast.automl.closures import Rules, close_forecast
+from tidecast.automl.closures import Rules, close_forecast, require_plan
 from tidecast.automl.dormant import zero_dormant
 from tidecast.automl.ensemble import combine_members
 from tidecast.automl.short_items import peer_profiles, short_items
@@ -37,7 +37,9 @@ def ensemble_forecast(
     """Canonical forecast of `panel` by the weighted `members` (an item some members could only
     give their fallback gets the others', unless `keep_fallbacks`: `ensemble.combine_members`);
     which items each member forecast by its fallback goes to `attrs[FALLBACK_ITEMS]`. With
-    `horizon`, the items dormant in `panel` (`automl.dormant`) are forecast 0."""
+    `horizon`, the items dormant in `panel` (`automl.dormant`) are forecast 0. A model with
+    closure rules needs their columns in `future` (`closures.require_plan`)."""
+    require_plan(future, closures, panel)
     fallback: dict[str, list[str]] = {}
     frames = {}
     for name in weights:
