@@ -92,3 +92,30 @@ def test_the_calibration_text_says_what_the_forecast_applies(calibration: dict, 
     from tidecast.reports.build import _calibration_text
 
     assert _calibration_text(SimpleNamespace(report={"quantile_calibration": calibration})) == expected  # type: ignore[arg-type]
+
+
+def test_a_composite_item_key_gives_totals_by_each_of_its_parts() -> None:
+    source = inputs((0.1, 0.5, 0.9))
+    ids = {"a": "1|10", "b": "2|10"}
+    source.forecasts = pd.concat(
+        [source.forecasts, source.forecasts.tail(2).assign(item_id="c", mean=[1.0, 1.0])], ignore_index=True
+    )
+    ids["c"] = "1|20"
+    for frame in (source.forecasts, source.history):
+        frame["item_id"] = frame["item_id"].map(ids)
+    source.item_col = "Store,Dept"
+    (business,) = build_reports(source, "business")
+    tables = business.tables()
+    assert tables["totals_by_Store"].to_dict("list") == {
+        "Store": ["1", "2"],
+        "items": [2, 1],
+        "forecast_total": [32.0, 10.0],
+        "share": [32.0 / 42.0, 10.0 / 42.0],
+    }
+    assert tables["totals_by_Dept"][["Dept", "items", "forecast_total"]].values.tolist() == [
+        ["10", 2, 40.0],
+        ["20", 1, 2.0],
+    ]
+    assert tables["totals_by_region"]["region"].tolist() == ["N", "S", "(none)"]  # "c" has no history
+    items = tables["item_totals"].set_index("item_id")
+    assert items.loc["1|20", ["Store", "Dept"]].tolist() == ["1", "20"]

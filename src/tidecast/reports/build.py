@@ -179,6 +179,7 @@ def business_report(inputs: ReportInputs, options: ReportOptions) -> Report:
         "lead_time": lead_time,
     }
     attributes = business.item_attributes(inputs.history, inputs.static_columns)
+    attributes = business.with_key_parts(attributes, totals[ITEM_ID], inputs.item_col)
     by_attribute = Section("Forecast totals by attribute", "Sum of the mean forecast over the horizon.")
     for column in [c for c in attributes.columns if c != ITEM_ID]:
         table = business.totals_by(totals, attributes, column)

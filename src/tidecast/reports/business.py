@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from tidecast.data.item_keys import item_parts, split
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_column
 
 
@@ -35,6 +36,20 @@ def item_attributes(history: pd.DataFrame | None, columns: Sequence[str]) -> pd.
             whole = [None if pd.isna(v) else int(v) for v in values]
             table[column] = pd.Series(whole, index=table.index, dtype=object)  # ints, None
     return table
+
+
+def with_key_parts(attributes: pd.DataFrame, items: pd.Series, item_col: str) -> pd.DataFrame:
+    """`attributes` for every item of `items`, led by one column per part of a composite item
+    key (`Store`, `Dept`, read from the ids), so a planner gets the totals by store and by
+    department as by any attribute; unchanged for a key of one column."""
+    parts = item_parts(item_col)
+    if len(parts) < 2:
+        return attributes
+    ids = pd.Series(pd.unique(items.astype(str)), name=item_col)
+    keyed = split(ids.to_frame(), item_col)
+    keyed.insert(0, ITEM_ID, ids.to_numpy())
+    rest = attributes.drop(columns=[p for p in parts if p in attributes.columns])
+    return keyed.merge(rest, on=ITEM_ID, how="left") if len(rest.columns) > 1 else keyed
 
 
 def forecast_totals(forecasts: pd.DataFrame, quantiles: Sequence[float]) -> pd.DataFrame:

@@ -53,6 +53,8 @@ class ReportInputs:
     backtests: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
     static_columns: tuple[str, ...] = ()
+    # The user's item column, or key of several ("Store,Dept"): the business report totals by each part.
+    item_col: str = ITEM_ID
     # What `tidecast explain RUN` wrote into the run folder (`reports.explanations`), if it ran.
     explanations: pd.DataFrame | None = None
     explanation_importance: pd.DataFrame | None = None
@@ -117,6 +119,7 @@ def _from_run_folder(path: Path, name: str) -> ReportInputs:
         selected=str(report.get("selected") or ""),
         report=report,
         static_columns=tuple(task.get("covariates", {}).get("static", ())),
+        item_col=_item_name(renames),
     )
     if (path / LEADERBOARD).is_file():
         try:
@@ -164,6 +167,7 @@ def _from_model_folder(path: Path, name: str) -> ReportInputs:
         report=report,
         history=auto.history_,
         static_columns=tuple(task.get("covariates", {}).get("static", ())),
+        item_col=auto.item_col,
         notes={
             "quality": ["a model folder keeps no backtest forecasts: no per-window or per-item errors"],
             "business": ["a model folder keeps no backtests: no accuracy warnings"],
