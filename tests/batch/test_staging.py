@@ -216,3 +216,20 @@ def test_a_key_of_two_columns_is_joined_per_row_as_read_table_joins_it(tmp_path,
         stage(tmp_path / "bar.csv", tmp_path / "staged-bar", "Store,Dept", chunk_rows=2)
     with pytest.raises(DataError, match=r"no column 'Store,Aisle \(lacking Aisle\)'"):
         stage(source, tmp_path / "staged-aisle", "Store,Aisle", chunk_rows=2)
+
+
+def test_a_float_store_column_is_staged_by_its_whole_numbers_and_rows_without_one_counted(tmp_path):
+    """pandas writes a store column with a missing value as floats; staging keys barcode
+    400000000001.0 as "400000000001", as training and a CSV of the same table key it."""
+    frame = pd.DataFrame(
+        {
+            "Store": [400000000001.0, 400000000001.0, 2.0, np.nan],
+            "Date": ["2024-01-01", "2024-01-02", "2024-01-01", "2024-01-01"],
+            "Sales": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    frame.to_parquet(tmp_path / "in.parquet", index=False)
+    staged = stage(tmp_path / "in.parquet", tmp_path / "staged", "Store", chunk_rows=2)
+    together = pd.concat(read_all(staged).values())
+    assert sorted(together["Store"].unique()) == ["2", "400000000001"]
+    assert (staged.rows, staged.rows_without_item) == (3, 1)

@@ -2,12 +2,14 @@
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from tidecast.data.ingest import from_canonical, to_canonical
 from tidecast.data.item_keys import (
     compose,
     id_strings,
+    id_strings_arrow,
     item_column,
     item_ids,
     item_parts,
@@ -138,3 +140,22 @@ def test_float_ids_are_keyed_as_their_whole_numbers_wherever_they_are_read():
     pd.testing.assert_frame_equal(joined, texts)
     shuffled, _ = to_canonical(floats.iloc[[2, 0, 3, 1]], "Store", "Date", "Sales")  # the unsorted path
     assert shuffled["item_id"].unique().tolist() == ["10", "2"]
+
+
+def test_whole_floats_of_any_size_are_keyed_as_integers_and_fractions_stay_as_they_are():
+    """A barcode store column turned float by one missing value (400000000001.0) keys as the
+    integer a CSV or a request writes, not Arrow's "4.00000000001e+11"; 2.5 stays "2.5"."""
+    floats = np.array([400000000001.0, 1e16, -0.0, 2.5, 7.0])
+    expected = ["400000000001", "10000000000000000", "0", "2.5", "7"]
+    assert id_strings(floats).tolist() == expected
+    assert id_strings(pd.Series(floats, dtype="Float64")).tolist() == expected
+    mixed = np.array(["A-1", 400000000001.0, 3, 2.5], dtype=object)  # floats among text and ints
+    assert id_strings(mixed).tolist() == ["A-1", "400000000001", "3", "2.5"]
+    arrow = id_strings_arrow(pa.array([400000000001.0, None, 2.5, 7.0]))
+    assert arrow.to_pylist() == ["400000000001", None, "2.5", "7"]  # nulls stay missing
+
+
+def test_a_float_key_part_is_keyed_by_its_whole_numbers():
+    frame = table().assign(Store=[400000000001.0] * 2 + [10.0] * 2)
+    panel, _ = to_canonical(frame, "Store,Dept", "Date", "Sales")
+    assert panel["item_id"].unique().tolist() == ["10|A-1", "400000000001|7"]

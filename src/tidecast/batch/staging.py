@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from tidecast.data.column_hints import shown_columns, wide_hint
 from tidecast.data.csv_files import scan_numbers, separator
 from tidecast.data.io import compression_of, display_path, resolve_files, table_kind
-from tidecast.data.item_keys import SEPARATOR, item_parts, missing_name, text_columns
+from tidecast.data.item_keys import SEPARATOR, id_strings_arrow, item_parts, missing_name, text_columns
 from tidecast.data.locale_numbers import as_decimal_commas, decimal_commas, thousands_commas, undot
 from tidecast.errors import DataError
 
@@ -308,18 +308,12 @@ def _key_columns(names: list[str], item_col: str, name: str) -> list[str]:
     )
 
 
-def _text(column: pa.Array) -> pa.Array:
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
-    return column if pa.types.is_string(column.type) else column.cast(pa.string())
-
-
 def _with_key(batch: pa.RecordBatch, item_col: str) -> pa.RecordBatch:
     """The batch with its item ids as text: the item column cast, or the key's parts joined."""
     index = batch.schema.get_field_index(item_col)
     if index >= 0:
-        return batch.set_column(index, item_col, _text(batch.column(index)))
-    parts = [_text(batch.column(batch.schema.get_field_index(p))) for p in item_parts(item_col)]
+        return batch.set_column(index, item_col, id_strings_arrow(batch.column(index)))
+    parts = [id_strings_arrow(batch.column(batch.schema.get_field_index(p))) for p in item_parts(item_col)]
     for part, values in zip(item_parts(item_col), parts, strict=True):
         if pc.any(pc.match_substring(values, SEPARATOR)).as_py():
             raise DataError(

@@ -13,9 +13,10 @@ exact.
 
 A column whose name itself contains a comma is taken as it is when the table has it.
 
-Ids are text however a table typed them (`id_strings`): a store column that a Parquet or a
-frame holds as floats (pandas turns an integer column with one missing value into floats)
-keys store 1 as "1", as a CSV of the same table does and as batch staging's cast writes it.
+Ids are text however a table typed them (`id_strings`, and `id_strings_arrow` for batch
+staging's Arrow columns): a store column that a Parquet or a frame holds as floats (pandas
+turns an integer column with one missing value into floats) keys store 1 as "1", and a
+barcode 400000000001.0 as "400000000001", as a CSV of the same table does.
 """
 
 from __future__ import annotations
@@ -25,25 +26,55 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tidecast.errors import ConfigError, DataError
 
 SEPARATOR = "|"
 NAME_JOIN = ","
+# What `infer_dtype` calls an object column that holds no floats for sure.
+NO_FLOATS = frozenset({"string", "integer", "empty"})
+INT64_BOUND = 2.0**63  # whole floats below this in size are written as int64 text
 
 
 def id_strings(values: np.ndarray | pd.Series) -> np.ndarray:
-    """Item ids (no missing ones) as text: floats as Arrow writes them, whole numbers without
-    ".0" (1.0 -> "1", 2.5 -> "2.5"), everything else as `str` writes it.
+    """Item ids (no missing ones) as text: a whole float as its integer (1.0 -> "1",
+    400000000001.0 -> "400000000001"), another float as Arrow writes it (2.5 -> "2.5"),
+    everything else as `str` writes it; floats among other values (an object column) alike.
 
     Before, a float store column was keyed "1.0" in training while batch staging (Arrow's cast)
     keyed it "1", and a future or item-metadata CSV holding `1` matched neither: its rows were
-    taken for other items and the run stopped on missing future values of "1.0".
+    taken for other items and the run stopped on missing future values of "1.0". Arrow's cast
+    alone still wrote a whole float of 12 digits or more in exponent form (a barcode as
+    "4.00000000001e+11"), which no request or CSV for "400000000001" matched.
     """
     array = np.asarray(values)
     if array.dtype.kind == "f":
-        return np.asarray(pa.array(array).cast(pa.string()).to_numpy(zero_copy_only=False), dtype=str)
+        return _float_strings(array)
+    if array.dtype == object and pd.api.types.infer_dtype(array, skipna=False) not in NO_FLOATS:
+        floats = np.fromiter((isinstance(v, float) for v in array), dtype=bool, count=len(array))
+        if floats.any():
+            out = array.astype(str).astype(object)
+            out[floats] = _float_strings(array[floats].astype(np.float64))
+            return out.astype(str)
     return array.astype(str)
+
+
+def id_strings_arrow(values: pa.Array) -> pa.Array:
+    """`id_strings` of an Arrow column, nulls kept: what batch staging keys rows by."""
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    if pa.types.is_floating(values.type):
+        values = values.cast(pa.float64())
+        whole = pc.and_(pc.equal(pc.floor(values), values), pc.less(pc.abs(values), INT64_BOUND))
+        integers = pc.if_else(whole, values, 0.0).cast(pa.int64())
+        return pc.if_else(whole, integers.cast(pa.string()), values.cast(pa.string()))
+    return values if pa.types.is_string(values.type) else values.cast(pa.string())
+
+
+def _float_strings(values: np.ndarray) -> np.ndarray:
+    array = id_strings_arrow(pa.array(values, type=pa.float64()))
+    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=str)
 
 
 def item_parts(item_col: str) -> tuple[str, ...]:

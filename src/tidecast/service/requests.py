@@ -17,7 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from tidecast.data.grid import TimeGrid
-from tidecast.data.item_keys import SEPARATOR, item_parts
+from tidecast.data.item_keys import SEPARATOR, id_strings, item_parts
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
 from tidecast.service.problems import invalid
@@ -93,7 +93,7 @@ def _canonical_names(data: Any, info: ValidationInfo) -> Any:
         parts = item_parts(user)
         if len(parts) > 1 and canonical not in out and user not in out and all(p in out for p in parts):
             # an item key of several columns given as its parts: joined as on reading a file
-            out[canonical] = SEPARATOR.join(str(out[p]) for p in parts)
+            out[canonical] = SEPARATOR.join(id_strings(np.array([out[p] for p in parts], dtype=object)))
         elif user != canonical and user in out and canonical not in out:
             out[canonical] = out.pop(user)
     return out
