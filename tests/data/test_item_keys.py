@@ -149,6 +149,7 @@ def test_whole_floats_of_any_size_are_keyed_as_integers_and_fractions_stay_as_th
     expected = ["400000000001", "10000000000000000", "0", "2.5", "7"]
     assert id_strings(floats).tolist() == expected
     assert id_strings(pd.Series(floats, dtype="Float64")).tolist() == expected
+    assert id_strings(np.array([0.1, 7.0], dtype=np.float32)).tolist() == ["0.1", "7"]  # as written
     mixed = np.array(["A-1", 400000000001.0, 3, 2.5], dtype=object)  # floats among text and ints
     assert id_strings(mixed).tolist() == ["A-1", "400000000001", "3", "2.5"]
     arrow = id_strings_arrow(pa.array([400000000001.0, None, 2.5, 7.0]))

@@ -65,15 +65,15 @@ def id_strings_arrow(values: pa.Array) -> pa.Array:
     if pa.types.is_dictionary(values.type):
         values = values.cast(values.type.value_type)
     if pa.types.is_floating(values.type):
-        values = values.cast(pa.float64())
-        whole = pc.and_(pc.equal(pc.floor(values), values), pc.less(pc.abs(values), INT64_BOUND))
-        integers = pc.if_else(whole, values, 0.0).cast(pa.int64())
+        wide = values.cast(pa.float64())
+        whole = pc.and_(pc.equal(pc.floor(wide), wide), pc.less(pc.abs(wide), INT64_BOUND))
+        integers = pc.if_else(whole, wide, 0.0).cast(pa.int64())
         return pc.if_else(whole, integers.cast(pa.string()), values.cast(pa.string()))
     return values if pa.types.is_string(values.type) else values.cast(pa.string())
 
 
 def _float_strings(values: np.ndarray) -> np.ndarray:
-    array = id_strings_arrow(pa.array(values, type=pa.float64()))
+    array = id_strings_arrow(pa.array(values))
     return np.asarray(array.to_numpy(zero_copy_only=False), dtype=str)
 
 
