@@ -12,7 +12,7 @@ import pytest
 from tidecast.data.demo import generate
 from tidecast.data.prepare import prepare
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
-from tidecast.errors import ConfigError
+from tidecast.errors import ConfigError, DataError
 from tidecast.temporal import FREQUENCY, MultiHorizonForecaster, parse_horizons
 
 
@@ -77,3 +77,39 @@ def test_when_the_horizons_command_runs_then_every_frequency_is_written(tmp_path
     assert MultiHorizonForecaster.load(tmp_path / "run" / "model").predict()[
         "mean"
     ].to_numpy() == pytest.approx(forecast["mean"].to_numpy())
+
+
+def _covariate_days(n_future: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A year of two daily items with a promotion flag, and its next `n_future` days."""
+    data = generate(n_items=2)
+    data = data[data["timestamp"] >= "2023-01-01"][["item_id", "timestamp", "target_value", "promotion"]]
+    days = pd.date_range("2024-01-01", periods=n_future, freq="D")
+    future = pd.DataFrame(
+        [(item, day, 0) for item in data["item_id"].unique() for day in days],
+        columns=["item_id", "timestamp", "promotion"],
+    )
+    return data, future
+
+
+_OPTIONS = {"target_col": "target_value", "known_covariates": ["promotion"],
+            "models": ["SeasonalNaive"], "backtest_windows": 1, "n_jobs": 1}  # fmt: skip
+
+
+def test_when_a_coarser_horizon_comes_first_then_the_finest_still_keeps_the_covariates():
+    data, future = _covariate_days(7)
+    model = MultiHorizonForecaster("W-SUN:2,D:7", **_OPTIONS).fit(data, future=future)
+    assert list(model.models_) == ["D", "W-SUN"]
+    assert list(model.models_["D"].spec_.known_covariates) == ["promotion"]
+    assert not model.models_["W-SUN"].spec_.known_covariates
+    assert any("finest first (D:7,W-SUN:2)" in note for note in model.notes_)
+    forecast = model.predict(future=future)
+    assert list(forecast[FREQUENCY].unique()) == ["D", "W-SUN"]
+
+
+def test_when_the_finest_horizon_is_coarser_than_the_data_then_the_error_says_it_keeps_the_covariates():
+    data, future = _covariate_days(7)
+    with pytest.raises(DataError, match="the data is at frequency D and the finest frequency asked is W-SUN"):
+        MultiHorizonForecaster("W-SUN:2,MS:1", **_OPTIONS).fit(data, future=future)
+    data, future = _covariate_days(14)
+    model = MultiHorizonForecaster("W-SUN:2", **_OPTIONS).fit(data, future=future)
+    assert any("W-SUN keeps the known covariates" in note for note in model.notes_)

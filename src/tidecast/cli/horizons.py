@@ -22,7 +22,9 @@ def horizons(
     horizons: Annotated[
         str,
         typer.Option(
-            "--horizons", help="FREQUENCY:STEPS pairs, the data's own first, e.g. D:14,W-SUN:13,MS:12"
+            "--horizons",
+            help="FREQUENCY:STEPS pairs, e.g. D:14,W-SUN:13,MS:12, taken finest first: the finest "
+            "(best the data's own) keeps the known covariates",
         ),
     ] = "",
     item_col: option_type(BY_NAME["item_col"]) = BY_NAME["item_col"].default,  # type: ignore[valid-type]
@@ -67,4 +69,6 @@ def horizons(
         out.print(
             f"{freq:<8} {model.models_[freq].horizon:>3} steps  selected {model.models_[freq].report_.best}"
         )
+    for note in model.notes_:
+        out.print(f"[yellow]note:[/] {note}", highlight=False)
     out.print(f"done in {time.perf_counter() - start:.1f}s -> {out_dir}/forecasts.csv, {out_dir}/model")
