@@ -115,3 +115,27 @@ def test_when_the_data_holds_its_plan_then_every_level_forecasts_from_it(demo):
     from_plan = HierarchicalForecaster("category/product", **options).fit(planned).predict()
     given = HierarchicalForecaster("category/product", **options).fit(demo).predict(future=future)
     pd.testing.assert_frame_equal(from_plan, given)
+
+
+@pytest.mark.parametrize(
+    ("hierarchy", "keywords", "message"),
+    [
+        ("region*category", {"method": "top_down"}, "top-down needs a nested hierarchy"),
+        ("region*category", {"methods": ["top_down"]}, "top-down needs a nested hierarchy"),
+        ("category", {"method": "magic"}, "unknown reconciliation method 'magic'"),
+        ("category", {"methods": ["ols", "nope"]}, r"unknown reconciliation method\(s\) \['nope'\]"),
+        ("colour/category", {}, r"hierarchy attribute\(s\) \['colour'\]"),
+        ("category", {"method": "mint_shrink", "backtest_windows": 0}, "backtest errors"),
+    ],
+)
+def test_when_the_request_cannot_work_then_fit_refuses_it_before_fitting_a_level(
+    demo, monkeypatch, hierarchy, keywords, message
+):
+    from tidecast.automl.forecaster import AutoForecaster
+
+    def no_fit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a level was fitted before the request was checked")
+
+    monkeypatch.setattr(AutoForecaster, "fit", no_fit)
+    with pytest.raises(ConfigError, match=message):
+        HierarchicalForecaster(hierarchy, **{**OPTIONS, **keywords}).fit(demo)

@@ -21,7 +21,11 @@ from tidecast.registry.statuses import JobStatus
 
 
 def test_when_the_hierarchy_is_bad_then_the_body_is_refused_naming_it():
-    for bad in ({"levels": "a/b*c"}, {"levels": "category", "method": "magic"}):
+    for bad in (
+        {"levels": "a/b*c"},
+        {"levels": "category", "method": "magic"},
+        {"levels": "region*category", "method": "top_down"},  # crossed: top-down cannot apply
+    ):
         with pytest.raises(JobConfigError) as caught:
             parse_job_body({"data": "sales.csv", "horizon": 3, "hierarchy": bad})
         assert caught.value.field.startswith("hierarchy")

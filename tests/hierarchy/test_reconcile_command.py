@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from tidecast.cli.main import app
@@ -49,3 +50,28 @@ def test_when_the_hierarchy_names_a_missing_attribute_then_exit_2(tmp_path: Path
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     assert "colour" in result.output
+    assert "fitting" not in result.output  # refused from the file's header, before any fit
+
+
+@pytest.mark.parametrize(
+    ("hierarchy", "method", "message"),
+    [
+        ("region*category", "top_down", "top-down needs a nested hierarchy"),
+        ("region", "magic", "unknown reconciliation method 'magic'"),
+    ],
+)
+def test_when_the_method_cannot_apply_then_exit_2_before_any_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hierarchy: str, method: str, message: str
+):
+    from tidecast.automl.forecaster import AutoForecaster
+
+    def no_fit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a level was fitted before the method was checked")
+
+    monkeypatch.setattr(AutoForecaster, "fit", no_fit)
+    generate(n_items=3).to_csv(tmp_path / "sales.csv", index=False)
+    args = ["reconcile", str(tmp_path / "sales.csv"), "--hierarchy", hierarchy, "--method", method,
+            "--horizon", "7", "--target-col", "target_value", "--out", str(tmp_path / "run")]  # fmt: skip
+    result = runner.invoke(app, args, env={"COLUMNS": "250"})
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "fitting" not in result.output

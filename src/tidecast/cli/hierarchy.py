@@ -69,6 +69,7 @@ def reconcile(
     source = data_source(data, sql, sql_url)
     future_rows = future_source(future, sql_url)
     model = guard(lambda: HierarchicalForecaster(hierarchy, method=method, **forecaster_keywords(options)))
+    guard(lambda: model.check(source))  # the method and the attributes, before minutes of fitting
     start = time.perf_counter()
     out.print(f"fitting every level of {hierarchy} ...")
     guard(lambda: model.fit(source, future=future_rows))

@@ -29,6 +29,7 @@ from tidecast.data.ingest import canonical_names
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
 from tidecast.errors import ConfigError, ModelError
 from tidecast.hierarchy.aggregate import aggregate_level, item_attributes, stack
+from tidecast.hierarchy.checks import check_attributes, check_methods
 from tidecast.hierarchy.coherent import Reconciler
 from tidecast.hierarchy.reconcile import METHODS, NEEDS_RESIDUALS
 from tidecast.hierarchy.selection import (
@@ -39,7 +40,14 @@ from tidecast.hierarchy.selection import (
     score_methods,
     window_arrays,
 )
-from tidecast.hierarchy.structure import BOTTOM, LEVEL, build_structure, level_name, parse_hierarchy
+from tidecast.hierarchy.structure import (
+    BOTTOM,
+    LEVEL,
+    Hierarchy,
+    build_structure,
+    level_name,
+    parse_hierarchy,
+)
 
 # What the levels above the items are given instead of the user's data options: they read the
 # bottom model's prepared, canonical panel.
@@ -91,7 +99,7 @@ class HierarchicalForecaster:
         from tidecast.automl.forecaster import AutoForecaster
 
         emit = progress or (lambda event: None)
-        tree = parse_hierarchy(self.hierarchy)
+        tree = self.check(data)
         options = dict(self.options)
         statics = _names(options.get("static_columns"))
         options["static_columns"] = list(dict.fromkeys([*statics, *tree.attributes]))
@@ -131,6 +139,15 @@ class HierarchicalForecaster:
         self._choose(emit)
         self.report_["level_fit_seconds"] = seconds
         return self
+
+    def check(self, data: pd.DataFrame | str | Path) -> Hierarchy:
+        """The parsed hierarchy, once the method and the attributes are checked against it and
+        the data's columns (`checks`): a ConfigError otherwise. `fit` calls it before fitting
+        anything; a caller may call it first to fail before announcing the fit."""
+        tree = parse_hierarchy(self.hierarchy)
+        check_methods(tree, self.method, self.methods, self.options.get("backtest_windows"))
+        check_attributes(tree, data, self.options.get("static_data"))
+        return tree
 
     def _choose(self, emit: ProgressFn) -> None:
         emit({"stage": "reconcile"})
@@ -178,16 +195,15 @@ class HierarchicalForecaster:
         )
 
     def _candidates(self, have_windows: bool) -> list[str]:
-        if self.method is not None and self.method not in METHODS:
-            raise ConfigError(
-                f"unknown reconciliation method {self.method!r}; choose one of {', '.join(METHODS)}"
-            )
+        """The methods asked for (known: `check`) that the hierarchy and the backtests allow."""
         asked = list(self.methods or METHODS)
-        unknown = [m for m in asked if m not in METHODS]
-        if unknown:
-            raise ConfigError(f"unknown reconciliation method(s) {unknown}; choose from {', '.join(METHODS)}")
         tree = self.structure_.hierarchy.is_tree
-        return [m for m in asked if (m != "top_down" or tree) and (m not in NEEDS_RESIDUALS or have_windows)]
+        allowed = [
+            m for m in asked if (m != "top_down" or tree) and (m not in NEEDS_RESIDUALS or have_windows)
+        ]
+        if not allowed:
+            raise ConfigError(f"none of the methods {asked} applies: no complete backtest window gave errors")
+        return allowed
 
     # ---- predict -----------------------------------------------------------------------
     def predict(

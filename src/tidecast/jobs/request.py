@@ -147,11 +147,13 @@ class HierarchyRequest(_Strict):
 
     @field_validator("method")
     @classmethod
-    def _known(cls, value: str | None) -> str | None:
-        from tidecast.hierarchy.reconcile import METHODS
+    def _known(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A known method that can reconcile the levels (top-down needs them nested)."""
+        from tidecast.hierarchy.checks import check_methods
+        from tidecast.hierarchy.structure import Hierarchy, parse_hierarchy
 
-        if value is not None and value not in METHODS:
-            raise ValueError(f"unknown reconciliation method {value!r}; choose one of {', '.join(METHODS)}")
+        levels = info.data.get("levels")  # absent where the levels were refused
+        check_methods(parse_hierarchy(levels) if levels else Hierarchy(((),)), value)
         return value
 
 
