@@ -267,7 +267,7 @@ def _rows(**changes: dict) -> list[dict]:
         ({"history": _rows(r0={"timestamp": "not a day"})}, 422, "history[0].timestamp"),
         ({"history": _rows(r5={"timestamp": GOOD[4]["timestamp"]})}, 422, "history[5].timestamp"),
         ({"history": _rows(r5={"timestamp": GOOD[2]["timestamp"]})}, 422, "history[5].timestamp"),
-        ({"history": [{"item_id": "x", "target": 1.0}]}, 422, "history[0].timestamp"),
+        ({"history": [{"item_id": "x", "target": 1.0}]}, 422, "history[0]"),  # no timestamp
         (
             {"history": [*GOOD[:3], *history_rows(WEEK, item="y", weeks=1), *GOOD[3:]]},
             422,

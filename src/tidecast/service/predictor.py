@@ -30,25 +30,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from pydantic import (
-    ValidationError,
-)
 
 from tidecast.automl.forecaster import AutoForecaster
 from tidecast.data.arrays import SeriesArrays, ranges, series_indptr
 from tidecast.data.grid import make_grid
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
 from tidecast.errors import ConfigError, DataError, ModelError
-from tidecast.service.problems import (
-    Problem,
-    from_tidecast_error,
-    from_validation_error,
-)
-from tidecast.service.requests import (
-    DEFAULT_LIMITS,
-    ForecastRequest,
-    ItemForecastOut,
-)
+from tidecast.service.problems import Problem, from_tidecast_error
+from tidecast.service.requests import DEFAULT_LIMITS, ForecastRequest, ItemForecastOut, validate_request
 
 WARM_BATCH = 1_000  # items per model call when warming the cache
 WARM_SECONDS = 30.0  # warming stops after this; the items left are forecast on first request
@@ -128,10 +117,7 @@ class LoadedModel:
 
     def parse_request(self, body: Any) -> ForecastRequest:
         """Validate a JSON body into a request, accepting the model's own column names."""
-        try:
-            return ForecastRequest.model_validate(body, context={"aliases": self._aliases})
-        except ValidationError as exc:
-            raise from_validation_error(exc) from None
+        return validate_request(ForecastRequest, body, self._aliases)
 
     # ---- forecasting --------------------------------------------------------------------
     def warm(self, budget_seconds: float = WARM_SECONDS, batch: int = WARM_BATCH) -> int:

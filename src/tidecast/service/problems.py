@@ -11,10 +11,11 @@ highlight the exact input to fix.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from tidecast.errors import ConfigError, DataError
 from tidecast.jsonable import json_safe
@@ -109,16 +110,35 @@ def invalid(field: str, detail: str, status: int = 422) -> Problem:
     )
 
 
-def from_validation_error(exc: ValidationError, prefix: str = "") -> Problem:
-    """A pydantic ValidationError as a 422 naming the first field, listing all of them."""
+def from_validation_error(
+    exc: ValidationError,
+    prefix: str = "",
+    describe: Callable[[ErrorDetails], dict[str, str] | None] | None = None,
+) -> Problem:
+    """A pydantic ValidationError as a 422 naming the first field, listing all of them.
+
+    `describe` may word an error itself (a {field, pointer, detail} entry, e.g. in the user's
+    column names rather than the model's fields); None leaves it to the generic wording."""
     errors = []
     for error in exc.errors(include_url=False):
+        worded = None if describe is None else describe(error)
+        if worded is not None:
+            errors.append(worded)
+            continue
         location = [p for p in error["loc"] if not _is_union_tag(p)]
         path = field_path(location)
         if prefix:
             path = f"{prefix}.{path}" if path and not path.startswith("[") else prefix + path
         errors.append({"field": path or "body", "pointer": to_pointer(path), "detail": error["msg"]})
     return invalid_request(errors, str(exc))
+
+
+def entry(location: Sequence[str | int], detail: str) -> dict[str, str]:
+    """One invalid field of a request at `location` (("history", 0, "Weekly Sales")): its path,
+    its JSON pointer (each part escaped, so a column name holding "." or "/" points right) and
+    the detail."""
+    pointer = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in location)
+    return {"field": field_path(location), "pointer": pointer, "detail": detail}
 
 
 def invalid_request(errors: list[dict[str, str]], fallback: str = "the request is invalid") -> Problem:

@@ -8,19 +8,28 @@ Each failed check is a `Problem` (RFC 9457) naming the offending field.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
 
 from tidecast.data.grid import TimeGrid
 from tidecast.data.item_keys import SEPARATOR, id_strings, item_parts
-from tidecast.data.schema import ITEM_ID, TIMESTAMP
+from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
-from tidecast.service.problems import invalid
+from tidecast.service.problems import entry, from_validation_error, invalid
 
 
 class Trained(Protocol):
@@ -97,6 +106,52 @@ def _canonical_names(data: Any, info: ValidationInfo) -> Any:
         elif user != canonical and user in out and canonical not in out:
             out[canonical] = out.pop(user)
     return out
+
+
+Request = TypeVar("Request", bound=BaseModel)
+ROW_LISTS = ("history", "future", "scenario_future")  # the request fields that hold rows
+
+
+def validate_request(kind: type[Request], body: Any, aliases: Mapping[str, str]) -> Request:
+    """`body` (parsed JSON) as a `kind` whose rows may use the model's own column names
+    (`aliases`: the user's name -> the canonical one); a 422 otherwise, naming a row's item,
+    timestamp or target in the user's names, as the caller wrote them."""
+    try:
+        return kind.model_validate(body, context={"aliases": aliases})
+    except ValidationError as exc:
+        raise from_validation_error(exc, describe=lambda error: _row_error(error, body, aliases)) from None
+
+
+_ROLES = {ITEM_ID: "item", TIMESTAMP: "timestamp", TARGET: "target"}
+
+
+def _row_error(error: ErrorDetails, body: Any, aliases: Mapping[str, str]) -> dict[str, str] | None:
+    """A row's error on a canonical field in the model's column names: a missing item of
+    columns Store,Dept is "history[0]: no 'Dept' (this model's item columns are Store, Dept)",
+    a bad value points at the key the row holds it under; None for any other error."""
+    location = error["loc"]
+    if len(location) != 3 or location[0] not in ROW_LISTS or not isinstance(location[1], int):
+        return None
+    rows, k, field = location
+    user = next((u for u, c in aliases.items() if c == field), None)
+    if user is None:
+        return None
+    row = _raw_row(body, str(rows), int(k))
+    if error["type"] != "missing":
+        return entry([rows, k, user if user in row else field], error["msg"])
+    parts = item_parts(user) if field == ITEM_ID else (user,)
+    absent = [p for p in parts if p not in row] or list(parts)
+    columns = f"columns are {', '.join(parts)}" if len(parts) > 1 else "column"
+    return entry(
+        [rows, k], f"no {' or '.join(map(repr, absent))} (this model's {_ROLES[str(field)]} {columns})"
+    )
+
+
+def _raw_row(body: Any, rows: str, k: int) -> dict[str, Any]:
+    """Row `k` of the body's list `rows` as sent (before the canonical renames), or {}."""
+    listed = body.get(rows) if isinstance(body, dict) else None
+    row = listed[k] if isinstance(listed, list) and k < len(listed) else None
+    return row if isinstance(row, dict) else {}
 
 
 class ForecastRequest(BaseModel):

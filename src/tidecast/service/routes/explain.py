@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
@@ -27,11 +27,10 @@ from tidecast.service.predictor import LoadedModel
 from tidecast.service.problems import (
     Problem,
     from_tidecast_error,
-    from_validation_error,
     parse_json,
     unknown_endpoint,
 )
-from tidecast.service.requests import FutureRow, Limits, request_frame
+from tidecast.service.requests import FutureRow, Limits, request_frame, validate_request
 
 router = APIRouter(prefix="/v1/endpoints", tags=["explain"], dependencies=[Depends(require_forecast)])
 
@@ -55,10 +54,7 @@ class WhatIfRequest(ExplainRequest):
 
 
 def _parse(model: LoadedModel, raw: bytes, kind: type[ExplainRequest]) -> Any:
-    try:
-        return kind.model_validate(parse_json(raw), context={"aliases": model._aliases})
-    except ValidationError as exc:
-        raise from_validation_error(exc) from None
+    return validate_request(kind, parse_json(raw), model._aliases)
 
 
 def _user_future(
