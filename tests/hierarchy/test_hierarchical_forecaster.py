@@ -139,3 +139,16 @@ def test_when_the_request_cannot_work_then_fit_refuses_it_before_fitting_a_level
     monkeypatch.setattr(AutoForecaster, "fit", no_fit)
     with pytest.raises(ConfigError, match=message):
         HierarchicalForecaster(hierarchy, **{**OPTIONS, **keywords}).fit(demo)
+
+
+def test_when_a_level_is_the_items_again_then_it_is_fitted_once_as_the_items(demo):
+    """The demo's item is a product in a region: category/product/region names the items again."""
+    assert demo.groupby(["product", "region"])["item_id"].nunique().max() == 1
+    options = {**OPTIONS, "models": ["SeasonalNaive"], "known_covariates": None}
+    h = HierarchicalForecaster("category/product/region", method="ols", **options).fit(demo)
+    assert list(h.levels_) == ["total", "category", "category/product", "item"]
+    assert h.report_["levels"] == ["total", "category", "category/product", "item"]
+    assert any("'category/product/region' has one item per node" in n for n in h.report_["notes"])
+    forecast = h.predict()
+    assert set(forecast[LEVEL]) == {"total", "category", "category/product", "item"}
+    assert forecast.loc[forecast[LEVEL] == "item", "region"].notna().all()

@@ -48,8 +48,8 @@ def test_when_three_levels_then_top_down_chains_the_proportions():
 
 def test_when_a_level_does_not_nest_in_the_one_above_then_the_structure_says_so():
     """zone/store with store 100 in both zones: coherent, but not the nesting "/" reads as."""
-    items = pd.DataFrame(
-        {"item_id": list("abcd"), "zone": list("ABAB"), "store": ["100", "100", "200", "300"]}
+    items = pd.DataFrame(  # e shares c's zone and store: a node of two items, not the items again
+        {"item_id": list("abcde"), "zone": list("ABABA"), "store": ["100", "100", "200", "300", "200"]}
     )
     s = build_structure(parse_hierarchy("zone/store"), items, "item_id")
     assert "zone=A/store=100" in set(s.nodes) and "zone=B/store=100" in set(s.nodes)
@@ -57,9 +57,29 @@ def test_when_a_level_does_not_nest_in_the_one_above_then_the_structure_says_so(
         "'store' does not nest in 'zone': 1 of its 3 values sit under several (e.g. ['100']), so each "
         "(zone, store) pair is a node of its own",
     )
-    nested = items.assign(store=["100", "400", "200", "300"])
+    nested = items.assign(store=["100", "400", "200", "300", "200"])
     assert build_structure(parse_hierarchy("zone/store"), nested, "item_id").notes == ()
     assert build_structure(parse_hierarchy("zone*store"), items, "item_id").notes == ()  # crossed: no claim
+
+
+def test_when_a_level_is_the_items_again_then_it_is_left_out_with_a_note():
+    """store*brand where an item is one store's brand: the store/brand level has one item per
+    node, the item level again, so it is neither fitted nor reconciled twice."""
+    items = pd.DataFrame({"item_id": list("abcd"), "store": [2, 2, 5, 5], "brand": [1, 8, 1, 8]})
+    s = build_structure(parse_hierarchy("store*brand"), items, "item_id")
+    assert s.level_names == ["total", "store", "brand", "item"]
+    assert s.hierarchy.levels == ((), ("store",), ("brand",))
+    np.testing.assert_array_equal(s.S[-4:], np.eye(4))
+    assert s.S.shape == (1 + 2 + 2 + 4, 4)
+    assert s.notes == (
+        "level 'store/brand' has one item per node, the items themselves: forecast once, as the "
+        "items, whose rows carry its attributes",
+    )
+    assert list(s.attributes.columns) == ["store", "brand"]
+    kept = build_structure(
+        parse_hierarchy("store*brand"), items.assign(item_id=list("abcd")).head(3), "item_id"
+    )
+    assert "store/brand" not in kept.level_names  # 3 items, 3 pairs: the items again too
 
 
 def test_when_ols_goes_negative_then_nonnegative_solves_the_constrained_problem():

@@ -118,7 +118,7 @@ class HierarchicalForecaster:
         agg_future = self._canonical_future(bottom, future)
         self.levels_: dict[str, Any] = {}
         seconds = {BOTTOM: time.monotonic() - started}
-        for level in tree.levels:
+        for level in self.structure_.hierarchy.levels:  # the levels that are not the items again
             name = level_name(level)
             emit({"stage": "level", "level": name})
             t = time.monotonic()

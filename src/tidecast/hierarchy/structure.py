@@ -118,7 +118,11 @@ def node_id(level: tuple[str, ...], values: tuple[object, ...]) -> str:
 
 
 def build_structure(hierarchy: Hierarchy, items: pd.DataFrame, item_col: str) -> Structure:
-    """The nodes and S of `hierarchy` over `items` (one row per item: its id and attributes)."""
+    """The nodes and S of `hierarchy` over `items` (one row per item: its id and attributes).
+
+    A level with one item per node (``store*brand`` where an item is a store's brand) is the
+    item level again: it is left out of the structure (and its `hierarchy`), with a note, so it
+    is neither fitted twice nor counted twice by the reconciliation."""
     missing = [a for a in hierarchy.attributes if a not in items.columns]
     if missing:
         raise ConfigError(
@@ -135,12 +139,21 @@ def build_structure(hierarchy: Hierarchy, items: pd.DataFrame, item_col: str) ->
     ids: list[str] = []
     levels: list[str] = []
     node_attrs: list[dict[str, object]] = []
+    kept: list[tuple[str, ...]] = []
+    notes: list[str] = []
     for level in hierarchy.levels:
         if level:
             keys = items[list(level)].astype(str)
             groups = keys.groupby(list(level), sort=True).indices
         else:
             groups = {(): np.arange(len(items))}
+        if level and len(groups) == len(items):
+            notes.append(
+                f"level {level_name(level)!r} has one item per node, the items themselves: "
+                "forecast once, as the items, whose rows carry its attributes"
+            )
+            continue
+        kept.append(level)
         for values, members in groups.items():
             values = values if isinstance(values, tuple) else (values,)
             row = np.zeros(len(items))
@@ -154,6 +167,7 @@ def build_structure(hierarchy: Hierarchy, items: pd.DataFrame, item_col: str) ->
     clash = set(ids) & set(item_ids)
     if clash:
         raise ConfigError(f"item id(s) {sorted(clash)[:3]} equal a hierarchy node's name; rename them")
+    hierarchy = Hierarchy(tuple(kept))
     return Structure(
         hierarchy=hierarchy,
         nodes=np.array([*ids, *item_ids], dtype=object),
@@ -161,7 +175,7 @@ def build_structure(hierarchy: Hierarchy, items: pd.DataFrame, item_col: str) ->
         items=item_ids,
         S=S,
         attributes=pd.DataFrame([*node_attrs, *bottom_attrs], columns=attrs),
-        notes=nesting_notes(hierarchy, items),
+        notes=(*nesting_notes(hierarchy, items), *notes),
     )
 
 
