@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import ConfigError
+from tidecast.hierarchy.aggregate import aggregate_level, item_attributes
 from tidecast.hierarchy.reconcile import error_weights, projection, reconcile, shrunk_covariance
 from tidecast.hierarchy.samples import copula_factor, draw, quantile_function
 from tidecast.hierarchy.structure import build_structure, parse_hierarchy
@@ -80,6 +82,24 @@ def test_when_a_level_is_the_items_again_then_it_is_left_out_with_a_note():
         parse_hierarchy("store*brand"), items.assign(item_id=list("abcd")).head(3), "item_id"
     )
     assert "store/brand" not in kept.level_names  # 3 items, 3 pairs: the items again too
+
+
+def test_when_an_attribute_is_read_as_float_then_nodes_and_columns_keep_its_integers():
+    """A store column with a missing cell is read as 12.0: nodes were named store=12.0."""
+    panel = pd.DataFrame(
+        {
+            ITEM_ID: ["a", "a", "b", "c"],
+            TIMESTAMP: pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-01", "2024-01-01"]),
+            TARGET: [1.0, 2.0, 3.0, 4.0],
+            "store": [12.0, np.nan, 12.0, 5.0],
+        }
+    )
+    items = item_attributes(panel, ["store"])
+    s = build_structure(parse_hierarchy("store"), items, ITEM_ID)
+    assert list(s.nodes) == ["total", "store=12", "store=5", "a", "b", "c"]
+    assert s.attributes["store"].tolist()[1:] == ["12", "5", "12", "12", "5"]
+    level = aggregate_level(panel, items, ("store",), [])
+    assert set(level[ITEM_ID]) == {"store=12", "store=5"} and set(level["store"]) == {"12", "5"}
 
 
 def test_when_ols_goes_negative_then_nonnegative_solves_the_constrained_problem():

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from tidecast.data.attributes import whole_numbers
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.hierarchy.structure import TOTAL, Structure
 
@@ -30,8 +31,11 @@ def node_of(items: pd.DataFrame, level: tuple[str, ...]) -> pd.Series:
 
 
 def item_attributes(panel: pd.DataFrame, attributes: Sequence[str]) -> pd.DataFrame:
-    """One row per item of the panel: its id and its (static) hierarchy attributes."""
-    return panel[[ITEM_ID, *attributes]].drop_duplicates(ITEM_ID).reset_index(drop=True)
+    """One row per item of the panel: its id and its (static) hierarchy attributes, whole
+    numbers read as floats (store 12.0, from a CSV column with a missing cell) as integers, so
+    nodes are named ``store=12``."""
+    items = panel[[ITEM_ID, *attributes]].drop_duplicates(ITEM_ID).reset_index(drop=True)
+    return items.assign(**{a: whole_numbers(items[a]) for a in attributes})
 
 
 def aggregate_level(

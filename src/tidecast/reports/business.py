@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from tidecast.data.attributes import whole_numbers
 from tidecast.data.item_keys import item_parts, split
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_column
 
@@ -31,10 +32,7 @@ def item_attributes(history: pd.DataFrame | None, columns: Sequence[str]) -> pd.
         return pd.DataFrame(columns=[ITEM_ID])
     table = history.groupby(ITEM_ID, sort=True)[present].last().reset_index()
     for column in present:  # a store cluster read as 14.0 (a float column with NaN) is cluster 14
-        values = table[column]
-        if values.dtype.kind == "f" and values.notna().any() and (values.dropna() % 1 == 0).all():
-            whole = [None if pd.isna(v) else int(v) for v in values]
-            table[column] = pd.Series(whole, index=table.index, dtype=object)  # ints, None
+        table[column] = whole_numbers(table[column])
     return table
 
 
