@@ -4,6 +4,8 @@ explanation combines its members by their weights."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -121,6 +123,18 @@ def test_when_the_inputs_are_wrong_then_the_errors_name_them(run) -> None:  # ty
         whatif(auto, [{"covariate": "promotion", "set": 1}])
     with pytest.raises(ConfigError, match="not both or neither"):
         whatif(auto, future=future)
+
+
+def test_when_chosen_items_have_a_short_future_then_the_error_names_their_missing_steps(run) -> None:  # type: ignore[no-untyped-def]
+    auto, _, future, _ = run
+    item = item_without_promotion(future)
+    short = future[future["timestamp"] < future["timestamp"].min() + pd.Timedelta(days=7)]
+    missing = f"missing for 1 items .*the future's rows of {re.escape(repr(item))} run"
+    with pytest.raises(DataError, match=missing) as raised:
+        explain(auto, future=short, items=[item])
+    assert "the data does not have" not in str(raised.value)  # the other items' rows: not chosen
+    with pytest.raises(DataError, match=missing):
+        whatif(auto, future=future, replacement=short, items=[item])
 
 
 def test_when_an_ensemble_is_explained_then_members_combine_by_their_weights(run) -> None:  # type: ignore[no-untyped-def]

@@ -31,7 +31,8 @@ import pandas as pd
 
 from tidecast.automl.dormant import among, dormant_at_end
 from tidecast.data.arrays import SeriesArrays
-from tidecast.data.item_keys import split
+from tidecast.data.io import read_table
+from tidecast.data.item_keys import compose, id_strings, split, text_columns
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
 from tidecast.errors import DataError
 from tidecast.explain.ablation import ablation_terms, forecast_mean
@@ -116,6 +117,29 @@ def select_items(panel: pd.DataFrame, items: Sequence[str] | None) -> pd.DataFra
     return panel[panel[ITEM_ID].astype(str).isin(wanted)].reset_index(drop=True)
 
 
+def select_future(
+    auto: AutoForecaster, future: pd.DataFrame | str | Path | None, items: Sequence[str] | None
+) -> pd.DataFrame | str | Path | None:
+    """The rows of `future` (user's columns, or a path) for `items` (all when None).
+
+    Rows of items left out of the selection concern no forecast of it. Checked with them, a
+    future file for every item named the trained items outside `--items` as "items the data
+    does not have", in the very error that should have said the selected item's own rows were
+    short of the horizon.
+    """
+    if future is None or items is None:
+        return future
+    item_col = auto.spec_.item_col
+    frame = (
+        read_table(future, text_columns=text_columns(item_col)) if isinstance(future, str | Path) else future
+    )
+    frame = compose(frame, item_col)
+    if item_col not in frame.columns:
+        return frame  # the future's own check names the column
+    wanted = [str(i) for i in items]
+    return frame[np.isin(id_strings(frame[item_col].to_numpy()), wanted)].reset_index(drop=True)
+
+
 def forecast_inputs(
     auto: AutoForecaster,
     data: pd.DataFrame | str | Path | None,
@@ -123,7 +147,8 @@ def forecast_inputs(
     items: Sequence[str] | None,
 ) -> tuple[SeriesArrays, pd.DataFrame | None]:
     """The arrays of the history to forecast from (the stored one, or `data` prepared as the
-    training data was) for `items`, and the canonical future covariates over the horizon."""
+    training data was) for `items`, and the canonical future covariates over the horizon, from
+    the future's rows of those items (`select_future`)."""
     auto._check_fitted()
     if data is None and not hasattr(auto, "history_"):
         raise DataError("this model was loaded without its history: pass the data to forecast from")
@@ -132,7 +157,9 @@ def forecast_inputs(
     else:
         panel, ahead = auto.prepare_newer(data)
     arrays = SeriesArrays.from_spec(select_items(panel, items), auto.spec_)
-    return arrays, auto.future_for(future, arrays, ahead)
+    if items is not None and ahead is not None:
+        ahead = ahead[ahead[ITEM_ID].isin(arrays.item_ids)].reset_index(drop=True)
+    return arrays, auto.future_for(select_future(auto, future, items), arrays, ahead)
 
 
 def explain(

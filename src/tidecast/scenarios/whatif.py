@@ -26,7 +26,7 @@ from tidecast.automl.dormant import dormant_at_end, dormant_steps
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
 from tidecast.errors import ConfigError, DataError
-from tidecast.explain.core import forecast_inputs
+from tidecast.explain.core import forecast_inputs, select_future
 from tidecast.scenarios.apply import apply_scenario
 from tidecast.scenarios.rules import Scenario, check_scenario, parse_scenario
 
@@ -144,6 +144,7 @@ def whatif(
         raise DataError("the baseline future covariates are needed (the future file the forecast uses)")
     arrays, baseline = forecast_inputs(auto, data, future, items)
     assert baseline is not None
+    replacement = select_future(auto, replacement, items)
     changed, counts, name = scenario_future(auto, arrays, baseline, rules, replacement)
     horizon = int(auto.horizon)
     rows, per_item, totals = compare(
