@@ -4,9 +4,11 @@ in those columns, not in the service's canonical fields."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -53,10 +55,11 @@ def shop(client: TestClient, keys: dict[str, str], trained: AutoForecaster) -> d
     return {"X-API-Key": keys["forecast"]}
 
 
-def history(store: str = "1", dept: str = "3") -> list[dict[str, Any]]:
+def history(store: str = "1", dept: str = "3", sent_as: str | None = None) -> list[dict[str, Any]]:
+    """A stored item's history as request rows, under another store's name when `sent_as`."""
     rows = sales().query("Store == @store and Dept == @dept")
     return [
-        {"Store": store, "Dept": dept, "Date": str(d.date()), "Weekly_Sales": float(v)}
+        {"Store": sent_as or store, "Dept": dept, "Date": str(d.date()), "Weekly_Sales": float(v)}
         for d, v in zip(rows["Date"], rows["Weekly_Sales"], strict=True)
     ]
 
@@ -110,3 +113,37 @@ def test_when_a_future_row_lacks_its_date_then_the_problem_names_the_models_time
 ) -> None:
     body = refused(client, shop, {"item_ids": ["1|3"], "future": [{"Store": "1", "Dept": "3"}]})
     assert body["detail"] == "future[0]: no 'Date' (this model's timestamp column)"
+
+
+def test_when_history_targets_are_missing_then_the_forecast_is_the_python_apis_on_those_rows(
+    client: TestClient, shop: dict[str, str], trained: AutoForecaster
+) -> None:
+    """A null (or DeepAR's "NaN") target is a missing observation, as in training data: the
+    forecast is `AutoForecaster.predict(data=...)`'s with those cells missing."""
+    rows = history("1", "3", sent_as="9")
+    rows[-1]["Weekly_Sales"] = None
+    rows[-3]["Weekly_Sales"] = "NaN"
+    response = client.post("/v1/endpoints/shop/forecast", json={"history": rows}, headers=shop)
+    assert response.status_code == 200, response.text
+    (answer,) = response.json()["forecasts"]
+
+    data = pd.DataFrame(rows).replace({"Weekly_Sales": {"NaN": None}})
+    data["Weekly_Sales"] = data["Weekly_Sales"].astype(float)
+    expected = trained.predict(data=data)
+    assert answer["item_id"] == "9|3"
+    np.testing.assert_allclose(answer["mean"], expected["mean"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(answer["quantiles"]["0.9"], expected["p90"].to_numpy(), rtol=1e-12)
+    complete = trained.predict(data=pd.DataFrame(history("1", "3", sent_as="9")))
+    assert not np.allclose(expected["mean"].to_numpy(), complete["mean"].to_numpy())  # the gap counts
+
+
+def test_when_a_target_is_a_bare_nan_then_the_problem_says_how_to_write_a_missing_value(
+    client: TestClient, shop: dict[str, str]
+) -> None:
+    rows = history()
+    raw = json.dumps({"history": rows}).replace(str(rows[1]["Weekly_Sales"]), "NaN", 1)  # Python's json
+    response = client.post(
+        "/v1/endpoints/shop/forecast", content=raw, headers={**shop, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422 and response.json()["field"] == "history[1].Weekly_Sales"
+    assert "write a missing value as null" in response.json()["detail"]

@@ -293,3 +293,8 @@ def test_when_observations_go_back_in_time_then_the_answer_names_the_row(
     assert answer.status_code == 422 and answer.json()["field"] == "rows[0].timestamp", answer.text
     missing = client.post("/v1/endpoints/nowhere/observations", json=rows, headers=admin)
     assert missing.status_code == 404
+    # an observation is loaded as an actual too: its value may not be missing, as a
+    # forecast's history row's may (refused before the history grows, not after)
+    unobserved = [{"item_id": "item_0", "timestamp": "2024-01-29", "target": None}]
+    answer = client.post("/v1/endpoints/sales/observations", json=unobserved, headers=admin)
+    assert answer.status_code == 422 and answer.json()["field"] == "rows[0].target", answer.text

@@ -260,10 +260,10 @@ def _rows(**changes: dict) -> list[dict]:
         ({}, 422, "item_ids"),
         ({"item_ids": ["a"], "colour": "red"}, 422, "colour"),
         ({"history": []}, 422, "history"),
-        ({"history": _rows(r3={"target": float("nan")})}, 422, "history[3].target"),
+        ({"history": _rows(r3={"target": float("nan")})}, 422, "history[3].target"),  # not JSON: null
         ({"history": _rows(r2={"target": float("inf")})}, 422, "history[2].target"),
         ({"history": _rows(r1={"target": "many"})}, 422, "history[1].target"),
-        ({"history": _rows(r1={"target": None})}, 422, "history[1].target"),
+        ({"history": [dict(r, target=None) for r in GOOD]}, 422, "history"),  # no value at all
         ({"history": _rows(r0={"timestamp": "not a day"})}, 422, "history[0].timestamp"),
         ({"history": _rows(r5={"timestamp": GOOD[4]["timestamp"]})}, 422, "history[5].timestamp"),
         ({"history": _rows(r5={"timestamp": GOOD[2]["timestamp"]})}, 422, "history[5].timestamp"),

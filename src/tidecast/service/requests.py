@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -58,8 +59,25 @@ DEFAULT_LIMITS = Limits()
 
 
 # ---- the request ----------------------------------------------------------------------------
+def _missing_as_none(value: Any) -> Any:
+    """A missing target: null, or the string "NaN" as DeepAR writes it. A bare NaN (which
+    Python's json writes for a missing value, and JSON does not have) is refused naming them."""
+    if isinstance(value, str) and value.strip().lower() == "nan":
+        return None
+    if isinstance(value, float) and value != value:
+        raise ValueError('NaN is not JSON: write a missing value as null (or "NaN")')
+    return value
+
+
+FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
+# A target is a finite number or missing: a missing observation, kept missing as in training
+# data (filled by the model's filling plan), in history rows and SageMaker instances alike.
+TargetValue = Annotated[FiniteNumber | None, BeforeValidator(_missing_as_none)]
+
+
 class HistoryRow(BaseModel):
-    """One observation: item, timestamp, a finite target, then the model's covariates by name.
+    """One observation: item, timestamp, the target (a finite number, or null where it is
+    missing), then the model's covariates by name.
 
     The model's own column names (``target_value``...) are accepted for the three canonical
     ones when the request is parsed with `LoadedModel.parse_request`.
@@ -69,7 +87,7 @@ class HistoryRow(BaseModel):
 
     item_id: str | int
     timestamp: str | int
-    target: float = Field(allow_inf_nan=False)
+    target: TargetValue
 
     @model_validator(mode="before")
     @classmethod
@@ -142,8 +160,9 @@ def _row_error(error: ErrorDetails, body: Any, aliases: Mapping[str, str]) -> di
     parts = item_parts(user) if field == ITEM_ID else (user,)
     absent = [p for p in parts if p not in row] or list(parts)
     columns = f"columns are {', '.join(parts)}" if len(parts) > 1 else "column"
+    hint = "; null where its value is missing" if field == TARGET else ""
     return entry(
-        [rows, k], f"no {' or '.join(map(repr, absent))} (this model's {_ROLES[str(field)]} {columns})"
+        [rows, k], f"no {' or '.join(map(repr, absent))} (this model's {_ROLES[str(field)]} {columns}{hint})"
     )
 
 
@@ -262,6 +281,8 @@ def request_frame(rows: Sequence[BaseModel], field: str, date_format: str | None
     `date_format` when given, so 02/01/2023 and 13/01/2023 are never read two ways."""
     frame = pd.DataFrame([r.model_dump() for r in rows])
     frame[ITEM_ID] = frame[ITEM_ID].astype(str)
+    if TARGET in frame:  # a missing target (None) as NaN, even where every one is missing
+        frame[TARGET] = frame[TARGET].astype(np.float64)
     try:
         stamps = parse_timestamp_text(frame[TIMESTAMP].astype(str), date_format)
     except TimestampFormatError as exc:

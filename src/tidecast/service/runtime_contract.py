@@ -39,34 +39,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import Tick
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.service.predictor import ItemForecast, LoadedModel
 from tidecast.service.problems import Problem, from_validation_error, invalid, payload_too_large
-from tidecast.service.requests import DEFAULT_LIMITS, Limits, resolve_quantiles
+from tidecast.service.requests import DEFAULT_LIMITS, FiniteNumber, Limits, TargetValue, resolve_quantiles
 
 JSON = "application/json"
 JSON_LINES = "application/jsonlines"
 CONTENT_TYPES = (JSON, JSON_LINES, "application/jsonl", "application/x-jsonlines")
 MAX_SAMPLES = 1_000
-
-
-def _missing_as_none(value: Any) -> Any:
-    """DeepAR writes a missing target as the string "NaN" (or null)."""
-    if isinstance(value, str) and value.strip().lower() == "nan":
-        return None
-    return value
-
-
-FeatureValue = Annotated[float, Field(allow_inf_nan=False)]
-TargetValue = Annotated[FeatureValue | None, BeforeValidator(_missing_as_none)]
 
 
 class Instance(BaseModel):
@@ -75,7 +64,7 @@ class Instance(BaseModel):
     start: str
     target: list[TargetValue]
     item_id: str | int | None = None
-    dynamic_feat: list[list[FeatureValue]] | None = None
+    dynamic_feat: list[list[FiniteNumber]] | None = None
     cat: list[str | int | float] | None = None
 
 

@@ -15,13 +15,20 @@ from tidecast.service.problems import from_validation_error, invalid, parse_json
 from tidecast.service.requests import HistoryRow, check_order, request_frame
 
 
+class ObservedRow(HistoryRow):
+    """A new observation: unlike a forecast's history row, its target is a number, as it is
+    loaded as an actual too (an actual has a value, or is not loaded)."""
+
+    target: float = Field(allow_inf_nan=False)
+
+
 class ObservationsRequest(BaseModel):
     """New rows per item (item_id, timestamp, target, the model's covariates), after each
     item's stored history; a bare JSON list of rows is accepted too."""
 
     model_config = ConfigDict(extra="forbid")
 
-    rows: list[HistoryRow] = Field(min_length=1)
+    rows: list[ObservedRow] = Field(min_length=1)
     date_format: str | None = Field(default=None, max_length=64, pattern="%")
 
 
