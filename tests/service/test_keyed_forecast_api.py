@@ -147,3 +147,16 @@ def test_when_a_target_is_a_bare_nan_then_the_problem_says_how_to_write_a_missin
     )
     assert response.status_code == 422 and response.json()["field"] == "history[1].Weekly_Sales"
     assert "write a missing value as null" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("asked", ["1,3", "1_3", "1 3", "1, 3"])
+def test_when_a_composite_id_is_written_with_another_separator_then_the_404_names_the_known_id(
+    client: TestClient, shop: dict[str, str], asked: str
+) -> None:
+    body = refused(client, shop, {"item_ids": ["2|1", asked]}, status=404)
+    assert f"{asked!r} (did you mean '1|3'?)" in body["detail"]
+    assert "item ids are its columns Store, Dept joined by '|', e.g. '1|1'" in body["detail"]
+    assert (body["field"], body["items"], body["did_you_mean"]) == ("item_ids", [asked], {asked: "1|3"})
+
+    unknown = refused(client, shop, {"item_ids": ["7|3"]}, status=404)  # the right form, no such item
+    assert "did you mean" not in unknown["detail"] and "joined by '|'" in unknown["detail"]

@@ -11,10 +11,12 @@ so that each file keeps one concern.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pandas as pd
 
+from tidecast.data.item_keys import SEPARATOR
 from tidecast.data.schema import ITEM_ID
 from tidecast.service.predictor import LoadedModel, shape_item
 from tidecast.service.problems import invalid, payload_too_large, unknown_items
@@ -104,5 +106,34 @@ def stored_items(model: LoadedModel, item_ids: Sequence[str], limits: Limits) ->
         raise payload_too_large("items", len(items), limits.max_items, "item_ids")
     unknown = [i for i in items if i not in model.item_ids]
     if unknown:
-        raise unknown_items(unknown)
+        raise unknown_items(unknown, key_format=key_format(model), guesses=key_guesses(model, unknown))
     return items
+
+
+# Separators a caller may write between the parts of a composite id ("1,1", "1_1", "1 1"),
+# each tried alone: a part may hold one of the others ("item_1,A" means "item_1|A").
+LOOSE_SEPARATORS = tuple(re.compile(p) for p in (r"\s*,\s*", r"\s*\|\s*", r"\s*_\s*", r"\s+"))
+
+
+def key_format(model: LoadedModel) -> str:
+    """How the ids of a model keyed by several columns are written; "" for one column."""
+    if len(model.item_parts) < 2:
+        return ""
+    return (
+        f"this model's item ids are its columns {', '.join(model.item_parts)} joined by "
+        f"{SEPARATOR!r}, e.g. {model.example_item!r}"
+    )
+
+
+def key_guesses(model: LoadedModel, unknown: Sequence[str]) -> dict[str, str]:
+    """The known id each unknown one names with other separators between its parts ("1,1"
+    or "1_1" for "1|1"), for a model keyed by several columns."""
+    if len(model.item_parts) < 2:
+        return {}
+    guesses = {}
+    for item in unknown:
+        known = (separator.sub(SEPARATOR, item.strip()) for separator in LOOSE_SEPARATORS)
+        guess = next((k for k in known if k in model.item_ids), None)
+        if guess is not None:
+            guesses[item] = guess
+    return guesses

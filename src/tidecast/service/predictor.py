@@ -34,6 +34,7 @@ import pandas as pd
 from tidecast.automl.forecaster import AutoForecaster
 from tidecast.data.arrays import SeriesArrays, ranges, series_indptr
 from tidecast.data.grid import make_grid
+from tidecast.data.item_keys import item_parts
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
 from tidecast.errors import ConfigError, DataError, ModelError
 from tidecast.service.problems import Problem, from_tidecast_error
@@ -85,6 +86,8 @@ class LoadedModel:
         self.load_seconds = 0.0  # set by `load`: reading and verifying the folder
         self._slices = _item_slices(forecaster.history_)
         self.item_ids = frozenset(self._slices)
+        self.item_parts = item_parts(spec.item_col)  # the columns an id joins, for the 404's hint
+        self.example_item = next(iter(self._slices), "")
         # The plan the training data held after its history (`data.ahead`), sliced by item as
         # the history is, so a request reads its items' rows, not the whole catalogue's plan.
         plan = getattr(forecaster, "data_future_", None)

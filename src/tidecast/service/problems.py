@@ -11,7 +11,7 @@ highlight the exact input to fix.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -185,18 +185,28 @@ def from_tidecast_error(exc: DataError | ConfigError, field: str | None = None) 
     return problem
 
 
-def unknown_items(items: Sequence[str], field: str = "item_ids") -> Problem:
-    """404: the model has no stored history for these items."""
-    shown = ", ".join(repr(i) for i in items[:MAX_NAMED])
+def unknown_items(
+    items: Sequence[str],
+    field: str = "item_ids",
+    key_format: str = "",
+    guesses: Mapping[str, str] | None = None,
+) -> Problem:
+    """404: the model has no stored history for these items. `key_format` says how the
+    model's ids are written; `guesses` maps an asked id to the known id it likely meant."""
+    guesses = guesses or {}
+    shown = ", ".join(
+        repr(i) + (f" (did you mean {guesses[i]!r}?)" if i in guesses else "") for i in items[:MAX_NAMED]
+    )
     more = f" and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else ""
+    how = f"{key_format}; " if key_format else ""
     return Problem(
         404,
         "Unknown item",
-        f"the model has no history for {len(items)} item(s): {shown}{more}; "
+        f"the model has no history for {len(items)} item(s): {shown}{more}; {how}"
         "send their history to forecast them without refitting",
         type_=TYPE_BASE + "unknown-item",
         field=field,
-        extra={"items": list(items[:100])},
+        extra={"items": list(items[:100]), **({"did_you_mean": dict(guesses)} if guesses else {})},
     )
 
 
