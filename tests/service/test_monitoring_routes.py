@@ -218,6 +218,18 @@ def test_when_json_rows_keep_the_training_files_names_then_the_query_names_their
     )
 
 
+def test_when_actuals_in_the_training_files_names_are_wrong_then_the_problem_names_their_columns(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """Date and Sales, as the caller wrote them, not the canonical timestamp and value."""
+    upload = "Store,Dept,Date,Sales\n1,2,2024-01-05,100\n1,2,soon,120\n"
+    bad_date = post_csv(client, admin, upload, **STORE_NAMES)
+    assert bad_date.status_code == 422 and bad_date.json()["detail"].startswith("Date: "), bad_date.text
+    rows = [{"Store": "1", "Dept": 2, "Date": "2024-01-05", "Sales": None}]
+    bad_value = client.post("/v1/actuals", json=rows, params=STORE_NAMES, headers=admin)
+    assert bad_value.json()["detail"] == "row 0: Sales is missing (empty or NaN)", bad_value.text
+
+
 def test_when_an_upload_gives_date_format_in_the_query_then_ambiguous_dates_read_with_it(
     client: TestClient, admin: dict[str, str]
 ) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -77,10 +78,14 @@ class IngestResult:
 
 
 # ---- validation --------------------------------------------------------------------------
-def actuals_frame(frame: pd.DataFrame, date_format: str | None = None) -> tuple[pd.DataFrame, int]:
+def actuals_frame(
+    frame: pd.DataFrame, date_format: str | None = None, names: Mapping[str, str] | None = None
+) -> tuple[pd.DataFrame, int]:
     """The rows as canonical actuals (item_id text, timestamp UTC-naive, value float, then the
     numeric covariates), the last of repeated (item, timestamp) pairs kept; and how many
-    repeats were dropped. DataError names the column or row that is wrong."""
+    repeats were dropped. DataError names the column or row that is wrong, in the user's own
+    column names where `names` (`user_names`) gives them."""
+    named = {ITEM_ID: ITEM_ID, TIMESTAMP: TIMESTAMP, **(names or {})}
     frame = frame.reset_index(drop=True)
     value_col = next((c for c in VALUE_ALIASES if c in frame.columns), None)
     missing = [c for c in (ITEM_ID, TIMESTAMP) if c not in frame.columns] + ([] if value_col else [VALUE])
@@ -91,12 +96,15 @@ def actuals_frame(frame: pd.DataFrame, date_format: str | None = None) -> tuple[
             "line, item_col, timestamp_col and value_col with an upload)"
         )
     out = pd.DataFrame(
-        {ITEM_ID: id_strings(frame[ITEM_ID]), TIMESTAMP: _timestamps(frame[TIMESTAMP], date_format)}
+        {
+            ITEM_ID: id_strings(frame[ITEM_ID]),
+            TIMESTAMP: _timestamps(frame[TIMESTAMP], date_format, named[TIMESTAMP]),
+        }
     )
     long_ids = np.flatnonzero(out[ITEM_ID].str.len().to_numpy() > ITEM_LENGTH)
     if len(long_ids):
-        raise DataError(f"row {int(long_ids[0])}: item_id is longer than {ITEM_LENGTH} characters")
-    out[VALUE] = _numbers(frame[value_col], value_col)
+        raise DataError(f"row {int(long_ids[0])}: {named[ITEM_ID]} is longer than {ITEM_LENGTH} characters")
+    out[VALUE] = _numbers(frame[value_col], named.get(VALUE, value_col))
     for column in frame.columns:
         if column not in (ITEM_ID, TIMESTAMP, value_col):
             out[column] = _numbers(frame[column], column, allow_missing=True)
@@ -105,19 +113,25 @@ def actuals_frame(frame: pd.DataFrame, date_format: str | None = None) -> tuple[
     return out, before - len(out)
 
 
-def _timestamps(column: pd.Series, date_format: str | None) -> pd.Series:
+def user_names(item_col: str, timestamp_col: str, value_col: str | None) -> dict[str, str]:
+    """The canonical columns of actuals given in the user's names (`named_actuals`) -> those
+    names, for `actuals_frame`'s messages: "Date: ...", not "timestamp: ..."."""
+    return {ITEM_ID: item_col, TIMESTAMP: timestamp_col, **({VALUE: value_col} if value_col else {})}
+
+
+def _timestamps(column: pd.Series, date_format: str | None, name: str = TIMESTAMP) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(column):
         stamps = column
     else:
         try:
             stamps = parse_timestamp_text(column.astype(str), date_format)
         except TimestampFormatError as exc:
-            raise DataError(f"timestamp: {exc}") from None
+            raise DataError(f"{name}: {exc}") from None
         except ValueError as exc:  # pandas refusing the format itself ("stray % in format")
             raise DataError(f"date_format {date_format!r} is not a usable strftime format: {exc}") from None
     bad = np.flatnonzero(stamps.isna().to_numpy())
     if len(bad):
-        raise DataError(f"row {int(bad[0])}: timestamp {column.iloc[int(bad[0])]!r} is not a timestamp")
+        raise DataError(f"row {int(bad[0])}: {name} {column.iloc[int(bad[0])]!r} is not a timestamp")
     if getattr(stamps.dtype, "tz", None) is not None:
         stamps, _ = without_time_zone(stamps)  # as training data is read (`data.ingest`)
     return stamps.astype("datetime64[ns]").reset_index(drop=True)
@@ -165,7 +179,8 @@ def read_actuals(
     """`actuals_frame` of a CSV or Parquet file (or folder) in its own column names
     (`named_actuals`), item ids read as text."""
     frame = read_table(path, text_columns=text_columns(item_col))
-    return actuals_frame(named_actuals(frame, item_col, timestamp_col, value_col), date_format)
+    names = user_names(item_col, timestamp_col, value_col)
+    return actuals_frame(named_actuals(frame, item_col, timestamp_col, value_col), date_format, names)
 
 
 def parse_upload(body: bytes, content_type: str, item_col: str = ITEM_ID) -> pd.DataFrame:

@@ -60,9 +60,12 @@ class Monitor:
         covariates = (*spec.known_covariates, *spec.past_covariates)
         return training_profile(forecaster.history_, int(forecaster.season_length_), covariates)
 
-    def ingest(self, frame: pd.DataFrame, date_format: str | None = None) -> IngestResult:
-        """Validate raw actual rows and load them (see `actuals.ingest_actuals`)."""
-        canonical, duplicates = actuals_frame(frame, date_format)
+    def ingest(
+        self, frame: pd.DataFrame, date_format: str | None = None, names: Mapping[str, str] | None = None
+    ) -> IngestResult:
+        """Validate raw actual rows and load them (see `actuals.ingest_actuals`); a problem
+        names the user's columns where `names` (`actuals.user_names`) gives them."""
+        canonical, duplicates = actuals_frame(frame, date_format, names)
         result = ingest_actuals(self.registry.sessions, canonical, duplicates)
         for listener in self.listeners:
             listener(result)

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from tidecast.monitor.actuals import change_log, load_actuals, named_actuals, parse_upload
+from tidecast.monitor.actuals import change_log, load_actuals, named_actuals, parse_upload, user_names
 from tidecast.service.dependencies import StateDep, require_admin
 from tidecast.service.problems import Problem, from_validation_error, parse_json
 
@@ -135,6 +135,7 @@ async def ingest(
 ) -> dict[str, Any]:
     body = await request.body()
     kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    names = user_names(item_col, timestamp_col, value_col)  # for problems in the caller's words
     if kind in JSON_TYPES and (item_col, timestamp_col, value_col) == CANONICAL_NAMES:
         actuals = _json_rows(body, ActualsRequest)
         frame = pd.DataFrame([r.model_dump() for r in actuals.rows])
@@ -145,11 +146,11 @@ async def ingest(
         frame = pd.DataFrame(named_rows.rows)
         named = await run_in_threadpool(named_actuals, frame, item_col, timestamp_col, value_col)
         chosen = _date_format(date_format, named_rows.date_format)
-        result = await run_in_threadpool(state.monitor.ingest, named, chosen)
+        result = await run_in_threadpool(state.monitor.ingest, named, chosen, names)
     elif kind in UPLOAD_TYPES:
         frame = await run_in_threadpool(parse_upload, body, kind, item_col)
         named = await run_in_threadpool(named_actuals, frame, item_col, timestamp_col, value_col)
-        result = await run_in_threadpool(state.monitor.ingest, named, date_format)
+        result = await run_in_threadpool(state.monitor.ingest, named, date_format, names)
     else:
         raise Problem(
             415, "Unsupported media type", f"content type {kind!r}; send JSON rows, text/csv or Parquet"
