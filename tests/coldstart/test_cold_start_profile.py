@@ -54,11 +54,33 @@ def test_when_early_sales_then_each_peer_is_scaled_halfway_to_them():
     new = pd.DataFrame({ITEM_ID: ["new"], "brand": ["A"]})
     early = pd.DataFrame({ITEM_ID: "new", TIMESTAMP: DAYS[-7:], TARGET: 40.0})
     out = ColdStart(["brand"], prior_steps=7).forecast(items, history, forecasts, new, early)
-    # ratios 40/10, 40/20, 40/30 trusted 7 / (7 + 7) = 1/2 on the log scale: square roots
-    scaled = np.array([10 * 2.0, 20 * np.sqrt(2.0), 30 * np.sqrt(4 / 3)])
+    # ratios 40/10, 40/20, 40/30 trusted 7 / (7 + 7) = 1/2 against the prior factor 1
+    scaled = np.array([10 * (4 + 1) / 2, 20 * (2 + 1) / 2, 30 * (4 / 3 + 1) / 2])
     np.testing.assert_allclose(out[MEAN], scaled.mean())
     np.testing.assert_allclose(out["p10"], scaled.min())
     np.testing.assert_allclose(out["p90"], scaled.max())
+
+
+@pytest.mark.parametrize(("days", "kept"), [(1, 7 / 8), (7, 1 / 2)])
+def test_when_early_sales_are_zeros_then_the_prior_keeps_its_share(days: int, kept: float):
+    """A zero sum was log(1e-9): one zero day cut a new pasta SKU's forecast by 94%, a week of
+    them to 3e-5 units a day."""
+    items, history, forecasts = _known()
+    new = pd.DataFrame({ITEM_ID: ["new"], "brand": ["A"]})
+    early = pd.DataFrame({ITEM_ID: "new", TIMESTAMP: DAYS[-days:], TARGET: 0.0})
+    out = ColdStart(["brand"], prior_steps=7).forecast(items, history, forecasts, new, early)
+    np.testing.assert_allclose(out[MEAN], 20.0 * kept)  # K / (k + K) of the peers' mean
+    np.testing.assert_allclose(out["p90"], 30.0 * kept)
+
+
+def test_when_early_sales_are_the_peers_level_then_the_forecast_is_the_peers():
+    items, history, forecasts = _known()
+    new = pd.DataFrame({ITEM_ID: ["new"], "brand": ["A"]})
+    early = pd.DataFrame({ITEM_ID: "new", TIMESTAMP: DAYS[-7:], TARGET: 20.0})
+    out = ColdStart(["brand"], prior_steps=7).forecast(items, history, forecasts, new, early)
+    # peers 10, 20, 30 each scaled halfway to 20: 15, 20, 25
+    np.testing.assert_allclose(out[MEAN], 20.0)
+    np.testing.assert_allclose(out[["p10", "p90"]].to_numpy(), [[15.0, 25.0]] * 3)
 
 
 def test_when_a_second_attribute_then_its_factor_scales_the_peers():
