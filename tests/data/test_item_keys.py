@@ -5,7 +5,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from tidecast.data.ingest import from_canonical, to_canonical
+from tidecast.data.ingest import canonical_names, from_canonical, to_canonical
 from tidecast.data.item_keys import (
     compose,
     id_strings,
@@ -14,9 +14,11 @@ from tidecast.data.item_keys import (
     item_ids,
     item_parts,
     key_of,
+    key_types,
     missing_name,
     partial_key,
     split,
+    typed_keys,
 )
 from tidecast.data.schema import DatasetSpec
 from tidecast.errors import ConfigError, DataError
@@ -160,3 +162,51 @@ def test_a_float_key_part_is_keyed_by_its_whole_numbers():
     frame = table().assign(Store=[400000000001.0] * 2 + [10.0] * 2)
     panel, _ = to_canonical(frame, "Store,Dept", "Date", "Sales")
     assert panel["item_id"].unique().tolist() == ["10|A-1", "400000000001|7"]
+
+
+def test_key_types_note_the_number_columns_of_a_key_and_the_integers_of_a_csv():
+    frame = table().assign(Dept=pd.array([7, 7, 30, None], dtype="Int64"), Flag=True)
+    assert key_types(frame, "Store,Dept") == (("Store", "int64"), ("Dept", "Int64"))
+    assert key_types(table(), "Store,Dept") == (("Store", "int64"),)  # Dept is text
+    assert key_types(frame, "Flag") == ()  # a flag is no number id
+    floats = table().assign(Store=[2.0, 2.0, np.nan, 10.0], Dept=[0.5, 1.0, 1.0, 2.0])
+    assert key_types(floats, "Store,Dept") == (("Store", "int64"), ("Dept", "float64"))
+    texts = pd.DataFrame({"Store": ["2", "10", None], "Dept": ["7", "007", "7"]}, dtype="string")
+    assert key_types(texts, "Store,Dept", untyped=["Store", "Dept"]) == (("Store", "int64"),)
+    assert key_types(texts, "Store,Dept") == ()  # text a table typed as text stays text
+
+
+def test_typed_keys_convert_where_every_id_comes_back_as_itself():
+    ids = pd.DataFrame({"Store": ["2", "10", "2"], "Dept": ["007", "1", "1"], "x": [1.0, 2.0, 3.0]})
+    out, converted = typed_keys(ids, [("Store", "int64"), ("Dept", "int64"), ("Aisle", "int64")])
+    assert converted == ["Store"] and out["Store"].tolist() == [2, 10, 2] and out["Dept"].dtype == object
+    assert typed_keys(ids, [("Store", "float64")])[0]["Store"].tolist() == [2.0, 10.0, 2.0]
+    assert typed_keys(ids, [("Store", "int8")])[0]["Store"].dtype == np.int8
+    assert typed_keys(ids.assign(Store="300"), [("Store", "int8")])[1] == []  # would overflow
+    assert typed_keys(ids.assign(Store="2.5"), [("Store", "int64")])[1] == []
+    assert typed_keys(ids.head(0), [("Store", "Int64")])[0]["Store"].dtype == "Int64"
+    assert typed_keys(ids, [])[0] is ids
+
+
+def test_from_canonical_orders_typed_ids_as_numbers_within_the_leading_columns():
+    spec = DatasetSpec(freq="D", item_col="Store", item_types=(("Store", "int64"),))
+    forecast = pd.DataFrame(
+        {
+            "model": ["B"] * 3 + ["A"] * 3,
+            "item_id": ["1", "10", "2"] * 2,
+            "timestamp": pd.Timestamp("2024-01-01"),
+        }
+    )
+    forecast.attrs["kept"] = True
+    out = from_canonical(forecast, spec, leading=["model"])
+    assert out[["model", "Store"]].values.tolist() == [
+        ["B", 1],
+        ["B", 2],
+        ["B", 10],
+        ["A", 1],
+        ["A", 2],
+        ["A", 10],
+    ]
+    assert out.attrs == {"kept": True}
+    assert canonical_names(out, spec)["item_id"].tolist() == ["1", "2", "10"] * 2
+    assert DatasetSpec.from_dict(spec.to_dict()).item_types == spec.item_types

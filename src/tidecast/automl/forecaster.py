@@ -23,6 +23,8 @@ import pandas as pd
 from tidecast.automl import search
 from tidecast.automl.artifact import load_state, save_forecaster
 from tidecast.automl.backtest import (
+    MODEL,
+    WINDOW,
     ProgressFn,
     backtest_points,
     prepare_windows,
@@ -364,7 +366,9 @@ class AutoForecaster(PreparesData):
         after `fit` or `evaluate`: a loaded model has dropped the backtests.
         """
         report = getattr(self, "report_", None)
-        return from_canonical(backtest_forecasts(report, self.quantiles_), self.spec_)
+        return from_canonical(
+            backtest_forecasts(report, self.quantiles_), self.spec_, leading=(MODEL, WINDOW)
+        )
 
     def fingerprint(self) -> str:
         """A digest of the training panel, to tell which data a model saw."""

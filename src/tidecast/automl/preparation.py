@@ -20,12 +20,13 @@ from tidecast.data.arrays import SeriesArrays
 from tidecast.data.filling import keeps_zero_runs
 from tidecast.data.frequency import check_horizon
 from tidecast.data.ingest import canonical_keys, to_canonical
-from tidecast.data.io import read_table
+from tidecast.data.io import READ_AS_TEXT, read_table
 from tidecast.data.item_keys import (
     compose,
     id_strings,
     item_parts,
     key_of,
+    key_types,
     missing_name,
     partial_key,
     text_columns,
@@ -64,6 +65,8 @@ class Preparer:
     # The last table's rows after its last target date that hold known covariates
     # (`data.ahead`), canonical: the future the data itself gives.
     ahead: pd.DataFrame | None = None
+    # The number types of the last table's key columns (`item_keys.key_types`).
+    item_types: tuple[tuple[str, str], ...] = ()
 
     def training(
         self, data: pd.DataFrame | str | Path, frequency: str | None, horizon: int
@@ -81,6 +84,7 @@ class Preparer:
             item_col=self.item_col,
             timestamp_col=self.timestamp_col,
             target_col=self.target_col,
+            item_types=self.item_types,
         )
         if len(prepared.panel):
             check_horizon(horizon, prepared.panel[TIMESTAMP].max(), prepared.freq)
@@ -102,6 +106,7 @@ class Preparer:
             frame = read_table(data, text_columns=text_columns(self.item_col), only=used)
         else:
             frame = data
+        self.item_types = key_types(frame, self.item_col, frame.attrs.get(READ_AS_TEXT, ()))
         frame = self.with_static_data(compose(frame, self.item_col), roles["static"])
         canonical, problems = to_canonical(
             frame,

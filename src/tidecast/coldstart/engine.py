@@ -13,8 +13,9 @@ from typing import Any
 import pandas as pd
 
 from tidecast.coldstart.profile import COLD_START, ColdStart
+from tidecast.data.ingest import canonical_names, from_canonical
 from tidecast.data.io import read_table
-from tidecast.data.item_keys import compose, id_strings, split, text_columns
+from tidecast.data.item_keys import compose, id_strings, text_columns
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import ConfigError, DataError
 
@@ -51,7 +52,7 @@ def forecast_with_new_items(
     clash = sorted(set(new[ITEM_ID]) & set(history[ITEM_ID].astype(str)))
     if clash:
         raise DataError(f"{len(clash)} new item(s) already have a history in the model, e.g. {clash[:3]}")
-    own = compose(auto.predict(future=future), spec.item_col).rename(columns=names)
+    own = canonical_names(auto.predict(future=future), spec)
     early_frame = None
     if early is not None:
         early_frame = _read(early, spec.item_col).rename(columns=names)
@@ -61,8 +62,7 @@ def forecast_with_new_items(
     cold = ColdStart(attrs, auto.quantiles_, min_peers=min_peers)
     new_forecast = cold.forecast(items, history[[ITEM_ID, TIMESTAMP, TARGET]], own, new, early_frame)
     both = pd.concat([own.assign(**{COLD_START: False}), new_forecast], ignore_index=True)
-    back = {v: k for k, v in names.items()}
-    return split(both.rename(columns=back), spec.item_col)
+    return from_canonical(both, spec, leading=(COLD_START,))
 
 
 def _read(source: pd.DataFrame | str | Path, item_col: str) -> pd.DataFrame:

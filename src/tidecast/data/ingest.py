@@ -16,7 +16,7 @@ import pandas as pd
 from tidecast.data.arrays import series_indptr
 from tidecast.data.column_hints import shown_columns, wide_hint
 from tidecast.data.io import SOURCE_COLUMNS
-from tidecast.data.item_keys import compose, id_strings, missing_name, split
+from tidecast.data.item_keys import compose, id_strings, id_texts, item_parts, missing_name, split, typed_keys
 from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text, without_time_zone
@@ -112,19 +112,38 @@ def to_canonical(
     return panel, problems
 
 
-def from_canonical(forecast: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
-    """Rename the canonical columns of a forecast (or panel) back to the user's names."""
+def from_canonical(forecast: pd.DataFrame, spec: DatasetSpec, leading: Sequence[str] = ()) -> pd.DataFrame:
+    """Rename the canonical columns of a forecast (or panel) back to the user's names.
+
+    Key columns the user's data held as numbers are numbers again (`spec.item_types`, see
+    `item_keys.typed_keys`), and the rows, in the text order of the canonical ids, are put in
+    theirs: store 2 before store 10, after the `leading` columns (each in its order of
+    appearance: a backtest table's model and window), then by time.
+    """
     names = {ITEM_ID: spec.item_col, TIMESTAMP: spec.timestamp_col, TARGET: spec.target_col}
     renamed = forecast.rename(columns={k: v for k, v in names.items() if k in forecast.columns})
-    return split(renamed, spec.item_col)
+    out, typed = typed_keys(split(renamed, spec.item_col), spec.item_types)
+    if not typed or len(out) < 2:
+        return out
+    keys = [c for c in dict.fromkeys([spec.item_col, *item_parts(spec.item_col)]) if c in out.columns]
+    order = [pd.factorize(out[c])[0] for c in leading] + [out[c].to_numpy() for c in keys]
+    if spec.timestamp_col in out.columns:
+        order.append(out[spec.timestamp_col].to_numpy())
+    sorter = pd.DataFrame(dict(enumerate(order)))
+    rows = sorter.sort_values(list(sorter.columns), kind="stable").index.to_numpy()
+    ordered = out.iloc[rows].reset_index(drop=True)
+    ordered.attrs = dict(forecast.attrs)
+    return ordered
 
 
 def canonical_names(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
     """A frame in the user's names (a forecast `from_canonical` wrote) with the canonical item
-    and timestamp columns again; an item key split into its parts is joined first."""
-    return compose(frame, spec.item_col).rename(
+    and timestamp columns again; an item key split into its parts is joined first, and ids the
+    forecast gave back as numbers are text again (`id_strings`)."""
+    out = compose(frame, spec.item_col).rename(
         columns={spec.item_col: ITEM_ID, spec.timestamp_col: TIMESTAMP}
     )
+    return out.assign(**{ITEM_ID: id_texts(out[ITEM_ID])}) if ITEM_ID in out.columns else out
 
 
 def canonical_keys(options: Mapping[str, V], target_col: str) -> dict[str, V]:

@@ -30,6 +30,9 @@ _GLOB_CHARS = frozenset("*?[")
 # Key of a frame's `attrs` with every column of the file it came from: a file read with `only`
 # has just the columns asked for, and an error about a missing column must list the file's.
 SOURCE_COLUMNS = "source_columns"
+# Key of a CSV frame's `attrs` with its `text_columns`: text because they were read so, not
+# because the file typed them (a CSV has no types), so their values may still be numbers.
+READ_AS_TEXT = "read_as_text"
 
 
 def read_table(
@@ -185,6 +188,7 @@ def _read_csv(
     text = [c for c in text_columns if c in header]
     frame = read_csv_table(fs, path, compression, sep, header, _wanted(header, columns, only), text)
     frame.attrs[SOURCE_COLUMNS] = header
+    frame.attrs[READ_AS_TEXT] = text
     return frame
 
 

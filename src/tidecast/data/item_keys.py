@@ -17,6 +17,11 @@ Ids are text however a table typed them (`id_strings`, and `id_strings_arrow` fo
 staging's Arrow columns): a store column that a Parquet or a frame holds as floats (pandas
 turns an integer column with one missing value into floats) keys store 1 as "1", and a
 barcode 400000000001.0 as "400000000001", as a CSV of the same table does.
+
+Outputs give the key back as the user's table held it (`key_types` notes the number types of
+its columns on training, `typed_keys` restores them): store 1 of an int64 column is the
+integer 1 in a forecast, so it merges onto that table and store 2 comes before store 10. An id
+that would not come back as itself ("007" as a number) leaves its column text.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ NAME_JOIN = ","
 # What `infer_dtype` calls an object column that holds no floats for sure.
 NO_FLOATS = frozenset({"string", "integer", "empty"})
 INT64_BOUND = 2.0**63  # whole floats below this in size are written as int64 text
+# An integer as a CSV writes it and reads it back losslessly: no sign but "-", no leading zero.
+INTEGER_TEXT = r"-?(?:0|[1-9][0-9]{0,17})"
 
 
 def id_strings(values: np.ndarray | pd.Series) -> np.ndarray:
@@ -58,6 +65,16 @@ def id_strings(values: np.ndarray | pd.Series) -> np.ndarray:
             out[floats] = _float_strings(array[floats].astype(np.float64))
             return out.astype(str)
     return array.astype(str)
+
+
+def id_texts(values: pd.Series) -> pd.Series:
+    """`id_strings` of a column that may miss some ids (they stay missing); a text one as it is."""
+    if values.dtype == object:
+        return values
+    present = values.notna().to_numpy()
+    texts = np.full(len(values), None, dtype=object)
+    texts[present] = id_strings(values[present])
+    return pd.Series(texts, index=values.index, name=values.name)
 
 
 def id_strings_arrow(values: pa.Array) -> pa.Array:
@@ -202,3 +219,58 @@ def split(frame: pd.DataFrame, item_col: str) -> pd.DataFrame:
     for offset, part in enumerate(parts):
         out.insert(min(position + offset, len(out.columns)), part, pieces[offset].to_numpy())
     return out
+
+
+def key_types(frame: pd.DataFrame, item_col: str, untyped: Sequence[str] = ()) -> tuple[tuple[str, str], ...]:
+    """The number types of the key's columns (the item column, or each part) in the user's
+    table, as (column, dtype) pairs; a text column has none. Floats that are all whole are
+    "int64", as their ids are integers (`id_strings`): pandas made a store column float for
+    one missing store, and its forecast's store 2 is 2 (in a CSV too), which merges onto the
+    floats all the same. A column named in `untyped` holds text only because it was read so (a
+    CSV's id column, whose file has no types): it is "int64" where every value is an integer
+    as a CSV writes it ("7", not "007" or "7.0")."""
+    columns = [item_col] if item_col in frame.columns else item_parts(item_col)
+    types = []
+    for column in (c for c in columns if c in frame.columns):
+        dtype = frame[column].dtype
+        if pd.api.types.is_float_dtype(dtype):
+            values = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
+            values = values[~np.isnan(values)]
+            whole = bool(np.all((np.floor(values) == values) & (np.abs(values) < INT64_BOUND)))
+            types.append((column, "int64" if whole else str(dtype)))
+        elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            types.append((column, str(dtype)))
+        elif column in untyped:
+            values = pd.Series(frame[column].dropna().unique(), dtype=object).astype(str)
+            if len(values) and values.str.fullmatch(INTEGER_TEXT).all():
+                types.append((column, "int64"))
+    return tuple(types)
+
+
+def typed_keys(frame: pd.DataFrame, types: Sequence[tuple[str, str]]) -> tuple[pd.DataFrame, list[str]]:
+    """`frame` (an output, its key columns text) with each column of `types` in its type where
+    every id comes back as itself (`id_strings`), else left text; and the columns converted."""
+    out, converted = frame, []
+    for column, dtype in types:
+        typed = _typed(frame[column], dtype) if column in frame.columns else None
+        if typed is None:
+            continue
+        if out is frame:
+            out = frame.copy(deep=False)
+        out[column] = typed
+        converted.append(column)
+    return out, converted
+
+
+def _typed(ids: pd.Series, dtype: str) -> pd.Series | None:
+    codes, uniques = pd.factorize(ids)
+    if (codes < 0).any():
+        return None
+    texts = id_strings(np.asarray(uniques, dtype=object))
+    try:
+        numbers = pd.to_numeric(pd.Series(texts, dtype=object)).astype(dtype)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not np.array_equal(id_strings(numbers), texts):
+        return None
+    return pd.Series(numbers.array.take(codes), index=ids.index, name=ids.name)

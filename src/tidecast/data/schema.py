@@ -22,7 +22,10 @@ class DatasetSpec:
     of the `holidays` package ("US", "US-CA" for a subdivision) and `events` the user's own
     calendar as (ISO date, name) pairs: both are known for any date, so models that use them
     build the same holiday features for the history and the horizon. The `*_col` fields keep
-    the user's original names so outputs can be written back in the user's vocabulary.
+    the user's original names so outputs can be written back in the user's vocabulary, and
+    `item_types` the number types of the user's key columns ((column, dtype) pairs, e.g.
+    ("Store", "int64")) so outputs give them back as numbers (`item_keys.typed_keys`); a key
+    column that is not there is text, as is every key of a spec saved before it existed.
     """
 
     freq: str
@@ -34,6 +37,7 @@ class DatasetSpec:
     item_col: str = ITEM_ID
     timestamp_col: str = TIMESTAMP
     target_col: str = TARGET
+    item_types: tuple[tuple[str, str], ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def to_dict(self) -> dict[str, object]:
@@ -47,6 +51,7 @@ class DatasetSpec:
             "item_col": self.item_col,
             "timestamp_col": self.timestamp_col,
             "target_col": self.target_col,
+            "item_types": dict(self.item_types),
         }
 
     @classmethod
@@ -56,6 +61,8 @@ class DatasetSpec:
             assert isinstance(value, list | tuple)
             return tuple(str(v) for v in value)
 
+        types = data.get("item_types") or {}
+        assert isinstance(types, dict)
         return cls(
             freq=str(data["freq"]),
             known_covariates=names("known_covariates"),
@@ -66,6 +73,7 @@ class DatasetSpec:
             item_col=str(data.get("item_col", ITEM_ID)),
             timestamp_col=str(data.get("timestamp_col", TIMESTAMP)),
             target_col=str(data.get("target_col", TARGET)),
+            item_types=tuple((str(c), str(t)) for c, t in types.items()),
         )
 
 

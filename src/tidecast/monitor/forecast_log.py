@@ -30,7 +30,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from tidecast.data.item_keys import compose
+from tidecast.data.item_keys import compose, id_strings
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, quantile_columns
 from tidecast.registry.schema import ForecastRecord
 from tidecast.registry.statuses import ForecastSource
@@ -115,7 +115,7 @@ def write_rows(connection: Connection | Session, rows: Sequence[dict[str, Any]])
 def frame_rows(frame: pd.DataFrame, origin: Origin, sample: float = 1.0) -> list[dict[str, Any]]:
     """Log rows of a canonical forecast frame (item_id, timestamp, mean, p10...), one per item."""
     ordered = frame.sort_values([ITEM_ID, TIMESTAMP], kind="stable")
-    items = ordered[ITEM_ID].astype(str).to_numpy()
+    items = id_strings(ordered[ITEM_ID])  # a written forecast's store 1 (or 1.0) is item "1"
     starts = np.r_[0, np.flatnonzero(items[1:] != items[:-1]) + 1] if len(items) else np.zeros(0, int)
     ends = np.r_[starts[1:], len(items)]
     stamps = ordered[TIMESTAMP].to_numpy(dtype="datetime64[ns]")

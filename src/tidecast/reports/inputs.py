@@ -22,7 +22,7 @@ import pandas as pd
 
 from tidecast.automl.artifact import HISTORY, MANIFEST
 from tidecast.automl.selection import ENSEMBLE
-from tidecast.data.item_keys import compose, text_columns
+from tidecast.data.item_keys import compose, id_strings, text_columns
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import DataError
 from tidecast.reports.explanations import EXPLANATIONS, IMPORTANCE
@@ -96,7 +96,7 @@ def _canonical(frame: pd.DataFrame, renames: dict[str, str]) -> pd.DataFrame:
     if TIMESTAMP in out.columns:
         out[TIMESTAMP] = pd.to_datetime(out[TIMESTAMP])
     if ITEM_ID in out.columns:
-        out[ITEM_ID] = out[ITEM_ID].astype(str)
+        out[ITEM_ID] = id_strings(out[ITEM_ID])  # a forecast's store 1 (or 1.0) is item "1"
     return out
 
 
