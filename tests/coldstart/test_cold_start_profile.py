@@ -114,6 +114,49 @@ def test_when_a_second_attribute_then_its_factor_scales_the_peers():
     assert (out["peer_group"] == "brand=A").all()
 
 
+def test_when_an_attribute_value_has_too_few_peers_then_a_note_says_what_was_done():
+    items, history, forecasts = _known()
+    new = pd.DataFrame({ITEM_ID: ["n1", "n2", "n3"], "brand": ["C", "C", None]})
+    out = ColdStart(["brand"]).forecast(items, history, forecasts, new)
+    assert (out["peer_group"] == "all items").all() and (out["peers"] == 6).all()
+    assert out.attrs["notes"] == [
+        "brand 'C': fewer than 3 known items with a forecast have it, so 2 new item(s) (n1, n2) "
+        "are forecast from all items",
+        "brand (empty): fewer than 3 known items with a forecast have it, so 1 new item(s) (n3) "
+        "are forecast from all items",
+    ]
+    with_brand = ColdStart(["brand"]).forecast(items, history, forecasts, new.iloc[:0])
+    assert with_brand.attrs["notes"] == []
+
+
+def test_when_a_second_attribute_value_has_too_few_peers_then_the_note_names_the_prefix():
+    items, history, forecasts = _known()
+    items["store"] = ["s1", "s1", "s2", "s1", "s2", "s2"]
+    new = pd.DataFrame({ITEM_ID: ["n1"], "brand": ["A"], "store": ["s1"]})
+    out = ColdStart(["brand", "store"]).forecast(items, history, forecasts, new)
+    assert out.attrs["notes"] == [
+        "store 's1': fewer than 3 known items with a forecast have it, so 1 new item(s) (n1) are "
+        "forecast from the items of brand=A, scaled by how items with that store sell"
+    ]
+
+
+def test_when_early_sales_are_of_other_items_or_after_the_history_then_notes_say_they_are_ignored():
+    items, history, forecasts = _known()
+    new = pd.DataFrame({ITEM_ID: ["new"], "brand": ["A"]})
+    early = pd.DataFrame(
+        {ITEM_ID: ["new", "new", "ghost"], TIMESTAMP: [DAYS[-1], FUTURE[0], DAYS[-1]], TARGET: 40.0}
+    )
+    out = ColdStart(["brand"], prior_steps=7).forecast(items, history, forecasts, new, early)
+    assert out.attrs["notes"] == [
+        "1 early-sales row(s) of 1 item(s) that are not among the new items are ignored (ghost)",
+        "1 early-sales row(s) of new are dated after the history's end (2024-01-28) and are "
+        "ignored: there are no peer sales on those dates to compare them with",
+    ]
+    # one day read, trusted 1 / 8: each peer 1/8 of the way to 40
+    scaled = np.array([10 * (4 + 7) / 8, 20 * (2 + 7) / 8, 30 * (4 / 3 + 7) / 8])
+    np.testing.assert_allclose(out[MEAN], scaled.mean())
+
+
 def test_when_a_trained_model_then_cold_start_command_adds_flagged_new_items(tmp_path: Path):
     from tidecast.automl.forecaster import AutoForecaster
     from tidecast.data.demo import generate
@@ -126,12 +169,19 @@ def test_when_a_trained_model_then_cold_start_command_adds_flagged_new_items(tmp
     auto.fit(known).save(tmp_path / "model")
     pd.DataFrame({"item_id": ["new_laptop_North"], "category": ["electronics"], "product": ["laptop"],
                   "region": ["North"]}).to_csv(tmp_path / "new.csv", index=False)  # fmt: skip
+    pd.DataFrame({"item_id": ["new_laptop_Nort"], "timestamp": [data["timestamp"].max()],
+                  "target_value": [3.0]}).to_csv(tmp_path / "early.csv", index=False)  # fmt: skip
     result = CliRunner().invoke(
         app,
         ["cold-start", str(tmp_path / "model"), "--items", str(tmp_path / "new.csv"),
+         "--early", str(tmp_path / "early.csv"),
          "--attributes", "category,product", "--out", str(tmp_path / "out.csv")],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert (
+        "1 early-sales row(s) of 1 item(s) that are not among the new items are ignored (new_laptop_Nort)"
+        in (" ".join(result.output.split()))
+    )
     out = pd.read_csv(tmp_path / "out.csv")
     new = out[out[COLD_START]]
     assert set(new["item_id"]) == {"new_laptop_North"} and len(new) == 5

@@ -1,7 +1,7 @@
 """`tidecast cold-start`: a trained model's forecast plus new items', from similar items.
 
 The profile method lives in `tidecast.coldstart`; this command only reads the files and
-writes the forecast, flagged by its `cold_start` column.
+writes the forecast, flagged by its `cold_start` column, and prints the profile's notes.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from tidecast.cli.common import console, guard
 from tidecast.cli.options import FutureOpt
@@ -60,3 +61,5 @@ def cold_start(
         f"forecast {new:,} new item(s) beside {ids.nunique() - new:,} known "
         f"in {time.perf_counter() - start:.1f}s -> {out_path}"
     )
+    for note in frame.attrs.get("notes", []):
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)

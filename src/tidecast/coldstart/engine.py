@@ -34,6 +34,8 @@ def forecast_with_new_items(
     `early`: their first observations (item, timestamp, target columns), if any; `attributes`:
     the static columns that make items alike, most important first (default: the model's
     static columns); `future`: the known covariates of the model's items, as for `predict`.
+    What the profile left out (an attribute value without peers, early sales it could not
+    read) is said in the result's `attrs["notes"]`.
     """
     spec = auto.spec_
     names = {spec.item_col: ITEM_ID, spec.timestamp_col: TIMESTAMP, spec.target_col: TARGET}
@@ -62,7 +64,9 @@ def forecast_with_new_items(
     cold = ColdStart(attrs, auto.quantiles_, min_peers=min_peers)
     new_forecast = cold.forecast(items, history[[ITEM_ID, TIMESTAMP, TARGET]], own, new, early_frame)
     both = pd.concat([own.assign(**{COLD_START: False}), new_forecast], ignore_index=True)
-    return from_canonical(both, spec, leading=(COLD_START,))
+    out = from_canonical(both, spec, leading=(COLD_START,))
+    out.attrs["notes"] = list(new_forecast.attrs.get("notes", []))
+    return out
 
 
 def _read(source: pd.DataFrame | str | Path, item_col: str) -> pd.DataFrame:

@@ -19,7 +19,10 @@ optionally, its first observations. Its forecast is a *profile* of similar items
    in the intervals, so they stay as wide as the uncertainty about which kind of item this is
    and narrow as early sales pin the level down.
 
-Every row is flagged `cold_start` True, with its `peer_group` and number of `peers`.
+Every row is flagged `cold_start` True, with its `peer_group` and number of `peers`. What the
+profile could not use is said in the forecast's `attrs["notes"]`: an attribute value too few
+known items have (its new items get a shorter prefix, down to every item), early sales of
+items that are not new or dated after the history (no peer sales to compare them with).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tidecast.automl.closures import named
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
 from tidecast.errors import ConfigError
 from tidecast.hierarchy.samples import quantile_function
@@ -60,7 +64,8 @@ class ColdStart:
 
         `items`: attributes of the known items; `history`: their observations (item_id,
         timestamp, target); `peer_forecasts`: their forecasts (item_id, timestamp, mean,
-        quantiles); `early`: the new items' first observations, if any.
+        quantiles); `early`: the new items' first observations, if any. Notes on what was left
+        out are in the result's `attrs["notes"]`.
         """
         attrs = list(self.attributes)
         missing = [a for a in attrs if a not in items.columns or a not in new_items.columns]
@@ -82,22 +87,44 @@ class ColdStart:
         )
         stamps = mean.columns
         observed = _observed(history)
+        notes: list[str] = []
+        if early is not None:
+            early, notes = _usable_early(early, new_items[ITEM_ID].astype(str), history[TIMESTAMP].max())
         frames = []
+        short: dict[tuple[int, str, str], list[str]] = {}  # (depth, value, group) -> new items
         for row in new_items.drop_duplicates(ITEM_ID).itertuples(index=False):
             values = {a: str(getattr(row, a)) for a in attrs}
             item = str(getattr(row, ITEM_ID))
             depth, members = self._peers(known, values)
+            group = "/".join(f"{a}={values[a]}" for a in attrs[:depth]) or "all items"
+            if depth < len(attrs):
+                short.setdefault((depth, _shown(getattr(row, attrs[depth])), group), []).append(item)
             prior = self._prior_factor(known, level, values, depth, members)
             own = early[early[ITEM_ID].astype(str) == item] if early is not None else None
             scale = self._scales(members, prior, own, observed)
             m, q = self._mixture(mean.loc[members].to_numpy(), qv[known.index.get_indexer(members)], scale)
-            group = "/".join(f"{a}={values[a]}" for a in attrs[:depth]) or "all items"
             frame = pd.DataFrame({ITEM_ID: item, TIMESTAMP: stamps, MEAN: m})
             frame[qcols] = q
             frames.append(frame.assign(**{COLD_START: True, PEER_GROUP: group, PEERS: len(members)}))
-        if not frames:
-            return pd.DataFrame(columns=[ITEM_ID, TIMESTAMP, MEAN, *qcols, COLD_START, PEER_GROUP, PEERS])
-        return pd.concat(frames, ignore_index=True)
+        notes += [self._short_note(attrs[d], value, group, ids) for (d, value, group), ids in short.items()]
+        out = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=[ITEM_ID, TIMESTAMP, MEAN, *qcols, COLD_START, PEER_GROUP, PEERS])
+        )
+        out.attrs["notes"] = notes
+        return out
+
+    def _short_note(self, attribute: str, value: str, group: str, items: list[str]) -> str:
+        """What was done for new items whose `attribute` value too few known items share."""
+        if group == "all items":
+            done = "all items"
+        else:  # the attributes beyond the prefix scale the peers (`_prior_factor`)
+            done = f"the items of {group}, scaled by how items with that {attribute} sell"
+        return (
+            f"{attribute} {value}: fewer than {self.min_peers} known items with a forecast have it, "
+            f"so {len(items)} new item(s) ({named(items, 5)}) are forecast from {done}"
+        )
 
     def _peers(self, known: pd.DataFrame, values: dict[str, str]) -> tuple[int, pd.Index]:
         """(prefix length, peer ids): the longest attribute prefix with enough members."""
@@ -174,6 +201,35 @@ class ColdStart:
         pooled = np.moveaxis(draws, 1, 0).reshape(steps, -1)
         q = np.quantile(pooled, list(self.quantiles), axis=1).T
         return (mean * scale[:, None]).mean(axis=0), q
+
+
+def _usable_early(early: pd.DataFrame, new: pd.Series, end: pd.Timestamp) -> tuple[pd.DataFrame, list[str]]:
+    """The early sales of the new items up to the history's `end`, and notes on the rest:
+    rows of other items are not this forecast's, and rows after `end` have no peer sales on
+    their dates to be compared with."""
+    notes = []
+    ids = early[ITEM_ID].astype(str)
+    other = ~ids.isin(set(new))
+    if other.any():
+        notes.append(
+            f"{int(other.sum())} early-sales row(s) of {ids[other].nunique()} item(s) that are not "
+            f"among the new items are ignored ({named(list(pd.unique(ids[other])), 5)})"
+        )
+    late = ~other & (pd.to_datetime(early[TIMESTAMP]) > end)
+    if late.any():
+        day = end.strftime("%Y-%m-%d") if end == end.normalize() else end.isoformat()
+        notes.append(
+            f"{int(late.sum())} early-sales row(s) of {named(list(pd.unique(ids[late])), 5)} are dated after "
+            f"the history's end ({day}) and are ignored: there are no peer sales on "
+            "those dates to compare them with"
+        )
+    return early[~other & ~late], notes
+
+
+def _shown(value: object) -> str:
+    """An attribute value as a note names it."""
+    text = "" if pd.isna(value) else str(value).strip()
+    return repr(text) if text else "(empty)"
 
 
 def _levels(history: pd.DataFrame, steps: int) -> pd.Series:
