@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from tidecast.batch.staging import Staged
 from tidecast.data.arrays import series_indptr
-from tidecast.data.item_keys import item_ids
+from tidecast.data.item_keys import item_ids, text_columns
 from tidecast.errors import DataError
 from tidecast.models.base import fallback_items
 
@@ -148,6 +148,48 @@ def _write_part(forecast: pd.DataFrame, path: Path, fmt: str) -> None:
     else:
         forecast.to_csv(temporary, index=False)
     os.replace(temporary, path)
+
+
+def one_key_type(plan: BatchPlan, parts: list[Path]) -> int:
+    """Rewrite the Parquet parts whose item key columns are typed as text when another part
+    holds them as text; returns how many were rewritten.
+
+    Each chunk gives the key back in the type of the model's data (an int64 Store) where its
+    ids convert back, and as text where one does not (a new item "A12" among numbered
+    stores): one such chunk left the folder with two schemas, which `pd.read_parquet` on the
+    folder refuses. Text holds every id, so the folder reads as text then; nothing changes
+    when every part agrees, the usual case. CSV parts carry no types.
+    """
+    if plan.format != "parquet" or len(parts) < 2:
+        return 0
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    keys = text_columns(plan.item_col)
+    schemas = {path: pq.read_schema(path) for path in parts}
+    text = {path for path, schema in schemas.items() if any(_is_text(schema, c) for c in keys)}
+    if not text or len(text) == len(parts):
+        return 0
+    for path in sorted(set(parts) - text):
+        table = pq.read_table(path)
+        for column in keys:
+            if column in table.column_names and not _is_text(table.schema, column):
+                at = table.column_names.index(column)
+                table = table.set_column(at, column, table[column].cast(pa.string()))
+        table = table.replace_schema_metadata(None)  # pandas' saved dtypes would turn it back
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        pq.write_table(table, temporary)
+        os.replace(temporary, path)
+    return len(parts) - len(text)
+
+
+def _is_text(schema: Any, column: str) -> bool:
+    import pyarrow as pa
+
+    index = schema.get_field_index(column)
+    return index >= 0 and (
+        pa.types.is_string(schema.field(index).type) or pa.types.is_large_string(schema.field(index).type)
+    )
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:

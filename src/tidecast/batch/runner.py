@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from tidecast.automl.artifact import read_manifest
-from tidecast.batch.chunk import FORECASTS, BatchPlan, ChunkRecord, write_json
+from tidecast.batch.chunk import FORECASTS, BatchPlan, ChunkRecord, one_key_type, write_json
 from tidecast.batch.executors import execute
 from tidecast.batch.staging import input_fingerprint, stage
 from tidecast.data.item_keys import split
@@ -168,7 +168,7 @@ def run_batch(
             errors[k] = f"{type(exc).__name__}: {exc}"
         emit({"stage": "forecast", "chunks": staged.n_chunks, "done": len(records) + len(errors)})
     forecast_seconds = time.monotonic() - t_forecast
-
+    one_key_type(plan, [plan.part_path(k) for k, r in sorted(records.items()) if r.forecast])
     result_manifest = _finish(
         plan, identity, records, errors, resumed, staging_seconds, forecast_seconds, started, workers, client
     )
