@@ -22,7 +22,12 @@ def sales(stores: list[object], days: int = 60) -> pd.DataFrame:
 
 def test_a_chunk_whose_ids_stay_text_turns_the_others_to_text_too(tmp_path: Path) -> None:
     auto = AutoForecaster(
-        horizon=3, models=["SeasonalNaive"], item_col="Store", timestamp_col="Date", target_col="Sales", n_jobs=1
+        horizon=3,
+        models=["SeasonalNaive"],
+        item_col="Store",
+        timestamp_col="Date",
+        target_col="Sales",
+        n_jobs=1,
     )
     model = auto.fit(sales(list(range(1, 11)))).save(tmp_path / "model")
     source = tmp_path / "catalogue.parquet"
