@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from tidecast.automl.closures import future_rows
 from tidecast.coldstart.lifts import Lifts, binary_lifts
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
@@ -64,7 +63,7 @@ def peer_profiles(
     items = panel.static.rename_axis(ITEM_ID).reset_index().astype({ITEM_ID: str})
     flags = [c for c in future.columns if c not in (ITEM_ID, TIMESTAMP)] if future is not None else []
     lifts = binary_lifts(panel, flags, skip=[c for c, _ in closures])
-    ahead = _future_lift(forecast, future, lifts)
+    ahead = lifts.on_rows(forecast, future)
     qcols = [MEAN, *quantile_columns(quantiles)]
     base = forecast
     if lifts.factors:  # the peers' forecasts without their own flags' lifts
@@ -97,15 +96,6 @@ def peer_profiles(
         replaced += sorted(set(profile[ITEM_ID]))
     out.attrs = {**forecast.attrs, PEER_ITEMS: replaced}
     return out
-
-
-def _future_lift(forecast: pd.DataFrame, future: pd.DataFrame | None, lifts: Lifts) -> np.ndarray:
-    """Per forecast row, the lift of its item's own flags on that step (1 without `future`)."""
-    if not lifts.factors or future is None:
-        return np.ones(len(forecast))
-    columns = [c for c in lifts.factors if c in future.columns]
-    keyed = future_rows(forecast, future, columns)
-    return lifts.multiplier({c: keyed[c].to_numpy(dtype=np.float64) for c in columns}, len(keyed))
 
 
 def _recent(

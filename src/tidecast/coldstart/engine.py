@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from tidecast.coldstart.plans import forecast_new_items
 from tidecast.coldstart.profile import COLD_START, ColdStart
 from tidecast.data.ingest import canonical_names, from_canonical
 from tidecast.data.io import read_table
@@ -33,9 +34,11 @@ def forecast_with_new_items(
     `new_items`: one row per new item, its id (the model's item column) and its attributes;
     `early`: their first observations (item, timestamp, target columns), if any; `attributes`:
     the static columns that make items alike, most important first (default: the model's
-    static columns); `future`: the known covariates of the model's items, as for `predict`.
-    What the profile left out (an attribute value without peers, early sales it could not
-    read) is said in the result's `attrs["notes"]`.
+    static columns); `future`: the known covariates of the model's items, as for `predict`,
+    and of the new items where it has rows of theirs: those are forecast to their own 0/1
+    flags and closed days (`coldstart.plans`), the others carry their peers'. What the profile
+    left out (an attribute value without peers, early sales it could not read, future columns
+    it does not read) is said in the result's `attrs["notes"]`.
     """
     spec = auto.spec_
     names = {spec.item_col: ITEM_ID, spec.timestamp_col: TIMESTAMP, spec.target_col: TARGET}
@@ -55,18 +58,23 @@ def forecast_with_new_items(
     if clash:
         raise DataError(f"{len(clash)} new item(s) already have a history in the model, e.g. {clash[:3]}")
     own = canonical_names(auto.predict(future=future), spec)
-    early_frame = None
-    if early is not None:
-        early_frame = _read(early, spec.item_col).rename(columns=names)
-        early_frame[ITEM_ID] = id_strings(early_frame[ITEM_ID])
-        early_frame[TIMESTAMP] = pd.to_datetime(early_frame[TIMESTAMP])
+    early_frame = _rows(early, spec.item_col, names) if early is not None else None
+    table = _rows(future, spec.item_col, names) if future is not None else None
     items = history[[ITEM_ID, *attrs]].drop_duplicates(ITEM_ID)
     cold = ColdStart(attrs, auto.quantiles_, min_peers=min_peers)
-    new_forecast = cold.forecast(items, history[[ITEM_ID, TIMESTAMP, TARGET]], own, new, early_frame)
+    new_forecast = forecast_new_items(auto, cold, items, own, new, early_frame, table, future)
     both = pd.concat([own.assign(**{COLD_START: False}), new_forecast], ignore_index=True)
     out = from_canonical(both, spec, leading=(COLD_START,))
     out.attrs["notes"] = list(new_forecast.attrs.get("notes", []))
     return out
+
+
+def _rows(source: pd.DataFrame | str | Path, item_col: str, names: dict[str, str]) -> pd.DataFrame:
+    """Rows by item and timestamp (early sales, future covariates) in canonical names."""
+    frame = _read(source, item_col).rename(columns=names)
+    frame[ITEM_ID] = id_strings(frame[ITEM_ID])
+    frame[TIMESTAMP] = pd.to_datetime(frame[TIMESTAMP])
+    return frame
 
 
 def _read(source: pd.DataFrame | str | Path, item_col: str) -> pd.DataFrame:

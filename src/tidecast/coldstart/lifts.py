@@ -22,7 +22,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
+from tidecast.automl.closures import future_rows
 from tidecast.data.arrays import SeriesArrays
 
 # Each item's last this many steps estimate its lift (a year of daily data).
@@ -48,6 +50,15 @@ class Lifts:
                 flags = np.asarray(covariates[column], dtype=np.float64)
                 out *= np.where(flags == 1.0, factor, 1.0)
         return out
+
+    def on_rows(self, rows: pd.DataFrame, future: pd.DataFrame | None) -> np.ndarray:
+        """Per row of `rows` (item, timestamp), the lift of the flags `future` gives its item on
+        that step (1 without `future`, or where it has no row)."""
+        if not self.factors or future is None:
+            return np.ones(len(rows))
+        columns = [c for c in self.factors if c in future.columns]
+        keyed = future_rows(rows, future, columns)
+        return self.multiplier({c: keyed[c].to_numpy(dtype=np.float64) for c in columns}, len(keyed))
 
 
 def binary_lifts(panel: SeriesArrays, columns: Sequence[str], skip: Sequence[str] = ()) -> Lifts:
