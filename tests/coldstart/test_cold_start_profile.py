@@ -54,22 +54,23 @@ def test_when_early_sales_then_each_peer_is_scaled_halfway_to_them():
     new = pd.DataFrame({ITEM_ID: ["new"], "brand": ["A"]})
     early = pd.DataFrame({ITEM_ID: "new", TIMESTAMP: DAYS[-7:], TARGET: 40.0})
     out = ColdStart(["brand"], prior_steps=7).forecast(items, history, forecasts, new, early)
-    # ratios 40/10, 40/20, 40/30 trusted 7 / (7 + 7) = 1/2 against the prior factor 1
-    scaled = np.array([10 * (4 + 1) / 2, 20 * (2 + 1) / 2, 30 * (4 / 3 + 1) / 2])
+    # ratios 40/10, 40/20, 40/30 trusted 7 / (7 + 7) = 1/2 on the log scale: square roots
+    scaled = np.array([10 * 2.0, 20 * np.sqrt(2.0), 30 * np.sqrt(4 / 3)])
     np.testing.assert_allclose(out[MEAN], scaled.mean())
     np.testing.assert_allclose(out["p10"], scaled.min())
     np.testing.assert_allclose(out["p90"], scaled.max())
 
 
-@pytest.mark.parametrize(("days", "kept"), [(1, 7 / 8), (7, 1 / 2)])
+@pytest.mark.parametrize(("days", "kept"), [(1, 0.5 ** (1 / 8)), (7, (1 / 14) ** 0.5)])
 def test_when_early_sales_are_zeros_then_the_prior_keeps_its_share(days: int, kept: float):
     """A zero sum was log(1e-9): one zero day cut a new pasta SKU's forecast by 94%, a week of
-    them to 3e-5 units a day."""
+    them to 3e-5 units a day. Now k zero days read as half a step of each peer's sales, a
+    ratio of 1 / 2k, trusted k / (k + 7) on the log scale."""
     items, history, forecasts = _known()
     new = pd.DataFrame({ITEM_ID: ["new"], "brand": ["A"]})
     early = pd.DataFrame({ITEM_ID: "new", TIMESTAMP: DAYS[-days:], TARGET: 0.0})
     out = ColdStart(["brand"], prior_steps=7).forecast(items, history, forecasts, new, early)
-    np.testing.assert_allclose(out[MEAN], 20.0 * kept)  # K / (k + K) of the peers' mean
+    np.testing.assert_allclose(out[MEAN], 20.0 * kept)
     np.testing.assert_allclose(out["p90"], 30.0 * kept)
 
 
@@ -78,9 +79,10 @@ def test_when_early_sales_are_the_peers_level_then_the_forecast_is_the_peers():
     new = pd.DataFrame({ITEM_ID: ["new"], "brand": ["A"]})
     early = pd.DataFrame({ITEM_ID: "new", TIMESTAMP: DAYS[-7:], TARGET: 20.0})
     out = ColdStart(["brand"], prior_steps=7).forecast(items, history, forecasts, new, early)
-    # peers 10, 20, 30 each scaled halfway to 20: 15, 20, 25
-    np.testing.assert_allclose(out[MEAN], 20.0)
-    np.testing.assert_allclose(out[["p10", "p90"]].to_numpy(), [[15.0, 25.0]] * 3)
+    # peers 10, 20, 30 each scaled halfway to 20 on the log scale: 10 sqrt 2, 20, 30 sqrt(2/3)
+    scaled = np.array([10 * np.sqrt(2.0), 20.0, 30 * np.sqrt(2 / 3)])
+    np.testing.assert_allclose(out[MEAN], scaled.mean())
+    np.testing.assert_allclose(out[["p10", "p90"]].to_numpy(), [[scaled[0], scaled[2]]] * 3)
 
 
 def test_when_a_second_attribute_then_its_factor_scales_the_peers():
@@ -152,8 +154,8 @@ def test_when_early_sales_are_of_other_items_or_after_the_history_then_notes_say
         "1 early-sales row(s) of new are dated after the history's end (2024-01-28) and are "
         "ignored: there are no peer sales on those dates to compare them with",
     ]
-    # one day read, trusted 1 / 8: each peer 1/8 of the way to 40
-    scaled = np.array([10 * (4 + 7) / 8, 20 * (2 + 7) / 8, 30 * (4 / 3 + 7) / 8])
+    # one day read, trusted 1 / 8 on the log scale: each peer times its ratio to 40 ** (1/8)
+    scaled = np.array([10 * 4 ** (1 / 8), 20 * 2 ** (1 / 8), 30 * (4 / 3) ** (1 / 8)])
     np.testing.assert_allclose(out[MEAN], scaled.mean())
 
 
