@@ -3,10 +3,14 @@ errors and time limits as in one process, and the CLI's `--workers`."""
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import re
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,6 +126,58 @@ def test_when_the_scheduler_cannot_be_reached_then_it_is_a_config_error(monkeypa
     monkeypatch.setattr("tidecast.distributed.CONNECT_TIMEOUT", 1.0)
     with pytest.raises(ConfigError, match=re.escape("cannot reach the Dask scheduler at tcp://127.0.0.1:9")):
         open_client(scheduler="tcp://127.0.0.1:9")
+
+
+class Silent(socketserver.BaseRequestHandler):
+    """Accepts and never answers, as an HTTP server waits for the end of a request's headers."""
+
+    def handle(self) -> None:
+        while self.request.recv(1024):
+            pass
+
+
+class SshBanner(socketserver.BaseRequestHandler):
+    """Speaks first, as an SSH server does."""
+
+    def handle(self) -> None:
+        self.request.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+        self.request.recv(1024)
+
+
+class Http(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_error(404)
+
+
+@contextlib.contextmanager
+def serving(handler: type[socketserver.BaseRequestHandler]) -> Iterator[str]:
+    """A TCP server on a free 127.0.0.1 port in a thread; yields its tcp:// address."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"tcp://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.timeout(10)  # it hung for ever on the silent and HTTP servers
+@pytest.mark.parametrize("handler", [Silent, SshBanner, Http], ids=["silent", "ssh", "http"])
+def test_when_the_address_is_not_a_dask_scheduler_then_it_is_a_config_error_within_the_timeout(
+    monkeypatch, handler: type[socketserver.BaseRequestHandler]
+) -> None:
+    monkeypatch.setattr("tidecast.distributed.CONNECT_TIMEOUT", 1.0)
+    started = time.monotonic()
+    with serving(handler) as address, pytest.raises(ConfigError) as raised:
+        open_client(scheduler=address)
+    assert time.monotonic() - started < 2.5
+    message = str(raised.value)
+    assert message.startswith(f"cannot reach the Dask scheduler at {address}")
+    assert message.endswith("is it a Dask scheduler's address (tcp://host:8786), not its dashboard?")
+    assert "\n" not in message
 
 
 def test_when_tidecast_and_its_cli_are_imported_then_dask_is_not() -> None:

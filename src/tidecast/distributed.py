@@ -16,10 +16,12 @@ Dask is imported only when a client is opened or used, so importing tidecast sta
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from tidecast.errors import ConfigError
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 
 # Seconds to wait for a scheduler given by address before reporting it unreachable.
 CONNECT_TIMEOUT = 10.0
+# What a failed connection most often means: the address of something else on the host.
+_WRONG_PORT = "is it a Dask scheduler's address (tcp://host:8786), not its dashboard?"
 
 
 class _Session(contextlib.AbstractContextManager["Client"]):
@@ -69,6 +73,7 @@ def open_client(
     from distributed import Client, LocalCluster
 
     if scheduler:
+        _handshake(scheduler, CONNECT_TIMEOUT)
         try:
             return _Session(Client(scheduler, timeout=CONNECT_TIMEOUT))
         except (OSError, ValueError) as exc:
@@ -89,6 +94,42 @@ def open_client(
     except BaseException:
         cluster.close()
         raise
+
+
+def _handshake(address: str, timeout: float) -> None:
+    """Greet `address` as a Dask client does, within `timeout` seconds all told, or raise a
+    `ConfigError`.
+
+    `Client(address, timeout=...)` bounds only the TCP connect: its handshake read waits for
+    ever on a server that accepts and never answers in Dask's framing (an HTTP server, the
+    dashboard's port; dask/distributed#8071), and one that speaks first (an SSH banner) has
+    its bytes read as a frame length (numpy's "Unable to allocate 2.82 EiB"). The handshake
+    runs on its own event loop in a thread, so a caller inside a running loop is served too.
+    """
+    from distributed.comm import connect, get_address_host_port
+
+    try:  # the address as written (scheme, port), before anything is sent
+        get_address_host_port(address)
+    except ValueError as exc:
+        raise ConfigError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+
+    async def greet() -> None:
+        comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
+        await comm.close()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dask-handshake") as pool:
+        try:
+            pool.submit(asyncio.run, greet()).result()
+        except TimeoutError as exc:  # connected, and no answer within the timeout
+            raise ConfigError(
+                f"cannot reach the Dask scheduler at {address} after {timeout:g} s: {_WRONG_PORT}"
+            ) from exc
+        except OSError as exc:  # refused, or no route: connect's own message says which
+            raise ConfigError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+        except Exception as exc:  # whatever the comm layer makes of bytes that are not Dask's
+            raise ConfigError(
+                f"cannot reach the Dask scheduler at {address}: it answered, but not as Dask does: {_WRONG_PORT}"
+            ) from exc
 
 
 def scale_out(

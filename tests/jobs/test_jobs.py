@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -398,3 +399,28 @@ def test_when_a_link_out_is_planted_while_a_job_is_queued_then_the_worker_refuse
     failed = run_job(job, store, registry, settings)
     assert failed.status is JobStatus.FAILED
     assert failed.error is not None and "outside the data root" in failed.error
+
+
+@pytest.mark.timeout(10)  # the job's worker hung for ever, its job InProgress without a heartbeat
+def test_when_the_dask_scheduler_is_not_one_then_the_job_fails_within_the_connect_timeout(
+    store: JobStore, database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tidecast.jobs.worker import run_job
+    from tidecast.registry.settings import ServiceSettings
+
+    monkeypatch.setattr("tidecast.distributed.CONNECT_TIMEOUT", 1.0)
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts (the backlog) and never answers
+    address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+    settings = ServiceSettings(home=tmp_path / "home", data_root=tmp_path, dask_scheduler=address)
+    store.create(parse_job_body({"data": "sales.csv", "horizon": 3}, settings))
+    job = store.claim_next(os.getpid(), "h")
+    assert job is not None
+    registry = Registry(database.sessions, ArtifactStore(str(tmp_path / "artifacts")))
+    started = time.monotonic()
+    with silent:
+        failed = run_job(job, store, registry, settings)
+    assert time.monotonic() - started < 3
+    assert failed.status is JobStatus.FAILED
+    assert (
+        failed.error is not None and f"cannot reach the Dask scheduler at {address} after 1 s" in failed.error
+    )
