@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fsspec import AbstractFileSystem
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tidecast.automl.artifact import read_manifest
@@ -19,6 +20,7 @@ from tidecast.registry import artifacts as artifacts_module
 from tidecast.registry.db import Database
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 from tidecast.registry.registry import Registry, open_registry
+from tidecast.registry.schema import Endpoint
 from tidecast.registry.settings import ServiceSettings
 from tidecast.registry.statuses import ModelStatus
 
@@ -129,6 +131,56 @@ def test_rollback_hands_over_to_the_previous_approved_version(registry: Registry
     with pytest.raises(Conflict):
         registry.rollback("sales")  # version 1 is the last approved one: nothing to go back to
     assert registry.latest_approved("sales").version == 1
+
+
+def serve(registry: Registry, endpoints: dict[str, int], group: str = "sales") -> None:
+    """Endpoint rows, as a deploy writes them: name -> version of `group`."""
+    with registry.sessions.begin() as session:
+        for name, version in endpoints.items():
+            session.add(Endpoint(name=name, model_version_id=registry.get(group, version).id))
+
+
+def served(registry: Registry) -> dict[str, int]:
+    with registry.sessions() as session:
+        return {e.name: e.model_version.version for e in session.scalars(select(Endpoint))}
+
+
+def test_when_rolled_back_then_the_endpoints_of_the_rejected_version_serve_the_previous_one(
+    registry: Registry, model_folder: Path, other_model_folder: Path
+) -> None:
+    for folder in (model_folder, model_folder, other_model_folder):
+        registry.approve("sales", registry.register("sales", folder).version)
+    serve(registry, {"shop": 3, "web": 3, "old": 1})
+    done = registry.rollback("sales")
+    assert (done.rejected.version, done.current.version, done.endpoints) == (3, 2, ("shop", "web"))
+    assert served(registry) == {"shop": 2, "web": 2, "old": 1}
+    kept = registry.rollback("sales", redeploy=False)  # the reply then names none and moves none
+    assert (kept.rejected.version, kept.endpoints) == (2, ())
+    assert served(registry) == {"shop": 2, "web": 2, "old": 1}
+
+
+def test_when_the_previous_version_cannot_load_then_rollback_changes_nothing(
+    registry: Registry, model_folder: Path, other_model_folder: Path
+) -> None:
+    first = registry.register("sales", model_folder)
+    registry.register("sales", other_model_folder)
+    registry.approve("sales", 1)
+    registry.approve("sales", 2)
+    serve(registry, {"shop": 2})
+
+    def refuse(plan: object) -> None:  # the service loading the endpoints' models, failing
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        registry.rollback("sales", prepare=refuse)
+    assert [v.status for v in registry.list_versions("sales")] == [APPROVED, APPROVED]
+    assert served(registry) == {"shop": 2}
+
+    registry.artifacts.delete(first.artifact_uri)
+    with pytest.raises(Conflict, match="cannot roll back sales to version 1: its model cannot be loaded"):
+        registry.rollback("sales")
+    assert [v.status for v in registry.list_versions("sales")] == [APPROVED, APPROVED]
+    assert served(registry) == {"shop": 2}
 
 
 def test_compare_puts_metrics_side_by_side(
@@ -264,6 +316,37 @@ def test_cli_manages_the_registry(cli_env: Database, model_folder: Path, other_m
     # The commands changed the real store.
     registry = Registry(cli_env.sessions, artifacts_module.ArtifactStore(str(Path.cwd() / "artifacts")))
     assert [(v.version, v.status) for v in registry.list_versions("sales")] == [(1, REJECTED), (2, REJECTED)]
+
+
+def test_when_the_cli_rolls_back_then_the_endpoints_move_unless_the_previous_version_cannot_load(
+    cli_env: Database, model_folder: Path, other_model_folder: Path
+) -> None:
+    """`tidecast models rollback` on the registry: the endpoint rows move with the rejection
+    (a service started afterwards serves the previous version), or nothing changes at all."""
+    registry = Registry(cli_env.sessions, artifacts_module.ArtifactStore(str(Path.cwd() / "artifacts")))
+    cli_env.migrate()
+    first = registry.register("sales", model_folder)
+    for folder in (other_model_folder, other_model_folder):
+        registry.register("sales", folder)
+    for version in (1, 2, 3):
+        registry.approve("sales", version)
+    serve(registry, {"shop": 3, "web": 2})
+
+    def run(*args: str, code: int = 0) -> str:
+        result = CliRunner().invoke(models_app, list(args), catch_exceptions=False, terminal_width=200)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    rolled = run("rollback", "sales")
+    assert "version 3 rejected; version 2 is the latest approved version" in rolled
+    assert "endpoints now serving version 2" in rolled and "shop" in rolled and "web" not in rolled
+    assert served(registry) == {"shop": 2, "web": 2}
+
+    registry.artifacts.delete(first.artifact_uri)
+    refused = run("rollback", "sales", code=1)
+    assert "cannot roll back sales to version 1" in refused and "nothing was changed" in refused
+    assert [v.status for v in registry.list_versions("sales")] == [APPROVED, APPROVED, REJECTED]
+    assert served(registry) == {"shop": 2, "web": 2}
 
 
 def test_when_models_are_listed_where_no_home_exists_then_none_is_created_and_the_home_is_named(

@@ -28,6 +28,7 @@ from tidecast.service.answers import forecast
 from tidecast.service.app import create_app
 from tidecast.service.auth import KeyStore, VerifiedKeys
 from tidecast.service.predictor import LoadedModel
+from tidecast.service.problems import Problem
 from tidecast.service.runtime_contract import predict
 
 MAX_BODY = 50_000
@@ -277,6 +278,45 @@ def test_models_routes(
     live = client.get("/v1/endpoints/live", headers=admin(keys)).json()
     assert (live["version"], live["horizon"], live["status"]) == (1, 3, "InService")
     assert_problem(client.post("/v1/models/sales/rollback", headers=admin(keys)), 409)
+
+
+def test_when_the_previous_version_cannot_load_then_an_http_rollback_changes_nothing(
+    client: TestClient,
+    keys: dict[str, str],
+    registry: Registry,
+    model_folder: Path,
+    other_model_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = registry.register("sales", model_folder)
+    registry.register("sales", other_model_folder)
+    registry.approve("sales", 1)
+    registry.approve("sales", 2)
+    assert client.post("/v1/endpoints", json={"name": "rb", "group": "sales"}, headers=admin(keys)).is_success
+
+    def unchanged() -> None:
+        versions = client.get("/v1/models/sales/versions", headers=admin(keys)).json()["versions"]
+        assert [v["status"] for v in versions] == ["Approved", "Approved"]
+        rb = client.get("/v1/endpoints/rb", headers=admin(keys)).json()
+        assert (rb["version"], rb["status"]) == (2, "InService")
+
+    # the endpoint's model fails to load after the registry's check: nothing moved, nothing rejected
+    deployments = client.app.state.service.deployments  # type: ignore[attr-defined]
+    real_load = deployments._load
+
+    def failing_load(name: str, version: Any) -> LoadedModel:
+        raise Problem(422, "Model cannot be loaded", "disk full")
+
+    monkeypatch.setattr(deployments, "_load", failing_load)
+    failed = assert_problem(client.post("/v1/models/sales/rollback", headers=admin(keys)), 422)
+    assert failed["detail"] == "disk full"
+    unchanged()
+    monkeypatch.setattr(deployments, "_load", real_load)
+
+    registry.artifacts.delete(first.artifact_uri)
+    refused = assert_problem(client.post("/v1/models/sales/rollback", headers=admin(keys)), 409)
+    assert "cannot roll back sales to version 1" in refused["detail"]
+    unchanged()
 
 
 def test_only_approved_versions_deploy(

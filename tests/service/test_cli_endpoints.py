@@ -61,3 +61,19 @@ def test_when_the_group_has_no_approved_version_then_one_line_and_exit_1(
     registry.register("sales", model_folder)
     result = invoke(service, "create", "shop", "--group", "sales")
     assert result.exit_code == 1 and result.output.count("error:") == 1 and "404" in result.output
+
+
+def test_when_models_rollback_is_given_the_service_url_then_its_endpoints_move_at_once(
+    service: str, registry: Registry, model_folder: Path, other_model_folder: Path
+) -> None:
+    registry.register("sales", model_folder)
+    registry.register("sales", other_model_folder)
+    registry.approve("sales", 1)
+    registry.approve("sales", 2)
+    assert invoke(service, "create", "shop", "--group", "sales").exit_code == 0
+    rolled = runner.invoke(app, ["models", "rollback", "sales", "--url", URL, "--api-key", service])
+    assert rolled.exit_code == 0, rolled.output
+    assert "version 2 rejected; version 1 is the latest approved version" in rolled.output
+    assert "endpoints now serving version 1: shop" in rolled.output
+    shop = json.loads(invoke(service, "describe", "shop").output)
+    assert (shop["version"], shop["status"]) == (1, "InService")

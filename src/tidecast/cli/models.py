@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tidecast.cli.common import fail, service_settings
+from tidecast.cli.service_api import KeyOpt, request
 from tidecast.errors import TidecastError
 from tidecast.registry.registry import Registry, open_registry
 from tidecast.registry.schema import ModelVersion
@@ -216,13 +217,31 @@ def reject(group: str, version: int) -> None:
 
 
 @models_app.command("rollback")
-def rollback(group: str) -> None:
-    """Reject the newest approved version so the previous approved one is served again."""
-    done = _with_registry(lambda registry: registry.rollback(group))
-    out.print(
-        f"{group}: version {done.rejected.version} rejected; "
-        f"version {done.current.version} is the latest approved version"
-    )
+def rollback(
+    group: str,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="Roll back through this running service, which moves its endpoints at once "
+            "(without it, on the registry: a running service moves them when it restarts).",
+        ),
+    ] = None,
+    api_key: KeyOpt = None,
+) -> None:
+    """Reject the newest approved version; the endpoints that served it serve the previous
+    approved one. Nothing changes when that version's model cannot be loaded."""
+    if url is not None:
+        done = request("POST", url, f"/v1/models/{group}/rollback", api_key)
+        rejected, current = done["rejected"]["version"], done["current"]["version"]
+        moved = list(done["redeployed_endpoints"])
+    else:
+        offline = _with_registry(lambda registry: registry.rollback(group))
+        rejected, current, moved = offline.rejected.version, offline.current.version, list(offline.endpoints)
+    out.print(f"{group}: version {rejected} rejected; version {current} is the latest approved version")
+    if moved:
+        later = "" if url is not None else " (a running service from its next start)"
+        out.print(f"endpoints now serving version {current}{later}: {', '.join(moved)}", highlight=False)
 
 
 @models_app.command("register")

@@ -11,7 +11,8 @@ at once are kept apart by the (group, version) unique constraint and a retry.
 Approval follows SageMaker's model registry: a new version is PendingManualApproval; it can be
 Approved or Rejected, an Approved one withdrawn (Rejected) and a Rejected one re-approved.
 `latest_approved` is the highest approved version number, which is what endpoints serve;
-`rollback` rejects it so the previous approved version takes over. State changes are
+`rollback` rejects it so the previous approved version takes over, and moves the endpoints
+that served it to that version in the same transaction, once the version has been loaded. State changes are
 conditional updates, so of two concurrent changes one wins and the other gets a Conflict.
 """
 
@@ -21,7 +22,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tidecast.automl.artifact import manifest_digest, read_manifest
+from tidecast.automl.forecaster import AutoForecaster
+from tidecast.errors import TidecastError
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.columns import utcnow
 from tidecast.registry.comparison import Comparison, compare_versions
@@ -79,10 +82,12 @@ class GroupSummary:
 
 @dataclass(frozen=True)
 class Rollback:
-    """What `rollback` did: the version it rejected and the approved version now current."""
+    """What `rollback` did (or will do): the version it rejected, the approved version now
+    current and the endpoints moved from the one to the other."""
 
     rejected: ModelVersion
     current: ModelVersion
+    endpoints: tuple[str, ...] = ()
 
 
 class Registry:
@@ -231,16 +236,22 @@ class Registry:
 
         Raises NotFound when the group is unknown or has no approved version."""
         with self.sessions() as session:
-            found = self._group(session, group)
-            latest = session.scalar(
+            approved = self._newest_approved(session, group, 1)
+            if not approved:
+                raise NotFound("approved model version", group, "no version of this group is approved")
+            return approved[0]
+
+    def _newest_approved(self, session: Session, group: str, count: int) -> list[ModelVersion]:
+        """The group's `count` highest approved versions, newest first (NotFound: no group)."""
+        found = self._group(session, group)
+        return list(
+            session.scalars(
                 select(ModelVersion)
                 .where(ModelVersion.group_id == found.id, ModelVersion.status == ModelStatus.APPROVED)
                 .order_by(ModelVersion.version.desc())
-                .limit(1)
+                .limit(count)
             )
-            if latest is None:
-                raise NotFound("approved model version", group, "no version of this group is approved")
-            return latest
+        )
 
     def model_path(self, version: ModelVersion) -> Path:
         """A local folder holding `version`'s model, ready for `AutoForecaster.load`, its
@@ -320,26 +331,73 @@ class Registry:
                 f"{found.group.name} version {found.version} changed status concurrently; read it again"
             )
 
-    def rollback(self, group: str) -> Rollback:
-        """Reject the latest approved version so the previous approved one becomes current."""
+    def rollback(
+        self, group: str, redeploy: bool = True, prepare: Callable[[Rollback], None] | None = None
+    ) -> Rollback:
+        """Reject the latest approved version so the previous approved one becomes current and,
+        with `redeploy`, point the endpoints serving the rejected version at the current one.
+
+        Nothing changes unless the current version's model loads (Conflict otherwise) and
+        `prepare(plan)` returns (the service loads the endpoints' models there); then the
+        rejection and the endpoints' move are one transaction. A concurrent change to the
+        versions or endpoints in between is a Conflict, with nothing changed."""
+        plan = self._rollback_plan(group, redeploy)
+        self.check_loadable(plan.current, f"cannot roll back {group} to version {plan.current.version}")
+        if prepare is not None:
+            prepare(plan)
         with self.sessions.begin() as session:
-            found = self._group(session, group)
-            approved = session.scalars(
-                select(ModelVersion)
-                .where(ModelVersion.group_id == found.id, ModelVersion.status == ModelStatus.APPROVED)
-                .order_by(ModelVersion.version.desc())
-                .limit(2)
-            ).all()
-            if not approved:
-                raise Conflict(f"{group} has no approved version to roll back")
-            if len(approved) == 1:
+            latest, previous = self._rollback_pair(session, group)
+            moved = self._serving(session, latest) if redeploy else []
+            if (latest.id, previous.id, tuple(e.name for e in moved)) != (
+                plan.rejected.id,
+                plan.current.id,
+                plan.endpoints,
+            ):
                 raise Conflict(
-                    f"{group} version {approved[0].version} is the only approved version: "
-                    "there is no earlier approved version to roll back to"
+                    f"{group}'s versions or endpoints changed during the rollback; nothing changed"
                 )
-            latest, previous = approved
             self._set_status(session, latest, ModelStatus.REJECTED)
-            return Rollback(rejected=latest, current=previous)
+            for endpoint in moved:
+                endpoint.model_version_id = previous.id
+                endpoint.updated_at = utcnow()
+            return Rollback(rejected=latest, current=previous, endpoints=plan.endpoints)
+
+    def _rollback_plan(self, group: str, redeploy: bool) -> Rollback:
+        with self.sessions() as session:
+            latest, previous = self._rollback_pair(session, group)
+            serving = self._serving(session, latest) if redeploy else []
+            return Rollback(latest, previous, tuple(e.name for e in serving))
+
+    def _rollback_pair(self, session: Session, group: str) -> tuple[ModelVersion, ModelVersion]:
+        """The latest approved version and the one before it (Conflict when there is none)."""
+        approved = self._newest_approved(session, group, 2)
+        if not approved:
+            raise Conflict(f"{group} has no approved version to roll back")
+        if len(approved) == 1:
+            raise Conflict(
+                f"{group} version {approved[0].version} is the only approved version: "
+                "there is no earlier approved version to roll back to"
+            )
+        return approved[0], approved[1]
+
+    @staticmethod
+    def _serving(session: Session, version: ModelVersion) -> list[Endpoint]:
+        return list(
+            session.scalars(
+                select(Endpoint).where(Endpoint.model_version_id == version.id).order_by(Endpoint.name)
+            )
+        )
+
+    def check_loadable(self, version: ModelVersion, action: str) -> None:
+        """Conflict, saying `action` is refused and why, unless `version`'s model folder is in the
+        store, unaltered, and opens."""
+        try:
+            AutoForecaster.load(self.model_path(version), manifest_digest=version.manifest_digest)
+        except (TidecastError, OSError, ValueError) as exc:
+            raise Conflict(
+                f"{action}: its model cannot be loaded ({exc}); nothing was changed. Restore its "
+                f"artifact, or reject version {version.version} to roll back past it"
+            ) from None
 
     # ---- comparing -----------------------------------------------------------------------
     def compare(self, group: str, v1: int, v2: int) -> Comparison:

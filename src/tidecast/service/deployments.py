@@ -24,7 +24,7 @@ from tidecast.monitor.forecast_log import ForecastLog, Origin
 from tidecast.registry.columns import utcnow
 from tidecast.registry.db import Database
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
-from tidecast.registry.registry import GROUP_NAME, Registry
+from tidecast.registry.registry import GROUP_NAME, Registry, Rollback
 from tidecast.registry.schema import Endpoint, ModelVersion
 from tidecast.registry.statuses import ForecastSource, ModelStatus
 from tidecast.service.endpoint_table import EndpointTable
@@ -151,6 +151,23 @@ class Deployments:
             self._install(name, loaded, version)
         log.info("endpoint %s now serves %s version %d", name, version.group.name, version.version)
         return self.describe(name)
+
+    def rollback(self, group: str, redeploy: bool = True) -> Rollback:
+        """`Registry.rollback` with the moved endpoints' models loaded before anything changes
+        and swapped in once the registry has committed; a model that cannot load changes nothing."""
+        loaded: dict[str, LoadedModel] = {}
+
+        def load(plan: Rollback) -> None:
+            for name in plan.endpoints:
+                loaded[name] = self._load(name, plan.current)
+
+        with self._lock:
+            done = self.registry.rollback(group, redeploy, prepare=load)
+            for name in done.endpoints:
+                self._install(name, loaded[name], done.current)
+        for name in done.endpoints:
+            log.info("endpoint %s now serves %s version %d", name, group, done.current.version)
+        return done
 
     def _install(self, name: str, loaded: LoadedModel, version: ModelVersion) -> None:
         self.versions[name] = version

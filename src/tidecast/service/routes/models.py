@@ -75,14 +75,9 @@ def rollback(
         bool, Query(description="Move endpoints serving the rejected version to the previous one")
     ] = True,
 ) -> dict[str, Any]:
-    done = state.registry.rollback(group)
-    moved = []
-    if redeploy:
-        for name in state.deployments.serving(done.rejected.id):
-            state.deployments.deploy(name, group, done.current.version)
-            moved.append(name)
+    done = state.deployments.rollback(group, redeploy)
     return {
         "rejected": version_to_dict(done.rejected, state.registry),
         "current": version_to_dict(done.current, state.registry),
-        "redeployed_endpoints": moved,
+        "redeployed_endpoints": list(done.endpoints),
     }
