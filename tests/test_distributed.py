@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client, get_task_stream
+from typer.testing import CliRunner
 
 from tidecast import AutoForecaster
+from tidecast.cli.main import app
 from tidecast.data.demo import generate
 from tidecast.distributed import open_client, submit_all, use_dask
 from tidecast.errors import ConfigError, TimeLimitExceeded
@@ -178,6 +180,33 @@ def test_when_the_address_is_not_a_dask_scheduler_then_it_is_a_config_error_with
     assert message.startswith(f"cannot reach the Dask scheduler at {address}")
     assert message.endswith("is it a Dask scheduler's address (tcp://host:8786), not its dashboard?")
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--workers", "2"], (2, None)),
+        ([], (None, "tcp://127.0.0.1:18599")),
+        (["--scheduler", "tcp://127.0.0.1:18598", "--workers", "2"], (2, "tcp://127.0.0.1:18598")),
+    ],
+    ids=["workers", "environment", "both-typed"],
+)
+def test_when_workers_are_typed_then_they_win_over_the_scheduler_in_the_environment(
+    monkeypatch, tmp_path: Path, flags: list[str], expected: tuple[int | None, str | None]
+) -> None:
+    opened = []
+
+    def scale_out(workers: int | None, scheduler: str | None) -> None:
+        opened.append((workers, scheduler))
+        raise ConfigError("no cluster in this test")
+
+    monkeypatch.setattr("tidecast.distributed.scale_out", scale_out)
+    monkeypatch.setenv("TIDECAST_DASK_SCHEDULER", "tcp://127.0.0.1:18599")
+    generate(n_items=2, seed=3).to_csv(tmp_path / "sales.csv", index=False)
+    command = ["train", str(tmp_path / "sales.csv"), "--horizon", "7", "--target-col", "target_value"]
+    result = CliRunner().invoke(app, [*command, "--out", str(tmp_path / "run"), *flags])
+    assert result.exit_code == 2 and "no cluster in this test" in result.output, result.output
+    assert opened == [expected]
 
 
 def test_when_tidecast_and_its_cli_are_imported_then_dask_is_not() -> None:

@@ -78,12 +78,29 @@ WorkersOpt = Annotated[
     int | None,
     typer.Option("--workers", min=1, help="Run on a local Dask cluster of N worker processes"),
 ]
+
+
+def _scheduler(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    """--scheduler as given, but TIDECAST_DASK_SCHEDULER yields to an explicit --workers.
+
+    Both flags typed are an error (`open_client` says so); the variable is a default for the
+    runs that name no cluster. Click processes the options typed before those it fills from the
+    environment, so --workers is in `ctx.params` here whenever it was typed.
+    """
+    # Compared by name: typer's Context carries the ParameterSource of its own copy of click.
+    source = ctx.get_parameter_source(param.name or "")
+    from_env = source is not None and source.name == "ENVIRONMENT"
+    return None if from_env and ctx.params.get("workers") is not None else value
+
+
 SchedulerOpt = Annotated[
     str | None,
     typer.Option(
         "--scheduler",
         envvar="TIDECAST_DASK_SCHEDULER",
-        help="Run on the Dask cluster at this address, e.g. tcp://host:8786",
+        callback=_scheduler,
+        help="Run on the Dask cluster at this address, e.g. tcp://host:8786 "
+        "(--workers wins over the environment variable)",
     ),
 ]
 FutureOpt = Annotated[
