@@ -441,6 +441,35 @@ def test_endpoints_reload_on_startup(
         assert answer.status_code == 200
 
 
+def test_when_an_endpoint_failed_to_load_then_its_routes_answer_503_naming_the_failure(
+    client: TestClient,
+    keys: dict[str, str],
+    deployed: str,
+    registry: Registry,
+    settings: ServiceSettings,
+    database: Database,
+) -> None:
+    registry.artifacts.delete(registry.get("sales", 1).artifact_uri)
+    forecaster = {"X-API-Key": keys["forecast"]}
+    with TestClient(create_app(settings, database=database)) as restarted:
+        assert "NotFound" in restarted.get("/health").json()["endpoints"]["failed"][deployed]
+        for path, key in [
+            (f"/v1/endpoints/{deployed}/forecast", forecaster),
+            (f"/endpoints/{deployed}/invocations", forecaster),
+            ("/invocations", forecaster),  # the only endpoint is the one meant, failed or not
+            (f"/v1/endpoints/{deployed}/explain", forecaster),
+            (f"/v1/endpoints/{deployed}/whatif", forecaster),
+            (f"/v1/endpoints/{deployed}/observations", admin(keys)),
+        ]:
+            body = assert_problem(restarted.post(path, json={"item_ids": ["item_0"]}, headers=key), 503)
+            assert "failed to load" in body["detail"] and "Redeploy" in body["detail"], path
+            assert body["endpoint"] == deployed and "NotFound" in body["failure_reason"]
+        assert_problem(
+            restarted.post("/v1/endpoints/nope/forecast", json={"item_ids": ["item_0"]}, headers=forecaster),
+            404,
+        )
+
+
 # ---- SageMaker's runtime contract -----------------------------------------------------------------------
 def test_sagemaker_invocations(
     client: TestClient, keys: dict[str, str], deployed: str, model_folder: Path, registry: Registry

@@ -31,7 +31,7 @@ from tidecast.service.endpoint_table import EndpointTable
 from tidecast.service.metrics import ServiceMetrics
 from tidecast.service.observations import extend
 from tidecast.service.predictor import LoadedModel
-from tidecast.service.problems import TYPE_BASE, Problem, unknown_endpoint
+from tidecast.service.problems import TYPE_BASE, Problem, endpoint_unavailable, unknown_endpoint
 from tidecast.service.render import iso
 
 log = logging.getLogger("tidecast.service")
@@ -179,9 +179,7 @@ class Deployments:
         """Append observations to what endpoint `name` serves (`observations.extend`) and swap
         the extended model in; serialised with deploys, so no append is lost to another."""
         with self._lock:
-            model = self.table.get(name)
-            if model is None:
-                raise unknown_endpoint(name)
+            model = self.serving_model(name)
             extended = extend(model, rows)
             self.table.set(name, extended)
         return extended
@@ -216,6 +214,17 @@ class Deployments:
                 reason = exc.detail if isinstance(exc, Problem) else f"{type(exc).__name__}: {exc}"
                 self.failures[name] = reason
                 log.error("endpoint %s could not be loaded: %s", name, reason)
+
+    def serving_model(self, name: str) -> LoadedModel:
+        """The model endpoint `name` serves now: 404 for no such endpoint, 503 for one whose
+        model failed to load (it is listed, as Failed, and /health names it)."""
+        model = self.table.get(name)
+        if model is not None:
+            return model
+        reason = self.failures.get(name)
+        if reason is not None:
+            raise endpoint_unavailable(name, reason)
+        raise unknown_endpoint(name)
 
     def forecaster_of(self, version_id: int) -> AutoForecaster | None:
         """The forecaster of `version_id` when an endpoint of this process serves it."""

@@ -221,6 +221,19 @@ def unknown_endpoint(name: str) -> Problem:
     )
 
 
+def endpoint_unavailable(name: str, reason: str) -> Problem:
+    """503: the endpoint exists but its model failed to load (at startup), so it cannot answer."""
+    return Problem(
+        503,
+        "Endpoint not in service",
+        f"endpoint {name!r} exists but its model failed to load: {reason}. Redeploy it (POST "
+        f"/v1/endpoints with name {name!r}, or `tidecast endpoints create {name} --group GROUP`) with a "
+        "version that loads, or delete it",
+        type_=TYPE_BASE + "endpoint-unavailable",
+        extra={"endpoint": name, "failure_reason": reason},
+    )
+
+
 def payload_too_large(what: str, count: int, limit: int, field: str | None = None) -> Problem:
     """413: the request asks for more than the service's limit."""
     return Problem(

@@ -24,12 +24,7 @@ from tidecast.errors import ConfigError, DataError, ModelError
 from tidecast.service.answers import stored_items
 from tidecast.service.dependencies import require_forecast, service_state
 from tidecast.service.predictor import LoadedModel
-from tidecast.service.problems import (
-    Problem,
-    from_tidecast_error,
-    parse_json,
-    unknown_endpoint,
-)
+from tidecast.service.problems import Problem, from_tidecast_error, parse_json
 from tidecast.service.requests import FutureRow, Limits, request_frame, validate_request
 
 router = APIRouter(prefix="/v1/endpoints", tags=["explain"], dependencies=[Depends(require_forecast)])
@@ -157,9 +152,7 @@ def _guard(action: Any, field: str) -> Any:
 
 async def _answer(name: str, request: Request, kind: type[ExplainRequest], answer: Any) -> dict[str, Any]:
     state = service_state(request)
-    model = state.deployments.table.get(name)
-    if model is None:
-        raise unknown_endpoint(name)
+    model = state.deployments.serving_model(name)
     raw = await request.body()
     async with state.forecast_slots:
         return await run_in_threadpool(lambda: answer(model, _parse(model, raw, kind), state.limits))

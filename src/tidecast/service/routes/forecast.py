@@ -14,7 +14,7 @@ from tidecast.service.answers import cached_forecast_json, forecast
 from tidecast.service.dependencies import ServiceState, StateDep, require_forecast, service_state
 from tidecast.service.openapi import FORECAST_EXAMPLES, request_body
 from tidecast.service.predictor import LoadedModel
-from tidecast.service.problems import Problem, parse_json, unknown_endpoint
+from tidecast.service.problems import Problem, parse_json
 from tidecast.service.requests import ForecastRequest, ForecastResponse
 from tidecast.service.runtime_contract import JSON, invoke
 from tidecast.service.shadow import FORECAST, INVOKE
@@ -27,9 +27,7 @@ router = APIRouter(tags=["forecast"], dependencies=[Depends(require_forecast)])
 
 def _model_for(request: Request, state: ServiceState, name: str) -> LoadedModel:
     request.state.invocation = True
-    model = state.deployments.table.get(name)  # once: the request keeps this model
-    if model is None:
-        raise unknown_endpoint(name)
+    model = state.deployments.serving_model(name)  # once: the request keeps this model
     request.state.endpoint = name
     return model
 
@@ -124,7 +122,8 @@ def _target(state: ServiceState, header: str | None) -> str:
         return header
     if state.default_endpoint:
         return state.default_endpoint
-    names = state.deployments.table.names()
+    # one that failed to load counts: invoking it then says so (503), not that none is deployed
+    names = sorted({*state.deployments.table.names(), *state.deployments.failures})
     if len(names) == 1:
         return names[0]
     detail = (

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.service.dependencies import StateDep, require_admin
-from tidecast.service.problems import from_validation_error, invalid, parse_json, unknown_endpoint
+from tidecast.service.problems import from_validation_error, invalid, parse_json
 from tidecast.service.requests import HistoryRow, check_order, request_frame
 
 
@@ -37,8 +37,7 @@ router = APIRouter(prefix="/v1/endpoints", tags=["endpoints"], dependencies=[Dep
 
 @router.post("/{name}/observations", summary="Append observations to an endpoint's history (no refit)")
 async def observe(name: str, request: Request, state: StateDep) -> dict[str, Any]:
-    if state.deployments.table.get(name) is None:
-        raise unknown_endpoint(name)
+    state.deployments.serving_model(name)  # 404 or 503 before the body is read
     body = parse_json(await request.body())
     try:
         parsed = ObservationsRequest.model_validate({"rows": body} if isinstance(body, list) else body)
