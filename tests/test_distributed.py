@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import Client, get_task_stream
+from distributed import Client, LocalCluster, get_task_stream
 from typer.testing import CliRunner
 
 from tidecast import AutoForecaster
@@ -180,6 +180,23 @@ def test_when_the_address_is_not_a_dask_scheduler_then_it_is_a_config_error_with
     assert message.startswith(f"cannot reach the Dask scheduler at {address}")
     assert message.endswith("is it a Dask scheduler's address (tcp://host:8786), not its dashboard?")
     assert "\n" not in message
+
+
+@pytest.mark.timeout(20)  # a batch on it hung for ever; training ran its candidates here
+def test_when_the_cluster_has_no_workers_then_it_is_a_config_error_within_the_timeout(monkeypatch) -> None:
+    monkeypatch.setattr("tidecast.distributed.CONNECT_TIMEOUT", 1.0)
+    with LocalCluster(
+        n_workers=0,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+    ) as empty:
+        started = time.monotonic()
+        with pytest.raises(
+            ConfigError, match=re.escape(f"the Dask cluster at {empty.scheduler_address} has no workers")
+        ):
+            open_client(scheduler=empty.scheduler_address)
+        assert time.monotonic() - started < 3
 
 
 @pytest.mark.parametrize(

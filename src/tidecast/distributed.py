@@ -75,9 +75,17 @@ def open_client(
     if scheduler:
         _handshake(scheduler, CONNECT_TIMEOUT)
         try:
-            return _Session(Client(scheduler, timeout=CONNECT_TIMEOUT))
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+        try:  # without workers its tasks would wait for ever (and `slots` run them here instead)
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        except TimeoutError as exc:
+            client.close()
+            raise ConfigError(
+                f"the Dask cluster at {scheduler} has no workers: none joined within {CONNECT_TIMEOUT:g} s"
+            ) from exc
+        return _Session(client)
     cluster = LocalCluster(
         n_workers=workers or default_jobs(),
         threads_per_worker=1,
