@@ -34,7 +34,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tidecast.automl.artifact import manifest_digest, read_manifest
-from tidecast.automl.forecaster import AutoForecaster
 from tidecast.errors import TidecastError
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.columns import utcnow
@@ -391,6 +390,10 @@ class Registry:
     def check_loadable(self, version: ModelVersion, action: str) -> None:
         """Conflict, saying `action` is refused and why, unless `version`'s model folder is in the
         store, unaltered, and opens."""
+        # Loaded here, not at import: the model catalog imports statsforecast and dask, which the
+        # command line's start and the registry's other work never need (`tests/automl/test_options.py`).
+        from tidecast.automl.forecaster import AutoForecaster
+
         try:
             AutoForecaster.load(self.model_path(version), manifest_digest=version.manifest_digest)
         except (TidecastError, OSError, ValueError) as exc:
