@@ -186,3 +186,40 @@ def test_when_a_model_keyed_by_store_and_dept_is_asked_about_one_store_then_only
     moved = answer.items.set_index("item_id")["difference"]
     assert (moved[["1|1", "1|2"]] < 0).all() and (moved[["2|1", "2|2"]] == 0).all()
     assert answer.rules == [{"rule": 0, "covariate": "price", "matched": 14, "changed": 14}]
+
+
+def _switched() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Item a over three days: promo switched on for the first two, the forecast +2 then -1."""
+    from tidecast.scenarios.whatif import BASELINE, DIFFERENCE, PERCENT
+
+    days = pd.date_range("2024-01-01", periods=3, freq="D")
+    rows = pd.DataFrame(
+        {
+            "item_id": "a",
+            "timestamp": days,
+            BASELINE: 10.0,
+            DIFFERENCE: [2.0, -1.0, 0.0],
+            PERCENT: [20.0, -10.0, 0.0],
+        }
+    )
+    baseline = pd.DataFrame({"item_id": "a", "timestamp": days, "promo": [0, 0, 1]})
+    return rows, baseline, baseline.assign(promo=1)
+
+
+def test_a_flag_switched_on_whose_forecast_falls_against_its_lift_is_noted() -> None:
+    from tidecast.coldstart.lifts import Lifts
+    from tidecast.scenarios.whatif import against_lifts
+
+    rows, baseline, changed = _switched()
+    (note,) = against_lifts(rows, baseline, changed, Lifts({"promo": 2.0}))
+    assert note.startswith("promo: switched on 2 and off 0 (item, step) rows")
+    assert "multiplying sales by 2.00, but the forecast moved the other way on 1 of them" in note
+    assert "(e.g. a on 2024-01-02, -10.0%)" in note
+    # a flag that lowers sales (0.5) is against where the forecast rose
+    (lowering,) = against_lifts(rows, baseline, changed, Lifts({"promo": 0.5}))
+    assert "(e.g. a on 2024-01-01, +20.0%)" in lowering
+    # no lift known, or every row moving its way: nothing to say
+    assert against_lifts(rows, baseline, changed, Lifts()) == []
+    assert (
+        against_lifts(rows.assign(difference=[2.0, 1.0, 0.0]), baseline, changed, Lifts({"promo": 2.0})) == []
+    )
