@@ -464,6 +464,12 @@ def test_when_an_endpoint_failed_to_load_then_its_routes_answer_503_naming_the_f
             body = assert_problem(restarted.post(path, json={"item_ids": ["item_0"]}, headers=key), 503)
             assert "failed to load" in body["detail"] and "Redeploy" in body["detail"], path
             assert body["endpoint"] == deployed and "NotFound" in body["failure_reason"]
+        # A challenger needs a champion that serves: the same 503, not "no endpoint of that name"
+        body = assert_problem(
+            restarted.post(f"/v1/endpoints/{deployed}/challenger", json={"version": 1}, headers=admin(keys)),
+            503,
+        )
+        assert body["endpoint"] == deployed and "NotFound" in body["failure_reason"]
         assert_problem(
             restarted.post("/v1/endpoints/nope/forecast", json={"item_ids": ["item_0"]}, headers=forecaster),
             404,

@@ -47,7 +47,7 @@ from tidecast.registry.statuses import JobStatus, ModelStatus
 from tidecast.service.deployments import Deployments
 from tidecast.service.observations import extend
 from tidecast.service.predictor import LoadedModel
-from tidecast.service.problems import Problem
+from tidecast.service.problems import Problem, endpoint_unavailable
 from tidecast.service.render import iso
 from tidecast.service.requests import DEFAULT_LIMITS, Limits
 from tidecast.service.runtime_contract import JSON
@@ -301,6 +301,9 @@ class Challengers:
     def _champion(self, endpoint: str) -> ModelVersion:
         version = self.deployments.versions.get(endpoint)
         if version is None or self.deployments.table.get(endpoint) is None:
+            reason = self.deployments.failures.get(endpoint)
+            if reason is not None:  # listed, but its model failed to load: 503, as its forecasts
+                raise endpoint_unavailable(endpoint, reason)
             raise NotFound("endpoint", endpoint, "no endpoint of that name is in service here")
         return version
 
