@@ -257,3 +257,35 @@ def test_when_train_runs_with_two_workers_then_it_exits_0_and_writes_the_model(
     assert (tmp_path / "run" / "model" / "manifest.json").is_file()
     forecasts = pd.read_csv(tmp_path / "run" / "forecasts.csv")
     assert len(forecasts) == 16 * HORIZON
+
+
+def test_when_every_worker_is_gone_then_the_run_stops_instead_of_going_on_here(monkeypatch) -> None:
+    """Losing every worker mid-run made a candidate 'fail' (FutureCancelledError) and the run
+    shipped another ensemble; with no slots left, the chunks ran in this process unsaid."""
+    from tidecast.automl.backtest import run_candidate
+    from tidecast.distributed import DaskChunks
+    from tidecast.errors import ClusterLost
+
+    monkeypatch.setattr("tidecast.distributed.CONNECT_TIMEOUT", 0.5)
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,  # in-process: no port is opened
+        Client(cluster) as dask,
+    ):
+        chunks = DaskChunks(dask)
+        assert chunks.slots() == 1
+        cluster.scale(0)
+        deadline = time.monotonic() + 10
+        while dask.nthreads() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = time.monotonic()
+        with pytest.raises(ClusterLost, match=r"lost every worker and none joined within 0\.5 s"):
+            chunks.slots()
+        assert time.monotonic() - started < 3
+
+    def lost() -> None:
+        raise ClusterLost("the Dask cluster at tcp://127.0.0.1:1 lost every worker")
+
+    with pytest.raises(ClusterLost):  # not one candidate's error: the run stops
+        run_candidate("AutoETS", lost, [], None, 7, (0.5,), "wql", None)  # type: ignore[arg-type]

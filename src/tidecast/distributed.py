@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from tidecast.errors import ConfigError
+from tidecast.errors import ClusterLost, ConfigError
 from tidecast.models.local import chunk_runner, default_jobs, run_chunk
 
 if TYPE_CHECKING:
@@ -182,7 +182,28 @@ class DaskChunks:
         self.client = client
 
     def slots(self) -> int:
-        return sum(self.client.nthreads().values())
+        """The workers' threads; a cluster with none left is `ClusterLost` (after
+        `CONNECT_TIMEOUT` for one to join), not 0: 0 slots ran every chunk in this process."""
+        slots = sum(self.client.nthreads().values())
+        if slots == 0:
+            if not self._alive():
+                raise self._lost()
+            slots = sum(self.client.nthreads().values())
+        return slots
+
+    def _alive(self) -> bool:
+        """Whether a worker is there, or joins within `CONNECT_TIMEOUT`."""
+        try:
+            self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        except (TimeoutError, OSError):
+            return False
+        return True
+
+    def _lost(self) -> ClusterLost:
+        return ClusterLost(
+            f"the Dask cluster at {getattr(self.client.scheduler, 'address', '?')} lost every worker and none joined "
+            f"within {CONNECT_TIMEOUT:g} s: start workers again and rerun"
+        )
 
     def __call__(
         self, func: Callable[[int], Any], chunks: list[list[int]], deadline: float | None, label: str
@@ -197,6 +218,12 @@ class DaskChunks:
             # Raises the first failed chunk's own exception (e.g. TimeLimitExceeded).
             results: list[list[Any]] = self.client.gather(futures)
             return results
+        except Exception as exc:
+            # Every worker gone: the chunks were cancelled ("already forgotten"), which is no
+            # fault of the model; one worker lost is recovered by Dask and never reaches here.
+            if not self._alive():
+                raise self._lost() from exc
+            raise
         finally:
             # Drop queued chunks after a failure, and the broadcast copies of `func`.
             self.client.cancel([*futures, shipped])

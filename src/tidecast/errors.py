@@ -67,6 +67,11 @@ def _plain(value: Any) -> object:
     return value
 
 
+class ClusterLost(TidecastError):
+    """The Dask cluster a run was scaled out on lost every worker. The run stops here: caught
+    as one candidate's failure, it went on in this process and shipped another ensemble."""
+
+
 class ConfigError(TidecastError, ValueError):
     """An option or combination of options that cannot work (unknown metric, bad quantile...)."""
 

@@ -26,7 +26,7 @@ from tidecast.automl.windows import BacktestWindow, panel_indptr, window_history
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import future_timestamps
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec, quantile_columns
-from tidecast.errors import DataError
+from tidecast.errors import ClusterLost, DataError
 from tidecast.models.base import Forecaster, fallback_items
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,8 @@ def run_candidate(
     dormant: bool = True,
     judge_first: Callable[[float], str | None] | None = None,
 ) -> CandidateResult:
-    """Backtest one candidate; any exception becomes `error` on the result, never a crash.
+    """Backtest one candidate; any exception becomes `error` on the result, never a crash,
+    but `ClusterLost`: the cluster the run is scaled out on is gone, and the run stops.
 
     `closures` are the panel's closed-day rules (`automl.closures`): the candidate's forecast
     is 0 on the closed steps, as the final forecast will be, and on the items dormant at the
@@ -216,6 +217,8 @@ def run_candidate(
             result.fallback_items = sorted(set(result.fallback_items) | set(fallback_items(forecast)))
         result.model = model
         result.forecast = BacktestForecast(mean=np.concatenate(means), quantiles=np.concatenate(qs))
+    except ClusterLost:  # no candidate's fault: the run cannot go on as scaled out
+        raise
     except Exception as exc:  # a failing candidate is logged and skipped, never fatal
         result.error = f"{type(exc).__name__}: {exc}"
         log.warning("candidate %s failed: %s", name, result.error)

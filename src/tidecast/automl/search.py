@@ -25,7 +25,7 @@ from tidecast.automl.presets import get_preset
 from tidecast.automl.selection import NAIVE_COMPETITIVE, naive_is_competitive, select
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, TARGET, DatasetSpec, quantile_column
-from tidecast.errors import ModelError
+from tidecast.errors import ClusterLost, ModelError
 from tidecast.metrics import get_metric, wql
 from tidecast.models.base import Forecaster
 from tidecast.models.catalog import CATALOG
@@ -327,6 +327,8 @@ def refit(
         try:
             model.fit(panel, spec, auto.horizon)
             report.refit[name] = "refitted on all data" + (f", {adopted}" if adopted else "")
+        except ClusterLost:
+            raise
         except Exception as exc:
             if previous is None:
                 raise ModelError(f"refitting {name} on all data failed: {exc}") from exc
