@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays
+from tidecast.data.future import FUTURE_WAYS
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP
 from tidecast.errors import DataError
 from tidecast.models.gbm_closed import closed_mask, closure_rules
@@ -60,8 +61,7 @@ def require_plan(future: pd.DataFrame | None, rules: Rules, panel: SeriesArrays)
     said = ", ".join(f"{column} = {value:g}" for column, value in rules if column in lacking)
     raise DataError(
         f"this model forecasts 0 on closed days (every observed row with {said} sold 0), so it needs "
-        f"the known covariates {lacking} over the forecast steps (future= in Python, --future on the command "
-        'line, "future" in an API request, or rows after the data\'s last target date, the target empty) '
+        f"the known covariates {lacking} over the forecast steps ({FUTURE_WAYS}) "
         f"for {panel.n_series} items, e.g. {panel.item_ids[:5].tolist()}; without them every closed day "
         "would be forecast as an open one"
     )

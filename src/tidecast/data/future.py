@@ -34,6 +34,12 @@ from tidecast.data.item_keys import id_strings
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.errors import DataError
 
+# Where a forecast's known covariates can come from, as the errors that ask for them say it.
+FUTURE_WAYS = (
+    'future= in Python, --future on the command line, "future" in an API request, '
+    "or rows after the data's last target date, the target empty"
+)
+
 
 def fill_future(
     future: pd.DataFrame,

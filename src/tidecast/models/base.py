@@ -18,7 +18,7 @@ import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import future_timestamps, season_length
-from tidecast.data.future import fill_future
+from tidecast.data.future import FUTURE_WAYS, fill_future
 from tidecast.data.gapfill import MODEL_FILL, fill_missing
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, DatasetSpec, quantile_columns
 from tidecast.errors import DataError, ModelError
@@ -232,9 +232,7 @@ class Forecaster:
             items = data.item_ids[:5].tolist()
             raise DataError(
                 f"{self.name} uses the known covariates {list(known)}: their values over the "
-                f"{self.horizon_} forecast steps are needed (future= in Python, --future on the command "
-                f'line, "future" in an API request, or rows after the data\'s last target date, the target empty) for '
-                f"{data.n_series} items, e.g. {items}"
+                f"{self.horizon_} forecast steps are needed ({FUTURE_WAYS}) for {data.n_series} items, e.g. {items}"
             )
         return fill_future(future, panel, self.spec_.freq, self.horizon_, known)
 
