@@ -153,11 +153,12 @@ def whatif(
     )
     notes = unmatched(counts, baseline)
     notes += dormant_held(auto, arrays, changed_items(baseline, changed, auto.spec_.known_covariates))
+    # Lifts only of the columns the scenario changed: a request's history is read once per flag.
+    switched = [
+        c for c in auto.spec_.known_covariates if c in changed and not changed[c].equals(baseline.get(c))
+    ]
     notes += against_lifts(
-        rows,
-        baseline,
-        changed,
-        binary_lifts(arrays, list(auto.spec_.known_covariates), skip=[c for c, _ in auto.closures_]),
+        rows, baseline, changed, binary_lifts(arrays, switched, skip=[c for c, _ in auto.closures_])
     )
     return WhatIf(rows, per_item, totals, counts, name, notes)
 
