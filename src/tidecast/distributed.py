@@ -175,6 +175,33 @@ def _run_shipped(
     return run_chunk(func, indices, deadline, label)
 
 
+def workers_alive(client: Client) -> bool:
+    """Whether `client`'s cluster has a worker, or one joins within `CONNECT_TIMEOUT`."""
+    if client.nthreads():
+        return True
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+    except (TimeoutError, OSError):
+        return False
+    return True
+
+
+def cluster_lost(client: Client) -> ClusterLost:
+    return ClusterLost(
+        f"the Dask cluster at {getattr(client.scheduler, 'address', '?')} lost every worker and none joined "
+        f"within {CONNECT_TIMEOUT:g} s: start workers again and rerun"
+    )
+
+
+def require_workers(client: Client) -> None:
+    """Return once `client`'s cluster has a worker; `ClusterLost` when none joins in time.
+
+    Tasks submitted to a cluster without workers wait for one for ever, so whatever waits
+    on them asks this when nothing has finished for a while."""
+    if not workers_alive(client):
+        raise cluster_lost(client)
+
+
 class DaskChunks:
     """The `ChunkRunner` of a Dask client: one task per chunk, `func` broadcast once."""
 
@@ -186,24 +213,9 @@ class DaskChunks:
         `CONNECT_TIMEOUT` for one to join), not 0: 0 slots ran every chunk in this process."""
         slots = sum(self.client.nthreads().values())
         if slots == 0:
-            if not self._alive():
-                raise self._lost()
+            require_workers(self.client)
             slots = sum(self.client.nthreads().values())
         return slots
-
-    def _alive(self) -> bool:
-        """Whether a worker is there, or joins within `CONNECT_TIMEOUT`."""
-        try:
-            self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
-        except (TimeoutError, OSError):
-            return False
-        return True
-
-    def _lost(self) -> ClusterLost:
-        return ClusterLost(
-            f"the Dask cluster at {getattr(self.client.scheduler, 'address', '?')} lost every worker and none joined "
-            f"within {CONNECT_TIMEOUT:g} s: start workers again and rerun"
-        )
 
     def __call__(
         self, func: Callable[[int], Any], chunks: list[list[int]], deadline: float | None, label: str
@@ -221,8 +233,8 @@ class DaskChunks:
         except Exception as exc:
             # Every worker gone: the chunks were cancelled ("already forgotten"), which is no
             # fault of the model; one worker lost is recovered by Dask and never reaches here.
-            if not self._alive():
-                raise self._lost() from exc
+            if not workers_alive(self.client):
+                raise cluster_lost(self.client) from exc
             raise
         finally:
             # Drop queued chunks after a failure, and the broadcast copies of `func`.

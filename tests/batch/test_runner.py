@@ -213,3 +213,41 @@ def test_known_covariates_come_from_the_future_file(tmp_path):
     result = run_batch(model, tmp_path / "planned.csv", tmp_path / "out_planned", chunk_rows=300, workers=1)
     assert result.manifest["items_forecast"] == 6
     pd.testing.assert_frame_equal(forecasts(tmp_path / "out_planned")[by_file.columns], by_file)
+
+
+@pytest.mark.timeout(120)  # the batch used to wait for a worker for ever
+def test_when_the_dask_cluster_loses_every_worker_then_the_batch_stops_and_a_rerun_resumes(
+    model, catalogue, expected, tmp_path, monkeypatch
+):
+    """Chunks submitted to a cluster with no worker left wait for one for ever: the batch
+    waited with them. It now stops with ClusterLost, and a rerun on workers finishes it."""
+    from distributed import Client, LocalCluster
+
+    from tidecast.errors import ClusterLost
+
+    monkeypatch.setattr("tidecast.distributed.CONNECT_TIMEOUT", 0.5)
+    monkeypatch.setattr("tidecast.batch.executors.POLL_SECONDS", 0.2)
+    out = tmp_path / "out"
+
+    def lose_workers(event: dict) -> None:
+        if event.get("stage") == "forecast" and event.get("done") == 0:  # staged, nothing submitted
+            cluster.scale(0)
+            deadline = time.monotonic() + 10
+            while client.nthreads() and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,  # in-process: no port is opened
+        Client(cluster) as client,
+    ):
+        started = time.monotonic()
+        with pytest.raises(ClusterLost, match=r"lost every worker and none joined within 0\.5 s"):
+            run_batch(model, catalogue, out, chunk_rows=2000, client=client, progress=lose_workers)
+        assert time.monotonic() - started < 30
+    assert not (out / "manifest.json").exists() and (out / "_staging").is_dir()
+
+    result = run_batch(model, catalogue, out, chunk_rows=2000, workers=1)
+    assert result.manifest["items_forecast"] == 40 and not result.manifest["chunks_failed"]
+    pd.testing.assert_frame_equal(forecasts(out)[expected.columns], expected)

@@ -8,12 +8,16 @@ chunks not yet started.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from typing import Any
 
 from tidecast.batch.chunk import BatchPlan, ChunkRecord, forecast_chunk
+
+# Seconds a Dask batch waits with no chunk finished before it checks the cluster has workers.
+POLL_SECONDS = 5.0
 
 
 def execute(
@@ -65,10 +69,27 @@ def _processes(
 def _dask(
     plan: BatchPlan, chunks: list[int], client: Any
 ) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
-    from distributed import as_completed as dask_completed
+    """The chunks on `client`'s cluster, in completion order.
+
+    A cluster that loses every worker keeps its tasks waiting for one for ever, so whenever
+    `POLL_SECONDS` pass with no chunk finished, the cluster must still have a worker (or gain
+    one within `distributed.CONNECT_TIMEOUT`), else the batch stops with `ClusterLost`: the
+    chunks already finished keep their records, and a rerun resumes from them."""
+    from distributed import wait
+
+    from tidecast.distributed import require_workers
 
     futures = {client.submit(forecast_chunk, plan, k, pure=False): k for k in chunks}
+    pending = set(futures)
     try:
-        yield from _results(dask_completed(futures), futures)
+        while pending:
+            with contextlib.suppress(TimeoutError, CancelledError):  # read from the futures below
+                wait(list(pending), timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+            done = {f for f in pending if f.status != "pending"}
+            if not done or any(f.cancelled() for f in done):
+                # Nothing finished for a while, or chunks cancelled under us: workers gone?
+                require_workers(client)
+            pending -= done
+            yield from _results(done, futures)
     finally:
         client.cancel(list(futures))
