@@ -109,7 +109,7 @@ def test_migrations_create_every_table_and_match_the_models(database_url: str) -
         assert current_revision(engine) is None
         migrate(database_url)
         migrate(database_url)  # idempotent: a second run changes nothing and does not fail
-        assert current_revision(engine) == head_revision() == "0007"
+        assert current_revision(engine) == head_revision() == "0008"
         check_at_head(engine)
         with engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) == {*TABLES, "alembic_version"}

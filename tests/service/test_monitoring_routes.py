@@ -69,10 +69,18 @@ def test_when_actuals_arrive_then_monitoring_scores_the_served_forecasts_like_ev
         "unchanged": 0,
         "duplicates": 0,
         "seconds": 0,
+        "unforecast": 0,  # item_0 was served: monitoring will read these
+        "unforecast_examples": [],
+        "notes": [],
     }
     upload = pd.DataFrame(actual_rows("item_1", [14.0, 18.0, 19.0])).to_csv(index=False)
     second = client.post("/v1/actuals", content=upload, headers={**admin, "Content-Type": "text/csv"})
     assert second.json()["inserted"] == 3
+    # An id no forecast names is kept and said: a typo would otherwise never show in monitoring.
+    stray = client.post("/v1/actuals", json=actual_rows("item_0 ", [1.0, 1.0, 1.0]), headers=admin)
+    assert stray.status_code == 200, stray.text
+    assert (stray.json()["unforecast"], stray.json()["unforecast_examples"]) == (1, ["item_0 "])
+    assert stray.json()["notes"][0].startswith("1 item has no forecast logged (e.g. 'item_0 ')")
 
     report = client.get(f"/v1/monitoring/{endpoint}", params={"period": "D", "items": 0}, headers=admin)
     assert report.status_code == 200, report.text

@@ -82,6 +82,9 @@ def ingest(
         + (f" ({result.duplicates} repeated rows in the file, the last kept)" if result.duplicates else ""),
         highlight=False,
     )
+    note = result.unforecast_note()
+    if note:
+        out.print(f"Note: {note}", highlight=False, markup=False)
 
 
 def monitor(

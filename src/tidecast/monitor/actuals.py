@@ -15,7 +15,7 @@ import io
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -72,9 +72,25 @@ class IngestResult:
     unchanged: int
     duplicates: int  # rows repeated inside the input itself; the last one counts
     seconds: float
+    # Items of the input that no logged forecast names (`unforecast_items`), and a few of them.
+    unforecast: int = 0
+    unforecast_examples: list[str] = field(default_factory=list)
+
+    def unforecast_note(self) -> str | None:
+        """What to tell the user about items no forecast names; None when there are none."""
+        if not self.unforecast:
+            return None
+        examples = ", ".join(repr(i) for i in self.unforecast_examples)
+        return (
+            f"{self.unforecast} {'items have' if self.unforecast > 1 else 'item has'} no forecast logged "
+            f"(e.g. {examples}): monitoring "
+            "scores an item once an endpoint or a batch has forecast it; if these should have one, "
+            "check how the ids are written"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        note = self.unforecast_note()
+        return {**asdict(self), "notes": [note] if note else []}
 
 
 # ---- validation --------------------------------------------------------------------------
@@ -213,6 +229,7 @@ def ingest_actuals(sessions: sessionmaker[Session], frame: pd.DataFrame, duplica
             updated = connection.execute(_LOG_CHANGES, {"now": now}).rowcount
             known = connection.exec_driver_sql(f"SELECT count(*) {_MATCH}").scalar_one()
             connection.execute(_UPSERT, {"now": now})
+            unforecast, examples = unforecast_items(connection)
         finally:
             if dialect == "sqlite":
                 connection.exec_driver_sql("DROP TABLE IF EXISTS temp.actuals_staging")
@@ -224,7 +241,32 @@ def ingest_actuals(sessions: sessionmaker[Session], frame: pd.DataFrame, duplica
         unchanged=int(known) - int(updated),
         duplicates=duplicates,
         seconds=time.perf_counter() - started,
+        unforecast=unforecast,
+        unforecast_examples=examples,
     )
+
+
+# Items of the staged actuals that no row of the forecast log names (its item_id index).
+_UNFORECAST = (
+    "FROM (SELECT DISTINCT item_id FROM actuals_staging) s "
+    "WHERE NOT EXISTS (SELECT 1 FROM forecast_log f WHERE f.item_id = s.item_id)"
+)
+UNFORECAST_EXAMPLES = 5
+
+
+def unforecast_items(connection: Connection) -> tuple[int, list[str]]:
+    """How many of the staged items no logged forecast names, and the first few by name.
+
+    Such actuals are kept (a forecast may come later), but monitoring never reads them until
+    one does, so an id written another way than the model's ("1.0" for "1", "store 3" for
+    "3") was stored silently and its accuracy never appeared."""
+    count = int(connection.exec_driver_sql(f"SELECT count(*) {_UNFORECAST}").scalar_one())
+    if not count:
+        return 0, []
+    rows = connection.exec_driver_sql(
+        f"SELECT s.item_id {_UNFORECAST} ORDER BY s.item_id LIMIT {UNFORECAST_EXAMPLES}"
+    ).all()
+    return count, [str(r[0]) for r in rows]
 
 
 def _stage(connection: Connection, frame: pd.DataFrame, dialect: str) -> None:

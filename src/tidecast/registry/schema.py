@@ -203,7 +203,8 @@ class ForecastRecord(Base):
     # Not a foreign key, like `source_job_id`: the log is written in bulk off the request path.
     model_version_id: Mapped[int] = mapped_column(Integer, index=True)
     job_id: Mapped[str | None] = mapped_column(String(32))
-    item_id: Mapped[str] = mapped_column(String(ITEM_LENGTH))
+    # Indexed: an ingest of actuals asks which of its items no forecast names.
+    item_id: Mapped[str] = mapped_column(String(ITEM_LENGTH), index=True)
     origin: Mapped[datetime] = mapped_column()
     frequency: Mapped[str] = mapped_column(String(32))
     steps: Mapped[int] = mapped_column(Integer)
