@@ -38,12 +38,12 @@ from tidecast.registry.schema import Job
 from tidecast.registry.statuses import JobKind, JobStatus
 from tidecast.service.aws.deploys import container, settle_auto_deploy
 from tidecast.service.aws.errors import in_use, not_found, validation
+from tidecast.service.aws.paging import page, paginate
 from tidecast.service.aws.resources import (
     ENDPOINT,
     JOB,
     Context,
     epoch,
-    page,
     text,
 )
 
@@ -69,6 +69,7 @@ SECONDARY = {
     "register": "GeneratingModelInsightsReport",
 }
 OURS_TO_AWS_METRIC = {ours: aws for aws, ours in SAGEMAKER_METRICS.items()}
+JOB_SORT = {"Name": "AutoMLJobName", "Status": "AutoMLJobStatus"}  # ListAutoMLJobs' SortBy
 
 
 def create_job(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
@@ -274,7 +275,7 @@ def list_jobs(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         if job.error:
             summary["FailureReason"] = job.error
         summaries.append(summary)
-    return {"AutoMLJobSummaries": page(summaries, body)}
+    return page(summaries, body, "AutoMLJobSummaries", sort_fields=JOB_SORT)
 
 
 def stop_job(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
@@ -297,7 +298,7 @@ def list_candidates(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     candidates = sort_candidates(candidates, body.get("SortBy"), body.get("SortOrder"))
     for candidate in candidates:
         candidate.pop("_selected", None)
-    return {"Candidates": candidates[: int(body.get("MaxResults") or 100)]}
+    return paginate(candidates, body, "Candidates")
 
 
 SORT_KEYS = ("CreationTime", "Status", "FinalObjectiveMetricValue")

@@ -26,6 +26,7 @@ from tidecast.registry.errors import NotFound
 from tidecast.registry.schema import ModelVersion
 from tidecast.service.aws.deploys import IMAGE, container, settle_auto_deploy, start_deploy
 from tidecast.service.aws.errors import DEFAULT_VARIANT, AwsError, validation
+from tidecast.service.aws.paging import page
 from tidecast.service.aws.resources import (
     ENDPOINT,
     ENDPOINT_CONFIG,
@@ -33,7 +34,6 @@ from tidecast.service.aws.resources import (
     Context,
     entity_name,
     epoch,
-    page,
     text,
 )
 
@@ -289,7 +289,9 @@ def list_endpoints(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         for v in views
         if status is None or v["EndpointStatus"] == status
     ]
-    return {"Endpoints": page(summaries, body)}
+    return page(
+        summaries, body, "Endpoints", sort_fields={"Name": "EndpointName", "Status": "EndpointStatus"}
+    )
 
 
 def delete_endpoint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:

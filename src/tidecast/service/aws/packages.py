@@ -26,7 +26,8 @@ from tidecast.registry.statuses import ModelStatus
 from tidecast.service.aws.deploys import container
 from tidecast.service.aws.errors import AwsError, validation
 from tidecast.service.aws.hosting import PACKAGE_ARN, resolve_version
-from tidecast.service.aws.resources import PACKAGE, Context, epoch, page, text
+from tidecast.service.aws.paging import page
+from tidecast.service.aws.resources import PACKAGE, Context, epoch, text
 
 KEPT = (
     "ModelPackageDescription",
@@ -86,7 +87,9 @@ def list_groups(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         }
         for g in groups
     ]
-    return {"ModelPackageGroupSummaryList": page(summaries, body, "Ascending")}
+    return page(
+        summaries, body, "ModelPackageGroupSummaryList", "Ascending", {"Name": "ModelPackageGroupName"}
+    )
 
 
 def create_package(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
@@ -217,7 +220,7 @@ def list_packages(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         for v in versions
         if wanted is None or v.status.value == wanted
     ]
-    return {"ModelPackageSummaryList": page(rows, body, "Ascending")}
+    return page(rows, body, "ModelPackageSummaryList", "Ascending", {"Name": "ModelPackageName"})
 
 
 def update_package(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:

@@ -155,11 +155,3 @@ def entity_name(body: dict[str, Any], name: str) -> str:
             f"Member must satisfy regular expression pattern: {NAME.pattern.strip('^$')}"
         )
     return value
-
-
-def page(rows: list[dict[str, Any]], body: dict[str, Any], order: str = "Descending") -> list[dict[str, Any]]:
-    """A List call's rows by CreationTime in the asked SortOrder (`order` by default), at most
-    MaxResults (100 by default). Everything fits on one page: no NextToken is returned."""
-    descending = body.get("SortOrder", order) == "Descending"
-    rows = sorted(rows, key=lambda row: row.get("CreationTime") or 0.0, reverse=descending)
-    return rows[: int(body.get("MaxResults") or 100)]
