@@ -17,6 +17,9 @@ WIDTH, HEIGHT = 640, 280
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 28, 72
 COLORS = ("#2f6db5", "#b7c4d6", "#d9822b", "#5a9e6f")
 TICKS = 5
+CHAR_PX = 6.6  # the width of one character of an 11 px label, near enough to keep labels apart
+LABEL_GAP = 6
+LINE = 13  # a second line of axis labels, under the first
 LABEL_CHARS = 14  # a longer slanted label would run off the left edge; the full one is its tooltip
 
 
@@ -44,12 +47,27 @@ def _range(values: Sequence[float], zero: bool) -> tuple[float, float]:
     return low, high
 
 
+def _nice(low: float, high: float) -> tuple[float, float, float]:
+    """The axis from `low` to `high` widened to whole steps of 1, 2, 2.5 or 5 times a power of
+    ten, about `TICKS` of them: the range and the step.
+
+    Grid lines at fifths of the data's own range were labelled 1.59k, 3.64k, 5.7k, which no one
+    reads at a glance; a range of whole steps keeps a non-negative series' axis at 0."""
+    raw = (high - low) / TICKS
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * (1 - 1e-9))
+    start, stop = math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step
+    return start, stop, step
+
+
 def _axis(low: float, high: float, percent: bool, top: float, bottom: float) -> tuple[str, float, float]:
-    """Horizontal grid lines with their labels; returns the SVG and the mapping scale, offset."""
+    """Horizontal grid lines at round values with their labels; returns the SVG and the mapping
+    scale, offset (the axis may reach past `low` and `high` to the next round value)."""
+    low, high, step = _nice(low, high)
     scale = (bottom - top) / (high - low)
     parts = []
-    for k in range(TICKS + 1):
-        value = low + (high - low) * k / TICKS
+    for k in range(round((high - low) / step) + 1):
+        value = low + step * k
         y = bottom - (value - low) * scale
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e3e3"/>'
@@ -123,14 +141,35 @@ def _polyline(
     return f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="{width}"{extra}/>'
 
 
+def _date_labels(marks: Sequence[tuple[int, float, str]], last: int, y: float) -> list[str]:
+    """The first date, the last and the forecast's first, each on the first of two lines where
+    it overlaps no label already there (a label overlapping on both is left out).
+
+    A short horizon puts the forecast's first date a few pixels from the last one: on one line
+    the two ran together ("1992-09-11992-10-01" on a four-week horizon)."""
+    taken: list[list[tuple[float, float]]] = [[], []]
+    out: list[str] = []
+    for i, x, text in dict.fromkeys(marks):
+        anchor = "start" if i == 0 else "end" if i == last else "middle"
+        width = len(text) * CHAR_PX
+        left = x if anchor == "start" else x - width if anchor == "end" else x - width / 2
+        for row, spans in enumerate(taken):
+            if all(left + width + LABEL_GAP <= a or b + LABEL_GAP <= left for a, b in spans):
+                spans.append((left, left + width))
+                out.append(
+                    f'<text x="{x:.1f}" y="{y + row * LINE:.1f}" text-anchor="{anchor}">{escape(text)}</text>'
+                )
+                break
+    return out
+
+
 def band_svg(chart: BandChart) -> str:
     """History in grey, then the forecast mean in blue inside its shaded outer quantile band."""
     n_hist, n_fc = len(chart.history_y), len(chart.x)
     total = max(n_hist + n_fc - 1, 1)
     low, high = _range([*chart.history_y, *chart.lo, *chart.hi, *chart.mean], zero=False)
-    pad = (high - low) * 0.05
     bottom = HEIGHT - BOTTOM + 40
-    grid, scale, offset = _axis(low - pad, high + pad, False, TOP, bottom)
+    grid, scale, offset = _axis(low, high, False, TOP, bottom)
 
     def x_at(i: int) -> float:
         return LEFT + (WIDTH - LEFT - RIGHT) * i / total
@@ -155,11 +194,7 @@ def band_svg(chart: BandChart) -> str:
     )
     dates = [*chart.history_x, *chart.x]
     last = n_hist + n_fc - 1
-    for i in sorted({0, n_hist, last}):
-        if 0 <= i < len(dates):
-            anchor = "start" if i == 0 else "end" if i == last else "middle"
-            parts.append(
-                f'<text x="{x_at(i):.1f}" y="{bottom + 14}" text-anchor="{anchor}">{escape(dates[i][:10])}</text>'
-            )
+    marks = [(i, x_at(i), dates[i][:10]) for i in (0, last, n_hist) if 0 <= i < len(dates)]
+    parts.extend(_date_labels(marks, last, bottom + 14))
     parts.append(_legend(["history", "forecast", chart.band], ["#555", COLORS[0], "#c0d3ea"]))
     return _frame(chart.title, "".join(parts))
