@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tidecast.reports.document import BandChart, Chart, Report
@@ -40,8 +41,25 @@ dl.summary dt{color:#666}dl.summary dd{margin:0}
 """
 
 
-def _cell(value: Any) -> tuple[str, bool]:
-    """A table cell's text and whether it is text (left-aligned) rather than a number."""
+def _float_style(column: pd.Series) -> str:
+    """How a float column's cells are written, one way for the whole column: "whole" (every
+    value a whole number: 1,088), "fixed" (some value of 100 or more: two decimals each) or ""
+    (each cell to four significant digits, for scores and shares).
+
+    Cell by cell, one column of units read 40 beside 174.00, and 33.7 beside 142.60."""
+    if not pd.api.types.is_float_dtype(column):
+        return ""
+    finite = column[np.isfinite(column.to_numpy(dtype=np.float64))]
+    if finite.empty:
+        return ""
+    if (finite == finite.round()).all() and finite.abs().max() < 1e15:
+        return "whole"
+    return "fixed" if finite.abs().max() >= 100 else ""
+
+
+def _cell(value: Any, style: str = "") -> tuple[str, bool]:
+    """A table cell's text and whether it is text (left-aligned) rather than a number; `style`
+    is its column's `_float_style`."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–", False
     if isinstance(value, bool):
@@ -51,7 +69,9 @@ def _cell(value: Any) -> tuple[str, bool]:
     if isinstance(value, float):
         if math.isinf(value):
             return "∞" if value > 0 else "−∞", False
-        return (f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"), False
+        if style == "whole":
+            return f"{value:,.0f}", False
+        return (f"{value:,.2f}" if style == "fixed" or abs(value) >= 100 else f"{value:.4g}"), False
     if isinstance(value, pd.Timestamp):
         return value.isoformat()[:19].removesuffix("T00:00:00"), True
     return str(value), True
@@ -61,11 +81,12 @@ def table_html(frame: pd.DataFrame) -> str:
     if frame.empty:
         return '<p class="empty">none</p>'
     head = "".join(f"<th{_align(frame[c])}>{escape(str(c))}</th>" for c in frame.columns)
+    styles = [_float_style(frame[c]) for c in frame.columns]
     rows = []
     for record in frame.head(MAX_ROWS).itertuples(index=False):
         cells = []
-        for value in record:
-            text, is_text = _cell(value.item() if hasattr(value, "item") else value)
+        for value, style in zip(record, styles, strict=True):
+            text, is_text = _cell(value.item() if hasattr(value, "item") else value, style)
             cells.append(f'<td class="text">{escape(text)}</td>' if is_text else f"<td>{escape(text)}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     more = f'<p class="empty">first {MAX_ROWS} of {len(frame)} rows</p>' if len(frame) > MAX_ROWS else ""
