@@ -36,6 +36,12 @@ export function num(value, digits = 3) {
   return value.toLocaleString(undefined, { maximumFractionDigits: abs >= 100 ? 1 : digits });
 }
 
+// An ISO time at midnight as its date alone ("1992-09-10T00:00:00" -> "1992-09-10"): daily and
+// weekly forecasts' timestamps, as the HTML report writes them; any other text is left as it is.
+export function day(text) {
+  return typeof text === "string" ? text.replace(/^(\d{4}-\d\d-\d\d)T00:00:00(\.0+)?(Z|\+00:00)?$/, "$1") : text;
+}
+
 export function pct(value) {
   return value === null || value === undefined ? "–" : `${(value * 100).toFixed(1)}%`;
 }

@@ -4,7 +4,7 @@
 // the actuals observed since the forecast was made.
 
 import { api, feature, path } from "../api.js";
-import { clear, empty, h, num } from "../dom.js";
+import { clear, day, empty, h, num } from "../dom.js";
 import { align, epoch, nonZeroSpans, timeChart } from "../charts.js";
 import { sourceSelect, sources } from "./sources.js";
 
@@ -161,5 +161,5 @@ function forecastTable(item) {
     h("div", { class: "scroll" }, h("table", {},
       h("thead", {}, h("tr", {}, h("th", {}, "timestamp"), columns.map((c) => h("th", { class: "num" }, c)))),
       h("tbody", {}, f.timestamp.map((t, i) =>
-        h("tr", {}, h("td", {}, t.replace("T00:00:00", "")), columns.map((c) => h("td", { class: "num" }, num(f[c][i])))))))));
+        h("tr", {}, h("td", {}, day(t)), columns.map((c) => h("td", { class: "num" }, num(f[c][i])))))))));
 }

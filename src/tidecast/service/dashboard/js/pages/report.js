@@ -3,7 +3,7 @@
 // (the same report `tidecast report` writes). Item ids open the item in the forecast explorer.
 
 import { api, feature, path } from "../api.js";
-import { bar, clear, empty, h, num, stat, table } from "../dom.js";
+import { bar, clear, day, empty, h, num, stat, table } from "../dom.js";
 import { sourceSelect, sources } from "./sources.js";
 
 const LEVELS = ["0.9", "0.95", "0.98", "0.99"];
@@ -70,9 +70,16 @@ function recordTable(rows, source) {
     value: (r) =>
       key === "item_id"
         ? h("a", { href: `#/explorer?${new URLSearchParams({ source, item: r[key] })}` }, r[key])
-        : typeof r[key] === "number" ? num(r[key]) : r[key] ?? "–",
+        : cellText(r[key]),
   }));
   return table(columns, rows);
+}
+
+// A report table's value as the page writes it: numbers formatted, a midnight time as its date
+// (the JSON's "1992-09-10T00:00:00", which the page showed as it came), nothing as a dash.
+export function cellText(value) {
+  if (typeof value === "number") return num(value);
+  return value === null || value === undefined ? "–" : day(value);
 }
 
 // A bar chart of the report's data (label -> value) as a small table of bars.
