@@ -19,7 +19,7 @@ from tidecast.data.ahead import ahead_note, rows_ahead, zero_tail_note, zero_wri
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.filling import keeps_zero_runs
 from tidecast.data.frequency import check_horizon
-from tidecast.data.ingest import canonical_keys, to_canonical
+from tidecast.data.ingest import canonical_keys, in_user_names, to_canonical
 from tidecast.data.io import READ_AS_TEXT, read_table
 from tidecast.data.item_keys import (
     compose,
@@ -131,14 +131,15 @@ class Preparer:
         if later.any():
             problems.append(ahead_note(self.ahead))
             canonical = canonical.loc[~later].reset_index(drop=True)
-        prepared = prepare(
-            canonical,
-            freq=freq,
-            filling=filling,
-            aggregation=canonical_mapping(self.aggregation, self.target_col),
-            static_columns=roles["static"],
-            horizon=horizon,
-        )
+        with in_user_names(self.item_col, self.timestamp_col, self.target_col):
+            prepared = prepare(
+                canonical,
+                freq=freq,
+                filling=filling,
+                aggregation=canonical_mapping(self.aggregation, self.target_col),
+                static_columns=roles["static"],
+                horizon=horizon,
+            )
         return prepared, problems
 
     # ---- covariates ------------------------------------------------------------------
@@ -285,7 +286,8 @@ class Preparer:
             )
         else:  # no row for these items (a batch chunk): each column's futurefill, or an error naming them
             canonical = pd.DataFrame({ITEM_ID: [], TIMESTAMP: pd.to_datetime([]), **{c: [] for c in known}})
-        return fill_future(canonical, panel, spec.freq, horizon, known, plan, steps)
+        with in_user_names(spec.item_col, spec.timestamp_col):
+            return fill_future(canonical, panel, spec.freq, horizon, known, plan, steps)
 
     @staticmethod
     def future_in_data(
@@ -295,7 +297,8 @@ class Preparer:
         series' horizon as a given future is, with a note that it came from the data."""
         from tidecast.data.future import fill_future
 
-        future = fill_future(ahead, panel, spec.freq, horizon, spec.known_covariates, plan)
+        with in_user_names(spec.item_col, spec.timestamp_col):
+            future = fill_future(ahead, panel, spec.freq, horizon, spec.known_covariates, plan)
         note = (
             f"known covariates over the horizon: the data's own {len(ahead)} rows after its last target date"
         )

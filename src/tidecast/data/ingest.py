@@ -7,7 +7,8 @@ first offending rows in the user's own column names, so the user can find them i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
@@ -144,6 +145,23 @@ def canonical_names(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
         columns={spec.item_col: ITEM_ID, spec.timestamp_col: TIMESTAMP}
     )
     return out.assign(**{ITEM_ID: id_texts(out[ITEM_ID])}) if ITEM_ID in out.columns else out
+
+
+@contextmanager
+def in_user_names(item_col: str, timestamp_col: str, target_col: str | None = None) -> Iterator[None]:
+    """Re-raise a DataError from a check on the canonical panel or future (the grid in
+    `prepare`, the future's fill) with its rows in the user's column names: they showed
+    ``item_id`` and ``timestamp``, columns the user's file does not have, and an item keyed by
+    several columns as one joined id instead of its parts."""
+    try:
+        yield
+    except DataError as exc:
+        if not exc.rows:
+            raise
+        names = {ITEM_ID: item_col, TIMESTAMP: timestamp_col, TARGET: target_col or TARGET}
+        rows = split(pd.DataFrame(exc.rows).rename(columns=names), item_col)
+        shown = [{str(k): _plain(v) for k, v in row.items()} for row in rows.to_dict("records")]
+        raise DataError(exc.bare, shown, exc.positions) from None
 
 
 def canonical_keys(options: Mapping[str, V], target_col: str) -> dict[str, V]:
