@@ -498,7 +498,7 @@ def test_sagemaker_invocations(
     assert [json.loads(line) for line in jsonl.text.splitlines()] == expected["predictions"] * 2
     assert_problem(
         client.post(
-            "/endpoints/sales/invocations", content="x", headers={**headers, "Content-Type": "text/csv"}
+            "/endpoints/sales/invocations", content="x", headers={**headers, "Content-Type": "text/plain"}
         ),
         415,
     )

@@ -291,7 +291,7 @@ def test_json_lines_answers_one_prediction_per_line(weekly: LoadedModel) -> None
 
 def test_content_type_and_malformed_json(weekly: LoadedModel) -> None:
     with pytest.raises(Problem) as info:
-        rc.invoke(weekly, b"a,b\n1,2", "text/csv")
+        rc.invoke(weekly, b"a,b\n1,2", "text/plain")
     assert info.value.status == 415
     with pytest.raises(Problem) as info:
         rc.invoke(weekly, b"{not json", "application/json")

@@ -33,6 +33,8 @@ level: a 0.95 answered with the 0.9 would be a wrong number under the right labe
 ``start`` off the model's grid is refused too: for a fixed step (days, hours...) the grid is
 the training data's (a daily model trained on midnights refuses 05:00), for calendar
 frequencies the anchor (a W-SUN model refuses a Tuesday).
+
+A ``text/csv`` body is SageMaker Autopilot's layout instead, answered by `runtime_csv`.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.service.predictor import ItemForecast, LoadedModel
 from tidecast.service.problems import Problem, from_validation_error, invalid, payload_too_large
 from tidecast.service.requests import DEFAULT_LIMITS, FiniteNumber, Limits, TargetValue, resolve_quantiles
+from tidecast.service.runtime_csv import CSV, invoke_csv
 
 JSON = "application/json"
 JSON_LINES = "application/jsonlines"
@@ -93,9 +96,14 @@ def invoke(
     """SageMaker's ``/invocations``: the body in `content_type`, the answer in the type `accept`
     asks for (JSON or JSON Lines; by default the request's type), and that type."""
     kind = _media(content_type) or JSON
+    if kind == CSV:  # SageMaker Autopilot's layout: the training data's rows (`runtime_csv`)
+        _csv_accepted(accept)
+        return invoke_csv(model, body if not isinstance(body, dict) else json.dumps(body), limits), CSV
     if kind not in CONTENT_TYPES:
         raise Problem(
-            415, "Unsupported media type", f"content type {content_type!r}; use {JSON} or {JSON_LINES}"
+            415,
+            "Unsupported media type",
+            f"content type {content_type!r}; use {JSON}, {JSON_LINES} or {CSV}",
         )
     answer = answer_type(accept, JSON if kind == JSON else JSON_LINES)
     if kind == JSON:
@@ -132,6 +140,15 @@ def answer_type(accept: str | None, default: str) -> str:
     raise Problem(
         406, "Not acceptable", f"Accept {accept!r}: the answer is {JSON} or {JSON_LINES}", field="Accept"
     )
+
+
+def _csv_accepted(accept: str | None) -> None:
+    """A CSV request is answered in CSV: 406 when ``Accept`` allows neither it nor anything."""
+    medias = [_media(part) for part in (accept or "").split(",") if part.strip()]
+    if medias and not any(m in (CSV, "text/*", "*/*") for m in medias):
+        raise Problem(
+            406, "Not acceptable", f"Accept {accept!r}: a {CSV} request is answered in {CSV}", field="Accept"
+        )
 
 
 def _media(value: str) -> str:

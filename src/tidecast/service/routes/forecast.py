@@ -87,7 +87,7 @@ async def _invoke(request: Request, state: ServiceState, name: str) -> Response:
 
 @router.post(
     "/endpoints/{name}/invocations",
-    summary="SageMaker runtime InvokeEndpoint (DeepAR JSON or JSON Lines)",
+    summary="SageMaker runtime InvokeEndpoint (DeepAR JSON or JSON Lines, or Autopilot CSV)",
     tags=["sagemaker"],
 )
 async def invoke_named(name: str, request: Request, state: StateDep) -> Response:
