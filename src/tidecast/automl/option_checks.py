@@ -119,6 +119,18 @@ def check_filling(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     return value
 
 
+def check_aggregation(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The method names of an aggregation spec, checked under the user's column names (the
+    data's check, after the rename, named the target 'target'); the columns are checked
+    against the data."""
+    from tidecast.data.aggregation import AGGREGATIONS
+
+    for column, method in (value or {}).items():
+        if method not in AGGREGATIONS:
+            raise ConfigError(f"unknown aggregation {method!r} for {column!r}: use {', '.join(AGGREGATIONS)}")
+    return value
+
+
 def check_model_params(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     from tidecast.models.catalog import model_names
 

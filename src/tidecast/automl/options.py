@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tidecast.automl.option_checks import (
+    check_aggregation,
     check_date_format,
     check_filling,
     check_frequency,
@@ -218,6 +219,7 @@ OPTIONS: tuple[Option, ...] = (
         "--aggregation",
         ("aggregation",),
         parse=json_option("--aggregation"),
+        check=check_aggregation,
     ),
     Option(
         "known_covariates",

@@ -17,9 +17,9 @@ import pandas as pd
 
 from tidecast.data.ahead import ahead_note, rows_ahead, zero_tail_note, zero_written_tail
 from tidecast.data.arrays import SeriesArrays
-from tidecast.data.filling import keeps_zero_runs
+from tidecast.data.filling import EVERY, keeps_zero_runs
 from tidecast.data.frequency import check_horizon
-from tidecast.data.ingest import canonical_keys, in_user_names, to_canonical
+from tidecast.data.ingest import canonical_keys, check_option_columns, in_user_names, to_canonical
 from tidecast.data.io import READ_AS_TEXT, read_table
 from tidecast.data.item_keys import (
     compose,
@@ -96,6 +96,9 @@ class Preparer:
     ) -> tuple[PreparedData, list[Problem]]:
         """Read, validate and prepare data given in the user's columns (training or newer)."""
         roles = self.roles()
+        varying = [self.target_col, *roles["known"], *roles["past"]]
+        check_option_columns(self.filling, "filling", varying, also=(EVERY,))
+        check_option_columns(self.aggregation, "aggregation", [*varying, *roles["static"]])
         if isinstance(data, str | Path):
             used = [
                 *text_columns(self.item_col),

@@ -7,7 +7,7 @@ first offending rows in the user's own column names, so the user can find them i
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -185,9 +185,9 @@ def _check_names(frame: pd.DataFrame, columns: list[str], extras: list[str]) -> 
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         available = dict.fromkeys([*frame.attrs.get(SOURCE_COLUMNS, []), *map(str, frame.columns)])
-        near = [f"{c!r} for {m!r}" for m in missing for c in available if _same_name(c, m)]
+        hint = _near_hint(missing, available)
+        near = bool(hint)
         missing = [missing_name(c, list(frame.columns)) for c in missing]
-        hint = f" (did you mean {', '.join(near)}? names differ in spaces or case)" if near else ""
         wide = "" if near else wide_hint(list(available))
         if wide:
             hint = wide
@@ -200,6 +200,27 @@ def _check_names(frame: pd.DataFrame, columns: list[str], extras: list[str]) -> 
         raise DataError(
             f"missing column(s) {missing}; available columns: {shown_columns(list(available))}{hint}"
         )
+
+
+def check_option_columns(
+    options: Mapping[str, object] | None, option: str, columns: Sequence[str], also: Sequence[str] = ()
+) -> None:
+    """Refuse a per-column option (filling, aggregation) keyed by a column the run does not
+    read, in the user's names: checked after the rename, the error listed the canonical
+    'target', which the user's file does not have. `also` are keys that name no column ("*")."""
+    allowed = {*columns, *also, TARGET}  # "target" names the target whatever the file calls it
+    unknown = [str(c) for c in options or {} if c not in allowed]
+    if unknown:
+        hint = _near_hint(unknown[:1], columns) or " (a covariate needs a role: known or past covariates)"
+        raise ConfigError(
+            f"{option} given for unknown column {unknown[0]!r}; it may name {list(columns)}{hint}"
+        )
+
+
+def _near_hint(missing: Sequence[str], available: Iterable[str]) -> str:
+    """The names `missing` were likely meant as, where they differ only in case or spaces."""
+    near = [f"{c!r} for {m!r}" for m in missing for c in available if _same_name(c, m)]
+    return f" (did you mean {', '.join(near)}? names differ in spaces or case)" if near else ""
 
 
 def _same_name(a: str, b: str) -> bool:
