@@ -3,6 +3,7 @@ driven by Playwright; skipped with the reason when either is missing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,3 +68,35 @@ def search_item(page: Any, url: str, source: str, typed: str, item: str) -> None
     page.click(f"#item-suggestions li:text-is('{item}')")
     page.wait_for_selector("body[data-state=ready]")
     page.wait_for_selector("#item-chart canvas")
+
+
+MODULE_ORIGIN = "http://dashboard.test"
+
+
+def module_call(browser: Any, module: str, expression: str) -> Any:
+    """`expression` (over the exports `m` of the dashboard module at `module`, a path under
+    the package's assets) evaluated in a fresh page; the page's requests are answered from the
+    assets on disk (no server). A thrown error comes back as {"error": its message}."""
+    from tidecast.service.routes.dashboard import ASSETS
+
+    def serve(route: Any) -> None:
+        path = route.request.url.removeprefix(MODULE_ORIGIN + "/")
+        if not path:
+            route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>module</title>")
+        elif (ASSETS / path).is_file():
+            route.fulfill(status=200, content_type="text/javascript", body=(ASSETS / path).read_text())
+        else:
+            route.fulfill(status=404, body="")
+
+    page = browser.new_page()
+    try:
+        page.route(MODULE_ORIGIN + "/**", serve)
+        page.goto(MODULE_ORIGIN + "/")
+        return page.evaluate(
+            f"""async () => {{
+                const m = await import({json.dumps("/" + module)});
+                try {{ return {{ value: {expression} }}; }} catch (error) {{ return {{ error: error.message }}; }}
+            }}"""
+        )
+    finally:
+        page.close()
