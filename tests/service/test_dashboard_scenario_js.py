@@ -1,36 +1,28 @@
 """The what-if page's helpers (js/scenario.js: a future CSV as rows, the request body, the
-chart columns) run under Node.js, where it is installed."""
+chart columns), run in Chromium (`browser.module_call`)."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
+from typing import Any
 
 import pytest
+from browser import chromium_browser, module_call, needs_chromium
 
-from tidecast.service.routes.dashboard import ASSETS
-
-NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+pytestmark = needs_chromium
 
 
-def run(expression: str) -> object:
-    script = f"""
-    const m = await import({json.dumps((ASSETS / "js" / "scenario.js").as_uri())});
-    let out;
-    try {{ out = {{ value: {expression} }}; }} catch (error) {{ out = {{ error: error.message }}; }}
-    console.log(JSON.stringify(out));
-    """
-    assert NODE is not None
-    done = subprocess.run(
-        [NODE, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+@pytest.fixture(scope="module")
+def run(request: pytest.FixtureRequest) -> Any:
+    """`expression` over js/scenario.js's exports `m`: {"value": ...} or {"error": message}."""
+    browser = request.getfixturevalue("browser")
+    return lambda expression: module_call(browser, "js/scenario.js", expression)
 
 
-def test_when_a_future_csv_is_read_then_numbers_are_numbers_and_quoted_commas_stay() -> None:
+browser = chromium_browser
+
+
+def test_when_a_future_csv_is_read_then_numbers_are_numbers_and_quoted_commas_stay(run: Any) -> None:
     text = 'item_id,timestamp,promotion,note\\r\\n"a,1",2024-01-01,1,\\n"b ""x""",2024-01-02,0.5,hi\\n\\n'
     assert run(f"m.parseCsv('{text}')") == {
         "value": [
@@ -41,7 +33,7 @@ def test_when_a_future_csv_is_read_then_numbers_are_numbers_and_quoted_commas_st
     assert run("m.parseCsv('a,b\\n1')") == {"error": "line 2 of the future file has 1 fields, the header 2"}
 
 
-def test_when_the_form_is_sent_then_the_body_is_the_apis_and_mistakes_are_named() -> None:
+def test_when_the_form_is_sent_then_the_body_is_the_apis_and_mistakes_are_named(run: Any) -> None:
     body = run("m.requestBody(' a, b ,', [{item_id: 'a'}], '[{\"covariate\": \"promotion\", \"set\": 1}]')")
     assert body == {
         "value": {
@@ -52,23 +44,25 @@ def test_when_the_form_is_sent_then_the_body_is_the_apis_and_mistakes_are_named(
     }
     assert run("m.requestBody('', [], '[]')") == {"error": "name at least one item"}
     assert run("m.requestBody('a', [], '{nope')")["error"].startswith("the rules are not JSON")  # type: ignore[index]
-    own = run("JSON.parse(m.exampleRules(['deal', 'feat']))")
+    own = run("JSON.parse(m.exampleRules(['deal', 'feat'], 4))")  # a 4-week model has no step 7
     assert own == {
         "value": {
-            "name": "deal week",
-            "rules": [{"covariate": "deal", "set": 1, "where": {"step": {"to": 7}}}],
+            "name": "deal, steps 1-4",
+            "rules": [{"covariate": "deal", "set": 1, "where": {"step": {"to": 4}}}],
         }
     }
+    daily = run("JSON.parse(m.exampleRules(['promo'], 14))")
+    assert daily["value"]["rules"][0]["where"] == {"step": {"to": 7}}
     example = run("JSON.parse(m.EXAMPLE_RULES)")
     assert example == {
         "value": {
-            "name": "promotion week",
+            "name": "promotion, steps 1-7",
             "rules": [{"covariate": "promotion", "set": 1, "where": {"step": {"to": 7}}}],
         }
     }
 
 
-def test_when_an_answer_is_drawn_then_baseline_and_scenario_share_the_timestamps() -> None:
+def test_when_an_answer_is_drawn_then_baseline_and_scenario_share_the_timestamps(run: Any) -> None:
     item = {"timestamps": ["2024-01-01", "2024-01-02"], "baseline": [1, 2], "scenario": [1, 3]}
     columns = run(f"m.comparisonColumns({json.dumps(item)}).map((c) => [c.key, c.x, c.y])")
     assert columns == {

@@ -64,12 +64,15 @@ export function comparisonColumns(item) {
   ];
 }
 
-// The example rules for a model whose known covariates are `covariates`: its first one set to 1
-// over the first week (a promotion week on the demo); "promotion" when they are not known yet.
-export function exampleRules(covariates) {
+// The example rules for a model whose known covariates are `covariates` and whose horizon is
+// `horizon`: its first covariate set to 1 over the first 7 steps (a promotion week on daily
+// data), or over the whole horizon when it is shorter (a 4-week model has no step 7);
+// "promotion" over 7 steps when they are not known yet.
+export function exampleRules(covariates, horizon) {
   const covariate = (covariates && covariates[0]) || "promotion";
+  const to = Math.min(7, horizon > 0 ? horizon : 7);
   return JSON.stringify(
-    { name: `${covariate} week`, rules: [{ covariate, set: 1, where: { step: { to: 7 } } }] },
+    { name: `${covariate}, steps 1-${to}`, rules: [{ covariate, set: 1, where: { step: { to } } }] },
     null,
     2,
   );

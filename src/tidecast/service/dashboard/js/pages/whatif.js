@@ -24,7 +24,7 @@ export async function render(main, params, ctx) {
   const prefill = async () => {
     const described = await api(path("/v1/endpoints", endpoint.value)).catch(() => null);
     if (!described || rules.value !== example) return;
-    example = exampleRules(described.known_covariates);
+    example = exampleRules(described.known_covariates, described.horizon);
     rules.value = example;
   };
   endpoint.addEventListener("change", prefill);
