@@ -83,7 +83,8 @@ def to_canonical(
         first = np.flatnonzero(duplicate)[:MAX_ROWS_SHOWN]
         positions = np.unique(np.concatenate([order[first], order[first + 1]]))
         raise _error(
-            f"{int(duplicate.sum())} duplicate ({item_col}, {timestamp_col}) pairs: each series may "
+            f"{int(duplicate.sum())} duplicate ({', '.join([*item_parts(item_col), timestamp_col])}) pairs: "
+            "each series may "
             "have one row per timestamp (aggregate them first, or ask for a coarser frequency)",
             frame,
             positions,
@@ -377,10 +378,13 @@ def _array(values: pd.Series) -> np.ndarray:
 
 
 def _error(problem: str, frame: pd.DataFrame, positions: np.ndarray, columns: list[str]) -> DataError:
-    """A DataError showing the first offending rows, as dicts in the user's column names."""
+    """A DataError showing the first offending rows, as dicts in the user's column names: an
+    item key of several columns (`columns[0]`, joined by `compose`) as those columns again."""
     first = np.asarray(positions)[:MAX_ROWS_SHOWN]
-    picked = frame.iloc[first][list(dict.fromkeys(columns))].to_dict("records")
-    rows = [{str(k): _plain(v) for k, v in row.items()} for row in picked]
+    picked = frame.iloc[first][list(dict.fromkeys(columns))]
+    if all(part in frame.columns for part in item_parts(columns[0])):  # the key was composed
+        picked = split(picked, columns[0])
+    rows = [{str(k): _plain(v) for k, v in row.items()} for row in picked.to_dict("records")]
     return DataError(problem, rows, first.tolist())
 
 
