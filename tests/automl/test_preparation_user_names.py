@@ -63,3 +63,21 @@ def test_when_a_future_value_is_not_a_number_then_its_row_shows_the_users_column
     with pytest.raises(DataError, match="'Promo' is numeric in the history") as info:
         preparer.future(future, prepared.panel, spec, 2, None)
     assert info.value.rows == [{"SKU": "a", "Date": "2024-01-22T00:00:00", "Promo": "lots"}]
+
+
+@pytest.mark.parametrize(
+    ("date", "problem"),
+    [
+        ("2024-01-32", "column 'Date' has 1 values that are not timestamps"),
+        ("2024-01-21", "1 duplicate (SKU, Date)"),
+    ],
+)
+def test_when_the_future_file_is_malformed_then_the_error_says_it_is_the_future(date, problem):
+    data = sales({"SKU": ["a"]})
+    preparer = Preparer(item_col="SKU", timestamp_col="Date", target_col="Sales", known_covariates="Promo")
+    prepared, spec, _ = preparer.training(data, None, 2)
+    future = pd.DataFrame({"SKU": ["a", "a"], "Date": ["2024-01-21", date], "Promo": [1.0, 0.0]})
+    with pytest.raises(DataError) as info:
+        preparer.future(future, prepared.panel, spec, 2, None)
+    assert str(info.value).startswith(f"the future covariates: {problem}")
+    assert info.value.positions == (1,) or info.value.positions == (0, 1)

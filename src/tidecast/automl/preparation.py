@@ -278,15 +278,18 @@ class Preparer:
                 f"{self.timestamp_col!r} and every known covariate {list(known)}"
             )
         if len(frame):
-            canonical, _ = to_canonical(
-                frame,
-                item_col=self.item_col,
-                timestamp_col=self.timestamp_col,
-                target_col=None,
-                known_covariates=known,
-                date_format=self.date_format,
-                text_covariates=self.text_covariates,
-            )
+            try:
+                canonical, _ = to_canonical(
+                    frame,
+                    item_col=self.item_col,
+                    timestamp_col=self.timestamp_col,
+                    target_col=None,
+                    known_covariates=known,
+                    date_format=self.date_format,
+                    text_covariates=self.text_covariates,
+                )
+            except DataError as exc:  # the data and its future share their columns: say which
+                raise DataError(f"the future covariates: {exc.bare}", exc.rows, exc.positions) from None
         else:  # no row for these items (a batch chunk): each column's futurefill, or an error naming them
             canonical = pd.DataFrame({ITEM_ID: [], TIMESTAMP: pd.to_datetime([]), **{c: [] for c in known}})
         with in_user_names(spec.item_col, spec.timestamp_col):
