@@ -47,6 +47,9 @@ API_KEY_HEADER = "X-API-Key"
 SIGV4 = "AWS4-HMAC-SHA256"
 KEY_CACHE_SECONDS = 5.0  # how long a key revoked by another process may still be accepted here
 KEY_CACHE_SIZE = 1_024  # distinct live keys remembered per process; the oldest go first
+# A request that carries no key and no signature at all (AWS answers it apart from a bad key:
+# MissingAuthenticationTokenException, not UnrecognizedClientException).
+MISSING_CREDENTIALS = TYPE_BASE + "missing-credentials"
 
 
 def new_token() -> str:
@@ -263,8 +266,11 @@ class Authenticator:
             return await self.signatures.caller(request)  # an X-API-Key, when sent too, decides
         token = token_from(request)
         if token is None:
-            raise _unauthorized(
-                f"send an API key in the {API_KEY_HEADER} header or as 'Authorization: Bearer <key>'"
+            raise Problem(
+                401,
+                "Unauthorized",
+                f"send an API key in the {API_KEY_HEADER} header or as 'Authorization: Bearer <key>'",
+                type_=MISSING_CREDENTIALS,
             )
         found = self.keys.cached(token)
         if found is None:
@@ -275,7 +281,8 @@ class Authenticator:
 
     async def admit(self, request: Request, role: ApiKeyRole) -> Caller:
         """The caller of `request` if its key has `role` (admins are admitted everywhere); 401
-        without a valid key, 403 with a key of another role."""
+        without a valid key (of type `MISSING_CREDENTIALS` when it sent none), 403 with a key of
+        another role."""
         caller = await self.caller(request)
         if not caller.may(role):
             raise Problem(

@@ -5,7 +5,8 @@ boto3's ``sagemaker`` client and ``aws sagemaker ...`` send every call as ``POST
 operation's input as a JSON object; the answer is the output as JSON (timestamps in epoch
 seconds), an error AWS's ``{"__type", "message"}`` with ``x-amzn-ErrorType``. `OPERATIONS`
 maps each supported operation to its handler (one module per resource family); anything else
-is ``UnknownOperationException``. Admin keys or credentials only.
+is ``UnknownOperationException``. Admin keys or credentials only, checked before anything
+else: a caller who is not admitted learns nothing about the operations.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import tidecast.service.aws.packages as packages
 from tidecast.errors import TidecastError
 from tidecast.registry.errors import ServiceError
 from tidecast.registry.statuses import ApiKeyRole
-from tidecast.service.aws.errors import AMZ_JSON, AwsError, aws_response, control_code
+from tidecast.service.aws.errors import AMZ_JSON, AwsError, aws_response, control_code, control_error
 from tidecast.service.aws.resources import Context
 from tidecast.service.problems import Problem
 
@@ -66,8 +67,8 @@ router = APIRouter(tags=["sagemaker"])
 async def control_plane(request: Request) -> Response:
     context: Context = request.app.state.aws
     try:
-        handler, operation = _operation(request.headers.get("X-Amz-Target", ""))
         await context.state.auth.admit(request, ApiKeyRole.ADMIN)
+        handler, operation = _operation(request.headers.get("X-Amz-Target", ""))
         body = _body(await request.body())
         out = await run_in_threadpool(handler, context, body)
     except AwsError as exc:
@@ -77,9 +78,7 @@ async def control_plane(request: Request) -> Response:
     except TidecastError as exc:  # a model that cannot be read or registered, bad data
         return aws_response(AwsError("ValidationException", str(exc)))
     except Problem as exc:
-        return aws_response(
-            AwsError(control_code(exc.status), exc.detail, exc.status if exc.status >= 500 else None)
-        )
+        return aws_response(control_error(exc))
     log.info("SageMaker.%s answered", operation)
     return Response(json.dumps(out), media_type=AMZ_JSON)
 

@@ -17,6 +17,12 @@ problems, an unknown endpoint or item), ``ModelError`` (the model could not answ
 ``ServiceUnavailable``/``InternalFailure`` (5xx), and boto3's ``client.exceptions`` are built
 from those names, so the runtime answers with them; everything else with the control plane's
 ``ValidationException``, ``ResourceNotFound``, ``ResourceInUse``, ``AccessDeniedException``.
+
+Authentication comes first and is answered as AWS answers it, on both APIs (403): a request
+with no credentials at all is ``MissingAuthenticationTokenException`` (before, it was
+``UnrecognizedClientException`` with a message about API keys, 401 on the runtime), an unknown
+or revoked key ``UnrecognizedClientException``, a key without the role
+``AccessDeniedException``.
 """
 
 from __future__ import annotations
@@ -27,12 +33,19 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tidecast.service.auth import MISSING_CREDENTIALS
 from tidecast.service.problems import TYPE_BASE, Problem
 
 ERROR_TYPE_HEADER = "x-amzn-ErrorType"
 AMZ_JSON = "application/x-amz-json-1.1"
 VARIANT_HEADER = "X-Amzn-Invoked-Production-Variant"
 DEFAULT_VARIANT = "AllTraffic"  # SageMaker's name for an endpoint's only variant
+MISSING_TOKEN = "MissingAuthenticationTokenException"
+MISSING_TOKEN_MESSAGE = (
+    "Missing Authentication Token: sign the request with an access key pair "
+    "(tidecast keys create-aws), as boto3 and the AWS CLI do"
+)
+AUTH_CODES = (MISSING_TOKEN, "UnrecognizedClientException", "AccessDeniedException")
 
 # The codes used, with the status AWS answers them with.
 STATUS = {
@@ -99,12 +112,12 @@ def runtime_code(status: int, problem_type: str) -> str:
         return "ServiceUnavailable" if status == 503 else "InternalFailure"
     if problem_type.endswith(("model-error", "model-load-failed")):
         return "ModelError"
-    return _auth_code(status) or "ValidationError"
+    return _auth_code(status, problem_type) or "ValidationError"
 
 
-def control_code(status: int) -> str:
+def control_code(status: int, problem_type: str = "") -> str:
     """The control plane's error for a problem of `status` (for problems not raised as AwsError)."""
-    auth = _auth_code(status)
+    auth = _auth_code(status, problem_type)
     if auth is not None:
         return auth
     if status == 404:
@@ -116,9 +129,18 @@ def control_code(status: int) -> str:
     return "ValidationException"
 
 
-def _auth_code(status: int) -> str | None:
-    """401 (no key or an unknown one) and 403 (a key without the role) as AWS names them."""
-    return {401: "UnrecognizedClientException", 403: "AccessDeniedException"}.get(status)
+def _auth_code(status: int, problem_type: str) -> str | None:
+    """401 (no credentials, or an unknown key) and 403 (a key without the role) as AWS names them."""
+    if status == 401:
+        return MISSING_TOKEN if problem_type == MISSING_CREDENTIALS else "UnrecognizedClientException"
+    return "AccessDeniedException" if status == 403 else None
+
+
+def control_error(problem: Problem) -> AwsError:
+    """A problem raised inside the control plane (authentication's, a route's) as AWS's error."""
+    code = control_code(problem.status, problem.type)
+    message = MISSING_TOKEN_MESSAGE if code == MISSING_TOKEN else problem.detail
+    return AwsError(code, message, problem.status if problem.status >= 500 else None)
 
 
 def is_runtime_path(path: str) -> bool:
@@ -193,7 +215,11 @@ def _aws_problem(start: Message, raw: bytes, runtime: bool) -> tuple[Message, by
         runtime_code(status, str(body.get("type", ""))) if runtime else control_code(status)
     )
     body["__type"] = code
+    if code == MISSING_TOKEN:  # AWS's words: nothing about tidecast's own API keys
+        body["message"] = MISSING_TOKEN_MESSAGE
     body.setdefault("message", str(body.get("detail", "")))
+    if code in AUTH_CODES:  # AWS answers them 403 on the runtime too (tidecast's native 401)
+        status = body["status"] = STATUS[code]
     payload = json.dumps(body).encode()
     headers = [
         (name, value)
@@ -204,7 +230,7 @@ def _aws_problem(start: Message, raw: bytes, runtime: bool) -> tuple[Message, by
         (b"content-length", str(len(payload)).encode()),
         (ERROR_TYPE_HEADER.lower().encode(), code.encode()),
     ]
-    return {**start, "headers": headers}, payload
+    return {**start, "status": status, "headers": headers}, payload
 
 
 def _with_variant(message: Message, scope: Scope, variant_of: Any) -> Message:
