@@ -187,3 +187,25 @@ def test_when_a_model_holds_the_jobs_model_name_then_its_endpoint_fails_with_the
     endpoint = ok(aws("DescribeEndpoint", {"EndpointName": "shop"}))
     assert endpoint["EndpointStatus"] == "Failed"
     assert endpoint["FailureReason"].startswith("a model named weekly-job-model already exists")
+
+
+def test_when_an_ended_job_is_stopped_then_the_refusal_names_the_job_and_its_status(
+    aws: Any, database: Database
+) -> None:
+    """It named tidecast's internal job id ("job 'de116c00…' has already ended (Completed)")."""
+    ok(aws("CreateAutoMLJobV2", job()))
+    ok(aws("CreateAutoMLJobV2", job("queued-job")))
+    store = JobStore(database.sessions)
+    claimed = store.claim_next(1, "h")
+    assert claimed is not None and claimed.name == "weekly-job"
+    store.complete(claimed.id, [], None)
+    message = refused(aws("StopAutoMLJob", {"AutoMLJobName": "weekly-job"}), "ValidationException")
+    assert message == (
+        "The request was rejected because the AutoML job weekly-job is in status Completed: "
+        "it has ended, there is nothing to stop"
+    )
+    assert claimed.id not in message
+    ok(aws("StopAutoMLJob", {"AutoMLJobName": "queued-job"}))  # queued: stopped at once
+    again = refused(aws("StopAutoMLJob", {"AutoMLJobName": "queued-job"}), "ValidationException")
+    assert "AutoML job queued-job is in status Stopped" in again
+    refused(aws("StopAutoMLJob", {"AutoMLJobName": "no-such-job"}), "ResourceNotFound", "no-such-job")

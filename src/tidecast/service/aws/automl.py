@@ -278,14 +278,29 @@ def list_jobs(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return page(summaries, body, "AutoMLJobSummaries", sort_fields=JOB_SORT)
 
 
+ENDED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.STOPPED)
+
+
 def stop_job(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """Stop a queued or running job; stopping one that is already stopping succeeds.
+
+    A job that has ended is a ValidationException naming the job by its AutoMLJobName and
+    status, as SageMaker answers a stop call for a job that is no longer running (its
+    StopTrainingJob: "The request was rejected because the training job is in status
+    Stopped."). Before, it named tidecast's internal job id and a Stopped job passed.
+    """
     name = text(body, "AutoMLJobName") or ""
-    spec, _ = _find(ctx, name)
-    try:
-        ctx.state.jobs.request_stop(spec["JobId"])
-    except Conflict as exc:
-        raise validation(str(exc)) from None
-    return {}
+    spec, job = _find(ctx, name)
+    if job.status not in ENDED:
+        try:
+            ctx.state.jobs.request_stop(spec["JobId"])
+            return {}
+        except Conflict:  # it ended between the two reads
+            job = ctx.state.jobs.get(spec["JobId"])
+    raise validation(
+        f"The request was rejected because the AutoML job {name} is in status {STATUS[job.status]}: "
+        "it has ended, there is nothing to stop"
+    )
 
 
 def list_candidates(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
