@@ -13,7 +13,8 @@ frequency; ``target`` values may be ``null`` or ``"NaN"`` (DeepAR's missing valu
 by the model's filling plan; ``dynamic_feat`` rows map, in order, onto the model's known
 covariates and then its past covariates, and each covers history plus the trained horizon,
 as DeepAR requires (past covariates' horizon part is ignored); ``cat`` maps onto the
-model's static columns in order. The forecast always has the trained horizon.
+model's static columns in order, and an instance of an item the model was trained on may leave
+it out (its own values are used). The forecast always has the trained horizon.
 
 Samples: tidecast's ensembles forecast quantiles, not sample paths. ``"samples"`` are drawn
 from each step's quantile function, interpolated linearly between the trained levels and
@@ -40,6 +41,7 @@ A ``text/csv`` body is SageMaker Autopilot's layout instead, answered by `runtim
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -266,16 +268,35 @@ def _instance_frames(
         for column, values in zip(model.known_covariates, feats, strict=False):
             future[column] = values[n:]
     static = model.static_columns
-    cats = instance.cat or []
+    cats = instance.cat if instance.cat is not None else stored_statics(model, item)
     if len(cats) != len(static):
         raise invalid(
             f"{field}.cat",
             f"the model has {len(static)} static column(s) {list(static)}, so each instance needs "
-            f"{len(static)} cat value(s); got {len(cats)}",
+            f"{len(static)} cat value(s) (an item the model was trained on may leave cat out); got {len(cats)}",
         )
     for column, value in zip(static, cats, strict=True):
         history[column] = value
     return history, future
+
+
+def stored_statics(model: LoadedModel, item: str) -> list[Any]:
+    """The static values the model holds for `item` (in `static_columns` order), or none.
+
+    An instance of an item the model was trained on may leave `cat` out, as the recipe's
+    DeepAR-style requests do (target only): its attributes are the ones it was trained with."""
+    if not model.static_columns:
+        return []
+    table = _STATICS.get(model)
+    if table is None:  # once per loaded model: a scan of its history per instance would not do
+        history = model.forecaster.history_
+        table = history.drop_duplicates(ITEM_ID).set_index(ITEM_ID)[list(model.static_columns)]
+        _STATICS[model] = table
+    return table.loc[item].tolist() if item in table.index else []
+
+
+# Each loaded model's static values by item, built on first use and gone with the model.
+_STATICS: weakref.WeakKeyDictionary[LoadedModel, pd.DataFrame] = weakref.WeakKeyDictionary()
 
 
 def _timestamps(model: LoadedModel, start: str, periods: int, field: str) -> pd.DatetimeIndex:
