@@ -136,6 +136,7 @@ def test_recipe_body_becomes_the_equivalent_native_request(data_root: Path) -> N
         models=["CNNQR", "DeepAR", "Prophet", "NPTS", "AutoARIMA", "AutoETS"],
         columns={"item": "item_id", "timestamp": "timestamp", "target": "target_value"},
         output=f"{data_root.resolve()}/automl-forecasting-abc123/automl-output/",
+        covariates={"features": "all"},  # SageMaker uses every undeclared column (`data.roles`)
     )
     assert request.model_group == "default"
     assert request.preset == "medium"

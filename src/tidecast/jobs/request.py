@@ -104,6 +104,14 @@ class Covariates(_Strict):
     past: list[str] = option("past_covariates")
     static: list[str] = option("static_columns")
     item_metadata: str | None = option("static_data")
+    # "all": every other column of the data is used too, each by the role its values show
+    # (`data.roles`), as SageMaker's AutoML V2 uses every column its TimeSeriesConfig leaves.
+    features: Literal["declared", "all"] = Field(
+        default="declared",
+        description='"declared" uses the columns named here; "all" also uses every other column of '
+        "the data, by the role its values show: static (one value per item), known (values on rows "
+        "ahead of the item's last target); others are left out and named in the run's report",
+    )
 
 
 class Columns(_Strict):

@@ -2,7 +2,7 @@
 
 A user of SageMaker AutoML can post the `automl_job_config.json` they already have:
 `from_sagemaker` maps its algorithms, metric, frequency, quantiles, transformations and columns
-onto a `JobRequest`, and every error names the field in the body's own terms (e.g.
+onto a `JobRequest` (every other column of the data a feature, as SageMaker uses them), and every error names the field in the body's own terms (e.g.
 ``AutoMLProblemTypeConfig.TimeSeriesForecastingJobConfig.ForecastHorizon``). Fields tidecast has
 no use for (RoleArn, ModelDeployConfig...) are ignored.
 """
@@ -241,6 +241,8 @@ def from_sagemaker(job: CreateAutoMLJobV2) -> tuple[JobRequest, dict[str, Loc]]:
             "timestamp": ts.TimestampAttributeName,
             "target": ts.TargetAttributeName,
         },
+        # SageMaker uses every column its TimeSeriesConfig leaves as a feature (`data.roles`).
+        "covariates": {"features": "all"},
     }
     # Left out, the quantiles and the metric are the native request's defaults.
     native |= {key: value for key, value in (("quantiles", quantiles), ("metric", metric)) if value}

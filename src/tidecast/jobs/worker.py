@@ -42,6 +42,7 @@ from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError
 from tidecast.jobs.batch import nothing_forecast, parse_batch_body, run_batch_job
 from tidecast.jobs.config import data_root_of, parse_job_body
+from tidecast.jobs.features import feature_options
 from tidecast.jobs.request import JobRequest
 from tidecast.jobs.store import JobStore, one_line
 from tidecast.monitor.forecast_log import Origin, log_produced
@@ -209,8 +210,11 @@ def _train(
 
         hierarchy, auto = fit_hierarchy_job(request, data, future, track)
     else:
-        hierarchy, auto = None, AutoForecaster(**request.forecaster_options())
+        options, data, note = feature_options(request, data)
+        hierarchy, auto = None, AutoForecaster(**options)
         auto.fit(data, progress=track, future=future)
+        if note:
+            auto.report_.notes.append(note)
     track({"stage": "forecast"})
     forecasts = auto.predict(future=future)
     track({"stage": "write"})
