@@ -48,8 +48,11 @@ def test_when_a_paginator_asks_two_jobs_a_page_then_it_sees_every_job_once(sagem
 
     pages = list(sagemaker.get_paginator("list_auto_ml_jobs").paginate(PaginationConfig={"PageSize": 2}))
     assert [len(p["AutoMLJobSummaries"]) for p in pages] == [2, 2, 1]
-    assert [s["AutoMLJobName"] for p in pages for s in p["AutoMLJobSummaries"]] == NAMES[::-1]
+    # no SortBy/SortOrder: the API reference's defaults, Name and Descending (it was creation time)
+    assert [s["AutoMLJobName"] for p in pages for s in p["AutoMLJobSummaries"]] == sorted(NAMES, reverse=True)
     assert "NextToken" in pages[0] and "NextToken" not in pages[-1]
+    by_time = sagemaker.list_auto_ml_jobs(SortBy="CreationTime")
+    assert [s["AutoMLJobName"] for s in by_time["AutoMLJobSummaries"]] == NAMES[::-1]
 
     by_name = sagemaker.list_auto_ml_jobs(SortBy="Name", SortOrder="Ascending")
     assert [s["AutoMLJobName"] for s in by_name["AutoMLJobSummaries"]] == sorted(NAMES)

@@ -275,7 +275,8 @@ def list_jobs(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         if job.error:
             summary["FailureReason"] = job.error
         summaries.append(summary)
-    return page(summaries, body, "AutoMLJobSummaries", sort_fields=JOB_SORT)
+    # The API reference: "SortBy: The default is Name", "SortOrder: The default is Descending".
+    return page(summaries, body, "AutoMLJobSummaries", sort_fields=JOB_SORT, by_default="Name")
 
 
 ENDED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.STOPPED)

@@ -31,10 +31,12 @@ def page(
     member: str,
     order: str = "Descending",
     sort_fields: Mapping[str, str] | None = None,
+    by_default: str = "CreationTime",
 ) -> dict[str, Any]:
     """`rows` sorted by the request's ``SortBy`` (a key of `sort_fields`, naming the summary
-    field it sorts on; CreationTime by default) in its ``SortOrder`` (`order` by default), as
-    the answer's `member` page, with ``NextToken`` when rows remain."""
+    field it sorts on; `by_default` without one) in its ``SortOrder`` (`order` by default), as
+    the answer's `member` page, with ``NextToken`` when rows remain. The defaults are each
+    call's own in the API reference (ListAutoMLJobs: Name, Descending)."""
     fields = {"CreationTime": "CreationTime", **(sort_fields or {})}
     by = body.get("SortBy")
     if by is not None and by not in fields:
@@ -42,7 +44,7 @@ def page(
     sort_order = body.get("SortOrder", order)
     if sort_order not in ("Ascending", "Descending"):
         raise validation(f"SortOrder must be Ascending or Descending, got {sort_order!r}")
-    field = fields[by or "CreationTime"]
+    field = fields[by or by_default]
     ranked = sorted(rows, key=lambda row: _sort_key(row.get(field)), reverse=sort_order == "Descending")
     return paginate(ranked, body, member)
 
