@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tidecast.jobs.worker import run_folder
+from tidecast.jobs.run_files import run_folder
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.errors import InvalidInput, NotFound
 from tidecast.registry.registry import Registry

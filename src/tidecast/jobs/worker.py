@@ -44,6 +44,7 @@ from tidecast.jobs.batch import nothing_forecast, parse_batch_body, run_batch_jo
 from tidecast.jobs.config import data_root_of, parse_job_body
 from tidecast.jobs.features import feature_options
 from tidecast.jobs.request import JobRequest
+from tidecast.jobs.run_files import copy_run, publish_run, run_folder
 from tidecast.jobs.store import JobStore, one_line
 from tidecast.monitor.forecast_log import Origin, log_produced
 from tidecast.registry.artifacts import ArtifactStore
@@ -262,40 +263,6 @@ def _log_safely(action: Callable[[], int]) -> None:
         log.warning(
             "forecast log: the job's forecasts were not kept: %s", one_line(f"{type(exc).__name__}: {exc}")
         )
-
-
-def run_folder(settings: ServiceSettings, job_id: str) -> Path:
-    """Where a job's run outputs (forecasts, leaderboard, report, model) are written.
-
-    In the artifact store's `jobs/ID` when that is a local folder; for a remote store the run
-    is written under the local cache and uploaded by `publish_run`.
-    """
-    store = ArtifactStore(settings.artifact_url, settings.cache_dir)
-    base = Path(store.root) if store.local else Path(settings.cache_dir)
-    return base / "jobs" / job_id
-
-
-def publish_run(settings: ServiceSettings, folder: Path, job_id: str) -> str:
-    """The run folder's URI in the artifact store, uploading it first when the store is remote."""
-    store = ArtifactStore(settings.artifact_url, settings.cache_dir)
-    if store.local:
-        return str(folder)
-    return store.put_model(folder, f"jobs/{job_id}")
-
-
-def copy_run(folder: Path, output: str, name: str) -> str:
-    """Copy the run folder to `output`/`name`/ (a path or fsspec URL, as SageMaker writes to
-    S3OutputPath/<AutoMLJobName>/); returns where it went."""
-    import fsspec
-
-    target = f"{output.rstrip('/')}/{name}"
-    fs, path = fsspec.core.url_to_fs(target)
-    fs.makedirs(path, exist_ok=True)
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-        relative = file.relative_to(folder).as_posix()
-        fs.makedirs(f"{path}/{relative}".rsplit("/", 1)[0], exist_ok=True)
-        fs.put_file(str(file), f"{path}/{relative}")
-    return target
 
 
 def run_worker(
