@@ -19,7 +19,7 @@ from tidecast.cli.common import fail, service_settings
 from tidecast.errors import TidecastError
 from tidecast.registry.db import Database
 from tidecast.registry.statuses import ApiKeyRole
-from tidecast.service.auth import KeyStore
+from tidecast.service.auth import KEY_CACHE_SECONDS, KeyStore
 
 err = Console(stderr=True)
 
@@ -116,10 +116,18 @@ def list_keys(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
         typer.echo(f"{row['name']}\t{row['role']}\t{state}\t{row['created_at']}\t{kind}")
 
 
-@keys_app.command("revoke")
+REVOKE_HELP = (
+    "Revoke the active API key and AWS credentials with this name (or access key id). A running "
+    f"service refuses them within {KEY_CACHE_SECONDS:g} seconds: each of its processes trusts a "
+    "key it has verified for that long without asking the database again."
+)
+
+
+@keys_app.command("revoke", help=REVOKE_HELP)
 def revoke_key(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
-    """Revoke the active API key and AWS credentials with this name (or access key id);
-    requests using them are refused at once."""
+    """Revoke by name. The help states the true bound: it said "refused at once", but a running
+    service's cache (`tidecast.service.auth.VerifiedKeys`) keeps a verified key for
+    `KEY_CACHE_SECONDS`, and this command runs in another process that cannot empty it."""
     from tidecast.registry.errors import NotFound
     from tidecast.service.aws.credentials import CredentialStore
 
