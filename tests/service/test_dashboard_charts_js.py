@@ -57,3 +57,39 @@ def test_the_explorer_shades_a_flag_at_first_never_a_level_such_as_a_price(brows
         })()""",
     )
     assert shaded == {"value": ["deal", "", ""]}
+
+
+@needs_chromium
+def test_the_explorer_shades_a_flag_over_the_forecasts_plan_as_one_run_with_the_history(browser: Any) -> None:
+    """pasta_promo B1_12: on promotion on 10 of its 14 forecast days, shaded over its history only."""
+    got = module_call(
+        browser,
+        "js/pages/explorer.js",
+        """await (async () => {
+          const charts = await import("/js/charts.js");
+          const days = (first, n) => [...Array(n).keys()].map((i) => `2018-12-${10 + first + i}T00:00:00`);
+          const item = {
+            history: {timestamp: days(4, 4)},
+            covariates: [{name: "promo", role: "known", values: [0, 0, 1, 1]}, {name: "open", role: "known", values: [1, 1, 1, 1]}],
+            forecast: {timestamp: days(8, 3)},
+            future_covariates: [{name: "promo", role: "known", values: [1, 0, 1]}],
+          };
+          const old = {...item, future_covariates: undefined};
+          const spans = (it, name) => {
+            const steps = m.flagSteps(it, name);
+            return charts.nonZeroSpans(steps.x.map(charts.epoch), steps.values)
+              .map((s) => [s.from, s.to].map((t) => (t - charts.epoch("2018-12-14")) / 86400));
+          };
+          return {
+            promo: m.flagSteps(item, "promo"),
+            spans: spans(item, "promo"),
+            open: spans(item, "open"),
+            old: spans(old, "promo"),
+          };
+        })()""",
+    )["value"]
+    assert got["promo"]["values"] == [0, 0, 1, 1, 1, 0, 1]  # the history's, then the plan's
+    assert got["promo"]["x"] == [f"2018-12-{d}T00:00:00" for d in range(14, 21)]
+    assert got["spans"] == [[1.5, 4.5], [5.5, 6.5]]  # on across the origin (day 3 to 4): one span
+    assert got["open"] == [[-0.5, 3.5]]  # no plan for it: over the history only
+    assert got["old"] == [[1.5, 3.5]]  # a source without plans: as before

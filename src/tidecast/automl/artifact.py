@@ -5,6 +5,9 @@
                         and the SHA-256 of every payload file
       forecaster.pkl    the fitted object (members, weights, report)
       history.parquet   the prepared training panel, to forecast stored items
+      future.parquet    the known covariates over the horizon that the forecast from that
+                        history used (`forecast_plan`); absent without them, and in folders
+                        written before it was kept
 
 The folder is written under a temporary name beside the target and renamed into place, so a
 crash never leaves a half-written model that looks complete. `load` checks the manifest's
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 MANIFEST = "manifest.json"
 PAYLOAD = "forecaster.pkl"
 HISTORY = "history.parquet"
+FUTURE = "future.parquet"
 ARTIFACT_TYPE = "tidecast.AutoForecaster"
 FORMAT_VERSION = 1
 
@@ -128,12 +132,13 @@ def save_forecaster(forecaster: AutoForecaster, path: str | Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         payload = pickle.dumps((ARTIFACT_TYPE, _slim_state(forecaster)), protocol=pickle.HIGHEST_PROTOCOL)
-        buffer = io.BytesIO()
-        forecaster.history_.to_parquet(buffer, index=False)
-        history = buffer.getvalue()
-        (staging / PAYLOAD).write_bytes(payload)
-        (staging / HISTORY).write_bytes(history)
-        files = {PAYLOAD: _sha256(payload), HISTORY: _sha256(history)}
+        blobs = {PAYLOAD: payload, HISTORY: _parquet(forecaster.history_)}
+        plan = getattr(forecaster, "forecast_future_", None)
+        if plan is not None:
+            blobs[FUTURE] = _parquet(plan)
+        for name, data in blobs.items():
+            (staging / name).write_bytes(data)
+        files = {name: _sha256(data) for name, data in blobs.items()}
         manifest = build_manifest(forecaster, files)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
         if target.exists():
@@ -147,6 +152,12 @@ def save_forecaster(forecaster: AutoForecaster, path: str | Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
 
 
 def manifest_digest(path: str | Path) -> str:
@@ -192,36 +203,56 @@ def load_state(
 
     `history=False` skips the stored training panel: batch forecasting brings its own history,
     and for a big catalogue the stored panel would be most of a worker's memory. Such a model
-    forecasts only from data passed to `predict`. `manifest_digest`: the digest the registry
-    recorded, checked on the very bytes whose payload digests are then trusted.
+    forecasts only from data passed to `predict`, so the plan of the stored history's forecast
+    (`FUTURE`) is skipped too; otherwise it comes back as the state's `forecast_future_`.
+    `manifest_digest`: the digest the registry recorded, checked on the very bytes whose
+    payload digests are then trusted.
     """
     folder = Path(path)
     manifest = read_manifest(folder, manifest_digest)
     blobs = {}
     for name, digest in manifest.get("files", {}).items():
-        if name == HISTORY and not history:
+        if name in (HISTORY, FUTURE) and not history:
             continue
-        file = folder / name
-        if not file.is_file():
-            raise ModelError(f"{folder} is incomplete: {name} is missing")
-        data = file.read_bytes()
-        if _sha256(data) != digest:
-            raise ModelError(f"{file} does not match its manifest digest: the model folder was altered")
-        blobs[name] = data
+        blobs[name] = _verified(folder, name, digest)
     if PAYLOAD not in blobs:
         raise ModelError(f"{folder} manifest lists no {PAYLOAD}")
     kind, state = pickle.loads(blobs[PAYLOAD])
     if kind != ARTIFACT_TYPE or (history and HISTORY not in blobs):
         raise ModelError(f"{folder} does not contain an AutoForecaster")
     panel = pd.read_parquet(io.BytesIO(blobs[HISTORY])) if history else None
+    if FUTURE in blobs:
+        state["forecast_future_"] = pd.read_parquet(io.BytesIO(blobs[FUTURE]))
     return state, panel
+
+
+def stored_plan(path: str | Path) -> pd.DataFrame | None:
+    """The known covariates' plan a model folder keeps (`FUTURE`), its digest verified; None
+    where it keeps none (no known covariates, or a folder written before plans were kept).
+    What a run folder's reader takes without unpickling the model."""
+    folder = Path(path)
+    digest = read_manifest(folder).get("files", {}).get(FUTURE)
+    return None if digest is None else pd.read_parquet(io.BytesIO(_verified(folder, FUTURE, digest)))
+
+
+def _verified(folder: Path, name: str, digest: str) -> bytes:
+    """The bytes of payload file `name`, refused when missing or not matching its digest."""
+    file = folder / name
+    if not file.is_file():
+        raise ModelError(f"{folder} is incomplete: {name} is missing")
+    data = file.read_bytes()
+    if _sha256(data) != digest:
+        raise ModelError(f"{file} does not match its manifest digest: the model folder was altered")
+    return data
 
 
 def _slim_state(forecaster: AutoForecaster) -> dict[str, Any]:
     """The object's state without what the folder stores elsewhere or never needs again:
-    the history (in its own Parquet file) and the backtest-only fits and forecasts."""
+    the history and the forecast's plan (in their own Parquet files) and the backtest-only
+    fits and forecasts."""
     state = dict(forecaster.__dict__)
     state.pop("history_", None)
+    state.pop("forecast_future_", None)
     state.pop("_static_cache", None)
     report = copy.copy(forecaster.report_)
     report.candidates = [dataclasses.replace(c, model=None, forecast=None) for c in report.candidates]

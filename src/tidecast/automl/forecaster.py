@@ -32,6 +32,7 @@ from tidecast.automl.backtest import (
 from tidecast.automl.closures import closed_weekdays_note, closures_note, learn_closures
 from tidecast.automl.dormant import dormant_note
 from tidecast.automl.fit_report import FitReport
+from tidecast.automl.forecast_plan import kept_plan
 from tidecast.automl.leaderboard import backtest_forecasts, build_leaderboard
 from tidecast.automl.options import OPTIONS, check_options
 from tidecast.automl.prediction import ensemble_forecast
@@ -85,6 +86,8 @@ class AutoForecaster(PreparesData):
     # Closed-day rules (`automl.closures`); models saved before them have none.
     closures_: tuple[tuple[str, float], ...] = ()
     fallbacks_in_mix_: bool = False  # `selection.naive_is_competitive`; False for older models
+    # The known covariates the stored history's forecast used (`forecast_plan`); older: none.
+    forecast_future_: pd.DataFrame | None = None
 
     def __init__(
         self,
@@ -302,7 +305,8 @@ class AutoForecaster(PreparesData):
 
         With `data`, forecasts from that (newer) history with the fitted models, no refit.
         `future` holds the known covariates over the horizon (item, timestamp and each known
-        covariate, user's column names); gaps are filled by each column's `futurefill`.
+        covariate, user's column names); gaps are filled by each column's `futurefill`. Without
+        `data`, the plan used is kept as `forecast_future_` and saved with the model.
         """
         self._check_fitted()
         if data is None and not hasattr(self, "history_"):
@@ -316,6 +320,8 @@ class AutoForecaster(PreparesData):
         arrays = SeriesArrays.from_spec(panel, self.spec_)  # built once, read by every member
         canonical_future = self.future_for(future, arrays, ahead)
         forecast = self.predict_canonical(arrays, canonical_future)
+        if data is None:
+            self.forecast_future_ = kept_plan(canonical_future, self.spec_)
         return from_canonical(forecast, self.spec_)
 
     def predict_canonical(

@@ -1,7 +1,8 @@
 """One item's series as the dashboard's forecast explorer draws it, from a run's `ReportInputs`.
 
 The explorer shows a planner one item at a time: its recent history with the covariates that
-moved it, the forecast with its outer quantile band, and the backtest forecasts beside the
+moved it, the forecast with its outer quantile band and the known covariates' plan it assumed
+(where the model keeps it: `automl.forecast_plan`), and the backtest forecasts beside the
 actuals they were scored on (the actuals a run keeps). Everything comes from the same inputs
 the reports read, so the explorer and the reports never disagree about a number.
 
@@ -81,6 +82,11 @@ def item_series(inputs: ReportInputs, item_id: str, points: int = DEFAULT_POINTS
         notes.append("this source holds no forecast for the item")
     if inputs.backtests is None:
         notes.append("this source keeps no backtest forecasts")
+    if not forecast.empty and inputs.future is None and "known" in roles.values():
+        notes.append(
+            "this source keeps no plan of the known covariates over the forecast (a model saved "
+            "before plans were kept): they are shown over the history only"
+        )
     return json_safe(
         {
             "source": inputs.name,
@@ -100,10 +106,22 @@ def item_series(inputs: ReportInputs, item_id: str, points: int = DEFAULT_POINTS
                 "timestamp": _iso(forecast),
                 **{c: _floats(forecast, c) for c in [MEAN, *quantiles] if c in forecast.columns},
             },
+            "future_covariates": _planned(inputs.future, item_id, forecast),
             "backtests": _backtests(inputs, item_id, quantiles),
             "notes": notes,
         }
     )
+
+
+def _planned(plan: pd.DataFrame | None, item_id: str, forecast: pd.DataFrame) -> list[dict[str, Any]]:
+    """The known covariates the forecast assumed, as the history's covariates are given but
+    aligned with the forecast's timestamps (null on a step the plan lacks)."""
+    rows = _rows(plan, item_id)
+    if rows.empty or forecast.empty:
+        return []
+    steps = rows.drop_duplicates(TIMESTAMP).set_index(TIMESTAMP).reindex(pd.to_datetime(forecast[TIMESTAMP]))
+    names = [c for c in rows.columns if c not in (ITEM_ID, TIMESTAMP)]
+    return [{"name": str(name), "role": "known", "values": _floats(steps, name)} for name in names]
 
 
 def _rows(frame: pd.DataFrame | None, item_id: str) -> pd.DataFrame:

@@ -5,7 +5,9 @@ backtest forecasts beside their actuals, and the model with its training history
 folder alone (a registered version whose run folder is gone, or one registered by hand) keeps
 the history and the fitted forecaster but not the backtests (`AutoForecaster.load` drops
 them), so the quality report built from it has no per-window or per-item errors; its
-forecast is made again from the stored history when the model needs no future covariates.
+forecast is made again from the stored history when the model needs no future covariates,
+or keeps the plan of them its forecast used (`automl.forecast_plan`). That plan is read too,
+as `future`, so the explorer shows what the forecast assumed.
 
 Frames come back in the canonical column names (`item_id`, `timestamp`, `target`), whatever
 the user called them, so the computations in this package never look up user names.
@@ -20,8 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from tidecast.automl.artifact import HISTORY, MANIFEST
+from tidecast.automl.artifact import HISTORY, MANIFEST, stored_plan
 from tidecast.automl.selection import ENSEMBLE
+from tidecast.data.ingest import from_canonical
 from tidecast.data.item_keys import compose, id_strings, text_columns
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import DataError
@@ -52,6 +55,9 @@ class ReportInputs:
     forecasts: pd.DataFrame | None = None
     backtests: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
+    # The known covariates over the horizon the forecast used (canonical item_id, timestamp
+    # and one column each), where the model keeps them: `automl.forecast_plan`.
+    future: pd.DataFrame | None = None
     static_columns: tuple[str, ...] = ()
     # The user's item column, or key of several ("Store,Dept"): the business report totals by each part.
     item_col: str = ITEM_ID
@@ -138,6 +144,8 @@ def _from_run_folder(path: Path, name: str) -> ReportInputs:
         inputs.notes["quality"].append("no backtest forecasts in this run: no per-window or per-item errors")
     if (path / MODEL_DIR / HISTORY).is_file():
         inputs.history = pd.read_parquet(path / MODEL_DIR / HISTORY)
+    if manifest:
+        inputs.future = stored_plan(path / MODEL_DIR)
     if (path / EXPLANATIONS).is_file():
         inputs.explanations = _canonical(_read(path / EXPLANATIONS, renames), renames)
     if (path / IMPORTANCE).is_file():
@@ -173,12 +181,19 @@ def _from_model_folder(path: Path, name: str) -> ReportInputs:
             "business": ["a model folder keeps no backtests: no accuracy warnings"],
         },
     )
-    if auto.spec_.known_covariates:
+    plan = auto.forecast_future_
+    if auto.spec_.known_covariates and plan is None:
         inputs.notes["business"].append(
-            "the model needs future covariates, which a model folder does not keep: no business report"
+            "the model needs future covariates, and this model folder keeps no plan of them: "
+            "no business report"
         )
-    else:
-        inputs.forecasts = _canonical(auto.predict(), _renames(task.get("columns", {})))
+    else:  # the stored history's forecast, again with the plan it used where the model keeps one
+        if plan is None:
+            frame = auto.predict()
+        else:
+            frame = from_canonical(auto.predict_canonical(auto.history_, plan), auto.spec_)
+        inputs.forecasts = _canonical(frame, _renames(task.get("columns", {})))
+        inputs.future = plan
     return inputs
 
 

@@ -1,6 +1,7 @@
 """``GET /v1/items/{run_or_model}``: search a run's items; ``GET /v1/items/{run_or_model}/{item_id}``:
-one item's history, covariates, forecast with its quantiles, and backtest forecasts beside
-their actuals (the dashboard's forecast explorer draws it). Admin keys, like the reports.
+one item's history, covariates, forecast with its quantiles and the known covariates' plan it
+assumed (``future_covariates``, where the model keeps it), and backtest forecasts beside their
+actuals (the dashboard's forecast explorer draws it). Admin keys, like the reports.
 
 A run is named as the reports name it (`jobs.runs.locate_run`): a job id, ``group:version``,
 an endpoint or a model group. The explorer asks for item after item of the same run, so runs
@@ -45,7 +46,7 @@ async def search(
 
 @router.get(
     "/{run_or_model}/{item_id:path}",
-    summary="One item: history, covariates, forecast and quantiles, backtests beside actuals",
+    summary="One item: history, covariates, forecast, quantiles and plan, backtests beside actuals",
 )
 async def item(
     run_or_model: str,

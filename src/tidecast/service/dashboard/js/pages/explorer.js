@@ -1,7 +1,8 @@
 // Forecast explorer: search an item of a model version or endpoint, then see its recent
 // history, the forecast with its p10–p90 band, the backtest forecasts beside the actuals they
-// were scored on, a covariate's active periods shaded, and (where the service keeps actuals)
-// the actuals observed since the forecast was made.
+// were scored on, a covariate's active periods shaded (over the forecast too, as the plan the
+// forecast assumed, where the source keeps it), and (where the service keeps actuals) the
+// actuals observed since the forecast was made.
 
 import { api, feature, path } from "../api.js";
 import { clear, day, empty, h, num } from "../dom.js";
@@ -74,7 +75,7 @@ async function showItem(view, source, itemId, ctx) {
       .then((body) => body.actuals || [])
       .catch(() => null);
   }
-  const binary = item.covariates.filter((c) => c.values.some((v) => v !== null && v !== 0));
+  const binary = item.covariates.filter((c) => flagSteps(item, c.name).values.some((v) => v !== null && v !== 0));
   const chartBox = h("div", { class: "chart", id: "item-chart", dataset: { item: itemId } });
   const marked = h("select", { id: "covariate" },
     h("option", { value: "" }, "none"),
@@ -88,7 +89,7 @@ async function showItem(view, source, itemId, ctx) {
         .filter(Boolean).join(" · ")),
       binary.length ? h("div", { class: "controls" }, h("label", {}, "Shade when non-zero", marked)) : null,
       chartBox,
-      h("p", { class: "legend-note" }, legendNote(item, actuals)),
+      h("p", { class: "legend-note" }, legendNote(item, actuals, binary.length > 0)),
       item.notes.length ? h("ul", { class: "muted" }, item.notes.map((n) => h("li", {}, n))) : null,
       forecastTable(item)),
   );
@@ -112,9 +113,25 @@ export function shadeFirst(covariates) {
   return flag ? flag.name : "";
 }
 
-function legendNote(item, actuals) {
+// A covariate's values over the history, then over the forecast where the source kept the plan
+// the forecast assumed (`future_covariates`): one run of steps, so a flag on across the forecast
+// origin is one span, shaded alike on both sides.
+export function flagSteps(item, name) {
+  const past = item.covariates.find((c) => c.name === name);
+  const planned = (item.future_covariates || []).find((c) => c.name === name);
+  return {
+    x: [...(past ? item.history.timestamp : []), ...(planned ? item.forecast.timestamp : [])],
+    values: [...(past ? past.values : []), ...(planned ? planned.values : [])],
+  };
+}
+
+function legendNote(item, actuals, shading) {
   const band = item.band ? `${item.band[0]}–${item.band[1]}` : "no";
   const parts = [`Shaded blue: the forecast's ${band} band.`];
+  if (shading) {
+    const over = (item.future_covariates || []).length ? "the history and the forecast (its plan)" : "the history";
+    parts.push(`Shaded amber: the covariate chosen, where non-zero, over ${over}.`);
+  }
   if (item.backtests.length) parts.push(`Dashed purple: the backtest forecasts of ${item.backtests.length} window(s), against the history (the actuals).`);
   if (actuals) parts.push(actuals.length ? `Red points: ${actuals.length} actuals observed since.` : "No actuals received since the forecast.");
   return parts.join(" ");
@@ -144,7 +161,8 @@ function drawChart(box, item, actuals, covariate) {
   const bands = [["hi", "lo", "rgba(31,111,235,.16)"], ["backtest hi", "backtest lo", "rgba(130,80,223,.10)"]]
     .filter(([upper, lower]) => at(upper) && at(lower))
     .map(([upper, lower, fill]) => ({ upper: at(upper), lower: at(lower), fill }));
-  const spans = covariate ? nonZeroSpans(item.history.timestamp.map(epoch), covariate.values) : [];
+  const steps = covariate ? flagSteps(item, covariate.name) : null;
+  const spans = steps ? nonZeroSpans(steps.x.map(epoch), steps.values) : [];
   return timeChart(box, align(drawn), {
     series: drawn.map((c) => ({ label: c.label || c.key, ...c.style })),
     bands,
