@@ -5,6 +5,7 @@ tests/service/test_aws_recipe.py trains one for real).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,14 @@ from fastapi.testclient import TestClient
 
 from aws_calls import caller, ok, refused
 from conftest import tiny_panel
+from tidecast.automl.forecaster import AutoForecaster
+from tidecast.jobs.sagemaker import SAGEMAKER_METRICS
 from tidecast.jobs.store import JobStore
+from tidecast.jobs.worker import copy_run, run_folder
 from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
 from tidecast.registry.settings import ServiceSettings
+from tidecast.reports.run import MODEL_DIR, REPORT, write_run
 
 
 @pytest.fixture
@@ -209,3 +214,48 @@ def test_when_an_ended_job_is_stopped_then_the_refusal_names_the_job_and_its_sta
     again = refused(aws("StopAutoMLJob", {"AutoMLJobName": "queued-job"}), "ValidationException")
     assert "AutoML job queued-job is in status Stopped" in again
     refused(aws("StopAutoMLJob", {"AutoMLJobName": "no-such-job"}), "ResourceNotFound", "no-such-job")
+
+
+def test_when_a_job_completes_then_its_candidates_carry_the_metrics_its_run_measured(
+    aws: Any, database: Database, registry: Registry, settings: ServiceSettings
+) -> None:
+    """Candidates had ``CandidateSteps: []`` and no ``CandidateProperties``: a script reading
+    ``CandidateProperties["CandidateMetrics"]`` stopped on a KeyError."""
+    ok(aws("CreateAutoMLJobV2", job()))
+    store = JobStore(database.sessions)
+    claimed = store.claim_next(1, "h")
+    assert claimed is not None
+    # the worker's steps, on a real fit: the run folder, the copy to S3OutputPath, the version
+    auto = AutoForecaster(horizon=3, models=["SeasonalNaive", "Naive"], backtest_windows=2, n_jobs=1)
+    auto.fit(tiny_panel())
+    folder = run_folder(settings, claimed.id)
+    write_run(auto, auto.predict(), folder)
+    copy_run(folder, claimed.config["output"], claimed.name)
+    version = registry.register("default", folder / MODEL_DIR, source_job_id=claimed.id)
+    store.complete(claimed.id, json.loads(auto.leaderboard().to_json(orient="records")), version.id)
+
+    report = json.loads((folder / REPORT).read_text())
+    best = ok(aws("DescribeAutoMLJobV2", {"AutoMLJobName": "weekly-job"}))["BestCandidate"]
+    measured = {c["model"]: c["window_metrics"] for c in report["candidates"]}[report["selected"]]
+    metrics = {m["MetricName"]: m for m in best["CandidateProperties"]["CandidateMetrics"]}
+    assert set(metrics) == {"AverageWeightedQuantileLoss", "WAPE", "MAPE", "RMSE", "MASE"}
+    for aws_name, ours in SAGEMAKER_METRICS.items():
+        assert metrics[aws_name] == {
+            "MetricName": aws_name,
+            "StandardMetricName": aws_name,
+            "Value": pytest.approx(sum(w[ours] for w in measured) / len(measured)),
+            "Set": "Validation",
+        }
+    backtests = "s3://bucket/out/weekly-job/backtest_forecasts.csv"
+    assert best["CandidateProperties"]["CandidateArtifactLocations"] == {"BacktestResults": backtests}
+    assert (settings.data_root / "bucket/out/weekly-job/backtest_forecasts.csv").is_file()  # type: ignore[operator]
+    # every candidate, the ensemble too: on the windows its report scored it on (the held-out one)
+    windows = {c["model"]: c["window_metrics"] for c in report["candidates"]}
+    windows["WeightedEnsemble"] = [w for w in report["ensemble"]["window_metrics"] if w]
+    listed = ok(aws("ListCandidatesForAutoMLJob", {"AutoMLJobName": "weekly-job"}))["Candidates"]
+    assert {c["CandidateName"].removeprefix("weekly-job-") for c in listed} == set(windows)
+    for candidate in listed:
+        scored = windows[candidate["CandidateName"].removeprefix("weekly-job-")]
+        wape = sum(w["wape"] for w in scored) / len(scored)
+        shown = {m["MetricName"]: m["Value"] for m in candidate["CandidateProperties"]["CandidateMetrics"]}
+        assert shown["WAPE"] == pytest.approx(wape) and len(shown) == 5

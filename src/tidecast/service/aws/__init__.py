@@ -5,9 +5,10 @@ CLI scripts run against tidecast with only the endpoint URL and credentials chan
   (``tidecast keys create-aws``) and the SigV4 check of requests signed with them;
 * `errors`: AWS's error shapes, for the control plane and for every problem the runtime answers;
 * `control_plane` (``POST /``, ``X-Amz-Target: SageMaker.<Op>``) with one module per resource
-  family: `automl` (jobs), `hosting` (models, endpoint configurations, endpoints) and
-  `packages` (the model registry), all on tidecast's own jobs, registry and endpoints, with
-  `resources` holding the AWS names tidecast has no table for.
+  family: `automl` (jobs; their candidates in `candidates` and `candidate_properties`),
+  `hosting` (models, endpoint configurations, endpoints) and `packages` (the model registry),
+  all on tidecast's own jobs, registry and endpoints, with `resources` holding the AWS names
+  tidecast has no table for.
 
 `install_aws(app)` wires it into the app `create_app` built.
 """

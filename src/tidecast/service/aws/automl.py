@@ -24,7 +24,6 @@ endpoint, which ``aws sagemaker wait endpoint-in-service`` does.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -32,11 +31,11 @@ from sqlalchemy import select
 
 from tidecast.jobs.config import parse_job_body
 from tidecast.jobs.request import JobConfigError, dotted
-from tidecast.jobs.sagemaker import SAGEMAKER_METRICS
 from tidecast.registry.errors import Conflict, NotFound
 from tidecast.registry.schema import Job
 from tidecast.registry.statuses import JobKind, JobStatus
-from tidecast.service.aws.deploys import container, settle_auto_deploy
+from tidecast.service.aws.candidates import job_candidates, sort_candidates
+from tidecast.service.aws.deploys import settle_auto_deploy
 from tidecast.service.aws.errors import in_use, not_found, validation
 from tidecast.service.aws.paging import page, paginate
 from tidecast.service.aws.resources import (
@@ -68,7 +67,6 @@ SECONDARY = {
     "output": "GeneratingModelInsightsReport",
     "register": "GeneratingModelInsightsReport",
 }
-OURS_TO_AWS_METRIC = {ours: aws for aws, ours in SAGEMAKER_METRICS.items()}
 JOB_SORT = {"Name": "AutoMLJobName", "Status": "AutoMLJobStatus"}  # ListAutoMLJobs' SortBy
 
 
@@ -166,7 +164,7 @@ def describe_job(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         out["EndTime"] = epoch(job.ended_at)
     if job.error:
         out["FailureReason"] = job.error
-    candidates = _candidates(ctx, job, request)
+    candidates = job_candidates(ctx, job, request)
     best = next((c for c in candidates if c.pop("_selected", False)), None)
     if best is not None:
         out["BestCandidate"] = best
@@ -209,45 +207,6 @@ def _secondary(job: Job, spec: dict[str, Any]) -> str:
     if job.status in (JobStatus.FAILED, JobStatus.STOPPING, JobStatus.STOPPED):
         return job.status.value
     return SECONDARY.get(job.stage or "queued", "Starting")
-
-
-def _candidates(ctx: Context, job: Job, request: dict[str, Any]) -> list[dict[str, Any]]:
-    """The leaderboard's rows as candidates, best first; the selected one carries ``_selected``
-    and, once the job registered a version, its inference container."""
-    rows = job.leaderboard or []
-    metric_name = (request.get("AutoMLJobObjective") or {}).get("MetricName")
-    ours = SAGEMAKER_METRICS.get(metric_name or "", job.config.get("metric", "wql"))
-    aws_metric = metric_name or OURS_TO_AWS_METRIC.get(ours, ours)
-    version = ctx.state.registry.get_by_id(job.model_version_id) if job.model_version_id else None
-    out = []
-    for row in rows:
-        score = row.get(f"heldout_{ours}")
-        if score is None or (isinstance(score, float) and math.isnan(score)):
-            score = row.get("score")
-        candidate: dict[str, Any] = {
-            "CandidateName": f"{job.name}-{row['model']}"[:64],
-            "ObjectiveStatus": "Succeeded" if not row.get("error") else "Failed",
-            "CandidateStatus": "Completed" if not row.get("error") else "Failed",
-            "CandidateSteps": [],
-            "CreationTime": epoch(job.started_at or job.created_at),
-            "EndTime": epoch(job.ended_at),
-            "LastModifiedTime": epoch(job.ended_at or job.created_at),
-        }
-        if isinstance(score, int | float) and math.isfinite(score):
-            candidate["FinalAutoMLJobObjectiveMetric"] = {
-                "Type": "Minimize",
-                "MetricName": aws_metric,
-                "StandardMetricName": aws_metric,
-                "Value": float(score),
-            }
-        if row.get("error"):
-            candidate["FailureReason"] = row["error"]
-        if row.get("selected"):
-            candidate["_selected"] = True
-            if version is not None:
-                candidate["InferenceContainers"] = [container(version)]
-        out.append(candidate)
-    return out
 
 
 def list_jobs(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
@@ -307,7 +266,7 @@ def stop_job(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 def list_candidates(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     name = text(body, "AutoMLJobName") or ""
     spec, job = _find(ctx, name)
-    candidates = _candidates(ctx, job, spec["Request"])
+    candidates = job_candidates(ctx, job, spec["Request"])
     wanted = body.get("StatusEquals")
     if wanted:
         candidates = [c for c in candidates if c["CandidateStatus"] == wanted]
@@ -315,35 +274,3 @@ def list_candidates(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     for candidate in candidates:
         candidate.pop("_selected", None)
     return paginate(candidates, body, "Candidates")
-
-
-SORT_KEYS = ("CreationTime", "Status", "FinalObjectiveMetricValue")
-
-
-def sort_candidates(candidates: list[dict[str, Any]], by: Any, order: Any) -> list[dict[str, Any]]:
-    """Candidates by `SortBy` in `SortOrder` (Ascending unless Descending), as AWS sorts them.
-
-    Without `SortBy`: `BestCandidate` (the model shipped) first, which code reading
-    ``Candidates[0]`` expects, then by the objective value shown, best first, those without a
-    value last. Before, the leaderboard's order (every window's score) put the ensemble first
-    while the values shown were held-out ones and BestCandidate was another, and ``SortOrder``
-    was ignored.
-    """
-    if by is not None and by not in SORT_KEYS:
-        raise validation(f"SortBy must be one of {', '.join(SORT_KEYS)}, got {by!r}")
-    if order is not None and order not in ("Ascending", "Descending"):
-        raise validation(f"SortOrder must be Ascending or Descending, got {order!r}")
-
-    def value(c: dict[str, Any]) -> float:
-        metric = c.get("FinalAutoMLJobObjectiveMetric")
-        return float(metric["Value"]) if metric else math.inf
-
-    if by == "Status":
-        ranked = sorted(candidates, key=lambda c: str(c["CandidateStatus"]))
-    elif by == "CreationTime":
-        ranked = sorted(candidates, key=lambda c: c["CreationTime"] or 0)
-    elif by == "FinalObjectiveMetricValue":
-        ranked = sorted(candidates, key=value)
-    else:
-        ranked = sorted(candidates, key=lambda c: (not c.get("_selected", False), value(c)))
-    return ranked[::-1] if order == "Descending" else ranked
