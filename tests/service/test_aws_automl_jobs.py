@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from aws_calls import caller, ok, refused
 from conftest import tiny_panel
 from tidecast.automl.forecaster import AutoForecaster
+from tidecast.jobs.run_files import copy_run, run_folder
 from tidecast.jobs.sagemaker import SAGEMAKER_METRICS
 from tidecast.jobs.store import JobStore
-from tidecast.jobs.worker import copy_run, run_folder
 from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
 from tidecast.registry.settings import ServiceSettings
