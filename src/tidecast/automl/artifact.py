@@ -126,8 +126,10 @@ def _json_float(value: Any) -> float | None:
 
 
 def save_forecaster(forecaster: AutoForecaster, path: str | Path) -> Path:
-    """Write the model folder atomically; an existing folder at `path` is replaced."""
+    """Write the model folder atomically; an existing model folder at `path` is replaced
+    (`check_replaceable`: anything else there is refused, not deleted)."""
     target = Path(path)
+    check_replaceable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -152,6 +154,26 @@ def save_forecaster(forecaster: AutoForecaster, path: str | Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def check_replaceable(target: Path) -> None:
+    """Refuse a `target` that saving would destroy: a file, or a folder holding anything but a
+    model (no manifest). Replacing moves the old folder aside and deletes it, so `save(".")`
+    or `save("data/")` would otherwise take the user's own files with it; an empty folder (a
+    fresh temporary directory) and an earlier model are fine."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise ModelError(f"{target} is a file, not a model folder: save the model to a folder path")
+    if (target / MANIFEST).is_file():
+        return
+    names = sorted(p.name for p in target.iterdir())
+    if names:
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        raise ModelError(
+            f"{target} holds files that are not a tidecast model ({shown}): saving replaces the "
+            "whole folder, so give a new or empty folder, such as a subfolder of it"
+        )
 
 
 def _parquet(frame: pd.DataFrame) -> bytes:
