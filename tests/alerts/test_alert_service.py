@@ -274,3 +274,19 @@ def test_when_actuals_drift_then_drift_and_coverage_rules_fire_and_metrics_show_
     exposed = client.get("/metrics").text
     assert 'tidecast_alert_signal{rule="band",subject="sales"} 0.0' in exposed
     assert 'tidecast_alert_breached{rule="drift",subject="sales"} 1.0' in exposed
+
+
+def test_when_another_endpoints_actuals_are_newer_then_the_drift_window_still_runs_from_its_own(
+    client: TestClient, admin: dict[str, str], sales: str
+) -> None:
+    """A drift window runs back from the newest actual of the endpoint's own items: actuals of
+    another endpoint's items a year later left the drifted days outside it, and the rule quiet."""
+    rule = {"name": "drift", "kind": "drift", "endpoint": "sales", "window": "7d", "threshold": 2}
+    assert client.post("/v1/alerts/rules", json=rule, headers=admin).status_code == 201
+    served = forecast(client, admin, ["item_0", "item_1"])
+    for item, mean in served.items():
+        load(client, admin, item, DRIFT_DAYS, [3 * v for v in mean])
+    load(client, admin, "another_shop_item", ["2025-01-31"], [5.0])
+    assert "drift" in {e["rule"] for e in evaluate(client, admin)}
+    (incident,) = client.get("/v1/alerts", params={"rule": "drift"}, headers=admin).json()["incidents"]
+    assert incident["value"] > 2 and incident["details"]["items"] == 2

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from tidecast.alerts.rules import Rule, RuleKind
 from tidecast.alerts.traffic import TrafficHistory, quantile
-from tidecast.data.schema import TIMESTAMP
+from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.monitor.accuracy import Points, join_actuals, logged_forecasts, point_scales, records, score
 from tidecast.monitor.actuals import load_actuals
 from tidecast.monitor.drift import drift_scores
@@ -187,6 +187,8 @@ def _drift(rule: Rule, subject: str, sources: Sources, now: datetime) -> Signal:
     start = pd.Timestamp(profile.items["last"].min()).to_pydatetime()
     with monitor.registry.sessions() as session:
         actuals = load_actuals(session.connection(), start, covariates=bool(profile.covariates))
+    # The endpoint's own items only: another endpoint's newer actuals must not set the window.
+    actuals = actuals[actuals[ITEM_ID].isin(profile.items.index)]
     if actuals.empty:
         return _over(rule, None, "actuals after training")
     actuals = actuals[actuals[TIMESTAMP] > actuals[TIMESTAMP].max() - pd.Timedelta(rule.span)]
