@@ -80,6 +80,14 @@ def test_when_the_file_is_complete_then_rules_and_channels_are_typed(
         (lambda t: t.replace("threshold = 1.5\n", ""), "rules[0]: accuracy rules need a threshold"),
         (lambda t: t.replace("band = [0.7, 0.9]", "band = [0.9, 0.7]"), "rules[1]: band [0.9, 0.7] must be"),
         (lambda t: t.replace("band = [0.7, 0.9]", ""), "rules[1]: a coverage rule needs band"),
+        (
+            lambda t: t.replace("band = [0.7, 0.9]", "band = [0.7, 0.9]\nthreshold = 0.1"),
+            "rules[1]: a coverage rule takes band = [low, high] or a threshold",
+        ),
+        (
+            lambda t: t + '\n[[rules]]\nname = "errors"\nkind = "error_rate"\nwindow = "1h"\nthreshold = 5\n',
+            "rules[3]: an error_rate threshold is a share of invocations below 1 (0.05 for 5 %), got 5",
+        ),
         (lambda t: t.replace('kind = "accuracy"', 'kind = "vibes"'), "rules[0].kind"),
         (lambda t: t.replace('name = "coverage"', 'name = "sales-accuracy"'), "repeated: sales-accuracy"),
         (

@@ -132,10 +132,20 @@ class Rule(BaseModel):
                 raise ValueError(
                     "a coverage rule needs band = [low, high] or a threshold (distance from nominal)"
                 )
+            if self.band is not None and self.threshold is not None:
+                raise ValueError(
+                    "a coverage rule takes band = [low, high] or a threshold (distance from "
+                    "nominal), not both"
+                )
             if self.band is not None and not 0 <= self.band[0] < self.band[1] <= 1:
                 raise ValueError(f"band {list(self.band)} must be [low, high] with 0 <= low < high <= 1")
         elif self.threshold is None:
             raise ValueError(f"{self.kind.value} rules need a threshold")
+        elif self.kind == RuleKind.ERROR_RATE and self.threshold >= 1:
+            raise ValueError(
+                f"an error_rate threshold is a share of invocations below 1 (0.05 for 5 %), "
+                f"got {self.threshold:g}: the rule could never fire"
+            )
         if self.endpoint is not None and self.kind not in ENDPOINT_KINDS:
             raise ValueError(f"a {self.kind.value} rule watches jobs, not an endpoint")
         if self.action == "retrain" and (self.kind not in ENDPOINT_KINDS or not self.retrain):
