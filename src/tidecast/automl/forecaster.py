@@ -21,10 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast.automl import search
-from tidecast.automl.artifact import load_state, save_forecaster
 from tidecast.automl.backtest import (
-    MODEL,
-    WINDOW,
     ProgressFn,
     backtest_points,
     prepare_windows,
@@ -32,8 +29,8 @@ from tidecast.automl.backtest import (
 from tidecast.automl.closures import closed_weekdays_note, closures_note, learn_closures
 from tidecast.automl.dormant import dormant_note
 from tidecast.automl.fit_report import FitReport
+from tidecast.automl.fitted_results import FittedResults
 from tidecast.automl.forecast_plan import kept_plan
-from tidecast.automl.leaderboard import backtest_forecasts, build_leaderboard
 from tidecast.automl.options import OPTIONS, check_options
 from tidecast.automl.prediction import ensemble_forecast
 from tidecast.automl.prepares_data import PreparesData
@@ -56,7 +53,7 @@ from tidecast.models.catalog import make_model, model_name
 log = logging.getLogger(__name__)
 
 
-class AutoForecaster(PreparesData):
+class AutoForecaster(PreparesData, FittedResults):
     """Backtest candidate models, combine the best into a weighted ensemble, refit, forecast.
 
     Hyper-parameters are stored verbatim; fitted state ends in `_`.
@@ -350,51 +347,3 @@ class AutoForecaster(PreparesData):
     def _dormant(self) -> bool:
         """Whether dormant items are forecast 0 (models saved before the option: yes)."""
         return bool(getattr(self, "zero_dormant", True))
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "members_"):
-            raise ModelError("this AutoForecaster is not fitted yet: call fit() first")
-
-    # ---- results -----------------------------------------------------------------------
-    def leaderboard(self) -> pd.DataFrame:
-        """One row per candidate and the ensemble: per-window and held-out scores, timings; best first."""
-        if not hasattr(self, "report_"):
-            raise ModelError("no leaderboard yet: call fit() or evaluate() first")
-        return build_leaderboard(self.report_, self.metric)
-
-    def backtest_forecasts(self) -> pd.DataFrame:
-        """Every candidate's and the ensemble's forecasts on the backtest windows, beside the
-        actuals: model, window (1 = oldest), cutoff, item, timestamp, actual, mean, quantiles.
-
-        What a user plots to see how each model did. The ensemble's rows combine its members
-        with the final weights (fitted on these same windows, so they flatter it; the
-        leaderboard's score is the held-out one) and before quantile calibration. Only right
-        after `fit` or `evaluate`: a loaded model has dropped the backtests.
-        """
-        report = getattr(self, "report_", None)
-        return from_canonical(
-            backtest_forecasts(report, self.quantiles_), self.spec_, leading=(MODEL, WINDOW)
-        )
-
-    def fingerprint(self) -> str:
-        """A digest of the training panel, to tell which data a model saw."""
-        from tidecast.automl.artifact import panel_fingerprint
-
-        self._check_fitted()
-        return panel_fingerprint(self.history_)
-
-    def save(self, path: str | Path) -> Path:
-        self._check_fitted()
-        return save_forecaster(self, path)
-
-    @classmethod
-    def load(
-        cls, path: str | Path, *, history: bool = True, manifest_digest: str | None = None
-    ) -> AutoForecaster:
-        """A model folder written by `save`, digests verified (see `artifact.load_state`)."""
-        state, panel = load_state(path, history=history, manifest_digest=manifest_digest)
-        forecaster = cls.__new__(cls)
-        forecaster.__dict__.update(state)
-        if panel is not None:
-            forecaster.history_ = panel
-        return forecaster
