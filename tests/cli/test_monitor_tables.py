@@ -56,3 +56,19 @@ def test_when_the_terminal_is_wide_then_no_column_is_left_out(monkeypatch: pytes
     text = printed(monkeypatch, 200)
     assert "--json" not in text and "…" not in text
     assert text.count("coverage") == 4 and "covariate_shift" in text
+
+
+def test_when_an_item_was_served_by_two_versions_then_each_worst_item_row_names_its_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a rollback the same item is scored once per version; the rows said only the item."""
+    rows = [
+        {"model_version_id": v, "item_id": "17|42", "points": 10, **METRICS, "wape": w}
+        for v, w in ((12, 0.9), (13, 0.5))
+    ]
+    monkeypatch.setitem(REPORT, "worst_items", rows)
+    table = printed(monkeypatch, 120).split("worst items")[1].split("drift")[0]
+    assert [line.split()[:2] for line in table.splitlines() if "17|42" in line] == [
+        ["12", "17|42"],
+        ["13", "17|42"],
+    ]

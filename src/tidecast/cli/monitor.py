@@ -137,7 +137,8 @@ def _sections(report: dict[str, Any], period: str) -> list[Section]:
         ),
         Section(f"over time ({period})", report["over_time"], (version, "period", "points")),
         Section("by horizon step", report["by_step"], (version, "step", "points")),
-        Section("worst items", report["worst_items"], ("item_id", "points")),
+        # By version and item: an item served by two versions has a row for each.
+        Section("worst items", report["worst_items"], (version, "item_id", "points")),
         Section(
             f"drift (version {drift['model_version_id']}, {drift['items_compared']} items)",
             drift["items"],
