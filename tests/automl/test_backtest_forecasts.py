@@ -63,3 +63,10 @@ def test_when_only_evaluated_then_the_backtests_are_written_too(tmp_path):
     paths = write_evaluation(auto, tmp_path)
     table = pd.read_csv(paths["backtests"])
     assert {"Naive", "SeasonalNaive"} <= set(table["model"]) and table["actual"].notna().all()
+
+
+def test_when_not_fitted_then_backtest_forecasts_is_a_model_error():
+    # Before, an AttributeError: 'AutoForecaster' object has no attribute 'quantiles_'.
+    auto = AutoForecaster(horizon=7)
+    with pytest.raises(ModelError, match=r"no backtest forecasts: call fit\(\) or evaluate\(\) first"):
+        auto.backtest_forecasts()

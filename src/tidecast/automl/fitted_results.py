@@ -51,10 +51,9 @@ class FittedResults:
         leaderboard's score is the held-out one) and before quantile calibration. Only right
         after `fit` or `evaluate`: a loaded model has dropped the backtests.
         """
-        report = getattr(self, "report_", None)
-        return from_canonical(
-            backtest_forecasts(report, self.quantiles_), self.spec_, leading=(MODEL, WINDOW)
-        )
+        report = getattr(self, "report_", None)  # none before fit: the ModelError says so
+        table = backtest_forecasts(report, getattr(self, "quantiles_", ()))
+        return from_canonical(table, self.spec_, leading=(MODEL, WINDOW))
 
     def fingerprint(self) -> str:
         """A digest of the training panel, to tell which data a model saw."""
@@ -62,12 +61,26 @@ class FittedResults:
         return panel_fingerprint(self.history_)
 
     def save(self, path: str | Path) -> Path:
+        """Write the fitted model to the folder `path` and return it (`load` reads it back and
+        forecasts to the last bit as this object does).
+
+        The folder holds a manifest (task, scores, data fingerprint, every file's SHA-256), the
+        fitted state, the training history and the known covariates' plan of its last forecast;
+        it is written beside `path` and renamed into place. An earlier model there is replaced;
+        a file, or a folder holding anything else, is refused (a ModelError), never deleted.
+        """
         self._check_fitted()
         return save_forecaster(cast("AutoForecaster", self), path)
 
     @classmethod
     def load(cls, path: str | Path, *, history: bool = True, manifest_digest: str | None = None) -> Self:
-        """A model folder written by `save`, digests verified (see `artifact.load_state`)."""
+        """The AutoForecaster saved in folder `path`, every file checked against the manifest's
+        digests first (an altered or incomplete folder is a ModelError; see `artifact.load_state`).
+
+        `history=False` skips the stored training history: such a model forecasts only from the
+        data given to `predict`. `manifest_digest`, where a registry recorded one, must match.
+        The backtests are not kept: `leaderboard()` works, `backtest_forecasts()` does not.
+        """
         state, panel = load_state(path, history=history, manifest_digest=manifest_digest)
         forecaster = cls.__new__(cls)
         forecaster.__dict__.update(state)
