@@ -300,3 +300,41 @@ def test_when_wql_of_a_panel_then_it_is_the_one_segment_per_series_value_to_the_
             one = metrics.wql_per_series(y, q, levels, np.array([0, size]))[0]
             assert (np.isnan(whole) and np.isnan(one)) or whole == one
     assert np.isnan(metrics.wql(np.zeros(3), np.ones((3, 1)), (0.5,)))  # nothing sold: no scale
+
+
+def test_when_frames_use_the_users_columns_then_evaluate_scores_them_as_the_canonical_ones(
+    two_items: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    # What AutoForecaster(item_col="sku", ...).predict() returns, beside the user's actuals:
+    # before, a DataError that the actual frame lacks ['item_id', 'timestamp', 'target'].
+    history, actual, forecast = two_items
+    names = {ITEM_ID: "sku", TIMESTAMP: "date", TARGET: "units"}
+    user = [f.rename(columns=names) for f in (actual, forecast, history)]
+    expected = metrics.evaluate(actual, forecast, history, QUANTILES, season_length=2)
+    result = metrics.evaluate(
+        *user, QUANTILES, season_length=2, item_col="sku", timestamp_col="date", target_col="units"
+    )
+    assert result == expected
+
+
+def test_when_the_item_key_has_several_columns_then_evaluate_joins_them(
+    two_items: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    history, actual, forecast = two_items
+    expected = metrics.evaluate(actual, forecast, history, QUANTILES, season_length=2)
+
+    def parts(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(store=1, dept=frame[ITEM_ID]).drop(columns=ITEM_ID)
+
+    result = metrics.evaluate(
+        parts(actual), parts(forecast), parts(history), QUANTILES, season_length=2, item_col=["store", "dept"]
+    )
+    assert result == expected
+
+
+def test_when_a_users_column_is_missing_then_the_error_names_it(
+    two_items: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    _, actual, forecast = two_items
+    with pytest.raises(DataError, match=r"the actual frame lacks the column\(s\) \['units'\]"):
+        metrics.evaluate(actual.rename(columns={TARGET: "sales"}), forecast, target_col="units")

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast.data.arrays import series_indptr
+from tidecast.data.item_keys import compose, item_column, item_parts
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_column
 from tidecast.errors import ConfigError, DataError
 from tidecast.metrics.kernels import (
@@ -216,6 +217,29 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         raise DataError(f"the {what} frame lacks the column(s) {missing}; it has {list(frame.columns)}")
 
 
+@dataclass(frozen=True)
+class _UserNames:
+    """The item, timestamp and target columns a caller's frames use (`evaluate`)."""
+
+    item: str
+    timestamp: str
+    target: str
+
+    def canonical(
+        self, frame: pd.DataFrame, what: str, needed: Sequence[str], optional: Sequence[str] = ()
+    ) -> pd.DataFrame:
+        """`frame`'s item, timestamp, `needed` and present `optional` columns, renamed to the
+        canonical ones (`TARGET` stands for the user's target); a DataError names the user's
+        columns it lacks. An item key of several columns is joined as ingest joins it."""
+        wanted = [{TARGET: self.target}.get(c, c) for c in needed]
+        key = [self.item] if self.item in frame.columns else list(item_parts(self.item))
+        _require(frame, [*key, self.timestamp, *wanted], what)
+        present = [c for c in optional if c in frame.columns]
+        kept = list(dict.fromkeys([self.item, self.timestamp, *wanted, *present]))
+        renames = {self.item: ITEM_ID, self.timestamp: TIMESTAMP, self.target: TARGET}
+        return compose(frame, self.item)[kept].rename(columns=renames)
+
+
 def seasonal_scale_by_item(history: pd.DataFrame, season_length: int) -> pd.Series:
     """`seasonal_scale` of every item of a history frame, as a Series indexed by item id.
 
@@ -236,8 +260,16 @@ def evaluate(
     history: pd.DataFrame | None = None,
     quantiles: Sequence[float] = (0.1, 0.5, 0.9),
     season_length: int = 1,
+    *,
+    item_col: str | Sequence[str] = ITEM_ID,
+    timestamp_col: str = TIMESTAMP,
+    target_col: str = TARGET,
 ) -> dict[str, float]:
-    """`all_metrics` for a forecast frame against actuals, joined on (item_id, timestamp).
+    """`all_metrics` for a forecast frame against actuals, joined on (item, timestamp).
+
+    The frames are in the columns `item_col` (a name, or a list of names for an item key of
+    several columns), `timestamp_col` and `target_col` (in `actual` and `history`): pass the
+    names given to `AutoForecaster` to score its `predict()` against your own actuals.
 
     Only rows present in both frames, with a non-missing actual, are scored. The point
     forecast for WAPE, MAPE, sMAPE and MASE is the `p50` column when the forecast has one,
@@ -248,9 +280,11 @@ def evaluate(
     """
     quantiles = sorted(float(q) for q in quantiles)
     qcols = [quantile_column(q) for q in quantiles]
-    _require(actual, [ITEM_ID, TIMESTAMP, TARGET], "actual")
-    _require(forecast, [ITEM_ID, TIMESTAMP, MEAN, *qcols], "forecast")
+    names = _UserNames(item_column(item_col), timestamp_col, target_col)
+    actual = names.canonical(actual, "actual", [TARGET])
     median_col = quantile_column(0.5)
+    forecast = names.canonical(forecast, "forecast", [MEAN, *qcols], optional=[median_col])
+    history = None if history is None else names.canonical(history, "history", [TARGET])
     extra = [median_col] if median_col in forecast.columns and median_col not in qcols else []
     joined = actual[[ITEM_ID, TIMESTAMP, TARGET]].merge(
         forecast[[ITEM_ID, TIMESTAMP, MEAN, *qcols, *extra]], on=[ITEM_ID, TIMESTAMP], how="inner"
@@ -261,7 +295,6 @@ def evaluate(
 
     scale = None
     if history is not None:
-        _require(history, [ITEM_ID, TIMESTAMP, TARGET], "history")
         first_scored = joined.groupby(ITEM_ID, sort=False)[TIMESTAMP].min()
         limit = history[ITEM_ID].map(first_scored).to_numpy(dtype="datetime64[ns]")
         before = history[history[TIMESTAMP].to_numpy(dtype="datetime64[ns]") < limit]
