@@ -198,3 +198,11 @@ def test_a_command_must_place_each_of_its_own_parameters():
 
     with pytest.raises(TypeError, match=r"command: place \['stray'\] after an AutoML option"):
         automl_command({"horizon": ("data",)})(command)
+
+
+def test_when_models_is_one_string_then_it_is_read_as_a_comma_list():
+    # Before, models="Naive" was iterated by character: "unknown model(s) ['N', 'a', 'i', 'v', 'e']".
+    assert check_options({"models": "Naive"})["models"] == ["Naive"]
+    assert check_options({"models": "mstlets, AutoETS"})["models"] == ["MSTLETS", "AutoETS"]
+    with pytest.raises(ConfigError, match=r"unknown model\(s\) \['Foo'\]"):
+        check_options({"models": "Naive,Foo"})

@@ -43,12 +43,14 @@ def check_preset(value: str) -> str:
 
 
 def check_models(value: Any) -> list[str] | None:
-    """Catalog names, deduplicated; None leaves the choice to the preset."""
+    """Catalog names, deduplicated; None leaves the choice to the preset. One string is a
+    comma list ("Naive" or "MSTLETS,AutoETS", as the other name options take), not a sequence
+    of one-letter names."""
     if value is None:
         return None
     from tidecast.models.catalog import model_names
 
-    resolved = model_names(value)
+    resolved = model_names(split_names(value) or [] if isinstance(value, str) else value)
     if not resolved:
         raise ConfigError("give at least one model, or leave models out to use the preset's")
     return list(dict.fromkeys(resolved))
