@@ -290,3 +290,29 @@ def test_when_another_endpoints_actuals_are_newer_then_the_drift_window_still_ru
     assert "drift" in {e["rule"] for e in evaluate(client, admin)}
     (incident,) = client.get("/v1/alerts", params={"rule": "drift"}, headers=admin).json()["incidents"]
     assert incident["value"] > 2 and incident["details"]["items"] == 2
+
+
+def test_when_a_rule_has_no_data_then_its_listing_says_so_instead_of_staying_silent(
+    client: TestClient, admin: dict[str, str], sales: str
+) -> None:
+    """A rule on an endpoint without actuals (or one not deployed) neither fires nor resolves;
+    the rules' listing shows what its last evaluation found, so the silence is explained."""
+    ghost = {"name": "ghost", "kind": "accuracy", "endpoint": "ghost", "window": "7d", "threshold": 1.5}
+    assert client.post("/v1/alerts/rules", json=ghost, headers=admin).status_code == 201
+    listed = {r["name"]: r for r in client.get("/v1/alerts/rules", headers=admin).json()["rules"]}
+    assert listed["ghost"]["last"] == []  # not evaluated yet
+    served = forecast(client, admin, ["item_0", "item_1"])
+    assert evaluate(client, admin) == []
+    listed = {r["name"]: r for r in client.get("/v1/alerts/rules", headers=admin).json()["rules"]}
+    ((ghost_last,), (sales_last,)) = listed["ghost"]["last"], listed["sales-accuracy"]["last"]
+    assert (ghost_last["subject"], ghost_last["state"], ghost_last["value"]) == ("ghost", "no data", None)
+    assert ghost_last["message"] == "no forecasts scored against actuals in the last 7d"
+    assert (sales_last["subject"], sales_last["state"]) == ("sales", "no data")
+
+    for item, mean in served.items():
+        load(client, admin, item, DRIFT_DAYS, [1.0 * v for v in mean])
+    assert evaluate(client, admin) == []
+    listed = {r["name"]: r for r in client.get("/v1/alerts/rules", headers=admin).json()["rules"]}
+    (sales_last,) = listed["sales-accuracy"]["last"]
+    assert sales_last["state"] == "ok" and sales_last["value"] < 2.0
+    assert "realised wql over backtest" in sales_last["message"]

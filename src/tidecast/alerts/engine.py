@@ -74,6 +74,9 @@ class Alerting:
         # and the subject when an incident fires (the service registers "retrain").
         self.actions: dict[str, Callable[[Rule, str], dict[str, Any]]] = {}
         self.last: dict[tuple[str, str], tuple[float, bool]] = {}  # (rule, subject) -> value, breached
+        # What the last evaluation found per rule and subject, "no data" included (shown with
+        # the rules, so a rule whose signal has no data says so instead of staying silent).
+        self.outcomes: dict[str, list[dict[str, Any]]] = {}
         if metrics is not None:
             metrics.register(SignalCollector(lambda: self.last))
         self._lock = threading.Lock()
@@ -102,12 +105,15 @@ class Alerting:
             self._sample(rules)
             events: list[dict[str, Any]] = []
             measured: dict[tuple[str, str], tuple[float, bool]] = {}
+            outcomes: dict[str, list[dict[str, Any]]] = {}
             for rule in rules:
+                found = outcomes.setdefault(rule.name, [])
                 for subject in self._subjects(rule):
-                    event = self._evaluate_one(rule, subject, now, measured)
+                    event = self._evaluate_one(rule, subject, now, measured, found)
                     if event is not None:
                         events.append(event)
             self.last = measured
+            self.outcomes = outcomes
             return events
 
     def _sample(self, rules: list[Rule]) -> None:
@@ -124,15 +130,25 @@ class Alerting:
             return []
 
     def _evaluate_one(
-        self, rule: Rule, subject: str, now: datetime, measured: dict[tuple[str, str], tuple[float, bool]]
+        self,
+        rule: Rule,
+        subject: str,
+        now: datetime,
+        measured: dict[tuple[str, str], tuple[float, bool]],
+        outcomes: list[dict[str, Any]],
     ) -> dict[str, Any] | None:
+        outcome = {"subject": subject, "evaluated_at": now.isoformat(), "value": None}
         try:
             signal = measure(rule, subject, self.sources, now)
-        except Exception:
+        except Exception as exc:
             log.exception("alert rule %s on %r could not be evaluated", rule.name, subject)
+            outcomes.append({**outcome, "state": "error", "message": f"{type(exc).__name__}: {exc}"})
             return None
         if signal.breached is None or signal.value is None:
+            outcomes.append({**outcome, "state": "no data", "message": signal.message})
             return None
+        state = "breached" if signal.breached else "ok"
+        outcomes.append({**outcome, "state": state, "value": signal.value, "message": signal.message})
         measured[(rule.name, subject)] = (signal.value, signal.breached)
         incident = self.store.open_incident(rule.name, subject)
         if signal.breached and incident is None:

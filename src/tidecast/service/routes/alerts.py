@@ -32,10 +32,20 @@ async def incidents(
     return {"incidents": found}
 
 
-@router.get("/rules", summary="Every alert rule, with where it comes from (file or api)")
+@router.get(
+    "/rules",
+    summary="Every alert rule, with where it comes from (file or api) and what its last evaluation "
+    "found per subject (`last`: ok, breached, no data or error, with the value and message)",
+)
 async def rules(state: StateDep) -> dict[str, Any]:
     found = await run_in_threadpool(state.alerts.rules)
-    return {"rules": [{**r.model_dump(mode="json"), "source": source} for r, source in found]}
+    outcomes = state.alerts.outcomes
+    return {
+        "rules": [
+            {**r.model_dump(mode="json"), "source": source, "last": outcomes.get(r.name, [])}
+            for r, source in found
+        ]
+    }
 
 
 @router.post(
