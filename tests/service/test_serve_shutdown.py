@@ -35,13 +35,15 @@ from tidecast.registry.statuses import JobStatus
 from tidecast.service.app import CLOSE_SECONDS, create_app
 
 EXIT_SECONDS = 10.0
+IDLE_SECONDS = 6.0  # a spawned worker imports the library in about 3 s
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @contextmanager
-def serve(home: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """The service in open mode with one worker, its data root `home`; killed if still up."""
+def serve(home: Path, own_group: bool = False) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """The service in open mode with one worker, its data root `home`; killed if still up.
+    With `own_group`, it leads a process group of its own (as under systemd or `timeout`)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIDECAST_")}
     env.update(TIDECAST_HOME=str(home), TIDECAST_DATA_ROOT=str(home), TIDECAST_LOG_LEVEL="INFO")
@@ -53,6 +55,7 @@ def serve(home: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=own_group,
         )
     try:
         deadline = time.monotonic() + 60
@@ -68,7 +71,7 @@ def serve(home: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
         yield process, url
     finally:
         if process.poll() is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL) if own_group else process.kill()
             process.wait()
 
 
@@ -113,6 +116,29 @@ def test_when_idle_with_a_stalled_client_then_the_service_exits_promptly(
         with closing(half_sent_request(url)):
             time.sleep(0.3)
             elapsed = stop_and_time(process, sig, tmp_path)
+    assert elapsed < EXIT_SECONDS, f"{elapsed:.1f} s\n{log_tail(tmp_path)}"
+    assert workers and not any(pid_alive(pid) for pid in workers)
+
+
+@pytest.mark.slow
+def test_when_sigterm_goes_to_the_whole_process_group_then_the_service_still_exits(tmp_path: Path) -> None:
+    """systemd's default KillMode, `timeout` and `kill -- -PGID` signal the workers too. A worker
+    that died of it while waiting between jobs used to leave the service blocked for ever in
+    the signal handler, setting a multiprocessing Event that the dead worker slept on."""
+    with serve(tmp_path, own_group=True) as (process, url):
+        workers = worker_pids(url)
+        time.sleep(IDLE_SECONDS)  # past its imports: the worker now sleeps between polls of the queue
+        started = time.monotonic()
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(
+                f"the service did not exit within 30 s of SIGTERM to its group:\n{log_tail(tmp_path)}"
+            )
+        elapsed = time.monotonic() - started
+    assert process.returncode == 0, log_tail(tmp_path)
+    assert "tidecast stopped" in log_tail(tmp_path, 5)
     assert elapsed < EXIT_SECONDS, f"{elapsed:.1f} s\n{log_tail(tmp_path)}"
     assert workers and not any(pid_alive(pid) for pid in workers)
 

@@ -4,8 +4,8 @@
 runs, a supervisor thread watches them: a worker that dies (an out-of-memory kill, a crash in
 native code) has its job failed at once with the reason and is replaced, so one bad job does
 not shrink the pool. `stop` asks every worker to finish its current job; those still busy after
-`WORKER_STOP_SECONDS` are terminated and their jobs failed with the reason, so nothing stays
-InProgress. The service calls `request_stop` from its signal handler, so that grace period runs
+`WORKER_STOP_SECONDS` are killed and their jobs failed with the reason, so nothing stays
+InProgress. The request is a `StopFlag`, which a worker that died cannot block (an Event could). The service calls `request_stop` from its signal handler, so that grace period runs
 while the HTTP side drains rather than after it, and the whole shutdown fits the few seconds a
 process manager allows before it kills (Docker: 10).
 """
@@ -97,7 +97,7 @@ class WorkerPool:
 
     def request_stop(self) -> None:
         """Ask every worker to finish its current job and exit, without waiting: safe in a
-        signal handler (it takes no lock the interrupted thread may hold). `stop`'s grace
+        signal handler (it takes no lock the interrupted thread or a dead worker may hold). `stop`'s grace
         period counts from the first request."""
         if self._stop_requested_at is None:
             self._stop_requested_at = time.monotonic()
@@ -106,7 +106,7 @@ class WorkerPool:
             stop.set()
 
     def stop(self, timeout: float = WORKER_STOP_SECONDS) -> None:
-        """Ask every worker to finish; terminate those still busy `timeout` seconds after the
+        """Ask every worker to finish; kill those still busy `timeout` seconds after the
         first stop request (this call, or an earlier `request_stop`)."""
         self.request_stop()
         assert self._stop_requested_at is not None
@@ -121,12 +121,10 @@ class WorkerPool:
             process.join(max(0.0, deadline - time.monotonic()))
         busy = [p for p, _ in slots if p.is_alive()]
         for process in busy:
-            log.warning("worker %s is still running a job; terminating it", process.pid)
-            process.terminate()
+            # SIGKILL, not SIGTERM: a worker takes SIGTERM as "finish the job" (tidecast.jobs.stop_flag).
+            log.warning("worker %s is still running a job; killing it", process.pid)
+            process.kill()
         for process in busy:
             process.join(5)
-            if process.is_alive():
-                process.kill()
-                process.join(5)
-        if busy:
-            self._recover(STOPPED_REASON)
+        if busy or any(p.exitcode not in (0, None) for p, _ in slots):
+            self._recover(STOPPED_REASON)  # also the job of a worker that died before the stop

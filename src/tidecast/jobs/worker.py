@@ -45,6 +45,7 @@ from tidecast.jobs.config import data_root_of, parse_job_body
 from tidecast.jobs.features import feature_options
 from tidecast.jobs.request import JobRequest
 from tidecast.jobs.run_files import copy_run, publish_run, run_folder
+from tidecast.jobs.stop_flag import StopFlag, finish_on_sigterm
 from tidecast.jobs.store import JobStore, one_line
 from tidecast.monitor.forecast_log import Origin, log_produced
 from tidecast.registry.artifacts import ArtifactStore
@@ -314,18 +315,19 @@ def _process_main(settings_json: str, stop_event: Any) -> None:
     settings = ServiceSettings.model_validate_json(settings_json)
     _configure_logging(settings.log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service decides when workers end
+    signal.signal(signal.SIGTERM, finish_on_sigterm(stop_event))  # a group's SIGTERM: finish the job
     run_worker(settings, stop_event)
 
 
 def start_workers(settings: ServiceSettings, count: int | None = None) -> tuple[list[BaseProcess], Any]:
     """Start `count` (default `settings.workers`) worker processes with the spawn method.
 
-    Returns the processes and the event that asks them to finish their current job and exit.
+    Returns the processes and the `StopFlag` that asks them to finish their current job and exit.
     Spawn, not fork: the API process holds threads, sockets and database connections that a
     forked child must not inherit.
     """
     context = multiprocessing.get_context("spawn")
-    stop = context.Event()
+    stop = StopFlag(context)  # never an Event: see tidecast.jobs.stop_flag
     payload = settings.model_dump_json()
     processes: list[BaseProcess] = []
     for k in range(count if count is not None else settings.workers):
