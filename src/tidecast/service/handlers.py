@@ -3,8 +3,9 @@
 `install_problem_handlers(app)` maps each kind of failure onto a problem: a `Problem` as it is,
 the stores' expected failures (`tidecast.registry.errors`, `JobConfigError`) as 404, 409, 422 or
 503, tidecast's data and configuration errors as 422, FastAPI's own validation in the same shape,
-a body over the limit as 413, and anything unexpected as a 500 that shows no internals (the
-traceback goes to the log). Bad input is never a 500.
+a body over the limit as 413, a database connection lost mid-request as 503 with Retry-After
+(the pool replaces it, so a retry works), and anything unexpected as a 500 that shows no
+internals (the traceback goes to the log). Bad input is never a 500.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -35,6 +37,7 @@ from tidecast.service.problems import (
 log = logging.getLogger("tidecast.service")
 
 CLIENT_CLOSED_REQUEST = 499  # nginx's status for it; only the access log and metrics see it
+DATABASE_RETRY_SECONDS = 1  # the pool has dropped the dead connection by then
 
 
 def problem_response(problem: Problem) -> JSONResponse:
@@ -131,6 +134,24 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.debug("client disconnected during %s %s", request.method, request.url.path)
         return Response(status_code=CLIENT_CLOSED_REQUEST)
 
+    async def on_database_error(request: Request, exc: Exception) -> Response:
+        # A driver error the database caused (a dropped connection: PostgreSQL restarting, a
+        # failover, pg_terminate_backend) is the service's trouble and passes: 503, one log line.
+        assert isinstance(exc, DBAPIError)
+        if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+            return await on_unexpected(request, exc)
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+        log.warning("database unavailable during %s %s: %s", request.method, request.url.path, reason)
+        problem = Problem(
+            503,
+            "Database unavailable",
+            "the service lost its database connection; retry in a moment",  # the why: in the log
+            type_=TYPE_BASE + "database-unavailable",
+        )
+        response = problem_response(problem)
+        response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+        return response
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem_response(
@@ -143,4 +164,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(ClientDisconnect, on_disconnect)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)
