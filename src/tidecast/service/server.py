@@ -138,9 +138,12 @@ def _first_importable(preferred: str, fallback: str) -> str:
 def serve(settings: ServiceSettings, *, default_endpoint: str | None = None) -> None:
     """Run the service until SIGINT/SIGTERM (see the module docstring)."""
     listener = bind(settings.host, settings.port)  # a busy port fails here, before anything starts
-    database = Database.from_url(settings.database_url)
     try:
-        database.migrate()
+        database = open_database(settings.database_url)
+    except ConfigError:
+        listener.close()
+        raise
+    try:
         jobs = JobStore(database.sessions)
         for job in jobs.recover_orphans():
             log.warning("job %s failed while the service was down: %s", job.id, job.error)
@@ -214,6 +217,27 @@ def _server_stopping_workers(config: Any, pool: WorkerPool) -> Any:
             pool.request_stop()
 
     return Server(config)
+
+
+def open_database(url: str) -> Database:
+    """The service's database, migrated; ConfigError naming the URL (password hidden) and the
+    driver's first line when it cannot be opened, in place of SQLAlchemy's traceback."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    try:
+        database = Database.from_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"TIDECAST_DATABASE_URL is not a database URL this tidecast can open: {exc}"
+        ) from None
+    try:
+        database.migrate()
+    except DBAPIError as exc:
+        database.dispose()
+        shown = database.engine.url.render_as_string(hide_password=True)
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        raise ConfigError(f"cannot open the database {shown}: {reason}") from None
+    return database
 
 
 def bind(host: str, port: int) -> socket.socket:
