@@ -452,7 +452,7 @@ def test_when_an_endpoint_failed_to_load_then_its_routes_answer_503_naming_the_f
     registry.artifacts.delete(registry.get("sales", 1).artifact_uri)
     forecaster = {"X-API-Key": keys["forecast"]}
     with TestClient(create_app(settings, database=database)) as restarted:
-        assert "NotFound" in restarted.get("/health").json()["endpoints"]["failed"][deployed]
+        assert "does not exist" in restarted.get("/health").json()["endpoints"]["failed"][deployed]
         for path, key in [
             (f"/v1/endpoints/{deployed}/forecast", forecaster),
             (f"/endpoints/{deployed}/invocations", forecaster),
@@ -463,13 +463,13 @@ def test_when_an_endpoint_failed_to_load_then_its_routes_answer_503_naming_the_f
         ]:
             body = assert_problem(restarted.post(path, json={"item_ids": ["item_0"]}, headers=key), 503)
             assert "failed to load" in body["detail"] and "Redeploy" in body["detail"], path
-            assert body["endpoint"] == deployed and "NotFound" in body["failure_reason"]
+            assert body["endpoint"] == deployed and "does not exist" in body["failure_reason"]
         # A challenger needs a champion that serves: the same 503, not "no endpoint of that name"
         body = assert_problem(
             restarted.post(f"/v1/endpoints/{deployed}/challenger", json={"version": 1}, headers=admin(keys)),
             503,
         )
-        assert body["endpoint"] == deployed and "NotFound" in body["failure_reason"]
+        assert body["endpoint"] == deployed and "does not exist" in body["failure_reason"]
         assert_problem(
             restarted.post("/v1/endpoints/nope/forecast", json={"item_ids": ["item_0"]}, headers=forecaster),
             404,

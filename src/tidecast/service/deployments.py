@@ -105,7 +105,7 @@ class Deployments:
         try:
             folder = self.registry.model_path(version)  # refuses a folder altered since registration
             loaded = LoadedModel.load(folder, name, manifest_digest=version.manifest_digest)
-        except (ModelError, OSError, ValueError) as exc:
+        except (ModelError, OSError, ValueError, NotFound) as exc:  # NotFound: its folder is gone
             raise Problem(
                 422,
                 "Model cannot be loaded",
