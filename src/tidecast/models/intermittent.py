@@ -107,7 +107,16 @@ class CrostonSBA(LocalForecaster):
     """Croston's method with the Syntetos-Boylan bias correction (1 - alpha/2).
 
     Plain Croston over-forecasts because E[size/interval] != E[size]/E[interval]; SBA's
-    factor removes most of that bias (Syntetos & Boylan, 2005).
+    factor removes most of that bias (Syntetos & Boylan, 2005). The bias comes from the
+    smoothed interval varying: a series with demand in every period since its first has every
+    interval 1, its Croston forecast is plain exponential smoothing of the sizes, unbiased, and
+    the factor only pulled it 5% low: a series selling 5 a day forecast a mean of 4.75 beside
+    quantiles of 5 (its quantiles, read off its own errors, absorbed the shift). There the
+    factor is 1. (Leading zeros count in the first interval, so they keep it.) Measured with
+    the change, whole AutoML, one thread, test wQL against the same engine before it: the
+    retail panels' origins identical but dominicks_oj origin 2 (0.4298 -> 0.4288), the store
+    panel 0.008917 -> 0.008911, its noisy copy 0.072940 -> 0.072934, the 84-week weekly cut
+    0.062315 -> 0.062329, the 91-week cut identical; CrostonSBA holds no weight elsewhere.
     """
 
     name = "CrostonSBA"
@@ -126,7 +135,8 @@ class CrostonSBA(LocalForecaster):
     def _forecast_series(
         self, state: Any, y: np.ndarray, horizon: int, quantiles: tuple[float, ...]
     ) -> SeriesForecast:
-        rate = croston(y, self.alpha, debias=1.0 - self.alpha / 2.0)
+        every_period = len(y) > 0 and bool(np.all(y != 0))  # every interval 1 (counted from the start)
+        rate = croston(y, self.alpha, debias=1.0 if every_period else 1.0 - self.alpha / 2.0)
         return residual_quantiles(y, rate, horizon, quantiles, self.residual_window)
 
 
