@@ -396,3 +396,16 @@ def test_a_file_the_headers_cannot_tell_about_is_left_to_the_worker(tmp_path: Pa
     """An empty CSV (no header) gives no columns to check: reading it will say what is wrong."""
     (tmp_path / "empty.csv").write_text("")
     assert submitted({"data": str(tmp_path / "empty.csv"), "horizon": 7}, tmp_path).data.endswith("empty.csv")
+
+
+def test_when_the_output_lies_under_a_file_then_submission_names_the_output_field(data_root: Path) -> None:
+    """Found only when the run was copied there, it failed a training job after the whole fit."""
+    (data_root / "automl-forecasting-abc123" / "automl-output").write_text("not a folder")
+    body = recipe()
+    with pytest.raises(JobConfigError) as caught:
+        parse_job_body(body, settings(data_root), check_exists=True)
+    assert caught.value.field == "AutoMLJobOutputDataConfig.S3OutputPath"
+    assert "automl-output' is a file, so nothing can be written under it" in str(caught.value)
+    parse_job_body(body, settings(data_root))  # parsed alone (no submission), not checked
+    (data_root / "automl-forecasting-abc123" / "automl-output").unlink()
+    assert parse_job_body(body, settings(data_root), check_exists=True).output is not None  # made later

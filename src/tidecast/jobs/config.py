@@ -23,6 +23,7 @@ service's policy (`ServiceSettings.location_policy`) and read as given by the li
 from __future__ import annotations
 
 import glob
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -71,6 +72,7 @@ def parse_job_body(body: Any, settings: _Settings | None = None, *, check_exists
             raise JobConfigError([{"loc": (field,), "msg": f"a SQL query reads files, and {NO_LOCAL_FILES}"}])
     if check_exists:
         check_locations_exist(request, locs)
+        check_output_writable(request, locs)
         check_data_columns(request, locs)
         if request.sql is not None:
             check_query(request, data_root_of(settings))
@@ -185,6 +187,29 @@ def check_locations_exist(request: JobRequest, locs: Mapping[str, Loc]) -> None:
     ]
     if errors:
         raise JobConfigError(errors)
+
+
+def check_output_writable(request: JobRequest, locs: Mapping[str, Loc]) -> None:
+    """A `JobConfigError` on the output location when it is local and cannot be written: under
+    a file, or below a folder this process may not write to. Checked without writing, at
+    submission: found at the job's end, it failed a training job after the whole fit, its model
+    lost. (A remote URL is left to the worker, as in `check_locations_exist`.)"""
+    if request.output is None or not _is_local(request.output):
+        return
+    parts = urlsplit(request.output)
+    target = Path(parts.path if parts.scheme.lower() == "file" else request.output).expanduser()
+    existing = next((p for p in (target, *target.parents) if p.exists()), None)
+    problem = None
+    if existing is None:
+        return
+    if not existing.is_dir():
+        problem = f"{str(existing)!r} is a file, so nothing can be written under it"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"{str(existing)!r} is not writable by the service"
+    if problem is not None:
+        raise JobConfigError(
+            [{"loc": locs.get("output", ("output",)), "msg": f"the output cannot be written: {problem}"}]
+        )
 
 
 def _inputs(request: JobRequest) -> dict[str, str | None]:
