@@ -24,7 +24,8 @@ from tidecast.monitor.forecast_log import ForecastLog, Origin
 from tidecast.registry.columns import utcnow
 from tidecast.registry.db import Database
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
-from tidecast.registry.registry import GROUP_NAME, Registry, Rollback
+from tidecast.registry.registry import GROUP_NAME, Registry
+from tidecast.registry.rollbacks import Rollback
 from tidecast.registry.schema import Endpoint, ModelVersion
 from tidecast.registry.statuses import ForecastSource, ModelStatus
 from tidecast.service.endpoint_table import EndpointTable
