@@ -159,6 +159,40 @@ def test_when_rolled_back_then_the_endpoints_of_the_rejected_version_serve_the_p
     assert served(registry) == {"shop": 2, "web": 2, "old": 1}
 
 
+def test_when_a_rollback_names_the_version_it_means_then_a_second_one_changes_nothing(
+    registry: Registry, model_folder: Path
+) -> None:
+    """Four rollbacks sent at once (a double click, two operators) rejected versions 5, 4 and 3
+    of five approved; naming the version meant, only the first does anything."""
+    for version in range(1, 4):
+        registry.register("sales", model_folder)
+        registry.approve("sales", version)
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def click() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(str(registry.rollback("sales", from_version=3).rejected.version))
+        except Conflict as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes.count("3") == 1, outcomes
+    assert all(
+        o == "3" or "sales version 3 is not the latest approved version" in o or "changed" in o
+        for o in outcomes
+    )
+    assert [v.status for v in registry.list_versions("sales")] == [APPROVED, APPROVED, REJECTED]
+    with pytest.raises(Conflict, match=r"version 3 is not the latest approved version \(version 2 is\)"):
+        registry.rollback("sales", from_version=3)
+    assert registry.rollback("sales", from_version=2).current.version == 1
+
+
 def test_when_the_previous_version_cannot_load_then_rollback_changes_nothing(
     registry: Registry, model_folder: Path, other_model_folder: Path
 ) -> None:

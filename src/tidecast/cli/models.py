@@ -228,15 +228,25 @@ def rollback(
         ),
     ] = None,
     api_key: KeyOpt = None,
+    from_version: Annotated[
+        int | None,
+        typer.Option(
+            "--from-version",
+            min=1,
+            help="The version meant to be rolled back: nothing changes unless it is still the latest "
+            "approved one (a rollback run twice rejects one version, not two).",
+        ),
+    ] = None,
 ) -> None:
     """Reject the newest approved version; the endpoints that served it serve the previous
     approved one. Nothing changes when that version's model cannot be loaded."""
     if url is not None:
-        done = request("POST", url, f"/v1/models/{group}/rollback", api_key)
+        query = "" if from_version is None else f"?from_version={from_version}"
+        done = request("POST", url, f"/v1/models/{group}/rollback{query}", api_key)
         rejected, current = done["rejected"]["version"], done["current"]["version"]
         moved = list(done["redeployed_endpoints"])
     else:
-        offline = _with_registry(lambda registry: registry.rollback(group))
+        offline = _with_registry(lambda registry: registry.rollback(group, from_version=from_version))
         rejected, current, moved = offline.rejected.version, offline.current.version, list(offline.endpoints)
     out.print(f"{group}: version {rejected} rejected; version {current} is the latest approved version")
     if moved:

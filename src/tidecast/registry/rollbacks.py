@@ -39,7 +39,11 @@ class Rollbacks:
     model_path: Callable[[ModelVersion], Path]
 
     def rollback(
-        self, group: str, redeploy: bool = True, prepare: Callable[[Rollback], None] | None = None
+        self,
+        group: str,
+        redeploy: bool = True,
+        prepare: Callable[[Rollback], None] | None = None,
+        from_version: int | None = None,
     ) -> Rollback:
         """Reject the latest approved version so the previous approved one becomes current and,
         with `redeploy`, point the endpoints serving the rejected version at the current one.
@@ -47,8 +51,17 @@ class Rollbacks:
         Nothing changes unless the current version's model loads (Conflict otherwise) and
         `prepare(plan)` returns (the service loads the endpoints' models there); then the
         rejection and the endpoints' move are one transaction. A concurrent change to the
-        versions or endpoints in between is a Conflict, with nothing changed."""
+        versions or endpoints in between is a Conflict, with nothing changed.
+
+        `from_version` is the version the caller means to roll back: when it is no longer the
+        latest approved one, the rollback is a Conflict and nothing changes. Without it, two
+        rollbacks sent at once (a double click) rejected two versions, the second a good one."""
         plan = self._rollback_plan(group, redeploy)
+        if from_version is not None and plan.rejected.version != from_version:
+            raise Conflict(
+                f"{group} version {from_version} is not the latest approved version (version "
+                f"{plan.rejected.version} is): it was rolled back already, or never approved; nothing changed"
+            )
         self.check_loadable(plan.current, f"cannot roll back {group} to version {plan.current.version}")
         if prepare is not None:
             prepare(plan)

@@ -153,7 +153,7 @@ class Deployments:
         log.info("endpoint %s now serves %s version %d", name, version.group.name, version.version)
         return self.describe(name)
 
-    def rollback(self, group: str, redeploy: bool = True) -> Rollback:
+    def rollback(self, group: str, redeploy: bool = True, from_version: int | None = None) -> Rollback:
         """`Registry.rollback` with the moved endpoints' models loaded before anything changes
         and swapped in once the registry has committed; a model that cannot load changes nothing."""
         loaded: dict[str, LoadedModel] = {}
@@ -163,7 +163,7 @@ class Deployments:
                 loaded[name] = self._load(name, plan.current)
 
         with self._lock:
-            done = self.registry.rollback(group, redeploy, prepare=load)
+            done = self.registry.rollback(group, redeploy, prepare=load, from_version=from_version)
             for name in done.endpoints:
                 self._install(name, loaded[name], done.current)
         for name in done.endpoints:

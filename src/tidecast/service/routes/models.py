@@ -74,8 +74,16 @@ def rollback(
     redeploy: Annotated[
         bool, Query(description="Move endpoints serving the rejected version to the previous one")
     ] = True,
+    from_version: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            description="The version meant to be rolled back: a 409, nothing changed, when it is no "
+            "longer the latest approved one (a second click, or another operator, got there first)",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
-    done = state.deployments.rollback(group, redeploy)
+    done = state.deployments.rollback(group, redeploy, from_version)
     return {
         "rejected": version_to_dict(done.rejected, state.registry),
         "current": version_to_dict(done.current, state.registry),
