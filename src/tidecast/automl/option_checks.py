@@ -134,9 +134,14 @@ def check_aggregation(value: Mapping[str, Any] | None) -> Mapping[str, Any] | No
 
 
 def check_model_params(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    from tidecast.models.catalog import model_names
+    """Known models, each given only options it takes (`catalog.check_params`), before any fit."""
+    from tidecast.models.catalog import check_params, model_names
 
     model_names(value or {})
+    for name, params in (value or {}).items():
+        if not isinstance(params, Mapping):
+            raise ConfigError(f"model_params for {name}: give its options as a mapping, got {params!r}")
+        check_params(name, params)
     return value
 
 

@@ -7,7 +7,9 @@ for a panel of a given frequency.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+import inspect
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tidecast.data.frequency import season_length, seasonal_periods
@@ -85,6 +87,35 @@ def model_names(names: Iterable[str]) -> list[str]:
     return resolved
 
 
+# Set by the AutoML itself (`make_model`), not hyper-parameters a user gives in model_params.
+_SUPPLIED = frozenset({"n_jobs", "seed", "quantiles", "quantile_levels"})
+
+
+def accepted_params(name: str) -> list[str]:
+    """The hyper-parameters model `name` takes (its constructor's), less those the AutoML sets."""
+    signature = inspect.signature(CATALOG[model_name(name)].__init__)
+    return [p for p in list(signature.parameters)[1:] if p not in _SUPPLIED]
+
+
+def check_params(name: str, params: Mapping[str, Any]) -> None:
+    """ConfigError naming the options of `params` that model `name` does not take, and the
+    ones it does, with the nearest name for a misspelt one (a typo used to skip the model for
+    the whole run, with only a log line listing every option it was built with)."""
+    accepted = accepted_params(name)
+    unknown = [key for key in params if key not in accepted and key not in _SUPPLIED]
+    if not unknown:
+        return
+    hints = [
+        f"{key!r} (did you mean {near[0]!r}?)"
+        if (near := difflib.get_close_matches(key, accepted, 1))
+        else repr(key)
+        for key in unknown
+    ]
+    raise ConfigError(
+        f"model_params for {model_name(name)}: unknown option(s) {', '.join(hints)}; it takes {accepted}"
+    )
+
+
 def default_params(name: str, freq: str) -> dict[str, Any]:
     """The hyper-parameters a model gets for data of frequency `freq` (seasonal periods)."""
     main = {"season_length": season_length(freq)}
@@ -118,6 +149,7 @@ def make_model(name: str, freq: str, **overrides: Any) -> Forecaster:
     quantiles = overrides.pop("quantiles", None)
     if quantiles is not None and name in QUANTILE_AWARE:
         params["quantile_levels"] = tuple(float(q) for q in quantiles)
+    check_params(name, overrides)
     params.update(overrides)
     try:
         return CATALOG[name](**params)
