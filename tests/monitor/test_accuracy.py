@@ -142,6 +142,17 @@ def test_when_actuals_carry_a_moved_covariate_then_drift_measures_its_shift(data
     assert np.isnan(scores.loc["a", "volatility_ratio"])  # one recent point has no spread
 
 
+def test_a_covariates_reference_is_read_where_the_target_was_observed() -> None:
+    """dominicks_oj's history holds a filled price on weeks without sales: read with them, the
+    reference spread shrank and drift overstated the price shift by about 5%."""
+    train = history().assign(price=[2.0, 2.0, 2.0, 1.0, 3.0, 2.0])
+    train.loc[5, "target"] = np.nan  # b's last week: no sale, its price the fill (2.0)
+    profile = training_profile(train, season_length=1, covariates=("price",))
+    b = profile.items.loc["b"]
+    assert (b["price.mean"], b["price.std"]) == (2.0, 1.0)  # prices 1 and 3, not 1, 3 and 2
+    assert (b["mean"], b["std"]) == (4.0, 0.0)  # the target's own observed values, 4 and 4
+
+
 def test_weekly_buckets_follow_the_weekday_of_weekly_points() -> None:
     """A W-THU model's accuracy over time was bucketed in calendar weeks labelled Monday."""
     thursdays = pd.Series(pd.to_datetime(["1992-08-13", "1992-08-20", "1992-08-27"]))

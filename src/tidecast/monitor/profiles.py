@@ -28,7 +28,8 @@ PROFILES_KEPT = 8
 class TrainingProfile:
     """Per item (the index): `scale` (MASE), `last` training timestamp, and the `mean` and
     `std` of the target and of each numeric covariate over the reference window (the last
-    `reference_points` of the history), columns ``mean``, ``std``, ``<covariate>.mean``..."""
+    `reference_points` of the history; a covariate's on the rows with a target), columns
+    ``mean``, ``std``, ``<covariate>.mean``..."""
 
     items: pd.DataFrame
     covariates: tuple[str, ...]
@@ -57,9 +58,14 @@ def training_profile(
             "std": grouped[TARGET].std(ddof=0),
         }
     )
+    # A covariate's reference is read where the target was observed: actuals arrive with a
+    # value, and on the history's rows without one the covariate was often filled (dominicks_oj's
+    # price on weeks without sales holds the fill), which shrank its spread and inflated drift.
+    observed = tail[TARGET].notna()
     for column in numeric:
-        items[f"{column}.mean"] = grouped[column].mean()
-        items[f"{column}.std"] = grouped[column].std(ddof=0)
+        by_item = tail[column].where(observed).groupby(tail[ITEM_ID], sort=True)
+        items[f"{column}.mean"] = by_item.mean()
+        items[f"{column}.std"] = by_item.std(ddof=0)
     items.index = items.index.astype(str)
     return TrainingProfile(items, numeric, season_length, reference)
 
