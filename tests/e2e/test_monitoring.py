@@ -104,6 +104,10 @@ def test_when_actuals_follow_served_forecasts_then_http_and_cli_report_the_same_
     table = tidecast(env, "monitor", "sales").stdout
     assert "accuracy by version" in table and "drift" in table and "wql" in table
     stray = tmp_path / "stray.csv"
-    pd.DataFrame({"item_id": "item_O", "timestamp": days, "value": [1.0, 2.0, 3.0]}).to_csv(stray, index=False)
+    pd.DataFrame({"item_id": "item_O", "timestamp": days, "value": [1.0, 2.0, 3.0]}).to_csv(
+        stray, index=False
+    )
     said = tidecast(env, "actuals", "ingest", str(stray)).stdout
-    assert said.splitlines()[1].startswith("Note: 1 item has no forecast logged (e.g. 'item_O'): monitoring"), said
+    assert said.splitlines()[1].startswith(
+        "Note: 1 item has no forecast logged (e.g. 'item_O'): monitoring"
+    ), said
