@@ -92,6 +92,22 @@ def test_when_forecasts_meet_actuals_then_every_metric_is_the_hand_computed_valu
     assert worst[0]["wape"] == pytest.approx(6 / 14) and worst[1]["wape"] == pytest.approx(3 / 30)
 
 
+def test_an_item_that_sold_nothing_against_a_forecast_above_zero_is_listed_worst(database: Database) -> None:
+    """Its WAPE is undefined (zero actuals), and it was listed last, as if best."""
+    log_forecasts(database)
+    frame = pd.DataFrame(
+        {
+            "item_id": ["a", "a", "b", "b"],
+            "timestamp": ["2024-01-04", "2024-01-05"] * 2,
+            "value": [12.0, 18.0, 0, 0],
+        }
+    )
+    ingest_actuals(database.sessions, actuals_frame(frame)[0])
+    worst = report(database)["worst_items"]
+    assert [r["item_id"] for r in worst] == ["b", "a"]
+    assert worst[0]["wape"] is None and worst[0]["mase"] == pytest.approx(5.0)  # |0 - 5| / 1, twice
+
+
 def test_when_an_actual_is_missing_then_only_the_matched_points_are_scored(database: Database) -> None:
     log_forecasts(database)
     ingest_actuals(

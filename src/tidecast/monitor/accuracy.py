@@ -331,9 +331,7 @@ def accuracy_report(
         realised = row.get(metric) if isinstance(metric, str) else None
         ratio = realised / value if realised is not None and value else None
         versions.append({**row, "backtest": backtest, "realised_over_backtest": ratio})
-    items = score(points, [VERSION, ITEM_ID], scale).sort_values(
-        "wape", ascending=False, kind="stable", na_position="last"
-    )
+    items = worst_first(score(points, [VERSION, ITEM_ID], scale))
     return {
         "forecasts": points.forecasts,
         "points": len(points.y),
@@ -346,6 +344,17 @@ def accuracy_report(
         "items_scored": len(items),
         "worst_items": records(items if worst_items <= 0 else items.head(worst_items)),
     }
+
+
+def worst_first(items: pd.DataFrame) -> pd.DataFrame:
+    """Items by WAPE, worst first. An item that sold nothing has no WAPE (its error over zero
+    actuals); one forecast above zero there (a MASE above 0) missed all it forecast and goes
+    first, where it was listed last, as if best; one forecast at zero stays last."""
+    key = items["wape"].to_numpy(dtype=np.float64).copy()
+    missed = np.isnan(key) & (items["mase"].to_numpy(dtype=np.float64) > 0)
+    key[missed] = np.inf
+    order = pd.Series(key, index=items.index).sort_values(ascending=False, kind="stable", na_position="last")
+    return items.loc[order.index]
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
