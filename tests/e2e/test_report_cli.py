@@ -91,8 +91,20 @@ def test_when_only_a_model_folder_is_left_then_the_report_says_what_it_lacks(
     shutil.copytree(run / "model", model)
     report(str(model), "--format", "json", "--out", str(tmp_path / "m.json"))
     quality, business = json.loads((tmp_path / "m.json").read_text())["reports"]
-    assert [s["title"] for s in quality["sections"]] == ["Leaderboard"]
+    # The folder keeps the plan its forecast used (future.parquet): it forecasts again with it.
+    assert [s["title"] for s in quality["sections"]] == ["Leaderboard", "Forecasts of chosen items"]
     assert any("no backtest forecasts" in n for n in quality["notes"])
+    assert "Inventory guidance" in [s["title"] for s in business["sections"]]
+    assert any("keeps no backtests" in n for n in business["notes"])
+
+    # A folder saved before plans were kept: no forecast, and the report says why.
+    manifest = json.loads((model / "manifest.json").read_text())
+    del manifest["files"]["future.parquet"]
+    (model / "manifest.json").write_text(json.dumps(manifest))
+    (model / "future.parquet").unlink()
+    report(str(model), "--format", "json", "--out", str(tmp_path / "old.json"))
+    quality, business = json.loads((tmp_path / "old.json").read_text())["reports"]
+    assert [s["title"] for s in quality["sections"]] == ["Leaderboard"]
     assert any("future covariates" in n for n in business["notes"]) and business["sections"] == []
 
 
