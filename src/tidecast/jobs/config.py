@@ -194,22 +194,26 @@ def check_output_writable(request: JobRequest, locs: Mapping[str, Loc]) -> None:
     a file, or below a folder this process may not write to. Checked without writing, at
     submission: found at the job's end, it failed a training job after the whole fit, its model
     lost. (A remote URL is left to the worker, as in `check_locations_exist`.)"""
-    if request.output is None or not _is_local(request.output):
+    local = None if request.output is None else _local_path(request.output)
+    if local is None:
         return
-    parts = urlsplit(request.output)
-    target = Path(parts.path if parts.scheme.lower() == "file" else request.output).expanduser()
+    target = Path(local).expanduser()
     existing = next((p for p in (target, *target.parents) if p.exists()), None)
-    problem = None
-    if existing is None:
+    if existing is None or (existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)):
         return
-    if not existing.is_dir():
-        problem = f"{str(existing)!r} is a file, so nothing can be written under it"
-    elif not os.access(existing, os.W_OK | os.X_OK):
-        problem = f"{str(existing)!r} is not writable by the service"
-    if problem is not None:
-        raise JobConfigError(
-            [{"loc": locs.get("output", ("output",)), "msg": f"the output cannot be written: {problem}"}]
-        )
+    problem = (
+        "is a file, so nothing can be written under it"
+        if not existing.is_dir()
+        else "is not writable by the service"
+    )
+    raise JobConfigError(
+        [
+            {
+                "loc": locs.get("output", ("output",)),
+                "msg": f"the output cannot be written: {str(existing)!r} {problem}",
+            }
+        ]
+    )
 
 
 def _inputs(request: JobRequest) -> dict[str, str | None]:
@@ -228,14 +232,21 @@ def _is_local(location: str) -> bool:
     return scheme == "file" or len(scheme) <= 1
 
 
+def _local_path(location: str) -> str | None:
+    """The path of a local location (a file:// URL's path, or the path itself); None for a
+    remote URL."""
+    parts = urlsplit(location)
+    if parts.scheme.lower() == "file":
+        return parts.path
+    return location if _is_local(location) else None
+
+
 def location_exists(location: str) -> bool:
     """Whether a local location (a file, folder or glob matching something) exists; a remote
     URL is taken to (checking it would need the store's credentials and a round trip)."""
-    parts = urlsplit(location)
-    if parts.scheme.lower() == "file":
-        location = parts.path
-    elif not _is_local(location):  # a remote URL: not checked here
+    local = _local_path(location)
+    if local is None:  # a remote URL: not checked here
         return True
-    if glob.has_magic(location):
-        return any(glob.iglob(location, recursive=True))
-    return Path(location).expanduser().exists()
+    if glob.has_magic(local):
+        return any(glob.iglob(local, recursive=True))
+    return Path(local).expanduser().exists()

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast.data.item_keys import SEPARATOR
+from tidecast.data.schema import quantile_column
 from tidecast.service.answers import forecast
 from tidecast.service.predictor import LoadedModel
 from tidecast.service.problems import Problem, invalid
@@ -44,7 +45,7 @@ def invoke_csv(model: LoadedModel, body: bytes | str, limits: Limits = DEFAULT_L
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     labels = list(answer.forecasts[0].quantiles) if answer.forecasts else []
-    writer.writerow([*parts, spec.timestamp_col, "mean", *(_column(q) for q in labels)])
+    writer.writerow([*parts, spec.timestamp_col, "mean", *(quantile_column(float(q)) for q in labels)])
     for item in answer.forecasts:
         key = item.item_id.split(SEPARATOR) if len(parts) > 1 else [item.item_id]
         for step, timestamp in enumerate(item.timestamps):
@@ -75,8 +76,3 @@ def _rows(model: LoadedModel, text: str) -> list[dict[str, Any]]:
         {k: v.item() if isinstance(v, np.generic) else v for k, v in row.items()}
         for row in frame.to_dict("records")
     ]
-
-
-def _column(label: str) -> str:
-    """A quantile's label ("0.1") as the forecast files name its column ("p10", "p2.5")."""
-    return "p" + format(float(label) * 100, "g")
