@@ -13,6 +13,16 @@ quantiles are the flat forecast plus the empirical quantiles of the in-sample on
 five, p50 lands near zero and p90 near a typical demand size, which is what a stock planner
 needs. The spread does not grow with the step, as the methods have no dynamics beyond the
 rate; series that never went negative are clipped at zero by the base template.
+
+A short history (at most `FEW_ERRORS` one-step errors) is the exception. Its errors are mostly
+the start-up, the rate set by the first demands and SBA's factor, and their mean is that bias,
+not demand: CrostonSBA on [0, 2, 0, 1] forecast a mean of 0.90 beside a p90 of 0.85, and on
+the first 4 weeks of dominicks_oj 496 of 913 series had a mean outside their p10..p90 (the
+first 4 days of pasta_promo: 57 of 118). So those errors are centred on zero first (of at
+most ten centred errors, the p10 is at most 0 and the p90 at least 0, so the band holds the
+mean), and with fewer than two errors, which say nothing of the spread, the offsets are
+`naive_fallback`'s prior spread around the rate. Longer histories keep their errors as they
+are (a skewed series may rightly have its mean above its p90), byte for byte.
 """
 
 from __future__ import annotations
@@ -25,9 +35,12 @@ from scipy.signal import lfilter
 from tidecast.data.arrays import SeriesArrays
 from tidecast.errors import ConfigError
 from tidecast.models.base import Tags
+from tidecast.models.intervals import naive_fallback
 from tidecast.models.local import LocalForecaster, SeriesForecast
 
 Rate = tuple[float, np.ndarray]
+# A history with at most this many in-sample one-step errors is short (module docstring).
+FEW_ERRORS = 10
 
 
 def ses_levels(x: np.ndarray, alpha: float) -> np.ndarray:
@@ -86,9 +99,16 @@ def residual_quantiles(
     level, fitted = rate
     errors = y - fitted
     errors = errors[np.isfinite(errors)]
+    short = len(errors) <= FEW_ERRORS
     if window is not None:
         errors = errors[-window:]
-    offsets = np.quantile(errors, quantiles) if len(errors) else np.zeros(len(quantiles))
+    if not short:
+        offsets = np.quantile(errors, quantiles)
+    elif len(errors) >= 2:
+        offsets = np.quantile(errors - errors.mean(), quantiles)
+    else:
+        start, band = naive_fallback(y, 1, quantiles)
+        offsets = band[0] - start[0]
     center = np.full(horizon, level)
     return center, np.broadcast_to(level + offsets, (horizon, len(quantiles))).copy()
 
