@@ -114,3 +114,17 @@ def test_when_newer_history_is_day_first_then_forecast_and_batch_read_it_with_da
     assert batch.exit_code == 0, batch.output
     part = pd.read_csv(next((tmp_path / "b" / "forecasts").glob("part-*.csv")))
     assert part["timestamp"].min() == "2023-01-13"
+
+
+def test_when_a_glob_of_files_disagrees_on_columns_then_train_exits_2_naming_the_files(tmp_path, monkeypatch):
+    """Stacked with gaps, item b's rows had no target and the error named rows of no file."""
+    monkeypatch.setattr(AutoForecaster, "_backtest", _no_backtest)
+    parts, panel = tmp_path / "parts", _panel()
+    parts.mkdir()
+    panel[panel["item_id"] == "a"].to_csv(parts / "a.csv", index=False)
+    panel[panel["item_id"] == "b"].rename(columns={"target": "sales"}).to_csv(parts / "b.csv", index=False)
+    result = train(str(parts / "*.csv"), "--out", str(tmp_path / "r"))
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert f"{parts / 'b.csv'} has column 'sales' that {parts / 'a.csv'} lacks" in said
+    assert not (tmp_path / "r").exists()

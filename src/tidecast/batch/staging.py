@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from tidecast.data.column_hints import shown_columns, wide_hint
 from tidecast.data.csv_files import scan_numbers, separator
-from tidecast.data.io import compression_of, display_path, resolve_files, table_kind
+from tidecast.data.io import check_parts_columns, compression_of, display_path, resolve_files, table_kind
 from tidecast.data.item_keys import SEPARATOR, id_strings_arrow, item_parts, missing_name, text_columns
 from tidecast.data.locale_numbers import as_decimal_commas, decimal_commas, thousands_commas, undot
 from tidecast.errors import DataError
@@ -161,6 +161,7 @@ def stage(
         )
     ):
         return _staged(folder, previous)
+    check_parts_columns(fs, [path for path in paths if fs.size(path) > 0], label)
     if n_chunks is None:
         rows = sum(_count_rows(fs, path, label, item_col) for path in paths)
         n_chunks = max(1, math.ceil(rows / chunk_rows))

@@ -8,7 +8,8 @@ not parse" without a file name is useless when a folder holds hundreds of parts.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from fsspec.core import url_to_fs
 
 from tidecast.data.column_hints import shown_columns, wide_hint
 from tidecast.data.csv_files import read_csv_table, separator
+from tidecast.data.part_columns import check_same_columns
 from tidecast.errors import DataError
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst")
@@ -46,27 +48,50 @@ def read_table(
 
     The files of a folder or glob are read in sorted path order and concatenated; hidden files
     and markers such as ``_SUCCESS`` are skipped, and so are empty parts, since writers such as
-    Spark leave them behind. `columns` restricts what is read (cheaper for wide files) and must
-    exist in every file. `text_columns` of CSV files are read as strings so identifiers like ``"007"`` keep
-    their leading zeros (CSV type inference would turn them into the number 7). `only` reads
-    just those of its columns that a file has and skips the rest of the file's columns, leaving
-    missing ones for validation to name: a wide file's unused text columns can cost more memory
-    than everything the model needs.
+    Spark leave them behind. They must have the same columns, in any order: files that differ
+    are a DataError naming them (`part_columns`), not a table with gaps. `columns` restricts
+    what is read (cheaper for wide files) and must exist in every file. `text_columns` of CSV
+    files are read as strings so identifiers like ``"007"`` keep their leading zeros (CSV type
+    inference would turn them into the number 7). `only` reads just those of its columns that a
+    file has and skips the rest of the file's columns, leaving missing ones for validation to
+    name: a wide file's unused text columns can cost more memory than everything the model
+    needs.
     """
     fs, paths, label = resolve_files(source)
-    frames = []
-    for path in paths:
-        name = display_path(fs, path)
-        if fs.size(path) == 0:
-            if len(paths) == 1:
-                raise DataError(f"{name} is empty")
-            continue
-        frames.append(_read_one(fs, path, name, columns, text_columns, only))
-    if not frames:
+    if len(paths) == 1 and fs.size(paths[0]) == 0:
+        raise DataError(f"{display_path(fs, paths[0])} is empty")
+    parts = [path for path in paths if fs.size(path) > 0]
+    if not parts:
         raise DataError(f"{label} is empty: every file in it is empty")
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    check_parts_columns(fs, parts, label)
+    frames = [_read_one(fs, path, display_path(fs, path), columns, text_columns, only) for path in parts]
+    frame = frames[0] if len(frames) == 1 else _stacked(frames)
     if len(frame) == 0:
         raise DataError(f"{label} is empty: it has a header but no rows")
+    return frame
+
+
+def check_parts_columns(fs: Any, paths: Sequence[str], label: str) -> None:
+    """A DataError when the files `paths` of `label` do not all have the first one's columns
+    (`part_columns`), read from their headers and schemas before any data is."""
+    if len(paths) > 1:
+        check_same_columns([_named_columns(fs, path) for path in paths], label)
+
+
+def _named_columns(fs: Any, path: str) -> tuple[str, list[str]]:
+    """A file's display name and column names; a file that cannot be read so is a DataError
+    naming it, as `_read_one` names one whose data cannot be read."""
+    name = display_path(fs, path)
+    with _naming(name):
+        return name, file_columns(fs, path)
+
+
+def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The files' frames as one, lined up by column name; the first file's `attrs` (its columns,
+    those read as text) kept, which `pd.concat` drops when files list their columns in
+    different orders."""
+    frame = pd.concat(frames, ignore_index=True)
+    frame.attrs = dict(frames[0].attrs)
     return frame
 
 
@@ -116,29 +141,29 @@ def resolve_files(source: str | Path) -> tuple[Any, list[str], str]:
 
 
 def table_columns(source: str | Path, max_files: int = 50) -> list[str] | None:
-    """The column names of `source`'s files (every name any of them has), from their headers
-    and schemas alone; None where that would mean opening more than `max_files` files, or a
-    file cannot be read that way (reading the data will say why). For checking a job's column
-    roles when it is submitted rather than when a worker reads it."""
+    """The column names of `source`'s files, from their headers and schemas alone; None where
+    that would mean opening more than `max_files` files, or a file cannot be read that way
+    (reading the data will say why). For checking a job's column roles when it is submitted
+    rather than when a worker reads it. Files whose columns differ are the DataError that
+    reading them gives (`part_columns`), found here without reading their data."""
     try:
-        fs, paths, _ = resolve_files(source)
+        fs, paths, label = resolve_files(source)
         if len(paths) > max_files:
             return None
-        names: dict[str, None] = {}
-        for path in paths:
-            if table_kind(path) == "parquet":
-                with fs.open(path, "rb") as handle:
-                    names.update(dict.fromkeys(pq.ParquetFile(handle).schema_arrow.names))
-            else:
-                compression = compression_of(path)
-                names.update(
-                    dict.fromkeys(
-                        map(str, _csv_header(fs, path, compression, separator(fs, path, compression)))
-                    )
-                )
-        return list(names)
+        headers = [(display_path(fs, path), file_columns(fs, path)) for path in paths if fs.size(path) > 0]
     except (DataError, OSError, ValueError, pa.ArrowException, UnicodeDecodeError):
         return None
+    check_same_columns(headers, label)
+    return headers[0][1] if headers else None
+
+
+def file_columns(fs: Any, path: str) -> list[str]:
+    """One file's column names, from its Parquet schema or its CSV header line."""
+    if table_kind(path) == "parquet":
+        with fs.open(path, "rb") as handle:
+            return list(pq.ParquetFile(handle).schema_arrow.names)
+    compression = compression_of(path)
+    return [str(c) for c in _csv_header(fs, path, compression, separator(fs, path, compression))]
 
 
 def _read_one(
@@ -149,10 +174,18 @@ def _read_one(
     text_columns: Sequence[str],
     only: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    try:
+    with _naming(name):
         if table_kind(path) == "parquet":
             return _read_parquet(fs, path, name, columns, only)
         return _read_csv(fs, path, name, columns, text_columns, only)
+
+
+@contextmanager
+def _naming(name: str) -> Iterator[None]:
+    """Read errors as a DataError naming the file `name`: in a folder of hundreds of parts,
+    "could not parse" alone does not say which to open."""
+    try:
+        yield
     except DataError:
         raise
     except pd.errors.EmptyDataError as exc:  # a compressed file that holds nothing

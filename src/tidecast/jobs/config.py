@@ -125,12 +125,17 @@ def missing_roles(request: JobRequest, columns: list[str], *, with_target: bool 
 def check_data_columns(request: JobRequest, locs: Mapping[str, Loc]) -> None:
     """A `JobConfigError` on the data's location when its files (local ones, read by their
     headers alone: `tidecast.data.io.table_columns`) lack the item, timestamp or target column,
-    so a misnamed target is a 422 at submission, as with `sql`, not a job that fails later."""
+    or do not all have the same columns, so a misnamed target or a stray file is a 422 at
+    submission, as with `sql`, not a job that fails later."""
     from tidecast.data.io import table_columns
+    from tidecast.errors import DataError
 
     if request.data is None or not _is_local(request.data):
         return
-    columns = table_columns(request.data)
+    try:
+        columns = table_columns(request.data)
+    except DataError as exc:
+        raise JobConfigError([{"loc": locs.get("data", ("data",)), "msg": str(exc)}]) from None
     missing = [] if columns is None else missing_roles(request, columns)
     if columns is not None and missing:
         shown = columns if len(columns) <= 20 else [*columns[:20], f"... {len(columns) - 20} more"]
