@@ -49,7 +49,7 @@ kept in `benchmarks/lightgbm_history.md`: direct beat recursive on every set and
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +69,7 @@ from tidecast.models.gbm_features import (
     series_level,
 )
 from tidecast.models.gbm_layout import feature_layout, fourier_order, model_periods
+from tidecast.models.gbm_monotone import check_covariates, check_directions, monotone_params
 from tidecast.models.gbm_predict import global_forecast
 from tidecast.models.gbm_quantiles import QuantileStage
 from tidecast.models.gbm_runtime import run_params
@@ -119,6 +120,8 @@ class LightGBM(QuantileStage, Forecaster):
     closed_rules_: tuple[tuple[str, float], ...]
     # Validation error (in units of each series' level) of every candidate fitted.
     validation_errors_: dict[str, float]
+    # Covariates held to one direction (`gbm_monotone`); models saved before have none.
+    monotone_covariates: Mapping[str, int] | None = None
 
     def __init__(
         self,
@@ -143,7 +146,9 @@ class LightGBM(QuantileStage, Forecaster):
         quantile_rounds: int | None = None,
         n_jobs: int | None = None,
         seed: int = 0,
+        monotone_covariates: Mapping[str, int] | None = None,
     ) -> None:
+        check_directions(monotone_covariates)
         if detrend not in (True, False, "auto"):
             raise ConfigError(f"LightGBM detrend must be True, False or 'auto', got {detrend!r}")
         if strategy not in STRATEGIES:
@@ -171,6 +176,7 @@ class LightGBM(QuantileStage, Forecaster):
         self.quantile_rounds = quantile_rounds
         self.n_jobs = n_jobs
         self.seed = seed
+        self.monotone_covariates = monotone_covariates
 
     # ---- configuration -----------------------------------------------------------------
     def _periods(self) -> tuple[int, ...]:
@@ -208,6 +214,7 @@ class LightGBM(QuantileStage, Forecaster):
     # ---- fit ---------------------------------------------------------------------------
     def _fit(self, data: SeriesArrays, deadline: float | None) -> None:
         self.layout_ = self._layout(data)
+        check_covariates(self.monotone_covariates, self.layout_)
         self.booster_ = None
         self.residual_steps_ = np.zeros(0, dtype=np.int64)
         self.residuals_ = np.zeros(0)
@@ -338,7 +345,8 @@ class LightGBM(QuantileStage, Forecaster):
         objective: dict[str, Any] | None = None,
         dataset: lgb.Dataset | None = None,
     ) -> lgb.Booster:
-        params = {**self._params(), **(objective or {})}
+        monotone = monotone_params(self.monotone_covariates, x.columns)
+        params = {**self._params(), **monotone, **(objective or {})}
         categories = self.layout_.categories
         return train_booster(
             x,

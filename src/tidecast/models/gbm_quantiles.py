@@ -11,7 +11,7 @@ banded as the shipped one is (`QuantileStage._refit_validates`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,6 +36,7 @@ class QuantileStage:
     quantile_levels: Sequence[float] | None
     quantile_rounds: int | None
     strategy: str
+    monotone_covariates: Mapping[str, int] | None
     validation_horizons: float
     horizon_: int
     layout_: FeatureLayout
@@ -99,8 +100,9 @@ class QuantileStage:
 
     @property
     def _quantile_objective(self) -> bool:
-        """Whether fit trains quantile boosters (the run's levels given, direct strategy)."""
-        return bool(self.quantile_levels) and self.strategy == "direct"
+        """Whether fit trains quantile boosters (the run's levels given, direct strategy, no
+        `monotone_covariates`: LightGBM refuses its constraints with the quantile loss)."""
+        return bool(self.quantile_levels) and self.strategy == "direct" and not self.monotone_covariates
 
     def _fit_quantiles(self, x: pd.DataFrame, y: np.ndarray, rounds: int, stop: float | None) -> None:
         """One booster per asked level with LightGBM's quantile loss, `rounds` each, on the
