@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast.automl.closures import named
+from tidecast.data.attributes import whole_numbers
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
 from tidecast.errors import ConfigError
 from tidecast.hierarchy.samples import quantile_function
@@ -72,7 +73,7 @@ class ColdStart:
         if missing:
             raise ConfigError(f"cold start attribute(s) {missing} missing from the item attributes")
         qcols = quantile_columns(self.quantiles)
-        known = items.drop_duplicates(ITEM_ID).set_index(ITEM_ID)[attrs].astype(str)
+        known = _texts(items.drop_duplicates(ITEM_ID).set_index(ITEM_ID)[attrs])
         known = known[known.index.isin(peer_forecasts[ITEM_ID].unique())]
         if known.empty:
             raise ConfigError("no known item has a forecast to build a cold-start profile from")
@@ -92,13 +93,15 @@ class ColdStart:
             early, notes = _usable_early(early, new_items[ITEM_ID].astype(str), history[TIMESTAMP].max())
         frames = []
         short: dict[tuple[int, str, str], list[str]] = {}  # (depth, value, group) -> new items
-        for row in new_items.drop_duplicates(ITEM_ID).itertuples(index=False):
-            values = {a: str(getattr(row, a)) for a in attrs}
-            item = str(getattr(row, ITEM_ID))
+        unique = new_items.drop_duplicates(ITEM_ID)
+        raw = _whole(unique[attrs])
+        texts = _texts(raw)
+        for k, item in enumerate(unique[ITEM_ID].astype(str)):
+            values = {a: texts[a].iloc[k] for a in attrs}
             depth, members = self._peers(known, values)
             group = "/".join(f"{a}={values[a]}" for a in attrs[:depth]) or "all items"
             if depth < len(attrs):
-                short.setdefault((depth, _shown(getattr(row, attrs[depth])), group), []).append(item)
+                short.setdefault((depth, _shown(raw[attrs[depth]].iloc[k]), group), []).append(item)
             prior = self._prior_factor(known, level, values, depth, members)
             own = early[early[ITEM_ID].astype(str) == item] if early is not None else None
             scale = self._scales(members, prior, own, observed)
@@ -229,6 +232,19 @@ def _usable_early(early: pd.DataFrame, new: pd.Series, end: pd.Timestamp) -> tup
             "those dates to compare them with"
         )
     return early[~other & ~late], notes
+
+
+def _texts(values: pd.DataFrame) -> pd.DataFrame:
+    """Attribute values as the text they are compared by: store 2 is "2" whether the model's
+    history holds it as 2.0 (whole numbers that a merge or a CSV's empty cell turned into
+    floats, `data.attributes`) or the new items' table as 2 or "2"; a missing value is "nan"."""
+    whole = _whole(values)
+    return whole.astype(str).mask(whole.isna(), "nan")
+
+
+def _whole(values: pd.DataFrame) -> pd.DataFrame:
+    """`values` with each column of whole-number floats as ints (`data.attributes.whole_numbers`)."""
+    return values.assign(**{column: whole_numbers(values[column]) for column in values.columns})
 
 
 def _shown(value: object) -> str:
