@@ -42,6 +42,12 @@ def hand_panel(
     return history, future.reset_index(drop=True)
 
 
+def by_store_and_dept(frame: pd.DataFrame) -> pd.DataFrame:
+    """A hand panel's items 0-3 as departments 1-2 of stores 1-2 (item_2 is "2|1")."""
+    number = frame["item_id"].str[-1].astype(int)
+    return frame.drop(columns="item_id").assign(Store=number // 2 + 1, Dept=number % 2 + 1)
+
+
 def hand_spec() -> DatasetSpec:
     return DatasetSpec(freq="D", known_covariates=("promotion", "price"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from explain_data import hand_panel
+from explain_data import by_store_and_dept, hand_panel
 
 from tidecast.automl.forecaster import AutoForecaster
 from tidecast.errors import ConfigError
@@ -163,12 +163,6 @@ def test_when_a_rule_names_a_column_outside_a_composite_key_then_the_error_lists
     assert "['Dept', 'Store', 'Store,Dept', 'date', 'promotion', 'step']" in str(info.value)
 
 
-def by_store_and_dept(frame: pd.DataFrame) -> pd.DataFrame:
-    """A hand panel's items 0-3 as departments 1-2 of stores 1-2 (item_2 is "2|1")."""
-    number = frame["item_id"].str[-1].astype(int)
-    return frame.drop(columns="item_id").assign(Store=number // 2 + 1, Dept=number % 2 + 1)
-
-
 def test_when_a_model_keyed_by_store_and_dept_is_asked_about_one_store_then_only_its_items_move() -> None:
     history, future = (by_store_and_dept(f) for f in hand_panel(items=4, days=120, horizon=7))
     auto = AutoForecaster(
@@ -183,8 +177,8 @@ def test_when_a_model_keyed_by_store_and_dept_is_asked_about_one_store_then_only
         n_jobs=1,
     ).fit(history)
     answer = whatif(auto, [{"covariate": "price", "add": 5, "where": {"Store": 1}}], future=future)
-    moved = answer.items.set_index("item_id")["difference"]
-    assert (moved[["1|1", "1|2"]] < 0).all() and (moved[["2|1", "2|2"]] == 0).all()
+    moved = answer.items.set_index(["Store", "Dept"])["difference"]  # the user's key columns
+    assert (moved.loc[1] < 0).all() and (moved.loc[2] == 0).all()
     assert answer.rules == [{"rule": 0, "covariate": "price", "matched": 14, "changed": 14}]
 
 

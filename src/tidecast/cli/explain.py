@@ -57,18 +57,18 @@ def explain(
     """Contributions of covariates, holidays, attributes, level, trend and seasonality to each
     forecast (per item and step), and their global importance."""
     from tidecast.cli.train import future_source
+    from tidecast.data.item_keys import item_ids
     from tidecast.explain import explain as run_explain
-    from tidecast.explain.core import user_columns
 
     auto = _load(run, date_format)
     future_rows = future_source(future)
     explanation = guard(lambda: run_explain(auto, data=data, future=future_rows, items=_items(items)))
     folder = out_dir or (run if (run / "model").is_dir() else Path("."))
     folder.mkdir(parents=True, exist_ok=True)
-    user_columns(explanation.contributions, auto).to_csv(folder / EXPLANATIONS, index=False)
+    explanation.contributions.to_csv(folder / EXPLANATIONS, index=False)
     ranking = explanation.importance()
     ranking.to_csv(folder / IMPORTANCE, index=False)
-    user_columns(explanation.per_item(), auto).to_csv(folder / ITEM_TOTALS, index=False)
+    explanation.per_item().to_csv(folder / ITEM_TOTALS, index=False)
     table = Table(
         box=box.SIMPLE_HEAD, title="What moves the forecast (mean |contribution| per item and step)"
     )
@@ -82,7 +82,7 @@ def explain(
         for name, method in explanation.methods.items()
     )
     out.print(f"members: {methods}")
-    items_n = explanation.forecast["item_id"].nunique()
+    items_n = item_ids(explanation.forecast, auto.spec_.item_col).nunique()
     console.print(
         f"explained {items_n:,} items x {auto.horizon} steps in {explanation.seconds:.2f}s; "
         f"largest |sum of contributions - forecast| {explanation.additivity_error():.2e}"
@@ -114,7 +114,7 @@ def whatif(
     the baseline: difference in units and percent per item and in total. No refit."""
     from tidecast.cli.train import future_source
     from tidecast.data.io import write_table
-    from tidecast.explain.core import user_columns
+    from tidecast.data.item_keys import item_ids
     from tidecast.scenarios import whatif as run_whatif
 
     if (rules is None) == (scenario_future is None):
@@ -130,19 +130,20 @@ def whatif(
             items=_items(items),
         )
     )
-    guard(lambda: write_table(user_columns(answer.comparison, auto), out_path))
+    guard(lambda: write_table(answer.comparison, out_path))
     for count in answer.rules:
         out.print(
             f"rule {count['rule']} ({count['covariate']}): {count['matched']} rows matched, {count['changed']} changed",
             highlight=False,
         )
     changed = answer.items.reindex(answer.items["difference"].abs().sort_values(ascending=False).index)
+    shown = changed.head(top)
     table = Table(box=box.SIMPLE_HEAD, title=f"{answer.name}: forecast over the horizon")
     for column in ("item", "baseline", "scenario", "difference", "%"):
         table.add_column(column, justify="left" if column == "item" else "right")
-    for row in changed.head(top).itertuples():
+    for item, row in zip(item_ids(shown, auto.spec_.item_col), shown.itertuples(), strict=True):
         table.add_row(
-            str(row.item_id),
+            str(item),
             f"{row.baseline:,.2f}",
             f"{row.scenario:,.2f}",
             f"{row.difference:+,.2f}",

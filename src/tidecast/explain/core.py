@@ -16,24 +16,29 @@ so the sum of a row's contributions is always its forecast.
 >>> explanation = explain(auto, future=future, items=["A", "B"])   # doctest: +SKIP
 >>> explanation.contributions.head()          # item, timestamp, step, feature, kind, contribution
 >>> explanation.importance()                  # global: mean |contribution| per feature
+
+`explain` gives its tables in the user's item and timestamp columns, as `predict` gives the
+forecast (`data.ingest.from_canonical`: a key of several columns in its parts, numeric keys
+as numbers), unless asked for the canonical ones; `explain_arrays` gives canonical ones.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from tidecast.automl.dormant import among, dormant_at_end
 from tidecast.data.arrays import SeriesArrays
+from tidecast.data.ingest import canonical_names, from_canonical
 from tidecast.data.io import read_table
-from tidecast.data.item_keys import compose, id_strings, split, text_columns
-from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
+from tidecast.data.item_keys import compose, id_strings, text_columns
+from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, DatasetSpec
 from tidecast.errors import DataError
 from tidecast.explain.ablation import ablation_terms, forecast_mean
 from tidecast.explain.terms import (
@@ -62,27 +67,34 @@ TOLERANCE = 1e-9
 
 @dataclass
 class Explanation:
-    """Contributions (long: item_id, timestamp, step, feature, kind, contribution), the
-    forecast they add up to (item_id, timestamp, mean), and how each member was explained."""
+    """Contributions (long: item, timestamp, step, feature, kind, contribution), the forecast
+    they add up to (item, timestamp, mean), and how each member was explained. The item and
+    timestamp columns are the user's where `spec` is given (`user_names`), else canonical."""
 
     contributions: pd.DataFrame
     forecast: pd.DataFrame
     methods: dict[str, str] = field(default_factory=dict)
     weights: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    spec: DatasetSpec | None = None
+
+    def _canonical(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return frame if self.spec is None else canonical_names(frame, self.spec)
 
     def importance(self) -> pd.DataFrame:
         """Global importance: feature, kind, mean |contribution|, share, mean (largest first)."""
-        return importance(self.contributions)
+        return importance(self._canonical(self.contributions))
 
     def per_item(self) -> pd.DataFrame:
         """Per item and feature: total over the horizon and mean |contribution|."""
-        return per_item(self.contributions)
+        totals = per_item(self._canonical(self.contributions))
+        return totals if self.spec is None else from_canonical(totals, self.spec)
 
     def additivity_error(self) -> float:
         """The largest |sum of a row's contributions - its forecast| (0 up to rounding)."""
-        sums = self.contributions.groupby([ITEM_ID, TIMESTAMP], sort=False)[CONTRIBUTION].sum()
-        joined = self.forecast.merge(sums.rename("sum").reset_index(), on=[ITEM_ID, TIMESTAMP], how="left")
+        contributions, forecast = self._canonical(self.contributions), self._canonical(self.forecast)
+        sums = contributions.groupby([ITEM_ID, TIMESTAMP], sort=False)[CONTRIBUTION].sum()
+        joined = forecast.merge(sums.rename("sum").reset_index(), on=[ITEM_ID, TIMESTAMP], how="left")
         joined["sum"] = joined["sum"].fillna(0.0)
         return float(np.max(np.abs(joined["mean"].to_numpy() - joined["sum"].to_numpy()), initial=0.0))
 
@@ -167,11 +179,25 @@ def explain(
     data: pd.DataFrame | str | Path | None = None,
     future: pd.DataFrame | str | Path | None = None,
     items: Sequence[str] | None = None,
+    *,
+    canonical: bool = False,
 ) -> Explanation:
     """Explain `auto`'s forecast of `items` (default all) from its stored history or `data`,
-    with the known covariates of `future` (user's column names, as for `predict`)."""
-    arrays, canonical = forecast_inputs(auto, data, future, items)
-    return explain_arrays(auto, arrays, canonical)
+    with the known covariates of `future`: all in the user's column names, as for `predict`
+    (`canonical`: the tables in item_id and timestamp, which the service's answer reads)."""
+    arrays, ahead = forecast_inputs(auto, data, future, items)
+    explanation = explain_arrays(auto, arrays, ahead)
+    return explanation if canonical else user_names(explanation, auto.spec_)
+
+
+def user_names(explanation: Explanation, spec: DatasetSpec) -> Explanation:
+    """`explanation` with its tables in the user's item and timestamp columns, as forecasts are."""
+    return replace(
+        explanation,
+        contributions=from_canonical(explanation.contributions, spec),
+        forecast=from_canonical(explanation.forecast, spec),
+        spec=spec,
+    )
 
 
 def explain_arrays(auto: AutoForecaster, arrays: SeriesArrays, future: pd.DataFrame | None) -> Explanation:
@@ -222,9 +248,3 @@ def explain_arrays(auto: AutoForecaster, arrays: SeriesArrays, future: pd.DataFr
         weights=dict(auto.weights_),
         seconds=time.perf_counter() - started,
     )
-
-
-def user_columns(frame: pd.DataFrame, auto: Any) -> pd.DataFrame:
-    """`frame` with the item and timestamp columns in the user's names (as forecasts are)."""
-    spec = auto.spec_
-    return split(frame.rename(columns={ITEM_ID: spec.item_col, TIMESTAMP: spec.timestamp_col}), spec.item_col)

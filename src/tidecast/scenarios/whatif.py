@@ -8,7 +8,8 @@ and in total. Only models that read known covariates respond to a scenario; in a
 the others forecast the same both times, which dilutes the change by their weight. An item the
 scenario changes that the dormant rule holds at 0 (`automl.dormant`) does not respond at all;
 the answer's notes name those items, so a relaunch planned with a promotion does not read as
-"the promotion does nothing".
+"the promotion does nothing". Its tables are in the user's item and timestamp columns, as
+`predict` gives the forecast (`data.ingest.from_canonical`), unless asked for the canonical ones.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tidecast.automl.closures import named
 from tidecast.automl.dormant import dormant_at_end, dormant_steps
 from tidecast.coldstart.lifts import Lifts, binary_lifts
 from tidecast.data.arrays import SeriesArrays
+from tidecast.data.ingest import from_canonical
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP
 from tidecast.errors import ConfigError, DataError
 from tidecast.explain.core import forecast_inputs, select_future
@@ -39,9 +41,10 @@ BASELINE, SCENARIO, DIFFERENCE, PERCENT = "baseline", "scenario", "difference", 
 
 @dataclass
 class WhatIf:
-    """Baseline and scenario side by side (canonical item and timestamp columns)."""
+    """Baseline and scenario side by side, in the user's item and timestamp columns (the
+    canonical ones where `whatif` was asked for them)."""
 
-    comparison: pd.DataFrame  # item_id, timestamp, step, baseline, scenario, difference, percent
+    comparison: pd.DataFrame  # item, timestamp, step, baseline, scenario, difference, percent
     items: pd.DataFrame  # per item over the horizon: the same totals
     total: dict[str, float]
     rules: list[dict[str, Any]] = field(default_factory=list)  # per rule: rows matched, changed
@@ -137,8 +140,11 @@ def whatif(
     replacement: pd.DataFrame | str | Path | None = None,
     data: pd.DataFrame | str | Path | None = None,
     items: Sequence[str] | None = None,
+    canonical: bool = False,
 ) -> WhatIf:
-    """Forecast `items` (default all) with the baseline `future` and with the scenario."""
+    """Forecast `items` (default all) with the baseline `future` and with the scenario; the
+    user's column names in and out, as for `predict` (`canonical`: item_id and timestamp out,
+    which the service's answer reads)."""
     if not auto.spec_.known_covariates:
         raise ConfigError("the model uses no known covariates: a scenario cannot change its forecast")
     if future is None:
@@ -160,6 +166,8 @@ def whatif(
     notes += against_lifts(
         rows, baseline, changed, binary_lifts(arrays, switched, skip=[c for c, _ in auto.closures_])
     )
+    if not canonical:
+        rows, per_item = from_canonical(rows, auto.spec_), from_canonical(per_item, auto.spec_)
     return WhatIf(rows, per_item, totals, counts, name, notes)
 
 

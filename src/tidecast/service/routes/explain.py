@@ -76,7 +76,9 @@ def explain_answer(model: LoadedModel, request: ExplainRequest, limits: Limits) 
 
     items = stored_items(model, request.item_ids, limits)
     future = _user_future(model, request.future, "future", request.date_format)
-    explanation = _guard(lambda: explain(model.forecaster, future=future, items=items), "future")
+    explanation = _guard(
+        lambda: explain(model.forecaster, future=future, items=items, canonical=True), "future"
+    )
     table = explanation.contributions
     out = []
     for item, rows in explanation.forecast.groupby(ITEM_ID, sort=False):
@@ -116,7 +118,14 @@ def whatif_answer(model: LoadedModel, request: WhatIfRequest, limits: Limits) ->
     if request.rules is None and replacement is None:
         raise from_tidecast_error(ConfigError("give rules or scenario_future"), "rules")
     answer = _guard(
-        lambda: whatif(model.forecaster, request.rules, future=future, replacement=replacement, items=items),
+        lambda: whatif(
+            model.forecaster,
+            request.rules,
+            future=future,
+            replacement=replacement,
+            items=items,
+            canonical=True,
+        ),
         "rules",
     )
     per_item = answer.items.set_index(ITEM_ID)
