@@ -62,3 +62,14 @@ def test_when_an_attribute_name_has_a_space_then_new_items_are_matched_by_it(mod
     out = forecast_with_new_items(model, new, attributes=["shop type"], future=_future())
     mine = out[out["cold_start"]]
     assert (mine["peer_group"] == "shop type=mall").all() and (mine["peers"] == 3).all()
+
+
+def test_when_a_new_items_own_plan_closes_a_day_then_its_peer_columns_are_kept(model: AutoForecaster):
+    """Closing the day zeroed every column whose name starts with p: peer_group read 0.0."""
+    new = pd.DataFrame({"item_id": ["n1"], "store": [1.0]})
+    out = forecast_with_new_items(model, new, attributes=["store"], future=_future("n1"))
+    mine = out[out["cold_start"]].set_index("timestamp")
+    sunday = mine.index.dayofweek == 6
+    assert sunday.sum() == 1 and (mine.loc[sunday, ["mean", "p10", "p50", "p90"]].to_numpy() == 0).all()
+    assert (mine["peer_group"] == "store=1").all() and (mine["peers"] == 3).all()
+    np.testing.assert_allclose(mine.loc[~sunday, "mean"], 20.0)

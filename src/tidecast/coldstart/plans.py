@@ -95,9 +95,11 @@ def _to_plan(
         early = early.assign(**{TARGET: early[TARGET].to_numpy() / _flag_lifts(early, lifts)})
     profile = cold.forecast(items, sales, base, new, early)
     profile[qcols] = profile[qcols].to_numpy() * lifts.on_rows(profile, rows)[:, None]
-    closed = close_forecast(profile, rows, auto.closures_)
-    closed.attrs = dict(profile.attrs)
-    return closed
+    # only the forecast's columns go in: `close_forecast` zeroes every column named p..., and
+    # peer_group and peers read "0" on the closed days
+    closed = close_forecast(profile[[ITEM_ID, TIMESTAMP, *qcols]], rows, auto.closures_)
+    profile[qcols] = closed[qcols].to_numpy()
+    return profile
 
 
 def plan_notes(
