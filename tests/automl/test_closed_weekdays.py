@@ -60,7 +60,7 @@ def test_only_daily_data_is_read():
 def test_the_note_names_the_items_and_their_weekdays():
     history = arrays({f"s{i}": days(70, missing_weekdays=(i % 7,)) for i in range(5)})
     assert closed_weekdays_note(history) == [
-        "closed weekdays: 5 item(s) had no value on the same weekday over their last 8 weeks "
+        "closed weekdays: 5 items had no value on the same weekday over their last 8 weeks "
         "(s0 (Mon), s1 (Tue), s2 (Wed), ...); their forecasts for those days assume they open. Rows with "
         "a target of 0 and a known open/closed covariate at 0 on closed days let every model forecast 0 there"
     ]
@@ -75,5 +75,6 @@ def test_a_run_on_a_file_without_its_closed_days_says_so():
     frame = frame[frame["timestamp"].dt.dayofweek != 3].reset_index(drop=True)  # no rows on Thursdays
     auto = AutoForecaster(horizon=7, models=["SeasonalNaive"], backtest_windows=1, n_jobs=1).fit(frame)
     assert any(
-        note.startswith("closed weekdays: 1 item(s)") and "store (Thu)" in note for note in auto.report_.notes
+        note.startswith("closed weekdays: 1 item had") and "store (Thu)" in note
+        for note in auto.report_.notes
     )

@@ -111,7 +111,7 @@ def test_when_the_future_is_missing_then_the_error_names_the_columns_and_items()
 def test_when_future_rows_are_missing_then_the_error_names_the_items():
     auto = make().fit(promo_panel())
     partial = future_promo().iloc[:-2]
-    with pytest.raises(DataError, match=r"missing for 1 items \(e.g. \['item2'\]\)"):
+    with pytest.raises(DataError, match=r"missing for 1 item \(e.g. \['item2'\]\)"):
         auto.predict(future=partial)
 
 
@@ -139,7 +139,7 @@ def test_when_item_metadata_misses_an_item_then_the_error_names_it():
     meta = pd.DataFrame({"sku": ["item0", "item1"], "region": ["N", "S"]})
     with pytest.raises(
         DataError,
-        match=r"1 items have no row in the item metadata: \['item2'\]; give their \['region'\] in the item "
+        match=r"1 item has no row in the item metadata: \['item2'\]; give its \['region'\] in the item "
         r"metadata or as columns of the data",
     ):
         make(static_data=meta).fit(promo_panel())
@@ -153,13 +153,13 @@ def test_when_newer_history_brings_an_item_the_metadata_lacks_then_its_own_colum
     newer = promo_panel(4).assign(region=lambda f: np.where(f["sku"] == "item3", "S", "ignored"))
     forecast = auto.predict(data=newer, future=future_promo(4))
     assert sorted(forecast["sku"].unique()) == ["item0", "item1", "item2", "item3"]
-    with pytest.raises(DataError, match=r"1 items have no row in the item metadata: \['item3'\]"):
+    with pytest.raises(DataError, match=r"1 item has no row in the item metadata: \['item3'\]"):
         auto.predict(data=promo_panel(4), future=future_promo(4))  # and no region of its own
 
 
 def test_when_item_metadata_repeats_an_item_then_the_error_names_it():
     meta = pd.DataFrame({"sku": ["item0", "item0", "item1", "item2"], "region": ["N", "S", "S", "N"]})
-    with pytest.raises(DataError, match=r"1 items on several rows: \['item0'\]"):
+    with pytest.raises(DataError, match=r"1 item on several rows: \['item0'\]"):
         make(static_data=meta).fit(promo_panel())
 
 
@@ -226,7 +226,7 @@ def test_when_the_future_given_to_fit_misses_an_item_then_fit_fails_naming_it_be
 ):
     monkeypatch.setattr(AutoForecaster, "_backtest", _no_backtest)
     future = future_promo()
-    with pytest.raises(DataError, match=r"missing for 1 items \(e.g. \['item1'\]\)"):
+    with pytest.raises(DataError, match=r"missing for 1 item \(e.g. \['item1'\]\)"):
         make().fit(promo_panel(), future=future[future["sku"] != "item1"])
 
 
@@ -255,7 +255,7 @@ def test_when_a_batch_chunk_has_no_future_for_an_item_then_the_failure_names_the
     forecast, failed, _ = forecast_isolating(auto, promo_panel(), future[future["sku"] != "item1"], "sku")
     assert forecast is not None and sorted(forecast["sku"].unique()) == ["item0", "item2"]
     assert list(failed) == ["item1"]
-    assert "known covariates ['promo'] are missing for 1 items (e.g. ['item1'])" in failed["item1"]
+    assert "known covariates ['promo'] are missing for 1 item (e.g. ['item1'])" in failed["item1"]
     assert "empty" not in failed["item1"]
 
 
@@ -364,5 +364,5 @@ def test_when_the_data_holds_a_partial_plan_then_a_backtest_ignores_it_and_predi
     auto = make().evaluate(partial)  # no forecast: the plan is not read
     assert len(auto.leaderboard())
     fitted = make().fit(partial)
-    with pytest.raises(DataError, match=r"missing for 1 items \(e.g. \['item2'\]\)"):
+    with pytest.raises(DataError, match=r"missing for 1 item \(e.g. \['item2'\]\)"):
         fitted.predict()

@@ -71,7 +71,7 @@ def test_a_dormant_items_forecast_rows_are_zero_and_the_others_untouched():
     ]
     assert forecast["mean"].tolist() == [5.0, 6.0, 9.0, 9.5]  # the input is not changed
     assert dormant_note(history, HORIZON) == [
-        "dormant items: 1 sold nothing over their last 365 steps (dead); every model forecasts 0 for them"
+        "dormant items: 1 sold nothing over its last 365 steps (dead); every model forecasts 0 for it"
     ]
 
 
@@ -96,7 +96,7 @@ def test_when_an_item_stopped_selling_long_ago_then_the_automl_forecasts_it_zero
     assert auto.report_.best == "DynamicRegression"  # scored with the rule, it wins
     assert (forecast.loc[forecast["item_id"] == "live0", "p50"] > 500).all()
     assert any(
-        note.startswith("dormant items: 1 sold nothing over their last 365") for note in auto.report_.notes
+        note.startswith("dormant items: 1 sold nothing over its last 365") for note in auto.report_.notes
     )
     board = auto.backtest_forecasts()
     assert (board.loc[board["item_id"] == "dead", ["mean", "p10", "p50", "p90"]].to_numpy() == 0).all()

@@ -105,7 +105,7 @@ def test_when_a_float_store_column_has_a_missing_store_then_the_row_is_refused_a
     data = sales([1.0, 2.0, 10.0])
     missing = pd.DataFrame({"Store": [np.nan], "Date": [pd.Timestamp("2024-01-05")], "Sales": [3.0]})
     with_missing = pd.concat([data, missing], ignore_index=True)
-    with pytest.raises(DataError, match="1 missing item ids"):
+    with pytest.raises(DataError, match="1 missing item id "):
         forecaster().fit(with_missing)
     kept = with_missing.dropna(subset=["Store"])  # still float64, as pandas leaves it
     auto = forecaster().fit(kept)

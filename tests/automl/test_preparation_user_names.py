@@ -43,7 +43,7 @@ def test_when_the_future_misses_an_item_then_its_rows_show_the_users_key_parts()
             "Promo": 1.0,
         }
     )
-    with pytest.raises(DataError, match=r"missing for 1 items \(e.g. \['2\|x'\]\)") as info:
+    with pytest.raises(DataError, match=r"missing for 1 item \(e.g. \['2\|x'\]\)") as info:
         preparer.future(future, prepared.panel, spec, 2, None)
     row = info.value.rows[0]
     assert {k: v for k, v in row.items() if k != "Promo"} == {
@@ -68,7 +68,7 @@ def test_when_a_future_value_is_not_a_number_then_its_row_shows_the_users_column
 @pytest.mark.parametrize(
     ("date", "problem"),
     [
-        ("2024-01-32", "column 'Date' has 1 values that are not timestamps"),
+        ("2024-01-32", "column 'Date' has 1 value that is not a timestamp"),
         ("2024-01-21", "1 duplicate (SKU, Date)"),
     ],
 )

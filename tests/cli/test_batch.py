@@ -80,7 +80,7 @@ def test_nothing_forecast_exits_1_and_lists_the_failures(model, tmp_path):
         "1",
     )
     assert result.exit_code == 1, result.output
-    assert "1 items failed" in result.output and "duplicate" in result.output
+    assert "1 item failed" in result.output and "duplicate" in result.output
 
 
 def test_workers_run_the_chunks_on_a_local_dask_cluster(model, tmp_path):
@@ -89,6 +89,6 @@ def test_workers_run_the_chunks_on_a_local_dask_cluster(model, tmp_path):
         "--model", str(model), "--input", str(model / "history.csv"), "--output", str(out), "--workers", "1"
     )
     assert result.exit_code == 0, result.output
-    assert "1 dask workers" in result.output
+    assert "1 dask worker;" in result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert (manifest["executor"], manifest["items_forecast"]) == ("dask", 4)

@@ -78,7 +78,7 @@ def test_when_a_finished_batch_runs_again_then_no_rate_is_claimed(tmp_path):
     assert runner.invoke(app, args).exit_code == 0
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
-    assert "items/s" not in again.output and "1 of 1 chunks already done" in again.output
+    assert "items/s" not in again.output and "1 of 1 chunk already done" in again.output
 
 
 def test_at_80_columns_the_leaderboard_shows_every_score_in_full(monkeypatch):

@@ -122,10 +122,10 @@ def test_when_an_attribute_value_has_too_few_peers_then_a_note_says_what_was_don
     out = ColdStart(["brand"]).forecast(items, history, forecasts, new)
     assert (out["peer_group"] == "all items").all() and (out["peers"] == 6).all()
     assert out.attrs["notes"] == [
-        "brand 'C': fewer than 3 known items with a forecast have it, so 2 new item(s) (n1, n2) "
+        "brand 'C': fewer than 3 known items with a forecast have it, so 2 new items (n1, n2) "
         "are forecast from all items",
-        "brand (empty): fewer than 3 known items with a forecast have it, so 1 new item(s) (n3) "
-        "are forecast from all items",
+        "brand (empty): fewer than 3 known items with a forecast have it, so 1 new item (n3) "
+        "is forecast from all items",
     ]
     with_brand = ColdStart(["brand"]).forecast(items, history, forecasts, new.iloc[:0])
     assert with_brand.attrs["notes"] == []
@@ -137,7 +137,7 @@ def test_when_a_second_attribute_value_has_too_few_peers_then_the_note_names_the
     new = pd.DataFrame({ITEM_ID: ["n1"], "brand": ["A"], "store": ["s1"]})
     out = ColdStart(["brand", "store"]).forecast(items, history, forecasts, new)
     assert out.attrs["notes"] == [
-        "store 's1': fewer than 3 known items with a forecast have it, so 1 new item(s) (n1) are "
+        "store 's1': fewer than 3 known items with a forecast have it, so 1 new item (n1) is "
         "forecast from the items of brand=A, scaled by how items with that store sell"
     ]
 
@@ -150,8 +150,8 @@ def test_when_early_sales_are_of_other_items_or_after_the_history_then_notes_say
     )
     out = ColdStart(["brand"], prior_steps=7).forecast(items, history, forecasts, new, early)
     assert out.attrs["notes"] == [
-        "1 early-sales row(s) of 1 item(s) that are not among the new items are ignored (ghost)",
-        "1 early-sales row(s) of new are dated after the history's end (2024-01-28) and are "
+        "1 early-sales row of 1 item that is not among the new items is ignored (ghost)",
+        "1 early-sales row of new is dated after the history's end (2024-01-28) and is "
         "ignored: there are no peer sales on those dates to compare them with",
     ]
     # one day read, trusted 1 / 8 on the log scale: each peer times its ratio to 40 ** (1/8)
@@ -180,9 +180,8 @@ def test_when_a_trained_model_then_cold_start_command_adds_flagged_new_items(tmp
          "--attributes", "category,product", "--out", str(tmp_path / "out.csv")],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert (
-        "1 early-sales row(s) of 1 item(s) that are not among the new items are ignored (new_laptop_Nort)"
-        in (" ".join(result.output.split()))
+    assert "1 early-sales row of 1 item that is not among the new items is ignored (new_laptop_Nort)" in (
+        " ".join(result.output.split())
     )
     out = pd.read_csv(tmp_path / "out.csv")
     new = out[out[COLD_START]]

@@ -57,7 +57,7 @@ def test_when_a_new_item_has_its_own_future_rows_then_its_flags_lift_and_its_pla
     assert (off.loc[open_, "mean"] > 0).all()
     assert (on.loc[~open_, ["mean", "p10", "p50", "p90"]].to_numpy() == 0).all()
     assert on.attrs["notes"] == [
-        "1 new item(s) (new) are forecast to their own future rows: promo (x2.00 on its 1-days), "
+        "1 new item (new) is forecast to its own future rows: promo (x2.00 on its 1-days), "
         "closed where open = 0",
         "the new items' future column(s) ['price'] are not read (only 0/1 flags whose lift the history "
         "shows, and closing columns, are): their forecast follows their peers' values",
@@ -71,6 +71,6 @@ def test_when_a_new_item_has_no_future_rows_then_it_carries_its_peers_and_a_note
     peers = out[out["item_id"].isin(["a1", "a2", "a3"])].groupby("timestamp")["mean"].mean()
     np.testing.assert_allclose(mine["mean"].to_numpy(), peers.to_numpy())
     assert out.attrs["notes"] == [
-        "1 new item(s) (new) have no rows in the future table: their forecast carries their peers' "
+        "1 new item (new) has no rows in the future table: its forecast carries its peers' "
         "['promo', 'open', 'price']"
     ]

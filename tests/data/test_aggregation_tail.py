@@ -33,7 +33,7 @@ def test_when_daily_data_ending_midweek_is_forecast_weekly_then_that_week_is_for
     np.testing.assert_allclose(means[["a", "b"]], [70, 210], rtol=0.03)  # whole weeks, not 2 days
     lines = missing_lines(auto.report_.data_summary, ["Naive"])
     assert (
-        "the data ends on 2024-06-04, 2 D step(s) into the W-SUN period of 2024-06-09: its 4 rows "
+        "the data ends on 2024-06-04, 2 D steps into the W-SUN period of 2024-06-09: its 4 rows "
         "of 2 series are left out rather than summed as a whole period, and that period is the "
         "first one forecast"
     ) in lines

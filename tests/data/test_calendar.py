@@ -117,7 +117,7 @@ def test_when_series_start_at_different_dates_then_the_same_timestamp_gets_the_s
 def test_when_fourier_arguments_are_wrong_then_config_error() -> None:
     with pytest.raises(ConfigError, match="needs `freq`"):
         fourier_terms(stamps("2023-01-01", 3, "D"), [7], 1)
-    with pytest.raises(ConfigError, match="2 Fourier orders for 1 periods"):
+    with pytest.raises(ConfigError, match="2 Fourier orders for 1 period "):
         fourier_terms(np.arange(3), [7], [1, 2])
     with pytest.raises(ConfigError, match="above 1"):
         fourier_terms(np.arange(3), [1], 1)

@@ -31,11 +31,11 @@ def test_when_the_history_leaves_a_text_covariate_empty_then_empty_future_cells_
 
 def test_when_a_future_row_is_absent_then_it_is_still_an_error_even_for_such_a_column() -> None:
     ahead = pd.DataFrame({ITEM_ID: ["1"], TIMESTAMP: DAYS[:1], "event": [None]})
-    with pytest.raises(DataError, match=r"1 future values of the known covariates \['event'\] are missing"):
+    with pytest.raises(DataError, match=r"1 future value of the known covariates \['event'\] is missing"):
         fill_future(ahead, history(["SuperBowl", None]), "D", 2, ["event"])
 
 
 def test_when_the_history_never_leaves_it_empty_then_an_empty_future_cell_is_an_error() -> None:
     ahead = pd.DataFrame({ITEM_ID: ["1", "1"], TIMESTAMP: DAYS, "event": [None, "SuperBowl"]})
-    with pytest.raises(DataError, match=r"1 future values of the known covariates \['event'\] are missing"):
+    with pytest.raises(DataError, match=r"1 future value of the known covariates \['event'\] is missing"):
         fill_future(ahead, history(["SuperBowl", "Easter"]), "D", 2, ["event"])

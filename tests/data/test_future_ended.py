@@ -33,7 +33,7 @@ def test_when_a_series_ended_early_then_its_own_horizon_gets_its_mean_and_a_note
     assert b["promo"].tolist() == [0.5, 1.0]  # Jan 3: b's mean; Jan 4: given
     assert result[result[ITEM_ID] == "a"]["promo"].tolist() == [1.0, 0.0]
     assert result.attrs["notes"] == [
-        "1 series ended before the panel's last timestamp: their known covariates over their own "
+        "1 series ended before the panel's last timestamp: its known covariates over its own "
         "horizon, absent from the future, are each series' historical mean"
     ]
 
@@ -41,6 +41,6 @@ def test_when_a_series_ended_early_then_its_own_horizon_gets_its_mean_and_a_note
 def test_when_a_series_reaching_the_end_lacks_future_values_then_it_is_still_an_error() -> None:
     future = _future([1.0, 0.0, 1.0, 1.0]).iloc[1:]
     with pytest.raises(
-        DataError, match=r"1 future values of the known covariates \['promo'\] are missing for 1 items"
+        DataError, match=r"1 future value of the known covariates \['promo'\] is missing for 1 item "
     ):
         fill_future(future, HISTORY, "D", 2, ["promo"])

@@ -51,7 +51,7 @@ def test_rows_of_an_item_beside_the_known_ones_are_ignored_and_named_in_a_note()
     filled = fill_future(given, HISTORY, "D", 2, ["promo"])
     assert filled[ITEM_ID].tolist() == ["1", "1", "2", "2"]
     assert filled.attrs["notes"] == [
-        "the future's rows name 1 items the data does not have, and are ignored (e.g. ['NEW_SKU']): "
+        "the future's rows name 1 item the data does not have, and are ignored (e.g. ['NEW_SKU']): "
         "an item needs history to be forecast; a new one is forecast from similar items by "
         "`tidecast cold-start`"
     ]

@@ -131,9 +131,9 @@ def test_when_events_have_bad_dates_or_no_name_then_data_error_names_the_rows() 
     with pytest.raises(DataError, match=r"2 values that are not timestamps.*\(rows 1, 2") as caught:
         HolidayCalendar.from_events(frame)
     assert caught.value.rows[0] == {"date": "not a date", "name": "b"}
-    with pytest.raises(DataError, match=r"1 events have a missing date \(row 1,"):
+    with pytest.raises(DataError, match=r"1 event has a missing date \(row 1,"):
         HolidayCalendar.from_events(pd.DataFrame({"date": ["2023-01-01", ""], "name": ["a", "b"]}))
-    with pytest.raises(DataError, match=r"1 events have no name \(row 1,"):
+    with pytest.raises(DataError, match=r"1 event has no name \(row 1,"):
         HolidayCalendar.from_events(pd.DataFrame({"date": ["2023-01-01", "2023-01-02"], "name": ["a", " "]}))
     with pytest.raises(DataError, match="needs columns date and name"):
         HolidayCalendar.from_events(pd.DataFrame({"day": ["2023-01-01"], "name": ["a"]}))

@@ -25,7 +25,7 @@ def weeks() -> pd.DataFrame:
 def test_when_a_composite_key_repeats_a_timestamp_then_the_rows_show_its_columns():
     with pytest.raises(DataError) as info:
         to_canonical(weeks(), item_col="Store,Brand", timestamp_col="Week", target_col="Units")
-    assert str(info.value).startswith("1 duplicate (Store, Brand, Week) pairs: ")
+    assert str(info.value).startswith("1 duplicate (Store, Brand, Week) pair: ")
     assert info.value.rows == [
         {"Store": "2", "Brand": "1", "Week": "1992-09-10", "Units": 10.0},
         {"Store": "2", "Brand": "1", "Week": "1992-09-10", "Units": 11.0},
@@ -34,6 +34,6 @@ def test_when_a_composite_key_repeats_a_timestamp_then_the_rows_show_its_columns
 
 def test_when_a_composite_keys_timestamp_is_bad_then_the_row_shows_its_columns():
     data = weeks().assign(Week=["1992-09-10", "1992-09-17", "1992-09-24", "1992-13-01"])
-    with pytest.raises(DataError, match="not timestamps") as info:
+    with pytest.raises(DataError, match="1 value that is not a timestamp") as info:
         to_canonical(data, item_col="Store,Brand", timestamp_col="Week", target_col="Units")
     assert info.value.rows == [{"Store": "5", "Brand": "1", "Week": "1992-13-01", "Units": 9.0}]

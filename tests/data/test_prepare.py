@@ -244,7 +244,7 @@ def test_when_the_data_ends_inside_its_last_period_then_that_period_is_left_out_
     assert values(result.panel, "new") == [6]  # nothing before the last week: kept
     [cut] = [p for p in result.problems if p.kind == "partial_period"]
     assert cut.message == (
-        "the data ends on 2021-01-22, 5 D step(s) into the W-SUN period of 2021-01-24: its 5 rows "
+        "the data ends on 2021-01-22, 5 D steps into the W-SUN period of 2021-01-24: its 5 rows "
         "of 1 series are left out rather than summed as a whole period, and that period is the "
         "first one forecast"
     )
@@ -325,7 +325,7 @@ def test_when_a_finer_freq_is_asked_then_error_explains() -> None:
 
 def test_when_duplicate_timestamps_reach_prepare_then_only_an_explicit_freq_aggregates_them() -> None:
     frame = panel([("a", day(1), 1), ("a", day(1), 2), ("a", day(2), 3)])
-    with pytest.raises(DataError, match="repeat a timestamp"):
+    with pytest.raises(DataError, match="1 row repeats a timestamp of its series"):
         prepare(frame)
     assert values(prepare(frame, "D").panel, "a") == [3, 3]
 
@@ -448,7 +448,7 @@ def test_when_prepared_filling_is_reused_then_fill_future_applies_its_futurefill
 
 
 def test_when_a_series_has_no_target_value_then_error_names_it() -> None:
-    with pytest.raises(DataError, match=r"1 series have no target values at all: \['b'\]"):
+    with pytest.raises(DataError, match=r"1 series has no target values at all: \['b'\]"):
         prepare(panel([("a", day(1), 1), ("a", day(2), 1), ("b", day(1), NAN)]), "D")
 
 

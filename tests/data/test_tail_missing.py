@@ -37,7 +37,7 @@ def test_when_a_series_ends_early_by_default_then_a_note_says_where_it_is_foreca
     prepared = prepare(_panel(), freq="D")
     (note,) = _notes(prepared, "series_end_early")
     assert note.count == 1 and note.items == ("b",)
-    assert note.message.startswith("1 series end 3 steps before the panel's last step: each is forecast")
+    assert note.message.startswith("1 series ends 3 steps before the panel's last step: each is forecast")
     assert '{"target": {"backfill": "missing"}}' in note.message
     b = prepared.panel[prepared.panel[ITEM_ID] == "b"]
     assert b[TIMESTAMP].max() == pd.Timestamp("2024-02-26")  # its own end, nothing padded
@@ -88,8 +88,8 @@ def test_when_a_series_ends_early_then_backfill_missing_forecasts_it_on_the_othe
 def test_when_a_series_ends_early_then_the_console_and_report_lines_say_so() -> None:
     auto = AutoForecaster(horizon=5, models=["SeasonalNaive"], backtest_windows=1).fit(_panel())
     lines = missing_lines(auto.report_.data_summary, ["SeasonalNaive"])
-    assert [line for line in lines if "end 3 steps before" in line] == [
-        "1 series end 3 steps before the panel's last step: each is forecast from its own last "
+    assert [line for line in lines if "ends 3 steps before" in line] == [
+        "1 series ends 3 steps before the panel's last step: each is forecast from its own last "
         'observation; a target backfill forecasts them from the panel\'s end, {"target": {"backfill": '
         '"missing"}} with those steps unknown, {"target": {"backfill": "median"}} with them filled'
     ]

@@ -111,7 +111,7 @@ def test_when_prepared_then_a_launch_after_zeros_starts_the_series_and_the_note_
     assert len(panel[panel[ITEM_ID] == "old"]) == 14
     (note,) = [p for p in prepared.problems if p.kind == "leading_zeros"]
     assert note.count == 8 and note.items == ("new",)
-    assert note.message.startswith("1 series open with 8 rows of zeros before their first sale")
+    assert note.message.startswith("1 series opens with 8 rows of zeros before its first sale")
     assert '{"zeroruns": "keep"}' in note.handled
 
 
@@ -136,7 +136,7 @@ def test_when_prepared_then_months_of_zeros_are_a_gap_and_weeks_of_them_stay_sal
     assert not missing[1].any()
     (note,) = [p for p in prepared.problems if p.kind == "zero_runs"]
     assert note.count == 60 and note.items == ("refit",)
-    assert note.message.startswith("1 series pause with 60 zeros between sales")
+    assert note.message.startswith("1 series pauses with 60 zeros between sales")
     assert note.handled.startswith("read as missing, not as demand")
 
 

@@ -331,7 +331,7 @@ def test_when_an_export_writes_zeros_before_a_launch_then_the_series_starts_at_i
     result = quick_backtest(workdir, "export.csv", "runs/launch")
     n = int(before.sum())
     line = (
-        f"missing: 1 series open with {n} rows of zeros before their first sale, a run longer than "
+        f"missing: 1 series opens with {n} rows of zeros before its first sale, a run longer than "
         "2x any later run of zeros in the series; read as before launch, so each starts at its first "
         'sale (the target\'s filling {"zeroruns": "keep"} keeps them as sales)'
     )

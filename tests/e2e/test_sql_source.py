@@ -138,7 +138,7 @@ def test_when_batch_reads_a_join_then_forecasts_equal_the_joined_files(tables):
             "1",
         ],
     )
-    assert again.exit_code == 0 and "1 of 1 chunks already done" in again.output, again.output
+    assert again.exit_code == 0 and "1 of 1 chunk already done" in again.output, again.output
 
 
 def test_when_batch_gets_both_or_neither_input_then_exit_2(tables):

@@ -129,7 +129,7 @@ def test_when_chosen_items_have_a_short_future_then_the_error_names_their_missin
     auto, _, future, _ = run
     item = item_without_promotion(future)
     short = future[future["timestamp"] < future["timestamp"].min() + pd.Timedelta(days=7)]
-    missing = f"missing for 1 items .*the future's rows of {re.escape(repr(item))} run"
+    missing = f"missing for 1 item .*the future's rows of {re.escape(repr(item))} run"
     with pytest.raises(DataError, match=missing) as raised:
         explain(auto, future=short, items=[item])
     assert "the data does not have" not in str(raised.value)  # the other items' rows: not chosen

@@ -308,7 +308,7 @@ def test_when_a_history_timestamp_is_off_the_models_grid_then_the_problem_names_
     assert (p.status, p.field) == (422, "history[4].timestamp")
     assert p.detail.endswith(
         "2025-03-07T12:00:00 is not on the model's 'D' grid: its steps fall at 2025-03-07T00:00:00 "
-        "and 2025-03-08T00:00:00 (1 rows are off it)"
+        "and 2025-03-08T00:00:00 (1 row is off it)"
     )
     thursdays = pd.date_range("2024-01-04", periods=30, freq="W-THU")
     panel = pd.DataFrame({"item_id": "x", "timestamp": thursdays, "target": np.arange(30.0) % 5 + 10})
@@ -322,7 +322,7 @@ def test_when_a_history_timestamp_is_off_the_models_grid_then_the_problem_names_
     assert (p.status, p.field) == (422, "history[3].timestamp")
     assert p.detail.endswith(
         "2024-07-12T00:00:00 is not on the model's 'W-THU' grid: its steps fall at 2024-07-11T00:00:00 "
-        "and 2024-07-18T00:00:00 (1 rows are off it)"
+        "and 2024-07-18T00:00:00 (1 row is off it)"
     )
 
 

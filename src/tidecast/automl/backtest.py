@@ -28,6 +28,7 @@ from tidecast.data.frequency import future_timestamps
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, DatasetSpec, quantile_columns
 from tidecast.errors import ClusterLost, DataError
 from tidecast.models.base import Forecaster, fallback_items
+from tidecast.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,9 @@ def run_candidate(
             mean[shut], q[shut] = 0.0, 0.0
             missing = int((~np.isfinite(mean)).sum() + (~np.isfinite(q)).any(axis=1).sum())
             if missing:
-                raise ValueError(f"no finite forecast for {missing} backtest points of window {k + 1}")
+                raise ValueError(
+                    f"no finite forecast for {counted(missing, 'backtest point')} of window {k + 1}"
+                )
             window_metrics = score_window(data, mean, q, quantiles)
             result.window_metrics.append(window_metrics)
             result.window_scores.append(window_metrics[metric])

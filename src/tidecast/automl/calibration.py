@@ -104,6 +104,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tidecast.automl.mean_estimate import implied_mean
+from tidecast.wording import counted
 
 # Factors searched for widening: from the band the models state up to three times it. With
 # factors down to 0.5 and no agreement asked, the demo's target-only ensemble's p10-p90
@@ -255,7 +256,7 @@ def level_factor(
         "too few points" if f is None else "beyond 10%" if f in edges else f"{f:g}" for f in per_window
     )
     if len(per_window) < MIN_LEVEL_WINDOWS:
-        return LevelFit(1.0, per_window, f"{len(per_window)} window(s): too few to tell a bias")
+        return LevelFit(1.0, per_window, f"{counted(len(per_window), 'window')}: too few to tell a bias")
     if any(f is None for f in per_window):
         return LevelFit(1.0, per_window, f"windows' best factors {shown}: a window too small to judge")
     found = [float(f) for f in per_window if f is not None]

@@ -21,6 +21,7 @@ from tidecast.data.future import FUTURE_WAYS
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP
 from tidecast.errors import DataError
 from tidecast.models.gbm_closed import closed_mask, closure_rules
+from tidecast.wording import counted, plural
 
 Rules = tuple[tuple[str, float], ...]
 
@@ -62,8 +63,8 @@ def require_plan(future: pd.DataFrame | None, rules: Rules, panel: SeriesArrays)
     raise DataError(
         f"this model forecasts 0 on closed days (every observed row with {said} sold 0), so it needs "
         f"the known covariates {lacking} over the forecast steps ({FUTURE_WAYS}) "
-        f"for {panel.n_series} items, e.g. {panel.item_ids[:5].tolist()}; without them every closed day "
-        "would be forecast as an open one"
+        f"for {counted(panel.n_series, 'item')}, e.g. {panel.item_ids[:5].tolist()}; without them "
+        "every closed day would be forecast as an open one"
     )
 
 
@@ -151,9 +152,11 @@ def closed_weekdays_note(history: SeriesArrays) -> list[str]:
     if not closed:
         return []
     labels = [f"{item} ({', '.join(WEEKDAYS[d] for d in days)})" for item, days in closed.items()]
+    n, their = len(closed), plural(len(closed), "its", "their")
     return [
-        f"closed weekdays: {len(closed)} item(s) had no value on the same weekday over their last "
-        f"{QUIET_WEEKS} weeks ({named(labels)}); their forecasts for those days assume they open. "
+        f"closed weekdays: {counted(n, 'item')} had no value on the same weekday over {their} last "
+        f"{QUIET_WEEKS} weeks ({named(labels)}); {their} forecasts for those days assume "
+        f"{plural(n, 'it opens', 'they open')}. "
         "Rows with a target of 0 and a known open/closed covariate at 0 on closed days let every model "
         "forecast 0 there"
     ]

@@ -29,6 +29,7 @@ from tidecast.automl.closures import named, zeroed
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import base_alias, seasonal_periods
 from tidecast.data.schema import ITEM_ID
+from tidecast.wording import counted, plural
 
 # Sub-daily data cycles over a week at most; four of them make a store's renovation or a
 # sensor's outage (weeks of zeros, then back) no dormancy.
@@ -76,7 +77,9 @@ def dormant_note(history: SeriesArrays, horizon: int) -> list[str]:
     if not items:
         return []
     return [
-        f"dormant items: {len(items)} sold nothing over their last {steps} steps ({named(items)}); every model forecasts 0 for them"
+        f"dormant items: {len(items)} sold nothing over {plural(len(items), 'its', 'their')} last "
+        f"{counted(steps, 'step')} ({named(items)}); every model forecasts 0 for "
+        f"{plural(len(items), 'it', 'them')}"
     ]
 
 

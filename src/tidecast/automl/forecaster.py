@@ -49,6 +49,7 @@ from tidecast.data.schema import (
 from tidecast.errors import DataError, ModelError
 from tidecast.models.base import Forecaster
 from tidecast.models.catalog import make_model, model_name
+from tidecast.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -248,9 +249,9 @@ class AutoForecaster(PreparesData, FittedResults):
         elif will_forecast and spec.known_covariates:
             raise DataError(
                 f"the known covariates {list(spec.known_covariates)} need their values over the "
-                f"{self.horizon} forecast steps: pass them as a future table (--future on the command "
-                'line, future= in Python, "future" in an API request), or keep them in the data on rows after its last target date, '
-                "with the target empty"
+                f"{counted(self.horizon, 'forecast step')}: pass them as a future table (--future on the "
+                'command line, future= in Python, "future" in an API request), or keep them in the data '
+                "on rows after its last target date, with the target empty"
             )
 
         plan, eligible = search.plan_windows(self, panel, n_windows, m, report)

@@ -41,6 +41,7 @@ import numpy as np
 from tidecast.automl.windows import BacktestWindow, backtest_windows
 from tidecast.errors import ConfigError
 from tidecast.models.statistical import MIN_LENGTH
+from tidecast.wording import counted, plural
 
 # The shortest history a window may have when the data has no season: statsforecast's
 # exponential smoothing needs MIN_LENGTH (7) points, and one more leaves a difference to
@@ -176,9 +177,9 @@ def _short_window(lengths: np.ndarray, horizon: int, step: int, shortest: int, r
         if scored >= least:
             needed = shortest + scored
             reasons = (
-                f"no series holds a whole {horizon}-step window after {shortest} steps of history "
-                f"({shortest + horizon} steps); one window scores the first {scored} steps of the horizon "
-                "instead (every model still forecasts all of it)",
+                f"no series holds a whole {horizon}-step window after {counted(shortest, 'step')} of "
+                f"history ({counted(shortest + horizon, 'step')}); one window scores the first "
+                f"{counted(scored, 'step')} of the horizon instead (every model still forecasts all of it)",
             )
             eligible = np.flatnonzero(lengths >= needed)
             return BacktestPlan(1, step, shortest, horizon, needed, eligible, len(lengths), reasons, scored)
@@ -191,8 +192,8 @@ def _short_window(lengths: np.ndarray, horizon: int, step: int, shortest: int, r
         np.zeros(0, np.int64),
         len(lengths),
         (
-            f"no series holds {shortest + least} steps (a window scoring {least} of the {horizon} steps "
-            f"after {shortest} steps of history); no backtest",
+            f"no series holds {counted(shortest + least, 'step')} (a window scoring {least} of the "
+            f"{counted(horizon, 'step')} after {counted(shortest, 'step')} of history); no backtest",
         ),
     )
 
@@ -228,16 +229,21 @@ def _plan(
     if (n, step, min_train) != (n_wanted, step_wanted, preferred):
         holding = int((lengths >= ideal).sum())
         reasons.append(
-            f"the ideal {n_wanted} window(s) {step_wanted} steps apart after {preferred} steps of history "
-            f"need {ideal} steps, which {holding} of {len(lengths)} series hold"
+            f"the ideal {counted(n_wanted, 'window')} {counted(step_wanted, 'step')} apart after "
+            f"{counted(preferred, 'step')} of history {plural(n_wanted, 'needs', 'need')} "
+            f"{counted(ideal, 'step')}, which {holding} of {counted(len(lengths), 'series')} "
+            f"{plural(holding, 'holds', 'hold')}"
         )
     if n < n_wanted:
-        reasons.append(f"{n} backtest window(s) instead of {n_wanted}")
+        reasons.append(f"{counted(n, 'backtest window')} instead of {n_wanted}")
     if n > 1 and step < step_wanted:
-        reasons.append(f"windows {step} steps apart, below the {horizon}-step horizon: they overlap")
+        reasons.append(
+            f"windows {counted(step, 'step')} apart, below the {horizon}-step horizon: they overlap"
+        )
     if min_train < preferred:
         reasons.append(
-            f"windows start after {min_train} steps of history instead of {preferred}: seasonal models "
-            "may fit without their season in the backtest (they keep it in the final fit when it fits)"
+            f"windows start after {counted(min_train, 'step')} of history instead of {preferred}: "
+            "seasonal models may fit without their season in the backtest (they keep it in the final "
+            "fit when it fits)"
         )
     return BacktestPlan(n, step, min_train, horizon, needed, eligible, len(lengths), tuple(reasons))

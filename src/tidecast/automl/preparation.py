@@ -37,6 +37,7 @@ from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.data.summary import summarize
 from tidecast.data.zero_runs import KEEP_HINT
 from tidecast.errors import ConfigError, DataError
+from tidecast.wording import counted, plural
 
 
 @dataclass
@@ -199,7 +200,7 @@ class Preparer:
             duplicated = keys[keys.duplicated()].unique()
             if len(duplicated):
                 raise DataError(
-                    f"the item metadata has {len(duplicated)} {self._keys(key)} on several rows: "
+                    f"the item metadata has {self._keys(key, len(duplicated))} on several rows: "
                     f"{list(duplicated[:5])}"
                 )
             self.static_cache = table
@@ -226,8 +227,8 @@ class Preparer:
         own = all(c in frame.columns for c in columns)  # the rows carry the attributes themselves
         if len(unknown) and not own:
             raise DataError(
-                f"{len(unknown)} {self._keys(key)} have no row in the item metadata: {sorted(unknown)[:5]}; "
-                f"give their {columns} in the item metadata or as columns of the data"
+                f"{self._keys(key, len(unknown))} {plural(len(unknown), 'has')} no row in the item metadata: "
+                f"{sorted(unknown)[:5]}; give {plural(len(unknown), 'its', 'their')} {columns} in the item metadata or as columns of the data"
             )
         lookup = table.set_index(pd.Index(table_keys.to_numpy()))[columns]
         listed = keys.isin(table_keys).to_numpy()
@@ -238,9 +239,11 @@ class Preparer:
             joined[column] = values if listed.all() else np.where(listed, values, frame[column].to_numpy())
         return joined
 
-    def _keys(self, key: tuple[str, ...]) -> str:
-        """What an item-metadata table's rows are, for errors: items, or keys of some parts."""
-        return "items" if key == (self.item_col,) else f"keys of {list(key)}"
+    def _keys(self, key: tuple[str, ...], n: int) -> str:
+        """`n` of what an item-metadata table's rows are, for errors: items, or keys of some parts."""
+        if key == (self.item_col,):
+            return counted(n, "item")
+        return counted(n, f"key of {list(key)}", f"keys of {list(key)}")
 
     def event_list(self) -> tuple[tuple[str, str], ...]:
         if self.events is None:
@@ -306,7 +309,8 @@ class Preparer:
         with in_user_names(spec.item_col, spec.timestamp_col):
             future = fill_future(ahead, panel, spec.freq, horizon, spec.known_covariates, plan)
         note = (
-            f"known covariates over the horizon: the data's own {len(ahead)} rows after its last target date"
+            f"known covariates over the horizon: the data's own {counted(len(ahead), 'row')} after its last "
+            "target date"
         )
         future.attrs["notes"] = [*future.attrs.get("notes", []), note]
         return future

@@ -33,6 +33,7 @@ from tidecast.monitor.accuracy import (
 )
 from tidecast.monitor.actuals import load_actuals
 from tidecast.monitor.profiles import TrainingProfile
+from tidecast.wording import counted
 
 WAITING, BETTER, NOT_BETTER = "waiting", "better", "not_better"
 PAIR_KEYS = [ITEM_ID, "origin", STEP]
@@ -132,14 +133,15 @@ def _window(points: Points) -> tuple[str | None, str | None, float]:
 def summary(evidence: dict[str, Any]) -> str:
     """The evidence in one line, as the API and the CLI show it."""
     metric, margin = evidence["metric"], evidence["margin"]
-    counted = (
-        f"{evidence['paired_forecasts']} paired forecasts ({evidence['paired_points']} points) over "
-        f"{evidence['window']['days']:g} days"
+    seen = (
+        f"{counted(evidence['paired_forecasts'], 'paired forecast')} "
+        f"({counted(evidence['paired_points'], 'point')}) over {counted(evidence['window']['days'], 'day')}"
     )
     if evidence["outcome"] == WAITING:
         return (
-            f"waiting for evidence: {counted}; the policy needs {evidence['min_forecasts']} forecasts "
-            f"over {evidence['min_days']:g} days with a score for both"
+            f"waiting for evidence: {seen}; the policy needs "
+            f"{counted(evidence['min_forecasts'], 'forecast')} over {counted(evidence['min_days'], 'day')} "
+            "with a score for both"
         )
     mine, theirs = evidence["challenger"][metric], evidence["champion"][metric]
     change = evidence["improvement"]
@@ -147,5 +149,5 @@ def summary(evidence: dict[str, Any]) -> str:
     verdict = "better by the margin" if evidence["outcome"] == BETTER else "not better by the margin"
     return (
         f"challenger {metric} {mine:.4g} is {relation} than the champion's {theirs:.4g} "
-        f"(margin {margin:.0%}) on {counted}: {verdict}"
+        f"(margin {margin:.0%}) on {seen}: {verdict}"
     )

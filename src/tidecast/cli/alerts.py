@@ -18,6 +18,7 @@ from tidecast.alerts.prometheus import prometheus_rules, to_yaml
 from tidecast.alerts.rules import Rule, load_config
 from tidecast.cli.common import guard, service_settings
 from tidecast.registry.db import Database
+from tidecast.wording import counted
 
 alerts_app = typer.Typer(
     name="alerts",
@@ -60,7 +61,7 @@ def rules_export(
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
-        typer.echo(f"{len(found)} rules written to {output}", err=True)
+        typer.echo(f"{counted(len(found), 'rule')} written to {output}", err=True)
 
 
 def _api_rules(url: str) -> list[Rule]:

@@ -29,6 +29,7 @@ from tidecast.cli.options import (
 )
 from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError, TidecastError
+from tidecast.wording import counted, plural
 
 
 def model_folder(model: Path | None, endpoint: str | None) -> Path:
@@ -122,15 +123,17 @@ def batch(
     m = result.manifest
     timings = m["timings"]
     console.print(
-        f"forecast {m['items_forecast']:,} of {m['items_in']:,} items in {timings['total_seconds']:.1f}s "
-        f"({_rate(timings['items_per_second'])}{m['workers']} {m['executor']} workers; "
-        f"{m['chunks_resumed']} of {m['chunks']} chunks already done) -> {result.output}/forecasts",
+        f"forecast {m['items_forecast']:,} of {counted(m['items_in'], 'item', grouped=True)} in "
+        f"{timings['total_seconds']:.1f}s ({_rate(timings['items_per_second'])}{m['workers']} "
+        f"{m['executor']} {plural(m['workers'], 'worker')}; {m['chunks_resumed']} of "
+        f"{counted(m['chunks'], 'chunk')} already done) -> {result.output}/forecasts",
         highlight=False,
     )
     if m["items_failed"]:
         first = m["failures"][0]
         console.print(
-            f"[yellow]{m['items_failed']:,} items failed[/] (e.g. {first['item_id']}: {first['reason']}); "
+            f"[yellow]{counted(m['items_failed'], 'item', grouped=True)} failed[/] "
+            f"(e.g. {first['item_id']}: {first['reason']}); "
             f"all listed in {result.output}/{m['failures_file']}",
             highlight=False,
             soft_wrap=True,

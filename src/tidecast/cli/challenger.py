@@ -15,6 +15,7 @@ from rich.console import Console
 
 from tidecast.cli.endpoints import NameArg, _print_json, endpoints_app
 from tidecast.cli.service_api import DEFAULT_URL, JsonOpt, KeyOpt, UrlOpt, request
+from tidecast.wording import counted
 
 out = Console()
 
@@ -32,7 +33,8 @@ def _show(record: dict[str, Any]) -> None:
     )
     out.print(
         f"policy: {policy.get('metric')} at least {policy.get('margin', 0):.0%} lower over "
-        f"{policy.get('min_forecasts')} forecasts and {policy.get('min_days')} days, mode {policy.get('mode')}",
+        f"{counted(policy.get('min_forecasts', 0), 'forecast')} and "
+        f"{counted(policy.get('min_days', 0), 'day')}, mode {policy.get('mode')}",
         highlight=False,
     )
     evidence = record.get("evidence")
@@ -42,11 +44,14 @@ def _show(record: dict[str, Any]) -> None:
             scored = evidence[side]
             value = scored.get(metric)
             shown = "–" if value is None else f"{value:.4g}"
-            out.print(f"  {side:<10} {metric} {shown}  ({scored.get('points', 0)} points)", highlight=False)
+            out.print(
+                f"  {side:<10} {metric} {shown}  ({counted(scored.get('points', 0), 'point')})",
+                highlight=False,
+            )
         window = evidence["window"]
         out.print(
-            f"  {evidence['paired_forecasts']} paired forecasts, targets {window['first_target']} .. "
-            f"{window['last_target']} ({window['days']:g} days)",
+            f"  {counted(evidence['paired_forecasts'], 'paired forecast')}, targets "
+            f"{window['first_target']} .. {window['last_target']} ({counted(window['days'], 'day')})",
             highlight=False,
         )
     out.print(f"decision: {record.get('decision') or 'none yet'}", highlight=False)

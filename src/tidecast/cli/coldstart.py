@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from tidecast.cli.common import console, guard
 from tidecast.cli.options import FutureOpt
+from tidecast.wording import counted
 
 
 def cold_start(
@@ -58,7 +59,7 @@ def cold_start(
     ids = item_ids(frame, auto.spec_.item_col)
     new = ids[frame["cold_start"]].nunique()
     console.print(
-        f"forecast {new:,} new item(s) beside {ids.nunique() - new:,} known "
+        f"forecast {counted(new, 'new item', grouped=True)} beside {ids.nunique() - new:,} known "
         f"in {time.perf_counter() - start:.1f}s -> {out_path}"
     )
     for note in frame.attrs.get("notes", []):

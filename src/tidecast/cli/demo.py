@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from tidecast.cli.common import console, guard
+from tidecast.wording import counted
 
 
 def demo_data(
@@ -41,9 +42,10 @@ def demo_data(
     start = time.perf_counter()
     rows = guard(lambda: demo.write(out_path, n_items=items, seed=seed, messy=messy, wide_scales=wide_scales))
     console.print(
-        f"wrote {rows:,} rows for {items:,} items to {out_path} in {time.perf_counter() - start:.1f}s"
+        f"wrote {counted(rows, 'row', grouped=True)} for {counted(items, 'item', grouped=True)} "
+        f"to {out_path} in {time.perf_counter() - start:.1f}s"
     )
     if future_out is not None:
         frame = demo.future_covariates(items, seed, horizon, messy=messy)
         guard(lambda: write_table(frame, future_out))
-        console.print(f"wrote the known covariates of the next {horizon} days to {future_out}")
+        console.print(f"wrote the known covariates of the next {counted(horizon, 'day')} to {future_out}")

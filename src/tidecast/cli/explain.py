@@ -17,6 +17,7 @@ from rich.table import Table
 from tidecast.cli.common import console, fail, guard, out
 from tidecast.cli.options import DateFormatOpt, FutureOpt
 from tidecast.reports.explanations import EXPLANATIONS, IMPORTANCE, ITEM_TOTALS
+from tidecast.wording import counted
 
 RunArg = Annotated[Path, typer.Argument(help="A run folder (with model/) or a model folder")]
 ItemsOpt = Annotated[
@@ -84,7 +85,8 @@ def explain(
     out.print(f"members: {methods}")
     items_n = item_ids(explanation.forecast, auto.spec_.item_col).nunique()
     console.print(
-        f"explained {items_n:,} items x {auto.horizon} steps in {explanation.seconds:.2f}s; "
+        f"explained {counted(items_n, 'item', grouped=True)} x {counted(auto.horizon, 'step')} in "
+        f"{explanation.seconds:.2f}s; "
         f"largest |sum of contributions - forecast| {explanation.additivity_error():.2e}"
     )
     for label, name in (
@@ -133,7 +135,8 @@ def whatif(
     guard(lambda: write_table(answer.comparison, out_path))
     for count in answer.rules:
         out.print(
-            f"rule {count['rule']} ({count['covariate']}): {count['matched']} rows matched, {count['changed']} changed",
+            f"rule {count['rule']} ({count['covariate']}): {counted(count['matched'], 'row')} matched, "
+            f"{count['changed']} changed",
             highlight=False,
         )
     changed = answer.items.reindex(answer.items["difference"].abs().sort_values(ascending=False).index)

@@ -15,6 +15,7 @@ import typer
 from tidecast.automl.options import BY_NAME
 from tidecast.cli.common import guard, out
 from tidecast.cli.options import DataArg, FutureOpt, option_type
+from tidecast.wording import plural
 
 
 def horizons(
@@ -67,7 +68,8 @@ def horizons(
     for freq, board in model.leaderboards().items():
         board.to_csv(out_dir / f"leaderboard_{freq}.csv", index=False)
         out.print(
-            f"{freq:<8} {model.models_[freq].horizon:>3} steps  selected {model.models_[freq].report_.best}"
+            f"{freq:<8} {model.models_[freq].horizon:>3} {plural(model.models_[freq].horizon, 'step'):<5}  "
+            f"selected {model.models_[freq].report_.best}"
         )
     for note in model.notes_:
         out.print(f"[yellow]note:[/] {note}", highlight=False)

@@ -24,6 +24,7 @@ from tidecast.errors import TidecastError
 from tidecast.monitor.actuals import ingest_actuals, read_actuals
 from tidecast.monitor.monitoring import Monitor
 from tidecast.registry.registry import open_registry
+from tidecast.wording import counted
 
 actuals_app = typer.Typer(
     name="actuals",
@@ -77,9 +78,13 @@ def ingest(
         typer.echo(json.dumps(result.to_dict()))
         return
     out.print(
-        f"{result.rows} actuals in {result.seconds:.1f}s: {result.inserted} new, {result.updated} changed, "
-        f"{result.unchanged} unchanged"
-        + (f" ({result.duplicates} repeated rows in the file, the last kept)" if result.duplicates else ""),
+        f"{counted(result.rows, 'actual')} in {result.seconds:.1f}s: {result.inserted} new, "
+        f"{result.updated} changed, {result.unchanged} unchanged"
+        + (
+            f" ({counted(result.duplicates, 'repeated row')} in the file, the last kept)"
+            if result.duplicates
+            else ""
+        ),
         highlight=False,
     )
     note = result.unforecast_note()
@@ -107,7 +112,8 @@ def monitor(
         typer.echo(json.dumps(report, indent=2))
         return
     out.print(
-        f"endpoint [bold]{endpoint}[/]: {report['forecasts']} forecasts logged, {report['points']} points with actuals",
+        f"endpoint [bold]{endpoint}[/]: {counted(report['forecasts'], 'forecast')} logged, "
+        f"{counted(report['points'], 'point')} with actuals",
         highlight=False,
     )
     for section in _sections(report, period):
@@ -140,7 +146,7 @@ def _sections(report: dict[str, Any], period: str) -> list[Section]:
         # By version and item: an item served by two versions has a row for each.
         Section("worst items", report["worst_items"], (version, "item_id", "points")),
         Section(
-            f"drift (version {drift['model_version_id']}, {drift['items_compared']} items)",
+            f"drift (version {drift['model_version_id']}, {counted(drift['items_compared'], 'item')})",
             drift["items"],
             ("item_id", "points", "score"),
             ("level_shift", "volatility_ratio", "covariate_shift"),

@@ -31,6 +31,7 @@ from tidecast.cli.options import (
     forecaster_keywords,
     is_query,
 )
+from tidecast.wording import counted
 
 if TYPE_CHECKING:
     from tidecast.automl.forecaster import AutoForecaster
@@ -358,5 +359,6 @@ def forecast(
     guard(lambda: write_table(frame, out_path))
     items = item_ids(frame, auto.spec_.item_col).nunique()
     console.print(
-        f"forecast {items:,} items x {auto.horizon} steps in {time.perf_counter() - start:.1f}s -> {out_path}"
+        f"forecast {counted(items, 'item', grouped=True)} x {counted(auto.horizon, 'step')} in "
+        f"{time.perf_counter() - start:.1f}s -> {out_path}"
     )

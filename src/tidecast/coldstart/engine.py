@@ -19,6 +19,7 @@ from tidecast.data.io import read_table
 from tidecast.data.item_keys import compose, id_strings, text_columns
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import ConfigError, DataError
+from tidecast.wording import counted, plural
 
 
 def forecast_with_new_items(
@@ -56,7 +57,10 @@ def forecast_with_new_items(
     new[ITEM_ID] = id_strings(new[ITEM_ID])
     clash = sorted(set(new[ITEM_ID]) & set(history[ITEM_ID].astype(str)))
     if clash:
-        raise DataError(f"{len(clash)} new item(s) already have a history in the model, e.g. {clash[:3]}")
+        raise DataError(
+            f"{counted(len(clash), 'new item')} already {plural(len(clash), 'has')} a history in the model, "
+            f"e.g. {clash[:3]}"
+        )
     own = canonical_names(auto.predict(future=future), spec)
     early_frame = _rows(early, spec.item_col, names) if early is not None else None
     table = _rows(future, spec.item_col, names) if future is not None else None

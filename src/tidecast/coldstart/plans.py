@@ -25,6 +25,7 @@ from tidecast.coldstart.lifts import Lifts, binary_lifts
 from tidecast.coldstart.profile import ColdStart
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
+from tidecast.wording import counted, plural
 
 
 def forecast_new_items(
@@ -66,7 +67,8 @@ def forecast_new_items(
     strangers = pd.unique(table.loc[~table[ITEM_ID].isin(set(new[ITEM_ID]) | set(peers[ITEM_ID])), ITEM_ID])
     if len(strangers):
         out.attrs["notes"].append(
-            f"the future's rows of {len(strangers)} item(s) that are neither the model's nor new are "
+            f"the future's rows of {counted(len(strangers), 'item')} that "
+            f"{plural(len(strangers), 'is', 'are')} neither the model's nor new are "
             f"ignored ({named(list(strangers), 5)})"
         )
     return out
@@ -120,7 +122,8 @@ def plan_notes(
         done = [f"{c} (x{lifts.factors[c]:.2f} on its 1-days)" for c in lifts.factors if c in read]
         done += [f"closed where {c} = {v:g}" for c, v in closures if c in read]
         notes.append(
-            f"{len(planned)} new item(s) ({named(planned, 5)}) are forecast to their own future "
+            f"{counted(len(planned), 'new item')} ({named(planned, 5)}) "
+            f"{plural(len(planned), 'is')} forecast to {plural(len(planned), 'its', 'their')} own future "
             f"rows: {', '.join(done)}"
         )
         keyed = future_rows(profile, rows, read)
@@ -128,8 +131,8 @@ def plan_notes(
         if gaps.any():
             first = keyed.loc[gaps].iloc[0]
             notes.append(
-                f"the future table leaves {int(gaps.sum())} forecast step(s) of the new items without "
-                f"{read} (e.g. {first[ITEM_ID]} on {first[TIMESTAMP]:%Y-%m-%d}): those get no lift "
+                f"the future table leaves {counted(int(gaps.sum()), 'forecast step')} of the new items "
+                f"without {read} (e.g. {first[ITEM_ID]} on {first[TIMESTAMP]:%Y-%m-%d}): those get no lift "
                 "and are not closed"
             )
     unread = [c for c in known if c not in read and c in rows.columns and rows[c].notna().any()]
@@ -140,9 +143,11 @@ def plan_notes(
         )
     without = [i for i in new.astype(str) if i not in set(planned)]
     if known and without:
+        their = plural(len(without), "its", "their")
         notes.append(
-            f"{len(without)} new item(s) ({named(without, 5)}) have no rows in the future table: "
-            f"their forecast carries their peers' {list(known)}"
+            f"{counted(len(without), 'new item')} ({named(without, 5)}) "
+            f"{plural(len(without), 'has')} no rows in the future table: {their} forecast carries "
+            f"{their} peers' {list(known)}"
         )
     return notes
 

@@ -38,6 +38,7 @@ from tidecast.data.attributes import whole_numbers
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
 from tidecast.errors import ConfigError
 from tidecast.hierarchy.samples import quantile_function
+from tidecast.wording import counted, plural
 
 COLD_START, PEER_GROUP, PEERS = "cold_start", "peer_group", "peers"
 
@@ -125,8 +126,9 @@ class ColdStart:
         else:  # the attributes beyond the prefix scale the peers (`_prior_factor`)
             done = f"the items of {group}, scaled by how items with that {attribute} sell"
         return (
-            f"{attribute} {value}: fewer than {self.min_peers} known items with a forecast have it, "
-            f"so {len(items)} new item(s) ({named(items, 5)}) are forecast from {done}"
+            f"{attribute} {value}: fewer than {counted(self.min_peers, 'known item')} with a forecast "
+            f"have it, so {counted(len(items), 'new item')} ({named(items, 5)}) "
+            f"{plural(len(items), 'is')} forecast from {done}"
         )
 
     def _peers(self, known: pd.DataFrame, values: dict[str, str]) -> tuple[int, pd.Index]:
@@ -220,15 +222,17 @@ def _usable_early(early: pd.DataFrame, new: pd.Series, end: pd.Timestamp) -> tup
     other = ~ids.isin(set(new))
     if other.any():
         notes.append(
-            f"{int(other.sum())} early-sales row(s) of {ids[other].nunique()} item(s) that are not "
-            f"among the new items are ignored ({named(list(pd.unique(ids[other])), 5)})"
+            f"{counted(int(other.sum()), 'early-sales row')} of {counted(ids[other].nunique(), 'item')} "
+            f"that {plural(ids[other].nunique(), 'is', 'are')} not among the new items "
+            f"{plural(int(other.sum()), 'is', 'are')} ignored ({named(list(pd.unique(ids[other])), 5)})"
         )
     late = ~other & (pd.to_datetime(early[TIMESTAMP]) > end)
     if late.any():
         day = end.strftime("%Y-%m-%d") if end == end.normalize() else end.isoformat()
         notes.append(
-            f"{int(late.sum())} early-sales row(s) of {named(list(pd.unique(ids[late])), 5)} are dated after "
-            f"the history's end ({day}) and are ignored: there are no peer sales on "
+            f"{counted(int(late.sum()), 'early-sales row')} of {named(list(pd.unique(ids[late])), 5)} "
+            f"{plural(int(late.sum()), 'is', 'are')} dated after the history's end ({day}) and "
+            f"{plural(int(late.sum()), 'is', 'are')} ignored: there are no peer sales on "
             "those dates to compare them with"
         )
     return early[~other & ~late], notes

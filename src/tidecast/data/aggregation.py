@@ -34,6 +34,7 @@ from tidecast.data.grid import TimeGrid, reduce_groups
 from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import TARGET
 from tidecast.errors import ConfigError
+from tidecast.wording import counted, plural
 
 if TYPE_CHECKING:
     from tidecast.data.prepare import _Arrays
@@ -86,7 +87,8 @@ def aggregate(
         0,
         Problem(
             "aggregated",
-            f"{rows} rows at frequency {source or 'unknown'} became {len(starts)} rows at {freq}",
+            f"{counted(rows, 'row')} at frequency {source or 'unknown'} became "
+            f"{counted(len(starts), 'row')} at {freq}",
             count=rows,
             handled=", ".join(f"{c} by {m}" for c, m in how.items()),
         ),
@@ -141,9 +143,10 @@ def cut_tail(
     data.columns = {c: v[keep] for c, v in data.columns.items()}
     return Problem(
         "partial_period",
-        f"the data ends on {last:%Y-%m-%d}, {steps} {source} step(s) into the {freq} period of "
-        f"{pd.Timestamp(period):%Y-%m-%d}: its {int(drop.sum())} rows of {len(series)} series are "
-        "left out rather than summed as a whole period, and that period is the first one forecast",
+        f"the data ends on {last:%Y-%m-%d}, {steps} {source} {plural(steps, 'step')} into the {freq} "
+        f"period of {pd.Timestamp(period):%Y-%m-%d}: its {counted(int(drop.sum()), 'row')} of "
+        f"{counted(len(series), 'series')} {plural(int(drop.sum()), 'is')} left out rather than summed "
+        "as a whole period, and that period is the first one forecast",
         count=int(drop.sum()),
         items=sample_items(data.names[series]),
         handled="left out; the forecast starts with that period (a future must cover it)",

@@ -32,6 +32,7 @@ import pandas as pd
 from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.data.zero_runs import MIN_RUN, RATIO
+from tidecast.wording import counted, plural
 
 # A usual date sees at least this share of its rows sell: an intermittent panel has dates
 # without a sale anywhere, so a run of them at its end says nothing.
@@ -59,7 +60,8 @@ def ahead_note(rows: pd.DataFrame) -> Problem:
     """What the console and the report say of the rows kept as the future."""
     return Problem(
         "rows_ahead",
-        f"{len(rows)} rows after the data's last target value hold known covariates",
+        f"{counted(len(rows), 'row')} after the data's last target value "
+        f"{plural(len(rows), 'holds', 'hold')} known covariates",
         count=len(rows),
         items=sample_items(rows[ITEM_ID].unique()),
         handled="kept as the future over the horizon, used when no future is given",
@@ -97,8 +99,9 @@ def zero_tail_note(canonical: pd.DataFrame, mask: np.ndarray, hint: str) -> Prob
     first, last = pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
     return Problem(
         "zero_tail",
-        f"no series sold anything from {first.date()} to {last.date()} ({dates.nunique()} dates at the "
-        f"panel's end, {int(mask.sum())} zeros), unlike any earlier dates",
+        f"no series sold anything from {first.date()} to {last.date()} "
+        f"({counted(dates.nunique(), 'date')} at the panel's end, {counted(int(mask.sum()), 'zero')}), "
+        "unlike any earlier dates",
         count=int(mask.sum()),
         items=sample_items(canonical.loc[mask, ITEM_ID].unique()),
         handled=f"read as not yet observed (future dates written as 0); their known covariates are the "

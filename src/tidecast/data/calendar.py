@@ -16,6 +16,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from tidecast.errors import ConfigError, DataError
+from tidecast.wording import counted, plural
 
 _SECOND_NS = 10**9
 _DAY_NS = 86_400 * _SECOND_NS
@@ -42,7 +43,10 @@ def as_datetime64(timestamps: object) -> np.ndarray:
             stamps = as_datetime64(pd.DatetimeIndex(stamps.ravel()))
         stamps = stamps.astype("datetime64[ns]", copy=False).ravel()
     if np.isnat(stamps).any():
-        raise DataError(f"{int(np.isnat(stamps).sum())} timestamps are missing (NaT); features need a date")
+        missing = int(np.isnat(stamps).sum())
+        raise DataError(
+            f"{counted(missing, 'timestamp')} {plural(missing, 'is')} missing (NaT); features need a date"
+        )
     return stamps
 
 
@@ -224,7 +228,10 @@ def fourier_terms(
     else:
         order_list = [int(k) for k in orders]
         if len(order_list) != len(periods):
-            raise ConfigError(f"got {len(order_list)} Fourier orders for {len(periods)} periods {periods}")
+            raise ConfigError(
+                f"got {counted(len(order_list), 'Fourier order')} for "
+                f"{counted(len(periods), 'period')} {periods}"
+            )
     terms = [(float(p), k) for p, k in zip(periods, order_list, strict=True)]
     for period, order in terms:
         if not np.isfinite(period) or period <= 1:

@@ -16,6 +16,7 @@ from tidecast.data.filling import TAIL_MISSING, ColumnFilling, Fill
 from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import TARGET
 from tidecast.errors import ConfigError
+from tidecast.wording import counted, plural
 
 _REGION_NAMES = {"frontfill": "front", "middlefill": "middle", "backfill": "back"}
 
@@ -150,7 +151,7 @@ def fill_gaps(
         problems.append(
             Problem(
                 "missing_values",
-                f"{column}: {sum(counts.values()):,} missing cells filled ({parts})",
+                f"{column}: {counted(sum(counts.values()), 'missing cell', grouped=True)} filled ({parts})",
                 count=sum(counts.values()),
                 items=_items(names, gaps, filled),
                 handled="filled (" + ", ".join(f"{region} {how}" for region, how in filled.items()) + ")",
@@ -163,7 +164,7 @@ def fill_gaps(
         problems.append(
             Problem(
                 "missing_values_left",
-                f"{column}: {total:,} missing cells ({parts}) {handled}",
+                f"{column}: {counted(total, 'missing cell', grouped=True)} ({parts}) {handled}",
                 count=total,
                 items=_items(names, gaps, [r for r in gaps if _REGION_NAMES[r] in left]),
                 handled=handled,
@@ -200,7 +201,9 @@ def ended_early(last: np.ndarray, names: np.ndarray, backfill: str) -> list[Prob
         return []
     low, high = behind[early].min(), behind[early].max()
     span = f"{low}" if low == high else f"{low}-{high}"
-    said = f"{int(early.sum())} series end {span} steps before the panel's last step"
+    n = int(early.sum())
+    said = f"{counted(n, 'series')} {plural(n, 'ends', 'end')} {span} {plural(high, 'step')} before "
+    said += "the panel's last step"
     if backfill == TAIL_MISSING:
         message, handled = f"{said}: run on to it, those steps missing", "forecast from the panel's end"
     else:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast.errors import ConfigError, DataError
+from tidecast.wording import counted
 
 # Seasonal periods each frequency implies, most important first. Daily data has a weekly and a
 # yearly cycle, hourly a daily and a weekly one; sub-hourly periods are derived from the step.
@@ -207,7 +208,7 @@ def check_horizon(
         overflow = True
     if overflow:
         raise ConfigError(
-            f"a horizon of {horizon} steps of {freq!r} after {start.date().isoformat()} runs past "
+            f"a horizon of {counted(horizon, 'step')} of {freq!r} after {start.date().isoformat()} runs past "
             f"{pd.Timestamp.max.date().isoformat()}, the last date a timestamp can hold; use a shorter horizon"
         )
 

@@ -33,6 +33,7 @@ from tidecast.data.frequency import future_timestamps
 from tidecast.data.item_keys import id_strings
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.errors import DataError
+from tidecast.wording import counted, plural
 
 # Where a forecast's known covariates can come from, as the errors that ask for them say it.
 FUTURE_WAYS = (
@@ -135,9 +136,11 @@ def fill_future(
         rows = frame.loc[still].head(5).to_dict("records")
         columns = [c for c in known if unknown[c].any()]
         items = pd.unique(frame.loc[still, ITEM_ID])
+        n_unknown = int(unknown.to_numpy().sum())
         raise DataError(
-            f"{int(unknown.to_numpy().sum())} future values of the known covariates {columns} "
-            f"are missing for {len(items)} items (e.g. {list(items[:5])}); provide them or set a "
+            f"{counted(n_unknown, 'future value')} of the known covariates {columns} "
+            f"{plural(n_unknown, 'is')} missing for {counted(len(items), 'item')} (e.g. {list(items[:5])}); "
+            "provide them or set a "
             f"futurefill method, e.g. the filling {_futurefill_hint(columns, past)}"
             f"{_unmatched_hint(given, frame.loc[still], arrays.item_ids)}",
             [{str(k): _plain(v) for k, v in row.items()} for row in rows],
@@ -146,7 +149,7 @@ def fill_future(
     if len(strangers):  # a typo, or a new item: nothing forecasts it, so say so
         frame.attrs["notes"] = [
             *frame.attrs.get("notes", []),
-            f"the future's rows name {len(strangers)} items the data does not have, and are "
+            f"the future's rows name {counted(len(strangers), 'item')} the data does not have, and are "
             f"ignored (e.g. {[str(u) for u in strangers[:5]]}): an item needs history to be "
             "forecast; a new one is forecast from similar items by `tidecast cold-start`",
         ]
@@ -167,7 +170,8 @@ def _numbers(given: pd.DataFrame, column: str) -> pd.Series:
         rows = given.loc[bad, [ITEM_ID, TIMESTAMP, column]].head(5).to_dict("records")
         raise DataError(
             f"the known covariate {column!r} is numeric in the history, but {int(bad.sum())} of its "
-            f"future values are not numbers (e.g. {shown}); write them as numbers with a decimal point",
+            f"future values {plural(int(bad.sum()), 'is not a number', 'are not numbers')} (e.g. {shown}); "
+            "write them as numbers with a decimal point",
             [{str(k): _plain(v) for k, v in row.items()} for row in rows],
         )
     return parsed
@@ -180,7 +184,7 @@ def _unmatched_hint(given: pd.DataFrame, missing: pd.DataFrame, items: np.ndarra
     unknown = pd.unique(given.loc[~given[ITEM_ID].isin(items), ITEM_ID])
     if len(unknown):
         return (
-            f"; the future's rows name {len(unknown)} items the data does not have "
+            f"; the future's rows name {counted(len(unknown), 'item')} the data does not have "
             f"(e.g. {[str(u) for u in unknown[:5]]})"
         )
     item = missing[ITEM_ID].iloc[0]
@@ -234,8 +238,9 @@ def _fill_ended(
         frame[column] = values
     n_series = len(np.unique(row_series[rows]))
     frame.attrs["notes"] = [
-        f"{n_series} series ended before the panel's last timestamp: their known covariates over "
-        "their own horizon, absent from the future, are each series' historical mean"
+        f"{counted(n_series, 'series')} ended before the panel's last timestamp: "
+        f"{plural(n_series, 'its', 'their')} known covariates over {plural(n_series, 'its', 'their')} own "
+        "horizon, absent from the future, are each series' historical mean"
     ]
 
 

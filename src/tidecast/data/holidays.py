@@ -26,6 +26,7 @@ import pandas as pd
 from tidecast.data.calendar import as_datetime64
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
 from tidecast.errors import ConfigError, DataError
+from tidecast.wording import counted, plural
 
 # How many per-holiday indicators `per_holiday=True` gives: every recurring holiday of one
 # country, without flooding a model when several countries or subdivisions are merged.
@@ -144,7 +145,12 @@ class HolidayCalendar:
         text = dates.astype("string").str.strip()
         bad = text.isna().to_numpy() | (text == "").to_numpy(dtype=bool, na_value=True)
         if bad.any():
-            raise _bad_rows(f"{int(bad.sum())} events have a missing date", frame, bad, shown)
+            raise _bad_rows(
+                f"{counted(int(bad.sum()), 'event')} {plural(int(bad.sum()), 'has')} a missing date",
+                frame,
+                bad,
+                shown,
+            )
         try:
             parsed = (
                 dates
@@ -160,7 +166,12 @@ class HolidayCalendar:
         names = frame["name"].astype("string").str.strip()
         bad = names.isna().to_numpy() | (names == "").to_numpy(dtype=bool, na_value=True)
         if bad.any():
-            raise _bad_rows(f"{int(bad.sum())} events have no name", frame, bad, shown)
+            raise _bad_rows(
+                f"{counted(int(bad.sum()), 'event')} {plural(int(bad.sum()), 'has')} no name",
+                frame,
+                bad,
+                shown,
+            )
         column = "scope" if "scope" in frame.columns else "country" if "country" in frame.columns else None
         scopes = (
             frame[column].astype("string").str.strip().fillna("").replace("", scope)

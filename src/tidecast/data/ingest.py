@@ -22,6 +22,7 @@ from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP, DatasetSpec
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text, without_time_zone
 from tidecast.errors import ConfigError, DataError
+from tidecast.wording import counted, plural
 
 MAX_ROWS_SHOWN = 5
 # Yes/no words of a flag column, as numbers (`_covariate`).
@@ -83,9 +84,9 @@ def to_canonical(
         first = np.flatnonzero(duplicate)[:MAX_ROWS_SHOWN]
         positions = np.unique(np.concatenate([order[first], order[first + 1]]))
         raise _error(
-            f"{int(duplicate.sum())} duplicate ({', '.join([*item_parts(item_col), timestamp_col])}) pairs: "
-            "each series may "
-            "have one row per timestamp (aggregate them first, or ask for a coarser frequency)",
+            f"{int(duplicate.sum())} duplicate ({', '.join([*item_parts(item_col), timestamp_col])}) "
+            f"{plural(int(duplicate.sum()), 'pair')}: each series may have one row per timestamp "
+            "(aggregate them first, or ask for a coarser frequency)",
             frame,
             positions,
             columns,
@@ -94,9 +95,8 @@ def to_canonical(
         valid = np.bincount(item_codes, weights=~np.isnan(target), minlength=len(items))
         empty = items[valid == 0]
         if len(empty):
-            raise DataError(
-                f"{len(empty)} series have no {target_col!r} values at all: {list(sample_items(empty))}"
-            )
+            said = f"{counted(len(empty), 'series')} {plural(len(empty), 'has')}"
+            raise DataError(f"{said} no {target_col!r} values at all: {list(sample_items(empty))}")
 
     arrays: dict[str, np.ndarray] = {
         ITEM_ID: items.astype(object)[codes],
@@ -242,7 +242,8 @@ def _item_codes(frame: pd.DataFrame, column: str, shown: list[str]) -> tuple[np.
     codes, uniques = pd.factorize(values)
     if (codes < 0).any():
         missing = np.flatnonzero(codes < 0)
-        raise _error(f"column {column!r} has {len(missing)} missing item ids", frame, missing, shown)
+        said = counted(len(missing), "missing item id")
+        raise _error(f"column {column!r} has {said}", frame, missing, shown)
     # Distinct values can share a string (1 and "1"); unique() merges them and sorts the names.
     names, inverse = np.unique(id_strings(np.asarray(uniques)), return_inverse=True)
     return names, inverse[codes].astype(np.int64)
@@ -255,7 +256,7 @@ def _parse_timestamps(
     missing = values.isna().to_numpy()
     if missing.any():
         raise _error(
-            f"column {column!r} has {int(missing.sum())} missing timestamps",
+            f"column {column!r} has {counted(int(missing.sum()), 'missing timestamp')}",
             frame,
             np.flatnonzero(missing),
             shown,
@@ -296,7 +297,8 @@ def _parse_numeric(frame: pd.DataFrame, column: str, shown: list[str]) -> np.nda
     if bad.any():
         shown_bad = sorted({str(v).strip() for v in values.to_numpy()[np.flatnonzero(bad)[:50]]})[:5]
         raise _error(
-            f"column {column!r} has {int(bad.sum())} values that are not finite numbers, such as "
+            f"column {column!r} has {counted(int(bad.sum()), 'value')} that {plural(int(bad.sum()), 'is')} "
+            f"not {plural(int(bad.sum()), 'a finite number', 'finite numbers')}, such as "
             f"{shown_bad}: write a missing value as an empty cell (a dash is neither 0 nor missing to "
             "tidecast), a zero as 0",
             frame,
@@ -358,7 +360,7 @@ def _check_static(
         bad_items = np.unique(owners[changes + 1])
         rows = order[valid[[changes[0], changes[0] + 1]]]
         raise _error(
-            f"static column {column!r} takes several values within {len(bad_items)} series: "
+            f"static column {column!r} takes several values within {counted(len(bad_items), 'series')}: "
             f"{list(sample_items(bad_items))}",
             frame,
             rows,

@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tidecast.errors import ConfigError, DataError
+from tidecast.wording import counted
 
 SEPARATOR = "|"
 NAME_JOIN = ","
@@ -145,7 +146,7 @@ def key_of(frame: pd.DataFrame, columns: Sequence[str], label: str) -> pd.Series
         missing = values.isna().to_numpy()
         if missing.any():
             rows = np.flatnonzero(missing)[:5].tolist()
-            raise DataError(f"{what} has {int(missing.sum())} missing values (rows {rows})")
+            raise DataError(f"{what} has {counted(int(missing.sum()), 'missing value')} (rows {rows})")
         text = pd.Series(id_strings(values), index=values.index, dtype=object)
         texts.append(text)
         if len(columns) == 1:

@@ -35,6 +35,7 @@ from tidecast.data.problems import Problem, sample_items
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.data.zero_runs import ZeroRuns, inner_steps, odd_zero_runs, zero_run_notes
 from tidecast.errors import DataError
+from tidecast.wording import counted, plural
 
 MAX_GRID_CELLS = 400_000_000
 # A series is judged to be on a coarser frequency (daily among hourly) only when it has enough
@@ -140,7 +141,8 @@ def prepare(
         problems.append(
             Problem(
                 "short_series",
-                f"{len(short_items)} series are shorter than {limit} steps",
+                f"{counted(len(short_items), 'series')} {plural(len(short_items), 'is')} shorter than "
+                f"{counted(limit, 'step')}",
                 count=len(short_items),
                 items=sample_items(short_items),
                 handled="kept; the AutoML gives them a fallback model",
@@ -184,10 +186,13 @@ def _mixed_error(
 ) -> DataError:
     if off_grid.any():
         rows = np.flatnonzero(off_grid)
-        what = f"timestamps of {len(np.unique(data.series[rows]))} series are not on the {freq!r} grid"
+        off = counted(len(np.unique(data.series[rows])), "series")
+        what = f"timestamps of {off} are not on the {freq!r} grid"
     else:
         rows = np.flatnonzero(collide) + 1
-        what = f"{len(rows)} rows repeat a timestamp of their series"
+        n = len(rows)
+        what = f"{counted(n, 'row')} {plural(n, 'repeats', 'repeat')} a timestamp of "
+        what += f"{plural(n, 'its', 'their')} series"
     items = sample_items(data.names[data.series[rows]])
     shown: list[dict[str, object]] = [
         {ITEM_ID: str(data.names[data.series[i]]), TIMESTAMP: pd.Timestamp(timestamps[i]).isoformat()}
@@ -210,7 +215,8 @@ def _check_coarser(data: _Arrays, freq: str) -> None:
     coarse = np.flatnonzero((common > 1) & (count >= MIN_STEPS_TO_JUDGE))
     if len(coarse):
         raise DataError(
-            f"{len(coarse)} series have a timestamp only every {int(common[coarse[0]])} steps of {freq!r} "
+            f"{counted(len(coarse), 'series')} {plural(len(coarse), 'has')} a timestamp only every "
+            f"{counted(int(common[coarse[0]]), 'step')} of {freq!r} "
             f"({list(sample_items(data.names[coarse]))}): the panel mixes frequencies; pass their coarser "
             "frequency to aggregate everything to it, or prepare them separately"
         )
@@ -255,7 +261,10 @@ def _regular_grid(
     last = np.maximum.reduceat(np.where(observed, data.ordinals, -big), starts)
     if np.any(first == big):
         empty = data.names[first == big]
-        raise DataError(f"{len(empty)} series have no target values at all: {list(sample_items(empty))}")
+        raise DataError(
+            f"{counted(len(empty), 'series')} {plural(len(empty), 'has')} no target values at all: "
+            f"{list(sample_items(empty))}"
+        )
     if plans[TARGET].frontfill.method != "none":
         first = np.full(len(starts), first.min())
     problems.extend(ended_early(last, data.names, plans[TARGET].backfill.method))
@@ -270,11 +279,12 @@ def _regular_grid(
         )
     inside = (data.ordinals >= first[data.series]) & (data.ordinals <= last[data.series])
     if not inside.all():
+        n = int((~inside).sum())
         problems.append(
             Problem(
                 "rows_outside_series",
-                f"{int((~inside).sum())} rows lie before the first or after the last target value of "
-                "their series (future covariates belong in a separate frame)",
+                f"{counted(n, 'row')} {plural(n, 'lies', 'lie')} before the first or after the last target "
+                f"value of {plural(n, 'its', 'their')} series (future covariates belong in a separate frame)",
                 count=int((~inside).sum()),
                 items=sample_items(data.names[data.series[~inside]]),
                 handled="dropped",
@@ -315,7 +325,8 @@ def _value_notes(target: np.ndarray, indptr: np.ndarray, names: np.ndarray) -> l
         notes.append(
             Problem(
                 "negative_values",
-                f"{int(negative.sum())} negative target values in {int(series.sum())} series",
+                f"{counted(int(negative.sum()), 'negative target value')} in "
+                f"{counted(int(series.sum()), 'series')}",
                 count=int(negative.sum()),
                 items=sample_items(names[series]),
                 handled="kept; models that assume non-negative demand may clip their forecasts",
@@ -329,7 +340,7 @@ def _value_notes(target: np.ndarray, indptr: np.ndarray, names: np.ndarray) -> l
         notes.append(
             Problem(
                 "constant_series",
-                f"{int(constant.sum())} series are constant",
+                f"{counted(int(constant.sum()), 'series')} {plural(int(constant.sum()), 'is')} constant",
                 count=int(constant.sum()),
                 items=sample_items(names[constant]),
                 handled="kept; scaled metrics skip them and simple models suit them",

@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
+from tidecast.wording import counted, plural
+
 # Day and month as one or two digits, then a 2- or 4-digit year, optionally a time after it.
 _NUMERIC_DATE = re.compile(r"^\s*\d{1,2}([/.\-])\d{1,2}\1\d{2,4}(?:[ T].*)?$")
 # An ISO week: year, W, week number, optionally the ISO weekday (1 = Monday).
@@ -141,7 +143,8 @@ def _day_or_month_first(uniques: np.ndarray, codes: np.ndarray) -> pd.DatetimeIn
         raise TimestampFormatError(f"values that are not timestamps, such as {example!r}", np.array([0]))
     best = max(readings, key=lambda r: int(r.parsed.notna().sum()))
     raise TimestampFormatError(
-        f"mixed date formats: {int(best.parsed.isna().sum())} distinct values do not match {best.fmt!r}, "
+        f"mixed date formats: {counted(int(best.parsed.isna().sum()), 'distinct value')} "
+        f"{plural(int(best.parsed.isna().sum()), 'does', 'do')} not match {best.fmt!r}, "
         "the format most values have; give the date format (date_format / --date-format) or fix them",
         _rows(codes, best.parsed.isna()),
     )
@@ -173,7 +176,8 @@ def _inferred(uniques: np.ndarray, codes: np.ndarray) -> pd.DatetimeIndex | pd.S
     if parsed.isna().any():
         rows = _rows(codes, parsed.isna().to_numpy())
         example = str(uniques[parsed.isna().to_numpy()][0])
-        raise TimestampFormatError(f"{len(rows)} values that are not timestamps, such as {example!r}", rows)
+        said = plural(len(rows), "is not a timestamp", "are not timestamps")
+        raise TimestampFormatError(f"{counted(len(rows), 'value')} that {said}, such as {example!r}", rows)
     return parsed
 
 

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tidecast.data.problems import Problem, sample_items
+from tidecast.wording import counted, plural
 
 MIN_RUN = 3
 RATIO = 2.0
@@ -126,14 +127,14 @@ def zero_run_notes(names: np.ndarray, row_series: np.ndarray, runs: ZeroRuns) ->
         (
             "leading_zeros",
             runs.leading,
-            "open with {n} rows of zeros before their first sale, a run longer than {ratio}x any "
+            "{open} with {rows} of zeros before {their} first sale, a run longer than {ratio}x any "
             "later run of zeros in the series",
             "read as before launch, so each starts at its first sale",
         ),
         (
             "zero_runs",
             runs.inner,
-            "pause with {n} zeros between sales, a run of eight weeks or more and longer than "
+            "{pause} with {zeros} between sales, a run of eight weeks or more and longer than "
             "{ratio}x any other run of zeros in the series (a refit, a delisting, an export's empty cells)",
             "read as missing, not as demand",
         ),
@@ -144,10 +145,22 @@ def zero_run_notes(names: np.ndarray, row_series: np.ndarray, runs: ZeroRuns) ->
             notes.append(
                 Problem(
                     kind,
-                    f"{len(series)} series " + said.format(n=len(cells), ratio=f"{RATIO:g}"),
+                    f"{counted(len(series), 'series')} " + _worded(said, len(series), len(cells)),
                     count=len(cells),
                     items=sample_items(names[series]),
                     handled=f"{handled} ({KEEP_HINT})",
                 )
             )
     return notes
+
+
+def _worded(said: str, n_series: int, n_cells: int) -> str:
+    """A note's sentence after "N series", its verbs and counts agreeing with them."""
+    return said.format(
+        open=plural(n_series, "opens", "open"),
+        pause=plural(n_series, "pauses", "pause"),
+        their=plural(n_series, "its", "their"),
+        rows=counted(n_cells, "row"),
+        zeros=counted(n_cells, "zero"),
+        ratio=f"{RATIO:g}",
+    )

@@ -40,6 +40,7 @@ from tidecast.jobs.config import location_exists
 from tidecast.jobs.request import JobConfigError, one_future
 from tidecast.registry.errors import NotFound
 from tidecast.registry.schema import ModelVersion
+from tidecast.wording import counted
 
 BATCH_DIR = "batch"
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -332,6 +333,6 @@ def nothing_forecast(result: Mapping[str, Any]) -> str | None:
         return None
     first = result["failures"][0] if result["failures"] else {"item_id": "?", "reason": "unknown"}
     return (
-        f"none of the {result['items_in']} items could be forecast; e.g. {first['item_id']}: "
+        f"none of the {counted(result['items_in'], 'item')} could be forecast; e.g. {first['item_id']}: "
         f"{first['reason']} (every failure is listed in {result['failures_file']})"
     )

@@ -23,6 +23,7 @@ from tidecast.data.gapfill import MODEL_FILL, fill_missing
 from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, DatasetSpec, quantile_columns
 from tidecast.errors import DataError, ModelError
 from tidecast.models.gbm_closed import numeric_closure_rules, open_values
+from tidecast.wording import counted
 
 # Key of a forecast frame's `attrs` listing the items that got a naive fallback forecast
 # (a list for one model's frame, a {model: list} dict for the ensemble's).
@@ -232,7 +233,7 @@ class Forecaster:
             items = data.item_ids[:5].tolist()
             raise DataError(
                 f"{self.name} uses the known covariates {list(known)}: their values over the "
-                f"{self.horizon_} forecast steps are needed ({FUTURE_WAYS}) for {data.n_series} items, e.g. {items}"
+                f"{counted(self.horizon_, 'forecast step')} are needed ({FUTURE_WAYS}) for {counted(data.n_series, 'item')}, e.g. {items}"
             )
         return fill_future(future, panel, self.spec_.freq, self.horizon_, known)
 

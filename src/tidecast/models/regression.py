@@ -101,6 +101,7 @@ from tidecast.models.regression_design import (
     forecast_terms,
 )
 from tidecast.models.robust import HUBER_C, ar1, default_orders, huber_gain, huber_ridge
+from tidecast.wording import counted
 
 # Relative growth of the spread per step, for the error of extrapolating the trend and cycles,
 # which in-sample residuals cannot show. It sets the shape over the horizon only; the level
@@ -202,7 +203,8 @@ class DynamicRegression(LocalForecaster):
         orders = list(self.fourier_orders) if self.fourier_orders is not None else default_orders(periods)
         if len(orders) != len(periods):
             raise ConfigError(
-                f"{self.name}: {len(orders)} Fourier orders for the {len(periods)} periods {periods}"
+                f"{self.name}: {counted(len(orders), 'Fourier order')} for the "
+                f"{counted(len(periods), 'period')} {periods}"
             )
         found = [float(p) for p in self.detected_periods_]
         pairs = [*zip(periods, orders, strict=True), *zip(found, default_orders(found), strict=True)]

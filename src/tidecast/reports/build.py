@@ -22,6 +22,7 @@ from tidecast.reports import business, inventory, quality
 from tidecast.reports.document import BandChart, BarChart, Chart, Report, Section
 from tidecast.reports.explanations import explanation_section
 from tidecast.reports.inputs import ReportInputs, load_inputs, selected_backtests
+from tidecast.wording import counted
 
 KINDS = ("quality", "business", "all")
 PLOT_HISTORY_HORIZONS = 4  # history shown before a forecast, in horizons
@@ -198,7 +199,7 @@ def business_report(inputs: ReportInputs, options: ReportOptions) -> Report:
     report.sections.append(
         Section(
             "High and low demand items",
-            f"The {options.top} items with the highest and lowest forecast total.",
+            f"The {counted(options.top, 'item')} with the highest and lowest forecast total.",
             {"high_demand": high, "low_demand": low},
             [
                 BarChart(
@@ -221,7 +222,7 @@ def business_report(inputs: ReportInputs, options: ReportOptions) -> Report:
         report.sections.append(
             Section(
                 "Expected spikes and drops",
-                f"Average forecast against the last {inputs.horizon} steps of history; "
+                f"Average forecast against the last {counted(inputs.horizon, 'step')} of history; "
                 f"changes of {options.change:.0%} or more.",
                 {
                     "spikes_and_drops": business.spikes_and_drops(
@@ -242,8 +243,8 @@ def business_report(inputs: ReportInputs, options: ReportOptions) -> Report:
         Section(
             "Inventory guidance",
             f"Safety stock and order-up-to level for a {options.service_level:.0%} service level over "
-            f"{lead_time} steps: normal approximation with each step's spread read from its {lo}–{hi} "
-            "range, steps independent (see tidecast.reports.inventory).",
+            f"{counted(lead_time, 'step')}: normal approximation with each step's spread read from its "
+            f"{lo}–{hi} range, steps independent (see tidecast.reports.inventory).",
             {
                 "inventory": inventory.inventory_guidance(
                     forecasts, inputs.quantiles, options.service_level, lead_time

@@ -31,6 +31,7 @@ from tidecast.data.item_keys import SEPARATOR, id_strings, item_parts
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text
 from tidecast.service.problems import entry, from_validation_error, invalid
+from tidecast.wording import counted, plural
 
 
 class Trained(Protocol):
@@ -246,7 +247,9 @@ def resolve_horizon(model: Trained, horizon: int | None, field: str = "horizon")
     if horizon is None:
         return model.horizon
     if horizon > model.horizon:
-        raise invalid(field, f"the model was trained for at most {model.horizon} steps, {horizon} were asked")
+        raise invalid(
+            field, f"the model was trained for at most {counted(model.horizon, 'step')}, {horizon} were asked"
+        )
     return horizon
 
 
@@ -319,7 +322,9 @@ def check_order(frame: pd.DataFrame, field: str) -> None:
         k = int(starts[np.flatnonzero(seen.duplicated())[0]])
         own = items == items[k]
         repeated = np.isin(stamps[k:][own[k:]], stamps[:k][own[:k]])
-        why = f" ({int(repeated.sum())} of them repeat timestamps it already had)" if repeated.any() else ""
+        n = int(repeated.sum())
+        again = plural(n, "repeats a timestamp", "repeat timestamps")
+        why = f" ({n} of them {again} it already had)" if n else ""
         raise invalid(
             f"{field}[{k}].item_id",
             f"the rows of item {items[k]!r} are not contiguous: they start again at row {k}{why}; "
@@ -341,5 +346,6 @@ def check_grid(frame: pd.DataFrame, grid: TimeGrid, field: str) -> None:
         raise invalid(
             f"{field}[{k}].timestamp",
             f"{pd.Timestamp(stamps[k]).isoformat()} is not on the model's {grid.freq!r} grid: its steps "
-            f"fall at {before.isoformat()} and {after.isoformat()} ({len(off)} rows are off it)",
+            f"fall at {before.isoformat()} and {after.isoformat()} "
+            f"({counted(len(off), 'row')} {plural(len(off), 'is')} off it)",
         )

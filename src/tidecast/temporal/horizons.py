@@ -29,6 +29,7 @@ import pandas as pd
 
 from tidecast.data.grid import nominal_ns
 from tidecast.errors import ConfigError, DataError
+from tidecast.wording import counted
 
 FREQUENCY = "frequency"  # the forecast column naming each row's frequency
 INDEX = "horizons.json"
@@ -79,8 +80,8 @@ def coarser_than_data(source: str | None, finest: str, steps: int) -> str | None
         return None
     return (
         f"the data is at frequency {source} and the finest frequency asked is {finest}: {finest} "
-        f"keeps the known covariates, aggregated to it, so their future must cover its {steps} steps; "
-        f"ask for {source}:STEPS too to keep them at the data's own frequency"
+        f"keeps the known covariates, aggregated to it, so their future must cover its "
+        f"{counted(steps, 'step')}; ask for {source}:STEPS too to keep them at the data's own frequency"
     )
 
 
