@@ -56,17 +56,12 @@ class Rollbacks:
         `from_version` is the version the caller means to roll back: when it is no longer the
         latest approved one, the rollback is a Conflict and nothing changes. Without it, two
         rollbacks sent at once (a double click) rejected two versions, the second a good one."""
-        plan = self._rollback_plan(group, redeploy)
-        if from_version is not None and plan.rejected.version != from_version:
-            raise Conflict(
-                f"{group} version {from_version} is not the latest approved version (version "
-                f"{plan.rejected.version} is): it was rolled back already, or never approved; nothing changed"
-            )
+        plan = self._rollback_plan(group, redeploy, from_version)
         self.check_loadable(plan.current, f"cannot roll back {group} to version {plan.current.version}")
         if prepare is not None:
             prepare(plan)
         with self.sessions.begin() as session:
-            latest, previous = self._rollback_pair(session, group)
+            latest, previous = self._rollback_pair(session, group, from_version)
             moved = self._serving(session, latest) if redeploy else []
             if (latest.id, previous.id, tuple(e.name for e in moved)) != (
                 plan.rejected.id,
@@ -82,15 +77,25 @@ class Rollbacks:
                 endpoint.updated_at = utcnow()
             return Rollback(rejected=latest, current=previous, endpoints=plan.endpoints)
 
-    def _rollback_plan(self, group: str, redeploy: bool) -> Rollback:
+    def _rollback_plan(self, group: str, redeploy: bool, from_version: int | None) -> Rollback:
         with self.sessions() as session:
-            latest, previous = self._rollback_pair(session, group)
+            latest, previous = self._rollback_pair(session, group, from_version)
             serving = self._serving(session, latest) if redeploy else []
             return Rollback(latest, previous, tuple(e.name for e in serving))
 
-    def _rollback_pair(self, session: Session, group: str) -> tuple[ModelVersion, ModelVersion]:
-        """The latest approved version and the one before it (Conflict when there is none)."""
+    def _rollback_pair(
+        self, session: Session, group: str, from_version: int | None
+    ) -> tuple[ModelVersion, ModelVersion]:
+        """The latest approved version and the one before it (Conflict when there is none, or
+        when the latest is not `from_version`: that is said first, so a rollback sent twice is
+        told the first one did it, not that one approved version is left)."""
         approved = self._newest_approved(session, group, 2)
+        if from_version is not None and (not approved or approved[0].version != from_version):
+            latest = f"version {approved[0].version} is" if approved else "none is"
+            raise Conflict(
+                f"{group} version {from_version} is not the latest approved version ({latest}): it "
+                "was rolled back already, or never approved; nothing changed"
+            )
         if not approved:
             raise Conflict(f"{group} has no approved version to roll back")
         if len(approved) == 1:
