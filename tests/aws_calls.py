@@ -1,6 +1,7 @@
 """Calling SageMaker's control plane in process, for the tests of `tidecast.service.aws`:
 `caller` sends ``POST /`` with ``X-Amz-Target`` as AWS clients do (with an API key), `ok` and
-`refused` read the answers, `serve` makes a model, configuration and endpoint of a version.
+`refused` read the answers, `serve` makes a model, configuration and endpoint of a version;
+`aws_client` is boto3's client of a service over HTTP, signed with issued credentials.
 """
 
 from __future__ import annotations
@@ -9,7 +10,22 @@ import json
 import time
 from typing import Any
 
+import boto3
+from botocore.config import Config
 from fastapi.testclient import TestClient
+
+
+def aws_client(service: str, url: str, pair: Any) -> Any:
+    """boto3's `service` client of the server at `url`, signed with `pair` (an issued credential),
+    one attempt per call: a test sees the first answer, not a retry's."""
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=pair.access_key_id,
+        aws_secret_access_key=pair.secret_access_key,
+        config=Config(retries={"max_attempts": 1}),
+    )
 
 
 def caller(client: TestClient, keys: dict[str, str]) -> Any:

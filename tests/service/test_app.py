@@ -500,7 +500,7 @@ def test_sagemaker_invocations(
         client.post(
             "/endpoints/sales/invocations", content="x", headers={**headers, "Content-Type": "text/plain"}
         ),
-        415,
+        400,  # SageMaker's ValidationError for the service's 415 (the metrics below keep the 415)
     )
     assert_problem(client.post("/endpoints/sales/invocations", content="{", headers=headers), 400, "body")
 

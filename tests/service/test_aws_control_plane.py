@@ -256,9 +256,10 @@ def test_runtime_problems_carry_the_aws_members_and_native_ones_do_not(
         json={"instances": [{"start": "someday", "target": [1.0]}]},
         headers={"X-API-Key": keys["forecast"]},
     )
-    assert bad.status_code == 422 and bad.headers["x-amzn-errortype"] == "ValidationError"
+    assert bad.status_code == 400 and bad.headers["x-amzn-errortype"] == "ValidationError"
     problem = bad.json()
     assert problem["__type"] == "ValidationError" and problem["message"] == problem["detail"]
+    assert problem["status"] == 400 and problem["title"] == "Invalid request"
     assert problem["field"] == "instances[0].start"  # the problem's own members stay
     native = client.post(
         "/v1/endpoints/ep/forecast", json={"item_ids": ["nope"]}, headers={"X-API-Key": keys["forecast"]}
@@ -275,13 +276,13 @@ def test_runtime_problems_carry_the_aws_members_and_native_ones_do_not(
         "predictions"
     ]
     refused_csv = invoke(client, keys, "ep", Accept="text/csv")
-    assert refused_csv.status_code == 406 and refused_csv.json()["__type"] == "ValidationError"
+    assert refused_csv.status_code == 400 and refused_csv.json()["__type"] == "ValidationError"
     anything = invoke(client, keys, "ep", Accept="*/*")
     assert anything.headers["content-type"] == "application/json"
     off_grid = {"instances": [{"start": "2024-01-01 05:00:00", "target": [10.0] * 21}]}
     answer = client.post("/endpoints/ep/invocations", json=off_grid, headers={"X-API-Key": keys["forecast"]})
     assert (
-        answer.status_code == 422
+        answer.status_code == 400
         and "2024-01-01 00:00:00 and 2024-01-02 00:00:00" in answer.json()["message"]
     )
 

@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from test_aws_automl_jobs import job
 
+from aws_calls import aws_client
 from conftest import serve_in_thread, tiny_panel
 from tidecast.registry.db import Database
 from tidecast.registry.settings import ServiceSettings
@@ -32,14 +31,7 @@ def sagemaker(tmp_path: Path, database_url: str, database: Database) -> Iterator
     app = create_app(settings, database=database)
     with serve_in_thread(app) as url:
         pair = app.state.service.auth.signatures.store.create("ci", "admin")
-        yield boto3.client(
-            "sagemaker",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id=pair.access_key_id,
-            aws_secret_access_key=pair.secret_access_key,
-            config=Config(retries={"max_attempts": 1}),
-        )
+        yield aws_client("sagemaker", url, pair)
 
 
 def test_when_a_paginator_asks_two_jobs_a_page_then_it_sees_every_job_once(sagemaker: Any) -> None:

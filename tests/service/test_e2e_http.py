@@ -319,12 +319,13 @@ def test_boto3_sagemaker_runtime_gets_deepar_predictions(service: Service, local
     assert len(predictions["predictions"][0]["mean"]) == HORIZON
     assert set(predictions["predictions"][0]["quantiles"]) == {"0.1", "0.9"}
 
-    # an unknown endpoint is a client error boto3 raises with the service's status
+    # an unknown endpoint is SageMaker's ValidationError, with its status (the native API's is 404)
     from botocore.exceptions import ClientError
 
     with pytest.raises(ClientError) as raised:
         client.invoke_endpoint(EndpointName="nope", ContentType="application/json", Body=json.dumps(request))
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
 
 
 def _history(service: Service, n: int = 30) -> list[dict[str, Any]]:
@@ -363,7 +364,7 @@ BAD_INPUTS = [
         "bad DeepAR start",
         "/endpoints/demo/invocations",
         {"instances": [{"start": "someday", "target": [1.0]}]},
-        422,
+        400,  # SageMaker's ValidationError: the runtime answers AWS's statuses
         "instances[0].start",
     ),
     ("bad job", "/v1/jobs", {"data": "x.csv", "horizon": 0}, 422, "horizon"),

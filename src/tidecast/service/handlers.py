@@ -45,6 +45,12 @@ def problem_response(problem: Problem) -> JSONResponse:
     return JSONResponse(problem.to_dict(), status_code=problem.status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def unexpected_problem(method: str, path: str, exc: BaseException) -> Problem:
+    """500 for a failure nobody foresaw: the traceback goes to the log, no internals to the caller."""
+    log.error("unhandled error on %s %s", method, path, exc_info=exc)
+    return Problem(500, "Internal server error", "the service failed unexpectedly; see its logs")
+
+
 def service_problem(exc: ServiceError) -> Problem:
     """The store's and registry's expected failures as problems (404, 409, 422, 503)."""
     if isinstance(exc, JobConfigError):
@@ -153,10 +159,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return response
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem_response(
-            Problem(500, "Internal server error", "the service failed unexpectedly; see its logs")
-        )
+        return problem_response(unexpected_problem(request.method, request.url.path, exc))
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(ServiceError, on_service_error)

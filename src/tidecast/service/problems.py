@@ -234,6 +234,17 @@ def endpoint_unavailable(name: str, reason: str) -> Problem:
     )
 
 
+def model_failed(name: str) -> Problem:
+    """500: the endpoint's model raised on a request it had accepted (the log has the traceback)."""
+    return Problem(
+        500,
+        "Model failed",
+        f"endpoint {name!r}: the model failed on this request; the service's log has the reason",
+        type_=TYPE_BASE + "model-error",
+        extra={"endpoint": name},
+    )
+
+
 def payload_too_large(what: str, count: int, limit: int, field: str | None = None) -> Problem:
     """413: the request asks for more than the service's limit."""
     return Problem(

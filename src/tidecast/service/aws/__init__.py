@@ -35,4 +35,6 @@ def install_aws(app: FastAPI) -> None:
     app.state.aws = context
     state.auth.signatures = SignatureAuth(CredentialStore(state.database.sessions), settings.aws_region)
     app.include_router(router)
-    app.add_middleware(AwsProtocolMiddleware, variant_of=variant_lookup(context))
+    app.add_middleware(
+        AwsProtocolMiddleware, variant_of=variant_lookup(context), account=settings.aws_account_id
+    )

@@ -9,14 +9,25 @@ An AWS SDK reads an error's code from the ``x-amzn-ErrorType`` header (or the bo
 * every other answer to an AWS-protocol request (the runtime's ``/endpoints/{name}/invocations``
   and ``/invocations``, and any SigV4-signed request) is one of the service's RFC 9457
   problems: `AwsProtocolMiddleware` adds the header and the two members to it. The problem's
-  own members stay (native clients of the runtime route keep what they read); the status
-  stays too, botocore does not read it.
+  own members stay (native clients of the runtime route keep its title, field and type).
 
-Which code a problem becomes: the runtime declares ``ValidationError`` (400-class input
-problems, an unknown endpoint or item), ``ModelError`` (the model could not answer) and
-``ServiceUnavailable``/``InternalFailure`` (5xx), and boto3's ``client.exceptions`` are built
-from those names, so the runtime answers with them; everything else with the control plane's
-``ValidationException``, ``ResourceNotFound``, ``ResourceInUse``, ``AccessDeniedException``.
+The runtime answers with the statuses of SageMaker's runtime too (`runtime_error`), not
+tidecast's: ``ValidationError`` 400 for every input problem (an unknown or deleted endpoint
+among them, worded as AWS words it, "Endpoint X of account Y not found."; an unknown item, a
+bad body, an unsupported media type), ``ModelError`` 424 when the model failed on a request it
+accepted (the service's own status and detail in ``OriginalStatusCode`` and
+``OriginalMessage``, as SageMaker relays a container's), ``ThrottlingException`` 429,
+``ServiceUnavailable`` 503 (an endpoint whose model failed to load, a lost database) and
+``InternalFailure`` 500. The botocore model declares these codes with these statuses, its
+retry logic reads the status (it retries 5xx and 429, never 400 or 424), and scripts written
+against SageMaker check ``ResponseMetadata.HTTPStatusCode``. The problem's ``status`` member
+follows the answer's. The access log and the invocation metrics, inside this middleware, keep
+the service's own status: they are the container's view, as SageMaker's CloudWatch
+``Invocation4XXErrors``/``Invocation5XXErrors`` count the model's status, not the 424.
+tidecast's native ``/v1/...`` API keeps its own statuses, signed or not.
+
+Which code a problem becomes elsewhere: the control plane's ``ValidationException``,
+``ResourceNotFound``, ``ResourceInUse``, ``AccessDeniedException``.
 
 Authentication comes first and is answered as AWS answers it, on both APIs (403): a request
 with no credentials at all is ``MissingAuthenticationTokenException`` (before, it was
@@ -28,12 +39,15 @@ or revoked key ``UnrecognizedClientException``, a key without the role
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidecast.service.auth import MISSING_CREDENTIALS
+from tidecast.service.handlers import problem_response, unexpected_problem
 from tidecast.service.problems import TYPE_BASE, Problem
 
 ERROR_TYPE_HEADER = "x-amzn-ErrorType"
@@ -56,6 +70,7 @@ STATUS = {
     "ResourceLimitExceeded": 400,
     "ConflictException": 409,
     "ModelError": 424,
+    "ThrottlingException": 429,
     "AccessDeniedException": 403,
     "UnrecognizedClientException": 403,
     "InvalidSignatureException": 403,
@@ -107,12 +122,36 @@ def aws_response(error: AwsError) -> JSONResponse:
 
 
 def runtime_code(status: int, problem_type: str) -> str:
-    """The runtime's declared error for a problem of `status` and type URI."""
-    if status >= 500:
-        return "ServiceUnavailable" if status == 503 else "InternalFailure"
+    """The runtime's declared error for a problem of `status` and type URI (a model's failure
+    first: one that crashed is a 500 of the service, and a ``ModelError`` to the caller)."""
     if problem_type.endswith(("model-error", "model-load-failed")):
         return "ModelError"
+    if status >= 500:
+        return "ServiceUnavailable" if status == 503 else "InternalFailure"
+    if status == 429:
+        return "ThrottlingException"
     return _auth_code(status, problem_type) or "ValidationError"
+
+
+def runtime_error(
+    problem: dict[str, Any], status: int, account: str, variant: Callable[[], str]
+) -> dict[str, Any]:
+    """A problem of `status` answered on the runtime, as SageMaker's runtime answers it: the
+    problem with ``__type``, ``message``, ``status`` (AWS's: see the module docstring) and, for a
+    ``ModelError``, the service's own status and detail as ``OriginalStatusCode`` and
+    ``OriginalMessage``. `variant()` names the variant invoked, asked only for a ModelError (the
+    endpoint exists then: an unknown name must not cost a lookup)."""
+    kind = str(problem.get("type", ""))
+    code = str(problem.get("__type") or runtime_code(status, kind))
+    detail = str(problem.get("detail", ""))
+    out = {**problem, "__type": code, "status": STATUS.get(code, status)}
+    if code == "ModelError":
+        side = "server" if status >= 500 else "client"
+        out["message"] = f'Received {side} error ({status}) from {variant()} with message "{detail}".'
+        out.update(OriginalStatusCode=status, OriginalMessage=detail)
+    elif kind.endswith("unknown-endpoint") and problem.get("endpoint"):
+        out["message"] = f"Endpoint {problem['endpoint']} of account {account} not found."
+    return out
 
 
 def control_code(status: int, problem_type: str = "") -> str:
@@ -160,24 +199,30 @@ def is_aws_request(scope: Scope) -> bool:
 
 
 class AwsProtocolMiddleware:
-    """For AWS-protocol requests: AWS's error type and message on every problem answer, and
-    the invoked production variant on the runtime's answers (`variant_of(endpoint)`)."""
+    """For AWS-protocol requests: AWS's error type and message on every problem answer (with
+    the runtime's statuses on the runtime's paths; `account` names the caller's account in its
+    messages), and the invoked production variant on the runtime's answers
+    (`variant_of(endpoint)`)."""
 
-    def __init__(self, app: ASGIApp, variant_of: Any = None) -> None:
+    def __init__(self, app: ASGIApp, variant_of: Any = None, account: str = "000000000000") -> None:
         self.app = app
         self.variant_of = variant_of
+        self.account = account
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_aws_request(scope):
             await self.app(scope, receive, send)
             return
         runtime = is_runtime_path(scope["path"])
+        variant = partial(_variant, scope, self.variant_of) if runtime else None
         held: Message | None = None
         chunks: list[bytes] = []
+        started = False
 
         async def rewrite(message: Message) -> None:
-            nonlocal held
+            nonlocal held, started
             if message["type"] == "http.response.start":
+                started = True
                 if _is_problem(message):
                     held = message  # the body is rewritten once it is complete
                     return
@@ -191,11 +236,24 @@ class AwsProtocolMiddleware:
             chunks.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            start, body = _aws_problem(held, b"".join(chunks), runtime)
+            start, body = _aws_problem(held, b"".join(chunks), variant, self.account)
             await send(start)
             await send({"type": "http.response.body", "body": body})
 
-        await self.app(scope, receive, rewrite)
+        try:
+            await self.app(scope, receive, rewrite)
+        except Exception as exc:
+            # Starlette answers an unhandled exception outside every middleware, in its own
+            # shape, and has the server close the connection (a reset, when the body was not
+            # read, which boto3 reports as a lost connection); this one answers it in AWS's
+            # (InternalFailure), logged as the service's handler logs it, and keeps the connection.
+            if started:
+                raise
+            problem = problem_response(unexpected_problem(scope["method"], scope["path"], exc))
+            head: Message = {"type": "http.response.start", "status": 500, "headers": problem.raw_headers}
+            answer, body = _aws_problem(head, bytes(problem.body), variant, self.account)
+            await send(answer)
+            await send({"type": "http.response.body", "body": body})
 
 
 def _is_problem(message: Message) -> bool:
@@ -205,16 +263,20 @@ def _is_problem(message: Message) -> bool:
     return False
 
 
-def _aws_problem(start: Message, raw: bytes, runtime: bool) -> tuple[Message, bytes]:
+def _aws_problem(
+    start: Message, raw: bytes, variant: Callable[[], str] | None, account: str
+) -> tuple[Message, bytes]:
+    """The problem answer `start` + `raw` in AWS's shape: the runtime's (`variant` is the one
+    invoked) or, with no `variant`, the control plane's code on the service's status."""
     try:
         body: dict[str, Any] = json.loads(raw)
     except ValueError:
         body = {"detail": raw.decode("utf-8", "replace")}
     status = int(start["status"])
-    code = body.get("__type") or (
-        runtime_code(status, str(body.get("type", ""))) if runtime else control_code(status)
-    )
-    body["__type"] = code
+    if variant is not None:
+        body = runtime_error(body, status, account, variant)
+        status = int(body["status"])
+    code = body["__type"] = body.get("__type") or control_code(status)
     if code == MISSING_TOKEN:  # AWS's words: nothing about tidecast's own API keys
         body["message"] = MISSING_TOKEN_MESSAGE
     body.setdefault("message", str(body.get("detail", "")))
@@ -234,9 +296,14 @@ def _aws_problem(start: Message, raw: bytes, runtime: bool) -> tuple[Message, by
 
 
 def _with_variant(message: Message, scope: Scope, variant_of: Any) -> Message:
+    variant = _variant(scope, variant_of)
+    headers = [*message.get("headers", ()), (VARIANT_HEADER.lower().encode(), variant.encode())]
+    return {**message, "headers": headers}
+
+
+def _variant(scope: Scope, variant_of: Any) -> str:
+    """The production variant a runtime request invoked (SageMaker's default name if none)."""
     path = scope["path"]
     state = scope.get("state") or {}
     endpoint = state.get("endpoint") or (path.split("/")[2] if path.startswith("/endpoints/") else None)
-    variant = (variant_of(endpoint) if variant_of is not None and endpoint else None) or DEFAULT_VARIANT
-    headers = [*message.get("headers", ()), (VARIANT_HEADER.lower().encode(), variant.encode())]
-    return {**message, "headers": headers}
+    return (variant_of(endpoint) if variant_of is not None and endpoint else None) or DEFAULT_VARIANT

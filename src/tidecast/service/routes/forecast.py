@@ -1,23 +1,32 @@
 """Forecasts: ``POST /v1/endpoints/{name}/forecast`` (tidecast's request) and SageMaker's
 runtime contract, ``POST /invocations`` and ``POST /endpoints/{name}/invocations`` (the path
 boto3's ``sagemaker-runtime`` ``invoke_endpoint`` calls), answering DeepAR's JSON and JSON
-Lines. Forecast or admin keys."""
+Lines. Forecast or admin keys.
+
+On the runtime contract a model that raises on an invocation is a `model_failed` problem
+(SageMaker's ``ModelError`` to AWS clients, a 500 in the service's metrics), not the service's
+unexpected 500 (``InternalFailure``): the request reached the model, and the model failed."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from tidecast.errors import TidecastError
+from tidecast.registry.errors import ServiceError
 from tidecast.service.answers import cached_forecast_json, forecast
 from tidecast.service.dependencies import ServiceState, StateDep, require_forecast, service_state
 from tidecast.service.openapi import FORECAST_EXAMPLES, request_body
 from tidecast.service.predictor import LoadedModel
-from tidecast.service.problems import Problem, parse_json
+from tidecast.service.problems import Problem, model_failed, parse_json
 from tidecast.service.requests import ForecastRequest, ForecastResponse
 from tidecast.service.runtime_contract import JSON, invoke
 from tidecast.service.shadow import FORECAST, INVOKE
+
+log = logging.getLogger("tidecast.service")
 
 TARGET_MODEL_HEADER = "X-Amzn-SageMaker-Target-Model"
 INLINE_BODY_BYTES = 16 * 1024  # forecast bodies up to this are parsed on the event loop
@@ -80,7 +89,13 @@ async def _invoke(request: Request, state: ServiceState, name: str) -> Response:
     content_type = request.headers.get("content-type") or JSON
     accept = request.headers.get("accept")
     async with state.forecast_slots:
-        payload, media = await run_in_threadpool(invoke, model, body, content_type, state.limits, accept)
+        try:
+            payload, media = await run_in_threadpool(invoke, model, body, content_type, state.limits, accept)
+        except (Problem, TidecastError, ServiceError):  # the request's fault, or an expected failure
+            raise
+        except Exception as exc:
+            log.error("endpoint %s: the model failed on an invocation", name, exc_info=exc)
+            raise model_failed(name) from None
     _shadow(state, name, INVOKE, body, content_type)
     return Response(payload, media_type=media)
 
