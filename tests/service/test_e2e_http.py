@@ -33,7 +33,7 @@ from sqlalchemy import make_url, text
 
 from conftest import BACKENDS, POSTGRES_URL
 from tidecast.data.demo import generate
-from tidecast.jobs.store import pid_alive
+from tidecast.jobs.processes import pid_alive
 from tidecast.registry.db import make_engine
 from tidecast.service.answers import forecast
 from tidecast.service.auth import KEY_CACHE_SECONDS

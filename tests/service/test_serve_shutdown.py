@@ -28,7 +28,8 @@ from fastapi.testclient import TestClient
 
 from live_service import free_port
 from tidecast.data.demo import generate
-from tidecast.jobs.store import JobStore, pid_alive
+from tidecast.jobs.processes import pid_alive
+from tidecast.jobs.store import JobStore
 from tidecast.registry.db import Database
 from tidecast.registry.settings import ServiceSettings
 from tidecast.registry.statuses import JobStatus

@@ -16,16 +16,15 @@ a reboot), so nothing stays InProgress forever.
 from __future__ import annotations
 
 import builtins
-import os
 import socket
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tidecast.jobs.processes import pid_alive
 from tidecast.jobs.request import JobRequest
 from tidecast.registry.columns import new_job_id, utcnow
 from tidecast.registry.errors import Conflict, InvalidInput, NotFound
@@ -353,24 +352,6 @@ def one_line(text: str) -> str:
     """Failure reasons are shown in tables and logs: one line, bounded length."""
     flat = " ".join(str(text).split())
     return flat if len(flat) <= _REASON_LENGTH else flat[: _REASON_LENGTH - 1] + "…"
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process `pid` runs on this host; a zombie (killed, not yet reaped) counts as dead."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        state = stat.read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True  # no procfs (macOS): trust kill()
-    return state not in ("Z", "X")
 
 
 def _kind(value: JobKind | str) -> JobKind:
