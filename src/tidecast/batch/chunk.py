@@ -85,7 +85,7 @@ def forecast_chunk(plan: BatchPlan, k: int) -> ChunkRecord:
         model = _load_model(plan.model)
         if plan.date_format is not None:
             model.date_format = plan.date_format
-        future = plan.future.read_chunk(k) if plan.future is not None else None
+        future = chunk_future(plan, k)
         with threadpool_limits(limits=1):
             forecast, record.failed, record.fallback = forecast_isolating(model, frame, future, plan.item_col)
         record.items = int(frame[plan.item_col].nunique())
@@ -96,6 +96,21 @@ def forecast_chunk(plan: BatchPlan, k: int) -> ChunkRecord:
     record.seconds = time.perf_counter() - started
     write_json(plan.record_path(k), asdict(record))
     return record
+
+
+def chunk_future(plan: BatchPlan, k: int) -> pd.DataFrame | None:
+    """The future covariates' rows of chunk `k` (None without a future file).
+
+    A chunk none of whose items has a row in the file gets the file's columns without rows,
+    not None: None means "no future given", so its items were forecast without the plan (by a
+    model that does not read it) or failed asking for `--future`, while the same items in
+    another chunk failed for lack of their rows. With the empty table each item gets its
+    column's futurefill or fails naming the missing values, as `predict` with the file does.
+    """
+    if plan.future is None:
+        return None
+    frame = plan.future.read_chunk(k)
+    return frame if frame is not None else pd.DataFrame(columns=plan.future.column_names())
 
 
 def forecast_isolating(

@@ -150,6 +150,9 @@ def run_batch(
         if future is not None
         else None
     )
+    if staged_future is not None and known:
+        # Every item would fail alike, the whole catalogue read first: refuse the file at once.
+        staged_future.require([str(columns["timestamp"]), *map(str, known)], "the future covariates table")
     staging_seconds = time.monotonic() - t_stage
     plan = BatchPlan(str(model), str(folder), fmt, item_col, staged, staged_future, date_format)
 
