@@ -1,5 +1,5 @@
-"""A batch's future covariates file as a nightly run meets it: items it leaves out, a column
-it lacks."""
+"""A batch's future covariates file and its output folder, as a nightly run meets them:
+items the file leaves out, a file without a column, a folder a refused run left behind."""
 
 from pathlib import Path
 
@@ -10,7 +10,7 @@ from tidecast.automl.forecaster import AutoForecaster
 from tidecast.batch import run_batch
 from tidecast.batch.staging import chunk_of
 from tidecast.data.demo import future_covariates, generate
-from tidecast.errors import DataError
+from tidecast.errors import ConfigError, DataError
 
 ITEM, TIME, TARGET = "item_id", "timestamp", "target_value"
 COVARIATES = ["promotion", "is_holiday"]
@@ -79,3 +79,30 @@ def test_a_future_file_without_a_known_covariate_is_refused_whole(model, inputs,
     with pytest.raises(DataError, match=r"the future covariates table has no column\(s\) \['is_holiday'\]"):
         run_batch(model, inputs / "in.parquet", tmp_path / "out", future=tmp_path / "future.csv", workers=1)
     assert not (tmp_path / "out" / "_chunks").exists()
+
+
+def test_the_folder_of_a_batch_refused_at_staging_is_taken_by_the_corrected_run(model, inputs, tmp_path):
+    """The refused run had claimed the folder: the rerun with the file corrected was told the
+    folder held another batch's output, and needed --overwrite."""
+    history().drop(columns=TARGET).to_csv(tmp_path / "in.csv", index=False)
+    with pytest.raises(DataError, match="has no column"):
+        run_batch(model, tmp_path / "in.csv", tmp_path / "out", future=inputs / "future.csv", workers=1)
+    history().to_csv(tmp_path / "in.csv", index=False)
+    result = run_batch(model, tmp_path / "in.csv", tmp_path / "out", future=inputs / "future.csv", workers=1)
+    assert result.manifest["items_forecast"] == ITEMS
+    # A folder with finished chunks stays another batch's.
+    with pytest.raises(ConfigError, match="another batch"):
+        run_batch(model, inputs / "in.parquet", tmp_path / "out", future=inputs / "future.csv", workers=1)
+
+
+def test_an_output_that_is_a_file_or_lies_under_one_is_one_error(model, inputs, tmp_path):
+    """Both were a NotADirectoryError traceback."""
+    (tmp_path / "taken.csv").write_text("x\n")
+    for output, message in [
+        ("taken.csv", "is a file"),
+        ("taken.csv/out", "cannot write the batch output folder"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            run_batch(
+                model, inputs / "in.parquet", tmp_path / output, future=inputs / "future.csv", workers=1
+            )

@@ -206,7 +206,14 @@ def _query_result(sql: str, url: str | None, path: Path, root: Path | None) -> P
 
 
 def _claim(folder: Path, identity: dict[str, Any], overwrite: bool) -> None:
-    """Make `folder` this batch's: new, or holding this same batch (resume), or overwritten."""
+    """Make `folder` this batch's: new, or holding this same batch (resume), or overwritten.
+
+    A folder claimed by a batch that finished no chunk (refused at staging for a missing
+    column or an unreadable file, or killed before its first chunk) holds nothing to lose: the
+    run with the input corrected takes it over, without `overwrite`.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{folder} is a file: give a folder for the batch output")
     marker = folder / "batch.json"
     if marker.exists():
         try:
@@ -215,7 +222,7 @@ def _claim(folder: Path, identity: dict[str, Any], overwrite: bool) -> None:
             existing = None
         if existing == identity:
             return
-        if not overwrite:
+        if not overwrite and _has_results(folder):
             raise ConfigError(
                 f"{folder} holds the output of another batch (different model, input or chunking): "
                 "choose another output folder or pass --overwrite"
@@ -227,7 +234,15 @@ def _claim(folder: Path, identity: dict[str, Any], overwrite: bool) -> None:
                 f"{folder} exists and is not a batch output folder: choose an empty or new folder"
             )
         shutil.rmtree(folder)
-    write_json(marker, identity)
+    try:
+        write_json(marker, identity)
+    except OSError as exc:  # under a file, or a folder this user may not write
+        raise ConfigError(f"cannot write the batch output folder {folder}: {exc.strerror or exc}") from None
+
+
+def _has_results(folder: Path) -> bool:
+    """Whether a batch output folder holds a finished chunk or a finished batch's manifest."""
+    return (folder / "manifest.json").exists() or any((folder / "_chunks").glob("*.json"))
 
 
 def _read_record(plan: BatchPlan, k: int) -> ChunkRecord | None:
