@@ -204,16 +204,30 @@ def show(
 
 @models_app.command("approve")
 def approve(group: str, version: int) -> None:
-    """Approve a version: the newest approved version is the one endpoints serve."""
+    """Approve a version: only approved versions are deployed, and a deploy that names no
+    version takes the newest approved one. Endpoints deployed before keep the version they serve."""
     found = _with_registry(lambda registry: registry.approve(group, version))
     out.print(f"{found.group.name} version {found.version} is now {_status(found)}")
 
 
 @models_app.command("reject")
 def reject(group: str, version: int) -> None:
-    """Reject a version (an approved one is withdrawn)."""
-    found = _with_registry(lambda registry: registry.reject(group, version))
+    """Reject a version (an approved one is withdrawn). Endpoints serving it keep serving it:
+    the command names them."""
+
+    def rejected(registry: Registry) -> tuple[ModelVersion, tuple[str, ...]]:
+        found = registry.reject(group, version)
+        return found, registry.serving_endpoints(found)
+
+    found, serving = _with_registry(rejected)
     out.print(f"{found.group.name} version {found.version} is now {_status(found)}")
+    if serving:
+        out.print(
+            f"endpoints still serving version {found.version}: {', '.join(serving)} (deploy an "
+            f"approved version to them: tidecast endpoints create NAME --group {found.group.name})",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @models_app.command("rollback")

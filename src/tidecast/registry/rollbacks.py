@@ -105,6 +105,11 @@ class Rollbacks:
             )
         return approved[0], approved[1]
 
+    def serving_endpoints(self, version: ModelVersion) -> tuple[str, ...]:
+        """The endpoints that serve `version` now, by name."""
+        with self.sessions() as session:
+            return tuple(e.name for e in self._serving(session, version))
+
     @staticmethod
     def _serving(session: Session, version: ModelVersion) -> list[Endpoint]:
         return list(
