@@ -92,3 +92,18 @@ def test_workers_run_the_chunks_on_a_local_dask_cluster(model, tmp_path):
     assert "1 dask worker;" in result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert (manifest["executor"], manifest["items_forecast"]) == ("dask", 4)
+
+
+def test_a_log_says_how_many_chunks_are_done_as_the_batch_goes(model, tmp_path):
+    """On a file or a pipe the progress bar is drawn once, at the end: a nightly batch's log
+    said nothing of how far it had got until it finished (or was killed)."""
+    out = tmp_path / "o"
+    args = ["--model", str(model), "--input", str(model / "history.csv"), "--output", str(out)]
+    result = invoke(*args, "--chunk-rows", "40", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    chunks = json.loads((out / "manifest.json").read_text())["chunks"]
+    lines = result.output.splitlines()
+    assert lines[0] == "staging: splitting the input into chunks of whole series"
+    done = [int(line.split()[1]) for line in lines if line.startswith("forecast: ")]
+    assert done[0] == 0 and done[-1] == chunks and done == sorted(done) and len(done) <= 11
+    assert chunks > 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,9 +48,15 @@ def model_folder(model: Path | None, endpoint: str | None) -> Path:
 
 
 class BatchProgress(LiveProgress):
-    """Chunks done out of all, with the time left; updated by the runner's events."""
+    """Chunks done out of all, with the time left; updated by the runner's events.
+
+    On a file or a pipe (a nightly run's log) the bar is drawn once, at the end, so there a
+    line says when staging starts and how many chunks are done at each further tenth of them.
+    """
 
     def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.tenths = -1  # the tenths of the chunks done, as last written to a log
         self.progress = Progress(
             TextColumn("[bold cyan]{task.fields[stage]:<9}"),
             BarColumn(bar_width=30),
@@ -68,6 +75,21 @@ class BatchProgress(LiveProgress):
             )
         else:
             self.progress.update(self.task, stage=event["stage"])
+        if not self.progress.console.is_interactive:
+            self._log(event)
+
+    def _log(self, event: dict[str, Any]) -> None:
+        if event["stage"] == "staging":
+            console.print("staging: splitting the input into chunks of whole series", highlight=False)
+        elif "chunks" in event:
+            tenths = 10 * event["done"] // max(event["chunks"], 1)
+            if tenths > self.tenths:
+                self.tenths = tenths
+                console.print(
+                    f"forecast: {event['done']:,} of {event['chunks']:,} chunks done "
+                    f"({time.monotonic() - self.started:.0f}s)",
+                    highlight=False,
+                )
 
 
 def batch(
