@@ -27,7 +27,8 @@ A fit (every level's base forecasts on the horizon and on the backtest windows) 
 scored again in seconds on the same fits; `--refit` fits again.
 
 Writes `results/hierarchy/<dataset>.csv` (one row per origin, method and level) and
-`results/hierarchy.md`. Rerun:
+`results/hierarchy.md`, which sets them beside `results/hierarchy/before/<dataset>.csv` where
+there is one (the last run before a change to the reconciliation, on the same fits). Rerun:
 `OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/hierarchy.py
 [--datasets demo,pasta_promo,dominicks_oj] [--preset medium] [--origins 2] [--backtest-windows 3]`
 """
@@ -56,6 +57,8 @@ from tidecast.metrics.kernels import wape, wql
 
 OUT = RESULTS_DIR / "hierarchy"
 CACHE = BENCH_DIR / ".cache" / "hierarchy"
+BEFORE = OUT / "before"  # the CSVs of the last run before a change to the reconciliation
+BEFORE_LABEL = "before: quantiles read off reconciled joint samples, engine a202cb3"
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,6 @@ def fit_origin(name: str, k: int, args: argparse.Namespace) -> dict[str, Any]:
         "structure": s,
         "quantiles": h.quantiles_,
         "nonnegative": h.nonnegative_,
-        "n_samples": h.n_samples,
         "methods": h.report_["methods"],
         "base": base[:, :, :-1].astype(np.float64),
         "actual": s.S @ items.to_numpy(dtype=np.float64),
@@ -169,15 +171,15 @@ def score_origin(name: str, fitted: dict[str, Any]) -> tuple[list[dict[str, Any]
     """Every method (chosen on the backtest windows as `HierarchicalForecaster` chooses) scored
     per level on the held-out horizon."""
     s, q, windows = fitted["structure"], fitted["quantiles"], fitted["windows"]
-    setup = (q, fitted["nonnegative"], fitted["n_samples"], 0)
-    chosen, table = selection.choose(selection.score_methods(windows, s, fitted["methods"], *setup))
+    nonnegative = fitted["nonnegative"]
+    chosen, table = selection.choose(selection.score_methods(windows, s, fitted["methods"], q, nonnegative))
     residuals, base, actual = selection.residuals_of(windows), fitted["base"], fitted["actual"]
     rows = []
     for method in [BASE, *fitted["methods"]]:
         if method == BASE:
             mean, qvalues = base[:, :, 0], base[:, :, 1:]
         else:
-            rec = Reconciler(s, method, q, residuals, fitted["nonnegative"], fitted["n_samples"], 0)
+            rec = Reconciler(s, method, residuals, nonnegative)
             mean, qvalues = rec.apply(base)
         summed = s.S @ mean[len(s.nodes) - s.n_bottom :]
         for level in s.level_names:
@@ -212,6 +214,28 @@ def _table(frame: pd.DataFrame, metric: str, levels: list[str], chosen: set[str]
     for method, row in table.iterrows():
         mark = " *" if method in chosen else ""
         lines.append(f"| {method}{mark} | " + " | ".join(f"{v:.4f}" for v in row) + " |")
+    return lines
+
+
+def _before_after(name: str, frame: pd.DataFrame, levels: list[str]) -> list[str]:
+    """Before -> after per method: wQL per level, the top's and the items' coverage, the
+    items' share of p10 at 0, where `results/hierarchy/before/<name>.csv` holds the before."""
+    path = BEFORE / f"{name}.csv"
+    if not path.is_file():
+        return []
+    top, items = levels[0], levels[-1]
+    cells = [*((m, lv) for m in ["wql"] for lv in levels), ("coverage", top), ("coverage", items)]
+    cells.append(("p10_zero", items))
+    pair = [
+        f.groupby(["method", "level"], sort=False)[["wql", "coverage", "p10_zero"]].mean()
+        for f in (pd.read_csv(path), frame)
+    ]
+    header = [f"{lv} wQL" for lv in levels] + [f"{top} coverage", f"{items} coverage", f"{items} p10 = 0"]
+    lines = ["", f"Before → after, the same fits ({BEFORE_LABEL}):", ""]
+    lines += ["| method | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|"]
+    for method in dict.fromkeys(frame["method"]):
+        row = [f"{pair[0].loc[(method, lv), m]:.4f} → {pair[1].loc[(method, lv), m]:.4f}" for m, lv in cells]
+        lines.append(f"| {method} | " + " | ".join(row) + " |")
     return lines
 
 
@@ -255,12 +279,13 @@ def markdown(results: dict[str, pd.DataFrame], infos: dict[str, list[dict[str, A
                 "",
                 *_table(frame, metric, levels, chosen),
             ]
+        lines += _before_after(name, frame, levels)
         worst = frame["coherence"].max()
         lines += ["", f"Largest relative coherence error of any reconciled mean: {worst:.1e}"]
         top = frame[frame["level"] == "total"]
         base_top = top[top["method"] == BASE]["wql"].mean()
         chosen_top = top[top["chosen"]]["wql"].mean()
-        verdict = "met" if chosen_top <= base_top else "NOT met"
+        verdict = "met" if chosen_top <= base_top + 1e-9 else "NOT met"  # top-down: equal but for rounding
         lines.append(
             f"Bar (chosen method at least as accurate as base at the top level, wQL): {chosen_top:.4f} vs "
             f"{base_top:.4f}: {verdict}."

@@ -2,8 +2,9 @@
 
 `structure` declares the levels and builds the summing matrix, `aggregate` sums the items up,
 `reconcile` holds the reconciliation kernels (bottom-up, top-down, MinTrace, non-negativity),
-`samples` and `coherent` make the quantiles coherent, `selection` chooses the method on the
-backtests, and `HierarchicalForecaster` (`forecaster`) ties them to the AutoML engine.
+`coherent` gives the coherent means and moves every node's own quantiles with its mean,
+`selection` chooses the method on the backtests, and `HierarchicalForecaster` (`forecaster`)
+ties them to the AutoML engine.
 """
 
 from tidecast.hierarchy.reconcile import METHODS

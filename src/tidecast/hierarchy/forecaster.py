@@ -69,8 +69,7 @@ class HierarchicalForecaster:
     `methods` are the reconciliation candidates (default: all of `reconcile.METHODS` that the
     hierarchy and the backtests allow); `method` fixes one instead of choosing by backtest.
     `nonnegative` (default: when the history has no negative value) keeps every forecast >= 0.
-    `n_samples` joint draws give the coherent quantiles. Every other keyword is an
-    `AutoForecaster` option, used at every level.
+    Every other keyword is an `AutoForecaster` option, used at every level.
     """
 
     def __init__(
@@ -79,14 +78,12 @@ class HierarchicalForecaster:
         methods: Sequence[str] | None = None,
         method: str | None = None,
         nonnegative: bool | None = None,
-        n_samples: int = 500,
         **options: Any,
     ) -> None:
         self.hierarchy = hierarchy
         self.methods = methods
         self.method = method
         self.nonnegative = nonnegative
-        self.n_samples = n_samples
         self.options = options
 
     # ---- fit ---------------------------------------------------------------------------
@@ -155,22 +152,17 @@ class HierarchicalForecaster:
         windows, notes = window_arrays(tables, self.structure_, self.quantiles_)
         notes = [*getattr(self.structure_, "notes", ()), *notes]
         methods = self._candidates(bool(windows))
-        seed = int(self.options.get("seed", 0) or 0)
         scores = pd.DataFrame(columns=["method", "window", "level", "wql"])
         chosen = self.method or ("wls_struct" if "wls_struct" in methods else methods[0])
         if windows:
-            scores = score_methods(
-                windows, self.structure_, methods, self.quantiles_, self.nonnegative_, self.n_samples, seed
-            )
+            scores = score_methods(windows, self.structure_, methods, self.quantiles_, self.nonnegative_)
             best, table = choose(scores)
             chosen = self.method or best
         else:
             table = pd.DataFrame()
             notes.append(f"no complete backtest window: {chosen} used without a choice")
         if len(windows) == 1:
-            notes.append(
-                "one backtest window: wls_var, mint_shrink and the copula learn its errors in-sample"
-            )
+            notes.append("one backtest window: wls_var and mint_shrink learn its errors in-sample")
         self.method_ = chosen
         self.residuals_ = residuals_of(windows)
         self.reconciler_ = self._reconciler(chosen)
@@ -189,10 +181,7 @@ class HierarchicalForecaster:
         }
 
     def _reconciler(self, method: str) -> Reconciler:
-        seed = int(self.options.get("seed", 0) or 0)
-        return Reconciler(
-            self.structure_, method, self.quantiles_, self.residuals_, self.nonnegative_, self.n_samples, seed
-        )
+        return Reconciler(self.structure_, method, self.residuals_, self.nonnegative_)
 
     def _candidates(self, have_windows: bool) -> list[str]:
         """The methods asked for (known: `check`) that the hierarchy and the backtests allow."""

@@ -4,10 +4,10 @@ Every level's AutoForecaster leaves its ensemble's forecasts on its backtest win
 here as its forecasts are). Window by window, every method reconciles those base forecasts and
 is scored per level by wQL against the actuals; the chosen method has the lowest mean over the
 levels (each level counts once, so the few aggregates weigh as much as the many items) among
-those no worse than the base forecasts at the top level (`choose`). The
-methods that learn from errors (wls_var, mint_shrink, and every method's sample copula) learn
-them on the other windows when there are several, so a window never scores errors it was fitted
-on; with a single window they are in-sample there (the report says so).
+those no worse than the base forecasts at the top level (`choose`). The methods that learn from
+errors (wls_var, mint_shrink) learn them on the other windows when there are several, so a
+window never scores errors it was fitted on; with a single window they are in-sample there (the
+report says so).
 """
 
 from __future__ import annotations
@@ -89,8 +89,6 @@ def score_methods(
     methods: Sequence[str],
     quantiles: Sequence[float],
     nonnegative: bool,
-    n_samples: int,
-    seed: int,
 ) -> pd.DataFrame:
     """One row per method (and `base`) per window per level: wQL."""
     rows = []
@@ -101,7 +99,7 @@ def score_methods(
         for level, value in level_wql(structure, actual, base[:, :, 1:], quantiles).items():
             rows.append((BASE, k + 1, level, value))
         for method in methods:
-            rec = Reconciler(structure, method, quantiles, residuals, nonnegative, n_samples, seed)
+            rec = Reconciler(structure, method, residuals, nonnegative)
             _, qvalues = rec.apply(base)
             for level, value in level_wql(structure, actual, qvalues, quantiles).items():
                 rows.append((method, k + 1, level, value))
