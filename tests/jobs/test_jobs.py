@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text, update
+from worker_processes import demo_request, start_worker, wait_for, worker_env
 
 from conftest import serve_in_thread
 from tidecast.data.demo import generate
@@ -178,53 +179,8 @@ def test_recover_orphans_by_dead_pid_and_by_stale_heartbeat(store: JobStore, dat
 
 # ---- real worker processes -------------------------------------------------------------------
 @pytest.fixture
-def service_env(database_url: str, database: Database, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """Environment for `python -m tidecast.jobs.worker` on the test's database."""
-    frame = generate(n_items=3)
-    frame.to_csv(tmp_path / "sales.csv", index=False)
-    env = {
-        **os.environ,
-        "TIDECAST_DATABASE_URL": database_url,
-        "TIDECAST_HOME": str(tmp_path / "home"),
-        "TIDECAST_ARTIFACT_URL": str(tmp_path / "artifacts"),
-        "TIDECAST_DATA_ROOT": str(tmp_path),  # the jobs read sales.csv from here
-        "TIDECAST_LOG_LEVEL": "WARNING",
-    }
-    env.pop("TIDECAST_WORKERS", None)
-    yield env
-
-
-def start_worker(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tidecast.jobs.worker", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def demo_request(tmp_path: Path, **changes: object) -> JobRequest:
-    return JobRequest.model_validate(
-        {
-            "name": "demo",
-            "data": str(tmp_path / "sales.csv"),
-            "horizon": 7,
-            "preset": "fast",
-            "columns": {"target": "target_value"},
-            "model_group": "demo-sales",
-            **changes,
-        }
-    )
+def service_env(database_url: str, database: Database, tmp_path: Path) -> dict[str, str]:
+    return worker_env(database_url, tmp_path)
 
 
 @pytest.mark.timeout(240)

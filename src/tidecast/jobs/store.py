@@ -220,11 +220,18 @@ class JobStore:
         return self.progress(job_id, None)
 
     def complete(
-        self, job_id: str, leaderboard: Sequence[dict[str, Any]], model_version_id: int | None
+        self,
+        job_id: str,
+        leaderboard: Sequence[dict[str, Any]],
+        model_version_id: int | None,
+        session: Session | None = None,
     ) -> Job:
+        """A training job's end; with `session`, inside that open transaction (the one that
+        registers its model version: `tidecast.jobs.registration`), so both commit or neither."""
         return self._finish(
             job_id,
             JobStatus.COMPLETED,
+            session=session,
             leaderboard=list(leaderboard),
             model_version_id=model_version_id,
             stage="done",
@@ -241,7 +248,7 @@ class JobStore:
     def fail(self, job_id: str, reason: str, result: dict[str, Any] | None = None) -> Job:
         """Mark a queued or running job Failed with `reason` (one line, kept short), and the
         `result` of a batch that ran but forecast nothing."""
-        extra = {"result": result} if result is not None else {}
+        extra: dict[str, Any] = {"result": result} if result is not None else {}
         return self._finish(
             job_id,
             JobStatus.FAILED,
@@ -259,19 +266,22 @@ class JobStore:
         job_id: str,
         status: JobStatus,
         from_states: Iterable[JobStatus] = ACTIVE,
+        session: Session | None = None,
         **values: Any,
     ) -> Job:
-        with self._sessions.begin() as session:
-            done = session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status.in_(tuple(from_states)))
-                .values(status=status, ended_at=utcnow(), heartbeat_at=utcnow(), **values)
-            )
-            job = session.get(Job, job_id, populate_existing=True)
-            if job is None:
-                raise NotFound("job", job_id)
-            if done.rowcount != 1:  # type: ignore[attr-defined]
-                raise Conflict(f"job {job_id!r} is {job.status.value}; it cannot become {status.value}")
+        if session is None:
+            with self._sessions.begin() as own:
+                return self._finish(job_id, status, from_states, own, **values)
+        done = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status.in_(tuple(from_states)))
+            .values(status=status, ended_at=utcnow(), heartbeat_at=utcnow(), **values)
+        )
+        job = session.get(Job, job_id, populate_existing=True)
+        if job is None:
+            raise NotFound("job", job_id)
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"job {job_id!r} is {job.status.value}; it cannot become {status.value}")
         return job
 
     def recover_orphans(

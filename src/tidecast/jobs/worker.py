@@ -5,10 +5,13 @@ the service with the spawn start method), so a model that crashes the interprete
 memory takes down one job, not the API. A worker loops: claim the oldest queued job and run it
 by its kind. A training job builds an `AutoForecaster` from its `JobRequest`, fits with a
 progress callback that records the stage and candidate on the job (the heartbeat), forecasts,
-writes the run folder, registers the model (PendingManualApproval) and is Completed. A batch
+writes the run folder, and registers the model (PendingManualApproval) and is Completed in one
+transaction (`tidecast.jobs.registration`: never a version beside a failed job). A batch
 job runs `run_batch` with the model version pinned at submission; the same callback records
 the stage and the chunks done out of all, and the job keeps the batch's counts as its result.
-Any exception marks a job Failed with a one-line reason.
+Any exception marks a job Failed with a one-line reason; a job that already ended meanwhile
+(failed by `recover_orphans` while its worker was unreachable) keeps its end, and the worker
+goes on to the next job.
 
 Stopping: the progress callback raises `JobStopped` once a stop was requested. It derives
 from BaseException, not Exception, because the backtest deliberately catches every Exception
@@ -33,7 +36,7 @@ import time
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tidecast.automl.artifact import read_manifest
 from tidecast.data.io import read_table
@@ -43,16 +46,23 @@ from tidecast.errors import ConfigError
 from tidecast.jobs.batch import nothing_forecast, parse_batch_body, run_batch_job
 from tidecast.jobs.config import data_root_of, parse_job_body
 from tidecast.jobs.features import feature_options
+from tidecast.jobs.registration import register_and_complete
 from tidecast.jobs.request import JobRequest
 from tidecast.jobs.run_files import copy_run, publish_run, run_folder
 from tidecast.jobs.stop_flag import StopFlag, finish_on_sigterm
 from tidecast.jobs.store import JobStore, one_line
 from tidecast.monitor.forecast_log import Origin, log_produced
 from tidecast.registry.artifacts import ArtifactStore
+from tidecast.registry.errors import Conflict
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import Job
 from tidecast.registry.settings import ServiceSettings
 from tidecast.registry.statuses import ForecastSource, JobKind
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tidecast.automl.forecaster import AutoForecaster
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +149,20 @@ def run_job(
             return _run_training(job, store, registry, settings, heartbeat_seconds)
     except JobStopped:
         log.info("job %s: stopped on request", job.id)
-        return store.mark_stopped(job.id)
+        return _end(store, job.id, store.mark_stopped)
     except Exception as exc:
         reason = one_line(f"{type(exc).__name__}: {exc}")
         log.warning("job %s: failed: %s", job.id, reason)
-        return store.fail(job.id, reason)
+        return _end(store, job.id, lambda job_id: store.fail(job_id, reason))
+
+
+def _end(store: JobStore, job_id: str, finish: Callable[[str], Job]) -> Job:
+    """`finish(job_id)`, or the job as it is when it ended otherwise meanwhile (a Conflict)."""
+    try:
+        return finish(job_id)
+    except Conflict as exc:
+        log.warning("job %s: %s; left as it is", job_id, exc)
+        return store.get(job_id)
 
 
 def _run_training(
@@ -153,10 +172,19 @@ def _run_training(
     # must not lead the worker out of it.
     request = parse_job_body(job.config, settings)
     with _Tracker(store, job.id, heartbeat_seconds) as track:
-        leaderboard, version_id = _train(job, request, registry, settings, track)
-    finished = store.complete(job.id, leaderboard, version_id)
-    log.info("job %s: completed, model version %s", job.id, version_id)
-    return finished
+        auto, forecasts, model = _train(job, request, settings, track)
+        leaderboard = json.loads(auto.leaderboard().to_json(orient="records"))
+        track({"stage": "register"})
+        version = register_and_complete(registry, store, job.id, request.model_group, model, leaderboard)
+    if settings.forecast_log:
+        spec = auto.spec_
+        origin = Origin(ForecastSource.TRAINING, "", version.id, spec.freq, tuple(auto.quantiles_), job.id)
+        columns = {spec.item_col: ITEM_ID, spec.timestamp_col: TIMESTAMP}
+        _log_safely(
+            lambda: log_produced(registry.sessions, forecasts, origin, columns, settings.forecast_log_sample)
+        )
+    log.info("job %s: completed, model version %s", job.id, version.id)
+    return store.get(job.id)
 
 
 def _run_batch(
@@ -198,8 +226,10 @@ def _count(value: object) -> int:
 
 
 def _train(
-    job: Job, request: JobRequest, registry: Registry, settings: ServiceSettings, track: _Tracker
-) -> tuple[list[dict[str, Any]], int]:
+    job: Job, request: JobRequest, settings: ServiceSettings, track: _Tracker
+) -> tuple[AutoForecaster, pd.DataFrame, Path]:
+    """Fit, forecast and write the run folder; the fitted forecaster, its forecasts and the
+    folder of the model to register."""
     from tidecast.automl.forecaster import AutoForecaster
     from tidecast.data.sql_io import read_sql
     from tidecast.reports.run import MODEL_DIR, write_run
@@ -228,17 +258,7 @@ def _train(
     if request.output:
         track({"stage": "output"})
         copy_run(folder, request.output, job.name)
-    leaderboard = json.loads(auto.leaderboard().to_json(orient="records"))
-    track({"stage": "register"})
-    version = registry.register(request.model_group, folder / MODEL_DIR, source_job_id=job.id)
-    if settings.forecast_log:
-        spec = auto.spec_
-        origin = Origin(ForecastSource.TRAINING, "", version.id, spec.freq, tuple(auto.quantiles_), job.id)
-        columns = {spec.item_col: ITEM_ID, spec.timestamp_col: TIMESTAMP}
-        _log_safely(
-            lambda: log_produced(registry.sessions, forecasts, origin, columns, settings.forecast_log_sample)
-        )
-    return leaderboard, version.id
+    return auto, forecasts, folder / MODEL_DIR
 
 
 def _log_batch(

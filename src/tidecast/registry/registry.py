@@ -22,7 +22,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,11 +97,17 @@ class Registry(Rollbacks):
         model_folder: str | Path,
         source_job_id: str | None = None,
         description: str = "",
+        on_record: Callable[[Session, ModelVersion], object] | None = None,
     ) -> ModelVersion:
         """Copy a saved model folder into the store and record it as the group's next version.
 
         The group is created on first use. Raises ModelError when the folder is not a tidecast
         model, InvalidInput for a bad group name or job id.
+
+        `on_record(session, version)` runs in the transaction that inserts the version, once it
+        has its id: what it writes commits with the version, and when it raises, the version
+        is not recorded and its copied folder is deleted (`tidecast.jobs.registration`
+        completes the job that trained the model this way).
         """
         name = validate_group_name(group)
         if source_job_id is not None and not (0 < len(source_job_id) <= 32):
@@ -110,7 +116,7 @@ class Registry(Rollbacks):
         uri = self.artifacts.put_model(model_folder, self.artifacts.new_key("models", name))
         try:
             return self._insert_version(
-                name, manifest, self.artifacts.key_of(uri), digest, source_job_id, description
+                name, manifest, self.artifacts.key_of(uri), digest, source_job_id, description, on_record
             )
         except BaseException:
             self.artifacts.delete(uri)  # the row never existed: leave no orphan artifact
@@ -124,6 +130,7 @@ class Registry(Rollbacks):
         digest: str,
         source_job_id: str | None,
         description: str,
+        on_record: Callable[[Session, ModelVersion], object] | None = None,
     ) -> ModelVersion:
         for attempt in range(REGISTER_ATTEMPTS):
             try:
@@ -146,6 +153,8 @@ class Registry(Rollbacks):
                     )
                     session.add(version)
                     session.flush()
+                    if on_record is not None:
+                        on_record(session, version)
                 return version
             except IntegrityError:
                 # Another writer took this version number (or created the group) first.
