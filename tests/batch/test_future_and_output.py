@@ -106,3 +106,19 @@ def test_an_output_that_is_a_file_or_lies_under_one_is_one_error(model, inputs, 
             run_batch(
                 model, inputs / "in.parquet", tmp_path / output, future=inputs / "future.csv", workers=1
             )
+
+
+def test_overwrite_replaces_a_batchs_output_never_a_folder_of_other_files(model, inputs, tmp_path):
+    """--overwrite deleted whatever the folder held: a typo in --output cost its files."""
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "plan.xlsx").write_text("the quarter's plan")
+    with pytest.raises(ConfigError, match="is not a batch output folder"):
+        run_batch(
+            model,
+            inputs / "in.parquet",
+            tmp_path / "plans",
+            future=inputs / "future.csv",
+            overwrite=True,
+            workers=1,
+        )
+    assert (tmp_path / "plans" / "plan.xlsx").read_text() == "the quarter's plan"

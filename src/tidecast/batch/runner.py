@@ -229,11 +229,8 @@ def _claim(folder: Path, identity: dict[str, Any], overwrite: bool) -> None:
             )
         shutil.rmtree(folder)
     elif folder.exists() and any(folder.iterdir()):
-        if not overwrite:
-            raise ConfigError(
-                f"{folder} exists and is not a batch output folder: choose an empty or new folder"
-            )
-        shutil.rmtree(folder)
+        # Not with `overwrite` either: it replaces a batch's output, never a folder of other files.
+        raise ConfigError(f"{folder} exists and is not a batch output folder: choose an empty or new folder")
     try:
         write_json(marker, identity)
     except OSError as exc:  # under a file, or a folder this user may not write
