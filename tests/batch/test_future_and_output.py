@@ -90,9 +90,13 @@ def test_the_folder_of_a_batch_refused_at_staging_is_taken_by_the_corrected_run(
     history().to_csv(tmp_path / "in.csv", index=False)
     result = run_batch(model, tmp_path / "in.csv", tmp_path / "out", future=inputs / "future.csv", workers=1)
     assert result.manifest["items_forecast"] == ITEMS
-    # A folder with finished chunks stays another batch's.
+    # A folder with finished chunks stays another batch's, and so does one still staging.
     with pytest.raises(ConfigError, match="another batch"):
         run_batch(model, inputs / "in.parquet", tmp_path / "out", future=inputs / "future.csv", workers=1)
+    (tmp_path / "staging").mkdir()
+    (tmp_path / "staging" / "batch.json").write_text('{"type": "tidecast.BatchForecast"}')
+    with pytest.raises(ConfigError, match="another batch"):
+        run_batch(model, inputs / "in.parquet", tmp_path / "staging", future=inputs / "future.csv", workers=1)
 
 
 def test_an_output_that_is_a_file_or_lies_under_one_is_one_error(model, inputs, tmp_path):

@@ -37,7 +37,7 @@ import pandas as pd
 from tidecast.automl.artifact import read_manifest
 from tidecast.batch.chunk import FORECASTS, BatchPlan, ChunkRecord, one_key_type, write_json
 from tidecast.batch.executors import execute
-from tidecast.batch.staging import input_fingerprint, stage
+from tidecast.batch.staging import Staged, input_fingerprint, stage
 from tidecast.data.item_keys import split
 from tidecast.errors import ConfigError
 
@@ -124,35 +124,17 @@ def run_batch(
 
     emit({"stage": "staging"})
     t_stage = time.monotonic()
-    if sql is not None:
-        source = _query_result(sql, sql_url, folder / "_staging" / "query.parquet", sql_root)
-    if future_sql is not None:
-        future = _query_result(future_sql, sql_url, folder / "_staging" / "future_query.parquet", sql_root)
-    assert source is not None
-    staged = stage(source, folder / "_staging" / "input", item_col, chunk_rows=chunk_rows)
-    columns = manifest["task"]["columns"]
-    staged.require([str(columns["timestamp"]), str(columns["target"])], "the batch input")
-    known = manifest["task"]["covariates"]["known"]
-    if known and future is None and not staged.has_empty(str(columns["target"])):
-        # Without a future file the plan can only be the input's own rows after its history
-        # (`data.ahead`, the target empty); an input without such rows fails here, not per
-        # item, and leaves the folder unclaimed for the run with the future file.
-        (folder / "batch.json").unlink(missing_ok=True)
-        shutil.rmtree(folder / "_staging", ignore_errors=True)
-        raise ConfigError(
-            f"the model needs known covariates {known} over the horizon: pass the future covariates "
-            "file, or keep them in the input on rows after its last target date, with the target empty"
+    try:
+        staged, staged_future = _stage_inputs(
+            manifest, folder, source, future, sql, sql_url, future_sql, sql_root, chunk_rows
         )
-    staged_future = (
-        stage(
-            future, folder / "_staging" / "future", item_col, chunk_rows=chunk_rows, n_chunks=staged.n_chunks
-        )
-        if future is not None
-        else None
-    )
-    if staged_future is not None and known:
-        # Every item would fail alike, the whole catalogue read first: refuse the file at once.
-        staged_future.require([str(columns["timestamp"]), *map(str, known)], "the future covariates table")
+    except BaseException:
+        # Refused (a missing column, an unreadable file) or stopped before any chunk: the folder
+        # holds nothing to resume, so the run with the input corrected may have it.
+        if not _has_results(folder):
+            (folder / "batch.json").unlink(missing_ok=True)
+            shutil.rmtree(folder / "_staging", ignore_errors=True)
+        raise
     staging_seconds = time.monotonic() - t_stage
     plan = BatchPlan(str(model), str(folder), fmt, item_col, staged, staged_future, date_format)
 
@@ -181,6 +163,49 @@ def run_batch(
     return BatchResult(result_manifest, folder)
 
 
+def _stage_inputs(
+    manifest: dict[str, Any],
+    folder: Path,
+    source: str | Path | None,
+    future: str | Path | None,
+    sql: str | None,
+    sql_url: str | None,
+    future_sql: str | None,
+    sql_root: Path | None,
+    chunk_rows: int,
+) -> tuple[Staged, Staged | None]:
+    """The input (and the future covariates) staged into chunks of whole series under
+    `folder`, refused whole where they lack the model's columns."""
+    item_col = str(manifest["task"]["columns"]["item"])
+    if sql is not None:
+        source = _query_result(sql, sql_url, folder / "_staging" / "query.parquet", sql_root)
+    if future_sql is not None:
+        future = _query_result(future_sql, sql_url, folder / "_staging" / "future_query.parquet", sql_root)
+    assert source is not None
+    staged = stage(source, folder / "_staging" / "input", item_col, chunk_rows=chunk_rows)
+    columns = manifest["task"]["columns"]
+    staged.require([str(columns["timestamp"]), str(columns["target"])], "the batch input")
+    known = manifest["task"]["covariates"]["known"]
+    if known and future is None and not staged.has_empty(str(columns["target"])):
+        # Without a future file the plan can only be the input's own rows after its history
+        # (`data.ahead`, the target empty); an input without such rows fails here, not per item.
+        raise ConfigError(
+            f"the model needs known covariates {known} over the horizon: pass the future covariates "
+            "file, or keep them in the input on rows after its last target date, with the target empty"
+        )
+    staged_future = (
+        stage(
+            future, folder / "_staging" / "future", item_col, chunk_rows=chunk_rows, n_chunks=staged.n_chunks
+        )
+        if future is not None
+        else None
+    )
+    if staged_future is not None and known:
+        # Every item would fail alike, the whole catalogue read first: refuse the file at once.
+        staged_future.require([str(columns["timestamp"]), *map(str, known)], "the future covariates table")
+    return staged, staged_future
+
+
 def _query_identity(sql: str | None, url: str | None) -> dict[str, Any]:
     """What tells one query input from another in batch.json: the query and the database,
     without its password."""
@@ -206,12 +231,7 @@ def _query_result(sql: str, url: str | None, path: Path, root: Path | None) -> P
 
 
 def _claim(folder: Path, identity: dict[str, Any], overwrite: bool) -> None:
-    """Make `folder` this batch's: new, or holding this same batch (resume), or overwritten.
-
-    A folder claimed by a batch that finished no chunk (refused at staging for a missing
-    column or an unreadable file, or killed before its first chunk) holds nothing to lose: the
-    run with the input corrected takes it over, without `overwrite`.
-    """
+    """Make `folder` this batch's: new, or holding this same batch (resume), or overwritten."""
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{folder} is a file: give a folder for the batch output")
     marker = folder / "batch.json"
@@ -222,7 +242,7 @@ def _claim(folder: Path, identity: dict[str, Any], overwrite: bool) -> None:
             existing = None
         if existing == identity:
             return
-        if not overwrite and _has_results(folder):
+        if not overwrite:
             raise ConfigError(
                 f"{folder} holds the output of another batch (different model, input or chunking): "
                 "choose another output folder or pass --overwrite"
