@@ -79,7 +79,13 @@ def test_when_the_future_lacks_a_covariate_then_train_fails_before_the_backtest(
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--holidays", "XX"], "unknown holiday country 'XX'"), (["--horizon", "100000000"], "horizon")],
+    [
+        (["--holidays", "XX"], "unknown holiday country 'XX'"),
+        (["--horizon", "100000000"], "horizon"),
+        (["--model-params", '{"Naive": {"window": 3}}'], "Naive"),
+        (["--model-params", '{"LightGBM": {"monotone_covariates": {"promo": 2}}}'], "directions are -1"),
+        (["--model-params", "[1]"], "--model-params must be a JSON object keyed by model name"),
+    ],
 )
 def test_when_an_option_is_invalid_then_train_exits_2_before_any_work(
     files, tmp_path, monkeypatch, args, message
@@ -128,3 +134,21 @@ def test_when_a_glob_of_files_disagrees_on_columns_then_train_exits_2_naming_the
     said = " ".join(result.output.split())
     assert f"{parts / 'b.csv'} has column 'sales' that {parts / 'a.csv'} lacks" in said
     assert not (tmp_path / "r").exists()
+
+
+def test_when_model_params_name_a_models_option_then_train_passes_it_to_that_model(
+    files, tmp_path, monkeypatch
+):
+    """`--model-params` reaches the candidate: LightGBM built with the declared direction."""
+    seen = {}
+    original = AutoForecaster.__init__
+
+    def spy(self, *args, **kwargs):
+        seen.update(kwargs.get("model_params") or {})
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AutoForecaster, "__init__", spy)
+    params = '{"LightGBM": {"monotone_covariates": {"promo": 1}}}'
+    result = train(str(files["iso"]), "--model-params", params, "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    assert seen == {"LightGBM": {"monotone_covariates": {"promo": 1}}}

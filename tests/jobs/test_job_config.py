@@ -292,6 +292,9 @@ def test_native_body_with_relative_paths_under_the_data_root(data_root: Path) ->
         ({"data": "x.csv", "horizon": 7, "model_group": "a/b"}, "model_group"),
         ({"data": "x.csv", "horizon": 7, "time_limit": -5}, "time_limit"),
         ({"data": "x.csv", "horizon": 7, "frequency": "fortnight"}, "frequency"),
+        ({"data": "x.csv", "horizon": 7, "model_params": {"LightGBM": {"max_round": 5}}}, "model_params"),
+        ({"data": "x.csv", "horizon": 7, "model_params": {"LightGBM": 5}}, "model_params.LightGBM"),
+        ({"data": "x.csv", "horizon": 7, "model_params": {"Prophecy": {}}}, "model_params"),
         ([1, 2], "body"),
     ],
 )
@@ -409,3 +412,9 @@ def test_when_the_output_lies_under_a_file_then_submission_names_the_output_fiel
     parse_job_body(body, settings(data_root))  # parsed alone (no submission), not checked
     (data_root / "automl-forecasting-abc123" / "automl-output").unlink()
     assert parse_job_body(body, settings(data_root), check_exists=True).output is not None  # made later
+
+
+def test_when_the_body_gives_model_params_then_the_forecaster_builds_its_candidates_with_them():
+    params = {"LightGBM": {"monotone_covariates": {"price": -1}}}
+    request = parse_job_body({"data": "x.csv", "horizon": 7, "model_params": params})
+    assert request.forecaster_options()["model_params"] == params

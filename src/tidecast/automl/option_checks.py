@@ -134,14 +134,17 @@ def check_aggregation(value: Mapping[str, Any] | None) -> Mapping[str, Any] | No
 
 
 def check_model_params(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    """Known models, each given only options it takes (`catalog.check_params`), before any fit."""
-    from tidecast.models.catalog import check_params, model_names
+    """Known models, each given only options it takes (`catalog.check_params`) and values its
+    constructor accepts, before any fit: a bad value found when the candidate is built would
+    only drop that model from the run, with its error in the leaderboard."""
+    from tidecast.models.catalog import check_params, make_model, model_names
 
     model_names(value or {})
     for name, params in (value or {}).items():
         if not isinstance(params, Mapping):
             raise ConfigError(f"model_params for {name}: give its options as a mapping, got {params!r}")
         check_params(name, params)
+        make_model(name, "D", **params)
     return value
 
 
@@ -153,8 +156,8 @@ def split_names(text: str) -> list[str] | None:
     return [m.strip() for m in text.split(",") if m.strip()] or None
 
 
-def json_option(flag: str) -> Callable[[str], dict[str, Any] | None]:
-    """A parser of `flag`'s JSON object, given inline or as a .json file."""
+def json_option(flag: str, keyed_by: str = "column name") -> Callable[[str], dict[str, Any] | None]:
+    """A parser of `flag`'s JSON object (keyed by `keyed_by`), given inline or as a .json file."""
 
     def parse(value: str) -> dict[str, Any] | None:
         if not value:
@@ -165,7 +168,7 @@ def json_option(flag: str) -> Callable[[str], dict[str, Any] | None]:
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{flag} must be JSON (or a .json file): {exc}") from None
         if not isinstance(parsed, dict):
-            raise ConfigError(f"{flag} must be a JSON object keyed by column name")
+            raise ConfigError(f"{flag} must be a JSON object keyed by {keyed_by}")
         return parsed
 
     return parse

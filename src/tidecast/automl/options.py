@@ -302,7 +302,11 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "model_params",
         None,
-        'Candidates\' hyper-parameters by model name, e.g. {"DeepAR": {"max_epochs": 20}}',
+        'JSON: candidates\' options by model name, e.g. {"LightGBM": {"monotone_covariates": {"price": -1}}}',
+        str,
+        "--model-params",
+        ("model_params",),
+        parse=json_option("--model-params", "model name"),
         check=check_model_params,
     ),
 )

@@ -213,6 +213,7 @@ class JobRequest(_Strict):
     time_limit: float | None = option("time_limit")
     backtest_windows: int | None = option("backtest_windows")
     seed: int = option("seed")
+    model_params: dict[str, dict[str, Any]] | None = option("model_params")
     columns: Columns = Field(default_factory=lambda: Columns())
     hierarchy: HierarchyRequest | None = None
     model_group: Annotated[
