@@ -287,7 +287,7 @@ def test_a_batch_that_forecasts_nothing_fails_with_the_reason(
     failed = run_job(job, store, registry, batch_settings)
     assert failed.status is JobStatus.FAILED
     assert failed.error is not None and failed.error.startswith("none of the 2 items could be forecast")
-    assert "have no 'target' values" in failed.error
+    assert "has no 'target' values" in failed.error
     assert failed.result is not None and (failed.result["items_in"], failed.result["items_failed"]) == (2, 2)
 
 
