@@ -173,6 +173,8 @@ def compose(frame: pd.DataFrame, item_col: str) -> pd.DataFrame:
     department series, see `partial_key`).
     """
     parts = item_parts(item_col)
+    for part in (p for p in dict.fromkeys([item_col, *parts]) if p in frame.columns):
+        _single_values(frame[part], part)
     if len(parts) == 1 or item_col in frame.columns or any(p not in frame.columns for p in parts):
         return frame
     key = key_of(frame, parts, item_col)
@@ -180,6 +182,29 @@ def compose(frame: pd.DataFrame, item_col: str) -> pd.DataFrame:
     out.insert(int(frame.columns.get_loc(parts[0])), item_col, key.to_numpy())
     out.attrs = dict(frame.attrs)
     return out
+
+
+def _single_values(values: pd.Series, column: str) -> None:
+    """A DataError where an item column holds lists or structs (a SQL query's LIST or STRUCT,
+    such as string_split(sku, '-') without [1], or a nested Parquet column) rather than one id
+    per row: ingesting them failed deep inside numpy or pandas, with a traceback."""
+    nested = (list, tuple, dict, np.ndarray)
+    if values.dtype != object or values.empty:
+        return
+    array = values.to_numpy()
+    first = array[0]
+    if pd.api.types.is_scalar(first) and pd.isna(first):  # a column has one type: its first id's
+        present = pd.notna(array)
+        first = array[int(np.argmax(present))] if present.any() else None
+    if not isinstance(first, nested):
+        return
+    shown = first.tolist() if isinstance(first, np.ndarray) else first
+    rows = sum(isinstance(v, nested) for v in array)
+    raise DataError(
+        f"column {column!r} holds lists or structs, not one item id per row "
+        f"({counted(rows, 'row')}, such as {shown!r}): select one value of each, "
+        "e.g. a list's first element, string_split(sku, '-')[1] in SQL"
+    )
 
 
 def item_ids(frame: pd.DataFrame, item_col: str) -> pd.Series:
