@@ -123,8 +123,8 @@ def test_another_batch_in_the_same_folder_is_refused(model, catalogue, tmp_path)
     assert rerun.manifest["chunks_resumed"] == rerun.manifest["chunks"]
 
 
-def test_killed_batch_resumes_and_forecasts_every_item_once(model, catalogue, expected, tmp_path):
-    out = tmp_path / "out"
+def batch_command(model: Path, catalogue: Path, out: Path, jobs: int) -> list[str]:
+    """`tidecast batch` in chunks of 400 rows (24 of them) on `jobs` local processes."""
     command = [
         sys.executable,
         "-m",
@@ -135,7 +135,12 @@ def test_killed_batch_resumes_and_forecasts_every_item_once(model, catalogue, ex
         "--input",
         str(catalogue),
     ]
-    command += ["--output", str(out), "--chunk-rows", "400", "--jobs", "1"]
+    return [*command, "--output", str(out), "--chunk-rows", "400", "--jobs", str(jobs)]
+
+
+def test_killed_batch_resumes_and_forecasts_every_item_once(model, catalogue, expected, tmp_path):
+    out = tmp_path / "out"
+    command = batch_command(model, catalogue, out, jobs=1)
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )
@@ -156,6 +161,28 @@ def test_killed_batch_resumes_and_forecasts_every_item_once(model, catalogue, ex
     got = forecasts(out)
     assert not got.duplicated([ITEM, TIME]).any()
     pd.testing.assert_frame_equal(got[expected.columns], expected)
+
+
+@pytest.mark.timeout(180)
+def test_a_killed_batchs_worker_processes_end_with_it(model, catalogue, tmp_path):
+    """Its pool's workers waited for their next chunk for ever, each holding the model."""
+    import psutil
+
+    out = tmp_path / "out"
+    command = batch_command(model, catalogue, out, jobs=2)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    batch = psutil.Process(process.pid)
+    deadline = time.monotonic() + 120
+    while not list((out / "_chunks").glob("*.json")):
+        assert process.poll() is None and time.monotonic() < deadline, "no chunk finished"
+        time.sleep(0.05)
+    workers = batch.children(recursive=True)
+    process.send_signal(signal.SIGKILL)  # the batch alone, as the OOM killer does
+    process.wait()
+    _, alive = psutil.wait_procs(workers, timeout=20)
+    for left in alive:
+        left.kill()
+    assert not alive, f"{len(alive)} of the batch's {len(workers)} processes outlived it"
 
 
 def test_dask_cluster_gives_the_same_forecasts(model, catalogue, expected, tmp_path):

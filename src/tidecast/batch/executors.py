@@ -9,9 +9,13 @@ chunks not yet started.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
+import os
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
+from multiprocessing.connection import wait as wait_ready
 from typing import Any
 
 from tidecast.batch.chunk import BatchPlan, ChunkRecord, forecast_chunk
@@ -57,13 +61,33 @@ def _processes(
 ) -> Iterator[ChunkRecord | tuple[int, BaseException]]:
     # Spawned, not forked: the parent may run a progress thread, and a fresh interpreter
     # per worker costs a second once per batch.
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=exit_with_parent
+    )
     try:
         futures = {pool.submit(forecast_chunk, plan, k): k for k in chunks}
         yield from _results(as_completed(futures), futures)
     finally:
         # A caller that stops early (a stopped job) drops the chunks not yet started.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def exit_with_parent() -> None:
+    """In a local worker process: end it as soon as the process that started it ends.
+
+    A pool worker waits for its next chunk on a queue it holds both ends of, so it never
+    learns that the batch is gone: a batch killed outright (kill -9, the OOM killer, a job's
+    timeout) left its workers waiting for ever, each holding its model in memory. The chunk a
+    worker was forecasting is redone by the next run, as every chunk without a record is."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait_ready([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _dask(
