@@ -202,18 +202,22 @@ def show(
     out.print(table, soft_wrap=True)
 
 
-@models_app.command("approve")
+@models_app.command(
+    "approve",
+    help="Approve a version: only approved versions are deployed, and a deploy that names no version "
+    "takes the newest approved one. Endpoints deployed before keep the version they serve.",
+)
 def approve(group: str, version: int) -> None:
-    """Approve a version: only approved versions are deployed, and a deploy that names no
-    version takes the newest approved one. Endpoints deployed before keep the version they serve."""
     found = _with_registry(lambda registry: registry.approve(group, version))
     out.print(f"{found.group.name} version {found.version} is now {_status(found)}")
 
 
-@models_app.command("reject")
+@models_app.command(
+    "reject",
+    help="Reject a version (an approved one is withdrawn). Endpoints serving it keep serving it: "
+    "the command names them.",
+)
 def reject(group: str, version: int) -> None:
-    """Reject a version (an approved one is withdrawn). Endpoints serving it keep serving it:
-    the command names them."""
 
     def rejected(registry: Registry) -> tuple[ModelVersion, tuple[str, ...]]:
         found = registry.reject(group, version)
@@ -230,7 +234,11 @@ def reject(group: str, version: int) -> None:
         )
 
 
-@models_app.command("rollback")
+@models_app.command(
+    "rollback",
+    help="Reject the newest approved version; the endpoints that served it serve the previous approved "
+    "one. Nothing changes when that version's model cannot be loaded.",
+)
 def rollback(
     group: str,
     url: Annotated[
@@ -252,8 +260,6 @@ def rollback(
         ),
     ] = None,
 ) -> None:
-    """Reject the newest approved version; the endpoints that served it serve the previous
-    approved one. Nothing changes when that version's model cannot be loaded."""
     if url is not None:
         query = "" if from_version is None else f"?from_version={from_version}"
         done = request("POST", url, f"/v1/models/{group}/rollback{query}", api_key)
