@@ -5,11 +5,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import serve_in_thread
+from tidecast.registry.db import Database
 from tidecast.registry.registry import Registry
 from tidecast.registry.settings import ServiceSettings
+from tidecast.service.app import create_app
 
 
 @pytest.fixture
@@ -41,3 +45,24 @@ def test_when_four_rollbacks_name_one_version_then_one_rejects_it_and_three_are_
     refused = client.post("/v1/models/sales/rollback?from_version=3", headers=headers).json()
     assert "sales version 3 is not the latest approved version (version 2 is)" in refused["detail"]
     assert client.post("/v1/models/sales/rollback?from_version=0", headers=headers).status_code == 422
+
+
+def test_when_a_running_service_gets_a_rollback_twice_then_the_second_says_the_first_did_it(
+    tmp_path: Path, database_url: str, database: Database, registry: Registry, model_folder: Path
+) -> None:
+    """A real server on 127.0.0.1, two approved versions: the second click was a 409 saying
+    "version 1 is the only approved version", not that version 2 was rolled back already."""
+    for version in (1, 2):
+        registry.register("sales", model_folder)
+        registry.approve("sales", version)
+    settings = ServiceSettings(home=tmp_path, open_mode=True, database_url=database_url, data_root=tmp_path)
+    with serve_in_thread(create_app(settings, database=database)) as url, httpx.Client(base_url=url) as http:
+        assert http.post("/v1/endpoints", json={"name": "rb", "group": "sales"}, timeout=60).is_success
+        first = http.post("/v1/models/sales/rollback?from_version=2", timeout=60)
+        assert first.status_code == 200 and first.json()["redeployed_endpoints"] == ["rb"]
+        second = http.post("/v1/models/sales/rollback?from_version=2", timeout=60)
+        assert second.status_code == 409
+        assert second.json()["detail"].startswith(
+            "sales version 2 is not the latest approved version (version 1 is): it was rolled back already"
+        )
+        assert http.get("/v1/endpoints/rb", timeout=10).json()["version"] == 1
