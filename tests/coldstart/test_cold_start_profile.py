@@ -132,12 +132,14 @@ def test_when_an_attribute_value_has_too_few_peers_then_a_note_says_what_was_don
 
 
 def test_when_a_second_attribute_value_has_too_few_peers_then_the_note_names_the_prefix():
+    """Three known items are in store s1, two of them of brand A: the note said "fewer than 3
+    known items with a forecast have it", which was not so; it is fewer of brand A."""
     items, history, forecasts = _known()
     items["store"] = ["s1", "s1", "s2", "s1", "s2", "s2"]
     new = pd.DataFrame({ITEM_ID: ["n1"], "brand": ["A"], "store": ["s1"]})
     out = ColdStart(["brand", "store"]).forecast(items, history, forecasts, new)
     assert out.attrs["notes"] == [
-        "store 's1': fewer than 3 known items with a forecast have it, so 1 new item (n1) is "
+        "store 's1': fewer than 3 known items of brand=A with a forecast have it, so 1 new item (n1) is "
         "forecast from the items of brand=A, scaled by how items with that store sell"
     ]
 

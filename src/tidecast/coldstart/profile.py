@@ -120,14 +120,17 @@ class ColdStart:
         return out
 
     def _short_note(self, attribute: str, value: str, group: str, items: list[str]) -> str:
-        """What was done for new items whose `attribute` value too few known items share."""
+        """What was done for new items whose `attribute` value too few known items share (of
+        the `group` the attributes before it make: store 2 may hold many items, and only one
+        of the brand)."""
         if group == "all items":
-            done = "all items"
+            done, among = "all items", ""
         else:  # the attributes beyond the prefix scale the peers (`_prior_factor`)
             done = f"the items of {group}, scaled by how items with that {attribute} sell"
+            among = f" of {group}"
         return (
-            f"{attribute} {value}: fewer than {counted(self.min_peers, 'known item')} with a forecast "
-            f"have it, so {counted(len(items), 'new item')} ({named(items, 5)}) "
+            f"{attribute} {value}: fewer than {counted(self.min_peers, 'known item')}{among} with a "
+            f"forecast have it, so {counted(len(items), 'new item')} ({named(items, 5)}) "
             f"{plural(len(items), 'is')} forecast from {done}"
         )
 
