@@ -47,13 +47,13 @@ def report(
     kind: Annotated[str, typer.Option(help="quality, business or all")] = "all",
     output: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="File to write (csv: a folder, or a .zip) [default: report.FORMAT]"),
+        typer.Option("--out", "-o", help="File to write (csv: a folder, or a .zip; default: report.FORMAT)"),
     ] = None,
     service_level: Annotated[
         float, typer.Option(min=0.5, max=0.999, help="Chance of no stockout, for safety stock")
     ] = 0.95,
     lead_time: Annotated[
-        int | None, typer.Option(min=1, help="Steps the stock must cover [default: the horizon]")
+        int | None, typer.Option(min=1, help="Steps the stock must cover (default: the horizon)")
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="Items in the high, low and worst lists")] = 10,
     items: Annotated[str | None, typer.Option(help="Items to plot, comma-separated")] = None,

@@ -17,7 +17,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind; loopback unless told otherwise.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind (8080 is SageMaker's).")] = 8080,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Job worker processes [default: TIDECAST_WORKERS or 1].")
+        int | None, typer.Option(min=1, help="Job worker processes (default: TIDECAST_WORKERS, else 1).")
     ] = None,
     open_mode: Annotated[
         bool, typer.Option("--open-mode", help="Serve WITHOUT API keys (trusted networks only).")
