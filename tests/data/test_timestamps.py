@@ -115,3 +115,17 @@ def test_a_weekly_file_of_iso_weeks_trains_on_a_monday_grid():
         .predict()
     )
     assert forecast["week"].tolist() == list(pd.date_range("2023-02-27", periods=3, freq="W-MON"))
+
+
+def test_when_day_month_dates_come_first_among_iso_ones_then_the_day_month_rows_are_named():
+    """Only the first value's format and its day/month swap were tried: 110 rows of 14/06/1990
+    before 6,226 ISO dates read "121 distinct values do not match '%d/%m/%Y', the format most
+    values have", and the rows it named were ISO ones."""
+    weeks = pd.date_range("1990-06-14", periods=80, freq="W-THU")
+    values = [d.strftime("%d/%m/%Y") for d in weeks[:60]] + [d.strftime("%Y-%m-%d") for d in weeks] * 3
+    with pytest.raises(TimestampFormatError) as caught:
+        parse(values)
+    assert str(caught.value).startswith(
+        "mixed date formats: 60 rows (60 distinct values) do not match '%Y-%m-%d', the format most rows have"
+    )
+    np.testing.assert_array_equal(caught.value.positions, np.arange(60))

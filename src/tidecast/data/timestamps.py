@@ -9,7 +9,8 @@ run still "works". So a column is read with a single format:
   both readings are tried on every distinct value: exactly one that reads them all wins; if
   both read them all and disagree (no day above 12 anywhere), the column is ambiguous and the
   error names both readings of an example; if neither reads them all, the rows that break the
-  better reading are named;
+  reading most rows fit (either of the two, or the format of the first other value, such as
+  ISO dates after one export's 14/06/1990) are named;
 * else, when every value is an ISO week (``2024-W05``, ``2024W05``, ``2024-W05-3`` with its
   weekday), each is that week's Monday (or the given weekday): weekly planning exports write
   weeks so, and pandas reads none of them without a weekday (``%G-W%V`` needs ``%u``); a week 53
@@ -141,12 +142,23 @@ def _day_or_month_first(uniques: np.ndarray, codes: np.ndarray) -> pd.DatetimeIn
         )
     if not readings:
         raise TimestampFormatError(f"values that are not timestamps, such as {example!r}", np.array([0]))
-    best = max(readings, key=lambda r: int(r.parsed.notna().sum()))
+    # Only the first values were day/month dates: the rest may hold another format (ISO dates
+    # after one export's 14/06/1990), which the majority is then read in.
+    other = next((str(u) for u in uniques if not _NUMERIC_DATE.match(u)), None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        guessed = None if other is None else guess_datetime_format(other)
+    if guessed is not None:
+        readings.append(_read(uniques, guessed))
+    rows = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    best = max(readings, key=lambda r: int(rows[np.asarray(r.parsed.notna())].sum()))
+    broken = np.asarray(best.parsed.isna())
     raise TimestampFormatError(
-        f"mixed date formats: {counted(int(best.parsed.isna().sum()), 'distinct value')} "
-        f"{plural(int(best.parsed.isna().sum()), 'does', 'do')} not match {best.fmt!r}, "
-        "the format most values have; give the date format (date_format / --date-format) or fix them",
-        _rows(codes, best.parsed.isna()),
+        f"mixed date formats: {counted(int(rows[broken].sum()), 'row')} "
+        f"({counted(int(broken.sum()), 'distinct value')}) {plural(int(rows[broken].sum()), 'does', 'do')} "
+        f"not match {best.fmt!r}, the format most rows have; give the date format (date_format / "
+        "--date-format) or fix them",
+        _rows(codes, broken),
     )
 
 
