@@ -227,7 +227,7 @@ class LightGBM(QuantileStage, Forecaster):
         self.closed_rules_ = closure_rules(ext.values, ext.covariates, numeric)
         ext = self._open_only(ext)
         calendar = calendar_frame(ext, self.spec_, self.layout_)
-        windows = Windows(ext.values)
+        windows = Windows(ext.values, ext.indptr)
         origins, steps, validation = self._sample(ext)
         if len(origins) == 0:
             return

@@ -264,7 +264,7 @@ def feature_rows(
     `origins` are absolute positions in `ext` (the first position not used as history), `steps`
     are 1-based; the target sits at `origins + steps - 1`.
     """
-    windows = windows or Windows(ext.values)
+    windows = windows or Windows(ext.values, ext.indptr)
     series = ext.series_of(origins)
     start = ext.starts[series]
     target = origins + steps - 1
@@ -300,7 +300,9 @@ def feature_rows(
         values = ext.covariates[column]
         last = origins - 1
         columns[f"pc_{column}_last"] = np.where(last >= start, values[np.maximum(last, 0)], np.nan)
-        mean, _, _ = Windows(values).stats(np.maximum(start, origins - layout.windows[0]), origins)
+        mean, _, _ = Windows(values, ext.indptr).stats(
+            np.maximum(start, origins - layout.windows[0]), origins
+        )
         columns[f"pc_{column}_mean"] = mean
     for column in layout.static:
         columns[f"st_{column}"] = ext.static[column][series]
@@ -347,10 +349,10 @@ def _indicator_columns(
         period = layout.phase_periods[0]
         back = target - period * np.ceil(steps / period).astype(np.int64)
         out[f"kc_{column}_phase"] = np.where(back >= start, values[np.maximum(back, 0)], np.nan)
-    share, _, _ = Windows(values).stats(np.maximum(start, origins - layout.scale_window), origins)
+    share, _, _ = Windows(values, ext.indptr).stats(np.maximum(start, origins - layout.scale_window), origins)
     out[f"kc_{column}_share"] = share
     if column in layout.shared:
-        out[f"kc_{column}_lift"] = flag_lift(ext.values, values, start, origins)
+        out[f"kc_{column}_lift"] = flag_lift(ext.values, values, start, origins, ext.indptr)
     return out
 
 
@@ -358,7 +360,13 @@ def _indicator_columns(
 MIN_LIFT_DAYS = 3
 
 
-def flag_lift(values: np.ndarray, flags: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+def flag_lift(
+    values: np.ndarray,
+    flags: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    indptr: np.ndarray | None = None,
+) -> np.ndarray:
     """Per row, its series' mean value on the days `flags` is set over its mean on the other
     days, over positions [start, end) (NaN with fewer than `MIN_LIFT_DAYS` of either).
 
@@ -374,8 +382,8 @@ def flag_lift(values: np.ndarray, flags: np.ndarray, start: np.ndarray, end: np.
     0.3755 / 0.3657 / 0.4238, dominicks_oj unchanged (`benchmarks/lightgbm_history.md`).
     """
     known = np.isfinite(flags)  # an unknown flag's day falls in neither
-    on = Windows(np.where(known & (flags != 0), values, np.nan))
-    off = Windows(np.where(flags == 0, values, np.nan))
+    on = Windows(np.where(known & (flags != 0), values, np.nan), indptr)
+    off = Windows(np.where(flags == 0, values, np.nan), indptr)
     mean_on, _, _ = on.stats(start, end)
     mean_off, _, _ = off.stats(start, end)
     enough = (on.count[end] - on.count[start] >= MIN_LIFT_DAYS) & (

@@ -175,7 +175,7 @@ class HorizonLagLightGBM(Forecaster):
         rows = self._training_rows(ext)
         if len(rows) == 0:
             return
-        windows = Windows(ext.values)
+        windows = Windows(ext.values, ext.indptr)
         scale = self._scales(ext, windows)
         x = self._features(ext, windows, rows, scale)
         y = ext.values[rows] / scale[ext.series_of(rows)]
@@ -236,7 +236,7 @@ class HorizonLagLightGBM(Forecaster):
                 columns[f"kc_{column}_to_next"] = to_next[target]
                 columns[f"kc_{column}_since"] = since[target]
                 if column in self.layout_.shared:
-                    columns[f"kc_{column}_lift"] = flag_lift(ext.values, values, start, end)
+                    columns[f"kc_{column}_lift"] = flag_lift(ext.values, values, start, end, ext.indptr)
         for column in self.layout_.past:
             back = target - h
             ok = back >= start
@@ -271,7 +271,7 @@ class HorizonLagLightGBM(Forecaster):
         ext = open_only(ext, self.closed_rules_)
         model = np.flatnonzero(~short)
         target = (ext.ends[model][:, None] + np.arange(h)[None, :]).ravel()
-        windows = Windows(ext.values)
+        windows = Windows(ext.values, ext.indptr)
         scale = self._scales(ext, windows)
         x = self._features(ext, windows, target, scale)
         own = np.repeat(scale[model], h)

@@ -41,7 +41,7 @@ def global_forecast(
     calendar = calendar_frame(ext, model.spec_, model.layout_)
     modelled = np.flatnonzero(~short)
     origins = ext.ends[modelled]
-    _, scale = origin_norm(ext, Windows(ext.values), origins, model.layout_)
+    _, scale = origin_norm(ext, Windows(ext.values, ext.indptr), origins, model.layout_)
     if model.strategy == "direct":
         boosters = getattr(model, "quantile_boosters_", {})
         forecast, own = direct_forecast(
