@@ -1,6 +1,8 @@
 """Window sums restart at every series: a small series after a large panel keeps its own
 precision (`gbm_windows`)."""
 
+import itertools
+
 import numpy as np
 
 from tidecast.models.gbm_windows import Windows, segment_prefix
@@ -13,7 +15,7 @@ def test_segment_prefix_is_each_segments_own_cumsum_to_the_last_bit():
     columns = rng.lognormal(0, 3, size=(indptr[-1], 2))
     out = segment_prefix(columns, indptr)
     assert out.shape == (indptr[-1] + 1, 2) and (out[0] == 0).all()
-    for a, b in zip(indptr[:-1], indptr[1:], strict=True):
+    for a, b in itertools.pairwise(indptr):
         assert np.array_equal(out[a + 1 : b + 1], np.cumsum(columns[a:b], axis=0))
 
 
