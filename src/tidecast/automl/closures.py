@@ -18,7 +18,7 @@ import pandas as pd
 
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.future import FUTURE_WAYS
-from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP
+from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, is_quantile_column
 from tidecast.errors import DataError
 from tidecast.models.gbm_closed import closed_mask, closure_rules
 from tidecast.wording import counted, plural
@@ -100,7 +100,7 @@ def zeroed(forecast: pd.DataFrame, shut: np.ndarray) -> pd.DataFrame:
     """`forecast` with its mean and quantile columns set to 0 on the rows `shut` marks."""
     if not shut.any():
         return forecast
-    values = [c for c in forecast.columns if c == MEAN or c.startswith("p")]
+    values = [c for c in forecast.columns if c == MEAN or is_quantile_column(str(c))]
     out = forecast.copy()
     out.loc[shut, values] = 0.0
     return out

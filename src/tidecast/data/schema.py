@@ -5,6 +5,7 @@ Only ingest renames the user's columns to these constants, and only output renam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -87,6 +88,12 @@ def quantile_column(q: float) -> str:
 
 def quantile_columns(quantiles: Sequence[float]) -> list[str]:
     return [quantile_column(q) for q in quantiles]
+
+
+def is_quantile_column(name: str) -> bool:
+    """Whether `name` is a forecast's quantile column as `quantile_column` writes one ("p10",
+    "p2.5"), not merely a column whose name starts with p (a price, a peer group)."""
+    return re.fullmatch(r"p\d+(\.\d+)?", name) is not None
 
 
 def parse_quantiles(text: str | Sequence[float]) -> tuple[float, ...]:
