@@ -145,7 +145,7 @@ def test_a_store_table_without_a_store_of_the_data_is_named(files):
         ],
     )  # fmt: skip
     assert result.exit_code != 0
-    assert "1 keys of ['Store'] have no row in the item metadata: ['10']" in " ".join(result.output.split())
+    assert "1 key of ['Store'] has no row in the item metadata: ['10']" in " ".join(result.output.split())
 
 
 def test_a_future_file_lacking_a_key_column_is_named(files):
