@@ -15,6 +15,12 @@ size of a batch chunk or of a 10,000-item training panel; and in a panel whose s
 from 1 to 10^5 the running sum of squares reaches 10^16 after a few hundred large series, so
 a small series further on got its spread from rounding. Restarted per series, a window's sums
 are as exact as that series alone allows, whatever else the panel holds.
+
+What it moves (whole AutoML, default preset, one thread, test wQL): pasta_promo's global models
+forecast the same to the last bit (a small panel's sums were exact enough). The synthetic
+store panel (`benchmarks/store_panel.py`, 948,080 rows, where the old sums put the 7-step trend
+line of the last stores up to 63% off) went 0.008911 -> 0.0099 at seed 0 and 0.010380 ->
+0.010188 at seed 1: within the 0.0089-0.0104 that the seed alone moves it.
 """
 
 from __future__ import annotations
