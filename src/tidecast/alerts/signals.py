@@ -145,8 +145,14 @@ def _accuracy(rule: Rule, subject: str, sources: Sources, now: datetime) -> Sign
         return _over(rule, None, "forecasts scored against actuals")
     metric, backtest = scored.backtest["metric"], scored.backtest["score"]
     realised = scored.overall.get(metric) if isinstance(metric, str) else None
-    if realised is None or not backtest:
+    if not backtest or not isinstance(metric, str):
         return Signal(None, None, f"version {scored.version_id} has no backtest score to compare with")
+    if realised is None:  # wQL, WAPE and MAPE divide by the actuals: undefined when all are 0
+        points = scored.overall["points"]
+        why = "every actual is 0 (drift reports a stop)" if not scored.points.y.any() else "no value"
+        return Signal(
+            None, None, f"realised {metric} over {rule.window} is undefined: {points} points, {why}"
+        )
     signal = _over(rule, realised / backtest, f"realised {metric} over backtest", "x")
     details = {
         "model_version_id": scored.version_id,
@@ -197,7 +203,7 @@ def _drift(rule: Rule, subject: str, sources: Sources, now: datetime) -> Signal:
         return _over(rule, None, "actuals after training")
     value = float(scores["score"].max() if rule.statistic == "max" else scores["score"].mean())
     signal = _over(rule, value, f"{rule.statistic} drift score")
-    worst = records(scores.head(5)[["item_id", "score"]])
+    worst = records(scores.head(5)[["item_id", "score", "reason"]])
     return replace(signal, details={"model_version_id": version_id, "items": len(scores), "worst": worst})
 
 

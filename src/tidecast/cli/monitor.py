@@ -147,9 +147,10 @@ def _sections(report: dict[str, Any], period: str) -> list[Section]:
         Section("worst items", report["worst_items"], (version, "item_id", "points")),
         Section(
             f"drift (version {drift['model_version_id']}, {counted(drift['items_compared'], 'item')})",
-            drift["items"],
+            # A reason's first word (a stop's whole sentence is in --json).
+            [{**row, "reason": str(row.get("reason") or "").split(":")[0] or None} for row in drift["items"]],
             ("item_id", "points", "score"),
-            ("level_shift", "volatility_ratio", "covariate_shift"),
+            ("reason", "level_shift", "volatility_ratio", "covariate_shift"),
         ),
     ]
 

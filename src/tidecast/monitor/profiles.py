@@ -29,7 +29,9 @@ class TrainingProfile:
     """Per item (the index): `scale` (MASE), `last` training timestamp, and the `mean` and
     `std` of the target and of each numeric covariate over the reference window (the last
     `reference_points` of the history; a covariate's on the rows with a target), columns
-    ``mean``, ``std``, ``<covariate>.mean``..."""
+    ``mean``, ``std``, ``<covariate>.mean``..., and ``zero_run``, the longest run of zero
+    targets in the window (how long the item went without a sale before: drift's measure of
+    a stop)."""
 
     items: pd.DataFrame
     covariates: tuple[str, ...]
@@ -56,6 +58,7 @@ def training_profile(
             "last": ordered.groupby(ITEM_ID, sort=True)[TIMESTAMP].max(),
             "mean": grouped[TARGET].mean(),
             "std": grouped[TARGET].std(ddof=0),
+            "zero_run": _longest_zero_run(tail),
         }
     )
     # A covariate's reference is read where the target was observed: actuals arrive with a
@@ -68,6 +71,19 @@ def training_profile(
         items[f"{column}.std"] = by_item.std(ddof=0)
     items.index = items.index.astype(str)
     return TrainingProfile(items, numeric, season_length, reference)
+
+
+def _longest_zero_run(tail: pd.DataFrame) -> pd.Series:
+    """Per item, the most observed targets in a row that were 0 (0 for an item with none);
+    rows without a target are skipped, neither breaking nor extending a run."""
+    observed = tail[tail[TARGET].notna()]
+    zero = observed[TARGET].to_numpy() == 0
+    item = observed[ITEM_ID].to_numpy(dtype=object)
+    new_item = np.r_[True, item[1:] != item[:-1]]
+    run = np.cumsum(~zero | new_item)  # one id per run of zeros (and per row that ends one)
+    runs = pd.Series(zero.astype(np.int64)).groupby([item, run]).sum()
+    longest = runs.groupby(level=0).max()
+    return longest.reindex(tail[ITEM_ID].unique(), fill_value=0).astype(np.int64)
 
 
 class ProfileCache:

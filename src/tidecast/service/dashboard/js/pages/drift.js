@@ -35,6 +35,8 @@ function draw(box, drift, endpoint, ctx) {
         { label: "Item", value: (i) => i.item_id },
         { label: "Score", value: (i) => num(i.score), num: true },
         { label: "", value: (i) => h("div", { class: "barcell" }, bar(i.score, max, i.score >= NOTABLE_SCORE)) },
+        // The largest signal, or a stop's whole sentence (every recent actual 0).
+        { label: "Reason", value: (i) => i.reason || "" },
         { label: "Level shift", value: (i) => num(i.level_shift), num: true },
         { label: "Volatility ratio", value: (i) => num(i.volatility_ratio), num: true, narrow: true },
         { label: "Covariate shift", value: (i) => num(i.covariate_shift), num: true, narrow: true },

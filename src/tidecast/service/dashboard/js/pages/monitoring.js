@@ -8,7 +8,7 @@
 //                realised_over_backtest}],
 //    over_time: [{model_version_id, period, points, wape, ...}], by_step: [...], worst_items: [...],
 //    drift: {model_version_id, recent_points, items_compared, mean_score,
-//            items: [{item_id, points, level_shift, volatility_ratio, covariate_shift, score}]}}
+//            items: [{item_id, points, level_shift, volatility_ratio, covariate_shift, score, reason}]}}
 
 import { ApiError, api, feature, path } from "../api.js";
 import { clear, empty, h } from "../dom.js";
