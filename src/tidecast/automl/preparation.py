@@ -20,7 +20,7 @@ from tidecast.data.arrays import SeriesArrays
 from tidecast.data.filling import EVERY, keeps_zero_runs
 from tidecast.data.frequency import check_horizon
 from tidecast.data.ingest import canonical_keys, check_option_columns, in_user_names, to_canonical
-from tidecast.data.io import READ_AS_TEXT, read_table
+from tidecast.data.io import READ_AS_TEXT, read_table, table_columns
 from tidecast.data.item_keys import (
     compose,
     id_strings,
@@ -107,7 +107,9 @@ class Preparer:
                 self.target_col,
                 *(c for cs in roles.values() for c in cs),
             ]
-            frame = read_table(data, text_columns=text_columns(self.item_col), only=used)
+            frame = read_table(
+                data, text_columns=text_columns(self.item_col), only=used, names=roles["static"]
+            )
         else:
             frame = data
         self.item_types = key_types(frame, self.item_col, frame.attrs.get(READ_AS_TEXT, ()))
@@ -183,8 +185,11 @@ class Preparer:
         """
         if self.static_cache is None:
             source = self.static_data
+            # every column but the key is an attribute: its "NA" is a name (`data.missing_text`)
             table = (
-                read_table(source, text_columns=text_columns(self.item_col))
+                read_table(
+                    source, text_columns=text_columns(self.item_col), names=table_columns(source) or ()
+                )
                 if isinstance(source, str | Path)
                 else source
             )

@@ -182,7 +182,8 @@ def _stage_inputs(
     if future_sql is not None:
         future = _query_result(future_sql, sql_url, folder / "_staging" / "future_query.parquet", sql_root)
     assert source is not None
-    staged = stage(source, folder / "_staging" / "input", item_col, chunk_rows=chunk_rows)
+    static = [str(c) for c in manifest["task"]["covariates"].get("static", ())]
+    staged = stage(source, folder / "_staging" / "input", item_col, chunk_rows=chunk_rows, names=static)
     columns = manifest["task"]["columns"]
     staged.require([str(columns["timestamp"]), str(columns["target"])], "the batch input")
     known = manifest["task"]["covariates"]["known"]

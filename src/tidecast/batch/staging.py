@@ -35,6 +35,7 @@ from tidecast.data.csv_files import scan_numbers, separator
 from tidecast.data.io import check_parts_columns, compression_of, display_path, resolve_files, table_kind
 from tidecast.data.item_keys import SEPARATOR, id_strings_arrow, item_parts, missing_name, text_columns
 from tidecast.data.locale_numbers import as_decimal_commas, decimal_commas, thousands_commas, undot
+from tidecast.data.missing_text import MISSING_SPELLINGS, null_missing_text
 from tidecast.errors import DataError
 
 MARKER = "_SUCCESS.json"
@@ -141,11 +142,15 @@ def stage(
     *,
     chunk_rows: int,
     n_chunks: int | None = None,
+    names: Sequence[str] = (),
 ) -> Staged:
     """Stage `source` into `folder` (reused when it already holds this input, chunked this way).
 
     `n_chunks` defaults to the input's rows over `chunk_rows`; pass the input's own chunk count
     to stage a companion table (future covariates) so its items land in the same chunks.
+    `names` are the model's static attributes: in a CSV their "NA" is a name, as the item
+    id's is (`data.missing_text`), and "NA" in the other columns is missing, as `read_table`
+    reads them.
     """
     if chunk_rows < 1:
         raise DataError(f"chunk_rows must be at least 1, got {chunk_rows}")
@@ -156,6 +161,7 @@ def stage(
         previous is not None
         and previous["inputs"] == fingerprint
         and previous["item_col"] == item_col
+        and previous.get("names", []) == list(names)
         and (
             previous["n_chunks"] == n_chunks if n_chunks is not None else previous["chunk_rows"] == chunk_rows
         )
@@ -179,7 +185,9 @@ def stage(
     dots = sorted({c for scan in scans for c in scan.thousands_dot_columns()})
     decimals = sorted({c for scan in scans for c in scan.decimal_comma_columns()} - set(dots))
     for file_index, path in enumerate(paths):
-        for batch_index, batch in enumerate(_batches(fs, path, label, item_col, text=[*dots, *decimals])):
+        for batch_index, batch in enumerate(
+            _batches(fs, path, label, item_col, text=[*dots, *decimals], names=names)
+        ):
             written, dropped = _write_buckets(
                 batch, item_col, n_chunks, staging, f"{file_index:05d}-{batch_index:06d}"
             )
@@ -191,6 +199,7 @@ def stage(
     marker = {
         "inputs": fingerprint,
         "item_col": item_col,
+        "names": list(names),
         "decimal_commas": any(sep != "," for sep in separators.values()),
         "thousands_commas": any(sep == "," for sep in separators.values()),
         "thousands_dots": dots,
@@ -240,7 +249,13 @@ def _count_rows(fs: Any, path: str, label: str, item_col: str) -> int:
 
 
 def _batches(
-    fs: Any, path: str, label: str, item_col: str, key_only: bool = False, text: Sequence[str] = ()
+    fs: Any,
+    path: str,
+    label: str,
+    item_col: str,
+    key_only: bool = False,
+    text: Sequence[str] = (),
+    names: Sequence[str] = (),
 ) -> Iterator[pa.RecordBatch]:
     """The file's record batches, item ids as strings (an item key of several columns joined,
     `data.item_keys`); `key_only` reads just the key's columns. Read errors name the file."""
@@ -251,7 +266,7 @@ def _batches(
         if table_kind(path) == "parquet":
             batches = _parquet_batches(fs, path, name, item_col, key_only)
         else:
-            batches = _csv_batches(fs, path, name, item_col, key_only, text)
+            batches = _csv_batches(fs, path, name, item_col, key_only, text, names)
         for batch in batches:
             yield _with_key(batch, item_col)
     except DataError:
@@ -270,11 +285,18 @@ def _parquet_batches(
 
 
 def _csv_batches(
-    fs: Any, path: str, name: str, item_col: str, key_only: bool, text: Sequence[str] = ()
+    fs: Any,
+    path: str,
+    name: str,
+    item_col: str,
+    key_only: bool,
+    text: Sequence[str] = (),
+    names: Sequence[str] = (),
 ) -> Iterator[pa.RecordBatch]:
     """Stream a CSV, its separator found as `read_table` finds it (`sniff_delimiter`); integer
     columns are read as floats, so a later block with a decimal or an empty cell does not
-    contradict the types inferred from the first block."""
+    contradict the types inferred from the first block. Missing text cells are those
+    `read_table` sees (`missing_text`): "NA" is an id in the key's columns and `names`."""
     compression = compression_of(path)
     parse = pacsv.ParseOptions(delimiter=_separator(fs, path))
     with fs.open(path, "rb", compression=compression) as handle:
@@ -284,7 +306,9 @@ def _csv_batches(
     key = _key_columns(header.names, item_col, name)
     types = {f.name: pa.float64() for f in header if pa.types.is_integer(f.type)}
     types.update(dict.fromkeys([*key, *(c for c in text if c in header.names)], pa.string()))
-    convert = pacsv.ConvertOptions(column_types=types, include_columns=key if key_only else None)
+    convert = pacsv.ConvertOptions(
+        column_types=types, include_columns=key if key_only else None, null_values=MISSING_SPELLINGS
+    )
     with fs.open(path, "rb", compression=compression) as handle:
         reader = pacsv.open_csv(
             handle,
@@ -292,7 +316,8 @@ def _csv_batches(
             parse_options=parse,
             convert_options=convert,
         )
-        yield from reader
+        for batch in reader:
+            yield null_missing_text(batch, [*key, *names])
 
 
 def _key_columns(names: list[str], item_col: str, name: str) -> list[str]:

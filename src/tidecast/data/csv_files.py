@@ -7,6 +7,8 @@ same decisions, so a file gives the same values to `train` and to `batch`:
   read as the table it is, not as one column;
 * named text columns (item ids) are parsed as text from the start (`csv_frame`): stores `01`
   and `1` stay two series;
+* "NA", "null" and "None" are names in the id columns and static attributes, missing in the
+  other columns (`missing_text`): item "NA" is Namibia, not a row without an item;
 * numbers are read as the spreadsheet that wrote them meant (`locale_numbers`): decimal commas
   and thousands dots where fields are not split by commas, thousands commas where they are,
   currency signs dropped.
@@ -20,9 +22,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from pandas._libs.parsers import STR_NA_VALUES
 
 from tidecast.data.locale_numbers import DotScan, decimal_commas, thousands_commas, undot
+from tidecast.data.missing_text import MISSING_SPELLINGS, null_missing_text
 
 SCAN_BLOCK_BYTES = 16 << 20
 
@@ -54,11 +56,12 @@ def read_csv_table(
     header: list[str],
     wanted: list[str] | None,
     text: list[str],
+    names: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The CSV's `wanted` columns (all of `header`: None), `text` ones as text, numbers per
-    its locale."""
+    its locale; "NA" is a name in `text` and `names` columns (`missing_text`)."""
     with fs.open(path, "rb", compression=compression) as handle:
-        frame = csv_frame(handle, wanted, text, sep)
+        frame = csv_frame(handle, wanted, text, sep, names=[*text, *names])
     if sep == ",":  # an English-locale export: "10,038.50" is ten thousand and more
         return thousands_commas(frame, skip=text)
     others = [c for c in header if c not in frame.columns and c not in text]
@@ -101,8 +104,11 @@ def _thousands_dots(
     return dots
 
 
-def csv_frame(handle: Any, wanted: list[str] | None, text: list[str], sep: str) -> pd.DataFrame:
-    """A CSV as pandas' pyarrow reader gives it, but `text` columns parsed as text.
+def csv_frame(
+    handle: Any, wanted: list[str] | None, text: list[str], sep: str, names: Sequence[str] = ()
+) -> pd.DataFrame:
+    """A CSV as pandas' pyarrow reader gives it, but `text` columns parsed as text and the
+    text cells of `names` columns missing only where empty (`missing_text`).
 
     pandas' pyarrow engine infers each column's type and only then applies `dtype`, so store
     ids "01" and "1" both became "1" in an all-numeric column. Here pyarrow reads them as
@@ -112,10 +118,11 @@ def csv_frame(handle: Any, wanted: list[str] | None, text: list[str], sep: str) 
     convert = pacsv.ConvertOptions(
         column_types=dict.fromkeys(text, pa.string()),
         include_columns=wanted,
-        null_values=sorted(STR_NA_VALUES),
-        strings_can_be_null=True,
+        null_values=MISSING_SPELLINGS,
+        strings_can_be_null=False,
     )
     table = pacsv.read_csv(handle, parse_options=pacsv.ParseOptions(delimiter=sep), convert_options=convert)
+    table = null_missing_text(table, names)
     schema = table.schema
     for i, kind in enumerate(schema.types):
         if pa.types.is_null(kind):
@@ -141,7 +148,7 @@ def scan_numbers(fs: Any, path: str, compression: str | None, sep: str, skip: Se
     convert = pacsv.ConvertOptions(
         column_types=dict.fromkeys(columns, pa.string()),
         include_columns=columns,
-        null_values=sorted(STR_NA_VALUES),
+        null_values=MISSING_SPELLINGS,
         strings_can_be_null=True,
     )
     with fs.open(path, "rb", compression=compression) as handle:

@@ -43,6 +43,7 @@ def read_table(
     *,
     text_columns: Sequence[str] = (),
     only: Sequence[str] | None = None,
+    names: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read one CSV/Parquet file, every such file in a folder (recursively), or a glob.
 
@@ -55,7 +56,8 @@ def read_table(
     inference would turn them into the number 7). `only` reads just those of its columns that a
     file has and skips the rest of the file's columns, leaving missing ones for validation to
     name: a wide file's unused text columns can cost more memory than everything the model
-    needs.
+    needs. In CSV files "NA", "null" and "None" are names in the `text_columns` and the
+    `names` columns (static attributes), missing values elsewhere (`missing_text`).
     """
     fs, paths, label = resolve_files(source)
     if len(paths) == 1 and fs.size(paths[0]) == 0:
@@ -64,7 +66,9 @@ def read_table(
     if not parts:
         raise DataError(f"{label} is empty: every file in it is empty")
     check_parts_columns(fs, parts, label)
-    frames = [_read_one(fs, path, display_path(fs, path), columns, text_columns, only) for path in parts]
+    frames = [
+        _read_one(fs, path, display_path(fs, path), columns, text_columns, only, names) for path in parts
+    ]
     frame = frames[0] if len(frames) == 1 else _stacked(frames)
     if len(frame) == 0:
         raise DataError(f"{label} is empty: it has a header but no rows")
@@ -173,11 +177,12 @@ def _read_one(
     columns: Sequence[str] | None,
     text_columns: Sequence[str],
     only: Sequence[str] | None = None,
+    names: Sequence[str] = (),
 ) -> pd.DataFrame:
     with _naming(name):
         if table_kind(path) == "parquet":
             return _read_parquet(fs, path, name, columns, only)
-        return _read_csv(fs, path, name, columns, text_columns, only)
+        return _read_csv(fs, path, name, columns, text_columns, only, names)
 
 
 @contextmanager
@@ -213,13 +218,17 @@ def _read_csv(
     columns: Sequence[str] | None,
     text_columns: Sequence[str],
     only: Sequence[str] | None = None,
+    names: Sequence[str] = (),
 ) -> pd.DataFrame:
     compression = compression_of(path)
     sep = separator(fs, path, compression)
     header = _csv_header(fs, path, compression, sep)
     _check_columns(header, columns, name)
     text = [c for c in text_columns if c in header]
-    frame = read_csv_table(fs, path, compression, sep, header, _wanted(header, columns, only), text)
+    wanted = _wanted(header, columns, only)
+    frame = read_csv_table(
+        fs, path, compression, sep, header, wanted, text, [c for c in names if c in header]
+    )
     frame.attrs[SOURCE_COLUMNS] = header
     frame.attrs[READ_AS_TEXT] = text
     return frame

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tidecast.data.io import read_table
 from tidecast.data.item_keys import compose, id_strings, item_parts, missing_name, text_columns
+from tidecast.data.missing_text import read_csv_names
 from tidecast.data.schema import ITEM_ID, TIMESTAMP
 from tidecast.data.timestamps import TimestampFormatError, parse_timestamp_text, without_time_zone
 from tidecast.errors import DataError
@@ -204,7 +205,7 @@ def parse_upload(body: bytes, content_type: str, item_col: str = ITEM_ID) -> pd.
     try:
         if "parquet" in content_type or body[:4] == b"PAR1":
             return pd.read_parquet(io.BytesIO(body))
-        return pd.read_csv(io.BytesIO(body), dtype=dict.fromkeys(text_columns(item_col), str))
+        return read_csv_names(body, text_columns(item_col), text_columns(item_col))
     except Exception as exc:  # the readers raise many types for a broken upload
         raise DataError(f"the upload is not a readable CSV or Parquet table: {exc}") from None
 

@@ -26,6 +26,7 @@ from tidecast.automl.artifact import HISTORY, MANIFEST, stored_plan
 from tidecast.automl.selection import ENSEMBLE
 from tidecast.data.ingest import from_canonical
 from tidecast.data.item_keys import compose, id_strings, text_columns
+from tidecast.data.missing_text import read_csv_names
 from tidecast.data.schema import ITEM_ID, TARGET, TIMESTAMP
 from tidecast.errors import DataError
 from tidecast.reports.explanations import EXPLANATIONS, IMPORTANCE
@@ -92,8 +93,10 @@ def _item_name(renames: dict[str, str]) -> str:
 
 
 def _read(path: Path, renames: dict[str, str]) -> pd.DataFrame:
-    """An output CSV of the run, its item columns as text (store "01" stays "01")."""
-    return pd.read_csv(path, dtype=dict.fromkeys(text_columns(_item_name(renames)), str))
+    """An output CSV of the run, its item columns as text (store "01" stays "01", item "NA"
+    stays "NA": `data.missing_text`)."""
+    ids = text_columns(_item_name(renames))
+    return read_csv_names(path, ids, ids)
 
 
 def _canonical(frame: pd.DataFrame, renames: dict[str, str]) -> pd.DataFrame:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast.data.item_keys import SEPARATOR
+from tidecast.data.missing_text import read_csv_names
 from tidecast.data.schema import quantile_column
 from tidecast.service.answers import forecast
 from tidecast.service.predictor import LoadedModel
@@ -55,11 +56,12 @@ def invoke_csv(model: LoadedModel, body: bytes | str, limits: Limits = DEFAULT_L
 
 
 def _rows(model: LoadedModel, text: str) -> list[dict[str, Any]]:
-    """The CSV's rows as JSON-like history rows: ids and timestamps as text, empty cells None."""
+    """The CSV's rows as JSON-like history rows: ids and timestamps as text, empty cells None
+    ("NA" an id and a static attribute's category, missing elsewhere: `data.missing_text`)."""
     spec = model.forecaster.spec_
     text_columns = [*model.item_parts, spec.timestamp_col]
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=dict.fromkeys(text_columns, str), keep_default_na=True)
+        frame = read_csv_names(text.encode(), text_columns, [*model.item_parts, *spec.static_columns])
     except (ValueError, pd.errors.ParserError) as exc:  # EmptyDataError is a ValueError
         raise invalid("body", f"not a CSV of history rows: {str(exc).splitlines()[0]}") from None
     missing = [c for c in (*text_columns, spec.target_col) if c not in frame.columns]
