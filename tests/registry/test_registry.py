@@ -202,7 +202,7 @@ def test_when_the_previous_version_cannot_load_then_rollback_changes_nothing(
     registry.approve("sales", 2)
     serve(registry, {"shop": 2})
 
-    def refuse(plan: object) -> None:  # the service loading the endpoints' models, failing
+    def refuse(plan: object, forecaster: object) -> None:  # the service readying the endpoints, failing
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):

@@ -304,7 +304,7 @@ def test_when_the_previous_version_cannot_load_then_an_http_rollback_changes_not
     deployments = client.app.state.service.deployments  # type: ignore[attr-defined]
     real_load = deployments._load
 
-    def failing_load(name: str, version: Any) -> LoadedModel:
+    def failing_load(name: str, version: Any, forecaster: Any = None) -> LoadedModel:
         raise Problem(422, "Model cannot be loaded", "disk full")
 
     monkeypatch.setattr(deployments, "_load", failing_load)

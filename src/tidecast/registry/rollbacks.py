@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +19,9 @@ from tidecast.registry.columns import utcnow
 from tidecast.registry.errors import Conflict
 from tidecast.registry.schema import Endpoint, ModelVersion
 from tidecast.registry.statuses import ModelStatus
+
+if TYPE_CHECKING:  # the model catalog imports statsforecast and dask: loaded on first use
+    from tidecast.automl.forecaster import AutoForecaster
 
 
 @dataclass(frozen=True)
@@ -42,14 +46,15 @@ class Rollbacks:
         self,
         group: str,
         redeploy: bool = True,
-        prepare: Callable[[Rollback], None] | None = None,
+        prepare: Callable[[Rollback, AutoForecaster], None] | None = None,
         from_version: int | None = None,
     ) -> Rollback:
         """Reject the latest approved version so the previous approved one becomes current and,
         with `redeploy`, point the endpoints serving the rejected version at the current one.
 
         Nothing changes unless the current version's model loads (Conflict otherwise) and
-        `prepare(plan)` returns (the service loads the endpoints' models there); then the
+        `prepare(plan, forecaster)` returns (the service readies the endpoints' models there,
+        from that one forecaster: the folder is read once, not again per endpoint); then the
         rejection and the endpoints' move are one transaction. A concurrent change to the
         versions or endpoints in between is a Conflict, with nothing changed.
 
@@ -57,9 +62,11 @@ class Rollbacks:
         latest approved one, the rollback is a Conflict and nothing changes. Without it, two
         rollbacks sent at once (a double click) rejected two versions, the second a good one."""
         plan = self._rollback_plan(group, redeploy, from_version)
-        self.check_loadable(plan.current, f"cannot roll back {group} to version {plan.current.version}")
+        forecaster = self.check_loadable(
+            plan.current, f"cannot roll back {group} to version {plan.current.version}"
+        )
         if prepare is not None:
-            prepare(plan)
+            prepare(plan, forecaster)
         with self.sessions.begin() as session:
             latest, previous = self._rollback_pair(session, group, from_version)
             moved = self._serving(session, latest) if redeploy else []
@@ -118,15 +125,15 @@ class Rollbacks:
             )
         )
 
-    def check_loadable(self, version: ModelVersion, action: str) -> None:
-        """Conflict, saying `action` is refused and why, unless `version`'s model folder is in the
-        store, unaltered, and opens."""
+    def check_loadable(self, version: ModelVersion, action: str) -> AutoForecaster:
+        """`version`'s model, loaded; Conflict, saying `action` is refused and why, unless its
+        folder is in the store, unaltered, and opens."""
         # Loaded here, not at import: the model catalog imports statsforecast and dask, which the
         # command line's start and the registry's other work never need (`tests/automl/test_options.py`).
         from tidecast.automl.forecaster import AutoForecaster
 
         try:
-            AutoForecaster.load(self.model_path(version), manifest_digest=version.manifest_digest)
+            return AutoForecaster.load(self.model_path(version), manifest_digest=version.manifest_digest)
         except (TidecastError, OSError, ValueError) as exc:
             raise Conflict(
                 f"{action}: its model cannot be loaded ({exc}); nothing was changed. Restore its "

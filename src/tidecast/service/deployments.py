@@ -102,10 +102,17 @@ class Deployments:
         log.info("endpoint %s now serves %s version %d", name, group, found.version)
         return self.describe(name), created
 
-    def _load(self, name: str, version: ModelVersion) -> LoadedModel:
+    def _load(
+        self, name: str, version: ModelVersion, forecaster: AutoForecaster | None = None
+    ) -> LoadedModel:
+        """`version` ready to serve at `name`: read from its folder, or served from `forecaster`,
+        that version's model already read (a rollback's, read once for all its endpoints)."""
         try:
             folder = self.registry.model_path(version)  # refuses a folder altered since registration
-            loaded = LoadedModel.load(folder, name, manifest_digest=version.manifest_digest)
+            if forecaster is not None:
+                loaded = LoadedModel(forecaster, folder, name)
+            else:
+                loaded = LoadedModel.load(folder, name, manifest_digest=version.manifest_digest)
         except (ModelError, OSError, ValueError, NotFound) as exc:  # NotFound: its folder is gone
             raise Problem(
                 422,
@@ -114,7 +121,8 @@ class Deployments:
                 type_=TYPE_BASE + "model-load-failed",
                 field="version",
             ) from None
-        self.metrics.observe_load(name, loaded.load_seconds)
+        if forecaster is None:  # a load time is a read of the folder
+            self.metrics.observe_load(name, loaded.load_seconds)
         if self.forecast_log is not None:  # before warming: the warmed forecasts are logged too
             loaded.observer = self.forecast_log.observer(
                 Origin(ForecastSource.ENDPOINT, name, version.id, loaded.frequency, loaded.quantiles)
@@ -155,12 +163,14 @@ class Deployments:
 
     def rollback(self, group: str, redeploy: bool = True, from_version: int | None = None) -> Rollback:
         """`Registry.rollback` with the moved endpoints' models loaded before anything changes
-        and swapped in once the registry has committed; a model that cannot load changes nothing."""
+        and swapped in once the registry has committed; a model that cannot load changes nothing.
+        The registry reads the model once (its check that it opens) and every moved endpoint
+        serves that forecaster: each has its own cache and forecast log."""
         loaded: dict[str, LoadedModel] = {}
 
-        def load(plan: Rollback) -> None:
+        def load(plan: Rollback, forecaster: AutoForecaster) -> None:
             for name in plan.endpoints:
-                loaded[name] = self._load(name, plan.current)
+                loaded[name] = self._load(name, plan.current, forecaster)
 
         with self._lock:
             done = self.registry.rollback(group, redeploy, prepare=load, from_version=from_version)
