@@ -50,7 +50,12 @@ def _with_monitor(action: Callable[[Monitor], T]) -> T:
         raise fail(str(exc), 1) from None
 
 
-@actuals_app.command("ingest")
+@actuals_app.command(
+    "ingest",
+    help="Load actuals from FILE: idempotent (a row loaded twice counts once; a changed value replaces "
+    "the old one and the change is logged). Further numeric columns are covariates. The columns may be "
+    "named as in the training file (--item-col, --timestamp-col, --value-col).",
+)
 def ingest(
     file: Annotated[
         Path, typer.Argument(help="CSV or Parquet file (or folder) of item_id, timestamp, value")
@@ -68,9 +73,6 @@ def ingest(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
-    """Load actuals from FILE: idempotent (a row loaded twice counts once; a changed value
-    replaces the old one and the change is logged). Further numeric columns are covariates.
-    The columns may be named as in the training file (--item-col, --timestamp-col, --value-col)."""
     frame, duplicates = guard(lambda: read_actuals(file, date_format, item_col, timestamp_col, value_col))
 
     result = _with_monitor(lambda m: ingest_actuals(m.registry.sessions, frame, duplicates))
