@@ -10,10 +10,14 @@ at once are kept apart by the (group, version) unique constraint and a retry.
 
 Approval follows SageMaker's model registry: a new version is PendingManualApproval; it can be
 Approved or Rejected, an Approved one withdrawn (Rejected) and a Rejected one re-approved.
-`latest_approved` is the highest approved version number, which is what endpoints serve;
-`rollback` rejects it so the previous approved version takes over, and moves the endpoints
-that served it to that version in the same transaction, once the version has been loaded. State changes are
-conditional updates, so of two concurrent changes one wins and the other gets a Conflict.
+`latest_approved` is the highest approved version number: what a deploy that names no version
+takes. An endpoint serves the version it was deployed with (its row pins a version id, see
+`endpoint_version`): approving a newer version does not move it, nor does rejecting the one it
+serves. It moves when it is deployed again, when a challenger is promoted over it, or when
+`rollback` rejects the latest approved version it serves: the previous approved version takes
+over, and the endpoints that served the rejected one move to it in the same transaction, once
+its model has loaded. State changes are conditional updates, so of two concurrent changes one
+wins and the other gets a Conflict.
 """
 
 from __future__ import annotations
@@ -230,7 +234,7 @@ class Registry(Rollbacks):
             return found
 
     def latest_approved(self, group: str) -> ModelVersion:
-        """The highest approved version: what an endpoint following the group serves.
+        """The highest approved version: what a deploy that names no version serves.
 
         Raises NotFound when the group is unknown or has no approved version."""
         with self.sessions() as session:
