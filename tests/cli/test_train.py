@@ -152,3 +152,20 @@ def test_when_model_params_name_a_models_option_then_train_passes_it_to_that_mod
     result = train(str(files["iso"]), "--model-params", params, "--out", str(tmp_path / "r"))
     assert result.exit_code == 0, result.output
     assert seen == {"LightGBM": {"monotone_covariates": {"promo": 1}}}
+
+
+def test_when_a_future_query_lacks_a_known_covariate_then_batch_exits_2_before_staging(files, tmp_path):
+    """A `--future` query was run and the input staged before the missing column was found."""
+    pytest.importorskip("duckdb")
+    run = tmp_path / "run"
+    known = ["--known-covariates", "promo", "--future", str(files["future"])]
+    assert train(str(files["iso"]), *known, "--out", str(run)).exit_code == 0
+    query = f"SELECT item_id, timestamp FROM '{files['future']}'"
+    result = runner.invoke(
+        app,
+        ["batch", "--model", str(run), "--input", str(files["iso"]), "--future", query, "--output",
+         str(tmp_path / "b"), "--jobs", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "no column(s) ['promo']" in result.output and "staging" not in result.output
+    assert not (tmp_path / "b" / "_staging").exists()

@@ -200,8 +200,9 @@ def test_when_a_job_reads_its_future_by_sql_then_it_trains_as_with_the_future_fi
         ({"future_sql": "SELECT * FROM '{root}/../outside.csv'"}, "outside.csv', outside the data root"),
         ({"future_sql": "SELECT promotion FROM '{root}/future.csv'"}, "no column ['item_id', 'timestamp']"),
         ({"future_sql": "SELECT * FROM '{root}/future.csv'", "future": "future.csv"}, "not both"),
+        ({"future_sql": "SELECT item_id, timestamp FROM '{root}/future.csv'"}, "no column ['promotion']"),
     ],
-    ids=["outside", "missing-columns", "both"],
+    ids=["outside", "missing-columns", "both", "missing-known-covariate"],
 )
 def test_when_a_future_query_cannot_serve_then_submission_is_a_422_naming_it(
     service: Service, extra: dict[str, str], message: str
@@ -235,3 +236,7 @@ def test_when_a_batch_reads_its_future_by_sql_then_it_forecasts_as_with_the_futu
     }
     refused = service.call("POST", "/v1/batch", json=outside)
     assert refused.status_code == 422 and refused.json()["field"] == "future_sql", refused.text
+    lacking = {**model, "future_sql": f"SELECT item_id, timestamp FROM '{root}/future.csv'"}
+    refused = service.call("POST", "/v1/batch", json=lacking)
+    assert refused.status_code == 422 and refused.json()["field"] == "future_sql", refused.text
+    assert "no column(s) ['promotion']" in refused.json()["detail"], refused.text

@@ -37,6 +37,7 @@ import pandas as pd
 from tidecast.automl.artifact import read_manifest
 from tidecast.batch.chunk import FORECASTS, BatchPlan, ChunkRecord, one_key_type, write_json
 from tidecast.batch.executors import execute
+from tidecast.batch.future_check import check_future
 from tidecast.batch.staging import Staged, input_fingerprint, stage
 from tidecast.data.item_keys import split
 from tidecast.errors import ConfigError
@@ -104,6 +105,8 @@ def run_batch(
     emit = progress or (lambda event: None)
     started = time.monotonic()
     manifest = read_manifest(model)
+    if manifest["task"]["covariates"]["known"]:  # from the header or the bound query, before any row
+        check_future(manifest["task"], future, future_sql, sql_url, sql_root)
     item_col = str(manifest["task"]["columns"]["item"])
     folder = Path(output)
     identity = {

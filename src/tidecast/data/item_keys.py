@@ -131,6 +131,16 @@ def missing_name(column: str, available: Sequence[str]) -> str:
     return f"{column} (lacking {', '.join(lacking)})"
 
 
+def lacking(needed: Sequence[str], available: Sequence[str]) -> list[str]:
+    """Those of the columns `needed` that `available` lacks, as errors name them
+    (`missing_name`); an item key made of several columns is there when all its parts are."""
+    return [
+        missing_name(c, available)
+        for c in needed
+        if c not in available and not all(p in available for p in item_parts(c))
+    ]
+
+
 def text_columns(item_col: str) -> list[str]:
     """The columns to read as text for this key: the key's name and its parts."""
     return list(dict.fromkeys([item_col, *item_parts(item_col)]))

@@ -273,6 +273,24 @@ def batch_model_version(request: BatchRequest, registry: _Registry) -> ModelVers
         raise JobConfigError([{"loc": (field,), "msg": str(exc)}]) from None
 
 
+def check_batch_future(request: BatchRequest, version: ModelVersion, settings: _Settings) -> None:
+    """A `JobConfigError` on `future` or `future_sql` when the future covariates lack a column
+    the model `version` needs (its known covariates, the item and the time), found from the
+    file's header or the bound query (`batch.future_check`), as the worker would find it after
+    staging the whole input."""
+    from tidecast.batch.future_check import check_future
+    from tidecast.errors import TidecastError
+
+    task = version.config
+    if "columns" not in task or not task.get("covariates", {}).get("known"):
+        return
+    try:
+        check_future(task, request.future, request.future_sql, root=settings.location_policy().s3_root)
+    except TidecastError as exc:
+        field = "future_sql" if request.future_sql is not None else "future"
+        raise JobConfigError([{"loc": (field,), "msg": str(exc)}]) from None
+
+
 # ---- the run -------------------------------------------------------------------------------
 def run_batch_job(
     request: BatchRequest,

@@ -74,6 +74,7 @@ def parse_job_body(body: Any, settings: _Settings | None = None, *, check_exists
         check_locations_exist(request, locs)
         check_output_writable(request, locs)
         check_data_columns(request, locs)
+        check_future_file(request, locs)
         if request.sql is not None:
             check_query(request, data_root_of(settings))
         if request.future_sql is not None:
@@ -90,8 +91,9 @@ def data_root_of(settings: Any) -> Path | None:
 def check_query(request: JobRequest, root: Path | None, field: str = "sql") -> None:
     """Bind the request's query `field` (`sql`, or `future_sql`) as the worker will run it
     (confined to `data_root` when there is one, see `data_root_of`) and check it returns the item
-    and timestamp columns, and the target for the data; a `JobConfigError` on `field` otherwise.
-    Binding reads the files' schemas, not their rows."""
+    and timestamp columns, and the target for the data or the known covariates for the future;
+    a `JobConfigError` on `field` otherwise. Binding reads the files' schemas, not their rows."""
+    from tidecast.data.item_keys import lacking
     from tidecast.data.sql_io import sql_columns
     from tidecast.errors import TidecastError
 
@@ -101,25 +103,50 @@ def check_query(request: JobRequest, root: Path | None, field: str = "sql") -> N
         columns = sql_columns(query, root=root)
     except TidecastError as exc:
         raise JobConfigError([{"loc": (field,), "msg": str(exc)}]) from None
-    missing = missing_roles(request, columns, with_target=field != "future_sql")
+    if field == "future_sql":  # the future needs every known covariate, as a `future` file does
+        missing = lacking(future_needs(request), columns)
+    else:
+        missing = missing_roles(request, columns)
     if missing:
         raise JobConfigError(
             [{"loc": (field,), "msg": f"the SQL query returns no column {missing}; it returns {columns}"}]
         )
 
 
-def missing_roles(request: JobRequest, columns: list[str], *, with_target: bool = True) -> list[str]:
-    """The item, timestamp (and target) columns of `request` that `columns` lack, each as the
+def future_needs(request: JobRequest) -> list[str]:
+    """The columns the request's future covariates need: the item, the time and every known
+    covariate."""
+    return [request.columns.item, request.columns.timestamp, *request.covariates.known]
+
+
+def check_future_file(request: JobRequest, locs: Mapping[str, Loc]) -> None:
+    """A `JobConfigError` on the future's location when its files (local ones, by their headers)
+    lack a column `future_needs`, as a `future_sql` query lacking it is refused (`check_query`):
+    found by the worker, it failed the job after the data had been read and checked."""
+    from tidecast.data.io import table_columns
+    from tidecast.data.item_keys import lacking
+    from tidecast.errors import DataError
+
+    if request.future is None or not _is_local(request.future) or not request.covariates.known:
+        return
+    loc = locs.get("future", ("future",))
+    try:
+        columns = table_columns(request.future)
+    except DataError as exc:
+        raise JobConfigError([{"loc": loc, "msg": str(exc)}]) from None
+    missing = [] if columns is None else lacking(future_needs(request), columns)
+    if columns is not None and missing:
+        msg = f"the future covariates lack column(s) {missing}; their columns are {columns}"
+        raise JobConfigError([{"loc": loc, "msg": msg}])
+
+
+def missing_roles(request: JobRequest, columns: list[str]) -> list[str]:
+    """The item, timestamp and target columns of `request` that `columns` lack, each as the
     user named it (an item key of several columns, e.g. "Store,Dept", by its missing parts)."""
-    from tidecast.data.item_keys import item_parts, missing_name
+    from tidecast.data.item_keys import lacking
 
     roles = request.columns
-    needed = (roles.item, roles.timestamp, *([roles.target] if with_target else []))
-    return [
-        missing_name(c, columns)
-        for c in needed
-        if c not in columns and not all(p in columns for p in item_parts(c))
-    ]
+    return lacking([roles.item, roles.timestamp, roles.target], columns)
 
 
 def check_data_columns(request: JobRequest, locs: Mapping[str, Loc]) -> None:

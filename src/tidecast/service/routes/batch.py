@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from tidecast.jobs.batch import BatchRequest, batch_model_version, parse_batch_body
+from tidecast.jobs.batch import BatchRequest, batch_model_version, check_batch_future, parse_batch_body
 from tidecast.registry.columns import new_job_id
 from tidecast.registry.errors import NotFound
 from tidecast.registry.statuses import JobKind
@@ -36,6 +36,7 @@ async def create_batch(request: Request, state: StateDep) -> JSONResponse:
     job_id = new_job_id()
     batch = await run_in_threadpool(parse_batch_body, body, state.settings, job_id)
     version = await run_in_threadpool(batch_model_version, batch, state.registry)
+    await run_in_threadpool(check_batch_future, batch, version, state.settings)
     job = await run_in_threadpool(state.jobs.create_batch, batch, version.id, job_id)
     return JSONResponse(
         job_out(state.registry, job), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"}
