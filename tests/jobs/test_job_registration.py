@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -22,6 +23,7 @@ import tidecast.jobs.worker as worker
 from tidecast.jobs.store import JobStore
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.db import Database
+from tidecast.registry.orphans import ORPHAN_GRACE_SECONDS, sweep_orphan_folders
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import ModelGroup, ModelVersion
 from tidecast.registry.settings import ServiceSettings
@@ -73,6 +75,33 @@ def test_when_the_worker_is_killed_between_registering_and_completing_then_no_ve
     assert recovered.id == job.id and recovered.status is JobStatus.FAILED
     assert recovered.model_version_id is None
     assert versions(database) == 0
+
+
+@pytest.mark.timeout(240)
+def test_when_a_killed_worker_left_its_model_folder_unregistered_then_the_next_worker_sweeps_it(
+    database_url: str, database: Database, tmp_path: Path, model_folder: Path
+) -> None:
+    """The copy outlived the kill: a folder no row references. A worker starting removes it
+    once nothing under it was written for the grace period, and leaves a registered one."""
+    store = JobStore(database.sessions)
+    store.create(demo_request(tmp_path, models=["Naive"]))
+    env = worker_env(database_url, tmp_path)
+    process = start_worker(env, main=("-c", KILLED_BEFORE_COMMIT))
+    output, _ = process.communicate(timeout=200)
+    assert process.returncode == -signal.SIGKILL, output
+    artifacts = ArtifactStore(str(tmp_path / "artifacts"))
+    [orphan] = [p.parent for p in (tmp_path / "artifacts" / "models").rglob("manifest.json")]
+    kept = Registry(database.sessions, artifacts).register("kept", model_folder)
+    assert sweep_orphan_folders(database.sessions, artifacts) == []  # written moments ago
+    hours_ago = time.time() - 2 * ORPHAN_GRACE_SECONDS
+    for path in (tmp_path / "artifacts" / "models").rglob("*"):
+        os.utime(path, (hours_ago, hours_ago))
+    store.recover_orphans()
+    started = start_worker(env, "--once")
+    output, _ = started.communicate(timeout=120)
+    assert started.returncode == 0, output
+    assert not orphan.exists()
+    assert artifacts.exists(kept.artifact_uri) and versions(database) == 1
 
 
 @pytest.fixture

@@ -24,8 +24,9 @@ needs the worker alive to do it, which a killed one is not. Reconciling at the n
 (reject versions whose job failed) runs after other processes may already have approved,
 deployed or pinned a batch to the version, and then it must either break them or leave the
 inconsistency. One commit leaves nothing to reconcile. What a kill can still leave is the
-copied folder in the artifact store with no row pointing at it: storage, never a model anyone
-can list, load or deploy.
+copied folder in the artifact store with no row pointing at it: never a model anyone can list,
+load or deploy, and removed by the next worker to start once it is an hour old
+(`registry.orphans`).
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ from tidecast.jobs.store import JobStore, one_line
 from tidecast.monitor.forecast_log import Origin, log_produced
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.errors import Conflict
+from tidecast.registry.orphans import sweep_at_start
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import Job
 from tidecast.registry.settings import ServiceSettings
@@ -303,6 +304,7 @@ def run_worker(
     database = Database.from_url(settings.database_url)
     store = JobStore(database.sessions)
     registry = Registry(database.sessions, ArtifactStore(settings.artifact_url, cache_dir=settings.cache_dir))
+    sweep_at_start(registry.sessions, registry.artifacts)  # what a killed worker left unregistered
     stop = stop_event if stop_event is not None else threading.Event()
     pid, host = os.getpid(), socket.gethostname()
     ran = 0
