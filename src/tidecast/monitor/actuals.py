@@ -204,10 +204,14 @@ def parse_upload(body: bytes, content_type: str, item_col: str = ITEM_ID) -> pd.
     """An uploaded CSV or Parquet body as a raw frame (validated by `actuals_frame`)."""
     try:
         if "parquet" in content_type or body[:4] == b"PAR1":
-            return pd.read_parquet(io.BytesIO(body))
-        return read_csv_names(body, text_columns(item_col), text_columns(item_col))
+            frame = pd.read_parquet(io.BytesIO(body))
+        else:
+            frame = read_csv_names(body, text_columns(item_col), text_columns(item_col))
     except Exception as exc:  # the readers raise many types for a broken upload
         raise DataError(f"the upload is not a readable CSV or Parquet table: {exc}") from None
+    if frame.empty:  # as the CLI refuses such a file: a 200 that loaded nothing hid a broken export
+        raise DataError("the upload is empty: it has a header but no rows")
+    return frame
 
 
 # ---- ingest ------------------------------------------------------------------------------
