@@ -72,3 +72,19 @@ def test_when_an_item_was_served_by_two_versions_then_each_worst_item_row_names_
         ["12", "17|42"],
         ["13", "17|42"],
     ]
+
+
+def test_when_item_ids_share_a_long_prefix_then_the_tables_name_each_item_in_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = ["electronics_headphones_Central", "electronics_headphones_East"]
+    worst = [{"model_version_id": 12, "item_id": item, "points": 7, **METRICS} for item in ids]
+    drift_items = [{"item_id": item, "points": 7, "score": 2.5, "level_shift": 2.5} for item in ids]
+    report = REPORT | {"worst_items": worst, "drift": REPORT["drift"] | {"items": drift_items}}
+    monkeypatch.setattr(monitor_cli, "_with_monitor", lambda action: report)
+    monkeypatch.setattr(monitor_cli.out, "width", 80)
+    with monitor_cli.out.capture() as captured:
+        monitor_cli.monitor("shop", period="W", items=10, as_json=False)
+    text = captured.get()
+    assert all(text.count(item) == 2 for item in ids)  # worst items and drift
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80

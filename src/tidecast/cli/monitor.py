@@ -197,5 +197,6 @@ def _cell(value: Any) -> str:
         return f"{value['metric']} {_cell(value.get('score'))}" if value.get("metric") else "–"
     if isinstance(value, float):
         return f"{value:.4g}"
-    # A period is a day; item ids as before, cut to the width of a timestamp.
-    return str(value).removesuffix("T00:00:00")[:19]
+    # A period is a day. Item ids in full: ids cut to a common prefix named no item
+    # ("electronics_headpho" for four of the demo's); a long id leaves out metrics instead.
+    return str(value).removesuffix("T00:00:00")
