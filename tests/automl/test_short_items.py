@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from tidecast.automl.forecaster import AutoForecaster
-from tidecast.automl.short_items import PEER_ITEMS, peer_profiles, prior_steps, short_items
+from tidecast.automl.peer_reference import prior_steps
+from tidecast.automl.short_items import PEER_ITEMS, peer_profiles, short_items
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP
 
@@ -119,7 +120,8 @@ def test_when_a_short_item_sold_on_promotion_then_its_level_and_days_take_the_pr
 def test_when_a_new_item_launched_on_promotion_then_the_automl_forecasts_its_ordinary_days_at_its_base():
     """End to end: six peers sell 100 a day, 200 every seventh day on promotion; a new item
     sold 120 on its one day, a promotion day of its own (base 60). Its ordinary days ahead are
-    forecast near 60 and its promotion day near 120, not 120 and 240."""
+    forecast near 60 and its promotion day near 120, not 120 and 240. The fit is given the
+    future: its peers' forecasts are taken then (`automl.peer_reference`)."""
     days = pd.date_range("2024-01-01", periods=63, freq="D")
     rows = []
     for k in range(6):
@@ -141,7 +143,7 @@ def test_when_a_new_item_launched_on_promotion_then_the_automl_forecasts_its_ord
     )
     auto = AutoForecaster(
         horizon=7, models=["LightGBM"], known_covariates=["promo"], static_columns=["category"], n_jobs=1
-    ).fit(data)
+    ).fit(data, future=future)
     got = auto.predict(future=future)
     new = got[got[ITEM_ID] == "new"].sort_values(TIMESTAMP)
     assert got.attrs[PEER_ITEMS] == ["new"]

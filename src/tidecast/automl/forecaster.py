@@ -32,10 +32,12 @@ from tidecast.automl.fit_report import FitReport
 from tidecast.automl.fitted_results import FittedResults
 from tidecast.automl.forecast_plan import kept_plan
 from tidecast.automl.options import OPTIONS, check_options
+from tidecast.automl.peer_reference import PeerReference
 from tidecast.automl.prediction import ensemble_forecast
 from tidecast.automl.prepares_data import PreparesData
 from tidecast.automl.presets import get_preset
 from tidecast.automl.search import FALLBACK_MODEL  # noqa: F401  (re-exported)
+from tidecast.automl.training_peers import training_peers
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import check_horizon, season_length
 from tidecast.data.ingest import from_canonical
@@ -86,6 +88,8 @@ class AutoForecaster(PreparesData, FittedResults):
     fallbacks_in_mix_: bool = False  # `selection.naive_is_competitive`; False for older models
     # The known covariates the stored history's forecast used (`forecast_plan`); older: none.
     forecast_future_: pd.DataFrame | None = None
+    # The peers of short items (`peer_reference`); older models take them from each call.
+    peer_reference_: PeerReference | None = None
 
     def __init__(
         self,
@@ -191,11 +195,16 @@ class AutoForecaster(PreparesData, FittedResults):
         started = time.monotonic()
         deadline = started + self.time_limit if self.time_limit else None
         emit = progress or (lambda event: None)
-        arrays, spec, weights = self._search(data, emit, started, deadline, future, will_forecast)
+        arrays, spec, weights, plan = self._search(data, emit, started, deadline, future, will_forecast)
         emit({"stage": "refit", "models": list(weights)})
         t_refit = time.monotonic()
         self.members_ = search.refit(self, arrays, spec, weights, self.report_, deadline)
         self.report_.timings["refit_seconds"] = time.monotonic() - t_refit
+        t_peers = time.monotonic()
+        self.peer_reference_ = training_peers(self, arrays, plan)
+        if self.peer_reference_.items.empty and arrays.static is not None and not arrays.static.empty:
+            self.report_.notes.append(self.peer_reference_.note)
+        self.report_.timings["peers_seconds"] = time.monotonic() - t_peers
         self.report_.timings["total_seconds"] = time.monotonic() - started
         emit({"stage": "done"})
         return self
@@ -216,8 +225,9 @@ class AutoForecaster(PreparesData, FittedResults):
         deadline: float | None,
         future: pd.DataFrame | str | Path | None = None,
         will_forecast: bool = False,
-    ) -> tuple[SeriesArrays, DatasetSpec, dict[str, float]]:
-        """Prepare, backtest and choose; the prepared panel's arrays, its spec and the weights."""
+    ) -> tuple[SeriesArrays, DatasetSpec, dict[str, float], pd.DataFrame | None]:
+        """Prepare, backtest and choose; the prepared panel's arrays, its spec, the weights and
+        the known covariates' plan it was given (None when it read none)."""
         quantiles, names, n_windows = self._check_config()
         report = FitReport()
         emit({"stage": "prepare"})
@@ -273,7 +283,7 @@ class AutoForecaster(PreparesData, FittedResults):
         self.history_ = panel
         report.backtest_points = backtest_points(window_data)
         self.report_ = report
-        return arrays, spec, weights
+        return arrays, spec, weights, checked
 
     def _backtest(
         self,
@@ -342,6 +352,7 @@ class AutoForecaster(PreparesData, FittedResults):
             self.closures_,
             self.fallbacks_in_mix_,
             self.horizon if self._dormant else None,
+            self.peer_reference_,
         )
 
     @property

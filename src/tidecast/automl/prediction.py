@@ -2,7 +2,8 @@
 
 One function, so `AutoForecaster.predict_canonical` (and through it the service and batch)
 applies the post-processing in one fixed order: weighted sum of the members, quantile
-calibration of the sum (and the members' sign rule again, `models.base.sign_rule`), peers' profiles for items every member forecast by its fallback,
+calibration of the sum (and the members' sign rule again, `models.base.sign_rule`), the training
+peers' profiles for items every member forecast by its fallback (`automl.peer_reference`),
 then closed days and dormant items set to 0 (last, so nothing after it can reopen them).
 """
 
@@ -17,6 +18,7 @@ from tidecast.automl.calibration import QuantileCalibration
 from tidecast.automl.closures import Rules, close_forecast, require_plan
 from tidecast.automl.dormant import zero_dormant
 from tidecast.automl.ensemble import combine_members
+from tidecast.automl.peer_reference import PeerReference
 from tidecast.automl.short_items import peer_profiles, short_items
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, quantile_columns
@@ -33,13 +35,39 @@ def ensemble_forecast(
     closures: Rules,
     keep_fallbacks: bool = False,
     horizon: int | None = None,
+    peers: PeerReference | None = None,
 ) -> pd.DataFrame:
     """Canonical forecast of `panel` by the weighted `members` (an item some members could only
     give their fallback gets the others', unless `keep_fallbacks`: `ensemble.combine_members`);
     which items each member forecast by its fallback goes to `attrs[FALLBACK_ITEMS]`. With
     `horizon`, the items dormant in `panel` (`automl.dormant`) are forecast 0. A model with
-    closure rules needs their columns in `future` (`closures.require_plan`)."""
+    closure rules needs their columns in `future` (`closures.require_plan`). Items every member
+    forecast by its fallback get the profile of `peers`, the training panel's items
+    (`automl.peer_reference`); None, for models saved before it, takes the peers from `panel`."""
     require_plan(future, closures, panel)
+    combined, fallback = members_forecast(
+        members, weights, panel, future, quantiles, calibration, keep_fallbacks
+    )
+    short = short_items(fallback, [n for n, w in weights.items() if w > 0])
+    combined = peer_profiles(combined, panel, short, quantiles, closures, future, peers)
+    combined = close_forecast(combined, future, closures)
+    if horizon is not None:
+        combined = zero_dormant(combined, panel, horizon)
+    combined.attrs[FALLBACK_ITEMS] = fallback
+    return combined
+
+
+def members_forecast(
+    members: Mapping[str, Forecaster],
+    weights: Mapping[str, float],
+    panel: SeriesArrays,
+    future: pd.DataFrame | None,
+    quantiles: tuple[float, ...],
+    calibration: QuantileCalibration | None,
+    keep_fallbacks: bool = False,
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """The weighted, calibrated forecast of the members before any of the panel's rules, and
+    the items each member forecast by its fallback (by member name)."""
     fallback: dict[str, list[str]] = {}
     frames = {}
     for name in weights:
@@ -59,10 +87,4 @@ def ensemble_forecast(
             mean, ordered = sign_rule(mean, q[:, order], share, [quantiles[j] for j in order])
             q[:, order] = ordered
         combined[MEAN], combined[qcols] = mean, q
-    short = short_items(fallback, [n for n, w in weights.items() if w > 0])
-    combined = peer_profiles(combined, panel, short, quantiles, closures, future)
-    combined = close_forecast(combined, future, closures)
-    if horizon is not None:
-        combined = zero_dormant(combined, panel, horizon)
-    combined.attrs[FALLBACK_ITEMS] = fallback
-    return combined
+    return combined, fallback

@@ -4,10 +4,12 @@ A new item with a day or a few of history is under each member's `min_length` (L
 so each member gives its fallback, the level of what the item sold (`naive_fallback`). With
 one observation, or only a closed day's 0, that is a single day's phase or nothing, and it
 misses the weekly cycle, promotions and holidays the horizon brings. The item's peers (the
-items sharing its static attributes) have all of those in their forecasts, so the cold-start
+training panel's items sharing its static attributes, kept with the model so that the item's
+forecast does not depend on what else the call holds: `automl.peer_reference`) have all of
+those in their forecasts, so the cold-start
 profile (`coldstart.ColdStart`) scales theirs to the item by its own sales over the same dates,
 trusted as k / (k + s) for k observations, the more the item has sold the more. s is the
-normal-normal shrinkage of a log level (`prior_steps`): the noise of one day's log sales about
+normal-normal shrinkage of a log level (`peer_reference.prior_steps`): the noise of one day's log sales about
 its item's level over the spread of the peers' log levels. Peers of one scale (a category's
 stores) make the prior worth days of sales; peers from 1 to 10^5 units make it worth almost
 nothing, and the item's own first sales set its level. Closed days (`automl.closures`) are left out of every observation (the store was shut,
@@ -20,15 +22,24 @@ from peers whose forecast covers the same dates; anything else keeps the members
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from tidecast.coldstart.lifts import Lifts, binary_lifts
+from tidecast.automl.peer_reference import (
+    LEVEL_STEPS,
+    PeerReference,
+    observations,
+    plan_lifts,
+    reference_from,
+)
 from tidecast.data.arrays import SeriesArrays
-from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
+from tidecast.data.schema import ITEM_ID, MEAN, TIMESTAMP, quantile_columns
 from tidecast.errors import ConfigError
-from tidecast.models.gbm_closed import open_values
+
+if TYPE_CHECKING:
+    from tidecast.coldstart.profile import ColdStart
 
 # attrs key of a forecast frame: the items whose forecast is their peers' profile.
 PEER_ITEMS = "peer_profile_items"
@@ -49,90 +60,92 @@ def peer_profiles(
     quantiles: Sequence[float],
     closures: tuple[tuple[str, float], ...] = (),
     future: pd.DataFrame | None = None,
+    peers: PeerReference | None = None,
 ) -> pd.DataFrame:
-    """`forecast` (canonical) with the `short` items' rows replaced by their peers' profile.
+    """`forecast` (canonical) with the `short` items' rows replaced by the profile of `peers`
+    (`automl.peer_reference`: the training panel's items); None, for models saved before they
+    were kept, takes the peers from this call's `forecast` and `panel` (`call_peers`).
 
-    With `future` (the known covariates of the horizon), sales and forecasts are compared
-    without the lifts of each item's own 0/1 flags (`coldstart.lifts`), and the profile gets
-    the short item's own."""
+    Sales and forecasts are compared without the lifts of each item's own 0/1 flags
+    (`coldstart.lifts`), and the profile gets the short item's own from `future`."""
     from tidecast.coldstart.profile import ColdStart
 
     if not len(short) or panel.static is None or panel.static.empty:
         return forecast
-    attrs = list(panel.static.columns)
-    items = panel.static.rename_axis(ITEM_ID).reset_index().astype({ITEM_ID: str})
-    flags = [c for c in future.columns if c not in (ITEM_ID, TIMESTAMP)] if future is not None else []
-    lifts = binary_lifts(panel, flags, skip=[c for c, _ in closures])
-    ahead = lifts.on_rows(forecast, future)
-    qcols = [MEAN, *quantile_columns(quantiles)]
-    base = forecast
-    if lifts.factors:  # the peers' forecasts without their own flags' lifts
-        base = forecast.copy()
-        base[qcols] = forecast[qcols].to_numpy() / ahead[:, None]
-    history = _recent(panel, set(short), closures, ColdStart(attrs).level_steps, lifts)
-    cold = ColdStart(
-        attrs, tuple(quantiles), prior_steps=prior_steps(history[~history[ITEM_ID].isin(set(short))])
-    )
-    early = history[history[ITEM_ID].isin(set(short))]
-    is_short = items[ITEM_ID].isin(set(short))
-    ids = forecast[ITEM_ID].astype(str)
-    ends = forecast.groupby(ids)[TIMESTAMP].max()
+    if peers is None:
+        peers = call_peers(forecast, panel, short, quantiles, closures, future)
     out = forecast.copy()
+    out.attrs = {**forecast.attrs, PEER_ITEMS: []}
+    if peers.items.empty:
+        return out
+    attrs = list(panel.static.columns)
+    new = panel.static.rename_axis(ITEM_ID).reset_index().astype({ITEM_ID: str})
+    new = new[new[ITEM_ID].isin(set(map(str, short)))]
+    ids = forecast[ITEM_ID].astype(str)
+    at_new = ids.isin(set(new[ITEM_ID])).to_numpy()
+    ends = forecast[at_new].groupby(ids[at_new])[TIMESTAMP].max()
+    rows = np.isin(np.repeat(panel.item_ids.astype(str), panel.lengths), new[ITEM_ID].to_numpy())
+    early = observations(panel, rows, closures, peers.lifts)  # the short items' own sales
+    cold = ColdStart(attrs, tuple(quantiles), prior_steps=peers.prior_steps, level_steps=LEVEL_STEPS)
+    peer_ends = peers.ends
+    qcols = [MEAN, *quantile_columns(quantiles)]
+    keys = pd.MultiIndex.from_arrays([ids, forecast[TIMESTAMP]])
+    ahead = peers.lifts.on_rows(forecast, future)
     replaced: list[str] = []
-    for end, new in items[is_short].groupby(items.loc[is_short, ITEM_ID].map(ends)):
-        peers = items[~is_short & items[ITEM_ID].map(ends).eq(end)]
-        peer_rows = base[ids.isin(set(peers[ITEM_ID]))]
-        try:
-            profile = cold.forecast(peers, history, peer_rows, new, early=early)
-        except ConfigError:  # no peer covers these dates: the members' forecast stands
-            continue
-        keys = pd.MultiIndex.from_arrays([ids, forecast[TIMESTAMP]])
-        at = keys.get_indexer(pd.MultiIndex.from_arrays([profile[ITEM_ID], profile[TIMESTAMP]]))
-        found = at >= 0
-        own_lift = ahead[at[found]][:, None]
-        out.iloc[at[found], [out.columns.get_loc(c) for c in qcols]] = (
-            profile.loc[found, qcols].to_numpy() * own_lift
-        )
-        replaced += sorted(set(profile[ITEM_ID]))
-    out.attrs = {**forecast.attrs, PEER_ITEMS: replaced}
+    for end, group in new.groupby(new[ITEM_ID].map(ends)):
+        known = peers.items[peers.items[ITEM_ID].map(peer_ends).eq(end)]
+        for batch in _batches(group, set(known[ITEM_ID])):
+            mates = known[~known[ITEM_ID].isin(set(batch[ITEM_ID]))]  # an item is not its own peer
+            try:
+                profile = _profile(cold, peers, mates, batch, early)
+            except ConfigError:  # no peer covers these dates: the members' forecast stands
+                continue
+            at = keys.get_indexer(pd.MultiIndex.from_arrays([profile[ITEM_ID], profile[TIMESTAMP]]))
+            found = at >= 0
+            out.iloc[at[found], [out.columns.get_loc(c) for c in qcols]] = (
+                profile.loc[found, qcols].to_numpy() * ahead[at[found]][:, None]
+            )
+            replaced += sorted(set(profile[ITEM_ID]))
+    out.attrs[PEER_ITEMS] = sorted(replaced)
     return out
 
 
-def _recent(
-    panel: SeriesArrays,
-    short: set[str],
-    closures: tuple[tuple[str, float], ...],
-    level_steps: int,
-    lifts: Lifts | None = None,
+def _batches(new: pd.DataFrame, peer_ids: set[str]) -> list[pd.DataFrame]:
+    """The short items profiled together: all but those that are peers themselves (a long item
+    of the training panel that the call gives only its last few days), each of which is
+    profiled alone, without itself among its peers."""
+    is_peer = new[ITEM_ID].isin(peer_ids).to_numpy()
+    alone = [new.iloc[[k]] for k in np.flatnonzero(is_peer)]
+    return ([new[~is_peer]] if (~is_peer).any() else []) + alone
+
+
+def _profile(
+    cold: ColdStart, peers: PeerReference, mates: pd.DataFrame, new: pd.DataFrame, early: pd.DataFrame
 ) -> pd.DataFrame:
-    """The observations a profile reads, open days only: each item's last `level_steps` (its
-    level) and every item's since the short items' first (their early-sales ratios), so a
-    panel of any length costs no more than that window; each divided by its own flags' `lifts`."""
+    """`ColdStart.forecast` of the `new` items from the peers `mates`: their forecasts, and
+    their observations beside the new items' own from the first date the peers' reach."""
+    ids = set(mates[ITEM_ID])
+    history = peers.history[peers.history[ITEM_ID].isin(ids)]
+    rows = peers.forecasts[peers.forecasts[ITEM_ID].isin(ids)]
+    start = history[TIMESTAMP].min() if len(history) else pd.Timestamp.max
+    early = early[early[ITEM_ID].isin(set(new[ITEM_ID])) & (early[TIMESTAMP] >= start)]
+    return cold.forecast(mates, history, rows, new, early=early)
+
+
+def call_peers(
+    forecast: pd.DataFrame,
+    panel: SeriesArrays,
+    short: Sequence[str],
+    quantiles: Sequence[float],
+    closures: tuple[tuple[str, float], ...] = (),
+    future: pd.DataFrame | None = None,
+) -> PeerReference:
+    """The peers of a model saved before they were kept: the call's other items, their last
+    `LEVEL_STEPS` observations and every one since the first of the `short` items', the lifts
+    of the 0/1 flags `future` gives."""
+    lifts = plan_lifts(panel, future, closures)
     ids = np.repeat(panel.item_ids.astype(str), panel.lengths)
-    own = np.isin(ids, list(short))
+    own = np.isin(ids, list(map(str, short)))
     first = panel.timestamps[own].min() if own.any() else panel.timestamps.max()
-    keep = (panel.steps_from_end() <= level_steps) | (panel.timestamps >= first)
-    divisor = (lifts or Lifts()).multiplier(panel.covariates, len(panel.values))
-    frame = pd.DataFrame(
-        {
-            ITEM_ID: ids[keep],
-            TIMESTAMP: panel.timestamps[keep],
-            TARGET: (open_values(panel.values, panel.covariates, closures) / divisor)[keep],
-        }
-    )
-    return frame.dropna(subset=[TARGET])
-
-
-def prior_steps(history: pd.DataFrame) -> float:
-    """Days of an item's own sales that weigh as much as its peers' level: the mean variance
-    of a day's log sales about its item's mean log sales, over the variance of the items'
-    mean log sales (positive sales only; 7, the cold start's default, without two items)."""
-    positive = history[history[TARGET] > 0]
-    logs = np.log(positive[TARGET].to_numpy(dtype=np.float64))
-    by_item = pd.Series(logs).groupby(positive[ITEM_ID].to_numpy())
-    levels = by_item.mean()
-    if len(levels) < 2:
-        return 7.0
-    noise = float(by_item.var(ddof=1).dropna().mean()) if by_item.size().max() > 1 else 0.0
-    steps = noise / max(float(levels.var(ddof=1)), 1e-9)
-    return steps if np.isfinite(steps) else 7.0
+    keep = (panel.steps_from_end() <= LEVEL_STEPS) | (panel.timestamps >= first)
+    return reference_from(forecast, panel, short, quantiles, keep, lifts, closures, future)
