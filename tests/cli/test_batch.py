@@ -89,9 +89,21 @@ def test_workers_run_the_chunks_on_a_local_dask_cluster(model, tmp_path):
         "--model", str(model), "--input", str(model / "history.csv"), "--output", str(out), "--workers", "1"
     )
     assert result.exit_code == 0, result.output
-    assert "1 dask worker;" in result.output
+    assert "a Dask cluster of 1 worker;" in result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert (manifest["executor"], manifest["items_forecast"]) == ("dask", 4)
+
+
+@pytest.mark.parametrize(("jobs", "ran_on"), [("1", "in this process"), ("2", "2 worker processes")])
+def test_when_a_batch_ends_then_its_line_says_where_the_chunks_ran_in_plain_words(
+    model, tmp_path, jobs, ran_on
+):
+    """The executor's name went before "workers": "(… items/s, 2 processes workers; …)"."""
+    args = ["--model", str(model), "--input", str(model / "history.csv"), "--output", str(tmp_path / "o")]
+    result = invoke(*args, "--chunk-rows", "200", "--jobs", jobs)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())  # the line as read, wherever the terminal wrapped it
+    assert f" items/s, {ran_on}; 0 of " in text and "workers" not in text
 
 
 def test_a_log_says_how_many_chunks_are_done_as_the_batch_goes(model, tmp_path):

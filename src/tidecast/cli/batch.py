@@ -30,7 +30,7 @@ from tidecast.cli.options import (
 )
 from tidecast.distributed import scale_out
 from tidecast.errors import ConfigError, TidecastError
-from tidecast.wording import counted, plural
+from tidecast.wording import counted
 
 
 def model_folder(model: Path | None, endpoint: str | None) -> Path:
@@ -146,8 +146,8 @@ def batch(
     timings = m["timings"]
     console.print(
         f"forecast {m['items_forecast']:,} of {counted(m['items_in'], 'item', grouped=True)} in "
-        f"{timings['total_seconds']:.1f}s ({_rate(timings['items_per_second'])}{m['workers']} "
-        f"{m['executor']} {plural(m['workers'], 'worker')}; {m['chunks_resumed']} of "
+        f"{timings['total_seconds']:.1f}s ({_rate(timings['items_per_second'])}"
+        f"{_ran_on(m['executor'], m['workers'])}; {m['chunks_resumed']} of "
         f"{counted(m['chunks'], 'chunk')} already done) -> {result.output}/forecasts",
         highlight=False,
     )
@@ -167,3 +167,14 @@ def batch(
 def _rate(items_per_second: float | None) -> str:
     """The throughput of this run, or nothing when every chunk was already done."""
     return "" if items_per_second is None else f"{items_per_second} items/s, "
+
+
+def _ran_on(executor: str, workers: int) -> str:
+    """Where the chunks ran, as the summary line says it: "2 worker processes", "a Dask
+    cluster of 4 workers", "in this process" (the executor's name before "workers" read
+    "2 processes workers")."""
+    if executor == "dask":
+        return f"a Dask cluster of {counted(workers, 'worker')}"
+    if executor == "inline":
+        return "in this process"
+    return counted(workers, "worker process", "worker processes")
