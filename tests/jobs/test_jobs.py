@@ -14,12 +14,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI, Header, Request
-from fastapi.responses import JSONResponse
+from jobs_http import served_jobs_api
 from sqlalchemy import text, update
 from worker_processes import demo_request, start_worker, wait_for, worker_env
 
-from conftest import serve_in_thread
 from tidecast.data.demo import generate
 from tidecast.jobs.config import parse_job_body
 from tidecast.jobs.request import JobRequest
@@ -27,7 +25,7 @@ from tidecast.jobs.store import JobStore, job_to_dict
 from tidecast.registry.artifacts import ArtifactStore
 from tidecast.registry.columns import utcnow
 from tidecast.registry.db import Database
-from tidecast.registry.errors import Conflict, InvalidInput, NotFound, ServiceError
+from tidecast.registry.errors import Conflict, InvalidInput, NotFound
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import Job
 from tidecast.registry.statuses import JobStatus, ModelStatus
@@ -260,41 +258,7 @@ def test_killed_worker_leaves_a_failed_job_after_recovery(
 # ---- the CLI over real HTTP -------------------------------------------------------------------
 @pytest.fixture
 def jobs_api(database: Database) -> Iterator[str]:
-    """A minimal /v1/jobs app on the JobStore, served by uvicorn on a free loopback port.
-
-    The real routes are built elsewhere; this one exists to drive `tidecast jobs` end to end.
-    """
-    store = JobStore(database.sessions)
-    app = FastAPI()
-
-    @app.exception_handler(ServiceError)
-    async def problem(_: Request, exc: ServiceError) -> JSONResponse:
-        body = {"type": "about:blank", "title": exc.title, "status": exc.status, "detail": str(exc)}
-        body["field"] = getattr(exc, "field", None)
-        return JSONResponse(body, status_code=exc.status, media_type="application/problem+json")
-
-    def check(key: str | None) -> None:
-        if key != "secret":
-            raise InvalidInput("X-API-Key", "missing or wrong API key")
-
-    @app.post("/v1/jobs", status_code=201)
-    async def create(request: Request, x_api_key: str | None = Header(None)) -> dict[str, object]:
-        check(x_api_key)
-        return job_to_dict(store.create(parse_job_body(await request.json(), None)))
-
-    @app.get("/v1/jobs")
-    def list_jobs(limit: int = 100, status: str | None = None) -> dict[str, object]:
-        return {"jobs": [job_to_dict(j) for j in store.list(status, limit)]}
-
-    @app.get("/v1/jobs/{job_id}")
-    def describe(job_id: str) -> dict[str, object]:
-        return job_to_dict(store.get(job_id))
-
-    @app.post("/v1/jobs/{job_id}/stop")
-    def stop(job_id: str) -> dict[str, object]:
-        return job_to_dict(store.request_stop(job_id))
-
-    with serve_in_thread(app) as url:
+    with served_jobs_api(JobStore(database.sessions)) as url:
         yield url
 
 

@@ -23,6 +23,7 @@ from rich.table import Table
 from tidecast.cli.common import LiveProgress
 from tidecast.cli.service_api import DEFAULT_URL, JsonOpt, KeyOpt, UrlOpt
 from tidecast.cli.service_api import request as _request
+from tidecast.cli.tables import fitted_table
 
 jobs_app = typer.Typer(
     name="jobs",
@@ -41,6 +42,9 @@ QuietOpt = Annotated[
 WaitOpt = Annotated[bool, typer.Option("--wait", help="Follow the job to its end; exit 1 unless Completed")]
 PollOpt = Annotated[float, typer.Option("--poll", min=0.1, help="Seconds between status checks")]
 ENDED = ("Completed", "Failed", "Stopped")
+# `jobs list`'s columns by their keys in --json, the id first, then the most telling.
+JOB_COLUMNS = ("id", "status", "created_at", "name", "kind", "stage", "error")
+JOB_HEADERS = {"created_at": "created (UTC)"}
 
 
 def _load_body(path: Path) -> dict[str, Any]:
@@ -209,20 +213,26 @@ def list_jobs(
     if as_json:
         _print_json(jobs)
         return
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("id", "name", "kind", "status", "stage", "created", "error"):
-        table.add_column(name, overflow="fold")
-    for job in jobs:
-        table.add_row(
-            str(job.get("id")),
-            str(job.get("name")),
-            str(job.get("kind") or ""),
-            str(job.get("status")),
-            str(job.get("stage") or ""),
-            str(job.get("created_at") or ""),
-            str(job.get("error") or ""),
-        )
-    out.print(table)
+    out.print(_jobs_table(jobs))
+
+
+def _jobs_table(jobs: list[dict[str, Any]]) -> Table:
+    """The jobs, a row each, the id always whole on its line (it is what `tidecast jobs
+    describe` takes), then the other columns, most telling first, as the width leaves room
+    for. Folding every column split each id over three lines at 80 columns. A name that is
+    the id (the default) is left blank, and the time of creation is given to the minute."""
+    cells = [
+        {key: str(job.get(key) or "") for key in JOB_COLUMNS}
+        | {"created_at": _minute(job.get("created_at"))}
+        | ({"name": ""} if job.get("name") == job.get("id") else {})
+        for job in jobs
+    ]
+    return fitted_table(out, "", cells, ("id",), JOB_COLUMNS[1:], headers=JOB_HEADERS, left=JOB_COLUMNS)
+
+
+def _minute(timestamp: str | None) -> str:
+    """An ISO 8601 UTC timestamp to the minute: 2024-01-31 09:05."""
+    return (timestamp or "")[:16].replace("T", " ")
 
 
 @jobs_app.command("stop")

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Annotated, Any, NamedTuple, TypeVar
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from tidecast.cli.common import fail, guard, service_settings
+from tidecast.cli.tables import Columns, fitted_table
 from tidecast.errors import TidecastError
 from tidecast.monitor.actuals import ingest_actuals, read_actuals
 from tidecast.monitor.monitoring import Monitor
@@ -35,10 +35,9 @@ actuals_app = typer.Typer(
 )
 out = Console()
 T = TypeVar("T")
-Columns = tuple[str, ...]
 METRICS: Columns = ("wql", "wape", "mape", "mase", "bias", "coverage")
+LEFT: Columns = ("item_id", "period")
 # Shorter headers for the report's longer keys (the JSON keeps the keys).
-UNBOUNDED = 10_000  # columns: wider than any table
 HEADERS = {"model_version_id": "version", "realised_over_backtest": "vs backtest"}
 
 
@@ -158,36 +157,15 @@ def _sections(report: dict[str, Any], period: str) -> list[Section]:
 
 
 def _table(section: Section) -> Table:
-    """`section` as a table that fits the terminal with every header and value in full: the
-    fixed columns, then as many optional ones, in order, as the width leaves room for; the
-    title names the rest, which --json has. Letting Rich shrink columns instead cut headers
-    and scores to `poin…` and `0.04…` at 80 columns."""
-    fixed, optional = section.fixed, section.optional
-    cells = [{column: _cell(row.get(column)) for column in (*fixed, *optional)} for row in section.rows]
-    for shown in range(len(optional), 0, -1):
-        table = _layout(section.title, cells, (*fixed, *optional[:shown]), optional[shown:])
-        if _natural_width(table) <= out.width:
-            return table
-    return _layout(section.title, cells, fixed, optional)
-
-
-def _natural_width(table: Table) -> int:
-    """The width `table` takes unshrunk (a measure within the terminal stops at its width)."""
-    return out.measure(table, options=out.options.update(max_width=UNBOUNDED)).maximum
-
-
-def _layout(title: str, cells: list[dict[str, str]], columns: Columns, left_out: Columns) -> Table:
-    if left_out:
-        title += f"; {', '.join(left_out)} with --json"
-    table = Table(
-        title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True
+    """`section` as a table that fits the terminal with every header and value in full; the
+    title names the optional columns left out, which --json has."""
+    cells = [
+        {column: _cell(row.get(column)) for column in (*section.fixed, *section.optional)}
+        for row in section.rows
+    ]
+    return fitted_table(
+        out, section.title, cells, section.fixed, section.optional, headers=HEADERS, left=LEFT
     )
-    for column in columns:
-        left = column in ("item_id", "period")
-        table.add_column(HEADERS.get(column, column), justify="left" if left else "right", no_wrap=True)
-    for row in cells:
-        table.add_row(*(row[column] for column in columns))
-    return table
 
 
 def _cell(value: Any) -> str:
