@@ -95,6 +95,9 @@ def load(client: TestClient, admin: dict[str, str], item: str, days: list[str], 
     assert client.post("/v1/actuals", json=rows, headers=admin).status_code == 200
 
 
+SALES_V1 = {"model_group": "sales", "model_version": 1}
+
+
 def evaluate(client: TestClient, admin: dict[str, str]) -> list[dict]:
     answer = client.post("/v1/alerts/evaluate", headers=admin)
     assert answer.status_code == 200, answer.text
@@ -126,6 +129,8 @@ def test_when_actuals_drift_then_one_alert_fires_and_it_resolves_when_accuracy_r
     firing = checked(webhook, 0)
     assert (firing["event"], firing["rule"], firing["severity"]) == ("firing", "sales-accuracy", "critical")
     assert firing["value"] > 2.0 and firing["details"]["metric"] == "wql"
+    # The version as the registry names it, beside its internal id.
+    assert {k: firing["details"][k] for k in ("model_group", "model_version")} == SALES_V1
 
     assert evaluate(client, admin) == []  # still breached: the same incident, nothing new sent
     assert len(webhook.posts) == 1
@@ -267,6 +272,8 @@ def test_when_actuals_drift_then_drift_and_coverage_rules_fire_and_metrics_show_
     assert {e["rule"] for e in evaluate(client, admin)} == {"sales-accuracy", "drift", "band", "nominal"}
     incidents = {i["rule"]: i for i in client.get("/v1/alerts", headers=admin).json()["incidents"]}
     assert incidents["drift"]["value"] > 2 and incidents["drift"]["details"]["items"] == 2
+    for rule in ("drift", "band"):
+        assert {k: incidents[rule]["details"][k] for k in ("model_group", "model_version")} == SALES_V1
     assert (
         incidents["band"]["value"] == 0.0
         and incidents["nominal"]["threshold"] == "more than 0.3 from nominal"

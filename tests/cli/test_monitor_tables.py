@@ -8,21 +8,22 @@ from tidecast.cli import monitor as monitor_cli
 
 METRICS = {"wql": 0.0412346, "wape": 0.0523456, "mape": 123.4567, "mase": 0.812346}
 METRICS |= {"bias": -0.0123456, "coverage": 0.833333}
+# Version id 12 is what the registry calls demo-sql v1 (the report carries both).
+V12 = {"model_version_id": 12, "model_group": "demo-sql", "model_version": 1}
 REPORT: dict[str, Any] = {
     "forecasts": 120,
     "points": 2400,
     "versions": [
-        {"model_version_id": 12, "points": 2400, **METRICS}
+        {**V12, "points": 2400, **METRICS}
         | {"backtest": {"metric": "wql", "score": 0.0398765}, "realised_over_backtest": 1.03406}
     ],
     "over_time": [
-        {"model_version_id": 12, "period": f"2024-01-{d:02d}T00:00:00", "points": 120, **METRICS}
-        for d in (1, 8, 15)
+        {**V12, "period": f"2024-01-{d:02d}T00:00:00", "points": 120, **METRICS} for d in (1, 8, 15)
     ],
-    "by_step": [{"model_version_id": 12, "step": s, "points": 100, **METRICS} for s in (1, 2, 3)],
-    "worst_items": [{"model_version_id": 12, "item_id": "17|42", "points": 10, **METRICS}],
+    "by_step": [{**V12, "step": s, "points": 100, **METRICS} for s in (1, 2, 3)],
+    "worst_items": [{**V12, "item_id": "17|42", "points": 10, **METRICS}],
     "drift": {
-        "model_version_id": 12,
+        **V12,
         "items_compared": 1,
         "items": [
             {"item_id": "17|42", "points": 7, "score": 1.23456}
@@ -63,14 +64,15 @@ def test_when_an_item_was_served_by_two_versions_then_each_worst_item_row_names_
 ) -> None:
     """After a rollback the same item is scored once per version; the rows said only the item."""
     rows = [
-        {"model_version_id": v, "item_id": "17|42", "points": 10, **METRICS, "wape": w}
-        for v, w in ((12, 0.9), (13, 0.5))
+        {"model_version_id": i, "model_group": "demo-sql", "model_version": v}
+        | {"item_id": "17|42", "points": 10, **METRICS, "wape": w}
+        for i, v, w in ((12, 1, 0.9), (13, 2, 0.5))
     ]
     monkeypatch.setitem(REPORT, "worst_items", rows)
     table = printed(monkeypatch, 120).split("worst items")[1].split("drift")[0]
-    assert [line.split()[:2] for line in table.splitlines() if "17|42" in line] == [
-        ["12", "17|42"],
-        ["13", "17|42"],
+    assert [line.split()[:3] for line in table.splitlines() if "17|42" in line] == [
+        ["demo-sql", "v1", "17|42"],
+        ["demo-sql", "v2", "17|42"],
     ]
 
 
@@ -78,7 +80,7 @@ def test_when_item_ids_share_a_long_prefix_then_the_tables_name_each_item_in_ful
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ids = ["electronics_headphones_Central", "electronics_headphones_East"]
-    worst = [{"model_version_id": 12, "item_id": item, "points": 7, **METRICS} for item in ids]
+    worst = [{**V12, "item_id": item, "points": 7, **METRICS} for item in ids]
     drift_items = [{"item_id": item, "points": 7, "score": 2.5, "level_shift": 2.5} for item in ids]
     report = REPORT | {"worst_items": worst, "drift": REPORT["drift"] | {"items": drift_items}}
     monkeypatch.setattr(monitor_cli, "_with_monitor", lambda action: report)

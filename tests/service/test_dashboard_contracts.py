@@ -26,6 +26,10 @@ pytestmark = [pytest.mark.timeout(120), needs_chromium]
 WEEKS = ["2024-02-05T00:00:00", "2024-02-12T00:00:00", "2024-02-19T00:00:00", "2024-02-26T00:00:00"]
 
 
+# Row id 2 is what the registry calls sales version 1: the pages name the version, not the row.
+SALES_V1 = {"model_version_id": 2, "model_group": "sales", "model_version": 1}
+
+
 def scores(wape: float) -> dict[str, float]:
     return {
         "wql": wape * 0.8,
@@ -42,7 +46,7 @@ def monitoring_answer(endpoint: str) -> dict[str, Any]:
     backtest = {"group": "sales", "version": 1, "status": "Approved", "metric": "wql", "score": 0.05}
     return {
         "endpoint": endpoint,
-        "model_version_id": 1,
+        **SALES_V1,
         "period": "W",
         "forecasts": 40,
         "points": 120,
@@ -51,7 +55,7 @@ def monitoring_answer(endpoint: str) -> dict[str, Any]:
         "overall": {"points": 120, **scores(0.12)},
         "versions": [
             {
-                "model_version_id": 1,
+                **SALES_V1,
                 "points": 120,
                 **scores(0.12),
                 "backtest": backtest,
@@ -59,16 +63,14 @@ def monitoring_answer(endpoint: str) -> dict[str, Any]:
             }
         ],
         "over_time": [
-            {"model_version_id": 1, "period": week, "points": 30, **scores(0.08 + 0.03 * i)}
+            {**SALES_V1, "period": week, "points": 30, **scores(0.08 + 0.03 * i)}
             for i, week in enumerate(WEEKS)
         ],
-        "by_step": [
-            {"model_version_id": 1, "step": s, "points": 40, **scores(0.1 + 0.01 * s)} for s in (1, 2, 3)
-        ],
+        "by_step": [{**SALES_V1, "step": s, "points": 40, **scores(0.1 + 0.01 * s)} for s in (1, 2, 3)],
         "items_scored": 2,
         "worst_items": [{"item_id": "item_1", "points": 60, **scores(0.15)}],
         "drift": {
-            "model_version_id": 1,
+            **SALES_V1,
             "recent_points": 28,
             "reference_points": 28,
             "items_compared": 2,
@@ -181,6 +183,7 @@ def test_when_the_routes_answer_the_contract_then_each_page_draws_their_data(
         page.screenshot(path=str(tmp_path / "accuracy.png"), full_page=True)
         visit(page, url + "#/drift")
         drift_rows = page.locator("#drift-view tbody tr").all_inner_texts()
+        drift = page.locator("#drift-view").inner_text()
         page.screenshot(path=str(tmp_path / "drift.png"), full_page=True)
         visit(page, url + "#/alerts")
         alert_rows = page.locator("#alerts-view tbody tr").all_inner_texts()
@@ -195,5 +198,6 @@ def test_when_the_routes_answer_the_contract_then_each_page_draws_their_data(
     assert "sales:1" in accuracy and "1.9" in accuracy and "78.0%" in accuracy
     assert chart is not None and chart["width"] > 250 and chart["height"] > 200
     assert [r.split("\t")[0] for r in drift_rows] == ["item_1", "item_0"]
+    assert "sales:1" in drift and "id 2" not in accuracy + drift
     assert alert_rows[0].startswith("firing") and "drift" in alert_rows[0] and len(alert_rows) == 2
     assert "actuals" in legend and "3 actuals observed since" in note

@@ -26,7 +26,7 @@ from tidecast.monitor.actuals import load_actuals
 from tidecast.monitor.drift import drift_scores
 from tidecast.monitor.monitoring import Monitor
 from tidecast.registry.errors import NotFound
-from tidecast.registry.schema import Endpoint, Job
+from tidecast.registry.schema import Endpoint, Job, ModelVersion, version_label
 from tidecast.registry.statuses import JobStatus
 
 ALL_RECENT = 1_000_000  # drift over every actual of the window, not a fixed count
@@ -101,7 +101,7 @@ def _job_failed(rule: Rule, subject: str, sources: Sources, now: datetime) -> Si
 # ---- accuracy, coverage and drift -------------------------------------------------------------
 @dataclass(frozen=True)
 class Scored:
-    version_id: int
+    version: dict[str, Any]  # `_version`: the internal id and the registry's name
     points: Points
     overall: dict[str, Any]
     backtest: dict[str, Any]
@@ -125,7 +125,17 @@ def _scored(rule: Rule, endpoint: str, monitor: Monitor) -> Scored | None:
     overall = records(score(points, [], point_scales(points, monitor.profiles.get)))[0]
     metrics = version.metrics or {}
     backtest = {"metric": metrics.get("objective"), "score": metrics.get("score")}
-    return Scored(version.id, points, overall, backtest)
+    return Scored(_version(version), points, overall, backtest)
+
+
+def _version(version: ModelVersion) -> dict[str, Any]:
+    """A version in an incident's details: its internal id and its group and number, the
+    name people know it by (`demo-sql v1`; the id of demo-sql v1 may well be 2)."""
+    return {
+        "model_version_id": version.id,
+        "model_group": version.group.name,
+        "model_version": version.version,
+    }
 
 
 def _subset(points: Points, keep: np.ndarray) -> Points:
@@ -146,7 +156,8 @@ def _accuracy(rule: Rule, subject: str, sources: Sources, now: datetime) -> Sign
     metric, backtest = scored.backtest["metric"], scored.backtest["score"]
     realised = scored.overall.get(metric) if isinstance(metric, str) else None
     if not backtest or not isinstance(metric, str):
-        return Signal(None, None, f"version {scored.version_id} has no backtest score to compare with")
+        name = version_label(scored.version["model_group"], scored.version["model_version"])
+        return Signal(None, None, f"{name} has no backtest score to compare with")
     if realised is None:  # wQL, WAPE and MAPE divide by the actuals: undefined when all are 0
         points = scored.overall["points"]
         why = "every actual is 0 (drift reports a stop)" if not scored.points.y.any() else "no value"
@@ -155,7 +166,7 @@ def _accuracy(rule: Rule, subject: str, sources: Sources, now: datetime) -> Sign
         )
     signal = _over(rule, realised / backtest, f"realised {metric} over backtest", "x")
     details = {
-        "model_version_id": scored.version_id,
+        **scored.version,
         "metric": metric,
         "realised": realised,
         "backtest": backtest,
@@ -177,17 +188,17 @@ def _coverage(rule: Rule, subject: str, sources: Sources, now: datetime) -> Sign
     breached = not low <= value <= high
     word = "outside" if breached else "inside"
     message = f"p{levels[interval[0]] * 100:g}-p{levels[interval[1]] * 100:g} coverage {value:.3g} over {rule.window}, {word} [{low:.3g}, {high:.3g}]"
-    details = {"model_version_id": scored.version_id, "band": [low, high], "points": scored.overall["points"]}
+    details = {**scored.version, "band": [low, high], "points": scored.overall["points"]}
     return Signal(value, breached, message, details)
 
 
 def _drift(rule: Rule, subject: str, sources: Sources, now: datetime) -> Signal:
     monitor = sources.monitor
     try:
-        version_id = int(monitor.registry.endpoint_version(subject).id)
+        version = monitor.registry.endpoint_version(subject)
     except NotFound:
         return _over(rule, None, "drift")
-    profile = monitor.profiles.get(version_id)
+    profile = monitor.profiles.get(int(version.id))
     if not len(profile.items):
         return _over(rule, None, "drift")
     start = pd.Timestamp(profile.items["last"].min()).to_pydatetime()
@@ -204,7 +215,7 @@ def _drift(rule: Rule, subject: str, sources: Sources, now: datetime) -> Signal:
     value = float(scores["score"].max() if rule.statistic == "max" else scores["score"].mean())
     signal = _over(rule, value, f"{rule.statistic} drift score")
     worst = records(scores.head(5)[["item_id", "score", "reason"]])
-    return replace(signal, details={"model_version_id": version_id, "items": len(scores), "worst": worst})
+    return replace(signal, details={**_version(version), "items": len(scores), "worst": worst})
 
 
 MEASURES = {

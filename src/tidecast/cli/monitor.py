@@ -24,6 +24,7 @@ from tidecast.errors import TidecastError
 from tidecast.monitor.actuals import ingest_actuals, read_actuals
 from tidecast.monitor.monitoring import Monitor
 from tidecast.registry.registry import open_registry
+from tidecast.registry.schema import version_label
 from tidecast.wording import counted
 
 actuals_app = typer.Typer(
@@ -36,9 +37,9 @@ actuals_app = typer.Typer(
 out = Console()
 T = TypeVar("T")
 METRICS: Columns = ("wql", "wape", "mape", "mase", "bias", "coverage")
-LEFT: Columns = ("item_id", "period")
+LEFT: Columns = ("version", "item_id", "period")
 # Shorter headers for the report's longer keys (the JSON keeps the keys).
-HEADERS = {"model_version_id": "version", "realised_over_backtest": "vs backtest"}
+HEADERS = {"realised_over_backtest": "vs backtest"}
 
 
 def _with_monitor(action: Callable[[Monitor], T]) -> T:
@@ -133,27 +134,39 @@ class Section(NamedTuple):
 
 def _sections(report: dict[str, Any], period: str) -> list[Section]:
     """The report's tables. A version's realised score over its backtest one is the headline
-    of the first, so those two columns are fixed there."""
+    of the first, so those two columns are fixed there. Versions are named as the registry
+    names them (`demo-sql v1`); the internal id alone read as a version number."""
     drift = report["drift"]
-    version = "model_version_id"
+    version = "version"
+
+    def named(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**row, version: _version(row)} for row in rows]
+
     return [
         Section(
             "accuracy by version",
-            report["versions"],
+            named(report["versions"]),
             (version, "points", "backtest", "realised_over_backtest"),
         ),
-        Section(f"over time ({period})", report["over_time"], (version, "period", "points")),
-        Section("by horizon step", report["by_step"], (version, "step", "points")),
+        Section(f"over time ({period})", named(report["over_time"]), (version, "period", "points")),
+        Section("by horizon step", named(report["by_step"]), (version, "step", "points")),
         # By version and item: an item served by two versions has a row for each.
-        Section("worst items", report["worst_items"], (version, "item_id", "points")),
+        Section("worst items", named(report["worst_items"]), (version, "item_id", "points")),
         Section(
-            f"drift (version {drift['model_version_id']}, {counted(drift['items_compared'], 'item')})",
+            f"drift ({_version(drift)}, {counted(drift['items_compared'], 'item')})",
             # A reason's first word (a stop's whole sentence is in --json).
             [{**row, "reason": str(row.get("reason") or "").split(":")[0] or None} for row in drift["items"]],
             ("item_id", "points", "score"),
             ("reason", "level_shift", "volatility_ratio", "covariate_shift"),
         ),
     ]
+
+
+def _version(row: dict[str, Any]) -> str:
+    """`demo-sql v1`; a report without the registry's names gives the internal id."""
+    if row.get("model_group") is None:
+        return f"id {row['model_version_id']}"
+    return version_label(row["model_group"], row["model_version"])
 
 
 def _table(section: Section) -> Table:

@@ -127,14 +127,23 @@ def endpoint_report(
     report = accuracy_report(points, profiles, backtests, period, worst_items)
     scores = drift_scores(actuals, profile, recent)
     drift = {
-        "model_version_id": serving,
+        **_named(serving, backtests),
         "recent_points": recent,
         "reference_points": profile.reference_points,
         "items_compared": len(scores),
         "mean_score": float(scores["score"].mean()) if len(scores) else None,
         "items": records(scores if worst_items <= 0 else scores.head(worst_items)),
     }
-    return {"model_version_id": serving, "period": period, **report, "drift": drift}
+    for key in ("versions", "over_time", "by_step", "worst_items"):
+        report[key] = [{**_named(row[VERSION], backtests), **row} for row in report[key]]
+    return {**_named(serving, backtests), "period": period, **report, "drift": drift}
+
+
+def _named(version_id: int, backtests: Mapping[int, dict[str, Any]]) -> dict[str, Any]:
+    """A version's internal id (what `version=` filters on) and its name in the registry,
+    group and number: the id alone read as a version number (demo-sql v1 showed as 2)."""
+    known = backtests.get(version_id, {})
+    return {VERSION: version_id, "model_group": known.get("group"), "model_version": known.get("version")}
 
 
 def _backtest(version: ModelVersion) -> dict[str, Any]:

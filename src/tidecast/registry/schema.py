@@ -113,6 +113,11 @@ class ModelVersion(Base):
         return f"ModelVersion({self.group.name!r}, {self.version}, {self.status.value})"
 
 
+def version_label(group: str | None, version: int | None) -> str:
+    """A model version as people know it: its group and number, `demo-sql v1`."""
+    return f"{group} v{version}"
+
+
 class Job(Base):
     """An asynchronous job (training or batch forecasting); a worker process claims it and
     heartbeats while it runs.

@@ -3,7 +3,7 @@
 
 import { clear, empty, h, num, pct, stat, table } from "../dom.js";
 import { align, color, timeChart } from "../charts.js";
-import { monitoringPage } from "./monitoring.js";
+import { monitoringPage, versionName } from "./monitoring.js";
 
 const METRICS = ["wape", "wql", "mape", "mase", "bias", "coverage"];
 const PERIODS = { h: "hour", D: "day", W: "week", M: "month", Q: "quarter", Y: "year" };
@@ -46,7 +46,7 @@ function draw(box, report, metric, ctx) {
     h("h2", {}, "Versions: realised against backtest"),
     table(
       [
-        { label: "Version", value: (v) => (v.backtest ? `${v.backtest.group}:${v.backtest.version}` : v.model_version_id) },
+        { label: "Version", value: versionName },
         { label: "Points", value: (v) => num(v.points), num: true },
         { label: "Realised WAPE", value: (v) => num(v.wape), num: true },
         { label: "Realised wQL", value: (v) => num(v.wql), num: true },
@@ -58,7 +58,7 @@ function draw(box, report, metric, ctx) {
     ),
   );
   const versions = [...new Set((report.over_time || []).map((r) => r.model_version_id))];
-  const names = new Map((report.versions || []).map((v) => [v.model_version_id, v.backtest ? `${v.backtest.group}:${v.backtest.version}` : `id ${v.model_version_id}`]));
+  const names = new Map((report.over_time || []).map((r) => [r.model_version_id, versionName(r)]));
   const columns = versions.map((id) => {
     const rows = report.over_time.filter((r) => r.model_version_id === id);
     return { x: rows.map((r) => String(r.period)), y: rows.map((r) => r[metric]) };
@@ -68,7 +68,7 @@ function draw(box, report, metric, ctx) {
     return;
   }
   const chart = timeChart(chartBox, align(columns), {
-    series: versions.map((id, i) => ({ label: names.get(id) || `id ${id}`, stroke: color(i), width: 2, points: true, spanGaps: true })),
+    series: versions.map((id, i) => ({ label: names.get(id), stroke: color(i), width: 2, points: true, spanGaps: true })),
     yLabel: metric,
   });
   ctx.onLeave(() => chart.destroy());

@@ -2,7 +2,7 @@
 // volatility, covariates), worst first; an item's row opens it in the forecast explorer.
 
 import { bar, clear, empty, h, num, stat, table } from "../dom.js";
-import { monitoringPage } from "./monitoring.js";
+import { monitoringPage, versionName } from "./monitoring.js";
 
 // Scores are in spreads of the training data; from this one on, a bar is drawn in red.
 const NOTABLE_SCORE = 3;
@@ -26,6 +26,7 @@ function draw(box, drift, endpoint, ctx) {
   clear(
     box,
     h("div", { class: "grid" },
+      stat("version", versionName(drift)),
       stat("items compared", num(drift.items_compared)),
       stat("mean score", num(drift.mean_score)),
       stat("recent window: last points per item, at most", num(drift.recent_points))),

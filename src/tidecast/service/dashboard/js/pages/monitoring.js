@@ -3,15 +3,22 @@
 //
 // The route's answer (documented in ../../README.md, "The monitoring contract"):
 //   GET /v1/monitoring/{endpoint}?period=W ->
-//   {endpoint, model_version_id, period, points, overall: {wql, wape, mape, mase, bias, coverage},
-//    versions: [{model_version_id, points, wape, ..., backtest: {group, version, metric, score},
-//                realised_over_backtest}],
-//    over_time: [{model_version_id, period, points, wape, ...}], by_step: [...], worst_items: [...],
-//    drift: {model_version_id, recent_points, items_compared, mean_score,
+//   {endpoint, model_version_id, model_group, model_version, period, points,
+//    overall: {wql, wape, mape, mase, bias, coverage},
+//    versions: [{model_version_id, model_group, model_version, points, wape, ...,
+//                backtest: {group, version, metric, score}, realised_over_backtest}],
+//    over_time: [{model_version_id, model_group, model_version, period, points, wape, ...}],
+//    by_step: [...], worst_items: [...],
+//    drift: {model_version_id, model_group, model_version, recent_points, items_compared, mean_score,
 //            items: [{item_id, points, level_shift, volatility_ratio, covariate_shift, score, reason}]}}
 
 import { ApiError, api, feature, path } from "../api.js";
 import { clear, empty, h } from "../dom.js";
+
+// A version as the registry names it (group:version); model_version_id is a row id, not a number
+// people know the version by.
+export const versionName = (row) =>
+  row.model_group != null ? `${row.model_group}:${row.model_version}` : `id ${row.model_version_id}`;
 
 export const NO_MONITORING =
   "No monitoring data yet: this service does not offer monitoring (GET /v1/monitoring/{endpoint}), " +
