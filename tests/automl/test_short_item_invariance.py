@@ -107,8 +107,22 @@ def test_when_a_batch_runs_in_small_chunks_then_its_short_items_match_one_predic
     pd.testing.assert_frame_equal(rows_of(batch, list(SHORT))[expected.columns], expected)
 
 
-def test_when_a_short_item_lies_beyond_the_training_dates_then_it_keeps_the_models_forecast(auto):
+def test_when_a_short_item_lies_beyond_the_training_dates_then_the_calls_items_are_its_peers(auto):
     later = pd.DataFrame({"item_id": "late", "timestamp": AHEAD[:2], "category": "a", "target": [40.0, 50.0]})
     got = auto.predict(later)
-    assert got.attrs[PEER_ITEMS] == []  # no training peer was forecast over its dates
+    assert got.attrs[PEER_ITEMS] == []  # alone: no training peer was forecast over its dates
     assert len(got) == 7
+    data = catalogue()
+    peers = data[data["category"] == "a"]
+    newer = pd.concat(  # the peers' two newer days, as an endpoint would be sent them
+        [
+            peers,
+            peers[peers["timestamp"] > DAYS[-3]].assign(
+                timestamp=lambda f: f["timestamp"] + pd.Timedelta(days=2)
+            ),
+        ]
+    )
+    beside = auto.predict(pd.concat([newer[newer["item_id"].isin(list(PEERS))], later], ignore_index=True))
+    assert beside.attrs[PEER_ITEMS] == ["late"]
+    own = rows_of(beside, ["late"])["mean"].to_numpy()
+    assert own.max() > 1.2 * own.min()  # the peers' weekly cycle, not the flat fallback

@@ -117,11 +117,15 @@ def test_when_a_short_item_sold_on_promotion_then_its_level_and_days_take_the_pr
     np.testing.assert_allclose(blind.loc[blind[ITEM_ID] == "n", MEAN], [400 / 3, 100.0])
 
 
-def test_when_a_new_item_launched_on_promotion_then_the_automl_forecasts_its_ordinary_days_at_its_base():
+@pytest.mark.parametrize("fit_future", [True, False], ids=["future at fit", "future at predict only"])
+def test_when_a_new_item_launched_on_promotion_then_the_automl_forecasts_its_ordinary_days_at_its_base(
+    fit_future,
+):
     """End to end: six peers sell 100 a day, 200 every seventh day on promotion; a new item
     sold 120 on its one day, a promotion day of its own (base 60). Its ordinary days ahead are
-    forecast near 60 and its promotion day near 120, not 120 and 240. The fit is given the
-    future: its peers' forecasts are taken then (`automl.peer_reference`)."""
+    forecast near 60 and its promotion day near 120, not 120 and 240. Given the future, the fit
+    takes its peers' forecasts then (`automl.peer_reference`); without it (`fit(data)`, then
+    `predict(future=...)`) it cannot, and the call's items are the peers, as before."""
     days = pd.date_range("2024-01-01", periods=63, freq="D")
     rows = []
     for k in range(6):
@@ -143,7 +147,8 @@ def test_when_a_new_item_launched_on_promotion_then_the_automl_forecasts_its_ord
     )
     auto = AutoForecaster(
         horizon=7, models=["LightGBM"], known_covariates=["promo"], static_columns=["category"], n_jobs=1
-    ).fit(data, future=future)
+    ).fit(data, future=future if fit_future else None)
+    assert auto.peer_reference_.items.empty is not fit_future
     got = auto.predict(future=future)
     new = got[got[ITEM_ID] == "new"].sort_values(TIMESTAMP)
     assert got.attrs[PEER_ITEMS] == ["new"]

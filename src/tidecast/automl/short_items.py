@@ -17,6 +17,13 @@ which says nothing of demand); the closed horizon days are zeroed afterwards, as
 
 Only items that every member forecast by its fallback, only with static attributes, and only
 from peers whose forecast covers the same dates; anything else keeps the members' forecast.
+
+Where the training peers cannot serve, the call's other items are the peers, as they were for
+every item before the reference was kept: a fit that could not forecast its own panel (known
+covariates and no plan for them: `fit(data)` then `predict(future=...)`), and a short item whose
+dates lie past the training panel's (newer data sent to an endpoint). Its forecast can move with
+the call there, but the members' flat fallback, which would otherwise stand, misses the weekly
+cycle and the promotions its peers' forecasts hold.
 """
 
 from __future__ import annotations
@@ -63,27 +70,56 @@ def peer_profiles(
     peers: PeerReference | None = None,
 ) -> pd.DataFrame:
     """`forecast` (canonical) with the `short` items' rows replaced by the profile of `peers`
-    (`automl.peer_reference`: the training panel's items); None, for models saved before they
-    were kept, takes the peers from this call's `forecast` and `panel` (`call_peers`).
+    (`automl.peer_reference`: the training panel's items). The items no training peer covers,
+    and every item where `peers` is None (models saved before they were kept) or empty (a fit
+    that could not forecast its panel), take their peers from this call's `forecast` and
+    `panel` (`call_peers`).
 
     Sales and forecasts are compared without the lifts of each item's own 0/1 flags
     (`coldstart.lifts`), and the profile gets the short item's own from `future`."""
-    from tidecast.coldstart.profile import ColdStart
-
     if not len(short) or panel.static is None or panel.static.empty:
         return forecast
-    if peers is None:
-        peers = call_peers(forecast, panel, short, quantiles, closures, future)
     out = forecast.copy()
     out.attrs = {**forecast.attrs, PEER_ITEMS: []}
-    if peers.items.empty:
-        return out
-    attrs = list(panel.static.columns)
     new = panel.static.rename_axis(ITEM_ID).reset_index().astype({ITEM_ID: str})
     new = new[new[ITEM_ID].isin(set(map(str, short)))]
     ids = forecast[ITEM_ID].astype(str)
     at_new = ids.isin(set(new[ITEM_ID])).to_numpy()
-    ends = forecast[at_new].groupby(ids[at_new])[TIMESTAMP].max()
+    ends = new[ITEM_ID].map(forecast[at_new].groupby(ids[at_new])[TIMESTAMP].max())
+    covered = (
+        ends.isin(set(peers.ends)).to_numpy()
+        if peers is not None and not peers.items.empty
+        else np.zeros(len(new), dtype=bool)
+    )
+    replaced = _replace(out, forecast, panel, new[covered], ends[covered], quantiles, closures, future, peers)
+    if not covered.all():  # no training peer covers them: the call's other items, as before
+        own = call_peers(forecast, panel, short, quantiles, closures, future)
+        replaced += _replace(
+            out, forecast, panel, new[~covered], ends[~covered], quantiles, closures, future, own
+        )
+    out.attrs[PEER_ITEMS] = sorted(replaced)
+    return out
+
+
+def _replace(
+    out: pd.DataFrame,
+    forecast: pd.DataFrame,
+    panel: SeriesArrays,
+    new: pd.DataFrame,
+    ends: pd.Series,
+    quantiles: Sequence[float],
+    closures: tuple[tuple[str, float], ...],
+    future: pd.DataFrame | None,
+    peers: PeerReference | None,
+) -> list[str]:
+    """The rows of `out` (a copy of `forecast`) of the short items `new` (item + attributes,
+    `ends` their last forecast dates) replaced by their profile from `peers`; the items replaced."""
+    from tidecast.coldstart.profile import ColdStart
+
+    if peers is None or peers.items.empty or new.empty:
+        return []
+    attrs = list(panel.static.columns) if panel.static is not None else []
+    ids = forecast[ITEM_ID].astype(str)
     rows = np.isin(np.repeat(panel.item_ids.astype(str), panel.lengths), new[ITEM_ID].to_numpy())
     early = observations(panel, rows, closures, peers.lifts)  # the short items' own sales
     cold = ColdStart(attrs, tuple(quantiles), prior_steps=peers.prior_steps, level_steps=LEVEL_STEPS)
@@ -92,7 +128,7 @@ def peer_profiles(
     keys = pd.MultiIndex.from_arrays([ids, forecast[TIMESTAMP]])
     ahead = peers.lifts.on_rows(forecast, future)
     replaced: list[str] = []
-    for end, group in new.groupby(new[ITEM_ID].map(ends)):
+    for end, group in new.groupby(ends.to_numpy()):
         known = peers.items[peers.items[ITEM_ID].map(peer_ends).eq(end)]
         for batch in _batches(group, set(known[ITEM_ID])):
             mates = known[~known[ITEM_ID].isin(set(batch[ITEM_ID]))]  # an item is not its own peer
@@ -106,8 +142,7 @@ def peer_profiles(
                 profile.loc[found, qcols].to_numpy() * ahead[at[found]][:, None]
             )
             replaced += sorted(set(profile[ITEM_ID]))
-    out.attrs[PEER_ITEMS] = sorted(replaced)
-    return out
+    return replaced
 
 
 def _batches(new: pd.DataFrame, peer_ids: set[str]) -> list[pd.DataFrame]:
