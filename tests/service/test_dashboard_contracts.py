@@ -84,6 +84,7 @@ def monitoring_answer(endpoint: str) -> dict[str, Any]:
                     "volatility_ratio": 1.2,
                     "covariate_shift": None,
                     "score": 3.4,
+                    "reason": "level",
                 },
                 {
                     "item_id": "item_0",
@@ -93,6 +94,7 @@ def monitoring_answer(endpoint: str) -> dict[str, Any]:
                     "volatility_ratio": 0.9,
                     "covariate_shift": None,
                     "score": 0.8,
+                    "reason": "level",
                 },
             ],
         },
@@ -198,6 +200,7 @@ def test_when_the_routes_answer_the_contract_then_each_page_draws_their_data(
     assert "sales:1" in accuracy and "1.9" in accuracy and "78.0%" in accuracy
     assert chart is not None and chart["width"] > 250 and chart["height"] > 200
     assert [r.split("\t")[0] for r in drift_rows] == ["item_1", "item_0"]
+    assert "level" in drift_rows[0]  # the largest signal, `monitor.drift`'s reason
     assert "sales:1" in drift and "id 2" not in accuracy + drift
     assert alert_rows[0].startswith("firing") and "drift" in alert_rows[0] and len(alert_rows) == 2
     assert "actuals" in legend and "3 actuals observed since" in note
