@@ -21,9 +21,9 @@ the same profile (each peer is scaled by its own ratio before they are mixed); a
 the peers again at predict time needs the stored history (which a batch worker does not load)
 and the peers' known covariates over the horizon (which a request for one item does not
 carry). The fit has both once, and one forecast of the training panel costs about what a
-predict of it does; what it keeps is a few values per item and step (for 10,000 items, a
-28-step horizon and three quantiles, 1.1 million forecast values and 280,000 observations),
-a fraction of the stored history.
+predict of it does. What it keeps is a few values per item and step, for at most
+`MAX_PEERS` + 1 items of each peer group (`capped`, `coldstart.peer_sample` says why the profile
+of that sample stands for the group's), as float32 with the ids as categories.
 
 What follows from it: a short item's forecast is the same whatever else is in the call. The
 profile covers the dates the training peers were forecast for, so a short item in newer data
@@ -39,12 +39,13 @@ reference, and take the peers from the call as they did.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from tidecast.coldstart.lifts import Lifts, binary_lifts
+from tidecast.coldstart.peer_sample import attribute_texts, kept_peers
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
 from tidecast.models.gbm_closed import open_values
@@ -64,11 +65,13 @@ class PeerReference:
     lifts: Lifts = field(default_factory=Lifts)
     prior_steps: float = 7.0
     note: str = ""  # why there are none, where there are none
+    max_peers: int | None = None  # peers profiled per group (`coldstart.peer_sample`); None: all
 
     @property
     def ends(self) -> pd.Series:
         """Each peer's last forecast date (a short item's peers end their forecast with it)."""
-        return self.forecasts.groupby(ITEM_ID)[TIMESTAMP].max()
+        ends = self.forecasts.groupby(ITEM_ID, observed=True)[TIMESTAMP].max()
+        return ends.set_axis(ends.index.astype(str))
 
 
 def reference_from(
@@ -80,10 +83,12 @@ def reference_from(
     lifts: Lifts,
     closures: tuple[tuple[str, float], ...] = (),
     future: pd.DataFrame | None = None,
+    max_peers: int | None = None,
 ) -> PeerReference:
     """The items of `panel` with static attributes, less `exclude`, as peers: their rows of
     `forecast` and their observations on the rows `keep` (open days), both without their own
-    flags' `lifts` (the flags of the horizon from `future`)."""
+    flags' `lifts` (the flags of the horizon from `future`); with `max_peers`, only the items
+    a profile of at most that many peers per group can take (`capped`)."""
     if panel.static is None or panel.static.empty:
         return PeerReference(note="the data has no static attributes")
     items = panel.static.rename_axis(ITEM_ID).reset_index().astype({ITEM_ID: str})
@@ -97,7 +102,36 @@ def reference_from(
         base[qcols] = base[qcols].to_numpy() / lifts.on_rows(base, future)[:, None]
     history = observations(panel, keep, closures, lifts)
     history = history[history[ITEM_ID].isin(set(items[ITEM_ID]))].reset_index(drop=True)
-    return PeerReference(items, base, history, lifts, prior_steps(history))
+    reference = PeerReference(items, base, history, lifts, prior_steps(history))
+    return capped(reference, max_peers) if max_peers is not None else reference
+
+
+def capped(reference: PeerReference, max_peers: int, min_peers: int = 3) -> PeerReference:
+    """`reference` less the items no group of `max_peers` peers takes (`coldstart.peer_sample`:
+    grouped by last forecast date, then by each prefix of the attributes), its values as
+    float32 and its ids as categories in the per-step frames. `prior_steps` stays the one of
+    every item."""
+    items = reference.items
+    keys = attribute_texts(items.drop(columns=ITEM_ID)).assign(
+        **{TIMESTAMP: items[ITEM_ID].map(reference.ends)}
+    )
+    keys = keys[[TIMESTAMP, *items.columns.drop(ITEM_ID)]]
+    keep = kept_peers(keys, items[ITEM_ID], max_peers + 1, min_peers)  # + 1: not its own peer
+    items = items[keep].reset_index(drop=True)
+    kept = set(items[ITEM_ID])
+
+    def compact(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame[frame[ITEM_ID].isin(kept)].reset_index(drop=True)
+        values = frame.columns.drop([ITEM_ID, TIMESTAMP])
+        return frame.astype({ITEM_ID: "category", **dict.fromkeys(values, np.float32)})
+
+    return replace(
+        reference,
+        items=items,
+        forecasts=compact(reference.forecasts),
+        history=compact(reference.history),
+        max_peers=max_peers,
+    )
 
 
 def plan_lifts(

@@ -122,7 +122,13 @@ def _replace(
     ids = forecast[ITEM_ID].astype(str)
     rows = np.isin(np.repeat(panel.item_ids.astype(str), panel.lengths), new[ITEM_ID].to_numpy())
     early = observations(panel, rows, closures, peers.lifts)  # the short items' own sales
-    cold = ColdStart(attrs, tuple(quantiles), prior_steps=peers.prior_steps, level_steps=LEVEL_STEPS)
+    cold = ColdStart(
+        attrs,
+        tuple(quantiles),
+        prior_steps=peers.prior_steps,
+        level_steps=LEVEL_STEPS,
+        max_peers=peers.max_peers,
+    )
     peer_ends = peers.ends
     qcols = [MEAN, *quantile_columns(quantiles)]
     keys = pd.MultiIndex.from_arrays([ids, forecast[TIMESTAMP]])
@@ -160,8 +166,8 @@ def _profile(
     """`ColdStart.forecast` of the `new` items from the peers `mates`: their forecasts, and
     their observations beside the new items' own from the first date the peers' reach."""
     ids = set(mates[ITEM_ID])
-    history = peers.history[peers.history[ITEM_ID].isin(ids)]
-    rows = peers.forecasts[peers.forecasts[ITEM_ID].isin(ids)]
+    history = peers.history[peers.history[ITEM_ID].isin(ids)].astype({ITEM_ID: str})
+    rows = peers.forecasts[peers.forecasts[ITEM_ID].isin(ids)].astype({ITEM_ID: str})
     start = history[TIMESTAMP].min() if len(history) else pd.Timestamp.max
     early = early[early[ITEM_ID].isin(set(new[ITEM_ID])) & (early[TIMESTAMP] >= start)]
     return cold.forecast(mates, history, rows, new, early=early)

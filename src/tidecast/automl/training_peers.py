@@ -15,6 +15,7 @@ from tidecast.automl.closures import require_plan
 from tidecast.automl.peer_reference import LEVEL_STEPS, PeerReference, plan_lifts, reference_from
 from tidecast.automl.prediction import members_forecast
 from tidecast.automl.short_items import short_items
+from tidecast.coldstart.peer_sample import MAX_PEERS
 from tidecast.data.arrays import SeriesArrays
 from tidecast.errors import ConfigError, DataError, ModelError
 
@@ -50,7 +51,9 @@ def training_peers(auto: AutoForecaster, arrays: SeriesArrays, plan: pd.DataFram
     short = short_items(fallback, [name for name, w in auto.weights_.items() if w > 0])
     lifts = plan_lifts(arrays, plan, auto.closures_)
     keep = arrays.steps_from_end() <= LEVEL_STEPS
-    return reference_from(forecast, arrays, short, auto.quantiles_, keep, lifts, auto.closures_, plan)
+    return reference_from(
+        forecast, arrays, short, auto.quantiles_, keep, lifts, auto.closures_, plan, max_peers=MAX_PEERS
+    )
 
 
 def _data_plan(auto: AutoForecaster, arrays: SeriesArrays) -> pd.DataFrame | None:

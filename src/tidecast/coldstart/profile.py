@@ -4,7 +4,8 @@ A new item is given its attributes (brand, category, store...) in order of impor
 optionally, its first observations. Its forecast is a *profile* of similar items:
 
 1. Peers: the items that share the longest prefix of the attributes with at least `min_peers`
-   members (brand and store, else brand, else every item).
+   members (brand and store, else brand, else every item); with `max_peers`, a sample of that
+   many of a bigger group, the same whatever the call (`peer_sample`).
 2. A prior level factor for each attribute left out of that prefix (a store, say): how much
    the items with that value sell relative to their own peers (a geometric mean shrunk
    towards 1); each peer is moved from its own value's factor to the new item's - the
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from tidecast.automl.closures import named
-from tidecast.data.attributes import whole_numbers
+from tidecast.coldstart.peer_sample import attribute_texts, by_peer_order, whole_attributes
 from tidecast.data.schema import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_columns
 from tidecast.errors import ConfigError
 from tidecast.hierarchy.samples import quantile_function
@@ -53,6 +54,7 @@ class ColdStart:
     prior_steps: float = 7.0  # early observations that count as much as the peers' prior
     level_steps: int = 28  # recent steps behind an item's level
     draws: int = 100  # per peer, stratified
+    max_peers: int | None = None  # a bigger group is profiled from a sample (`peer_sample`)
 
     def forecast(
         self,
@@ -74,10 +76,12 @@ class ColdStart:
         if missing:
             raise ConfigError(f"cold start attribute(s) {missing} missing from the item attributes")
         qcols = quantile_columns(self.quantiles)
-        known = _texts(items.drop_duplicates(ITEM_ID).set_index(ITEM_ID)[attrs])
+        known = attribute_texts(items.drop_duplicates(ITEM_ID).set_index(ITEM_ID)[attrs])
         known = known[known.index.isin(peer_forecasts[ITEM_ID].unique())]
         if known.empty:
             raise ConfigError("no known item has a forecast to build a cold-start profile from")
+        if self.max_peers is not None:  # each group's first `max_peers` are its sample
+            known = known.iloc[by_peer_order(known.index)]
         level = _levels(history, self.level_steps).reindex(known.index)
         mean = peer_forecasts.pivot(index=ITEM_ID, columns=TIMESTAMP, values=MEAN).loc[known.index]
         qv = np.stack(
@@ -95,8 +99,8 @@ class ColdStart:
         frames = []
         short: dict[tuple[int, str, str], list[str]] = {}  # (depth, value, group) -> new items
         unique = new_items.drop_duplicates(ITEM_ID)
-        raw = _whole(unique[attrs])
-        texts = _texts(raw)
+        raw = whole_attributes(unique[attrs])
+        texts = attribute_texts(raw)
         for k, item in enumerate(unique[ITEM_ID].astype(str)):
             values = {a: texts[a].iloc[k] for a in attrs}
             depth, members = self._peers(known, values)
@@ -142,8 +146,8 @@ class ColdStart:
             for a in attrs[:depth]:
                 match &= known[a].to_numpy() == values[a]
             if match.sum() >= self.min_peers:
-                return depth, known.index[match]
-        return 0, known.index
+                return depth, known.index[match][: self.max_peers]
+        return 0, known.index[: self.max_peers]
 
     def _prior_factor(
         self, known: pd.DataFrame, level: pd.Series, values: dict[str, str], depth: int, members: pd.Index
@@ -239,19 +243,6 @@ def _usable_early(early: pd.DataFrame, new: pd.Series, end: pd.Timestamp) -> tup
             "those dates to compare them with"
         )
     return early[~other & ~late], notes
-
-
-def _texts(values: pd.DataFrame) -> pd.DataFrame:
-    """Attribute values as the text they are compared by: store 2 is "2" whether the model's
-    history holds it as 2.0 (whole numbers that a merge or a CSV's empty cell turned into
-    floats, `data.attributes`) or the new items' table as 2 or "2"; a missing value is "nan"."""
-    whole = _whole(values)
-    return whole.astype(str).mask(whole.isna(), "nan")
-
-
-def _whole(values: pd.DataFrame) -> pd.DataFrame:
-    """`values` with each column of whole-number floats as ints (`data.attributes.whole_numbers`)."""
-    return values.assign(**{column: whole_numbers(values[column]) for column in values.columns})
 
 
 def _shown(value: object) -> str:
