@@ -276,6 +276,7 @@ def _slim_state(forecaster: AutoForecaster) -> dict[str, Any]:
     state.pop("history_", None)
     state.pop("forecast_future_", None)
     state.pop("_static_cache", None)
+    state.pop("_fit_forecast", None)  # the fit's forecast of the history, for its next predict only
     report = copy.copy(forecaster.report_)
     report.candidates = [dataclasses.replace(c, model=None, forecast=None) for c in report.candidates]
     report.backtest_points = None

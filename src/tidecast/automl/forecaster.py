@@ -37,7 +37,7 @@ from tidecast.automl.prediction import ensemble_forecast
 from tidecast.automl.prepares_data import PreparesData
 from tidecast.automl.presets import get_preset
 from tidecast.automl.search import FALLBACK_MODEL  # noqa: F401  (re-exported)
-from tidecast.automl.training_peers import training_peers
+from tidecast.automl.training_peers import FitForecast, training_peers
 from tidecast.data.arrays import SeriesArrays
 from tidecast.data.frequency import check_horizon, season_length
 from tidecast.data.ingest import from_canonical
@@ -90,6 +90,8 @@ class AutoForecaster(PreparesData, FittedResults):
     forecast_future_: pd.DataFrame | None = None
     # The peers of short items (`peer_reference`); older models take them from each call.
     peer_reference_: PeerReference | None = None
+    # The fit's forecast of its history, for the predict that follows it; never saved.
+    _fit_forecast: FitForecast | None = None
 
     def __init__(
         self,
@@ -201,7 +203,7 @@ class AutoForecaster(PreparesData, FittedResults):
         self.members_ = search.refit(self, arrays, spec, weights, self.report_, deadline)
         self.report_.timings["refit_seconds"] = time.monotonic() - t_refit
         t_peers = time.monotonic()
-        self.peer_reference_ = training_peers(self, arrays, plan)
+        self.peer_reference_, self._fit_forecast = training_peers(self, arrays, plan)
         if self.peer_reference_.items.empty and arrays.static is not None and not arrays.static.empty:
             self.report_.notes.append(self.peer_reference_.note)
         self.report_.timings["peers_seconds"] = time.monotonic() - t_peers
@@ -327,18 +329,24 @@ class AutoForecaster(PreparesData, FittedResults):
             check_horizon(self.horizon, panel[TIMESTAMP].max(), self.spec_.freq)
         arrays = SeriesArrays.from_spec(panel, self.spec_)  # built once, read by every member
         canonical_future = self.future_for(future, arrays, ahead)
-        forecast = self.predict_canonical(arrays, canonical_future)
+        made = self.__dict__.pop("_fit_forecast", None)  # the fit's forecast of this history, once
+        reuse = made if data is None and made is not None and made.serves(canonical_future) else None
+        forecast = self.predict_canonical(arrays, canonical_future, reuse)
         if data is None:
             self.forecast_future_ = kept_plan(canonical_future, self.spec_)
         return from_canonical(forecast, self.spec_)
 
     def predict_canonical(
-        self, panel: pd.DataFrame | SeriesArrays, future: pd.DataFrame | None = None
+        self,
+        panel: pd.DataFrame | SeriesArrays,
+        future: pd.DataFrame | None = None,
+        made: FitForecast | None = None,
     ) -> pd.DataFrame:
         """The ensemble forecast of a prepared canonical panel (or its arrays), canonical columns.
 
         Reads the fitted state and writes none of it, so threads may share one forecaster;
-        the items each member forecast by its fallback are in `attrs[FALLBACK_ITEMS]`.
+        the items each member forecast by its fallback are in `attrs[FALLBACK_ITEMS]`. `made`:
+        the members' forecast of this very panel and future, made by the fit (`training_peers`).
         """
         if not isinstance(panel, SeriesArrays):
             panel = SeriesArrays.from_spec(panel, self.spec_)  # built once, read by every member
@@ -353,6 +361,7 @@ class AutoForecaster(PreparesData, FittedResults):
             self.fallbacks_in_mix_,
             self.horizon if self._dormant else None,
             self.peer_reference_,
+            (made.forecast, made.fallback) if made is not None else None,
         )
 
     @property

@@ -36,6 +36,7 @@ def ensemble_forecast(
     keep_fallbacks: bool = False,
     horizon: int | None = None,
     peers: PeerReference | None = None,
+    made: tuple[pd.DataFrame, dict[str, list[str]]] | None = None,
 ) -> pd.DataFrame:
     """Canonical forecast of `panel` by the weighted `members` (an item some members could only
     give their fallback gets the others', unless `keep_fallbacks`: `ensemble.combine_members`);
@@ -43,9 +44,10 @@ def ensemble_forecast(
     `horizon`, the items dormant in `panel` (`automl.dormant`) are forecast 0. A model with
     closure rules needs their columns in `future` (`closures.require_plan`). Items every member
     forecast by its fallback get the profile of `peers`, the training panel's items
-    (`automl.peer_reference`); None, for models saved before it, takes the peers from `panel`."""
+    (`automl.peer_reference`); None, for models saved before it, takes the peers from `panel`.
+    `made`: `members_forecast` of this panel and future, already made (by the fit)."""
     require_plan(future, closures, panel)
-    combined, fallback = members_forecast(
+    combined, fallback = made or members_forecast(
         members, weights, panel, future, quantiles, calibration, keep_fallbacks
     )
     short = short_items(fallback, [n for n, w in weights.items() if w > 0])
