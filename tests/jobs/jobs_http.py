@@ -13,6 +13,7 @@ from conftest import serve_in_thread
 from tidecast.jobs.config import parse_job_body
 from tidecast.jobs.store import JobStore, job_to_dict
 from tidecast.registry.errors import InvalidInput, ServiceError
+from tidecast.service.handlers import problem_response, service_problem
 
 
 @contextmanager
@@ -23,9 +24,7 @@ def served_jobs_api(store: JobStore) -> Iterator[str]:
 
     @app.exception_handler(ServiceError)
     async def problem(_: Request, exc: ServiceError) -> JSONResponse:
-        body = {"type": "about:blank", "title": exc.title, "status": exc.status, "detail": str(exc)}
-        body["field"] = getattr(exc, "field", None)
-        return JSONResponse(body, status_code=exc.status, media_type="application/problem+json")
+        return problem_response(service_problem(exc))  # what the service answers
 
     def check(key: str | None) -> None:
         if key != "secret":

@@ -293,7 +293,7 @@ def test_cli_create_describe_list_stop(jobs_api: str, tmp_path: Path, database: 
     no_key = runner.invoke(jobs_app, ["create", str(body), "--url", jobs_api])
     assert no_key.exit_code == 1 and "X-API-Key" in no_key.output
     missing = runner.invoke(jobs_app, ["describe", "0" * 32, *common])
-    assert missing.exit_code == 1 and "404" in missing.output
+    assert missing.exit_code == 2 and "`tidecast jobs list` shows them" in missing.output
     unreachable = runner.invoke(jobs_app, ["list", "--url", "http://127.0.0.1:9"])
     assert unreachable.exit_code == 1 and "cannot reach" in unreachable.output
 

@@ -342,7 +342,7 @@ def test_cli_manages_the_registry(cli_env: Database, model_folder: Path, other_m
     assert "version 2 rejected; version 1 is the latest approved version" in run("rollback", "sales")
     assert "is now Rejected" in run("reject", "sales", "1")
 
-    assert "model group 'nope' does not exist" in run("show", "nope", code=1)
+    assert "model group 'nope' does not exist" in run("show", "nope", code=2)
     assert "cannot become Rejected" in run("reject", "sales", "1", code=1)
     assert "no approved version" in run("rollback", "sales", code=1)
     assert "not a valid model group name" in run("register", "../x", str(model_folder), code=1)
@@ -394,7 +394,7 @@ def test_when_models_are_listed_where_no_home_exists_then_none_is_created_and_th
     assert listed.exit_code == 0, listed.output
     assert f"no model registry at {tmp_path / '.tidecast'}" in listed.output
     shown = runner.invoke(models_app, ["show", "sales"], terminal_width=400)
-    assert shown.exit_code == 1 and "model group 'sales' does not exist" in shown.output
+    assert shown.exit_code == 2 and "model group 'sales' does not exist" in shown.output
     assert list(tmp_path.iterdir()) == []  # no empty ./.tidecast left behind by a read
 
 

@@ -55,12 +55,15 @@ def test_deploy_list_describe_delete(service: str, registry: Registry, model_fol
     assert json.loads(invoke(service, "list", "--json").output) == []
 
 
-def test_when_the_group_has_no_approved_version_then_one_line_and_exit_1(
+def test_when_the_group_has_no_approved_version_then_one_line_and_exit_2(
     service: str, registry: Registry, model_folder: Path
 ) -> None:
     registry.register("sales", model_folder)
     result = invoke(service, "create", "shop", "--group", "sales")
-    assert result.exit_code == 1 and result.output.count("error:") == 1 and "404" in result.output
+    assert result.exit_code == 2 and result.output.count("error:") == 1, result.output
+    assert "no version of this group is approved; `tidecast models show sales` shows its versions" in (
+        result.output
+    )
 
 
 def test_when_models_rollback_is_given_the_service_url_then_its_endpoints_move_at_once(

@@ -15,9 +15,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tidecast.cli.common import fail, service_settings
+from tidecast.cli.common import failure, service_settings
 from tidecast.errors import TidecastError
 from tidecast.registry.db import Database
+from tidecast.registry.errors import NotFound
 from tidecast.registry.statuses import ApiKeyRole
 from tidecast.service.auth import KEY_CACHE_SECONDS, KeyStore
 
@@ -47,7 +48,7 @@ def create_key(
     try:
         token = keys.create(name, role)
     except TidecastError as exc:
-        raise fail(str(exc), 1) from None
+        raise failure(exc) from None
     finally:
         database.dispose()
     typer.echo(token)
@@ -70,7 +71,7 @@ def create_aws_credentials(
         database.migrate()
         issued = CredentialStore(database.sessions).create(name, role)
     except TidecastError as exc:
-        raise fail(str(exc), 1) from None
+        raise failure(exc) from None
     finally:
         database.dispose()
     typer.echo(f"aws_access_key_id = {issued.access_key_id}")
@@ -128,7 +129,6 @@ def revoke_key(name: Annotated[str, typer.Argument(help="The key's name.")]) -> 
     """Revoke by name. The help states the true bound: it said "refused at once", but a running
     service's cache (`tidecast.service.auth.VerifiedKeys`) keeps a verified key for
     `KEY_CACHE_SECONDS`, and this command runs in another process that cannot empty it."""
-    from tidecast.registry.errors import NotFound
     from tidecast.service.aws.credentials import CredentialStore
 
     keys, database = _keys()
@@ -140,5 +140,5 @@ def revoke_key(name: Annotated[str, typer.Argument(help="The key's name.")]) -> 
     finally:
         database.dispose()
     if revoked == 0:
-        raise fail(f"no active API key or AWS credentials named {name!r}", 1)
+        raise failure(NotFound("active API key or AWS credentials", name))
     err.print(f"revoked {name!r}", highlight=False)

@@ -19,9 +19,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from tidecast.cli.common import fail, service_settings
+from tidecast.cli.common import failure, service_settings
 from tidecast.cli.service_api import KeyOpt, request
 from tidecast.errors import TidecastError
+from tidecast.registry.errors import NotFound
 from tidecast.registry.registry import Registry, open_registry
 from tidecast.registry.schema import ModelVersion
 from tidecast.registry.settings import ServiceSettings
@@ -43,12 +44,12 @@ STATUS_STYLE = {ModelStatus.APPROVED: "green", ModelStatus.REJECTED: "red", Mode
 
 def _with_registry(action: Callable[[Registry], T], settings: ServiceSettings | None = None) -> T:
     """Run `action` on the configured registry (of `settings`, when the caller already built
-    them); expected errors become one line and exit 1."""
+    them); expected errors become one line and exit 1, a name that does not exist exit 2."""
     try:
         with open_registry(settings or service_settings()) as registry:
             return action(registry)
     except TidecastError as exc:
-        raise fail(str(exc), 1) from None
+        raise failure(exc) from None
 
 
 def _read_registry(action: Callable[[Registry], T], nothing: Callable[[str], T]) -> T:
@@ -75,7 +76,7 @@ def _noted(empty: T) -> Callable[[str], T]:
 
 def _absent(group: str) -> Callable[[str], Any]:
     def refuse(text: str) -> Any:
-        raise fail(f"model group {group!r} does not exist: {text}", 1)
+        raise failure(NotFound("model group", group, text))
 
     return refuse
 

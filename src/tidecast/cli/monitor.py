@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tidecast.cli.common import fail, guard, service_settings
+from tidecast.cli.common import fail, failure, guard, service_settings
 from tidecast.cli.tables import Columns, fitted_table
 from tidecast.errors import TidecastError
 from tidecast.monitor.actuals import ingest_actuals, read_actuals
@@ -47,7 +47,7 @@ def _with_monitor(action: Callable[[Monitor], T]) -> T:
         with open_registry(service_settings()) as registry:
             return action(Monitor(registry))
     except TidecastError as exc:
-        raise fail(str(exc), 1) from None
+        raise failure(exc) from None
 
 
 @actuals_app.command(

@@ -3,7 +3,9 @@
 They talk to a running `tidecast serve` through its API only, never to its database, so they
 work against a remote service exactly as against a local one. The API key comes from
 ``--api-key`` or ``TIDECAST_API_KEY`` and travels in the ``X-API-Key`` header; a
-problem-details answer (RFC 9457) or an unreachable service is one line and exit status 1.
+problem-details answer (RFC 9457) or an unreachable service is one line and exit status 1,
+a 404 for a name the user gave (an endpoint, a job) exit status 2, as `tidecast.cli.common.failure`
+maps the same errors of the commands that work on the store directly.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Annotated, Any
 import httpx
 import typer
 from rich.console import Console
+
+from tidecast.cli.common import fail, not_found_line
 
 err = Console(stderr=True)
 
@@ -44,12 +48,25 @@ def request(
     except ValueError:
         payload = None
     if response.is_error:
-        err.print(
-            f"[bold red]error:[/] {problem_line(response.status_code, payload, response.text)}",
-            highlight=False,
-        )
-        raise typer.Exit(1)
+        missing = _not_found(response.status_code, payload)
+        if missing is not None:
+            raise fail(missing, 2)
+        raise fail(problem_line(response.status_code, payload, response.text), 1)
     return payload
+
+
+def _not_found(status: int, payload: Any) -> str | None:
+    """The line for a 404 naming something the user asked for that does not exist (the
+    service's problem carries its `kind` and `name`, or the `endpoint`); None for another answer,
+    such as a 404 of a URL that is not the service's."""
+    if status != 404 or not isinstance(payload, dict):
+        return None
+    kind, name = payload.get("kind"), payload.get("name")
+    if kind is None and payload.get("endpoint") is not None:
+        kind, name = "endpoint", payload["endpoint"]
+    if not isinstance(kind, str):
+        return None
+    return not_found_line(kind, str(name or ""), str(payload.get("detail") or ""))
 
 
 def problem_line(status: int, payload: Any, text: str) -> str:

@@ -72,7 +72,9 @@ def service_problem(exc: ServiceError) -> Problem:
         )
     if isinstance(exc, NotFound):
         slug = exc.kind.replace(" ", "-")
-        return Problem(404, "Not found", str(exc), type_=TYPE_BASE + "not-found", extra={"kind": slug})
+        return Problem(
+            404, "Not found", str(exc), type_=TYPE_BASE + "not-found", extra={"kind": slug, "name": exc.name}
+        )
     if isinstance(exc, Conflict):
         return Problem(409, "Conflict", str(exc), type_=TYPE_BASE + "conflict")
     return Problem(exc.status, exc.title, str(exc), type_=TYPE_BASE + "service-error")
