@@ -118,15 +118,21 @@ class ArtifactStore:
         return self.cache_dir / hashlib.sha256(self.uri_for(self.key_of(location)).encode()).hexdigest()[:32]
 
     # ---- operations ----------------------------------------------------------------------
-    def put_model(self, model_folder: str | Path, key: str) -> str:
-        """Copy `model_folder` to `key` so it appears complete or not at all; returns its URI."""
+    def put_model(self, model_folder: str | Path, key: str, job_id: str | None = None) -> str:
+        """Copy `model_folder` to `key` so it appears complete or not at all; returns its URI.
+        `job_id`, the job registering it, is written in its completion marker: the one proof
+        the orphan sweep accepts that the folder is its registry's (`registry.orphans`)."""
         files = _folder_files(Path(model_folder))
         target = self._join(validate_key(key))
         if self.fs.exists(target):
             raise Conflict(f"artifact key {key!r} is already used")
-        marker = json.dumps(
-            {"files": [name for _, name in files], "written": datetime.now(UTC).isoformat(timespec="seconds")}
-        )
+        content: dict[str, object] = {
+            "files": [name for _, name in files],
+            "written": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        if job_id is not None:
+            content["job"] = job_id
+        marker = json.dumps(content)
         if self.local:
             self._put_local(files, target, marker)
         else:

@@ -16,11 +16,19 @@ among them). A folder is removed only when all of these hold:
 * no row of `model_versions` references it, read before the folders are listed;
 * nothing under it was written for `grace_seconds` (an hour by default): a registration in
   progress, whose row is not committed yet, wrote its files moments ago. A folder whose time
-  cannot be read is kept.
+  cannot be read is kept;
+* it is this registry's: a complete folder (its completion marker written) is removed only when
+  the marker names the job that registered it and this database holds that job. A store shared
+  by two registries (staging and production on one bucket), or a database restored from a
+  backup older than the store, holds complete folders that no row of *this* database references
+  and that are nobody's garbage; a model registered from the command line (no job) is kept
+  too. An incomplete folder (a staging leftover, or a remote copy cut before its marker) can be
+  loaded by no registry, and goes once it is past the grace period.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import datetime
@@ -29,9 +37,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tidecast.registry.artifacts import STAGING_PREFIX, ArtifactStore
+from tidecast.registry.artifacts import MARKER, STAGING_PREFIX, ArtifactStore
 from tidecast.registry.errors import InvalidInput
-from tidecast.registry.schema import ModelVersion
+from tidecast.registry.schema import Job, ModelVersion
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +62,7 @@ def sweep_orphan_folders(
             continue
         path = f"{store.root.rstrip('/')}/{key}"
         written = _last_written(store, path)
-        if written is None or now - written < grace_seconds:
+        if written is None or now - written < grace_seconds or not _ours(sessions, store, path):
             continue
         try:
             store.fs.rm(path, recursive=True)
@@ -75,6 +83,22 @@ def sweep_at_start(sessions: sessionmaker[Session], store: ArtifactStore) -> Non
         return
     for key in removed:
         log.warning("removed the model folder %s: no model version references it", key)
+
+
+def _ours(sessions: sessionmaker[Session], store: ArtifactStore, path: str) -> bool:
+    """Whether the folder at `path` may be this registry's to sweep: incomplete (no marker),
+    or complete with a marker naming a job this database holds."""
+    marker = f"{path}/{MARKER}"
+    if not store.fs.exists(marker):
+        return True
+    try:
+        job_id = json.loads(store.fs.cat_file(marker)).get("job")
+    except (OSError, ValueError, AttributeError):
+        return False
+    if not isinstance(job_id, str):
+        return False
+    with sessions() as session:
+        return session.get(Job, job_id) is not None
 
 
 def _store_key(store: ArtifactStore, uri: str) -> str | None:

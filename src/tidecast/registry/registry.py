@@ -117,7 +117,9 @@ class Registry(Rollbacks):
         if source_job_id is not None and not (0 < len(source_job_id) <= 32):
             raise InvalidInput("source_job_id", f"{source_job_id!r} is not a job id")
         manifest, digest = read_manifest(model_folder), manifest_digest(model_folder)
-        uri = self.artifacts.put_model(model_folder, self.artifacts.new_key("models", name))
+        uri = self.artifacts.put_model(
+            model_folder, self.artifacts.new_key("models", name), job_id=source_job_id
+        )
         try:
             return self._insert_version(
                 name, manifest, self.artifacts.key_of(uri), digest, source_job_id, description, on_record
