@@ -104,3 +104,56 @@ def test_when_demo_sql_v1_is_served_then_monitoring_names_it_demo_sql_v1_not_its
         )["versions"]
         == report["versions"]
     )
+
+
+def test_when_the_version_filter_names_a_version_as_the_registry_does_then_it_filters_on_it(
+    api: httpx.Client, env: dict[str, str]
+) -> None:
+    """`--version 1` and `?version=1` took the internal id, so on this home they picked
+    `demo` v1 (id 1), which `shop` never served, and demo-sql v1 was `--version 2`."""
+    assert api.post("/v1/endpoints", json={"name": "shop", "group": "demo-sql"}).status_code == 201
+    assert api.post("/v1/endpoints/shop/forecast", json={"item_ids": ["item_0"]}).status_code == 200
+    deadline = time.monotonic() + 20
+    while api.get("/v1/monitoring/shop").json()["forecasts"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+    def served(report: dict[str, object]) -> int:
+        return int(report["forecasts"])  # type: ignore[call-overload]
+
+    logged = served(api.get("/v1/monitoring/shop").json())
+    assert logged > 0
+
+    for query in ("version=1", "version=v1", "version=demo-sql:1", "version=demo-sql%20v1", "version_id=2"):
+        answer = api.get(f"/v1/monitoring/shop?{query}")
+        assert answer.status_code == 200 and served(answer.json()) == logged, (query, answer.text)
+    for query in ("version=2", "version=demo:1", "version_id=1"):  # versions shop did not serve
+        assert served(api.get(f"/v1/monitoring/shop?{query}").json()) == 0, query
+    missing = api.get("/v1/monitoring/shop?version=7")
+    assert missing.status_code == 404 and "'demo-sql/7' does not exist" in missing.json()["detail"]
+    assert api.get("/v1/monitoring/shop?version=nosuch:1").status_code == 404
+    assert api.get("/v1/monitoring/shop?version_id=99").status_code == 404
+    bad = api.get("/v1/monitoring/shop?version=1.5")
+    assert bad.status_code == 422 and bad.json()["field"] == "version", bad.text
+    assert api.get("/v1/monitoring/shop?version=1&version_id=2").status_code == 422
+
+    def monitor(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tidecast.cli", "monitor", "shop", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    for args in (["--version", "1"], ["--version", "demo-sql:1"], ["--version-id", "2"]):
+        done = monitor(*args, "--json")
+        assert done.returncode == 0 and served(json.loads(done.stdout)) == logged, (args, done.stderr)
+    assert served(json.loads(monitor("--version", "demo:1", "--json").stdout)) == 0
+    missing_cli = monitor("--version", "7")
+    assert missing_cli.returncode == 2, missing_cli.stderr
+    assert missing_cli.stderr == (
+        "error: model version 'demo-sql/7' does not exist; `tidecast models show demo-sql` shows its versions\n"
+    )
+    for args in (["--version", "one"], ["--version", "1", "--version-id", "2"]):
+        done = monitor(*args)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, (args, done.stderr)

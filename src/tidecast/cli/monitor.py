@@ -23,6 +23,7 @@ from tidecast.cli.tables import Columns, fitted_table
 from tidecast.errors import TidecastError
 from tidecast.monitor.actuals import ingest_actuals, read_actuals
 from tidecast.monitor.monitoring import Monitor
+from tidecast.monitor.versions import parse_version
 from tidecast.registry.registry import open_registry
 from tidecast.registry.schema import version_label
 from tidecast.wording import counted
@@ -96,7 +97,17 @@ def ingest(
 
 def monitor(
     endpoint: Annotated[str, typer.Argument(help="Endpoint name")],
-    version: Annotated[int | None, typer.Option("--version", help="Only this model version id")] = None,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            help="Only this model version: a version number of the endpoint's group (1), or "
+            "GROUP:VERSION (demo-sql:1) for another group's",
+        ),
+    ] = None,
+    version_id: Annotated[
+        int | None, typer.Option("--version-id", min=1, help="Only this model version, by its internal id")
+    ] = None,
     since: Annotated[str | None, typer.Option("--since", help="Forecasts made from this date on")] = None,
     period: Annotated[str, typer.Option("--period", help="Bucket of the accuracy over time: D, W, M")] = "W",
     items: Annotated[int, typer.Option("--items", help="Worst items and drifting items listed")] = 10,
@@ -107,8 +118,13 @@ def monitor(
         start = datetime.fromisoformat(since) if since else None
     except ValueError:
         raise fail(f"--since {since!r} is not a date (e.g. 2024-01-31)", 2) from None
+    if version is not None and version_id is not None:
+        raise fail("give --version or --version-id, not both", 2)
+    only = None if version is None else guard(lambda: parse_version(version))
     report = _with_monitor(
-        lambda m: m.report(endpoint, version=version, since=start, period=period, worst_items=items)
+        lambda m: m.report(
+            endpoint, version=only, version_id=version_id, since=start, period=period, worst_items=items
+        )
     )
     if as_json:
         typer.echo(json.dumps(report, indent=2))

@@ -25,6 +25,7 @@ from tidecast.monitor.accuracy import (
 from tidecast.monitor.actuals import IngestResult, actuals_frame, ingest_actuals, load_actuals
 from tidecast.monitor.drift import DEFAULT_RECENT, drift_scores
 from tidecast.monitor.profiles import ProfileCache, TrainingProfile, training_profile
+from tidecast.monitor.versions import VersionRef, filtered_version
 from tidecast.registry.errors import NotFound
 from tidecast.registry.registry import Registry
 from tidecast.registry.schema import ModelVersion
@@ -75,18 +76,22 @@ class Monitor:
         self,
         endpoint: str,
         *,
-        version: int | None = None,
+        version: VersionRef | None = None,
+        version_id: int | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
         period: str = "W",
         worst_items: int = 20,
         recent: int = DEFAULT_RECENT,
     ) -> dict[str, Any]:
-        """Realised accuracy of what `endpoint` served (of one version id, when given, and of
-        forecasts made between `since` and `until`) and the drift of its items."""
+        """Realised accuracy of what `endpoint` served (of one version, when given: as the
+        registry names it, `versions.parse_version`, or by its internal `version_id`; and of
+        forecasts made between `since` and `until`) and the drift of its items. NotFound for
+        a version the registry does not have."""
         with self.registry.sessions() as session:
             connection = session.connection()
-            logged = logged_forecasts(connection, endpoint, version, since, until)
+            only = filtered_version(self.registry, connection, endpoint, version, version_id)
+            logged = logged_forecasts(connection, endpoint, only, since, until)
             serving = self._serving(endpoint, logged.keys[VERSION])
             ids = {*logged.keys[VERSION].unique().tolist(), serving}
             backtests = {v: _backtest(self.registry.get_by_id(v)) for v in ids}

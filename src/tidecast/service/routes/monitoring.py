@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
+from tidecast.monitor.versions import parse_version
 from tidecast.service.dependencies import StateDep, require_admin
 
 router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"], dependencies=[Depends(require_admin)])
@@ -18,7 +19,17 @@ router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"], dependencies=[D
 async def monitoring(
     endpoint: str,
     state: StateDep,
-    version: Annotated[int | None, Query(ge=1, description="Only this model version id.")] = None,
+    version: Annotated[
+        str | None,
+        Query(
+            description="Only this model version, as the registry names it: a version number of the "
+            "endpoint's group (`1`), or `group:version` (`demo-sql:1`) for another group's.",
+        ),
+    ] = None,
+    version_id: Annotated[
+        int | None,
+        Query(ge=1, description="Only this model version, by its internal id (`model_version_id`)."),
+    ] = None,
     since: Annotated[datetime | None, Query(description="Forecasts made from this origin on.")] = None,
     until: Annotated[datetime | None, Query(description="Forecasts made up to this origin.")] = None,
     period: Annotated[str, Query(pattern=r"^(D|W|M|Q|Y|h)$", description="Bucket of `over_time`.")] = "W",
@@ -28,7 +39,8 @@ async def monitoring(
     return await run_in_threadpool(
         lambda: state.monitor.report(
             endpoint,
-            version=version,
+            version=None if version is None else parse_version(version),
+            version_id=version_id,
             since=since,
             until=until,
             period=period,
