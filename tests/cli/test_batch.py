@@ -106,6 +106,22 @@ def test_when_a_batch_ends_then_its_line_says_where_the_chunks_ran_in_plain_word
     assert f" items/s, {ran_on}; 0 of " in text and "workers" not in text
 
 
+def test_when_one_chunk_is_pending_then_the_line_says_it_ran_in_this_process_not_in_workers(model, tmp_path):
+    """With --jobs 2 and one chunk no pool was started, yet the line said "2 worker processes"
+    and the manifest recorded executor "processes": it named what was asked, not where it ran."""
+    out = tmp_path / "o"
+    args = ["--model", str(model), "--input", str(model / "history.csv"), "--output", str(out), "--jobs", "2"]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["chunks"] == 1 and (manifest["executor"], manifest["workers"]) == ("inline", 1)
+    text = " ".join(result.output.split())
+    assert " items/s, in this process; 0 of 1 chunk already done)" in text, text
+    again = invoke(*args)  # resumed: every chunk was done by the first run
+    assert again.exit_code == 0, again.output
+    assert "(no chunk left to run; 1 of 1 chunk already done)" in " ".join(again.output.split())
+
+
 def test_a_log_says_how_many_chunks_are_done_as_the_batch_goes(model, tmp_path):
     """On a file or a pipe the progress bar is drawn once, at the end: a nightly batch's log
     said nothing of how far it had got until it finished (or was killed)."""

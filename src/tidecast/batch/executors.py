@@ -31,10 +31,20 @@ def execute(
         return []
     if client is not None:
         return _dask(plan, chunks, client)
+    executor, count = placement(len(chunks), workers, None)
+    return _inline(plan, chunks) if executor == "inline" else _processes(plan, chunks, count)
+
+
+def placement(pending: int, workers: int | None, client: Any) -> tuple[str, int]:
+    """Where `execute` runs `pending` chunks, as (executor, workers): ("dask", the cluster's
+    workers), ("processes", the pool's size: no more than the chunks) or ("inline", 1), in
+    this process with no pool started, for one worker or one chunk (or none)."""
+    if client is not None:
+        return "dask", len(client.scheduler_info().get("workers", {}))
     from tidecast.models.local import default_jobs
 
-    count = min(len(chunks), workers or default_jobs())
-    return _inline(plan, chunks) if count <= 1 else _processes(plan, chunks, count)
+    count = min(pending, workers or default_jobs())
+    return ("inline", 1) if count <= 1 else ("processes", count)
 
 
 def _inline(plan: BatchPlan, chunks: list[int]) -> Iterator[ChunkRecord | tuple[int, BaseException]]:

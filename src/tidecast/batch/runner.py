@@ -36,7 +36,7 @@ import pandas as pd
 
 from tidecast.automl.artifact import read_manifest
 from tidecast.batch.chunk import FORECASTS, BatchPlan, ChunkRecord, one_key_type, write_json
-from tidecast.batch.executors import execute
+from tidecast.batch.executors import execute, placement
 from tidecast.batch.future_check import check_future
 from tidecast.batch.staging import Staged, input_fingerprint, stage
 from tidecast.data.item_keys import split
@@ -148,6 +148,7 @@ def run_batch(
     emit({"stage": "forecast", "chunks": staged.n_chunks, "done": len(resumed)})
     t_forecast = time.monotonic()
     errors: dict[int, str] = {}
+    ran_on = placement(len(pending), workers, client)  # the manifest's, as `execute` decides
     for result in execute(plan, pending, workers, client):
         if isinstance(result, ChunkRecord):
             records[result.chunk] = result
@@ -158,7 +159,7 @@ def run_batch(
     forecast_seconds = time.monotonic() - t_forecast
     one_key_type(plan, [plan.part_path(k) for k, r in sorted(records.items()) if r.forecast])
     result_manifest = _finish(
-        plan, identity, records, errors, resumed, staging_seconds, forecast_seconds, started, workers, client
+        plan, identity, records, errors, resumed, staging_seconds, forecast_seconds, started, ran_on
     )
     if not errors and not keep_staging:
         shutil.rmtree(folder / "_staging", ignore_errors=True)
@@ -286,10 +287,10 @@ def _finish(
     staging_seconds: float,
     forecast_seconds: float,
     started: float,
-    workers: int | None,
-    client: Any,
+    ran_on: tuple[str, int],
 ) -> dict[str, Any]:
-    """Write failures.csv and manifest.json from the chunk records."""
+    """Write failures.csv and manifest.json from the chunk records; `ran_on` is where the
+    chunks ran (`executors.placement`)."""
     failures = [(item, reason) for r in records.values() for item, reason in sorted(r.failed.items())]
     items_in = sum(r.items for r in records.values())
     for k, reason in sorted(errors.items()):
@@ -326,8 +327,9 @@ def _finish(
         "failures_file": "failures.csv",
         "forecast_rows": sum(r.rows for r in records.values()),
         "parts": sorted(f"{FORECASTS}/{plan.part_path(k).name}" for k, r in records.items() if r.forecast),
-        "executor": "dask" if client is not None else "processes" if (workers or 0) != 1 else "inline",
-        "workers": _worker_count(workers, client),
+        # Where they ran, not what was asked: one chunk pending runs here, with no pool.
+        "executor": ran_on[0],
+        "workers": ran_on[1],
         "timings": {
             "staging_seconds": round(staging_seconds, 3),
             "forecast_seconds": round(forecast_seconds, 3),
@@ -340,11 +342,3 @@ def _finish(
     }
     write_json(Path(plan.output) / "manifest.json", manifest)
     return manifest
-
-
-def _worker_count(workers: int | None, client: Any) -> int:
-    if client is not None:
-        return len(client.scheduler_info().get("workers", {}))
-    from tidecast.models.local import default_jobs
-
-    return workers or default_jobs()

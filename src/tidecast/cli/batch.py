@@ -147,7 +147,7 @@ def batch(
     console.print(
         f"forecast {m['items_forecast']:,} of {counted(m['items_in'], 'item', grouped=True)} in "
         f"{timings['total_seconds']:.1f}s ({_rate(timings['items_per_second'])}"
-        f"{_ran_on(m['executor'], m['workers'])}; {m['chunks_resumed']} of "
+        f"{_ran_on(m)}; {m['chunks_resumed']} of "
         f"{counted(m['chunks'], 'chunk')} already done) -> {result.output}/forecasts",
         highlight=False,
     )
@@ -169,10 +169,14 @@ def _rate(items_per_second: float | None) -> str:
     return "" if items_per_second is None else f"{items_per_second} items/s, "
 
 
-def _ran_on(executor: str, workers: int) -> str:
+def _ran_on(manifest: dict[str, Any]) -> str:
     """Where the chunks ran, as the summary line says it: "2 worker processes", "a Dask
     cluster of 4 workers", "in this process" (the executor's name before "workers" read
-    "2 processes workers")."""
+    "2 processes workers"), as the batch recorded it: one chunk runs in this process whatever
+    the workers asked for."""
+    executor, workers = manifest["executor"], manifest["workers"]
+    if manifest["chunks_resumed"] == manifest["chunks"]:
+        return "no chunk left to run"
     if executor == "dask":
         return f"a Dask cluster of {counted(workers, 'worker')}"
     if executor == "inline":
