@@ -162,3 +162,12 @@ def test_a_whole_numbered_attribute_stored_as_float_groups_as_whole_numbers() ->
     assert attributes["size"].tolist() == [1.5, 1.5, 1.5]  # a real fraction stays a float
     table = business.totals_by(business.forecast_totals(FORECAST, Q), attributes, "cluster")
     assert sorted(table["cluster"]) == ["(none)", "14", "3"]
+
+
+def test_an_attribute_read_as_a_category_groups_its_missing_items_under_none() -> None:
+    """A Parquet file's dictionary column reads as pandas' category dtype, which refused the
+    "(none)" fill of an item without the attribute (TypeError: not one of its categories)."""
+    history = HISTORY.assign(region=pd.Categorical(["north"] * 3 + [None] * 3 + ["south"] * 3))
+    attributes = business.item_attributes(history, ["region"])
+    table = business.totals_by(business.forecast_totals(FORECAST, Q), attributes, "region")
+    assert table.set_index("region")["items"].to_dict() == {"(none)": 1, "north": 1, "south": 1}

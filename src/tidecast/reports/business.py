@@ -67,7 +67,8 @@ def forecast_totals(forecasts: pd.DataFrame, quantiles: Sequence[float]) -> pd.D
 def totals_by(totals: pd.DataFrame, attributes: pd.DataFrame, column: str) -> pd.DataFrame:
     """Forecast totals summed by one item attribute, with each group's share of the whole."""
     joined = totals.merge(attributes[[ITEM_ID, column]], on=ITEM_ID, how="left")
-    joined[column] = joined[column].fillna("(none)").astype(str)
+    # As text first: filling an object column would downcast it (a pandas FutureWarning).
+    joined[column] = joined[column].astype("string").fillna("(none)").astype(str)
     sums = joined.groupby(column, sort=True).agg(
         items=(ITEM_ID, "size"),
         forecast_total=("forecast_total", "sum"),
