@@ -85,6 +85,37 @@ def test_when_a_promotion_multiplies_a_trending_level_then_its_lift_follows_the_
     assert np.all(np.abs(ratio - 1) < 0.03)  # additive: about 0.85
 
 
+def test_when_a_promotion_falls_on_an_event_bump_then_its_lift_multiplies_the_bump_too():
+    # Demand rises by 60% in event weeks (a holiday season, a flag every item shares) and a
+    # promotion lifts whatever demand it falls on by 80%: on a promoted event day 100 x 1.6 x
+    # 1.8 = 288. A lift that multiplied the trend and cycles alone left the event's share out
+    # (100 x 1.8 + 60 = 240: ratio 0.83); it multiplies the first fit's line but its own terms.
+    n, horizon = 420, 14
+    rng = np.random.default_rng(3)
+    stamps = pd.date_range(START, periods=n + horizon, freq="D")
+    event = np.zeros(n + horizon, dtype=np.int8)
+    for start in range(20, n + horizon, 45):
+        event[start : start + 6] = 1
+    event[n + 2 : n + 8] = 1  # an event week in the horizon
+    frames = []
+    for item in ("a", "b"):
+        promotion = (rng.random(n + horizon) < 0.08).astype(np.int8)
+        promotion[n + 3] = promotion[n + 10] = 1  # promoted: in the event week and after it
+        promotion[n + 4 : n + 8] = 0
+        y = (100 + weekly(stamps)) * (1 + 0.6 * event) * (1 + 0.8 * promotion) + rng.normal(
+            0, 1.0, n + horizon
+        )
+        frames.append(frame(item, y, promotion=promotion, event=event))
+    history, future = split(pd.concat(frames, ignore_index=True), horizon)
+    spec = DatasetSpec(freq="D", known_covariates=("promotion", "event"))
+    model = DynamicRegression(season_lengths=(7,), detect_periods=False, n_jobs=1).fit(history, spec, horizon)
+    assert all("promotion" in state.layout.scaled for state in model.states_.values())
+    forecast = model.predict(history, future=future[[ITEM_ID, TIMESTAMP, "promotion", "event"]])
+    promoted = future["promotion"].to_numpy() == 1
+    ratio = forecast[MEAN].to_numpy()[promoted] / future[TARGET].to_numpy()[promoted]
+    assert np.all(np.abs(ratio - 1) < 0.03), ratio
+
+
 def test_when_a_promotion_adds_units_then_the_level_scaled_copy_is_not_taken():
     # The copy must earn its columns: on additive effects it is left out (BIC on Huber loss).
     n, horizon = 400, 14
