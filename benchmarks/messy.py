@@ -51,6 +51,21 @@ them, 2.36x the clean demo's on the same cells: the second bar); on the days wit
 promotion of the items with a year or more of history it is 1.18x; promotion days (3.97x:
 each messy item has its own lift) and new items (10x) hold the rest.
 
+The promotion days, taken apart at engine 1bc03fc (the lift each model implies: its p50 with
+the promotion over its p50 with the promotion set to 0, against the generator's lift per
+item; 68 open promotion days without a return): the level without the promotion was right
+(0.999 of the truth over its lift), the miss was all in the lift. `LightGBM` (0.18 of the
+weight) gave every item about the same lift, slope 0.154 against the true one (1.66 where it
+was 1.44, 1.80 where it was 2.27), whatever the item's number of past promotions: nothing
+tells it how one item answers a flag all items carry, and the per-item flag lift it reads for
+flags every series shares (`gbm_features`) cost dominicks_oj and pasta_promo when built for
+item-own flags (b705c09). `DynamicRegression` (0.82) followed each lift (correlation 0.998)
+but at slope 0.956, 0.988 even on items with 30 past promotions: its lift multiplied the trend
+and cycles alone, not the Christmas bump its test days sit on. Engine ea491d3 makes it
+multiply the first fit's whole line less the promotion's own terms
+(`regression_design.own_baselines`): promotion days 0.0207 -> 0.0184 (3.97x -> 3.54x the
+clean demo's), return days left out 0.0069 -> 0.0066, the whole messy panel 0.0135 -> 0.0132.
+
 Results (2026-12-06, engine d11d3b8, 125 items, seed 42): the messy demo as an export writes
 it scores 0.0128 (the messy panel with its days absent 0.0135, plain LightGBM 0.1066 against
 0.0720); with the export's zeros read as sales (`{"target": {"zeroruns": "keep"}}`, what every
