@@ -61,16 +61,14 @@ def design(
         parts.append(cycles)
         if layout.growing:
             parts.append(cycles * (tau - 1.0)[:, None])
-    parts.append(exogenous)
-    if layout.scaled and baseline is not None:
-        if baseline.ndim == 2:  # one level per scaled column (`own_baselines`)
-            levels = np.column_stack(parts) @ baseline.T
-        else:  # saved before: trend and cycles alone
-            levels = (np.column_stack(parts[:-1]) @ baseline)[:, None]
-        first = exogenous.shape[1] - len(layout.covariates)
-        at = [first + layout.covariates.index(name) for name in layout.scaled]
-        parts.append(exogenous[:, at] * levels)
-    return np.column_stack(parts)
+    unscaled = np.column_stack([*parts, exogenous])
+    if not (layout.scaled and baseline is not None):
+        return unscaled
+    # One level per scaled column (`own_baselines`); models saved before: trend and cycles alone.
+    levels = unscaled @ baseline.T if baseline.ndim == 2 else (np.column_stack(parts) @ baseline)[:, None]
+    first = exogenous.shape[1] - len(layout.covariates)
+    at = [first + layout.covariates.index(name) for name in layout.scaled]
+    return np.column_stack([unscaled, exogenous[:, at] * levels])
 
 
 def own_baselines(
